@@ -1,0 +1,19 @@
+export { checkPlanInvariants, PLAN_RULES, type PlanFinding, type PlanRule } from './check-plan-invariants.js';
+export type { ClusterTrustState, FleetState } from './fleet-state.js';
+export { PHASES, type PhaseName, ROLLBACK_PHASE, ROTATION_MODES, type RotationMode } from './phases.js';
+export {
+  InvalidFleetStateError,
+  InvalidPlanRequestError,
+  PlanError,
+  UnknownClusterError,
+} from './plan-errors.js';
+export { NEW_ROOT_PLACEHOLDER, type PlanRotationInput, planRotation } from './plan-rotation.js';
+export type {
+  ClusterStep,
+  FleetStep,
+  PlannedPhase,
+  PlanStep,
+  RotationPlan,
+  WriteTarget,
+} from './rotation-plan.js';
+export { validateFleetState } from './validate-fleet-state.js';

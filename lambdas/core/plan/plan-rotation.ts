@@ -1,0 +1,277 @@
+import { toRootSet, union } from './fingerprint-set.js';
+import type { ClusterTrustState, FleetState } from './fleet-state.js';
+import { type PhaseName, ROTATION_MODES, type RotationMode } from './phases.js';
+import { InvalidPlanRequestError, UnknownClusterError } from './plan-errors.js';
+import {
+  type ClusterStep,
+  type FleetStep,
+  newIntermediateLabel,
+  type PlannedPhase,
+  type RotationPlan,
+  type WriteTarget,
+} from './rotation-plan.js';
+import { validateFleetState } from './validate-fleet-state.js';
+
+/** Stands in for the new root's fingerprint before stage-root has generated it. */
+export const NEW_ROOT_PLACEHOLDER = 'new-root';
+
+export interface PlanRotationInput {
+  fleet: FleetState;
+  mode: RotationMode;
+  /** Fingerprint of the new root, or a label for one not generated yet. @default 'new-root' */
+  newRoot?: string;
+  /** Intermediate mode only: the cluster whose intermediate is rekeyed. */
+  cluster?: string;
+}
+
+interface ExpectedClusterState {
+  roots: string[];
+  intermediate: string;
+  issuer: string;
+}
+
+/** Keeps the expected state of every cluster while the plan is written, so each step states its outcome. */
+class PlanBuilder {
+  private readonly phases: PlannedPhase[] = [];
+  private readonly expected = new Map<string, ExpectedClusterState>();
+
+  constructor(clusters: readonly ClusterTrustState[]) {
+    for (const cluster of clusters) {
+      this.expected.set(cluster.name, {
+        roots: toRootSet(cluster.trustedRoots),
+        intermediate: cluster.intermediate,
+        issuer: cluster.intermediateIssuerRoot,
+      });
+    }
+  }
+
+  phase(name: PhaseName): this {
+    this.phases.push({ name, steps: [] });
+    return this;
+  }
+
+  clusterStep(
+    cluster: string,
+    action: string,
+    writes: WriteTarget[],
+    change: Partial<ExpectedClusterState> = {},
+    namespaces?: string[],
+  ): this {
+    const current = this.expected.get(cluster) as ExpectedClusterState;
+    const next = { ...current, ...change };
+    this.expected.set(cluster, next);
+    const phase = this.currentPhase();
+    const step: ClusterStep = {
+      scope: 'cluster',
+      id: `${phase.name}/${cluster}`,
+      phase: phase.name,
+      cluster,
+      action,
+      writes,
+      rootsAfter: next.roots,
+      intermediateAfter: next.intermediate,
+      intermediateIssuerAfter: next.issuer,
+    };
+    if (namespaces !== undefined) step.namespaces = namespaces;
+    phase.steps.push(step);
+    return this;
+  }
+
+  fleetStep(action: string, writes: WriteTarget[]): this {
+    const phase = this.currentPhase();
+    const step: FleetStep = { scope: 'fleet', id: phase.name, phase: phase.name, action, writes };
+    phase.steps.push(step);
+    return this;
+  }
+
+  rootsOf(cluster: string): string[] {
+    return (this.expected.get(cluster) as ExpectedClusterState).roots;
+  }
+
+  build(): PlannedPhase[] {
+    return this.phases;
+  }
+
+  private currentPhase(): PlannedPhase {
+    return this.phases[this.phases.length - 1] as PlannedPhase;
+  }
+}
+
+function validateRequest(input: PlanRotationInput): void {
+  const { fleet, mode, newRoot, cluster } = input;
+  if (!(ROTATION_MODES as readonly string[]).includes(mode)) {
+    throw new InvalidPlanRequestError(
+      `unknown rotation mode '${String(mode)}'; use one of ${ROTATION_MODES.join(', ')}`,
+    );
+  }
+  if (mode === 'intermediate') {
+    if (cluster === undefined || cluster === '') {
+      throw new InvalidPlanRequestError(
+        'intermediate mode rekeys one cluster; name it (cluster) from the fleet: ' +
+          fleet.clusters.map((c) => c.name).join(', '),
+      );
+    }
+    if (!fleet.clusters.some((c) => c.name === cluster)) {
+      throw new UnknownClusterError(
+        `cluster '${cluster}' is not in the fleet (${fleet.clusters.map((c) => c.name).join(', ')}); ` +
+          'check the name or the cluster discovery',
+        { cluster },
+      );
+    }
+    if (newRoot !== undefined) {
+      throw new InvalidPlanRequestError(
+        'intermediate mode keeps the current root; drop newRoot, or use scheduled/emergency mode to rotate the root',
+      );
+    }
+    return;
+  }
+  if (cluster !== undefined) {
+    throw new InvalidPlanRequestError(
+      `${mode} mode rotates the root of every cluster; drop cluster '${cluster}', or use intermediate mode to rekey one cluster`,
+    );
+  }
+  if (newRoot !== undefined && newRoot.trim() === '') {
+    throw new InvalidPlanRequestError(
+      'newRoot is empty; pass the new root fingerprint, or leave it out for a placeholder',
+    );
+  }
+  if ((newRoot ?? NEW_ROOT_PLACEHOLDER) === fleet.currentRoot) {
+    throw new InvalidPlanRequestError(
+      `newRoot ${newRoot ?? NEW_ROOT_PLACEHOLDER} is the current root; a rotation needs a different root (leave newRoot out to plan with a placeholder)`,
+    );
+  }
+}
+
+function planRootRotation(
+  fleet: FleetState,
+  mode: 'scheduled' | 'emergency',
+  newRoot: string,
+): PlannedPhase[] {
+  const names = fleet.clusters.map((c) => c.name);
+  const plan = new PlanBuilder(fleet.clusters);
+
+  plan.phase('preflight');
+  for (const name of names) {
+    plan.clusterStep(
+      name,
+      'read cacerts; check chain, expiries, istiod version and ISTIO_MULTIROOT_MESH; check no other rotation runs',
+      [],
+    );
+  }
+
+  plan
+    .phase('stage-root')
+    .fleetStep(`generate root ${newRoot}; store it as version AWSPENDING of the root secret`, [
+      'secrets-manager',
+    ]);
+
+  plan.phase('distribute-bundle');
+  for (const name of names) {
+    // Keep every root the cluster holds and add the new one: only a superset is accepted by istiod.
+    const roots = union(plan.rootsOf(name), [newRoot]);
+    plan.clusterStep(name, `back up cacerts; write root-cert = {${roots.join(', ')}}`, ['cacerts'], {
+      roots,
+    });
+  }
+
+  plan.phase('verify-trust');
+  for (const cluster of fleet.clusters) {
+    const roots = plan.rootsOf(cluster.name);
+    const namespaces = [...new Set(cluster.namespaces)];
+    plan.clusterStep(
+      cluster.name,
+      `check istio-ca-root-cert holds {${roots.join(', ')}} in all ${namespaces.length} namespaces`,
+      [],
+      {},
+      namespaces,
+    );
+  }
+
+  plan.phase('reissue-intermediate');
+  for (const name of names) {
+    const intermediate = newIntermediateLabel(name);
+    plan.clusterStep(
+      name,
+      `issue intermediate ${intermediate} signed by ${newRoot}; store it; write cacerts with it (root-cert unchanged); read back that istiod took it`,
+      ['secrets-manager', 'cacerts'],
+      { intermediate, issuer: newRoot },
+    );
+  }
+
+  plan.phase('restart-workloads');
+  const how = mode === 'emergency' ? 'all at once' : 'in waves';
+  for (const name of names) {
+    plan.clusterStep(name, `rollout restart injected workloads ${how}; wait until ready`, ['workloads']);
+  }
+
+  if (mode === 'scheduled') {
+    plan.phase('soak').fleetStep('wait one workload-cert TTL so every workload cert is renewed', []);
+  }
+
+  plan.phase('retire-root');
+  for (const name of names) {
+    plan.clusterStep(name, `write root-cert = {${newRoot}}`, ['cacerts'], { roots: [newRoot] });
+  }
+  plan.fleetStep(`promote ${newRoot} to AWSCURRENT and ${fleet.currentRoot} to AWSPREVIOUS`, [
+    'secrets-manager',
+  ]);
+
+  return plan.build();
+}
+
+function planIntermediateRotation(fleet: FleetState, target: string): PlannedPhase[] {
+  const plan = new PlanBuilder(fleet.clusters);
+  // Every cluster is read: the new intermediate is only safe if every peer still trusts the current root.
+  plan.phase('preflight');
+  for (const cluster of fleet.clusters) {
+    plan.clusterStep(
+      cluster.name,
+      'read cacerts; check chain, expiries, istiod version; check no other rotation runs',
+      [],
+    );
+  }
+  const intermediate = newIntermediateLabel(target);
+  plan
+    .phase('reissue-intermediate')
+    .clusterStep(
+      target,
+      `issue intermediate ${intermediate} signed by ${fleet.currentRoot}; store it; write cacerts with it (root-cert unchanged); read back that istiod took it`,
+      ['secrets-manager', 'cacerts'],
+      { intermediate, issuer: fleet.currentRoot },
+    );
+  plan
+    .phase('restart-workloads')
+    .clusterStep(target, 'rollout restart injected workloads in waves; wait until ready', ['workloads']);
+  return plan.build();
+}
+
+/**
+ * Computes the ordered phases of a rotation and, per cluster, the state each step leaves behind.
+ * Deterministic: clusters appear in the order of `fleet.clusters`.
+ */
+export function planRotation(input: PlanRotationInput): RotationPlan {
+  validateFleetState(input.fleet);
+  validateRequest(input);
+  const { fleet, mode } = input;
+  const clusters = fleet.clusters.map((c) => c.name);
+  if (mode === 'intermediate') {
+    return {
+      mode,
+      currentRoot: fleet.currentRoot,
+      targetRoot: fleet.currentRoot,
+      clusters,
+      cluster: input.cluster,
+      restart: 'waves',
+      phases: planIntermediateRotation(fleet, input.cluster as string),
+    };
+  }
+  const newRoot = input.newRoot ?? NEW_ROOT_PLACEHOLDER;
+  return {
+    mode,
+    currentRoot: fleet.currentRoot,
+    targetRoot: newRoot,
+    clusters,
+    restart: mode === 'emergency' ? 'all-at-once' : 'waves',
+    phases: planRootRotation(fleet, mode, newRoot),
+  };
+}
