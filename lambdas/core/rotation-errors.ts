@@ -1,0 +1,61 @@
+/**
+ * The errors a rotation step raises. The state machine's Retry and Catch match on the error name,
+ * which the Lambda runtime reports as `errorType`, so every class sets `this.name` and a subclass
+ * that must keep the state machine's behaviour has to keep its parent's name.
+ *
+ * - `TransientError`: the step may succeed if run again (throttling, 5xx, conflicts); the state
+ *   machine retries it.
+ * - `PreconditionFailed`: something is not as the step requires and nothing has been written; the
+ *   run stops (before the first write) or goes to rollback.
+ * - `VerificationFailed`: a gate did not pass (trust not distributed, istiod kept the old CA).
+ *
+ * Messages say what is wrong and what to do; they never hold key material.
+ */
+
+/** Where in the rotation an error happened. */
+export interface RotationErrorContext {
+  /** The cluster the step was working on, when there is one. */
+  readonly cluster?: string;
+  /** The phase (state name) the step belongs to, e.g. `stage-root`. */
+  readonly phase?: string;
+}
+
+export interface RotationErrorOptions extends ErrorOptions, RotationErrorContext {}
+
+/** Base of every error a rotation step raises on purpose. */
+export class RotationError extends Error {
+  readonly cluster?: string;
+  readonly phase?: string;
+
+  constructor(message: string, options: RotationErrorOptions = {}) {
+    const { cluster, phase, ...errorOptions } = options;
+    super(message, errorOptions);
+    this.name = 'RotationError';
+    if (cluster !== undefined) this.cluster = cluster;
+    if (phase !== undefined) this.phase = phase;
+  }
+}
+
+/** The step may succeed if run again; the state machine retries it with backoff. */
+export class TransientError extends RotationError {
+  constructor(message: string, options?: RotationErrorOptions) {
+    super(message, options);
+    this.name = 'TransientError';
+  }
+}
+
+/** A requirement of the step does not hold; the step stopped before writing anything. */
+export class PreconditionFailed extends RotationError {
+  constructor(message: string, options?: RotationErrorOptions) {
+    super(message, options);
+    this.name = 'PreconditionFailed';
+  }
+}
+
+/** A verification gate did not pass: the fleet is not (yet) in the state the next phase needs. */
+export class VerificationFailed extends RotationError {
+  constructor(message: string, options?: RotationErrorOptions) {
+    super(message, options);
+    this.name = 'VerificationFailed';
+  }
+}
