@@ -1,0 +1,39 @@
+import { PreconditionFailed } from '../../core/rotation-errors.js';
+
+/**
+ * The layout of meshtrust's secrets in Secrets Manager, one mesh per prefix:
+ *
+ *   meshtrust/<mesh>/root                              the mesh root CA (versions staged AWSPENDING,
+ *                                                      AWSCURRENT, AWSPREVIOUS)
+ *   meshtrust/<mesh>/intermediate/<cluster>            a cluster's intermediate CA
+ *   meshtrust/<mesh>/backup/<executionName>/<cluster>  a cluster's cacerts as the execution found it
+ */
+
+// Characters Secrets Manager allows in names, without '/', which separates our segments.
+const SEGMENT = /^[A-Za-z0-9_+=.@-]{1,128}$/;
+
+export function rootSecretName(meshId: string): string {
+  return `meshtrust/${segment('mesh id', meshId)}/root`;
+}
+
+export function intermediateSecretName(meshId: string, cluster: string): string {
+  return `meshtrust/${segment('mesh id', meshId)}/intermediate/${segment('cluster name', cluster)}`;
+}
+
+export function backupSecretPrefix(meshId: string, executionName: string): string {
+  return `meshtrust/${segment('mesh id', meshId)}/backup/${segment('execution name', executionName)}/`;
+}
+
+export function backupSecretName(meshId: string, executionName: string, cluster: string): string {
+  return `${backupSecretPrefix(meshId, executionName)}${segment('cluster name', cluster)}`;
+}
+
+function segment(what: string, value: string): string {
+  if (!SEGMENT.test(value)) {
+    throw new PreconditionFailed(
+      `The ${what} ${JSON.stringify(value)} cannot be part of a secret name: use 1-128 characters from ` +
+        'A-Z a-z 0-9 _ + = . @ -',
+    );
+  }
+  return value;
+}
