@@ -1,0 +1,47 @@
+import { parseCertificatesPem } from './certificate.js';
+import type { CaMaterial } from './certificate-authority.js';
+import { encodePem } from './pem.js';
+import type { TrustBundle } from './trust-bundle.js';
+
+/** The four keys of istiod's plug-in CA secret `istio-system/cacerts`, all required. */
+export const CACERTS_KEYS = ['ca-cert.pem', 'ca-key.pem', 'cert-chain.pem', 'root-cert.pem'] as const;
+export type CacertsKey = (typeof CACERTS_KEYS)[number];
+export type CacertsFiles = Readonly<Record<CacertsKey, string>>;
+/** What may leave a handler: everything but the key. */
+export type CacertsPublicFiles = Readonly<Omit<CacertsFiles, 'ca-key.pem'>>;
+
+/** Keys that, when present in `cacerts`, make istiod ignore the plug-in files. */
+export const CACERTS_FORBIDDEN_KEYS = ['tls.crt', 'tls.key'] as const;
+
+export interface AssembleCacertsInput {
+  readonly intermediate: CaMaterial;
+  /** The certificates above the intermediate, its issuer first, up to and including the root. */
+  readonly chainAbove: readonly string[];
+  readonly trustedRoots: TrustBundle;
+}
+
+/** The exact contents istiod expects; certificates re-encoded canonically. */
+export function assembleCacerts(input: AssembleCacertsInput): CacertsFiles {
+  const caCert = canonical(input.intermediate.certificatePem, 'ca-cert.pem');
+  const above = input.chainAbove.map((pem) => canonical(pem, 'cert-chain.pem'));
+  return {
+    'ca-cert.pem': caCert,
+    'ca-key.pem': input.intermediate.privateKeyPem,
+    'cert-chain.pem': [caCert, ...above].join(''),
+    'root-cert.pem': input.trustedRoots.toPem(),
+  };
+}
+
+export function publicPartsOf(files: CacertsFiles): CacertsPublicFiles {
+  return {
+    'ca-cert.pem': files['ca-cert.pem'],
+    'cert-chain.pem': files['cert-chain.pem'],
+    'root-cert.pem': files['root-cert.pem'],
+  };
+}
+
+function canonical(pem: string, file: string): string {
+  return parseCertificatesPem(pem, { file })
+    .map((certificate) => encodePem('CERTIFICATE', certificate.der))
+    .join('');
+}

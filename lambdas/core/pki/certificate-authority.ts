@@ -1,0 +1,187 @@
+import type * as X509 from '@peculiar/x509';
+import { parseCertificatePem, sameBytes } from './certificate.js';
+import { generateKeyPair, type KeyAlgorithm, keyAlgorithmOf, signingAlgorithmOf } from './key-algorithm.js';
+import { encodePem } from './pem.js';
+import {
+  ExpiredCertificateError,
+  InvalidPkiArgumentError,
+  KeyCertMismatchError,
+  NotACaError,
+  PathLengthError,
+} from './pki-errors.js';
+import { exportPrivateKeyPem, importPrivateKeyPem, publicKeyDerOf } from './private-key.js';
+import { type CryptoKey, x509 } from './x509.js';
+
+/** A CA certificate with its key, both PEM. Only ever lives inside handlers, never in payloads. */
+export interface CaMaterial {
+  readonly certificatePem: string;
+  readonly privateKeyPem: string;
+}
+
+export interface RootCaOptions {
+  /** @default 'meshtrust' */
+  readonly organization?: string;
+  /** @default 'meshtrust Root CA' */
+  readonly commonName?: string;
+  /** @default 3650 */
+  readonly validityDays?: number;
+  /** @default 'ecdsa-p256' */
+  readonly algorithm?: KeyAlgorithm;
+  /** The clock; @default new Date() */
+  readonly now?: Date;
+}
+
+export interface IntermediateCaOptions {
+  /** The cluster this intermediate serves; written to the subject as L=<cluster> like Istio's tools. */
+  readonly cluster: string;
+  readonly issuer: CaMaterial;
+  /** @default 'meshtrust' */
+  readonly organization?: string;
+  /** @default 'Intermediate CA' */
+  readonly commonName?: string;
+  /** Clamped so the intermediate never outlives its issuer. @default 365 */
+  readonly validityDays?: number;
+  /** @default 'ecdsa-p256' */
+  readonly algorithm?: KeyAlgorithm;
+  /** The clock; @default new Date() */
+  readonly now?: Date;
+}
+
+/** istiod's own identity; Istio's tools put it in every plug-in intermediate. */
+export const ISTIOD_DNS_NAME = 'istiod.istio-system.svc';
+
+/**
+ * Certificates start a little in the past so that a cluster whose clock lags ours still accepts them:
+ * istiod rejects a not-yet-valid cacerts silently.
+ */
+export const CLOCK_SKEW_ALLOWANCE_MS = 5 * 60 * 1000;
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export async function createRootCa(options: RootCaOptions = {}): Promise<CaMaterial> {
+  const organization = requireName('organization', options.organization ?? 'meshtrust');
+  const commonName = requireName('commonName', options.commonName ?? 'meshtrust Root CA');
+  const validityDays = requireValidity(options.validityDays ?? 3650);
+  const algorithm = options.algorithm ?? 'ecdsa-p256';
+  const now = options.now ?? new Date();
+
+  const keys = await generateKeyPair(algorithm);
+  const name: X509.JsonName = [{ O: [organization] }, { CN: [commonName] }];
+  const certificate = await x509.X509CertificateGenerator.create({
+    serialNumber: randomSerialNumber(),
+    subject: name,
+    issuer: name,
+    notBefore: new Date(now.getTime() - CLOCK_SKEW_ALLOWANCE_MS),
+    notAfter: new Date(now.getTime() + validityDays * DAY_MS),
+    signingAlgorithm: signingAlgorithmOf(algorithm),
+    publicKey: keys.publicKey,
+    signingKey: keys.privateKey,
+    extensions: [
+      new x509.BasicConstraintsExtension(true, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+    ],
+  });
+  return {
+    certificatePem: encodePem('CERTIFICATE', certificate.rawData),
+    privateKeyPem: await exportPrivateKeyPem(keys.privateKey),
+  };
+}
+
+/**
+ * A per-cluster intermediate in Istio's plug-in CA profile: CA:TRUE pathlen:0 (it signs only workload
+ * certificates), keyCertSign, SAN istiod.istio-system.svc, no EKU (Go's verifier then accepts it for
+ * any usage), signed by `issuer` and never valid beyond it.
+ */
+export async function createIntermediateCa(options: IntermediateCaOptions): Promise<CaMaterial> {
+  const cluster = requireName('cluster', options.cluster);
+  const organization = requireName('organization', options.organization ?? 'meshtrust');
+  const commonName = requireName('commonName', options.commonName ?? 'Intermediate CA');
+  const validityDays = requireValidity(options.validityDays ?? 365);
+  const algorithm = options.algorithm ?? 'ecdsa-p256';
+  const now = options.now ?? new Date();
+
+  const issuerContext = { cluster, file: 'issuer certificate' };
+  const issuer = parseCertificatePem(options.issuer.certificatePem, issuerContext).certificate;
+  const issuerKey = await importPrivateKeyPem(options.issuer.privateKeyPem, { cluster, file: 'issuer key' });
+  await assertCanIssueIntermediate(issuer, issuerKey, now, issuerContext);
+
+  const keys = await generateKeyPair(algorithm);
+  const notAfter = Math.min(now.getTime() + validityDays * DAY_MS, issuer.notAfter.getTime());
+  const issuerSki = issuer.getExtension(x509.SubjectKeyIdentifierExtension);
+  const certificate = await x509.X509CertificateGenerator.create({
+    serialNumber: randomSerialNumber(),
+    subject: [{ O: [organization] }, { CN: [commonName] }, { L: [cluster] }],
+    // The issuer's subject DER verbatim: Go links chains by comparing raw name bytes.
+    issuer: new x509.Name(issuer.subjectName.toArrayBuffer()),
+    notBefore: new Date(now.getTime() - CLOCK_SKEW_ALLOWANCE_MS),
+    notAfter: new Date(notAfter),
+    signingAlgorithm: signingAlgorithmOf(keyAlgorithmOf(issuerKey, issuerContext)),
+    publicKey: keys.publicKey,
+    signingKey: issuerKey,
+    extensions: [
+      new x509.BasicConstraintsExtension(true, 0, true),
+      new x509.KeyUsagesExtension(
+        x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature,
+        true,
+      ),
+      new x509.SubjectAlternativeNameExtension([{ type: 'dns', value: ISTIOD_DNS_NAME }]),
+      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+      issuerSki
+        ? new x509.AuthorityKeyIdentifierExtension(issuerSki.keyId)
+        : await x509.AuthorityKeyIdentifierExtension.create(issuer.publicKey),
+    ],
+  });
+  return {
+    certificatePem: encodePem('CERTIFICATE', certificate.rawData),
+    privateKeyPem: await exportPrivateKeyPem(keys.privateKey),
+  };
+}
+
+/** 16 random bytes, high bit clear (positive) and second-highest set (no leading zero byte). */
+export function randomSerialNumber(): string {
+  const bytes = new Uint8Array(16);
+  globalThis.crypto.getRandomValues(bytes);
+  bytes[0] = (bytes[0] & 0x7f) | 0x40;
+  return Buffer.from(bytes).toString('hex');
+}
+
+async function assertCanIssueIntermediate(
+  issuer: X509.X509Certificate,
+  issuerKey: CryptoKey,
+  now: Date,
+  context: { cluster: string; file: string },
+): Promise<void> {
+  if (!sameBytes(publicKeyDerOf(issuerKey), issuer.publicKey.rawData)) {
+    throw new KeyCertMismatchError('the issuer key', 'the issuer certificate', context);
+  }
+  const basicConstraints = issuer.getExtension(x509.BasicConstraintsExtension);
+  const keyUsage = issuer.getExtension(x509.KeyUsagesExtension);
+  if (!basicConstraints?.ca || (keyUsage && !(keyUsage.usages & x509.KeyUsageFlags.keyCertSign))) {
+    throw new NotACaError(issuer.subject, context);
+  }
+  if (basicConstraints.pathLength === 0) throw new PathLengthError(issuer.subject, 0, context);
+  if (issuer.notAfter.getTime() <= now.getTime()) {
+    throw new ExpiredCertificateError(issuer.subject, issuer.notAfter, context);
+  }
+}
+
+function requireName(field: string, value: string): string {
+  if (
+    typeof value !== 'string' ||
+    value.trim() === '' ||
+    [...value].some((char) => char.charCodeAt(0) < 0x20)
+  ) {
+    throw new InvalidPkiArgumentError(
+      `${field} must be a non-empty single-line string, got ${JSON.stringify(value)}`,
+    );
+  }
+  return value;
+}
+
+function requireValidity(days: number): number {
+  if (!Number.isFinite(days) || days <= 0) {
+    throw new InvalidPkiArgumentError(`validityDays must be a positive number, got ${days}`);
+  }
+  return days;
+}

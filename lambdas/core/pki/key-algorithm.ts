@@ -1,0 +1,90 @@
+import type { webcrypto } from 'node:crypto';
+import {
+  InvalidPkiArgumentError,
+  type PkiContext,
+  UnknownCurveError,
+  UnsupportedKeyError,
+} from './pki-errors.js';
+import {
+  type CryptoKey,
+  type CryptoKeyPair,
+  type EcKeyImportParams,
+  type RsaHashedImportParams,
+  type SigningAlgorithm,
+  subtle,
+} from './x509.js';
+
+export const KEY_ALGORITHMS = ['ecdsa-p256', 'ecdsa-p384', 'rsa-2048', 'rsa-3072', 'rsa-4096'] as const;
+export type KeyAlgorithm = (typeof KEY_ALGORITHMS)[number];
+
+const RSA_EXPONENT = new Uint8Array([1, 0, 1]);
+
+/** WebCrypto parameters to generate or import a key of `algorithm`. */
+export function keyParamsOf(algorithm: KeyAlgorithm): EcKeyImportParams | RsaHashedImportParams {
+  switch (algorithm) {
+    case 'ecdsa-p256':
+      return { name: 'ECDSA', namedCurve: 'P-256' };
+    case 'ecdsa-p384':
+      return { name: 'ECDSA', namedCurve: 'P-384' };
+    case 'rsa-2048':
+    case 'rsa-3072':
+    case 'rsa-4096':
+      return { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
+  }
+}
+
+/**
+ * The signature algorithm a key of `algorithm` signs with: the hash matches the key's strength
+ * (P-384 -> SHA-384); RSA uses PKCS#1 v1.5 with SHA-256, which every Istio and Go version accepts.
+ */
+export function signingAlgorithmOf(algorithm: KeyAlgorithm): SigningAlgorithm {
+  switch (algorithm) {
+    case 'ecdsa-p256':
+      return { name: 'ECDSA', hash: 'SHA-256' };
+    case 'ecdsa-p384':
+      return { name: 'ECDSA', hash: 'SHA-384' };
+    default:
+      return { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
+  }
+}
+
+/** The KeyAlgorithm of a WebCrypto key, or UnsupportedKeyError / UnknownCurveError. */
+export function keyAlgorithmOf(key: CryptoKey, context: PkiContext = {}): KeyAlgorithm {
+  const algorithm = key.algorithm as { name: string; namedCurve?: string; modulusLength?: number };
+  if (algorithm.name === 'ECDSA') {
+    if (algorithm.namedCurve === 'P-256') return 'ecdsa-p256';
+    if (algorithm.namedCurve === 'P-384') return 'ecdsa-p384';
+    throw new UnknownCurveError(String(algorithm.namedCurve), context);
+  }
+  if (algorithm.name === 'RSASSA-PKCS1-v1_5') {
+    const bits = algorithm.modulusLength;
+    if (bits === 2048 || bits === 3072 || bits === 4096) return `rsa-${bits}` as KeyAlgorithm;
+    throw new UnsupportedKeyError(`RSA with a ${bits}-bit modulus`, context);
+  }
+  throw new UnsupportedKeyError(`algorithm ${String(algorithm.name)}`, context);
+}
+
+export function isKeyAlgorithm(value: unknown): value is KeyAlgorithm {
+  return typeof value === 'string' && (KEY_ALGORITHMS as readonly string[]).includes(value);
+}
+
+/** A fresh, extractable key pair (extractable so the private key can be stored as PKCS#8 PEM). */
+export async function generateKeyPair(algorithm: KeyAlgorithm): Promise<CryptoKeyPair> {
+  if (!isKeyAlgorithm(algorithm)) {
+    throw new InvalidPkiArgumentError(
+      `unknown key algorithm "${String(algorithm)}"; use one of ${KEY_ALGORITHMS.join(', ')}`,
+    );
+  }
+  const params = algorithm.startsWith('rsa-')
+    ? {
+        name: 'RSASSA-PKCS1-v1_5',
+        hash: 'SHA-256',
+        modulusLength: Number(algorithm.slice(4)),
+        publicExponent: RSA_EXPONENT,
+      }
+    : keyParamsOf(algorithm);
+  return (await subtle.generateKey(params as webcrypto.RsaHashedKeyGenParams, true, [
+    'sign',
+    'verify',
+  ])) as CryptoKeyPair;
+}

@@ -1,0 +1,290 @@
+import {
+  CLOCK_SKEW_ALLOWANCE_MS,
+  createIntermediateCa,
+  createRootCa,
+  ISTIOD_DNS_NAME,
+  randomSerialNumber,
+} from '../../../../lambdas/core/pki/certificate-authority.js';
+import { describeCertificate } from '../../../../lambdas/core/pki/certificate-info.js';
+import {
+  ExpiredCertificateError,
+  InvalidPkiArgumentError,
+  KeyCertMismatchError,
+  NotACaError,
+  PathLengthError,
+} from '../../../../lambdas/core/pki/pki-errors.js';
+import { importPrivateKeyPem, publicKeyDerOf } from '../../../../lambdas/core/pki/private-key.js';
+import { x509 } from '../../../../lambdas/core/pki/x509.js';
+import { CA_USAGE, DAY_MS, issueTestCertificate, NOW } from './pki-test-kit.js';
+
+const parse = (pem: string) => new x509.X509Certificate(pem);
+
+describe('createRootCa', () => {
+  it('makes a self-signed ECDSA P-256 root with critical CA basicConstraints, keyCertSign+cRLSign and SKI', async () => {
+    // Act
+    const root = await createRootCa({ now: NOW });
+
+    // Assess
+    const info = describeCertificate(root.certificatePem);
+    const certificate = parse(root.certificatePem);
+    expect(info.subject).toBe('O=meshtrust, CN=meshtrust Root CA');
+    expect(info.issuer).toBe(info.subject);
+    expect(info.isCa).toBe(true);
+    expect(info.pathLength).toBeUndefined();
+    expect(info.keyUsage).toEqual(['keyCertSign', 'cRLSign']);
+    expect(info.extendedKeyUsage).toBeUndefined();
+    expect(info.subjectKeyId).toMatch(/^[0-9a-f]{40}$/);
+    expect(certificate.getExtension(x509.BasicConstraintsExtension)?.critical).toBe(true);
+    expect(certificate.getExtension(x509.KeyUsagesExtension)?.critical).toBe(true);
+    expect(certificate.publicKey.algorithm).toMatchObject({ name: 'ECDSA', namedCurve: 'P-256' });
+    expect(certificate.signatureAlgorithm).toMatchObject({ name: 'ECDSA', hash: { name: 'SHA-256' } });
+    expect(await certificate.verify({ signatureOnly: true })).toBe(true);
+  });
+
+  it('applies organization, common name, validity and the clock, backdating notBefore for clock skew', async () => {
+    // Act
+    const root = await createRootCa({
+      organization: 'Acme',
+      commonName: 'Acme Mesh Root',
+      validityDays: 30,
+      now: NOW,
+    });
+
+    // Assess
+    const info = describeCertificate(root.certificatePem);
+    expect(info.subject).toBe('O=Acme, CN=Acme Mesh Root');
+    expect(info.notBefore).toEqual(new Date(NOW.getTime() - CLOCK_SKEW_ALLOWANCE_MS));
+    expect(info.notAfter).toEqual(new Date(NOW.getTime() + 30 * DAY_MS));
+  });
+
+  it('defaults to ten years of validity', async () => {
+    // Act
+    const root = await createRootCa({ now: NOW });
+
+    // Assess
+    expect(describeCertificate(root.certificatePem).notAfter).toEqual(
+      new Date(NOW.getTime() + 3650 * DAY_MS),
+    );
+  });
+
+  it('signs a P-384 root with SHA-384', async () => {
+    // Act
+    const certificate = parse((await createRootCa({ algorithm: 'ecdsa-p384' })).certificatePem);
+
+    // Assess
+    expect(certificate.signatureAlgorithm).toMatchObject({ name: 'ECDSA', hash: { name: 'SHA-384' } });
+  });
+
+  it('signs an RSA root with SHA-256 PKCS#1 v1.5', async () => {
+    // Act
+    const certificate = parse((await createRootCa({ algorithm: 'rsa-2048' })).certificatePem);
+
+    // Assess
+    expect(certificate.signatureAlgorithm).toMatchObject({
+      name: 'RSASSA-PKCS1-v1_5',
+      hash: { name: 'SHA-256' },
+    });
+    expect(certificate.publicKey.algorithm).toMatchObject({ modulusLength: 2048 });
+  });
+
+  it('returns the private key of the certificate as PKCS#8 PEM', async () => {
+    // Act
+    const root = await createRootCa();
+
+    // Assess
+    expect(root.privateKeyPem.startsWith('-----BEGIN PRIVATE KEY-----\n')).toBe(true);
+    const key = await importPrivateKeyPem(root.privateKeyPem);
+    expect(Buffer.from(publicKeyDerOf(key))).toEqual(
+      Buffer.from(parse(root.certificatePem).publicKey.rawData),
+    );
+  });
+
+  it('gives every root a different serial number', async () => {
+    // Act
+    const [a, b] = await Promise.all([createRootCa(), createRootCa()]);
+
+    // Assess
+    expect(parse(a.certificatePem).serialNumber).not.toBe(parse(b.certificatePem).serialNumber);
+  });
+
+  it.each([
+    [{ organization: '' }, /organization must be a non-empty single-line string/],
+    [{ commonName: 'a\nb' }, /commonName must be a non-empty single-line string/],
+    [{ validityDays: 0 }, /validityDays must be a positive number, got 0/],
+  ])('refuses bad options %j', async (options, message) => {
+    // Act / Assess
+    await expect(createRootCa(options)).rejects.toThrow(message);
+  });
+});
+
+describe('randomSerialNumber', () => {
+  it('is 16 bytes, positive and without a leading zero byte', () => {
+    // Act
+    const serials = Array.from({ length: 200 }, randomSerialNumber);
+
+    // Assess
+    for (const serial of serials) {
+      expect(serial).toMatch(/^[0-9a-f]{32}$/);
+      expect(Number.parseInt(serial.slice(0, 2), 16)).toBeGreaterThanOrEqual(0x40);
+      expect(Number.parseInt(serial.slice(0, 2), 16)).toBeLessThan(0x80);
+    }
+    expect(new Set(serials).size).toBe(serials.length);
+  });
+});
+
+describe('createIntermediateCa', () => {
+  let root: Awaited<ReturnType<typeof createRootCa>>;
+  beforeAll(async () => {
+    root = await createRootCa({ now: NOW, validityDays: 3650 });
+  });
+
+  it('makes an Istio plug-in intermediate: CA pathlen:0 critical, keyCertSign, istiod SAN, L=<cluster>, no EKU', async () => {
+    // Act
+    const intermediate = await createIntermediateCa({ cluster: 'east-1', issuer: root, now: NOW });
+
+    // Assess
+    const info = describeCertificate(intermediate.certificatePem);
+    const certificate = parse(intermediate.certificatePem);
+    expect(info.subject).toBe('O=meshtrust, CN=Intermediate CA, L=east-1');
+    expect(info.issuer).toBe(describeCertificate(root.certificatePem).subject);
+    expect(info.isCa).toBe(true);
+    expect(info.pathLength).toBe(0);
+    expect(certificate.getExtension(x509.BasicConstraintsExtension)?.critical).toBe(true);
+    expect(info.keyUsage).toEqual(expect.arrayContaining(['keyCertSign', 'cRLSign']));
+    expect(certificate.getExtension(x509.KeyUsagesExtension)?.critical).toBe(true);
+    expect(info.subjectAlternativeNames).toEqual([`dns:${ISTIOD_DNS_NAME}`]);
+    expect(info.extendedKeyUsage).toBeUndefined();
+    expect(info.authorityKeyId).toBe(describeCertificate(root.certificatePem).subjectKeyId);
+    expect(info.subjectKeyId).toMatch(/^[0-9a-f]{40}$/);
+    expect(
+      await certificate.verify({ publicKey: parse(root.certificatePem).publicKey, signatureOnly: true }),
+    ).toBe(true);
+  });
+
+  it('copies the issuer name bytes verbatim so Go links the chain', async () => {
+    // Act
+    const intermediate = await createIntermediateCa({ cluster: 'east', issuer: root, now: NOW });
+
+    // Assess
+    expect(Buffer.from(parse(intermediate.certificatePem).issuerName.toArrayBuffer())).toEqual(
+      Buffer.from(parse(root.certificatePem).subjectName.toArrayBuffer()),
+    );
+  });
+
+  it('is valid for one year by default', async () => {
+    // Act
+    const intermediate = await createIntermediateCa({ cluster: 'east', issuer: root, now: NOW });
+
+    // Assess
+    expect(describeCertificate(intermediate.certificatePem).notAfter).toEqual(
+      new Date(NOW.getTime() + 365 * DAY_MS),
+    );
+  });
+
+  it('never outlives its issuer: notAfter is clamped to the root notAfter', async () => {
+    // Prepare
+    const shortRoot = await createRootCa({ now: NOW, validityDays: 10 });
+
+    // Act
+    const intermediate = await createIntermediateCa({ cluster: 'east', issuer: shortRoot, now: NOW });
+
+    // Assess
+    expect(describeCertificate(intermediate.certificatePem).notAfter).toEqual(
+      describeCertificate(shortRoot.certificatePem).notAfter,
+    );
+  });
+
+  it('signs with SHA-384 under a P-384 issuer, whatever its own key', async () => {
+    // Prepare
+    const p384Root = await createRootCa({ algorithm: 'ecdsa-p384' });
+
+    // Act
+    const intermediate = await createIntermediateCa({
+      cluster: 'east',
+      issuer: p384Root,
+      algorithm: 'ecdsa-p256',
+    });
+
+    // Assess
+    const certificate = parse(intermediate.certificatePem);
+    expect(certificate.signatureAlgorithm).toMatchObject({ name: 'ECDSA', hash: { name: 'SHA-384' } });
+    expect(certificate.publicKey.algorithm).toMatchObject({ namedCurve: 'P-256' });
+  });
+
+  it('signs an ECDSA intermediate with an RSA root', async () => {
+    // Prepare
+    const rsaRoot = await createRootCa({ algorithm: 'rsa-2048' });
+
+    // Act
+    const intermediate = await createIntermediateCa({ cluster: 'east', issuer: rsaRoot });
+
+    // Assess
+    expect(parse(intermediate.certificatePem).signatureAlgorithm).toMatchObject({
+      name: 'RSASSA-PKCS1-v1_5',
+    });
+  });
+
+  it('refuses an issuer key that does not belong to the issuer certificate', async () => {
+    // Prepare
+    const other = await createRootCa();
+
+    // Act
+    const act = createIntermediateCa({
+      cluster: 'east',
+      issuer: { certificatePem: root.certificatePem, privateKeyPem: other.privateKeyPem },
+    });
+
+    // Assess
+    await expect(act).rejects.toThrow(KeyCertMismatchError);
+    await expect(act).rejects.toThrow(/in cluster east/);
+  });
+
+  it('refuses an issuer that is not a CA', async () => {
+    // Prepare
+    const leaf = await issueTestCertificate({ subject: 'CN=leaf', ca: false, keyUsage: CA_USAGE });
+
+    // Act / Assess
+    await expect(createIntermediateCa({ cluster: 'east', issuer: leaf, now: NOW })).rejects.toThrow(
+      NotACaError,
+    );
+  });
+
+  it('refuses an issuer whose keyUsage lacks keyCertSign', async () => {
+    // Prepare
+    const issuer = await issueTestCertificate({
+      subject: 'CN=signer',
+      ca: true,
+      keyUsage: x509.KeyUsageFlags.cRLSign,
+    });
+
+    // Act / Assess
+    await expect(createIntermediateCa({ cluster: 'east', issuer, now: NOW })).rejects.toThrow(NotACaError);
+  });
+
+  it('refuses to sign under an issuer with pathlen:0 (an intermediate cannot sign another)', async () => {
+    // Prepare
+    const intermediate = await createIntermediateCa({ cluster: 'east', issuer: root, now: NOW });
+
+    // Act / Assess
+    await expect(createIntermediateCa({ cluster: 'east', issuer: intermediate, now: NOW })).rejects.toThrow(
+      PathLengthError,
+    );
+  });
+
+  it('refuses an expired issuer', async () => {
+    // Prepare
+    const later = new Date(NOW.getTime() + 3651 * DAY_MS);
+
+    // Act / Assess
+    await expect(createIntermediateCa({ cluster: 'east', issuer: root, now: later })).rejects.toThrow(
+      ExpiredCertificateError,
+    );
+  });
+
+  it('refuses an empty cluster name', async () => {
+    // Act / Assess
+    await expect(createIntermediateCa({ cluster: ' ', issuer: root })).rejects.toThrow(
+      InvalidPkiArgumentError,
+    );
+  });
+});
