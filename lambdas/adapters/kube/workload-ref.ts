@@ -1,0 +1,38 @@
+// Which workload a restart or a rollout wait is about, and how to reach its kind through client-node.
+import type { V1DaemonSet, V1Deployment, V1StatefulSet } from '@kubernetes/client-node';
+import type { ClusterClient } from './cluster-client.js';
+
+export type WorkloadKind = 'Deployment' | 'StatefulSet' | 'DaemonSet';
+export const WORKLOAD_KINDS: readonly WorkloadKind[] = ['Deployment', 'StatefulSet', 'DaemonSet'];
+
+/** The annotation on the pod template that says which restart (execution) last restarted it. */
+export const RESTART_ID_ANNOTATION = 'meshtrust.io/restart-id';
+/** What `kubectl rollout restart` sets on the pod template. */
+export const RESTARTED_AT_ANNOTATION = 'kubectl.kubernetes.io/restartedAt';
+
+export interface WorkloadRef {
+  readonly kind: WorkloadKind;
+  readonly namespace: string;
+  readonly name: string;
+  /** The meshtrust.io/restart-id annotation on the pod template, when it has one. */
+  readonly restartId?: string;
+}
+
+export type Workload = V1Deployment | V1StatefulSet | V1DaemonSet;
+
+/** `Deployment shop/web`, for messages. */
+export function describeWorkload(ref: Pick<WorkloadRef, 'kind' | 'namespace' | 'name'>): string {
+  return `${ref.kind} ${ref.namespace}/${ref.name}`;
+}
+
+export function readWorkload(client: ClusterClient, ref: WorkloadRef): Promise<Workload> {
+  const request = { name: ref.name, namespace: ref.namespace };
+  switch (ref.kind) {
+    case 'Deployment':
+      return client.apps.readNamespacedDeployment(request);
+    case 'StatefulSet':
+      return client.apps.readNamespacedStatefulSet(request);
+    case 'DaemonSet':
+      return client.apps.readNamespacedDaemonSet(request);
+  }
+}

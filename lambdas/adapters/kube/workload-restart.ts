@@ -1,0 +1,194 @@
+// Restarting a workload's pods the way `kubectl rollout restart` does, once per restart id, and waiting
+// until the rollout is complete as `kubectl rollout status` judges it.
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  PatchStrategy,
+  setHeaderOptions,
+  type V1Deployment,
+  type V1LabelSelector,
+  type V1Pod,
+} from '@kubernetes/client-node';
+import { PreconditionFailed, VerificationFailed } from '../../core/rotation-errors.js';
+import type { ClusterClient } from './cluster-client.js';
+import { callKube } from './kube-call.js';
+import { rolloutStatusOf } from './rollout-status.js';
+import {
+  describeWorkload,
+  RESTART_ID_ANNOTATION,
+  RESTARTED_AT_ANNOTATION,
+  readWorkload,
+  type WorkloadRef,
+} from './workload-ref.js';
+
+export { RESTART_ID_ANNOTATION, RESTARTED_AT_ANNOTATION } from './workload-ref.js';
+
+export interface RestartWorkloadOptions {
+  /** Stable per rotation (e.g. derived from the execution id): a workload already carrying it is not restarted again. */
+  readonly restartId: string;
+  /** The time written to kubectl.kubernetes.io/restartedAt. */
+  readonly at: Date;
+}
+
+export interface WaitForRolloutOptions {
+  readonly timeoutMs: number;
+  /** @default 1000 */
+  readonly pollMs?: number;
+}
+
+export interface PodSummary {
+  readonly name: string;
+  readonly uid: string;
+  readonly createdAt: Date;
+  /** The Ready condition is True. */
+  readonly ready: boolean;
+  readonly annotations: Readonly<Record<string, string>>;
+}
+
+/**
+ * Sets restartedAt (RFC 3339, as kubectl does) and meshtrust.io/restart-id on the pod template with a
+ * strategic merge patch, so the workload's controller replaces every pod. Idempotent: when the template
+ * already carries restartId, nothing is sent. The patch carries the resourceVersion just read, so two
+ * concurrent calls cannot both restart; the loser re-reads, finds the id and stops.
+ */
+export async function restartWorkload(
+  client: ClusterClient,
+  ref: WorkloadRef,
+  options: RestartWorkloadOptions,
+): Promise<{ restarted: boolean }> {
+  const what = describeWorkload(ref);
+  return callKube(
+    client,
+    `restart ${what}`,
+    async () => {
+      const workload = await readWorkload(client, ref);
+      if (workload.spec?.template.metadata?.annotations?.[RESTART_ID_ANNOTATION] === options.restartId) {
+        return { restarted: false };
+      }
+      if (ref.kind === 'Deployment' && (workload as V1Deployment).spec?.paused) {
+        // kubectl refuses too: a paused Deployment would take the new template but start no pod.
+        throw new PreconditionFailed(
+          `${what} in cluster ${client.name} is paused, so a restart would replace no pod; resume it (kubectl rollout resume) and run the step again.`,
+          { cluster: client.name },
+        );
+      }
+      const patch = {
+        metadata: { resourceVersion: workload.metadata?.resourceVersion },
+        spec: {
+          template: {
+            metadata: {
+              annotations: {
+                [RESTARTED_AT_ANNOTATION]: formatRfc3339(options.at),
+                [RESTART_ID_ANNOTATION]: options.restartId,
+              },
+            },
+          },
+        },
+      };
+      await patchWorkload(client, ref, patch);
+      return { restarted: true };
+    },
+    { retryConflicts: true },
+  );
+}
+
+/**
+ * Polls until the rollout is complete (rollout-status.ts). Throws VerificationFailed naming the
+ * workload and what is missing when timeoutMs passes, or at once when waiting cannot help.
+ */
+export async function waitForRollout(
+  client: ClusterClient,
+  ref: WorkloadRef,
+  options: WaitForRolloutOptions,
+): Promise<void> {
+  const what = describeWorkload(ref);
+  const pollMs = options.pollMs ?? 1000;
+  const deadline = Date.now() + options.timeoutMs;
+  for (;;) {
+    const workload = await callKube(client, `read ${what}`, () => readWorkload(client, ref));
+    const status = rolloutStatusOf(ref.kind, workload);
+    if (status.state === 'done') return;
+    if (status.state === 'failed') {
+      throw new VerificationFailed(
+        `${what} in cluster ${client.name} cannot finish rolling out: ${status.reason}.`,
+        {
+          cluster: client.name,
+        },
+      );
+    }
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) {
+      throw new VerificationFailed(
+        `${what} in cluster ${client.name} did not finish rolling out within ${options.timeoutMs} ms: ${status.waiting}. Check why its pods do not become ready (kubectl -n ${ref.namespace} get pods), then run the step again.`,
+        { cluster: client.name },
+      );
+    }
+    await sleep(Math.min(pollMs, remaining));
+  }
+}
+
+/** Pods of a namespace matching a label selector (`app=web`, `tier in (a,b)`), sorted by name. */
+export async function listPods(
+  client: ClusterClient,
+  namespace: string,
+  labelSelector: string,
+): Promise<PodSummary[]> {
+  const list = await callKube(client, `list pods in namespace ${namespace}`, () =>
+    client.core.listNamespacedPod({ namespace, labelSelector }),
+  );
+  return list.items.map(toPodSummary).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/** The pods a workload selects (its spec.selector). */
+export async function listWorkloadPods(client: ClusterClient, ref: WorkloadRef): Promise<PodSummary[]> {
+  const what = describeWorkload(ref);
+  const workload = await callKube(client, `read ${what}`, () => readWorkload(client, ref));
+  const selector = workload.spec?.selector;
+  if (!selector || (!selector.matchLabels && !selector.matchExpressions)) {
+    throw new PreconditionFailed(`${what} in cluster ${client.name} has no pod selector.`, {
+      cluster: client.name,
+    });
+  }
+  return listPods(client, ref.namespace, toLabelSelector(selector));
+}
+
+/** kubectl's format: time.RFC3339, seconds precision. UTC, so every caller writes the same text. */
+export function formatRfc3339(at: Date): string {
+  return at.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** A LabelSelector object as the query string the API takes. */
+export function toLabelSelector(selector: V1LabelSelector): string {
+  const terms = Object.entries(selector.matchLabels ?? {}).map(([key, value]) => `${key}=${value}`);
+  for (const { key, operator, values = [] } of selector.matchExpressions ?? []) {
+    if (operator === 'In') terms.push(`${key} in (${values.join(',')})`);
+    else if (operator === 'NotIn') terms.push(`${key} notin (${values.join(',')})`);
+    else if (operator === 'Exists') terms.push(key);
+    else if (operator === 'DoesNotExist') terms.push(`!${key}`);
+    else throw new RangeError(`Unknown label selector operator ${operator} on key ${key}`);
+  }
+  return terms.join(',');
+}
+
+function patchWorkload(client: ClusterClient, ref: WorkloadRef, body: object): Promise<unknown> {
+  const request = { name: ref.name, namespace: ref.namespace, body };
+  const strategic = setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch);
+  switch (ref.kind) {
+    case 'Deployment':
+      return client.apps.patchNamespacedDeployment(request, strategic);
+    case 'StatefulSet':
+      return client.apps.patchNamespacedStatefulSet(request, strategic);
+    case 'DaemonSet':
+      return client.apps.patchNamespacedDaemonSet(request, strategic);
+  }
+}
+
+function toPodSummary(pod: V1Pod): PodSummary {
+  const created = pod.metadata?.creationTimestamp;
+  return {
+    name: pod.metadata?.name ?? '',
+    uid: pod.metadata?.uid ?? '',
+    createdAt: created instanceof Date ? created : new Date(created ?? 0),
+    ready: pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false,
+    annotations: { ...pod.metadata?.annotations },
+  };
+}
