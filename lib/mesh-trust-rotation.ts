@@ -1,0 +1,353 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type { IRole } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { type ILogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { RotationAudit } from './audit.js';
+import { CaStore } from './ca-store.js';
+import type { ClusterSelection } from './cluster-selection.js';
+import { EksAccess } from './eks-access.js';
+import { ExpiryCheck } from './expiry-check.js';
+import type { HandlerName } from './handler-entries.js';
+import { MeshTrustConfigError } from './mesh-trust-config-error.js';
+import { acknowledgeNagFindings } from './nag-acknowledgements.js';
+import { RotationFunctions } from './rotation-functions.js';
+import { RotationSchedule } from './rotation-schedule.js';
+import { RotationStateMachine, rotationStateMachineArn } from './rotation-state-machine.js';
+
+/** Key algorithms of new roots and intermediates, as lambdas/core/pki/key-algorithm.ts names them. */
+export const KEY_ALGORITHMS = ['ecdsa-p256', 'ecdsa-p384', 'rsa-2048', 'rsa-3072', 'rsa-4096'] as const;
+export type KeyAlgorithm = (typeof KEY_ALGORITHMS)[number];
+
+/** The tag key that marks a cluster as a member of a mesh when clusters are discovered. */
+export const DEFAULT_CLUSTER_TAG_KEY = 'meshtrust.io/mesh';
+
+/** Second Tuesday of March, 09:00 UTC: once a year, on a working day, far from year-end freezes. */
+export const DEFAULT_ROTATION_SCHEDULE = 'cron(0 9 ? 3 TUE#2 *)';
+
+/** An EKS cluster tag: key and value. */
+export interface ClusterTag {
+  readonly key: string;
+  readonly value: string;
+}
+
+export interface MeshTrustRotationProps {
+  /**
+   * The mesh this rotation serves: a lowercase DNS label of at most 32 characters (it prefixes the
+   * function names, which are limited to 64). Names the secrets `meshtrust/<meshId>/...`.
+   */
+  readonly meshId: string;
+  /**
+   * The mesh's EKS clusters by name. Given: IAM is scoped to these clusters and the stack creates an
+   * EKS access entry in each. Not given: clusters are discovered by `clusterTag`.
+   * @default - discover clusters by `clusterTag`
+   */
+  readonly clusters?: readonly string[];
+  /**
+   * The tag that marks a cluster as part of the mesh (only with discovery; not together with `clusters`).
+   * @default - `meshtrust.io/mesh` = meshId
+   */
+  readonly clusterTag?: ClusterTag;
+  /**
+   * How long a scheduled rotation waits between restarting the workloads and retiring the old root:
+   * one workload-certificate TTL. An execution input `soakSeconds` overrides it.
+   * @default Duration.hours(24)
+   */
+  readonly soak?: Duration;
+  /**
+   * How many clusters a phase works on at once (the Map states' MaxConcurrency), 1 to 40.
+   * @default 4
+   */
+  readonly maxConcurrency?: number;
+  /**
+   * Pause for an operator's approval (`meshtrust approve`) before reissuing intermediates and before
+   * retiring the old root.
+   * @default false
+   */
+  readonly approval?: boolean;
+  /**
+   * How long an approval gate waits; a run not approved in time rolls back.
+   * @default Duration.days(3)
+   */
+  readonly approvalTimeout?: Duration;
+  /**
+   * When the scheduled rotation runs: an EventBridge Scheduler expression (`rate(...)`, `cron(...)`).
+   * @default DEFAULT_ROTATION_SCHEDULE, the second Tuesday of March at 09:00 UTC
+   */
+  readonly schedule?: string;
+  /**
+   * Upper bound of one execution.
+   * @default - soak + 2 days, plus 2 approval timeouts when approval is on
+   */
+  readonly timeout?: Duration;
+  /**
+   * Where alarms are mailed (the subscription must be confirmed from the mail).
+   * @default - no subscription; the alarm topic is created either way
+   */
+  readonly alarmEmail?: string;
+  /**
+   * How long the audit trail (function and execution logs) is kept.
+   * @default RetentionDays.TEN_YEARS
+   */
+  readonly auditRetention?: RetentionDays;
+  /**
+   * Alarm when the root or any intermediate expires within this many days.
+   * @default 90
+   */
+  readonly expiryWarningDays?: number;
+  /**
+   * Key algorithm of new roots and intermediates.
+   * @default 'ecdsa-p256'
+   */
+  readonly keyAlgorithm?: KeyAlgorithm;
+  /**
+   * Lifetime of a new root CA, in days.
+   * @default 1825 (five years: a yearly rotation leaves years of headroom)
+   */
+  readonly rootValidityDays?: number;
+  /**
+   * Lifetime of a cluster's intermediate CA, in days; shorter than the root's.
+   * @default 730
+   */
+  readonly intermediateValidityDays?: number;
+  /**
+   * How long restart-workloads waits for one wave of rollouts; at most 14 minutes (Lambda limit 15).
+   * @default Duration.minutes(10)
+   */
+  readonly rolloutTimeout?: Duration;
+  /**
+   * How many workloads restart together in one wave (emergency mode restarts all at once).
+   * @default 5
+   */
+  readonly restartWaveSize?: number;
+  /**
+   * What happens to the CA key and the audit logs when the stack is deleted.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+const MESH_ID = /^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/;
+const EKS_CLUSTER_NAME = /^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/;
+const SCHEDULE_EXPRESSION = /^(rate|cron|at)\(.+\)$/;
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const MAX_MAP_CONCURRENCY = 40;
+const MAX_ROLLOUT_TIMEOUT = Duration.minutes(14);
+
+/**
+ * Safe, audited root CA rotation for one multi-cluster Istio mesh on Amazon EKS: the CA store (KMS key
+ * + Secrets Manager prefix), one Lambda per phase, the rotation state machine, the yearly schedule,
+ * the daily expiry check, the audit trail with alarms and a dashboard, and EKS access entries.
+ */
+export class MeshTrustRotation extends Construct {
+  readonly stateMachine: IStateMachine;
+  /** The KMS key of the CA secrets. */
+  readonly caKey: IKey;
+  /** The state machine's execution log; each function also has `/aws/lambda/meshtrust-<meshId>-<phase>`. */
+  readonly auditLogGroup: ILogGroup;
+  /** The role the rotation phases run as; map it to Kubernetes group `meshtrust-rotator`. */
+  readonly rotatorRole: IRole;
+  readonly alarmTopic: ITopic;
+  readonly functions: Readonly<Record<HandlerName, NodejsFunction>>;
+
+  constructor(scope: Construct, id: string, props: MeshTrustRotationProps) {
+    super(scope, id);
+    const config = this.validate(props);
+    const { meshId } = props;
+
+    const caStore = new CaStore(this, 'CaStore', { meshId, removalPolicy: config.removalPolicy });
+    const audit = new RotationAudit(this, 'Audit', {
+      meshId,
+      retention: config.auditRetention,
+      alarmEmail: props.alarmEmail,
+      expiryWarningDays: config.expiryWarningDays,
+      removalPolicy: config.removalPolicy,
+    });
+    const functions = new RotationFunctions(this, 'Functions', {
+      meshId,
+      clusters: config.clusters,
+      caStore,
+      audit,
+      tuning: {
+        rolloutTimeout: config.rolloutTimeout,
+        restartWaveSize: config.restartWaveSize,
+        intermediateValidityDays: config.intermediateValidityDays,
+        rootValidityDays: config.rootValidityDays,
+        keyAlgorithm: config.keyAlgorithm,
+        expiryWarningDays: config.expiryWarningDays,
+      },
+      stateMachineArn: rotationStateMachineArn(this, meshId),
+    });
+    const workflow = new RotationStateMachine(this, 'Workflow', {
+      meshId,
+      functions: functions.functions,
+      soak: config.soak,
+      maxConcurrency: config.maxConcurrency,
+      approval: config.approval,
+      approvalTimeout: config.approvalTimeout,
+      timeout: config.timeout,
+      logGroup: audit.executionLogGroup,
+    });
+    new RotationSchedule(this, 'Schedule', {
+      meshId,
+      stateMachine: workflow.stateMachine,
+      expression: config.schedule,
+    });
+    new ExpiryCheck(this, 'ExpiryCheck', { meshId, checkExpiry: functions.functions['check-expiry'] });
+    const { 'check-expiry': checkExpiry, ...phaseFunctions } = functions.functions;
+    audit.monitor({
+      stateMachine: workflow.stateMachine,
+      expiryCheck: checkExpiry,
+      functions: phaseFunctions,
+    });
+    new EksAccess(this, 'EksAccess', {
+      clusterNames: config.clusters.names,
+      rotatorRole: functions.rotatorRole,
+    });
+    acknowledgeNagFindings({
+      caStore,
+      workflow,
+      functions,
+      clustersDiscovered: config.clusters.names.length === 0,
+    });
+
+    this.stateMachine = workflow.stateMachine;
+    this.caKey = caStore.key;
+    this.auditLogGroup = audit.executionLogGroup;
+    this.rotatorRole = functions.rotatorRole;
+    this.alarmTopic = audit.alarmTopic;
+    this.functions = functions.functions;
+  }
+
+  private validate(props: MeshTrustRotationProps) {
+    const fail = (property: string, message: string): never => {
+      throw new MeshTrustConfigError(this.node.path, property, message);
+    };
+    if (!MESH_ID.test(props.meshId)) {
+      fail(
+        'meshId',
+        `meshId must be a lowercase DNS label of 1-32 characters (a-z, 0-9, '-', not at either end), got ${JSON.stringify(props.meshId)}`,
+      );
+    }
+    const names = props.clusters ?? [];
+    for (const name of names) {
+      if (!EKS_CLUSTER_NAME.test(name)) {
+        fail(
+          'clusters',
+          `clusters must hold EKS cluster names (1-100 of A-Z a-z 0-9 _ -), got ${JSON.stringify(name)}`,
+        );
+      }
+    }
+    const duplicate = names.find((name, index) => names.indexOf(name) !== index);
+    if (duplicate !== undefined) fail('clusters', `clusters lists ${JSON.stringify(duplicate)} twice`);
+    if (props.clusters !== undefined && names.length === 0) {
+      fail(
+        'clusters',
+        'clusters is an empty list; name at least one cluster, or leave it out to discover by tag',
+      );
+    }
+    if (props.clusters !== undefined && props.clusterTag !== undefined) {
+      fail('clusterTag', 'give either clusters (explicit names) or clusterTag (discovery), not both');
+    }
+    const tag = props.clusterTag ?? { key: DEFAULT_CLUSTER_TAG_KEY, value: props.meshId };
+    if (tag.key.length === 0 || tag.key.length > 128 || tag.value.length > 256) {
+      fail(
+        'clusterTag',
+        `clusterTag needs a key of 1-128 and a value of 0-256 characters, got ${JSON.stringify(tag)}`,
+      );
+    }
+    const clusters: ClusterSelection = { names, tagKey: tag.key, tagValue: tag.value };
+
+    const soak = props.soak ?? Duration.hours(24);
+    const maxConcurrency = props.maxConcurrency ?? 4;
+    if (!Number.isInteger(maxConcurrency) || maxConcurrency < 1 || maxConcurrency > MAX_MAP_CONCURRENCY) {
+      fail(
+        'maxConcurrency',
+        `maxConcurrency must be an integer from 1 to ${MAX_MAP_CONCURRENCY}, got ${maxConcurrency}`,
+      );
+    }
+    const approval = props.approval ?? false;
+    const approvalTimeout = props.approvalTimeout ?? Duration.days(3);
+    if (approvalTimeout.toSeconds() < 60) {
+      fail(
+        'approvalTimeout',
+        `approvalTimeout must be at least 1 minute, got ${approvalTimeout.toHumanString()}`,
+      );
+    }
+    const schedule = props.schedule ?? DEFAULT_ROTATION_SCHEDULE;
+    if (!SCHEDULE_EXPRESSION.test(schedule)) {
+      fail(
+        'schedule',
+        `schedule must be a Scheduler expression like rate(365 days) or cron(0 9 ? 3 TUE#2 *), got ${JSON.stringify(schedule)}`,
+      );
+    }
+    // Time the run may spend waiting: the soak and, with approval on, both gates at their longest.
+    const waiting = Duration.seconds(soak.toSeconds() + (approval ? 2 * approvalTimeout.toSeconds() : 0));
+    const minimumTimeout = waiting.plus(Duration.hours(1));
+    const timeout = props.timeout ?? waiting.plus(Duration.days(2));
+    if (timeout.toSeconds() < minimumTimeout.toSeconds()) {
+      fail(
+        'timeout',
+        `timeout must leave room for the soak${approval ? ' and both approval gates' : ''} plus an hour of work (at least ${minimumTimeout.toHumanString()}), got ${timeout.toHumanString()}`,
+      );
+    }
+    if (props.alarmEmail !== undefined && !EMAIL.test(props.alarmEmail)) {
+      fail('alarmEmail', `alarmEmail must be a mail address, got ${JSON.stringify(props.alarmEmail)}`);
+    }
+    const expiryWarningDays = props.expiryWarningDays ?? 90;
+    const keyAlgorithm = props.keyAlgorithm ?? 'ecdsa-p256';
+    if (!(KEY_ALGORITHMS as readonly string[]).includes(keyAlgorithm)) {
+      fail(
+        'keyAlgorithm',
+        `keyAlgorithm must be one of ${KEY_ALGORITHMS.join(', ')}, got ${JSON.stringify(keyAlgorithm)}`,
+      );
+    }
+    const rootValidityDays = props.rootValidityDays ?? 1825;
+    const intermediateValidityDays = props.intermediateValidityDays ?? 730;
+    for (const [property, days] of [
+      ['rootValidityDays', rootValidityDays],
+      ['intermediateValidityDays', intermediateValidityDays],
+      ['expiryWarningDays', expiryWarningDays],
+    ] as const) {
+      if (!Number.isInteger(days) || days < 1)
+        fail(property, `${property} must be a whole number of days >= 1, got ${days}`);
+    }
+    if (intermediateValidityDays >= rootValidityDays) {
+      fail(
+        'intermediateValidityDays',
+        `intermediateValidityDays (${intermediateValidityDays}) must be shorter than rootValidityDays (${rootValidityDays}): an intermediate cannot outlive its root`,
+      );
+    }
+    const rolloutTimeout = props.rolloutTimeout ?? Duration.minutes(10);
+    if (rolloutTimeout.toSeconds() < 1 || rolloutTimeout.toSeconds() > MAX_ROLLOUT_TIMEOUT.toSeconds()) {
+      fail(
+        'rolloutTimeout',
+        `rolloutTimeout must be from 1 second to 14 minutes (it runs inside a 15 minute Lambda), got ${rolloutTimeout.toHumanString()}`,
+      );
+    }
+    const restartWaveSize = props.restartWaveSize ?? 5;
+    if (!Number.isInteger(restartWaveSize) || restartWaveSize < 1) {
+      fail('restartWaveSize', `restartWaveSize must be an integer >= 1, got ${restartWaveSize}`);
+    }
+    return {
+      clusters,
+      soak,
+      maxConcurrency,
+      approval,
+      approvalTimeout,
+      schedule,
+      timeout,
+      auditRetention: props.auditRetention ?? RetentionDays.TEN_YEARS,
+      expiryWarningDays,
+      keyAlgorithm,
+      rootValidityDays,
+      intermediateValidityDays,
+      rolloutTimeout,
+      restartWaveSize,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+    };
+  }
+}

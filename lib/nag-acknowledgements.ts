@@ -1,0 +1,82 @@
+import { type CfnElement, Stack, Validations } from 'aws-cdk-lib';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { CaStore } from './ca-store.js';
+import { eksClusterArns } from './cluster-selection.js';
+import type { RotationFunctions } from './rotation-functions.js';
+import type { RotationStateMachine } from './rotation-state-machine.js';
+
+export interface NagAcknowledgementTargets {
+  readonly caStore: CaStore;
+  readonly functions: RotationFunctions;
+  readonly workflow: RotationStateMachine;
+  /** Clusters are discovered by tag, so IAM cannot name them. */
+  readonly clustersDiscovered: boolean;
+}
+
+/**
+ * Acknowledges the cdk-nag AwsSolutions findings (v3, `Validations.of(...).acknowledge`) that are
+ * deliberate, each on the narrowest construct and finding id, each with the reason it is safe.
+ * Everything else must pass; test/infra/cdk-nag.test.ts fails on any unacknowledged finding.
+ */
+export function acknowledgeNagFindings(targets: NagAcknowledgementTargets): void {
+  const { caStore, functions, workflow, clustersDiscovered } = targets;
+  const stack = Stack.of(workflow);
+  const lambdaRoles = [functions.rotatorRole, functions.expiryCheckRole];
+
+  for (const role of lambdaRoles) {
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${nagArn(stack, caStore.secretArnPattern)}]`,
+      reason:
+        'The CA secrets are created at run time by the handlers (the stack creates none, see lib/ca-store.ts) and Secrets Manager appends a random suffix to every secret ARN, so the policy names the mesh prefix meshtrust/<meshId>/* and nothing wider.',
+    });
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Only for actions without resource-level permissions: eks:ListClusters (returns cluster names, needed to discover the mesh clusters) and xray:PutTraceSegments/PutTelemetryRecords (active tracing).',
+    });
+    if (clustersDiscovered) {
+      Validations.of(role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${nagArn(stack, eksClusterArns(stack, { names: [], tagKey: '', tagValue: '' })[0] as string)}]`,
+        reason:
+          'Clusters are discovered by tag, so their names are unknown at deploy time; the role may only describe clusters and read their tags (eks:DescribeCluster, eks:ListTagsForResource), and the handlers act only on clusters carrying the mesh tag.',
+      });
+    }
+  }
+
+  const stateMachineRole = workflow.stateMachine.role;
+  Validations.of(stateMachineRole).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::*]',
+    reason:
+      'Only for actions without resource-level permissions: the CloudWatch Logs delivery actions Step Functions needs to write its execution log, and xray:PutTraceSegments/PutTelemetryRecords/GetSamplingRules/GetSamplingTargets for tracing.',
+  });
+  const phaseFunctions = Object.entries(functions.functions).filter(([name]) => name !== 'check-expiry');
+  for (const [, fn] of phaseFunctions) {
+    Validations.of(stateMachineRole).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${logicalId(fn)}.Arn>:*]`,
+      reason: functionVersionsReason,
+    });
+  }
+  // The Scheduler target role is a stack-level singleton created by aws-scheduler-targets.
+  Validations.of(stack).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::<${logicalId(functions.functions['check-expiry'])}.Arn>:*]`,
+    reason: functionVersionsReason,
+  });
+}
+
+const functionVersionsReason =
+  'lambda:InvokeFunction on <function ARN>:* covers the versions and aliases of that one function (how CDK grants invoke); it names no other function.';
+
+function logicalId(fn: IFunction): string {
+  const stack = Stack.of(fn);
+  return stack.resolve(stack.getLogicalId(fn.node.defaultChild as CfnElement)) as string;
+}
+
+/** The way cdk-nag prints an ARN built with formatArn: pseudo parameters as `<AWS::...>`. */
+function nagArn(stack: Stack, arn: string): string {
+  const resolved = stack.resolve(arn) as unknown;
+  const join = (resolved as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
+  if (join === undefined) return String(resolved);
+  return join[1]
+    .map((part) => (typeof part === 'string' ? part : `<${(part as { Ref: string }).Ref}>`))
+    .join(join[0]);
+}

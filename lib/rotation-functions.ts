@@ -1,0 +1,172 @@
+import { Duration } from 'aws-cdk-lib';
+import { type IRole, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Construct } from 'constructs';
+import type { RotationAudit } from './audit.js';
+import type { CaStore } from './ca-store.js';
+import { type ClusterSelection, eksClusterArns } from './cluster-selection.js';
+import { HANDLER_NAMES, type HandlerName, handlerEntryPath, PROJECT_ROOT } from './handler-entries.js';
+
+/**
+ * Defines `require` inside the ESM bundle: undici (pulled by @kubernetes/client-node) calls
+ * `require('node:assert')` at run time, which an ESM bundle otherwise rejects (docs/architecture.md).
+ */
+export const ESM_REQUIRE_BANNER =
+  "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);";
+
+/** The newest Node.js runtime this aws-cdk-lib knows; Node 20 is deprecated and fails cfn-lint. */
+export const HANDLER_RUNTIME = Runtime.NODEJS_24_X;
+
+/** Knobs the handlers read from their environment. */
+export interface RotationTuning {
+  /** How long restart-workloads waits for one wave of rollouts (must fit in the 15 min Lambda limit). */
+  readonly rolloutTimeout: Duration;
+  /** How many workloads restart together in one wave (emergency mode restarts all at once). */
+  readonly restartWaveSize: number;
+  /** Lifetime of each cluster's intermediate CA. */
+  readonly intermediateValidityDays: number;
+  /** Lifetime of a new root CA. */
+  readonly rootValidityDays: number;
+  /** Key algorithm of new roots and intermediates, as lambdas/core/pki/key-algorithm.ts names them. */
+  readonly keyAlgorithm: string;
+  /** check-expiry warns (and the alarm fires) when a CA expires within this many days. */
+  readonly expiryWarningDays: number;
+}
+
+export interface RotationFunctionsProps {
+  readonly meshId: string;
+  readonly clusters: ClusterSelection;
+  readonly caStore: CaStore;
+  readonly audit: RotationAudit;
+  readonly tuning: RotationTuning;
+  /** ARN of the rotation state machine; preflight lists its executions to refuse a concurrent run. */
+  readonly stateMachineArn: string;
+}
+
+/** Phases that talk to every workload or wait for istiod, and so may run up to the Lambda limit. */
+const LONG_RUNNING: ReadonlySet<HandlerName> = new Set<HandlerName>([
+  'verify-trust',
+  'restart-workloads',
+  'verify-workloads',
+  'rollback',
+]);
+const LONG_TIMEOUT_MINUTES = 15;
+const DEFAULT_TIMEOUT_MINUTES = 5;
+
+/**
+ * One NodejsFunction per handler of lib/handler-entries.ts, bundled locally by esbuild (never Docker)
+ * as ESM for arm64 and Node.js 24, each with its own encrypted log group.
+ *
+ * Two roles: the rotator role, shared by every phase (it is the one IAM principal the EKS access
+ * entries map to Kubernetes group `meshtrust-rotator`), and a read-only role for the daily expiry check.
+ */
+export class RotationFunctions extends Construct {
+  /** The role every rotation phase runs as; map it to `meshtrust-rotator` in each cluster. */
+  readonly rotatorRole: Role;
+  /** The role of the daily expiry check: reads CA secrets and cluster metadata, writes nothing. */
+  readonly expiryCheckRole: Role;
+  readonly functions: Readonly<Record<HandlerName, NodejsFunction>>;
+
+  constructor(scope: Construct, id: string, props: RotationFunctionsProps) {
+    super(scope, id);
+    const { meshId, clusters, caStore, audit, tuning } = props;
+
+    this.rotatorRole = this.newLambdaRole('RotatorRole', `meshtrust ${meshId}: runs the CA rotation phases`);
+    caStore.grantManage(this.rotatorRole);
+    this.grantClusterDiscovery(this.rotatorRole, clusters);
+    this.rotatorRole.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: 'RefuseConcurrentRotation',
+        actions: ['states:ListExecutions'],
+        resources: [props.stateMachineArn],
+      }),
+    );
+
+    this.expiryCheckRole = this.newLambdaRole(
+      'ExpiryCheckRole',
+      `meshtrust ${meshId}: daily CA expiry check`,
+    );
+    caStore.grantRead(this.expiryCheckRole);
+    this.grantClusterDiscovery(this.expiryCheckRole, clusters);
+
+    const environment: Record<string, string> = {
+      MESH_ID: meshId,
+      CLUSTER_TAG_KEY: clusters.tagKey,
+      CLUSTER_TAG_VALUE: clusters.tagValue,
+      CLUSTERS: clusters.names.join(','),
+      KMS_KEY_ID: caStore.key.keyArn,
+      SECRET_PREFIX: caStore.secretPrefix,
+      STATE_MACHINE_ARN: props.stateMachineArn,
+      POWERTOOLS_SERVICE_NAME: 'meshtrust',
+      POWERTOOLS_METRICS_NAMESPACE: 'MeshTrust',
+      NODE_OPTIONS: '--enable-source-maps',
+      ROLLOUT_TIMEOUT_SECONDS: String(tuning.rolloutTimeout.toSeconds()),
+      RESTART_WAVE_SIZE: String(tuning.restartWaveSize),
+      INTERMEDIATE_VALIDITY_DAYS: String(tuning.intermediateValidityDays),
+      ROOT_VALIDITY_DAYS: String(tuning.rootValidityDays),
+      KEY_ALGORITHM: tuning.keyAlgorithm,
+      EXPIRY_WARNING_DAYS: String(tuning.expiryWarningDays),
+    };
+
+    const functions = {} as Record<HandlerName, NodejsFunction>;
+    for (const name of HANDLER_NAMES) {
+      const functionName = `meshtrust-${meshId}-${name}`;
+      const role = name === 'check-expiry' ? this.expiryCheckRole : this.rotatorRole;
+      const logGroup = audit.newLogGroup(`${name}-log`, `${audit.functionLogGroupPrefix}${name}`);
+      logGroup.grantWrite(role);
+      functions[name] = new NodejsFunction(this, name, {
+        functionName,
+        description: `meshtrust ${meshId}: ${name}`,
+        entry: handlerEntryPath(name),
+        handler: 'handler',
+        projectRoot: PROJECT_ROOT,
+        depsLockFilePath: `${PROJECT_ROOT}package-lock.json`,
+        runtime: HANDLER_RUNTIME,
+        architecture: Architecture.ARM_64,
+        memorySize: 512,
+        timeout: Duration.minutes(LONG_RUNNING.has(name) ? LONG_TIMEOUT_MINUTES : DEFAULT_TIMEOUT_MINUTES),
+        tracing: Tracing.ACTIVE,
+        role,
+        logGroup,
+        environment,
+        bundling: {
+          forceDockerBundling: false,
+          format: OutputFormat.ESM,
+          banner: ESM_REQUIRE_BANNER,
+          minify: true,
+          sourceMap: true,
+          sourceMapMode: SourceMapMode.DEFAULT,
+          mainFields: ['module', 'main'],
+          // The Node.js 24 runtime carries AWS SDK v3: leaving @aws-sdk/* out keeps each bundle small
+          // and synth fast. Set true to pin the exact SDK versions the handlers were tested with.
+          bundleAwsSDK: false,
+        },
+      });
+    }
+    this.functions = functions;
+  }
+
+  private newLambdaRole(id: string, description: string): Role {
+    // No AWSLambdaBasicExecutionRole: each function gets write access to its own log group only.
+    return new Role(this, id, { assumedBy: new ServicePrincipal('lambda.amazonaws.com'), description });
+  }
+
+  private grantClusterDiscovery(role: IRole, clusters: ClusterSelection): void {
+    role.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: 'DescribeMeshClusters',
+        actions: ['eks:DescribeCluster', 'eks:ListTagsForResource'],
+        resources: eksClusterArns(this, clusters),
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: 'ListClustersToDiscoverMesh',
+        // ListClusters has no resource-level permission; it returns names only (acknowledged in the stack).
+        actions: ['eks:ListClusters'],
+        resources: ['*'],
+      }),
+    );
+  }
+}

@@ -1,0 +1,356 @@
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { ILogGroup } from 'aws-cdk-lib/aws-logs';
+import {
+  Choice,
+  Condition,
+  DefinitionBody,
+  Fail,
+  type IChainable,
+  IntegrationPattern,
+  JitterType,
+  JsonPath,
+  LogLevel,
+  Map as MapState,
+  Pass,
+  QueryLanguage,
+  Result,
+  StateMachine,
+  StateMachineType,
+  Succeed,
+  TaskInput,
+  Timeout,
+  Wait,
+  WaitTime,
+} from 'aws-cdk-lib/aws-stepfunctions';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import type { HandlerName } from './handler-entries.js';
+import {
+  clusterTaskName,
+  WORKFLOW_STATES as S,
+  TRANSIENT_ERRORS,
+  type WorkflowStateName,
+} from './workflow-states.js';
+
+export interface RotationStateMachineProps {
+  readonly meshId: string;
+  /** The rotation phase functions, by handler name. */
+  readonly functions: Readonly<Record<HandlerName, IFunction>>;
+  /** Soak used when the execution input has no `soakSeconds`. */
+  readonly soak: Duration;
+  /** How many clusters a Map state works on at once. */
+  readonly maxConcurrency: number;
+  /** Pause for an operator's approval before reissue and before retire. */
+  readonly approval: boolean;
+  /** How long an approval gate waits before the run rolls back. */
+  readonly approvalTimeout: Duration;
+  /** Upper bound of a whole execution. */
+  readonly timeout: Duration;
+  /** Where every execution event goes (level ALL, with execution data). */
+  readonly logGroup: ILogGroup;
+}
+
+/** Name of the rotation state machine of a mesh; fixed so that IAM can reference it without a cycle. */
+export function rotationStateMachineName(meshId: string): string {
+  return `meshtrust-${meshId}-rotation`;
+}
+
+/** ARN of the rotation state machine of a mesh, built without referencing the resource. */
+export function rotationStateMachineArn(scope: Construct, meshId: string): string {
+  return Stack.of(scope).formatArn({
+    service: 'states',
+    resource: 'stateMachine',
+    resourceName: rotationStateMachineName(meshId),
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
+}
+
+const EXECUTION_ID = JsonPath.stringAt('$$.Execution.Id');
+const MAP_CLUSTER = JsonPath.stringAt('$$.Map.Item.Value.name');
+
+/**
+ * The rotation workflow of docs/workflow.md as a Standard state machine in JSONPath (no JSONata, no
+ * Assign: the rehearsal runs this very definition with aws-local-stepfunctions, which supports
+ * neither). Every Lambda Task uses `payloadResponseOnly`, so its `Resource` is the function ARN and
+ * the local runner can override it by state name.
+ */
+export class RotationStateMachine extends Construct {
+  readonly stateMachine: StateMachine;
+  private readonly props: RotationStateMachineProps;
+
+  constructor(scope: Construct, id: string, props: RotationStateMachineProps) {
+    super(scope, id);
+    this.props = props;
+    const fn = props.functions;
+
+    // --- terminal states
+    const succeeded = new Succeed(this, S.rotationSucceeded, { stateName: S.rotationSucceeded });
+    const rolledBack = new Fail(this, S.rotationRolledBack, {
+      stateName: S.rotationRolledBack,
+      error: 'RotationRolledBack',
+      cause:
+        'The rotation failed and was rolled back: every cluster is back on its original cacerts and no root is pending. $.failure in the execution history holds the error.',
+    });
+    const failed = new Fail(this, S.rotationFailed, {
+      stateName: S.rotationFailed,
+      error: 'RollbackFailed',
+      cause:
+        'The rotation failed and its rollback did not complete: clusters may be part-way. $.failure holds the first error and $.rollbackFailure the rollback error; follow docs/deploy.md (failed rollback).',
+    });
+    const unsupportedMode = new Fail(this, S.unsupportedMode, {
+      stateName: S.unsupportedMode,
+      error: 'PreconditionFailed',
+      cause: 'Input mode must be scheduled, emergency or intermediate; nothing was written.',
+    });
+
+    // --- rollback: a reverse rotation, each stage a no-op where nothing was touched
+    const rollbackStage = (state: WorkflowStateName, stage: string, resultPath: string): MapState =>
+      this.clusterMap(state, fn.rollback, resultPath, { stage }).addCatch(failed, {
+        errors: ['States.ALL'],
+        resultPath: '$.rollbackFailure',
+      });
+    const rollbackTrust = rollbackStage(S.rollbackTrust, 'restore-trust', '$.rollback.trust');
+    const rollbackIntermediate = rollbackStage(
+      S.rollbackIntermediate,
+      'restore-intermediate',
+      '$.rollback.intermediate',
+    );
+    const rollbackRestart = this.clusterMap(
+      S.rollbackRestart,
+      fn['restart-workloads'],
+      '$.rollback.restart',
+      {
+        purpose: 'rollback',
+      },
+    ).addCatch(failed, { errors: ['States.ALL'], resultPath: '$.rollbackFailure' });
+    const rollbackRestore = rollbackStage(S.rollbackRestore, 'restore-original', '$.rollback.restored');
+    const rollbackDropPending = this.task(S.rollbackDropPending, fn.rollback, '$.rollback.pending', {
+      executionId: EXECUTION_ID,
+      stage: 'drop-pending-root',
+    }).addCatch(failed, { errors: ['States.ALL'], resultPath: '$.rollbackFailure' });
+    rollbackTrust
+      .next(rollbackIntermediate)
+      .next(rollbackRestart)
+      .next(rollbackRestore)
+      .next(rollbackDropPending)
+      .next(rolledBack);
+
+    // After the first write, any failure walks back through rollback.
+    const toRollback = <T extends LambdaInvoke | MapState>(state: T): T => {
+      state.addCatch(rollbackTrust, { errors: ['States.ALL'], resultPath: '$.failure' });
+      return state;
+    };
+
+    // --- the forward path
+    // Fields the execution input may leave out. Kept in the state as `inputDefaults`, for the record.
+    // (A Pass `Result`, not `Parameters`: CDK drops null values from Parameters.)
+    const inputDefaults = new Pass(this, S.inputDefaults, {
+      stateName: S.inputDefaults,
+      comment: 'The defaults of every optional input field, next to the input as given.',
+      result: Result.fromObject({
+        soakSeconds: props.soak.toSeconds(),
+        mode: null,
+        cluster: null,
+        stagedRoot: null,
+        approvals: {},
+        rollback: {},
+      }),
+      resultPath: '$.inputDefaults',
+    });
+    const applyInputDefaults = new Pass(this, S.applyInputDefaults, {
+      stateName: S.applyInputDefaults,
+      comment: 'The input with every missing field set to its default (a shallow merge; the input wins).',
+      // The defaults are copied (StringToJson of JsonToString) before the merge: aws-local-stepfunctions
+      // implements JsonMerge as Object.assign(first, second), and `$` contains `$.inputDefaults`,
+      // so merging into the original would make the object contain itself.
+      parameters: {
+        merged: JsonPath.jsonMerge(
+          JsonPath.stringToJson(JsonPath.jsonToString(JsonPath.objectAt('$.inputDefaults'))),
+          JsonPath.entirePayload,
+        ),
+      },
+      outputPath: '$.merged',
+    });
+    const preflight = this.task(S.preflight, fn.preflight, '$.preflight', {
+      executionId: EXECUTION_ID,
+      mode: JsonPath.stringAt('$.mode'),
+      cluster: JsonPath.stringAt('$.cluster'),
+    });
+    const stageRoot = toRollback(
+      this.task(S.stageRoot, fn['stage-root'], '$.stagedRoot', { executionId: EXECUTION_ID }),
+    );
+    const distributeBundle = toRollback(
+      this.clusterMap(S.distributeBundle, fn['distribute-bundle'], '$.distributed'),
+    );
+    const verifyTrust = toRollback(
+      this.clusterMap(S.verifyTrust, fn['verify-trust'], '$.trustVerified', {}, { retryVerification: 10 }),
+    );
+    const reissueIntermediate = toRollback(
+      this.clusterMap(S.reissueIntermediate, fn['reissue-intermediate'], '$.reissued'),
+    );
+    const restartWorkloads = toRollback(
+      this.clusterMap(S.restartWorkloads, fn['restart-workloads'], '$.restarted', { purpose: 'rotation' }),
+    );
+    const verifyWorkloads = toRollback(
+      this.clusterMap(
+        S.verifyWorkloads,
+        fn['verify-workloads'],
+        '$.workloadsVerified',
+        {},
+        { retryVerification: 5 },
+      ),
+    );
+    const soak = new Wait(this, S.soak, {
+      stateName: S.soak,
+      comment: 'One workload-certificate TTL, so every certificate chained to the old root has expired.',
+      time: WaitTime.secondsPath('$.soakSeconds'),
+    });
+    const retireRoot = toRollback(this.clusterMap(S.retireRoot, fn['retire-root'], '$.retired'));
+    // No Catch: once the fleet trusts only the new root, restoring the old one would break it; the
+    // run fails (and alarms) and promote-root, being idempotent, can be run again.
+    const promoteRoot = this.task(S.promoteRoot, fn['promote-root'], '$.promoted', {
+      executionId: EXECUTION_ID,
+      stagedRoot: JsonPath.objectAt('$.stagedRoot'),
+    });
+
+    const reissueGate: IChainable = props.approval
+      ? toRollback(this.approvalGate(S.approveReissue, fn['record-approval'], 'reissue')).next(
+          reissueIntermediate,
+        )
+      : reissueIntermediate;
+    const retireGate: IChainable = props.approval
+      ? toRollback(this.approvalGate(S.approveRetire, fn['record-approval'], 'retire')).next(retireRoot)
+      : retireRoot;
+
+    const mode = new Choice(this, S.mode, { stateName: S.mode })
+      .when(Condition.stringEquals('$.mode', 'intermediate'), reissueGate)
+      .when(
+        Condition.or(
+          Condition.stringEquals('$.mode', 'scheduled'),
+          Condition.stringEquals('$.mode', 'emergency'),
+        ),
+        stageRoot,
+      )
+      .otherwise(unsupportedMode);
+    const afterWorkloads = new Choice(this, S.afterWorkloads, { stateName: S.afterWorkloads })
+      .when(Condition.stringEquals('$.mode', 'intermediate'), succeeded)
+      .when(Condition.stringEquals('$.mode', 'emergency'), retireGate)
+      .otherwise(soak);
+
+    stageRoot.next(distributeBundle).next(verifyTrust).next(reissueGate);
+    reissueIntermediate.next(restartWorkloads).next(verifyWorkloads).next(afterWorkloads);
+    soak.next(retireGate);
+    retireRoot.next(promoteRoot).next(succeeded);
+
+    const definition = inputDefaults.next(applyInputDefaults).next(preflight).next(mode);
+
+    this.stateMachine = new StateMachine(this, 'Resource', {
+      stateMachineName: rotationStateMachineName(props.meshId),
+      stateMachineType: StateMachineType.STANDARD,
+      queryLanguage: QueryLanguage.JSON_PATH,
+      definitionBody: DefinitionBody.fromChainable(definition),
+      comment: `meshtrust: rotate the root CA of mesh ${props.meshId} (docs/workflow.md)`,
+      timeout: props.timeout,
+      tracingEnabled: true,
+      logs: { destination: props.logGroup, level: LogLevel.ALL, includeExecutionData: true },
+    });
+  }
+
+  /** A Lambda Task whose Resource is the function ARN, retried on transient errors. */
+  private task(
+    state: string,
+    lambda: IFunction,
+    resultPath: string,
+    payload?: Record<string, unknown>,
+  ): LambdaInvoke {
+    const task = new LambdaInvoke(this, state, {
+      stateName: state,
+      lambdaFunction: lambda,
+      payloadResponseOnly: true,
+      retryOnServiceExceptions: false,
+      ...(payload === undefined ? {} : { payload: TaskInput.fromObject(payload) }),
+      resultPath,
+    });
+    task.addRetry({
+      errors: [...TRANSIENT_ERRORS],
+      interval: Duration.seconds(2),
+      backoffRate: 2,
+      maxAttempts: 6,
+      maxDelay: Duration.minutes(1),
+      jitterStrategy: JitterType.FULL,
+    });
+    return task;
+  }
+
+  /**
+   * A Map over `$.preflight.clusters` whose per-cluster Task gets
+   * `{ executionId, mode, cluster, currentRoot, stagedRoot, ...extra }` and nothing else.
+   */
+  private clusterMap(
+    state: WorkflowStateName,
+    lambda: IFunction,
+    resultPath: string,
+    extra: Record<string, string> = {},
+    options: { retryVerification?: number } = {},
+  ): MapState {
+    const map = new MapState(this, state, {
+      stateName: state,
+      itemsPath: '$.preflight.clusters',
+      maxConcurrency: this.props.maxConcurrency,
+      itemSelector: {
+        executionId: EXECUTION_ID,
+        mode: JsonPath.stringAt('$.mode'),
+        cluster: MAP_CLUSTER,
+        currentRoot: JsonPath.objectAt('$.preflight.currentRoot'),
+        stagedRoot: JsonPath.objectAt('$.stagedRoot'),
+        ...extra,
+      },
+      resultPath,
+    });
+    // The per-cluster Task's input is exactly the item built above.
+    const perCluster = this.task(clusterTaskName(state), lambda, '$');
+    if (options.retryVerification !== undefined) {
+      // istiod pushes a new bundle to every namespace within seconds to minutes: look again later.
+      perCluster.addRetry({
+        errors: ['VerificationFailed'],
+        interval: Duration.seconds(15),
+        backoffRate: 1.5,
+        maxAttempts: options.retryVerification,
+        maxDelay: Duration.minutes(2),
+        jitterStrategy: JitterType.FULL,
+      });
+    }
+    return map.itemProcessor(perCluster);
+  }
+
+  /** Invoke record-approval with a task token and wait until `meshtrust approve` sends it back. */
+  private approvalGate(
+    state: WorkflowStateName,
+    lambda: IFunction,
+    gate: 'reissue' | 'retire',
+  ): LambdaInvoke {
+    const task = new LambdaInvoke(this, state, {
+      stateName: state,
+      lambdaFunction: lambda,
+      integrationPattern: IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+      payload: TaskInput.fromObject({
+        executionId: EXECUTION_ID,
+        gate,
+        mode: JsonPath.stringAt('$.mode'),
+        taskToken: JsonPath.taskToken,
+      }),
+      resultPath: `$.approvals.${gate}`,
+      taskTimeout: Timeout.duration(this.props.approvalTimeout),
+      retryOnServiceExceptions: false,
+    });
+    task.addRetry({
+      errors: [...TRANSIENT_ERRORS],
+      interval: Duration.seconds(2),
+      backoffRate: 2,
+      maxAttempts: 6,
+      jitterStrategy: JitterType.FULL,
+    });
+    return task;
+  }
+}

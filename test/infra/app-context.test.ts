@@ -1,0 +1,93 @@
+import { Duration } from 'aws-cdk-lib';
+import { meshTrustStackPropsFromContext } from '../../lib/app-context.js';
+import { MeshTrustConfigError } from '../../lib/mesh-trust-config-error.js';
+
+const reader = (context: Record<string, unknown>) => (key: string) => context[key];
+
+describe('meshTrustStackPropsFromContext', () => {
+  it('reads typed cdk.json values', () => {
+    // WHEN
+    const props = meshTrustStackPropsFromContext(
+      reader({
+        meshId: 'payments',
+        clusters: ['eu-1', 'us-1'],
+        region: 'eu-west-1',
+        schedule: 'rate(365 days)',
+        approval: true,
+        soakHours: 12,
+        maxConcurrency: 2,
+        alarmEmail: 'oncall@example.com',
+      }),
+      {},
+    );
+
+    // THEN
+    expect(props.stackName).toBe('meshtrust-payments');
+    expect(props.env).toEqual({ account: undefined, region: 'eu-west-1' });
+    expect(props.rotation).toEqual({
+      meshId: 'payments',
+      clusters: ['eu-1', 'us-1'],
+      schedule: 'rate(365 days)',
+      approval: true,
+      soak: Duration.hours(12),
+      maxConcurrency: 2,
+      alarmEmail: 'oncall@example.com',
+    });
+  });
+
+  it('reads the strings that `-c key=value` passes', () => {
+    // WHEN
+    const props = meshTrustStackPropsFromContext(
+      reader({
+        meshId: 'm',
+        clusters: 'a, b',
+        clusterTag: 'team=mesh-a',
+        approval: 'false',
+        soakHours: '1.5',
+        maxConcurrency: '8',
+      }),
+      { CDK_DEFAULT_ACCOUNT: '123456789012', CDK_DEFAULT_REGION: 'us-east-1' },
+    );
+
+    // THEN
+    expect(props.env).toEqual({ account: '123456789012', region: 'us-east-1' });
+    expect(props.rotation).toMatchObject({
+      clusters: ['a', 'b'],
+      clusterTag: { key: 'team', value: 'mesh-a' },
+      approval: false,
+      soak: Duration.hours(1.5),
+      maxConcurrency: 8,
+    });
+  });
+
+  it('leaves unset and null keys to the construct defaults and the stack environment-agnostic', () => {
+    // WHEN
+    const props = meshTrustStackPropsFromContext(
+      reader({ meshId: 'm', clusters: [], clusterTag: null, alarmEmail: null }),
+      {},
+    );
+
+    // THEN
+    expect(props.env).toBeUndefined();
+    expect(props.rotation).toEqual({ meshId: 'm' });
+  });
+
+  it.each([
+    ['no meshId', {}, /meshId is required/],
+    [
+      'approval that is not a boolean',
+      { meshId: 'm', approval: 'yes' },
+      /approval must be true or false, got "yes"/,
+    ],
+    [
+      'soakHours that is not a number',
+      { meshId: 'm', soakHours: 'a day' },
+      /soakHours must be a number, got "a day"/,
+    ],
+    ['a clusterTag without a value', { meshId: 'm', clusterTag: 'team' }, /clusterTag must be .* got "team"/],
+  ])('rejects %s, naming the key and value', (_case, context, message) => {
+    // WHEN / THEN
+    expect(() => meshTrustStackPropsFromContext(reader(context), {})).toThrow(MeshTrustConfigError);
+    expect(() => meshTrustStackPropsFromContext(reader(context), {})).toThrow(message);
+  });
+});

@@ -1,0 +1,91 @@
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { MeshTrustConfigError } from '../../lib/mesh-trust-config-error.js';
+import { MeshTrustRotation, type MeshTrustRotationProps } from '../../lib/mesh-trust-rotation.js';
+
+/** Constructs (never synthesizes) a MeshTrustRotation, so a rejected prop throws here. */
+function construct(props: Partial<MeshTrustRotationProps>): MeshTrustRotation {
+  // No bundling: the props are checked before any function exists, and bundling is slow.
+  const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'ValidationTest');
+  return new MeshTrustRotation(stack, 'Rotation', { meshId: 'payments', ...props });
+}
+
+function errorOf(props: Partial<MeshTrustRotationProps>): MeshTrustConfigError {
+  try {
+    construct(props);
+  } catch (error) {
+    if (error instanceof MeshTrustConfigError) return error;
+    throw error;
+  }
+  throw new Error(`expected ${JSON.stringify(props)} to be rejected`);
+}
+
+describe('MeshTrustRotation props validation', () => {
+  it('accepts the defaults and a full explicit configuration', () => {
+    // WHEN / THEN
+    expect(() => construct({})).not.toThrow();
+    expect(() =>
+      construct({
+        meshId: 'a',
+        clusters: ['eu-central-1_prod', 'us-east-1-prod'],
+        soak: Duration.hours(2),
+        maxConcurrency: 40,
+        approval: true,
+        schedule: 'rate(365 days)',
+        alarmEmail: 'oncall@example.com',
+        keyAlgorithm: 'rsa-4096',
+        rootValidityDays: 3650,
+        intermediateValidityDays: 365,
+        rolloutTimeout: Duration.minutes(14),
+        restartWaveSize: 1,
+      }),
+    ).not.toThrow();
+  });
+
+  it.each([
+    ['an uppercase mesh id', { meshId: 'Payments' }, 'meshId', '"Payments"'],
+    ['a mesh id ending in a dash', { meshId: 'payments-' }, 'meshId', '"payments-"'],
+    ['a mesh id too long for the function names', { meshId: 'a'.repeat(33) }, 'meshId', 'a'.repeat(33)],
+    ['a cluster name with a slash', { clusters: ['eu/prod'] }, 'clusters', '"eu/prod"'],
+    ['a cluster listed twice', { clusters: ['eu', 'eu'] }, 'clusters', '"eu" twice'],
+    ['an empty cluster list', { clusters: [] }, 'clusters', 'empty list'],
+    [
+      'clusters and a tag together',
+      { clusters: ['eu'], clusterTag: { key: 'k', value: 'v' } },
+      'clusterTag',
+      'not both',
+    ],
+    ['maxConcurrency 0', { maxConcurrency: 0 }, 'maxConcurrency', 'got 0'],
+    ['maxConcurrency above the inline Map limit', { maxConcurrency: 41 }, 'maxConcurrency', 'got 41'],
+    ['a schedule that is not an expression', { schedule: 'yearly' }, 'schedule', '"yearly"'],
+    [
+      'a timeout shorter than the soak',
+      { soak: Duration.days(2), timeout: Duration.days(1) },
+      'timeout',
+      'got 1 day',
+    ],
+    ['a mail address without a domain', { alarmEmail: 'oncall' }, 'alarmEmail', '"oncall"'],
+    ['an unknown key algorithm', { keyAlgorithm: 'dsa-1024' as never }, 'keyAlgorithm', '"dsa-1024"'],
+    [
+      'an intermediate outliving its root',
+      { rootValidityDays: 365, intermediateValidityDays: 365 },
+      'intermediateValidityDays',
+      '(365)',
+    ],
+    [
+      'a rollout timeout beyond the Lambda limit',
+      { rolloutTimeout: Duration.minutes(15) },
+      'rolloutTimeout',
+      '15 minutes',
+    ],
+    ['a restart wave of 0.5 workloads', { restartWaveSize: 0.5 }, 'restartWaveSize', 'got 0.5'],
+  ] as const)('rejects %s, naming the property and the value', (_case, props, property, shown) => {
+    // WHEN
+    const error = errorOf(props as Partial<MeshTrustRotationProps>);
+
+    // THEN
+    expect(error.property).toBe(property);
+    expect(error.constructPath).toBe('ValidationTest/Rotation');
+    expect(error.message).toContain('ValidationTest/Rotation: ');
+    expect(error.message).toContain(shown);
+  });
+});

@@ -1,0 +1,116 @@
+import { execFileSync } from 'node:child_process';
+import { ROTATOR_KUBERNETES_GROUP } from '../../lib/eks-access.js';
+
+interface Rule {
+  apiGroups: string[];
+  resources: string[];
+  resourceNames?: string[];
+  verbs: string[];
+}
+interface RbacObject {
+  kind: string;
+  metadata: { name: string; namespace?: string };
+  rules?: Rule[];
+  roleRef?: { kind: string; name: string };
+  subjects?: { kind: string; name: string }[];
+}
+
+const RBAC_FILE = new URL('../../deploy/kubernetes/rbac.yaml', import.meta.url).pathname;
+
+/** The YAML documents as JSON, parsed by PyYAML (installed with cfn-lint). */
+function loadRbac(): RbacObject[] {
+  const json = execFileSync(
+    'python3',
+    [
+      '-c',
+      'import json, sys, yaml; print(json.dumps(list(yaml.safe_load_all(open(sys.argv[1])))))',
+      RBAC_FILE,
+    ],
+    { encoding: 'utf8' },
+  );
+  return JSON.parse(json) as RbacObject[];
+}
+
+const find = (objects: RbacObject[], kind: string, name: string) =>
+  objects.find((o) => o.kind === kind && o.metadata.name === name) as RbacObject;
+
+describe('deploy/kubernetes/rbac.yaml', () => {
+  const objects = loadRbac();
+  const rules = (kind: string, name: string) => find(objects, kind, name)?.rules ?? [];
+
+  it('lets the rotator touch only the secret cacerts in istio-system, and only get/update/patch it', () => {
+    // GIVEN
+    const secretRules = objects
+      .flatMap((o) => (o.rules ?? []).map((rule) => ({ o, rule })))
+      .filter(({ rule }) => rule.resources.includes('secrets') || rule.resources.includes('*'));
+
+    // THEN
+    expect(secretRules).toHaveLength(1);
+    const [{ o, rule }] = secretRules as [{ o: RbacObject; rule: Rule }];
+    expect(o).toMatchObject({
+      kind: 'Role',
+      metadata: { name: 'meshtrust-rotator-cacerts', namespace: 'istio-system' },
+    });
+    expect(rule).toEqual({
+      apiGroups: [''],
+      resources: ['secrets'],
+      resourceNames: ['cacerts'],
+      verbs: ['get', 'update', 'patch'],
+    });
+  });
+
+  it('grants no wildcard and no create or delete anywhere', () => {
+    // GIVEN
+    const all = objects.flatMap((o) => o.rules ?? []);
+
+    // THEN
+    expect(all.length).toBeGreaterThan(0);
+    for (const rule of all) {
+      expect([...rule.apiGroups, ...rule.resources, ...rule.verbs]).not.toContain('*');
+      expect(rule.verbs).not.toEqual(expect.arrayContaining(['create']));
+      expect(rule.verbs).not.toEqual(expect.arrayContaining(['delete']));
+    }
+  });
+
+  it('lets the rotator restart workloads the way kubectl rollout restart does, and read pods and bundles', () => {
+    // GIVEN
+    const rotator = rules('ClusterRole', 'meshtrust-rotator');
+
+    // THEN
+    expect(rotator).toEqual(
+      expect.arrayContaining([
+        {
+          apiGroups: ['apps'],
+          resources: ['deployments', 'statefulsets', 'daemonsets'],
+          verbs: ['get', 'list', 'patch'],
+        },
+        { apiGroups: [''], resources: ['configmaps'], resourceNames: ['istio-ca-root-cert'], verbs: ['get'] },
+        { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] },
+        { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list'] },
+      ]),
+    );
+    expect(rotator).toHaveLength(4);
+  });
+
+  it('gives the viewer read verbs only', () => {
+    // THEN
+    const viewer = rules('ClusterRole', 'meshtrust-viewer');
+    expect(viewer.length).toBeGreaterThan(0);
+    for (const rule of viewer) expect(rule.verbs.every((verb) => ['get', 'list'].includes(verb))).toBe(true);
+  });
+
+  it('binds each role to its group, the group the EKS access entries map the rotator role to', () => {
+    // THEN
+    for (const [kind, name, group] of [
+      ['RoleBinding', 'meshtrust-rotator-cacerts', ROTATOR_KUBERNETES_GROUP],
+      ['ClusterRoleBinding', 'meshtrust-rotator', ROTATOR_KUBERNETES_GROUP],
+      ['ClusterRoleBinding', 'meshtrust-viewer', 'meshtrust-viewer'],
+    ] as const) {
+      const binding = find(objects, kind, name);
+      expect(binding.roleRef?.name).toBe(name);
+      expect(binding.subjects).toEqual([
+        { apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: group },
+      ]);
+    }
+  });
+});

@@ -1,0 +1,265 @@
+import { StateMachine } from 'aws-local-stepfunctions';
+import { referencedLogicalIds, resolveDefinition } from '../../lib/resolve-definition.js';
+import { CLUSTER_MAP_STATES, clusterTaskName } from '../../lib/workflow-states.js';
+import { synthMeshTrustStack } from './synth-mesh-trust-stack.js';
+
+// Runs the synthesized definition with aws-local-stepfunctions (the rehearsal's runner), every Task
+// overridden by state name with a recording stand-in, to show the paths the contract promises.
+
+type Json = Record<string, unknown>;
+type Handler = (input: Json) => Json | Promise<Json>;
+
+const EXECUTION_ID = 'arn:aws:states:eu-west-1:123456789012:execution:meshtrust-payments-rotation:run-1';
+const CLUSTERS = [{ name: 'eu-1' }, { name: 'us-1' }];
+
+class StandIn extends Error {
+  constructor(name: string, message: string) {
+    super(message);
+    this.name = name;
+  }
+}
+
+interface Run {
+  readonly calls: { state: string; input: Json }[];
+  readonly entered: string[];
+  readonly output?: Json;
+  readonly error?: { name: string; message: string };
+}
+
+describe('the rotation state machine on the local runner', () => {
+  let definition: Json;
+
+  beforeAll(() => {
+    // aws-local-stepfunctions needs Promise.withResolvers (Node >= 22); the rehearsal polyfills it too.
+    const promise = Promise as unknown as { withResolvers?: () => unknown };
+    promise.withResolvers ??= () => {
+      let resolve: unknown;
+      let reject: unknown;
+      const p = new Promise((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      return { promise: p, resolve, reject };
+    };
+    const template = synthMeshTrustStack({ approval: true }).template.toJSON();
+    const arns = Object.fromEntries(
+      referencedLogicalIds(template).map((id) => [
+        id,
+        `arn:aws:lambda:eu-west-1:123456789012:function:${id}`,
+      ]),
+    );
+    definition = resolveDefinition(template, { arns });
+  });
+
+  async function run(input: Json, failures: Record<string, Handler> = {}): Promise<Run> {
+    const calls: { state: string; input: Json }[] = [];
+    const record =
+      (state: string, result: Handler): Handler =>
+      (taskInput) => {
+        calls.push({ state, input: taskInput });
+        return (failures[state] ?? result)(taskInput);
+      };
+    const perCluster = (input: Json) => ({ cluster: input.cluster, done: true });
+    const handlers: Record<string, Handler> = {
+      preflight: record('preflight', () => ({
+        clusters: CLUSTERS,
+        currentRoot: { secretArn: 'arn:root', versionId: 'v-a', fingerprint: 'aa' },
+        plan: {},
+      })),
+      'stage-root': record('stage-root', () => ({
+        secretArn: 'arn:root',
+        versionId: 'v-b',
+        fingerprint: 'bb',
+      })),
+      'approve-reissue': record('approve-reissue', () => ({ approvedBy: 'alice' })),
+      'approve-retire': record('approve-retire', () => ({ approvedBy: 'bob' })),
+      'promote-root': record('promote-root', () => ({ currentVersionId: 'v-b' })),
+      'rollback-drop-pending': record('rollback-drop-pending', (i) => ({ stage: i.stage, changed: true })),
+    };
+    for (const map of CLUSTER_MAP_STATES)
+      handlers[clusterTaskName(map)] = record(clusterTaskName(map), perCluster);
+
+    const machine = new StateMachine(definition as never, {
+      validationOptions: { checkArn: true, checkPaths: true },
+    });
+    const execution = machine.run(input as never, {
+      overrides: {
+        taskResourceLocalHandlers: handlers as never,
+        waitTimeOverrides: { soak: 0 },
+        retryIntervalOverrides: Object.fromEntries(Object.keys(handlers).map((name) => [name, 0])),
+      },
+      // The local runner has no task tokens; a fixed one stands in for the approval gates.
+      context: { Execution: { Id: EXECUTION_ID }, Task: { Token: 'local-task-token' } } as never,
+    });
+    const entered: string[] = [];
+    const collect = (async () => {
+      for await (const event of execution.eventLogs) {
+        if (event.type === 'StateEntered' && event.index === undefined) entered.push(event.state.name);
+      }
+    })();
+    try {
+      const output = (await execution.result) as Json;
+      await collect;
+      return { calls, entered, output };
+    } catch (error) {
+      await collect;
+      const cause = (error as { cause?: Error }).cause ?? (error as Error);
+      return { calls, entered, error: { name: cause.name, message: cause.message } };
+    }
+  }
+
+  it('runs a scheduled rotation through every phase, soaking the default 24 h', async () => {
+    // WHEN
+    const result = await run({ mode: 'scheduled', reason: 'annual rotation', requestedBy: 'schedule' });
+
+    // THEN
+    expect(result.error).toBeUndefined();
+    expect(result.entered).toEqual([
+      'input-defaults',
+      'apply-input-defaults',
+      'preflight',
+      'mode',
+      'stage-root',
+      'distribute-bundle',
+      'verify-trust',
+      'approve-reissue',
+      'reissue-intermediate',
+      'restart-workloads',
+      'verify-workloads',
+      'after-workloads',
+      'soak',
+      'approve-retire',
+      'retire-root',
+      'promote-root',
+      'rotation-succeeded',
+    ]);
+    expect(result.output).toMatchObject({ soakSeconds: 86400, reason: 'annual rotation' });
+    expect(result.calls[0]).toEqual({
+      state: 'preflight',
+      input: { executionId: EXECUTION_ID, mode: 'scheduled', cluster: null },
+    });
+    const distribute = result.calls.filter((call) => call.state === 'distribute-bundle-in-cluster');
+    expect(distribute.map((call) => call.input)).toEqual(
+      CLUSTERS.map(({ name }) => ({
+        executionId: EXECUTION_ID,
+        mode: 'scheduled',
+        cluster: name,
+        currentRoot: { secretArn: 'arn:root', versionId: 'v-a', fingerprint: 'aa' },
+        stagedRoot: { secretArn: 'arn:root', versionId: 'v-b', fingerprint: 'bb' },
+      })),
+    );
+  });
+
+  it('skips the soak in emergency mode', async () => {
+    // WHEN
+    const result = await run({
+      mode: 'emergency',
+      reason: 'key leaked',
+      requestedBy: 'alice',
+      soakSeconds: 5,
+    });
+
+    // THEN
+    expect(result.error).toBeUndefined();
+    expect(result.entered).not.toContain('soak');
+    expect(result.entered.slice(-4)).toEqual([
+      'approve-retire',
+      'retire-root',
+      'promote-root',
+      'rotation-succeeded',
+    ]);
+  });
+
+  it('rekeys one cluster in intermediate mode without a new root', async () => {
+    // WHEN
+    const result = await run({
+      mode: 'intermediate',
+      cluster: 'eu-1',
+      reason: 'rekey',
+      requestedBy: 'alice',
+    });
+
+    // THEN
+    expect(result.error).toBeUndefined();
+    expect(result.entered).not.toContain('stage-root');
+    expect(result.entered).not.toContain('retire-root');
+    expect(result.calls[0]?.input).toEqual({
+      executionId: EXECUTION_ID,
+      mode: 'intermediate',
+      cluster: 'eu-1',
+    });
+    const reissue = result.calls.find((call) => call.state === 'reissue-intermediate-in-cluster');
+    expect(reissue?.input).toMatchObject({ stagedRoot: null, mode: 'intermediate' });
+  });
+
+  it('rolls back in reverse order when a step after the first write fails, and fails as rolled back', async () => {
+    // WHEN
+    const result = await run(
+      { mode: 'scheduled', reason: 'test', requestedBy: 'test' },
+      {
+        'reissue-intermediate-in-cluster': () => {
+          throw new StandIn('PreconditionFailed', 'istiod kept the old CA');
+        },
+      },
+    );
+
+    // THEN
+    expect(result.error?.name).toBe('RotationRolledBack');
+    expect(result.entered.slice(-6)).toEqual([
+      'rollback-trust',
+      'rollback-intermediate',
+      'rollback-restart',
+      'rollback-restore',
+      'rollback-drop-pending',
+      'rotation-rolled-back',
+    ]);
+    const stages = result.calls
+      .filter((call) => call.state.startsWith('rollback-'))
+      .map((call) => call.input.stage ?? call.input.purpose);
+    expect([...new Set(stages)]).toEqual([
+      'restore-trust',
+      'restore-intermediate',
+      'rollback',
+      'restore-original',
+      'drop-pending-root',
+    ]);
+  });
+
+  it('fails without rollback when preflight refuses', async () => {
+    // WHEN
+    const result = await run(
+      { mode: 'scheduled', reason: 'test', requestedBy: 'test' },
+      {
+        preflight: () => {
+          throw new StandIn('PreconditionFailed', 'cluster eu-1 unreachable');
+        },
+      },
+    );
+
+    // THEN
+    expect(result.error?.name).toBe('PreconditionFailed');
+    expect(result.entered.some((name) => name.startsWith('rollback-'))).toBe(false);
+  });
+
+  it('retries a verification gate that istiod has not caught up with yet', async () => {
+    // GIVEN
+    let attempts = 0;
+
+    // WHEN
+    const result = await run(
+      { mode: 'emergency', reason: 'test', requestedBy: 'test' },
+      {
+        'verify-trust-in-cluster': (input) => {
+          attempts += 1;
+          if (attempts <= 2) throw new StandIn('VerificationFailed', 'bundle not yet in every namespace');
+          return { cluster: input.cluster };
+        },
+      },
+    );
+
+    // THEN
+    expect(result.error).toBeUndefined();
+    expect(attempts).toBe(4);
+    expect(result.entered).toContain('rotation-succeeded');
+  });
+});

@@ -1,0 +1,351 @@
+import { readFileSync } from 'node:fs';
+import aslValidator from 'asl-validator';
+import { Match } from 'aws-cdk-lib/assertions';
+import { referencedLogicalIds, resolveDefinition } from '../../lib/resolve-definition.js';
+import { CLUSTER_MAP_STATES, clusterTaskName, TRANSIENT_ERRORS } from '../../lib/workflow-states.js';
+import {
+  resourcesOfType,
+  type SynthesizedMeshTrustStack,
+  synthMeshTrustStack,
+  TEST_ENV,
+} from './synth-mesh-trust-stack.js';
+
+interface AslState {
+  Type: string;
+  Next?: string;
+  End?: boolean;
+  Default?: string;
+  Choices?: { Next: string }[];
+  Catch?: { ErrorEquals: string[]; Next: string; ResultPath?: string }[];
+  Retry?: { ErrorEquals: string[]; MaxAttempts?: number; BackoffRate?: number; IntervalSeconds?: number }[];
+  ItemProcessor?: { StartAt: string; States: Record<string, AslState> };
+  [field: string]: unknown;
+}
+interface Asl {
+  StartAt: string;
+  TimeoutSeconds?: number;
+  States: Record<string, AslState>;
+}
+
+/** Plain ASL of the stack's state machine, every function ARN faked from its logical id. */
+function aslOf(synthesized: SynthesizedMeshTrustStack): Asl {
+  const template = synthesized.template.toJSON();
+  const arns = Object.fromEntries(
+    referencedLogicalIds(template).map((id) => [
+      id,
+      `arn:aws:lambda:${TEST_ENV.region}:${TEST_ENV.account}:function:${id}`,
+    ]),
+  );
+  return resolveDefinition(template, { arns, pseudo: { 'AWS::Region': TEST_ENV.region } }) as unknown as Asl;
+}
+
+/** The state names of the contract: the first column of the States table of docs/workflow.md. */
+function contractStateNames(): string[] {
+  const doc = readFileSync(new URL('../../docs/workflow.md', import.meta.url), 'utf8');
+  const section = doc.slice(doc.indexOf('## States'), doc.indexOf('## Handler input and output'));
+  return section
+    .split('\n')
+    .filter((line) => line.startsWith('| `'))
+    .flatMap((line) =>
+      [...(line.split('|')[1] ?? '').matchAll(/`([a-z-]+)`/g)].map((match) => match[1] as string),
+    );
+}
+
+function successors(state: AslState): string[] {
+  return [
+    state.Next,
+    state.Default,
+    ...(state.Choices ?? []).map((choice) => choice.Next),
+    ...(state.Catch ?? []).map((c) => c.Next),
+  ].filter((next): next is string => next !== undefined);
+}
+
+/** States reachable from `from` on the forward path (no Catch edges) without entering any of `stopAt`. */
+function reachable(asl: Asl, from: string, stopAt: ReadonlySet<string>): Set<string> {
+  const seen = new Set<string>();
+  const queue = [from];
+  while (queue.length > 0) {
+    const name = queue.shift() as string;
+    if (seen.has(name) || stopAt.has(name)) continue;
+    seen.add(name);
+    queue.push(...forwardSuccessors(asl.States[name] as AslState));
+  }
+  return seen;
+}
+
+function forwardSuccessors(state: AslState): string[] {
+  return successors({ ...state, Catch: [] });
+}
+
+describe('the rotation state machine', () => {
+  let withApproval: SynthesizedMeshTrustStack;
+  let asl: Asl;
+  let aslWithoutApproval: Asl;
+
+  beforeAll(() => {
+    withApproval = synthMeshTrustStack({ approval: true, maxConcurrency: 3 });
+    asl = aslOf(withApproval);
+    aslWithoutApproval = aslOf(synthMeshTrustStack({ approval: false }));
+  });
+
+  it('has exactly the states docs/workflow.md lists, by name', () => {
+    // GIVEN
+    const contract = contractStateNames();
+
+    // WHEN
+    const names = Object.keys(asl.States);
+
+    // THEN
+    expect(contract.length).toBeGreaterThan(20);
+    expect([...names].sort()).toEqual([...contract].sort());
+  });
+
+  it('names the per-cluster Task inside each Map <map>-in-cluster and only has Maps where the contract says', () => {
+    // WHEN
+    const maps = Object.entries(asl.States).filter(([, state]) => state.Type === 'Map');
+
+    // THEN
+    expect(maps.map(([name]) => name).sort()).toEqual([...CLUSTER_MAP_STATES].sort());
+    for (const [name, map] of maps) {
+      expect(map.ItemsPath).toBe('$.preflight.clusters');
+      expect(map.MaxConcurrency).toBe(3);
+      expect(Object.keys(map.ItemProcessor?.States ?? {})).toEqual([clusterTaskName(name as never)]);
+    }
+  });
+
+  it('passes every per-cluster Task the execution id, mode, cluster name and both roots', () => {
+    // WHEN
+    const distribute = asl.States['distribute-bundle'] as AslState;
+
+    // THEN
+    expect(distribute.ItemSelector).toEqual({
+      'executionId.$': '$$.Execution.Id',
+      'mode.$': '$.mode',
+      'cluster.$': '$$.Map.Item.Value.name',
+      'currentRoot.$': '$.preflight.currentRoot',
+      'stagedRoot.$': '$.stagedRoot',
+    });
+    expect((asl.States['rollback-trust'] as AslState).ItemSelector).toMatchObject({ stage: 'restore-trust' });
+    expect((asl.States['rollback-restart'] as AslState).ItemSelector).toMatchObject({ purpose: 'rollback' });
+  });
+
+  it('invokes each Lambda directly (Resource is the function ARN) with the execution id in the payload', () => {
+    // WHEN
+    const preflight = asl.States.preflight as AslState;
+    const stageRoot = asl.States['stage-root'] as AslState;
+    const inner = asl.States['verify-trust']?.ItemProcessor?.States['verify-trust-in-cluster'] as AslState;
+
+    // THEN
+    expect(preflight.Resource).toMatch(/^arn:aws:lambda:eu-west-1:123456789012:function:/);
+    expect(preflight.Parameters).toEqual({
+      'executionId.$': '$$.Execution.Id',
+      'mode.$': '$.mode',
+      'cluster.$': '$.cluster',
+    });
+    expect(stageRoot.Parameters).toEqual({ 'executionId.$': '$$.Execution.Id' });
+    expect(inner.Resource).toMatch(/:function:/);
+    expect(inner.Parameters).toBeUndefined();
+  });
+
+  it('catches every failure from the first write through retire-root into rollback-trust, and none before', () => {
+    // GIVEN
+    const firstWrites = new Set(['stage-root', 'reissue-intermediate']);
+    const work = (name: string) => ['Task', 'Map'].includes((asl.States[name] as AslState).Type);
+    const reachedFirst = [...reachable(asl, asl.StartAt, firstWrites)];
+    const afterFirstWrite = new Set<string>();
+    const queue = [...firstWrites];
+    while (queue.length > 0) {
+      const name = queue.shift() as string;
+      if (afterFirstWrite.has(name) || name === 'promote-root') continue;
+      afterFirstWrite.add(name);
+      queue.push(...forwardSuccessors(asl.States[name] as AslState));
+    }
+
+    // approve-reissue is shared: after stage-root in a root rotation, before the first write in
+    // intermediate mode (where rollback then finds nothing touched and every stage is a no-op).
+    const shared = reachedFirst.filter((name) => afterFirstWrite.has(name));
+    const beforeFirstWrite = reachedFirst.filter((name) => !afterFirstWrite.has(name));
+
+    // THEN
+    expect(shared).toEqual(['approve-reissue']);
+    expect(beforeFirstWrite.sort()).toEqual(
+      ['input-defaults', 'apply-input-defaults', 'preflight', 'mode', 'unsupported-mode'].sort(),
+    );
+    for (const name of beforeFirstWrite) expect(asl.States[name]?.Catch).toBeUndefined();
+    const caught = [...afterFirstWrite].filter(work);
+    expect(caught.sort()).toEqual(
+      [
+        'stage-root',
+        'distribute-bundle',
+        'verify-trust',
+        'approve-reissue',
+        'reissue-intermediate',
+        'restart-workloads',
+        'verify-workloads',
+        'approve-retire',
+        'retire-root',
+      ].sort(),
+    );
+    for (const name of caught) {
+      expect(asl.States[name]?.Catch).toEqual([
+        { ErrorEquals: ['States.ALL'], Next: 'rollback-trust', ResultPath: '$.failure' },
+      ]);
+    }
+  });
+
+  it('lets promote-root fail without rollback, and sends a failing rollback stage to rotation-failed', () => {
+    // THEN
+    expect(asl.States['promote-root']?.Catch).toBeUndefined();
+    for (const name of [
+      'rollback-trust',
+      'rollback-intermediate',
+      'rollback-restart',
+      'rollback-restore',
+      'rollback-drop-pending',
+    ]) {
+      expect(asl.States[name]?.Catch).toEqual([
+        { ErrorEquals: ['States.ALL'], Next: 'rotation-failed', ResultPath: '$.rollbackFailure' },
+      ]);
+    }
+    expect(asl.States['rollback-drop-pending']?.Next).toBe('rotation-rolled-back');
+    expect(asl.States['rotation-rolled-back']).toMatchObject({ Type: 'Fail', Error: 'RotationRolledBack' });
+    expect(asl.States['rotation-failed']).toMatchObject({ Type: 'Fail', Error: 'RollbackFailed' });
+  });
+
+  it('retries transient errors with backoff on every Task, and VerificationFailed on the verification gates', () => {
+    // GIVEN
+    const tasks: [string, AslState][] = Object.entries(asl.States).flatMap(([name, state]) =>
+      state.Type === 'Task' ? [[name, state]] : Object.entries(state.ItemProcessor?.States ?? {}),
+    );
+
+    // THEN
+    // preflight, stage-root, promote-root, rollback-drop-pending, two approval gates, one per Map
+    expect(tasks.length).toBe(6 + CLUSTER_MAP_STATES.length);
+    for (const [, task] of tasks) {
+      expect(task.Retry?.[0]).toMatchObject({
+        ErrorEquals: [...TRANSIENT_ERRORS],
+        BackoffRate: 2,
+        MaxAttempts: 6,
+      });
+    }
+    const verificationRetried = tasks
+      .filter(([, task]) => task.Retry?.some((retry) => retry.ErrorEquals.includes('VerificationFailed')))
+      .map(([name]) => name);
+    expect(verificationRetried.sort()).toEqual(['verify-trust-in-cluster', 'verify-workloads-in-cluster']);
+  });
+
+  it('chooses the path by mode and soaks for $.soakSeconds only in scheduled mode', () => {
+    // GIVEN
+    const mode = asl.States.mode as AslState;
+    const after = asl.States['after-workloads'] as AslState;
+
+    // THEN
+    expect(mode).toMatchObject({ Type: 'Choice', Default: 'unsupported-mode' });
+    expect(mode.Choices).toEqual([
+      { Variable: '$.mode', StringEquals: 'intermediate', Next: 'approve-reissue' },
+      {
+        Or: [
+          { Variable: '$.mode', StringEquals: 'scheduled' },
+          { Variable: '$.mode', StringEquals: 'emergency' },
+        ],
+        Next: 'stage-root',
+      },
+    ]);
+    expect(after.Choices).toEqual([
+      { Variable: '$.mode', StringEquals: 'intermediate', Next: 'rotation-succeeded' },
+      { Variable: '$.mode', StringEquals: 'emergency', Next: 'approve-retire' },
+    ]);
+    expect(after.Default).toBe('soak');
+    expect(asl.States.soak).toEqual({
+      Type: 'Wait',
+      Comment: expect.any(String),
+      SecondsPath: '$.soakSeconds',
+      Next: 'approve-retire',
+    });
+  });
+
+  it('defaults soakSeconds to the stack soak and the optional fields to null before preflight', () => {
+    // THEN
+    expect(asl.StartAt).toBe('input-defaults');
+    expect(asl.States['input-defaults']).toMatchObject({
+      Type: 'Pass',
+      Result: {
+        soakSeconds: 86400,
+        mode: null,
+        cluster: null,
+        stagedRoot: null,
+        approvals: {},
+        rollback: {},
+      },
+      ResultPath: '$.inputDefaults',
+      Next: 'apply-input-defaults',
+    });
+    expect(asl.States['apply-input-defaults']).toMatchObject({
+      Parameters: {
+        'merged.$': 'States.JsonMerge(States.StringToJson(States.JsonToString($.inputDefaults)), $, false)',
+      },
+      OutputPath: '$.merged',
+      Next: 'preflight',
+    });
+  });
+
+  it('waits for a task token before reissue and before retire when approval is on, and not when off', () => {
+    // GIVEN
+    const gate = asl.States['approve-reissue'] as AslState;
+
+    // THEN
+    expect(gate).toMatchObject({
+      Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+      ResultPath: '$.approvals.reissue',
+      Next: 'reissue-intermediate',
+      TimeoutSeconds: 3 * 24 * 3600,
+    });
+    expect(gate.Parameters).toMatchObject({
+      Payload: { 'executionId.$': '$$.Execution.Id', gate: 'reissue', 'taskToken.$': '$$.Task.Token' },
+    });
+    expect(asl.States['approve-retire']).toMatchObject({
+      ResultPath: '$.approvals.retire',
+      Next: 'retire-root',
+    });
+    expect(Object.keys(aslWithoutApproval.States).filter((name) => name.startsWith('approve-'))).toEqual([]);
+    expect(aslWithoutApproval.States['verify-trust']?.Next).toBe('reissue-intermediate');
+    expect(aslWithoutApproval.States.soak?.Next).toBe('retire-root');
+  });
+
+  it('bounds the whole execution: soak + 2 days + two approval timeouts', () => {
+    // THEN
+    expect(asl.TimeoutSeconds).toBe(86400 + 2 * 86400 + 2 * 3 * 86400);
+    expect(aslWithoutApproval.TimeoutSeconds).toBe(86400 + 2 * 86400);
+  });
+
+  it('is valid Amazon States Language for asl-validator once its ARNs are resolved', () => {
+    // WHEN
+    const results = [asl, aslWithoutApproval].map((definition) => aslValidator(definition as never));
+
+    // THEN
+    for (const result of results) {
+      expect(result.errors).toEqual([]);
+      expect(result.isValid).toBe(true);
+    }
+  });
+
+  it('is a JSONPath Standard state machine logging ALL with execution data, encrypted, and traced', () => {
+    // THEN
+    withApproval.template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineName: 'meshtrust-payments-rotation',
+      StateMachineType: 'STANDARD',
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: true }),
+    });
+    const definition = JSON.stringify(withApproval.template.toJSON());
+    expect(definition).not.toMatch(/JSONata|\\"Assign\\"/);
+    const [, logGroup] = resourcesOfType(withApproval.template, 'AWS::Logs::LogGroup').find(([, props]) =>
+      String(props.LogGroupName).startsWith('/aws/vendedlogs/states/'),
+    ) ?? ['', {}];
+    expect(logGroup).toMatchObject({
+      LogGroupName: '/aws/vendedlogs/states/meshtrust-payments-rotation',
+      KmsKeyId: expect.anything(),
+      RetentionInDays: 3653,
+    });
+  });
+});

@@ -1,0 +1,56 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import type { MeshTrustRotationProps } from '../../lib/mesh-trust-rotation.js';
+import { MeshTrustStack } from '../../lib/mesh-trust-stack.js';
+
+/** A fake account and region: nothing here talks to AWS, and no credentials are needed. */
+export const TEST_ENV = { account: '123456789012', region: 'eu-west-1' } as const;
+
+export interface SynthesizedMeshTrustStack {
+  readonly app: App;
+  readonly stack: MeshTrustStack;
+  readonly template: Template;
+}
+
+export interface SynthOptions {
+  /** Prepare the app before synthesis, e.g. add cdk-nag. */
+  readonly prepareApp?: (app: App) => void;
+  /**
+   * Bundle the handlers with esbuild (slow: a few seconds for all of them). Off, CDK skips bundling
+   * (context `aws:cdk:bundling-stacks` = []) and the template is the same except for asset hashes.
+   * @default false
+   */
+  readonly bundle?: boolean;
+}
+
+/**
+ * Builds and synthesizes a MeshTrustStack for mesh `payments`. Synthesis is the slow part: call this
+ * once per test file and variant, in beforeAll.
+ */
+export function synthMeshTrustStack(
+  rotation: Partial<MeshTrustRotationProps> = {},
+  options: SynthOptions = {},
+): SynthesizedMeshTrustStack {
+  const { prepareApp = () => {}, bundle = false } = options;
+  const app = new App({
+    outdir: mkdtempSync(join(tmpdir(), 'meshtrust-synth-')),
+    context: bundle ? {} : { 'aws:cdk:bundling-stacks': [] },
+  });
+  const stack = new MeshTrustStack(app, 'MeshTrustTest', {
+    env: TEST_ENV,
+    rotation: { meshId: 'payments', ...rotation },
+  });
+  prepareApp(app);
+  return { app, stack, template: Template.fromStack(stack) };
+}
+
+/** Every resource of a type, as [logicalId, properties]. */
+export function resourcesOfType(template: Template, type: string): [string, Record<string, unknown>][] {
+  return Object.entries(template.findResources(type)).map(([id, resource]) => [
+    id,
+    (resource as { Properties: Record<string, unknown> }).Properties,
+  ]);
+}
