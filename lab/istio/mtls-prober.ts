@@ -1,0 +1,260 @@
+// Traffic for the lab: rounds of real mTLS handshakes between workload pods, within each cluster and
+// across every pair of clusters, each side using the certificate and trust bundle its pod holds at that
+// moment. Every attempt and failure is counted under the current phase label, so a rotation step that
+// would break traffic in a real mesh shows up here as failures naming the pair.
+import type { IstiodModel, WorkloadIdentity } from './istiod-model.js';
+import { type HandshakeSide, mtlsHandshake } from './mtls-handshake.js';
+
+export interface ProbedCluster {
+  readonly name: string;
+  readonly istiod: IstiodModel;
+}
+
+export interface MtlsProberOptions {
+  readonly clusters: readonly ProbedCluster[];
+  /** Time between the end of one automatic round and the start of the next; 0 = on demand only. */
+  readonly intervalMs: number;
+  /** Handshakes per round, spread evenly over every ordered (client cluster, server cluster) pair. */
+  readonly pairsPerRound: number;
+  /** @default Math.random */
+  readonly rng?: () => number;
+  /** Per handshake. @default 3000 */
+  readonly handshakeTimeoutMs?: number;
+  /** A round starts no new handshake after this long. @default 15000 */
+  readonly roundTimeoutMs?: number;
+  /** Handshakes in flight at once. @default 4 */
+  readonly concurrency?: number;
+  /** @default 'initial' */
+  readonly phase?: string;
+}
+
+/** Where one end of a handshake ran: cluster/namespace/pod. */
+export type WorkloadAddress = string;
+
+export interface HandshakeFailure {
+  readonly at: Date;
+  readonly phase: string;
+  readonly from: WorkloadAddress;
+  readonly to: WorkloadAddress;
+  /** The TLS error (code and message) of the side that refused. */
+  readonly error: string;
+  /** Which side refused: the client (verifying the server) or the server (verifying the client). */
+  readonly side: HandshakeSide;
+}
+
+export interface ProbeCounts {
+  readonly attempted: number;
+  readonly failed: number;
+}
+
+export interface ProberStats extends ProbeCounts {
+  readonly rounds: number;
+  readonly byPhase: Readonly<Record<string, ProbeCounts>>;
+  /** Counts per `<client cluster> -> <server cluster>`. */
+  readonly byClusterPair: Readonly<Record<string, ProbeCounts>>;
+}
+
+export interface RoundResult extends ProbeCounts {
+  readonly phase: string;
+  readonly failures: readonly HandshakeFailure[];
+}
+
+export interface MtlsProber {
+  setPhase(label: string): void;
+  readonly phase: string;
+  runRound(): Promise<RoundResult>;
+  stats(): ProberStats;
+  /** Failures so far, oldest first (at most the last 10 000). */
+  failures(): readonly HandshakeFailure[];
+  stop(): Promise<void>;
+}
+
+const MAX_FAILURES_KEPT = 10_000;
+
+export function startMtlsProber(options: MtlsProberOptions): MtlsProber {
+  const prober = new Prober(options);
+  prober.start();
+  return prober;
+}
+
+interface Endpoint {
+  readonly cluster: ProbedCluster;
+  readonly namespace: string;
+  readonly podName: string;
+}
+
+class Prober implements MtlsProber {
+  phase: string;
+  private readonly rng: () => number;
+  private readonly handshakeTimeoutMs: number;
+  private readonly concurrency: number;
+  private readonly phaseCounts = new Map<string, { attempted: number; failed: number }>();
+  private readonly pairCounts = new Map<string, { attempted: number; failed: number }>();
+  private readonly failed: HandshakeFailure[] = [];
+  private rounds = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private stopped = false;
+
+  constructor(private readonly options: MtlsProberOptions) {
+    if (options.clusters.length === 0) throw new RangeError('the mTLS prober needs at least one cluster');
+    if (!(options.pairsPerRound >= 1)) {
+      throw new RangeError(`pairsPerRound must be >= 1, got ${options.pairsPerRound}`);
+    }
+    this.phase = options.phase ?? 'initial';
+    this.rng = options.rng ?? Math.random;
+    this.handshakeTimeoutMs = options.handshakeTimeoutMs ?? 3000;
+    this.concurrency = Math.max(1, options.concurrency ?? 4);
+  }
+
+  start(): void {
+    if (this.options.intervalMs > 0) this.scheduleNext();
+  }
+
+  setPhase(label: string): void {
+    this.phase = label;
+  }
+
+  async runRound(): Promise<RoundResult> {
+    const round = this.round();
+    this.inFlight.add(round);
+    try {
+      return await round;
+    } finally {
+      this.inFlight.delete(round);
+    }
+  }
+
+  stats(): ProberStats {
+    const sum = (map: Map<string, ProbeCounts>) =>
+      Object.fromEntries([...map.entries()].map(([key, counts]) => [key, { ...counts }]));
+    const byPhase = sum(this.phaseCounts);
+    const totals = Object.values(byPhase).reduce(
+      (total, counts) => ({
+        attempted: total.attempted + counts.attempted,
+        failed: total.failed + counts.failed,
+      }),
+      { attempted: 0, failed: 0 },
+    );
+    return { ...totals, rounds: this.rounds, byPhase, byClusterPair: sum(this.pairCounts) };
+  }
+
+  failures(): readonly HandshakeFailure[] {
+    return [...this.failed];
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  private scheduleNext(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.runRound()
+        .catch((error: unknown) => console.error('lab mTLS prober: a round failed', error))
+        .finally(() => this.scheduleNext());
+    }, this.options.intervalMs);
+  }
+
+  private async round(): Promise<RoundResult> {
+    const phase = this.phase;
+    const pairs = this.choosePairs();
+    const failures: HandshakeFailure[] = [];
+    let attempted = 0;
+    let next = 0;
+    const deadline = Date.now() + (this.options.roundTimeoutMs ?? 15_000);
+    const worker = async () => {
+      while (next < pairs.length && !this.stopped && Date.now() < deadline) {
+        const [from, to] = pairs[next++];
+        // Identities are read at the moment of the handshake: a pod that left meanwhile is skipped.
+        const client = identityOf(from);
+        const server = identityOf(to);
+        if (!client || !server) continue;
+        attempted += 1;
+        const outcome = await mtlsHandshake(client, server, {
+          trustDomain: to.cluster.istiod.trustDomain,
+          timeoutMs: this.handshakeTimeoutMs,
+        });
+        const failure = outcome.ok
+          ? undefined
+          : {
+              at: new Date(),
+              phase,
+              from: addressOf(client),
+              to: addressOf(server),
+              error: outcome.error,
+              side: outcome.side,
+            };
+        this.count(phase, `${from.cluster.name} -> ${to.cluster.name}`, failure);
+        if (failure) failures.push(failure);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.concurrency, pairs.length) }, worker));
+    this.rounds += 1;
+    return { phase, attempted, failed: failures.length, failures };
+  }
+
+  private count(phase: string, pair: string, failure: HandshakeFailure | undefined): void {
+    for (const [map, key] of [
+      [this.phaseCounts, phase],
+      [this.pairCounts, pair],
+    ] as const) {
+      const counts = map.get(key) ?? { attempted: 0, failed: 0 };
+      counts.attempted += 1;
+      if (failure) counts.failed += 1;
+      map.set(key, counts);
+    }
+    if (failure) {
+      this.failed.push(failure);
+      if (this.failed.length > MAX_FAILURES_KEPT) this.failed.shift();
+    }
+  }
+
+  // Every ordered cluster pair (same cluster included) gets its share, so each round covers
+  // intra-cluster traffic and both directions between any two clusters.
+  private choosePairs(): [Endpoint, Endpoint][] {
+    const endpoints = this.options.clusters.map((cluster) =>
+      cluster.istiod.identities().map((identity) => ({
+        cluster,
+        namespace: identity.namespace,
+        podName: identity.podName,
+      })),
+    );
+    const clusterPairs: [number, number][] = [];
+    for (let from = 0; from < endpoints.length; from++) {
+      for (let to = 0; to < endpoints.length; to++) {
+        if (endpoints[from].length > 0 && endpoints[to].length > 0) clusterPairs.push([from, to]);
+      }
+    }
+    if (clusterPairs.length === 0) return [];
+    const offset = Math.floor(this.rng() * clusterPairs.length);
+    const pairs: [Endpoint, Endpoint][] = [];
+    for (let i = 0; i < this.options.pairsPerRound; i++) {
+      const [from, to] = clusterPairs[(offset + i) % clusterPairs.length];
+      const client = this.pick(endpoints[from]);
+      let server = this.pick(endpoints[to]);
+      // A pod does not talk to itself when there is someone else to talk to.
+      for (let tries = 0; server === client && endpoints[to].length > 1 && tries < 5; tries++) {
+        server = this.pick(endpoints[to]);
+      }
+      pairs.push([client, server]);
+    }
+    return pairs;
+  }
+
+  private pick<T>(items: readonly T[]): T {
+    return items[Math.min(items.length - 1, Math.floor(this.rng() * items.length))];
+  }
+}
+
+function identityOf(endpoint: Endpoint): WorkloadIdentity | undefined {
+  return endpoint.cluster.istiod.identityOf(endpoint.namespace, endpoint.podName);
+}
+
+function addressOf(identity: WorkloadIdentity): WorkloadAddress {
+  return `${identity.cluster}/${identity.namespace}/${identity.podName}`;
+}

@@ -1,0 +1,88 @@
+// The knobs of a lab fleet, their defaults and their checks. Defaults compress time so that a full
+// scheduled rotation (bundle, reissue, restarts, one TTL of soak, retire) fits well under a minute.
+import { isKeyAlgorithm, KEY_ALGORITHMS, type KeyAlgorithm } from '../lambdas/core/pki/index.js';
+import { LabOptionsError } from './lab-errors.js';
+
+export interface LabOptions {
+  /** @default 3 */
+  readonly clusters?: number;
+  /** Injected workloads per cluster (Deployments, plus a StatefulSet and a DaemonSet), 1-2 replicas each. @default 10 */
+  readonly workloadsPerCluster?: number;
+  /** @default 'us-east-1' */
+  readonly region?: string;
+  /** Value of the `meshtrust.io/mesh` tag on every lab cluster. @default 'lab' */
+  readonly meshId?: string;
+  /** @default 'cluster.local' */
+  readonly trustDomain?: string;
+  /** @default 8000 */
+  readonly workloadCertTtlMs?: number;
+  /** @default 0.5 */
+  readonly renewFraction?: number;
+  /** @default 300 */
+  readonly pushDelayMs?: number;
+  /** @default 200 */
+  readonly podStartDelayMs?: number;
+  /** Pause between automatic probe rounds; 0 = probe only on demand. @default 1000 */
+  readonly proberIntervalMs?: number;
+  /** Handshakes per probe round. @default 2 per ordered cluster pair (clusters^2 * 2) */
+  readonly proberPairsPerRound?: number;
+  /** @default 'ecdsa-p256' */
+  readonly rootAlgorithm?: KeyAlgorithm;
+  /** How long startLab waits for the fleet to settle. @default 30000 */
+  readonly settleTimeoutMs?: number;
+}
+
+export type ResolvedLabOptions = Required<LabOptions>;
+
+export function resolveLabOptions(options: LabOptions = {}): ResolvedLabOptions {
+  const clusters = options.clusters ?? 3;
+  const resolved: ResolvedLabOptions = {
+    clusters,
+    workloadsPerCluster: options.workloadsPerCluster ?? 10,
+    region: options.region ?? 'us-east-1',
+    meshId: options.meshId ?? 'lab',
+    trustDomain: options.trustDomain ?? 'cluster.local',
+    workloadCertTtlMs: options.workloadCertTtlMs ?? 8000,
+    renewFraction: options.renewFraction ?? 0.5,
+    pushDelayMs: options.pushDelayMs ?? 300,
+    podStartDelayMs: options.podStartDelayMs ?? 200,
+    proberIntervalMs: options.proberIntervalMs ?? 1000,
+    proberPairsPerRound: options.proberPairsPerRound ?? clusters * clusters * 2,
+    rootAlgorithm: options.rootAlgorithm ?? 'ecdsa-p256',
+    settleTimeoutMs: options.settleTimeoutMs ?? 30_000,
+  };
+  const integer = (name: keyof ResolvedLabOptions, min: number, max: number) => {
+    const value = resolved[name] as number;
+    if (!Number.isInteger(value) || value < min || value > max) {
+      throw new LabOptionsError(name, value, `an integer from ${min} to ${max}`);
+    }
+  };
+  integer('clusters', 1, 20);
+  integer('workloadsPerCluster', 1, 200);
+  integer('workloadCertTtlMs', 500, 24 * 60 * 60 * 1000);
+  integer('pushDelayMs', 0, 60_000);
+  integer('podStartDelayMs', 0, 60_000);
+  integer('proberIntervalMs', 0, 60_000);
+  integer('proberPairsPerRound', 1, 10_000);
+  integer('settleTimeoutMs', 1000, 10 * 60 * 1000);
+  if (!(resolved.renewFraction > 0 && resolved.renewFraction < 1)) {
+    throw new LabOptionsError(
+      'renewFraction',
+      resolved.renewFraction,
+      'a number between 0 and 1 (exclusive)',
+    );
+  }
+  if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(resolved.region)) {
+    throw new LabOptionsError('region', resolved.region, 'an AWS region name such as us-east-1');
+  }
+  if (!/^[A-Za-z0-9._-]{1,128}$/.test(resolved.meshId)) {
+    throw new LabOptionsError('meshId', resolved.meshId, '1-128 letters, digits, ".", "_" or "-"');
+  }
+  if (!/^[a-z0-9.-]{1,253}$/.test(resolved.trustDomain)) {
+    throw new LabOptionsError('trustDomain', resolved.trustDomain, 'a DNS-like name such as cluster.local');
+  }
+  if (!isKeyAlgorithm(resolved.rootAlgorithm)) {
+    throw new LabOptionsError('rootAlgorithm', resolved.rootAlgorithm, `one of ${KEY_ALGORITHMS.join(', ')}`);
+  }
+  return resolved;
+}

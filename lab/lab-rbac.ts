@@ -1,0 +1,57 @@
+// Who may do what in a lab cluster: the rules of deploy/kubernetes/rbac.yaml, which meshtrust applies to
+// every real cluster, evaluated the way Kubernetes RBAC evaluates them (a request is allowed when one
+// rule of one of the caller's groups matches; resourceNames limit by name, so they never allow a list).
+// Keep this table in step with that file. Anyone else gets nothing (403).
+import { ROTATOR_GROUP, VIEWER_GROUP } from './eks/lab-identities.js';
+import type { KubeIdentity, KubeRequestAttributes, KubeVerb } from './kube/kube-api-server.js';
+
+export interface LabRbacRule {
+  readonly apiGroups: readonly string[];
+  readonly resources: readonly string[];
+  readonly verbs: readonly KubeVerb[];
+  readonly resourceNames?: readonly string[];
+  /** Set for a Role (namespaced); a ClusterRole's rules apply in every namespace. */
+  readonly namespace?: string;
+}
+
+const WORKLOADS = ['deployments', 'statefulsets', 'daemonsets'];
+
+export const LAB_RBAC_RULES: Readonly<Record<string, readonly LabRbacRule[]>> = {
+  [ROTATOR_GROUP]: [
+    // Role meshtrust-rotator-cacerts in istio-system
+    {
+      namespace: 'istio-system',
+      apiGroups: [''],
+      resources: ['secrets'],
+      resourceNames: ['cacerts'],
+      verbs: ['get', 'update', 'patch'],
+    },
+    // ClusterRole meshtrust-rotator
+    { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list'] },
+    { apiGroups: [''], resources: ['configmaps'], resourceNames: ['istio-ca-root-cert'], verbs: ['get'] },
+    { apiGroups: ['apps'], resources: WORKLOADS, verbs: ['get', 'list', 'patch'] },
+    { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] },
+  ],
+  [VIEWER_GROUP]: [
+    // ClusterRole meshtrust-viewer: never a secret
+    { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list'] },
+    { apiGroups: [''], resources: ['configmaps'], resourceNames: ['istio-ca-root-cert'], verbs: ['get'] },
+    { apiGroups: ['apps'], resources: WORKLOADS, verbs: ['get', 'list'] },
+    { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] },
+  ],
+};
+
+export function authorizeLabRequest(identity: KubeIdentity, request: KubeRequestAttributes): boolean {
+  return identity.groups.some((group) => (LAB_RBAC_RULES[group] ?? []).some((rule) => allows(rule, request)));
+}
+
+function allows(rule: LabRbacRule, request: KubeRequestAttributes): boolean {
+  const resource = request.subresource ? `${request.resource}/${request.subresource}` : request.resource;
+  if (!rule.apiGroups.includes(request.apiGroup) || !rule.resources.includes(resource)) return false;
+  if (!rule.verbs.includes(request.verb)) return false;
+  if (rule.namespace !== undefined && rule.namespace !== request.namespace) return false;
+  if (rule.resourceNames !== undefined) {
+    return request.name !== undefined && rule.resourceNames.includes(request.name);
+  }
+  return true;
+}

@@ -1,0 +1,140 @@
+// What a fresh lab cluster holds before anyone rotates anything: istio-system with the plug-in CA secret
+// `cacerts`, a few namespaces with sidecar injection and one without, and injected workloads of all
+// three kinds, each with its own service account (so each has its own SPIFFE id).
+import type { CacertsFiles } from '../lambdas/core/pki/index.js';
+import type { KubeObject } from './kube/kube-object.js';
+import type { KubeObjectStore } from './kube/object-store.js';
+
+export const ISTIO_SYSTEM = 'istio-system';
+export const INJECTED_NAMESPACES = ['shop', 'payments', 'inventory'] as const;
+export const UNINJECTED_NAMESPACE = 'tools';
+
+export type WorkloadKindName = 'Deployment' | 'StatefulSet' | 'DaemonSet';
+
+export interface SeededWorkload {
+  readonly kind: WorkloadKindName;
+  readonly namespace: string;
+  readonly name: string;
+}
+
+/** The Secret `istio-system/cacerts` holding `files` (data base64, as the API stores it). */
+export function cacertsSecret(files: Readonly<Record<string, string>>): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'cacerts', namespace: ISTIO_SYSTEM },
+    type: 'Opaque',
+    data: base64Data(files),
+  };
+}
+
+export function base64Data(files: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(files).map(([key, value]) => [key, Buffer.from(value, 'utf8').toString('base64')]),
+  );
+}
+
+export function seedNamespaces(store: KubeObjectStore): void {
+  store.create({
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name: ISTIO_SYSTEM, labels: { 'topology.istio.io/network': 'lab' } },
+  });
+  for (const name of INJECTED_NAMESPACES) {
+    store.create({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name, labels: { 'istio-injection': 'enabled' } },
+    });
+  }
+  store.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: UNINJECTED_NAMESPACE } });
+}
+
+export function seedCacerts(store: KubeObjectStore, files: CacertsFiles): void {
+  store.create(cacertsSecret(files));
+}
+
+/** The version the lab's istiod Deployment claims; multi-root hot reload needs 1.20 or newer. */
+export const LAB_ISTIO_VERSION = '1.24.3';
+
+/**
+ * istiod's own Deployment, as `istioctl install` leaves it, so that what meshtrust checks before a
+ * rotation (the pilot image version, ISTIO_MULTIROOT_MESH=true) is there to read. The istiod model
+ * is what acts; this object only describes it.
+ */
+export function seedIstiodDeployment(store: KubeObjectStore): void {
+  store.create({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'istiod', namespace: ISTIO_SYSTEM, labels: { app: 'istiod', istio: 'pilot' } },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: { app: 'istiod', istio: 'pilot' } },
+      template: {
+        metadata: { labels: { app: 'istiod', istio: 'pilot', 'sidecar.istio.io/inject': 'false' } },
+        spec: {
+          serviceAccountName: 'istiod',
+          containers: [
+            {
+              name: 'discovery',
+              image: `docker.io/istio/pilot:${LAB_ISTIO_VERSION}`,
+              env: [
+                { name: 'ISTIO_MULTIROOT_MESH', value: 'true' },
+                { name: 'PILOT_CERT_PROVIDER', value: 'istiod' },
+              ],
+            },
+          ],
+        },
+      },
+    },
+  });
+}
+
+/**
+ * `count` injected workloads spread over the injected namespaces with 1-2 replicas. The first
+ * cluster's set holds a DaemonSet, every cluster a StatefulSet (when count allows), so the fleet has
+ * all three kinds.
+ */
+export function seedWorkloads(
+  store: KubeObjectStore,
+  options: { readonly count: number; readonly clusterIndex: number },
+): SeededWorkload[] {
+  const seeded: SeededWorkload[] = [];
+  for (let i = 0; i < options.count; i++) {
+    const kind: WorkloadKindName =
+      i === 1 ? 'StatefulSet' : i === 2 && options.clusterIndex === 0 ? 'DaemonSet' : 'Deployment';
+    const namespace = INJECTED_NAMESPACES[i % INJECTED_NAMESPACES.length];
+    const name = `app-${String(i + 1).padStart(2, '0')}`;
+    const replicas = (i % 2) + 1;
+    store.create(workloadObject(kind, namespace, name, replicas));
+    seeded.push({ kind, namespace, name });
+  }
+  // Something outside the mesh, which istiod must leave alone.
+  store.create(workloadObject('Deployment', UNINJECTED_NAMESPACE, 'debug-shell', 1));
+  return seeded;
+}
+
+function workloadObject(
+  kind: WorkloadKindName,
+  namespace: string,
+  name: string,
+  replicas: number,
+): KubeObject {
+  return {
+    apiVersion: 'apps/v1',
+    kind,
+    metadata: { name, namespace, labels: { app: name } },
+    spec: {
+      ...(kind === 'DaemonSet' ? {} : { replicas }),
+      ...(kind === 'StatefulSet' ? { serviceName: name } : {}),
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: { labels: { app: name } },
+        spec: {
+          serviceAccountName: name,
+          containers: [{ name: 'app', image: `registry.lab/${name}:1`, ports: [{ containerPort: 8080 }] }],
+        },
+      },
+    },
+  };
+}

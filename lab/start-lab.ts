@@ -1,0 +1,318 @@
+// The lab fleet as a library: N local "EKS clusters running Istio" with root A installed everywhere,
+// started in-process for tests, the rehearsal and `meshtrust lab`. Per cluster: a Kubernetes API over
+// HTTPS taking EKS tokens, an object store seeded with namespaces, cacerts and injected workloads, the
+// rollout controller and the istiod model; for the fleet: the EKS API and the mTLS prober.
+// See docs/lab.md for the returned shape.
+import {
+  assembleCacerts,
+  type CacertsPublicFiles,
+  type CaMaterial,
+  certificateFingerprint,
+  createIntermediateCa,
+  createRootCa,
+  TrustBundle,
+} from '../lambdas/core/pki/index.js';
+import { type EksApiServer, startEksApiServer } from './eks/eks-api-server.js';
+import { createEksTokenAuthenticator } from './eks/eks-token-authenticator.js';
+import { createLabIdentities, LAB_ACCOUNT_ID, type LabIdentities } from './eks/lab-identities.js';
+import {
+  CACERTS_SECRET_NAME,
+  ISTIO_SYSTEM_NAMESPACE,
+  type IstiodModel,
+  ROOT_CERT_CONFIGMAP_KEY,
+  ROOT_CERT_CONFIGMAP_NAME,
+  startIstiodModel,
+} from './istio/istiod-model.js';
+import { type MtlsProber, startMtlsProber } from './istio/mtls-prober.js';
+import { type KubeApiServer, startKubeApiServer } from './kube/kube-api-server.js';
+import type { KubeObject } from './kube/kube-object.js';
+import { KubeObjectStore } from './kube/object-store.js';
+import { LabError, LabNotSettledError } from './lab-errors.js';
+import { type LabOptions, type ResolvedLabOptions, resolveLabOptions } from './lab-options.js';
+import { authorizeLabRequest } from './lab-rbac.js';
+import { seedCacerts, seedIstiodDeployment, seedNamespaces, seedWorkloads } from './seed-cluster.js';
+import { isPodReady } from './workloads/lab-pods.js';
+import { type RolloutController, startRolloutController } from './workloads/rollout-controller.js';
+
+export const MESH_TAG_KEY = 'meshtrust.io/mesh';
+export const LAB_KUBERNETES_VERSION = '1.32';
+
+export interface LabCluster {
+  /** lab-1 .. lab-N */
+  readonly name: string;
+  readonly arn: string;
+  /** The Kubernetes API, https://127.0.0.1:<port>. */
+  readonly endpoint: string;
+  /** The CA of the Kubernetes API's serving certificate (what DescribeCluster returns). */
+  readonly caPem: string;
+  /** The cluster's objects; trusted in-process access (no authentication). */
+  readonly store: KubeObjectStore;
+  readonly istiod: IstiodModel;
+  /** The intermediate (signed by root A) the cluster started with; the lab's own test material. */
+  readonly initialIntermediate: CaMaterial;
+}
+
+/** The public parts of a cluster's `cacerts` as stored now, with fingerprints. */
+export interface CacertsSnapshot {
+  readonly cluster: string;
+  readonly resourceVersion: string;
+  readonly files: Partial<CacertsPublicFiles>;
+  readonly caCertFingerprint?: string;
+  readonly rootFingerprints: readonly string[];
+}
+
+export interface Lab {
+  readonly meshId: string;
+  readonly region: string;
+  readonly trustDomain: string;
+  /** http://127.0.0.1:<port>: set AWS_ENDPOINT_URL_EKS to it. */
+  readonly eksEndpoint: string;
+  /** The AWS identities of the lab (rotator, viewer, outsider) with their random credentials. */
+  readonly identities: LabIdentities;
+  /** Root A: the lab's own test CA, to seed the CA store with. */
+  readonly rootA: CaMaterial;
+  readonly clusters: readonly LabCluster[];
+  readonly prober: MtlsProber;
+  readonly options: ResolvedLabOptions;
+  cluster(name: string): LabCluster;
+  /**
+   * Resolves when every workload is rolled out, every injected pod is ready and holds a certificate,
+   * istiod's root set is pushed and every namespace's istio-ca-root-cert carries it.
+   */
+  waitForSettled(options?: { readonly timeoutMs?: number }): Promise<void>;
+  snapshotCacerts(cluster: string): CacertsSnapshot;
+  /** Stops every server, timer and the prober. */
+  stop(): Promise<void>;
+}
+
+interface RunningCluster extends LabCluster {
+  readonly api: KubeApiServer;
+  readonly controller: RolloutController;
+}
+
+export async function startLab(input: LabOptions = {}): Promise<Lab> {
+  const options = resolveLabOptions(input);
+  const names = Array.from({ length: options.clusters }, (_, i) => `lab-${i + 1}`);
+  const identities = createLabIdentities({ clusterNames: names });
+  const rootA = await createRootCa({ commonName: 'meshtrust lab Root A', algorithm: options.rootAlgorithm });
+  const running: RunningCluster[] = [];
+  let eks: EksApiServer | undefined;
+  let prober: MtlsProber | undefined;
+
+  const stop = async () => {
+    await prober?.stop();
+    for (const cluster of running) {
+      cluster.istiod.stop();
+      cluster.controller.stop();
+    }
+    await Promise.allSettled([eks?.stop(), ...running.map((cluster) => cluster.api.stop())]);
+  };
+
+  try {
+    for (const [index, name] of names.entries()) {
+      running.push(await startCluster(name, index, rootA, identities, options));
+    }
+    eks = await startEksApiServer({
+      region: options.region,
+      identities,
+      clusters: running.map((cluster) => ({
+        name: cluster.name,
+        endpoint: cluster.endpoint,
+        caPem: cluster.caPem,
+        version: LAB_KUBERNETES_VERSION,
+        arn: cluster.arn,
+        tags: { [MESH_TAG_KEY]: options.meshId },
+      })),
+    });
+    prober = startMtlsProber({
+      clusters: running.map((cluster) => ({ name: cluster.name, istiod: cluster.istiod })),
+      intervalMs: options.proberIntervalMs,
+      pairsPerRound: options.proberPairsPerRound,
+    });
+    const clusters: LabCluster[] = running.map(
+      ({ api: _api, controller: _controller, ...cluster }) => cluster,
+    );
+    const lab: Lab = {
+      meshId: options.meshId,
+      region: options.region,
+      trustDomain: options.trustDomain,
+      eksEndpoint: eks.url,
+      identities,
+      rootA,
+      clusters,
+      prober,
+      options,
+      cluster: (name) => {
+        const found = clusters.find((cluster) => cluster.name === name);
+        if (!found) throw new LabError(`the lab has no cluster ${name}; use one of ${names.join(', ')}`);
+        return found;
+      },
+      waitForSettled: (wait = {}) => waitForSettled(clusters, wait.timeoutMs ?? options.settleTimeoutMs),
+      snapshotCacerts: (name) => snapshotCacerts(lab.cluster(name)),
+      stop,
+    };
+    await lab.waitForSettled();
+    return lab;
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+async function startCluster(
+  name: string,
+  index: number,
+  rootA: CaMaterial,
+  identities: LabIdentities,
+  options: ResolvedLabOptions,
+): Promise<RunningCluster> {
+  const store = new KubeObjectStore();
+  const intermediate = await createIntermediateCa({ cluster: name, issuer: rootA });
+  seedNamespaces(store);
+  seedCacerts(
+    store,
+    assembleCacerts({
+      intermediate,
+      chainAbove: [rootA.certificatePem],
+      trustedRoots: TrustBundle.parse(rootA.certificatePem),
+    }),
+  );
+  const istiod = await startIstiodModel({
+    clusterName: name,
+    store,
+    trustDomain: options.trustDomain,
+    pushDelayMs: options.pushDelayMs,
+    workloadCertTtlMs: options.workloadCertTtlMs,
+    renewFraction: options.renewFraction,
+  });
+  let controller: RolloutController | undefined;
+  try {
+    controller = startRolloutController({ store, podStartDelayMs: options.podStartDelayMs });
+    seedIstiodDeployment(store);
+    seedWorkloads(store, { count: options.workloadsPerCluster, clusterIndex: index });
+    const api = await startKubeApiServer({
+      clusterName: name,
+      store,
+      authenticate: createEksTokenAuthenticator({ clusterName: name, identities, region: options.region }),
+      authorize: authorizeLabRequest,
+    });
+    return {
+      name,
+      arn: `arn:aws:eks:${options.region}:${LAB_ACCOUNT_ID}:cluster/${name}`,
+      endpoint: api.url,
+      caPem: api.caPem,
+      store,
+      istiod,
+      initialIntermediate: intermediate,
+      api,
+      controller,
+    };
+  } catch (error) {
+    controller?.stop();
+    istiod.stop();
+    throw error;
+  }
+}
+
+/** What keeps a cluster from being settled; empty when it is. */
+export function unsettledReasons(cluster: LabCluster): string[] {
+  const { store, istiod, name } = cluster;
+  const reasons: string[] = [];
+  const current = istiod.current();
+  if (!current) return [`${name}: istiod has no CA`];
+  if (istiod.pushedRootCertPem() !== current.rootCertPem) reasons.push(`${name}: root set not pushed yet`);
+  const staleNamespaces = store
+    .list('Namespace')
+    .items.filter(
+      (namespace) =>
+        store.tryGet('ConfigMap', namespace.metadata.name, ROOT_CERT_CONFIGMAP_NAME)?.data?.[
+          ROOT_CERT_CONFIGMAP_KEY
+        ] !== current.rootCertPem,
+    );
+  if (staleNamespaces.length > 0) {
+    reasons.push(
+      `${name}: ${staleNamespaces.length} namespace(s) without the current ${ROOT_CERT_CONFIGMAP_NAME}`,
+    );
+  }
+  const unrolled = ['Deployment', 'StatefulSet', 'DaemonSet'].flatMap((kind) =>
+    store.list(kind).items.filter((workload) => !isRolledOut(workload)),
+  );
+  if (unrolled.length > 0) reasons.push(`${name}: ${unrolled.length} workload(s) still rolling out`);
+  const injected = new Set(
+    store
+      .list('Namespace')
+      .items.filter(
+        (namespace) =>
+          namespace.metadata.labels?.['istio-injection'] === 'enabled' ||
+          namespace.metadata.labels?.['istio.io/rev'] !== undefined,
+      )
+      .map((namespace) => namespace.metadata.name),
+  );
+  const pods = store.list('Pod').items;
+  const notReady = pods.filter((pod) => !isPodReady(pod));
+  if (notReady.length > 0) reasons.push(`${name}: ${notReady.length} pod(s) not ready`);
+  const withoutCertificate = pods.filter(
+    (pod) =>
+      injected.has(pod.metadata.namespace as string) &&
+      pod.metadata.labels?.['sidecar.istio.io/inject'] !== 'false' &&
+      !istiod.identityOf(pod.metadata.namespace as string, pod.metadata.name),
+  );
+  if (withoutCertificate.length > 0) {
+    reasons.push(`${name}: ${withoutCertificate.length} pod(s) without a workload certificate`);
+  }
+  return reasons;
+}
+
+function isRolledOut(workload: KubeObject): boolean {
+  const status = workload.status ?? {};
+  if ((status.observedGeneration ?? 0) < (workload.metadata.generation ?? 0)) return false;
+  if (workload.kind === 'DaemonSet') {
+    const desired = status.desiredNumberScheduled ?? 0;
+    return status.updatedNumberScheduled === desired && status.numberAvailable === desired;
+  }
+  const replicas = workload.spec?.replicas ?? 1;
+  return (
+    status.updatedReplicas === replicas &&
+    status.readyReplicas === replicas &&
+    (status.replicas ?? 0) === replicas
+  );
+}
+
+async function waitForSettled(clusters: readonly LabCluster[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    await Promise.all(clusters.map((cluster) => cluster.istiod.idle()));
+    const reasons = clusters.flatMap(unsettledReasons);
+    if (reasons.length === 0) return;
+    if (Date.now() >= deadline) throw new LabNotSettledError(timeoutMs, reasons);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+function snapshotCacerts(cluster: LabCluster): CacertsSnapshot {
+  const secret = cluster.store.tryGet('Secret', ISTIO_SYSTEM_NAMESPACE, CACERTS_SECRET_NAME);
+  const decode = (key: string): string | undefined =>
+    typeof secret?.data?.[key] === 'string'
+      ? Buffer.from(secret.data[key], 'base64').toString('utf8')
+      : undefined;
+  const files: Partial<Record<keyof CacertsPublicFiles, string>> = {};
+  for (const key of ['ca-cert.pem', 'cert-chain.pem', 'root-cert.pem'] as const) {
+    const value = decode(key);
+    if (value !== undefined) files[key] = value;
+  }
+  let caCertFingerprint: string | undefined;
+  let rootFingerprints: string[] = [];
+  try {
+    if (files['ca-cert.pem']) caCertFingerprint = certificateFingerprint(files['ca-cert.pem']);
+    if (files['root-cert.pem']) rootFingerprints = TrustBundle.parse(files['root-cert.pem']).fingerprints();
+  } catch {
+    // Whatever was written does not parse: the snapshot shows the text, without fingerprints.
+  }
+  return {
+    cluster: cluster.name,
+    resourceVersion: String(secret?.metadata.resourceVersion ?? ''),
+    files,
+    ...(caCertFingerprint ? { caCertFingerprint } : {}),
+    rootFingerprints,
+  };
+}

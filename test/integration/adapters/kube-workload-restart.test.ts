@@ -1,0 +1,252 @@
+// Restarting injected workloads as `kubectl rollout restart` does, once per restart id, and waiting
+// for the rollout as `kubectl rollout status` judges it, on a lab cluster with the rollout controller.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { KubeObject } from '../../../lab/kube/kube-object.js';
+import { type KubectlOptions, runKubectl } from '../../../lab/kube/kubectl-runner.js';
+import type { PatchType } from '../../../lab/kube/object-store.js';
+import { writeStaticTokenKubeconfig } from '../../../lab/kube/static-token-kubeconfig.js';
+import { isPodReady } from '../../../lab/workloads/lab-pods.js';
+import { createEksToken } from '../../../lambdas/adapters/eks/eks-token.js';
+import type { WorkloadRef } from '../../../lambdas/adapters/kube/injected-workloads.js';
+import {
+  listPods,
+  listWorkloadPods,
+  RESTART_ID_ANNOTATION,
+  RESTARTED_AT_ANNOTATION,
+  restartWorkload,
+  waitForRollout,
+} from '../../../lambdas/adapters/kube/workload-restart.js';
+import { PreconditionFailed, VerificationFailed } from '../../../lambdas/core/rotation-errors.js';
+import {
+  type LabCluster,
+  REGION,
+  seedMesh,
+  startLabCluster,
+  waitUntil,
+  workload,
+} from './kube-lab-cluster.js';
+
+const RFC3339_SECONDS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(Z|[+-]\d{2}:\d{2})$/;
+
+let lab: LabCluster;
+let dir: string;
+let kubectl: KubectlOptions;
+/** Every patch the API server applied to a workload: type and body, as received. */
+const patches: { kind: string; name: string; patchType: PatchType; body: unknown }[] = [];
+
+const web: WorkloadRef = { kind: 'Deployment', namespace: 'shop', name: 'web' };
+const db: WorkloadRef = { kind: 'StatefulSet', namespace: 'shop', name: 'db' };
+const agent: WorkloadRef = { kind: 'DaemonSet', namespace: 'payments', name: 'agent' };
+
+beforeAll(async () => {
+  lab = await startLabCluster({ name: 'lab-restart', podStartDelayMs: 30 });
+  await seedMesh(lab.store, lab.name);
+  const store = lab.store;
+  const applyPatch = store.patch.bind(store);
+  store.patch = (kind, namespace, name, patchType, body, options) => {
+    if (['Deployment', 'StatefulSet', 'DaemonSet'].includes(kind) && options?.subresource === undefined) {
+      patches.push({ kind, name, patchType, body: structuredClone(body) });
+    }
+    return applyPatch(kind, namespace, name, patchType, body, options);
+  };
+  dir = await mkdtemp(join(tmpdir(), 'kube-restart-'));
+  kubectl = { kubeconfig: join(dir, 'kubeconfig'), cacheDir: join(dir, 'cache') };
+  const { token } = await createEksToken({
+    clusterName: lab.name,
+    region: REGION,
+    credentials: lab.identities.rotator.credentials,
+  });
+  await writeStaticTokenKubeconfig(kubectl.kubeconfig, {
+    clusterName: lab.name,
+    server: lab.server.url,
+    caPem: lab.server.caPem,
+    token,
+  });
+  await waitUntil(() => podsOf('shop', 'web').filter(isPodReady).length === 2);
+});
+
+afterAll(async () => {
+  await lab?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+function podsOf(namespace: string, app: string): KubeObject[] {
+  return lab.store.list('Pod', { namespace, labelSelector: `app=${app}` }).items;
+}
+
+function templateAnnotations(ref: WorkloadRef): Record<string, string> {
+  return lab.store.get(ref.kind, ref.namespace, ref.name).spec.template.metadata.annotations ?? {};
+}
+
+describe('restartWorkload', () => {
+  it('sends what kubectl rollout restart sends: a strategic merge patch of restartedAt in RFC 3339', async () => {
+    // Prepare
+    const client = lab.clientAs(lab.identities.rotator);
+    const viaKubectl = await runKubectl(['rollout', 'restart', 'deployment/web', '-n', 'shop'], kubectl);
+    const kubectlPatch = patches.at(-1);
+    const at = new Date('2026-11-25T12:34:56.789Z');
+    // Act
+    const result = await restartWorkload(client, db, { restartId: 'exec-1', at });
+    const ourPatch = patches.at(-1);
+    // Assess
+    expect(viaKubectl.exitCode).toBe(0);
+    expect(kubectlPatch?.patchType).toBe('strategic');
+    expect(ourPatch?.patchType).toBe(kubectlPatch?.patchType);
+    const kubectlValue = templateAnnotations(web)[RESTARTED_AT_ANNOTATION];
+    expect(kubectlValue).toMatch(RFC3339_SECONDS);
+    expect(kubectlPatch?.body).toEqual({
+      spec: { template: { metadata: { annotations: { [RESTARTED_AT_ANNOTATION]: kubectlValue } } } },
+    });
+    expect(result).toEqual({ restarted: true });
+    expect(ourPatch?.body).toEqual({
+      metadata: { resourceVersion: expect.any(String) },
+      spec: {
+        template: {
+          metadata: {
+            annotations: {
+              [RESTARTED_AT_ANNOTATION]: '2026-11-25T12:34:56Z',
+              [RESTART_ID_ANNOTATION]: 'exec-1',
+            },
+          },
+        },
+      },
+    });
+    expect(templateAnnotations(db)[RESTARTED_AT_ANNOTATION]).toMatch(RFC3339_SECONDS);
+  });
+
+  it('restarts each workload once per restart id: a second call sends nothing and starts no pod', async () => {
+    // Prepare
+    const client = lab.clientAs(lab.identities.rotator);
+    await restartWorkload(client, agent, { restartId: 'exec-2', at: new Date() });
+    await waitForRollout(client, agent, { timeoutMs: 10_000, pollMs: 50 });
+    const podsBefore = podsOf('payments', 'agent').map((pod) => pod.metadata.uid);
+    const generationBefore = lab.store.get('DaemonSet', 'payments', 'agent').metadata.generation;
+    const patchCount = patches.length;
+    // Act
+    const again = await restartWorkload(client, agent, { restartId: 'exec-2', at: new Date() });
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    // Assess
+    expect(again).toEqual({ restarted: false });
+    expect(patches.length).toBe(patchCount);
+    expect(lab.store.get('DaemonSet', 'payments', 'agent').metadata.generation).toBe(generationBefore);
+    expect(podsOf('payments', 'agent').map((pod) => pod.metadata.uid)).toEqual(podsBefore);
+  });
+
+  it('restarts once when two callers race with the same restart id', async () => {
+    // Prepare
+    const client = lab.clientAs(lab.identities.rotator);
+    const other = lab.clientAs(lab.identities.rotator);
+    const generationBefore = lab.store.get('Deployment', 'shop', 'web').metadata.generation as number;
+    // Act
+    const results = await Promise.all([
+      restartWorkload(client, web, { restartId: 'exec-3', at: new Date() }),
+      restartWorkload(other, web, { restartId: 'exec-3', at: new Date() }),
+    ]);
+    // Assess
+    expect(results.map((result) => result.restarted).sort()).toEqual([false, true]);
+    expect(lab.store.get('Deployment', 'shop', 'web').metadata.generation).toBe(generationBefore + 1);
+  });
+
+  it('refuses a paused Deployment, whose pods a restart would not replace', async () => {
+    // Prepare
+    const client = lab.clientAs(lab.identities.rotator);
+    lab.store.create({ ...workload('Deployment', 'shop', 'paused', { replicas: 1 }) });
+    lab.store.patch('Deployment', 'shop', 'paused', 'merge', { spec: { paused: true } });
+    const ref: WorkloadRef = { kind: 'Deployment', namespace: 'shop', name: 'paused' };
+    // Act
+    const restart = restartWorkload(client, ref, { restartId: 'exec-4', at: new Date() });
+    // Assess
+    await expect(restart).rejects.toBeInstanceOf(PreconditionFailed);
+    await expect(restart).rejects.toThrow(/Deployment shop\/paused in cluster lab-restart is paused/);
+    expect(templateAnnotations(ref)[RESTART_ID_ANNOTATION]).toBeUndefined();
+    lab.store.delete('Deployment', 'shop', 'paused');
+  });
+
+  it('refuses the viewer with PreconditionFailed that points at rbac.yaml', async () => {
+    // Prepare
+    const client = lab.clientAs(lab.identities.viewer);
+    // Act
+    const restart = restartWorkload(client, web, { restartId: 'exec-5', at: new Date() });
+    // Assess
+    await expect(restart).rejects.toBeInstanceOf(PreconditionFailed);
+    await expect(restart).rejects.toThrow(
+      /restart Deployment shop\/web in cluster lab-restart: forbidden.*rbac\.yaml/s,
+    );
+  });
+});
+
+describe('waitForRollout', () => {
+  it('returns once every pod of each kind was replaced and is ready', async () => {
+    // Prepare
+    const client = lab.clientAs(lab.identities.rotator);
+    const refs = [web, db, agent];
+    const before = new Map(
+      refs.map((ref) => [ref.name, new Set(podsOf(ref.namespace, ref.name).map((p) => p.metadata.uid))]),
+    );
+    const at = new Date();
+    // Act
+    for (const ref of refs) await restartWorkload(client, ref, { restartId: 'exec-6', at });
+    for (const ref of refs) await waitForRollout(client, ref, { timeoutMs: 15_000, pollMs: 50 });
+    // Assess
+    for (const ref of refs) {
+      const pods = await listWorkloadPods(client, ref);
+      expect(pods.length).toBeGreaterThan(0);
+      for (const pod of pods) {
+        expect(before.get(ref.name)?.has(pod.uid)).toBe(false);
+        expect(pod.ready).toBe(true);
+        expect(pod.createdAt.getTime()).toBeGreaterThanOrEqual(at.getTime() - 1000);
+      }
+    }
+  });
+
+  it('times out with VerificationFailed naming the workload and what is missing when pods never get ready', async () => {
+    // Prepare: a cluster whose pods take an hour to start.
+    const slow = await startLabCluster({ name: 'lab-slow', podStartDelayMs: 3_600_000 });
+    slow.store.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } });
+    slow.store.create(workload('Deployment', 'shop', 'web', { replicas: 2 }));
+    const client = slow.clientAs(slow.identities.rotator);
+    await restartWorkload(client, web, { restartId: 'exec-7', at: new Date() });
+    // Act
+    const started = Date.now();
+    const wait = waitForRollout(client, web, { timeoutMs: 400, pollMs: 100 }).catch(
+      (error: unknown) => error,
+    );
+    const error = await wait;
+    const elapsed = Date.now() - started;
+    const pods = await listPods(client, 'shop', 'app=web');
+    await slow.stop();
+    // Assess
+    expect(error).toBeInstanceOf(VerificationFailed);
+    expect(error).toMatchObject({ name: 'VerificationFailed', cluster: 'lab-slow' });
+    expect((error as Error).message).toMatch(
+      /^Deployment shop\/web in cluster lab-slow did not finish rolling out within 400 ms: \d+ of \d+ (new replicas updated|updated replicas available)/,
+    );
+    expect(elapsed).toBeGreaterThanOrEqual(400);
+    expect(elapsed).toBeLessThan(3000);
+    expect(pods.length).toBeGreaterThan(0);
+    expect(pods.every((pod) => !pod.ready)).toBe(true);
+  });
+});
+
+describe('listPods', () => {
+  it('returns name, uid, creation time, readiness and annotations of matching pods only', async () => {
+    // Prepare
+    const client = lab.clientAs(lab.identities.viewer);
+    const stored = podsOf('shop', 'db');
+    // Act
+    const pods = await listPods(client, 'shop', 'app=db');
+    // Assess
+    expect(pods.map((pod) => pod.name)).toEqual(stored.map((pod) => pod.metadata.name).sort());
+    for (const pod of pods) {
+      const original = stored.find((candidate) => candidate.metadata.name === pod.name) as KubeObject;
+      expect(pod.uid).toBe(original.metadata.uid);
+      expect(pod.createdAt.toISOString().slice(0, 19)).toBe(
+        String(original.metadata.creationTimestamp).slice(0, 19),
+      );
+      expect(pod.ready).toBe(isPodReady(original));
+      expect(pod.annotations).toEqual(original.metadata.annotations ?? {});
+    }
+  });
+});

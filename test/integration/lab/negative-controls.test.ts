@@ -1,0 +1,315 @@
+// The lab is worth something only if a wrong rotation breaks traffic in it as it would in a real mesh,
+// and a right one does not. Each control drives the lab through its Kubernetes API over HTTPS with an EKS
+// token (as the rotator), then reads what the prober saw.
+
+import type { HandshakeFailure } from '../../../lab/istio/mtls-prober.js';
+import { type LabKubeRequest, labKubeRequest } from '../../../lab/lab-kube-request.js';
+import { base64Data } from '../../../lab/seed-cluster.js';
+import { type Lab, startLab } from '../../../lab/start-lab.js';
+import {
+  assembleCacerts,
+  type CacertsFiles,
+  type CaMaterial,
+  certificateFingerprint,
+  createIntermediateCa,
+  createRootCa,
+  TrustBundle,
+} from '../../../lambdas/core/pki/index.js';
+
+const CACERTS_PATH = '/api/v1/namespaces/istio-system/secrets/cacerts';
+const workloadCertTtlMs = 6000;
+
+const labs: Lab[] = [];
+let rootB: CaMaterial;
+
+async function newLab(clusters: number): Promise<Lab> {
+  const lab = await startLab({
+    clusters,
+    workloadsPerCluster: 4,
+    workloadCertTtlMs,
+    pushDelayMs: 200,
+    podStartDelayMs: 100,
+    proberIntervalMs: 250,
+  });
+  labs.push(lab);
+  return lab;
+}
+
+function asRotator(
+  lab: Lab,
+  cluster: string,
+  request: Pick<LabKubeRequest, 'method' | 'path' | 'body' | 'contentType'>,
+) {
+  return labKubeRequest({
+    ...request,
+    cluster: lab.cluster(cluster),
+    region: lab.region,
+    identity: lab.identities.rotator,
+  });
+}
+
+/** Reads cacerts and writes `files` in its place (PUT with the read resourceVersion); returns the new resourceVersion. */
+async function writeCacerts(lab: Lab, cluster: string, files: CacertsFiles): Promise<string> {
+  const current = await asRotator(lab, cluster, { method: 'GET', path: CACERTS_PATH });
+  expect(current.status).toBe(200);
+  const written = await asRotator(lab, cluster, {
+    method: 'PUT',
+    path: CACERTS_PATH,
+    body: { ...current.body, data: base64Data(files) },
+  });
+  expect(written.status).toBe(200);
+  await lab.cluster(cluster).istiod.idle();
+  return written.body.metadata.resourceVersion;
+}
+
+async function writeAccepted(lab: Lab, cluster: string, files: CacertsFiles): Promise<void> {
+  const resourceVersion = await writeCacerts(lab, cluster, files);
+  expect({ cluster, resourceVersion: lab.cluster(cluster).istiod.current()?.resourceVersion }).toEqual({
+    cluster,
+    resourceVersion,
+  });
+}
+
+function bundle(...roots: CaMaterial[]): TrustBundle {
+  return TrustBundle.of(roots.map((root) => root.certificatePem));
+}
+
+function cacertsWithIntermediateA(lab: Lab, cluster: string, roots: CaMaterial[]): CacertsFiles {
+  return assembleCacerts({
+    intermediate: lab.cluster(cluster).initialIntermediate,
+    chainAbove: [lab.rootA.certificatePem],
+    trustedRoots: bundle(...roots),
+  });
+}
+
+function cacertsWith(intermediate: CaMaterial, issuer: CaMaterial, roots: CaMaterial[]): CacertsFiles {
+  return assembleCacerts({
+    intermediate,
+    chainAbove: [issuer.certificatePem],
+    trustedRoots: bundle(...roots),
+  });
+}
+
+async function waitFor(condition: () => boolean, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+async function restartInjectedWorkloads(lab: Lab, cluster: string): Promise<number> {
+  const namespaces = await asRotator(lab, cluster, { method: 'GET', path: '/api/v1/namespaces' });
+  const injected = new Set(
+    namespaces.body.items
+      .filter(
+        (namespace: { metadata: { labels?: Record<string, string> } }) =>
+          namespace.metadata.labels?.['istio-injection'] === 'enabled',
+      )
+      .map((namespace: { metadata: { name: string } }) => namespace.metadata.name),
+  );
+  let restarted = 0;
+  for (const plural of ['deployments', 'statefulsets', 'daemonsets']) {
+    const list = await asRotator(lab, cluster, { method: 'GET', path: `/apis/apps/v1/${plural}` });
+    for (const workload of list.body.items) {
+      if (!injected.has(workload.metadata.namespace)) continue;
+      const patched = await asRotator(lab, cluster, {
+        method: 'PATCH',
+        path: `/apis/apps/v1/namespaces/${workload.metadata.namespace}/${plural}/${workload.metadata.name}`,
+        contentType: 'application/strategic-merge-patch+json',
+        body: {
+          spec: {
+            template: {
+              metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': new Date().toISOString() } },
+            },
+          },
+        },
+      });
+      expect(patched.status).toBe(200);
+      restarted += 1;
+    }
+  }
+  return restarted;
+}
+
+beforeAll(async () => {
+  rootB = await createRootCa({ commonName: 'meshtrust lab Root B' });
+});
+
+// One lab at a time: a finished lab's prober and renewals would only take CPU from the next one.
+afterEach(async () => {
+  await Promise.all(labs.splice(0).map((lab) => lab.stop()));
+});
+
+describe('negative controls: wrong rotations break traffic in the lab', () => {
+  it('(a) a B-signed intermediate in lab-1 while lab-2 trusts only A fails handshakes between them', async () => {
+    // Prepare
+    const lab = await newLab(2);
+    const intermediateB = await createIntermediateCa({ cluster: 'lab-1', issuer: rootB });
+    await writeAccepted(lab, 'lab-1', cacertsWithIntermediateA(lab, 'lab-1', [lab.rootA, rootB]));
+
+    // Act
+    lab.prober.setPhase('early-reissue');
+    await writeAccepted(lab, 'lab-1', cacertsWith(intermediateB, rootB, [lab.rootA, rootB]));
+    const issuerB = certificateFingerprint(intermediateB.certificatePem);
+    await waitFor(() =>
+      lab
+        .cluster('lab-1')
+        .istiod.identities()
+        .every((identity) => identity.issuerFingerprint === issuerB),
+    );
+    const round = await lab.prober.runRound();
+
+    // Assess
+    const failures = round.failures;
+    expect(failures.length).toBeGreaterThan(0);
+    expect(failures).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          from: expect.stringMatching(/^lab-2\//),
+          to: expect.stringMatching(/^lab-1\//),
+          side: 'client',
+        }),
+        expect.objectContaining({
+          from: expect.stringMatching(/^lab-1\//),
+          to: expect.stringMatching(/^lab-2\//),
+          side: 'server',
+        }),
+      ]),
+    );
+    expect(failures.every((failure) => failure.from.split('/')[0] !== failure.to.split('/')[0])).toBe(true);
+    // A trust failure, not a timeout or a reset: the peer's chain does not reach a trusted root.
+    expect(failures.every((failure) => /UNABLE_TO_GET_ISSUER_CERT/.test(failure.error))).toBe(true);
+    expect(lab.prober.stats().byPhase['early-reissue'].failed).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('(b) removing A from lab-1 while lab-2 pods still hold A-chained certificates fails handshakes', async () => {
+    // Prepare
+    const lab = await newLab(2);
+    const intermediateB = await createIntermediateCa({ cluster: 'lab-1', issuer: rootB });
+    for (const cluster of ['lab-1', 'lab-2']) {
+      await writeAccepted(lab, cluster, cacertsWithIntermediateA(lab, cluster, [lab.rootA, rootB]));
+    }
+    await writeAccepted(lab, 'lab-1', cacertsWith(intermediateB, rootB, [lab.rootA, rootB]));
+    await lab.waitForSettled();
+
+    // Act
+    lab.prober.setPhase('early-retire');
+    await writeAccepted(lab, 'lab-1', cacertsWith(intermediateB, rootB, [rootB]));
+    await lab.waitForSettled();
+    const round = await lab.prober.runRound();
+
+    // Assess
+    expect(lab.cluster('lab-1').istiod.pushedRootCertPem()).toBe(bundle(rootB).toPem());
+    expect(round.failures).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          from: expect.stringMatching(/^lab-1\//),
+          to: expect.stringMatching(/^lab-2\//),
+          side: 'client',
+          error: expect.stringMatching(/UNABLE_TO_GET_ISSUER_CERT/),
+        }),
+      ]),
+    );
+  }, 60_000);
+
+  it('(c) a root-cert change that is neither subset nor superset is dropped by istiod and counted', async () => {
+    // Prepare
+    const lab = await newLab(2);
+    const rootC = await createRootCa({ commonName: 'meshtrust lab Root C' });
+    const intermediateC = await createIntermediateCa({ cluster: 'lab-1', issuer: rootC });
+    const istiod = lab.cluster('lab-1').istiod;
+    const before = istiod.current();
+    lab.prober.setPhase('root-swap');
+
+    // Act
+    const resourceVersion = await writeCacerts(lab, 'lab-1', cacertsWith(intermediateC, rootC, [rootC]));
+    await lab.waitForSettled();
+    const round = await lab.prober.runRound();
+
+    // Assess
+    expect(istiod.rejections()).toEqual([
+      expect.objectContaining({ resourceVersion, rules: ['root-transition-superset-or-subset'] }),
+    ]);
+    expect(istiod.current()).toEqual(before);
+    expect(lab.snapshotCacerts('lab-1').rootFingerprints).toEqual([
+      certificateFingerprint(rootC.certificatePem),
+    ]);
+    expect(istiod.pushedRootCertPem()).toBe(bundle(lab.rootA).toPem());
+    expect(round.attempted).toBeGreaterThan(0);
+    expect(round.failures).toEqual([]);
+  }, 60_000);
+});
+
+describe('positive control: a correct manual rotation', () => {
+  it('(d) A -> A+B everywhere, B intermediates, restarts, one TTL, then B: no failed handshake in any step', async () => {
+    // Prepare
+    const lab = await newLab(3);
+    const clusters = lab.clusters.map((cluster) => cluster.name);
+    const intermediatesB = new Map<string, CaMaterial>();
+    for (const cluster of clusters) {
+      intermediatesB.set(cluster, await createIntermediateCa({ cluster, issuer: rootB }));
+    }
+    const rounds: { phase: string; attempted: number; failures: readonly HandshakeFailure[] }[] = [];
+    const step = async (phase: string, act: () => Promise<void>) => {
+      lab.prober.setPhase(phase);
+      await act();
+      await lab.waitForSettled();
+      const round = await lab.prober.runRound();
+      rounds.push({ phase, attempted: round.attempted, failures: round.failures });
+    };
+
+    // Act
+    await step('distribute-bundle', async () => {
+      for (const cluster of clusters) {
+        await writeAccepted(lab, cluster, cacertsWithIntermediateA(lab, cluster, [lab.rootA, rootB]));
+      }
+    });
+    await step('reissue-intermediate', async () => {
+      for (const cluster of clusters) {
+        await writeAccepted(
+          lab,
+          cluster,
+          cacertsWith(intermediatesB.get(cluster) as CaMaterial, rootB, [lab.rootA, rootB]),
+        );
+      }
+    });
+    await step('restart-workloads', async () => {
+      for (const cluster of clusters) expect(await restartInjectedWorkloads(lab, cluster)).toBeGreaterThan(0);
+      // Let the controller see the new templates before waitForSettled judges the rollout.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    });
+    await step('soak', () => new Promise((resolve) => setTimeout(resolve, workloadCertTtlMs)));
+    await step('retire-root', async () => {
+      for (const cluster of clusters) {
+        await writeAccepted(
+          lab,
+          cluster,
+          cacertsWith(intermediatesB.get(cluster) as CaMaterial, rootB, [rootB]),
+        );
+      }
+    });
+
+    // Assess
+    expect(rounds.map((round) => round.phase)).toEqual([
+      'distribute-bundle',
+      'reissue-intermediate',
+      'restart-workloads',
+      'soak',
+      'retire-root',
+    ]);
+    for (const round of rounds) {
+      expect(round).toEqual({ phase: round.phase, attempted: expect.any(Number), failures: [] });
+      expect(round.attempted).toBeGreaterThan(0);
+    }
+    expect(lab.prober.failures()).toEqual([]);
+    const rootBFingerprint = certificateFingerprint(rootB.certificatePem);
+    for (const cluster of lab.clusters) {
+      expect(cluster.istiod.rejections()).toEqual([]);
+      expect(
+        cluster.istiod.identities().every((identity) => identity.rootFingerprint === rootBFingerprint),
+      ).toBe(true);
+      expect(cluster.istiod.pushedRootCertPem()).toBe(bundle(rootB).toPem());
+    }
+  }, 90_000);
+});
