@@ -1,0 +1,17 @@
+/**
+ * What each rotation phase should do to a cluster, decided from what it holds now: pure functions
+ * the handlers call between reading and writing. No I/O.
+ */
+export * from './cacerts-change.js';
+export * from './cacerts-fingerprints.js';
+export * from './chain-root.js';
+export * from './distribute-bundle-change.js';
+export * from './execution-name.js';
+export * from './expiry-headroom.js';
+export * from './plan-summary.js';
+export * from './reissue-intermediate-change.js';
+export * from './restart-id.js';
+export * from './restart-waves.js';
+export * from './retire-root-change.js';
+export * from './review-cluster-cacerts.js';
+export * from './rollback-changes.js';

@@ -1,0 +1,99 @@
+import type { CacertsFiles } from '../pki/cacerts.js';
+import { checkRootTransition, TrustBundle } from '../pki/trust-bundle.js';
+import { PreconditionFailed } from '../rotation-errors.js';
+import { type CacertsChange, changeTo, identicalCacerts } from './cacerts-change.js';
+
+/**
+ * Rollback walks a rotation back in the safe order (docs/workflow.md), each stage a pure decision on
+ * the cluster's current `cacerts` and its backup (the start state), a no-op where nothing was touched.
+ */
+
+/** Stage 1, restore-trust: root-cert = current set ∪ backup set, so it trusts the old and new roots. */
+export function restoreTrustChange(current: CacertsFiles, backup: CacertsFiles): CacertsChange {
+  const roots = TrustBundle.parse(current['root-cert.pem']).add(backup['root-cert.pem']);
+  return changeTo(
+    current,
+    { ...current, 'root-cert.pem': roots.toPem() },
+    {
+      write: 'root-cert.pem regains the roots of the start state',
+      unchanged: 'root-cert.pem already trusts every root of the start state',
+    },
+  );
+}
+
+/**
+ * Stage 2, restore-intermediate: the original ca-cert, ca-key and cert-chain come back, root-cert
+ * stays as restore-trust left it (which holds the original chain's root).
+ */
+export function restoreIntermediateChange(
+  cluster: string,
+  current: CacertsFiles,
+  backup: CacertsFiles,
+): CacertsChange {
+  const trusted = TrustBundle.parse(current['root-cert.pem']);
+  if (!TrustBundle.parse(backup['root-cert.pem']).isSubsetOf(trusted)) {
+    throw new PreconditionFailed(
+      `root-cert.pem of cluster ${cluster} lacks roots of its start state; restoring the original intermediate ` +
+        'now could break mTLS. Run the restore-trust stage first.',
+      { cluster, phase: 'rollback' },
+    );
+  }
+  const desired: CacertsFiles = {
+    'ca-cert.pem': backup['ca-cert.pem'],
+    'ca-key.pem': backup['ca-key.pem'],
+    'cert-chain.pem': backup['cert-chain.pem'],
+    'root-cert.pem': current['root-cert.pem'],
+  };
+  return changeTo(current, desired, {
+    write: 'the original intermediate comes back',
+    unchanged: 'the cluster already runs on its original intermediate',
+  });
+}
+
+/** True when the cluster's intermediate (ca-cert, ca-key, cert-chain) is the one of its backup. */
+export function runsOriginalIntermediate(current: CacertsFiles, backup: CacertsFiles): boolean {
+  return (
+    current['ca-cert.pem'] === backup['ca-cert.pem'] &&
+    current['ca-key.pem'] === backup['ca-key.pem'] &&
+    current['cert-chain.pem'] === backup['cert-chain.pem']
+  );
+}
+
+/**
+ * Stage 3, restore-original: every key byte-identical to the backup. Refused while the cluster still
+ * runs another intermediate, or when the root set change would be neither subset nor superset
+ * (istiod would drop it silently).
+ */
+export function restoreOriginalChange(
+  cluster: string,
+  current: CacertsFiles,
+  backup: CacertsFiles,
+): CacertsChange {
+  if (!runsOriginalIntermediate(current, backup)) {
+    throw new PreconditionFailed(
+      `Cluster ${cluster} does not run its original intermediate yet; restoring the original root-cert now ` +
+        'could strand workload certificates. Run restore-intermediate and the rollback restart first.',
+      { cluster, phase: 'rollback' },
+    );
+  }
+  const transition = checkRootTransition(
+    TrustBundle.parse(current['root-cert.pem']),
+    TrustBundle.parse(backup['root-cert.pem']),
+    { cluster, file: 'root-cert.pem' },
+  );
+  if (transition.status === 'non-compliant') {
+    throw new PreconditionFailed(
+      `Restoring root-cert.pem of cluster ${cluster}: ${transition.reason} Run the restore-trust stage first.`,
+      { cluster, phase: 'rollback' },
+    );
+  }
+  return changeTo(
+    current,
+    backup,
+    {
+      write: 'cacerts is written back byte-identical to the backup',
+      unchanged: 'cacerts is already byte-identical to the backup',
+    },
+    identicalCacerts,
+  );
+}

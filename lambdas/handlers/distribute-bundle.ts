@@ -1,0 +1,73 @@
+import { auditFingerprints, cacertsFingerprints } from '../core/rotation/cacerts-fingerprints.js';
+import { distributeBundleChange } from '../core/rotation/distribute-bundle-change.js';
+import { executionNameOf } from '../core/rotation/execution-name.js';
+import { PreconditionFailed } from '../core/rotation-errors.js';
+import { auditStateChange } from './runtime/audit-state-change.js';
+import { applyCacertsChange, readClusterCacerts } from './runtime/cluster-cacerts.js';
+import { type ClusterStepInput, clusterStepSchema, parseInput } from './runtime/handler-input.js';
+import { readRootVersion } from './runtime/root-ca.js';
+import { runHandler } from './runtime/run-handler.js';
+import type { HandlerRuntime } from './runtime/runtime.js';
+
+const PHASE = 'distribute-bundle';
+
+export interface DistributeBundleOutput {
+  readonly cluster: string;
+  readonly changed: boolean;
+  readonly rootsBefore: string[];
+  readonly rootsAfter: string[];
+  readonly resourceVersion: string;
+  readonly backupVersionId: string;
+}
+
+/**
+ * distribute-bundle, per cluster: backs up `cacerts` as this execution first found it (kept on
+ * re-runs), then writes root-cert = current roots + the new root. Nothing else changes.
+ */
+export async function handler(event: unknown): Promise<DistributeBundleOutput> {
+  const input = parseInput(clusterStepSchema, event, PHASE);
+  return runHandler({ phase: PHASE, executionId: input.executionId, cluster: input.cluster }, (runtime) =>
+    distributeBundle(input, runtime),
+  );
+}
+
+async function distributeBundle(
+  input: ClusterStepInput,
+  runtime: HandlerRuntime,
+): Promise<DistributeBundleOutput> {
+  const { executionId, cluster, stagedRoot } = input;
+  if (stagedRoot === null) {
+    throw new PreconditionFailed(
+      `distribute-bundle needs the staged root (stagedRoot), got null; it runs only in scheduled and emergency mode.`,
+      { cluster, phase: PHASE },
+    );
+  }
+  const { store } = runtime;
+  const newRoot = await readRootVersion(store, stagedRoot, { phase: PHASE, cluster });
+  const client = await runtime.clusterClient(cluster);
+  const start = await readClusterCacerts(client, PHASE);
+  const backup = await store.backupCacerts(executionNameOf(executionId), cluster, start);
+  const applied = await applyCacertsChange(client, PHASE, (current) =>
+    distributeBundleChange(current, newRoot.material.certificatePem),
+  );
+  const before = cacertsFingerprints(applied.before, cluster);
+  const after = cacertsFingerprints(applied.after, cluster);
+  auditStateChange({
+    phase: PHASE,
+    action: 'write-cacerts',
+    cluster,
+    executionId,
+    outcome: applied.changed ? 'succeeded' : 'unchanged',
+    fingerprintsBefore: auditFingerprints(before),
+    fingerprintsAfter: auditFingerprints(after),
+    detail: { resourceVersion: applied.resourceVersion, backupVersionId: backup.versionId },
+  });
+  return {
+    cluster,
+    changed: applied.changed,
+    rootsBefore: before.roots,
+    rootsAfter: after.roots,
+    resourceVersion: applied.resourceVersion,
+    backupVersionId: backup.versionId,
+  };
+}

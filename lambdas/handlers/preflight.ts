@@ -1,0 +1,152 @@
+import { z } from 'zod';
+import { emitAuditEvent } from '../adapters/audit/audit-event.js';
+import { mapWithConcurrency } from '../adapters/eks/map-with-concurrency.js';
+import { readCacerts } from '../adapters/kube/cacerts-secret.js';
+import { readRootCertConfigMaps } from '../adapters/kube/trust-bundles.js';
+import { clientRequestTokenFor } from '../adapters/secrets/client-request-token.js';
+import { checkPlanInvariants } from '../core/plan/check-plan-invariants.js';
+import type { ClusterTrustState } from '../core/plan/fleet-state.js';
+import { PlanError } from '../core/plan/plan-errors.js';
+import { planRotation } from '../core/plan/plan-rotation.js';
+import { type PlanSummary, summarisePlan } from '../core/rotation/plan-summary.js';
+import { reviewClusterCacerts } from '../core/rotation/review-cluster-cacerts.js';
+import { PreconditionFailed } from '../core/rotation-errors.js';
+import { executionIdSchema, modeSchema, parseInput, type SecretVersion } from './runtime/handler-input.js';
+import { secretVersionOf } from './runtime/root-ca.js';
+import { runHandler } from './runtime/run-handler.js';
+import type { HandlerRuntime } from './runtime/runtime.js';
+
+const PHASE = 'preflight';
+
+const inputSchema = z.object({
+  executionId: executionIdSchema,
+  mode: modeSchema.nullable().optional(),
+  cluster: z.string().min(1).nullable().optional(),
+});
+export type PreflightInput = z.infer<typeof inputSchema>;
+
+export interface PreflightOutput {
+  readonly clusters: { readonly name: string }[];
+  readonly currentRoot: SecretVersion;
+  readonly plan: PlanSummary;
+}
+
+/**
+ * preflight: reads every cluster and the CA store and refuses, before anything is written, when the
+ * fleet is not fit to rotate; otherwise returns the clusters, the current root and the plan.
+ */
+export async function handler(event: unknown): Promise<PreflightOutput> {
+  const input = parseInput(inputSchema, event, PHASE);
+  return runHandler({ phase: PHASE, executionId: input.executionId }, (runtime) => preflight(input, runtime));
+}
+
+async function preflight(input: PreflightInput, runtime: HandlerRuntime): Promise<PreflightOutput> {
+  const { executionId } = input;
+  const refuse = (message: string, cluster?: string): never => {
+    emitAuditEvent({
+      phase: PHASE,
+      action: 'check-fleet',
+      executionId,
+      outcome: 'refused',
+      ...(cluster !== undefined && { cluster }),
+    });
+    throw new PreconditionFailed(message, { phase: PHASE, ...(cluster !== undefined && { cluster }) });
+  };
+  if (input.mode === null || input.mode === undefined) {
+    return refuse(
+      'The execution input has no mode; start it with mode scheduled, emergency or intermediate.',
+    );
+  }
+  const mode = input.mode;
+  const { store, config } = runtime;
+
+  const stages = await store.describeRoot();
+  if (stages.current === undefined) {
+    return refuse(
+      `No current root CA is stored in ${store.rootSecretName}, so there is nothing to rotate from. Import the mesh's ` +
+        'existing root (certificate and key, e.g. from the Istio plug-in CA setup) into that secret as AWSCURRENT ' +
+        'with CaSecretStore.importRoot (the rehearsal seeds it from the lab root), then start again.',
+    );
+  }
+  const ownToken = clientRequestTokenFor(executionId, 'root');
+  if (stages.pending !== undefined && stages.pending !== ownToken) {
+    return refuse(
+      `Another rotation is running or was left unfinished: ${store.rootSecretName} has a pending root (version ` +
+        `${stages.pending}). Let it finish, or roll it back (rollback drops AWSPENDING), then start again.`,
+    );
+  }
+  const currentRoot = await store.readCurrentRoot();
+  const clusters = await runtime.fleet();
+  if (clusters.length === 0) {
+    return refuse(
+      `No EKS cluster belongs to mesh ${config.meshId} (tag ${config.clusterTagKey}=${config.meshId}, or CLUSTERS). ` +
+        'Tag the clusters or list them.',
+    );
+  }
+
+  const now = new Date();
+  const reviews = await mapWithConcurrency(clusters, 4, async ({ name }) => {
+    try {
+      const client = await runtime.clusterClient(name);
+      const [snapshot, bundles] = await Promise.all([readCacerts(client), readRootCertConfigMaps(client)]);
+      return reviewClusterCacerts({
+        cluster: name,
+        files: snapshot?.files,
+        otherKeys: snapshot?.otherKeys ?? [],
+        currentRoot: currentRoot.ref.fingerprint,
+        namespaces: bundles
+          .filter((bundle) => bundle.rootCertPem !== undefined)
+          .map((bundle) => bundle.namespace),
+        now,
+        minIntermediateHeadroomDays: config.minIntermediateHeadroomDays,
+      });
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      return {
+        cluster: name,
+        problems: [`cluster ${name} is unreachable or refused the request: ${reason}`],
+      };
+    }
+  });
+  const problems = reviews.flatMap((review) => review.problems);
+  if (problems.length > 0) {
+    const failing = reviews.filter((review) => review.problems.length > 0).map((review) => review.cluster);
+    return refuse(
+      `preflight refused to start the rotation; nothing was written. ${problems.join('. ')}.`,
+      failing.length === 1 ? failing[0] : undefined,
+    );
+  }
+
+  const fleet = {
+    currentRoot: currentRoot.ref.fingerprint,
+    clusters: reviews.map(
+      (review) => ('trustState' in review ? review.trustState : undefined) as ClusterTrustState,
+    ),
+  };
+  let plan: ReturnType<typeof planRotation>;
+  try {
+    plan = planRotation({ fleet, mode, ...(input.cluster ? { cluster: input.cluster } : {}) });
+  } catch (error) {
+    if (!(error instanceof PlanError)) throw error;
+    return refuse(`No safe rotation plan for this fleet: ${error.message}. Nothing was written.`);
+  }
+  const unsafe = checkPlanInvariants(plan, fleet).filter((finding) => finding.status === 'non-compliant');
+  if (unsafe.length > 0) {
+    return refuse(
+      `The rotation plan breaks its invariants: ${unsafe.map((f) => `${f.rule}: ${f.reason}`).join('; ')}. Nothing was written.`,
+    );
+  }
+  emitAuditEvent({
+    phase: PHASE,
+    action: 'check-fleet',
+    executionId,
+    outcome: 'succeeded',
+    fingerprintsBefore: [`root:${currentRoot.ref.fingerprint}`],
+    detail: { mode, clusters: clusters.length },
+  });
+  return {
+    clusters: clusters.map(({ name }) => ({ name })),
+    currentRoot: secretVersionOf(currentRoot),
+    plan: summarisePlan(plan),
+  };
+}

@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import { auditStateChange } from './runtime/audit-state-change.js';
+import { executionIdSchema, parseInput, secretVersionSchema } from './runtime/handler-input.js';
+import { readRootVersion } from './runtime/root-ca.js';
+import { runHandler } from './runtime/run-handler.js';
+import type { HandlerRuntime } from './runtime/runtime.js';
+
+const PHASE = 'promote-root';
+
+const inputSchema = z.object({ executionId: executionIdSchema, stagedRoot: secretVersionSchema });
+export type PromoteRootInput = z.infer<typeof inputSchema>;
+
+export interface PromoteRootOutput {
+  readonly secretArn: string;
+  readonly currentVersionId: string;
+  readonly previousVersionId: string | null;
+  readonly fingerprint: string;
+}
+
+/**
+ * promote-root: after every cluster trusts only B, the root secret follows: B -> AWSCURRENT, the old
+ * root -> AWSPREVIOUS, AWSPENDING removed. Idempotent: on a re-run B is current already.
+ */
+export async function handler(event: unknown): Promise<PromoteRootOutput> {
+  const input = parseInput(inputSchema, event, PHASE);
+  return runHandler({ phase: PHASE, executionId: input.executionId }, (runtime) =>
+    promoteRoot(input, runtime),
+  );
+}
+
+async function promoteRoot(input: PromoteRootInput, runtime: HandlerRuntime): Promise<PromoteRootOutput> {
+  const { store } = runtime;
+  const { executionId, stagedRoot } = input;
+  await readRootVersion(store, stagedRoot, { phase: PHASE });
+  const before = await store.describeRoot();
+  const promoted = await store.promoteRoot({ versionId: stagedRoot.versionId });
+  const changed = before.current !== stagedRoot.versionId;
+  // The audit type names the phases of the plan, where promotion is retire-root's fleet step.
+  auditStateChange({
+    phase: 'retire-root',
+    action: 'promote-root-secret',
+    executionId,
+    outcome: changed ? 'succeeded' : 'unchanged',
+    fingerprintsAfter: [`root:${promoted.fingerprint}`],
+    detail: {
+      currentVersionId: promoted.versionId,
+      ...(promoted.previousVersionId !== undefined && { previousVersionId: promoted.previousVersionId }),
+    },
+  });
+  return {
+    secretArn: promoted.arn,
+    currentVersionId: promoted.versionId,
+    previousVersionId: promoted.previousVersionId ?? null,
+    fingerprint: promoted.fingerprint,
+  };
+}

@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import { auditStateChange } from './runtime/audit-state-change.js';
+import { executionIdSchema, modeSchema, parseInput } from './runtime/handler-input.js';
+import { runHandler } from './runtime/run-handler.js';
+
+const PHASE = 'record-approval';
+
+const inputSchema = z.object({
+  executionId: executionIdSchema,
+  gate: z.enum(['reissue', 'retire']),
+  mode: modeSchema.nullable().optional(),
+  taskToken: z.string().min(1),
+});
+export type RecordApprovalInput = z.infer<typeof inputSchema>;
+
+export interface RecordApprovalOutput {
+  readonly gate: 'reissue' | 'retire';
+  readonly requestedAt: string;
+}
+
+/**
+ * The approval gates (`approve-reissue`, `approve-retire`): records that the rotation waits for an
+ * operator (`meshtrust approve` sends the task token back) and returns at once. The token is a
+ * capability: it is never logged or returned, only that one was issued.
+ */
+export async function handler(event: unknown): Promise<RecordApprovalOutput> {
+  const input = parseInput(inputSchema, event, PHASE);
+  return runHandler({ phase: PHASE, executionId: input.executionId }, async () => {
+    const requestedAt = new Date().toISOString();
+    auditStateChange({
+      phase: input.gate === 'reissue' ? 'reissue-intermediate' : 'retire-root',
+      action: 'approval-requested',
+      executionId: input.executionId,
+      outcome: 'succeeded',
+      detail: { gate: input.gate, ...(input.mode ? { mode: input.mode } : {}), taskTokenIssued: true },
+    });
+    return { gate: input.gate, requestedAt };
+  });
+}

@@ -1,0 +1,152 @@
+import type { CaMaterial, StoredCa } from '../adapters/secrets/ca-material.js';
+import { clientRequestTokenFor } from '../adapters/secrets/client-request-token.js';
+import { createIntermediateCa } from '../core/pki/certificate-authority.js';
+import { certificateFingerprint } from '../core/pki/fingerprint.js';
+import { TrustBundle } from '../core/pki/trust-bundle.js';
+import { auditFingerprints, cacertsFingerprints } from '../core/rotation/cacerts-fingerprints.js';
+import { executionNameOf } from '../core/rotation/execution-name.js';
+import { reissueIntermediateChange } from '../core/rotation/reissue-intermediate-change.js';
+import { PreconditionFailed, VerificationFailed } from '../core/rotation-errors.js';
+import { auditStateChange } from './runtime/audit-state-change.js';
+import { applyCacertsChange, readClusterCacerts } from './runtime/cluster-cacerts.js';
+import { type ClusterStepInput, clusterStepSchema, parseInput } from './runtime/handler-input.js';
+import { readRootVersion } from './runtime/root-ca.js';
+import { runHandler } from './runtime/run-handler.js';
+import type { HandlerRuntime } from './runtime/runtime.js';
+
+const PHASE = 'reissue-intermediate';
+
+export interface ReissueIntermediateOutput {
+  readonly cluster: string;
+  readonly changed: boolean;
+  readonly intermediateBefore: string;
+  readonly intermediateAfter: string;
+  /** The root the new intermediate chains to. */
+  readonly issuerRoot: string;
+  readonly intermediateSecretArn: string;
+  readonly intermediateVersionId: string;
+  readonly resourceVersion: string;
+}
+
+/**
+ * reissue-intermediate, per cluster: a new intermediate signed by the new root (intermediate mode:
+ * by the current root), stored in the cluster's intermediate secret under a version id derived from
+ * the execution, then cacerts = {int, key, int + root, root-cert unchanged}. A re-run reuses the
+ * stored intermediate, so the cluster never sees a second one.
+ */
+export async function handler(event: unknown): Promise<ReissueIntermediateOutput> {
+  const input = parseInput(clusterStepSchema, event, PHASE);
+  return runHandler({ phase: PHASE, executionId: input.executionId, cluster: input.cluster }, (runtime) =>
+    reissueIntermediate(input, runtime),
+  );
+}
+
+async function reissueIntermediate(
+  input: ClusterStepInput,
+  runtime: HandlerRuntime,
+): Promise<ReissueIntermediateOutput> {
+  const { executionId, cluster, mode } = input;
+  const issuerVersion = mode === 'intermediate' ? input.currentRoot : input.stagedRoot;
+  if (issuerVersion === null) {
+    throw new PreconditionFailed(
+      `reissue-intermediate in ${mode} mode needs the staged root (stagedRoot), got null. Check the state's Parameters.`,
+      { cluster, phase: PHASE },
+    );
+  }
+  const { store } = runtime;
+  const issuer = await readRootVersion(store, issuerVersion, { phase: PHASE, cluster });
+  const client = await runtime.clusterClient(cluster);
+  // In intermediate mode this is the first write of the run: keep the start state for rollback.
+  const start = await readClusterCacerts(client, PHASE);
+  if (!TrustBundle.parse(start.files['root-cert.pem']).has(issuer.ref.fingerprint)) {
+    // Checked here too, before an intermediate is stored: rollback takes a stored one as "switched".
+    throw new PreconditionFailed(
+      `root-cert.pem of cluster ${cluster} does not hold the issuing root ${issuer.ref.fingerprint}; switching the ` +
+        'intermediate now would break mTLS with every peer. Run distribute-bundle and verify-trust for every cluster first.',
+      { cluster, phase: PHASE },
+    );
+  }
+  await store.backupCacerts(executionNameOf(executionId), cluster, start);
+
+  const intermediate = await intermediateFor(runtime, { executionId, cluster, issuer });
+  const applied = await applyCacertsChange(client, PHASE, (current) =>
+    reissueIntermediateChange({
+      cluster,
+      current,
+      intermediate: intermediate.material,
+      issuerRootPem: issuer.material.certificatePem,
+    }),
+  );
+  // istiod says nothing when it drops a cacerts; at least make sure what it reads is what we wrote.
+  const readBack = await readClusterCacerts(client, PHASE);
+  if (readBack.files['ca-cert.pem'] !== applied.after['ca-cert.pem']) {
+    throw new VerificationFailed(
+      `istio-system/cacerts of cluster ${cluster} does not hold the new intermediate after writing it; someone else ` +
+        'changed it. Find out who, then retry.',
+      { cluster, phase: PHASE },
+    );
+  }
+  const before = cacertsFingerprints(applied.before, cluster);
+  const after = cacertsFingerprints(applied.after, cluster);
+  auditStateChange({
+    phase: PHASE,
+    action: 'write-cacerts',
+    cluster,
+    executionId,
+    outcome: applied.changed ? 'succeeded' : 'unchanged',
+    fingerprintsBefore: auditFingerprints(before),
+    fingerprintsAfter: auditFingerprints(after),
+    detail: {
+      resourceVersion: applied.resourceVersion,
+      intermediateVersionId: intermediate.ref.versionId,
+      issuerRoot: issuer.ref.fingerprint,
+    },
+  });
+  return {
+    cluster,
+    changed: applied.changed,
+    intermediateBefore: before.intermediate,
+    intermediateAfter: after.intermediate,
+    issuerRoot: issuer.ref.fingerprint,
+    intermediateSecretArn: intermediate.ref.arn,
+    intermediateVersionId: intermediate.ref.versionId,
+    resourceVersion: applied.resourceVersion,
+  };
+}
+
+/** This execution's intermediate for the cluster: the stored one on a re-run, else a new one, stored. */
+async function intermediateFor(
+  runtime: HandlerRuntime,
+  context: { readonly executionId: string; readonly cluster: string; readonly issuer: StoredCa },
+): Promise<Pick<StoredCa, 'ref' | 'material'>> {
+  const { store, config } = runtime;
+  const { executionId, cluster, issuer } = context;
+  const token = clientRequestTokenFor(executionId, `intermediate/${cluster}`);
+  const stored = await readStoredIntermediate(runtime, cluster);
+  if (stored?.ref.versionId === token) return stored;
+  const created = await createIntermediateCa({
+    cluster,
+    issuer: issuer.material,
+    validityDays: config.intermediateValidityDays,
+    algorithm: config.keyAlgorithm,
+  });
+  const material: CaMaterial = { ...created, fingerprint: certificateFingerprint(created.certificatePem) };
+  const ref = await store.putIntermediate(cluster, material, token);
+  return { ref, material };
+}
+
+async function readStoredIntermediate(
+  runtime: HandlerRuntime,
+  cluster: string,
+): Promise<StoredCa | undefined> {
+  try {
+    return await runtime.store.readIntermediate(cluster);
+  } catch (error) {
+    // No intermediate stored yet: the cluster's first rotation under meshtrust. Anything else (a
+    // malformed secret, a refused read) stops the step with the store's own message.
+    if (error instanceof PreconditionFailed && error.message.startsWith('No intermediate CA is stored')) {
+      return undefined;
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,65 @@
+import { auditFingerprints, cacertsFingerprints } from '../core/rotation/cacerts-fingerprints.js';
+import { retireRootChange } from '../core/rotation/retire-root-change.js';
+import { PreconditionFailed } from '../core/rotation-errors.js';
+import { auditStateChange } from './runtime/audit-state-change.js';
+import { applyCacertsChange } from './runtime/cluster-cacerts.js';
+import { type ClusterStepInput, clusterStepSchema, parseInput } from './runtime/handler-input.js';
+import { readRootVersion } from './runtime/root-ca.js';
+import { runHandler } from './runtime/run-handler.js';
+import type { HandlerRuntime } from './runtime/runtime.js';
+
+const PHASE = 'retire-root';
+
+export interface RetireRootOutput {
+  readonly cluster: string;
+  readonly changed: boolean;
+  readonly rootsBefore: string[];
+  readonly rootsAfter: string[];
+  readonly resourceVersion: string;
+}
+
+/**
+ * retire-root, per cluster: root-cert = {new root}; refused while the cluster's intermediate does not
+ * chain to the new root. The root secret is promoted afterwards, by promote-root, once every
+ * cluster retired.
+ */
+export async function handler(event: unknown): Promise<RetireRootOutput> {
+  const input = parseInput(clusterStepSchema, event, PHASE);
+  return runHandler({ phase: PHASE, executionId: input.executionId, cluster: input.cluster }, (runtime) =>
+    retireRoot(input, runtime),
+  );
+}
+
+async function retireRoot(input: ClusterStepInput, runtime: HandlerRuntime): Promise<RetireRootOutput> {
+  const { executionId, cluster, stagedRoot } = input;
+  if (stagedRoot === null) {
+    throw new PreconditionFailed(
+      'retire-root needs the staged root (stagedRoot), got null; it runs only in scheduled and emergency mode.',
+      { cluster, phase: PHASE },
+    );
+  }
+  const newRoot = await readRootVersion(runtime.store, stagedRoot, { phase: PHASE, cluster });
+  const client = await runtime.clusterClient(cluster);
+  const applied = await applyCacertsChange(client, PHASE, (current) =>
+    retireRootChange(cluster, current, newRoot.material.certificatePem),
+  );
+  const before = cacertsFingerprints(applied.before, cluster);
+  const after = cacertsFingerprints(applied.after, cluster);
+  auditStateChange({
+    phase: PHASE,
+    action: 'write-cacerts',
+    cluster,
+    executionId,
+    outcome: applied.changed ? 'succeeded' : 'unchanged',
+    fingerprintsBefore: auditFingerprints(before),
+    fingerprintsAfter: auditFingerprints(after),
+    detail: { resourceVersion: applied.resourceVersion },
+  });
+  return {
+    cluster,
+    changed: applied.changed,
+    rootsBefore: before.roots,
+    rootsAfter: after.roots,
+    resourceVersion: applied.resourceVersion,
+  };
+}

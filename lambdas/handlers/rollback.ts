@@ -1,0 +1,164 @@
+import { z } from 'zod';
+import { readRootCertConfigMaps } from '../adapters/kube/trust-bundles.js';
+import type { CacertsBackup } from '../adapters/secrets/cacerts-backup.js';
+import { clientRequestTokenFor } from '../adapters/secrets/client-request-token.js';
+import type { CacertsFiles } from '../core/pki/cacerts.js';
+import { TrustBundle } from '../core/pki/trust-bundle.js';
+import type { CacertsChange } from '../core/rotation/cacerts-change.js';
+import { auditFingerprints, cacertsFingerprints } from '../core/rotation/cacerts-fingerprints.js';
+import { executionNameOf } from '../core/rotation/execution-name.js';
+import {
+  restoreIntermediateChange,
+  restoreOriginalChange,
+  restoreTrustChange,
+} from '../core/rotation/rollback-changes.js';
+import { PreconditionFailed, VerificationFailed } from '../core/rotation-errors.js';
+import { auditStateChange } from './runtime/audit-state-change.js';
+import { applyCacertsChange } from './runtime/cluster-cacerts.js';
+import { executionIdSchema, parseInput } from './runtime/handler-input.js';
+import { runHandler } from './runtime/run-handler.js';
+import type { HandlerRuntime } from './runtime/runtime.js';
+import { waitUntil } from './runtime/wait-until.js';
+
+const PHASE = 'rollback';
+
+export const ROLLBACK_STAGES = [
+  'restore-trust',
+  'restore-intermediate',
+  'restore-original',
+  'drop-pending-root',
+] as const;
+export type RollbackStage = (typeof ROLLBACK_STAGES)[number];
+
+const inputSchema = z.object({
+  executionId: executionIdSchema,
+  stage: z.enum(ROLLBACK_STAGES),
+  cluster: z.string().min(1).nullable().optional(),
+});
+export type RollbackInput = z.infer<typeof inputSchema>;
+
+export interface RollbackOutput {
+  readonly stage: RollbackStage;
+  readonly cluster?: string;
+  /** false: nothing to undo here (untouched, or undone already). */
+  readonly changed: boolean;
+  /** Why nothing was changed, when nothing was. */
+  readonly reason?: string;
+  readonly intermediateAfter?: string;
+  readonly rootsAfter?: string[];
+  readonly resourceVersion?: string;
+  readonly droppedVersionId?: string;
+}
+
+/**
+ * rollback, one stage per call (docs/workflow.md: a reverse rotation, not a blind restore):
+ * restore-trust (root-cert = current ∪ start roots, verified in every namespace), restore-intermediate
+ * (the original intermediate back, roots kept), restore-original (cacerts byte-identical to the
+ * backup), drop-pending-root (this execution's AWSPENDING removed). Each is idempotent and a no-op
+ * for a cluster the execution never touched (no backup).
+ */
+export async function handler(event: unknown): Promise<RollbackOutput> {
+  const input = parseInput(inputSchema, event, PHASE);
+  const cluster = input.cluster ?? undefined;
+  return runHandler(
+    { phase: PHASE, executionId: input.executionId, ...(cluster && { cluster }) },
+    (runtime) => rollback(input, runtime),
+  );
+}
+
+async function rollback(input: RollbackInput, runtime: HandlerRuntime): Promise<RollbackOutput> {
+  const { executionId, stage } = input;
+  if (stage === 'drop-pending-root') {
+    const { droppedVersionId } = await runtime.store.dropPendingRoot({
+      versionId: clientRequestTokenFor(executionId, 'root'),
+    });
+    auditStateChange({
+      phase: PHASE,
+      action: stage,
+      executionId,
+      outcome: droppedVersionId === undefined ? 'unchanged' : 'succeeded',
+      ...(droppedVersionId !== undefined && { detail: { droppedVersionId } }),
+    });
+    return droppedVersionId === undefined
+      ? { stage, changed: false, reason: 'this execution has no pending root' }
+      : { stage, changed: true, droppedVersionId };
+  }
+  const cluster = input.cluster;
+  if (!cluster) {
+    throw new PreconditionFailed(`The rollback stage ${stage} works on one cluster; the event names none.`, {
+      phase: PHASE,
+    });
+  }
+  const backup = await runtime.store.readCacertsBackup(executionNameOf(executionId), cluster);
+  if (backup === undefined) {
+    return {
+      stage,
+      cluster,
+      changed: false,
+      reason: 'this execution never wrote to the cluster (no backup)',
+    };
+  }
+  const client = await runtime.clusterClient(cluster);
+  const decide = decisionFor(stage, cluster, backup);
+  const applied = await applyCacertsChange(client, PHASE, decide);
+  const before = cacertsFingerprints(applied.before, cluster);
+  const after = cacertsFingerprints(applied.after, cluster);
+  auditStateChange({
+    phase: PHASE,
+    action: stage,
+    cluster,
+    executionId,
+    outcome: applied.changed ? 'succeeded' : 'unchanged',
+    fingerprintsBefore: auditFingerprints(before),
+    fingerprintsAfter: auditFingerprints(after),
+    detail: { resourceVersion: applied.resourceVersion },
+  });
+  if (stage === 'restore-trust') await verifyPublished(runtime, client, cluster, applied.after);
+  return {
+    stage,
+    cluster,
+    changed: applied.changed,
+    intermediateAfter: after.intermediate,
+    rootsAfter: after.roots,
+    resourceVersion: applied.resourceVersion,
+  };
+}
+
+function decisionFor(
+  stage: Exclude<RollbackStage, 'drop-pending-root'>,
+  cluster: string,
+  backup: CacertsBackup,
+): (current: CacertsFiles) => CacertsChange {
+  switch (stage) {
+    case 'restore-trust':
+      return (current) => restoreTrustChange(current, backup.files);
+    case 'restore-intermediate':
+      return (current) => restoreIntermediateChange(cluster, current, backup.files);
+    case 'restore-original':
+      return (current) => restoreOriginalChange(cluster, current, backup.files);
+  }
+}
+
+/** restore-trust is only done when every namespace's istio-ca-root-cert holds the restored set. */
+async function verifyPublished(
+  runtime: HandlerRuntime,
+  client: Awaited<ReturnType<HandlerRuntime['clusterClient']>>,
+  cluster: string,
+  files: CacertsFiles,
+): Promise<void> {
+  const wanted = TrustBundle.parse(files['root-cert.pem']);
+  const result = await waitUntil(runtime.config.verifyTimeoutSeconds * 1000, async () => {
+    const behind = (await readRootCertConfigMaps(client))
+      .filter((bundle) => bundle.rootCertPem !== undefined)
+      .filter((bundle) => !TrustBundle.parse(bundle.rootCertPem as string).equals(wanted))
+      .map((bundle) => bundle.namespace);
+    return { done: behind.length === 0, value: behind };
+  });
+  if (!result.done) {
+    throw new VerificationFailed(
+      `istio-ca-root-cert of cluster ${cluster} does not yet hold the restored root set in ${result.value.join(', ')}; ` +
+        'istiod may still be pushing. Run the restore-trust stage again.',
+      { cluster, phase: PHASE },
+    );
+  }
+}

@@ -1,0 +1,74 @@
+import { DEFAULT_MESH_TAG_KEY } from '../../adapters/eks/fleet-discovery.js';
+import {
+  EnvironmentVariableError,
+  getListFromEnv,
+  getNumberFromEnv,
+  getStringFromEnv,
+} from '../../adapters/environment.js';
+import { isKeyAlgorithm, KEY_ALGORITHMS, type KeyAlgorithm } from '../../core/pki/key-algorithm.js';
+
+/** Everything a handler reads from its environment; the stack sets it (lib/rotation-functions.ts). */
+export interface HandlerConfig {
+  /** MESH_ID: names the mesh and its secrets. */
+  readonly meshId: string;
+  /** CLUSTERS: explicit cluster names; empty: discover by tag. */
+  readonly clusters: readonly string[];
+  /** CLUSTER_TAG_KEY (default meshtrust.io/mesh); the tag's value is the mesh id. */
+  readonly clusterTagKey: string;
+  /** KMS_KEY_ID: the key secrets are created with; undefined: the account's aws/secretsmanager key. */
+  readonly kmsKeyId?: string;
+  /** AWS_REGION: where the clusters and secrets are; the STS region of EKS tokens. */
+  readonly region: string;
+  /** STATE_MACHINE_ARN: preflight refuses while another execution of it runs; optional. */
+  readonly stateMachineArn?: string;
+  /** ROLLOUT_TIMEOUT_SECONDS (default 600): how long one restart wave may take. */
+  readonly rolloutTimeoutSeconds: number;
+  /** RESTART_WAVE_SIZE (default 5): workloads restarted together. */
+  readonly restartWaveSize: number;
+  /** INTERMEDIATE_VALIDITY_DAYS (default 730). */
+  readonly intermediateValidityDays: number;
+  /** ROOT_VALIDITY_DAYS (default 1825). */
+  readonly rootValidityDays: number;
+  /** KEY_ALGORITHM (default ecdsa-p256) of new roots and intermediates. */
+  readonly keyAlgorithm: KeyAlgorithm;
+  /** MIN_INTERMEDIATE_HEADROOM_DAYS (default 7): preflight refuses an intermediate expiring sooner. */
+  readonly minIntermediateHeadroomDays: number;
+  /** EXPIRY_WARNING_DAYS (default 90): check-expiry warns below it (the alarm has its own threshold). */
+  readonly expiryWarningDays: number;
+  /** VERIFY_TIMEOUT_SECONDS (default 60): how long a handler waits in-process for istiod to catch up. */
+  readonly verifyTimeoutSeconds: number;
+}
+
+/** Reads and checks the handler environment; throws EnvironmentVariableError naming the variable. */
+export function readHandlerConfig(): HandlerConfig {
+  const keyAlgorithm = getStringFromEnv({ key: 'KEY_ALGORITHM', defaultValue: 'ecdsa-p256' });
+  if (!isKeyAlgorithm(keyAlgorithm)) {
+    throw new EnvironmentVariableError(
+      `Environment variable KEY_ALGORITHM must be one of ${KEY_ALGORITHMS.join(', ')}, got ${JSON.stringify(keyAlgorithm)}.`,
+      'KEY_ALGORITHM',
+    );
+  }
+  const kmsKeyId = getStringFromEnv({ key: 'KMS_KEY_ID', defaultValue: '' });
+  const stateMachineArn = getStringFromEnv({ key: 'STATE_MACHINE_ARN', defaultValue: '' });
+  const days = (key: string, defaultValue: number, min = 1) =>
+    getNumberFromEnv({ key, defaultValue, integer: true, min });
+  return {
+    meshId: getStringFromEnv({ key: 'MESH_ID', errorMessage: 'Set it to the id of the mesh to rotate.' }),
+    clusters: getListFromEnv({ key: 'CLUSTERS', defaultValue: [] }),
+    clusterTagKey: getStringFromEnv({ key: 'CLUSTER_TAG_KEY', defaultValue: DEFAULT_MESH_TAG_KEY }),
+    ...(kmsKeyId !== '' && { kmsKeyId }),
+    region: getStringFromEnv({
+      key: 'AWS_REGION',
+      errorMessage: 'Lambda sets it; elsewhere set it to the region of the clusters and secrets.',
+    }),
+    ...(stateMachineArn !== '' && { stateMachineArn }),
+    rolloutTimeoutSeconds: days('ROLLOUT_TIMEOUT_SECONDS', 600),
+    restartWaveSize: days('RESTART_WAVE_SIZE', 5),
+    intermediateValidityDays: days('INTERMEDIATE_VALIDITY_DAYS', 730),
+    rootValidityDays: days('ROOT_VALIDITY_DAYS', 1825),
+    keyAlgorithm,
+    minIntermediateHeadroomDays: days('MIN_INTERMEDIATE_HEADROOM_DAYS', 7, 0),
+    expiryWarningDays: days('EXPIRY_WARNING_DAYS', 90, 0),
+    verifyTimeoutSeconds: days('VERIFY_TIMEOUT_SECONDS', 60, 0),
+  };
+}

@@ -1,0 +1,43 @@
+import { z } from 'zod';
+import { ROTATION_MODES } from '../../core/plan/phases.js';
+import { PreconditionFailed } from '../../core/rotation-errors.js';
+
+/** A secret version as handlers pass it on: where it is and which certificate it holds. No key. */
+export const secretVersionSchema = z.object({
+  secretArn: z.string().min(1),
+  versionId: z.string().min(1),
+  fingerprint: z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex SHA-256 fingerprint'),
+});
+export type SecretVersion = z.infer<typeof secretVersionSchema>;
+
+export const modeSchema = z.enum(ROTATION_MODES);
+
+/** Step Functions' `$$.Execution.Id`: the idempotency key of every write. */
+export const executionIdSchema = z.string().min(1).max(2048);
+
+/** The event of every per-cluster Task (a Map item, docs/workflow.md). */
+export const clusterStepSchema = z.object({
+  executionId: executionIdSchema,
+  mode: modeSchema,
+  cluster: z.string().min(1),
+  currentRoot: secretVersionSchema,
+  /** null in intermediate mode (no new root). */
+  stagedRoot: secretVersionSchema.nullable(),
+});
+export type ClusterStepInput = z.infer<typeof clusterStepSchema>;
+
+/**
+ * Parses a handler's event. The error lists which fields are wrong and how, never their values: an
+ * event is not trusted to be free of secrets.
+ */
+export function parseInput<T>(schema: z.ZodType<T>, event: unknown, phase: string): T {
+  const parsed = schema.safeParse(event);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues
+    .map((issue) => `${issue.path.join('.') || '(event)'}: ${issue.message}`)
+    .join('; ');
+  throw new PreconditionFailed(
+    `The ${phase} handler got an invalid event (${problems}). Check the state's Parameters against docs/workflow.md.`,
+    { phase },
+  );
+}

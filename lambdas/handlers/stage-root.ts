@@ -1,0 +1,63 @@
+import { z } from 'zod';
+import { clientRequestTokenFor } from '../adapters/secrets/client-request-token.js';
+import { createRootCa } from '../core/pki/certificate-authority.js';
+import { certificateFingerprint } from '../core/pki/fingerprint.js';
+import { auditStateChange } from './runtime/audit-state-change.js';
+import { executionIdSchema, parseInput, type SecretVersion } from './runtime/handler-input.js';
+import { secretVersionOf } from './runtime/root-ca.js';
+import { runHandler } from './runtime/run-handler.js';
+import type { HandlerRuntime } from './runtime/runtime.js';
+
+const PHASE = 'stage-root';
+
+const inputSchema = z.object({ executionId: executionIdSchema });
+export type StageRootInput = z.infer<typeof inputSchema>;
+export type StageRootOutput = SecretVersion;
+
+/**
+ * stage-root: generates the new root B and stores it as AWSPENDING of the root secret, under a
+ * version id derived from the execution. A re-run finds that version and returns it: no second root
+ * is generated, no second version written.
+ */
+export async function handler(event: unknown): Promise<StageRootOutput> {
+  const input = parseInput(inputSchema, event, PHASE);
+  return runHandler({ phase: PHASE, executionId: input.executionId }, (runtime) => stageRoot(input, runtime));
+}
+
+async function stageRoot(input: StageRootInput, runtime: HandlerRuntime): Promise<StageRootOutput> {
+  const { store, config } = runtime;
+  const { executionId } = input;
+  const token = clientRequestTokenFor(executionId, 'root');
+  const current = await store.readCurrentRoot();
+  const stages = await store.describeRoot();
+  if (stages.pending === token || stages.current === token) {
+    const staged = await store.readRootVersion(token);
+    auditStateChange({
+      phase: PHASE,
+      action: 'stage-root-secret',
+      executionId,
+      outcome: 'unchanged',
+      fingerprintsBefore: [`root:${current.ref.fingerprint}`],
+      fingerprintsAfter: [`root:${current.ref.fingerprint}`, `pending-root:${staged.ref.fingerprint}`],
+      detail: { versionId: token },
+    });
+    return secretVersionOf(staged);
+  }
+  const root = await createRootCa({
+    validityDays: config.rootValidityDays,
+    algorithm: config.keyAlgorithm,
+    commonName: `meshtrust ${config.meshId} Root CA`,
+  });
+  const fingerprint = certificateFingerprint(root.certificatePem);
+  const ref = await store.stageRoot({ material: { ...root, fingerprint }, token });
+  auditStateChange({
+    phase: PHASE,
+    action: 'stage-root-secret',
+    executionId,
+    outcome: 'succeeded',
+    fingerprintsBefore: [`root:${current.ref.fingerprint}`],
+    fingerprintsAfter: [`root:${current.ref.fingerprint}`, `pending-root:${fingerprint}`],
+    detail: { versionId: ref.versionId },
+  });
+  return secretVersionOf({ ref });
+}

@@ -1,0 +1,128 @@
+// A lab fleet wired for the handlers: the lab's EKS API and moto's Secrets Manager behind the AWS SDK's
+// own endpoint variables, the lab's rotator credentials in the default credential chain, the handler
+// configuration in the environment, and root A imported into the CA store. The handlers run exactly as
+// in Lambda: they read their environment and build their own clients.
+import { randomUUID } from 'node:crypto';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { awsEnvironmentFor } from '../../../lab/eks/lab-identities.js';
+import type { LabOptions } from '../../../lab/lab-options.js';
+import { cacertsSecret } from '../../../lab/seed-cluster.js';
+import { type Lab, startLab } from '../../../lab/start-lab.js';
+import { logger } from '../../../lambdas/adapters/audit/logger.js';
+import { containsPrivateKey } from '../../../lambdas/adapters/audit/private-key-guard.js';
+import { CaSecretStore } from '../../../lambdas/adapters/secrets/ca-secret-store.js';
+import { clientRequestTokenFor } from '../../../lambdas/adapters/secrets/client-request-token.js';
+import { type CacertsFiles, certificateFingerprint } from '../../../lambdas/core/pki/index.js';
+import { motoClientConfig } from '../../support/moto-endpoint.js';
+
+export interface HandlerLab {
+  readonly lab: Lab;
+  readonly meshId: string;
+  /** The same CA store the handlers use, for the tests to look into. */
+  readonly store: CaSecretStore;
+  /** Root A as preflight reports it. */
+  readonly currentRoot: { secretArn: string; versionId: string; fingerprint: string };
+  executionId(name?: string): string;
+  /** The cluster's cacerts as stored now (all four keys, decoded), read in-process. */
+  cacertsOf(cluster: string): CacertsFiles;
+  /** Replaces the cluster's cacerts in-process, as an operator's kubectl would. */
+  replaceCacerts(cluster: string, files: Readonly<Record<string, string>>): void;
+  stop(): Promise<void>;
+}
+
+const HANDLER_ENV_KEYS = [
+  'MESH_ID',
+  'CLUSTERS',
+  'CLUSTER_TAG_KEY',
+  'KMS_KEY_ID',
+  'AWS_REGION',
+  'AWS_DEFAULT_REGION',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'AWS_ENDPOINT_URL_EKS',
+  'AWS_ENDPOINT_URL_SECRETS_MANAGER',
+  'ROLLOUT_TIMEOUT_SECONDS',
+  'RESTART_WAVE_SIZE',
+  'VERIFY_TIMEOUT_SECONDS',
+  'POWERTOOLS_METRICS_DISABLED',
+  'MIN_INTERMEDIATE_HEADROOM_DAYS',
+];
+
+export async function startHandlerLab(
+  options: LabOptions & { readonly importRoot?: boolean } = {},
+): Promise<HandlerLab> {
+  const { importRoot = true, ...labOptions } = options;
+  const meshId = `mesh-${randomUUID().slice(0, 8)}`;
+  const lab = await startLab({ clusters: 2, workloadsPerCluster: 3, ...labOptions, meshId });
+  const saved = Object.fromEntries(HANDLER_ENV_KEYS.map((key) => [key, process.env[key]]));
+  Object.assign(process.env, awsEnvironmentFor(lab.identities.rotator, lab.region), {
+    MESH_ID: meshId,
+    AWS_ENDPOINT_URL_EKS: lab.eksEndpoint,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: motoClientConfig().endpoint,
+    ROLLOUT_TIMEOUT_SECONDS: '60',
+    RESTART_WAVE_SIZE: '4',
+    VERIFY_TIMEOUT_SECONDS: '15',
+    // EMF lines go to stdout; nothing here asserts them.
+    POWERTOOLS_METRICS_DISABLED: 'true',
+  });
+  // The audit lines are asserted elsewhere; keep test output readable.
+  logger.setLogLevel('SILENT');
+  delete process.env.CLUSTERS;
+
+  const client = new SecretsManagerClient({ ...motoClientConfig(), region: lab.region });
+  const store = new CaSecretStore({ client, meshId });
+  let currentRoot = {
+    secretArn: '',
+    versionId: '',
+    fingerprint: certificateFingerprint(lab.rootA.certificatePem),
+  };
+  if (importRoot) {
+    const ref = await store.importRoot({
+      material: { ...lab.rootA, fingerprint: currentRoot.fingerprint },
+      token: clientRequestTokenFor(`adopt-${meshId}`, 'root'),
+    });
+    currentRoot = { secretArn: ref.arn, versionId: ref.versionId, fingerprint: ref.fingerprint };
+  }
+
+  return {
+    lab,
+    meshId,
+    store,
+    currentRoot,
+    executionId: (name = randomUUID().slice(0, 8)) =>
+      `arn:aws:states:${lab.region}:000000000000:execution:meshtrust-${meshId}:${name}`,
+    cacertsOf: (cluster) => {
+      const secret = lab.cluster(cluster).store.get('Secret', 'istio-system', 'cacerts');
+      const data = (secret.data ?? {}) as Record<string, string>;
+      return Object.fromEntries(
+        ['ca-cert.pem', 'ca-key.pem', 'cert-chain.pem', 'root-cert.pem'].map((key) => [
+          key,
+          Buffer.from(data[key] ?? '', 'base64').toString('utf8'),
+        ]),
+      ) as unknown as CacertsFiles;
+    },
+    replaceCacerts: (cluster, files) => {
+      const store = lab.cluster(cluster).store;
+      const current = store.get('Secret', 'istio-system', 'cacerts');
+      store.update({ ...cacertsSecret(files), metadata: { ...current.metadata } });
+    },
+    stop: async () => {
+      client.destroy();
+      await lab.stop();
+      for (const [key, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
+    },
+  };
+}
+
+/** The key scan every handler output must pass: no PEM block, no private key (plain or base64). */
+export function expectNoKeyMaterial(output: unknown): void {
+  const text = JSON.stringify(output);
+  expect(text).toBeDefined();
+  expect(text).not.toContain('-----BEGIN');
+  expect(text).not.toContain('PRIVATE KEY');
+  expect(containsPrivateKey(text)).toBe(false);
+}

@@ -1,0 +1,194 @@
+// preflight against a 2-cluster lab and moto: it passes a healthy fleet and refuses, before any write,
+// naming cluster and problem.
+import { clientRequestTokenFor } from '../../../lambdas/adapters/secrets/client-request-token.js';
+import {
+  assembleCacerts,
+  certificateFingerprint,
+  createIntermediateCa,
+  createRootCa,
+  TrustBundle,
+} from '../../../lambdas/core/pki/index.js';
+import { handler as preflight } from '../../../lambdas/handlers/preflight.js';
+import { expectNoKeyMaterial, type HandlerLab, startHandlerLab } from './handler-lab.js';
+
+let h: HandlerLab;
+beforeAll(async () => {
+  h = await startHandlerLab({ clusters: 2, workloadsPerCluster: 2 });
+});
+afterAll(async () => {
+  await h?.stop();
+});
+
+/** Runs `act` with lab-2's cacerts replaced, then puts the original back. */
+async function withCacertsOfLab2<T>(files: Record<string, string>, act: () => Promise<T>): Promise<T> {
+  const original = h.cacertsOf('lab-2');
+  h.replaceCacerts('lab-2', files);
+  try {
+    return await act();
+  } finally {
+    h.replaceCacerts('lab-2', original);
+  }
+}
+
+async function withEnv<T>(values: Record<string, string>, act: () => Promise<T>): Promise<T> {
+  const saved = Object.fromEntries(Object.keys(values).map((key) => [key, process.env[key]]));
+  Object.assign(process.env, values);
+  try {
+    return await act();
+  } finally {
+    for (const [key, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  }
+}
+
+describe('preflight handler', () => {
+  it('finds the clusters, the current root and a safe plan, and returns no key material', async () => {
+    // Prepare
+    const executionId = h.executionId();
+    // Act
+    const output = await preflight({ executionId, mode: 'scheduled', cluster: null });
+    // Assess
+    expect(output.clusters).toEqual([{ name: 'lab-1' }, { name: 'lab-2' }]);
+    expect(output.currentRoot).toEqual(h.currentRoot);
+    expect(output.plan).toMatchObject({
+      mode: 'scheduled',
+      currentRoot: h.currentRoot.fingerprint,
+      clusters: ['lab-1', 'lab-2'],
+      restart: 'waves',
+    });
+    expect(output.plan.phases.map((phase) => phase.name)).toContain('retire-root');
+    expectNoKeyMaterial(output);
+  });
+
+  it('plans an intermediate rekey of one named cluster', async () => {
+    // Prepare, Act
+    const output = await preflight({ executionId: h.executionId(), mode: 'intermediate', cluster: 'lab-2' });
+    // Assess
+    expect(output.plan).toMatchObject({
+      mode: 'intermediate',
+      cluster: 'lab-2',
+      targetRoot: h.currentRoot.fingerprint,
+    });
+  });
+
+  it('refuses an input without mode', async () => {
+    // Prepare, Act
+    const act = preflight({ executionId: h.executionId(), mode: null, cluster: null });
+    // Assess
+    await expect(act).rejects.toMatchObject({ name: 'PreconditionFailed', phase: 'preflight' });
+    await expect(act).rejects.toThrow(/no mode/);
+  });
+
+  it('refuses a cluster whose cacerts lacks a key, naming cluster and key, and writes nothing', async () => {
+    // Prepare
+    const { 'ca-key.pem': _key, ...withoutKey } = h.cacertsOf('lab-2');
+    const before = await h.store.describeRoot();
+    // Act
+    const act = withCacertsOfLab2(withoutKey, () =>
+      preflight({ executionId: h.executionId(), mode: 'scheduled', cluster: null }),
+    );
+    // Assess
+    await expect(act).rejects.toMatchObject({ name: 'PreconditionFailed', cluster: 'lab-2' });
+    await expect(
+      withCacertsOfLab2(withoutKey, () => preflight({ executionId: h.executionId(), mode: 'scheduled' })),
+    ).rejects.toThrow(/cluster lab-2: ca-key\.pem: ca-key\.pem is missing/);
+    expect(await h.store.describeRoot()).toEqual(before);
+  });
+
+  it('refuses a key that does not match the intermediate', async () => {
+    // Prepare
+    const stranger = await createIntermediateCa({ cluster: 'lab-2', issuer: h.lab.rootA });
+    // Act
+    const act = withCacertsOfLab2({ ...h.cacertsOf('lab-2'), 'ca-key.pem': stranger.privateKeyPem }, () =>
+      preflight({ executionId: h.executionId(), mode: 'scheduled' }),
+    );
+    // Assess
+    await expect(act).rejects.toThrow(/cluster lab-2: ca-key\.pem: .*(match|key)/i);
+  });
+
+  it('refuses a cluster on another root, whose root-cert lacks the current root', async () => {
+    // Prepare
+    const rootX = await createRootCa({ commonName: 'root X' });
+    const intX = await createIntermediateCa({ cluster: 'lab-2', issuer: rootX });
+    const foreign = assembleCacerts({
+      intermediate: intX,
+      chainAbove: [rootX.certificatePem],
+      trustedRoots: TrustBundle.parse(rootX.certificatePem),
+    });
+    // Act
+    const error = await withCacertsOfLab2(foreign, () =>
+      preflight({ executionId: h.executionId(), mode: 'scheduled' }),
+    ).catch((e: Error) => e);
+    // Assess
+    expect(error).toMatchObject({ name: 'PreconditionFailed', cluster: 'lab-2' });
+    expect((error as Error).message).toMatch(/root-cert\.pem does not hold the mesh's current root/);
+    expect((error as Error).message).toContain(
+      `chains to root ${certificateFingerprint(rootX.certificatePem)}`,
+    );
+  });
+
+  it('refuses intermediates that expire within the configured headroom', async () => {
+    // Prepare, Act
+    const act = withEnv({ MIN_INTERMEDIATE_HEADROOM_DAYS: '400' }, () =>
+      preflight({ executionId: h.executionId(), mode: 'scheduled' }),
+    );
+    // Assess
+    await expect(act).rejects.toThrow(/cluster lab-1: the intermediate expires on .* less than the 400/);
+  });
+
+  it('refuses while another rotation has a pending root', async () => {
+    // Prepare
+    const other = await createRootCa({ commonName: 'other rotation' });
+    const token = clientRequestTokenFor(h.executionId('other'), 'root');
+    await h.store.stageRoot({
+      material: { ...other, fingerprint: certificateFingerprint(other.certificatePem) },
+      token,
+    });
+    // Act
+    const act = preflight({ executionId: h.executionId(), mode: 'scheduled' });
+    // Assess
+    try {
+      await expect(act).rejects.toThrow(new RegExp(`Another rotation is running.*version ${token}`));
+    } finally {
+      await h.store.dropPendingRoot({ versionId: token });
+    }
+  });
+
+  it('says how to import the root when the CA store holds none', async () => {
+    // Prepare, Act
+    const act = withEnv({ MESH_ID: `${h.meshId}-never-imported` }, () =>
+      preflight({ executionId: h.executionId(), mode: 'scheduled' }),
+    );
+    // Assess
+    await expect(act).rejects.toThrow(/No current root CA is stored .*importRoot/);
+  });
+
+  it('refuses a listed cluster that does not exist, naming it', async () => {
+    // Prepare, Act
+    const act = withEnv({ CLUSTERS: 'lab-1,lab-9' }, () =>
+      preflight({ executionId: h.executionId(), mode: 'scheduled' }),
+    );
+    // Assess
+    await expect(act).rejects.toMatchObject({ name: 'PreconditionFailed', cluster: 'lab-9' });
+  });
+
+  it('refuses clusters that refuse its credentials (a viewer may not read cacerts), naming each cluster', async () => {
+    // Prepare: valid AWS credentials whose Kubernetes group may not read secrets
+    const viewer = h.lab.identities.viewer.credentials;
+    // Act
+    const error = await withEnv(
+      {
+        AWS_ACCESS_KEY_ID: viewer.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: viewer.secretAccessKey,
+        AWS_SESSION_TOKEN: viewer.sessionToken,
+      },
+      () => preflight({ executionId: h.executionId(), mode: 'scheduled' }),
+    ).catch((e: Error) => e);
+    // Assess
+    expect(error).toMatchObject({ name: 'PreconditionFailed', phase: 'preflight' });
+    expect((error as Error).message).toMatch(/cluster lab-1 is unreachable or refused the request: .*/);
+    expect((error as Error).message).toMatch(/cluster lab-2 is unreachable or refused the request/);
+  });
+});

@@ -1,0 +1,131 @@
+import { certificateFingerprint, parseCertificatesPem } from '../../../../lambdas/core/pki/index.js';
+import {
+  distributeBundleChange,
+  reissueIntermediateChange,
+  retireRootChange,
+} from '../../../../lambdas/core/rotation/index.js';
+import { PreconditionFailed } from '../../../../lambdas/core/rotation-errors.js';
+import { cacertsOf, makeRotationFixtures, type RotationFixtures, rootsOf } from './rotation-fixtures.js';
+
+let f: RotationFixtures;
+beforeAll(async () => {
+  f = await makeRotationFixtures();
+});
+
+describe('distributeBundleChange', () => {
+  it('adds the new root to root-cert and leaves every other file byte for byte', () => {
+    // Prepare
+    const current = f.start;
+    // Act
+    const change = distributeBundleChange(current, f.rootB.certificatePem);
+    // Assess
+    expect(change.write).toBe(true);
+    expect(rootsOf(change.files)).toEqual([f.fpA, f.fpB]);
+    expect(change.files['ca-cert.pem']).toBe(current['ca-cert.pem']);
+    expect(change.files['ca-key.pem']).toBe(current['ca-key.pem']);
+    expect(change.files['cert-chain.pem']).toBe(current['cert-chain.pem']);
+  });
+
+  it('writes nothing when root-cert already holds the new root (a re-run)', () => {
+    // Prepare
+    const distributed = cacertsOf(f.intA, f.rootA, [f.rootA, f.rootB]);
+    // Act
+    const change = distributeBundleChange(distributed, f.rootB.certificatePem);
+    // Assess
+    expect(change.write).toBe(false);
+    expect(change.files).toBe(distributed);
+  });
+
+  it('keeps a leftover root so the change stays a superset istiod accepts', () => {
+    // Prepare
+    const withLeftover = cacertsOf(f.intA, f.rootA, [f.rootA, f.rootX]);
+    // Act
+    const change = distributeBundleChange(withLeftover, f.rootB.certificatePem);
+    // Assess
+    expect(rootsOf(change.files)).toEqual([f.fpA, f.fpX, f.fpB]);
+  });
+});
+
+describe('reissueIntermediateChange', () => {
+  it('switches to the new intermediate with chain int_B + B and root-cert unchanged', () => {
+    // Prepare
+    const distributed = cacertsOf(f.intA, f.rootA, [f.rootA, f.rootB]);
+    // Act
+    const change = reissueIntermediateChange({
+      cluster: 'c1',
+      current: distributed,
+      intermediate: f.intB,
+      issuerRootPem: f.rootB.certificatePem,
+    });
+    // Assess
+    expect(change.write).toBe(true);
+    expect(certificateFingerprint(change.files['ca-cert.pem'])).toBe(
+      certificateFingerprint(f.intB.certificatePem),
+    );
+    expect(change.files['ca-key.pem']).toBe(f.intB.privateKeyPem);
+    expect(parseCertificatesPem(change.files['cert-chain.pem']).map((c) => c.fingerprint)).toEqual([
+      certificateFingerprint(f.intB.certificatePem),
+      f.fpB,
+    ]);
+    expect(rootsOf(change.files)).toEqual([f.fpA, f.fpB]);
+  });
+
+  it('writes nothing when the cluster already runs on that intermediate (a re-run)', () => {
+    // Prepare
+    const switched = cacertsOf(f.intB, f.rootB, [f.rootA, f.rootB]);
+    // Act
+    const change = reissueIntermediateChange({
+      cluster: 'c1',
+      current: switched,
+      intermediate: f.intB,
+      issuerRootPem: f.rootB.certificatePem,
+    });
+    // Assess
+    expect(change.write).toBe(false);
+  });
+
+  it('refuses while root-cert does not trust the issuing root', () => {
+    // Prepare, Act
+    const act = () =>
+      reissueIntermediateChange({
+        cluster: 'c1',
+        current: f.start,
+        intermediate: f.intB,
+        issuerRootPem: f.rootB.certificatePem,
+      });
+    // Assess
+    expect(act).toThrow(PreconditionFailed);
+    expect(act).toThrow(/does not hold the issuing root.*distribute-bundle/);
+  });
+});
+
+describe('retireRootChange', () => {
+  it('leaves only the new root in root-cert once the intermediate chains to it', async () => {
+    // Prepare
+    const switched = cacertsOf(f.intB, f.rootB, [f.rootA, f.rootB]);
+    // Act
+    const change = await retireRootChange('c1', switched, f.rootB.certificatePem);
+    // Assess
+    expect(change.write).toBe(true);
+    expect(rootsOf(change.files)).toEqual([f.fpB]);
+    expect(change.files['cert-chain.pem']).toBe(switched['cert-chain.pem']);
+  });
+
+  it('writes nothing when root-cert already holds only the new root (a re-run)', async () => {
+    // Prepare
+    const retired = cacertsOf(f.intB, f.rootB, [f.rootB]);
+    // Act
+    const change = await retireRootChange('c1', retired, f.rootB.certificatePem);
+    // Assess
+    expect(change.write).toBe(false);
+  });
+
+  it('refuses while the intermediate still chains to the old root', async () => {
+    // Prepare
+    const distributed = cacertsOf(f.intA, f.rootA, [f.rootA, f.rootB]);
+    // Act
+    const act = retireRootChange('c1', distributed, f.rootB.certificatePem);
+    // Assess
+    await expect(act).rejects.toThrow(/does not chain to the new root.*reissue-intermediate/);
+  });
+});

@@ -1,0 +1,105 @@
+import { readHandlerConfig } from '../../../lambdas/handlers/runtime/config.js';
+
+const KEYS = [
+  'MESH_ID',
+  'CLUSTERS',
+  'CLUSTER_TAG_KEY',
+  'KMS_KEY_ID',
+  'AWS_REGION',
+  'STATE_MACHINE_ARN',
+  'ROLLOUT_TIMEOUT_SECONDS',
+  'RESTART_WAVE_SIZE',
+  'INTERMEDIATE_VALIDITY_DAYS',
+  'ROOT_VALIDITY_DAYS',
+  'KEY_ALGORITHM',
+  'MIN_INTERMEDIATE_HEADROOM_DAYS',
+  'EXPIRY_WARNING_DAYS',
+  'VERIFY_TIMEOUT_SECONDS',
+];
+let saved: Record<string, string | undefined>;
+
+beforeEach(() => {
+  saved = Object.fromEntries(KEYS.map((key) => [key, process.env[key]]));
+  for (const key of KEYS) delete process.env[key];
+});
+afterEach(() => {
+  for (const [key, value] of Object.entries(saved)) {
+    if (value === undefined) delete process.env[key];
+    else process.env[key] = value;
+  }
+});
+
+describe('readHandlerConfig', () => {
+  it('applies the documented defaults when only MESH_ID and AWS_REGION are set', () => {
+    // Prepare
+    Object.assign(process.env, { MESH_ID: 'prod', AWS_REGION: 'eu-west-1' });
+    // Act
+    const config = readHandlerConfig();
+    // Assess
+    expect(config).toEqual({
+      meshId: 'prod',
+      clusters: [],
+      clusterTagKey: 'meshtrust.io/mesh',
+      region: 'eu-west-1',
+      rolloutTimeoutSeconds: 600,
+      restartWaveSize: 5,
+      intermediateValidityDays: 730,
+      rootValidityDays: 1825,
+      keyAlgorithm: 'ecdsa-p256',
+      minIntermediateHeadroomDays: 7,
+      expiryWarningDays: 90,
+      verifyTimeoutSeconds: 60,
+    });
+  });
+
+  it('reads what the stack sets, including an empty CLUSTERS as tag discovery', () => {
+    // Prepare
+    Object.assign(process.env, {
+      MESH_ID: 'prod',
+      AWS_REGION: 'eu-west-1',
+      CLUSTERS: '',
+      KMS_KEY_ID: 'arn:aws:kms:eu-west-1:123456789012:key/abc',
+      STATE_MACHINE_ARN: 'arn:aws:states:eu-west-1:123456789012:stateMachine:rotation',
+      RESTART_WAVE_SIZE: '3',
+      KEY_ALGORITHM: 'rsa-3072',
+    });
+    // Act
+    const config = readHandlerConfig();
+    // Assess
+    expect(config).toMatchObject({
+      clusters: [],
+      kmsKeyId: 'arn:aws:kms:eu-west-1:123456789012:key/abc',
+      stateMachineArn: 'arn:aws:states:eu-west-1:123456789012:stateMachine:rotation',
+      restartWaveSize: 3,
+      keyAlgorithm: 'rsa-3072',
+    });
+  });
+
+  it('splits an explicit cluster list', () => {
+    // Prepare
+    Object.assign(process.env, { MESH_ID: 'prod', AWS_REGION: 'eu-west-1', CLUSTERS: 'a, b ,c' });
+    // Act, Assess
+    expect(readHandlerConfig().clusters).toEqual(['a', 'b', 'c']);
+  });
+
+  it('names a missing MESH_ID', () => {
+    // Prepare
+    process.env.AWS_REGION = 'eu-west-1';
+    // Act, Assess
+    expect(() => readHandlerConfig()).toThrow(/Environment variable MESH_ID is missing/);
+  });
+
+  it('names an unknown key algorithm and lists the known ones', () => {
+    // Prepare
+    Object.assign(process.env, { MESH_ID: 'prod', AWS_REGION: 'eu-west-1', KEY_ALGORITHM: 'dsa' });
+    // Act, Assess
+    expect(() => readHandlerConfig()).toThrow(/KEY_ALGORITHM must be one of ecdsa-p256, .*got "dsa"/);
+  });
+
+  it('refuses a wave size below one', () => {
+    // Prepare
+    Object.assign(process.env, { MESH_ID: 'prod', AWS_REGION: 'eu-west-1', RESTART_WAVE_SIZE: '0' });
+    // Act, Assess
+    expect(() => readHandlerConfig()).toThrow(/RESTART_WAVE_SIZE must be a whole number >= 1, got "0"/);
+  });
+});
