@@ -105,12 +105,21 @@ export class RotationStateMachine extends Construct {
     });
 
     // --- rollback: a reverse rotation, each stage a no-op where nothing was touched
-    const rollbackStage = (state: WorkflowStateName, stage: string, resultPath: string): MapState =>
-      this.clusterMap(state, fn.rollback, resultPath, { stage }).addCatch(failed, {
+    const rollbackStage = (
+      state: WorkflowStateName,
+      stage: string,
+      resultPath: string,
+      options: { retryVerification?: number } = {},
+    ): MapState =>
+      this.clusterMap(state, fn.rollback, resultPath, { stage }, options).addCatch(failed, {
         errors: ['States.ALL'],
         resultPath: '$.rollbackFailure',
       });
-    const rollbackTrust = rollbackStage(S.rollbackTrust, 'restore-trust', '$.rollback.trust');
+    // restore-trust waits for istiod to publish A+B again and says VerificationFailed when it has not
+    // yet: look again, as verify-trust does, before calling the rollback failed.
+    const rollbackTrust = rollbackStage(S.rollbackTrust, 'restore-trust', '$.rollback.trust', {
+      retryVerification: 10,
+    });
     const rollbackIntermediate = rollbackStage(
       S.rollbackIntermediate,
       'restore-intermediate',

@@ -79,7 +79,7 @@ async function preflight(input: PreflightInput, runtime: HandlerRuntime): Promis
   const clusters = await runtime.fleet();
   if (clusters.length === 0) {
     return refuse(
-      `No EKS cluster belongs to mesh ${config.meshId} (tag ${config.clusterTagKey}=${config.meshId}, or CLUSTERS). ` +
+      `No EKS cluster belongs to mesh ${config.meshId} (tag ${config.clusterTagKey}=${config.clusterTagValue}, or CLUSTERS). ` +
         'Tag the clusters or list them.',
     );
   }

@@ -35,9 +35,8 @@ async function promoteRoot(input: PromoteRootInput, runtime: HandlerRuntime): Pr
   const before = await store.describeRoot();
   const promoted = await store.promoteRoot({ versionId: stagedRoot.versionId });
   const changed = before.current !== stagedRoot.versionId;
-  // The audit type names the phases of the plan, where promotion is retire-root's fleet step.
   auditStateChange({
-    phase: 'retire-root',
+    phase: 'promote-root',
     action: 'promote-root-secret',
     executionId,
     outcome: changed ? 'succeeded' : 'unchanged',

@@ -212,7 +212,7 @@ describe('the rotation state machine', () => {
     expect(asl.States['rotation-failed']).toMatchObject({ Type: 'Fail', Error: 'RollbackFailed' });
   });
 
-  it('retries transient errors with backoff on every Task, and VerificationFailed on the verification gates', () => {
+  it('retries transient errors with backoff on every Task, and VerificationFailed where istiod pushes are awaited', () => {
     // GIVEN
     const tasks: [string, AslState][] = Object.entries(asl.States).flatMap(([name, state]) =>
       state.Type === 'Task' ? [[name, state]] : Object.entries(state.ItemProcessor?.States ?? {}),
@@ -231,7 +231,11 @@ describe('the rotation state machine', () => {
     const verificationRetried = tasks
       .filter(([, task]) => task.Retry?.some((retry) => retry.ErrorEquals.includes('VerificationFailed')))
       .map(([name]) => name);
-    expect(verificationRetried.sort()).toEqual(['verify-trust-in-cluster', 'verify-workloads-in-cluster']);
+    expect(verificationRetried.sort()).toEqual([
+      'rollback-trust-in-cluster',
+      'verify-trust-in-cluster',
+      'verify-workloads-in-cluster',
+    ]);
   });
 
   it('chooses the path by mode and soaks for $.soakSeconds only in scheduled mode', () => {

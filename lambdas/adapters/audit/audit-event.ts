@@ -1,21 +1,22 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import type { PhaseName } from '../../core/plan/phases.js';
 import { logger as sharedLogger } from './logger.js';
 import { assertNoPrivateKey } from './private-key-guard.js';
 
 /** The message of every audit line; filter CloudWatch Logs on it (or on `audit = true`). */
 export const AUDIT_MESSAGE = 'meshtrust.audit';
 
-/** The phases of the rotation, named as the states of the state machine and the handler files. */
+/**
+ * Every step that can change or gate the fleet, named as its state and handler file: the forward
+ * phases of the plan plus the steps outside it (gates, promotion, rollback, the daily expiry check).
+ */
 export type RotationPhase =
-  | 'preflight'
-  | 'stage-root'
-  | 'distribute-bundle'
-  | 'verify-trust'
-  | 'reissue-intermediate'
-  | 'restart-workloads'
-  | 'soak'
-  | 'retire-root'
-  | 'rollback';
+  | PhaseName
+  | 'verify-workloads'
+  | 'promote-root'
+  | 'record-approval'
+  | 'rollback'
+  | 'check-expiry';
 
 /**
  * succeeded: the change was made; unchanged: it had been made already (idempotent re-run);

@@ -22,6 +22,8 @@ export interface DiscoverClustersOptions {
   readonly meshId: string;
   /** @default 'meshtrust.io/mesh' */
   readonly tagKey?: string;
+  /** The tag value that marks a member of the mesh. @default the mesh id */
+  readonly tagValue?: string;
   /**
    * Cluster names to use instead of tag discovery. Every name must exist. An empty list means
    * "not given" (an unset environment variable parses to one).
@@ -45,6 +47,7 @@ export interface DiscoveredCluster {
 /** The mesh's clusters, sorted by name. */
 export async function discoverClusters(options: DiscoverClustersOptions): Promise<DiscoveredCluster[]> {
   const tagKey = options.tagKey ?? DEFAULT_MESH_TAG_KEY;
+  const tagValue = options.tagValue ?? options.meshId;
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   const explicit = [...new Set(options.explicitClusters ?? [])];
 
@@ -67,7 +70,7 @@ export async function discoverClusters(options: DiscoverClustersOptions): Promis
     );
     // A cluster deleted between ListClusters and DescribeCluster is simply no longer in the fleet.
     members = described.filter(
-      (cluster): cluster is Cluster => cluster !== undefined && cluster.tags?.[tagKey] === options.meshId,
+      (cluster): cluster is Cluster => cluster !== undefined && cluster.tags?.[tagKey] === tagValue,
     );
   }
   return members.map((cluster) => toDiscoveredCluster(cluster, options.meshId)).sort(byName);

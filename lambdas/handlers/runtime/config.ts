@@ -13,8 +13,10 @@ export interface HandlerConfig {
   readonly meshId: string;
   /** CLUSTERS: explicit cluster names; empty: discover by tag. */
   readonly clusters: readonly string[];
-  /** CLUSTER_TAG_KEY (default meshtrust.io/mesh); the tag's value is the mesh id. */
+  /** CLUSTER_TAG_KEY (default meshtrust.io/mesh): the tag that marks the mesh's clusters. */
   readonly clusterTagKey: string;
+  /** CLUSTER_TAG_VALUE (default: the mesh id): its value. */
+  readonly clusterTagValue: string;
   /** KMS_KEY_ID: the key secrets are created with; undefined: the account's aws/secretsmanager key. */
   readonly kmsKeyId?: string;
   /** AWS_REGION: where the clusters and secrets are; the STS region of EKS tokens. */
@@ -48,14 +50,19 @@ export function readHandlerConfig(): HandlerConfig {
       'KEY_ALGORITHM',
     );
   }
+  const meshId = getStringFromEnv({
+    key: 'MESH_ID',
+    errorMessage: 'Set it to the id of the mesh to rotate.',
+  });
   const kmsKeyId = getStringFromEnv({ key: 'KMS_KEY_ID', defaultValue: '' });
   const stateMachineArn = getStringFromEnv({ key: 'STATE_MACHINE_ARN', defaultValue: '' });
   const days = (key: string, defaultValue: number, min = 1) =>
     getNumberFromEnv({ key, defaultValue, integer: true, min });
   return {
-    meshId: getStringFromEnv({ key: 'MESH_ID', errorMessage: 'Set it to the id of the mesh to rotate.' }),
+    meshId,
     clusters: getListFromEnv({ key: 'CLUSTERS', defaultValue: [] }),
     clusterTagKey: getStringFromEnv({ key: 'CLUSTER_TAG_KEY', defaultValue: DEFAULT_MESH_TAG_KEY }),
+    clusterTagValue: getStringFromEnv({ key: 'CLUSTER_TAG_VALUE', defaultValue: meshId }),
     ...(kmsKeyId !== '' && { kmsKeyId }),
     region: getStringFromEnv({
       key: 'AWS_REGION',

@@ -5,7 +5,7 @@ import { RotationError, type RotationErrorOptions } from '../../core/rotation-er
 import { createHandlerRuntime, type HandlerRuntime } from './runtime.js';
 
 export interface HandlerContext {
-  readonly phase: RotationPhase | 'verify-workloads' | 'promote-root' | 'record-approval' | 'check-expiry';
+  readonly phase: RotationPhase;
   readonly executionId?: string;
   readonly cluster?: string;
 }

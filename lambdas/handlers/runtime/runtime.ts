@@ -40,6 +40,7 @@ export function createHandlerRuntime(config: HandlerConfig = readHandlerConfig()
       eks,
       meshId: config.meshId,
       tagKey: config.clusterTagKey,
+      tagValue: config.clusterTagValue,
       explicitClusters: config.clusters,
     });
     return fleet;

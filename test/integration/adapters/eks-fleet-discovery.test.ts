@@ -106,6 +106,14 @@ describe('discoverClusters', () => {
     });
   });
 
+  it('matches a configured tag value instead of the mesh id', async () => {
+    // Act: the stack's clusterTag may name a value other than the mesh id
+    const clusters = await discoverClusters({ eks, meshId: 'payments', tagValue: 'green' });
+
+    // Assess
+    expect(clusters.map((cluster) => cluster.name)).toEqual(['green-one']);
+  });
+
   it('finds the clusters of a mesh whose tag is on the last ListClusters page', async () => {
     // Prepare
     const lastPageOnly = ALL_NAMES.slice(100);

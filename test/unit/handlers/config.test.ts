@@ -4,6 +4,7 @@ const KEYS = [
   'MESH_ID',
   'CLUSTERS',
   'CLUSTER_TAG_KEY',
+  'CLUSTER_TAG_VALUE',
   'KMS_KEY_ID',
   'AWS_REGION',
   'STATE_MACHINE_ARN',
@@ -40,6 +41,7 @@ describe('readHandlerConfig', () => {
       meshId: 'prod',
       clusters: [],
       clusterTagKey: 'meshtrust.io/mesh',
+      clusterTagValue: 'prod',
       region: 'eu-west-1',
       rolloutTimeoutSeconds: 600,
       restartWaveSize: 5,
@@ -58,6 +60,8 @@ describe('readHandlerConfig', () => {
       MESH_ID: 'prod',
       AWS_REGION: 'eu-west-1',
       CLUSTERS: '',
+      CLUSTER_TAG_KEY: 'team/mesh',
+      CLUSTER_TAG_VALUE: 'payments',
       KMS_KEY_ID: 'arn:aws:kms:eu-west-1:123456789012:key/abc',
       STATE_MACHINE_ARN: 'arn:aws:states:eu-west-1:123456789012:stateMachine:rotation',
       RESTART_WAVE_SIZE: '3',
@@ -68,6 +72,8 @@ describe('readHandlerConfig', () => {
     // Assess
     expect(config).toMatchObject({
       clusters: [],
+      clusterTagKey: 'team/mesh',
+      clusterTagValue: 'payments',
       kmsKeyId: 'arn:aws:kms:eu-west-1:123456789012:key/abc',
       stateMachineArn: 'arn:aws:states:eu-west-1:123456789012:stateMachine:rotation',
       restartWaveSize: 3,
