@@ -122,7 +122,7 @@ async function intermediateFor(
   const { store, config } = runtime;
   const { executionId, cluster, issuer } = context;
   const token = clientRequestTokenFor(executionId, `intermediate/${cluster}`);
-  const stored = await readStoredIntermediate(runtime, cluster);
+  const stored = await runtime.store.tryReadIntermediate(cluster);
   if (stored?.ref.versionId === token) return stored;
   const created = await createIntermediateCa({
     cluster,
@@ -135,18 +135,3 @@ async function intermediateFor(
   return { ref, material };
 }
 
-async function readStoredIntermediate(
-  runtime: HandlerRuntime,
-  cluster: string,
-): Promise<StoredCa | undefined> {
-  try {
-    return await runtime.store.readIntermediate(cluster);
-  } catch (error) {
-    // No intermediate stored yet: the cluster's first rotation under meshtrust. Anything else (a
-    // malformed secret, a refused read) stops the step with the store's own message.
-    if (error instanceof PreconditionFailed && error.message.startsWith('No intermediate CA is stored')) {
-      return undefined;
-    }
-    throw error;
-  }
-}

@@ -93,10 +93,5 @@ async function intermediateSwitchedBy(
   cluster: string,
 ): Promise<boolean> {
   const token = clientRequestTokenFor(executionId, `intermediate/${cluster}`);
-  try {
-    return (await runtime.store.readIntermediate(cluster)).ref.versionId === token;
-  } catch (error) {
-    if (error instanceof Error && error.message.startsWith('No intermediate CA is stored')) return false;
-    throw error;
-  }
+  return (await runtime.store.tryReadIntermediate(cluster))?.ref.versionId === token;
 }

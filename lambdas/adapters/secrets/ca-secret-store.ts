@@ -88,7 +88,7 @@ interface SecretDescription {
  * with different material is refused. Real Secrets Manager refuses such a repeat too, but moto
  * silently overwrites it, so the check is ours and does not depend on the backend.
  *
- * Only readCurrentRoot, readRootVersion, readIntermediate and readCacertsBackup return private keys,
+ * Only readCurrentRoot, readRootVersion, (try)readIntermediate and readCacertsBackup return private keys,
  * for in-process use; everything else returns ARNs, version ids and fingerprints.
  */
 export class CaSecretStore {
@@ -260,14 +260,21 @@ export class CaSecretStore {
 
   /** A cluster's current intermediate, with its key. */
   async readIntermediate(cluster: string): Promise<StoredCa> {
+    const stored = await this.tryReadIntermediate(cluster);
+    if (stored === undefined) {
+      throw new PreconditionFailed(
+        `No intermediate CA is stored for cluster ${cluster} in ${this.intermediateSecretName(cluster)}.`,
+        { cluster },
+      );
+    }
+    return stored;
+  }
+
+  /** The cluster's current intermediate, or undefined when none was stored yet (a first rotation). */
+  async tryReadIntermediate(cluster: string): Promise<StoredCa | undefined> {
     const name = this.intermediateSecretName(cluster);
     const version = await this.getVersion(name, { stage: CURRENT });
-    if (version === undefined) {
-      throw new PreconditionFailed(`No intermediate CA is stored for cluster ${cluster} in ${name}.`, {
-        cluster,
-      });
-    }
-    return toStoredCa(version, `intermediate secret ${name}`);
+    return version === undefined ? undefined : toStoredCa(version, `intermediate secret ${name}`);
   }
 
   // ---- cacerts backups --------------------------------------------------------------------------
