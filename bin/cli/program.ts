@@ -1,0 +1,101 @@
+// The meshtrust command tree and how a run ends: commander parses, commands run, and every outcome —
+// help, a usage mistake, a failed check, an error — becomes one documented exit code (cli-errors.ts).
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { registerLabCommand } from '../commands/lab.js';
+import { registerLabProbeCommand } from '../commands/lab-probe.js';
+import { CliError, EXIT_CODES, type ExitCode } from './cli-errors.js';
+import { createTerminal, type Terminal } from './terminal.js';
+
+/** What every command gets: where to write, the environment, and where to report its exit code. */
+export interface CliContext {
+  readonly terminal: Terminal;
+  readonly env: NodeJS.ProcessEnv;
+  /** A command that ran but found a problem sets this (e.g. EXIT_CODES.checkFailed). */
+  exitCode: ExitCode;
+}
+
+export function createProgram(context: CliContext): Command {
+  const { terminal } = context;
+  const program = new Command('meshtrust')
+    .description(
+      'Rotate the root CA of a multi-cluster Istio mesh on Amazon EKS, and rehearse it on a local lab.',
+    )
+    .version(packageVersion(), '-V, --version', 'print the meshtrust version')
+    .option('--debug', 'show stack traces of errors')
+    .helpOption('-h, --help', 'show help for a command')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 ok, 1 a check failed, 2 usage error, 3 environment or setup problem, 4 internal error.\n' +
+        'Docs: docs/cli.md',
+    )
+    // Settings below are inherited by the subcommands created with .command().
+    .exitOverride()
+    .showHelpAfterError('(add --help for usage)')
+    .showSuggestionAfterError()
+    .configureOutput({
+      writeOut: (text) => terminal.stdout.write(text),
+      writeErr: (text) => terminal.stderr.write(text),
+      outputError: (text, write) => write(terminal.styleErr('red', text)),
+    });
+  const lab = registerLabCommand(program, context);
+  registerLabProbeCommand(lab, context);
+  return program;
+}
+
+/** Runs one command line (process.argv shape) and resolves with its exit code; never throws. */
+export async function runCli(
+  argv: readonly string[],
+  context: CliContext = { terminal: createTerminal(), env: process.env, exitCode: EXIT_CODES.ok },
+): Promise<ExitCode> {
+  const program = createProgram(context);
+  try {
+    await program.parseAsync([...argv]);
+    return context.exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) return commanderExitCode(error);
+    reportError(error, context.terminal, argv.includes('--debug'));
+    return error instanceof CliError ? error.exitCode : EXIT_CODES.internal;
+  }
+}
+
+function commanderExitCode(error: CommanderError): ExitCode {
+  // commander has already printed the help or the message.
+  switch (error.code) {
+    case 'commander.helpDisplayed':
+    case 'commander.version':
+      return EXIT_CODES.ok;
+    case 'commander.help':
+      // Help shown because no command was given is a usage error; asked-for help is not.
+      return error.exitCode === 0 ? EXIT_CODES.ok : EXIT_CODES.usage;
+    default:
+      return EXIT_CODES.usage;
+  }
+}
+
+function reportError(error: unknown, terminal: Terminal, debug: boolean): void {
+  const message = error instanceof Error ? error.message : String(error);
+  terminal.note(terminal.styleErr('red', `error: ${message}`));
+  if (debug && error instanceof Error) {
+    terminal.note(terminal.styleErr('dim', error.stack ?? ''));
+    if (error.cause !== undefined)
+      terminal.note(terminal.styleErr('dim', `caused by: ${describeCause(error.cause)}`));
+  } else if (!(error instanceof CliError)) {
+    terminal.note('This is unexpected: run the command again with --debug and report the output.');
+  } else if (error.cause instanceof Error && !error.message.includes(error.cause.message)) {
+    terminal.note(terminal.styleErr('dim', '(add --debug for details)'));
+  }
+}
+
+function describeCause(cause: unknown): string {
+  return cause instanceof Error ? (cause.stack ?? cause.message) : String(cause);
+}
+
+function packageVersion(): string {
+  try {
+    const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
+    return (JSON.parse(text) as { version?: string }).version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}

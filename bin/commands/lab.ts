@@ -1,0 +1,329 @@
+// `meshtrust lab`: starts the lab fleet (and moto_server as its AWS account), writes the files that
+// point awscli, kubectl and meshtrust at it, serves probe requests, and runs until SIGINT/SIGTERM.
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import {
+  type LabControlServer,
+  type LabProbeReport,
+  startLabControlServer,
+} from '../../lab/lab-control-server.js';
+import { LabError, LabOptionsError } from '../../lab/lab-errors.js';
+import {
+  ENV_FILE,
+  KUBECONFIG_FILE,
+  LAB_FILE,
+  type LabDescription,
+  LabFilesError,
+  markLabStopped,
+  readLabDescription,
+  writeLabFiles,
+} from '../../lab/lab-files.js';
+import {
+  killMotoServerNow,
+  type MotoServer,
+  MotoServerError,
+  startMotoServer,
+} from '../../lab/moto-server.js';
+import { meshKeyAlias, seedCaStore } from '../../lab/seed-ca-store.js';
+import { type Lab, startLab } from '../../lab/start-lab.js';
+import { rootSecretName } from '../../lambdas/adapters/secrets/secret-names.js';
+import { EnvironmentError, UsageError } from '../cli/cli-errors.js';
+import { integerBetween, matching } from '../cli/option-parsers.js';
+import type { CliContext } from '../cli/program.js';
+import type { Terminal } from '../cli/terminal.js';
+
+export interface LabCommandOptions {
+  readonly clusters: number;
+  readonly workloads: number;
+  readonly out?: string;
+  readonly region: string;
+  readonly meshId: string;
+  readonly moto: boolean;
+}
+
+/** A second signal this long after the first one forces the exit (a first Ctrl-C stops cleanly). */
+const FORCE_EXIT_AFTER_MS = 2000;
+
+export function registerLabCommand(program: Command, context: CliContext): Command {
+  return program
+    .command('lab')
+    .description(
+      'Start a local lab fleet: N clusters that look like EKS clusters running Istio (root A installed), with ' +
+        'moto_server as the AWS account. Writes DIR/lab.json, DIR/kubeconfig and DIR/env, then runs until Ctrl-C.',
+    )
+    .option('--out <dir>', 'directory for lab.json, kubeconfig and env (required; created if missing)')
+    .option('--clusters <n>', 'number of clusters, named lab-1 .. lab-N', integerBetween(1, 20), 3)
+    .option('--workloads <n>', 'injected workloads per cluster', integerBetween(1, 200), 10)
+    .option(
+      '--region <region>',
+      'AWS region the lab pretends to be',
+      matching(/^[a-z]{2}(-[a-z]+)+-\d$/, 'a region such as eu-west-1'),
+      'us-east-1',
+    )
+    .option(
+      '--mesh-id <id>',
+      'mesh id (tag meshtrust.io/mesh, secret names)',
+      matching(/^[A-Za-z0-9._-]{1,128}$/, '1-128 letters, digits, ".", "_" or "-"'),
+      'lab',
+    )
+    .option('--no-moto', 'do not start moto_server (no Secrets Manager: only EKS and Kubernetes work)')
+    .addHelpText(
+      'after',
+      '\nExample:\n  meshtrust lab --clusters 3 --workloads 20 --out ./my-lab\n  source ./my-lab/env && kubectl --context lab-1 get ns\n\n' +
+        'On Ctrl-C the lab stops; lab.json is marked "stopped" and the env files (credentials) are removed.',
+    )
+    .action(async (options: LabCommandOptions) => {
+      await runLab(options, context);
+    });
+}
+
+async function runLab(options: LabCommandOptions, context: CliContext): Promise<void> {
+  const { terminal } = context;
+  if (options.out === undefined || options.out === '') {
+    throw new UsageError('say where the lab files go: --out DIR (e.g. meshtrust lab --out ./my-lab)');
+  }
+  const dir = resolve(options.out);
+  await refuseIfRunning(dir);
+  // Before starting anything: an unusable directory should cost a second, not a fleet start.
+  await mkdir(dir, { recursive: true }).catch((error: unknown) => {
+    throw asCliError(error, dir);
+  });
+  const progress = createProgress(terminal);
+  const signals = listenForStopSignals(terminal);
+  let moto: MotoServer | undefined;
+  let lab: Lab | undefined;
+  let control: LabControlServer | undefined;
+  const killMotoOnExit = () => moto && killMotoServerNow(moto.pid);
+  process.once('exit', killMotoOnExit);
+  const stopEverything = async () => {
+    await control?.stop();
+    await lab?.stop();
+    await moto?.stop();
+  };
+
+  try {
+    let description: LabDescription;
+    try {
+      if (options.moto) {
+        progress('starting moto_server (the lab account: Secrets Manager, KMS, ...)');
+        moto = await startMotoServer();
+        signals.throwIfStopRequested();
+      }
+      progress(
+        `starting ${options.clusters} cluster(s) with ${options.workloads} workload(s) each; waiting until settled`,
+      );
+      lab = await startLab({
+        clusters: options.clusters,
+        workloadsPerCluster: options.workloads,
+        region: options.region,
+        meshId: options.meshId,
+      });
+      signals.throwIfStopRequested();
+      if (moto) {
+        progress(
+          `seeding moto: KMS key ${meshKeyAlias(options.meshId)}, ${rootSecretName(options.meshId)} (root A), one intermediate per cluster`,
+        );
+        await seedCaStore({
+          endpoint: moto.endpoint,
+          region: lab.region,
+          credentials: lab.identities.rotator.credentials,
+          meshId: lab.meshId,
+          root: lab.rootA,
+          intermediates: lab.clusters.map((cluster) => ({
+            cluster: cluster.name,
+            material: cluster.initialIntermediate,
+          })),
+        });
+      }
+      const running = lab;
+      control = await startLabControlServer({
+        probe: (rounds) => probeRounds(running, rounds),
+        status: () => ({
+          meshId: running.meshId,
+          clusters: running.clusters.map((c) => c.name),
+          prober: running.prober.stats(),
+        }),
+      });
+      progress(`writing ${LAB_FILE}, ${KUBECONFIG_FILE} and ${ENV_FILE} to ${dir}`);
+      description = await writeLabFiles(
+        { ...lab, clusters: lab.clusters },
+        { dir, control, ...(moto ? { moto: { endpoint: moto.endpoint, pid: moto.pid } } : {}) },
+      );
+    } catch (error) {
+      await stopEverything();
+      if (error instanceof StopRequested) {
+        terminal.note('stopped before the lab was ready');
+        return;
+      }
+      throw asCliError(error, dir);
+    }
+
+    progress('ready');
+    printHowTo(terminal, description);
+
+    await signals.stopRequested;
+    progress('stopping the lab');
+    await stopEverything();
+    await markLabStopped(dir);
+    terminal.note(`lab stopped; ${LAB_FILE} says "stopped", the env files with credentials are removed`);
+  } finally {
+    signals.dispose();
+    process.removeListener('exit', killMotoOnExit);
+  }
+}
+
+async function probeRounds(lab: Lab, rounds: number): Promise<LabProbeReport> {
+  let attempted = 0;
+  let failed = 0;
+  const failures: LabProbeReport['failures'][number][] = [];
+  for (let round = 0; round < rounds; round++) {
+    const result = await lab.prober.runRound();
+    attempted += result.attempted;
+    failed += result.failed;
+    for (const failure of result.failures) {
+      failures.push({
+        at: failure.at.toISOString(),
+        phase: failure.phase,
+        from: failure.from,
+        to: failure.to,
+        side: failure.side,
+        error: failure.error,
+      });
+    }
+  }
+  return { rounds, attempted, failed, failures };
+}
+
+async function refuseIfRunning(dir: string): Promise<void> {
+  let existing: LabDescription;
+  try {
+    existing = await readLabDescription(dir);
+  } catch {
+    return; // no lab there (or an unreadable leftover that writeLabFiles replaces)
+  }
+  if (existing.state === 'running' && isAlive(existing.pid)) {
+    throw new EnvironmentError(
+      `A lab is already running from ${dir} (pid ${existing.pid}). Stop it first (Ctrl-C in its terminal, or ` +
+        `kill -INT ${existing.pid}) or choose another --out directory.`,
+    );
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+class StopRequested extends Error {
+  constructor() {
+    super('stop requested');
+    this.name = 'StopRequested';
+  }
+}
+
+/**
+ * SIGINT/SIGTERM ask the lab to stop cleanly. A terminal's Ctrl-C reaches every process of the group
+ * and wrappers (npx, tsx) forward it again, so repeats within FORCE_EXIT_AFTER_MS count as one; a
+ * later one forces the exit (moto_server is still killed by the exit hook).
+ */
+function listenForStopSignals(terminal: Terminal) {
+  let firstAt: number | undefined;
+  let resolveStop: () => void = () => undefined;
+  const stopRequested = new Promise<void>((resolve) => {
+    resolveStop = resolve;
+  });
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (firstAt === undefined) {
+      firstAt = Date.now();
+      terminal.note(
+        `${signal} received: stopping the lab (again after ${FORCE_EXIT_AFTER_MS / 1000} s to force)`,
+      );
+      resolveStop();
+    } else if (Date.now() - firstAt > FORCE_EXIT_AFTER_MS) {
+      terminal.note(`${signal} received again: exiting without a clean stop`);
+      process.exit(130);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    stopRequested,
+    throwIfStopRequested: () => {
+      if (firstAt !== undefined) throw new StopRequested();
+    },
+    dispose: () => {
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGTERM', onSignal);
+    },
+  };
+}
+
+function createProgress(terminal: Terminal): (step: string) => void {
+  const startedAt = Date.now();
+  return (step) => {
+    const seconds = ((Date.now() - startedAt) / 1000).toFixed(1).padStart(5);
+    terminal.note(`${terminal.styleErr('dim', `[${seconds}s]`)} ${step}`);
+  };
+}
+
+function printHowTo(terminal: Terminal, lab: LabDescription): void {
+  const bold = (text: string) => terminal.styleOut('bold', text);
+  const first = lab.clusters[0]?.name ?? 'lab-1';
+  const lines = [
+    '',
+    `${bold('meshtrust lab is running')}: mesh ${lab.meshId}, ${lab.clusters.length} cluster(s) (${lab.clusters
+      .map((cluster) => cluster.name)
+      .join(', ')}) in ${lab.region}`,
+    '',
+    `Files in ${lab.dir}:`,
+    `  ${LAB_FILE.padEnd(12)} what runs where: endpoints, clusters, CA files, identities (no credentials)`,
+    `  ${ENV_FILE.padEnd(12)} rotator credentials and endpoints as export lines (mode 0600)`,
+    `  ${KUBECONFIG_FILE.padEnd(12)} one context per cluster, user = aws eks get-token (as update-kubeconfig writes)`,
+    `  ${'viewer.env'.padEnd(12)} outsider.env: the read-only and the unmapped identity`,
+    '',
+    'Try:',
+    `  source ${lab.files.env}`,
+    `  kubectl --context ${first} get ns`,
+    `  kubectl --context ${first} -n istio-system get secret cacerts`,
+    '  aws eks list-clusters',
+    ...(lab.moto ? [`  aws secretsmanager describe-secret --secret-id ${rootSecretName(lab.meshId)}`] : []),
+    `  meshtrust lab probe --lab ${lab.dir}`,
+    '',
+    'Ctrl-C stops the lab.',
+  ];
+  for (const line of lines) terminal.out(line);
+}
+
+function asCliError(error: unknown, dir: string): unknown {
+  if (error instanceof LabOptionsError) return new UsageError(error.message, { cause: error });
+  if (error instanceof MotoServerError) {
+    return new EnvironmentError(`${error.message} Or run without moto: meshtrust lab --no-moto ...`, {
+      cause: error,
+    });
+  }
+  if (error instanceof LabFilesError) return new EnvironmentError(error.message, { cause: error });
+  if (error instanceof LabError)
+    return new EnvironmentError(`the lab did not start: ${error.message}`, { cause: error });
+  const code = (error as NodeJS.ErrnoException).code;
+  if (
+    code === 'EACCES' ||
+    code === 'EPERM' ||
+    code === 'EROFS' ||
+    code === 'ENOSPC' ||
+    code === 'ENOTDIR' ||
+    code === 'EEXIST'
+  ) {
+    return new EnvironmentError(
+      `cannot write the lab files to ${dir} (${code}); choose another --out directory`,
+      {
+        cause: error,
+      },
+    );
+  }
+  return error;
+}

@@ -1,0 +1,6 @@
+#!/usr/bin/env -S node --import tsx --no-warnings=ExperimentalWarning
+// meshtrust, the operator CLI. Runs TypeScript directly through tsx (no build step), also as
+// `npx meshtrust` via package.json "bin". Commands live in bin/commands/, one file each; docs/cli.md.
+import { runCli } from './cli/program.js';
+
+process.exitCode = await runCli(process.argv);

@@ -1,0 +1,124 @@
+// The CLI's surface as a shell sees it: help for every command, usage mistakes (exit 2) and a missing
+// lab (exit 3) reported in one line that says what to do, without a stack trace.
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { jest } from '@jest/globals';
+
+jest.setTimeout(60_000);
+
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+
+function meshtrust(
+  args: string[],
+  command: string[] = [process.execPath, '--import', 'tsx', 'bin/meshtrust.ts'],
+): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  const [file, ...prefix] = command as [string, ...string[]];
+  return new Promise((resolve, reject) => {
+    execFile(file, [...prefix, ...args], { cwd: repoRoot, timeout: 60_000 }, (error, stdout, stderr) => {
+      if (error && typeof error.code !== 'number') reject(error);
+      else resolve({ exitCode: error ? (error.code as number) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe('meshtrust --help', () => {
+  it('runs through the package.json bin with npx and lists only the commands that exist', async () => {
+    // Act
+    const result = await meshtrust(['--help'], ['npx', 'meshtrust']);
+
+    // Assess
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain('Usage: meshtrust');
+    expect(result.stdout).toMatch(/^ {2}lab \[options\]/m);
+    expect(result.stdout).not.toMatch(/^ {2}(plan|rotate|status|approve|verify|rehearse)\b/m);
+    expect(result.stdout).toContain('Exit codes: 0 ok, 1 a check failed, 2 usage error');
+  });
+
+  it('describes lab with its options and its probe subcommand', async () => {
+    // Act
+    const result = await meshtrust(['lab', '--help']);
+
+    // Assess
+    expect(result.exitCode).toBe(0);
+    for (const option of [
+      '--out <dir>',
+      '--clusters <n>',
+      '--workloads <n>',
+      '--region <region>',
+      '--mesh-id <id>',
+      '--no-moto',
+    ]) {
+      expect(result.stdout).toContain(option);
+    }
+    expect(result.stdout).toMatch(/^ {2}probe \[options\]/m);
+  });
+
+  it('describes lab probe with its options', async () => {
+    // Act
+    const result = await meshtrust(['lab', 'probe', '--help']);
+
+    // Assess
+    expect(result.exitCode).toBe(0);
+    for (const option of ['--lab <dir>', '--rounds <n>', '--json']) expect(result.stdout).toContain(option);
+  });
+});
+
+describe('meshtrust usage errors', () => {
+  it('refuses an unknown option with exit 2 and names it', async () => {
+    // Act
+    const result = await meshtrust(['lab', '--out', '/tmp/x', '--clustres', '2']);
+
+    // Assess
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain("error: unknown option '--clustres'");
+    expect(result.stderr).toContain('--clusters');
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('refuses an out-of-range value with exit 2 and says what is expected', async () => {
+    // Act
+    const result = await meshtrust(['lab', '--out', '/tmp/x', '--clusters', '0']);
+
+    // Assess
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain('expected a whole number from 1 to 20');
+  });
+
+  it('asks for --out when it is missing (exit 2)', async () => {
+    // Act
+    const result = await meshtrust(['lab']);
+
+    // Assess
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain('--out DIR');
+  });
+
+  it('reports a lab that is not running with exit 3 and how to start it', async () => {
+    // Act
+    const result = await meshtrust(['lab', 'probe', '--lab', '/nonexistent/meshtrust-lab']);
+
+    // Assess
+    expect(result.exitCode).toBe(3);
+    expect(result.stderr).toContain('is not running');
+    expect(result.stderr).toContain('meshtrust lab --out /nonexistent/meshtrust-lab');
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('reports an --out that cannot be a directory with exit 3, before starting any server', async () => {
+    // Prepare
+    const dir = await mkdtemp(join(tmpdir(), 'meshtrust-usage-'));
+    await writeFile(join(dir, 'a-file'), '');
+
+    // Act
+    const result = await meshtrust(['lab', '--out', join(dir, 'a-file', 'lab')]);
+
+    // Assess
+    await rm(dir, { recursive: true, force: true });
+    expect(result.exitCode).toBe(3);
+    expect(result.stderr).toContain('choose another --out directory');
+    expect(result.stderr).not.toContain('starting');
+  });
+});
