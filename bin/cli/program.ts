@@ -2,8 +2,15 @@
 // help, a usage mistake, a failed check, an error — becomes one documented exit code (cli-errors.ts).
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { registerApproveCommands } from '../commands/approve.js';
+import { registerHistoryCommand } from '../commands/history.js';
 import { registerLabCommand } from '../commands/lab.js';
 import { registerLabProbeCommand } from '../commands/lab-probe.js';
+import { registerPlanCommand } from '../commands/plan.js';
+import { registerRehearseCommand } from '../commands/rehearse.js';
+import { registerRotateCommand } from '../commands/rotate.js';
+import { registerStatusCommand } from '../commands/status.js';
+import { registerVerifyCommand } from '../commands/verify.js';
 import { CliError, EXIT_CODES, type ExitCode } from './cli-errors.js';
 import { createTerminal, type Terminal } from './terminal.js';
 
@@ -40,6 +47,13 @@ export function createProgram(context: CliContext): Command {
     });
   const lab = registerLabCommand(program, context);
   registerLabProbeCommand(lab, context);
+  registerPlanCommand(program, context);
+  registerRehearseCommand(program, context);
+  registerVerifyCommand(program, context);
+  registerRotateCommand(program, context);
+  registerStatusCommand(program, context);
+  registerHistoryCommand(program, context);
+  registerApproveCommands(program, context);
   return program;
 }
 

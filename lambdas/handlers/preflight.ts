@@ -1,17 +1,11 @@
 import { z } from 'zod';
 import { emitAuditEvent } from '../adapters/audit/audit-event.js';
-import { mapWithConcurrency } from '../adapters/eks/map-with-concurrency.js';
-import { readCacerts } from '../adapters/kube/cacerts-secret.js';
-import { readRootCertConfigMaps } from '../adapters/kube/trust-bundles.js';
 import { clientRequestTokenFor } from '../adapters/secrets/client-request-token.js';
-import { checkPlanInvariants } from '../core/plan/check-plan-invariants.js';
-import type { ClusterTrustState } from '../core/plan/fleet-state.js';
-import { PlanError } from '../core/plan/plan-errors.js';
-import { planRotation } from '../core/plan/plan-rotation.js';
+import { planReviewedFleet } from '../core/rotation/plan-reviewed-fleet.js';
 import { type PlanSummary, summarisePlan } from '../core/rotation/plan-summary.js';
-import { reviewClusterCacerts } from '../core/rotation/review-cluster-cacerts.js';
 import { PreconditionFailed } from '../core/rotation-errors.js';
 import { executionIdSchema, modeSchema, parseInput, type SecretVersion } from './runtime/handler-input.js';
+import { reviewFleet } from './runtime/review-fleet.js';
 import { secretVersionOf } from './runtime/root-ca.js';
 import { runHandler } from './runtime/run-handler.js';
 import type { HandlerRuntime } from './runtime/runtime.js';
@@ -84,30 +78,8 @@ async function preflight(input: PreflightInput, runtime: HandlerRuntime): Promis
     );
   }
 
-  const now = new Date();
-  const reviews = await mapWithConcurrency(clusters, 4, async ({ name }) => {
-    try {
-      const client = await runtime.clusterClient(name);
-      const [snapshot, bundles] = await Promise.all([readCacerts(client), readRootCertConfigMaps(client)]);
-      return reviewClusterCacerts({
-        cluster: name,
-        files: snapshot?.files,
-        otherKeys: snapshot?.otherKeys ?? [],
-        currentRoot: currentRoot.ref.fingerprint,
-        namespaces: bundles
-          .filter((bundle) => bundle.rootCertPem !== undefined)
-          .map((bundle) => bundle.namespace),
-        now,
-        minIntermediateHeadroomDays: config.minIntermediateHeadroomDays,
-      });
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      return {
-        cluster: name,
-        problems: [`cluster ${name} is unreachable or refused the request: ${reason}`],
-      };
-    }
-  });
+  const readings = await reviewFleet(runtime, clusters, currentRoot.ref.fingerprint, new Date());
+  const reviews = readings.map((reading) => reading.review);
   const problems = reviews.flatMap((review) => review.problems);
   if (problems.length > 0) {
     const failing = reviews.filter((review) => review.problems.length > 0).map((review) => review.cluster);
@@ -117,25 +89,13 @@ async function preflight(input: PreflightInput, runtime: HandlerRuntime): Promis
     );
   }
 
-  const fleet = {
+  const planned = planReviewedFleet({
     currentRoot: currentRoot.ref.fingerprint,
-    clusters: reviews.map(
-      (review) => ('trustState' in review ? review.trustState : undefined) as ClusterTrustState,
-    ),
-  };
-  let plan: ReturnType<typeof planRotation>;
-  try {
-    plan = planRotation({ fleet, mode, ...(input.cluster ? { cluster: input.cluster } : {}) });
-  } catch (error) {
-    if (!(error instanceof PlanError)) throw error;
-    return refuse(`No safe rotation plan for this fleet: ${error.message}. Nothing was written.`);
-  }
-  const unsafe = checkPlanInvariants(plan, fleet).filter((finding) => finding.status === 'non-compliant');
-  if (unsafe.length > 0) {
-    return refuse(
-      `The rotation plan breaks its invariants: ${unsafe.map((f) => `${f.rule}: ${f.reason}`).join('; ')}. Nothing was written.`,
-    );
-  }
+    reviews,
+    mode,
+    ...(input.cluster ? { cluster: input.cluster } : {}),
+  });
+  if (!planned.ok) return refuse(planned.problem);
   emitAuditEvent({
     phase: PHASE,
     action: 'check-fleet',
@@ -147,6 +107,6 @@ async function preflight(input: PreflightInput, runtime: HandlerRuntime): Promis
   return {
     clusters: clusters.map(({ name }) => ({ name })),
     currentRoot: secretVersionOf(currentRoot),
-    plan: summarisePlan(plan),
+    plan: summarisePlan(planned.plan),
   };
 }

@@ -8,6 +8,7 @@ export * from './chain-root.js';
 export * from './distribute-bundle-change.js';
 export * from './execution-name.js';
 export * from './expiry-headroom.js';
+export * from './plan-reviewed-fleet.js';
 export * from './plan-summary.js';
 export * from './reissue-intermediate-change.js';
 export * from './restart-id.js';

@@ -1,0 +1,192 @@
+// `meshtrust plan`: the dry run. Reads the fleet the way preflight does (same runtime, same review, same
+// planner and invariant checker) and prints every write the rotation would make, per phase and cluster,
+// with fingerprints, plus every preflight problem (exit 1). Writes nothing.
+
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import { rootSecretName } from '../../lambdas/adapters/secrets/secret-names.js';
+import { ROTATION_MODES, type RotationMode } from '../../lambdas/core/plan/phases.js';
+import type { PlanStep, RotationPlan } from '../../lambdas/core/plan/rotation-plan.js';
+import { planReviewedFleet } from '../../lambdas/core/rotation/plan-reviewed-fleet.js';
+import { addFleetOptions, type FleetOptions, fleetConfig } from '../cli/aws-options.js';
+import { EXIT_CODES, UsageError } from '../cli/cli-errors.js';
+import { type FleetReading, readFleet } from '../cli/fleet-reading.js';
+import type { CliContext } from '../cli/program.js';
+import type { Terminal } from '../cli/terminal.js';
+
+export interface PlanCommandOptions extends FleetOptions {
+  readonly mode: RotationMode;
+  readonly cluster?: string;
+  readonly json?: boolean;
+}
+
+/** What `plan --json` prints. */
+export interface PlanReport {
+  readonly meshId: string;
+  readonly mode: RotationMode;
+  readonly currentRoot?: { readonly fingerprint: string; readonly notAfter: string };
+  /** The root secret's pending version, when a rotation is running or was left unfinished. */
+  readonly pendingRoot?: string;
+  readonly clusters: readonly {
+    readonly name: string;
+    readonly cacertsResourceVersion?: string;
+    readonly trustedRoots?: readonly string[];
+    readonly intermediate?: string;
+    readonly intermediateIssuerRoot?: string;
+    readonly namespaces?: number;
+  }[];
+  /** The rotation preflight would start; absent when a problem stops it. */
+  readonly plan?: RotationPlan;
+  /** Everything that would make preflight refuse; empty when the rotation may start. */
+  readonly problems: readonly string[];
+}
+
+export function registerPlanCommand(program: Command, context: CliContext): Command {
+  const command = program
+    .command('plan')
+    .description(
+      "Dry run: read the fleet (EKS, every cluster's cacerts and bundles, Secrets Manager) as preflight does and " +
+        'print every write the rotation would make, per phase and cluster, with fingerprints, and every problem ' +
+        'that would stop it (exit 1). Writes nothing.',
+    )
+    .addOption(new Option('--mode <mode>', 'rotation mode').choices([...ROTATION_MODES]).default('scheduled'))
+    .option('--cluster <name>', 'the cluster whose intermediate is rekeyed (--mode intermediate only)')
+    .option('--json', 'print the report as JSON');
+  return addFleetOptions(command)
+    .addHelpText(
+      'after',
+      '\nExamples:\n  source ./my-lab/env && meshtrust plan\n  meshtrust plan --mode intermediate --cluster prod-eu-1 --region eu-west-1 --mesh-id prod\n\n' +
+        'Exit codes: 0 the rotation may start, 1 preflight would refuse (problems listed), 2 usage, 3 AWS/cluster access.',
+    )
+    .action(async (options: PlanCommandOptions) => {
+      await runPlan(options, context);
+    });
+}
+
+async function runPlan(options: PlanCommandOptions, context: CliContext): Promise<void> {
+  if (options.mode === 'intermediate' && options.cluster === undefined) {
+    throw new UsageError('--mode intermediate rekeys one cluster: name it with --cluster NAME');
+  }
+  if (options.mode !== 'intermediate' && options.cluster !== undefined) {
+    throw new UsageError(
+      `--cluster is for --mode intermediate; --mode ${options.mode} rotates the root of every cluster`,
+    );
+  }
+  const config = fleetConfig(options, context.env);
+  const fleet = await readFleet(config, new Date());
+  const report = planReport(fleet, options.mode, options.cluster);
+  if (report.problems.length > 0) context.exitCode = EXIT_CODES.checkFailed;
+  if (options.json) {
+    context.terminal.out(JSON.stringify(report, null, 2));
+    return;
+  }
+  printPlan(report, context.terminal);
+}
+
+/** preflight's checks and plan, from what was read; pure apart from the reading passed in. */
+export function planReport(fleet: FleetReading, mode: RotationMode, cluster?: string): PlanReport {
+  const { config, stages, currentRoot, readings } = fleet;
+  const problems: string[] = [];
+  if (currentRoot === undefined) {
+    problems.push(
+      `No current root CA is stored in ${rootSecretName(config.meshId)}, so there is nothing to rotate from. Import ` +
+        "the mesh's existing root into that secret as AWSCURRENT first",
+    );
+  }
+  if (stages.pending !== undefined) {
+    problems.push(
+      `Another rotation is running or was left unfinished: the root secret has a pending root (version ${stages.pending}). ` +
+        'Let it finish (meshtrust status), or roll it back, then plan again',
+    );
+  }
+  if (fleet.clusters.length === 0) {
+    problems.push(
+      `No EKS cluster belongs to mesh ${config.meshId} (tag ${config.clusterTagKey}=${config.clusterTagValue}, or ` +
+        '--clusters). Tag the clusters or list them',
+    );
+  }
+  problems.push(...readings.flatMap((reading) => reading.review.problems));
+  let plan: RotationPlan | undefined;
+  if (problems.length === 0 && currentRoot !== undefined) {
+    const planned = planReviewedFleet({
+      currentRoot: currentRoot.fingerprint,
+      reviews: readings.map((reading) => reading.review),
+      mode,
+      ...(cluster !== undefined && { cluster }),
+    });
+    if (planned.ok) plan = planned.plan;
+    else problems.push(planned.problem);
+  }
+  return {
+    meshId: config.meshId,
+    mode,
+    ...(currentRoot !== undefined && {
+      currentRoot: { fingerprint: currentRoot.fingerprint, notAfter: currentRoot.notAfter.toISOString() },
+    }),
+    ...(stages.pending !== undefined && { pendingRoot: stages.pending }),
+    clusters: readings.map(({ cluster: name, snapshot, review }) => ({
+      name,
+      ...(snapshot !== undefined && { cacertsResourceVersion: snapshot.resourceVersion }),
+      ...(review.trustState !== undefined && {
+        trustedRoots: review.trustState.trustedRoots,
+        intermediate: review.trustState.intermediate,
+        intermediateIssuerRoot: review.trustState.intermediateIssuerRoot,
+        namespaces: review.trustState.namespaces.length,
+      }),
+    })),
+    ...(plan !== undefined && { plan }),
+    problems,
+  };
+}
+
+function printPlan(report: PlanReport, terminal: Terminal): void {
+  const { out, styleOut } = terminal;
+  out(styleOut('bold', `mesh ${report.meshId}: ${report.mode} rotation (dry run, nothing written)`));
+  if (report.currentRoot !== undefined) {
+    out(`current root  ${report.currentRoot.fingerprint} (expires ${report.currentRoot.notAfter})`);
+  }
+  for (const cluster of report.clusters) {
+    const state =
+      cluster.intermediate === undefined
+        ? 'not fit to rotate (see problems)'
+        : `roots {${cluster.trustedRoots?.join(', ')}}, intermediate ${cluster.intermediate} under ${cluster.intermediateIssuerRoot}, ${cluster.namespaces} namespace(s)`;
+    out(`cluster ${cluster.name}  ${state}`);
+  }
+  if (report.plan !== undefined) {
+    const writes = report.plan.phases
+      .flatMap((phase) => phase.steps)
+      .filter((s) => s.writes.length > 0).length;
+    out('');
+    out(
+      styleOut(
+        'bold',
+        `plan: ${report.plan.phases.length} phase(s), ${writes} writing step(s); target root ${report.plan.targetRoot}`,
+      ),
+    );
+    for (const phase of report.plan.phases) {
+      out(styleOut('cyan', phase.name));
+      for (const step of phase.steps) out(describeStep(step));
+    }
+  }
+  out('');
+  if (report.problems.length === 0) {
+    out(styleOut('green', 'no problems: preflight would start this rotation'));
+    return;
+  }
+  out(
+    styleOut('red', `${report.problems.length} problem(s): preflight would refuse, nothing would be written`),
+  );
+  for (const problem of report.problems) out(`  - ${problem}`);
+}
+
+function describeStep(step: PlanStep): string {
+  const where = step.scope === 'cluster' ? step.cluster : 'fleet';
+  const writes = step.writes.length === 0 ? 'reads only' : `writes ${step.writes.join(', ')}`;
+  const lines = [`  ${where}: ${step.action} [${writes}]`];
+  if (step.scope === 'cluster' && step.writes.includes('cacerts')) {
+    lines.push(
+      `    after: root-cert {${step.rootsAfter.join(', ')}}; ca-cert ${step.intermediateAfter} under ${step.intermediateIssuerAfter}`,
+    );
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,168 @@
+// `meshtrust rotate`: starts an execution of the deployed rotation state machine with who and why in its
+// input, refuses while another one runs, and follows it (phase changes, approval gates) until it ends
+// unless --no-wait. Exit 0 when it succeeded, 1 when it failed, was aborted or timed out.
+
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import { ExecutionAlreadyRunningError } from '../../lambdas/adapters/stepfunctions/stepfunctions-errors.js';
+import { ROTATION_MODES, type RotationMode } from '../../lambdas/core/plan/phases.js';
+import { callerIdentity } from '../cli/caller-identity.js';
+import { CliError, EXIT_CODES, UsageError } from '../cli/cli-errors.js';
+import { currentState, findPendingApproval } from '../cli/execution-history.js';
+import { integerBetween } from '../cli/option-parsers.js';
+import type { CliContext } from '../cli/program.js';
+import {
+  addStateMachineOptions,
+  asCliError,
+  openStateMachine,
+  type StateMachineAccess,
+  type StateMachineOptions,
+} from '../cli/state-machine.js';
+
+export interface RotateCommandOptions extends StateMachineOptions {
+  readonly mode: RotationMode;
+  readonly cluster?: string;
+  readonly reason?: string;
+  readonly wait: boolean;
+  readonly pollSeconds: number;
+}
+
+/** The execution input the state machine reads (docs/workflow.md, "Execution input"). */
+export interface RotationExecutionInput {
+  readonly mode: RotationMode;
+  readonly cluster?: string;
+  readonly reason: string;
+  readonly requestedBy: string;
+}
+
+export function registerRotateCommand(program: Command, context: CliContext): Command {
+  const command = program
+    .command('rotate')
+    .description(
+      'Start a rotation: an execution of the deployed state machine with mode, reason and who asked in its input. ' +
+        'Refuses while another runs; follows it until it ends (phases, approval gates) unless --no-wait.',
+    )
+    .addOption(
+      new Option('--mode <mode>', 'rotation mode').choices([...ROTATION_MODES]).makeOptionMandatory(),
+    )
+    .option('--cluster <name>', 'the cluster whose intermediate is rekeyed (--mode intermediate only)')
+    .option(
+      '--reason <text>',
+      'why, for the audit trail (default: "<mode> rotation started with meshtrust rotate")',
+    )
+    .option('--no-wait', 'return once the execution has started')
+    .option(
+      '--poll-seconds <n>',
+      'how often to check the execution while following it',
+      integerBetween(1, 300),
+      10,
+    );
+  return addStateMachineOptions(command)
+    .addHelpText(
+      'after',
+      '\nExamples:\n  meshtrust plan --mode scheduled && meshtrust rotate --mode scheduled --reason "annual rotation 2026"\n' +
+        '  meshtrust rotate --mode emergency --reason "INC-123: intermediate key of prod-eu-1 leaked" --no-wait\n\n' +
+        'Exit codes: 0 started (--no-wait) or succeeded, 1 refused (one runs already) or the execution failed, ' +
+        '2 usage, 3 AWS access or no stack.',
+    )
+    .action(async (options: RotateCommandOptions) => {
+      await runRotate(options, context);
+    });
+}
+
+async function runRotate(options: RotateCommandOptions, context: CliContext): Promise<void> {
+  const { terminal } = context;
+  if (options.mode === 'intermediate' && options.cluster === undefined) {
+    throw new UsageError('--mode intermediate rekeys one cluster: name it with --cluster NAME');
+  }
+  if (options.mode !== 'intermediate' && options.cluster !== undefined) {
+    throw new UsageError(
+      `--cluster is for --mode intermediate; --mode ${options.mode} rotates every cluster`,
+    );
+  }
+  const access = await openStateMachine(options, context.env);
+  try {
+    const input: RotationExecutionInput = {
+      mode: options.mode,
+      ...(options.cluster !== undefined && { cluster: options.cluster }),
+      reason: options.reason ?? `${options.mode} rotation started with meshtrust rotate`,
+      requestedBy: await callerIdentity(context.env, access.region),
+    };
+    const name = executionNameFor(options.mode, new Date());
+    let started: { executionArn: string };
+    try {
+      started = await access.executions.start({
+        stateMachineArn: access.stateMachineArn,
+        name,
+        input: { ...input },
+      });
+    } catch (error) {
+      if (error instanceof ExecutionAlreadyRunningError) {
+        throw new CliError(error.message, EXIT_CODES.checkFailed, { cause: error });
+      }
+      throw asCliError(error, `start an execution of ${access.stateMachineArn}`);
+    }
+    terminal.out(`started ${name}: ${started.executionArn}`);
+    terminal.note(`requested by ${input.requestedBy}: ${input.reason}`);
+    if (!options.wait) {
+      terminal.note(`follow it with: meshtrust status ${name}`);
+      return;
+    }
+    const status = await follow(access, started.executionArn, name, options.pollSeconds, context);
+    if (status !== 'SUCCEEDED') context.exitCode = EXIT_CODES.checkFailed;
+  } finally {
+    access.close();
+  }
+}
+
+/** `<mode>-<UTC timestamp>`: readable, sortable, unique per second, within Step Functions' 80 characters. */
+export function executionNameFor(mode: RotationMode, at: Date): string {
+  return `${mode}-${at
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')}`;
+}
+
+async function follow(
+  access: StateMachineAccess,
+  executionArn: string,
+  name: string,
+  pollSeconds: number,
+  context: CliContext,
+): Promise<string> {
+  const { terminal } = context;
+  const startedAt = Date.now();
+  const elapsed = () => `[${Math.round((Date.now() - startedAt) / 1000)}s]`.padStart(8);
+  let lastState: string | undefined;
+  let lastGate: string | undefined;
+  for (;;) {
+    const execution = await access.executions.describe(executionArn).catch((error: unknown) => {
+      throw asCliError(error, `describe execution ${name}`);
+    });
+    if (execution.status === 'RUNNING') {
+      const events = await access.executions.history(executionArn).catch(() => []);
+      const state = currentState(events);
+      if (state !== undefined && state !== lastState) terminal.note(`${elapsed()} ${state}`);
+      lastState = state ?? lastState;
+      const gate = findPendingApproval(events)?.state;
+      if (gate !== undefined && gate !== lastGate) {
+        terminal.note(
+          terminal.styleErr(
+            'yellow',
+            `${elapsed()} waiting for approval at ${gate}: meshtrust approve ${name} (or: meshtrust reject ${name} --reason TEXT)`,
+          ),
+        );
+      }
+      lastGate = gate;
+      await new Promise((resolve) => setTimeout(resolve, pollSeconds * 1000));
+      continue;
+    }
+    const colour = execution.status === 'SUCCEEDED' ? 'green' : 'red';
+    terminal.out(terminal.styleOut(colour, `${name}: ${execution.status}`));
+    if (execution.error !== undefined) {
+      terminal.out(`  ${execution.error}: ${execution.cause ?? ''}`);
+      terminal.note(`see what it did: meshtrust status ${name}; verify the fleet: meshtrust verify`);
+    }
+    return execution.status;
+  }
+}

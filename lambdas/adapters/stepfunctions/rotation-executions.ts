@@ -1,0 +1,149 @@
+import {
+  DescribeExecutionCommand,
+  type DescribeExecutionCommandOutput,
+  type ExecutionListItem,
+  type ExecutionStatus,
+  GetExecutionHistoryCommand,
+  type HistoryEvent,
+  ListExecutionsCommand,
+  SendTaskFailureCommand,
+  SendTaskSuccessCommand,
+  type SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import { ExecutionAlreadyRunningError } from './stepfunctions-errors.js';
+
+/** An execution as the CLI shows it: no input or output payloads beyond what is asked for. */
+export interface ExecutionSummary {
+  readonly executionArn: string;
+  readonly name: string;
+  readonly status: ExecutionStatus | string;
+  readonly startDate?: Date;
+  readonly stopDate?: Date;
+}
+
+export interface ExecutionDetail extends ExecutionSummary {
+  /** The execution input (JSON text): mode, cluster, reason, requestedBy. */
+  readonly input?: string;
+  readonly error?: string;
+  readonly cause?: string;
+}
+
+/** The execution history's events (oldest first); at most this many are read. */
+const MAX_HISTORY_EVENTS = 25_000;
+
+/**
+ * The operator's side of the rotation state machine: start an execution (refusing while one runs),
+ * follow it, list past ones, read its history, and answer an approval gate with its task token.
+ */
+export class RotationExecutions {
+  private readonly client: SFNClient;
+
+  constructor(props: { readonly client: SFNClient }) {
+    this.client = props.client;
+  }
+
+  /** Starts an execution unless one is RUNNING (ExecutionAlreadyRunningError names it). */
+  async start(input: {
+    readonly stateMachineArn: string;
+    readonly name: string;
+    readonly input: Readonly<Record<string, unknown>>;
+  }): Promise<{ readonly executionArn: string; readonly startDate?: Date }> {
+    const [running] = await this.list(input.stateMachineArn, { status: 'RUNNING', max: 1 });
+    if (running !== undefined) {
+      throw new ExecutionAlreadyRunningError(
+        `execution ${running.name} of the rotation is still running (started ${running.startDate?.toISOString() ?? '?'}); ` +
+          'one rotation at a time: follow it with `meshtrust status`, or let it finish or roll back, then start again',
+        running.executionArn,
+      );
+    }
+    const started = await this.client.send(
+      new StartExecutionCommand({
+        stateMachineArn: input.stateMachineArn,
+        name: input.name,
+        input: JSON.stringify(input.input),
+      }),
+    );
+    return {
+      executionArn: started.executionArn as string,
+      ...(started.startDate !== undefined && { startDate: started.startDate }),
+    };
+  }
+
+  async describe(executionArn: string): Promise<ExecutionDetail> {
+    const answer: DescribeExecutionCommandOutput = await this.client.send(
+      new DescribeExecutionCommand({ executionArn }),
+    );
+    return {
+      executionArn,
+      name: answer.name ?? executionArn.split(':').pop() ?? executionArn,
+      status: answer.status ?? 'UNKNOWN',
+      ...(answer.startDate !== undefined && { startDate: answer.startDate }),
+      ...(answer.stopDate !== undefined && { stopDate: answer.stopDate }),
+      ...(answer.input !== undefined && { input: answer.input }),
+      ...(answer.error !== undefined && { error: answer.error }),
+      ...(answer.cause !== undefined && { cause: answer.cause }),
+    };
+  }
+
+  /** Executions, newest first (as Step Functions lists them), optionally only those with `status`. */
+  async list(
+    stateMachineArn: string,
+    options: { readonly status?: ExecutionStatus; readonly max?: number } = {},
+  ): Promise<ExecutionSummary[]> {
+    const max = options.max ?? 100;
+    const found: ExecutionSummary[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await this.client.send(
+        new ListExecutionsCommand({
+          stateMachineArn,
+          ...(options.status !== undefined && { statusFilter: options.status }),
+          maxResults: Math.min(100, max - found.length),
+          ...(nextToken !== undefined && { nextToken }),
+        }),
+      );
+      found.push(...(page.executions ?? []).map(summaryOf));
+      nextToken = page.nextToken;
+    } while (nextToken !== undefined && found.length < max);
+    return found.slice(0, max);
+  }
+
+  /** Every history event, oldest first. */
+  async history(executionArn: string): Promise<HistoryEvent[]> {
+    const events: HistoryEvent[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await this.client.send(
+        new GetExecutionHistoryCommand({
+          executionArn,
+          maxResults: 1000,
+          ...(nextToken !== undefined && { nextToken }),
+        }),
+      );
+      events.push(...(page.events ?? []));
+      nextToken = page.nextToken;
+    } while (nextToken !== undefined && events.length < MAX_HISTORY_EVENTS);
+    return events;
+  }
+
+  /** Answers an approval gate: the run goes on. The token is a capability: never log it. */
+  async approve(taskToken: string, approval: Readonly<Record<string, unknown>>): Promise<void> {
+    await this.client.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(approval) }));
+  }
+
+  /** Refuses an approval gate: the task fails with `error`, and the run rolls back. */
+  async reject(taskToken: string, error: string, cause: string): Promise<void> {
+    await this.client.send(new SendTaskFailureCommand({ taskToken, error, cause }));
+  }
+}
+
+function summaryOf(item: ExecutionListItem): ExecutionSummary {
+  return {
+    executionArn: item.executionArn as string,
+    name: item.name ?? '',
+    status: item.status ?? 'UNKNOWN',
+    ...(item.startDate !== undefined && { startDate: item.startDate }),
+    ...(item.stopDate !== undefined && { stopDate: item.stopDate }),
+  };
+}

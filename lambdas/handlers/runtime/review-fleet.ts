@@ -1,0 +1,59 @@
+import { mapWithConcurrency } from '../../adapters/eks/map-with-concurrency.js';
+import { type CacertsSnapshot, readCacerts } from '../../adapters/kube/cacerts-secret.js';
+import { type RootCertConfigMap, readRootCertConfigMaps } from '../../adapters/kube/trust-bundles.js';
+import { type ClusterReview, reviewClusterCacerts } from '../../core/rotation/review-cluster-cacerts.js';
+import type { HandlerRuntime } from './runtime.js';
+
+/** Clusters read at once: each read lists every namespace's bundle. */
+const CLUSTER_CONCURRENCY = 4;
+
+/** What was read from one cluster and what preflight's review made of it. */
+export interface ClusterReading {
+  readonly cluster: string;
+  /** The cluster's cacerts; undefined when it has none or could not be read. */
+  readonly snapshot?: CacertsSnapshot;
+  /** Every namespace's istio-ca-root-cert; empty when the cluster could not be read. */
+  readonly bundles: readonly RootCertConfigMap[];
+  readonly review: ClusterReview;
+}
+
+/**
+ * Reads every cluster of the fleet (cacerts and every namespace's bundle) and reviews it as preflight
+ * does. Shared by the preflight handler and the CLI's plan and verify, so a dry run sees what the
+ * workflow sees. An unreachable cluster becomes a problem of its review, never a thrown error.
+ */
+export async function reviewFleet(
+  runtime: HandlerRuntime,
+  clusters: readonly { readonly name: string }[],
+  currentRoot: string,
+  now: Date,
+): Promise<ClusterReading[]> {
+  return mapWithConcurrency(clusters, CLUSTER_CONCURRENCY, async ({ name }): Promise<ClusterReading> => {
+    try {
+      const client = await runtime.clusterClient(name);
+      const [snapshot, bundles] = await Promise.all([readCacerts(client), readRootCertConfigMaps(client)]);
+      const review = await reviewClusterCacerts({
+        cluster: name,
+        files: snapshot?.files,
+        otherKeys: snapshot?.otherKeys ?? [],
+        currentRoot,
+        namespaces: bundles
+          .filter((bundle) => bundle.rootCertPem !== undefined)
+          .map((bundle) => bundle.namespace),
+        now,
+        minIntermediateHeadroomDays: runtime.config.minIntermediateHeadroomDays,
+      });
+      return { cluster: name, ...(snapshot !== undefined && { snapshot }), bundles, review };
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      return {
+        cluster: name,
+        bundles: [],
+        review: {
+          cluster: name,
+          problems: [`cluster ${name} is unreachable or refused the request: ${reason}`],
+        },
+      };
+    }
+  });
+}

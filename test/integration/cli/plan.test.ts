@@ -1,0 +1,202 @@
+// `meshtrust plan` against a 2-cluster lab and moto: it prints what preflight would do, every write per
+// phase and cluster with fingerprints, reports a cluster whose intermediate chains to another root with
+// exit 1, and writes nothing (cacerts resourceVersions and root secret versions stay as they were).
+import { ListSecretVersionIdsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { EXIT_CODES } from '../../../bin/cli/cli-errors.js';
+import { type CliContext, runCli } from '../../../bin/cli/program.js';
+import { createTerminal } from '../../../bin/cli/terminal.js';
+import type { PlanReport } from '../../../bin/commands/plan.js';
+import {
+  assembleCacerts,
+  certificateFingerprint,
+  createIntermediateCa,
+  createRootCa,
+  TrustBundle,
+} from '../../../lambdas/core/pki/index.js';
+import { motoClientConfig } from '../../support/moto-endpoint.js';
+import { type HandlerLab, startHandlerLab } from '../handlers/handler-lab.js';
+
+let h: HandlerLab;
+beforeAll(async () => {
+  h = await startHandlerLab({ clusters: 2, workloadsPerCluster: 2 });
+});
+afterAll(async () => {
+  await h?.stop();
+});
+
+async function meshtrust(...args: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const context: CliContext = {
+    terminal: createTerminal(
+      { write: (text: string) => (stdout += text) },
+      { write: (text: string) => (stderr += text) },
+      {},
+    ),
+    // The lab's environment, as `source DIR/env` gives a shell (handler-lab sets it in process.env).
+    env: { ...process.env, MESH_ID: '', MESHTRUST_MESH_ID: h.meshId },
+    exitCode: EXIT_CODES.ok,
+  };
+  const exitCode = await runCli(['node', 'meshtrust', ...args], context);
+  return { exitCode, stdout, stderr };
+}
+
+/** Everything a write would change: the cacerts resourceVersions and the root secret's versions. */
+async function writableState(): Promise<unknown> {
+  const client = new SecretsManagerClient({ ...motoClientConfig(), region: h.lab.region });
+  try {
+    const versions = await client.send(new ListSecretVersionIdsCommand({ SecretId: h.store.rootSecretName }));
+    return {
+      cacerts: h.lab.clusters.map(
+        (c) => h.lab.cluster(c.name).store.get('Secret', 'istio-system', 'cacerts').metadata?.resourceVersion,
+      ),
+      rootVersions: (versions.Versions ?? []).map((v) => [v.VersionId, [...(v.VersionStages ?? [])].sort()]),
+    };
+  } finally {
+    client.destroy();
+  }
+}
+
+async function withLab2Cacerts<T>(files: Record<string, string>, act: () => Promise<T>): Promise<T> {
+  const original = h.cacertsOf('lab-2');
+  h.replaceCacerts('lab-2', files);
+  try {
+    return await act();
+  } finally {
+    h.replaceCacerts('lab-2', original);
+  }
+}
+
+describe('meshtrust plan', () => {
+  it('prints every phase with each cluster step and the fingerprints it writes, exit 0', async () => {
+    // Prepare
+    const rootA = h.currentRoot.fingerprint;
+    // Act
+    const { exitCode, stdout } = await meshtrust('plan', '--mode', 'scheduled');
+    // Assess
+    expect(exitCode).toBe(EXIT_CODES.ok);
+    for (const phase of [
+      'preflight',
+      'stage-root',
+      'distribute-bundle',
+      'verify-trust',
+      'reissue-intermediate',
+    ]) {
+      expect(stdout).toMatch(new RegExp(`^${phase}$`, 'm'));
+    }
+    expect(stdout).toContain(`current root  ${rootA}`);
+    expect(stdout).toContain(
+      `lab-2: back up cacerts; write root-cert = {${[rootA, 'new-root'].sort().join(', ')}}`,
+    );
+    expect(stdout).toContain('after: root-cert {new-root}; ca-cert new-intermediate/lab-1 under new-root');
+    expect(stdout).toContain('no problems: preflight would start this rotation');
+  });
+
+  it('gives the same plan as JSON, with each cluster as read, and writes nothing', async () => {
+    // Prepare
+    const before = await writableState();
+    // Act
+    const { exitCode, stdout } = await meshtrust('plan', '--mode', 'emergency', '--json');
+    // Assess
+    const report = JSON.parse(stdout) as PlanReport;
+    expect(exitCode).toBe(EXIT_CODES.ok);
+    expect(report.problems).toEqual([]);
+    expect(report.plan?.restart).toBe('all-at-once');
+    expect(report.plan?.phases.map((p) => p.name)).not.toContain('soak');
+    expect(report.clusters.map((c) => [c.name, c.intermediateIssuerRoot])).toEqual([
+      ['lab-1', h.currentRoot.fingerprint],
+      ['lab-2', h.currentRoot.fingerprint],
+    ]);
+    expect(report.clusters[0]?.intermediate).toBe(
+      certificateFingerprint(h.cacertsOf('lab-1')['ca-cert.pem']),
+    );
+    expect(await writableState()).toEqual(before);
+  });
+
+  it('plans an intermediate rekey of the named cluster only', async () => {
+    // Prepare, Act
+    const { exitCode, stdout } = await meshtrust(
+      'plan',
+      '--mode',
+      'intermediate',
+      '--cluster',
+      'lab-2',
+      '--json',
+    );
+    // Assess
+    const report = JSON.parse(stdout) as PlanReport;
+    expect(exitCode).toBe(EXIT_CODES.ok);
+    const writers = report.plan?.phases.flatMap((p) => p.steps).filter((s) => s.writes.length > 0);
+    expect(writers?.map((s) => s.id)).toEqual(['reissue-intermediate/lab-2', 'restart-workloads/lab-2']);
+  });
+
+  it('reports a cluster whose intermediate chains to another root, exit 1, and writes nothing', async () => {
+    // Prepare
+    const rootX = await createRootCa({ commonName: 'root X' });
+    const intX = await createIntermediateCa({ cluster: 'lab-2', issuer: rootX });
+    const rootA = h.cacertsOf('lab-2')['root-cert.pem'];
+    const foreign = assembleCacerts({
+      intermediate: intX,
+      chainAbove: [rootX.certificatePem],
+      trustedRoots: TrustBundle.parse(rootA).add(rootX.certificatePem),
+    });
+    // Act
+    const { result, before, after } = await withLab2Cacerts(foreign, async () => {
+      const before = await writableState();
+      const result = await meshtrust('plan');
+      return { result, before, after: await writableState() };
+    });
+    // Assess
+    expect(result.exitCode).toBe(EXIT_CODES.checkFailed);
+    expect(result.stdout).toContain('1 problem(s): preflight would refuse');
+    expect(result.stdout).toContain(
+      `cluster lab-2: the intermediate chains to root ${certificateFingerprint(rootX.certificatePem)}, not to the mesh's current root`,
+    );
+    expect(result.stdout).not.toMatch(/^distribute-bundle$/m);
+    expect(after).toEqual(before);
+  });
+
+  it('refuses --mode intermediate without --cluster as a usage error', async () => {
+    // Prepare, Act
+    const { exitCode, stderr } = await meshtrust('plan', '--mode', 'intermediate');
+    // Assess
+    expect(exitCode).toBe(EXIT_CODES.usage);
+    expect(stderr).toContain('name it with --cluster NAME');
+  });
+
+  it('says how to name the mesh when neither --mesh-id nor the environment does', async () => {
+    // Prepare
+    let stderr = '';
+    const context: CliContext = {
+      terminal: createTerminal({ write: () => true }, { write: (text: string) => (stderr += text) }, {}),
+      env: { AWS_REGION: 'us-east-1' },
+      exitCode: EXIT_CODES.ok,
+    };
+    const savedMeshId = process.env.MESH_ID;
+    delete process.env.MESH_ID;
+    // Act
+    const exitCode = await runCli(['node', 'meshtrust', 'plan'], context);
+    if (savedMeshId !== undefined) process.env.MESH_ID = savedMeshId;
+    // Assess
+    expect(exitCode).toBe(EXIT_CODES.usage);
+    expect(stderr).toContain('--mesh-id ID');
+  });
+
+  it('documents its options in --help', async () => {
+    // Prepare, Act
+    const { exitCode, stdout } = await meshtrust('plan', '--help');
+    // Assess
+    expect(exitCode).toBe(EXIT_CODES.ok);
+    for (const option of [
+      '--mode',
+      '--cluster',
+      '--json',
+      '--region',
+      '--profile',
+      '--mesh-id',
+      '--clusters',
+    ]) {
+      expect(stdout).toContain(option);
+    }
+  });
+});
