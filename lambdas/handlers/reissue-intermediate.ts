@@ -134,4 +134,3 @@ async function intermediateFor(
   const ref = await store.putIntermediate(cluster, material, token);
   return { ref, material };
 }
-

@@ -34,7 +34,17 @@ describe('meshtrust --help', () => {
     expect(result.stdout).toContain('Usage: meshtrust');
     const listed = [...result.stdout.matchAll(/^ {2}([a-z]+) /gm)].map((match) => match[1]);
     expect(listed).toEqual(
-      expect.arrayContaining(['lab', 'rehearse', 'plan', 'verify', 'rotate', 'status', 'history', 'approve', 'reject']),
+      expect.arrayContaining([
+        'lab',
+        'rehearse',
+        'plan',
+        'verify',
+        'rotate',
+        'status',
+        'history',
+        'approve',
+        'reject',
+      ]),
     );
     expect(result.stdout).toContain('Exit codes: 0 ok, 1 a check failed, 2 usage error');
   });
