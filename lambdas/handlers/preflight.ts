@@ -104,8 +104,11 @@ async function preflight(input: PreflightInput, runtime: HandlerRuntime): Promis
     fingerprintsBefore: [`root:${currentRoot.ref.fingerprint}`],
     detail: { mode, clusters: clusters.length },
   });
+  // The Maps work on these: the whole fleet, or in intermediate mode only the cluster being rekeyed
+  // (the others were reviewed above, since its new intermediate must chain to what they trust).
+  const worked = planned.plan.cluster === undefined ? clusters : [{ name: planned.plan.cluster }];
   return {
-    clusters: clusters.map(({ name }) => ({ name })),
+    clusters: worked.map(({ name }) => ({ name })),
     currentRoot: secretVersionOf(currentRoot),
     plan: summarisePlan(planned.plan),
   };

@@ -62,7 +62,7 @@ describe('preflight handler', () => {
     expectNoKeyMaterial(output);
   });
 
-  it('plans an intermediate rekey of one named cluster', async () => {
+  it('plans an intermediate rekey of one named cluster and hands only that cluster to the Maps', async () => {
     // Prepare, Act
     const output = await preflight({ executionId: h.executionId(), mode: 'intermediate', cluster: 'lab-2' });
     // Assess
@@ -71,6 +71,7 @@ describe('preflight handler', () => {
       cluster: 'lab-2',
       targetRoot: h.currentRoot.fingerprint,
     });
+    expect(output.clusters).toEqual([{ name: 'lab-2' }]);
   });
 
   it('refuses an input without mode', async () => {
