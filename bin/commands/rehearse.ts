@@ -1,0 +1,212 @@
+// `meshtrust rehearse`: the state machine that would be deployed, run end to end against a local lab
+// fleet, with real mTLS handshakes all along; a live progress line, a summary and a report directory.
+// The work is in lab/rehearsal/run-rehearsal.ts; this file is flags, display and exit code.
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline/promises';
+import { type Command, Option } from 'commander';
+import { LabError, LabOptionsError } from '../../lab/lab-errors.js';
+import { KUBECONFIG_FILE, markLabStopped, writeLabFiles } from '../../lab/lab-files.js';
+import { MotoServerError } from '../../lab/moto-server.js';
+import { type FailAt, parseFailAt } from '../../lab/rehearsal/fail-at.js';
+import { createProgressDisplay } from '../../lab/rehearsal/progress-display.js';
+import {
+  CloudAssemblyError,
+  PrivateKeyInReportError,
+  RehearsalOptionsError,
+} from '../../lab/rehearsal/rehearsal-errors.js';
+import type { RehearsalMode, RehearsalReport } from '../../lab/rehearsal/rehearsal-report.js';
+import { type RehearsalOutcome, runRehearsal } from '../../lab/rehearsal/run-rehearsal.js';
+import { PROJECT_ROOT } from '../../lib/handler-entries.js';
+import { CliError, EnvironmentError, EXIT_CODES, UsageError } from '../cli/cli-errors.js';
+import { integerBetween } from '../cli/option-parsers.js';
+import type { CliContext } from '../cli/program.js';
+import type { Terminal } from '../cli/terminal.js';
+
+export interface RehearseCommandOptions {
+  readonly clusters: number;
+  readonly workloads: number;
+  readonly mode: RehearsalMode;
+  readonly cluster?: string;
+  readonly failAt?: string;
+  readonly approve: 'auto' | 'manual';
+  readonly out?: string;
+  readonly keepLab?: boolean;
+  readonly json?: boolean;
+  readonly cdkOut?: string;
+}
+
+export function registerRehearseCommand(program: Command, context: CliContext): Command {
+  return program
+    .command('rehearse')
+    .description(
+      'Run the real synthesized rotation state machine against a local lab fleet (moto_server as AWS), with ' +
+        'real mTLS handshakes throughout; write a report and exit 0 only if the result is as expected and ' +
+        'no handshake failed.',
+    )
+    .option('--clusters <n>', 'lab clusters, named lab-1 .. lab-N', integerBetween(1, 20), 3)
+    .option('--workloads <n>', 'injected workloads per cluster', integerBetween(1, 200), 10)
+    .addOption(
+      new Option('--mode <mode>', 'rotation mode')
+        .choices(['scheduled', 'emergency', 'intermediate'])
+        .default('scheduled'),
+    )
+    .option('--cluster <name>', 'the cluster to rekey in intermediate mode (default lab-1)')
+    .option(
+      '--fail-at <state>',
+      'make a step fail: STATE[:CLUSTER][:once] (once: a TransientError that Retry absorbs; otherwise a failure that rolls back)',
+    )
+    .addOption(
+      new Option('--approve <how>', 'answer approval gates (if the stack has them)')
+        .choices(['auto', 'manual'])
+        .default('auto'),
+    )
+    .option('--out <dir>', 'report directory (default rehearsal/<timestamp>/)')
+    .option('--keep-lab', 'leave the lab running afterwards and print its kubeconfig (Ctrl-C stops it)')
+    .option('--json', 'print the summary as JSON on stdout')
+    .option(
+      '--cdk-out <dir>',
+      'run this cloud assembly as it is (default: ./cdk.out, synthesized again when older than its sources)',
+    )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  npm run rehearse\n  npm run rehearse -- --mode emergency --clusters 5\n' +
+        '  npm run rehearse -- --fail-at reissue-intermediate:lab-2     # watch the rollback\n' +
+        '  npm run rehearse -- --fail-at distribute-bundle:lab-1:once   # watch Retry\n\nDocs: docs/rehearsal.md',
+    )
+    .action(async (options: RehearseCommandOptions) => {
+      context.exitCode = await rehearse(options, context);
+    });
+}
+
+async function rehearse(options: RehearseCommandOptions, context: CliContext) {
+  const { terminal } = context;
+  let failAt: FailAt | undefined;
+  try {
+    failAt = options.failAt === undefined ? undefined : parseFailAt(options.failAt);
+  } catch (error) {
+    throw new UsageError((error as Error).message, { cause: error });
+  }
+  if (options.cluster !== undefined && options.mode !== 'intermediate') {
+    throw new UsageError('--cluster applies to --mode intermediate only');
+  }
+  const outDir = resolve(options.out ?? join('rehearsal', new Date().toISOString().replace(/[:.]/g, '-')));
+  const display = createProgressDisplay(terminal.stderr);
+  let outcome: RehearsalOutcome;
+  try {
+    outcome = await runRehearsal({
+      projectRoot: PROJECT_ROOT,
+      ...(options.cdkOut === undefined ? {} : { cdkOut: resolve(options.cdkOut) }),
+      clusters: options.clusters,
+      workloads: options.workloads,
+      mode: options.mode,
+      ...(options.cluster === undefined ? {} : { cluster: options.cluster }),
+      ...(failAt === undefined ? {} : { failAt }),
+      approve: options.approve,
+      askApproval: (gate) => askApproval(gate, terminal, display),
+      outDir,
+      keepLab: options.keepLab === true,
+      onProgress: (state) => display.update(state),
+      onNote: (line) => display.note(line),
+    });
+  } catch (error) {
+    display.stop();
+    throw asCliError(error);
+  }
+  display.stop();
+  const { report } = outcome;
+  if (options.json === true) terminal.out(JSON.stringify(summaryJson(report, outDir), null, 2));
+  else printSummary(report, outDir, terminal);
+
+  if (outcome.kept !== undefined) {
+    const description = await writeLabFiles(outcome.kept.lab, {
+      dir: join(outDir, 'lab'),
+      moto: { endpoint: outcome.kept.moto.endpoint, pid: outcome.kept.moto.pid },
+    });
+    terminal.note(
+      `lab kept running: export KUBECONFIG=${description.files.kubeconfig}; source ${description.files.env}` +
+        `  (${KUBECONFIG_FILE} has one context per cluster). Ctrl-C stops it.`,
+    );
+    await new Promise<void>((done) => {
+      process.once('SIGINT', () => done());
+      process.once('SIGTERM', () => done());
+    });
+    await outcome.kept.stop();
+    // lab.json says "stopped" and the env files with the (now dead) credentials go.
+    await markLabStopped(description.dir);
+    terminal.note('lab stopped');
+  }
+  return report.ok ? EXIT_CODES.ok : EXIT_CODES.checkFailed;
+}
+
+async function askApproval(
+  gate: string,
+  terminal: Terminal,
+  display: { note(line: string): void },
+): Promise<boolean> {
+  if (process.stdin.isTTY !== true) {
+    display.note(`${gate}: --approve manual needs a terminal to ask on; rejecting`);
+    return false;
+  }
+  const prompt = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await prompt.question(`\napprove ${gate}? [y/N] `);
+    return /^y(es)?$/i.test(answer.trim());
+  } finally {
+    prompt.close();
+    terminal.note('');
+  }
+}
+
+function summaryJson(report: RehearsalReport, outDir: string) {
+  return {
+    ok: report.ok,
+    result: report.result,
+    expectedResult: report.expectedResult,
+    mode: report.mode,
+    clusters: report.clusters,
+    durationMs: report.durationMs,
+    handshakes: report.totals.handshakes,
+    phases: report.phases.map((phase) => ({ name: phase.name, handshakes: phase.handshakes })),
+    checks: report.checks,
+    ...(report.error === undefined ? {} : { error: report.error }),
+    outDir,
+  };
+}
+
+function printSummary(report: RehearsalReport, outDir: string, terminal: Terminal): void {
+  const style = (ok: boolean, text: string) => terminal.styleOut(ok ? 'green' : 'red', text);
+  const lines = [
+    '',
+    `${terminal.styleOut('bold', 'meshtrust rehearse')}: ${report.mode}${report.cluster ? ` ${report.cluster}` : ''} on ${report.clusters.length} cluster(s), ${(report.durationMs / 1000).toFixed(1)} s`,
+    `  result      ${style(report.result === report.expectedResult, report.result)} (expected ${report.expectedResult})${report.error ? ` ${report.error.name}` : ''}`,
+    `  handshakes  ${report.totals.handshakes.attempted} attempted, ${style(report.totals.handshakes.failed === 0, `${report.totals.handshakes.failed} failed`)}`,
+    '',
+    '  phase                    handshakes  failed',
+    ...report.phases.map(
+      (phase) =>
+        `  ${phase.name.padEnd(24)} ${String(phase.handshakes.attempted).padStart(10)}  ${String(phase.handshakes.failed).padStart(6)}`,
+    ),
+    '',
+    ...report.checks.map(
+      (check) => `  ${style(check.ok, check.ok ? 'pass' : 'FAIL')}  ${check.name}: ${check.detail}`,
+    ),
+    '',
+    `  report      ${join(outDir, 'report.html')}`,
+    `  ${style(report.ok, report.ok ? 'OK' : 'NOT OK')}`,
+  ];
+  for (const line of lines) terminal.out(line);
+}
+
+function asCliError(error: unknown): unknown {
+  if (error instanceof CliError) return error;
+  if (error instanceof RehearsalOptionsError || error instanceof LabOptionsError) {
+    return new UsageError(error.message, { cause: error });
+  }
+  if (error instanceof MotoServerError || error instanceof CloudAssemblyError || error instanceof LabError) {
+    return new EnvironmentError(error.message, { cause: error });
+  }
+  if (error instanceof PrivateKeyInReportError) {
+    return new CliError(error.message, EXIT_CODES.checkFailed, { cause: error });
+  }
+  return error;
+}

@@ -1,0 +1,181 @@
+// report.json: what the rehearsal ran, what happened, and the checks that decide its exit code.
+import type { CacertsWrite } from './cacerts-timeline.js';
+
+export type RehearsalMode = 'scheduled' | 'emergency' | 'intermediate';
+export type RehearsalResult = 'SUCCEEDED' | 'ROLLED_BACK' | 'FAILED';
+
+export interface HandshakeCounts {
+  readonly attempted: number;
+  readonly failed: number;
+}
+
+export interface PhaseReport {
+  readonly name: string;
+  readonly startedAt: string;
+  readonly endedAt?: string;
+  readonly handshakes: HandshakeCounts;
+}
+
+export interface ReportCheck {
+  readonly name: string;
+  readonly ok: boolean;
+  readonly detail: string;
+}
+
+export interface ClusterCacertsSummary {
+  readonly cluster: string;
+  readonly roots: readonly string[];
+  readonly caCert?: string;
+}
+
+export interface RehearsalReport {
+  readonly schemaVersion: 1;
+  readonly mode: RehearsalMode;
+  readonly cluster?: string;
+  readonly meshId: string;
+  readonly clusters: readonly string[];
+  readonly workloadsPerCluster: number;
+  readonly executionId: string;
+  readonly startedAt: string;
+  readonly endedAt: string;
+  readonly durationMs: number;
+  readonly result: RehearsalResult;
+  readonly expectedResult: RehearsalResult;
+  /** True when the result is the expected one and every check passed: exit code 0. */
+  readonly ok: boolean;
+  readonly error?: { readonly name: string; readonly cause: string };
+  readonly failAt?: string;
+  readonly assembly: { readonly directory: string; readonly stack: string; readonly reused: boolean };
+  /** Root fingerprints by letter: A the one the fleet started with, B the one this run staged. */
+  readonly rootLetters: Readonly<Record<string, string>>;
+  readonly phases: readonly PhaseReport[];
+  readonly totals: { readonly handshakes: HandshakeCounts; readonly rounds: number };
+  readonly handshakeFailures: readonly {
+    readonly at: string;
+    readonly phase: string;
+    readonly from: string;
+    readonly to: string;
+    readonly side: string;
+    readonly error: string;
+  }[];
+  readonly timeline: readonly CacertsWrite[];
+  readonly rejectedUpdates: readonly {
+    readonly cluster: string;
+    readonly at: string;
+    readonly rules: readonly string[];
+    readonly reason: string;
+    readonly resourceVersion: string;
+  }[];
+  readonly initial: readonly ClusterCacertsSummary[];
+  readonly final: readonly ClusterCacertsSummary[];
+  readonly invocations: Readonly<Record<string, number>>;
+  /** How late the lab's timers ran (it shares this process): long delays explain expired certificates. */
+  readonly labEventLoopDelayMs: { readonly max: number; readonly p99: number };
+  readonly checks: readonly ReportCheck[];
+}
+
+/** What the run should end in: a permanent failure after the first write rolls back. */
+export function expectedResult(
+  mode: RehearsalMode,
+  failAt: { readonly state: string; readonly once: boolean } | undefined,
+): RehearsalResult {
+  if (failAt === undefined || failAt.once) return 'SUCCEEDED';
+  const state = failAt.state.replace(/-in-cluster$/, '');
+  // Nothing is written before the first write, so nothing is caught; promote-root is not caught on purpose.
+  if (['input-defaults', 'apply-input-defaults', 'preflight', 'promote-root'].includes(state))
+    return 'FAILED';
+  if (mode === 'intermediate' && state === 'stage-root') return 'SUCCEEDED';
+  return 'ROLLED_BACK';
+}
+
+export interface OutcomeFacts {
+  readonly mode: RehearsalMode;
+  readonly cluster?: string;
+  readonly result: RehearsalResult;
+  readonly expected: RehearsalResult;
+  readonly phases: readonly PhaseReport[];
+  readonly failedHandshakes: number;
+  readonly rejectedUpdates: number;
+  readonly rootA: string;
+  readonly rootB?: string;
+  readonly initial: readonly ClusterCacertsSummary[];
+  readonly final: readonly ClusterCacertsSummary[];
+  /** Per cluster: is the whole cacerts Secret (all four keys) byte-identical to the start? */
+  readonly identicalToStart: Readonly<Record<string, boolean>>;
+}
+
+/** The checks of a rehearsal; every one must pass for exit code 0. */
+export function outcomeChecks(facts: OutcomeFacts): ReportCheck[] {
+  const checks: ReportCheck[] = [
+    {
+      name: 'result-as-expected',
+      ok: facts.result === facts.expected,
+      detail: `expected ${facts.expected}, got ${facts.result}`,
+    },
+    {
+      name: 'no-failed-handshake',
+      ok: facts.failedHandshakes === 0,
+      detail: `${facts.failedHandshakes} failed handshake(s)`,
+    },
+  ];
+  const silent = facts.phases.filter((phase) => phase.handshakes.attempted === 0).map((phase) => phase.name);
+  checks.push({
+    name: 'handshakes-in-every-phase',
+    ok: silent.length === 0,
+    detail:
+      silent.length === 0
+        ? `${facts.phases.length} phases, each with handshakes`
+        : `none in ${silent.join(', ')}`,
+  });
+  checks.push({
+    name: 'istiod-accepted-every-write',
+    ok: facts.rejectedUpdates === 0,
+    detail: `${facts.rejectedUpdates} cacerts update(s) dropped by istiod`,
+  });
+  const initial = new Map(facts.initial.map((entry) => [entry.cluster, entry]));
+  if (facts.result === 'FAILED') return checks;
+  if (facts.result === 'ROLLED_BACK') {
+    const changed = Object.entries(facts.identicalToStart)
+      .filter(([, same]) => !same)
+      .map(([cluster]) => cluster);
+    checks.push({
+      name: 'cacerts-byte-identical-to-start',
+      ok: changed.length === 0,
+      detail: changed.length === 0 ? 'every cluster' : `changed: ${changed.join(', ')}`,
+    });
+  } else if (facts.mode === 'intermediate') {
+    const wrong = facts.final.filter((entry) => {
+      const before = initial.get(entry.cluster);
+      const sameRoots = JSON.stringify(entry.roots) === JSON.stringify(before?.roots);
+      const rekeyed = entry.caCert !== before?.caCert;
+      return !sameRoots || rekeyed !== (entry.cluster === facts.cluster);
+    });
+    checks.push({
+      name: 'only-the-cluster-rekeyed',
+      ok: wrong.length === 0,
+      detail:
+        wrong.length === 0
+          ? `${facts.cluster} has a new intermediate under root A; roots unchanged everywhere`
+          : `expected only ${facts.cluster} to get a new intermediate under an unchanged root; wrong in ${wrong
+              .map((entry) => entry.cluster)
+              .join(', ')}`,
+    });
+  } else {
+    const wrong = facts.final.filter(
+      (entry) =>
+        facts.rootB === undefined ||
+        facts.rootB === facts.rootA ||
+        entry.roots.length !== 1 ||
+        entry.roots[0] !== facts.rootB,
+    );
+    checks.push({
+      name: 'final-roots-new-root-only',
+      ok: wrong.length === 0,
+      detail:
+        wrong.length === 0
+          ? 'every cluster trusts root B only'
+          : `not on root B alone: ${wrong.map((entry) => entry.cluster).join(', ')}`,
+    });
+  }
+  return checks;
+}

@@ -1,0 +1,551 @@
+// `meshtrust rehearse`: the state machine that would be deployed, run end to end on one machine.
+// The synthesized definition runs on aws-local-stepfunctions; each Task runs its function's own
+// bundle from cdk.out in a process of its own; AWS is moto_server plus the lab's EKS API; the fleet
+// is the lab, whose prober makes real mTLS handshakes all along. The report says what happened.
+import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { StateMachine } from 'aws-local-stepfunctions';
+import { type CfnTemplate, referencedLogicalIds, resolveDefinition } from '../../lib/resolve-definition.js';
+import { awsEnvironmentFor, LAB_ACCOUNT_ID } from '../eks/lab-identities.js';
+import type { LabOptions } from '../lab-options.js';
+import { killMotoServerNow, type MotoServer, startMotoServer } from '../moto-server.js';
+import { seedCaStore } from '../seed-ca-store.js';
+import { type CacertsSnapshot, type Lab, startLab } from '../start-lab.js';
+import { privateKeysInCaStore } from './ca-store-keys.js';
+import { recordCacertsTimeline } from './cacerts-timeline.js';
+import { type CloudAssembly, ensureCloudAssembly, readCloudAssembly } from './cloud-assembly.js';
+import { definitionTasks, definitionWaitStates } from './definition-tasks.js';
+import { createFailureInjector, type FailAt, formatFailAt } from './fail-at.js';
+import { createFunctionPool, type FunctionLogLine, type FunctionPool } from './function-pool.js';
+import { createMotoKmsKey } from './moto-kms-key.js';
+import { filesWithPrivateKeys, keyFragments } from './private-key-scan.js';
+import { polyfillPromiseWithResolvers } from './promise-with-resolvers.js';
+import { PrivateKeyInReportError, RehearsalOptionsError } from './rehearsal-errors.js';
+import {
+  expectedResult,
+  outcomeChecks,
+  type PhaseReport,
+  type RehearsalMode,
+  type RehearsalReport,
+  type RehearsalResult,
+} from './rehearsal-report.js';
+import { resolveEnvironment, type TemplateFunction, templateFunctions } from './template-functions.js';
+import { writeReportFiles } from './write-report-files.js';
+
+export interface RehearsalOptions {
+  readonly projectRoot: string;
+  /** A cloud assembly to run as it is. @default <projectRoot>/cdk.out, synthesized again when stale */
+  readonly cdkOut?: string;
+  readonly clusters: number;
+  readonly workloads: number;
+  readonly mode: RehearsalMode;
+  /** The cluster to rekey (intermediate mode). @default lab-1 */
+  readonly cluster?: string;
+  readonly failAt?: FailAt;
+  /** How approval gates (if the stack has them) are answered. */
+  readonly approve: 'auto' | 'manual';
+  /** Asked for each gate with --approve manual; true approves, false rejects (the run rolls back). */
+  readonly askApproval?: (gate: string) => Promise<boolean>;
+  readonly outDir: string;
+  /** Leave the lab and moto running; the caller stops them with `stopLab`. */
+  readonly keepLab?: boolean;
+  /** Lab settings beyond clusters and workloads (tests). */
+  readonly lab?: Partial<LabOptions>;
+  readonly onProgress?: (state: RehearsalProgress) => void;
+  readonly onNote?: (line: string) => void;
+}
+
+export interface RehearsalProgress {
+  readonly phase: string;
+  readonly clustersDone: number;
+  readonly clustersTotal: number;
+  readonly handshakes: number;
+  readonly failures: number;
+}
+
+export interface RehearsalOutcome {
+  readonly report: RehearsalReport;
+  readonly outDir: string;
+  /** With keepLab: the running lab and moto, and how to stop them. */
+  readonly kept?: { readonly lab: Lab; readonly moto: MotoServer; stop(): Promise<void> };
+}
+
+/**
+ * The lab's workload certificates live this long; the soak waits one of them. Renewal comes at half
+ * life, so this leaves 7.5 s for a late timer on a busy machine (10 s gave CERT_HAS_EXPIRED at load 9).
+ */
+export const REHEARSAL_WORKLOAD_TTL_MS = 15_000;
+/** Retry intervals of the definition (2 s .. 15 s) shrink to this: istiod here settles in < 1 s. */
+const RETRY_INTERVAL_MS = 500;
+const TASK_TOKEN = 'rehearsal-task-token';
+
+type Json = Record<string, unknown>;
+
+export async function runRehearsal(options: RehearsalOptions): Promise<RehearsalOutcome> {
+  polyfillPromiseWithResolvers();
+  const note = options.onNote ?? (() => undefined);
+  const targetCluster = options.mode === 'intermediate' ? (options.cluster ?? 'lab-1') : undefined;
+  if (targetCluster !== undefined && !/^lab-\d+$/.test(targetCluster)) {
+    throw new RehearsalOptionsError(
+      '--cluster',
+      `--cluster must be a lab cluster (lab-1 .. lab-${options.clusters})`,
+    );
+  }
+  if (targetCluster !== undefined && Number(targetCluster.slice(4)) > options.clusters) {
+    throw new RehearsalOptionsError(
+      '--cluster',
+      `--cluster ${targetCluster} is not in the lab: it has lab-1 .. lab-${options.clusters}`,
+    );
+  }
+
+  // An assembly named explicitly runs as it is (like `cdk deploy --app cdk.out`); else ./cdk.out,
+  // synthesized again when older than its sources.
+  const assembly: CloudAssembly =
+    options.cdkOut === undefined
+      ? await ensureCloudAssembly({ projectRoot: options.projectRoot, onProgress: note })
+      : { ...(await readCloudAssembly(options.cdkOut)), reused: true };
+  note(
+    `state machine: ${assembly.stackName} from ${assembly.templateFile}${assembly.reused ? ' (reused)' : ''}`,
+  );
+  const functions = templateFunctions(assembly.template, assembly.directory);
+  const meshId = meshIdOf(functions);
+
+  note(`starting moto_server and a lab of ${options.clusters} cluster(s) x ${options.workloads} workload(s)`);
+  const motoStart = startMotoServer();
+  const labStart = startLab({
+    workloadCertTtlMs: REHEARSAL_WORKLOAD_TTL_MS,
+    ...options.lab,
+    clusters: options.clusters,
+    workloadsPerCluster: options.workloads,
+    meshId,
+  });
+  const [motoResult, labResult] = await Promise.allSettled([motoStart, labStart]);
+  if (motoResult.status === 'rejected' || labResult.status === 'rejected') {
+    if (motoResult.status === 'fulfilled') await motoResult.value.stop();
+    if (labResult.status === 'fulfilled') await labResult.value.stop();
+    throw motoResult.status === 'rejected' ? motoResult.reason : (labResult as PromiseRejectedResult).reason;
+  }
+  const moto = motoResult.value;
+  const lab = labResult.value;
+  // moto_server runs in its own process group: kill it even when this process exits abruptly.
+  const killMoto = () => killMotoServerNow(moto.pid);
+  process.once('exit', killMoto);
+  const started: { pool?: FunctionPool } = {};
+  let keep = false;
+  try {
+    const outcome = await rehearse({ options, assembly, functions, lab, moto, targetCluster, note, started });
+    keep = options.keepLab === true;
+    return {
+      ...outcome,
+      ...(keep
+        ? {
+            kept: {
+              lab,
+              moto,
+              stop: async () => {
+                await lab.stop();
+                await moto.stop();
+              },
+            },
+          }
+        : {}),
+    };
+  } finally {
+    await started.pool?.stop();
+    if (!keep) {
+      await lab.stop();
+      await moto.stop();
+      process.removeListener('exit', killMoto);
+    }
+  }
+}
+
+interface RehearseContext {
+  readonly options: RehearsalOptions;
+  readonly assembly: CloudAssembly;
+  readonly functions: readonly TemplateFunction[];
+  readonly lab: Lab;
+  readonly moto: MotoServer;
+  readonly targetCluster: string | undefined;
+  readonly note: (line: string) => void;
+  /** Where the function pool is handed back as soon as it exists, so it is stopped whatever happens. */
+  readonly started: { pool?: FunctionPool };
+}
+
+async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome, 'kept'>> {
+  const { options, assembly, functions, lab, moto, note } = context;
+  const region = lab.region;
+  const rotator = lab.identities.rotator;
+
+  note(
+    `seeding the CA store (moto): root A and ${lab.clusters.length} intermediate(s), as after a first run`,
+  );
+  await seedCaStore({
+    endpoint: moto.endpoint,
+    region,
+    credentials: rotator.credentials,
+    meshId: lab.meshId,
+    root: lab.rootA,
+    intermediates: lab.clusters.map((cluster) => ({
+      cluster: cluster.name,
+      material: cluster.initialIntermediate,
+    })),
+  });
+
+  // Token stand-ins: each KMS key of the template becomes a moto key, each function an ARN of its name.
+  const arns: Record<string, string> = {};
+  for (const [logicalId, resource] of Object.entries(assembly.template.Resources ?? {})) {
+    if (resource.Type === 'AWS::KMS::Key') {
+      arns[logicalId] = await createMotoKmsKey(moto.endpoint, region, `rehearsal stand-in for ${logicalId}`);
+    }
+  }
+  const functionArn = (fn: TemplateFunction) =>
+    `arn:aws:lambda:${region}:${LAB_ACCOUNT_ID}:function:${fn.functionName}`;
+  for (const fn of functions) arns[fn.logicalId] = functionArn(fn);
+  const pseudo = {
+    'AWS::Partition': 'aws',
+    'AWS::Region': region,
+    'AWS::AccountId': LAB_ACCOUNT_ID,
+    'AWS::URLSuffix': 'amazonaws.com',
+  };
+  const missing = referencedLogicalIds(assembly.template).filter((id) => arns[id] === undefined);
+  for (const id of missing) arns[id] = `arn:aws:states:${region}:${LAB_ACCOUNT_ID}:stand-in:${id}`;
+  const definition = resolveDefinition(assembly.template, { arns, pseudo });
+  const stateMachineName = stateMachineNameOf(assembly.template) ?? `meshtrust-${lab.meshId}-rotation`;
+
+  const labEnvironment: Record<string, string> = {
+    ...awsEnvironmentFor(rotator, region),
+    AWS_ENDPOINT_URL: moto.endpoint,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: moto.endpoint,
+    AWS_ENDPOINT_URL_KMS: moto.endpoint,
+    AWS_ENDPOINT_URL_EKS: lab.eksEndpoint,
+  };
+  const functionLogs: FunctionLogLine[] = [];
+  const byArn = new Map(functions.map((fn) => [functionArn(fn), fn]));
+  const pool = createFunctionPool({
+    functions,
+    arnOf: functionArn,
+    environment: (fn) => {
+      const environment = { ...resolveEnvironment(fn, { arns, pseudo }), ...labEnvironment };
+      // A stack that lists its clusters by name: the lab's clusters stand in for them.
+      if ((environment.CLUSTERS ?? '') !== '')
+        environment.CLUSTERS = lab.clusters.map((c) => c.name).join(',');
+      return environment;
+    },
+    onLog: (line) => functionLogs.push(line),
+  });
+  context.started.pool = pool;
+  const tasks = definitionTasks(definition as never);
+  if (options.approve === 'manual' && !tasks.some((task) => task.waitsForTaskToken)) {
+    note(
+      '--approve manual: this stack has no approval gates (synthesized with approval: false); nothing to ask',
+    );
+  }
+  // Warm what the definition invokes (check-expiry runs outside the state machine): one container per
+  // function, and as many as a Map runs at once for the per-cluster functions.
+  const containers = new Map<string, number>();
+  for (const task of tasks) {
+    const fn = byArn.get(task.functionArn);
+    if (fn === undefined) continue;
+    const wanted =
+      task.map === undefined ? 1 : Math.min(lab.clusters.length, mapConcurrency(definition, task.map));
+    containers.set(fn.logicalId, Math.max(containers.get(fn.logicalId) ?? 0, wanted));
+  }
+  const total = [...containers.values()].reduce((sum, count) => sum + count, 0);
+  note(`warming ${total} function container(s) for ${containers.size} function(s), each from its own bundle`);
+  await pool.warm([...containers].map(([logicalId, count]) => ({ logicalId, containers: count })));
+
+  // --- observation: phases, cacerts writes, progress
+  const prober = lab.prober;
+  const phases: { name: string; startedAt: string; endedAt?: string }[] = [];
+  const timeline = recordCacertsTimeline(lab, () => prober.phase);
+  const clustersDone = new Map<string, number>();
+  let currentPhase = 'initial';
+  const progress = () => {
+    const stats = prober.stats();
+    options.onProgress?.({
+      phase: currentPhase,
+      clustersDone: clustersDone.get(currentPhase) ?? 0,
+      clustersTotal: isMapPhase(definition, currentPhase) ? lab.clusters.length : 0,
+      handshakes: stats.attempted,
+      failures: stats.failed,
+    });
+  };
+  const enterPhase = (name: string) => {
+    if (name === currentPhase) return;
+    const now = new Date().toISOString();
+    const open = phases[phases.length - 1];
+    if (open !== undefined && open.endedAt === undefined) open.endedAt = now;
+    phases.push({ name, startedAt: now });
+    currentPhase = name;
+    prober.setPhase(name);
+    progress();
+  };
+  // The lab runs in this process: a starved event loop delays certificate renewals, which the report
+  // should be able to explain.
+  const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+  loopDelay.enable();
+  const ticker = setInterval(progress, 250);
+  ticker.unref();
+
+  const initial = lab.clusters.map((cluster) => lab.snapshotCacerts(cluster.name));
+  const initialSecrets = new Map(
+    lab.clusters.map((cluster) => [cluster.name, secretData(lab, cluster.name)]),
+  );
+  const injector = createFailureInjector(options.failAt);
+
+  // --- the Task overrides: the function's own bundle, then (maybe) the injected failure, then traffic
+  const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
+  for (const task of tasks) {
+    const fn = byArn.get(task.functionArn);
+    if (fn === undefined) continue;
+    const phaseName = task.map ?? task.state;
+    handlers[task.state] = async (input) => {
+      enterPhase(phaseName);
+      let result: unknown;
+      if (task.waitsForTaskToken) {
+        const { Payload } = input as { Payload?: unknown };
+        await pool.invoke(fn.logicalId, Payload);
+        result = await answerApprovalGate(task.state, options);
+      } else {
+        result = await pool.invoke(fn.logicalId, input);
+      }
+      injector.afterInvocation(task.state, input);
+      // The automatic rounds cover long phases; a step quicker than one round gets one of its own.
+      if ((prober.stats().byPhase[phaseName]?.attempted ?? 0) === 0) await prober.runRound();
+      return result;
+    };
+  }
+
+  const executionName = `rehearsal-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+  const executionId = `arn:aws:states:${region}:${LAB_ACCOUNT_ID}:execution:${stateMachineName}:${executionName}`;
+  const input: Json = {
+    mode: options.mode,
+    reason: 'meshtrust rehearse',
+    requestedBy: 'meshtrust rehearse',
+    ...(context.targetCluster === undefined ? {} : { cluster: context.targetCluster }),
+  };
+  const machine = new StateMachine(definition as never, {
+    validationOptions: { checkArn: true, checkPaths: true },
+  });
+  const startedAt = new Date();
+  note(
+    `running ${executionName} (${options.mode}${context.targetCluster ? ` ${context.targetCluster}` : ''})`,
+  );
+  const execution = machine.run(input as never, {
+    overrides: {
+      taskResourceLocalHandlers: handlers as never,
+      waitTimeOverrides: Object.fromEntries(
+        definitionWaitStates(definition as never).map((name) => [name, lab.options.workloadCertTtlMs]),
+      ),
+      retryIntervalOverrides: Object.fromEntries(tasks.map((task) => [task.state, RETRY_INTERVAL_MS])),
+    },
+    context: {
+      Execution: { Id: executionId, Name: executionName, StartTime: startedAt.toISOString(), Input: input },
+      StateMachine: {
+        Id: executionId.replace(':execution:', ':stateMachine:').replace(`:${executionName}`, ''),
+        Name: stateMachineName,
+      },
+      Task: { Token: TASK_TOKEN },
+    } as never,
+  });
+  const history: unknown[] = [];
+  const collect = (async () => {
+    for await (const event of execution.eventLogs) {
+      history.push(historyEntry(event as unknown as Json));
+      const { type, index } = event as unknown as { type: string; index?: number };
+      if (type === 'StateEntered' && index === undefined) {
+        const state = (event as unknown as { state: { name: string; type: string } }).state;
+        if (['Task', 'Map', 'Wait'].includes(state.type)) enterPhase(state.name);
+      }
+      if (type === 'MapIterationSucceeded') {
+        const map = (event as unknown as { parentState: { name: string } }).parentState.name;
+        clustersDone.set(map, (clustersDone.get(map) ?? 0) + 1);
+        progress();
+      }
+    }
+  })();
+
+  let result: RehearsalResult = 'SUCCEEDED';
+  let error: { name: string; cause: string } | undefined;
+  try {
+    await execution.result;
+  } catch (failure) {
+    const cause = (failure as { cause?: unknown }).cause ?? failure;
+    const name = cause instanceof Error ? cause.name : 'Error';
+    result = name === 'RotationRolledBack' ? 'ROLLED_BACK' : 'FAILED';
+    error = { name, cause: cause instanceof Error ? cause.message : String(cause) };
+  }
+  await collect;
+  const endedAt = new Date();
+  enterPhase('final');
+  await prober.runRound();
+  const finalPhase = phases[phases.length - 1];
+  if (finalPhase !== undefined) finalPhase.endedAt = new Date().toISOString();
+  clearInterval(ticker);
+  loopDelay.disable();
+  timeline.stop();
+  progress();
+
+  // --- the outcome
+  const stats = prober.stats();
+  const final = lab.clusters.map((cluster) => lab.snapshotCacerts(cluster.name));
+  const rootA = initial[0]?.rootFingerprints[0] ?? '';
+  const staged = history.find(
+    (entry) =>
+      (entry as Json).type === 'StateExited' &&
+      ((entry as Json).state as Json | undefined)?.name === 'stage-root',
+  ) as { state: { output?: { stagedRoot?: { fingerprint?: string } } } } | undefined;
+  const rootB = staged?.state.output?.stagedRoot?.fingerprint;
+  const summaries = (snapshots: readonly CacertsSnapshot[]) =>
+    snapshots.map((snapshot) => ({
+      cluster: snapshot.cluster,
+      roots: snapshot.rootFingerprints,
+      ...(snapshot.caCertFingerprint === undefined ? {} : { caCert: snapshot.caCertFingerprint }),
+    }));
+  const rejectedUpdates = lab.clusters.flatMap((cluster) =>
+    cluster.istiod.rejections().map((rejection) => ({
+      cluster: cluster.name,
+      at: rejection.at.toISOString(),
+      rules: [...rejection.rules],
+      reason: rejection.reason,
+      resourceVersion: rejection.resourceVersion,
+    })),
+  );
+  const phaseReports: PhaseReport[] = phases.map((phase) => ({
+    ...phase,
+    handshakes: stats.byPhase[phase.name] ?? { attempted: 0, failed: 0 },
+  }));
+  const expected = expectedResult(options.mode, options.failAt);
+  const checks = outcomeChecks({
+    mode: options.mode,
+    ...(context.targetCluster === undefined ? {} : { cluster: context.targetCluster }),
+    result,
+    expected,
+    phases: phaseReports,
+    failedHandshakes: stats.failed,
+    rejectedUpdates: rejectedUpdates.length,
+    rootA,
+    ...(rootB === undefined ? {} : { rootB }),
+    initial: summaries(initial),
+    final: summaries(final),
+    identicalToStart: Object.fromEntries(
+      lab.clusters.map((cluster) => [
+        cluster.name,
+        JSON.stringify(initialSecrets.get(cluster.name)) === JSON.stringify(secretData(lab, cluster.name)),
+      ]),
+    ),
+  });
+  const report: RehearsalReport = {
+    schemaVersion: 1,
+    mode: options.mode,
+    ...(context.targetCluster === undefined ? {} : { cluster: context.targetCluster }),
+    meshId: lab.meshId,
+    clusters: lab.clusters.map((cluster) => cluster.name),
+    workloadsPerCluster: options.workloads,
+    executionId,
+    startedAt: startedAt.toISOString(),
+    endedAt: endedAt.toISOString(),
+    durationMs: endedAt.getTime() - startedAt.getTime(),
+    result,
+    expectedResult: expected,
+    ok: checks.every((check) => check.ok),
+    ...(error === undefined ? {} : { error }),
+    ...(options.failAt === undefined ? {} : { failAt: formatFailAt(options.failAt) }),
+    assembly: { directory: assembly.directory, stack: assembly.stackName, reused: assembly.reused },
+    rootLetters: { A: rootA, ...(rootB === undefined ? {} : { B: rootB }) },
+    phases: phaseReports,
+    totals: { handshakes: { attempted: stats.attempted, failed: stats.failed }, rounds: stats.rounds },
+    handshakeFailures: prober
+      .failures()
+      .slice(0, 200)
+      .map((failure) => ({ ...failure, at: failure.at.toISOString() })),
+    timeline: timeline.entries(),
+    rejectedUpdates,
+    initial: summaries(initial),
+    final: summaries(final),
+    invocations: pool.invocations(),
+    labEventLoopDelayMs: {
+      max: Math.round(loopDelay.max / 1e6),
+      p99: Math.round(loopDelay.percentile(99) / 1e6),
+    },
+    checks,
+  };
+
+  await writeReportFiles(options.outDir, { report, history, functionLogs, initial, final });
+  const knownKeys = [
+    lab.rootA.privateKeyPem,
+    ...lab.clusters.map((cluster) => cluster.initialIntermediate.privateKeyPem),
+    ...lab.clusters.map((cluster) => secretFile(lab, cluster.name, 'ca-key.pem')),
+    ...(await privateKeysInCaStore({
+      endpoint: moto.endpoint,
+      region,
+      credentials: rotator.credentials,
+      prefix: `meshtrust/${lab.meshId}/`,
+    })),
+  ];
+  const leaks = await filesWithPrivateKeys(options.outDir, keyFragments(knownKeys));
+  if (leaks.length > 0) throw new PrivateKeyInReportError(leaks.map((file) => join(options.outDir, file)));
+  return { report, outDir: options.outDir };
+}
+
+async function answerApprovalGate(state: string, options: RehearsalOptions): Promise<unknown> {
+  if (options.approve === 'auto') {
+    return {
+      approved: true,
+      approvedBy: 'meshtrust rehearse (--approve auto)',
+      at: new Date().toISOString(),
+    };
+  }
+  const approved = (await options.askApproval?.(state)) ?? false;
+  if (!approved) {
+    const rejection = new Error(`the operator rejected ${state}`);
+    rejection.name = 'ApprovalRejected';
+    throw rejection;
+  }
+  return { approved: true, approvedBy: 'operator (--approve manual)', at: new Date().toISOString() };
+}
+
+function meshIdOf(functions: readonly TemplateFunction[]): string {
+  const meshId = functions.map((fn) => fn.environment.MESH_ID).find((value) => typeof value === 'string');
+  if (typeof meshId !== 'string') {
+    throw new RehearsalOptionsError(
+      'cdk.out',
+      'no function of the stack has MESH_ID; is this a meshtrust stack?',
+    );
+  }
+  return meshId;
+}
+
+function stateMachineNameOf(template: CfnTemplate): string | undefined {
+  const machine = Object.values(template.Resources ?? {}).find(
+    (resource) => resource.Type === 'AWS::StepFunctions::StateMachine',
+  );
+  const name = machine?.Properties?.StateMachineName;
+  return typeof name === 'string' ? name : undefined;
+}
+
+function mapConcurrency(definition: Json, name: string): number {
+  const value = (definition.States as Record<string, Json> | undefined)?.[name]?.MaxConcurrency;
+  return typeof value === 'number' && value > 0 ? value : Number.POSITIVE_INFINITY;
+}
+
+function isMapPhase(definition: Json, name: string): boolean {
+  return ((definition.States as Record<string, Json> | undefined)?.[name]?.Type ?? '') === 'Map';
+}
+
+/** The whole stored cacerts data (base64, all keys), for the in-memory byte comparison only. */
+function secretData(lab: Lab, cluster: string): Readonly<Record<string, string>> {
+  return { ...(lab.cluster(cluster).store.tryGet('Secret', 'istio-system', 'cacerts')?.data ?? {}) };
+}
+
+function secretFile(lab: Lab, cluster: string, key: string): string {
+  const value = secretData(lab, cluster)[key];
+  return value === undefined ? '' : Buffer.from(value, 'base64').toString('utf8');
+}
+
+function historyEntry(event: Json): Json {
+  const entry: Json = { ...event, at: new Date(Number(event.timestamp)).toISOString() };
+  if (entry.Cause instanceof Error) entry.Cause = `${entry.Cause.name}: ${entry.Cause.message}`;
+  return entry;
+}

@@ -1,0 +1,364 @@
+// `meshtrust rehearse` end to end: the CLI as an operator runs it (a child process), the real
+// synthesized state machine, every function from its own bundle in cdk.out, moto_server and the lab
+// fleet. One synth for the whole file (beforeAll); the runs go one after another, because each one
+// loads both cores and a starved lab would expire its own workload certificates.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { ensureCloudAssembly } from '../../lab/rehearsal/cloud-assembly.js';
+import { filesWithPrivateKeys } from '../../lab/rehearsal/private-key-scan.js';
+import type { RehearsalReport } from '../../lab/rehearsal/rehearsal-report.js';
+import { certificateFingerprint, parseCertificatesPem } from '../../lambdas/core/pki/index.js';
+import { PROJECT_ROOT } from '../../lib/handler-entries.js';
+
+const run = promisify(execFile);
+const RUN_TIMEOUT_MS = 6 * 60_000;
+const CLUSTERS = ['lab-1', 'lab-2', 'lab-3'];
+let cdkOut: string;
+
+interface Rehearsal {
+  readonly exitCode: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly dir: string;
+  readonly report: RehearsalReport;
+}
+
+async function rehearse(...flags: string[]): Promise<Rehearsal> {
+  const dir = mkdtempSync(join(tmpdir(), 'meshtrust-rehearse-'));
+  const args = [
+    '--import',
+    'tsx',
+    'bin/meshtrust.ts',
+    'rehearse',
+    '--cdk-out',
+    cdkOut,
+    '--out',
+    dir,
+    ...flags,
+  ];
+  let exitCode = 0;
+  let stdout = '';
+  let stderr = '';
+  try {
+    ({ stdout, stderr } = await run(process.execPath, args, {
+      cwd: PROJECT_ROOT,
+      timeout: RUN_TIMEOUT_MS,
+      maxBuffer: 64 * 1024 * 1024,
+      env: { ...process.env, NODE_OPTIONS: '' },
+    }));
+  } catch (error) {
+    const failed = error as { code?: number; stdout?: string; stderr?: string };
+    exitCode = typeof failed.code === 'number' ? failed.code : -1;
+    stdout = failed.stdout ?? '';
+    stderr = failed.stderr ?? '';
+  }
+  let report: RehearsalReport;
+  try {
+    report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as RehearsalReport;
+  } catch (error) {
+    throw new Error(`no report.json (exit ${exitCode}); stderr:\n${stderr.slice(-4000)}`, { cause: error });
+  }
+  return { exitCode, stdout, stderr, dir, report };
+}
+
+function publicFile(dir: string, stage: 'initial' | 'final', cluster: string, file: string): string {
+  return readFileSync(join(dir, stage, cluster, file), 'utf8');
+}
+
+function rootsIn(dir: string, stage: 'initial' | 'final', cluster: string): string[] {
+  return parseCertificatesPem(publicFile(dir, stage, cluster, 'root-cert.pem')).map(
+    (cert) => cert.fingerprint,
+  );
+}
+
+function everyFile(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((entry) =>
+    statSync(join(dir, entry)).isFile(),
+  );
+}
+
+/** The checks that failed, with their detail: the most telling first assertion of a run. */
+function failedChecks(report: RehearsalReport): string[] {
+  return report.checks.filter((check) => !check.ok).map((check) => `${check.name}: ${check.detail}`);
+}
+
+/** The phases a run must show traffic in, besides `final`. */
+function workflowPhases(report: RehearsalReport): string[] {
+  return report.phases.map((phase) => phase.name);
+}
+
+beforeAll(async () => {
+  // One synth (or a fresh cdk.out reused) for every run below; the runs take it as it is (--cdk-out).
+  const assembly = await ensureCloudAssembly({
+    projectRoot: PROJECT_ROOT,
+    onProgress: (line) => process.stderr.write(`rehearse e2e: ${line}\n`),
+  });
+  cdkOut = assembly.directory;
+}, 10 * 60_000);
+
+describe('meshtrust rehearse', () => {
+  let scheduled: Rehearsal;
+
+  beforeAll(async () => {
+    scheduled = await rehearse('--clusters', '3', '--workloads', '10', '--mode', 'scheduled', '--json');
+  }, RUN_TIMEOUT_MS);
+
+  it('rotates 3 clusters on schedule with zero failed handshakes and traffic in every phase', () => {
+    // Assess
+    const { report } = scheduled;
+    expect(failedChecks(report)).toEqual([]);
+    expect(scheduled.exitCode).toBe(0);
+    expect(report.result).toBe('SUCCEEDED');
+    expect(report.totals.handshakes.failed).toBe(0);
+    expect(report.handshakeFailures).toEqual([]);
+    expect(workflowPhases(report)).toEqual([
+      'preflight',
+      'stage-root',
+      'distribute-bundle',
+      'verify-trust',
+      'reissue-intermediate',
+      'restart-workloads',
+      'verify-workloads',
+      'soak',
+      'retire-root',
+      'promote-root',
+      'final',
+    ]);
+    for (const phase of report.phases)
+      expect({ [phase.name]: phase.handshakes.attempted > 0 }).toEqual({ [phase.name]: true });
+    expect(report.checks.every((check) => check.ok)).toBe(true);
+    const summary = JSON.parse(scheduled.stdout) as { ok: boolean; result: string };
+    expect(summary).toMatchObject({ ok: true, result: 'SUCCEEDED' });
+  });
+
+  it('ends with every cluster trusting the new root only, its intermediate signed by it', () => {
+    // Assess
+    const { dir, report } = scheduled;
+    const rootA = report.rootLetters.A;
+    const rootB = report.rootLetters.B;
+    expect(rootB).toBeDefined();
+    expect(rootB).not.toBe(rootA);
+    for (const cluster of CLUSTERS) {
+      expect(rootsIn(dir, 'initial', cluster)).toEqual([rootA]);
+      expect(rootsIn(dir, 'final', cluster)).toEqual([rootB]);
+      const chain = parseCertificatesPem(publicFile(dir, 'final', cluster, 'cert-chain.pem'));
+      expect(chain.at(-1)?.fingerprint).toBe(rootB);
+      expect(certificateFingerprint(publicFile(dir, 'final', cluster, 'ca-cert.pem'))).not.toBe(
+        certificateFingerprint(publicFile(dir, 'initial', cluster, 'ca-cert.pem')),
+      );
+    }
+    // The timeline walks A -> A+B -> B in every cluster, never dropping A before B is trusted.
+    for (const cluster of CLUSTERS) {
+      const rootSets = report.timeline
+        .filter((write) => write.cluster === cluster)
+        .map((write) => [...write.roots].sort().join('+'));
+      expect(rootSets[0]).toBe(rootA);
+      expect(rootSets).toContain([rootA, rootB].sort().join('+'));
+      expect(rootSets.at(-1)).toBe(rootB);
+    }
+  });
+
+  it('writes the report files with public parts only, and the functions audit lines', () => {
+    // Assess
+    const { dir } = scheduled;
+    const files = everyFile(dir);
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'report.json',
+        'report.html',
+        'history.json',
+        'audit.jsonl',
+        ...CLUSTERS.flatMap((cluster) =>
+          ['initial', 'final'].flatMap((stage) =>
+            ['ca-cert.pem', 'cert-chain.pem', 'root-cert.pem'].map((file) => join(stage, cluster, file)),
+          ),
+        ),
+      ]),
+    );
+    expect(files.filter((file) => file.endsWith('ca-key.pem'))).toEqual([]);
+    const audit = readFileSync(join(dir, 'audit.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map(
+        (line) =>
+          JSON.parse(line) as { audit: boolean; phase: string; cluster?: string; executionId: string },
+      );
+    expect(
+      audit.every((event) => event.audit === true && event.executionId === scheduled.report.executionId),
+    ).toBe(true);
+    const distributed = audit
+      .filter((event) => event.phase === 'distribute-bundle')
+      .map((event) => event.cluster);
+    expect([...new Set(distributed)].sort()).toEqual(CLUSTERS);
+    const history = JSON.parse(readFileSync(join(dir, 'history.json'), 'utf8')) as { type: string }[];
+    expect(history.at(-1)?.type).toBe('ExecutionSucceeded');
+  });
+
+  it('leaves no private key in any report file nor in anything the functions logged', async () => {
+    // Act
+    const leaks = await filesWithPrivateKeys(scheduled.dir, []);
+    const everything = everyFile(scheduled.dir)
+      .map((file) => readFileSync(join(scheduled.dir, file), 'utf8'))
+      .join('\n');
+
+    // Assess
+    expect(leaks).toEqual([]);
+    expect(everything).not.toContain('PRIVATE KEY');
+    expect(`${scheduled.stdout}${scheduled.stderr}`).not.toContain('PRIVATE KEY');
+    expect(everyFile(scheduled.dir).filter((file) => file.startsWith('logs/')).length).toBeGreaterThan(0);
+  });
+
+  it('renders report.html in headless Chromium with a timeline row per cluster', async () => {
+    // Prepare
+    const profile = mkdtempSync(join(tmpdir(), 'meshtrust-chromium-'));
+    const screenshot = join(profile, 'report.png');
+    const url = `file://${join(scheduled.dir, 'report.html')}`;
+    const chromium = (...extra: string[]) =>
+      run(
+        'chromium',
+        [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+          '--no-first-run',
+          `--user-data-dir=${profile}`,
+          ...extra,
+          url,
+        ],
+        { timeout: 60_000, maxBuffer: 16 * 1024 * 1024 },
+      );
+
+    // Act
+    const { stdout: dom } = await chromium('--dump-dom');
+    await chromium('--window-size=1200,1000', `--screenshot=${screenshot}`);
+
+    // Assess
+    const rows = [...dom.matchAll(/class="cluster-label">([^<]+)</g)].map((match) => match[1]);
+    expect(rows).toEqual(CLUSTERS);
+    expect(dom).toContain('<svg');
+    expect(dom).toContain('trusts A+B');
+    expect(dom).toContain('signed by B');
+    const png = readFileSync(screenshot);
+    expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
+    expect(png.length).toBeGreaterThan(20_000);
+  }, 120_000);
+
+  it(
+    'rotates in emergency mode without a soak',
+    async () => {
+      // Act
+      const { exitCode, report, dir } = await rehearse('--mode', 'emergency', '--json');
+
+      // Assess
+      expect(failedChecks(report)).toEqual([]);
+      expect(exitCode).toBe(0);
+      expect(report.result).toBe('SUCCEEDED');
+      expect(report.totals.handshakes.failed).toBe(0);
+      expect(workflowPhases(report)).not.toContain('soak');
+      expect(report.phases.every((phase) => phase.handshakes.attempted > 0)).toBe(true);
+      for (const cluster of CLUSTERS) expect(rootsIn(dir, 'final', cluster)).toEqual([report.rootLetters.B]);
+    },
+    RUN_TIMEOUT_MS,
+  );
+
+  it(
+    'rekeys one cluster in intermediate mode and leaves the root alone',
+    async () => {
+      // Act
+      const { exitCode, report, dir } = await rehearse(
+        '--mode',
+        'intermediate',
+        '--cluster',
+        'lab-2',
+        '--json',
+      );
+
+      // Assess
+      expect(failedChecks(report)).toEqual([]);
+      expect(exitCode).toBe(0);
+      expect(report.result).toBe('SUCCEEDED');
+      expect(report.totals.handshakes.failed).toBe(0);
+      expect(workflowPhases(report)).toEqual([
+        'preflight',
+        'reissue-intermediate',
+        'restart-workloads',
+        'verify-workloads',
+        'final',
+      ]);
+      expect(report.phases.every((phase) => phase.handshakes.attempted > 0)).toBe(true);
+      for (const cluster of CLUSTERS) {
+        expect(rootsIn(dir, 'final', cluster)).toEqual(rootsIn(dir, 'initial', cluster));
+        const before = publicFile(dir, 'initial', cluster, 'ca-cert.pem');
+        const after = publicFile(dir, 'final', cluster, 'ca-cert.pem');
+        expect({ cluster, rekeyed: before !== after }).toEqual({ cluster, rekeyed: cluster === 'lab-2' });
+      }
+    },
+    RUN_TIMEOUT_MS,
+  );
+
+  it(
+    'rolls back a failure after the first write to cacerts byte-identical to the start',
+    async () => {
+      // Act
+      const { exitCode, report, dir } = await rehearse('--fail-at', 'reissue-intermediate:lab-2', '--json');
+
+      // Assess
+      expect(failedChecks(report)).toEqual([]);
+      expect(report.result).toBe('ROLLED_BACK');
+      expect(report.expectedResult).toBe('ROLLED_BACK');
+      expect(exitCode).toBe(0);
+      expect(report.error?.name).toBe('RotationRolledBack');
+      expect(report.totals.handshakes.failed).toBe(0);
+      expect(workflowPhases(report)).toEqual(
+        expect.arrayContaining([
+          'rollback-trust',
+          'rollback-intermediate',
+          'rollback-restart',
+          'rollback-restore',
+        ]),
+      );
+      for (const cluster of CLUSTERS) {
+        for (const file of ['ca-cert.pem', 'cert-chain.pem', 'root-cert.pem']) {
+          expect(publicFile(dir, 'final', cluster, file)).toBe(publicFile(dir, 'initial', cluster, file));
+        }
+      }
+      // ca-key.pem is compared in memory only, never written: the report carries the verdict.
+      expect(report.checks.find((check) => check.name === 'cacerts-byte-identical-to-start')?.ok).toBe(true);
+      // The failure came after lab-2's new intermediate was written, so there was something to undo.
+      expect(
+        report.timeline.some((write) => write.cluster === 'lab-2' && write.phase === 'reissue-intermediate'),
+      ).toBe(true);
+    },
+    RUN_TIMEOUT_MS,
+  );
+
+  it(
+    'recovers from a one-off failure through the state machine Retry',
+    async () => {
+      // Act
+      const { exitCode, report, dir } = await rehearse('--fail-at', 'distribute-bundle:lab-1:once', '--json');
+
+      // Assess
+      expect(failedChecks(report)).toEqual([]);
+      expect(exitCode).toBe(0);
+      expect(report.result).toBe('SUCCEEDED');
+      expect(report.totals.handshakes.failed).toBe(0);
+      const history = JSON.parse(readFileSync(join(dir, 'history.json'), 'utf8')) as {
+        type: string;
+        state?: { name: string };
+      }[];
+      const retried = history
+        .filter((event) => event.type === 'StateRetried')
+        .map((event) => event.state?.name);
+      expect(retried).toEqual(['distribute-bundle-in-cluster']);
+      expect(report.invocations['distribute-bundle']).toBe(4);
+    },
+    RUN_TIMEOUT_MS,
+  );
+});

@@ -1,0 +1,115 @@
+import { mkdirSync, mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ensureCloudAssembly, readCloudAssembly } from '../../../lab/rehearsal/cloud-assembly.js';
+import { CloudAssemblyError } from '../../../lab/rehearsal/rehearsal-errors.js';
+import { resolveEnvironment, templateFunctions } from '../../../lab/rehearsal/template-functions.js';
+
+const TEMPLATE = {
+  Resources: {
+    CaKey: { Type: 'AWS::KMS::Key', Properties: {} },
+    Preflight: {
+      Type: 'AWS::Lambda::Function',
+      Metadata: { 'aws:asset:path': 'asset.abc' },
+      Properties: {
+        FunctionName: 'meshtrust-my-mesh-distribute-bundle',
+        Handler: 'index.handler',
+        Timeout: 900,
+        MemorySize: 512,
+        Environment: {
+          Variables: {
+            MESH_ID: 'my-mesh',
+            KMS_KEY_ID: { 'Fn::GetAtt': ['CaKey', 'Arn'] },
+            STATE_MACHINE_ARN: {
+              'Fn::Join': [
+                '',
+                ['arn:', { Ref: 'AWS::Partition' }, ':states:eu-west-1:', { Ref: 'AWS::AccountId' }, ':x'],
+              ],
+            },
+          },
+        },
+      },
+    },
+  },
+};
+
+function project(): { root: string; assembly: string } {
+  const root = mkdtempSync(join(tmpdir(), 'meshtrust-assembly-'));
+  mkdirSync(join(root, 'lib'));
+  writeFileSync(join(root, 'lib', 'stack.ts'), '// the stack');
+  const assembly = join(root, 'cdk.out');
+  mkdirSync(assembly);
+  writeFileSync(
+    join(assembly, 'manifest.json'),
+    JSON.stringify({
+      artifacts: {
+        'meshtrust-my-mesh': { type: 'aws:cloudformation:stack', properties: { templateFile: 't.json' } },
+      },
+    }),
+  );
+  writeFileSync(join(assembly, 't.json'), JSON.stringify(TEMPLATE));
+  return { root, assembly };
+}
+
+describe('the cloud assembly the rehearsal runs', () => {
+  it('reuses cdk.out while it is newer than every source it was built from', async () => {
+    // Prepare
+    const { root, assembly } = project();
+    const past = new Date(Date.now() - 60_000);
+    utimesSync(join(root, 'lib', 'stack.ts'), past, past);
+
+    // Act
+    const found = await ensureCloudAssembly({ projectRoot: root });
+
+    // Assess
+    expect(found).toMatchObject({ directory: assembly, stackName: 'meshtrust-my-mesh', reused: true });
+  });
+
+  it('says how to recover from a cdk.out without a manifest', async () => {
+    // Prepare
+    const empty = mkdtempSync(join(tmpdir(), 'meshtrust-assembly-'));
+
+    // Act & Assess
+    await expect(readCloudAssembly(empty)).rejects.toThrow(CloudAssemblyError);
+    await expect(readCloudAssembly(empty)).rejects.toThrow(/delete it and run again/);
+  });
+
+  it('finds each function bundle, handler and timeout, and resolves its environment tokens', async () => {
+    // Prepare
+    const { assembly } = project();
+    const { template } = await readCloudAssembly(assembly);
+
+    // Act
+    const [fn] = templateFunctions(template, assembly);
+    const environment = fn
+      ? resolveEnvironment(fn, {
+          arns: { CaKey: 'arn:aws:kms:us-east-1:000000000000:key/moto' },
+          pseudo: { 'AWS::Partition': 'aws', 'AWS::AccountId': '000000000000' },
+        })
+      : {};
+
+    // Assess
+    expect(fn).toMatchObject({
+      handlerName: 'distribute-bundle',
+      bundleDirectory: join(assembly, 'asset.abc'),
+      bundleFile: 'index.mjs',
+      exportName: 'handler',
+      timeoutSeconds: 900,
+    });
+    expect(environment).toEqual({
+      MESH_ID: 'my-mesh',
+      KMS_KEY_ID: 'arn:aws:kms:us-east-1:000000000000:key/moto',
+      STATE_MACHINE_ARN: 'arn:aws:states:eu-west-1:000000000000:x',
+    });
+  });
+
+  it('refuses a token it has no stand-in for, naming the variable', async () => {
+    // Prepare
+    const { assembly } = project();
+    const { template } = await readCloudAssembly(assembly);
+    const [fn] = templateFunctions(template, assembly);
+
+    // Act & Assess
+    expect(() => fn && resolveEnvironment(fn, { arns: {}, pseudo: {} })).toThrow(/KMS_KEY_ID/);
+  });
+});

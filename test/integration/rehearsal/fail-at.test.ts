@@ -1,0 +1,57 @@
+import { createFailureInjector, formatFailAt, parseFailAt } from '../../../lab/rehearsal/fail-at.js';
+import { RehearsalOptionsError } from '../../../lab/rehearsal/rehearsal-errors.js';
+
+describe('--fail-at', () => {
+  it('reads a state, an optional cluster and an optional once', () => {
+    // Act & Assess
+    expect(parseFailAt('stage-root')).toEqual({ state: 'stage-root', once: false });
+    expect(parseFailAt('reissue-intermediate:lab-2')).toEqual({
+      state: 'reissue-intermediate',
+      cluster: 'lab-2',
+      once: false,
+    });
+    expect(parseFailAt('distribute-bundle:lab-1:once')).toEqual({
+      state: 'distribute-bundle',
+      cluster: 'lab-1',
+      once: true,
+    });
+    expect(parseFailAt('promote-root:once')).toEqual({ state: 'promote-root', once: true });
+    expect(formatFailAt(parseFailAt('distribute-bundle:lab-1:once'))).toBe('distribute-bundle:lab-1:once');
+  });
+
+  it('refuses text that is not STATE[:CLUSTER][:once]', () => {
+    // Act & Assess
+    for (const text of ['', ':lab-1', 'a:b:c:d', 'stage-root::once']) {
+      expect(() => parseFailAt(text)).toThrow(RehearsalOptionsError);
+    }
+  });
+
+  it('fails every matching invocation of a Map task for its cluster only, as a plain failure', () => {
+    // Prepare
+    const injector = createFailureInjector(parseFailAt('reissue-intermediate:lab-2'));
+
+    // Act
+    const other = () => injector.afterInvocation('reissue-intermediate-in-cluster', { cluster: 'lab-1' });
+    const target = () => injector.afterInvocation('reissue-intermediate-in-cluster', { cluster: 'lab-2' });
+    const elsewhere = () => injector.afterInvocation('distribute-bundle-in-cluster', { cluster: 'lab-2' });
+
+    // Assess
+    expect(other).not.toThrow();
+    expect(elsewhere).not.toThrow();
+    expect(target).toThrow(expect.objectContaining({ name: 'RehearsalInjectedFailure' }));
+    expect(target).toThrow(expect.objectContaining({ name: 'RehearsalInjectedFailure' }));
+  });
+
+  it('fails once with a TransientError, which every Task retries, then lets the retry through', () => {
+    // Prepare
+    const injector = createFailureInjector(parseFailAt('stage-root:once'));
+
+    // Act
+    const first = () => injector.afterInvocation('stage-root', { executionId: 'x' });
+
+    // Assess
+    expect(first).toThrow(expect.objectContaining({ name: 'TransientError' }));
+    expect(first).not.toThrow();
+    expect(injector.injected).toBe(1);
+  });
+});

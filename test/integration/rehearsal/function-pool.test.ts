@@ -1,0 +1,126 @@
+// The rehearsal's Lambda runtime with a real bundle written at test time: each function in processes
+// of its own, only its own environment, warm between invocations, errors by name, timeouts enforced.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  createFunctionPool,
+  type FunctionLogLine,
+  type FunctionPool,
+} from '../../../lab/rehearsal/function-pool.js';
+import { FunctionInvocationError } from '../../../lab/rehearsal/rehearsal-errors.js';
+import type { TemplateFunction } from '../../../lab/rehearsal/template-functions.js';
+
+const BUNDLE = `
+export const handler = async (event, context) => {
+  console.log(JSON.stringify({ audit: true, phase: 'test', seen: event.name }));
+  if (event.sleepMs) await new Promise((resolve) => setTimeout(resolve, event.sleepMs));
+  if (event.fail) {
+    const error = new Error('istiod has not caught up');
+    error.name = event.fail;
+    throw error;
+  }
+  return {
+    pid: process.pid,
+    mine: process.env.ONLY_MINE ?? null,
+    parents: process.env.PARENT_ONLY ?? null,
+    functionName: context.functionName,
+    echo: event.name,
+  };
+};
+`;
+
+function testFunction(directory: string, overrides: Partial<TemplateFunction> = {}): TemplateFunction {
+  return {
+    logicalId: 'Fn1',
+    functionName: 'meshtrust-test-preflight',
+    handlerName: 'preflight',
+    bundleDirectory: directory,
+    bundleFile: 'index.mjs',
+    exportName: 'handler',
+    timeoutSeconds: 5,
+    memorySize: 512,
+    environment: {},
+    ...overrides,
+  };
+}
+
+describe('the rehearsal function pool', () => {
+  let directory: string;
+  let pool: FunctionPool;
+  const logs: FunctionLogLine[] = [];
+
+  beforeAll(() => {
+    directory = mkdtempSync(join(tmpdir(), 'meshtrust-pool-'));
+    writeFileSync(join(directory, 'index.mjs'), BUNDLE);
+    process.env.PARENT_ONLY = 'the parent process environment';
+    pool = createFunctionPool({
+      functions: [testFunction(directory), testFunction(directory, { logicalId: 'Slow', timeoutSeconds: 1 })],
+      environment: () => ({ ONLY_MINE: 'from the template' }),
+      arnOf: (fn) => `arn:aws:lambda:us-east-1:000000000000:function:${fn.functionName}`,
+      onLog: (line) => logs.push(line),
+    });
+  });
+
+  afterAll(async () => {
+    delete process.env.PARENT_ONLY;
+    await pool.stop();
+  });
+
+  it('runs the bundle in a process of its own with only the environment it was given', async () => {
+    // Act
+    const result = (await pool.invoke('Fn1', { name: 'first' })) as Record<string, unknown>;
+
+    // Assess
+    expect(result).toMatchObject({
+      mine: 'from the template',
+      parents: null,
+      functionName: 'meshtrust-test-preflight',
+      echo: 'first',
+    });
+    expect(result.pid).not.toBe(process.pid);
+  });
+
+  it('keeps a container warm between invocations and starts another for a concurrent one', async () => {
+    // Act
+    const first = (await pool.invoke('Fn1', { name: 'a' })) as { pid: number };
+    const again = (await pool.invoke('Fn1', { name: 'b' })) as { pid: number };
+    const together = (await Promise.all([
+      pool.invoke('Fn1', { name: 'c', sleepMs: 300 }),
+      pool.invoke('Fn1', { name: 'd', sleepMs: 300 }),
+    ])) as { pid: number }[];
+
+    // Assess
+    expect(again.pid).toBe(first.pid);
+    expect(new Set(together.map((result) => result.pid)).size).toBe(2);
+  });
+
+  it('reports a function error under its errorType, so Retry and Catch can match it', async () => {
+    // Act
+    const failure = await pool.invoke('Fn1', { fail: 'VerificationFailed' }).catch((error: unknown) => error);
+
+    // Assess
+    expect(failure).toBeInstanceOf(FunctionInvocationError);
+    expect((failure as Error).name).toBe('VerificationFailed');
+    expect((failure as Error).message).toBe('istiod has not caught up');
+  });
+
+  it('stops an invocation at the function timeout, as Sandbox.Timedout', async () => {
+    // Act
+    const failure = await pool.invoke('Slow', { sleepMs: 3000 }).catch((error: unknown) => error);
+
+    // Assess
+    expect((failure as Error).name).toBe('Sandbox.Timedout');
+  });
+
+  it('captures what the function writes to stdout, line by line', async () => {
+    // Act
+    await pool.invoke('Fn1', { name: 'logged' });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+
+    // Assess
+    const lines = logs.filter((line) => line.stream === 'stdout').map((line) => JSON.parse(line.line));
+    expect(lines).toContainEqual({ audit: true, phase: 'test', seen: 'logged' });
+    expect(logs.every((line) => line.handlerName === 'preflight')).toBe(true);
+  });
+});

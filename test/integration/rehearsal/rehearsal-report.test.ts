@@ -1,0 +1,103 @@
+import { expectedResult, type OutcomeFacts, outcomeChecks } from '../../../lab/rehearsal/rehearsal-report.js';
+
+const A = 'a'.repeat(64);
+const B = 'b'.repeat(64);
+
+function facts(overrides: Partial<OutcomeFacts> = {}): OutcomeFacts {
+  return {
+    mode: 'scheduled',
+    result: 'SUCCEEDED',
+    expected: 'SUCCEEDED',
+    phases: [{ name: 'preflight', startedAt: 't', handshakes: { attempted: 18, failed: 0 } }],
+    failedHandshakes: 0,
+    rejectedUpdates: 0,
+    rootA: A,
+    rootB: B,
+    initial: [{ cluster: 'lab-1', roots: [A], caCert: 'i1' }],
+    final: [{ cluster: 'lab-1', roots: [B], caCert: 'i2' }],
+    identicalToStart: { 'lab-1': false },
+    ...overrides,
+  };
+}
+
+const failing = (checks: { name: string; ok: boolean }[]) =>
+  checks.filter((check) => !check.ok).map((check) => check.name);
+
+describe('what a rehearsal should end in', () => {
+  it('expects success without --fail-at and with a one-off failure', () => {
+    expect(expectedResult('scheduled', undefined)).toBe('SUCCEEDED');
+    expect(expectedResult('scheduled', { state: 'distribute-bundle', once: true })).toBe('SUCCEEDED');
+  });
+
+  it('expects a rollback for a failure after the first write, a plain failure before it or at promote-root', () => {
+    expect(expectedResult('scheduled', { state: 'reissue-intermediate', once: false })).toBe('ROLLED_BACK');
+    expect(expectedResult('scheduled', { state: 'stage-root', once: false })).toBe('ROLLED_BACK');
+    expect(expectedResult('scheduled', { state: 'preflight', once: false })).toBe('FAILED');
+    expect(expectedResult('emergency', { state: 'promote-root', once: false })).toBe('FAILED');
+  });
+});
+
+describe('the checks behind the exit code', () => {
+  it('passes a scheduled rotation that ends on root B alone with traffic in every phase', () => {
+    expect(failing(outcomeChecks(facts()))).toEqual([]);
+  });
+
+  it('fails on a single failed handshake', () => {
+    expect(failing(outcomeChecks(facts({ failedHandshakes: 1 })))).toEqual(['no-failed-handshake']);
+  });
+
+  it('fails a phase without any handshake', () => {
+    const silent = [{ name: 'soak', startedAt: 't', handshakes: { attempted: 0, failed: 0 } }];
+    expect(failing(outcomeChecks(facts({ phases: silent })))).toEqual(['handshakes-in-every-phase']);
+  });
+
+  it('fails a fleet that still trusts root A next to B', () => {
+    const final = [{ cluster: 'lab-1', roots: [A, B], caCert: 'i2' }];
+    expect(failing(outcomeChecks(facts({ final })))).toEqual(['final-roots-new-root-only']);
+  });
+
+  it('fails an unexpected result and an update istiod dropped', () => {
+    const checks = outcomeChecks(
+      facts({ result: 'ROLLED_BACK', rejectedUpdates: 1, identicalToStart: { 'lab-1': true } }),
+    );
+    expect(failing(checks)).toEqual(['result-as-expected', 'istiod-accepted-every-write']);
+  });
+
+  it('fails a rollback that left a cluster different from its start', () => {
+    const checks = outcomeChecks(
+      facts({ result: 'ROLLED_BACK', expected: 'ROLLED_BACK', identicalToStart: { 'lab-1': false } }),
+    );
+    expect(failing(checks)).toEqual(['cacerts-byte-identical-to-start']);
+  });
+
+  it('in intermediate mode, fails when a cluster other than the target was rekeyed', () => {
+    const initial = [
+      { cluster: 'lab-1', roots: [A], caCert: 'i1' },
+      { cluster: 'lab-2', roots: [A], caCert: 'j1' },
+    ];
+    const good = outcomeChecks(
+      facts({
+        mode: 'intermediate',
+        cluster: 'lab-2',
+        initial,
+        final: [
+          { cluster: 'lab-1', roots: [A], caCert: 'i1' },
+          { cluster: 'lab-2', roots: [A], caCert: 'j2' },
+        ],
+      }),
+    );
+    const bad = outcomeChecks(
+      facts({
+        mode: 'intermediate',
+        cluster: 'lab-2',
+        initial,
+        final: [
+          { cluster: 'lab-1', roots: [A], caCert: 'i2' },
+          { cluster: 'lab-2', roots: [A], caCert: 'j2' },
+        ],
+      }),
+    );
+    expect(failing(good)).toEqual([]);
+    expect(failing(bad)).toEqual(['only-the-cluster-rekeyed']);
+  });
+});
