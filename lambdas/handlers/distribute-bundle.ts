@@ -1,8 +1,7 @@
-import { auditFingerprints, cacertsFingerprints } from '../core/rotation/cacerts-fingerprints.js';
 import { distributeBundleChange } from '../core/rotation/distribute-bundle-change.js';
 import { executionNameOf } from '../core/rotation/execution-name.js';
 import { PreconditionFailed } from '../core/rotation-errors.js';
-import { auditStateChange } from './runtime/audit-state-change.js';
+import { auditCacertsChange } from './runtime/audit-state-change.js';
 import { applyCacertsChange, readClusterCacerts } from './runtime/cluster-cacerts.js';
 import { type ClusterStepInput, clusterStepSchema, parseInput } from './runtime/handler-input.js';
 import { readRootVersion } from './runtime/root-ca.js';
@@ -50,16 +49,11 @@ async function distributeBundle(
   const applied = await applyCacertsChange(client, PHASE, (current) =>
     distributeBundleChange(current, newRoot.material.certificatePem),
   );
-  const before = cacertsFingerprints(applied.before, cluster);
-  const after = cacertsFingerprints(applied.after, cluster);
-  auditStateChange({
+  const { before, after } = auditCacertsChange(applied, {
     phase: PHASE,
     action: 'write-cacerts',
     cluster,
     executionId,
-    outcome: applied.changed ? 'succeeded' : 'unchanged',
-    fingerprintsBefore: auditFingerprints(before),
-    fingerprintsAfter: auditFingerprints(after),
     detail: { resourceVersion: applied.resourceVersion, backupVersionId: backup.versionId },
   });
   return {

@@ -3,11 +3,10 @@ import { clientRequestTokenFor } from '../adapters/secrets/client-request-token.
 import { createIntermediateCa } from '../core/pki/certificate-authority.js';
 import { certificateFingerprint } from '../core/pki/fingerprint.js';
 import { TrustBundle } from '../core/pki/trust-bundle.js';
-import { auditFingerprints, cacertsFingerprints } from '../core/rotation/cacerts-fingerprints.js';
 import { executionNameOf } from '../core/rotation/execution-name.js';
 import { reissueIntermediateChange } from '../core/rotation/reissue-intermediate-change.js';
 import { PreconditionFailed, VerificationFailed } from '../core/rotation-errors.js';
-import { auditStateChange } from './runtime/audit-state-change.js';
+import { auditCacertsChange } from './runtime/audit-state-change.js';
 import { applyCacertsChange, readClusterCacerts } from './runtime/cluster-cacerts.js';
 import { type ClusterStepInput, clusterStepSchema, parseInput } from './runtime/handler-input.js';
 import { readRootVersion } from './runtime/root-ca.js';
@@ -86,16 +85,11 @@ async function reissueIntermediate(
       { cluster, phase: PHASE },
     );
   }
-  const before = cacertsFingerprints(applied.before, cluster);
-  const after = cacertsFingerprints(applied.after, cluster);
-  auditStateChange({
+  const { before, after } = auditCacertsChange(applied, {
     phase: PHASE,
     action: 'write-cacerts',
     cluster,
     executionId,
-    outcome: applied.changed ? 'succeeded' : 'unchanged',
-    fingerprintsBefore: auditFingerprints(before),
-    fingerprintsAfter: auditFingerprints(after),
     detail: {
       resourceVersion: applied.resourceVersion,
       intermediateVersionId: intermediate.ref.versionId,

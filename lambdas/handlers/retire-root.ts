@@ -1,7 +1,6 @@
-import { auditFingerprints, cacertsFingerprints } from '../core/rotation/cacerts-fingerprints.js';
 import { retireRootChange } from '../core/rotation/retire-root-change.js';
 import { PreconditionFailed } from '../core/rotation-errors.js';
-import { auditStateChange } from './runtime/audit-state-change.js';
+import { auditCacertsChange } from './runtime/audit-state-change.js';
 import { applyCacertsChange } from './runtime/cluster-cacerts.js';
 import { type ClusterStepInput, clusterStepSchema, parseInput } from './runtime/handler-input.js';
 import { readRootVersion } from './runtime/root-ca.js';
@@ -43,16 +42,11 @@ async function retireRoot(input: ClusterStepInput, runtime: HandlerRuntime): Pro
   const applied = await applyCacertsChange(client, PHASE, (current) =>
     retireRootChange(cluster, current, newRoot.material.certificatePem),
   );
-  const before = cacertsFingerprints(applied.before, cluster);
-  const after = cacertsFingerprints(applied.after, cluster);
-  auditStateChange({
+  const { before, after } = auditCacertsChange(applied, {
     phase: PHASE,
     action: 'write-cacerts',
     cluster,
     executionId,
-    outcome: applied.changed ? 'succeeded' : 'unchanged',
-    fingerprintsBefore: auditFingerprints(before),
-    fingerprintsAfter: auditFingerprints(after),
     detail: { resourceVersion: applied.resourceVersion },
   });
   return {

@@ -5,7 +5,6 @@ import { clientRequestTokenFor } from '../adapters/secrets/client-request-token.
 import type { CacertsFiles } from '../core/pki/cacerts.js';
 import { TrustBundle } from '../core/pki/trust-bundle.js';
 import type { CacertsChange } from '../core/rotation/cacerts-change.js';
-import { auditFingerprints, cacertsFingerprints } from '../core/rotation/cacerts-fingerprints.js';
 import { executionNameOf } from '../core/rotation/execution-name.js';
 import {
   restoreIntermediateChange,
@@ -13,7 +12,7 @@ import {
   restoreTrustChange,
 } from '../core/rotation/rollback-changes.js';
 import { PreconditionFailed, VerificationFailed } from '../core/rotation-errors.js';
-import { auditStateChange } from './runtime/audit-state-change.js';
+import { auditCacertsChange, auditStateChange } from './runtime/audit-state-change.js';
 import { applyCacertsChange } from './runtime/cluster-cacerts.js';
 import { executionIdSchema, parseInput } from './runtime/handler-input.js';
 import { runHandler } from './runtime/run-handler.js';
@@ -101,16 +100,11 @@ async function rollback(input: RollbackInput, runtime: HandlerRuntime): Promise<
   const client = await runtime.clusterClient(cluster);
   const decide = decisionFor(stage, cluster, backup);
   const applied = await applyCacertsChange(client, PHASE, decide);
-  const before = cacertsFingerprints(applied.before, cluster);
-  const after = cacertsFingerprints(applied.after, cluster);
-  auditStateChange({
+  const { after } = auditCacertsChange(applied, {
     phase: PHASE,
     action: stage,
     cluster,
     executionId,
-    outcome: applied.changed ? 'succeeded' : 'unchanged',
-    fingerprintsBefore: auditFingerprints(before),
-    fingerprintsAfter: auditFingerprints(after),
     detail: { resourceVersion: applied.resourceVersion },
   });
   if (stage === 'restore-trust') await verifyPublished(runtime, client, cluster, applied.after);
