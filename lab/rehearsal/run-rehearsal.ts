@@ -18,6 +18,7 @@ import { definitionTasks, definitionWaitStates } from './definition-tasks.js';
 import { createFailureInjector, type FailAt, formatFailAt } from './fail-at.js';
 import { createFunctionPool, type FunctionLogLine, type FunctionPool } from './function-pool.js';
 import { createMotoKmsKey } from './moto-kms-key.js';
+import { registerStateMachineInMoto } from './moto-state-machine.js';
 import { filesWithPrivateKeys, keyFragments } from './private-key-scan.js';
 import { polyfillPromiseWithResolvers } from './promise-with-resolvers.js';
 import { PrivateKeyInReportError, RehearsalOptionsError } from './rehearsal-errors.js';
@@ -212,6 +213,15 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
   for (const id of missing) arns[id] = `arn:aws:states:${region}:${LAB_ACCOUNT_ID}:stand-in:${id}`;
   const definition = resolveDefinition(assembly.template, { arns, pseudo });
   const stateMachineName = stateMachineNameOf(assembly.template) ?? `meshtrust-${lab.meshId}-rotation`;
+  // preflight asks Step Functions for rival executions (STATE_MACHINE_ARN): the state machine exists
+  // in moto, like the deployed one, and has no execution there (this run is local).
+  const motoStateMachineArn = await registerStateMachineInMoto({
+    endpoint: moto.endpoint,
+    region,
+    credentials: rotator.credentials,
+    name: stateMachineName,
+    definition,
+  });
 
   const labEnvironment: Record<string, string> = {
     ...awsEnvironmentFor(rotator, region),
@@ -227,6 +237,7 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
     arnOf: functionArn,
     environment: (fn) => {
       const environment = { ...resolveEnvironment(fn, { arns, pseudo }), ...labEnvironment };
+      if (environment.STATE_MACHINE_ARN !== undefined) environment.STATE_MACHINE_ARN = motoStateMachineArn;
       // A stack that lists its clusters by name: the lab's clusters stand in for them.
       if ((environment.CLUSTERS ?? '') !== '')
         environment.CLUSTERS = lab.clusters.map((c) => c.name).join(',');

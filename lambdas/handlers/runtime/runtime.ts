@@ -1,9 +1,14 @@
 import { EKSClient } from '@aws-sdk/client-eks';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { type DiscoveredCluster, discoverClusters } from '../../adapters/eks/fleet-discovery.js';
 import { type ClusterClient, createClusterClient } from '../../adapters/kube/cluster-client.js';
 import { createEksTokenProvider } from '../../adapters/kube/eks-token-provider.js';
 import { CaSecretStore } from '../../adapters/secrets/ca-secret-store.js';
+import {
+  type ExecutionSummary,
+  RotationExecutions,
+} from '../../adapters/stepfunctions/rotation-executions.js';
 import { PreconditionFailed } from '../../core/rotation-errors.js';
 import { type HandlerConfig, readHandlerConfig } from './config.js';
 
@@ -20,6 +25,8 @@ export interface HandlerRuntime {
   fleet(): Promise<readonly DiscoveredCluster[]>;
   /** A client for a cluster of the fleet; PreconditionFailed for a cluster outside it. */
   clusterClient(name: string): Promise<ClusterClient>;
+  /** The RUNNING executions of the rotation state machine (STATE_MACHINE_ARN); none when it is not set. */
+  runningRotations(): Promise<ExecutionSummary[]>;
   /** Releases the AWS clients. */
   close(): void;
 }
@@ -27,6 +34,7 @@ export interface HandlerRuntime {
 export function createHandlerRuntime(config: HandlerConfig = readHandlerConfig()): HandlerRuntime {
   const secrets = new SecretsManagerClient({ region: config.region });
   const eks = new EKSClient({ region: config.region });
+  const sfn = new SFNClient({ region: config.region });
   const store = new CaSecretStore({
     client: secrets,
     meshId: config.meshId,
@@ -69,9 +77,17 @@ export function createHandlerRuntime(config: HandlerConfig = readHandlerConfig()
       clients.set(name, client);
       return client;
     },
+    async runningRotations() {
+      if (config.stateMachineArn === undefined) return [];
+      return new RotationExecutions({ client: sfn }).list(config.stateMachineArn, {
+        status: 'RUNNING',
+        max: 10,
+      });
+    },
     close() {
       secrets.destroy();
       eks.destroy();
+      sfn.destroy();
     },
   };
 }
