@@ -1,7 +1,7 @@
 // The synthesized app the rehearsal runs: cdk.out, reused while it is newer than every source it was
 // built from, else synthesized again with `npx cdk synth` (esbuild bundles every handler, 1-2 minutes).
 import { spawn } from 'node:child_process';
-import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CfnTemplate } from '../../lib/resolve-definition.js';
@@ -154,20 +154,35 @@ async function acquireLock(lock: string, progress: (line: string) => void): Prom
   for (;;) {
     try {
       await mkdir(lock);
+      await writeFile(join(lock, 'pid'), String(process.pid));
       return;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
-    const age = await stat(lock).then(
-      (info) => Date.now() - info.mtimeMs,
-      () => 0,
-    );
-    if (age > LOCK_STALE_MS) {
+    if (await isStaleLock(lock)) {
       await rm(lock, { recursive: true, force: true });
       continue;
     }
     if (!told) progress(`another rehearsal is synthesizing (${lock}); waiting for it`);
     told = true;
     await sleep(500);
+  }
+}
+
+/** A lock is stale when the process that took it is gone (killed mid-synth), or it is very old. */
+async function isStaleLock(lock: string): Promise<boolean> {
+  const age = await stat(lock).then(
+    (info) => Date.now() - info.mtimeMs,
+    () => 0,
+  );
+  if (age > LOCK_STALE_MS) return true;
+  const pid = Number(await readFile(join(lock, 'pid'), 'utf8').catch(() => ''));
+  // No pid yet: the owner is between mkdir and writeFile; give it the benefit of the doubt.
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }

@@ -3,7 +3,7 @@
 // fleet. One synth for the whole file (beforeAll); the runs go one after another, because each one
 // loads both cores and a starved lab would expire its own workload certificates.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -17,6 +17,11 @@ const run = promisify(execFile);
 const RUN_TIMEOUT_MS = 6 * 60_000;
 const CLUSTERS = ['lab-1', 'lab-2', 'lab-3'];
 let cdkOut: string;
+const outputDirs: string[] = [];
+
+afterAll(() => {
+  for (const dir of outputDirs) rmSync(dir, { recursive: true, force: true });
+});
 
 interface Rehearsal {
   readonly exitCode: number;
@@ -28,6 +33,7 @@ interface Rehearsal {
 
 async function rehearse(...flags: string[]): Promise<Rehearsal> {
   const dir = mkdtempSync(join(tmpdir(), 'meshtrust-rehearse-'));
+  outputDirs.push(dir);
   const args = [
     '--import',
     'tsx',

@@ -1,4 +1,5 @@
-import { mkdirSync, mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureCloudAssembly, readCloudAssembly } from '../../../lab/rehearsal/cloud-assembly.js';
@@ -63,6 +64,25 @@ describe('the cloud assembly the rehearsal runs', () => {
 
     // Assess
     expect(found).toMatchObject({ directory: assembly, stackName: 'meshtrust-my-mesh', reused: true });
+  });
+
+  it('takes over the synth lock of a rehearsal that was killed, instead of waiting for it', async () => {
+    // Prepare: a lock left behind by a process that no longer exists
+    const { root, assembly } = project();
+    const past = new Date(Date.now() - 60_000);
+    utimesSync(join(root, 'lib', 'stack.ts'), past, past);
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid as number;
+    mkdirSync(`${assembly}.rehearsal-lock`);
+    writeFileSync(join(`${assembly}.rehearsal-lock`, 'pid'), String(dead));
+    const progress: string[] = [];
+
+    // Act
+    const found = await ensureCloudAssembly({ projectRoot: root, onProgress: (line) => progress.push(line) });
+
+    // Assess
+    expect(found.reused).toBe(true);
+    expect(progress.filter((line) => line.includes('waiting'))).toEqual([]);
+    expect(existsSync(`${assembly}.rehearsal-lock`)).toBe(false);
   });
 
   it('says how to recover from a cdk.out without a manifest', async () => {
