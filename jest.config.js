@@ -16,6 +16,12 @@ const moto = {
   globalTeardown: '<rootDir>/test/support/moto-global-teardown.js',
 };
 
+// The others only get the per-run scratch folder for temp files (test/support/scratch-dir.js).
+const scratch = {
+  globalSetup: '<rootDir>/test/support/scratch-global-setup.js',
+  globalTeardown: '<rootDir>/test/support/scratch-global-teardown.js',
+};
+
 const shared = {
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
@@ -26,14 +32,14 @@ const shared = {
 /** @type {import('jest').Config} */
 export default {
   projects: [
-    { ...shared, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
+    { ...shared, ...scratch, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     {
       ...shared,
       ...moto,
       displayName: 'integration',
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
     },
-    { ...shared, displayName: 'infra', testMatch: ['<rootDir>/test/infra/**/*.test.ts'] },
+    { ...shared, ...scratch, displayName: 'infra', testMatch: ['<rootDir>/test/infra/**/*.test.ts'] },
     { ...shared, ...moto, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'] },
   ],
 };

@@ -5,8 +5,10 @@
 // transform's ESM output nor moduleNameMapper (`./x.js` -> `./x.ts`) applies here, so the TypeScript
 // helpers are loaded with tsx instead.
 import { tsImport } from 'tsx/esm/api';
+import { enterScratchDir } from './scratch-dir.js';
 
 export default async function setup() {
+  enterScratchDir();
   // Fake credentials and a region: the SDK and awscli need them, moto accepts anything, and no test
   // may pick up a real profile.
   process.env.AWS_ACCESS_KEY_ID = 'testing';

@@ -1,6 +1,16 @@
 // jest globalTeardown: stops the moto_server of moto-global-setup.js once its last user is done.
-// jest runs it after failing tests too.
+// jest runs it after failing tests too. Then it leaves the run's scratch folder (scratch-dir.js).
+import { leaveScratchDir } from './scratch-dir.js';
+
 export default async function teardown() {
+  try {
+    await stopSharedMoto();
+  } finally {
+    leaveScratchDir();
+  }
+}
+
+async function stopSharedMoto() {
   const shared = globalThis.__meshtrustMoto;
   if (shared === undefined) return;
   shared.users -= 1;
