@@ -3,8 +3,6 @@
 // exit 1, and writes nothing (cacerts resourceVersions and root secret versions stay as they were).
 import { ListSecretVersionIdsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { EXIT_CODES } from '../../../bin/cli/cli-errors.js';
-import { type CliContext, runCli } from '../../../bin/cli/program.js';
-import { createTerminal } from '../../../bin/cli/terminal.js';
 import type { PlanReport } from '../../../bin/commands/plan.js';
 import {
   assembleCacerts,
@@ -15,6 +13,7 @@ import {
 } from '../../../lambdas/core/pki/index.js';
 import { motoClientConfig } from '../../support/moto-endpoint.js';
 import { type HandlerLab, startHandlerLab } from '../handlers/handler-lab.js';
+import { type CliRun, runMeshtrustInProcess } from './in-process-cli.js';
 
 let h: HandlerLab;
 beforeAll(async () => {
@@ -24,21 +23,9 @@ afterAll(async () => {
   await h?.stop();
 });
 
-async function meshtrust(...args: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const context: CliContext = {
-    terminal: createTerminal(
-      { write: (text: string) => (stdout += text) },
-      { write: (text: string) => (stderr += text) },
-      {},
-    ),
-    // The lab's environment, as `source DIR/env` gives a shell (handler-lab sets it in process.env).
-    env: { ...process.env, MESH_ID: '', MESHTRUST_MESH_ID: h.meshId },
-    exitCode: EXIT_CODES.ok,
-  };
-  const exitCode = await runCli(['node', 'meshtrust', ...args], context);
-  return { exitCode, stdout, stderr };
+async function meshtrust(...args: string[]): Promise<CliRun> {
+  // The lab's environment, as `source DIR/env` gives a shell (handler-lab sets it in process.env).
+  return runMeshtrustInProcess(args, { ...process.env, MESH_ID: '', MESHTRUST_MESH_ID: h.meshId });
 }
 
 /** Everything a write would change: the cacerts resourceVersions and the root secret's versions. */
@@ -166,16 +153,10 @@ describe('meshtrust plan', () => {
 
   it('says how to name the mesh when neither --mesh-id nor the environment does', async () => {
     // Prepare
-    let stderr = '';
-    const context: CliContext = {
-      terminal: createTerminal({ write: () => true }, { write: (text: string) => (stderr += text) }, {}),
-      env: { AWS_REGION: 'us-east-1' },
-      exitCode: EXIT_CODES.ok,
-    };
     const savedMeshId = process.env.MESH_ID;
     delete process.env.MESH_ID;
     // Act
-    const exitCode = await runCli(['node', 'meshtrust', 'plan'], context);
+    const { exitCode, stderr } = await runMeshtrustInProcess(['plan'], { AWS_REGION: 'us-east-1' });
     if (savedMeshId !== undefined) process.env.MESH_ID = savedMeshId;
     // Assess
     expect(exitCode).toBe(EXIT_CODES.usage);

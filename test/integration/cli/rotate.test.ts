@@ -11,9 +11,8 @@ import {
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { EXIT_CODES } from '../../../bin/cli/cli-errors.js';
-import { type CliContext, runCli } from '../../../bin/cli/program.js';
-import { createTerminal } from '../../../bin/cli/terminal.js';
 import { motoClientConfig, motoEndpoint } from '../../support/moto-endpoint.js';
+import { type CliRun, runMeshtrustInProcess } from './in-process-cli.js';
 
 let sfn: SFNClient;
 const savedEndpoint = process.env.AWS_ENDPOINT_URL;
@@ -28,20 +27,8 @@ afterAll(() => {
   else process.env.AWS_ENDPOINT_URL = savedEndpoint;
 });
 
-async function meshtrust(...args: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const context: CliContext = {
-    terminal: createTerminal(
-      { write: (text: string) => (stdout += text) },
-      { write: (text: string) => (stderr += text) },
-      {},
-    ),
-    env: { ...process.env },
-    exitCode: EXIT_CODES.ok,
-  };
-  const exitCode = await runCli(['node', 'meshtrust', ...args], context);
-  return { exitCode, stdout, stderr };
+async function meshtrust(...args: string[]): Promise<CliRun> {
+  return runMeshtrustInProcess(args);
 }
 
 async function createStateMachine(name = `meshtrust-${randomUUID().slice(0, 8)}`): Promise<string> {

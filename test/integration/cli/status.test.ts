@@ -5,11 +5,10 @@
 import { randomUUID } from 'node:crypto';
 import { CreateStateMachineCommand, SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { EXIT_CODES } from '../../../bin/cli/cli-errors.js';
-import { type CliContext, runCli } from '../../../bin/cli/program.js';
-import { createTerminal } from '../../../bin/cli/terminal.js';
 import type { StatusReport } from '../../../bin/commands/status.js';
 import { RotationExecutions } from '../../../lambdas/adapters/stepfunctions/rotation-executions.js';
 import { motoClientConfig, motoEndpoint } from '../../support/moto-endpoint.js';
+import { type CliRun, runMeshtrustInProcess } from './in-process-cli.js';
 
 let sfn: SFNClient;
 let stateMachineArn: string;
@@ -47,23 +46,8 @@ afterAll(() => {
   else process.env.AWS_ENDPOINT_URL = savedEndpoint;
 });
 
-async function meshtrust(...args: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const context: CliContext = {
-    terminal: createTerminal(
-      { write: (text: string) => (stdout += text) },
-      { write: (text: string) => (stderr += text) },
-      {},
-    ),
-    env: { ...process.env },
-    exitCode: EXIT_CODES.ok,
-  };
-  const exitCode = await runCli(
-    ['node', 'meshtrust', ...args, '--state-machine-arn', stateMachineArn],
-    context,
-  );
-  return { exitCode, stdout, stderr };
+async function meshtrust(...args: string[]): Promise<CliRun> {
+  return runMeshtrustInProcess([...args, '--state-machine-arn', stateMachineArn]);
 }
 
 describe('meshtrust status', () => {

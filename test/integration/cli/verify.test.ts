@@ -3,8 +3,6 @@
 // threshold warns without failing. (Namespace bundles that differ: verify-report.test.ts, since the lab's
 // istiod puts an edited istio-ca-root-cert back at once.)
 import { EXIT_CODES } from '../../../bin/cli/cli-errors.js';
-import { type CliContext, runCli } from '../../../bin/cli/program.js';
-import { createTerminal } from '../../../bin/cli/terminal.js';
 import type { VerifyReport } from '../../../bin/commands/verify.js';
 import {
   assembleCacerts,
@@ -14,6 +12,7 @@ import {
   TrustBundle,
 } from '../../../lambdas/core/pki/index.js';
 import { type HandlerLab, startHandlerLab } from '../handlers/handler-lab.js';
+import { type CliRun, runMeshtrustInProcess } from './in-process-cli.js';
 
 let h: HandlerLab;
 beforeAll(async () => {
@@ -23,21 +22,9 @@ afterAll(async () => {
   await h?.stop();
 });
 
-async function meshtrust(...args: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const context: CliContext = {
-    terminal: createTerminal(
-      { write: (text: string) => (stdout += text) },
-      { write: (text: string) => (stderr += text) },
-      {},
-    ),
-    // The lab's environment, as `source DIR/env` gives a shell (handler-lab sets it in process.env).
-    env: { ...process.env, MESH_ID: '', MESHTRUST_MESH_ID: h.meshId },
-    exitCode: EXIT_CODES.ok,
-  };
-  const exitCode = await runCli(['node', 'meshtrust', ...args], context);
-  return { exitCode, stdout, stderr };
+async function meshtrust(...args: string[]): Promise<CliRun> {
+  // The lab's environment, as `source DIR/env` gives a shell (handler-lab sets it in process.env).
+  return runMeshtrustInProcess(args, { ...process.env, MESH_ID: '', MESHTRUST_MESH_ID: h.meshId });
 }
 
 /** Waits until verify passes again (istiod republishes a changed root set after a push delay). */
