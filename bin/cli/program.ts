@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { registerApproveCommands } from '../commands/approve.js';
 import { registerHistoryCommand } from '../commands/history.js';
 import { registerLabCommand } from '../commands/lab.js';
+import { registerLabBuildCommand } from '../commands/lab-build.js';
 import { registerLabProbeCommand } from '../commands/lab-probe.js';
 import { registerPlanCommand } from '../commands/plan.js';
 import { registerRehearseCommand } from '../commands/rehearse.js';
@@ -47,6 +48,7 @@ export function createProgram(context: CliContext): Command {
     });
   const lab = registerLabCommand(program, context);
   registerLabProbeCommand(lab, context);
+  registerLabBuildCommand(lab, context);
   registerPlanCommand(program, context);
   registerRehearseCommand(program, context);
   registerVerifyCommand(program, context);
