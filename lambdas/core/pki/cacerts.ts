@@ -17,10 +17,14 @@ export interface AssembleCacertsInput {
   readonly intermediate: CaMaterial;
   /** The certificates above the intermediate, its issuer first, up to and including the root. */
   readonly chainAbove: readonly string[];
-  readonly trustedRoots: TrustBundle;
+  /**
+   * root-cert.pem: a bundle is written canonically (a new cacerts); a string is an existing
+   * root-cert.pem kept byte for byte, because Istio up to 1.29 compares that file's raw bytes.
+   */
+  readonly trustedRoots: TrustBundle | string;
 }
 
-/** The exact contents istiod expects; certificates re-encoded canonically. */
+/** The exact contents istiod expects; ca-cert and cert-chain re-encoded canonically. */
 export function assembleCacerts(input: AssembleCacertsInput): CacertsFiles {
   const caCert = canonical(input.intermediate.certificatePem, 'ca-cert.pem');
   const above = input.chainAbove.map((pem) => canonical(pem, 'cert-chain.pem'));
@@ -28,7 +32,7 @@ export function assembleCacerts(input: AssembleCacertsInput): CacertsFiles {
     'ca-cert.pem': caCert,
     'ca-key.pem': input.intermediate.privateKeyPem,
     'cert-chain.pem': [caCert, ...above].join(''),
-    'root-cert.pem': input.trustedRoots.toPem(),
+    'root-cert.pem': typeof input.trustedRoots === 'string' ? input.trustedRoots : input.trustedRoots.toPem(),
   };
 }
 

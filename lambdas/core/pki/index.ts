@@ -14,6 +14,7 @@ export * from './key-algorithm.js';
 export * from './pem.js';
 export * from './pki-errors.js';
 export * from './private-key.js';
+export * from './root-cert-bytes.js';
 export * from './trust-bundle.js';
 export * from './validate-cacerts.js';
 export type { CryptoKey, CryptoKeyPair } from './x509.js';

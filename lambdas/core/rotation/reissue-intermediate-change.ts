@@ -15,8 +15,10 @@ export interface ReissueIntermediateInput {
 
 /**
  * reissue-intermediate: ca-cert/ca-key = the new intermediate, cert-chain = intermediate + its root,
- * root-cert unchanged (it must already trust the issuer: every cluster has to trust the new root
- * before any cluster issues under it).
+ * root-cert.pem unchanged byte for byte (it must already trust the issuer: every cluster has to trust
+ * the new root before any cluster issues under it). Byte for byte, because istiod compares root-cert.pem
+ * before anything else: equal bytes are no root change at all, while re-encoded ones are a root change
+ * that Istio up to 1.29 drops together with the new intermediate.
  */
 export function reissueIntermediateChange(input: ReissueIntermediateInput): CacertsChange {
   const { cluster, current, intermediate, issuerRootPem } = input;
@@ -32,7 +34,7 @@ export function reissueIntermediateChange(input: ReissueIntermediateInput): Cace
   const desired = assembleCacerts({
     intermediate,
     chainAbove: [issuerRootPem],
-    trustedRoots: trusted,
+    trustedRoots: current['root-cert.pem'],
   });
   return changeTo(current, desired, {
     write: 'the intermediate switches to one issued under the issuing root',

@@ -6,9 +6,12 @@ import { type CacertsChange, changeTo } from './cacerts-change.js';
 import { chainRootOf } from './chain-root.js';
 
 /**
- * retire-root: root-cert becomes exactly the new root, ca-cert/ca-key/cert-chain stay byte for byte.
- * {B} is a subset of anything before it, so istiod takes it; refused while the cluster's intermediate
- * does not chain to B, because istiod would then drop the write (or, worse, stop trusting itself).
+ * retire-root: root-cert.pem becomes exactly the new root's PEM as stored when it was staged, the very
+ * bytes distribute-bundle appended, so the old file contains the new one (Istio up to 1.29 compares
+ * bytes) and {B} is a subset of the old set (1.30 compares sets); ca-cert/ca-key/cert-chain stay byte
+ * for byte. Refused while the cluster's intermediate does not chain to B (istiod would then drop the
+ * write, or worse, stop trusting itself), and while root-cert.pem does not contain B's PEM byte for byte
+ * (istiod up to 1.29 would drop it).
  */
 export async function retireRootChange(
   cluster: string,
@@ -24,12 +27,22 @@ export async function retireRootChange(
       { cluster, phase: 'retire-root' },
     );
   }
-  return changeTo(
+  const change = changeTo(
     current,
-    { ...current, 'root-cert.pem': keep.toPem() },
+    { ...current, 'root-cert.pem': newRootPem },
     {
-      write: 'root-cert.pem drops every root but the new one',
+      write: "root-cert.pem becomes the new root's PEM alone, the bytes distribute-bundle appended",
       unchanged: 'root-cert.pem already holds only the new root',
     },
   );
+  if (change.write && !current['root-cert.pem'].includes(newRootPem)) {
+    throw new PreconditionFailed(
+      `root-cert.pem of cluster ${cluster} does not contain the new root ${newRoot} in the bytes it was staged with, ` +
+        'as distribute-bundle appends it (someone re-encoded or replaced the file); istiod up to Istio 1.29 drops a ' +
+        'root-cert.pem that is not part of the current one. Put back the text distribute-bundle wrote (the old ' +
+        "root-cert.pem with the new root's PEM appended), then retry.",
+      { cluster, phase: 'retire-root' },
+    );
+  }
+  return change;
 }

@@ -1,4 +1,5 @@
 import type { CacertsFiles } from '../pki/cacerts.js';
+import { appendRootPem, checkRootCertBytes } from '../pki/root-cert-bytes.js';
 import { checkRootTransition, TrustBundle } from '../pki/trust-bundle.js';
 import { PreconditionFailed } from '../rotation-errors.js';
 import { type CacertsChange, changeTo, identicalCacerts } from './cacerts-change.js';
@@ -8,17 +9,26 @@ import { type CacertsChange, changeTo, identicalCacerts } from './cacerts-change
  * the cluster's current `cacerts` and its backup (the start state), a no-op where nothing was touched.
  */
 
-/** Stage 1, restore-trust: root-cert = current set ∪ backup set, so it trusts the old and new roots. */
+/**
+ * Stage 1, restore-trust: root-cert.pem = its current text with the backup's root-cert.pem appended byte
+ * for byte, so the cluster trusts the old and the new roots again and, when stage 3 writes the backup
+ * back, the file it leaves is contained in this one (Istio up to 1.29 compares bytes). Nothing is
+ * written when the current text already contains the backup's (an untouched or distributed cluster, a
+ * retry). A root held twice after the append is harmless: istiod and TLS stacks read a set.
+ */
 export function restoreTrustChange(current: CacertsFiles, backup: CacertsFiles): CacertsChange {
-  const roots = TrustBundle.parse(current['root-cert.pem']).add(backup['root-cert.pem']);
-  return changeTo(
-    current,
-    { ...current, 'root-cert.pem': roots.toPem() },
-    {
-      write: 'root-cert.pem regains the roots of the start state',
-      unchanged: 'root-cert.pem already trusts every root of the start state',
-    },
-  );
+  if (current['root-cert.pem'].includes(backup['root-cert.pem'])) {
+    return {
+      write: false,
+      files: current,
+      reason: "root-cert.pem already contains the start state's root-cert.pem byte for byte",
+    };
+  }
+  return {
+    write: true,
+    files: { ...current, 'root-cert.pem': appendRootPem(current['root-cert.pem'], backup['root-cert.pem']) },
+    reason: "root-cert.pem regains the start state's roots, its root-cert.pem appended byte for byte",
+  };
 }
 
 /**
@@ -61,8 +71,8 @@ export function runsOriginalIntermediate(current: CacertsFiles, backup: CacertsF
 
 /**
  * Stage 3, restore-original: every key byte-identical to the backup. Refused while the cluster still
- * runs another intermediate, or when the root set change would be neither subset nor superset
- * (istiod would drop it silently).
+ * runs another intermediate, or when istiod would drop the root-cert.pem change silently: a root set
+ * neither subset nor superset (Istio 1.30), or bytes where neither file contains the other (up to 1.29).
  */
 export function restoreOriginalChange(
   cluster: string,
@@ -76,14 +86,18 @@ export function restoreOriginalChange(
       { cluster, phase: 'rollback' },
     );
   }
-  const transition = checkRootTransition(
-    TrustBundle.parse(current['root-cert.pem']),
-    TrustBundle.parse(backup['root-cert.pem']),
-    { cluster, file: 'root-cert.pem' },
-  );
-  if (transition.status === 'non-compliant') {
+  const where = { cluster, file: 'root-cert.pem' };
+  const refused = [
+    checkRootTransition(
+      TrustBundle.parse(current['root-cert.pem']),
+      TrustBundle.parse(backup['root-cert.pem']),
+      where,
+    ),
+    checkRootCertBytes(current['root-cert.pem'], backup['root-cert.pem'], where),
+  ].find((finding) => finding.status === 'non-compliant');
+  if (refused) {
     throw new PreconditionFailed(
-      `Restoring root-cert.pem of cluster ${cluster}: ${transition.reason} Run the restore-trust stage first.`,
+      `Restoring root-cert.pem of cluster ${cluster}: ${refused.reason} Run the restore-trust stage first.`,
       { cluster, phase: 'rollback' },
     );
   }

@@ -4,6 +4,7 @@ import { CacertsConflict } from '../../adapters/kube/kube-errors.js';
 import { withRetry } from '../../adapters/retry.js';
 import { CACERTS_KEYS, type CacertsFiles } from '../../core/pki/cacerts.js';
 import { nonCompliant } from '../../core/pki/findings.js';
+import { checkRootCertBytes } from '../../core/pki/root-cert-bytes.js';
 import { checkRootTransition, TrustBundle } from '../../core/pki/trust-bundle.js';
 import { validateCacerts } from '../../core/pki/validate-cacerts.js';
 import type { CacertsChange } from '../../core/rotation/cacerts-change.js';
@@ -41,8 +42,9 @@ export interface AppliedChange {
 /**
  * Read, decide, check, write: `decide` computes the change from what the cluster holds now, and the
  * whole cycle runs again when someone else wrote `cacerts` in between (a resourceVersion conflict).
- * Before writing, the new content is validated as istiod will (chain, key, dates) and its root set
- * change checked against the multiroot rule, so a write istiod would drop silently is never made.
+ * Before writing, the new content is validated as istiod will (chain, key, dates) and its root-cert.pem
+ * change checked against the multiroot rules of every Istio version (bytes contained, set superset or
+ * subset), so a write istiod would drop silently is never made.
  */
 export async function applyCacertsChange(
   client: ClusterClient,
@@ -100,12 +102,18 @@ async function assertIstiodWouldAccept(
   const problems = nonCompliant(await validateCacerts(next, { now, cluster })).map(
     (finding) => finding.reason,
   );
-  const transition = checkRootTransition(
-    TrustBundle.parse(current['root-cert.pem']),
-    TrustBundle.parse(next['root-cert.pem']),
-    { cluster, file: 'root-cert.pem' },
-  );
-  if (transition.status === 'non-compliant') problems.push(transition.reason);
+  // Both of istiod's root-cert.pem rules, since the cluster's Istio version is not known here: bytes
+  // that contain each other (up to 1.29) and a set that is a superset or subset (1.30 on).
+  const where = { cluster, file: 'root-cert.pem' };
+  const transitions = [
+    checkRootTransition(
+      TrustBundle.parse(current['root-cert.pem']),
+      TrustBundle.parse(next['root-cert.pem']),
+      where,
+    ),
+    checkRootCertBytes(current['root-cert.pem'], next['root-cert.pem'], where),
+  ];
+  problems.push(...nonCompliant(transitions).map((finding) => finding.reason));
   if (problems.length > 0) {
     throw new PreconditionFailed(
       `The new istio-system/cacerts of cluster ${cluster} would be dropped by istiod: ${problems.join('; ')}. Nothing was written.`,

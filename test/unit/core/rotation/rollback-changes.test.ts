@@ -96,13 +96,18 @@ describe('restoreOriginalChange (rollback stage 3)', () => {
     expect(change.write).toBe(false);
   });
 
-  it('rewrites a root-cert that holds the same roots in other bytes, for byte identity', () => {
-    // Prepare
+  it('refuses a root-cert that holds the same roots in other bytes, until restore-trust appended the original', () => {
+    // Prepare: someone re-encoded root-cert.pem; neither file contains the other, which istiod up to 1.29 drops
     const reencoded = { ...f.start, 'root-cert.pem': f.start['root-cert.pem'].replace(/\n/g, '\r\n') };
     // Act
-    const change = restoreOriginalChange('c1', reencoded, f.start);
+    const act = () => restoreOriginalChange('c1', reencoded, f.start);
+    const trust = restoreTrustChange(reencoded, f.start);
+    const change = restoreOriginalChange('c1', trust.files, f.start);
     // Assess
+    expect(act).toThrow(/byte for byte.*restore-trust/);
+    expect(trust.write).toBe(true);
     expect(change.write).toBe(true);
+    expect(change.files).toEqual(f.start);
   });
 
   it('refuses while the cluster still runs the new intermediate', () => {

@@ -57,3 +57,19 @@ export function cacertsOf(intermediate: CaMaterial, issuer: CaMaterial, roots: C
 export function rootsOf(files: CacertsFiles): string[] {
   return TrustBundle.parse(files['root-cert.pem']).fingerprints();
 }
+
+/**
+ * root-cert.pem files as operators and tools leave them, each holding only root A: the bytes istiod
+ * loaded at start, which every later write must keep inside itself (Istio up to 1.29 compares bytes).
+ */
+export function originalRootCertFiles(rootA: CaMaterial): [string, string][] {
+  const pem = rootA.certificatePem;
+  return [
+    ['CRLF line ends', pem.replace(/\n/g, '\r\n')],
+    [
+      'subject= and issuer= lines before the PEM block (openssl x509 -subject -issuer)',
+      `subject=CN = root A\nissuer=CN = root A\n${pem}`,
+    ],
+    ['no trailing newline', pem.replace(/\n$/, '')],
+  ];
+}
