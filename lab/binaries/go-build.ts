@@ -11,6 +11,14 @@ import { INTERRUPTED_MESSAGE, LabBuildError } from './lab-build-errors.js';
 /** What decides the binaries besides the sources: part of the cache key. */
 export const GO_BUILD_FLAGS: readonly string[] = ['-trimpath', '-ldflags=-s -w'];
 
+/** GO_BUILD_FLAGS with the -X variables added to its -ldflags. */
+export function buildFlags(variables: Readonly<Record<string, string>>): string[] {
+  const stamps = Object.entries(variables).map(([name, value]) => `-X ${name}=${value}`);
+  return GO_BUILD_FLAGS.map((flag) =>
+    flag.startsWith('-ldflags=') && stamps.length > 0 ? `${flag} ${stamps.join(' ')}` : flag,
+  );
+}
+
 /** go.mod and go.sum are inputs, never outputs: refuse to build rather than rewrite them. */
 const MOD_FLAGS = ['-mod=readonly'];
 
@@ -33,13 +41,19 @@ export interface GoBuildOptions {
   /** Clock origin of `elapsedMs`. */
   readonly startedAt: number;
   readonly onProgress: (progress: LabBuildProgress) => void;
+  /**
+   * `-X` linker variables, asked for once the modules are downloaded (they may read them). Derived
+   * from go.mod, hence already covered by the cache key.
+   */
+  readonly linkerVariables?: () => Promise<Readonly<Record<string, string>>>;
 }
 
 export async function runGoBuild(options: GoBuildOptions): Promise<void> {
   const log = createWriteStream(options.logFile, { flags: 'w' });
   try {
     const packages = await listPackages(options, log);
-    await compilePackages(options, packages, log);
+    const variables = (await options.linkerVariables?.()) ?? {};
+    await compilePackages(options, packages, log, buildFlags(variables));
   } finally {
     await new Promise<void>((resolve) => log.end(resolve));
   }
@@ -94,7 +108,12 @@ async function listPackages(options: GoBuildOptions, log: WriteStream): Promise<
   return { all, mains };
 }
 
-async function compilePackages(options: GoBuildOptions, packages: PackageList, log: WriteStream) {
+async function compilePackages(
+  options: GoBuildOptions,
+  packages: PackageList,
+  log: WriteStream,
+  flags: readonly string[],
+) {
   const compileStartedAt = Date.now();
   let done = 0;
   let mainsSeen = 0;
@@ -122,20 +141,15 @@ async function compilePackages(options: GoBuildOptions, packages: PackageList, l
   // `-o DIR/` (trailing separator) makes go write one binary per main package into DIR.
   const outDir = options.outDir.endsWith(sep) ? options.outDir : `${options.outDir}${sep}`;
   try {
-    await runGo(
-      ['build', ...MOD_FLAGS, ...GO_BUILD_FLAGS, '-v', '-o', outDir, ...options.packages],
-      options,
-      log,
-      {
-        // -v writes package names to stderr; standard library packages are printed too but not counted.
-        stderr: (line) => {
-          if (!packages.all.has(line)) return;
-          done += 1;
-          if (packages.mains.has(line)) mainsSeen += 1;
-          report.now();
-        },
+    await runGo(['build', ...MOD_FLAGS, ...flags, '-v', '-o', outDir, ...options.packages], options, log, {
+      // -v writes package names to stderr; standard library packages are printed too but not counted.
+      stderr: (line) => {
+        if (!packages.all.has(line)) return;
+        done += 1;
+        if (packages.mains.has(line)) mainsSeen += 1;
+        report.now();
       },
-    );
+    });
   } finally {
     report.stop();
   }

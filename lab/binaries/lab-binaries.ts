@@ -19,6 +19,7 @@ import {
   type LabComponentVersions,
 } from './lab-binary-names.js';
 import { INTERRUPTED_MESSAGE, LabBuildError } from './lab-build-errors.js';
+import { labVersionStamps } from './version-stamps.js';
 
 export type { LabBinaries } from './lab-bin-entry.js';
 
@@ -33,12 +34,19 @@ export interface LabBuildTarget<N extends string, V> {
   readonly packages: { readonly [name in N]: string };
   /** The versions to record in the manifest, read from the module's go.mod. */
   readonly versions: (goModPath: string) => Promise<V>;
+  /** `-X` linker variables that make the binaries report those versions. */
+  readonly versionStamps?: (
+    goDir: string,
+    env: NodeJS.ProcessEnv,
+    versions: V,
+  ) => Promise<Record<string, string>>;
 }
 
 export const LAB_BUILD_TARGET: LabBuildTarget<LabBinaryName, LabComponentVersions> = {
   goDir: LAB_GO_DIR,
   packages: LAB_BINARY_PACKAGES,
   versions: labComponentVersions,
+  versionStamps: labVersionStamps,
 };
 
 export interface FindLabBinariesOptions<N extends string = LabBinaryName, V = LabComponentVersions> {
@@ -128,6 +136,8 @@ export async function ensureLabBinaries<N extends string = LabBinaryName, V = La
       env: options.env ?? process.env,
       startedAt,
       onProgress: options.onProgress ?? (() => undefined),
+      linkerVariables: async () =>
+        (await target.versionStamps?.(target.goDir, options.env ?? process.env, versions)) ?? {},
       ...(options.signal !== undefined ? { signal: options.signal } : {}),
     });
     const missing = (
@@ -182,13 +192,22 @@ async function resolve<N extends string, V>(options: FindLabBinariesOptions<N, V
   const env = options.env ?? process.env;
   const names = (options.target === undefined ? [...LAB_BINARY_NAMES] : Object.keys(target.packages)) as N[];
   const toolchain = options.toolchain ?? (await readGoToolchain(target.goDir, env));
-  const key = await labBinariesCacheKey({
+  const key = await buildTargetCacheKey(target, toolchain);
+  return { target, names, toolchain, key, paths: labBinPaths(options.cacheDir ?? labCacheDir(env), key) };
+}
+
+/** The cache key of a target's build with this toolchain. */
+export function buildTargetCacheKey<N extends string, V>(
+  target: LabBuildTarget<N, V>,
+  toolchain: GoToolchain,
+): Promise<string> {
+  return labBinariesCacheKey({
     goDir: target.goDir,
     toolchain,
     packages: target.packages,
-    buildFlags: GO_BUILD_FLAGS,
+    // The stamps' values come from go.mod (in the key already); whether there are stamps at all is not.
+    buildFlags: target.versionStamps ? [...GO_BUILD_FLAGS, '-X <version stamps>'] : GO_BUILD_FLAGS,
   });
-  return { target, names, toolchain, key, paths: labBinPaths(options.cacheDir ?? labCacheDir(env), key) };
 }
 
 /**

@@ -5,13 +5,12 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EXIT_CODES } from '../../../bin/cli/cli-errors.js';
-import { labBinariesCacheKey } from '../../../lab/binaries/cache-key.js';
 import { labBinPaths } from '../../../lab/binaries/cache-location.js';
 import { labComponentVersions } from '../../../lab/binaries/component-versions.js';
-import { GO_BUILD_FLAGS } from '../../../lab/binaries/go-build.js';
 import { readGoToolchain } from '../../../lab/binaries/go-toolchain.js';
 import { MANIFEST_FILE } from '../../../lab/binaries/lab-bin-entry.js';
-import { LAB_BINARY_NAMES, LAB_BINARY_PACKAGES, LAB_GO_DIR } from '../../../lab/binaries/lab-binary-names.js';
+import { buildTargetCacheKey, LAB_BUILD_TARGET } from '../../../lab/binaries/lab-binaries.js';
+import { LAB_BINARY_NAMES, LAB_GO_DIR } from '../../../lab/binaries/lab-binary-names.js';
 import { runMeshtrustInProcess } from './in-process-cli.js';
 
 let cacheDir: string;
@@ -27,12 +26,7 @@ afterAll(async () => {
 /** A cache entry for lab/go as it is now, with stand-in binaries: what a finished build leaves. */
 async function cachedLabBuild(): Promise<{ dir: string; key: string }> {
   const toolchain = await readGoToolchain(LAB_GO_DIR, process.env);
-  const key = await labBinariesCacheKey({
-    goDir: LAB_GO_DIR,
-    toolchain,
-    packages: LAB_BINARY_PACKAGES,
-    buildFlags: GO_BUILD_FLAGS,
-  });
+  const key = await buildTargetCacheKey(LAB_BUILD_TARGET, toolchain);
   const { entry } = labBinPaths(cacheDir, key);
   await mkdir(entry, { recursive: true });
   for (const name of LAB_BINARY_NAMES) {
