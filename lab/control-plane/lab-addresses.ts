@@ -1,0 +1,35 @@
+// Where the istio engine's components listen: each on its own loopback address, so that ports never
+// clash between clusters and a log line says which cluster a connection belongs to. Linux routes all
+// of 127.0.0.0/8 to the loopback interface, so these need no set-up.
+
+/** The fleet's etcd and the lab's own servers. */
+export const FLEET_ADDRESS = '127.10.0.1';
+
+/** The API server (and controller manager) of cluster number `index` (1-based). */
+export function controlPlaneAddress(index: number): string {
+  return `127.10.${index}.1`;
+}
+
+/**
+ * The Service range of cluster number `index`: virtual addresses kube-apiserver hands out and
+ * nothing binds (the lab has no kube-proxy); the first one names the `kubernetes` Service.
+ */
+export function serviceCidr(index: number): { readonly cidr: string; readonly firstAddress: string } {
+  return { cidr: `10.${100 + index}.0.0/16`, firstAddress: `10.${100 + index}.0.1` };
+}
+
+/** The lab node of cluster number `index`: its InternalIP, where the node agent's own servers listen. */
+export function nodeAddress(index: number): string {
+  return `127.10.${index}.2`;
+}
+
+/** Pods of cluster number `index` get addresses from 127.<100+index>.0.0/16. */
+export const PODS_PER_CLUSTER_MAX = 250 * 250;
+
+/** The `ordinal`-th pod address (0-based) of cluster number `index`. */
+export function podAddress(index: number, ordinal: number): string {
+  if (!Number.isInteger(ordinal) || ordinal < 0 || ordinal >= PODS_PER_CLUSTER_MAX) {
+    throw new RangeError(`pod address ordinal must be 0..${PODS_PER_CLUSTER_MAX - 1}, got ${ordinal}`);
+  }
+  return `127.${100 + index}.${Math.floor(ordinal / 250)}.${(ordinal % 250) + 1}`;
+}

@@ -1,0 +1,289 @@
+// The lab's node agent: one Node per cluster that the real control plane sees as a healthy kubelet,
+// in the manner of kwok. It registers the Node, renews its Lease and Ready condition, binds pods that
+// nobody scheduled (the lab runs no kube-scheduler), gives each pod its own loopback address, hands it
+// to a PodRuntime to start, reports it Running and Ready, and finishes graceful deletions as kubelet
+// does. What runs inside a pod is the runtime's business (pod-runtime.ts).
+import {
+  CoordinationV1Api,
+  CoreV1Api,
+  type KubeConfig,
+  makeInformer,
+  PatchStrategy,
+  setHeaderOptions,
+  type V1Pod,
+} from '@kubernetes/client-node';
+import { LabError } from '../lab-errors.js';
+import { type PodRuntime, podKey } from './pod-runtime.js';
+
+const HEARTBEAT_MS = 10_000;
+const LEASE_SECONDS = 40;
+const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+export interface NodeAgentOptions {
+  readonly kubeConfig: KubeConfig;
+  /** The Node's name, e.g. lab-1-node. */
+  readonly nodeName: string;
+  /** The Node's InternalIP (a loopback address of its own). */
+  readonly nodeAddress: string;
+  /** Hands out pod addresses; called once per started pod. */
+  readonly allocateAddress: () => string;
+  readonly releaseAddress: (address: string) => void;
+  readonly runtime: PodRuntime;
+  readonly kubeletVersion: string;
+  /** Told about what it could not do (a failed bind, a pod that would not start). */
+  readonly onProblem?: (message: string) => void;
+}
+
+export interface NodeAgent {
+  readonly nodeName: string;
+  stop(): Promise<void>;
+}
+
+interface RunningPod {
+  readonly uid: string;
+  readonly address: string;
+}
+
+export async function startNodeAgent(options: NodeAgentOptions): Promise<NodeAgent> {
+  const core = options.kubeConfig.makeApiClient(CoreV1Api);
+  const coordination = options.kubeConfig.makeApiClient(CoordinationV1Api);
+  const problem = options.onProblem ?? (() => undefined);
+  const running = new Map<string, RunningPod>();
+  const inFlight = new Map<string, Promise<void>>();
+  let stopped = false;
+
+  await registerNode(core, options);
+  const heartbeat = async () => {
+    await Promise.all([renewLease(coordination, options.nodeName), reportNodeReady(core, options)]);
+  };
+  await heartbeat();
+  const timer = setInterval(() => {
+    heartbeat().catch((error: unknown) => problem(`${options.nodeName} heartbeat failed: ${String(error)}`));
+  }, HEARTBEAT_MS);
+
+  // One pod is handled by one chain of promises at a time, so a burst of events for it never races.
+  const handle = (pod: V1Pod) => {
+    const key = podKey(pod);
+    const previous = inFlight.get(key) ?? Promise.resolve();
+    const next = previous
+      .then(() => (stopped ? undefined : reconcile(pod)))
+      .catch((error: unknown) =>
+        problem(`${key}: ${error instanceof Error ? error.message : String(error)}`),
+      );
+    inFlight.set(key, next);
+    void next.finally(() => {
+      if (inFlight.get(key) === next) inFlight.delete(key);
+    });
+  };
+
+  const reconcile = async (pod: V1Pod) => {
+    const key = podKey(pod);
+    const name = pod.metadata?.name ?? '';
+    const namespace = pod.metadata?.namespace ?? '';
+    const uid = pod.metadata?.uid ?? '';
+    if (!pod.spec?.nodeName) {
+      if ((pod.spec?.schedulerName ?? 'default-scheduler') !== 'default-scheduler') return;
+      await core.createNamespacedPodBinding({
+        name,
+        namespace,
+        body: {
+          apiVersion: 'v1',
+          kind: 'Binding',
+          metadata: { name, namespace, uid },
+          target: { apiVersion: 'v1', kind: 'Node', name: options.nodeName },
+        },
+      });
+      return;
+    }
+    if (pod.spec.nodeName !== options.nodeName) return;
+    const current = running.get(key);
+    if (pod.metadata?.deletionTimestamp) {
+      if (current?.uid === uid) await stopPod(key, current);
+      // kubelet's last word on a pod: delete it for good once its containers are gone.
+      await core
+        // In the body: client-node drops the gracePeriodSeconds query parameter when a body is given.
+        .deleteNamespacedPod({ name, namespace, body: { gracePeriodSeconds: 0, preconditions: { uid } } })
+        .catch(ignoreNotFound);
+      return;
+    }
+    if (current?.uid === uid || isFinished(pod)) return;
+    if (current) await stopPod(key, current); // a new pod of the same name (StatefulSet)
+    const address = options.allocateAddress();
+    running.set(key, { uid, address });
+    const startedAt = new Date();
+    try {
+      await options.runtime.start(pod, address);
+    } catch (error) {
+      running.delete(key);
+      options.releaseAddress(address);
+      throw new LabError(`pod ${key} did not start: ${(error as Error).message}`, { cause: error });
+    }
+    await core.patchNamespacedPodStatus(
+      { name, namespace, body: { status: runningStatus(pod, address, options.nodeAddress, startedAt) } },
+      mergePatch,
+    );
+  };
+
+  const stopPod = async (key: string, pod: RunningPod) => {
+    running.delete(key);
+    try {
+      await options.runtime.stop(key);
+    } finally {
+      options.releaseAddress(pod.address);
+    }
+  };
+
+  const informer = makeInformer<V1Pod>(options.kubeConfig, '/api/v1/pods', () =>
+    core.listPodForAllNamespaces(),
+  );
+  informer.on('add', handle);
+  informer.on('update', handle);
+  informer.on('delete', (pod) => {
+    const key = podKey(pod);
+    const current = running.get(key);
+    if (current?.uid === pod.metadata?.uid && current) void stopPod(key, current).catch(() => undefined);
+  });
+  informer.on('error', () => {
+    // The informer stops on an error; a node agent keeps watching, as kubelet would.
+    if (!stopped) setTimeout(() => void informer.start().catch(() => undefined), 1_000);
+  });
+  await informer.start();
+
+  return {
+    nodeName: options.nodeName,
+    stop: async () => {
+      stopped = true;
+      clearInterval(timer);
+      await informer.stop();
+      await Promise.allSettled(inFlight.values());
+      await Promise.allSettled([...running.entries()].map(([key, pod]) => stopPod(key, pod)));
+    },
+  };
+}
+
+async function registerNode(core: CoreV1Api, options: NodeAgentOptions): Promise<void> {
+  await core
+    .createNode({
+      body: {
+        apiVersion: 'v1',
+        kind: 'Node',
+        metadata: {
+          name: options.nodeName,
+          labels: {
+            'kubernetes.io/hostname': options.nodeName,
+            'kubernetes.io/os': 'linux',
+            'kubernetes.io/arch': 'amd64',
+            'node.kubernetes.io/instance-type': 'lab',
+          },
+        },
+      },
+    })
+    .catch((error: unknown) => {
+      if ((error as { code?: number }).code !== 409) throw error;
+    });
+}
+
+async function reportNodeReady(core: CoreV1Api, options: NodeAgentOptions): Promise<void> {
+  const now = new Date();
+  const condition = (type: string, status: string, reason: string) => ({
+    type,
+    status,
+    reason,
+    message: 'lab node agent',
+    lastHeartbeatTime: now,
+    lastTransitionTime: now,
+  });
+  await core.patchNodeStatus(
+    {
+      name: options.nodeName,
+      body: {
+        status: {
+          conditions: [
+            condition('Ready', 'True', 'KubeletReady'),
+            condition('MemoryPressure', 'False', 'KubeletHasSufficientMemory'),
+            condition('DiskPressure', 'False', 'KubeletHasNoDiskPressure'),
+            condition('PIDPressure', 'False', 'KubeletHasSufficientPID'),
+          ],
+          addresses: [
+            { type: 'InternalIP', address: options.nodeAddress },
+            { type: 'Hostname', address: options.nodeName },
+          ],
+          capacity: { cpu: '16', memory: '64Gi', pods: '1000' },
+          allocatable: { cpu: '16', memory: '64Gi', pods: '1000' },
+          nodeInfo: {
+            kubeletVersion: options.kubeletVersion,
+            kubeProxyVersion: '',
+            architecture: 'amd64',
+            operatingSystem: 'linux',
+            osImage: 'meshtrust lab',
+            kernelVersion: '',
+            containerRuntimeVersion: 'meshtrust-lab://1',
+            machineID: '',
+            systemUUID: '',
+            bootID: '',
+          },
+        },
+      },
+    },
+    setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
+  );
+}
+
+async function renewLease(coordination: CoordinationV1Api, nodeName: string): Promise<void> {
+  // renewTime is a MicroTime: the API server wants six fractional digits, which a Date cannot print.
+  const renewTime = new Date().toISOString().replace(/\.(\d{3})Z$/, '.$1000Z') as unknown as Date;
+  const spec = { holderIdentity: nodeName, leaseDurationSeconds: LEASE_SECONDS, renewTime };
+  try {
+    await coordination.patchNamespacedLease(
+      { name: nodeName, namespace: 'kube-node-lease', body: { spec } },
+      mergePatch,
+    );
+  } catch (error) {
+    if ((error as { code?: number }).code !== 404) throw error;
+    await coordination.createNamespacedLease({
+      namespace: 'kube-node-lease',
+      body: { metadata: { name: nodeName, namespace: 'kube-node-lease' }, spec },
+    });
+  }
+}
+
+function runningStatus(pod: V1Pod, address: string, hostAddress: string, startedAt: Date) {
+  const condition = (type: string) => ({ type, status: 'True', lastTransitionTime: startedAt });
+  return {
+    phase: 'Running',
+    hostIP: hostAddress,
+    hostIPs: [{ ip: hostAddress }],
+    podIP: address,
+    podIPs: [{ ip: address }],
+    startTime: startedAt,
+    conditions: ['PodReadyToStartContainers', 'Initialized', 'ContainersReady', 'Ready', 'PodScheduled'].map(
+      condition,
+    ),
+    initContainerStatuses: (pod.spec?.initContainers ?? []).map((container) => ({
+      name: container.name,
+      image: container.image ?? '',
+      imageID: '',
+      ready: true,
+      restartCount: 0,
+      started: false,
+      state: { terminated: { exitCode: 0, reason: 'Completed', startedAt, finishedAt: startedAt } },
+    })),
+    containerStatuses: (pod.spec?.containers ?? []).map((container) => ({
+      name: container.name,
+      image: container.image ?? '',
+      imageID: '',
+      ready: true,
+      restartCount: 0,
+      started: true,
+      state: { running: { startedAt } },
+    })),
+  };
+}
+
+function isFinished(pod: V1Pod): boolean {
+  return pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
+}
+
+function ignoreNotFound(error: unknown): void {
+  if ((error as { code?: number }).code !== 404) throw error;
+}
