@@ -1,7 +1,21 @@
 // The knobs of a lab fleet, their defaults and their checks. Defaults compress time so that a full
 // scheduled rotation (bundle, reissue, restarts, one TTL of soak, retire) fits well under a minute.
 import { isKeyAlgorithm, KEY_ALGORITHMS, type KeyAlgorithm } from '../lambdas/core/pki/index.js';
+import {
+  DEFAULT_ISTIO_VERSION,
+  ISTIO_VERSIONS,
+  type IstioVersion,
+  isIstioVersion,
+} from './istio/istiod-cacerts-rules.js';
 import { LabOptionsError } from './lab-errors.js';
+
+/**
+ * How the seeded `cacerts` writes root-cert.pem, i.e. the bytes every istiod starts with: `canonical`
+ * PEM, or an operator's file as tools leave it (`crlf` line ends, `openssl-text` with subject=/issuer=
+ * lines before the block, `no-final-newline`). Istio up to 1.29 compares those bytes on every change.
+ */
+export const ROOT_CERT_STYLES = ['canonical', 'crlf', 'openssl-text', 'no-final-newline'] as const;
+export type RootCertStyle = (typeof ROOT_CERT_STYLES)[number];
 
 export interface LabOptions {
   /** @default 3 */
@@ -30,6 +44,16 @@ export interface LabOptions {
   readonly rootAlgorithm?: KeyAlgorithm;
   /** How long startLab waits for the fleet to settle. @default 30000 */
   readonly settleTimeoutMs?: number;
+  /**
+   * The Istio minor version every istiod model behaves as: up to 1.29 a root-cert.pem change must keep
+   * one file's bytes inside the other's, from 1.30 one certificate set inside the other's.
+   * @default '1.29' (the stricter)
+   */
+  readonly istioVersion?: IstioVersion;
+  /** ISTIO_MULTIROOT_MESH on every istiod; off, istiod takes no root-cert.pem change at all. @default true */
+  readonly multiRootMesh?: boolean;
+  /** How the seeded root-cert.pem is written (ROOT_CERT_STYLES). @default 'canonical' */
+  readonly rootCertStyle?: RootCertStyle;
 }
 
 export type ResolvedLabOptions = Required<LabOptions>;
@@ -50,6 +74,9 @@ export function resolveLabOptions(options: LabOptions = {}): ResolvedLabOptions 
     proberPairsPerRound: options.proberPairsPerRound ?? clusters * clusters * 2,
     rootAlgorithm: options.rootAlgorithm ?? 'ecdsa-p256',
     settleTimeoutMs: options.settleTimeoutMs ?? 30_000,
+    istioVersion: options.istioVersion ?? DEFAULT_ISTIO_VERSION,
+    multiRootMesh: options.multiRootMesh ?? true,
+    rootCertStyle: options.rootCertStyle ?? 'canonical',
   };
   const integer = (name: keyof ResolvedLabOptions, min: number, max: number) => {
     const value = resolved[name] as number;
@@ -83,6 +110,23 @@ export function resolveLabOptions(options: LabOptions = {}): ResolvedLabOptions 
   }
   if (!isKeyAlgorithm(resolved.rootAlgorithm)) {
     throw new LabOptionsError('rootAlgorithm', resolved.rootAlgorithm, `one of ${KEY_ALGORITHMS.join(', ')}`);
+  }
+  if (!isIstioVersion(resolved.istioVersion)) {
+    throw new LabOptionsError(
+      'istioVersion',
+      resolved.istioVersion,
+      `an Istio minor version the istiod model states the rules of (${ISTIO_VERSIONS[0]} to ${ISTIO_VERSIONS[ISTIO_VERSIONS.length - 1]}, e.g. 1.29 or 1.30; no patch number)`,
+    );
+  }
+  if (typeof resolved.multiRootMesh !== 'boolean') {
+    throw new LabOptionsError('multiRootMesh', resolved.multiRootMesh, 'true or false');
+  }
+  if (!(ROOT_CERT_STYLES as readonly string[]).includes(resolved.rootCertStyle)) {
+    throw new LabOptionsError(
+      'rootCertStyle',
+      resolved.rootCertStyle,
+      `one of ${ROOT_CERT_STYLES.join(', ')}`,
+    );
   }
   return resolved;
 }

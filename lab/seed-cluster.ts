@@ -4,6 +4,7 @@
 import type { CacertsFiles } from '../lambdas/core/pki/index.js';
 import type { KubeObject } from './kube/kube-object.js';
 import type { KubeObjectStore } from './kube/object-store.js';
+import type { RootCertStyle } from './lab-options.js';
 
 export const ISTIO_SYSTEM = 'istio-system';
 export const INJECTED_NAMESPACES = ['shop', 'payments', 'inventory'] as const;
@@ -54,15 +55,41 @@ export function seedCacerts(store: KubeObjectStore, files: CacertsFiles): void {
   store.create(cacertsSecret(files));
 }
 
-/** The version the lab's istiod Deployment claims; multi-root hot reload needs 1.20 or newer. */
-export const LAB_ISTIO_VERSION = '1.24.3';
+/**
+ * A canonical root-cert.pem rewritten the way tools and operators leave the file (lab option
+ * rootCertStyle): CRLF line ends, `openssl x509 -subject -issuer` text before each block, or no final
+ * newline. The same certificates, other bytes.
+ */
+export function styledRootCertPem(canonicalPem: string, style: RootCertStyle): string {
+  switch (style) {
+    case 'canonical':
+      return canonicalPem;
+    case 'crlf':
+      return canonicalPem.replace(/\r?\n/g, '\r\n');
+    case 'openssl-text':
+      return canonicalPem.replace(
+        /-----BEGIN CERTIFICATE-----/g,
+        'subject=O = meshtrust lab\nissuer=O = meshtrust lab\n-----BEGIN CERTIFICATE-----',
+      );
+    case 'no-final-newline':
+      return canonicalPem.replace(/\n+$/, '');
+  }
+}
+
+/** The Istio patch release the lab's istiod Deployment claims for its minor version. */
+export function labIstioImageTag(istioVersion: string): string {
+  return `${istioVersion}.0`;
+}
 
 /**
  * istiod's own Deployment, as `istioctl install` leaves it, so that what meshtrust checks before a
- * rotation (the pilot image version, ISTIO_MULTIROOT_MESH=true) is there to read. The istiod model
- * is what acts; this object only describes it.
+ * rotation (the pilot image version, ISTIO_MULTIROOT_MESH) is there to read. The istiod model is what
+ * acts, with the same version and flag; this object only describes it.
  */
-export function seedIstiodDeployment(store: KubeObjectStore): void {
+export function seedIstiodDeployment(
+  store: KubeObjectStore,
+  options: { readonly istioVersion: string; readonly multiRootMesh: boolean },
+): void {
   store.create({
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -77,9 +104,9 @@ export function seedIstiodDeployment(store: KubeObjectStore): void {
           containers: [
             {
               name: 'discovery',
-              image: `docker.io/istio/pilot:${LAB_ISTIO_VERSION}`,
+              image: `docker.io/istio/pilot:${labIstioImageTag(options.istioVersion)}`,
               env: [
-                { name: 'ISTIO_MULTIROOT_MESH', value: 'true' },
+                { name: 'ISTIO_MULTIROOT_MESH', value: String(options.multiRootMesh) },
                 { name: 'PILOT_CERT_PROVIDER', value: 'istiod' },
               ],
             },

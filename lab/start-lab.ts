@@ -30,7 +30,13 @@ import { KubeObjectStore } from './kube/object-store.js';
 import { LabError, LabNotSettledError } from './lab-errors.js';
 import { type LabOptions, type ResolvedLabOptions, resolveLabOptions } from './lab-options.js';
 import { authorizeLabRequest } from './lab-rbac.js';
-import { seedCacerts, seedIstiodDeployment, seedNamespaces, seedWorkloads } from './seed-cluster.js';
+import {
+  seedCacerts,
+  seedIstiodDeployment,
+  seedNamespaces,
+  seedWorkloads,
+  styledRootCertPem,
+} from './seed-cluster.js';
 import { isPodReady } from './workloads/lab-pods.js';
 import { type RolloutController, startRolloutController } from './workloads/rollout-controller.js';
 
@@ -174,7 +180,7 @@ async function startCluster(
     assembleCacerts({
       intermediate,
       chainAbove: [rootA.certificatePem],
-      trustedRoots: TrustBundle.parse(rootA.certificatePem),
+      trustedRoots: styledRootCertPem(TrustBundle.parse(rootA.certificatePem).toPem(), options.rootCertStyle),
     }),
   );
   const istiod = await startIstiodModel({
@@ -184,11 +190,13 @@ async function startCluster(
     pushDelayMs: options.pushDelayMs,
     workloadCertTtlMs: options.workloadCertTtlMs,
     renewFraction: options.renewFraction,
+    istioVersion: options.istioVersion,
+    multiRootMesh: options.multiRootMesh,
   });
   let controller: RolloutController | undefined;
   try {
     controller = startRolloutController({ store, podStartDelayMs: options.podStartDelayMs });
-    seedIstiodDeployment(store);
+    seedIstiodDeployment(store, { istioVersion: options.istioVersion, multiRootMesh: options.multiRootMesh });
     seedWorkloads(store, { count: options.workloadsPerCluster, clusterIndex: index });
     const api = await startKubeApiServer({
       clusterName: name,

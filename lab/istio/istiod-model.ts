@@ -1,27 +1,27 @@
 // One lab cluster's istiod, reduced to what a root rotation touches (DESIGN.md section 1): it watches the
-// plug-in CA secret `istio-system/cacerts`, takes a new one only when istiod would (four keys, no
-// tls.crt/tls.key override, a chain that verifies, a matching key, valid dates, and a root set that is a
-// superset or subset of the current one), and otherwise keeps its CA and says nothing to the writer.
-// It publishes the root set to every namespace as ConfigMap `istio-ca-root-cert` after a push delay, and
-// gives every injected pod a short-lived SPIFFE certificate from the then-current intermediate,
-// renewed at a fraction of its life. Real timers only: the prober's handshakes depend on real time.
+// plug-in CA secret `istio-system/cacerts`, takes a new one only when a real istiod of the configured
+// Istio version would (istiod-cacerts-rules.ts: the model's own statement of istiod's rules, independent
+// of the product's validators), and otherwise keeps its CA and says nothing to the writer.
+// It publishes root-cert.pem, byte for byte as istiod does, to every namespace as ConfigMap
+// `istio-ca-root-cert` after a push delay, and gives every injected pod a short-lived SPIFFE certificate
+// from the then-current intermediate, renewed at a fraction of its life. Real timers only: the prober's
+// handshakes depend on real time.
+import { type KeyObject, webcrypto } from 'node:crypto';
 import type * as X509 from '@peculiar/x509';
-import {
-  CACERTS_FORBIDDEN_KEYS,
-  CACERTS_KEYS,
-  type CacertsKey,
-  checkRootTransition,
-  encodePem,
-  importPrivateKeyPem,
-  nonCompliant,
-  parseCertificatePem,
-  parseCertificatesPem,
-  TrustBundle,
-  validateCacerts,
-} from '../../lambdas/core/pki/index.js';
+import { x509 } from '../../lambdas/core/pki/x509.js';
 import { AlreadyExistsError, NotFoundError } from '../kube/errors.js';
 import type { KubeObject, WatchEvent } from '../kube/kube-object.js';
 import type { KubeObjectStore } from '../kube/object-store.js';
+import {
+  DEFAULT_ISTIO_VERSION,
+  fingerprintOf,
+  type IstioVersion,
+  isIstioVersion,
+  judgeCacertsAtStart,
+  judgeCacertsChange,
+  type LoadedCa,
+  type MountedCacerts,
+} from './istiod-cacerts-rules.js';
 import { issueWorkloadCertificate, spiffeIdOf, type WorkloadSigner } from './workload-certificate.js';
 
 export const ISTIO_SYSTEM_NAMESPACE = 'istio-system';
@@ -41,12 +41,16 @@ export interface IstiodModelOptions {
   readonly renewFraction?: number;
   /** The clock cacerts validity is judged against. @default () => new Date() */
   readonly now?: () => Date;
+  /** The Istio minor version whose root-cert.pem rule istiod applies (bytes up to 1.29, sets from 1.30). @default '1.29' */
+  readonly istioVersion?: IstioVersion;
+  /** ISTIO_MULTIROOT_MESH: without it istiod takes no root-cert.pem change at all. @default true */
+  readonly multiRootMesh?: boolean;
 }
 
 /** A cacerts update istiod refused, silently as the real one does. */
 export interface CacertsRejection {
   readonly at: Date;
-  /** The rules that failed, e.g. `cacerts-chain-verifies`, `root-transition-superset-or-subset`. */
+  /** The rule that failed (istiod stops at the first), e.g. `istiod-root-bytes-contained`. */
   readonly rules: readonly string[];
   readonly reason: string;
   /** The resourceVersion of the refused Secret. */
@@ -55,8 +59,11 @@ export interface CacertsRejection {
 
 /** The CA istiod signs with, public parts only. */
 export interface IstiodCaState {
+  /** Which files istiod read: the plug-in files, or tls.crt/tls.key/ca.crt when the secret has tls.crt. */
+  readonly layout: LoadedCa['layout'];
   readonly caCertPem: string;
   readonly certChainPem: string;
+  /** The root file as istiod holds and publishes it, byte for byte. */
   readonly rootCertPem: string;
   readonly caCertFingerprint: string;
   readonly rootFingerprints: readonly string[];
@@ -89,6 +96,8 @@ export type WorkloadIdentitySummary = Omit<WorkloadIdentity, 'keyPem' | 'certCha
 export interface IstiodModel {
   readonly clusterName: string;
   readonly trustDomain: string;
+  readonly istioVersion: IstioVersion;
+  readonly multiRootMesh: boolean;
   /** The CA in use; undefined until a valid cacerts was seen. */
   current(): IstiodCaState | undefined;
   /** The root set namespaces and proxies have now (istiod's, as it was one push delay ago). */
@@ -115,7 +124,8 @@ interface HeldCertificate {
 
 interface Ca {
   readonly state: IstiodCaState;
-  readonly roots: TrustBundle;
+  /** The root file's bytes: what the next cacerts is compared with. */
+  readonly rootCertBytes: Buffer;
   readonly signer: WorkloadSigner;
   /** cert-chain.pem without the roots: what follows the leaf in a workload's chain. */
   readonly chainAboveLeafPem: string;
@@ -131,6 +141,8 @@ export async function startIstiodModel(options: IstiodModelOptions): Promise<Ist
 class Istiod implements IstiodModel {
   readonly clusterName: string;
   readonly trustDomain: string;
+  readonly istioVersion: IstioVersion;
+  readonly multiRootMesh: boolean;
   acceptedUpdates = 0;
   private readonly store: KubeObjectStore;
   private readonly renewFraction: number;
@@ -161,6 +173,13 @@ class Istiod implements IstiodModel {
       throw new RangeError(`renewFraction must be between 0 and 1 (exclusive), got ${this.renewFraction}`);
     }
     this.now = options.now ?? (() => new Date());
+    this.istioVersion = options.istioVersion ?? DEFAULT_ISTIO_VERSION;
+    if (!isIstioVersion(this.istioVersion)) {
+      throw new RangeError(
+        `istiod model of ${options.clusterName}: unknown istioVersion ${JSON.stringify(this.istioVersion)}`,
+      );
+    }
+    this.multiRootMesh = options.multiRootMesh ?? true;
   }
 
   async start(): Promise<void> {
@@ -246,97 +265,63 @@ class Istiod implements IstiodModel {
     });
   }
 
+  // istiod reads the secret as a mounted folder: one file per data key, raw bytes. The first CA is
+  // istiod starting; every later change is its file watcher reloading (istiod-cacerts-rules.ts).
   private async onCacerts(secret: KubeObject): Promise<void> {
     const resourceVersion = String(secret.metadata.resourceVersion ?? '');
-    const reject = (rules: string[], reason: string) => {
-      this.rejected.push({ at: new Date(), rules, reason, resourceVersion });
-    };
-    const data: Record<string, string> = secret.data ?? {};
-    const overriding = Object.keys(data).filter((key) =>
-      (CACERTS_FORBIDDEN_KEYS as readonly string[]).includes(key),
+    const folder: MountedCacerts = Object.fromEntries(
+      Object.entries((secret.data ?? {}) as Record<string, string>).map(([key, value]) => [
+        key,
+        Buffer.from(value, 'base64'),
+      ]),
     );
-    if (overriding.length > 0) {
-      reject(
-        ['cacerts-no-tls-override'],
-        `cacerts holds ${overriding.join(' and ')}, which override the plug-in CA files; kept the current CA`,
-      );
+    const verdict = this.ca
+      ? judgeCacertsChange(
+          this.ca.rootCertBytes,
+          folder,
+          { istioVersion: this.istioVersion, multiRootMesh: this.multiRootMesh },
+          this.now(),
+        )
+      : judgeCacertsAtStart(folder, this.now());
+    if (!verdict.accepted) {
+      this.rejected.push({ at: new Date(), rules: [verdict.rule], reason: verdict.reason, resourceVersion });
       return;
     }
-    const files: Partial<Record<CacertsKey, string>> = {};
-    for (const key of CACERTS_KEYS) {
-      if (typeof data[key] === 'string') files[key] = Buffer.from(data[key], 'base64').toString('utf8');
-    }
-    const missing = CACERTS_KEYS.filter((key) => !files[key]?.trim());
-    if (missing.length > 0) {
-      reject(['cacerts-keys-present'], `cacerts lacks ${missing.join(', ')}; kept the current CA`);
-      return;
-    }
-    const findings = nonCompliant(
-      await validateCacerts(files, {
-        now: this.now(),
-        cluster: this.clusterName,
-        extraKeys: Object.keys(data).filter((key) => !(CACERTS_KEYS as readonly string[]).includes(key)),
-      }),
-    );
-    if (findings.length > 0) {
-      reject(
-        [...new Set(findings.map((finding) => finding.rule))],
-        findings.map((finding) => finding.reason).join('; '),
-      );
-      return;
-    }
-    const roots = TrustBundle.parse(files['root-cert.pem'] as string);
-    if (this.ca) {
-      const transition = checkRootTransition(this.ca.roots, roots, { cluster: this.clusterName });
-      if (transition.status !== 'compliant') {
-        reject([transition.rule], transition.reason);
-        return;
-      }
-    }
-    this.accept(await this.loadCa(files as Record<CacertsKey, string>, roots, resourceVersion));
+    this.accept(await this.loadCa(verdict.ca, resourceVersion));
   }
 
-  private async loadCa(
-    files: Record<CacertsKey, string>,
-    roots: TrustBundle,
-    resourceVersion: string,
-  ): Promise<Ca> {
-    const caCert = parseCertificatePem(files['ca-cert.pem']);
-    const chain = parseCertificatesPem(files['cert-chain.pem']);
-    const rootFingerprints = new Set(roots.fingerprints());
-    const aboveLeaf = chain.filter(
-      (entry) => !rootFingerprints.has(entry.fingerprint) && !isSelfIssued(entry.certificate),
+  private async loadCa(loaded: LoadedCa, resourceVersion: string): Promise<Ca> {
+    const rootKeys = new Set(loaded.rootDers.map((der) => der.toString('hex')));
+    const aboveLeaf = loaded.chainDers.filter(
+      (der) => !rootKeys.has(der.toString('hex')) && !isSelfIssued(new x509.X509Certificate(der)),
     );
+    const signingCertificate = new x509.X509Certificate(loaded.signingCertDer);
     return {
       state: Object.freeze({
-        caCertPem: files['ca-cert.pem'],
-        certChainPem: files['cert-chain.pem'],
-        rootCertPem: roots.toPem(),
-        caCertFingerprint: caCert.fingerprint,
-        rootFingerprints: Object.freeze(roots.fingerprints()),
+        layout: loaded.layout,
+        caCertPem: loaded.signingCertText,
+        certChainPem: loaded.certChainText,
+        rootCertPem: loaded.rootCertBytes.toString('utf8'),
+        caCertFingerprint: fingerprintOf(loaded.signingCertDer),
+        rootFingerprints: Object.freeze(loaded.rootDers.map(fingerprintOf)),
         resourceVersion,
         acceptedAt: new Date(),
       }),
-      roots,
-      signer: {
-        certificate: caCert.certificate,
-        privateKey: await importPrivateKeyPem(files['ca-key.pem'], {
-          cluster: this.clusterName,
-          file: 'ca-key.pem',
-        }),
-      },
-      chainAboveLeafPem: aboveLeaf.map((entry) => encodePem('CERTIFICATE', entry.der)).join(''),
-      chainRootFingerprint: chain[chain.length - 1].fingerprint,
+      rootCertBytes: loaded.rootCertBytes,
+      signer: { certificate: signingCertificate, privateKey: await signingCryptoKey(loaded.signingKey) },
+      chainAboveLeafPem: aboveLeaf.map(certificatePem).join(''),
+      chainRootFingerprint: fingerprintOf(loaded.pathDers[loaded.pathDers.length - 1]),
     };
   }
 
+  // istiod republishes its root file after every load; the ConfigMaps change only when its bytes do.
   private accept(ca: Ca): void {
-    const rootsChanged = !this.ca?.roots.equals(ca.roots);
+    const rootsChanged = !this.ca?.rootCertBytes.equals(ca.rootCertBytes);
     const first = !this.ca;
     this.ca = ca;
     this.acceptedUpdates += 1;
     if (rootsChanged) {
-      const rootPem = ca.roots.toPem();
+      const rootPem = ca.state.rootCertPem;
       // The first CA is loaded at istiod start, before any proxy connects: no push to wait for.
       if (first) this.push(rootPem);
       else {
@@ -475,4 +460,22 @@ function isSelfIssued(certificate: X509.X509Certificate): boolean {
   return Buffer.from(certificate.subjectName.toArrayBuffer()).equals(
     Buffer.from(certificate.issuerName.toArrayBuffer()),
   );
+}
+
+function certificatePem(der: Buffer): string {
+  const lines = der.toString('base64').match(/.{1,64}/g) ?? [];
+  return `-----BEGIN CERTIFICATE-----\n${lines.join('\n')}\n-----END CERTIFICATE-----\n`;
+}
+
+/** The signing key as WebCrypto wants it, with the algorithm its certificate's signatures need. */
+async function signingCryptoKey(key: KeyObject): Promise<webcrypto.CryptoKey> {
+  const details = key.asymmetricKeyDetails ?? {};
+  const curves: Record<string, string> = { prime256v1: 'P-256', secp384r1: 'P-384', secp521r1: 'P-521' };
+  const algorithm =
+    key.asymmetricKeyType === 'ec'
+      ? { name: 'ECDSA', namedCurve: curves[String(details.namedCurve)] ?? String(details.namedCurve) }
+      : { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
+  return webcrypto.subtle.importKey('pkcs8', key.export({ type: 'pkcs8', format: 'der' }), algorithm, false, [
+    'sign',
+  ]);
 }

@@ -1,8 +1,9 @@
-// The lab's istiod: takes a cacerts update only when the real istiod would, drops the others silently
-// (counted), publishes the root set to every namespace after the push delay, and gives injected pods
+// The lab's istiod: takes a cacerts update only when the real istiod of its Istio version would, by its
+// own statement of istiod's rules (lab/istio/istiod-cacerts-rules.ts), drops the others silently
+// (counted), publishes root-cert.pem to every namespace after the push delay, and gives injected pods
 // SPIFFE certificates that openssl verifies against the pushed bundle, renewed before they expire.
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -146,24 +147,24 @@ describe('cacerts updates istiod drops silently, keeping its CA', () => {
     [
       'a cacerts without ca-key.pem',
       () => {
-        const { 'ca-key.pem': _key, ...rest } = cacertsOf(intermediateA, rootA, [rootA, rootB]);
+        const { 'ca-key.pem': _key, ...rest } = cacertsOf(intermediateA, rootA, [rootA]);
         return rest;
       },
-      'cacerts-keys-present',
+      'istiod-files-readable',
     ],
     [
-      'a cacerts that also holds tls.crt and tls.key',
+      'a cacerts that also holds tls.crt (so istiod reads tls.crt, tls.key and ca.crt) without ca.crt',
       () => ({
-        ...cacertsOf(intermediateA, rootA, [rootA, rootB]),
+        ...cacertsOf(intermediateA, rootA, [rootA]),
         'tls.crt': intermediateA.certificatePem,
         'tls.key': 'not a key',
       }),
-      'cacerts-no-tls-override',
+      'istiod-files-readable',
     ],
     [
       'a broken chain: a B-signed intermediate while root-cert holds only A',
       () => cacertsOf(intermediateB, rootB, [rootA]),
-      'cacerts-chain-verifies',
+      'istiod-chain-verifies',
     ],
     [
       "a ca-key.pem that is another intermediate's key",
@@ -171,12 +172,28 @@ describe('cacerts updates istiod drops silently, keeping its CA', () => {
         ...cacertsOf(intermediateA, rootA, [rootA]),
         'ca-key.pem': intermediateB.privateKeyPem,
       }),
-      'cacerts-key-matches-cert',
+      'istiod-key-matches',
+    ],
+    [
+      'a ca-key.pem whose first block is EC PARAMETERS (openssl ecparam -genkey), which Go does not read',
+      () => ({
+        ...cacertsOf(intermediateA, rootA, [rootA]),
+        'ca-key.pem': `-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n${intermediateA.privateKeyPem}`,
+      }),
+      'istiod-key-matches',
+    ],
+    [
+      'a cert-chain.pem that does not start with ca-cert.pem (istiod would load it; the lab is stricter)',
+      () => {
+        const files = cacertsOf(intermediateA, rootA, [rootA]);
+        return { ...files, 'cert-chain.pem': rootA.certificatePem + files['ca-cert.pem'] };
+      },
+      'lab-ca-cert-heads-chain',
     ],
     [
       'a root change from {A} to {C}, neither subset nor superset, though valid in itself',
       () => cacertsOf(intermediateC, rootC, [rootC]),
-      'root-transition-superset-or-subset',
+      'istiod-root-bytes-contained',
     ],
   ];
   beforeAll(async () => {
@@ -198,6 +215,188 @@ describe('cacerts updates istiod drops silently, keeping its CA', () => {
     expect(istiod.rejections()[0]).toMatchObject({ resourceVersion, rules: expect.arrayContaining([rule]) });
     expect(istiod.rejections()[0].at).toBeInstanceOf(Date);
     expect(rootConfigMap('shop')).toBe(bundleOf(rootA));
+  });
+});
+
+describe('a cacerts with tls.crt and tls.key', () => {
+  it('makes istiod read tls.crt, tls.key and ca.crt instead of the plug-in files', async () => {
+    // Prepare: plug-in files unchanged (intermediate A), a second intermediate under A in the tls keys
+    const other = await createIntermediateCa({ cluster: 'lab-1', issuer: rootA });
+    const files = {
+      ...cacertsOf(intermediateA, rootA, [rootA]),
+      'tls.crt': other.certificatePem,
+      'tls.key': other.privateKeyPem,
+      'ca.crt': cacertsOf(intermediateA, rootA, [rootA])['root-cert.pem'],
+    };
+
+    // Act
+    await writeCacerts(files);
+
+    // Assess
+    expect(istiod.rejections()).toEqual([]);
+    expect(istiod.current()).toMatchObject({
+      layout: 'kubernetes-tls',
+      caCertFingerprint: certificateFingerprint(other.certificatePem),
+    });
+  });
+});
+
+/** A scenario: cacerts writes after the start state {intermediate A, root-cert A}; the last one is judged. */
+interface RootScenario {
+  readonly name: string;
+  readonly writes: () => Record<string, string>[];
+  /** 'accepted', or the rule that drops the last write, per Istio version. */
+  readonly expected: Record<'1.29' | '1.30', string>;
+}
+
+const crlf = (text: string) => text.replace(/\n/g, '\r\n');
+
+describe.each(['1.29', '1.30'] as const)('root-cert.pem rules of Istio %s', (istioVersion) => {
+  let intermediateA2: CaMaterial;
+  let intermediateBUnderB: CaMaterial;
+  let rootX: CaMaterial;
+  beforeAll(async () => {
+    [intermediateA2, rootX] = await Promise.all([
+      createIntermediateCa({ cluster: 'lab-1', issuer: rootA }),
+      createRootCa({ commonName: 'Root X, unrelated' }),
+    ]);
+    intermediateBUnderB = intermediateB;
+  });
+  const A = () => rootA.certificatePem;
+  const B = () => rootB.certificatePem;
+  const withRoots = (intermediate: CaMaterial, issuer: CaMaterial, rootCert: string) => ({
+    ...cacertsOf(intermediate, issuer, [issuer]),
+    'root-cert.pem': rootCert,
+  });
+  const scenarios: RootScenario[] = [
+    {
+      name: 'a valid intermediate change, root-cert.pem byte-identical',
+      writes: () => [withRoots(intermediateA2, rootA, A())],
+      expected: { '1.29': 'accepted', '1.30': 'accepted' },
+    },
+    {
+      name: 'root-cert.pem = B only (with a B intermediate): a swap',
+      writes: () => [withRoots(intermediateBUnderB, rootB, B())],
+      expected: { '1.29': 'istiod-root-bytes-contained', '1.30': 'istiod-root-certificate-subset' },
+    },
+    {
+      name: 'a superset: B appended to the bytes of A',
+      writes: () => [withRoots(intermediateA, rootA, A() + B())],
+      expected: { '1.29': 'accepted', '1.30': 'accepted' },
+    },
+    {
+      name: 'a subset: A+B, then a B intermediate, then root-cert.pem = B alone',
+      writes: () => [
+        withRoots(intermediateA, rootA, A() + B()),
+        withRoots(intermediateBUnderB, rootB, A() + B()),
+        withRoots(intermediateBUnderB, rootB, B()),
+      ],
+      expected: { '1.29': 'accepted', '1.30': 'accepted' },
+    },
+    {
+      name: 'the same certificate re-encoded with CRLF line ends',
+      writes: () => [withRoots(intermediateA, rootA, crlf(A()))],
+      expected: { '1.29': 'istiod-root-bytes-contained', '1.30': 'accepted' },
+    },
+    {
+      name: 'A+B written with CRLF line ends: the right set in other bytes',
+      writes: () => [withRoots(intermediateA, rootA, crlf(A() + B()))],
+      expected: { '1.29': 'istiod-root-bytes-contained', '1.30': 'accepted' },
+    },
+    {
+      name: 'A+B, then the same two re-ordered as B+A',
+      writes: () => [withRoots(intermediateA, rootA, A() + B()), withRoots(intermediateA, rootA, B() + A())],
+      expected: { '1.29': 'istiod-root-bytes-contained', '1.30': 'accepted' },
+    },
+    {
+      name: 'an extra unrelated root X appended',
+      writes: () => [withRoots(intermediateA, rootA, A() + rootX.certificatePem)],
+      expected: { '1.29': 'accepted', '1.30': 'accepted' },
+    },
+    {
+      name: 'a bad chain: a B intermediate while root-cert.pem stays A',
+      writes: () => [withRoots(intermediateBUnderB, rootB, A())],
+      expected: { '1.29': 'istiod-chain-verifies', '1.30': 'istiod-chain-verifies' },
+    },
+  ];
+
+  it.each(scenarios.map((scenario) => [scenario.name, scenario] as const))('%s', async (_name, scenario) => {
+    // Prepare
+    istiod.stop();
+    istiod = await startIstiodModel({
+      clusterName: 'lab-1',
+      store,
+      pushDelayMs,
+      workloadCertTtlMs,
+      istioVersion,
+    });
+    const writes = scenario.writes();
+
+    // Act
+    for (const files of writes) await writeCacerts(files);
+
+    // Assess
+    const expected = scenario.expected[istioVersion];
+    if (expected === 'accepted') {
+      expect(istiod.rejections()).toEqual([]);
+      expect(istiod.acceptedUpdates).toBe(1 + writes.length);
+      expect(
+        Buffer.from(istiod.current()?.rootCertPem ?? '').equals(
+          Buffer.from(writes[writes.length - 1]['root-cert.pem']),
+        ),
+      ).toBe(true);
+    } else {
+      expect(istiod.rejections().map((rejection) => rejection.rules)).toEqual([[expected]]);
+      expect(istiod.acceptedUpdates).toBe(writes.length);
+    }
+  });
+
+  it('takes no root-cert.pem change at all with ISTIO_MULTIROOT_MESH off, only intermediate changes', async () => {
+    // Prepare
+    istiod.stop();
+    istiod = await startIstiodModel({
+      clusterName: 'lab-1',
+      store,
+      pushDelayMs,
+      workloadCertTtlMs,
+      istioVersion,
+      multiRootMesh: false,
+    });
+
+    // Act
+    await writeCacerts(withRoots(intermediateA, rootA, A() + B()));
+    await writeCacerts(withRoots(intermediateA, rootA, crlf(A())));
+    await writeCacerts(withRoots(intermediateA2, rootA, A()));
+
+    // Assess
+    expect(istiod.rejections().map((rejection) => rejection.rules)).toEqual([
+      ['istiod-multiroot-off'],
+      ['istiod-multiroot-off'],
+    ]);
+    expect(istiod.current()?.caCertFingerprint).toBe(certificateFingerprint(intermediateA2.certificatePem));
+    expect(istiod.current()?.rootFingerprints).toEqual([certificateFingerprint(rootA.certificatePem)]);
+  });
+});
+
+describe("the model's statement of istiod's rules", () => {
+  it('imports none of the product PKI validators or rotation code, only the @peculiar/x509 door', async () => {
+    // Prepare
+    const sources = await Promise.all(
+      ['lab/istio/istiod-cacerts-rules.ts', 'lab/istio/istiod-model.ts'].map((file) =>
+        readFile(file, 'utf8'),
+      ),
+    );
+
+    // Act
+    const imports = sources.flatMap((source) =>
+      [...source.matchAll(/from '([^']+)'/g)].map((match) => match[1]),
+    );
+
+    // Assess
+    expect(imports.filter((specifier) => specifier.includes('lambdas/'))).toEqual([
+      '../../lambdas/core/pki/x509.js',
+      '../../lambdas/core/pki/x509.js',
+    ]);
   });
 });
 

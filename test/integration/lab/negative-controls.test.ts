@@ -229,7 +229,7 @@ describe('negative controls: wrong rotations break traffic in the lab', () => {
 
     // Assess
     expect(istiod.rejections()).toEqual([
-      expect.objectContaining({ resourceVersion, rules: ['root-transition-superset-or-subset'] }),
+      expect.objectContaining({ resourceVersion, rules: ['istiod-root-bytes-contained'] }),
     ]);
     expect(istiod.current()).toEqual(before);
     expect(lab.snapshotCacerts('lab-1').rootFingerprints).toEqual([

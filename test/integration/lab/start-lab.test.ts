@@ -167,3 +167,39 @@ describe('startLab', () => {
     expect(await Promise.all(urls.map(portOpen))).toEqual([false, false]);
   }, 30_000);
 });
+
+describe('startLab with istiod settings', () => {
+  it('gives every istiod model and its Deployment the Istio version and multi-root flag, and seeds root-cert.pem in the style asked', async () => {
+    // Prepare
+    const styled = await startLab({
+      clusters: 1,
+      workloadsPerCluster: 1,
+      proberIntervalMs: 0,
+      istioVersion: '1.30',
+      multiRootMesh: false,
+      rootCertStyle: 'crlf',
+    });
+    try {
+      // Act
+      const cluster = styled.cluster('lab-1');
+      const deployment = cluster.store.get('Deployment', 'istio-system', 'istiod');
+      const container = deployment.spec.template.spec.containers[0];
+      const secret = cluster.store.get('Secret', 'istio-system', 'cacerts');
+      const rootCert = Buffer.from(secret.data['root-cert.pem'], 'base64').toString('utf8');
+
+      // Assess
+      expect(cluster.istiod).toMatchObject({ istioVersion: '1.30', multiRootMesh: false });
+      expect(container.image).toBe('docker.io/istio/pilot:1.30.0');
+      expect(container.env).toEqual(
+        expect.arrayContaining([{ name: 'ISTIO_MULTIROOT_MESH', value: 'false' }]),
+      );
+      expect(rootCert).toContain('-----END CERTIFICATE-----\r\n');
+      expect(cluster.istiod.current()?.rootCertPem).toBe(rootCert);
+      expect(cluster.store.get('ConfigMap', 'shop', ROOT_CERT_CONFIGMAP_NAME).data['root-cert.pem']).toBe(
+        rootCert,
+      );
+    } finally {
+      await styled.stop();
+    }
+  }, 60_000);
+});

@@ -1,0 +1,42 @@
+import { LabOptionsError } from '../../../lab/lab-errors.js';
+import { resolveLabOptions } from '../../../lab/lab-options.js';
+
+describe('resolveLabOptions: the istiod model settings', () => {
+  it('defaults to Istio 1.29 (raw-bytes root rule, the stricter), multi-root on, a canonical root-cert.pem', () => {
+    // Prepare, Act
+    const resolved = resolveLabOptions();
+    // Assess
+    expect(resolved).toMatchObject({ istioVersion: '1.29', multiRootMesh: true, rootCertStyle: 'canonical' });
+  });
+
+  it('takes a stated minor version and the other settings as given', () => {
+    // Prepare, Act
+    const resolved = resolveLabOptions({ istioVersion: '1.30', multiRootMesh: false, rootCertStyle: 'crlf' });
+    // Assess
+    expect(resolved).toMatchObject({ istioVersion: '1.30', multiRootMesh: false, rootCertStyle: 'crlf' });
+  });
+
+  it.each(['1.3', '1.290', '1.29.3', 'v1.29', '129', '1.19', '2.0', ''])(
+    'refuses the istioVersion typo %j, naming the option and what it takes',
+    (istioVersion) => {
+      // Prepare
+      const act = () => resolveLabOptions({ istioVersion: istioVersion as '1.29' });
+      // Act, Assess
+      expect(act).toThrow(LabOptionsError);
+      expect(act).toThrow(
+        /lab option istioVersion must be an Istio minor version .*1\.20 to 1\.31.*no patch number/,
+      );
+    },
+  );
+
+  it('refuses a multiRootMesh that is not a boolean and an unknown rootCertStyle', () => {
+    // Prepare, Act
+    const multiRoot = () => resolveLabOptions({ multiRootMesh: 'true' as unknown as boolean });
+    const style = () => resolveLabOptions({ rootCertStyle: 'windows' as 'crlf' });
+    // Assess
+    expect(multiRoot).toThrow(/lab option multiRootMesh must be true or false/);
+    expect(style).toThrow(
+      /lab option rootCertStyle must be one of canonical, crlf, openssl-text, no-final-newline/,
+    );
+  });
+});
