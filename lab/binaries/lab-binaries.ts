@@ -34,6 +34,12 @@ export interface LabBuildTarget<N extends string, V> {
   readonly packages: { readonly [name in N]: string };
   /** The versions to record in the manifest, read from the module's go.mod. */
   readonly versions: (goModPath: string) => Promise<V>;
+  /**
+   * Environment the go commands get on top of the caller's; part of the key through `go env`.
+   * The lab's: CGO_ENABLED=0, static binaries as Kubernetes' and Istio's release builds make them,
+   * so that the node agent can run them in a pod's own root folder (chroot) with no libc inside.
+   */
+  readonly buildEnv?: Readonly<Record<string, string>>;
   /** `-X` linker variables that make the binaries report those versions. */
   readonly versionStamps?: (
     goDir: string,
@@ -47,6 +53,7 @@ export const LAB_BUILD_TARGET: LabBuildTarget<LabBinaryName, LabComponentVersion
   packages: LAB_BINARY_PACKAGES,
   versions: labComponentVersions,
   versionStamps: labVersionStamps,
+  buildEnv: { CGO_ENABLED: '0' },
 };
 
 export interface FindLabBinariesOptions<N extends string = LabBinaryName, V = LabComponentVersions> {
@@ -133,11 +140,15 @@ export async function ensureLabBinaries<N extends string = LabBinaryName, V = La
       packages: names.map((name) => target.packages[name]),
       outDir: temp,
       logFile: paths.log,
-      env: options.env ?? process.env,
+      env: { ...(options.env ?? process.env), ...target.buildEnv },
       startedAt,
       onProgress: options.onProgress ?? (() => undefined),
       linkerVariables: async () =>
-        (await target.versionStamps?.(target.goDir, options.env ?? process.env, versions)) ?? {},
+        (await target.versionStamps?.(
+          target.goDir,
+          { ...(options.env ?? process.env), ...target.buildEnv },
+          versions,
+        )) ?? {},
       ...(options.signal !== undefined ? { signal: options.signal } : {}),
     });
     const missing = (
@@ -191,7 +202,8 @@ async function resolve<N extends string, V>(options: FindLabBinariesOptions<N, V
   const target = (options.target ?? LAB_BUILD_TARGET) as unknown as LabBuildTarget<N, V>;
   const env = options.env ?? process.env;
   const names = (options.target === undefined ? [...LAB_BINARY_NAMES] : Object.keys(target.packages)) as N[];
-  const toolchain = options.toolchain ?? (await readGoToolchain(target.goDir, env));
+  const toolchain =
+    options.toolchain ?? (await readGoToolchain(target.goDir, { ...env, ...target.buildEnv }));
   const key = await buildTargetCacheKey(target, toolchain);
   return { target, names, toolchain, key, paths: labBinPaths(options.cacheDir ?? labCacheDir(env), key) };
 }
