@@ -11,11 +11,12 @@ export function controlPlaneAddress(index: number): string {
 }
 
 /**
- * The Service range of cluster number `index`: virtual addresses kube-apiserver hands out and
- * nothing binds (the lab has no kube-proxy); the first one names the `kubernetes` Service.
+ * The Service range of cluster number `index`; the first address names the `kubernetes` Service.
+ * Loopback, so that the node agent's service proxy can listen on every ClusterIP (it plays
+ * kube-proxy) and a connection to a Service never leaves this machine.
  */
 export function serviceCidr(index: number): { readonly cidr: string; readonly firstAddress: string } {
-  return { cidr: `10.${100 + index}.0.0/16`, firstAddress: `10.${100 + index}.0.1` };
+  return { cidr: `127.${200 + index}.0.0/16`, firstAddress: `127.${200 + index}.0.1` };
 }
 
 /** The lab node of cluster number `index`: its InternalIP, where the node agent's own servers listen. */

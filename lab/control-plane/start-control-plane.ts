@@ -53,6 +53,17 @@ export interface LabControlPlane {
   stop(): Promise<void>;
 }
 
+/** What a pod runtime gets to know about the node it runs pods for. */
+export interface NodeContext {
+  readonly clusterName: string;
+  readonly kubeConfig: KubeConfig;
+  readonly apiServerEndpoint: string;
+  readonly nodeName: string;
+  readonly nodeAddress: string;
+  /** The cluster's folder: the runtime keeps its pods below it. */
+  readonly dir: string;
+}
+
 export interface StartControlPlaneOptions {
   readonly binaries: ControlPlaneBinaries;
   /** Where every component keeps its files; the caller removes it. */
@@ -61,7 +72,7 @@ export interface StartControlPlaneOptions {
   readonly identities: LabIdentities;
   readonly region: string;
   /** What runs inside each pod. @default EMPTY_POD_RUNTIME (pods run nothing, as under kwok) */
-  readonly podRuntime?: (clusterName: string) => PodRuntime;
+  readonly podRuntime?: (node: NodeContext) => Promise<PodRuntime>;
   /** Told about what a node agent could not do. */
   readonly onProblem?: (message: string) => void;
   /** Told as each component becomes ready, e.g. "lab-2 kube-apiserver ready". */
@@ -143,13 +154,23 @@ async function startCluster(
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(apiServer.adminKubeconfig);
   const addresses = new PodAddressPool(index);
+  const nodeName = `${name}-node`;
+  const runtime =
+    (await options.podRuntime?.({
+      clusterName: name,
+      kubeConfig,
+      apiServerEndpoint: apiServer.endpoint,
+      nodeName,
+      nodeAddress: nodeAddress(index),
+      dir,
+    })) ?? EMPTY_POD_RUNTIME;
   const node = await startNodeAgent({
     kubeConfig,
-    nodeName: `${name}-node`,
+    nodeName,
     nodeAddress: nodeAddress(index),
     allocateAddress: () => addresses.allocate(),
     releaseAddress: (address) => addresses.release(address),
-    runtime: options.podRuntime?.(name) ?? EMPTY_POD_RUNTIME,
+    runtime,
     kubeletVersion: options.binaries.versions.kubernetes,
     onProblem: options.onProblem,
   });

@@ -16,6 +16,17 @@ import { LabError } from '../lab-errors.js';
 import { type PodRuntime, podKey } from './pod-runtime.js';
 
 const HEARTBEAT_MS = 10_000;
+/** How often readiness is probed (kubelet's default probe period is 10 s; the lab is quicker). */
+const PROBE_MS = 1_000;
+const START_RETRY_MS = 2_000;
+
+/** A pod that could not start yet; the node agent tries it again. */
+class PodStartError extends LabError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'PodStartError';
+  }
+}
 const LEASE_SECONDS = 40;
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
@@ -42,6 +53,12 @@ export interface NodeAgent {
 interface RunningPod {
   readonly uid: string;
   readonly address: string;
+  readonly name: string;
+  readonly namespace: string;
+  readonly pod: V1Pod;
+  readonly startedAt: Date;
+  /** What was last reported, as one string, so an unchanged probe result patches nothing. */
+  reported?: string;
 }
 
 export async function startNodeAgent(options: NodeAgentOptions): Promise<NodeAgent> {
@@ -67,13 +84,29 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<NodeAge
     const previous = inFlight.get(key) ?? Promise.resolve();
     const next = previous
       .then(() => (stopped ? undefined : reconcile(pod)))
-      .catch((error: unknown) =>
-        problem(`${key}: ${error instanceof Error ? error.message : String(error)}`),
-      );
+      .catch((error: unknown) => {
+        problem(`${key}: ${error instanceof Error ? error.message : String(error)}`);
+        if (error instanceof PodStartError) retryLater(pod);
+      });
     inFlight.set(key, next);
     void next.finally(() => {
       if (inFlight.get(key) === next) inFlight.delete(key);
     });
+  };
+
+  // kubelet retries a pod that could not start (a Secret or ConfigMap not there yet) with a back-off.
+  const retries = new Map<string, NodeJS.Timeout>();
+  const retryLater = (pod: V1Pod) => {
+    const key = podKey(pod);
+    if (stopped || retries.has(key)) return;
+    retries.set(
+      key,
+      setTimeout(() => {
+        retries.delete(key);
+        const latest = informer.get(pod.metadata?.name ?? '', pod.metadata?.namespace);
+        if (latest && latest.metadata?.uid === pod.metadata?.uid) handle(latest);
+      }, START_RETRY_MS),
+    );
   };
 
   const reconcile = async (pod: V1Pod) => {
@@ -109,20 +142,41 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<NodeAge
     if (current?.uid === uid || isFinished(pod)) return;
     if (current) await stopPod(key, current); // a new pod of the same name (StatefulSet)
     const address = options.allocateAddress();
-    running.set(key, { uid, address });
     const startedAt = new Date();
+    const entry: RunningPod = { uid, address, name, namespace, pod, startedAt };
+    running.set(key, entry);
     try {
       await options.runtime.start(pod, address);
     } catch (error) {
       running.delete(key);
       options.releaseAddress(address);
-      throw new LabError(`pod ${key} did not start: ${(error as Error).message}`, { cause: error });
+      throw new PodStartError(`pod ${key} did not start: ${(error as Error).message}`, { cause: error });
     }
+    await reportStatus(key, entry);
+  };
+
+  const reportStatus = async (key: string, entry: RunningPod) => {
+    const ready = (await options.runtime.readiness?.(key)) ?? {};
+    const status = runningStatus(entry.pod, entry.address, options.nodeAddress, entry.startedAt, ready);
+    const fingerprint = JSON.stringify(
+      [...status.initContainerStatuses, ...status.containerStatuses].map((container) => container.ready),
+    );
+    if (entry.reported === fingerprint || running.get(key) !== entry) return;
     await core.patchNamespacedPodStatus(
-      { name, namespace, body: { status: runningStatus(pod, address, options.nodeAddress, startedAt) } },
+      { name: entry.name, namespace: entry.namespace, body: { status } },
       mergePatch,
     );
+    entry.reported = fingerprint;
   };
+
+  // kubelet's prober: readiness can change while a pod runs (istiod not ready yet, a proxy without
+  // its certificate), and the Endpoints of Services follow it.
+  const prober = setInterval(() => {
+    for (const [key, entry] of running) {
+      if (inFlight.has(key)) continue;
+      reportStatus(key, entry).catch((error: unknown) => problem(`${key} status: ${String(error)}`));
+    }
+  }, PROBE_MS);
 
   const stopPod = async (key: string, pod: RunningPod) => {
     running.delete(key);
@@ -154,9 +208,12 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<NodeAge
     stop: async () => {
       stopped = true;
       clearInterval(timer);
+      clearInterval(prober);
+      for (const retry of retries.values()) clearTimeout(retry);
       await informer.stop();
       await Promise.allSettled(inFlight.values());
       await Promise.allSettled([...running.entries()].map(([key, pod]) => stopPod(key, pod)));
+      await options.runtime.close?.();
     },
   };
 }
@@ -247,8 +304,27 @@ async function renewLease(coordination: CoordinationV1Api, nodeName: string): Pr
   }
 }
 
-function runningStatus(pod: V1Pod, address: string, hostAddress: string, startedAt: Date) {
-  const condition = (type: string) => ({ type, status: 'True', lastTransitionTime: startedAt });
+function runningStatus(
+  pod: V1Pod,
+  address: string,
+  hostAddress: string,
+  startedAt: Date,
+  ready: Readonly<Record<string, boolean>>,
+) {
+  const isReady = (name: string) => ready[name] ?? true;
+  // Native sidecars (init containers with restartPolicy Always, as Istio injects istio-proxy) keep
+  // running and count towards readiness; other init containers ran to completion before.
+  const sidecars = (pod.spec?.initContainers ?? []).filter(
+    (container) => container.restartPolicy === 'Always',
+  );
+  const allReady = [...(pod.spec?.containers ?? []), ...sidecars].every((container) =>
+    isReady(container.name),
+  );
+  const condition = (type: string, status = true) => ({
+    type,
+    status: status ? 'True' : 'False',
+    lastTransitionTime: startedAt,
+  });
   return {
     phase: 'Running',
     hostIP: hostAddress,
@@ -256,23 +332,39 @@ function runningStatus(pod: V1Pod, address: string, hostAddress: string, started
     podIP: address,
     podIPs: [{ ip: address }],
     startTime: startedAt,
-    conditions: ['PodReadyToStartContainers', 'Initialized', 'ContainersReady', 'Ready', 'PodScheduled'].map(
-      condition,
+    conditions: [
+      condition('PodReadyToStartContainers'),
+      condition('Initialized'),
+      condition('ContainersReady', allReady),
+      condition('Ready', allReady),
+      condition('PodScheduled'),
+    ],
+    initContainerStatuses: (pod.spec?.initContainers ?? []).map((container) =>
+      container.restartPolicy === 'Always'
+        ? {
+            name: container.name,
+            image: container.image ?? '',
+            imageID: '',
+            ready: isReady(container.name),
+            restartCount: 0,
+            started: true,
+            state: { running: { startedAt } },
+          }
+        : {
+            name: container.name,
+            image: container.image ?? '',
+            imageID: '',
+            ready: true,
+            restartCount: 0,
+            started: false,
+            state: { terminated: { exitCode: 0, reason: 'Completed', startedAt, finishedAt: startedAt } },
+          },
     ),
-    initContainerStatuses: (pod.spec?.initContainers ?? []).map((container) => ({
-      name: container.name,
-      image: container.image ?? '',
-      imageID: '',
-      ready: true,
-      restartCount: 0,
-      started: false,
-      state: { terminated: { exitCode: 0, reason: 'Completed', startedAt, finishedAt: startedAt } },
-    })),
     containerStatuses: (pod.spec?.containers ?? []).map((container) => ({
       name: container.name,
       image: container.image ?? '',
       imageID: '',
-      ready: true,
+      ready: isReady(container.name),
       restartCount: 0,
       started: true,
       state: { running: { startedAt } },

@@ -8,6 +8,13 @@ export interface PodRuntime {
   start(pod: V1Pod, address: string): Promise<void>;
   /** Stops it (by the key of podKey); resolves once nothing of it runs. */
   stop(key: string): Promise<void>;
+  /**
+   * Which containers are ready now, by name (kubelet's readiness probes). Absent: every container
+   * is ready as soon as it started.
+   */
+  readiness?(key: string): Promise<Readonly<Record<string, boolean>>>;
+  /** Releases what the runtime holds for the whole node (watches, timers); after every pod stopped. */
+  close?(): Promise<void>;
 }
 
 /** namespace/name: a pod's identity on a node (a StatefulSet's new pod reuses it with a new uid). */

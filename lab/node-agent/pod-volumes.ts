@@ -501,12 +501,17 @@ function planMounts(pod: string, spec: V1Pod, kinds: Map<string, VolumeKind>): P
   for (const inner of planned) {
     for (const outer of planned) {
       if (outer === inner || !inner.mountPath.startsWith(`${outer.mountPath}/`)) continue;
-      if (outer.kind !== 'emptyDir' || outer.subPath !== undefined) {
+      // A mount inside a whole volume is a folder beside that volume's entries: the atomic writer
+      // only ever touches `..`-names and the entries it wrote itself, so the folder survives every
+      // update (Istio's sidecar mounts its CRL volume inside the istio-ca-root-cert one). Inside a
+      // subPath copy, or under a name the writer uses, it could not live.
+      const firstName = inner.mountPath.slice(outer.mountPath.length + 1).split('/')[0] ?? '';
+      if (outer.subPath !== undefined || firstName.startsWith('..')) {
         throw new UnsupportedVolumeError(
           pod,
           inner.volume,
-          `/${inner.mountPath} lies inside /${outer.mountPath} (volume ${outer.volume}); ` +
-            'the lab nests mounts only inside a whole emptyDir',
+          `/${inner.mountPath} lies inside /${outer.mountPath} (volume ${outer.volume}), which the lab ` +
+            'cannot nest there (a subPath mount, or a name of the volume writer)',
         );
       }
     }

@@ -725,14 +725,41 @@ describe('createPodVolumes: what the lab does not lay out', () => {
     expect(create).toThrow(/one path holds one mount/);
   });
 
-  it('refuses a mount inside a Secret volume', () => {
-    // Prepare
+  it('keeps a mount inside a Secret volume through updates of that volume', async () => {
+    // Prepare: Istio's sidecar mounts its CRL volume inside the istio-ca-root-cert one, like this.
+    const source = new FakeVolumeSource();
+    source.setSecret('istio-system', 'cacerts', { 'root-cert.pem': 'root A' });
     const pod = makePod(
       [cacertsVolume, { name: 'scratch', emptyDir: {} }],
       [
         discovery([
           { name: 'cacerts', mountPath: '/etc/cacerts' },
           { name: 'scratch', mountPath: '/etc/cacerts/tmp' },
+        ]),
+      ],
+    );
+    const volumes = volumesFor(pod, source);
+    await volumes.sync();
+    await writeFile(join(rootfs, 'etc/cacerts/tmp/kept'), 'written by the pod');
+
+    // Act
+    source.setSecret('istio-system', 'cacerts', { 'root-cert.pem': 'root A + B' });
+    const result = await volumes.sync();
+
+    // Assess
+    expect(result.changed).toEqual(['cacerts']);
+    expect(await readFile(join(rootfs, 'etc/cacerts/root-cert.pem'), 'utf8')).toBe('root A + B');
+    expect(await readFile(join(rootfs, 'etc/cacerts/tmp/kept'), 'utf8')).toBe('written by the pod');
+  });
+
+  it("refuses a mount inside a volume under a name the volume writer uses ('..data')", () => {
+    // Prepare
+    const pod = makePod(
+      [cacertsVolume, { name: 'scratch', emptyDir: {} }],
+      [
+        discovery([
+          { name: 'cacerts', mountPath: '/etc/cacerts' },
+          { name: 'scratch', mountPath: '/etc/cacerts/..data' },
         ]),
       ],
     );

@@ -1,0 +1,127 @@
+// Installs Istio into one lab cluster the way an operator does with a plug-in CA: the `cacerts`
+// Secret first, then Istio's own manifests, rendered by istioctl (built from the same istio.io/istio
+// commit) from an IstioOperator, applied with kubectl. Nothing of Istio's install is hand-written here.
+import { execFile } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { LabError } from '../lab-errors.js';
+
+const run = promisify(execFile);
+
+export const CACERTS_FILES = ['ca-cert.pem', 'ca-key.pem', 'cert-chain.pem', 'root-cert.pem'] as const;
+export type CacertsFiles = { readonly [file in (typeof CACERTS_FILES)[number]]: string };
+
+export interface InstallIstioOptions {
+  readonly istioctl: string;
+  readonly adminKubeconfig: string;
+  /** Where the IstioOperator, the rendered manifest and the cacerts files are written. */
+  readonly dir: string;
+  readonly clusterName: string;
+  readonly meshId: string;
+  readonly network: string;
+  readonly trustDomain: string;
+  /** The image tag Istio's manifests name (the images are never pulled: the node agent runs the binaries). */
+  readonly tag: string;
+  readonly istiodReplicas: number;
+  /** istiod's environment (values.pilot.env), e.g. ISTIO_MULTIROOT_MESH. */
+  readonly istiodEnv: Readonly<Record<string, string>>;
+  /** The mesh's proxy metadata (meshConfig.defaultConfig.proxyMetadata), e.g. PROXY_CONFIG_XDS_AGENT. */
+  readonly proxyMetadata: Readonly<Record<string, string>>;
+  /** The plug-in CA; written to `cacerts` before istiod starts. */
+  readonly cacerts: CacertsFiles;
+  /** How long to wait for istiod to become ready. */
+  readonly readyTimeoutSeconds: number;
+}
+
+/** The IstioOperator the lab installs from: default profile, plug-in CA, one ingress gateway. */
+export function labIstioOperator(options: InstallIstioOptions): object {
+  return {
+    apiVersion: 'install.istio.io/v1alpha1',
+    kind: 'IstioOperator',
+    spec: {
+      profile: 'default',
+      hub: 'docker.io/istio',
+      tag: options.tag,
+      meshConfig: {
+        trustDomain: options.trustDomain,
+        defaultConfig: { proxyMetadata: { ...options.proxyMetadata } },
+      },
+      values: {
+        global: {
+          meshID: options.meshId,
+          multiCluster: { clusterName: options.clusterName },
+          network: options.network,
+        },
+        pilot: {
+          env: { ...options.istiodEnv },
+          autoscaleEnabled: false,
+          replicaCount: options.istiodReplicas,
+        },
+        gateways: { 'istio-ingressgateway': { autoscaleEnabled: false } },
+      },
+    },
+  };
+}
+
+export async function installIstio(options: InstallIstioOptions): Promise<void> {
+  const operatorFile = join(options.dir, 'istio-operator.json');
+  const manifestFile = join(options.dir, 'istio-manifest.yaml');
+  await writeFile(operatorFile, `${JSON.stringify(labIstioOperator(options), null, 2)}\n`);
+  for (const file of CACERTS_FILES) {
+    await writeFile(join(options.dir, file), options.cacerts[file], { mode: 0o600 });
+  }
+  await kubectl(options, [
+    '-n',
+    'istio-system',
+    'create',
+    'secret',
+    'generic',
+    'cacerts',
+    ...CACERTS_FILES.map((file) => `--from-file=${file}=${join(options.dir, file)}`),
+  ]);
+  const manifest = await step('istioctl manifest generate', () =>
+    run(options.istioctl, ['manifest', 'generate', '-f', operatorFile], { maxBuffer: 64 * 1024 * 1024 }),
+  );
+  await writeFile(manifestFile, manifest.stdout);
+  // Server-side: Istio's CRDs are too large for client-side apply's last-applied annotation.
+  await kubectl(options, ['apply', '--server-side', '--force-conflicts', '-f', manifestFile]);
+  // istiod first (the gateway waits for the root ConfigMap istiod publishes), then all it installed.
+  await kubectl(options, [
+    '-n',
+    'istio-system',
+    'rollout',
+    'status',
+    'deployment/istiod',
+    `--timeout=${options.readyTimeoutSeconds}s`,
+  ]);
+  await kubectl(options, [
+    '-n',
+    'istio-system',
+    'wait',
+    '--for=condition=Available',
+    'deployment',
+    '--all',
+    `--timeout=${options.readyTimeoutSeconds}s`,
+  ]);
+}
+
+async function kubectl(options: InstallIstioOptions, args: readonly string[]): Promise<void> {
+  await step(`kubectl ${args.slice(0, 5).join(' ')}`, () =>
+    run('kubectl', ['--kubeconfig', options.adminKubeconfig, ...args], {
+      maxBuffer: 16 * 1024 * 1024,
+      timeout: (options.readyTimeoutSeconds + 60) * 1000,
+    }),
+  );
+}
+
+async function step<T>(what: string, action: () => Promise<T>): Promise<T> {
+  try {
+    return await action();
+  } catch (error) {
+    const stderr = ((error as { stderr?: string }).stderr ?? (error as Error).message).trim();
+    throw new LabError(`installing Istio: ${what} failed: ${stderr.split('\n').slice(-15).join('\n')}`, {
+      cause: error,
+    });
+  }
+}

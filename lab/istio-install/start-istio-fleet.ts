@@ -1,0 +1,140 @@
+// The istio engine's fleet: per cluster a real Kubernetes control plane (control-plane/), a node
+// agent that runs pods' real Istio processes (node-agent/), and Istio installed from its own
+// manifests with a plug-in CA under the lab's root A. Workloads are added by the caller, as an
+// operator adds them: a labelled namespace and a Deployment, injected by istiod's real webhook.
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import {
+  assembleCacerts,
+  type CaMaterial,
+  createIntermediateCa,
+  createRootCa,
+  TrustBundle,
+} from '../../lambdas/core/pki/index.js';
+import type { LabBinaries } from '../binaries/lab-binaries.js';
+import type { LabBinaryName, LabComponentVersions } from '../binaries/lab-binary-names.js';
+import { type LabControlPlane, startControlPlane } from '../control-plane/start-control-plane.js';
+import type { LabIdentities } from '../eks/lab-identities.js';
+import { LabError } from '../lab-errors.js';
+import { startClusterPodRuntime } from '../node-agent/cluster-pod-runtime.js';
+import { podDirOf } from '../node-agent/istio-pod-runtime.js';
+import { holdPort, PILOT_AGENT_STATUS_PORT } from '../node-agent/status-port-guard.js';
+import { installIstio } from './install-istio.js';
+
+export interface IstioFleetOptions {
+  readonly binaries: LabBinaries<LabBinaryName, LabComponentVersions>;
+  readonly dir: string;
+  readonly clusterNames: readonly string[];
+  readonly identities: LabIdentities;
+  readonly region: string;
+  readonly meshId: string;
+  readonly trustDomain: string;
+  /** istiod's environment, e.g. { ISTIO_MULTIROOT_MESH: 'true' }. */
+  readonly istiodEnv: Readonly<Record<string, string>>;
+  /** The mesh's proxy metadata, e.g. { PROXY_CONFIG_XDS_AGENT: 'true' }. */
+  readonly proxyMetadata: Readonly<Record<string, string>>;
+  readonly istiodReplicas: number;
+  /** kubelet's volume resync: how long a Secret change may take to reach istiod's files. */
+  readonly volumeSyncPeriodMs: number;
+  readonly onProgress?: (message: string) => void;
+  readonly onProblem?: (message: string) => void;
+}
+
+export interface IstioFleet {
+  readonly controlPlane: LabControlPlane;
+  /** The lab's root A (test material, in memory only). */
+  readonly rootA: CaMaterial;
+  /** Each cluster's first intermediate, signed by root A. */
+  readonly intermediates: ReadonlyMap<string, CaMaterial>;
+  /** The Istio release line the binaries report, e.g. 1.31-dev. */
+  readonly istioVersion: string;
+  /** The root folder of a running pod of a cluster (its files as its processes see them). */
+  podRootfs(cluster: string, podUid: string): string;
+  stop(): Promise<void>;
+}
+
+export async function startIstioFleet(options: IstioFleetOptions): Promise<IstioFleet> {
+  const progress = options.onProgress ?? (() => undefined);
+  const rootA = await createRootCa({ commonName: 'meshtrust lab Root A' });
+  const istioVersion = await istioReleaseOf(options.binaries);
+  const statusPort = await holdPort(PILOT_AGENT_STATUS_PORT);
+  const controlPlane = await startControlPlane({
+    binaries: options.binaries,
+    dir: options.dir,
+    clusterNames: options.clusterNames,
+    identities: options.identities,
+    region: options.region,
+    onProgress: progress,
+    onProblem: options.onProblem,
+    podRuntime: (node) =>
+      startClusterPodRuntime({
+        kubeConfig: node.kubeConfig,
+        apiServerEndpoint: node.apiServerEndpoint,
+        nodeName: node.nodeName,
+        nodeAddress: node.nodeAddress,
+        podsDir: podsDirOf(node.dir),
+        binDir: options.binaries.dir,
+        volumeSyncPeriodMs: options.volumeSyncPeriodMs,
+        onProblem: options.onProblem,
+      }),
+  }).catch(async (error: unknown) => {
+    await statusPort.release();
+    throw error;
+  });
+  try {
+    const intermediates = new Map<string, CaMaterial>();
+    for (const cluster of controlPlane.clusters) {
+      const intermediate = await createIntermediateCa({ cluster: cluster.name, issuer: rootA });
+      intermediates.set(cluster.name, intermediate);
+      await installIstio({
+        istioctl: options.binaries.path('istioctl'),
+        adminKubeconfig: cluster.adminKubeconfig,
+        dir: cluster.dir,
+        clusterName: cluster.name,
+        meshId: options.meshId,
+        network: cluster.name,
+        trustDomain: options.trustDomain,
+        tag: istioVersion,
+        istiodReplicas: options.istiodReplicas,
+        istiodEnv: options.istiodEnv,
+        proxyMetadata: options.proxyMetadata,
+        cacerts: assembleCacerts({
+          intermediate,
+          chainAbove: [rootA.certificatePem],
+          trustedRoots: TrustBundle.parse(rootA.certificatePem),
+        }),
+        readyTimeoutSeconds: 180,
+      });
+      progress(`${cluster.name} Istio ${istioVersion} installed, istiod ready`);
+    }
+    const stop = async () => {
+      await controlPlane.stop();
+      await statusPort.release();
+    };
+    const podRootfs = (clusterName: string, podUid: string) => {
+      const cluster = controlPlane.clusters.find((candidate) => candidate.name === clusterName);
+      if (!cluster) throw new LabError(`the fleet has no cluster ${clusterName}`);
+      return join(podDirOf(podsDirOf(cluster.dir), podUid), 'rootfs');
+    };
+    return { controlPlane, rootA, intermediates, istioVersion, podRootfs, stop };
+  } catch (error) {
+    await controlPlane.stop();
+    await statusPort.release();
+    throw error;
+  }
+}
+
+function podsDirOf(clusterDir: string): string {
+  return join(clusterDir, 'pods');
+}
+
+/** What the pinned Istio calls itself (stamped at build time), e.g. "1.31-dev". */
+async function istioReleaseOf(binaries: LabBinaries<LabBinaryName, LabComponentVersions>): Promise<string> {
+  const { stdout } = await promisify(execFile)(binaries.path('istioctl'), [
+    'version',
+    '--remote=false',
+    '--short',
+  ]);
+  return stdout.trim().replace(/^client version:\s*/, '');
+}

@@ -1,0 +1,253 @@
+// The istio engine runs real Istio: istiod (pilot-discovery) installed from istioctl's manifests with
+// the lab's plug-in CA, istiod's own sidecar injector, and a real pilot-agent per injected pod and
+// gateway, all on a real Kubernetes control plane. These tests judge what those components did with
+// independent tools (openssl, the certificates the agents wrote), never with the product's rules.
+// The negative control shows what the model engine used to miss: real istiod drops a cacerts
+// whose root-cert.pem holds only a new root, and goes on signing with the old intermediate.
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { jest } from '@jest/globals';
+import type { V1Pod } from '@kubernetes/client-node';
+import { createLabIdentities } from '../../../lab/eks/lab-identities.js';
+import { type IstioFleet, startIstioFleet } from '../../../lab/istio-install/start-istio-fleet.js';
+import { runKubectl } from '../../../lab/kube/kubectl-runner.js';
+import { createIntermediateCa, createRootCa } from '../../../lambdas/core/pki/index.js';
+import { controlPlaneBinaries } from '../../support/lab-binaries.js';
+
+const run = promisify(execFile);
+const CLUSTER = 'lab-1';
+const VOLUME_SYNC_MS = 2_000;
+
+jest.setTimeout(180_000);
+
+let dir: string;
+let fleet: IstioFleet;
+let listenersBefore: Set<string>;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'mt-istio-'));
+  listenersBefore = await listeningAddresses();
+  fleet = await startIstioFleet({
+    binaries: await controlPlaneBinaries(),
+    dir: join(dir, 'fleet'),
+    clusterNames: [CLUSTER],
+    identities: createLabIdentities({ clusterNames: [CLUSTER] }),
+    region: 'eu-west-1',
+    meshId: 'lab',
+    trustDomain: 'cluster.local',
+    istiodEnv: { ISTIO_MULTIROOT_MESH: 'true' },
+    proxyMetadata: { PROXY_CONFIG_XDS_AGENT: 'true' },
+    istiodReplicas: 1,
+    volumeSyncPeriodMs: VOLUME_SYNC_MS,
+  });
+  await kubectl(['create', 'namespace', 'shop']);
+  await kubectl(['label', 'namespace', 'shop', 'istio-injection=enabled']);
+  await kubectl(['-n', 'shop', 'create', 'serviceaccount', 'app']);
+  await kubectl(['-n', 'shop', 'apply', '-f', '-'], JSON.stringify(appDeployment()));
+  await kubectl(['-n', 'shop', 'rollout', 'status', 'deployment/app', '--timeout=120s']);
+}, 60 * 60_000);
+
+afterAll(async () => {
+  await fleet?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+function appDeployment() {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'app', namespace: 'shop' },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: { app: 'app' } },
+      template: {
+        metadata: { labels: { app: 'app' } },
+        spec: { serviceAccountName: 'app', containers: [{ name: 'app', image: 'lab/app:1' }] },
+      },
+    },
+  };
+}
+
+async function kubectl(args: string[], input?: string): Promise<string> {
+  const cluster = fleet.controlPlane.clusters[0];
+  if (!cluster) throw new Error('no cluster');
+  const result = await runKubectl(args, {
+    kubeconfig: cluster.adminKubeconfig,
+    cacheDir: join(dir, 'kube-cache'),
+    input,
+    timeoutMs: 150_000,
+  });
+  if (result.exitCode !== 0) throw new Error(`kubectl ${args.join(' ')}: ${result.stderr}`);
+  return result.stdout;
+}
+
+async function runningPods(namespace: string, selector: string): Promise<V1Pod[]> {
+  const list = JSON.parse(await kubectl(['-n', namespace, 'get', 'pods', '-l', selector, '-o', 'json'])) as {
+    items: V1Pod[];
+  };
+  return list.items.filter((pod) => pod.status?.phase === 'Running' && !pod.metadata?.deletionTimestamp);
+}
+
+/** The workload certificate a pod's pilot-agent wrote (OUTPUT_CERTS), as openssl reads it. */
+async function proxyCertificate(
+  pod: V1Pod,
+): Promise<{ subjectAltName: string; issuer: string; chainFile: string }> {
+  const files = join(fleet.podRootfs(CLUSTER, pod.metadata?.uid ?? ''), 'etc/istio/proxy');
+  const chainFile = join(files, 'cert-chain.pem');
+  const { stdout } = await run('openssl', [
+    'x509',
+    '-in',
+    chainFile,
+    '-noout',
+    '-issuer',
+    '-ext',
+    'subjectAltName',
+  ]);
+  return {
+    issuer: /issuer=(.*)/.exec(stdout)?.[1]?.trim() ?? '',
+    subjectAltName: /URI:(\S+)/.exec(stdout)?.[1] ?? '',
+    chainFile,
+  };
+}
+
+/** openssl's verdict on a chain file (leaf first) against one trusted root. */
+async function opensslVerify(chainFile: string, rootPem: string): Promise<string> {
+  const rootFile = join(dir, `root-${Math.random().toString(36).slice(2)}.pem`);
+  await writeFile(rootFile, rootPem);
+  const result = await run('openssl', [
+    'verify',
+    '-CAfile',
+    rootFile,
+    '-untrusted',
+    chainFile,
+    chainFile,
+  ]).catch((error: { stdout?: string; stderr?: string }) => ({
+    stdout: `${error.stdout ?? ''}${error.stderr ?? ''}`,
+  }));
+  return result.stdout.trim();
+}
+
+/** `ss -ltn`'s local addresses of listening TCP sockets. */
+async function listeningAddresses(): Promise<Set<string>> {
+  const { stdout } = await run('ss', ['-Hltn']);
+  return new Set(
+    stdout
+      .split('\n')
+      .map((line) => line.trim().split(/\s+/)[3] ?? '')
+      .filter(Boolean),
+  );
+}
+
+describe('Istio installed from its own manifests, with the lab plug-in CA', () => {
+  it('gives the ingress gateway a certificate from the cluster intermediate, chained to root A', async () => {
+    // Prepare
+    const [gateway] = await runningPods('istio-system', 'app=istio-ingressgateway');
+
+    // Act
+    const certificate = await proxyCertificate(gateway as V1Pod);
+
+    // Assess
+    expect(certificate.issuer).toContain(`L = ${CLUSTER}`);
+    expect(certificate.subjectAltName).toBe(
+      'spiffe://cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account',
+    );
+    expect(await opensslVerify(certificate.chainFile, fleet.rootA.certificatePem)).toMatch(/: OK$/);
+  });
+
+  it("injects istio-proxy into a labelled namespace's pods with istiod's own webhook", async () => {
+    // Act
+    const [pod] = await runningPods('shop', 'app=app');
+
+    // Assess
+    const names = [...(pod?.spec?.initContainers ?? []), ...(pod?.spec?.containers ?? [])].map((c) => c.name);
+    expect(names).toEqual(expect.arrayContaining(['istio-proxy', 'app']));
+    expect(pod?.metadata?.labels?.['security.istio.io/tlsMode']).toBe('istio');
+  });
+
+  it("gives the injected pod's pilot-agent a SPIFFE certificate of its service account", async () => {
+    // Prepare
+    const [pod] = await runningPods('shop', 'app=app');
+
+    // Act
+    const certificate = await proxyCertificate(pod as V1Pod);
+
+    // Assess
+    expect(certificate.subjectAltName).toBe('spiffe://cluster.local/ns/shop/sa/app');
+    expect(certificate.issuer).toContain(`L = ${CLUSTER}`);
+    expect(await opensslVerify(certificate.chainFile, fleet.rootA.certificatePem)).toMatch(/: OK$/);
+  });
+
+  it('starts no server outside the loopback range', async () => {
+    // Act
+    const now = await listeningAddresses();
+
+    // Assess
+    const added = [...now].filter((address) => !listenersBefore.has(address));
+    expect(added.length).toBeGreaterThan(0);
+    const outside = added.filter((address) => !/^(127\.\d+\.\d+\.\d+|\[::1\]):\d+$/.test(address));
+    expect(outside).toEqual([]);
+  });
+});
+
+describe('negative control: what real istiod does with a root-cert.pem holding only a new root', () => {
+  it('drops the write and keeps signing with the old intermediate', async () => {
+    // Prepare: a complete, valid plug-in CA under a new root B, with B alone in root-cert.pem.
+    const rootB = await createRootCa({ commonName: 'meshtrust lab Root B' });
+    const intermediateB = await createIntermediateCa({
+      cluster: CLUSTER,
+      issuer: rootB,
+      commonName: 'Intermediate B',
+    });
+    const files = {
+      'ca-cert.pem': intermediateB.certificatePem,
+      'ca-key.pem': intermediateB.privateKeyPem,
+      'cert-chain.pem': `${intermediateB.certificatePem}${rootB.certificatePem}`,
+      'root-cert.pem': rootB.certificatePem,
+    };
+    const secret = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'cacerts', namespace: 'istio-system' },
+      data: Object.fromEntries(
+        Object.entries(files).map(([key, value]) => [key, Buffer.from(value).toString('base64')]),
+      ),
+    };
+    const [istiod] = await runningPods('istio-system', 'app=istiod');
+    const istiodLog = join(
+      fleet.podRootfs(CLUSTER, istiod?.metadata?.uid ?? ''),
+      '..',
+      'logs',
+      `istio-system.${istiod?.metadata?.name}.discovery.log`,
+    );
+
+    // Act: write it, let the kubelet stand-in sync the volume, then restart the workload.
+    await kubectl(['replace', '-f', '-'], JSON.stringify(secret));
+    let log = '';
+    for (
+      let waited = 0;
+      waited < 30_000 && !log.includes('Updating new ROOT-CA not supported');
+      waited += 500
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      log = await readFile(istiodLog, 'utf8');
+    }
+    await kubectl(['-n', 'shop', 'rollout', 'restart', 'deployment/app']);
+    await kubectl(['-n', 'shop', 'rollout', 'status', 'deployment/app', '--timeout=120s']);
+    let pods: V1Pod[] = [];
+    for (let waited = 0; waited < 30_000; waited += 500) {
+      pods = await runningPods('shop', 'app=app');
+      if (pods.length === 1) break;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    const certificate = await proxyCertificate(pods[0] as V1Pod);
+
+    // Assess
+    expect(log).toContain('Updating new ROOT-CA not supported');
+    expect(certificate.issuer).not.toContain('Intermediate B');
+    expect(await opensslVerify(certificate.chainFile, fleet.rootA.certificatePem)).toMatch(/: OK$/);
+    expect(await opensslVerify(certificate.chainFile, rootB.certificatePem)).not.toMatch(/: OK$/);
+  });
+});
