@@ -208,8 +208,15 @@ async function resolve<N extends string, V>(options: FindLabBinariesOptions<N, V
   return { target, names, toolchain, key, paths: labBinPaths(options.cacheDir ?? labCacheDir(env), key) };
 }
 
+/** The key the cache holds a build under, as find and ensure compute it (toolchain and build env included). */
+export async function labBinariesKey<N extends string = LabBinaryName, V = LabComponentVersions>(
+  options: FindLabBinariesOptions<N, V> = {},
+): Promise<string> {
+  return (await resolve(options)).key;
+}
+
 /** The cache key of a target's build with this toolchain. */
-export function buildTargetCacheKey<N extends string, V>(
+function buildTargetCacheKey<N extends string, V>(
   target: LabBuildTarget<N, V>,
   toolchain: GoToolchain,
 ): Promise<string> {

@@ -37,6 +37,11 @@ export interface IstioFleetOptions {
   readonly istiodReplicas: number;
   /** kubelet's volume resync: how long a Secret change may take to reach istiod's files. */
   readonly volumeSyncPeriodMs: number;
+  /**
+   * How long to wait for another istio lab on this machine to end (they cannot run side by side:
+   * status-port-guard.ts). @default 0, fail at once
+   */
+  readonly waitForOtherLabMs?: number;
   readonly onProgress?: (message: string) => void;
   readonly onProblem?: (message: string) => void;
 }
@@ -58,7 +63,10 @@ export async function startIstioFleet(options: IstioFleetOptions): Promise<Istio
   const progress = options.onProgress ?? (() => undefined);
   const rootA = await createRootCa({ commonName: 'meshtrust lab Root A' });
   const istioVersion = await istioReleaseOf(options.binaries);
-  const statusPort = await holdPort(PILOT_AGENT_STATUS_PORT);
+  const statusPort = await holdPort(PILOT_AGENT_STATUS_PORT, {
+    waitMs: options.waitForOtherLabMs ?? 0,
+    onWait: progress,
+  });
   const controlPlane = await startControlPlane({
     binaries: options.binaries,
     dir: options.dir,

@@ -17,9 +17,12 @@ const OK_MESSAGE = 'mtls-ok';
 // Errors that mean "the client refused the server's certificate" (OpenSSL verify codes, our SAN check).
 const CLIENT_VERIFY_CODES = /^(UNABLE_TO_|CERT_|SELF_SIGNED|DEPTH_ZERO|ERR_TLS_CERT_ALTNAME|SPIFFE_)/;
 
+/** What a side of a handshake presents and trusts: a sidecar's SDS secrets. */
+export type TlsIdentity = Pick<WorkloadIdentity, 'certChainPem' | 'keyPem' | 'trustBundlePem'>;
+
 export async function mtlsHandshake(
-  client: WorkloadIdentity,
-  server: WorkloadIdentity,
+  client: TlsIdentity,
+  server: TlsIdentity,
   options: { readonly trustDomain: string; readonly timeoutMs: number },
 ): Promise<HandshakeOutcome> {
   let serverError: string | undefined;

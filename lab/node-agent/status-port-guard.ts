@@ -29,7 +29,29 @@ export interface PortGuard {
   release(): Promise<void>;
 }
 
-export async function holdPort(port: number = PILOT_AGENT_STATUS_PORT): Promise<PortGuard> {
+/**
+ * Holds `port`; if another process holds it (another istio lab), tries again every second for up to
+ * `waitMs`, telling `onWait` once, then gives up with a LabError that says so.
+ */
+export async function holdPort(
+  port: number = PILOT_AGENT_STATUS_PORT,
+  options: { readonly waitMs?: number; readonly onWait?: (message: string) => void } = {},
+): Promise<PortGuard> {
+  const deadline = Date.now() + (options.waitMs ?? 0);
+  let told = false;
+  for (;;) {
+    try {
+      return await tryHoldPort(port);
+    } catch (error) {
+      if (Date.now() >= deadline) throw error;
+      if (!told) options.onWait?.(`waiting for port ${port}: ${(error as Error).message}`);
+      told = true;
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+  }
+}
+
+async function tryHoldPort(port: number): Promise<PortGuard> {
   const child: ChildProcess = spawn('python3', ['-c', HOLDER, String(port)], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });

@@ -4,14 +4,18 @@
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { jest } from '@jest/globals';
 import { EXIT_CODES } from '../../../bin/cli/cli-errors.js';
 import { labBinPaths } from '../../../lab/binaries/cache-location.js';
 import { labComponentVersions } from '../../../lab/binaries/component-versions.js';
 import { readGoToolchain } from '../../../lab/binaries/go-toolchain.js';
 import { MANIFEST_FILE } from '../../../lab/binaries/lab-bin-entry.js';
-import { buildTargetCacheKey, LAB_BUILD_TARGET } from '../../../lab/binaries/lab-binaries.js';
+import { LAB_BUILD_TARGET, labBinariesKey } from '../../../lab/binaries/lab-binaries.js';
 import { LAB_BINARY_NAMES, LAB_GO_DIR } from '../../../lab/binaries/lab-binary-names.js';
 import { runMeshtrustInProcess } from './in-process-cli.js';
+
+// Each test runs `go env` (through the cache key), which takes seconds on a loaded 2-core machine.
+jest.setTimeout(60_000);
 
 let cacheDir: string;
 
@@ -25,8 +29,8 @@ afterAll(async () => {
 
 /** A cache entry for lab/go as it is now, with stand-in binaries: what a finished build leaves. */
 async function cachedLabBuild(): Promise<{ dir: string; key: string }> {
-  const toolchain = await readGoToolchain(LAB_GO_DIR, process.env);
-  const key = await buildTargetCacheKey(LAB_BUILD_TARGET, toolchain);
+  const toolchain = await readGoToolchain(LAB_GO_DIR, { ...process.env, ...LAB_BUILD_TARGET.buildEnv });
+  const key = await labBinariesKey({ cacheDir, toolchain });
   const { entry } = labBinPaths(cacheDir, key);
   await mkdir(entry, { recursive: true });
   for (const name of LAB_BINARY_NAMES) {

@@ -11,11 +11,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { jest } from '@jest/globals';
 import type { V1Pod } from '@kubernetes/client-node';
-import { createLabIdentities } from '../../../lab/eks/lab-identities.js';
-import { type IstioFleet, startIstioFleet } from '../../../lab/istio-install/start-istio-fleet.js';
-import { runKubectl } from '../../../lab/kube/kubectl-runner.js';
+import type { IstioFleet } from '../../../lab/istio-install/start-istio-fleet.js';
 import { createIntermediateCa, createRootCa } from '../../../lambdas/core/pki/index.js';
-import { controlPlaneBinaries } from '../../support/lab-binaries.js';
+import { type IstioFleetKit, startTestFleet } from '../../support/istio-fleet-kit.js';
 
 const run = promisify(execFile);
 const CLUSTER = 'lab-1';
@@ -25,29 +23,19 @@ jest.setTimeout(180_000);
 
 let dir: string;
 let fleet: IstioFleet;
+let kit: IstioFleetKit;
 let listenersBefore: Set<string>;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'mt-istio-'));
   listenersBefore = await listeningAddresses();
-  fleet = await startIstioFleet({
-    binaries: await controlPlaneBinaries(),
-    dir: join(dir, 'fleet'),
-    clusterNames: [CLUSTER],
-    identities: createLabIdentities({ clusterNames: [CLUSTER] }),
-    region: 'eu-west-1',
-    meshId: 'lab',
-    trustDomain: 'cluster.local',
-    istiodEnv: { ISTIO_MULTIROOT_MESH: 'true' },
+  ({ fleet, kit } = await startTestFleet({
+    dir,
+    clusters: [CLUSTER],
     proxyMetadata: { PROXY_CONFIG_XDS_AGENT: 'true' },
-    istiodReplicas: 1,
     volumeSyncPeriodMs: VOLUME_SYNC_MS,
-  });
-  await kubectl(['create', 'namespace', 'shop']);
-  await kubectl(['label', 'namespace', 'shop', 'istio-injection=enabled']);
-  await kubectl(['-n', 'shop', 'create', 'serviceaccount', 'app']);
-  await kubectl(['-n', 'shop', 'apply', '-f', '-'], JSON.stringify(appDeployment()));
-  await kubectl(['-n', 'shop', 'rollout', 'status', 'deployment/app', '--timeout=120s']);
+  }));
+  await kit.deployApp(CLUSTER);
 }, 60 * 60_000);
 
 afterAll(async () => {
@@ -55,33 +43,8 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function appDeployment() {
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name: 'app', namespace: 'shop' },
-    spec: {
-      replicas: 1,
-      selector: { matchLabels: { app: 'app' } },
-      template: {
-        metadata: { labels: { app: 'app' } },
-        spec: { serviceAccountName: 'app', containers: [{ name: 'app', image: 'lab/app:1' }] },
-      },
-    },
-  };
-}
-
-async function kubectl(args: string[], input?: string): Promise<string> {
-  const cluster = fleet.controlPlane.clusters[0];
-  if (!cluster) throw new Error('no cluster');
-  const result = await runKubectl(args, {
-    kubeconfig: cluster.adminKubeconfig,
-    cacheDir: join(dir, 'kube-cache'),
-    input,
-    timeoutMs: 150_000,
-  });
-  if (result.exitCode !== 0) throw new Error(`kubectl ${args.join(' ')}: ${result.stderr}`);
-  return result.stdout;
+function kubectl(args: string[], input?: string): Promise<string> {
+  return kit.kubectl(CLUSTER, args, input);
 }
 
 async function runningPods(namespace: string, selector: string): Promise<V1Pod[]> {
@@ -207,14 +170,6 @@ describe('negative control: what real istiod does with a root-cert.pem holding o
       'cert-chain.pem': `${intermediateB.certificatePem}${rootB.certificatePem}`,
       'root-cert.pem': rootB.certificatePem,
     };
-    const secret = {
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: 'cacerts', namespace: 'istio-system' },
-      data: Object.fromEntries(
-        Object.entries(files).map(([key, value]) => [key, Buffer.from(value).toString('base64')]),
-      ),
-    };
     const [istiod] = await runningPods('istio-system', 'app=istiod');
     const istiodLog = join(
       fleet.podRootfs(CLUSTER, istiod?.metadata?.uid ?? ''),
@@ -224,7 +179,7 @@ describe('negative control: what real istiod does with a root-cert.pem holding o
     );
 
     // Act: write it, let the kubelet stand-in sync the volume, then restart the workload.
-    await kubectl(['replace', '-f', '-'], JSON.stringify(secret));
+    await kit.writeCacerts(CLUSTER, files);
     let log = '';
     for (
       let waited = 0;
