@@ -13,6 +13,8 @@ export const KUBECONFIG_FILE = 'kubeconfig';
 export const ENV_FILE = 'env';
 export const CONTROL_FILE = 'control.json';
 export const ROOT_CERTIFICATE_FILE = 'root-a.pem';
+/** The istio engine's own files (keys, component logs, pod folders), removed when the lab stops. */
+export const FLEET_DIR = 'fleet';
 export const LAB_FILES_SCHEMA_VERSION = 1;
 
 /** What the files describe: the parts of a started lab (lab/start-lab.ts `Lab`) they need. */
@@ -30,6 +32,15 @@ export interface LabFilesSource {
   }[];
 }
 
+/** Which engine runs the lab, and for the istio engine the versions of what it runs. */
+export interface LabEngineDescription {
+  readonly name: 'model' | 'istio';
+  /** Kubernetes' release tag, e.g. v1.36.3 (istio engine). */
+  readonly kubernetes?: string;
+  /** What istiod reports, e.g. 1.31-dev (istio engine). */
+  readonly istio?: string;
+}
+
 /** Where the lab's control endpoint listens and the bearer secret it wants (see lab-control-server.ts). */
 export interface LabControlAccess {
   readonly url: string;
@@ -41,6 +52,8 @@ export interface WriteLabFilesOptions {
   /** moto_server's endpoint; without it the env file points no AWS service but EKS at the lab. */
   readonly moto?: { readonly endpoint: string; readonly pid: number };
   readonly control?: LabControlAccess;
+  /** @default { name: 'model' } */
+  readonly engine?: LabEngineDescription;
   /** The process that serves the lab. @default process.pid */
   readonly pid?: number;
 }
@@ -73,6 +86,7 @@ export interface LabDescription {
   readonly dir: string;
   readonly meshId: string;
   readonly region: string;
+  readonly engine: LabEngineDescription;
   readonly eksEndpoint: string;
   readonly moto?: { readonly endpoint: string; readonly pid: number };
   readonly files: {
@@ -148,6 +162,7 @@ export async function writeLabFiles(
     dir,
     meshId: lab.meshId,
     region: lab.region,
+    engine: options.engine ?? { name: 'model' },
     eksEndpoint: lab.eksEndpoint,
     ...(options.moto ? { moto: options.moto } : {}),
     files: paths,

@@ -1,8 +1,11 @@
 // `meshtrust lab`: starts the lab fleet (and moto_server as its AWS account), writes the files that
 // point awscli, kubectl and meshtrust at it, serves probe requests, and runs until SIGINT/SIGTERM.
-import { mkdir } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { mkdir, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { describeLabBuildProgress } from '../../lab/binaries/build-progress.js';
+import { ensureLabBinaries } from '../../lab/binaries/lab-binaries.js';
+import { startIstioLab } from '../../lab/istio-install/start-istio-lab.js';
 import {
   type LabControlServer,
   type LabProbeReport,
@@ -11,10 +14,13 @@ import {
 import { LabError, LabOptionsError } from '../../lab/lab-errors.js';
 import {
   ENV_FILE,
+  FLEET_DIR,
   KUBECONFIG_FILE,
   LAB_FILE,
   type LabDescription,
+  type LabEngineDescription,
   LabFilesError,
+  type LabFilesSource,
   markLabStopped,
   readLabDescription,
   writeLabFiles,
@@ -28,8 +34,9 @@ import {
 import { meshKeyAlias, seedCaStore } from '../../lab/seed-ca-store.js';
 import { type Lab, startLab } from '../../lab/start-lab.js';
 import { rootSecretName } from '../../lambdas/adapters/secrets/secret-names.js';
+import type { CaMaterial } from '../../lambdas/core/pki/index.js';
 import { EnvironmentError, UsageError } from '../cli/cli-errors.js';
-import { integerBetween, matching } from '../cli/option-parsers.js';
+import { formatEnv, integerBetween, keyValue, matching, oneOf } from '../cli/option-parsers.js';
 import type { CliContext } from '../cli/program.js';
 import type { Terminal } from '../cli/terminal.js';
 
@@ -40,7 +47,24 @@ export interface LabCommandOptions {
   readonly region: string;
   readonly meshId: string;
   readonly moto: boolean;
+  readonly engine: LabEngineName;
+  readonly istiodEnv: Readonly<Record<string, string>>;
+  readonly proxyEnv: Readonly<Record<string, string>>;
+  readonly volumeSyncDelay: number;
+  readonly istiodReplicas: number;
+  readonly waitForLab: number;
 }
+
+const LAB_ENGINES = ['model', 'istio'] as const;
+type LabEngineName = (typeof LAB_ENGINES)[number];
+
+/** The istio engine's defaults for what rotations depend on (the mesh an operator would run). */
+const ISTIO_ENGINE_DEFAULTS = {
+  istiodEnv: { ISTIO_MULTIROOT_MESH: 'true' },
+  proxyEnv: {},
+  volumeSyncDelaySeconds: 5,
+  istiodReplicas: 1,
+} as const;
 
 /** A second signal this long after the first one forces the exit (a first Ctrl-C stops cleanly). */
 const FORCE_EXIT_AFTER_MS = 2000;
@@ -68,9 +92,43 @@ export function registerLabCommand(program: Command, context: CliContext): Comma
       'lab',
     )
     .option('--no-moto', 'do not start moto_server (no Secrets Manager: only EKS and Kubernetes work)')
+    .option(
+      '--engine <engine>',
+      'model: the fast simulation; istio: real Kubernetes and Istio built from their Go modules (the first ' +
+        'run builds them, about 12 minutes on 2 cores; see meshtrust lab build)',
+      oneOf(LAB_ENGINES),
+      'model',
+    )
+    .option(
+      '--istiod-env <KEY=VALUE>',
+      `istio engine: istiod's environment, repeatable (default ${formatEnv(ISTIO_ENGINE_DEFAULTS.istiodEnv)})`,
+      keyValue,
+      {},
+    )
+    .option(
+      '--proxy-env <KEY=VALUE>',
+      "istio engine: the mesh's proxy metadata, repeatable, e.g. PROXY_CONFIG_XDS_AGENT=true (PCDS)",
+      keyValue,
+      {},
+    )
+    .option(
+      '--volume-sync-delay <seconds>',
+      "istio engine: how long after a Secret changes its files in a pod may still be the old ones (kubelet's sync)",
+      integerBetween(1, 600),
+      ISTIO_ENGINE_DEFAULTS.volumeSyncDelaySeconds,
+    )
+    .option('--istiod-replicas <n>', 'istio engine: istiod replicas per cluster', integerBetween(1, 5), 1)
+    .option(
+      '--wait-for-lab <seconds>',
+      'istio engine: one istio lab runs on a machine at a time; wait up to this long for another to end ' +
+        '(default 0: refuse at once)',
+      integerBetween(0, 86_400),
+      0,
+    )
     .addHelpText(
       'after',
-      '\nExample:\n  meshtrust lab --clusters 3 --workloads 20 --out ./my-lab\n  source ./my-lab/env && kubectl --context lab-1 get ns\n\n' +
+      '\nExample:\n  meshtrust lab --clusters 3 --workloads 20 --out ./my-lab\n  source ./my-lab/env && kubectl --context lab-1 get ns\n' +
+        '  meshtrust lab --engine istio --clusters 2 --workloads 3 --proxy-env PROXY_CONFIG_XDS_AGENT=true --out ./istio-lab\n\n' +
         'On Ctrl-C the lab stops; lab.json is marked "stopped" and the env files (credentials) are removed.',
     )
     .action(async (options: LabCommandOptions) => {
@@ -92,7 +150,7 @@ async function runLab(options: LabCommandOptions, context: CliContext): Promise<
   const progress = createProgress(terminal);
   const signals = listenForStopSignals(terminal);
   let moto: MotoServer | undefined;
-  let lab: Lab | undefined;
+  let lab: ServedLab | undefined;
   let control: LabControlServer | undefined;
   const killMotoOnExit = () => moto && killMotoServerNow(moto.pid);
   process.once('exit', killMotoOnExit);
@@ -105,20 +163,16 @@ async function runLab(options: LabCommandOptions, context: CliContext): Promise<
   try {
     let description: LabDescription;
     try {
+      refuseIstioFlagsOnModel(options);
       if (options.moto) {
         progress('starting moto_server (the lab account: Secrets Manager, KMS, ...)');
         moto = await startMotoServer();
         signals.throwIfStopRequested();
       }
-      progress(
-        `starting ${options.clusters} cluster(s) with ${options.workloads} workload(s) each; waiting until settled`,
-      );
-      lab = await startLab({
-        clusters: options.clusters,
-        workloadsPerCluster: options.workloads,
-        region: options.region,
-        meshId: options.meshId,
-      });
+      lab =
+        options.engine === 'istio'
+          ? await startIstioEngine(options, dir, progress)
+          : await startModelEngine(options, progress);
       signals.throwIfStopRequested();
       if (moto) {
         progress(
@@ -126,30 +180,25 @@ async function runLab(options: LabCommandOptions, context: CliContext): Promise<
         );
         await seedCaStore({
           endpoint: moto.endpoint,
-          region: lab.region,
-          credentials: lab.identities.rotator.credentials,
-          meshId: lab.meshId,
+          region: lab.source.region,
+          credentials: lab.source.identities.rotator.credentials,
+          meshId: lab.source.meshId,
           root: lab.rootA,
-          intermediates: lab.clusters.map((cluster) => ({
-            cluster: cluster.name,
-            material: cluster.initialIntermediate,
-          })),
+          intermediates: lab.intermediates,
         });
       }
       const running = lab;
       control = await startLabControlServer({
-        probe: (rounds) => probeRounds(running, rounds),
-        status: () => ({
-          meshId: running.meshId,
-          clusters: running.clusters.map((c) => c.name),
-          prober: running.prober.stats(),
-        }),
+        probe: (rounds) => running.probe(rounds),
+        status: () => running.status(),
       });
       progress(`writing ${LAB_FILE}, ${KUBECONFIG_FILE} and ${ENV_FILE} to ${dir}`);
-      description = await writeLabFiles(
-        { ...lab, clusters: lab.clusters },
-        { dir, control, ...(moto ? { moto: { endpoint: moto.endpoint, pid: moto.pid } } : {}) },
-      );
+      description = await writeLabFiles(lab.source, {
+        dir,
+        control,
+        engine: lab.engine,
+        ...(moto ? { moto: { endpoint: moto.endpoint, pid: moto.pid } } : {}),
+      });
     } catch (error) {
       await stopEverything();
       if (error instanceof StopRequested) {
@@ -173,24 +222,148 @@ async function runLab(options: LabCommandOptions, context: CliContext): Promise<
   }
 }
 
-async function probeRounds(lab: Lab, rounds: number): Promise<LabProbeReport> {
+/** What `meshtrust lab` serves, whichever engine runs it. */
+interface ServedLab {
+  readonly source: LabFilesSource;
+  /** Root A with its key, to seed the CA store (never written to a file). */
+  readonly rootA: CaMaterial;
+  readonly engine: LabEngineDescription;
+  readonly intermediates: ReadonlyArray<{ readonly cluster: string; readonly material: CaMaterial }>;
+  probe(rounds: number): Promise<LabProbeReport>;
+  status(): unknown;
+  stop(): Promise<void>;
+}
+
+async function startModelEngine(
+  options: LabCommandOptions,
+  progress: (step: string) => void,
+): Promise<ServedLab> {
+  progress(
+    `starting ${options.clusters} cluster(s) with ${options.workloads} workload(s) each; waiting until settled`,
+  );
+  const lab: Lab = await startLab({
+    clusters: options.clusters,
+    workloadsPerCluster: options.workloads,
+    region: options.region,
+    meshId: options.meshId,
+  });
+  return {
+    source: lab,
+    rootA: lab.rootA,
+    engine: { name: 'model' },
+    intermediates: lab.clusters.map((cluster) => ({
+      cluster: cluster.name,
+      material: cluster.initialIntermediate,
+    })),
+    probe: (rounds) =>
+      collectRounds(rounds, async () => {
+        const result = await lab.prober.runRound();
+        return {
+          ...result,
+          failures: result.failures.map((failure) => ({ ...failure, at: failure.at.toISOString() })),
+        };
+      }),
+    status: () => ({
+      engine: 'model',
+      meshId: lab.meshId,
+      clusters: lab.clusters.map((c) => c.name),
+      prober: lab.prober.stats(),
+    }),
+    stop: () => lab.stop(),
+  };
+}
+
+async function startIstioEngine(
+  options: LabCommandOptions,
+  dir: string,
+  progress: (step: string) => void,
+): Promise<ServedLab> {
+  const binaries = await ensureLabBinaries({
+    onProgress: (step) => progress(`lab build: ${describeLabBuildProgress(step)}`),
+  });
+  progress(
+    `starting ${options.clusters} cluster(s) on real Kubernetes ${binaries.versions.kubernetes} and Istio (istio engine), ` +
+      `${options.workloads} workload(s) each`,
+  );
+  const fleetDir = join(dir, FLEET_DIR);
+  const lab = await startIstioLab({
+    binaries,
+    dir: fleetDir,
+    clusters: options.clusters,
+    workloadsPerCluster: options.workloads,
+    region: options.region,
+    meshId: options.meshId,
+    istiodEnv: { ...ISTIO_ENGINE_DEFAULTS.istiodEnv, ...options.istiodEnv },
+    proxyMetadata: { ...ISTIO_ENGINE_DEFAULTS.proxyEnv, ...options.proxyEnv },
+    istiodReplicas: options.istiodReplicas,
+    volumeSyncPeriodMs: options.volumeSyncDelay * 1000,
+    waitForOtherLabMs: options.waitForLab * 1000,
+    onProgress: progress,
+  });
+  return {
+    source: lab,
+    rootA: lab.rootA,
+    engine: lab.engine,
+    intermediates: lab.clusters.map((cluster) => ({
+      cluster: cluster.name,
+      material: cluster.initialIntermediate,
+    })),
+    probe: (rounds) =>
+      collectRounds(rounds, async () => {
+        const result = await lab.probeRound();
+        return {
+          ...result,
+          failures: result.failures.map((failure) => ({
+            ...failure,
+            at: failure.at.toISOString(),
+            phase: 'lab',
+          })),
+        };
+      }),
+    status: () => ({ engine: lab.engine, meshId: lab.meshId, clusters: lab.clusters.map((c) => c.name) }),
+    stop: async () => {
+      await lab.stop();
+      // The fleet's folder holds the clusters' keys (test material, but keys): gone with the lab.
+      await rm(fleetDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The istio engine's settings mean nothing to the model: refuse them rather than ignore them. */
+function refuseIstioFlagsOnModel(options: LabCommandOptions): void {
+  if (options.engine === 'istio') return;
+  const given = [
+    Object.keys(options.istiodEnv).length > 0 ? '--istiod-env' : undefined,
+    Object.keys(options.proxyEnv).length > 0 ? '--proxy-env' : undefined,
+    options.volumeSyncDelay !== ISTIO_ENGINE_DEFAULTS.volumeSyncDelaySeconds
+      ? '--volume-sync-delay'
+      : undefined,
+    options.istiodReplicas !== ISTIO_ENGINE_DEFAULTS.istiodReplicas ? '--istiod-replicas' : undefined,
+    options.waitForLab !== 0 ? '--wait-for-lab' : undefined,
+  ].filter((flag) => flag !== undefined);
+  if (given.length > 0) {
+    throw new UsageError(
+      `${given.join(', ')} only apply to the istio engine; add --engine istio, or drop them`,
+    );
+  }
+}
+
+async function collectRounds(
+  rounds: number,
+  round: () => Promise<{
+    attempted: number;
+    failed: number;
+    failures: ReadonlyArray<LabProbeReport['failures'][number]>;
+  }>,
+): Promise<LabProbeReport> {
   let attempted = 0;
   let failed = 0;
   const failures: LabProbeReport['failures'][number][] = [];
-  for (let round = 0; round < rounds; round++) {
-    const result = await lab.prober.runRound();
+  for (let i = 0; i < rounds; i++) {
+    const result = await round();
     attempted += result.attempted;
     failed += result.failed;
-    for (const failure of result.failures) {
-      failures.push({
-        at: failure.at.toISOString(),
-        phase: failure.phase,
-        from: failure.from,
-        to: failure.to,
-        side: failure.side,
-        error: failure.error,
-      });
-    }
+    failures.push(...result.failures);
   }
   return { rounds, attempted, failed, failures };
 }
@@ -271,12 +444,18 @@ function createProgress(terminal: Terminal): (step: string) => void {
   };
 }
 
+function describeEngine(engine: LabEngineDescription): string {
+  return engine.name === 'istio'
+    ? `istio engine: Kubernetes ${engine.kubernetes}, Istio ${engine.istio}`
+    : 'model engine';
+}
+
 function printHowTo(terminal: Terminal, lab: LabDescription): void {
   const bold = (text: string) => terminal.styleOut('bold', text);
   const first = lab.clusters[0]?.name ?? 'lab-1';
   const lines = [
     '',
-    `${bold('meshtrust lab is running')}: mesh ${lab.meshId}, ${lab.clusters.length} cluster(s) (${lab.clusters
+    `${bold('meshtrust lab is running')} (${describeEngine(lab.engine)}): mesh ${lab.meshId}, ${lab.clusters.length} cluster(s) (${lab.clusters
       .map((cluster) => cluster.name)
       .join(', ')}) in ${lab.region}`,
     '',

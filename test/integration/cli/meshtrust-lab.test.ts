@@ -3,46 +3,30 @@
 // the lab process (the pid in lab.json). It must leave no process or port behind, and the exit code
 // 0 must come back through tsx and npx. (A terminal's Ctrl-C signals the whole group: the lab stops
 // the same way, but npm exec then reports the signal itself, 130, whatever its child returned.)
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { jest } from '@jest/globals';
 import type { LabControlAccess, LabDescription } from '../../../lab/lab-files.js';
+import {
+  cleanEnvironment,
+  type LabCommand,
+  readEnvFile,
+  repoRoot,
+  startLabCommand,
+} from '../../support/lab-command.js';
 
 jest.setTimeout(180_000);
-
-const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
 let dir: string;
 let child: ChildProcess;
 let exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-let output = '';
+let lab: LabCommand;
 let description: LabDescription;
 let control: LabControlAccess;
-
-/** The environment of a shell without AWS settings (the lab's env file provides them). */
-function cleanEnvironment(): NodeJS.ProcessEnv {
-  return {
-    ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('AWS_'))),
-    AWS_CONFIG_FILE: '/dev/null',
-    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-  };
-}
-
-/** The variables of DIR/env, as `source` would set them (values are single-quoted). */
-async function readEnvFile(file: string): Promise<Record<string, string>> {
-  const variables: Record<string, string> = {};
-  for (const line of (await readFile(file, 'utf8')).split('\n')) {
-    const match = /^export ([A-Z_]+)='(.*)'$/.exec(line);
-    if (match?.[1] !== undefined && match[2] !== undefined)
-      variables[match[1]] = match[2].replaceAll(`'\\''`, "'");
-  }
-  return variables;
-}
 
 function runMeshtrust(args: string[], env: NodeJS.ProcessEnv = cleanEnvironment()) {
   return new Promise<{ exitCode: number; stdout: string; stderr: string }>((resolve, reject) => {
@@ -81,36 +65,8 @@ function portAnswers(url: string): Promise<boolean> {
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'meshtrust-cli-lab-'));
-  child = spawn(
-    'npx',
-    ['tsx', 'bin/meshtrust.ts', 'lab', '--clusters', '2', '--workloads', '4', '--out', dir],
-    {
-      cwd: repoRoot,
-      env: cleanEnvironment(),
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  child.stdout?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    if (child.exitCode !== null)
-      throw new Error(`meshtrust lab exited early (${child.exitCode}):\n${output}`);
-    const ready = await stat(join(dir, 'lab.json')).then(
-      () => true,
-      () => false,
-    );
-    if (ready) break;
-    if (Date.now() > deadline) throw new Error(`no lab.json after 120 s:\n${output}`);
-    await sleep(200);
-  }
-  description = JSON.parse(await readFile(join(dir, 'lab.json'), 'utf8')) as LabDescription;
+  lab = await startLabCommand(['--clusters', '2', '--workloads', '4'], dir, 120_000);
+  ({ child, exited, description } = lab);
   control = JSON.parse(await readFile(join(dir, 'control.json'), 'utf8')) as LabControlAccess;
 });
 
@@ -127,12 +83,12 @@ describe('meshtrust lab (child process)', () => {
   it('prints how to use the lab once its files are written', async () => {
     // Prepare
     const deadline = Date.now() + 10_000;
-    while (!output.includes('Ctrl-C stops the lab') && Date.now() < deadline) await sleep(100);
+    while (!lab.output().includes('Ctrl-C stops the lab') && Date.now() < deadline) await sleep(100);
 
     // Assess
-    expect(output).toContain(`source ${join(dir, 'env')}`);
-    expect(output).toContain('kubectl --context lab-1 get ns');
-    expect(output).toContain(`meshtrust lab probe --lab ${dir}`);
+    expect(lab.output()).toContain(`source ${join(dir, 'env')}`);
+    expect(lab.output()).toContain('kubectl --context lab-1 get ns');
+    expect(lab.output()).toContain(`meshtrust lab probe --lab ${dir}`);
     expect(description).toMatchObject({ state: 'running', meshId: 'lab', region: 'us-east-1' });
     expect(description.clusters.map((cluster) => cluster.name)).toEqual(['lab-1', 'lab-2']);
   });
@@ -217,7 +173,7 @@ describe('meshtrust lab (child process)', () => {
     const result = await exited;
 
     // Assess
-    expect({ ...result, output: result.code === 0 ? '' : output }).toEqual({
+    expect({ ...result, output: result.code === 0 ? '' : lab.output() }).toEqual({
       code: 0,
       signal: null,
       output: '',

@@ -1,0 +1,153 @@
+// `meshtrust lab --engine istio` as an operator uses it: real Kubernetes and Istio behind the same
+// files as the model engine (lab.json naming the engine and its versions, the EKS kubeconfig whose
+// exec plugin runs `aws eks get-token`, env), `meshtrust lab probe` making real mTLS handshakes with
+// what the pods' pilot-agents hold, and a clean stop that leaves no process and no key behind.
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { jest } from '@jest/globals';
+import { EXIT_CODES } from '../../../bin/cli/cli-errors.js';
+import type { LabDescription } from '../../../lab/lab-files.js';
+import {
+  cleanEnvironment,
+  type LabCommand,
+  readEnvFile,
+  repoRoot,
+  startLabCommand,
+} from '../../support/lab-command.js';
+import { runMeshtrustInProcess } from './in-process-cli.js';
+
+const run = promisify(execFile);
+
+jest.setTimeout(240_000);
+
+let dir: string;
+let lab: LabCommand;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'mt-cli-istio-'));
+});
+
+afterAll(async () => {
+  if (lab?.child.pid !== undefined && lab.child.exitCode === null && lab.child.signalCode === null) {
+    process.kill(-lab.child.pid, 'SIGKILL');
+  }
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('meshtrust lab --engine istio (child process)', () => {
+  beforeAll(async () => {
+    lab = await startLabCommand(
+      [
+        '--engine',
+        'istio',
+        '--clusters',
+        '2',
+        '--workloads',
+        '1',
+        '--no-moto',
+        '--proxy-env',
+        'PROXY_CONFIG_XDS_AGENT=true',
+        // Another test file's istio lab may be running on this machine: wait for it.
+        '--wait-for-lab',
+        '1800',
+      ],
+      dir,
+      31 * 60_000,
+    );
+  }, 32 * 60_000);
+
+  it('names the engine and the versions it runs in lab.json and in what it prints', async () => {
+    // Prepare
+    const deadline = Date.now() + 10_000;
+    while (!lab.output().includes('Ctrl-C stops the lab') && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+
+    // Assess
+    expect(lab.description.engine).toEqual({
+      name: 'istio',
+      kubernetes: expect.stringMatching(/^v\d+\.\d+\.\d+$/),
+      istio: expect.stringMatching(/^\d+\.\d+/),
+    });
+    expect(lab.output()).toContain(
+      `istio engine: Kubernetes ${lab.description.engine.kubernetes}, Istio ${lab.description.engine.istio}`,
+    );
+  });
+
+  it('serves real injected pods to kubectl through the EKS kubeconfig and aws eks get-token', async () => {
+    // Prepare
+    const env = { ...cleanEnvironment(), ...(await readEnvFile(join(dir, 'env'))) };
+
+    // Act
+    const { stdout } = await run(
+      'kubectl',
+      ['--context', 'lab-2', '-n', 'shop', 'get', 'pods', '-o', 'json'],
+      {
+        env,
+        timeout: 60_000,
+      },
+    );
+
+    // Assess
+    const pods = (
+      JSON.parse(stdout) as { items: Array<{ spec: { initContainers?: Array<{ name: string }> } }> }
+    ).items;
+    expect(pods).toHaveLength(1);
+    expect(pods[0]?.spec.initContainers?.map((container) => container.name)).toContain('istio-proxy');
+  });
+
+  it('answers lab probe with real handshakes between every pair of clusters, none failed', async () => {
+    // Act
+    const { stdout } = await run(
+      process.execPath,
+      ['--import', 'tsx', 'bin/meshtrust.ts', 'lab', 'probe', '--lab', dir, '--rounds', '2', '--json'],
+      { cwd: repoRoot, env: cleanEnvironment(), timeout: 120_000 },
+    );
+
+    // Assess
+    expect(JSON.parse(stdout)).toMatchObject({ rounds: 2, attempted: 8, failed: 0 });
+  });
+
+  it('stops on SIGINT: lab.json says stopped, the fleet folder with its keys is gone, no component is left', async () => {
+    // Act
+    process.kill(lab.description.pid, 'SIGINT');
+    const result = await lab.exited;
+
+    // Assess
+    expect(result.code).toBe(0);
+    const description = JSON.parse(await readFile(join(dir, 'lab.json'), 'utf8')) as LabDescription;
+    expect(description.state).toBe('stopped');
+    await expect(stat(join(dir, 'fleet'))).rejects.toMatchObject({ code: 'ENOENT' });
+    const { stdout } = await run('ps', ['-eo', 'args']);
+    expect(stdout.split('\n').filter((line) => line.includes(join(dir, 'fleet')))).toEqual([]);
+  });
+});
+
+describe('meshtrust lab refuses istio-engine settings without the istio engine', () => {
+  it('exits 2 naming the flag when --proxy-env is given to the model engine', async () => {
+    // Act
+    const result = await runMeshtrustInProcess([
+      'lab',
+      '--proxy-env',
+      'PROXY_CONFIG_XDS_AGENT=true',
+      '--out',
+      dir,
+    ]);
+
+    // Assess
+    expect(result.exitCode).toBe(EXIT_CODES.usage);
+    expect(result.stderr).toContain('--proxy-env only apply to the istio engine; add --engine istio');
+  });
+
+  it('exits 2 on an unknown engine, listing the known ones', async () => {
+    // Act
+    const result = await runMeshtrustInProcess(['lab', '--engine', 'real', '--out', dir]);
+
+    // Assess
+    expect(result.exitCode).toBe(EXIT_CODES.usage);
+    expect(result.stderr).toContain('expected one of model, istio');
+  });
+});
