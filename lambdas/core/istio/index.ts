@@ -1,0 +1,7 @@
+/**
+ * The Istio each cluster runs, as a rotation needs to know it: istiod's multi-root flag and version,
+ * the workload certificate TTL and PCDS from the mesh config. Pure: the Kubernetes adapter reads.
+ */
+export * from './go-values.js';
+export * from './istio-settings.js';
+export * from './istio-version.js';
