@@ -16,6 +16,15 @@ export interface LabRbacRule {
 
 const WORKLOADS = ['deployments', 'statefulsets', 'daemonsets'];
 
+// Role meshtrust-mesh-config in istio-system, bound to both groups: istiod's mesh config, by name.
+const MESH_CONFIG: LabRbacRule = {
+  namespace: 'istio-system',
+  apiGroups: [''],
+  resources: ['configmaps'],
+  resourceNames: ['istio'],
+  verbs: ['get'],
+};
+
 export const LAB_RBAC_RULES: Readonly<Record<string, readonly LabRbacRule[]>> = {
   [ROTATOR_GROUP]: [
     // Role meshtrust-rotator-cacerts in istio-system
@@ -26,6 +35,7 @@ export const LAB_RBAC_RULES: Readonly<Record<string, readonly LabRbacRule[]>> = 
       resourceNames: ['cacerts'],
       verbs: ['get', 'update', 'patch'],
     },
+    MESH_CONFIG,
     // ClusterRole meshtrust-rotator
     { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list'] },
     { apiGroups: [''], resources: ['configmaps'], resourceNames: ['istio-ca-root-cert'], verbs: ['get'] },
@@ -33,6 +43,7 @@ export const LAB_RBAC_RULES: Readonly<Record<string, readonly LabRbacRule[]>> = 
     { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] },
   ],
   [VIEWER_GROUP]: [
+    MESH_CONFIG,
     // ClusterRole meshtrust-viewer: never a secret
     { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list'] },
     { apiGroups: [''], resources: ['configmaps'], resourceNames: ['istio-ca-root-cert'], verbs: ['get'] },

@@ -1,4 +1,6 @@
 import { execFileSync } from 'node:child_process';
+import { VIEWER_GROUP } from '../../lab/eks/lab-identities.js';
+import { LAB_RBAC_RULES } from '../../lab/lab-rbac.js';
 import { ROTATOR_KUBERNETES_GROUP } from '../../lib/eks-access.js';
 
 interface Rule {
@@ -90,6 +92,45 @@ describe('deploy/kubernetes/rbac.yaml', () => {
       ]),
     );
     expect(rotator).toHaveLength(4);
+  });
+
+  it("lets rotator and viewer read istiod's mesh config ConfigMap in istio-system by name, and get it only", () => {
+    // GIVEN
+    const role = find(objects, 'Role', 'meshtrust-mesh-config');
+    const binding = find(objects, 'RoleBinding', 'meshtrust-mesh-config');
+
+    // THEN
+    expect(role.metadata.namespace).toBe('istio-system');
+    expect(role.rules).toEqual([
+      { apiGroups: [''], resources: ['configmaps'], resourceNames: ['istio'], verbs: ['get'] },
+    ]);
+    expect(binding.metadata.namespace).toBe('istio-system');
+    expect(binding.roleRef).toMatchObject({ kind: 'Role', name: 'meshtrust-mesh-config' });
+    expect(binding.subjects?.map((subject) => subject.name)).toEqual([
+      ROTATOR_KUBERNETES_GROUP,
+      'meshtrust-viewer',
+    ]);
+  });
+
+  it('is what the lab enforces: lab/lab-rbac.ts holds, group by group, exactly the rules bound here', () => {
+    // GIVEN: every rule bound to a group, with the namespace of its Role (none for a ClusterRole)
+    const boundRules = (group: string) =>
+      objects
+        .filter((o) => o.kind.endsWith('Binding') && o.subjects?.some((subject) => subject.name === group))
+        .flatMap((binding) => {
+          const role = find(objects, binding.roleRef?.kind as string, binding.roleRef?.name as string);
+          return (role.rules ?? []).map((rule) => ({
+            ...(role.metadata.namespace === undefined ? {} : { namespace: role.metadata.namespace }),
+            ...rule,
+          }));
+        });
+    const canonical = (rules: readonly object[]) =>
+      rules.map((rule) => JSON.stringify(rule, Object.keys(rule).sort())).sort();
+
+    // THEN
+    for (const group of [ROTATOR_KUBERNETES_GROUP, VIEWER_GROUP]) {
+      expect(canonical(LAB_RBAC_RULES[group] ?? [])).toEqual(canonical(boundRules(group)));
+    }
   });
 
   it('gives the viewer read verbs only', () => {
