@@ -1,5 +1,5 @@
 // What a fresh lab cluster holds before anyone rotates anything: istio-system with the plug-in CA secret
-// `cacerts`, a few namespaces with sidecar injection and one without, and injected workloads of all
+// `cacerts`, istiod's Deployment and mesh config, a few namespaces with sidecar injection and one without, and injected workloads of all
 // three kinds, each with its own service account (so each has its own SPIFFE id).
 import type { CacertsFiles } from '../lambdas/core/pki/index.js';
 import type { KubeObject } from './kube/kube-object.js';
@@ -82,23 +82,25 @@ export function labIstioImageTag(istioVersion: string): string {
 }
 
 /**
- * istiod's own Deployment, as `istioctl install` leaves it, so that what meshtrust checks before a
- * rotation (the pilot image version, ISTIO_MULTIROOT_MESH) is there to read. The istiod model is what
- * acts, with the same version and flag; this object only describes it.
+ * istiod's own Deployment, as `istioctl install` leaves it (default revision), so that what meshtrust
+ * checks before a rotation (the pilot image version, ISTIO_MULTIROOT_MESH, the revision, ready replicas)
+ * is there to read. The istiod model is what acts, with the same version and flag; this object only
+ * describes it.
  */
 export function seedIstiodDeployment(
   store: KubeObjectStore,
   options: { readonly istioVersion: string; readonly multiRootMesh: boolean },
 ): void {
+  const labels = { app: 'istiod', istio: 'pilot', 'istio.io/rev': 'default' };
   store.create({
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: { name: 'istiod', namespace: ISTIO_SYSTEM, labels: { app: 'istiod', istio: 'pilot' } },
+    metadata: { name: 'istiod', namespace: ISTIO_SYSTEM, labels },
     spec: {
       replicas: 1,
-      selector: { matchLabels: { app: 'istiod', istio: 'pilot' } },
+      selector: { matchLabels: { istio: 'pilot' } },
       template: {
-        metadata: { labels: { app: 'istiod', istio: 'pilot', 'sidecar.istio.io/inject': 'false' } },
+        metadata: { labels: { ...labels, 'sidecar.istio.io/inject': 'false' } },
         spec: {
           serviceAccountName: 'istiod',
           containers: [
@@ -106,13 +108,49 @@ export function seedIstiodDeployment(
               name: 'discovery',
               image: `docker.io/istio/pilot:${labIstioImageTag(options.istioVersion)}`,
               env: [
-                { name: 'ISTIO_MULTIROOT_MESH', value: String(options.multiRootMesh) },
+                { name: 'REVISION', value: 'default' },
                 { name: 'PILOT_CERT_PROVIDER', value: 'istiod' },
+                { name: 'ISTIO_MULTIROOT_MESH', value: String(options.multiRootMesh) },
               ],
             },
           ],
         },
       },
+    },
+  });
+}
+
+/**
+ * The mesh config istiod of the default revision reads, ConfigMap `istio-system/istio` key `mesh`, with
+ * the proxy metadata that describes the model: PROXY_CONFIG_XDS_AGENT=true, because the model's proxies
+ * take a new root set as soon as istiod pushes it (as real proxies do with PCDS), and SECRET_TTL = the
+ * model's workload certificate lifetime (real pilot-agent requests it in whole seconds).
+ */
+export function seedMeshConfig(
+  store: KubeObjectStore,
+  options: { readonly workloadCertTtlMs: number },
+): void {
+  const ttl = options.workloadCertTtlMs;
+  const secretTtl = ttl % 1000 === 0 ? `${ttl / 1000}s` : `${ttl}ms`;
+  store.create({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: {
+      name: 'istio',
+      namespace: ISTIO_SYSTEM,
+      labels: { app: 'istiod', 'istio.io/rev': 'default' },
+    },
+    data: {
+      mesh: [
+        'defaultConfig:',
+        '  discoveryAddress: istiod.istio-system.svc:15012',
+        '  proxyMetadata:',
+        '    PROXY_CONFIG_XDS_AGENT: "true"',
+        `    SECRET_TTL: ${secretTtl}`,
+        'rootNamespace: istio-system',
+        'trustDomain: cluster.local',
+        '',
+      ].join('\n'),
     },
   });
 }

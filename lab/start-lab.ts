@@ -33,6 +33,7 @@ import { authorizeLabRequest } from './lab-rbac.js';
 import {
   seedCacerts,
   seedIstiodDeployment,
+  seedMeshConfig,
   seedNamespaces,
   seedWorkloads,
   styledRootCertPem,
@@ -197,6 +198,7 @@ async function startCluster(
   try {
     controller = startRolloutController({ store, podStartDelayMs: options.podStartDelayMs });
     seedIstiodDeployment(store, { istioVersion: options.istioVersion, multiRootMesh: options.multiRootMesh });
+    seedMeshConfig(store, { workloadCertTtlMs: options.workloadCertTtlMs });
     seedWorkloads(store, { count: options.workloadsPerCluster, clusterIndex: index });
     const api = await startKubeApiServer({
       clusterName: name,

@@ -169,7 +169,7 @@ describe('startLab', () => {
 });
 
 describe('startLab with istiod settings', () => {
-  it('gives every istiod model and its Deployment the Istio version and multi-root flag, and seeds root-cert.pem in the style asked', async () => {
+  it('gives every istiod model and its Deployment the Istio version and multi-root flag, its mesh config the certificate TTL, and seeds root-cert.pem in the style asked', async () => {
     // Prepare
     const styled = await startLab({
       clusters: 1,
@@ -178,6 +178,7 @@ describe('startLab with istiod settings', () => {
       istioVersion: '1.30',
       multiRootMesh: false,
       rootCertStyle: 'crlf',
+      workloadCertTtlMs: 12_000,
     });
     try {
       // Act
@@ -192,6 +193,10 @@ describe('startLab with istiod settings', () => {
       expect(container.image).toBe('docker.io/istio/pilot:1.30.0');
       expect(container.env).toEqual(
         expect.arrayContaining([{ name: 'ISTIO_MULTIROOT_MESH', value: 'false' }]),
+      );
+      // The mesh config describes the model: its proxies take pushed roots (PCDS) and 12 s certificates.
+      expect(cluster.store.get('ConfigMap', 'istio-system', 'istio').data.mesh).toMatch(
+        /proxyMetadata:\n {4}PROXY_CONFIG_XDS_AGENT: "true"\n {4}SECRET_TTL: 12s\n/,
       );
       expect(rootCert).toContain('-----END CERTIFICATE-----\r\n');
       expect(cluster.istiod.current()?.rootCertPem).toBe(rootCert);
