@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import { emitAuditEvent } from '../adapters/audit/audit-event.js';
 import { clientRequestTokenFor } from '../adapters/secrets/client-request-token.js';
+import { istioRefusals } from '../core/istio/istio-settings.js';
 import { planReviewedFleet } from '../core/rotation/plan-reviewed-fleet.js';
 import { type PlanSummary, summarisePlan } from '../core/rotation/plan-summary.js';
 import { PreconditionFailed } from '../core/rotation-errors.js';
 import { executionIdSchema, modeSchema, parseInput, type SecretVersion } from './runtime/handler-input.js';
-import { reviewFleet } from './runtime/review-fleet.js';
+import { reviewFleet, reviewFleetIstio } from './runtime/review-fleet.js';
 import { secretVersionOf } from './runtime/root-ca.js';
 import { runHandler } from './runtime/run-handler.js';
 import type { HandlerRuntime } from './runtime/runtime.js';
@@ -88,12 +89,21 @@ async function preflight(input: PreflightInput, runtime: HandlerRuntime): Promis
 
   const readings = await reviewFleet(runtime, clusters, currentRoot.ref.fingerprint, new Date());
   const reviews = readings.map((reading) => reading.review);
-  const problems = reviews.flatMap((review) => review.problems);
+  // istiod and the mesh config: without ISTIO_MULTIROOT_MESH a root rotation's writes would be dropped.
+  const istio = reviewFleetIstio(readings, mode);
+  const refusals = istioRefusals(istio);
+  const problems = [
+    ...reviews.flatMap((review) => review.problems),
+    ...refusals.map((found) => found.reason),
+  ];
   if (problems.length > 0) {
-    const failing = reviews.filter((review) => review.problems.length > 0).map((review) => review.cluster);
+    const failing = new Set([
+      ...reviews.filter((review) => review.problems.length > 0).map((review) => review.cluster),
+      ...refusals.map((found) => found.cluster),
+    ]);
     return refuse(
       `preflight refused to start the rotation; nothing was written. ${problems.join('. ')}.`,
-      failing.length === 1 ? failing[0] : undefined,
+      failing.size === 1 ? [...failing][0] : undefined,
     );
   }
 
@@ -118,6 +128,6 @@ async function preflight(input: PreflightInput, runtime: HandlerRuntime): Promis
   return {
     clusters: worked.map(({ name }) => ({ name })),
     currentRoot: secretVersionOf(currentRoot),
-    plan: summarisePlan(planned.plan),
+    plan: summarisePlan(planned.plan, istio),
   };
 }

@@ -154,7 +154,7 @@ function planRootRotation(
   for (const name of names) {
     plan.clusterStep(
       name,
-      'read cacerts; check chain, expiries, istiod version and ISTIO_MULTIROOT_MESH; check no other rotation runs',
+      'read cacerts, istiod and the mesh config; check chain, expiries, ISTIO_MULTIROOT_MESH and no other rotation running; record Istio version, workload cert TTL and PCDS',
       [],
     );
   }

@@ -1,3 +1,4 @@
+import { type ClusterIstioSettings, type IstioSettingsReview, istioNotes } from '../istio/istio-settings.js';
 import type { RotationPlan } from '../plan/rotation-plan.js';
 
 /** A plan small enough for a Step Functions payload: the decisions, not every step. */
@@ -10,9 +11,13 @@ export interface PlanSummary {
   readonly restart: RotationPlan['restart'];
   /** Phase names in order, with how many steps each has. */
   readonly phases: readonly { readonly name: string; readonly steps: number }[];
+  /** Per cluster: Istio version, ISTIO_MULTIROOT_MESH, workload certificate TTL, PCDS (lambdas/core/istio). */
+  readonly istio: readonly ClusterIstioSettings[];
+  /** What preflight noticed without refusing (versions that differ, PCDS off...). */
+  readonly notes: readonly string[];
 }
 
-export function summarisePlan(plan: RotationPlan): PlanSummary {
+export function summarisePlan(plan: RotationPlan, istio: IstioSettingsReview): PlanSummary {
   return {
     mode: plan.mode,
     currentRoot: plan.currentRoot,
@@ -21,5 +26,7 @@ export function summarisePlan(plan: RotationPlan): PlanSummary {
     ...(plan.cluster !== undefined && { cluster: plan.cluster }),
     restart: plan.restart,
     phases: plan.phases.map((phase) => ({ name: phase.name, steps: phase.steps.length })),
+    istio: [...istio.clusters],
+    notes: istioNotes(istio),
   };
 }

@@ -1,6 +1,9 @@
 import { mapWithConcurrency } from '../../adapters/eks/map-with-concurrency.js';
 import { type CacertsSnapshot, readCacerts } from '../../adapters/kube/cacerts-secret.js';
+import { type ClusterIstioReading, readIstioSettings } from '../../adapters/kube/istio-settings.js';
 import { type RootCertConfigMap, readRootCertConfigMaps } from '../../adapters/kube/trust-bundles.js';
+import { type IstioSettingsReview, reviewIstioSettings } from '../../core/istio/istio-settings.js';
+import type { RotationMode } from '../../core/plan/phases.js';
 import { type ClusterReview, reviewClusterCacerts } from '../../core/rotation/review-cluster-cacerts.js';
 import type { HandlerRuntime } from './runtime.js';
 
@@ -14,12 +17,15 @@ export interface ClusterReading {
   readonly snapshot?: CacertsSnapshot;
   /** Every namespace's istio-ca-root-cert; empty when the cluster could not be read. */
   readonly bundles: readonly RootCertConfigMap[];
+  /** Its istiod Deployments and mesh configs; undefined when the cluster could not be read. */
+  readonly istio?: ClusterIstioReading;
   readonly review: ClusterReview;
 }
 
 /**
- * Reads every cluster of the fleet (cacerts and every namespace's bundle) and reviews it as preflight
- * does. Shared by the preflight handler and the CLI's plan and verify, so a dry run sees what the
+ * Reads every cluster of the fleet (cacerts, every namespace's bundle, istiod and the mesh config) and
+ * reviews its cacerts as preflight does (the Istio settings are judged with the mode, by the caller:
+ * lambdas/core/istio reviewIstioSettings). Shared by the preflight handler and the CLI's plan and verify, so a dry run sees what the
  * workflow sees. An unreachable cluster becomes a problem of its review, never a thrown error.
  */
 export async function reviewFleet(
@@ -31,7 +37,11 @@ export async function reviewFleet(
   return mapWithConcurrency(clusters, CLUSTER_CONCURRENCY, async ({ name }): Promise<ClusterReading> => {
     try {
       const client = await runtime.clusterClient(name);
-      const [snapshot, bundles] = await Promise.all([readCacerts(client), readRootCertConfigMaps(client)]);
+      const [snapshot, bundles, istio] = await Promise.all([
+        readCacerts(client),
+        readRootCertConfigMaps(client),
+        readIstioSettings(client),
+      ]);
       const review = await reviewClusterCacerts({
         cluster: name,
         files: snapshot?.files,
@@ -43,7 +53,13 @@ export async function reviewFleet(
         now,
         minIntermediateHeadroomDays: runtime.config.minIntermediateHeadroomDays,
       });
-      return { cluster: name, ...(snapshot !== undefined && { snapshot }), bundles, review };
+      return {
+        cluster: name,
+        ...(snapshot !== undefined && { snapshot }),
+        bundles,
+        istio: { cluster: name, ...istio },
+        review,
+      };
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       return {
@@ -55,5 +71,19 @@ export async function reviewFleet(
         },
       };
     }
+  });
+}
+
+/**
+ * The Istio settings of every cluster that could be read, judged for `mode` (lambdas/core/istio): what
+ * preflight refuses on and the plan records, in one place for the handler and `meshtrust plan`.
+ */
+export function reviewFleetIstio(
+  readings: readonly ClusterReading[],
+  mode: RotationMode,
+): IstioSettingsReview {
+  return reviewIstioSettings({
+    clusters: readings.flatMap((reading) => (reading.istio === undefined ? [] : [reading.istio])),
+    mode,
   });
 }

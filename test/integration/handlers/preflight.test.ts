@@ -32,6 +32,50 @@ async function withCacertsOfLab2<T>(files: Record<string, string>, act: () => Pr
   }
 }
 
+/**
+ * Runs `act` with the env of lab-2's istiod Deployment changed by `edit` (and its mesh config's `mesh`
+ * text replaced, when given), as an operator's kubectl would, then puts both back.
+ */
+async function withIstioOfLab2<T>(
+  change: {
+    readonly env?: (env: { name: string; value?: string }[]) => { name: string; value?: string }[];
+    readonly mesh?: string;
+  },
+  act: () => Promise<T>,
+): Promise<T> {
+  const store = h.lab.cluster('lab-2').store;
+  const deployment = store.get('Deployment', 'istio-system', 'istiod');
+  const meshConfig = store.get('ConfigMap', 'istio-system', 'istio');
+  const container = deployment.spec.template.spec.containers[0];
+  const restore = () => {
+    const current = store.get('Deployment', 'istio-system', 'istiod');
+    current.spec.template.spec.containers[0].env = container.env;
+    store.update(current);
+    store.update({ ...store.get('ConfigMap', 'istio-system', 'istio'), data: meshConfig.data });
+  };
+  if (change.env) {
+    const edited = store.get('Deployment', 'istio-system', 'istiod');
+    edited.spec.template.spec.containers[0].env = change.env([...container.env]);
+    store.update(edited);
+  }
+  if (change.mesh !== undefined) {
+    store.update({ ...store.get('ConfigMap', 'istio-system', 'istio'), data: { mesh: change.mesh } });
+  }
+  try {
+    return await act();
+  } finally {
+    restore();
+  }
+}
+
+/** What preflight must never touch: each cluster's cacerts resourceVersion and the root secret's stages. */
+async function writableState() {
+  return {
+    cacerts: h.lab.clusters.map((cluster) => h.lab.snapshotCacerts(cluster.name).resourceVersion),
+    root: await h.store.describeRoot(),
+  };
+}
+
 async function withEnv<T>(values: Record<string, string>, act: () => Promise<T>): Promise<T> {
   const saved = Object.fromEntries(Object.keys(values).map((key) => [key, process.env[key]]));
   Object.assign(process.env, values);
@@ -61,7 +105,77 @@ describe('preflight handler', () => {
       restart: 'waves',
     });
     expect(output.plan.phases.map((phase) => phase.name)).toContain('retire-root');
+    // The lab's istiod: Istio 1.29, multi-root on, PCDS on, SECRET_TTL = the model's 8 s certificates.
+    expect(output.plan.istio).toEqual(
+      ['lab-1', 'lab-2'].map((cluster) => ({
+        cluster,
+        istioVersion: '1.29',
+        multiRoot: 'on',
+        workloadCertTtlSeconds: 8,
+        pcds: true,
+      })),
+    );
+    expect(output.plan.notes).toEqual([]);
     expectNoKeyMaterial(output);
+  });
+
+  it('refuses a root rotation when lab-2 runs istiod without ISTIO_MULTIROOT_MESH, naming both, and writes nothing', async () => {
+    // Prepare
+    const before = await writableState();
+    // Act
+    const error = await withIstioOfLab2(
+      { env: (env) => env.filter((variable) => variable.name !== 'ISTIO_MULTIROOT_MESH') },
+      () => preflight({ executionId: h.executionId(), mode: 'scheduled', cluster: null }),
+    ).catch((e: Error) => e);
+    // Assess
+    expect(error).toMatchObject({ name: 'PreconditionFailed', phase: 'preflight', cluster: 'lab-2' });
+    expect((error as Error).message).toContain(
+      'nothing was written. cluster lab-2: istiod Deployment istio-system/istiod has ISTIO_MULTIROOT_MESH unset; ' +
+        'a root rotation needs it true on every istiod',
+    );
+    expect((error as Error).message).not.toContain('cluster lab-1');
+    expect(await writableState()).toEqual(before);
+  });
+
+  it('refuses ISTIO_MULTIROOT_MESH=false in emergency mode too, and lets an intermediate rekey through with a note', async () => {
+    // Prepare
+    const off = (env: { name: string; value?: string }[]) =>
+      env.map((variable) =>
+        variable.name === 'ISTIO_MULTIROOT_MESH' ? { ...variable, value: 'false' } : variable,
+      );
+    // Act
+    const emergency = await withIstioOfLab2({ env: off }, () =>
+      preflight({ executionId: h.executionId(), mode: 'emergency' }),
+    ).catch((e: Error) => e);
+    const rekey = await withIstioOfLab2({ env: off }, () =>
+      preflight({ executionId: h.executionId(), mode: 'intermediate', cluster: 'lab-2' }),
+    );
+    // Assess
+    expect((emergency as Error).message).toContain('has ISTIO_MULTIROOT_MESH set to "false"');
+    expect(rekey.plan.istio.find((settings) => settings.cluster === 'lab-2')?.multiRoot).toBe('off');
+    expect(rekey.plan.notes).toEqual([
+      expect.stringMatching(/^cluster lab-2: .*an intermediate rekey keeps root-cert\.pem/),
+    ]);
+  });
+
+  it("records lab-2's own TTL and PCDS off from its mesh config, as a note, not a refusal", async () => {
+    // Prepare
+    const mesh = 'defaultConfig:\n  proxyMetadata:\n    SECRET_TTL: 1h30m\n';
+    // Act
+    const output = await withIstioOfLab2({ mesh }, () =>
+      preflight({ executionId: h.executionId(), mode: 'scheduled' }),
+    );
+    // Assess
+    expect(output.plan.istio.find((settings) => settings.cluster === 'lab-2')).toEqual({
+      cluster: 'lab-2',
+      istioVersion: '1.29',
+      multiRoot: 'on',
+      workloadCertTtlSeconds: 5400,
+      pcds: false,
+    });
+    expect(output.plan.notes).toEqual([
+      expect.stringContaining('cluster lab-2: PCDS is off for revision default'),
+    ]);
   });
 
   it('plans an intermediate rekey of one named cluster and hands only that cluster to the Maps', async () => {

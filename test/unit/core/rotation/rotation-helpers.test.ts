@@ -123,7 +123,7 @@ describe('chainRootOf and cacertsFingerprints', () => {
 });
 
 describe('summarisePlan', () => {
-  it('keeps the decisions and counts the steps per phase', () => {
+  it("keeps the decisions, counts the steps per phase and records each cluster's Istio with the notes", () => {
     // Prepare
     const plan = planRotation({
       mode: 'scheduled',
@@ -140,14 +140,41 @@ describe('summarisePlan', () => {
         ],
       },
     });
+    const istio = {
+      clusters: [
+        {
+          cluster: 'c1',
+          istioVersion: '1.29',
+          multiRoot: 'on' as const,
+          workloadCertTtlSeconds: 86400,
+          pcds: false,
+        },
+      ],
+      findings: [
+        {
+          rule: 'proxy-config-xds-on',
+          level: 'note' as const,
+          status: 'non-compliant' as const,
+          reason: 'c1: PCDS is off',
+        },
+        {
+          rule: 'istiod-multiroot-on',
+          level: 'refusal' as const,
+          status: 'compliant' as const,
+          reason: 'c1: on',
+        },
+      ],
+    };
     // Act
-    const summary = summarisePlan(plan);
+    const summary = summarisePlan(plan, istio);
     // Assess
     expect(summary).toMatchObject({
       mode: 'scheduled',
       currentRoot: 'aa',
       clusters: ['c1'],
       restart: 'waves',
+      istio: istio.clusters,
+      notes: ['c1: PCDS is off'],
     });
     expect(summary.phases.map((phase) => phase.name)).toEqual(plan.phases.map((phase) => phase.name));
     expect(summary.phases.find((phase) => phase.name === 'distribute-bundle')?.steps).toBe(1);
