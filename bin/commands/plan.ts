@@ -1,13 +1,20 @@
 // `meshtrust plan`: the dry run. Reads the fleet the way preflight does (same runtime, same review, same
-// planner and invariant checker) and prints every write the rotation would make, per phase and cluster,
-// with fingerprints, plus every preflight problem (exit 1). Writes nothing.
+// planner and invariant checker) and prints each cluster's Istio settings, every write the rotation would
+// make, per phase and cluster, with fingerprints, plus every preflight problem (exit 1). Writes nothing.
 
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { rootSecretName } from '../../lambdas/adapters/secrets/secret-names.js';
+import { formatSeconds } from '../../lambdas/core/istio/go-values.js';
+import {
+  type ClusterIstioSettings,
+  istioNotes,
+  istioRefusals,
+} from '../../lambdas/core/istio/istio-settings.js';
 import { ROTATION_MODES, type RotationMode } from '../../lambdas/core/plan/phases.js';
 import type { PlanStep, RotationPlan } from '../../lambdas/core/plan/rotation-plan.js';
 import { planReviewedFleet } from '../../lambdas/core/rotation/plan-reviewed-fleet.js';
+import { reviewFleetIstio } from '../../lambdas/handlers/runtime/review-fleet.js';
 import { addFleetOptions, type FleetOptions, fleetConfig } from '../cli/aws-options.js';
 import { EXIT_CODES, UsageError } from '../cli/cli-errors.js';
 import { type FleetReading, readFleet } from '../cli/fleet-reading.js';
@@ -34,9 +41,16 @@ export interface PlanReport {
     readonly intermediate?: string;
     readonly intermediateIssuerRoot?: string;
     readonly namespaces?: number;
+    /** What preflight records of the cluster's Istio (absent when the cluster could not be read). */
+    readonly istioVersion?: string;
+    readonly multiRoot?: ClusterIstioSettings['multiRoot'];
+    readonly workloadCertTtlSeconds?: number;
+    readonly pcds?: boolean;
   }[];
   /** The rotation preflight would start; absent when a problem stops it. */
   readonly plan?: RotationPlan;
+  /** What preflight notes without refusing: Istio versions that differ, PCDS off... */
+  readonly notes: readonly string[];
   /** Everything that would make preflight refuse; empty when the rotation may start. */
   readonly problems: readonly string[];
 }
@@ -45,8 +59,9 @@ export function registerPlanCommand(program: Command, context: CliContext): Comm
   const command = program
     .command('plan')
     .description(
-      "Dry run: read the fleet (EKS, every cluster's cacerts and bundles, Secrets Manager) as preflight does and " +
-        'print every write the rotation would make, per phase and cluster, with fingerprints, and every problem ' +
+      "Dry run: read the fleet (EKS, every cluster's cacerts, bundles, istiod and mesh config, Secrets Manager) as " +
+        "preflight does and print each cluster's Istio version, ISTIO_MULTIROOT_MESH, workload certificate TTL and " +
+        'PCDS, every write the rotation would make, per phase and cluster, with fingerprints, and every problem ' +
         'that would stop it (exit 1). Writes nothing.',
     )
     .addOption(new Option('--mode <mode>', 'rotation mode').choices([...ROTATION_MODES]).default('scheduled'))
@@ -106,6 +121,8 @@ export function planReport(fleet: FleetReading, mode: RotationMode, cluster?: st
     );
   }
   problems.push(...readings.flatMap((reading) => reading.review.problems));
+  const istio = reviewFleetIstio(readings, mode);
+  problems.push(...istioRefusals(istio).map((finding) => finding.reason));
   let plan: RotationPlan | undefined;
   if (problems.length === 0 && currentRoot !== undefined) {
     const planned = planReviewedFleet({
@@ -133,10 +150,29 @@ export function planReport(fleet: FleetReading, mode: RotationMode, cluster?: st
         intermediateIssuerRoot: review.trustState.intermediateIssuerRoot,
         namespaces: review.trustState.namespaces.length,
       }),
+      ...istioFieldsOf(istio.clusters.find((settings) => settings.cluster === name)),
     })),
     ...(plan !== undefined && { plan }),
+    notes: istioNotes(istio),
     problems,
   };
+}
+
+function istioFieldsOf(settings: ClusterIstioSettings | undefined) {
+  if (settings === undefined) return {};
+  const { cluster: _cluster, ...fields } = settings;
+  return fields;
+}
+
+/** `istio 1.29, multi-root on, workload certificates 24h, PCDS off` */
+function describeIstio(cluster: PlanReport['clusters'][number]): string | undefined {
+  if (cluster.multiRoot === undefined) return undefined;
+  const ttl =
+    cluster.workloadCertTtlSeconds === undefined ? 'unknown' : formatSeconds(cluster.workloadCertTtlSeconds);
+  return (
+    `istio ${cluster.istioVersion ?? 'version unknown'}, multi-root ${cluster.multiRoot}, ` +
+    `workload certificates ${ttl}, PCDS ${cluster.pcds ? 'on' : 'off'}`
+  );
 }
 
 function printPlan(report: PlanReport, terminal: Terminal): void {
@@ -151,6 +187,8 @@ function printPlan(report: PlanReport, terminal: Terminal): void {
         ? 'not fit to rotate (see problems)'
         : `roots {${cluster.trustedRoots?.join(', ')}}, intermediate ${cluster.intermediate} under ${cluster.intermediateIssuerRoot}, ${cluster.namespaces} namespace(s)`;
     out(`cluster ${cluster.name}  ${state}`);
+    const istio = describeIstio(cluster);
+    if (istio !== undefined) out(`  ${istio}`);
   }
   if (report.plan !== undefined) {
     const writes = report.plan.phases
@@ -169,6 +207,11 @@ function printPlan(report: PlanReport, terminal: Terminal): void {
     }
   }
   out('');
+  if (report.notes.length > 0) {
+    out(styleOut('bold', `${report.notes.length} note(s)`));
+    for (const note of report.notes) out(`  - ${note}`);
+    out('');
+  }
   if (report.problems.length === 0) {
     out(styleOut('green', 'no problems: preflight would start this rotation'));
     return;

@@ -79,6 +79,66 @@ describe('meshtrust plan', () => {
     expect(stdout).toContain('no problems: preflight would start this rotation');
   });
 
+  it("prints each cluster's Istio as preflight records it: version, multi-root, certificate TTL, PCDS", async () => {
+    // Prepare: lab-2's mesh config asks for 12 h certificates and leaves PCDS off
+    const store = h.lab.cluster('lab-2').store;
+    const original = store.get('ConfigMap', 'istio-system', 'istio');
+    store.update({ ...original, data: { mesh: 'defaultConfig:\n  proxyMetadata:\n    SECRET_TTL: 12h\n' } });
+    try {
+      // Act
+      const text = await meshtrust('plan', '--mode', 'scheduled');
+      const json = await meshtrust('plan', '--mode', 'scheduled', '--json');
+      // Assess
+      expect(text.exitCode).toBe(EXIT_CODES.ok);
+      expect(text.stdout).toMatch(
+        /^cluster lab-1 .*\n {2}istio 1\.29, multi-root on, workload certificates 8s, PCDS on$/m,
+      );
+      expect(text.stdout).toMatch(
+        /^cluster lab-2 .*\n {2}istio 1\.29, multi-root on, workload certificates 12h, PCDS off$/m,
+      );
+      expect(text.stdout).toMatch(/^1 note\(s\)\n {2}- cluster lab-2: PCDS is off for revision default/m);
+      const report = JSON.parse(json.stdout) as PlanReport;
+      expect(
+        report.clusters.map(({ name, istioVersion, multiRoot, workloadCertTtlSeconds, pcds }) => ({
+          name,
+          istioVersion,
+          multiRoot,
+          workloadCertTtlSeconds,
+          pcds,
+        })),
+      ).toEqual([
+        { name: 'lab-1', istioVersion: '1.29', multiRoot: 'on', workloadCertTtlSeconds: 8, pcds: true },
+        { name: 'lab-2', istioVersion: '1.29', multiRoot: 'on', workloadCertTtlSeconds: 43200, pcds: false },
+      ]);
+      expect(report.notes).toEqual([expect.stringContaining('PROXY_CONFIG_XDS_AGENT is unset')]);
+    } finally {
+      store.update({ ...store.get('ConfigMap', 'istio-system', 'istio'), data: original.data });
+    }
+  });
+
+  it('lists an istiod without ISTIO_MULTIROOT_MESH as a problem preflight would refuse on, exit 1', async () => {
+    // Prepare
+    const store = h.lab.cluster('lab-1').store;
+    const original = store.get('Deployment', 'istio-system', 'istiod');
+    const edited = structuredClone(original);
+    edited.spec.template.spec.containers[0].env = [{ name: 'ISTIO_MULTIROOT_MESH', value: 'off' }];
+    store.update(edited);
+    try {
+      // Act
+      const { exitCode, stdout } = await meshtrust('plan', '--mode', 'scheduled');
+      // Assess
+      expect(exitCode).toBe(EXIT_CODES.checkFailed);
+      expect(stdout).toMatch(/^ {2}istio 1\.29, multi-root off, workload certificates 8s, PCDS on$/m);
+      expect(stdout).toContain(
+        '- cluster lab-1: istiod Deployment istio-system/istiod has ISTIO_MULTIROOT_MESH set to "off", which is not a Go boolean',
+      );
+    } finally {
+      const current = store.get('Deployment', 'istio-system', 'istiod');
+      current.spec.template.spec.containers[0].env = original.spec.template.spec.containers[0].env;
+      store.update(current);
+    }
+  });
+
   it('gives the same plan as JSON, with each cluster as read, and writes nothing', async () => {
     // Prepare
     const before = await writableState();
