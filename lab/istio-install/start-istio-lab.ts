@@ -4,8 +4,6 @@
 import { join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { CaMaterial } from '../../lambdas/core/pki/index.js';
-import type { LabBinaries } from '../binaries/lab-binaries.js';
-import type { LabBinaryName, LabComponentVersions } from '../binaries/lab-binary-names.js';
 import { type EksApiServer, startEksApiServer } from '../eks/eks-api-server.js';
 import { createLabIdentities, LAB_ACCOUNT_ID, type LabIdentities } from '../eks/lab-identities.js';
 import { type HandshakeSide, mtlsHandshake } from '../istio/mtls-handshake.js';
@@ -13,25 +11,27 @@ import { runKubectl } from '../kube/kubectl-runner.js';
 import { LabError } from '../lab-errors.js';
 import { MESH_TAG_KEY } from '../start-lab.js';
 import { readProxyIdentity } from './proxy-identity.js';
-import { type IstioFleet, startIstioFleet } from './start-istio-fleet.js';
+import { type IstioFleet, type IstioFleetOptions, startIstioFleet } from './start-istio-fleet.js';
 
 export const WORKLOAD_NAMESPACE = 'shop';
 
-export interface IstioLabOptions {
-  readonly binaries: LabBinaries<LabBinaryName, LabComponentVersions>;
-  /** Where the fleet keeps its files (keys, logs, pods); removed by the caller. */
-  readonly dir: string;
+export interface IstioLabOptions
+  extends Pick<
+    IstioFleetOptions,
+    | 'binaries'
+    | 'dir'
+    | 'region'
+    | 'meshId'
+    | 'istiodEnv'
+    | 'proxyMetadata'
+    | 'istiodReplicas'
+    | 'volumeSyncPeriodMs'
+    | 'waitForOtherLabMs'
+    | 'onProgress'
+  > {
+  /** Clusters lab-1 .. lab-N. */
   readonly clusters: number;
   readonly workloadsPerCluster: number;
-  readonly region: string;
-  readonly meshId: string;
-  readonly istiodEnv: Readonly<Record<string, string>>;
-  readonly proxyMetadata: Readonly<Record<string, string>>;
-  readonly istiodReplicas: number;
-  readonly volumeSyncPeriodMs: number;
-  /** How long to wait for another istio lab on this machine to end. @default 0 */
-  readonly waitForOtherLabMs?: number;
-  readonly onProgress?: (message: string) => void;
 }
 
 export interface IstioProbeFailure {
