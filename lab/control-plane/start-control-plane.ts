@@ -1,6 +1,7 @@
 // The istio engine's Kubernetes: one real etcd for the fleet and, per cluster, a real kube-apiserver
-// (EKS tokens through the webhook authenticator, RBAC) and kube-controller-manager, with
-// deploy/kubernetes/rbac.yaml applied by real kubectl exactly as an operator applies it.
+// (EKS tokens through the webhook authenticator, RBAC), kube-controller-manager and one node run by
+// the lab's node agent (with whatever pod runtime the caller gives it), and deploy/kubernetes/rbac.yaml
+// applied by real kubectl exactly as an operator applies it.
 import { execFile } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
