@@ -126,6 +126,63 @@ describe('meshtrust lab --engine istio (child process)', () => {
   });
 });
 
+describe('meshtrust plan against an istio lab whose istiod runs without ISTIO_MULTIROOT_MESH', () => {
+  let offDir: string;
+  let offLab: LabCommand;
+
+  beforeAll(async () => {
+    offDir = await mkdtemp(join(tmpdir(), 'mt-cli-istio-off-'));
+    offLab = await startLabCommand(
+      [
+        '--engine',
+        'istio',
+        '--clusters',
+        '1',
+        '--workloads',
+        '1',
+        '--istiod-env',
+        'ISTIO_MULTIROOT_MESH=false',
+        '--wait-for-lab',
+        '1800',
+      ],
+      offDir,
+      31 * 60_000,
+    );
+  }, 32 * 60_000);
+
+  afterAll(async () => {
+    if (offLab?.description.pid !== undefined && offLab.child.exitCode === null) {
+      process.kill(offLab.description.pid, 'SIGINT');
+      await offLab.exited;
+    }
+    await rm(offDir, { recursive: true, force: true });
+  });
+
+  it('refuses a root rotation (exit 1), naming the cluster and the setting read from the real istiod', async () => {
+    // Prepare
+    const env = { ...cleanEnvironment(), ...(await readEnvFile(join(offDir, 'env'))) };
+
+    // Act
+    const result = await run(
+      process.execPath,
+      ['--import', 'tsx', 'bin/meshtrust.ts', 'plan', '--mode', 'scheduled'],
+      {
+        cwd: repoRoot,
+        env,
+        timeout: 120_000,
+      },
+    ).then(
+      ({ stdout }) => ({ code: 0, stdout }),
+      (error: { code: number; stdout: string }) => ({ code: error.code, stdout: error.stdout }),
+    );
+
+    // Assess
+    expect(result.code).toBe(EXIT_CODES.checkFailed);
+    expect(result.stdout).toMatch(/lab-1.*ISTIO_MULTIROOT_MESH/);
+    expect(result.stdout).toContain('multi-root off');
+  });
+});
+
 describe('meshtrust lab refuses istio-engine settings without the istio engine', () => {
   it('exits 2 naming the flag when --proxy-env is given to the model engine', async () => {
     // Act
