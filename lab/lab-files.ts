@@ -41,6 +41,12 @@ export interface LabEngineDescription {
   readonly istio?: string;
 }
 
+/** "istio engine: Kubernetes v1.36.3, Istio 1.31-dev", "model engine (istiod rules of Istio 1.29)". */
+export function describeLabEngine(engine: LabEngineDescription): string {
+  if (engine.name === 'istio') return `istio engine: Kubernetes ${engine.kubernetes}, Istio ${engine.istio}`;
+  return engine.istio === undefined ? 'model engine' : `model engine (istiod rules of Istio ${engine.istio})`;
+}
+
 /** Where the lab's control endpoint listens and the bearer secret it wants (see lab-control-server.ts). */
 export interface LabControlAccess {
   readonly url: string;

@@ -13,6 +13,7 @@ import {
 } from '../../lab/lab-control-server.js';
 import { LabError, LabOptionsError } from '../../lab/lab-errors.js';
 import {
+  describeLabEngine,
   ENV_FILE,
   FLEET_DIR,
   KUBECONFIG_FILE,
@@ -444,18 +445,12 @@ function createProgress(terminal: Terminal): (step: string) => void {
   };
 }
 
-function describeEngine(engine: LabEngineDescription): string {
-  return engine.name === 'istio'
-    ? `istio engine: Kubernetes ${engine.kubernetes}, Istio ${engine.istio}`
-    : 'model engine';
-}
-
 function printHowTo(terminal: Terminal, lab: LabDescription): void {
   const bold = (text: string) => terminal.styleOut('bold', text);
   const first = lab.clusters[0]?.name ?? 'lab-1';
   const lines = [
     '',
-    `${bold('meshtrust lab is running')} (${describeEngine(lab.engine)}): mesh ${lab.meshId}, ${lab.clusters.length} cluster(s) (${lab.clusters
+    `${bold('meshtrust lab is running')} (${describeLabEngine(lab.engine)}): mesh ${lab.meshId}, ${lab.clusters.length} cluster(s) (${lab.clusters
       .map((cluster) => cluster.name)
       .join(', ')}) in ${lab.region}`,
     '',

@@ -1,4 +1,6 @@
 // report.json: what the rehearsal ran, what happened, and the checks that decide its exit code.
+
+import type { LabEngineDescription } from '../lab-files.js';
 import type { CacertsWrite } from './cacerts-timeline.js';
 
 export type RehearsalMode = 'scheduled' | 'emergency' | 'intermediate';
@@ -33,6 +35,11 @@ export interface RehearsalReport {
   readonly mode: RehearsalMode;
   readonly cluster?: string;
   readonly meshId: string;
+  /**
+   * The lab engine the rotation ran against. The model engine names the Istio release whose istiod
+   * rules it states (istiod-cacerts-rules.ts); it runs no Kubernetes of its own.
+   */
+  readonly engine: LabEngineDescription;
   readonly clusters: readonly string[];
   readonly workloadsPerCluster: number;
   readonly executionId: string;

@@ -1,6 +1,8 @@
 // report.html: the report as one self-contained page (inline CSS and SVG, no script, no network) with
 // a timeline picture: one row per cluster over time, which roots it trusts, which root signs its
 // intermediate, handshake failures marked in red, the phases along the top.
+
+import { describeLabEngine } from '../lab-files.js';
 import type { CacertsWrite } from './cacerts-timeline.js';
 import type { RehearsalReport } from './rehearsal-report.js';
 
@@ -35,6 +37,7 @@ th { background: #f3f3f3; } code { font-size: 12px; }
 <p class="${report.ok ? 'ok' : 'bad'}" id="verdict">${report.ok ? 'OK' : 'NOT OK'}: result ${report.result} (expected ${report.expectedResult}); ${report.totals.handshakes.attempted} handshakes, ${report.totals.handshakes.failed} failed.</p>
 <table>
 <tr><th>mesh</th><td>${escapeHtml(report.meshId)}</td><th>mode</th><td>${escapeHtml(report.mode)}${report.cluster ? ` (${escapeHtml(report.cluster)})` : ''}</td></tr>
+<tr><th>lab engine</th><td colspan="3">${escapeHtml(describeLabEngine(report.engine))}</td></tr>
 <tr><th>execution</th><td colspan="3"><code>${escapeHtml(report.executionId)}</code></td></tr>
 <tr><th>started</th><td>${escapeHtml(report.startedAt)}</td><th>duration</th><td>${(report.durationMs / 1000).toFixed(1)} s</td></tr>
 <tr><th>state machine</th><td colspan="3"><code>${escapeHtml(report.assembly.stack)}</code> from <code>${escapeHtml(report.assembly.directory)}</code>${report.assembly.reused ? ' (reused)' : ' (synthesized)'}</td></tr>

@@ -452,6 +452,7 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
     mode: options.mode,
     ...(context.targetCluster === undefined ? {} : { cluster: context.targetCluster }),
     meshId: lab.meshId,
+    engine: { name: 'model', istio: lab.options.istioVersion },
     clusters: lab.clusters.map((cluster) => cluster.name),
     workloadsPerCluster: options.workloads,
     executionId,

@@ -118,6 +118,7 @@ describe('meshtrust rehearse', () => {
     expect(failedChecks(report)).toEqual([]);
     expect(scheduled.exitCode).toBe(0);
     expect(report.result).toBe('SUCCEEDED');
+    expect(report.engine).toEqual({ name: 'model', istio: '1.29' });
     expect(report.totals.handshakes.failed).toBe(0);
     expect(report.handshakeFailures).toEqual([]);
     expect(workflowPhases(report)).toEqual([
