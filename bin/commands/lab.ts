@@ -32,6 +32,7 @@ import {
   MotoServerError,
   startMotoServer,
 } from '../../lab/moto-server.js';
+import { isProcessAlive } from '../../lab/process-alive.js';
 import { meshKeyAlias, seedCaStore } from '../../lab/seed-ca-store.js';
 import { type Lab, startLab } from '../../lab/start-lab.js';
 import { rootSecretName } from '../../lambdas/adapters/secrets/secret-names.js';
@@ -376,20 +377,11 @@ async function refuseIfRunning(dir: string): Promise<void> {
   } catch {
     return; // no lab there (or an unreadable leftover that writeLabFiles replaces)
   }
-  if (existing.state === 'running' && isAlive(existing.pid)) {
+  if (existing.state === 'running' && isProcessAlive(existing.pid)) {
     throw new EnvironmentError(
       `A lab is already running from ${dir} (pid ${existing.pid}). Stop it first (Ctrl-C in its terminal, or ` +
         `kill -INT ${existing.pid}) or choose another --out directory.`,
     );
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

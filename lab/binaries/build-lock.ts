@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { link, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isProcessAlive } from '../process-alive.js';
 
 export interface BuildLockOwner {
   readonly pid: number;
@@ -99,7 +100,7 @@ async function isStale(path: string, owner: BuildLockOwner | undefined): Promise
   if (owner.hostname !== hostname()) return false;
   // Our own pid: a lock left by an earlier process that had it (containers reuse low pids).
   if (owner.pid === process.pid) return !heldHere.has(path);
-  return !isAlive(owner.pid);
+  return !isProcessAlive(owner.pid);
 }
 
 /**
@@ -136,15 +137,6 @@ function parseOwner(text: string): BuildLockOwner | undefined {
     return value as BuildLockOwner;
   } catch {
     return undefined;
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

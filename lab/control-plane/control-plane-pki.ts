@@ -5,6 +5,7 @@
 import { webcrypto } from 'node:crypto';
 import type * as X509 from '@peculiar/x509';
 import { x509 } from '../../lambdas/core/pki/x509.js';
+import { randomSerial } from '../tls/serving-certificates.js';
 
 const algorithm = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 const DAY_MS = 86_400_000;
@@ -132,10 +133,4 @@ async function generateKeys(): Promise<webcrypto.CryptoKeyPair> {
 
 async function privateKeyPem(key: webcrypto.CryptoKey): Promise<string> {
   return x509.PemConverter.encode(await webcrypto.subtle.exportKey('pkcs8', key), 'PRIVATE KEY');
-}
-
-function randomSerial(): string {
-  const bytes = webcrypto.getRandomValues(new Uint8Array(16));
-  bytes[0] &= 0x7f; // positive INTEGER
-  return Buffer.from(bytes).toString('hex');
 }

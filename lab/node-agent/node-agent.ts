@@ -10,6 +10,7 @@ import {
   makeInformer,
   PatchStrategy,
   setHeaderOptions,
+  type V1Container,
   type V1Pod,
 } from '@kubernetes/client-node';
 import { LabError } from '../lab-errors.js';
@@ -341,34 +342,28 @@ function runningStatus(
     ],
     initContainerStatuses: (pod.spec?.initContainers ?? []).map((container) =>
       container.restartPolicy === 'Always'
-        ? {
-            name: container.name,
-            image: container.image ?? '',
-            imageID: '',
-            ready: isReady(container.name),
-            restartCount: 0,
-            started: true,
-            state: { running: { startedAt } },
-          }
+        ? runningContainer(container, isReady(container.name), startedAt)
         : {
-            name: container.name,
-            image: container.image ?? '',
-            imageID: '',
-            ready: true,
-            restartCount: 0,
+            ...runningContainer(container, true, startedAt),
             started: false,
             state: { terminated: { exitCode: 0, reason: 'Completed', startedAt, finishedAt: startedAt } },
           },
     ),
-    containerStatuses: (pod.spec?.containers ?? []).map((container) => ({
-      name: container.name,
-      image: container.image ?? '',
-      imageID: '',
-      ready: isReady(container.name),
-      restartCount: 0,
-      started: true,
-      state: { running: { startedAt } },
-    })),
+    containerStatuses: (pod.spec?.containers ?? []).map((container) =>
+      runningContainer(container, isReady(container.name), startedAt),
+    ),
+  };
+}
+
+function runningContainer(container: V1Container, ready: boolean, startedAt: Date) {
+  return {
+    name: container.name,
+    image: container.image ?? '',
+    imageID: '',
+    ready,
+    restartCount: 0,
+    started: true,
+    state: { running: { startedAt } },
   };
 }
 

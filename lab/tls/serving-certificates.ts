@@ -77,7 +77,8 @@ export async function createServingCertificates(
   };
 }
 
-function randomSerial(): string {
+/** A positive 128-bit serial number, as hex. */
+export function randomSerial(): string {
   const bytes = webcrypto.getRandomValues(new Uint8Array(16));
   bytes[0] &= 0x7f; // positive INTEGER
   return Buffer.from(bytes).toString('hex');
