@@ -70,7 +70,7 @@ export interface IstioPodRuntimeOptions {
   readonly nodeName: string;
   readonly volumeSource: VolumeSource;
   readonly envSource: EnvSource;
-  /** The hosts lines for the cluster's Services (service-hosts.ts), at start. */
+  /** The hosts lines for the cluster's Services (service-proxy.ts), at start. */
   readonly hosts: () => string;
 }
 
