@@ -195,6 +195,13 @@ export class RotationStateMachine extends Construct {
     const verifyTrust = toRollback(
       this.clusterMap(S.verifyTrust, fn['verify-trust'], '$.trustVerified', {}, { retryVerification: 10 }),
     );
+    // istiod has the new roots (verify-trust); running proxies learn them by PCDS push or at their next
+    // renewal. No workload may get a certificate from the new intermediate before its peers trust it.
+    const awaitProxyTrust = new Wait(this, S.awaitProxyTrust, {
+      stateName: S.awaitProxyTrust,
+      comment: 'Until every proxy holds the new root: the PCDS push, or one renewal window (preflight plan).',
+      time: WaitTime.secondsPath('$.preflight.plan.proxyTrustWait.seconds'),
+    });
     const reissueIntermediate = toRollback(
       this.clusterMap(S.reissueIntermediate, fn['reissue-intermediate'], '$.reissued'),
     );
@@ -247,7 +254,7 @@ export class RotationStateMachine extends Construct {
       .when(Condition.stringEquals('$.mode', 'emergency'), retireGate)
       .otherwise(soak);
 
-    stageRoot.next(distributeBundle).next(verifyTrust).next(reissueGate);
+    stageRoot.next(distributeBundle).next(verifyTrust).next(awaitProxyTrust).next(reissueGate);
     reissueIntermediate.next(restartWorkloads).next(verifyWorkloads).next(afterWorkloads);
     soak.next(retireGate);
     retireRoot.next(promoteRoot).next(succeeded);

@@ -12,6 +12,7 @@ export const WORKFLOW_STATES = {
   stageRoot: 'stage-root',
   distributeBundle: 'distribute-bundle',
   verifyTrust: 'verify-trust',
+  awaitProxyTrust: 'await-proxy-trust',
   approveReissue: 'approve-reissue',
   reissueIntermediate: 'reissue-intermediate',
   restartWorkloads: 'restart-workloads',

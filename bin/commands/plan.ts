@@ -11,6 +11,7 @@ import {
   istioNotes,
   istioRefusals,
 } from '../../lambdas/core/istio/istio-settings.js';
+import { type ProxyTrustWait, proxyTrustWait } from '../../lambdas/core/istio/proxy-trust-wait.js';
 import { ROTATION_MODES, type RotationMode } from '../../lambdas/core/plan/phases.js';
 import type { PlanStep, RotationPlan } from '../../lambdas/core/plan/rotation-plan.js';
 import { planReviewedFleet } from '../../lambdas/core/rotation/plan-reviewed-fleet.js';
@@ -49,6 +50,11 @@ export interface PlanReport {
   }[];
   /** The rotation preflight would start; absent when a problem stops it. */
   readonly plan?: RotationPlan;
+  /**
+   * Root rotations: how long the state machine waits after verify-trust for every proxy to hold the
+   * new root (state await-proxy-trust), and why.
+   */
+  readonly proxyTrustWait?: ProxyTrustWait;
   /** What preflight notes without refusing: Istio versions that differ, PCDS off... */
   readonly notes: readonly string[];
   /** Everything that would make preflight refuse; empty when the rotation may start. */
@@ -153,6 +159,7 @@ export function planReport(fleet: FleetReading, mode: RotationMode, cluster?: st
       ...istioFieldsOf(istio.clusters.find((settings) => settings.cluster === name)),
     })),
     ...(plan !== undefined && { plan }),
+    ...(plan !== undefined && mode !== 'intermediate' && { proxyTrustWait: proxyTrustWait(istio.clusters) }),
     notes: istioNotes(istio),
     problems,
   };
@@ -204,6 +211,12 @@ function printPlan(report: PlanReport, terminal: Terminal): void {
     for (const phase of report.plan.phases) {
       out(styleOut('cyan', phase.name));
       for (const step of phase.steps) out(describeStep(step));
+    }
+    if (report.proxyTrustWait !== undefined) {
+      out(
+        `after verify-trust, wait ${formatSeconds(report.proxyTrustWait.seconds)} for every proxy to hold the new root ` +
+          `(${report.proxyTrustWait.reason})`,
+      );
     }
   }
   out('');

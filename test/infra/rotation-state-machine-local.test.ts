@@ -64,7 +64,7 @@ describe('the rotation state machine on the local runner', () => {
       preflight: record('preflight', () => ({
         clusters: CLUSTERS,
         currentRoot: { secretArn: 'arn:root', versionId: 'v-a', fingerprint: 'aa' },
-        plan: {},
+        plan: { proxyTrustWait: { seconds: 41, reason: 'lab-1: PCDS off' } },
       })),
       'stage-root': record('stage-root', () => ({
         secretArn: 'arn:root',
@@ -85,7 +85,7 @@ describe('the rotation state machine on the local runner', () => {
     const execution = machine.run(input as never, {
       overrides: {
         taskResourceLocalHandlers: handlers as never,
-        waitTimeOverrides: { soak: 0 },
+        waitTimeOverrides: { soak: 0, 'await-proxy-trust': 0 },
         retryIntervalOverrides: Object.fromEntries(Object.keys(handlers).map((name) => [name, 0])),
       },
       // The local runner has no task tokens; a fixed one stands in for the approval gates.
@@ -122,6 +122,7 @@ describe('the rotation state machine on the local runner', () => {
       'stage-root',
       'distribute-bundle',
       'verify-trust',
+      'await-proxy-trust',
       'approve-reissue',
       'reissue-intermediate',
       'restart-workloads',

@@ -312,7 +312,13 @@ describe('the rotation state machine', () => {
       Next: 'retire-root',
     });
     expect(Object.keys(aslWithoutApproval.States).filter((name) => name.startsWith('approve-'))).toEqual([]);
-    expect(aslWithoutApproval.States['verify-trust']?.Next).toBe('reissue-intermediate');
+    expect(aslWithoutApproval.States['verify-trust']?.Next).toBe('await-proxy-trust');
+    expect(aslWithoutApproval.States['await-proxy-trust']).toMatchObject({
+      Type: 'Wait',
+      SecondsPath: '$.preflight.plan.proxyTrustWait.seconds',
+      Next: 'reissue-intermediate',
+    });
+    expect(asl.States['await-proxy-trust']?.Next).toBe('approve-reissue');
     expect(aslWithoutApproval.States.soak?.Next).toBe('retire-root');
   });
 

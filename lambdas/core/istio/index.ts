@@ -5,3 +5,4 @@
 export * from './go-values.js';
 export * from './istio-settings.js';
 export * from './istio-version.js';
+export * from './proxy-trust-wait.js';

@@ -1,4 +1,5 @@
 import { type ClusterIstioSettings, type IstioSettingsReview, istioNotes } from '../istio/istio-settings.js';
+import { type ProxyTrustWait, proxyTrustWait } from '../istio/proxy-trust-wait.js';
 import type { RotationPlan } from '../plan/rotation-plan.js';
 
 /** A plan small enough for a Step Functions payload: the decisions, not every step. */
@@ -15,6 +16,11 @@ export interface PlanSummary {
   readonly istio: readonly ClusterIstioSettings[];
   /** What preflight noticed without refusing (versions that differ, PCDS off...). */
   readonly notes: readonly string[];
+  /**
+   * How long the state machine waits (state await-proxy-trust) after verify-trust before the first
+   * workload certificate from a new intermediate: until every proxy holds the new root too.
+   */
+  readonly proxyTrustWait: ProxyTrustWait;
 }
 
 export function summarisePlan(plan: RotationPlan, istio: IstioSettingsReview): PlanSummary {
@@ -28,5 +34,6 @@ export function summarisePlan(plan: RotationPlan, istio: IstioSettingsReview): P
     phases: plan.phases.map((phase) => ({ name: phase.name, steps: phase.steps.length })),
     istio: [...istio.clusters],
     notes: istioNotes(istio),
+    proxyTrustWait: proxyTrustWait(istio.clusters),
   };
 }

@@ -111,6 +111,14 @@ describe('meshtrust plan', () => {
         { name: 'lab-2', istioVersion: '1.29', multiRoot: 'on', workloadCertTtlSeconds: 43200, pcds: false },
       ]);
       expect(report.notes).toEqual([expect.stringContaining('PROXY_CONFIG_XDS_AGENT is unset')]);
+      // lab-2's proxies learn root B only at renewal: within 51% of 12 h, plus 10 s.
+      expect(report.proxyTrustWait).toEqual({
+        seconds: Math.ceil(43_200 * 0.51) + 10,
+        reason: expect.stringContaining('lab-2: PCDS off'),
+      });
+      expect(text.stdout).toMatch(
+        /^after verify-trust, wait 6h7m22s for every proxy to hold the new root \(lab-2/m,
+      );
     } finally {
       store.update({ ...store.get('ConfigMap', 'istio-system', 'istio'), data: original.data });
     }
