@@ -5,13 +5,12 @@
 // See docs/lab.md for the returned shape.
 import {
   assembleCacerts,
-  type CacertsPublicFiles,
   type CaMaterial,
-  certificateFingerprint,
   createIntermediateCa,
   createRootCa,
   TrustBundle,
 } from '../lambdas/core/pki/index.js';
+import { type CacertsSnapshot, cacertsSnapshot } from './cacerts-snapshot.js';
 import { type EksApiServer, startEksApiServer } from './eks/eks-api-server.js';
 import { createEksTokenAuthenticator } from './eks/eks-token-authenticator.js';
 import { createLabIdentities, LAB_ACCOUNT_ID, type LabIdentities } from './eks/lab-identities.js';
@@ -59,14 +58,7 @@ export interface LabCluster {
   readonly initialIntermediate: CaMaterial;
 }
 
-/** The public parts of a cluster's `cacerts` as stored now, with fingerprints. */
-export interface CacertsSnapshot {
-  readonly cluster: string;
-  readonly resourceVersion: string;
-  readonly files: Partial<CacertsPublicFiles>;
-  readonly caCertFingerprint?: string;
-  readonly rootFingerprints: readonly string[];
-}
+export type { CacertsSnapshot };
 
 export interface Lab {
   readonly meshId: string;
@@ -132,7 +124,12 @@ export async function startLab(input: LabOptions = {}): Promise<Lab> {
       })),
     });
     prober = startMtlsProber({
-      clusters: running.map((cluster) => ({ name: cluster.name, istiod: cluster.istiod })),
+      clusters: running.map(({ name, istiod }) => ({
+        name,
+        trustDomain: istiod.trustDomain,
+        endpoints: () => istiod.identities(),
+        identity: (pod) => istiod.identityOf(pod.namespace, pod.podName),
+      })),
       intervalMs: options.proberIntervalMs,
       pairsPerRound: options.proberPairsPerRound,
     });
@@ -301,28 +298,5 @@ async function waitForSettled(clusters: readonly LabCluster[], timeoutMs: number
 
 function snapshotCacerts(cluster: LabCluster): CacertsSnapshot {
   const secret = cluster.store.tryGet('Secret', ISTIO_SYSTEM_NAMESPACE, CACERTS_SECRET_NAME);
-  const decode = (key: string): string | undefined =>
-    typeof secret?.data?.[key] === 'string'
-      ? Buffer.from(secret.data[key], 'base64').toString('utf8')
-      : undefined;
-  const files: Partial<Record<keyof CacertsPublicFiles, string>> = {};
-  for (const key of ['ca-cert.pem', 'cert-chain.pem', 'root-cert.pem'] as const) {
-    const value = decode(key);
-    if (value !== undefined) files[key] = value;
-  }
-  let caCertFingerprint: string | undefined;
-  let rootFingerprints: string[] = [];
-  try {
-    if (files['ca-cert.pem']) caCertFingerprint = certificateFingerprint(files['ca-cert.pem']);
-    if (files['root-cert.pem']) rootFingerprints = TrustBundle.parse(files['root-cert.pem']).fingerprints();
-  } catch {
-    // Whatever was written does not parse: the snapshot shows the text, without fingerprints.
-  }
-  return {
-    cluster: cluster.name,
-    resourceVersion: String(secret?.metadata.resourceVersion ?? ''),
-    files,
-    ...(caCertFingerprint ? { caCertFingerprint } : {}),
-    rootFingerprints,
-  };
+  return cacertsSnapshot(cluster.name, secret?.data, String(secret?.metadata.resourceVersion ?? ''));
 }

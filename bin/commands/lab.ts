@@ -1,5 +1,6 @@
 // `meshtrust lab`: starts the lab fleet (and moto_server as its AWS account), writes the files that
 // point awscli, kubectl and meshtrust at it, serves probe requests, and runs until SIGINT/SIGTERM.
+
 import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -38,41 +39,30 @@ import { type Lab, startLab } from '../../lab/start-lab.js';
 import { rootSecretName } from '../../lambdas/adapters/secrets/secret-names.js';
 import type { CaMaterial } from '../../lambdas/core/pki/index.js';
 import { EnvironmentError, UsageError } from '../cli/cli-errors.js';
-import { formatEnv, integerBetween, keyValue, matching, oneOf } from '../cli/option-parsers.js';
+import {
+  addEngineOptions,
+  type EngineCommandOptions,
+  istioEngineSettings,
+  refuseIstioFlagsOnModel,
+} from '../cli/engine-options.js';
+import { integerBetween, matching } from '../cli/option-parsers.js';
 import type { CliContext } from '../cli/program.js';
 import type { Terminal } from '../cli/terminal.js';
 
-export interface LabCommandOptions {
+export interface LabCommandOptions extends EngineCommandOptions {
   readonly clusters: number;
   readonly workloads: number;
   readonly out?: string;
   readonly region: string;
   readonly meshId: string;
   readonly moto: boolean;
-  readonly engine: LabEngineName;
-  readonly istiodEnv: Readonly<Record<string, string>>;
-  readonly proxyEnv: Readonly<Record<string, string>>;
-  readonly volumeSyncDelay: number;
-  readonly istiodReplicas: number;
-  readonly waitForLab: number;
 }
-
-const LAB_ENGINES = ['model', 'istio'] as const;
-type LabEngineName = (typeof LAB_ENGINES)[number];
-
-/** The istio engine's defaults for what rotations depend on (the mesh an operator would run). */
-const ISTIO_ENGINE_DEFAULTS = {
-  istiodEnv: { ISTIO_MULTIROOT_MESH: 'true' },
-  proxyEnv: {},
-  volumeSyncDelaySeconds: 5,
-  istiodReplicas: 1,
-} as const;
 
 /** A second signal this long after the first one forces the exit (a first Ctrl-C stops cleanly). */
 const FORCE_EXIT_AFTER_MS = 2000;
 
 export function registerLabCommand(program: Command, context: CliContext): Command {
-  return program
+  const command = program
     .command('lab')
     .description(
       'Start a local lab fleet: N clusters that look like EKS clusters running Istio (root A installed), with ' +
@@ -93,40 +83,8 @@ export function registerLabCommand(program: Command, context: CliContext): Comma
       matching(/^[A-Za-z0-9._-]{1,128}$/, '1-128 letters, digits, ".", "_" or "-"'),
       'lab',
     )
-    .option('--no-moto', 'do not start moto_server (no Secrets Manager: only EKS and Kubernetes work)')
-    .option(
-      '--engine <engine>',
-      'model: the fast simulation; istio: real Kubernetes and Istio built from their Go modules (the first ' +
-        'run builds them, about 12 minutes on 2 cores; see meshtrust lab build)',
-      oneOf(LAB_ENGINES),
-      'model',
-    )
-    .option(
-      '--istiod-env <KEY=VALUE>',
-      `istio engine: istiod's environment, repeatable (default ${formatEnv(ISTIO_ENGINE_DEFAULTS.istiodEnv)})`,
-      keyValue,
-      {},
-    )
-    .option(
-      '--proxy-env <KEY=VALUE>',
-      "istio engine: the mesh's proxy metadata, repeatable, e.g. PROXY_CONFIG_XDS_AGENT=true (PCDS)",
-      keyValue,
-      {},
-    )
-    .option(
-      '--volume-sync-delay <seconds>',
-      "istio engine: how long after a Secret changes its files in a pod may still be the old ones (kubelet's sync)",
-      integerBetween(1, 600),
-      ISTIO_ENGINE_DEFAULTS.volumeSyncDelaySeconds,
-    )
-    .option('--istiod-replicas <n>', 'istio engine: istiod replicas per cluster', integerBetween(1, 5), 1)
-    .option(
-      '--wait-for-lab <seconds>',
-      'istio engine: one istio lab runs on a machine at a time; wait up to this long for another to end ' +
-        '(default 0: refuse at once)',
-      integerBetween(0, 86_400),
-      0,
-    )
+    .option('--no-moto', 'do not start moto_server (no Secrets Manager: only EKS and Kubernetes work)');
+  return addEngineOptions(command)
     .addHelpText(
       'after',
       '\nExample:\n  meshtrust lab --clusters 3 --workloads 20 --out ./my-lab\n  source ./my-lab/env && kubectl --context lab-1 get ns\n' +
@@ -288,6 +246,7 @@ async function startIstioEngine(
       `${options.workloads} workload(s) each`,
   );
   const fleetDir = join(dir, FLEET_DIR);
+  const settings = istioEngineSettings(options);
   const lab = await startIstioLab({
     binaries,
     dir: fleetDir,
@@ -295,10 +254,10 @@ async function startIstioEngine(
     workloadsPerCluster: options.workloads,
     region: options.region,
     meshId: options.meshId,
-    istiodEnv: { ...ISTIO_ENGINE_DEFAULTS.istiodEnv, ...options.istiodEnv },
-    proxyMetadata: { ...ISTIO_ENGINE_DEFAULTS.proxyEnv, ...options.proxyEnv },
-    istiodReplicas: options.istiodReplicas,
-    volumeSyncPeriodMs: options.volumeSyncDelay * 1000,
+    istiodEnv: settings.istiodEnv,
+    proxyMetadata: settings.proxyEnv,
+    istiodReplicas: settings.istiodReplicas,
+    volumeSyncPeriodMs: settings.volumeSyncDelaySeconds * 1000,
     waitForOtherLabMs: options.waitForLab * 1000,
     onProgress: progress,
   });
@@ -312,14 +271,10 @@ async function startIstioEngine(
     })),
     probe: (rounds) =>
       collectRounds(rounds, async () => {
-        const result = await lab.probeRound();
+        const result = await lab.prober.runRound();
         return {
           ...result,
-          failures: result.failures.map((failure) => ({
-            ...failure,
-            at: failure.at.toISOString(),
-            phase: 'lab',
-          })),
+          failures: result.failures.map((failure) => ({ ...failure, at: failure.at.toISOString() })),
         };
       }),
     status: () => ({ engine: lab.engine, meshId: lab.meshId, clusters: lab.clusters.map((c) => c.name) }),
@@ -329,25 +284,6 @@ async function startIstioEngine(
       await rm(fleetDir, { recursive: true, force: true });
     },
   };
-}
-
-/** The istio engine's settings mean nothing to the model: refuse them rather than ignore them. */
-function refuseIstioFlagsOnModel(options: LabCommandOptions): void {
-  if (options.engine === 'istio') return;
-  const given = [
-    Object.keys(options.istiodEnv).length > 0 ? '--istiod-env' : undefined,
-    Object.keys(options.proxyEnv).length > 0 ? '--proxy-env' : undefined,
-    options.volumeSyncDelay !== ISTIO_ENGINE_DEFAULTS.volumeSyncDelaySeconds
-      ? '--volume-sync-delay'
-      : undefined,
-    options.istiodReplicas !== ISTIO_ENGINE_DEFAULTS.istiodReplicas ? '--istiod-replicas' : undefined,
-    options.waitForLab !== 0 ? '--wait-for-lab' : undefined,
-  ].filter((flag) => flag !== undefined);
-  if (given.length > 0) {
-    throw new UsageError(
-      `${given.join(', ')} only apply to the istio engine; add --engine istio, or drop them`,
-    );
-  }
 }
 
 async function collectRounds(

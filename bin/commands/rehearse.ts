@@ -8,6 +8,7 @@ import { LabError, LabOptionsError } from '../../lab/lab-errors.js';
 import { KUBECONFIG_FILE, markLabStopped, writeLabFiles } from '../../lab/lab-files.js';
 import { MotoServerError } from '../../lab/moto-server.js';
 import { type FailAt, parseFailAt } from '../../lab/rehearsal/fail-at.js';
+import { ISTIO_REHEARSAL_SECRET_TTL } from '../../lab/rehearsal/fleet/start-rehearsal-fleet.js';
 import { createProgressDisplay } from '../../lab/rehearsal/progress-display.js';
 import {
   CloudAssemblyError,
@@ -18,11 +19,17 @@ import type { RehearsalMode, RehearsalReport } from '../../lab/rehearsal/rehears
 import { type RehearsalOutcome, runRehearsal } from '../../lab/rehearsal/run-rehearsal.js';
 import { PROJECT_ROOT } from '../../lib/handler-entries.js';
 import { CliError, EnvironmentError, EXIT_CODES, UsageError } from '../cli/cli-errors.js';
+import {
+  addEngineOptions,
+  type EngineCommandOptions,
+  istioEngineSettings,
+  refuseIstioFlagsOnModel,
+} from '../cli/engine-options.js';
 import { integerBetween } from '../cli/option-parsers.js';
 import type { CliContext } from '../cli/program.js';
 import type { Terminal } from '../cli/terminal.js';
 
-export interface RehearseCommandOptions {
+export interface RehearseCommandOptions extends EngineCommandOptions {
   readonly clusters: number;
   readonly workloads: number;
   readonly mode: RehearsalMode;
@@ -36,7 +43,7 @@ export interface RehearseCommandOptions {
 }
 
 export function registerRehearseCommand(program: Command, context: CliContext): Command {
-  return program
+  const command = program
     .command('rehearse')
     .description(
       'Run the real synthesized rotation state machine against a local lab fleet (moto_server as AWS), with ' +
@@ -66,12 +73,17 @@ export function registerRehearseCommand(program: Command, context: CliContext): 
     .option(
       '--cdk-out <dir>',
       'run this cloud assembly as it is (default: ./cdk.out, synthesized again when older than its sources)',
-    )
+    );
+  return addEngineOptions(command, {
+    proxyEnvNote: `; the rehearsal sets SECRET_TTL=${ISTIO_REHEARSAL_SECRET_TTL} unless given`,
+  })
     .addHelpText(
       'after',
       '\nExamples:\n  npm run rehearse\n  npm run rehearse -- --mode emergency --clusters 5\n' +
         '  npm run rehearse -- --fail-at reissue-intermediate:lab-2     # watch the rollback\n' +
-        '  npm run rehearse -- --fail-at distribute-bundle:lab-1:once   # watch Retry\n\nDocs: docs/rehearsal.md',
+        '  npm run rehearse -- --fail-at distribute-bundle:lab-1:once   # watch Retry\n' +
+        '  npm run rehearse -- --engine istio --clusters 2 --workloads 2 --proxy-env PROXY_CONFIG_XDS_AGENT=true\n\n' +
+        'Docs: docs/rehearsal.md',
     )
     .action(async (options: RehearseCommandOptions) => {
       context.exitCode = await rehearse(options, context);
@@ -89,6 +101,7 @@ async function rehearse(options: RehearseCommandOptions, context: CliContext) {
   if (options.cluster !== undefined && options.mode !== 'intermediate') {
     throw new UsageError('--cluster applies to --mode intermediate only');
   }
+  refuseIstioFlagsOnModel(options);
   const outDir = resolve(options.out ?? join('rehearsal', new Date().toISOString().replace(/[:.]/g, '-')));
   const display = createProgressDisplay(terminal.stderr);
   let outcome: RehearsalOutcome;
@@ -105,6 +118,9 @@ async function rehearse(options: RehearseCommandOptions, context: CliContext) {
       askApproval: (gate) => askApproval(gate, terminal, display),
       outDir,
       keepLab: options.keepLab === true,
+      engine: options.engine,
+      istio: istioEngineSettings(options),
+      waitForLabMs: options.waitForLab * 1000,
       onProgress: (state) => display.update(state),
       onNote: (line) => display.note(line),
     });
@@ -118,8 +134,9 @@ async function rehearse(options: RehearseCommandOptions, context: CliContext) {
   else printSummary(report, outDir, terminal);
 
   if (outcome.kept !== undefined) {
-    const description = await writeLabFiles(outcome.kept.lab, {
+    const description = await writeLabFiles(outcome.kept.fleet.files, {
       dir: join(outDir, 'lab'),
+      engine: outcome.kept.fleet.engine,
       moto: { endpoint: outcome.kept.moto.endpoint, pid: outcome.kept.moto.pid },
     });
     terminal.note(

@@ -1,12 +1,18 @@
 // The istio engine as a lab, in the shape `meshtrust lab` serves (lab-files.ts's LabFilesSource): the
 // fleet (real Kubernetes, real Istio), the lab's EKS API naming its clusters, N injected workloads per
-// cluster, and a prober that makes real mTLS handshakes between them with what their agents hold.
+// cluster, and a prober (the model's, istio/mtls-prober.ts) making real mTLS handshakes between them with what their
+// agents hold.
 import { join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
-import type { CaMaterial } from '../../lambdas/core/pki/index.js';
+import { type CaMaterial, parseCertificatesPem } from '../../lambdas/core/pki/index.js';
 import { type EksApiServer, startEksApiServer } from '../eks/eks-api-server.js';
 import { createLabIdentities, LAB_ACCOUNT_ID, type LabIdentities } from '../eks/lab-identities.js';
-import { type HandshakeSide, mtlsHandshake } from '../istio/mtls-handshake.js';
+import {
+  type MtlsProber,
+  type ProbedCluster,
+  type ProbeEndpoint,
+  startMtlsProber,
+} from '../istio/mtls-prober.js';
 import { runKubectl } from '../kube/kubectl-runner.js';
 import { LabError } from '../lab-errors.js';
 import { MESH_TAG_KEY } from '../start-lab.js';
@@ -32,14 +38,8 @@ export interface IstioLabOptions
   /** Clusters lab-1 .. lab-N. */
   readonly clusters: number;
   readonly workloadsPerCluster: number;
-}
-
-export interface IstioProbeFailure {
-  readonly at: Date;
-  readonly from: string;
-  readonly to: string;
-  readonly side: HandshakeSide;
-  readonly error: string;
+  /** Time between automatic probe rounds. @default 0, rounds on demand only */
+  readonly proberIntervalMs?: number;
 }
 
 export interface IstioLab {
@@ -57,8 +57,13 @@ export interface IstioLab {
     readonly initialIntermediate: CaMaterial;
   }[];
   readonly fleet: IstioFleet;
-  /** One round: a handshake for every ordered pair of clusters, between random workloads. */
-  probeRound(): Promise<{ attempted: number; failed: number; failures: IstioProbeFailure[] }>;
+  /**
+   * Real mTLS handshakes between random workloads of every ordered pair of clusters, each side with
+   * what its pilot-agent holds; rounds on demand, or every `proberIntervalMs`.
+   */
+  readonly prober: MtlsProber;
+  /** Every ready workload's certificate as its pilot-agent holds it now: who issued it. */
+  workloadCertificates(): Promise<{ cluster: string; pod: string; issuer: string }[]>;
   stop(): Promise<void>;
 }
 
@@ -116,6 +121,16 @@ export async function startIstioLab(options: IstioLabOptions): Promise<IstioLab>
       })),
     });
     const running = eks;
+    const clusterPairs = clusters.length * clusters.length;
+    const probed = probedClusters(fleet, join(options.dir, 'kube-cache'), trustDomain);
+    const prober = startMtlsProber({
+      clusters: probed,
+      intervalMs: options.proberIntervalMs ?? 0,
+      pairsPerRound: clusterPairs,
+      // Each side's files are read at the handshake; pilot-agent's are on disk, never slow.
+      handshakeTimeoutMs: 5_000,
+      roundTimeoutMs: 60_000,
+    });
     return {
       engine: { name: 'istio', kubernetes: options.binaries.versions.kubernetes, istio: fleet.istioVersion },
       meshId: options.meshId,
@@ -125,8 +140,10 @@ export async function startIstioLab(options: IstioLabOptions): Promise<IstioLab>
       rootA: fleet.rootA,
       clusters,
       fleet,
-      probeRound: () => probeRound(fleet, join(options.dir, 'kube-cache'), trustDomain),
+      prober,
+      workloadCertificates: () => workloadCertificates(probed),
       stop: async () => {
+        await prober.stop();
         await running.stop();
         await fleet.stop();
       },
@@ -183,12 +200,8 @@ async function deployWorkloads(kubeconfig: string, cacheDir: string, count: numb
   ]);
 }
 
-interface PodRef {
-  readonly uid: string;
-  readonly name: string;
-}
-
-async function readyWorkloads(kubeconfig: string, cacheDir: string): Promise<PodRef[]> {
+/** The ready, not terminating lab workloads of a cluster, as the prober picks them. */
+async function readyWorkloads(kubeconfig: string, cacheDir: string): Promise<ProbeEndpoint[]> {
   const result = await runKubectl(
     ['-n', WORKLOAD_NAMESPACE, 'get', 'pods', '-l', 'meshtrust.io/lab-workload=true', '-o', 'json'],
     { kubeconfig, cacheDir },
@@ -202,48 +215,41 @@ async function readyWorkloads(kubeconfig: string, cacheDir: string): Promise<Pod
           (condition) => condition.type === 'Ready' && condition.status === 'True',
         ),
     )
-    .map((pod) => ({ uid: pod.metadata?.uid ?? '', name: pod.metadata?.name ?? '' }));
+    .map((pod) => ({
+      namespace: WORKLOAD_NAMESPACE,
+      podName: pod.metadata?.name ?? '',
+      uid: pod.metadata?.uid ?? '',
+    }));
 }
 
-async function probeRound(fleet: IstioFleet, cacheDir: string, trustDomain: string) {
-  const workloads = new Map<string, PodRef[]>();
-  for (const cluster of fleet.controlPlane.clusters) {
-    workloads.set(cluster.name, await readyWorkloads(cluster.adminKubeconfig, cacheDir));
-  }
-  const pick = (cluster: string) => {
-    const pods = workloads.get(cluster) ?? [];
-    return pods[Math.floor(Math.random() * pods.length)];
-  };
-  const failures: IstioProbeFailure[] = [];
-  let attempted = 0;
-  for (const from of workloads.keys()) {
-    for (const to of workloads.keys()) {
-      const client = pick(from);
-      const server = pick(to);
-      if (!client || !server) continue;
-      attempted += 1;
-      const at = new Date();
-      try {
-        const outcome = await mtlsHandshake(
-          await readProxyIdentity(fleet.podRootfs(from, client.uid)),
-          await readProxyIdentity(fleet.podRootfs(to, server.uid)),
-          { trustDomain, timeoutMs: 5_000 },
-        );
-        if (!outcome.ok) {
-          failures.push({
-            at,
-            from: `${from}/${client.name}`,
-            to: `${to}/${server.name}`,
-            side: outcome.side,
-            error: outcome.error,
-          });
-        }
-      } catch (error) {
-        // A pod gone between the listing and the read is not a failed handshake; the next round sees it.
-        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-        attempted -= 1;
-      }
+async function workloadCertificates(clusters: readonly ProbedCluster[]) {
+  const held: { cluster: string; pod: string; issuer: string }[] = [];
+  for (const cluster of clusters) {
+    for (const pod of await cluster.endpoints()) {
+      const identity = await cluster.identity(pod);
+      if (!identity) continue;
+      // pilot-agent's cert-chain.pem: the workload certificate, then the intermediate that signed it.
+      const issuer = parseCertificatesPem(identity.certChainPem)[1]?.fingerprint ?? '';
+      held.push({ cluster: cluster.name, pod: `${pod.namespace}/${pod.podName}`, issuer });
     }
   }
-  return { attempted, failed: failures.length, failures };
+  return held;
+}
+
+/** The prober's view of the fleet: pods listed by the API server, identities read from their files. */
+function probedClusters(fleet: IstioFleet, cacheDir: string, trustDomain: string): ProbedCluster[] {
+  return fleet.controlPlane.clusters.map((cluster) => ({
+    name: cluster.name,
+    trustDomain,
+    endpoints: () => readyWorkloads(cluster.adminKubeconfig, cacheDir),
+    identity: async (pod) => {
+      try {
+        return await readProxyIdentity(fleet.podRootfs(cluster.name, pod.uid ?? ''));
+      } catch (error) {
+        // A pod gone between the listing and the read is not a failed handshake; the next round sees it.
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw error;
+      }
+    },
+  }));
 }

@@ -2,12 +2,23 @@
 // across every pair of clusters, each side using the certificate and trust bundle its pod holds at that
 // moment. Every attempt and failure is counted under the current phase label, so a rotation step that
 // would break traffic in a real mesh shows up here as failures naming the pair.
-import type { IstiodModel, WorkloadIdentity } from './istiod-model.js';
-import { type HandshakeSide, mtlsHandshake } from './mtls-handshake.js';
+import { type HandshakeSide, mtlsHandshake, type TlsIdentity } from './mtls-handshake.js';
 
+/** A workload pod the prober may pick; `uid` lets an engine find the pod's files. */
+export interface ProbeEndpoint {
+  readonly namespace: string;
+  readonly podName: string;
+  readonly uid?: string;
+}
+
+/** One cluster as the prober sees it, whichever engine runs it. */
 export interface ProbedCluster {
   readonly name: string;
-  readonly istiod: IstiodModel;
+  readonly trustDomain: string;
+  /** The workloads that can be probed now (ready, not terminating). */
+  endpoints(): readonly ProbeEndpoint[] | Promise<readonly ProbeEndpoint[]>;
+  /** What the pod's proxy holds at this moment; undefined when the pod is gone. */
+  identity(endpoint: ProbeEndpoint): TlsIdentity | undefined | Promise<TlsIdentity | undefined>;
 }
 
 export interface MtlsProberOptions {
@@ -79,8 +90,7 @@ export function startMtlsProber(options: MtlsProberOptions): MtlsProber {
 
 interface Endpoint {
   readonly cluster: ProbedCluster;
-  readonly namespace: string;
-  readonly podName: string;
+  readonly pod: ProbeEndpoint;
 }
 
 class Prober implements MtlsProber {
@@ -162,7 +172,7 @@ class Prober implements MtlsProber {
 
   private async round(): Promise<RoundResult> {
     const phase = this.phase;
-    const pairs = this.choosePairs();
+    const pairs = await this.choosePairs();
     const failures: HandshakeFailure[] = [];
     let attempted = 0;
     let next = 0;
@@ -171,12 +181,11 @@ class Prober implements MtlsProber {
       while (next < pairs.length && !this.stopped && Date.now() < deadline) {
         const [from, to] = pairs[next++];
         // Identities are read at the moment of the handshake: a pod that left meanwhile is skipped.
-        const client = identityOf(from);
-        const server = identityOf(to);
+        const [client, server] = await Promise.all([identityOf(from), identityOf(to)]);
         if (!client || !server) continue;
         attempted += 1;
         const outcome = await mtlsHandshake(client, server, {
-          trustDomain: to.cluster.istiod.trustDomain,
+          trustDomain: to.cluster.trustDomain,
           timeoutMs: this.handshakeTimeoutMs,
         });
         const failure = outcome.ok
@@ -184,8 +193,8 @@ class Prober implements MtlsProber {
           : {
               at: new Date(),
               phase,
-              from: addressOf(client),
-              to: addressOf(server),
+              from: addressOf(from),
+              to: addressOf(to),
               error: outcome.error,
               side: outcome.side,
             };
@@ -216,13 +225,11 @@ class Prober implements MtlsProber {
 
   // Every ordered cluster pair (same cluster included) gets its share, so each round covers
   // intra-cluster traffic and both directions between any two clusters.
-  private choosePairs(): [Endpoint, Endpoint][] {
-    const endpoints = this.options.clusters.map((cluster) =>
-      cluster.istiod.identities().map((identity) => ({
-        cluster,
-        namespace: identity.namespace,
-        podName: identity.podName,
-      })),
+  private async choosePairs(): Promise<[Endpoint, Endpoint][]> {
+    const endpoints = await Promise.all(
+      this.options.clusters.map(async (cluster) =>
+        (await cluster.endpoints()).map((pod): Endpoint => ({ cluster, pod })),
+      ),
     );
     const clusterPairs: [number, number][] = [];
     for (let from = 0; from < endpoints.length; from++) {
@@ -251,10 +258,10 @@ class Prober implements MtlsProber {
   }
 }
 
-function identityOf(endpoint: Endpoint): WorkloadIdentity | undefined {
-  return endpoint.cluster.istiod.identityOf(endpoint.namespace, endpoint.podName);
+async function identityOf(endpoint: Endpoint): Promise<TlsIdentity | undefined> {
+  return endpoint.cluster.identity(endpoint.pod);
 }
 
-function addressOf(identity: WorkloadIdentity): WorkloadAddress {
-  return `${identity.cluster}/${identity.namespace}/${identity.podName}`;
+function addressOf(endpoint: Endpoint): WorkloadAddress {
+  return `${endpoint.cluster.name}/${endpoint.pod.namespace}/${endpoint.pod.podName}`;
 }

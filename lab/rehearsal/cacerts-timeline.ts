@@ -1,9 +1,8 @@
 // Every write to a cluster's `cacerts` during the rehearsal, with the phase it happened in and the
 // public identity of what was written: the roots the cluster trusts, its intermediate, and the root at
 // the top of the intermediate's chain (the root its workload certificates chain to).
-import { certificateFingerprint, parseCertificatesPem, TrustBundle } from '../../lambdas/core/pki/index.js';
-import type { KubeObject } from '../kube/kube-object.js';
-import type { Lab } from '../start-lab.js';
+import type { CacertsSnapshot } from '../cacerts-snapshot.js';
+import type { RehearsalFleet } from './fleet/rehearsal-fleet.js';
 
 export interface CacertsWrite {
   readonly at: string;
@@ -24,54 +23,30 @@ export interface CacertsTimeline {
   stop(): void;
 }
 
-/** Records the current cacerts of every lab cluster, then every change, labelled with `phase()`. */
-export function recordCacertsTimeline(lab: Lab, phase: () => string): CacertsTimeline {
+/** Records the current cacerts of every cluster, then every change, labelled with `phase()`. */
+export async function recordCacertsTimeline(
+  fleet: Pick<RehearsalFleet, 'watchCacerts'>,
+  phase: () => string,
+): Promise<CacertsTimeline> {
   const entries: CacertsWrite[] = [];
-  const record = (cluster: string, label: string, secret: KubeObject | undefined) => {
-    // Only the public keys are decoded; ca-key.pem is never read.
-    const file = (key: string): string => {
-      const value = secret?.data?.[key];
-      return typeof value === 'string' ? Buffer.from(value, 'base64').toString('utf8') : '';
-    };
+  const seen = new Set<string>();
+  let label = () => 'initial';
+  const record = (snapshot: CacertsSnapshot) => {
+    // A watch may say again what was already recorded (a re-list after a reconnect).
+    const key = `${snapshot.cluster}@${snapshot.resourceVersion}`;
+    if (seen.has(key)) return;
+    seen.add(key);
     entries.push({
       at: new Date().toISOString(),
-      cluster,
-      phase: label,
-      resourceVersion: String(secret?.metadata.resourceVersion ?? ''),
-      roots: attempt(() => TrustBundle.parse(file('root-cert.pem')).fingerprints()) ?? [],
-      ...optional(
-        'caCert',
-        attempt(() => certificateFingerprint(file('ca-cert.pem'))),
-      ),
-      ...optional(
-        'issuer',
-        attempt(() => parseCertificatesPem(file('cert-chain.pem')).at(-1)?.fingerprint),
-      ),
+      cluster: snapshot.cluster,
+      phase: label(),
+      resourceVersion: snapshot.resourceVersion,
+      roots: snapshot.rootFingerprints,
+      ...(snapshot.caCertFingerprint === undefined ? {} : { caCert: snapshot.caCertFingerprint }),
+      ...(snapshot.issuerFingerprint === undefined ? {} : { issuer: snapshot.issuerFingerprint }),
     });
   };
-  const stops = lab.clusters.map((cluster) => {
-    record(cluster.name, 'initial', cluster.store.tryGet('Secret', 'istio-system', 'cacerts'));
-    return cluster.store.watch({ kind: 'Secret', namespace: 'istio-system', name: 'cacerts' }, (event) => {
-      if (event.type !== 'DELETED') record(cluster.name, phase(), event.object);
-    });
-  });
-  return {
-    entries: () => [...entries],
-    stop: () => {
-      for (const stop of stops) stop();
-    },
-  };
-}
-
-// Whatever was written may not parse: istiod refuses it and the rejection list says so.
-function attempt<T>(compute: () => T): T | undefined {
-  try {
-    return compute();
-  } catch {
-    return undefined;
-  }
-}
-
-function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
-  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };
+  const stop = await fleet.watchCacerts(record);
+  label = phase;
+  return { entries: () => [...entries], stop };
 }

@@ -39,10 +39,3 @@ export function definitionTasks(definition: StatesContainer): DefinitionTask[] {
   visit(definition);
   return tasks;
 }
-
-/** Names of the Wait states (the soak), for `waitTimeOverrides`. */
-export function definitionWaitStates(definition: StatesContainer): string[] {
-  return Object.entries(definition.States ?? {})
-    .filter(([, state]) => state.Type === 'Wait')
-    .map(([name]) => name);
-}

@@ -2,6 +2,7 @@
 
 import type { LabEngineDescription } from '../lab-files.js';
 import type { CacertsWrite } from './cacerts-timeline.js';
+import type { RefusedCacerts, WorkloadCertificate } from './fleet/rehearsal-fleet.js';
 
 export type RehearsalMode = 'scheduled' | 'emergency' | 'intermediate';
 export type RehearsalResult = 'SUCCEEDED' | 'ROLLED_BACK' | 'FAILED';
@@ -66,15 +67,12 @@ export interface RehearsalReport {
     readonly error: string;
   }[];
   readonly timeline: readonly CacertsWrite[];
-  readonly rejectedUpdates: readonly {
-    readonly cluster: string;
-    readonly at: string;
-    readonly rules: readonly string[];
-    readonly reason: string;
-    readonly resourceVersion: string;
-  }[];
+  /** The cacerts changes istiod refused: the model's list, or real istiod's log lines. */
+  readonly rejectedUpdates: readonly RefusedCacerts[];
   readonly initial: readonly ClusterCacertsSummary[];
   readonly final: readonly ClusterCacertsSummary[];
+  /** Every ready workload's certificate at the end (after the settle window), as its proxy holds it. */
+  readonly workloads: readonly WorkloadCertificate[];
   readonly invocations: Readonly<Record<string, number>>;
   /** How late the lab's timers ran (it shares this process): long delays explain expired certificates. */
   readonly labEventLoopDelayMs: { readonly max: number; readonly p99: number };
@@ -107,6 +105,8 @@ export interface OutcomeFacts {
   readonly rootB?: string;
   readonly initial: readonly ClusterCacertsSummary[];
   readonly final: readonly ClusterCacertsSummary[];
+  /** Every ready workload's certificate at the end, as its proxy holds it. */
+  readonly workloads: readonly WorkloadCertificate[];
   /** Per cluster: is the whole cacerts Secret (all four keys) byte-identical to the start? */
   readonly identicalToStart: Readonly<Record<string, boolean>>;
 }
@@ -141,6 +141,25 @@ export function outcomeChecks(facts: OutcomeFacts): ReportCheck[] {
   });
   const initial = new Map(facts.initial.map((entry) => [entry.cluster, entry]));
   if (facts.result === 'FAILED') return checks;
+  // Whatever the outcome, a workload must end on what its cluster's istiod now signs with: a pod left
+  // on another intermediate breaks as soon as the root it chains to goes.
+  const finalIntermediate = new Map(facts.final.map((entry) => [entry.cluster, entry.caCert]));
+  const stale = facts.workloads.filter(
+    (workload) => workload.issuer !== finalIntermediate.get(workload.cluster),
+  );
+  checks.push({
+    name: 'workloads-on-final-intermediate',
+    ok: facts.workloads.length > 0 && stale.length === 0,
+    detail:
+      facts.workloads.length === 0
+        ? 'no workload certificate could be read'
+        : stale.length === 0
+          ? `${facts.workloads.length} workload(s), each certificate issued by its cluster's final intermediate`
+          : `${stale.length} of ${facts.workloads.length} still on another intermediate: ${stale
+              .slice(0, 5)
+              .map((workload) => `${workload.cluster}/${workload.pod}`)
+              .join(', ')}`,
+  });
   if (facts.result === 'ROLLED_BACK') {
     const changed = Object.entries(facts.identicalToStart)
       .filter(([, same]) => !same)

@@ -6,16 +6,19 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { type CfnTemplate, referencedLogicalIds, resolveDefinition } from '../../lib/resolve-definition.js';
+import type { CacertsSnapshot, SecretData } from '../cacerts-snapshot.js';
 import { awsEnvironmentFor, LAB_ACCOUNT_ID } from '../eks/lab-identities.js';
+import { ISTIO_ENGINE_DEFAULTS, type IstioEngineSettings } from '../istio-install/istio-engine-settings.js';
 import type { LabOptions } from '../lab-options.js';
 import { killMotoServerNow, type MotoServer, startMotoServer } from '../moto-server.js';
 import { seedCaStore } from '../seed-ca-store.js';
-import { type CacertsSnapshot, type Lab, startLab } from '../start-lab.js';
 import { privateKeysInCaStore } from './ca-store-keys.js';
 import { recordCacertsTimeline } from './cacerts-timeline.js';
 import { type CloudAssembly, ensureCloudAssembly, readCloudAssembly } from './cloud-assembly.js';
-import { definitionTasks, definitionWaitStates } from './definition-tasks.js';
+import { definitionTasks } from './definition-tasks.js';
 import { createFailureInjector, type FailAt, formatFailAt } from './fail-at.js';
+import type { RehearsalFleet } from './fleet/rehearsal-fleet.js';
+import { type RehearsalEngine, startRehearsalFleet } from './fleet/start-rehearsal-fleet.js';
 import { createFunctionPool, type FunctionLogLine, type FunctionPool } from './function-pool.js';
 import { createMotoKmsKey } from './moto-kms-key.js';
 import { registerStateMachineInMoto } from './moto-state-machine.js';
@@ -50,7 +53,13 @@ export interface RehearsalOptions {
   readonly outDir: string;
   /** Leave the lab and moto running; the caller stops them with `stopLab`. */
   readonly keepLab?: boolean;
-  /** Lab settings beyond clusters and workloads (tests). */
+  /** The lab engine. @default 'model' */
+  readonly engine?: RehearsalEngine;
+  /** Istio engine: what the mesh runs with. @default ISTIO_ENGINE_DEFAULTS */
+  readonly istio?: IstioEngineSettings;
+  /** Istio engine: how long to wait for another istio lab on this machine to end. @default 0 */
+  readonly waitForLabMs?: number;
+  /** Model engine: lab settings beyond clusters and workloads (tests). */
   readonly lab?: Partial<LabOptions>;
   readonly onProgress?: (state: RehearsalProgress) => void;
   readonly onNote?: (line: string) => void;
@@ -67,15 +76,10 @@ export interface RehearsalProgress {
 export interface RehearsalOutcome {
   readonly report: RehearsalReport;
   readonly outDir: string;
-  /** With keepLab: the running lab and moto, and how to stop them. */
-  readonly kept?: { readonly lab: Lab; readonly moto: MotoServer; stop(): Promise<void> };
+  /** With keepLab: the running fleet and moto, and how to stop them. */
+  readonly kept?: { readonly fleet: RehearsalFleet; readonly moto: MotoServer; stop(): Promise<void> };
 }
 
-/**
- * The lab's workload certificates live this long; the soak waits one of them. Renewal comes at half
- * life, so this leaves 7.5 s for a late timer on a busy machine (10 s gave CERT_HAS_EXPIRED at load 9).
- */
-export const REHEARSAL_WORKLOAD_TTL_MS = 15_000;
 /** Retry intervals of the definition (2 s .. 15 s) shrink to this: istiod here settles in < 1 s. */
 const RETRY_INTERVAL_MS = 500;
 const TASK_TOKEN = 'rehearsal-task-token';
@@ -111,14 +115,20 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
   const functions = templateFunctions(assembly.template, assembly.directory);
   const meshId = meshIdOf(functions);
 
-  note(`starting moto_server and a lab of ${options.clusters} cluster(s) x ${options.workloads} workload(s)`);
+  const engine = options.engine ?? 'model';
+  note(
+    `starting moto_server and a lab of ${options.clusters} cluster(s) x ${options.workloads} workload(s) (${engine} engine)`,
+  );
   const motoStart = startMotoServer();
-  const labStart = startLab({
-    workloadCertTtlMs: REHEARSAL_WORKLOAD_TTL_MS,
-    ...options.lab,
+  const labStart = startRehearsalFleet({
+    engine,
     clusters: options.clusters,
-    workloadsPerCluster: options.workloads,
+    workloads: options.workloads,
     meshId,
+    ...(options.lab === undefined ? {} : { lab: options.lab }),
+    istio: options.istio ?? ISTIO_ENGINE_DEFAULTS,
+    waitForLabMs: options.waitForLabMs ?? 0,
+    onProgress: note,
   });
   const [motoResult, labResult] = await Promise.allSettled([motoStart, labStart]);
   if (motoResult.status === 'rejected' || labResult.status === 'rejected') {
@@ -141,7 +151,7 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
       ...(keep
         ? {
             kept: {
-              lab,
+              fleet: lab,
               moto,
               stop: async () => {
                 await lab.stop();
@@ -165,7 +175,7 @@ interface RehearseContext {
   readonly options: RehearsalOptions;
   readonly assembly: CloudAssembly;
   readonly functions: readonly TemplateFunction[];
-  readonly lab: Lab;
+  readonly lab: RehearsalFleet;
   readonly moto: MotoServer;
   readonly targetCluster: string | undefined;
   readonly note: (line: string) => void;
@@ -269,7 +279,7 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
   // --- observation: phases, cacerts writes, progress
   const prober = lab.prober;
   const phases: { name: string; startedAt: string; endedAt?: string }[] = [];
-  const timeline = recordCacertsTimeline(lab, () => prober.phase);
+  const timeline = await recordCacertsTimeline(lab, () => prober.phase);
   const clustersDone = new Map<string, number>();
   let currentPhase = 'initial';
   const progress = () => {
@@ -299,9 +309,11 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
   const ticker = setInterval(progress, 250);
   ticker.unref();
 
-  const initial = lab.clusters.map((cluster) => lab.snapshotCacerts(cluster.name));
+  const initial = await Promise.all(lab.clusters.map((cluster) => lab.snapshotCacerts(cluster.name)));
   const initialSecrets = new Map(
-    lab.clusters.map((cluster) => [cluster.name, secretData(lab, cluster.name)]),
+    await Promise.all(
+      lab.clusters.map(async (cluster) => [cluster.name, await lab.cacertsData(cluster.name)] as const),
+    ),
   );
   const injector = createFailureInjector(options.failAt);
 
@@ -313,18 +325,22 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
     const phaseName = task.map ?? task.state;
     handlers[task.state] = async (input) => {
       enterPhase(phaseName);
-      let result: unknown;
-      if (task.waitsForTaskToken) {
-        const { Payload } = input as { Payload?: unknown };
-        await pool.invoke(fn.logicalId, Payload);
-        result = await answerApprovalGate(task.state, options);
-      } else {
-        result = await pool.invoke(fn.logicalId, input);
+      try {
+        let result: unknown;
+        if (task.waitsForTaskToken) {
+          const { Payload } = input as { Payload?: unknown };
+          await pool.invoke(fn.logicalId, Payload);
+          result = await answerApprovalGate(task.state, options);
+        } else {
+          result = await pool.invoke(fn.logicalId, input);
+        }
+        injector.afterInvocation(task.state, input);
+        return result;
+      } finally {
+        // The automatic rounds cover long phases; a step quicker than one round (or one that fails at
+        // once) gets a round of its own, so every phase shows what traffic did during it.
+        if ((prober.stats().byPhase[phaseName]?.attempted ?? 0) === 0) await prober.runRound();
       }
-      injector.afterInvocation(task.state, input);
-      // The automatic rounds cover long phases; a step quicker than one round gets one of its own.
-      if ((prober.stats().byPhase[phaseName]?.attempted ?? 0) === 0) await prober.runRound();
-      return result;
     };
   }
 
@@ -334,6 +350,8 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
     mode: options.mode,
     reason: 'meshtrust rehearse',
     requestedBy: 'meshtrust rehearse',
+    // The soak is one workload certificate lifetime: the lab's, as a deployment's is its mesh's.
+    soakSeconds: Math.ceil(lab.workloadCertTtlMs / 1000),
     ...(context.targetCluster === undefined ? {} : { cluster: context.targetCluster }),
   };
   const machine = new StateMachine(definition as never, {
@@ -346,9 +364,6 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
   const execution = machine.run(input as never, {
     overrides: {
       taskResourceLocalHandlers: handlers as never,
-      waitTimeOverrides: Object.fromEntries(
-        definitionWaitStates(definition as never).map((name) => [name, lab.options.workloadCertTtlMs]),
-      ),
       retryIntervalOverrides: Object.fromEntries(tasks.map((task) => [task.state, RETRY_INTERVAL_MS])),
     },
     context: {
@@ -390,7 +405,17 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
   await collect;
   const endedAt = new Date();
   enterPhase('final');
+  const wrote = timeline.entries().some((write) => write.phase !== 'initial');
+  if (lab.settleMs > 0 && wrote) {
+    // A real mesh goes on after the last write: istiod loads it a volume sync later and proxies take
+    // what it then serves at their next renewal. Traffic is watched until then.
+    note(
+      `watching traffic ${Math.round(lab.settleMs / 1000)} s more: istiod loads the last write a volume sync later, proxies renew within a certificate lifetime`,
+    );
+    await new Promise((resolve) => setTimeout(resolve, lab.settleMs));
+  }
   await prober.runRound();
+  const workloads = await lab.workloadCertificates();
   const finalPhase = phases[phases.length - 1];
   if (finalPhase !== undefined) finalPhase.endedAt = new Date().toISOString();
   clearInterval(ticker);
@@ -400,7 +425,12 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
 
   // --- the outcome
   const stats = prober.stats();
-  const final = lab.clusters.map((cluster) => lab.snapshotCacerts(cluster.name));
+  const final = await Promise.all(lab.clusters.map((cluster) => lab.snapshotCacerts(cluster.name)));
+  const finalSecrets = new Map(
+    await Promise.all(
+      lab.clusters.map(async (cluster) => [cluster.name, await lab.cacertsData(cluster.name)] as const),
+    ),
+  );
   const rootA = initial[0]?.rootFingerprints[0] ?? '';
   const staged = history.find(
     (entry) =>
@@ -414,15 +444,7 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
       roots: snapshot.rootFingerprints,
       ...(snapshot.caCertFingerprint === undefined ? {} : { caCert: snapshot.caCertFingerprint }),
     }));
-  const rejectedUpdates = lab.clusters.flatMap((cluster) =>
-    cluster.istiod.rejections().map((rejection) => ({
-      cluster: cluster.name,
-      at: rejection.at.toISOString(),
-      rules: [...rejection.rules],
-      reason: rejection.reason,
-      resourceVersion: rejection.resourceVersion,
-    })),
-  );
+  const rejectedUpdates = [...(await lab.refusedCacerts())];
   const phaseReports: PhaseReport[] = phases.map((phase) => ({
     ...phase,
     handshakes: stats.byPhase[phase.name] ?? { attempted: 0, failed: 0 },
@@ -440,10 +462,11 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
     ...(rootB === undefined ? {} : { rootB }),
     initial: summaries(initial),
     final: summaries(final),
+    workloads,
     identicalToStart: Object.fromEntries(
       lab.clusters.map((cluster) => [
         cluster.name,
-        JSON.stringify(initialSecrets.get(cluster.name)) === JSON.stringify(secretData(lab, cluster.name)),
+        sameData(initialSecrets.get(cluster.name), finalSecrets.get(cluster.name)),
       ]),
     ),
   });
@@ -452,7 +475,7 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
     mode: options.mode,
     ...(context.targetCluster === undefined ? {} : { cluster: context.targetCluster }),
     meshId: lab.meshId,
-    engine: { name: 'model', istio: lab.options.istioVersion },
+    engine: lab.engine,
     clusters: lab.clusters.map((cluster) => cluster.name),
     workloadsPerCluster: options.workloads,
     executionId,
@@ -476,6 +499,7 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
     rejectedUpdates,
     initial: summaries(initial),
     final: summaries(final),
+    workloads,
     invocations: pool.invocations(),
     labEventLoopDelayMs: {
       max: Math.round(loopDelay.max / 1e6),
@@ -488,7 +512,7 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
   const knownKeys = [
     lab.rootA.privateKeyPem,
     ...lab.clusters.map((cluster) => cluster.initialIntermediate.privateKeyPem),
-    ...lab.clusters.map((cluster) => secretFile(lab, cluster.name, 'ca-key.pem')),
+    ...lab.clusters.map((cluster) => decoded(finalSecrets.get(cluster.name), 'ca-key.pem')),
     ...(await privateKeysInCaStore({
       endpoint: moto.endpoint,
       region,
@@ -546,13 +570,14 @@ function isMapPhase(definition: Json, name: string): boolean {
   return ((definition.States as Record<string, Json> | undefined)?.[name]?.Type ?? '') === 'Map';
 }
 
-/** The whole stored cacerts data (base64, all keys), for the in-memory byte comparison only. */
-function secretData(lab: Lab, cluster: string): Readonly<Record<string, string>> {
-  return { ...(lab.cluster(cluster).store.tryGet('Secret', 'istio-system', 'cacerts')?.data ?? {}) };
+/** Byte-identical Secret data (base64 values compared key by key, in memory only). */
+function sameData(a: SecretData | undefined, b: SecretData | undefined): boolean {
+  const keys = new Set([...Object.keys(a ?? {}), ...Object.keys(b ?? {})]);
+  return [...keys].every((key) => a?.[key] === b?.[key]);
 }
 
-function secretFile(lab: Lab, cluster: string, key: string): string {
-  const value = secretData(lab, cluster)[key];
+function decoded(data: SecretData | undefined, key: string): string {
+  const value = data?.[key];
   return value === undefined ? '' : Buffer.from(value, 'base64').toString('utf8');
 }
 

@@ -2,7 +2,7 @@
 // fingerprints, never ca-key.pem; the key scan (private-key-scan.ts) checks that afterwards.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { CacertsSnapshot } from '../start-lab.js';
+import type { CacertsSnapshot } from '../cacerts-snapshot.js';
 import type { FunctionLogLine } from './function-pool.js';
 import type { RehearsalReport } from './rehearsal-report.js';
 import { renderReportHtml } from './report-html.js';

@@ -12,10 +12,11 @@ import { filesWithPrivateKeys } from '../../lab/rehearsal/private-key-scan.js';
 import type { RehearsalReport } from '../../lab/rehearsal/rehearsal-report.js';
 import { certificateFingerprint, parseCertificatesPem } from '../../lambdas/core/pki/index.js';
 import { PROJECT_ROOT } from '../../lib/handler-entries.js';
+import { failedChecks, type Rehearsal, runRehearseCli } from '../support/rehearse-cli.js';
 
-const run = promisify(execFile);
 const RUN_TIMEOUT_MS = 6 * 60_000;
 const CLUSTERS = ['lab-1', 'lab-2', 'lab-3'];
+const run = promisify(execFile);
 let cdkOut: string;
 const outputDirs: string[] = [];
 
@@ -23,51 +24,8 @@ afterAll(() => {
   for (const dir of outputDirs) rmSync(dir, { recursive: true, force: true });
 });
 
-interface Rehearsal {
-  readonly exitCode: number;
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly dir: string;
-  readonly report: RehearsalReport;
-}
-
-async function rehearse(...flags: string[]): Promise<Rehearsal> {
-  const dir = mkdtempSync(join(tmpdir(), 'meshtrust-rehearse-'));
-  outputDirs.push(dir);
-  const args = [
-    '--import',
-    'tsx',
-    'bin/meshtrust.ts',
-    'rehearse',
-    '--cdk-out',
-    cdkOut,
-    '--out',
-    dir,
-    ...flags,
-  ];
-  let exitCode = 0;
-  let stdout = '';
-  let stderr = '';
-  try {
-    ({ stdout, stderr } = await run(process.execPath, args, {
-      cwd: PROJECT_ROOT,
-      timeout: RUN_TIMEOUT_MS,
-      maxBuffer: 64 * 1024 * 1024,
-      env: { ...process.env, NODE_OPTIONS: '' },
-    }));
-  } catch (error) {
-    const failed = error as { code?: number; stdout?: string; stderr?: string };
-    exitCode = typeof failed.code === 'number' ? failed.code : -1;
-    stdout = failed.stdout ?? '';
-    stderr = failed.stderr ?? '';
-  }
-  let report: RehearsalReport;
-  try {
-    report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as RehearsalReport;
-  } catch (error) {
-    throw new Error(`no report.json (exit ${exitCode}); stderr:\n${stderr.slice(-4000)}`, { cause: error });
-  }
-  return { exitCode, stdout, stderr, dir, report };
+function rehearse(...flags: string[]): Promise<Rehearsal> {
+  return runRehearseCli({ cdkOut, flags, timeoutMs: RUN_TIMEOUT_MS, outputDirs });
 }
 
 function publicFile(dir: string, stage: 'initial' | 'final', cluster: string, file: string): string {
@@ -84,11 +42,6 @@ function everyFile(dir: string): string[] {
   return readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((entry) =>
     statSync(join(dir, entry)).isFile(),
   );
-}
-
-/** The checks that failed, with their detail: the most telling first assertion of a run. */
-function failedChecks(report: RehearsalReport): string[] {
-  return report.checks.filter((check) => !check.ok).map((check) => `${check.name}: ${check.detail}`);
 }
 
 /** The phases a run must show traffic in, besides `final`. */
@@ -126,6 +79,7 @@ describe('meshtrust rehearse', () => {
       'stage-root',
       'distribute-bundle',
       'verify-trust',
+      'await-proxy-trust',
       'reissue-intermediate',
       'restart-workloads',
       'verify-workloads',

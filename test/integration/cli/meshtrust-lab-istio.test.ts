@@ -199,6 +199,25 @@ describe('meshtrust lab refuses istio-engine settings without the istio engine',
     expect(result.stderr).toContain('--proxy-env only apply to the istio engine; add --engine istio');
   });
 
+  it('rehearse too: exits 2 naming the flags before anything starts', async () => {
+    // Act
+    const result = await runMeshtrustInProcess([
+      'rehearse',
+      '--istiod-env',
+      'ISTIO_MULTIROOT_MESH=false',
+      '--volume-sync-delay',
+      '9',
+      '--out',
+      join(dir, 'rehearsal'),
+    ]);
+
+    // Assess
+    expect(result.exitCode).toBe(EXIT_CODES.usage);
+    expect(result.stderr).toContain(
+      '--istiod-env, --volume-sync-delay only apply to the istio engine; add --engine istio',
+    );
+  });
+
   it('exits 2 on an unknown engine, listing the known ones', async () => {
     // Act
     const result = await runMeshtrustInProcess(['lab', '--engine', 'real', '--out', dir]);

@@ -26,6 +26,11 @@ import {
   judgeCacertsChange,
   type MountedCacerts,
 } from '../../../lab/istio/istiod-cacerts-rules.js';
+import {
+  type IstiodReload,
+  istiodReloads,
+  type ReloadVerdict,
+} from '../../../lab/istio-install/istiod-reload-log.js';
 import type { IstioFleet } from '../../../lab/istio-install/start-istio-fleet.js';
 import {
   type CaMaterial,
@@ -49,8 +54,8 @@ jest.setTimeout(180_000);
 
 type Files = Readonly<Record<string, string>>;
 type Verdict = 'accepted' | 'dropped';
-/** 'half-taken': the CA took the files but istiod's own certificate failed; 'none': no reload ended. */
-type LogVerdict = Verdict | 'half-taken' | 'none';
+/** 'none': no reload ended. */
+type LogVerdict = ReloadVerdict | 'none';
 
 interface Scenario {
   readonly name: string;
@@ -70,22 +75,6 @@ interface Outcome {
   readonly behaviour: Verdict | 'mixed';
   readonly model: CacertsVerdict;
 }
-
-// istio_ca.go handleEvent: each reload logs this first, then exactly one of the lines below.
-const RELOAD_STARTS = 'Update Istiod cacerts';
-const RELOAD_ENDS: readonly (readonly [string, LogVerdict])[] = [
-  [
-    'Istiod has detected the newly added intermediate CA and updated its key and certs accordingly',
-    'accepted',
-  ],
-  ['Multi root is disabled, updating new ROOT-CA not supported', 'dropped'],
-  ['Updating new ROOT-CA not supported', 'dropped'],
-  ['Failed to update new Plug-in CA certs', 'dropped'],
-  ['failed reading root-cert.pem', 'dropped'],
-  ['unable to determine signing file format', 'dropped'],
-  // The CA took the files, but istiod's own certificate was not re-issued: neither verdict, so reported.
-  ['Failed generating plugged-in istiod key cert', 'half-taken'],
-];
 
 let dir: string;
 let fleet: IstioFleet;
@@ -414,28 +403,17 @@ function resultsTable(): string {
  * quiet for a second (fsnotify may fire more than once for one swap; the last reload saw the final files).
  */
 async function reloadVerdictAfter(offset: number): Promise<Outcome['log']> {
-  let reloads: { ends?: readonly [string, LogVerdict]; line: string }[] = [];
+  let reloads: IstiodReload[] = [];
   let quietSince = Date.now();
   for (const deadline = Date.now() + 60_000; Date.now() < deadline; await sleep(250)) {
-    const lines = (await readFile(istiodLog)).subarray(offset).toString('utf8').split('\n');
-    const seen: typeof reloads = [];
-    for (const line of lines) {
-      if (line.includes(RELOAD_STARTS)) seen.push({ line: '' });
-      const ends = RELOAD_ENDS.find(([message]) => line.includes(message));
-      const open = seen[seen.length - 1];
-      if (ends && open && !open.ends) {
-        open.ends = ends;
-        // Istio's log lines: <time>\t<level>\t<message>; keep the message.
-        open.line = line.trim().replace(/^\S+\t\w+\t/, '');
-      }
-    }
-    if (seen.length !== reloads.length || seen.some((reload, i) => reload.ends !== reloads[i]?.ends)) {
+    const seen = istiodReloads((await readFile(istiodLog)).subarray(offset).toString('utf8'));
+    if (seen.length !== reloads.length || seen.some((reload, i) => reload.verdict !== reloads[i]?.verdict)) {
       quietSince = Date.now();
     }
     reloads = seen;
     const last = reloads[reloads.length - 1];
-    if (last?.ends && Date.now() - quietSince >= 1_000) {
-      return { verdict: last.ends[1], line: last.line, reloads: reloads.length };
+    if (last?.verdict && Date.now() - quietSince >= 1_000) {
+      return { verdict: last.verdict, line: last.line ?? '', reloads: reloads.length };
     }
   }
   return { verdict: 'none', line: 'no reload ended within 60 s', reloads: reloads.length };

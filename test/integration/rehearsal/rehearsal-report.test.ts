@@ -15,6 +15,10 @@ function facts(overrides: Partial<OutcomeFacts> = {}): OutcomeFacts {
     rootB: B,
     initial: [{ cluster: 'lab-1', roots: [A], caCert: 'i1' }],
     final: [{ cluster: 'lab-1', roots: [B], caCert: 'i2' }],
+    workloads: [
+      { cluster: 'lab-1', pod: 'shop/app-01', issuer: 'i2' },
+      { cluster: 'lab-1', pod: 'shop/app-02', issuer: 'i2' },
+    ],
     identicalToStart: { 'lab-1': false },
     ...overrides,
   };
@@ -56,6 +60,17 @@ describe('the checks behind the exit code', () => {
     expect(failing(outcomeChecks(facts({ final })))).toEqual(['final-roots-new-root-only']);
   });
 
+  it('fails a workload left on another intermediate than its cluster ends with, and a fleet with none read', () => {
+    const stale = [
+      { cluster: 'lab-1', pod: 'shop/app-01', issuer: 'i2' },
+      { cluster: 'lab-1', pod: 'shop/app-02', issuer: 'i1' },
+    ];
+    const checks = outcomeChecks(facts({ workloads: stale }));
+    expect(failing(checks)).toEqual(['workloads-on-final-intermediate']);
+    expect(checks.find((check) => !check.ok)?.detail).toContain('lab-1/shop/app-02');
+    expect(failing(outcomeChecks(facts({ workloads: [] })))).toEqual(['workloads-on-final-intermediate']);
+  });
+
   it('fails an unexpected result and an update istiod dropped', () => {
     const checks = outcomeChecks(
       facts({ result: 'ROLLED_BACK', rejectedUpdates: 1, identicalToStart: { 'lab-1': true } }),
@@ -84,6 +99,10 @@ describe('the checks behind the exit code', () => {
           { cluster: 'lab-1', roots: [A], caCert: 'i1' },
           { cluster: 'lab-2', roots: [A], caCert: 'j2' },
         ],
+        workloads: [
+          { cluster: 'lab-1', pod: 'shop/app-01', issuer: 'i1' },
+          { cluster: 'lab-2', pod: 'shop/app-01', issuer: 'j2' },
+        ],
       }),
     );
     const bad = outcomeChecks(
@@ -94,6 +113,10 @@ describe('the checks behind the exit code', () => {
         final: [
           { cluster: 'lab-1', roots: [A], caCert: 'i2' },
           { cluster: 'lab-2', roots: [A], caCert: 'j2' },
+        ],
+        workloads: [
+          { cluster: 'lab-1', pod: 'shop/app-01', issuer: 'i2' },
+          { cluster: 'lab-2', pod: 'shop/app-01', issuer: 'j2' },
         ],
       }),
     );

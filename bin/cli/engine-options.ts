@@ -1,0 +1,93 @@
+// The lab engine flags `meshtrust lab` and `meshtrust rehearse` share: which engine, and for the istio
+// engine what the mesh runs with. Declared once so both commands take and check them alike.
+import type { Command } from 'commander';
+import {
+  ISTIO_ENGINE_DEFAULTS,
+  type IstioEngineSettings,
+} from '../../lab/istio-install/istio-engine-settings.js';
+import { UsageError } from './cli-errors.js';
+import { formatEnv, integerBetween, keyValue, oneOf } from './option-parsers.js';
+
+export const LAB_ENGINES = ['model', 'istio'] as const;
+export type LabEngineName = (typeof LAB_ENGINES)[number];
+
+export interface EngineCommandOptions {
+  readonly engine: LabEngineName;
+  readonly istiodEnv: Readonly<Record<string, string>>;
+  readonly proxyEnv: Readonly<Record<string, string>>;
+  readonly volumeSyncDelay: number;
+  readonly istiodReplicas: number;
+  readonly waitForLab: number;
+}
+
+export function addEngineOptions(command: Command, extra: { readonly proxyEnvNote?: string } = {}): Command {
+  return command
+    .option(
+      '--engine <engine>',
+      'model: the fast simulation; istio: real Kubernetes and Istio built from their Go modules (the first ' +
+        'run builds them, about 12 minutes on 2 cores; see meshtrust lab build)',
+      oneOf(LAB_ENGINES),
+      'model',
+    )
+    .option(
+      '--istiod-env <KEY=VALUE>',
+      `istio engine: istiod's environment, repeatable (default ${formatEnv(ISTIO_ENGINE_DEFAULTS.istiodEnv)})`,
+      keyValue,
+      {},
+    )
+    .option(
+      '--proxy-env <KEY=VALUE>',
+      "istio engine: the mesh's proxy metadata, repeatable, e.g. PROXY_CONFIG_XDS_AGENT=true (PCDS)" +
+        (extra.proxyEnvNote ?? ''),
+      keyValue,
+      {},
+    )
+    .option(
+      '--volume-sync-delay <seconds>',
+      "istio engine: how long after a Secret changes its files in a pod may still be the old ones (kubelet's sync)",
+      integerBetween(1, 600),
+      ISTIO_ENGINE_DEFAULTS.volumeSyncDelaySeconds,
+    )
+    .option(
+      '--istiod-replicas <n>',
+      'istio engine: istiod replicas per cluster',
+      integerBetween(1, 5),
+      ISTIO_ENGINE_DEFAULTS.istiodReplicas,
+    )
+    .option(
+      '--wait-for-lab <seconds>',
+      'istio engine: one istio lab runs on a machine at a time; wait up to this long for another to end ' +
+        '(default 0: refuse at once)',
+      integerBetween(0, 86_400),
+      0,
+    );
+}
+
+/** What the istio engine runs with: the defaults, then what the flags say. */
+export function istioEngineSettings(options: EngineCommandOptions): IstioEngineSettings {
+  return {
+    istiodEnv: { ...ISTIO_ENGINE_DEFAULTS.istiodEnv, ...options.istiodEnv },
+    proxyEnv: { ...ISTIO_ENGINE_DEFAULTS.proxyEnv, ...options.proxyEnv },
+    volumeSyncDelaySeconds: options.volumeSyncDelay,
+    istiodReplicas: options.istiodReplicas,
+  };
+}
+
+/** The istio engine's settings mean nothing to the model: refuse them rather than ignore them. */
+export function refuseIstioFlagsOnModel(options: EngineCommandOptions): void {
+  if (options.engine === 'istio') return;
+  const given = [
+    Object.keys(options.istiodEnv).length > 0 ? '--istiod-env' : undefined,
+    Object.keys(options.proxyEnv).length > 0 ? '--proxy-env' : undefined,
+    options.volumeSyncDelay !== ISTIO_ENGINE_DEFAULTS.volumeSyncDelaySeconds
+      ? '--volume-sync-delay'
+      : undefined,
+    options.istiodReplicas !== ISTIO_ENGINE_DEFAULTS.istiodReplicas ? '--istiod-replicas' : undefined,
+    options.waitForLab !== 0 ? '--wait-for-lab' : undefined,
+  ].filter((flag) => flag !== undefined);
+  if (given.length > 0) {
+    throw new UsageError(
+      `${given.join(', ')} only apply to the istio engine; add --engine istio, or drop them`,
+    );
+  }
+}

@@ -1,0 +1,55 @@
+// The model engine as a rehearsal fleet: the in-process lab (start-lab.ts), its object store read and
+// watched directly, its istiod model's own list of refused writes.
+import { cacertsSnapshot } from '../../cacerts-snapshot.js';
+import { CACERTS_SECRET_NAME, ISTIO_SYSTEM_NAMESPACE } from '../../istio/istiod-model.js';
+import type { Lab } from '../../start-lab.js';
+import { type RehearsalFleet, sharedLabFields } from './rehearsal-fleet.js';
+
+export function modelRehearsalFleet(lab: Lab): RehearsalFleet {
+  const secret = (cluster: string) =>
+    lab.cluster(cluster).store.tryGet('Secret', ISTIO_SYSTEM_NAMESPACE, CACERTS_SECRET_NAME);
+  return {
+    engine: { name: 'model', istio: lab.options.istioVersion },
+    ...sharedLabFields(lab),
+    workloadCertTtlMs: lab.options.workloadCertTtlMs,
+    // The model's istiod takes a write at once and its proxies hold what it pushed.
+    settleMs: 0,
+    workloadCertificates: async () =>
+      lab.clusters.flatMap((cluster) =>
+        cluster.istiod.identities().map((identity) => ({
+          cluster: cluster.name,
+          pod: `${identity.namespace}/${identity.podName}`,
+          issuer: identity.issuerFingerprint,
+        })),
+      ),
+    cacertsData: async (cluster) => ({ ...(secret(cluster)?.data ?? {}) }),
+    snapshotCacerts: async (cluster) => lab.snapshotCacerts(cluster),
+    watchCacerts: async (onChange) => {
+      const stops = lab.clusters.map((cluster) => {
+        onChange(lab.snapshotCacerts(cluster.name));
+        return cluster.store.watch(
+          { kind: 'Secret', namespace: ISTIO_SYSTEM_NAMESPACE, name: CACERTS_SECRET_NAME },
+          (event) => {
+            if (event.type === 'DELETED') return;
+            const { data, metadata } = event.object;
+            onChange(cacertsSnapshot(cluster.name, data, String(metadata.resourceVersion ?? '')));
+          },
+        );
+      });
+      return () => {
+        for (const stop of stops) stop();
+      };
+    },
+    refusedCacerts: async () =>
+      lab.clusters.flatMap((cluster) =>
+        cluster.istiod.rejections().map((rejection) => ({
+          cluster: cluster.name,
+          at: rejection.at.toISOString(),
+          rules: [...rejection.rules],
+          reason: rejection.reason,
+          resourceVersion: rejection.resourceVersion,
+        })),
+      ),
+    stop: () => lab.stop(),
+  };
+}

@@ -1,0 +1,109 @@
+// Starts the fleet a rehearsal runs against, on the engine asked for: the model lab in this process,
+// or the istio engine (real Kubernetes and Istio, built first when the cache has no binaries).
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseGoDuration } from '../../../lambdas/core/istio/go-values.js';
+import { describeLabBuildProgress } from '../../binaries/build-progress.js';
+import { ensureLabBinaries } from '../../binaries/lab-binaries.js';
+import type { IstioEngineSettings } from '../../istio-install/istio-engine-settings.js';
+import { startIstioLab } from '../../istio-install/start-istio-lab.js';
+import type { LabOptions } from '../../lab-options.js';
+import { startLab } from '../../start-lab.js';
+import { RehearsalOptionsError } from '../rehearsal-errors.js';
+import { istioRehearsalFleet } from './istio-fleet.js';
+import { modelRehearsalFleet } from './model-fleet.js';
+import type { RehearsalFleet } from './rehearsal-fleet.js';
+
+export type RehearsalEngine = 'model' | 'istio';
+
+export interface RehearsalFleetOptions {
+  readonly engine: RehearsalEngine;
+  readonly clusters: number;
+  readonly workloads: number;
+  readonly meshId: string;
+  /** Model engine: lab settings beyond clusters and workloads (tests). */
+  readonly lab?: Partial<LabOptions>;
+  /** Istio engine: what the mesh runs with. */
+  readonly istio: IstioEngineSettings;
+  /** Istio engine: how long to wait for another istio lab on this machine to end. */
+  readonly waitForLabMs?: number;
+  readonly onProgress?: (line: string) => void;
+}
+
+/**
+ * Model engine: workload certificates live this long; the soak waits one of them. Renewal comes at
+ * half life, so this leaves 7.5 s for a late timer on a busy machine (10 s gave CERT_HAS_EXPIRED at
+ * load 9).
+ */
+export const REHEARSAL_WORKLOAD_TTL_MS = 15_000;
+/**
+ * Istio engine: the workload certificate lifetime pilot-agent asks for (its SECRET_TTL) unless
+ * --proxy-env sets one. Compressed through Istio's own setting, so each proxy renews (and, without
+ * PCDS, learns new roots) every 30 s instead of every 12 h.
+ */
+export const ISTIO_REHEARSAL_SECRET_TTL = '60s';
+/** Istio engine: time between probe rounds (each round lists pods through the API server). */
+const ISTIO_PROBER_INTERVAL_MS = 1_000;
+
+export async function startRehearsalFleet(options: RehearsalFleetOptions): Promise<RehearsalFleet> {
+  const progress = options.onProgress ?? (() => undefined);
+  if (options.engine === 'model') {
+    const lab = await startLab({
+      workloadCertTtlMs: REHEARSAL_WORKLOAD_TTL_MS,
+      ...options.lab,
+      clusters: options.clusters,
+      workloadsPerCluster: options.workloads,
+      meshId: options.meshId,
+    });
+    return modelRehearsalFleet(lab);
+  }
+  if (options.lab !== undefined) {
+    throw new RehearsalOptionsError('--engine', 'model lab settings do not apply to the istio engine');
+  }
+  const proxyEnv = { SECRET_TTL: ISTIO_REHEARSAL_SECRET_TTL, ...options.istio.proxyEnv };
+  const ttlMs = parseGoDuration(proxyEnv.SECRET_TTL);
+  if (ttlMs === undefined || ttlMs <= 0) {
+    throw new RehearsalOptionsError(
+      '--proxy-env',
+      `SECRET_TTL=${proxyEnv.SECRET_TTL} is not a duration Go accepts (e.g. 60s, 5m)`,
+    );
+  }
+  const binaries = await ensureLabBinaries({
+    onProgress: (step) => progress(`lab build: ${describeLabBuildProgress(step)}`),
+  });
+  // The fleet's folder holds its clusters' keys (test material, but keys): never below the report
+  // folder, and removed with the fleet.
+  const dir = await mkdtemp(join(tmpdir(), 'meshtrust-rehearsal-fleet-'));
+  try {
+    const lab = await startIstioLab({
+      binaries,
+      dir,
+      clusters: options.clusters,
+      workloadsPerCluster: options.workloads,
+      region: 'us-east-1',
+      meshId: options.meshId,
+      istiodEnv: options.istio.istiodEnv,
+      proxyMetadata: proxyEnv,
+      istiodReplicas: options.istio.istiodReplicas,
+      volumeSyncPeriodMs: options.istio.volumeSyncDelaySeconds * 1000,
+      waitForOtherLabMs: options.waitForLabMs ?? 0,
+      proberIntervalMs: ISTIO_PROBER_INTERVAL_MS,
+      onProgress: progress,
+    });
+    const fleet = istioRehearsalFleet(lab, {
+      workloadCertTtlMs: ttlMs,
+      volumeSyncDelayMs: options.istio.volumeSyncDelaySeconds * 1000,
+    });
+    return {
+      ...fleet,
+      stop: async () => {
+        await fleet.stop();
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+}

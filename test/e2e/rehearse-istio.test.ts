@@ -1,0 +1,133 @@
+// `meshtrust rehearse --engine istio` end to end: the synthesized state machine, each function from its
+// own bundle, against real kube-apiserver and real istiod/pilot-agent built from their Go modules (the
+// first run builds them; `npm run lab:build`). Istio labs run one at a time on a machine, so these
+// runs go one after another and wait for any other istio lab of the suite to end.
+import { readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { ensureCloudAssembly } from '../../lab/rehearsal/cloud-assembly.js';
+import { filesWithPrivateKeys } from '../../lab/rehearsal/private-key-scan.js';
+import { PROJECT_ROOT } from '../../lib/handler-entries.js';
+import { controlPlaneBinaries } from '../support/lab-binaries.js';
+import { failedChecks, type Rehearsal, runRehearseCli } from '../support/rehearse-cli.js';
+
+/** A lab start (~40 s), the rotation, its waits, the soak and the settle window (~60 s each). */
+const RUN_TIMEOUT_MS = 8 * 60_000;
+const outputDirs: string[] = [];
+let cdkOut: string;
+
+function rehearse(...flags: string[]): Promise<Rehearsal> {
+  return runRehearseCli({
+    cdkOut,
+    flags: ['--engine', 'istio', '--wait-for-lab', '1800', ...flags],
+    timeoutMs: RUN_TIMEOUT_MS + 30 * 60_000,
+    outputDirs,
+  });
+}
+
+/** The rehearsal's fleet folders (they hold the fleet's keys): none may outlive a run. */
+function fleetFolders(): string[] {
+  return readdirSync(tmpdir()).filter((name) => name.startsWith('meshtrust-rehearsal-fleet-'));
+}
+
+beforeAll(async () => {
+  // The binaries (built once into the cache) and one synth for every run below.
+  await controlPlaneBinaries();
+  cdkOut = (await ensureCloudAssembly({ projectRoot: PROJECT_ROOT })).directory;
+}, 30 * 60_000);
+
+afterAll(() => {
+  for (const dir of outputDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('meshtrust rehearse --engine istio', () => {
+  it(
+    'rotates 2 clusters on schedule with PCDS on: 0 failed handshakes, every workload on its new intermediate',
+    async () => {
+      // Prepare
+      const foldersBefore = fleetFolders();
+
+      // Act
+      const run = await rehearse(
+        '--clusters',
+        '2',
+        '--workloads',
+        '2',
+        '--proxy-env',
+        'PROXY_CONFIG_XDS_AGENT=true',
+      );
+
+      // Assess
+      const { report } = run;
+      expect(failedChecks(report)).toEqual([]);
+      expect(run.exitCode).toBe(0);
+      expect(report.engine).toMatchObject({ name: 'istio', kubernetes: 'v1.36.3' });
+      expect(report.engine.istio).toMatch(/^1\.\d+/);
+      expect(report.result).toBe('SUCCEEDED');
+      expect(report.totals.handshakes.failed).toBe(0);
+      // Real istiod took every write: its log has no dropped reload.
+      expect(report.rejectedUpdates).toEqual([]);
+      // After the settle window, each workload serves a certificate of its cluster's new intermediate.
+      const finalIntermediate = new Map(report.final.map((entry) => [entry.cluster, entry.caCert]));
+      const initialIntermediate = new Map(report.initial.map((entry) => [entry.cluster, entry.caCert]));
+      expect(report.workloads).toHaveLength(4);
+      for (const workload of report.workloads) {
+        expect(workload.issuer).toBe(finalIntermediate.get(workload.cluster));
+        expect(workload.issuer).not.toBe(initialIntermediate.get(workload.cluster));
+      }
+      expect(report.phases.at(-1)?.name).toBe('final');
+      expect(report.phases.at(-1)?.handshakes.attempted).toBeGreaterThan(10);
+      expect(await filesWithPrivateKeys(run.dir, [])).toEqual([]);
+      expect(fleetFolders()).toEqual(foldersBefore);
+    },
+    RUN_TIMEOUT_MS + 30 * 60_000,
+  );
+
+  it(
+    'with PCDS off and a fast volume sync: waits for the renewal window, so no restarted pod breaks a peer',
+    async () => {
+      // Without await-proxy-trust this run failed a handshake in restart-workloads: a pod restarted onto
+      // a B-chained certificate while its peers, not yet renewed, trusted A alone (issue 12, finding 1).
+      // Act
+      const run = await rehearse('--clusters', '2', '--workloads', '3', '--volume-sync-delay', '1');
+
+      // Assess
+      const { report } = run;
+      expect(failedChecks(report)).toEqual([]);
+      expect(run.exitCode).toBe(0);
+      expect(report.handshakeFailures).toEqual([]);
+      // The wait is the one preflight computed from the 60 s certificates: ceil(60 x 0.51) + 10 s.
+      const wait = report.phases.find((phase) => phase.name === 'await-proxy-trust');
+      expect(wait).toBeDefined();
+      const waited = Date.parse(wait?.endedAt ?? '') - Date.parse(wait?.startedAt ?? '');
+      expect(waited).toBeGreaterThanOrEqual(41_000);
+      expect(report.workloads).toHaveLength(6);
+    },
+    RUN_TIMEOUT_MS + 30 * 60_000,
+  );
+
+  it(
+    'with ISTIO_MULTIROOT_MESH off: refused at preflight, nothing written, the report names the setting',
+    async () => {
+      // Act
+      const run = await rehearse(
+        '--clusters',
+        '1',
+        '--workloads',
+        '1',
+        '--istiod-env',
+        'ISTIO_MULTIROOT_MESH=false',
+      );
+
+      // Assess
+      const { report } = run;
+      expect(run.exitCode).toBe(1);
+      expect(report.result).toBe('FAILED');
+      expect(report.error?.cause).toContain('ISTIO_MULTIROOT_MESH');
+      expect(report.phases.map((phase) => phase.name)).toEqual(['preflight', 'final']);
+      // Only the start state is in the timeline: no cacerts write happened.
+      expect(report.timeline.map((write) => write.phase)).toEqual(['initial']);
+      expect(report.final).toEqual(report.initial);
+    },
+    RUN_TIMEOUT_MS + 30 * 60_000,
+  );
+});
