@@ -22,6 +22,8 @@ export interface KubeApiServerProcessOptions {
   /** The cluster's Service range; its first address is the `kubernetes` Service. */
   readonly serviceCidr: string;
   readonly tokenWebhook: { readonly url: string; readonly caPem: string };
+  /** The pod network proxy's Unix socket (pod-network-proxy.ts): the API server's egress to the cluster. */
+  readonly podNetworkSocket: string;
 }
 
 export interface KubeApiServerProcess {
@@ -52,6 +54,7 @@ export async function startKubeApiServerProcess(
     writeFile(file('admin.key'), pki.adminKeyPem, { mode: 0o600 }),
     writeFile(file('service-account.key'), pki.serviceAccountKeyPem, { mode: 0o600 }),
     writeFile(file('service-account.pub'), pki.serviceAccountPublicKeyPem),
+    writeFile(file('egress-selector.json'), egressSelectorConfiguration(options.podNetworkSocket)),
     writeFile(
       file('token-webhook.kubeconfig'),
       kubeconfig({ server: options.tokenWebhook.url, caPem: options.tokenWebhook.caPem, user: {} }),
@@ -94,6 +97,7 @@ export async function startKubeApiServerProcess(
       // EKS caches an authenticator answer briefly; short here so a test sees a refusal at once.
       '--authentication-token-webhook-cache-ttl=10s',
       '--allow-privileged=true',
+      `--egress-selector-config-file=${file('egress-selector.json')}`,
       '--v=1',
     ],
     logFile: file('kube-apiserver.log'),
@@ -114,6 +118,24 @@ export async function startKubeApiServerProcess(
     throw error;
   }
   return { endpoint, process: component, adminKubeconfig, stop: () => component.stop() };
+}
+
+/** Everything the API server opens towards the cluster goes through the pod network proxy. */
+function egressSelectorConfiguration(socketPath: string): string {
+  return `${JSON.stringify(
+    {
+      apiVersion: 'apiserver.k8s.io/v1beta1',
+      kind: 'EgressSelectorConfiguration',
+      egressSelections: [
+        {
+          name: 'cluster',
+          connection: { proxyProtocol: 'HTTPConnect', transport: { uds: { udsName: socketPath } } },
+        },
+      ],
+    },
+    null,
+    2,
+  )}\n`;
 }
 
 /** A one-context kubeconfig as JSON (kubectl and client-go read JSON as well as YAML). */

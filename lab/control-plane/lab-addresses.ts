@@ -34,3 +34,27 @@ export function podAddress(index: number, ordinal: number): string {
   }
   return `127.${100 + index}.${Math.floor(ordinal / 250)}.${(ordinal % 250) + 1}`;
 }
+
+/**
+ * Where Kubernetes sees a pod: the pod's loopback address 127.<100+i>.a.b as 10.<100+i>.a.b in its
+ * status. kube-apiserver proxies only to global unicast pod addresses (pod ResourceLocation refuses
+ * loopback ones), so the pod network has a routable face that the API server reaches through its
+ * egress selector (pod-network-proxy.ts), as a real cluster's API server reaches pods through its
+ * node network or a Konnectivity proxy. Inside the pod, its address stays the loopback one it serves on.
+ */
+export function podNetworkAddress(loopback: string): string {
+  const parts = loopback.split('.');
+  if (parts.length !== 4 || parts[0] !== '127' || Number(parts[1]) <= 100 || Number(parts[1]) >= 200) {
+    throw new RangeError(`not a lab pod address: ${loopback}`);
+  }
+  return ['10', ...parts.slice(1)].join('.');
+}
+
+/** The loopback address a pod network address stands for; undefined for any other address. */
+export function podLoopbackAddress(address: string): string | undefined {
+  const parts = address.split('.');
+  if (parts.length !== 4 || parts[0] !== '10' || Number(parts[1]) <= 100 || Number(parts[1]) >= 200) {
+    return undefined;
+  }
+  return ['127', ...parts.slice(1)].join('.');
+}

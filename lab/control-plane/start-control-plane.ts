@@ -21,6 +21,7 @@ import { type KubeApiServerProcess, startKubeApiServerProcess } from './kube-api
 import { startKubeControllerManager } from './kube-controller-manager-process.js';
 import { controlPlaneAddress, FLEET_ADDRESS, nodeAddress, serviceCidr } from './lab-addresses.js';
 import type { LabProcess } from './lab-process.js';
+import { startPodNetworkProxy } from './pod-network-proxy.js';
 
 const run = promisify(execFile);
 
@@ -132,6 +133,11 @@ async function startCluster(
     address,
     serviceAddress: services.firstAddress,
   });
+  const podNetwork = await startPodNetworkProxy({
+    socketPath: join(dir, 'pod-network.sock'),
+    ...(options.onProblem === undefined ? {} : { onProblem: options.onProblem }),
+  });
+  stoppables.push(podNetwork);
   const apiServer: KubeApiServerProcess = await startKubeApiServerProcess({
     binary: options.binaries.path('kube-apiserver'),
     clusterName: name,
@@ -141,6 +147,7 @@ async function startCluster(
     pki,
     serviceCidr: services.cidr,
     tokenWebhook: { url: webhook.urlFor(name), caPem: webhook.caPem },
+    podNetworkSocket: podNetwork.socketPath,
   });
   stoppables.push(apiServer);
   const controllerManager = await startKubeControllerManager({

@@ -13,6 +13,7 @@ import {
   type V1Container,
   type V1Pod,
 } from '@kubernetes/client-node';
+import { podNetworkAddress } from '../control-plane/lab-addresses.js';
 import { LabError } from '../lab-errors.js';
 import { type PodRuntime, podKey } from './pod-runtime.js';
 
@@ -330,8 +331,9 @@ function runningStatus(
     phase: 'Running',
     hostIP: hostAddress,
     hostIPs: [{ ip: hostAddress }],
-    podIP: address,
-    podIPs: [{ ip: address }],
+    // Kubernetes sees the pod's network address; the pod serves on its loopback one (lab-addresses.ts).
+    podIP: podNetworkAddress(address),
+    podIPs: [{ ip: podNetworkAddress(address) }],
     startTime: startedAt,
     conditions: [
       condition('PodReadyToStartContainers'),

@@ -13,6 +13,7 @@ import {
   type V1Pod,
   type V1Service,
 } from '@kubernetes/client-node';
+import { podLoopbackAddress } from '../control-plane/lab-addresses.js';
 
 export interface ServiceProxy {
   /** The hosts lines for every Service: `<ClusterIP> name.ns.svc.<domain> name.ns.svc name.ns`. */
@@ -79,7 +80,8 @@ export async function startServiceProxy(options: ServiceProxyOptions): Promise<S
         ? Number(target)
         : pod.spec?.containers.flatMap((container) => container.ports ?? []).find((p) => p.name === target)
             ?.containerPort;
-    return targetPort === undefined ? undefined : { host: pod.status.podIP, port: targetPort };
+    const host = podLoopbackAddress(pod.status.podIP) ?? pod.status.podIP;
+    return targetPort === undefined ? undefined : { host, port: targetPort };
   };
 
   const sync = () => {

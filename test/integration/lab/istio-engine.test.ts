@@ -5,6 +5,7 @@
 // The negative control shows what the model engine used to miss: real istiod drops a cacerts
 // whose root-cert.pem holds only a new root, and goes on signing with the old intermediate.
 import { execFile } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -141,6 +142,27 @@ describe('Istio installed from its own manifests, with the lab plug-in CA', () =
     expect(certificate.subjectAltName).toBe('spiffe://cluster.local/ns/shop/sa/app');
     expect(certificate.issuer).toContain(`L = ${CLUSTER}`);
     expect(await opensslVerify(certificate.chainFile, fleet.rootA.certificatePem)).toMatch(/: OK$/);
+  });
+
+  it("lets kube-apiserver's pod proxy reach istiod's monitoring port, as kubectl get --raw does", async () => {
+    // Prepare: the API server proxies only to routable pod addresses; the lab's pods show one
+    const [istiod] = await runningPods('istio-system', 'app=istiod');
+    const name = istiod?.metadata?.name ?? '';
+
+    // Act
+    const metrics = await kubectl([
+      'get',
+      '--raw',
+      `/api/v1/namespaces/istio-system/pods/${name}:15014/proxy/metrics`,
+    ]);
+
+    // Assess: istiod's own CA metrics, with the expiry of the intermediate it signs with
+    expect(istiod?.status?.podIP).toMatch(/^10\.101\.\d+\.\d+$/);
+    const expiry = /^citadel_server_cert_chain_expiry_timestamp (\S+)$/m.exec(metrics)?.[1];
+    const intermediate = fleet.intermediates.get(CLUSTER);
+    expect(Number(expiry) * 1000).toBe(
+      Date.parse(new X509Certificate(intermediate?.certificatePem ?? '').validTo),
+    );
   });
 
   it('starts no server outside the loopback range', async () => {

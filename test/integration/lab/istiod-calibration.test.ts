@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { jest } from '@jest/globals';
 import type { V1Pod } from '@kubernetes/client-node';
+import { podLoopbackAddress } from '../../../lab/control-plane/lab-addresses.js';
 import {
   type CacertsVerdict,
   ISTIOD_RULES,
@@ -468,7 +469,7 @@ function servingCertificate(): Promise<X509Certificate> {
   return new Promise((resolve, reject) => {
     const socket = connect(
       {
-        host: istiod.status?.podIP,
+        host: podLoopbackAddress(istiod.status?.podIP ?? ''),
         port: 15012,
         servername: 'istiod.istio-system.svc',
         ALPNProtocols: ['h2'],
