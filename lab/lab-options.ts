@@ -36,6 +36,8 @@ export interface LabOptions {
   readonly pushDelayMs?: number;
   /** @default 200 */
   readonly podStartDelayMs?: number;
+  /** From a cacerts change to istiod seeing the files (the kubelet's volume sync). @default 0 */
+  readonly volumeSyncDelayMs?: number;
   /** Pause between automatic probe rounds; 0 = probe only on demand. @default 1000 */
   readonly proberIntervalMs?: number;
   /** Handshakes per probe round. @default 2 per ordered cluster pair (clusters^2 * 2) */
@@ -70,6 +72,7 @@ export function resolveLabOptions(options: LabOptions = {}): ResolvedLabOptions 
     renewFraction: options.renewFraction ?? 0.5,
     pushDelayMs: options.pushDelayMs ?? 300,
     podStartDelayMs: options.podStartDelayMs ?? 200,
+    volumeSyncDelayMs: options.volumeSyncDelayMs ?? 0,
     proberIntervalMs: options.proberIntervalMs ?? 1000,
     proberPairsPerRound: options.proberPairsPerRound ?? clusters * clusters * 2,
     rootAlgorithm: options.rootAlgorithm ?? 'ecdsa-p256',
@@ -89,6 +92,7 @@ export function resolveLabOptions(options: LabOptions = {}): ResolvedLabOptions 
   integer('workloadCertTtlMs', 500, 24 * 60 * 60 * 1000);
   integer('pushDelayMs', 0, 60_000);
   integer('podStartDelayMs', 0, 60_000);
+  integer('volumeSyncDelayMs', 0, 600_000);
   integer('proberIntervalMs', 0, 60_000);
   integer('proberPairsPerRound', 1, 10_000);
   integer('settleTimeoutMs', 1000, 10 * 60 * 1000);

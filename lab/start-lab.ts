@@ -22,6 +22,7 @@ import {
   ROOT_CERT_CONFIGMAP_NAME,
   startIstiodModel,
 } from './istio/istiod-model.js';
+import { ISTIOD_MONITORING_PORT, istiodModelMetrics } from './istio/istiod-model-metrics.js';
 import { type MtlsProber, startMtlsProber } from './istio/mtls-prober.js';
 import { type KubeApiServer, startKubeApiServer } from './kube/kube-api-server.js';
 import type { KubeObject } from './kube/kube-object.js';
@@ -190,6 +191,7 @@ async function startCluster(
     renewFraction: options.renewFraction,
     istioVersion: options.istioVersion,
     multiRootMesh: options.multiRootMesh,
+    volumeSyncDelayMs: options.volumeSyncDelayMs,
   });
   let controller: RolloutController | undefined;
   try {
@@ -202,6 +204,13 @@ async function startCluster(
       store,
       authenticate: createEksTokenAuthenticator({ clusterName: name, identities, region: options.region }),
       authorize: authorizeLabRequest,
+      // istiod's monitoring port: the pods are the rollout controller's, the answer the model's.
+      podProxy: ({ namespace, pod, port, path }) => {
+        const labels = store.tryGet('Pod', namespace, pod)?.metadata.labels ?? {};
+        if (namespace !== ISTIO_SYSTEM_NAMESPACE || labels.app !== 'istiod') return undefined;
+        if (port !== String(ISTIOD_MONITORING_PORT) || path !== '/metrics') return undefined;
+        return { contentType: 'text/plain; version=0.0.4', body: istiodModelMetrics(istiod.current()) };
+      },
     });
     return {
       name,

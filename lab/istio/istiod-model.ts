@@ -45,6 +45,11 @@ export interface IstiodModelOptions {
   readonly istioVersion?: IstioVersion;
   /** ISTIO_MULTIROOT_MESH: without it istiod takes no root-cert.pem change at all. @default true */
   readonly multiRootMesh?: boolean;
+  /**
+   * How long after a cacerts change istiod sees the files: the kubelet's volume sync. istiod then reads
+   * the Secret as it is by then (a change overtaken by another is never seen). @default 0
+   */
+  readonly volumeSyncDelayMs?: number;
 }
 
 /** A cacerts update istiod refused, silently as the real one does. */
@@ -156,6 +161,8 @@ class Istiod implements IstiodModel {
   private readonly renewTimers = new Map<string, NodeJS.Timeout>();
   private readonly pushTimers = new Set<NodeJS.Timeout>();
   private readonly unwatch: (() => void)[] = [];
+  /** The volume sync that will bring the latest cacerts change to istiod's files. */
+  private volumeSync: { timer: NodeJS.Timeout; done: Promise<void>; finish(): void } | undefined;
   private work: Promise<void> = Promise.resolve();
   private stopped = false;
 
@@ -187,7 +194,7 @@ class Istiod implements IstiodModel {
       this.store.watch(
         { kind: 'Secret', namespace: ISTIO_SYSTEM_NAMESPACE, name: CACERTS_SECRET_NAME },
         (event) => {
-          if (event.type !== 'DELETED') this.enqueue(() => this.onCacerts(event.object));
+          if (event.type !== 'DELETED') this.onCacertsChanged(event.object);
         },
       ),
       this.store.watch({ kind: 'Namespace' }, (event) => this.onNamespace(event)),
@@ -235,6 +242,7 @@ class Istiod implements IstiodModel {
   }
 
   async idle(): Promise<void> {
+    await this.volumeSync?.done;
     let seen: Promise<void>;
     do {
       seen = this.work;
@@ -250,10 +258,39 @@ class Istiod implements IstiodModel {
     for (const timer of this.pushTimers) clearTimeout(timer);
     this.pushTimers.clear();
     this.pendingPods.clear();
+    if (this.volumeSync !== undefined) {
+      clearTimeout(this.volumeSync.timer);
+      this.volumeSync.finish();
+      this.volumeSync = undefined;
+    }
   }
 
   // One thing at a time, in order: a cacerts change is fully judged before the next one or before a
   // certificate is signed, as istiod's single CA reload loop does.
+  /**
+   * A cacerts change reaches istiod's files a volume sync later (at once with no delay): one pending
+   * sync at a time, reading the Secret as it is when the sync comes, as kubelet's atomic writer does.
+   */
+  private onCacertsChanged(secret: KubeObject): void {
+    const delay = this.options.volumeSyncDelayMs ?? 0;
+    if (delay === 0) {
+      this.enqueue(() => this.onCacerts(secret));
+      return;
+    }
+    if (this.volumeSync !== undefined) return;
+    let finish: () => void = () => undefined;
+    const done = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
+    const timer = setTimeout(() => {
+      this.volumeSync = undefined;
+      const latest = this.store.tryGet('Secret', ISTIO_SYSTEM_NAMESPACE, CACERTS_SECRET_NAME);
+      if (latest) this.enqueue(() => this.onCacerts(latest));
+      finish();
+    }, delay);
+    this.volumeSync = { timer, done, finish };
+  }
+
   private enqueue(task: () => Promise<void>): void {
     this.work = this.work.then(async () => {
       if (this.stopped) return;

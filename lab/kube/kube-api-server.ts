@@ -64,6 +64,24 @@ export interface KubeApiServerOptions {
   readonly port?: number;
   /** Serving CA and certificate to use; a fresh pair is made when absent (e.g. pass one to keep the CA across restarts). */
   readonly tls?: ServingCertificates;
+  /**
+   * What answers the pods/proxy subresource (GET /api/v1/namespaces/NS/pods/NAME:PORT/proxy/PATH), after
+   * RBAC allowed it; undefined means nothing listens there (503, as the real server's dial error).
+   */
+  readonly podProxy?: (request: PodProxyRequest) => PodProxyResponse | undefined;
+}
+
+export interface PodProxyRequest {
+  readonly namespace: string;
+  readonly pod: string;
+  readonly port: string;
+  /** The path after /proxy, e.g. /metrics. */
+  readonly path: string;
+}
+
+export interface PodProxyResponse {
+  readonly contentType: string;
+  readonly body: string;
 }
 
 export interface KubeApiServer {
@@ -119,6 +137,34 @@ async function handle(
     return;
   }
   const identity = await authenticateRequest(options, req);
+
+  // Clients escape the ':' of NAME:PORT (client-node sends istiod-x%3A15014).
+  const proxied = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/:]+)(?::(\d+))?\/proxy(\/.*)?$/.exec(
+    decodeURIComponent(path),
+  );
+  if (proxied) {
+    const [, namespace = '', pod = '', port = '', rest = '/'] = proxied;
+    if (method !== 'GET') throw new MethodNotAllowedError(method, path);
+    const attributes: KubeRequestAttributes = {
+      verb: 'get',
+      resource: 'pods',
+      apiGroup: '',
+      namespace,
+      name: pod,
+      subresource: 'proxy',
+    };
+    if (!options.authorize(identity, attributes)) throw forbidden(identity, attributes);
+    options.store.get('Pod', namespace, pod);
+    const answer = options.podProxy?.({ namespace, pod, port, path: rest });
+    if (answer === undefined) {
+      res
+        .writeHead(503, { 'content-type': 'text/plain' })
+        .end(`error trying to reach service: nothing listens on ${pod}:${port}${rest} in the lab\n`);
+      return;
+    }
+    res.writeHead(200, { 'content-type': answer.contentType }).end(answer.body);
+    return;
+  }
 
   const resourcePath = parseResourcePath(path);
   if (!resourcePath) {

@@ -12,8 +12,8 @@ export function modelRehearsalFleet(lab: Lab): RehearsalFleet {
     engine: { name: 'model', istio: lab.options.istioVersion },
     ...sharedLabFields(lab),
     workloadCertTtlMs: lab.options.workloadCertTtlMs,
-    // The model's istiod takes a write at once and its proxies hold what it pushed.
-    settleMs: 0,
+    // The model's istiod sees the last write a volume sync later and pushes it a push delay after.
+    settleMs: lab.options.volumeSyncDelayMs + lab.options.pushDelayMs + 1_000,
     workloadCertificates: async () =>
       lab.clusters.flatMap((cluster) =>
         cluster.istiod.identities().map((identity) => ({

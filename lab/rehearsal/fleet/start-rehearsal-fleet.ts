@@ -38,6 +38,11 @@ export interface RehearsalFleetOptions {
  */
 export const REHEARSAL_WORKLOAD_TTL_MS = 15_000;
 /**
+ * Model engine: istiod sees a cacerts change this long after it (the kubelet's volume sync), so a
+ * rotation that does not wait for istiod to load a write shows it here too.
+ */
+export const REHEARSAL_VOLUME_SYNC_DELAY_MS = 2_000;
+/**
  * Istio engine: the workload certificate lifetime pilot-agent asks for (its SECRET_TTL) unless
  * --proxy-env sets one. Compressed through Istio's own setting, so each proxy renews (and, without
  * PCDS, learns new roots) every 30 s instead of every 12 h.
@@ -51,6 +56,7 @@ export async function startRehearsalFleet(options: RehearsalFleetOptions): Promi
   if (options.engine === 'model') {
     const lab = await startLab({
       workloadCertTtlMs: REHEARSAL_WORKLOAD_TTL_MS,
+      volumeSyncDelayMs: REHEARSAL_VOLUME_SYNC_DELAY_MS,
       ...options.lab,
       clusters: options.clusters,
       workloadsPerCluster: options.workloads,
