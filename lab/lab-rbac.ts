@@ -36,6 +36,8 @@ export const LAB_RBAC_RULES: Readonly<Record<string, readonly LabRbacRule[]>> = 
       verbs: ['get', 'update', 'patch'],
     },
     MESH_CONFIG,
+    // Role meshtrust-istiod-monitoring in istio-system: istiod's /metrics through the pod proxy
+    { namespace: 'istio-system', apiGroups: [''], resources: ['pods/proxy'], verbs: ['get'] },
     // ClusterRole meshtrust-rotator
     { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list'] },
     { apiGroups: [''], resources: ['configmaps'], resourceNames: ['istio-ca-root-cert'], verbs: ['get'] },

@@ -129,9 +129,9 @@ export class RotationStateMachine extends Construct {
       S.rollbackRestart,
       fn['restart-workloads'],
       '$.rollback.restart',
-      {
-        purpose: 'rollback',
-      },
+      { purpose: 'rollback' },
+      // As forward: istiod must sign with the restored intermediate before pods come back.
+      { retryVerification: 10 },
     ).addCatch(failed, { errors: ['States.ALL'], resultPath: '$.rollbackFailure' });
     const rollbackRestore = rollbackStage(S.rollbackRestore, 'restore-original', '$.rollback.restored');
     const rollbackDropPending = this.task(S.rollbackDropPending, fn.rollback, '$.rollback.pending', {
@@ -206,7 +206,14 @@ export class RotationStateMachine extends Construct {
       this.clusterMap(S.reissueIntermediate, fn['reissue-intermediate'], '$.reissued'),
     );
     const restartWorkloads = toRollback(
-      this.clusterMap(S.restartWorkloads, fn['restart-workloads'], '$.restarted', { purpose: 'rotation' }),
+      this.clusterMap(
+        S.restartWorkloads,
+        fn['restart-workloads'],
+        '$.restarted',
+        { purpose: 'rotation' },
+        // istiod takes a changed cacerts a kubelet sync later: look again until it signs with it.
+        { retryVerification: 10 },
+      ),
     );
     const verifyWorkloads = toRollback(
       this.clusterMap(

@@ -6,6 +6,7 @@ import { RESTART_PURPOSES, type RestartPurpose, restartIdFor } from '../core/rot
 import { restartWaves } from '../core/rotation/restart-waves.js';
 import { auditStateChange } from './runtime/audit-state-change.js';
 import { clusterStepSchema, parseInput } from './runtime/handler-input.js';
+import { waitForIstiodOnCacerts } from './runtime/istiod-loaded.js';
 import { runHandler } from './runtime/run-handler.js';
 import type { HandlerRuntime } from './runtime/runtime.js';
 
@@ -32,7 +33,8 @@ export interface RestartWorkloadsOutput {
 /**
  * restart-workloads, per cluster: `rollout restart` of every injected Deployment, StatefulSet and
  * DaemonSet, in waves of RESTART_WAVE_SIZE (emergency: one wave), waiting for each wave to be ready,
- * so every pod gets a certificate from the cluster's current intermediate. The restart id (from
+ * so every pod gets a certificate from the cluster's current intermediate: first, every istiod replica
+ * must sign with the intermediate in cacerts (runtime/istiod-loaded.ts). The restart id (from
  * execution, cluster and purpose) is written on each pod template: a re-run restarts nothing twice.
  * purpose `rollback` restarts only a cluster whose intermediate this execution switched.
  */
@@ -56,6 +58,8 @@ async function restartWorkloads(
     return { cluster, purpose, restartId, workloads: 0, restarted: 0, waves: 0, skipped };
   }
   const client = await runtime.clusterClient(cluster);
+  // No pod may come back before istiod signs with the intermediate now in cacerts.
+  await waitForIstiodOnCacerts(runtime, client, auditPhase);
   const workloads = await findInjectedWorkloads(client);
   const waves = restartWaves(workloads, mode === 'emergency' ? 'all' : runtime.config.restartWaveSize);
   const timeoutMs = runtime.config.rolloutTimeoutSeconds * 1000;

@@ -112,6 +112,26 @@ describe('deploy/kubernetes/rbac.yaml', () => {
     ]);
   });
 
+  it("lets only the rotator GET through istiod's pod proxy in istio-system, nothing else through any proxy", () => {
+    // GIVEN
+    const proxyRules = objects
+      .flatMap((o) => (o.rules ?? []).map((rule) => ({ o, rule })))
+      .filter(({ rule }) => rule.resources.some((resource) => resource.endsWith('/proxy')));
+    const binding = find(objects, 'RoleBinding', 'meshtrust-istiod-monitoring');
+
+    // THEN
+    expect(
+      proxyRules.map(({ o, rule }) => ({ kind: o.kind, namespace: o.metadata.namespace, rule })),
+    ).toEqual([
+      {
+        kind: 'Role',
+        namespace: 'istio-system',
+        rule: { apiGroups: [''], resources: ['pods/proxy'], verbs: ['get'] },
+      },
+    ]);
+    expect(binding.subjects?.map((subject) => subject.name)).toEqual([ROTATOR_KUBERNETES_GROUP]);
+  });
+
   it('is what the lab enforces: lab/lab-rbac.ts holds, group by group, exactly the rules bound here', () => {
     // GIVEN: every rule bound to a group, with the namespace of its Role (none for a ClusterRole)
     const boundRules = (group: string) =>

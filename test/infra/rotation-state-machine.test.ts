@@ -212,7 +212,7 @@ describe('the rotation state machine', () => {
     expect(asl.States['rotation-failed']).toMatchObject({ Type: 'Fail', Error: 'RollbackFailed' });
   });
 
-  it('retries transient errors with backoff on every Task, and VerificationFailed where istiod pushes are awaited', () => {
+  it('retries transient errors with backoff on every Task, and VerificationFailed where istiod pushes and loads are awaited', () => {
     // GIVEN
     const tasks: [string, AslState][] = Object.entries(asl.States).flatMap(([name, state]) =>
       state.Type === 'Task' ? [[name, state]] : Object.entries(state.ItemProcessor?.States ?? {}),
@@ -232,6 +232,8 @@ describe('the rotation state machine', () => {
       .filter(([, task]) => task.Retry?.some((retry) => retry.ErrorEquals.includes('VerificationFailed')))
       .map(([name]) => name);
     expect(verificationRetried.sort()).toEqual([
+      'restart-workloads-in-cluster',
+      'rollback-restart-in-cluster',
       'rollback-trust-in-cluster',
       'verify-trust-in-cluster',
       'verify-workloads-in-cluster',

@@ -5,4 +5,5 @@
 export * from './go-values.js';
 export * from './istio-settings.js';
 export * from './istio-version.js';
+export * from './istiod-ca-metrics.js';
 export * from './proxy-trust-wait.js';

@@ -1,0 +1,43 @@
+// The gate before any restart: every istiod replica of the cluster signs with the intermediate now in
+// its `cacerts`, as istiod's own CA gauge says (lambdas/core/istio/istiod-ca-metrics.ts). A pod
+// restarted earlier would get a certificate from the intermediate istiod still holds, and a Secret that
+// changed proves nothing: the kubelet brings the files a sync later, and istiod may refuse them.
+// Waits in-process for up to VERIFY_TIMEOUT_SECONDS, then throws VerificationFailed, which the state
+// machine retries with backoff.
+
+import type { ClusterClient } from '../../adapters/kube/cluster-client.js';
+import { readIstiodCaGauges } from '../../adapters/kube/istiod-metrics.js';
+import { istiodsNotOnIntermediate } from '../../core/istio/istiod-ca-metrics.js';
+import { parseCertificatePem } from '../../core/pki/certificate.js';
+import { VerificationFailed } from '../../core/rotation-errors.js';
+import { readClusterCacerts } from './cluster-cacerts.js';
+import type { HandlerRuntime } from './runtime.js';
+import { waitUntil } from './wait-until.js';
+
+/** Resolves once every istiod replica of the cluster signs with the intermediate in its cacerts. */
+export async function waitForIstiodOnCacerts(
+  runtime: HandlerRuntime,
+  client: ClusterClient,
+  phase: string,
+): Promise<void> {
+  const cluster = client.name;
+  const { files } = await readClusterCacerts(client, phase);
+  const intermediate = parseCertificatePem(files['ca-cert.pem'], { cluster, file: 'ca-cert.pem' });
+  const notAfter = intermediate.certificate.notAfter;
+  const outcome = await waitUntil(
+    runtime.config.verifyTimeoutSeconds * 1000,
+    async () => {
+      const behind = istiodsNotOnIntermediate(await readIstiodCaGauges(client), notAfter);
+      return { done: behind.length === 0, value: behind };
+    },
+    1000,
+  );
+  if (!outcome.done) {
+    throw new VerificationFailed(
+      `istiod in cluster ${cluster} has not loaded the intermediate in istio-system/cacerts (${intermediate.fingerprint}, ` +
+        `expiring ${notAfter.toISOString()}) yet: ${outcome.value.join('; ')}. The kubelet brings a changed Secret ` +
+        'to istiod within its sync period (about a minute); if this persists, istiod refused the files: read its log.',
+      { cluster, phase },
+    );
+  }
+}
