@@ -106,6 +106,36 @@ describe('meshtrust rehearse --engine istio', () => {
   );
 
   it(
+    'emergency with a 10 s volume sync: restarts wait until istiod signs with the new intermediate',
+    async () => {
+      // Act
+      const run = await rehearse(
+        '--clusters',
+        '2',
+        '--workloads',
+        '2',
+        '--mode',
+        'emergency',
+        '--volume-sync-delay',
+        '10',
+      );
+
+      // Assess
+      const { report } = run;
+      expect(failedChecks(report)).toEqual([]);
+      expect(run.exitCode).toBe(0);
+      expect(report.phases.map((phase) => phase.name)).not.toContain('soak');
+      // Each workload ends on its cluster's new intermediate, though no soak let renewals repair it.
+      const initialIntermediate = new Map(report.initial.map((entry) => [entry.cluster, entry.caCert]));
+      for (const workload of report.workloads) {
+        expect(workload.issuer).not.toBe(initialIntermediate.get(workload.cluster));
+      }
+      expect(report.workloads).toHaveLength(4);
+    },
+    RUN_TIMEOUT_MS + 30 * 60_000,
+  );
+
+  it(
     'with ISTIO_MULTIROOT_MESH off: refused at preflight, nothing written, the report names the setting',
     async () => {
       // Act
