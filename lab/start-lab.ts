@@ -40,6 +40,7 @@ import {
 } from './seed-cluster.js';
 import { isPodReady } from './workloads/lab-pods.js';
 import { type RolloutController, startRolloutController } from './workloads/rollout-controller.js';
+import { admitPod } from './workloads/sidecar-injection.js';
 
 export const MESH_TAG_KEY = 'meshtrust.io/mesh';
 export const LAB_KUBERNETES_VERSION = '1.32';
@@ -204,6 +205,10 @@ async function startCluster(
       store,
       authenticate: createEksTokenAuthenticator({ clusterName: name, identities, region: options.region }),
       authorize: authorizeLabRequest,
+      admit: (object) =>
+        object.kind === 'Pod'
+          ? admitPod(object, store.tryGet('Namespace', undefined, object.metadata.namespace as string))
+          : object,
       // istiod's monitoring port: the pods are the rollout controller's, the answer the model's.
       podProxy: ({ namespace, pod, port, path }) => {
         const labels = store.tryGet('Pod', namespace, pod)?.metadata.labels ?? {};

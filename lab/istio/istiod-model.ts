@@ -6,12 +6,14 @@
 // `istio-ca-root-cert` after a push delay, and gives every injected pod a short-lived SPIFFE certificate
 // from the then-current intermediate, renewed at a fraction of its life. Real timers only: the prober's
 // handshakes depend on real time.
+
 import { type KeyObject, webcrypto } from 'node:crypto';
 import type * as X509 from '@peculiar/x509';
 import { x509 } from '../../lambdas/core/pki/x509.js';
 import { AlreadyExistsError, NotFoundError } from '../kube/errors.js';
 import type { KubeObject, WatchEvent } from '../kube/kube-object.js';
 import type { KubeObjectStore } from '../kube/object-store.js';
+import { hasSidecar } from '../workloads/sidecar-injection.js';
 import {
   DEFAULT_ISTIO_VERSION,
   fingerprintOf,
@@ -434,11 +436,9 @@ class Istiod implements IstiodModel {
     if (this.ca) this.scheduleIssue(key, uid);
   }
 
+  /** istiod signs for the proxies that ask: pods the injector gave an istio-proxy. */
   private isInjected(pod: KubeObject): boolean {
-    if (pod.metadata.labels?.['sidecar.istio.io/inject'] === 'false') return false;
-    const namespace = this.store.tryGet('Namespace', undefined, pod.metadata.namespace as string);
-    const labels = namespace?.metadata.labels ?? {};
-    return labels['istio-injection'] === 'enabled' || labels['istio.io/rev'] !== undefined;
+    return hasSidecar(pod);
   }
 
   private forget(key: string): void {

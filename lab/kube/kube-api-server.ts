@@ -69,6 +69,8 @@ export interface KubeApiServerOptions {
    * RBAC allowed it; undefined means nothing listens there (503, as the real server's dial error).
    */
   readonly podProxy?: (request: PodProxyRequest) => PodProxyResponse | undefined;
+  /** Mutating admission of a created object (the model's sidecar injector for Pods). */
+  readonly admit?: (object: KubeObject) => KubeObject;
 }
 
 export interface PodProxyRequest {
@@ -218,7 +220,7 @@ async function handle(
       return;
     case 'create': {
       const object = checkBody(await readObjectBody(req), resourcePath);
-      sendJson(res, 201, store.create(object));
+      sendJson(res, 201, store.create(options.admit?.(object) ?? object));
       return;
     }
     case 'update': {

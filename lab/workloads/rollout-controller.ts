@@ -6,11 +6,13 @@
 //
 // Simplifications (see docs/lab-kube.md): no ReplicaSets or ControllerRevisions (pods are owned by the
 // workload itself), pods terminate at once, a DaemonSet runs on a fixed set of lab nodes.
+
 import { NotFoundError } from '../kube/errors.js';
 import type { KubeObject, WatchEvent } from '../kube/kube-object.js';
 import type { KubeObjectStore } from '../kube/object-store.js';
 import { buildPod, isPodReady, runningStatus, templateHashAnnotation } from './lab-pods.js';
 import { podTemplateHash, randomPodSuffix } from './pod-template-hash.js';
+import { admitPod } from './sidecar-injection.js';
 
 export type PodEventType = 'created' | 'ready' | 'deleted';
 
@@ -330,7 +332,10 @@ class Controller {
     nodeName?: string,
   ): KubeObject {
     const node = nodeName ?? this.nodeNames[this.nextPodIp % this.nodeNames.length];
-    const pod = this.store.create(buildPod({ owner, name, templateHash: hash, extraLabels, nodeName: node }));
+    const built = buildPod({ owner, name, templateHash: hash, extraLabels, nodeName: node });
+    // Admission as the API server does it: the sidecar injector's webhook first.
+    const namespace = this.store.tryGet('Namespace', undefined, built.metadata.namespace as string);
+    const pod = this.store.create(admitPod(built, namespace));
     this.options.onPodEvent?.({ type: 'created', pod });
     const key = podKey(pod);
     this.startTimers.set(

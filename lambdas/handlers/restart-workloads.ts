@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { findInjectedWorkloads } from '../adapters/kube/injected-workloads.js';
+import { findInjected, type UnmanagedPod } from '../adapters/kube/injected-workloads.js';
 import { restartWorkload, waitForRollout } from '../adapters/kube/workload-restart.js';
 import { clientRequestTokenFor } from '../adapters/secrets/client-request-token.js';
 import { RESTART_PURPOSES, type RestartPurpose, restartIdFor } from '../core/rotation/restart-id.js';
@@ -11,6 +11,8 @@ import { runHandler } from './runtime/run-handler.js';
 import type { HandlerRuntime } from './runtime/runtime.js';
 
 const PHASE = 'restart-workloads';
+/** Keeps the Step Functions payload small on a cluster full of Jobs. */
+const MAX_UNMANAGED_LISTED = 50;
 
 const inputSchema = clusterStepSchema.extend({
   purpose: z.enum(RESTART_PURPOSES as [RestartPurpose, ...RestartPurpose[]]).default('rotation'),
@@ -26,6 +28,11 @@ export interface RestartWorkloadsOutput {
   /** Restarted by this call; the others carried the restart id already (a re-run). */
   readonly restarted: number;
   readonly waves: number;
+  /**
+   * Injected pods nothing can `rollout restart` (bare pods, Jobs): not restarted; they take the new
+   * intermediate at their next renewal (docs/workflow.md). At most 50 listed.
+   */
+  readonly unmanaged: readonly UnmanagedPod[];
   /** Set when nothing had to restart, saying why. */
   readonly skipped?: string;
 }
@@ -55,12 +62,12 @@ async function restartWorkloads(
   if (purpose === 'rollback' && !(await intermediateSwitchedBy(runtime, executionId, cluster))) {
     const skipped =
       'this execution did not switch the cluster intermediate; its workloads hold original certificates';
-    return { cluster, purpose, restartId, workloads: 0, restarted: 0, waves: 0, skipped };
+    return { cluster, purpose, restartId, workloads: 0, restarted: 0, waves: 0, unmanaged: [], skipped };
   }
   const client = await runtime.clusterClient(cluster);
   // No pod may come back before istiod signs with the intermediate now in cacerts.
   await waitForIstiodOnCacerts(runtime, client, auditPhase);
-  const workloads = await findInjectedWorkloads(client);
+  const { workloads, unmanaged } = await findInjected(client);
   const waves = restartWaves(workloads, mode === 'emergency' ? 'all' : runtime.config.restartWaveSize);
   const timeoutMs = runtime.config.rolloutTimeoutSeconds * 1000;
   let restarted = 0;
@@ -77,7 +84,14 @@ async function restartWorkloads(
     cluster,
     executionId,
     outcome: restarted > 0 ? 'succeeded' : 'unchanged',
-    detail: { restartId, purpose, workloads: workloads.length, restarted, waves: waves.length },
+    detail: {
+      restartId,
+      purpose,
+      workloads: workloads.length,
+      restarted,
+      waves: waves.length,
+      unmanaged: unmanaged.length,
+    },
   });
   return {
     cluster,
@@ -86,6 +100,7 @@ async function restartWorkloads(
     workloads: workloads.length,
     restarted,
     waves: waves.length,
+    unmanaged: unmanaged.slice(0, MAX_UNMANAGED_LISTED),
     ...(workloads.length === 0 && { skipped: 'the cluster has no injected workloads' }),
   };
 }

@@ -89,9 +89,10 @@ describe('deploy/kubernetes/rbac.yaml', () => {
         { apiGroups: [''], resources: ['configmaps'], resourceNames: ['istio-ca-root-cert'], verbs: ['get'] },
         { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] },
         { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list'] },
+        { apiGroups: ['apps'], resources: ['replicasets'], verbs: ['list'] },
       ]),
     );
-    expect(rotator).toHaveLength(4);
+    expect(rotator).toHaveLength(5);
   });
 
   it("lets rotator and viewer read istiod's mesh config ConfigMap in istio-system by name, and get it only", () => {

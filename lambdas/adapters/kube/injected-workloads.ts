@@ -1,17 +1,27 @@
-// The workloads whose pods carry an Istio sidecar, and therefore a workload certificate that must be
-// re-issued under the new intermediate: Deployments, StatefulSets and DaemonSets in namespaces that
-// Istio's injection webhook selects.
-import type { V1ObjectMeta, V1PodTemplateSpec } from '@kubernetes/client-node';
+// The workloads whose pods carry Istio's proxy, and therefore a workload certificate that must be
+// re-issued under the new intermediate: Deployments, StatefulSets and DaemonSets, in any namespace,
+// found by their pods (an istio-proxy container, the injector's tlsMode label), by their pod template
+// (gateways), or by the namespace the injection webhook selects; and the injected pods nothing owns.
+import type { V1ObjectMeta, V1OwnerReference, V1Pod, V1PodTemplateSpec } from '@kubernetes/client-node';
 import type { ClusterClient } from './cluster-client.js';
 import { callKube } from './kube-call.js';
 import { listNamespaces, type NamespaceInfo } from './trust-bundles.js';
-import { RESTART_ID_ANNOTATION, type WorkloadKind, type WorkloadRef } from './workload-ref.js';
+import {
+  RESTART_ID_ANNOTATION,
+  WORKLOAD_KINDS,
+  type WorkloadKind,
+  type WorkloadRef,
+} from './workload-ref.js';
 
 export type { WorkloadKind, WorkloadRef } from './workload-ref.js';
 
 export const INJECTION_LABEL = 'istio-injection';
 export const REVISION_LABEL = 'istio.io/rev';
 const SIDECAR_INJECT = 'sidecar.istio.io/inject';
+/** The container Istio's injector adds, and gateways run as their own. */
+export const PROXY_CONTAINER = 'istio-proxy';
+/** The label Istio's injector sets on every pod it injects. */
+export const TLS_MODE_LABEL = 'security.istio.io/tlsMode';
 
 /**
  * Istio's webhooks select a namespace labelled istio-injection=enabled, or one with an istio.io/rev
@@ -24,17 +34,74 @@ export function isInjectedNamespace(namespace: NamespaceInfo): boolean {
   );
 }
 
-/** Workloads of injected namespaces, sorted by namespace, kind, name; opted-out pod templates left out. */
-export async function findInjectedWorkloads(client: ClusterClient): Promise<WorkloadRef[]> {
-  const namespaces = await listNamespaces(client);
-  const injected = new Set(namespaces.filter(isInjectedNamespace).map((namespace) => namespace.name));
-  if (injected.size === 0) return [];
-  // Three cluster-wide lists rather than three per namespace: the rotator may restart in every namespace anyway.
-  const [deployments, statefulSets, daemonSets] = await Promise.all([
+/** An injected pod that no Deployment, StatefulSet or DaemonSet owns: a bare pod, a Job's, a bare ReplicaSet's. */
+export interface UnmanagedPod {
+  readonly namespace: string;
+  readonly name: string;
+  /** `Job nightly`, `ReplicaSet legacy-7d9f`; absent for a bare pod. */
+  readonly owner?: string;
+}
+
+export interface InjectedWorkloads {
+  /** Sorted by namespace, kind, name. */
+  readonly workloads: WorkloadRef[];
+  /** Sorted by namespace, name. Nothing can `rollout restart` them: they renew on their own. */
+  readonly unmanaged: UnmanagedPod[];
+}
+
+/**
+ * Every workload whose pods run Istio's proxy, in every namespace: those owning a pod with an
+ * istio-proxy container (native sidecar or not: gateways, pods injected by object selector, any
+ * namespace) or the security.istio.io/tlsMode label the injector sets, and those whose namespace the
+ * injector selects (a workload with no pod right now still gets one with a sidecar). Injected pods no
+ * workload owns are returned apart.
+ */
+export async function findInjected(client: ClusterClient): Promise<InjectedWorkloads> {
+  // Cluster-wide lists rather than per namespace: the rotator may restart in every namespace anyway.
+  const [namespaces, pods, deployments, statefulSets, daemonSets] = await Promise.all([
+    listNamespaces(client),
+    callKube(client, 'list pods', () => client.core.listPodForAllNamespaces()),
     callKube(client, 'list deployments', () => client.apps.listDeploymentForAllNamespaces()),
     callKube(client, 'list statefulsets', () => client.apps.listStatefulSetForAllNamespaces()),
     callKube(client, 'list daemonsets', () => client.apps.listDaemonSetForAllNamespaces()),
   ]);
+  const injected = new Set(namespaces.filter(isInjectedNamespace).map((namespace) => namespace.name));
+  const proxied = pods.items.filter((pod) => runsProxy(pod) && pod.metadata?.deletionTimestamp === undefined);
+  // A Deployment's pods belong to its ReplicaSets: read those only when some proxied pod has one.
+  const replicaSetOwners = new Map<string, V1OwnerReference | undefined>();
+  if (proxied.some((pod) => controllerOf(pod.metadata)?.kind === 'ReplicaSet')) {
+    const replicaSets = await callKube(client, 'list replicasets', () =>
+      client.apps.listReplicaSetForAllNamespaces(),
+    );
+    for (const replicaSet of replicaSets.items) {
+      const key = `${replicaSet.metadata?.namespace}/${replicaSet.metadata?.name}`;
+      replicaSetOwners.set(key, controllerOf(replicaSet.metadata));
+    }
+  }
+  const owning = new Set<string>();
+  const unmanaged: UnmanagedPod[] = [];
+  for (const pod of proxied) {
+    const namespace = pod.metadata?.namespace ?? '';
+    const name = pod.metadata?.name ?? '';
+    let owner = controllerOf(pod.metadata);
+    if (owner?.kind === 'ReplicaSet') {
+      const deployment = replicaSetOwners.get(`${namespace}/${owner.name}`);
+      if (deployment?.kind !== 'Deployment') {
+        unmanaged.push({ namespace, name, owner: `ReplicaSet ${owner.name}` });
+        continue;
+      }
+      owner = deployment;
+    }
+    if (owner !== undefined && (WORKLOAD_KINDS as readonly string[]).includes(owner.kind)) {
+      owning.add(`${owner.kind}/${namespace}/${owner.name}`);
+    } else {
+      unmanaged.push({
+        namespace,
+        name,
+        ...(owner !== undefined && { owner: `${owner.kind} ${owner.name}` }),
+      });
+    }
+  }
   const refs: WorkloadRef[] = [];
   const collect = (
     kind: WorkloadKind,
@@ -43,17 +110,52 @@ export async function findInjectedWorkloads(client: ClusterClient): Promise<Work
     for (const item of items) {
       const namespace = item.metadata?.namespace;
       const name = item.metadata?.name;
-      if (!namespace || !name || !injected.has(namespace) || optsOut(item.spec?.template)) continue;
-      const restartId = item.spec?.template.metadata?.annotations?.[RESTART_ID_ANNOTATION];
+      if (!namespace || !name) continue;
+      const template = item.spec?.template;
+      const selected =
+        owning.has(`${kind}/${namespace}/${name}`) ||
+        templateRunsProxy(template) ||
+        (injected.has(namespace) && !optsOut(template));
+      if (!selected) continue;
+      const restartId = template?.metadata?.annotations?.[RESTART_ID_ANNOTATION];
       refs.push(restartId === undefined ? { kind, namespace, name } : { kind, namespace, name, restartId });
     }
   };
   collect('Deployment', deployments.items);
   collect('StatefulSet', statefulSets.items);
   collect('DaemonSet', daemonSets.items);
-  return refs.sort(
-    (a, b) => compare(a.namespace, b.namespace) || compare(a.kind, b.kind) || compare(a.name, b.name),
+  return {
+    workloads: refs.sort(
+      (a, b) => compare(a.namespace, b.namespace) || compare(a.kind, b.kind) || compare(a.name, b.name),
+    ),
+    unmanaged: unmanaged.sort((a, b) => compare(a.namespace, b.namespace) || compare(a.name, b.name)),
+  };
+}
+
+/** The workloads of findInjected, for the callers that restart or verify them. */
+export async function findInjectedWorkloads(client: ClusterClient): Promise<WorkloadRef[]> {
+  return (await findInjected(client)).workloads;
+}
+
+/** A pod that runs Istio's proxy: an istio-proxy container (native sidecar or not), or the injector's label. */
+export function runsProxy(pod: V1Pod): boolean {
+  return (
+    pod.metadata?.labels?.[TLS_MODE_LABEL] !== undefined ||
+    [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].some(
+      (container) => container.name === PROXY_CONTAINER,
+    )
   );
+}
+
+/** A pod template that runs the proxy itself, as a gateway's does. */
+function templateRunsProxy(template: V1PodTemplateSpec | undefined): boolean {
+  return [...(template?.spec?.containers ?? []), ...(template?.spec?.initContainers ?? [])].some(
+    (container) => container.name === PROXY_CONTAINER,
+  );
+}
+
+function controllerOf(metadata: V1ObjectMeta | undefined): V1OwnerReference | undefined {
+  return metadata?.ownerReferences?.find((reference) => reference.controller === true);
 }
 
 // A pod template labelled or annotated sidecar.istio.io/inject=false gets no sidecar and no mesh

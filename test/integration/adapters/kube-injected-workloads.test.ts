@@ -1,11 +1,14 @@
 // Finding the workloads whose pods carry an Istio sidecar (and so a mesh certificate) on a seeded lab
 // cluster: injected namespaces by label, then their Deployments, StatefulSets and DaemonSets.
+
+import type { KubeObject, OwnerReference } from '../../../lab/kube/kube-object.js';
 import {
+  findInjected,
   findInjectedWorkloads,
   isInjectedNamespace,
 } from '../../../lambdas/adapters/kube/injected-workloads.js';
 import { PreconditionFailed } from '../../../lambdas/core/rotation-errors.js';
-import { type LabCluster, seedMesh, startLabCluster, workload } from './kube-lab-cluster.js';
+import { type LabCluster, seedMesh, startLabCluster, waitUntil, workload } from './kube-lab-cluster.js';
 
 let lab: LabCluster;
 
@@ -70,6 +73,60 @@ describe('findInjectedWorkloads', () => {
       name: 'cart',
       restartId: 'exec-1',
     });
+  });
+
+  it('finds a gateway, an object-selector-injected workload outside injected namespaces, and unowned injected pods', async () => {
+    // Prepare: a gateway Deployment runs istio-proxy itself; `tools` has no injection label, but its
+    // `probe` pods ask for a sidecar (sidecar.istio.io/inject=true) and the injector gives them one.
+    const client = lab.clientAs(lab.identities.rotator);
+    const gateway = workload('Deployment', 'istio-system', 'istio-ingressgateway', { replicas: 1 });
+    gateway.spec.template.spec.containers = [{ name: 'istio-proxy', image: 'proxyv2:1' }];
+    lab.store.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'tools' } });
+    const probe = workload('Deployment', 'tools', 'probe', { replicas: 1 });
+    probe.spec.template.metadata.labels['sidecar.istio.io/inject'] = 'true';
+    lab.store.create(gateway);
+    lab.store.create(probe);
+    lab.store.create(workload('Deployment', 'tools', 'plain', { replicas: 1 }));
+    const sidecarPod = (name: string, owner?: OwnerReference): KubeObject => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name,
+        namespace: 'tools',
+        labels: { 'security.istio.io/tlsMode': 'istio' },
+        ...(owner ? { ownerReferences: [owner] } : {}),
+      },
+      spec: { containers: [{ name: 'app' }, { name: 'istio-proxy' }] },
+    });
+    lab.store.create(sidecarPod('debug'));
+    lab.store.create(
+      sidecarPod('nightly-x7k2p', {
+        apiVersion: 'batch/v1',
+        kind: 'Job',
+        name: 'nightly',
+        uid: 'u1',
+        controller: true,
+      }),
+    );
+    await waitUntil(
+      () => lab.store.list('Pod', { namespace: 'tools', labelSelector: 'app=probe' }).items.length === 1,
+    );
+
+    // Act
+    const found = await findInjected(client);
+
+    // Assess
+    expect(found.workloads).toEqual(
+      expect.arrayContaining([
+        { kind: 'Deployment', namespace: 'istio-system', name: 'istio-ingressgateway' },
+        { kind: 'Deployment', namespace: 'tools', name: 'probe' },
+      ]),
+    );
+    expect(found.workloads).not.toContainEqual({ kind: 'Deployment', namespace: 'tools', name: 'plain' });
+    expect(found.unmanaged).toEqual([
+      { namespace: 'tools', name: 'debug' },
+      { namespace: 'tools', name: 'nightly-x7k2p', owner: 'Job nightly' },
+    ]);
   });
 
   it('refuses an identity without access entry with PreconditionFailed', async () => {

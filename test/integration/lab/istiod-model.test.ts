@@ -2,6 +2,7 @@
 // own statement of istiod's rules (lab/istio/istiod-cacerts-rules.ts), drops the others silently
 // (counted), publishes root-cert.pem to every namespace after the push delay, and gives injected pods
 // SPIFFE certificates that openssl verifies against the pushed bundle, renewed before they expire.
+
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,6 +16,7 @@ import {
 } from '../../../lab/istio/istiod-model.js';
 import { KubeObjectStore } from '../../../lab/kube/object-store.js';
 import { cacertsSecret, seedNamespaces } from '../../../lab/seed-cluster.js';
+import { admitPod } from '../../../lab/workloads/sidecar-injection.js';
 import {
   assembleCacerts,
   type CacertsFiles,
@@ -65,8 +67,9 @@ async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<vo
   }
 }
 
+/** A pod created as through the API server: the lab's sidecar injector admits it first. */
 function createPod(namespace: string, name: string, serviceAccountName?: string): void {
-  store.create({
+  const pod = {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name, namespace },
@@ -74,7 +77,8 @@ function createPod(namespace: string, name: string, serviceAccountName?: string)
       ...(serviceAccountName ? { serviceAccountName } : {}),
       containers: [{ name: 'app', image: 'app:1' }],
     },
-  });
+  };
+  store.create(admitPod(pod, store.tryGet('Namespace', undefined, namespace)));
 }
 
 const bundleOf = (...roots: CaMaterial[]) => TrustBundle.of(roots.map((root) => root.certificatePem)).toPem();
