@@ -185,6 +185,7 @@ export class RotationStateMachine extends Construct {
       executionId: EXECUTION_ID,
       mode: JsonPath.stringAt('$.mode'),
       cluster: JsonPath.stringAt('$.cluster'),
+      soakSeconds: JsonPath.numberAt('$.soakSeconds'),
     });
     const stageRoot = toRollback(
       this.task(S.stageRoot, fn['stage-root'], '$.stagedRoot', { executionId: EXECUTION_ID }),
@@ -226,8 +227,10 @@ export class RotationStateMachine extends Construct {
     );
     const soak = new Wait(this, S.soak, {
       stateName: S.soak,
-      comment: 'One workload-certificate TTL, so every certificate chained to the old root has expired.',
-      time: WaitTime.secondsPath('$.soakSeconds'),
+      comment:
+        'At least the longest workload-certificate TTL (preflight plan; soakSeconds is the floor), so every ' +
+        'certificate issued before the switch has expired or been renewed.',
+      time: WaitTime.secondsPath('$.preflight.plan.soak.seconds'),
     });
     const retireRoot = toRollback(this.clusterMap(S.retireRoot, fn['retire-root'], '$.retired'));
     // No Catch: once the fleet trusts only the new root, restoring the old one would break it; the

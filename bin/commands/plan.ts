@@ -12,6 +12,7 @@ import {
   istioRefusals,
 } from '../../lambdas/core/istio/istio-settings.js';
 import { type ProxyTrustWait, proxyTrustWait } from '../../lambdas/core/istio/proxy-trust-wait.js';
+import { type SoakPlan, soakPlan } from '../../lambdas/core/istio/soak.js';
 import { ROTATION_MODES, type RotationMode } from '../../lambdas/core/plan/phases.js';
 import type { PlanStep, RotationPlan } from '../../lambdas/core/plan/rotation-plan.js';
 import { planReviewedFleet } from '../../lambdas/core/rotation/plan-reviewed-fleet.js';
@@ -55,6 +56,11 @@ export interface PlanReport {
    * new root (state await-proxy-trust), and why.
    */
   readonly proxyTrustWait?: ProxyTrustWait;
+  /**
+   * Scheduled mode: the soak at least as long as the longest workload certificate lifetime (the
+   * execution's soakSeconds, the stack's soakHours, may make it longer).
+   */
+  readonly soakAtLeast?: SoakPlan;
   /** What preflight notes without refusing: Istio versions that differ, PCDS off... */
   readonly notes: readonly string[];
   /** Everything that would make preflight refuse; empty when the rotation may start. */
@@ -160,6 +166,7 @@ export function planReport(fleet: FleetReading, mode: RotationMode, cluster?: st
     })),
     ...(plan !== undefined && { plan }),
     ...(plan !== undefined && mode !== 'intermediate' && { proxyTrustWait: proxyTrustWait(istio.clusters) }),
+    ...(plan !== undefined && mode === 'scheduled' && { soakAtLeast: soakPlan(0, istio.clusters) }),
     notes: istioNotes(istio),
     problems,
   };
@@ -216,6 +223,12 @@ function printPlan(report: PlanReport, terminal: Terminal): void {
       out(
         `after verify-trust, wait ${formatSeconds(report.proxyTrustWait.seconds)} for every proxy to hold the new root ` +
           `(${report.proxyTrustWait.reason})`,
+      );
+    }
+    if (report.soakAtLeast !== undefined) {
+      out(
+        `soak at least ${formatSeconds(report.soakAtLeast.seconds)}, the longest workload certificate lifetime, ` +
+          "or the execution's soakSeconds (the stack's soakHours) if longer",
       );
     }
   }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { emitAuditEvent } from '../adapters/audit/audit-event.js';
 import { clientRequestTokenFor } from '../adapters/secrets/client-request-token.js';
 import { istioRefusals } from '../core/istio/istio-settings.js';
+import { soakPlan, soakTooLong } from '../core/istio/soak.js';
 import { planReviewedFleet } from '../core/rotation/plan-reviewed-fleet.js';
 import { type PlanSummary, summarisePlan } from '../core/rotation/plan-summary.js';
 import { PreconditionFailed } from '../core/rotation-errors.js';
@@ -17,6 +18,8 @@ const inputSchema = z.object({
   executionId: executionIdSchema,
   mode: modeSchema.nullable().optional(),
   cluster: z.string().min(1).nullable().optional(),
+  /** The execution's soakSeconds: the soak's floor (scheduled mode). */
+  soakSeconds: z.number().int().nonnegative().nullable().optional(),
 });
 export type PreflightInput = z.infer<typeof inputSchema>;
 
@@ -107,6 +110,13 @@ async function preflight(input: PreflightInput, runtime: HandlerRuntime): Promis
     );
   }
 
+  // Scheduled mode soaks at least the longest workload certificate lifetime.
+  const floor = input.soakSeconds ?? 0;
+  const soak = soakPlan(floor, istio.clusters);
+  const tooLong = mode === 'scheduled' ? soakTooLong(floor, soak) : undefined;
+  if (tooLong !== undefined)
+    return refuse(`preflight refused to start the rotation; nothing was written. ${tooLong}.`);
+
   const planned = planReviewedFleet({
     currentRoot: currentRoot.ref.fingerprint,
     reviews,
@@ -128,6 +138,6 @@ async function preflight(input: PreflightInput, runtime: HandlerRuntime): Promis
   return {
     clusters: worked.map(({ name }) => ({ name })),
     currentRoot: secretVersionOf(currentRoot),
-    plan: summarisePlan(planned.plan, istio),
+    plan: summarisePlan(planned.plan, istio, soak),
   };
 }

@@ -61,10 +61,13 @@ describe('the rotation state machine on the local runner', () => {
       };
     const perCluster = (input: Json) => ({ cluster: input.cluster, done: true });
     const handlers: Record<string, Handler> = {
-      preflight: record('preflight', () => ({
+      preflight: record('preflight', (i) => ({
         clusters: CLUSTERS,
         currentRoot: { secretArn: 'arn:root', versionId: 'v-a', fingerprint: 'aa' },
-        plan: { proxyTrustWait: { seconds: 41, reason: 'lab-1: PCDS off' } },
+        plan: {
+          proxyTrustWait: { seconds: 41, reason: 'lab-1: PCDS off' },
+          soak: { seconds: Number(i.soakSeconds), reason: 'the floor' },
+        },
       })),
       'stage-root': record('stage-root', () => ({
         secretArn: 'arn:root',
@@ -137,7 +140,7 @@ describe('the rotation state machine on the local runner', () => {
     expect(result.output).toMatchObject({ soakSeconds: 86400, reason: 'annual rotation' });
     expect(result.calls[0]).toEqual({
       state: 'preflight',
-      input: { executionId: EXECUTION_ID, mode: 'scheduled', cluster: null },
+      input: { executionId: EXECUTION_ID, mode: 'scheduled', cluster: null, soakSeconds: 86400 },
     });
     const distribute = result.calls.filter((call) => call.state === 'distribute-bundle-in-cluster');
     expect(distribute.map((call) => call.input)).toEqual(
@@ -188,6 +191,7 @@ describe('the rotation state machine on the local runner', () => {
       executionId: EXECUTION_ID,
       mode: 'intermediate',
       cluster: 'eu-1',
+      soakSeconds: 86400,
     });
     const reissue = result.calls.find((call) => call.state === 'reissue-intermediate-in-cluster');
     expect(reissue?.input).toMatchObject({ stagedRoot: null, mode: 'intermediate' });

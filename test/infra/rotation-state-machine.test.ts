@@ -141,6 +141,7 @@ describe('the rotation state machine', () => {
       'executionId.$': '$$.Execution.Id',
       'mode.$': '$.mode',
       'cluster.$': '$.cluster',
+      'soakSeconds.$': '$.soakSeconds',
     });
     expect(stageRoot.Parameters).toEqual({ 'executionId.$': '$$.Execution.Id' });
     expect(inner.Resource).toMatch(/:function:/);
@@ -240,7 +241,7 @@ describe('the rotation state machine', () => {
     ]);
   });
 
-  it('chooses the path by mode and soaks for $.soakSeconds only in scheduled mode', () => {
+  it("chooses the path by mode and soaks for the plan's soak (soakSeconds its floor) only in scheduled mode", () => {
     // GIVEN
     const mode = asl.States.mode as AslState;
     const after = asl.States['after-workloads'] as AslState;
@@ -265,7 +266,7 @@ describe('the rotation state machine', () => {
     expect(asl.States.soak).toEqual({
       Type: 'Wait',
       Comment: expect.any(String),
-      SecondsPath: '$.soakSeconds',
+      SecondsPath: '$.preflight.plan.soak.seconds',
       Next: 'approve-retire',
     });
   });

@@ -7,3 +7,4 @@ export * from './istio-settings.js';
 export * from './istio-version.js';
 export * from './istiod-ca-metrics.js';
 export * from './proxy-trust-wait.js';
+export * from './soak.js';

@@ -1,5 +1,6 @@
 import { type ClusterIstioSettings, type IstioSettingsReview, istioNotes } from '../istio/istio-settings.js';
 import { type ProxyTrustWait, proxyTrustWait } from '../istio/proxy-trust-wait.js';
+import type { SoakPlan } from '../istio/soak.js';
 import type { RotationPlan } from '../plan/rotation-plan.js';
 
 /** A plan small enough for a Step Functions payload: the decisions, not every step. */
@@ -21,9 +22,11 @@ export interface PlanSummary {
    * workload certificate from a new intermediate: until every proxy holds the new root too.
    */
   readonly proxyTrustWait: ProxyTrustWait;
+  /** Scheduled mode: how long the state machine soaks before retire-root (state soak), and why. */
+  readonly soak: SoakPlan;
 }
 
-export function summarisePlan(plan: RotationPlan, istio: IstioSettingsReview): PlanSummary {
+export function summarisePlan(plan: RotationPlan, istio: IstioSettingsReview, soak: SoakPlan): PlanSummary {
   return {
     mode: plan.mode,
     currentRoot: plan.currentRoot,
@@ -35,5 +38,6 @@ export function summarisePlan(plan: RotationPlan, istio: IstioSettingsReview): P
     istio: [...istio.clusters],
     notes: istioNotes(istio),
     proxyTrustWait: proxyTrustWait(istio.clusters),
+    soak,
   };
 }

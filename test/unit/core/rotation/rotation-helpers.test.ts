@@ -166,7 +166,8 @@ describe('summarisePlan', () => {
       ],
     };
     // Act
-    const summary = summarisePlan(plan, istio);
+    const soak = { seconds: 86_400, reason: 'soakSeconds 24h covers every workload certificate lifetime' };
+    const summary = summarisePlan(plan, istio, soak);
     // Assess
     expect(summary).toMatchObject({
       mode: 'scheduled',
@@ -175,7 +176,9 @@ describe('summarisePlan', () => {
       restart: 'waves',
       istio: istio.clusters,
       notes: ['c1: PCDS is off'],
+      soak,
     });
+    expect(summary.proxyTrustWait.reason).toContain('c1: PCDS off');
     expect(summary.phases.map((phase) => phase.name)).toEqual(plan.phases.map((phase) => phase.name));
     expect(summary.phases.find((phase) => phase.name === 'distribute-bundle')?.steps).toBe(1);
   });
