@@ -200,26 +200,30 @@ async function deployWorkloads(kubeconfig: string, cacheDir: string, count: numb
   ]);
 }
 
-/** The ready, not terminating lab workloads of a cluster, as the prober picks them. */
+/** What the prober talks to: the lab's workloads and the ingress gateway, whose proxy is probed like theirs. */
+const PROBED_PODS: readonly { readonly namespace: string; readonly selector: string }[] = [
+  { namespace: WORKLOAD_NAMESPACE, selector: 'meshtrust.io/lab-workload=true' },
+  { namespace: 'istio-system', selector: 'istio=ingressgateway' },
+];
+
+/** The ready, not terminating pods of a cluster the prober picks from. */
 async function readyWorkloads(kubeconfig: string, cacheDir: string): Promise<ProbeEndpoint[]> {
-  const result = await runKubectl(
-    ['-n', WORKLOAD_NAMESPACE, 'get', 'pods', '-l', 'meshtrust.io/lab-workload=true', '-o', 'json'],
-    { kubeconfig, cacheDir },
-  );
-  if (result.exitCode !== 0) throw new LabError(`listing workloads: ${result.stderr.trim()}`);
-  return (JSON.parse(result.stdout) as { items: V1Pod[] }).items
-    .filter(
-      (pod) =>
-        !pod.metadata?.deletionTimestamp &&
-        pod.status?.conditions?.some(
-          (condition) => condition.type === 'Ready' && condition.status === 'True',
-        ),
-    )
-    .map((pod) => ({
-      namespace: WORKLOAD_NAMESPACE,
-      podName: pod.metadata?.name ?? '',
-      uid: pod.metadata?.uid ?? '',
-    }));
+  const endpoints: ProbeEndpoint[] = [];
+  for (const { namespace, selector } of PROBED_PODS) {
+    const result = await runKubectl(['-n', namespace, 'get', 'pods', '-l', selector, '-o', 'json'], {
+      kubeconfig,
+      cacheDir,
+    });
+    if (result.exitCode !== 0) throw new LabError(`listing ${namespace} pods: ${result.stderr.trim()}`);
+    for (const pod of (JSON.parse(result.stdout) as { items: V1Pod[] }).items) {
+      const ready = pod.status?.conditions?.some(
+        (condition) => condition.type === 'Ready' && condition.status === 'True',
+      );
+      if (pod.metadata?.deletionTimestamp || !ready) continue;
+      endpoints.push({ namespace, podName: pod.metadata?.name ?? '', uid: pod.metadata?.uid ?? '' });
+    }
+  }
+  return endpoints;
 }
 
 async function workloadCertificates(clusters: readonly ProbedCluster[]) {

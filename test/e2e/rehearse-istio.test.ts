@@ -69,7 +69,9 @@ describe('meshtrust rehearse --engine istio', () => {
       // After the settle window, each workload serves a certificate of its cluster's new intermediate.
       const finalIntermediate = new Map(report.final.map((entry) => [entry.cluster, entry.caCert]));
       const initialIntermediate = new Map(report.initial.map((entry) => [entry.cluster, entry.caCert]));
-      expect(report.workloads).toHaveLength(4);
+      // Two apps and the ingress gateway per cluster: the gateway is restarted and probed like the apps.
+      expect(report.workloads).toHaveLength(6);
+      expect(report.workloads.filter((workload) => workload.pod.startsWith('istio-system/'))).toHaveLength(2);
       for (const workload of report.workloads) {
         expect(workload.issuer).toBe(finalIntermediate.get(workload.cluster));
         expect(workload.issuer).not.toBe(initialIntermediate.get(workload.cluster));
@@ -100,7 +102,7 @@ describe('meshtrust rehearse --engine istio', () => {
       expect(wait).toBeDefined();
       const waited = Date.parse(wait?.endedAt ?? '') - Date.parse(wait?.startedAt ?? '');
       expect(waited).toBeGreaterThanOrEqual(41_000);
-      expect(report.workloads).toHaveLength(6);
+      expect(report.workloads).toHaveLength(8);
     },
     RUN_TIMEOUT_MS + 30 * 60_000,
   );
@@ -130,7 +132,7 @@ describe('meshtrust rehearse --engine istio', () => {
       for (const workload of report.workloads) {
         expect(workload.issuer).not.toBe(initialIntermediate.get(workload.cluster));
       }
-      expect(report.workloads).toHaveLength(4);
+      expect(report.workloads).toHaveLength(6);
     },
     RUN_TIMEOUT_MS + 30 * 60_000,
   );
