@@ -67,6 +67,8 @@ describe('meshtrust verify', () => {
     // Act
     const result = await meshtrust('verify', '--json').finally(() => h.replaceCacerts('lab-2', original));
     // istiod took {A, X} and now goes back to {A}: let it publish before the next test reads bundles.
+    // One verified read is not enough: it can fall between two namespaces' updates of the push.
+    await h.lab.waitForSettled();
     await fleetVerified();
     // Assess
     const report = JSON.parse(result.stdout) as VerifyReport;
