@@ -1,8 +1,6 @@
 // Starts the fleet a rehearsal runs against, on the engine asked for: the model lab in this process,
 // or the istio engine (real Kubernetes and Istio, built first when the cache has no binaries).
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import { parseGoDuration } from '../../../lambdas/core/istio/go-values.js';
 import { describeLabBuildProgress } from '../../binaries/build-progress.js';
 import { ensureLabBinaries } from '../../binaries/lab-binaries.js';
@@ -11,6 +9,7 @@ import { startIstioLab } from '../../istio-install/start-istio-lab.js';
 import type { LabOptions } from '../../lab-options.js';
 import { startLab } from '../../start-lab.js';
 import { RehearsalOptionsError } from '../rehearsal-errors.js';
+import { createFleetFolder, removeAbandonedFleetFolders } from './fleet-folders.js';
 import { istioRehearsalFleet } from './istio-fleet.js';
 import { modelRehearsalFleet } from './model-fleet.js';
 import type { RehearsalFleet } from './rehearsal-fleet.js';
@@ -79,8 +78,11 @@ export async function startRehearsalFleet(options: RehearsalFleetOptions): Promi
     onProgress: (step) => progress(`lab build: ${describeLabBuildProgress(step)}`),
   });
   // The fleet's folder holds its clusters' keys (test material, but keys): never below the report
-  // folder, and removed with the fleet.
-  const dir = await mkdtemp(join(tmpdir(), 'meshtrust-rehearsal-fleet-'));
+  // folder, removed with the fleet, or by the next rehearsal when this one is killed outright.
+  for (const abandoned of await removeAbandonedFleetFolders()) {
+    progress(`removed ${abandoned}, left by a rehearsal that was killed`);
+  }
+  const dir = await createFleetFolder();
   try {
     const lab = await startIstioLab({
       binaries,
