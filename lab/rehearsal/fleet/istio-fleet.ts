@@ -8,6 +8,7 @@ import { cacertsSnapshot } from '../../cacerts-snapshot.js';
 import { CACERTS_SECRET_NAME, ISTIO_SYSTEM_NAMESPACE } from '../../istio/istiod-model.js';
 import { istiodReloads } from '../../istio-install/istiod-reload-log.js';
 import type { IstioLab } from '../../istio-install/start-istio-lab.js';
+import { LabError } from '../../lab-errors.js';
 import { type RefusedCacerts, type RehearsalFleet, sharedLabFields } from './rehearsal-fleet.js';
 
 export interface IstioRehearsalFleetOptions {
@@ -27,7 +28,7 @@ export function istioRehearsalFleet(lab: IstioLab, options: IstioRehearsalFleetO
   );
   const client = (cluster: string) => {
     const found = clients.get(cluster);
-    if (!found) throw new Error(`the fleet has no cluster ${cluster}`);
+    if (!found) throw new LabError(`the fleet has no cluster ${cluster}`);
     return found;
   };
   const readCacerts = (cluster: string): Promise<V1Secret> =>
@@ -50,6 +51,7 @@ export function istioRehearsalFleet(lab: IstioLab, options: IstioRehearsalFleetO
     snapshotCacerts: async (cluster) => snapshotOf(cluster, await readCacerts(cluster)),
     watchCacerts: async (onChange) => {
       const informers: Informer<V1Secret>[] = [];
+      let stopped = false;
       for (const cluster of lab.clusters) {
         const { kubeConfig, core } = client(cluster.name);
         const informer = makeInformer<V1Secret>(
@@ -67,11 +69,16 @@ export function istioRehearsalFleet(lab: IstioLab, options: IstioRehearsalFleetO
         };
         informer.on('add', report);
         informer.on('update', report);
+        // A dropped watch is listed and watched again (the timeline skips what it already holds).
+        informer.on('error', () => {
+          if (!stopped) setTimeout(() => void informer.start().catch(() => undefined), 1_000).unref();
+        });
         // The informer lists first (each cluster's present cacerts), then watches.
         await informer.start();
         informers.push(informer);
       }
       return () => {
+        stopped = true;
         for (const informer of informers) void informer.stop();
       };
     },
