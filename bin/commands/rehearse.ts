@@ -6,6 +6,7 @@ import { createInterface } from 'node:readline/promises';
 import { type Command, Option } from 'commander';
 import { LabError, LabOptionsError } from '../../lab/lab-errors.js';
 import { KUBECONFIG_FILE, markLabStopped, writeLabFiles } from '../../lab/lab-files.js';
+import { ROOT_CERT_STYLES, type RootCertStyle } from '../../lab/lab-options.js';
 import { MotoServerError } from '../../lab/moto-server.js';
 import { type FailAt, parseFailAt } from '../../lab/rehearsal/fail-at.js';
 import { ISTIO_REHEARSAL_SECRET_TTL } from '../../lab/rehearsal/fleet/start-rehearsal-fleet.js';
@@ -40,6 +41,7 @@ export interface RehearseCommandOptions extends EngineCommandOptions {
   readonly keepLab?: boolean;
   readonly json?: boolean;
   readonly cdkOut?: string;
+  readonly rootCertStyle: RootCertStyle;
 }
 
 export function registerRehearseCommand(program: Command, context: CliContext): Command {
@@ -70,6 +72,14 @@ export function registerRehearseCommand(program: Command, context: CliContext): 
     .option('--out <dir>', 'report directory (default rehearsal/<timestamp>/)')
     .option('--keep-lab', 'leave the lab running afterwards and print its kubeconfig (Ctrl-C stops it)')
     .option('--json', 'print the summary as JSON on stdout')
+    .addOption(
+      new Option(
+        '--root-cert-style <style>',
+        "how each cluster's original root-cert.pem is written, as tools and operators leave it (both engines)",
+      )
+        .choices([...ROOT_CERT_STYLES])
+        .default('canonical'),
+    )
     .option(
       '--cdk-out <dir>',
       'run this cloud assembly as it is (default: ./cdk.out, synthesized again when older than its sources)',
@@ -119,6 +129,7 @@ async function rehearse(options: RehearseCommandOptions, context: CliContext) {
       outDir,
       keepLab: options.keepLab === true,
       engine: options.engine,
+      rootCertStyle: options.rootCertStyle,
       istio: istioEngineSettings(options),
       waitForLabMs: options.waitForLab * 1000,
       onProgress: (state) => display.update(state),

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import {
   assembleCacerts,
+  type CacertsFiles,
   type CaMaterial,
   createIntermediateCa,
   createRootCa,
@@ -17,9 +18,11 @@ import type { LabBinaryName, LabComponentVersions } from '../binaries/lab-binary
 import { type LabControlPlane, startControlPlane } from '../control-plane/start-control-plane.js';
 import type { LabIdentities } from '../eks/lab-identities.js';
 import { LabError } from '../lab-errors.js';
+import type { RootCertStyle } from '../lab-options.js';
 import { startClusterPodRuntime } from '../node-agent/cluster-pod-runtime.js';
 import { podDirOf } from '../node-agent/istio-pod-runtime.js';
 import { holdPort, PILOT_AGENT_STATUS_PORT } from '../node-agent/status-port-guard.js';
+import { styledRootCertPem } from '../seed-cluster.js';
 import { installIstio } from './install-istio.js';
 
 export interface IstioFleetOptions {
@@ -42,6 +45,8 @@ export interface IstioFleetOptions {
    * status-port-guard.ts). @default 0, fail at once
    */
   readonly waitForOtherLabMs?: number;
+  /** How each cluster's root-cert.pem is written at install (ROOT_CERT_STYLES). @default 'canonical' */
+  readonly rootCertStyle?: RootCertStyle;
   readonly onProgress?: (message: string) => void;
   readonly onProblem?: (message: string) => void;
 }
@@ -107,11 +112,14 @@ export async function startIstioFleet(options: IstioFleetOptions): Promise<Istio
         istiodReplicas: options.istiodReplicas,
         istiodEnv: options.istiodEnv,
         proxyMetadata: options.proxyMetadata,
-        cacerts: assembleCacerts({
-          intermediate,
-          chainAbove: [rootA.certificatePem],
-          trustedRoots: TrustBundle.parse(rootA.certificatePem),
-        }),
+        cacerts: styledCacerts(
+          assembleCacerts({
+            intermediate,
+            chainAbove: [rootA.certificatePem],
+            trustedRoots: TrustBundle.parse(rootA.certificatePem),
+          }),
+          options.rootCertStyle ?? 'canonical',
+        ),
         readyTimeoutSeconds: 180,
       });
       progress(`${cluster.name} Istio ${istioVersion} installed, istiod ready`);
@@ -131,6 +139,11 @@ export async function startIstioFleet(options: IstioFleetOptions): Promise<Istio
     await statusPort.release();
     throw error;
   }
+}
+
+/** cacerts with root-cert.pem written the way tools and operators leave it (seed-cluster.ts). */
+function styledCacerts(files: CacertsFiles, style: RootCertStyle): CacertsFiles {
+  return { ...files, 'root-cert.pem': styledRootCertPem(files['root-cert.pem'], style) };
 }
 
 function podsDirOf(clusterDir: string): string {

@@ -1,7 +1,7 @@
 // The istio engine as a lab, in the shape `meshtrust lab` serves (lab-files.ts's LabFilesSource): the
-// fleet (real Kubernetes, real Istio), the lab's EKS API naming its clusters, N injected workloads per
-// cluster, and a prober (the model's, istio/mtls-prober.ts) making real mTLS handshakes between them with what their
-// agents hold.
+// fleet (real Kubernetes, real Istio), the lab's EKS API naming its clusters, per cluster N injected
+// workloads and one injected by object selector, and a prober (the model's, istio/mtls-prober.ts)
+// making real mTLS handshakes between them and the ingress gateway with what their agents hold.
 import { join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
 import { type CaMaterial, parseCertificatesPem } from '../../lambdas/core/pki/index.js';
@@ -20,6 +20,8 @@ import { readProxyIdentity } from './proxy-identity.js';
 import { type IstioFleet, type IstioFleetOptions, startIstioFleet } from './start-istio-fleet.js';
 
 export const WORKLOAD_NAMESPACE = 'shop';
+/** A namespace without injection labels, whose one workload is injected by object selector. */
+export const OBJECT_SELECTED_NAMESPACE = 'tools';
 
 export interface IstioLabOptions
   extends Pick<
@@ -33,6 +35,7 @@ export interface IstioLabOptions
     | 'istiodReplicas'
     | 'volumeSyncPeriodMs'
     | 'waitForOtherLabMs'
+    | 'rootCertStyle'
     | 'onProgress'
   > {
   /** Clusters lab-1 .. lab-N. */
@@ -85,6 +88,7 @@ export async function startIstioLab(options: IstioLabOptions): Promise<IstioLab>
     istiodReplicas: options.istiodReplicas,
     volumeSyncPeriodMs: options.volumeSyncPeriodMs,
     waitForOtherLabMs: options.waitForOtherLabMs ?? 0,
+    ...(options.rootCertStyle === undefined ? {} : { rootCertStyle: options.rootCertStyle }),
     onProgress: progress,
   });
   let eks: EksApiServer | undefined;
@@ -95,7 +99,9 @@ export async function startIstioLab(options: IstioLabOptions): Promise<IstioLab>
         join(options.dir, 'kube-cache'),
         options.workloadsPerCluster,
       );
-      progress(`${cluster.name}: ${options.workloadsPerCluster} injected workload(s) running`);
+      progress(
+        `${cluster.name}: ${options.workloadsPerCluster} injected workload(s) running, and ${OBJECT_SELECTED_NAMESPACE}/probe injected by object selector`,
+      );
     }
     const clusters = fleet.controlPlane.clusters.map((cluster) => {
       const initialIntermediate = fleet.intermediates.get(cluster.name);
@@ -188,21 +194,52 @@ async function deployWorkloads(kubeconfig: string, cacheDir: string, count: numb
       },
     );
   }
+  // One workload injected by object selector: its namespace has no injection label, its pods ask for
+  // a sidecar themselves (sidecar.istio.io/inject=true), as Istio's object.sidecar-injector selects.
+  items.push(
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: OBJECT_SELECTED_NAMESPACE } },
+    {
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: { name: 'probe', namespace: OBJECT_SELECTED_NAMESPACE },
+    },
+    {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'probe', namespace: OBJECT_SELECTED_NAMESPACE },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: 'probe' } },
+        template: {
+          metadata: {
+            labels: { app: 'probe', 'meshtrust.io/lab-workload': 'true', 'sidecar.istio.io/inject': 'true' },
+          },
+          spec: { serviceAccountName: 'probe', containers: [{ name: 'app', image: 'lab/app:1' }] },
+        },
+      },
+    },
+  );
   await kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items }));
-  await kubectl([
-    '-n',
-    WORKLOAD_NAMESPACE,
-    'wait',
-    '--for=condition=Available',
-    'deployment',
-    '--all',
-    '--timeout=180s',
-  ]);
+  for (const namespace of [WORKLOAD_NAMESPACE, OBJECT_SELECTED_NAMESPACE]) {
+    await kubectl([
+      '-n',
+      namespace,
+      'wait',
+      '--for=condition=Available',
+      'deployment',
+      '--all',
+      '--timeout=180s',
+    ]);
+  }
 }
 
-/** What the prober talks to: the lab's workloads and the ingress gateway, whose proxy is probed like theirs. */
+/**
+ * What the prober talks to: the lab's workloads (the object-selected one too) and the ingress gateway,
+ * whose proxy is probed like theirs.
+ */
 const PROBED_PODS: readonly { readonly namespace: string; readonly selector: string }[] = [
   { namespace: WORKLOAD_NAMESPACE, selector: 'meshtrust.io/lab-workload=true' },
+  { namespace: OBJECT_SELECTED_NAMESPACE, selector: 'meshtrust.io/lab-workload=true' },
   { namespace: 'istio-system', selector: 'istio=ingressgateway' },
 ];
 

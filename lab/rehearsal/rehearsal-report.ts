@@ -41,6 +41,8 @@ export interface RehearsalReport {
    * rules it states (istiod-cacerts-rules.ts); it runs no Kubernetes of its own.
    */
   readonly engine: LabEngineDescription;
+  /** How the clusters' original root-cert.pem was written, when not canonical (--root-cert-style). */
+  readonly rootCertStyle?: string;
   readonly clusters: readonly string[];
   readonly workloadsPerCluster: number;
   readonly executionId: string;

@@ -9,7 +9,7 @@ import { type CfnTemplate, referencedLogicalIds, resolveDefinition } from '../..
 import type { CacertsSnapshot, SecretData } from '../cacerts-snapshot.js';
 import { awsEnvironmentFor, LAB_ACCOUNT_ID } from '../eks/lab-identities.js';
 import { ISTIO_ENGINE_DEFAULTS, type IstioEngineSettings } from '../istio-install/istio-engine-settings.js';
-import type { LabOptions } from '../lab-options.js';
+import type { LabOptions, RootCertStyle } from '../lab-options.js';
 import { killMotoServerNow, type MotoServer, startMotoServer } from '../moto-server.js';
 import { seedCaStore } from '../seed-ca-store.js';
 import { privateKeysInCaStore } from './ca-store-keys.js';
@@ -59,6 +59,8 @@ export interface RehearsalOptions {
   readonly istio?: IstioEngineSettings;
   /** Istio engine: how long to wait for another istio lab on this machine to end. @default 0 */
   readonly waitForLabMs?: number;
+  /** How each cluster's original root-cert.pem is written, on either engine. @default 'canonical' */
+  readonly rootCertStyle?: RootCertStyle;
   /** Model engine: lab settings beyond clusters and workloads (tests). */
   readonly lab?: Partial<LabOptions>;
   readonly onProgress?: (state: RehearsalProgress) => void;
@@ -128,6 +130,7 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
     ...(options.lab === undefined ? {} : { lab: options.lab }),
     istio: options.istio ?? ISTIO_ENGINE_DEFAULTS,
     waitForLabMs: options.waitForLabMs ?? 0,
+    ...(options.rootCertStyle === undefined ? {} : { rootCertStyle: options.rootCertStyle }),
     onProgress: note,
   });
   const [motoResult, labResult] = await Promise.allSettled([motoStart, labStart]);
@@ -476,6 +479,9 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
     ...(context.targetCluster === undefined ? {} : { cluster: context.targetCluster }),
     meshId: lab.meshId,
     engine: lab.engine,
+    ...(options.rootCertStyle === undefined || options.rootCertStyle === 'canonical'
+      ? {}
+      : { rootCertStyle: options.rootCertStyle }),
     clusters: lab.clusters.map((cluster) => cluster.name),
     workloadsPerCluster: options.workloads,
     executionId,

@@ -42,7 +42,7 @@ afterAll(() => {
 
 describe('meshtrust rehearse --engine istio', () => {
   it(
-    'rotates 2 clusters on schedule with PCDS on: 0 failed handshakes, every workload on its new intermediate',
+    'rotates 2 clusters on schedule with PCDS on and CRLF root files: 0 failed handshakes, every workload on its new intermediate',
     async () => {
       // Prepare
       const foldersBefore = fleetFolders();
@@ -55,6 +55,8 @@ describe('meshtrust rehearse --engine istio', () => {
         '2',
         '--proxy-env',
         'PROXY_CONFIG_XDS_AGENT=true',
+        '--root-cert-style',
+        'crlf',
       );
 
       // Assess
@@ -64,15 +66,19 @@ describe('meshtrust rehearse --engine istio', () => {
       expect(report.engine).toMatchObject({ name: 'istio', kubernetes: 'v1.36.3' });
       expect(report.engine.istio).toMatch(/^1\.\d+/);
       expect(report.result).toBe('SUCCEEDED');
+      expect(report.rootCertStyle).toBe('crlf');
+      expect(report.initial.every((entry) => entry.roots.length === 1)).toBe(true);
       expect(report.totals.handshakes.failed).toBe(0);
       // Real istiod took every write: its log has no dropped reload.
       expect(report.rejectedUpdates).toEqual([]);
       // After the settle window, each workload serves a certificate of its cluster's new intermediate.
       const finalIntermediate = new Map(report.final.map((entry) => [entry.cluster, entry.caCert]));
       const initialIntermediate = new Map(report.initial.map((entry) => [entry.cluster, entry.caCert]));
-      // Two apps and the ingress gateway per cluster: the gateway is restarted and probed like the apps.
-      expect(report.workloads).toHaveLength(6);
+      // Per cluster two apps, the ingress gateway and tools/probe (injected by object selector in a
+      // namespace without injection labels): all restarted and probed alike.
+      expect(report.workloads).toHaveLength(8);
       expect(report.workloads.filter((workload) => workload.pod.startsWith('istio-system/'))).toHaveLength(2);
+      expect(report.workloads.filter((workload) => workload.pod.startsWith('tools/probe-'))).toHaveLength(2);
       for (const workload of report.workloads) {
         expect(workload.issuer).toBe(finalIntermediate.get(workload.cluster));
         expect(workload.issuer).not.toBe(initialIntermediate.get(workload.cluster));
@@ -104,7 +110,7 @@ describe('meshtrust rehearse --engine istio', () => {
       expect(wait).toBeDefined();
       const waited = Date.parse(wait?.endedAt ?? '') - Date.parse(wait?.startedAt ?? '');
       expect(waited).toBeGreaterThanOrEqual(41_000);
-      expect(report.workloads).toHaveLength(8);
+      expect(report.workloads).toHaveLength(10);
     },
     RUN_TIMEOUT_MS + 30 * 60_000,
   );
@@ -134,7 +140,38 @@ describe('meshtrust rehearse --engine istio', () => {
       for (const workload of report.workloads) {
         expect(workload.issuer).not.toBe(initialIntermediate.get(workload.cluster));
       }
-      expect(report.workloads).toHaveLength(6);
+      expect(report.workloads).toHaveLength(8);
+    },
+    RUN_TIMEOUT_MS + 30 * 60_000,
+  );
+
+  it(
+    'rekeys one cluster in intermediate mode: only its workloads move to a new intermediate',
+    async () => {
+      // Act
+      const run = await rehearse(
+        '--clusters',
+        '2',
+        '--workloads',
+        '1',
+        '--mode',
+        'intermediate',
+        '--cluster',
+        'lab-2',
+      );
+
+      // Assess
+      const { report } = run;
+      expect(failedChecks(report)).toEqual([]);
+      expect(run.exitCode).toBe(0);
+      const initial = new Map(report.initial.map((entry) => [entry.cluster, entry.caCert]));
+      for (const workload of report.workloads) {
+        const moved = workload.issuer !== initial.get(workload.cluster);
+        expect({ pod: `${workload.cluster}/${workload.pod}`, moved }).toEqual({
+          pod: `${workload.cluster}/${workload.pod}`,
+          moved: workload.cluster === 'lab-2',
+        });
+      }
     },
     RUN_TIMEOUT_MS + 30 * 60_000,
   );

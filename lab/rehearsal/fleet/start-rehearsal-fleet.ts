@@ -6,7 +6,7 @@ import { describeLabBuildProgress } from '../../binaries/build-progress.js';
 import { ensureLabBinaries } from '../../binaries/lab-binaries.js';
 import type { IstioEngineSettings } from '../../istio-install/istio-engine-settings.js';
 import { startIstioLab } from '../../istio-install/start-istio-lab.js';
-import type { LabOptions } from '../../lab-options.js';
+import type { LabOptions, RootCertStyle } from '../../lab-options.js';
 import { startLab } from '../../start-lab.js';
 import { RehearsalOptionsError } from '../rehearsal-errors.js';
 import { createFleetFolder, removeAbandonedFleetFolders } from './fleet-folders.js';
@@ -27,6 +27,8 @@ export interface RehearsalFleetOptions {
   readonly istio: IstioEngineSettings;
   /** Istio engine: how long to wait for another istio lab on this machine to end. */
   readonly waitForLabMs?: number;
+  /** How each cluster's original root-cert.pem is written (both engines). @default 'canonical' */
+  readonly rootCertStyle?: RootCertStyle;
   readonly onProgress?: (line: string) => void;
 }
 
@@ -56,6 +58,7 @@ export async function startRehearsalFleet(options: RehearsalFleetOptions): Promi
     const lab = await startLab({
       workloadCertTtlMs: REHEARSAL_WORKLOAD_TTL_MS,
       volumeSyncDelayMs: REHEARSAL_VOLUME_SYNC_DELAY_MS,
+      ...(options.rootCertStyle === undefined ? {} : { rootCertStyle: options.rootCertStyle }),
       ...options.lab,
       clusters: options.clusters,
       workloadsPerCluster: options.workloads,
@@ -97,6 +100,7 @@ export async function startRehearsalFleet(options: RehearsalFleetOptions): Promi
       volumeSyncPeriodMs: options.istio.volumeSyncDelaySeconds * 1000,
       waitForOtherLabMs: options.waitForLabMs ?? 0,
       proberIntervalMs: ISTIO_PROBER_INTERVAL_MS,
+      ...(options.rootCertStyle === undefined ? {} : { rootCertStyle: options.rootCertStyle }),
       onProgress: progress,
     });
     const fleet = istioRehearsalFleet(lab, {
