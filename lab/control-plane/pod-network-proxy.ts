@@ -48,14 +48,17 @@ export async function startPodNetworkProxy(options: {
     }
     const upstream = connect(target.port, target.host);
     track(upstream);
+    let established = false;
     upstream.once('connect', () => {
+      established = true;
       client.write('HTTP/1.1 200 Connection established\r\n\r\n');
       if (head.length > 0) upstream.write(head);
       upstream.pipe(client);
       client.pipe(upstream);
     });
     upstream.on('error', (error) => {
-      if (client.writable && upstream.connecting) client.end('HTTP/1.1 502 Bad Gateway\r\n\r\n');
+      // Before the tunnel is up the API server reads an HTTP answer; after, only a closed stream.
+      if (!established && client.writable) client.end('HTTP/1.1 502 Bad Gateway\r\n\r\n');
       else client.destroy();
       problem(`pod network proxy: ${request.url}: ${error.message}`);
     });
