@@ -32,9 +32,13 @@ export interface LabFilesSource {
   }[];
 }
 
+/** The lab's engines: the in-process model, and real Kubernetes and Istio (docs/lab.md). */
+export const LAB_ENGINES = ['model', 'istio'] as const;
+export type LabEngineName = (typeof LAB_ENGINES)[number];
+
 /** Which engine runs the lab, and for the istio engine the versions of what it runs. */
 export interface LabEngineDescription {
-  readonly name: 'model' | 'istio';
+  readonly name: LabEngineName;
   /** Kubernetes' release tag, e.g. v1.36.3 (istio engine). */
   readonly kubernetes?: string;
   /** What istiod reports, e.g. 1.31-dev (istio engine). */

@@ -5,11 +5,9 @@ import {
   ISTIO_ENGINE_DEFAULTS,
   type IstioEngineSettings,
 } from '../../lab/istio-install/istio-engine-settings.js';
+import { LAB_ENGINES, type LabEngineName } from '../../lab/lab-files.js';
 import { UsageError } from './cli-errors.js';
 import { formatEnv, integerBetween, keyValue, oneOf } from './option-parsers.js';
-
-export const LAB_ENGINES = ['model', 'istio'] as const;
-export type LabEngineName = (typeof LAB_ENGINES)[number];
 
 export interface EngineCommandOptions {
   readonly engine: LabEngineName;

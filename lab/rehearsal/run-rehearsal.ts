@@ -9,6 +9,7 @@ import { type CfnTemplate, referencedLogicalIds, resolveDefinition } from '../..
 import type { CacertsSnapshot, SecretData } from '../cacerts-snapshot.js';
 import { awsEnvironmentFor, LAB_ACCOUNT_ID } from '../eks/lab-identities.js';
 import { ISTIO_ENGINE_DEFAULTS, type IstioEngineSettings } from '../istio-install/istio-engine-settings.js';
+import type { LabEngineName } from '../lab-files.js';
 import type { LabOptions, RootCertStyle } from '../lab-options.js';
 import { killMotoServerNow, type MotoServer, startMotoServer } from '../moto-server.js';
 import { seedCaStore } from '../seed-ca-store.js';
@@ -18,7 +19,7 @@ import { type CloudAssembly, ensureCloudAssembly, readCloudAssembly } from './cl
 import { definitionTasks } from './definition-tasks.js';
 import { createFailureInjector, type FailAt, formatFailAt } from './fail-at.js';
 import type { RehearsalFleet } from './fleet/rehearsal-fleet.js';
-import { type RehearsalEngine, startRehearsalFleet } from './fleet/start-rehearsal-fleet.js';
+import { startRehearsalFleet } from './fleet/start-rehearsal-fleet.js';
 import { createFunctionPool, type FunctionLogLine, type FunctionPool } from './function-pool.js';
 import { createMotoKmsKey } from './moto-kms-key.js';
 import { registerStateMachineInMoto } from './moto-state-machine.js';
@@ -54,7 +55,7 @@ export interface RehearsalOptions {
   /** Leave the lab and moto running; the caller stops them with `stopLab`. */
   readonly keepLab?: boolean;
   /** The lab engine. @default 'model' */
-  readonly engine?: RehearsalEngine;
+  readonly engine?: LabEngineName;
   /** Istio engine: what the mesh runs with. @default ISTIO_ENGINE_DEFAULTS */
   readonly istio?: IstioEngineSettings;
   /** Istio engine: how long to wait for another istio lab on this machine to end. @default 0 */

@@ -6,6 +6,7 @@ import { describeLabBuildProgress } from '../../binaries/build-progress.js';
 import { ensureLabBinaries } from '../../binaries/lab-binaries.js';
 import type { IstioEngineSettings } from '../../istio-install/istio-engine-settings.js';
 import { startIstioLab } from '../../istio-install/start-istio-lab.js';
+import type { LabEngineName } from '../../lab-files.js';
 import type { LabOptions, RootCertStyle } from '../../lab-options.js';
 import { startLab } from '../../start-lab.js';
 import { RehearsalOptionsError } from '../rehearsal-errors.js';
@@ -14,10 +15,8 @@ import { istioRehearsalFleet } from './istio-fleet.js';
 import { modelRehearsalFleet } from './model-fleet.js';
 import type { RehearsalFleet } from './rehearsal-fleet.js';
 
-export type RehearsalEngine = 'model' | 'istio';
-
 export interface RehearsalFleetOptions {
-  readonly engine: RehearsalEngine;
+  readonly engine: LabEngineName;
   readonly clusters: number;
   readonly workloads: number;
   readonly meshId: string;
