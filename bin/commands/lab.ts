@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { describeLabBuildProgress } from '../../lab/binaries/build-progress.js';
 import { ensureLabBinaries } from '../../lab/binaries/lab-binaries.js';
+import type { MtlsProber } from '../../lab/istio/mtls-prober.js';
 import { startIstioLab } from '../../lab/istio-install/start-istio-lab.js';
 import {
   type LabControlServer,
@@ -208,21 +209,8 @@ async function startModelEngine(
     meshId: options.meshId,
   });
   return {
-    source: lab,
-    rootA: lab.rootA,
+    ...servedBy(lab),
     engine: { name: 'model' },
-    intermediates: lab.clusters.map((cluster) => ({
-      cluster: cluster.name,
-      material: cluster.initialIntermediate,
-    })),
-    probe: (rounds) =>
-      collectRounds(rounds, async () => {
-        const result = await lab.prober.runRound();
-        return {
-          ...result,
-          failures: result.failures.map((failure) => ({ ...failure, at: failure.at.toISOString() })),
-        };
-      }),
     status: () => ({
       engine: 'model',
       meshId: lab.meshId,
@@ -262,9 +250,28 @@ async function startIstioEngine(
     onProgress: progress,
   });
   return {
+    ...servedBy(lab),
+    engine: lab.engine,
+    status: () => ({ engine: lab.engine, meshId: lab.meshId, clusters: lab.clusters.map((c) => c.name) }),
+    stop: async () => {
+      await lab.stop();
+      // The fleet's folder holds the clusters' keys (test material, but keys): gone with the lab.
+      await rm(fleetDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** What both engines' labs serve alike: their files, root A, intermediates and the prober's rounds. */
+function servedBy(
+  lab: {
+    readonly rootA: CaMaterial;
+    readonly clusters: readonly { readonly name: string; readonly initialIntermediate: CaMaterial }[];
+    readonly prober: MtlsProber;
+  } & LabFilesSource,
+): Pick<ServedLab, 'source' | 'rootA' | 'intermediates' | 'probe'> {
+  return {
     source: lab,
     rootA: lab.rootA,
-    engine: lab.engine,
     intermediates: lab.clusters.map((cluster) => ({
       cluster: cluster.name,
       material: cluster.initialIntermediate,
@@ -277,12 +284,6 @@ async function startIstioEngine(
           failures: result.failures.map((failure) => ({ ...failure, at: failure.at.toISOString() })),
         };
       }),
-    status: () => ({ engine: lab.engine, meshId: lab.meshId, clusters: lab.clusters.map((c) => c.name) }),
-    stop: async () => {
-      await lab.stop();
-      // The fleet's folder holds the clusters' keys (test material, but keys): gone with the lab.
-      await rm(fleetDir, { recursive: true, force: true });
-    },
   };
 }
 
