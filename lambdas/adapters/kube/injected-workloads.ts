@@ -3,16 +3,17 @@
 // found by their pods (an istio-proxy container, the injector's tlsMode label), by their pod template
 // (gateways), or by the namespace the injection webhook selects; and the injected pods nothing owns.
 import type { V1ObjectMeta, V1OwnerReference, V1Pod, V1PodTemplateSpec } from '@kubernetes/client-node';
+import {
+  ownersOfProxiedPods,
+  type UnmanagedPod,
+  workloadKey,
+} from '../../core/rotation/proxied-pod-owners.js';
 import type { ClusterClient } from './cluster-client.js';
 import { callKube } from './kube-call.js';
 import { listNamespaces, type NamespaceInfo } from './trust-bundles.js';
-import {
-  RESTART_ID_ANNOTATION,
-  WORKLOAD_KINDS,
-  type WorkloadKind,
-  type WorkloadRef,
-} from './workload-ref.js';
+import { RESTART_ID_ANNOTATION, type WorkloadKind, type WorkloadRef } from './workload-ref.js';
 
+export type { UnmanagedPod } from '../../core/rotation/proxied-pod-owners.js';
 export type { WorkloadKind, WorkloadRef } from './workload-ref.js';
 
 export const INJECTION_LABEL = 'istio-injection';
@@ -32,14 +33,6 @@ export function isInjectedNamespace(namespace: NamespaceInfo): boolean {
   return (
     injection === 'enabled' || (injection === undefined && namespace.labels[REVISION_LABEL] !== undefined)
   );
-}
-
-/** An injected pod that no Deployment, StatefulSet or DaemonSet owns: a bare pod, a Job's, a bare ReplicaSet's. */
-export interface UnmanagedPod {
-  readonly namespace: string;
-  readonly name: string;
-  /** `Job nightly`, `ReplicaSet legacy-7d9f`; absent for a bare pod. */
-  readonly owner?: string;
 }
 
 export interface InjectedWorkloads {
@@ -78,30 +71,17 @@ export async function findInjected(client: ClusterClient): Promise<InjectedWorkl
       replicaSetOwners.set(key, controllerOf(replicaSet.metadata));
     }
   }
-  const owning = new Set<string>();
-  const unmanaged: UnmanagedPod[] = [];
-  for (const pod of proxied) {
-    const namespace = pod.metadata?.namespace ?? '';
-    const name = pod.metadata?.name ?? '';
-    let owner = controllerOf(pod.metadata);
-    if (owner?.kind === 'ReplicaSet') {
-      const deployment = replicaSetOwners.get(`${namespace}/${owner.name}`);
-      if (deployment?.kind !== 'Deployment') {
-        unmanaged.push({ namespace, name, owner: `ReplicaSet ${owner.name}` });
-        continue;
-      }
-      owner = deployment;
-    }
-    if (owner !== undefined && (WORKLOAD_KINDS as readonly string[]).includes(owner.kind)) {
-      owning.add(`${owner.kind}/${namespace}/${owner.name}`);
-    } else {
-      unmanaged.push({
-        namespace,
-        name,
-        ...(owner !== undefined && { owner: `${owner.kind} ${owner.name}` }),
-      });
-    }
-  }
+  const { owning, unmanaged } = ownersOfProxiedPods(
+    proxied.map((pod) => {
+      const controller = controllerOf(pod.metadata);
+      return {
+        namespace: pod.metadata?.namespace ?? '',
+        name: pod.metadata?.name ?? '',
+        ...(controller !== undefined && { controller }),
+      };
+    }),
+    (namespace, name) => replicaSetOwners.get(`${namespace}/${name}`),
+  );
   const refs: WorkloadRef[] = [];
   const collect = (
     kind: WorkloadKind,
@@ -113,7 +93,7 @@ export async function findInjected(client: ClusterClient): Promise<InjectedWorkl
       if (!namespace || !name) continue;
       const template = item.spec?.template;
       const selected =
-        owning.has(`${kind}/${namespace}/${name}`) ||
+        owning.has(workloadKey(kind, namespace, name)) ||
         templateRunsProxy(template) ||
         (injected.has(namespace) && !optsOut(template));
       if (!selected) continue;
@@ -128,7 +108,7 @@ export async function findInjected(client: ClusterClient): Promise<InjectedWorkl
     workloads: refs.sort(
       (a, b) => compare(a.namespace, b.namespace) || compare(a.kind, b.kind) || compare(a.name, b.name),
     ),
-    unmanaged: unmanaged.sort((a, b) => compare(a.namespace, b.namespace) || compare(a.name, b.name)),
+    unmanaged: [...unmanaged].sort((a, b) => compare(a.namespace, b.namespace) || compare(a.name, b.name)),
   };
 }
 
