@@ -12,16 +12,21 @@ import { PreconditionFailed } from '../../core/rotation-errors.js';
 // Characters Secrets Manager allows in names, without '/', which separates our segments.
 const SEGMENT = /^[A-Za-z0-9_+=.@-]{1,128}$/;
 
+/** Where every secret of the mesh lives (the stack scopes IAM to it). */
+export function meshSecretPrefix(meshId: string): string {
+  return `meshtrust/${segment('mesh id', meshId)}/`;
+}
+
 export function rootSecretName(meshId: string): string {
-  return `meshtrust/${segment('mesh id', meshId)}/root`;
+  return `${meshSecretPrefix(meshId)}root`;
 }
 
 export function intermediateSecretName(meshId: string, cluster: string): string {
-  return `meshtrust/${segment('mesh id', meshId)}/intermediate/${segment('cluster name', cluster)}`;
+  return `${meshSecretPrefix(meshId)}intermediate/${segment('cluster name', cluster)}`;
 }
 
 export function backupSecretPrefix(meshId: string, executionName: string): string {
-  return `meshtrust/${segment('mesh id', meshId)}/backup/${segment('execution name', executionName)}/`;
+  return `${meshSecretPrefix(meshId)}backup/${segment('execution name', executionName)}/`;
 }
 
 export function backupSecretName(meshId: string, executionName: string, cluster: string): string {

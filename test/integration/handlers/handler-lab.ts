@@ -3,7 +3,11 @@
 // configuration in the environment, and root A imported into the CA store. The handlers run exactly as
 // in Lambda: they read their environment and build their own clients.
 import { randomUUID } from 'node:crypto';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  ListSecretsCommand,
+  ListSecretVersionIdsCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import { awsEnvironmentFor } from '../../../lab/eks/lab-identities.js';
 import type { LabOptions } from '../../../lab/lab-options.js';
 import { cacertsSecret } from '../../../lab/seed-cluster.js';
@@ -12,6 +16,7 @@ import { logger } from '../../../lambdas/adapters/audit/logger.js';
 import { containsPrivateKey } from '../../../lambdas/adapters/audit/private-key-guard.js';
 import { CaSecretStore } from '../../../lambdas/adapters/secrets/ca-secret-store.js';
 import { clientRequestTokenFor } from '../../../lambdas/adapters/secrets/client-request-token.js';
+import { meshSecretPrefix } from '../../../lambdas/adapters/secrets/secret-names.js';
 import { type CacertsFiles, certificateFingerprint } from '../../../lambdas/core/pki/index.js';
 import { motoClientConfig } from '../../support/moto-endpoint.js';
 
@@ -27,7 +32,18 @@ export interface HandlerLab {
   cacertsOf(cluster: string): CacertsFiles;
   /** Replaces the cluster's cacerts in-process, as an operator's kubectl would. */
   replaceCacerts(cluster: string, files: Readonly<Record<string, string>>): void;
+  /**
+   * Everything a rotation writes, to prove a refusal wrote nothing: each cluster's cacerts resourceVersion
+   * (or `absent`) and every secret of the mesh (this lab's, or `meshId`) in Secrets Manager with its
+   * versions and their stages.
+   */
+  writableState(meshId?: string): Promise<WritableState>;
   stop(): Promise<void>;
+}
+
+export interface WritableState {
+  readonly cacerts: Readonly<Record<string, string>>;
+  readonly secrets: readonly { readonly name: string; readonly versions: readonly string[] }[];
 }
 
 const HANDLER_ENV_KEYS = [
@@ -107,6 +123,15 @@ export async function startHandlerLab(
       const current = store.get('Secret', 'istio-system', 'cacerts');
       store.update({ ...cacertsSecret(files), metadata: { ...current.metadata } });
     },
+    writableState: async (ofMesh = meshId) => ({
+      cacerts: Object.fromEntries(
+        lab.clusters.map(({ name }) => {
+          const secret = lab.cluster(name).store.tryGet('Secret', 'istio-system', 'cacerts');
+          return [name, String(secret?.metadata.resourceVersion ?? 'absent')];
+        }),
+      ),
+      secrets: await meshSecrets(client, ofMesh),
+    }),
     stop: async () => {
       client.destroy();
       await lab.stop();
@@ -116,6 +141,26 @@ export async function startHandlerLab(
       }
     },
   };
+}
+
+/** Every secret under `meshtrust/<mesh>/`, each with its version ids and their stages, sorted. */
+async function meshSecrets(client: SecretsManagerClient, meshId: string): Promise<WritableState['secrets']> {
+  const prefix = meshSecretPrefix(meshId);
+  const { SecretList = [] } = await client.send(
+    new ListSecretsCommand({ Filters: [{ Key: 'name', Values: [prefix] }], MaxResults: 100 }),
+  );
+  const secrets = await Promise.all(
+    SecretList.filter((secret) => secret.Name?.startsWith(prefix)).map(async (secret) => {
+      const { Versions = [] } = await client.send(
+        new ListSecretVersionIdsCommand({ SecretId: secret.ARN, IncludeDeprecated: true }),
+      );
+      const versions = Versions.map(
+        (version) => `${version.VersionId}:${[...(version.VersionStages ?? [])].sort().join(',')}`,
+      ).sort();
+      return { name: secret.Name as string, versions };
+    }),
+  );
+  return secrets.sort((a, b) => a.name.localeCompare(b.name));
 }
 
 /** The key scan every handler output must pass: no PEM block, no private key (plain or base64). */

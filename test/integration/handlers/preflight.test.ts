@@ -68,14 +68,6 @@ async function withIstioOfLab2<T>(
   }
 }
 
-/** What preflight must never touch: each cluster's cacerts resourceVersion and the root secret's stages. */
-async function writableState() {
-  return {
-    cacerts: h.lab.clusters.map((cluster) => h.lab.snapshotCacerts(cluster.name).resourceVersion),
-    root: await h.store.describeRoot(),
-  };
-}
-
 async function withEnv<T>(values: Record<string, string>, act: () => Promise<T>): Promise<T> {
   const saved = Object.fromEntries(Object.keys(values).map((key) => [key, process.env[key]]));
   Object.assign(process.env, values);
@@ -121,7 +113,7 @@ describe('preflight handler', () => {
 
   it('refuses a root rotation when lab-2 runs istiod without ISTIO_MULTIROOT_MESH, naming both, and writes nothing', async () => {
     // Prepare
-    const before = await writableState();
+    const before = await h.writableState();
     // Act
     const error = await withIstioOfLab2(
       { env: (env) => env.filter((variable) => variable.name !== 'ISTIO_MULTIROOT_MESH') },
@@ -134,7 +126,7 @@ describe('preflight handler', () => {
         'a root rotation needs it true on every istiod',
     );
     expect((error as Error).message).not.toContain('cluster lab-1');
-    expect(await writableState()).toEqual(before);
+    expect(await h.writableState()).toEqual(before);
   });
 
   it('refuses ISTIO_MULTIROOT_MESH=false in emergency mode too, and lets an intermediate rekey through with a note', async () => {
