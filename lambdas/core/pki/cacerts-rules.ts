@@ -2,6 +2,7 @@
  * The checks istiod (through Go's x509) applies to a plug-in `cacerts`, one pure function per rule.
  * Each takes the parsed review and returns findings; `validateCacerts` composes them.
  */
+import { CACERTS_FORBIDDEN_KEYS, CACERTS_KEYS } from './cacerts.js';
 import { type ParsedCertificate, sameBytes } from './certificate.js';
 import { extendedKeyUsageNames } from './certificate-info.js';
 import { buildCertificatePath, type PathElement, type PathResult } from './certificate-path.js';
@@ -37,7 +38,7 @@ export interface CacertsReview {
 const SERVER_AUTH_OR_ANY = new Set(['serverAuth', 'anyExtendedKeyUsage']);
 
 function finding(
-  review: CacertsReview,
+  review: Pick<CacertsReview, 'cluster'>,
   rule: CacertsRule,
   status: FindingStatus,
   reason: string,
@@ -63,6 +64,40 @@ function skipped(review: CacertsReview, rule: CacertsRule, needs: string): Findi
 
 function label(element: PathElement): string {
   return `"${element.parsed.certificate.subject}" (${element.file})`;
+}
+
+/**
+ * istiod picks its CA files by one test (`detectSigningCABundleAndCRL`, pilot/pkg/bootstrap/istio_ca.go):
+ * when `tls.crt` exists it signs with tls.crt and tls.key, trusts ca.crt and chains tls.crt + ca.crt, and
+ * reads none of the plug-in files; missing tls.key or ca.crt then make the bundle incomplete (refused at
+ * start, dropped on reload). `tls.key` alone changes nothing, until a tls.crt arrives.
+ */
+export function checkNoTlsOverride(cluster: string | undefined, otherKeys: readonly string[]): Finding {
+  const review = { cluster };
+  const rule = CACERTS_RULES.noTlsOverride;
+  const present = CACERTS_FORBIDDEN_KEYS.filter((key) => otherKeys.includes(key));
+  if (present.length === 0) return finding(review, rule, 'compliant', 'cacerts holds no tls.crt/tls.key');
+  const plugIn = CACERTS_KEYS.join(', ');
+  if (present.includes('tls.crt')) {
+    return finding(
+      review,
+      rule,
+      'non-compliant',
+      `cacerts holds ${present.join(' and ')}: with tls.crt present istiod signs with tls.crt and tls.key and trusts ` +
+        `ca.crt (the kubernetes.io/tls layout) and reads none of ${plugIn}, so a rotation of those files would change ` +
+        'nothing istiod uses (without tls.key or ca.crt istiod refuses the bundle as incomplete). Move that CA into ' +
+        'the plug-in files and remove tls.crt, tls.key and ca.crt from cacerts',
+      'tls.crt',
+    );
+  }
+  return finding(
+    review,
+    rule,
+    'non-compliant',
+    `cacerts holds tls.key without tls.crt: istiod ignores it for now, but a tls.crt added later would switch istiod ` +
+      `from ${plugIn} to the kubernetes.io/tls layout (tls.crt, tls.key, ca.crt). Remove tls.key from cacerts`,
+    'tls.key',
+  );
 }
 
 export function checkCaCertHeadsChain(review: CacertsReview): Finding {

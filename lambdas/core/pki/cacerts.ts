@@ -10,7 +10,10 @@ export type CacertsFiles = Readonly<Record<CacertsKey, string>>;
 /** What may leave a handler: everything but the key. */
 export type CacertsPublicFiles = Readonly<Omit<CacertsFiles, 'ca-key.pem'>>;
 
-/** Keys that, when present in `cacerts`, make istiod ignore the plug-in files. */
+/**
+ * Keys meshtrust never leaves in `cacerts`: with tls.crt istiod reads tls.crt, tls.key and ca.crt instead
+ * of the plug-in files; tls.key alone waits for a tls.crt to do the same (cacerts-rules checkNoTlsOverride).
+ */
 export const CACERTS_FORBIDDEN_KEYS = ['tls.crt', 'tls.key'] as const;
 
 export interface AssembleCacertsInput {

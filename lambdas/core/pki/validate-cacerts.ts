@@ -1,4 +1,4 @@
-import { CACERTS_FORBIDDEN_KEYS, CACERTS_KEYS, type CacertsKey } from './cacerts.js';
+import { CACERTS_KEYS, type CacertsKey } from './cacerts.js';
 import {
   CACERTS_RULES,
   type CacertsReview,
@@ -8,6 +8,7 @@ import {
   checkIssuersAreCa,
   checkKeyCertSign,
   checkKeyMatchesCert,
+  checkNoTlsOverride,
   checkPathLength,
   checkValidity,
 } from './cacerts-rules.js';
@@ -20,7 +21,7 @@ export interface ValidateCacertsOptions {
   /** The clock the validity windows are judged against. */
   readonly now: Date;
   readonly cluster?: string;
-  /** Other keys found in the secret; `tls.crt`/`tls.key` among them are reported. */
+  /** Other keys found in the secret; `tls.crt`/`tls.key` among them are reported (checkNoTlsOverride). */
   readonly extraKeys?: readonly string[];
 }
 
@@ -49,18 +50,7 @@ export async function validateCacerts(
     });
   }
 
-  const forbidden = (options.extraKeys ?? []).filter((key) =>
-    (CACERTS_FORBIDDEN_KEYS as readonly string[]).includes(key),
-  );
-  findings.push({
-    rule: CACERTS_RULES.noTlsOverride,
-    status: forbidden.length > 0 ? 'non-compliant' : 'compliant',
-    reason:
-      forbidden.length > 0
-        ? `cacerts holds ${forbidden.join(' and ')}; istiod then serves that pair instead of the plug-in CA files. Remove them`
-        : 'cacerts holds no tls.crt/tls.key',
-    ...where(forbidden[0]),
-  });
+  findings.push(checkNoTlsOverride(cluster, options.extraKeys ?? []));
 
   let caCert: ParsedCertificate | undefined;
   let certChain: readonly ParsedCertificate[] | undefined;

@@ -16,6 +16,8 @@ export interface ReviewClusterCacertsInput {
   readonly otherKeys?: readonly string[];
   /** Fingerprint of the root the CA store holds as current. */
   readonly currentRoot: string;
+  /** Where that root is stored, for the messages, e.g. `AWSCURRENT of meshtrust/prod/root`. */
+  readonly currentRootSource?: string;
   /** Namespaces that get `istio-ca-root-cert`, for the plan. */
   readonly namespaces: readonly string[];
   readonly now: Date;
@@ -40,12 +42,16 @@ export interface ClusterReview {
  */
 export async function reviewClusterCacerts(input: ReviewClusterCacertsInput): Promise<ClusterReview> {
   const { cluster, files, currentRoot, now } = input;
+  const storedAs = input.currentRootSource === undefined ? '' : ` (${input.currentRootSource})`;
   if (files === undefined) {
     return {
       cluster,
       problems: [
-        `cluster ${cluster} has no secret istio-system/cacerts, so istiod is not running a plug-in CA. Create ` +
-          'cacerts from the mesh root (Istio plug-in CA setup) before meshtrust can rotate it',
+        `cluster ${cluster} has no secret istio-system/cacerts: istiod then signs with a self-signed root of its ` +
+          'own (secret istio-system/istio-ca-secret), not under the mesh root (an istiod started before the secret ' +
+          'went keeps the CA it loaded until it restarts), so there is no plug-in CA to rotate. Create cacerts from ' +
+          'the mesh root (Istio plug-in CA setup) and restart istiod, which reads cacerts only at start once it ' +
+          'runs self-signed, before meshtrust can rotate it',
       ],
     };
   }
@@ -62,14 +68,14 @@ export async function reviewClusterCacerts(input: ReviewClusterCacertsInput): Pr
   const more: string[] = [];
   if (!roots.has(currentRoot)) {
     more.push(
-      `cluster ${cluster}: root-cert.pem does not hold the mesh's current root ${currentRoot}; the cluster is not ` +
-        'part of this mesh or the CA store holds another root. Fix root-cert.pem or import the right root',
+      `cluster ${cluster}: root-cert.pem does not hold the mesh's current root ${currentRoot}${storedAs}; the cluster ` +
+        'is not part of this mesh or the CA store holds another root. Fix root-cert.pem or import the right root',
     );
   }
   if (issuerRoot !== currentRoot) {
     more.push(
       `cluster ${cluster}: the intermediate chains to root ${issuerRoot ?? '(none)'}, not to the mesh's current root ` +
-        `${currentRoot}. Reissue its intermediate under the current root (mode intermediate) or import the right root`,
+        `${currentRoot}${storedAs}. Reissue its intermediate under the current root (mode intermediate) or import the right root`,
     );
   }
   const headroomDays = (intermediate.notAfter.getTime() - now.getTime()) / DAY_MS;

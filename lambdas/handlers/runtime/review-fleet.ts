@@ -2,6 +2,7 @@ import { mapWithConcurrency } from '../../adapters/eks/map-with-concurrency.js';
 import { type CacertsSnapshot, readCacerts } from '../../adapters/kube/cacerts-secret.js';
 import { type ClusterIstioReading, readIstioSettings } from '../../adapters/kube/istio-settings.js';
 import { type RootCertConfigMap, readRootCertConfigMaps } from '../../adapters/kube/trust-bundles.js';
+import { CURRENT } from '../../adapters/secrets/ca-secret-store.js';
 import { type IstioSettingsReview, reviewIstioSettings } from '../../core/istio/istio-settings.js';
 import type { RotationMode } from '../../core/plan/phases.js';
 import { type ClusterReview, reviewClusterCacerts } from '../../core/rotation/review-cluster-cacerts.js';
@@ -47,6 +48,7 @@ export async function reviewFleet(
         files: snapshot?.files,
         otherKeys: snapshot?.otherKeys ?? [],
         currentRoot,
+        currentRootSource: currentRootSource(runtime.store.rootSecretName),
         namespaces: bundles
           .filter((bundle) => bundle.rootCertPem !== undefined)
           .map((bundle) => bundle.namespace),
@@ -86,4 +88,9 @@ export function reviewFleetIstio(
     clusters: readings.flatMap((reading) => (reading.istio === undefined ? [] : [reading.istio])),
     mode,
   });
+}
+
+/** How messages name the CA store's current root. */
+function currentRootSource(rootSecretName: string): string {
+  return `${CURRENT} of ${rootSecretName}`;
 }

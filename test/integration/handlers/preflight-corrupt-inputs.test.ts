@@ -1,19 +1,27 @@
-// Corrupt inputs against a 2-cluster lab and moto: each kind of bad `cacerts` in lab-2 is refused by preflight before any write, naming the cluster and
+// Corrupt inputs against a 2-cluster lab and moto: each kind of bad `cacerts` in lab-2 and a CA store on
+// another root are refused by preflight before any write, naming the cluster and
 // the file (or object); `meshtrust plan` and `meshtrust verify` list the same problem (they review the
 // fleet with preflight's code). "Nothing written": no cacerts resourceVersion and no secret version of
 // the mesh changed.
+import { createPrivateKey } from 'node:crypto';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { EXIT_CODES } from '../../../bin/cli/cli-errors.js';
 import type { PlanReport } from '../../../bin/commands/plan.js';
 import type { VerifyReport } from '../../../bin/commands/verify.js';
 import { containsPrivateKey } from '../../../lambdas/adapters/audit/private-key-guard.js';
+import { CaSecretStore } from '../../../lambdas/adapters/secrets/ca-secret-store.js';
+import { clientRequestTokenFor } from '../../../lambdas/adapters/secrets/client-request-token.js';
+import { rootSecretName } from '../../../lambdas/adapters/secrets/secret-names.js';
 import {
   assembleCacerts,
   type CacertsFiles,
   type CaMaterial,
+  certificateFingerprint,
   createRootCa,
 } from '../../../lambdas/core/pki/index.js';
 import { x509 } from '../../../lambdas/core/pki/x509.js';
 import { handler as preflight } from '../../../lambdas/handlers/preflight.js';
+import { motoClientConfig } from '../../support/moto-endpoint.js';
 import { CA_USAGE, issueTestCertificate } from '../../unit/core/pki/pki-test-kit.js';
 import { type CliRun, runMeshtrustInProcess } from '../cli/in-process-cli.js';
 import { type HandlerLab, startHandlerLab } from './handler-lab.js';
@@ -69,6 +77,19 @@ function plugIn(start: Start, leaf: CaMaterial, above: readonly CaMaterial[] = [
     chainAbove: above.map((ca) => ca.certificatePem),
     trustedRoots: start.good['root-cert.pem'],
   });
+}
+
+function encryptedKey(pem: string, type: 'pkcs8' | 'traditional'): string {
+  const key = createPrivateKey(pem);
+  const traditional = key.asymmetricKeyType === 'rsa' ? 'pkcs1' : 'sec1';
+  return key
+    .export({
+      type: type === 'pkcs8' ? 'pkcs8' : traditional,
+      format: 'pem',
+      cipher: 'aes-256-cbc',
+      passphrase: 'test-only',
+    })
+    .toString();
 }
 
 /**
@@ -162,6 +183,62 @@ const KEPT_KINDS: readonly CorruptKind[] = [
   },
 ];
 
+/** Issue 15's additions. */
+const ADDED_KINDS: readonly CorruptKind[] = [
+  {
+    kind: 'no secret istio-system/cacerts (istiod would self-sign)',
+    corrupt: async () => DELETED,
+    names: /cluster lab-2 has no secret istio-system\/cacerts: istiod then signs with a self-signed root/,
+  },
+  {
+    kind: 'tls.crt and tls.key beside the plug-in files (istiod would read them instead)',
+    corrupt: async (start) => {
+      const other = await issueNow(start.rootA);
+      return { ...start.good, 'tls.crt': other.certificatePem, 'tls.key': other.privateKeyPem };
+    },
+    names: /cluster lab-2: tls\.crt: cacerts holds tls\.crt and tls\.key: with tls\.crt present istiod signs/,
+  },
+  {
+    kind: 'the whole kubernetes.io/tls layout (tls.crt, tls.key, ca.crt) beside the plug-in files',
+    corrupt: async (start) => {
+      const other = await issueNow(start.rootA);
+      return {
+        ...start.good,
+        'tls.crt': other.certificatePem,
+        'tls.key': other.privateKeyPem,
+        'ca.crt': start.rootA.certificatePem,
+      };
+    },
+    names:
+      /cluster lab-2: tls\.crt: .*reads none of ca-cert\.pem, ca-key\.pem, cert-chain\.pem, root-cert\.pem/,
+  },
+  {
+    kind: 'tls.key alone',
+    corrupt: async (start) => ({ ...start.good, 'tls.key': (await issueNow(start.rootA)).privateKeyPem }),
+    names: /cluster lab-2: tls\.key: cacerts holds tls\.key without tls\.crt/,
+  },
+  {
+    kind: 'ca-key.pem encrypted (PKCS#8 ENCRYPTED PRIVATE KEY)',
+    corrupt: async ({ good }) => ({ ...good, 'ca-key.pem': encryptedKey(good['ca-key.pem'], 'pkcs8') }),
+    names: /cluster lab-2: ca-key\.pem: ca-key\.pem of cluster lab-2 holds an encrypted private key/,
+  },
+  {
+    kind: 'ca-key.pem encrypted (traditional, Proc-Type: 4,ENCRYPTED)',
+    corrupt: async ({ good }) => ({
+      ...good,
+      'ca-key.pem': encryptedKey(good['ca-key.pem'], 'traditional'),
+    }),
+    names: /cluster lab-2: ca-key\.pem: ca-key\.pem of cluster lab-2 holds an encrypted private key/,
+  },
+  {
+    kind: 'an intermediate whose extendedKeyUsage lacks serverAuth',
+    corrupt: async (start) =>
+      plugIn(start, await issueNow(start.rootA, { extendedKeyUsage: [x509.ExtendedKeyUsage.clientAuth] })),
+    names:
+      /cluster lab-2: ca-cert\.pem: .* has extendedKeyUsage clientAuth without serverAuth, which istiod rejects/,
+  },
+];
+
 /** Runs `act` with lab-2's cacerts as `corrupt` makes it, then puts the seeded one back. */
 async function withLab2Cacerts<T>(corrupt: Corrupt, act: () => Promise<T>): Promise<T> {
   const store = h.lab.cluster('lab-2').store;
@@ -183,48 +260,90 @@ async function meshtrust(...args: string[]): Promise<CliRun> {
   return runMeshtrustInProcess(args, { ...process.env, MESH_ID: '', MESHTRUST_MESH_ID: h.meshId });
 }
 
+async function withEnv<T>(values: Record<string, string>, act: () => Promise<T>): Promise<T> {
+  const saved = Object.fromEntries(Object.keys(values).map((key) => [key, process.env[key]]));
+  Object.assign(process.env, values);
+  try {
+    return await act();
+  } finally {
+    for (const [key, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  }
+}
+
 /** The message names no key: no PEM block and nothing the private-key guard recognises. */
 function expectNoKeyIn(text: string): void {
   expect(text).not.toMatch(/-----BEGIN [A-Z ]+-----/);
   expect(containsPrivateKey(text)).toBe(false);
 }
 
-describe.each([['kept from before issue 15', KEPT_KINDS]])(
-  'a corrupt cacerts in lab-2 (%s)',
-  (_group, kinds) => {
-    it.each(kinds)(
-      '$kind: preflight refuses, naming cluster and file, writes nothing; plan and verify list it',
-      async ({ corrupt, names }) => {
-        // Act
-        const { error, before, after, plan, verify } = await withLab2Cacerts(corrupt, async () => {
-          const before = await h.writableState();
-          const error = await preflight({ executionId: h.executionId(), mode: 'scheduled' }).catch(
-            (e: unknown) => e,
-          );
-          const after = await h.writableState();
-          return {
-            error,
-            before,
-            after,
-            plan: await meshtrust('plan', '--json'),
-            verify: await meshtrust('verify', '--json'),
-          };
-        });
-        // Assess
-        expect(error).toMatchObject({ name: 'PreconditionFailed', phase: 'preflight', cluster: 'lab-2' });
-        const message = (error as Error).message;
-        expect(message).toMatch(/^preflight refused to start the rotation; nothing was written\. /);
-        expect(message).toMatch(names);
-        expect(message).not.toContain('cluster lab-1');
-        expectNoKeyIn(message);
-        expect(after).toEqual(before);
-        expect(plan.exitCode).toBe(EXIT_CODES.checkFailed);
-        expect((JSON.parse(plan.stdout) as PlanReport).problems).toContainEqual(expect.stringMatching(names));
-        expect(verify.exitCode).toBe(EXIT_CODES.checkFailed);
-        expect((JSON.parse(verify.stdout) as VerifyReport).problems).toContainEqual(
-          expect.stringMatching(names),
+describe.each([
+  ['kept from before issue 15', KEPT_KINDS],
+  ['added by issue 15', ADDED_KINDS],
+])('a corrupt cacerts in lab-2 (%s)', (_group, kinds) => {
+  it.each(kinds)(
+    '$kind: preflight refuses, naming cluster and file, writes nothing; plan and verify list it',
+    async ({ corrupt, names }) => {
+      // Act
+      const { error, before, after, plan, verify } = await withLab2Cacerts(corrupt, async () => {
+        const before = await h.writableState();
+        const error = await preflight({ executionId: h.executionId(), mode: 'scheduled' }).catch(
+          (e: unknown) => e,
         );
-      },
-    );
-  },
-);
+        const after = await h.writableState();
+        return {
+          error,
+          before,
+          after,
+          plan: await meshtrust('plan', '--json'),
+          verify: await meshtrust('verify', '--json'),
+        };
+      });
+      // Assess
+      expect(error).toMatchObject({ name: 'PreconditionFailed', phase: 'preflight', cluster: 'lab-2' });
+      const message = (error as Error).message;
+      expect(message).toMatch(/^preflight refused to start the rotation; nothing was written\. /);
+      expect(message).toMatch(names);
+      expect(message).not.toContain('cluster lab-1');
+      expectNoKeyIn(message);
+      expect(after).toEqual(before);
+      expect(plan.exitCode).toBe(EXIT_CODES.checkFailed);
+      expect((JSON.parse(plan.stdout) as PlanReport).problems).toContainEqual(expect.stringMatching(names));
+      expect(verify.exitCode).toBe(EXIT_CODES.checkFailed);
+      expect((JSON.parse(verify.stdout) as VerifyReport).problems).toContainEqual(
+        expect.stringMatching(names),
+      );
+    },
+  );
+});
+
+describe('a CA store whose AWSCURRENT root is not the root the clusters trust', () => {
+  it('refuses, naming each cluster, its root-cert.pem and the CA store secret, and writes nothing', async () => {
+    // Prepare: another mesh id whose store holds root X as AWSCURRENT, over the same clusters
+    const other = `${h.meshId}-x`;
+    const rootX = await createRootCa({ commonName: 'root X, imported by mistake' });
+    const fingerprintX = certificateFingerprint(rootX.certificatePem);
+    const client = new SecretsManagerClient({ ...motoClientConfig(), region: h.lab.region });
+    await new CaSecretStore({ client, meshId: other }).importRoot({
+      material: { ...rootX, fingerprint: fingerprintX },
+      token: clientRequestTokenFor(`adopt-${other}`, 'root'),
+    });
+    client.destroy();
+    const before = { mesh: await h.writableState(), other: await h.writableState(other) };
+    // Act
+    const error = await withEnv({ MESH_ID: other, CLUSTERS: 'lab-1,lab-2' }, () =>
+      preflight({ executionId: h.executionId(), mode: 'scheduled' }),
+    ).catch((e: unknown) => e);
+    // Assess
+    expect(error).toMatchObject({ name: 'PreconditionFailed', phase: 'preflight' });
+    for (const cluster of ['lab-1', 'lab-2']) {
+      expect((error as Error).message).toContain(
+        `cluster ${cluster}: root-cert.pem does not hold the mesh's current root ${fingerprintX} ` +
+          `(AWSCURRENT of ${rootSecretName(other)})`,
+      );
+    }
+    expect({ mesh: await h.writableState(), other: await h.writableState(other) }).toEqual(before);
+  });
+});

@@ -106,15 +106,34 @@ describe(`rule ${CACERTS_RULES.noTlsOverride}`, () => {
     ]);
   });
 
-  it('non-compliant: tls.crt and tls.key present, which istiod would prefer', async () => {
+  it('non-compliant: tls.crt and tls.key present, which istiod reads instead of the plug-in files', async () => {
     // Act
     const [finding] = await findingsOf(CACERTS_RULES.noTlsOverride, good, {
       extraKeys: ['tls.crt', 'tls.key'],
     });
 
     // Assess
-    expect(finding.status).toBe('non-compliant');
-    expect(finding.reason).toMatch(/tls.crt and tls.key.*Remove them/);
+    expect(finding).toMatchObject({ status: 'non-compliant', cluster: CLUSTER, file: 'tls.crt' });
+    expect(finding.reason).toMatch(/tls.crt and tls.key: with tls.crt present istiod signs with tls.crt/);
+    expect(finding.reason).toMatch(/reads none of ca-cert.pem, ca-key.pem, cert-chain.pem, root-cert.pem/);
+  });
+
+  it('non-compliant: tls.crt alone, which istiod reads (and refuses as incomplete without tls.key)', async () => {
+    // Act
+    const [finding] = await findingsOf(CACERTS_RULES.noTlsOverride, good, { extraKeys: ['tls.crt'] });
+
+    // Assess
+    expect(finding).toMatchObject({ status: 'non-compliant', file: 'tls.crt' });
+    expect(finding.reason).toMatch(/without tls.key or ca.crt istiod refuses the bundle as incomplete/);
+  });
+
+  it('non-compliant: tls.key without tls.crt, ignored by istiod until a tls.crt arrives', async () => {
+    // Act
+    const [finding] = await findingsOf(CACERTS_RULES.noTlsOverride, good, { extraKeys: ['tls.key'] });
+
+    // Assess
+    expect(finding).toMatchObject({ status: 'non-compliant', file: 'tls.key' });
+    expect(finding.reason).toMatch(/tls.key without tls.crt: istiod ignores it for now.*Remove tls.key/);
   });
 });
 
@@ -511,6 +530,25 @@ describe(`rule ${CACERTS_RULES.extendedKeyUsage}`, () => {
     // Assess
     expect(findings).toEqual([expect.objectContaining({ status: 'non-compliant', file: 'ca-cert.pem' })]);
     expect(findings[0].reason).toMatch(/clientAuth without serverAuth/);
+  });
+
+  it('non-compliant: EKU with only an OID Go does not know, which Go treats as lacking serverAuth', async () => {
+    // Prepare: Go 1.26 x509.Verify (default usage serverAuth) says "incompatible key usage" for this too
+    const privateOid = await issueTestCertificate({
+      subject: 'CN=private-eku',
+      issuer: root,
+      ca: true,
+      pathLength: 0,
+      keyUsage: CA_USAGE,
+      extendedKeyUsage: ['1.3.6.1.4.1.99999.1'],
+    });
+
+    // Act
+    const findings = await findingsOf(CACERTS_RULES.extendedKeyUsage, cacertsOf(privateOid, [root], [root]));
+
+    // Assess
+    expect(findings).toEqual([expect.objectContaining({ status: 'non-compliant', file: 'ca-cert.pem' })]);
+    expect(findings[0].reason).toMatch(/extendedKeyUsage 1\.3\.6\.1\.4\.1\.99999\.1 without serverAuth/);
   });
 });
 

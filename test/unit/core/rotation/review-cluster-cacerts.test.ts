@@ -40,7 +40,9 @@ describe('reviewClusterCacerts', () => {
     const result = await review(undefined);
     // Assess
     expect(result.problems).toEqual([
-      expect.stringMatching(/cluster c1 has no secret istio-system\/cacerts/),
+      expect.stringMatching(
+        /cluster c1 has no secret istio-system\/cacerts: istiod then signs with a self-signed root/,
+      ),
     ]);
     expect(result.trustState).toBeUndefined();
   });
@@ -82,6 +84,23 @@ describe('reviewClusterCacerts', () => {
     const result = await review(foreign);
     // Assess
     expect(result.problems.join('\n')).toMatch(/root-cert\.pem does not hold the mesh's current root/);
+  });
+
+  it('names where the CA store holds the current root, when the cluster trusts another', async () => {
+    // Prepare
+    const foreign = cacertsOf(f.intB, f.rootB, [f.rootB]);
+    // Act
+    const result = await review(foreign, { currentRootSource: 'AWSCURRENT of meshtrust/prod/root' });
+    // Assess
+    expect(result.problems).toEqual([
+      `cluster c1: root-cert.pem does not hold the mesh's current root ${f.fpA} (AWSCURRENT of meshtrust/prod/root); ` +
+        'the cluster is not part of this mesh or the CA store holds another root. Fix root-cert.pem or import the right root',
+      expect.stringMatching(
+        new RegExp(
+          `chains to root [0-9a-f]{64}, not to the mesh's current root ${f.fpA} \\(AWSCURRENT of meshtrust/prod/root\\)`,
+        ),
+      ),
+    ]);
   });
 
   it('names an intermediate that expires within the headroom', async () => {
