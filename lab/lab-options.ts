@@ -56,6 +56,11 @@ export interface LabOptions {
   readonly multiRootMesh?: boolean;
   /** How the seeded root-cert.pem is written (ROOT_CERT_STYLES). @default 'canonical' */
   readonly rootCertStyle?: RootCertStyle;
+  /**
+   * PCDS (proxy metadata PROXY_CONFIG_XDS_AGENT=true): proxies take istiod's pushed roots and re-sign at
+   * once. Off, as Istio ships, a proxy learns new roots only when its certificate renews. @default false
+   */
+  readonly pcds?: boolean;
 }
 
 export type ResolvedLabOptions = Required<LabOptions>;
@@ -80,6 +85,7 @@ export function resolveLabOptions(options: LabOptions = {}): ResolvedLabOptions 
     istioVersion: options.istioVersion ?? DEFAULT_ISTIO_VERSION,
     multiRootMesh: options.multiRootMesh ?? true,
     rootCertStyle: options.rootCertStyle ?? 'canonical',
+    pcds: options.pcds ?? false,
   };
   const integer = (name: keyof ResolvedLabOptions, min: number, max: number) => {
     const value = resolved[name] as number;
@@ -122,8 +128,8 @@ export function resolveLabOptions(options: LabOptions = {}): ResolvedLabOptions 
       `an Istio minor version the istiod model states the rules of (${ISTIO_VERSIONS[0]} to ${ISTIO_VERSIONS[ISTIO_VERSIONS.length - 1]}, e.g. 1.29 or 1.30; no patch number)`,
     );
   }
-  if (typeof resolved.multiRootMesh !== 'boolean') {
-    throw new LabOptionsError('multiRootMesh', resolved.multiRootMesh, 'true or false');
+  for (const name of ['multiRootMesh', 'pcds'] as const) {
+    if (typeof resolved[name] !== 'boolean') throw new LabOptionsError(name, resolved[name], 'true or false');
   }
   if (!(ROOT_CERT_STYLES as readonly string[]).includes(resolved.rootCertStyle)) {
     throw new LabOptionsError(

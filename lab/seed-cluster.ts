@@ -122,13 +122,13 @@ export function seedIstiodDeployment(
 
 /**
  * The mesh config istiod of the default revision reads, ConfigMap `istio-system/istio` key `mesh`, with
- * the proxy metadata that describes the model: PROXY_CONFIG_XDS_AGENT=true, because the model's proxies
- * take a new root set as soon as istiod pushes it (as real proxies do with PCDS), and SECRET_TTL = the
- * model's workload certificate lifetime (real pilot-agent requests it in whole seconds).
+ * the proxy metadata that describes the model: PROXY_CONFIG_XDS_AGENT=true only when the model's proxies
+ * take istiod's pushed roots (PCDS; Istio ships without it), and SECRET_TTL = the model's workload
+ * certificate lifetime (real pilot-agent requests it in whole seconds).
  */
 export function seedMeshConfig(
   store: KubeObjectStore,
-  options: { readonly workloadCertTtlMs: number },
+  options: { readonly workloadCertTtlMs: number; readonly pcds: boolean },
 ): void {
   const ttl = options.workloadCertTtlMs;
   const secretTtl = ttl % 1000 === 0 ? `${ttl / 1000}s` : `${ttl}ms`;
@@ -145,7 +145,7 @@ export function seedMeshConfig(
         'defaultConfig:',
         '  discoveryAddress: istiod.istio-system.svc:15012',
         '  proxyMetadata:',
-        '    PROXY_CONFIG_XDS_AGENT: "true"',
+        ...(options.pcds ? ['    PROXY_CONFIG_XDS_AGENT: "true"'] : []),
         `    SECRET_TTL: ${secretTtl}`,
         'rootNamespace: istio-system',
         'trustDomain: cluster.local',

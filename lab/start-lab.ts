@@ -193,12 +193,13 @@ async function startCluster(
     istioVersion: options.istioVersion,
     multiRootMesh: options.multiRootMesh,
     volumeSyncDelayMs: options.volumeSyncDelayMs,
+    pcds: options.pcds,
   });
   let controller: RolloutController | undefined;
   try {
     controller = startRolloutController({ store, podStartDelayMs: options.podStartDelayMs });
     seedIstiodDeployment(store, { istioVersion: options.istioVersion, multiRootMesh: options.multiRootMesh });
-    seedMeshConfig(store, { workloadCertTtlMs: options.workloadCertTtlMs });
+    seedMeshConfig(store, { workloadCertTtlMs: options.workloadCertTtlMs, pcds: options.pcds });
     seedWorkloads(store, { count: options.workloadsPerCluster, clusterIndex: index });
     const api = await startKubeApiServer({
       clusterName: name,
@@ -280,6 +281,10 @@ export function unsettledReasons(cluster: LabCluster): string[] {
   );
   if (withoutCertificate.length > 0) {
     reasons.push(`${name}: ${withoutCertificate.length} pod(s) without a workload certificate`);
+  }
+  const staleRoots = istiod.podsOnStaleRoots();
+  if (staleRoots.length > 0) {
+    reasons.push(`${name}: ${staleRoots.length} pod(s) not trusting istiod's current roots yet`);
   }
   return reasons;
 }

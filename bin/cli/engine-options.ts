@@ -6,6 +6,7 @@ import {
   type IstioEngineSettings,
 } from '../../lab/istio-install/istio-engine-settings.js';
 import { LAB_ENGINES, type LabEngineName } from '../../lab/lab-files.js';
+import { parseGoBool } from '../../lambdas/core/istio/go-values.js';
 import { UsageError } from './cli-errors.js';
 import { formatEnv, integerBetween, keyValue, oneOf } from './option-parsers.js';
 
@@ -35,7 +36,8 @@ export function addEngineOptions(command: Command, extra: { readonly proxyEnvNot
     )
     .option(
       '--proxy-env <KEY=VALUE>',
-      "istio engine: the mesh's proxy metadata, repeatable, e.g. PROXY_CONFIG_XDS_AGENT=true (PCDS)" +
+      "the mesh's proxy metadata, repeatable, e.g. PROXY_CONFIG_XDS_AGENT=true (PCDS; off by default, as " +
+        'Istio ships); the model engine takes only PROXY_CONFIG_XDS_AGENT' +
         (extra.proxyEnvNote ?? ''),
       keyValue,
       {},
@@ -71,12 +73,34 @@ export function istioEngineSettings(options: EngineCommandOptions): IstioEngineS
   };
 }
 
+/** The one proxy setting the model engine plays: PCDS, which decides when proxies learn new roots. */
+const MODEL_PROXY_ENV = 'PROXY_CONFIG_XDS_AGENT';
+
+/** Model engine: whether its proxies run with PCDS, as --proxy-env says (Go's bool spellings). */
+export function modelPcds(options: EngineCommandOptions): boolean {
+  const value = options.proxyEnv[MODEL_PROXY_ENV];
+  if (value === undefined) return false;
+  const parsed = parseGoBool(value);
+  if (parsed === undefined) {
+    throw new UsageError(
+      `--proxy-env ${MODEL_PROXY_ENV}=${value}: not a boolean pilot-agent accepts (true, false, 1, 0, ...)`,
+    );
+  }
+  return parsed;
+}
+
 /** The istio engine's settings mean nothing to the model: refuse them rather than ignore them. */
 export function refuseIstioFlagsOnModel(options: EngineCommandOptions): void {
   if (options.engine === 'istio') return;
+  const otherProxyEnv = Object.keys(options.proxyEnv).filter((key) => key !== MODEL_PROXY_ENV);
+  if (otherProxyEnv.length > 0) {
+    throw new UsageError(
+      `--proxy-env ${otherProxyEnv.join(', ')}: the model engine plays only ${MODEL_PROXY_ENV}; add --engine istio, or drop them`,
+    );
+  }
+  modelPcds(options);
   const given = [
     Object.keys(options.istiodEnv).length > 0 ? '--istiod-env' : undefined,
-    Object.keys(options.proxyEnv).length > 0 ? '--proxy-env' : undefined,
     options.volumeSyncDelay !== ISTIO_ENGINE_DEFAULTS.volumeSyncDelaySeconds
       ? '--volume-sync-delay'
       : undefined,

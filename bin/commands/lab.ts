@@ -44,6 +44,7 @@ import {
   addEngineOptions,
   type EngineCommandOptions,
   istioEngineSettings,
+  modelPcds,
   refuseIstioFlagsOnModel,
 } from '../cli/engine-options.js';
 import { integerBetween, matching } from '../cli/option-parsers.js';
@@ -207,6 +208,7 @@ async function startModelEngine(
     workloadsPerCluster: options.workloads,
     region: options.region,
     meshId: options.meshId,
+    pcds: modelPcds(options),
   });
   return {
     ...servedBy(lab),

@@ -4,8 +4,13 @@
 // of the product's validators), and otherwise keeps its CA and says nothing to the writer.
 // It publishes root-cert.pem, byte for byte as istiod does, to every namespace as ConfigMap
 // `istio-ca-root-cert` after a push delay, and gives every injected pod a short-lived SPIFFE certificate
-// from the then-current intermediate, renewed at a fraction of its life. Real timers only: the prober's
-// handshakes depend on real time.
+// from the then-current intermediate, renewed at a fraction of its life.
+// A proxy trusts what pilot-agent holds (security/pkg/nodeagent/cache/secretcache.go): the root file that
+// came with its last certificate (the CSR response ends with istiod's root-cert.pem), and, only with PCDS
+// (PROXY_CONFIG_XDS_AGENT), the trust bundle istiod pushes, merged with it; a pushed bundle that differs
+// from the last one also makes the agent drop its certificate and ask for a new one at once
+// (UpdateConfigTrustBundle). Without PCDS a proxy learns new roots only when it renews.
+// Real timers only: the prober's handshakes depend on real time.
 
 import { type KeyObject, webcrypto } from 'node:crypto';
 import type * as X509 from '@peculiar/x509';
@@ -52,6 +57,12 @@ export interface IstiodModelOptions {
    * the Secret as it is by then (a change overtaken by another is never seen). @default 0
    */
   readonly volumeSyncDelayMs?: number;
+  /**
+   * PCDS (the mesh's proxy metadata PROXY_CONFIG_XDS_AGENT=true): istiod's pushes reach the proxies'
+   * trust bundles, and each changed bundle makes them re-sign. Off, as Istio ships, a proxy learns new
+   * roots only with its next certificate. @default false
+   */
+  readonly pcds?: boolean;
 }
 
 /** A cacerts update istiod refused, silently as the real one does. */
@@ -105,6 +116,7 @@ export interface IstiodModel {
   readonly trustDomain: string;
   readonly istioVersion: IstioVersion;
   readonly multiRootMesh: boolean;
+  readonly pcds: boolean;
   /** The CA in use; undefined until a valid cacerts was seen. */
   current(): IstiodCaState | undefined;
   /** The root set namespaces and proxies have now (istiod's, as it was one push delay ago). */
@@ -112,6 +124,8 @@ export interface IstiodModel {
   rejections(): readonly CacertsRejection[];
   readonly acceptedUpdates: number;
   identityOf(namespace: string, podName: string): WorkloadIdentity | undefined;
+  /** Pods whose proxy does not trust exactly istiod's current root set yet (a renewal or push away). */
+  podsOnStaleRoots(): string[];
   /** Every pod holding an identity, without keys. */
   identities(): WorkloadIdentitySummary[];
   /** Resolves when every cacerts change and certificate issuance started so far has been handled. */
@@ -120,6 +134,8 @@ export interface IstiodModel {
 }
 
 interface HeldCertificate {
+  /** The pod the certificate was issued to (a namesake pod gets its own). */
+  readonly uid: string;
   readonly spiffeId: string;
   readonly certChainPem: string;
   readonly keyPem: string;
@@ -127,6 +143,8 @@ interface HeldCertificate {
   readonly expiresAt: Date;
   readonly issuerFingerprint: string;
   readonly rootFingerprint: string;
+  /** The root file that came with the certificate: istiod's root-cert.pem when it signed. */
+  readonly issuedRootsPem: string;
 }
 
 interface Ca {
@@ -150,12 +168,15 @@ class Istiod implements IstiodModel {
   readonly trustDomain: string;
   readonly istioVersion: IstioVersion;
   readonly multiRootMesh: boolean;
+  readonly pcds: boolean;
   acceptedUpdates = 0;
   private readonly store: KubeObjectStore;
   private readonly renewFraction: number;
   private readonly now: () => Date;
   private ca: Ca | undefined;
   private pushedRoots: string | undefined;
+  /** With PCDS: the trust bundle the proxies last took from a push (pilot-agent's configTrustBundle). */
+  private configTrustBundle: string | undefined;
   private readonly rejected: CacertsRejection[] = [];
   private readonly certificates = new Map<string, HeldCertificate>();
   /** Pods waiting for a certificate (no CA yet, or issuance in flight), by key; value = pod uid. */
@@ -189,6 +210,7 @@ class Istiod implements IstiodModel {
       );
     }
     this.multiRootMesh = options.multiRootMesh ?? true;
+    this.pcds = options.pcds ?? false;
   }
 
   async start(): Promise<void> {
@@ -225,20 +247,35 @@ class Istiod implements IstiodModel {
 
   identityOf(namespace: string, podName: string): WorkloadIdentity | undefined {
     const held = this.certificates.get(podKey(namespace, podName));
-    if (!held || this.pushedRoots === undefined) return undefined;
+    if (!held) return undefined;
+    const { uid: _uid, issuedRootsPem, ...identity } = held;
     return {
       cluster: this.clusterName,
       namespace,
       podName,
-      ...held,
-      trustBundlePem: this.pushedRoots,
+      ...identity,
+      trustBundlePem:
+        this.configTrustBundle === undefined
+          ? issuedRootsPem
+          : mergeTrustAnchors(this.configTrustBundle, issuedRootsPem),
     };
+  }
+
+  podsOnStaleRoots(): string[] {
+    const current = this.ca?.state.rootCertPem;
+    if (current === undefined) return [];
+    const want = [...new Set(pemBodies(current))].sort().join();
+    return [...this.certificates.keys()].filter((key) => {
+      const [namespace, podName] = key.split('/');
+      const trusted = this.identityOf(namespace, podName)?.trustBundlePem ?? '';
+      return [...new Set(pemBodies(trusted))].sort().join() !== want;
+    });
   }
 
   identities(): WorkloadIdentitySummary[] {
     return [...this.certificates.entries()].map(([key, held]) => {
       const [namespace, podName] = key.split('/');
-      const { keyPem: _key, certChainPem: _chain, ...rest } = held;
+      const { keyPem: _key, certChainPem: _chain, uid: _uid, issuedRootsPem: _roots, ...rest } = held;
       return { cluster: this.clusterName, namespace, podName, ...rest };
     });
   }
@@ -378,6 +415,15 @@ class Istiod implements IstiodModel {
     this.pushedRoots = rootPem;
     for (const namespace of this.store.list('Namespace').items)
       this.publishRootConfigMap(namespace.metadata.name);
+    if (this.pcds && this.configTrustBundle !== rootPem) this.pushTrustBundle(rootPem);
+  }
+
+  /** PCDS: every proxy takes the pushed bundle, drops its certificate and asks for a new one. */
+  private pushTrustBundle(rootPem: string): void {
+    const first = this.configTrustBundle === undefined;
+    this.configTrustBundle = rootPem;
+    if (first) return;
+    for (const [key, held] of this.certificates) this.scheduleIssue(key, held.uid);
   }
 
   private publishRootConfigMap(namespace: string): void {
@@ -471,6 +517,7 @@ class Istiod implements IstiodModel {
       return;
     this.pendingPods.delete(key);
     this.certificates.set(key, {
+      uid,
       spiffeId,
       certChainPem: issued.certificatePem + ca.chainAboveLeafPem,
       keyPem: issued.privateKeyPem,
@@ -478,6 +525,7 @@ class Istiod implements IstiodModel {
       expiresAt: issued.expiresAt,
       issuerFingerprint: ca.state.caCertFingerprint,
       rootFingerprint: ca.chainRootFingerprint,
+      issuedRootsPem: ca.state.rootCertPem,
     });
     const previous = this.renewTimers.get(key);
     if (previous) clearTimeout(previous);
@@ -491,6 +539,24 @@ class Istiod implements IstiodModel {
 
 function podKey(namespace: string, podName: string): string {
   return `${namespace}/${podName}`;
+}
+
+/**
+ * pilot-agent's trust anchors with PCDS: the pushed bundle and the certificate's root file, each
+ * certificate once, in sorted order (mergeConfigTrustBundle), re-encoded as PEM.
+ */
+function mergeTrustAnchors(pushed: string, issued: string): string {
+  return [...new Set([...pemBodies(pushed), ...pemBodies(issued)])]
+    .sort()
+    .map((body) => certificatePem(Buffer.from(body, 'base64')))
+    .join('');
+}
+
+/** The base64 of each CERTIFICATE block, whitespace removed (whatever the line ends or text around). */
+function pemBodies(pem: string): string[] {
+  return (pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? []).map((block) =>
+    block.replace(/-----(BEGIN|END) CERTIFICATE-----/g, '').replace(/\s+/g, ''),
+  );
 }
 
 function isSelfIssued(certificate: X509.X509Certificate): boolean {

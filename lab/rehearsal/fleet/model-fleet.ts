@@ -12,8 +12,13 @@ export function modelRehearsalFleet(lab: Lab): RehearsalFleet {
     engine: { name: 'model', istio: lab.options.istioVersion },
     ...sharedLabFields(lab),
     workloadCertTtlMs: lab.options.workloadCertTtlMs,
-    // The model's istiod sees the last write a volume sync later and pushes it a push delay after.
-    settleMs: lab.options.volumeSyncDelayMs + lab.options.pushDelayMs + 1_000,
+    // The model's istiod sees the last write a volume sync later and pushes it a push delay after; with
+    // PCDS the proxies re-sign then, without it they take the new roots at their next renewal.
+    settleMs:
+      lab.options.volumeSyncDelayMs +
+      lab.options.pushDelayMs +
+      (lab.options.pcds ? 0 : lab.options.workloadCertTtlMs * lab.options.renewFraction) +
+      1_000,
     workloadCertificates: async () =>
       lab.clusters.flatMap((cluster) =>
         cluster.istiod.identities().map((identity) => ({

@@ -1,7 +1,7 @@
 // Starts the fleet a rehearsal runs against, on the engine asked for: the model lab in this process,
 // or the istio engine (real Kubernetes and Istio, built first when the cache has no binaries).
 import { rm } from 'node:fs/promises';
-import { parseGoDuration } from '../../../lambdas/core/istio/go-values.js';
+import { parseGoBool, parseGoDuration } from '../../../lambdas/core/istio/go-values.js';
 import { describeLabBuildProgress } from '../../binaries/build-progress.js';
 import { ensureLabBinaries } from '../../binaries/lab-binaries.js';
 import type { IstioEngineSettings } from '../../istio-install/istio-engine-settings.js';
@@ -22,7 +22,7 @@ export interface RehearsalFleetOptions {
   readonly meshId: string;
   /** Model engine: lab settings beyond clusters and workloads (tests). */
   readonly lab?: Partial<LabOptions>;
-  /** Istio engine: what the mesh runs with. */
+  /** Istio engine: what the mesh runs with. The model engine reads PCDS from its proxy metadata. */
   readonly istio: IstioEngineSettings;
   /** Istio engine: how long to wait for another istio lab on this machine to end. */
   readonly waitForLabMs?: number;
@@ -57,6 +57,7 @@ export async function startRehearsalFleet(options: RehearsalFleetOptions): Promi
     const lab = await startLab({
       workloadCertTtlMs: REHEARSAL_WORKLOAD_TTL_MS,
       volumeSyncDelayMs: REHEARSAL_VOLUME_SYNC_DELAY_MS,
+      pcds: parseGoBool(options.istio.proxyEnv.PROXY_CONFIG_XDS_AGENT ?? 'false') === true,
       ...(options.rootCertStyle === undefined ? {} : { rootCertStyle: options.rootCertStyle }),
       ...options.lab,
       clusters: options.clusters,

@@ -12,7 +12,7 @@ beforeAll(async () => {
   lab = await startLabCluster({ name: 'lab-istio', podStartDelayMs: 20 });
   seedNamespaces(lab.store);
   seedIstiodDeployment(lab.store, { istioVersion: '1.30', multiRootMesh: true });
-  seedMeshConfig(lab.store, { workloadCertTtlMs: 10_000 });
+  seedMeshConfig(lab.store, { workloadCertTtlMs: 10_000, pcds: true });
   // A canary revision installed next to it, and a gateway that is no istiod.
   lab.store.create({
     apiVersion: 'apps/v1',

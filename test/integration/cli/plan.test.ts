@@ -17,7 +17,7 @@ import { type CliRun, runMeshtrustInProcess } from './in-process-cli.js';
 
 let h: HandlerLab;
 beforeAll(async () => {
-  h = await startHandlerLab({ clusters: 2, workloadsPerCluster: 2 });
+  h = await startHandlerLab({ clusters: 2, workloadsPerCluster: 2, pcds: true });
 });
 afterAll(async () => {
   await h?.stop();

@@ -16,7 +16,7 @@ import { handler as rollback } from '../../../lambdas/handlers/rollback.js';
 import { handler as stageRoot } from '../../../lambdas/handlers/stage-root.js';
 import { handler as verifyTrust } from '../../../lambdas/handlers/verify-trust.js';
 import { handler as verifyWorkloads } from '../../../lambdas/handlers/verify-workloads.js';
-import { type HandlerLab, startHandlerLab } from './handler-lab.js';
+import { awaitProxyTrust, type HandlerLab, startHandlerLab } from './handler-lab.js';
 
 jest.setTimeout(180_000);
 
@@ -114,6 +114,7 @@ describe.each(['crlf', 'openssl-text', 'no-final-newline'] as RootCertStyle[])(
       await probed(h, 'distribute', () => eachCluster((c) => distributeBundle(item(c))));
       const distributed = snapshot();
       await probed(h, 'verify-trust', () => eachCluster((c) => verifyTrust(item(c))));
+      await awaitProxyTrust(checked);
       await probed(h, 'reissue', () => eachCluster((c) => reissueIntermediate(item(c))));
       const reissued = snapshot();
       await probed(h, 'restart', () =>
@@ -170,6 +171,7 @@ describe('a rotation rolled back after retire-root, original root-cert.pem with 
     });
     await probed(h, 'distribute', () => eachCluster((c) => distributeBundle(item(c))));
     await probed(h, 'verify-trust', () => eachCluster((c) => verifyTrust(item(c))));
+    await awaitProxyTrust(checked);
     await probed(h, 'reissue', () => eachCluster((c) => reissueIntermediate(item(c))));
     await probed(h, 'restart', () =>
       eachCluster((c) => restartWorkloads({ ...item(c), purpose: 'rotation' })),

@@ -15,7 +15,7 @@ import { expectNoKeyMaterial, type HandlerLab, startHandlerLab } from './handler
 
 let h: HandlerLab;
 beforeAll(async () => {
-  h = await startHandlerLab({ clusters: 2, workloadsPerCluster: 2 });
+  h = await startHandlerLab({ clusters: 2, workloadsPerCluster: 2, pcds: true });
 });
 afterAll(async () => {
   await h?.stop();

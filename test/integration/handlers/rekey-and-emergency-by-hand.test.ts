@@ -12,7 +12,7 @@ import { handler as retireRoot } from '../../../lambdas/handlers/retire-root.js'
 import { handler as stageRoot } from '../../../lambdas/handlers/stage-root.js';
 import { handler as verifyTrust } from '../../../lambdas/handlers/verify-trust.js';
 import { handler as verifyWorkloads } from '../../../lambdas/handlers/verify-workloads.js';
-import { expectNoKeyMaterial, type HandlerLab, startHandlerLab } from './handler-lab.js';
+import { awaitProxyTrust, expectNoKeyMaterial, type HandlerLab, startHandlerLab } from './handler-lab.js';
 
 jest.setTimeout(180_000);
 
@@ -82,6 +82,7 @@ describe('emergency mode', () => {
     });
     await probed('emergency/distribute', () => eachCluster((c) => distributeBundle(item(c))));
     await probed('emergency/verify-trust', () => eachCluster((c) => verifyTrust(item(c))));
+    await probed('emergency/await-proxy-trust', () => awaitProxyTrust(checked));
     await probed('emergency/reissue', () => eachCluster((c) => reissueIntermediate(item(c))));
     const restarted = await probed('emergency/restart', () =>
       eachCluster((c) => restartWorkloads({ ...item(c), purpose: 'rotation' })),

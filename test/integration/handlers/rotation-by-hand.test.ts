@@ -14,7 +14,7 @@ import { handler as rollback } from '../../../lambdas/handlers/rollback.js';
 import { handler as stageRoot } from '../../../lambdas/handlers/stage-root.js';
 import { handler as verifyTrust } from '../../../lambdas/handlers/verify-trust.js';
 import { handler as verifyWorkloads } from '../../../lambdas/handlers/verify-workloads.js';
-import { expectNoKeyMaterial, type HandlerLab, startHandlerLab } from './handler-lab.js';
+import { awaitProxyTrust, expectNoKeyMaterial, type HandlerLab, startHandlerLab } from './handler-lab.js';
 
 jest.setTimeout(240_000);
 
@@ -74,6 +74,7 @@ describe('a scheduled rotation driven by hand over three clusters', () => {
     });
     await phase(h, 'distribute-bundle', () => eachCluster(h, (c) => distributeBundle(item(c))));
     await phase(h, 'verify-trust', () => eachCluster(h, (c) => verifyTrust(item(c))));
+    await phase(h, 'await-proxy-trust', () => awaitProxyTrust(checked));
     await phase(h, 'reissue-intermediate', () => eachCluster(h, (c) => reissueIntermediate(item(c))));
     await phase(h, 'restart-workloads', () =>
       eachCluster(h, (c) => restartWorkloads({ ...item(c), purpose: 'rotation' })),
@@ -96,6 +97,7 @@ describe('a scheduled rotation driven by hand over three clusters', () => {
       'stage-root',
       'distribute-bundle',
       'verify-trust',
+      'await-proxy-trust',
       'reissue-intermediate',
       'restart-workloads',
       'verify-workloads',
@@ -133,6 +135,7 @@ describe('a rotation that fails after reissue-intermediate on some clusters, rol
     });
     await phase(h, 'distribute-bundle', () => eachCluster(h, (c) => distributeBundle(item(c))));
     await phase(h, 'verify-trust', () => eachCluster(h, (c) => verifyTrust(item(c))));
+    await phase(h, 'await-proxy-trust', () => awaitProxyTrust(checked));
     // The Map fails: lab-1 and lab-2 switched, lab-3's step failed before writing.
     await phase(h, 'reissue-intermediate', () =>
       Promise.all(['lab-1', 'lab-2'].map((c) => reissueIntermediate(item(c)))),
@@ -209,6 +212,7 @@ describe('a rotation that fails after retire-root on one cluster, rolled back', 
     });
     await phase(h, 'late/distribute-bundle', () => eachCluster(h, (c) => distributeBundle(item(c))));
     await phase(h, 'late/verify-trust', () => eachCluster(h, (c) => verifyTrust(item(c))));
+    await phase(h, 'late/await-proxy-trust', () => awaitProxyTrust(checked));
     await phase(h, 'late/reissue-intermediate', () => eachCluster(h, (c) => reissueIntermediate(item(c))));
     await phase(h, 'late/restart-workloads', () =>
       eachCluster(h, (c) => restartWorkloads({ ...item(c), purpose: 'rotation' })),

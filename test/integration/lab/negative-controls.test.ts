@@ -22,7 +22,10 @@ const workloadCertTtlMs = 6000;
 const labs: Lab[] = [];
 let rootB: CaMaterial;
 
-async function newLab(clusters: number): Promise<Lab> {
+async function newLab(
+  clusters: number,
+  options: { readonly pcds?: boolean; readonly workloadCertTtlMs?: number } = {},
+): Promise<Lab> {
   const lab = await startLab({
     clusters,
     workloadsPerCluster: 4,
@@ -30,6 +33,7 @@ async function newLab(clusters: number): Promise<Lab> {
     pushDelayMs: 200,
     podStartDelayMs: 100,
     proberIntervalMs: 250,
+    ...options,
   });
   labs.push(lab);
   return lab;
@@ -241,7 +245,80 @@ describe('negative controls: wrong rotations break traffic in the lab', () => {
   }, 60_000);
 });
 
+describe('proxies learn new roots only at renewal, or at once with PCDS', () => {
+  // Long-lived certificates: nobody renews while the test acts, so only a PCDS push can teach the roots.
+  const longTtlMs = 60_000;
+
+  /** A+B in both clusters, then lab-1 moves to a B-signed intermediate and restarts its workloads. */
+  async function restartOntoBBeforePeersRenew(lab: Lab): Promise<void> {
+    for (const cluster of ['lab-1', 'lab-2']) {
+      await writeAccepted(lab, cluster, cacertsWithIntermediateA(lab, cluster, [lab.rootA, rootB]));
+    }
+    await waitFor(() => lab.cluster('lab-2').istiod.pushedRootCertPem() === bundle(lab.rootA, rootB).toPem());
+    const intermediateB = await createIntermediateCa({ cluster: 'lab-1', issuer: rootB });
+    await writeAccepted(lab, 'lab-1', cacertsWith(intermediateB, rootB, [lab.rootA, rootB]));
+    expect(await restartInjectedWorkloads(lab, 'lab-1')).toBeGreaterThan(0);
+    const issuerB = certificateFingerprint(intermediateB.certificatePem);
+    await waitFor(() =>
+      lab
+        .cluster('lab-1')
+        .istiod.identities()
+        .every((identity) => identity.issuerFingerprint === issuerB),
+    );
+  }
+
+  it('(e) PCDS off: a pod restarted onto a B-chained certificate fails against a peer that has not renewed', async () => {
+    // Prepare
+    const lab = await newLab(2, { pcds: false, workloadCertTtlMs: longTtlMs });
+    lab.prober.setPhase('restart-before-renewal');
+
+    // Act
+    await restartOntoBBeforePeersRenew(lab);
+    const round = await lab.prober.runRound();
+
+    // Assess
+    expect(lab.cluster('lab-2').istiod.podsOnStaleRoots().length).toBeGreaterThan(0);
+    expect(round.failures).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          from: expect.stringMatching(/^lab-2\//),
+          to: expect.stringMatching(/^lab-1\//),
+          side: 'client',
+          error: expect.stringMatching(/UNABLE_TO_GET_ISSUER_CERT/),
+        }),
+      ]),
+    );
+  }, 60_000);
+
+  it('(f) PCDS on: the same restart breaks nothing, the push taught every proxy A+B and made it re-sign', async () => {
+    // Prepare
+    const lab = await newLab(2, { pcds: true, workloadCertTtlMs: longTtlMs });
+    const before = new Map(
+      lab
+        .cluster('lab-2')
+        .istiod.identities()
+        .map((identity) => [identity.podName, identity.issuedAt]),
+    );
+    lab.prober.setPhase('restart-after-push');
+
+    // Act
+    await restartOntoBBeforePeersRenew(lab);
+    await waitFor(() => lab.cluster('lab-2').istiod.podsOnStaleRoots().length === 0);
+    const round = await lab.prober.runRound();
+
+    // Assess
+    expect(round.attempted).toBeGreaterThan(0);
+    expect(round.failures).toEqual([]);
+    // Re-signed on the push, long before half of a 60 s life.
+    const after = lab.cluster('lab-2').istiod.identities();
+    expect(after.length).toBe(before.size);
+    for (const identity of after) expect(identity.issuedAt).not.toEqual(before.get(identity.podName));
+  }, 60_000);
+});
+
 describe('positive control: a correct manual rotation', () => {
+  // Each step ends when the lab has settled: istiod took the write, and (without PCDS) every proxy renewed
+  // onto istiod's roots, as the product's await-proxy-trust waits for.
   it('(d) A -> A+B everywhere, B intermediates, restarts, one TTL, then B: no failed handshake in any step', async () => {
     // Prepare
     const lab = await newLab(3);

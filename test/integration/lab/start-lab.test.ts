@@ -194,9 +194,9 @@ describe('startLab with istiod settings', () => {
       expect(container.env).toEqual(
         expect.arrayContaining([{ name: 'ISTIO_MULTIROOT_MESH', value: 'false' }]),
       );
-      // The mesh config describes the model: its proxies take pushed roots (PCDS) and 12 s certificates.
+      // The mesh config describes the model: its proxies without PCDS (as Istio ships) and 12 s certificates.
       expect(cluster.store.get('ConfigMap', 'istio-system', 'istio').data.mesh).toMatch(
-        /proxyMetadata:\n {4}PROXY_CONFIG_XDS_AGENT: "true"\n {4}SECRET_TTL: 12s\n/,
+        /proxyMetadata:\n {4}SECRET_TTL: 12s\n/,
       );
       expect(rootCert).toContain('-----END CERTIFICATE-----\r\n');
       expect(cluster.istiod.current()?.rootCertPem).toBe(rootCert);
