@@ -16,7 +16,7 @@ import { type SoakPlan, soakPlan } from '../../lambdas/core/istio/soak.js';
 import { ROTATION_MODES, type RotationMode } from '../../lambdas/core/plan/phases.js';
 import type { PlanStep, RotationPlan } from '../../lambdas/core/plan/rotation-plan.js';
 import { planReviewedFleet } from '../../lambdas/core/rotation/plan-reviewed-fleet.js';
-import { reviewFleetIstio } from '../../lambdas/handlers/runtime/review-fleet.js';
+import { reviewFleetIstio, reviewFleetRoot } from '../../lambdas/handlers/runtime/review-fleet.js';
 import { addFleetOptions, type FleetOptions, fleetConfig } from '../cli/aws-options.js';
 import { EXIT_CODES, UsageError } from '../cli/cli-errors.js';
 import { type FleetReading, readFleet } from '../cli/fleet-reading.js';
@@ -61,7 +61,7 @@ export interface PlanReport {
    * execution's soakSeconds, the stack's soakHours, may make it longer).
    */
   readonly soakAtLeast?: SoakPlan;
-  /** What preflight notes without refusing: Istio versions that differ, PCDS off... */
+  /** What preflight notes without refusing: Istio versions that differ, PCDS off, a root expiring soon... */
   readonly notes: readonly string[];
   /** Everything that would make preflight refuse; empty when the rotation may start. */
   readonly problems: readonly string[];
@@ -100,8 +100,9 @@ async function runPlan(options: PlanCommandOptions, context: CliContext): Promis
     );
   }
   const config = fleetConfig(options, context.env);
-  const fleet = await readFleet(config, new Date());
-  const report = planReport(fleet, options.mode, options.cluster);
+  const now = new Date();
+  const fleet = await readFleet(config, now);
+  const report = planReport(fleet, options.mode, now, options.cluster);
   if (report.problems.length > 0) context.exitCode = EXIT_CODES.checkFailed;
   if (options.json) {
     context.terminal.out(JSON.stringify(report, null, 2));
@@ -111,7 +112,7 @@ async function runPlan(options: PlanCommandOptions, context: CliContext): Promis
 }
 
 /** preflight's checks and plan, from what was read; pure apart from the reading passed in. */
-export function planReport(fleet: FleetReading, mode: RotationMode, cluster?: string): PlanReport {
+export function planReport(fleet: FleetReading, mode: RotationMode, now: Date, cluster?: string): PlanReport {
   const { config, stages, currentRoot, readings } = fleet;
   const problems: string[] = [];
   if (currentRoot === undefined) {
@@ -135,6 +136,20 @@ export function planReport(fleet: FleetReading, mode: RotationMode, cluster?: st
   problems.push(...readings.flatMap((reading) => reading.review.problems));
   const istio = reviewFleetIstio(readings, mode);
   problems.push(...istioRefusals(istio).map((finding) => finding.reason));
+  const rootExpiry =
+    currentRoot === undefined
+      ? {}
+      : reviewFleetRoot({
+          readings,
+          istio,
+          mode,
+          root: currentRoot,
+          rootSecretName: rootSecretName(config.meshId),
+          soakSeconds: soakPlan(0, istio.clusters).seconds,
+          config,
+          now,
+        });
+  if (rootExpiry.refusal !== undefined) problems.push(rootExpiry.refusal);
   let plan: RotationPlan | undefined;
   if (problems.length === 0 && currentRoot !== undefined) {
     const planned = planReviewedFleet({
@@ -167,7 +182,7 @@ export function planReport(fleet: FleetReading, mode: RotationMode, cluster?: st
     ...(plan !== undefined && { plan }),
     ...(plan !== undefined && mode !== 'intermediate' && { proxyTrustWait: proxyTrustWait(istio.clusters) }),
     ...(plan !== undefined && mode === 'scheduled' && { soakAtLeast: soakPlan(0, istio.clusters) }),
-    notes: istioNotes(istio),
+    notes: [...istioNotes(istio), ...(rootExpiry.note === undefined ? [] : [rootExpiry.note])],
     problems,
   };
 }

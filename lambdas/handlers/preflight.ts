@@ -3,11 +3,12 @@ import { emitAuditEvent } from '../adapters/audit/audit-event.js';
 import { clientRequestTokenFor } from '../adapters/secrets/client-request-token.js';
 import { istioRefusals } from '../core/istio/istio-settings.js';
 import { soakPlan, soakTooLong } from '../core/istio/soak.js';
+import { describeCertificate } from '../core/pki/certificate-info.js';
 import { planReviewedFleet } from '../core/rotation/plan-reviewed-fleet.js';
 import { type PlanSummary, summarisePlan } from '../core/rotation/plan-summary.js';
 import { PreconditionFailed } from '../core/rotation-errors.js';
 import { executionIdSchema, modeSchema, parseInput, type SecretVersion } from './runtime/handler-input.js';
-import { reviewFleet, reviewFleetIstio } from './runtime/review-fleet.js';
+import { reviewFleet, reviewFleetIstio, reviewFleetRoot } from './runtime/review-fleet.js';
 import { secretVersionOf } from './runtime/root-ca.js';
 import { runHandler } from './runtime/run-handler.js';
 import type { HandlerRuntime } from './runtime/runtime.js';
@@ -90,14 +91,30 @@ async function preflight(input: PreflightInput, runtime: HandlerRuntime): Promis
     );
   }
 
-  const readings = await reviewFleet(runtime, clusters, currentRoot.ref.fingerprint, new Date());
+  const now = new Date();
+  const readings = await reviewFleet(runtime, clusters, currentRoot.ref.fingerprint, now);
   const reviews = readings.map((reading) => reading.review);
   // istiod and the mesh config: without ISTIO_MULTIROOT_MESH a root rotation's writes would be dropped.
   const istio = reviewFleetIstio(readings, mode);
   const refusals = istioRefusals(istio);
+  // Scheduled mode soaks at least the longest workload certificate lifetime.
+  const floor = input.soakSeconds ?? 0;
+  const soak = soakPlan(floor, istio.clusters);
+  // A root about to expire: what the mode leans on it for decides between a refusal and a note.
+  const rootExpiry = reviewFleetRoot({
+    readings,
+    istio,
+    mode,
+    root: describeCertificate(currentRoot.material.certificatePem, { file: store.rootSecretName }),
+    rootSecretName: store.rootSecretName,
+    soakSeconds: soak.seconds,
+    config,
+    now,
+  });
   const problems = [
     ...reviews.flatMap((review) => review.problems),
     ...refusals.map((found) => found.reason),
+    ...(rootExpiry.refusal === undefined ? [] : [rootExpiry.refusal]),
   ];
   if (problems.length > 0) {
     const failing = new Set([
@@ -110,9 +127,6 @@ async function preflight(input: PreflightInput, runtime: HandlerRuntime): Promis
     );
   }
 
-  // Scheduled mode soaks at least the longest workload certificate lifetime.
-  const floor = input.soakSeconds ?? 0;
-  const soak = soakPlan(floor, istio.clusters);
   const tooLong = mode === 'scheduled' ? soakTooLong(floor, soak) : undefined;
   if (tooLong !== undefined)
     return refuse(`preflight refused to start the rotation; nothing was written. ${tooLong}.`);
@@ -138,6 +152,6 @@ async function preflight(input: PreflightInput, runtime: HandlerRuntime): Promis
   return {
     clusters: worked.map(({ name }) => ({ name })),
     currentRoot: secretVersionOf(currentRoot),
-    plan: summarisePlan(planned.plan, istio, soak),
+    plan: summarisePlan(planned.plan, istio, soak, rootExpiry.note === undefined ? [] : [rootExpiry.note]),
   };
 }

@@ -1,4 +1,4 @@
-const DAY_MS = 24 * 60 * 60 * 1000;
+export const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** A CA certificate whose expiry the daily check watches. */
 export interface WatchedCertificate {

@@ -16,3 +16,4 @@ export * from './restart-waves.js';
 export * from './retire-root-change.js';
 export * from './review-cluster-cacerts.js';
 export * from './rollback-changes.js';
+export * from './root-headroom.js';

@@ -15,7 +15,7 @@ export interface PlanSummary {
   readonly phases: readonly { readonly name: string; readonly steps: number }[];
   /** Per cluster: Istio version, ISTIO_MULTIROOT_MESH, workload certificate TTL, PCDS (lambdas/core/istio). */
   readonly istio: readonly ClusterIstioSettings[];
-  /** What preflight noticed without refusing (versions that differ, PCDS off...). */
+  /** What preflight noticed without refusing (versions that differ, PCDS off, a root expiring soon...). */
   readonly notes: readonly string[];
   /**
    * How long the state machine waits (state await-proxy-trust) after verify-trust before the first
@@ -26,7 +26,13 @@ export interface PlanSummary {
   readonly soak: SoakPlan;
 }
 
-export function summarisePlan(plan: RotationPlan, istio: IstioSettingsReview, soak: SoakPlan): PlanSummary {
+/** `notes`: what else preflight noticed without refusing (e.g. the current root expiring soon). */
+export function summarisePlan(
+  plan: RotationPlan,
+  istio: IstioSettingsReview,
+  soak: SoakPlan,
+  notes: readonly string[] = [],
+): PlanSummary {
   return {
     mode: plan.mode,
     currentRoot: plan.currentRoot,
@@ -36,7 +42,7 @@ export function summarisePlan(plan: RotationPlan, istio: IstioSettingsReview, so
     restart: plan.restart,
     phases: plan.phases.map((phase) => ({ name: phase.name, steps: phase.steps.length })),
     istio: [...istio.clusters],
-    notes: istioNotes(istio),
+    notes: [...istioNotes(istio), ...notes],
     proxyTrustWait: proxyTrustWait(istio.clusters),
     soak,
   };

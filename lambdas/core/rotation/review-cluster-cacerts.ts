@@ -5,8 +5,7 @@ import { TrustBundle } from '../pki/trust-bundle.js';
 import { validateCacerts } from '../pki/validate-cacerts.js';
 import type { ClusterTrustState } from '../plan/fleet-state.js';
 import { chainRootOf } from './chain-root.js';
-
-const DAY_MS = 24 * 60 * 60 * 1000;
+import { DAY_MS } from './expiry-headroom.js';
 
 export interface ReviewClusterCacertsInput {
   readonly cluster: string;

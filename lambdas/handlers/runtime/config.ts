@@ -35,6 +35,11 @@ export interface HandlerConfig {
   readonly keyAlgorithm: KeyAlgorithm;
   /** MIN_INTERMEDIATE_HEADROOM_DAYS (default 7): preflight refuses an intermediate expiring sooner. */
   readonly minIntermediateHeadroomDays: number;
+  /**
+   * MIN_ROOT_HEADROOM_DAYS (default 7): how long the current root must outlive what a run leans on it for
+   * (lambdas/core/rotation/root-headroom.ts: scheduled and intermediate refuse below it, emergency notes).
+   */
+  readonly minRootHeadroomDays: number;
   /** EXPIRY_WARNING_DAYS (default 90): check-expiry warns below it (the alarm has its own threshold). */
   readonly expiryWarningDays: number;
   /** VERIFY_TIMEOUT_SECONDS (default 60): how long a handler waits in-process for istiod to catch up. */
@@ -75,6 +80,7 @@ export function readHandlerConfig(): HandlerConfig {
     rootValidityDays: days('ROOT_VALIDITY_DAYS', 1825),
     keyAlgorithm,
     minIntermediateHeadroomDays: days('MIN_INTERMEDIATE_HEADROOM_DAYS', 7, 0),
+    minRootHeadroomDays: days('MIN_ROOT_HEADROOM_DAYS', 7, 0),
     expiryWarningDays: days('EXPIRY_WARNING_DAYS', 90, 0),
     verifyTimeoutSeconds: days('VERIFY_TIMEOUT_SECONDS', 60, 0),
   };

@@ -4,8 +4,11 @@ import { type ClusterIstioReading, readIstioSettings } from '../../adapters/kube
 import { type RootCertConfigMap, readRootCertConfigMaps } from '../../adapters/kube/trust-bundles.js';
 import { CURRENT } from '../../adapters/secrets/ca-secret-store.js';
 import { type IstioSettingsReview, reviewIstioSettings } from '../../core/istio/istio-settings.js';
+import { proxyTrustWait } from '../../core/istio/proxy-trust-wait.js';
 import type { RotationMode } from '../../core/plan/phases.js';
 import { type ClusterReview, reviewClusterCacerts } from '../../core/rotation/review-cluster-cacerts.js';
+import { type RootHeadroomReview, reviewRootHeadroom } from '../../core/rotation/root-headroom.js';
+import type { HandlerConfig } from './config.js';
 import type { HandlerRuntime } from './runtime.js';
 
 /** Clusters read at once: each read lists every namespace's bundle. */
@@ -93,4 +96,37 @@ export function reviewFleetIstio(
 /** How messages name the CA store's current root. */
 function currentRootSource(rootSecretName: string): string {
   return `${CURRENT} of ${rootSecretName}`;
+}
+
+export interface FleetRootInput {
+  readonly readings: readonly ClusterReading[];
+  readonly istio: IstioSettingsReview;
+  readonly mode: RotationMode;
+  /** The CA store's current root. */
+  readonly root: { readonly fingerprint: string; readonly notAfter: Date };
+  readonly rootSecretName: string;
+  /** The soak the run would have (scheduled mode). */
+  readonly soakSeconds: number;
+  readonly config: HandlerConfig;
+  readonly now: Date;
+}
+
+/**
+ * Whether `mode` may start from a current root that expires soon (lambdas/core/rotation root-headroom),
+ * with the waits the plan computes: in one place for the preflight handler and `meshtrust plan`.
+ */
+export function reviewFleetRoot(input: FleetRootInput): RootHeadroomReview {
+  return reviewRootHeadroom({
+    mode: input.mode,
+    root: input.root,
+    rootSource: currentRootSource(input.rootSecretName),
+    clusters: input.readings.flatMap((reading) =>
+      reading.review.trustState === undefined ? [] : [reading.cluster],
+    ),
+    now: input.now,
+    minRootHeadroomDays: input.config.minRootHeadroomDays,
+    expiryWarningDays: input.config.expiryWarningDays,
+    proxyTrustWaitSeconds: proxyTrustWait(input.istio.clusters).seconds,
+    soakSeconds: input.soakSeconds,
+  });
 }

@@ -63,6 +63,7 @@ const HANDLER_ENV_KEYS = [
   'VERIFY_TIMEOUT_SECONDS',
   'POWERTOOLS_METRICS_DISABLED',
   'MIN_INTERMEDIATE_HEADROOM_DAYS',
+  'MIN_ROOT_HEADROOM_DAYS',
 ];
 
 export async function startHandlerLab(
@@ -170,16 +171,4 @@ export function expectNoKeyMaterial(output: unknown): void {
   expect(text).not.toContain('-----BEGIN');
   expect(text).not.toContain('PRIVATE KEY');
   expect(containsPrivateKey(text)).toBe(false);
-}
-
-/**
- * The state machine's await-proxy-trust state: the Wait preflight planned, so that every running proxy
- * holds the new root set (renewed, or pushed by PCDS) before any workload moves to the new intermediate.
- */
-export function awaitProxyTrust(preflightOutput: {
-  readonly plan: { readonly proxyTrustWait: { readonly seconds: number } };
-}): Promise<object> {
-  return new Promise((resolve) =>
-    setTimeout(() => resolve({}), preflightOutput.plan.proxyTrustWait.seconds * 1000),
-  );
 }

@@ -1,5 +1,5 @@
-// Corrupt inputs against a 2-cluster lab and moto: each kind of bad `cacerts` in lab-2 and a CA store on
-// another root are refused by preflight before any write, naming the cluster and
+// Corrupt inputs against a 2-cluster lab and moto: each kind of bad `cacerts` in lab-2, a root about to
+// expire and a CA store on another root are refused by preflight before any write, naming the cluster and
 // the file (or object); `meshtrust plan` and `meshtrust verify` list the same problem (they review the
 // fleet with preflight's code). "Nothing written": no cacerts resourceVersion and no secret version of
 // the mesh changed.
@@ -18,6 +18,7 @@ import {
   type CaMaterial,
   certificateFingerprint,
   createRootCa,
+  describeCertificate,
 } from '../../../lambdas/core/pki/index.js';
 import { x509 } from '../../../lambdas/core/pki/x509.js';
 import { handler as preflight } from '../../../lambdas/handlers/preflight.js';
@@ -317,6 +318,73 @@ describe.each([
       );
     },
   );
+});
+
+describe('a current root about to expire', () => {
+  /** MIN_ROOT_HEADROOM_DAYS one day beyond the lab root's life: the root is "about to expire". */
+  function headroomBeyondRoot(): Record<string, string> {
+    const left = describeCertificate(h.lab.rootA.certificatePem).notAfter.getTime() - Date.now();
+    return { MIN_ROOT_HEADROOM_DAYS: String(Math.ceil(left / DAY_MS) + 1) };
+  }
+  const rootNamed = () =>
+    new RegExp(
+      `the current root ${h.currentRoot.fingerprint} \\(AWSCURRENT of ${rootSecretName(h.meshId)}; ` +
+        'root-cert\\.pem of lab-1, lab-2\\) expires on ',
+    );
+
+  it('refuses a scheduled rotation, naming the CA store secret and each root-cert.pem, and writes nothing', async () => {
+    // Prepare
+    const before = await h.writableState();
+    // Act
+    const error = await withEnv(headroomBeyondRoot(), () =>
+      preflight({ executionId: h.executionId(), mode: 'scheduled' }),
+    ).catch((e: unknown) => e);
+    // Assess
+    expect(error).toMatchObject({ name: 'PreconditionFailed', phase: 'preflight' });
+    expect((error as Error).message).toMatch(rootNamed());
+    expect((error as Error).message).toMatch(/a scheduled rotation leans on it until retire-root/);
+    expect((error as Error).message).toMatch(/Rotate it now with mode emergency/);
+    expect(await h.writableState()).toEqual(before);
+  });
+
+  it('refuses an intermediate rekey under it', async () => {
+    // Act
+    const act = withEnv(headroomBeyondRoot(), () =>
+      preflight({ executionId: h.executionId(), mode: 'intermediate', cluster: 'lab-2' }),
+    );
+    // Assess
+    await expect(act).rejects.toThrow(
+      /an intermediate rekey needs: the new intermediate would expire with it/,
+    );
+  });
+
+  it('lets an emergency rotation replace it, with a note in the plan', async () => {
+    // Act
+    const output = await withEnv(headroomBeyondRoot(), () =>
+      preflight({ executionId: h.executionId(), mode: 'emergency' }),
+    );
+    // Assess
+    expect(output.plan.mode).toBe('emergency');
+    expect(output.plan.notes).toContainEqual(expect.stringMatching(rootNamed()));
+    expect(output.plan.notes).toContainEqual(expect.stringMatching(/; this rotation replaces it$/));
+  });
+
+  it('is what meshtrust plan lists too: a problem for scheduled, a note for emergency', async () => {
+    // Act
+    const [scheduled, emergency] = await withEnv(headroomBeyondRoot(), async () => [
+      await meshtrust('plan', '--json'),
+      await meshtrust('plan', '--mode', 'emergency', '--json'),
+    ]);
+    // Assess
+    expect(scheduled.exitCode).toBe(EXIT_CODES.checkFailed);
+    expect((JSON.parse(scheduled.stdout) as PlanReport).problems).toEqual([
+      expect.stringMatching(rootNamed()),
+    ]);
+    expect(emergency.exitCode).toBe(EXIT_CODES.ok);
+    expect((JSON.parse(emergency.stdout) as PlanReport).notes).toContainEqual(
+      expect.stringMatching(rootNamed()),
+    );
+  });
 });
 
 describe('a CA store whose AWSCURRENT root is not the root the clusters trust', () => {

@@ -14,6 +14,7 @@ const KEYS = [
   'ROOT_VALIDITY_DAYS',
   'KEY_ALGORITHM',
   'MIN_INTERMEDIATE_HEADROOM_DAYS',
+  'MIN_ROOT_HEADROOM_DAYS',
   'EXPIRY_WARNING_DAYS',
   'VERIFY_TIMEOUT_SECONDS',
 ];
@@ -49,6 +50,7 @@ describe('readHandlerConfig', () => {
       rootValidityDays: 1825,
       keyAlgorithm: 'ecdsa-p256',
       minIntermediateHeadroomDays: 7,
+      minRootHeadroomDays: 7,
       expiryWarningDays: 90,
       verifyTimeoutSeconds: 60,
     });
