@@ -172,3 +172,15 @@ export function expectNoKeyMaterial(output: unknown): void {
   expect(text).not.toContain('PRIVATE KEY');
   expect(containsPrivateKey(text)).toBe(false);
 }
+
+/**
+ * The state machine's await-proxy-trust state: the Wait preflight planned, so that every running proxy
+ * holds the new root set (renewed, or pushed by PCDS) before any workload moves to the new intermediate.
+ */
+export function awaitProxyTrust(preflightOutput: {
+  readonly plan: { readonly proxyTrustWait: { readonly seconds: number } };
+}): Promise<object> {
+  return new Promise((resolve) =>
+    setTimeout(() => resolve({}), preflightOutput.plan.proxyTrustWait.seconds * 1000),
+  );
+}
