@@ -184,19 +184,40 @@ describe('meshtrust plan against an istio lab whose istiod runs without ISTIO_MU
 });
 
 describe('meshtrust lab refuses istio-engine settings without the istio engine', () => {
-  it('exits 2 naming the flag when --proxy-env is given to the model engine', async () => {
+  it('exits 2 naming the key when --proxy-env gives the model engine more than PCDS', async () => {
     // Act
     const result = await runMeshtrustInProcess([
       'lab',
       '--proxy-env',
       'PROXY_CONFIG_XDS_AGENT=true',
+      '--proxy-env',
+      'SECRET_TTL=1s',
       '--out',
       dir,
     ]);
 
     // Assess
     expect(result.exitCode).toBe(EXIT_CODES.usage);
-    expect(result.stderr).toContain('--proxy-env only apply to the istio engine; add --engine istio');
+    expect(result.stderr).toContain(
+      '--proxy-env SECRET_TTL: the model engine plays only PROXY_CONFIG_XDS_AGENT; add --engine istio',
+    );
+  });
+
+  it('exits 2 when the model engine is given a PCDS value pilot-agent would not parse', async () => {
+    // Act
+    const result = await runMeshtrustInProcess([
+      'lab',
+      '--proxy-env',
+      'PROXY_CONFIG_XDS_AGENT=yes',
+      '--out',
+      dir,
+    ]);
+
+    // Assess
+    expect(result.exitCode).toBe(EXIT_CODES.usage);
+    expect(result.stderr).toContain(
+      '--proxy-env PROXY_CONFIG_XDS_AGENT=yes: not a boolean pilot-agent accepts',
+    );
   });
 
   it('rehearse too: exits 2 naming the flags before anything starts', async () => {
