@@ -184,3 +184,20 @@ export function awaitProxyTrust(preflightOutput: {
     setTimeout(() => resolve({}), preflightOutput.plan.proxyTrustWait.seconds * 1000),
   );
 }
+
+/**
+ * Runs `act` with `values` in process.env (the handlers read their configuration there), then puts back
+ * what was there.
+ */
+export async function withEnv<T>(values: Record<string, string>, act: () => Promise<T>): Promise<T> {
+  const saved = Object.fromEntries(Object.keys(values).map((key) => [key, process.env[key]]));
+  Object.assign(process.env, values);
+  try {
+    return await act();
+  } finally {
+    for (const [key, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  }
+}

@@ -25,7 +25,7 @@ import { handler as preflight } from '../../../lambdas/handlers/preflight.js';
 import { motoClientConfig } from '../../support/moto-endpoint.js';
 import { CA_USAGE, issueTestCertificate } from '../../unit/core/pki/pki-test-kit.js';
 import { type CliRun, runMeshtrustInProcess } from '../cli/in-process-cli.js';
-import { type HandlerLab, startHandlerLab } from './handler-lab.js';
+import { type HandlerLab, startHandlerLab, withEnv } from './handler-lab.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -259,19 +259,6 @@ async function withLab2Cacerts<T>(corrupt: Corrupt, act: () => Promise<T>): Prom
 
 async function meshtrust(...args: string[]): Promise<CliRun> {
   return runMeshtrustInProcess(args, { ...process.env, MESH_ID: '', MESHTRUST_MESH_ID: h.meshId });
-}
-
-async function withEnv<T>(values: Record<string, string>, act: () => Promise<T>): Promise<T> {
-  const saved = Object.fromEntries(Object.keys(values).map((key) => [key, process.env[key]]));
-  Object.assign(process.env, values);
-  try {
-    return await act();
-  } finally {
-    for (const [key, value] of Object.entries(saved)) {
-      if (value === undefined) delete process.env[key];
-      else process.env[key] = value;
-    }
-  }
 }
 
 /** The message names no key: no PEM block and nothing the private-key guard recognises. */

@@ -11,7 +11,7 @@ import {
 } from '../../../lambdas/core/pki/index.js';
 import { handler as preflight } from '../../../lambdas/handlers/preflight.js';
 import { motoClientConfig } from '../../support/moto-endpoint.js';
-import { expectNoKeyMaterial, type HandlerLab, startHandlerLab } from './handler-lab.js';
+import { expectNoKeyMaterial, type HandlerLab, startHandlerLab, withEnv } from './handler-lab.js';
 
 let h: HandlerLab;
 beforeAll(async () => {
@@ -65,19 +65,6 @@ async function withIstioOfLab2<T>(
     return await act();
   } finally {
     restore();
-  }
-}
-
-async function withEnv<T>(values: Record<string, string>, act: () => Promise<T>): Promise<T> {
-  const saved = Object.fromEntries(Object.keys(values).map((key) => [key, process.env[key]]));
-  Object.assign(process.env, values);
-  try {
-    return await act();
-  } finally {
-    for (const [key, value] of Object.entries(saved)) {
-      if (value === undefined) delete process.env[key];
-      else process.env[key] = value;
-    }
   }
 }
 
