@@ -58,6 +58,36 @@ export function parseGoBool(text: string): boolean | undefined {
   return undefined;
 }
 
+/**
+ * strconv.ParseFloat(text, 64): a decimal number with optional exponent ("0.5", ".5", "5e-1", "+1"),
+ * "Inf"/"Infinity" with an optional sign or "NaN" in any case, a hexadecimal float ("0x1p-1"), with
+ * underscores only between digits ("1_000"); undefined for anything else ("", "50%", "0,5", " 0.5",
+ * "-NaN") and for a finite number beyond float64 ("1e400": Go reports it out of range).
+ */
+export function parseGoFloat(text: string): number | undefined {
+  const special = /^([+-]?)(inf|infinity|nan)$/i.exec(text);
+  if (special) {
+    if (special[2].toLowerCase() === 'nan') return special[1] === '' ? Number.NaN : undefined;
+    return special[1] === '-' ? -Infinity : Infinity;
+  }
+  const hexadecimal = /^[+-]?0[xX]/.test(text);
+  const digit = hexadecimal ? /[0-9a-fA-F]/ : /[0-9]/;
+  for (let i = text.indexOf('_'); i !== -1; i = text.indexOf('_', i + 1)) {
+    const before = text[i - 1] ?? '';
+    const afterPrefix = hexadecimal && /[xX]/.test(before);
+    if (!(digit.test(before) || afterPrefix) || !digit.test(text[i + 1] ?? '')) return undefined;
+  }
+  const plain = text.replaceAll('_', '');
+  let value: number | undefined;
+  if (/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(plain)) value = Number(plain);
+  const hex = /^([+-]?)0[xX]([0-9a-fA-F]*)\.?([0-9a-fA-F]*)[pP]([+-]?\d+)$/.exec(plain);
+  if (hex && (hex[2] !== '' || hex[3] !== '')) {
+    const mantissa = Number.parseInt(`${hex[2]}${hex[3]}`, 16) / 16 ** hex[3].length;
+    value = (hex[1] === '-' ? -1 : 1) * mantissa * 2 ** Number(hex[4]);
+  }
+  return value !== undefined && Number.isFinite(value) ? value : undefined;
+}
+
 /** Whole seconds as a short duration for people: 86400 -> "24h", 5400 -> "1h30m", 8 -> "8s". */
 export function formatSeconds(seconds: number): string {
   const total = Math.trunc(seconds);

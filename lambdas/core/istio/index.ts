@@ -6,5 +6,6 @@ export * from './go-values.js';
 export * from './istio-settings.js';
 export * from './istio-version.js';
 export * from './istiod-ca-metrics.js';
+export * from './proxy-renewal.js';
 export * from './proxy-trust-wait.js';
 export * from './soak.js';

@@ -19,6 +19,7 @@ import type { Finding } from '../pki/findings.js';
 import type { RotationMode } from '../plan/phases.js';
 import { formatSeconds, parseGoBool, parseGoDuration } from './go-values.js';
 import { compareIstioVersions } from './istio-version.js';
+import { type ProxyRenewal, proxyRenewal } from './proxy-renewal.js';
 
 /** One variable of istiod's container env, as the Deployment states it. */
 export type EnvSetting =
@@ -79,6 +80,12 @@ export interface ClusterIstioSettings {
   readonly workloadCertTtlSeconds?: number;
   /** PROXY_CONFIG_XDS_AGENT true in the proxy metadata of every revision's mesh config. */
   readonly pcds: boolean;
+  /**
+   * The latest point of its certificate's life at which a proxy renews, as a fraction (proxy-renewal.ts),
+   * over the cluster's revisions; only when a mesh config sets SECRET_GRACE_PERIOD_RATIO(_JITTER), else
+   * pilot-agent's defaults apply (0.51).
+   */
+  readonly latestRenewalFraction?: number;
 }
 
 /** A finding that stops preflight (`refusal`) or is only shown (`note`). */
@@ -107,6 +114,7 @@ export const ISTIO_RULES = {
   sharedMeshConfig: 'mesh-config-not-shared',
   workloadCertTtlKnown: 'workload-cert-ttl-known',
   pcdsOn: 'proxy-config-xds-on',
+  renewalKnown: 'proxy-renewal-known',
 } as const;
 
 export const MULTIROOT_ENV = 'ISTIO_MULTIROOT_MESH';
@@ -201,6 +209,7 @@ function reviewCluster(
   const versions = istiods.map((istiod) => istiod.istioVersion);
   const known = versions.filter((version): version is string => version !== undefined);
   const oldest = known.length === versions.length ? [...known].sort(compareIstioVersions)[0] : undefined;
+  const renewals = perRevision.flatMap((revision) => (revision.renewal ? [revision.renewal] : []));
   const ttls = perRevision.map((revision) => revision.ttlSeconds);
   const longest = ttls.every((ttl) => ttl !== undefined) ? Math.max(...(ttls as number[])) : undefined;
   const multiRoot = multiRoots.every((reading) => reading.state === 'on')
@@ -215,6 +224,9 @@ function reviewCluster(
       multiRoot,
       ...(longest !== undefined && { workloadCertTtlSeconds: longest }),
       pcds: perRevision.every((revision) => revision.pcds),
+      ...(renewals.some((renewal) => renewal.configured) && {
+        latestRenewalFraction: Math.max(...renewals.map((renewal) => renewal.latestFraction)),
+      }),
     },
     findings,
   };
@@ -315,6 +327,8 @@ function multiRootFinding(
 interface RevisionReview {
   readonly ttlSeconds?: number;
   readonly pcds: boolean;
+  /** Absent when the mesh config was not read. */
+  readonly renewal?: ProxyRenewal;
   readonly findings: IstioFinding[];
 }
 
@@ -368,9 +382,19 @@ function reviewRevision(
       ),
     );
   }
+  const renewal = proxyRenewal(metadata);
+  for (const problem of renewal.problems) {
+    findings.push(
+      note(
+        ISTIO_RULES.renewalKnown,
+        cluster,
+        `cluster ${cluster}: ${problem} (defaultConfig.proxyMetadata of ${name})`,
+      ),
+    );
+  }
   const ttl = workloadCertTtl(cluster, revision, name, metadata, istiods);
   findings.push(...ttl.findings);
-  return { pcds, findings, ...(ttl.seconds !== undefined && { ttlSeconds: ttl.seconds }) };
+  return { pcds, renewal, findings, ...(ttl.seconds !== undefined && { ttlSeconds: ttl.seconds }) };
 }
 
 /**

@@ -1,18 +1,17 @@
 // How long to wait, after istiod has taken the new root set, before any workload may get a certificate
 // from the new intermediate: until every proxy holds the new root too. A running sidecar learns roots
 // only from istiod: at once by a PCDS push (PROXY_CONFIG_XDS_AGENT), otherwise in the CSR response
-// of its next renewal. pilot-agent renews at lifetime x (1 - (SECRET_GRACE_PERIOD_RATIO +- jitter))
-// (security/pkg/nodeagent/cache/secretcache.go, rotateTime; defaults 0.5 and 0.01), so a proxy that
-// renewed just before istiod took the roots renews again within lifetime x (1 - 0.5 + 0.01).
+// of its next renewal. A proxy that renewed just before istiod took the roots renews again within the
+// latest renewal point of a certificate's life (proxy-renewal.ts: lifetime x 0.51 with pilot-agent's
+// defaults, or as the mesh config's SECRET_GRACE_PERIOD_RATIO and its jitter say).
 
 import { formatSeconds } from './go-values.js';
 import type { ClusterIstioSettings } from './istio-settings.js';
 import { ISTIO_DEFAULT_CERT_TTL_SECONDS } from './istio-settings.js';
+import { proxyRenewal } from './proxy-renewal.js';
 
-/** pilot-agent's SECRET_GRACE_PERIOD_RATIO default. */
-export const SECRET_GRACE_PERIOD_RATIO = 0.5;
-/** pilot-agent's SECRET_GRACE_PERIOD_RATIO_JITTER default. */
-export const SECRET_GRACE_PERIOD_RATIO_JITTER = 0.01;
+/** With pilot-agent's default grace ratio and jitter. */
+const DEFAULT_LATEST_RENEWAL_FRACTION = proxyRenewal({}).latestFraction;
 /**
  * With PCDS: istiod's push reaches every proxy after its debounce (PILOT_DEBOUNCE_MAX, 10 s by
  * default) and the agent's write; this covers both with room to spare.
@@ -45,11 +44,16 @@ function clusterWait(cluster: ClusterIstioSettings): ProxyTrustWait {
     };
   }
   const ttl = cluster.workloadCertTtlSeconds ?? ISTIO_DEFAULT_CERT_TTL_SECONDS;
-  const window = Math.ceil(ttl * (1 - SECRET_GRACE_PERIOD_RATIO + SECRET_GRACE_PERIOD_RATIO_JITTER));
+  const fraction = cluster.latestRenewalFraction ?? DEFAULT_LATEST_RENEWAL_FRACTION;
+  // Rounded to a millisecond first, so float noise (0.51 x 100 = 51.00000000000001) adds no second.
+  const window = Math.ceil(Math.round(ttl * fraction * 1000) / 1000);
   return {
     seconds: window + RENEWAL_SLACK_SECONDS,
     reason:
       `${cluster.cluster}: PCDS off, proxies learn new roots at renewal, within ${formatSeconds(window)} ` +
-      `of a ${formatSeconds(ttl)} certificate${cluster.workloadCertTtlSeconds === undefined ? ' (TTL unknown: Istio default)' : ''}`,
+      `of a ${formatSeconds(ttl)} certificate${cluster.workloadCertTtlSeconds === undefined ? ' (TTL unknown: Istio default)' : ''}` +
+      (cluster.latestRenewalFraction === undefined
+        ? ''
+        : ` (renewal by ${Math.round(fraction * 1000) / 10}% of its life, as the mesh config's grace ratio says)`),
   };
 }

@@ -274,6 +274,34 @@ describe('proxy-config-xds-on (PCDS)', () => {
   });
 });
 
+describe('proxy-renewal-known (SECRET_GRACE_PERIOD_RATIO)', () => {
+  it("records the latest renewal point only where a revision sets the ratio, the latest of the cluster's revisions", () => {
+    // Prepare
+    const canary = istiod({ name: 'istiod-canary', revision: 'canary' });
+    const configs = [
+      meshConfig({ SECRET_GRACE_PERIOD_RATIO: '0.2', SECRET_GRACE_PERIOD_RATIO_JITTER: '0' }),
+      meshConfig({}, { name: 'istio-canary', revision: 'canary' }),
+    ];
+    // Act
+    const set = review([cluster('lab-1', [istiod(), canary], configs)]);
+    const unset = review([cluster('lab-2', [istiod()], [meshConfig({})])]);
+    // Assess
+    expect(set.clusters[0]?.latestRenewalFraction).toBeCloseTo(0.8);
+    expect(unset.clusters[0]).not.toHaveProperty('latestRenewalFraction');
+  });
+
+  it('notes a ratio Go would not parse, naming cluster, setting and mesh config, and refuses nothing', () => {
+    // Act
+    const result = review([cluster('lab-1', [istiod()], [meshConfig({ SECRET_GRACE_PERIOD_RATIO: '0,2' })])]);
+    // Assess
+    expect(result.notes).toContain(
+      'cluster lab-1: SECRET_GRACE_PERIOD_RATIO "0,2" is not a number Go parses; pilot-agent uses 0.5 (defaultConfig.proxyMetadata of istio-system/istio)',
+    );
+    expect(result.clusters[0]?.latestRenewalFraction).toBeCloseTo(0.51);
+    expect(result.refusals).toEqual([]);
+  });
+});
+
 describe('mesh-config-readable', () => {
   it("notes a missing mesh config and takes Istio's defaults: PCDS off, 24h", () => {
     // Act

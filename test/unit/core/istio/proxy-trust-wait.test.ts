@@ -1,5 +1,5 @@
 // How long the rotation waits after verify-trust for every running proxy to hold the new root: a PCDS
-// push, or one renewal window of pilot-agent's rotateTime (lifetime x (1 - 0.5 + 0.01)).
+// push, or one renewal window of pilot-agent's rotateTime (lifetime x (1 - 0.5 + 0.01) by default).
 import { describe, expect, it } from '@jest/globals';
 import {
   ISTIO_DEFAULT_CERT_TTL_SECONDS,
@@ -38,6 +38,17 @@ describe('proxyTrustWait', () => {
     const wait = proxyTrustWait([cluster('a', false)]);
     expect(wait.seconds).toBe(Math.ceil(ISTIO_DEFAULT_CERT_TTL_SECONDS * 0.51) + RENEWAL_SLACK_SECONDS);
     expect(wait.reason).toContain('TTL unknown');
+  });
+
+  it("waits longer when the mesh config's grace ratio makes proxies renew later, and says why", () => {
+    const wait = proxyTrustWait([
+      { ...cluster('a', false, 3_600), latestRenewalFraction: 0.9 },
+      cluster('b', false, 3_600),
+    ]);
+    expect(wait.seconds).toBe(3_240 + RENEWAL_SLACK_SECONDS);
+    expect(wait.reason).toBe(
+      "a: PCDS off, proxies learn new roots at renewal, within 54m of a 1h certificate (renewal by 90% of its life, as the mesh config's grace ratio says)",
+    );
   });
 
   it('needs no wait without clusters', () => {
