@@ -27,6 +27,7 @@ import { type MtlsProber, startMtlsProber } from './istio/mtls-prober.js';
 import { type KubeApiServer, startKubeApiServer } from './kube/kube-api-server.js';
 import type { KubeObject } from './kube/kube-object.js';
 import { KubeObjectStore } from './kube/object-store.js';
+import { labClusterNames } from './lab-cluster-names.js';
 import { LabError, LabNotSettledError } from './lab-errors.js';
 import { type LabOptions, type ResolvedLabOptions, resolveLabOptions } from './lab-options.js';
 import { authorizeLabRequest } from './lab-rbac.js';
@@ -93,7 +94,7 @@ interface RunningCluster extends LabCluster {
 
 export async function startLab(input: LabOptions = {}): Promise<Lab> {
   const options = resolveLabOptions(input);
-  const names = Array.from({ length: options.clusters }, (_, i) => `lab-${i + 1}`);
+  const names = labClusterNames(options.clusters);
   const identities = createLabIdentities({ clusterNames: names });
   const rootA = await createRootCa({ commonName: 'meshtrust lab Root A', algorithm: options.rootAlgorithm });
   const running: RunningCluster[] = [];

@@ -14,6 +14,7 @@ import {
   startMtlsProber,
 } from '../istio/mtls-prober.js';
 import { runKubectl } from '../kube/kubectl-runner.js';
+import { labClusterNames } from '../lab-cluster-names.js';
 import { LabError } from '../lab-errors.js';
 import { MESH_TAG_KEY } from '../start-lab.js';
 import { readProxyIdentity } from './proxy-identity.js';
@@ -72,7 +73,7 @@ export interface IstioLab {
 
 export async function startIstioLab(options: IstioLabOptions): Promise<IstioLab> {
   const progress = options.onProgress ?? (() => undefined);
-  const names = Array.from({ length: options.clusters }, (_, i) => `lab-${i + 1}`);
+  const names = labClusterNames(options.clusters);
   const identities = createLabIdentities({ clusterNames: names });
   const trustDomain = 'cluster.local';
   const fleet = await startIstioFleet({
