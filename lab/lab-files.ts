@@ -3,10 +3,11 @@
 // env (the variables that point awscli, kubectl, the SDK and meshtrust at the lab; the only file with
 // credentials), one env file per extra identity, the clusters' API server CAs and root A's certificate.
 // See docs/cli.md for the layout.
-import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { certificateFingerprint } from '../lambdas/core/pki/index.js';
 import type { LabIdentities, LabIdentity } from './eks/lab-identities.js';
+import { writeFileAtomically } from './write-file-atomically.js';
 
 export const LAB_FILE = 'lab.json';
 export const KUBECONFIG_FILE = 'kubeconfig';
@@ -348,9 +349,7 @@ async function writePrivateFile(file: string, content: string): Promise<void> {
 }
 
 async function writeJsonAtomically(file: string, value: unknown): Promise<void> {
-  const temporary = `${file}.${process.pid}.tmp`;
-  await writeFile(temporary, `${JSON.stringify(value, null, 2)}\n`);
-  await rename(temporary, file);
+  await writeFileAtomically(file, `${JSON.stringify(value, null, 2)}\n`);
 }
 
 async function readJson(file: string, whenMissing: string): Promise<unknown> {
