@@ -2,7 +2,10 @@
 // Retry (once: a TransientError, which every Task retries) or its rollback (a plain failure, which
 // the Catch after the first write sends to rollback-trust). The step's function runs first, so the
 // failure comes after its write, like a Lambda that crashed on the way out: Retry must find the
-// write already made, rollback must undo it.
+// write already made, rollback must undo it. The names are checked against the synthesized definition
+// and the fleet before anything starts: a name that matches nothing would run a whole rotation for
+// nothing.
+import type { DefinitionTask } from './definition-tasks.js';
 import { RehearsalOptionsError } from './rehearsal-errors.js';
 
 export interface FailAt {
@@ -36,6 +39,39 @@ export function parseFailAt(text: string): FailAt {
     );
   }
   return { state, ...(cluster === undefined ? {} : { cluster }), once };
+}
+
+/** The STATE names `--fail-at` accepts: every Task state that invokes a function, and the Map of each. */
+export interface FailAtStates {
+  /** What an error lists: a Map stands for its `<map>-in-cluster` Task, so only the Map is named. */
+  readonly listed: readonly string[];
+  readonly accepted: ReadonlySet<string>;
+}
+
+export function failAtStates(tasks: readonly DefinitionTask[]): FailAtStates {
+  const listed = new Set(tasks.map((task) => task.map ?? task.state));
+  return { listed: [...listed].sort(), accepted: new Set([...listed, ...tasks.map((task) => task.state)]) };
+}
+
+/** Refuses a STATE the definition does not have, or a CLUSTER the fleet does not have, naming the valid ones. */
+export function checkFailAt(
+  failAt: FailAt,
+  known: { readonly states: FailAtStates; readonly clusters: readonly string[] },
+): void {
+  if (!known.states.accepted.has(failAt.state)) {
+    throw new RehearsalOptionsError(
+      '--fail-at',
+      `--fail-at ${formatFailAt(failAt)}: the state machine has no Task state ${JSON.stringify(failAt.state)}; ` +
+        `valid: ${known.states.listed.join(', ')} (a Map also as <name>-in-cluster)`,
+    );
+  }
+  if (failAt.cluster !== undefined && !known.clusters.includes(failAt.cluster)) {
+    throw new RehearsalOptionsError(
+      '--fail-at',
+      `--fail-at ${formatFailAt(failAt)}: the lab has no cluster ${JSON.stringify(failAt.cluster)}; ` +
+        `valid: ${known.clusters.join(', ')}`,
+    );
+  }
 }
 
 export function formatFailAt(failAt: FailAt): string {

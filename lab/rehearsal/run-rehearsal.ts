@@ -9,6 +9,7 @@ import { type CfnTemplate, referencedLogicalIds, resolveDefinition } from '../..
 import type { CacertsSnapshot, SecretData } from '../cacerts-snapshot.js';
 import { awsEnvironmentFor, LAB_ACCOUNT_ID } from '../eks/lab-identities.js';
 import { ISTIO_ENGINE_DEFAULTS, type IstioEngineSettings } from '../istio-install/istio-engine-settings.js';
+import { labClusterNames } from '../lab-cluster-names.js';
 import type { LabEngineName } from '../lab-files.js';
 import type { LabOptions, RootCertStyle } from '../lab-options.js';
 import { killMotoServerNow, type MotoServer, startMotoServer } from '../moto-server.js';
@@ -16,8 +17,8 @@ import { seedCaStore } from '../seed-ca-store.js';
 import { privateKeysInCaStore } from './ca-store-keys.js';
 import { recordCacertsTimeline } from './cacerts-timeline.js';
 import { type CloudAssembly, ensureCloudAssembly, readCloudAssembly } from './cloud-assembly.js';
-import { definitionTasks } from './definition-tasks.js';
-import { createFailureInjector, type FailAt, formatFailAt } from './fail-at.js';
+import { type DefinitionTask, definitionTasks } from './definition-tasks.js';
+import { checkFailAt, createFailureInjector, type FailAt, failAtStates, formatFailAt } from './fail-at.js';
 import type { RehearsalFleet } from './fleet/rehearsal-fleet.js';
 import { startRehearsalFleet } from './fleet/start-rehearsal-fleet.js';
 import { createFunctionPool, type FunctionLogLine, type FunctionPool } from './function-pool.js';
@@ -92,31 +93,18 @@ type Json = Record<string, unknown>;
 export async function runRehearsal(options: RehearsalOptions): Promise<RehearsalOutcome> {
   polyfillPromiseWithResolvers();
   const note = options.onNote ?? (() => undefined);
+  // Every name a flag gives is checked before anything starts: the fleet's clusters are known from
+  // the options, the Task states from the synthesized definition.
+  const clusterNames = labClusterNames(options.clusters);
   const targetCluster = options.mode === 'intermediate' ? (options.cluster ?? 'lab-1') : undefined;
-  if (targetCluster !== undefined && !/^lab-\d+$/.test(targetCluster)) {
+  if (targetCluster !== undefined && !clusterNames.includes(targetCluster)) {
     throw new RehearsalOptionsError(
       '--cluster',
-      `--cluster must be a lab cluster (lab-1 .. lab-${options.clusters})`,
-    );
-  }
-  if (targetCluster !== undefined && Number(targetCluster.slice(4)) > options.clusters) {
-    throw new RehearsalOptionsError(
-      '--cluster',
-      `--cluster ${targetCluster} is not in the lab: it has lab-1 .. lab-${options.clusters}`,
+      `--cluster ${targetCluster} is not in the lab: it has ${clusterNames.join(', ')}`,
     );
   }
 
-  // An assembly named explicitly runs as it is (like `cdk deploy --app cdk.out`); else ./cdk.out,
-  // synthesized again when older than its sources.
-  const assembly: CloudAssembly =
-    options.cdkOut === undefined
-      ? await ensureCloudAssembly({ projectRoot: options.projectRoot, onProgress: note })
-      : { ...(await readCloudAssembly(options.cdkOut)), reused: true };
-  note(
-    `state machine: ${assembly.stackName} from ${assembly.templateFile}${assembly.reused ? ' (reused)' : ''}`,
-  );
-  const functions = templateFunctions(assembly.template, assembly.directory);
-  const meshId = meshIdOf(functions);
+  const { assembly, functions, meshId } = await loadStateMachine(options, clusterNames, note);
 
   const engine = options.engine ?? 'model';
   note(
@@ -558,6 +546,40 @@ function meshIdOf(functions: readonly TemplateFunction[]): string {
     );
   }
   return meshId;
+}
+
+/**
+ * The synthesized app, and what the options name in it checked: an assembly named explicitly runs as
+ * it is (like `cdk deploy --app cdk.out`); else ./cdk.out, synthesized again when older than its sources.
+ */
+async function loadStateMachine(
+  options: RehearsalOptions,
+  clusterNames: readonly string[],
+  note: (line: string) => void,
+): Promise<{ assembly: CloudAssembly; functions: TemplateFunction[]; meshId: string }> {
+  const assembly: CloudAssembly =
+    options.cdkOut === undefined
+      ? await ensureCloudAssembly({ projectRoot: options.projectRoot, onProgress: note })
+      : { ...(await readCloudAssembly(options.cdkOut)), reused: true };
+  note(
+    `state machine: ${assembly.stackName} from ${assembly.templateFile}${assembly.reused ? ' (reused)' : ''}`,
+  );
+  if (options.failAt !== undefined) {
+    checkFailAt(options.failAt, {
+      states: failAtStates(taskStatesOf(assembly.template)),
+      clusters: clusterNames,
+    });
+  }
+  const functions = templateFunctions(assembly.template, assembly.directory);
+  return { assembly, functions, meshId: meshIdOf(functions) };
+}
+
+/** The Task states of the definition, read before any resource exists: each ARN a placeholder. */
+function taskStatesOf(template: CfnTemplate): DefinitionTask[] {
+  const placeholders = Object.fromEntries(
+    referencedLogicalIds(template).map((id) => [id, `arn:aws:lambda:::function:${id}`]),
+  );
+  return definitionTasks(resolveDefinition(template, { arns: placeholders }) as never);
 }
 
 function stateMachineNameOf(template: CfnTemplate): string | undefined {

@@ -1,6 +1,7 @@
 // `meshtrust rehearse` as an operator runs it, for the e2e tests: a child process on a cloud assembly
-// synthesized once (--cdk-out), its exit code, output and report.json.
-import { execFile } from 'node:child_process';
+// synthesized once (--cdk-out), its exit code, output and report.json. `startRehearseCli` hands back
+// the running process instead, for tests that signal it.
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,20 +27,14 @@ export interface RehearseCliOptions {
   readonly outputDirs: string[];
 }
 
+function rehearseArgs(cdkOut: string, out: string, flags: readonly string[]): string[] {
+  return ['--import', 'tsx', 'bin/meshtrust.ts', 'rehearse', '--cdk-out', cdkOut, '--out', out, ...flags];
+}
+
 export async function runRehearseCli(options: RehearseCliOptions): Promise<Rehearsal> {
   const dir = mkdtempSync(join(tmpdir(), 'meshtrust-rehearse-'));
   options.outputDirs.push(dir);
-  const args = [
-    '--import',
-    'tsx',
-    'bin/meshtrust.ts',
-    'rehearse',
-    '--cdk-out',
-    options.cdkOut,
-    '--out',
-    dir,
-    ...options.flags,
-  ];
+  const args = rehearseArgs(options.cdkOut, dir, options.flags);
   let exitCode = 0;
   let stdout = '';
   let stderr = '';
@@ -68,4 +63,79 @@ export async function runRehearseCli(options: RehearseCliOptions): Promise<Rehea
 /** The checks that failed, with their detail: the most telling first assertion of a run. */
 export function failedChecks(report: RehearsalReport): string[] {
   return report.checks.filter((check) => !check.ok).map((check) => `${check.name}: ${check.detail}`);
+}
+
+export interface RunningRehearsal {
+  readonly pid: number;
+  readonly stdout: () => string;
+  readonly stderr: () => string;
+  /** Resolves with the first stderr line (progress, notes, errors) matching `pattern`. */
+  waitForStderr(pattern: RegExp, timeoutMs: number): Promise<string>;
+  /** Resolves when the process has ended. */
+  readonly exit: Promise<{ readonly code: number | null; readonly signal: NodeJS.Signals | null }>;
+}
+
+/** Starts `meshtrust rehearse --cdk-out CDK_OUT --out OUT FLAGS...` and returns at once. */
+export function startRehearseCli(options: {
+  readonly cdkOut: string;
+  readonly out: string;
+  readonly flags: readonly string[];
+}): RunningRehearsal {
+  const child = spawn(process.execPath, rehearseArgs(options.cdkOut, options.out, options.flags), {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, NODE_OPTIONS: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  const waiters = new Set<() => void>();
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+    for (const waiter of waiters) waiter();
+  });
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('close', (code, signal) => resolve({ code, signal })),
+  );
+  return {
+    pid: child.pid ?? -1,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    exit,
+    waitForStderr: (pattern, timeoutMs) =>
+      new Promise((resolve, reject) => {
+        const check = () => {
+          const line = stderr.split('\n').find((candidate) => pattern.test(candidate));
+          if (line === undefined) return;
+          done();
+          resolve(line);
+        };
+        const timer = setTimeout(() => {
+          done();
+          reject(
+            new Error(
+              `no stderr line matched ${pattern} within ${timeoutMs} ms; stderr:\n${stderr.slice(-4000)}`,
+            ),
+          );
+        }, timeoutMs);
+        const ended = () => {
+          done();
+          reject(
+            new Error(
+              `rehearse ended before a stderr line matched ${pattern}; stderr:\n${stderr.slice(-4000)}`,
+            ),
+          );
+        };
+        const done = () => {
+          clearTimeout(timer);
+          waiters.delete(check);
+          child.off('close', ended);
+        };
+        waiters.add(check);
+        child.once('close', ended);
+        check();
+      }),
+  };
 }

@@ -1,4 +1,11 @@
-import { createFailureInjector, formatFailAt, parseFailAt } from '../../../lab/rehearsal/fail-at.js';
+import type { DefinitionTask } from '../../../lab/rehearsal/definition-tasks.js';
+import {
+  checkFailAt,
+  createFailureInjector,
+  failAtStates,
+  formatFailAt,
+  parseFailAt,
+} from '../../../lab/rehearsal/fail-at.js';
 import { RehearsalOptionsError } from '../../../lab/rehearsal/rehearsal-errors.js';
 
 describe('--fail-at', () => {
@@ -53,5 +60,42 @@ describe('--fail-at', () => {
     expect(first).toThrow(expect.objectContaining({ name: 'TransientError' }));
     expect(first).not.toThrow();
     expect(injector.injected).toBe(1);
+  });
+});
+
+describe('--fail-at names, checked against the definition and the fleet', () => {
+  const tasks: DefinitionTask[] = [
+    { state: 'preflight', functionArn: 'arn:preflight', waitsForTaskToken: false },
+    {
+      state: 'distribute-bundle-in-cluster',
+      functionArn: 'arn:distribute-bundle',
+      waitsForTaskToken: false,
+      map: 'distribute-bundle',
+    },
+  ];
+  const known = { states: failAtStates(tasks), clusters: ['lab-1', 'lab-2'] };
+
+  it('takes a Task state, a Map by its name or by its Task, and a cluster of the fleet', () => {
+    // Act & Assess
+    for (const text of ['preflight', 'distribute-bundle:lab-2', 'distribute-bundle-in-cluster:lab-1:once']) {
+      expect(() => checkFailAt(parseFailAt(text), known)).not.toThrow();
+    }
+  });
+
+  it('refuses a state that is no Task of the definition, listing each Task once (a Map by its name)', () => {
+    // Act & Assess
+    expect(() => checkFailAt(parseFailAt('bogus-state'), known)).toThrow(
+      new RehearsalOptionsError(
+        '--fail-at',
+        '--fail-at bogus-state: the state machine has no Task state "bogus-state"; valid: distribute-bundle, preflight (a Map also as <name>-in-cluster)',
+      ),
+    );
+  });
+
+  it('refuses a cluster the fleet does not have, listing the fleet', () => {
+    // Act & Assess
+    expect(() => checkFailAt(parseFailAt('distribute-bundle:lab-3'), known)).toThrow(
+      'the lab has no cluster "lab-3"; valid: lab-1, lab-2',
+    );
   });
 });
