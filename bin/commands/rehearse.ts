@@ -15,6 +15,7 @@ import {
   CloudAssemblyError,
   PrivateKeyInReportError,
   RehearsalOptionsError,
+  ReportDirectoryError,
 } from '../../lab/rehearsal/rehearsal-errors.js';
 import type { RehearsalMode, RehearsalReport } from '../../lab/rehearsal/rehearsal-report.js';
 import { type RehearsalOutcome, runRehearsal } from '../../lab/rehearsal/run-rehearsal.js';
@@ -230,7 +231,12 @@ function asCliError(error: unknown): unknown {
   if (error instanceof RehearsalOptionsError || error instanceof LabOptionsError) {
     return new UsageError(error.message, { cause: error });
   }
-  if (error instanceof MotoServerError || error instanceof CloudAssemblyError || error instanceof LabError) {
+  if (
+    error instanceof MotoServerError ||
+    error instanceof CloudAssemblyError ||
+    error instanceof ReportDirectoryError ||
+    error instanceof LabError
+  ) {
     return new EnvironmentError(error.message, { cause: error });
   }
   if (error instanceof PrivateKeyInReportError) {

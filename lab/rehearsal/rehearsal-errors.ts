@@ -18,6 +18,16 @@ export class RehearsalOptionsError extends RehearsalError {
   }
 }
 
+/** The report directory (--out) cannot be created or written; found before anything starts. */
+export class ReportDirectoryError extends RehearsalError {
+  readonly directory: string;
+  constructor(directory: string, reason: string, options?: ErrorOptions) {
+    super(`the report directory ${directory} cannot be used: ${reason}; choose another --out`, options);
+    this.name = 'ReportDirectoryError';
+    this.directory = directory;
+  }
+}
+
 /** `cdk synth` failed or cdk.out does not hold what the rehearsal needs. */
 export class CloudAssemblyError extends RehearsalError {
   readonly directory: string;

@@ -36,7 +36,7 @@ import {
   type RehearsalResult,
 } from './rehearsal-report.js';
 import { resolveEnvironment, type TemplateFunction, templateFunctions } from './template-functions.js';
-import { writeReportFiles } from './write-report-files.js';
+import { prepareReportDirectory, writeReportFiles } from './write-report-files.js';
 
 export interface RehearsalOptions {
   readonly projectRoot: string;
@@ -104,7 +104,14 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
     );
   }
 
-  const { assembly, functions, meshId } = await loadStateMachine(options, clusterNames, note);
+  // The report directory too: one that cannot hold the report is refused now, not after the run.
+  const reportDirectory = await prepareReportDirectory(options.outDir);
+  const { assembly, functions, meshId } = await loadStateMachine(options, clusterNames, note).catch(
+    async (error: unknown) => {
+      await reportDirectory.discard();
+      throw error;
+    },
+  );
 
   const engine = options.engine ?? 'model';
   note(

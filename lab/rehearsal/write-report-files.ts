@@ -1,9 +1,13 @@
 // The files of one rehearsal in its --out directory. Public material only: certificates and
-// fingerprints, never ca-key.pem; the key scan (private-key-scan.ts) checks that afterwards.
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+// fingerprints, never ca-key.pem; the key scan (private-key-scan.ts) checks that afterwards. The
+// directory is made and proved writable before anything starts; each file appears whole (written
+// atomically), report.json last, so a reader that finds it finds every other file complete.
+import { mkdir, rm, rmdir, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { CacertsSnapshot } from '../cacerts-snapshot.js';
+import { writeFileAtomically } from '../write-file-atomically.js';
 import type { FunctionLogLine } from './function-pool.js';
+import { ReportDirectoryError } from './rehearsal-errors.js';
 import type { RehearsalReport } from './rehearsal-report.js';
 import { renderReportHtml } from './report-html.js';
 
@@ -26,12 +30,64 @@ export const REPORT_FILES = {
 
 const PUBLIC_CACERTS_FILES = ['ca-cert.pem', 'cert-chain.pem', 'root-cert.pem'] as const;
 
+/**
+ * Creates the report directory (parents too) and writes and removes a file in it, so that a directory
+ * that cannot hold the report is refused before the run, not after it. `discard` removes what it
+ * created while still empty (for a run refused before it started).
+ */
+export async function prepareReportDirectory(directory: string): Promise<{ discard(): Promise<void> }> {
+  const created: string[] = [];
+  const discard = async () => {
+    for (const dir of created.reverse()) {
+      if (
+        !(await rmdir(dir).then(
+          () => true,
+          () => false,
+        ))
+      )
+        return;
+    }
+  };
+  try {
+    await makeDirectory(directory, created);
+    const probe = join(directory, `.write-check.${process.pid}`);
+    await writeFileAtomically(probe, '');
+    await rm(probe);
+  } catch (error) {
+    await discard();
+    throw new ReportDirectoryError(directory, (error as Error).message, { cause: error });
+  }
+  return { discard };
+}
+
+/** mkdir -p, one level at a time: Node 20's mkdir({ recursive: true }) never returns under /proc. */
+async function makeDirectory(directory: string, created: string[]): Promise<void> {
+  try {
+    await mkdir(directory);
+    created.push(directory);
+    return;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') {
+      if ((await stat(directory)).isDirectory()) return;
+      throw new Error(`${directory} exists and is not a directory`, { cause: error });
+    }
+    if (code !== 'ENOENT' || dirname(directory) === directory) throw error;
+  }
+  await makeDirectory(dirname(directory), created);
+  // The parent exists now: a second ENOENT (a file system that refuses, like /proc) is the answer.
+  await mkdir(directory);
+  created.push(directory);
+}
+
 export async function writeReportFiles(directory: string, files: ReportFiles): Promise<void> {
   await mkdir(directory, { recursive: true });
-  await writeFile(join(directory, REPORT_FILES.json), `${JSON.stringify(files.report, null, 2)}\n`);
-  await writeFile(join(directory, REPORT_FILES.html), renderReportHtml(files.report));
-  await writeFile(join(directory, REPORT_FILES.history), `${JSON.stringify(files.history, null, 2)}\n`);
-  await writeFile(
+  await writeFileAtomically(join(directory, REPORT_FILES.html), renderReportHtml(files.report));
+  await writeFileAtomically(
+    join(directory, REPORT_FILES.history),
+    `${JSON.stringify(files.history, null, 2)}\n`,
+  );
+  await writeFileAtomically(
     join(directory, REPORT_FILES.audit),
     auditLines(files.functionLogs)
       .map((line) => `${line}\n`)
@@ -46,7 +102,7 @@ export async function writeReportFiles(directory: string, files: ReportFiles): P
     byHandler.set(entry.handlerName, lines);
   }
   for (const [handler, lines] of byHandler) {
-    await writeFile(join(logs, `${handler}.log`), `${lines.join('\n')}\n`);
+    await writeFileAtomically(join(logs, `${handler}.log`), `${lines.join('\n')}\n`);
   }
   for (const [stage, snapshots] of [
     ['initial', files.initial],
@@ -57,10 +113,11 @@ export async function writeReportFiles(directory: string, files: ReportFiles): P
       await mkdir(dir, { recursive: true });
       for (const name of PUBLIC_CACERTS_FILES) {
         const content = snapshot.files[name];
-        if (content !== undefined) await writeFile(join(dir, name), content);
+        if (content !== undefined) await writeFileAtomically(join(dir, name), content);
       }
     }
   }
+  await writeFileAtomically(join(directory, REPORT_FILES.json), `${JSON.stringify(files.report, null, 2)}\n`);
 }
 
 /** The functions' audit events: JSON lines with `audit: true` (lambdas/adapters/audit/audit-event.ts). */

@@ -1,7 +1,8 @@
 // `meshtrust rehearse` refuses what it cannot do before anything starts: a --fail-at naming a state
 // the synthesized state machine does not have or a cluster the fleet does not have (exit 2, listing
-// the valid names). No moto_server, no fleet, no function container is started.
-import { mkdtempSync, rmSync } from 'node:fs';
+// the valid names), a --out that cannot hold the report (exit 3, with the reason). No moto_server,
+// no fleet, no function container is started, and a refused run leaves no directory behind.
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureCloudAssembly } from '../../../lab/rehearsal/cloud-assembly.js';
@@ -72,6 +73,7 @@ describe('meshtrust rehearse --fail-at', () => {
     expect(valid).not.toContain(WORKFLOW_STATES.inputDefaults);
     expect(result.stderr).not.toContain('starting moto_server');
     expect(result.children).toEqual([]);
+    expect(existsSync(out)).toBe(false);
   });
 
   it('refuses a cluster the fleet of --clusters does not have, listing the fleet', async () => {
@@ -95,5 +97,33 @@ describe('meshtrust rehearse --fail-at', () => {
       expect(result.children).toEqual([]);
     }
     expect(unknown.stderr).toContain('the lab has no cluster "no-such-cluster"');
+  });
+});
+
+describe('meshtrust rehearse --out', () => {
+  it('refuses a directory below a file, saying why, before anything starts', async () => {
+    // Prepare
+    const file = join(scratch, 'a-file');
+    writeFileSync(file, 'not a directory');
+
+    // Act
+    const result = await refused(join(file, 'sub'));
+
+    // Assess
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain(`the report directory ${join(file, 'sub')} cannot be used`);
+    expect(result.stderr).toContain('ENOTDIR');
+    expect(result.stderr).not.toContain('starting moto_server');
+    expect(result.children).toEqual([]);
+  });
+
+  it('refuses a directory a file system will not create, at once instead of hanging', async () => {
+    // Act
+    const result = await refused('/proc/meshtrust-nope');
+
+    // Assess
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain('the report directory /proc/meshtrust-nope cannot be used');
+    expect(result.children).toEqual([]);
   });
 });
