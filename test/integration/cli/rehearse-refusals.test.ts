@@ -2,9 +2,9 @@
 // the synthesized state machine does not have or a cluster the fleet does not have (exit 2, listing
 // the valid names), a --out that cannot hold the report (exit 3, with the reason). No moto_server,
 // no fleet, no function container is started, and a refused run leaves no directory behind.
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { ensureCloudAssembly } from '../../../lab/rehearsal/cloud-assembly.js';
 import { PROJECT_ROOT } from '../../../lib/handler-entries.js';
 import { CLUSTER_MAP_STATES, WORKFLOW_STATES } from '../../../lib/workflow-states.js';
@@ -17,8 +17,14 @@ let scratch: string;
 
 beforeAll(async () => {
   // A fresh cdk.out is reused; a stale one is synthesized again (1-2 minutes), once for the file.
-  cdkOut = (await ensureCloudAssembly({ projectRoot: PROJECT_ROOT })).directory;
+  // Its manifest and template are copied: a refused run reads nothing else, and another synth
+  // rebuilding cdk.out meanwhile cannot pull the file from under it.
+  const assembly = await ensureCloudAssembly({ projectRoot: PROJECT_ROOT });
   scratch = mkdtempSync(join(tmpdir(), 'meshtrust-rehearse-refusals-'));
+  cdkOut = join(scratch, 'cdk.out');
+  mkdirSync(cdkOut);
+  copyFileSync(join(assembly.directory, 'manifest.json'), join(cdkOut, 'manifest.json'));
+  copyFileSync(assembly.templateFile, join(cdkOut, basename(assembly.templateFile)));
 }, 5 * 60_000);
 
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
