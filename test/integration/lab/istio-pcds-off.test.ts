@@ -3,12 +3,19 @@
 // publishes it to every namespace (what verify-trust checks), yet the proxy still trusts only A, so a
 // peer restarted onto a B-chained certificate fails against it until it renews (half of 24 h by
 // default). The rotation must wait for proxies, not for ConfigMaps (issue 12).
+//
+// Calibration (issue 11, item 4: "which probe pairs fail after restart orders"): the model engine plays
+// the same steps, with PCDS off as here, and must give the same verdict for each direction of traffic
+// between the restarted cluster and the other one. Where they differ, the model is wrong.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jest } from '@jest/globals';
+import { type HandshakeOutcome, mtlsHandshake } from '../../../lab/istio/mtls-handshake.js';
 import type { IstioFleet } from '../../../lab/istio-install/start-istio-fleet.js';
-import { createRootCa } from '../../../lambdas/core/pki/index.js';
+import { base64Data } from '../../../lab/seed-cluster.js';
+import { type Lab, startLab } from '../../../lab/start-lab.js';
+import { type CaMaterial, createIntermediateCa, createRootCa } from '../../../lambdas/core/pki/index.js';
 import {
   eventually,
   holdsCertificate,
@@ -65,6 +72,8 @@ describe('PCDS off: a running proxy keeps the roots of its last certificate', ()
     const { moved } = await kit.switchIntermediate('lab-1', rootB);
     const lab2Roots = await kit.proxyFile('lab-2', lab2Pod, 'root-cert.pem');
     const outcome = await kit.handshake('lab-1', 'lab-2');
+    const back = await kit.handshake('lab-2', 'lab-1');
+    const model = await modelVerdicts(rootB);
 
     // Assess
     expect(published).toBe(true);
@@ -72,5 +81,90 @@ describe('PCDS off: a running proxy keeps the roots of its last certificate', ()
     expect((await kit.appPod('lab-2')).metadata?.uid).toBe(lab2Pod.metadata?.uid);
     expect(holdsCertificate(lab2Roots, rootB.certificatePem)).toBe(false);
     expect(outcome).toEqual(expect.objectContaining({ ok: false, side: 'server' }));
+    expect(back).toEqual(expect.objectContaining({ ok: false, side: 'client' }));
+    // Calibration: the model's verdicts, direction by direction, are istiod's and pilot-agent's.
+    expect(model).toEqual({ 'lab-1 -> lab-2': verdict(outcome), 'lab-2 -> lab-1': verdict(back) });
   });
 });
+
+type Verdict = 'ok' | 'client refuses' | 'server refuses';
+
+function verdict(outcome: HandshakeOutcome): Verdict {
+  return outcome.ok ? 'ok' : outcome.side === 'client' ? 'client refuses' : 'server refuses';
+}
+
+/**
+ * The same steps on the model engine, PCDS off, certificates long enough that nobody renews meanwhile:
+ * A+B appended to both clusters' root-cert.pem, lab-1 on an intermediate of B, its workload restarted.
+ */
+async function modelVerdicts(rootB: CaMaterial): Promise<Record<string, Verdict>> {
+  const lab: Lab = await startLab({
+    clusters: 2,
+    workloadsPerCluster: 1,
+    pcds: false,
+    workloadCertTtlMs: 10 * 60_000,
+    proberIntervalMs: 0,
+  });
+  try {
+    const files = (cluster: string) =>
+      Object.fromEntries(
+        Object.entries(lab.cluster(cluster).store.get('Secret', 'istio-system', 'cacerts').data ?? {}).map(
+          ([key, value]) => [key, Buffer.from(String(value), 'base64').toString('utf8')],
+        ),
+      );
+    const write = async (cluster: string, data: Record<string, string>) => {
+      const { store, istiod } = lab.cluster(cluster);
+      const secret = store.get('Secret', 'istio-system', 'cacerts');
+      store.update({ ...secret, data: base64Data(data) });
+      await istiod.idle();
+    };
+    for (const cluster of CLUSTERS) {
+      const current = files(cluster);
+      await write(cluster, {
+        ...current,
+        'root-cert.pem': `${current['root-cert.pem']}${rootB.certificatePem}`,
+      });
+    }
+    const intermediate = await createIntermediateCa({ cluster: 'lab-1', issuer: rootB });
+    await write('lab-1', {
+      ...files('lab-1'),
+      'ca-cert.pem': intermediate.certificatePem,
+      'ca-key.pem': intermediate.privateKeyPem,
+      'cert-chain.pem': `${intermediate.certificatePem}${rootB.certificatePem}`,
+    });
+    const lab1 = lab.cluster('lab-1');
+    const app = lab1.store.get('Deployment', 'shop', 'app-01');
+    lab1.store.update({
+      ...app,
+      spec: {
+        ...app.spec,
+        template: {
+          ...app.spec.template,
+          metadata: {
+            ...app.spec.template.metadata,
+            annotations: { 'kubectl.kubernetes.io/restartedAt': new Date().toISOString() },
+          },
+        },
+      },
+    });
+    const issuerB = lab1.istiod.current()?.caCertFingerprint;
+    await eventually(async () => {
+      const identities = lab1.istiod.identities();
+      return identities.length > 0 && identities.every((identity) => identity.issuerFingerprint === issuerB);
+    }, 30_000);
+    const identityOf = (cluster: string) => {
+      const [identity] = lab.cluster(cluster).istiod.identities();
+      const full = lab.cluster(cluster).istiod.identityOf(identity.namespace, identity.podName);
+      if (!full) throw new Error(`the model gave ${cluster} no workload identity`);
+      return full;
+    };
+    const shake = (from: string, to: string) =>
+      mtlsHandshake(identityOf(from), identityOf(to), { trustDomain: 'cluster.local', timeoutMs: 5_000 });
+    return {
+      'lab-1 -> lab-2': verdict(await shake('lab-1', 'lab-2')),
+      'lab-2 -> lab-1': verdict(await shake('lab-2', 'lab-1')),
+    };
+  } finally {
+    await lab.stop();
+  }
+}
