@@ -3,6 +3,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { get } from 'node:http';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { guardProcessGroup } from './process-group-guard.js';
 
 export interface MotoServer {
   /** http://127.0.0.1:<port> */
@@ -25,7 +26,8 @@ export class MotoServerError extends Error {
 /**
  * Starts `moto_server` (AWS API emulator) on 127.0.0.1 and a free port and waits until it answers.
  * It runs in its own process group (the moto_server on PATH may be a shim that starts python), so
- * stop() ends the whole group.
+ * stop() ends the whole group; a terminal's Ctrl-C does not reach it, so its owner decides when it
+ * stops. A guard kills the group if this process ends without stop(), even by SIGKILL.
  */
 export async function startMotoServer(): Promise<MotoServer> {
   const port = await freePort();
@@ -34,6 +36,7 @@ export async function startMotoServer(): Promise<MotoServer> {
     detached: true,
     stdio: ['ignore', 'ignore', 'pipe'],
   });
+  const guard = child.pid === undefined ? undefined : guardProcessGroup(child.pid);
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);
@@ -62,7 +65,10 @@ export async function startMotoServer(): Promise<MotoServer> {
   const server: MotoServer = {
     endpoint,
     pid: child.pid ?? -1,
-    stop: () => stopProcessGroup(child),
+    stop: async () => {
+      await stopProcessGroup(child);
+      guard?.release();
+    },
   };
   try {
     await Promise.race([waitUntilAnswering(endpoint), spawnFailure]);
