@@ -5,6 +5,7 @@ import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CfnTemplate } from '../../lib/resolve-definition.js';
+import { guardProcessGroup } from '../process-group-guard.js';
 import { CloudAssemblyError } from './rehearsal-errors.js';
 
 /** What cdk.out is built from; a change to any of them makes it stale. */
@@ -25,6 +26,8 @@ export interface EnsureCloudAssemblyOptions {
   readonly directory?: string;
   /** Progress lines while synthesizing (it takes a while). */
   readonly onProgress?: (line: string) => void;
+  /** Stops a synth under way (or the wait for another one): ensureCloudAssembly then rejects. */
+  readonly signal?: AbortSignal;
 }
 
 const LOCK_STALE_MS = 10 * 60_000;
@@ -34,7 +37,7 @@ export async function ensureCloudAssembly(options: EnsureCloudAssemblyOptions): 
   const directory = options.directory ?? join(options.projectRoot, 'cdk.out');
   const progress = options.onProgress ?? (() => undefined);
   const lock = `${directory}.rehearsal-lock`;
-  await acquireLock(lock, progress);
+  await acquireLock(lock, progress, options.signal);
   try {
     const newestInput = await newestModification(options.projectRoot, SYNTH_INPUTS);
     const built = await assemblyTime(directory);
@@ -46,7 +49,7 @@ export async function ensureCloudAssembly(options: EnsureCloudAssemblyOptions): 
         ? `no cdk.out yet: synthesizing the stack (esbuild bundles every handler; 1-2 minutes)`
         : `cdk.out is older than ${relative(options.projectRoot, newestInput.file)}: synthesizing again (1-2 minutes)`,
     );
-    await synth(options.projectRoot, directory, progress);
+    await synth(options.projectRoot, directory, progress, options.signal);
     return { ...(await readCloudAssembly(directory)), reused: false };
   } finally {
     await rm(lock, { recursive: true, force: true });
@@ -84,14 +87,28 @@ async function synth(
   projectRoot: string,
   directory: string,
   progress: (line: string) => void,
+  signal: AbortSignal | undefined,
 ): Promise<void> {
+  signal?.throwIfAborted();
   await rm(directory, { recursive: true, force: true });
   const startedAt = Date.now();
+  // npx, the cdk CLI, the app and esbuild: a group of its own, which dies with this process however it
+  // dies (a synth left running would rebuild cdk.out under the next run) and stops on `signal`.
   const child = spawn('npx', ['cdk', 'synth', '--quiet', '--output', directory], {
     cwd: projectRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, CDK_DISABLE_VERSION_CHECK: '1' },
+    detached: true,
   });
+  const guard = child.pid === undefined ? undefined : guardProcessGroup(child.pid);
+  const stop = () => {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
+    } catch {
+      // Already gone.
+    }
+  };
+  signal?.addEventListener('abort', stop, { once: true });
   let output = '';
   const onData = (chunk: Buffer) => {
     const text = chunk.toString();
@@ -105,11 +122,19 @@ async function synth(
   const code = await new Promise<number | null>((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', resolve);
-  }).catch((error: unknown) => {
-    throw new CloudAssemblyError(`could not run npx cdk synth: ${String(error)}`, directory, {
-      cause: error,
+  })
+    .catch((error: unknown) => {
+      throw new CloudAssemblyError(`could not run npx cdk synth: ${String(error)}`, directory, {
+        cause: error,
+      });
+    })
+    .finally(() => {
+      signal?.removeEventListener('abort', stop);
+      // Whatever of the group outlived npx (an esbuild service) goes with it.
+      stop();
+      guard?.release();
     });
-  });
+  signal?.throwIfAborted();
   if (code !== 0) {
     throw new CloudAssemblyError(
       `npx cdk synth failed (exit ${code}); fix the stack or a handler and run again. Its output ended:\n${output}`,
@@ -149,9 +174,14 @@ async function newestModification(
   return newest;
 }
 
-async function acquireLock(lock: string, progress: (line: string) => void): Promise<void> {
+async function acquireLock(
+  lock: string,
+  progress: (line: string) => void,
+  signal: AbortSignal | undefined,
+): Promise<void> {
   let told = false;
   for (;;) {
+    signal?.throwIfAborted();
     try {
       await mkdir(lock);
       await writeFile(join(lock, 'pid'), String(process.pid));

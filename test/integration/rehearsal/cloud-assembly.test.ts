@@ -1,10 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ensureCloudAssembly, readCloudAssembly } from '../../../lab/rehearsal/cloud-assembly.js';
 import { CloudAssemblyError } from '../../../lab/rehearsal/rehearsal-errors.js';
 import { resolveEnvironment, templateFunctions } from '../../../lab/rehearsal/template-functions.js';
+import { isRunning } from '../../support/process-tree.js';
 
 const TEMPLATE = {
   Resources: {
@@ -83,6 +85,36 @@ describe('the cloud assembly the rehearsal runs', () => {
     expect(found.reused).toBe(true);
     expect(progress.filter((line) => line.includes('waiting'))).toEqual([]);
     expect(existsSync(`${assembly}.rehearsal-lock`)).toBe(false);
+  });
+
+  it('stops a synth under way when aborted, with every process it started', async () => {
+    // Prepare: a stale cdk.out, and an `npx` on PATH that starts a child of its own and waits
+    const { root, assembly } = project();
+    const past = new Date(Date.now() - 60_000);
+    utimesSync(join(assembly, 'manifest.json'), past, past);
+    const bin = mkdtempSync(join(tmpdir(), 'meshtrust-fake-npx-'));
+    const pidFile = join(bin, 'sleep.pid');
+    writeFileSync(join(bin, 'npx'), `#!/bin/sh\nsleep 300 &\necho $! > ${pidFile}\nwait\n`, { mode: 0o755 });
+    const path = process.env.PATH;
+    process.env.PATH = `${bin}:${path}`;
+    const stop = new AbortController();
+
+    // Act
+    const synth = ensureCloudAssembly({ projectRoot: root, signal: stop.signal });
+    synth.catch(() => undefined);
+    while (!existsSync(pidFile) || readFileSync(pidFile, 'utf8') === '') await sleep(50);
+    const sleeper = Number(readFileSync(pidFile, 'utf8'));
+    stop.abort('SIGINT');
+
+    // Assess
+    try {
+      await expect(synth).rejects.toBeDefined();
+      await sleep(200);
+      expect(isRunning(sleeper)).toBe(false);
+      expect(existsSync(`${assembly}.rehearsal-lock`)).toBe(false);
+    } finally {
+      process.env.PATH = path;
+    }
   });
 
   it('says how to recover from a cdk.out without a manifest', async () => {
