@@ -11,6 +11,10 @@ export const EXIT_CODES = {
   environment: 3,
   /** meshtrust itself failed unexpectedly (a bug): rerun with --debug and report it. */
   internal: 4,
+  /** Stopped by SIGINT (Ctrl-C) before it was done: 128 + 2, as a shell reports it. */
+  interrupted: 130,
+  /** Stopped by SIGTERM before it was done: 128 + 15. */
+  terminated: 143,
 } as const;
 
 export type ExitCode = (typeof EXIT_CODES)[keyof typeof EXIT_CODES];

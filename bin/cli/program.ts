@@ -34,7 +34,8 @@ export function createProgram(context: CliContext): Command {
     .helpOption('-h, --help', 'show help for a command')
     .addHelpText(
       'after',
-      '\nExit codes: 0 ok, 1 a check failed, 2 usage error, 3 environment or setup problem, 4 internal error.\n' +
+      '\nExit codes: 0 ok, 1 a check failed, 2 usage error, 3 environment or setup problem, 4 internal error,\n' +
+        '130/143 interrupted by SIGINT/SIGTERM.\n' +
         'Docs: docs/cli.md',
     )
     // Settings below are inherited by the subcommands created with .command().

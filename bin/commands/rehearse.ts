@@ -14,6 +14,7 @@ import { createProgressDisplay } from '../../lab/rehearsal/progress-display.js';
 import {
   CloudAssemblyError,
   PrivateKeyInReportError,
+  RehearsalInterruptedError,
   RehearsalOptionsError,
   ReportDirectoryError,
 } from '../../lab/rehearsal/rehearsal-errors.js';
@@ -29,6 +30,7 @@ import {
 } from '../cli/engine-options.js';
 import { integerBetween } from '../cli/option-parsers.js';
 import type { CliContext } from '../cli/program.js';
+import { exitCodeOfSignal, listenForStopSignals } from '../cli/stop-signals.js';
 import type { Terminal } from '../cli/terminal.js';
 
 export interface RehearseCommandOptions extends EngineCommandOptions {
@@ -115,6 +117,10 @@ async function rehearse(options: RehearseCommandOptions, context: CliContext) {
   refuseIstioFlagsOnModel(options);
   const outDir = resolve(options.out ?? join('rehearsal', new Date().toISOString().replace(/[:.]/g, '-')));
   const display = createProgressDisplay(terminal.stderr);
+  const stop = listenForStopSignals(
+    (line) => display.note(line),
+    'interrupting the rehearsal; what it has so far goes into a report marked interrupted',
+  );
   let outcome: RehearsalOutcome;
   try {
     outcome = await runRehearsal({
@@ -126,7 +132,7 @@ async function rehearse(options: RehearseCommandOptions, context: CliContext) {
       ...(options.cluster === undefined ? {} : { cluster: options.cluster }),
       ...(failAt === undefined ? {} : { failAt }),
       approve: options.approve,
-      askApproval: (gate) => askApproval(gate, terminal, display),
+      askApproval: (gate) => askApproval(gate, terminal, display, stop.signal),
       outDir,
       keepLab: options.keepLab === true,
       engine: options.engine,
@@ -135,15 +141,24 @@ async function rehearse(options: RehearseCommandOptions, context: CliContext) {
       waitForLabMs: options.waitForLab * 1000,
       onProgress: (state) => display.update(state),
       onNote: (line) => display.note(line),
+      signal: stop.signal,
     });
   } catch (error) {
     display.stop();
     throw asCliError(error);
+  } finally {
+    stop.dispose();
   }
   display.stop();
   const { report } = outcome;
   if (options.json === true) terminal.out(JSON.stringify(summaryJson(report, outDir), null, 2));
   else printSummary(report, outDir, terminal);
+  if (report.interrupted !== undefined) {
+    terminal.note(
+      `interrupted by ${report.interrupted.signal} in phase ${report.interrupted.phase}: partial report in ${outDir}`,
+    );
+    return exitCodeOfSignal(report.interrupted.signal);
+  }
 
   if (outcome.kept !== undefined) {
     const description = await writeLabFiles(outcome.kept.fleet.files, {
@@ -171,6 +186,7 @@ async function askApproval(
   gate: string,
   terminal: Terminal,
   display: { note(line: string): void },
+  signal: AbortSignal,
 ): Promise<boolean> {
   if (process.stdin.isTTY !== true) {
     display.note(`${gate}: --approve manual needs a terminal to ask on; rejecting`);
@@ -178,7 +194,8 @@ async function askApproval(
   }
   const prompt = createInterface({ input: process.stdin, output: process.stderr });
   try {
-    const answer = await prompt.question(`\napprove ${gate}? [y/N] `);
+    // An interrupt stops the question too (the run is being aborted): no answer, no approval.
+    const answer = await prompt.question(`\napprove ${gate}? [y/N] `, { signal }).catch(() => '');
     return /^y(es)?$/i.test(answer.trim());
   } finally {
     prompt.close();
@@ -198,6 +215,7 @@ function summaryJson(report: RehearsalReport, outDir: string) {
     phases: report.phases.map((phase) => ({ name: phase.name, handshakes: phase.handshakes })),
     checks: report.checks,
     ...(report.error === undefined ? {} : { error: report.error }),
+    ...(report.interrupted === undefined ? {} : { interrupted: report.interrupted }),
     outDir,
   };
 }
@@ -221,7 +239,7 @@ function printSummary(report: RehearsalReport, outDir: string, terminal: Termina
     ),
     '',
     `  report      ${join(outDir, 'report.html')}`,
-    `  ${style(report.ok, report.ok ? 'OK' : 'NOT OK')}`,
+    `  ${style(report.ok, report.ok ? 'OK' : report.interrupted ? 'NOT OK (interrupted)' : 'NOT OK')}`,
   ];
   for (const line of lines) terminal.out(line);
 }
@@ -238,6 +256,9 @@ function asCliError(error: unknown): unknown {
     error instanceof LabError
   ) {
     return new EnvironmentError(error.message, { cause: error });
+  }
+  if (error instanceof RehearsalInterruptedError) {
+    return new CliError(error.message, exitCodeOfSignal(error.signal), { cause: error });
   }
   if (error instanceof PrivateKeyInReportError) {
     return new CliError(error.message, EXIT_CODES.checkFailed, { cause: error });

@@ -76,6 +76,10 @@ export function createFunctionPool(options: FunctionPoolOptions): FunctionPool {
     const child = fork(BOOTSTRAP, [], {
       cwd: fn.bundleDirectory,
       execArgv: [],
+      // A group of its own: a terminal's Ctrl-C is for the rehearsal, which then stops the containers
+      // itself. However the rehearsal ends, its IPC channel closes and the container exits
+      // (lambda-bootstrap.mjs), so none outlives it, SIGKILL included.
+      detached: true,
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       env: {
         PATH: process.env.PATH ?? '/usr/bin:/bin',

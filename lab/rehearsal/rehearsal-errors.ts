@@ -28,6 +28,20 @@ export class ReportDirectoryError extends RehearsalError {
   }
 }
 
+/**
+ * SIGINT/SIGTERM stopped the rehearsal before its execution started: what it had started is stopped,
+ * and there is nothing to report yet.
+ */
+export class RehearsalInterruptedError extends RehearsalError {
+  /** The signal's name, e.g. SIGINT. */
+  readonly signal: string;
+  constructor(signal: string, when: string, options?: ErrorOptions) {
+    super(`interrupted by ${signal} ${when}; everything it started is stopped, nothing to report`, options);
+    this.name = 'RehearsalInterruptedError';
+    this.signal = signal;
+  }
+}
+
 /** `cdk synth` failed or cdk.out does not hold what the rehearsal needs. */
 export class CloudAssemblyError extends RehearsalError {
   readonly directory: string;

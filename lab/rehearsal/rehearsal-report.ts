@@ -5,7 +5,8 @@ import type { CacertsWrite } from './cacerts-timeline.js';
 import type { RefusedCacerts, WorkloadCertificate } from './fleet/rehearsal-fleet.js';
 
 export type RehearsalMode = 'scheduled' | 'emergency' | 'intermediate';
-export type RehearsalResult = 'SUCCEEDED' | 'ROLLED_BACK' | 'FAILED';
+/** How the execution ended; ABORTED: an interrupt (SIGINT/SIGTERM) stopped it, as StopExecution would. */
+export type RehearsalResult = 'SUCCEEDED' | 'ROLLED_BACK' | 'FAILED' | 'ABORTED';
 
 export interface HandshakeCounts {
   readonly attempted: number;
@@ -51,8 +52,13 @@ export interface RehearsalReport {
   readonly durationMs: number;
   readonly result: RehearsalResult;
   readonly expectedResult: RehearsalResult;
-  /** True when the result is the expected one and every check passed: exit code 0. */
+  /** True when the run was not interrupted, the result is the expected one and every check passed: exit code 0. */
   readonly ok: boolean;
+  /**
+   * Set when SIGINT/SIGTERM cut the run short (`phase`: where it was): the execution was aborted (result
+   * ABORTED), or the watch after it ended early. Everything else is as far as the run got.
+   */
+  readonly interrupted?: { readonly signal: string; readonly at: string; readonly phase: string };
   readonly error?: { readonly name: string; readonly cause: string };
   readonly failAt?: string;
   readonly assembly: { readonly directory: string; readonly stack: string; readonly reused: boolean };
@@ -142,7 +148,8 @@ export function outcomeChecks(facts: OutcomeFacts): ReportCheck[] {
     detail: `${facts.rejectedUpdates} cacerts update(s) dropped by istiod`,
   });
   const initial = new Map(facts.initial.map((entry) => [entry.cluster, entry]));
-  if (facts.result === 'FAILED') return checks;
+  // Nothing more to expect of a run that failed outright or was stopped halfway.
+  if (facts.result === 'FAILED' || facts.result === 'ABORTED') return checks;
   // Whatever the outcome, a workload must end on what its cluster's istiod now signs with: a pod left
   // on another intermediate breaks as soon as the root it chains to goes.
   const finalIntermediate = new Map(facts.final.map((entry) => [entry.cluster, entry.caCert]));

@@ -35,7 +35,7 @@ th { background: #f3f3f3; } code { font-size: 12px; }
 <body>
 <h1>${escapeHtml(title)}</h1>
 <p class="${report.ok ? 'ok' : 'bad'}" id="verdict">${report.ok ? 'OK' : 'NOT OK'}: result ${report.result} (expected ${report.expectedResult}); ${report.totals.handshakes.attempted} handshakes, ${report.totals.handshakes.failed} failed.</p>
-<table>
+${report.interrupted ? `<p class="bad" id="interrupted">Interrupted by ${escapeHtml(report.interrupted.signal)} in phase ${escapeHtml(report.interrupted.phase)} at ${escapeHtml(report.interrupted.at)}: a partial report, as far as the run got.</p>\n` : ''}<table>
 <tr><th>mesh</th><td>${escapeHtml(report.meshId)}</td><th>mode</th><td>${escapeHtml(report.mode)}${report.cluster ? ` (${escapeHtml(report.cluster)})` : ''}</td></tr>
 <tr><th>lab engine</th><td colspan="3">${escapeHtml(describeLabEngine(report.engine))}</td></tr>
 <tr><th>execution</th><td colspan="3"><code>${escapeHtml(report.executionId)}</code></td></tr>

@@ -4,7 +4,8 @@
 // is the lab, whose prober makes real mTLS handshakes all along. The report says what happened.
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { StateMachine } from 'aws-local-stepfunctions';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ExecutionAbortedError, StateMachine } from 'aws-local-stepfunctions';
 import { type CfnTemplate, referencedLogicalIds, resolveDefinition } from '../../lib/resolve-definition.js';
 import type { CacertsSnapshot, SecretData } from '../cacerts-snapshot.js';
 import { awsEnvironmentFor, LAB_ACCOUNT_ID } from '../eks/lab-identities.js';
@@ -26,7 +27,11 @@ import { createMotoKmsKey } from './moto-kms-key.js';
 import { registerStateMachineInMoto } from './moto-state-machine.js';
 import { filesWithPrivateKeys, keyFragments } from './private-key-scan.js';
 import { polyfillPromiseWithResolvers } from './promise-with-resolvers.js';
-import { PrivateKeyInReportError, RehearsalOptionsError } from './rehearsal-errors.js';
+import {
+  PrivateKeyInReportError,
+  RehearsalInterruptedError,
+  RehearsalOptionsError,
+} from './rehearsal-errors.js';
 import {
   expectedResult,
   outcomeChecks,
@@ -67,6 +72,13 @@ export interface RehearsalOptions {
   readonly lab?: Partial<LabOptions>;
   readonly onProgress?: (state: RehearsalProgress) => void;
   readonly onNote?: (line: string) => void;
+  /**
+   * Interrupts the run (the CLI aborts it on SIGINT/SIGTERM, with the signal's name as reason). Before
+   * the execution starts, runRehearsal rejects with RehearsalInterruptedError once what it started is
+   * stopped; after, the execution is aborted and the report, marked `interrupted`, has what the run
+   * got to.
+   */
+  readonly signal?: AbortSignal;
 }
 
 export interface RehearsalProgress {
@@ -84,6 +96,8 @@ export interface RehearsalOutcome {
   readonly kept?: { readonly fleet: RehearsalFleet; readonly moto: MotoServer; stop(): Promise<void> };
 }
 
+/** After an interrupt, how long one read of the fleet for the partial report may take. */
+const INTERRUPTED_READ_TIMEOUT_MS = 10_000;
 /** Retry intervals of the definition (2 s .. 15 s) shrink to this: istiod here settles in < 1 s. */
 const RETRY_INTERVAL_MS = 500;
 const TASK_TOKEN = 'rehearsal-task-token';
@@ -109,9 +123,10 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
   const { assembly, functions, meshId } = await loadStateMachine(options, clusterNames, note).catch(
     async (error: unknown) => {
       await reportDirectory.discard();
-      throw error;
+      throw interruption(options.signal, 'while reading the state machine') ?? error;
     },
   );
+  throwIfInterrupted(options.signal, 'before the lab started');
 
   const engine = options.engine ?? 'model';
   note(
@@ -143,8 +158,9 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
   const started: { pool?: FunctionPool } = {};
   let keep = false;
   try {
+    throwIfInterrupted(options.signal, 'while the lab started');
     const outcome = await rehearse({ options, assembly, functions, lab, moto, targetCluster, note, started });
-    keep = options.keepLab === true;
+    keep = options.keepLab === true && outcome.report.interrupted === undefined;
     return {
       ...outcome,
       ...(keep
@@ -273,7 +289,12 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
   }
   const total = [...containers.values()].reduce((sum, count) => sum + count, 0);
   note(`warming ${total} function container(s) for ${containers.size} function(s), each from its own bundle`);
-  await pool.warm([...containers].map(([logicalId, count]) => ({ logicalId, containers: count })));
+  await untilInterrupted(
+    pool.warm([...containers].map(([logicalId, count]) => ({ logicalId, containers: count }))),
+    options.signal,
+    'while the function containers started',
+  );
+  throwIfInterrupted(options.signal, 'before the execution started');
 
   // --- observation: phases, cacerts writes, progress
   const prober = lab.prober;
@@ -374,6 +395,19 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
       Task: { Token: TASK_TOKEN },
     } as never,
   });
+  // An interrupt aborts the execution (its history ends with ExecutionAborted); what the run got to
+  // is reported below, marked as interrupted.
+  let interrupted: { signal: string; at: string; phase: string } | undefined;
+  const interrupt = () => {
+    interrupted = {
+      signal: String(options.signal?.reason),
+      at: new Date().toISOString(),
+      phase: currentPhase,
+    };
+    execution.abort();
+  };
+  if (options.signal?.aborted) interrupt();
+  else options.signal?.addEventListener('abort', interrupt, { once: true });
   const history: unknown[] = [];
   const collect = (async () => {
     for await (const event of execution.eventLogs) {
@@ -396,25 +430,43 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
   try {
     await execution.result;
   } catch (failure) {
-    const cause = (failure as { cause?: unknown }).cause ?? failure;
-    const name = cause instanceof Error ? cause.name : 'Error';
-    result = name === 'RotationRolledBack' ? 'ROLLED_BACK' : 'FAILED';
-    error = { name, cause: cause instanceof Error ? cause.message : String(cause) };
+    if (failure instanceof ExecutionAbortedError) {
+      result = 'ABORTED';
+    } else {
+      const cause = (failure as { cause?: unknown }).cause ?? failure;
+      const name = cause instanceof Error ? cause.name : 'Error';
+      result = name === 'RotationRolledBack' ? 'ROLLED_BACK' : 'FAILED';
+      error = { name, cause: cause instanceof Error ? cause.message : String(cause) };
+    }
   }
   await collect;
   const endedAt = new Date();
-  enterPhase('final');
   const wrote = timeline.entries().some((write) => write.phase !== 'initial');
-  if (lab.settleMs > 0 && wrote) {
-    // A real mesh goes on after the last write: istiod loads it a volume sync later and proxies take
-    // what it then serves at their next renewal. Traffic is watched until then.
-    note(
-      `watching traffic ${Math.round(lab.settleMs / 1000)} s more: istiod loads the last write a volume sync later, proxies renew within a certificate lifetime`,
-    );
-    await new Promise((resolve) => setTimeout(resolve, lab.settleMs));
+  if (interrupted === undefined) {
+    enterPhase('final');
+    if (lab.settleMs > 0 && wrote) {
+      // A real mesh goes on after the last write: istiod loads it a volume sync later and proxies take
+      // what it then serves at their next renewal. Traffic is watched until then (or an interrupt).
+      note(
+        `watching traffic ${Math.round(lab.settleMs / 1000)} s more: istiod loads the last write a volume sync later, proxies renew within a certificate lifetime`,
+      );
+      await sleep(
+        lab.settleMs,
+        undefined,
+        options.signal === undefined ? {} : { signal: options.signal },
+      ).catch(() => undefined);
+    }
   }
-  await prober.runRound();
-  const workloads = await lab.workloadCertificates();
+  // Until here an interrupt cuts the run short (the listener above marks it); from here on the report
+  // is made of what there is, and written whole.
+  options.signal?.removeEventListener('abort', interrupt);
+  if (interrupted === undefined) await prober.runRound();
+  else note(`interrupted by ${interrupted.signal} in phase ${interrupted.phase}: writing a partial report`);
+  // After an interrupt the fleet may be going already (a terminal's Ctrl-C reaches its processes):
+  // what cannot be read in time is left out rather than lost with the rest.
+  const read = <T>(what: Promise<T>, fallback: T): Promise<T> =>
+    interrupted === undefined ? what : withinInterruptedRead(what, fallback);
+  const workloads = await read(lab.workloadCertificates(), []);
   const finalPhase = phases[phases.length - 1];
   if (finalPhase !== undefined) finalPhase.endedAt = new Date().toISOString();
   clearInterval(ticker);
@@ -424,10 +476,13 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
 
   // --- the outcome
   const stats = prober.stats();
-  const final = await Promise.all(lab.clusters.map((cluster) => lab.snapshotCacerts(cluster.name)));
+  const final = await read(Promise.all(lab.clusters.map((cluster) => lab.snapshotCacerts(cluster.name))), []);
   const finalSecrets = new Map(
-    await Promise.all(
-      lab.clusters.map(async (cluster) => [cluster.name, await lab.cacertsData(cluster.name)] as const),
+    await read(
+      Promise.all(
+        lab.clusters.map(async (cluster) => [cluster.name, await lab.cacertsData(cluster.name)] as const),
+      ),
+      [],
     ),
   );
   const rootA = initial[0]?.rootFingerprints[0] ?? '';
@@ -443,7 +498,7 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
       roots: snapshot.rootFingerprints,
       ...(snapshot.caCertFingerprint === undefined ? {} : { caCert: snapshot.caCertFingerprint }),
     }));
-  const rejectedUpdates = [...(await lab.refusedCacerts())];
+  const rejectedUpdates = [...(await read(lab.refusedCacerts(), []))];
   const phaseReports: PhaseReport[] = phases.map((phase) => ({
     ...phase,
     handshakes: stats.byPhase[phase.name] ?? { attempted: 0, failed: 0 },
@@ -486,7 +541,8 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
     durationMs: endedAt.getTime() - startedAt.getTime(),
     result,
     expectedResult: expected,
-    ok: checks.every((check) => check.ok),
+    ok: interrupted === undefined && checks.every((check) => check.ok),
+    ...(interrupted === undefined ? {} : { interrupted }),
     ...(error === undefined ? {} : { error }),
     ...(options.failAt === undefined ? {} : { failAt: formatFailAt(options.failAt) }),
     assembly: { directory: assembly.directory, stack: assembly.stackName, reused: assembly.reused },
@@ -525,6 +581,44 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
   const leaks = await filesWithPrivateKeys(options.outDir, keyFragments(knownKeys));
   if (leaks.length > 0) throw new PrivateKeyInReportError(leaks.map((file) => join(options.outDir, file)));
   return { report, outDir: options.outDir };
+}
+
+/** The error for an interrupt before the execution started, if `signal` has been aborted. */
+function interruption(signal: AbortSignal | undefined, when: string): RehearsalInterruptedError | undefined {
+  return signal?.aborted ? new RehearsalInterruptedError(String(signal.reason), when) : undefined;
+}
+
+function throwIfInterrupted(signal: AbortSignal | undefined, when: string): void {
+  const error = interruption(signal, when);
+  if (error !== undefined) throw error;
+}
+
+/** `work`, or RehearsalInterruptedError as soon as `signal` aborts (the caller then stops what `work` runs). */
+async function untilInterrupted<T>(
+  work: Promise<T>,
+  signal: AbortSignal | undefined,
+  when: string,
+): Promise<T> {
+  if (signal === undefined) return work;
+  throwIfInterrupted(signal, when);
+  let onAbort: () => void = () => undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(interruption(signal, when));
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  // The work may still fail after the interrupt won, as what it runs is stopped: nobody waits for it.
+  work.catch(() => undefined);
+  try {
+    return await Promise.race([work, aborted]);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+}
+
+/** A read of the fleet after an interrupt: its value, or `fallback` if it fails or takes too long. */
+async function withinInterruptedRead<T>(read: Promise<T>, fallback: T): Promise<T> {
+  const timeout = sleep(INTERRUPTED_READ_TIMEOUT_MS, fallback, { ref: false });
+  return Promise.race([read.catch(() => fallback), timeout]);
 }
 
 async function answerApprovalGate(state: string, options: RehearsalOptions): Promise<unknown> {
@@ -566,7 +660,11 @@ async function loadStateMachine(
 ): Promise<{ assembly: CloudAssembly; functions: TemplateFunction[]; meshId: string }> {
   const assembly: CloudAssembly =
     options.cdkOut === undefined
-      ? await ensureCloudAssembly({ projectRoot: options.projectRoot, onProgress: note })
+      ? await ensureCloudAssembly({
+          projectRoot: options.projectRoot,
+          onProgress: note,
+          ...(options.signal === undefined ? {} : { signal: options.signal }),
+        })
       : { ...(await readCloudAssembly(options.cdkOut)), reused: true };
   note(
     `state machine: ${assembly.stackName} from ${assembly.templateFile}${assembly.reused ? ' (reused)' : ''}`,

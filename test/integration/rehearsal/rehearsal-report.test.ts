@@ -46,6 +46,23 @@ describe('the checks behind the exit code', () => {
     expect(failing(outcomeChecks(facts()))).toEqual([]);
   });
 
+  it('judges an aborted (interrupted) run on what it showed, not on the end it never reached', () => {
+    // Prepare: stopped mid-rotation, the fleet read neither at its end nor at all
+    const aborted = facts({ result: 'ABORTED', final: [], workloads: [], identicalToStart: {} });
+
+    // Act
+    const checks = outcomeChecks(aborted);
+
+    // Assess
+    expect(checks.map((check) => check.name)).toEqual([
+      'result-as-expected',
+      'no-failed-handshake',
+      'handshakes-in-every-phase',
+      'istiod-accepted-every-write',
+    ]);
+    expect(failing(checks)).toEqual(['result-as-expected']);
+  });
+
   it('fails on a single failed handshake', () => {
     expect(failing(outcomeChecks(facts({ failedHandshakes: 1 })))).toEqual(['no-failed-handshake']);
   });
