@@ -1,6 +1,7 @@
 // `meshtrust lab`: starts the lab fleet (and moto_server as its AWS account), writes the files that
 // point awscli, kubectl and meshtrust at it, serves probe requests, and runs until SIGINT/SIGTERM.
 
+import { once } from 'node:events';
 import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -49,6 +50,7 @@ import {
 } from '../cli/engine-options.js';
 import { integerBetween, matching } from '../cli/option-parsers.js';
 import type { CliContext } from '../cli/program.js';
+import { listenForStopSignals } from '../cli/stop-signals.js';
 import type { Terminal } from '../cli/terminal.js';
 
 export interface LabCommandOptions extends EngineCommandOptions {
@@ -59,9 +61,6 @@ export interface LabCommandOptions extends EngineCommandOptions {
   readonly meshId: string;
   readonly moto: boolean;
 }
-
-/** A second signal this long after the first one forces the exit (a first Ctrl-C stops cleanly). */
-const FORCE_EXIT_AFTER_MS = 2000;
 
 export function registerLabCommand(program: Command, context: CliContext): Command {
   const command = program
@@ -110,7 +109,10 @@ async function runLab(options: LabCommandOptions, context: CliContext): Promise<
     throw asCliError(error, dir);
   });
   const progress = createProgress(terminal);
-  const signals = listenForStopSignals(terminal);
+  const signals = listenForStopSignals((line) => terminal.note(line), 'stopping the lab');
+  const throwIfStopRequested = () => {
+    if (signals.signal.aborted) throw new StopRequested();
+  };
   let moto: MotoServer | undefined;
   let lab: ServedLab | undefined;
   let control: LabControlServer | undefined;
@@ -129,13 +131,13 @@ async function runLab(options: LabCommandOptions, context: CliContext): Promise<
       if (options.moto) {
         progress('starting moto_server (the lab account: Secrets Manager, KMS, ...)');
         moto = await startMotoServer();
-        signals.throwIfStopRequested();
+        throwIfStopRequested();
       }
       lab =
         options.engine === 'istio'
           ? await startIstioEngine(options, dir, progress)
           : await startModelEngine(options, progress);
-      signals.throwIfStopRequested();
+      throwIfStopRequested();
       if (moto) {
         progress(
           `seeding moto: KMS key ${meshKeyAlias(options.meshId)}, ${rootSecretName(options.meshId)} (root A), one intermediate per cluster`,
@@ -173,7 +175,7 @@ async function runLab(options: LabCommandOptions, context: CliContext): Promise<
     progress('ready');
     printHowTo(terminal, description);
 
-    await signals.stopRequested;
+    if (!signals.signal.aborted) await once(signals.signal, 'abort');
     progress('stopping the lab');
     await stopEverything();
     await markLabStopped(dir);
@@ -329,43 +331,6 @@ class StopRequested extends Error {
     super('stop requested');
     this.name = 'StopRequested';
   }
-}
-
-/**
- * SIGINT/SIGTERM ask the lab to stop cleanly. A terminal's Ctrl-C reaches every process of the group
- * and wrappers (npx, tsx) forward it again, so repeats within FORCE_EXIT_AFTER_MS count as one; a
- * later one forces the exit (moto_server is still killed by the exit hook).
- */
-function listenForStopSignals(terminal: Terminal) {
-  let firstAt: number | undefined;
-  let resolveStop: () => void = () => undefined;
-  const stopRequested = new Promise<void>((resolve) => {
-    resolveStop = resolve;
-  });
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (firstAt === undefined) {
-      firstAt = Date.now();
-      terminal.note(
-        `${signal} received: stopping the lab (again after ${FORCE_EXIT_AFTER_MS / 1000} s to force)`,
-      );
-      resolveStop();
-    } else if (Date.now() - firstAt > FORCE_EXIT_AFTER_MS) {
-      terminal.note(`${signal} received again: exiting without a clean stop`);
-      process.exit(130);
-    }
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  return {
-    stopRequested,
-    throwIfStopRequested: () => {
-      if (firstAt !== undefined) throw new StopRequested();
-    },
-    dispose: () => {
-      process.removeListener('SIGINT', onSignal);
-      process.removeListener('SIGTERM', onSignal);
-    },
-  };
 }
 
 function createProgress(terminal: Terminal): (step: string) => void {
