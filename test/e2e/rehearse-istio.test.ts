@@ -177,6 +177,37 @@ describe('meshtrust rehearse --engine istio', () => {
   );
 
   it(
+    'rolls back a failure after reissue-intermediate on real istiod: byte-identical cacerts, 0 failed handshakes',
+    async () => {
+      // Act: lab-2's step fails after its new intermediate was written; PCDS off, as Istio ships.
+      const run = await rehearse(
+        '--clusters',
+        '2',
+        '--workloads',
+        '1',
+        '--fail-at',
+        'reissue-intermediate:lab-2',
+      );
+
+      // Assess
+      const { report } = run;
+      expect(failedChecks(report)).toEqual([]);
+      expect(run.exitCode).toBe(0);
+      expect(report.result).toBe('ROLLED_BACK');
+      expect(report.expectedResult).toBe('ROLLED_BACK');
+      expect(report.totals.handshakes.failed).toBe(0);
+      expect(report.checks.find((check) => check.name === 'cacerts-byte-identical-to-start')?.ok).toBe(true);
+      expect(
+        report.timeline.some((write) => write.cluster === 'lab-2' && write.phase === 'reissue-intermediate'),
+      ).toBe(true);
+      // Real istiod took every write, the rollback's included.
+      expect(report.rejectedUpdates).toEqual([]);
+      expect(report.final).toEqual(report.initial);
+    },
+    RUN_TIMEOUT_MS + 30 * 60_000,
+  );
+
+  it(
     'with ISTIO_MULTIROOT_MESH off: refused at preflight, nothing written, the report names the setting',
     async () => {
       // Act
