@@ -56,6 +56,15 @@ export const CLUSTER_MAP_STATES = [
   WORKFLOW_STATES.rollbackRestore,
 ] as const;
 
+/** The rollback path's states, in the order they run: a failure in one ends the run in RollbackFailed. */
+export const ROLLBACK_STATES = [
+  WORKFLOW_STATES.rollbackTrust,
+  WORKFLOW_STATES.rollbackIntermediate,
+  WORKFLOW_STATES.rollbackRestart,
+  WORKFLOW_STATES.rollbackRestore,
+  WORKFLOW_STATES.rollbackDropPending,
+] as const;
+
 /** Errors every Task retries with backoff: ours (TransientError) and the Lambda service's own. */
 export const TRANSIENT_ERRORS = [
   'TransientError',

@@ -8,6 +8,7 @@ import { LabError, LabOptionsError } from '../../lab/lab-errors.js';
 import { KUBECONFIG_FILE, markLabStopped, writeLabFiles } from '../../lab/lab-files.js';
 import { ROOT_CERT_STYLES, type RootCertStyle } from '../../lab/lab-options.js';
 import { MotoServerError } from '../../lab/moto-server.js';
+import { describeEndState } from '../../lab/rehearsal/end-state.js';
 import { type FailAt, parseFailAt } from '../../lab/rehearsal/fail-at.js';
 import { ISTIO_REHEARSAL_SECRET_TTL } from '../../lab/rehearsal/fleet/start-rehearsal-fleet.js';
 import { createProgressDisplay } from '../../lab/rehearsal/progress-display.js';
@@ -38,7 +39,7 @@ export interface RehearseCommandOptions extends EngineCommandOptions {
   readonly workloads: number;
   readonly mode: RehearsalMode;
   readonly cluster?: string;
-  readonly failAt?: string;
+  readonly failAt: readonly string[];
   readonly approve: 'auto' | 'manual';
   readonly out?: string;
   readonly keepLab?: boolean;
@@ -65,7 +66,10 @@ export function registerRehearseCommand(program: Command, context: CliContext): 
     .option('--cluster <name>', 'the cluster to rekey in intermediate mode (default lab-1)')
     .option(
       '--fail-at <state>',
-      'make a step fail: STATE[:CLUSTER][:once] (once: a TransientError that Retry absorbs; otherwise a failure that rolls back)',
+      'make a step fail: STATE[:CLUSTER][:once] (once: a TransientError that Retry absorbs; otherwise a failure ' +
+        'that rolls back); repeatable, e.g. a second one on a rollback state to fail the rollback itself',
+      (value: string, previous: string[]) => [...previous, value],
+      [],
     )
     .addOption(
       new Option('--approve <how>', 'answer approval gates (if the stack has them)')
@@ -105,9 +109,9 @@ export function registerRehearseCommand(program: Command, context: CliContext): 
 
 async function rehearse(options: RehearseCommandOptions, context: CliContext) {
   const { terminal } = context;
-  let failAt: FailAt | undefined;
+  let failAt: FailAt[];
   try {
-    failAt = options.failAt === undefined ? undefined : parseFailAt(options.failAt);
+    failAt = options.failAt.map(parseFailAt);
   } catch (error) {
     throw new UsageError((error as Error).message, { cause: error });
   }
@@ -130,7 +134,7 @@ async function rehearse(options: RehearseCommandOptions, context: CliContext) {
       workloads: options.workloads,
       mode: options.mode,
       ...(options.cluster === undefined ? {} : { cluster: options.cluster }),
-      ...(failAt === undefined ? {} : { failAt }),
+      ...(failAt.length === 0 ? {} : { failAt }),
       approve: options.approve,
       askApproval: (gate) => askApproval(gate, terminal, display, stop.signal),
       outDir,
@@ -237,6 +241,15 @@ function printSummary(report: RehearsalReport, outDir: string, terminal: Termina
     ...report.checks.map(
       (check) => `  ${style(check.ok, check.ok ? 'pass' : 'FAIL')}  ${check.name}: ${check.detail}`,
     ),
+    // After a failed rollback, where each cluster stands is what the operator needs first.
+    ...(report.result === 'FAILED' && report.endState !== undefined
+      ? [
+          '',
+          ...describeEndState(report.endState).map(
+            (line, i) => `  ${i === 0 ? 'end state ' : '          '}  ${line}`,
+          ),
+        ]
+      : []),
     '',
     `  report      ${join(outDir, 'report.html')}`,
     `  ${style(report.ok, report.ok ? 'OK' : report.interrupted ? 'NOT OK (interrupted)' : 'NOT OK')}`,

@@ -1,6 +1,7 @@
-// `--fail-at STATE[:CLUSTER][:once]`: make one step of the real state machine fail, to watch its
-// Retry (once: a TransientError, which every Task retries) or its rollback (a plain failure, which
-// the Catch after the first write sends to rollback-trust). The step's function runs first, so the
+// `--fail-at STATE[:CLUSTER][:once]`, repeatable: make steps of the real state machine fail, to watch
+// its Retry (once: a TransientError, which every Task retries) or its rollback (a plain failure, which
+// the Catch after the first write sends to rollback-trust); a second one on a rollback state shows a
+// failure inside the rollback itself. The step's function runs first, so the
 // failure comes after its write, like a Lambda that crashed on the way out: Retry must find the
 // write already made, rollback must undo it. The names are checked against the synthesized definition
 // and the fleet before anything starts: a name that matches nothing would run a whole rotation for
@@ -78,28 +79,36 @@ export function formatFailAt(failAt: FailAt): string {
   return [failAt.state, failAt.cluster, failAt.once ? 'once' : undefined].filter(Boolean).join(':');
 }
 
+/** `a, b` for the report: each --fail-at as given. */
+export function formatFailAts(failAts: readonly FailAt[]): string {
+  return failAts.map(formatFailAt).join(', ');
+}
+
 /**
- * Decides, per invocation, whether to inject the failure. `once` fails the first matching invocation
- * only; otherwise every matching invocation fails.
+ * Decides, per invocation, whether to inject a failure: the first --fail-at that matches it. A `once`
+ * one fails its first matching invocation only; the others every matching invocation.
  */
-export function createFailureInjector(failAt: FailAt | undefined) {
-  let injected = 0;
+export function createFailureInjector(failAts: readonly FailAt[]) {
+  const injectedBy = new Map<FailAt, number>();
   return {
     /** Throws the injected failure when this invocation (Task state, cluster of its event) matches. */
     afterInvocation(taskState: string, event: unknown): void {
-      if (failAt === undefined) return;
-      const matchesState = taskState === failAt.state || taskState === `${failAt.state}-in-cluster`;
       const cluster = (event as { cluster?: unknown } | null)?.cluster;
-      const matchesCluster = failAt.cluster === undefined || cluster === failAt.cluster;
-      if (!matchesState || !matchesCluster || (failAt.once && injected > 0)) return;
-      injected += 1;
+      const failAt = failAts.find(
+        (candidate) =>
+          (taskState === candidate.state || taskState === `${candidate.state}-in-cluster`) &&
+          (candidate.cluster === undefined || cluster === candidate.cluster) &&
+          !(candidate.once && (injectedBy.get(candidate) ?? 0) > 0),
+      );
+      if (failAt === undefined) return;
+      injectedBy.set(failAt, (injectedBy.get(failAt) ?? 0) + 1);
       const where = `${taskState}${typeof cluster === 'string' ? ` in ${cluster}` : ''}`;
       throw failAt.once
         ? new InjectedFailure(INJECTED_TRANSIENT, `rehearsal --fail-at: one-off failure of ${where}`)
         : new InjectedFailure(INJECTED_FAILURE, `rehearsal --fail-at: ${where} fails`);
     },
     get injected() {
-      return injected;
+      return [...injectedBy.values()].reduce((sum, count) => sum + count, 0);
     },
   };
 }

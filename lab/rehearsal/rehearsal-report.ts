@@ -1,7 +1,9 @@
 // report.json: what the rehearsal ran, what happened, and the checks that decide its exit code.
 
+import { ROLLBACK_STATES } from '../../lib/workflow-states.js';
 import type { LabEngineDescription } from '../lab-files.js';
 import type { CacertsWrite } from './cacerts-timeline.js';
+import type { EndState } from './end-state.js';
 import type { RefusedCacerts, WorkloadCertificate } from './fleet/rehearsal-fleet.js';
 
 export type RehearsalMode = 'scheduled' | 'emergency' | 'intermediate';
@@ -79,6 +81,8 @@ export interface RehearsalReport {
   readonly rejectedUpdates: readonly RefusedCacerts[];
   readonly initial: readonly ClusterCacertsSummary[];
   readonly final: readonly ClusterCacertsSummary[];
+  /** Where the run left each cluster and the CA store (end-state.ts): what a failed rollback leaves. */
+  readonly endState?: EndState;
   /** Every ready workload's certificate at the end (after the settle window), as its proxy holds it. */
   readonly workloads: readonly WorkloadCertificate[];
   readonly invocations: Readonly<Record<string, number>>;
@@ -87,18 +91,26 @@ export interface RehearsalReport {
   readonly checks: readonly ReportCheck[];
 }
 
-/** What the run should end in: a permanent failure after the first write rolls back. */
+/**
+ * What the run should end in: a permanent failure after the first write rolls back, and a permanent
+ * failure of a rollback state then fails the rollback (RollbackFailed). One-off failures are retried.
+ */
 export function expectedResult(
   mode: RehearsalMode,
-  failAt: { readonly state: string; readonly once: boolean } | undefined,
+  failAts: readonly { readonly state: string; readonly once: boolean }[],
 ): RehearsalResult {
-  if (failAt === undefined || failAt.once) return 'SUCCEEDED';
-  const state = failAt.state.replace(/-in-cluster$/, '');
+  const permanent = failAts
+    .filter((failAt) => !failAt.once)
+    .map((failAt) => failAt.state.replace(/-in-cluster$/, ''));
+  const inRollback = (state: string) => (ROLLBACK_STATES as readonly string[]).includes(state);
+  // A rollback state runs only after a failure of the rotation: the first of those decides.
+  const trigger = permanent.find((state) => !inRollback(state));
+  if (trigger === undefined) return 'SUCCEEDED';
   // Nothing is written before the first write, so nothing is caught; promote-root is not caught on purpose.
-  if (['input-defaults', 'apply-input-defaults', 'preflight', 'promote-root'].includes(state))
+  if (['input-defaults', 'apply-input-defaults', 'preflight', 'promote-root'].includes(trigger))
     return 'FAILED';
-  if (mode === 'intermediate' && state === 'stage-root') return 'SUCCEEDED';
-  return 'ROLLED_BACK';
+  if (mode === 'intermediate' && trigger === 'stage-root') return 'SUCCEEDED';
+  return permanent.some(inRollback) ? 'FAILED' : 'ROLLED_BACK';
 }
 
 export interface OutcomeFacts {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ExecutionAbortedError, StateMachine } from 'aws-local-stepfunctions';
+import { rootSecretName } from '../../lambdas/adapters/secrets/secret-names.js';
 import { type CfnTemplate, referencedLogicalIds, resolveDefinition } from '../../lib/resolve-definition.js';
 import type { CacertsSnapshot, SecretData } from '../cacerts-snapshot.js';
 import { awsEnvironmentFor, LAB_ACCOUNT_ID } from '../eks/lab-identities.js';
@@ -19,7 +20,8 @@ import { privateKeysInCaStore } from './ca-store-keys.js';
 import { recordCacertsTimeline } from './cacerts-timeline.js';
 import { type CloudAssembly, ensureCloudAssembly, readCloudAssembly } from './cloud-assembly.js';
 import { type DefinitionTask, definitionTasks } from './definition-tasks.js';
-import { checkFailAt, createFailureInjector, type FailAt, failAtStates, formatFailAt } from './fail-at.js';
+import { clusterEndStates, type EndState, hasPendingRoot } from './end-state.js';
+import { checkFailAt, createFailureInjector, type FailAt, failAtStates, formatFailAts } from './fail-at.js';
 import type { RehearsalFleet } from './fleet/rehearsal-fleet.js';
 import { startRehearsalFleet } from './fleet/start-rehearsal-fleet.js';
 import { createFunctionPool, type FunctionLogLine, type FunctionPool } from './function-pool.js';
@@ -52,7 +54,8 @@ export interface RehearsalOptions {
   readonly mode: RehearsalMode;
   /** The cluster to rekey (intermediate mode). @default lab-1 */
   readonly cluster?: string;
-  readonly failAt?: FailAt;
+  /** Steps made to fail (--fail-at, repeatable); the first matching one applies to an invocation. */
+  readonly failAt?: readonly FailAt[];
   /** How approval gates (if the stack has them) are answered. */
   readonly approve: 'auto' | 'manual';
   /** Asked for each gate with --approve manual; true approves, false rejects (the run rolls back). */
@@ -335,7 +338,7 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
       lab.clusters.map(async (cluster) => [cluster.name, await lab.cacertsData(cluster.name)] as const),
     ),
   );
-  const injector = createFailureInjector(options.failAt);
+  const injector = createFailureInjector(options.failAt ?? []);
 
   // --- the Task overrides: the function's own bundle, then (maybe) the injected failure, then traffic
   const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
@@ -503,7 +506,31 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
     ...phase,
     handshakes: stats.byPhase[phase.name] ?? { attempted: 0, failed: 0 },
   }));
-  const expected = expectedResult(options.mode, options.failAt);
+  const expected = expectedResult(options.mode, options.failAt ?? []);
+  const identicalToStart = Object.fromEntries(
+    lab.clusters.map((cluster) => [
+      cluster.name,
+      sameData(initialSecrets.get(cluster.name), finalSecrets.get(cluster.name)),
+    ]),
+  );
+  const rootLetters = { A: rootA, ...(rootB === undefined ? {} : { B: rootB }) };
+  const endState: EndState = {
+    clusters: clusterEndStates({
+      initial: summaries(initial),
+      final: summaries(final),
+      identicalToStart,
+      rootLetters,
+    }),
+    pendingRoot: await read(
+      hasPendingRoot({
+        endpoint: moto.endpoint,
+        region,
+        credentials: rotator.credentials,
+        secretName: rootSecretName(lab.meshId),
+      }),
+      false,
+    ),
+  };
   const checks = outcomeChecks({
     mode: options.mode,
     ...(context.targetCluster === undefined ? {} : { cluster: context.targetCluster }),
@@ -517,12 +544,7 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
     initial: summaries(initial),
     final: summaries(final),
     workloads,
-    identicalToStart: Object.fromEntries(
-      lab.clusters.map((cluster) => [
-        cluster.name,
-        sameData(initialSecrets.get(cluster.name), finalSecrets.get(cluster.name)),
-      ]),
-    ),
+    identicalToStart,
   });
   const report: RehearsalReport = {
     schemaVersion: 1,
@@ -544,9 +566,11 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
     ok: interrupted === undefined && checks.every((check) => check.ok),
     ...(interrupted === undefined ? {} : { interrupted }),
     ...(error === undefined ? {} : { error }),
-    ...(options.failAt === undefined ? {} : { failAt: formatFailAt(options.failAt) }),
+    ...(options.failAt === undefined || options.failAt.length === 0
+      ? {}
+      : { failAt: formatFailAts(options.failAt) }),
     assembly: { directory: assembly.directory, stack: assembly.stackName, reused: assembly.reused },
-    rootLetters: { A: rootA, ...(rootB === undefined ? {} : { B: rootB }) },
+    rootLetters,
     phases: phaseReports,
     totals: { handshakes: { attempted: stats.attempted, failed: stats.failed }, rounds: stats.rounds },
     handshakeFailures: prober
@@ -557,6 +581,7 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
     rejectedUpdates,
     initial: summaries(initial),
     final: summaries(final),
+    endState,
     workloads,
     invocations: pool.invocations(),
     labEventLoopDelayMs: {
@@ -669,12 +694,8 @@ async function loadStateMachine(
   note(
     `state machine: ${assembly.stackName} from ${assembly.templateFile}${assembly.reused ? ' (reused)' : ''}`,
   );
-  if (options.failAt !== undefined) {
-    checkFailAt(options.failAt, {
-      states: failAtStates(taskStatesOf(assembly.template)),
-      clusters: clusterNames,
-    });
-  }
+  const states = failAtStates(taskStatesOf(assembly.template));
+  for (const failAt of options.failAt ?? []) checkFailAt(failAt, { states, clusters: clusterNames });
   const functions = templateFunctions(assembly.template, assembly.directory);
   return { assembly, functions, meshId: meshIdOf(functions) };
 }

@@ -300,6 +300,59 @@ describe('meshtrust rehearse', () => {
   );
 
   it(
+    'fails the rollback itself when one of its steps fails for good: RollbackFailed, and where each cluster stands',
+    async () => {
+      // Act: lab-2 fails after its reissue; then lab-1's restore-original fails after its write.
+      const { exitCode, report } = await rehearse(
+        '--fail-at',
+        'reissue-intermediate:lab-2',
+        '--fail-at',
+        'rollback-restore:lab-1',
+        '--json',
+      );
+
+      // Assess
+      expect(failedChecks(report)).toEqual([]);
+      expect(exitCode).toBe(0);
+      expect(report.result).toBe('FAILED');
+      expect(report.expectedResult).toBe('FAILED');
+      expect(report.error?.name).toBe('RollbackFailed');
+      expect(report.totals.handshakes.failed).toBe(0);
+      // The rollback stopped before drop-pending: root B is still staged, and the report says so.
+      expect(report.endState?.pendingRoot).toBe(true);
+      expect(report.endState?.clusters.map((cluster) => cluster.cluster)).toEqual(CLUSTERS);
+      for (const cluster of report.endState?.clusters ?? []) {
+        expect(cluster.roots[0]).toBe('A');
+        expect(cluster.asAtStart).toBe(cluster.roots.length === 1 && cluster.intermediate === 'original');
+      }
+    },
+    RUN_TIMEOUT_MS,
+  );
+
+  it(
+    'absorbs a one-off failure inside the rollback through Retry, and still ends byte-identical',
+    async () => {
+      // Act
+      const { exitCode, report } = await rehearse(
+        '--fail-at',
+        'reissue-intermediate:lab-2',
+        '--fail-at',
+        'rollback-trust:lab-1:once',
+        '--json',
+      );
+
+      // Assess
+      expect(failedChecks(report)).toEqual([]);
+      expect(exitCode).toBe(0);
+      expect(report.result).toBe('ROLLED_BACK');
+      expect(report.checks.find((check) => check.name === 'cacerts-byte-identical-to-start')?.ok).toBe(true);
+      expect(report.endState).toMatchObject({ pendingRoot: false });
+      expect(report.endState?.clusters.every((cluster) => cluster.asAtStart)).toBe(true);
+    },
+    RUN_TIMEOUT_MS,
+  );
+
+  it(
     'recovers from a one-off failure through the state machine Retry',
     async () => {
       // Act

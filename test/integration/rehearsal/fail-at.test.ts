@@ -4,6 +4,7 @@ import {
   createFailureInjector,
   failAtStates,
   formatFailAt,
+  formatFailAts,
   parseFailAt,
 } from '../../../lab/rehearsal/fail-at.js';
 import { RehearsalOptionsError } from '../../../lab/rehearsal/rehearsal-errors.js';
@@ -35,7 +36,7 @@ describe('--fail-at', () => {
 
   it('fails every matching invocation of a Map task for its cluster only, as a plain failure', () => {
     // Prepare
-    const injector = createFailureInjector(parseFailAt('reissue-intermediate:lab-2'));
+    const injector = createFailureInjector([parseFailAt('reissue-intermediate:lab-2')]);
 
     // Act
     const other = () => injector.afterInvocation('reissue-intermediate-in-cluster', { cluster: 'lab-1' });
@@ -49,9 +50,28 @@ describe('--fail-at', () => {
     expect(target).toThrow(expect.objectContaining({ name: 'RehearsalInjectedFailure' }));
   });
 
+  it('takes several --fail-at: the first that matches an invocation decides, each once-only one fails once', () => {
+    // Prepare
+    const injector = createFailureInjector([
+      parseFailAt('reissue-intermediate:lab-2'),
+      parseFailAt('rollback-restore:lab-1:once'),
+    ]);
+
+    // Act
+    const trigger = () => injector.afterInvocation('reissue-intermediate-in-cluster', { cluster: 'lab-2' });
+    const rollback = () => injector.afterInvocation('rollback-restore-in-cluster', { cluster: 'lab-1' });
+
+    // Assess
+    expect(trigger).toThrow(expect.objectContaining({ name: 'RehearsalInjectedFailure' }));
+    expect(rollback).toThrow(expect.objectContaining({ name: 'TransientError' }));
+    expect(rollback).not.toThrow();
+    expect(injector.injected).toBe(2);
+    expect(formatFailAts([parseFailAt('a:lab-1'), parseFailAt('b:once')])).toBe('a:lab-1, b:once');
+  });
+
   it('fails once with a TransientError, which every Task retries, then lets the retry through', () => {
     // Prepare
-    const injector = createFailureInjector(parseFailAt('stage-root:once'));
+    const injector = createFailureInjector([parseFailAt('stage-root:once')]);
 
     // Act
     const first = () => injector.afterInvocation('stage-root', { executionId: 'x' });

@@ -29,15 +29,28 @@ const failing = (checks: { name: string; ok: boolean }[]) =>
 
 describe('what a rehearsal should end in', () => {
   it('expects success without --fail-at and with a one-off failure', () => {
-    expect(expectedResult('scheduled', undefined)).toBe('SUCCEEDED');
-    expect(expectedResult('scheduled', { state: 'distribute-bundle', once: true })).toBe('SUCCEEDED');
+    expect(expectedResult('scheduled', [])).toBe('SUCCEEDED');
+    expect(expectedResult('scheduled', [{ state: 'distribute-bundle', once: true }])).toBe('SUCCEEDED');
   });
 
   it('expects a rollback for a failure after the first write, a plain failure before it or at promote-root', () => {
-    expect(expectedResult('scheduled', { state: 'reissue-intermediate', once: false })).toBe('ROLLED_BACK');
-    expect(expectedResult('scheduled', { state: 'stage-root', once: false })).toBe('ROLLED_BACK');
-    expect(expectedResult('scheduled', { state: 'preflight', once: false })).toBe('FAILED');
-    expect(expectedResult('emergency', { state: 'promote-root', once: false })).toBe('FAILED');
+    expect(expectedResult('scheduled', [{ state: 'reissue-intermediate', once: false }])).toBe('ROLLED_BACK');
+    expect(expectedResult('scheduled', [{ state: 'stage-root', once: false }])).toBe('ROLLED_BACK');
+    expect(expectedResult('scheduled', [{ state: 'preflight', once: false }])).toBe('FAILED');
+    expect(expectedResult('emergency', [{ state: 'promote-root', once: false }])).toBe('FAILED');
+  });
+
+  it('expects a failed rollback for a permanent failure inside it, a rollback for a one-off one', () => {
+    const trigger = { state: 'reissue-intermediate', once: false };
+    expect(expectedResult('scheduled', [trigger, { state: 'rollback-restore', once: false }])).toBe('FAILED');
+    expect(expectedResult('scheduled', [{ state: 'rollback-trust-in-cluster', once: false }, trigger])).toBe(
+      'FAILED',
+    );
+    expect(expectedResult('scheduled', [trigger, { state: 'rollback-restore', once: true }])).toBe(
+      'ROLLED_BACK',
+    );
+    // Without a failure of the rotation itself the rollback never runs.
+    expect(expectedResult('scheduled', [{ state: 'rollback-restore', once: false }])).toBe('SUCCEEDED');
   });
 });
 
