@@ -2,7 +2,7 @@
 // point awscli, kubectl and meshtrust at it, serves probe requests, and runs until SIGINT/SIGTERM.
 
 import { once } from 'node:events';
-import { mkdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { describeLabBuildProgress } from '../../lab/binaries/build-progress.js';
@@ -29,6 +29,7 @@ import {
   readLabDescription,
   writeLabFiles,
 } from '../../lab/lab-files.js';
+import { makeDirectory } from '../../lab/make-directory.js';
 import {
   killMotoServerNow,
   type MotoServer,
@@ -105,7 +106,7 @@ async function runLab(options: LabCommandOptions, context: CliContext): Promise<
   const dir = resolve(options.out);
   await refuseIfRunning(dir);
   // Before starting anything: an unusable directory should cost a second, not a fleet start.
-  await mkdir(dir, { recursive: true }).catch((error: unknown) => {
+  await makeDirectory(dir).catch((error: unknown) => {
     throw asCliError(error, dir);
   });
   const progress = createProgress(terminal);
@@ -386,6 +387,7 @@ function asCliError(error: unknown, dir: string): unknown {
     code === 'EROFS' ||
     code === 'ENOSPC' ||
     code === 'ENOTDIR' ||
+    code === 'ENOENT' ||
     code === 'EEXIST'
   ) {
     return new EnvironmentError(

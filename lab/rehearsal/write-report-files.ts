@@ -2,9 +2,10 @@
 // fingerprints, never ca-key.pem; the key scan (private-key-scan.ts) checks that afterwards. The
 // directory is made and proved writable before anything starts; each file appears whole (written
 // atomically), report.json last, so a reader that finds it finds every other file complete.
-import { mkdir, rm, rmdir, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { mkdir, rm, rmdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { CacertsSnapshot } from '../cacerts-snapshot.js';
+import { makeDirectory } from '../make-directory.js';
 import { writeFileAtomically } from '../write-file-atomically.js';
 import type { FunctionLogLine } from './function-pool.js';
 import { ReportDirectoryError } from './rehearsal-errors.js';
@@ -36,7 +37,7 @@ const PUBLIC_CACERTS_FILES = ['ca-cert.pem', 'cert-chain.pem', 'root-cert.pem'] 
  * created while still empty (for a run refused before it started).
  */
 export async function prepareReportDirectory(directory: string): Promise<{ discard(): Promise<void> }> {
-  const created: string[] = [];
+  let created: string[] = [];
   const discard = async () => {
     for (const dir of created.reverse()) {
       if (
@@ -49,7 +50,7 @@ export async function prepareReportDirectory(directory: string): Promise<{ disca
     }
   };
   try {
-    await makeDirectory(directory, created);
+    created = await makeDirectory(directory);
     const probe = join(directory, `.write-check.${process.pid}`);
     await writeFileAtomically(probe, '');
     await rm(probe);
@@ -58,26 +59,6 @@ export async function prepareReportDirectory(directory: string): Promise<{ disca
     throw new ReportDirectoryError(directory, (error as Error).message, { cause: error });
   }
   return { discard };
-}
-
-/** mkdir -p, one level at a time: Node 20's mkdir({ recursive: true }) never returns under /proc. */
-async function makeDirectory(directory: string, created: string[]): Promise<void> {
-  try {
-    await mkdir(directory);
-    created.push(directory);
-    return;
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') {
-      if ((await stat(directory)).isDirectory()) return;
-      throw new Error(`${directory} exists and is not a directory`, { cause: error });
-    }
-    if (code !== 'ENOENT' || dirname(directory) === directory) throw error;
-  }
-  await makeDirectory(dirname(directory), created);
-  // The parent exists now: a second ENOENT (a file system that refuses, like /proc) is the answer.
-  await mkdir(directory);
-  created.push(directory);
 }
 
 export async function writeReportFiles(directory: string, files: ReportFiles): Promise<void> {

@@ -133,4 +133,13 @@ describe('meshtrust usage errors', () => {
     expect(result.stderr).toContain('choose another --out directory');
     expect(result.stderr).not.toContain('starting');
   });
+
+  it('reports an --out where no directory can be made (/proc) with exit 3 at once, not a hang', async () => {
+    // Act
+    const result = await meshtrust(['lab', '--out', '/proc/meshtrust-lab/nested']);
+
+    // Assess
+    expect(result.exitCode).toBe(3);
+    expect(result.stderr).toContain('cannot write the lab files to /proc/meshtrust-lab/nested (ENOENT)');
+  });
 });
