@@ -1,6 +1,7 @@
 import type * as X509 from '@peculiar/x509';
 import { parseCertificatePem, sameBytes } from './certificate.js';
-import { generateKeyPair, type KeyAlgorithm, keyAlgorithmOf, signingAlgorithmOf } from './key-algorithm.js';
+import { type CertificateSigner, inMemorySigner, signingWith } from './certificate-signer.js';
+import { generateKeyPair, type KeyAlgorithm, signingAlgorithmOf } from './key-algorithm.js';
 import { encodePem } from './pem.js';
 import {
   ExpiredCertificateError,
@@ -9,8 +10,8 @@ import {
   NotACaError,
   PathLengthError,
 } from './pki-errors.js';
-import { exportPrivateKeyPem, importPrivateKeyPem, publicKeyDerOf } from './private-key.js';
-import { type CryptoKey, x509 } from './x509.js';
+import { exportPrivateKeyPem, importPrivateKeyPem } from './private-key.js';
+import { x509 } from './x509.js';
 
 /** A CA certificate with its key, both PEM. Only ever lives inside handlers, never in payloads. */
 export interface CaMaterial {
@@ -31,10 +32,17 @@ export interface RootCaOptions {
   readonly now?: Date;
 }
 
+/** An issuer whose key is not at hand: its certificate, and a signer for its key (e.g. in KMS). */
+export interface SigningIssuer {
+  readonly certificatePem: string;
+  readonly signer: CertificateSigner;
+}
+
 export interface IntermediateCaOptions {
   /** The cluster this intermediate serves; written to the subject as L=<cluster> like Istio's tools. */
   readonly cluster: string;
-  readonly issuer: CaMaterial;
+  /** The root (or parent) that signs: with its private key, or through a signer. */
+  readonly issuer: CaMaterial | SigningIssuer;
   /** @default 'meshtrust' */
   readonly organization?: string;
   /** @default 'Intermediate CA' */
@@ -59,33 +67,47 @@ export const CLOCK_SKEW_ALLOWANCE_MS = 5 * 60 * 1000;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 export async function createRootCa(options: RootCaOptions = {}): Promise<CaMaterial> {
+  const algorithm = options.algorithm ?? 'ecdsa-p256';
+  const keys = await generateKeyPair(algorithm);
+  const { certificatePem } = await createRootCertificate(inMemorySigner(keys.privateKey), options);
+  return { certificatePem, privateKeyPem: await exportPrivateKeyPem(keys.privateKey) };
+}
+
+/**
+ * A root certificate for a key the caller cannot see (a KMS key): self-signed through `signer`, with
+ * the profile of createRootCa. `options.algorithm` is the signer's.
+ */
+export async function createRootCertificate(
+  signer: CertificateSigner,
+  options: Omit<RootCaOptions, 'algorithm'> = {},
+): Promise<{ readonly certificatePem: string }> {
   const organization = requireName('organization', options.organization ?? 'meshtrust');
   const commonName = requireName('commonName', options.commonName ?? 'meshtrust Root CA');
   const validityDays = requireValidity(options.validityDays ?? 3650);
-  const algorithm = options.algorithm ?? 'ecdsa-p256';
   const now = options.now ?? new Date();
 
-  const keys = await generateKeyPair(algorithm);
+  const publicKey = await signer.publicKeySpki();
+  const { signingKey, crypto } = signingWith(signer);
   const name: X509.JsonName = [{ O: [organization] }, { CN: [commonName] }];
-  const certificate = await x509.X509CertificateGenerator.create({
-    serialNumber: randomSerialNumber(),
-    subject: name,
-    issuer: name,
-    notBefore: new Date(now.getTime() - CLOCK_SKEW_ALLOWANCE_MS),
-    notAfter: new Date(now.getTime() + validityDays * DAY_MS),
-    signingAlgorithm: signingAlgorithmOf(algorithm),
-    publicKey: keys.publicKey,
-    signingKey: keys.privateKey,
-    extensions: [
-      new x509.BasicConstraintsExtension(true, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
-    ],
-  });
-  return {
-    certificatePem: encodePem('CERTIFICATE', certificate.rawData),
-    privateKeyPem: await exportPrivateKeyPem(keys.privateKey),
-  };
+  const certificate = await x509.X509CertificateGenerator.create(
+    {
+      serialNumber: randomSerialNumber(),
+      subject: name,
+      issuer: name,
+      notBefore: new Date(now.getTime() - CLOCK_SKEW_ALLOWANCE_MS),
+      notAfter: new Date(now.getTime() + validityDays * DAY_MS),
+      signingAlgorithm: signingAlgorithmOf(signer.algorithm),
+      publicKey,
+      signingKey,
+      extensions: [
+        new x509.BasicConstraintsExtension(true, undefined, true),
+        new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+        await x509.SubjectKeyIdentifierExtension.create(publicKey, false, crypto),
+      ],
+    },
+    crypto,
+  );
+  return { certificatePem: encodePem('CERTIFICATE', certificate.rawData) };
 }
 
 /**
@@ -103,35 +125,39 @@ export async function createIntermediateCa(options: IntermediateCaOptions): Prom
 
   const issuerContext = { cluster, file: 'issuer certificate' };
   const issuer = parseCertificatePem(options.issuer.certificatePem, issuerContext).certificate;
-  const issuerKey = await importPrivateKeyPem(options.issuer.privateKeyPem, { cluster, file: 'issuer key' });
-  await assertCanIssueIntermediate(issuer, issuerKey, now, issuerContext);
+  const signer = await issuerSigner(options.issuer, cluster);
+  await assertCanIssueIntermediate(issuer, new Uint8Array(await signer.publicKeySpki()), now, issuerContext);
+  const { signingKey, crypto } = signingWith(signer);
 
   const keys = await generateKeyPair(algorithm);
   const notAfter = Math.min(now.getTime() + validityDays * DAY_MS, issuer.notAfter.getTime());
   const issuerSki = issuer.getExtension(x509.SubjectKeyIdentifierExtension);
-  const certificate = await x509.X509CertificateGenerator.create({
-    serialNumber: randomSerialNumber(),
-    subject: [{ O: [organization] }, { CN: [commonName] }, { L: [cluster] }],
-    // The issuer's subject DER verbatim: Go links chains by comparing raw name bytes.
-    issuer: new x509.Name(issuer.subjectName.toArrayBuffer()),
-    notBefore: new Date(now.getTime() - CLOCK_SKEW_ALLOWANCE_MS),
-    notAfter: new Date(notAfter),
-    signingAlgorithm: signingAlgorithmOf(keyAlgorithmOf(issuerKey, issuerContext)),
-    publicKey: keys.publicKey,
-    signingKey: issuerKey,
-    extensions: [
-      new x509.BasicConstraintsExtension(true, 0, true),
-      new x509.KeyUsagesExtension(
-        x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature,
-        true,
-      ),
-      new x509.SubjectAlternativeNameExtension([{ type: 'dns', value: ISTIOD_DNS_NAME }]),
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
-      issuerSki
-        ? new x509.AuthorityKeyIdentifierExtension(issuerSki.keyId)
-        : await x509.AuthorityKeyIdentifierExtension.create(issuer.publicKey),
-    ],
-  });
+  const certificate = await x509.X509CertificateGenerator.create(
+    {
+      serialNumber: randomSerialNumber(),
+      subject: [{ O: [organization] }, { CN: [commonName] }, { L: [cluster] }],
+      // The issuer's subject DER verbatim: Go links chains by comparing raw name bytes.
+      issuer: new x509.Name(issuer.subjectName.toArrayBuffer()),
+      notBefore: new Date(now.getTime() - CLOCK_SKEW_ALLOWANCE_MS),
+      notAfter: new Date(notAfter),
+      signingAlgorithm: signingAlgorithmOf(signer.algorithm),
+      publicKey: keys.publicKey,
+      signingKey,
+      extensions: [
+        new x509.BasicConstraintsExtension(true, 0, true),
+        new x509.KeyUsagesExtension(
+          x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature,
+          true,
+        ),
+        new x509.SubjectAlternativeNameExtension([{ type: 'dns', value: ISTIOD_DNS_NAME }]),
+        await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+        issuerSki
+          ? new x509.AuthorityKeyIdentifierExtension(issuerSki.keyId)
+          : await x509.AuthorityKeyIdentifierExtension.create(issuer.publicKey, false, crypto),
+      ],
+    },
+    crypto,
+  );
   return {
     certificatePem: encodePem('CERTIFICATE', certificate.rawData),
     privateKeyPem: await exportPrivateKeyPem(keys.privateKey),
@@ -146,13 +172,20 @@ export function randomSerialNumber(): string {
   return Buffer.from(bytes).toString('hex');
 }
 
+/** The issuer's signer: its own, or one over its private key (whose algorithm the key says). */
+async function issuerSigner(issuer: CaMaterial | SigningIssuer, cluster: string): Promise<CertificateSigner> {
+  if ('signer' in issuer) return issuer.signer;
+  const context = { cluster, file: 'issuer key' };
+  return inMemorySigner(await importPrivateKeyPem(issuer.privateKeyPem, context), context);
+}
+
 async function assertCanIssueIntermediate(
   issuer: X509.X509Certificate,
-  issuerKey: CryptoKey,
+  issuerPublicKey: Uint8Array,
   now: Date,
   context: { cluster: string; file: string },
 ): Promise<void> {
-  if (!sameBytes(publicKeyDerOf(issuerKey), issuer.publicKey.rawData)) {
+  if (!sameBytes(issuerPublicKey, issuer.publicKey.rawData)) {
     throw new KeyCertMismatchError('the issuer key', 'the issuer certificate', context);
   }
   const basicConstraints = issuer.getExtension(x509.BasicConstraintsExtension);

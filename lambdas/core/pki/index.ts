@@ -8,6 +8,7 @@ export * from './certificate.js';
 export * from './certificate-authority.js';
 export * from './certificate-info.js';
 export * from './certificate-path.js';
+export * from './certificate-signer.js';
 export * from './findings.js';
 export * from './fingerprint.js';
 export * from './key-algorithm.js';
