@@ -1,0 +1,206 @@
+// `npm run bench`: parses the command line (a typo is refused with exit 2, like the operator CLI),
+// runs the chosen sections with progress on stderr, prints the table on stdout, and writes
+// bench/results.json and docs/performance.md, each whole or not at all.
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { CliError, EnvironmentError, EXIT_CODES, type ExitCode } from '../bin/cli/cli-errors.js';
+import { integerBetween } from '../bin/cli/option-parsers.js';
+import { exitCodeOfSignal, listenForStopSignals } from '../bin/cli/stop-signals.js';
+import { createTerminal, type Terminal } from '../bin/cli/terminal.js';
+import { writeFileAtomically } from '../lab/write-file-atomically.js';
+import { PROJECT_ROOT } from '../lib/handler-entries.js';
+import { renderPerformanceDoc, renderSummary } from './bench-report.js';
+import {
+  BENCH_SECTIONS,
+  type BenchSection,
+  type BenchSections,
+  describeMachine,
+  describeRevision,
+  mergeResults,
+  NOT_MEASURED_YET,
+  readPreviousResults,
+  type SectionRun,
+} from './bench-results.js';
+import { watchCpuShare } from './cpu-share.js';
+import { runHandlersSection } from './handler-bench.js';
+import { PKI_ALGORITHMS, runPkiSection } from './pki-bench.js';
+
+export const RESULTS_FILE = 'bench/results.json';
+export const PERFORMANCE_DOC = 'docs/performance.md';
+
+export interface BenchOptions {
+  readonly only: readonly BenchSection[];
+  readonly intermediates: number;
+  readonly runs: number;
+  readonly write: boolean;
+}
+
+export interface BenchIo {
+  readonly terminal: Terminal;
+  /** Where bench/ and docs/ are. */
+  readonly projectRoot: string;
+}
+
+/** Runs one command line (process.argv shape) and resolves with its exit code; never throws. */
+export async function runBenchCli(
+  argv: readonly string[],
+  io: BenchIo = { terminal: createTerminal(), projectRoot: PROJECT_ROOT },
+): Promise<ExitCode> {
+  const { terminal } = io;
+  let exitCode: ExitCode = EXIT_CODES.ok;
+  const program = new Command('npm run bench --')
+    .description("Measure meshtrust's speed and size on this machine (issue 14; docs/performance.md).")
+    .addOption(
+      new Option('--only <sections>', `comma-separated sections to run: ${BENCH_SECTIONS.join(', ')}`)
+        .argParser(sectionList)
+        .default(BENCH_SECTIONS, 'all'),
+    )
+    .option(
+      '--intermediates <n>',
+      'pki: intermediates after the root, per key algorithm and side',
+      integerBetween(1, 1000),
+      100,
+    )
+    .option(
+      '--runs <n>',
+      'handlers: fresh processes per cold import (the median is shown)',
+      integerBetween(1, 50),
+      5,
+    )
+    .option('--no-write', 'print only: leave bench/results.json and docs/performance.md as they are')
+    .helpOption('-h, --help', 'show this help')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Sections:',
+        `  pki       root + N Istio-profile intermediates, ${PKI_ALGORITHMS.join(' and ')}: our PKI core in one`,
+        '            node process against an openssl req/x509 loop, both timed as whole processes, after',
+        '            `openssl verify` and a profile comparison show both made the same certificates',
+        '  handlers  per Lambda function of the synthesized stack (cdk synth when cdk.out is stale, 1-2 min):',
+        '            bundle and source map size, cold import in a fresh node process, warm invoke where a',
+        '            real path needs no network',
+        `Not measured yet: ${NOT_MEASURED_YET.map((item) => item.name).join(', ')}.`,
+        '',
+        `A full run takes 5-10 minutes on 2 cores (mostly RSA 4096 key generation). Writes ${RESULTS_FILE} and`,
+        `${PERFORMANCE_DOC}; a run of some sections keeps the other sections' previous figures.`,
+        'Exit codes: 0 ok, 1 a measurement or cross-check failed, 2 usage error, 3 environment problem,',
+        '4 internal error, 130/143 interrupted.',
+      ].join('\n'),
+    )
+    .allowExcessArguments(false)
+    .exitOverride()
+    .showHelpAfterError('(add --help for usage)')
+    .showSuggestionAfterError()
+    .configureOutput({
+      writeOut: (text) => terminal.stdout.write(text),
+      writeErr: (text) => terminal.stderr.write(text),
+      outputError: (text, write) => write(terminal.styleErr('red', text)),
+    })
+    .action(async (options: BenchOptions) => {
+      exitCode = await runBench(options, io);
+    });
+  try {
+    await program.parseAsync([...argv]);
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.code === 'commander.helpDisplayed' ? EXIT_CODES.ok : EXIT_CODES.usage;
+    }
+    terminal.note(
+      terminal.styleErr('red', `error: ${error instanceof Error ? error.message : String(error)}`),
+    );
+    if (!(error instanceof CliError) && error instanceof Error) terminal.note(error.stack ?? '');
+    return error instanceof CliError ? error.exitCode : EXIT_CODES.internal;
+  }
+}
+
+function sectionList(value: string): BenchSection[] {
+  const names = value
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
+  const unknown = names.filter((name) => !(BENCH_SECTIONS as readonly string[]).includes(name));
+  if (names.length === 0 || unknown.length > 0) {
+    throw new InvalidArgumentError(
+      `expected sections from ${BENCH_SECTIONS.join(', ')}${unknown.length > 0 ? `, got ${unknown.join(', ')}` : ''} ` +
+        `(${NOT_MEASURED_YET.map((item) => item.name).join(', ')}: not measured yet).`,
+    );
+  }
+  return BENCH_SECTIONS.filter((name) => names.includes(name));
+}
+
+async function runBench(options: BenchOptions, io: BenchIo): Promise<ExitCode> {
+  const { terminal, projectRoot } = io;
+  const startedAt = Date.now();
+  const progress = (line: string) =>
+    terminal.note(
+      terminal.styleErr('dim', `[${((Date.now() - startedAt) / 1000).toFixed(0).padStart(4)} s] ${line}`),
+    );
+  const machine = await describeMachine();
+  if (options.only.includes('pki') && machine.openssl === undefined) {
+    throw new EnvironmentError(
+      'openssl is not on PATH: the pki section compares against it (apt-get install openssl)',
+    );
+  }
+  const stop = listenForStopSignals(progress, 'stopping the bench');
+  const work = await mkdtemp(join(tmpdir(), 'meshtrust-bench-'));
+  try {
+    const run: { pki?: BenchSections['pki']; handlers?: BenchSections['handlers'] } = {};
+    const measure = async <T>(section: () => Promise<T>): Promise<SectionRun<T>> => {
+      const measuredAt = new Date();
+      const revision = await describeRevision(projectRoot);
+      const cpu = watchCpuShare();
+      const figures = await section();
+      const share = cpu();
+      return {
+        measuredAt: measuredAt.toISOString(),
+        durationMs: Date.now() - measuredAt.getTime(),
+        machine,
+        ...(revision !== undefined && { revision }),
+        ...(share !== undefined && { cpu: share }),
+        figures,
+      };
+    };
+    if (options.only.includes('pki')) {
+      const workDirectory = join(work, 'pki');
+      await mkdir(workDirectory);
+      run.pki = await measure(() =>
+        runPkiSection({
+          intermediates: options.intermediates,
+          algorithms: PKI_ALGORITHMS,
+          workDirectory,
+          progress,
+          signal: stop.signal,
+        }),
+      );
+    }
+    if (options.only.includes('handlers')) {
+      const workDirectory = join(work, 'handlers');
+      await mkdir(workDirectory);
+      run.handlers = await measure(() =>
+        runHandlersSection({ projectRoot, workDirectory, runs: options.runs, progress, signal: stop.signal }),
+      );
+    }
+    for (const line of renderSummary(run)) terminal.out(line);
+    if (options.write) {
+      const resultsFile = join(projectRoot, RESULTS_FILE);
+      const results = mergeResults(await readPreviousResults(resultsFile), run, new Date().toISOString());
+      await writeFileAtomically(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
+      await writeFileAtomically(join(projectRoot, PERFORMANCE_DOC), renderPerformanceDoc(results));
+      progress(`wrote ${RESULTS_FILE} and ${PERFORMANCE_DOC}`);
+    }
+    return EXIT_CODES.ok;
+  } catch (error) {
+    if (stop.signal.aborted) {
+      terminal.note(`bench stopped by ${String(stop.signal.reason)}; nothing written`);
+      return exitCodeOfSignal(String(stop.signal.reason));
+    }
+    throw error;
+  } finally {
+    stop.dispose();
+    await rm(work, { recursive: true, force: true });
+  }
+}

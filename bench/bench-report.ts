@@ -1,0 +1,270 @@
+// What a bench run prints and what docs/performance.md says, from the same figures: the tables, each
+// figure's meaning, the targets of issue 14 they are read against, the machine, and what is not
+// measured yet.
+import {
+  type BenchResults,
+  type BenchSections,
+  type MachineInfo,
+  NOT_MEASURED_YET,
+  otherWorkRan,
+  type SectionRun,
+} from './bench-results.js';
+import type { HandlerFigures, HandlersSectionFigures } from './handler-bench.js';
+import type { PkiSectionFigures } from './pki-bench.js';
+import { formatBytes, formatDuration, renderMarkdown, renderText, type Table } from './text-table.js';
+
+/** Issue 14's targets: goals the figures are read against, never test assertions. */
+export const TARGETS = {
+  /** openssl loop / ours, whole processes. */
+  pkiRatio: 5,
+  bundleBytes: 1_000_000,
+  coldImportMs: 200,
+} as const;
+
+export function pkiTable(figures: PkiSectionFigures): Table {
+  return {
+    columns: ['key', 'certificates', 'ours (node)', 'ours in-process', 'openssl loop', 'openssl/ours'],
+    numeric: [1, 2, 3, 4, 5],
+    rows: figures.algorithms.map((row) => [
+      row.algorithm,
+      `1 + ${row.certificates - 1}`,
+      formatDuration(row.ours.wallMs),
+      formatDuration(row.ours.inProcessMs),
+      `${formatDuration(row.openssl.wallMs)} (${row.openssl.processes} processes)`,
+      `${row.ratio.toFixed(1)}x`,
+    ]),
+  };
+}
+
+export function pkiTargetLine(figures: PkiSectionFigures): string {
+  const verdicts = figures.algorithms.map(
+    (row) =>
+      `${row.algorithm} ${row.ratio >= TARGETS.pkiRatio ? 'met' : 'missed'} (${row.ratio.toFixed(1)}x)`,
+  );
+  return `target (issue 14): ours >= ${TARGETS.pkiRatio}x faster than the openssl loop as whole processes: ${verdicts.join(', ')}`;
+}
+
+export function pkiCrossCheckLines(figures: PkiSectionFigures): string[] {
+  return figures.algorithms.map(
+    (row) =>
+      `${row.algorithm}: openssl verify accepts the last intermediate of each side; same profile: ${row.crossCheck.intermediateProfile}`,
+  );
+}
+
+export function handlersTable(figures: HandlersSectionFigures): Table {
+  return {
+    columns: [
+      'handler',
+      'bundle',
+      'source map',
+      'asset',
+      `cold import (median of ${figures.importRuns})`,
+      'warm invoke',
+    ],
+    numeric: [1, 3, 4],
+    rows: figures.handlers.map((handler) => [
+      handler.handler,
+      formatBytes(handler.bundleBytes),
+      sourceMapCell(handler),
+      formatBytes(handler.assetBytes),
+      formatDuration(handler.coldImportMs.median),
+      handler.warmInvoke.measured
+        ? `${formatDuration(handler.warmInvoke.medianMs)} (median of ${handler.warmInvoke.invocations})`
+        : 'not measured',
+    ]),
+  };
+}
+
+function sourceMapCell(handler: HandlerFigures): string {
+  const { location, bytes, enabledAtRunTime } = handler.sourceMap;
+  if (location === 'none') return 'none';
+  const where = location === 'file' ? 'file in the asset' : 'inline in the bundle';
+  return `${formatBytes(bytes)}, ${where}${enabledAtRunTime ? ', enabled' : ''}`;
+}
+
+export function handlersTargetLine(figures: HandlersSectionFigures): string {
+  const small = figures.handlers.filter((handler) => handler.bundleBytes <= TARGETS.bundleBytes).length;
+  const quick = figures.handlers.filter(
+    (handler) => handler.coldImportMs.median <= TARGETS.coldImportMs,
+  ).length;
+  const total = figures.handlers.length;
+  return (
+    `target (issue 14): each bundle <= ${formatBytes(TARGETS.bundleBytes)}: ${small} of ${total}; ` +
+    `cold import <= ${TARGETS.coldImportMs} ms: ${quick} of ${total}`
+  );
+}
+
+export function notMeasuredYetLine(): string {
+  return `not measured yet: ${NOT_MEASURED_YET.map((item) => item.name).join(', ')} (issue 14, later slices)`;
+}
+
+/** The run's tables as the terminal shows them. */
+export function renderSummary(run: BenchSections): string[] {
+  const lines: string[] = [];
+  if (run.pki !== undefined) {
+    const { figures } = run.pki;
+    lines.push(
+      `PKI: root + ${figures.intermediates} Istio-profile intermediates, whole processes`,
+      ...renderText(pkiTable(figures)),
+      ...pkiCrossCheckLines(figures).map((line) => `  ${line}`),
+      `  ${pkiTargetLine(figures)}`,
+      '',
+    );
+  }
+  if (run.handlers !== undefined) {
+    const { figures } = run.handlers;
+    lines.push(
+      `Handlers: the Lambda functions of ${figures.stackName}`,
+      ...renderText(handlersTable(figures)),
+      `  ${handlersTargetLine(figures)}`,
+      '',
+    );
+  }
+  for (const section of [run.pki, run.handlers]) {
+    if (section !== undefined && otherWorkRan(section)) {
+      lines.push(`note: ${busyNote(section)}`);
+    }
+  }
+  lines.push(notMeasuredYetLine());
+  return lines;
+}
+
+function busyNote(run: SectionRun<unknown>): string {
+  const cores = `${run.machine.cpuCount}-core`;
+  return run.cpu !== undefined
+    ? `other work ran on this ${cores} machine meanwhile: it kept ${run.cpu.otherCores} cores busy on average (the bench ${run.cpu.benchCores}), so these figures are slower than on an idle machine`
+    : `the ${cores} machine had a load average of ${run.machine.loadAverageAtStart} when this started: other work ran, so these figures are slower than on an idle machine`;
+}
+
+function machineLine(machine: MachineInfo): string {
+  return (
+    `${machine.cpuCount} x ${machine.cpuModel}, ${machine.memoryGiB} GiB, ${machine.os}, Node.js ${machine.node}` +
+    `${machine.openssl !== undefined ? `, ${machine.openssl}` : ''}`
+  );
+}
+
+function measuredLine(run: SectionRun<unknown>): string {
+  const code =
+    run.revision === undefined
+      ? ''
+      : ` Code: commit ${run.revision.commit.slice(0, 12)}${run.revision.uncommittedChanges ? ' with uncommitted changes in the working tree' : ''}.`;
+  const lines = [
+    `Measured ${run.measuredAt} in ${formatDuration(run.durationMs)} on ${machineLine(run.machine)}.${code}`,
+  ];
+  if (otherWorkRan(run)) lines.push(`Note: ${busyNote(run)}.`);
+  return lines.join(' ');
+}
+
+/** docs/performance.md, whole. */
+export function renderPerformanceDoc(results: BenchResults): string {
+  const { pki, handlers } = results.sections;
+  const lines = [
+    '# Performance',
+    '',
+    '<!-- Generated by `npm run bench` (bench/bench-report.ts) from bench/results.json. Do not edit by',
+    '     hand: change the generator, or run the bench again. -->',
+    '',
+    "How fast meshtrust's pieces are and how big its Lambda bundles are, measured on one machine by",
+    '`npm run bench`. Issue 14 sets the targets these figures are read against; they are goals, never',
+    'test assertions (no test times anything).',
+    '',
+    '## How to run',
+    '',
+    '```sh',
+    'npm run bench                      # every section below; progress on stderr, the table on stdout',
+    'npm run bench -- --only pki        # some sections: pki, handlers (comma-separated)',
+    'npm run bench -- --no-write        # print only; leave bench/results.json and this page as they are',
+    'npm run bench -- --help            # every flag',
+    '```',
+    '',
+    `A full run takes ${fullRunDuration(results)} on the machine below (RSA 4096 key generation is most of`,
+    'it). It writes `bench/results.json` (every figure, with the machine and date) and this page; a run',
+    'of some sections replaces their figures and keeps the others, each with its own date.',
+    '',
+  ];
+  lines.push('## PKI: our core against the openssl CLI', '');
+  if (pki === undefined) {
+    lines.push('Not run yet: `npm run bench -- --only pki`.', '');
+  } else {
+    lines.push(
+      `A root and ${pki.figures.intermediates} intermediates in the Istio plug-in CA profile, per key algorithm, made two ways:`,
+      '',
+      ...renderMarkdown(pkiTable(pki.figures)),
+      '',
+      `- **ours (node)**: one \`node\` process running the PKI core (\`createRootCa\`, \`createIntermediateCa\` of`,
+      '  lambdas/core/pki, bundled with esbuild like a handler), timed from spawn to exit: startup, imports,',
+      '  key generation, signing, and writing every certificate and key as PEM.',
+      '- **ours in-process**: the same run from its first key to its last file, without startup and imports.',
+      '- **openssl loop**: a shell script running `openssl req -x509` for the root, then per intermediate',
+      '  `openssl req -new -newkey` (key and CSR) and `openssl x509 -req` (signed by the root), timed as one',
+      '  process tree.',
+      '- **openssl/ours**: the openssl loop wall time over ours; above 1, ours is faster.',
+      '',
+      'Like for like, checked on every run before a ratio is printed: `openssl verify` accepts the last',
+      "intermediate of each side against its own root, and both sides' root and intermediate have the same",
+      'profile (key, signature algorithm, CA and path length, key usage, SAN, key identifiers):',
+      '',
+      ...pkiCrossCheckLines(pki.figures).map((line) => `- ${line}`),
+      '',
+      `${capitalise(pkiTargetLine(pki.figures))}. RSA key generation searches for primes, so its time varies`,
+      'from run to run; both sides use the same OpenSSL underneath (Node links it), so RSA mostly measures',
+      'key generation on both sides.',
+      '',
+      measuredLine(pki),
+      '',
+    );
+  }
+  lines.push('## Lambda handlers', '');
+  if (handlers === undefined) {
+    lines.push('Not run yet: `npm run bench -- --only handlers`.', '');
+  } else {
+    const warm = handlers.figures.handlers.filter((handler) => handler.warmInvoke.measured);
+    lines.push(
+      `Every function of the synthesized stack \`${handlers.figures.stackName}\`, from the asset \`cdk synth\``,
+      'made for it (the bench synthesizes cdk.out when it is older than its sources):',
+      '',
+      ...renderMarkdown(handlersTable(handlers.figures)),
+      '',
+      '- **bundle**: the file the runtime loads (index.mjs), as esbuild wrote it.',
+      '- **source map**: a map deployed with the code (a file in the asset, or inline in the bundle) and its',
+      "  size; **enabled** when the function's NODE_OPTIONS has `--enable-source-maps`, with which node reads",
+      '  the map as it loads the bundle.',
+      '- **asset**: every file of the asset directory, i.e. what is zipped and deployed.',
+      `- **cold import**: \`import()\` of the bundle in a fresh \`node\` process with the function's environment`,
+      `  (NODE_OPTIONS included), median of ${handlers.figures.importRuns} processes; node's own startup is not in it. Node.js`,
+      `  ${handlers.machine.node} on ${handlers.machine.os.split(' ').slice(0, 2).join(' ')} here; the functions run Node.js 24 on arm64.`,
+      '- **warm invoke**: in one process, after the import and a first invocation, the median time of one',
+      '  invocation, measured only where a real path needs no network:',
+      ...warm.map(
+        (handler) => `  ${handler.handler}: ${handler.warmInvoke.measured ? handler.warmInvoke.path : ''}.`,
+      ),
+      '  Every other handler reads Secrets Manager, EKS or a cluster on every real path, so it is not',
+      '  measured here rather than timed on a path nobody runs.',
+      '',
+      `${capitalise(handlersTargetLine(handlers.figures))}.`,
+      '',
+      measuredLine(handlers),
+      '',
+    );
+  }
+  lines.push(
+    '## Not measured yet',
+    '',
+    'Issue 14 asks for these too; the bench does not measure them yet and prints so on every run:',
+    '',
+    ...NOT_MEASURED_YET.map((item) => `- **${item.name}**: ${item.what}.`),
+    '',
+  );
+  return lines.join('\n');
+}
+
+function fullRunDuration(results: BenchResults): string {
+  const runs = [results.sections.pki, results.sections.handlers];
+  if (runs.some((run) => run === undefined)) return 'a few minutes';
+  const totalMs = runs.reduce((sum, run) => sum + (run?.durationMs ?? 0), 0);
+  return `about ${Math.max(1, Math.round(totalMs / 60_000))} minutes`;
+}
+
+function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}

@@ -1,0 +1,149 @@
+// bench/results.json: every figure with the machine and the date it was taken on. A run of some
+// sections (--only) replaces those and keeps the others' previous figures, each with its own date and
+// machine, so the file and docs/performance.md never mix figures without saying where they came from.
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os';
+import { promisify } from 'node:util';
+import type { CpuShare } from './cpu-share.js';
+import type { HandlersSectionFigures } from './handler-bench.js';
+import type { PkiSectionFigures } from './pki-bench.js';
+
+export const RESULTS_SCHEMA = 1;
+
+export interface MachineInfo {
+  readonly cpuModel: string;
+  readonly cpuCount: number;
+  readonly memoryGiB: number;
+  /** `linux x64 6.8.0-...`. */
+  readonly os: string;
+  readonly node: string;
+  /** `OpenSSL 3.0.19 27 Jan 2026`, or undefined when openssl is not on PATH. */
+  readonly openssl?: string;
+  /** 1-minute load average when the run started: work already running on the machine. */
+  readonly loadAverageAtStart: number;
+}
+
+export interface Revision {
+  readonly commit: string;
+  readonly uncommittedChanges: boolean;
+}
+
+export interface SectionRun<T> {
+  /** ISO date the section started. */
+  readonly measuredAt: string;
+  readonly durationMs: number;
+  readonly machine: MachineInfo;
+  /** The code measured: the commit checked out, and whether the working tree had changes on top. */
+  readonly revision?: Revision;
+  /** How busy the machine was meanwhile, the bench apart from other work (Linux only). */
+  readonly cpu?: CpuShare;
+  readonly figures: T;
+}
+
+export interface BenchSections {
+  readonly pki?: SectionRun<PkiSectionFigures>;
+  readonly handlers?: SectionRun<HandlersSectionFigures>;
+}
+
+export type BenchSection = keyof BenchSections;
+export const BENCH_SECTIONS: readonly BenchSection[] = ['pki', 'handlers'];
+
+export interface NotMeasuredYet {
+  readonly name: string;
+  readonly what: string;
+}
+
+/** What issue 14 asks for that this bench does not measure yet: printed and written, never faked. */
+export const NOT_MEASURED_YET: readonly NotMeasuredYet[] = [
+  {
+    name: 'rotation at scale',
+    what:
+      'rotation wall time, peak RSS and handshakes for emergency and scheduled (soak apart) at clusters 1, 3, ' +
+      '10, 30 and 100 x workloads 10 and 100, and the growth ratio 100/10 clusters',
+  },
+  {
+    name: 'orchestration overhead',
+    what: 'rotation wall time minus the waits it cannot avoid (pod start, istiod load, configured delays), as a ratio',
+  },
+  {
+    name: 'cost',
+    what:
+      'one scheduled and one emergency rotation of 10 clusters priced from the execution history, and the ' +
+      'standing monthly cost of a 10-cluster mesh against AWS Private CA',
+  },
+];
+
+export interface BenchResults {
+  readonly schema: typeof RESULTS_SCHEMA;
+  /** When the file was last written. */
+  readonly generatedAt: string;
+  readonly sections: BenchSections;
+  readonly notMeasuredYet: readonly NotMeasuredYet[];
+}
+
+/** The previous results.json, or undefined when there is none or it is of another schema. */
+export async function readPreviousResults(file: string): Promise<BenchResults | undefined> {
+  try {
+    const parsed = JSON.parse(await readFile(file, 'utf8')) as Partial<BenchResults>;
+    return parsed.schema === RESULTS_SCHEMA && typeof parsed.sections === 'object' && parsed.sections !== null
+      ? (parsed as BenchResults)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** This run's sections over the previous file's: what was not run keeps its figures and their dates. */
+export function mergeResults(
+  previous: BenchResults | undefined,
+  run: BenchSections,
+  generatedAt: string,
+): BenchResults {
+  const sections: BenchSections = { ...previous?.sections, ...run };
+  // Known sections only, in a stable order: a section dropped from the bench leaves the file.
+  const ordered = Object.fromEntries(
+    BENCH_SECTIONS.filter((name) => sections[name] !== undefined).map((name) => [name, sections[name]]),
+  ) as BenchSections;
+  return { schema: RESULTS_SCHEMA, generatedAt, sections: ordered, notMeasuredYet: NOT_MEASURED_YET };
+}
+
+const execFileAsync = promisify(execFile);
+
+/** This machine, as it is now. */
+export async function describeMachine(): Promise<MachineInfo> {
+  const openssl = await execFileAsync('openssl', ['version']).then(
+    ({ stdout }) => stdout.trim(),
+    () => undefined,
+  );
+  return {
+    cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
+    cpuCount: availableParallelism(),
+    memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    os: `${process.platform} ${process.arch} ${release()}`,
+    node: process.version,
+    ...(openssl !== undefined && { openssl }),
+    loadAverageAtStart: Math.round((loadavg()[0] ?? 0) * 100) / 100,
+  };
+}
+
+/** The commit of `projectRoot` and whether its tree is dirty; undefined outside a git checkout. */
+export async function describeRevision(projectRoot: string): Promise<Revision | undefined> {
+  try {
+    const { stdout: commit } = await execFileAsync('git', ['rev-parse', 'HEAD'], { cwd: projectRoot });
+    const { stdout: status } = await execFileAsync('git', ['status', '--porcelain'], { cwd: projectRoot });
+    return { commit: commit.trim(), uncommittedChanges: status.trim() !== '' };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * True when other work kept the machine busy while the section ran (half a core or more on average),
+ * or, where that is unknown, when the load average at its start was half the cores or more.
+ */
+export function otherWorkRan(run: SectionRun<unknown>): boolean {
+  return run.cpu !== undefined
+    ? run.cpu.otherCores >= 0.5
+    : run.machine.loadAverageAtStart >= run.machine.cpuCount / 2;
+}

@@ -1,0 +1,168 @@
+// What the bench writes, from figures given here: results.json keeps the sections a run did not
+// measure, and docs/performance.md and the terminal say what is not measured yet, which targets are
+// met, and when other work shared the machine.
+import { renderPerformanceDoc, renderSummary } from '../../../bench/bench-report.js';
+import {
+  type BenchSections,
+  type MachineInfo,
+  mergeResults,
+  NOT_MEASURED_YET,
+  otherWorkRan,
+  type SectionRun,
+} from '../../../bench/bench-results.js';
+import type { HandlersSectionFigures } from '../../../bench/handler-bench.js';
+import type { PkiSectionFigures } from '../../../bench/pki-bench.js';
+
+const MACHINE: MachineInfo = {
+  cpuModel: 'Test CPU',
+  cpuCount: 2,
+  memoryGiB: 8,
+  os: 'linux x64 6.0',
+  node: 'v22.0.0',
+  openssl: 'OpenSSL 3.0.19',
+  loadAverageAtStart: 0.1,
+};
+
+function run<T>(figures: T, overrides: Partial<SectionRun<T>> = {}): SectionRun<T> {
+  return {
+    measuredAt: '2026-11-30T12:00:00.000Z',
+    durationMs: 90_000,
+    machine: MACHINE,
+    cpu: { seconds: 90, benchCores: 1, otherCores: 0.1 },
+    figures,
+    ...overrides,
+  };
+}
+
+const PKI: PkiSectionFigures = {
+  intermediates: 100,
+  algorithms: [
+    {
+      algorithm: 'ecdsa-p256',
+      certificates: 101,
+      ours: { wallMs: 1000, processes: 1, inProcessMs: 600 },
+      openssl: { wallMs: 6000, processes: 201 },
+      ratio: 6,
+      crossCheck: {
+        oursVerified: true,
+        opensslVerified: true,
+        profileDifferences: [],
+        intermediateProfile: 'ec prime256v1, ECDSA SHA-256, CA:true pathlen:0',
+      },
+    },
+  ],
+};
+
+const HANDLERS: HandlersSectionFigures = {
+  stackName: 'meshtrust-example-mesh',
+  assemblyReused: true,
+  importRuns: 5,
+  handlers: [
+    {
+      handler: 'preflight',
+      functionName: 'meshtrust-example-mesh-preflight',
+      bundleBytes: 2_900_000,
+      assetBytes: 10_700_000,
+      sourceMap: { location: 'file', bytes: 7_800_000, enabledAtRunTime: true },
+      coldImportMs: { median: 450, runs: [440, 450, 460] },
+      warmInvoke: { measured: false, reason: 'not measured: every path reads AWS or a cluster' },
+    },
+    {
+      handler: 'record-approval',
+      functionName: 'meshtrust-example-mesh-record-approval',
+      bundleBytes: 900_000,
+      assetBytes: 900_000,
+      sourceMap: { location: 'none', bytes: 0, enabledAtRunTime: false },
+      coldImportMs: { median: 150, runs: [150] },
+      warmInvoke: { measured: true, medianMs: 0.9, firstMs: 10, invocations: 50, path: 'an approval gate' },
+    },
+  ],
+};
+
+describe('mergeResults', () => {
+  it('replaces the sections a run measured and keeps the others with their own date', () => {
+    // Prepare
+    const previous = mergeResults(
+      undefined,
+      { pki: run(PKI, { measuredAt: '2026-01-01T00:00:00.000Z' }), handlers: run(HANDLERS) },
+      '2026-01-01T00:00:00.000Z',
+    );
+    const newPki = run({ ...PKI, intermediates: 10 }, { measuredAt: '2026-11-30T13:00:00.000Z' });
+
+    // Act
+    const merged = mergeResults(previous, { pki: newPki }, '2026-11-30T13:05:00.000Z');
+
+    // Assess
+    expect(merged.generatedAt).toBe('2026-11-30T13:05:00.000Z');
+    expect(merged.sections.pki).toEqual(newPki);
+    expect(merged.sections.handlers).toEqual(previous.sections.handlers);
+    expect(Object.keys(merged.sections)).toEqual(['pki', 'handlers']);
+    expect(merged.notMeasuredYet).toEqual(NOT_MEASURED_YET);
+  });
+});
+
+describe('renderSummary', () => {
+  it('prints the tables, the targets and what is not measured yet', () => {
+    // Act
+    const lines = renderSummary({ pki: run(PKI), handlers: run(HANDLERS) });
+
+    // Assess
+    const text = lines.join('\n');
+    expect(text).toMatch(/ecdsa-p256 +1 \+ 100 +1\.00 s +600 ms +6\.00 s \(201 processes\) +6\.0x/);
+    expect(text).toContain('ecdsa-p256 met (6.0x)');
+    expect(text).toMatch(/record-approval +900\.0 kB +none +900\.0 kB +150 ms +0\.90 ms \(median of 50\)/);
+    expect(text).toMatch(/preflight .* not measured/);
+    expect(text).toContain('each bundle <= 1.00 MB: 1 of 2; cold import <= 200 ms: 1 of 2');
+    expect(lines.at(-1)).toBe(
+      'not measured yet: rotation at scale, orchestration overhead, cost (issue 14, later slices)',
+    );
+    expect(text).not.toContain('other work ran');
+  });
+
+  it('says when other work kept the machine busy', () => {
+    // Prepare
+    const busy: BenchSections = { pki: run(PKI, { cpu: { seconds: 60, benchCores: 0.9, otherCores: 1.1 } }) };
+
+    // Act
+    const text = renderSummary(busy).join('\n');
+
+    // Assess
+    expect(otherWorkRan(busy.pki as SectionRun<unknown>)).toBe(true);
+    expect(text).toContain(
+      'note: other work ran on this 2-core machine meanwhile: it kept 1.1 cores busy on average (the bench 0.9)',
+    );
+  });
+});
+
+describe('renderPerformanceDoc', () => {
+  it('holds the tables, the machine, how to run and every figure not measured yet', () => {
+    // Prepare
+    const results = mergeResults(
+      undefined,
+      { pki: run(PKI), handlers: run(HANDLERS) },
+      '2026-11-30T12:05:00Z',
+    );
+
+    // Act
+    const doc = renderPerformanceDoc(results);
+
+    // Assess
+    expect(doc).toContain('npm run bench');
+    expect(doc).toContain('| ecdsa-p256 | 1 + 100 | 1.00 s | 600 ms | 6.00 s (201 processes) | 6.0x |');
+    expect(doc).toContain('Measured 2026-11-30T12:00:00.000Z in 90.00 s on 2 x Test CPU, 8 GiB');
+    expect(doc).toContain('A full run takes about 3 minutes');
+    expect(doc).toContain('record-approval: an approval gate.');
+    for (const item of NOT_MEASURED_YET) expect(doc).toContain(`- **${item.name}**: ${item.what}.`);
+  });
+
+  it('says a section was never run instead of showing an empty table', () => {
+    // Act
+    const doc = renderPerformanceDoc(
+      mergeResults(undefined, { handlers: run(HANDLERS) }, '2026-11-30T12:05:00Z'),
+    );
+
+    // Assess
+    expect(doc).toContain('Not run yet: `npm run bench -- --only pki`.');
+    expect(doc).toContain('A full run takes a few minutes');
+  });
+});
