@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { CliError, EnvironmentError, EXIT_CODES, type ExitCode } from '../bin/cli/cli-errors.js';
+import { commanderExitCode, withCliConventions } from '../bin/cli/commander-conventions.js';
 import { integerBetween } from '../bin/cli/option-parsers.js';
 import { exitCodeOfSignal, listenForStopSignals } from '../bin/cli/stop-signals.js';
 import { createTerminal, type Terminal } from '../bin/cli/terminal.js';
@@ -91,24 +92,15 @@ export async function runBenchCli(
       ].join('\n'),
     )
     .allowExcessArguments(false)
-    .exitOverride()
-    .showHelpAfterError('(add --help for usage)')
-    .showSuggestionAfterError()
-    .configureOutput({
-      writeOut: (text) => terminal.stdout.write(text),
-      writeErr: (text) => terminal.stderr.write(text),
-      outputError: (text, write) => write(terminal.styleErr('red', text)),
-    })
     .action(async (options: BenchOptions) => {
       exitCode = await runBench(options, io);
     });
+  withCliConventions(program, terminal);
   try {
     await program.parseAsync([...argv]);
     return exitCode;
   } catch (error) {
-    if (error instanceof CommanderError) {
-      return error.code === 'commander.helpDisplayed' ? EXIT_CODES.ok : EXIT_CODES.usage;
-    }
+    if (error instanceof CommanderError) return commanderExitCode(error);
     terminal.note(
       terminal.styleErr('red', `error: ${error instanceof Error ? error.message : String(error)}`),
     );

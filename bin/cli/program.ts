@@ -13,6 +13,7 @@ import { registerRotateCommand } from '../commands/rotate.js';
 import { registerStatusCommand } from '../commands/status.js';
 import { registerVerifyCommand } from '../commands/verify.js';
 import { CliError, EXIT_CODES, type ExitCode } from './cli-errors.js';
+import { commanderExitCode, withCliConventions } from './commander-conventions.js';
 import { createTerminal, type Terminal } from './terminal.js';
 
 /** What every command gets: where to write, the environment, and where to report its exit code. */
@@ -37,16 +38,9 @@ export function createProgram(context: CliContext): Command {
       '\nExit codes: 0 ok, 1 a check failed, 2 usage error, 3 environment or setup problem, 4 internal error,\n' +
         '130/143 interrupted by SIGINT/SIGTERM.\n' +
         'Docs: docs/cli.md',
-    )
-    // Settings below are inherited by the subcommands created with .command().
-    .exitOverride()
-    .showHelpAfterError('(add --help for usage)')
-    .showSuggestionAfterError()
-    .configureOutput({
-      writeOut: (text) => terminal.stdout.write(text),
-      writeErr: (text) => terminal.stderr.write(text),
-      outputError: (text, write) => write(terminal.styleErr('red', text)),
-    });
+    );
+  // Before any subcommand is registered: they inherit these settings.
+  withCliConventions(program, terminal);
   const lab = registerLabCommand(program, context);
   registerLabProbeCommand(lab, context);
   registerLabBuildCommand(lab, context);
@@ -73,20 +67,6 @@ export async function runCli(
     if (error instanceof CommanderError) return commanderExitCode(error);
     reportError(error, context.terminal, argv.includes('--debug'));
     return error instanceof CliError ? error.exitCode : EXIT_CODES.internal;
-  }
-}
-
-function commanderExitCode(error: CommanderError): ExitCode {
-  // commander has already printed the help or the message.
-  switch (error.code) {
-    case 'commander.helpDisplayed':
-    case 'commander.version':
-      return EXIT_CODES.ok;
-    case 'commander.help':
-      // Help shown because no command was given is a usage error; asked-for help is not.
-      return error.exitCode === 0 ? EXIT_CODES.ok : EXIT_CODES.usage;
-    default:
-      return EXIT_CODES.usage;
   }
 }
 

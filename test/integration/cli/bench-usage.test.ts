@@ -1,25 +1,15 @@
 // `npm run bench` as a shell sees it: help lists the sections and what is not measured yet, and a
 // mistyped flag or section is refused with exit 2 before anything is measured or written.
-import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { jest } from '@jest/globals';
+import { type CommandResult, runCommand } from '../../support/run-command.js';
 
 jest.setTimeout(60_000);
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
-function bench(args: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      'npm',
-      ['run', '--silent', 'bench', '--', ...args],
-      { cwd: repoRoot, timeout: 60_000 },
-      (error, stdout, stderr) => {
-        if (error && typeof error.code !== 'number') reject(error);
-        else resolve({ exitCode: error ? (error.code as number) : 0, stdout, stderr });
-      },
-    );
-  });
+function bench(args: string[]): Promise<CommandResult> {
+  return runCommand('npm', ['run', '--silent', 'bench', '--', ...args], { cwd: repoRoot });
 }
 
 describe('npm run bench', () => {

@@ -18,6 +18,7 @@ import {
   repoRoot,
   startLabCommand,
 } from '../../support/lab-command.js';
+import { type CommandResult, runCommand } from '../../support/run-command.js';
 
 jest.setTimeout(180_000);
 
@@ -28,17 +29,11 @@ let lab: LabCommand;
 let description: LabDescription;
 let control: LabControlAccess;
 
-function runMeshtrust(args: string[], env: NodeJS.ProcessEnv = cleanEnvironment()) {
-  return new Promise<{ exitCode: number; stdout: string; stderr: string }>((resolve, reject) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', 'bin/meshtrust.ts', ...args],
-      { cwd: repoRoot, env, timeout: 120_000 },
-      (error, stdout, stderr) => {
-        if (error && typeof error.code !== 'number') reject(error);
-        else resolve({ exitCode: error ? (error.code as number) : 0, stdout, stderr });
-      },
-    );
+function runMeshtrust(args: string[], env: NodeJS.ProcessEnv = cleanEnvironment()): Promise<CommandResult> {
+  return runCommand(process.execPath, ['--import', 'tsx', 'bin/meshtrust.ts', ...args], {
+    cwd: repoRoot,
+    env,
+    timeoutMs: 120_000,
   });
 }
 

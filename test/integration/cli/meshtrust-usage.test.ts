@@ -1,11 +1,11 @@
 // The CLI's surface as a shell sees it: help for every command, usage mistakes (exit 2) and a missing
 // lab (exit 3) reported in one line that says what to do, without a stack trace.
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { jest } from '@jest/globals';
+import { type CommandResult, runCommand } from '../../support/run-command.js';
 
 jest.setTimeout(60_000);
 
@@ -14,14 +14,9 @@ const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 function meshtrust(
   args: string[],
   command: string[] = [process.execPath, '--import', 'tsx', 'bin/meshtrust.ts'],
-): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+): Promise<CommandResult> {
   const [file, ...prefix] = command as [string, ...string[]];
-  return new Promise((resolve, reject) => {
-    execFile(file, [...prefix, ...args], { cwd: repoRoot, timeout: 60_000 }, (error, stdout, stderr) => {
-      if (error && typeof error.code !== 'number') reject(error);
-      else resolve({ exitCode: error ? (error.code as number) : 0, stdout, stderr });
-    });
-  });
+  return runCommand(file, [...prefix, ...args], { cwd: repoRoot });
 }
 
 describe('meshtrust --help', () => {
