@@ -59,3 +59,19 @@ export class VerificationFailed extends RotationError {
     this.name = 'VerificationFailed';
   }
 }
+
+/**
+ * Another execution holds the mesh's rotation lock: this one stopped before writing anything. A
+ * PreconditionFailed by kind, with a name of its own so that the execution's error says why.
+ */
+export class RotationLocked extends PreconditionFailed {
+  /** The execution ARN that holds the lock, when known. */
+  readonly holder?: string;
+
+  constructor(message: string, options: RotationErrorOptions & { readonly holder?: string } = {}) {
+    const { holder, ...rest } = options;
+    super(message, rest);
+    this.name = 'RotationLocked';
+    if (holder !== undefined) this.holder = holder;
+  }
+}

@@ -17,3 +17,4 @@ export * from './retire-root-change.js';
 export * from './review-cluster-cacerts.js';
 export * from './rollback-changes.js';
 export * from './root-headroom.js';
+export * from './rotation-lock.js';
