@@ -25,8 +25,9 @@ export interface DistributeBundleOutput {
  */
 export async function handler(event: unknown): Promise<DistributeBundleOutput> {
   const input = parseInput(clusterStepSchema, event, PHASE);
-  return runHandler({ phase: PHASE, executionId: input.executionId, cluster: input.cluster }, (runtime) =>
-    distributeBundle(input, runtime),
+  return runHandler(
+    { phase: PHASE, executionId: input.executionId, cluster: input.cluster, writes: true },
+    (runtime) => distributeBundle(input, runtime),
   );
 }
 

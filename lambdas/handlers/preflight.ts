@@ -67,14 +67,9 @@ async function preflight(input: PreflightInput, runtime: HandlerRuntime): Promis
         'with CaSecretStore.importRoot (the rehearsal seeds it from the lab root), then start again.',
     );
   }
-  // executionId is the execution's ARN ($$.Execution.Id): any other RUNNING execution is a rival.
-  const rivals = (await runtime.runningRotations()).filter((run) => run.executionArn !== executionId);
-  if (rivals.length > 0) {
-    return refuse(
-      `Another rotation of mesh ${config.meshId} is running (execution ${rivals.map((run) => run.name).join(', ')}); ` +
-        'one rotation at a time: let it finish or roll back (meshtrust status), then start again.',
-    );
-  }
+  // No rival runs: acquire-lock, the state before this one, holds the mesh's rotation lock. A pending
+  // root of another execution is a run left unfinished (aborted, or its rollback failed), which the
+  // lock does not show once it was released or taken over.
   const ownToken = clientRequestTokenFor(executionId, 'root');
   if (stages.pending !== undefined && stages.pending !== ownToken) {
     return refuse(

@@ -23,7 +23,7 @@ export interface PromoteRootOutput {
  */
 export async function handler(event: unknown): Promise<PromoteRootOutput> {
   const input = parseInput(inputSchema, event, PHASE);
-  return runHandler({ phase: PHASE, executionId: input.executionId }, (runtime) =>
+  return runHandler({ phase: PHASE, executionId: input.executionId, writes: true }, (runtime) =>
     promoteRoot(input, runtime),
   );
 }

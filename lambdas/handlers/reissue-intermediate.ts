@@ -35,8 +35,9 @@ export interface ReissueIntermediateOutput {
  */
 export async function handler(event: unknown): Promise<ReissueIntermediateOutput> {
   const input = parseInput(clusterStepSchema, event, PHASE);
-  return runHandler({ phase: PHASE, executionId: input.executionId, cluster: input.cluster }, (runtime) =>
-    reissueIntermediate(input, runtime),
+  return runHandler(
+    { phase: PHASE, executionId: input.executionId, cluster: input.cluster, writes: true },
+    (runtime) => reissueIntermediate(input, runtime),
   );
 }
 

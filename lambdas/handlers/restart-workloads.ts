@@ -47,8 +47,9 @@ export interface RestartWorkloadsOutput {
  */
 export async function handler(event: unknown): Promise<RestartWorkloadsOutput> {
   const input = parseInput(inputSchema, event, PHASE);
-  return runHandler({ phase: PHASE, executionId: input.executionId, cluster: input.cluster }, (runtime) =>
-    restartWorkloads(input, runtime),
+  return runHandler(
+    { phase: PHASE, executionId: input.executionId, cluster: input.cluster, writes: true },
+    (runtime) => restartWorkloads(input, runtime),
   );
 }
 

@@ -24,8 +24,9 @@ export interface RetireRootOutput {
  */
 export async function handler(event: unknown): Promise<RetireRootOutput> {
   const input = parseInput(clusterStepSchema, event, PHASE);
-  return runHandler({ phase: PHASE, executionId: input.executionId, cluster: input.cluster }, (runtime) =>
-    retireRoot(input, runtime),
+  return runHandler(
+    { phase: PHASE, executionId: input.executionId, cluster: input.cluster, writes: true },
+    (runtime) => retireRoot(input, runtime),
   );
 }
 

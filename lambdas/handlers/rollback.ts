@@ -60,7 +60,7 @@ export async function handler(event: unknown): Promise<RollbackOutput> {
   const input = parseInput(inputSchema, event, PHASE);
   const cluster = input.cluster ?? undefined;
   return runHandler(
-    { phase: PHASE, executionId: input.executionId, ...(cluster && { cluster }) },
+    { phase: PHASE, executionId: input.executionId, ...(cluster && { cluster }), writes: true },
     (runtime) => rollback(input, runtime),
   );
 }

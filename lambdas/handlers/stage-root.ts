@@ -21,7 +21,9 @@ export type StageRootOutput = SecretVersion;
  */
 export async function handler(event: unknown): Promise<StageRootOutput> {
   const input = parseInput(inputSchema, event, PHASE);
-  return runHandler({ phase: PHASE, executionId: input.executionId }, (runtime) => stageRoot(input, runtime));
+  return runHandler({ phase: PHASE, executionId: input.executionId, writes: true }, (runtime) =>
+    stageRoot(input, runtime),
+  );
 }
 
 async function stageRoot(input: StageRootInput, runtime: HandlerRuntime): Promise<StageRootOutput> {

@@ -16,6 +16,8 @@ export type RotationPhase =
   | 'promote-root'
   | 'record-approval'
   | 'rollback'
+  | 'acquire-lock'
+  | 'release-lock'
   | 'check-expiry';
 
 /**

@@ -86,6 +86,19 @@ export class RotationExecutions {
     };
   }
 
+  /**
+   * Like describe, but undefined for an execution Step Functions does not know (ExecutionDoesNotExist:
+   * never started, or closed more than 90 days ago).
+   */
+  async describeIfExists(executionArn: string): Promise<ExecutionDetail | undefined> {
+    try {
+      return await this.describe(executionArn);
+    } catch (error) {
+      if (error instanceof Error && error.name === 'ExecutionDoesNotExist') return undefined;
+      throw error;
+    }
+  }
+
   /** Executions, newest first (as Step Functions lists them), optionally only those with `status`. */
   async list(
     stateMachineArn: string,

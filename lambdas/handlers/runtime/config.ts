@@ -5,6 +5,7 @@ import {
   getNumberFromEnv,
   getStringFromEnv,
 } from '../../adapters/environment.js';
+import { LOCK_TABLE_NAME_ENV, LOCK_TAKEOVER_GRACE_SECONDS_ENV } from '../../contract/rotation-lock.js';
 import { isKeyAlgorithm, KEY_ALGORITHMS, type KeyAlgorithm } from '../../core/pki/key-algorithm.js';
 
 /** Everything a handler reads from its environment; the stack sets it (lib/rotation-functions.ts). */
@@ -21,8 +22,12 @@ export interface HandlerConfig {
   readonly kmsKeyId?: string;
   /** AWS_REGION: where the clusters and secrets are; the STS region of EKS tokens. */
   readonly region: string;
-  /** STATE_MACHINE_ARN: preflight refuses while another execution of it runs; optional. */
-  readonly stateMachineArn?: string;
+  /**
+   * LOCK_TABLE_NAME and LOCK_TAKEOVER_GRACE_SECONDS: the mesh's rotation lock (docs/workflow.md, "The
+   * rotation lock"). The stack sets both on every function; absent only outside a deployed stack (tests,
+   * the CLI), where acquire-lock and release-lock refuse to run and the writing phases skip their check.
+   */
+  readonly lock?: LockConfig;
   /** ROLLOUT_TIMEOUT_SECONDS (default 600): how long one restart wave may take. */
   readonly rolloutTimeoutSeconds: number;
   /** RESTART_WAVE_SIZE (default 5): workloads restarted together. */
@@ -46,6 +51,12 @@ export interface HandlerConfig {
   readonly verifyTimeoutSeconds: number;
 }
 
+export interface LockConfig {
+  readonly tableName: string;
+  /** How long the lock of an execution that stopped stays untouchable (the longest function timeout). */
+  readonly takeoverGraceSeconds: number;
+}
+
 /** Reads and checks the handler environment; throws EnvironmentVariableError naming the variable. */
 export function readHandlerConfig(): HandlerConfig {
   const keyAlgorithm = getStringFromEnv({ key: 'KEY_ALGORITHM', defaultValue: 'ecdsa-p256' });
@@ -60,7 +71,7 @@ export function readHandlerConfig(): HandlerConfig {
     errorMessage: 'Set it to the id of the mesh to rotate.',
   });
   const kmsKeyId = getStringFromEnv({ key: 'KMS_KEY_ID', defaultValue: '' });
-  const stateMachineArn = getStringFromEnv({ key: 'STATE_MACHINE_ARN', defaultValue: '' });
+  const lockTableName = getStringFromEnv({ key: LOCK_TABLE_NAME_ENV, defaultValue: '' });
   const days = (key: string, defaultValue: number, min = 1) =>
     getNumberFromEnv({ key, defaultValue, integer: true, min });
   return {
@@ -73,7 +84,17 @@ export function readHandlerConfig(): HandlerConfig {
       key: 'AWS_REGION',
       errorMessage: 'Lambda sets it; elsewhere set it to the region of the clusters and secrets.',
     }),
-    ...(stateMachineArn !== '' && { stateMachineArn }),
+    ...(lockTableName !== '' && {
+      lock: {
+        tableName: lockTableName,
+        takeoverGraceSeconds: getNumberFromEnv({
+          key: LOCK_TAKEOVER_GRACE_SECONDS_ENV,
+          integer: true,
+          min: 0,
+          errorMessage: `It goes with ${LOCK_TABLE_NAME_ENV}: the meshtrust stack sets both (the longest function timeout, in seconds).`,
+        }),
+      },
+    }),
     rolloutTimeoutSeconds: days('ROLLOUT_TIMEOUT_SECONDS', 600),
     restartWaveSize: days('RESTART_WAVE_SIZE', 5),
     intermediateValidityDays: days('INTERMEDIATE_VALIDITY_DAYS', 730),

@@ -8,6 +8,13 @@ export interface HandlerContext {
   readonly phase: RotationPhase;
   readonly executionId?: string;
   readonly cluster?: string;
+  /**
+   * The step writes to the fleet or the CA store: before it runs, its execution must hold the mesh's
+   * rotation lock (acquire-lock took it; a step of a redriven run whose lock another execution took
+   * over is refused with RotationLocked). Skipped when the function has no lock table (outside a
+   * stack, where acquire-lock cannot run either). @default false
+   */
+  readonly writes?: boolean;
 }
 
 /**
@@ -28,6 +35,9 @@ export async function runHandler<T extends object>(
   let runtime: HandlerRuntime | undefined;
   try {
     runtime = createHandlerRuntime();
+    if (context.writes === true && context.executionId !== undefined && runtime.config.lock !== undefined) {
+      await runtime.lock().acquire(context.executionId);
+    }
     const output = await step(runtime);
     assertNoPem(output, context.phase);
     logger.info('step finished', { output: summariseOutput(output) });
@@ -70,5 +80,10 @@ function withContext(error: unknown, context: HandlerContext): unknown {
     ...(cluster !== undefined && { cluster }),
   });
   enriched.name = error.name;
+  // What a subclass carries beyond message, phase and cluster (RotationLocked's holder) stays too.
+  const target = enriched as unknown as Record<string, unknown>;
+  for (const [key, value] of Object.entries(error)) {
+    if (target[key] === undefined) target[key] = value;
+  }
   return enriched;
 }

@@ -1,14 +1,15 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { type DiscoveredCluster, discoverClusters } from '../../adapters/eks/fleet-discovery.js';
 import { type ClusterClient, createClusterClient } from '../../adapters/kube/cluster-client.js';
 import { createEksTokenProvider } from '../../adapters/kube/eks-token-provider.js';
+import { RotationLock } from '../../adapters/lock/rotation-lock.js';
 import { CaSecretStore } from '../../adapters/secrets/ca-secret-store.js';
-import {
-  type ExecutionSummary,
-  RotationExecutions,
-} from '../../adapters/stepfunctions/rotation-executions.js';
+import { RotationExecutions } from '../../adapters/stepfunctions/rotation-executions.js';
+import { LOCK_TABLE_NAME_ENV } from '../../contract/rotation-lock.js';
+import { holderRunOf } from '../../core/rotation/rotation-lock.js';
 import { PreconditionFailed } from '../../core/rotation-errors.js';
 import { type HandlerConfig, readHandlerConfig } from './config.js';
 
@@ -25,8 +26,11 @@ export interface HandlerRuntime {
   fleet(): Promise<readonly DiscoveredCluster[]>;
   /** A client for a cluster of the fleet; PreconditionFailed for a cluster outside it. */
   clusterClient(name: string): Promise<ClusterClient>;
-  /** The RUNNING executions of the rotation state machine (STATE_MACHINE_ARN); none when it is not set. */
-  runningRotations(): Promise<ExecutionSummary[]>;
+  /**
+   * The mesh's rotation lock; PreconditionFailed naming LOCK_TABLE_NAME when the function has no lock
+   * table (outside a deployed stack).
+   */
+  lock(): RotationLock;
   /** Releases the AWS clients. */
   close(): void;
 }
@@ -40,6 +44,8 @@ export function createHandlerRuntime(config: HandlerConfig = readHandlerConfig()
     meshId: config.meshId,
     ...(config.kmsKeyId !== undefined && { kmsKeyId: config.kmsKeyId }),
   });
+  let dynamodb: DynamoDBClient | undefined;
+  let lock: RotationLock | undefined;
   let fleet: Promise<DiscoveredCluster[]> | undefined;
   const clients = new Map<string, ClusterClient>();
 
@@ -77,17 +83,35 @@ export function createHandlerRuntime(config: HandlerConfig = readHandlerConfig()
       clients.set(name, client);
       return client;
     },
-    async runningRotations() {
-      if (config.stateMachineArn === undefined) return [];
-      return new RotationExecutions({ client: sfn }).list(config.stateMachineArn, {
-        status: 'RUNNING',
-        max: 10,
+    lock() {
+      if (lock !== undefined) return lock;
+      if (config.lock === undefined) {
+        throw new PreconditionFailed(
+          `This function has no rotation lock table (${LOCK_TABLE_NAME_ENV} is not set), so it cannot take or ` +
+            'release the lock; the meshtrust stack sets it on every function (docs/workflow.md, "The rotation lock").',
+        );
+      }
+      dynamodb = new DynamoDBClient({ region: config.region });
+      const executions = new RotationExecutions({ client: sfn });
+      lock = new RotationLock({
+        client: dynamodb,
+        tableName: config.lock.tableName,
+        meshId: config.meshId,
+        takeoverGraceSeconds: config.lock.takeoverGraceSeconds,
+        holderRun: async (executionArn) => {
+          const execution = await executions.describeIfExists(executionArn);
+          return execution === undefined
+            ? { state: 'gone' }
+            : holderRunOf(execution.status, execution.stopDate);
+        },
       });
+      return lock;
     },
     close() {
       secrets.destroy();
       eks.destroy();
       sfn.destroy();
+      dynamodb?.destroy();
     },
   };
 }

@@ -1,6 +1,5 @@
 // preflight against a 2-cluster lab and moto: it passes a healthy fleet and refuses, before any write,
 // naming cluster and problem.
-import { CreateStateMachineCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { clientRequestTokenFor } from '../../../lambdas/adapters/secrets/client-request-token.js';
 import {
   assembleCacerts,
@@ -10,7 +9,6 @@ import {
   TrustBundle,
 } from '../../../lambdas/core/pki/index.js';
 import { handler as preflight } from '../../../lambdas/handlers/preflight.js';
-import { motoClientConfig } from '../../support/moto-endpoint.js';
 import { expectNoKeyMaterial, type HandlerLab, startHandlerLab, withEnv } from './handler-lab.js';
 
 let h: HandlerLab;
@@ -175,35 +173,6 @@ describe('preflight handler', () => {
     // Assess
     await expect(act).rejects.toMatchObject({ name: 'PreconditionFailed', phase: 'preflight' });
     await expect(act).rejects.toThrow(/no mode/);
-  });
-
-  it('refuses while another execution of the state machine runs, and not for its own execution', async () => {
-    // Prepare: a state machine in moto with one RUNNING execution (moto does not run definitions)
-    const sfn = new SFNClient({ ...motoClientConfig(), region: h.lab.region });
-    const { stateMachineArn } = await sfn.send(
-      new CreateStateMachineCommand({
-        name: `rotation-${h.executionId().split(':').pop()}`,
-        roleArn: 'arn:aws:iam::123456789012:role/meshtrust-states',
-        definition: JSON.stringify({ StartAt: 'wait', States: { wait: { Type: 'Pass', End: true } } }),
-      }),
-    );
-    const { executionArn: rival } = await sfn.send(
-      new StartExecutionCommand({ stateMachineArn, name: 'scheduled-earlier', input: '{}' }),
-    );
-    sfn.destroy();
-    const env = {
-      STATE_MACHINE_ARN: stateMachineArn as string,
-      AWS_ENDPOINT_URL_SFN: motoClientConfig().endpoint,
-    };
-    // Act
-    const refused = await withEnv(env, () =>
-      preflight({ executionId: h.executionId(), mode: 'scheduled' }).catch((error: unknown) => error),
-    );
-    const itself = await withEnv(env, () => preflight({ executionId: rival as string, mode: 'scheduled' }));
-    // Assess
-    expect(refused).toMatchObject({ name: 'PreconditionFailed', phase: 'preflight' });
-    expect(String(refused)).toMatch(/Another rotation of mesh .* is running \(execution scheduled-earlier\)/);
-    expect(itself.clusters.length).toBe(2);
   });
 
   it('refuses a cluster whose cacerts lacks a key, naming cluster and key, and writes nothing', async () => {

@@ -7,7 +7,8 @@ const KEYS = [
   'CLUSTER_TAG_VALUE',
   'KMS_KEY_ID',
   'AWS_REGION',
-  'STATE_MACHINE_ARN',
+  'LOCK_TABLE_NAME',
+  'LOCK_TAKEOVER_GRACE_SECONDS',
   'ROLLOUT_TIMEOUT_SECONDS',
   'RESTART_WAVE_SIZE',
   'INTERMEDIATE_VALIDITY_DAYS',
@@ -65,7 +66,8 @@ describe('readHandlerConfig', () => {
       CLUSTER_TAG_KEY: 'team/mesh',
       CLUSTER_TAG_VALUE: 'payments',
       KMS_KEY_ID: 'arn:aws:kms:eu-west-1:123456789012:key/abc',
-      STATE_MACHINE_ARN: 'arn:aws:states:eu-west-1:123456789012:stateMachine:rotation',
+      LOCK_TABLE_NAME: 'meshtrust-prod-RotationLockTable-1A2B3C',
+      LOCK_TAKEOVER_GRACE_SECONDS: '900',
       RESTART_WAVE_SIZE: '3',
       KEY_ALGORITHM: 'rsa-3072',
     });
@@ -77,7 +79,7 @@ describe('readHandlerConfig', () => {
       clusterTagKey: 'team/mesh',
       clusterTagValue: 'payments',
       kmsKeyId: 'arn:aws:kms:eu-west-1:123456789012:key/abc',
-      stateMachineArn: 'arn:aws:states:eu-west-1:123456789012:stateMachine:rotation',
+      lock: { tableName: 'meshtrust-prod-RotationLockTable-1A2B3C', takeoverGraceSeconds: 900 },
       restartWaveSize: 3,
       keyAlgorithm: 'rsa-3072',
     });
@@ -88,6 +90,15 @@ describe('readHandlerConfig', () => {
     Object.assign(process.env, { MESH_ID: 'prod', AWS_REGION: 'eu-west-1', CLUSTERS: 'a, b ,c' });
     // Act, Assess
     expect(readHandlerConfig().clusters).toEqual(['a', 'b', 'c']);
+  });
+
+  it('names a missing LOCK_TAKEOVER_GRACE_SECONDS when the lock table is set', () => {
+    // Prepare
+    Object.assign(process.env, { MESH_ID: 'prod', AWS_REGION: 'eu-west-1', LOCK_TABLE_NAME: 'locks' });
+    // Act, Assess
+    expect(() => readHandlerConfig()).toThrow(
+      /Environment variable LOCK_TAKEOVER_GRACE_SECONDS is missing .* It goes with LOCK_TABLE_NAME/,
+    );
   });
 
   it('names a missing MESH_ID', () => {
