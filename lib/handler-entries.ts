@@ -4,10 +4,12 @@ import { fileURLToPath } from 'node:url';
  * The single list of Lambda handlers the stack deploys: handler name -> its source file, relative to
  * the repository root. The rotation phases keep their phase name (docs/workflow.md), so a reader
  * finds a step under the same name in the state machine, the handler file and the audit events.
- * `rollback` serves every rollback state (by `stage`), `record-approval` both approval gates, and
+ * `rollback` serves every rollback state (by `stage`), `record-approval` both approval gates,
+ * `release-lock` every state that releases the rotation lock before the run ends, and
  * `check-expiry` is the daily expiry check outside the state machine.
  */
 export const HANDLER_ENTRIES = {
+  'acquire-lock': 'lambdas/handlers/acquire-lock.ts',
   preflight: 'lambdas/handlers/preflight.ts',
   'stage-root': 'lambdas/handlers/stage-root.ts',
   'distribute-bundle': 'lambdas/handlers/distribute-bundle.ts',
@@ -19,6 +21,7 @@ export const HANDLER_ENTRIES = {
   'retire-root': 'lambdas/handlers/retire-root.ts',
   'promote-root': 'lambdas/handlers/promote-root.ts',
   rollback: 'lambdas/handlers/rollback.ts',
+  'release-lock': 'lambdas/handlers/release-lock.ts',
   'check-expiry': 'lambdas/handlers/check-expiry.ts',
 } as const;
 

@@ -15,8 +15,9 @@ import type { HandlerName } from './handler-entries.js';
 import { MeshTrustConfigError } from './mesh-trust-config-error.js';
 import { acknowledgeNagFindings } from './nag-acknowledgements.js';
 import { RotationFunctions } from './rotation-functions.js';
+import { RotationLockTable } from './rotation-lock-table.js';
 import { RotationSchedule } from './rotation-schedule.js';
-import { RotationStateMachine, rotationStateMachineArn } from './rotation-state-machine.js';
+import { RotationStateMachine, rotationStateMachineName } from './rotation-state-machine.js';
 
 /** Key algorithms of new roots and intermediates, as lambdas/core/pki/key-algorithm.ts names them. */
 export const KEY_ALGORITHMS = ['ecdsa-p256', 'ecdsa-p384', 'rsa-2048', 'rsa-3072', 'rsa-4096'] as const;
@@ -139,8 +140,9 @@ const MAX_ROLLOUT_TIMEOUT = Duration.minutes(14);
 
 /**
  * Safe, audited root CA rotation for one multi-cluster Istio mesh on Amazon EKS: the CA store (KMS key
- * + Secrets Manager prefix), one Lambda per phase, the rotation state machine, the yearly schedule,
- * the daily expiry check, the audit trail with alarms and a dashboard, and EKS access entries.
+ * + Secrets Manager prefix), the rotation lock (a DynamoDB table), one Lambda per phase, the rotation
+ * state machine, the yearly schedule, the daily expiry check, the audit trail with alarms and a
+ * dashboard, and EKS access entries.
  */
 export class MeshTrustRotation extends Construct {
   readonly stateMachine: IStateMachine;
@@ -166,6 +168,9 @@ export class MeshTrustRotation extends Construct {
       expiryWarningDays: config.expiryWarningDays,
       removalPolicy: config.removalPolicy,
     });
+    const lockTable = new RotationLockTable(this, 'RotationLock', {
+      stateMachineName: rotationStateMachineName(meshId),
+    });
     const functions = new RotationFunctions(this, 'Functions', {
       meshId,
       clusters: config.clusters,
@@ -179,7 +184,7 @@ export class MeshTrustRotation extends Construct {
         keyAlgorithm: config.keyAlgorithm,
         expiryWarningDays: config.expiryWarningDays,
       },
-      stateMachineArn: rotationStateMachineArn(this, meshId),
+      lockTable,
     });
     const workflow = new RotationStateMachine(this, 'Workflow', {
       meshId,
@@ -209,6 +214,7 @@ export class MeshTrustRotation extends Construct {
     });
     acknowledgeNagFindings({
       caStore,
+      lockTable,
       workflow,
       functions,
       clustersDiscovered: config.clusters.names.length === 0,

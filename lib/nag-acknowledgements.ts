@@ -3,10 +3,12 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { CaStore } from './ca-store.js';
 import { eksClusterArns } from './cluster-selection.js';
 import type { RotationFunctions } from './rotation-functions.js';
+import type { RotationLockTable } from './rotation-lock-table.js';
 import type { RotationStateMachine } from './rotation-state-machine.js';
 
 export interface NagAcknowledgementTargets {
   readonly caStore: CaStore;
+  readonly lockTable: RotationLockTable;
   readonly functions: RotationFunctions;
   readonly workflow: RotationStateMachine;
   /** Clusters are discovered by tag, so IAM cannot name them. */
@@ -19,9 +21,22 @@ export interface NagAcknowledgementTargets {
  * Everything else must pass; test/infra/cdk-nag.test.ts fails on any unacknowledged finding.
  */
 export function acknowledgeNagFindings(targets: NagAcknowledgementTargets): void {
-  const { caStore, functions, workflow, clustersDiscovered } = targets;
+  const { caStore, lockTable, functions, workflow, clustersDiscovered } = targets;
   const stack = Stack.of(workflow);
   const lambdaRoles = [functions.rotatorRole, functions.expiryCheckRole];
+
+  for (const role of [functions.rotatorRole, functions.lockRole]) {
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${nagArn(stack, lockTable.executionArnPattern)}]`,
+      reason:
+        "states:DescribeExecution only, on the executions of this mesh's rotation state machine: the lock asks whether the execution holding it still runs before another may take it over, and execution names are chosen at start time.",
+    });
+  }
+  Validations.of(functions.lockRole).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::*]',
+    reason:
+      'Only for actions without resource-level permissions: xray:PutTraceSegments/PutTelemetryRecords (active tracing of the lock functions).',
+  });
 
   for (const role of lambdaRoles) {
     Validations.of(role).acknowledge({

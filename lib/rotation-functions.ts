@@ -3,10 +3,12 @@ import { type IRole, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
+import { LOCK_TABLE_NAME_ENV, LOCK_TAKEOVER_GRACE_SECONDS_ENV } from '../lambdas/contract/rotation-lock.js';
 import type { RotationAudit } from './audit.js';
 import type { CaStore } from './ca-store.js';
 import { type ClusterSelection, eksClusterArns } from './cluster-selection.js';
 import { HANDLER_NAMES, type HandlerName, handlerEntryPath, PROJECT_ROOT } from './handler-entries.js';
+import type { RotationLockTable } from './rotation-lock-table.js';
 
 /**
  * Defines `require` inside the ESM bundle: undici (pulled by @kubernetes/client-node) calls
@@ -40,8 +42,8 @@ export interface RotationFunctionsProps {
   readonly caStore: CaStore;
   readonly audit: RotationAudit;
   readonly tuning: RotationTuning;
-  /** ARN of the rotation state machine; preflight lists its executions to refuse a concurrent run. */
-  readonly stateMachineArn: string;
+  /** The mesh's rotation lock: the lock functions take and release it, the writing phases hold it. */
+  readonly lockTable: RotationLockTable;
 }
 
 /** Phases that talk to every workload or wait for istiod, and so may run up to the Lambda limit. */
@@ -51,6 +53,8 @@ const LONG_RUNNING: ReadonlySet<HandlerName> = new Set<HandlerName>([
   'verify-workloads',
   'rollback',
 ]);
+/** The functions that take and release the rotation lock, with a role that can do nothing else. */
+const LOCK_FUNCTIONS: ReadonlySet<HandlerName> = new Set<HandlerName>(['acquire-lock', 'release-lock']);
 const LONG_TIMEOUT_MINUTES = 15;
 const DEFAULT_TIMEOUT_MINUTES = 5;
 
@@ -58,30 +62,34 @@ const DEFAULT_TIMEOUT_MINUTES = 5;
  * One NodejsFunction per handler of lib/handler-entries.ts, bundled locally by esbuild (never Docker)
  * as ESM for arm64 and Node.js 24, each with its own encrypted log group.
  *
- * Two roles: the rotator role, shared by every phase (it is the one IAM principal the EKS access
- * entries map to Kubernetes group `meshtrust-rotator`), and a read-only role for the daily expiry check.
+ * Three roles: the rotator role, shared by every phase (it is the one IAM principal the EKS access
+ * entries map to Kubernetes group `meshtrust-rotator`), the lock role of acquire-lock and release-lock
+ * (the lock table and DescribeExecution, nothing of the CA or the clusters), and a read-only role for
+ * the daily expiry check.
  */
 export class RotationFunctions extends Construct {
   /** The role every rotation phase runs as; map it to `meshtrust-rotator` in each cluster. */
   readonly rotatorRole: Role;
   /** The role of the daily expiry check: reads CA secrets and cluster metadata, writes nothing. */
   readonly expiryCheckRole: Role;
+  /** The role of acquire-lock and release-lock: the rotation lock only. */
+  readonly lockRole: Role;
   readonly functions: Readonly<Record<HandlerName, NodejsFunction>>;
 
   constructor(scope: Construct, id: string, props: RotationFunctionsProps) {
     super(scope, id);
-    const { meshId, clusters, caStore, audit, tuning } = props;
+    const { meshId, clusters, caStore, audit, tuning, lockTable } = props;
 
     this.rotatorRole = this.newLambdaRole('RotatorRole', `meshtrust ${meshId}: runs the CA rotation phases`);
     caStore.grantManage(this.rotatorRole);
     this.grantClusterDiscovery(this.rotatorRole, clusters);
-    this.rotatorRole.addToPrincipalPolicy(
-      new PolicyStatement({
-        sid: 'RefuseConcurrentRotation',
-        actions: ['states:ListExecutions'],
-        resources: [props.stateMachineArn],
-      }),
+    lockTable.grantHold(this.rotatorRole);
+
+    this.lockRole = this.newLambdaRole(
+      'LockRole',
+      `meshtrust ${meshId}: takes and releases the rotation lock`,
     );
+    lockTable.grantTakeAndRelease(this.lockRole);
 
     this.expiryCheckRole = this.newLambdaRole(
       'ExpiryCheckRole',
@@ -97,7 +105,9 @@ export class RotationFunctions extends Construct {
       CLUSTERS: clusters.names.join(','),
       KMS_KEY_ID: caStore.key.keyArn,
       SECRET_PREFIX: caStore.secretPrefix,
-      STATE_MACHINE_ARN: props.stateMachineArn,
+      [LOCK_TABLE_NAME_ENV]: lockTable.table.tableName,
+      // A function started by an execution that stopped may write until its own timeout.
+      [LOCK_TAKEOVER_GRACE_SECONDS_ENV]: String(Duration.minutes(LONG_TIMEOUT_MINUTES).toSeconds()),
       POWERTOOLS_SERVICE_NAME: 'meshtrust',
       POWERTOOLS_METRICS_NAMESPACE: 'MeshTrust',
       NODE_OPTIONS: '--enable-source-maps',
@@ -112,7 +122,12 @@ export class RotationFunctions extends Construct {
     const functions = {} as Record<HandlerName, NodejsFunction>;
     for (const name of HANDLER_NAMES) {
       const functionName = `meshtrust-${meshId}-${name}`;
-      const role = name === 'check-expiry' ? this.expiryCheckRole : this.rotatorRole;
+      const role =
+        name === 'check-expiry'
+          ? this.expiryCheckRole
+          : LOCK_FUNCTIONS.has(name)
+            ? this.lockRole
+            : this.rotatorRole;
       const logGroup = audit.newLogGroup(`${name}-log`, `${audit.functionLogGroupPrefix}${name}`);
       logGroup.grantWrite(role);
       functions[name] = new NodejsFunction(this, name, {

@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ILogGroup } from 'aws-cdk-lib/aws-logs';
 import {
@@ -56,16 +56,6 @@ export function rotationStateMachineName(meshId: string): string {
   return `meshtrust-${meshId}-rotation`;
 }
 
-/** ARN of the rotation state machine of a mesh, built without referencing the resource. */
-export function rotationStateMachineArn(scope: Construct, meshId: string): string {
-  return Stack.of(scope).formatArn({
-    service: 'states',
-    resource: 'stateMachine',
-    resourceName: rotationStateMachineName(meshId),
-    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-  });
-}
-
 const EXECUTION_ID = JsonPath.stringAt('$$.Execution.Id');
 const MAP_CLUSTER = JsonPath.stringAt('$$.Map.Item.Value.name');
 
@@ -98,11 +88,39 @@ export class RotationStateMachine extends Construct {
       cause:
         'The rotation failed and its rollback did not complete: clusters may be part-way. $.failure holds the first error and $.rollbackFailure the rollback error; follow docs/deploy.md (failed rollback).',
     });
-    const unsupportedMode = new Fail(this, S.unsupportedMode, {
-      stateName: S.unsupportedMode,
-      error: 'PreconditionFailed',
-      cause: 'Input mode must be scheduled, emergency or intermediate; nothing was written.',
+    // Ended before the first write (acquire-lock or preflight refused) or after the last undoable one
+    // (promote-root failed): the run fails with that state's own error, kept in $.stop.
+    const stopped = new Fail(this, S.rotationStopped, {
+      stateName: S.rotationStopped,
+      comment:
+        'The run stopped with the error of the state that stopped it ($.stop), after releasing the lock.',
+      errorPath: '$.stop.Error',
+      causePath: '$.stop.Cause',
     });
+
+    // --- the rotation lock (docs/workflow.md): every end of a run that may hold it releases it first.
+    // A release that fails is caught: the run ends as it would have, and the lock waits for a takeover.
+    const releaseLockThen = (state: WorkflowStateName, end: IChainable): LambdaInvoke => {
+      const release = this.task(state, fn['release-lock'], '$.lockRelease', { executionId: EXECUTION_ID });
+      release.addCatch(end, { errors: ['States.ALL'], resultPath: '$.lockReleaseFailure' });
+      release.next(end);
+      return release;
+    };
+    const releaseLock = releaseLockThen(S.releaseLock, succeeded);
+    const releaseLockAfterRollback = releaseLockThen(S.releaseLockAfterRollback, rolledBack);
+    const releaseLockAfterFailedRollback = releaseLockThen(S.releaseLockAfterFailedRollback, failed);
+    const releaseLockAfterStop = releaseLockThen(S.releaseLockAfterStop, stopped);
+    const toStop = { errors: ['States.ALL'], resultPath: '$.stop' };
+
+    const unsupportedMode = new Pass(this, S.unsupportedMode, {
+      stateName: S.unsupportedMode,
+      comment: 'Only if preflight let an unknown mode through: stop, as preflight would have.',
+      result: Result.fromObject({
+        Error: 'PreconditionFailed',
+        Cause: 'Input mode must be scheduled, emergency or intermediate; nothing was written.',
+      }),
+      resultPath: '$.stop',
+    }).next(releaseLockAfterStop);
 
     // --- rollback: a reverse rotation, each stage a no-op where nothing was touched
     const rollbackStage = (
@@ -111,10 +129,10 @@ export class RotationStateMachine extends Construct {
       resultPath: string,
       options: { retryVerification?: number } = {},
     ): MapState =>
-      this.clusterMap(state, fn.rollback, resultPath, { stage }, options).addCatch(failed, {
-        errors: ['States.ALL'],
-        resultPath: '$.rollbackFailure',
-      });
+      this.clusterMap(state, fn.rollback, resultPath, { stage }, options).addCatch(
+        releaseLockAfterFailedRollback,
+        { errors: ['States.ALL'], resultPath: '$.rollbackFailure' },
+      );
     // restore-trust waits for istiod to publish A+B again and says VerificationFailed when it has not
     // yet: look again, as verify-trust does, before calling the rollback failed.
     const rollbackTrust = rollbackStage(S.rollbackTrust, 'restore-trust', '$.rollback.trust', {
@@ -132,18 +150,18 @@ export class RotationStateMachine extends Construct {
       { purpose: 'rollback' },
       // As forward: istiod must sign with the restored intermediate before pods come back.
       { retryVerification: 10 },
-    ).addCatch(failed, { errors: ['States.ALL'], resultPath: '$.rollbackFailure' });
+    ).addCatch(releaseLockAfterFailedRollback, { errors: ['States.ALL'], resultPath: '$.rollbackFailure' });
     const rollbackRestore = rollbackStage(S.rollbackRestore, 'restore-original', '$.rollback.restored');
     const rollbackDropPending = this.task(S.rollbackDropPending, fn.rollback, '$.rollback.pending', {
       executionId: EXECUTION_ID,
       stage: 'drop-pending-root',
-    }).addCatch(failed, { errors: ['States.ALL'], resultPath: '$.rollbackFailure' });
+    }).addCatch(releaseLockAfterFailedRollback, { errors: ['States.ALL'], resultPath: '$.rollbackFailure' });
     rollbackTrust
       .next(rollbackIntermediate)
       .next(rollbackRestart)
       .next(rollbackRestore)
       .next(rollbackDropPending)
-      .next(rolledBack);
+      .next(releaseLockAfterRollback);
 
     // After the first write, any failure walks back through rollback.
     const toRollback = <T extends LambdaInvoke | MapState>(state: T): T => {
@@ -181,12 +199,17 @@ export class RotationStateMachine extends Construct {
       },
       outputPath: '$.merged',
     });
+    // The first Task: no other rotation of the mesh may run from here on. Refused (RotationLocked,
+    // naming the holder) or failed, the run stops before anything is written.
+    const acquireLock = this.task(S.acquireLock, fn['acquire-lock'], '$.lock', {
+      executionId: EXECUTION_ID,
+    }).addCatch(releaseLockAfterStop, toStop);
     const preflight = this.task(S.preflight, fn.preflight, '$.preflight', {
       executionId: EXECUTION_ID,
       mode: JsonPath.stringAt('$.mode'),
       cluster: JsonPath.stringAt('$.cluster'),
       soakSeconds: JsonPath.numberAt('$.soakSeconds'),
-    });
+    }).addCatch(releaseLockAfterStop, toStop);
     const stageRoot = toRollback(
       this.task(S.stageRoot, fn['stage-root'], '$.stagedRoot', { executionId: EXECUTION_ID }),
     );
@@ -233,12 +256,12 @@ export class RotationStateMachine extends Construct {
       time: WaitTime.secondsPath('$.preflight.plan.soak.seconds'),
     });
     const retireRoot = toRollback(this.clusterMap(S.retireRoot, fn['retire-root'], '$.retired'));
-    // No Catch: once the fleet trusts only the new root, restoring the old one would break it; the
-    // run fails (and alarms) and promote-root, being idempotent, can be run again.
+    // No rollback: once the fleet trusts only the new root, restoring the old one would break it; the
+    // run fails with promote-root's error (and alarms) and promote-root, being idempotent, can be run again.
     const promoteRoot = this.task(S.promoteRoot, fn['promote-root'], '$.promoted', {
       executionId: EXECUTION_ID,
       stagedRoot: JsonPath.objectAt('$.stagedRoot'),
-    });
+    }).addCatch(releaseLockAfterStop, toStop);
 
     const reissueGate: IChainable = props.approval
       ? toRollback(this.approvalGate(S.approveReissue, fn['record-approval'], 'reissue')).next(
@@ -260,16 +283,16 @@ export class RotationStateMachine extends Construct {
       )
       .otherwise(unsupportedMode);
     const afterWorkloads = new Choice(this, S.afterWorkloads, { stateName: S.afterWorkloads })
-      .when(Condition.stringEquals('$.mode', 'intermediate'), succeeded)
+      .when(Condition.stringEquals('$.mode', 'intermediate'), releaseLock)
       .when(Condition.stringEquals('$.mode', 'emergency'), retireGate)
       .otherwise(soak);
 
     stageRoot.next(distributeBundle).next(verifyTrust).next(awaitProxyTrust).next(reissueGate);
     reissueIntermediate.next(restartWorkloads).next(verifyWorkloads).next(afterWorkloads);
     soak.next(retireGate);
-    retireRoot.next(promoteRoot).next(succeeded);
+    retireRoot.next(promoteRoot).next(releaseLock);
 
-    const definition = inputDefaults.next(applyInputDefaults).next(preflight).next(mode);
+    const definition = inputDefaults.next(applyInputDefaults).next(acquireLock).next(preflight).next(mode);
 
     this.stateMachine = new StateMachine(this, 'Resource', {
       stateMachineName: rotationStateMachineName(props.meshId),

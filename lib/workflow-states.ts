@@ -6,6 +6,7 @@
 export const WORKFLOW_STATES = {
   inputDefaults: 'input-defaults',
   applyInputDefaults: 'apply-input-defaults',
+  acquireLock: 'acquire-lock',
   preflight: 'preflight',
   mode: 'mode',
   unsupportedMode: 'unsupported-mode',
@@ -27,9 +28,14 @@ export const WORKFLOW_STATES = {
   rollbackRestart: 'rollback-restart',
   rollbackRestore: 'rollback-restore',
   rollbackDropPending: 'rollback-drop-pending',
+  releaseLock: 'release-lock',
+  releaseLockAfterRollback: 'release-lock-after-rollback',
+  releaseLockAfterFailedRollback: 'release-lock-after-failed-rollback',
+  releaseLockAfterStop: 'release-lock-after-stop',
   rotationSucceeded: 'rotation-succeeded',
   rotationRolledBack: 'rotation-rolled-back',
   rotationFailed: 'rotation-failed',
+  rotationStopped: 'rotation-stopped',
 } as const;
 
 export type WorkflowStateName = (typeof WORKFLOW_STATES)[keyof typeof WORKFLOW_STATES];
@@ -63,6 +69,17 @@ export const ROLLBACK_STATES = [
   WORKFLOW_STATES.rollbackRestart,
   WORKFLOW_STATES.rollbackRestore,
   WORKFLOW_STATES.rollbackDropPending,
+] as const;
+
+/**
+ * The states that release the rotation lock, one before each end of a run that held it. A failure of
+ * one is caught and the run ends as it would have: the lock then waits for a takeover.
+ */
+export const RELEASE_LOCK_STATES = [
+  WORKFLOW_STATES.releaseLock,
+  WORKFLOW_STATES.releaseLockAfterRollback,
+  WORKFLOW_STATES.releaseLockAfterFailedRollback,
+  WORKFLOW_STATES.releaseLockAfterStop,
 ] as const;
 
 /** Errors every Task retries with backoff: ours (TransientError) and the Lambda service's own. */

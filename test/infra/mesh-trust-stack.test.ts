@@ -1,4 +1,9 @@
 import { Match } from 'aws-cdk-lib/assertions';
+import {
+  LOCK_TABLE_NAME_ENV,
+  LOCK_TABLE_PARTITION_KEY,
+  LOCK_TAKEOVER_GRACE_SECONDS_ENV,
+} from '../../lambdas/contract/rotation-lock.js';
 import { HANDLER_NAMES } from '../../lib/handler-entries.js';
 import {
   resourcesOfType,
@@ -151,6 +156,75 @@ describe('MeshTrustStack', () => {
     // THEN
     expect(onStar.length).toBeGreaterThan(0);
     expect(onStar.filter((action) => !allowedOnStar.has(action))).toEqual([]);
+  });
+
+  it('keeps the rotation lock in an on-demand table with point-in-time recovery, one item per mesh', () => {
+    // GIVEN
+    const tables = resourcesOfType(byTag.template, 'AWS::DynamoDB::Table');
+
+    // THEN
+    expect(tables).toHaveLength(1);
+    expect(tables[0]?.[1]).toMatchObject({
+      KeySchema: [{ AttributeName: LOCK_TABLE_PARTITION_KEY, KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: LOCK_TABLE_PARTITION_KEY, AttributeType: 'S' }],
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+    });
+    byTag.template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Delete' });
+  });
+
+  it('tells every phase where the lock is and how long a stopped run keeps it (the longest function timeout)', () => {
+    // GIVEN
+    const functions = resourcesOfType(byTag.template, 'AWS::Lambda::Function').map(([, props]) => props);
+    const longest = Math.max(...functions.map((fn) => fn.Timeout as number));
+
+    // THEN
+    for (const fn of functions.filter((f) => f.FunctionName !== 'meshtrust-payments-check-expiry')) {
+      expect((fn.Environment as { Variables: Record<string, unknown> }).Variables).toMatchObject({
+        [LOCK_TABLE_NAME_ENV]: { Ref: expect.stringMatching(/^RotationRotationLockTable/) },
+        [LOCK_TAKEOVER_GRACE_SECONDS_ENV]: String(longest),
+      });
+    }
+  });
+
+  it('lets only the lock functions release the lock, the writing phases hold it, and the expiry check neither', () => {
+    // GIVEN
+    const lockRole = statementsOf(byTag, 'LockRole');
+    const rotator = statementsOf(byTag, 'RotatorRole');
+    const expiry = statementsOf(byTag, 'ExpiryCheckRole');
+    const dynamodb = (statements: PolicyStatementJson[]) =>
+      statements.flatMap(actionsOf).filter((action) => action.startsWith('dynamodb:'));
+    const describeExecutions = lockRole.find((s) => s.Sid === 'DescribeRotationExecutions');
+
+    // THEN
+    expect(dynamodb(lockRole).sort()).toEqual([
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+    ]);
+    expect(dynamodb(rotator).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem']);
+    expect(dynamodb(expiry)).toEqual([]);
+    for (const statement of [...lockRole, ...rotator].filter((s) =>
+      actionsOf(s)[0]?.startsWith('dynamodb:'),
+    )) {
+      expect(statement.Resource).toEqual({
+        'Fn::GetAtt': [expect.stringMatching(/^RotationRotationLockTable/), 'Arn'],
+      });
+    }
+    expect(actionsOf(describeExecutions as PolicyStatementJson)).toEqual(['states:DescribeExecution']);
+    expect(JSON.stringify(describeExecutions?.Resource)).toContain(
+      ':execution:meshtrust-payments-rotation:*',
+    );
+    // The lock role touches neither the CA nor the clusters.
+    expect(lockRole.flatMap(actionsOf).filter((action) => /^(secretsmanager|kms|eks):/.test(action))).toEqual(
+      [],
+    );
+    for (const name of ['acquire-lock', 'release-lock']) {
+      byTag.template.hasResourceProperties('AWS::Lambda::Function', {
+        FunctionName: `meshtrust-payments-${name}`,
+        Role: { 'Fn::GetAtt': [Match.stringLikeRegexp('LockRole'), 'Arn'] },
+      });
+    }
   });
 
   it('limits cluster access to the named clusters when clusters are explicit', () => {

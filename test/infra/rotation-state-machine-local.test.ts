@@ -1,6 +1,6 @@
 import { StateMachine } from 'aws-local-stepfunctions';
 import { referencedLogicalIds, resolveDefinition } from '../../lib/resolve-definition.js';
-import { CLUSTER_MAP_STATES, clusterTaskName } from '../../lib/workflow-states.js';
+import { CLUSTER_MAP_STATES, clusterTaskName, RELEASE_LOCK_STATES } from '../../lib/workflow-states.js';
 import { synthMeshTrustStack } from './synth-mesh-trust-stack.js';
 
 // Runs the synthesized definition with aws-local-stepfunctions (the rehearsal's runner), every Task
@@ -61,6 +61,12 @@ describe('the rotation state machine on the local runner', () => {
       };
     const perCluster = (input: Json) => ({ cluster: input.cluster, done: true });
     const handlers: Record<string, Handler> = {
+      'acquire-lock': record('acquire-lock', (i) => ({
+        lockId: 'rotation/payments',
+        holder: i.executionId,
+        acquiredAt: '2026-03-10T09:00:00.000Z',
+        how: 'taken',
+      })),
       preflight: record('preflight', (i) => ({
         clusters: CLUSTERS,
         currentRoot: { secretArn: 'arn:root', versionId: 'v-a', fingerprint: 'aa' },
@@ -81,6 +87,8 @@ describe('the rotation state machine on the local runner', () => {
     };
     for (const map of CLUSTER_MAP_STATES)
       handlers[clusterTaskName(map)] = record(clusterTaskName(map), perCluster);
+    for (const release of RELEASE_LOCK_STATES)
+      handlers[release] = record(release, () => ({ lockId: 'rotation/payments', released: true }));
 
     const machine = new StateMachine(definition as never, {
       validationOptions: { checkArn: true, checkPaths: true },
@@ -120,6 +128,7 @@ describe('the rotation state machine on the local runner', () => {
     expect(result.entered).toEqual([
       'input-defaults',
       'apply-input-defaults',
+      'acquire-lock',
       'preflight',
       'mode',
       'stage-root',
@@ -135,10 +144,12 @@ describe('the rotation state machine on the local runner', () => {
       'approve-retire',
       'retire-root',
       'promote-root',
+      'release-lock',
       'rotation-succeeded',
     ]);
     expect(result.output).toMatchObject({ soakSeconds: 86400, reason: 'annual rotation' });
-    expect(result.calls[0]).toEqual({
+    expect(result.calls[0]).toEqual({ state: 'acquire-lock', input: { executionId: EXECUTION_ID } });
+    expect(result.calls[1]).toEqual({
       state: 'preflight',
       input: { executionId: EXECUTION_ID, mode: 'scheduled', cluster: null, soakSeconds: 86400 },
     });
@@ -166,10 +177,11 @@ describe('the rotation state machine on the local runner', () => {
     // THEN
     expect(result.error).toBeUndefined();
     expect(result.entered).not.toContain('soak');
-    expect(result.entered.slice(-4)).toEqual([
+    expect(result.entered.slice(-5)).toEqual([
       'approve-retire',
       'retire-root',
       'promote-root',
+      'release-lock',
       'rotation-succeeded',
     ]);
   });
@@ -187,7 +199,8 @@ describe('the rotation state machine on the local runner', () => {
     expect(result.error).toBeUndefined();
     expect(result.entered).not.toContain('stage-root');
     expect(result.entered).not.toContain('retire-root');
-    expect(result.calls[0]?.input).toEqual({
+    expect(result.entered.slice(-2)).toEqual(['release-lock', 'rotation-succeeded']);
+    expect(result.calls[1]?.input).toEqual({
       executionId: EXECUTION_ID,
       mode: 'intermediate',
       cluster: 'eu-1',
@@ -210,12 +223,13 @@ describe('the rotation state machine on the local runner', () => {
 
     // THEN
     expect(result.error?.name).toBe('RotationRolledBack');
-    expect(result.entered.slice(-6)).toEqual([
+    expect(result.entered.slice(-7)).toEqual([
       'rollback-trust',
       'rollback-intermediate',
       'rollback-restart',
       'rollback-restore',
       'rollback-drop-pending',
+      'release-lock-after-rollback',
       'rotation-rolled-back',
     ]);
     const stages = result.calls
@@ -230,7 +244,7 @@ describe('the rotation state machine on the local runner', () => {
     ]);
   });
 
-  it('fails without rollback when preflight refuses', async () => {
+  it('fails without rollback when preflight refuses, with its error, after releasing the lock', async () => {
     // WHEN
     const result = await run(
       { mode: 'scheduled', reason: 'test', requestedBy: 'test' },
@@ -243,7 +257,91 @@ describe('the rotation state machine on the local runner', () => {
 
     // THEN
     expect(result.error?.name).toBe('PreconditionFailed');
+    expect(result.error?.message).toContain('cluster eu-1 unreachable');
     expect(result.entered.some((name) => name.startsWith('rollback-'))).toBe(false);
+    expect(result.entered.slice(-3)).toEqual(['preflight', 'release-lock-after-stop', 'rotation-stopped']);
+  });
+
+  it('stops a run refused the lock before preflight, with RotationLocked naming the holder', async () => {
+    // GIVEN another execution holds the lock
+    const holder = 'arn:aws:states:eu-west-1:123456789012:execution:meshtrust-payments-rotation:run-0';
+
+    // WHEN
+    const result = await run(
+      { mode: 'emergency', reason: 'test', requestedBy: 'test' },
+      {
+        'acquire-lock': () => {
+          throw new StandIn('RotationLocked', `the rotation lock is held by execution run-0 (${holder})`);
+        },
+      },
+    );
+
+    // THEN nothing ran but the refused acquisition and the (conditional, here idle) release
+    expect(result.error).toEqual({
+      name: 'RotationLocked',
+      message: expect.stringContaining(holder),
+    });
+    expect(result.calls.map((call) => call.state)).toEqual(['acquire-lock', 'release-lock-after-stop']);
+    expect(result.calls[1]?.input).toEqual({ executionId: EXECUTION_ID });
+  });
+
+  it('releases the lock after a failed rollback and still fails as RollbackFailed', async () => {
+    // WHEN
+    const result = await run(
+      { mode: 'scheduled', reason: 'test', requestedBy: 'test' },
+      {
+        'verify-trust-in-cluster': () => {
+          throw new StandIn('PreconditionFailed', 'istiod dropped the bundle');
+        },
+        'rollback-restore-in-cluster': () => {
+          throw new StandIn('PreconditionFailed', 'cacerts changed by hand');
+        },
+      },
+    );
+
+    // THEN
+    expect(result.error?.name).toBe('RollbackFailed');
+    expect(result.entered.slice(-3)).toEqual([
+      'rollback-restore',
+      'release-lock-after-failed-rollback',
+      'rotation-failed',
+    ]);
+  });
+
+  it("releases the lock when promote-root fails, and fails with promote-root's error, not rolled back", async () => {
+    // WHEN
+    const result = await run(
+      { mode: 'emergency', reason: 'test', requestedBy: 'test' },
+      {
+        'promote-root': () => {
+          throw new StandIn('TransientError', 'Secrets Manager still throttling');
+        },
+      },
+    );
+
+    // THEN
+    expect(result.error).toEqual({ name: 'TransientError', message: expect.stringContaining('throttling') });
+    expect(result.entered.some((name) => name.startsWith('rollback-'))).toBe(false);
+    expect(result.entered.slice(-3)).toEqual(['promote-root', 'release-lock-after-stop', 'rotation-stopped']);
+  });
+
+  it('ends a run as it would have when releasing the lock fails', async () => {
+    // WHEN
+    const result = await run(
+      { mode: 'scheduled', reason: 'test', requestedBy: 'test' },
+      {
+        'release-lock': () => {
+          throw new StandIn('AccessDeniedException', 'not allowed to dynamodb:DeleteItem');
+        },
+      },
+    );
+
+    // THEN
+    expect(result.error).toBeUndefined();
+    expect(result.entered.slice(-2)).toEqual(['release-lock', 'rotation-succeeded']);
+    expect(result.output).toMatchObject({
+      lockReleaseFailure: { Error: 'AccessDeniedException' },
+    });
   });
 
   it('retries a verification gate that istiod has not caught up with yet', async () => {

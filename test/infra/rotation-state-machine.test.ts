@@ -2,7 +2,12 @@ import { readFileSync } from 'node:fs';
 import aslValidator from 'asl-validator';
 import { Match } from 'aws-cdk-lib/assertions';
 import { referencedLogicalIds, resolveDefinition } from '../../lib/resolve-definition.js';
-import { CLUSTER_MAP_STATES, clusterTaskName, TRANSIENT_ERRORS } from '../../lib/workflow-states.js';
+import {
+  CLUSTER_MAP_STATES,
+  clusterTaskName,
+  RELEASE_LOCK_STATES,
+  TRANSIENT_ERRORS,
+} from '../../lib/workflow-states.js';
 import {
   resourcesOfType,
   type SynthesizedMeshTrustStack,
@@ -170,10 +175,28 @@ describe('the rotation state machine', () => {
     // THEN
     expect(shared).toEqual(['approve-reissue']);
     expect(beforeFirstWrite.sort()).toEqual(
-      ['input-defaults', 'apply-input-defaults', 'preflight', 'mode', 'unsupported-mode'].sort(),
+      [
+        'input-defaults',
+        'apply-input-defaults',
+        'acquire-lock',
+        'preflight',
+        'mode',
+        'unsupported-mode',
+        'release-lock-after-stop',
+        'rotation-stopped',
+      ].sort(),
     );
-    for (const name of beforeFirstWrite) expect(asl.States[name]?.Catch).toBeUndefined();
-    const caught = [...afterFirstWrite].filter(work);
+    // Nothing to roll back yet: a failure stops the run, through the release of the lock.
+    for (const name of ['acquire-lock', 'preflight']) {
+      expect(asl.States[name]?.Catch).toEqual([
+        { ErrorEquals: ['States.ALL'], Next: 'release-lock-after-stop', ResultPath: '$.stop' },
+      ]);
+    }
+    for (const name of ['input-defaults', 'apply-input-defaults', 'mode', 'unsupported-mode']) {
+      expect(asl.States[name]?.Catch).toBeUndefined();
+    }
+    const releases: readonly string[] = RELEASE_LOCK_STATES;
+    const caught = [...afterFirstWrite].filter((name) => work(name) && !releases.includes(name));
     expect(caught.sort()).toEqual(
       [
         'stage-root',
@@ -196,7 +219,9 @@ describe('the rotation state machine', () => {
 
   it('lets promote-root fail without rollback, and sends a failing rollback stage to rotation-failed', () => {
     // THEN
-    expect(asl.States['promote-root']?.Catch).toBeUndefined();
+    expect(asl.States['promote-root']?.Catch).toEqual([
+      { ErrorEquals: ['States.ALL'], Next: 'release-lock-after-stop', ResultPath: '$.stop' },
+    ]);
     for (const name of [
       'rollback-trust',
       'rollback-intermediate',
@@ -205,10 +230,14 @@ describe('the rotation state machine', () => {
       'rollback-drop-pending',
     ]) {
       expect(asl.States[name]?.Catch).toEqual([
-        { ErrorEquals: ['States.ALL'], Next: 'rotation-failed', ResultPath: '$.rollbackFailure' },
+        {
+          ErrorEquals: ['States.ALL'],
+          Next: 'release-lock-after-failed-rollback',
+          ResultPath: '$.rollbackFailure',
+        },
       ]);
     }
-    expect(asl.States['rollback-drop-pending']?.Next).toBe('rotation-rolled-back');
+    expect(asl.States['rollback-drop-pending']?.Next).toBe('release-lock-after-rollback');
     expect(asl.States['rotation-rolled-back']).toMatchObject({ Type: 'Fail', Error: 'RotationRolledBack' });
     expect(asl.States['rotation-failed']).toMatchObject({ Type: 'Fail', Error: 'RollbackFailed' });
   });
@@ -220,8 +249,9 @@ describe('the rotation state machine', () => {
     );
 
     // THEN
-    // preflight, stage-root, promote-root, rollback-drop-pending, two approval gates, one per Map
-    expect(tasks.length).toBe(6 + CLUSTER_MAP_STATES.length);
+    // acquire-lock, preflight, stage-root, promote-root, rollback-drop-pending, two approval gates, the
+    // releases of the lock, one per Map
+    expect(tasks.length).toBe(7 + RELEASE_LOCK_STATES.length + CLUSTER_MAP_STATES.length);
     for (const [, task] of tasks) {
       expect(task.Retry?.[0]).toMatchObject({
         ErrorEquals: [...TRANSIENT_ERRORS],
@@ -259,7 +289,7 @@ describe('the rotation state machine', () => {
       },
     ]);
     expect(after.Choices).toEqual([
-      { Variable: '$.mode', StringEquals: 'intermediate', Next: 'rotation-succeeded' },
+      { Variable: '$.mode', StringEquals: 'intermediate', Next: 'release-lock' },
       { Variable: '$.mode', StringEquals: 'emergency', Next: 'approve-retire' },
     ]);
     expect(after.Default).toBe('soak');
@@ -292,8 +322,58 @@ describe('the rotation state machine', () => {
         'merged.$': 'States.JsonMerge(States.StringToJson(States.JsonToString($.inputDefaults)), $, false)',
       },
       OutputPath: '$.merged',
+      Next: 'acquire-lock',
+    });
+  });
+
+  it('takes the rotation lock before any other Task and releases it on every way into an end state', () => {
+    // GIVEN
+    const ends = Object.entries(asl.States)
+      .filter(([, state]) => state.Type === 'Succeed' || state.Type === 'Fail')
+      .map(([name]) => name);
+    const edgesInto = (end: string) =>
+      Object.entries(asl.States).filter(([, state]) => successors(state).includes(end));
+    const releases: readonly string[] = RELEASE_LOCK_STATES;
+
+    // THEN
+    // acquire-lock is the first Task: only the Pass states filling the input defaults come before it.
+    expect([...reachable(asl, asl.StartAt, new Set(['acquire-lock']))].sort()).toEqual(
+      ['apply-input-defaults', 'input-defaults'].sort(),
+    );
+    expect(asl.States['acquire-lock']).toMatchObject({
+      Type: 'Task',
+      Parameters: { 'executionId.$': '$$.Execution.Id' },
+      ResultPath: '$.lock',
       Next: 'preflight',
     });
+    expect(ends.sort()).toEqual(
+      ['rotation-succeeded', 'rotation-rolled-back', 'rotation-failed', 'rotation-stopped'].sort(),
+    );
+    for (const end of ends) {
+      // Every edge into an end (Next or Catch) leaves a release of the lock, and a release that
+      // fails still ends the run there.
+      const from = edgesInto(end);
+      expect(from.length).toBeGreaterThan(0);
+      for (const [name, state] of from) {
+        expect(releases).toContain(name);
+        expect(state).toMatchObject({
+          Type: 'Task',
+          Parameters: { 'executionId.$': '$$.Execution.Id' },
+          ResultPath: '$.lockRelease',
+          Next: end,
+          Catch: [{ ErrorEquals: ['States.ALL'], Next: end, ResultPath: '$.lockReleaseFailure' }],
+        });
+      }
+    }
+    expect(asl.States['rotation-stopped']).toMatchObject({
+      Type: 'Fail',
+      ErrorPath: '$.stop.Error',
+      CausePath: '$.stop.Cause',
+    });
+    // One function serves every release, another the acquisition.
+    const resources = (names: readonly string[]) => new Set(names.map((name) => asl.States[name]?.Resource));
+    expect(resources(releases).size).toBe(1);
+    expect(resources(releases)).not.toContain(asl.States['acquire-lock']?.Resource);
   });
 
   it('waits for a task token before reissue and before retire when approval is on, and not when off', () => {

@@ -1,0 +1,74 @@
+import { ArnFormat, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { LOCK_TABLE_PARTITION_KEY } from '../lambdas/contract/rotation-lock.js';
+
+export interface RotationLockTableProps {
+  /** The rotation state machine's name: the lock may ask Step Functions about its executions only. */
+  readonly stateMachineName: string;
+}
+
+/**
+ * The mesh's rotation lock (docs/workflow.md, "The rotation lock"): a DynamoDB table holding one item
+ * per mesh whose holder is the execution ARN of the rotation that runs. Every change of the item is a
+ * conditional write, DynamoDB's atomic compare-and-set, so two executions can never both hold it.
+ *
+ * On-demand billing (a handful of writes per rotation), point-in-time recovery (cdk-nag AwsSolutions-DDB3),
+ * encryption at rest with DynamoDB's own key: the item holds an execution ARN and a time, nothing secret,
+ * and a customer key would give the lock functions a key grant they have no other use for. Destroyed
+ * with the stack: a lock outlives nothing it protects.
+ */
+export class RotationLockTable extends Construct {
+  readonly table: Table;
+  /** ARN pattern of every execution of the rotation state machine. */
+  readonly executionArnPattern: string;
+
+  constructor(scope: Construct, id: string, props: RotationLockTableProps) {
+    super(scope, id);
+    this.table = new Table(this, 'Table', {
+      partitionKey: { name: LOCK_TABLE_PARTITION_KEY, type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: TableEncryption.DEFAULT,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.executionArnPattern = Stack.of(this).formatArn({
+      service: 'states',
+      resource: 'execution',
+      resourceName: `${props.stateMachineName}:*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+  }
+
+  /** acquire-lock and release-lock: take, take over and release the lock. */
+  grantTakeAndRelease(grantee: IGrantable): void {
+    this.grant(grantee, 'TakeAndReleaseRotationLock', [
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:DeleteItem',
+    ]);
+  }
+
+  /**
+   * The writing phases: confirm their execution holds the lock before writing (a conditional PutItem
+   * that takes it only when free or stale), never release it.
+   */
+  grantHold(grantee: IGrantable): void {
+    this.grant(grantee, 'HoldRotationLock', ['dynamodb:GetItem', 'dynamodb:PutItem']);
+  }
+
+  private grant(grantee: IGrantable, sid: string, actions: string[]): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({ sid, actions, resources: [this.table.tableArn] }),
+    );
+    // Whether a holder still runs decides a takeover: DescribeExecution of this state machine's runs.
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: 'DescribeRotationExecutions',
+        actions: ['states:DescribeExecution'],
+        resources: [this.executionArnPattern],
+      }),
+    );
+  }
+}
