@@ -2,7 +2,7 @@
 // runs the chosen sections with progress on stderr, prints the table on stdout, and writes
 // bench/results.json and docs/performance.md, each whole or not at all.
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { CliError, EnvironmentError, EXIT_CODES, type ExitCode } from '../bin/cli/cli-errors.js';
@@ -143,6 +143,7 @@ async function runBench(options: BenchOptions, io: BenchIo): Promise<ExitCode> {
     const run: { pki?: BenchSections['pki']; handlers?: BenchSections['handlers'] } = {};
     const measure = async <T>(section: () => Promise<T>): Promise<SectionRun<T>> => {
       const measuredAt = new Date();
+      const loadAverageAtStart = Math.round((loadavg()[0] ?? 0) * 100) / 100;
       const revision = await describeRevision(projectRoot);
       const cpu = watchCpuShare();
       const figures = await section();
@@ -150,7 +151,7 @@ async function runBench(options: BenchOptions, io: BenchIo): Promise<ExitCode> {
       return {
         measuredAt: measuredAt.toISOString(),
         durationMs: Date.now() - measuredAt.getTime(),
-        machine,
+        machine: { ...machine, loadAverageAtStart },
         ...(revision !== undefined && { revision }),
         ...(share !== undefined && { cpu: share }),
         figures,

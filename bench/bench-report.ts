@@ -120,10 +120,8 @@ export function renderSummary(run: BenchSections): string[] {
       '',
     );
   }
-  for (const section of [run.pki, run.handlers]) {
-    if (section !== undefined && otherWorkRan(section)) {
-      lines.push(`note: ${busyNote(section)}`);
-    }
+  for (const [name, section] of Object.entries(run) as [string, SectionRun<unknown> | undefined][]) {
+    if (section !== undefined && otherWorkRan(section)) lines.push(`note (${name}): ${busyNote(section)}`);
   }
   lines.push(notMeasuredYetLine());
   return lines;
@@ -138,8 +136,9 @@ function busyNote(run: SectionRun<unknown>): string {
 
 function machineLine(machine: MachineInfo): string {
   return (
-    `${machine.cpuCount} x ${machine.cpuModel}, ${machine.memoryGiB} GiB, ${machine.os}, Node.js ${machine.node}` +
-    `${machine.openssl !== undefined ? `, ${machine.openssl}` : ''}`
+    `${machine.cpuCount} x ${machine.cpuModel}, ${machine.memoryGiB} GiB, ${machine.os}, ` +
+    `Node.js ${machine.node} (OpenSSL ${machine.nodeOpenssl})` +
+    `${machine.openssl !== undefined ? `, openssl CLI ${machine.openssl}` : ''}`
   );
 }
 
@@ -206,9 +205,9 @@ export function renderPerformanceDoc(results: BenchResults): string {
       '',
       ...pkiCrossCheckLines(pki.figures).map((line) => `- ${line}`),
       '',
-      `${capitalise(pkiTargetLine(pki.figures))}. RSA key generation searches for primes, so its time varies`,
-      'from run to run; both sides use the same OpenSSL underneath (Node links it), so RSA mostly measures',
-      'key generation on both sides.',
+      `${capitalise(pkiTargetLine(pki.figures))}.${missedNote(pki.figures.algorithms.some((row) => row.ratio < TARGETS.pkiRatio))}`,
+      'Both sides sign and generate keys with OpenSSL (node links its own, see below). RSA key generation',
+      'searches for random primes, so RSA times vary from run to run.',
       '',
       measuredLine(pki),
       '',
@@ -241,7 +240,12 @@ export function renderPerformanceDoc(results: BenchResults): string {
       '  Every other handler reads Secrets Manager, EKS or a cluster on every real path, so it is not',
       '  measured here rather than timed on a path nobody runs.',
       '',
-      `${capitalise(handlersTargetLine(handlers.figures))}.`,
+      `${capitalise(handlersTargetLine(handlers.figures))}.${missedNote(
+        handlers.figures.handlers.some(
+          (handler) =>
+            handler.bundleBytes > TARGETS.bundleBytes || handler.coldImportMs.median > TARGETS.coldImportMs,
+        ),
+      )}`,
       '',
       measuredLine(handlers),
       '',
@@ -263,6 +267,11 @@ function fullRunDuration(results: BenchResults): string {
   if (runs.some((run) => run === undefined)) return 'a few minutes';
   const totalMs = runs.reduce((sum, run) => sum + (run?.durationMs ?? 0), 0);
   return `about ${Math.max(1, Math.round(totalMs / 60_000))} minutes`;
+}
+
+/** Issue 14 wants a profile for every missed target; until one is taken, the page says so. */
+function missedNote(missed: boolean): string {
+  return missed ? ' What bounds the missed targets is not profiled yet (issue 14).' : '';
 }
 
 function capitalise(text: string): string {

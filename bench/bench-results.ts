@@ -18,9 +18,11 @@ export interface MachineInfo {
   /** `linux x64 6.8.0-...`. */
   readonly os: string;
   readonly node: string;
-  /** `OpenSSL 3.0.19 27 Jan 2026`, or undefined when openssl is not on PATH. */
+  /** The OpenSSL node links (its WebCrypto runs on it), e.g. `3.0.15+quic`. */
+  readonly nodeOpenssl: string;
+  /** The openssl CLI's `OpenSSL 3.0.19 27 Jan 2026`, or undefined when openssl is not on PATH. */
   readonly openssl?: string;
-  /** 1-minute load average when the run started: work already running on the machine. */
+  /** 1-minute load average when the section started (the bench's own earlier sections included). */
   readonly loadAverageAtStart: number;
 }
 
@@ -113,7 +115,8 @@ const execFileAsync = promisify(execFile);
 /** This machine, as it is now. */
 export async function describeMachine(): Promise<MachineInfo> {
   const openssl = await execFileAsync('openssl', ['version']).then(
-    ({ stdout }) => stdout.trim(),
+    // `OpenSSL 3.0.19 27 Jan 2026 (Library: OpenSSL 3.0.19 27 Jan 2026)`: the CLI part.
+    ({ stdout }) => stdout.trim().replace(/ \(Library: .*\)$/, ''),
     () => undefined,
   );
   return {
@@ -122,6 +125,7 @@ export async function describeMachine(): Promise<MachineInfo> {
     memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
     os: `${process.platform} ${process.arch} ${release()}`,
     node: process.version,
+    nodeOpenssl: process.versions.openssl,
     ...(openssl !== undefined && { openssl }),
     loadAverageAtStart: Math.round((loadavg()[0] ?? 0) * 100) / 100,
   };
@@ -138,12 +142,15 @@ export async function describeRevision(projectRoot: string): Promise<Revision | 
   }
 }
 
+/** Other work's average use of the machine, in cores, from which the bench notes it in its figures. */
+export const OTHER_WORK_NOTED_CORES = 0.25;
+
 /**
- * True when other work kept the machine busy while the section ran (half a core or more on average),
- * or, where that is unknown, when the load average at its start was half the cores or more.
+ * True when other work kept the machine busy while the section ran (a quarter of a core or more on
+ * average), or, where that is unknown, when the load average at its start was half the cores or more.
  */
 export function otherWorkRan(run: SectionRun<unknown>): boolean {
   return run.cpu !== undefined
-    ? run.cpu.otherCores >= 0.5
+    ? run.cpu.otherCores >= OTHER_WORK_NOTED_CORES
     : run.machine.loadAverageAtStart >= run.machine.cpuCount / 2;
 }
