@@ -1,6 +1,6 @@
 // report.json: what the rehearsal ran, what happened, and the checks that decide its exit code.
 
-import { ROLLBACK_STATES } from '../../lib/workflow-states.js';
+import { RELEASE_LOCK_STATES, ROLLBACK_STATES } from '../../lib/workflow-states.js';
 import type { LabEngineDescription } from '../lab-files.js';
 import type { CacertsWrite } from './cacerts-timeline.js';
 import type { EndState } from './end-state.js';
@@ -99,15 +99,20 @@ export function expectedResult(
   mode: RehearsalMode,
   failAts: readonly { readonly state: string; readonly once: boolean }[],
 ): RehearsalResult {
+  // A release of the lock that fails is caught, and the run ends as it would have.
   const permanent = failAts
     .filter((failAt) => !failAt.once)
-    .map((failAt) => failAt.state.replace(/-in-cluster$/, ''));
+    .map((failAt) => failAt.state.replace(/-in-cluster$/, ''))
+    .filter((state) => !(RELEASE_LOCK_STATES as readonly string[]).includes(state));
   const inRollback = (state: string) => (ROLLBACK_STATES as readonly string[]).includes(state);
   // A rollback state runs only after a failure of the rotation: the first of those decides.
   const trigger = permanent.find((state) => !inRollback(state));
   if (trigger === undefined) return 'SUCCEEDED';
-  // Nothing is written before the first write, so nothing is caught; promote-root is not caught on purpose.
-  if (['input-defaults', 'apply-input-defaults', 'preflight', 'promote-root'].includes(trigger))
+  // Before the first write there is nothing to roll back, and promote-root is not rolled back on purpose:
+  // the run stops (rotation-stopped) with the error of that state.
+  if (
+    ['input-defaults', 'apply-input-defaults', 'acquire-lock', 'preflight', 'promote-root'].includes(trigger)
+  )
     return 'FAILED';
   if (mode === 'intermediate' && trigger === 'stage-root') return 'SUCCEEDED';
   return permanent.some(inRollback) ? 'FAILED' : 'ROLLED_BACK';

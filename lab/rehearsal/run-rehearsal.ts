@@ -2,6 +2,7 @@
 // The synthesized definition runs on aws-local-stepfunctions; each Task runs its function's own
 // bundle from cdk.out in a process of its own; AWS is moto_server plus the lab's EKS API; the fleet
 // is the lab, whose prober makes real mTLS handshakes all along. The report says what happened.
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -26,7 +27,12 @@ import type { RehearsalFleet } from './fleet/rehearsal-fleet.js';
 import { startRehearsalFleet } from './fleet/start-rehearsal-fleet.js';
 import { createFunctionPool, type FunctionLogLine, type FunctionPool } from './function-pool.js';
 import { createMotoKmsKey } from './moto-kms-key.js';
-import { registerStateMachineInMoto } from './moto-state-machine.js';
+import {
+  registerStateMachineInMoto,
+  startExecutionInMoto,
+  stopExecutionInMoto,
+} from './moto-state-machine.js';
+import { createTemplateTablesInMoto } from './moto-tables.js';
 import { filesWithPrivateKeys, keyFragments } from './private-key-scan.js';
 import { polyfillPromiseWithResolvers } from './promise-with-resolvers.js';
 import {
@@ -228,6 +234,17 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
       arns[logicalId] = await createMotoKmsKey(moto.endpoint, region, `rehearsal stand-in for ${logicalId}`);
     }
   }
+  // Each DynamoDB table of the template (the rotation lock) becomes a moto table made from its properties.
+  Object.assign(
+    arns,
+    await createTemplateTablesInMoto({
+      endpoint: moto.endpoint,
+      region,
+      credentials: rotator.credentials,
+      template: assembly.template,
+      stackName: assembly.stackName,
+    }),
+  );
   const functionArn = (fn: TemplateFunction) =>
     `arn:aws:lambda:${region}:${LAB_ACCOUNT_ID}:function:${fn.functionName}`;
   for (const fn of functions) arns[fn.logicalId] = functionArn(fn);
@@ -241,8 +258,8 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
   for (const id of missing) arns[id] = `arn:aws:states:${region}:${LAB_ACCOUNT_ID}:stand-in:${id}`;
   const definition = resolveDefinition(assembly.template, { arns, pseudo });
   const stateMachineName = stateMachineNameOf(assembly.template) ?? `meshtrust-${lab.meshId}-rotation`;
-  // preflight asks Step Functions for rival executions (STATE_MACHINE_ARN): the state machine exists
-  // in moto, like the deployed one, and has no execution there (this run is local).
+  // The rotation lock asks Step Functions whether the execution holding it still runs: the state
+  // machine exists in moto, like the deployed one, and so will this run's execution.
   const motoStateMachineArn = await registerStateMachineInMoto({
     endpoint: moto.endpoint,
     region,
@@ -265,7 +282,6 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
     arnOf: functionArn,
     environment: (fn) => {
       const environment = { ...resolveEnvironment(fn, { arns, pseudo }), ...labEnvironment };
-      if (environment.STATE_MACHINE_ARN !== undefined) environment.STATE_MACHINE_ARN = motoStateMachineArn;
       // A stack that lists its clusters by name: the lab's clusters stand in for them.
       if ((environment.CLUSTERS ?? '') !== '')
         environment.CLUSTERS = lab.clusters.map((c) => c.name).join(',');
@@ -367,8 +383,10 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
     };
   }
 
-  const executionName = `rehearsal-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-  const executionId = `arn:aws:states:${region}:${LAB_ACCOUNT_ID}:execution:${stateMachineName}:${executionName}`;
+  // Unique even for two rehearsals started in the same millisecond against one moto: Step Functions
+  // takes a second start with the same name and input as the same execution.
+  const startStamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const executionName = `rehearsal-${startStamp}-${randomBytes(3).toString('hex')}`;
   const input: Json = {
     mode: options.mode,
     reason: 'meshtrust rehearse',
@@ -377,6 +395,13 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
     soakSeconds: Math.ceil(lab.workloadCertTtlMs / 1000),
     ...(context.targetCluster === undefined ? {} : { cluster: context.targetCluster }),
   };
+  const motoExecution = {
+    endpoint: moto.endpoint,
+    region,
+    credentials: rotator.credentials,
+    stateMachineArn: motoStateMachineArn,
+  };
+  const executionId = await startExecutionInMoto({ ...motoExecution, name: executionName, input });
   const machine = new StateMachine(definition as never, {
     validationOptions: { checkArn: true, checkPaths: true },
   });
@@ -443,6 +468,7 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
     }
   }
   await collect;
+  await stopExecutionInMoto({ ...motoExecution, executionArn: executionId }).catch(() => undefined);
   const endedAt = new Date();
   const wrote = timeline.entries().some((write) => write.phase !== 'initial');
   if (interrupted === undefined) {

@@ -52,6 +52,15 @@ describe('what a rehearsal should end in', () => {
     // Without a failure of the rotation itself the rollback never runs.
     expect(expectedResult('scheduled', [{ state: 'rollback-restore', once: false }])).toBe('SUCCEEDED');
   });
+
+  it('expects a plain failure when acquire-lock fails, and no change when a release of the lock fails', () => {
+    expect(expectedResult('scheduled', [{ state: 'acquire-lock', once: false }])).toBe('FAILED');
+    expect(expectedResult('scheduled', [{ state: 'release-lock', once: false }])).toBe('SUCCEEDED');
+    const trigger = { state: 'reissue-intermediate', once: false };
+    expect(
+      expectedResult('scheduled', [trigger, { state: 'release-lock-after-rollback', once: false }]),
+    ).toBe('ROLLED_BACK');
+  });
 });
 
 describe('the checks behind the exit code', () => {
