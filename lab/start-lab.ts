@@ -24,7 +24,12 @@ import {
 } from './istio/istiod-model.js';
 import { ISTIOD_MONITORING_PORT, istiodModelMetrics } from './istio/istiod-model-metrics.js';
 import { type MtlsProber, startMtlsProber } from './istio/mtls-prober.js';
-import { type KubeApiServer, startKubeApiServer } from './kube/kube-api-server.js';
+import {
+  type KubeApiServer,
+  type KubeFaultRequest,
+  type KubeRequestFault,
+  startKubeApiServer,
+} from './kube/kube-api-server.js';
 import type { KubeObject } from './kube/kube-object.js';
 import { KubeObjectStore } from './kube/object-store.js';
 import { labClusterNames } from './lab-cluster-names.js';
@@ -87,12 +92,22 @@ export interface Lab {
   stop(): Promise<void>;
 }
 
+/** What a caller plugs into the fleet beyond its options (functions, so not in LabOptions). */
+export interface LabHooks {
+  /**
+   * Asked before each request a cluster's Kubernetes API serves (the rehearsal's --fault): an error to
+   * answer instead, a delay, or a reset connection. The lab's own components use the object store
+   * directly, so only API clients (the functions, kubectl) meet the fault.
+   */
+  readonly kubeApiFault?: (cluster: string, request: KubeFaultRequest) => KubeRequestFault | undefined;
+}
+
 interface RunningCluster extends LabCluster {
   readonly api: KubeApiServer;
   readonly controller: RolloutController;
 }
 
-export async function startLab(input: LabOptions = {}): Promise<Lab> {
+export async function startLab(input: LabOptions = {}, hooks: LabHooks = {}): Promise<Lab> {
   const options = resolveLabOptions(input);
   const names = labClusterNames(options.clusters);
   const identities = createLabIdentities({ clusterNames: names });
@@ -112,7 +127,7 @@ export async function startLab(input: LabOptions = {}): Promise<Lab> {
 
   try {
     for (const [index, name] of names.entries()) {
-      running.push(await startCluster(name, index, rootA, identities, options));
+      running.push(await startCluster(name, index, rootA, identities, options, hooks));
     }
     eks = await startEksApiServer({
       region: options.region,
@@ -172,6 +187,7 @@ async function startCluster(
   rootA: CaMaterial,
   identities: LabIdentities,
   options: ResolvedLabOptions,
+  hooks: LabHooks,
 ): Promise<RunningCluster> {
   const store = new KubeObjectStore();
   const intermediate = await createIntermediateCa({ cluster: name, issuer: rootA });
@@ -218,6 +234,9 @@ async function startCluster(
         if (port !== String(ISTIOD_MONITORING_PORT) || path !== '/metrics') return undefined;
         return { contentType: 'text/plain; version=0.0.4', body: istiodModelMetrics(istiod.current()) };
       },
+      ...(hooks.kubeApiFault === undefined
+        ? {}
+        : { fault: (request) => hooks.kubeApiFault?.(name, request) }),
     });
     return {
       name,

@@ -69,6 +69,10 @@ export class AlreadyExistsError extends KubeApiError {
   }
 }
 
+/** What a real API server says of a write made over a resourceVersion that is no longer current. */
+export const STALE_OBJECT_MESSAGE =
+  'the object has been modified; please apply your changes to the latest version and try again';
+
 export class ConflictError extends KubeApiError {
   constructor(resource: string, objectName: string, message: string, options?: ErrorOptions) {
     super(
@@ -142,6 +146,14 @@ export class UnsupportedMediaTypeError extends KubeApiError {
     );
     this.name = 'UnsupportedMediaTypeError';
     this.contentType = contentType;
+  }
+}
+
+/** 503 ServiceUnavailable, as a server that cannot serve now answers (overloaded, storage down). */
+export class ServiceUnavailableError extends KubeApiError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, { code: 503, reason: 'ServiceUnavailable' }, options);
+    this.name = 'ServiceUnavailableError';
   }
 }
 

@@ -4,6 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createServingCertificates, type ServingCertificates } from '../tls/serving-certificates.js';
 import {
   aggregatedDiscovery,
@@ -71,7 +72,34 @@ export interface KubeApiServerOptions {
   readonly podProxy?: (request: PodProxyRequest) => PodProxyResponse | undefined;
   /** Mutating admission of a created object (the model's sidecar injector for Pods). */
   readonly admit?: (object: KubeObject) => KubeObject;
+  /**
+   * Asked before each request is served (the rehearsal's --fault): answer with an error instead, serve
+   * it late, or reset its connection; undefined serves it as usual.
+   */
+  readonly fault?: (request: KubeFaultRequest) => KubeRequestFault | undefined;
 }
+
+/** What the fault hook knows of a request before it is served. */
+export interface KubeFaultRequest {
+  readonly method: string;
+  readonly path: string;
+  /** What a resource path names; undefined for discovery, health and other paths. */
+  readonly resource?: {
+    readonly plural: string;
+    /** '' for the core group. */
+    readonly group: string;
+    readonly namespace?: string;
+    readonly name?: string;
+  };
+}
+
+export type KubeRequestFault =
+  /** Answer this error's Status instead of serving the request. */
+  | { readonly kind: 'error'; readonly error: KubeApiError }
+  /** Serve the request this much later. */
+  | { readonly kind: 'delay'; readonly ms: number }
+  /** Reset the connection without an answer, as an unreachable server. */
+  | { readonly kind: 'reset' };
 
 export interface PodProxyRequest {
   readonly namespace: string;
@@ -133,6 +161,28 @@ async function handle(
   const url = new URL(req.url ?? '/', 'https://lab.invalid');
   const path = url.pathname.replace(/\/+$/, '') || '/';
   const method = req.method ?? 'GET';
+  const resourcePath = parseResourcePath(path);
+
+  const fault = options.fault?.({
+    method,
+    path,
+    ...(resourcePath === undefined
+      ? {}
+      : {
+          resource: {
+            plural: resourcePath.kind.plural,
+            group: resourcePath.kind.group,
+            namespace: resourcePath.namespace,
+            name: resourcePath.name,
+          },
+        }),
+  });
+  if (fault?.kind === 'reset') {
+    req.socket.destroy();
+    return;
+  }
+  if (fault?.kind === 'error') throw fault.error;
+  if (fault?.kind === 'delay') await sleep(fault.ms);
 
   if (path === '/healthz' || path === '/livez' || path === '/readyz') {
     res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
@@ -168,7 +218,6 @@ async function handle(
     return;
   }
 
-  const resourcePath = parseResourcePath(path);
   if (!resourcePath) {
     if (method !== 'GET') throw new MethodNotAllowedError(method, path);
     const document = nonResourceDocument(req, path);

@@ -3,7 +3,14 @@
 // write through the same methods, so resourceVersion conflicts and watch events are the same for all.
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { AlreadyExistsError, ConflictError, GoneError, InvalidError, NotFoundError } from './errors.js';
+import {
+  AlreadyExistsError,
+  ConflictError,
+  GoneError,
+  InvalidError,
+  NotFoundError,
+  STALE_OBJECT_MESSAGE,
+} from './errors.js';
 import { applyJsonMergePatch, type Json } from './json-merge-patch.js';
 import { applyJsonPatch, deepEqual } from './json-patch.js';
 import type { KubeObject, WatchEvent } from './kube-object.js';
@@ -236,11 +243,7 @@ export class KubeObjectStore {
     const name = current.metadata.name;
     const requested = next.metadata?.resourceVersion;
     if (requested !== undefined && requested !== '' && requested !== current.metadata.resourceVersion) {
-      throw new ConflictError(
-        resourceName(type),
-        name,
-        'the object has been modified; please apply your changes to the latest version and try again',
-      );
+      throw new ConflictError(resourceName(type), name, STALE_OBJECT_MESSAGE);
     }
     let object: KubeObject;
     if (options.subresource === 'status') {
