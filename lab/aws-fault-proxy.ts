@@ -1,0 +1,110 @@
+// A plain HTTP proxy in front of moto_server that can answer a request with an AWS error instead of
+// forwarding it (the rehearsal's `--fault aws:...`). The functions reach it through AWS_ENDPOINT_URL,
+// so every AWS call they make (Secrets Manager, KMS, Step Functions: all AWS JSON protocol) passes
+// here; the rehearsal's own calls go to moto directly. Errors are written as AWS JSON-protocol services
+// write them: the HTTP status, the error code in `x-amzn-ErrorType` and as `__type` in the body, which
+// is what the AWS SDK v3 reads to name the error (and so to classify it as throttling or transient).
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** An error answer of an AWS JSON-protocol service. */
+export interface AwsJsonError {
+  readonly status: number;
+  /** The error code, e.g. ThrottlingException. */
+  readonly type: string;
+  readonly message: string;
+}
+
+/** What AWS answers a caller over its request rate; the SDK retries it with its throttling backoff. */
+export const AWS_THROTTLING: AwsJsonError = {
+  status: 400,
+  type: 'ThrottlingException',
+  message: 'Rate exceeded',
+};
+
+/** A 5xx from AWS; the SDK retries it as a transient error. */
+export const AWS_SERVICE_UNAVAILABLE: AwsJsonError = {
+  status: 503,
+  type: 'ServiceUnavailable',
+  message: 'Service is unavailable. Please try again later.',
+};
+
+export interface AwsFaultProxyOptions {
+  /** Where requests go when no fault answers them: moto_server's endpoint (http://host:port). */
+  readonly target: string;
+  /** Asked once per request; an error answers it instead of moto. */
+  readonly fault: () => AwsJsonError | undefined;
+}
+
+export interface AwsFaultProxy {
+  /** http://127.0.0.1:<port>: what the functions get as AWS_ENDPOINT_URL. */
+  readonly endpoint: string;
+  stop(): Promise<void>;
+}
+
+export async function startAwsFaultProxy(options: AwsFaultProxyOptions): Promise<AwsFaultProxy> {
+  const target = new URL(options.target);
+  const server = createServer((req, res) => {
+    const fault = options.fault();
+    if (fault !== undefined) {
+      // The request body is read and dropped, so the client sees a whole exchange, as from AWS.
+      req.resume();
+      req.once('end', () => sendAwsJsonError(req, res, fault));
+      return;
+    }
+    forward(target, req, res);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${address.port}`,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function sendAwsJsonError(req: IncomingMessage, res: ServerResponse, error: AwsJsonError): void {
+  const body = JSON.stringify({ __type: error.type, message: error.message });
+  res
+    .writeHead(error.status, {
+      'x-amzn-errortype': error.type,
+      'x-amzn-requestid': randomUUID(),
+      // The protocol's own media type, as the request sent it (application/x-amz-json-1.0 or 1.1).
+      'content-type': req.headers['content-type'] ?? 'application/x-amz-json-1.1',
+      'content-length': Buffer.byteLength(body),
+    })
+    .end(body);
+}
+
+// Headers, host included, go as they came: the SDK signed them, and moto checks nothing of the host.
+function forward(target: URL, req: IncomingMessage, res: ServerResponse): void {
+  const upstream = request(
+    {
+      hostname: target.hostname,
+      port: target.port,
+      method: req.method,
+      path: req.url,
+      headers: req.headers,
+      agent: false,
+    },
+    (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    },
+  );
+  upstream.once('error', () => {
+    // moto is gone (the lab is stopping): the client sees a reset, as with AWS unreachable.
+    res.destroy();
+  });
+  req.pipe(upstream);
+}
