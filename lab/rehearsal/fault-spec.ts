@@ -1,0 +1,136 @@
+// `--fault SPEC`, repeatable: a fault of the Kubernetes API of one lab cluster, or of AWS (moto, behind a
+// fault proxy), that starts when a named phase of the rotation begins, so it lands mid-run. Where
+// `--fail-at` makes a step fail, a fault makes what the step talks to misbehave, and the product's own
+// retries (the SDK's, the adapters', the state machine's Retry) have to absorb it. The names are checked
+// against the synthesized definition and the fleet before anything starts, like --fail-at's: a fault
+// that never lands proves nothing.
+import { RehearsalOptionsError } from './rehearsal-errors.js';
+
+/** A fault of a lab cluster's Kubernetes API. */
+export type KubeFault =
+  /** The next `count` requests answer 503 with a Kubernetes Status. */
+  | { readonly target: 'kube'; readonly cluster: string; readonly kind: '5xx'; readonly count: number }
+  /** The next `count` writes (POST, PUT, PATCH) answer 409 Conflict, as on a stale resourceVersion. */
+  | { readonly target: 'kube'; readonly cluster: string; readonly kind: 'conflict'; readonly count: number }
+  /** The next `count` requests are answered `delayMs` late. */
+  | {
+      readonly target: 'kube';
+      readonly cluster: string;
+      readonly kind: 'slow';
+      readonly delayMs: number;
+      readonly count: number;
+    }
+  /** Every request for `seconds` has its connection reset. */
+  | { readonly target: 'kube'; readonly cluster: string; readonly kind: 'down'; readonly seconds: number };
+
+/** A fault of AWS (every request the functions send to moto), for the next `count` requests. */
+export interface AwsFault {
+  readonly target: 'aws';
+  /** throttle: 400 ThrottlingException; 5xx: 503 ServiceUnavailable. */
+  readonly kind: 'throttle' | '5xx';
+  readonly count: number;
+}
+
+/** A fault and the phase whose start sets it off. */
+export type Fault = (KubeFault | AwsFault) & { readonly phase: string };
+
+export const FAULT_GRAMMAR =
+  'kube:CLUSTER:5xx:N@PHASE, kube:CLUSTER:conflict:N@PHASE, kube:CLUSTER:slow:MS:N@PHASE, ' +
+  'kube:CLUSTER:down:SECONDS@PHASE, aws:throttle:N@PHASE or aws:5xx:N@PHASE';
+
+const LIMITS = {
+  count: { what: 'N (requests)', max: 1000 },
+  delayMs: { what: 'MS (delay)', max: 60_000 },
+  seconds: { what: 'SECONDS (down)', max: 600 },
+} as const;
+
+export function parseFault(text: string): Fault {
+  const refuse = (why: string): never => {
+    throw new RehearsalOptionsError(
+      '--fault',
+      `--fault ${JSON.stringify(text)}: ${why}; expected ${FAULT_GRAMMAR}, e.g. kube:lab-2:5xx:3@distribute-bundle`,
+    );
+  };
+  const at = text.lastIndexOf('@');
+  const phase = at < 0 ? '' : text.slice(at + 1);
+  if (phase === '') refuse('no @PHASE (the phase whose start sets the fault off)');
+  const parts = text.slice(0, at).split(':');
+  const number = (value: string | undefined, limit: keyof typeof LIMITS): number => {
+    const { what, max } = LIMITS[limit];
+    if (value === undefined || !/^[0-9]+$/.test(value)) return refuse(`${what} must be a whole number`);
+    const parsed = Number(value);
+    if (parsed < 1 || parsed > max) return refuse(`${what} must be 1..${max}, got ${parsed}`);
+    return parsed;
+  };
+  const arity = (expected: number) => {
+    if (parts.length !== expected) refuse(`${parts.slice(0, 3).join(':')} takes ${expected} parts before @`);
+  };
+  const [target, ...rest] = parts;
+  if (target === 'aws') {
+    const [kind, count] = rest;
+    if (kind !== 'throttle' && kind !== '5xx') return refuse(`unknown AWS fault ${JSON.stringify(kind)}`);
+    arity(3);
+    return { target, kind, count: number(count, 'count'), phase };
+  }
+  if (target !== 'kube') return refuse(`unknown target ${JSON.stringify(target)} (kube or aws)`);
+  const [cluster = '', kind, first, second] = rest;
+  if (cluster === '') refuse('no CLUSTER');
+  switch (kind) {
+    case '5xx':
+    case 'conflict':
+      arity(4);
+      return { target, cluster, kind, count: number(first, 'count'), phase };
+    case 'slow':
+      arity(5);
+      return {
+        target,
+        cluster,
+        kind,
+        delayMs: number(first, 'delayMs'),
+        count: number(second, 'count'),
+        phase,
+      };
+    case 'down':
+      arity(4);
+      return { target, cluster, kind, seconds: number(first, 'seconds'), phase };
+    default:
+      return refuse(`unknown Kubernetes API fault ${JSON.stringify(kind)}`);
+  }
+}
+
+/** The spec as the grammar writes it: what the report lists. */
+export function formatFault(fault: Fault): string {
+  const body =
+    fault.target === 'aws'
+      ? ['aws', fault.kind, fault.count]
+      : fault.kind === 'slow'
+        ? ['kube', fault.cluster, fault.kind, fault.delayMs, fault.count]
+        : fault.kind === 'down'
+          ? ['kube', fault.cluster, fault.kind, fault.seconds]
+          : ['kube', fault.cluster, fault.kind, fault.count];
+  return `${body.join(':')}@${fault.phase}`;
+}
+
+/**
+ * Refuses a PHASE the rehearsal never enters (phases: the definition's Task states, a Map standing for
+ * its per-cluster Task) or a CLUSTER the fleet does not have, naming the valid ones.
+ */
+export function checkFault(
+  fault: Fault,
+  known: { readonly phases: readonly string[]; readonly clusters: readonly string[] },
+): void {
+  if (!known.phases.includes(fault.phase)) {
+    throw new RehearsalOptionsError(
+      '--fault',
+      `--fault ${formatFault(fault)}: the rehearsal has no phase ${JSON.stringify(fault.phase)}; ` +
+        `valid: ${known.phases.join(', ')}`,
+    );
+  }
+  if (fault.target === 'kube' && !known.clusters.includes(fault.cluster)) {
+    throw new RehearsalOptionsError(
+      '--fault',
+      `--fault ${formatFault(fault)}: the lab has no cluster ${JSON.stringify(fault.cluster)}; ` +
+        `valid: ${known.clusters.join(', ')}`,
+    );
+  }
+}
