@@ -10,6 +10,7 @@ import { ROOT_CERT_STYLES, type RootCertStyle } from '../../lab/lab-options.js';
 import { MotoServerError } from '../../lab/moto-server.js';
 import { describeEndState } from '../../lab/rehearsal/end-state.js';
 import { type FailAt, parseFailAt } from '../../lab/rehearsal/fail-at.js';
+import { type Fault, parseFault } from '../../lab/rehearsal/fault-spec.js';
 import { ISTIO_REHEARSAL_SECRET_TTL } from '../../lab/rehearsal/fleet/start-rehearsal-fleet.js';
 import { createProgressDisplay } from '../../lab/rehearsal/progress-display.js';
 import {
@@ -40,6 +41,7 @@ export interface RehearseCommandOptions extends EngineCommandOptions {
   readonly mode: RehearsalMode;
   readonly cluster?: string;
   readonly failAt: readonly string[];
+  readonly fault: readonly string[];
   readonly approve: 'auto' | 'manual';
   readonly out?: string;
   readonly keepLab?: boolean;
@@ -71,6 +73,17 @@ export function registerRehearseCommand(program: Command, context: CliContext): 
       (value: string, previous: string[]) => [...previous, value],
       [],
     )
+    .option(
+      '--fault <spec>',
+      'make the Kubernetes API of a lab cluster or AWS (moto) misbehave from the start of PHASE on (model engine); ' +
+        'repeatable. kube:CLUSTER:5xx:N@PHASE (the next N requests answer 503), kube:CLUSTER:conflict:N@PHASE ' +
+        '(the next N writes answer 409 Conflict), kube:CLUSTER:slow:MS:N@PHASE (N requests MS late), ' +
+        'kube:CLUSTER:down:SECONDS@PHASE (every connection reset for SECONDS), aws:throttle:N@PHASE (N requests ' +
+        'answer ThrottlingException), aws:5xx:N@PHASE (N requests answer 503). PHASE: a Task or Map state. ' +
+        'Each should be absorbed by the retries; the run fails a check if one never fired',
+      (value: string, previous: string[]) => [...previous, value],
+      [],
+    )
     .addOption(
       new Option('--approve <how>', 'answer approval gates (if the stack has them)')
         .choices(['auto', 'manual'])
@@ -99,6 +112,7 @@ export function registerRehearseCommand(program: Command, context: CliContext): 
       '\nExamples:\n  npm run rehearse\n  npm run rehearse -- --mode emergency --clusters 5\n' +
         '  npm run rehearse -- --fail-at reissue-intermediate:lab-2     # watch the rollback\n' +
         '  npm run rehearse -- --fail-at distribute-bundle:lab-1:once   # watch Retry\n' +
+        '  npm run rehearse -- --fault kube:lab-2:5xx:3@distribute-bundle --fault aws:throttle:3@stage-root\n' +
         '  npm run rehearse -- --engine istio --clusters 2 --workloads 2 --proxy-env PROXY_CONFIG_XDS_AGENT=true\n\n' +
         'Docs: docs/rehearsal.md',
     )
@@ -110,8 +124,10 @@ export function registerRehearseCommand(program: Command, context: CliContext): 
 async function rehearse(options: RehearseCommandOptions, context: CliContext) {
   const { terminal } = context;
   let failAt: FailAt[];
+  let faults: Fault[];
   try {
     failAt = options.failAt.map(parseFailAt);
+    faults = options.fault.map(parseFault);
   } catch (error) {
     throw new UsageError((error as Error).message, { cause: error });
   }
@@ -135,6 +151,7 @@ async function rehearse(options: RehearseCommandOptions, context: CliContext) {
       mode: options.mode,
       ...(options.cluster === undefined ? {} : { cluster: options.cluster }),
       ...(failAt.length === 0 ? {} : { failAt }),
+      ...(faults.length === 0 ? {} : { faults }),
       approve: options.approve,
       askApproval: (gate) => askApproval(gate, terminal, display, stop.signal),
       outDir,
@@ -219,6 +236,7 @@ function summaryJson(report: RehearsalReport, outDir: string) {
     phases: report.phases.map((phase) => ({ name: phase.name, handshakes: phase.handshakes })),
     checks: report.checks,
     ...(report.error === undefined ? {} : { error: report.error }),
+    ...(report.faults === undefined ? {} : { faults: report.faults }),
     ...(report.interrupted === undefined ? {} : { interrupted: report.interrupted }),
     outDir,
   };

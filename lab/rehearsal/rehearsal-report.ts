@@ -4,6 +4,7 @@ import { RELEASE_LOCK_STATES, ROLLBACK_STATES } from '../../lib/workflow-states.
 import type { LabEngineDescription } from '../lab-files.js';
 import type { CacertsWrite } from './cacerts-timeline.js';
 import type { EndState } from './end-state.js';
+import type { FaultReport } from './fault-plan.js';
 import type { RefusedCacerts, WorkloadCertificate } from './fleet/rehearsal-fleet.js';
 
 export type RehearsalMode = 'scheduled' | 'emergency' | 'intermediate';
@@ -63,6 +64,8 @@ export interface RehearsalReport {
   readonly interrupted?: { readonly signal: string; readonly at: string; readonly phase: string };
   readonly error?: { readonly name: string; readonly cause: string };
   readonly failAt?: string;
+  /** Each --fault as given and how many requests it answered (--fault; absent without). */
+  readonly faults?: readonly FaultReport[];
   readonly assembly: { readonly directory: string; readonly stack: string; readonly reused: boolean };
   /** Root fingerprints by letter: A the one the fleet started with, B the one this run staged. */
   readonly rootLetters: Readonly<Record<string, string>>;
@@ -134,6 +137,8 @@ export interface OutcomeFacts {
   readonly workloads: readonly WorkloadCertificate[];
   /** Per cluster: is the whole cacerts Secret (all four keys) byte-identical to the start? */
   readonly identicalToStart: Readonly<Record<string, boolean>>;
+  /** The --fault specs and how often each fired; none or empty: no check. */
+  readonly faults?: readonly FaultReport[];
 }
 
 /** The checks of a rehearsal; every one must pass for exit code 0. */
@@ -164,6 +169,20 @@ export function outcomeChecks(facts: OutcomeFacts): ReportCheck[] {
     ok: facts.rejectedUpdates === 0,
     detail: `${facts.rejectedUpdates} cacerts update(s) dropped by istiod`,
   });
+  // A fault that never landed (its phase never ran, or nothing asked the API after it began) proves
+  // nothing about how the rotation takes it.
+  const faults = facts.faults ?? [];
+  if (faults.length > 0) {
+    const silent = faults.filter((fault) => fault.fired === 0).map((fault) => fault.spec);
+    checks.push({
+      name: 'every-fault-fired',
+      ok: silent.length === 0,
+      detail:
+        silent.length === 0
+          ? faults.map((fault) => `${fault.spec} fired ${fault.fired}x`).join(', ')
+          : `never fired: ${silent.join(', ')}`,
+    });
+  }
   const initial = new Map(facts.initial.map((entry) => [entry.cluster, entry]));
   // Nothing more to expect of a run that failed outright or was stopped halfway.
   if (facts.result === 'FAILED' || facts.result === 'ABORTED') return checks;

@@ -42,6 +42,7 @@ ${report.interrupted ? `<p class="bad" id="interrupted">Interrupted by ${escapeH
 <tr><th>started</th><td>${escapeHtml(report.startedAt)}</td><th>duration</th><td>${(report.durationMs / 1000).toFixed(1)} s</td></tr>
 <tr><th>state machine</th><td colspan="3"><code>${escapeHtml(report.assembly.stack)}</code> from <code>${escapeHtml(report.assembly.directory)}</code>${report.assembly.reused ? ' (reused)' : ' (synthesized)'}</td></tr>
 ${report.failAt ? `<tr><th>--fail-at</th><td colspan="3"><code>${escapeHtml(report.failAt)}</code></td></tr>` : ''}
+${report.faults?.length ? `<tr><th>--fault</th><td colspan="3">${report.faults.map((fault) => `<code>${escapeHtml(fault.spec)}</code> fired ${fault.fired}x`).join(', ')}</td></tr>` : ''}
 ${report.error ? `<tr><th>error</th><td colspan="3"><code>${escapeHtml(report.error.name)}</code> ${escapeHtml(report.error.cause)}</td></tr>` : ''}
 </table>
 <h2>Timeline</h2>

@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ExecutionAbortedError, StateMachine } from 'aws-local-stepfunctions';
 import { rootSecretName } from '../../lambdas/adapters/secrets/secret-names.js';
 import { type CfnTemplate, referencedLogicalIds, resolveDefinition } from '../../lib/resolve-definition.js';
+import { type AwsFaultProxy, startAwsFaultProxy } from '../aws-fault-proxy.js';
 import type { CacertsSnapshot, SecretData } from '../cacerts-snapshot.js';
 import { awsEnvironmentFor, LAB_ACCOUNT_ID } from '../eks/lab-identities.js';
 import { ISTIO_ENGINE_DEFAULTS, type IstioEngineSettings } from '../istio-install/istio-engine-settings.js';
@@ -23,6 +24,8 @@ import { type CloudAssembly, ensureCloudAssembly, readCloudAssembly } from './cl
 import { type DefinitionTask, definitionTasks } from './definition-tasks.js';
 import { clusterEndStates, type EndState, hasPendingRoot } from './end-state.js';
 import { checkFailAt, createFailureInjector, type FailAt, failAtStates, formatFailAts } from './fail-at.js';
+import { createFaultPlan, type FaultPlan } from './fault-plan.js';
+import { checkFault, type Fault } from './fault-spec.js';
 import type { RehearsalFleet } from './fleet/rehearsal-fleet.js';
 import { startRehearsalFleet } from './fleet/start-rehearsal-fleet.js';
 import { createFunctionPool, type FunctionLogLine, type FunctionPool } from './function-pool.js';
@@ -62,6 +65,8 @@ export interface RehearsalOptions {
   readonly cluster?: string;
   /** Steps made to fail (--fail-at, repeatable); the first matching one applies to an invocation. */
   readonly failAt?: readonly FailAt[];
+  /** Faults of the Kubernetes APIs and of AWS, each set off when its phase begins (--fault, repeatable). */
+  readonly faults?: readonly Fault[];
   /** How approval gates (if the stack has them) are answered. */
   readonly approve: 'auto' | 'manual';
   /** Asked for each gate with --approve manual; true approves, false rejects (the run rolls back). */
@@ -126,6 +131,10 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
       `--cluster ${targetCluster} is not in the lab: it has ${clusterNames.join(', ')}`,
     );
   }
+  const engine = options.engine ?? 'model';
+  if (engine !== 'model' && (options.faults ?? []).length > 0) {
+    throw new RehearsalOptionsError('--fault', '--fault is played by the model engine only, for now');
+  }
 
   // The report directory too: one that cannot hold the report is refused now, not after the run.
   const reportDirectory = await prepareReportDirectory(options.outDir);
@@ -137,7 +146,7 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
   );
   throwIfInterrupted(options.signal, 'before the lab started');
 
-  const engine = options.engine ?? 'model';
+  const faults = createFaultPlan(options.faults ?? []);
   note(
     `starting moto_server and a lab of ${options.clusters} cluster(s) x ${options.workloads} workload(s) (${engine} engine)`,
   );
@@ -151,6 +160,9 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
     istio: options.istio ?? ISTIO_ENGINE_DEFAULTS,
     waitForLabMs: options.waitForLabMs ?? 0,
     ...(options.rootCertStyle === undefined ? {} : { rootCertStyle: options.rootCertStyle }),
+    ...((options.faults ?? []).some((fault) => fault.target === 'kube')
+      ? { kubeApiFault: faults.kubeRequest }
+      : {}),
     onProgress: note,
   });
   const [motoResult, labResult] = await Promise.allSettled([motoStart, labStart]);
@@ -164,11 +176,21 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
   // moto_server runs in its own process group: kill it even when this process exits abruptly.
   const killMoto = () => killMotoServerNow(moto.pid);
   process.once('exit', killMoto);
-  const started: { pool?: FunctionPool } = {};
+  const started: { pool?: FunctionPool; awsFaultProxy?: AwsFaultProxy } = {};
   let keep = false;
   try {
     throwIfInterrupted(options.signal, 'while the lab started');
-    const outcome = await rehearse({ options, assembly, functions, lab, moto, targetCluster, note, started });
+    const outcome = await rehearse({
+      options,
+      assembly,
+      functions,
+      lab,
+      moto,
+      targetCluster,
+      faults,
+      note,
+      started,
+    });
     keep = options.keepLab === true && outcome.report.interrupted === undefined;
     return {
       ...outcome,
@@ -187,6 +209,7 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
     };
   } finally {
     await started.pool?.stop();
+    await started.awsFaultProxy?.stop();
     if (!keep) {
       await lab.stop();
       await moto.stop();
@@ -202,13 +225,14 @@ interface RehearseContext {
   readonly lab: RehearsalFleet;
   readonly moto: MotoServer;
   readonly targetCluster: string | undefined;
+  readonly faults: FaultPlan;
   readonly note: (line: string) => void;
-  /** Where the function pool is handed back as soon as it exists, so it is stopped whatever happens. */
-  readonly started: { pool?: FunctionPool };
+  /** Where the function pool and the AWS fault proxy are handed back as soon as they exist, so they are stopped whatever happens. */
+  readonly started: { pool?: FunctionPool; awsFaultProxy?: AwsFaultProxy };
 }
 
 async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome, 'kept'>> {
-  const { options, assembly, functions, lab, moto, note } = context;
+  const { options, assembly, functions, lab, moto, faults, note } = context;
   const region = lab.region;
   const rotator = lab.identities.rotator;
 
@@ -268,11 +292,20 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
     definition,
   });
 
+  // With an AWS fault, the functions reach moto through the fault proxy; the rehearsal's own calls
+  // (seeding, the report's reads) go to moto directly.
+  if ((options.faults ?? []).some((fault) => fault.target === 'aws')) {
+    context.started.awsFaultProxy = await startAwsFaultProxy({
+      target: moto.endpoint,
+      fault: () => faults.awsRequest(),
+    });
+  }
+  const awsEndpoint = context.started.awsFaultProxy?.endpoint ?? moto.endpoint;
   const labEnvironment: Record<string, string> = {
     ...awsEnvironmentFor(rotator, region),
-    AWS_ENDPOINT_URL: moto.endpoint,
-    AWS_ENDPOINT_URL_SECRETS_MANAGER: moto.endpoint,
-    AWS_ENDPOINT_URL_KMS: moto.endpoint,
+    AWS_ENDPOINT_URL: awsEndpoint,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: awsEndpoint,
+    AWS_ENDPOINT_URL_KMS: awsEndpoint,
     AWS_ENDPOINT_URL_EKS: lab.eksEndpoint,
   };
   const functionLogs: FunctionLogLine[] = [];
@@ -339,6 +372,7 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
     phases.push({ name, startedAt: now });
     currentPhase = name;
     prober.setPhase(name);
+    faults.enterPhase(name);
     progress();
   };
   // The lab runs in this process: a starved event loop delays certificate renewals, which the report
@@ -557,6 +591,7 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
       false,
     ),
   };
+  const faultReports = faults.report();
   const checks = outcomeChecks({
     mode: options.mode,
     ...(context.targetCluster === undefined ? {} : { cluster: context.targetCluster }),
@@ -571,6 +606,7 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
     final: summaries(final),
     workloads,
     identicalToStart,
+    faults: faultReports,
   });
   const report: RehearsalReport = {
     schemaVersion: 1,
@@ -595,6 +631,7 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
     ...(options.failAt === undefined || options.failAt.length === 0
       ? {}
       : { failAt: formatFailAts(options.failAt) }),
+    ...(options.faults === undefined || options.faults.length === 0 ? {} : { faults: faultReports }),
     assembly: { directory: assembly.directory, stack: assembly.stackName, reused: assembly.reused },
     rootLetters,
     phases: phaseReports,
@@ -722,6 +759,9 @@ async function loadStateMachine(
   );
   const states = failAtStates(taskStatesOf(assembly.template));
   for (const failAt of options.failAt ?? []) checkFailAt(failAt, { states, clusters: clusterNames });
+  // A fault starts when its phase begins: a Task state, or a Map (its per-cluster Task is no phase).
+  for (const fault of options.faults ?? [])
+    checkFault(fault, { phases: states.listed, clusters: clusterNames });
   const functions = templateFunctions(assembly.template, assembly.directory);
   return { assembly, functions, meshId: meshIdOf(functions) };
 }

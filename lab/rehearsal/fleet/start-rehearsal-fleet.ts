@@ -8,7 +8,7 @@ import type { IstioEngineSettings } from '../../istio-install/istio-engine-setti
 import { startIstioLab } from '../../istio-install/start-istio-lab.js';
 import type { LabEngineName } from '../../lab-files.js';
 import type { LabOptions, RootCertStyle } from '../../lab-options.js';
-import { startLab } from '../../start-lab.js';
+import { type LabHooks, startLab } from '../../start-lab.js';
 import { RehearsalOptionsError } from '../rehearsal-errors.js';
 import { createFleetFolder, removeAbandonedFleetFolders } from './fleet-folders.js';
 import { istioRehearsalFleet } from './istio-fleet.js';
@@ -29,6 +29,8 @@ export interface RehearsalFleetOptions {
   /** How each cluster's original root-cert.pem is written (both engines). @default 'canonical' */
   readonly rootCertStyle?: RootCertStyle;
   readonly onProgress?: (line: string) => void;
+  /** Model engine: what each cluster's Kubernetes API plays instead of serving (--fault kube:...). */
+  readonly kubeApiFault?: LabHooks['kubeApiFault'];
 }
 
 /**
@@ -54,20 +56,26 @@ const ISTIO_PROBER_INTERVAL_MS = 1_000;
 export async function startRehearsalFleet(options: RehearsalFleetOptions): Promise<RehearsalFleet> {
   const progress = options.onProgress ?? (() => undefined);
   if (options.engine === 'model') {
-    const lab = await startLab({
-      workloadCertTtlMs: REHEARSAL_WORKLOAD_TTL_MS,
-      volumeSyncDelayMs: REHEARSAL_VOLUME_SYNC_DELAY_MS,
-      pcds: parseGoBool(options.istio.proxyEnv.PROXY_CONFIG_XDS_AGENT ?? 'false') === true,
-      ...(options.rootCertStyle === undefined ? {} : { rootCertStyle: options.rootCertStyle }),
-      ...options.lab,
-      clusters: options.clusters,
-      workloadsPerCluster: options.workloads,
-      meshId: options.meshId,
-    });
+    const lab = await startLab(
+      {
+        workloadCertTtlMs: REHEARSAL_WORKLOAD_TTL_MS,
+        volumeSyncDelayMs: REHEARSAL_VOLUME_SYNC_DELAY_MS,
+        pcds: parseGoBool(options.istio.proxyEnv.PROXY_CONFIG_XDS_AGENT ?? 'false') === true,
+        ...(options.rootCertStyle === undefined ? {} : { rootCertStyle: options.rootCertStyle }),
+        ...options.lab,
+        clusters: options.clusters,
+        workloadsPerCluster: options.workloads,
+        meshId: options.meshId,
+      },
+      options.kubeApiFault === undefined ? {} : { kubeApiFault: options.kubeApiFault },
+    );
     return modelRehearsalFleet(lab);
   }
   if (options.lab !== undefined) {
     throw new RehearsalOptionsError('--engine', 'model lab settings do not apply to the istio engine');
+  }
+  if (options.kubeApiFault !== undefined) {
+    throw new RehearsalOptionsError('--fault', 'Kubernetes API faults are played by the model engine only');
   }
   const proxyEnv = { SECRET_TTL: ISTIO_REHEARSAL_SECRET_TTL, ...options.istio.proxyEnv };
   const ttlMs = parseGoDuration(proxyEnv.SECRET_TTL);

@@ -1,10 +1,12 @@
-// `meshtrust rehearse` refuses what it cannot do before anything starts: a --fail-at naming a state
-// the synthesized state machine does not have or a cluster the fleet does not have (exit 2, listing
-// the valid names), a --out that cannot hold the report (exit 3, with the reason). No moto_server,
-// no fleet, no function container is started, and a refused run leaves no directory behind.
+// `meshtrust rehearse` refuses what it cannot do before anything starts: a --fail-at or --fault naming
+// a state or phase the synthesized state machine does not have or a cluster the fleet does not have, a
+// --fault outside its grammar (exit 2, listing the valid names), a --out that cannot hold the report
+// (exit 3, with the reason). No moto_server, no fleet, no function container is started, and a refused
+// run leaves no directory behind.
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import { jest } from '@jest/globals';
 import { ensureCloudAssembly } from '../../../lab/rehearsal/cloud-assembly.js';
 import { PROJECT_ROOT } from '../../../lib/handler-entries.js';
 import { CLUSTER_MAP_STATES, WORKFLOW_STATES } from '../../../lib/workflow-states.js';
@@ -12,6 +14,9 @@ import { descendantProcesses } from '../../support/process-tree.js';
 import { startRehearseCli } from '../../support/rehearse-cli.js';
 
 const REFUSAL_TIMEOUT_MS = 30_000;
+// Each refusal starts the CLI (tsx compiles it first: 3-5 s on a busy machine); some tests start it
+// thrice, beyond jest's default 5 s.
+jest.setTimeout(60_000);
 let cdkOut: string;
 let scratch: string;
 
@@ -103,6 +108,61 @@ describe('meshtrust rehearse --fail-at', () => {
       expect(result.children).toEqual([]);
     }
     expect(unknown.stderr).toContain('the lab has no cluster "no-such-cluster"');
+  });
+});
+
+describe('meshtrust rehearse --fault', () => {
+  it('refuses a spec outside the grammar, naming the grammar', async () => {
+    // Act
+    const result = await refused(join(scratch, 'malformed'), '--fault', 'kube:lab-1:5xx:3');
+
+    // Assess
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--fault "kube:lab-1:5xx:3": no @PHASE');
+    expect(result.stderr).toContain('expected kube:CLUSTER:5xx:N@PHASE');
+    expect(result.stderr).not.toContain('starting moto_server');
+    expect(result.children).toEqual([]);
+  });
+
+  it('refuses a phase the rehearsal never enters and a cluster the fleet does not have', async () => {
+    // Act
+    const phase = await refused(join(scratch, 'fault-phase'), '--fault', 'aws:throttle:3@stage-rooot');
+    const inCluster = await refused(
+      join(scratch, 'fault-in-cluster'),
+      '--fault',
+      'aws:throttle:3@distribute-bundle-in-cluster',
+    );
+    const cluster = await refused(join(scratch, 'fault-cluster'), '--fault', 'kube:lab-3:down:5@preflight');
+
+    // Assess
+    for (const result of [phase, inCluster, cluster]) {
+      expect(result.code).toBe(2);
+      expect(result.stderr).not.toContain('starting moto_server');
+      expect(result.children).toEqual([]);
+    }
+    expect(phase.stderr).toContain('the rehearsal has no phase "stage-rooot"');
+    // A Map is the phase, its per-cluster Task is not: a fault on it would never start.
+    const valid = /valid: ([^\n]+)/.exec(phase.stderr)?.[1]?.trim().split(', ') ?? [];
+    expect(valid).toEqual(expect.arrayContaining([...CLUSTER_MAP_STATES, WORKFLOW_STATES.stageRoot]));
+    expect(inCluster.stderr).toContain('no phase "distribute-bundle-in-cluster"');
+    expect(cluster.stderr).toContain('the lab has no cluster "lab-3"; valid: lab-1, lab-2');
+    expect(existsSync(join(scratch, 'fault-cluster'))).toBe(false);
+  });
+
+  it('refuses faults on the istio engine, which does not play them yet', async () => {
+    // Act
+    const result = await refused(
+      join(scratch, 'fault-istio'),
+      '--engine',
+      'istio',
+      '--fault',
+      'aws:5xx:1@stage-root',
+    );
+
+    // Assess
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--fault is played by the model engine only');
+    expect(result.children).toEqual([]);
   });
 });
 

@@ -85,6 +85,29 @@ describe('the checks behind the exit code', () => {
     expect(failing(checks)).toEqual(['result-as-expected']);
   });
 
+  it('fails a --fault that never fired, and has no such check without --fault', () => {
+    // Prepare
+    const fired = { spec: 'kube:lab-2:5xx:3@distribute-bundle', fired: 3 };
+    const silent = { spec: 'kube:lab-1:conflict:2@rollback-trust', fired: 0 };
+
+    // Act
+    const without = outcomeChecks(facts());
+    const allFired = outcomeChecks(facts({ faults: [fired] }));
+    const oneSilent = outcomeChecks(facts({ faults: [fired, silent] }));
+
+    // Assess
+    expect(without.map((check) => check.name)).not.toContain('every-fault-fired');
+    expect(allFired.find((check) => check.name === 'every-fault-fired')).toEqual({
+      name: 'every-fault-fired',
+      ok: true,
+      detail: 'kube:lab-2:5xx:3@distribute-bundle fired 3x',
+    });
+    expect(failing(oneSilent)).toEqual(['every-fault-fired']);
+    expect(oneSilent.find((check) => check.name === 'every-fault-fired')?.detail).toBe(
+      'never fired: kube:lab-1:conflict:2@rollback-trust',
+    );
+  });
+
   it('fails on a single failed handshake', () => {
     expect(failing(outcomeChecks(facts({ failedHandshakes: 1 })))).toEqual(['no-failed-handshake']);
   });
