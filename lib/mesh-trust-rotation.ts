@@ -1,4 +1,5 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IRole } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -153,6 +154,8 @@ export class MeshTrustRotation extends Construct {
   /** The role the rotation phases run as; map it to Kubernetes group `meshtrust-rotator`. */
   readonly rotatorRole: IRole;
   readonly alarmTopic: ITopic;
+  /** The rotation lock's table (one item per mesh; docs/workflow.md, "The rotation lock"). */
+  readonly lockTable: ITable;
   readonly functions: Readonly<Record<HandlerName, NodejsFunction>>;
 
   constructor(scope: Construct, id: string, props: MeshTrustRotationProps) {
@@ -225,6 +228,7 @@ export class MeshTrustRotation extends Construct {
     this.auditLogGroup = audit.executionLogGroup;
     this.rotatorRole = functions.rotatorRole;
     this.alarmTopic = audit.alarmTopic;
+    this.lockTable = lockTable.table;
     this.functions = functions.functions;
   }
 

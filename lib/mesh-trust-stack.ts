@@ -26,6 +26,10 @@ export class MeshTrustStack extends Stack {
       description: 'Execution log of every rotation (phase logs: /aws/lambda/meshtrust-<meshId>-<phase>)',
       value: this.rotation.auditLogGroup.logGroupName,
     });
+    new CfnOutput(this, 'LockTableName', {
+      description: 'The rotation lock (item lockId = rotation/<meshId>): who holds it, for docs/runbook.md',
+      value: this.rotation.lockTable.tableName,
+    });
     new CfnOutput(this, 'RotatorRoleArn', {
       description: 'Map this role to Kubernetes group meshtrust-rotator in every mesh cluster',
       value: this.rotation.rotatorRole.roleArn,

@@ -307,9 +307,15 @@ describe('MeshTrustStack', () => {
     byTag.template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
   });
 
-  it('outputs the state machine ARN, CA key ARN, audit log group name and rotator role ARN', () => {
+  it('outputs the state machine ARN, CA key ARN, audit log group name, lock table and rotator role ARN', () => {
     // THEN
-    for (const output of ['StateMachineArn', 'CaKeyArn', 'AuditLogGroupName', 'RotatorRoleArn']) {
+    for (const output of [
+      'StateMachineArn',
+      'CaKeyArn',
+      'AuditLogGroupName',
+      'LockTableName',
+      'RotatorRoleArn',
+    ]) {
       byTag.template.hasOutput(output, { Value: Match.anyValue() });
     }
   });
