@@ -6,7 +6,8 @@ import {
 } from '@aws-sdk/client-sfn';
 import { LAB_ACCOUNT_ID } from '../eks/lab-identities.js';
 
-interface MotoAccess {
+/** Where moto_server is and whom it is called as (moto accepts any credentials; they are still sent). */
+export interface MotoAccess {
   readonly endpoint: string;
   readonly region: string;
   readonly credentials: {
@@ -23,8 +24,7 @@ interface MotoAccess {
 export async function registerStateMachineInMoto(
   options: MotoAccess & { readonly name: string; readonly definition: unknown },
 ): Promise<string> {
-  const client = sfnClient(options);
-  try {
+  return withSfnClient(options, async (client) => {
     const created = await client.send(
       new CreateStateMachineCommand({
         name: options.name,
@@ -33,9 +33,7 @@ export async function registerStateMachineInMoto(
       }),
     );
     return created.stateMachineArn as string;
-  } finally {
-    client.destroy();
-  }
+  });
 }
 
 /**
@@ -46,8 +44,7 @@ export async function registerStateMachineInMoto(
 export async function startExecutionInMoto(
   options: MotoAccess & { readonly stateMachineArn: string; readonly name: string; readonly input: unknown },
 ): Promise<string> {
-  const client = sfnClient(options);
-  try {
+  return withSfnClient(options, async (client) => {
     const started = await client.send(
       new StartExecutionCommand({
         stateMachineArn: options.stateMachineArn,
@@ -56,27 +53,27 @@ export async function startExecutionInMoto(
       }),
     );
     return started.executionArn as string;
-  } finally {
-    client.destroy();
-  }
+  });
 }
 
 /** Marks the execution ended in moto (ABORTED: moto cannot record how a run it did not run ended). */
 export async function stopExecutionInMoto(
   options: MotoAccess & { readonly executionArn: string },
 ): Promise<void> {
-  const client = sfnClient(options);
-  try {
-    await client.send(new StopExecutionCommand({ executionArn: options.executionArn }));
-  } finally {
-    client.destroy();
-  }
+  await withSfnClient(options, (client) =>
+    client.send(new StopExecutionCommand({ executionArn: options.executionArn })),
+  );
 }
 
-function sfnClient(options: MotoAccess): SFNClient {
-  return new SFNClient({
+async function withSfnClient<T>(options: MotoAccess, use: (client: SFNClient) => Promise<T>): Promise<T> {
+  const client = new SFNClient({
     endpoint: options.endpoint,
     region: options.region,
     credentials: options.credentials,
   });
+  try {
+    return await use(client);
+  } finally {
+    client.destroy();
+  }
 }

@@ -11,16 +11,10 @@ import {
   type ProvisionedThroughput,
 } from '@aws-sdk/client-dynamodb';
 import type { CfnTemplate } from '../../lib/resolve-definition.js';
+import type { MotoAccess } from './moto-state-machine.js';
 import { RehearsalError } from './rehearsal-errors.js';
 
-export interface MotoTablesOptions {
-  readonly endpoint: string;
-  readonly region: string;
-  readonly credentials: {
-    readonly accessKeyId: string;
-    readonly secretAccessKey: string;
-    readonly sessionToken?: string;
-  };
+export interface MotoTablesOptions extends MotoAccess {
   readonly template: CfnTemplate;
   /** Names the tables the way CloudFormation would, `<stack>-<logical id>` (without its random suffix). */
   readonly stackName: string;
