@@ -1,37 +1,23 @@
 // The lab Kubernetes API's fault hook, driven by the rehearsal's fault plan (--fault kube:...): over real
 // HTTPS, a 503 and a 409 are answered as a real API server writes them, a slow request comes late, a
 // cluster that is down resets the connection, and each time normal service follows.
-import { randomBytes } from 'node:crypto';
-import { request } from 'node:https';
-import { type KubeApiServer, startKubeApiServer } from '../../../lab/kube/kube-api-server.js';
-import { KubeObjectStore } from '../../../lab/kube/object-store.js';
+import type { KubeApiServer } from '../../../lab/kube/kube-api-server.js';
 import { createFaultPlan, type FaultPlan } from '../../../lab/rehearsal/fault-plan.js';
 import { parseFault } from '../../../lab/rehearsal/fault-spec.js';
+import { type HttpResult, kubeHttpJson, startTestKubeApi } from '../../support/lab-kube-api.js';
 
-const token = randomBytes(24).toString('base64url');
 const SECRET_PATH = '/api/v1/namespaces/istio-system/secrets/cacerts';
-let store: KubeObjectStore;
 let server: KubeApiServer;
+let token: string;
 let plan: FaultPlan;
 
 beforeEach(async () => {
-  store = new KubeObjectStore();
-  store.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'istio-system' } });
-  store.create({
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: { name: 'cacerts', namespace: 'istio-system' },
-    stringData: { 'root-cert.pem': 'ROOT-A' },
-  });
   plan = createFaultPlan([]);
-  server = await startKubeApiServer({
+  // As start-lab.ts wires it for the rehearsal: this cluster's name and the request.
+  ({ server, token } = await startTestKubeApi({
     clusterName: 'lab-1',
-    store,
-    authenticate: async (bearer) => (bearer === token ? { username: 'rotator', groups: [] } : undefined),
-    authorize: () => true,
-    // As start-lab.ts wires it for the rehearsal: this cluster's name and the request.
     fault: (faultRequest) => plan.kubeRequest('lab-1', faultRequest),
-  });
+  }));
 });
 
 afterEach(async () => {
@@ -44,29 +30,8 @@ function faultsAtPhase(...specs: string[]): void {
   plan.enterPhase('distribute-bundle');
 }
 
-interface HttpResult {
-  readonly status: number;
-  readonly body: Record<string, unknown>;
-}
-
 function httpJson(method: string, path: string, body?: unknown): Promise<HttpResult> {
-  return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = { accept: 'application/json', authorization: `Bearer ${token}` };
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    const req = request(
-      new URL(path, server.url),
-      { method, ca: server.caPem, headers, agent: false },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString()) }),
-        );
-      },
-    );
-    req.on('error', reject);
-    req.end(body === undefined ? undefined : JSON.stringify(body));
-  });
+  return kubeHttpJson(server, method, path, { token, body });
 }
 
 async function currentSecret(): Promise<Record<string, unknown>> {

@@ -14,6 +14,7 @@ import {
 import { type KubectlOptions, runKubectl } from '../../../lab/kube/kubectl-runner.js';
 import { KubeObjectStore } from '../../../lab/kube/object-store.js';
 import { writeStaticTokenKubeconfig } from '../../../lab/kube/static-token-kubeconfig.js';
+import { type HttpResult, kubeHttpJson } from '../../support/lab-kube-api.js';
 
 const adminToken = randomBytes(24).toString('base64url');
 const viewerToken = randomBytes(24).toString('base64url');
@@ -82,31 +83,12 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-interface HttpResult {
-  status: number;
-  body: Record<string, unknown>;
-}
-
 function httpJson(
   method: string,
   path: string,
   options: { token?: string; body?: unknown; contentType?: string } = {},
 ): Promise<HttpResult> {
-  return new Promise((resolve, reject) => {
-    const url = new URL(path, server.url);
-    const headers: Record<string, string> = { accept: 'application/json' };
-    if (options.token) headers.authorization = `Bearer ${options.token}`;
-    if (options.body !== undefined) headers['content-type'] = options.contentType ?? 'application/json';
-    const req = request(url, { method, ca: server.caPem, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString()) }),
-      );
-    });
-    req.on('error', reject);
-    req.end(options.body === undefined ? undefined : JSON.stringify(options.body));
-  });
+  return kubeHttpJson(server, method, path, options);
 }
 
 function decoded(secret: Record<string, unknown>, key: string): string {

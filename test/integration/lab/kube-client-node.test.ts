@@ -1,30 +1,17 @@
 // @kubernetes/client-node (what the product's Kubernetes adapter uses) against the lab API server,
 // trusting only the cluster's serving CA.
-import { randomBytes } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
-import { type KubeApiServer, startKubeApiServer } from '../../../lab/kube/kube-api-server.js';
-import { KubeObjectStore } from '../../../lab/kube/object-store.js';
+import type { KubeApiServer } from '../../../lab/kube/kube-api-server.js';
+import type { KubeObjectStore } from '../../../lab/kube/object-store.js';
+import { startTestKubeApi } from '../../support/lab-kube-api.js';
 
-const token = randomBytes(24).toString('base64url');
 let store: KubeObjectStore;
 let server: KubeApiServer;
+let token: string;
 let config: k8s.KubeConfig;
 
 beforeAll(async () => {
-  store = new KubeObjectStore();
-  store.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'istio-system' } });
-  store.create({
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: { name: 'cacerts', namespace: 'istio-system' },
-    stringData: { 'root-cert.pem': 'ROOT-A' },
-  });
-  server = await startKubeApiServer({
-    clusterName: 'lab-2',
-    store,
-    authenticate: async (bearer) => (bearer === token ? { username: 'rotator', groups: [] } : undefined),
-    authorize: () => true,
-  });
+  ({ store, server, token } = await startTestKubeApi({ clusterName: 'lab-2' }));
   config = new k8s.KubeConfig();
   config.loadFromOptions({
     clusters: [{ name: 'lab-2', server: server.url, caData: Buffer.from(server.caPem).toString('base64') }],
