@@ -23,6 +23,7 @@ import {
   NOT_MEASURED_YET,
   readPreviousResults,
   type SectionRun,
+  serializeResults,
 } from './bench-results.js';
 import { watchCpuShare } from './cpu-share.js';
 import { runHandlersSection } from './handler-bench.js';
@@ -181,7 +182,7 @@ async function runBench(options: BenchOptions, io: BenchIo): Promise<ExitCode> {
     if (options.write) {
       const resultsFile = join(projectRoot, RESULTS_FILE);
       const results = mergeResults(await readPreviousResults(resultsFile), run, new Date().toISOString());
-      await writeFileAtomically(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
+      await writeFileAtomically(resultsFile, serializeResults(results));
       await writeFileAtomically(join(projectRoot, PERFORMANCE_DOC), renderPerformanceDoc(results));
       progress(`wrote ${RESULTS_FILE} and ${PERFORMANCE_DOC}`);
     }

@@ -110,6 +110,13 @@ export function mergeResults(
   return { schema: RESULTS_SCHEMA, generatedAt, sections: ordered, notMeasuredYet: NOT_MEASURED_YET };
 }
 
+/** results.json's text: figures to 0.01 (ms, cores), finer than any run repeats them. */
+export function serializeResults(results: BenchResults): string {
+  const rounded = (_key: string, value: unknown) =>
+    typeof value === 'number' && !Number.isInteger(value) ? Math.round(value * 100) / 100 : value;
+  return `${JSON.stringify(results, rounded, 2)}\n`;
+}
+
 const execFileAsync = promisify(execFile);
 
 /** This machine, as it is now. */

@@ -9,6 +9,7 @@ import {
   NOT_MEASURED_YET,
   otherWorkRan,
   type SectionRun,
+  serializeResults,
 } from '../../../bench/bench-results.js';
 import type { HandlersSectionFigures } from '../../../bench/handler-bench.js';
 import type { PkiSectionFigures } from '../../../bench/pki-bench.js';
@@ -99,6 +100,31 @@ describe('mergeResults', () => {
     expect(merged.sections.handlers).toEqual(previous.sections.handlers);
     expect(Object.keys(merged.sections)).toEqual(['pki', 'handlers']);
     expect(merged.notMeasuredYet).toEqual(NOT_MEASURED_YET);
+  });
+});
+
+describe('serializeResults', () => {
+  it('keeps figures to 0.01, integers as they are, and ends with a newline', () => {
+    // Prepare
+    const results = mergeResults(
+      undefined,
+      {
+        pki: run(PKI, {
+          durationMs: 314_423,
+          cpu: { seconds: 314.406421627, benchCores: 0.86, otherCores: 0.9 },
+        }),
+      },
+      '2026-11-30T12:05:00Z',
+    );
+
+    // Act
+    const text = serializeResults(results);
+
+    // Assess
+    expect(text.endsWith('}\n')).toBe(true);
+    const parsed = JSON.parse(text) as typeof results;
+    expect(parsed.sections.pki?.durationMs).toBe(314_423);
+    expect(parsed.sections.pki?.cpu?.seconds).toBe(314.41);
   });
 });
 
