@@ -41,7 +41,10 @@ export class RotationLockTable extends Construct {
     });
   }
 
-  /** acquire-lock and release-lock: take, take over and release the lock. */
+  /**
+   * acquire-lock and release-lock: take, take over and release the lock. (GetItem: a failed condition
+   * returns the item as it was, ALL_OLD, which is a read of it.)
+   */
   grantTakeAndRelease(grantee: IGrantable): void {
     this.grant(grantee, 'TakeAndReleaseRotationLock', [
       'dynamodb:GetItem',

@@ -3,7 +3,6 @@ import {
   ConditionalCheckFailedException,
   DeleteItemCommand,
   type DynamoDBClient,
-  GetItemCommand,
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { LOCK_TABLE_PARTITION_KEY } from '../../contract/rotation-lock.js';
@@ -139,16 +138,6 @@ export class RotationLock {
       const current = holdingOf(error.Item);
       return { released: false, ...(current !== undefined && { heldBy: current.holder }) };
     }
-  }
-
-  /** Who holds the lock now (a strongly consistent read); undefined when nobody does. */
-  async holding(): Promise<LockHolding | undefined> {
-    const answer = await this.call('GetItem', () =>
-      this.props.client.send(
-        new GetItemCommand({ TableName: this.props.tableName, Key: this.key(), ConsistentRead: true }),
-      ),
-    );
-    return holdingOf(answer.Item);
   }
 
   /** A conditional PutItem of `holding`; when the condition fails, the item as it was then. */

@@ -36,7 +36,14 @@ export async function runHandler<T extends object>(
   try {
     runtime = createHandlerRuntime();
     if (context.writes === true && context.executionId !== undefined && runtime.config.lock !== undefined) {
-      await runtime.lock().acquire(context.executionId);
+      const acquired = await runtime.lock().acquire(context.executionId);
+      // acquire-lock took it; finding it free or stale here means this run had lost it (a redrive).
+      if (acquired.how !== 'held') {
+        logger.warn('took the rotation lock again at a writing step', {
+          how: acquired.how,
+          ...(acquired.previous !== undefined && { previousHolder: acquired.previous.holder }),
+        });
+      }
     }
     const output = await step(runtime);
     assertNoPem(output, context.phase);
