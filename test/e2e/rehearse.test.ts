@@ -376,3 +376,83 @@ describe('meshtrust rehearse', () => {
     RUN_TIMEOUT_MS,
   );
 });
+
+describe('meshtrust rehearse --fault', () => {
+  /** A run the faults did not break: SUCCEEDED, every check passed, no failed handshake, every fault fired. */
+  function expectAbsorbed(rehearsal: Rehearsal, fired: Record<string, number>): void {
+    const { exitCode, report } = rehearsal;
+    expect(failedChecks(report)).toEqual([]);
+    expect(exitCode).toBe(0);
+    expect(report.result).toBe('SUCCEEDED');
+    expect(report.totals.handshakes.failed).toBe(0);
+    expect(report.checks.find((check) => check.name === 'every-fault-fired')?.ok).toBe(true);
+    expect(Object.fromEntries((report.faults ?? []).map((fault) => [fault.spec, fault.fired]))).toEqual(
+      fired,
+    );
+  }
+
+  function retriedStates(dir: string): string[] {
+    const history = JSON.parse(readFileSync(join(dir, 'history.json'), 'utf8')) as {
+      type: string;
+      state?: { name: string };
+    }[];
+    return history.filter((event) => event.type === 'StateRetried').map((event) => event.state?.name ?? '');
+  }
+
+  it(
+    'absorbs a 503 burst of one cluster API and AWS throttling within the steps: SUCCEEDED, 0 failed handshakes',
+    async () => {
+      // Act
+      const rehearsal = await rehearse(
+        '--fault',
+        'kube:lab-2:5xx:3@distribute-bundle',
+        '--fault',
+        'aws:throttle:3@stage-root',
+        '--json',
+      );
+
+      // Assess: the adapters' own retries (client-node calls, the SDK's throttling backoff) took them.
+      expectAbsorbed(rehearsal, { 'kube:lab-2:5xx:3@distribute-bundle': 3, 'aws:throttle:3@stage-root': 3 });
+      for (const cluster of CLUSTERS) {
+        expect(rootsIn(rehearsal.dir, 'final', cluster)).toEqual([rehearsal.report.rootLetters.B]);
+      }
+    },
+    RUN_TIMEOUT_MS,
+  );
+
+  it(
+    'takes 409 Conflicts on the cacerts write of a reissue by reading it again: SUCCEEDED, 0 failed handshakes',
+    async () => {
+      // Act
+      const rehearsal = await rehearse('--fault', 'kube:lab-1:conflict:2@reissue-intermediate', '--json');
+
+      // Assess
+      expectAbsorbed(rehearsal, { 'kube:lab-1:conflict:2@reissue-intermediate': 2 });
+      // The write did go through in the end, once: lab-1's new intermediate is in the timeline.
+      const reissued = rehearsal.report.timeline.filter(
+        (write) => write.cluster === 'lab-1' && write.phase === 'reissue-intermediate',
+      );
+      expect(reissued).toHaveLength(1);
+    },
+    RUN_TIMEOUT_MS,
+  );
+
+  it(
+    'rides out a cluster API that is down for 5 s during the restarts through the state machine Retry',
+    async () => {
+      // Act
+      const rehearsal = await rehearse('--fault', 'kube:lab-2:down:5@restart-workloads', '--json');
+
+      // Assess: every request for 5 s was reset; the step failed as TransientError and was retried.
+      const { report, dir } = rehearsal;
+      expectAbsorbed(rehearsal, {
+        'kube:lab-2:down:5@restart-workloads': report.faults?.[0]?.fired ?? 0,
+      });
+      expect(report.faults?.[0]?.fired).toBeGreaterThan(0);
+      const retried = retriedStates(dir);
+      expect(retried.length).toBeGreaterThan(0);
+      expect(new Set(retried)).toEqual(new Set(['restart-workloads-in-cluster']));
+    },
+    RUN_TIMEOUT_MS,
+  );
+});
