@@ -75,6 +75,7 @@ describe('meshtrust rehearse', () => {
     expect(report.totals.handshakes.failed).toBe(0);
     expect(report.handshakeFailures).toEqual([]);
     expect(workflowPhases(report)).toEqual([
+      'acquire-lock',
       'preflight',
       'stage-root',
       'distribute-bundle',
@@ -86,6 +87,7 @@ describe('meshtrust rehearse', () => {
       'soak',
       'retire-root',
       'promote-root',
+      'release-lock',
       'final',
     ]);
     for (const phase of report.phases)
@@ -145,11 +147,23 @@ describe('meshtrust rehearse', () => {
       .split('\n')
       .map(
         (line) =>
-          JSON.parse(line) as { audit: boolean; phase: string; cluster?: string; executionId: string },
+          JSON.parse(line) as {
+            audit: boolean;
+            phase: string;
+            cluster?: string;
+            executionId: string;
+            outcome: string;
+          },
       );
     expect(
       audit.every((event) => event.audit === true && event.executionId === scheduled.report.executionId),
     ).toBe(true);
+    // The run took the mesh's rotation lock first and released it last (the table made from the template).
+    const lockEvents = audit.filter((event) => event.phase.endsWith('-lock'));
+    expect(lockEvents.map((event) => [event.phase, event.outcome])).toEqual([
+      ['acquire-lock', 'succeeded'],
+      ['release-lock', 'succeeded'],
+    ]);
     const distributed = audit
       .filter((event) => event.phase === 'distribute-bundle')
       .map((event) => event.cluster);
@@ -246,10 +260,12 @@ describe('meshtrust rehearse', () => {
       expect(report.result).toBe('SUCCEEDED');
       expect(report.totals.handshakes.failed).toBe(0);
       expect(workflowPhases(report)).toEqual([
+        'acquire-lock',
         'preflight',
         'reissue-intermediate',
         'restart-workloads',
         'verify-workloads',
+        'release-lock',
         'final',
       ]);
       expect(report.phases.every((phase) => phase.handshakes.attempted > 0)).toBe(true);
@@ -284,6 +300,7 @@ describe('meshtrust rehearse', () => {
           'rollback-restore',
         ]),
       );
+      expect(workflowPhases(report).slice(-2)).toEqual(['release-lock-after-rollback', 'final']);
       for (const cluster of CLUSTERS) {
         for (const file of ['ca-cert.pem', 'cert-chain.pem', 'root-cert.pem']) {
           expect(publicFile(dir, 'final', cluster, file)).toBe(publicFile(dir, 'initial', cluster, file));
