@@ -225,7 +225,12 @@ describe('meshtrust rehearse --engine istio', () => {
       expect(run.exitCode).toBe(1);
       expect(report.result).toBe('FAILED');
       expect(report.error?.cause).toContain('ISTIO_MULTIROOT_MESH');
-      expect(report.phases.map((phase) => phase.name)).toEqual(['preflight', 'final']);
+      expect(report.phases.map((phase) => phase.name)).toEqual([
+        'acquire-lock',
+        'preflight',
+        'release-lock-after-stop',
+        'final',
+      ]);
       // Only the start state is in the timeline: no cacerts write happened.
       expect(report.timeline.map((write) => write.phase)).toEqual(['initial']);
       expect(report.final).toEqual(report.initial);
