@@ -7,6 +7,7 @@ import {
 } from '../../lab/istio-install/istio-engine-settings.js';
 import { LAB_ENGINES, type LabEngineName } from '../../lab/lab-files.js';
 import { parseGoBool } from '../../lambdas/core/istio/go-values.js';
+import { PCDS_METADATA } from '../../lambdas/core/istio/istio-settings.js';
 import { UsageError } from './cli-errors.js';
 import { formatEnv, integerBetween, keyValue, oneOf } from './option-parsers.js';
 
@@ -74,7 +75,7 @@ export function istioEngineSettings(options: EngineCommandOptions): IstioEngineS
 }
 
 /** The one proxy setting the model engine plays: PCDS, which decides when proxies learn new roots. */
-const MODEL_PROXY_ENV = 'PROXY_CONFIG_XDS_AGENT';
+const MODEL_PROXY_ENV = PCDS_METADATA;
 
 /** Model engine: whether its proxies run with PCDS, as --proxy-env says (Go's bool spellings). */
 export function modelPcds(options: EngineCommandOptions): boolean {

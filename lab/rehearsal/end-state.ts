@@ -2,8 +2,8 @@
 // what it started with, which roots it trusts (by letter) and whether it signs with its original
 // intermediate; and whether a staged root is still pending. What an operator would need to know after
 // a rollback that did not complete (RollbackFailed), so the report says it for every run.
-import { ListSecretVersionIdsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { PENDING } from '../../lambdas/adapters/secrets/ca-secret-store.js';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CaSecretStore } from '../../lambdas/adapters/secrets/ca-secret-store.js';
 import type { LabCredentials } from '../eks/lab-identities.js';
 
 export interface ClusterEndState {
@@ -61,11 +61,12 @@ export function describeEndState(state: EndState): string[] {
   ];
 }
 
+/** Asks the mesh's CA store, as the functions see it, whether a root is staged AWSPENDING. */
 export async function hasPendingRoot(options: {
   readonly endpoint: string;
   readonly region: string;
   readonly credentials: LabCredentials;
-  readonly secretName: string;
+  readonly meshId: string;
 }): Promise<boolean> {
   const client = new SecretsManagerClient({
     endpoint: options.endpoint,
@@ -73,8 +74,7 @@ export async function hasPendingRoot(options: {
     credentials: options.credentials,
   });
   try {
-    const versions = await client.send(new ListSecretVersionIdsCommand({ SecretId: options.secretName }));
-    return (versions.Versions ?? []).some((version) => version.VersionStages?.includes(PENDING));
+    return (await new CaSecretStore({ client, meshId: options.meshId }).describeRoot()).pending !== undefined;
   } finally {
     client.destroy();
   }

@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ExecutionAbortedError, StateMachine } from 'aws-local-stepfunctions';
-import { rootSecretName } from '../../lambdas/adapters/secrets/secret-names.js';
 import { type CfnTemplate, referencedLogicalIds, resolveDefinition } from '../../lib/resolve-definition.js';
 import { type AwsFaultProxy, startAwsFaultProxy } from '../aws-fault-proxy.js';
 import type { CacertsSnapshot, SecretData } from '../cacerts-snapshot.js';
@@ -586,7 +585,7 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
         endpoint: moto.endpoint,
         region,
         credentials: rotator.credentials,
-        secretName: rootSecretName(lab.meshId),
+        meshId: lab.meshId,
       }),
       false,
     ),

@@ -2,6 +2,7 @@
 // or the istio engine (real Kubernetes and Istio, built first when the cache has no binaries).
 import { rm } from 'node:fs/promises';
 import { parseGoBool, parseGoDuration } from '../../../lambdas/core/istio/go-values.js';
+import { PCDS_METADATA } from '../../../lambdas/core/istio/istio-settings.js';
 import { describeLabBuildProgress } from '../../binaries/build-progress.js';
 import { ensureLabBinaries } from '../../binaries/lab-binaries.js';
 import type { IstioEngineSettings } from '../../istio-install/istio-engine-settings.js';
@@ -60,7 +61,7 @@ export async function startRehearsalFleet(options: RehearsalFleetOptions): Promi
       {
         workloadCertTtlMs: REHEARSAL_WORKLOAD_TTL_MS,
         volumeSyncDelayMs: REHEARSAL_VOLUME_SYNC_DELAY_MS,
-        pcds: parseGoBool(options.istio.proxyEnv.PROXY_CONFIG_XDS_AGENT ?? 'false') === true,
+        pcds: parseGoBool(options.istio.proxyEnv[PCDS_METADATA] ?? 'false') === true,
         ...(options.rootCertStyle === undefined ? {} : { rootCertStyle: options.rootCertStyle }),
         ...options.lab,
         clusters: options.clusters,
