@@ -24,12 +24,6 @@ export interface CertificateSigner {
   sign(data: ArrayBuffer): Promise<ArrayBuffer>;
 }
 
-const RSA_MODULUS_BITS: Partial<Record<KeyAlgorithm, number>> = {
-  'rsa-2048': 2048,
-  'rsa-3072': 3072,
-  'rsa-4096': 4096,
-};
-
 /** A signer whose private key is a WebCrypto key in this process (its algorithm read from the key). */
 export function inMemorySigner(privateKey: CryptoKey, context: PkiContext = {}): CertificateSigner {
   const algorithm = keyAlgorithmOf(privateKey, context);
@@ -45,7 +39,10 @@ export function inMemorySigner(privateKey: CryptoKey, context: PkiContext = {}):
  * its `algorithm`) and a `crypto` whose `subtle.sign` of that key is the signer's.
  */
 export function signingWith(signer: CertificateSigner): { signingKey: CryptoKey; crypto: X509Crypto } {
-  const bits = RSA_MODULUS_BITS[signer.algorithm];
+  // `rsa-4096` -> 4096: the modulus a stand-in RSA key reports, as a real one would.
+  const bits = signer.algorithm.startsWith('rsa-')
+    ? Number(signer.algorithm.slice('rsa-'.length))
+    : undefined;
   const signingKey = {
     type: 'private',
     extractable: false,

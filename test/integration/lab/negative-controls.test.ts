@@ -102,6 +102,17 @@ async function waitFor(condition: () => boolean, timeoutMs = 15_000): Promise<vo
   }
 }
 
+/** Waits until every workload certificate of `cluster` comes from `intermediate`. */
+function waitForIssuer(lab: Lab, cluster: string, intermediate: CaMaterial): Promise<void> {
+  const issuer = certificateFingerprint(intermediate.certificatePem);
+  return waitFor(() =>
+    lab
+      .cluster(cluster)
+      .istiod.identities()
+      .every((identity) => identity.issuerFingerprint === issuer),
+  );
+}
+
 async function restartInjectedWorkloads(lab: Lab, cluster: string): Promise<number> {
   const namespaces = await asRotator(lab, cluster, { method: 'GET', path: '/api/v1/namespaces' });
   const injected = new Set(
@@ -165,13 +176,7 @@ describe('negative controls: wrong rotations break traffic in the lab', () => {
     // Act
     lab.prober.setPhase('early-reissue');
     await writeAccepted(lab, 'lab-1', cacertsWith(intermediateB, rootB, [lab.rootA, rootB]));
-    const issuerB = certificateFingerprint(intermediateB.certificatePem);
-    await waitFor(() =>
-      lab
-        .cluster('lab-1')
-        .istiod.identities()
-        .every((identity) => identity.issuerFingerprint === issuerB),
-    );
+    await waitForIssuer(lab, 'lab-1', intermediateB);
     const round = await lab.prober.runRound();
 
     // Assess
@@ -259,13 +264,7 @@ describe('proxies learn new roots only at renewal, or at once with PCDS', () => 
     const intermediateB = await createIntermediateCa({ cluster: 'lab-1', issuer: rootB });
     await writeAccepted(lab, 'lab-1', cacertsWith(intermediateB, rootB, [lab.rootA, rootB]));
     expect(await restartInjectedWorkloads(lab, 'lab-1')).toBeGreaterThan(0);
-    const issuerB = certificateFingerprint(intermediateB.certificatePem);
-    await waitFor(() =>
-      lab
-        .cluster('lab-1')
-        .istiod.identities()
-        .every((identity) => identity.issuerFingerprint === issuerB),
-    );
+    await waitForIssuer(lab, 'lab-1', intermediateB);
   }
 
   it('(e) PCDS off: a pod restarted onto a B-chained certificate fails against a peer that has not renewed', async () => {
