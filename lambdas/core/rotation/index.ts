@@ -11,6 +11,7 @@ export * from './expiry-headroom.js';
 export * from './plan-reviewed-fleet.js';
 export * from './plan-summary.js';
 export * from './reissue-intermediate-change.js';
+export * from './resign-root-cert-writes.js';
 export * from './restart-id.js';
 export * from './restart-waves.js';
 export * from './retire-root-change.js';
