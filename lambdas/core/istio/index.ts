@@ -1,6 +1,6 @@
 /**
  * The Istio each cluster runs, as a rotation needs to know it: istiod's multi-root flag and version,
- * the workload certificate TTL and PCDS from the mesh config. Pure: the Kubernetes adapter reads.
+ * the workload certificate TTL and PCDS from the mesh config, and the rotation strategy they allow. Pure: the Kubernetes adapter reads.
  */
 export * from './go-values.js';
 export * from './istio-settings.js';
@@ -8,4 +8,5 @@ export * from './istio-version.js';
 export * from './istiod-ca-metrics.js';
 export * from './proxy-renewal.js';
 export * from './proxy-trust-wait.js';
+export * from './rotation-strategy.js';
 export * from './soak.js';
