@@ -7,6 +7,11 @@ import { type ILogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import {
+  DEFAULT_ROTATION_STRATEGY,
+  ROTATION_STRATEGY_SETTINGS,
+  type RotationStrategySettingName,
+} from '../lambdas/contract/rotation-strategy.js';
 import { RotationAudit } from './audit.js';
 import { CaStore } from './ca-store.js';
 import type { ClusterSelection } from './cluster-selection.js';
@@ -126,6 +131,15 @@ export interface MeshTrustRotationProps {
    */
   readonly restartWaveSize?: number;
   /**
+   * How workloads move to certificates from the new intermediate: `auto` lets preflight choose per
+   * cluster, `resign` (no restart: proxies re-sign on istiod's PCDS push) where the mesh allows it and
+   * `restart` elsewhere; `resign` or `restart` forces it for every cluster, and a forced `resign` that a
+   * cluster cannot do is refused at preflight. Today only the choice exists: every run restarts
+   * (docs/workflow.md, "Rotation strategy").
+   * @default 'auto'
+   */
+  readonly rotationStrategy?: RotationStrategySettingName;
+  /**
    * What happens to the CA key and the audit logs when the stack is deleted.
    * @default RemovalPolicy.RETAIN
    */
@@ -186,6 +200,7 @@ export class MeshTrustRotation extends Construct {
         rootValidityDays: config.rootValidityDays,
         keyAlgorithm: config.keyAlgorithm,
         expiryWarningDays: config.expiryWarningDays,
+        rotationStrategy: config.rotationStrategy,
       },
       lockTable,
     });
@@ -342,6 +357,13 @@ export class MeshTrustRotation extends Construct {
     if (!Number.isInteger(restartWaveSize) || restartWaveSize < 1) {
       fail('restartWaveSize', `restartWaveSize must be an integer >= 1, got ${restartWaveSize}`);
     }
+    const rotationStrategy = props.rotationStrategy ?? DEFAULT_ROTATION_STRATEGY;
+    if (!ROTATION_STRATEGY_SETTINGS.includes(rotationStrategy)) {
+      fail(
+        'rotationStrategy',
+        `rotationStrategy must be one of ${ROTATION_STRATEGY_SETTINGS.join(', ')}, got ${JSON.stringify(rotationStrategy)}`,
+      );
+    }
     return {
       clusters,
       soak,
@@ -357,6 +379,7 @@ export class MeshTrustRotation extends Construct {
       intermediateValidityDays,
       rolloutTimeout,
       restartWaveSize,
+      rotationStrategy,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     };
   }

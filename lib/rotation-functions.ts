@@ -4,6 +4,7 @@ import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
 import { LOCK_TABLE_NAME_ENV, LOCK_TAKEOVER_GRACE_SECONDS_ENV } from '../lambdas/contract/rotation-lock.js';
+import { ROTATION_STRATEGY_ENV } from '../lambdas/contract/rotation-strategy.js';
 import type { RotationAudit } from './audit.js';
 import type { CaStore } from './ca-store.js';
 import { type ClusterSelection, eksClusterArns } from './cluster-selection.js';
@@ -34,6 +35,8 @@ export interface RotationTuning {
   readonly keyAlgorithm: string;
   /** check-expiry warns (and the alarm fires) when a CA expires within this many days. */
   readonly expiryWarningDays: number;
+  /** `auto`, `resign` or `restart` (lambdas/contract/rotation-strategy.ts); preflight reads it. */
+  readonly rotationStrategy: string;
 }
 
 export interface RotationFunctionsProps {
@@ -117,6 +120,7 @@ export class RotationFunctions extends Construct {
       ROOT_VALIDITY_DAYS: String(tuning.rootValidityDays),
       KEY_ALGORITHM: tuning.keyAlgorithm,
       EXPIRY_WARNING_DAYS: String(tuning.expiryWarningDays),
+      [ROTATION_STRATEGY_ENV]: tuning.rotationStrategy,
     };
 
     const functions = {} as Record<HandlerName, NodejsFunction>;

@@ -37,6 +37,7 @@ describe('MeshTrustRotation props validation', () => {
         intermediateValidityDays: 365,
         rolloutTimeout: Duration.minutes(14),
         restartWaveSize: 1,
+        rotationStrategy: 'resign',
       }),
     ).not.toThrow();
   });
@@ -78,6 +79,12 @@ describe('MeshTrustRotation props validation', () => {
       '15 minutes',
     ],
     ['a restart wave of 0.5 workloads', { restartWaveSize: 0.5 }, 'restartWaveSize', 'got 0.5'],
+    [
+      'an unknown rotation strategy',
+      { rotationStrategy: 'rolling' as never },
+      'rotationStrategy',
+      '"rolling"',
+    ],
   ] as const)('rejects %s, naming the property and the value', (_case, props, property, shown) => {
     // WHEN
     const error = errorOf(props as Partial<MeshTrustRotationProps>);

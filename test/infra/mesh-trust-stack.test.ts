@@ -106,6 +106,7 @@ describe('MeshTrustStack', () => {
           ROOT_VALIDITY_DAYS: '1825',
           KEY_ALGORITHM: 'ecdsa-p256',
           EXPIRY_WARNING_DAYS: '90',
+          ROTATION_STRATEGY: 'auto',
         }),
       },
     });

@@ -6,6 +6,13 @@ import {
   getStringFromEnv,
 } from '../../adapters/environment.js';
 import { LOCK_TABLE_NAME_ENV, LOCK_TAKEOVER_GRACE_SECONDS_ENV } from '../../contract/rotation-lock.js';
+import {
+  DEFAULT_ROTATION_STRATEGY,
+  ROTATION_STRATEGY_ENV,
+  ROTATION_STRATEGY_SETTINGS,
+  type RotationStrategySettingName,
+} from '../../contract/rotation-strategy.js';
+import type { RotationStrategySetting } from '../../core/istio/rotation-strategy.js';
 import { isKeyAlgorithm, KEY_ALGORITHMS, type KeyAlgorithm } from '../../core/pki/key-algorithm.js';
 
 /** Everything a handler reads from its environment; the stack sets it (lib/rotation-functions.ts). */
@@ -49,7 +56,16 @@ export interface HandlerConfig {
   readonly expiryWarningDays: number;
   /** VERIFY_TIMEOUT_SECONDS (default 60): how long a handler waits in-process for istiod to catch up. */
   readonly verifyTimeoutSeconds: number;
+  /**
+   * ROTATION_STRATEGY (default auto): how workloads move to the new intermediate, per cluster `resign`
+   * (PCDS push, no restart) or `restart`; `auto` lets preflight choose (lambdas/core/istio/rotation-strategy.ts).
+   * Not acted on yet: every run restarts (docs/workflow.md, "Rotation strategy").
+   */
+  readonly rotationStrategy: RotationStrategySetting;
 }
+
+// The contract's list and the core's type name the same three settings.
+const STRATEGY_SETTINGS: readonly RotationStrategySetting[] = ROTATION_STRATEGY_SETTINGS;
 
 export interface LockConfig {
   readonly tableName: string;
@@ -104,5 +120,21 @@ export function readHandlerConfig(): HandlerConfig {
     minRootHeadroomDays: days('MIN_ROOT_HEADROOM_DAYS', 7, 0),
     expiryWarningDays: days('EXPIRY_WARNING_DAYS', 90, 0),
     verifyTimeoutSeconds: days('VERIFY_TIMEOUT_SECONDS', 60, 0),
+    rotationStrategy: rotationStrategyFromEnv(),
   };
+}
+
+function rotationStrategyFromEnv(): RotationStrategySetting {
+  const value = getStringFromEnv({
+    key: ROTATION_STRATEGY_ENV,
+    defaultValue: DEFAULT_ROTATION_STRATEGY,
+  });
+  const setting = STRATEGY_SETTINGS.find((name) => name === value);
+  if (setting === undefined) {
+    throw new EnvironmentVariableError(
+      `Environment variable ${ROTATION_STRATEGY_ENV} must be one of ${ROTATION_STRATEGY_SETTINGS.join(', ')}, got ${JSON.stringify(value)}.`,
+      ROTATION_STRATEGY_ENV,
+    );
+  }
+  return setting satisfies RotationStrategySettingName;
 }

@@ -18,6 +18,7 @@ const KEYS = [
   'MIN_ROOT_HEADROOM_DAYS',
   'EXPIRY_WARNING_DAYS',
   'VERIFY_TIMEOUT_SECONDS',
+  'ROTATION_STRATEGY',
 ];
 let saved: Record<string, string | undefined>;
 
@@ -54,6 +55,7 @@ describe('readHandlerConfig', () => {
       minRootHeadroomDays: 7,
       expiryWarningDays: 90,
       verifyTimeoutSeconds: 60,
+      rotationStrategy: 'auto',
     });
   });
 
@@ -113,6 +115,22 @@ describe('readHandlerConfig', () => {
     Object.assign(process.env, { MESH_ID: 'prod', AWS_REGION: 'eu-west-1', KEY_ALGORITHM: 'dsa' });
     // Act, Assess
     expect(() => readHandlerConfig()).toThrow(/KEY_ALGORITHM must be one of ecdsa-p256, .*got "dsa"/);
+  });
+
+  it.each(['resign', 'restart'])('reads a rotation strategy forced to %s', (strategy) => {
+    // Prepare
+    Object.assign(process.env, { MESH_ID: 'prod', AWS_REGION: 'eu-west-1', ROTATION_STRATEGY: strategy });
+    // Act, Assess
+    expect(readHandlerConfig().rotationStrategy).toBe(strategy);
+  });
+
+  it('names an unknown rotation strategy and lists the known ones', () => {
+    // Prepare
+    Object.assign(process.env, { MESH_ID: 'prod', AWS_REGION: 'eu-west-1', ROTATION_STRATEGY: 'rolling' });
+    // Act, Assess
+    expect(() => readHandlerConfig()).toThrow(
+      /ROTATION_STRATEGY must be one of auto, resign, restart, got "rolling"/,
+    );
   });
 
   it('refuses a wave size below one', () => {
