@@ -1,0 +1,274 @@
+// `npm run chaos`: parses the command line (a typo is refused with exit 2, like the operator CLI and
+// the bench), derives the matrix from the synthesized state machine, runs the chosen cases one after
+// another on the model engine with progress on stderr, prints the table on stdout, and writes
+// chaos/results.json whole or not at all. Exit 1 when any case failed.
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command, CommanderError, Option } from 'commander';
+import { describeMachine, describeRevision } from '../bench/bench-results.js';
+import { renderText } from '../bench/text-table.js';
+import { CliError, EXIT_CODES, type ExitCode, UsageError } from '../bin/cli/cli-errors.js';
+import { commanderExitCode, withCliConventions } from '../bin/cli/commander-conventions.js';
+import { integerBetween } from '../bin/cli/option-parsers.js';
+import { exitCodeOfSignal, listenForStopSignals } from '../bin/cli/stop-signals.js';
+import { createTerminal, type Terminal } from '../bin/cli/terminal.js';
+import { labClusterNames } from '../lab/lab-cluster-names.js';
+import { ensureCloudAssembly, readCloudAssembly } from '../lab/rehearsal/cloud-assembly.js';
+import { definitionTasks } from '../lab/rehearsal/definition-tasks.js';
+import { failAtStates } from '../lab/rehearsal/fail-at.js';
+import { writeFileAtomically } from '../lab/write-file-atomically.js';
+import { PROJECT_ROOT } from '../lib/handler-entries.js';
+import { type CfnTemplate, referencedLogicalIds, resolveDefinition } from '../lib/resolve-definition.js';
+import { type ChaosCase, chaosMatrix, selectCases } from './chaos-matrix.js';
+import {
+  type CaseResult,
+  caseResult,
+  describeExpected,
+  mergeResults,
+  parseResults,
+  renderSummary,
+  serializeResults,
+} from './chaos-results.js';
+import { runCase } from './run-case.js';
+import type { Definition } from './state-graph.js';
+
+export const RESULTS_FILE = 'chaos/results.json';
+/** The chaos run's own cloud assembly (gitignored like every cdk.out): a synth elsewhere can't swap it mid-run. */
+export const CHAOS_CDK_OUT = 'chaos/cdk.out';
+
+export interface ChaosOptions {
+  readonly only: readonly string[];
+  readonly list: boolean;
+  readonly clusters: number;
+  readonly workloads: number;
+  readonly timeout: number;
+  readonly cdkOut?: string;
+  readonly keepReports: boolean;
+  readonly write: boolean;
+}
+
+export interface ChaosIo {
+  readonly terminal: Terminal;
+  /** Where chaos/ and the project's sources are. */
+  readonly projectRoot: string;
+}
+
+/** Runs one command line (process.argv shape) and resolves with its exit code; never throws. */
+export async function runChaosCli(
+  argv: readonly string[],
+  io: ChaosIo = { terminal: createTerminal(), projectRoot: PROJECT_ROOT },
+): Promise<ExitCode> {
+  const { terminal } = io;
+  let exitCode: ExitCode = EXIT_CODES.ok;
+  const program = new Command('npm run chaos --')
+    .description(
+      'Run the reliability matrix on the model engine: every fault point, --fault kind and failure inside ' +
+        'rollback, for each mode, each case a real rehearsal (issue 15; docs/reliability.md).',
+    )
+    .addOption(
+      new Option(
+        '--only <patterns>',
+        'comma-separated case ids to run; * matches any text, a pattern without * any id containing it',
+      )
+        .argParser((value: string, previous: string[]) => [...previous, ...patternList(value)])
+        .default([], 'every case'),
+    )
+    .option('--list', 'print the matrix (case, expected end, rehearse flags) and run nothing', false)
+    .option('--clusters <n>', 'lab clusters per case', integerBetween(2, 5), 2)
+    .option('--workloads <n>', 'workloads per cluster', integerBetween(1, 20), 2)
+    .option('--timeout <seconds>', 'time limit of one case', integerBetween(60, 3600), 480)
+    .option(
+      '--cdk-out <dir>',
+      `a cloud assembly to run as it is (default ${CHAOS_CDK_OUT}, synthesized when older than its sources)`,
+    )
+    .option('--keep-reports', "keep every case's report folder (a failed case's is always kept)", false)
+    .option('--no-write', `print only: leave ${RESULTS_FILE} as it is`)
+    .helpOption('-h, --help', 'show this help')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Cases (ids are mode/kind/what; see --list):',
+        '  baseline    nothing injected: SUCCEEDED',
+        '  fail-at     a permanent failure after each Task state the mode runs (a Map also on one cluster):',
+        '              ROLLED_BACK byte-identical after the first write, else FAILED with the fleet untouched',
+        '              (or, after promote-root, wholly on root B)',
+        '  transient   the same states failing once (:once): Retry absorbs it, SUCCEEDED',
+        '  fault       each --fault kind (kube 5xx, conflict, slow, down; aws throttle, 5xx): SUCCEEDED',
+        '  rollback    the latest failure that rolls back, then one inside the rollback: FAILED RollbackFailed',
+        '              when permanent, ROLLED_BACK when once',
+        'The states and expected ends come from the synthesized definition. Every case must also show',
+        '0 failed handshakes, pass all the rehearsal checks, leave no process and no private key.',
+        '',
+        'Cases run one at a time (each rehearsal loads both cores of a small machine; a starved lab fails',
+        'its own handshakes). About a minute each; the whole matrix takes about 2 hours.',
+        `Writes ${RESULTS_FILE}; a run of some cases keeps the other cases' previous results.`,
+        'Exit codes: 0 every case passed, 1 a case failed, 2 usage error, 3 environment problem,',
+        '4 internal error, 130/143 interrupted.',
+      ].join('\n'),
+    )
+    .allowExcessArguments(false)
+    .action(async (options: ChaosOptions) => {
+      exitCode = await runChaos(options, io);
+    });
+  withCliConventions(program, terminal);
+  try {
+    await program.parseAsync([...argv]);
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) return commanderExitCode(error);
+    terminal.note(
+      terminal.styleErr('red', `error: ${error instanceof Error ? error.message : String(error)}`),
+    );
+    if (!(error instanceof CliError) && error instanceof Error) terminal.note(error.stack ?? '');
+    return error instanceof CliError ? error.exitCode : EXIT_CODES.internal;
+  }
+}
+
+function patternList(value: string): string[] {
+  return value
+    .split(',')
+    .map((pattern) => pattern.trim())
+    .filter((pattern) => pattern !== '');
+}
+
+/** The matrix of the synthesized definition, for a fleet of `clusters`. */
+export function matrixOf(template: CfnTemplate, clusters: number): ChaosCase[] {
+  // Read before any resource exists, as the rehearsal checks --fail-at: each ARN a placeholder.
+  const placeholders = Object.fromEntries(
+    referencedLogicalIds(template).map((id) => [id, `arn:aws:lambda:::function:${id}`]),
+  );
+  const definition = resolveDefinition(template, { arns: placeholders }) as Definition;
+  return chaosMatrix({
+    definition,
+    failAtStates: failAtStates(definitionTasks(definition as never)).listed,
+    clusters: labClusterNames(clusters),
+  });
+}
+
+async function runChaos(options: ChaosOptions, io: ChaosIo): Promise<ExitCode> {
+  const { terminal, projectRoot } = io;
+  const startedAt = Date.now();
+  const clock = () => {
+    const seconds = Math.round((Date.now() - startedAt) / 1000);
+    return `${String(Math.floor(seconds / 60)).padStart(3)}:${String(seconds % 60).padStart(2, '0')}`;
+  };
+  const progress = (line: string) => terminal.note(terminal.styleErr('dim', `[${clock()}] ${line}`));
+  const stop = listenForStopSignals(progress, 'stopping the case under way; results so far are written');
+  try {
+    const assembly =
+      options.cdkOut === undefined
+        ? await ensureCloudAssembly({
+            projectRoot,
+            directory: join(projectRoot, CHAOS_CDK_OUT),
+            onProgress: progress,
+            signal: stop.signal,
+          })
+        : { ...(await readCloudAssembly(options.cdkOut)), reused: true };
+    const matrix = matrixOf(assembly.template, options.clusters);
+    const selected = selectCases(matrix, options.only);
+    if (selected.length === 0) {
+      throw new UsageError(
+        `--only ${options.only.join(',')} matches none of the ${matrix.length} cases; npm run chaos -- --list shows them`,
+      );
+    }
+    if (options.list) {
+      for (const line of renderText({
+        columns: ['case', 'expected', 'rehearse flags'],
+        rows: selected.map((chaosCase) => [
+          chaosCase.id,
+          describeExpected(chaosCase.expected),
+          chaosCase.flags.join(' '),
+        ]),
+      }))
+        terminal.out(line);
+      terminal.out(`${selected.length} of ${matrix.length} case(s)`);
+      return EXIT_CODES.ok;
+    }
+    progress(
+      `${selected.length} of ${matrix.length} case(s), ${options.clusters} clusters x ${options.workloads} ` +
+        `workloads each, on ${assembly.directory}${assembly.reused ? ' (reused)' : ''}`,
+    );
+    const revision = await describeRevision(projectRoot);
+    const work = await mkdtemp(join(tmpdir(), 'meshtrust-chaos-'));
+    const run: CaseResult[] = [];
+    const kept: string[] = [];
+    let environmentFailed = false;
+    for (const [index, chaosCase] of selected.entries()) {
+      if (stop.signal.aborted) break;
+      const caseDir = join(
+        work,
+        `${String(index + 1).padStart(3, '0')}-${chaosCase.id.replace(/[^A-Za-z0-9.:+-]+/g, '_')}`,
+      );
+      await mkdir(caseDir, { recursive: true });
+      const counter = `[${index + 1}/${selected.length}]`;
+      progress(`${counter} ${chaosCase.id}: expecting ${describeExpected(chaosCase.expected)}`);
+      const measuredAt = new Date().toISOString();
+      const outcome = await runCase(
+        chaosCase,
+        {
+          projectRoot,
+          cdkOut: assembly.directory,
+          clusters: options.clusters,
+          workloads: options.workloads,
+          timeoutMs: options.timeout * 1000,
+          signal: stop.signal,
+        },
+        caseDir,
+      );
+      if (outcome.interrupted) {
+        progress(`${counter} ${chaosCase.id}: interrupted, not counted (its folder: ${caseDir})`);
+        kept.push(caseDir);
+        break;
+      }
+      const result = caseResult(chaosCase, outcome, measuredAt, revision);
+      run.push(result);
+      const got =
+        outcome.report === undefined ? `no report, exit ${outcome.facts.exitCode}` : outcome.report.result;
+      const handshakes = outcome.report?.totals.handshakes;
+      progress(
+        `${counter} ${chaosCase.id}: ${result.passed ? 'pass' : terminal.styleErr('red', 'FAIL')} ${got}` +
+          `${handshakes === undefined ? '' : `, ${handshakes.failed} of ${handshakes.attempted} handshakes failed`}` +
+          `, ${(outcome.durationMs / 1000).toFixed(1)} s`,
+      );
+      for (const line of result.failed) progress(`    ${line}`);
+      if (!result.passed || options.keepReports) kept.push(caseDir);
+      else await rm(caseDir, { recursive: true, force: true });
+      // The environment, not the product: every following case would fail the same way.
+      if (outcome.facts.exitCode === EXIT_CODES.environment) {
+        progress(`${chaosCase.id} exited 3 (environment: moto_server, the assembly or a folder): stopping`);
+        environmentFailed = true;
+        break;
+      }
+    }
+    for (const line of renderSummary(run, matrix.length)) terminal.out(line);
+    if (kept.length > 0) progress(`report folders kept: ${work}`);
+    else await rm(work, { recursive: true, force: true });
+    if (options.write && run.length > 0) {
+      const resultsFile = join(projectRoot, RESULTS_FILE);
+      const previous = parseResults(await readFile(resultsFile, 'utf8').catch(() => undefined));
+      const results = mergeResults({
+        previous,
+        run,
+        matrix,
+        settings: { engine: 'model', clusters: options.clusters, workloads: options.workloads },
+        machine: await describeMachine(),
+        generatedAt: new Date().toISOString(),
+      });
+      await writeFileAtomically(resultsFile, serializeResults(results));
+      progress(`wrote ${RESULTS_FILE} (${results.cases.length} of ${matrix.length} cases)`);
+    }
+    if (stop.signal.aborted) return exitCodeOfSignal(String(stop.signal.reason));
+    if (environmentFailed) return EXIT_CODES.environment;
+    return run.every((result) => result.passed) ? EXIT_CODES.ok : EXIT_CODES.checkFailed;
+  } catch (error) {
+    if (stop.signal.aborted) {
+      terminal.note(`chaos stopped by ${String(stop.signal.reason)}`);
+      return exitCodeOfSignal(String(stop.signal.reason));
+    }
+    throw error;
+  } finally {
+    stop.dispose();
+  }
+}

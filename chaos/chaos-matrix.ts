@@ -1,0 +1,180 @@
+// The reliability matrix: every case `npm run chaos` can run, derived from the synthesized state
+// machine rather than listed by hand. For each mode:
+// - baseline: nothing injected;
+// - fail-at: a permanent failure after each Task (or Map) state the mode passes through, and for a Map
+//   one more on a single cluster when the mode's Maps run over several;
+// - transient: a one-off failure at each of those states (`:once`), which Retry must absorb;
+// - fault: each --fault kind, on the first phase after the first write (Kubernetes faults on the first
+//   such Map, where the functions talk to the clusters);
+// - rollback: the latest failure that rolls back, then a failure at each state of that rollback
+//   (permanent and one-off).
+// The states come from the list the rehearsal checks `--fail-at` against (failAtStates) in the order
+// the mode's walk of the definition enters them; each case's expected end is that walk with the case's
+// failures injected (state-graph.ts). Pure: no I/O.
+import { ChaosMatrixError } from './chaos-errors.js';
+import {
+  type Definition,
+  type EndResult,
+  type InjectedFailure,
+  mapStates,
+  predictEnd,
+  type RehearsalMode,
+} from './state-graph.js';
+
+export const MODES: readonly RehearsalMode[] = ['scheduled', 'emergency', 'intermediate'];
+
+export type CaseKind = 'baseline' | 'fail-at' | 'transient' | 'fault' | 'rollback';
+
+export interface ExpectedEnd {
+  readonly result: EndResult;
+  /** The execution's error name, when the end is FAILED (e.g. RollbackFailed). */
+  readonly error?: string;
+}
+
+export interface ChaosCase {
+  /** `mode/kind/what`, e.g. `scheduled/fail-at/reissue-intermediate:lab-2`: what --only matches. */
+  readonly id: string;
+  readonly mode: RehearsalMode;
+  readonly kind: CaseKind;
+  /** The rehearse flags of the case beyond the fleet size, --cdk-out and --out. */
+  readonly flags: readonly string[];
+  readonly expected: ExpectedEnd;
+}
+
+export interface MatrixInput {
+  readonly definition: Definition;
+  /** The STATE names `rehearse --fail-at` accepts (failAtStates(...).listed): Task states and Maps. */
+  readonly failAtStates: readonly string[];
+  /** The fleet's clusters (`lab-1` .. `lab-N`); the last one is where per-cluster faults land. */
+  readonly clusters: readonly string[];
+}
+
+/**
+ * Modes whose Maps run over one cluster only: intermediate mode rekeys `--cluster` alone
+ * (lambdas/handlers/preflight.ts), so a per-cluster variant there would repeat the whole-Map case.
+ */
+const MAPS_OVER_ONE_CLUSTER: readonly RehearsalMode[] = ['intermediate'];
+
+/** Each --fault kind of the rehearsal (lab/rehearsal/fault-spec.ts), sized to be absorbed. */
+const FAULT_KINDS: readonly {
+  readonly name: string;
+  readonly on: 'kube' | 'aws';
+  spec(cluster: string, phase: string): string;
+}[] = [
+  { name: 'kube-5xx', on: 'kube', spec: (cluster, phase) => `kube:${cluster}:5xx:3@${phase}` },
+  { name: 'kube-conflict', on: 'kube', spec: (cluster, phase) => `kube:${cluster}:conflict:2@${phase}` },
+  { name: 'kube-slow', on: 'kube', spec: (cluster, phase) => `kube:${cluster}:slow:1500:3@${phase}` },
+  { name: 'kube-down', on: 'kube', spec: (cluster, phase) => `kube:${cluster}:down:5@${phase}` },
+  { name: 'aws-throttle', on: 'aws', spec: (_cluster, phase) => `aws:throttle:3@${phase}` },
+  { name: 'aws-5xx', on: 'aws', spec: (_cluster, phase) => `aws:5xx:3@${phase}` },
+];
+
+export function chaosMatrix(input: MatrixInput): ChaosCase[] {
+  const victim = input.clusters[input.clusters.length - 1];
+  if (victim === undefined) throw new ChaosMatrixError('the fleet has no cluster');
+  if (input.failAtStates.length === 0) throw new ChaosMatrixError('the definition has no Task state');
+  return MODES.flatMap((mode) => modeCases(input, mode, victim));
+}
+
+function modeCases(input: MatrixInput, mode: RehearsalMode, victim: string): ChaosCase[] {
+  const { definition } = input;
+  const maps = mapStates(definition);
+  const fleetFlags = mode === 'intermediate' ? ['--mode', mode, '--cluster', victim] : ['--mode', mode];
+  const expect = (failures: readonly InjectedFailure[]): ExpectedEnd => {
+    const end = predictEnd(definition, mode, failures);
+    return { result: end.result, ...(end.error === undefined ? {} : { error: end.error }) };
+  };
+  const failAtFlags = (specs: readonly string[]) => specs.flatMap((spec) => ['--fail-at', spec]);
+  const make = (
+    kind: CaseKind,
+    what: string | undefined,
+    flags: readonly string[],
+    expected: ExpectedEnd,
+  ) => ({
+    id: [mode, kind, what].filter((part) => part !== undefined).join('/'),
+    mode,
+    kind,
+    flags: [...fleetFlags, ...flags],
+    expected,
+  });
+
+  const baseline = predictEnd(definition, mode);
+  if (baseline.result !== 'SUCCEEDED') {
+    throw new ChaosMatrixError(`with nothing injected, ${mode} is predicted to end ${baseline.result}`);
+  }
+  const points = unique(baseline.path.filter((state) => input.failAtStates.includes(state)));
+  const perCluster = !MAPS_OVER_ONE_CLUSTER.includes(mode) && input.clusters.length > 1;
+  const cases: ChaosCase[] = [make('baseline', undefined, [], { result: 'SUCCEEDED' })];
+
+  for (const state of points) {
+    const expected = expect([{ state, once: false }]);
+    cases.push(make('fail-at', state, failAtFlags([state]), expected));
+    if (perCluster && maps.has(state)) {
+      cases.push(make('fail-at', `${state}:${victim}`, failAtFlags([`${state}:${victim}`]), expected));
+    }
+  }
+  for (const state of points) {
+    cases.push(
+      make('transient', `${state}:once`, failAtFlags([`${state}:once`]), expect([{ state, once: true }])),
+    );
+  }
+
+  // After the first write: where a permanent failure rolls back.
+  const rollsBack = points.filter((state) => expect([{ state, once: false }]).result === 'ROLLED_BACK');
+  const firstWrite = rollsBack[0];
+  const firstWriteMap = rollsBack.find((state) => maps.has(state));
+  if (firstWrite === undefined || firstWriteMap === undefined) {
+    throw new ChaosMatrixError(`no Map state of ${mode} rolls back when it fails: nothing to fault`);
+  }
+  for (const kind of FAULT_KINDS) {
+    const spec = kind.spec(victim, kind.on === 'kube' ? firstWriteMap : firstWrite);
+    cases.push(make('fault', kind.name, ['--fault', spec], { result: 'SUCCEEDED' }));
+  }
+
+  // The latest failure that still rolls back has the most to undo: every rollback state does work.
+  const triggerState = rollsBack[rollsBack.length - 1] as string;
+  const trigger = perCluster && maps.has(triggerState) ? `${triggerState}:${victim}` : triggerState;
+  const triggered = predictEnd(definition, mode, [{ state: triggerState, once: false }]);
+  const rollbackPoints = unique(triggered.path.slice(triggered.path.lastIndexOf(triggerState) + 1)).filter(
+    (state) => input.failAtStates.includes(state),
+  );
+  for (const state of rollbackPoints) {
+    for (const once of [false, true]) {
+      const spec = once ? `${state}:once` : state;
+      cases.push(
+        make(
+          'rollback',
+          `${trigger}+${spec}`,
+          failAtFlags([trigger, spec]),
+          expect([
+            { state: triggerState, once: false },
+            { state, once },
+          ]),
+        ),
+      );
+    }
+  }
+  return cases;
+}
+
+function unique(values: readonly string[]): string[] {
+  return [...new Set(values)];
+}
+
+/**
+ * The cases whose id matches one of `patterns`: `*` stands for any text (slashes too); a pattern
+ * without `*` matches an id that contains it. No patterns: every case.
+ */
+export function selectCases(cases: readonly ChaosCase[], patterns: readonly string[]): ChaosCase[] {
+  if (patterns.length === 0) return [...cases];
+  const matchers = patterns.map((pattern) =>
+    pattern.includes('*')
+      ? new RegExp(`^${pattern.split('*').map(escapeRegExp).join('.*')}$`)
+      : { test: (id: string) => id.includes(pattern) },
+  );
+  return cases.filter((chaosCase) => matchers.some((matcher) => matcher.test(chaosCase.id)));
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
+}

@@ -1,0 +1,158 @@
+// One chaos case: `meshtrust rehearse` as an operator runs it (a child process, in a process group of
+// its own so a time limit can stop all of it), on the cloud assembly the run synthesized once. While it
+// runs, its processes are sampled; after it ends, any that survived it are named and killed by pid.
+// Then its report folder is scanned for private keys and its report.json read and judged.
+import { spawn } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { filesWithPrivateKeys } from '../lab/rehearsal/private-key-scan.js';
+import type { RehearsalReport } from '../lab/rehearsal/rehearsal-report.js';
+import type { ChaosCase } from './chaos-matrix.js';
+import { type CaseVerdict, judgeCase, type RunFacts } from './judge-case.js';
+import { watchProcesses } from './process-watch.js';
+
+export interface CaseSettings {
+  readonly projectRoot: string;
+  readonly cdkOut: string;
+  readonly clusters: number;
+  readonly workloads: number;
+  readonly timeoutMs: number;
+  /** Stops the case under way (SIGINT to its group, as a terminal's Ctrl-C would). */
+  readonly signal?: AbortSignal;
+}
+
+export interface CaseRun {
+  readonly verdict: CaseVerdict;
+  readonly facts: RunFacts;
+  readonly report?: RehearsalReport;
+  readonly durationMs: number;
+  /** The case was stopped by the signal, not by itself. */
+  readonly interrupted: boolean;
+}
+
+/** The environment variable each case's processes inherit, so a survivor is found wherever it went. */
+export const CASE_MARKER = 'MESHTRUST_CHAOS_CASE';
+const SAMPLE_EVERY_MS = 500;
+/** After the rehearsal ends, how long its guards get to stop what it started (they act at once). */
+const SURVIVOR_GRACE_MS = 5000;
+/** After a SIGTERM to an overdue case, how long before SIGKILL. */
+const KILL_AFTER_MS = 15_000;
+
+export function rehearseArgs(chaosCase: ChaosCase, settings: CaseSettings, outDir: string): string[] {
+  return [
+    '--import',
+    'tsx',
+    'bin/meshtrust.ts',
+    'rehearse',
+    '--cdk-out',
+    settings.cdkOut,
+    '--out',
+    outDir,
+    '--clusters',
+    String(settings.clusters),
+    '--workloads',
+    String(settings.workloads),
+    '--json',
+    ...chaosCase.flags,
+  ];
+}
+
+export async function runCase(
+  chaosCase: ChaosCase,
+  settings: CaseSettings,
+  caseDir: string,
+): Promise<CaseRun> {
+  const outDir = join(caseDir, 'report');
+  const markerValue = `${process.pid}:${chaosCase.id}`;
+  const marker = `${CASE_MARKER}=${markerValue}`;
+  const startedAt = Date.now();
+  const child = spawn(process.execPath, rehearseArgs(chaosCase, settings, outDir), {
+    cwd: settings.projectRoot,
+    env: { ...process.env, NODE_OPTIONS: '', [CASE_MARKER]: markerValue },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  const output: Buffer[] = [];
+  child.stdout.on('data', (chunk: Buffer) => output.push(chunk));
+  child.stderr.on('data', (chunk: Buffer) => output.push(chunk));
+  const exited = new Promise<number | null>((resolve) => {
+    child.once('error', () => resolve(null));
+    child.once('close', (code, signal) => resolve(code ?? (signal === null ? null : 128)));
+  });
+  const watch = watchProcesses(child.pid ?? -1, marker);
+  const sampler = setInterval(() => watch.sample(), SAMPLE_EVERY_MS);
+  watch.sample();
+
+  let timedOut = false;
+  let interrupted = false;
+  const signalGroup = (signal: NodeJS.Signals) => {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, signal);
+    } catch {
+      // The group is gone already.
+    }
+  };
+  const stopping: Promise<void>[] = [];
+  const stop = (signal: NodeJS.Signals) => {
+    signalGroup(signal);
+    const kill = setTimeout(() => signalGroup('SIGKILL'), KILL_AFTER_MS);
+    stopping.push(exited.then(() => clearTimeout(kill)));
+  };
+  const timer = setTimeout(() => {
+    timedOut = true;
+    stop('SIGTERM');
+  }, settings.timeoutMs);
+  const onAbort = () => {
+    interrupted = true;
+    stop('SIGINT');
+  };
+  settings.signal?.addEventListener('abort', onAbort, { once: true });
+  if (settings.signal?.aborted === true) onAbort();
+
+  const exitCode = await exited;
+  clearTimeout(timer);
+  settings.signal?.removeEventListener('abort', onAbort);
+  await Promise.all(stopping);
+  clearInterval(sampler);
+  const durationMs = Date.now() - startedAt;
+  await writeFile(join(caseDir, 'output.log'), Buffer.concat(output));
+
+  const processesLeft = await survivors(watch);
+  const filesWithKeys = await filesWithPrivateKeys(outDir, []).catch(() => []);
+  const facts: RunFacts = { exitCode, timedOut, processesLeft, filesWithKeys };
+  const report = await readReport(outDir);
+  return {
+    verdict: judgeCase({ ...chaosCase.expected, mode: chaosCase.mode }, report, facts),
+    facts,
+    ...(report === undefined ? {} : { report }),
+    durationMs,
+    interrupted,
+  };
+}
+
+/** What is still alive after the grace period; each is killed by its pid, being the case's own. */
+async function survivors(watch: ReturnType<typeof watchProcesses>) {
+  const deadline = Date.now() + SURVIVOR_GRACE_MS;
+  let alive = watch.alive();
+  while (alive.length > 0 && Date.now() < deadline) {
+    await sleep(250);
+    alive = watch.alive();
+  }
+  for (const left of alive) {
+    try {
+      process.kill(left.pid, 'SIGKILL');
+    } catch {
+      // Ended meanwhile.
+    }
+  }
+  return alive.map((left) => ({ pid: left.pid, command: left.command }));
+}
+
+async function readReport(outDir: string): Promise<RehearsalReport | undefined> {
+  try {
+    return JSON.parse(await readFile(join(outDir, 'report.json'), 'utf8')) as RehearsalReport;
+  } catch {
+    return undefined;
+  }
+}
