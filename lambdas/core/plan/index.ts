@@ -1,6 +1,14 @@
 export { checkPlanInvariants, PLAN_RULES, type PlanFinding, type PlanRule } from './check-plan-invariants.js';
 export type { ClusterTrustState, FleetState } from './fleet-state.js';
-export { PHASES, type PhaseName, ROLLBACK_PHASE, ROTATION_MODES, type RotationMode } from './phases.js';
+export {
+  PHASES,
+  type PhaseName,
+  ROLLBACK_PHASE,
+  ROLLBACK_PHASES,
+  ROTATION_MODES,
+  type RollbackPhaseName,
+  type RotationMode,
+} from './phases.js';
 export {
   InvalidFleetStateError,
   InvalidPlanRequestError,
@@ -12,6 +20,7 @@ export type {
   ClusterStep,
   FleetStep,
   PlannedPhase,
+  PlannedRollbackStage,
   PlanStep,
   RotationPlan,
   WriteTarget,

@@ -16,8 +16,23 @@ export const PHASES = [
 
 export type PhaseName = (typeof PHASES)[number];
 
-/** The Catch path of the workflow. It undoes a run, so it never appears in a forward plan. */
+/** The Catch path of the workflow (the audit events' phase). It never appears in a forward plan. */
 export const ROLLBACK_PHASE = 'rollback';
+
+/**
+ * The stages of the rollback, in the order they run: the rotation walked back (trust A+B again, the
+ * original intermediate, restart, the original cacerts, drop the pending root). Named like the state
+ * machine states that run them, which run in every mode: a stage with nothing to undo is a no-op.
+ */
+export const ROLLBACK_PHASES = [
+  'rollback-trust',
+  'rollback-intermediate',
+  'rollback-restart',
+  'rollback-restore',
+  'rollback-drop-pending',
+] as const;
+
+export type RollbackPhaseName = (typeof ROLLBACK_PHASES)[number];
 
 export const ROTATION_MODES = ['scheduled', 'emergency', 'intermediate'] as const;
 

@@ -7,6 +7,7 @@ import {
   type FleetStep,
   newIntermediateLabel,
   type PlannedPhase,
+  type PlannedRollbackStage,
   type RotationPlan,
   type WriteTarget,
 } from './rotation-plan.js';
@@ -246,6 +247,42 @@ function planIntermediateRotation(fleet: FleetState, target: string): PlannedPha
 }
 
 /**
+ * The rollback as the state machine runs it: every stage in every mode, a stage finding nothing of this
+ * run to undo leaving the cluster as it is. Each stage writes only where the run wrote before it, so what
+ * it does depends on how far the run got, not on the mode alone.
+ */
+function planRollback(mode: RotationMode): PlannedRollbackStage[] {
+  const rootRotation = mode !== 'intermediate';
+  return [
+    {
+      name: 'rollback-trust',
+      action: rootRotation
+        ? "where root-cert.pem lacks the start state's roots, append them back byte for byte; check every namespace holds them"
+        : 'nothing to restore: intermediate mode leaves root-cert unchanged',
+    },
+    {
+      name: 'rollback-intermediate',
+      action: 'where the intermediate was switched, write the original intermediate back (roots kept)',
+    },
+    {
+      name: 'rollback-restart',
+      action:
+        'where the intermediate was switched, wait until istiod signs with the original one, then restart injected workloads',
+    },
+    {
+      name: 'rollback-restore',
+      action: 'write each touched cluster its backed-up cacerts, byte for byte',
+    },
+    {
+      name: 'rollback-drop-pending',
+      action: rootRotation
+        ? 'remove AWSPENDING from the root secret version staged by this run'
+        : 'nothing to drop: intermediate mode stages no root',
+    },
+  ];
+}
+
+/**
  * Computes the ordered phases of a rotation and, per cluster, the state each step leaves behind.
  * Deterministic: clusters appear in the order of `fleet.clusters`.
  */
@@ -263,6 +300,7 @@ export function planRotation(input: PlanRotationInput): RotationPlan {
       cluster: input.cluster,
       restart: 'waves',
       phases: planIntermediateRotation(fleet, input.cluster as string),
+      rollback: planRollback(mode),
     };
   }
   const newRoot = input.newRoot ?? NEW_ROOT_PLACEHOLDER;
@@ -273,5 +311,6 @@ export function planRotation(input: PlanRotationInput): RotationPlan {
     clusters,
     restart: mode === 'emergency' ? 'all-at-once' : 'waves',
     phases: planRootRotation(fleet, mode, newRoot),
+    rollback: planRollback(mode),
   };
 }

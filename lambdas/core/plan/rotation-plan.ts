@@ -1,4 +1,4 @@
-import type { PhaseName, RotationMode } from './phases.js';
+import type { PhaseName, RollbackPhaseName, RotationMode } from './phases.js';
 
 /** What a step changes. An empty list means the step only reads. */
 export type WriteTarget = 'cacerts' | 'secrets-manager' | 'workloads';
@@ -44,6 +44,16 @@ export interface PlannedPhase {
   steps: PlanStep[];
 }
 
+/**
+ * A stage of the rollback, which a failure from the first write through retire-root starts (promote-root
+ * is the point of no return and is not rolled back). Fleet-wide: each stage undoes, in every cluster, what
+ * the run did there, and does nothing where nothing was done.
+ */
+export interface PlannedRollbackStage {
+  name: RollbackPhaseName;
+  action: string;
+}
+
 /** Plain JSON data: it travels in Step Functions payloads and is printed by `meshtrust plan`. */
 export interface RotationPlan {
   mode: RotationMode;
@@ -57,6 +67,8 @@ export interface RotationPlan {
   /** How restart-workloads restarts: in waves (scheduled, intermediate) or everything at once (emergency). */
   restart: 'waves' | 'all-at-once';
   phases: PlannedPhase[];
+  /** What a failure walks back through, in order. */
+  rollback: PlannedRollbackStage[];
 }
 
 /** Placeholder for an intermediate that the reissue step will create. */

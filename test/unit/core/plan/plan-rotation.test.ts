@@ -1,4 +1,4 @@
-import { PHASES } from '../../../../lambdas/core/plan/phases.js';
+import { PHASES, ROLLBACK_PHASES, ROTATION_MODES } from '../../../../lambdas/core/plan/phases.js';
 import {
   InvalidFleetStateError,
   InvalidPlanRequestError,
@@ -139,6 +139,42 @@ describe('planRotation', () => {
         });
       },
     );
+  });
+
+  describe('rollback', () => {
+    it.each(ROTATION_MODES)(
+      'walks a failed %s rotation back through every rollback stage, in order',
+      (mode) => {
+        // Prepare
+        const fleet = fleetOf('east', 'west');
+        // Act
+        const plan = planRotation({ fleet, mode, ...(mode === 'intermediate' && { cluster: 'west' }) });
+        // Assess
+        expect(plan.rollback.map((stage) => stage.name)).toEqual([...ROLLBACK_PHASES]);
+        expect(plan.rollback.map((stage) => stage.name)).toEqual([
+          'rollback-trust',
+          'rollback-intermediate',
+          'rollback-restart',
+          'rollback-restore',
+          'rollback-drop-pending',
+        ]);
+      },
+    );
+
+    it('says which stages find nothing to undo in intermediate mode: no root-cert change, no staged root', () => {
+      // Prepare
+      const fleet = fleetOf('east', 'west');
+      // Act
+      const rekey = planRotation({ fleet, mode: 'intermediate', cluster: 'west' });
+      const scheduled = planRotation({ fleet, mode: 'scheduled' });
+      // Assess
+      const action = (plan: typeof rekey, name: string) =>
+        plan.rollback.find((stage) => stage.name === name)?.action;
+      expect(action(rekey, 'rollback-trust')).toMatch(/^nothing to restore/);
+      expect(action(rekey, 'rollback-drop-pending')).toMatch(/^nothing to drop/);
+      expect(action(scheduled, 'rollback-trust')).not.toMatch(/^nothing/);
+      expect(action(scheduled, 'rollback-drop-pending')).toMatch(/AWSPENDING/);
+    });
   });
 
   it('keeps the cluster order given and gives the same plan for the same input', () => {
