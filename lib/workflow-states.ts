@@ -1,3 +1,5 @@
+import type { PhaseName, RollbackPhaseName } from '../lambdas/core/plan/phases.js';
+
 /**
  * The state names of the rotation state machine, exactly as docs/workflow.md lists them. The
  * rehearsal's local runner overrides Task states by name, and operators find a step in the execution
@@ -91,3 +93,67 @@ export const TRANSIENT_ERRORS = [
   'Lambda.SdkClientException',
   'Lambda.ClientExecutionTimeoutException',
 ] as const;
+
+/**
+ * The phase of the rotation plan (`planRotation`, lambdas/core/plan) that each state carries out, or
+ * null for a state that only moves the run along: input defaults, the rotation lock, mode choices,
+ * approval gates and the ends. Several states may carry out one phase, one after the other:
+ * - `await-proxy-trust` is the proxies' half of verify-trust (the plan's verify-trust step stands for
+ *   "every workload of the cluster trusts the new set", which istiod's publication alone does not prove);
+ * - `verify-workloads` is the "wait until ready" of restart-workloads: every pod restarted and ready;
+ * - `promote-root` is retire-root's fleet step, which the plan runs after every cluster's retire.
+ * The infra test test/infra/plan-matches-state-machine.test.ts walks the synthesized definition for each
+ * mode and requires `planPhaseOrder` of its forward and rollback paths to equal the plan's, so the
+ * invariant checker (`checkPlanInvariants`) proves properties of the order that actually runs.
+ */
+export const PLAN_PHASE_OF_STATE = {
+  [WORKFLOW_STATES.inputDefaults]: null,
+  [WORKFLOW_STATES.applyInputDefaults]: null,
+  [WORKFLOW_STATES.acquireLock]: null,
+  [WORKFLOW_STATES.preflight]: 'preflight',
+  [WORKFLOW_STATES.mode]: null,
+  [WORKFLOW_STATES.unsupportedMode]: null,
+  [WORKFLOW_STATES.stageRoot]: 'stage-root',
+  [WORKFLOW_STATES.distributeBundle]: 'distribute-bundle',
+  [WORKFLOW_STATES.verifyTrust]: 'verify-trust',
+  [WORKFLOW_STATES.awaitProxyTrust]: 'verify-trust',
+  [WORKFLOW_STATES.approveReissue]: null,
+  [WORKFLOW_STATES.reissueIntermediate]: 'reissue-intermediate',
+  [WORKFLOW_STATES.restartWorkloads]: 'restart-workloads',
+  [WORKFLOW_STATES.verifyWorkloads]: 'restart-workloads',
+  [WORKFLOW_STATES.afterWorkloads]: null,
+  [WORKFLOW_STATES.soak]: 'soak',
+  [WORKFLOW_STATES.approveRetire]: null,
+  [WORKFLOW_STATES.retireRoot]: 'retire-root',
+  [WORKFLOW_STATES.promoteRoot]: 'retire-root',
+  [WORKFLOW_STATES.rollbackTrust]: 'rollback-trust',
+  [WORKFLOW_STATES.rollbackIntermediate]: 'rollback-intermediate',
+  [WORKFLOW_STATES.rollbackRestart]: 'rollback-restart',
+  [WORKFLOW_STATES.rollbackRestore]: 'rollback-restore',
+  [WORKFLOW_STATES.rollbackDropPending]: 'rollback-drop-pending',
+  [WORKFLOW_STATES.releaseLock]: null,
+  [WORKFLOW_STATES.releaseLockAfterRollback]: null,
+  [WORKFLOW_STATES.releaseLockAfterFailedRollback]: null,
+  [WORKFLOW_STATES.releaseLockAfterStop]: null,
+  [WORKFLOW_STATES.rotationSucceeded]: null,
+  [WORKFLOW_STATES.rotationRolledBack]: null,
+  [WORKFLOW_STATES.rotationFailed]: null,
+  [WORKFLOW_STATES.rotationStopped]: null,
+} as const satisfies Record<WorkflowStateName, PhaseName | RollbackPhaseName | null>;
+
+/**
+ * The plan phases a run through `states` (state names in the order they ran) carries out: each state
+ * mapped by PLAN_PHASE_OF_STATE, states without a phase left out, and consecutive states of one phase
+ * counted once. A phase whose states are not consecutive appears twice, as it ran.
+ */
+export function planPhaseOrder(states: readonly string[]): (PhaseName | RollbackPhaseName)[] {
+  const order: (PhaseName | RollbackPhaseName)[] = [];
+  for (const state of states) {
+    if (!Object.hasOwn(PLAN_PHASE_OF_STATE, state)) {
+      throw new RangeError(`state ${state} is not a state of the rotation state machine (WORKFLOW_STATES)`);
+    }
+    const phase = PLAN_PHASE_OF_STATE[state as WorkflowStateName];
+    if (phase !== null && order[order.length - 1] !== phase) order.push(phase);
+  }
+  return order;
+}

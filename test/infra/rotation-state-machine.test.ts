@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import aslValidator from 'asl-validator';
 import { Match } from 'aws-cdk-lib/assertions';
-import { referencedLogicalIds, resolveDefinition } from '../../lib/resolve-definition.js';
 import {
   CLUSTER_MAP_STATES,
   clusterTaskName,
@@ -9,40 +8,13 @@ import {
   TRANSIENT_ERRORS,
 } from '../../lib/workflow-states.js';
 import {
+  type Asl,
+  type AslState,
+  aslOf,
   resourcesOfType,
   type SynthesizedMeshTrustStack,
   synthMeshTrustStack,
-  TEST_ENV,
 } from './synth-mesh-trust-stack.js';
-
-interface AslState {
-  Type: string;
-  Next?: string;
-  End?: boolean;
-  Default?: string;
-  Choices?: { Next: string }[];
-  Catch?: { ErrorEquals: string[]; Next: string; ResultPath?: string }[];
-  Retry?: { ErrorEquals: string[]; MaxAttempts?: number; BackoffRate?: number; IntervalSeconds?: number }[];
-  ItemProcessor?: { StartAt: string; States: Record<string, AslState> };
-  [field: string]: unknown;
-}
-interface Asl {
-  StartAt: string;
-  TimeoutSeconds?: number;
-  States: Record<string, AslState>;
-}
-
-/** Plain ASL of the stack's state machine, every function ARN faked from its logical id. */
-function aslOf(synthesized: SynthesizedMeshTrustStack): Asl {
-  const template = synthesized.template.toJSON();
-  const arns = Object.fromEntries(
-    referencedLogicalIds(template).map((id) => [
-      id,
-      `arn:aws:lambda:${TEST_ENV.region}:${TEST_ENV.account}:function:${id}`,
-    ]),
-  );
-  return resolveDefinition(template, { arns, pseudo: { 'AWS::Region': TEST_ENV.region } }) as unknown as Asl;
-}
 
 /** The state names of the contract: the first column of the States table of docs/workflow.md. */
 function contractStateNames(): string[] {

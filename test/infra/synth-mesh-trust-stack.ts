@@ -5,6 +5,7 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { MeshTrustRotationProps } from '../../lib/mesh-trust-rotation.js';
 import { MeshTrustStack } from '../../lib/mesh-trust-stack.js';
+import { referencedLogicalIds, resolveDefinition } from '../../lib/resolve-definition.js';
 
 /** A fake account and region: nothing here talks to AWS, and no credentials are needed. */
 export const TEST_ENV = { account: '123456789012', region: 'eu-west-1' } as const;
@@ -53,4 +54,46 @@ export function resourcesOfType(template: Template, type: string): [string, Reco
     id,
     (resource as { Properties: Record<string, unknown> }).Properties,
   ]);
+}
+
+/** One state of a resolved definition, with the fields the infra tests read. */
+export interface AslState {
+  Type: string;
+  Next?: string;
+  End?: boolean;
+  Default?: string;
+  Choices?: AslChoiceRule[];
+  Catch?: { ErrorEquals: string[]; Next: string; ResultPath?: string }[];
+  Retry?: { ErrorEquals: string[]; MaxAttempts?: number; BackoffRate?: number; IntervalSeconds?: number }[];
+  ItemProcessor?: { StartAt: string; States: Record<string, AslState> };
+  [field: string]: unknown;
+}
+
+/** A Choice rule (top level carries Next; nested ones in And/Or/Not do not). */
+export interface AslChoiceRule {
+  Next?: string;
+  Variable?: string;
+  StringEquals?: string;
+  And?: AslChoiceRule[];
+  Or?: AslChoiceRule[];
+  Not?: AslChoiceRule;
+  [field: string]: unknown;
+}
+
+export interface Asl {
+  StartAt: string;
+  TimeoutSeconds?: number;
+  States: Record<string, AslState>;
+}
+
+/** Plain ASL of the stack's state machine, every function ARN faked from its logical id. */
+export function aslOf(synthesized: SynthesizedMeshTrustStack): Asl {
+  const template = synthesized.template.toJSON();
+  const arns = Object.fromEntries(
+    referencedLogicalIds(template).map((id) => [
+      id,
+      `arn:aws:lambda:${TEST_ENV.region}:${TEST_ENV.account}:function:${id}`,
+    ]),
+  );
+  return resolveDefinition(template, { arns, pseudo: { 'AWS::Region': TEST_ENV.region } }) as unknown as Asl;
 }
