@@ -1,0 +1,110 @@
+// chaos/results.json builds up over runs of parts of the matrix: a run replaces its own cases, keeps the
+// others' earlier results (each with its date), and never mixes results taken on another fleet size.
+import type { MachineInfo } from '../../../bench/bench-results.js';
+import type { ChaosCase } from '../../../chaos/chaos-matrix.js';
+import {
+  type CaseResult,
+  mergeResults,
+  parseResults,
+  serializeResults,
+} from '../../../chaos/chaos-results.js';
+
+const MACHINE: MachineInfo = {
+  cpuModel: 'Test CPU',
+  cpuCount: 2,
+  memoryGiB: 8,
+  os: 'linux x64 6.0',
+  node: 'v22.0.0',
+  nodeOpenssl: '3.0.15',
+  loadAverageAtStart: 0.1,
+};
+const SETTINGS = { engine: 'model', clusters: 2, workloads: 2 } as const;
+
+function chaosCase(id: string): ChaosCase {
+  return { id, mode: 'scheduled', kind: 'fail-at', flags: [], expected: { result: 'ROLLED_BACK' } };
+}
+
+function result(id: string, measuredAt: string, passed = true): CaseResult {
+  return {
+    ...chaosCase(id),
+    passed,
+    failed: passed ? [] : ['end-as-expected: expected ROLLED_BACK, got SUCCEEDED'],
+    outcome: { exitCode: passed ? 0 : 1, result: 'ROLLED_BACK' },
+    measuredAt,
+    durationMs: 40_000,
+  };
+}
+
+const MATRIX = ['scheduled/fail-at/a', 'scheduled/fail-at/b', 'scheduled/fail-at/c'].map(chaosCase);
+
+describe('mergeResults', () => {
+  it("replaces this run's cases, keeps the others', and orders them as the matrix", () => {
+    // Prepare
+    const previous = mergeResults({
+      previous: undefined,
+      run: [result('scheduled/fail-at/c', 'day 1'), result('scheduled/fail-at/a', 'day 1')],
+      matrix: MATRIX,
+      settings: SETTINGS,
+      machine: MACHINE,
+      generatedAt: 'day 1',
+    });
+
+    // Act
+    const merged = mergeResults({
+      previous: parseResults(serializeResults(previous)),
+      run: [result('scheduled/fail-at/a', 'day 2', false)],
+      matrix: MATRIX,
+      settings: SETTINGS,
+      machine: MACHINE,
+      generatedAt: 'day 2',
+    });
+
+    // Assess
+    expect(merged.cases.map((entry) => [entry.id, entry.measuredAt, entry.passed])).toEqual([
+      ['scheduled/fail-at/a', 'day 2', false],
+      ['scheduled/fail-at/c', 'day 1', true],
+    ]);
+    expect(merged.matrixCases).toBe(3);
+  });
+
+  it('drops earlier results taken on another fleet size, and cases the matrix no longer has', () => {
+    // Prepare
+    const previous = mergeResults({
+      previous: undefined,
+      run: [result('scheduled/fail-at/b', 'day 1'), result('scheduled/fail-at/gone', 'day 1')],
+      matrix: [...MATRIX, chaosCase('scheduled/fail-at/gone')],
+      settings: SETTINGS,
+      machine: MACHINE,
+      generatedAt: 'day 1',
+    });
+
+    // Act
+    const sameFleet = mergeResults({
+      previous,
+      run: [],
+      matrix: MATRIX,
+      settings: SETTINGS,
+      machine: MACHINE,
+      generatedAt: 'day 2',
+    });
+    const otherFleet = mergeResults({
+      previous,
+      run: [],
+      matrix: MATRIX,
+      settings: { ...SETTINGS, clusters: 3 },
+      machine: MACHINE,
+      generatedAt: 'day 2',
+    });
+
+    // Assess
+    expect(sameFleet.cases.map((entry) => entry.id)).toEqual(['scheduled/fail-at/b']);
+    expect(otherFleet.cases).toEqual([]);
+  });
+
+  it('reads no earlier results from a file of another schema or not JSON', () => {
+    // Assess
+    expect(parseResults('{"schema": 0, "cases": []}')).toBeUndefined();
+    expect(parseResults('not json')).toBeUndefined();
+    expect(parseResults(undefined)).toBeUndefined();
+  });
+});
