@@ -46,7 +46,7 @@ import {
 } from './seed-cluster.js';
 import { isPodReady } from './workloads/lab-pods.js';
 import { type RolloutController, startRolloutController } from './workloads/rollout-controller.js';
-import { admitPod } from './workloads/sidecar-injection.js';
+import { admitPod, injectorInputsOf } from './workloads/sidecar-injection.js';
 
 export const MESH_TAG_KEY = 'meshtrust.io/mesh';
 export const LAB_KUBERNETES_VERSION = '1.32';
@@ -225,7 +225,11 @@ async function startCluster(
       authorize: authorizeLabRequest,
       admit: (object) =>
         object.kind === 'Pod'
-          ? admitPod(object, store.tryGet('Namespace', undefined, object.metadata.namespace as string))
+          ? admitPod(
+              object,
+              store.tryGet('Namespace', undefined, object.metadata.namespace as string),
+              injectorInputsOf(store),
+            )
           : object,
       // istiod's monitoring port: the pods are the rollout controller's, the answer the model's.
       podProxy: ({ namespace, pod, port, path }) => {

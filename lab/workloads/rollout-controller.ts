@@ -12,7 +12,7 @@ import type { KubeObject, WatchEvent } from '../kube/kube-object.js';
 import type { KubeObjectStore } from '../kube/object-store.js';
 import { buildPod, isPodReady, runningStatus, templateHashAnnotation } from './lab-pods.js';
 import { podTemplateHash, randomPodSuffix } from './pod-template-hash.js';
-import { admitPod } from './sidecar-injection.js';
+import { admitPod, injectorInputsOf } from './sidecar-injection.js';
 
 export type PodEventType = 'created' | 'ready' | 'deleted';
 
@@ -335,7 +335,7 @@ class Controller {
     const built = buildPod({ owner, name, templateHash: hash, extraLabels, nodeName: node });
     // Admission as the API server does it: the sidecar injector's webhook first.
     const namespace = this.store.tryGet('Namespace', undefined, built.metadata.namespace as string);
-    const pod = this.store.create(admitPod(built, namespace));
+    const pod = this.store.create(admitPod(built, namespace, injectorInputsOf(this.store)));
     this.options.onPodEvent?.({ type: 'created', pod });
     const key = podKey(pod);
     this.startTimers.set(

@@ -49,3 +49,58 @@ describe('admitPod', () => {
     expect(hasSidecar(original)).toBe(false);
   });
 });
+
+describe('admitPod, what the injection template writes into istio-proxy', () => {
+  const meshConfig = (proxyMetadata: string) => ({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'istio', namespace: 'istio-system' },
+    data: { mesh: `defaultConfig:\n  proxyMetadata:\n${proxyMetadata}` },
+  });
+  const injected = {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name: 'ns', labels: { 'istio-injection': 'enabled' } },
+  };
+  const proxyOf = (pod: { spec?: unknown }) =>
+    (pod.spec as { initContainers: { name: string; image: string; env?: unknown }[] }).initContainers.find(
+      (container) => container.name === 'istio-proxy',
+    );
+
+  it("writes the mesh config's proxyMetadata as env, sorted by key, and takes istiod's tag for the image", () => {
+    const pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'p', namespace: 'ns' },
+      spec: { containers: [] },
+    };
+    const admitted = admitPod(pod, injected, {
+      meshConfig: meshConfig('    SECRET_TTL: 60s\n    PROXY_CONFIG_XDS_AGENT: "true"\n'),
+      istiodImage: 'docker.io/istio/pilot:1.30.0',
+    });
+    expect(proxyOf(admitted)).toMatchObject({
+      image: 'docker.io/istio/proxyv2:1.30.0',
+      env: [
+        { name: 'PROXY_CONFIG_XDS_AGENT', value: 'true' },
+        { name: 'SECRET_TTL', value: '60s' },
+      ],
+    });
+  });
+
+  it('lets the proxy.istio.io/config annotation override a key, as MergeProxyConfig does', () => {
+    const pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name: 'p',
+        namespace: 'ns',
+        annotations: { 'proxy.istio.io/config': 'proxyMetadata:\n  PROXY_CONFIG_XDS_AGENT: "false"\n' },
+      },
+      spec: { containers: [] },
+    };
+    const admitted = admitPod(pod, injected, {
+      meshConfig: meshConfig('    PROXY_CONFIG_XDS_AGENT: "true"\n'),
+    });
+    expect(proxyOf(admitted)).toMatchObject({ env: [{ name: 'PROXY_CONFIG_XDS_AGENT', value: 'false' }] });
+  });
+});
