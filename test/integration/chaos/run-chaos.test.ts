@@ -1,0 +1,107 @@
+// `npm run chaos` end to end on its cheapest case: the runner as an operator starts it (a child
+// process), one real rehearsal on the model engine whose acquire-lock fails for good, so the run stops
+// before any write (about 15 s). It proves the pieces fit: the matrix from the synthesized definition,
+// the child rehearsal, the verdict from its report.json, the table, the exit code, nothing left running.
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CASE_MARKER } from '../../../chaos/run-case.js';
+import { ensureCloudAssembly } from '../../../lab/rehearsal/cloud-assembly.js';
+import { PROJECT_ROOT } from '../../../lib/handler-entries.js';
+
+const CASE = 'scheduled/fail-at/acquire-lock';
+let cdkOut: string;
+let scratch: string;
+
+beforeAll(async () => {
+  // The cloud assembly the e2e rehearsals use (synthesized when stale, 1-2 min): chaos runs it as it is.
+  cdkOut = (await ensureCloudAssembly({ projectRoot: PROJECT_ROOT })).directory;
+  scratch = mkdtempSync(join(tmpdir(), 'meshtrust-chaos-test-'));
+}, 5 * 60_000);
+
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+/** Runs the chaos CLI to its end: exit code, output, and its pid (the prefix of its cases' marker). */
+function chaos(
+  ...flags: string[]
+): Promise<{ exitCode: number; stdout: string; stderr: string; pid: number }> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      process.execPath,
+      ['--import', 'tsx', 'chaos/run-chaos.mts', '--cdk-out', cdkOut, '--no-write', ...flags],
+      { cwd: PROJECT_ROOT, timeout: 3 * 60_000, env: { ...process.env, NODE_OPTIONS: '', TMPDIR: scratch } },
+      (error, stdout, stderr) => {
+        const code = (error as { code?: unknown } | null)?.code;
+        resolve({
+          exitCode: error === null ? 0 : typeof code === 'number' ? code : -1,
+          stdout,
+          stderr,
+          pid: child.pid ?? -1,
+        });
+      },
+    );
+  });
+}
+
+/** Live processes whose environment has a variable starting with `prefix` (orphans re-parented to init included). */
+function processesWithMarker(prefix: string): number[] {
+  return readdirSync('/proc')
+    .map(Number)
+    .filter((pid) => {
+      try {
+        return (
+          Number.isInteger(pid) &&
+          readFileSync(`/proc/${pid}/environ`, 'utf8')
+            .split('\0')
+            .some((entry) => entry.startsWith(prefix))
+        );
+      } catch {
+        return false;
+      }
+    });
+}
+
+describe('npm run chaos', () => {
+  it(
+    'runs one case as a real rehearsal and judges it from its report: stopped before any write',
+    async () => {
+      // Act
+      const { exitCode, stdout, stderr, pid } = await chaos('--only', CASE, '--keep-reports');
+
+      // Assess
+      expect({ exitCode, stderr: exitCode === 0 ? '' : stderr }).toEqual({ exitCode: 0, stderr: '' });
+      const row = stdout.split('\n').find((line) => line.trim().startsWith(CASE));
+      expect(row).toMatch(
+        /FAILED RehearsalInjectedFailure\s+FAILED RehearsalInjectedFailure\s+\d+\s+0\s+-\s+.*pass$/,
+      );
+      expect(stdout).toMatch(/1 of 1 case\(s\) passed \(the matrix has \d+\)/);
+      expect(stderr).toMatch(
+        /\[1\/1\] scheduled\/fail-at\/acquire-lock: pass FAILED, 0 of \d+ handshakes failed/,
+      );
+      // The kept folder holds the rehearsal's own report, which says the same.
+      const kept = /report folders kept: (\S+)/.exec(stderr)?.[1] ?? '';
+      const reportFile = join(kept, '001-scheduled_fail-at_acquire-lock', 'report', 'report.json');
+      expect(existsSync(reportFile)).toBe(true);
+      const report = JSON.parse(readFileSync(reportFile, 'utf8'));
+      expect(report).toMatchObject({ result: 'FAILED', failAt: 'acquire-lock', ok: true });
+      expect(report.endState.clusters.every((cluster: { asAtStart: boolean }) => cluster.asAtStart)).toBe(
+        true,
+      );
+      // Nothing the case started outlives the runner: no process carries the case's marker.
+      expect(processesWithMarker(`${CASE_MARKER}=${pid}:`)).toEqual([]);
+    },
+    4 * 60_000,
+  );
+
+  it('refuses an --only that matches no case, before running anything (exit 2)', async () => {
+    // Act
+    const { exitCode, stderr } = await chaos('--only', 'no-such-state');
+
+    // Assess
+    expect(exitCode).toBe(2);
+    expect(stderr).toMatch(
+      /--only no-such-state matches none of the \d+ cases; npm run chaos -- --list shows them/,
+    );
+  }, 60_000);
+});
