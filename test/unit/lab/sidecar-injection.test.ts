@@ -62,10 +62,10 @@ describe('admitPod, what the injection template writes into istio-proxy', () => 
     kind: 'Namespace',
     metadata: { name: 'ns', labels: { 'istio-injection': 'enabled' } },
   };
-  const proxyOf = (pod: { spec?: unknown }) =>
-    (pod.spec as { initContainers: { name: string; image: string; env?: unknown }[] }).initContainers.find(
-      (container) => container.name === 'istio-proxy',
-    );
+  const proxyOf = (pod: object) =>
+    (
+      (pod as { spec?: unknown }).spec as { initContainers: { name: string; image: string; env?: unknown }[] }
+    ).initContainers.find((container) => container.name === 'istio-proxy');
 
   it("writes the mesh config's proxyMetadata as env, sorted by key, and takes istiod's tag for the image", () => {
     const pod = {
