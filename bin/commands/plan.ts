@@ -12,11 +12,20 @@ import {
   istioRefusals,
 } from '../../lambdas/core/istio/istio-settings.js';
 import { type ProxyTrustWait, proxyTrustWait } from '../../lambdas/core/istio/proxy-trust-wait.js';
+import {
+  type ClusterRotationStrategy,
+  ROTATION_STRATEGIES,
+  type RotationStrategySetting,
+} from '../../lambdas/core/istio/rotation-strategy.js';
 import { type SoakPlan, soakPlan } from '../../lambdas/core/istio/soak.js';
 import { ROTATION_MODES, type RotationMode } from '../../lambdas/core/plan/phases.js';
 import type { PlanStep, RotationPlan } from '../../lambdas/core/plan/rotation-plan.js';
 import { planReviewedFleet } from '../../lambdas/core/rotation/plan-reviewed-fleet.js';
-import { reviewFleetIstio, reviewFleetRoot } from '../../lambdas/handlers/runtime/review-fleet.js';
+import {
+  reviewFleetIstio,
+  reviewFleetRoot,
+  reviewFleetStrategy,
+} from '../../lambdas/handlers/runtime/review-fleet.js';
 import { addFleetOptions, type FleetOptions, fleetConfig } from '../cli/aws-options.js';
 import { EXIT_CODES, UsageError } from '../cli/cli-errors.js';
 import { type FleetReading, readFleet } from '../cli/fleet-reading.js';
@@ -27,6 +36,8 @@ export interface PlanCommandOptions extends FleetOptions {
   readonly mode: RotationMode;
   readonly cluster?: string;
   readonly json?: boolean;
+  /** Overrides ROTATION_STRATEGY (the stack's rotationStrategy) for this plan. */
+  readonly rotationStrategy?: RotationStrategySetting;
 }
 
 /** What `plan --json` prints. */
@@ -48,6 +59,11 @@ export interface PlanReport {
     readonly multiRoot?: ClusterIstioSettings['multiRoot'];
     readonly workloadCertTtlSeconds?: number;
     readonly pcds?: boolean;
+    /**
+     * How its workloads would move to the new intermediate, and why (absent when its Istio could not
+     * be read). `resign` is decided but not built yet: the run restarts every cluster.
+     */
+    readonly strategy?: Omit<ClusterRotationStrategy, 'cluster'>;
   }[];
   /** The rotation preflight would start; absent when a problem stops it. */
   readonly plan?: RotationPlan;
@@ -78,7 +94,13 @@ export function registerPlanCommand(program: Command, context: CliContext): Comm
     )
     .addOption(new Option('--mode <mode>', 'rotation mode').choices([...ROTATION_MODES]).default('scheduled'))
     .option('--cluster <name>', 'the cluster whose intermediate is rekeyed (--mode intermediate only)')
-    .option('--json', 'print the report as JSON');
+    .option('--json', 'print the report as JSON')
+    .addOption(
+      new Option(
+        '--rotation-strategy <setting>',
+        "how workloads move to the new intermediate: auto (per cluster), or forced resign or restart; default ROTATION_STRATEGY, else auto (the stack's rotationStrategy)",
+      ).choices(['auto', ...ROTATION_STRATEGIES]),
+    );
   return addFleetOptions(command)
     .addHelpText(
       'after',
@@ -99,7 +121,10 @@ async function runPlan(options: PlanCommandOptions, context: CliContext): Promis
       `--cluster is for --mode intermediate; --mode ${options.mode} rotates the root of every cluster`,
     );
   }
-  const config = fleetConfig(options, context.env);
+  const config = {
+    ...fleetConfig(options, context.env),
+    ...(options.rotationStrategy !== undefined && { rotationStrategy: options.rotationStrategy }),
+  };
   const now = new Date();
   const fleet = await readFleet(config, now);
   const report = planReport(fleet, options.mode, now, options.cluster);
@@ -135,7 +160,9 @@ export function planReport(fleet: FleetReading, mode: RotationMode, now: Date, c
   }
   problems.push(...readings.flatMap((reading) => reading.review.problems));
   const istio = reviewFleetIstio(readings, mode);
-  problems.push(...istioRefusals(istio).map((finding) => finding.reason));
+  const strategy = reviewFleetStrategy(readings, istio, mode, config.rotationStrategy);
+  const withStrategy = { clusters: istio.clusters, findings: [...istio.findings, ...strategy.findings] };
+  problems.push(...istioRefusals(withStrategy).map((finding) => finding.reason));
   const rootExpiry =
     currentRoot === undefined
       ? {}
@@ -178,11 +205,12 @@ export function planReport(fleet: FleetReading, mode: RotationMode, now: Date, c
         namespaces: review.trustState.namespaces.length,
       }),
       ...istioFieldsOf(istio.clusters.find((settings) => settings.cluster === name)),
+      ...strategyFieldsOf(strategy.strategies.find((chosen) => chosen.cluster === name)),
     })),
     ...(plan !== undefined && { plan }),
     ...(plan !== undefined && mode !== 'intermediate' && { proxyTrustWait: proxyTrustWait(istio.clusters) }),
     ...(plan !== undefined && mode === 'scheduled' && { soakAtLeast: soakPlan(0, istio.clusters) }),
-    notes: [...istioNotes(istio), ...(rootExpiry.note === undefined ? [] : [rootExpiry.note])],
+    notes: [...istioNotes(withStrategy), ...(rootExpiry.note === undefined ? [] : [rootExpiry.note])],
     problems,
   };
 }
@@ -191,6 +219,25 @@ function istioFieldsOf(settings: ClusterIstioSettings | undefined) {
   if (settings === undefined) return {};
   const { cluster: _cluster, ...fields } = settings;
   return fields;
+}
+
+function strategyFieldsOf(chosen: ClusterRotationStrategy | undefined) {
+  if (chosen === undefined) return {};
+  const { cluster: _cluster, ...strategy } = chosen;
+  return { strategy };
+}
+
+/**
+ * `rotation strategy: resign (not yet implemented: this run restarts the workloads)`, then the reasons.
+ * Never claims what the state machine does not do: it restarts every cluster today.
+ */
+export function describeStrategy(strategy: Omit<ClusterRotationStrategy, 'cluster'>): string[] {
+  const chosen =
+    strategy.strategy === 'resign'
+      ? 'resign (not yet implemented: this run restarts the workloads, as for restart)'
+      : 'restart';
+  const by = strategy.chosenBy === 'setting' ? ', forced by the rotation strategy setting' : '';
+  return [`rotation strategy: ${chosen}${by}`, ...strategy.reasons.map((reason) => `  - ${reason}`)];
 }
 
 /** `istio 1.29, multi-root on, workload certificates 24h, PCDS off` */
@@ -218,6 +265,9 @@ function printPlan(report: PlanReport, terminal: Terminal): void {
     out(`cluster ${cluster.name}  ${state}`);
     const istio = describeIstio(cluster);
     if (istio !== undefined) out(`  ${istio}`);
+    if (cluster.strategy !== undefined) {
+      for (const line of describeStrategy(cluster.strategy)) out(`  ${line}`);
+    }
   }
   if (report.plan !== undefined) {
     const writes = report.plan.phases

@@ -1,14 +1,19 @@
 import { z } from 'zod';
 import { emitAuditEvent } from '../adapters/audit/audit-event.js';
 import { clientRequestTokenFor } from '../adapters/secrets/client-request-token.js';
-import { istioRefusals } from '../core/istio/istio-settings.js';
+import { istioNotes, istioRefusals } from '../core/istio/istio-settings.js';
 import { soakPlan, soakTooLong } from '../core/istio/soak.js';
 import { describeCertificate } from '../core/pki/certificate-info.js';
 import { planReviewedFleet } from '../core/rotation/plan-reviewed-fleet.js';
 import { type PlanSummary, summarisePlan } from '../core/rotation/plan-summary.js';
 import { PreconditionFailed } from '../core/rotation-errors.js';
 import { executionIdSchema, modeSchema, parseInput, type SecretVersion } from './runtime/handler-input.js';
-import { reviewFleet, reviewFleetIstio, reviewFleetRoot } from './runtime/review-fleet.js';
+import {
+  reviewFleet,
+  reviewFleetIstio,
+  reviewFleetRoot,
+  reviewFleetStrategy,
+} from './runtime/review-fleet.js';
 import { secretVersionOf } from './runtime/root-ca.js';
 import { runHandler } from './runtime/run-handler.js';
 import type { HandlerRuntime } from './runtime/runtime.js';
@@ -63,8 +68,8 @@ async function preflight(input: PreflightInput, runtime: HandlerRuntime): Promis
   if (stages.current === undefined) {
     return refuse(
       `No current root CA is stored in ${store.rootSecretName}, so there is nothing to rotate from. Import the mesh's ` +
-        'existing root (certificate and key, e.g. from the Istio plug-in CA setup) into that secret as AWSCURRENT ' +
-        'with CaSecretStore.importRoot (the rehearsal seeds it from the lab root), then start again.',
+        'existing root with meshtrust import-root (its certificate, with or without its key; the rehearsal seeds the ' +
+        'lab root), then start again.',
     );
   }
   // No rival runs: acquire-lock, the state before this one, holds the mesh's rotation lock. A pending
@@ -78,6 +83,13 @@ async function preflight(input: PreflightInput, runtime: HandlerRuntime): Promis
     );
   }
   const currentRoot = await store.readCurrentRoot();
+  if (mode === 'intermediate' && currentRoot.material.key.kind === 'offline') {
+    return refuse(
+      `Intermediate mode signs the new intermediates with the current root, whose key was imported offline ` +
+        `(meshtrust import-root without a key), so meshtrust cannot sign with it. Run a scheduled rotation, which ` +
+        'moves the mesh to a root whose key is in KMS, or import the root again with its key.',
+    );
+  }
   const clusters = await runtime.fleet();
   if (clusters.length === 0) {
     return refuse(
@@ -91,7 +103,12 @@ async function preflight(input: PreflightInput, runtime: HandlerRuntime): Promis
   const reviews = readings.map((reading) => reading.review);
   // istiod and the mesh config: without ISTIO_MULTIROOT_MESH a root rotation's writes would be dropped.
   const istio = reviewFleetIstio(readings, mode);
-  const refusals = istioRefusals(istio);
+  // How workloads would move to the new intermediate; a forced resign a cluster cannot do is refused.
+  const strategy = reviewFleetStrategy(readings, istio, mode, config.rotationStrategy);
+  const refusals = istioRefusals({
+    clusters: istio.clusters,
+    findings: [...istio.findings, ...strategy.findings],
+  });
   // Scheduled mode soaks at least the longest workload certificate lifetime.
   const floor = input.soakSeconds ?? 0;
   const soak = soakPlan(floor, istio.clusters);
@@ -147,6 +164,15 @@ async function preflight(input: PreflightInput, runtime: HandlerRuntime): Promis
   return {
     clusters: worked.map(({ name }) => ({ name })),
     currentRoot: secretVersionOf(currentRoot),
-    plan: summarisePlan(planned.plan, istio, soak, rootExpiry.note === undefined ? [] : [rootExpiry.note]),
+    plan: summarisePlan(
+      planned.plan,
+      istio,
+      soak,
+      [
+        ...istioNotes({ clusters: [], findings: strategy.findings }),
+        ...(rootExpiry.note === undefined ? [] : [rootExpiry.note]),
+      ],
+      strategy.strategies,
+    ),
   };
 }

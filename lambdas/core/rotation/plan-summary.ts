@@ -1,5 +1,6 @@
 import { type ClusterIstioSettings, type IstioSettingsReview, istioNotes } from '../istio/istio-settings.js';
 import { type ProxyTrustWait, proxyTrustWait } from '../istio/proxy-trust-wait.js';
+import type { ClusterRotationStrategy } from '../istio/rotation-strategy.js';
 import type { SoakPlan } from '../istio/soak.js';
 import type { RotationPlan } from '../plan/rotation-plan.js';
 
@@ -24,6 +25,11 @@ export interface PlanSummary {
   readonly proxyTrustWait: ProxyTrustWait;
   /** Scheduled mode: how long the state machine soaks before retire-root (state soak), and why. */
   readonly soak: SoakPlan;
+  /**
+   * Per cluster: how its workloads would move to the new intermediate (resign or restart) and why
+   * (lambdas/core/istio/rotation-strategy.ts). Not acted on yet: the state machine restarts every cluster.
+   */
+  readonly strategies: readonly ClusterRotationStrategy[];
 }
 
 /** `notes`: what else preflight noticed without refusing (e.g. the current root expiring soon). */
@@ -32,6 +38,7 @@ export function summarisePlan(
   istio: IstioSettingsReview,
   soak: SoakPlan,
   notes: readonly string[] = [],
+  strategies: readonly ClusterRotationStrategy[] = [],
 ): PlanSummary {
   return {
     mode: plan.mode,
@@ -45,5 +52,6 @@ export function summarisePlan(
     notes: [...istioNotes(istio), ...notes],
     proxyTrustWait: proxyTrustWait(istio.clusters),
     soak,
+    strategies: [...strategies],
   };
 }

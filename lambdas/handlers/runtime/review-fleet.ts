@@ -1,10 +1,16 @@
 import { mapWithConcurrency } from '../../adapters/eks/map-with-concurrency.js';
 import { type CacertsSnapshot, readCacerts } from '../../adapters/kube/cacerts-secret.js';
 import { type ClusterIstioReading, readIstioSettings } from '../../adapters/kube/istio-settings.js';
+import { type ProxiedPodReading, readProxiedPods } from '../../adapters/kube/proxied-pods.js';
 import { type RootCertConfigMap, readRootCertConfigMaps } from '../../adapters/kube/trust-bundles.js';
 import { CURRENT } from '../../adapters/secrets/ca-secret-store.js';
 import { type IstioSettingsReview, reviewIstioSettings } from '../../core/istio/istio-settings.js';
 import { proxyTrustWait } from '../../core/istio/proxy-trust-wait.js';
+import {
+  chooseFleetStrategies,
+  type FleetStrategyReview,
+  type RotationStrategySetting,
+} from '../../core/istio/rotation-strategy.js';
 import type { RotationMode } from '../../core/plan/phases.js';
 import { type ClusterReview, reviewClusterCacerts } from '../../core/rotation/review-cluster-cacerts.js';
 import { type RootHeadroomReview, reviewRootHeadroom } from '../../core/rotation/root-headroom.js';
@@ -23,6 +29,8 @@ export interface ClusterReading {
   readonly bundles: readonly RootCertConfigMap[];
   /** Its istiod Deployments and mesh configs; undefined when the cluster could not be read. */
   readonly istio?: ClusterIstioReading;
+  /** Every running pod with Istio's proxy (for the rotation strategy); undefined when not read. */
+  readonly proxies?: readonly ProxiedPodReading[];
   readonly review: ClusterReview;
 }
 
@@ -41,10 +49,11 @@ export async function reviewFleet(
   return mapWithConcurrency(clusters, CLUSTER_CONCURRENCY, async ({ name }): Promise<ClusterReading> => {
     try {
       const client = await runtime.clusterClient(name);
-      const [snapshot, bundles, istio] = await Promise.all([
+      const [snapshot, bundles, istio, proxies] = await Promise.all([
         readCacerts(client),
         readRootCertConfigMaps(client),
         readIstioSettings(client),
+        readProxiedPods(client),
       ]);
       const review = await reviewClusterCacerts({
         cluster: name,
@@ -63,6 +72,7 @@ export async function reviewFleet(
         ...(snapshot !== undefined && { snapshot }),
         bundles,
         istio: { cluster: name, ...istio },
+        proxies,
         review,
       };
     } catch (error) {
@@ -90,6 +100,29 @@ export function reviewFleetIstio(
   return reviewIstioSettings({
     clusters: readings.flatMap((reading) => (reading.istio === undefined ? [] : [reading.istio])),
     mode,
+  });
+}
+
+/**
+ * The rotation strategy of every cluster whose Istio was read (lambdas/core/istio/rotation-strategy.ts):
+ * `resign` where the mesh allows it, `restart` otherwise, or as `setting` forces; in one place for the
+ * preflight handler and `meshtrust plan`. Its refusals stop preflight like the Istio settings' do.
+ */
+export function reviewFleetStrategy(
+  readings: readonly ClusterReading[],
+  istio: IstioSettingsReview,
+  mode: RotationMode,
+  setting: RotationStrategySetting,
+): FleetStrategyReview {
+  return chooseFleetStrategies({
+    clusters: istio.clusters,
+    proxies: new Map(
+      readings.flatMap((reading) =>
+        reading.proxies === undefined ? [] : [[reading.cluster, reading.proxies]],
+      ),
+    ),
+    mode,
+    setting,
   });
 }
 
