@@ -4,6 +4,7 @@
 // Then its report folder is scanned for private keys and its report.json read and judged.
 import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
+import { constants } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { filesWithPrivateKeys } from '../lab/rehearsal/private-key-scan.js';
@@ -78,7 +79,10 @@ export async function runCase(
   child.stderr.on('data', (chunk: Buffer) => output.push(chunk));
   const exited = new Promise<number | null>((resolve) => {
     child.once('error', () => resolve(null));
-    child.once('close', (code, signal) => resolve(code ?? (signal === null ? null : 128)));
+    // Killed by a signal: 128 + its number, as a shell reports it.
+    child.once('close', (code, signal) =>
+      resolve(code ?? (signal === null ? null : 128 + (constants.signals[signal] ?? 0))),
+    );
   });
   const watch = watchProcesses(child.pid ?? -1, marker);
   const sampler = setInterval(() => watch.sample(), SAMPLE_EVERY_MS);
