@@ -3,6 +3,7 @@
 // the mesh's root secret with root A as AWSCURRENT and one intermediate secret per cluster holding the
 // intermediate that cluster's cacerts carries, both encrypted with that key. The CA store adapter
 // does the writing, so the layout is exactly the one the handlers read.
+
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { Sha256 } from '@aws-crypto/sha256-js';
@@ -12,6 +13,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import type { SecretVersionRef } from '../lambdas/adapters/secrets/ca-material.js';
 import { CaSecretStore } from '../lambdas/adapters/secrets/ca-secret-store.js';
 import { clientRequestTokenFor } from '../lambdas/adapters/secrets/client-request-token.js';
+import { caStoreKeyAlias } from '../lambdas/contract/ca-store.js';
 import { type CaMaterial, certificateFingerprint } from '../lambdas/core/pki/index.js';
 import type { LabCredentials } from './eks/lab-identities.js';
 
@@ -79,9 +81,7 @@ function withFingerprint(material: CaMaterial) {
 }
 
 /** The alias the stack gives the mesh's key (lib/ca-store.ts). */
-export function meshKeyAlias(meshId: string): string {
-  return `alias/meshtrust/${meshId}/ca`;
-}
+export const meshKeyAlias = caStoreKeyAlias;
 
 /**
  * The mesh's customer-managed key, created with its alias unless the alias already exists. There is

@@ -3,6 +3,7 @@
 // HTTPS taking EKS tokens, an object store seeded with namespaces, cacerts and injected workloads, the
 // rollout controller and the istiod model; for the fleet: the EKS API and the mTLS prober.
 // See docs/lab.md for the returned shape.
+import { MESH_TAG_KEY } from '../lambdas/contract/resource-tags.js';
 import {
   assembleCacerts,
   type CaMaterial,
@@ -48,7 +49,7 @@ import { isPodReady } from './workloads/lab-pods.js';
 import { type RolloutController, startRolloutController } from './workloads/rollout-controller.js';
 import { admitPod, injectorInputsOf } from './workloads/sidecar-injection.js';
 
-export const MESH_TAG_KEY = 'meshtrust.io/mesh';
+export { MESH_TAG_KEY };
 export const LAB_KUBERNETES_VERSION = '1.32';
 
 export interface LabCluster {

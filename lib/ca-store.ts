@@ -1,7 +1,9 @@
 import { ArnFormat, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Effect, type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import { caStoreKeyAlias } from '../lambdas/contract/ca-store.js';
+import { ROOT_KEY_SPECS, rootKeyAliasPrefix } from '../lambdas/contract/root-keys.js';
 
 export interface CaStoreProps {
   /** The mesh whose CA material this store holds; names the secret prefix `meshtrust/<meshId>/`. */
@@ -30,12 +32,16 @@ export class CaStore extends Construct {
   readonly secretPrefix: string;
   /** ARN pattern matching every secret under the prefix (Secrets Manager appends a random suffix). */
   readonly secretArnPattern: string;
+  /** ARN pattern of the imported root keys' secrets, `meshtrust/<meshId>/root-key/*`. */
+  readonly importedRootKeySecretArnPattern: string;
+  /** ARN pattern of the root keys' aliases, `alias/meshtrust/<meshId>/root/*`. */
+  readonly rootKeyAliasArnPattern: string;
 
   constructor(scope: Construct, id: string, props: CaStoreProps) {
     super(scope, id);
     this.secretPrefix = `meshtrust/${props.meshId}/`;
     this.key = new Key(this, 'Key', {
-      alias: `alias/meshtrust/${props.meshId}/ca`,
+      alias: caStoreKeyAlias(props.meshId),
       description: `Encrypts the CA secrets of mesh ${props.meshId} (meshtrust)`,
       enableKeyRotation: true,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
@@ -46,6 +52,67 @@ export class CaStore extends Construct {
       resourceName: `${this.secretPrefix}*`,
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
+    this.importedRootKeySecretArnPattern = Stack.of(this).formatArn({
+      service: 'secretsmanager',
+      resource: 'secret',
+      resourceName: `${this.secretPrefix}root-key/*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    this.rootKeyAliasArnPattern = Stack.of(this).formatArn({
+      service: 'kms',
+      resource: rootKeyAliasPrefix(props.meshId).replace(/\/$/, ''),
+      resourceName: '*',
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
+  }
+
+  /**
+   * Create the mesh's root keys (asymmetric SIGN_VERIFY keys of the specs meshtrust signs with) and name
+   * them with aliases under `alias/meshtrust/<meshId>/root/`; delete an imported root's key secret once
+   * its root is retired. Using a root key is granted by that key's own policy, which stage-root writes
+   * when it creates the key (lambdas/adapters/kms/root-key-policy.ts), never by IAM: no tag or alias
+   * the grantee could put on another key gives it that key. kms:PutKeyPolicy is denied outright, so the
+   * grantee cannot widen a key policy either.
+   */
+  grantRootKeys(grantee: IGrantable): void {
+    const principal = grantee.grantPrincipal;
+    principal.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: 'CreateRootKeys',
+        // CreateKey has no resource-level permission; the conditions pin what may be created.
+        actions: ['kms:CreateKey'],
+        resources: ['*'],
+        conditions: {
+          StringEquals: {
+            'kms:KeyUsage': 'SIGN_VERIFY',
+            'kms:KeySpec': [...ROOT_KEY_SPECS],
+          },
+          Bool: { 'kms:BypassPolicyLockoutSafetyCheck': 'false' },
+        },
+      }),
+    );
+    principal.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: 'NameRootKeys',
+        actions: ['kms:CreateAlias'],
+        resources: [this.rootKeyAliasArnPattern],
+      }),
+    );
+    principal.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: 'NeverWidenAKeyPolicy',
+        effect: Effect.DENY,
+        actions: ['kms:PutKeyPolicy'],
+        resources: ['*'],
+      }),
+    );
+    principal.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: 'DeleteRetiredImportedRootKeys',
+        actions: ['secretsmanager:DeleteSecret', 'secretsmanager:DescribeSecret'],
+        resources: [this.importedRootKeySecretArnPattern],
+      }),
+    );
   }
 
   /** Create, read, stage, promote and delete versions of the mesh's CA secrets. */

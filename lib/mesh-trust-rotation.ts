@@ -7,6 +7,8 @@ import { type ILogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { MESH_TAG_KEY } from '../lambdas/contract/resource-tags.js';
+import { ROOT_KEY_DELETION_WINDOW_DAYS } from '../lambdas/contract/root-keys.js';
 import {
   DEFAULT_ROTATION_STRATEGY,
   ROTATION_STRATEGY_SETTINGS,
@@ -30,7 +32,7 @@ export const KEY_ALGORITHMS = ['ecdsa-p256', 'ecdsa-p384', 'rsa-2048', 'rsa-3072
 export type KeyAlgorithm = (typeof KEY_ALGORITHMS)[number];
 
 /** The tag key that marks a cluster as a member of a mesh when clusters are discovered. */
-export const DEFAULT_CLUSTER_TAG_KEY = 'meshtrust.io/mesh';
+export const DEFAULT_CLUSTER_TAG_KEY = MESH_TAG_KEY;
 
 /** Second Tuesday of March, 09:00 UTC: once a year, on a working day, far from year-end freezes. */
 export const DEFAULT_ROTATION_SCHEDULE = 'cron(0 9 ? 3 TUE#2 *)';
@@ -110,6 +112,13 @@ export interface MeshTrustRotationProps {
    * @default 'ecdsa-p256'
    */
   readonly keyAlgorithm?: KeyAlgorithm;
+  /**
+   * From retiring a root's key to its deletion (a retired root's KMS key or imported key secret, and the
+   * key of a root a rollback dropped). The key is disabled at once; within this window an administrator
+   * can still cancel the deletion. 7 to 30 days, whole days.
+   * @default Duration.days(30)
+   */
+  readonly rootKeyDeletionWindow?: Duration;
   /**
    * Lifetime of a new root CA, in days.
    * @default 1825 (five years: a yearly rotation leaves years of headroom)
@@ -199,6 +208,7 @@ export class MeshTrustRotation extends Construct {
         intermediateValidityDays: config.intermediateValidityDays,
         rootValidityDays: config.rootValidityDays,
         keyAlgorithm: config.keyAlgorithm,
+        rootKeyDeletionWindow: config.rootKeyDeletionWindow,
         expiryWarningDays: config.expiryWarningDays,
         rotationStrategy: config.rotationStrategy,
       },
@@ -330,6 +340,19 @@ export class MeshTrustRotation extends Construct {
         `keyAlgorithm must be one of ${KEY_ALGORITHMS.join(', ')}, got ${JSON.stringify(keyAlgorithm)}`,
       );
     }
+    const rootKeyDeletionWindow =
+      props.rootKeyDeletionWindow ?? Duration.days(ROOT_KEY_DELETION_WINDOW_DAYS.default);
+    const windowDays = rootKeyDeletionWindow.toDays({ integral: false });
+    if (
+      !Number.isInteger(windowDays) ||
+      windowDays < ROOT_KEY_DELETION_WINDOW_DAYS.min ||
+      windowDays > ROOT_KEY_DELETION_WINDOW_DAYS.max
+    ) {
+      fail(
+        'rootKeyDeletionWindow',
+        `rootKeyDeletionWindow must be whole days from ${ROOT_KEY_DELETION_WINDOW_DAYS.min} to ${ROOT_KEY_DELETION_WINDOW_DAYS.max} (KMS's bounds), got ${rootKeyDeletionWindow.toHumanString()}`,
+      );
+    }
     const rootValidityDays = props.rootValidityDays ?? 1825;
     const intermediateValidityDays = props.intermediateValidityDays ?? 730;
     for (const [property, days] of [
@@ -375,6 +398,7 @@ export class MeshTrustRotation extends Construct {
       auditRetention: props.auditRetention ?? RetentionDays.TEN_YEARS,
       expiryWarningDays,
       keyAlgorithm,
+      rootKeyDeletionWindow,
       rootValidityDays,
       intermediateValidityDays,
       rolloutTimeout,

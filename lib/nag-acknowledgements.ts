@@ -38,6 +38,17 @@ export function acknowledgeNagFindings(targets: NagAcknowledgementTargets): void
       'Only for actions without resource-level permissions: xray:PutTraceSegments/PutTelemetryRecords (active tracing of the lock functions).',
   });
 
+  Validations.of(functions.rotatorRole).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::${nagArn(stack, caStore.rootKeyAliasArnPattern)}]`,
+    reason:
+      "kms:CreateAlias only, on aliases under alias/meshtrust/<meshId>/root/: stage-root names each new root key after the root version it belongs to (unknown until the run), so a re-run finds its key instead of creating a second one. Using a key is granted by that key's own policy, not by its alias.",
+  });
+  Validations.of(functions.rotatorRole).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::${nagArn(stack, caStore.importedRootKeySecretArnPattern)}]`,
+    reason:
+      "secretsmanager:DeleteSecret and DescribeSecret only, on meshtrust/<meshId>/root-key/*: promote-root schedules the deletion of an imported root's key secret (named after the root version, created by meshtrust import-root at run time) once that root is retired.",
+  });
+
   for (const role of lambdaRoles) {
     Validations.of(role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::${nagArn(stack, caStore.secretArnPattern)}]`,
@@ -47,7 +58,7 @@ export function acknowledgeNagFindings(targets: NagAcknowledgementTargets): void
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
-        'Only for actions without resource-level permissions: eks:ListClusters (returns cluster names, needed to discover the mesh clusters) and xray:PutTraceSegments/PutTelemetryRecords (active tracing).',
+        'Only for actions without resource-level permissions: eks:ListClusters (returns cluster names, needed to discover the mesh clusters), xray:PutTraceSegments/PutTelemetryRecords (active tracing) and, for the rotator, kms:CreateKey of SIGN_VERIFY keys of the root key specs with the policy lockout check on (a new key is usable only as its own key policy allows), besides an explicit Deny of kms:PutKeyPolicy.',
     });
     if (clustersDiscovered) {
       Validations.of(role).acknowledge({

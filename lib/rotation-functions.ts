@@ -3,6 +3,7 @@ import { type IRole, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
+import { ROOT_KEY_DELETION_WINDOW_DAYS_ENV, ROOT_KEY_USER_ARN_ENV } from '../lambdas/contract/root-keys.js';
 import { LOCK_TABLE_NAME_ENV, LOCK_TAKEOVER_GRACE_SECONDS_ENV } from '../lambdas/contract/rotation-lock.js';
 import { ROTATION_STRATEGY_ENV } from '../lambdas/contract/rotation-strategy.js';
 import type { RotationAudit } from './audit.js';
@@ -33,6 +34,8 @@ export interface RotationTuning {
   readonly rootValidityDays: number;
   /** Key algorithm of new roots and intermediates, as lambdas/core/pki/key-algorithm.ts names them. */
   readonly keyAlgorithm: string;
+  /** From retiring a root key (disabled at once) to its deletion: 7 to 30 days. */
+  readonly rootKeyDeletionWindow: Duration;
   /** check-expiry warns (and the alarm fires) when a CA expires within this many days. */
   readonly expiryWarningDays: number;
   /** `auto`, `resign` or `restart` (lambdas/contract/rotation-strategy.ts); preflight reads it. */
@@ -85,6 +88,7 @@ export class RotationFunctions extends Construct {
 
     this.rotatorRole = this.newLambdaRole('RotatorRole', `meshtrust ${meshId}: runs the CA rotation phases`);
     caStore.grantManage(this.rotatorRole);
+    caStore.grantRootKeys(this.rotatorRole);
     this.grantClusterDiscovery(this.rotatorRole, clusters);
     lockTable.grantHold(this.rotatorRole);
 
@@ -119,6 +123,8 @@ export class RotationFunctions extends Construct {
       INTERMEDIATE_VALIDITY_DAYS: String(tuning.intermediateValidityDays),
       ROOT_VALIDITY_DAYS: String(tuning.rootValidityDays),
       KEY_ALGORITHM: tuning.keyAlgorithm,
+      [ROOT_KEY_DELETION_WINDOW_DAYS_ENV]: String(tuning.rootKeyDeletionWindow.toDays()),
+      [ROOT_KEY_USER_ARN_ENV]: this.rotatorRole.roleArn,
       EXPIRY_WARNING_DAYS: String(tuning.expiryWarningDays),
       [ROTATION_STRATEGY_ENV]: tuning.rotationStrategy,
     };

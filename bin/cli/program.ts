@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerApproveCommands } from '../commands/approve.js';
 import { registerHistoryCommand } from '../commands/history.js';
+import { registerImportRootCommand } from '../commands/import-root.js';
 import { registerLabCommand } from '../commands/lab.js';
 import { registerLabBuildCommand } from '../commands/lab-build.js';
 import { registerLabProbeCommand } from '../commands/lab-probe.js';
@@ -47,6 +48,7 @@ export function createProgram(context: CliContext): Command {
   registerPlanCommand(program, context);
   registerRehearseCommand(program, context);
   registerVerifyCommand(program, context);
+  registerImportRootCommand(program, context);
   registerRotateCommand(program, context);
   registerStatusCommand(program, context);
   registerHistoryCommand(program, context);

@@ -256,6 +256,8 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
     if (resource.Type === 'AWS::KMS::Key') {
       arns[logicalId] = await createMotoKmsKey(moto.endpoint, region, `rehearsal stand-in for ${logicalId}`);
     }
+    // A role's ARN in the lab account (stage-root writes the rotator role's into each root key's policy).
+    if (resource.Type === 'AWS::IAM::Role') arns[logicalId] = `arn:aws:iam::${LAB_ACCOUNT_ID}:role/${logicalId}`;
   }
   // Each DynamoDB table of the template (the rotation lock) becomes a moto table made from its properties.
   Object.assign(

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { auditStateChange } from './runtime/audit-state-change.js';
 import { executionIdSchema, parseInput, secretVersionSchema } from './runtime/handler-input.js';
+import { type RetiredKey, retiredKeyDetail, retireRootKey } from './runtime/retire-root-key.js';
 import { readRootVersion } from './runtime/root-ca.js';
 import { runHandler } from './runtime/run-handler.js';
 import type { HandlerRuntime } from './runtime/runtime.js';
@@ -15,11 +16,15 @@ export interface PromoteRootOutput {
   readonly currentVersionId: string;
   readonly previousVersionId: string | null;
   readonly fingerprint: string;
+  /** The old root's key, retired: nothing may sign with it once no cluster trusts it. */
+  readonly retiredKey: RetiredKey | null;
 }
 
 /**
  * promote-root: after every cluster trusts only B, the root secret follows: B -> AWSCURRENT, the old
- * root -> AWSPREVIOUS, AWSPENDING removed. Idempotent: on a re-run B is current already.
+ * root -> AWSPREVIOUS, AWSPENDING removed; then the old root's key is retired (a KMS key disabled and
+ * scheduled for deletion, an imported key's secret scheduled for deletion). Idempotent: on a re-run B
+ * is current already and the old key retired.
  */
 export async function handler(event: unknown): Promise<PromoteRootOutput> {
   const input = parseInput(inputSchema, event, PHASE);
@@ -36,7 +41,7 @@ async function promoteRoot(input: PromoteRootInput, runtime: HandlerRuntime): Pr
   const promoted = await store.promoteRoot({ versionId: stagedRoot.versionId });
   const changed = before.current !== stagedRoot.versionId;
   auditStateChange({
-    phase: 'promote-root',
+    phase: PHASE,
     action: 'promote-root-secret',
     executionId,
     outcome: changed ? 'succeeded' : 'unchanged',
@@ -46,10 +51,33 @@ async function promoteRoot(input: PromoteRootInput, runtime: HandlerRuntime): Pr
       ...(promoted.previousVersionId !== undefined && { previousVersionId: promoted.previousVersionId }),
     },
   });
+  const retiredKey =
+    promoted.previousVersionId === undefined
+      ? null
+      : await retireOldRootKey(runtime, executionId, promoted.previousVersionId);
   return {
     secretArn: promoted.arn,
     currentVersionId: promoted.versionId,
     previousVersionId: promoted.previousVersionId ?? null,
     fingerprint: promoted.fingerprint,
+    retiredKey,
   };
+}
+
+async function retireOldRootKey(
+  runtime: HandlerRuntime,
+  executionId: string,
+  versionId: string,
+): Promise<RetiredKey> {
+  const old = await runtime.store.readRootVersion(versionId);
+  const retired = await retireRootKey(runtime, old.material.key);
+  auditStateChange({
+    phase: PHASE,
+    action: 'retire-root-key',
+    executionId,
+    outcome: retired.changed ? 'succeeded' : 'unchanged',
+    fingerprintsBefore: [`root:${old.ref.fingerprint}`],
+    detail: { ...retiredKeyDetail(retired), rootVersionId: versionId },
+  });
+  return retired;
 }

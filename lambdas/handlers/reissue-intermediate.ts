@@ -1,5 +1,6 @@
 import type { CaMaterial, StoredCa } from '../adapters/secrets/ca-material.js';
 import { clientRequestTokenFor } from '../adapters/secrets/client-request-token.js';
+import type { StoredRoot } from '../adapters/secrets/root-material.js';
 import { createIntermediateCa } from '../core/pki/certificate-authority.js';
 import { certificateFingerprint } from '../core/pki/fingerprint.js';
 import { TrustBundle } from '../core/pki/trust-bundle.js';
@@ -9,7 +10,7 @@ import { PreconditionFailed, VerificationFailed } from '../core/rotation-errors.
 import { auditCacertsChange } from './runtime/audit-state-change.js';
 import { applyCacertsChange, readClusterCacerts } from './runtime/cluster-cacerts.js';
 import { type ClusterStepInput, clusterStepSchema, parseInput } from './runtime/handler-input.js';
-import { readRootVersion } from './runtime/root-ca.js';
+import { readRootVersion, rootIssuer } from './runtime/root-ca.js';
 import { runHandler } from './runtime/run-handler.js';
 import type { HandlerRuntime } from './runtime/runtime.js';
 
@@ -112,7 +113,7 @@ async function reissueIntermediate(
 /** This execution's intermediate for the cluster: the stored one on a re-run, else a new one, stored. */
 async function intermediateFor(
   runtime: HandlerRuntime,
-  context: { readonly executionId: string; readonly cluster: string; readonly issuer: StoredCa },
+  context: { readonly executionId: string; readonly cluster: string; readonly issuer: StoredRoot },
 ): Promise<Pick<StoredCa, 'ref' | 'material'>> {
   const { store, config } = runtime;
   const { executionId, cluster, issuer } = context;
@@ -121,7 +122,7 @@ async function intermediateFor(
   if (stored?.ref.versionId === token) return stored;
   const created = await createIntermediateCa({
     cluster,
-    issuer: issuer.material,
+    issuer: await rootIssuer(runtime, issuer, { phase: PHASE, cluster }),
     validityDays: config.intermediateValidityDays,
     algorithm: config.keyAlgorithm,
   });

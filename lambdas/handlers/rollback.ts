@@ -15,6 +15,7 @@ import { PreconditionFailed, VerificationFailed } from '../core/rotation-errors.
 import { auditCacertsChange, auditStateChange } from './runtime/audit-state-change.js';
 import { applyCacertsChange } from './runtime/cluster-cacerts.js';
 import { executionIdSchema, parseInput } from './runtime/handler-input.js';
+import { type RetiredKey, retiredKeyDetail, retireRootKey } from './runtime/retire-root-key.js';
 import { runHandler } from './runtime/run-handler.js';
 import type { HandlerRuntime } from './runtime/runtime.js';
 import { waitUntil } from './runtime/wait-until.js';
@@ -47,6 +48,8 @@ export interface RollbackOutput {
   readonly rootsAfter?: string[];
   readonly resourceVersion?: string;
   readonly droppedVersionId?: string;
+  /** drop-pending-root: this execution's root key, retired (it must never sign again). */
+  readonly retiredKey?: RetiredKey;
 }
 
 /**
@@ -67,21 +70,7 @@ export async function handler(event: unknown): Promise<RollbackOutput> {
 
 async function rollback(input: RollbackInput, runtime: HandlerRuntime): Promise<RollbackOutput> {
   const { executionId, stage } = input;
-  if (stage === 'drop-pending-root') {
-    const { droppedVersionId } = await runtime.store.dropPendingRoot({
-      versionId: clientRequestTokenFor(executionId, 'root'),
-    });
-    auditStateChange({
-      phase: PHASE,
-      action: stage,
-      executionId,
-      outcome: droppedVersionId === undefined ? 'unchanged' : 'succeeded',
-      ...(droppedVersionId !== undefined && { detail: { droppedVersionId } }),
-    });
-    return droppedVersionId === undefined
-      ? { stage, changed: false, reason: 'this execution has no pending root' }
-      : { stage, changed: true, droppedVersionId };
-  }
+  if (stage === 'drop-pending-root') return dropPendingRoot(executionId, runtime);
   const cluster = input.cluster;
   if (!cluster) {
     throw new PreconditionFailed(`The rollback stage ${stage} works on one cluster; the event names none.`, {
@@ -115,6 +104,38 @@ async function rollback(input: RollbackInput, runtime: HandlerRuntime): Promise<
     intermediateAfter: after.intermediate,
     rootsAfter: after.roots,
     resourceVersion: applied.resourceVersion,
+  };
+}
+
+/**
+ * drop-pending-root: this execution's AWSPENDING removed, then the key stage-root made for it retired,
+ * found by its alias (so also when stage-root stopped between creating the key and staging the root).
+ */
+async function dropPendingRoot(executionId: string, runtime: HandlerRuntime): Promise<RollbackOutput> {
+  const stage = 'drop-pending-root';
+  const token = clientRequestTokenFor(executionId, 'root');
+  const { droppedVersionId } = await runtime.store.dropPendingRoot({ versionId: token });
+  const keyArn = await runtime.rootKeys.find(token);
+  const retiredKey = keyArn === undefined ? undefined : await retireRootKey(runtime, { kind: 'kms', keyArn });
+  const changed = droppedVersionId !== undefined || retiredKey?.changed === true;
+  auditStateChange({
+    phase: PHASE,
+    action: stage,
+    executionId,
+    outcome: changed ? 'succeeded' : 'unchanged',
+    ...((droppedVersionId !== undefined || retiredKey !== undefined) && {
+      detail: {
+        ...(droppedVersionId !== undefined && { droppedVersionId }),
+        ...(retiredKey !== undefined && retiredKeyDetail(retiredKey)),
+      },
+    }),
+  });
+  if (!changed) return { stage, changed, reason: 'this execution has no pending root nor a live root key' };
+  return {
+    stage,
+    changed,
+    ...(droppedVersionId !== undefined && { droppedVersionId }),
+    ...(retiredKey !== undefined && { retiredKey }),
   };
 }
 

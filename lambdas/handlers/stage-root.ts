@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { clientRequestTokenFor } from '../adapters/secrets/client-request-token.js';
-import { createRootCa } from '../core/pki/certificate-authority.js';
+import { createRootCertificate } from '../core/pki/certificate-authority.js';
 import { certificateFingerprint } from '../core/pki/fingerprint.js';
 import { auditStateChange } from './runtime/audit-state-change.js';
 import { executionIdSchema, parseInput, type SecretVersion } from './runtime/handler-input.js';
@@ -15,9 +15,11 @@ export type StageRootInput = z.infer<typeof inputSchema>;
 export type StageRootOutput = SecretVersion;
 
 /**
- * stage-root: generates the new root B and stores it as AWSPENDING of the root secret, under a
- * version id derived from the execution. A re-run finds that version and returns it: no second root
- * is generated, no second version written.
+ * stage-root: creates the new root B, a KMS key (the key spec of KEY_ALGORITHM, SIGN_VERIFY) and a
+ * certificate it self-signs through kms:Sign, and stores the certificate with the key's ARN as
+ * AWSPENDING of the root secret, under a version id derived from the execution. B's private key never
+ * leaves KMS. A re-run finds that version and returns it, or finds the key by its alias: no second
+ * root and no second key.
  */
 export async function handler(event: unknown): Promise<StageRootOutput> {
   const input = parseInput(inputSchema, event, PHASE);
@@ -45,13 +47,17 @@ async function stageRoot(input: StageRootInput, runtime: HandlerRuntime): Promis
     });
     return secretVersionOf(staged);
   }
-  const root = await createRootCa({
+  await store.checkCanStageRoot(token);
+  const key = await runtime.rootKeys.createOrFind(token, config.keyAlgorithm);
+  const { certificatePem } = await createRootCertificate(await runtime.rootKeys.signer(key.keyArn), {
     validityDays: config.rootValidityDays,
-    algorithm: config.keyAlgorithm,
     commonName: `meshtrust ${config.meshId} Root CA`,
   });
-  const fingerprint = certificateFingerprint(root.certificatePem);
-  const ref = await store.stageRoot({ material: { ...root, fingerprint }, token });
+  const fingerprint = certificateFingerprint(certificatePem);
+  const ref = await store.stageRoot({
+    material: { certificatePem, fingerprint, key: { kind: 'kms', keyArn: key.keyArn } },
+    token,
+  });
   auditStateChange({
     phase: PHASE,
     action: 'stage-root-secret',
@@ -59,7 +65,7 @@ async function stageRoot(input: StageRootInput, runtime: HandlerRuntime): Promis
     outcome: 'succeeded',
     fingerprintsBefore: [`root:${current.ref.fingerprint}`],
     fingerprintsAfter: [`root:${current.ref.fingerprint}`, `pending-root:${fingerprint}`],
-    detail: { versionId: ref.versionId },
+    detail: { versionId: ref.versionId, rootKeyArn: key.keyArn, rootKeyCreated: key.created },
   });
   return secretVersionOf({ ref });
 }

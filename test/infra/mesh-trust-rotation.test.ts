@@ -80,6 +80,18 @@ describe('MeshTrustRotation props validation', () => {
     ],
     ['a restart wave of 0.5 workloads', { restartWaveSize: 0.5 }, 'restartWaveSize', 'got 0.5'],
     [
+      'a root key deletion window shorter than KMS allows',
+      { rootKeyDeletionWindow: Duration.days(3) },
+      'rootKeyDeletionWindow',
+      '3 days',
+    ],
+    [
+      'a root key deletion window of part days',
+      { rootKeyDeletionWindow: Duration.hours(200) },
+      'rootKeyDeletionWindow',
+      '8 days 8 hours',
+    ],
+    [
       'an unknown rotation strategy',
       { rotationStrategy: 'rolling' as never },
       'rotationStrategy',

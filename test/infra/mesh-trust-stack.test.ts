@@ -132,6 +132,7 @@ describe('MeshTrustStack', () => {
     // GIVEN
     const allowedOnStar = new Set([
       'eks:ListClusters',
+      'kms:CreateKey',
       'xray:PutTraceSegments',
       'xray:PutTelemetryRecords',
       'xray:GetSamplingRules',
@@ -152,11 +153,51 @@ describe('MeshTrustStack', () => {
     );
 
     // WHEN
-    const onStar = statements.filter((s) => [s.Resource].flat().includes('*')).flatMap(actionsOf);
+    const onStar = statements
+      .filter((s) => s.Effect !== 'Deny' && [s.Resource].flat().includes('*'))
+      .flatMap(actionsOf);
 
     // THEN
     expect(onStar.length).toBeGreaterThan(0);
     expect(onStar.filter((action) => !allowedOnStar.has(action))).toEqual([]);
+  });
+
+  it('lets the rotator create root keys and name them, never use or re-police a key through IAM', () => {
+    // GIVEN
+    const rotator = statementsOf(byTag, 'RotatorRole');
+    const expiry = statementsOf(byTag, 'ExpiryCheckRole');
+    const create = rotator.find((s) => s.Sid === 'CreateRootKeys');
+    const name = rotator.find((s) => s.Sid === 'NameRootKeys');
+    const deny = rotator.find((s) => s.Sid === 'NeverWidenAKeyPolicy');
+    const kmsAllowed = rotator
+      .filter((s) => s.Effect !== 'Deny')
+      .flatMap(actionsOf)
+      .filter((action) => action.startsWith('kms:'));
+
+    // THEN
+    expect(create?.Condition).toEqual({
+      StringEquals: {
+        'kms:KeyUsage': 'SIGN_VERIFY',
+        'kms:KeySpec': ['ECC_NIST_P256', 'ECC_NIST_P384', 'RSA_2048', 'RSA_3072', 'RSA_4096'],
+      },
+      Bool: { 'kms:BypassPolicyLockoutSafetyCheck': 'false' },
+    });
+    expect(JSON.stringify(name?.Resource)).toContain(':alias/meshtrust/payments/root/*');
+    expect(deny).toMatchObject({ Effect: 'Deny', Action: 'kms:PutKeyPolicy', Resource: '*' });
+    // Sign, DisableKey and the rest come from each key's own policy (root-key-policy.ts), not from IAM.
+    expect(
+      kmsAllowed.filter((a) => !['kms:Decrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'].includes(a)).sort(),
+    ).toEqual(['kms:CreateAlias', 'kms:CreateKey']);
+    expect(expiry.flatMap(actionsOf).filter((a) => a === 'kms:CreateKey' || a === 'kms:Sign')).toEqual([]);
+    byTag.template.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'meshtrust-payments-stage-root',
+      Environment: {
+        Variables: Match.objectLike({
+          ROOT_KEY_DELETION_WINDOW_DAYS: '30',
+          ROOT_KEY_USER_ARN: { 'Fn::GetAtt': [Match.stringLikeRegexp('RotatorRole'), 'Arn'] },
+        }),
+      },
+    });
   });
 
   it('keeps the rotation lock in an on-demand table with point-in-time recovery, one item per mesh', () => {

@@ -9,10 +9,11 @@ import {
   paginateListClusters,
   ResourceNotFoundException,
 } from '@aws-sdk/client-eks';
+import { MESH_TAG_KEY } from '../../contract/resource-tags.js';
 import { PreconditionFailed, TransientError } from '../../core/rotation-errors.js';
 import { mapWithConcurrency } from './map-with-concurrency.js';
 
-export const DEFAULT_MESH_TAG_KEY = 'meshtrust.io/mesh';
+export const DEFAULT_MESH_TAG_KEY = MESH_TAG_KEY;
 const DEFAULT_CONCURRENCY = 4;
 // UPDATING clusters (e.g. a version upgrade) keep serving their API; every other state does not.
 const REACHABLE_STATUSES = new Set(['ACTIVE', 'UPDATING']);

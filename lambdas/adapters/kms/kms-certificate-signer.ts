@@ -9,6 +9,7 @@ import {
   SignCommand,
   type SigningAlgorithmSpec,
 } from '@aws-sdk/client-kms';
+import type { RootKeySpec } from '../../contract/root-keys.js';
 import { type CertificateSigner, ecdsaSignatureFromDer, type KeyAlgorithm } from '../../core/pki/index.js';
 import { PreconditionFailed } from '../../core/rotation-errors.js';
 
@@ -17,7 +18,7 @@ export const KMS_RAW_MESSAGE_LIMIT = 4096;
 
 /** The key specs meshtrust signs with, the key algorithm each is, and KMS's name for its signature. */
 export const KMS_SIGNING_KEYS: Readonly<
-  Partial<Record<KeySpec, { readonly algorithm: KeyAlgorithm; readonly signing: SigningAlgorithmSpec }>>
+  Record<RootKeySpec, { readonly algorithm: KeyAlgorithm; readonly signing: SigningAlgorithmSpec }>
 > = {
   ECC_NIST_P256: { algorithm: 'ecdsa-p256', signing: 'ECDSA_SHA_256' },
   ECC_NIST_P384: { algorithm: 'ecdsa-p384', signing: 'ECDSA_SHA_384' },
@@ -30,7 +31,7 @@ export async function kmsCertificateSigner(client: KMSClient, keyId: string): Pr
   const described = await client.send(new GetPublicKeyCommand({ KeyId: keyId }));
   // KeySpec, or the deprecated CustomerMasterKeySpec it replaced (same values; moto returns only that).
   const keySpec = (described.KeySpec ?? described.CustomerMasterKeySpec) as KeySpec | undefined;
-  const spec = keySpec === undefined ? undefined : KMS_SIGNING_KEYS[keySpec];
+  const spec = keySpec === undefined ? undefined : KMS_SIGNING_KEYS[keySpec as RootKeySpec];
   if (described.KeyUsage !== 'SIGN_VERIFY' || spec === undefined || described.PublicKey === undefined) {
     throw new PreconditionFailed(
       `KMS key ${keyId} cannot sign certificates: it is ${keySpec ?? 'of no key spec'} for ` +

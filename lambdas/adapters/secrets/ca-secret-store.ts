@@ -1,6 +1,8 @@
 import {
   CreateSecretCommand,
+  DeleteSecretCommand,
   DescribeSecretCommand,
+  type DescribeSecretCommandOutput,
   GetSecretValueCommand,
   ListSecretsCommand,
   PutSecretValueCommand,
@@ -8,6 +10,7 @@ import {
   type Tag,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
+import { MESH_TAG_KEY } from '../../contract/resource-tags.js';
 import { PreconditionFailed } from '../../core/rotation-errors.js';
 import { type RetryOptions, withRetry } from '../retry.js';
 import {
@@ -25,8 +28,15 @@ import {
 } from './cacerts-backup.js';
 import { clientRequestTokenFor, isValidClientRequestToken } from './client-request-token.js';
 import {
+  parseRootMaterial,
+  type RootMaterial,
+  type StoredRoot,
+  serialiseRootMaterial,
+} from './root-material.js';
+import {
   backupSecretName,
   backupSecretPrefix,
+  importedRootKeySecretName,
   intermediateSecretName,
   rootSecretName,
 } from './secret-names.js';
@@ -34,8 +44,6 @@ import {
 export const CURRENT = 'AWSCURRENT';
 export const PENDING = 'AWSPENDING';
 export const PREVIOUS = 'AWSPREVIOUS';
-
-export const MESH_TAG = 'meshtrust.io/mesh';
 
 export interface CaSecretStoreProps {
   readonly client: SecretsManagerClient;
@@ -88,8 +96,9 @@ interface SecretDescription {
  * with different material is refused. Real Secrets Manager refuses such a repeat too, but moto
  * silently overwrites it, so the check is ours and does not depend on the backend.
  *
- * Only readCurrentRoot, readRootVersion, (try)readIntermediate and readCacertsBackup return private keys,
- * for in-process use; everything else returns ARNs, version ids and fingerprints.
+ * The root secret holds no private key (root-material.ts: a KMS key reference, or the name of an
+ * imported root's key secret). Only readImportedRootKey, (try)readIntermediate and readCacertsBackup
+ * return private keys, for in-process use; everything else returns ARNs, version ids and fingerprints.
  */
 export class CaSecretStore {
   readonly meshId: string;
@@ -128,20 +137,20 @@ export class CaSecretStore {
     };
   }
 
-  /** The root the mesh trusts now (AWSCURRENT), with its key. */
-  async readCurrentRoot(): Promise<StoredCa> {
+  /** The root the mesh trusts now (AWSCURRENT): its certificate and where its key is. */
+  async readCurrentRoot(): Promise<StoredRoot> {
     const version = await this.getVersion(this.rootSecretName, { stage: CURRENT });
     if (version === undefined) {
       throw new PreconditionFailed(
         `No current root CA is stored in ${this.rootSecretName}. Import the mesh's current root ` +
-          '(CaSecretStore.importRoot) before rotating.',
+          '(meshtrust import-root) before rotating.',
       );
     }
-    return toStoredCa(version, `root secret ${this.rootSecretName}`);
+    return toStoredRoot(version, `root secret ${this.rootSecretName}`);
   }
 
-  /** One version of the root secret, with its key. */
-  async readRootVersion(versionId: string): Promise<StoredCa> {
+  /** One version of the root secret. */
+  async readRootVersion(versionId: string): Promise<StoredRoot> {
     const version = await this.getVersion(this.rootSecretName, { versionId });
     if (version === undefined) {
       throw new PreconditionFailed(
@@ -149,29 +158,101 @@ export class CaSecretStore {
           'from the stage-root step, or stage the root again.',
       );
     }
-    return toStoredCa(version, `root secret ${this.rootSecretName} version ${versionId}`);
+    return toStoredRoot(version, `root secret ${this.rootSecretName} version ${versionId}`);
   }
 
   /**
-   * Stores the mesh's existing root as AWSCURRENT, once, when none is stored (adopting a mesh).
-   * Returns the current root unchanged when it already is this certificate; refuses to replace a
-   * different current root, which only a rotation may do.
+   * Stores the mesh's existing root as AWSCURRENT, once, when none is stored (adopting a mesh). With
+   * its private key, the key goes to a secret of its own (`root-key/<token>`) that the root version
+   * names; without, the root is `offline` (root-material.ts). Returns the current root unchanged when
+   * it already is this certificate; refuses to replace a different current root, which only a rotation
+   * may do.
    */
   async importRoot(input: {
-    readonly material: CaMaterial;
+    readonly material: Omit<CaMaterial, 'privateKeyPem'> & { readonly privateKeyPem?: string };
     readonly token: string;
   }): Promise<SecretVersionRef> {
+    const { material, token } = input;
     const stages = await this.describeRoot();
     if (stages.current !== undefined) {
       const current = await this.readRootVersion(stages.current);
-      if (current.ref.fingerprint === input.material.fingerprint) return current.ref;
+      if (current.ref.fingerprint === material.fingerprint) return current.ref;
       throw new PreconditionFailed(
         `Root secret ${this.rootSecretName} already holds a different current root ` +
           `(${current.ref.fingerprint}); importRoot never replaces it. Rotate the root instead.`,
       );
     }
-    return (await this.putCaVersion(this.rootSecretName, input.material, input.token, { stages: [CURRENT] }))
-      .ref;
+    const { certificatePem, fingerprint, privateKeyPem } = material;
+    let key: RootMaterial['key'] = { kind: 'offline' };
+    if (privateKeyPem !== undefined) {
+      const secretName = importedRootKeySecretName(this.meshId, token);
+      await this.putVersion(secretName, serialiseCaMaterial({ certificatePem, privateKeyPem, fingerprint }), {
+        fingerprint,
+        token,
+        stages: [CURRENT],
+        kind: 'root-key',
+        parse: (version, where) => parseCaMaterial(version.secretString, where).fingerprint,
+      });
+      key = { kind: 'secret', secretName };
+    }
+    return (await this.putRootVersion({ certificatePem, fingerprint, key }, token, [CURRENT])).ref;
+  }
+
+  /**
+   * The certificate and private key of an imported root (key kind `secret`), checked to be the key of
+   * that root's certificate by fingerprint. For in-process signing only.
+   */
+  async readImportedRootKey(root: StoredRoot): Promise<CaMaterial> {
+    const { key } = root.material;
+    if (key.kind !== 'secret') {
+      throw new TypeError(
+        `readImportedRootKey needs a root whose key is a secret, this one's is ${key.kind}`,
+      );
+    }
+    const version = await this.getVersion(key.secretName, { stage: CURRENT });
+    if (version === undefined) {
+      throw new PreconditionFailed(
+        `Root ${root.ref.fingerprint} names its key secret ${key.secretName}, which does not exist or is being ` +
+          'deleted; the root cannot sign. Import the root again (meshtrust import-root) or run a scheduled rotation.',
+      );
+    }
+    const material = parseCaMaterial(version.secretString, `root key secret ${key.secretName}`);
+    if (material.fingerprint !== root.ref.fingerprint) {
+      throw new PreconditionFailed(
+        `Root key secret ${key.secretName} holds the key of certificate ${material.fingerprint}, not of root ` +
+          `${root.ref.fingerprint}; someone changed the CA store. Import the root again.`,
+      );
+    }
+    return material;
+  }
+
+  /**
+   * Schedules the deletion of an imported root's key secret, after a recovery window of 7-30 days.
+   * Idempotent: a secret already scheduled for deletion, or gone, is left as it is.
+   */
+  async deleteImportedRootKey(
+    secretName: string,
+    recoveryWindowDays: number,
+  ): Promise<{ readonly deletionDate?: Date; readonly changed: boolean }> {
+    let described: DescribeSecretCommandOutput;
+    try {
+      described = await this.call(`describe secret ${secretName}`, () =>
+        this.client.send(new DescribeSecretCommand({ SecretId: secretName })),
+      );
+    } catch (error) {
+      if (errorName(error) === 'ResourceNotFoundException') return { changed: false };
+      throw error;
+    }
+    if (described.DeletedDate !== undefined) return { changed: false };
+    const deleted = await this.call(`delete secret ${secretName}`, () =>
+      this.client.send(
+        new DeleteSecretCommand({ SecretId: secretName, RecoveryWindowInDays: recoveryWindowDays }),
+      ),
+    );
+    return {
+      ...(deleted.DeletionDate !== undefined && { deletionDate: deleted.DeletionDate }),
+      changed: true,
+    };
   }
 
   /**
@@ -182,17 +263,30 @@ export class CaSecretStore {
    * writing.
    */
   async stageRoot(input: {
-    readonly material: CaMaterial;
+    readonly material: RootMaterial;
     readonly token: string;
   }): Promise<SecretVersionRef> {
     const { material, token } = input;
+    await this.checkCanStageRoot(token);
+    const written = await this.putRootVersion(material, token, [PENDING]);
+    if (written.existed && written.stages.length === 0) {
+      await this.updateStage(this.rootSecretName, PENDING, { moveTo: token });
+    }
+    return written.ref;
+  }
+
+  /**
+   * Refuses (PreconditionFailed) what stageRoot would refuse before writing: no current root, or
+   * another version pending. For callers that must create something (a KMS key) before staging.
+   */
+  async checkCanStageRoot(token: string): Promise<void> {
     const stages = await this.describeRoot();
     // Secrets Manager makes the first version of a secret AWSCURRENT whatever stage is asked for, so
     // staging without a current root would trust the new root at once.
     if (stages.current === undefined) {
       throw new PreconditionFailed(
         `Root secret ${this.rootSecretName} holds no current root, so a staged root would become current at ` +
-          "once. Import the mesh's current root (CaSecretStore.importRoot) before rotating.",
+          "once. Import the mesh's current root (meshtrust import-root) before rotating.",
       );
     }
     if (stages.pending !== undefined && stages.pending !== token) {
@@ -201,11 +295,6 @@ export class CaSecretStore {
           'another rotation. Finish or roll back that rotation (rollback drops AWSPENDING) before staging.',
       );
     }
-    const written = await this.putCaVersion(this.rootSecretName, material, token, { stages: [PENDING] });
-    if (written.existed && written.stages.length === 0) {
-      await this.updateStage(this.rootSecretName, PENDING, { moveTo: token });
-    }
-    return written.ref;
   }
 
   /**
@@ -255,7 +344,16 @@ export class CaSecretStore {
    */
   async putIntermediate(cluster: string, material: CaMaterial, token: string): Promise<SecretVersionRef> {
     const name = this.intermediateSecretName(cluster);
-    return (await this.putCaVersion(name, material, token, { stages: [CURRENT], cluster })).ref;
+    return (
+      await this.putVersion(name, serialiseCaMaterial(material), {
+        fingerprint: material.fingerprint,
+        token,
+        stages: [CURRENT],
+        kind: 'intermediate-ca',
+        cluster,
+        parse: (version, where) => toStoredCa(version, where).ref.fingerprint,
+      })
+    ).ref;
   }
 
   /** A cluster's current intermediate, with its key. */
@@ -354,41 +452,70 @@ export class CaSecretStore {
 
   // ---- building blocks --------------------------------------------------------------------------
 
-  /**
-   * Writes CA material under token unless a version with that token exists: then its fingerprint
-   * must match. The check comes first because a backend may overwrite a reused token (moto does).
-   */
-  private async putCaVersion(
-    name: string,
-    material: CaMaterial,
+  private putRootVersion(
+    material: RootMaterial,
     token: string,
-    options: { readonly stages: string[]; readonly cluster?: string },
+    stages: string[],
   ): Promise<{ ref: SecretVersionRef; stages: readonly string[]; existed: boolean }> {
+    return this.putVersion(this.rootSecretName, serialiseRootMaterial(material), {
+      fingerprint: material.fingerprint,
+      token,
+      stages,
+      kind: 'root-ca',
+      parse: (version, where) => parseRootMaterial(version.secretString, where).fingerprint,
+    });
+  }
+
+  /**
+   * Writes a certificate's secret value under token unless a version with that token exists: then
+   * its fingerprint must match. The check comes first because a backend may overwrite a reused token
+   * (moto does).
+   */
+  private async putVersion(
+    name: string,
+    secretString: string,
+    options: {
+      readonly fingerprint: string;
+      readonly token: string;
+      readonly stages: string[];
+      /** The `meshtrust.io/kind` tag of a secret this creates. */
+      readonly kind: string;
+      readonly cluster?: string;
+      /** The fingerprint an existing version holds (and a check that it is well formed). */
+      readonly parse: (version: SecretVersion, where: string) => string;
+    },
+  ): Promise<{ ref: SecretVersionRef; stages: readonly string[]; existed: boolean }> {
+    const { fingerprint, token } = options;
     if (!isValidClientRequestToken(token)) {
       throw new RangeError(
         `A ClientRequestToken must have 32-64 characters, got ${token.length}; derive it with clientRequestTokenFor`,
       );
     }
-    const secretString = serialiseCaMaterial(material);
     const existing = await this.getVersion(name, { versionId: token });
     if (existing !== undefined) {
-      const stored = toStoredCa(existing, `secret ${name} version ${token}`);
-      if (stored.ref.fingerprint !== material.fingerprint) {
+      const stored = options.parse(existing, `secret ${name} version ${token}`);
+      if (stored !== fingerprint) {
         throw new PreconditionFailed(
-          `Secret ${name} already has version ${token} holding certificate ${stored.ref.fingerprint}, not ` +
-            `${material.fingerprint}. A re-run must store the same CA; nothing was written. Use the stored ` +
+          `Secret ${name} already has version ${token} holding certificate ${stored}, not ` +
+            `${fingerprint}. A re-run must store the same CA; nothing was written. Use the stored ` +
             'version, or roll back and start a new execution.',
           { cluster: options.cluster },
         );
       }
-      return { ref: stored.ref, stages: stored.stages, existed: true };
+      return {
+        ref: { arn: existing.arn, versionId: existing.versionId, fingerprint },
+        stages: existing.stages,
+        existed: true,
+      };
     }
-    const kind = name === this.rootSecretName ? 'root-ca' : 'intermediate-ca';
-    const tags = this.tags({ kind, ...(options.cluster !== undefined && { cluster: options.cluster }) });
+    const tags = this.tags({
+      kind: options.kind,
+      ...(options.cluster !== undefined && { cluster: options.cluster }),
+    });
     await this.createSecret(name, tags);
     const put = await this.putSecretValue(name, secretString, token, options.stages);
     return {
-      ref: { arn: put.arn, versionId: put.versionId, fingerprint: material.fingerprint },
+      ref: { arn: put.arn, versionId: put.versionId, fingerprint },
       stages: options.stages,
       existed: false,
     };
@@ -514,7 +641,7 @@ export class CaSecretStore {
 
   private tags(extra: Record<string, string>): Tag[] {
     return [
-      { Key: MESH_TAG, Value: this.meshId },
+      { Key: MESH_TAG_KEY, Value: this.meshId },
       ...Object.entries(extra).map(([key, value]) => ({ Key: `meshtrust.io/${key}`, Value: value })),
     ];
   }
@@ -529,6 +656,15 @@ function versionWithStage(description: SecretDescription, stage: string): string
     if (stages.includes(stage)) return versionId;
   }
   return undefined;
+}
+
+function toStoredRoot(version: SecretVersion, where: string): StoredRoot {
+  const material = parseRootMaterial(version.secretString, where);
+  return {
+    ref: { arn: version.arn, versionId: version.versionId, fingerprint: material.fingerprint },
+    stages: version.stages,
+    material,
+  };
 }
 
 function toStoredCa(version: SecretVersion, where: string): StoredCa {

@@ -5,6 +5,9 @@ import { PreconditionFailed } from '../../core/rotation-errors.js';
  *
  *   meshtrust/<mesh>/root                              the mesh root CA (versions staged AWSPENDING,
  *                                                      AWSCURRENT, AWSPREVIOUS)
+ *   meshtrust/<mesh>/root-key/<versionId>              the private key of an imported root (import-root),
+ *                                                      deleted when a rotation retires that root; a root
+ *                                                      made by meshtrust has its key in KMS instead
  *   meshtrust/<mesh>/intermediate/<cluster>            a cluster's intermediate CA
  *   meshtrust/<mesh>/backup/<executionName>/<cluster>  a cluster's cacerts as the execution found it
  */
@@ -19,6 +22,11 @@ export function meshSecretPrefix(meshId: string): string {
 
 export function rootSecretName(meshId: string): string {
   return `${meshSecretPrefix(meshId)}root`;
+}
+
+/** The secret of an imported root's private key, named after the root version it belongs to. */
+export function importedRootKeySecretName(meshId: string, rootVersionId: string): string {
+  return `${meshSecretPrefix(meshId)}root-key/${segment('root version id', rootVersionId)}`;
 }
 
 export function intermediateSecretName(meshId: string, cluster: string): string {

@@ -16,6 +16,7 @@ export * from './pem.js';
 export * from './pki-errors.js';
 export * from './private-key.js';
 export * from './root-cert-bytes.js';
+export * from './root-import.js';
 export * from './trust-bundle.js';
 export * from './validate-cacerts.js';
 export type { CryptoKey, CryptoKeyPair } from './x509.js';

@@ -5,6 +5,11 @@ import {
   getNumberFromEnv,
   getStringFromEnv,
 } from '../../adapters/environment.js';
+import {
+  ROOT_KEY_DELETION_WINDOW_DAYS,
+  ROOT_KEY_DELETION_WINDOW_DAYS_ENV,
+  ROOT_KEY_USER_ARN_ENV,
+} from '../../contract/root-keys.js';
 import { LOCK_TABLE_NAME_ENV, LOCK_TAKEOVER_GRACE_SECONDS_ENV } from '../../contract/rotation-lock.js';
 import {
   DEFAULT_ROTATION_STRATEGY,
@@ -43,8 +48,18 @@ export interface HandlerConfig {
   readonly intermediateValidityDays: number;
   /** ROOT_VALIDITY_DAYS (default 1825). */
   readonly rootValidityDays: number;
-  /** KEY_ALGORITHM (default ecdsa-p256) of new roots and intermediates. */
+  /**
+   * KEY_ALGORITHM (default ecdsa-p256) of new roots and intermediates; a new root's KMS key has the
+   * matching key spec (ECC_NIST_P256, RSA_4096, ...).
+   */
   readonly keyAlgorithm: KeyAlgorithm;
+  /**
+   * ROOT_KEY_DELETION_WINDOW_DAYS (7-30, default 30): days from retiring a root key (disabled at once) to
+   * its deletion, for a retired root's KMS key or imported key secret and for a rolled-back staged key.
+   */
+  readonly rootKeyDeletionWindowDays: number;
+  /** ROOT_KEY_USER_ARN: the role new root keys' policies name; undefined: KMS's default key policy. */
+  readonly rootKeyUserArn?: string;
   /** MIN_INTERMEDIATE_HEADROOM_DAYS (default 7): preflight refuses an intermediate expiring sooner. */
   readonly minIntermediateHeadroomDays: number;
   /**
@@ -88,6 +103,7 @@ export function readHandlerConfig(): HandlerConfig {
   });
   const kmsKeyId = getStringFromEnv({ key: 'KMS_KEY_ID', defaultValue: '' });
   const lockTableName = getStringFromEnv({ key: LOCK_TABLE_NAME_ENV, defaultValue: '' });
+  const rootKeyUserArn = getStringFromEnv({ key: ROOT_KEY_USER_ARN_ENV, defaultValue: '' });
   const days = (key: string, defaultValue: number, min = 1) =>
     getNumberFromEnv({ key, defaultValue, integer: true, min });
   return {
@@ -96,6 +112,7 @@ export function readHandlerConfig(): HandlerConfig {
     clusterTagKey: getStringFromEnv({ key: 'CLUSTER_TAG_KEY', defaultValue: DEFAULT_MESH_TAG_KEY }),
     clusterTagValue: getStringFromEnv({ key: 'CLUSTER_TAG_VALUE', defaultValue: meshId }),
     ...(kmsKeyId !== '' && { kmsKeyId }),
+    ...(rootKeyUserArn !== '' && { rootKeyUserArn }),
     region: getStringFromEnv({
       key: 'AWS_REGION',
       errorMessage: 'Lambda sets it; elsewhere set it to the region of the clusters and secrets.',
@@ -116,6 +133,13 @@ export function readHandlerConfig(): HandlerConfig {
     intermediateValidityDays: days('INTERMEDIATE_VALIDITY_DAYS', 730),
     rootValidityDays: days('ROOT_VALIDITY_DAYS', 1825),
     keyAlgorithm,
+    rootKeyDeletionWindowDays: getNumberFromEnv({
+      key: ROOT_KEY_DELETION_WINDOW_DAYS_ENV,
+      defaultValue: ROOT_KEY_DELETION_WINDOW_DAYS.default,
+      integer: true,
+      min: ROOT_KEY_DELETION_WINDOW_DAYS.min,
+      max: ROOT_KEY_DELETION_WINDOW_DAYS.max,
+    }),
     minIntermediateHeadroomDays: days('MIN_INTERMEDIATE_HEADROOM_DAYS', 7, 0),
     minRootHeadroomDays: days('MIN_ROOT_HEADROOM_DAYS', 7, 0),
     expiryWarningDays: days('EXPIRY_WARNING_DAYS', 90, 0),

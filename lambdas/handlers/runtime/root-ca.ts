@@ -1,17 +1,20 @@
-import type { StoredCa } from '../../adapters/secrets/ca-material.js';
+import type { CaMaterial } from '../../adapters/secrets/ca-material.js';
 import type { CaSecretStore } from '../../adapters/secrets/ca-secret-store.js';
+import type { StoredRoot } from '../../adapters/secrets/root-material.js';
+import type { SigningIssuer } from '../../core/pki/certificate-authority.js';
 import { PreconditionFailed } from '../../core/rotation-errors.js';
 import type { SecretVersion } from './handler-input.js';
+import type { HandlerRuntime } from './runtime.js';
 
 /**
  * Reads the root version an earlier step passed on and checks it still holds the certificate that
- * step saw. The material (with its key) stays in this process.
+ * step saw. (A root version holds no private key; see rootIssuer.)
  */
 export async function readRootVersion(
   store: CaSecretStore,
   version: SecretVersion,
   context: { readonly phase: string; readonly cluster?: string },
-): Promise<StoredCa> {
+): Promise<StoredRoot> {
   const stored = await store.readRootVersion(version.versionId);
   if (stored.ref.fingerprint !== version.fingerprint) {
     throw new PreconditionFailed(
@@ -23,7 +26,31 @@ export async function readRootVersion(
   return stored;
 }
 
-/** A StoredCa reduced to what may leave a handler. */
-export function secretVersionOf(stored: Pick<StoredCa, 'ref'>): SecretVersion {
+/**
+ * What signs as `root`: a signer over its KMS key, or an imported root's key read into this process.
+ * A root whose key is offline cannot sign: PreconditionFailed says what to do instead.
+ */
+export async function rootIssuer(
+  runtime: Pick<HandlerRuntime, 'store' | 'rootKeys'>,
+  root: StoredRoot,
+  context: { readonly phase: string; readonly cluster?: string },
+): Promise<CaMaterial | SigningIssuer> {
+  const { key, certificatePem } = root.material;
+  switch (key.kind) {
+    case 'kms':
+      return { certificatePem, signer: await runtime.rootKeys.signer(key.keyArn) };
+    case 'secret':
+      return runtime.store.readImportedRootKey(root);
+    case 'offline':
+      throw new PreconditionFailed(
+        `Root ${root.ref.fingerprint} was imported without its private key, so meshtrust cannot sign with it. ` +
+          'Run a scheduled rotation (it signs with a new root whose key is in KMS), or import the root again with its key.',
+        context,
+      );
+  }
+}
+
+/** A stored root reduced to what may leave a handler. */
+export function secretVersionOf(stored: Pick<StoredRoot, 'ref'>): SecretVersion {
   return { secretArn: stored.ref.arn, versionId: stored.ref.versionId, fingerprint: stored.ref.fingerprint };
 }

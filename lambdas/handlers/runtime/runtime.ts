@@ -1,8 +1,10 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EKSClient } from '@aws-sdk/client-eks';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { type DiscoveredCluster, discoverClusters } from '../../adapters/eks/fleet-discovery.js';
+import { RootKeys } from '../../adapters/kms/root-keys.js';
 import { type ClusterClient, createClusterClient } from '../../adapters/kube/cluster-client.js';
 import { createEksTokenProvider } from '../../adapters/kube/eks-token-provider.js';
 import { RotationLock } from '../../adapters/lock/rotation-lock.js';
@@ -22,6 +24,8 @@ import { type HandlerConfig, readHandlerConfig } from './config.js';
 export interface HandlerRuntime {
   readonly config: HandlerConfig;
   readonly store: CaSecretStore;
+  /** The mesh's root keys in KMS (adapters/kms/root-keys.ts). */
+  readonly rootKeys: RootKeys;
   /** The mesh's clusters, sorted by name (discovered once per invocation). */
   fleet(): Promise<readonly DiscoveredCluster[]>;
   /** A client for a cluster of the fleet; PreconditionFailed for a cluster outside it. */
@@ -39,6 +43,7 @@ export function createHandlerRuntime(config: HandlerConfig = readHandlerConfig()
   const secrets = new SecretsManagerClient({ region: config.region });
   const eks = new EKSClient({ region: config.region });
   const sfn = new SFNClient({ region: config.region });
+  const kms = new KMSClient({ region: config.region });
   const store = new CaSecretStore({
     client: secrets,
     meshId: config.meshId,
@@ -63,6 +68,11 @@ export function createHandlerRuntime(config: HandlerConfig = readHandlerConfig()
   return {
     config,
     store,
+    rootKeys: new RootKeys({
+      client: kms,
+      meshId: config.meshId,
+      ...(config.rootKeyUserArn !== undefined && { keyUserArn: config.rootKeyUserArn }),
+    }),
     fleet: loadFleet,
     async clusterClient(name) {
       const known = clients.get(name);
@@ -111,6 +121,7 @@ export function createHandlerRuntime(config: HandlerConfig = readHandlerConfig()
       secrets.destroy();
       eks.destroy();
       sfn.destroy();
+      kms.destroy();
       dynamodb?.destroy();
     },
   };

@@ -4,6 +4,7 @@ import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import {
+  CreateSecretCommand,
   DescribeSecretCommand,
   GetSecretValueCommand,
   SecretsManagerClient,
@@ -12,6 +13,7 @@ import {
 import type { SecretVersionRef } from '../../../lambdas/adapters/secrets/ca-material.js';
 import { CaSecretStore } from '../../../lambdas/adapters/secrets/ca-secret-store.js';
 import { clientRequestTokenFor } from '../../../lambdas/adapters/secrets/client-request-token.js';
+import type { RootMaterial } from '../../../lambdas/adapters/secrets/root-material.js';
 import { PreconditionFailed } from '../../../lambdas/core/rotation-errors.js';
 import { motoClientConfig } from '../../support/moto-endpoint.js';
 import { makeTestCa } from '../../support/test-ca.js';
@@ -43,6 +45,12 @@ async function storedFingerprint(secretId: string, versionId: string): Promise<s
   return JSON.parse(value.SecretString ?? '{}').fingerprint;
 }
 
+/** A root as stage-root stores it: the certificate and the ARN of its KMS key (fake: nothing signs here). */
+function kmsRoot(ca: { certificatePem: string; fingerprint: string }): RootMaterial {
+  const keyArn = `arn:aws:kms:us-east-1:123456789012:key/${ca.fingerprint.slice(-12).replace(/:/g, '')}`;
+  return { certificatePem: ca.certificatePem, fingerprint: ca.fingerprint, key: { kind: 'kms', keyArn } };
+}
+
 let rootA: Awaited<ReturnType<typeof makeTestCa>>;
 let rootB: Awaited<ReturnType<typeof makeTestCa>>;
 let rootC: Awaited<ReturnType<typeof makeTestCa>>;
@@ -63,7 +71,7 @@ describe('CaSecretStore root staging', () => {
     const { store, rootARef: imported } = await adoptedStore();
     const token = clientRequestTokenFor(executionArn('run-1'), 'root');
     // Act
-    const staged = await store.stageRoot({ material: rootB, token });
+    const staged = await store.stageRoot({ material: kmsRoot(rootB), token });
     // Assess
     expect(staged).toEqual({
       arn: expect.stringContaining(store.rootSecretName),
@@ -76,7 +84,7 @@ describe('CaSecretStore root staging', () => {
     });
     expect((await store.readCurrentRoot()).ref.fingerprint).toBe(rootA.fingerprint);
     const read = await store.readRootVersion(token);
-    expect(read.material.privateKeyPem).toBe(rootB.privateKeyPem);
+    expect(read.material).toEqual(kmsRoot(rootB));
     expect(read.stages).toEqual(['AWSPENDING']);
   });
 
@@ -84,9 +92,9 @@ describe('CaSecretStore root staging', () => {
     // Prepare
     const { store, rootARef } = await adoptedStore();
     const token = clientRequestTokenFor(executionArn('run-2'), 'root');
-    const first = await store.stageRoot({ material: rootB, token });
+    const first = await store.stageRoot({ material: kmsRoot(rootB), token });
     // Act
-    const second = await store.stageRoot({ material: rootB, token });
+    const second = await store.stageRoot({ material: kmsRoot(rootB), token });
     // Assess
     expect(second).toEqual(first);
     expect(await stagesOf(store.rootSecretName)).toEqual({
@@ -99,9 +107,9 @@ describe('CaSecretStore root staging', () => {
     // Prepare
     const { store, rootARef } = await adoptedStore();
     const token = clientRequestTokenFor(executionArn('run-3'), 'root');
-    await store.stageRoot({ material: rootB, token });
+    await store.stageRoot({ material: kmsRoot(rootB), token });
     // Act
-    const restage = store.stageRoot({ material: rootC, token });
+    const restage = store.stageRoot({ material: kmsRoot(rootC), token });
     // Assess
     await expect(restage).rejects.toThrow(PreconditionFailed);
     await expect(restage).rejects.toThrow(/nothing was written/);
@@ -116,10 +124,10 @@ describe('CaSecretStore root staging', () => {
     // Prepare
     const { store, rootARef } = await adoptedStore();
     const other = clientRequestTokenFor(executionArn('other-run'), 'root');
-    await store.stageRoot({ material: rootB, token: other });
+    await store.stageRoot({ material: kmsRoot(rootB), token: other });
     // Act
     const staging = store.stageRoot({
-      material: rootC,
+      material: kmsRoot(rootC),
       token: clientRequestTokenFor(executionArn('run-4'), 'root'),
     });
     // Assess
@@ -135,7 +143,7 @@ describe('CaSecretStore root staging', () => {
     const store = newStore();
     // Act
     const staging = store.stageRoot({
-      material: rootB,
+      material: kmsRoot(rootB),
       token: clientRequestTokenFor(executionArn('run-0'), 'root'),
     });
     // Assess
@@ -184,12 +192,86 @@ describe('CaSecretStore root staging', () => {
   });
 });
 
+describe('CaSecretStore imported roots', () => {
+  it("keeps an imported root's key in a secret of its own, so the root secret holds no private key", async () => {
+    // Prepare
+    const store = newStore();
+    const token = clientRequestTokenFor('adopt', 'root');
+    // Act
+    const ref = await store.importRoot({ material: rootA, token });
+    // Assess
+    const rootValue = await client.send(new GetSecretValueCommand({ SecretId: store.rootSecretName }));
+    expect(rootValue.SecretString).not.toContain('PRIVATE KEY');
+    const root = await store.readCurrentRoot();
+    expect(root.ref).toEqual(ref);
+    expect(root.material.key).toEqual({
+      kind: 'secret',
+      secretName: `meshtrust/${store.meshId}/root-key/${token}`,
+    });
+    const key = await store.readImportedRootKey(root);
+    expect(key.privateKeyPem).toBe(rootA.privateKeyPem);
+    expect(key.fingerprint).toBe(rootA.fingerprint);
+  });
+
+  it('imports a root without its key as offline, and has no key to read for it', async () => {
+    // Prepare
+    const store = newStore();
+    // Act
+    await store.importRoot({
+      material: { certificatePem: rootA.certificatePem, fingerprint: rootA.fingerprint },
+      token: clientRequestTokenFor('adopt', 'root'),
+    });
+    // Assess
+    const root = await store.readCurrentRoot();
+    expect(root.material.key).toEqual({ kind: 'offline' });
+    await expect(store.readImportedRootKey(root)).rejects.toThrow(/needs a root whose key is a secret/);
+  });
+
+  it('refuses a root version that holds a private key next to its certificate', async () => {
+    // Prepare: a root secret as meshtrust 0.1 wrote it, key inline.
+    const store = newStore();
+    await client.send(
+      new CreateSecretCommand({
+        Name: store.rootSecretName,
+        SecretString: JSON.stringify({
+          certificatePem: rootA.certificatePem,
+          privateKeyPem: rootA.privateKeyPem,
+          fingerprint: rootA.fingerprint,
+        }),
+      }),
+    );
+    // Act
+    const reading = store.readCurrentRoot();
+    // Assess
+    await expect(reading).rejects.toThrow(PreconditionFailed);
+    await expect(reading).rejects.toThrow(/holds a private key next to the root certificate/);
+    await expect(reading).rejects.not.toThrow(/BEGIN/);
+  });
+
+  it("schedules the deletion of an imported root's key secret once, and refuses to read it afterwards", async () => {
+    // Prepare
+    const { store } = await adoptedStore();
+    const root = await store.readCurrentRoot();
+    const secretName = root.material.key.kind === 'secret' ? root.material.key.secretName : '';
+    // Act
+    const first = await store.deleteImportedRootKey(secretName, 7);
+    const again = await store.deleteImportedRootKey(secretName, 7);
+    // Assess
+    expect(first.changed).toBe(true);
+    expect(first.deletionDate?.getTime()).toBeGreaterThan(Date.now() + 6 * 24 * 3600 * 1000);
+    expect(again).toEqual({ changed: false });
+    const described = await client.send(new DescribeSecretCommand({ SecretId: secretName }));
+    expect(described.DeletedDate).toBeDefined();
+    await expect(store.readImportedRootKey(root)).rejects.toThrow();
+  });
+});
+
 describe('CaSecretStore root promotion and rollback', () => {
   it('promotes the staged root: AWSCURRENT to it, AWSPREVIOUS to the old root, AWSPENDING removed', async () => {
     // Prepare
     const { store, rootARef: old } = await adoptedStore();
     const staged = await store.stageRoot({
-      material: rootB,
+      material: kmsRoot(rootB),
       token: clientRequestTokenFor(executionArn('run-6'), 'root'),
     });
     // Act
@@ -207,7 +289,7 @@ describe('CaSecretStore root promotion and rollback', () => {
     // Prepare
     const { store, rootARef: old } = await adoptedStore();
     const staged = await store.stageRoot({
-      material: rootB,
+      material: kmsRoot(rootB),
       token: clientRequestTokenFor(executionArn('run-7'), 'root'),
     });
     await store.promoteRoot({ versionId: staged.versionId });
@@ -225,7 +307,7 @@ describe('CaSecretStore root promotion and rollback', () => {
     // Prepare
     const { store, rootARef: old } = await adoptedStore();
     const staged = await store.stageRoot({
-      material: rootB,
+      material: kmsRoot(rootB),
       token: clientRequestTokenFor(executionArn('run-8'), 'root'),
     });
     await client.send(
@@ -246,7 +328,7 @@ describe('CaSecretStore root promotion and rollback', () => {
     // Prepare
     const { store } = await adoptedStore();
     const staged = await store.stageRoot({
-      material: rootB,
+      material: kmsRoot(rootB),
       token: clientRequestTokenFor(executionArn('run-9'), 'root'),
     });
     await store.dropPendingRoot();
@@ -260,7 +342,7 @@ describe('CaSecretStore root promotion and rollback', () => {
     // Prepare
     const { store, rootARef: old } = await adoptedStore();
     const staged = await store.stageRoot({
-      material: rootB,
+      material: kmsRoot(rootB),
       token: clientRequestTokenFor(executionArn('run-10'), 'root'),
     });
     // Act

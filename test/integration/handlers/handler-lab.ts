@@ -3,6 +3,7 @@
 // configuration in the environment, and root A imported into the CA store. The handlers run exactly as
 // in Lambda: they read their environment and build their own clients.
 import { randomUUID } from 'node:crypto';
+import { DescribeKeyCommand, KMSClient, ListAliasesCommand } from '@aws-sdk/client-kms';
 import {
   ListSecretsCommand,
   ListSecretVersionIdsCommand,
@@ -17,6 +18,7 @@ import { containsPrivateKey } from '../../../lambdas/adapters/audit/private-key-
 import { CaSecretStore } from '../../../lambdas/adapters/secrets/ca-secret-store.js';
 import { clientRequestTokenFor } from '../../../lambdas/adapters/secrets/client-request-token.js';
 import { meshSecretPrefix } from '../../../lambdas/adapters/secrets/secret-names.js';
+import { rootKeyAliasPrefix } from '../../../lambdas/contract/root-keys.js';
 import { type CacertsFiles, certificateFingerprint } from '../../../lambdas/core/pki/index.js';
 import { motoClientConfig } from '../../support/moto-endpoint.js';
 
@@ -34,8 +36,8 @@ export interface HandlerLab {
   replaceCacerts(cluster: string, files: Readonly<Record<string, string>>): void;
   /**
    * Everything a rotation writes, to prove a refusal wrote nothing: each cluster's cacerts resourceVersion
-   * (or `absent`) and every secret of the mesh (this lab's, or `meshId`) in Secrets Manager with its
-   * versions and their stages.
+   * (or `absent`), every secret of the mesh (this lab's, or `meshId`) in Secrets Manager with its
+   * versions and their stages, and the mesh's root keys in KMS (by alias) with their states.
    */
   writableState(meshId?: string): Promise<WritableState>;
   stop(): Promise<void>;
@@ -44,6 +46,8 @@ export interface HandlerLab {
 export interface WritableState {
   readonly cacerts: Readonly<Record<string, string>>;
   readonly secrets: readonly { readonly name: string; readonly versions: readonly string[] }[];
+  /** `<alias>:<key state>` of each of the mesh's root keys, sorted. */
+  readonly rootKeys: readonly string[];
 }
 
 const HANDLER_ENV_KEYS = [
@@ -58,6 +62,7 @@ const HANDLER_ENV_KEYS = [
   'AWS_SESSION_TOKEN',
   'AWS_ENDPOINT_URL_EKS',
   'AWS_ENDPOINT_URL_SECRETS_MANAGER',
+  'AWS_ENDPOINT_URL_KMS',
   'ROLLOUT_TIMEOUT_SECONDS',
   'RESTART_WAVE_SIZE',
   'VERIFY_TIMEOUT_SECONDS',
@@ -77,6 +82,7 @@ export async function startHandlerLab(
     MESH_ID: meshId,
     AWS_ENDPOINT_URL_EKS: lab.eksEndpoint,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: motoClientConfig().endpoint,
+    AWS_ENDPOINT_URL_KMS: motoClientConfig().endpoint,
     ROLLOUT_TIMEOUT_SECONDS: '60',
     RESTART_WAVE_SIZE: '4',
     VERIFY_TIMEOUT_SECONDS: '15',
@@ -89,6 +95,7 @@ export async function startHandlerLab(
 
   const client = new SecretsManagerClient({ ...motoClientConfig(), region: lab.region });
   const store = new CaSecretStore({ client, meshId });
+  const kms = new KMSClient({ ...motoClientConfig(), region: lab.region });
   let currentRoot = {
     secretArn: '',
     versionId: '',
@@ -132,9 +139,11 @@ export async function startHandlerLab(
         }),
       ),
       secrets: await meshSecrets(client, ofMesh),
+      rootKeys: await meshRootKeys(kms, ofMesh),
     }),
     stop: async () => {
       client.destroy();
+      kms.destroy();
       await lab.stop();
       for (const [key, value] of Object.entries(saved)) {
         if (value === undefined) delete process.env[key];
@@ -162,6 +171,23 @@ async function meshSecrets(client: SecretsManagerClient, meshId: string): Promis
     }),
   );
   return secrets.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** The mesh's root keys (stage-root names each with an alias under the mesh's prefix) and their states. */
+async function meshRootKeys(kms: KMSClient, meshId: string): Promise<string[]> {
+  const prefix = rootKeyAliasPrefix(meshId);
+  const keys: string[] = [];
+  let marker: string | undefined;
+  do {
+    const page = await kms.send(new ListAliasesCommand({ Marker: marker }));
+    for (const alias of page.Aliases ?? []) {
+      if (!alias.AliasName?.startsWith(prefix) || alias.TargetKeyId === undefined) continue;
+      const { KeyMetadata } = await kms.send(new DescribeKeyCommand({ KeyId: alias.TargetKeyId }));
+      keys.push(`${alias.AliasName}:${KeyMetadata?.KeyState}`);
+    }
+    marker = page.Truncated ? page.NextMarker : undefined;
+  } while (marker !== undefined);
+  return keys.sort();
 }
 
 /** The key scan every handler output must pass: no PEM block, no private key (plain or base64). */

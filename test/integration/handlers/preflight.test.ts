@@ -237,7 +237,11 @@ describe('preflight handler', () => {
     const other = await createRootCa({ commonName: 'other rotation' });
     const token = clientRequestTokenFor(h.executionId('other'), 'root');
     await h.store.stageRoot({
-      material: { ...other, fingerprint: certificateFingerprint(other.certificatePem) },
+      material: {
+        certificatePem: other.certificatePem,
+        fingerprint: certificateFingerprint(other.certificatePem),
+        key: { kind: 'kms', keyArn: 'arn:aws:kms:us-east-1:123456789012:key/never-signs' },
+      },
       token,
     });
     // Act
@@ -256,7 +260,7 @@ describe('preflight handler', () => {
       preflight({ executionId: h.executionId(), mode: 'scheduled' }),
     );
     // Assess
-    await expect(act).rejects.toThrow(/No current root CA is stored .*importRoot/);
+    await expect(act).rejects.toThrow(/No current root CA is stored .*meshtrust import-root/);
   });
 
   it('refuses a listed cluster that does not exist, naming it', async () => {
@@ -284,5 +288,41 @@ describe('preflight handler', () => {
     expect(error).toMatchObject({ name: 'PreconditionFailed', phase: 'preflight' });
     expect((error as Error).message).toMatch(/cluster lab-1 is unreachable or refused the request: .*/);
     expect((error as Error).message).toMatch(/cluster lab-2 is unreachable or refused the request/);
+  });
+});
+
+describe('preflight with a root imported without its key', () => {
+  let offline: HandlerLab;
+  beforeAll(async () => {
+    offline = await startHandlerLab({ clusters: 1, workloadsPerCluster: 1, importRoot: false });
+    await offline.store.importRoot({
+      material: {
+        certificatePem: offline.lab.rootA.certificatePem,
+        fingerprint: certificateFingerprint(offline.lab.rootA.certificatePem),
+      },
+      token: clientRequestTokenFor(offline.executionId('adopt'), 'root'),
+    });
+  });
+  afterAll(async () => {
+    await offline?.stop();
+  });
+
+  it('refuses intermediate mode, which would have to sign with the offline root, and says what to run', async () => {
+    // Prepare, Act
+    const act = withEnv({ MESH_ID: offline.meshId }, () =>
+      preflight({ executionId: offline.executionId(), mode: 'intermediate' }),
+    );
+    // Assess
+    await expect(act).rejects.toMatchObject({ name: 'PreconditionFailed', phase: 'preflight' });
+    await expect(act).rejects.toThrow(/imported offline .* Run a scheduled rotation/);
+  });
+
+  it('passes a scheduled rotation, which signs only with the new KMS root', async () => {
+    // Prepare, Act
+    const checked = await withEnv({ MESH_ID: offline.meshId }, () =>
+      preflight({ executionId: offline.executionId(), mode: 'scheduled' }),
+    );
+    // Assess
+    expect(checked.currentRoot.fingerprint).toBe(certificateFingerprint(offline.lab.rootA.certificatePem));
   });
 });

@@ -167,7 +167,14 @@ describe('a rotation that fails after reissue-intermediate on some clusters, rol
     // Assess
     expect(restored.map((r) => r.changed)).toEqual([true, true, false]);
     expect(restarted.map((r) => r.restarted > 0)).toEqual([true, true, false]);
-    expect(dropped).toMatchObject({ changed: true, droppedVersionId: stagedRoot.versionId });
+    expect(dropped).toMatchObject({
+      changed: true,
+      droppedVersionId: stagedRoot.versionId,
+      retiredKey: { kind: 'kms', changed: true },
+    });
+    // The staged root's KMS key is retired with it, and a second drop changes nothing.
+    expect((await h.writableState()).rootKeys).toEqual([expect.stringMatching(/:PendingDeletion$/)]);
+    expect(await rollback({ executionId, stage: 'drop-pending-root' })).toMatchObject({ changed: false });
     expect(again.every((r) => r.changed === false)).toBe(true);
     for (const cluster of h.lab.clusters) {
       expect(h.cacertsOf(cluster.name)).toEqual(start.get(cluster.name));

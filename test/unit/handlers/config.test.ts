@@ -49,6 +49,7 @@ describe('readHandlerConfig', () => {
       rolloutTimeoutSeconds: 600,
       restartWaveSize: 5,
       intermediateValidityDays: 730,
+      rootKeyDeletionWindowDays: 30,
       rootValidityDays: 1825,
       keyAlgorithm: 'ecdsa-p256',
       minIntermediateHeadroomDays: 7,

@@ -1,0 +1,197 @@
+// `meshtrust import-root` against moto: the root goes in as AWSCURRENT with its key in a secret of its
+// own (or offline), once; an unfit root, a second root or a wrong command line writes nothing.
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import {
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { EXIT_CODES } from '../../../bin/cli/cli-errors.js';
+import type { ImportRootReport } from '../../../bin/commands/import-root.js';
+import { CaSecretStore } from '../../../lambdas/adapters/secrets/ca-secret-store.js';
+import {
+  certificateFingerprint,
+  createIntermediateCa,
+  createRootCa,
+} from '../../../lambdas/core/pki/index.js';
+import { motoClientConfig } from '../../support/moto-endpoint.js';
+import { withEnv } from '../handlers/handler-lab.js';
+import { type CliRun, runMeshtrustInProcess } from './in-process-cli.js';
+
+const secrets = new SecretsManagerClient(motoClientConfig());
+const kms = new KMSClient(motoClientConfig());
+let dir: string;
+let kmsKeyId: string;
+let root: Awaited<ReturnType<typeof createRootCa>>;
+const files: Record<string, string> = {};
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'meshtrust-import-root-'));
+  kmsKeyId = (await kms.send(new CreateKeyCommand({}))).KeyMetadata?.KeyId as string;
+  root = await createRootCa({ commonName: 'existing mesh root' });
+  const other = await createRootCa({ commonName: 'another root' });
+  const intermediate = await createIntermediateCa({ cluster: 'east', issuer: root });
+  for (const [name, pem] of Object.entries({
+    'root-cert.pem': root.certificatePem,
+    'root-key.pem': root.privateKeyPem,
+    'other-cert.pem': other.certificatePem,
+    'other-key.pem': other.privateKeyPem,
+    'ca-cert.pem': intermediate.certificatePem,
+  })) {
+    files[name] = join(dir, name);
+    await writeFile(files[name], pem);
+  }
+});
+afterAll(async () => {
+  secrets.destroy();
+  kms.destroy();
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** The command in this process, its AWS SDK pointed at moto the way a shell's environment would. */
+function importRoot(meshId: string, ...args: string[]): Promise<CliRun> {
+  const { endpoint, region, credentials } = motoClientConfig();
+  const env = {
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoint,
+    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+  };
+  return withEnv(env, () =>
+    runMeshtrustInProcess(
+      ['import-root', '--mesh-id', meshId, '--region', region, '--kms-key-id', kmsKeyId, ...args],
+      {
+        ...process.env,
+      },
+    ),
+  );
+}
+
+/** Whether a secret exists in moto. */
+async function exists(name: string): Promise<boolean> {
+  return secrets
+    .send(new DescribeSecretCommand({ SecretId: name }))
+    .then(() => true)
+    .catch(() => false);
+}
+
+const newMesh = () => `import-${randomUUID().slice(0, 8)}`;
+
+describe('meshtrust import-root', () => {
+  it('stores the root as current with its key in a secret of its own, once', async () => {
+    // Prepare
+    const meshId = newMesh();
+    // Act
+    const first = await importRoot(
+      meshId,
+      '--certificate',
+      files['root-cert.pem'],
+      '--key',
+      files['root-key.pem'],
+      '--json',
+    );
+    const again = await importRoot(
+      meshId,
+      '--certificate',
+      files['root-cert.pem'],
+      '--key',
+      files['root-key.pem'],
+      '--json',
+    );
+    // Assess
+    expect(first.exitCode).toBe(EXIT_CODES.ok);
+    const report = JSON.parse(first.stdout) as ImportRootReport;
+    expect(report).toMatchObject({
+      meshId,
+      rootSecret: `meshtrust/${meshId}/root`,
+      fingerprint: certificateFingerprint(root.certificatePem),
+      key: 'secret',
+      written: true,
+    });
+    expect(JSON.parse(again.stdout)).toEqual({ ...report, written: false });
+    const rootValue = await secrets.send(new GetSecretValueCommand({ SecretId: report.rootSecret }));
+    expect(rootValue.SecretString).not.toContain('PRIVATE KEY');
+    const store = new CaSecretStore({ client: secrets, meshId });
+    const key = await store.readImportedRootKey(await store.readCurrentRoot());
+    expect(key.privateKeyPem).toBe(root.privateKeyPem);
+    for (const run of [first, again]) expect(run.stdout + run.stderr).not.toContain('PRIVATE KEY');
+  });
+
+  it('stores only the certificate with --without-key and says what that means', async () => {
+    // Prepare
+    const meshId = newMesh();
+    // Act
+    const result = await importRoot(meshId, '--certificate', files['root-cert.pem'], '--without-key');
+    // Assess
+    expect(result.exitCode).toBe(EXIT_CODES.ok);
+    expect(result.stdout).toContain('its key stays offline: intermediate mode is refused');
+    const stored = await new CaSecretStore({ client: secrets, meshId }).readCurrentRoot();
+    expect(stored.material.key).toEqual({ kind: 'offline' });
+    expect(await exists(`meshtrust/${meshId}/root-key/${stored.ref.versionId}`)).toBe(false);
+  });
+
+  it('refuses an intermediate, and a key of another root, writing nothing (exit 1)', async () => {
+    // Prepare
+    const meshId = newMesh();
+    // Act
+    const intermediate = await importRoot(meshId, '--certificate', files['ca-cert.pem'], '--without-key');
+    const wrongKey = await importRoot(
+      meshId,
+      '--certificate',
+      files['root-cert.pem'],
+      '--key',
+      files['other-key.pem'],
+    );
+    // Assess
+    expect(intermediate.exitCode).toBe(EXIT_CODES.checkFailed);
+    expect(intermediate.stderr).toMatch(/nothing was written:\n {2}- .* is not self-signed/);
+    expect(wrongKey.exitCode).toBe(EXIT_CODES.checkFailed);
+    expect(wrongKey.stderr).toContain('the private key is not the key of this certificate');
+    expect(wrongKey.stderr).not.toContain('PRIVATE KEY');
+    expect(await exists(`meshtrust/${meshId}/root`)).toBe(false);
+  });
+
+  it('refuses a second, different root once one is current (exit 1)', async () => {
+    // Prepare
+    const meshId = newMesh();
+    await importRoot(meshId, '--certificate', files['root-cert.pem'], '--without-key');
+    // Act
+    const second = await importRoot(
+      meshId,
+      '--certificate',
+      files['other-cert.pem'],
+      '--key',
+      files['other-key.pem'],
+    );
+    // Assess
+    expect(second.exitCode).toBe(EXIT_CODES.checkFailed);
+    expect(second.stderr).toMatch(/already holds a different current root/);
+    const stored = await new CaSecretStore({ client: secrets, meshId }).readCurrentRoot();
+    expect(stored.ref.fingerprint).toBe(certificateFingerprint(root.certificatePem));
+  });
+
+  it('asks for --key or --without-key (exit 2) and names an unreadable file (exit 3)', async () => {
+    // Prepare
+    const meshId = newMesh();
+    // Act
+    const neither = await importRoot(meshId, '--certificate', files['root-cert.pem']);
+    const both = await importRoot(
+      meshId,
+      '--certificate',
+      files['root-cert.pem'],
+      '--key',
+      files['root-key.pem'],
+      '--without-key',
+    );
+    const missing = await importRoot(meshId, '--certificate', join(dir, 'nope.pem'), '--without-key');
+    // Assess
+    expect([neither.exitCode, both.exitCode]).toEqual([EXIT_CODES.usage, EXIT_CODES.usage]);
+    expect(neither.stderr).toContain('--key FILE to store it, or --without-key');
+    expect(missing.exitCode).toBe(EXIT_CODES.environment);
+    expect(missing.stderr).toMatch(/cannot read the certificate file .*nope\.pem \(ENOENT\)/);
+    expect(await exists(`meshtrust/${meshId}/root`)).toBe(false);
+  });
+});
