@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -29,10 +31,43 @@ export type HandlerName = keyof typeof HANDLER_ENTRIES;
 
 export const HANDLER_NAMES = Object.keys(HANDLER_ENTRIES) as HandlerName[];
 
-/** The repository root: lib/ sits directly under it. */
-export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
+/**
+ * The directory of the nearest package.json above `moduleUrl`, with a trailing separator: the repository
+ * root in a checkout (lib/ sits directly under it), the package root when meshtrust is installed (the
+ * code then runs compiled from dist/lib/, one level deeper).
+ */
+export function packageRootOf(moduleUrl: string): string {
+  let directory = new URL('.', moduleUrl);
+  while (!existsSync(new URL('package.json', directory))) {
+    const parent = new URL('..', directory);
+    if (parent.href === directory.href) {
+      throw new RangeError(`no package.json above ${fileURLToPath(moduleUrl)}`);
+    }
+    directory = parent;
+  }
+  return fileURLToPath(directory);
+}
 
-/** Absolute path of a handler's source file, as NodejsFunction's `entry` wants it. */
+/** meshtrust's package root: the repository root in a checkout. */
+export const PROJECT_ROOT = packageRootOf(import.meta.url);
+
+/**
+ * The file NodejsFunction is given as `depsLockFilePath`. From it CDK only picks the package manager,
+ * which it runs only for `nodeModules` (not used: esbuild bundles everything). A checkout has
+ * package-lock.json; npm never publishes a lock file, so the installed package gives its package.json.
+ */
+export const DEPS_LOCK_FILE = existsSync(`${PROJECT_ROOT}package-lock.json`)
+  ? `${PROJECT_ROOT}package-lock.json`
+  : `${PROJECT_ROOT}package.json`;
+
+/** `.ts` when this module runs from source (tsx, jest), `.js` when compiled (the installed package). */
+const MODULE_EXTENSION = extname(fileURLToPath(import.meta.url));
+
+/**
+ * Absolute path of a handler's entry, as NodejsFunction's `entry` wants it: its source in a checkout,
+ * its compiled module beside this one in the installed package (dist/lambdas/handlers/*.js).
+ */
 export function handlerEntryPath(name: HandlerName): string {
-  return fileURLToPath(new URL(`../${HANDLER_ENTRIES[name]}`, import.meta.url));
+  const entry = HANDLER_ENTRIES[name].replace(/\.ts$/, MODULE_EXTENSION);
+  return fileURLToPath(new URL(`../${entry}`, import.meta.url));
 }

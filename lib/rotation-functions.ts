@@ -9,7 +9,13 @@ import { ROTATION_STRATEGY_ENV } from '../lambdas/contract/rotation-strategy.js'
 import type { RotationAudit } from './audit.js';
 import type { CaStore } from './ca-store.js';
 import { type ClusterSelection, eksClusterArns } from './cluster-selection.js';
-import { HANDLER_NAMES, type HandlerName, handlerEntryPath, PROJECT_ROOT } from './handler-entries.js';
+import {
+  DEPS_LOCK_FILE,
+  HANDLER_NAMES,
+  type HandlerName,
+  handlerEntryPath,
+  PROJECT_ROOT,
+} from './handler-entries.js';
 import type { RotationLockTable } from './rotation-lock-table.js';
 
 /**
@@ -146,7 +152,7 @@ export class RotationFunctions extends Construct {
         entry: handlerEntryPath(name),
         handler: 'handler',
         projectRoot: PROJECT_ROOT,
-        depsLockFilePath: `${PROJECT_ROOT}package-lock.json`,
+        depsLockFilePath: DEPS_LOCK_FILE,
         runtime: HANDLER_RUNTIME,
         architecture: Architecture.ARM_64,
         memorySize: 512,

@@ -2,6 +2,7 @@
 // help, a usage mistake, a failed check, an error — becomes one documented exit code (cli-errors.ts).
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { PROJECT_ROOT } from '../../lib/handler-entries.js';
 import { registerApproveCommands } from '../commands/approve.js';
 import { registerHistoryCommand } from '../commands/history.js';
 import { registerImportRootCommand } from '../commands/import-root.js';
@@ -92,7 +93,7 @@ function describeCause(cause: unknown): string {
 
 function packageVersion(): string {
   try {
-    const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
+    const text = readFileSync(`${PROJECT_ROOT}package.json`, 'utf8');
     return (JSON.parse(text) as { version?: string }).version ?? 'unknown';
   } catch {
     return 'unknown';
