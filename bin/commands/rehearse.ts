@@ -12,6 +12,7 @@ import { describeEndState } from '../../lab/rehearsal/end-state.js';
 import { type FailAt, parseFailAt } from '../../lab/rehearsal/fail-at.js';
 import { type Fault, parseFault } from '../../lab/rehearsal/fault-spec.js';
 import { ISTIO_REHEARSAL_SECRET_TTL } from '../../lab/rehearsal/fleet/start-rehearsal-fleet.js';
+import { PROCESS_WARNINGS_LOG, routeProcessWarnings } from '../../lab/rehearsal/process-warnings.js';
 import { createProgressDisplay } from '../../lab/rehearsal/progress-display.js';
 import {
   CloudAssemblyError,
@@ -22,6 +23,7 @@ import {
 } from '../../lab/rehearsal/rehearsal-errors.js';
 import type { RehearsalMode, RehearsalReport } from '../../lab/rehearsal/rehearsal-report.js';
 import { type RehearsalOutcome, runRehearsal } from '../../lab/rehearsal/run-rehearsal.js';
+import { REPORT_FILES } from '../../lab/rehearsal/write-report-files.js';
 import { PROJECT_ROOT } from '../../lib/handler-entries.js';
 import { CliError, EnvironmentError, EXIT_CODES, UsageError } from '../cli/cli-errors.js';
 import {
@@ -141,6 +143,9 @@ async function rehearse(options: RehearseCommandOptions, context: CliContext) {
     (line) => display.note(line),
     'interrupting the rehearsal; what it has so far goes into a report marked interrupted',
   );
+  // Library warnings (the AWS SDK's Node.js version notice) go to the report's logs, not between the
+  // progress lines.
+  const warnings = routeProcessWarnings(join(outDir, REPORT_FILES.logs, PROCESS_WARNINGS_LOG));
   let outcome: RehearsalOutcome;
   try {
     outcome = await runRehearsal({
@@ -168,6 +173,7 @@ async function rehearse(options: RehearseCommandOptions, context: CliContext) {
     display.stop();
     throw asCliError(error);
   } finally {
+    warnings.release();
     stop.dispose();
   }
   display.stop();

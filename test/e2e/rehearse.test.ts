@@ -186,6 +186,15 @@ describe('meshtrust rehearse', () => {
     expect(everyFile(scheduled.dir).filter((file) => file.startsWith('logs/')).length).toBeGreaterThan(0);
   });
 
+  it("prints no library warning between its progress lines: they are in the report's logs", () => {
+    // Assess
+    expect(scheduled.stderr).not.toMatch(/Warning|AWS SDK/);
+    if (Number(process.versions.node.split('.')[0]) < 22) {
+      const warnings = readFileSync(join(scheduled.dir, 'logs', 'rehearsal-warnings.log'), 'utf8');
+      expect(warnings).toContain('NodeVersionSupportWarning');
+    }
+  });
+
   it('renders report.html in headless Chromium with a timeline row per cluster', async () => {
     // Prepare
     const profile = mkdtempSync(join(tmpdir(), 'meshtrust-chromium-'));
