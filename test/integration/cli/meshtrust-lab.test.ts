@@ -146,11 +146,14 @@ describe('meshtrust lab (child process)', () => {
       'meshtrust/lab/root',
     ]);
     expect(rootSecret.KmsKeyId).toBe(key.KeyMetadata.Arn);
+    // Root A is an imported root: its key sits in a secret of its own, named after its root version.
     expect((JSON.parse(names) as string[]).sort()).toEqual([
       'meshtrust/lab/intermediate/lab-1',
       'meshtrust/lab/intermediate/lab-2',
       'meshtrust/lab/root',
+      expect.stringMatching(/^meshtrust\/lab\/root-key\/[0-9a-f-]{36}$/),
     ]);
+    expect(secret.SecretString).not.toContain('PRIVATE KEY');
   });
 
   it('stops on SIGINT with exit 0, leaving no moto_server, no listening port and no credentials', async () => {
