@@ -4,12 +4,14 @@
 // intermediate that cluster's cacerts carries, both encrypted with that key. The CA store adapter
 // does the writing, so the layout is exactly the one the handlers read.
 
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
-import { Sha256 } from '@aws-crypto/sha256-js';
+import {
+  CreateAliasCommand,
+  CreateKeyCommand,
+  DescribeKeyCommand,
+  EnableKeyRotationCommand,
+  KMSClient,
+} from '@aws-sdk/client-kms';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { HttpRequest } from '@smithy/protocol-http';
-import { SignatureV4 } from '@smithy/signature-v4';
 import type { SecretVersionRef } from '../lambdas/adapters/secrets/ca-material.js';
 import { CaSecretStore } from '../lambdas/adapters/secrets/ca-secret-store.js';
 import { clientRequestTokenFor } from '../lambdas/adapters/secrets/client-request-token.js';
@@ -83,86 +85,33 @@ function withFingerprint(material: CaMaterial) {
 /** The alias the stack gives the mesh's key (lib/ca-store.ts). */
 export const meshKeyAlias = caStoreKeyAlias;
 
-/**
- * The mesh's customer-managed key, created with its alias unless the alias already exists. There is
- * no KMS client among our dependencies and three JSON calls do not justify one, so the requests are
- * signed here with the same SigV4 library the EKS token uses.
- */
+/** The mesh's customer-managed key, created with its alias (and key rotation) unless the alias exists. */
 async function ensureMeshKey(options: SeedCaStoreOptions): Promise<string> {
-  const call = (action: string, body: Record<string, unknown>) => callKms(options, action, body);
-  const alias = meshKeyAlias(options.meshId);
-  const existing = await call('DescribeKey', { KeyId: alias });
-  if (existing.status === 200) return (existing.body as { KeyMetadata: { Arn: string } }).KeyMetadata.Arn;
-  const created = await call('CreateKey', {
-    Description: `Encrypts the CA secrets of mesh ${options.meshId} (meshtrust)`,
-    KeyUsage: 'ENCRYPT_DECRYPT',
-  });
-  if (created.status !== 200)
-    throw new Error(`KMS CreateKey failed (${created.status}) at ${options.endpoint}`);
-  const { KeyId, Arn } = (created.body as { KeyMetadata: { KeyId: string; Arn: string } }).KeyMetadata;
-  for (const [action, body] of [
-    ['EnableKeyRotation', { KeyId }],
-    ['CreateAlias', { AliasName: alias, TargetKeyId: KeyId }],
-  ] as const) {
-    const answer = await call(action, body);
-    if (answer.status !== 200)
-      throw new Error(`KMS ${action} failed (${answer.status}) at ${options.endpoint}`);
-  }
-  return Arn;
-}
-
-async function callKms(
-  options: SeedCaStoreOptions,
-  action: string,
-  body: Record<string, unknown>,
-): Promise<{ status: number; body: unknown }> {
-  const url = new URL(options.endpoint);
-  const payload = JSON.stringify(body);
-  const signer = new SignatureV4({
-    service: 'kms',
+  const kms = new KMSClient({
+    endpoint: options.endpoint,
     region: options.region,
     credentials: options.credentials,
-    sha256: Sha256,
   });
-  const signed = await signer.sign(
-    new HttpRequest({
-      method: 'POST',
-      protocol: url.protocol,
-      hostname: url.hostname,
-      ...(url.port ? { port: Number(url.port) } : {}),
-      path: '/',
-      headers: {
-        host: url.host,
-        'content-type': 'application/x-amz-json-1.1',
-        'x-amz-target': `TrentService.${action}`,
-      },
-      body: payload,
-    }),
-  );
-  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-  return new Promise((resolve, reject) => {
-    const request = send(
-      url,
-      { method: 'POST', headers: signed.headers, agent: false, timeout: 30_000 },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let parsed: unknown = {};
-          try {
-            parsed = text === '' ? {} : JSON.parse(text);
-          } catch {
-            parsed = { message: text.slice(0, 200) };
-          }
-          resolve({ status: response.statusCode ?? 0, body: parsed });
-        });
-      },
+  const alias = meshKeyAlias(options.meshId);
+  try {
+    const existing = await kms.send(new DescribeKeyCommand({ KeyId: alias })).catch((error: unknown) => {
+      if (error instanceof Error && error.name === 'NotFoundException') return undefined;
+      throw error;
+    });
+    if (existing?.KeyMetadata?.Arn !== undefined) return existing.KeyMetadata.Arn;
+    const created = await kms.send(
+      new CreateKeyCommand({
+        Description: `Encrypts the CA secrets of mesh ${options.meshId} (meshtrust)`,
+        KeyUsage: 'ENCRYPT_DECRYPT',
+      }),
     );
-    request.once('timeout', () =>
-      request.destroy(new Error(`KMS ${action} timed out at ${options.endpoint}`)),
-    );
-    request.once('error', reject);
-    request.end(payload);
-  });
+    const { KeyId, Arn } = created.KeyMetadata ?? {};
+    if (KeyId === undefined || Arn === undefined)
+      throw new Error(`KMS CreateKey returned no key at ${options.endpoint}`);
+    await kms.send(new EnableKeyRotationCommand({ KeyId }));
+    await kms.send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: KeyId }));
+    return Arn;
+  } finally {
+    kms.destroy();
+  }
 }

@@ -1,6 +1,6 @@
 // The CA key of the rehearsal: the template's KMS key (KMS_KEY_ID) stands in as a key created in
-// moto_server. There is no KMS client among meshtrust's dependencies, so this speaks KMS's JSON
-// protocol directly; moto accepts any credentials, the call still carries the rotator's.
+// moto_server (moto accepts any credentials).
+import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { RehearsalError } from './rehearsal-errors.js';
 
 export async function createMotoKmsKey(
@@ -8,25 +8,28 @@ export async function createMotoKmsKey(
   region: string,
   description: string,
 ): Promise<string> {
-  const response = await fetch(endpoint, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-amz-json-1.1',
-      'x-amz-target': 'TrentService.CreateKey',
-      authorization: `AWS4-HMAC-SHA256 Credential=rehearsal/20260101/${region}/kms/aws4_request, SignedHeaders=host, Signature=0`,
-    },
-    body: JSON.stringify({
-      Description: description,
-      KeyUsage: 'ENCRYPT_DECRYPT',
-      KeySpec: 'SYMMETRIC_DEFAULT',
-    }),
+  const kms = new KMSClient({
+    endpoint,
+    region,
+    credentials: { accessKeyId: 'rehearsal', secretAccessKey: 'rehearsal' },
   });
-  const body = (await response.json().catch(() => ({}))) as { KeyMetadata?: { Arn?: string } };
-  const arn = body.KeyMetadata?.Arn;
-  if (!response.ok || arn === undefined) {
-    throw new RehearsalError(
-      `moto_server did not create the KMS key (HTTP ${response.status}); check that it is moto[server] with KMS`,
+  try {
+    const created = await kms.send(
+      new CreateKeyCommand({
+        Description: description,
+        KeyUsage: 'ENCRYPT_DECRYPT',
+        KeySpec: 'SYMMETRIC_DEFAULT',
+      }),
     );
+    const arn = created.KeyMetadata?.Arn;
+    if (arn === undefined) throw new Error('no key ARN in the answer');
+    return arn;
+  } catch (error) {
+    throw new RehearsalError(
+      `moto_server did not create the KMS key (${error instanceof Error ? error.message : String(error)}); check that it is moto[server] with KMS`,
+      { cause: error },
+    );
+  } finally {
+    kms.destroy();
   }
-  return arn;
 }
