@@ -659,16 +659,18 @@ function versionWithStage(description: SecretDescription, stage: string): string
 }
 
 function toStoredRoot(version: SecretVersion, where: string): StoredRoot {
-  const material = parseRootMaterial(version.secretString, where);
-  return {
-    ref: { arn: version.arn, versionId: version.versionId, fingerprint: material.fingerprint },
-    stages: version.stages,
-    material,
-  };
+  return storedAs(version, parseRootMaterial(version.secretString, where));
 }
 
 function toStoredCa(version: SecretVersion, where: string): StoredCa {
-  const material = parseCaMaterial(version.secretString, where);
+  return storedAs(version, parseCaMaterial(version.secretString, where));
+}
+
+/** A version's ref and stages with what it holds. */
+function storedAs<M extends { readonly fingerprint: string }>(
+  version: SecretVersion,
+  material: M,
+): { ref: SecretVersionRef; stages: readonly string[]; material: M } {
   return {
     ref: { arn: version.arn, versionId: version.versionId, fingerprint: material.fingerprint },
     stages: version.stages,

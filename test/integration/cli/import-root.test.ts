@@ -85,22 +85,9 @@ describe('meshtrust import-root', () => {
     // Prepare
     const meshId = newMesh();
     // Act
-    const first = await importRoot(
-      meshId,
-      '--certificate',
-      files['root-cert.pem'],
-      '--key',
-      files['root-key.pem'],
-      '--json',
-    );
-    const again = await importRoot(
-      meshId,
-      '--certificate',
-      files['root-cert.pem'],
-      '--key',
-      files['root-key.pem'],
-      '--json',
-    );
+    const withKey = ['--certificate', files['root-cert.pem'], '--key', files['root-key.pem'], '--json'];
+    const first = await importRoot(meshId, ...withKey);
+    const again = await importRoot(meshId, ...withKey);
     // Assess
     expect(first.exitCode).toBe(EXIT_CODES.ok);
     const report = JSON.parse(first.stdout) as ImportRootReport;
