@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { VIEWER_GROUP } from '../../lab/eks/lab-identities.js';
 import { LAB_RBAC_RULES } from '../../lab/lab-rbac.js';
+import { RESTART_ID_ANNOTATION, RESTARTED_AT_ANNOTATION } from '../../lambdas/adapters/kube/workload-ref.js';
 import { ROTATOR_KUBERNETES_GROUP } from '../../lib/eks-access.js';
 
 interface Rule {
@@ -15,6 +16,16 @@ interface RbacObject {
   rules?: Rule[];
   roleRef?: { kind: string; name: string };
   subjects?: { kind: string; name: string }[];
+  spec?: AdmissionPolicySpec;
+}
+interface AdmissionPolicySpec {
+  policyName?: string;
+  validationActions?: string[];
+  failurePolicy?: string;
+  matchConstraints?: { resourceRules: { apiGroups: string[]; operations: string[]; resources: string[] }[] };
+  matchConditions?: { name: string; expression: string }[];
+  variables?: { name: string; expression: string }[];
+  validations?: { expression: string; reason?: string; message: string }[];
 }
 
 const RBAC_FILE = new URL('../../deploy/kubernetes/rbac.yaml', import.meta.url).pathname;
@@ -152,6 +163,33 @@ describe('deploy/kubernetes/rbac.yaml', () => {
     for (const group of [ROTATOR_KUBERNETES_GROUP, VIEWER_GROUP]) {
       expect(canonical(LAB_RBAC_RULES[group] ?? [])).toEqual(canonical(boundRules(group)));
     }
+  });
+
+  // What the policy does is proven on a real API server (test/integration/lab/rotator-restart-policy.test.ts);
+  // this keeps it in step with the adapter and the ClusterRole without starting one.
+  it('narrows every workload the rotator may patch to the restart annotations restart-workloads writes', () => {
+    // GIVEN
+    const policy = find(objects, 'ValidatingAdmissionPolicy', 'meshtrust-rotator-restart-only').spec;
+    const binding = find(objects, 'ValidatingAdmissionPolicyBinding', 'meshtrust-rotator-restart-only').spec;
+    const patchable = rules('ClusterRole', 'meshtrust-rotator')
+      .filter((rule) => rule.verbs.includes('patch') || rule.verbs.includes('update'))
+      .flatMap((rule) => rule.resources);
+
+    // THEN
+    expect(binding).toEqual({ policyName: 'meshtrust-rotator-restart-only', validationActions: ['Deny'] });
+    expect(policy?.failurePolicy).toBe('Fail');
+    expect(policy?.matchConditions).toEqual([
+      expect.objectContaining({ expression: `'${ROTATOR_KUBERNETES_GROUP}' in request.userInfo.groups` }),
+    ]);
+    const matched = policy?.matchConstraints?.resourceRules.flatMap((rule) => rule.resources) ?? [];
+    expect(patchable.length).toBeGreaterThan(0);
+    for (const resource of patchable)
+      expect(matched).toEqual(expect.arrayContaining([resource, `${resource}/*`]));
+    expect(policy?.variables?.find((variable) => variable.name === 'restartAnnotations')?.expression).toBe(
+      `['${RESTARTED_AT_ANNOTATION}', '${RESTART_ID_ANNOTATION}']`,
+    );
+    // A refusal is a 403 Forbidden, not the 422 Invalid an admission policy answers by default.
+    for (const validation of policy?.validations ?? []) expect(validation.reason).toBe('Forbidden');
   });
 
   it('gives the viewer read verbs only', () => {
