@@ -51,7 +51,7 @@ export class RotationAudit extends Construct {
   /** Encrypts every log group of the mesh and the alarm topic. */
   readonly key: Key;
   readonly alarmTopic: Topic;
-  /** The state machine's execution log (level ALL, with execution data). */
+  /** The state machine's execution log (level ALL, without execution data: no task token). */
   readonly executionLogGroup: LogGroup;
   /** Prefix of every rotation function's log group, for Logs Insights queries over all phases. */
   readonly functionLogGroupPrefix: string;

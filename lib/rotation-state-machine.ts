@@ -47,7 +47,10 @@ export interface RotationStateMachineProps {
   readonly approvalTimeout: Duration;
   /** Upper bound of a whole execution. */
   readonly timeout: Duration;
-  /** Where every execution event goes (level ALL, with execution data). */
+  /**
+   * Where every execution event goes: level ALL, without execution data (no state input or output),
+   * since an approval gate's input holds its task token. The phases' audit events keep the trail.
+   */
   readonly logGroup: ILogGroup;
 }
 
@@ -179,6 +182,8 @@ export class RotationStateMachine extends Construct {
         soakSeconds: props.soak.toSeconds(),
         mode: null,
         cluster: null,
+        reason: null,
+        requestedBy: null,
         stagedRoot: null,
         approvals: {},
         rollback: {},
@@ -200,9 +205,12 @@ export class RotationStateMachine extends Construct {
       outputPath: '$.merged',
     });
     // The first Task: no other rotation of the mesh may run from here on. Refused (RotationLocked,
-    // naming the holder) or failed, the run stops before anything is written.
+    // naming the holder) or failed, the run stops before anything is written. It also writes who asked
+    // for the run, and why, to the audit trail: the execution log holds no execution data.
     const acquireLock = this.task(S.acquireLock, fn['acquire-lock'], '$.lock', {
       executionId: EXECUTION_ID,
+      requestedBy: JsonPath.stringAt('$.requestedBy'),
+      reason: JsonPath.stringAt('$.reason'),
     }).addCatch(releaseLockAfterStop, toStop);
     const preflight = this.task(S.preflight, fn.preflight, '$.preflight', {
       executionId: EXECUTION_ID,
@@ -302,7 +310,10 @@ export class RotationStateMachine extends Construct {
       comment: `meshtrust: rotate the root CA of mesh ${props.meshId} (docs/workflow.md)`,
       timeout: props.timeout,
       tracingEnabled: true,
-      logs: { destination: props.logGroup, level: LogLevel.ALL, includeExecutionData: true },
+      // Every event, but no state input or output: an approval gate's input holds its task token, a
+      // capability to approve or reject the run, which must never reach a log group. What the trail
+      // needs of the data is in the phases' audit events (docs/deploy.md, "Find the audit trail").
+      logs: { destination: props.logGroup, level: LogLevel.ALL, includeExecutionData: false },
     });
   }
 

@@ -10,7 +10,16 @@ import type { HandlerRuntime } from './runtime/runtime.js';
 const PHASE = 'acquire-lock';
 const ACTION = 'acquire-rotation-lock';
 
-const inputSchema = z.object({ executionId: executionIdSchema });
+/** The execution input's free text is cut to this length in the audit event (it is never refused). */
+const REQUEST_TEXT_MAX = 512;
+
+const inputSchema = z.object({
+  executionId: executionIdSchema,
+  /** Who the execution input says asked for the run: a claim, CloudTrail's StartExecution is the proof. */
+  requestedBy: z.string().nullable().optional(),
+  /** Why, as the execution input says. */
+  reason: z.string().nullable().optional(),
+});
 export type AcquireLockInput = z.infer<typeof inputSchema>;
 
 export interface AcquireLockOutput {
@@ -27,7 +36,8 @@ export interface AcquireLockOutput {
  * acquire-lock: the first Task of every rotation takes the mesh's rotation lock for its execution, so
  * no two rotations of one mesh ever write at once. Held by another execution that still runs (or
  * stopped less than a function timeout ago): RotationLocked naming it, nothing written, and the state
- * machine ends the run there. Idempotent: the holder taking it again gets it.
+ * machine ends the run there. Idempotent: the holder taking it again gets it. Its audit event carries
+ * who asked for the run and why (`actor`, `detail.reason`), which the execution log does not keep.
  */
 export async function handler(event: unknown): Promise<AcquireLockOutput> {
   const input = parseInput(inputSchema, event, PHASE);
@@ -38,6 +48,7 @@ export async function handler(event: unknown): Promise<AcquireLockOutput> {
 
 async function acquireLock(input: AcquireLockInput, runtime: HandlerRuntime): Promise<AcquireLockOutput> {
   const { executionId } = input;
+  const request = requestOf(input);
   const lock = runtime.lock();
   let acquired: LockAcquired;
   try {
@@ -48,8 +59,13 @@ async function acquireLock(input: AcquireLockInput, runtime: HandlerRuntime): Pr
         phase: PHASE,
         action: ACTION,
         executionId,
+        ...request.actor,
         outcome: 'refused',
-        detail: { lockId: lock.lockId, ...(error.holder !== undefined && { holder: error.holder }) },
+        detail: {
+          lockId: lock.lockId,
+          ...(error.holder !== undefined && { holder: error.holder }),
+          ...request.detail,
+        },
       });
     }
     throw error;
@@ -66,11 +82,13 @@ async function acquireLock(input: AcquireLockInput, runtime: HandlerRuntime): Pr
     phase: PHASE,
     action: ACTION,
     executionId,
+    ...request.actor,
     outcome: acquired.how === 'held' ? 'unchanged' : 'succeeded',
     detail: {
       lockId: lock.lockId,
       how: acquired.how,
       ...(previousHolder !== undefined && { previousHolder }),
+      ...request.detail,
     },
   });
   return {
@@ -79,5 +97,20 @@ async function acquireLock(input: AcquireLockInput, runtime: HandlerRuntime): Pr
     acquiredAt: acquired.holding.acquiredAt,
     how: acquired.how,
     ...(previousHolder !== undefined && { previousHolder }),
+  };
+}
+
+/** Who asked and why, as audit event fields: only what the input has, each cut to a bounded length. */
+function requestOf(input: AcquireLockInput): {
+  readonly actor: { readonly actor?: string };
+  readonly detail: { readonly reason?: string };
+} {
+  const cut = (text: string | null | undefined) =>
+    text === undefined || text === null || text === '' ? undefined : text.slice(0, REQUEST_TEXT_MAX);
+  const actor = cut(input.requestedBy);
+  const reason = cut(input.reason);
+  return {
+    actor: actor === undefined ? {} : { actor },
+    detail: reason === undefined ? {} : { reason },
   };
 }

@@ -148,7 +148,11 @@ describe('the rotation state machine on the local runner', () => {
       'rotation-succeeded',
     ]);
     expect(result.output).toMatchObject({ soakSeconds: 86400, reason: 'annual rotation' });
-    expect(result.calls[0]).toEqual({ state: 'acquire-lock', input: { executionId: EXECUTION_ID } });
+    // Who asked and why reach acquire-lock's audit event (the execution log keeps no input).
+    expect(result.calls[0]).toEqual({
+      state: 'acquire-lock',
+      input: { executionId: EXECUTION_ID, requestedBy: 'schedule', reason: 'annual rotation' },
+    });
     expect(result.calls[1]).toEqual({
       state: 'preflight',
       input: { executionId: EXECUTION_ID, mode: 'scheduled', cluster: null, soakSeconds: 86400 },

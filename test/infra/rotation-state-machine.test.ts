@@ -282,6 +282,8 @@ describe('the rotation state machine', () => {
         soakSeconds: 86400,
         mode: null,
         cluster: null,
+        reason: null,
+        requestedBy: null,
         stagedRoot: null,
         approvals: {},
         rollback: {},
@@ -314,7 +316,12 @@ describe('the rotation state machine', () => {
     );
     expect(asl.States['acquire-lock']).toMatchObject({
       Type: 'Task',
-      Parameters: { 'executionId.$': '$$.Execution.Id' },
+      // Who asked and why go to its audit event: the execution log holds no execution data.
+      Parameters: {
+        'executionId.$': '$$.Execution.Id',
+        'requestedBy.$': '$.requestedBy',
+        'reason.$': '$.reason',
+      },
       ResultPath: '$.lock',
       Next: 'preflight',
     });
@@ -394,13 +401,13 @@ describe('the rotation state machine', () => {
     }
   });
 
-  it('is a JSONPath Standard state machine logging ALL with execution data, encrypted, and traced', () => {
+  it('is a JSONPath Standard state machine logging ALL without execution data, encrypted, and traced', () => {
     // THEN
     withApproval.template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       StateMachineName: 'meshtrust-payments-rotation',
       StateMachineType: 'STANDARD',
       TracingConfiguration: { Enabled: true },
-      LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: true }),
+      LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: false }),
     });
     const definition = JSON.stringify(withApproval.template.toJSON());
     expect(definition).not.toMatch(/JSONata|\\"Assign\\"/);

@@ -26,6 +26,7 @@ import { handler as releaseLock } from '../../../lambdas/handlers/release-lock.j
 import { handler as rollback } from '../../../lambdas/handlers/rollback.js';
 import { handler as stageRoot } from '../../../lambdas/handlers/stage-root.js';
 import { synthMeshTrustStack } from '../../infra/synth-mesh-trust-stack.js';
+import { captureLogLines } from '../../support/capture-output.js';
 import { motoClientConfig } from '../../support/moto-endpoint.js';
 import { type OneAtATimeProxy, startOneAtATimeProxy } from '../../support/one-at-a-time-proxy.js';
 import { expectNoKeyMaterial, type HandlerLab, startHandlerLab, withEnv } from './handler-lab.js';
@@ -303,6 +304,72 @@ describe('taking the lock again by the same execution', () => {
     expect(again).toEqual({ ...first, how: 'held' });
     for (const attempt of concurrent) expect(attempt).toEqual({ ...first, how: 'held' });
     expect(await holderOfLock()).toBe(a);
+  });
+});
+
+describe('who asked for the run', () => {
+  // The execution log holds no execution data (an approval gate's input holds its task token), so
+  // the execution input's requestedBy and reason reach the audit trail through acquire-lock's event.
+  const auditLines = (lines: readonly string[]) =>
+    lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.audit === true);
+
+  it("is in acquire-lock's audit event: actor and reason as the execution input gives them", async () => {
+    // Prepare
+    const a = await runningExecution();
+
+    // Act
+    const { lines } = await captureLogLines(() =>
+      withLock(() =>
+        acquireLock({
+          executionId: a,
+          requestedBy: 'arn:aws:iam::123456789012:user/alice',
+          reason: 'annual rotation',
+        }),
+      ),
+    );
+
+    // Assess
+    expect(auditLines(lines)).toEqual([
+      expect.objectContaining({
+        phase: 'acquire-lock',
+        action: 'acquire-rotation-lock',
+        executionId: a,
+        outcome: 'succeeded',
+        actor: 'arn:aws:iam::123456789012:user/alice',
+      }),
+    ]);
+    expect(auditLines(lines)[0]).toMatchObject({ detail: { reason: 'annual rotation', how: 'taken' } });
+  });
+
+  it('is in the refusal too, and a run whose input names no one has no actor', async () => {
+    // Prepare
+    const holder = await runningExecution();
+    const refused = await runningExecution();
+    await withLock(() => acquireLock({ executionId: holder, requestedBy: null, reason: null }));
+
+    // Act
+    const { lines } = await captureLogLines(() =>
+      withLock(() =>
+        acquireLock({ executionId: refused, requestedBy: 'bob', reason: 'x'.repeat(5000) }).catch(
+          () => undefined,
+        ),
+      ),
+    );
+    const { lines: anonymous } = await captureLogLines(() =>
+      withLock(() => acquireLock({ executionId: holder, requestedBy: null, reason: null })),
+    );
+
+    // Assess: the refusal names who asked, the reason cut to a bounded length
+    const [refusal] = auditLines(lines);
+    expect(refusal).toMatchObject({
+      outcome: 'refused',
+      actor: 'bob',
+      detail: { holder, reason: 'x'.repeat(512) },
+    });
+    const [held] = auditLines(anonymous);
+    expect(held).toMatchObject({ outcome: 'unchanged' });
+    expect(held).not.toHaveProperty('actor');
+    expect(held?.detail).not.toHaveProperty('reason');
   });
 });
 
