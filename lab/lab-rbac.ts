@@ -1,7 +1,10 @@
 // Who may do what in a lab cluster: the rules of deploy/kubernetes/rbac.yaml, which meshtrust applies to
 // every real cluster, evaluated the way Kubernetes RBAC evaluates them (a request is allowed when one
 // rule of one of the caller's groups matches; resourceNames limit by name, so they never allow a list).
-// Keep this table in step with that file. Anyone else gets nothing (403).
+// Keep this table in step with that file. Anyone else gets nothing (403). The file's admission policy
+// (meshtrust-rotator-restart-only: the rotator's workload patches may change only the restart
+// annotations) is CEL, not evaluated here: the model lets any rotator patch of a workload through, and
+// the istio engine's real kube-apiserver enforces it (test/integration/lab/rotator-restart-policy.test.ts).
 import { ROTATOR_GROUP, VIEWER_GROUP } from './eks/lab-identities.js';
 import type { KubeIdentity, KubeRequestAttributes, KubeVerb } from './kube/kube-api-server.js';
 

@@ -287,6 +287,35 @@ describe(`ValidatingAdmissionPolicy ${POLICY} on a real kube-apiserver`, () => {
     expect(deployment.spec?.template.spec?.containers[0]?.image).toBe('lab/web:1');
   });
 
+  it("answers docs/deploy.md's check: an administrator's dry run as the rotator group is refused", async () => {
+    // Act
+    const listed = await kubectlAsAdmin([
+      'get',
+      'validatingadmissionpolicy,validatingadmissionpolicybinding',
+      POLICY,
+      '-o',
+      'name',
+    ]);
+    const dryRun = await kubectlAsAdmin([
+      '-n',
+      NAMESPACE,
+      'patch',
+      'deployment',
+      'web',
+      '--dry-run=server',
+      '--as=meshtrust-check',
+      '--as-group=meshtrust-rotator',
+      '-p',
+      '{"spec":{"replicas":0}}',
+    ]);
+
+    // Assess
+    expect(listed.stdout.trim().split('\n')).toHaveLength(2);
+    expect(dryRun.exitCode).not.toBe(0);
+    expect(dryRun.stderr).toContain('Forbidden');
+    expect(dryRun.stderr).toContain(`ValidatingAdmissionPolicy '${POLICY}'`);
+  });
+
   it('binds to the rotator group only: cluster-admin may still change the image', async () => {
     // Act
     const patched = await kubectlAsAdmin([
