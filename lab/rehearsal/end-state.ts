@@ -2,8 +2,10 @@
 // what it started with, which roots it trusts (by letter) and whether it signs with its original
 // intermediate; and whether a staged root is still pending. What an operator would need to know after
 // a rollback that did not complete (RollbackFailed), so the report says it for every run.
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DescribeKeyCommand, KMSClient, ListAliasesCommand } from '@aws-sdk/client-kms';
+import { ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CaSecretStore } from '../../lambdas/adapters/secrets/ca-secret-store.js';
+import { rootKeyAliasPrefix } from '../../lambdas/contract/root-keys.js';
 import type { LabCredentials } from '../eks/lab-identities.js';
 
 export interface ClusterEndState {
@@ -19,6 +21,15 @@ export interface EndState {
   readonly clusters: readonly ClusterEndState[];
   /** The root secret still has a version staged AWSPENDING (what rollback's drop-pending removes). */
   readonly pendingRoot: boolean;
+  /** The mesh's root keys in KMS and the imported root's key secret, read straight from moto. */
+  readonly rootKeys?: RootKeysAtEnd;
+}
+
+export interface RootKeysAtEnd {
+  /** The KMS key state of each root key (alias under alias/meshtrust/<mesh>/root/), sorted. */
+  readonly kms: readonly string[];
+  /** Root A's key secret (root A is imported with its key): still there, or scheduled for deletion. */
+  readonly importedKeySecret: 'kept' | 'deleting' | 'none';
 }
 
 interface CacertsSummary {
@@ -58,6 +69,12 @@ export function describeEndState(state: EndState): string[] {
     state.pendingRoot
       ? 'CA store: the staged root is still pending (AWSPENDING); docs/runbook.md, RollbackFailed'
       : 'CA store: no pending root',
+    ...(state.rootKeys === undefined
+      ? []
+      : [
+          `root keys: KMS ${state.rootKeys.kms.length === 0 ? 'none' : state.rootKeys.kms.join(', ')}; ` +
+            `root A's key secret ${state.rootKeys.importedKeySecret}`,
+        ]),
   ];
 }
 
@@ -77,5 +94,55 @@ export async function hasPendingRoot(options: {
     return (await new CaSecretStore({ client, meshId: options.meshId }).describeRoot()).pending !== undefined;
   } finally {
     client.destroy();
+  }
+}
+
+/**
+ * The mesh's root keys as KMS and Secrets Manager hold them, listed by name prefix with the AWS APIs
+ * (not through the product's adapters): each KMS root key's state, and whether the imported root's key
+ * secret is still there.
+ */
+export async function rootKeysAtEnd(options: {
+  readonly endpoint: string;
+  readonly region: string;
+  readonly credentials: LabCredentials;
+  readonly meshId: string;
+}): Promise<RootKeysAtEnd> {
+  const config = { endpoint: options.endpoint, region: options.region, credentials: options.credentials };
+  const kms = new KMSClient(config);
+  const secrets = new SecretsManagerClient(config);
+  try {
+    const prefix = rootKeyAliasPrefix(options.meshId);
+    const states: string[] = [];
+    let marker: string | undefined;
+    do {
+      const page = await kms.send(new ListAliasesCommand({ Marker: marker }));
+      for (const alias of page.Aliases ?? []) {
+        if (!alias.AliasName?.startsWith(prefix) || alias.TargetKeyId === undefined) continue;
+        const described = await kms.send(new DescribeKeyCommand({ KeyId: alias.TargetKeyId }));
+        states.push(described.KeyMetadata?.KeyState ?? 'unknown');
+      }
+      marker = page.Truncated ? page.NextMarker : undefined;
+    } while (marker !== undefined);
+    const keyPrefix = `meshtrust/${options.meshId}/root-key/`;
+    const listed = await secrets.send(
+      new ListSecretsCommand({
+        Filters: [{ Key: 'name', Values: [keyPrefix] }],
+        IncludePlannedDeletion: true,
+      }),
+    );
+    const keySecrets = (listed.SecretList ?? []).filter((secret) => secret.Name?.startsWith(keyPrefix));
+    return {
+      kms: states.sort(),
+      importedKeySecret:
+        keySecrets.length === 0
+          ? 'none'
+          : keySecrets.every((secret) => secret.DeletedDate !== undefined)
+            ? 'deleting'
+            : 'kept',
+    };
+  } finally {
+    kms.destroy();
+    secrets.destroy();
   }
 }

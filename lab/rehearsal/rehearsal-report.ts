@@ -3,7 +3,7 @@
 import { RELEASE_LOCK_STATES, ROLLBACK_STATES } from '../../lib/workflow-states.js';
 import type { LabEngineDescription } from '../lab-files.js';
 import type { CacertsWrite } from './cacerts-timeline.js';
-import type { EndState } from './end-state.js';
+import type { EndState, RootKeysAtEnd } from './end-state.js';
 import type { FaultReport } from './fault-plan.js';
 import type { RefusedCacerts, WorkloadCertificate } from './fleet/rehearsal-fleet.js';
 
@@ -139,6 +139,8 @@ export interface OutcomeFacts {
   readonly identicalToStart: Readonly<Record<string, boolean>>;
   /** The --fault specs and how often each fired; none or empty: no check. */
   readonly faults?: readonly FaultReport[];
+  /** The root keys at the end (end-state.ts); absent: no check. */
+  readonly rootKeys?: RootKeysAtEnd;
 }
 
 /** The checks of a rehearsal; every one must pass for exit code 0. */
@@ -248,5 +250,42 @@ export function outcomeChecks(facts: OutcomeFacts): ReportCheck[] {
           : `not on root B alone: ${wrong.map((entry) => entry.cluster).join(', ')}`,
     });
   }
+  const keys = rootKeysCheck(facts);
+  if (keys !== undefined) checks.push(keys);
   return checks;
+}
+
+/**
+ * Whether each root key ended as the run's end requires: after a root rotation only B's KMS key is
+ * live and root A's imported key is being deleted; after a rollback no root key made by the run is
+ * live and A's key is kept; an intermediate rekey makes no root key. No check for a failed run.
+ */
+function rootKeysCheck(facts: OutcomeFacts): ReportCheck | undefined {
+  const keys = facts.rootKeys;
+  if (keys === undefined || facts.result !== facts.expected) return undefined;
+  const expected =
+    facts.result === 'SUCCEEDED' && facts.mode !== 'intermediate'
+      ? {
+          kms: ['Enabled'],
+          importedKeySecret: 'deleting',
+          says: "only B's KMS key live, A's key secret deleting",
+        }
+      : facts.result === 'SUCCEEDED'
+        ? { kms: [], importedKeySecret: 'kept', says: "no root key made, A's key secret kept" }
+        : facts.result === 'ROLLED_BACK'
+          ? {
+              kms: keys.kms.map(() => 'PendingDeletion'),
+              importedKeySecret: 'kept',
+              says: "no root key of the run live, A's key secret kept",
+            }
+          : undefined;
+  if (expected === undefined) return undefined;
+  const ok =
+    JSON.stringify(keys.kms) === JSON.stringify(expected.kms) &&
+    keys.importedKeySecret === expected.importedKeySecret;
+  return {
+    name: 'root-keys-retired',
+    ok,
+    detail: `${ok ? expected.says : `expected ${expected.says}`}: KMS [${keys.kms.join(', ')}], A's key secret ${keys.importedKeySecret}`,
+  };
 }

@@ -21,7 +21,7 @@ import { privateKeysInCaStore } from './ca-store-keys.js';
 import { recordCacertsTimeline } from './cacerts-timeline.js';
 import { type CloudAssembly, ensureCloudAssembly, readCloudAssembly } from './cloud-assembly.js';
 import { type DefinitionTask, definitionTasks } from './definition-tasks.js';
-import { clusterEndStates, type EndState, hasPendingRoot } from './end-state.js';
+import { clusterEndStates, type EndState, hasPendingRoot, rootKeysAtEnd } from './end-state.js';
 import { checkFailAt, createFailureInjector, type FailAt, failAtStates, formatFailAts } from './fail-at.js';
 import { createFaultPlan, type FaultPlan } from './fault-plan.js';
 import { checkFault, type Fault } from './fault-spec.js';
@@ -257,7 +257,8 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
       arns[logicalId] = await createMotoKmsKey(moto.endpoint, region, `rehearsal stand-in for ${logicalId}`);
     }
     // A role's ARN in the lab account (stage-root writes the rotator role's into each root key's policy).
-    if (resource.Type === 'AWS::IAM::Role') arns[logicalId] = `arn:aws:iam::${LAB_ACCOUNT_ID}:role/${logicalId}`;
+    if (resource.Type === 'AWS::IAM::Role')
+      arns[logicalId] = `arn:aws:iam::${LAB_ACCOUNT_ID}:role/${logicalId}`;
   }
   // Each DynamoDB table of the template (the rotation lock) becomes a moto table made from its properties.
   Object.assign(
@@ -591,6 +592,15 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
       }),
       false,
     ),
+    rootKeys: await read(
+      rootKeysAtEnd({
+        endpoint: moto.endpoint,
+        region,
+        credentials: rotator.credentials,
+        meshId: lab.meshId,
+      }),
+      { kms: ['unreadable'], importedKeySecret: 'none' },
+    ),
   };
   const faultReports = faults.report();
   const checks = outcomeChecks({
@@ -608,6 +618,7 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
     workloads,
     identicalToStart,
     faults: faultReports,
+    ...(endState.rootKeys === undefined ? {} : { rootKeys: endState.rootKeys }),
   });
   const report: RehearsalReport = {
     schemaVersion: 1,

@@ -108,6 +108,40 @@ describe('the checks behind the exit code', () => {
     );
   });
 
+  it("requires B's KMS key alone live and A's key deleting after a root rotation, no live key after a rollback", () => {
+    // Prepare
+    const rotated = { kms: ['Enabled'], importedKeySecret: 'deleting' } as const;
+    const rolledBack = { ...facts(), result: 'ROLLED_BACK', expected: 'ROLLED_BACK' } as const;
+    const keyOf = (checks: ReturnType<typeof outcomeChecks>) =>
+      checks.find((c) => c.name === 'root-keys-retired');
+    // Act, Assess
+    expect(keyOf(outcomeChecks(facts()))).toBeUndefined();
+    expect(keyOf(outcomeChecks(facts({ rootKeys: rotated })))?.ok).toBe(true);
+    expect(
+      keyOf(outcomeChecks(facts({ rootKeys: { ...rotated, importedKeySecret: 'kept' } }))),
+    ).toMatchObject({
+      ok: false,
+      detail: expect.stringMatching(/^expected only B's KMS key live.*A's key secret kept$/),
+    });
+    expect(
+      keyOf(
+        outcomeChecks(facts({ rootKeys: { kms: ['Enabled', 'Enabled'], importedKeySecret: 'deleting' } })),
+      )?.ok,
+    ).toBe(false);
+    expect(
+      keyOf(
+        outcomeChecks({ ...rolledBack, rootKeys: { kms: ['PendingDeletion'], importedKeySecret: 'kept' } }),
+      )?.ok,
+    ).toBe(true);
+    expect(
+      keyOf(outcomeChecks({ ...rolledBack, rootKeys: { kms: ['Enabled'], importedKeySecret: 'kept' } }))?.ok,
+    ).toBe(false);
+    expect(
+      keyOf(outcomeChecks(facts({ mode: 'intermediate', rootKeys: { kms: [], importedKeySecret: 'kept' } })))
+        ?.ok,
+    ).toBe(true);
+  });
+
   it('fails on a single failed handshake', () => {
     expect(failing(outcomeChecks(facts({ failedHandshakes: 1 })))).toEqual(['no-failed-handshake']);
   });

@@ -28,5 +28,15 @@ describe('clusterEndStates', () => {
       'lab-2: changed (roots A+B+fc, new intermediate)',
       'CA store: the staged root is still pending (AWSPENDING); docs/runbook.md, RollbackFailed',
     ]);
+    expect(
+      describeEndState({
+        clusters: [],
+        pendingRoot: false,
+        rootKeys: { kms: ['Enabled', 'PendingDeletion'], importedKeySecret: 'deleting' },
+      }),
+    ).toEqual([
+      'CA store: no pending root',
+      "root keys: KMS Enabled, PendingDeletion; root A's key secret deleting",
+    ]);
   });
 });
