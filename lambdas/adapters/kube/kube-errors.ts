@@ -8,6 +8,9 @@ import { isTransientKubeError } from '../retry.js';
 /** Where the rotator's Kubernetes permissions are defined, for the hint in 401/403 messages. */
 export const RBAC_MANIFEST = 'deploy/kubernetes/rbac.yaml';
 
+/** The admission policy of RBAC_MANIFEST that lets the rotator change only a workload's restart annotations. */
+export const RESTART_ONLY_POLICY = 'meshtrust-rotator-restart-only';
+
 /**
  * `cacerts` changed since it was read (409 Conflict, AlreadyExists, or a resourceVersion that no longer
  * matches): re-read it and recompute. The name stays `TransientError`, so the state machine retries the
@@ -106,6 +109,14 @@ export function toClusterError(error: unknown, context: KubeErrorContext): unkno
         options,
       );
     case 403:
+      if (failure.message.includes(`ValidatingAdmissionPolicy '${RESTART_ONLY_POLICY}'`)) {
+        // The rotator sends only the restart annotations, so the change the policy saw came from
+        // somewhere else: mutating admission runs before validating admission, on the same request.
+        return new PreconditionFailed(
+          `${where}: refused by admission policy ${RESTART_ONLY_POLICY} of ${RBAC_MANIFEST} (${failure.message}). The rotator changes only the pod template's restart annotations; if a mutating admission webhook of this cluster changes workloads on update, exempt group meshtrust-rotator from it, or restart the workload yourself (kubectl rollout restart), then run the step again.`,
+          options,
+        );
+      }
       return new PreconditionFailed(
         `${where}: forbidden (${failure.message}). The rotator role needs an EKS access entry in cluster ${cluster} mapped to group meshtrust-rotator, and that group the permissions of ${RBAC_MANIFEST}; apply it to this cluster.`,
         options,

@@ -8,7 +8,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jest } from '@jest/globals';
-import type { V1DaemonSet, V1Deployment, V1StatefulSet } from '@kubernetes/client-node';
+import {
+  PatchStrategy,
+  setHeaderOptions,
+  type V1DaemonSet,
+  type V1Deployment,
+  type V1StatefulSet,
+} from '@kubernetes/client-node';
 import {
   type ControlPlaneCluster,
   type LabControlPlane,
@@ -19,12 +25,14 @@ import { runKubectl } from '../../../lab/kube/kubectl-runner.js';
 import { type LabKubeResponse, labKubeRequest } from '../../../lab/lab-kube-request.js';
 import { type ClusterClient, createClusterClient } from '../../../lambdas/adapters/kube/cluster-client.js';
 import { createEksTokenProvider } from '../../../lambdas/adapters/kube/eks-token-provider.js';
+import { callKube } from '../../../lambdas/adapters/kube/kube-call.js';
 import {
   RESTART_ID_ANNOTATION,
   RESTARTED_AT_ANNOTATION,
   restartWorkload,
   waitForRollout,
 } from '../../../lambdas/adapters/kube/workload-restart.js';
+import { PreconditionFailed } from '../../../lambdas/core/rotation-errors.js';
 import { controlPlaneBinaries } from '../../support/lab-binaries.js';
 
 const REGION = 'eu-west-1';
@@ -189,6 +197,23 @@ describe(`ValidatingAdmissionPolicy ${POLICY} on a real kube-apiserver`, () => {
     expect(answer.body.message).toContain(`ValidatingAdmissionPolicy '${POLICY}'`);
     expect(answer.body.message).toContain('may not change the pod spec');
     expect((await readDeployment()).spec?.template.spec?.containers[0]?.image).toBe('lab/web:1');
+  });
+
+  it('is reported by the adapters as the policy, not as missing RBAC, when the rotator is refused', async () => {
+    // Prepare
+    const client = rotatorClient();
+
+    // Act
+    const refused = callKube(client, 'change the image of Deployment shop/web', () =>
+      client.apps.patchNamespacedDeployment(
+        { name: 'web', namespace: NAMESPACE, body: containerImage('evil/miner:1') },
+        setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
+      ),
+    );
+
+    // Assess
+    await expect(refused).rejects.toThrow(PreconditionFailed);
+    await expect(refused).rejects.toThrow(`refused by admission policy ${POLICY}`);
   });
 
   it.each([
