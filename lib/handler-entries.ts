@@ -29,6 +29,12 @@ export const HANDLER_ENTRIES = {
 
 export type HandlerName = keyof typeof HANDLER_ENTRIES;
 
+/**
+ * The approval endpoint's handler: behind a function URL with AWS_IAM auth, outside the state machine
+ * (lib/approval-endpoint.ts), with a role of its own.
+ */
+export const APPROVAL_HANDLER_ENTRY = 'lambdas/handlers/answer-approval.ts';
+
 export const HANDLER_NAMES = Object.keys(HANDLER_ENTRIES) as HandlerName[];
 
 /**
@@ -68,6 +74,11 @@ const MODULE_EXTENSION = extname(fileURLToPath(import.meta.url));
  * its compiled module beside this one in the installed package (dist/lambdas/handlers/*.js).
  */
 export function handlerEntryPath(name: HandlerName): string {
-  const entry = HANDLER_ENTRIES[name].replace(/\.ts$/, MODULE_EXTENSION);
+  return entryPath(HANDLER_ENTRIES[name]);
+}
+
+/** As handlerEntryPath, for an entry given by its path relative to the repository root. */
+export function entryPath(sourcePath: string): string {
+  const entry = sourcePath.replace(/\.ts$/, MODULE_EXTENSION);
   return fileURLToPath(new URL(`../${entry}`, import.meta.url));
 }

@@ -14,6 +14,7 @@ import {
   ROTATION_STRATEGY_SETTINGS,
   type RotationStrategySettingName,
 } from '../lambdas/contract/rotation-strategy.js';
+import { ApprovalEndpoint } from './approval-endpoint.js';
 import { RotationAudit } from './audit.js';
 import { CaStore } from './ca-store.js';
 import type { ClusterSelection } from './cluster-selection.js';
@@ -180,6 +181,11 @@ export class MeshTrustRotation extends Construct {
   /** The rotation lock's table (one item per mesh; docs/workflow.md, "The rotation lock"). */
   readonly lockTable: ITable;
   readonly functions: Readonly<Record<HandlerName, NodejsFunction>>;
+  /**
+   * Where `meshtrust approve`/`reject` answer the approval gates (only with `approval` on): a function
+   * URL with AWS_IAM auth; grant approvers with `approvalEndpoint.grantApprove(principal)`.
+   */
+  readonly approvalEndpoint?: ApprovalEndpoint;
 
   constructor(scope: Construct, id: string, props: MeshTrustRotationProps) {
     super(scope, id);
@@ -224,6 +230,14 @@ export class MeshTrustRotation extends Construct {
       timeout: config.timeout,
       logGroup: audit.executionLogGroup,
     });
+    // The gates are answered through this endpoint, which records the caller's verified IAM identity.
+    if (config.approval) {
+      this.approvalEndpoint = new ApprovalEndpoint(this, 'ApprovalEndpoint', {
+        meshId,
+        stateMachineName: rotationStateMachineName(meshId),
+        audit,
+      });
+    }
     new RotationSchedule(this, 'Schedule', {
       meshId,
       stateMachine: workflow.stateMachine,
@@ -246,6 +260,7 @@ export class MeshTrustRotation extends Construct {
       workflow,
       functions,
       clustersDiscovered: config.clusters.names.length === 0,
+      ...(this.approvalEndpoint !== undefined && { approvalEndpoint: this.approvalEndpoint }),
     });
 
     this.stateMachine = workflow.stateMachine;

@@ -1,5 +1,6 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { APPROVAL_URL_OUTPUT } from '../lambdas/contract/approval.js';
 import { MeshTrustRotation, type MeshTrustRotationProps } from './mesh-trust-rotation.js';
 
 export interface MeshTrustStackProps extends StackProps {
@@ -34,5 +35,12 @@ export class MeshTrustStack extends Stack {
       description: 'Map this role to Kubernetes group meshtrust-rotator in every mesh cluster',
       value: this.rotation.rotatorRole.roleArn,
     });
+    if (this.rotation.approvalEndpoint !== undefined) {
+      new CfnOutput(this, APPROVAL_URL_OUTPUT, {
+        description:
+          'meshtrust approve/reject sign their answer to this URL (AWS_IAM); the approver recorded is the signer',
+        value: this.rotation.approvalEndpoint.url.url,
+      });
+    }
   }
 }

@@ -1,5 +1,6 @@
 import { type CfnElement, Stack, Validations } from 'aws-cdk-lib';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { ApprovalEndpoint } from './approval-endpoint.js';
 import type { CaStore } from './ca-store.js';
 import { eksClusterArns } from './cluster-selection.js';
 import type { RotationFunctions } from './rotation-functions.js';
@@ -13,6 +14,8 @@ export interface NagAcknowledgementTargets {
   readonly workflow: RotationStateMachine;
   /** Clusters are discovered by tag, so IAM cannot name them. */
   readonly clustersDiscovered: boolean;
+  /** The approval endpoint, when approval gates are on. */
+  readonly approvalEndpoint?: ApprovalEndpoint;
 }
 
 /**
@@ -21,7 +24,7 @@ export interface NagAcknowledgementTargets {
  * Everything else must pass; test/infra/cdk-nag.test.ts fails on any unacknowledged finding.
  */
 export function acknowledgeNagFindings(targets: NagAcknowledgementTargets): void {
-  const { caStore, lockTable, functions, workflow, clustersDiscovered } = targets;
+  const { caStore, lockTable, functions, workflow, clustersDiscovered, approvalEndpoint } = targets;
   const stack = Stack.of(workflow);
   const lambdaRoles = [functions.rotatorRole, functions.expiryCheckRole];
 
@@ -67,6 +70,19 @@ export function acknowledgeNagFindings(targets: NagAcknowledgementTargets): void
           'Clusters are discovered by tag, so their names are unknown at deploy time; the role may only describe clusters and read their tags (eks:DescribeCluster, eks:ListTagsForResource), and the handlers act only on clusters carrying the mesh tag.',
       });
     }
+  }
+
+  if (approvalEndpoint !== undefined) {
+    Validations.of(approvalEndpoint.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${nagArn(stack, approvalEndpoint.executionArnPattern)}]`,
+      reason:
+        "states:DescribeExecution and GetExecutionHistory only, on the executions of this mesh's rotation state machine: answer-approval reads the gate an execution waits at, and execution names are chosen at start time.",
+    });
+    Validations.of(approvalEndpoint.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Only for actions without resource-level permissions: xray:PutTraceSegments/PutTelemetryRecords (active tracing of answer-approval).',
+    });
   }
 
   const stateMachineRole = workflow.stateMachine.role;

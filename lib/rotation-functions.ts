@@ -1,7 +1,12 @@
 import { Duration } from 'aws-cdk-lib';
 import { type IRole, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
+import {
+  type BundlingOptions,
+  NodejsFunction,
+  OutputFormat,
+  SourceMapMode,
+} from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
 import { ROOT_KEY_DELETION_WINDOW_DAYS_ENV, ROOT_KEY_USER_ARN_ENV } from '../lambdas/contract/root-keys.js';
 import { LOCK_TABLE_NAME_ENV, LOCK_TAKEOVER_GRACE_SECONDS_ENV } from '../lambdas/contract/rotation-lock.js';
@@ -27,6 +32,20 @@ export const ESM_REQUIRE_BANNER =
 
 /** The newest Node.js runtime this aws-cdk-lib knows; Node 20 is deprecated and fails cfn-lint. */
 export const HANDLER_RUNTIME = Runtime.NODEJS_24_X;
+
+/** How every handler is bundled: ESM for Node 24 with esbuild, no Docker, the runtime's AWS SDK. */
+export const HANDLER_BUNDLING = {
+  forceDockerBundling: false,
+  format: OutputFormat.ESM,
+  banner: ESM_REQUIRE_BANNER,
+  minify: true,
+  sourceMap: true,
+  sourceMapMode: SourceMapMode.DEFAULT,
+  mainFields: ['module', 'main'],
+  // The Node.js 24 runtime carries AWS SDK v3: leaving @aws-sdk/* out keeps each bundle small
+  // and synth fast. Set true to pin the exact SDK versions the handlers were tested with.
+  bundleAwsSDK: false,
+} satisfies BundlingOptions;
 
 /** Knobs the handlers read from their environment. */
 export interface RotationTuning {
@@ -161,18 +180,7 @@ export class RotationFunctions extends Construct {
         role,
         logGroup,
         environment,
-        bundling: {
-          forceDockerBundling: false,
-          format: OutputFormat.ESM,
-          banner: ESM_REQUIRE_BANNER,
-          minify: true,
-          sourceMap: true,
-          sourceMapMode: SourceMapMode.DEFAULT,
-          mainFields: ['module', 'main'],
-          // The Node.js 24 runtime carries AWS SDK v3: leaving @aws-sdk/* out keeps each bundle small
-          // and synth fast. Set true to pin the exact SDK versions the handlers were tested with.
-          bundleAwsSDK: false,
-        },
+        bundling: HANDLER_BUNDLING,
       });
     }
     this.functions = functions;
