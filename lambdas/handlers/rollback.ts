@@ -87,7 +87,8 @@ async function rollback(input: RollbackInput, runtime: HandlerRuntime): Promise<
     };
   }
   const client = await runtime.clusterClient(cluster);
-  const decide = decisionFor(stage, cluster, backup);
+  const stagedRootPem = stage === 'restore-trust' ? await stagedRootOf(runtime, executionId) : undefined;
+  const decide = decisionFor(stage, cluster, backup, stagedRootPem);
   const applied = await applyCacertsChange(client, PHASE, decide);
   const { after } = auditCacertsChange(applied, {
     phase: PHASE,
@@ -139,14 +140,21 @@ async function dropPendingRoot(executionId: string, runtime: HandlerRuntime): Pr
   };
 }
 
+/** The certificate of the root this execution staged, or undefined when it staged none (intermediate mode). */
+async function stagedRootOf(runtime: HandlerRuntime, executionId: string): Promise<string | undefined> {
+  const staged = await runtime.store.tryReadRootVersion(clientRequestTokenFor(executionId, 'root'));
+  return staged?.material.certificatePem;
+}
+
 function decisionFor(
   stage: Exclude<RollbackStage, 'drop-pending-root'>,
   cluster: string,
   backup: CacertsBackup,
+  stagedRootPem: string | undefined,
 ): (current: CacertsFiles) => CacertsChange {
   switch (stage) {
     case 'restore-trust':
-      return (current) => restoreTrustChange(current, backup.files);
+      return (current) => restoreTrustChange(current, backup.files, stagedRootPem);
     case 'restore-intermediate':
       return (current) => restoreIntermediateChange(cluster, current, backup.files);
     case 'restore-original':

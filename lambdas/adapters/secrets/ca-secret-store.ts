@@ -151,14 +151,22 @@ export class CaSecretStore {
 
   /** One version of the root secret. */
   async readRootVersion(versionId: string): Promise<StoredRoot> {
-    const version = await this.getVersion(this.rootSecretName, { versionId });
+    const version = await this.tryReadRootVersion(versionId);
     if (version === undefined) {
       throw new PreconditionFailed(
         `Root secret ${this.rootSecretName} has no version ${versionId}. Check the version id passed ` +
           'from the stage-root step, or stage the root again.',
       );
     }
-    return toStoredRoot(version, `root secret ${this.rootSecretName} version ${versionId}`);
+    return version;
+  }
+
+  /** One version of the root secret, or undefined when there is none (e.g. nothing was staged). */
+  async tryReadRootVersion(versionId: string): Promise<StoredRoot | undefined> {
+    const version = await this.getVersion(this.rootSecretName, { versionId });
+    return version === undefined
+      ? undefined
+      : toStoredRoot(version, `root secret ${this.rootSecretName} version ${versionId}`);
   }
 
   /**

@@ -3,6 +3,7 @@ import { appendRootPem, checkRootCertBytes } from '../pki/root-cert-bytes.js';
 import { checkRootTransition, TrustBundle } from '../pki/trust-bundle.js';
 import { PreconditionFailed } from '../rotation-errors.js';
 import { type CacertsChange, changeTo, identicalCacerts } from './cacerts-change.js';
+import { distributeBundleChange } from './distribute-bundle-change.js';
 
 /**
  * Rollback walks a rotation back in the safe order (docs/workflow.md), each stage a pure decision on
@@ -10,19 +11,40 @@ import { type CacertsChange, changeTo, identicalCacerts } from './cacerts-change
  */
 
 /**
- * Stage 1, restore-trust: root-cert.pem = its current text with the backup's root-cert.pem appended byte
- * for byte, so the cluster trusts the old and the new roots again and, when stage 3 writes the backup
- * back, the file it leaves is contained in this one (Istio up to 1.29 compares bytes). Nothing is
- * written when the current text already contains the backup's (an untouched or distributed cluster, a
- * retry). A root held twice after the append is harmless: istiod and TLS stacks read a set.
+ * Stage 1, restore-trust: the cluster trusts the start roots again next to the new one. Nothing is
+ * written when root-cert.pem already contains the backup's text (an untouched or distributed cluster,
+ * a retry). Otherwise the cluster was retired (root-cert.pem = B's PEM), and it gets back what
+ * distribute-bundle wrote (`stagedRootPem`: the start's text with B's PEM appended), which contains
+ * both B's PEM and the start's text: istiod up to Istio 1.29 accepts it whether it last loaded
+ * distribute's file or retire's. That matters because istiod reads the mounted file a kubelet sync
+ * later: when retire-root and this stage fall within one sync, istiod never saw B alone and compares
+ * with distribute's text, which the start appended after B (B+A) would neither contain nor be part
+ * of, so it would drop the write. Without the staged root (or when distribute's text does not contain
+ * the current one), the start's text is appended to the current text. Stage 3 then writes the backup
+ * back, a part of this file.
  */
-export function restoreTrustChange(current: CacertsFiles, backup: CacertsFiles): CacertsChange {
+export function restoreTrustChange(
+  current: CacertsFiles,
+  backup: CacertsFiles,
+  stagedRootPem?: string,
+): CacertsChange {
   if (current['root-cert.pem'].includes(backup['root-cert.pem'])) {
     return {
       write: false,
       files: current,
       reason: "root-cert.pem already contains the start state's root-cert.pem byte for byte",
     };
+  }
+  if (stagedRootPem !== undefined) {
+    const distributed = distributeBundleChange(backup, stagedRootPem).files['root-cert.pem'];
+    if (distributed.includes(current['root-cert.pem'])) {
+      return {
+        write: true,
+        files: { ...current, 'root-cert.pem': distributed },
+        reason:
+          "root-cert.pem is what distribute-bundle wrote: the start state's text with the new root appended",
+      };
+    }
   }
   return {
     write: true,

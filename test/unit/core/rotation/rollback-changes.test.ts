@@ -1,4 +1,5 @@
 import {
+  distributeBundleChange,
   restoreIntermediateChange,
   restoreOriginalChange,
   restoreTrustChange,
@@ -13,7 +14,28 @@ beforeAll(async () => {
 });
 
 describe('restoreTrustChange (rollback stage 1)', () => {
-  it('gives a retired cluster back the start roots next to the new one', () => {
+  it("gives a retired cluster back distribute's text, which holds both texts istiod may have last loaded", () => {
+    // Prepare: the start's text in CRLF with a text line (bytes matter up to Istio 1.29), distributed,
+    // then retired to B's PEM as staged.
+    const startText = `subject=CN = root A\r\n${f.rootA.certificatePem.replace(/\n/g, '\r\n')}`;
+    const start = { ...f.start, 'root-cert.pem': startText };
+    const distributed = distributeBundleChange(start, f.rootB.certificatePem).files;
+    const retired = { ...cacertsOf(f.intB, f.rootB, [f.rootB]), 'root-cert.pem': f.rootB.certificatePem };
+    // Act
+    const change = restoreTrustChange(retired, start, f.rootB.certificatePem);
+    // Assess: istiod accepts it from either file it may hold (one contains the other, plain bytes), and
+    // restore-original's write of the start is a part of it.
+    const written = Buffer.from(change.files['root-cert.pem']);
+    expect(change.write).toBe(true);
+    expect(change.files['root-cert.pem']).toBe(distributed['root-cert.pem']);
+    expect(written.includes(Buffer.from(distributed['root-cert.pem']))).toBe(true);
+    expect(written.includes(Buffer.from(retired['root-cert.pem']))).toBe(true);
+    expect(written.includes(Buffer.from(startText))).toBe(true);
+    expect(rootsOf(change.files)).toEqual([f.fpA, f.fpB]);
+    expect(change.files['ca-cert.pem']).toBe(retired['ca-cert.pem']);
+  });
+
+  it('appends the start to the current text when it does not know the staged root', () => {
     // Prepare
     const retired = cacertsOf(f.intB, f.rootB, [f.rootB]);
     // Act
