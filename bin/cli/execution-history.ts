@@ -1,6 +1,7 @@
 // What an execution's history says, read as pure functions: the phase it is in, each Map's progress per
 // cluster, and the approval gate it waits at with the gate's task token. The events are the shape
 // GetExecutionHistory returns (oldest first, `previousEventId` linking an event to the one it follows).
+import { EXECUTION_ENDED, TASK_ENDED } from '../../lambdas/core/rotation/pending-approval.js';
 import { CLUSTER_MAP_STATES, WORKFLOW_STATES } from '../../lib/workflow-states.js';
 
 /** The fields of a Step Functions HistoryEvent these functions read (the SDK's type fits). */
@@ -19,20 +20,6 @@ export interface HistoryEventLike {
 }
 
 const APPROVAL_STATES: readonly string[] = [WORKFLOW_STATES.approveReissue, WORKFLOW_STATES.approveRetire];
-const TASK_ENDED = new Set([
-  'TaskSucceeded',
-  'TaskFailed',
-  'TaskTimedOut',
-  'TaskSubmitFailed',
-  'TaskStartFailed',
-]);
-const EXECUTION_ENDED = new Set([
-  'ExecutionSucceeded',
-  'ExecutionFailed',
-  'ExecutionAborted',
-  'ExecutionTimedOut',
-]);
-
 /** An approval gate the execution waits at. */
 export interface PendingApproval {
   /** The gate's state: approve-reissue or approve-retire. */

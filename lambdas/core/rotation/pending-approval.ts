@@ -21,14 +21,16 @@ export interface PendingGate {
   readonly taskToken: string;
 }
 
-const TASK_ENDED = new Set([
+/** History event types that end a task: a gate that saw one is answered. */
+export const TASK_ENDED: ReadonlySet<string> = new Set([
   'TaskSucceeded',
   'TaskFailed',
   'TaskTimedOut',
   'TaskSubmitFailed',
   'TaskStartFailed',
 ]);
-const EXECUTION_ENDED = new Set([
+/** History event types that end an execution. */
+export const EXECUTION_ENDED: ReadonlySet<string> = new Set([
   'ExecutionSucceeded',
   'ExecutionFailed',
   'ExecutionAborted',
