@@ -4,9 +4,9 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { CliError, EnvironmentError, EXIT_CODES, type ExitCode } from '../bin/cli/cli-errors.js';
-import { commanderExitCode, withCliConventions } from '../bin/cli/commander-conventions.js';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { EnvironmentError, EXIT_CODES, type ExitCode } from '../bin/cli/cli-errors.js';
+import { runSingleCommand, withCliConventions } from '../bin/cli/commander-conventions.js';
 import { integerBetween } from '../bin/cli/option-parsers.js';
 import { exitCodeOfSignal, listenForStopSignals } from '../bin/cli/stop-signals.js';
 import { createTerminal, type Terminal } from '../bin/cli/terminal.js';
@@ -97,17 +97,7 @@ export async function runBenchCli(
       exitCode = await runBench(options, io);
     });
   withCliConventions(program, terminal);
-  try {
-    await program.parseAsync([...argv]);
-    return exitCode;
-  } catch (error) {
-    if (error instanceof CommanderError) return commanderExitCode(error);
-    terminal.note(
-      terminal.styleErr('red', `error: ${error instanceof Error ? error.message : String(error)}`),
-    );
-    if (!(error instanceof CliError) && error instanceof Error) terminal.note(error.stack ?? '');
-    return error instanceof CliError ? error.exitCode : EXIT_CODES.internal;
-  }
+  return runSingleCommand(program, argv, terminal, () => exitCode);
 }
 
 function sectionList(value: string): BenchSection[] {

@@ -5,11 +5,11 @@
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { describeMachine, describeRevision } from '../bench/bench-results.js';
 import { renderText } from '../bench/text-table.js';
-import { CliError, EXIT_CODES, type ExitCode, UsageError } from '../bin/cli/cli-errors.js';
-import { commanderExitCode, withCliConventions } from '../bin/cli/commander-conventions.js';
+import { EXIT_CODES, type ExitCode, UsageError } from '../bin/cli/cli-errors.js';
+import { runSingleCommand, withCliConventions } from '../bin/cli/commander-conventions.js';
 import { integerBetween } from '../bin/cli/option-parsers.js';
 import { exitCodeOfSignal, listenForStopSignals } from '../bin/cli/stop-signals.js';
 import { createTerminal, type Terminal } from '../bin/cli/terminal.js';
@@ -113,17 +113,7 @@ export async function runChaosCli(
       exitCode = await runChaos(options, io);
     });
   withCliConventions(program, terminal);
-  try {
-    await program.parseAsync([...argv]);
-    return exitCode;
-  } catch (error) {
-    if (error instanceof CommanderError) return commanderExitCode(error);
-    terminal.note(
-      terminal.styleErr('red', `error: ${error instanceof Error ? error.message : String(error)}`),
-    );
-    if (!(error instanceof CliError) && error instanceof Error) terminal.note(error.stack ?? '');
-    return error instanceof CliError ? error.exitCode : EXIT_CODES.internal;
-  }
+  return runSingleCommand(program, argv, terminal, () => exitCode);
 }
 
 function patternList(value: string): string[] {
