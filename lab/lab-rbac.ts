@@ -5,7 +5,7 @@
 // (meshtrust-rotator-restart-only: the rotator's workload patches may change only the restart
 // annotations) is CEL, not evaluated here: the model lets any rotator patch of a workload through, and
 // the istio engine's real kube-apiserver enforces it (test/integration/lab/rotator-restart-policy.test.ts).
-import { ROTATOR_GROUP, VIEWER_GROUP } from './eks/lab-identities.js';
+import { EXPIRY_CHECK_GROUP, ROTATOR_GROUP, VIEWER_GROUP } from './eks/lab-identities.js';
 import type { KubeIdentity, KubeRequestAttributes, KubeVerb } from './kube/kube-api-server.js';
 
 export interface LabRbacRule {
@@ -55,6 +55,11 @@ export const LAB_RBAC_RULES: Readonly<Record<string, readonly LabRbacRule[]>> = 
     { apiGroups: [''], resources: ['configmaps'], resourceNames: ['istio-ca-root-cert'], verbs: ['get'] },
     { apiGroups: ['apps'], resources: WORKLOADS, verbs: ['get', 'list'] },
     { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] },
+  ],
+  // Role meshtrust-expiry-check in istio-system: find istiod's pods and read their /metrics, nothing else
+  [EXPIRY_CHECK_GROUP]: [
+    { namespace: 'istio-system', apiGroups: [''], resources: ['pods'], verbs: ['list'] },
+    { namespace: 'istio-system', apiGroups: [''], resources: ['pods/proxy'], verbs: ['get'] },
   ],
 };
 

@@ -75,7 +75,7 @@ export interface Lab {
   readonly trustDomain: string;
   /** http://127.0.0.1:<port>: set AWS_ENDPOINT_URL_EKS to it. */
   readonly eksEndpoint: string;
-  /** The AWS identities of the lab (rotator, viewer, outsider) with their random credentials. */
+  /** The AWS identities of the lab (rotator, viewer, expiry-check, outsider) with their random credentials. */
   readonly identities: LabIdentities;
   /** Root A: the lab's own test CA, to seed the CA store with. */
   readonly rootA: CaMaterial;

@@ -2,7 +2,7 @@ import { ArnFormat, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Effect, type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { caStoreKeyAlias } from '../lambdas/contract/ca-store.js';
+import { caStoreKeyAlias, ROOT_SECRET_SUFFIX } from '../lambdas/contract/ca-store.js';
 import { ROOT_KEY_SPECS, rootKeyAliasPrefix } from '../lambdas/contract/root-keys.js';
 
 export interface CaStoreProps {
@@ -32,6 +32,8 @@ export class CaStore extends Construct {
   readonly secretPrefix: string;
   /** ARN pattern matching every secret under the prefix (Secrets Manager appends a random suffix). */
   readonly secretArnPattern: string;
+  /** ARN pattern of the root secret alone, `meshtrust/<meshId>/root-??????` (the suffix Secrets Manager adds). */
+  readonly rootSecretArnPattern: string;
   /** ARN pattern of the imported root keys' secrets, `meshtrust/<meshId>/root-key/*`. */
   readonly importedRootKeySecretArnPattern: string;
   /** ARN pattern of the root keys' aliases, `alias/meshtrust/<meshId>/root/*`. */
@@ -50,6 +52,13 @@ export class CaStore extends Construct {
       service: 'secretsmanager',
       resource: 'secret',
       resourceName: `${this.secretPrefix}*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    this.rootSecretArnPattern = Stack.of(this).formatArn({
+      service: 'secretsmanager',
+      resource: 'secret',
+      // Exactly six characters after a dash: `root-key/...` and any longer name do not match.
+      resourceName: `${this.secretPrefix}${ROOT_SECRET_SUFFIX}-??????`,
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
     this.importedRootKeySecretArnPattern = Stack.of(this).formatArn({
@@ -135,17 +144,20 @@ export class CaStore extends Construct {
     this.grantKeyUse(grantee, ['kms:Decrypt', 'kms:GenerateDataKey', 'kms:DescribeKey']);
   }
 
-  /** Read the mesh's CA secrets (certificates and their metadata). */
-  grantRead(grantee: IGrantable): void {
+  /**
+   * Read the mesh's root secret only: the root certificates and where each root's key is, never a key.
+   * Not the intermediates (their keys), the backups (cacerts) or an imported root's key.
+   */
+  grantReadRoot(grantee: IGrantable): void {
     grantee.grantPrincipal.addToPrincipalPolicy(
       new PolicyStatement({
-        sid: 'ReadMeshCaSecrets',
+        sid: 'ReadMeshRootSecret',
         actions: [
           'secretsmanager:DescribeSecret',
           'secretsmanager:GetSecretValue',
           'secretsmanager:ListSecretVersionIds',
         ],
-        resources: [this.secretArnPattern],
+        resources: [this.rootSecretArnPattern],
       }),
     );
     this.grantKeyUse(grantee, ['kms:Decrypt', 'kms:DescribeKey']);

@@ -4,20 +4,25 @@ import { Construct } from 'constructs';
 
 /** The Kubernetes group deploy/kubernetes/rbac.yaml binds the rotator's permissions to. */
 export const ROTATOR_KUBERNETES_GROUP = 'meshtrust-rotator';
+/** The group rbac.yaml lets list istiod's pods and read their /metrics, for the daily expiry check. */
+export const EXPIRY_CHECK_KUBERNETES_GROUP = 'meshtrust-expiry-check';
 
 export interface EksAccessProps {
-  /** Clusters to create an access entry in; empty when clusters are discovered by tag. */
+  /** Clusters to create access entries in; empty when clusters are discovered by tag. */
   readonly clusterNames: readonly string[];
   /** The IAM role the rotation phases run as. */
   readonly rotatorRole: IRole;
+  /** The IAM role of the daily expiry check. */
+  readonly expiryCheckRole: IRole;
 }
 
 /**
- * One EKS access entry per explicitly configured cluster, mapping the rotator role to Kubernetes group
- * `meshtrust-rotator` (no access policy: the group's permissions come from rbac.yaml alone).
+ * EKS access entries in each explicitly configured cluster: the rotator role to Kubernetes group
+ * `meshtrust-rotator`, the expiry check's role to `meshtrust-expiry-check` (no access policy: each
+ * group's permissions come from rbac.yaml alone).
  *
  * Clusters discovered by tag are not known at deploy time, so the stack cannot create their entries:
- * create one per cluster when it joins the mesh (docs/deploy.md):
+ * create them when a cluster joins the mesh (docs/deploy.md), e.g.
  * `aws eks create-access-entry --cluster-name <c> --principal-arn <RotatorRoleArn> --kubernetes-groups meshtrust-rotator`.
  */
 export class EksAccess extends Construct {
@@ -25,14 +30,22 @@ export class EksAccess extends Construct {
 
   constructor(scope: Construct, id: string, props: EksAccessProps) {
     super(scope, id);
-    this.entries = props.clusterNames.map(
-      (clusterName) =>
-        new CfnAccessEntry(this, clusterName, {
-          clusterName,
-          principalArn: props.rotatorRole.roleArn,
-          kubernetesGroups: [ROTATOR_KUBERNETES_GROUP],
-          type: 'STANDARD',
-        }),
+    // The rotator's entry keeps the id it always had: a new id would make CloudFormation create a second
+    // entry for the same principal, which EKS refuses, before deleting the first.
+    const mappings = [
+      { suffix: '', role: props.rotatorRole, group: ROTATOR_KUBERNETES_GROUP },
+      { suffix: '-ExpiryCheck', role: props.expiryCheckRole, group: EXPIRY_CHECK_KUBERNETES_GROUP },
+    ];
+    this.entries = props.clusterNames.flatMap((clusterName) =>
+      mappings.map(
+        (mapping) =>
+          new CfnAccessEntry(this, `${clusterName}${mapping.suffix}`, {
+            clusterName,
+            principalArn: mapping.role.roleArn,
+            kubernetesGroups: [mapping.group],
+            type: 'STANDARD',
+          }),
+      ),
     );
   }
 }

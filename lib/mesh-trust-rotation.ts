@@ -177,6 +177,8 @@ export class MeshTrustRotation extends Construct {
   readonly auditLogGroup: ILogGroup;
   /** The role the rotation phases run as; map it to Kubernetes group `meshtrust-rotator`. */
   readonly rotatorRole: IRole;
+  /** The daily expiry check's role: map it to Kubernetes group meshtrust-expiry-check in every mesh cluster. */
+  readonly expiryCheckRole: IRole;
   readonly alarmTopic: ITopic;
   /** The rotation lock's table (one item per mesh; docs/workflow.md, "The rotation lock"). */
   readonly lockTable: ITable;
@@ -253,6 +255,7 @@ export class MeshTrustRotation extends Construct {
     new EksAccess(this, 'EksAccess', {
       clusterNames: config.clusters.names,
       rotatorRole: functions.rotatorRole,
+      expiryCheckRole: functions.expiryCheckRole,
     });
     acknowledgeNagFindings({
       caStore,
@@ -267,6 +270,7 @@ export class MeshTrustRotation extends Construct {
     this.caKey = caStore.key;
     this.auditLogGroup = audit.executionLogGroup;
     this.rotatorRole = functions.rotatorRole;
+    this.expiryCheckRole = functions.expiryCheckRole;
     this.alarmTopic = audit.alarmTopic;
     this.lockTable = lockTable.table;
     this.functions = functions.functions;

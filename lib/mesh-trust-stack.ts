@@ -35,6 +35,10 @@ export class MeshTrustStack extends Stack {
       description: 'Map this role to Kubernetes group meshtrust-rotator in every mesh cluster',
       value: this.rotation.rotatorRole.roleArn,
     });
+    new CfnOutput(this, 'ExpiryCheckRoleArn', {
+      description: 'Map this role to Kubernetes group meshtrust-expiry-check in every mesh cluster',
+      value: this.rotation.expiryCheckRole.roleArn,
+    });
     if (this.rotation.approvalEndpoint !== undefined) {
       new CfnOutput(this, APPROVAL_URL_OUTPUT, {
         description:

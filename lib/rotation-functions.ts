@@ -101,7 +101,7 @@ const DEFAULT_TIMEOUT_MINUTES = 5;
 export class RotationFunctions extends Construct {
   /** The role every rotation phase runs as; map it to `meshtrust-rotator` in each cluster. */
   readonly rotatorRole: Role;
-  /** The role of the daily expiry check: reads CA secrets and cluster metadata, writes nothing. */
+  /** The role of the daily expiry check: reads the root secret (no key), cluster metadata and istiod's /metrics. */
   readonly expiryCheckRole: Role;
   /** The role of acquire-lock and release-lock: the rotation lock only. */
   readonly lockRole: Role;
@@ -127,7 +127,7 @@ export class RotationFunctions extends Construct {
       'ExpiryCheckRole',
       `meshtrust ${meshId}: daily CA expiry check`,
     );
-    caStore.grantRead(this.expiryCheckRole);
+    caStore.grantReadRoot(this.expiryCheckRole);
     this.grantClusterDiscovery(this.expiryCheckRole, clusters);
 
     const environment: Record<string, string> = {

@@ -6,9 +6,10 @@ import { randomBytes, randomInt } from 'node:crypto';
 /** The account every lab resource lives in (the value moto and the docs use for a fake account). */
 export const LAB_ACCOUNT_ID = '000000000000';
 
-/** Kubernetes groups the lab's RBAC knows: only these two get in (see lab/kube). */
+/** Kubernetes groups the lab's RBAC knows: only these get in (see lab/kube). */
 export const ROTATOR_GROUP = 'meshtrust-rotator';
 export const VIEWER_GROUP = 'meshtrust-viewer';
+export const EXPIRY_CHECK_GROUP = 'meshtrust-expiry-check';
 
 /** What a Kubernetes API server learns about a caller after authentication. */
 export interface KubeIdentity {
@@ -38,6 +39,8 @@ export interface LabIdentities {
   readonly rotator: LabIdentity;
   /** A read-only operator; mapped to group meshtrust-viewer in every cluster. */
   readonly viewer: LabIdentity;
+  /** The daily expiry check's role; mapped to group meshtrust-expiry-check in every cluster. */
+  readonly expiryCheck: LabIdentity;
   /** Valid AWS credentials without an access entry anywhere: authenticates, then gets no groups. */
   readonly outsider: LabIdentity;
   readonly all: readonly LabIdentity[];
@@ -46,7 +49,7 @@ export interface LabIdentities {
 }
 
 export interface CreateLabIdentitiesOptions {
-  /** The lab clusters; each gets access entries for the rotator and the viewer. */
+  /** The lab clusters; each gets access entries for the rotator, the viewer and the expiry check. */
   readonly clusterNames: readonly string[];
   /** @default 'lab' */
   readonly sessionName?: string;
@@ -81,6 +84,7 @@ export function createLabIdentities(options: CreateLabIdentitiesOptions): LabIde
   const sessionName = options.sessionName ?? 'lab';
   const rotator = createIdentity('rotator', 'meshtrust-rotator', sessionName);
   const viewer = createIdentity('viewer', 'meshtrust-viewer', sessionName);
+  const expiryCheck = createIdentity('expiry-check', 'meshtrust-expiry-check', sessionName);
   const outsider = createIdentity('outsider', 'some-other-team', sessionName);
   const accessEntries = new Map<string, ReadonlyMap<string, KubeIdentity>>();
   for (const clusterName of options.clusterNames) {
@@ -89,10 +93,18 @@ export function createLabIdentities(options: CreateLabIdentitiesOptions): LabIde
       new Map<string, KubeIdentity>([
         [rotator.principalArn, { username: rotator.arn, groups: [ROTATOR_GROUP] }],
         [viewer.principalArn, { username: viewer.arn, groups: [VIEWER_GROUP] }],
+        [expiryCheck.principalArn, { username: expiryCheck.arn, groups: [EXPIRY_CHECK_GROUP] }],
       ]),
     );
   }
-  return { rotator, viewer, outsider, all: [rotator, viewer, outsider], accessEntries };
+  return {
+    rotator,
+    viewer,
+    expiryCheck,
+    outsider,
+    all: [rotator, viewer, expiryCheck, outsider],
+    accessEntries,
+  };
 }
 
 /** The identity owning an access key id, if the lab knows it. */

@@ -7,3 +7,6 @@
 export function caStoreKeyAlias(meshId: string): string {
   return `alias/meshtrust/${meshId}/ca`;
 }
+
+/** The root secret's name after the mesh's prefix `meshtrust/<mesh>/`: certificates only, never a key. */
+export const ROOT_SECRET_SUFFIX = 'root';

@@ -2,13 +2,15 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logger } from '../adapters/audit/logger.js';
 import { createMetrics } from '../adapters/audit/metrics.js';
 import { mapWithConcurrency } from '../adapters/eks/map-with-concurrency.js';
+import { readIstiodCaGauges } from '../adapters/kube/istiod-metrics.js';
+import { CERT_CHAIN_EXPIRY_METRIC, earliestCertChainExpiry } from '../core/istio/istiod-ca-metrics.js';
 import { describeCertificate } from '../core/pki/certificate-info.js';
 import {
   type ExpiryHeadroom,
   expiryHeadroom,
   type WatchedCertificate,
 } from '../core/rotation/expiry-headroom.js';
-import { readClusterCacerts } from './runtime/cluster-cacerts.js';
+import { VerificationFailed } from '../core/rotation-errors.js';
 import { runHandler } from './runtime/run-handler.js';
 import type { HandlerRuntime } from './runtime/runtime.js';
 
@@ -24,9 +26,11 @@ export interface CheckExpiryOutput extends ExpiryHeadroom {
 
 /**
  * The daily expiry check (EventBridge Scheduler, no input): the smallest number of days until the
- * current root or any cluster's intermediate (as istiod uses it, from cacerts) expires, as metric
- * CaExpiryHeadroomDays with dimensions service and mesh. An unreachable cluster fails the check, which
- * has its own alarm.
+ * current root or any cluster's intermediate expires, as metric CaExpiryHeadroomDays with dimensions
+ * service and mesh. The root comes from the CA store's root secret (a certificate, no key); each
+ * intermediate's expiry from what istiod itself reports signing with (its /metrics), so the check
+ * reads no secret in any cluster (its role is mapped to group meshtrust-expiry-check). An unreachable
+ * cluster, or one whose istiod reports no signing chain, fails the check, which has its own alarm.
  */
 export async function handler(): Promise<CheckExpiryOutput> {
   return runHandler({ phase: PHASE }, (runtime) => checkExpiry(runtime));
@@ -40,11 +44,16 @@ async function checkExpiry(runtime: HandlerRuntime): Promise<CheckExpiryOutput> 
   ];
   const clusters = await runtime.fleet();
   const intermediates = await mapWithConcurrency(clusters, 4, async ({ name }) => {
-    const { files } = await readClusterCacerts(await runtime.clusterClient(name), PHASE);
-    return {
-      name: `intermediate/${name}`,
-      notAfter: describeCertificate(files['ca-cert.pem'], { cluster: name, file: 'ca-cert.pem' }).notAfter,
-    };
+    const replicas = await readIstiodCaGauges(await runtime.clusterClient(name));
+    const notAfter = earliestCertChainExpiry(replicas);
+    if (notAfter === undefined) {
+      throw new VerificationFailed(
+        `No running istiod in ${name} reports ${CERT_CHAIN_EXPIRY_METRIC} (${replicas.length} replica(s) ` +
+          'answered): nothing says which intermediate it signs with. Check istiod in istio-system.',
+        { cluster: name, phase: PHASE },
+      );
+    }
+    return { name: `intermediate/${name}`, notAfter };
   });
   watched.push(...intermediates);
   const headroom = expiryHeadroom(watched, new Date());

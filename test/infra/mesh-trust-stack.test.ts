@@ -280,16 +280,21 @@ describe('MeshTrustStack', () => {
     expect(resources).not.toContain(':cluster/*');
   });
 
-  it('maps the rotator role to group meshtrust-rotator in each explicit cluster, and creates none by tag', () => {
+  it('maps the rotator and expiry check roles to their groups in each explicit cluster, and creates none by tag', () => {
     // THEN
-    explicit.template.resourceCountIs('AWS::EKS::AccessEntry', 2);
+    explicit.template.resourceCountIs('AWS::EKS::AccessEntry', 4);
     for (const clusterName of ['eu-1', 'us-1']) {
-      explicit.template.hasResourceProperties('AWS::EKS::AccessEntry', {
-        ClusterName: clusterName,
-        KubernetesGroups: ['meshtrust-rotator'],
-        PrincipalArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('RotatorRole'), 'Arn'] },
-        Type: 'STANDARD',
-      });
+      for (const [role, group] of [
+        ['RotatorRole', 'meshtrust-rotator'],
+        ['ExpiryCheckRole', 'meshtrust-expiry-check'],
+      ]) {
+        explicit.template.hasResourceProperties('AWS::EKS::AccessEntry', {
+          ClusterName: clusterName,
+          KubernetesGroups: [group],
+          PrincipalArn: { 'Fn::GetAtt': [Match.stringLikeRegexp(role), 'Arn'] },
+          Type: 'STANDARD',
+        });
+      }
     }
     byTag.template.resourceCountIs('AWS::EKS::AccessEntry', 0);
   });
@@ -349,7 +354,7 @@ describe('MeshTrustStack', () => {
     byTag.template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
   });
 
-  it('outputs the state machine ARN, CA key ARN, audit log group name, lock table and rotator role ARN', () => {
+  it('outputs the state machine ARN, CA key ARN, audit log group name, lock table and both mapped role ARNs', () => {
     // THEN
     for (const output of [
       'StateMachineArn',
@@ -357,6 +362,7 @@ describe('MeshTrustStack', () => {
       'AuditLogGroupName',
       'LockTableName',
       'RotatorRoleArn',
+      'ExpiryCheckRoleArn',
     ]) {
       byTag.template.hasOutput(output, { Value: Match.anyValue() });
     }

@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { VIEWER_GROUP } from '../../lab/eks/lab-identities.js';
+import { EXPIRY_CHECK_GROUP, VIEWER_GROUP } from '../../lab/eks/lab-identities.js';
 import { LAB_RBAC_RULES } from '../../lab/lab-rbac.js';
 import { RESTART_ID_ANNOTATION, RESTARTED_AT_ANNOTATION } from '../../lambdas/adapters/kube/workload-ref.js';
-import { ROTATOR_KUBERNETES_GROUP } from '../../lib/eks-access.js';
+import { EXPIRY_CHECK_KUBERNETES_GROUP, ROTATOR_KUBERNETES_GROUP } from '../../lib/eks-access.js';
 
 interface Rule {
   apiGroups: string[];
@@ -124,24 +124,48 @@ describe('deploy/kubernetes/rbac.yaml', () => {
     ]);
   });
 
-  it("lets only the rotator GET through istiod's pod proxy in istio-system, nothing else through any proxy", () => {
+  it('lets only the rotator and the expiry check GET through a pod proxy, in istio-system only', () => {
     // GIVEN
     const proxyRules = objects
       .flatMap((o) => (o.rules ?? []).map((rule) => ({ o, rule })))
       .filter(({ rule }) => rule.resources.some((resource) => resource.endsWith('/proxy')));
-    const binding = find(objects, 'RoleBinding', 'meshtrust-istiod-monitoring');
+    const subjectsOf = (name: string) =>
+      find(objects, 'RoleBinding', name).subjects?.map((subject) => subject.name);
 
     // THEN
     expect(
-      proxyRules.map(({ o, rule }) => ({ kind: o.kind, namespace: o.metadata.namespace, rule })),
-    ).toEqual([
-      {
+      proxyRules.map(({ o, rule }) => ({
+        kind: o.kind,
+        name: o.metadata.name,
+        namespace: o.metadata.namespace,
+        rule,
+      })),
+    ).toEqual(
+      ['meshtrust-istiod-monitoring', 'meshtrust-expiry-check'].map((name) => ({
         kind: 'Role',
+        name,
         namespace: 'istio-system',
         rule: { apiGroups: [''], resources: ['pods/proxy'], verbs: ['get'] },
-      },
+      })),
+    );
+    expect(subjectsOf('meshtrust-istiod-monitoring')).toEqual([ROTATOR_KUBERNETES_GROUP]);
+    expect(subjectsOf('meshtrust-expiry-check')).toEqual([EXPIRY_CHECK_KUBERNETES_GROUP]);
+  });
+
+  it('lets the expiry check list pods and read through their proxy in istio-system, and nothing more', () => {
+    // GIVEN: every rule bound to the group
+    const bindings = objects.filter(
+      (o) => o.kind.endsWith('Binding') && o.subjects?.some((s) => s.name === EXPIRY_CHECK_KUBERNETES_GROUP),
+    );
+
+    // THEN
+    expect(
+      bindings.map((b) => `${b.kind}/${b.metadata.namespace}/${b.roleRef?.kind}/${b.roleRef?.name}`),
+    ).toEqual(['RoleBinding/istio-system/Role/meshtrust-expiry-check']);
+    expect(rules('Role', 'meshtrust-expiry-check')).toEqual([
+      { apiGroups: [''], resources: ['pods'], verbs: ['list'] },
+      { apiGroups: [''], resources: ['pods/proxy'], verbs: ['get'] },
     ]);
-    expect(binding.subjects?.map((subject) => subject.name)).toEqual([ROTATOR_KUBERNETES_GROUP]);
   });
 
   it('is what the lab enforces: lab/lab-rbac.ts holds, group by group, exactly the rules bound here', () => {
@@ -160,7 +184,8 @@ describe('deploy/kubernetes/rbac.yaml', () => {
       rules.map((rule) => JSON.stringify(rule, Object.keys(rule).sort())).sort();
 
     // THEN
-    for (const group of [ROTATOR_KUBERNETES_GROUP, VIEWER_GROUP]) {
+    expect(EXPIRY_CHECK_GROUP).toBe(EXPIRY_CHECK_KUBERNETES_GROUP);
+    for (const group of [ROTATOR_KUBERNETES_GROUP, VIEWER_GROUP, EXPIRY_CHECK_GROUP]) {
       expect(canonical(LAB_RBAC_RULES[group] ?? [])).toEqual(canonical(boundRules(group)));
     }
   });

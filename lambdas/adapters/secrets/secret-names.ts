@@ -1,3 +1,4 @@
+import { ROOT_SECRET_SUFFIX } from '../../contract/ca-store.js';
 import { PreconditionFailed } from '../../core/rotation-errors.js';
 
 /**
@@ -21,7 +22,7 @@ export function meshSecretPrefix(meshId: string): string {
 }
 
 export function rootSecretName(meshId: string): string {
-  return `${meshSecretPrefix(meshId)}root`;
+  return `${meshSecretPrefix(meshId)}${ROOT_SECRET_SUFFIX}`;
 }
 
 /** The secret of an imported root's private key, named after the root version it belongs to. */

@@ -56,3 +56,15 @@ export function istiodsNotOnIntermediate(
         : `${replica.pod} signs with an intermediate expiring ${new Date(replica.certChainExpiry * 1000).toISOString()}`,
     );
 }
+
+/**
+ * When the intermediate that a cluster's istiod signs with expires, as its replicas report it: the
+ * earliest of them (a replica still on an older intermediate expires first). Undefined when no replica
+ * reports the gauge, so nothing says what istiod signs with.
+ */
+export function earliestCertChainExpiry(replicas: readonly IstiodCaGauges[]): Date | undefined {
+  const reported = replicas.flatMap((replica) =>
+    replica.certChainExpiry === undefined ? [] : [replica.certChainExpiry],
+  );
+  return reported.length === 0 ? undefined : new Date(Math.min(...reported) * 1000);
+}

@@ -2,8 +2,10 @@
 // lab-2 test by test: each handler's success, its refusal when run out of order, an idempotent re-run,
 // and a concurrent write to cacerts that the handler re-reads past without overwriting it.
 import { jest } from '@jest/globals';
-import { certificateFingerprint, TrustBundle } from '../../../lambdas/core/pki/index.js';
+import { awsEnvironmentFor } from '../../../lab/eks/lab-identities.js';
+import { certificateFingerprint, describeCertificate, TrustBundle } from '../../../lambdas/core/pki/index.js';
 import { executionNameOf } from '../../../lambdas/core/rotation/execution-name.js';
+import { DAY_MS } from '../../../lambdas/core/rotation/expiry-headroom.js';
 import { handler as checkExpiry } from '../../../lambdas/handlers/check-expiry.js';
 import { handler as distributeBundle } from '../../../lambdas/handlers/distribute-bundle.js';
 import { handler as recordApproval } from '../../../lambdas/handlers/record-approval.js';
@@ -11,6 +13,8 @@ import { handler as reissueIntermediate } from '../../../lambdas/handlers/reissu
 import { handler as restartWorkloads } from '../../../lambdas/handlers/restart-workloads.js';
 import { handler as retireRoot } from '../../../lambdas/handlers/retire-root.js';
 import { handler as rollback } from '../../../lambdas/handlers/rollback.js';
+import { readClusterCacerts } from '../../../lambdas/handlers/runtime/cluster-cacerts.js';
+import { createHandlerRuntime } from '../../../lambdas/handlers/runtime/runtime.js';
 import { handler as stageRoot } from '../../../lambdas/handlers/stage-root.js';
 import { handler as verifyTrust } from '../../../lambdas/handlers/verify-trust.js';
 import { handler as verifyWorkloads } from '../../../lambdas/handlers/verify-workloads.js';
@@ -262,13 +266,25 @@ describe('record-approval and check-expiry handlers', () => {
     expect(JSON.stringify(output)).not.toContain(taskToken);
   });
 
-  it('check-expiry reports the days until the first CA of the fleet expires', async () => {
-    // Prepare, Act
-    const output = await checkExpiry();
-    // Assess
-    expect(output.certificates).toBe(3);
-    expect(output.days).toBeGreaterThan(300);
-    expect(output.first).toMatch(/^intermediate\/lab-/);
-    expectNoKeyMaterial(output);
+  it('check-expiry, as its own role, reports the days until the first CA expires from what istiod signs with', async () => {
+    // Prepare: the expiry check's credentials, mapped to group meshtrust-expiry-check (no secret in any cluster)
+    const saved = { ...process.env };
+    Object.assign(process.env, awsEnvironmentFor(h.lab.identities.expiryCheck, h.lab.region));
+    const intermediateOf = (cluster: string) =>
+      describeCertificate(h.cacertsOf(cluster)['ca-cert.pem']).notAfter.getTime();
+    const earliest = ['lab-1', 'lab-2'].reduce((a, b) => (intermediateOf(b) < intermediateOf(a) ? b : a));
+    try {
+      // Act
+      const output = await checkExpiry();
+      const cacerts = readClusterCacerts(await createHandlerRuntime().clusterClient('lab-1'), 'check-expiry');
+      // Assess
+      expect(output.certificates).toBe(3);
+      expect(output.first).toBe(`intermediate/${earliest}`);
+      expect(output.days).toBe(Math.floor((intermediateOf(earliest) - Date.now()) / DAY_MS));
+      expectNoKeyMaterial(output);
+      await expect(cacerts).rejects.toThrow(/forbidden|403/i);
+    } finally {
+      process.env = saved;
+    }
   });
 });

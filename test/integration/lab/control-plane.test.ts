@@ -186,6 +186,22 @@ describe('deploy/kubernetes/rbac.yaml enforced by real RBAC', () => {
     expect(viewerRead.stderr).toMatch(/forbidden/i);
   });
 
+  it("lets the expiry check list istio-system's pods and nothing else: no secret, no other namespace", async () => {
+    // Prepare
+    const token = await tokenOf(identities.expiryCheck, 'lab-2');
+    // Act
+    const pods = await kubectlWithToken('lab-2', token, '-n', 'istio-system', 'get', 'pods', '-o', 'name');
+    const cacerts = await kubectlWithToken('lab-2', token, '-n', 'istio-system', 'get', 'secret', 'cacerts');
+    const elsewhere = await kubectlWithToken('lab-2', token, '-n', 'default', 'get', 'pods');
+
+    // Assess
+    expect(pods.exitCode).toBe(0);
+    for (const refused of [cacerts, elsewhere]) {
+      expect(refused.exitCode).not.toBe(0);
+      expect(refused.stderr).toMatch(/forbidden/i);
+    }
+  });
+
   it('gives the outsider, who has no access entry, nothing', async () => {
     // Act
     const result = await kubectlWithToken(

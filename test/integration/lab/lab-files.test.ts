@@ -132,7 +132,12 @@ describe('writeLabFiles', () => {
     }
     expect(labJson).not.toContain('control-secret');
     const envFiles = written.identities.map((identity) => identity.envFile);
-    expect(envFiles).toEqual([join(labDir, 'env'), join(labDir, 'viewer.env'), join(labDir, 'outsider.env')]);
+    expect(envFiles).toEqual([
+      join(labDir, 'env'),
+      join(labDir, 'viewer.env'),
+      join(labDir, 'expiry-check.env'),
+      join(labDir, 'outsider.env'),
+    ]);
     for (const file of [...envFiles, join(labDir, 'control.json'), join(labDir, 'kubeconfig')]) {
       expect(((await stat(file)).mode & 0o777).toString(8)).toBe('600');
     }

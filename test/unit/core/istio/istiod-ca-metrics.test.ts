@@ -2,6 +2,7 @@
 // takes from them: every replica must sign with the intermediate now in cacerts.
 import { describe, expect, it } from '@jest/globals';
 import {
+  earliestCertChainExpiry,
   gaugeValue,
   istiodCaGauges,
   istiodsNotOnIntermediate,
@@ -54,5 +55,17 @@ describe('istiod CA gauges', () => {
   it('compares whole seconds, as istiod records them', () => {
     const replicas = [istiodCaGauges('istiod-a', METRICS)];
     expect(istiodsNotOnIntermediate(replicas, new Date(1_812_038_400_999))).toEqual([]);
+  });
+
+  it('takes the earliest signing chain of the replicas that report one, for the expiry check', () => {
+    const silent = istiodCaGauges('istiod-c', 'pilot_xds_pushes 1\n');
+    const replicas = [
+      istiodCaGauges('istiod-a', METRICS),
+      istiodCaGauges('istiod-b', METRICS.replace('1.8120384e+09', '1.7e+09')),
+      silent,
+    ];
+    expect(earliestCertChainExpiry(replicas)).toEqual(new Date(1_700_000_000_000));
+    expect(earliestCertChainExpiry([silent])).toBeUndefined();
+    expect(earliestCertChainExpiry([])).toBeUndefined();
   });
 });
