@@ -1,0 +1,191 @@
+// How restart-workloads spreads a cluster's restart waves over as many invocations as it takes. One
+// invocation restarts the waves that fit in its time and returns a cursor; the state machine hands the
+// cursor back to the next invocation until the restart is done (docs/workflow.md, "Restart waves across
+// invocations"). Pure: the handler reads the clock and the cluster, these functions decide.
+import { restartWaves } from './restart-waves.js';
+
+/**
+ * Where a workload sorts among a cluster's injected workloads: by namespace, then kind, then name,
+ * the order in which the Kubernetes adapter lists them.
+ */
+export interface WorkloadPosition {
+  readonly namespace: string;
+  readonly kind: string;
+  readonly name: string;
+}
+
+/** What one invocation hands the next: how far the restart got. */
+export interface RestartCursor {
+  /**
+   * The last workload of the last wave whose rollouts finished; absent before the first. A position,
+   * not an index: a workload deleted meanwhile shifts no later workload into a wave already done.
+   */
+  readonly resumeAfter?: WorkloadPosition;
+  /**
+   * When the wave after `resumeAfter` was started (ISO 8601), when an earlier invocation started it and
+   * ran out of time waiting for its rollouts: its rollout timeout counts from then, not from each
+   * invocation.
+   */
+  readonly waveStartedAt?: string;
+}
+
+/** Orders positions as the adapter lists workloads: namespace, then kind, then name. */
+export function compareWorkloadPositions(a: WorkloadPosition, b: WorkloadPosition): number {
+  return compare(a.namespace, b.namespace) || compare(a.kind, b.kind) || compare(a.name, b.name);
+}
+
+/** Only the fields of a position, for a cursor (a workload reference may carry more). */
+export function workloadPosition(workload: WorkloadPosition): WorkloadPosition {
+  return { namespace: workload.namespace, kind: workload.kind, name: workload.name };
+}
+
+/**
+ * The waves still to restart: the workloads after the cursor's position, `waveSize` at a time (or all
+ * in one wave). The first wave is the one the cursor's `waveStartedAt` belongs to, if it is set.
+ * A workload that appeared since, sorting before the cursor, is not in them, as it would not be in a
+ * list taken once: its pods were created after istiod signed with the new intermediate.
+ */
+export function remainingWaves<T extends WorkloadPosition>(
+  workloads: readonly T[],
+  cursor: RestartCursor,
+  waveSize: number | 'all',
+): T[][] {
+  const after = cursor.resumeAfter;
+  const remaining =
+    after === undefined
+      ? [...workloads]
+      : workloads.filter((workload) => compareWorkloadPositions(workload, after) > 0);
+  return restartWaves(remaining, waveSize);
+}
+
+/**
+ * The time (epoch ms) by which an invocation stops starting waves and waiting for rollouts, so that it
+ * returns its cursor before Lambda stops it: `remainingMs` (the context's getRemainingTimeInMillis, or
+ * the function timeout) less `reserveMs` for the last poll, the audit event and the answer.
+ */
+export function invocationDeadline(now: number, remainingMs: number, reserveMs: number): number {
+  if (!Number.isFinite(remainingMs) || remainingMs < 0) {
+    throw new RangeError(
+      `the remaining time of an invocation must be a number of ms >= 0, got ${remainingMs}`,
+    );
+  }
+  if (!Number.isFinite(reserveMs) || reserveMs < 0) {
+    throw new RangeError(`the time reserved at the end of an invocation must be >= 0 ms, got ${reserveMs}`);
+  }
+  return now + Math.max(0, remainingMs - reserveMs);
+}
+
+/**
+ * Whether an invocation starts the next wave. It does while its deadline is ahead, and always when it
+ * has not moved the restart on yet (no wave finished or waited on): so each invocation makes progress
+ * and the loop ends, even if an invocation starts with less time than its reserve.
+ */
+export function mayStartWave(now: number, deadline: number, progressed: boolean): boolean {
+  return now < deadline || !progressed;
+}
+
+/** How long this invocation waits for a wave's rollouts, and what it means if they are not done then. */
+export interface WaveWait {
+  /** Wait until this time (epoch ms). */
+  readonly until: number;
+  /**
+   * `fail`: the wave's rollout timeout is reached, the rollouts are late (VerificationFailed);
+   * `resume-later`: the invocation is out of time, the next one goes on waiting for the same wave.
+   */
+  readonly ifNotDone: 'fail' | 'resume-later';
+}
+
+/**
+ * The wait for a wave started at `waveStartedAt`: until its rollout timeout, or until the invocation's
+ * deadline if that comes first. A wave may so span invocations; its timeout does not restart with each.
+ */
+export function waveWait(waveStartedAt: number, rolloutTimeoutMs: number, deadline: number): WaveWait {
+  const rolloutDeadline = waveStartedAt + rolloutTimeoutMs;
+  return rolloutDeadline <= deadline
+    ? { until: rolloutDeadline, ifNotDone: 'fail' }
+    : { until: deadline, ifNotDone: 'resume-later' };
+}
+
+/** The time a cursor's `waveStartedAt` names (epoch ms); RangeError for text that is not a time. */
+export function waveStartedAtMs(cursor: RestartCursor): number | undefined {
+  if (cursor.waveStartedAt === undefined) return undefined;
+  const ms = Date.parse(cursor.waveStartedAt);
+  if (Number.isNaN(ms)) {
+    throw new RangeError(
+      `the cursor's waveStartedAt must be an ISO 8601 time, got ${JSON.stringify(cursor.waveStartedAt)}`,
+    );
+  }
+  return ms;
+}
+
+/** The I/O one invocation's waves need, given by the handler (the cluster and the clock). */
+export interface WaveRunner<T, Behind> {
+  /** The time now, epoch ms. */
+  now(): number;
+  /** Restarts the wave's workloads, each at most once per restart id; how many it restarted now. */
+  restart(wave: readonly T[]): Promise<number>;
+  /** Waits until `until` (epoch ms) for the wave's rollouts; the workloads not done by then. */
+  behind(wave: readonly T[], until: number): Promise<readonly Behind[]>;
+}
+
+/** What one invocation's waves came to. */
+export interface WavesOutcome<Behind> {
+  /** Every wave finished: nothing remains for this restart. */
+  readonly done: boolean;
+  /** Where the next invocation goes on (meaningful when not done). */
+  readonly cursor: RestartCursor;
+  /** Workloads this invocation restarted. */
+  readonly restarted: number;
+  /** Waves whose rollouts finished in this invocation. */
+  readonly wavesFinished: number;
+  /**
+   * Set when a wave's rollouts were not done at its rollout timeout: the workloads behind. The run
+   * stops there (the handler raises VerificationFailed).
+   */
+  readonly late?: readonly Behind[];
+}
+
+/**
+ * Runs one invocation's share of a restart: the waves after the cursor, one after the other, each
+ * restarted and then waited for, until all are done, the invocation's deadline comes (then `done:
+ * false` and a cursor, with the wave in flight noted by its start), or a wave is late. Each invocation
+ * moves the restart on (mayStartWave), and a wave's rollout timeout counts from its start across
+ * invocations, so a restart of any size ends: done, or late.
+ */
+export async function runRestartWaves<T extends WorkloadPosition, Behind>(
+  waves: readonly (readonly T[])[],
+  start: RestartCursor,
+  options: { readonly deadline: number; readonly rolloutTimeoutMs: number },
+  runner: WaveRunner<T, Behind>,
+): Promise<WavesOutcome<Behind>> {
+  let cursor = start;
+  let restarted = 0;
+  let wavesFinished = 0;
+  let progressed = false;
+  for (const wave of waves) {
+    const continued = waveStartedAtMs(cursor);
+    if (continued === undefined && !mayStartWave(runner.now(), options.deadline, progressed)) {
+      return { done: false, cursor, restarted, wavesFinished };
+    }
+    const startedAt = continued ?? runner.now();
+    // A continued wave is restarted again too, which changes only what an earlier invocation left out
+    // (it was stopped mid-wave, or a workload joined the wave since).
+    restarted += await runner.restart(wave);
+    progressed = true;
+    const wait = waveWait(startedAt, options.rolloutTimeoutMs, options.deadline);
+    const behind = await runner.behind(wave, wait.until);
+    if (behind.length > 0) {
+      if (wait.ifNotDone === 'fail') return { done: false, cursor, restarted, wavesFinished, late: behind };
+      const inFlight = { ...cursor, waveStartedAt: new Date(startedAt).toISOString() };
+      return { done: false, cursor: inFlight, restarted, wavesFinished };
+    }
+    const last = wave[wave.length - 1];
+    if (last !== undefined) cursor = { resumeAfter: workloadPosition(last) };
+    wavesFinished++;
+  }
+  return { done: true, cursor, restarted, wavesFinished };
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

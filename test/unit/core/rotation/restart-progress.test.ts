@@ -1,0 +1,321 @@
+import {
+  compareWorkloadPositions,
+  invocationDeadline,
+  mayStartWave,
+  type RestartCursor,
+  remainingWaves,
+  runRestartWaves,
+  type WaveRunner,
+  type WorkloadPosition,
+  waveStartedAtMs,
+  waveWait,
+} from '../../../../lambdas/core/rotation/restart-progress.js';
+
+const deployment = (namespace: string, name: string): WorkloadPosition => ({
+  namespace,
+  kind: 'Deployment',
+  name,
+});
+
+/** `count` Deployments in namespace shop, sorted as the adapter lists them. */
+function shop(count: number): WorkloadPosition[] {
+  return Array.from({ length: count }, (_, i) => deployment('shop', `web-${String(i).padStart(3, '0')}`));
+}
+
+const MINUTE = 60_000;
+const T0 = Date.parse('2026-12-01T03:00:00.000Z');
+
+/**
+ * A cluster on a fake clock: restarting a workload takes `restartMs`, a wave's rollouts finish
+ * `rolloutMs` after the wave was first restarted. Records every restart.
+ */
+class SimulatedCluster implements WaveRunner<WorkloadPosition, WorkloadPosition> {
+  clock = T0;
+  readonly restarts: string[] = [];
+  private readonly rolledOutAt = new Map<string, number>();
+
+  constructor(
+    private readonly rolloutMs: number,
+    private readonly restartMs = 100,
+  ) {}
+
+  now(): number {
+    return this.clock;
+  }
+
+  async restart(wave: readonly WorkloadPosition[]): Promise<number> {
+    let restarted = 0;
+    for (const workload of wave) {
+      this.clock += this.restartMs;
+      const key = `${workload.namespace}/${workload.name}`;
+      if (this.rolledOutAt.has(key)) continue; // carries the restart id already
+      this.rolledOutAt.set(key, this.clock + this.rolloutMs);
+      this.restarts.push(key);
+      restarted++;
+    }
+    return restarted;
+  }
+
+  async behind(wave: readonly WorkloadPosition[], until: number): Promise<readonly WorkloadPosition[]> {
+    const ready = Math.max(...wave.map((w) => this.rolledOutAt.get(`${w.namespace}/${w.name}`) ?? Infinity));
+    this.clock = Math.max(this.clock, Math.min(until, ready));
+    return wave.filter((w) => (this.rolledOutAt.get(`${w.namespace}/${w.name}`) ?? Infinity) > this.clock);
+  }
+}
+
+/**
+ * Invokes like the state machine's loop: each invocation gets `budgetMs` (less the reserve) from the
+ * clock, the cursor of the one before, and the waves remaining after it, until done or late.
+ */
+async function restartOverInvocations(
+  workloads: readonly WorkloadPosition[],
+  cluster: SimulatedCluster,
+  options: { budgetMs: number; reserveMs: number; rolloutTimeoutMs: number; waveSize: number | 'all' },
+) {
+  let cursor: RestartCursor = {};
+  const invocations: { restarted: number; wavesFinished: number; cursor: RestartCursor }[] = [];
+  for (let i = 0; i < 1000; i++) {
+    const deadline = invocationDeadline(cluster.now(), options.budgetMs, options.reserveMs);
+    const waves = remainingWaves(workloads, cursor, options.waveSize);
+    const outcome = await runRestartWaves(
+      waves,
+      cursor,
+      { deadline, rolloutTimeoutMs: options.rolloutTimeoutMs },
+      cluster,
+    );
+    invocations.push({ restarted: outcome.restarted, wavesFinished: outcome.wavesFinished, cursor });
+    if (outcome.done || outcome.late !== undefined) return { invocations, last: outcome };
+    cursor = outcome.cursor;
+    cluster.clock += 200; // Step Functions: Choice, then the next invocation
+  }
+  throw new Error('the restart never ended');
+}
+
+describe('compareWorkloadPositions', () => {
+  it('orders by namespace, then kind, then name, as the adapter lists workloads', () => {
+    // Prepare
+    const positions = [
+      { namespace: 'b', kind: 'Deployment', name: 'a' },
+      { namespace: 'a', kind: 'StatefulSet', name: 'a' },
+      { namespace: 'a', kind: 'Deployment', name: 'z' },
+      { namespace: 'a', kind: 'DaemonSet', name: 'z' },
+    ];
+    // Act
+    const sorted = [...positions].sort(compareWorkloadPositions);
+    // Assess
+    expect(sorted.map((p) => `${p.namespace}/${p.kind}/${p.name}`)).toEqual([
+      'a/DaemonSet/z',
+      'a/Deployment/z',
+      'a/StatefulSet/a',
+      'b/Deployment/a',
+    ]);
+  });
+
+  it('compares field by field, so namespace a sorts before a-b (joined text would not)', () => {
+    // Prepare, Act, Assess
+    expect(compareWorkloadPositions(deployment('a', 'x'), deployment('a-b', 'x'))).toBeLessThan(0);
+    expect('a/x' < 'a-b/x').toBe(false);
+  });
+});
+
+describe('remainingWaves', () => {
+  it('cuts every workload into waves when the restart starts', () => {
+    // Prepare, Act
+    const waves = remainingWaves(shop(5), {}, 2);
+    // Assess
+    expect(waves.map((wave) => wave.map((w) => w.name))).toEqual([
+      ['web-000', 'web-001'],
+      ['web-002', 'web-003'],
+      ['web-004'],
+    ]);
+  });
+
+  it('goes on after the cursor, leaving out the waves finished before', () => {
+    // Prepare, Act
+    const waves = remainingWaves(shop(5), { resumeAfter: deployment('shop', 'web-001') }, 2);
+    // Assess
+    expect(waves.map((wave) => wave.map((w) => w.name))).toEqual([['web-002', 'web-003'], ['web-004']]);
+  });
+
+  it('does not skip a workload when one before the cursor was deleted meanwhile (a position, not an index)', () => {
+    // Prepare: web-000 and web-001 finished; web-000 is gone since
+    const now = shop(5).slice(1);
+    // Act
+    const waves = remainingWaves(now, { resumeAfter: deployment('shop', 'web-001') }, 2);
+    // Assess
+    expect(waves.flat().map((w) => w.name)).toEqual(['web-002', 'web-003', 'web-004']);
+  });
+
+  it('restarts whatever remains in one wave in emergency mode', () => {
+    // Prepare, Act
+    const waves = remainingWaves(shop(5), { resumeAfter: deployment('shop', 'web-000') }, 'all');
+    // Assess
+    expect(waves).toHaveLength(1);
+    expect(waves[0]).toHaveLength(4);
+  });
+
+  it('has nothing left after the last workload', () => {
+    // Prepare, Act, Assess
+    expect(remainingWaves(shop(3), { resumeAfter: deployment('shop', 'web-002') }, 2)).toEqual([]);
+  });
+});
+
+describe('invocationDeadline', () => {
+  it('keeps the reserve at the end of the remaining time', () => {
+    // Prepare, Act, Assess
+    expect(invocationDeadline(T0, 15 * MINUTE, 30_000)).toBe(T0 + 15 * MINUTE - 30_000);
+  });
+
+  it('is now when less than the reserve remains', () => {
+    // Prepare, Act, Assess
+    expect(invocationDeadline(T0, 10_000, 30_000)).toBe(T0);
+  });
+
+  it('refuses a remaining time that is not a number of ms', () => {
+    // Prepare, Act, Assess
+    expect(() => invocationDeadline(T0, Number.NaN, 0)).toThrow(/remaining time .* got NaN/);
+    expect(() => invocationDeadline(T0, 1000, -1)).toThrow(/reserved .* got -1/);
+  });
+});
+
+describe('mayStartWave', () => {
+  it('starts waves while the deadline is ahead', () => {
+    // Prepare, Act, Assess
+    expect(mayStartWave(T0, T0 + 1, true)).toBe(true);
+  });
+
+  it('starts none at the deadline once the invocation moved the restart on', () => {
+    // Prepare, Act, Assess
+    expect(mayStartWave(T0 + 1, T0 + 1, true)).toBe(false);
+  });
+
+  it('starts one past the deadline when the invocation has not moved the restart on yet', () => {
+    // Prepare, Act, Assess
+    expect(mayStartWave(T0 + 5, T0, false)).toBe(true);
+  });
+});
+
+describe('waveWait', () => {
+  it("waits to the wave's rollout timeout when it comes before the invocation's deadline, and fails then", () => {
+    // Prepare, Act, Assess
+    expect(waveWait(T0, 10 * MINUTE, T0 + 14 * MINUTE)).toEqual({
+      until: T0 + 10 * MINUTE,
+      ifNotDone: 'fail',
+    });
+  });
+
+  it('waits to the deadline when the invocation ends first, and leaves the wave to the next one', () => {
+    // Prepare, Act, Assess
+    expect(waveWait(T0, 10 * MINUTE, T0 + 4 * MINUTE)).toEqual({
+      until: T0 + 4 * MINUTE,
+      ifNotDone: 'resume-later',
+    });
+  });
+});
+
+describe('waveStartedAtMs', () => {
+  it('reads the start of a wave in flight, and nothing without one', () => {
+    // Prepare, Act, Assess
+    expect(waveStartedAtMs({ waveStartedAt: '2026-12-01T03:00:00.000Z' })).toBe(T0);
+    expect(waveStartedAtMs({})).toBeUndefined();
+  });
+
+  it('refuses text that is not a time', () => {
+    // Prepare, Act, Assess
+    expect(() => waveStartedAtMs({ waveStartedAt: 'soon' })).toThrow(/ISO 8601 time, got "soon"/);
+  });
+});
+
+describe('runRestartWaves over invocations', () => {
+  it('restarts a 200-workload cluster whose waves take 2 minutes across 15-minute invocations, each workload once', async () => {
+    // Prepare
+    const workloads = shop(200);
+    const cluster = new SimulatedCluster(2 * MINUTE);
+    // Act
+    const { invocations, last } = await restartOverInvocations(workloads, cluster, {
+      budgetMs: 15 * MINUTE,
+      reserveMs: 30_000,
+      rolloutTimeoutMs: 10 * MINUTE,
+      waveSize: 5,
+    });
+    // Assess
+    expect(last.done).toBe(true);
+    expect(last.late).toBeUndefined();
+    expect(cluster.restarts).toHaveLength(200);
+    expect(new Set(cluster.restarts).size).toBe(200);
+    // 40 waves of about 2 minutes, far more than one invocation holds: about 7 finish in each, and the
+    // one started shortly before the deadline is waited for by the next invocation.
+    expect(invocations.length).toBeGreaterThan(5);
+    expect(invocations.reduce((sum, i) => sum + i.wavesFinished, 0)).toBe(40);
+    expect(invocations.reduce((sum, i) => sum + i.restarted, 0)).toBe(200);
+  });
+
+  it('goes on waiting for a wave that outlasted its invocation, without restarting it again', async () => {
+    // Prepare: a 12-minute rollout, a 5-minute budget, a 20-minute rollout timeout
+    const cluster = new SimulatedCluster(12 * MINUTE);
+    // Act
+    const { invocations, last } = await restartOverInvocations(shop(3), cluster, {
+      budgetMs: 5 * MINUTE,
+      reserveMs: 30_000,
+      rolloutTimeoutMs: 20 * MINUTE,
+      waveSize: 'all',
+    });
+    // Assess
+    expect(last.done).toBe(true);
+    expect(cluster.restarts).toHaveLength(3);
+    expect(invocations.map((i) => i.restarted)).toEqual([3, 0, 0]);
+    // The second and third invocations got the wave's start, so its timeout counted from then.
+    expect(invocations[1]?.cursor.waveStartedAt).toBe(new Date(T0).toISOString());
+    expect(invocations[2]?.cursor.waveStartedAt).toBe(invocations[1]?.cursor.waveStartedAt);
+  });
+
+  it('reports a wave late at its rollout timeout counted from its start, not from each invocation', async () => {
+    // Prepare: rollouts that take an hour, a 10-minute timeout, 4-minute invocations
+    const cluster = new SimulatedCluster(60 * MINUTE);
+    // Act
+    const { invocations, last } = await restartOverInvocations(shop(2), cluster, {
+      budgetMs: 4 * MINUTE,
+      reserveMs: 30_000,
+      rolloutTimeoutMs: 10 * MINUTE,
+      waveSize: 5,
+    });
+    // Assess
+    expect(last.done).toBe(false);
+    expect(last.late?.map((w) => w.name)).toEqual(['web-000', 'web-001']);
+    expect(invocations).toHaveLength(3);
+    expect(cluster.clock - T0).toBeLessThan(11 * MINUTE);
+  });
+
+  it('moves on even in an invocation that starts with less time than its reserve', async () => {
+    // Prepare: every invocation starts past its deadline
+    const cluster = new SimulatedCluster(1_000);
+    // Act
+    const { last } = await restartOverInvocations(shop(4), cluster, {
+      budgetMs: 10_000,
+      reserveMs: 30_000,
+      rolloutTimeoutMs: 10 * MINUTE,
+      waveSize: 2,
+    });
+    // Assess
+    expect(last.done).toBe(true);
+    expect(cluster.restarts).toHaveLength(4);
+  });
+
+  it('is done at once when nothing remains after the cursor', async () => {
+    // Prepare
+    const cluster = new SimulatedCluster(1_000);
+    // Act
+    const outcome = await runRestartWaves(
+      [],
+      { resumeAfter: deployment('shop', 'web-004') },
+      {
+        deadline: T0 + MINUTE,
+        rolloutTimeoutMs: MINUTE,
+      },
+      cluster,
+    );
+    // Assess
+    expect(outcome).toMatchObject({ done: true, restarted: 0, wavesFinished: 0 });
+    expect(cluster.restarts).toEqual([]);
+  });
+});
