@@ -2,6 +2,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
 import { emitAuditEvent } from '../adapters/audit/audit-event.js';
 import { logger } from '../adapters/audit/logger.js';
+import { getStringFromEnv } from '../adapters/environment.js';
 import { RotationExecutions } from '../adapters/stepfunctions/rotation-executions.js';
 import {
   APPROVAL_REJECTED_ERROR,
@@ -59,11 +60,13 @@ export interface FunctionUrlResponse {
  * identity, or an execution of another state machine; 409 the execution waits at no gate.
  */
 export async function handler(event: unknown): Promise<FunctionUrlResponse> {
+  // The stack sets it; without it no execution could be checked as this mesh's, so fail naming it.
+  const stateMachineArn = getStringFromEnv({ key: APPROVAL_STATE_MACHINE_ARN_ENV });
   const sfn = new SFNClient({});
   try {
     return await answerApproval(event, {
       executions: new RotationExecutions({ client: sfn }),
-      stateMachineArn: process.env[APPROVAL_STATE_MACHINE_ARN_ENV] ?? '',
+      stateMachineArn,
     });
   } finally {
     sfn.destroy();

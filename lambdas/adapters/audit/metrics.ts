@@ -1,4 +1,5 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { POWERTOOLS_METRICS_NAMESPACE_ENV } from '../../contract/function-environment.js';
 import { getStringFromEnv } from '../environment.js';
 import type { AuditEvent } from './audit-event.js';
 import { SERVICE_NAME } from './logger.js';
@@ -21,7 +22,7 @@ export interface MetricsOptions {
 export function createMetrics(options: MetricsOptions = {}): Metrics {
   const namespace =
     options.namespace ??
-    getStringFromEnv({ key: 'POWERTOOLS_METRICS_NAMESPACE', defaultValue: DEFAULT_METRICS_NAMESPACE });
+    getStringFromEnv({ key: POWERTOOLS_METRICS_NAMESPACE_ENV, defaultValue: DEFAULT_METRICS_NAMESPACE });
   return new Metrics({ namespace, serviceName: SERVICE_NAME });
 }
 

@@ -6,6 +6,26 @@ import {
   getStringFromEnv,
 } from '../../adapters/environment.js';
 import {
+  AWS_REGION_ENV,
+  CLUSTER_TAG_KEY_ENV,
+  CLUSTER_TAG_VALUE_ENV,
+  CLUSTERS_ENV,
+  EXPIRY_WARNING_DAYS_ENV,
+  INTERMEDIATE_VALIDITY_DAYS_ENV,
+  KEY_ALGORITHM_ENV,
+  KMS_KEY_ID_ENV,
+  MESH_ID_ENV,
+  MIN_INTERMEDIATE_HEADROOM_DAYS,
+  MIN_INTERMEDIATE_HEADROOM_DAYS_ENV,
+  MIN_ROOT_HEADROOM_DAYS,
+  MIN_ROOT_HEADROOM_DAYS_ENV,
+  RESTART_WAVE_SIZE_ENV,
+  ROLLOUT_TIMEOUT_SECONDS_ENV,
+  ROOT_VALIDITY_DAYS_ENV,
+  VERIFY_TIMEOUT_SECONDS,
+  VERIFY_TIMEOUT_SECONDS_ENV,
+} from '../../contract/function-environment.js';
+import {
   ROOT_KEY_DELETION_WINDOW_DAYS,
   ROOT_KEY_DELETION_WINDOW_DAYS_ENV,
   ROOT_KEY_USER_ARN_ENV,
@@ -20,7 +40,12 @@ import {
 import type { RotationStrategySetting } from '../../core/istio/rotation-strategy.js';
 import { isKeyAlgorithm, KEY_ALGORITHMS, type KeyAlgorithm } from '../../core/pki/key-algorithm.js';
 
-/** Everything a handler reads from its environment; the stack sets it (lib/rotation-functions.ts). */
+/**
+ * Everything a rotation function reads from its environment: the keys of the contract's
+ * ROTATION_FUNCTION_ENV_KEYS (lambdas/contract/function-environment.ts), each of which the stack sets
+ * (lib/rotation-functions.ts), and AWS_REGION, which Lambda sets. The defaults serve the CLI and tests,
+ * which run without the stack.
+ */
 export interface HandlerConfig {
   /** MESH_ID: names the mesh and its secrets. */
   readonly meshId: string;
@@ -88,33 +113,35 @@ export interface LockConfig {
   readonly takeoverGraceSeconds: number;
 }
 
-/** Reads and checks the handler environment; throws EnvironmentVariableError naming the variable. */
+/**
+ * Reads and checks the handler environment; throws EnvironmentVariableError naming the variable. Every
+ * read names its key by the contract's constant: test/infra/function-environment.test.ts finds the keys
+ * this way and holds the stack to them.
+ */
 export function readHandlerConfig(): HandlerConfig {
-  const keyAlgorithm = getStringFromEnv({ key: 'KEY_ALGORITHM', defaultValue: 'ecdsa-p256' });
+  const keyAlgorithm = getStringFromEnv({ key: KEY_ALGORITHM_ENV, defaultValue: 'ecdsa-p256' });
   if (!isKeyAlgorithm(keyAlgorithm)) {
     throw new EnvironmentVariableError(
-      `Environment variable KEY_ALGORITHM must be one of ${KEY_ALGORITHMS.join(', ')}, got ${JSON.stringify(keyAlgorithm)}.`,
-      'KEY_ALGORITHM',
+      `Environment variable ${KEY_ALGORITHM_ENV} must be one of ${KEY_ALGORITHMS.join(', ')}, got ${JSON.stringify(keyAlgorithm)}.`,
+      KEY_ALGORITHM_ENV,
     );
   }
   const meshId = getStringFromEnv({
-    key: 'MESH_ID',
+    key: MESH_ID_ENV,
     errorMessage: 'Set it to the id of the mesh to rotate.',
   });
-  const kmsKeyId = getStringFromEnv({ key: 'KMS_KEY_ID', defaultValue: '' });
+  const kmsKeyId = getStringFromEnv({ key: KMS_KEY_ID_ENV, defaultValue: '' });
   const lockTableName = getStringFromEnv({ key: LOCK_TABLE_NAME_ENV, defaultValue: '' });
   const rootKeyUserArn = getStringFromEnv({ key: ROOT_KEY_USER_ARN_ENV, defaultValue: '' });
-  const days = (key: string, defaultValue: number, min = 1) =>
-    getNumberFromEnv({ key, defaultValue, integer: true, min });
   return {
     meshId,
-    clusters: getListFromEnv({ key: 'CLUSTERS', defaultValue: [] }),
-    clusterTagKey: getStringFromEnv({ key: 'CLUSTER_TAG_KEY', defaultValue: DEFAULT_MESH_TAG_KEY }),
-    clusterTagValue: getStringFromEnv({ key: 'CLUSTER_TAG_VALUE', defaultValue: meshId }),
+    clusters: getListFromEnv({ key: CLUSTERS_ENV, defaultValue: [] }),
+    clusterTagKey: getStringFromEnv({ key: CLUSTER_TAG_KEY_ENV, defaultValue: DEFAULT_MESH_TAG_KEY }),
+    clusterTagValue: getStringFromEnv({ key: CLUSTER_TAG_VALUE_ENV, defaultValue: meshId }),
     ...(kmsKeyId !== '' && { kmsKeyId }),
     ...(rootKeyUserArn !== '' && { rootKeyUserArn }),
     region: getStringFromEnv({
-      key: 'AWS_REGION',
+      key: AWS_REGION_ENV,
       errorMessage: 'Lambda sets it; elsewhere set it to the region of the clusters and secrets.',
     }),
     ...(lockTableName !== '' && {
@@ -128,10 +155,25 @@ export function readHandlerConfig(): HandlerConfig {
         }),
       },
     }),
-    rolloutTimeoutSeconds: days('ROLLOUT_TIMEOUT_SECONDS', 600),
-    restartWaveSize: days('RESTART_WAVE_SIZE', 5),
-    intermediateValidityDays: days('INTERMEDIATE_VALIDITY_DAYS', 730),
-    rootValidityDays: days('ROOT_VALIDITY_DAYS', 1825),
+    rolloutTimeoutSeconds: getNumberFromEnv({
+      key: ROLLOUT_TIMEOUT_SECONDS_ENV,
+      defaultValue: 600,
+      integer: true,
+      min: 1,
+    }),
+    restartWaveSize: getNumberFromEnv({ key: RESTART_WAVE_SIZE_ENV, defaultValue: 5, integer: true, min: 1 }),
+    intermediateValidityDays: getNumberFromEnv({
+      key: INTERMEDIATE_VALIDITY_DAYS_ENV,
+      defaultValue: 730,
+      integer: true,
+      min: 1,
+    }),
+    rootValidityDays: getNumberFromEnv({
+      key: ROOT_VALIDITY_DAYS_ENV,
+      defaultValue: 1825,
+      integer: true,
+      min: 1,
+    }),
     keyAlgorithm,
     rootKeyDeletionWindowDays: getNumberFromEnv({
       key: ROOT_KEY_DELETION_WINDOW_DAYS_ENV,
@@ -140,10 +182,31 @@ export function readHandlerConfig(): HandlerConfig {
       min: ROOT_KEY_DELETION_WINDOW_DAYS.min,
       max: ROOT_KEY_DELETION_WINDOW_DAYS.max,
     }),
-    minIntermediateHeadroomDays: days('MIN_INTERMEDIATE_HEADROOM_DAYS', 7, 0),
-    minRootHeadroomDays: days('MIN_ROOT_HEADROOM_DAYS', 7, 0),
-    expiryWarningDays: days('EXPIRY_WARNING_DAYS', 90, 0),
-    verifyTimeoutSeconds: days('VERIFY_TIMEOUT_SECONDS', 60, 0),
+    minIntermediateHeadroomDays: getNumberFromEnv({
+      key: MIN_INTERMEDIATE_HEADROOM_DAYS_ENV,
+      defaultValue: MIN_INTERMEDIATE_HEADROOM_DAYS.default,
+      integer: true,
+      min: MIN_INTERMEDIATE_HEADROOM_DAYS.min,
+    }),
+    minRootHeadroomDays: getNumberFromEnv({
+      key: MIN_ROOT_HEADROOM_DAYS_ENV,
+      defaultValue: MIN_ROOT_HEADROOM_DAYS.default,
+      integer: true,
+      min: MIN_ROOT_HEADROOM_DAYS.min,
+    }),
+    expiryWarningDays: getNumberFromEnv({
+      key: EXPIRY_WARNING_DAYS_ENV,
+      defaultValue: 90,
+      integer: true,
+      min: 0,
+    }),
+    verifyTimeoutSeconds: getNumberFromEnv({
+      key: VERIFY_TIMEOUT_SECONDS_ENV,
+      defaultValue: VERIFY_TIMEOUT_SECONDS.default,
+      integer: true,
+      min: VERIFY_TIMEOUT_SECONDS.min,
+      max: VERIFY_TIMEOUT_SECONDS.max,
+    }),
     rotationStrategy: rotationStrategyFromEnv(),
   };
 }

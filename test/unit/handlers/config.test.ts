@@ -1,25 +1,12 @@
+import {
+  AWS_REGION_ENV,
+  LAMBDA_SET_ENV_KEYS,
+  ROTATION_FUNCTION_ENV_KEYS,
+} from '../../../lambdas/contract/function-environment.js';
 import { readHandlerConfig } from '../../../lambdas/handlers/runtime/config.js';
 
-const KEYS = [
-  'MESH_ID',
-  'CLUSTERS',
-  'CLUSTER_TAG_KEY',
-  'CLUSTER_TAG_VALUE',
-  'KMS_KEY_ID',
-  'AWS_REGION',
-  'LOCK_TABLE_NAME',
-  'LOCK_TAKEOVER_GRACE_SECONDS',
-  'ROLLOUT_TIMEOUT_SECONDS',
-  'RESTART_WAVE_SIZE',
-  'INTERMEDIATE_VALIDITY_DAYS',
-  'ROOT_VALIDITY_DAYS',
-  'KEY_ALGORITHM',
-  'MIN_INTERMEDIATE_HEADROOM_DAYS',
-  'MIN_ROOT_HEADROOM_DAYS',
-  'EXPIRY_WARNING_DAYS',
-  'VERIFY_TIMEOUT_SECONDS',
-  'ROTATION_STRATEGY',
-];
+// Every key readHandlerConfig may read, from the contract: cleared before each case, restored after.
+const KEYS = [...ROTATION_FUNCTION_ENV_KEYS, ...LAMBDA_SET_ENV_KEYS];
 let saved: Record<string, string | undefined>;
 
 beforeEach(() => {
@@ -132,6 +119,62 @@ describe('readHandlerConfig', () => {
     expect(() => readHandlerConfig()).toThrow(
       /ROTATION_STRATEGY must be one of auto, resign, restart, got "rolling"/,
     );
+  });
+
+  it('reads the headroom and verify timeout the stack sets', () => {
+    // Prepare
+    Object.assign(process.env, {
+      MESH_ID: 'prod',
+      AWS_REGION: 'eu-west-1',
+      VERIFY_TIMEOUT_SECONDS: '0',
+      MIN_INTERMEDIATE_HEADROOM_DAYS: '14',
+      MIN_ROOT_HEADROOM_DAYS: '30',
+    });
+    // Act
+    const config = readHandlerConfig();
+    // Assess
+    expect(config).toMatchObject({
+      verifyTimeoutSeconds: 0,
+      minIntermediateHeadroomDays: 14,
+      minRootHeadroomDays: 30,
+    });
+  });
+
+  it('refuses a verify timeout the 15 minute Lambda could not wait out', () => {
+    // Prepare
+    Object.assign(process.env, { MESH_ID: 'prod', AWS_REGION: 'eu-west-1', VERIFY_TIMEOUT_SECONDS: '900' });
+    // Act, Assess
+    expect(() => readHandlerConfig()).toThrow(
+      /VERIFY_TIMEOUT_SECONDS must be a whole number >= 0 <= 840, got "900"/,
+    );
+  });
+
+  it("reads exactly the contract's rotation function keys and the region", () => {
+    // Prepare: every key set, so that no read is skipped (the lock's grace is read only with its table)
+    const values: Record<string, string> = {
+      ...Object.fromEntries(KEYS.map((key) => [key, '1'])),
+      MESH_ID: 'prod',
+      [AWS_REGION_ENV]: 'eu-west-1',
+      KEY_ALGORITHM: 'ecdsa-p256',
+      ROTATION_STRATEGY: 'auto',
+      ROOT_KEY_DELETION_WINDOW_DAYS: '30',
+    };
+    const read = new Set<string>();
+    const original = process.env;
+    process.env = new Proxy(values, {
+      get: (target, key) => {
+        if (typeof key === 'string') read.add(key);
+        return target[key as string];
+      },
+    });
+    // Act
+    try {
+      readHandlerConfig();
+    } finally {
+      process.env = original;
+    }
+    // Assess
+    expect([...read].sort()).toEqual([...KEYS].sort());
   });
 
   it('refuses a wave size below one', () => {
