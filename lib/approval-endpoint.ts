@@ -4,6 +4,7 @@ import { Architecture, type FunctionUrl, FunctionUrlAuthType, Tracing } from 'aw
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
 import { APPROVAL_STATE_MACHINE_ARN_ENV } from '../lambdas/contract/approval.js';
+import type { ApprovalFunctionEnvKey } from '../lambdas/contract/function-environment.js';
 import type { RotationAudit } from './audit.js';
 import { APPROVAL_HANDLER_ENTRY, DEPS_LOCK_FILE, entryPath, PROJECT_ROOT } from './handler-entries.js';
 import { HANDLER_BUNDLING, HANDLER_RUNTIME } from './rotation-functions.js';
@@ -81,7 +82,11 @@ export class ApprovalEndpoint extends Construct {
       tracing: Tracing.ACTIVE,
       role: this.role,
       logGroup,
-      environment: { [APPROVAL_STATE_MACHINE_ARN_ENV]: stateMachineArn },
+      // Exactly what answer-approval reads (lambdas/contract/function-environment.ts).
+      environment: { [APPROVAL_STATE_MACHINE_ARN_ENV]: stateMachineArn } satisfies Record<
+        ApprovalFunctionEnvKey,
+        string
+      >,
       bundling: HANDLER_BUNDLING,
     });
     // AWS_IAM: the request must be SigV4-signed by a principal allowed lambda:InvokeFunctionUrl, and

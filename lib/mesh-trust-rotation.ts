@@ -7,6 +7,11 @@ import { type ILogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import {
+  MIN_INTERMEDIATE_HEADROOM_DAYS,
+  MIN_ROOT_HEADROOM_DAYS,
+  VERIFY_TIMEOUT_SECONDS,
+} from '../lambdas/contract/function-environment.js';
 import { MESH_TAG_KEY } from '../lambdas/contract/resource-tags.js';
 import { ROOT_KEY_DELETION_WINDOW_DAYS } from '../lambdas/contract/root-keys.js';
 import {
@@ -141,6 +146,25 @@ export interface MeshTrustRotationProps {
    */
   readonly restartWaveSize?: number;
   /**
+   * How long verify-trust, restart-workloads' istiod gate and rollback's restore-trust wait in-process
+   * for istiod to publish or load what was written, before they fail with VerificationFailed and the
+   * state machine retries them with backoff. Whole seconds, at most 14 minutes (Lambda limit 15).
+   * @default Duration.seconds(60)
+   */
+  readonly verifyTimeout?: Duration;
+  /**
+   * preflight refuses a cluster whose intermediate expires within this many days: a rotation takes time,
+   * rekey that intermediate first. A whole number >= 0.
+   * @default 7
+   */
+  readonly minIntermediateHeadroomDays?: number;
+  /**
+   * How many days the current root must outlive what a run leans on it for: scheduled and intermediate
+   * runs are refused below it, emergency runs get a note (docs/workflow.md). A whole number >= 0.
+   * @default 7
+   */
+  readonly minRootHeadroomDays?: number;
+  /**
    * How workloads move to certificates from the new intermediate: `auto` lets preflight choose per
    * cluster, `resign` (no restart: proxies re-sign on istiod's PCDS push) where the mesh allows it and
    * `restart` elsewhere; `resign` or `restart` forces it for every cluster, and a forced `resign` that a
@@ -218,6 +242,9 @@ export class MeshTrustRotation extends Construct {
         keyAlgorithm: config.keyAlgorithm,
         rootKeyDeletionWindow: config.rootKeyDeletionWindow,
         expiryWarningDays: config.expiryWarningDays,
+        verifyTimeout: config.verifyTimeout,
+        minIntermediateHeadroomDays: config.minIntermediateHeadroomDays,
+        minRootHeadroomDays: config.minRootHeadroomDays,
         rotationStrategy: config.rotationStrategy,
       },
       lockTable,
@@ -399,6 +426,28 @@ export class MeshTrustRotation extends Construct {
     if (!Number.isInteger(restartWaveSize) || restartWaveSize < 1) {
       fail('restartWaveSize', `restartWaveSize must be an integer >= 1, got ${restartWaveSize}`);
     }
+    const verifyTimeout = props.verifyTimeout ?? Duration.seconds(VERIFY_TIMEOUT_SECONDS.default);
+    const verifySeconds = verifyTimeout.toSeconds({ integral: false });
+    if (
+      !Number.isInteger(verifySeconds) ||
+      verifySeconds < VERIFY_TIMEOUT_SECONDS.min ||
+      verifySeconds > VERIFY_TIMEOUT_SECONDS.max
+    ) {
+      fail(
+        'verifyTimeout',
+        `verifyTimeout must be whole seconds from ${VERIFY_TIMEOUT_SECONDS.min} to 14 minutes (it runs inside a 15 minute Lambda), got ${verifyTimeout.toHumanString()}`,
+      );
+    }
+    const minIntermediateHeadroomDays =
+      props.minIntermediateHeadroomDays ?? MIN_INTERMEDIATE_HEADROOM_DAYS.default;
+    const minRootHeadroomDays = props.minRootHeadroomDays ?? MIN_ROOT_HEADROOM_DAYS.default;
+    for (const [property, days, min] of [
+      ['minIntermediateHeadroomDays', minIntermediateHeadroomDays, MIN_INTERMEDIATE_HEADROOM_DAYS.min],
+      ['minRootHeadroomDays', minRootHeadroomDays, MIN_ROOT_HEADROOM_DAYS.min],
+    ] as const) {
+      if (!Number.isInteger(days) || days < min)
+        fail(property, `${property} must be a whole number of days >= ${min}, got ${days}`);
+    }
     const rotationStrategy = props.rotationStrategy ?? DEFAULT_ROTATION_STRATEGY;
     if (!ROTATION_STRATEGY_SETTINGS.includes(rotationStrategy)) {
       fail(
@@ -422,6 +471,9 @@ export class MeshTrustRotation extends Construct {
       intermediateValidityDays,
       rolloutTimeout,
       restartWaveSize,
+      verifyTimeout,
+      minIntermediateHeadroomDays,
+      minRootHeadroomDays,
       rotationStrategy,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     };

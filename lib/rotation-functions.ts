@@ -8,6 +8,27 @@ import {
   SourceMapMode,
 } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
+import {
+  CLUSTER_TAG_KEY_ENV,
+  CLUSTER_TAG_VALUE_ENV,
+  CLUSTERS_ENV,
+  EXPIRY_WARNING_DAYS_ENV,
+  INTERMEDIATE_VALIDITY_DAYS_ENV,
+  KEY_ALGORITHM_ENV,
+  KMS_KEY_ID_ENV,
+  MESH_ID_ENV,
+  MIN_INTERMEDIATE_HEADROOM_DAYS_ENV,
+  MIN_ROOT_HEADROOM_DAYS_ENV,
+  NODE_OPTIONS_ENV,
+  POWERTOOLS_METRICS_NAMESPACE_ENV,
+  POWERTOOLS_SERVICE_NAME_ENV,
+  RESTART_WAVE_SIZE_ENV,
+  ROLLOUT_TIMEOUT_SECONDS_ENV,
+  ROOT_VALIDITY_DAYS_ENV,
+  type RotationFunctionEnvKey,
+  type RuntimeEnvKey,
+  VERIFY_TIMEOUT_SECONDS_ENV,
+} from '../lambdas/contract/function-environment.js';
 import { ROOT_KEY_DELETION_WINDOW_DAYS_ENV, ROOT_KEY_USER_ARN_ENV } from '../lambdas/contract/root-keys.js';
 import { LOCK_TABLE_NAME_ENV, LOCK_TAKEOVER_GRACE_SECONDS_ENV } from '../lambdas/contract/rotation-lock.js';
 import { ROTATION_STRATEGY_ENV } from '../lambdas/contract/rotation-strategy.js';
@@ -63,6 +84,12 @@ export interface RotationTuning {
   readonly rootKeyDeletionWindow: Duration;
   /** check-expiry warns (and the alarm fires) when a CA expires within this many days. */
   readonly expiryWarningDays: number;
+  /** How long a handler waits in-process for istiod to catch up before the state machine retries it. */
+  readonly verifyTimeout: Duration;
+  /** preflight refuses a cluster whose intermediate expires within this many days. */
+  readonly minIntermediateHeadroomDays: number;
+  /** How long the current root must outlive what a run leans on it for (preflight). */
+  readonly minRootHeadroomDays: number;
   /** `auto`, `resign` or `restart` (lambdas/contract/rotation-strategy.ts); preflight reads it. */
   readonly rotationStrategy: string;
 }
@@ -130,27 +157,31 @@ export class RotationFunctions extends Construct {
     caStore.grantReadRoot(this.expiryCheckRole);
     this.grantClusterDiscovery(this.expiryCheckRole, clusters);
 
-    const environment: Record<string, string> = {
-      MESH_ID: meshId,
-      CLUSTER_TAG_KEY: clusters.tagKey,
-      CLUSTER_TAG_VALUE: clusters.tagValue,
-      CLUSTERS: clusters.names.join(','),
-      KMS_KEY_ID: caStore.key.keyArn,
-      SECRET_PREFIX: caStore.secretPrefix,
+    // Exactly the keys the handlers read (lambdas/contract/function-environment.ts): tsc fails on a key
+    // left out or one no handler reads; test/infra/function-environment.test.ts checks the bundles.
+    const environment: Record<RotationFunctionEnvKey, string> & Partial<Record<RuntimeEnvKey, string>> = {
+      [MESH_ID_ENV]: meshId,
+      [CLUSTER_TAG_KEY_ENV]: clusters.tagKey,
+      [CLUSTER_TAG_VALUE_ENV]: clusters.tagValue,
+      [CLUSTERS_ENV]: clusters.names.join(','),
+      [KMS_KEY_ID_ENV]: caStore.key.keyArn,
       [LOCK_TABLE_NAME_ENV]: lockTable.table.tableName,
       // A function started by an execution that stopped may write until its own timeout.
       [LOCK_TAKEOVER_GRACE_SECONDS_ENV]: String(Duration.minutes(LONG_TIMEOUT_MINUTES).toSeconds()),
-      POWERTOOLS_SERVICE_NAME: 'meshtrust',
-      POWERTOOLS_METRICS_NAMESPACE: 'MeshTrust',
-      NODE_OPTIONS: '--enable-source-maps',
-      ROLLOUT_TIMEOUT_SECONDS: String(tuning.rolloutTimeout.toSeconds()),
-      RESTART_WAVE_SIZE: String(tuning.restartWaveSize),
-      INTERMEDIATE_VALIDITY_DAYS: String(tuning.intermediateValidityDays),
-      ROOT_VALIDITY_DAYS: String(tuning.rootValidityDays),
-      KEY_ALGORITHM: tuning.keyAlgorithm,
+      [POWERTOOLS_SERVICE_NAME_ENV]: 'meshtrust',
+      [POWERTOOLS_METRICS_NAMESPACE_ENV]: 'MeshTrust',
+      [NODE_OPTIONS_ENV]: '--enable-source-maps',
+      [ROLLOUT_TIMEOUT_SECONDS_ENV]: String(tuning.rolloutTimeout.toSeconds()),
+      [RESTART_WAVE_SIZE_ENV]: String(tuning.restartWaveSize),
+      [INTERMEDIATE_VALIDITY_DAYS_ENV]: String(tuning.intermediateValidityDays),
+      [ROOT_VALIDITY_DAYS_ENV]: String(tuning.rootValidityDays),
+      [KEY_ALGORITHM_ENV]: tuning.keyAlgorithm,
       [ROOT_KEY_DELETION_WINDOW_DAYS_ENV]: String(tuning.rootKeyDeletionWindow.toDays()),
       [ROOT_KEY_USER_ARN_ENV]: this.rotatorRole.roleArn,
-      EXPIRY_WARNING_DAYS: String(tuning.expiryWarningDays),
+      [EXPIRY_WARNING_DAYS_ENV]: String(tuning.expiryWarningDays),
+      [VERIFY_TIMEOUT_SECONDS_ENV]: String(tuning.verifyTimeout.toSeconds()),
+      [MIN_INTERMEDIATE_HEADROOM_DAYS_ENV]: String(tuning.minIntermediateHeadroomDays),
+      [MIN_ROOT_HEADROOM_DAYS_ENV]: String(tuning.minRootHeadroomDays),
       [ROTATION_STRATEGY_ENV]: tuning.rotationStrategy,
     };
 

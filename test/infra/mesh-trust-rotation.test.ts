@@ -37,6 +37,9 @@ describe('MeshTrustRotation props validation', () => {
         intermediateValidityDays: 365,
         rolloutTimeout: Duration.minutes(14),
         restartWaveSize: 1,
+        verifyTimeout: Duration.minutes(14),
+        minIntermediateHeadroomDays: 0,
+        minRootHeadroomDays: 30,
         rotationStrategy: 'resign',
       }),
     ).not.toThrow();
@@ -91,6 +94,25 @@ describe('MeshTrustRotation props validation', () => {
       'rootKeyDeletionWindow',
       '8 days 8 hours',
     ],
+    [
+      'a verify timeout beyond the Lambda limit',
+      { verifyTimeout: Duration.minutes(15) },
+      'verifyTimeout',
+      '15 minutes',
+    ],
+    [
+      'a verify timeout of part seconds',
+      { verifyTimeout: Duration.millis(1500) },
+      'verifyTimeout',
+      '1 second 500 millis',
+    ],
+    [
+      'a negative intermediate headroom',
+      { minIntermediateHeadroomDays: -1 },
+      'minIntermediateHeadroomDays',
+      'got -1',
+    ],
+    ['a root headroom of part days', { minRootHeadroomDays: 2.5 }, 'minRootHeadroomDays', 'got 2.5'],
     [
       'an unknown rotation strategy',
       { rotationStrategy: 'rolling' as never },
