@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ExecutionAbortedError, StateMachine } from 'aws-local-stepfunctions';
+import { CLUSTERS_ENV, MESH_ID_ENV } from '../../lambdas/contract/function-environment.js';
 import { type CfnTemplate, referencedLogicalIds, resolveDefinition } from '../../lib/resolve-definition.js';
 import { type AwsFaultProxy, startAwsFaultProxy } from '../aws-fault-proxy.js';
 import type { CacertsSnapshot, SecretData } from '../cacerts-snapshot.js';
@@ -318,8 +319,8 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
     environment: (fn) => {
       const environment = { ...resolveEnvironment(fn, { arns, pseudo }), ...labEnvironment };
       // A stack that lists its clusters by name: the lab's clusters stand in for them.
-      if ((environment.CLUSTERS ?? '') !== '')
-        environment.CLUSTERS = lab.clusters.map((c) => c.name).join(',');
+      if ((environment[CLUSTERS_ENV] ?? '') !== '')
+        environment[CLUSTERS_ENV] = lab.clusters.map((c) => c.name).join(',');
       return environment;
     },
     onLog: (line) => functionLogs.push(line),
@@ -739,11 +740,13 @@ async function answerApprovalGate(state: string, options: RehearsalOptions): Pro
 }
 
 function meshIdOf(functions: readonly TemplateFunction[]): string {
-  const meshId = functions.map((fn) => fn.environment.MESH_ID).find((value) => typeof value === 'string');
+  const meshId = functions
+    .map((fn) => fn.environment[MESH_ID_ENV])
+    .find((value) => typeof value === 'string');
   if (typeof meshId !== 'string') {
     throw new RehearsalOptionsError(
       'cdk.out',
-      'no function of the stack has MESH_ID; is this a meshtrust stack?',
+      `no function of the stack has ${MESH_ID_ENV}; is this a meshtrust stack?`,
     );
   }
   return meshId;

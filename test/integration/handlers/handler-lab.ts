@@ -18,6 +18,16 @@ import { containsPrivateKey } from '../../../lambdas/adapters/audit/private-key-
 import { CaSecretStore } from '../../../lambdas/adapters/secrets/ca-secret-store.js';
 import { clientRequestTokenFor } from '../../../lambdas/adapters/secrets/client-request-token.js';
 import { meshSecretPrefix } from '../../../lambdas/adapters/secrets/secret-names.js';
+import {
+  CLUSTERS_ENV,
+  LAMBDA_SET_ENV_KEYS,
+  MESH_ID_ENV,
+  RESTART_WAVE_SIZE_ENV,
+  ROLLOUT_TIMEOUT_SECONDS_ENV,
+  ROTATION_FUNCTION_ENV_KEYS,
+  type RotationFunctionEnvKey,
+  VERIFY_TIMEOUT_SECONDS_ENV,
+} from '../../../lambdas/contract/function-environment.js';
 import { rootKeyAliasPrefix } from '../../../lambdas/contract/root-keys.js';
 import { type CacertsFiles, certificateFingerprint } from '../../../lambdas/core/pki/index.js';
 import { motoClientConfig } from '../../support/moto-endpoint.js';
@@ -50,12 +60,10 @@ export interface WritableState {
   readonly rootKeys: readonly string[];
 }
 
+/** Saved before the lab sets them and restored after: the handlers' keys (the contract's) and the SDK's. */
 const HANDLER_ENV_KEYS = [
-  'MESH_ID',
-  'CLUSTERS',
-  'CLUSTER_TAG_KEY',
-  'KMS_KEY_ID',
-  'AWS_REGION',
+  ...ROTATION_FUNCTION_ENV_KEYS,
+  ...LAMBDA_SET_ENV_KEYS,
   'AWS_DEFAULT_REGION',
   'AWS_ACCESS_KEY_ID',
   'AWS_SECRET_ACCESS_KEY',
@@ -63,12 +71,7 @@ const HANDLER_ENV_KEYS = [
   'AWS_ENDPOINT_URL_EKS',
   'AWS_ENDPOINT_URL_SECRETS_MANAGER',
   'AWS_ENDPOINT_URL_KMS',
-  'ROLLOUT_TIMEOUT_SECONDS',
-  'RESTART_WAVE_SIZE',
-  'VERIFY_TIMEOUT_SECONDS',
   'POWERTOOLS_METRICS_DISABLED',
-  'MIN_INTERMEDIATE_HEADROOM_DAYS',
-  'MIN_ROOT_HEADROOM_DAYS',
 ];
 
 export async function startHandlerLab(
@@ -79,19 +82,19 @@ export async function startHandlerLab(
   const lab = await startLab({ clusters: 2, workloadsPerCluster: 3, ...labOptions, meshId });
   const saved = Object.fromEntries(HANDLER_ENV_KEYS.map((key) => [key, process.env[key]]));
   Object.assign(process.env, awsEnvironmentFor(lab.identities.rotator, lab.region), {
-    MESH_ID: meshId,
+    [MESH_ID_ENV]: meshId,
     AWS_ENDPOINT_URL_EKS: lab.eksEndpoint,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: motoClientConfig().endpoint,
     AWS_ENDPOINT_URL_KMS: motoClientConfig().endpoint,
-    ROLLOUT_TIMEOUT_SECONDS: '60',
-    RESTART_WAVE_SIZE: '4',
-    VERIFY_TIMEOUT_SECONDS: '15',
+    [ROLLOUT_TIMEOUT_SECONDS_ENV]: '60',
+    [RESTART_WAVE_SIZE_ENV]: '4',
+    [VERIFY_TIMEOUT_SECONDS_ENV]: '15',
     // EMF lines go to stdout; nothing here asserts them.
     POWERTOOLS_METRICS_DISABLED: 'true',
   });
   // The audit lines are asserted elsewhere; keep test output readable.
   logger.setLogLevel('SILENT');
-  delete process.env.CLUSTERS;
+  delete process.env[CLUSTERS_ENV];
 
   const client = new SecretsManagerClient({ ...motoClientConfig(), region: lab.region });
   const store = new CaSecretStore({ client, meshId });
@@ -213,9 +216,13 @@ export function awaitProxyTrust(preflightOutput: {
 
 /**
  * Runs `act` with `values` in process.env (the handlers read their configuration there), then puts back
- * what was there.
+ * what was there. Only the contract's keys and the AWS SDK's: a test cannot set a key the handlers do
+ * not read.
  */
-export async function withEnv<T>(values: Record<string, string>, act: () => Promise<T>): Promise<T> {
+export async function withEnv<T>(
+  values: Partial<Record<RotationFunctionEnvKey, string>> & { readonly [sdkKey: `AWS_${string}`]: string },
+  act: () => Promise<T>,
+): Promise<T> {
   const saved = Object.fromEntries(Object.keys(values).map((key) => [key, process.env[key]]));
   Object.assign(process.env, values);
   try {
