@@ -27,7 +27,12 @@ import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { HandlerName } from './handler-entries.js';
 import {
+  clusterDoneName,
   clusterTaskName,
+  clusterWavesLeftName,
+  INTERRUPTED_INVOCATION_ERRORS,
+  RESTART_LOOP_MAP_STATES,
+  type RestartLoopMapState,
   WORKFLOW_STATES as S,
   TRANSIENT_ERRORS,
   type WorkflowStateName,
@@ -368,8 +373,10 @@ export class RotationStateMachine extends Construct {
       },
       resultPath,
     });
-    // The per-cluster Task's input is exactly the item built above.
-    const perCluster = this.task(clusterTaskName(state), lambda, '$');
+    const restartLoop = RESTART_LOOP_MAP_STATES.find((name) => name === state);
+    // The per-cluster Task's input is exactly the item built above (plus, in a restart loop, the
+    // previous answer in `progress`).
+    const perCluster = this.task(clusterTaskName(state), lambda, restartLoop ? '$.progress' : '$');
     if (options.retryVerification !== undefined) {
       // istiod pushes a new bundle to every namespace within seconds to minutes: look again later.
       perCluster.addRetry({
@@ -381,7 +388,43 @@ export class RotationStateMachine extends Construct {
         jitterStrategy: JitterType.FULL,
       });
     }
+    if (restartLoop !== undefined) this.loopUntilDone(restartLoop, perCluster);
     return map.itemProcessor(perCluster);
+  }
+
+  /**
+   * The restart of one cluster as a loop (RESTART_LOOP_MAP_STATES): the Task answers `done: false`
+   * with a cursor while waves remain, and is invoked again with that answer as `progress`. Its work is
+   * idempotent (the restart id), so an invocation Lambda stopped is retried rather than rolled back.
+   */
+  private loopUntilDone(state: RestartLoopMapState, perCluster: LambdaInvoke): void {
+    perCluster.addRetry({
+      errors: [...INTERRUPTED_INVOCATION_ERRORS],
+      interval: Duration.seconds(5),
+      backoffRate: 2,
+      maxAttempts: 3,
+      jitterStrategy: JitterType.FULL,
+    });
+    const done = new Succeed(this, clusterDoneName(state), {
+      stateName: clusterDoneName(state),
+      comment: "The cluster's workloads are restarted: its result is the handler's last answer.",
+      outputPath: '$.progress',
+    });
+    // Only an answer that says `done: false` loops: a Choice on a field that is absent would fail the
+    // execution with States.Runtime, which no Catch takes, so the run would not even roll back.
+    const wavesLeft = new Choice(this, clusterWavesLeftName(state), {
+      stateName: clusterWavesLeftName(state),
+      comment: 'Waves remain in this cluster: restart-workloads again, from the cursor it returned.',
+    })
+      .when(
+        Condition.and(
+          Condition.isPresent('$.progress.done'),
+          Condition.booleanEquals('$.progress.done', false),
+        ),
+        perCluster,
+      )
+      .otherwise(done);
+    perCluster.next(wavesLeft);
   }
 
   /** Invoke record-approval with a task token and wait until `meshtrust approve` sends it back. */

@@ -50,6 +50,30 @@ export function clusterTaskName(mapState: WorkflowStateName): string {
   return `${mapState}-in-cluster`;
 }
 
+/**
+ * The Maps whose per-cluster Task runs restart-workloads. Restarting a large cluster can take longer
+ * than one invocation may run, so inside each Map the Task loops: it restarts the waves that fit in its
+ * time and answers `done: false` with a cursor (into `$.progress`), and `<map>-waves-left` sends the
+ * cluster back into the Task until the answer is `done: true`; `<map>-cluster-done` then ends the
+ * cluster's iteration with that answer (docs/workflow.md, "Restart waves across invocations").
+ */
+export const RESTART_LOOP_MAP_STATES = [
+  WORKFLOW_STATES.restartWorkloads,
+  WORKFLOW_STATES.rollbackRestart,
+] as const;
+
+export type RestartLoopMapState = (typeof RESTART_LOOP_MAP_STATES)[number];
+
+/** The Choice inside a restart Map: back into `<map>-in-cluster` while the cluster has waves left. */
+export function clusterWavesLeftName(mapState: RestartLoopMapState): string {
+  return `${mapState}-waves-left`;
+}
+
+/** The end of one cluster's restart inside a restart Map: its output is the handler's last answer. */
+export function clusterDoneName(mapState: RestartLoopMapState): string {
+  return `${mapState}-cluster-done`;
+}
+
 /** The Map states over `$.preflight.clusters`, in the order they run. */
 export const CLUSTER_MAP_STATES = [
   WORKFLOW_STATES.distributeBundle,
@@ -92,6 +116,19 @@ export const TRANSIENT_ERRORS = [
   'Lambda.TooManyRequestsException',
   'Lambda.SdkClientException',
   'Lambda.ClientExecutionTimeoutException',
+] as const;
+
+/**
+ * Errors of an invocation that Lambda stopped before it answered: its timeout (`States.Timeout` for a
+ * Task whose Resource is the function ARN, `Sandbox.Timedout` as Lambda names it now) or an unhandled
+ * failure Lambda could not name (`Lambda.Unknown`, which also covers a timeout). Retried only where the
+ * step is idempotent and picks up where it stopped: restart-workloads, whose restart id keeps a
+ * workload from being restarted twice. Anywhere else they go to the state's Catch, as before.
+ */
+export const INTERRUPTED_INVOCATION_ERRORS = [
+  'States.Timeout',
+  'Sandbox.Timedout',
+  'Lambda.Unknown',
 ] as const;
 
 /**

@@ -1,9 +1,19 @@
 import { z } from 'zod';
+import type { ClusterClient } from '../adapters/kube/cluster-client.js';
 import { findInjected, type UnmanagedPod } from '../adapters/kube/injected-workloads.js';
-import { restartWorkload, waitForRollout } from '../adapters/kube/workload-restart.js';
+import { describeWorkload, type WorkloadRef } from '../adapters/kube/workload-ref.js';
+import { awaitRollout, checkPodsHint, restartWorkload } from '../adapters/kube/workload-restart.js';
 import { clientRequestTokenFor } from '../adapters/secrets/client-request-token.js';
+import { LONG_RUNNING_FUNCTION_TIMEOUT_SECONDS } from '../contract/function-timeouts.js';
 import { RESTART_PURPOSES, type RestartPurpose, restartIdFor } from '../core/rotation/restart-id.js';
-import { restartWaves } from '../core/rotation/restart-waves.js';
+import {
+  invocationDeadline,
+  type RestartCursor,
+  remainingWaves,
+  runRestartWaves,
+  type WorkloadPosition,
+} from '../core/rotation/restart-progress.js';
+import { VerificationFailed } from '../core/rotation-errors.js';
 import { auditStateChange } from './runtime/audit-state-change.js';
 import { clusterStepSchema, parseInput } from './runtime/handler-input.js';
 import { waitForIstiodOnCacerts } from './runtime/istiod-loaded.js';
@@ -13,21 +23,59 @@ import type { HandlerRuntime } from './runtime/runtime.js';
 const PHASE = 'restart-workloads';
 /** Keeps the Step Functions payload small on a cluster full of Jobs. */
 const MAX_UNMANAGED_LISTED = 50;
+/**
+ * Kept at the end of every invocation for the last rollout poll, the audit event and the answer, so
+ * the invocation returns its cursor before Lambda stops it.
+ */
+export const INVOCATION_RESERVE_MS = 30_000;
+
+const workloadPositionSchema = z.object({
+  namespace: z.string().min(1),
+  kind: z.string().min(1),
+  name: z.string().min(1),
+});
+
+/** The previous invocation's output, as the state machine hands it back (only what resumes is read). */
+const progressSchema = z.object({
+  restarted: z.number().int().min(0),
+  waves: z.number().int().min(0),
+  invocations: z.number().int().min(1),
+  resumeAfter: workloadPositionSchema.optional(),
+  waveStartedAt: z.iso.datetime({ offset: true }).optional(),
+});
 
 const inputSchema = clusterStepSchema.extend({
   purpose: z.enum(RESTART_PURPOSES as [RestartPurpose, ...RestartPurpose[]]).default('rotation'),
+  /** Absent on the first invocation for the cluster; then the output of the one before. */
+  progress: progressSchema.optional(),
 });
-export type RestartWorkloadsInput = z.infer<typeof inputSchema>;
+export type RestartWorkloadsInput = z.input<typeof inputSchema>;
+type ParsedInput = z.infer<typeof inputSchema>;
 
 export interface RestartWorkloadsOutput {
   readonly cluster: string;
   readonly purpose: RestartPurpose;
   readonly restartId: string;
-  /** Injected workloads found. */
+  /**
+   * false: waves remain, and the state machine invokes the handler again with this output as
+   * `progress`; true: every injected workload was restarted and rolled out.
+   */
+  readonly done: boolean;
+  /** Injected workloads found (by this invocation). */
   readonly workloads: number;
-  /** Restarted by this call; the others carried the restart id already (a re-run). */
+  /**
+   * Restarted by this restart so far, over every invocation; the others carried the restart id already
+   * (a re-run). An invocation that Lambda stopped is not counted: its restarts are found done.
+   */
   readonly restarted: number;
+  /** Waves whose rollouts finished, over every invocation. */
   readonly waves: number;
+  /** Invocations so far, this one included. */
+  readonly invocations: number;
+  /** The last workload of the last finished wave: the next invocation goes on after it. */
+  readonly resumeAfter?: WorkloadPosition;
+  /** When the wave after resumeAfter was started, if this invocation ran out of time waiting for it. */
+  readonly waveStartedAt?: string;
   /**
    * Injected pods nothing can `rollout restart` (bare pods, Jobs): not restarted; they take the new
    * intermediate at their next renewal (docs/workflow.md). At most 50 listed.
@@ -37,6 +85,11 @@ export interface RestartWorkloadsOutput {
   readonly skipped?: string;
 }
 
+/** The part of the Lambda context the handler reads. */
+export interface InvocationContext {
+  getRemainingTimeInMillis(): number;
+}
+
 /**
  * restart-workloads, per cluster: `rollout restart` of every injected Deployment, StatefulSet and
  * DaemonSet, in waves of RESTART_WAVE_SIZE (emergency: one wave), waiting for each wave to be ready,
@@ -44,41 +97,89 @@ export interface RestartWorkloadsOutput {
  * must sign with the intermediate in cacerts (runtime/istiod-loaded.ts). The restart id (from
  * execution, cluster and purpose) is written on each pod template: a re-run restarts nothing twice.
  * purpose `rollback` restarts only a cluster whose intermediate this execution switched.
+ *
+ * One invocation runs the waves that fit in its remaining time (the Lambda context's, or the function
+ * timeout without one) and returns `done: false` with a cursor when waves remain; the state machine
+ * loops back with that output as `progress` until `done: true`. A wave still rolling out at the end of
+ * an invocation is waited for by the next, its rollout timeout counted from when it started.
  */
-export async function handler(event: unknown): Promise<RestartWorkloadsOutput> {
+export async function handler(event: unknown, context?: InvocationContext): Promise<RestartWorkloadsOutput> {
+  // Read first: the handler's own set-up counts against the time too.
+  const remainingMs =
+    typeof context?.getRemainingTimeInMillis === 'function'
+      ? context.getRemainingTimeInMillis()
+      : LONG_RUNNING_FUNCTION_TIMEOUT_SECONDS * 1000;
+  const deadline = invocationDeadline(Date.now(), remainingMs, INVOCATION_RESERVE_MS);
   const input = parseInput(inputSchema, event, PHASE);
   return runHandler(
     { phase: PHASE, executionId: input.executionId, cluster: input.cluster, writes: true },
-    (runtime) => restartWorkloads(input, runtime),
+    (runtime) => restartWorkloads(input, runtime, deadline),
   );
 }
 
 async function restartWorkloads(
-  input: RestartWorkloadsInput,
+  input: ParsedInput,
   runtime: HandlerRuntime,
+  deadline: number,
 ): Promise<RestartWorkloadsOutput> {
-  const { executionId, cluster, purpose, mode } = input;
+  const { executionId, cluster, purpose, mode, progress } = input;
   const restartId = restartIdFor(executionId, cluster, purpose);
   const auditPhase = purpose === 'rollback' ? 'rollback' : PHASE;
+  const invocations = (progress?.invocations ?? 0) + 1;
   if (purpose === 'rollback' && !(await intermediateSwitchedBy(runtime, executionId, cluster))) {
     const skipped =
       'this execution did not switch the cluster intermediate; its workloads hold original certificates';
-    return { cluster, purpose, restartId, workloads: 0, restarted: 0, waves: 0, unmanaged: [], skipped };
+    return {
+      cluster,
+      purpose,
+      restartId,
+      done: true,
+      workloads: 0,
+      restarted: 0,
+      waves: 0,
+      invocations,
+      unmanaged: [],
+      skipped,
+    };
   }
   const client = await runtime.clusterClient(cluster);
-  // No pod may come back before istiod signs with the intermediate now in cacerts.
-  await waitForIstiodOnCacerts(runtime, client, auditPhase);
+  // No pod may come back before istiod signs with the intermediate now in cacerts. An invocation that
+  // goes on from a cursor follows one that passed this gate.
+  if (progress === undefined) await waitForIstiodOnCacerts(runtime, client, auditPhase);
   const { workloads, unmanaged } = await findInjected(client);
-  const waves = restartWaves(workloads, mode === 'emergency' ? 'all' : runtime.config.restartWaveSize);
-  const timeoutMs = runtime.config.rolloutTimeoutSeconds * 1000;
-  let restarted = 0;
-  for (const wave of waves) {
-    const at = new Date();
-    for (const workload of wave) {
-      if ((await restartWorkload(client, workload, { restartId, at })).restarted) restarted++;
-    }
-    await Promise.all(wave.map((workload) => waitForRollout(client, workload, { timeoutMs })));
+  const cursor: RestartCursor = {
+    ...(progress?.resumeAfter !== undefined && { resumeAfter: progress.resumeAfter }),
+    ...(progress?.waveStartedAt !== undefined && { waveStartedAt: progress.waveStartedAt }),
+  };
+  const waves = remainingWaves(
+    workloads,
+    cursor,
+    mode === 'emergency' ? 'all' : runtime.config.restartWaveSize,
+  );
+  const outcome = await runRestartWaves(
+    waves,
+    cursor,
+    { deadline, rolloutTimeoutMs: runtime.config.rolloutTimeoutSeconds * 1000 },
+    {
+      now: () => Date.now(),
+      restart: async (wave) => {
+        const at = new Date();
+        let restarted = 0;
+        for (const workload of wave) {
+          if ((await restartWorkload(client, workload, { restartId, at })).restarted) restarted++;
+        }
+        return restarted;
+      },
+      behind: (wave, until) => rolloutsBehind(client, wave, until),
+    },
+  );
+  if (outcome.late !== undefined) {
+    throw lateRollouts(cluster, outcome.late, runtime.config.rolloutTimeoutSeconds);
   }
+  const { done, restarted, wavesFinished } = outcome;
+  const restartedBefore = progress?.restarted ?? 0;
+  const total = restartedBefore + restarted;
+  const wavesSoFar = (progress?.waves ?? 0) + wavesFinished;
   auditStateChange({
     phase: auditPhase,
     action: 'restart-workloads',
@@ -90,7 +191,11 @@ async function restartWorkloads(
       purpose,
       workloads: workloads.length,
       restarted,
-      waves: waves.length,
+      restartedSoFar: total,
+      waves: wavesFinished,
+      wavesSoFar,
+      invocation: invocations,
+      done,
       unmanaged: unmanaged.length,
     },
   });
@@ -98,12 +203,47 @@ async function restartWorkloads(
     cluster,
     purpose,
     restartId,
+    done,
     workloads: workloads.length,
-    restarted,
-    waves: waves.length,
+    restarted: total,
+    waves: wavesSoFar,
+    invocations,
+    ...(!done && outcome.cursor.resumeAfter !== undefined && { resumeAfter: outcome.cursor.resumeAfter }),
+    ...(!done &&
+      outcome.cursor.waveStartedAt !== undefined && { waveStartedAt: outcome.cursor.waveStartedAt }),
     unmanaged: unmanaged.slice(0, MAX_UNMANAGED_LISTED),
     ...(workloads.length === 0 && { skipped: 'the cluster has no injected workloads' }),
   };
+}
+
+/** The workloads of a wave whose rollouts are not done by `until` (epoch ms), with what each waits for. */
+async function rolloutsBehind(
+  client: ClusterClient,
+  wave: readonly WorkloadRef[],
+  until: number,
+): Promise<{ readonly workload: WorkloadRef; readonly waiting: string }[]> {
+  const outcomes = await Promise.all(
+    wave.map(async (workload) => ({
+      workload,
+      outcome: await awaitRollout(client, workload, { timeoutMs: Math.max(0, until - Date.now()) }),
+    })),
+  );
+  return outcomes.flatMap(({ workload, outcome }) =>
+    outcome.done ? [] : [{ workload, waiting: outcome.waiting }],
+  );
+}
+
+function lateRollouts(
+  cluster: string,
+  behind: readonly { readonly workload: WorkloadRef; readonly waiting: string }[],
+  rolloutTimeoutSeconds: number,
+): VerificationFailed {
+  const which = behind.map(({ workload, waiting }) => `${describeWorkload(workload)}: ${waiting}`).join('; ');
+  const first = behind[0]?.workload as WorkloadRef;
+  return new VerificationFailed(
+    `In cluster ${cluster}, ${behind.length === 1 ? 'a workload' : `${behind.length} workloads`} did not finish rolling out within ${rolloutTimeoutSeconds} s of the wave's restart (ROLLOUT_TIMEOUT_SECONDS): ${which}. ${checkPodsHint(first)}`,
+    { cluster },
+  );
 }
 
 /** Whether this execution stored (and so may have written) a new intermediate for the cluster. */

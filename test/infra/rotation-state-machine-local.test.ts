@@ -348,6 +348,159 @@ describe('the rotation state machine on the local runner', () => {
     });
   });
 
+  it('loops restart-workloads per cluster until it answers done, handing each invocation the answer before', async () => {
+    // GIVEN eu-1 needs three invocations (done: false twice), us-1 one
+    const answers: Record<string, Json[]> = {
+      'eu-1': [
+        { done: false, waves: 2, resumeAfter: { namespace: 'shop', kind: 'Deployment', name: 'b' } },
+        { done: false, waves: 4, waveStartedAt: '2026-12-01T03:14:00.000Z' },
+        { done: true, waves: 5 },
+      ],
+      'us-1': [{ done: true, waves: 1 }],
+    };
+
+    // WHEN
+    const result = await run(
+      { mode: 'scheduled', reason: 'test', requestedBy: 'test' },
+      {
+        'restart-workloads-in-cluster': (input) => {
+          const next = answers[input.cluster as string]?.shift();
+          if (next === undefined) throw new StandIn('PreconditionFailed', 'invoked once too often');
+          return { cluster: input.cluster, ...next };
+        },
+      },
+    );
+
+    // THEN
+    expect(result.error).toBeUndefined();
+    const restarts = result.calls.filter((call) => call.state === 'restart-workloads-in-cluster');
+    const eu = restarts.filter((call) => call.input.cluster === 'eu-1').map((call) => call.input);
+    expect(eu).toHaveLength(3);
+    expect(restarts.filter((call) => call.input.cluster === 'us-1')).toHaveLength(1);
+    // The first invocation gets the Map item; each later one the item and the answer before it.
+    expect(eu[0]).toEqual({
+      executionId: EXECUTION_ID,
+      mode: 'scheduled',
+      cluster: 'eu-1',
+      currentRoot: { secretArn: 'arn:root', versionId: 'v-a', fingerprint: 'aa' },
+      stagedRoot: { secretArn: 'arn:root', versionId: 'v-b', fingerprint: 'bb' },
+      purpose: 'rotation',
+    });
+    expect(eu[1]).toEqual({
+      ...eu[0],
+      progress: {
+        cluster: 'eu-1',
+        done: false,
+        waves: 2,
+        resumeAfter: { namespace: 'shop', kind: 'Deployment', name: 'b' },
+      },
+    });
+    expect(eu[2]?.progress).toEqual({
+      cluster: 'eu-1',
+      done: false,
+      waves: 4,
+      waveStartedAt: '2026-12-01T03:14:00.000Z',
+    });
+    // The Map's result is each cluster's last answer, and the run goes on as before.
+    expect(result.output?.restarted).toEqual([
+      { cluster: 'eu-1', done: true, waves: 5 },
+      { cluster: 'us-1', done: true, waves: 1 },
+    ]);
+    expect(result.entered).toContain('verify-workloads');
+    expect(result.entered.some((name) => name.startsWith('rollback-'))).toBe(false);
+  });
+
+  it('loops the rollback restart the same way', async () => {
+    // GIVEN
+    let rollbackRestarts = 0;
+
+    // WHEN
+    const result = await run(
+      { mode: 'scheduled', reason: 'test', requestedBy: 'test' },
+      {
+        'verify-workloads-in-cluster': () => {
+          throw new StandIn('PreconditionFailed', 'a pod is older than its restart');
+        },
+        'rollback-restart-in-cluster': (input) => {
+          rollbackRestarts += 1;
+          return { cluster: input.cluster, done: input.progress !== undefined };
+        },
+      },
+    );
+
+    // THEN each cluster restarts over two invocations, then the rollback goes on
+    expect(result.error?.name).toBe('RotationRolledBack');
+    expect(rollbackRestarts).toBe(4);
+    expect(result.entered.slice(-4)).toEqual([
+      'rollback-restore',
+      'rollback-drop-pending',
+      'release-lock-after-rollback',
+      'rotation-rolled-back',
+    ]);
+  });
+
+  it.each(['States.Timeout', 'Sandbox.Timedout', 'Lambda.Unknown'])(
+    'retries a restart-workloads invocation that ended in %s instead of rolling back',
+    async (error) => {
+      // GIVEN the first invocation for eu-1 is stopped by Lambda
+      let stopped = 0;
+
+      // WHEN
+      const result = await run(
+        { mode: 'emergency', reason: 'test', requestedBy: 'test' },
+        {
+          'restart-workloads-in-cluster': (input) => {
+            if (input.cluster === 'eu-1' && stopped === 0) {
+              stopped += 1;
+              throw new StandIn(error, 'Task timed out after 900.00 seconds');
+            }
+            return { cluster: input.cluster, done: true };
+          },
+        },
+      );
+
+      // THEN
+      expect(result.error).toBeUndefined();
+      expect(stopped).toBe(1);
+      expect(result.calls.filter((call) => call.state === 'restart-workloads-in-cluster')).toHaveLength(3);
+      expect(result.entered.some((name) => name.startsWith('rollback-'))).toBe(false);
+      expect(result.entered.at(-1)).toBe('rotation-succeeded');
+    },
+  );
+
+  it('still rolls back a restart-workloads that Lambda stops every time', async () => {
+    // WHEN
+    const result = await run(
+      { mode: 'emergency', reason: 'test', requestedBy: 'test' },
+      {
+        'restart-workloads-in-cluster': () => {
+          throw new StandIn('States.Timeout', 'Task timed out after 900.00 seconds');
+        },
+      },
+    );
+
+    // THEN the first try and 3 retries per cluster, then rollback
+    expect(result.error?.name).toBe('RotationRolledBack');
+    const restarts = result.calls.filter((call) => call.state === 'restart-workloads-in-cluster');
+    expect(restarts.filter((call) => call.input.cluster === 'eu-1')).toHaveLength(4);
+  });
+
+  it('rolls back a timeout of a step that is not resumable', async () => {
+    // WHEN
+    const result = await run(
+      { mode: 'emergency', reason: 'test', requestedBy: 'test' },
+      {
+        'distribute-bundle-in-cluster': () => {
+          throw new StandIn('States.Timeout', 'Task timed out after 300.00 seconds');
+        },
+      },
+    );
+
+    // THEN
+    expect(result.error?.name).toBe('RotationRolledBack');
+    expect(result.calls.filter((call) => call.state === 'distribute-bundle-in-cluster')).toHaveLength(2);
+  });
+
   it('retries a verification gate that istiod has not caught up with yet', async () => {
     // GIVEN
     let attempts = 0;

@@ -3,8 +3,12 @@ import aslValidator from 'asl-validator';
 import { Match } from 'aws-cdk-lib/assertions';
 import {
   CLUSTER_MAP_STATES,
+  clusterDoneName,
   clusterTaskName,
+  clusterWavesLeftName,
   RELEASE_LOCK_STATES,
+  RESTART_LOOP_MAP_STATES,
+  type RestartLoopMapState,
   TRANSIENT_ERRORS,
 } from '../../lib/workflow-states.js';
 import {
@@ -86,7 +90,17 @@ describe('the rotation state machine', () => {
     for (const [name, map] of maps) {
       expect(map.ItemsPath).toBe('$.preflight.clusters');
       expect(map.MaxConcurrency).toBe(3);
-      expect(Object.keys(map.ItemProcessor?.States ?? {})).toEqual([clusterTaskName(name as never)]);
+      const loops = (RESTART_LOOP_MAP_STATES as readonly string[]).includes(name);
+      expect(Object.keys(map.ItemProcessor?.States ?? {}).sort()).toEqual(
+        (loops
+          ? [
+              clusterTaskName(name as never),
+              clusterWavesLeftName(name as RestartLoopMapState),
+              clusterDoneName(name as RestartLoopMapState),
+            ]
+          : [clusterTaskName(name as never)]
+        ).sort(),
+      );
     }
   });
 
@@ -217,7 +231,9 @@ describe('the rotation state machine', () => {
   it('retries transient errors with backoff on every Task, and VerificationFailed where istiod pushes and loads are awaited', () => {
     // GIVEN
     const tasks: [string, AslState][] = Object.entries(asl.States).flatMap(([name, state]) =>
-      state.Type === 'Task' ? [[name, state]] : Object.entries(state.ItemProcessor?.States ?? {}),
+      state.Type === 'Task'
+        ? [[name, state]]
+        : Object.entries(state.ItemProcessor?.States ?? {}).filter(([, inner]) => inner.Type === 'Task'),
     );
 
     // THEN

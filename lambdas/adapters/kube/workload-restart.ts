@@ -91,22 +91,26 @@ export async function restartWorkload(
   );
 }
 
+/** What a rollout wait came to: done, or still waiting when its time ran out (and for what). */
+export type RolloutWait = { readonly done: true } | { readonly done: false; readonly waiting: string };
+
 /**
- * Polls until the rollout is complete (rollout-status.ts). Throws VerificationFailed naming the
- * workload and what is missing when timeoutMs passes, or at once when waiting cannot help.
+ * Polls until the rollout is complete (rollout-status.ts) or timeoutMs passes, and says which. Throws
+ * VerificationFailed at once when waiting cannot help (the rollout failed). For a caller that goes on
+ * waiting later, as restart-workloads does when its invocation runs out of time.
  */
-export async function waitForRollout(
+export async function awaitRollout(
   client: ClusterClient,
   ref: WorkloadRef,
   options: WaitForRolloutOptions,
-): Promise<void> {
+): Promise<RolloutWait> {
   const what = describeWorkload(ref);
   const pollMs = options.pollMs ?? 1000;
   const deadline = Date.now() + options.timeoutMs;
   for (;;) {
     const workload = await callKube(client, `read ${what}`, () => readWorkload(client, ref));
     const status = rolloutStatusOf(ref.kind, workload);
-    if (status.state === 'done') return;
+    if (status.state === 'done') return { done: true };
     if (status.state === 'failed') {
       throw new VerificationFailed(
         `${what} in cluster ${client.name} cannot finish rolling out: ${status.reason}.`,
@@ -116,14 +120,32 @@ export async function waitForRollout(
       );
     }
     const remaining = deadline - Date.now();
-    if (remaining <= 0) {
-      throw new VerificationFailed(
-        `${what} in cluster ${client.name} did not finish rolling out within ${options.timeoutMs} ms: ${status.waiting}. Check why its pods do not become ready (kubectl -n ${ref.namespace} get pods), then run the step again.`,
-        { cluster: client.name },
-      );
-    }
+    if (remaining <= 0) return { done: false, waiting: status.waiting };
     await sleep(Math.min(pollMs, remaining));
   }
+}
+
+/**
+ * Polls until the rollout is complete (rollout-status.ts). Throws VerificationFailed naming the
+ * workload and what is missing when timeoutMs passes, or at once when waiting cannot help.
+ */
+export async function waitForRollout(
+  client: ClusterClient,
+  ref: WorkloadRef,
+  options: WaitForRolloutOptions,
+): Promise<void> {
+  const outcome = await awaitRollout(client, ref, options);
+  if (!outcome.done) {
+    throw new VerificationFailed(
+      `${describeWorkload(ref)} in cluster ${client.name} did not finish rolling out within ${options.timeoutMs} ms: ${outcome.waiting}. ${checkPodsHint(ref)}`,
+      { cluster: client.name },
+    );
+  }
+}
+
+/** What an operator does about a rollout that does not finish. */
+export function checkPodsHint(ref: Pick<WorkloadRef, 'namespace'>): string {
+  return `Check why its pods do not become ready (kubectl -n ${ref.namespace} get pods), then run the step again.`;
 }
 
 /** Pods of a namespace matching a label selector (`app=web`, `tier in (a,b)`), sorted by name. */
