@@ -2,7 +2,7 @@ import { ArnFormat, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Effect, type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { caStoreKeyAlias, ROOT_SECRET_SUFFIX } from '../lambdas/contract/ca-store.js';
+import { CA_SECRET_NAMES, type CaSecretPart, caStoreKeyAlias } from '../lambdas/contract/ca-store.js';
 import { ROOT_KEY_SPECS, rootKeyAliasPrefix } from '../lambdas/contract/root-keys.js';
 
 export interface CaStoreProps {
@@ -30,10 +30,12 @@ export class CaStore extends Construct {
   readonly key: Key;
   /** Secret name prefix, `meshtrust/<meshId>/`. */
   readonly secretPrefix: string;
-  /** ARN pattern matching every secret under the prefix (Secrets Manager appends a random suffix). */
-  readonly secretArnPattern: string;
-  /** ARN pattern of the root secret alone, `meshtrust/<meshId>/root-??????` (the suffix Secrets Manager adds). */
-  readonly rootSecretArnPattern: string;
+  /**
+   * ARN pattern of each part of the store (Secrets Manager appends `-` and six random characters to a
+   * secret's name): the root secret alone (`root-??????`: `root-key/...` does not match),
+   * `intermediate/*`, `backup/*`.
+   */
+  readonly secretArnPatterns: Readonly<Record<CaSecretPart, string>>;
   /** ARN pattern of the imported root keys' secrets, `meshtrust/<meshId>/root-key/*`. */
   readonly importedRootKeySecretArnPattern: string;
   /** ARN pattern of the root keys' aliases, `alias/meshtrust/<meshId>/root/*`. */
@@ -48,25 +50,19 @@ export class CaStore extends Construct {
       enableKeyRotation: true,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     });
-    this.secretArnPattern = Stack.of(this).formatArn({
-      service: 'secretsmanager',
-      resource: 'secret',
-      resourceName: `${this.secretPrefix}*`,
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    });
-    this.rootSecretArnPattern = Stack.of(this).formatArn({
-      service: 'secretsmanager',
-      resource: 'secret',
-      // Exactly six characters after a dash: `root-key/...` and any longer name do not match.
-      resourceName: `${this.secretPrefix}${ROOT_SECRET_SUFFIX}-??????`,
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    });
-    this.importedRootKeySecretArnPattern = Stack.of(this).formatArn({
-      service: 'secretsmanager',
-      resource: 'secret',
-      resourceName: `${this.secretPrefix}root-key/*`,
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    });
+    const secretArn = (name: string) =>
+      Stack.of(this).formatArn({
+        service: 'secretsmanager',
+        resource: 'secret',
+        resourceName: `${this.secretPrefix}${name}`,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      });
+    this.secretArnPatterns = {
+      root: secretArn(`${CA_SECRET_NAMES.root}-??????`),
+      intermediates: secretArn(`${CA_SECRET_NAMES.intermediates}*`),
+      backups: secretArn(`${CA_SECRET_NAMES.backups}*`),
+    };
+    this.importedRootKeySecretArnPattern = secretArn(`${CA_SECRET_NAMES.importedRootKeys}*`);
     this.rootKeyAliasArnPattern = Stack.of(this).formatArn({
       service: 'kms',
       resource: rootKeyAliasPrefix(props.meshId).replace(/\/$/, ''),
@@ -77,13 +73,12 @@ export class CaStore extends Construct {
 
   /**
    * Create the mesh's root keys (asymmetric SIGN_VERIFY keys of the specs meshtrust signs with) and name
-   * them with aliases under `alias/meshtrust/<meshId>/root/`; delete an imported root's key secret once
-   * its root is retired. Using a root key is granted by that key's own policy, which stage-root writes
-   * when it creates the key (lambdas/adapters/kms/root-key-policy.ts), never by IAM: no tag or alias
-   * the grantee could put on another key gives it that key. kms:PutKeyPolicy is denied outright, so the
-   * grantee cannot widen a key policy either.
+   * them with aliases under `alias/meshtrust/<meshId>/root/`. Using, signing with and retiring a root key
+   * is granted by that key's own policy, which stage-root writes when it creates the key
+   * (lambdas/adapters/kms/root-key-policy.ts), never by IAM: no tag or alias the grantee could put on
+   * another key gives it that key.
    */
-  grantRootKeys(grantee: IGrantable): void {
+  grantCreateRootKeys(grantee: IGrantable): void {
     const principal = grantee.grantPrincipal;
     principal.addToPrincipalPolicy(
       new PolicyStatement({
@@ -107,7 +102,14 @@ export class CaStore extends Construct {
         resources: [this.rootKeyAliasArnPattern],
       }),
     );
-    principal.addToPrincipalPolicy(
+  }
+
+  /**
+   * Denies kms:PutKeyPolicy on every key: a root key's policy names the functions that use it (for the
+   * creator, as KMS's lockout check requires), and an explicit deny wins, so none can widen it.
+   */
+  denyKeyPolicyChanges(grantee: IGrantable): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(
       new PolicyStatement({
         sid: 'NeverWidenAKeyPolicy',
         effect: Effect.DENY,
@@ -115,67 +117,84 @@ export class CaStore extends Construct {
         resources: ['*'],
       }),
     );
-    principal.addToPrincipalPolicy(
-      new PolicyStatement({
-        sid: 'DeleteRetiredImportedRootKeys',
-        actions: ['secretsmanager:DeleteSecret', 'secretsmanager:DescribeSecret'],
-        resources: [this.importedRootKeySecretArnPattern],
-      }),
-    );
-  }
-
-  /** Create, read, stage, promote and delete versions of the mesh's CA secrets. */
-  grantManage(grantee: IGrantable): void {
-    grantee.grantPrincipal.addToPrincipalPolicy(
-      new PolicyStatement({
-        sid: 'ManageMeshCaSecrets',
-        actions: [
-          'secretsmanager:CreateSecret',
-          'secretsmanager:DescribeSecret',
-          'secretsmanager:GetSecretValue',
-          'secretsmanager:PutSecretValue',
-          'secretsmanager:UpdateSecretVersionStage',
-          'secretsmanager:ListSecretVersionIds',
-          'secretsmanager:TagResource',
-        ],
-        resources: [this.secretArnPattern],
-      }),
-    );
-    this.grantKeyUse(grantee, ['kms:Decrypt', 'kms:GenerateDataKey', 'kms:DescribeKey']);
   }
 
   /**
-   * Read the mesh's root secret only: the root certificates and where each root's key is, never a key.
-   * Not the intermediates (their keys), the backups (cacerts) or an imported root's key.
+   * An imported root's key secret (`root-key/*`): `read` to sign with that root, `delete` to schedule
+   * the secret's deletion once its root is retired.
    */
-  grantReadRoot(grantee: IGrantable): void {
+  grantImportedRootKeys(grantee: IGrantable, level: 'read' | 'delete'): void {
+    const actions =
+      level === 'read'
+        ? ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']
+        : ['secretsmanager:DeleteSecret', 'secretsmanager:DescribeSecret'];
     grantee.grantPrincipal.addToPrincipalPolicy(
       new PolicyStatement({
-        sid: 'ReadMeshRootSecret',
-        actions: [
-          'secretsmanager:DescribeSecret',
-          'secretsmanager:GetSecretValue',
-          'secretsmanager:ListSecretVersionIds',
-        ],
-        resources: [this.rootSecretArnPattern],
+        sid: level === 'read' ? 'ReadImportedRootKeys' : 'DeleteRetiredImportedRootKeys',
+        actions,
+        resources: [this.importedRootKeySecretArnPattern],
       }),
     );
-    this.grantKeyUse(grantee, ['kms:Decrypt', 'kms:DescribeKey']);
+    if (level === 'read') this.grantKeyUse(grantee, false);
   }
 
-  private grantKeyUse(grantee: IGrantable, actions: string[]): void {
-    // Only through Secrets Manager: the principal can never use the CA key directly.
+  /**
+   * Read, or write (create, put, stage, tag, and read), one part of the CA store: the root secret (no
+   * key in it), the intermediates (with their keys) or the cacerts backups (with the keys).
+   */
+  grantSecrets(grantee: IGrantable, part: CaSecretPart, level: 'read' | 'write'): void {
+    const read = [
+      'secretsmanager:DescribeSecret',
+      'secretsmanager:GetSecretValue',
+      'secretsmanager:ListSecretVersionIds',
+    ];
+    const write = [
+      'secretsmanager:CreateSecret',
+      'secretsmanager:PutSecretValue',
+      'secretsmanager:UpdateSecretVersionStage',
+      'secretsmanager:TagResource',
+    ];
     grantee.grantPrincipal.addToPrincipalPolicy(
       new PolicyStatement({
-        sid: 'UseCaKeyViaSecretsManager',
-        actions,
-        resources: [this.key.keyArn],
-        conditions: {
-          StringEquals: {
-            'kms:ViaService': `secretsmanager.${Stack.of(this).region}.${Stack.of(this).urlSuffix}`,
-          },
-        },
+        sid: `${level === 'read' ? 'Read' : 'Write'}${SECRET_PART_SIDS[part]}`,
+        actions: level === 'read' ? read : [...read, ...write],
+        resources: [this.secretArnPatterns[part]],
       }),
     );
+    this.grantKeyUse(grantee, level === 'write');
+  }
+
+  /** The CA store key, only through Secrets Manager: to read secrets, and to write them when `write`. */
+  private grantKeyUse(grantee: IGrantable, write: boolean): void {
+    const viaSecretsManager = {
+      StringEquals: {
+        'kms:ViaService': `secretsmanager.${Stack.of(this).region}.${Stack.of(this).urlSuffix}`,
+      },
+    };
+    // The same statement for every part a role reaches: CDK keeps one of identical statements.
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: 'DecryptCaSecretsViaSecretsManager',
+        actions: ['kms:Decrypt', 'kms:DescribeKey'],
+        resources: [this.key.keyArn],
+        conditions: viaSecretsManager,
+      }),
+    );
+    if (write) {
+      grantee.grantPrincipal.addToPrincipalPolicy(
+        new PolicyStatement({
+          sid: 'EncryptCaSecretsViaSecretsManager',
+          actions: ['kms:GenerateDataKey'],
+          resources: [this.key.keyArn],
+          conditions: viaSecretsManager,
+        }),
+      );
+    }
   }
 }
+
+const SECRET_PART_SIDS: Readonly<Record<CaSecretPart, string>> = {
+  root: 'MeshRootSecret',
+  intermediates: 'MeshIntermediateSecrets',
+  backups: 'MeshCacertsBackups',
+};

@@ -3,6 +3,8 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ApprovalEndpoint } from './approval-endpoint.js';
 import type { CaStore } from './ca-store.js';
 import { eksClusterArns } from './cluster-selection.js';
+import { FUNCTION_ACCESS } from './function-access.js';
+import { HANDLER_NAMES, type HandlerName } from './handler-entries.js';
 import type { RotationFunctions } from './rotation-functions.js';
 import type { RotationLockTable } from './rotation-lock-table.js';
 import type { RotationStateMachine } from './rotation-state-machine.js';
@@ -26,44 +28,43 @@ export interface NagAcknowledgementTargets {
 export function acknowledgeNagFindings(targets: NagAcknowledgementTargets): void {
   const { caStore, lockTable, functions, workflow, clustersDiscovered, approvalEndpoint } = targets;
   const stack = Stack.of(workflow);
-  const lambdaRoles = [functions.rotatorRole, functions.expiryCheckRole];
-
-  for (const role of [functions.rotatorRole, functions.lockRole]) {
-    Validations.of(role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::${nagArn(stack, lockTable.executionArnPattern)}]`,
-      reason:
-        "states:DescribeExecution only, on the executions of this mesh's rotation state machine: the lock asks whether the execution holding it still runs before another may take it over, and execution names are chosen at start time.",
-    });
-  }
-  Validations.of(functions.lockRole).acknowledge({
-    id: 'AwsSolutions-IAM5[Resource::*]',
-    reason:
-      'Only for actions without resource-level permissions: xray:PutTraceSegments/PutTelemetryRecords (active tracing of the lock functions).',
-  });
-
-  Validations.of(functions.rotatorRole).acknowledge({
-    id: `AwsSolutions-IAM5[Resource::${nagArn(stack, caStore.rootKeyAliasArnPattern)}]`,
-    reason:
-      "kms:CreateAlias only, on aliases under alias/meshtrust/<meshId>/root/: stage-root names each new root key after the root version it belongs to (unknown until the run), so a re-run finds its key instead of creating a second one. Using a key is granted by that key's own policy, not by its alias.",
-  });
-  Validations.of(functions.rotatorRole).acknowledge({
-    id: `AwsSolutions-IAM5[Resource::${nagArn(stack, caStore.importedRootKeySecretArnPattern)}]`,
-    reason:
-      "secretsmanager:DeleteSecret and DescribeSecret only, on meshtrust/<meshId>/root-key/*: promote-root schedules the deletion of an imported root's key secret (named after the root version, created by meshtrust import-root at run time) once that root is retired.",
-  });
-
-  for (const role of lambdaRoles) {
-    Validations.of(role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::${nagArn(stack, caStore.secretArnPattern)}]`,
-      reason:
-        'The CA secrets are created at run time by the handlers (the stack creates none, see lib/ca-store.ts) and Secrets Manager appends a random suffix to every secret ARN, so the policy names the mesh prefix meshtrust/<meshId>/* and nothing wider.',
-    });
+  for (const name of HANDLER_NAMES) {
+    const role = functions.roles[name];
+    const access = FUNCTION_ACCESS[name];
+    if (access.lock !== undefined) {
+      Validations.of(role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${nagArn(stack, lockTable.executionArnPattern)}]`,
+        reason:
+          "states:DescribeExecution only, on the executions of this mesh's rotation state machine: the lock asks whether the execution holding it still runs before another may take it over, and execution names are chosen at start time.",
+      });
+    }
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'Only for actions without resource-level permissions: eks:ListClusters (returns cluster names, needed to discover the mesh clusters), xray:PutTraceSegments/PutTelemetryRecords (active tracing) and, for the rotator, kms:CreateKey of SIGN_VERIFY keys of the root key specs with the policy lockout check on (a new key is usable only as its own key policy allows), besides an explicit Deny of kms:PutKeyPolicy.',
+      reason: `Only for actions without resource-level permissions: ${wildcardActions(name).join('; ')}.`,
     });
-    if (clustersDiscovered) {
+    if (access.rootKeys?.includes('create')) {
+      Validations.of(role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${nagArn(stack, caStore.rootKeyAliasArnPattern)}]`,
+        reason:
+          "kms:CreateAlias only, on aliases under alias/meshtrust/<meshId>/root/: stage-root names each new root key after the root version it belongs to (unknown until the run), so a re-run finds its key instead of creating a second one. Using a key is granted by that key's own policy, not by its alias.",
+      });
+    }
+    if (access.importedRootKeys !== undefined) {
+      Validations.of(role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${nagArn(stack, caStore.importedRootKeySecretArnPattern)}]`,
+        reason:
+          "Only the secrets under meshtrust/<meshId>/root-key/, named after the root version they belong to (created by meshtrust import-root at run time): reissue-intermediate reads an imported root's key to sign with it, promote-root schedules the secret's deletion once that root is retired.",
+      });
+    }
+    for (const part of ['intermediates', 'backups'] as const) {
+      if (access.secrets?.[part] === undefined) continue;
+      Validations.of(role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${nagArn(stack, caStore.secretArnPatterns[part])}]`,
+        reason:
+          'The CA secrets are created at run time by the handlers (the stack creates none, see lib/ca-store.ts), named after a cluster or an execution, and Secrets Manager appends a random suffix to every secret ARN, so the policy names that one part of the store, meshtrust/<meshId>/intermediate/* or backup/*, and nothing wider.',
+      });
+    }
+    if (clustersDiscovered && (access.clusters === true || name === 'check-expiry')) {
       Validations.of(role).acknowledge({
         id: `AwsSolutions-IAM5[Resource::${nagArn(stack, eksClusterArns(stack, { names: [], tagKey: '', tagValue: '' })[0] as string)}]`,
         reason:
@@ -103,6 +104,23 @@ export function acknowledgeNagFindings(targets: NagAcknowledgementTargets): void
     id: `AwsSolutions-IAM5[Resource::<${logicalId(functions.functions['check-expiry'])}.Arn>:*]`,
     reason: functionVersionsReason,
   });
+}
+
+/** What a function's role is allowed on resource `*`, because those actions have no resource-level permission. */
+function wildcardActions(name: HandlerName): string[] {
+  const access = FUNCTION_ACCESS[name];
+  return [
+    'xray:PutTraceSegments/PutTelemetryRecords (active tracing)',
+    ...(access.clusters === true || name === 'check-expiry'
+      ? ['eks:ListClusters (returns cluster names, needed to discover the mesh clusters)']
+      : []),
+    ...(access.rootKeys?.includes('create')
+      ? [
+          'kms:CreateKey of SIGN_VERIFY keys of the root key specs with the policy lockout check on (a new key is usable only as its own key policy allows)',
+        ]
+      : []),
+    ...(access.rootKeys !== undefined ? ['an explicit Deny of kms:PutKeyPolicy on every key'] : []),
+  ];
 }
 
 const functionVersionsReason =

@@ -1,5 +1,12 @@
-import { Duration } from 'aws-cdk-lib';
-import { type IRole, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Duration, Fn } from 'aws-cdk-lib';
+import {
+  ArnPrincipal,
+  CompositePrincipal,
+  type IRole,
+  PolicyStatement,
+  Role,
+  ServicePrincipal,
+} from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import {
   type BundlingOptions,
@@ -8,7 +15,9 @@ import {
   SourceMapMode,
 } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
+import type { CaSecretPart } from '../lambdas/contract/ca-store.js';
 import {
+  CLUSTER_ROLE_ARN_ENV,
   CLUSTER_TAG_KEY_ENV,
   CLUSTER_TAG_VALUE_ENV,
   CLUSTERS_ENV,
@@ -29,12 +38,18 @@ import {
   type RuntimeEnvKey,
   VERIFY_TIMEOUT_SECONDS_ENV,
 } from '../lambdas/contract/function-environment.js';
-import { ROOT_KEY_DELETION_WINDOW_DAYS_ENV, ROOT_KEY_USER_ARN_ENV } from '../lambdas/contract/root-keys.js';
+import { ROOT_KEY_DELETION_WINDOW_DAYS_ENV, ROOT_KEY_PRINCIPALS_ENV } from '../lambdas/contract/root-keys.js';
 import { LOCK_TABLE_NAME_ENV, LOCK_TAKEOVER_GRACE_SECONDS_ENV } from '../lambdas/contract/rotation-lock.js';
 import { ROTATION_STRATEGY_ENV } from '../lambdas/contract/rotation-strategy.js';
 import type { RotationAudit } from './audit.js';
 import type { CaStore } from './ca-store.js';
 import { type ClusterSelection, eksClusterArns } from './cluster-selection.js';
+import {
+  clusterFunctions,
+  FUNCTION_ACCESS,
+  type FunctionAccess,
+  rootKeyFunctions,
+} from './function-access.js';
 import {
   DEPS_LOCK_FILE,
   HANDLER_NAMES,
@@ -43,6 +58,9 @@ import {
   PROJECT_ROOT,
 } from './handler-entries.js';
 import type { RotationLockTable } from './rotation-lock-table.js';
+
+const pascalCase = (name: string) =>
+  name.replace(/(^|-)([a-z])/g, (_match, _dash: string, letter: string) => letter.toUpperCase());
 
 /**
  * Defines `require` inside the ESM bundle: undici (pulled by @kubernetes/client-node) calls
@@ -111,52 +129,59 @@ const LONG_RUNNING: ReadonlySet<HandlerName> = new Set<HandlerName>([
   'verify-workloads',
   'rollback',
 ]);
-/** The functions that take and release the rotation lock, with a role that can do nothing else. */
-const LOCK_FUNCTIONS: ReadonlySet<HandlerName> = new Set<HandlerName>(['acquire-lock', 'release-lock']);
 const LONG_TIMEOUT_MINUTES = 15;
 const DEFAULT_TIMEOUT_MINUTES = 5;
 
 /**
  * One NodejsFunction per handler of lib/handler-entries.ts, bundled locally by esbuild (never Docker)
- * as ESM for arm64 and Node.js 24, each with its own encrypted log group.
+ * as ESM for arm64 and Node.js 24, each with its own encrypted log group and its own role, which
+ * reaches only what lib/function-access.ts says that function needs.
  *
- * Three roles: the rotator role, shared by every phase (it is the one IAM principal the EKS access
- * entries map to Kubernetes group `meshtrust-rotator`), the lock role of acquire-lock and release-lock
- * (the lock table and DescribeExecution, nothing of the CA or the clusters), and a read-only role for
- * the daily expiry check.
+ * The functions that talk to the clusters do so as the cluster role (`RotatorRole`, the one IAM
+ * principal the EKS access entries map to Kubernetes group `meshtrust-rotator`): each assumes it for
+ * its Kubernetes requests alone. The cluster role has no AWS permission of its own and trusts those
+ * functions' roles only. The daily expiry check's role is mapped to `meshtrust-expiry-check` itself.
  */
 export class RotationFunctions extends Construct {
-  /** The role every rotation phase runs as; map it to `meshtrust-rotator` in each cluster. */
+  /**
+   * The cluster role: map it to `meshtrust-rotator` in each cluster. The rotation phases that reach a
+   * cluster assume it; nothing else can.
+   */
   readonly rotatorRole: Role;
   /** The role of the daily expiry check: reads the root secret (no key), cluster metadata and istiod's /metrics. */
   readonly expiryCheckRole: Role;
-  /** The role of acquire-lock and release-lock: the rotation lock only. */
-  readonly lockRole: Role;
+  /** Each function's own role. */
+  readonly roles: Readonly<Record<HandlerName, Role>>;
   readonly functions: Readonly<Record<HandlerName, NodejsFunction>>;
 
   constructor(scope: Construct, id: string, props: RotationFunctionsProps) {
     super(scope, id);
     const { meshId, clusters, caStore, audit, tuning, lockTable } = props;
 
-    this.rotatorRole = this.newLambdaRole('RotatorRole', `meshtrust ${meshId}: runs the CA rotation phases`);
-    caStore.grantManage(this.rotatorRole);
-    caStore.grantRootKeys(this.rotatorRole);
-    this.grantClusterDiscovery(this.rotatorRole, clusters);
-    lockTable.grantHold(this.rotatorRole);
-
-    this.lockRole = this.newLambdaRole(
-      'LockRole',
-      `meshtrust ${meshId}: takes and releases the rotation lock`,
-    );
-    lockTable.grantTakeAndRelease(this.lockRole);
-
-    this.expiryCheckRole = this.newLambdaRole(
-      'ExpiryCheckRole',
-      `meshtrust ${meshId}: daily CA expiry check`,
-    );
-    caStore.grantReadRoot(this.expiryCheckRole);
+    const roles = {} as Record<HandlerName, Role>;
+    for (const name of HANDLER_NAMES) {
+      roles[name] = this.functionRole(name, meshId, FUNCTION_ACCESS[name], props);
+    }
+    this.roles = roles;
+    this.expiryCheckRole = roles['check-expiry'];
     this.grantClusterDiscovery(this.expiryCheckRole, clusters);
 
+    this.rotatorRole = new Role(this, 'RotatorRole', {
+      assumedBy: new CompositePrincipal(
+        ...clusterFunctions().map((name) => new ArnPrincipal(roles[name].roleArn)),
+      ),
+      description: `meshtrust ${meshId}: the rotation phases' identity in each cluster (group meshtrust-rotator)`,
+    });
+    for (const name of clusterFunctions()) {
+      this.grantClusterDiscovery(roles[name], clusters);
+      this.rotatorRole.grantAssumeRole(roles[name]);
+    }
+
+    const roleArns = (names: readonly HandlerName[]) =>
+      Fn.join(
+        ',',
+        names.map((n) => roles[n].roleArn),
+      );
     // Exactly the keys the handlers read (lambdas/contract/function-environment.ts): tsc fails on a key
     // left out or one no handler reads; test/infra/function-environment.test.ts checks the bundles.
     const environment: Record<RotationFunctionEnvKey, string> & Partial<Record<RuntimeEnvKey, string>> = {
@@ -177,7 +202,11 @@ export class RotationFunctions extends Construct {
       [ROOT_VALIDITY_DAYS_ENV]: String(tuning.rootValidityDays),
       [KEY_ALGORITHM_ENV]: tuning.keyAlgorithm,
       [ROOT_KEY_DELETION_WINDOW_DAYS_ENV]: String(tuning.rootKeyDeletionWindow.toDays()),
-      [ROOT_KEY_USER_ARN_ENV]: this.rotatorRole.roleArn,
+      // Each new root key's policy names these roles (lambdas/adapters/kms/root-key-policy.ts).
+      [ROOT_KEY_PRINCIPALS_ENV.create]: roleArns(rootKeyFunctions('create')),
+      [ROOT_KEY_PRINCIPALS_ENV.sign]: roleArns(rootKeyFunctions('sign')),
+      [ROOT_KEY_PRINCIPALS_ENV.retire]: roleArns(rootKeyFunctions('retire')),
+      [CLUSTER_ROLE_ARN_ENV]: this.rotatorRole.roleArn,
       [EXPIRY_WARNING_DAYS_ENV]: String(tuning.expiryWarningDays),
       [VERIFY_TIMEOUT_SECONDS_ENV]: String(tuning.verifyTimeout.toSeconds()),
       [MIN_INTERMEDIATE_HEADROOM_DAYS_ENV]: String(tuning.minIntermediateHeadroomDays),
@@ -188,12 +217,7 @@ export class RotationFunctions extends Construct {
     const functions = {} as Record<HandlerName, NodejsFunction>;
     for (const name of HANDLER_NAMES) {
       const functionName = `meshtrust-${meshId}-${name}`;
-      const role =
-        name === 'check-expiry'
-          ? this.expiryCheckRole
-          : LOCK_FUNCTIONS.has(name)
-            ? this.lockRole
-            : this.rotatorRole;
+      const role = roles[name];
       const logGroup = audit.newLogGroup(`${name}-log`, `${audit.functionLogGroupPrefix}${name}`);
       logGroup.grantWrite(role);
       functions[name] = new NodejsFunction(this, name, {
@@ -217,9 +241,29 @@ export class RotationFunctions extends Construct {
     this.functions = functions;
   }
 
-  private newLambdaRole(id: string, description: string): Role {
-    // No AWSLambdaBasicExecutionRole: each function gets write access to its own log group only.
-    return new Role(this, id, { assumedBy: new ServicePrincipal('lambda.amazonaws.com'), description });
+  /** A function's role, with what FUNCTION_ACCESS gives it; no AWSLambdaBasicExecutionRole (its log group is granted below). */
+  private functionRole(
+    name: HandlerName,
+    meshId: string,
+    access: FunctionAccess,
+    props: RotationFunctionsProps,
+  ): Role {
+    const { caStore, lockTable } = props;
+    // check-expiry keeps the logical id its EKS access entries were made with.
+    const id = name === 'check-expiry' ? 'ExpiryCheckRole' : `${pascalCase(name)}Role`;
+    const role = new Role(this, id, {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `meshtrust ${meshId}: function ${name}`,
+    });
+    for (const [part, level] of Object.entries(access.secrets ?? {}) as [CaSecretPart, 'read' | 'write'][]) {
+      caStore.grantSecrets(role, part, level);
+    }
+    if (access.importedRootKeys !== undefined) caStore.grantImportedRootKeys(role, access.importedRootKeys);
+    if (access.rootKeys?.includes('create')) caStore.grantCreateRootKeys(role);
+    if (access.rootKeys !== undefined) caStore.denyKeyPolicyChanges(role);
+    if (access.lock === 'hold') lockTable.grantHold(role);
+    if (access.lock === 'take') lockTable.grantTakeAndRelease(role);
+    return role;
   }
 
   private grantClusterDiscovery(role: IRole, clusters: ClusterSelection): void {

@@ -1,11 +1,13 @@
 // The lab's Amazon EKS control-plane API: the REST (restJson1) routes @aws-sdk/client-eks calls for
 // ListClusters, DescribeCluster and ListTagsForResource, with the response and error shapes of the
 // real service. Requests must be SigV4-signed by a lab identity. Product code reaches it through
-// AWS_ENDPOINT_URL_EKS, so nothing in lambdas/ knows it is talking to the lab.
+// AWS_ENDPOINT_URL_EKS, so nothing in lambdas/ knows it is talking to the lab. It also answers STS's
+// AssumeRole (lab-sts.ts) for AWS_ENDPOINT_URL_STS.
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { LAB_ACCOUNT_ID, type LabIdentities } from './lab-identities.js';
+import { answerStsCall, isStsCall, stsError } from './lab-sts.js';
 import { verifySigV4Request } from './sigv4-request-verifier.js';
 
 export type LabClusterStatus = 'CREATING' | 'ACTIVE' | 'DELETING' | 'FAILED' | 'UPDATING' | 'PENDING';
@@ -88,10 +90,23 @@ export async function startEksApiServer(options: StartEksApiServerOptions): Prom
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const body = await readBody(request);
     const target = request.url ?? '/';
+    const sts = request.method === 'POST' && target === '/' && isStsCall(body.toString('utf8'));
     const verdict = await verifySigV4Request(
       { method: request.method ?? 'GET', target, headers: request.headers, body },
-      { identities: options.identities, service: 'eks' },
+      { identities: options.identities, service: sts ? 'sts' : 'eks' },
     );
+    if (sts) {
+      const answer = verdict.ok
+        ? answerStsCall(options.identities, verdict.identity, body.toString('utf8'))
+        : stsError(403, verdict.errorType, verdict.message);
+      response.writeHead(answer.status, {
+        'content-type': 'text/xml',
+        'content-length': Buffer.byteLength(answer.xml),
+        'x-amzn-requestid': randomUUID(),
+      });
+      response.end(answer.xml);
+      return;
+    }
     if (!verdict.ok) {
       throw new EksApiError(403, verdict.errorType, { message: verdict.message });
     }

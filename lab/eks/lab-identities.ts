@@ -43,9 +43,15 @@ export interface LabIdentities {
   readonly expiryCheck: LabIdentity;
   /** Valid AWS credentials without an access entry anywhere: authenticates, then gets no groups. */
   readonly outsider: LabIdentity;
+  /** Every identity the lab knows; role sessions made later (addRoleSession) join it. */
   readonly all: readonly LabIdentity[];
   /** Per cluster name: principal (IAM role) ARN -> the Kubernetes identity EKS maps it to. */
   readonly accessEntries: ReadonlyMap<string, ReadonlyMap<string, KubeIdentity>>;
+  /**
+   * The lab's trust policies: role ARN -> the principal (role) ARNs that may assume it through the lab's
+   * sts:AssumeRole (allowAssumeRole). A role not here can be assumed by nobody.
+   */
+  readonly trust: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
 export interface CreateLabIdentitiesOptions {
@@ -67,16 +73,46 @@ function randomAccessKeyId(): string {
 }
 
 function createIdentity(name: string, roleName: string, sessionName: string): LabIdentity {
+  return createSession(name, `arn:aws:iam::${LAB_ACCOUNT_ID}:role/${roleName}`, sessionName);
+}
+
+/** A session of the role `principalArn` (arn:aws:iam::<account>:role/<name>) with fresh random credentials. */
+function createSession(name: string, principalArn: string, sessionName: string): LabIdentity {
+  const role = /^arn:aws:iam::(\d{12}):role\/(?:.*\/)?([^/]+)$/.exec(principalArn);
+  if (role === null) throw new RangeError(`${JSON.stringify(principalArn)} is not an IAM role ARN`);
   return {
     name,
-    arn: `arn:aws:sts::${LAB_ACCOUNT_ID}:assumed-role/${roleName}/${sessionName}`,
-    principalArn: `arn:aws:iam::${LAB_ACCOUNT_ID}:role/${roleName}`,
+    arn: `arn:aws:sts::${role[1]}:assumed-role/${role[2]}/${sessionName}`,
+    principalArn,
     credentials: {
       accessKeyId: randomAccessKeyId(),
       secretAccessKey: randomBytes(30).toString('base64'),
       sessionToken: randomBytes(96).toString('base64'),
     },
   };
+}
+
+/**
+ * A new session of the role `principalArn`, with fresh random credentials, that the lab's AWS and
+ * Kubernetes APIs know from now on (as STS knows what it issued). Its Kubernetes groups are its role's
+ * access entries, if any.
+ */
+export function addRoleSession(
+  identities: LabIdentities,
+  options: { readonly name: string; readonly principalArn: string; readonly sessionName: string },
+): LabIdentity {
+  const session = createSession(options.name, options.principalArn, options.sessionName);
+  (identities.all as LabIdentity[]).push(session);
+  return session;
+}
+
+/** Lets the roles `principalArns` assume the role `roleArn` through the lab's sts:AssumeRole. */
+export function allowAssumeRole(
+  identities: LabIdentities,
+  roleArn: string,
+  principalArns: Iterable<string>,
+): void {
+  (identities.trust as Map<string, ReadonlySet<string>>).set(roleArn, new Set(principalArns));
 }
 
 /** Creates fresh random identities and the access entries of every given cluster. */
@@ -104,6 +140,7 @@ export function createLabIdentities(options: CreateLabIdentitiesOptions): LabIde
     outsider,
     all: [rotator, viewer, expiryCheck, outsider],
     accessEntries,
+    trust: new Map(),
   };
 }
 
@@ -124,10 +161,10 @@ export function kubeIdentityFor(
   clusterName: string,
   identity: LabIdentity,
 ): KubeIdentity {
+  // EKS names the caller by its session ARN (an access entry's default username) and gives it the groups
+  // of its role's entry.
   const entry = identities.accessEntries.get(clusterName)?.get(identity.principalArn);
-  return entry
-    ? { username: entry.username, groups: [...entry.groups] }
-    : { username: identity.arn, groups: [] };
+  return { username: identity.arn, groups: entry ? [...entry.groups] : [] };
 }
 
 /** Environment variables that make awscli and the AWS SDK act as this identity in the lab region. */

@@ -28,6 +28,7 @@ import { createFaultPlan, type FaultPlan } from './fault-plan.js';
 import { checkFault, type Fault } from './fault-spec.js';
 import type { RehearsalFleet } from './fleet/rehearsal-fleet.js';
 import { startRehearsalFleet } from './fleet/start-rehearsal-fleet.js';
+import { functionIdentities } from './function-identities.js';
 import { createFunctionPool, type FunctionLogLine, type FunctionPool } from './function-pool.js';
 import { createMotoKmsKey } from './moto-kms-key.js';
 import {
@@ -257,10 +258,11 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
     if (resource.Type === 'AWS::KMS::Key') {
       arns[logicalId] = await createMotoKmsKey(moto.endpoint, region, `rehearsal stand-in for ${logicalId}`);
     }
-    // A role's ARN in the lab account (stage-root writes the rotator role's into each root key's policy).
+    // A role's ARN in the lab account (stage-root writes the functions' roles into each root key's policy).
     if (resource.Type === 'AWS::IAM::Role')
       arns[logicalId] = `arn:aws:iam::${LAB_ACCOUNT_ID}:role/${logicalId}`;
   }
+  const identityOf = functionIdentities({ lab, functions, template: assembly.template, arns });
   // Each DynamoDB table of the template (the rotation lock) becomes a moto table made from its properties.
   Object.assign(
     arns,
@@ -317,7 +319,13 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
     functions,
     arnOf: functionArn,
     environment: (fn) => {
-      const environment = { ...resolveEnvironment(fn, { arns, pseudo }), ...labEnvironment };
+      const environment: Record<string, string> = {
+        ...resolveEnvironment(fn, { arns, pseudo }),
+        ...labEnvironment,
+        // Each function runs as its own role, as deployed; the cluster role is reached by sts:AssumeRole.
+        ...awsEnvironmentFor(identityOf(fn), region),
+        AWS_ENDPOINT_URL_STS: lab.eksEndpoint,
+      };
       // A stack that lists its clusters by name: the lab's clusters stand in for them.
       if ((environment[CLUSTERS_ENV] ?? '') !== '')
         environment[CLUSTERS_ENV] = lab.clusters.map((c) => c.name).join(',');

@@ -21,6 +21,8 @@ export interface TemplateFunction {
   readonly memorySize: number;
   /** The template's variables, tokens unresolved. */
   readonly environment: Readonly<Record<string, unknown>>;
+  /** Logical id of the AWS::IAM::Role the function runs as (`Role: Fn::GetAtt [id, Arn]`), if the template names one. */
+  readonly roleLogicalId?: string;
 }
 
 export interface TokenValues {
@@ -47,6 +49,9 @@ export function templateFunctions(template: CfnTemplate, assemblyDirectory: stri
       );
     }
     const dot = handler.lastIndexOf('.');
+    const roleLogicalId = (properties.Role as { 'Fn::GetAtt'?: [string, string] } | undefined)?.[
+      'Fn::GetAtt'
+    ]?.[0];
     const variables = (properties.Environment as { Variables?: Record<string, unknown> } | undefined)
       ?.Variables;
     functions.push({
@@ -59,6 +64,7 @@ export function templateFunctions(template: CfnTemplate, assemblyDirectory: stri
       timeoutSeconds: typeof properties.Timeout === 'number' ? properties.Timeout : 3,
       memorySize: typeof properties.MemorySize === 'number' ? properties.MemorySize : 128,
       environment: variables ?? {},
+      ...(roleLogicalId !== undefined && { roleLogicalId }),
     });
   }
   return functions;

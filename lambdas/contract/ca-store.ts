@@ -8,5 +8,19 @@ export function caStoreKeyAlias(meshId: string): string {
   return `alias/meshtrust/${meshId}/ca`;
 }
 
-/** The root secret's name after the mesh's prefix `meshtrust/<mesh>/`: certificates only, never a key. */
-export const ROOT_SECRET_SUFFIX = 'root';
+/**
+ * The CA store's secret names after the mesh's prefix `meshtrust/<mesh>/` (the layout is described in
+ * lambdas/adapters/secrets/secret-names.ts; the stack scopes each function's IAM to these parts).
+ */
+export const CA_SECRET_NAMES = {
+  /** The root secret: certificates and where each root's key is, never a key. */
+  root: 'root',
+  /** `intermediate/<cluster>`: each cluster's intermediate, with its key. */
+  intermediates: 'intermediate/',
+  /** `backup/<execution>/<cluster>`: cacerts as an execution found it, keys included. */
+  backups: 'backup/',
+  /** `root-key/<rootVersionId>`: the key of a root imported with its key. */
+  importedRootKeys: 'root-key/',
+} as const;
+
+export type CaSecretPart = 'root' | 'intermediates' | 'backups';

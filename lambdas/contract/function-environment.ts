@@ -9,7 +9,7 @@
  * handler code into synthesis.
  */
 import { APPROVAL_STATE_MACHINE_ARN_ENV } from './approval.js';
-import { ROOT_KEY_DELETION_WINDOW_DAYS_ENV, ROOT_KEY_USER_ARN_ENV } from './root-keys.js';
+import { ROOT_KEY_DELETION_WINDOW_DAYS_ENV, ROOT_KEY_PRINCIPALS_ENV } from './root-keys.js';
 import { LOCK_TABLE_NAME_ENV, LOCK_TAKEOVER_GRACE_SECONDS_ENV } from './rotation-lock.js';
 import { ROTATION_STRATEGY_ENV } from './rotation-strategy.js';
 
@@ -22,6 +22,12 @@ export const CLUSTERS_ENV = 'CLUSTERS';
 /** The tag that marks the mesh's clusters for discovery: its key and its value. */
 export const CLUSTER_TAG_KEY_ENV = 'CLUSTER_TAG_KEY';
 export const CLUSTER_TAG_VALUE_ENV = 'CLUSTER_TAG_VALUE';
+
+/**
+ * ARN of the cluster role (mapped to Kubernetes group meshtrust-rotator in every cluster): a function
+ * assumes it to sign its EKS tokens. Unset outside a deployed stack: the function's own credentials sign.
+ */
+export const CLUSTER_ROLE_ARN_ENV = 'CLUSTER_ROLE_ARN';
 
 /** ARN of the CA store's KMS key; every secret the handlers create is encrypted with it. */
 export const KMS_KEY_ID_ENV = 'KMS_KEY_ID';
@@ -79,7 +85,10 @@ export const ROTATION_FUNCTION_ENV_KEYS = [
   ROOT_VALIDITY_DAYS_ENV,
   KEY_ALGORITHM_ENV,
   ROOT_KEY_DELETION_WINDOW_DAYS_ENV,
-  ROOT_KEY_USER_ARN_ENV,
+  ROOT_KEY_PRINCIPALS_ENV.create,
+  ROOT_KEY_PRINCIPALS_ENV.sign,
+  ROOT_KEY_PRINCIPALS_ENV.retire,
+  CLUSTER_ROLE_ARN_ENV,
   MIN_INTERMEDIATE_HEADROOM_DAYS_ENV,
   MIN_ROOT_HEADROOM_DAYS_ENV,
   EXPIRY_WARNING_DAYS_ENV,

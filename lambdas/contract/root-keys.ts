@@ -18,24 +18,30 @@ export function rootKeyAliasPrefix(meshId: string): string {
   return `alias/meshtrust/${meshId}/root/`;
 }
 
-/**
- * Environment key: ARN of the role that uses the root keys (the stack's rotator role). stage-root writes
- * it into each new key's key policy, so that role may use the keys it created and no other key: IAM
- * grants it only kms:CreateKey and aliases under the mesh's prefix (docs/security.md). Unset outside a
- * deployed stack: keys then get KMS's default key policy.
- */
-export const ROOT_KEY_USER_ARN_ENV = 'ROOT_KEY_USER_ARN';
-
-/** What the key policy lets the rotator do with a root key it created. */
-export const ROOT_KEY_USER_ACTIONS = [
-  'kms:DescribeKey',
-  'kms:GetPublicKey',
-  'kms:Sign',
-  'kms:CreateAlias',
-  'kms:DisableKey',
-  'kms:ScheduleKeyDeletion',
-] as const;
-
 /** The KMS key specs a root key may have (the stack allows kms:CreateKey of these only). */
 export const ROOT_KEY_SPECS = ['ECC_NIST_P256', 'ECC_NIST_P384', 'RSA_2048', 'RSA_3072', 'RSA_4096'] as const;
 export type RootKeySpec = (typeof ROOT_KEY_SPECS)[number];
+
+/** What a function does with root keys: create (and name) them, sign with them, retire them. */
+export type RootKeyUse = 'create' | 'sign' | 'retire';
+
+/**
+ * What a root key's own policy lets the functions of each use do with it (stage-root writes that policy
+ * when it creates the key). The creator needs kms:PutKeyPolicy for KMS's lockout check; the stack
+ * denies every function kms:PutKeyPolicy in IAM, so none can ever change a key policy.
+ */
+export const ROOT_KEY_ACTIONS: Readonly<Record<RootKeyUse, readonly string[]>> = {
+  create: ['kms:DescribeKey', 'kms:CreateAlias', 'kms:PutKeyPolicy'],
+  sign: ['kms:DescribeKey', 'kms:GetPublicKey', 'kms:Sign'],
+  retire: ['kms:DescribeKey', 'kms:DisableKey', 'kms:ScheduleKeyDeletion'],
+};
+
+/**
+ * Environment keys: the role ARNs (comma separated) a new root key's policy names for each use. Unset
+ * outside a deployed stack: keys then get KMS's default key policy.
+ */
+export const ROOT_KEY_PRINCIPALS_ENV = {
+  create: 'ROOT_KEY_CREATOR_ARNS',
+  sign: 'ROOT_KEY_SIGNER_ARNS',
+  retire: 'ROOT_KEY_RETIRER_ARNS',
+} as const satisfies Record<RootKeyUse, string>;

@@ -19,13 +19,35 @@ interface PolicyStatementJson {
   Condition?: unknown;
 }
 
-function statementsOf(synthesized: SynthesizedMeshTrustStack, roleIdPrefix: string): PolicyStatementJson[] {
+const actionsOf = (statement: PolicyStatementJson) => [statement.Action].flat();
+
+/** The logical id of the role function `meshtrust-payments-<name>` runs as. */
+function roleOf(synthesized: SynthesizedMeshTrustStack, name: string): string {
+  const fn = resourcesOfType(synthesized.template, 'AWS::Lambda::Function').find(
+    ([, props]) => props.FunctionName === `meshtrust-payments-${name}`,
+  );
+  if (fn === undefined) throw new Error(`no function meshtrust-payments-${name} in the template`);
+  return (fn[1].Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+}
+
+/** The statements of every policy attached to the role with that exact logical id. */
+function statementsOfRole(synthesized: SynthesizedMeshTrustStack, roleId: string): PolicyStatementJson[] {
   return resourcesOfType(synthesized.template, 'AWS::IAM::Policy')
-    .filter(([, props]) => JSON.stringify(props.Roles).includes(roleIdPrefix))
+    .filter(([, props]) => (props.Roles as { Ref: string }[]).some((role) => role.Ref === roleId))
     .flatMap(([, props]) => (props.PolicyDocument as { Statement: PolicyStatementJson[] }).Statement);
 }
 
-const actionsOf = (statement: PolicyStatementJson) => [statement.Action].flat();
+/** The functions whose role has an Allow statement with one of `actions` on a resource matching `on`. */
+function functionsAllowed(synthesized: SynthesizedMeshTrustStack, actions: string[], on = /./): string[] {
+  return HANDLER_NAMES.filter((name) =>
+    statementsOfRole(synthesized, roleOf(synthesized, name)).some(
+      (statement) =>
+        statement.Effect !== 'Deny' &&
+        actionsOf(statement).some((action) => actions.includes(action)) &&
+        on.test(JSON.stringify(statement.Resource)),
+    ),
+  ).sort();
+}
 
 describe('MeshTrustStack', () => {
   let byTag: SynthesizedMeshTrustStack;
@@ -119,17 +141,24 @@ describe('MeshTrustStack', () => {
     });
   });
 
-  it('scopes Secrets Manager to meshtrust/<mesh>/* and the CA key to use through Secrets Manager only', () => {
+  it("scopes each role's secrets to a part of meshtrust/<mesh>/, and the CA key to Secrets Manager only", () => {
     // GIVEN
-    const statements = statementsOf(byTag, 'RotatorRole');
-    const secrets = statements.find((s) => s.Sid === 'ManageMeshCaSecrets');
-    const key = statements.find((s) => s.Sid === 'UseCaKeyViaSecretsManager');
+    const statements = resourcesOfType(byTag.template, 'AWS::IAM::Policy').flatMap(
+      ([, props]) => (props.PolicyDocument as { Statement: PolicyStatementJson[] }).Statement,
+    );
+    const secrets = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('secretsmanager:')));
+    const caKey = statements.filter((s) => JSON.stringify(s.Resource).includes('CaStoreKey'));
 
     // THEN
-    expect(JSON.stringify(secrets?.Resource)).toContain(':secret:meshtrust/payments/*');
-    expect(actionsOf(secrets as PolicyStatementJson)).not.toContain('secretsmanager:*');
-    expect(JSON.stringify(key?.Resource)).toContain('CaStoreKey');
-    expect(JSON.stringify(key?.Condition)).toContain('kms:ViaService');
+    expect(secrets.length).toBeGreaterThan(0);
+    for (const statement of secrets) {
+      expect(JSON.stringify(statement.Resource)).toMatch(
+        /:secret:meshtrust\/payments\/(root-\?\?\?\?\?\?|intermediate\/\*|backup\/\*|root-key\/\*)"/,
+      );
+      expect(actionsOf(statement)).not.toContain('secretsmanager:*');
+    }
+    expect(caKey.length).toBeGreaterThan(0);
+    for (const statement of caKey) expect(JSON.stringify(statement.Condition)).toContain('kms:ViaService');
   });
 
   it('uses Resource "*" only for actions that have no resource-level permission', () => {
@@ -166,19 +195,26 @@ describe('MeshTrustStack', () => {
     expect(onStar.filter((action) => !allowedOnStar.has(action))).toEqual([]);
   });
 
-  it('lets the rotator create root keys and name them, never use or re-police a key through IAM', () => {
+  it('lets stage-root alone create and name root keys, no role use or re-police a key through IAM', () => {
     // GIVEN
-    const rotator = statementsOf(byTag, 'RotatorRole');
-    const expiry = statementsOf(byTag, 'ExpiryCheckRole');
-    const create = rotator.find((s) => s.Sid === 'CreateRootKeys');
-    const name = rotator.find((s) => s.Sid === 'NameRootKeys');
-    const deny = rotator.find((s) => s.Sid === 'NeverWidenAKeyPolicy');
-    const kmsAllowed = rotator
-      .filter((s) => s.Effect !== 'Deny')
-      .flatMap(actionsOf)
-      .filter((action) => action.startsWith('kms:'));
+    const create = statementsOfRole(byTag, roleOf(byTag, 'stage-root')).find(
+      (s) => s.Sid === 'CreateRootKeys',
+    );
+    const stageRootEnv = resourcesOfType(byTag.template, 'AWS::Lambda::Function').find(
+      ([, props]) => props.FunctionName === 'meshtrust-payments-stage-root',
+    )?.[1].Environment as { Variables: Record<string, unknown> };
+    const named = (key: string) =>
+      (
+        JSON.stringify(stageRootEnv.Variables[key]).match(/RotationFunctions\w+Role[0-9A-F]{8}/g) ?? []
+      ).sort();
+    const denies = (name: string) =>
+      statementsOfRole(byTag, roleOf(byTag, name)).some(
+        (s) => s.Effect === 'Deny' && s.Action === 'kms:PutKeyPolicy' && s.Resource === '*',
+      );
 
     // THEN
+    expect(functionsAllowed(byTag, ['kms:CreateKey'])).toEqual(['stage-root']);
+    expect(functionsAllowed(byTag, ['kms:CreateAlias'])).toEqual(['stage-root']);
     expect(create?.Condition).toEqual({
       StringEquals: {
         'kms:KeyUsage': 'SIGN_VERIFY',
@@ -186,22 +222,71 @@ describe('MeshTrustStack', () => {
       },
       Bool: { 'kms:BypassPolicyLockoutSafetyCheck': 'false' },
     });
-    expect(JSON.stringify(name?.Resource)).toContain(':alias/meshtrust/payments/root/*');
-    expect(deny).toMatchObject({ Effect: 'Deny', Action: 'kms:PutKeyPolicy', Resource: '*' });
     // Sign, DisableKey and the rest come from each key's own policy (root-key-policy.ts), not from IAM.
     expect(
-      kmsAllowed.filter((a) => !['kms:Decrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'].includes(a)).sort(),
-    ).toEqual(['kms:CreateAlias', 'kms:CreateKey']);
-    expect(expiry.flatMap(actionsOf).filter((a) => a === 'kms:CreateKey' || a === 'kms:Sign')).toEqual([]);
-    byTag.template.hasResourceProperties('AWS::Lambda::Function', {
-      FunctionName: 'meshtrust-payments-stage-root',
-      Environment: {
-        Variables: Match.objectLike({
-          ROOT_KEY_DELETION_WINDOW_DAYS: '30',
-          ROOT_KEY_USER_ARN: { 'Fn::GetAtt': [Match.stringLikeRegexp('RotatorRole'), 'Arn'] },
-        }),
-      },
-    });
+      functionsAllowed(byTag, [
+        'kms:Sign',
+        'kms:GetPublicKey',
+        'kms:DisableKey',
+        'kms:ScheduleKeyDeletion',
+        'kms:*',
+      ]),
+    ).toEqual([]);
+    // The key policy's roles, from stage-root's environment; each is denied kms:PutKeyPolicy in IAM.
+    expect(named('ROOT_KEY_CREATOR_ARNS')).toEqual([roleOf(byTag, 'stage-root')]);
+    expect(named('ROOT_KEY_SIGNER_ARNS')).toEqual(
+      [roleOf(byTag, 'reissue-intermediate'), roleOf(byTag, 'stage-root')].sort(),
+    );
+    expect(named('ROOT_KEY_RETIRER_ARNS')).toEqual(
+      [roleOf(byTag, 'promote-root'), roleOf(byTag, 'rollback')].sort(),
+    );
+    for (const name of ['stage-root', 'reissue-intermediate', 'promote-root', 'rollback']) {
+      expect({ name, deniesPutKeyPolicy: denies(name) }).toEqual({ name, deniesPutKeyPolicy: true });
+    }
+    expect(stageRootEnv.Variables.ROOT_KEY_DELETION_WINDOW_DAYS).toBe('30');
+  });
+
+  it('runs each function as a role of its own', () => {
+    // GIVEN
+    const roles = HANDLER_NAMES.map((name) => roleOf(byTag, name));
+
+    // THEN
+    expect(new Set(roles).size).toBe(HANDLER_NAMES.length);
+    expect(roles).not.toContain(expect.stringMatching(/^RotationFunctionsRotatorRole/));
+  });
+
+  it('reaches the clusters through a cluster role with no permission, which only the cluster phases may assume', () => {
+    // GIVEN
+    const clusterPhases = [
+      'distribute-bundle',
+      'preflight',
+      'reissue-intermediate',
+      'restart-workloads',
+      'retire-root',
+      'rollback',
+      'verify-trust',
+      'verify-workloads',
+    ];
+    const [clusterRole, props] = resourcesOfType(byTag.template, 'AWS::IAM::Role').find(([id]) =>
+      id.startsWith('RotationFunctionsRotatorRole'),
+    ) as [string, Record<string, unknown>];
+    const trusted = (
+      JSON.stringify(props.AssumeRolePolicyDocument).match(/RotationFunctions\w+Role[0-9A-F]{8}/g) ?? []
+    ).sort();
+
+    // THEN
+    expect(statementsOfRole(byTag, clusterRole)).toEqual([]);
+    expect(trusted).toEqual(clusterPhases.map((name) => roleOf(byTag, name)).sort());
+    expect(functionsAllowed(byTag, ['sts:AssumeRole'], new RegExp(clusterRole))).toEqual(clusterPhases);
+    expect(functionsAllowed(byTag, ['sts:AssumeRole'])).toEqual(clusterPhases);
+    expect(functionsAllowed(byTag, ['eks:DescribeCluster'])).toEqual(
+      [...clusterPhases, 'check-expiry'].sort(),
+    );
+    for (const [, fn] of resourcesOfType(byTag.template, 'AWS::Lambda::Function')) {
+      const variables = (fn.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables;
+      if (variables?.MESH_ID === undefined) continue;
+      expect(variables.CLUSTER_ROLE_ARN).toEqual({ 'Fn::GetAtt': [clusterRole, 'Arn'] });
+    }
   });
 
   it('keeps the rotation lock in an on-demand table with point-in-time recovery, one item per mesh', () => {
@@ -233,49 +318,58 @@ describe('MeshTrustStack', () => {
     }
   });
 
-  it('lets only the lock functions release the lock, the writing phases hold it, and the expiry check neither', () => {
+  it('lets only the lock functions release the lock, the writing phases hold it, and no other function touch it', () => {
     // GIVEN
-    const lockRole = statementsOf(byTag, 'LockRole');
-    const rotator = statementsOf(byTag, 'RotatorRole');
-    const expiry = statementsOf(byTag, 'ExpiryCheckRole');
-    const dynamodb = (statements: PolicyStatementJson[]) =>
-      statements.flatMap(actionsOf).filter((action) => action.startsWith('dynamodb:'));
-    const describeExecutions = lockRole.find((s) => s.Sid === 'DescribeRotationExecutions');
+    const lockFunctions = ['acquire-lock', 'release-lock'];
+    const holders = [
+      'distribute-bundle',
+      'promote-root',
+      'reissue-intermediate',
+      'restart-workloads',
+      'retire-root',
+      'rollback',
+      'stage-root',
+    ];
+    const dynamodb = (name: string) =>
+      statementsOfRole(byTag, roleOf(byTag, name))
+        .flatMap(actionsOf)
+        .filter((action) => action.startsWith('dynamodb:'))
+        .sort();
 
     // THEN
-    expect(dynamodb(lockRole).sort()).toEqual([
-      'dynamodb:DeleteItem',
-      'dynamodb:GetItem',
-      'dynamodb:PutItem',
-    ]);
-    expect(dynamodb(rotator).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem']);
-    expect(dynamodb(expiry)).toEqual([]);
-    for (const statement of [...lockRole, ...rotator].filter((s) =>
-      actionsOf(s)[0]?.startsWith('dynamodb:'),
-    )) {
+    expect(functionsAllowed(byTag, ['dynamodb:DeleteItem'])).toEqual(lockFunctions);
+    expect(functionsAllowed(byTag, ['dynamodb:PutItem'])).toEqual([...lockFunctions, ...holders].sort());
+    for (const name of lockFunctions) {
+      expect(dynamodb(name)).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem']);
+      // The lock functions touch neither the CA nor the clusters.
+      expect(
+        statementsOfRole(byTag, roleOf(byTag, name))
+          .flatMap(actionsOf)
+          .filter((action) => /^(secretsmanager|kms|eks|sts):/.test(action)),
+      ).toEqual([]);
+    }
+    for (const name of holders) expect(dynamodb(name)).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem']);
+    for (const statement of HANDLER_NAMES.flatMap((name) =>
+      statementsOfRole(byTag, roleOf(byTag, name)),
+    ).filter((s) => actionsOf(s)[0]?.startsWith('dynamodb:'))) {
       expect(statement.Resource).toEqual({
         'Fn::GetAtt': [expect.stringMatching(/^RotationRotationLockTable/), 'Arn'],
       });
     }
+    const describeExecutions = statementsOfRole(byTag, roleOf(byTag, 'acquire-lock')).find(
+      (s) => s.Sid === 'DescribeRotationExecutions',
+    );
     expect(actionsOf(describeExecutions as PolicyStatementJson)).toEqual(['states:DescribeExecution']);
     expect(JSON.stringify(describeExecutions?.Resource)).toContain(
       ':execution:meshtrust-payments-rotation:*',
     );
-    // The lock role touches neither the CA nor the clusters.
-    expect(lockRole.flatMap(actionsOf).filter((action) => /^(secretsmanager|kms|eks):/.test(action))).toEqual(
-      [],
-    );
-    for (const name of ['acquire-lock', 'release-lock']) {
-      byTag.template.hasResourceProperties('AWS::Lambda::Function', {
-        FunctionName: `meshtrust-payments-${name}`,
-        Role: { 'Fn::GetAtt': [Match.stringLikeRegexp('LockRole'), 'Arn'] },
-      });
-    }
   });
 
   it('limits cluster access to the named clusters when clusters are explicit', () => {
     // GIVEN
-    const describe = statementsOf(explicit, 'RotatorRole').find((s) => s.Sid === 'DescribeMeshClusters');
+    const describe = statementsOfRole(explicit, roleOf(explicit, 'preflight')).find(
+      (s) => s.Sid === 'DescribeMeshClusters',
+    );
 
     // THEN
     const resources = JSON.stringify(describe?.Resource);

@@ -11,14 +11,56 @@ const END = '<!-- role-reach:end -->';
 describe('role reach', () => {
   const rows = roleReach(synthMeshTrustStack());
 
-  it('lets only the rotator write a CA secret or create a root key, and no role decrypt outside Secrets Manager', () => {
-    // THEN
-    const writers = rows.filter((row) => /PutSecretValue|CreateSecret|DeleteSecret/.test(row.actions));
-    expect([...new Set(writers.map((row) => row.role))]).toEqual(['rotator (every rotation phase)']);
-    expect(rows.filter((row) => row.role.startsWith('lock'))).toEqual([]);
-    expect(
-      rows.filter((row) => /kms:(Sign|CreateKey)/.test(row.actions)).map((row) => row.role),
-    ).not.toContain('expiry check (daily)');
+  const rolesWhere = (test: (row: (typeof rows)[number]) => boolean) =>
+    [...new Set(rows.filter(test).map((row) => row.role))].sort();
+  const secretRows = (part: RegExp, actions: RegExp) => (row: (typeof rows)[number]) =>
+    part.test(row.reaches) && actions.test(row.actions);
+
+  it('lets only the steps that change the CA write it, and keeps every key from the read-only steps', () => {
+    // THEN: who writes which part of the store
+    const writes = /CreateSecret|PutSecretValue|UpdateSecretVersionStage/;
+    expect(rolesWhere(secretRows(/secret meshtrust\/payments\/root-\?/, writes))).toEqual([
+      'promote-root',
+      'rollback',
+      'stage-root',
+    ]);
+    expect(rolesWhere(secretRows(/intermediate\/\*/, writes))).toEqual(['reissue-intermediate']);
+    expect(rolesWhere(secretRows(/backup\/\*/, writes))).toEqual([
+      'distribute-bundle',
+      'reissue-intermediate',
+    ]);
+    expect(rolesWhere((row) => /DeleteSecret/.test(row.actions))).toEqual(['promote-root']);
+    // Secrets that hold a private key (intermediates, cacerts backups, an imported root's key): only
+    // the steps that sign with them, back them up or restore them reach one.
+    const keySecrets = /intermediate\/\*|backup\/\*|root-key\/\*/;
+    expect(rolesWhere((row) => keySecrets.test(row.reaches) && /GetSecretValue/.test(row.actions))).toEqual([
+      'distribute-bundle',
+      'reissue-intermediate',
+      'restart-workloads',
+      'rollback',
+    ]);
+    for (const readOnly of [
+      'check-expiry',
+      'preflight',
+      'record-approval',
+      'verify-trust',
+      'verify-workloads',
+    ]) {
+      expect({
+        readOnly,
+        reaches: rows.filter((row) => row.role === readOnly && keySecrets.test(row.reaches)),
+      }).toEqual({
+        readOnly,
+        reaches: [],
+      });
+    }
+    expect(rows.filter((row) => /lock/.test(row.role) || row.role.startsWith('cluster role'))).toEqual([]);
+    expect(rolesWhere((row) => /kms:CreateKey/.test(row.actions))).toEqual(['stage-root']);
+    expect(rolesWhere((row) => /kms:Sign/.test(row.actions))).toEqual(['reissue-intermediate', 'stage-root']);
+    expect(rolesWhere((row) => /kms:ScheduleKeyDeletion/.test(row.actions))).toEqual([
+      'promote-root',
+      'rollback',
+    ]);
     expect(
       rows.some((row) => row.actions.includes('kms:Decrypt') && !row.reaches.includes('via Secrets Manager')),
     ).toBe(false);

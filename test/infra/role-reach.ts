@@ -2,7 +2,11 @@
 // actions its IAM policies allow (or deny) and on what, plus what each root key's own policy grants
 // (stage-root writes it, so it is not in the template). docs/security.md holds the table this makes,
 // and test/infra/role-reach.test.ts fails when the two differ.
-import { ROOT_KEY_USER_ACTIONS } from '../../lambdas/contract/root-keys.js';
+import {
+  ROOT_KEY_ACTIONS,
+  ROOT_KEY_PRINCIPALS_ENV,
+  type RootKeyUse,
+} from '../../lambdas/contract/root-keys.js';
 import { resourcesOfType, type SynthesizedMeshTrustStack } from './synth-mesh-trust-stack.js';
 
 interface Statement {
@@ -19,18 +23,35 @@ export interface ReachRow {
   readonly actions: string;
 }
 
-/** The roles of the stack by logical id prefix, as docs/security.md names them. */
-const ROLES: Readonly<Record<string, string>> = {
-  RotationFunctionsRotatorRole: 'rotator (every rotation phase)',
-  RotationFunctionsLockRole: 'lock (acquire-lock, release-lock)',
-  RotationFunctionsExpiryCheckRole: 'expiry check (daily)',
-};
+/**
+ * Every role of the stack that a function runs as, named by its function(s), and the cluster role,
+ * named by the roles it trusts: read from the template (Role of each AWS::Lambda::Function, the cluster
+ * role's trust policy), never from lib/function-access.ts.
+ */
+function rolesOf(synthesized: SynthesizedMeshTrustStack): [string, string][] {
+  const names = new Map<string, string[]>();
+  for (const [, props] of resourcesOfType(synthesized.template, 'AWS::Lambda::Function')) {
+    const role = (props.Role as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt']?.[0];
+    const name = String(props.FunctionName).replace(/^meshtrust-payments-/, '');
+    if (role !== undefined) names.set(role, [...(names.get(role) ?? []), name]);
+  }
+  const rows: [string, string][] = [...names].map(([role, fns]) => [role, fns.join(', ')]);
+  for (const [id, props] of resourcesOfType(synthesized.template, 'AWS::IAM::Role')) {
+    if (names.has(id)) continue;
+    const trusted =
+      JSON.stringify(props.AssumeRolePolicyDocument).match(/RotationFunctions\w+Role[0-9A-F]{8}/g) ?? [];
+    if (trusted.length === 0) continue;
+    rows.push([id, `cluster role (assumed by ${trusted.map((t) => names.get(t)?.join(', ')).join(', ')})`]);
+  }
+  return rows.sort(([, a], [, b]) => a.localeCompare(b));
+}
 
 export function roleReach(synthesized: SynthesizedMeshTrustStack): ReachRow[] {
   const rows: ReachRow[] = [];
-  for (const [prefix, role] of Object.entries(ROLES)) {
+  const keyPolicy = rootKeyPolicyRoles(synthesized);
+  for (const [roleId, role] of rolesOf(synthesized)) {
     const statements = resourcesOfType(synthesized.template, 'AWS::IAM::Policy')
-      .filter(([, props]) => JSON.stringify(props.Roles).includes(prefix))
+      .filter(([, props]) => JSON.stringify(props.Roles).includes(`"${roleId}"`))
       .flatMap(([, props]) => (props.PolicyDocument as { Statement: Statement[] }).Statement);
     const byTarget = new Map<string, string[]>();
     for (const statement of statements) {
@@ -44,15 +65,38 @@ export function roleReach(synthesized: SynthesizedMeshTrustStack): ReachRow[] {
     for (const [reaches, actions] of [...byTarget].sort(([a], [b]) => a.localeCompare(b))) {
       rows.push({ role, reaches, actions: [...new Set(actions)].sort().join(', ') });
     }
-    if (prefix === 'RotationFunctionsRotatorRole') {
+    const uses = (Object.keys(ROOT_KEY_PRINCIPALS_ENV) as RootKeyUse[]).filter((use) =>
+      keyPolicy[use].includes(roleId),
+    );
+    if (uses.length > 0) {
+      const actions = new Set(uses.flatMap((use) => ROOT_KEY_ACTIONS[use]));
       rows.push({
         role,
-        reaches: 'each root key it created (its key policy)',
-        actions: [...ROOT_KEY_USER_ACTIONS, 'kms:PutKeyPolicy (denied by IAM)'].join(', '),
+        reaches: 'each root key (its key policy, written by stage-root)',
+        actions: [...actions]
+          .sort()
+          .map((action) => (action === 'kms:PutKeyPolicy' ? 'kms:PutKeyPolicy (denied by IAM)' : action))
+          .join(', '),
       });
     }
   }
   return rows;
+}
+
+/** The roles each root key's policy names, per use: the ARNs stage-root is given in its environment. */
+function rootKeyPolicyRoles(synthesized: SynthesizedMeshTrustStack): Record<RootKeyUse, string[]> {
+  const stageRoot = resourcesOfType(synthesized.template, 'AWS::Lambda::Function').find(
+    ([, props]) => props.FunctionName === 'meshtrust-payments-stage-root',
+  );
+  const variables =
+    (stageRoot?.[1].Environment as { Variables: Record<string, unknown> } | undefined)?.Variables ?? {};
+  const named = (key: string) =>
+    JSON.stringify(variables[key] ?? '').match(/RotationFunctions\w+Role[0-9A-F]{8}/g) ?? [];
+  return {
+    create: named(ROOT_KEY_PRINCIPALS_ENV.create),
+    sign: named(ROOT_KEY_PRINCIPALS_ENV.sign),
+    retire: named(ROOT_KEY_PRINCIPALS_ENV.retire),
+  };
 }
 
 export function reachTable(rows: readonly ReachRow[]): string {

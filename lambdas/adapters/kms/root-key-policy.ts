@@ -1,4 +1,13 @@
-import { ROOT_KEY_USER_ACTIONS } from '../../contract/root-keys.js';
+import { ROOT_KEY_ACTIONS, type RootKeyUse } from '../../contract/root-keys.js';
+
+/** The role ARNs a root key's policy names for each use (the stack gives one role per function). */
+export type RootKeyPrincipals = Readonly<Record<RootKeyUse, readonly string[]>>;
+
+const STATEMENT_IDS: Readonly<Record<RootKeyUse, string>> = {
+  create: 'CreatorNamesThisRootKey',
+  sign: 'SignersSignWithThisRootKey',
+  retire: 'RetirersRetireThisRootKey',
+};
 
 /**
  * The key policy of a root key, set when stage-root creates it, so that access is decided the moment the
@@ -6,18 +15,32 @@ import { ROOT_KEY_USER_ACTIONS } from '../../contract/root-keys.js';
  *
  * - the account may manage the key through IAM, as KMS's default policy allows (so an administrator can
  *   always recover it);
- * - the role that uses root keys may describe, sign, alias, disable and schedule the deletion of this
- *   key, and PutKeyPolicy, which KMS's lockout check requires of the creator. The stack denies that role
- *   kms:PutKeyPolicy in IAM, and an explicit deny wins, so it can never widen this policy.
+ * - each use's roles get that use's actions (ROOT_KEY_ACTIONS): the creator may describe and alias the
+ *   key, and PutKeyPolicy, which KMS's lockout check requires of the creator (the stack denies it in
+ *   IAM, and an explicit deny wins, so it can never widen this policy); the signers may sign; the
+ *   retirers may disable the key and schedule its deletion.
+ *
+ * Every role must be of one account; the creator list may not be empty (KMS would refuse the policy).
  */
-export function rootKeyPolicy(userArn: string): string {
-  const account = /^arn:([a-z-]+):(?:iam|sts)::(\d{12}):/.exec(userArn);
-  if (account === null) {
-    throw new RangeError(
-      `${JSON.stringify(userArn)} is not an IAM role ARN (arn:<partition>:iam::<account>:role/...)`,
-    );
+export function rootKeyPolicy(principals: RootKeyPrincipals): string {
+  const arns = Object.values(principals).flat();
+  const accounts = new Set(arns.map(accountOf));
+  if (accounts.size !== 1) {
+    throw new RangeError(`A root key's roles must be of one account, got ${JSON.stringify([...accounts])}`);
   }
-  const [, partition, accountId] = account;
+  if (principals.create.length === 0) {
+    throw new RangeError("A root key's policy must name its creator (ROOT_KEY_CREATOR_ARNS)");
+  }
+  const [partition, accountId] = ([...accounts][0] as string).split(':');
+  const statements = (Object.keys(STATEMENT_IDS) as RootKeyUse[])
+    .filter((use) => principals[use].length > 0)
+    .map((use) => ({
+      Sid: STATEMENT_IDS[use],
+      Effect: 'Allow',
+      Principal: { AWS: principals[use].length === 1 ? principals[use][0] : [...principals[use]] },
+      Action: [...ROOT_KEY_ACTIONS[use]],
+      Resource: '*',
+    }));
   return JSON.stringify({
     Version: '2012-10-17',
     Statement: [
@@ -28,13 +51,18 @@ export function rootKeyPolicy(userArn: string): string {
         Action: 'kms:*',
         Resource: '*',
       },
-      {
-        Sid: 'RotatorUsesThisRootKey',
-        Effect: 'Allow',
-        Principal: { AWS: userArn },
-        Action: [...ROOT_KEY_USER_ACTIONS, 'kms:PutKeyPolicy'],
-        Resource: '*',
-      },
+      ...statements,
     ],
   });
+}
+
+/** `<partition>:<account>` of an IAM role ARN; RangeError for anything else. */
+function accountOf(arn: string): string {
+  const match = /^arn:([a-z-]+):iam::(\d{12}):role\/.+$/.exec(arn);
+  if (match === null) {
+    throw new RangeError(
+      `${JSON.stringify(arn)} is not an IAM role ARN (arn:<partition>:iam::<account>:role/...)`,
+    );
+  }
+  return `${match[1]}:${match[2]}`;
 }

@@ -21,16 +21,16 @@ import type { KeyAlgorithm } from '../../core/pki/key-algorithm.js';
 import { PreconditionFailed } from '../../core/rotation-errors.js';
 import { type RetryOptions, withRetry } from '../retry.js';
 import { KMS_SIGNING_KEYS, kmsCertificateSigner } from './kms-certificate-signer.js';
-import { rootKeyPolicy } from './root-key-policy.js';
+import { type RootKeyPrincipals, rootKeyPolicy } from './root-key-policy.js';
 
 export interface RootKeysProps {
   readonly client: KMSClient;
   readonly meshId: string;
   /**
-   * The role that uses the root keys; each new key's policy names it (root-key-policy.ts).
+   * The roles each new key's policy names, per use (root-key-policy.ts).
    * @default KMS's default key policy (outside a deployed stack)
    */
-  readonly keyUserArn?: string;
+  readonly keyPrincipals?: RootKeyPrincipals;
   readonly retry?: Pick<RetryOptions, 'attempts' | 'baseDelayMs' | 'maxDelayMs'>;
 }
 
@@ -51,13 +51,13 @@ export interface RetiredRootKey {
 export class RootKeys {
   private readonly client: KMSClient;
   private readonly meshId: string;
-  private readonly keyUserArn: string | undefined;
+  private readonly keyPrincipals: RootKeyPrincipals | undefined;
   private readonly retry: Pick<RetryOptions, 'attempts' | 'baseDelayMs' | 'maxDelayMs'>;
 
   constructor(props: RootKeysProps) {
     this.client = props.client;
     this.meshId = props.meshId;
-    this.keyUserArn = props.keyUserArn;
+    this.keyPrincipals = props.keyPrincipals;
     this.retry = props.retry ?? { attempts: 4, baseDelayMs: 200, maxDelayMs: 5000 };
   }
 
@@ -81,7 +81,7 @@ export class RootKeys {
         new CreateKeyCommand({
           KeySpec: keySpec,
           KeyUsage: 'SIGN_VERIFY',
-          ...(this.keyUserArn !== undefined && { Policy: rootKeyPolicy(this.keyUserArn) }),
+          ...(this.keyPrincipals !== undefined && { Policy: rootKeyPolicy(this.keyPrincipals) }),
           Description: `meshtrust ${this.meshId}: root CA key of root version ${rootVersionId}`,
           Tags: [
             { TagKey: MESH_TAG_KEY, TagValue: this.meshId },

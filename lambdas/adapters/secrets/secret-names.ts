@@ -1,4 +1,4 @@
-import { ROOT_SECRET_SUFFIX } from '../../contract/ca-store.js';
+import { CA_SECRET_NAMES } from '../../contract/ca-store.js';
 import { PreconditionFailed } from '../../core/rotation-errors.js';
 
 /**
@@ -22,20 +22,20 @@ export function meshSecretPrefix(meshId: string): string {
 }
 
 export function rootSecretName(meshId: string): string {
-  return `${meshSecretPrefix(meshId)}${ROOT_SECRET_SUFFIX}`;
+  return `${meshSecretPrefix(meshId)}${CA_SECRET_NAMES.root}`;
 }
 
 /** The secret of an imported root's private key, named after the root version it belongs to. */
 export function importedRootKeySecretName(meshId: string, rootVersionId: string): string {
-  return `${meshSecretPrefix(meshId)}root-key/${segment('root version id', rootVersionId)}`;
+  return `${meshSecretPrefix(meshId)}${CA_SECRET_NAMES.importedRootKeys}${segment('root version id', rootVersionId)}`;
 }
 
 export function intermediateSecretName(meshId: string, cluster: string): string {
-  return `${meshSecretPrefix(meshId)}intermediate/${segment('cluster name', cluster)}`;
+  return `${meshSecretPrefix(meshId)}${CA_SECRET_NAMES.intermediates}${segment('cluster name', cluster)}`;
 }
 
 export function backupSecretPrefix(meshId: string, executionName: string): string {
-  return `${meshSecretPrefix(meshId)}backup/${segment('execution name', executionName)}/`;
+  return `${meshSecretPrefix(meshId)}${CA_SECRET_NAMES.backups}${segment('execution name', executionName)}/`;
 }
 
 export function backupSecretName(meshId: string, executionName: string, cluster: string): string {

@@ -7,6 +7,7 @@ import {
 } from '../../adapters/environment.js';
 import {
   AWS_REGION_ENV,
+  CLUSTER_ROLE_ARN_ENV,
   CLUSTER_TAG_KEY_ENV,
   CLUSTER_TAG_VALUE_ENV,
   CLUSTERS_ENV,
@@ -28,7 +29,8 @@ import {
 import {
   ROOT_KEY_DELETION_WINDOW_DAYS,
   ROOT_KEY_DELETION_WINDOW_DAYS_ENV,
-  ROOT_KEY_USER_ARN_ENV,
+  ROOT_KEY_PRINCIPALS_ENV,
+  type RootKeyUse,
 } from '../../contract/root-keys.js';
 import { LOCK_TABLE_NAME_ENV, LOCK_TAKEOVER_GRACE_SECONDS_ENV } from '../../contract/rotation-lock.js';
 import {
@@ -83,8 +85,13 @@ export interface HandlerConfig {
    * its deletion, for a retired root's KMS key or imported key secret and for a rolled-back staged key.
    */
   readonly rootKeyDeletionWindowDays: number;
-  /** ROOT_KEY_USER_ARN: the role new root keys' policies name; undefined: KMS's default key policy. */
-  readonly rootKeyUserArn?: string;
+  /**
+   * ROOT_KEY_CREATOR_ARNS, ROOT_KEY_SIGNER_ARNS, ROOT_KEY_RETIRER_ARNS: the roles a new root key's policy
+   * names for each use; undefined when none is set: KMS's default key policy.
+   */
+  readonly rootKeyPrincipals?: Readonly<Record<RootKeyUse, readonly string[]>>;
+  /** CLUSTER_ROLE_ARN: the role assumed to sign EKS tokens; undefined: the function's own credentials. */
+  readonly clusterRoleArn?: string;
   /** MIN_INTERMEDIATE_HEADROOM_DAYS (default 7): preflight refuses an intermediate expiring sooner. */
   readonly minIntermediateHeadroomDays: number;
   /**
@@ -132,14 +139,22 @@ export function readHandlerConfig(): HandlerConfig {
   });
   const kmsKeyId = getStringFromEnv({ key: KMS_KEY_ID_ENV, defaultValue: '' });
   const lockTableName = getStringFromEnv({ key: LOCK_TABLE_NAME_ENV, defaultValue: '' });
-  const rootKeyUserArn = getStringFromEnv({ key: ROOT_KEY_USER_ARN_ENV, defaultValue: '' });
+  const principals = (use: RootKeyUse) =>
+    getListFromEnv({ key: ROOT_KEY_PRINCIPALS_ENV[use], defaultValue: [] });
+  const rootKeyPrincipals = {
+    create: principals('create'),
+    sign: principals('sign'),
+    retire: principals('retire'),
+  };
+  const clusterRoleArn = getStringFromEnv({ key: CLUSTER_ROLE_ARN_ENV, defaultValue: '' });
   return {
     meshId,
     clusters: getListFromEnv({ key: CLUSTERS_ENV, defaultValue: [] }),
     clusterTagKey: getStringFromEnv({ key: CLUSTER_TAG_KEY_ENV, defaultValue: DEFAULT_MESH_TAG_KEY }),
     clusterTagValue: getStringFromEnv({ key: CLUSTER_TAG_VALUE_ENV, defaultValue: meshId }),
     ...(kmsKeyId !== '' && { kmsKeyId }),
-    ...(rootKeyUserArn !== '' && { rootKeyUserArn }),
+    ...(Object.values(rootKeyPrincipals).some((arns) => arns.length > 0) && { rootKeyPrincipals }),
+    ...(clusterRoleArn !== '' && { clusterRoleArn }),
     region: getStringFromEnv({
       key: AWS_REGION_ENV,
       errorMessage: 'Lambda sets it; elsewhere set it to the region of the clusters and secrets.',

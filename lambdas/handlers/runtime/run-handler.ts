@@ -34,7 +34,7 @@ export async function runHandler<T extends object>(
   logger.appendKeys(keys);
   let runtime: HandlerRuntime | undefined;
   try {
-    runtime = createHandlerRuntime();
+    runtime = createHandlerRuntime(undefined, { sessionName: `meshtrust-${context.phase}` });
     if (context.writes === true && context.executionId !== undefined && runtime.config.lock !== undefined) {
       const acquired = await runtime.lock().acquire(context.executionId);
       // acquire-lock took it; finding it free or stale here means this run had lost it (a redrive).

@@ -3,6 +3,7 @@ import { EKSClient } from '@aws-sdk/client-eks';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { type DiscoveredCluster, discoverClusters } from '../../adapters/eks/fleet-discovery.js';
 import { RootKeys } from '../../adapters/kms/root-keys.js';
 import { type ClusterClient, createClusterClient } from '../../adapters/kube/cluster-client.js';
@@ -39,7 +40,15 @@ export interface HandlerRuntime {
   close(): void;
 }
 
-export function createHandlerRuntime(config: HandlerConfig = readHandlerConfig()): HandlerRuntime {
+export interface HandlerRuntimeOptions {
+  /** The session name when assuming the cluster role (2-64 of [\w+=,.@-]). @default 'meshtrust' */
+  readonly sessionName?: string;
+}
+
+export function createHandlerRuntime(
+  config: HandlerConfig = readHandlerConfig(),
+  options: HandlerRuntimeOptions = {},
+): HandlerRuntime {
   const secrets = new SecretsManagerClient({ region: config.region });
   const eks = new EKSClient({ region: config.region });
   const sfn = new SFNClient({ region: config.region });
@@ -53,6 +62,15 @@ export function createHandlerRuntime(config: HandlerConfig = readHandlerConfig()
   let lock: RotationLock | undefined;
   let fleet: Promise<DiscoveredCluster[]> | undefined;
   const clients = new Map<string, ClusterClient>();
+  // The clusters know the cluster role (group meshtrust-rotator), not this function's own role: its
+  // EKS tokens are signed as a session of that role, named after the phase for the API server's audit log.
+  const clusterCredentials =
+    config.clusterRoleArn === undefined
+      ? undefined
+      : fromTemporaryCredentials({
+          params: { RoleArn: config.clusterRoleArn, RoleSessionName: sessionNameOf(options.sessionName) },
+          clientConfig: { region: config.region },
+        });
 
   const loadFleet = (): Promise<DiscoveredCluster[]> => {
     fleet ??= discoverClusters({
@@ -71,7 +89,7 @@ export function createHandlerRuntime(config: HandlerConfig = readHandlerConfig()
     rootKeys: new RootKeys({
       client: kms,
       meshId: config.meshId,
-      ...(config.rootKeyUserArn !== undefined && { keyUserArn: config.rootKeyUserArn }),
+      ...(config.rootKeyPrincipals !== undefined && { keyPrincipals: config.rootKeyPrincipals }),
     }),
     fleet: loadFleet,
     async clusterClient(name) {
@@ -88,7 +106,11 @@ export function createHandlerRuntime(config: HandlerConfig = readHandlerConfig()
       }
       const client = createClusterClient({
         cluster,
-        tokenProvider: createEksTokenProvider({ clusterName: cluster.name, region: config.region }),
+        tokenProvider: createEksTokenProvider({
+          clusterName: cluster.name,
+          region: config.region,
+          ...(clusterCredentials !== undefined && { credentials: clusterCredentials }),
+        }),
       });
       clients.set(name, client);
       return client;
@@ -125,4 +147,12 @@ export function createHandlerRuntime(config: HandlerConfig = readHandlerConfig()
       dynamodb?.destroy();
     },
   };
+}
+
+/** A valid STS session name (2-64 of [\w+=,.@-]) from what the caller asked for. */
+function sessionNameOf(wanted = 'meshtrust'): string {
+  return wanted
+    .replace(/[^\w+=,.@-]/g, '-')
+    .slice(0, 64)
+    .padEnd(2, '-');
 }

@@ -1,0 +1,63 @@
+// Who each function of the synthesized stack runs as in a rehearsal: a session of its own role, as
+// Lambda gives it, read from the template (each function's Role), with the lab standing in for IAM:
+// - the role the functions' CLUSTER_ROLE_ARN names (the stack's cluster role) is the lab's rotator
+//   role, which every lab cluster maps to group meshtrust-rotator, as the stack's EKS access entries do;
+//   the roles its trust policy names may assume it through the lab's sts:AssumeRole, no other;
+// - check-expiry's role is the lab's expiry-check role (group meshtrust-expiry-check);
+// - every other role is a role of the lab account that no cluster knows.
+// So a function reaches a cluster only the way it would deployed: by assuming the cluster role.
+import { CLUSTER_ROLE_ARN_ENV } from '../../lambdas/contract/function-environment.js';
+import type { CfnTemplate } from '../../lib/resolve-definition.js';
+import { addRoleSession, allowAssumeRole, type LabIdentity } from '../eks/lab-identities.js';
+import type { RehearsalFleet } from './fleet/rehearsal-fleet.js';
+import type { TemplateFunction } from './template-functions.js';
+
+export interface FunctionIdentitiesOptions {
+  readonly lab: Pick<RehearsalFleet, 'identities'>;
+  readonly functions: readonly TemplateFunction[];
+  readonly template: CfnTemplate;
+  /** Logical id -> ARN stand-ins of the rehearsal; the cluster and expiry check roles' entries are replaced here. */
+  readonly arns: Record<string, string>;
+}
+
+/** Maps the template's roles onto the lab's and returns each function's identity. */
+export function functionIdentities(
+  options: FunctionIdentitiesOptions,
+): (fn: TemplateFunction) => LabIdentity {
+  const { lab, functions, template, arns } = options;
+  const { identities } = lab;
+  const clusterRole = functions.map((fn) => getAttOf(fn.environment[CLUSTER_ROLE_ARN_ENV])).find(Boolean);
+  const expiryCheckRole = functions.find((fn) => fn.handlerName === 'check-expiry')?.roleLogicalId;
+  if (clusterRole !== undefined) arns[clusterRole] = identities.rotator.principalArn;
+  if (expiryCheckRole !== undefined) arns[expiryCheckRole] = identities.expiryCheck.principalArn;
+  if (clusterRole !== undefined) {
+    const trustPolicy = template.Resources?.[clusterRole]?.Properties?.AssumeRolePolicyDocument;
+    const trusted = JSON.stringify(trustPolicy ?? {}).match(/"Fn::GetAtt":\["(\w+)","Arn"\]/g) ?? [];
+    allowAssumeRole(
+      identities,
+      identities.rotator.principalArn,
+      trusted.map((getAtt) => arns[/\["(\w+)"/.exec(getAtt)?.[1] ?? ''] ?? ''),
+    );
+  }
+  const byRole = new Map<string, LabIdentity>();
+  return (fn) => {
+    const role = fn.roleLogicalId;
+    if (role === undefined) return identities.rotator;
+    if (role === expiryCheckRole) return identities.expiryCheck;
+    const known = byRole.get(role);
+    if (known !== undefined) return known;
+    const session = addRoleSession(identities, {
+      name: fn.handlerName,
+      principalArn: arns[role] as string,
+      sessionName: fn.functionName.slice(0, 64),
+    });
+    byRole.set(role, session);
+    return session;
+  };
+}
+
+/** The logical id of `{ "Fn::GetAtt": [id, "Arn"] }`, else undefined. */
+function getAttOf(value: unknown): string | undefined {
+  const getAtt = (value as { 'Fn::GetAtt'?: [string, string] } | undefined)?.['Fn::GetAtt'];
+  return getAtt?.[1] === 'Arn' ? getAtt[0] : undefined;
+}

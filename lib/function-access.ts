@@ -1,0 +1,76 @@
+import type { CaSecretPart } from '../lambdas/contract/ca-store.js';
+import type { RootKeyUse } from '../lambdas/contract/root-keys.js';
+import type { HandlerName } from './handler-entries.js';
+
+/**
+ * What one function reaches, and nothing more: the stack gives each function a role of its own made
+ * from this table (lib/rotation-functions.ts), and docs/security.md shows what each role reaches.
+ */
+export interface FunctionAccess {
+  /** The CA store's secrets it reads, or writes (which includes reading). */
+  readonly secrets?: Partial<Record<CaSecretPart, 'read' | 'write'>>;
+  /**
+   * An imported root's key secret (`root-key/*`): `read` to sign with a root that was imported with
+   * its key, `delete` to schedule its deletion when that root is retired.
+   */
+  readonly importedRootKeys?: 'read' | 'delete';
+  /** Root keys in KMS: create (and name) them, sign with them, retire them (their key policy, below). */
+  readonly rootKeys?: readonly RootKeyUse[];
+  /** The rotation lock: `hold` (the writing phases confirm they hold it), `take` (take and release it). */
+  readonly lock?: 'hold' | 'take';
+  /**
+   * Reads and writes the mesh's clusters: it describes them in EKS and talks to their Kubernetes API
+   * as the cluster role (mapped to group meshtrust-rotator), which it assumes for that alone.
+   */
+  readonly clusters?: boolean;
+}
+
+/**
+ * Every function's reach, from what its handler calls (lambdas/handlers/*.ts). check-expiry is not a
+ * rotation phase: it has a role of its own, mapped to group meshtrust-expiry-check, and reads the root
+ * secret only.
+ */
+export const FUNCTION_ACCESS: Readonly<Record<HandlerName, FunctionAccess>> = {
+  'acquire-lock': { lock: 'take' },
+  preflight: { secrets: { root: 'read' }, clusters: true },
+  'stage-root': { secrets: { root: 'write' }, rootKeys: ['create', 'sign'], lock: 'hold' },
+  'distribute-bundle': { secrets: { backups: 'write' }, lock: 'hold', clusters: true },
+  'verify-trust': { clusters: true },
+  'record-approval': {},
+  'reissue-intermediate': {
+    secrets: { root: 'read', intermediates: 'write', backups: 'write' },
+    importedRootKeys: 'read',
+    rootKeys: ['sign'],
+    lock: 'hold',
+    clusters: true,
+  },
+  'restart-workloads': { secrets: { intermediates: 'read' }, lock: 'hold', clusters: true },
+  'verify-workloads': { clusters: true },
+  'retire-root': { lock: 'hold', clusters: true },
+  'promote-root': {
+    secrets: { root: 'write' },
+    importedRootKeys: 'delete',
+    rootKeys: ['retire'],
+    lock: 'hold',
+  },
+  rollback: {
+    secrets: { root: 'write', backups: 'read' },
+    rootKeys: ['retire'],
+    lock: 'hold',
+    clusters: true,
+  },
+  'release-lock': { lock: 'take' },
+  'check-expiry': { secrets: { root: 'read' } },
+};
+
+/** The functions whose roles the cluster role trusts: each assumes it to reach the clusters. */
+export function clusterFunctions(): HandlerName[] {
+  return (Object.keys(FUNCTION_ACCESS) as HandlerName[]).filter((name) => FUNCTION_ACCESS[name].clusters);
+}
+
+/** The functions a root key's policy must name for `use`. */
+export function rootKeyFunctions(use: RootKeyUse): HandlerName[] {
+  return (Object.keys(FUNCTION_ACCESS) as HandlerName[]).filter((name) =>
+    FUNCTION_ACCESS[name].rootKeys?.includes(use),
+  );
+}
