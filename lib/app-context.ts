@@ -16,6 +16,9 @@ export const CONTEXT_KEYS = [
   'soakHours',
   'maxConcurrency',
   'alarmEmail',
+  'vpcId',
+  'subnetIds',
+  'securityGroupIds',
 ] as const;
 
 const WHERE = 'cdk.json context';
@@ -43,10 +46,35 @@ export function meshTrustStackPropsFromContext(
   const region = text(read, 'region') ?? env.CDK_DEFAULT_REGION;
   const account = env.CDK_DEFAULT_ACCOUNT;
   const stackName = `meshtrust-${meshId}`;
+  const vpcId = text(read, 'vpcId');
+  const subnetIds = list(read, 'subnetIds');
+  const securityGroupIds = list(read, 'securityGroupIds');
+  if ((vpcId === undefined) !== (subnetIds === undefined || subnetIds.length === 0)) {
+    throw new MeshTrustConfigError(
+      WHERE,
+      vpcId === undefined ? 'vpcId' : 'subnetIds',
+      'context vpcId and subnetIds go together: the VPC the functions run in and its subnets (docs/deploy.md, "Private clusters")',
+    );
+  }
+  if (vpcId === undefined && securityGroupIds !== undefined) {
+    throw new MeshTrustConfigError(
+      WHERE,
+      'securityGroupIds',
+      'context securityGroupIds needs vpcId and subnetIds',
+    );
+  }
   return {
     stackName,
     description: `meshtrust: root CA rotation of Istio mesh ${meshId}`,
     ...(region === undefined && account === undefined ? {} : { env: { account, region } }),
+    ...(vpcId !== undefined &&
+      subnetIds !== undefined && {
+        network: {
+          vpcId,
+          subnetIds,
+          ...(securityGroupIds !== undefined && securityGroupIds.length > 0 && { securityGroupIds }),
+        },
+      }),
     rotation: {
       meshId,
       ...(clusters === undefined || clusters.length === 0 ? {} : { clusters }),

@@ -1,5 +1,6 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
 import type { IRole } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -25,6 +26,7 @@ import { CaStore } from './ca-store.js';
 import type { ClusterSelection } from './cluster-selection.js';
 import { EksAccess } from './eks-access.js';
 import { ExpiryCheck } from './expiry-check.js';
+import { FunctionNetwork } from './function-network.js';
 import type { HandlerName } from './handler-entries.js';
 import { MeshTrustConfigError } from './mesh-trust-config-error.js';
 import { acknowledgeNagFindings } from './nag-acknowledgements.js';
@@ -66,6 +68,20 @@ export interface MeshTrustRotationProps {
    * @default - `meshtrust.io/mesh` = meshId
    */
   readonly clusterTag?: ClusterTag;
+  /**
+   * Run the rotation functions in this VPC, for clusters whose API endpoint is private or limited by
+   * `publicAccessCidrs`. The functions then reach AWS through the VPC's endpoints or NAT gateway
+   * (docs/deploy.md, "Private clusters").
+   * @default - no VPC: the functions reach the clusters' public endpoints
+   */
+  readonly vpc?: IVpc;
+  /** The subnets of `vpc` to run in (only with `vpc`). @default - the VPC's private subnets with egress */
+  readonly vpcSubnets?: SubnetSelection;
+  /**
+   * Security groups of the functions (only with `vpc`). Allow 443 from them in each cluster's security group.
+   * @default - one group allowing nothing in and only HTTPS (443) out (output FunctionsSecurityGroupId)
+   */
+  readonly securityGroups?: readonly ISecurityGroup[];
   /**
    * How long a scheduled rotation waits between restarting the workloads and retiring the old root:
    * one workload-certificate TTL. An execution input `soakSeconds` overrides it.
@@ -203,6 +219,8 @@ export class MeshTrustRotation extends Construct {
   readonly rotatorRole: IRole;
   /** The daily expiry check's role: map it to Kubernetes group meshtrust-expiry-check in every mesh cluster. */
   readonly expiryCheckRole: IRole;
+  /** The functions' security groups when they run in a VPC (allow 443 from them in each cluster); else empty. */
+  readonly functionSecurityGroups: readonly ISecurityGroup[];
   readonly alarmTopic: ITopic;
   /** The rotation lock's table (one item per mesh; docs/workflow.md, "The rotation lock"). */
   readonly lockTable: ITable;
@@ -226,6 +244,16 @@ export class MeshTrustRotation extends Construct {
       expiryWarningDays: config.expiryWarningDays,
       removalPolicy: config.removalPolicy,
     });
+    const network =
+      props.vpc === undefined
+        ? undefined
+        : new FunctionNetwork(this, 'Network', {
+            meshId,
+            vpc: props.vpc,
+            ...(props.vpcSubnets !== undefined && { vpcSubnets: props.vpcSubnets }),
+            ...(props.securityGroups !== undefined && { securityGroups: props.securityGroups }),
+          });
+    this.functionSecurityGroups = network?.securityGroups ?? [];
     const lockTable = new RotationLockTable(this, 'RotationLock', {
       stateMachineName: rotationStateMachineName(meshId),
     });
@@ -248,6 +276,7 @@ export class MeshTrustRotation extends Construct {
         rotationStrategy: config.rotationStrategy,
       },
       lockTable,
+      ...(network !== undefined && { network }),
     });
     const workflow = new RotationStateMachine(this, 'Workflow', {
       meshId,
@@ -290,6 +319,7 @@ export class MeshTrustRotation extends Construct {
       workflow,
       functions,
       clustersDiscovered: config.clusters.names.length === 0,
+      inVpc: network !== undefined,
       ...(this.approvalEndpoint !== undefined && { approvalEndpoint: this.approvalEndpoint }),
     });
 
@@ -321,6 +351,12 @@ export class MeshTrustRotation extends Construct {
           `clusters must hold EKS cluster names (1-100 of A-Z a-z 0-9 _ -), got ${JSON.stringify(name)}`,
         );
       }
+    }
+    if (props.vpc === undefined && (props.vpcSubnets !== undefined || props.securityGroups !== undefined)) {
+      fail(
+        props.vpcSubnets !== undefined ? 'vpcSubnets' : 'securityGroups',
+        'vpcSubnets and securityGroups place the functions in a VPC: give vpc too, or leave them out',
+      );
     }
     const duplicate = names.find((name, index) => names.indexOf(name) !== index);
     if (duplicate !== undefined) fail('clusters', `clusters lists ${JSON.stringify(duplicate)} twice`);

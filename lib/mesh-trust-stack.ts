@@ -1,4 +1,5 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Fn, Stack, type StackProps } from 'aws-cdk-lib';
+import { SecurityGroup, Subnet, Vpc } from 'aws-cdk-lib/aws-ec2';
 import type { Construct } from 'constructs';
 import { APPROVAL_URL_OUTPUT } from '../lambdas/contract/approval.js';
 import { MeshTrustRotation, type MeshTrustRotationProps } from './mesh-trust-rotation.js';
@@ -6,6 +7,20 @@ import { MeshTrustRotation, type MeshTrustRotationProps } from './mesh-trust-rot
 export interface MeshTrustStackProps extends StackProps {
   /** Everything the rotation of this mesh needs; see MeshTrustRotationProps. */
   readonly rotation: MeshTrustRotationProps;
+  /**
+   * The VPC to run the functions in, by ids (what cdk.json context can say; the construct takes the
+   * objects as `rotation.vpc`, `vpcSubnets`, `securityGroups`).
+   * @default none
+   */
+  readonly network?: FunctionNetworkIds;
+}
+
+/** A VPC by ids: the subnets to run in, and optionally the security groups to use. */
+export interface FunctionNetworkIds {
+  readonly vpcId: string;
+  readonly subnetIds: readonly string[];
+  /** @default one group the stack makes, HTTPS out only */
+  readonly securityGroupIds?: readonly string[];
 }
 
 /** One deployable mesh: the MeshTrustRotation construct and the outputs an operator needs. */
@@ -14,7 +29,10 @@ export class MeshTrustStack extends Stack {
 
   constructor(scope: Construct, id: string, props: MeshTrustStackProps) {
     super(scope, id, props);
-    this.rotation = new MeshTrustRotation(this, 'Rotation', props.rotation);
+    this.rotation = new MeshTrustRotation(this, 'Rotation', {
+      ...props.rotation,
+      ...(props.network !== undefined && this.networkOf(props.network)),
+    });
     new CfnOutput(this, 'StateMachineArn', {
       description: 'Start emergency or intermediate rekeys here (StartExecution)',
       value: this.rotation.stateMachine.stateMachineArn,
@@ -39,6 +57,14 @@ export class MeshTrustStack extends Stack {
       description: 'Map this role to Kubernetes group meshtrust-expiry-check in every mesh cluster',
       value: this.rotation.expiryCheckRole.roleArn,
     });
+    // The group the stack made (none when the operator named their own).
+    const [securityGroup] = this.rotation.functionSecurityGroups;
+    if (securityGroup !== undefined && (props.network?.securityGroupIds ?? []).length === 0) {
+      new CfnOutput(this, 'FunctionsSecurityGroupId', {
+        description: "Allow HTTPS (443) from this group in each cluster's security group",
+        value: securityGroup.securityGroupId,
+      });
+    }
     if (this.rotation.approvalEndpoint !== undefined) {
       new CfnOutput(this, APPROVAL_URL_OUTPUT, {
         description:
@@ -46,5 +72,25 @@ export class MeshTrustStack extends Stack {
         value: this.rotation.approvalEndpoint.url.url,
       });
     }
+  }
+
+  /** The VPC, subnets and security groups of `ids` as constructs (imported: the stack creates none of them). */
+  private networkOf(
+    ids: FunctionNetworkIds,
+  ): Pick<MeshTrustRotationProps, 'vpc' | 'vpcSubnets' | 'securityGroups'> {
+    return {
+      // The subnets are named, so the VPC's own zones are never used; CDK wants at least one.
+      vpc: Vpc.fromVpcAttributes(this, 'Vpc', {
+        vpcId: ids.vpcId,
+        availabilityZones: [Fn.select(0, Fn.getAzs())],
+      }),
+      vpcSubnets: { subnets: ids.subnetIds.map((subnetId) => Subnet.fromSubnetId(this, subnetId, subnetId)) },
+      ...(ids.securityGroupIds !== undefined &&
+        ids.securityGroupIds.length > 0 && {
+          securityGroups: ids.securityGroupIds.map((groupId) =>
+            SecurityGroup.fromSecurityGroupId(this, groupId, groupId),
+          ),
+        }),
+    };
   }
 }

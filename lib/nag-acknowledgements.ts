@@ -4,6 +4,7 @@ import type { ApprovalEndpoint } from './approval-endpoint.js';
 import type { CaStore } from './ca-store.js';
 import { eksClusterArns } from './cluster-selection.js';
 import { FUNCTION_ACCESS } from './function-access.js';
+import { VPC_ACCESS_ACTIONS } from './function-network.js';
 import { HANDLER_NAMES, type HandlerName } from './handler-entries.js';
 import type { RotationFunctions } from './rotation-functions.js';
 import type { RotationLockTable } from './rotation-lock-table.js';
@@ -16,6 +17,8 @@ export interface NagAcknowledgementTargets {
   readonly workflow: RotationStateMachine;
   /** Clusters are discovered by tag, so IAM cannot name them. */
   readonly clustersDiscovered: boolean;
+  /** The functions run in a VPC (their roles manage network interfaces). */
+  readonly inVpc: boolean;
   /** The approval endpoint, when approval gates are on. */
   readonly approvalEndpoint?: ApprovalEndpoint;
 }
@@ -26,7 +29,7 @@ export interface NagAcknowledgementTargets {
  * Everything else must pass; test/infra/cdk-nag.test.ts fails on any unacknowledged finding.
  */
 export function acknowledgeNagFindings(targets: NagAcknowledgementTargets): void {
-  const { caStore, lockTable, functions, workflow, clustersDiscovered, approvalEndpoint } = targets;
+  const { caStore, lockTable, functions, workflow, clustersDiscovered, inVpc, approvalEndpoint } = targets;
   const stack = Stack.of(workflow);
   for (const name of HANDLER_NAMES) {
     const role = functions.roles[name];
@@ -40,7 +43,7 @@ export function acknowledgeNagFindings(targets: NagAcknowledgementTargets): void
     }
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: `Only for actions without resource-level permissions: ${wildcardActions(name).join('; ')}.`,
+      reason: `Only for actions without resource-level permissions: ${wildcardActions(name, inVpc).join('; ')}.`,
     });
     if (access.rootKeys?.includes('create')) {
       Validations.of(role).acknowledge({
@@ -107,10 +110,11 @@ export function acknowledgeNagFindings(targets: NagAcknowledgementTargets): void
 }
 
 /** What a function's role is allowed on resource `*`, because those actions have no resource-level permission. */
-function wildcardActions(name: HandlerName): string[] {
+function wildcardActions(name: HandlerName, inVpc: boolean): string[] {
   const access = FUNCTION_ACCESS[name];
   return [
     'xray:PutTraceSegments/PutTelemetryRecords (active tracing)',
+    ...(inVpc ? [`${VPC_ACCESS_ACTIONS.join('/')} (Lambda attaching the function to the VPC)`] : []),
     ...(access.clusters === true || name === 'check-expiry'
       ? ['eks:ListClusters (returns cluster names, needed to discover the mesh clusters)']
       : []),

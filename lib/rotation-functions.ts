@@ -50,6 +50,7 @@ import {
   type FunctionAccess,
   rootKeyFunctions,
 } from './function-access.js';
+import type { FunctionNetwork } from './function-network.js';
 import {
   DEPS_LOCK_FILE,
   HANDLER_NAMES,
@@ -120,6 +121,8 @@ export interface RotationFunctionsProps {
   readonly tuning: RotationTuning;
   /** The mesh's rotation lock: the lock functions take and release it, the writing phases hold it. */
   readonly lockTable: RotationLockTable;
+  /** A VPC to run every function in. @default none: the functions reach public endpoints */
+  readonly network?: FunctionNetwork;
 }
 
 /** Phases that talk to every workload or wait for istiod, and so may run up to the Lambda limit. */
@@ -218,6 +221,7 @@ export class RotationFunctions extends Construct {
     for (const name of HANDLER_NAMES) {
       const functionName = `meshtrust-${meshId}-${name}`;
       const role = roles[name];
+      props.network?.grantVpcAccess(role);
       const logGroup = audit.newLogGroup(`${name}-log`, `${audit.functionLogGroupPrefix}${name}`);
       logGroup.grantWrite(role);
       functions[name] = new NodejsFunction(this, name, {
@@ -236,6 +240,11 @@ export class RotationFunctions extends Construct {
         logGroup,
         environment,
         bundling: HANDLER_BUNDLING,
+        ...(props.network !== undefined && {
+          vpc: props.network.vpc,
+          ...(props.network.vpcSubnets !== undefined && { vpcSubnets: props.network.vpcSubnets }),
+          securityGroups: props.network.securityGroups,
+        }),
       });
     }
     this.functions = functions;

@@ -60,6 +60,50 @@ describe('meshTrustStackPropsFromContext', () => {
     });
   });
 
+  it('reads the VPC to run the functions in, as a list or as `-c` strings', () => {
+    // WHEN
+    const typed = meshTrustStackPropsFromContext(
+      reader({ meshId: 'payments', vpcId: 'vpc-1', subnetIds: ['subnet-a', 'subnet-b'] }),
+      {},
+    );
+    const strings = meshTrustStackPropsFromContext(
+      reader({
+        meshId: 'payments',
+        vpcId: 'vpc-1',
+        subnetIds: 'subnet-a, subnet-b',
+        securityGroupIds: 'sg-1',
+      }),
+      {},
+    );
+
+    // THEN
+    expect(typed.network).toEqual({ vpcId: 'vpc-1', subnetIds: ['subnet-a', 'subnet-b'] });
+    expect(strings.network).toEqual({
+      vpcId: 'vpc-1',
+      subnetIds: ['subnet-a', 'subnet-b'],
+      securityGroupIds: ['sg-1'],
+    });
+  });
+
+  it.each([
+    ['vpcId without subnetIds', { vpcId: 'vpc-1' }, 'subnetIds'],
+    ['subnetIds without vpcId', { subnetIds: 'subnet-a' }, 'vpcId'],
+    ['securityGroupIds alone', { securityGroupIds: 'sg-1' }, 'securityGroupIds'],
+  ])('refuses %s, naming the missing key', (_name, context, key) => {
+    // WHEN
+    const act = () => meshTrustStackPropsFromContext(reader({ meshId: 'payments', ...context }), {});
+
+    // THEN
+    expect(act).toThrow(/context (vpcId and subnetIds go together|securityGroupIds needs vpcId)/);
+    expect(() => {
+      try {
+        act();
+      } catch (error) {
+        throw new Error(`property ${(error as MeshTrustConfigError).property}`);
+      }
+    }).toThrow(`property ${key}`);
+  });
+
   it('leaves unset and null keys to the construct defaults and the stack environment-agnostic', () => {
     // WHEN
     const props = meshTrustStackPropsFromContext(

@@ -12,18 +12,21 @@ interface ValidationReport {
 // cdk-nag 3.x: rule packs are CDK policy-validation plugins (Validations.of(app).addPlugins), findings
 // are acknowledged with Validations.of(construct).acknowledge, and synth throws on any finding left.
 describe('cdk-nag AwsSolutions', () => {
+  const network = { vpcId: 'vpc-0a1b2c3d', subnetIds: ['subnet-0a1', 'subnet-0b2'] };
   const variants = [
-    ['clusters discovered by tag, no approval', {}],
-    ['explicit clusters with approval gates', { clusters: ['eu-1', 'us-1'], approval: true }],
+    ['clusters discovered by tag, no approval', {}, undefined],
+    ['explicit clusters with approval gates', { clusters: ['eu-1', 'us-1'], approval: true }, undefined],
+    ['functions in a VPC', { clusters: ['eu-1'] }, network],
   ] as const;
 
-  it.each(variants)('reports zero unacknowledged findings (%s)', (_name, rotation) => {
+  it.each(variants)('reports zero unacknowledged findings (%s)', (_name, rotation, vpc) => {
     // GIVEN
     let outdir = '';
 
     // WHEN
     const synth = () =>
       synthMeshTrustStack(rotation, {
+        ...(vpc !== undefined && { network: vpc }),
         prepareApp: (app) => {
           outdir = app.outdir;
           Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { MeshTrustRotationProps } from '../../lib/mesh-trust-rotation.js';
-import { MeshTrustStack } from '../../lib/mesh-trust-stack.js';
+import { type FunctionNetworkIds, MeshTrustStack } from '../../lib/mesh-trust-stack.js';
 import { referencedLogicalIds, resolveDefinition } from '../../lib/resolve-definition.js';
 
 /** A fake account and region: nothing here talks to AWS, and no credentials are needed. */
@@ -25,6 +25,8 @@ export interface SynthOptions {
    * @default false
    */
   readonly bundle?: boolean;
+  /** Run the functions in this VPC (the stack's `network` prop, as cdk.json context gives it). */
+  readonly network?: FunctionNetworkIds;
 }
 
 /**
@@ -35,7 +37,7 @@ export function synthMeshTrustStack(
   rotation: Partial<MeshTrustRotationProps> = {},
   options: SynthOptions = {},
 ): SynthesizedMeshTrustStack {
-  const { prepareApp = () => {}, bundle = false } = options;
+  const { prepareApp = () => {}, bundle = false, network } = options;
   const app = new App({
     outdir: mkdtempSync(join(tmpdir(), 'meshtrust-synth-')),
     context: bundle ? {} : { 'aws:cdk:bundling-stacks': [] },
@@ -43,6 +45,7 @@ export function synthMeshTrustStack(
   const stack = new MeshTrustStack(app, 'MeshTrustTest', {
     env: TEST_ENV,
     rotation: { meshId: 'payments', ...rotation },
+    ...(network !== undefined && { network }),
   });
   prepareApp(app);
   return { app, stack, template: Template.fromStack(stack) };
