@@ -55,6 +55,7 @@ export const LAB_RBAC_RULES: Readonly<Record<string, readonly LabRbacRule[]>> = 
     { apiGroups: [''], resources: ['configmaps'], resourceNames: ['istio-ca-root-cert'], verbs: ['get'] },
     { apiGroups: ['apps'], resources: WORKLOADS, verbs: ['get', 'list'] },
     { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] },
+    { apiGroups: ['apps'], resources: ['replicasets'], verbs: ['list'] },
   ],
   // Role meshtrust-expiry-check in istio-system: find istiod's pods and read their /metrics, nothing else
   [EXPIRY_CHECK_GROUP]: [

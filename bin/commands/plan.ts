@@ -20,8 +20,11 @@ import {
 import { type SoakPlan, soakPlan } from '../../lambdas/core/istio/soak.js';
 import { ROTATION_MODES, type RotationMode } from '../../lambdas/core/plan/phases.js';
 import type { PlanStep, RotationPlan } from '../../lambdas/core/plan/rotation-plan.js';
+import { describeUnmanagedPod, unmanagedPodsNote } from '../../lambdas/core/plan/unmanaged-pods.js';
 import { planReviewedFleet } from '../../lambdas/core/rotation/plan-reviewed-fleet.js';
 import {
+  type ClusterReading,
+  type ClusterWorkloads,
   reviewFleetIstio,
   reviewFleetRoot,
   reviewFleetStrategy,
@@ -64,6 +67,11 @@ export interface PlanReport {
      * be read). `resign` is decided but not built yet: the run restarts every cluster.
      */
     readonly strategy?: Omit<ClusterRotationStrategy, 'cluster'>;
+    /**
+     * How many workloads restart-workloads would restart, and the injected pods it cannot (bare pods,
+     * Jobs' pods), or why they could not be listed (absent when the cluster could not be read).
+     */
+    readonly workloads?: ClusterWorkloads;
   }[];
   /** The rotation preflight would start; absent when a problem stops it. */
   readonly plan?: RotationPlan;
@@ -195,7 +203,7 @@ export function planReport(fleet: FleetReading, mode: RotationMode, now: Date, c
       currentRoot: { fingerprint: currentRoot.fingerprint, notAfter: currentRoot.notAfter.toISOString() },
     }),
     ...(stages.pending !== undefined && { pendingRoot: stages.pending }),
-    clusters: readings.map(({ cluster: name, snapshot, review }) => ({
+    clusters: readings.map(({ cluster: name, snapshot, review, workloads }) => ({
       name,
       ...(snapshot !== undefined && { cacertsResourceVersion: snapshot.resourceVersion }),
       ...(review.trustState !== undefined && {
@@ -206,11 +214,16 @@ export function planReport(fleet: FleetReading, mode: RotationMode, now: Date, c
       }),
       ...istioFieldsOf(istio.clusters.find((settings) => settings.cluster === name)),
       ...strategyFieldsOf(strategy.strategies.find((chosen) => chosen.cluster === name)),
+      ...(workloads !== undefined && { workloads }),
     })),
     ...(plan !== undefined && { plan }),
     ...(plan !== undefined && mode !== 'intermediate' && { proxyTrustWait: proxyTrustWait(istio.clusters) }),
     ...(plan !== undefined && mode === 'scheduled' && { soakAtLeast: soakPlan(0, istio.clusters) }),
-    notes: [...istioNotes(withStrategy), ...(rootExpiry.note === undefined ? [] : [rootExpiry.note])],
+    notes: [
+      ...istioNotes(withStrategy),
+      ...(rootExpiry.note === undefined ? [] : [rootExpiry.note]),
+      ...workloadNotes(readings, mode),
+    ],
     problems,
   };
 }
@@ -225,6 +238,37 @@ function strategyFieldsOf(chosen: ClusterRotationStrategy | undefined) {
   if (chosen === undefined) return {};
   const { cluster: _cluster, ...strategy } = chosen;
   return { strategy };
+}
+
+/** The unmanaged pods' note for `mode`, and one per cluster whose workloads could not be listed. */
+function workloadNotes(readings: readonly ClusterReading[], mode: RotationMode): string[] {
+  const unmanaged = unmanagedPodsNote(
+    mode,
+    readings.flatMap(({ cluster, workloads }) =>
+      workloads !== undefined && 'unmanaged' in workloads
+        ? [{ cluster, unmanaged: workloads.unmanaged }]
+        : [],
+    ),
+  );
+  const unreadable = readings.flatMap(({ cluster, workloads }) =>
+    workloads !== undefined && 'unreadable' in workloads
+      ? [
+          `could not list the workloads of ${cluster} that restart-workloads would restart (${workloads.unreadable}); ` +
+            'apply deploy/kubernetes/rbac.yaml again (meshtrust-viewer may list replicasets)',
+        ]
+      : [],
+  );
+  return [...(unmanaged === undefined ? [] : [unmanaged]), ...unreadable];
+}
+
+/** `12 workload(s) to restart; 2 pod(s) nothing restarts: tools/debug, batch/x (Job nightly)` */
+function describeWorkloads(workloads: ClusterWorkloads): string {
+  if ('unreadable' in workloads) return 'workloads could not be listed (see notes)';
+  const unmanaged =
+    workloads.unmanaged.length === 0
+      ? ''
+      : `; ${workloads.unmanaged.length} injected pod(s) nothing restarts: ${workloads.unmanaged.map(describeUnmanagedPod).join(', ')}`;
+  return `${workloads.restart} workload(s) to restart${unmanaged}`;
 }
 
 /**
@@ -268,6 +312,7 @@ function printPlan(report: PlanReport, terminal: Terminal): void {
     if (cluster.strategy !== undefined) {
       for (const line of describeStrategy(cluster.strategy)) out(`  ${line}`);
     }
+    if (cluster.workloads !== undefined) out(`  ${describeWorkloads(cluster.workloads)}`);
   }
   if (report.plan !== undefined) {
     const writes = report.plan.phases

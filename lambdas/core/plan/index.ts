@@ -25,4 +25,5 @@ export type {
   RotationPlan,
   WriteTarget,
 } from './rotation-plan.js';
+export { describeUnmanagedPod, unmanagedPodsNote } from './unmanaged-pods.js';
 export { validateFleetState } from './validate-fleet-state.js';

@@ -1,5 +1,7 @@
 import { mapWithConcurrency } from '../../adapters/eks/map-with-concurrency.js';
 import { type CacertsSnapshot, readCacerts } from '../../adapters/kube/cacerts-secret.js';
+import type { ClusterClient } from '../../adapters/kube/cluster-client.js';
+import { findInjected, type UnmanagedPod } from '../../adapters/kube/injected-workloads.js';
 import { type ClusterIstioReading, readIstioSettings } from '../../adapters/kube/istio-settings.js';
 import { type ProxiedPodReading, readProxiedPods } from '../../adapters/kube/proxied-pods.js';
 import { type RootCertConfigMap, readRootCertConfigMaps } from '../../adapters/kube/trust-bundles.js';
@@ -31,6 +33,11 @@ export interface ClusterReading {
   readonly istio?: ClusterIstioReading;
   /** Every running pod with Istio's proxy (for the rotation strategy); undefined when not read. */
   readonly proxies?: readonly ProxiedPodReading[];
+  /**
+   * The workloads restart-workloads would restart and the injected pods it cannot (nothing owns them
+   * that a rollout restarts), or why they could not be listed; undefined when the cluster was not read.
+   */
+  readonly workloads?: ClusterWorkloads;
   readonly review: ClusterReview;
 }
 
@@ -49,11 +56,12 @@ export async function reviewFleet(
   return mapWithConcurrency(clusters, CLUSTER_CONCURRENCY, async ({ name }): Promise<ClusterReading> => {
     try {
       const client = await runtime.clusterClient(name);
-      const [snapshot, bundles, istio, proxies] = await Promise.all([
+      const [snapshot, bundles, istio, proxies, workloads] = await Promise.all([
         readCacerts(client),
         readRootCertConfigMaps(client),
         readIstioSettings(client),
         readProxiedPods(client),
+        readWorkloads(client),
       ]);
       const review = await reviewClusterCacerts({
         cluster: name,
@@ -73,6 +81,7 @@ export async function reviewFleet(
         bundles,
         istio: { cluster: name, ...istio },
         proxies,
+        workloads,
         review,
       };
     } catch (error) {
@@ -87,6 +96,25 @@ export async function reviewFleet(
       };
     }
   });
+}
+
+/** What restart-workloads would find in a cluster, or why it could not be listed. */
+export type ClusterWorkloads =
+  | { readonly restart: number; readonly unmanaged: readonly UnmanagedPod[] }
+  | { readonly unreadable: string };
+
+/**
+ * The workloads to restart and the injected pods nothing restarts (findInjected, as restart-workloads
+ * lists them). A refusal is reported, not thrown: a viewer without `list replicasets` (rbac.yaml before
+ * it granted that) still gets the rest of the plan.
+ */
+async function readWorkloads(client: ClusterClient): Promise<ClusterWorkloads> {
+  try {
+    const { workloads, unmanaged } = await findInjected(client);
+    return { restart: workloads.length, unmanaged };
+  } catch (error) {
+    return { unreadable: error instanceof Error ? error.message : String(error) };
+  }
 }
 
 /**

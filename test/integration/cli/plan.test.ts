@@ -4,6 +4,8 @@
 import { ListSecretVersionIdsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { EXIT_CODES } from '../../../bin/cli/cli-errors.js';
 import type { PlanReport } from '../../../bin/commands/plan.js';
+import { awsEnvironmentFor } from '../../../lab/eks/lab-identities.js';
+import type { KubeObject, OwnerReference } from '../../../lab/kube/kube-object.js';
 import {
   assembleCacerts,
   certificateFingerprint,
@@ -209,6 +211,76 @@ describe('meshtrust plan', () => {
     );
     expect(result.stdout).not.toMatch(/^distribute-bundle$/m);
     expect(after).toEqual(before);
+  });
+
+  it('names the injected pods nothing restarts, and what an emergency run means for them, as the viewer', async () => {
+    // Prepare: a bare pod and a Job's pod with Istio's proxy in lab-1 (no Deployment, StatefulSet or
+    // DaemonSet owns them), read with the viewer's credentials (meshtrust-viewer may list replicasets).
+    const store = h.lab.cluster('lab-1').store;
+    const pod = (name: string, owner?: OwnerReference): KubeObject => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name,
+        namespace: 'tools',
+        labels: { 'security.istio.io/tlsMode': 'istio' },
+        ...(owner === undefined ? {} : { ownerReferences: [owner] }),
+      },
+      spec: { containers: [{ name: 'app' }, { name: 'istio-proxy' }] },
+    });
+    store.create(pod('debug'));
+    store.create(
+      pod('nightly-x7k2p', {
+        apiVersion: 'batch/v1',
+        kind: 'Job',
+        name: 'nightly',
+        uid: 'u1',
+        controller: true,
+      }),
+    );
+    const viewer = awsEnvironmentFor(h.lab.identities.viewer, h.lab.region);
+    try {
+      // Act
+      const text = await runMeshtrustInProcess(['plan', '--mode', 'emergency'], {
+        ...process.env,
+        ...viewer,
+        MESH_ID: '',
+        MESHTRUST_MESH_ID: h.meshId,
+      });
+      const json = await runMeshtrustInProcess(['plan', '--mode', 'scheduled', '--json'], {
+        ...process.env,
+        ...viewer,
+        MESH_ID: '',
+        MESHTRUST_MESH_ID: h.meshId,
+      });
+
+      // Assess
+      expect(text.exitCode).toBe(EXIT_CODES.ok);
+      expect(text.stdout).toMatch(
+        /^ {2}\d+ workload\(s\) to restart; 2 injected pod\(s\) nothing restarts: tools\/debug, tools\/nightly-x7k2p \(Job nightly\)$/m,
+      );
+      expect(text.stdout).toContain(
+        'the old root is retired right after the restarts, so they fail mTLS until replaced',
+      );
+      const report = JSON.parse(json.stdout) as PlanReport;
+      const lab1 = report.clusters.find((cluster) => cluster.name === 'lab-1');
+      expect(lab1?.workloads).toEqual({
+        restart: expect.any(Number),
+        unmanaged: [
+          { namespace: 'tools', name: 'debug' },
+          { namespace: 'tools', name: 'nightly-x7k2p', owner: 'Job nightly' },
+        ],
+      });
+      expect(report.clusters.find((cluster) => cluster.name === 'lab-2')?.workloads).toMatchObject({
+        unmanaged: [],
+      });
+      expect(report.notes.join('\n')).toContain(
+        'they move to the new intermediate when their certificate renews',
+      );
+    } finally {
+      store.delete('Pod', 'tools', 'debug');
+      store.delete('Pod', 'tools', 'nightly-x7k2p');
+    }
   });
 
   it('refuses --mode intermediate without --cluster as a usage error', async () => {
