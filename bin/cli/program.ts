@@ -14,17 +14,10 @@ import { registerRehearseCommand } from '../commands/rehearse.js';
 import { registerRotateCommand } from '../commands/rotate.js';
 import { registerStatusCommand } from '../commands/status.js';
 import { registerVerifyCommand } from '../commands/verify.js';
+import type { CliContext } from './cli-context.js';
 import { CliError, EXIT_CODES, type ExitCode } from './cli-errors.js';
 import { commanderExitCode, withCliConventions } from './commander-conventions.js';
 import { createTerminal, type Terminal } from './terminal.js';
-
-/** What every command gets: where to write, the environment, and where to report its exit code. */
-export interface CliContext {
-  readonly terminal: Terminal;
-  readonly env: NodeJS.ProcessEnv;
-  /** A command that ran but found a problem sets this (e.g. EXIT_CODES.checkFailed). */
-  exitCode: ExitCode;
-}
 
 export function createProgram(context: CliContext): Command {
   const { terminal } = context;

@@ -8,9 +8,9 @@ import { type Command, Option } from 'commander';
 import { meshStackName, readStackOutput } from '../../lambdas/adapters/stepfunctions/stack-outputs.js';
 import { APPROVAL_REJECTED_ERROR, APPROVAL_URL_OUTPUT } from '../../lambdas/contract/approval.js';
 import { sendApprovalAnswer } from '../cli/approval-url.js';
+import type { CliContext } from '../cli/cli-context.js';
 import { CliError, EnvironmentError, EXIT_CODES, UsageError } from '../cli/cli-errors.js';
 import { findPendingApproval } from '../cli/execution-history.js';
-import type { CliContext } from '../cli/program.js';
 import {
   addStateMachineOptions,
   asCliError,

@@ -1,7 +1,7 @@
 // `meshtrust history`: past rotations of the state machine, newest first.
 import type { Command } from 'commander';
+import type { CliContext } from '../cli/cli-context.js';
 import { integerBetween } from '../cli/option-parsers.js';
-import type { CliContext } from '../cli/program.js';
 import {
   addStateMachineOptions,
   asCliError,

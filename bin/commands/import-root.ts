@@ -13,8 +13,8 @@ import { certificateFingerprint } from '../../lambdas/core/pki/fingerprint.js';
 import { rootImportProblems } from '../../lambdas/core/pki/root-import.js';
 import { RotationError } from '../../lambdas/core/rotation-errors.js';
 import { addFleetOptions, type FleetOptions, fleetConfig } from '../cli/aws-options.js';
+import type { CliContext } from '../cli/cli-context.js';
 import { CliError, EnvironmentError, EXIT_CODES, UsageError } from '../cli/cli-errors.js';
-import type { CliContext } from '../cli/program.js';
 
 export interface ImportRootCommandOptions extends FleetOptions {
   readonly certificate: string;

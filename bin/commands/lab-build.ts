@@ -11,9 +11,9 @@ import {
   type LabComponentVersions,
 } from '../../lab/binaries/lab-binary-names.js';
 import { LabBuildError } from '../../lab/binaries/lab-build-errors.js';
+import type { CliContext } from '../cli/cli-context.js';
 import { EnvironmentError } from '../cli/cli-errors.js';
 import { createLabBuildProgressView } from '../cli/lab-build-progress.js';
-import type { CliContext } from '../cli/program.js';
 import type { Terminal } from '../cli/terminal.js';
 
 export interface LabBuildCommandOptions {

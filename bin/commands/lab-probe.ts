@@ -8,9 +8,9 @@ import {
   MAX_PROBE_ROUNDS,
 } from '../../lab/lab-control-server.js';
 import { LabFilesError, readLabControlAccess } from '../../lab/lab-files.js';
+import type { CliContext } from '../cli/cli-context.js';
 import { EnvironmentError, EXIT_CODES, UsageError } from '../cli/cli-errors.js';
 import { integerBetween } from '../cli/option-parsers.js';
-import type { CliContext } from '../cli/program.js';
 
 export interface LabProbeCommandOptions {
   readonly lab?: string;

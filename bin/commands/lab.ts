@@ -41,6 +41,7 @@ import { meshKeyAlias, seedCaStore } from '../../lab/seed-ca-store.js';
 import { type Lab, startLab } from '../../lab/start-lab.js';
 import { rootSecretName } from '../../lambdas/adapters/secrets/secret-names.js';
 import type { CaMaterial } from '../../lambdas/core/pki/index.js';
+import type { CliContext } from '../cli/cli-context.js';
 import { EnvironmentError, UsageError } from '../cli/cli-errors.js';
 import {
   addEngineOptions,
@@ -50,7 +51,6 @@ import {
   refuseIstioFlagsOnModel,
 } from '../cli/engine-options.js';
 import { integerBetween, matching } from '../cli/option-parsers.js';
-import type { CliContext } from '../cli/program.js';
 import { listenForStopSignals } from '../cli/stop-signals.js';
 import type { Terminal } from '../cli/terminal.js';
 

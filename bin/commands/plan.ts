@@ -30,9 +30,9 @@ import {
   reviewFleetStrategy,
 } from '../../lambdas/handlers/runtime/review-fleet.js';
 import { addFleetOptions, type FleetOptions, fleetConfig } from '../cli/aws-options.js';
+import type { CliContext } from '../cli/cli-context.js';
 import { EXIT_CODES, UsageError } from '../cli/cli-errors.js';
 import { type FleetReading, readFleet } from '../cli/fleet-reading.js';
-import type { CliContext } from '../cli/program.js';
 import type { Terminal } from '../cli/terminal.js';
 
 export interface PlanCommandOptions extends FleetOptions {

@@ -25,6 +25,7 @@ import type { RehearsalMode, RehearsalReport } from '../../lab/rehearsal/rehears
 import { type RehearsalOutcome, runRehearsal } from '../../lab/rehearsal/run-rehearsal.js';
 import { REPORT_FILES } from '../../lab/rehearsal/write-report-files.js';
 import { PROJECT_ROOT } from '../../lib/handler-entries.js';
+import type { CliContext } from '../cli/cli-context.js';
 import { CliError, EnvironmentError, EXIT_CODES, UsageError } from '../cli/cli-errors.js';
 import {
   addEngineOptions,
@@ -33,7 +34,6 @@ import {
   refuseIstioFlagsOnModel,
 } from '../cli/engine-options.js';
 import { integerBetween } from '../cli/option-parsers.js';
-import type { CliContext } from '../cli/program.js';
 import { exitCodeOfSignal, listenForStopSignals } from '../cli/stop-signals.js';
 import type { Terminal } from '../cli/terminal.js';
 

@@ -7,10 +7,10 @@ import { Option } from 'commander';
 import { ExecutionAlreadyRunningError } from '../../lambdas/adapters/stepfunctions/stepfunctions-errors.js';
 import { ROTATION_MODES, type RotationMode } from '../../lambdas/core/plan/phases.js';
 import { callerIdentity } from '../cli/caller-identity.js';
+import type { CliContext } from '../cli/cli-context.js';
 import { CliError, EXIT_CODES, UsageError } from '../cli/cli-errors.js';
 import { currentState, findPendingApproval } from '../cli/execution-history.js';
 import { integerBetween } from '../cli/option-parsers.js';
-import type { CliContext } from '../cli/program.js';
 import {
   addStateMachineOptions,
   asCliError,

@@ -1,13 +1,13 @@
 // `meshtrust status [EXECUTION]`: an execution (default: the newest) as its history tells it: status,
 // input (mode, reason, who), the phase it is in, each cluster Map's progress, and the approval it waits for.
 import type { Command } from 'commander';
+import type { CliContext } from '../cli/cli-context.js';
 import {
   currentState,
   findPendingApproval,
   type MapProgress,
   mapProgress,
 } from '../cli/execution-history.js';
-import type { CliContext } from '../cli/program.js';
 import {
   addStateMachineOptions,
   asCliError,

@@ -8,9 +8,9 @@ import { certificateFingerprint } from '../../lambdas/core/pki/fingerprint.js';
 import { TrustBundle } from '../../lambdas/core/pki/trust-bundle.js';
 import type { ClusterReading } from '../../lambdas/handlers/runtime/review-fleet.js';
 import { addFleetOptions, type FleetOptions, fleetConfig } from '../cli/aws-options.js';
+import type { CliContext } from '../cli/cli-context.js';
 import { EXIT_CODES } from '../cli/cli-errors.js';
 import { type FleetReading, readFleet } from '../cli/fleet-reading.js';
-import type { CliContext } from '../cli/program.js';
 import type { Terminal } from '../cli/terminal.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;

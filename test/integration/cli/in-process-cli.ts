@@ -1,5 +1,6 @@
+import type { CliContext } from '../../../bin/cli/cli-context.js';
 import { EXIT_CODES } from '../../../bin/cli/cli-errors.js';
-import { type CliContext, runCli } from '../../../bin/cli/program.js';
+import { runCli } from '../../../bin/cli/program.js';
 import { createTerminal } from '../../../bin/cli/terminal.js';
 
 export interface CliRun {

@@ -4,8 +4,9 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { CliContext } from '../../../bin/cli/cli-context.js';
 import { EXIT_CODES } from '../../../bin/cli/cli-errors.js';
-import { type CliContext, runCli } from '../../../bin/cli/program.js';
+import { runCli } from '../../../bin/cli/program.js';
 import { createTerminal } from '../../../bin/cli/terminal.js';
 import {
   type LabControlServer,
