@@ -1,13 +1,13 @@
 // Finding the workloads whose pods carry an Istio sidecar (and so a mesh certificate) on a seeded lab
 // cluster: injected namespaces by label, then their Deployments, StatefulSets and DaemonSets.
 
-import type { KubeObject, OwnerReference } from '../../../lab/kube/kube-object.js';
 import {
   findInjected,
   findInjectedWorkloads,
   isInjectedNamespace,
 } from '../../../lambdas/adapters/kube/injected-workloads.js';
 import { PreconditionFailed } from '../../../lambdas/core/rotation-errors.js';
+import { jobOwner, sidecarPod } from '../../support/sidecar-pod.js';
 import { type LabCluster, seedMesh, startLabCluster, waitUntil, workload } from './kube-lab-cluster.js';
 
 let lab: LabCluster;
@@ -87,27 +87,8 @@ describe('findInjectedWorkloads', () => {
     lab.store.create(gateway);
     lab.store.create(probe);
     lab.store.create(workload('Deployment', 'tools', 'plain', { replicas: 1 }));
-    const sidecarPod = (name: string, owner?: OwnerReference): KubeObject => ({
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: {
-        name,
-        namespace: 'tools',
-        labels: { 'security.istio.io/tlsMode': 'istio' },
-        ...(owner ? { ownerReferences: [owner] } : {}),
-      },
-      spec: { containers: [{ name: 'app' }, { name: 'istio-proxy' }] },
-    });
-    lab.store.create(sidecarPod('debug'));
-    lab.store.create(
-      sidecarPod('nightly-x7k2p', {
-        apiVersion: 'batch/v1',
-        kind: 'Job',
-        name: 'nightly',
-        uid: 'u1',
-        controller: true,
-      }),
-    );
+    lab.store.create(sidecarPod('tools', 'debug'));
+    lab.store.create(sidecarPod('tools', 'nightly-x7k2p', jobOwner('nightly')));
     await waitUntil(
       () => lab.store.list('Pod', { namespace: 'tools', labelSelector: 'app=probe' }).items.length === 1,
     );

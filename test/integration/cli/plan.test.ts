@@ -5,7 +5,6 @@ import { ListSecretVersionIdsCommand, SecretsManagerClient } from '@aws-sdk/clie
 import { EXIT_CODES } from '../../../bin/cli/cli-errors.js';
 import type { PlanReport } from '../../../bin/commands/plan.js';
 import { awsEnvironmentFor } from '../../../lab/eks/lab-identities.js';
-import type { KubeObject, OwnerReference } from '../../../lab/kube/kube-object.js';
 import {
   assembleCacerts,
   certificateFingerprint,
@@ -14,6 +13,7 @@ import {
   TrustBundle,
 } from '../../../lambdas/core/pki/index.js';
 import { motoClientConfig } from '../../support/moto-endpoint.js';
+import { jobOwner, sidecarPod } from '../../support/sidecar-pod.js';
 import { type HandlerLab, startHandlerLab } from '../handlers/handler-lab.js';
 import { type CliRun, runMeshtrustInProcess } from './in-process-cli.js';
 
@@ -217,27 +217,8 @@ describe('meshtrust plan', () => {
     // Prepare: a bare pod and a Job's pod with Istio's proxy in lab-1 (no Deployment, StatefulSet or
     // DaemonSet owns them), read with the viewer's credentials (meshtrust-viewer may list replicasets).
     const store = h.lab.cluster('lab-1').store;
-    const pod = (name: string, owner?: OwnerReference): KubeObject => ({
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: {
-        name,
-        namespace: 'tools',
-        labels: { 'security.istio.io/tlsMode': 'istio' },
-        ...(owner === undefined ? {} : { ownerReferences: [owner] }),
-      },
-      spec: { containers: [{ name: 'app' }, { name: 'istio-proxy' }] },
-    });
-    store.create(pod('debug'));
-    store.create(
-      pod('nightly-x7k2p', {
-        apiVersion: 'batch/v1',
-        kind: 'Job',
-        name: 'nightly',
-        uid: 'u1',
-        controller: true,
-      }),
-    );
+    store.create(sidecarPod('tools', 'debug'));
+    store.create(sidecarPod('tools', 'nightly-x7k2p', jobOwner('nightly')));
     const viewer = awsEnvironmentFor(h.lab.identities.viewer, h.lab.region);
     try {
       // Act
