@@ -238,7 +238,11 @@ export class RotationFunctions extends Construct {
         tracing: Tracing.ACTIVE,
         role,
         logGroup,
-        environment,
+        // Only the cluster phases assume the cluster role; check-expiry reaches the clusters as its own
+        // role (group meshtrust-expiry-check), which the cluster role does not trust.
+        environment: FUNCTION_ACCESS[name].clusters
+          ? environment
+          : { ...environment, [CLUSTER_ROLE_ARN_ENV]: '' },
         bundling: HANDLER_BUNDLING,
         ...(props.network !== undefined && {
           vpc: props.network.vpc,

@@ -141,7 +141,17 @@ export interface OutcomeFacts {
   readonly faults?: readonly FaultReport[];
   /** The root keys at the end (end-state.ts); absent: no check. */
   readonly rootKeys?: RootKeysAtEnd;
+  /**
+   * The daily expiry check, invoked once at the end as deployed (its own bundle, role and environment):
+   * what it returned, or why it failed; absent: no check.
+   */
+  readonly expiryCheck?: ExpiryCheckAtEnd;
 }
+
+/** What check-expiry returned at the end of a rehearsal, or the error it ended with. */
+export type ExpiryCheckAtEnd =
+  | { readonly certificates: number; readonly days: number; readonly first: string }
+  | { readonly error: string };
 
 /** The checks of a rehearsal; every one must pass for exit code 0. */
 export function outcomeChecks(facts: OutcomeFacts): ReportCheck[] {
@@ -188,6 +198,7 @@ export function outcomeChecks(facts: OutcomeFacts): ReportCheck[] {
   const initial = new Map(facts.initial.map((entry) => [entry.cluster, entry]));
   // Nothing more to expect of a run that failed outright or was stopped halfway.
   if (facts.result === 'FAILED' || facts.result === 'ABORTED') return checks;
+  if (facts.expiryCheck !== undefined) checks.push(expiryCheckCheck(facts.expiryCheck, facts.final.length));
   // Whatever the outcome, a workload must end on what its cluster's istiod now signs with: a pod left
   // on another intermediate breaks as soon as the root it chains to goes.
   const finalIntermediate = new Map(facts.final.map((entry) => [entry.cluster, entry.caCert]));
@@ -260,6 +271,18 @@ export function outcomeChecks(facts: OutcomeFacts): ReportCheck[] {
  * live and root A's imported key is being deleted; after a rollback no root key made by the run is
  * live and A's key is kept; an intermediate rekey makes no root key. No check for a failed run.
  */
+/** The expiry check ran as deployed and watched the root and every cluster's intermediate. */
+function expiryCheckCheck(expiry: ExpiryCheckAtEnd, clusters: number): ReportCheck {
+  if ('error' in expiry)
+    return { name: 'expiry-check-runs', ok: false, detail: `check-expiry failed: ${expiry.error}` };
+  const ok = expiry.certificates === clusters + 1 && expiry.days >= 0;
+  return {
+    name: 'expiry-check-runs',
+    ok,
+    detail: `${expiry.certificates} certificate(s) watched (expected ${clusters + 1}), first to expire ${expiry.first} in ${expiry.days} day(s)`,
+  };
+}
+
 function rootKeysCheck(facts: OutcomeFacts): ReportCheck | undefined {
   const keys = facts.rootKeys;
   if (keys === undefined || facts.result !== facts.expected) return undefined;

@@ -45,6 +45,7 @@ import {
   RehearsalOptionsError,
 } from './rehearsal-errors.js';
 import {
+  type ExpiryCheckAtEnd,
   expectedResult,
   outcomeChecks,
   type PhaseReport,
@@ -612,6 +613,8 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
     ),
   };
   const faultReports = faults.report();
+  // An interrupted run reports what it has; it starts nothing more.
+  const expiryCheck = interrupted === undefined ? await invokeExpiryCheck(pool, functions) : undefined;
   const checks = outcomeChecks({
     mode: options.mode,
     ...(context.targetCluster === undefined ? {} : { cluster: context.targetCluster }),
@@ -628,6 +631,7 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
     identicalToStart,
     faults: faultReports,
     ...(endState.rootKeys === undefined ? {} : { rootKeys: endState.rootKeys }),
+    ...(expiryCheck === undefined ? {} : { expiryCheck }),
   });
   const report: RehearsalReport = {
     schemaVersion: 1,
@@ -829,4 +833,30 @@ function historyEntry(event: Json): Json {
   const entry: Json = { ...event, at: new Date(Number(event.timestamp)).toISOString() };
   if (entry.Cause instanceof Error) entry.Cause = `${entry.Cause.name}: ${entry.Cause.message}`;
   return entry;
+}
+
+/**
+ * The daily expiry check, once, as EventBridge Scheduler would start it: its own bundle, role (group
+ * meshtrust-expiry-check, no cluster role) and environment. Undefined when the stack has none.
+ */
+async function invokeExpiryCheck(
+  pool: FunctionPool,
+  functions: readonly TemplateFunction[],
+): Promise<ExpiryCheckAtEnd | undefined> {
+  const fn = functions.find((candidate) => candidate.handlerName === 'check-expiry');
+  if (fn === undefined) return undefined;
+  try {
+    const output = (await pool.invoke(fn.logicalId, {})) as {
+      certificates?: unknown;
+      days?: unknown;
+      first?: unknown;
+    };
+    return {
+      certificates: Number(output.certificates),
+      days: Number(output.days),
+      first: String(output.first),
+    };
+  } catch (error) {
+    return { error: error instanceof Error ? error.message : String(error) };
+  }
 }

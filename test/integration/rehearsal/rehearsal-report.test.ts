@@ -142,6 +142,23 @@ describe('the checks behind the exit code', () => {
     ).toBe(true);
   });
 
+  it('requires the expiry check to run as deployed and watch the root and every intermediate', () => {
+    const check = (expiryCheck: OutcomeFacts['expiryCheck']) =>
+      outcomeChecks(facts(expiryCheck === undefined ? {} : { expiryCheck })).find(
+        (c) => c.name === 'expiry-check-runs',
+      );
+    expect(check(undefined)).toBeUndefined();
+    expect(check({ certificates: 2, days: 700, first: 'intermediate/lab-1' })?.ok).toBe(true);
+    expect(check({ certificates: 1, days: 700, first: 'root' })).toMatchObject({
+      ok: false,
+      detail: expect.stringContaining('(expected 2)'),
+    });
+    expect(check({ error: 'User: x is not authorized to perform: sts:AssumeRole' })).toMatchObject({
+      ok: false,
+      detail: 'check-expiry failed: User: x is not authorized to perform: sts:AssumeRole',
+    });
+  });
+
   it('fails on a single failed handshake', () => {
     expect(failing(outcomeChecks(facts({ failedHandshakes: 1 })))).toEqual(['no-failed-handshake']);
   });
