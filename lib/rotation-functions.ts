@@ -38,6 +38,7 @@ import {
   type RuntimeEnvKey,
   VERIFY_TIMEOUT_SECONDS_ENV,
 } from '../lambdas/contract/function-environment.js';
+import { LONG_RUNNING_FUNCTION_TIMEOUT_SECONDS } from '../lambdas/contract/function-timeouts.js';
 import { ROOT_KEY_DELETION_WINDOW_DAYS_ENV, ROOT_KEY_PRINCIPALS_ENV } from '../lambdas/contract/root-keys.js';
 import { LOCK_TABLE_NAME_ENV, LOCK_TAKEOVER_GRACE_SECONDS_ENV } from '../lambdas/contract/rotation-lock.js';
 import { ROTATION_STRATEGY_ENV } from '../lambdas/contract/rotation-strategy.js';
@@ -132,8 +133,9 @@ const LONG_RUNNING: ReadonlySet<HandlerName> = new Set<HandlerName>([
   'verify-workloads',
   'rollback',
 ]);
-const LONG_TIMEOUT_MINUTES = 15;
-const DEFAULT_TIMEOUT_MINUTES = 5;
+/** Lambda's maximum, which the long-running phases get (restart-workloads plans its waves within it). */
+const LONG_TIMEOUT = Duration.seconds(LONG_RUNNING_FUNCTION_TIMEOUT_SECONDS);
+const DEFAULT_TIMEOUT = Duration.minutes(5);
 
 /**
  * One NodejsFunction per handler of lib/handler-entries.ts, bundled locally by esbuild (never Docker)
@@ -195,7 +197,7 @@ export class RotationFunctions extends Construct {
       [KMS_KEY_ID_ENV]: caStore.key.keyArn,
       [LOCK_TABLE_NAME_ENV]: lockTable.table.tableName,
       // A function started by an execution that stopped may write until its own timeout.
-      [LOCK_TAKEOVER_GRACE_SECONDS_ENV]: String(Duration.minutes(LONG_TIMEOUT_MINUTES).toSeconds()),
+      [LOCK_TAKEOVER_GRACE_SECONDS_ENV]: String(LONG_TIMEOUT.toSeconds()),
       [POWERTOOLS_SERVICE_NAME_ENV]: 'meshtrust',
       [POWERTOOLS_METRICS_NAMESPACE_ENV]: 'MeshTrust',
       [NODE_OPTIONS_ENV]: '--enable-source-maps',
@@ -234,7 +236,7 @@ export class RotationFunctions extends Construct {
         runtime: HANDLER_RUNTIME,
         architecture: Architecture.ARM_64,
         memorySize: 512,
-        timeout: Duration.minutes(LONG_RUNNING.has(name) ? LONG_TIMEOUT_MINUTES : DEFAULT_TIMEOUT_MINUTES),
+        timeout: LONG_RUNNING.has(name) ? LONG_TIMEOUT : DEFAULT_TIMEOUT,
         tracing: Tracing.ACTIVE,
         role,
         logGroup,
