@@ -3,9 +3,10 @@
  * reported as missing, by name; a present but invalid one says what it holds (unless secret) and what
  * is expected. An empty or blank value counts as missing: CloudFormation writes '' for an unset parameter.
  */
+import { MeshTrustError } from '../core/meshtrust-error.js';
 
 /** A variable is missing or does not hold what its reader expects. */
-export class EnvironmentVariableError extends Error {
+export class EnvironmentVariableError extends MeshTrustError {
   readonly key: string;
 
   constructor(message: string, key: string, options?: ErrorOptions) {

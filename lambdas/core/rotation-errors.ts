@@ -1,5 +1,7 @@
+import { MeshTrustError } from './meshtrust-error.js';
+
 /**
- * The errors a rotation step raises. The state machine's Retry and Catch match on the error name,
+ * The errors a rotation step raises (a branch of the MeshTrustError family). The state machine's Retry and Catch match on the error name,
  * which the Lambda runtime reports as `errorType`, so every class sets `this.name` and a subclass
  * that must keep the state machine's behaviour has to keep its parent's name.
  *
@@ -22,8 +24,8 @@ export interface RotationErrorContext {
 
 export interface RotationErrorOptions extends ErrorOptions, RotationErrorContext {}
 
-/** Base of every error a rotation step raises on purpose. */
-export class RotationError extends Error {
+/** Base of the errors a rotation step raises with the phase and cluster it happened in. */
+export class RotationError extends MeshTrustError {
   readonly cluster?: string;
   readonly phase?: string;
 

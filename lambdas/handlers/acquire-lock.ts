@@ -4,7 +4,7 @@ import type { LockAcquired } from '../adapters/lock/rotation-lock.js';
 import { RotationLocked } from '../core/rotation-errors.js';
 import { auditStateChange } from './runtime/audit-state-change.js';
 import { executionIdSchema, parseInput } from './runtime/handler-input.js';
-import { runHandler } from './runtime/run-handler.js';
+import { type LambdaContext, runHandler } from './runtime/run-handler.js';
 import type { HandlerRuntime } from './runtime/runtime.js';
 
 const PHASE = 'acquire-lock';
@@ -39,9 +39,9 @@ export interface AcquireLockOutput {
  * machine ends the run there. Idempotent: the holder taking it again gets it. Its audit event carries
  * who asked for the run and why (`actor`, `detail.reason`), which the execution log does not keep.
  */
-export async function handler(event: unknown): Promise<AcquireLockOutput> {
+export async function handler(event: unknown, context?: LambdaContext): Promise<AcquireLockOutput> {
   const input = parseInput(inputSchema, event, PHASE);
-  return runHandler({ phase: PHASE, executionId: input.executionId }, (runtime) =>
+  return runHandler({ phase: PHASE, executionId: input.executionId, lambdaContext: context }, (runtime) =>
     acquireLock(input, runtime),
   );
 }

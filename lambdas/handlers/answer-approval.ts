@@ -1,7 +1,7 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
 import { emitAuditEvent } from '../adapters/audit/audit-event.js';
-import { logger } from '../adapters/audit/logger.js';
+import { type LambdaContext, logger, logInvocation } from '../adapters/audit/logger.js';
 import { getStringFromEnv } from '../adapters/environment.js';
 import { RotationExecutions } from '../adapters/stepfunctions/rotation-executions.js';
 import {
@@ -59,7 +59,8 @@ export interface FunctionUrlResponse {
  * holds the token and cannot name the approver. 200 answered; 400 a bad request; 403 no verified
  * identity, or an execution of another state machine; 409 the execution waits at no gate.
  */
-export async function handler(event: unknown): Promise<FunctionUrlResponse> {
+export async function handler(event: unknown, context?: LambdaContext): Promise<FunctionUrlResponse> {
+  logInvocation(context);
   // The stack sets it; without it no execution could be checked as this mesh's, so fail naming it.
   const stateMachineArn = getStringFromEnv({ key: APPROVAL_STATE_MACHINE_ARN_ENV });
   const sfn = new SFNClient({});

@@ -11,7 +11,7 @@ import {
   type WatchedCertificate,
 } from '../core/rotation/expiry-headroom.js';
 import { VerificationFailed } from '../core/rotation-errors.js';
-import { runHandler } from './runtime/run-handler.js';
+import { type LambdaContext, runHandler } from './runtime/run-handler.js';
 import type { HandlerRuntime } from './runtime/runtime.js';
 
 const PHASE = 'check-expiry';
@@ -32,8 +32,8 @@ export interface CheckExpiryOutput extends ExpiryHeadroom {
  * reads no secret in any cluster (its role is mapped to group meshtrust-expiry-check). An unreachable
  * cluster, or one whose istiod reports no signing chain, fails the check, which has its own alarm.
  */
-export async function handler(): Promise<CheckExpiryOutput> {
-  return runHandler({ phase: PHASE }, (runtime) => checkExpiry(runtime));
+export async function handler(_event?: unknown, context?: LambdaContext): Promise<CheckExpiryOutput> {
+  return runHandler({ phase: PHASE, lambdaContext: context }, (runtime) => checkExpiry(runtime));
 }
 
 async function checkExpiry(runtime: HandlerRuntime): Promise<CheckExpiryOutput> {

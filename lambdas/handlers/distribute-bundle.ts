@@ -5,7 +5,7 @@ import { auditCacertsChange } from './runtime/audit-state-change.js';
 import { applyCacertsChange, readClusterCacerts } from './runtime/cluster-cacerts.js';
 import { type ClusterStepInput, clusterStepSchema, parseInput } from './runtime/handler-input.js';
 import { readRootVersion } from './runtime/root-ca.js';
-import { runHandler } from './runtime/run-handler.js';
+import { type LambdaContext, runHandler } from './runtime/run-handler.js';
 import type { HandlerRuntime } from './runtime/runtime.js';
 
 const PHASE = 'distribute-bundle';
@@ -23,10 +23,16 @@ export interface DistributeBundleOutput {
  * distribute-bundle, per cluster: backs up `cacerts` as this execution first found it (kept on
  * re-runs), then writes root-cert = current roots + the new root. Nothing else changes.
  */
-export async function handler(event: unknown): Promise<DistributeBundleOutput> {
+export async function handler(event: unknown, context?: LambdaContext): Promise<DistributeBundleOutput> {
   const input = parseInput(clusterStepSchema, event, PHASE);
   return runHandler(
-    { phase: PHASE, executionId: input.executionId, cluster: input.cluster, writes: true },
+    {
+      phase: PHASE,
+      executionId: input.executionId,
+      cluster: input.cluster,
+      writes: true,
+      lambdaContext: context,
+    },
     (runtime) => distributeBundle(input, runtime),
   );
 }

@@ -15,7 +15,7 @@ import {
   reviewFleetStrategy,
 } from './runtime/review-fleet.js';
 import { secretVersionOf } from './runtime/root-ca.js';
-import { runHandler } from './runtime/run-handler.js';
+import { type LambdaContext, runHandler } from './runtime/run-handler.js';
 import type { HandlerRuntime } from './runtime/runtime.js';
 
 const PHASE = 'preflight';
@@ -39,9 +39,11 @@ export interface PreflightOutput {
  * preflight: reads every cluster and the CA store and refuses, before anything is written, when the
  * fleet is not fit to rotate; otherwise returns the clusters, the current root and the plan.
  */
-export async function handler(event: unknown): Promise<PreflightOutput> {
+export async function handler(event: unknown, context?: LambdaContext): Promise<PreflightOutput> {
   const input = parseInput(inputSchema, event, PHASE);
-  return runHandler({ phase: PHASE, executionId: input.executionId }, (runtime) => preflight(input, runtime));
+  return runHandler({ phase: PHASE, executionId: input.executionId, lambdaContext: context }, (runtime) =>
+    preflight(input, runtime),
+  );
 }
 
 async function preflight(input: PreflightInput, runtime: HandlerRuntime): Promise<PreflightOutput> {

@@ -3,7 +3,7 @@ import { auditStateChange } from './runtime/audit-state-change.js';
 import { executionIdSchema, parseInput, secretVersionSchema } from './runtime/handler-input.js';
 import { type RetiredKey, retiredKeyDetail, retireRootKey } from './runtime/retire-root-key.js';
 import { readRootVersion } from './runtime/root-ca.js';
-import { runHandler } from './runtime/run-handler.js';
+import { type LambdaContext, runHandler } from './runtime/run-handler.js';
 import type { HandlerRuntime } from './runtime/runtime.js';
 
 const PHASE = 'promote-root';
@@ -26,10 +26,11 @@ export interface PromoteRootOutput {
  * scheduled for deletion, an imported key's secret scheduled for deletion). Idempotent: on a re-run B
  * is current already and the old key retired.
  */
-export async function handler(event: unknown): Promise<PromoteRootOutput> {
+export async function handler(event: unknown, context?: LambdaContext): Promise<PromoteRootOutput> {
   const input = parseInput(inputSchema, event, PHASE);
-  return runHandler({ phase: PHASE, executionId: input.executionId, writes: true }, (runtime) =>
-    promoteRoot(input, runtime),
+  return runHandler(
+    { phase: PHASE, executionId: input.executionId, writes: true, lambdaContext: context },
+    (runtime) => promoteRoot(input, runtime),
   );
 }
 

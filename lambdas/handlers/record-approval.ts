@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { auditStateChange } from './runtime/audit-state-change.js';
 import { executionIdSchema, modeSchema, parseInput } from './runtime/handler-input.js';
-import { runHandler } from './runtime/run-handler.js';
+import { type LambdaContext, runHandler } from './runtime/run-handler.js';
 
 const PHASE = 'record-approval';
 
@@ -23,9 +23,9 @@ export interface RecordApprovalOutput {
  * operator (`meshtrust approve` sends the task token back) and returns at once. The token is a
  * capability: it is never logged or returned, only that one was issued.
  */
-export async function handler(event: unknown): Promise<RecordApprovalOutput> {
+export async function handler(event: unknown, context?: LambdaContext): Promise<RecordApprovalOutput> {
   const input = parseInput(inputSchema, event, PHASE);
-  return runHandler({ phase: PHASE, executionId: input.executionId }, async () => {
+  return runHandler({ phase: PHASE, executionId: input.executionId, lambdaContext: context }, async () => {
     const requestedAt = new Date().toISOString();
     auditStateChange({
       phase: input.gate === 'reissue' ? 'reissue-intermediate' : 'retire-root',

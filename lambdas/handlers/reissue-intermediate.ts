@@ -11,7 +11,7 @@ import { auditCacertsChange } from './runtime/audit-state-change.js';
 import { applyCacertsChange, readClusterCacerts } from './runtime/cluster-cacerts.js';
 import { type ClusterStepInput, clusterStepSchema, parseInput } from './runtime/handler-input.js';
 import { readRootVersion, rootIssuer } from './runtime/root-ca.js';
-import { runHandler } from './runtime/run-handler.js';
+import { type LambdaContext, runHandler } from './runtime/run-handler.js';
 import type { HandlerRuntime } from './runtime/runtime.js';
 
 const PHASE = 'reissue-intermediate';
@@ -34,10 +34,16 @@ export interface ReissueIntermediateOutput {
  * the execution, then cacerts = {int, key, int + root, root-cert unchanged}. A re-run reuses the
  * stored intermediate, so the cluster never sees a second one.
  */
-export async function handler(event: unknown): Promise<ReissueIntermediateOutput> {
+export async function handler(event: unknown, context?: LambdaContext): Promise<ReissueIntermediateOutput> {
   const input = parseInput(clusterStepSchema, event, PHASE);
   return runHandler(
-    { phase: PHASE, executionId: input.executionId, cluster: input.cluster, writes: true },
+    {
+      phase: PHASE,
+      executionId: input.executionId,
+      cluster: input.cluster,
+      writes: true,
+      lambdaContext: context,
+    },
     (runtime) => reissueIntermediate(input, runtime),
   );
 }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { logger } from '../adapters/audit/logger.js';
 import { auditStateChange } from './runtime/audit-state-change.js';
 import { executionIdSchema, parseInput } from './runtime/handler-input.js';
-import { runHandler } from './runtime/run-handler.js';
+import { type LambdaContext, runHandler } from './runtime/run-handler.js';
 import type { HandlerRuntime } from './runtime/runtime.js';
 
 const PHASE = 'release-lock';
@@ -23,9 +23,9 @@ export interface ReleaseLockOutput {
  * mesh's rotation lock, if this execution holds it. It never removes another execution's lock, and a
  * repeat finds nothing to release: both are answers, not errors, so the run ends as it would have.
  */
-export async function handler(event: unknown): Promise<ReleaseLockOutput> {
+export async function handler(event: unknown, context?: LambdaContext): Promise<ReleaseLockOutput> {
   const input = parseInput(inputSchema, event, PHASE);
-  return runHandler({ phase: PHASE, executionId: input.executionId }, (runtime) =>
+  return runHandler({ phase: PHASE, executionId: input.executionId, lambdaContext: context }, (runtime) =>
     releaseLock(input, runtime),
   );
 }

@@ -17,7 +17,7 @@ import { VerificationFailed } from '../core/rotation-errors.js';
 import { auditStateChange } from './runtime/audit-state-change.js';
 import { clusterStepSchema, parseInput } from './runtime/handler-input.js';
 import { waitForIstiodOnCacerts } from './runtime/istiod-loaded.js';
-import { runHandler } from './runtime/run-handler.js';
+import { type LambdaContext, runHandler } from './runtime/run-handler.js';
 import type { HandlerRuntime } from './runtime/runtime.js';
 
 const PHASE = 'restart-workloads';
@@ -85,8 +85,8 @@ export interface RestartWorkloadsOutput {
   readonly skipped?: string;
 }
 
-/** The part of the Lambda context the handler reads. */
-export interface InvocationContext {
+/** The part of the Lambda context the handler reads: its request id, and the time left. */
+export interface InvocationContext extends LambdaContext {
   getRemainingTimeInMillis(): number;
 }
 
@@ -112,7 +112,13 @@ export async function handler(event: unknown, context?: InvocationContext): Prom
   const deadline = invocationDeadline(Date.now(), remainingMs, INVOCATION_RESERVE_MS);
   const input = parseInput(inputSchema, event, PHASE);
   return runHandler(
-    { phase: PHASE, executionId: input.executionId, cluster: input.cluster, writes: true },
+    {
+      phase: PHASE,
+      executionId: input.executionId,
+      cluster: input.cluster,
+      writes: true,
+      lambdaContext: context,
+    },
     (runtime) => restartWorkloads(input, runtime, deadline),
   );
 }

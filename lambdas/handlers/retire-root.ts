@@ -4,7 +4,7 @@ import { auditCacertsChange } from './runtime/audit-state-change.js';
 import { applyCacertsChange } from './runtime/cluster-cacerts.js';
 import { type ClusterStepInput, clusterStepSchema, parseInput } from './runtime/handler-input.js';
 import { readRootVersion } from './runtime/root-ca.js';
-import { runHandler } from './runtime/run-handler.js';
+import { type LambdaContext, runHandler } from './runtime/run-handler.js';
 import type { HandlerRuntime } from './runtime/runtime.js';
 
 const PHASE = 'retire-root';
@@ -22,10 +22,16 @@ export interface RetireRootOutput {
  * chain to the new root. The root secret is promoted afterwards, by promote-root, once every
  * cluster retired.
  */
-export async function handler(event: unknown): Promise<RetireRootOutput> {
+export async function handler(event: unknown, context?: LambdaContext): Promise<RetireRootOutput> {
   const input = parseInput(clusterStepSchema, event, PHASE);
   return runHandler(
-    { phase: PHASE, executionId: input.executionId, cluster: input.cluster, writes: true },
+    {
+      phase: PHASE,
+      executionId: input.executionId,
+      cluster: input.cluster,
+      writes: true,
+      lambdaContext: context,
+    },
     (runtime) => retireRoot(input, runtime),
   );
 }

@@ -16,7 +16,7 @@ import { auditCacertsChange, auditStateChange } from './runtime/audit-state-chan
 import { applyCacertsChange } from './runtime/cluster-cacerts.js';
 import { executionIdSchema, parseInput } from './runtime/handler-input.js';
 import { type RetiredKey, retiredKeyDetail, retireRootKey } from './runtime/retire-root-key.js';
-import { runHandler } from './runtime/run-handler.js';
+import { type LambdaContext, runHandler } from './runtime/run-handler.js';
 import type { HandlerRuntime } from './runtime/runtime.js';
 import { waitUntil } from './runtime/wait-until.js';
 
@@ -59,11 +59,17 @@ export interface RollbackOutput {
  * backup), drop-pending-root (this execution's AWSPENDING removed). Each is idempotent and a no-op
  * for a cluster the execution never touched (no backup).
  */
-export async function handler(event: unknown): Promise<RollbackOutput> {
+export async function handler(event: unknown, context?: LambdaContext): Promise<RollbackOutput> {
   const input = parseInput(inputSchema, event, PHASE);
   const cluster = input.cluster ?? undefined;
   return runHandler(
-    { phase: PHASE, executionId: input.executionId, ...(cluster && { cluster }), writes: true },
+    {
+      phase: PHASE,
+      executionId: input.executionId,
+      ...(cluster && { cluster }),
+      writes: true,
+      lambdaContext: context,
+    },
     (runtime) => rollback(input, runtime),
   );
 }

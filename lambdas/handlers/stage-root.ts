@@ -5,7 +5,7 @@ import { certificateFingerprint } from '../core/pki/fingerprint.js';
 import { auditStateChange } from './runtime/audit-state-change.js';
 import { executionIdSchema, parseInput, type SecretVersion } from './runtime/handler-input.js';
 import { secretVersionOf } from './runtime/root-ca.js';
-import { runHandler } from './runtime/run-handler.js';
+import { type LambdaContext, runHandler } from './runtime/run-handler.js';
 import type { HandlerRuntime } from './runtime/runtime.js';
 
 const PHASE = 'stage-root';
@@ -21,10 +21,11 @@ export type StageRootOutput = SecretVersion;
  * leaves KMS. A re-run finds that version and returns it, or finds the key by its alias: no second
  * root and no second key.
  */
-export async function handler(event: unknown): Promise<StageRootOutput> {
+export async function handler(event: unknown, context?: LambdaContext): Promise<StageRootOutput> {
   const input = parseInput(inputSchema, event, PHASE);
-  return runHandler({ phase: PHASE, executionId: input.executionId, writes: true }, (runtime) =>
-    stageRoot(input, runtime),
+  return runHandler(
+    { phase: PHASE, executionId: input.executionId, writes: true, lambdaContext: context },
+    (runtime) => stageRoot(input, runtime),
   );
 }
 

@@ -3,7 +3,7 @@ import { TrustBundle } from '../core/pki/trust-bundle.js';
 import { VerificationFailed } from '../core/rotation-errors.js';
 import { readClusterCacerts } from './runtime/cluster-cacerts.js';
 import { type ClusterStepInput, clusterStepSchema, parseInput } from './runtime/handler-input.js';
-import { runHandler } from './runtime/run-handler.js';
+import { type LambdaContext, runHandler } from './runtime/run-handler.js';
 import type { HandlerRuntime } from './runtime/runtime.js';
 import { waitUntil } from './runtime/wait-until.js';
 
@@ -21,10 +21,11 @@ export interface VerifyTrustOutput {
  * root, and istiod has published exactly that set to every namespace's istio-ca-root-cert. Waits a
  * little in-process for istiod's push; after that VerificationFailed, which the state machine retries.
  */
-export async function handler(event: unknown): Promise<VerifyTrustOutput> {
+export async function handler(event: unknown, context?: LambdaContext): Promise<VerifyTrustOutput> {
   const input = parseInput(clusterStepSchema, event, PHASE);
-  return runHandler({ phase: PHASE, executionId: input.executionId, cluster: input.cluster }, (runtime) =>
-    verifyTrust(input, runtime),
+  return runHandler(
+    { phase: PHASE, executionId: input.executionId, cluster: input.cluster, lambdaContext: context },
+    (runtime) => verifyTrust(input, runtime),
   );
 }
 

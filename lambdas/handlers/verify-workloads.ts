@@ -10,7 +10,7 @@ import {
 import { restartIdFor } from '../core/rotation/restart-id.js';
 import { VerificationFailed } from '../core/rotation-errors.js';
 import { type ClusterStepInput, clusterStepSchema, parseInput } from './runtime/handler-input.js';
-import { runHandler } from './runtime/run-handler.js';
+import { type LambdaContext, runHandler } from './runtime/run-handler.js';
 import type { HandlerRuntime } from './runtime/runtime.js';
 
 const PHASE = 'verify-workloads';
@@ -26,10 +26,11 @@ export interface VerifyWorkloadsOutput {
  * this execution, its rollout is complete, and every one of its pods is ready and started after the
  * restart, so no pod can still hold a certificate from the old intermediate.
  */
-export async function handler(event: unknown): Promise<VerifyWorkloadsOutput> {
+export async function handler(event: unknown, context?: LambdaContext): Promise<VerifyWorkloadsOutput> {
   const input = parseInput(clusterStepSchema, event, PHASE);
-  return runHandler({ phase: PHASE, executionId: input.executionId, cluster: input.cluster }, (runtime) =>
-    verifyWorkloads(input, runtime),
+  return runHandler(
+    { phase: PHASE, executionId: input.executionId, cluster: input.cluster, lambdaContext: context },
+    (runtime) => verifyWorkloads(input, runtime),
   );
 }
 

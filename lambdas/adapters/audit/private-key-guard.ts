@@ -4,6 +4,7 @@
  * base64, so a logged Secret object would carry the key that way). The check throws before anything
  * is written, and its message never quotes the value.
  */
+import { MeshTrustError } from '../../core/meshtrust-error.js';
 
 const PEM_PRIVATE_KEY_MARKER = 'PRIVATE KEY-----';
 
@@ -16,7 +17,7 @@ const BASE64_MARKERS = [0, 1, 2].map((offset) => {
 });
 
 /** A log line or audit event was refused because it would have written a private key. */
-export class PrivateKeyInLogError extends Error {
+export class PrivateKeyInLogError extends MeshTrustError {
   /** Where the key was found, e.g. the attribute name. Never the value. */
   readonly where: string;
 

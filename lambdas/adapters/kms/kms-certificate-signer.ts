@@ -10,6 +10,7 @@ import {
   type SigningAlgorithmSpec,
 } from '@aws-sdk/client-kms';
 import type { RootKeySpec } from '../../contract/root-keys.js';
+import { MeshTrustError } from '../../core/meshtrust-error.js';
 import { type CertificateSigner, ecdsaSignatureFromDer, type KeyAlgorithm } from '../../core/pki/index.js';
 import { PreconditionFailed } from '../../core/rotation-errors.js';
 
@@ -56,7 +57,8 @@ export async function kmsCertificateSigner(client: KMSClient, keyId: string): Pr
           SigningAlgorithm: spec.signing,
         }),
       );
-      if (signed.Signature === undefined) throw new Error(`KMS returned no signature for key ${keyId}`);
+      if (signed.Signature === undefined)
+        throw new MeshTrustError(`KMS returned no signature for key ${keyId}`);
       const der = signed.Signature.slice().buffer;
       return spec.algorithm.startsWith('ecdsa-') ? ecdsaSignatureFromDer(der, spec.algorithm) : der;
     },

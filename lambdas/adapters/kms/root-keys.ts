@@ -16,6 +16,7 @@ import {
 } from '@aws-sdk/client-kms';
 import { MESH_TAG_KEY } from '../../contract/resource-tags.js';
 import { ROOT_KEY_DELETION_WINDOW_DAYS, rootKeyAliasPrefix } from '../../contract/root-keys.js';
+import { MeshTrustError } from '../../core/meshtrust-error.js';
 import type { CertificateSigner } from '../../core/pki/certificate-signer.js';
 import type { KeyAlgorithm } from '../../core/pki/key-algorithm.js';
 import { PreconditionFailed } from '../../core/rotation-errors.js';
@@ -92,7 +93,7 @@ export class RootKeys {
       ),
     );
     const keyArn = created.KeyMetadata?.Arn;
-    if (keyArn === undefined) throw new Error('KMS CreateKey returned no key ARN');
+    if (keyArn === undefined) throw new MeshTrustError('KMS CreateKey returned no key ARN');
     try {
       await this.call(`create alias ${alias}`, () =>
         this.client.send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: keyArn })),

@@ -1,5 +1,7 @@
+import { MeshTrustError } from '../../core/meshtrust-error.js';
+
 /** What went wrong talking to Step Functions or CloudFormation, with the names an operator acts on. */
-export class StepFunctionsError extends Error {
+export class StepFunctionsError extends MeshTrustError {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'StepFunctionsError';

@@ -1,3 +1,5 @@
+import { MeshTrustError } from '../meshtrust-error.js';
+
 /**
  * Errors raised by the PKI core. Each names the file and cluster it concerns (when known) and says
  * what to do. Messages never contain key material: at most a PEM block type or a fingerprint.
@@ -15,7 +17,7 @@ export function describeSource(context: PkiContext = {}): string {
   return context.cluster ? `${file} of cluster ${context.cluster}` : file;
 }
 
-export class PkiError extends Error {
+export class PkiError extends MeshTrustError {
   readonly cluster?: string;
   readonly file?: string;
 

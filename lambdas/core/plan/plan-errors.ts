@@ -1,5 +1,7 @@
+import { MeshTrustError } from '../meshtrust-error.js';
+
 /** Base class for everything that stops a rotation plan from being computed. */
-export class PlanError extends Error {
+export class PlanError extends MeshTrustError {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'PlanError';

@@ -1,8 +1,22 @@
 import type { RotationPhase } from '../../adapters/audit/audit-event.js';
-import { logger } from '../../adapters/audit/logger.js';
+import { type LambdaContext, logger, logInvocation } from '../../adapters/audit/logger.js';
 import { assertNoPrivateKey } from '../../adapters/audit/private-key-guard.js';
+import { MeshTrustError } from '../../core/meshtrust-error.js';
 import { RotationError, type RotationErrorOptions } from '../../core/rotation-errors.js';
 import { createHandlerRuntime, type HandlerRuntime } from './runtime.js';
+
+export type { LambdaContext } from '../../adapters/audit/logger.js';
+
+/** A handler's output held a PEM block: a bug of the handler, refused before the output leaves it. */
+export class PemInOutputError extends MeshTrustError {
+  readonly phase: string;
+
+  constructor(phase: string) {
+    super(`The output of ${phase} holds a PEM block; handlers return ids and fingerprints only.`);
+    this.name = 'PemInOutputError';
+    this.phase = phase;
+  }
+}
 
 export interface HandlerContext {
   readonly phase: RotationPhase;
@@ -15,12 +29,15 @@ export interface HandlerContext {
    * stack, where acquire-lock cannot run either). @default false
    */
   readonly writes?: boolean;
+  /** The Lambda context of the invocation, whose request id every log line of it carries. */
+  readonly lambdaContext?: LambdaContext;
 }
 
 /**
- * The frame of every handler: wire the runtime, tag the log lines with phase, execution and cluster,
- * run the step, make sure its output carries no PEM at all, and give every rotation error the phase
- * and cluster it happened in (the state machine's Retry/Catch match on the error name, which stays).
+ * The frame of every handler: wire the runtime, tag the log lines with the Lambda request id, phase,
+ * execution and cluster, run the step, make sure its output carries no PEM at all, and give every
+ * rotation error the phase and cluster it happened in (the state machine's Retry/Catch match on the
+ * error name, which stays).
  */
 export async function runHandler<T extends object>(
   context: HandlerContext,
@@ -31,6 +48,7 @@ export async function runHandler<T extends object>(
     ...(context.executionId !== undefined && { executionId: context.executionId }),
     ...(context.cluster !== undefined && { cluster: context.cluster }),
   };
+  logInvocation(context.lambdaContext);
   logger.appendKeys(keys);
   let runtime: HandlerRuntime | undefined;
   try {
@@ -61,7 +79,7 @@ export async function runHandler<T extends object>(
 export function assertNoPem(output: unknown, phase: string): void {
   assertNoPrivateKey(output, `the output of ${phase}`);
   if (JSON.stringify(output)?.includes('-----BEGIN')) {
-    throw new Error(`The output of ${phase} holds a PEM block; handlers return ids and fingerprints only.`);
+    throw new PemInOutputError(phase);
   }
 }
 

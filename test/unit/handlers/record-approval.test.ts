@@ -51,6 +51,23 @@ describe('record-approval', () => {
     expect(JSON.stringify(result)).not.toContain(TASK_TOKEN);
   });
 
+  it("carries the Lambda context's request id on each of its log lines", async () => {
+    // Prepare
+    const event = { executionId: EXECUTION_ID, gate: 'reissue', mode: 'scheduled', taskToken: TASK_TOKEN };
+    const context = {
+      awsRequestId: '5f1b8c2e-approval-request',
+      functionName: 'meshtrust-unit-record-approval',
+    };
+
+    // Act
+    const { lines } = await captureLogLines(() => recordApproval(event, context));
+
+    // Assess: the audit event among them
+    const parsed = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(parsed.some((line) => line.audit === true)).toBe(true);
+    for (const line of parsed) expect(line.function_request_id).toBe(context.awsRequestId);
+  });
+
   it('refuses an invalid event without the token in its error or its log lines', async () => {
     // Prepare: a wrong gate next to a real-looking token
     const event = { executionId: EXECUTION_ID, gate: 'promote', taskToken: TASK_TOKEN };

@@ -1,6 +1,8 @@
 import { logger } from '../../../lambdas/adapters/audit/logger.js';
+import { MeshTrustError } from '../../../lambdas/core/meshtrust-error.js';
 import { PreconditionFailed, TransientError } from '../../../lambdas/core/rotation-errors.js';
-import { runHandler } from '../../../lambdas/handlers/runtime/run-handler.js';
+import { PemInOutputError, runHandler } from '../../../lambdas/handlers/runtime/run-handler.js';
+import { captureLogLines } from '../../support/capture-output.js';
 
 let saved: Record<string, string | undefined>;
 beforeAll(() => {
@@ -62,7 +64,48 @@ describe('runHandler', () => {
     // Act
     const act = runHandler({ phase: 'reissue-intermediate' }, step);
     // Assess
-    await expect(act).rejects.toThrow(/holds a PEM block/);
+    await expect(act).rejects.toBeInstanceOf(PemInOutputError);
+    await expect(act).rejects.toBeInstanceOf(MeshTrustError);
+    await expect(act).rejects.toMatchObject({
+      name: 'PemInOutputError',
+      message:
+        'The output of reissue-intermediate holds a PEM block; handlers return ids and fingerprints only.',
+    });
+  });
+
+  it("puts the Lambda context's request id on every log line of the invocation", async () => {
+    // Prepare: the context as Lambda's Node.js runtime passes it (the part the logger reads)
+    const lambdaContext = {
+      awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef',
+      functionName: 'meshtrust-unit-distribute-bundle',
+      functionVersion: '$LATEST',
+      invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:meshtrust-unit-distribute-bundle',
+      memoryLimitInMB: '512',
+    };
+    const step = async () => {
+      logger.info('backed cacerts up');
+      logger.warn('root-cert.pem already holds the new root');
+      return { cluster: 'c3', changed: false };
+    };
+    // Act
+    const { lines } = await captureLogLines(() =>
+      runHandler({ phase: 'distribute-bundle', cluster: 'c3', lambdaContext }, step),
+    );
+    // Assess: the step's lines and the frame's own "step finished"
+    const parsed = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(parsed.map((line) => line.message)).toEqual([
+      'backed cacerts up',
+      'root-cert.pem already holds the new root',
+      'step finished',
+    ]);
+    for (const line of parsed) {
+      expect(line).toMatchObject({
+        function_request_id: lambdaContext.awsRequestId,
+        function_name: lambdaContext.functionName,
+        phase: 'distribute-bundle',
+        cluster: 'c3',
+      });
+    }
   });
 
   it('names a missing MESH_ID before doing anything', async () => {
