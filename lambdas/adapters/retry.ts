@@ -9,6 +9,12 @@ export interface RetryAttempt {
   readonly error: unknown;
 }
 
+/** How often and how long an adapter retries; the callers add what is retryable and what is done. */
+export type RetryPolicy = Pick<RetryOptions, 'attempts' | 'baseDelayMs' | 'maxDelayMs'>;
+
+/** Every adapter's default: 4 attempts, backoff from 200 ms, no wait over 5 s. */
+export const DEFAULT_RETRY_POLICY: RetryPolicy = { attempts: 4, baseDelayMs: 200, maxDelayMs: 5000 };
+
 export interface RetryOptions {
   /** How many times fn runs at most, first try included (>= 1). */
   readonly attempts: number;

@@ -20,7 +20,7 @@ import { MeshTrustError } from '../../core/meshtrust-error.js';
 import type { CertificateSigner } from '../../core/pki/certificate-signer.js';
 import type { KeyAlgorithm } from '../../core/pki/key-algorithm.js';
 import { PreconditionFailed } from '../../core/rotation-errors.js';
-import { type RetryOptions, withRetry } from '../retry.js';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy, withRetry } from '../retry.js';
 import { KMS_SIGNING_KEYS, kmsCertificateSigner } from './kms-certificate-signer.js';
 import { type RootKeyPrincipals, rootKeyPolicy } from './root-key-policy.js';
 
@@ -32,7 +32,7 @@ export interface RootKeysProps {
    * @default KMS's default key policy (outside a deployed stack)
    */
   readonly keyPrincipals?: RootKeyPrincipals;
-  readonly retry?: Pick<RetryOptions, 'attempts' | 'baseDelayMs' | 'maxDelayMs'>;
+  readonly retry?: RetryPolicy;
 }
 
 /** A root key and whether this call created it. */
@@ -53,13 +53,13 @@ export class RootKeys {
   private readonly client: KMSClient;
   private readonly meshId: string;
   private readonly keyPrincipals: RootKeyPrincipals | undefined;
-  private readonly retry: Pick<RetryOptions, 'attempts' | 'baseDelayMs' | 'maxDelayMs'>;
+  private readonly retry: RetryPolicy;
 
   constructor(props: RootKeysProps) {
     this.client = props.client;
     this.meshId = props.meshId;
     this.keyPrincipals = props.keyPrincipals;
-    this.retry = props.retry ?? { attempts: 4, baseDelayMs: 200, maxDelayMs: 5000 };
+    this.retry = props.retry ?? DEFAULT_RETRY_POLICY;
   }
 
   /** The alias of the key of root version `rootVersionId`. */

@@ -3,6 +3,7 @@
 // request, so a long step picks up a refreshed token without a new client.
 import { AppsV1Api, CoreV1Api, KubeConfig, type User } from '@kubernetes/client-node';
 import { PreconditionFailed } from '../../core/rotation-errors.js';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../retry.js';
 
 /** The parts of a DiscoveredCluster (fleet-discovery.ts) a client needs. */
 export interface ClusterEndpoint {
@@ -14,16 +15,9 @@ export interface ClusterEndpoint {
 }
 
 /** Retries of one API call on throttling, 5xx and network failures (see retry.ts). */
-export interface KubeRetryOptions {
-  /** @default 4 */
-  readonly attempts: number;
-  /** @default 200 */
-  readonly baseDelayMs: number;
-  /** @default 5000 */
-  readonly maxDelayMs: number;
-}
+export type KubeRetryOptions = RetryPolicy;
 
-export const DEFAULT_KUBE_RETRY: KubeRetryOptions = { attempts: 4, baseDelayMs: 200, maxDelayMs: 5000 };
+export const DEFAULT_KUBE_RETRY: KubeRetryOptions = DEFAULT_RETRY_POLICY;
 
 export interface CreateClusterClientOptions {
   readonly cluster: ClusterEndpoint;

@@ -13,7 +13,7 @@ import {
   lockHeldMessage,
 } from '../../core/rotation/rotation-lock.js';
 import { RotationLocked, TransientError } from '../../core/rotation-errors.js';
-import { type RetryOptions, withRetry } from '../retry.js';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy, withRetry } from '../retry.js';
 
 export interface RotationLockProps {
   readonly client: DynamoDBClient;
@@ -27,7 +27,7 @@ export interface RotationLockProps {
   /** @default () => new Date() */
   readonly now?: () => Date;
   /** @default 4 attempts, 200 ms .. 5 s */
-  readonly retry?: Pick<RetryOptions, 'attempts' | 'baseDelayMs' | 'maxDelayMs'>;
+  readonly retry?: RetryPolicy;
 }
 
 /**
@@ -67,13 +67,13 @@ export class RotationLock {
   readonly lockId: string;
   private readonly props: RotationLockProps;
   private readonly now: () => Date;
-  private readonly retry: Pick<RetryOptions, 'attempts' | 'baseDelayMs' | 'maxDelayMs'>;
+  private readonly retry: RetryPolicy;
 
   constructor(props: RotationLockProps) {
     this.props = props;
     this.lockId = lockIdFor(props.meshId);
     this.now = props.now ?? (() => new Date());
-    this.retry = props.retry ?? { attempts: 4, baseDelayMs: 200, maxDelayMs: 5000 };
+    this.retry = props.retry ?? DEFAULT_RETRY_POLICY;
   }
 
   /**

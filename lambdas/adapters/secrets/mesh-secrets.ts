@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { MESH_TAG_KEY } from '../../contract/resource-tags.js';
 import { PreconditionFailed } from '../../core/rotation-errors.js';
-import { type RetryOptions, withRetry } from '../retry.js';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy, withRetry } from '../retry.js';
 import type { SecretVersionRef } from './ca-material.js';
 import { isValidClientRequestToken } from './client-request-token.js';
 
@@ -33,7 +33,7 @@ export interface MeshSecretsProps {
    * Retries of each Secrets Manager call on throttling, 5xx and network errors, on top of the SDK's own.
    * @default 4 attempts, 200 ms base, 5 s max
    */
-  readonly retry?: Pick<RetryOptions, 'attempts' | 'baseDelayMs' | 'maxDelayMs'>;
+  readonly retry?: RetryPolicy;
 }
 
 /** The `meshtrust.io/...` tags of a secret the store creates, besides the mesh tag. */
@@ -74,13 +74,13 @@ export class MeshSecrets {
   readonly meshId: string;
   private readonly client: SecretsManagerClient;
   private readonly kmsKeyId: string | undefined;
-  private readonly retry: Pick<RetryOptions, 'attempts' | 'baseDelayMs' | 'maxDelayMs'>;
+  private readonly retry: RetryPolicy;
 
   constructor(props: MeshSecretsProps) {
     this.meshId = props.meshId;
     this.client = props.client;
     this.kmsKeyId = props.kmsKeyId;
-    this.retry = props.retry ?? { attempts: 4, baseDelayMs: 200, maxDelayMs: 5000 };
+    this.retry = props.retry ?? DEFAULT_RETRY_POLICY;
   }
 
   /**
