@@ -9,6 +9,7 @@ import {
   otherWorkRan,
   type SectionRun,
 } from './bench-results.js';
+import type { CostSectionFigures } from './cost-bench.js';
 import type { HandlerFigures, HandlersSectionFigures } from './handler-bench.js';
 import type { PkiSectionFigures } from './pki-bench.js';
 import { formatBytes, formatDuration, renderMarkdown, renderText, type Table } from './text-table.js';
@@ -19,7 +20,95 @@ export const TARGETS = {
   pkiRatio: 5,
   bundleBytes: 1_000_000,
   coldImportMs: 200,
+  /** A scheduled rotation of 10 clusters, in dollars. */
+  scheduledRotationUsd: 0.01,
+  /** The standing monthly cost of a 10-cluster mesh, in dollars. */
+  standingMonthlyUsd: 6,
 } as const;
+
+/** Dollars with enough digits to show a fraction of a cent. */
+export function formatUsd(usd: number): string {
+  if (usd === 0) return '$0';
+  if (usd >= 100) return `$${usd.toLocaleString('en-US', { maximumFractionDigits: 0 })}`;
+  if (usd >= 1) return `$${usd.toFixed(2)}`;
+  return `$${usd.toPrecision(2)}`;
+}
+
+export function costRotationTable(figures: CostSectionFigures): Table {
+  return {
+    columns: [
+      'rotation',
+      'execution',
+      'state transitions',
+      'invocations',
+      'GB-seconds',
+      'log bytes',
+      'transitions $',
+      'Lambda $',
+      'logs $',
+      'total',
+    ],
+    numeric: [1, 2, 3, 4, 5, 6, 7, 8, 9],
+    rows: figures.rotations.map((rotation) => [
+      `${rotation.mode}, ${rotation.clusters} x ${rotation.workloadsPerCluster}` +
+        (rotation.soakSeconds !== undefined ? ` (soak ${rotation.soakSeconds} s)` : ''),
+      formatDuration(rotation.executionMs),
+      String(rotation.usage.stateTransitions),
+      String(rotation.usage.invocations),
+      (rotation.usage.gbSeconds.arm64 + rotation.usage.gbSeconds.x86_64).toFixed(1),
+      formatBytes(rotation.logBytes),
+      formatUsd(rotation.cost.stateTransitionsUsd),
+      formatUsd(rotation.cost.lambdaDurationUsd + rotation.cost.lambdaRequestsUsd),
+      formatUsd(rotation.cost.logIngestionUsd),
+      formatUsd(rotation.cost.totalUsd),
+    ]),
+  };
+}
+
+export function costStandingTable(figures: CostSectionFigures): Table {
+  const { standing, privateCa } = figures;
+  return {
+    columns: ['standing, per month', 'count', 'each', 'monthly'],
+    numeric: [1, 2, 3],
+    rows: [
+      ...standing.items.map((item) => [
+        item.item,
+        String(item.count),
+        formatUsd(item.unitUsd),
+        formatUsd(item.monthlyUsd),
+      ]),
+      [`meshtrust, ${standing.clusters} clusters`, '', '', formatUsd(standing.monthlyUsd)],
+      [
+        `AWS Private CA: root + ${privateCa.cas - 1} subordinates`,
+        String(privateCa.cas),
+        formatUsd(privateCa.monthlyUsd / privateCa.cas),
+        formatUsd(privateCa.monthlyUsd),
+      ],
+    ],
+  };
+}
+
+export function costTargetLine(figures: CostSectionFigures): string {
+  const scheduled = figures.rotations.find((rotation) => rotation.mode === 'scheduled');
+  const rotationVerdict =
+    scheduled === undefined
+      ? 'not run'
+      : `${scheduled.cost.totalUsd <= TARGETS.scheduledRotationUsd ? 'met' : 'missed'} (${formatUsd(scheduled.cost.totalUsd)})`;
+  const standing = figures.standing.monthlyUsd;
+  return (
+    `target (issue 14): a scheduled rotation of 10 clusters <= ${formatUsd(TARGETS.scheduledRotationUsd)}: ${rotationVerdict}; ` +
+    `standing cost <= ${formatUsd(TARGETS.standingMonthlyUsd)} a month: ${standing <= TARGETS.standingMonthlyUsd ? 'met' : 'missed'} (${formatUsd(standing)})`
+  );
+}
+
+export function costNoteLines(figures: CostSectionFigures): string[] {
+  return [
+    `each rotation also leaves ${figures.standing.clusters} cacerts backup secrets (one per cluster, never deleted): ` +
+      `+${formatUsd(figures.standing.addedPerRotationMonthlyUsd)} a month per rotation kept`,
+    `AWS Private CA would also charge ${formatUsd(figures.privateCa.perRotationUsd)} per rotation for the ${figures.privateCa.cas - 1} subordinate certificates`,
+    `list prices for ${figures.prices.region} as of ${figures.prices.asOf} (bench/cost-prices.json), not fetched`,
+  ];
+}
 
 export function pkiTable(figures: PkiSectionFigures): Table {
   return {
@@ -120,6 +209,18 @@ export function renderSummary(run: BenchSections): string[] {
       '',
     );
   }
+  if (run.cost !== undefined) {
+    const { figures } = run.cost;
+    lines.push(
+      `Cost: rotations of ${figures.stackName} priced from their execution history, and the standing cost`,
+      ...renderText(costRotationTable(figures)),
+      '',
+      ...renderText(costStandingTable(figures)),
+      ...costNoteLines(figures).map((line) => `  ${line}`),
+      `  ${costTargetLine(figures)}`,
+      '',
+    );
+  }
   for (const [name, section] of Object.entries(run) as [string, SectionRun<unknown> | undefined][]) {
     if (section !== undefined && otherWorkRan(section)) lines.push(`note (${name}): ${busyNote(section)}`);
   }
@@ -156,7 +257,7 @@ function measuredLine(run: SectionRun<unknown>): string {
 
 /** docs/performance.md, whole. */
 export function renderPerformanceDoc(results: BenchResults): string {
-  const { pki, handlers } = results.sections;
+  const { pki, handlers, cost } = results.sections;
   const lines = [
     '# Performance',
     '',
@@ -171,7 +272,7 @@ export function renderPerformanceDoc(results: BenchResults): string {
     '',
     '```sh',
     'npm run bench                      # every section below; progress on stderr, the table on stdout',
-    'npm run bench -- --only pki        # some sections: pki, handlers (comma-separated)',
+    'npm run bench -- --only pki        # some sections: pki, handlers, cost (comma-separated)',
     'npm run bench -- --no-write        # print only; leave bench/results.json and this page as they are',
     'npm run bench -- --help            # every flag',
     '```',
@@ -251,6 +352,48 @@ export function renderPerformanceDoc(results: BenchResults): string {
       '',
     );
   }
+  lines.push('## Cost', '');
+  if (cost === undefined) {
+    lines.push('Not run yet: `npm run bench -- --only cost`.', '');
+  } else {
+    const { figures } = cost;
+    lines.push(
+      `**Prices are AWS list prices for ${figures.prices.region} as of ${figures.prices.asOf}, written down in`,
+      '`bench/cost-prices.json` with the page each comes from; the bench does not fetch them.** Free tiers',
+      'are not applied.',
+      '',
+      `One emergency and one scheduled rotation of ${figures.rotations[0]?.clusters ?? 10} clusters, each a model-engine rehearsal of the`,
+      `synthesized stack \`${figures.stackName}\` (a few workloads per cluster: the rotation's AWS work does not`,
+      'depend on them), priced from the execution history the rehearsal wrote (history.json):',
+      '',
+      ...renderMarkdown(costRotationTable(figures)),
+      '',
+      '- **execution**: the execution from start to end as the rehearsal ran it; the scheduled soak is the',
+      "  rehearsal's (one lab workload certificate lifetime), not a deployment's day.",
+      '- **state transitions**: every state entered, Map iterations and retries included, as a Standard',
+      '  workflow is billed.',
+      '- **invocations, GB-seconds**: each Task state that invokes a function, its time from entered to',
+      "  exited, at the memory the template gives that function and priced at its architecture's rate; the",
+      "  rehearsal's functions run locally, so this is the lab's run time standing in for Lambda's billed",
+      '  duration.',
+      "- **log bytes**: the functions' log lines (the rehearsal's logs/), priced as CloudWatch Logs ingestion.",
+      '- Not priced: the requests the functions make to KMS, Secrets Manager and DynamoDB, and the state',
+      "  machine's execution log.",
+      '',
+      'The standing monthly cost of a deployed 10-cluster mesh, against AWS Private CA (general-purpose',
+      'mode) with a root and one subordinate CA per cluster:',
+      '',
+      ...renderMarkdown(costStandingTable(figures)),
+      '',
+      ...figures.standing.items.map((item) => `- **${item.item}**: ${item.from}.`),
+      ...costNoteLines(figures).map((line) => `- ${capitalise(line)}.`),
+      '',
+      `${capitalise(costTargetLine(figures))}.`,
+      '',
+      measuredLine(cost),
+      '',
+    );
+  }
   lines.push(
     '## Not measured yet',
     '',
@@ -263,7 +406,7 @@ export function renderPerformanceDoc(results: BenchResults): string {
 }
 
 function fullRunDuration(results: BenchResults): string {
-  const runs = [results.sections.pki, results.sections.handlers];
+  const runs = [results.sections.pki, results.sections.handlers, results.sections.cost];
   if (runs.some((run) => run === undefined)) return 'a few minutes';
   const totalMs = runs.reduce((sum, run) => sum + (run?.durationMs ?? 0), 0);
   return `about ${Math.max(1, Math.round(totalMs / 60_000))} minutes`;

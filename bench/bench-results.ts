@@ -5,6 +5,7 @@ import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os';
 import { promisify } from 'node:util';
+import type { CostSectionFigures } from './cost-bench.js';
 import type { CpuShare } from './cpu-share.js';
 import type { HandlersSectionFigures } from './handler-bench.js';
 import type { PkiSectionFigures } from './pki-bench.js';
@@ -46,10 +47,11 @@ export interface SectionRun<T> {
 export interface BenchSections {
   readonly pki?: SectionRun<PkiSectionFigures>;
   readonly handlers?: SectionRun<HandlersSectionFigures>;
+  readonly cost?: SectionRun<CostSectionFigures>;
 }
 
 export type BenchSection = keyof BenchSections;
-export const BENCH_SECTIONS: readonly BenchSection[] = ['pki', 'handlers'];
+export const BENCH_SECTIONS: readonly BenchSection[] = ['pki', 'handlers', 'cost'];
 
 export interface NotMeasuredYet {
   readonly name: string;
@@ -67,12 +69,6 @@ export const NOT_MEASURED_YET: readonly NotMeasuredYet[] = [
   {
     name: 'orchestration overhead',
     what: 'rotation wall time minus the waits it cannot avoid (pod start, istiod load, configured delays), as a ratio',
-  },
-  {
-    name: 'cost',
-    what:
-      'one scheduled and one emergency rotation of 10 clusters priced from the execution history, and the ' +
-      'standing monthly cost of a 10-cluster mesh against AWS Private CA',
   },
 ];
 

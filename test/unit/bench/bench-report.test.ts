@@ -1,6 +1,7 @@
 // What the bench writes, from figures given here: results.json keeps the sections a run did not
 // measure, and docs/performance.md and the terminal say what is not measured yet, which targets are
 // met, and when other work shared the machine.
+import { readFileSync } from 'node:fs';
 import { renderPerformanceDoc, renderSummary } from '../../../bench/bench-report.js';
 import {
   type BenchSections,
@@ -11,6 +12,8 @@ import {
   type SectionRun,
   serializeResults,
 } from '../../../bench/bench-results.js';
+import type { CostSectionFigures } from '../../../bench/cost-bench.js';
+import { type CostPrices, privateCaCost, standingCost } from '../../../bench/cost-model.js';
 import type { HandlersSectionFigures } from '../../../bench/handler-bench.js';
 import type { PkiSectionFigures } from '../../../bench/pki-bench.js';
 
@@ -81,6 +84,48 @@ const HANDLERS: HandlersSectionFigures = {
   ],
 };
 
+const PRICES = JSON.parse(
+  readFileSync(new URL('../../../bench/cost-prices.json', import.meta.url), 'utf8'),
+) as CostPrices;
+
+/** A mesh of 10 clusters whose stack holds one KMS key and 2 alarms: $6.60 a month with the root key. */
+const COST: CostSectionFigures = {
+  prices: { region: 'us-east-1', asOf: '2026-12-01' },
+  stackName: 'meshtrust-example-mesh',
+  rotations: [
+    {
+      mode: 'scheduled',
+      clusters: 10,
+      workloadsPerCluster: 2,
+      result: 'SUCCEEDED',
+      rehearsalMs: 60_000,
+      executionMs: 40_000,
+      soakSeconds: 15,
+      usage: { stateTransitions: 200, functions: [], invocations: 80, gbSeconds: { arm64: 20, x86_64: 0 } },
+      logBytes: 1_000_000,
+      cost: {
+        stateTransitionsUsd: 0.005,
+        lambdaDurationUsd: 0.000266668,
+        lambdaRequestsUsd: 0.000016,
+        logIngestionUsd: 0.0005,
+        totalUsd: 0.005782668,
+      },
+    },
+  ],
+  standing: standingCost(
+    {
+      Resources: {
+        Key: { Type: 'AWS::KMS::Key' },
+        AlarmA: { Type: 'AWS::CloudWatch::Alarm' },
+        AlarmB: { Type: 'AWS::CloudWatch::Alarm' },
+      },
+    },
+    10,
+    PRICES,
+  ),
+  privateCa: privateCaCost(10, PRICES),
+};
+
 describe('mergeResults', () => {
   it('replaces the sections a run measured and keeps the others with their own date', () => {
     // Prepare
@@ -141,7 +186,7 @@ describe('renderSummary', () => {
     expect(text).toMatch(/preflight .* not measured/);
     expect(text).toContain('each bundle <= 1.00 MB: 1 of 2; cold import <= 200 ms: 1 of 2');
     expect(lines.at(-1)).toBe(
-      'not measured yet: rotation at scale, orchestration overhead, cost (issue 14, later slices)',
+      'not measured yet: rotation at scale, orchestration overhead (issue 14, later slices)',
     );
     expect(text).not.toContain('other work ran');
   });
@@ -161,12 +206,31 @@ describe('renderSummary', () => {
   });
 });
 
+describe('renderSummary: cost', () => {
+  it('prices the rotation and the standing cost against Private CA, with the targets', () => {
+    // Act
+    const text = renderSummary({ cost: run(COST) }).join('\n');
+
+    // Assess
+    expect(text).toMatch(
+      /scheduled, 10 x 2 \(soak 15 s\) +40\.00 s +200 +80 +20\.0 +1\.00 MB +\$0\.0050 +\$0\.00028 +\$0\.00050 +\$0\.0058/,
+    );
+    expect(text).toMatch(/Secrets Manager secrets +11 +\$0\.40 +\$4\.40/);
+    expect(text).toMatch(/meshtrust, 10 clusters +\$6\.60/);
+    expect(text).toMatch(/AWS Private CA: root \+ 10 subordinates +11 +\$400 +\$4,400/);
+    expect(text).toContain('+$4.00 a month per rotation kept');
+    expect(text).toContain(
+      'a scheduled rotation of 10 clusters <= $0.010: met ($0.0058); standing cost <= $6.00 a month: missed ($6.60)',
+    );
+  });
+});
+
 describe('renderPerformanceDoc', () => {
   it('holds the tables, the machine, how to run and every figure not measured yet', () => {
     // Prepare
     const results = mergeResults(
       undefined,
-      { pki: run(PKI), handlers: run(HANDLERS) },
+      { pki: run(PKI), handlers: run(HANDLERS), cost: run(COST) },
       '2026-11-30T12:05:00Z',
     );
 
@@ -180,7 +244,10 @@ describe('renderPerformanceDoc', () => {
       'Measured 2026-11-30T12:00:00.000Z in 90.00 s on 2 x Test CPU, 8 GiB, linux x64 6.0, Node.js v22.0.0 ' +
         '(OpenSSL 3.0.15), openssl CLI OpenSSL 3.0.19.',
     );
-    expect(doc).toContain('A full run takes about 3 minutes');
+    expect(doc).toContain('A full run takes about 5 minutes');
+    expect(doc).toContain('us-east-1 as of 2026-12-01');
+    expect(doc).toContain('the bench does not fetch them.**');
+    expect(doc).toContain('| meshtrust, 10 clusters |  |  | $6.60 |');
     expect(doc).toContain('record-approval: an approval gate.');
     // The PKI target is met here, the handlers' is not: only theirs owes a profile.
     expect(doc.split('not profiled yet')).toHaveLength(2);
