@@ -102,7 +102,16 @@ export function costTargetLine(figures: CostSectionFigures): string {
 }
 
 export function costNoteLines(figures: CostSectionFigures): string[] {
+  const starved = figures.rotations
+    .filter((rotation) => rotation.failedChecks.length > 0)
+    .map(
+      (rotation) =>
+        `the ${rotation.mode} rehearsal's own checks failed (${rotation.failedChecks.join(', ')}; ` +
+        `${rotation.handshakes.failed} of ${rotation.handshakes.attempted} handshakes failed in its lab): ` +
+        'its rotation SUCCEEDED and is priced all the same',
+    );
   return [
+    ...starved,
     `each rotation also leaves ${figures.standing.clusters} cacerts backup secrets (one per cluster, never deleted): ` +
       `+${formatUsd(figures.standing.addedPerRotationMonthlyUsd)} a month per rotation kept`,
     `AWS Private CA would also charge ${formatUsd(figures.privateCa.perRotationUsd)} per rotation for the ${figures.privateCa.cas - 1} subordinate certificates`,

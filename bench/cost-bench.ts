@@ -5,6 +5,7 @@
 // AWS Private CA. The arithmetic is in cost-model.ts; the prices in cost-prices.json.
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { ensureCloudAssembly } from '../lab/rehearsal/cloud-assembly.js';
 import { BenchCheckFailed } from './bench-errors.js';
 import {
@@ -31,7 +32,12 @@ export interface RotationCostFigures {
   readonly mode: CostMode;
   readonly clusters: number;
   readonly workloadsPerCluster: number;
+  /** The execution's result: only a SUCCEEDED rotation is priced. */
   readonly result: string;
+  /** The lab's mTLS traffic during the rehearsal (its own check, apart from the price). */
+  readonly handshakes: { readonly attempted: number; readonly failed: number };
+  /** The rehearsal's checks that failed (a starved lab fails its handshake check); empty when all passed. */
+  readonly failedChecks: readonly string[];
   /** The rehearsal's wall time, lab start included. */
   readonly rehearsalMs: number;
   /** The execution's time from start to end, soak included. */
@@ -49,6 +55,13 @@ export interface CostSectionFigures {
   readonly rotations: readonly RotationCostFigures[];
   readonly standing: StandingCost;
   readonly privateCa: PrivateCaCost;
+}
+
+/** The fields of the rehearsal's report.json read here. */
+interface RehearsalSummary {
+  readonly result: string;
+  readonly totals: { readonly handshakes: { readonly attempted: number; readonly failed: number } };
+  readonly checks: readonly { readonly name: string; readonly ok: boolean }[];
 }
 
 export interface CostSectionOptions {
@@ -82,7 +95,12 @@ export async function runCostSection(options: CostSectionOptions): Promise<CostS
       `cost: rehearsing one ${mode} rotation of ${COST_CLUSTERS} x ${COST_WORKLOADS} (model engine)`,
     );
     const out = join(options.workDirectory, mode);
-    const run = await runTimedProcess(
+    // The rehearsal exits 1 when a check fails, e.g. a failed handshake of a lab starved by other work
+    // on the machine. The execution's history prices the rotation all the same if the rotation itself
+    // SUCCEEDED; the checks' outcome goes into the figures beside it.
+    const started = performance.now();
+    let exitError: unknown;
+    await runTimedProcess(
       process.execPath,
       [
         '--import',
@@ -106,30 +124,49 @@ export async function runCostSection(options: CostSectionOptions): Promise<CostS
         cwd: options.projectRoot,
         ...(options.signal !== undefined && { signal: options.signal }),
       },
+    ).catch((error: unknown) => {
+      exitError = error;
+    });
+    const rehearsalMs = performance.now() - started;
+    const report = await readFile(join(out, 'report.json'), 'utf8').then(
+      (text) => JSON.parse(text) as RehearsalSummary,
+      () => undefined,
     );
-    const report = JSON.parse(await readFile(join(out, 'report.json'), 'utf8')) as {
-      result: string;
-      ok: boolean;
-    };
-    if (!report.ok || report.result !== 'SUCCEEDED') {
+    if (report === undefined || report.result !== 'SUCCEEDED') {
       throw new BenchCheckFailed(
         'cost',
-        `the ${mode} rehearsal did not succeed (${report.result}); see ${out}`,
+        `the ${mode} rehearsal's rotation did not succeed (${report?.result ?? 'no report.json'}); nothing to price`,
+        { cause: exitError },
+      );
+    }
+    const failedChecks = report.checks.filter((check) => !check.ok).map((check) => check.name);
+    if (failedChecks.length > 0) {
+      options.progress(
+        `cost: the ${mode} rotation SUCCEEDED, but the rehearsal's checks ${failedChecks.join(', ')} failed ` +
+          `(${report.totals.handshakes.failed} of ${report.totals.handshakes.attempted} handshakes); priced all the same`,
       );
     }
     const history = JSON.parse(await readFile(join(out, 'history.json'), 'utf8')) as HistoryEvent[];
     const usage = executionUsage(history, tasks);
     const logBytes = await directoryBytes(join(out, 'logs'));
-    const started = history.find((event) => event.type === 'ExecutionStarted');
-    const ended = history.findLast((event) => event.type.startsWith('Execution') && event !== started);
-    const soakSeconds = (started as { input?: { soakSeconds?: unknown } } | undefined)?.input?.soakSeconds;
+    const executionStarted = history.find((event) => event.type === 'ExecutionStarted');
+    const executionEnded = history.findLast(
+      (event) => event.type.startsWith('Execution') && event !== executionStarted,
+    );
+    const soakSeconds = (executionStarted as { input?: { soakSeconds?: unknown } } | undefined)?.input
+      ?.soakSeconds;
     rotations.push({
       mode,
       clusters: COST_CLUSTERS,
       workloadsPerCluster: COST_WORKLOADS,
       result: report.result,
-      rehearsalMs: run.wallMs,
-      executionMs: started !== undefined && ended !== undefined ? ended.timestamp - started.timestamp : 0,
+      rehearsalMs,
+      executionMs:
+        executionStarted !== undefined && executionEnded !== undefined
+          ? executionEnded.timestamp - executionStarted.timestamp
+          : 0,
+      handshakes: report.totals.handshakes,
+      failedChecks,
       ...(typeof soakSeconds === 'number' && mode === 'scheduled' && { soakSeconds }),
       usage,
       logBytes,

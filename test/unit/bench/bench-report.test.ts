@@ -98,6 +98,8 @@ const COST: CostSectionFigures = {
       clusters: 10,
       workloadsPerCluster: 2,
       result: 'SUCCEEDED',
+      handshakes: { attempted: 5000, failed: 2 },
+      failedChecks: ['no-failed-handshakes'],
       rehearsalMs: 60_000,
       executionMs: 40_000,
       soakSeconds: 15,
@@ -219,6 +221,10 @@ describe('renderSummary: cost', () => {
     expect(text).toMatch(/meshtrust, 10 clusters +\$6\.60/);
     expect(text).toMatch(/AWS Private CA: root \+ 10 subordinates +11 +\$400 +\$4,400/);
     expect(text).toContain('+$4.00 a month per rotation kept');
+    expect(text).toContain(
+      "the scheduled rehearsal's own checks failed (no-failed-handshakes; 2 of 5000 handshakes failed in its lab): " +
+        'its rotation SUCCEEDED and is priced all the same',
+    );
     expect(text).toContain(
       'a scheduled rotation of 10 clusters <= $0.010: met ($0.0058); standing cost <= $6.00 a month: missed ($6.60)',
     );
