@@ -219,6 +219,7 @@ describe('renderSummary: cost', () => {
     );
     expect(text).toMatch(/Secrets Manager secrets +11 +\$0\.40 +\$4\.40/);
     expect(text).toMatch(/meshtrust, 10 clusters +\$6\.60/);
+    expect(text).toMatch(/cacerts backups each rotation leaves +10 +\$0\.40 +\+\$4\.00 per rotation/);
     expect(text).toMatch(/AWS Private CA: root \+ 10 subordinates +11 +\$400 +\$4,400/);
     expect(text).toContain('+$4.00 a month per rotation kept');
     expect(text).toContain(
@@ -254,6 +255,10 @@ describe('renderPerformanceDoc', () => {
     expect(doc).toContain('us-east-1 as of 2026-12-01');
     expect(doc).toContain('the bench does not fetch them.**');
     expect(doc).toContain('| meshtrust, 10 clusters |  |  | $6.60 |');
+    expect(doc).toContain(
+      'The standing cost is made of: Secrets Manager secrets $4.40, KMS keys (stack) $1.00, ' +
+        'KMS key (live root, asymmetric) $1.00, CloudWatch alarms $0.20.',
+    );
     expect(doc).toContain('record-approval: an approval gate.');
     // The PKI target is met here, the handlers' is not: only theirs owes a profile.
     expect(doc.split('not profiled yet')).toHaveLength(2);
