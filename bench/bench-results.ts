@@ -106,10 +106,15 @@ export function mergeResults(
   return { schema: RESULTS_SCHEMA, generatedAt, sections: ordered, notMeasuredYet: NOT_MEASURED_YET };
 }
 
-/** results.json's text: figures to 0.01 (ms, cores), finer than any run repeats them. */
+/**
+ * results.json's text: figures to 0.01 (ms, cores), finer than any run repeats them; dollars (keys
+ * ending in `Usd`) to 4 significant digits, since a rotation costs a fraction of a cent.
+ */
 export function serializeResults(results: BenchResults): string {
-  const rounded = (_key: string, value: unknown) =>
-    typeof value === 'number' && !Number.isInteger(value) ? Math.round(value * 100) / 100 : value;
+  const rounded = (key: string, value: unknown) => {
+    if (typeof value !== 'number' || Number.isInteger(value)) return value;
+    return /usd$/i.test(key) ? Number(value.toPrecision(4)) : Math.round(value * 100) / 100;
+  };
   return `${JSON.stringify(results, rounded, 2)}\n`;
 }
 

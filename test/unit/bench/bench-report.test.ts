@@ -173,6 +173,19 @@ describe('serializeResults', () => {
     expect(parsed.sections.pki?.durationMs).toBe(314_423);
     expect(parsed.sections.pki?.cpu?.seconds).toBe(314.41);
   });
+
+  it('keeps dollars to 4 significant digits: a rotation costs a fraction of a cent', () => {
+    // Act
+    const parsed = JSON.parse(
+      serializeResults(mergeResults(undefined, { cost: run(COST) }, '2026-11-30T12:05:00Z')),
+    ) as { sections: { cost: { figures: CostSectionFigures } } };
+
+    // Assess
+    const rotation = parsed.sections.cost.figures.rotations[0];
+    expect(rotation?.cost.totalUsd).toBe(0.005783);
+    expect(rotation?.cost.lambdaDurationUsd).toBe(0.0002667);
+    expect(parsed.sections.cost.figures.standing.monthlyUsd).toBe(6.6);
+  });
 });
 
 describe('renderSummary', () => {
