@@ -79,7 +79,7 @@ export function costStandingTable(figures: CostSectionFigures): Table {
       ]),
       [`meshtrust, ${standing.clusters} clusters`, '', '', formatUsd(standing.monthlyUsd)],
       [
-        'cacerts backups each rotation leaves',
+        'cacerts backups a rolled-back or intermediate run leaves',
         String(standing.clusters),
         formatUsd(standing.addedPerRotationMonthlyUsd / standing.clusters),
         `+${formatUsd(standing.addedPerRotationMonthlyUsd)} per rotation`,
@@ -118,8 +118,9 @@ export function costNoteLines(figures: CostSectionFigures): string[] {
     );
   return [
     ...starved,
-    `each rotation also leaves ${figures.standing.clusters} cacerts backup secrets (one per cluster, never deleted): ` +
-      `+${formatUsd(figures.standing.addedPerRotationMonthlyUsd)} a month per rotation kept`,
+    `a rolled-back or intermediate-mode run leaves ${figures.standing.clusters} cacerts backup secrets (one per cluster): ` +
+      `+${formatUsd(figures.standing.addedPerRotationMonthlyUsd)} a month per run kept; a completed root rotation ` +
+      'schedules its backups for deletion at promote-root (a secret scheduled for deletion is not charged)',
     `AWS Private CA would also charge ${formatUsd(figures.privateCa.perRotationUsd)} per rotation for the ${figures.privateCa.cas - 1} subordinate certificates`,
     `list prices for ${figures.prices.region} as of ${figures.prices.asOf} (bench/cost-prices.json), not fetched`,
   ];

@@ -189,7 +189,10 @@ export interface StandingCost {
   readonly clusters: number;
   readonly items: readonly StandingItem[];
   readonly monthlyUsd: number;
-  /** Cacerts backups each rotation leaves (one secret per cluster, never deleted), per month. */
+  /**
+   * Cacerts backups a rolled-back or intermediate-mode run leaves (one secret per cluster), per month; a
+   * completed root rotation schedules its own for deletion at promote-root.
+   */
   readonly addedPerRotationMonthlyUsd: number;
 }
 

@@ -138,6 +138,17 @@ export class CaStore extends Construct {
     if (level === 'read') this.grantKeyUse(grantee, false);
   }
 
+  /** Schedule the deletion of cacerts backups (`backup/*`); no read of them. */
+  grantDeleteBackups(grantee: IGrantable): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: 'DeleteCacertsBackups',
+        actions: ['secretsmanager:DeleteSecret', 'secretsmanager:DescribeSecret'],
+        resources: [this.secretArnPatterns.backups],
+      }),
+    );
+  }
+
   /**
    * Read, or write (create, put, stage, tag, and read), one part of the CA store: the root secret (no
    * key in it), the intermediates (with their keys) or the cacerts backups (with the keys).

@@ -14,6 +14,8 @@ export interface FunctionAccess {
    * its key, `delete` to schedule its deletion when that root is retired.
    */
   readonly importedRootKeys?: 'read' | 'delete';
+  /** Schedules the deletion of the execution's cacerts backups (they hold the old intermediates' keys). */
+  readonly deletesBackups?: boolean;
   /** Root keys in KMS: create (and name) them, sign with them, retire them (their key policy, below). */
   readonly rootKeys?: readonly RootKeyUse[];
   /** The rotation lock: `hold` (the writing phases confirm they hold it), `take` (take and release it). */
@@ -50,6 +52,7 @@ export const FUNCTION_ACCESS: Readonly<Record<HandlerName, FunctionAccess>> = {
   'promote-root': {
     secrets: { root: 'write' },
     importedRootKeys: 'delete',
+    deletesBackups: true,
     rootKeys: ['retire'],
     lock: 'hold',
   },

@@ -60,7 +60,9 @@ export function acknowledgeNagFindings(targets: NagAcknowledgementTargets): void
       });
     }
     for (const part of ['intermediates', 'backups'] as const) {
-      if (access.secrets?.[part] === undefined) continue;
+      const reaches =
+        access.secrets?.[part] !== undefined || (part === 'backups' && access.deletesBackups === true);
+      if (!reaches) continue;
       Validations.of(role).acknowledge({
         id: `AwsSolutions-IAM5[Resource::${nagArn(stack, caStore.secretArnPatterns[part])}]`,
         reason:

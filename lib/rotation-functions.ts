@@ -274,6 +274,7 @@ export class RotationFunctions extends Construct {
       caStore.grantSecrets(role, part, level);
     }
     if (access.importedRootKeys !== undefined) caStore.grantImportedRootKeys(role, access.importedRootKeys);
+    if (access.deletesBackups === true) caStore.grantDeleteBackups(role);
     if (access.rootKeys?.includes('create')) caStore.grantCreateRootKeys(role);
     if (access.rootKeys !== undefined) caStore.denyKeyPolicyChanges(role);
     if (access.lock === 'hold') lockTable.grantHold(role);

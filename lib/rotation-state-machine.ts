@@ -274,6 +274,8 @@ export class RotationStateMachine extends Construct {
     const promoteRoot = this.task(S.promoteRoot, fn['promote-root'], '$.promoted', {
       executionId: EXECUTION_ID,
       stagedRoot: JsonPath.objectAt('$.stagedRoot'),
+      // Their cacerts backups of this execution are deleted once the fleet trusts only the new root.
+      clusters: JsonPath.listAt('$.preflight.clusters'),
     }).addCatch(releaseLockAfterStop, toStop);
 
     const reissueGate: IChainable = props.approval

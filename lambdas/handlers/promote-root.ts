@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { executionNameOf } from '../core/rotation/execution-name.js';
 import { auditStateChange } from './runtime/audit-state-change.js';
 import { executionIdSchema, parseInput, secretVersionSchema } from './runtime/handler-input.js';
 import { type RetiredKey, retiredKeyDetail, retireRootKey } from './runtime/retire-root-key.js';
@@ -8,7 +9,12 @@ import type { HandlerRuntime } from './runtime/runtime.js';
 
 const PHASE = 'promote-root';
 
-const inputSchema = z.object({ executionId: executionIdSchema, stagedRoot: secretVersionSchema });
+const inputSchema = z.object({
+  executionId: executionIdSchema,
+  stagedRoot: secretVersionSchema,
+  /** The clusters this execution worked on (preflight's): their cacerts backups are deleted. */
+  clusters: z.array(z.object({ name: z.string().min(1) })).default([]),
+});
 export type PromoteRootInput = z.infer<typeof inputSchema>;
 
 export interface PromoteRootOutput {
@@ -18,6 +24,8 @@ export interface PromoteRootOutput {
   readonly fingerprint: string;
   /** The old root's key, retired: nothing may sign with it once no cluster trusts it. */
   readonly retiredKey: RetiredKey | null;
+  /** Clusters whose cacerts backup of this execution was scheduled for deletion by this call. */
+  readonly backupsDeleted: number;
 }
 
 /**
@@ -56,13 +64,47 @@ async function promoteRoot(input: PromoteRootInput, runtime: HandlerRuntime): Pr
     promoted.previousVersionId === undefined
       ? null
       : await retireOldRootKey(runtime, executionId, promoted.previousVersionId);
+  const backupsDeleted = await deleteBackups(runtime, executionId, input.clusters);
   return {
     secretArn: promoted.arn,
     currentVersionId: promoted.versionId,
     previousVersionId: promoted.previousVersionId ?? null,
     fingerprint: promoted.fingerprint,
     retiredKey,
+    backupsDeleted,
   };
+}
+
+/**
+ * The execution's cacerts backups hold the old intermediates' keys and can restore nothing any more
+ * (they chain to the retired root): schedule their deletion, within the root key's deletion window.
+ */
+async function deleteBackups(
+  runtime: HandlerRuntime,
+  executionId: string,
+  clusters: readonly { readonly name: string }[],
+): Promise<number> {
+  const executionName = executionNameOf(executionId);
+  let deleted = 0;
+  for (const { name } of clusters) {
+    const result = await runtime.store.deleteCacertsBackup(
+      executionName,
+      name,
+      runtime.config.rootKeyDeletionWindowDays,
+    );
+    if (result.changed) deleted += 1;
+    auditStateChange({
+      phase: PHASE,
+      action: 'delete-cacerts-backup',
+      executionId,
+      cluster: name,
+      outcome: result.changed ? 'succeeded' : 'unchanged',
+      detail: {
+        ...(result.deletionDate !== undefined && { deletionDate: result.deletionDate.toISOString() }),
+      },
+    });
+  }
+  return deleted;
 }
 
 async function retireOldRootKey(

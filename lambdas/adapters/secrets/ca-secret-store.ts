@@ -138,6 +138,14 @@ export class CaSecretStore {
     return this.backups.readCacertsBackup(executionName, cluster);
   }
 
+  deleteCacertsBackup(
+    executionName: string,
+    cluster: string,
+    recoveryWindowDays: number,
+  ): Promise<{ readonly deletionDate?: Date; readonly changed: boolean }> {
+    return this.backups.deleteCacertsBackup(executionName, cluster, recoveryWindowDays);
+  }
+
   listCacertsBackups(executionName: string): Promise<string[]> {
     return this.backups.listCacertsBackups(executionName);
   }

@@ -72,6 +72,19 @@ export class CacertsBackupStore {
   }
 
   /**
+   * Schedules the deletion of a cluster's backup for an execution (it holds that cluster's old
+   * intermediate key), after a recovery window of 7-30 days. Idempotent: a backup already scheduled for
+   * deletion, or never made, is left as it is (changed: false).
+   */
+  deleteCacertsBackup(
+    executionName: string,
+    cluster: string,
+    recoveryWindowDays: number,
+  ): Promise<{ readonly deletionDate?: Date; readonly changed: boolean }> {
+    return this.secrets.scheduleDeletion(this.backupSecretName(executionName, cluster), recoveryWindowDays);
+  }
+
+  /**
    * The clusters with a backup for an execution. ListSecrets is eventually consistent on AWS: a
    * backup made seconds ago may be missing, so rollback should call readCacertsBackup for each
    * cluster of its plan and use this list only to find extra ones.

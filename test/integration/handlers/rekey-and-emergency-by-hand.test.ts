@@ -1,8 +1,11 @@
 // The other two modes driven by hand over a 2-cluster lab with the prober running: an intermediate
 // rekey of one cluster under the current root, then an emergency root rotation (no soak, restarts in
 // one wave) of the whole fleet, neither failing a single handshake.
+import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { jest } from '@jest/globals';
+import { backupSecretName } from '../../../lambdas/adapters/secrets/secret-names.js';
 import { certificateFingerprint } from '../../../lambdas/core/pki/index.js';
+import { executionNameOf } from '../../../lambdas/core/rotation/execution-name.js';
 import { handler as distributeBundle } from '../../../lambdas/handlers/distribute-bundle.js';
 import { handler as preflight } from '../../../lambdas/handlers/preflight.js';
 import { handler as promoteRoot } from '../../../lambdas/handlers/promote-root.js';
@@ -12,6 +15,7 @@ import { handler as retireRoot } from '../../../lambdas/handlers/retire-root.js'
 import { handler as stageRoot } from '../../../lambdas/handlers/stage-root.js';
 import { handler as verifyTrust } from '../../../lambdas/handlers/verify-trust.js';
 import { handler as verifyWorkloads } from '../../../lambdas/handlers/verify-workloads.js';
+import { motoClientConfig } from '../../support/moto-endpoint.js';
 import { awaitProxyTrust, expectNoKeyMaterial, type HandlerLab, startHandlerLab } from './handler-lab.js';
 
 jest.setTimeout(180_000);
@@ -89,7 +93,10 @@ describe('emergency mode', () => {
     );
     await probed('emergency/verify-workloads', () => eachCluster((c) => verifyWorkloads(item(c))));
     await probed('emergency/retire', () => eachCluster((c) => retireRoot(item(c))));
-    await probed('emergency/promote', () => promoteRoot({ executionId, stagedRoot }));
+    const promoted = await probed('emergency/promote', () =>
+      promoteRoot({ executionId, stagedRoot, clusters: checked.clusters }),
+    );
+    const again = await promoteRoot({ executionId, stagedRoot, clusters: checked.clusters });
     await h.lab.waitForSettled();
     await probed('emergency/after', async () => ({}));
     // Assess
@@ -101,5 +108,20 @@ describe('emergency mode', () => {
     expect((await h.store.describeRoot()).current).toBe(stagedRoot.versionId);
     expect(failedHandshakes()).toEqual([]);
     expect(h.lab.prober.stats().byPhase['emergency/retire']?.attempted).toBeGreaterThan(0);
+    // The execution's cacerts backups (the old intermediates' keys) are scheduled for deletion, once.
+    expect([promoted.backupsDeleted, again.backupsDeleted]).toEqual([2, 0]);
+    const secrets = new SecretsManagerClient({ ...motoClientConfig(), region: h.lab.region });
+    try {
+      for (const cluster of ['lab-1', 'lab-2']) {
+        const name = backupSecretName(h.meshId, executionNameOf(executionId), cluster);
+        const described = await secrets.send(new DescribeSecretCommand({ SecretId: name }));
+        expect({ cluster, deleting: described.DeletedDate instanceof Date }).toEqual({
+          cluster,
+          deleting: true,
+        });
+      }
+    } finally {
+      secrets.destroy();
+    }
   });
 });

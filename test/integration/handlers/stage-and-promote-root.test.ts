@@ -152,6 +152,8 @@ describe('promote-root handler', () => {
       previousVersionId: before.current,
       fingerprint: staged.fingerprint,
       retiredKey: expect.objectContaining({ kind: 'kms', changed: true }),
+      // No clusters given (and no backups made): nothing to delete.
+      backupsDeleted: 0,
     });
     expect(again.currentVersionId).toBe(staged.versionId);
     expect(again.retiredKey).toEqual({ ...promoted.retiredKey, changed: false });

@@ -232,9 +232,11 @@ describe('renderSummary: cost', () => {
     );
     expect(text).toMatch(/Secrets Manager secrets +11 +\$0\.40 +\$4\.40/);
     expect(text).toMatch(/meshtrust, 10 clusters +\$6\.60/);
-    expect(text).toMatch(/cacerts backups each rotation leaves +10 +\$0\.40 +\+\$4\.00 per rotation/);
+    expect(text).toMatch(
+      /cacerts backups a rolled-back or intermediate run leaves +10 +\$0\.40 +\+\$4\.00 per rotation/,
+    );
     expect(text).toMatch(/AWS Private CA: root \+ 10 subordinates +11 +\$400 +\$4,400/);
-    expect(text).toContain('+$4.00 a month per rotation kept');
+    expect(text).toContain('+$4.00 a month per run kept');
     expect(text).toContain(
       "the scheduled rehearsal's own checks failed (no-failed-handshakes; 2 of 5000 handshakes failed in its lab): " +
         'its rotation SUCCEEDED and is priced all the same',
