@@ -25,7 +25,8 @@ describe('npm run bench', () => {
     }
     expect(result.stdout).toMatch(/^ {2}pki {7}/m);
     expect(result.stdout).toMatch(/^ {2}handlers {2}/m);
-    expect(result.stdout).toContain('Not measured yet: rotation at scale, orchestration overhead, cost.');
+    expect(result.stdout).toMatch(/^ {2}cost {6}/m);
+    expect(result.stdout).toContain('Not measured yet: rotation at scale, orchestration overhead.');
   });
 
   it('refuses a mistyped flag with exit 2 and suggests the right one', async () => {
@@ -45,7 +46,7 @@ describe('npm run bench', () => {
 
     // Assess
     expect(result.exitCode).toBe(2);
-    expect(result.stderr).toContain('expected sections from pki, handlers, got rotation');
+    expect(result.stderr).toContain('expected sections from pki, handlers, cost, got rotation');
     expect(result.stdout).toBe('');
   });
 });
