@@ -9,11 +9,11 @@
 // up to Istio 1.29 one file's raw bytes inside the other's, from 1.30 one certificate set inside the
 // other's. "A" is whatever the file holds now, byte for byte (other roots, CRLF, text lines included).
 // Not wired into the handlers yet: the state machine restarts workloads whatever the strategy.
-// Open, to settle on the istio lab engine before a handler writes step 2: istiod takes A+B+B (the bytes
-// changed), but the bundle it pushes by PCDS is pilot/pkg/trustbundle's merge, which drops repeated
-// certificates by their PEM text, so it pushes the same {A, B} as after step 1 (run against the pinned
-// istio module), and pilot-agent skips a bundle equal to the one it holds. Istio's test also updates
-// pod annotations while it waits for the workload certificates to change.
+// Settled on real istiod and pilot-agent (test/integration/lab/istio-resign.test.ts): step 2 moves every
+// running proxy to int_B with no restart. istiod's own trust anchor is the whole root-cert.pem as one
+// string (pilot/pkg/bootstrap updateRootCertAndGenKeyCert), so A+B+B is a changed anchor and PCDS pushes
+// other bytes, which make each pilot-agent drop its certificate (UpdateConfigTrustBundle). A new
+// intermediate with root-cert.pem unchanged moves none: nothing is pushed.
 
 import type { Finding } from '../pki/findings.js';
 import { certificateFingerprint } from '../pki/fingerprint.js';
