@@ -1,6 +1,16 @@
 export { checkPlanInvariants, PLAN_RULES, type PlanFinding, type PlanRule } from './check-plan-invariants.js';
 export type { ClusterTrustState, FleetState } from './fleet-state.js';
 export {
+  EXECUTION_HISTORY_LIMIT,
+  estimateHistoryEvents,
+  HISTORY_EVENTS_PER_STATE,
+  type HistoryEstimate,
+  type HistoryEstimateInput,
+  historyLimitProblem,
+  SAFE_HISTORY_EVENTS,
+  SAFE_HISTORY_SHARE,
+} from './history-estimate.js';
+export {
   PHASES,
   type PhaseName,
   ROLLBACK_PHASE,

@@ -1,0 +1,330 @@
+// How many events one execution of the rotation state machine records in its history, at worst. A
+// Standard workflow execution fails when its history reaches 25,000 events; the rotation's Maps run
+// every state of every cluster inside the one history, and the restart loops enter their Task again for
+// every restart invocation, so a large fleet could reach the limit mid-rotation, after writes. preflight
+// refuses a plan whose worst case exceeds a safe share of the limit (docs/workflow.md, "The execution
+// history limit"). Pure: the counts come from the plan and the settings, not from any execution.
+import type { RotationMode } from './phases.js';
+
+/**
+ * Step Functions' quota: an execution whose history reaches this many events fails
+ * (`States.Runtime`, "exceeded the maximum number of history events").
+ */
+export const EXECUTION_HISTORY_LIMIT = 25_000;
+
+/**
+ * The share of the limit a plan's worst case may use. The rest is for what the worst case leaves out:
+ * retries of transient errors (3 events each, up to 6 per invocation), an interrupted restart
+ * invocation retried, and any event the model does not know of.
+ */
+export const SAFE_HISTORY_SHARE = 0.8;
+
+/** The most events preflight lets a plan's worst case reach: SAFE_HISTORY_SHARE of the limit. */
+export const SAFE_HISTORY_EVENTS = Math.floor(EXECUTION_HISTORY_LIMIT * SAFE_HISTORY_SHARE);
+
+/**
+ * Events Step Functions records per state, by type, as its history shows them (HistoryEvent types of
+ * the Step Functions API). A Lambda Task whose Resource is the function ARN (every Task of ours but the
+ * approval gates) records Lambda events; an approval gate (`lambda:invoke.waitForTaskToken`) records
+ * Task events. The run's own end (ExecutionSucceeded/Failed) is in `execution`.
+ */
+export const HISTORY_EVENTS_PER_STATE = {
+  /** ExecutionStarted, then ExecutionSucceeded or ExecutionFailed. */
+  execution: 2,
+  /** PassStateEntered, PassStateExited. */
+  pass: 2,
+  /** ChoiceStateEntered, ChoiceStateExited. */
+  choice: 2,
+  /** WaitStateEntered, WaitStateExited, whatever the wait's length. */
+  wait: 2,
+  /** SucceedStateEntered, SucceedStateExited (the end of a restart loop's iteration, the run's success). */
+  succeed: 2,
+  /** FailStateEntered (the ExecutionFailed that follows is in `execution`). */
+  fail: 1,
+  /** TaskStateEntered, LambdaFunctionScheduled, LambdaFunctionStarted, LambdaFunctionSucceeded, TaskStateExited. */
+  lambdaTask: 5,
+  /** Each attempt that failed and was retried: LambdaFunctionScheduled, LambdaFunctionStarted, LambdaFunctionFailed. */
+  lambdaRetry: 3,
+  /** TaskStateEntered, TaskScheduled, TaskStarted, TaskSubmitted, TaskSucceeded, TaskStateExited. */
+  tokenTask: 6,
+  /** MapStateEntered, MapStateStarted, MapStateSucceeded (or Failed), MapStateExited. */
+  map: 4,
+  /** Per item: MapIterationStarted, MapIterationSucceeded (or Failed); the iteration's states are extra. */
+  mapIteration: 2,
+} as const;
+
+/**
+ * The retries of VerificationFailed that the state machine allows per cluster (Retry `MaxAttempts`),
+ * where looking again later is the design: istiod pushes bundles and loads cacerts a kubelet sync
+ * later, pods take time to be ready. test/infra/history-estimate.test.ts requires these to be the
+ * synthesized definition's.
+ */
+export const VERIFICATION_RETRIES = {
+  'verify-trust': 10,
+  'restart-workloads': 10,
+  'verify-workloads': 5,
+  'rollback-trust': 10,
+  'rollback-restart': 10,
+} as const;
+
+/** One cluster the Maps work on, with how many workloads restart-workloads restarts there. */
+export interface HistoryEstimateCluster {
+  readonly name: string;
+  /** Controllers restart-workloads restarts (findInjected); undefined when they could not be listed. */
+  readonly workloads: number | undefined;
+}
+
+export interface HistoryEstimateInput {
+  readonly mode: RotationMode;
+  /** The clusters every Map iterates: the fleet, or in intermediate mode the one rekeyed. */
+  readonly clusters: readonly HistoryEstimateCluster[];
+  /** RESTART_WAVE_SIZE: workloads restarted together (emergency mode restarts all at once). */
+  readonly restartWaveSize: number;
+  /** ROLLOUT_TIMEOUT_SECONDS: the longest a wave may take, counted from its restart. */
+  readonly rolloutTimeoutSeconds: number;
+  /** restart-workloads' function timeout less the time it keeps for its answer (INVOCATION_RESERVE_MS). */
+  readonly restartInvocationSeconds: number;
+}
+
+/** One state's share of the worst case. */
+export interface HistoryEventsOfState {
+  /** The state machine state (a Map's count includes its iterations and the states inside them). */
+  readonly state: string;
+  readonly events: number;
+}
+
+export interface HistoryEstimate {
+  /**
+   * The most events one execution of this plan records: every cluster iterated, every verification
+   * looked at as often as its Retry allows, every restart wave as slow as its rollout timeout (the most
+   * restart invocations), both approval gates, and a failure at the last step that rolls back, so the
+   * rollback walks back every cluster too. Transient retries are not in it (SAFE_HISTORY_SHARE).
+   */
+  readonly worstCase: number;
+  /**
+   * The fewest a run of this plan that succeeds records: every check passing at its first look, one
+   * restart invocation per cluster, no approval gate, no retry, no rollback.
+   */
+  readonly fewest: number;
+  /** EXECUTION_HISTORY_LIMIT. */
+  readonly limit: number;
+  /** SAFE_HISTORY_EVENTS: the most preflight lets `worstCase` be. */
+  readonly safeLimit: number;
+  /** The worst case per state, in the order they run (forward, then rollback), for the plan's reader. */
+  readonly states: readonly HistoryEventsOfState[];
+  /** The restart waves counted for the largest cluster (workloads / RESTART_WAVE_SIZE, rounded up). */
+  readonly mostRestartWaves: number;
+  /** Clusters whose workloads could not be listed: their restart waves are not in the counts. */
+  readonly uncounted: readonly string[];
+}
+
+const E = HISTORY_EVENTS_PER_STATE;
+
+/** A Lambda Task run once, after `retries` failed attempts. */
+function lambdaTask(retries = 0): number {
+  return E.lambdaTask + retries * E.lambdaRetry;
+}
+
+/** A Map over `clusters` whose iteration costs `perCluster(cluster)` inside. */
+function clusterMap(
+  clusters: readonly HistoryEstimateCluster[],
+  perCluster: (cluster: HistoryEstimateCluster) => number,
+): number {
+  return E.map + clusters.reduce((sum, cluster) => sum + E.mapIteration + perCluster(cluster), 0);
+}
+
+/** The restart waves of one cluster: all at once in emergency mode, else RESTART_WAVE_SIZE at a time. */
+export function restartWaveCount(workloads: number, mode: RotationMode, waveSize: number): number {
+  if (!Number.isInteger(workloads) || workloads < 0) {
+    throw new RangeError(`a cluster's workload count must be a whole number >= 0, got ${workloads}`);
+  }
+  if (!Number.isInteger(waveSize) || waveSize < 1) {
+    throw new RangeError(`the restart wave size must be a whole number >= 1, got ${waveSize}`);
+  }
+  if (workloads === 0) return 0;
+  return mode === 'emergency' ? 1 : Math.ceil(workloads / waveSize);
+}
+
+/**
+ * The most invocations restart-workloads takes for `waves` waves (lambdas/core/rotation/restart-progress.ts):
+ * every invocation after the first finishes at least one wave, since a wave lasts at most the rollout
+ * timeout, which is shorter than an invocation; the first may finish none (istiod's gate may use its
+ * time). A rollout timeout longer than an invocation (not allowed by the stack) lets a wave span
+ * ceil(timeout / invocation) + 1 invocations.
+ */
+export function restartInvocations(
+  waves: number,
+  rolloutTimeoutSeconds: number,
+  invocationSeconds: number,
+): number {
+  if (!(rolloutTimeoutSeconds > 0) || !(invocationSeconds > 0)) {
+    throw new RangeError(
+      `the rollout timeout and the invocation time must be > 0 s, got ${rolloutTimeoutSeconds} and ${invocationSeconds}`,
+    );
+  }
+  const perWave =
+    rolloutTimeoutSeconds <= invocationSeconds ? 1 : Math.ceil(rolloutTimeoutSeconds / invocationSeconds) + 1;
+  return 1 + waves * perWave;
+}
+
+/**
+ * One cluster's iteration of a restart Map: its Task and the `<map>-waves-left` Choice once per
+ * invocation, then `<map>-cluster-done` (Succeed); `retries` VerificationFailed retries of istiod's gate.
+ */
+function restartLoop(invocations: number, retries: number): number {
+  return invocations * (E.lambdaTask + E.choice) + retries * E.lambdaRetry + E.succeed;
+}
+
+/**
+ * The worst case and the fewest history events of one execution of the rotation state machine for
+ * this plan (lib/rotation-state-machine.ts; docs/workflow.md, "The execution history limit").
+ */
+export function estimateHistoryEvents(input: HistoryEstimateInput): HistoryEstimate {
+  const { mode, clusters } = input;
+  const root = mode !== 'intermediate';
+  const uncounted = clusters.filter((cluster) => cluster.workloads === undefined).map(({ name }) => name);
+  const waves = (cluster: HistoryEstimateCluster) =>
+    restartWaveCount(cluster.workloads ?? 0, mode, input.restartWaveSize);
+  const mostRestartWaves = Math.max(0, ...clusters.map(waves));
+  const invocations = (cluster: HistoryEstimateCluster) =>
+    restartInvocations(waves(cluster), input.rolloutTimeoutSeconds, input.restartInvocationSeconds);
+  const R = VERIFICATION_RETRIES;
+
+  // Worst case, in the order the states run: to the last step that rolls back, then the rollback.
+  const states: [string, number][] = [
+    ['execution', E.execution],
+    ['input-defaults', E.pass],
+    ['apply-input-defaults', E.pass],
+    ['acquire-lock', lambdaTask()],
+    ['preflight', lambdaTask()],
+    ['mode', E.choice],
+  ];
+  if (root) {
+    states.push(
+      ['stage-root', lambdaTask()],
+      ['distribute-bundle', clusterMap(clusters, () => lambdaTask())],
+      ['verify-trust', clusterMap(clusters, () => lambdaTask(R['verify-trust']))],
+      ['await-proxy-trust', E.wait],
+    );
+  }
+  states.push(
+    ['approve-reissue', E.tokenTask],
+    ['reissue-intermediate', clusterMap(clusters, () => lambdaTask())],
+    [
+      'restart-workloads',
+      clusterMap(clusters, (cluster) => restartLoop(invocations(cluster), R['restart-workloads'])),
+    ],
+    ['verify-workloads', clusterMap(clusters, () => lambdaTask(R['verify-workloads']))],
+    ['after-workloads', E.choice],
+  );
+  if (mode === 'scheduled') states.push(['soak', E.wait]);
+  if (root)
+    states.push(['approve-retire', E.tokenTask], ['retire-root', clusterMap(clusters, () => lambdaTask())]);
+  // The last step that rolls back fails (retire-root; in intermediate mode verify-workloads), and the
+  // rollback walks back every cluster: a longer path than promote-root and the release.
+  states.push(
+    ['rollback-trust', clusterMap(clusters, () => lambdaTask(R['rollback-trust']))],
+    ['rollback-intermediate', clusterMap(clusters, () => lambdaTask())],
+    [
+      'rollback-restart',
+      clusterMap(clusters, (cluster) => restartLoop(invocations(cluster), R['rollback-restart'])),
+    ],
+    ['rollback-restore', clusterMap(clusters, () => lambdaTask())],
+    ['rollback-drop-pending', lambdaTask()],
+    ['release-lock-after-rollback', lambdaTask()],
+    ['rotation-rolled-back', E.fail],
+  );
+  const worstCase = states.reduce((sum, [, events]) => sum + events, 0);
+
+  // The fewest: the success path, each check at its first look, one restart invocation per cluster.
+  const once = () => lambdaTask();
+  const fewest =
+    E.execution +
+    2 * E.pass +
+    2 * lambdaTask() + // acquire-lock, preflight
+    E.choice + // mode
+    (root ? lambdaTask() + 2 * clusterMap(clusters, once) + E.wait : 0) + // stage-root, distribute, verify, wait
+    clusterMap(clusters, once) + // reissue-intermediate
+    clusterMap(clusters, () => restartLoop(1, 0)) +
+    clusterMap(clusters, once) + // verify-workloads
+    E.choice + // after-workloads
+    (mode === 'scheduled' ? E.wait : 0) +
+    (root ? clusterMap(clusters, once) + lambdaTask() : 0) + // retire-root, promote-root
+    lambdaTask() + // release-lock
+    E.succeed;
+
+  return {
+    worstCase,
+    fewest,
+    limit: EXECUTION_HISTORY_LIMIT,
+    safeLimit: SAFE_HISTORY_EVENTS,
+    states: states.map(([state, events]) => ({ state, events })),
+    mostRestartWaves,
+    uncounted,
+  };
+}
+
+/**
+ * The smallest RESTART_WAVE_SIZE at or above the current one whose worst case fits SAFE_HISTORY_EVENTS,
+ * or undefined when none does (too many clusters even with one wave each). Emergency mode has one wave
+ * per cluster whatever the setting.
+ */
+export function smallestFittingWaveSize(input: HistoryEstimateInput): number | undefined {
+  const fits = (restartWaveSize: number) =>
+    estimateHistoryEvents({ ...input, restartWaveSize }).worstCase <= SAFE_HISTORY_EVENTS;
+  const most = Math.max(1, ...input.clusters.map((cluster) => cluster.workloads ?? 0));
+  if (!fits(most)) return undefined;
+  // The worst case only falls as the waves grow: a binary search between the current size and one wave.
+  let low = input.restartWaveSize;
+  let high = Math.max(most, low);
+  if (fits(low)) return low;
+  while (high - low > 1) {
+    const middle = Math.floor((low + high) / 2);
+    if (fits(middle)) high = middle;
+    else low = middle;
+  }
+  return high;
+}
+
+/**
+ * Why preflight refuses this plan, or undefined when its worst case fits SAFE_HISTORY_EVENTS: the
+ * estimate, the limit and what to change, named as the operator sets it.
+ */
+export function historyLimitProblem(
+  input: HistoryEstimateInput,
+  estimate: HistoryEstimate = estimateHistoryEvents(input),
+): string | undefined {
+  if (estimate.worstCase <= estimate.safeLimit) return undefined;
+  const heaviest = [...estimate.states]
+    .sort((a, b) => b.events - a.events)
+    .slice(0, 2)
+    .map(({ state, events }) => `${state} ${events}`)
+    .join(', ');
+  const waves =
+    input.mode === 'emergency'
+      ? 'one restart wave per cluster (emergency)'
+      : `up to ${estimate.mostRestartWaves} restart wave(s) of ${input.restartWaveSize} in a cluster`;
+  const fitting = smallestFittingWaveSize(input);
+  const remedy =
+    input.mode === 'emergency' || fitting === undefined
+      ? `Even one restart wave per cluster does not fit ${input.clusters.length} cluster(s) in one execution: ` +
+        'a root rotation must reach every cluster that trusts the root, so this fleet is too large for one run of ' +
+        'this state machine; do not narrow the cluster selection (CLUSTERS, the discovery tag) for it, which would ' +
+        'leave clusters trusting only the old root'
+      : `Restart in larger waves: set RESTART_WAVE_SIZE (the construct's restartWaveSize) to at least ${fitting} ` +
+        'and deploy, then start again (a larger wave restarts more workloads at once: check the PodDisruptionBudgets)' +
+        (input.mode === 'intermediate'
+          ? ''
+          : '. Leaving clusters out of the cluster selection (CLUSTERS, the discovery tag) is no remedy: a root ' +
+            'rotation must reach every cluster that trusts the root');
+  return (
+    `This rotation could exceed Step Functions' execution history limit: at worst it records ` +
+    `${estimate.worstCase} events (${clustersText(input.clusters.length)}, ${waves}; most in ${heaviest}), over the ` +
+    `${estimate.safeLimit} preflight allows (${Math.round(SAFE_HISTORY_SHARE * 100)}% of the ` +
+    `${estimate.limit} events at which an execution fails, possibly after writes). ${remedy}`
+  );
+}
+
+function clustersText(count: number): string {
+  return `${count} cluster${count === 1 ? '' : 's'}`;
+}

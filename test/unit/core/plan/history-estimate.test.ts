@@ -1,0 +1,174 @@
+// preflight's estimate of the execution history a rotation records, judged against real histories: two
+// rehearsals of the synthesized state machine (rehearsal-histories/, recorded with `npm run rehearse --
+// --clusters 2 --workloads 12 --out DIR`, the second with `--fail-at retire-root:lab-2`), each counted
+// as Step Functions would record it (lab/rehearsal/aws-history-events.ts, which knows nothing of the
+// estimate), and against the limit for a large fleet.
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from '@jest/globals';
+import { awsHistoryEvents, type LocalHistoryEvent } from '../../../../lab/rehearsal/aws-history-events.js';
+import {
+  EXECUTION_HISTORY_LIMIT,
+  estimateHistoryEvents,
+  type HistoryEstimateInput,
+  historyLimitProblem,
+  restartInvocations,
+  SAFE_HISTORY_EVENTS,
+  smallestFittingWaveSize,
+} from '../../../../lambdas/core/plan/history-estimate.js';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+
+function recorded(name: string): LocalHistoryEvent[] {
+  return JSON.parse(readFileSync(join(HERE, 'rehearsal-histories', `${name}.json`), 'utf8'));
+}
+
+/** The stack's defaults: waves of 5, 600 s rollout timeout, restart-workloads' 900 s less 30 s reserve. */
+function fleet(
+  clusters: number,
+  workloads: number | undefined,
+  overrides: Partial<HistoryEstimateInput> = {},
+): HistoryEstimateInput {
+  return {
+    mode: 'scheduled',
+    clusters: Array.from({ length: clusters }, (_, i) => ({ name: `c-${i + 1}`, workloads })),
+    restartWaveSize: 5,
+    rolloutTimeoutSeconds: 600,
+    restartInvocationSeconds: 870,
+    ...overrides,
+  };
+}
+
+describe('estimateHistoryEvents against rehearsals of the real state machine', () => {
+  // The rehearsals' lab: 2 clusters of 12 workloads, the stack's defaults.
+  const rehearsed = fleet(2, 12);
+
+  it('counts a rehearsal that succeeded at its first look exactly as its fewest, and stays above it at worst', () => {
+    // Prepare
+    const real = awsHistoryEvents(recorded('scheduled-2-clusters-12-workloads')).length;
+    // Act
+    const estimate = estimateHistoryEvents(rehearsed);
+    // Assess: no check was retried and each cluster's restart took one invocation, as `fewest` assumes.
+    expect(real).toBe(157);
+    expect(estimate.fewest).toBe(real);
+    expect(estimate.worstCase).toBeGreaterThanOrEqual(real);
+    // Retries of every verification (30 events per cluster and Map) and the rollback are most of the rest.
+    expect(estimate.worstCase).toBeLessThanOrEqual(4 * real);
+  });
+
+  it('stays above a rehearsal that failed at retire-root and rolled back every cluster, without absurd slack', () => {
+    // Prepare
+    const history = recorded('rolled-back-at-retire-root-2-clusters-12-workloads');
+    const real = awsHistoryEvents(history).length;
+    // Act
+    const estimate = estimateHistoryEvents(rehearsed);
+    // Assess
+    expect(history.at(-1)?.type).toBe('ExecutionFailed');
+    expect(real).toBeGreaterThan(estimate.fewest);
+    expect(estimate.worstCase).toBeGreaterThanOrEqual(real);
+    expect(estimate.worstCase).toBeLessThanOrEqual(3 * real);
+  });
+});
+
+describe('estimateHistoryEvents', () => {
+  it('grows by one restart invocation and its Choice (7 events) per wave, in the rotation and in the rollback', () => {
+    // Act
+    const ten = estimateHistoryEvents(fleet(3, 10));
+    const fifteen = estimateHistoryEvents(fleet(3, 15));
+    // Assess: one more wave per cluster, in restart-workloads and in rollback-restart.
+    expect(fifteen.worstCase - ten.worstCase).toBe(3 * 2 * 7);
+    expect(fifteen.mostRestartWaves).toBe(3);
+  });
+
+  it('restarts an emergency rotation in one wave per cluster, whatever the wave size', () => {
+    // Act
+    const emergency = estimateHistoryEvents(fleet(20, 900, { mode: 'emergency' }));
+    const oneWave = estimateHistoryEvents(fleet(20, 900, { restartWaveSize: 900 }));
+    // Assess: the same restarts; scheduled adds only its soak.
+    expect(emergency.mostRestartWaves).toBe(1);
+    expect(oneWave.worstCase - emergency.worstCase).toBe(2);
+  });
+
+  it('lists the clusters whose workloads could not be listed, counting no wave there', () => {
+    // Act
+    const estimate = estimateHistoryEvents({
+      ...fleet(1, 12),
+      clusters: [
+        { name: 'listed', workloads: 12 },
+        { name: 'unlisted', workloads: undefined },
+      ],
+    });
+    // Assess
+    expect(estimate.uncounted).toEqual(['unlisted']);
+    expect(estimate.mostRestartWaves).toBe(3);
+  });
+
+  it('walks back one cluster in an intermediate rekey, without the root phases', () => {
+    // Act
+    const estimate = estimateHistoryEvents(fleet(1, 12, { mode: 'intermediate' }));
+    // Assess
+    const states = estimate.states.map(({ state }) => state);
+    expect(states).not.toContain('stage-root');
+    expect(states).not.toContain('retire-root');
+    expect(states).toContain('rollback-restart');
+    expect(estimate.fewest).toBeLessThan(estimate.worstCase);
+  });
+});
+
+describe('restartInvocations', () => {
+  it('takes at most one invocation per wave after the first, when a wave fits in an invocation', () => {
+    expect(restartInvocations(0, 600, 870)).toBe(1);
+    expect(restartInvocations(180, 600, 870)).toBe(181);
+  });
+
+  it('lets a wave span invocations when its rollout timeout is longer than one', () => {
+    expect(restartInvocations(10, 1800, 870)).toBe(1 + 10 * 4);
+  });
+});
+
+describe('historyLimitProblem', () => {
+  it('lets a fleet whose worst case fits the safe share of the limit through', () => {
+    // Act
+    const estimate = estimateHistoryEvents(fleet(10, 100));
+    // Assess
+    expect(estimate.worstCase).toBeLessThanOrEqual(SAFE_HISTORY_EVENTS);
+    expect(historyLimitProblem(fleet(10, 100))).toBeUndefined();
+  });
+
+  it('refuses 20 clusters of 900 workloads in waves of 5, with the estimate, the limit and the wave size that fits', () => {
+    // Prepare
+    const large = fleet(20, 900);
+    // Act
+    const estimate = estimateHistoryEvents(large);
+    const problem = historyLimitProblem(large, estimate);
+    const fitting = smallestFittingWaveSize(large);
+    // Assess: past the limit itself, not only the safe share.
+    expect(estimate.worstCase).toBeGreaterThan(EXECUTION_HISTORY_LIMIT);
+    expect(fitting).toBeDefined();
+    expect(problem).toContain(`at worst it records ${estimate.worstCase} events`);
+    expect(problem).toContain('20 clusters, up to 180 restart wave(s) of 5 in a cluster');
+    expect(problem).toContain('over the 20000 preflight allows (80% of the 25000 events');
+    expect(problem).toContain(
+      `set RESTART_WAVE_SIZE (the construct's restartWaveSize) to at least ${fitting} and deploy`,
+    );
+    // The wave size named is the smallest that fits.
+    expect(estimateHistoryEvents({ ...large, restartWaveSize: fitting ?? 0 }).worstCase).toBeLessThanOrEqual(
+      SAFE_HISTORY_EVENTS,
+    );
+    expect(
+      estimateHistoryEvents({ ...large, restartWaveSize: (fitting ?? 0) - 1 }).worstCase,
+    ).toBeGreaterThan(SAFE_HISTORY_EVENTS);
+  });
+
+  it('says a fleet too large for one run even with one wave per cluster, and not to leave clusters out', () => {
+    // Act
+    const problem = historyLimitProblem(fleet(120, 3, { mode: 'emergency' }));
+    // Assess
+    expect(problem).toContain(
+      'Even one restart wave per cluster does not fit 120 cluster(s) in one execution',
+    );
+    expect(problem).toContain('do not narrow the cluster selection (CLUSTERS, the discovery tag)');
+    expect(problem).not.toContain('RESTART_WAVE_SIZE');
+  });
+});
