@@ -1,0 +1,183 @@
+import {
+  type EndedExecution,
+  EXECUTION_NAME_MAX,
+  RESUME_CAUSE_MAX,
+  resumedRollbackName,
+  resumeRollbackOf,
+} from '../../../../lambdas/core/rotation/index.js';
+
+const PREFIX = 'arn:aws:states:eu-west-1:123456789012:execution:meshtrust-payments-rotation:';
+const ROTATION = `${PREFIX}scheduled-20260310T090000Z`;
+const RESUME = `${PREFIX}scheduled-20260310T090000Z-rollback-20260310T110000Z`;
+const CURRENT_ROOT = { secretArn: 'arn:root', versionId: 'v-a', fingerprint: 'a'.repeat(64) };
+const STAGED_ROOT = { secretArn: 'arn:root', versionId: 'v-b', fingerprint: 'b'.repeat(64) };
+
+/** The state a scheduled run ends with in rotation-failed: what its Catch states left. */
+function finalState(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    mode: 'scheduled',
+    cluster: null,
+    reason: 'annual rotation',
+    requestedBy: 'arn:aws:iam::123456789012:user/alice',
+    soakSeconds: 86400,
+    lock: { lockId: 'rotation/payments', holder: ROTATION },
+    preflight: {
+      clusters: [{ name: 'eu-1' }, { name: 'us-1' }],
+      currentRoot: CURRENT_ROOT,
+      plan: { soak: { seconds: 86400 } },
+    },
+    stagedRoot: STAGED_ROOT,
+    distributed: [{ cluster: 'eu-1', changed: true }],
+    failure: { Error: 'VerificationFailed', Cause: 'istiod of us-1 did not load int_B' },
+    rollback: { trust: [{}, {}] },
+    rollbackFailure: { Error: 'States.TaskFailed', Cause: 'us-1 unreachable' },
+    resumeRollback: null,
+    rollbackOf: null,
+    ...overrides,
+  };
+}
+
+function rollbackFailed(state: unknown = finalState(), executionArn = ROTATION): EndedExecution {
+  return { executionArn, status: 'FAILED', error: 'RollbackFailed', finalState: state };
+}
+
+describe('resumeRollbackOf', () => {
+  it('takes the clusters, roots and errors of a run that ended in RollbackFailed, and nothing else of its state', () => {
+    // Act
+    const decision = resumeRollbackOf(rollbackFailed());
+    // Assess
+    expect(decision).toEqual({
+      resumable: true,
+      mode: 'scheduled',
+      resumeRollback: {
+        executionArn: ROTATION,
+        resumedFrom: ROTATION,
+        clusters: [{ name: 'eu-1' }, { name: 'us-1' }],
+        currentRoot: CURRENT_ROOT,
+        stagedRoot: STAGED_ROOT,
+        failure: { Error: 'VerificationFailed', Cause: 'istiod of us-1 did not load int_B' },
+        rollbackFailure: { Error: 'States.TaskFailed', Cause: 'us-1 unreachable' },
+      },
+    });
+  });
+
+  it('resumes a rekey, which staged no root (stagedRoot null)', () => {
+    // Act
+    const decision = resumeRollbackOf(
+      rollbackFailed(finalState({ mode: 'intermediate', cluster: 'eu-1', stagedRoot: null })),
+    );
+    // Assess
+    expect(decision).toMatchObject({
+      resumable: true,
+      mode: 'intermediate',
+      resumeRollback: { stagedRoot: null },
+    });
+  });
+
+  it('undoes the first rotation when a resumed rollback failed again (its rollbackOf), naming the resume it continues', () => {
+    // Prepare
+    const state = finalState({ rollbackOf: ROTATION, resumeRollback: { executionArn: ROTATION } });
+    // Act
+    const decision = resumeRollbackOf(rollbackFailed(state, RESUME));
+    // Assess
+    expect(decision).toMatchObject({
+      resumable: true,
+      resumeRollback: { executionArn: ROTATION, resumedFrom: RESUME },
+    });
+  });
+
+  it('refuses every other end, saying why there is nothing to resume', () => {
+    // Prepare
+    const ends: [Partial<EndedExecution>, RegExp][] = [
+      [{ status: 'RUNNING' }, /is RUNNING: it holds the rotation lock .* wait for it to end/],
+      [{ status: 'PENDING_REDRIVE' }, /is PENDING_REDRIVE/],
+      [{ status: 'SUCCEEDED' }, /SUCCEEDED: there is no rollback to resume/],
+      [{ status: 'FAILED', error: 'RotationRolledBack' }, /its rollback completed/],
+      [
+        { status: 'FAILED', error: 'PreconditionFailed' },
+        /failed with PreconditionFailed, not RollbackFailed/,
+      ],
+      [{ status: 'ABORTED' }, /was ABORTED: it skipped the Catch, so no rollback ran/],
+      [{ status: 'TIMED_OUT' }, /was TIMED_OUT/],
+    ];
+    for (const [end, reason] of ends) {
+      // Act
+      const decision = resumeRollbackOf({
+        executionArn: ROTATION,
+        finalState: finalState(),
+        ...end,
+      } as EndedExecution);
+      // Assess
+      expect(decision).toEqual({ resumable: false, reason: expect.stringMatching(reason) });
+      expect(decision.resumable === false && decision.reason).toContain('scheduled-20260310T090000Z');
+    }
+  });
+
+  it('refuses a final state that lacks what the rollback stages read, naming each missing part', () => {
+    // Prepare
+    const state = finalState({
+      mode: 'bogus',
+      preflight: { clusters: [], currentRoot: { ...CURRENT_ROOT, fingerprint: 'not-hex' } },
+      stagedRoot: undefined,
+      rollbackFailure: undefined,
+    });
+    // Act
+    const decision = resumeRollbackOf(rollbackFailed(state));
+    // Assess
+    expect(decision.resumable).toBe(false);
+    const reason = decision.resumable ? '' : decision.reason;
+    for (const part of [
+      'mode',
+      'preflight.clusters',
+      'preflight.currentRoot',
+      'stagedRoot',
+      'rollbackFailure',
+    ]) {
+      expect(reason).toContain(part);
+    }
+  });
+
+  it('refuses a RollbackFailed end whose final state the history did not give', () => {
+    // Act
+    const decision = resumeRollbackOf({ ...rollbackFailed(), finalState: undefined });
+    // Assess
+    expect(decision).toEqual({ resumable: false, reason: expect.stringContaining('final state lacks') });
+  });
+
+  it('cuts long causes: they are for the record', () => {
+    // Prepare
+    const state = finalState({ failure: { Error: 'X', Cause: 'c'.repeat(RESUME_CAUSE_MAX * 3) } });
+    // Act
+    const decision = resumeRollbackOf(rollbackFailed(state));
+    // Assess
+    expect(decision.resumable && decision.resumeRollback.failure?.Cause?.length).toBe(RESUME_CAUSE_MAX);
+  });
+
+  it('passes nothing on when a copied field holds a private key block', () => {
+    // Prepare
+    const leaked = '-----BEGIN EC PRIVATE KEY-----\nMHcCAQEE\n-----END EC PRIVATE KEY-----';
+    const state = finalState({ rollbackFailure: { Error: 'X', Cause: leaked } });
+    // Act
+    const decision = resumeRollbackOf(rollbackFailed(state));
+    // Assess
+    expect(decision).toEqual({ resumable: false, reason: expect.stringContaining('private key block') });
+    expect(JSON.stringify(decision)).not.toContain('MHcCAQEE');
+  });
+});
+
+describe('resumedRollbackName', () => {
+  it('links the resume to the rotation by name: <rotation>-rollback-<UTC second>', () => {
+    // Act, Assess
+    expect(resumedRollbackName('scheduled-20260310T090000Z', new Date('2026-03-10T11:00:00.123Z'))).toBe(
+      'scheduled-20260310T090000Z-rollback-20260310T110000Z',
+    );
+  });
+
+  it("cuts a long rotation name so the whole stays within Step Functions' 80 characters", () => {
+    // Act
+    const name = resumedRollbackName('r'.repeat(100), new Date('2026-03-10T11:00:00Z'));
+    // Assess
+    expect(name).toHaveLength(EXECUTION_NAME_MAX);
+    expect(name.endsWith('-rollback-20260310T110000Z')).toBe(true);
+  });
+});
