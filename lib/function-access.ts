@@ -14,7 +14,11 @@ export interface FunctionAccess {
    * its key, `delete` to schedule its deletion when that root is retired.
    */
   readonly importedRootKeys?: 'read' | 'delete';
-  /** Schedules the deletion of the execution's cacerts backups (they hold the old intermediates' keys). */
+  /**
+   * Schedules the deletion of the execution's cacerts backups (they hold the old intermediates' keys)
+   * once they can restore nothing the run needs: promote-root (a root rotation), release-lock (a
+   * succeeded intermediate rekey), rollback (its last stage, every cluster restored). Never reads them.
+   */
   readonly deletesBackups?: boolean;
   /** Root keys in KMS: create (and name) them, sign with them, retire them (their key policy, below). */
   readonly rootKeys?: readonly RootKeyUse[];
@@ -58,11 +62,12 @@ export const FUNCTION_ACCESS: Readonly<Record<HandlerName, FunctionAccess>> = {
   },
   rollback: {
     secrets: { root: 'write', backups: 'read' },
+    deletesBackups: true,
     rootKeys: ['retire'],
     lock: 'hold',
     clusters: true,
   },
-  'release-lock': { lock: 'take' },
+  'release-lock': { lock: 'take', deletesBackups: true },
   'check-expiry': { secrets: { root: 'read' } },
 };
 

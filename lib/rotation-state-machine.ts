@@ -108,13 +108,25 @@ export class RotationStateMachine extends Construct {
 
     // --- the rotation lock (docs/workflow.md): every end of a run that may hold it releases it first.
     // A release that fails is caught: the run ends as it would have, and the lock waits for a takeover.
-    const releaseLockThen = (state: WorkflowStateName, end: IChainable): LambdaInvoke => {
-      const release = this.task(state, fn['release-lock'], '$.lockRelease', { executionId: EXECUTION_ID });
+    const releaseLockThen = (
+      state: WorkflowStateName,
+      end: IChainable,
+      extra: Record<string, unknown> = {},
+    ): LambdaInvoke => {
+      const release = this.task(state, fn['release-lock'], '$.lockRelease', {
+        executionId: EXECUTION_ID,
+        ...extra,
+      });
       release.addCatch(end, { errors: ['States.ALL'], resultPath: '$.lockReleaseFailure' });
       release.next(end);
       return release;
     };
-    const releaseLock = releaseLockThen(S.releaseLock, succeeded);
+    // The run succeeded: an intermediate rekey's cacerts backups are deleted here (it never reaches
+    // promote-root, which deletes a root rotation's).
+    const releaseLock = releaseLockThen(S.releaseLock, succeeded, {
+      mode: JsonPath.stringAt('$.mode'),
+      clusters: JsonPath.listAt('$.preflight.clusters'),
+    });
     const releaseLockAfterRollback = releaseLockThen(S.releaseLockAfterRollback, rolledBack);
     const releaseLockAfterFailedRollback = releaseLockThen(S.releaseLockAfterFailedRollback, failed);
     const releaseLockAfterStop = releaseLockThen(S.releaseLockAfterStop, stopped);
@@ -163,6 +175,8 @@ export class RotationStateMachine extends Construct {
     const rollbackDropPending = this.task(S.rollbackDropPending, fn.rollback, '$.rollback.pending', {
       executionId: EXECUTION_ID,
       stage: 'drop-pending-root',
+      // Every cluster is restored: their cacerts backups of this execution are deleted.
+      clusters: JsonPath.listAt('$.preflight.clusters'),
     }).addCatch(releaseLockAfterFailedRollback, { errors: ['States.ALL'], resultPath: '$.rollbackFailure' });
     rollbackTrust
       .next(rollbackIntermediate)

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { executionNameOf } from '../core/rotation/execution-name.js';
 import { auditStateChange } from './runtime/audit-state-change.js';
+import { deleteCacertsBackups, workedClustersSchema } from './runtime/delete-cacerts-backups.js';
 import { executionIdSchema, parseInput, secretVersionSchema } from './runtime/handler-input.js';
 import { type RetiredKey, retiredKeyDetail, retireRootKey } from './runtime/retire-root-key.js';
 import { readRootVersion } from './runtime/root-ca.js';
@@ -13,7 +13,7 @@ const inputSchema = z.object({
   executionId: executionIdSchema,
   stagedRoot: secretVersionSchema,
   /** The clusters this execution worked on (preflight's): their cacerts backups are deleted. */
-  clusters: z.array(z.object({ name: z.string().min(1) })).default([]),
+  clusters: workedClustersSchema,
 });
 export type PromoteRootInput = z.infer<typeof inputSchema>;
 
@@ -64,7 +64,13 @@ async function promoteRoot(input: PromoteRootInput, runtime: HandlerRuntime): Pr
     promoted.previousVersionId === undefined
       ? null
       : await retireOldRootKey(runtime, executionId, promoted.previousVersionId);
-  const backupsDeleted = await deleteBackups(runtime, executionId, input.clusters);
+  // The execution's cacerts backups hold the old intermediates' keys and can restore nothing any more
+  // (they chain to the retired root).
+  const backupsDeleted = await deleteCacertsBackups(runtime, {
+    phase: PHASE,
+    executionId,
+    clusters: input.clusters,
+  });
   return {
     secretArn: promoted.arn,
     currentVersionId: promoted.versionId,
@@ -73,38 +79,6 @@ async function promoteRoot(input: PromoteRootInput, runtime: HandlerRuntime): Pr
     retiredKey,
     backupsDeleted,
   };
-}
-
-/**
- * The execution's cacerts backups hold the old intermediates' keys and can restore nothing any more
- * (they chain to the retired root): schedule their deletion, within the root key's deletion window.
- */
-async function deleteBackups(
-  runtime: HandlerRuntime,
-  executionId: string,
-  clusters: readonly { readonly name: string }[],
-): Promise<number> {
-  const executionName = executionNameOf(executionId);
-  let deleted = 0;
-  for (const { name } of clusters) {
-    const result = await runtime.store.deleteCacertsBackup(
-      executionName,
-      name,
-      runtime.config.rootKeyDeletionWindowDays,
-    );
-    if (result.changed) deleted += 1;
-    auditStateChange({
-      phase: PHASE,
-      action: 'delete-cacerts-backup',
-      executionId,
-      cluster: name,
-      outcome: result.changed ? 'succeeded' : 'unchanged',
-      detail: {
-        ...(result.deletionDate !== undefined && { deletionDate: result.deletionDate.toISOString() }),
-      },
-    });
-  }
-  return deleted;
 }
 
 async function retireOldRootKey(

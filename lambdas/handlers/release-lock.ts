@@ -1,13 +1,23 @@
 import { z } from 'zod';
 import { logger } from '../adapters/audit/logger.js';
 import { auditStateChange } from './runtime/audit-state-change.js';
-import { executionIdSchema, parseInput } from './runtime/handler-input.js';
+import { deleteCacertsBackups, workedClustersSchema } from './runtime/delete-cacerts-backups.js';
+import { executionIdSchema, modeSchema, parseInput } from './runtime/handler-input.js';
 import { type LambdaContext, runHandler } from './runtime/run-handler.js';
 import type { HandlerRuntime } from './runtime/runtime.js';
 
 const PHASE = 'release-lock';
 
-const inputSchema = z.object({ executionId: executionIdSchema });
+const inputSchema = z.object({
+  executionId: executionIdSchema,
+  /**
+   * Given (with `clusters`) only at the end of a run that succeeded: an intermediate rekey's cacerts
+   * backups are deleted here, since that mode never reaches promote-root, which deletes a root rotation's.
+   */
+  mode: modeSchema.nullable().optional(),
+  /** The clusters the run worked on (preflight's), whose backups a succeeded rekey deletes. */
+  clusters: workedClustersSchema,
+});
 export type ReleaseLockInput = z.infer<typeof inputSchema>;
 
 export interface ReleaseLockOutput {
@@ -16,12 +26,17 @@ export interface ReleaseLockOutput {
   readonly released: boolean;
   /** Another execution holds it (it took over a lock this one had lost); left as it is. */
   readonly heldBy?: string;
+  /** At the end of a succeeded rekey: clusters whose cacerts backup this call scheduled for deletion. */
+  readonly backupsDeleted?: number;
 }
 
 /**
  * release-lock: every end of a rotation (succeeded, rolled back, rollback failed, stopped) releases the
  * mesh's rotation lock, if this execution holds it. It never removes another execution's lock, and a
  * repeat finds nothing to release: both are answers, not errors, so the run ends as it would have.
+ * At the end of a succeeded intermediate rekey it then schedules the deletion of the execution's cacerts
+ * backups (the replaced intermediates' keys): the rekeyed cluster was restarted and verified, nothing can
+ * roll the run back any more. After the release, so that a deletion that fails cannot keep the lock.
  */
 export async function handler(event: unknown, context?: LambdaContext): Promise<ReleaseLockOutput> {
   const input = parseInput(inputSchema, event, PHASE);
@@ -47,9 +62,14 @@ async function releaseLock(input: ReleaseLockInput, runtime: HandlerRuntime): Pr
     outcome: outcome.released ? 'succeeded' : 'unchanged',
     detail: { lockId: lock.lockId, ...(outcome.heldBy !== undefined && { heldBy: outcome.heldBy }) },
   });
+  const backupsDeleted =
+    input.mode === 'intermediate'
+      ? await deleteCacertsBackups(runtime, { phase: PHASE, executionId, clusters: input.clusters })
+      : undefined;
   return {
     lockId: lock.lockId,
     released: outcome.released,
     ...(outcome.heldBy !== undefined && { heldBy: outcome.heldBy }),
+    ...(backupsDeleted !== undefined && { backupsDeleted }),
   };
 }

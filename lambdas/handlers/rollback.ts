@@ -14,6 +14,7 @@ import {
 import { PreconditionFailed, VerificationFailed } from '../core/rotation-errors.js';
 import { auditCacertsChange, auditStateChange } from './runtime/audit-state-change.js';
 import { applyCacertsChange } from './runtime/cluster-cacerts.js';
+import { deleteCacertsBackups, workedClustersSchema } from './runtime/delete-cacerts-backups.js';
 import { executionIdSchema, parseInput } from './runtime/handler-input.js';
 import { type RetiredKey, retiredKeyDetail, retireRootKey } from './runtime/retire-root-key.js';
 import { type LambdaContext, runHandler } from './runtime/run-handler.js';
@@ -34,6 +35,8 @@ const inputSchema = z.object({
   executionId: executionIdSchema,
   stage: z.enum(ROLLBACK_STAGES),
   cluster: z.string().min(1).nullable().optional(),
+  /** drop-pending-root: the clusters the run worked on (preflight's), whose cacerts backups it deletes. */
+  clusters: workedClustersSchema,
 });
 export type RollbackInput = z.infer<typeof inputSchema>;
 
@@ -50,14 +53,17 @@ export interface RollbackOutput {
   readonly droppedVersionId?: string;
   /** drop-pending-root: this execution's root key, retired (it must never sign again). */
   readonly retiredKey?: RetiredKey;
+  /** drop-pending-root: clusters whose cacerts backup of this execution this call scheduled for deletion. */
+  readonly backupsDeleted?: number;
 }
 
 /**
  * rollback, one stage per call (docs/workflow.md: a reverse rotation, not a blind restore):
  * restore-trust (root-cert = current ∪ start roots, verified in every namespace), restore-intermediate
  * (the original intermediate back, roots kept), restore-original (cacerts byte-identical to the
- * backup), drop-pending-root (this execution's AWSPENDING removed). Each is idempotent and a no-op
- * for a cluster the execution never touched (no backup).
+ * backup), drop-pending-root (this execution's AWSPENDING removed, then its cacerts backups scheduled
+ * for deletion: it runs only once every cluster is restored). Each is idempotent and a no-op for a
+ * cluster the execution never touched (no backup).
  */
 export async function handler(event: unknown, context?: LambdaContext): Promise<RollbackOutput> {
   const input = parseInput(inputSchema, event, PHASE);
@@ -76,7 +82,7 @@ export async function handler(event: unknown, context?: LambdaContext): Promise<
 
 async function rollback(input: RollbackInput, runtime: HandlerRuntime): Promise<RollbackOutput> {
   const { executionId, stage } = input;
-  if (stage === 'drop-pending-root') return dropPendingRoot(executionId, runtime);
+  if (stage === 'drop-pending-root') return dropPendingRoot(executionId, input.clusters, runtime);
   const cluster = input.cluster;
   if (!cluster) {
     throw new PreconditionFailed(`The rollback stage ${stage} works on one cluster; the event names none.`, {
@@ -117,8 +123,15 @@ async function rollback(input: RollbackInput, runtime: HandlerRuntime): Promise<
 /**
  * drop-pending-root: this execution's AWSPENDING removed, then the key stage-root made for it retired,
  * found by its alias (so also when stage-root stopped between creating the key and staging the root).
+ * Last, the execution's cacerts backups are scheduled for deletion: this stage runs after every
+ * cluster was restored byte for byte, so they restore nothing more; a rollback that failed before it
+ * keeps them for the operator (and a resumed rollback).
  */
-async function dropPendingRoot(executionId: string, runtime: HandlerRuntime): Promise<RollbackOutput> {
+async function dropPendingRoot(
+  executionId: string,
+  clusters: RollbackInput['clusters'],
+  runtime: HandlerRuntime,
+): Promise<RollbackOutput> {
   const stage = 'drop-pending-root';
   const token = clientRequestTokenFor(executionId, 'root');
   const { droppedVersionId } = await runtime.store.dropPendingRoot({ versionId: token });
@@ -137,10 +150,19 @@ async function dropPendingRoot(executionId: string, runtime: HandlerRuntime): Pr
       },
     }),
   });
-  if (!changed) return { stage, changed, reason: 'this execution has no pending root nor a live root key' };
+  const backupsDeleted = await deleteCacertsBackups(runtime, { phase: PHASE, executionId, clusters });
+  if (!changed) {
+    return {
+      stage,
+      changed,
+      reason: 'this execution has no pending root nor a live root key',
+      backupsDeleted,
+    };
+  }
   return {
     stage,
     changed,
+    backupsDeleted,
     ...(droppedVersionId !== undefined && { droppedVersionId }),
     ...(retiredKey !== undefined && { retiredKey }),
   };

@@ -29,7 +29,28 @@ describe('role reach', () => {
       'distribute-bundle',
       'reissue-intermediate',
     ]);
-    expect(rolesWhere((row) => /DeleteSecret/.test(row.actions))).toEqual(['promote-root']);
+    // Who may delete: promote-root an old root's key secret and a root rotation's cacerts backups;
+    // release-lock a succeeded rekey's backups, rollback a rolled-back run's (after its last stage).
+    expect(rolesWhere((row) => /DeleteSecret/.test(row.actions))).toEqual([
+      'promote-root',
+      'release-lock',
+      'rollback',
+    ]);
+    expect(rolesWhere(secretRows(/backup\/\*/, /DeleteSecret/))).toEqual([
+      'promote-root',
+      'release-lock',
+      'rollback',
+    ]);
+    // Deleting a backup is not reading it: the steps that only delete them get nothing else of them.
+    for (const deleter of ['promote-root', 'release-lock']) {
+      expect(rows.filter((row) => row.role === deleter && /backup\/\*/.test(row.reaches))).toEqual([
+        {
+          role: deleter,
+          reaches: 'secret meshtrust/payments/backup/*',
+          actions: 'secretsmanager:DeleteSecret, secretsmanager:DescribeSecret',
+        },
+      ]);
+    }
     // Secrets that hold a private key (intermediates, cacerts backups, an imported root's key): only
     // the steps that sign with them, back them up or restore them reach one.
     const keySecrets = /intermediate\/\*|backup\/\*|root-key\/\*/;
@@ -54,7 +75,15 @@ describe('role reach', () => {
         reaches: [],
       });
     }
-    expect(rows.filter((row) => /lock/.test(row.role) || row.role.startsWith('cluster role'))).toEqual([]);
+    // The lock's steps and the cluster role reach nothing of the CA, but for release-lock's deletion
+    // of a succeeded rekey's backups (above).
+    expect(
+      rows.filter(
+        (row) =>
+          (/lock/.test(row.role) && !(row.role === 'release-lock' && /backup\/\*/.test(row.reaches))) ||
+          row.role.startsWith('cluster role'),
+      ),
+    ).toEqual([]);
     expect(rolesWhere((row) => /kms:CreateKey/.test(row.actions))).toEqual(['stage-root']);
     expect(rolesWhere((row) => /kms:Sign/.test(row.actions))).toEqual(['reissue-intermediate', 'stage-root']);
     expect(rolesWhere((row) => /kms:ScheduleKeyDeletion/.test(row.actions))).toEqual([

@@ -228,6 +228,32 @@ describe('the rotation state machine', () => {
     expect(asl.States['rotation-failed']).toMatchObject({ Type: 'Fail', Error: 'RollbackFailed' });
   });
 
+  it("gives the clusters' cacerts backups to delete only to the Tasks after which nothing needs them", () => {
+    // GIVEN: the top-level Tasks given preflight's clusters (Maps iterate them, they are not given them)
+    const given = Object.entries(asl.States)
+      .filter(([, state]) => state.Type === 'Task')
+      .filter(
+        ([, state]) =>
+          (state.Parameters as Record<string, unknown>)?.['clusters.$'] === '$.preflight.clusters',
+      )
+      .map(([name]) => name)
+      .sort();
+
+    // THEN: promote-root (the fleet trusts only the new root), release-lock before rotation-succeeded
+    // (an intermediate rekey, which never reaches promote-root: it deletes for mode intermediate only),
+    // and the last rollback stage (every cluster restored). Never a release after a failed rollback or
+    // a stop, nor a rollback stage before the last: their backups are kept for the operator.
+    expect(given).toEqual(['promote-root', 'release-lock', 'rollback-drop-pending']);
+    expect(asl.States['release-lock']).toMatchObject({
+      Parameters: { 'mode.$': '$.mode', 'clusters.$': '$.preflight.clusters' },
+      Next: 'rotation-succeeded',
+    });
+    expect(asl.States['rollback-drop-pending']).toMatchObject({
+      Parameters: { stage: 'drop-pending-root', 'clusters.$': '$.preflight.clusters' },
+      Next: 'release-lock-after-rollback',
+    });
+  });
+
   it('retries transient errors with backoff on every Task, and VerificationFailed where istiod pushes and loads are awaited', () => {
     // GIVEN
     const tasks: [string, AslState][] = Object.entries(asl.States).flatMap(([name, state]) =>

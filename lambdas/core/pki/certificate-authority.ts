@@ -1,12 +1,7 @@
 import type * as X509 from '@peculiar/x509';
 import { parseCertificatePem, sameBytes } from './certificate.js';
 import { type CertificateSigner, inMemorySigner, signingWith } from './certificate-signer.js';
-import {
-  DEFAULT_KEY_ALGORITHM,
-  generateKeyPair,
-  type KeyAlgorithm,
-  signingAlgorithmOf,
-} from './key-algorithm.js';
+import { generateKeyPair, type KeyAlgorithm, signingAlgorithmOf } from './key-algorithm.js';
 import { encodePem } from './pem.js';
 import {
   ExpiredCertificateError,
@@ -31,7 +26,7 @@ export interface RootCaOptions {
   readonly commonName?: string;
   /** @default 3650 */
   readonly validityDays?: number;
-  /** @default DEFAULT_KEY_ALGORITHM (ecdsa-p256) */
+  /** @default 'ecdsa-p256' */
   readonly algorithm?: KeyAlgorithm;
   /** The clock; @default new Date() */
   readonly now?: Date;
@@ -54,7 +49,7 @@ export interface IntermediateCaOptions {
   readonly commonName?: string;
   /** Clamped so the intermediate never outlives its issuer. @default 365 */
   readonly validityDays?: number;
-  /** @default DEFAULT_KEY_ALGORITHM (ecdsa-p256) */
+  /** @default 'ecdsa-p256' */
   readonly algorithm?: KeyAlgorithm;
   /** The clock; @default new Date() */
   readonly now?: Date;
@@ -72,7 +67,7 @@ export const CLOCK_SKEW_ALLOWANCE_MS = 5 * 60 * 1000;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 export async function createRootCa(options: RootCaOptions = {}): Promise<CaMaterial> {
-  const algorithm = options.algorithm ?? DEFAULT_KEY_ALGORITHM;
+  const algorithm = options.algorithm ?? 'ecdsa-p256';
   const keys = await generateKeyPair(algorithm);
   const { certificatePem } = await createRootCertificate(inMemorySigner(keys.privateKey), options);
   return { certificatePem, privateKeyPem: await exportPrivateKeyPem(keys.privateKey) };
@@ -125,7 +120,7 @@ export async function createIntermediateCa(options: IntermediateCaOptions): Prom
   const organization = requireName('organization', options.organization ?? 'meshtrust');
   const commonName = requireName('commonName', options.commonName ?? 'Intermediate CA');
   const validityDays = requireValidity(options.validityDays ?? 365);
-  const algorithm = options.algorithm ?? DEFAULT_KEY_ALGORITHM;
+  const algorithm = options.algorithm ?? 'ecdsa-p256';
   const now = options.now ?? new Date();
 
   const issuerContext = { cluster, file: 'issuer certificate' };

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { DescribeKeyCommand, KMSClient, ListAliasesCommand } from '@aws-sdk/client-kms';
 import {
+  DescribeSecretCommand,
   ListSecretsCommand,
   ListSecretVersionIdsCommand,
   SecretsManagerClient,
@@ -17,7 +18,7 @@ import { logger } from '../../../lambdas/adapters/audit/logger.js';
 import { containsPrivateKey } from '../../../lambdas/adapters/audit/private-key-guard.js';
 import { CaSecretStore } from '../../../lambdas/adapters/secrets/ca-secret-store.js';
 import { clientRequestTokenFor } from '../../../lambdas/adapters/secrets/client-request-token.js';
-import { meshSecretPrefix } from '../../../lambdas/adapters/secrets/secret-names.js';
+import { backupSecretName, meshSecretPrefix } from '../../../lambdas/adapters/secrets/secret-names.js';
 import {
   CLUSTERS_ENV,
   LAMBDA_SET_ENV_KEYS,
@@ -30,6 +31,7 @@ import {
 } from '../../../lambdas/contract/function-environment.js';
 import { rootKeyAliasPrefix } from '../../../lambdas/contract/root-keys.js';
 import { type CacertsFiles, certificateFingerprint } from '../../../lambdas/core/pki/index.js';
+import { executionNameOf } from '../../../lambdas/core/rotation/execution-name.js';
 import { motoClientConfig } from '../../support/moto-endpoint.js';
 
 export interface HandlerLab {
@@ -50,6 +52,11 @@ export interface HandlerLab {
    * versions and their stages, and the mesh's root keys in KMS (by alias) with their states.
    */
   writableState(meshId?: string): Promise<WritableState>;
+  /**
+   * Each lab cluster's cacerts backup of an execution as Secrets Manager describes it (never read):
+   * `kept`, `deleting` (scheduled for deletion) or `none` (never made).
+   */
+  cacertsBackups(executionId: string): Promise<Record<string, 'kept' | 'deleting' | 'none'>>;
   stop(): Promise<void>;
 }
 
@@ -144,6 +151,22 @@ export async function startHandlerLab(
       secrets: await meshSecrets(client, ofMesh),
       rootKeys: await meshRootKeys(kms, ofMesh),
     }),
+    cacertsBackups: async (executionId) => {
+      const states = await Promise.all(
+        lab.clusters.map(async ({ name }) => {
+          const secretId = backupSecretName(meshId, executionNameOf(executionId), name);
+          try {
+            const described = await client.send(new DescribeSecretCommand({ SecretId: secretId }));
+            return [name, described.DeletedDate === undefined ? 'kept' : 'deleting'] as const;
+          } catch (error) {
+            if (error instanceof Error && error.name === 'ResourceNotFoundException')
+              return [name, 'none'] as const;
+            throw error;
+          }
+        }),
+      );
+      return Object.fromEntries(states);
+    },
     stop: async () => {
       client.destroy();
       kms.destroy();

@@ -240,7 +240,12 @@ describe('a rotation that fails after retire-root on one cluster, rolled back', 
     await phase(h, 'late/rollback-restore', () =>
       eachCluster(h, (c) => rollback(rollbackItem(c, 'restore-original'))),
     );
-    await phase(h, 'late/rollback-drop-pending', () => rollback({ executionId, stage: 'drop-pending-root' }));
+    // Every stage but the last keeps the backups: a rollback that fails there needs them again.
+    const backupsBeforeLastStage = await h.cacertsBackups(executionId);
+    // As the state machine sends it: with preflight's clusters, whose backups it deletes.
+    const dropPending = { executionId, stage: 'drop-pending-root', clusters: checked.clusters };
+    const dropped = await phase(h, 'late/rollback-drop-pending', () => rollback(dropPending));
+    const droppedAgain = await rollback(dropPending);
     await h.lab.waitForSettled();
     await phase(h, 'late/after-rollback', async () => ({}));
     // Assess
@@ -255,6 +260,12 @@ describe('a rotation that fails after retire-root on one cluster, rolled back', 
       expect(cluster.istiod.rejections()).toEqual([]);
     }
     expect((await h.store.describeRoot()).pending).toBeUndefined();
+    // The cacerts backups (the start's intermediate keys) are scheduled for deletion by the last
+    // stage, once every cluster is restored; a repeat deletes nothing more.
+    expect(backupsBeforeLastStage).toEqual({ 'lab-1': 'kept', 'lab-2': 'kept' });
+    expect([dropped.backupsDeleted, droppedAgain.backupsDeleted]).toEqual([2, 0]);
+    expect(await h.cacertsBackups(executionId)).toEqual({ 'lab-1': 'deleting', 'lab-2': 'deleting' });
+    expectNoKeyMaterial(droppedAgain);
     expectCleanHandshakes(h, [
       'late/retire-root',
       'late/rollback-trust',

@@ -18,6 +18,7 @@ import {
   LOCK_TABLE_PARTITION_KEY,
   LOCK_TAKEOVER_GRACE_SECONDS_ENV,
 } from '../../../lambdas/contract/rotation-lock.js';
+import { executionNameOf } from '../../../lambdas/core/rotation/execution-name.js';
 import type { RotationLocked } from '../../../lambdas/core/rotation-errors.js';
 import { handler as acquireLock } from '../../../lambdas/handlers/acquire-lock.js';
 import { handler as distributeBundle } from '../../../lambdas/handlers/distribute-bundle.js';
@@ -284,6 +285,71 @@ describe('releasing the lock', () => {
     expect(byHolder).toEqual({ lockId: lockIdFor(h.meshId), released: true });
     expect(again).toEqual({ lockId: lockIdFor(h.meshId), released: false });
     expect(await holderOfLock()).toBeUndefined();
+  });
+});
+
+describe('releasing the lock at the end of a run that succeeded', () => {
+  const auditLines = (lines: readonly string[]) =>
+    lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.audit === true);
+  /** The backup reissue-intermediate makes of a cluster it rekeys (the cluster's cacerts as found). */
+  const backUp = (executionId: string, cluster: string) =>
+    h.store.backupCacerts(executionNameOf(executionId), cluster, {
+      files: h.cacertsOf(cluster),
+      resourceVersion: '1',
+    });
+
+  it("schedules a rekey's cacerts backups for deletion, once, and leaves other runs' to their own steps", async () => {
+    // Prepare: a rekey of lab-2, a root rotation and a rolled-back run, each with a backup of lab-2
+    const [rekey, rotation, rolledBack] = [
+      await runningExecution(),
+      await runningExecution(),
+      await runningExecution(),
+    ];
+    for (const run of [rekey, rotation, rolledBack]) await backUp(run, 'lab-2');
+    const worked = [{ name: 'lab-2' }];
+
+    // Act: each release as the state machine sends it (release-lock before rotation-succeeded gets the
+    // mode and preflight's clusters; release-lock-after-rollback only the execution)
+    const release = async (event: Parameters<typeof releaseLock>[0]) => {
+      await withLock(() => acquireLock({ executionId: (event as { executionId: string }).executionId }));
+      return captureLogLines(() => withLock(() => releaseLock(event)));
+    };
+    const afterRotation = await release({ executionId: rotation, mode: 'scheduled', clusters: worked });
+    const afterRollback = await release({ executionId: rolledBack });
+    const afterRekey = await release({ executionId: rekey, mode: 'intermediate', clusters: worked });
+    const again = await withLock(() =>
+      releaseLock({ executionId: rekey, mode: 'intermediate', clusters: worked }),
+    );
+
+    // Assess: the lock is released first; the rekey's backup is deleting, a repeat deletes nothing
+    expect(afterRekey.result).toEqual({ lockId: lockIdFor(h.meshId), released: true, backupsDeleted: 1 });
+    expect(again).toEqual({ lockId: lockIdFor(h.meshId), released: false, backupsDeleted: 0 });
+    expect(await holderOfLock()).toBeUndefined();
+    expect(await h.cacertsBackups(rekey)).toEqual({ 'lab-1': 'none', 'lab-2': 'deleting' });
+    expect(auditLines(afterRekey.lines)).toEqual([
+      expect.objectContaining({
+        phase: 'release-lock',
+        action: 'release-rotation-lock',
+        outcome: 'succeeded',
+      }),
+      expect.objectContaining({
+        phase: 'release-lock',
+        action: 'delete-cacerts-backup',
+        executionId: rekey,
+        cluster: 'lab-2',
+        outcome: 'succeeded',
+        detail: { deletionDate: expect.any(String) },
+      }),
+    ]);
+    // A root rotation's backups are promote-root's to delete, a rolled-back run's rollback's.
+    expect(afterRotation.result).toEqual({ lockId: lockIdFor(h.meshId), released: true });
+    expect(afterRollback.result).toEqual({ lockId: lockIdFor(h.meshId), released: true });
+    expect(await h.cacertsBackups(rotation)).toEqual({ 'lab-1': 'none', 'lab-2': 'kept' });
+    expect(await h.cacertsBackups(rolledBack)).toEqual({ 'lab-1': 'none', 'lab-2': 'kept' });
+    for (const { result, lines } of [afterRotation, afterRekey, afterRollback]) {
+      expectNoKeyMaterial(result);
+      expectNoKeyMaterial(lines);
+    }
   });
 });
 
