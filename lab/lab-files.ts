@@ -300,6 +300,11 @@ export function renderEksKubeconfig(lab: Pick<LabFilesSource, 'region' | 'cluste
  * with the STS endpoint it is configured with, and the lab (like EKS) accepts only tokens for the
  * STS host, so with STS at moto every kubectl call would get 401. Nothing sends a request to that host.
  */
+/** The env file's mesh id: the CLI's fallback after the functions' MESH_ID (bin/cli/aws-options.ts). */
+export const LAB_MESH_ID_ENV = 'MESHTRUST_MESH_ID';
+/** The env file's lab directory: `meshtrust lab-probe` reads it when --lab is not given. */
+export const LAB_DIR_ENV = 'MESHTRUST_LAB';
+
 export function environmentFor(input: {
   readonly lab: Pick<LabFilesSource, 'region' | 'eksEndpoint' | 'meshId'>;
   readonly dir: string;
@@ -320,8 +325,8 @@ export function environmentFor(input: {
       ? { AWS_ENDPOINT_URL: input.motoEndpoint, AWS_ENDPOINT_URL_SECRETSMANAGER: input.motoEndpoint }
       : {}),
     KUBECONFIG: join(dir, KUBECONFIG_FILE),
-    MESHTRUST_MESH_ID: lab.meshId,
-    MESHTRUST_LAB: dir,
+    [LAB_MESH_ID_ENV]: lab.meshId,
+    [LAB_DIR_ENV]: dir,
   };
 }
 

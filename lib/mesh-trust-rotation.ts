@@ -9,8 +9,16 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import {
+  DEFAULT_KEY_ALGORITHM,
+  EXPIRY_WARNING_DAYS,
+  INTERMEDIATE_VALIDITY_DAYS,
+  KEY_ALGORITHMS,
+  type KeyAlgorithm,
   MIN_INTERMEDIATE_HEADROOM_DAYS,
   MIN_ROOT_HEADROOM_DAYS,
+  RESTART_WAVE_SIZE,
+  ROLLOUT_TIMEOUT_SECONDS,
+  ROOT_VALIDITY_DAYS,
   VERIFY_TIMEOUT_SECONDS,
 } from '../lambdas/contract/function-environment.js';
 import { MESH_TAG_KEY } from '../lambdas/contract/resource-tags.js';
@@ -36,8 +44,7 @@ import { RotationSchedule } from './rotation-schedule.js';
 import { RotationStateMachine, rotationStateMachineName } from './rotation-state-machine.js';
 
 /** Key algorithms of new roots and intermediates, as lambdas/core/pki/key-algorithm.ts names them. */
-export const KEY_ALGORITHMS = ['ecdsa-p256', 'ecdsa-p384', 'rsa-2048', 'rsa-3072', 'rsa-4096'] as const;
-export type KeyAlgorithm = (typeof KEY_ALGORITHMS)[number];
+export { KEY_ALGORITHMS, type KeyAlgorithm };
 
 /** The tag key that marks a cluster as a member of a mesh when clusters are discovered. */
 export const DEFAULT_CLUSTER_TAG_KEY = MESH_TAG_KEY;
@@ -201,7 +208,6 @@ const EKS_CLUSTER_NAME = /^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/;
 const SCHEDULE_EXPRESSION = /^(rate|cron|at)\(.+\)$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const MAX_MAP_CONCURRENCY = 40;
-const MAX_ROLLOUT_TIMEOUT = Duration.minutes(14);
 
 /**
  * Safe, audited root CA rotation for one multi-cluster Istio mesh on Amazon EKS: the CA store (KMS key
@@ -414,8 +420,8 @@ export class MeshTrustRotation extends Construct {
     if (props.alarmEmail !== undefined && !EMAIL.test(props.alarmEmail)) {
       fail('alarmEmail', `alarmEmail must be a mail address, got ${JSON.stringify(props.alarmEmail)}`);
     }
-    const expiryWarningDays = props.expiryWarningDays ?? 90;
-    const keyAlgorithm = props.keyAlgorithm ?? 'ecdsa-p256';
+    const expiryWarningDays = props.expiryWarningDays ?? EXPIRY_WARNING_DAYS.default;
+    const keyAlgorithm = props.keyAlgorithm ?? DEFAULT_KEY_ALGORITHM;
     if (!(KEY_ALGORITHMS as readonly string[]).includes(keyAlgorithm)) {
       fail(
         'keyAlgorithm',
@@ -435,8 +441,8 @@ export class MeshTrustRotation extends Construct {
         `rootKeyDeletionWindow must be whole days from ${ROOT_KEY_DELETION_WINDOW_DAYS.min} to ${ROOT_KEY_DELETION_WINDOW_DAYS.max} (KMS's bounds), got ${rootKeyDeletionWindow.toHumanString()}`,
       );
     }
-    const rootValidityDays = props.rootValidityDays ?? 1825;
-    const intermediateValidityDays = props.intermediateValidityDays ?? 730;
+    const rootValidityDays = props.rootValidityDays ?? ROOT_VALIDITY_DAYS.default;
+    const intermediateValidityDays = props.intermediateValidityDays ?? INTERMEDIATE_VALIDITY_DAYS.default;
     for (const [property, days] of [
       ['rootValidityDays', rootValidityDays],
       ['intermediateValidityDays', intermediateValidityDays],
@@ -451,15 +457,18 @@ export class MeshTrustRotation extends Construct {
         `intermediateValidityDays (${intermediateValidityDays}) must be shorter than rootValidityDays (${rootValidityDays}): an intermediate cannot outlive its root`,
       );
     }
-    const rolloutTimeout = props.rolloutTimeout ?? Duration.minutes(10);
-    if (rolloutTimeout.toSeconds() < 1 || rolloutTimeout.toSeconds() > MAX_ROLLOUT_TIMEOUT.toSeconds()) {
+    const rolloutTimeout = props.rolloutTimeout ?? Duration.seconds(ROLLOUT_TIMEOUT_SECONDS.default);
+    if (
+      rolloutTimeout.toSeconds() < ROLLOUT_TIMEOUT_SECONDS.min ||
+      rolloutTimeout.toSeconds() > ROLLOUT_TIMEOUT_SECONDS.max
+    ) {
       fail(
         'rolloutTimeout',
         `rolloutTimeout must be from 1 second to 14 minutes (it runs inside a 15 minute Lambda), got ${rolloutTimeout.toHumanString()}`,
       );
     }
-    const restartWaveSize = props.restartWaveSize ?? 5;
-    if (!Number.isInteger(restartWaveSize) || restartWaveSize < 1) {
+    const restartWaveSize = props.restartWaveSize ?? RESTART_WAVE_SIZE.default;
+    if (!Number.isInteger(restartWaveSize) || restartWaveSize < RESTART_WAVE_SIZE.min) {
       fail('restartWaveSize', `restartWaveSize must be an integer >= 1, got ${restartWaveSize}`);
     }
     const verifyTimeout = props.verifyTimeout ?? Duration.seconds(VERIFY_TIMEOUT_SECONDS.default);

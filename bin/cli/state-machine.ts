@@ -3,6 +3,7 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import type { Command } from 'commander';
+import { LAB_MESH_ID_ENV } from '../../lab/lab-files.js';
 import { RotationExecutions } from '../../lambdas/adapters/stepfunctions/rotation-executions.js';
 import {
   meshStackName,
@@ -10,7 +11,8 @@ import {
   STATE_MACHINE_ARN_OUTPUT,
 } from '../../lambdas/adapters/stepfunctions/stack-outputs.js';
 import { StepFunctionsError } from '../../lambdas/adapters/stepfunctions/stepfunctions-errors.js';
-import { type AwsOptions, addAwsOptions, applyAwsOptions } from './aws-options.js';
+import { MESH_ID_ENV } from '../../lambdas/contract/function-environment.js';
+import { type AwsOptions, addAwsOptions, applyAwsOptions, meshIdOf } from './aws-options.js';
 import { CliError, EnvironmentError, UsageError } from './cli-errors.js';
 import { matching } from './option-parsers.js';
 
@@ -28,7 +30,10 @@ export function addStateMachineOptions(command: Command): Command {
       matching(/^arn:[a-z-]+:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]+$/, 'a state machine ARN'),
     )
     .option('--stack-name <name>', 'the meshtrust stack (default: meshtrust-<mesh id>)')
-    .option('--mesh-id <id>', 'mesh id, for the default stack name (default: $MESH_ID, $MESHTRUST_MESH_ID)');
+    .option(
+      '--mesh-id <id>',
+      `mesh id, for the default stack name (default: $${MESH_ID_ENV}, $${LAB_MESH_ID_ENV})`,
+    );
 }
 
 export interface StateMachineAccess {
@@ -64,7 +69,7 @@ async function arnFromStack(
   env: NodeJS.ProcessEnv,
   region: string,
 ): Promise<string> {
-  const meshId = options.meshId || env.MESH_ID || env.MESHTRUST_MESH_ID;
+  const meshId = meshIdOf(options, env);
   const stackName = options.stackName ?? (meshId ? meshStackName(meshId) : undefined);
   if (stackName === undefined) {
     throw new UsageError(

@@ -8,6 +8,7 @@ import { type Command, Option } from 'commander';
 import { meshStackName, readStackOutput } from '../../lambdas/adapters/stepfunctions/stack-outputs.js';
 import { APPROVAL_REJECTED_ERROR, APPROVAL_URL_OUTPUT } from '../../lambdas/contract/approval.js';
 import { sendApprovalAnswer } from '../cli/approval-url.js';
+import { meshIdOf } from '../cli/aws-options.js';
 import type { CliContext } from '../cli/cli-context.js';
 import { CliError, EnvironmentError, EXIT_CODES, UsageError } from '../cli/cli-errors.js';
 import { findPendingApproval } from '../cli/execution-history.js';
@@ -122,7 +123,7 @@ async function approvalUrlFromStack(
   env: NodeJS.ProcessEnv,
   region: string,
 ): Promise<string> {
-  const meshId = options.meshId || env.MESH_ID || env.MESHTRUST_MESH_ID;
+  const meshId = meshIdOf(options, env);
   const stackName = options.stackName ?? (meshId ? meshStackName(meshId) : undefined);
   if (stackName === undefined) {
     throw new UsageError('say where to answer: --approval-url URL, --stack-name NAME or --mesh-id ID');

@@ -7,7 +7,7 @@ import {
   type LabProbeReport,
   MAX_PROBE_ROUNDS,
 } from '../../lab/lab-control-server.js';
-import { LabFilesError, readLabControlAccess } from '../../lab/lab-files.js';
+import { LAB_DIR_ENV, LabFilesError, readLabControlAccess } from '../../lab/lab-files.js';
 import type { CliContext } from '../cli/cli-context.js';
 import { EnvironmentError, EXIT_CODES, UsageError } from '../cli/cli-errors.js';
 import { integerBetween } from '../cli/option-parsers.js';
@@ -25,7 +25,7 @@ export function registerLabProbeCommand(lab: Command, context: CliContext): Comm
       'Run full rounds of mTLS handshakes between workloads of a running lab (same and cross cluster) and ' +
         'report every failure. Exit code 1 when any handshake failed.',
     )
-    .option('--lab <dir>', 'directory of the running lab (default: $MESHTRUST_LAB, set by DIR/env)')
+    .option('--lab <dir>', `directory of the running lab (default: $${LAB_DIR_ENV}, set by DIR/env)`)
     .option('--rounds <n>', 'probe rounds to run', integerBetween(1, MAX_PROBE_ROUNDS), 1)
     .option('--json', 'print the report as JSON')
     .action(async (options: LabProbeCommandOptions) => {
@@ -35,9 +35,11 @@ export function registerLabProbeCommand(lab: Command, context: CliContext): Comm
 
 async function runLabProbe(options: LabProbeCommandOptions, context: CliContext): Promise<void> {
   const { terminal } = context;
-  const dir = options.lab ?? context.env.MESHTRUST_LAB;
+  const dir = options.lab ?? context.env[LAB_DIR_ENV];
   if (dir === undefined || dir === '') {
-    throw new UsageError('say which lab to probe: --lab DIR (or `source DIR/env`, which sets MESHTRUST_LAB)');
+    throw new UsageError(
+      `say which lab to probe: --lab DIR (or \`source DIR/env\`, which sets ${LAB_DIR_ENV})`,
+    );
   }
   let report: LabProbeReport;
   try {

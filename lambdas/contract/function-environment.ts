@@ -34,19 +34,30 @@ export const KMS_KEY_ID_ENV = 'KMS_KEY_ID';
 
 /** How long restart-workloads waits for one wave of rollouts, in seconds. */
 export const ROLLOUT_TIMEOUT_SECONDS_ENV = 'ROLLOUT_TIMEOUT_SECONDS';
+/** restart-workloads runs up to 15 minutes, so a wave may take at most 14. */
+export const ROLLOUT_TIMEOUT_SECONDS = { min: 1, max: 14 * 60, default: 600 } as const;
 
 /** How many workloads restart together in one wave. */
 export const RESTART_WAVE_SIZE_ENV = 'RESTART_WAVE_SIZE';
+export const RESTART_WAVE_SIZE = { min: 1, default: 5 } as const;
 
 /** Lifetimes, in days, of a new intermediate CA and of a new root CA. */
 export const INTERMEDIATE_VALIDITY_DAYS_ENV = 'INTERMEDIATE_VALIDITY_DAYS';
 export const ROOT_VALIDITY_DAYS_ENV = 'ROOT_VALIDITY_DAYS';
+export const INTERMEDIATE_VALIDITY_DAYS = { min: 1, default: 730 } as const;
+/** Five years: a yearly rotation leaves years of headroom. */
+export const ROOT_VALIDITY_DAYS = { min: 1, default: 1825 } as const;
 
 /** Key algorithm of new roots and intermediates, as lambdas/core/pki/key-algorithm.ts names them. */
 export const KEY_ALGORITHM_ENV = 'KEY_ALGORITHM';
+export const KEY_ALGORITHMS = ['ecdsa-p256', 'ecdsa-p384', 'rsa-2048', 'rsa-3072', 'rsa-4096'] as const;
+export type KeyAlgorithm = (typeof KEY_ALGORITHMS)[number];
+export const DEFAULT_KEY_ALGORITHM: KeyAlgorithm = 'ecdsa-p256';
 
 /** check-expiry warns (and `meshtrust verify` reports) a CA expiring within this many days. */
 export const EXPIRY_WARNING_DAYS_ENV = 'EXPIRY_WARNING_DAYS';
+/** 0 never warns; the stack asks for at least a day. */
+export const EXPIRY_WARNING_DAYS = { min: 0, default: 90 } as const;
 
 /**
  * Seconds a handler waits in-process for istiod to catch up (verify-trust, restart-workloads' gate,

@@ -1,7 +1,12 @@
 import type * as X509 from '@peculiar/x509';
 import { parseCertificatePem, sameBytes } from './certificate.js';
 import { type CertificateSigner, inMemorySigner, signingWith } from './certificate-signer.js';
-import { generateKeyPair, type KeyAlgorithm, signingAlgorithmOf } from './key-algorithm.js';
+import {
+  DEFAULT_KEY_ALGORITHM,
+  generateKeyPair,
+  type KeyAlgorithm,
+  signingAlgorithmOf,
+} from './key-algorithm.js';
 import { encodePem } from './pem.js';
 import {
   ExpiredCertificateError,
@@ -26,7 +31,7 @@ export interface RootCaOptions {
   readonly commonName?: string;
   /** @default 3650 */
   readonly validityDays?: number;
-  /** @default 'ecdsa-p256' */
+  /** @default DEFAULT_KEY_ALGORITHM (ecdsa-p256) */
   readonly algorithm?: KeyAlgorithm;
   /** The clock; @default new Date() */
   readonly now?: Date;
@@ -49,7 +54,7 @@ export interface IntermediateCaOptions {
   readonly commonName?: string;
   /** Clamped so the intermediate never outlives its issuer. @default 365 */
   readonly validityDays?: number;
-  /** @default 'ecdsa-p256' */
+  /** @default DEFAULT_KEY_ALGORITHM (ecdsa-p256) */
   readonly algorithm?: KeyAlgorithm;
   /** The clock; @default new Date() */
   readonly now?: Date;
@@ -67,7 +72,7 @@ export const CLOCK_SKEW_ALLOWANCE_MS = 5 * 60 * 1000;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 export async function createRootCa(options: RootCaOptions = {}): Promise<CaMaterial> {
-  const algorithm = options.algorithm ?? 'ecdsa-p256';
+  const algorithm = options.algorithm ?? DEFAULT_KEY_ALGORITHM;
   const keys = await generateKeyPair(algorithm);
   const { certificatePem } = await createRootCertificate(inMemorySigner(keys.privateKey), options);
   return { certificatePem, privateKeyPem: await exportPrivateKeyPem(keys.privateKey) };
@@ -120,7 +125,7 @@ export async function createIntermediateCa(options: IntermediateCaOptions): Prom
   const organization = requireName('organization', options.organization ?? 'meshtrust');
   const commonName = requireName('commonName', options.commonName ?? 'Intermediate CA');
   const validityDays = requireValidity(options.validityDays ?? 365);
-  const algorithm = options.algorithm ?? 'ecdsa-p256';
+  const algorithm = options.algorithm ?? DEFAULT_KEY_ALGORITHM;
   const now = options.now ?? new Date();
 
   const issuerContext = { cluster, file: 'issuer certificate' };

@@ -1,5 +1,10 @@
 import type { webcrypto } from 'node:crypto';
 import {
+  DEFAULT_KEY_ALGORITHM,
+  KEY_ALGORITHMS,
+  type KeyAlgorithm,
+} from '../../contract/function-environment.js';
+import {
   InvalidPkiArgumentError,
   type PkiContext,
   UnknownCurveError,
@@ -14,8 +19,8 @@ import {
   subtle,
 } from './x509.js';
 
-export const KEY_ALGORITHMS = ['ecdsa-p256', 'ecdsa-p384', 'rsa-2048', 'rsa-3072', 'rsa-4096'] as const;
-export type KeyAlgorithm = (typeof KEY_ALGORITHMS)[number];
+// Declared in the contract, which the stack shares (lib/ validates the keyAlgorithm prop with it).
+export { DEFAULT_KEY_ALGORITHM, KEY_ALGORITHMS, type KeyAlgorithm };
 
 const RSA_EXPONENT = new Uint8Array([1, 0, 1]);
 

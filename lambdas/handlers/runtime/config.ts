@@ -11,7 +11,10 @@ import {
   CLUSTER_TAG_KEY_ENV,
   CLUSTER_TAG_VALUE_ENV,
   CLUSTERS_ENV,
+  DEFAULT_KEY_ALGORITHM,
+  EXPIRY_WARNING_DAYS,
   EXPIRY_WARNING_DAYS_ENV,
+  INTERMEDIATE_VALIDITY_DAYS,
   INTERMEDIATE_VALIDITY_DAYS_ENV,
   KEY_ALGORITHM_ENV,
   KMS_KEY_ID_ENV,
@@ -20,8 +23,11 @@ import {
   MIN_INTERMEDIATE_HEADROOM_DAYS_ENV,
   MIN_ROOT_HEADROOM_DAYS,
   MIN_ROOT_HEADROOM_DAYS_ENV,
+  RESTART_WAVE_SIZE,
   RESTART_WAVE_SIZE_ENV,
+  ROLLOUT_TIMEOUT_SECONDS,
   ROLLOUT_TIMEOUT_SECONDS_ENV,
+  ROOT_VALIDITY_DAYS,
   ROOT_VALIDITY_DAYS_ENV,
   VERIFY_TIMEOUT_SECONDS,
   VERIFY_TIMEOUT_SECONDS_ENV,
@@ -126,7 +132,7 @@ export interface LockConfig {
  * this way and holds the stack to them.
  */
 export function readHandlerConfig(): HandlerConfig {
-  const keyAlgorithm = getStringFromEnv({ key: KEY_ALGORITHM_ENV, defaultValue: 'ecdsa-p256' });
+  const keyAlgorithm = getStringFromEnv({ key: KEY_ALGORITHM_ENV, defaultValue: DEFAULT_KEY_ALGORITHM });
   if (!isKeyAlgorithm(keyAlgorithm)) {
     throw new EnvironmentVariableError(
       `Environment variable ${KEY_ALGORITHM_ENV} must be one of ${KEY_ALGORITHMS.join(', ')}, got ${JSON.stringify(keyAlgorithm)}.`,
@@ -172,22 +178,28 @@ export function readHandlerConfig(): HandlerConfig {
     }),
     rolloutTimeoutSeconds: getNumberFromEnv({
       key: ROLLOUT_TIMEOUT_SECONDS_ENV,
-      defaultValue: 600,
+      defaultValue: ROLLOUT_TIMEOUT_SECONDS.default,
       integer: true,
-      min: 1,
+      min: ROLLOUT_TIMEOUT_SECONDS.min,
+      max: ROLLOUT_TIMEOUT_SECONDS.max,
     }),
-    restartWaveSize: getNumberFromEnv({ key: RESTART_WAVE_SIZE_ENV, defaultValue: 5, integer: true, min: 1 }),
+    restartWaveSize: getNumberFromEnv({
+      key: RESTART_WAVE_SIZE_ENV,
+      defaultValue: RESTART_WAVE_SIZE.default,
+      integer: true,
+      min: RESTART_WAVE_SIZE.min,
+    }),
     intermediateValidityDays: getNumberFromEnv({
       key: INTERMEDIATE_VALIDITY_DAYS_ENV,
-      defaultValue: 730,
+      defaultValue: INTERMEDIATE_VALIDITY_DAYS.default,
       integer: true,
-      min: 1,
+      min: INTERMEDIATE_VALIDITY_DAYS.min,
     }),
     rootValidityDays: getNumberFromEnv({
       key: ROOT_VALIDITY_DAYS_ENV,
-      defaultValue: 1825,
+      defaultValue: ROOT_VALIDITY_DAYS.default,
       integer: true,
-      min: 1,
+      min: ROOT_VALIDITY_DAYS.min,
     }),
     keyAlgorithm,
     rootKeyDeletionWindowDays: getNumberFromEnv({
@@ -211,9 +223,9 @@ export function readHandlerConfig(): HandlerConfig {
     }),
     expiryWarningDays: getNumberFromEnv({
       key: EXPIRY_WARNING_DAYS_ENV,
-      defaultValue: 90,
+      defaultValue: EXPIRY_WARNING_DAYS.default,
       integer: true,
-      min: 0,
+      min: EXPIRY_WARNING_DAYS.min,
     }),
     verifyTimeoutSeconds: getNumberFromEnv({
       key: VERIFY_TIMEOUT_SECONDS_ENV,

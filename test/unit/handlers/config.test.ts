@@ -183,4 +183,13 @@ describe('readHandlerConfig', () => {
     // Act, Assess
     expect(() => readHandlerConfig()).toThrow(/RESTART_WAVE_SIZE must be a whole number >= 1, got "0"/);
   });
+
+  it('refuses a rollout timeout longer than restart-workloads may run, as the construct does', () => {
+    // Prepare
+    Object.assign(process.env, { MESH_ID: 'prod', AWS_REGION: 'eu-west-1', ROLLOUT_TIMEOUT_SECONDS: '900' });
+    // Act, Assess
+    expect(() => readHandlerConfig()).toThrow(
+      /ROLLOUT_TIMEOUT_SECONDS must be a whole number >= 1 <= 840, got "900"/,
+    );
+  });
 });
