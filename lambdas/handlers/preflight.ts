@@ -14,6 +14,7 @@ import {
   reviewFleetRoot,
   reviewFleetStrategy,
 } from './runtime/review-fleet.js';
+import { reviewFleetHistory } from './runtime/review-fleet-history.js';
 import { secretVersionOf } from './runtime/root-ca.js';
 import { type LambdaContext, runHandler } from './runtime/run-handler.js';
 import type { HandlerRuntime } from './runtime/runtime.js';
@@ -152,6 +153,15 @@ async function preflight(input: PreflightInput, runtime: HandlerRuntime): Promis
     ...(input.cluster ? { cluster: input.cluster } : {}),
   });
   if (!planned.ok) return refuse(planned.problem);
+  // The Maps work on these: the whole fleet, or in intermediate mode only the cluster being rekeyed
+  // (the others were reviewed above, since its new intermediate must chain to what they trust).
+  const worked = planned.plan.cluster === undefined ? clusters : [{ name: planned.plan.cluster }];
+  // Every state of every cluster records into this one execution's history, which fails at Step
+  // Functions' limit wherever the run is then, after writes: a plan that could reach it stops here.
+  const history = reviewFleetHistory({ readings, worked: worked.map(({ name }) => name), mode, config });
+  if (history.refusal !== undefined) {
+    return refuse(`preflight refused to start the rotation; nothing was written. ${history.refusal}.`);
+  }
   emitAuditEvent({
     phase: PHASE,
     action: 'check-fleet',
@@ -160,9 +170,6 @@ async function preflight(input: PreflightInput, runtime: HandlerRuntime): Promis
     fingerprintsBefore: [`root:${currentRoot.ref.fingerprint}`],
     detail: { mode, clusters: clusters.length },
   });
-  // The Maps work on these: the whole fleet, or in intermediate mode only the cluster being rekeyed
-  // (the others were reviewed above, since its new intermediate must chain to what they trust).
-  const worked = planned.plan.cluster === undefined ? clusters : [{ name: planned.plan.cluster }];
   return {
     clusters: worked.map(({ name }) => ({ name })),
     currentRoot: secretVersionOf(currentRoot),
@@ -173,8 +180,10 @@ async function preflight(input: PreflightInput, runtime: HandlerRuntime): Promis
       [
         ...istioNotes({ clusters: [], findings: strategy.findings }),
         ...(rootExpiry.note === undefined ? [] : [rootExpiry.note]),
+        ...(history.note === undefined ? [] : [history.note]),
       ],
       strategy.strategies,
+      history.estimate,
     ),
   };
 }

@@ -4,7 +4,10 @@ import { findInjected, type UnmanagedPod } from '../adapters/kube/injected-workl
 import { describeWorkload, type WorkloadRef } from '../adapters/kube/workload-ref.js';
 import { awaitRollout, checkPodsHint, restartWorkload } from '../adapters/kube/workload-restart.js';
 import { clientRequestTokenFor } from '../adapters/secrets/client-request-token.js';
-import { LONG_RUNNING_FUNCTION_TIMEOUT_SECONDS } from '../contract/function-timeouts.js';
+import {
+  LONG_RUNNING_FUNCTION_TIMEOUT_SECONDS,
+  RESTART_INVOCATION_RESERVE_MS,
+} from '../contract/function-timeouts.js';
 import { RESTART_PURPOSES, type RestartPurpose, restartIdFor } from '../core/rotation/restart-id.js';
 import {
   invocationDeadline,
@@ -25,9 +28,10 @@ const PHASE = 'restart-workloads';
 const MAX_UNMANAGED_LISTED = 50;
 /**
  * Kept at the end of every invocation for the last rollout poll, the audit event and the answer, so
- * the invocation returns its cursor before Lambda stops it.
+ * the invocation returns its cursor before Lambda stops it (declared in the contract, since preflight's
+ * execution history estimate counts with it too).
  */
-export const INVOCATION_RESERVE_MS = 30_000;
+export const INVOCATION_RESERVE_MS = RESTART_INVOCATION_RESERVE_MS;
 
 const workloadPositionSchema = z.object({
   namespace: z.string().min(1),

@@ -2,6 +2,7 @@ import { type ClusterIstioSettings, type IstioSettingsReview, istioNotes } from 
 import { type ProxyTrustWait, proxyTrustWait } from '../istio/proxy-trust-wait.js';
 import type { ClusterRotationStrategy } from '../istio/rotation-strategy.js';
 import type { SoakPlan } from '../istio/soak.js';
+import type { HistoryEstimate } from '../plan/history-estimate.js';
 import type { RotationPlan } from '../plan/rotation-plan.js';
 
 /** A plan small enough for a Step Functions payload: the decisions, not every step. */
@@ -30,6 +31,11 @@ export interface PlanSummary {
    * (lambdas/core/istio/rotation-strategy.ts). Not acted on yet: the state machine restarts every cluster.
    */
   readonly strategies: readonly ClusterRotationStrategy[];
+  /**
+   * How many events the execution's history records at worst, and the limit preflight held it to
+   * (lambdas/core/plan/history-estimate.ts); the per-state figures are left out to keep the payload small.
+   */
+  readonly historyEvents?: Omit<HistoryEstimate, 'states'>;
 }
 
 /** `notes`: what else preflight noticed without refusing (e.g. the current root expiring soon). */
@@ -39,6 +45,7 @@ export function summarisePlan(
   soak: SoakPlan,
   notes: readonly string[] = [],
   strategies: readonly ClusterRotationStrategy[] = [],
+  historyEvents?: HistoryEstimate,
 ): PlanSummary {
   return {
     mode: plan.mode,
@@ -53,5 +60,10 @@ export function summarisePlan(
     proxyTrustWait: proxyTrustWait(istio.clusters),
     soak,
     strategies: [...strategies],
+    ...(historyEvents !== undefined && { historyEvents: withoutStates(historyEvents) }),
   };
+}
+
+function withoutStates({ states: _states, ...estimate }: HistoryEstimate): Omit<HistoryEstimate, 'states'> {
+  return estimate;
 }
