@@ -57,7 +57,7 @@ export const LAB_BUILD_TARGET: LabBuildTarget<LabBinaryName, LabComponentVersion
 };
 
 export interface FindLabBinariesOptions<N extends string = LabBinaryName, V = LabComponentVersions> {
-  /** @default LAB_BUILD_TARGET (lab/go and its six binaries) */
+  /** @default LAB_BUILD_TARGET (lab/go and its seven binaries) */
   readonly target?: LabBuildTarget<N, V>;
   /** @default labCacheDir(env): $MESHTRUST_CACHE_DIR or ~/.cache/meshtrust */
   readonly cacheDir?: string;

@@ -9,6 +9,7 @@ export const LAB_BINARY_NAMES = [
   'pilot-discovery',
   'pilot-agent',
   'istioctl',
+  'kubelet-streaming',
 ] as const;
 
 export type LabBinaryName = (typeof LAB_BINARY_NAMES)[number];
@@ -16,7 +17,9 @@ export type LabBinaryName = (typeof LAB_BINARY_NAMES)[number];
 /**
  * The package each binary is built from, inside lab/go. `go build -o DIR/` names a binary after the
  * last element of its package path, so every name here must be that element. etcd ships its main in
- * a module of its own, hence our thin ./cmd/etcd (lab/go/cmd/etcd/main.go).
+ * a module of its own, hence our thin ./cmd/etcd (lab/go/cmd/etcd/main.go). kubelet-streaming is the
+ * lab nodes' port-forward endpoint, Kubernetes' streaming library behind a small main of ours
+ * (lab/go/cmd/kubelet-streaming/main.go).
  */
 export const LAB_BINARY_PACKAGES: { readonly [name in LabBinaryName]: string } = {
   etcd: './cmd/etcd',
@@ -25,6 +28,7 @@ export const LAB_BINARY_PACKAGES: { readonly [name in LabBinaryName]: string } =
   'pilot-discovery': 'istio.io/istio/pilot/cmd/pilot-discovery',
   'pilot-agent': 'istio.io/istio/pilot/cmd/pilot-agent',
   istioctl: 'istio.io/istio/istioctl/cmd/istioctl',
+  'kubelet-streaming': './cmd/kubelet-streaming',
 };
 
 /** The Go module whose required version is the version of each component. */

@@ -23,6 +23,12 @@ export interface ControlPlanePki {
   /** Signs and verifies service-account tokens (`--service-account-signing-key-file` / `-key-file`). */
   readonly serviceAccountKeyPem: string;
   readonly serviceAccountPublicKeyPem: string;
+  /** The node's kubelet streaming server: serverAuth for the node's InternalIP, from the serving CA. */
+  readonly kubeletServingCertPem: string;
+  readonly kubeletServingKeyPem: string;
+  /** What kube-apiserver shows a kubelet (`--kubelet-client-certificate`), from the client CA. */
+  readonly kubeletClientCertPem: string;
+  readonly kubeletClientKeyPem: string;
 }
 
 export interface ControlPlanePkiOptions {
@@ -31,6 +37,8 @@ export interface ControlPlanePkiOptions {
   readonly address: string;
   /** The first address of the service range (the `kubernetes` Service), also an IP SAN. */
   readonly serviceAddress: string;
+  /** The node's InternalIP, in the kubelet serving certificate as an IP SAN. */
+  readonly nodeAddress: string;
 }
 
 interface Issuer {
@@ -59,6 +67,16 @@ export async function createControlPlanePki(options: ControlPlanePkiOptions): Pr
     usage: x509.ExtendedKeyUsage.clientAuth,
     names: [],
   });
+  const kubeletServing = await issue(servingCa, {
+    subject: `CN=${options.clusterName}-node-kubelet`,
+    usage: x509.ExtendedKeyUsage.serverAuth,
+    names: [{ type: 'ip', value: options.nodeAddress }],
+  });
+  const kubeletClient = await issue(clientCa, {
+    subject: 'CN=kube-apiserver-kubelet-client, O=kubeadm:cluster-admins',
+    usage: x509.ExtendedKeyUsage.clientAuth,
+    names: [],
+  });
   const serviceAccountKeys = await generateKeys();
   return {
     servingCaPem: servingCa.certificate.toString('pem'),
@@ -72,6 +90,10 @@ export async function createControlPlanePki(options: ControlPlanePkiOptions): Pr
       await webcrypto.subtle.exportKey('spki', serviceAccountKeys.publicKey),
       'PUBLIC KEY',
     ),
+    kubeletServingCertPem: kubeletServing.certificatePem,
+    kubeletServingKeyPem: kubeletServing.keyPem,
+    kubeletClientCertPem: kubeletClient.certificatePem,
+    kubeletClientKeyPem: kubeletClient.keyPem,
   };
 }
 

@@ -52,6 +52,8 @@ export async function startKubeApiServerProcess(
     writeFile(file('client-ca.crt'), pki.clientCaPem),
     writeFile(file('admin.crt'), pki.adminCertPem),
     writeFile(file('admin.key'), pki.adminKeyPem, { mode: 0o600 }),
+    writeFile(file('kubelet-client.crt'), pki.kubeletClientCertPem),
+    writeFile(file('kubelet-client.key'), pki.kubeletClientKeyPem, { mode: 0o600 }),
     writeFile(file('service-account.key'), pki.serviceAccountKeyPem, { mode: 0o600 }),
     writeFile(file('service-account.pub'), pki.serviceAccountPublicKeyPem),
     writeFile(file('egress-selector.json'), egressSelectorConfiguration(options.podNetworkSocket)),
@@ -98,6 +100,13 @@ export async function startKubeApiServerProcess(
       '--authentication-token-webhook-cache-ttl=10s',
       '--allow-privileged=true',
       `--egress-selector-config-file=${file('egress-selector.json')}`,
+      // pods/portforward goes to the node's kubelet streaming server (kubelet-streaming-process.ts):
+      // by its InternalIP only (the lab has no DNS for node names), verified against the serving CA
+      // that issued its certificate, with a client certificate it checks in turn.
+      '--kubelet-preferred-address-types=InternalIP',
+      `--kubelet-certificate-authority=${file('serving-ca.crt')}`,
+      `--kubelet-client-certificate=${file('kubelet-client.crt')}`,
+      `--kubelet-client-key=${file('kubelet-client.key')}`,
       '--v=1',
     ],
     logFile: file('kube-apiserver.log'),

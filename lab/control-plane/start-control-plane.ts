@@ -19,6 +19,7 @@ import { type EksTokenWebhook, startEksTokenWebhook } from './eks-token-webhook.
 import { type EtcdServer, startEtcdServer } from './etcd-server.js';
 import { type KubeApiServerProcess, startKubeApiServerProcess } from './kube-apiserver-process.js';
 import { startKubeControllerManager } from './kube-controller-manager-process.js';
+import { startKubeletStreaming } from './kubelet-streaming-process.js';
 import { controlPlaneAddress, FLEET_ADDRESS, nodeAddress, serviceCidr } from './lab-addresses.js';
 import type { LabProcess } from './lab-process.js';
 import { startPodNetworkProxy } from './pod-network-proxy.js';
@@ -30,7 +31,9 @@ export const RBAC_MANIFEST = fileURLToPath(new URL('../../deploy/kubernetes/rbac
 /** Where the built binaries are (ensureLabBinaries in lab/binaries). */
 export interface ControlPlaneBinaries {
   readonly versions: { readonly kubernetes: string };
-  path(name: Extract<LabBinaryName, 'etcd' | 'kube-apiserver' | 'kube-controller-manager'>): string;
+  path(
+    name: Extract<LabBinaryName, 'etcd' | 'kube-apiserver' | 'kube-controller-manager' | 'kubelet-streaming'>,
+  ): string;
 }
 
 export interface ControlPlaneCluster {
@@ -132,6 +135,7 @@ async function startCluster(
     clusterName: name,
     address,
     serviceAddress: services.firstAddress,
+    nodeAddress: nodeAddress(index),
   });
   const podNetwork = await startPodNetworkProxy({
     socketPath: join(dir, 'pod-network.sock'),
@@ -172,10 +176,21 @@ async function startCluster(
       nodeAddress: nodeAddress(index),
       dir,
     })) ?? EMPTY_POD_RUNTIME;
+  const kubeletStreaming = await startKubeletStreaming({
+    binary: options.binaries.path('kubelet-streaming'),
+    clusterName: name,
+    nodeName,
+    nodeAddress: nodeAddress(index),
+    dir,
+    pki,
+    kubeconfig: apiServer.adminKubeconfig,
+  });
+  stoppables.push(kubeletStreaming);
   const node = await startNodeAgent({
     kubeConfig,
     nodeName,
     nodeAddress: nodeAddress(index),
+    kubeletPort: kubeletStreaming.port,
     allocateAddress: () => addresses.allocate(),
     releaseAddress: (address) => addresses.release(address),
     runtime,
@@ -191,7 +206,7 @@ async function startCluster(
     caPem: pki.servingCaPem,
     adminKubeconfig: apiServer.adminKubeconfig,
     dir,
-    processes: [apiServer.process, controllerManager],
+    processes: [apiServer.process, controllerManager, kubeletStreaming.process],
     node,
   };
 }

@@ -38,6 +38,12 @@ export interface NodeAgentOptions {
   readonly nodeName: string;
   /** The Node's InternalIP (a loopback address of its own). */
   readonly nodeAddress: string;
+  /**
+   * The port of the node's kubelet streaming server (lab/control-plane/kubelet-streaming-process.ts),
+   * published as status.daemonEndpoints.kubeletEndpoint.Port: where kube-apiserver sends
+   * pods/portforward. Absent: 0, as a Node whose kubelet serves nothing.
+   */
+  readonly kubeletPort?: number;
   /** Hands out pod addresses; called once per started pod. */
   readonly allocateAddress: () => string;
   readonly releaseAddress: (address: string) => void;
@@ -267,6 +273,7 @@ async function reportNodeReady(core: CoreV1Api, options: NodeAgentOptions): Prom
             { type: 'InternalIP', address: options.nodeAddress },
             { type: 'Hostname', address: options.nodeName },
           ],
+          daemonEndpoints: { kubeletEndpoint: { Port: options.kubeletPort ?? 0 } },
           capacity: { cpu: '16', memory: '64Gi', pods: '1000' },
           allocatable: { cpu: '16', memory: '64Gi', pods: '1000' },
           nodeInfo: {
