@@ -18,6 +18,7 @@ import {
   type RotationStrategySetting,
 } from '../../lambdas/core/istio/rotation-strategy.js';
 import { type SoakPlan, soakPlan } from '../../lambdas/core/istio/soak.js';
+import type { HistoryEstimate } from '../../lambdas/core/plan/history-estimate.js';
 import { ROTATION_MODES, type RotationMode } from '../../lambdas/core/plan/phases.js';
 import type { PlanStep, RotationPlan } from '../../lambdas/core/plan/rotation-plan.js';
 import { describeUnmanagedPod, unmanagedPodsNote } from '../../lambdas/core/plan/unmanaged-pods.js';
@@ -29,10 +30,12 @@ import {
   reviewFleetRoot,
   reviewFleetStrategy,
 } from '../../lambdas/handlers/runtime/review-fleet.js';
+import { reviewFleetHistory } from '../../lambdas/handlers/runtime/review-fleet-history.js';
 import { addFleetOptions, type FleetOptions, fleetConfig } from '../cli/aws-options.js';
 import type { CliContext } from '../cli/cli-context.js';
 import { EXIT_CODES, UsageError } from '../cli/cli-errors.js';
 import { type FleetReading, readFleet } from '../cli/fleet-reading.js';
+import { integerBetween } from '../cli/option-parsers.js';
 import type { Terminal } from '../cli/terminal.js';
 
 export interface PlanCommandOptions extends FleetOptions {
@@ -41,6 +44,8 @@ export interface PlanCommandOptions extends FleetOptions {
   readonly json?: boolean;
   /** Overrides ROTATION_STRATEGY (the stack's rotationStrategy) for this plan. */
   readonly rotationStrategy?: RotationStrategySetting;
+  /** Overrides RESTART_WAVE_SIZE (the stack's restartWaveSize) for this plan. */
+  readonly restartWaveSize?: number;
 }
 
 /** What `plan --json` prints. */
@@ -85,6 +90,11 @@ export interface PlanReport {
    * execution's soakSeconds, the stack's soakHours, may make it longer).
    */
   readonly soakAtLeast?: SoakPlan;
+  /**
+   * How many events the execution's history records at worst, per state, against Step Functions'
+   * limit (lambdas/core/plan/history-estimate.ts); above the safe share it is also a problem.
+   */
+  readonly historyEvents?: HistoryEstimate;
   /** What preflight notes without refusing: Istio versions that differ, PCDS off, a root expiring soon... */
   readonly notes: readonly string[];
   /** Everything that would make preflight refuse; empty when the rotation may start. */
@@ -97,8 +107,8 @@ export function registerPlanCommand(program: Command, context: CliContext): Comm
     .description(
       "Dry run: read the fleet (EKS, every cluster's cacerts, bundles, istiod and mesh config, Secrets Manager) as " +
         "preflight does and print each cluster's Istio version, ISTIO_MULTIROOT_MESH, workload certificate TTL and " +
-        'PCDS, every write the rotation would make, per phase and cluster, with fingerprints, and every problem ' +
-        'that would stop it (exit 1). Writes nothing.',
+        'PCDS, every write the rotation would make, per phase and cluster, with fingerprints, how many execution ' +
+        'history events it records at worst, and every problem that would stop it (exit 1). Writes nothing.',
     )
     .addOption(new Option('--mode <mode>', 'rotation mode').choices([...ROTATION_MODES]).default('scheduled'))
     .option('--cluster <name>', 'the cluster whose intermediate is rekeyed (--mode intermediate only)')
@@ -108,6 +118,12 @@ export function registerPlanCommand(program: Command, context: CliContext): Comm
         '--rotation-strategy <setting>',
         "how workloads move to the new intermediate: auto (per cluster), or forced resign or restart; default ROTATION_STRATEGY, else auto (the stack's rotationStrategy)",
       ).choices(['auto', ...ROTATION_STRATEGIES]),
+    )
+    .addOption(
+      new Option(
+        '--restart-wave-size <n>',
+        "workloads restarted together, for the execution history estimate; default RESTART_WAVE_SIZE, else 5 (the stack's restartWaveSize)",
+      ).argParser(integerBetween(1, 100_000)),
     );
   return addFleetOptions(command)
     .addHelpText(
@@ -132,6 +148,7 @@ async function runPlan(options: PlanCommandOptions, context: CliContext): Promis
   const config = {
     ...fleetConfig(options, context.env),
     ...(options.rotationStrategy !== undefined && { rotationStrategy: options.rotationStrategy }),
+    ...(options.restartWaveSize !== undefined && { restartWaveSize: options.restartWaveSize }),
   };
   const now = new Date();
   const fleet = await readFleet(config, now);
@@ -196,6 +213,17 @@ export function planReport(fleet: FleetReading, mode: RotationMode, now: Date, c
     if (planned.ok) plan = planned.plan;
     else problems.push(planned.problem);
   }
+  // The Maps' clusters, as preflight passes them on: the fleet, or the cluster an intermediate rekey works on.
+  const history =
+    plan === undefined
+      ? undefined
+      : reviewFleetHistory({
+          readings,
+          worked: plan.cluster !== undefined ? [plan.cluster] : fleet.clusters.map(({ name }) => name),
+          mode,
+          config,
+        });
+  if (history?.refusal !== undefined) problems.push(history.refusal);
   return {
     meshId: config.meshId,
     mode,
@@ -219,10 +247,12 @@ export function planReport(fleet: FleetReading, mode: RotationMode, now: Date, c
     ...(plan !== undefined && { plan }),
     ...(plan !== undefined && mode !== 'intermediate' && { proxyTrustWait: proxyTrustWait(istio.clusters) }),
     ...(plan !== undefined && mode === 'scheduled' && { soakAtLeast: soakPlan(0, istio.clusters) }),
+    ...(history !== undefined && { historyEvents: history.estimate }),
     notes: [
       ...istioNotes(withStrategy),
       ...(rootExpiry.note === undefined ? [] : [rootExpiry.note]),
       ...workloadNotes(readings, mode),
+      ...(history?.note === undefined ? [] : [history.note]),
     ],
     problems,
   };
@@ -341,6 +371,7 @@ function printPlan(report: PlanReport, terminal: Terminal): void {
           "or the execution's soakSeconds (the stack's soakHours) if longer",
       );
     }
+    if (report.historyEvents !== undefined) out(describeHistoryEvents(report.historyEvents));
   }
   out('');
   if (report.notes.length > 0) {
@@ -356,6 +387,25 @@ function printPlan(report: PlanReport, terminal: Terminal): void {
     styleOut('red', `${report.problems.length} problem(s): preflight would refuse, nothing would be written`),
   );
   for (const problem of report.problems) out(`  - ${problem}`);
+}
+
+/**
+ * `execution history: at worst 602 events, within the 20000 preflight allows (80% of Step Functions'
+ * 25000); most in restart-workloads 128, rollback-restart 128; at least 157 if every check passes at once`
+ */
+export function describeHistoryEvents(estimate: HistoryEstimate): string {
+  const within = estimate.worstCase <= estimate.safeLimit ? 'within' : 'over';
+  const share = Math.round((estimate.safeLimit / estimate.limit) * 100);
+  const heaviest = [...estimate.states]
+    .sort((a, b) => b.events - a.events)
+    .slice(0, 2)
+    .map(({ state, events }) => `${state} ${events}`)
+    .join(', ');
+  return (
+    `execution history: at worst ${estimate.worstCase} events, ${within} the ${estimate.safeLimit} preflight allows ` +
+    `(${share}% of Step Functions' ${estimate.limit}); most in ${heaviest}; at least ${estimate.fewest} if every ` +
+    'check passes at once'
+  );
 }
 
 function describeStep(step: PlanStep): string {

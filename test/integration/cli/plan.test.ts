@@ -81,6 +81,22 @@ describe('meshtrust plan', () => {
     expect(stdout).toContain('no problems: preflight would start this rotation');
   });
 
+  it('prints the execution history a run records at worst, counted with the restart wave size asked for', async () => {
+    // Act
+    const text = await meshtrust('plan', '--mode', 'scheduled');
+    const oneByOne = await meshtrust('plan', '--mode', 'scheduled', '--restart-wave-size', '1', '--json');
+    // Assess
+    expect(text.exitCode).toBe(EXIT_CODES.ok);
+    expect(text.stdout).toMatch(
+      /^execution history: at worst (\d+) events, within the 20000 preflight allows \(80% of Step Functions' 25000\); most in restart-workloads \d+, rollback-restart \d+; at least \d+ if every check passes at once$/m,
+    );
+    const report = JSON.parse(oneByOne.stdout) as PlanReport;
+    // The lab's 2 workloads per cluster: two waves of 1 instead of one of 5 (the default).
+    expect(report.historyEvents?.mostRestartWaves).toBe(2);
+    const worst = Number(/at worst (\d+) events/.exec(text.stdout)?.[1]);
+    expect(report.historyEvents?.worstCase).toBe(worst + 2 * 2 * 7);
+  });
+
   it("prints each cluster's Istio as preflight records it: version, multi-root, certificate TTL, PCDS", async () => {
     // Prepare: lab-2's mesh config asks for 12 h certificates and leaves PCDS off
     const store = h.lab.cluster('lab-2').store;
@@ -297,8 +313,11 @@ describe('meshtrust plan', () => {
       '--profile',
       '--mesh-id',
       '--clusters',
+      '--rotation-strategy',
+      '--restart-wave-size',
     ]) {
       expect(stdout).toContain(option);
     }
+    expect(stdout.replace(/\s+/g, ' ')).toContain('how many execution history events it records at worst');
   });
 });
