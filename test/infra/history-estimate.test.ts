@@ -1,0 +1,78 @@
+// preflight's execution history estimate (lambdas/core/plan/history-estimate.ts) models the state
+// machine: every Map it counts per cluster, what runs inside each Map, and how often each per-cluster
+// Task may look again (VerificationFailed retries). Held here to the synthesized definition, so a Map,
+// a loop or a retry added to the state machine fails this test until the estimate counts it.
+import { estimateHistoryEvents, VERIFICATION_RETRIES } from '../../lambdas/core/plan/history-estimate.js';
+import {
+  clusterDoneName,
+  clusterTaskName,
+  clusterWavesLeftName,
+  RESTART_LOOP_MAP_STATES,
+  type RestartLoopMapState,
+} from '../../lib/workflow-states.js';
+import { type Asl, type AslState, aslOf, synthMeshTrustStack } from './synth-mesh-trust-stack.js';
+
+describe('the execution history estimate against the synthesized state machine', () => {
+  let asl: Asl;
+  let maps: [string, AslState][];
+
+  beforeAll(() => {
+    // Approval gates on: the estimate counts them whether the stack has them or not.
+    asl = aslOf(synthMeshTrustStack({ approval: true }));
+    maps = Object.entries(asl.States).filter(([, state]) => state.Type === 'Map');
+  });
+
+  it('counts every Map of the definition in the worst case of a root rotation', () => {
+    // WHEN
+    const counted = estimateHistoryEvents({
+      mode: 'scheduled',
+      clusters: [{ name: 'a', workloads: 1 }],
+      restartWaveSize: 5,
+      rolloutTimeoutSeconds: 600,
+      restartInvocationSeconds: 870,
+    }).states.map(({ state }) => state);
+
+    // THEN
+    expect(maps.length).toBeGreaterThan(0);
+    for (const [name] of maps) expect({ [name]: counted.includes(name) }).toEqual({ [name]: true });
+    for (const gate of ['approve-reissue', 'approve-retire']) {
+      expect(asl.States[gate]?.Type).toBe('Task');
+      expect(counted).toContain(gate);
+    }
+  });
+
+  it('finds inside each Map only what the estimate counts: one Task, or a restart loop of Task, Choice and Succeed', () => {
+    for (const [name, map] of maps) {
+      // WHEN
+      const inside = Object.entries(map.ItemProcessor?.States ?? {}).map(([state, { Type }]) => [
+        state,
+        Type,
+      ]);
+      const loop = RESTART_LOOP_MAP_STATES.includes(name as RestartLoopMapState);
+
+      // THEN
+      expect({ [name]: inside.sort() }).toEqual({
+        [name]: loop
+          ? [
+              [clusterTaskName(name as RestartLoopMapState), 'Task'],
+              [clusterDoneName(name as RestartLoopMapState), 'Succeed'],
+              [clusterWavesLeftName(name as RestartLoopMapState), 'Choice'],
+            ].sort()
+          : [[clusterTaskName(name as RestartLoopMapState), 'Task']],
+      });
+    }
+  });
+
+  it('allows each per-cluster Task the VerificationFailed retries the estimate counts, and no other Map any', () => {
+    for (const [name, map] of maps) {
+      // WHEN
+      const task = map.ItemProcessor?.States[clusterTaskName(name as RestartLoopMapState)];
+      const retry = task?.Retry?.find((retrier) => retrier.ErrorEquals.includes('VerificationFailed'));
+
+      // THEN
+      expect({ [name]: retry?.MaxAttempts }).toEqual({
+        [name]: (VERIFICATION_RETRIES as Record<string, number>)[name],
+      });
+    }
+  });
+});
