@@ -25,6 +25,11 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import {
+  RESUME_ROLLBACK_INPUT_KEY,
+  ROLLBACK_FAILED_ERROR,
+  ROLLBACK_OF_KEY,
+} from '../lambdas/contract/resume-rollback.js';
 import type { HandlerName } from './handler-entries.js';
 import {
   clusterDoneName,
@@ -66,6 +71,10 @@ export function rotationStateMachineName(meshId: string): string {
 
 const EXECUTION_ID = JsonPath.stringAt('$$.Execution.Id');
 const MAP_CLUSTER = JsonPath.stringAt('$$.Map.Item.Value.name');
+const MAP_CLUSTER_STRATEGY = JsonPath.stringAt('$$.Map.Item.Value.strategy');
+/** The execution whose writes a rollback undoes: null (this one's) unless it resumes a failed rollback. */
+const ROLLBACK_OF = `$.${ROLLBACK_OF_KEY}`;
+const RESUME = `$.${RESUME_ROLLBACK_INPUT_KEY}`;
 
 /**
  * The rotation workflow of docs/workflow.md as a Standard state machine in JSONPath (no JSONata, no
@@ -92,7 +101,7 @@ export class RotationStateMachine extends Construct {
     });
     const failed = new Fail(this, S.rotationFailed, {
       stateName: S.rotationFailed,
-      error: 'RollbackFailed',
+      error: ROLLBACK_FAILED_ERROR,
       cause:
         'The rotation failed and its rollback did not complete: clusters may be part-way. $.failure holds the first error and $.rollbackFailure the rollback error; follow docs/deploy.md (failed rollback).',
     });
@@ -142,14 +151,17 @@ export class RotationStateMachine extends Construct {
       resultPath: '$.stop',
     }).next(releaseLockAfterStop);
 
-    // --- rollback: a reverse rotation, each stage a no-op where nothing was touched
+    // --- rollback: a reverse rotation, each stage a no-op where nothing was touched. Its lookups
+    // (backups, staged root, stored intermediates, restart ids) are by `rollbackOf` when it is set: a
+    // resumed rollback undoes the failed run's writes while holding the lock as itself.
+    const rollbackOf = { [ROLLBACK_OF_KEY]: JsonPath.stringAt(ROLLBACK_OF) };
     const rollbackStage = (
       state: WorkflowStateName,
       stage: string,
       resultPath: string,
       options: { retryVerification?: number } = {},
     ): MapState =>
-      this.clusterMap(state, fn.rollback, resultPath, { stage }, options).addCatch(
+      this.clusterMap(state, fn.rollback, resultPath, { stage, ...rollbackOf }, options).addCatch(
         releaseLockAfterFailedRollback,
         { errors: ['States.ALL'], resultPath: '$.rollbackFailure' },
       );
@@ -167,7 +179,7 @@ export class RotationStateMachine extends Construct {
       S.rollbackRestart,
       fn['restart-workloads'],
       '$.rollback.restart',
-      { purpose: 'rollback' },
+      { purpose: 'rollback', ...rollbackOf },
       // As forward: istiod must sign with the restored intermediate before pods come back.
       { retryVerification: 10 },
     ).addCatch(releaseLockAfterFailedRollback, { errors: ['States.ALL'], resultPath: '$.rollbackFailure' });
@@ -177,6 +189,7 @@ export class RotationStateMachine extends Construct {
       stage: 'drop-pending-root',
       // Every cluster is restored: their cacerts backups of this execution are deleted.
       clusters: JsonPath.listAt('$.preflight.clusters'),
+      ...rollbackOf,
     }).addCatch(releaseLockAfterFailedRollback, { errors: ['States.ALL'], resultPath: '$.rollbackFailure' });
     rollbackTrust
       .next(rollbackIntermediate)
@@ -206,6 +219,9 @@ export class RotationStateMachine extends Construct {
         stagedRoot: null,
         approvals: {},
         rollback: {},
+        // Set by `meshtrust retry-rollback` only (lambdas/contract/resume-rollback.ts).
+        [RESUME_ROLLBACK_INPUT_KEY]: null,
+        [ROLLBACK_OF_KEY]: null,
       }),
       resultPath: '$.inputDefaults',
     });
@@ -231,6 +247,44 @@ export class RotationStateMachine extends Construct {
       requestedBy: JsonPath.stringAt('$.requestedBy'),
       reason: JsonPath.stringAt('$.reason'),
     }).addCatch(releaseLockAfterStop, toStop);
+    // A run that resumes a failed rollback (docs/deploy.md, "Failed rollback") takes the lock like any
+    // run, then sets the state the rollback stages read from the failed run's (its input's
+    // resumeRollback) and goes straight to rollback-trust: no preflight, nothing forward.
+    const resumeRollback = new Pass(this, S.resumeRollback, {
+      stateName: S.resumeRollback,
+      comment:
+        "The failed run's clusters, roots and errors, as its rollback read them; its writes are undone (rollbackOf).",
+      parameters: {
+        mode: JsonPath.stringAt('$.mode'),
+        cluster: JsonPath.stringAt('$.cluster'),
+        reason: JsonPath.stringAt('$.reason'),
+        requestedBy: JsonPath.stringAt('$.requestedBy'),
+        soakSeconds: JsonPath.numberAt('$.soakSeconds'),
+        approvals: JsonPath.objectAt('$.approvals'),
+        rollback: JsonPath.objectAt('$.rollback'),
+        lock: JsonPath.objectAt('$.lock'),
+        [RESUME_ROLLBACK_INPUT_KEY]: JsonPath.objectAt(RESUME),
+        [ROLLBACK_OF_KEY]: JsonPath.stringAt(`${RESUME}.executionArn`),
+        preflight: {
+          clusters: JsonPath.listAt(`${RESUME}.clusters`),
+          currentRoot: JsonPath.objectAt(`${RESUME}.currentRoot`),
+        },
+        stagedRoot: JsonPath.objectAt(`${RESUME}.stagedRoot`),
+        failure: JsonPath.objectAt(`${RESUME}.failure`),
+      },
+    });
+    const unsupportedInput = new Pass(this, S.unsupportedInput, {
+      stateName: S.unsupportedInput,
+      comment:
+        'A resumeRollback that lacks what the rollback reads, or a rollbackOf the input may not set: stop.',
+      result: Result.fromObject({
+        Error: 'PreconditionFailed',
+        Cause:
+          'The input sets rollbackOf, which only resume-rollback may, or its resumeRollback lacks executionArn, clusters, ' +
+          'currentRoot or stagedRoot, or mode; start a resumed rollback with meshtrust retry-rollback. Nothing was written.',
+      }),
+      resultPath: '$.stop',
+    }).next(releaseLockAfterStop);
     const preflight = this.task(S.preflight, fn.preflight, '$.preflight', {
       executionId: EXECUTION_ID,
       mode: JsonPath.stringAt('$.mode'),
@@ -254,7 +308,10 @@ export class RotationStateMachine extends Construct {
       time: WaitTime.secondsPath('$.preflight.plan.proxyTrustWait.seconds'),
     });
     const reissueIntermediate = toRollback(
-      this.clusterMap(S.reissueIntermediate, fn['reissue-intermediate'], '$.reissued'),
+      // Each cluster's strategy from its item: resign appends the new root once more (A+B+B).
+      this.clusterMap(S.reissueIntermediate, fn['reissue-intermediate'], '$.reissued', {
+        strategy: MAP_CLUSTER_STRATEGY,
+      }),
     );
     const restartWorkloads = toRollback(
       this.clusterMap(
@@ -321,7 +378,31 @@ export class RotationStateMachine extends Construct {
     soak.next(retireGate);
     retireRoot.next(promoteRoot).next(releaseLock);
 
-    const definition = inputDefaults.next(applyInputDefaults).next(acquireLock).next(preflight).next(mode);
+    // IsPresent never fails on a missing path. "Not null" is Not(IsNull: true): aws-local-stepfunctions
+    // (the rehearsal's runner) evaluates `IsNull: false` as always false, which would send a resume to
+    // preflight, a whole rotation.
+    const isSet = (path: string) => Condition.not(Condition.isNull(path));
+    const rotateOrResume = new Choice(this, S.rotateOrResume, {
+      stateName: S.rotateOrResume,
+      comment: 'A rotation goes on to preflight; an input with resumeRollback resumes that rollback.',
+    })
+      .when(
+        Condition.and(
+          isSet(RESUME),
+          Condition.isPresent(`${RESUME}.executionArn`),
+          Condition.isPresent(`${RESUME}.clusters`),
+          Condition.isPresent(`${RESUME}.currentRoot`),
+          Condition.isPresent(`${RESUME}.stagedRoot`),
+          Condition.isPresent(`${RESUME}.failure`),
+          Condition.isString('$.mode'),
+        ),
+        resumeRollback.next(rollbackTrust),
+      )
+      .when(Condition.or(isSet(RESUME), isSet(ROLLBACK_OF)), unsupportedInput)
+      .otherwise(preflight);
+    preflight.next(mode);
+
+    const definition = inputDefaults.next(applyInputDefaults).next(acquireLock).next(rotateOrResume);
 
     this.stateMachine = new StateMachine(this, 'Resource', {
       stateMachineName: rotationStateMachineName(props.meshId),

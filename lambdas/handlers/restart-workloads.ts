@@ -8,6 +8,7 @@ import {
   LONG_RUNNING_FUNCTION_TIMEOUT_SECONDS,
   RESTART_INVOCATION_RESERVE_MS,
 } from '../contract/function-timeouts.js';
+import { ROLLBACK_OF_KEY } from '../contract/resume-rollback.js';
 import { RESTART_PURPOSES, type RestartPurpose, restartIdFor } from '../core/rotation/restart-id.js';
 import {
   invocationDeadline,
@@ -18,7 +19,7 @@ import {
 } from '../core/rotation/restart-progress.js';
 import { VerificationFailed } from '../core/rotation-errors.js';
 import { auditStateChange } from './runtime/audit-state-change.js';
-import { clusterStepSchema, parseInput } from './runtime/handler-input.js';
+import { clusterStepSchema, executionIdSchema, parseInput } from './runtime/handler-input.js';
 import { waitForIstiodOnCacerts } from './runtime/istiod-loaded.js';
 import { type LambdaContext, runHandler } from './runtime/run-handler.js';
 import type { HandlerRuntime } from './runtime/runtime.js';
@@ -52,6 +53,12 @@ const inputSchema = clusterStepSchema.extend({
   purpose: z.enum(RESTART_PURPOSES as [RestartPurpose, ...RestartPurpose[]]).default('rotation'),
   /** Absent on the first invocation for the cluster; then the output of the one before. */
   progress: progressSchema.optional(),
+  /**
+   * purpose rollback: the execution whose switch of the intermediate is undone, when it is not this one
+   * (a resumed rollback, lambdas/contract/resume-rollback.ts). Its restart id is used, so a workload the
+   * failed rollback restarted already is not restarted again.
+   */
+  [ROLLBACK_OF_KEY]: executionIdSchema.nullable().optional(),
 });
 export type RestartWorkloadsInput = z.input<typeof inputSchema>;
 type ParsedInput = z.infer<typeof inputSchema>;
@@ -133,10 +140,12 @@ async function restartWorkloads(
   deadline: number,
 ): Promise<RestartWorkloadsOutput> {
   const { executionId, cluster, purpose, mode, progress } = input;
-  const restartId = restartIdFor(executionId, cluster, purpose);
+  // The rotation whose intermediate switch a rollback restart undoes: this one, or a failed run's.
+  const rotation = (purpose === 'rollback' ? input[ROLLBACK_OF_KEY] : undefined) ?? executionId;
+  const restartId = restartIdFor(rotation, cluster, purpose);
   const auditPhase = purpose === 'rollback' ? 'rollback' : PHASE;
   const invocations = (progress?.invocations ?? 0) + 1;
-  if (purpose === 'rollback' && !(await intermediateSwitchedBy(runtime, executionId, cluster))) {
+  if (purpose === 'rollback' && !(await intermediateSwitchedBy(runtime, rotation, cluster))) {
     const skipped =
       'this execution did not switch the cluster intermediate; its workloads hold original certificates';
     return {
@@ -205,6 +214,7 @@ async function restartWorkloads(
       waves: wavesFinished,
       wavesSoFar,
       invocation: invocations,
+      ...(rotation !== executionId && { rollbackOf: rotation }),
       done,
       unmanaged: unmanaged.length,
     },

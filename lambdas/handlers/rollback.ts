@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { readRootCertConfigMaps } from '../adapters/kube/trust-bundles.js';
 import type { CacertsBackup } from '../adapters/secrets/cacerts-backup.js';
 import { clientRequestTokenFor } from '../adapters/secrets/client-request-token.js';
+import { ROLLBACK_OF_KEY } from '../contract/resume-rollback.js';
 import type { CacertsFiles } from '../core/pki/cacerts.js';
 import { TrustBundle } from '../core/pki/trust-bundle.js';
 import type { CacertsChange } from '../core/rotation/cacerts-change.js';
@@ -35,6 +36,11 @@ const inputSchema = z.object({
   executionId: executionIdSchema,
   stage: z.enum(ROLLBACK_STAGES),
   cluster: z.string().min(1).nullable().optional(),
+  /**
+   * The execution whose writes are undone, when it is not this one: a resumed rollback
+   * (lambdas/contract/resume-rollback.ts). Null or absent: this execution's own.
+   */
+  [ROLLBACK_OF_KEY]: executionIdSchema.nullable().optional(),
   /** drop-pending-root: the clusters the run worked on (preflight's), whose cacerts backups it deletes. */
   clusters: workedClustersSchema,
 });
@@ -80,16 +86,25 @@ export async function handler(event: unknown, context?: LambdaContext): Promise<
   );
 }
 
+/**
+ * The execution whose writes a stage undoes: its backups, staged root and root key are found by it.
+ * The lock and the audit events are the running execution's.
+ */
+function rotationOf(input: RollbackInput): string {
+  return input[ROLLBACK_OF_KEY] ?? input.executionId;
+}
+
 async function rollback(input: RollbackInput, runtime: HandlerRuntime): Promise<RollbackOutput> {
   const { executionId, stage } = input;
-  if (stage === 'drop-pending-root') return dropPendingRoot(executionId, input.clusters, runtime);
+  const rotation = rotationOf(input);
+  if (stage === 'drop-pending-root') return dropPendingRoot(executionId, rotation, input.clusters, runtime);
   const cluster = input.cluster;
   if (!cluster) {
     throw new PreconditionFailed(`The rollback stage ${stage} works on one cluster; the event names none.`, {
       phase: PHASE,
     });
   }
-  const backup = await runtime.store.readCacertsBackup(executionNameOf(executionId), cluster);
+  const backup = await runtime.store.readCacertsBackup(executionNameOf(rotation), cluster);
   if (backup === undefined) {
     return {
       stage,
@@ -99,7 +114,7 @@ async function rollback(input: RollbackInput, runtime: HandlerRuntime): Promise<
     };
   }
   const client = await runtime.clusterClient(cluster);
-  const stagedRootPem = stage === 'restore-trust' ? await stagedRootOf(runtime, executionId) : undefined;
+  const stagedRootPem = stage === 'restore-trust' ? await stagedRootOf(runtime, rotation) : undefined;
   const decide = decisionFor(stage, cluster, backup, stagedRootPem);
   const applied = await applyCacertsChange(client, PHASE, decide);
   const { after } = auditCacertsChange(applied, {
@@ -107,7 +122,10 @@ async function rollback(input: RollbackInput, runtime: HandlerRuntime): Promise<
     action: stage,
     cluster,
     executionId,
-    detail: { resourceVersion: applied.resourceVersion },
+    detail: {
+      resourceVersion: applied.resourceVersion,
+      ...(rotation !== executionId && { rollbackOf: rotation }),
+    },
   });
   if (stage === 'restore-trust') await verifyPublished(runtime, client, cluster, applied.after);
   return {
@@ -129,11 +147,12 @@ async function rollback(input: RollbackInput, runtime: HandlerRuntime): Promise<
  */
 async function dropPendingRoot(
   executionId: string,
+  rotation: string,
   clusters: RollbackInput['clusters'],
   runtime: HandlerRuntime,
 ): Promise<RollbackOutput> {
   const stage = 'drop-pending-root';
-  const token = clientRequestTokenFor(executionId, 'root');
+  const token = clientRequestTokenFor(rotation, 'root');
   const { droppedVersionId } = await runtime.store.dropPendingRoot({ versionId: token });
   const keyArn = await runtime.rootKeys.find(token);
   const retiredKey = keyArn === undefined ? undefined : await retireRootKey(runtime, { kind: 'kms', keyArn });
@@ -143,14 +162,20 @@ async function dropPendingRoot(
     action: stage,
     executionId,
     outcome: changed ? 'succeeded' : 'unchanged',
-    ...((droppedVersionId !== undefined || retiredKey !== undefined) && {
+    ...((droppedVersionId !== undefined || retiredKey !== undefined || rotation !== executionId) && {
       detail: {
+        ...(rotation !== executionId && { rollbackOf: rotation }),
         ...(droppedVersionId !== undefined && { droppedVersionId }),
         ...(retiredKey !== undefined && retiredKeyDetail(retiredKey)),
       },
     }),
   });
-  const backupsDeleted = await deleteCacertsBackups(runtime, { phase: PHASE, executionId, clusters });
+  const backupsDeleted = await deleteCacertsBackups(runtime, {
+    phase: PHASE,
+    executionId,
+    backupsOf: rotation,
+    clusters,
+  });
   if (!changed) {
     return {
       stage,

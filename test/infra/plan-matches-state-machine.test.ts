@@ -23,7 +23,26 @@ function matches(rule: AslChoiceRule, input: Record<string, unknown>): boolean {
   if (rule.Variable?.startsWith('$.') && rule.StringEquals !== undefined) {
     return input[rule.Variable.slice(2)] === rule.StringEquals;
   }
+  // The input defaults set every optional field, so one the walk's input lacks stands for null.
+  if (rule.Variable?.startsWith('$.') && typeof rule.IsNull === 'boolean') {
+    return ((valueAt(input, rule.Variable) ?? null) === null) === rule.IsNull;
+  }
+  if (rule.Variable?.startsWith('$.') && typeof rule.IsPresent === 'boolean') {
+    return (valueAt(input, rule.Variable) !== undefined) === rule.IsPresent;
+  }
+  if (rule.Variable?.startsWith('$.') && typeof rule.IsString === 'boolean') {
+    return (typeof valueAt(input, rule.Variable) === 'string') === rule.IsString;
+  }
   throw new Error(`Choice rule ${JSON.stringify(rule)} is not one this walk evaluates; teach it here`);
+}
+
+/** The value at a `$.a.b` path of `input`, undefined where the path does not exist. */
+function valueAt(input: Record<string, unknown>, path: string): unknown {
+  let value: unknown = input;
+  for (const key of path.slice(2).split('.')) {
+    value = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
+  }
+  return value;
 }
 
 /**
@@ -111,6 +130,35 @@ describe.each([
       // the one rollback path, and that path ends rolled back.
       expect(rollbacks.map(({ phases }) => phases)).toEqual([plan.rollback.map((stage) => stage.name)]);
       expect(rollbacks[0]?.path.at(-1)).toBe('rotation-rolled-back');
+    },
+  );
+
+  it.each(ROTATION_MODES)(
+    'resumes a failed %s rollback (meshtrust retry-rollback) through the same rollback stages, and nothing forward',
+    (mode) => {
+      // GIVEN
+      const plan = planOf(mode);
+      const resumeRollback = {
+        executionArn: 'arn:aws:states:eu-west-1:123456789012:execution:meshtrust-payments-rotation:run-1',
+        clusters: [{ name: 'east' }, { name: 'west' }],
+        currentRoot: {},
+        stagedRoot: null,
+        failure: null,
+      };
+
+      // WHEN
+      const path = successPath(asl, asl.StartAt, { mode, resumeRollback });
+
+      // THEN
+      expect(path.slice(0, 5)).toEqual([
+        'input-defaults',
+        'apply-input-defaults',
+        'acquire-lock',
+        'rotate-or-resume',
+        'resume-rollback',
+      ]);
+      expect(planPhaseOrder(path)).toEqual(plan.rollback.map((stage) => stage.name));
+      expect(path.at(-1)).toBe('rotation-rolled-back');
     },
   );
 });

@@ -1,4 +1,5 @@
 import { StateMachine } from 'aws-local-stepfunctions';
+import { resumeRollbackOf } from '../../lambdas/core/rotation/resume-rollback.js';
 import { referencedLogicalIds, resolveDefinition } from '../../lib/resolve-definition.js';
 import { CLUSTER_MAP_STATES, clusterTaskName, RELEASE_LOCK_STATES } from '../../lib/workflow-states.js';
 import { synthMeshTrustStack } from './synth-mesh-trust-stack.js';
@@ -22,6 +23,8 @@ class StandIn extends Error {
 interface Run {
   readonly calls: { state: string; input: Json }[];
   readonly entered: string[];
+  /** The input of the last top-level state entered: the state the run ended with. */
+  readonly finalState?: Json;
   readonly output?: Json;
   readonly error?: { name: string; message: string };
 }
@@ -51,7 +54,11 @@ describe('the rotation state machine on the local runner', () => {
     definition = resolveDefinition(template, { arns });
   });
 
-  async function run(input: Json, failures: Record<string, Handler> = {}): Promise<Run> {
+  async function run(
+    input: Json,
+    failures: Record<string, Handler> = {},
+    executionId = EXECUTION_ID,
+  ): Promise<Run> {
     const calls: { state: string; input: Json }[] = [];
     const record =
       (state: string, result: Handler): Handler =>
@@ -100,22 +107,31 @@ describe('the rotation state machine on the local runner', () => {
         retryIntervalOverrides: Object.fromEntries(Object.keys(handlers).map((name) => [name, 0])),
       },
       // The local runner has no task tokens; a fixed one stands in for the approval gates.
-      context: { Execution: { Id: EXECUTION_ID }, Task: { Token: 'local-task-token' } } as never,
+      context: { Execution: { Id: executionId }, Task: { Token: 'local-task-token' } } as never,
     });
     const entered: string[] = [];
+    let finalState: Json | undefined;
     const collect = (async () => {
       for await (const event of execution.eventLogs) {
-        if (event.type === 'StateEntered' && event.index === undefined) entered.push(event.state.name);
+        if (event.type === 'StateEntered' && event.index === undefined) {
+          entered.push(event.state.name);
+          finalState = event.state.input as Json;
+        }
       }
     })();
     try {
       const output = (await execution.result) as Json;
       await collect;
-      return { calls, entered, output };
+      return { calls, entered, output, ...(finalState && { finalState }) };
     } catch (error) {
       await collect;
       const cause = (error as { cause?: Error }).cause ?? (error as Error);
-      return { calls, entered, error: { name: cause.name, message: cause.message } };
+      return {
+        calls,
+        entered,
+        ...(finalState && { finalState }),
+        error: { name: cause.name, message: cause.message },
+      };
     }
   }
 
@@ -129,6 +145,7 @@ describe('the rotation state machine on the local runner', () => {
       'input-defaults',
       'apply-input-defaults',
       'acquire-lock',
+      'rotate-or-resume',
       'preflight',
       'mode',
       'stage-root',
@@ -310,6 +327,121 @@ describe('the rotation state machine on the local runner', () => {
       'release-lock-after-failed-rollback',
       'rotation-failed',
     ]);
+  });
+
+  it("resumes a rollback that failed in a new execution, from the failed run's final state, undoing its writes", async () => {
+    // GIVEN a scheduled run whose rollback failed at rollback-restore (ids as the real handlers give them)
+    const hex = (c: string) => c.repeat(64);
+    const failed = await run(
+      { mode: 'scheduled', reason: 'annual rotation', requestedBy: 'alice' },
+      {
+        preflight: () => ({
+          clusters: CLUSTERS,
+          currentRoot: { secretArn: 'arn:root', versionId: 'v-a', fingerprint: hex('a') },
+          plan: { proxyTrustWait: { seconds: 0 }, soak: { seconds: 0 } },
+        }),
+        'stage-root': () => ({ secretArn: 'arn:root', versionId: 'v-b', fingerprint: hex('b') }),
+        'verify-trust-in-cluster': () => {
+          throw new StandIn('VerificationFailed', 'istiod of us-1 did not publish A+B');
+        },
+        'rollback-restore-in-cluster': () => {
+          throw new StandIn('TransientError', 'EKS endpoint unreachable');
+        },
+      },
+    );
+    expect(failed.error?.name).toBe('RollbackFailed');
+    const decision = resumeRollbackOf({
+      executionArn: EXECUTION_ID,
+      status: 'FAILED',
+      error: failed.error?.name as string,
+      finalState: failed.finalState,
+    });
+    if (!decision.resumable) throw new Error(decision.reason);
+    const resumedId = `${EXECUTION_ID}-rollback-20260310T110000Z`;
+
+    // WHEN the new execution runs with the failed run's state in its input
+    const resumed = await run(
+      { mode: decision.mode, reason: 'retry', requestedBy: 'bob', resumeRollback: decision.resumeRollback },
+      {},
+      resumedId,
+    );
+
+    // THEN it takes the lock as itself, skips everything forward and walks the whole rollback back
+    expect(resumed.error?.name).toBe('RotationRolledBack');
+    expect(resumed.entered).toEqual([
+      'input-defaults',
+      'apply-input-defaults',
+      'acquire-lock',
+      'rotate-or-resume',
+      'resume-rollback',
+      'rollback-trust',
+      'rollback-intermediate',
+      'rollback-restart',
+      'rollback-restore',
+      'rollback-drop-pending',
+      'release-lock-after-rollback',
+      'rotation-rolled-back',
+    ]);
+    expect(resumed.calls[0]).toMatchObject({ state: 'acquire-lock', input: { executionId: resumedId } });
+    // Every rollback call is the resumed execution's, undoing the failed one's writes, per cluster.
+    const rollbackCalls = resumed.calls.filter((call) => call.state.startsWith('rollback-'));
+    expect(rollbackCalls).toHaveLength(CLUSTERS.length * 4 + 1);
+    for (const call of rollbackCalls) {
+      expect(call.input).toMatchObject({ executionId: resumedId, rollbackOf: EXECUTION_ID });
+    }
+    expect(rollbackCalls.find((call) => call.state === 'rollback-trust-in-cluster')?.input).toEqual({
+      executionId: resumedId,
+      mode: 'scheduled',
+      cluster: 'eu-1',
+      currentRoot: { secretArn: 'arn:root', versionId: 'v-a', fingerprint: hex('a') },
+      stagedRoot: { secretArn: 'arn:root', versionId: 'v-b', fingerprint: hex('b') },
+      stage: 'restore-trust',
+      rollbackOf: EXECUTION_ID,
+    });
+    // The record of why it all began is kept.
+    expect(resumed.finalState).toMatchObject({
+      failure: { Error: 'VerificationFailed' },
+      resumeRollback: { resumedFrom: EXECUTION_ID, rollbackFailure: { Error: 'TransientError' } },
+    });
+  });
+
+  it('gives a rotation rollbackOf null, so its rollback undoes its own writes', async () => {
+    // WHEN
+    const result = await run(
+      { mode: 'emergency', reason: 'test', requestedBy: 'test' },
+      {
+        'distribute-bundle-in-cluster': () => {
+          throw new StandIn('PreconditionFailed', 'no');
+        },
+      },
+    );
+
+    // THEN
+    expect(result.error?.name).toBe('RotationRolledBack');
+    const rollbackCalls = result.calls.filter((call) => call.state.startsWith('rollback-'));
+    expect(rollbackCalls.length).toBeGreaterThan(0);
+    for (const call of rollbackCalls) {
+      expect(call.input).toMatchObject({ executionId: EXECUTION_ID, rollbackOf: null });
+    }
+  });
+
+  it('stops before any write an input that sets rollbackOf or a resumeRollback lacking a field', async () => {
+    for (const input of [
+      { mode: 'scheduled', rollbackOf: 'arn:aws:states:eu-west-1:123456789012:execution:m:other' },
+      { mode: 'scheduled', resumeRollback: { executionArn: 'arn:x', clusters: CLUSTERS } },
+    ]) {
+      // WHEN
+      const result = await run(input);
+
+      // THEN
+      expect(result.error?.name).toBe('PreconditionFailed');
+      expect(result.entered.slice(-3)).toEqual([
+        'unsupported-input',
+        'release-lock-after-stop',
+        'rotation-stopped',
+      ]);
+      expect(result.calls.map((call) => call.state)).toEqual(['acquire-lock', 'release-lock-after-stop']);
+    }
   });
 
   it("releases the lock when promote-root fails, and fails with promote-root's error, not rolled back", async () => {

@@ -143,7 +143,8 @@ describe('the rotation state machine', () => {
     // GIVEN
     const firstWrites = new Set(['stage-root', 'reissue-intermediate']);
     const work = (name: string) => ['Task', 'Map'].includes((asl.States[name] as AslState).Type);
-    const reachedFirst = [...reachable(asl, asl.StartAt, firstWrites)];
+    // A resumed rollback (resume-rollback) writes only to undo: its own test is below.
+    const reachedFirst = [...reachable(asl, asl.StartAt, new Set([...firstWrites, 'resume-rollback']))];
     const afterFirstWrite = new Set<string>();
     const queue = [...firstWrites];
     while (queue.length > 0) {
@@ -165,6 +166,8 @@ describe('the rotation state machine', () => {
         'input-defaults',
         'apply-input-defaults',
         'acquire-lock',
+        'rotate-or-resume',
+        'unsupported-input',
         'preflight',
         'mode',
         'unsupported-mode',
@@ -178,7 +181,14 @@ describe('the rotation state machine', () => {
         { ErrorEquals: ['States.ALL'], Next: 'release-lock-after-stop', ResultPath: '$.stop' },
       ]);
     }
-    for (const name of ['input-defaults', 'apply-input-defaults', 'mode', 'unsupported-mode']) {
+    for (const name of [
+      'input-defaults',
+      'apply-input-defaults',
+      'rotate-or-resume',
+      'unsupported-input',
+      'mode',
+      'unsupported-mode',
+    ]) {
       expect(asl.States[name]?.Catch).toBeUndefined();
     }
     const releases: readonly string[] = RELEASE_LOCK_STATES;
@@ -201,6 +211,69 @@ describe('the rotation state machine', () => {
         { ErrorEquals: ['States.ALL'], Next: 'rollback-trust', ResultPath: '$.failure' },
       ]);
     }
+  });
+
+  it("resumes a failed rollback after taking the lock: the failed run's state, then straight to rollback-trust", () => {
+    // WHEN
+    const choice = asl.States['rotate-or-resume'] as AslState;
+    const resume = asl.States['resume-rollback'] as AslState;
+
+    // THEN
+    // Only an input whose resumeRollback has every field the rollback reads resumes; one that has not,
+    // or that sets rollbackOf itself (which would point a rotation's rollback at another run), stops.
+    expect(choice).toMatchObject({ Type: 'Choice', Default: 'preflight' });
+    expect(choice.Choices).toEqual([
+      {
+        And: [
+          { Not: { Variable: '$.resumeRollback', IsNull: true } },
+          ...['executionArn', 'clusters', 'currentRoot', 'stagedRoot', 'failure'].map((field) => ({
+            Variable: `$.resumeRollback.${field}`,
+            IsPresent: true,
+          })),
+          { Variable: '$.mode', IsString: true },
+        ],
+        Next: 'resume-rollback',
+      },
+      {
+        Or: [
+          { Not: { Variable: '$.resumeRollback', IsNull: true } },
+          { Not: { Variable: '$.rollbackOf', IsNull: true } },
+        ],
+        Next: 'unsupported-input',
+      },
+    ]);
+    expect(asl.States['unsupported-input']).toMatchObject({
+      Type: 'Pass',
+      Result: { Error: 'PreconditionFailed' },
+      ResultPath: '$.stop',
+      Next: 'release-lock-after-stop',
+    });
+    expect(resume).toMatchObject({
+      Type: 'Pass',
+      Parameters: {
+        'rollbackOf.$': '$.resumeRollback.executionArn',
+        preflight: {
+          'clusters.$': '$.resumeRollback.clusters',
+          'currentRoot.$': '$.resumeRollback.currentRoot',
+        },
+        'stagedRoot.$': '$.resumeRollback.stagedRoot',
+        'failure.$': '$.resumeRollback.failure',
+        'mode.$': '$.mode',
+        'lock.$': '$.lock',
+      },
+      Next: 'rollback-trust',
+    });
+    // Every rollback stage finds what it undoes by rollbackOf (null in a rotation: its own writes).
+    for (const name of ['rollback-trust', 'rollback-intermediate', 'rollback-restart', 'rollback-restore']) {
+      expect((asl.States[name] as AslState).ItemSelector).toMatchObject({
+        'executionId.$': '$$.Execution.Id',
+        'rollbackOf.$': '$.rollbackOf',
+      });
+    }
+    expect(asl.States['rollback-drop-pending']?.Parameters).toMatchObject({
+      'executionId.$': '$$.Execution.Id',
+      'rollbackOf.$': '$.rollbackOf',
+    });
   });
 
   it('lets promote-root fail without rollback, and sends a failing rollback stage to rotation-failed', () => {
@@ -329,6 +402,8 @@ describe('the rotation state machine', () => {
         stagedRoot: null,
         approvals: {},
         rollback: {},
+        resumeRollback: null,
+        rollbackOf: null,
       },
       ResultPath: '$.inputDefaults',
       Next: 'apply-input-defaults',
@@ -365,7 +440,7 @@ describe('the rotation state machine', () => {
         'reason.$': '$.reason',
       },
       ResultPath: '$.lock',
-      Next: 'preflight',
+      Next: 'rotate-or-resume',
     });
     expect(ends.sort()).toEqual(
       ['rotation-succeeded', 'rotation-rolled-back', 'rotation-failed', 'rotation-stopped'].sort(),
