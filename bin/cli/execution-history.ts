@@ -74,6 +74,22 @@ export function currentState(events: readonly HistoryEventLike[]): string | unde
   return undefined;
 }
 
+/**
+ * The state an ended execution ended with: the input of the last top-level state it entered (a run that
+ * failed: its Fail state's input, which is the whole state, `$.failure` and `$.rollbackFailure`
+ * included). Events in any order; undefined when none has a readable input.
+ */
+export function finalState(events: readonly HistoryEventLike[]): Record<string, unknown> | undefined {
+  const topLevel = new Set<string>(Object.values(WORKFLOW_STATES));
+  const entered = events
+    .filter((event) => topLevel.has(event.stateEnteredEventDetails?.name ?? ''))
+    .sort((a, b) => (a.id ?? 0) - (b.id ?? 0));
+  const last = entered[entered.length - 1]?.stateEnteredEventDetails?.input;
+  if (last === undefined) return undefined;
+  const state = parseJson(last);
+  return Object.keys(state).length === 0 ? undefined : state;
+}
+
 export type IterationStatus = 'running' | 'succeeded' | 'failed' | 'aborted';
 
 /** One Map state's iterations, each named by its cluster where the iteration's input says it. */

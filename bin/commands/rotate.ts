@@ -123,7 +123,11 @@ export function executionNameFor(mode: RotationMode, at: Date): string {
     .replace(/\.\d+Z$/, 'Z')}`;
 }
 
-async function follow(
+/**
+ * Follows an execution until it ends: each top-level state it enters and each approval gate it waits
+ * at, as they come, then `<name>: <status>` (and the error). Resolves with the final status.
+ */
+export async function follow(
   access: StateMachineAccess,
   executionArn: string,
   name: string,

@@ -140,6 +140,17 @@ export class RotationExecutions {
     return events;
   }
 
+  /**
+   * The newest `max` history events, newest first: how an execution ended (its last state's input is
+   * the state it ended with) without reading a long history from the start.
+   */
+  async latestHistory(executionArn: string, max = 20): Promise<HistoryEvent[]> {
+    const page = await this.client.send(
+      new GetExecutionHistoryCommand({ executionArn, maxResults: max, reverseOrder: true }),
+    );
+    return page.events ?? [];
+  }
+
   /** Answers an approval gate: the run goes on. The token is a capability: never log it. */
   async approve(taskToken: string, approval: Readonly<Record<string, unknown>>): Promise<void> {
     await this.client.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(approval) }));

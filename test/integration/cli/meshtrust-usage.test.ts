@@ -27,7 +27,7 @@ describe('meshtrust --help', () => {
     // Assess
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toContain('Usage: meshtrust');
-    const listed = [...result.stdout.matchAll(/^ {2}([a-z]+) /gm)].map((match) => match[1]);
+    const listed = [...result.stdout.matchAll(/^ {2}([a-z-]+) /gm)].map((match) => match[1]);
     expect(listed).toEqual(
       expect.arrayContaining([
         'lab',
@@ -39,6 +39,7 @@ describe('meshtrust --help', () => {
         'history',
         'approve',
         'reject',
+        'retry-rollback',
       ]),
     );
     expect(result.stdout).toContain('Exit codes: 0 ok, 1 a check failed, 2 usage error');

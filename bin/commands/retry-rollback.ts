@@ -1,0 +1,166 @@
+// `meshtrust retry-rollback <execution>`: resumes the rollback of an execution that ended in
+// RollbackFailed. Step Functions' redrive cannot (the run ended at a Fail state after the Catch), so a
+// new execution is started whose input carries the failed run's clusters, roots and errors, read from
+// its final state; it takes the rotation lock and goes straight to rollback-trust (docs/deploy.md,
+// "Failed rollback"). Refuses any other end, saying why. Follows the new execution like `rotate`.
+
+import type { Command } from 'commander';
+import { ExecutionAlreadyRunningError } from '../../lambdas/adapters/stepfunctions/stepfunctions-errors.js';
+import { RESUME_ROLLBACK_INPUT_KEY, ROLLBACK_FAILED_ERROR } from '../../lambdas/contract/resume-rollback.js';
+import type { RotationMode } from '../../lambdas/core/plan/phases.js';
+import { executionNameOf } from '../../lambdas/core/rotation/execution-name.js';
+import {
+  type ResumeRollback,
+  ROTATION_ROLLED_BACK,
+  resumedRollbackName,
+  resumeRollbackOf,
+} from '../../lambdas/core/rotation/resume-rollback.js';
+import { callerIdentity } from '../cli/caller-identity.js';
+import type { CliContext } from '../cli/cli-context.js';
+import { CliError, EXIT_CODES } from '../cli/cli-errors.js';
+import { finalState } from '../cli/execution-history.js';
+import { integerBetween } from '../cli/option-parsers.js';
+import {
+  addStateMachineOptions,
+  asCliError,
+  executionArnOf,
+  openStateMachine,
+  type StateMachineAccess,
+  type StateMachineOptions,
+} from '../cli/state-machine.js';
+import { follow } from './rotate.js';
+
+export interface RetryRollbackCommandOptions extends StateMachineOptions {
+  readonly reason?: string;
+  readonly wait: boolean;
+  readonly pollSeconds: number;
+}
+
+/** The execution input of a resumed rollback (docs/workflow.md, "Execution input"). */
+export interface RetryRollbackExecutionInput {
+  readonly mode: RotationMode;
+  readonly reason: string;
+  readonly requestedBy: string;
+  readonly [RESUME_ROLLBACK_INPUT_KEY]: ResumeRollback;
+}
+
+/** How many of the newest history events are read to find the state the run ended with. */
+const LATEST_EVENTS = 20;
+
+export function registerRetryRollbackCommand(program: Command, context: CliContext): Command {
+  const command = program
+    .command('retry-rollback')
+    .argument('<execution>', `the execution that ended in ${ROLLBACK_FAILED_ERROR} (name or ARN)`)
+    .description(
+      `Resume the rollback of an execution that ended in ${ROLLBACK_FAILED_ERROR}: start a new execution that takes the ` +
+        "rotation lock and walks the whole rollback again (rollback-trust ... rollback-drop-pending) on the failed run's " +
+        'clusters, undoing its writes; stages already done find nothing to do. Refuses any other end. Follows it unless --no-wait.',
+    )
+    .option(
+      '--reason <text>',
+      'why, for the audit trail (default: "resume the failed rollback of <execution>")',
+    )
+    .option('--no-wait', 'return once the execution has started')
+    .option(
+      '--poll-seconds <n>',
+      'how often to check the execution while following it',
+      integerBetween(1, 300),
+      10,
+    );
+  return addStateMachineOptions(command)
+    .addHelpText(
+      'after',
+      '\nFix what made the rollback fail first (its error is in `meshtrust status <execution>`), then:\n' +
+        '  meshtrust retry-rollback scheduled-20260310T090000Z --reason "INC-7: EKS endpoint of prod-eu-1 reachable again"\n\n' +
+        'The new execution is named <rotation>-rollback-<UTC time>. Exit codes: 0 started (--no-wait) or rolled back, ' +
+        '1 refused (not a failed rollback, or a rotation runs) or the rollback failed again, 2 usage, 3 AWS access, no stack ' +
+        'or no such execution.',
+    )
+    .action(async (execution: string, options: RetryRollbackCommandOptions) => {
+      const access = await openStateMachine(options, context.env);
+      try {
+        await retryRollback(access, execution, options, context);
+      } finally {
+        access.close();
+      }
+    });
+}
+
+/** The command's work on an open state machine: read the failed run, start the resume, follow it. */
+export async function retryRollback(
+  access: StateMachineAccess,
+  execution: string,
+  options: Pick<RetryRollbackCommandOptions, 'reason' | 'wait' | 'pollSeconds'>,
+  context: CliContext,
+): Promise<void> {
+  const { terminal } = context;
+  const failedArn = executionArnOf(access.stateMachineArn, execution);
+  const failedName = executionNameOf(failedArn);
+  const described = await access.executions.describe(failedArn).catch((error: unknown) => {
+    throw asCliError(error, `describe execution ${failedName}`);
+  });
+  // Its history only when it may be resumable: the final state of a failed rollback.
+  const ended =
+    described.status === 'FAILED' && described.error === ROLLBACK_FAILED_ERROR
+      ? await access.executions.latestHistory(failedArn, LATEST_EVENTS).catch((error: unknown) => {
+          throw asCliError(error, `read the history of execution ${failedName}`);
+        })
+      : [];
+  const decision = resumeRollbackOf({
+    executionArn: failedArn,
+    status: described.status,
+    ...(described.error !== undefined && { error: described.error }),
+    finalState: finalState(ended),
+  });
+  if (!decision.resumable) throw new CliError(`not resumed: ${decision.reason}`, EXIT_CODES.checkFailed);
+
+  const { resumeRollback } = decision;
+  const rotationName = executionNameOf(resumeRollback.executionArn);
+  const input: RetryRollbackExecutionInput = {
+    mode: decision.mode,
+    reason: options.reason ?? `resume the failed rollback of ${failedName}`,
+    requestedBy: await callerIdentity(context.env, access.region),
+    [RESUME_ROLLBACK_INPUT_KEY]: resumeRollback,
+  };
+  const name = resumedRollbackName(rotationName, new Date());
+  let started: { executionArn: string };
+  try {
+    started = await access.executions.start({
+      stateMachineArn: access.stateMachineArn,
+      name,
+      input: { ...input },
+    });
+  } catch (error) {
+    if (error instanceof ExecutionAlreadyRunningError) {
+      throw new CliError(error.message, EXIT_CODES.checkFailed, { cause: error });
+    }
+    throw asCliError(error, `start an execution of ${access.stateMachineArn}`);
+  }
+  terminal.out(`started ${name}: ${started.executionArn}`);
+  terminal.note(
+    `resumes the failed rollback of ${failedName}` +
+      (rotationName === failedName ? '' : ` (itself a resume), undoing the writes of ${rotationName}`) +
+      ` on ${resumeRollback.clusters.map((cluster) => cluster.name).join(', ')}`,
+  );
+  const why = resumeRollback.rollbackFailure;
+  if (why?.Error !== undefined)
+    terminal.note(`its rollback had failed with ${why.Error}: ${why.Cause ?? ''}`);
+  terminal.note(`requested by ${input.requestedBy}: ${input.reason}`);
+  if (!options.wait) {
+    terminal.note(`follow it with: meshtrust status ${name}`);
+    return;
+  }
+  const status = await follow(access, started.executionArn, name, options.pollSeconds, context);
+  // A rollback ends FAILED with RotationRolledBack when it completed: that is this command's success.
+  const after = await access.executions.describe(started.executionArn).catch(() => undefined);
+  if (status === 'FAILED' && after?.error === ROTATION_ROLLED_BACK) {
+    terminal.out(
+      terminal.styleOut(
+        'green',
+        `rolled back: every cluster is back on its original cacerts, no root pending`,
+      ),
+    );
+    return;
+  }
+  context.exitCode = EXIT_CODES.checkFailed;
+}

@@ -1,0 +1,245 @@
+// `meshtrust retry-rollback`: refuses an execution that did not end in RollbackFailed (moto's Step
+// Functions keeps every execution RUNNING), and, for one that did (a stand-in of the state machine
+// access, since moto answers every history with a fixed sample), starts the resumed rollback named after
+// the rotation with the failed run's clusters, roots and errors in its input, then follows it.
+import { randomUUID } from 'node:crypto';
+import { CreateStateMachineCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { CliContext } from '../../../bin/cli/cli-context.js';
+import { EXIT_CODES } from '../../../bin/cli/cli-errors.js';
+import type { HistoryEventLike } from '../../../bin/cli/execution-history.js';
+import type { StateMachineAccess } from '../../../bin/cli/state-machine.js';
+import { createTerminal } from '../../../bin/cli/terminal.js';
+import { retryRollback } from '../../../bin/commands/retry-rollback.js';
+import { motoClientConfig, motoEndpoint } from '../../support/moto-endpoint.js';
+import { type CliRun, runMeshtrustInProcess } from './in-process-cli.js';
+
+const MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:meshtrust-payments-rotation';
+const FAILED = `${MACHINE.replace(':stateMachine:', ':execution:')}:scheduled-20260310T090000Z`;
+const ROOT_A = { secretArn: 'arn:root', versionId: 'v-a', fingerprint: 'a'.repeat(64) };
+const ROOT_B = { secretArn: 'arn:root', versionId: 'v-b', fingerprint: 'b'.repeat(64) };
+
+let sfn: SFNClient;
+const savedEndpoint = process.env.AWS_ENDPOINT_URL;
+beforeAll(() => {
+  process.env.AWS_ENDPOINT_URL = motoEndpoint();
+  sfn = new SFNClient(motoClientConfig());
+});
+afterAll(() => {
+  sfn.destroy();
+  if (savedEndpoint === undefined) delete process.env.AWS_ENDPOINT_URL;
+  else process.env.AWS_ENDPOINT_URL = savedEndpoint;
+});
+
+/** The state a scheduled run ended with in rotation-failed: rollback-restore failed on us-1. */
+function failedState(): Record<string, unknown> {
+  return {
+    mode: 'scheduled',
+    reason: 'annual rotation',
+    preflight: { clusters: [{ name: 'eu-1' }, { name: 'us-1' }], currentRoot: ROOT_A, plan: {} },
+    stagedRoot: ROOT_B,
+    failure: { Error: 'VerificationFailed', Cause: 'istiod of us-1 did not load int_B' },
+    rollbackFailure: { Error: 'TransientError', Cause: 'EKS endpoint of us-1 unreachable' },
+    rollbackOf: null,
+    resumeRollback: null,
+  };
+}
+
+/** The newest history events of that run, newest first, as latestHistory answers. */
+function latestEvents(state: Record<string, unknown>): HistoryEventLike[] {
+  return [
+    { id: 90, type: 'ExecutionFailed' },
+    {
+      id: 89,
+      type: 'FailStateEntered',
+      stateEnteredEventDetails: { name: 'rotation-failed', input: JSON.stringify(state) },
+    },
+    {
+      id: 88,
+      type: 'TaskStateExited',
+      stateExitedEventDetails: { name: 'release-lock-after-failed-rollback' },
+    },
+  ];
+}
+
+interface Fake {
+  readonly access: StateMachineAccess;
+  readonly started: { name: string; input: Record<string, unknown> }[];
+}
+
+/** A state machine whose `failed` execution ended as given and whose new executions end as `resumedEnds`. */
+function fakeAccess(
+  failed: { status: string; error?: string; events?: HistoryEventLike[] },
+  resumedEnds = 'RotationRolledBack',
+): Fake {
+  const started: { name: string; input: Record<string, unknown> }[] = [];
+  const executions = {
+    describe: async (arn: string) =>
+      arn === FAILED
+        ? { executionArn: arn, name: 'scheduled-20260310T090000Z', ...failed }
+        : {
+            executionArn: arn,
+            name: arn.split(':').pop(),
+            status: 'FAILED',
+            error: resumedEnds,
+            cause: 'done',
+          },
+    latestHistory: async () => failed.events ?? [],
+    history: async () => [],
+    start: async (request: { name: string; input: Record<string, unknown> }) => {
+      started.push({ name: request.name, input: request.input });
+      return { executionArn: `${MACHINE.replace(':stateMachine:', ':execution:')}:${request.name}` };
+    },
+  };
+  return {
+    access: {
+      region: 'eu-west-1',
+      stateMachineArn: MACHINE,
+      executions: executions as never,
+      close: () => undefined,
+    },
+    started,
+  };
+}
+
+function context(): CliContext & { stdout: () => string; stderr: () => string } {
+  let stdout = '';
+  let stderr = '';
+  return {
+    terminal: createTerminal(
+      { write: (t: string) => (stdout += t) },
+      { write: (t: string) => (stderr += t) },
+      {},
+    ),
+    env: { ...process.env },
+    exitCode: EXIT_CODES.ok,
+    stdout: () => stdout,
+    stderr: () => stderr,
+  };
+}
+
+describe('meshtrust retry-rollback', () => {
+  it("starts the resumed rollback named after the rotation, with the failed run's state, and follows it to rolled back", async () => {
+    // Prepare
+    const fake = fakeAccess({
+      status: 'FAILED',
+      error: 'RollbackFailed',
+      events: latestEvents(failedState()),
+    });
+    const ctx = context();
+    // Act
+    await retryRollback(
+      fake.access,
+      'scheduled-20260310T090000Z',
+      { wait: true, pollSeconds: 1, reason: 'INC-7' },
+      ctx,
+    );
+    // Assess
+    expect(ctx.exitCode).toBe(EXIT_CODES.ok);
+    expect(fake.started).toHaveLength(1);
+    const [resume] = fake.started;
+    expect(resume?.name).toMatch(/^scheduled-20260310T090000Z-rollback-\d{8}T\d{6}Z$/);
+    expect(resume?.input).toEqual({
+      mode: 'scheduled',
+      reason: 'INC-7',
+      requestedBy: expect.stringMatching(/^arn:aws:(iam|sts)::\d{12}:/),
+      resumeRollback: {
+        executionArn: FAILED,
+        resumedFrom: FAILED,
+        clusters: [{ name: 'eu-1' }, { name: 'us-1' }],
+        currentRoot: ROOT_A,
+        stagedRoot: ROOT_B,
+        failure: { Error: 'VerificationFailed', Cause: 'istiod of us-1 did not load int_B' },
+        rollbackFailure: { Error: 'TransientError', Cause: 'EKS endpoint of us-1 unreachable' },
+      },
+    });
+    expect(ctx.stdout()).toContain(`started ${resume?.name}:`);
+    expect(ctx.stdout()).toContain('rolled back: every cluster is back on its original cacerts');
+    expect(ctx.stderr()).toContain('resumes the failed rollback of scheduled-20260310T090000Z on eu-1, us-1');
+    expect(ctx.stderr()).toContain(
+      'its rollback had failed with TransientError: EKS endpoint of us-1 unreachable',
+    );
+  });
+
+  it('exits 1 when the resumed rollback fails again', async () => {
+    // Prepare
+    const fake = fakeAccess(
+      { status: 'FAILED', error: 'RollbackFailed', events: latestEvents(failedState()) },
+      'RollbackFailed',
+    );
+    const ctx = context();
+    // Act
+    await retryRollback(fake.access, FAILED, { wait: true, pollSeconds: 1 }, ctx);
+    // Assess
+    expect(ctx.exitCode).toBe(EXIT_CODES.checkFailed);
+    expect(ctx.stdout()).not.toContain('rolled back:');
+  });
+
+  it('refuses a run that was rolled back, and starts nothing', async () => {
+    // Prepare
+    const fake = fakeAccess({ status: 'FAILED', error: 'RotationRolledBack' });
+    // Act
+    const act = retryRollback(fake.access, FAILED, { wait: false, pollSeconds: 1 }, context());
+    // Assess
+    await expect(act).rejects.toMatchObject({
+      exitCode: EXIT_CODES.checkFailed,
+      message: expect.stringMatching(/^not resumed: .*its rollback completed/),
+    });
+    expect(fake.started).toEqual([]);
+  });
+
+  it('refuses a RollbackFailed run whose history lacks its final state, naming what is missing', async () => {
+    // Prepare
+    const fake = fakeAccess({ status: 'FAILED', error: 'RollbackFailed', events: [] });
+    // Act
+    const act = retryRollback(fake.access, FAILED, { wait: false, pollSeconds: 1 }, context());
+    // Assess
+    await expect(act).rejects.toMatchObject({ message: expect.stringContaining('final state lacks') });
+    expect(fake.started).toEqual([]);
+  });
+
+  it('refuses, through the CLI against moto, an execution that still runs (exit 1)', async () => {
+    // Prepare
+    const machine = await sfn.send(
+      new CreateStateMachineCommand({
+        name: `meshtrust-${randomUUID().slice(0, 8)}`,
+        roleArn: 'arn:aws:iam::123456789012:role/meshtrust-states',
+        definition: JSON.stringify({ StartAt: 'p', States: { p: { Type: 'Pass', End: true } } }),
+      }),
+    );
+    const execution = await sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: machine.stateMachineArn,
+        name: 'scheduled-1',
+        input: '{}',
+      }),
+    );
+    // Act
+    const result: CliRun = await runMeshtrustInProcess([
+      'retry-rollback',
+      'scheduled-1',
+      '--state-machine-arn',
+      machine.stateMachineArn as string,
+    ]);
+    // Assess
+    expect(result.exitCode).toBe(EXIT_CODES.checkFailed);
+    expect(result.stderr).toContain('not resumed: scheduled-1 is RUNNING');
+    expect(execution.executionArn).toBeDefined();
+  });
+
+  it('documents itself in --help', async () => {
+    // Act
+    const result = await runMeshtrustInProcess(['retry-rollback', '--help']);
+    // Assess
+    expect(result.exitCode).toBe(EXIT_CODES.ok);
+    expect(result.stdout).toContain('Usage: meshtrust retry-rollback [options] <execution>');
+    for (const text of [
+      'RollbackFailed',
+      '--reason <text>',
+      '--no-wait',
+      '--state-machine-arn <arn>',
+      'Exit codes:',
+    ]) {
+      expect(result.stdout).toContain(text);
+    }
+  });
+});
