@@ -3,8 +3,10 @@
 // - Istio's proxyv2 image as a sidecar or gateway: the real pilot-agent, without Envoy (this machine
 //   cannot build Envoy): DISABLE_ENVOY=true, its workload certificate written to files
 //   (OUTPUT_CERTS) that the pod's TLS endpoint serves, and an Envoy stand-in on its xDS socket so
-//   istiod's pushes (PCDS) reach it as they would reach Envoy; proxyv2 init containers (iptables
-//   set-up) have nothing to do and count as completed;
+//   istiod's pushes (PCDS) reach it as they would reach Envoy, and an Envoy admin stand-in on the
+//   pod's address, port 15000, that shows those files as Envoy's config dump shows its secrets
+//   (envoy-admin-stand-in.ts); proxyv2 init containers (iptables set-up) have nothing to do and
+//   count as completed;
 // - any other image: the pod's application, which the lab's prober stands in for.
 // Each pod gets a sandbox (pod-sandbox.ts) with its volumes laid out by pod-volumes.ts.
 
@@ -15,6 +17,7 @@ import { basename, dirname, join } from 'node:path';
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import type { LabProcess } from '../control-plane/lab-process.js';
 import { containerArgv, containerEnvironment, type EnvSource, type PodFacts } from './container-env.js';
+import { type EnvoyAdminStandIn, startEnvoyAdminStandIn } from './envoy-admin-stand-in.js';
 import { type EnvoyStandIn, readGrpcBootstrapNode, startEnvoyStandIn } from './envoy-stand-in.js';
 import { discoveryOnPodAddress, type ProcessLaunch } from './pod-listen-addresses.js';
 import { type PodRuntime, podKey } from './pod-runtime.js';
@@ -54,6 +57,8 @@ export interface RunningPod {
   readonly pod: V1Pod;
   /** One Envoy stand-in per proxy container, on that agent's xDS socket. */
   readonly standIns: readonly EnvoyStandIn[];
+  /** Envoy's admin endpoint for the pod's proxy (one per pod: port 15000 on the pod's address). */
+  readonly admin: EnvoyAdminStandIn | undefined;
   readonly address: string;
   readonly sandbox: PodSandbox;
   readonly volumes: PodVolumes;
@@ -109,6 +114,7 @@ export function createIstioPodRuntime(options: IstioPodRuntimeOptions): IstioPod
     const processes = new Map<string, LabProcess>();
     const programs = new Map<string, ContainerProgram>();
     const standIns: EnvoyStandIn[] = [];
+    let admin: EnvoyAdminStandIn | undefined;
     const containers = [
       ...(pod.spec?.initContainers ?? []).map((container) => ({ container, isInit: true })),
       ...(pod.spec?.containers ?? []).map((container) => ({ container, isInit: false })),
@@ -140,14 +146,19 @@ export function createIstioPodRuntime(options: IstioPodRuntimeOptions): IstioPod
               node: () => readGrpcBootstrapNode(join(sandbox.rootfs, PROXY_GRPC_BOOTSTRAP)),
             }),
           );
+          admin ??= await startEnvoyAdminStandIn({
+            address,
+            certsDir: join(sandbox.rootfs, PROXY_OUTPUT_CERTS_DIR),
+          });
         }
       }
     } catch (error) {
+      await admin?.stop();
       await Promise.allSettled(standIns.map((standIn) => standIn.stop()));
       await Promise.allSettled([...processes.values()].map((process) => process.stop()));
       throw error;
     }
-    running.set(key, { pod, address, sandbox, volumes, processes, programs, standIns });
+    running.set(key, { pod, address, sandbox, volumes, processes, programs, standIns, admin });
   };
 
   return {
@@ -157,6 +168,7 @@ export function createIstioPodRuntime(options: IstioPodRuntimeOptions): IstioPod
       if (!pod) return;
       running.delete(key);
       await Promise.allSettled(pod.standIns.map((standIn) => standIn.stop()));
+      await pod.admin?.stop();
       await Promise.allSettled([...pod.processes.values()].map((process) => process.stop()));
       await pod.volumes.close();
       await rm(socketLinkOf(dirname(pod.sandbox.rootfs)), { force: true });
