@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { emitAuditEvent } from '../adapters/audit/audit-event.js';
 import { clientRequestTokenFor } from '../adapters/secrets/client-request-token.js';
 import { istioNotes, istioRefusals } from '../core/istio/istio-settings.js';
+import type { RotationStrategy } from '../core/istio/rotation-strategy.js';
 import { soakPlan, soakTooLong } from '../core/istio/soak.js';
 import { describeCertificate } from '../core/pki/certificate-info.js';
 import { planReviewedFleet } from '../core/rotation/plan-reviewed-fleet.js';
@@ -31,7 +32,11 @@ const inputSchema = z.object({
 export type PreflightInput = z.infer<typeof inputSchema>;
 
 export interface PreflightOutput {
-  readonly clusters: { readonly name: string }[];
+  /**
+   * The clusters the Maps work on, each with its rotation strategy (reissue-intermediate reads it from
+   * its Map item): the plan's choice, or `restart` for a cluster the plan has none for.
+   */
+  readonly clusters: { readonly name: string; readonly strategy: RotationStrategy }[];
   readonly currentRoot: SecretVersion;
   readonly plan: PlanSummary;
 }
@@ -171,7 +176,10 @@ async function preflight(input: PreflightInput, runtime: HandlerRuntime): Promis
     detail: { mode, clusters: clusters.length },
   });
   return {
-    clusters: worked.map(({ name }) => ({ name })),
+    clusters: worked.map(({ name }) => ({
+      name,
+      strategy: strategy.strategies.find((chosen) => chosen.cluster === name)?.strategy ?? 'restart',
+    })),
     currentRoot: secretVersionOf(currentRoot),
     plan: summarisePlan(
       planned.plan,

@@ -1,6 +1,8 @@
+import { z } from 'zod';
 import type { CaMaterial, StoredCa } from '../adapters/secrets/ca-material.js';
 import { clientRequestTokenFor } from '../adapters/secrets/client-request-token.js';
 import type { StoredRoot } from '../adapters/secrets/root-material.js';
+import { ROTATION_STRATEGIES } from '../core/istio/rotation-strategy.js';
 import { createIntermediateCa } from '../core/pki/certificate-authority.js';
 import { certificateFingerprint } from '../core/pki/fingerprint.js';
 import { TrustBundle } from '../core/pki/trust-bundle.js';
@@ -9,12 +11,19 @@ import { reissueIntermediateChange } from '../core/rotation/reissue-intermediate
 import { PreconditionFailed, VerificationFailed } from '../core/rotation-errors.js';
 import { auditCacertsChange } from './runtime/audit-state-change.js';
 import { applyCacertsChange, readClusterCacerts } from './runtime/cluster-cacerts.js';
-import { type ClusterStepInput, clusterStepSchema, parseInput } from './runtime/handler-input.js';
+import { clusterStepSchema, parseInput } from './runtime/handler-input.js';
 import { readRootVersion, rootIssuer } from './runtime/root-ca.js';
 import { type LambdaContext, runHandler } from './runtime/run-handler.js';
 import type { HandlerRuntime } from './runtime/runtime.js';
 
 const PHASE = 'reissue-intermediate';
+
+const inputSchema = clusterStepSchema.extend({
+  /** The cluster's strategy from preflight's plan (its item of `$.preflight.clusters`). */
+  strategy: z.enum(ROTATION_STRATEGIES).default('restart'),
+});
+export type ReissueIntermediateInput = z.input<typeof inputSchema>;
+type ParsedInput = z.infer<typeof inputSchema>;
 
 export interface ReissueIntermediateOutput {
   readonly cluster: string;
@@ -26,16 +35,21 @@ export interface ReissueIntermediateOutput {
   readonly intermediateSecretArn: string;
   readonly intermediateVersionId: string;
   readonly resourceVersion: string;
+  /** `resign`: root-cert.pem got the new root's PEM once more, so istiod pushes and proxies re-sign. */
+  readonly strategy: 'resign' | 'restart';
 }
 
 /**
  * reissue-intermediate, per cluster: a new intermediate signed by the new root (intermediate mode:
  * by the current root), stored in the cluster's intermediate secret under a version id derived from
  * the execution, then cacerts = {int, key, int + root, root-cert unchanged}. A re-run reuses the
- * stored intermediate, so the cluster never sees a second one.
+ * stored intermediate, so the cluster never sees a second one. A cluster whose strategy is `resign`
+ * gets root-cert.pem with the new root appended once more (A+B+B), which makes istiod push a changed
+ * trust anchor by PCDS: every running proxy then takes a certificate from the new intermediate without
+ * a restart (docs/workflow.md, "Rotation strategy").
  */
 export async function handler(event: unknown, context?: LambdaContext): Promise<ReissueIntermediateOutput> {
-  const input = parseInput(clusterStepSchema, event, PHASE);
+  const input = parseInput(inputSchema, event, PHASE);
   return runHandler(
     {
       phase: PHASE,
@@ -49,10 +63,12 @@ export async function handler(event: unknown, context?: LambdaContext): Promise<
 }
 
 async function reissueIntermediate(
-  input: ClusterStepInput,
+  input: ParsedInput,
   runtime: HandlerRuntime,
 ): Promise<ReissueIntermediateOutput> {
   const { executionId, cluster, mode } = input;
+  // Resign re-signs under the new root only; an intermediate rekey keeps root-cert.pem as it is.
+  const strategy = mode === 'intermediate' ? 'restart' : input.strategy;
   const issuerVersion = mode === 'intermediate' ? input.currentRoot : input.stagedRoot;
   if (issuerVersion === null) {
     throw new PreconditionFailed(
@@ -82,6 +98,7 @@ async function reissueIntermediate(
       current,
       intermediate: intermediate.material,
       issuerRootPem: issuer.material.certificatePem,
+      strategy,
     }),
   );
   // istiod says nothing when it drops a cacerts; at least make sure what it reads is what we wrote.
@@ -102,6 +119,7 @@ async function reissueIntermediate(
       resourceVersion: applied.resourceVersion,
       intermediateVersionId: intermediate.ref.versionId,
       issuerRoot: issuer.ref.fingerprint,
+      strategy,
     },
   });
   return {
@@ -113,6 +131,7 @@ async function reissueIntermediate(
     intermediateSecretArn: intermediate.ref.arn,
     intermediateVersionId: intermediate.ref.versionId,
     resourceVersion: applied.resourceVersion,
+    strategy,
   };
 }
 

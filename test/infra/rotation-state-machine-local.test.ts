@@ -11,7 +11,11 @@ type Json = Record<string, unknown>;
 type Handler = (input: Json) => Json | Promise<Json>;
 
 const EXECUTION_ID = 'arn:aws:states:eu-west-1:123456789012:execution:meshtrust-payments-rotation:run-1';
-const CLUSTERS = [{ name: 'eu-1' }, { name: 'us-1' }];
+// As preflight returns them: each cluster with the rotation strategy its plan chose.
+const CLUSTERS = [
+  { name: 'eu-1', strategy: 'resign' },
+  { name: 'us-1', strategy: 'restart' },
+];
 
 class StandIn extends Error {
   constructor(name: string, message: string) {
@@ -184,6 +188,12 @@ describe('the rotation state machine on the local runner', () => {
         stagedRoot: { secretArn: 'arn:root', versionId: 'v-b', fingerprint: 'bb' },
       })),
     );
+    // reissue-intermediate alone gets its cluster's strategy, from the cluster's item.
+    const reissue = result.calls.filter((call) => call.state === 'reissue-intermediate-in-cluster');
+    expect(reissue.map((call) => [call.input.cluster, call.input.strategy])).toEqual([
+      ['eu-1', 'resign'],
+      ['us-1', 'restart'],
+    ]);
   });
 
   it('skips the soak in emergency mode', async () => {

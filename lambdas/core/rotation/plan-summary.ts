@@ -28,7 +28,8 @@ export interface PlanSummary {
   readonly soak: SoakPlan;
   /**
    * Per cluster: how its workloads would move to the new intermediate (resign or restart) and why
-   * (lambdas/core/istio/rotation-strategy.ts). Not acted on yet: the state machine restarts every cluster.
+   * (lambdas/core/istio/rotation-strategy.ts). reissue-intermediate writes A+B+B for `resign`; every cluster
+   * is still restarted (the wait on served certificates is not built).
    */
   readonly strategies: readonly ClusterRotationStrategy[];
   /**

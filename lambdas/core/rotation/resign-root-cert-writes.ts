@@ -8,7 +8,8 @@
 // Each write must be one istiod of the cluster's version takes (root-cert-bytes.ts, trust-bundle.ts):
 // up to Istio 1.29 one file's raw bytes inside the other's, from 1.30 one certificate set inside the
 // other's. "A" is whatever the file holds now, byte for byte (other roots, CRLF, text lines included).
-// Not wired into the handlers yet: the state machine restarts workloads whatever the strategy.
+// reissue-intermediate writes step 2 (reissue-intermediate-change.ts); restart-workloads still restarts
+// every cluster: the wait on served certificates is not built.
 // Settled on real istiod and pilot-agent (test/integration/lab/istio-resign.test.ts): step 2 moves every
 // running proxy to int_B with no restart. istiod's own trust anchor is the whole root-cert.pem as one
 // string (pilot/pkg/bootstrap updateRootCertAndGenKeyCert), so A+B+B is a changed anchor and PCDS pushes

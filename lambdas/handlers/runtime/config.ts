@@ -112,7 +112,7 @@ export interface HandlerConfig {
   /**
    * ROTATION_STRATEGY (default auto): how workloads move to the new intermediate, per cluster `resign`
    * (PCDS push, no restart) or `restart`; `auto` lets preflight choose (lambdas/core/istio/rotation-strategy.ts).
-   * Not acted on yet: every run restarts (docs/workflow.md, "Rotation strategy").
+   * reissue-intermediate acts on `resign` (A+B+B); every run still restarts (docs/workflow.md, "Rotation strategy").
    */
   readonly rotationStrategy: RotationStrategySetting;
 }

@@ -73,7 +73,11 @@ describe('preflight handler', () => {
     // Act
     const output = await preflight({ executionId, mode: 'scheduled', cluster: null });
     // Assess
-    expect(output.clusters).toEqual([{ name: 'lab-1' }, { name: 'lab-2' }]);
+    // PCDS on in the lab's mesh and proxies: each cluster re-signs rather than restarts.
+    expect(output.clusters).toEqual([
+      { name: 'lab-1', strategy: 'resign' },
+      { name: 'lab-2', strategy: 'resign' },
+    ]);
     expect(output.currentRoot).toEqual(h.currentRoot);
     expect(output.plan).toMatchObject({
       mode: 'scheduled',
@@ -164,7 +168,8 @@ describe('preflight handler', () => {
       cluster: 'lab-2',
       targetRoot: h.currentRoot.fingerprint,
     });
-    expect(output.clusters).toEqual([{ name: 'lab-2' }]);
+    // An intermediate rekey leaves root-cert.pem alone, so nothing is pushed: it restarts.
+    expect(output.clusters).toEqual([{ name: 'lab-2', strategy: 'restart' }]);
   });
 
   it('refuses an input without mode', async () => {

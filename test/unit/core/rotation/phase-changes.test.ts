@@ -84,6 +84,72 @@ describe('reissueIntermediateChange', () => {
     expect(change.write).toBe(false);
   });
 
+  it('resign: appends the issuer root once more to the bytes, so istiod pushes a changed anchor', () => {
+    // Prepare
+    const distributed = cacertsOf(f.intA, f.rootA, [f.rootA, f.rootB]);
+    // Act
+    const change = reissueIntermediateChange({
+      cluster: 'c1',
+      current: distributed,
+      intermediate: f.intB,
+      issuerRootPem: f.rootB.certificatePem,
+      strategy: 'resign',
+    });
+    // Assess: A+B+B, the old bytes kept as the prefix, the set still {A, B}
+    expect(change.write).toBe(true);
+    expect(change.files['root-cert.pem']).toBe(`${distributed['root-cert.pem']}${f.rootB.certificatePem}`);
+    expect(parseCertificatesPem(change.files['root-cert.pem']).map((c) => c.fingerprint)).toEqual([
+      f.fpA,
+      f.fpB,
+      f.fpB,
+    ]);
+    expect(certificateFingerprint(change.files['ca-cert.pem'])).toBe(
+      certificateFingerprint(f.intB.certificatePem),
+    );
+  });
+
+  it('resign: keeps CRLF bytes of an operator file and starts the appended root on a new line', () => {
+    // Prepare: A in CRLF without a final line break, then B as distribute appended it
+    const crlfA = f.rootA.certificatePem.trimEnd().replace(/\n/g, '\r\n');
+    const distributed = {
+      ...cacertsOf(f.intA, f.rootA, [f.rootA]),
+      'root-cert.pem': `${crlfA}\r\n${f.rootB.certificatePem}`.trimEnd(),
+    };
+    // Act
+    const change = reissueIntermediateChange({
+      cluster: 'c1',
+      current: distributed,
+      intermediate: f.intB,
+      issuerRootPem: f.rootB.certificatePem,
+      strategy: 'resign',
+    });
+    // Assess
+    expect(change.files['root-cert.pem'].startsWith(distributed['root-cert.pem'])).toBe(true);
+    expect(change.files['root-cert.pem'].endsWith(`\r\n${f.rootB.certificatePem}`)).toBe(true);
+  });
+
+  it('resign: a re-run on a cluster already on the intermediate appends nothing', () => {
+    // Prepare: what the first run wrote
+    const first = reissueIntermediateChange({
+      cluster: 'c1',
+      current: cacertsOf(f.intA, f.rootA, [f.rootA, f.rootB]),
+      intermediate: f.intB,
+      issuerRootPem: f.rootB.certificatePem,
+      strategy: 'resign',
+    }).files;
+    // Act
+    const again = reissueIntermediateChange({
+      cluster: 'c1',
+      current: first,
+      intermediate: f.intB,
+      issuerRootPem: f.rootB.certificatePem,
+      strategy: 'resign',
+    });
+    // Assess
+    expect(again.write).toBe(false);
+    expect(again.files['root-cert.pem']).toBe(first['root-cert.pem']);
+  });
+
   it('refuses while root-cert does not trust the issuing root', () => {
     // Prepare, Act
     const act = () =>

@@ -1,0 +1,113 @@
+// reissue-intermediate with each cluster's strategy from preflight, on a lab whose mesh has PCDS on and
+// whose istiod behaves as Istio 1.29 (bytes rule) with CRLF original root files: for `resign` the
+// written root-cert.pem is the distributed bytes with the new root appended once more (A+B+B), istiod
+// takes it, and every running proxy takes a certificate from the new intermediate by the push, before
+// any restart. `restart` leaves root-cert.pem as it was and moves no running proxy. Certificates live
+// ten minutes here, so no renewal can move a proxy during the test. The lab's istiod model pushes on a
+// changed root-cert.pem as real istiod does (calibrated by test/integration/lab/istio-resign.test.ts).
+import { jest } from '@jest/globals';
+import { handler as distributeBundle } from '../../../lambdas/handlers/distribute-bundle.js';
+import { handler as preflight } from '../../../lambdas/handlers/preflight.js';
+import { handler as reissueIntermediate } from '../../../lambdas/handlers/reissue-intermediate.js';
+import { handler as stageRoot } from '../../../lambdas/handlers/stage-root.js';
+import { handler as verifyTrust } from '../../../lambdas/handlers/verify-trust.js';
+import { awaitProxyTrust, type HandlerLab, startHandlerLab } from './handler-lab.js';
+
+jest.setTimeout(240_000);
+
+const MOVE_TIMEOUT_MS = 30_000;
+
+let h: HandlerLab;
+beforeAll(async () => {
+  h = await startHandlerLab({
+    clusters: 2,
+    workloadsPerCluster: 2,
+    pcds: true,
+    workloadCertTtlMs: 600_000,
+    rootCertStyle: 'crlf',
+    istioVersion: '1.29',
+  });
+});
+afterAll(async () => {
+  await h?.stop();
+});
+
+/** Each pod's issuer, keyed by pod name and uid, as the lab's istiod model gave it. */
+function issuersOf(cluster: string): Map<string, string> {
+  return new Map(
+    h.lab
+      .cluster(cluster)
+      .istiod.identities()
+      .map((identity) => [`${identity.namespace}/${identity.podName}`, identity.issuerFingerprint]),
+  );
+}
+
+async function eventually(check: () => boolean, timeoutMs: number): Promise<boolean> {
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; ) {
+    if (check()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return check();
+}
+
+describe('reissue-intermediate with the strategy preflight chose, PCDS on, istiod as Istio 1.29', () => {
+  it('resign: appends the new root to the bytes, istiod takes it, running proxies move without a restart; restart: none moves', async () => {
+    // Prepare: a scheduled rotation up to the switch, every proxy trusting A+B
+    const executionId = h.executionId('resign');
+    const mode = 'scheduled' as const;
+    const checked = await preflight({ executionId, mode, cluster: null });
+    const stagedRoot = await stageRoot({ executionId });
+    const item = (cluster: string, strategy: string) => ({
+      executionId,
+      mode,
+      cluster,
+      currentRoot: checked.currentRoot,
+      stagedRoot,
+      strategy,
+    });
+    for (const { name } of checked.clusters) await distributeBundle(item(name, 'restart'));
+    for (const { name } of checked.clusters) await verifyTrust(item(name, 'restart'));
+    await awaitProxyTrust(checked);
+    const distributed = h.cacertsOf('lab-1')['root-cert.pem'];
+    const before = { 'lab-1': issuersOf('lab-1'), 'lab-2': issuersOf('lab-2') };
+    const restartBefore = h.cacertsOf('lab-2')['root-cert.pem'];
+
+    // Act: lab-1 as preflight chose (resign), lab-2 forced to restart
+    const resigned = await reissueIntermediate(item('lab-1', checked.clusters[0]?.strategy ?? ''));
+    const restarted = await reissueIntermediate(item('lab-2', 'restart'));
+    const moved = await eventually(
+      () => [...issuersOf('lab-1').values()].every((issuer) => issuer === resigned.intermediateAfter),
+      MOVE_TIMEOUT_MS,
+    );
+
+    // Assess: preflight chose resign for lab-1; its bytes are A+B then B once more
+    expect(checked.clusters[0]).toEqual({ name: 'lab-1', strategy: 'resign' });
+    expect(resigned.strategy).toBe('resign');
+    const written = h.cacertsOf('lab-1')['root-cert.pem'];
+    expect(Buffer.from(written).indexOf(Buffer.from(distributed))).toBe(0);
+    expect(written.slice(distributed.length).replace(/\r\n/g, '\n').trim()).toBe(stagedRootPem().trim());
+    for (const cluster of h.lab.clusters) expect(cluster.istiod.rejections()).toEqual([]);
+    expect(h.lab.cluster('lab-1').istiod.current()?.caCertFingerprint).toBe(resigned.intermediateAfter);
+    // Every running proxy of lab-1 moved, and the same pods hold the certificates (none restarted)
+    expect(moved).toBe(true);
+    expect([...issuersOf('lab-1').keys()].sort()).toEqual([...before['lab-1'].keys()].sort());
+    expect(before['lab-1'].size).toBeGreaterThan(0);
+    // lab-2: root-cert.pem unchanged, every proxy still on its old intermediate
+    expect(restarted.strategy).toBe('restart');
+    expect(h.cacertsOf('lab-2')['root-cert.pem']).toBe(restartBefore);
+    expect(issuersOf('lab-2')).toEqual(before['lab-2']);
+    expect([...issuersOf('lab-2').values()]).not.toContain(restarted.intermediateAfter);
+    // and traffic held across the switch
+    await h.lab.prober.runRound();
+    expect(h.lab.prober.failures()).toEqual([]);
+  });
+});
+
+/** The new root's PEM as stage-root stored it (lab-2 holds it once after distribute-bundle). */
+function stagedRootPem(): string {
+  const blocks = h
+    .cacertsOf('lab-2')
+    ['root-cert.pem'].replace(/\r\n/g, '\n')
+    .match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g);
+  return blocks?.at(-1) ?? '';
+}
