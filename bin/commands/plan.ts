@@ -302,13 +302,13 @@ function describeWorkloads(workloads: ClusterWorkloads): string {
 }
 
 /**
- * `rotation strategy: resign (not yet implemented: this run restarts the workloads)`, then the reasons.
- * Never claims what the state machine does not do: it restarts every cluster today.
+ * `rotation strategy: resign (proxies re-sign at reissue; this run still restarts the workloads)`, then
+ * the reasons. Never claims what the state machine does not do: it restarts every cluster today.
  */
 export function describeStrategy(strategy: Omit<ClusterRotationStrategy, 'cluster'>): string[] {
   const chosen =
     strategy.strategy === 'resign'
-      ? 'resign (not yet implemented: this run restarts the workloads, as for restart)'
+      ? 'resign (proxies re-sign at reissue; this run still restarts the workloads, as for restart)'
       : 'restart';
   const by = strategy.chosenBy === 'setting' ? ', forced by the rotation strategy setting' : '';
   return [`rotation strategy: ${chosen}${by}`, ...strategy.reasons.map((reason) => `  - ${reason}`)];

@@ -110,7 +110,7 @@ describe('rotation strategy, PCDS on', () => {
       lab1?.strategy ?? { strategy: 'restart', chosenBy: 'mesh', reasons: [] },
     );
     expect(printed[0]).toBe(
-      'rotation strategy: resign (not yet implemented: this run restarts the workloads, as for restart)',
+      'rotation strategy: resign (proxies re-sign at reissue; this run still restarts the workloads, as for restart)',
     );
   });
 
