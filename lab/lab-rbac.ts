@@ -46,6 +46,7 @@ export const LAB_RBAC_RULES: Readonly<Record<string, readonly LabRbacRule[]>> = 
     { apiGroups: [''], resources: ['configmaps'], resourceNames: ['istio-ca-root-cert'], verbs: ['get'] },
     { apiGroups: ['apps'], resources: WORKLOADS, verbs: ['get', 'list', 'patch'] },
     { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] },
+    { apiGroups: [''], resources: ['pods/portforward'], verbs: ['get', 'create'] },
     { apiGroups: ['apps'], resources: ['replicasets'], verbs: ['list'] },
   ],
   [VIEWER_GROUP]: [

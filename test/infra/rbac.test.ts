@@ -72,7 +72,7 @@ describe('deploy/kubernetes/rbac.yaml', () => {
     });
   });
 
-  it('grants no wildcard and no create or delete anywhere', () => {
+  it('grants no wildcard and no create or delete anywhere, but the port-forward that creates no object', () => {
     // GIVEN
     const all = objects.flatMap((o) => o.rules ?? []);
 
@@ -80,9 +80,25 @@ describe('deploy/kubernetes/rbac.yaml', () => {
     expect(all.length).toBeGreaterThan(0);
     for (const rule of all) {
       expect([...rule.apiGroups, ...rule.resources, ...rule.verbs]).not.toContain('*');
-      expect(rule.verbs).not.toEqual(expect.arrayContaining(['create']));
+      // `create` on pods/portforward is how RBAC names opening a port-forward (a connect subresource):
+      // nothing is stored. Every other create is refused.
+      if (rule.resources.length !== 1 || rule.resources[0] !== 'pods/portforward') {
+        expect(rule.verbs).not.toEqual(expect.arrayContaining(['create']));
+      }
       expect(rule.verbs).not.toEqual(expect.arrayContaining(['delete']));
     }
+  });
+
+  it("lets only the rotator port-forward, to read proxies' served certificates", () => {
+    // GIVEN
+    const portForwards = objects.filter((o) =>
+      (o.rules ?? []).some((rule) => rule.resources.includes('pods/portforward')),
+    );
+
+    // THEN
+    expect(portForwards.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
+      'ClusterRole/meshtrust-rotator',
+    ]);
   });
 
   it('lets the rotator restart workloads the way kubectl rollout restart does, and read pods and bundles', () => {
@@ -101,9 +117,10 @@ describe('deploy/kubernetes/rbac.yaml', () => {
         { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] },
         { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list'] },
         { apiGroups: ['apps'], resources: ['replicasets'], verbs: ['list'] },
+        { apiGroups: [''], resources: ['pods/portforward'], verbs: ['get', 'create'] },
       ]),
     );
-    expect(rotator).toHaveLength(5);
+    expect(rotator).toHaveLength(6);
   });
 
   it("lets rotator and viewer read istiod's mesh config ConfigMap in istio-system by name, and get it only", () => {

@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
-import { createLabIdentities } from '../../lab/eks/lab-identities.js';
+import { createLabIdentities, type LabIdentities } from '../../lab/eks/lab-identities.js';
 import { type HandshakeOutcome, mtlsHandshake } from '../../lab/istio/mtls-handshake.js';
 import { readProxyIdentity } from '../../lab/istio-install/proxy-identity.js';
 import { type IstioFleet, startIstioFleet } from '../../lab/istio-install/start-istio-fleet.js';
@@ -24,12 +24,13 @@ export interface TestFleetOptions {
 /** A multi-primary istio-engine fleet with ISTIO_MULTIROOT_MESH on, and a kit to drive it. */
 export async function startTestFleet(
   options: TestFleetOptions,
-): Promise<{ fleet: IstioFleet; kit: IstioFleetKit }> {
+): Promise<{ fleet: IstioFleet; kit: IstioFleetKit; identities: LabIdentities }> {
+  const identities = createLabIdentities({ clusterNames: options.clusters });
   const fleet = await startIstioFleet({
     binaries: await controlPlaneBinaries(),
     dir: join(options.dir, 'fleet'),
     clusterNames: options.clusters,
-    identities: createLabIdentities({ clusterNames: options.clusters }),
+    identities,
     region: 'eu-west-1',
     meshId: 'lab',
     trustDomain: 'cluster.local',
@@ -40,7 +41,7 @@ export async function startTestFleet(
     // Istio labs cannot run side by side on one machine; another test file's may be running.
     waitForOtherLabMs: 30 * 60_000,
   });
-  return { fleet, kit: new IstioFleetKit(fleet, options.dir) };
+  return { fleet, kit: new IstioFleetKit(fleet, options.dir), identities };
 }
 
 export class IstioFleetKit {

@@ -33,6 +33,8 @@ export interface ClusterClient {
   readonly core: CoreV1Api;
   readonly apps: AppsV1Api;
   readonly retry: KubeRetryOptions;
+  /** The same connection (CA, token per request) for what is not an API class: port-forward. */
+  readonly kubeConfig: KubeConfig;
 }
 
 // The kubeconfig user whose requests our authenticator signs; never given a static token.
@@ -73,6 +75,7 @@ export function createClusterClient(options: CreateClusterClientOptions): Cluste
     core: config.makeApiClient(CoreV1Api),
     apps: config.makeApiClient(AppsV1Api),
     retry: options.retry ?? DEFAULT_KUBE_RETRY,
+    kubeConfig: config,
   };
 }
 

@@ -1,0 +1,215 @@
+// Which intermediate a running proxy's workload certificate comes from, read from the data plane the
+// way `istioctl proxy-config secret` reads it: a port-forward through the API server (pods/portforward)
+// to the sidecar's Envoy admin port, 15000, bound to localhost inside the pod, and there
+// GET /config_dump?mask=dynamic_active_secrets,dynamic_warming_secrets. The `default` secret holds the
+// chain Envoy serves (its key is redacted by Envoy); the judgement is core/istio/served-certificate.ts.
+// RBAC: create (and, for the WebSocket upgrade, get) pods/portforward (deploy/kubernetes/rbac.yaml).
+import { request } from 'node:http';
+import { Duplex, PassThrough } from 'node:stream';
+import { PortForward } from '@kubernetes/client-node';
+import { type ServedLeaf, servedChainPem, servedLeafIssuer } from '../../core/istio/served-certificate.js';
+import { PreconditionFailed, TransientError, VerificationFailed } from '../../core/rotation-errors.js';
+import { withRetry } from '../retry.js';
+import type { ClusterClient } from './cluster-client.js';
+import { RBAC_MANIFEST } from './kube-errors.js';
+
+/** Envoy's admin port in an Istio sidecar or gateway (istioctl's proxyAdminPort). */
+export const ENVOY_ADMIN_PORT = 15000;
+/** istioctl proxy-config secret's query. */
+export const SECRETS_CONFIG_DUMP_PATH = '/config_dump?mask=dynamic_active_secrets,dynamic_warming_secrets';
+const DEFAULT_TIMEOUT_MS = 15_000;
+/** A config dump of secrets is a few kB; refuse anything absurd rather than buffer it. */
+const MAX_DUMP_BYTES = 4 * 1024 * 1024;
+
+export interface PodRef {
+  readonly namespace: string;
+  readonly name: string;
+}
+
+export interface ServedCertificate extends ServedLeaf {
+  readonly namespace: string;
+  readonly pod: string;
+}
+
+/**
+ * The leaf `pod`'s Envoy serves now and the fingerprint of its issuer. Retries (client.retry) when the
+ * forward or the admin request fails on the way; PreconditionFailed when the rotator may not
+ * port-forward or the pod is gone; VerificationFailed when the proxy serves no certificate its issuer
+ * can be told from.
+ */
+export async function readServedCertificate(
+  client: ClusterClient,
+  pod: PodRef,
+  options: { readonly timeoutMs?: number } = {},
+): Promise<ServedCertificate> {
+  const label = `${pod.namespace}/${pod.name}`;
+  const where: Where = {
+    cluster: client.name,
+    action: `read the certificate ${label} serves (pods/portforward to port ${ENVOY_ADMIN_PORT}) in cluster ${client.name}`,
+  };
+  const body = await withRetry(
+    () => fetchOverPortForward(client, pod, options.timeoutMs ?? DEFAULT_TIMEOUT_MS, where),
+    { ...client.retry, isRetryable: (error) => error instanceof TransientError, operation: where.action },
+  );
+  let dump: unknown;
+  try {
+    dump = JSON.parse(body);
+  } catch (error) {
+    throw new VerificationFailed(`${label}'s Envoy admin answered something that is not a config dump`, {
+      cluster: client.name,
+      cause: error,
+    });
+  }
+  const chainPem = servedChainPem(dump);
+  if (chainPem === undefined) {
+    throw new VerificationFailed(
+      `${label}'s Envoy holds no workload certificate (no active secret "default") in cluster ${client.name}`,
+      { cluster: client.name },
+    );
+  }
+  const leaf = await servedLeafIssuer(chainPem, { pod: label, cluster: client.name });
+  return { namespace: pod.namespace, pod: pod.name, ...leaf };
+}
+
+interface Where {
+  readonly cluster: string;
+  readonly action: string;
+}
+
+/** The API server refused or failed the port-forward's upgrade with this HTTP status. */
+function refusedForward(status: number, where: Where, cause: unknown): Error {
+  const options = { cluster: where.cluster, cause };
+  const prefix = `Could not ${where.action}`;
+  if (status === 401 || status === 403) {
+    return new PreconditionFailed(
+      `${prefix}: ${status === 401 ? 'unauthorized' : 'forbidden'} (HTTP ${status}). The rotator's group meshtrust-rotator needs create and get on pods/portforward (${RBAC_MANIFEST}); apply it to this cluster.`,
+      options,
+    );
+  }
+  if (status === 429 || status >= 500) {
+    return new TransientError(`${prefix}: the API server answered ${status}; retry later.`, options);
+  }
+  return new PreconditionFailed(
+    `${prefix}: the API server answered ${status} (the pod may be gone).`,
+    options,
+  );
+}
+
+/** One HTTP GET to the pod's admin port over one port-forward WebSocket; the response body. */
+async function fetchOverPortForward(
+  client: ClusterClient,
+  pod: PodRef,
+  timeoutMs: number,
+  where: Where,
+): Promise<string> {
+  const prefix = `Could not ${where.action}`;
+  const options = { cluster: where.cluster };
+  const toPod = new PassThrough();
+  const fromPod = new PassThrough();
+  const forwardErrors = new PassThrough();
+  let ws: { close(): void; on?(event: string, listener: () => void): void } | undefined;
+  try {
+    const opened = await new PortForward(client.kubeConfig).portForward(
+      pod.namespace,
+      pod.name,
+      [ENVOY_ADMIN_PORT],
+      fromPod,
+      forwardErrors,
+      toPod,
+    );
+    ws = typeof opened === 'function' ? (opened() ?? undefined) : opened;
+  } catch (error) {
+    // client-node rejects with the WebSocket's error event: "Unexpected server response: 403".
+    const text = String((error as { message?: unknown })?.message ?? error);
+    const status = Number(/Unexpected server response: (\d{3})/.exec(text)?.[1]);
+    if (Number.isInteger(status)) throw refusedForward(status, where, error);
+    throw new TransientError(`${prefix}: the port-forward did not open (${text}); retry later.`, {
+      ...options,
+      cause: error,
+    });
+  }
+  const socket = Duplex.from({ readable: fromPod, writable: toPod });
+  try {
+    return await new Promise<string>((resolve, reject) => {
+      const fail = (error: Error) => {
+        req.destroy();
+        reject(error);
+      };
+      // The kubelet reports a failed dial (nothing listens: no Envoy, or not up yet) on the error stream.
+      forwardErrors.on('data', (chunk: Buffer) =>
+        fail(
+          new VerificationFailed(
+            `${prefix}: nothing answered on the pod's port ${ENVOY_ADMIN_PORT} (${chunk.toString('utf8').trim()}); is its proxy running?`,
+            options,
+          ),
+        ),
+      );
+      ws?.on?.('close', () => fromPod.end());
+      const req = request(
+        {
+          createConnection: () => socket as never,
+          host: 'localhost',
+          path: SECRETS_CONFIG_DUMP_PATH,
+          method: 'GET',
+          headers: { connection: 'close' },
+          timeout: timeoutMs,
+        },
+        (response) => {
+          const chunks: Buffer[] = [];
+          let size = 0;
+          response.on('data', (chunk: Buffer) => {
+            size += chunk.length;
+            if (size > MAX_DUMP_BYTES) {
+              fail(
+                new VerificationFailed(
+                  `${prefix}: the config dump is larger than ${MAX_DUMP_BYTES} bytes`,
+                  options,
+                ),
+              );
+            } else chunks.push(chunk);
+          });
+          response.on('end', () => {
+            if (response.statusCode !== 200) {
+              reject(
+                new VerificationFailed(
+                  `${prefix}: Envoy's admin answered ${response.statusCode} to GET ${SECRETS_CONFIG_DUMP_PATH}`,
+                  options,
+                ),
+              );
+              return;
+            }
+            resolve(Buffer.concat(chunks).toString('utf8'));
+          });
+          response.on('error', (error) =>
+            reject(
+              new TransientError(`${prefix}: reading the config dump failed (${error.message})`, {
+                ...options,
+                cause: error,
+              }),
+            ),
+          );
+        },
+      );
+      req.on('timeout', () =>
+        fail(new TransientError(`${prefix}: no config dump within ${timeoutMs} ms`, options)),
+      );
+      // A refused dial also ends the stream; let the kubelet's reason, on its way, win over "hang up".
+      req.on('error', (error) =>
+        setTimeout(
+          () =>
+            reject(
+              new TransientError(`${prefix}: the admin request failed (${error.message})`, {
+                ...options,
+                cause: error,
+              }),
+            ),
+          100,
+        ),
+      );
+      req.end();
+    });
+  } finally {
+    ws?.close();
+    socket.destroy();
+  }
+}

@@ -1,0 +1,76 @@
+// Which intermediate a running proxy's workload certificate comes from, judged from what its Envoy
+// serves: the `default` secret of Envoy's config dump (GET /config_dump on the admin port, as
+// `istioctl proxy-config secret` reads it), whose certificate chain Istio's agent gave Envoy by SDS,
+// leaf first. The issuer is the certificate of that chain that names the leaf's issuer and whose key
+// signed it, compared by SHA-256 of its DER with the intermediates the rotation knows (issues 12, 17).
+import { isIssuedBy, type ParsedCertificate, parseCertificatesPem } from '../pki/index.js';
+import { VerificationFailed } from '../rotation-errors.js';
+
+/** The SDS resource Istio's agent serves the workload certificate as. */
+export const WORKLOAD_SECRET_NAME = 'default';
+
+export interface ServedLeaf {
+  /** SHA-256 of the leaf's DER, lowercase hex. */
+  readonly leafFingerprint: string;
+  /** SHA-256 of the DER of the chain's certificate that issued the leaf. */
+  readonly issuerFingerprint: string;
+  /** The issuer's subject, for messages. */
+  readonly issuerSubject: string;
+  readonly notAfter: Date;
+}
+
+/**
+ * The PEM chain of the `default` secret in a config dump, in either form Envoy prints: the
+ * ConfigDump of a mask (configs[] holding a SecretsConfigDump with dynamic_active_secrets) or of
+ * `resource=dynamic_active_secrets` (configs[] of DynamicSecret). Undefined when Envoy holds no such
+ * secret yet. Only the public chain is read; Envoy redacts the key anyway.
+ */
+export function servedChainPem(configDump: unknown): string | undefined {
+  const configs = (configDump as { configs?: unknown } | null)?.configs;
+  if (!Array.isArray(configs)) return undefined;
+  const secrets = configs.flatMap((config: Record<string, unknown>) =>
+    Array.isArray(config?.dynamic_active_secrets) ? config.dynamic_active_secrets : [config],
+  ) as Array<{
+    name?: unknown;
+    secret?: { tls_certificate?: { certificate_chain?: { inline_bytes?: unknown } } };
+  }>;
+  const workload = secrets.find((secret) => secret?.name === WORKLOAD_SECRET_NAME);
+  const bytes = workload?.secret?.tls_certificate?.certificate_chain?.inline_bytes;
+  return typeof bytes === 'string' && bytes !== ''
+    ? Buffer.from(bytes, 'base64').toString('utf8')
+    : undefined;
+}
+
+/** The served leaf and its issuer within the served chain; VerificationFailed when they cannot be told. */
+export async function servedLeafIssuer(
+  chainPem: string,
+  context: { readonly pod: string; readonly cluster?: string },
+): Promise<ServedLeaf> {
+  const where = { ...(context.cluster !== undefined ? { cluster: context.cluster } : {}) };
+  let chain: ParsedCertificate[];
+  try {
+    chain = parseCertificatesPem(chainPem);
+  } catch (error) {
+    throw new VerificationFailed(`${context.pod} serves a certificate chain that does not parse`, {
+      ...where,
+      cause: error,
+    });
+  }
+  const [leaf, ...rest] = chain;
+  if (!leaf) throw new VerificationFailed(`${context.pod} serves an empty certificate chain`, where);
+  for (const candidate of rest) {
+    if (await isIssuedBy(leaf.certificate, candidate.certificate)) {
+      return {
+        leafFingerprint: leaf.fingerprint,
+        issuerFingerprint: candidate.fingerprint,
+        issuerSubject: candidate.certificate.subject,
+        notAfter: leaf.certificate.notAfter,
+      };
+    }
+  }
+  throw new VerificationFailed(
+    `${context.pod} serves a chain without the issuer of its leaf (issuer ${leaf.certificate.issuer}); ` +
+      'Istio serves the leaf with the intermediates that signed it, so its issuer cannot be confirmed',
+    where,
+  );
+}

@@ -1,0 +1,129 @@
+// readServedCertificate on an istio-engine cluster: the rotator, with its EKS token and the RBAC of
+// deploy/kubernetes/rbac.yaml, port-forwards through the real kube-apiserver (client-node's
+// PortForward, a WebSocket) and the node's kubelet-streaming to the app pod's Envoy admin port, where
+// the lab's Envoy admin stand-in serves the chain the pod's real pilot-agent holds. The issuer it
+// reports must be the intermediate istiod signed with, before and after a switch of intermediate
+// (issue 17: wait until proxies serve int_B). The viewer, without pods/portforward, is refused; a pod
+// with no proxy has nothing on port 15000.
+
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { jest } from '@jest/globals';
+import type { V1Pod } from '@kubernetes/client-node';
+import type { LabIdentities, LabIdentity } from '../../../lab/eks/lab-identities.js';
+import type { IstioFleet } from '../../../lab/istio-install/start-istio-fleet.js';
+import { createClusterClient } from '../../../lambdas/adapters/kube/cluster-client.js';
+import { createEksTokenProvider } from '../../../lambdas/adapters/kube/eks-token-provider.js';
+import { readServedCertificate } from '../../../lambdas/adapters/kube/served-certificate.js';
+import { certificateFingerprint, parseCertificatesPem } from '../../../lambdas/core/pki/index.js';
+import { PreconditionFailed, VerificationFailed } from '../../../lambdas/core/rotation-errors.js';
+import { type IstioFleetKit, startTestFleet } from '../../support/istio-fleet-kit.js';
+
+const CLUSTER = 'lab-1';
+
+jest.setTimeout(240_000);
+
+let dir: string;
+let fleet: IstioFleet;
+let kit: IstioFleetKit;
+let identities: LabIdentities;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'mt-served-cert-'));
+  ({ fleet, kit, identities } = await startTestFleet({
+    dir,
+    clusters: [CLUSTER],
+    proxyMetadata: { PROXY_CONFIG_XDS_AGENT: 'true' },
+    volumeSyncPeriodMs: 2_000,
+  }));
+  await kit.deployApp(CLUSTER);
+}, 60 * 60_000);
+
+afterAll(async () => {
+  await fleet?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+function clientAs(identity: LabIdentity) {
+  const cluster = fleet.controlPlane.clusters[0];
+  if (!cluster) throw new Error('no cluster');
+  return createClusterClient({
+    cluster: { name: cluster.name, endpoint: cluster.endpoint, caPem: cluster.caPem },
+    tokenProvider: createEksTokenProvider({
+      clusterName: cluster.name,
+      region: 'eu-west-1',
+      credentials: identity.credentials,
+    }),
+    retry: { attempts: 2, baseDelayMs: 50, maxDelayMs: 200 },
+  });
+}
+
+function refOf(pod: V1Pod) {
+  return { namespace: pod.metadata?.namespace ?? '', name: pod.metadata?.name ?? '' };
+}
+
+describe('readServedCertificate', () => {
+  it("gives the rotator the served leaf and, as its issuer, the cluster's intermediate", async () => {
+    // Prepare
+    const pod = await kit.appPod(CLUSTER);
+    const [leaf] = parseCertificatesPem(await kit.proxyFile(CLUSTER, pod, 'cert-chain.pem'));
+    const intermediate = fleet.intermediates.get(CLUSTER);
+
+    // Act
+    const served = await readServedCertificate(clientAs(identities.rotator), refOf(pod));
+
+    // Assess
+    expect(served).toMatchObject({
+      namespace: 'shop',
+      pod: pod.metadata?.name,
+      leafFingerprint: leaf?.fingerprint,
+      issuerFingerprint: certificateFingerprint(intermediate?.certificatePem ?? ''),
+    });
+  });
+
+  it('reports the new intermediate once the restarted proxy serves a certificate from it (issue 17)', async () => {
+    // Prepare
+    const { intermediate, moved } = await kit.switchIntermediate(CLUSTER, fleet.rootA);
+    const pod = await kit.appPod(CLUSTER);
+
+    // Act
+    const served = await readServedCertificate(clientAs(identities.rotator), refOf(pod));
+
+    // Assess
+    expect(moved).toBe(true);
+    expect(served.issuerFingerprint).toBe(certificateFingerprint(intermediate.certificatePem));
+    expect(served.issuerFingerprint).not.toBe(
+      certificateFingerprint(fleet.intermediates.get(CLUSTER)?.certificatePem ?? ''),
+    );
+  });
+
+  it('refuses the viewer, who may not port-forward, naming pods/portforward', async () => {
+    // Prepare
+    const pod = await kit.appPod(CLUSTER);
+
+    // Act
+    const reading = readServedCertificate(clientAs(identities.viewer), refOf(pod));
+
+    // Assess
+    await expect(reading).rejects.toThrow(PreconditionFailed);
+    await expect(reading).rejects.toThrow(/forbidden.*pods\/portforward/);
+  });
+
+  it('fails verification on a pod without a proxy: nothing answers on its port 15000', async () => {
+    // Prepare
+    const [istiod] = (
+      JSON.parse(
+        await kit.kubectl(CLUSTER, ['-n', 'istio-system', 'get', 'pods', '-l', 'app=istiod', '-o', 'json']),
+      ) as { items: V1Pod[] }
+    ).items;
+    if (!istiod) throw new Error('no istiod pod');
+
+    // Act
+    const reading = readServedCertificate(clientAs(identities.rotator), refOf(istiod));
+
+    // Assess
+    await expect(reading).rejects.toThrow(VerificationFailed);
+    await expect(reading).rejects.toThrow(/nothing answered on the pod's port 15000/);
+  });
+});
