@@ -43,6 +43,7 @@ export interface RehearseCommandOptions extends EngineCommandOptions {
   readonly mode: RehearsalMode;
   readonly cluster?: string;
   readonly failAt: readonly string[];
+  readonly retryRollback?: boolean;
   readonly fault: readonly string[];
   readonly approve: 'auto' | 'manual';
   readonly out?: string;
@@ -74,6 +75,11 @@ export function registerRehearseCommand(program: Command, context: CliContext): 
         'that rolls back); repeatable, e.g. a second one on a rollback state to fail the rollback itself',
       (value: string, previous: string[]) => [...previous, value],
       [],
+    )
+    .option(
+      '--retry-rollback',
+      'when the run ends in RollbackFailed, stop the --fail-at failures (the cause is fixed) and resume its rollback in ' +
+        "a new execution, as meshtrust retry-rollback does; the result is then the resumed run's (expected ROLLED_BACK)",
     )
     .option(
       '--fault <spec>',
@@ -114,6 +120,7 @@ export function registerRehearseCommand(program: Command, context: CliContext): 
       '\nExamples:\n  npm run rehearse\n  npm run rehearse -- --mode emergency --clusters 5\n' +
         '  npm run rehearse -- --fail-at reissue-intermediate:lab-2     # watch the rollback\n' +
         '  npm run rehearse -- --fail-at distribute-bundle:lab-1:once   # watch Retry\n' +
+        '  npm run rehearse -- --fail-at reissue-intermediate:lab-2 --fail-at rollback-restore:lab-1 --retry-rollback\n' +
         '  npm run rehearse -- --fault kube:lab-2:5xx:3@distribute-bundle --fault aws:throttle:3@stage-root\n' +
         '  npm run rehearse -- --engine istio --clusters 2 --workloads 2 --proxy-env PROXY_CONFIG_XDS_AGENT=true\n\n' +
         'Docs: docs/rehearsal.md',
@@ -156,6 +163,7 @@ async function rehearse(options: RehearseCommandOptions, context: CliContext) {
       mode: options.mode,
       ...(options.cluster === undefined ? {} : { cluster: options.cluster }),
       ...(failAt.length === 0 ? {} : { failAt }),
+      ...(options.retryRollback === true && { retryRollback: true }),
       ...(faults.length === 0 ? {} : { faults }),
       approve: options.approve,
       askApproval: (gate) => askApproval(gate, terminal, display, stop.signal),

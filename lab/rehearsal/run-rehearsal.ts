@@ -8,7 +8,10 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ExecutionAbortedError, StateMachine } from 'aws-local-stepfunctions';
 import { CLUSTERS_ENV, MESH_ID_ENV } from '../../lambdas/contract/function-environment.js';
+import { RESUME_ROLLBACK_INPUT_KEY, ROLLBACK_FAILED_ERROR } from '../../lambdas/contract/resume-rollback.js';
+import { resumedRollbackName, resumeRollbackOf } from '../../lambdas/core/rotation/resume-rollback.js';
 import { type CfnTemplate, referencedLogicalIds, resolveDefinition } from '../../lib/resolve-definition.js';
+import { ROLLBACK_STATES } from '../../lib/workflow-states.js';
 import { type AwsFaultProxy, startAwsFaultProxy } from '../aws-fault-proxy.js';
 import type { CacertsSnapshot, SecretData } from '../cacerts-snapshot.js';
 import { awsEnvironmentFor, LAB_ACCOUNT_ID } from '../eks/lab-identities.js';
@@ -67,6 +70,12 @@ export interface RehearsalOptions {
   readonly cluster?: string;
   /** Steps made to fail (--fail-at, repeatable); the first matching one applies to an invocation. */
   readonly failAt?: readonly FailAt[];
+  /**
+   * When the run ends in RollbackFailed: stop injecting the --fail-at failures (the operator fixed the
+   * cause) and resume its rollback in a new execution from its final state, as `meshtrust retry-rollback`
+   * does; the rehearsal's result is then the resumed run's (--retry-rollback).
+   */
+  readonly retryRollback?: boolean;
   /** Faults of the Kubernetes APIs and of AWS, each set off when its phase begins (--fault, repeatable). */
   readonly faults?: readonly Fault[];
   /** How approval gates (if the stack has them) are answered. */
@@ -401,6 +410,8 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
     ),
   );
   const injector = createFailureInjector(options.failAt ?? []);
+  // Off once a failed rollback is resumed (--retry-rollback): the operator fixed what made it fail.
+  let injecting = true;
 
   // --- the Task overrides: the function's own bundle, then (maybe) the injected failure, then traffic
   const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
@@ -419,7 +430,7 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
         } else {
           result = await pool.invoke(fn.logicalId, input);
         }
-        injector.afterInvocation(task.state, input);
+        if (injecting) injector.afterInvocation(task.state, input);
         return result;
       } finally {
         // The automatic rounds cover long phases; a step quicker than one round (or one that fails at
@@ -447,74 +458,112 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
     credentials: rotator.credentials,
     stateMachineArn: motoStateMachineArn,
   };
-  const executionId = await startExecutionInMoto({ ...motoExecution, name: executionName, input });
   const machine = new StateMachine(definition as never, {
     validationOptions: { checkArn: true, checkPaths: true },
   });
   const startedAt = new Date();
-  note(
-    `running ${executionName} (${options.mode}${context.targetCluster ? ` ${context.targetCluster}` : ''})`,
-  );
-  const execution = machine.run(input as never, {
-    overrides: {
-      taskResourceLocalHandlers: handlers as never,
-      retryIntervalOverrides: Object.fromEntries(tasks.map((task) => [task.state, RETRY_INTERVAL_MS])),
-    },
-    context: {
-      Execution: { Id: executionId, Name: executionName, StartTime: startedAt.toISOString(), Input: input },
-      StateMachine: {
-        Id: executionId.replace(':execution:', ':stateMachine:').replace(`:${executionName}`, ''),
-        Name: stateMachineName,
-      },
-      Task: { Token: TASK_TOKEN },
-    } as never,
-  });
-  // An interrupt aborts the execution (its history ends with ExecutionAborted); what the run got to
-  // is reported below, marked as interrupted.
+  // An interrupt aborts the execution running (its history ends with ExecutionAborted); what the run
+  // got to is reported below, marked as interrupted.
   let interrupted: { signal: string; at: string; phase: string } | undefined;
+  let running: { abort(): void } | undefined;
   const interrupt = () => {
     interrupted = {
       signal: String(options.signal?.reason),
       at: new Date().toISOString(),
       phase: currentPhase,
     };
-    execution.abort();
+    running?.abort();
   };
   if (options.signal?.aborted) interrupt();
   else options.signal?.addEventListener('abort', interrupt, { once: true });
   const history: unknown[] = [];
-  const collect = (async () => {
-    for await (const event of execution.eventLogs) {
-      history.push(historyEntry(event as unknown as Json));
-      const { type, index } = event as unknown as { type: string; index?: number };
-      if (type === 'StateEntered' && index === undefined) {
-        const state = (event as unknown as { state: { name: string; type: string } }).state;
-        if (['Task', 'Map', 'Wait'].includes(state.type)) enterPhase(state.name);
-      }
-      if (type === 'MapIterationSucceeded') {
-        const map = (event as unknown as { parentState: { name: string } }).parentState.name;
-        clustersDone.set(map, (clustersDone.get(map) ?? 0) + 1);
-        progress();
-      }
-    }
-  })();
 
-  let result: RehearsalResult = 'SUCCEEDED';
-  let error: { name: string; cause: string } | undefined;
-  try {
-    await execution.result;
-  } catch (failure) {
-    if (failure instanceof ExecutionAbortedError) {
-      result = 'ABORTED';
-    } else {
-      const cause = (failure as { cause?: unknown }).cause ?? failure;
-      const name = cause instanceof Error ? cause.name : 'Error';
-      result = name === 'RotationRolledBack' ? 'ROLLED_BACK' : 'FAILED';
-      error = { name, cause: cause instanceof Error ? cause.message : String(cause) };
+  /** One execution of the definition, started in moto under its name, to its end. */
+  const runExecution = async (name: string, executionInput: Json) => {
+    const id = await startExecutionInMoto({ ...motoExecution, name, input: executionInput });
+    const execution = machine.run(executionInput as never, {
+      overrides: {
+        taskResourceLocalHandlers: handlers as never,
+        retryIntervalOverrides: Object.fromEntries(tasks.map((task) => [task.state, RETRY_INTERVAL_MS])),
+      },
+      context: {
+        Execution: { Id: id, Name: name, StartTime: new Date().toISOString(), Input: executionInput },
+        StateMachine: {
+          Id: id.replace(':execution:', ':stateMachine:').replace(`:${name}`, ''),
+          Name: stateMachineName,
+        },
+        Task: { Token: TASK_TOKEN },
+      } as never,
+    });
+    running = execution;
+    if (interrupted !== undefined) execution.abort();
+    // Each execution's Maps count their clusters afresh (a resumed rollback runs them again).
+    clustersDone.clear();
+    // The input of the last top-level state entered: the state the execution ended with.
+    let finalState: unknown;
+    const collect = (async () => {
+      for await (const event of execution.eventLogs) {
+        history.push(historyEntry(event as unknown as Json));
+        const { type, index } = event as unknown as { type: string; index?: number };
+        if (type === 'StateEntered' && index === undefined) {
+          const state = (event as unknown as { state: { name: string; type: string; input?: unknown } })
+            .state;
+          finalState = state.input;
+          if (['Task', 'Map', 'Wait'].includes(state.type)) enterPhase(state.name);
+        }
+        if (type === 'MapIterationSucceeded') {
+          const map = (event as unknown as { parentState: { name: string } }).parentState.name;
+          clustersDone.set(map, (clustersDone.get(map) ?? 0) + 1);
+          progress();
+        }
+      }
+    })();
+
+    let ended: RehearsalResult = 'SUCCEEDED';
+    let endError: { name: string; cause: string } | undefined;
+    try {
+      await execution.result;
+    } catch (failure) {
+      if (failure instanceof ExecutionAbortedError) {
+        ended = 'ABORTED';
+      } else {
+        const cause = (failure as { cause?: unknown }).cause ?? failure;
+        const name = cause instanceof Error ? cause.name : 'Error';
+        ended = name === 'RotationRolledBack' ? 'ROLLED_BACK' : 'FAILED';
+        endError = { name, cause: cause instanceof Error ? cause.message : String(cause) };
+      }
     }
+    await collect;
+    await stopExecutionInMoto({ ...motoExecution, executionArn: id }).catch(() => undefined);
+    return { executionId: id, result: ended, error: endError, finalState };
+  };
+
+  note(
+    `running ${executionName} (${options.mode}${context.targetCluster ? ` ${context.targetCluster}` : ''})`,
+  );
+  const first = await runExecution(executionName, input);
+  const executionId = first.executionId;
+  let { result, error } = first;
+  if (options.retryRollback === true && interrupted === undefined && error?.name === ROLLBACK_FAILED_ERROR) {
+    // As an operator would: fix the cause (no more injected failures), then meshtrust retry-rollback.
+    injecting = false;
+    const decision = resumeRollbackOf({
+      executionArn: executionId,
+      status: 'FAILED',
+      error: error.name,
+      finalState: first.finalState,
+    });
+    if (!decision.resumable) throw new Error(`--retry-rollback: ${decision.reason}`);
+    const resumedName = resumedRollbackName(executionName, new Date());
+    note(`${executionName} ended in ${ROLLBACK_FAILED_ERROR}: resuming its rollback in ${resumedName}`);
+    const resumed = await runExecution(resumedName, {
+      mode: decision.mode,
+      reason: 'meshtrust rehearse --retry-rollback',
+      requestedBy: 'meshtrust rehearse',
+      [RESUME_ROLLBACK_INPUT_KEY]: decision.resumeRollback,
+    });
+    ({ result, error } = resumed);
   }
-  await collect;
-  await stopExecutionInMoto({ ...motoExecution, executionArn: executionId }).catch(() => undefined);
   const endedAt = new Date();
   const wrote = timeline.entries().some((write) => write.phase !== 'initial');
   if (interrupted === undefined) {
@@ -578,7 +627,12 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
     ...phase,
     handshakes: stats.byPhase[phase.name] ?? { attempted: 0, failed: 0 },
   }));
-  const expected = expectedResult(options.mode, options.failAt ?? []);
+  // With --retry-rollback a rollback made to fail is resumed: the rehearsal must end rolled back.
+  const expectedFirst = expectedResult(options.mode, options.failAt ?? []);
+  const expected =
+    options.retryRollback === true && expectedFirst === 'FAILED' && rollbackFailAt(options.failAt)
+      ? 'ROLLED_BACK'
+      : expectedFirst;
   const identicalToStart = Object.fromEntries(
     lab.clusters.map((cluster) => [
       cluster.name,
@@ -694,6 +748,14 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
   const leaks = await filesWithPrivateKeys(options.outDir, keyFragments(knownKeys));
   if (leaks.length > 0) throw new PrivateKeyInReportError(leaks.map((file) => join(options.outDir, file)));
   return { report, outDir: options.outDir };
+}
+
+/** Whether a --fail-at makes a rollback state fail for good (the run then ends in RollbackFailed). */
+function rollbackFailAt(failAts: readonly FailAt[] | undefined): boolean {
+  const rollback: readonly string[] = ROLLBACK_STATES;
+  return (failAts ?? []).some(
+    (failAt) => !failAt.once && rollback.includes(failAt.state.replace(/-in-cluster$/, '')),
+  );
 }
 
 /** The error for an interrupt before the execution started, if `signal` has been aborted. */

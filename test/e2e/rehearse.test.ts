@@ -356,6 +356,62 @@ describe('meshtrust rehearse', () => {
   );
 
   it(
+    'resumes a rollback that failed for good in a new execution (--retry-rollback): the fleet ends as it started',
+    async () => {
+      // Act: as above, the rollback fails at lab-1's restore-original and the run ends RollbackFailed;
+      // then the failures stop (the cause is fixed) and the rollback is resumed from the run's final state.
+      const { exitCode, report, dir } = await rehearse(
+        '--clusters',
+        '2',
+        '--workloads',
+        '3',
+        '--fail-at',
+        'reissue-intermediate:lab-2',
+        '--fail-at',
+        'rollback-restore:lab-1',
+        '--retry-rollback',
+        '--json',
+      );
+
+      // Assess
+      expect(failedChecks(report)).toEqual([]);
+      expect(exitCode).toBe(0);
+      expect(report.expectedResult).toBe('ROLLED_BACK');
+      expect(report.result).toBe('ROLLED_BACK');
+      expect(report.error?.name).toBe('RotationRolledBack');
+      expect(report.totals.handshakes.failed).toBe(0);
+      // Two executions: the rotation ended in rotation-failed, the resume went straight to the rollback.
+      const history = JSON.parse(readFileSync(join(dir, 'history.json'), 'utf8')) as {
+        type: string;
+        index?: number;
+        state?: { name: string };
+      }[];
+      const entered = history
+        .filter((event) => event.type === 'StateEntered' && event.index === undefined)
+        .map((event) => event.state?.name);
+      const resumedAt = entered.indexOf('resume-rollback');
+      expect(entered.slice(0, resumedAt)).toContain('rotation-failed');
+      expect(entered.slice(resumedAt - 4, resumedAt)).toEqual([
+        'input-defaults',
+        'apply-input-defaults',
+        'acquire-lock',
+        'rotate-or-resume',
+      ]);
+      expect(entered.slice(resumedAt)).not.toContain('preflight');
+      expect(entered.at(-1)).toBe('rotation-rolled-back');
+      // Back where it started: both clusters byte for byte, on root A and their original intermediates,
+      // root B no longer pending.
+      expect(report.endState).toMatchObject({ pendingRoot: false });
+      expect(report.endState?.clusters).toEqual([
+        { cluster: 'lab-1', asAtStart: true, roots: ['A'], intermediate: 'original' },
+        { cluster: 'lab-2', asAtStart: true, roots: ['A'], intermediate: 'original' },
+      ]);
+      expect(report.checks.find((check) => check.name === 'cacerts-byte-identical-to-start')?.ok).toBe(true);
+    },
+    RUN_TIMEOUT_MS,
+  );
+
+  it(
     'absorbs a one-off failure inside the rollback through Retry, and still ends byte-identical',
     async () => {
       // Act
