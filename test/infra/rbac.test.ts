@@ -1,8 +1,13 @@
 import { execFileSync } from 'node:child_process';
-import { EXPIRY_CHECK_GROUP, VIEWER_GROUP } from '../../lab/eks/lab-identities.js';
+import { EXPIRY_CHECK_GROUP, VERIFIER_GROUP, VIEWER_GROUP } from '../../lab/eks/lab-identities.js';
 import { LAB_RBAC_RULES } from '../../lab/lab-rbac.js';
+import { ENVOY_ADMIN_PORT } from '../../lambdas/adapters/kube/served-certificate.js';
 import { RESTART_ID_ANNOTATION, RESTARTED_AT_ANNOTATION } from '../../lambdas/adapters/kube/workload-ref.js';
-import { EXPIRY_CHECK_KUBERNETES_GROUP, ROTATOR_KUBERNETES_GROUP } from '../../lib/eks-access.js';
+import {
+  EXPIRY_CHECK_KUBERNETES_GROUP,
+  ROTATOR_KUBERNETES_GROUP,
+  VERIFIER_KUBERNETES_GROUP,
+} from '../../lib/eks-access.js';
 
 interface Rule {
   apiGroups: string[];
@@ -202,9 +207,41 @@ describe('deploy/kubernetes/rbac.yaml', () => {
 
     // THEN
     expect(EXPIRY_CHECK_GROUP).toBe(EXPIRY_CHECK_KUBERNETES_GROUP);
-    for (const group of [ROTATOR_KUBERNETES_GROUP, VIEWER_GROUP, EXPIRY_CHECK_GROUP]) {
+    expect(VERIFIER_GROUP).toBe(VERIFIER_KUBERNETES_GROUP);
+    for (const group of [ROTATOR_KUBERNETES_GROUP, VIEWER_GROUP, VERIFIER_GROUP, EXPIRY_CHECK_GROUP]) {
       expect(canonical(LAB_RBAC_RULES[group] ?? [])).toEqual(canonical(boundRules(group)));
     }
+  });
+
+  // Proven on a real API server by test/integration/adapters/kube-served-certificate.test.ts; this keeps
+  // the policy in step with the port the adapter forwards to.
+  it("narrows the rotator's port-forwards to the Envoy admin port the adapter reads", () => {
+    // GIVEN
+    const policy = find(objects, 'ValidatingAdmissionPolicy', 'meshtrust-rotator-envoy-admin-only').spec;
+    const binding = find(
+      objects,
+      'ValidatingAdmissionPolicyBinding',
+      'meshtrust-rotator-envoy-admin-only',
+    ).spec;
+
+    // THEN
+    expect(binding).toEqual({
+      policyName: 'meshtrust-rotator-envoy-admin-only',
+      validationActions: ['Deny'],
+    });
+    expect(policy?.failurePolicy).toBe('Fail');
+    expect(policy?.matchConditions).toEqual([
+      expect.objectContaining({ expression: `'${ROTATOR_KUBERNETES_GROUP}' in request.userInfo.groups` }),
+    ]);
+    expect(policy?.matchConstraints?.resourceRules).toEqual([
+      expect.objectContaining({ operations: ['CONNECT'], resources: ['pods/portforward'] }),
+    ]);
+    expect(policy?.validations).toEqual([
+      expect.objectContaining({
+        expression: `has(object.ports) && size(object.ports) > 0 && object.ports.all(port, port == ${ENVOY_ADMIN_PORT})`,
+        reason: 'Forbidden',
+      }),
+    ]);
   });
 
   // What the policy does is proven on a real API server (test/integration/lab/rotator-restart-policy.test.ts);
@@ -243,16 +280,17 @@ describe('deploy/kubernetes/rbac.yaml', () => {
 
   it('binds each role to its group, the group the EKS access entries map the rotator role to', () => {
     // THEN
-    for (const [kind, name, group] of [
-      ['RoleBinding', 'meshtrust-rotator-cacerts', ROTATOR_KUBERNETES_GROUP],
-      ['ClusterRoleBinding', 'meshtrust-rotator', ROTATOR_KUBERNETES_GROUP],
-      ['ClusterRoleBinding', 'meshtrust-viewer', 'meshtrust-viewer'],
+    for (const [kind, name, groups] of [
+      ['RoleBinding', 'meshtrust-rotator-cacerts', [ROTATOR_KUBERNETES_GROUP]],
+      ['ClusterRoleBinding', 'meshtrust-rotator', [ROTATOR_KUBERNETES_GROUP]],
+      // The rotation gates' role reads what people read: no secret, no write.
+      ['ClusterRoleBinding', 'meshtrust-viewer', ['meshtrust-viewer', VERIFIER_KUBERNETES_GROUP]],
     ] as const) {
       const binding = find(objects, kind, name);
       expect(binding.roleRef?.name).toBe(name);
-      expect(binding.subjects).toEqual([
-        { apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: group },
-      ]);
+      expect(binding.subjects).toEqual(
+        groups.map((group) => ({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: group })),
+      );
     }
   });
 });

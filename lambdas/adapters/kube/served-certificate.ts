@@ -3,7 +3,8 @@
 // to the sidecar's Envoy admin port, 15000, bound to localhost inside the pod, and there
 // GET /config_dump?mask=dynamic_active_secrets,dynamic_warming_secrets. The `default` secret holds the
 // chain Envoy serves (its key is redacted by Envoy); the judgement is core/istio/served-certificate.ts.
-// RBAC: create (and, for the WebSocket upgrade, get) pods/portforward (deploy/kubernetes/rbac.yaml).
+// RBAC: create (and, for the WebSocket upgrade, get) pods/portforward, kept to port 15000 by the
+// admission policy meshtrust-rotator-envoy-admin-only (deploy/kubernetes/rbac.yaml).
 import { request } from 'node:http';
 import { Duplex, PassThrough } from 'node:stream';
 import { PortForward } from '@kubernetes/client-node';
@@ -82,7 +83,7 @@ function refusedForward(status: number, where: Where, cause: unknown): Error {
   const prefix = `Could not ${where.action}`;
   if (status === 401 || status === 403) {
     return new PreconditionFailed(
-      `${prefix}: ${status === 401 ? 'unauthorized' : 'forbidden'} (HTTP ${status}). The rotator's group meshtrust-rotator needs create and get on pods/portforward (${RBAC_MANIFEST}); apply it to this cluster.`,
+      `${prefix}: ${status === 401 ? 'unauthorized' : 'forbidden'} (HTTP ${status}). The rotator's group meshtrust-rotator needs create and get on pods/portforward, and its admission policy meshtrust-rotator-envoy-admin-only lets it forward to port ${ENVOY_ADMIN_PORT} only (${RBAC_MANIFEST}); apply it to this cluster.`,
       options,
     );
   }

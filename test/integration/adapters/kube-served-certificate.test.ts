@@ -4,15 +4,21 @@
 // the lab's Envoy admin stand-in serves the chain the pod's real pilot-agent holds. The issuer it
 // reports must be the intermediate istiod signed with, before and after a switch of intermediate
 // (issue 17: wait until proxies serve int_B). The viewer, without pods/portforward, is refused; a pod
-// with no proxy has nothing on port 15000.
+// with no proxy has nothing on port 15000. rbac.yaml's policy meshtrust-rotator-envoy-admin-only keeps
+// the rotator's port-forwards to port 15000: another port, or kubectl's forward that names no port in
+// the request, is refused by the real API server, while the administrator's are not.
 
-import { mkdtemp, rm } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { promisify } from 'node:util';
 import { jest } from '@jest/globals';
-import type { V1Pod } from '@kubernetes/client-node';
+import { KubeConfig, PortForward, type V1Pod } from '@kubernetes/client-node';
 import type { LabIdentities, LabIdentity } from '../../../lab/eks/lab-identities.js';
 import type { IstioFleet } from '../../../lab/istio-install/start-istio-fleet.js';
+import { renderStaticTokenKubeconfig } from '../../../lab/kube/static-token-kubeconfig.js';
 import { createClusterClient } from '../../../lambdas/adapters/kube/cluster-client.js';
 import { createEksTokenProvider } from '../../../lambdas/adapters/kube/eks-token-provider.js';
 import { readServedCertificate } from '../../../lambdas/adapters/kube/served-certificate.js';
@@ -127,3 +133,85 @@ describe('readServedCertificate', () => {
     await expect(reading).rejects.toThrow(/nothing answered on the pod's port 15000/);
   });
 });
+
+/** Opens a client-node (WebSocket) port-forward; what happened: refused at the upgrade, or opened. */
+async function openForward(client: ReturnType<typeof clientAs>, pod: V1Pod, port: number): Promise<string> {
+  const output = new PassThrough();
+  const input = new PassThrough();
+  try {
+    const ws = await new PortForward(client.kubeConfig).portForward(
+      pod.metadata?.namespace ?? '',
+      pod.metadata?.name ?? '',
+      [port],
+      output,
+      new PassThrough(),
+      input,
+    );
+    if (typeof ws !== 'function') ws.close();
+    return 'opened';
+  } catch (error) {
+    return `refused: ${(error as { message?: string }).message}`;
+  }
+}
+
+describe("rbac.yaml's policy meshtrust-rotator-envoy-admin-only on the real API server", () => {
+  it('refuses the rotator a port-forward to any port but 15000, and lets the administrator open it', async () => {
+    // Prepare
+    const pod = await kit.appPod(CLUSTER);
+    const cluster = fleet.controlPlane.clusters[0];
+    if (!cluster) throw new Error('no cluster');
+    const admin = { ...clientAs(identities.rotator), kubeConfig: adminKubeConfig(cluster.adminKubeconfig) };
+
+    // Act
+    const asRotator = await openForward(clientAs(identities.rotator), pod, 15020);
+    const asRotatorToAdmin = await openForward(clientAs(identities.rotator), pod, 15000);
+    const asAdmin = await openForward(admin, pod, 15020);
+
+    // Assess
+    expect(asRotator).toMatch(/^refused: .*403/);
+    expect(asRotatorToAdmin).toBe('opened');
+    expect(asAdmin).toBe('opened');
+  });
+
+  it("refuses the rotator kubectl's port-forward, which names its port only inside the stream", async () => {
+    // Prepare
+    const pod = await kit.appPod(CLUSTER);
+    const cluster = fleet.controlPlane.clusters[0];
+    if (!cluster) throw new Error('no cluster');
+    const token = await createEksTokenProvider({
+      clusterName: cluster.name,
+      region: 'eu-west-1',
+      credentials: identities.rotator.credentials,
+    })();
+    const kubeconfig = join(dir, 'rotator.kubeconfig');
+    await writeFile(
+      kubeconfig,
+      renderStaticTokenKubeconfig({
+        clusterName: cluster.name,
+        server: cluster.endpoint,
+        caPem: cluster.caPem,
+        token,
+      }),
+      { mode: 0o600 },
+    );
+
+    // Act
+    const result = await promisify(execFile)(
+      'kubectl',
+      ['--kubeconfig', kubeconfig, '-n', 'shop', 'port-forward', `pod/${pod.metadata?.name}`, ':15000'],
+      { timeout: 30_000, env: { ...process.env, KUBECONFIG: '' } },
+    ).then(
+      () => 'ran',
+      (error: { stderr?: string }) => `failed: ${error.stderr ?? ''}`,
+    );
+
+    // Assess
+    expect(result).toMatch(/^failed: .*meshtrust-rotator may port-forward only to Envoy's admin port 15000/s);
+  });
+});
+
+function adminKubeConfig(path: string) {
+  const config = new KubeConfig();
+  config.loadFromFile(path);
+  return config;
+}
