@@ -103,7 +103,7 @@ export class RotationStateMachine extends Construct {
       stateName: S.rotationFailed,
       error: ROLLBACK_FAILED_ERROR,
       cause:
-        'The rotation failed and its rollback did not complete: clusters may be part-way. $.failure holds the first error and $.rollbackFailure the rollback error; follow docs/deploy.md (failed rollback).',
+        'The rotation failed and its rollback did not complete: clusters may be part-way. $.failure holds the first error and $.rollbackFailure the rollback error. Fix that cause, then resume the rollback with meshtrust retry-rollback <this execution> (docs/deploy.md, Failed rollback).',
     });
     // Ended before the first write (acquire-lock or preflight refused) or after the last undoable one
     // (promote-root failed): the run fails with that state's own error, kept in $.stop.
