@@ -196,6 +196,7 @@ export function estimateHistoryEvents(input: HistoryEstimateInput): HistoryEstim
     ['input-defaults', E.pass],
     ['apply-input-defaults', E.pass],
     ['acquire-lock', lambdaTask()],
+    ['rotate-or-resume', E.choice],
     ['preflight', lambdaTask()],
     ['mode', E.choice],
   ];
@@ -242,7 +243,7 @@ export function estimateHistoryEvents(input: HistoryEstimateInput): HistoryEstim
     E.execution +
     2 * E.pass +
     2 * lambdaTask() + // acquire-lock, preflight
-    E.choice + // mode
+    2 * E.choice + // rotate-or-resume, mode
     (root ? lambdaTask() + 2 * clusterMap(clusters, once) + E.wait : 0) + // stage-root, distribute, verify, wait
     clusterMap(clusters, once) + // reissue-intermediate
     clusterMap(clusters, () => restartLoop(1, 0)) +
