@@ -7,6 +7,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { awsHistoryEvents, type LocalHistoryEvent } from '../../lab/rehearsal/aws-history-events.js';
 import { ensureCloudAssembly } from '../../lab/rehearsal/cloud-assembly.js';
 import { filesWithPrivateKeys } from '../../lab/rehearsal/private-key-scan.js';
 import type { RehearsalReport } from '../../lab/rehearsal/rehearsal-report.js';
@@ -42,6 +43,26 @@ function everyFile(dir: string): string[] {
   return readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((entry) =>
     statSync(join(dir, entry)).isFile(),
   );
+}
+
+/**
+ * The run's history.json counted as Step Functions records it (lab/rehearsal/aws-history-events.ts),
+ * beside what the real preflight estimated for the run (plan.historyEvents of its output).
+ */
+function historyAgainstEstimate(dir: string): { real: number; fewest: number; worstCase: number } {
+  const history = JSON.parse(readFileSync(join(dir, 'history.json'), 'utf8')) as (LocalHistoryEvent & {
+    state?: { output?: { preflight?: { plan?: { historyEvents?: { fewest: number; worstCase: number } } } } };
+  })[];
+  const preflight = history.find(
+    (event) => event.type === 'StateExited' && event.state?.name === 'preflight',
+  );
+  const estimate = preflight?.state?.output?.preflight?.plan?.historyEvents;
+  if (estimate === undefined) throw new Error(`preflight recorded no historyEvents in ${dir}/history.json`);
+  return {
+    real: awsHistoryEvents(history, new Set(['approve-reissue', 'approve-retire'])).length,
+    fewest: estimate.fewest,
+    worstCase: estimate.worstCase,
+  };
 }
 
 /** The phases a run must show traffic in, besides `final`. */
@@ -170,6 +191,16 @@ describe('meshtrust rehearse', () => {
     expect([...new Set(distributed)].sort()).toEqual(CLUSTERS);
     const history = JSON.parse(readFileSync(join(dir, 'history.json'), 'utf8')) as { type: string }[];
     expect(history.at(-1)?.type).toBe('ExecutionSucceeded');
+  });
+
+  it("stays within preflight's execution history estimate, as Step Functions would count its history", () => {
+    // Act
+    const { real, fewest, worstCase } = historyAgainstEstimate(scheduled.dir);
+
+    // Assess: at least the success path at first look, at most the worst case, which is not absurd.
+    expect(real).toBeGreaterThanOrEqual(fewest);
+    expect(real).toBeLessThanOrEqual(worstCase);
+    expect(worstCase).toBeLessThanOrEqual(5 * real);
   });
 
   it('leaves no private key in any report file nor in anything the functions logged', async () => {
@@ -317,6 +348,10 @@ describe('meshtrust rehearse', () => {
       }
       // ca-key.pem is compared in memory only, never written: the report carries the verdict.
       expect(report.checks.find((check) => check.name === 'cacerts-byte-identical-to-start')?.ok).toBe(true);
+      // The rollback's events too stay within preflight's worst case.
+      const history = historyAgainstEstimate(dir);
+      expect(history.real).toBeGreaterThan(history.fewest);
+      expect(history.real).toBeLessThanOrEqual(history.worstCase);
       // The failure came after lab-2's new intermediate was written, so there was something to undo.
       expect(
         report.timeline.some((write) => write.cluster === 'lab-2' && write.phase === 'reissue-intermediate'),
