@@ -390,8 +390,8 @@ function printPlan(report: PlanReport, terminal: Terminal): void {
 }
 
 /**
- * `execution history: at worst 602 events, within the 20000 preflight allows (80% of Step Functions'
- * 25000); most in restart-workloads 128, rollback-restart 128; at least 157 if every check passes at once`
+ * `execution history: at worst 604 events, within the 20000 preflight allows (80% of Step Functions'
+ * 25000); most in restart-workloads 128, rollback-restart 128; at least 159 if every check passes at once`
  */
 export function describeHistoryEvents(estimate: HistoryEstimate): string {
   const within = estimate.worstCase <= estimate.safeLimit ? 'within' : 'over';
