@@ -79,10 +79,10 @@ export function costStandingTable(figures: CostSectionFigures): Table {
       ]),
       [`meshtrust, ${standing.clusters} clusters`, '', '', formatUsd(standing.monthlyUsd)],
       [
-        'cacerts backups a rolled-back or intermediate run leaves',
+        'cacerts backups a failed rollback leaves',
         String(standing.clusters),
         formatUsd(standing.addedPerRotationMonthlyUsd / standing.clusters),
-        `+${formatUsd(standing.addedPerRotationMonthlyUsd)} per rotation`,
+        `+${formatUsd(standing.addedPerRotationMonthlyUsd)} per failed rollback`,
       ],
       [
         `AWS Private CA: root + ${privateCa.cas - 1} subordinates`,
@@ -118,9 +118,9 @@ export function costNoteLines(figures: CostSectionFigures): string[] {
     );
   return [
     ...starved,
-    `a rolled-back or intermediate-mode run leaves ${figures.standing.clusters} cacerts backup secrets (one per cluster): ` +
-      `+${formatUsd(figures.standing.addedPerRotationMonthlyUsd)} a month per run kept; a completed root rotation ` +
-      'schedules its backups for deletion at promote-root (a secret scheduled for deletion is not charged)',
+    `a run whose rollback failed leaves ${figures.standing.clusters} cacerts backup secrets (one per cluster) for the operator: ` +
+      `+${formatUsd(figures.standing.addedPerRotationMonthlyUsd)} a month per run kept; every other run schedules its ` +
+      'backups for deletion (promote-root, release-lock after a rekey, the last rollback stage; a secret scheduled for deletion is not charged)',
     `AWS Private CA would also charge ${formatUsd(figures.privateCa.perRotationUsd)} per rotation for the ${figures.privateCa.cas - 1} subordinate certificates`,
     `list prices for ${figures.prices.region} as of ${figures.prices.asOf} (bench/cost-prices.json), not fetched`,
   ];

@@ -190,8 +190,9 @@ export interface StandingCost {
   readonly items: readonly StandingItem[];
   readonly monthlyUsd: number;
   /**
-   * Cacerts backups a rolled-back or intermediate-mode run leaves (one secret per cluster), per month; a
-   * completed root rotation schedules its own for deletion at promote-root.
+   * Cacerts backups a run whose rollback failed leaves for the operator (one secret per cluster), per
+   * month; every other run schedules its own for deletion (docs/workflow.md, "When the cacerts backups
+   * are deleted").
    */
   readonly addedPerRotationMonthlyUsd: number;
 }

@@ -5,7 +5,9 @@
 import { DescribeKeyCommand, KMSClient, ListAliasesCommand } from '@aws-sdk/client-kms';
 import { ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CaSecretStore } from '../../lambdas/adapters/secrets/ca-secret-store.js';
+import { backupSecretPrefix } from '../../lambdas/adapters/secrets/secret-names.js';
 import { rootKeyAliasPrefix } from '../../lambdas/contract/root-keys.js';
+import { executionNameOf } from '../../lambdas/core/rotation/execution-name.js';
 import type { LabCredentials } from '../eks/lab-identities.js';
 
 export interface ClusterEndState {
@@ -23,6 +25,15 @@ export interface EndState {
   readonly pendingRoot: boolean;
   /** The mesh's root keys in KMS and the imported root's key secret, read straight from moto. */
   readonly rootKeys?: RootKeysAtEnd;
+  /** The execution's cacerts backups (the start's intermediate keys), read straight from moto. */
+  readonly cacertsBackups?: CacertsBackupsAtEnd;
+}
+
+/** How many of the execution's cacerts backups (one per cluster it wrote to) are kept, how many deleting. */
+export interface CacertsBackupsAtEnd {
+  readonly kept: number;
+  /** Scheduled for deletion (Secrets Manager's DeletedDate set). */
+  readonly deleting: number;
 }
 
 export interface RootKeysAtEnd {
@@ -74,6 +85,12 @@ export function describeEndState(state: EndState): string[] {
       : [
           `root keys: KMS ${state.rootKeys.kms.length === 0 ? 'none' : state.rootKeys.kms.join(', ')}; ` +
             `root A's key secret ${state.rootKeys.importedKeySecret}`,
+        ]),
+    ...(state.cacertsBackups === undefined
+      ? []
+      : [
+          `cacerts backups of the run: ${state.cacertsBackups.kept} kept, ` +
+            `${state.cacertsBackups.deleting} scheduled for deletion`,
         ]),
   ];
 }
@@ -144,5 +161,47 @@ export async function rootKeysAtEnd(options: {
   } finally {
     kms.destroy();
     secrets.destroy();
+  }
+}
+
+/**
+ * The execution's cacerts backups (`backup/<execution>/*`) as Secrets Manager lists them, those
+ * scheduled for deletion included, with the AWS API (not through the product's adapters); never read.
+ */
+export async function cacertsBackupsAtEnd(options: {
+  readonly endpoint: string;
+  readonly region: string;
+  readonly credentials: LabCredentials;
+  readonly meshId: string;
+  readonly executionId: string;
+}): Promise<CacertsBackupsAtEnd> {
+  const client = new SecretsManagerClient({
+    endpoint: options.endpoint,
+    region: options.region,
+    credentials: options.credentials,
+  });
+  const prefix = backupSecretPrefix(options.meshId, executionNameOf(options.executionId));
+  let kept = 0;
+  let deleting = 0;
+  try {
+    let nextToken: string | undefined;
+    do {
+      const page = await client.send(
+        new ListSecretsCommand({
+          Filters: [{ Key: 'name', Values: [prefix] }],
+          IncludePlannedDeletion: true,
+          NextToken: nextToken,
+        }),
+      );
+      // The name filter matches prefixes case-insensitively; count exact matches only.
+      for (const secret of (page.SecretList ?? []).filter((listed) => listed.Name?.startsWith(prefix))) {
+        if (secret.DeletedDate === undefined) kept += 1;
+        else deleting += 1;
+      }
+      nextToken = page.NextToken;
+    } while (nextToken !== undefined);
+    return { kept, deleting };
+  } finally {
+    client.destroy();
   }
 }

@@ -1,9 +1,9 @@
 // report.json: what the rehearsal ran, what happened, and the checks that decide its exit code.
 
-import { RELEASE_LOCK_STATES, ROLLBACK_STATES } from '../../lib/workflow-states.js';
+import { RELEASE_LOCK_STATES, ROLLBACK_STATES, WORKFLOW_STATES } from '../../lib/workflow-states.js';
 import type { LabEngineDescription } from '../lab-files.js';
 import type { CacertsWrite } from './cacerts-timeline.js';
-import type { EndState, RootKeysAtEnd } from './end-state.js';
+import type { CacertsBackupsAtEnd, EndState, RootKeysAtEnd } from './end-state.js';
 import type { FaultReport } from './fault-plan.js';
 import type { RefusedCacerts, WorkloadCertificate } from './fleet/rehearsal-fleet.js';
 
@@ -121,6 +121,27 @@ export function expectedResult(
   return permanent.some(inRollback) ? 'FAILED' : 'ROLLED_BACK';
 }
 
+/**
+ * What must become of the run's cacerts backups (one per cluster it wrote to, each with that cluster's
+ * start intermediate key), given how it ended: a run that succeeded (promote-root, or release-lock after
+ * a rekey) or was rolled back (the last rollback stage) has scheduled every one for deletion; a rollback
+ * that failed before its last stage keeps them all, for the operator. undefined: nothing to expect (a run
+ * stopped before writing or after promote-root, or a failure injected after rollback-drop-pending ran).
+ */
+export function expectedCacertsBackups(
+  result: RehearsalResult,
+  failAts: readonly { readonly state: string; readonly once: boolean }[],
+): 'deleting' | 'kept' | undefined {
+  if (result === 'SUCCEEDED' || result === 'ROLLED_BACK') return 'deleting';
+  if (result !== 'FAILED') return undefined;
+  const lastStage = WORKFLOW_STATES.rollbackDropPending as string;
+  const failedBeforeLastStage = failAts
+    .filter((failAt) => !failAt.once)
+    .map((failAt) => failAt.state.replace(/-in-cluster$/, ''))
+    .some((state) => (ROLLBACK_STATES as readonly string[]).includes(state) && state !== lastStage);
+  return failedBeforeLastStage ? 'kept' : undefined;
+}
+
 export interface OutcomeFacts {
   readonly mode: RehearsalMode;
   readonly cluster?: string;
@@ -141,6 +162,10 @@ export interface OutcomeFacts {
   readonly faults?: readonly FaultReport[];
   /** The root keys at the end (end-state.ts); absent: no check. */
   readonly rootKeys?: RootKeysAtEnd;
+  /** The run's cacerts backups at the end (end-state.ts); absent: no check. */
+  readonly cacertsBackups?: CacertsBackupsAtEnd;
+  /** The --fail-at failures injected (what the backups' end depends on, with the result). */
+  readonly failAts?: readonly { readonly state: string; readonly once: boolean }[];
   /**
    * The daily expiry check, invoked once at the end as deployed (its own bundle, role and environment):
    * what it returned, or why it failed; absent: no check.
@@ -196,6 +221,8 @@ export function outcomeChecks(facts: OutcomeFacts): ReportCheck[] {
     });
   }
   const initial = new Map(facts.initial.map((entry) => [entry.cluster, entry]));
+  const backups = cacertsBackupsCheck(facts);
+  if (backups !== undefined) checks.push(backups);
   // Nothing more to expect of a run that failed outright or was stopped halfway.
   if (facts.result === 'FAILED' || facts.result === 'ABORTED') return checks;
   if (facts.expiryCheck !== undefined) checks.push(expiryCheckCheck(facts.expiryCheck, facts.final.length));
@@ -280,6 +307,31 @@ function expiryCheckCheck(expiry: ExpiryCheckAtEnd, clusters: number): ReportChe
     name: 'expiry-check-runs',
     ok,
     detail: `${expiry.certificates} certificate(s) watched (expected ${clusters + 1}), first to expire ${expiry.first} in ${expiry.days} day(s)`,
+  };
+}
+
+/**
+ * The run's cacerts backups ended as expectedCacertsBackups says: all scheduled for deletion (and at
+ * least one made, by a run that succeeded), or all kept after a rollback that failed before its end.
+ */
+function cacertsBackupsCheck(facts: OutcomeFacts): ReportCheck | undefined {
+  const backups = facts.cacertsBackups;
+  if (backups === undefined || facts.result !== facts.expected) return undefined;
+  const expected = expectedCacertsBackups(facts.result, facts.failAts ?? []);
+  if (expected === undefined) return undefined;
+  const counts = `${backups.kept} kept, ${backups.deleting} scheduled for deletion`;
+  if (expected === 'kept') {
+    return {
+      name: 'cacerts-backups-kept',
+      ok: backups.deleting === 0,
+      detail: `the rollback did not complete, so none may be deleted: ${counts}`,
+    };
+  }
+  const made = facts.result === 'SUCCEEDED' ? backups.deleting > 0 : true;
+  return {
+    name: 'cacerts-backups-deleted',
+    ok: backups.kept === 0 && made,
+    detail: `every backup of the run scheduled for deletion: ${counts}`,
   };
 }
 

@@ -25,7 +25,14 @@ import { privateKeysInCaStore } from './ca-store-keys.js';
 import { recordCacertsTimeline } from './cacerts-timeline.js';
 import { type CloudAssembly, ensureCloudAssembly, readCloudAssembly } from './cloud-assembly.js';
 import { type DefinitionTask, definitionTasks } from './definition-tasks.js';
-import { clusterEndStates, type EndState, hasPendingRoot, rootKeysAtEnd } from './end-state.js';
+import {
+  type CacertsBackupsAtEnd,
+  cacertsBackupsAtEnd,
+  clusterEndStates,
+  type EndState,
+  hasPendingRoot,
+  rootKeysAtEnd,
+} from './end-state.js';
 import { checkFailAt, createFailureInjector, type FailAt, failAtStates, formatFailAts } from './fail-at.js';
 import { createFaultPlan, type FaultPlan } from './fault-plan.js';
 import { checkFault, type Fault } from './fault-spec.js';
@@ -640,7 +647,7 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
     ]),
   );
   const rootLetters = { A: rootA, ...(rootB === undefined ? {} : { B: rootB }) };
-  const endState: EndState = {
+  let endState: EndState = {
     clusters: clusterEndStates({
       initial: summaries(initial),
       final: summaries(final),
@@ -666,6 +673,18 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
       { kms: ['unreadable'], importedKeySecret: 'none' },
     ),
   };
+  // Left out when an interrupt leaves no time to read them (no check then: the run was ABORTED).
+  const cacertsBackups = await read<CacertsBackupsAtEnd | undefined>(
+    cacertsBackupsAtEnd({
+      endpoint: moto.endpoint,
+      region,
+      credentials: rotator.credentials,
+      meshId: lab.meshId,
+      executionId,
+    }),
+    undefined,
+  );
+  if (cacertsBackups !== undefined) endState = { ...endState, cacertsBackups };
   const faultReports = faults.report();
   // An interrupted run reports what it has; it starts nothing more.
   const expiryCheck = interrupted === undefined ? await invokeExpiryCheck(pool, functions) : undefined;
@@ -685,6 +704,8 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
     identicalToStart,
     faults: faultReports,
     ...(endState.rootKeys === undefined ? {} : { rootKeys: endState.rootKeys }),
+    ...(endState.cacertsBackups === undefined ? {} : { cacertsBackups: endState.cacertsBackups }),
+    failAts: options.failAt ?? [],
     ...(expiryCheck === undefined ? {} : { expiryCheck }),
   });
   const report: RehearsalReport = {

@@ -315,6 +315,9 @@ describe('meshtrust rehearse', () => {
         const after = publicFile(dir, 'final', cluster, 'ca-cert.pem');
         expect({ cluster, rekeyed: before !== after }).toEqual({ cluster, rekeyed: cluster === 'lab-2' });
       }
+      // lab-2's backup (its old intermediate's key) is scheduled for deletion once the rekey succeeded.
+      expect(report.endState?.cacertsBackups).toEqual({ kept: 0, deleting: 1 });
+      expect(report.checks.find((check) => check.name === 'cacerts-backups-deleted')?.ok).toBe(true);
     },
     RUN_TIMEOUT_MS,
   );
@@ -356,6 +359,9 @@ describe('meshtrust rehearse', () => {
       expect(
         report.timeline.some((write) => write.cluster === 'lab-2' && write.phase === 'reissue-intermediate'),
       ).toBe(true);
+      // Every cluster restored: the backups distribute-bundle made are scheduled for deletion.
+      expect(report.endState?.cacertsBackups).toEqual({ kept: 0, deleting: CLUSTERS.length });
+      expect(report.checks.find((check) => check.name === 'cacerts-backups-deleted')?.ok).toBe(true);
     },
     RUN_TIMEOUT_MS,
   );
@@ -386,6 +392,9 @@ describe('meshtrust rehearse', () => {
         expect(cluster.roots[0]).toBe('A');
         expect(cluster.asAtStart).toBe(cluster.roots.length === 1 && cluster.intermediate === 'original');
       }
+      // The operator restores from the backups: none is deleted.
+      expect(report.endState?.cacertsBackups).toEqual({ kept: CLUSTERS.length, deleting: 0 });
+      expect(report.checks.find((check) => check.name === 'cacerts-backups-kept')?.ok).toBe(true);
     },
     RUN_TIMEOUT_MS,
   );

@@ -1,4 +1,9 @@
-import { expectedResult, type OutcomeFacts, outcomeChecks } from '../../../lab/rehearsal/rehearsal-report.js';
+import {
+  expectedCacertsBackups,
+  expectedResult,
+  type OutcomeFacts,
+  outcomeChecks,
+} from '../../../lab/rehearsal/rehearsal-report.js';
 
 const A = 'a'.repeat(64);
 const B = 'b'.repeat(64);
@@ -60,6 +65,35 @@ describe('what a rehearsal should end in', () => {
     expect(
       expectedResult('scheduled', [trigger, { state: 'release-lock-after-rollback', once: false }]),
     ).toBe('ROLLED_BACK');
+  });
+});
+
+describe("what should become of a run's cacerts backups", () => {
+  const trigger = { state: 'reissue-intermediate', once: false };
+
+  it('expects them deleted after a success (any mode) and after a completed rollback', () => {
+    expect(expectedCacertsBackups('SUCCEEDED', [])).toBe('deleting');
+    expect(expectedCacertsBackups('ROLLED_BACK', [trigger])).toBe('deleting');
+    expect(expectedCacertsBackups('ROLLED_BACK', [trigger, { state: 'rollback-restore', once: true }])).toBe(
+      'deleting',
+    );
+  });
+
+  it('expects them kept when the rollback failed before its last stage, nothing when it failed after it ran', () => {
+    expect(expectedCacertsBackups('FAILED', [trigger, { state: 'rollback-restore', once: false }])).toBe(
+      'kept',
+    );
+    expect(
+      expectedCacertsBackups('FAILED', [trigger, { state: 'rollback-trust-in-cluster', once: false }]),
+    ).toBe('kept');
+    // rollback-drop-pending's function runs (and deletes them) before the injected failure.
+    expect(
+      expectedCacertsBackups('FAILED', [trigger, { state: 'rollback-drop-pending', once: false }]),
+    ).toBeUndefined();
+    // Stopped before any write, or after promote-root (which deleted them before failing).
+    expect(expectedCacertsBackups('FAILED', [{ state: 'preflight', once: false }])).toBeUndefined();
+    expect(expectedCacertsBackups('FAILED', [{ state: 'promote-root', once: false }])).toBeUndefined();
+    expect(expectedCacertsBackups('ABORTED', [])).toBeUndefined();
   });
 });
 
@@ -140,6 +174,61 @@ describe('the checks behind the exit code', () => {
       keyOf(outcomeChecks(facts({ mode: 'intermediate', rootKeys: { kms: [], importedKeySecret: 'kept' } })))
         ?.ok,
     ).toBe(true);
+  });
+
+  it('requires every cacerts backup deleting after a success or a rollback, and all kept after a failed rollback', () => {
+    // Prepare
+    const backupsOf = (checks: ReturnType<typeof outcomeChecks>) =>
+      checks.find((c) => c.name.startsWith('cacerts-backups-'));
+    const rolledBack = {
+      ...facts({ identicalToStart: { 'lab-1': true } }),
+      result: 'ROLLED_BACK',
+      expected: 'ROLLED_BACK',
+    } as const;
+    const failedRollback = {
+      ...facts(),
+      result: 'FAILED',
+      expected: 'FAILED',
+      failAts: [
+        { state: 'reissue-intermediate', once: false },
+        { state: 'rollback-restore', once: false },
+      ],
+    } as const;
+    // Act, Assess
+    expect(backupsOf(outcomeChecks(facts()))).toBeUndefined();
+    expect(backupsOf(outcomeChecks(facts({ cacertsBackups: { kept: 0, deleting: 3 } })))).toEqual({
+      name: 'cacerts-backups-deleted',
+      ok: true,
+      detail: 'every backup of the run scheduled for deletion: 0 kept, 3 scheduled for deletion',
+    });
+    expect(backupsOf(outcomeChecks(facts({ cacertsBackups: { kept: 1, deleting: 2 } })))?.ok).toBe(false);
+    // A success made at least one backup: none found is no proof they were deleted.
+    expect(backupsOf(outcomeChecks(facts({ cacertsBackups: { kept: 0, deleting: 0 } })))?.ok).toBe(false);
+    expect(
+      backupsOf(outcomeChecks(facts({ mode: 'intermediate', cacertsBackups: { kept: 0, deleting: 1 } })))?.ok,
+    ).toBe(true);
+    expect(backupsOf(outcomeChecks({ ...rolledBack, cacertsBackups: { kept: 0, deleting: 3 } }))?.ok).toBe(
+      true,
+    );
+    expect(backupsOf(outcomeChecks({ ...rolledBack, cacertsBackups: { kept: 3, deleting: 0 } }))?.ok).toBe(
+      false,
+    );
+    expect(backupsOf(outcomeChecks({ ...failedRollback, cacertsBackups: { kept: 3, deleting: 0 } }))).toEqual(
+      {
+        name: 'cacerts-backups-kept',
+        ok: true,
+        detail: 'the rollback did not complete, so none may be deleted: 3 kept, 0 scheduled for deletion',
+      },
+    );
+    expect(
+      backupsOf(outcomeChecks({ ...failedRollback, cacertsBackups: { kept: 2, deleting: 1 } }))?.ok,
+    ).toBe(false);
+    // An unexpected end is failed by result-as-expected; nothing is asked of the backups then.
+    expect(
+      backupsOf(
+        outcomeChecks({ ...rolledBack, expected: 'SUCCEEDED', cacertsBackups: { kept: 3, deleting: 0 } }),
+      ),
+    ).toBeUndefined();
   });
 
   it('requires the expiry check to run as deployed and watch the root and every intermediate', () => {

@@ -233,7 +233,7 @@ describe('renderSummary: cost', () => {
     expect(text).toMatch(/Secrets Manager secrets +11 +\$0\.40 +\$4\.40/);
     expect(text).toMatch(/meshtrust, 10 clusters +\$6\.60/);
     expect(text).toMatch(
-      /cacerts backups a rolled-back or intermediate run leaves +10 +\$0\.40 +\+\$4\.00 per rotation/,
+      /cacerts backups a failed rollback leaves +10 +\$0\.40 +\+\$4\.00 per failed rollback/,
     );
     expect(text).toMatch(/AWS Private CA: root \+ 10 subordinates +11 +\$400 +\$4,400/);
     expect(text).toContain('+$4.00 a month per run kept');
