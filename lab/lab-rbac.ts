@@ -5,7 +5,7 @@
 // (meshtrust-rotator-restart-only: the rotator's workload patches may change only the restart
 // annotations) is CEL, not evaluated here: the model lets any rotator patch of a workload through, and
 // the istio engine's real kube-apiserver enforces it (test/integration/lab/rotator-restart-policy.test.ts).
-import { EXPIRY_CHECK_GROUP, ROTATOR_GROUP, VIEWER_GROUP } from './eks/lab-identities.js';
+import { EXPIRY_CHECK_GROUP, ROTATOR_GROUP, VERIFIER_GROUP, VIEWER_GROUP } from './eks/lab-identities.js';
 import type { KubeIdentity, KubeRequestAttributes, KubeVerb } from './kube/kube-api-server.js';
 
 export interface LabRbacRule {
@@ -18,6 +18,15 @@ export interface LabRbacRule {
 }
 
 const WORKLOADS = ['deployments', 'statefulsets', 'daemonsets'];
+
+// ClusterRole meshtrust-viewer, bound to the viewer and the verifier: never a secret.
+const VIEW: readonly LabRbacRule[] = [
+  { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list'] },
+  { apiGroups: [''], resources: ['configmaps'], resourceNames: ['istio-ca-root-cert'], verbs: ['get'] },
+  { apiGroups: ['apps'], resources: WORKLOADS, verbs: ['get', 'list'] },
+  { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] },
+  { apiGroups: ['apps'], resources: ['replicasets'], verbs: ['list'] },
+];
 
 // Role meshtrust-mesh-config in istio-system, bound to both groups: istiod's mesh config, by name.
 const MESH_CONFIG: LabRbacRule = {
@@ -49,15 +58,9 @@ export const LAB_RBAC_RULES: Readonly<Record<string, readonly LabRbacRule[]>> = 
     { apiGroups: [''], resources: ['pods/portforward'], verbs: ['get', 'create'] },
     { apiGroups: ['apps'], resources: ['replicasets'], verbs: ['list'] },
   ],
-  [VIEWER_GROUP]: [
-    MESH_CONFIG,
-    // ClusterRole meshtrust-viewer: never a secret
-    { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list'] },
-    { apiGroups: [''], resources: ['configmaps'], resourceNames: ['istio-ca-root-cert'], verbs: ['get'] },
-    { apiGroups: ['apps'], resources: WORKLOADS, verbs: ['get', 'list'] },
-    { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] },
-    { apiGroups: ['apps'], resources: ['replicasets'], verbs: ['list'] },
-  ],
+  [VIEWER_GROUP]: [MESH_CONFIG, ...VIEW],
+  // The rotation gates (verify-trust, verify-workloads): the viewer's ClusterRole alone
+  [VERIFIER_GROUP]: VIEW,
   // Role meshtrust-expiry-check in istio-system: find istiod's pods and read their /metrics, nothing else
   [EXPIRY_CHECK_GROUP]: [
     { namespace: 'istio-system', apiGroups: [''], resources: ['pods'], verbs: ['list'] },

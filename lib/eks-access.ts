@@ -4,6 +4,8 @@ import { Construct } from 'constructs';
 
 /** The Kubernetes group deploy/kubernetes/rbac.yaml binds the rotator's permissions to. */
 export const ROTATOR_KUBERNETES_GROUP = 'meshtrust-rotator';
+/** The group rbac.yaml lets read what a rotation changed, no secret: the gates verify-trust and verify-workloads. */
+export const VERIFIER_KUBERNETES_GROUP = 'meshtrust-verifier';
 /** The group rbac.yaml lets list istiod's pods and read their /metrics, for the daily expiry check. */
 export const EXPIRY_CHECK_KUBERNETES_GROUP = 'meshtrust-expiry-check';
 
@@ -12,14 +14,16 @@ export interface EksAccessProps {
   readonly clusterNames: readonly string[];
   /** The IAM role the rotation phases run as. */
   readonly rotatorRole: IRole;
+  /** The read-only IAM role the rotation gates run as. */
+  readonly verifierRole: IRole;
   /** The IAM role of the daily expiry check. */
   readonly expiryCheckRole: IRole;
 }
 
 /**
  * EKS access entries in each explicitly configured cluster: the rotator role to Kubernetes group
- * `meshtrust-rotator`, the expiry check's role to `meshtrust-expiry-check` (no access policy: each
- * group's permissions come from rbac.yaml alone).
+ * `meshtrust-rotator`, the verifier role to `meshtrust-verifier`, the expiry check's role to
+ * `meshtrust-expiry-check` (no access policy: each group's permissions come from rbac.yaml alone).
  *
  * Clusters discovered by tag are not known at deploy time, so the stack cannot create their entries:
  * create them when a cluster joins the mesh (docs/deploy.md), e.g.
@@ -34,6 +38,7 @@ export class EksAccess extends Construct {
     // entry for the same principal, which EKS refuses, before deleting the first.
     const mappings = [
       { suffix: '', role: props.rotatorRole, group: ROTATOR_KUBERNETES_GROUP },
+      { suffix: '-Verifier', role: props.verifierRole, group: VERIFIER_KUBERNETES_GROUP },
       { suffix: '-ExpiryCheck', role: props.expiryCheckRole, group: EXPIRY_CHECK_KUBERNETES_GROUP },
     ];
     this.entries = props.clusterNames.flatMap((clusterName) =>

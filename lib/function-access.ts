@@ -6,6 +6,9 @@ import type { HandlerName } from './handler-entries.js';
  * What one function reaches, and nothing more: the stack gives each function a role of its own made
  * from this table (lib/rotation-functions.ts), and docs/security.md shows what each role reaches.
  */
+/** The cluster role a function assumes: the rotator's, or the read-only verifier's. */
+export type ClusterAccess = 'rotate' | 'verify';
+
 export interface FunctionAccess {
   /** The CA store's secrets it reads, or writes (which includes reading). */
   readonly secrets?: Partial<Record<CaSecretPart, 'read' | 'write'>>;
@@ -25,10 +28,12 @@ export interface FunctionAccess {
   /** The rotation lock: `hold` (the writing phases confirm they hold it), `take` (take and release it). */
   readonly lock?: 'hold' | 'take';
   /**
-   * Reads and writes the mesh's clusters: it describes them in EKS and talks to their Kubernetes API
-   * as the cluster role (mapped to group meshtrust-rotator), which it assumes for that alone.
+   * Reaches the mesh's clusters: it describes them in EKS and talks to their Kubernetes API as a cluster
+   * role, which it assumes for that alone. `rotate`: the rotator role (group meshtrust-rotator), which
+   * writes cacerts and restarts workloads. `verify`: the verifier role (group meshtrust-verifier), which
+   * reads what a rotation changed and no secret: the gates never need cacerts.
    */
-  readonly clusters?: boolean;
+  readonly clusters?: ClusterAccess;
 }
 
 /**
@@ -38,21 +43,21 @@ export interface FunctionAccess {
  */
 export const FUNCTION_ACCESS: Readonly<Record<HandlerName, FunctionAccess>> = {
   'acquire-lock': { lock: 'take' },
-  preflight: { secrets: { root: 'read' }, clusters: true },
+  preflight: { secrets: { root: 'read' }, clusters: 'rotate' },
   'stage-root': { secrets: { root: 'write' }, rootKeys: ['create', 'sign'], lock: 'hold' },
-  'distribute-bundle': { secrets: { backups: 'write' }, lock: 'hold', clusters: true },
-  'verify-trust': { clusters: true },
+  'distribute-bundle': { secrets: { backups: 'write' }, lock: 'hold', clusters: 'rotate' },
+  'verify-trust': { clusters: 'verify' },
   'record-approval': {},
   'reissue-intermediate': {
     secrets: { root: 'read', intermediates: 'write', backups: 'write' },
     importedRootKeys: 'read',
     rootKeys: ['sign'],
     lock: 'hold',
-    clusters: true,
+    clusters: 'rotate',
   },
-  'restart-workloads': { secrets: { intermediates: 'read' }, lock: 'hold', clusters: true },
-  'verify-workloads': { clusters: true },
-  'retire-root': { lock: 'hold', clusters: true },
+  'restart-workloads': { secrets: { intermediates: 'read' }, lock: 'hold', clusters: 'rotate' },
+  'verify-workloads': { clusters: 'verify' },
+  'retire-root': { lock: 'hold', clusters: 'rotate' },
   'promote-root': {
     secrets: { root: 'write' },
     importedRootKeys: 'delete',
@@ -65,15 +70,19 @@ export const FUNCTION_ACCESS: Readonly<Record<HandlerName, FunctionAccess>> = {
     deletesBackups: true,
     rootKeys: ['retire'],
     lock: 'hold',
-    clusters: true,
+    clusters: 'rotate',
   },
   'release-lock': { lock: 'take', deletesBackups: true },
   'check-expiry': { secrets: { root: 'read' } },
 };
 
-/** The functions whose roles the cluster role trusts: each assumes it to reach the clusters. */
-export function clusterFunctions(): HandlerName[] {
-  return (Object.keys(FUNCTION_ACCESS) as HandlerName[]).filter((name) => FUNCTION_ACCESS[name].clusters);
+/** The functions whose roles a cluster role trusts (`access`, or either): each assumes it to reach the clusters. */
+export function clusterFunctions(access?: ClusterAccess): HandlerName[] {
+  return (Object.keys(FUNCTION_ACCESS) as HandlerName[]).filter((name) =>
+    access === undefined
+      ? FUNCTION_ACCESS[name].clusters !== undefined
+      : FUNCTION_ACCESS[name].clusters === access,
+  );
 }
 
 /** The functions a root key's policy must name for `use`. */

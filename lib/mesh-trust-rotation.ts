@@ -223,6 +223,8 @@ export class MeshTrustRotation extends Construct {
   readonly auditLogGroup: ILogGroup;
   /** The role the rotation phases run as; map it to Kubernetes group `meshtrust-rotator`. */
   readonly rotatorRole: IRole;
+  /** The rotation gates' read-only role; map it to Kubernetes group `meshtrust-verifier`. */
+  readonly verifierRole: IRole;
   /** The daily expiry check's role: map it to Kubernetes group meshtrust-expiry-check in every mesh cluster. */
   readonly expiryCheckRole: IRole;
   /** The functions' security groups when they run in a VPC (allow 443 from them in each cluster); else empty. */
@@ -317,6 +319,7 @@ export class MeshTrustRotation extends Construct {
     new EksAccess(this, 'EksAccess', {
       clusterNames: config.clusters.names,
       rotatorRole: functions.rotatorRole,
+      verifierRole: functions.verifierRole,
       expiryCheckRole: functions.expiryCheckRole,
     });
     acknowledgeNagFindings({
@@ -333,6 +336,7 @@ export class MeshTrustRotation extends Construct {
     this.caKey = caStore.key;
     this.auditLogGroup = audit.executionLogGroup;
     this.rotatorRole = functions.rotatorRole;
+    this.verifierRole = functions.verifierRole;
     this.expiryCheckRole = functions.expiryCheckRole;
     this.alarmTopic = audit.alarmTopic;
     this.lockTable = lockTable.table;

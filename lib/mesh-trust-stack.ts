@@ -53,6 +53,10 @@ export class MeshTrustStack extends Stack {
       description: 'Map this role to Kubernetes group meshtrust-rotator in every mesh cluster',
       value: this.rotation.rotatorRole.roleArn,
     });
+    new CfnOutput(this, 'VerifierRoleArn', {
+      description: 'Map this role to Kubernetes group meshtrust-verifier in every mesh cluster',
+      value: this.rotation.verifierRole.roleArn,
+    });
     new CfnOutput(this, 'ExpiryCheckRoleArn', {
       description: 'Map this role to Kubernetes group meshtrust-expiry-check in every mesh cluster',
       value: this.rotation.expiryCheckRole.roleArn,

@@ -69,7 +69,7 @@ export function acknowledgeNagFindings(targets: NagAcknowledgementTargets): void
           'The CA secrets are created at run time by the handlers (the stack creates none, see lib/ca-store.ts), named after a cluster or an execution, and Secrets Manager appends a random suffix to every secret ARN, so the policy names that one part of the store, meshtrust/<meshId>/intermediate/* or backup/*, and nothing wider.',
       });
     }
-    if (clustersDiscovered && (access.clusters === true || name === 'check-expiry')) {
+    if (clustersDiscovered && (access.clusters !== undefined || name === 'check-expiry')) {
       Validations.of(role).acknowledge({
         id: `AwsSolutions-IAM5[Resource::${nagArn(stack, eksClusterArns(stack, { names: [], tagKey: '', tagValue: '' })[0] as string)}]`,
         reason:
@@ -117,7 +117,7 @@ function wildcardActions(name: HandlerName, inVpc: boolean): string[] {
   return [
     'xray:PutTraceSegments/PutTelemetryRecords (active tracing)',
     ...(inVpc ? [`${VPC_ACCESS_ACTIONS.join('/')} (Lambda attaching the function to the VPC)`] : []),
-    ...(access.clusters === true || name === 'check-expiry'
+    ...(access.clusters !== undefined || name === 'check-expiry'
       ? ['eks:ListClusters (returns cluster names, needed to discover the mesh clusters)']
       : []),
     ...(access.rootKeys?.includes('create')

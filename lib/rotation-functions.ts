@@ -46,6 +46,7 @@ import type { RotationAudit } from './audit.js';
 import type { CaStore } from './ca-store.js';
 import { type ClusterSelection, eksClusterArns } from './cluster-selection.js';
 import {
+  type ClusterAccess,
   clusterFunctions,
   FUNCTION_ACCESS,
   type FunctionAccess,
@@ -142,10 +143,12 @@ const DEFAULT_TIMEOUT = Duration.minutes(5);
  * as ESM for arm64 and Node.js 24, each with its own encrypted log group and its own role, which
  * reaches only what lib/function-access.ts says that function needs.
  *
- * The functions that talk to the clusters do so as the cluster role (`RotatorRole`, the one IAM
- * principal the EKS access entries map to Kubernetes group `meshtrust-rotator`): each assumes it for
- * its Kubernetes requests alone. The cluster role has no AWS permission of its own and trusts those
- * functions' roles only. The daily expiry check's role is mapped to `meshtrust-expiry-check` itself.
+ * The functions that talk to the clusters do so as a cluster role, each assuming it for its
+ * Kubernetes requests alone: the phases that write as `RotatorRole` (the IAM principal the EKS access
+ * entries map to Kubernetes group `meshtrust-rotator`), the gates verify-trust and verify-workloads as
+ * `VerifierRole` (group `meshtrust-verifier`, which reads no secret and writes nothing). A cluster role
+ * has no AWS permission of its own and trusts its functions' roles only. The daily expiry check's role
+ * is mapped to `meshtrust-expiry-check` itself.
  */
 export class RotationFunctions extends Construct {
   /**
@@ -153,6 +156,11 @@ export class RotationFunctions extends Construct {
    * cluster assume it; nothing else can.
    */
   readonly rotatorRole: Role;
+  /**
+   * The read-only cluster role: map it to `meshtrust-verifier` in each cluster. The gates that check a
+   * rotation (verify-trust, verify-workloads) assume it; nothing else can.
+   */
+  readonly verifierRole: Role;
   /** The role of the daily expiry check: reads the root secret (no key), cluster metadata and istiod's /metrics. */
   readonly expiryCheckRole: Role;
   /** Each function's own role. */
@@ -171,16 +179,31 @@ export class RotationFunctions extends Construct {
     this.expiryCheckRole = roles['check-expiry'];
     this.grantClusterDiscovery(this.expiryCheckRole, clusters);
 
-    this.rotatorRole = new Role(this, 'RotatorRole', {
-      assumedBy: new CompositePrincipal(
-        ...clusterFunctions().map((name) => new ArnPrincipal(roles[name].roleArn)),
-      ),
-      description: `meshtrust ${meshId}: the rotation phases' identity in each cluster (group meshtrust-rotator)`,
-    });
-    for (const name of clusterFunctions()) {
-      this.grantClusterDiscovery(roles[name], clusters);
-      this.rotatorRole.grantAssumeRole(roles[name]);
-    }
+    const clusterRole = (id: string, access: ClusterAccess, description: string): Role => {
+      const role = new Role(this, id, {
+        assumedBy: new CompositePrincipal(
+          ...clusterFunctions(access).map((name) => new ArnPrincipal(roles[name].roleArn)),
+        ),
+        description,
+      });
+      for (const name of clusterFunctions(access)) role.grantAssumeRole(roles[name]);
+      return role;
+    };
+    this.rotatorRole = clusterRole(
+      'RotatorRole',
+      'rotate',
+      `meshtrust ${meshId}: the rotation phases' identity in each cluster (group meshtrust-rotator)`,
+    );
+    this.verifierRole = clusterRole(
+      'VerifierRole',
+      'verify',
+      `meshtrust ${meshId}: the rotation gates' read-only identity in each cluster (group meshtrust-verifier)`,
+    );
+    for (const name of clusterFunctions()) this.grantClusterDiscovery(roles[name], clusters);
+    const clusterRoleArn: Record<ClusterAccess, string> = {
+      rotate: this.rotatorRole.roleArn,
+      verify: this.verifierRole.roleArn,
+    };
 
     const roleArns = (names: readonly HandlerName[]) =>
       Fn.join(
@@ -211,7 +234,7 @@ export class RotationFunctions extends Construct {
       [ROOT_KEY_PRINCIPALS_ENV.create]: roleArns(rootKeyFunctions('create')),
       [ROOT_KEY_PRINCIPALS_ENV.sign]: roleArns(rootKeyFunctions('sign')),
       [ROOT_KEY_PRINCIPALS_ENV.retire]: roleArns(rootKeyFunctions('retire')),
-      [CLUSTER_ROLE_ARN_ENV]: this.rotatorRole.roleArn,
+      [CLUSTER_ROLE_ARN_ENV]: '',
       [EXPIRY_WARNING_DAYS_ENV]: String(tuning.expiryWarningDays),
       [VERIFY_TIMEOUT_SECONDS_ENV]: String(tuning.verifyTimeout.toSeconds()),
       [MIN_INTERMEDIATE_HEADROOM_DAYS_ENV]: String(tuning.minIntermediateHeadroomDays),
@@ -223,6 +246,7 @@ export class RotationFunctions extends Construct {
     for (const name of HANDLER_NAMES) {
       const functionName = `meshtrust-${meshId}-${name}`;
       const role = roles[name];
+      const access = FUNCTION_ACCESS[name].clusters;
       props.network?.grantVpcAccess(role);
       const logGroup = audit.newLogGroup(`${name}-log`, `${audit.functionLogGroupPrefix}${name}`);
       logGroup.grantWrite(role);
@@ -240,11 +264,12 @@ export class RotationFunctions extends Construct {
         tracing: Tracing.ACTIVE,
         role,
         logGroup,
-        // Only the cluster phases assume the cluster role; check-expiry reaches the clusters as its own
-        // role (group meshtrust-expiry-check), which the cluster role does not trust.
-        environment: FUNCTION_ACCESS[name].clusters
-          ? environment
-          : { ...environment, [CLUSTER_ROLE_ARN_ENV]: '' },
+        // Each cluster phase assumes its cluster role; check-expiry reaches the clusters as its own role
+        // (group meshtrust-expiry-check), which no cluster role trusts.
+        environment: {
+          ...environment,
+          [CLUSTER_ROLE_ARN_ENV]: access === undefined ? '' : clusterRoleArn[access],
+        },
         bundling: HANDLER_BUNDLING,
         ...(props.network !== undefined && {
           vpc: props.network.vpc,

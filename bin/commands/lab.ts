@@ -355,7 +355,7 @@ function printHowTo(terminal: Terminal, lab: LabDescription): void {
     `  ${LAB_FILE.padEnd(12)} what runs where: endpoints, clusters, CA files, identities (no credentials)`,
     `  ${ENV_FILE.padEnd(12)} rotator credentials and endpoints as export lines (mode 0600)`,
     `  ${KUBECONFIG_FILE.padEnd(12)} one context per cluster, user = aws eks get-token (as update-kubeconfig writes)`,
-    `  ${'viewer.env'.padEnd(12)} expiry-check.env, outsider.env: the read-only, the expiry check's and the unmapped identity`,
+    `  ${'viewer.env'.padEnd(12)} verifier.env, expiry-check.env, outsider.env: the read-only, the gates', the expiry check's and the unmapped identity`,
     '',
     'Try:',
     `  source ${lab.files.env}`,

@@ -9,6 +9,7 @@ export const LAB_ACCOUNT_ID = '000000000000';
 /** Kubernetes groups the lab's RBAC knows: only these get in (see lab/kube). */
 export const ROTATOR_GROUP = 'meshtrust-rotator';
 export const VIEWER_GROUP = 'meshtrust-viewer';
+export const VERIFIER_GROUP = 'meshtrust-verifier';
 export const EXPIRY_CHECK_GROUP = 'meshtrust-expiry-check';
 
 /** What a Kubernetes API server learns about a caller after authentication. */
@@ -39,6 +40,8 @@ export interface LabIdentities {
   readonly rotator: LabIdentity;
   /** A read-only operator; mapped to group meshtrust-viewer in every cluster. */
   readonly viewer: LabIdentity;
+  /** The rotation gates' read-only cluster role; mapped to group meshtrust-verifier in every cluster. */
+  readonly verifier: LabIdentity;
   /** The daily expiry check's role; mapped to group meshtrust-expiry-check in every cluster. */
   readonly expiryCheck: LabIdentity;
   /** Valid AWS credentials without an access entry anywhere: authenticates, then gets no groups. */
@@ -55,7 +58,7 @@ export interface LabIdentities {
 }
 
 export interface CreateLabIdentitiesOptions {
-  /** The lab clusters; each gets access entries for the rotator, the viewer and the expiry check. */
+  /** The lab clusters; each gets access entries for the rotator, the viewer, the verifier and the expiry check. */
   readonly clusterNames: readonly string[];
   /** @default 'lab' */
   readonly sessionName?: string;
@@ -120,6 +123,7 @@ export function createLabIdentities(options: CreateLabIdentitiesOptions): LabIde
   const sessionName = options.sessionName ?? 'lab';
   const rotator = createIdentity('rotator', 'meshtrust-rotator', sessionName);
   const viewer = createIdentity('viewer', 'meshtrust-viewer', sessionName);
+  const verifier = createIdentity('verifier', 'meshtrust-verifier', sessionName);
   const expiryCheck = createIdentity('expiry-check', 'meshtrust-expiry-check', sessionName);
   const outsider = createIdentity('outsider', 'some-other-team', sessionName);
   const accessEntries = new Map<string, ReadonlyMap<string, KubeIdentity>>();
@@ -129,6 +133,7 @@ export function createLabIdentities(options: CreateLabIdentitiesOptions): LabIde
       new Map<string, KubeIdentity>([
         [rotator.principalArn, { username: rotator.arn, groups: [ROTATOR_GROUP] }],
         [viewer.principalArn, { username: viewer.arn, groups: [VIEWER_GROUP] }],
+        [verifier.principalArn, { username: verifier.arn, groups: [VERIFIER_GROUP] }],
         [expiryCheck.principalArn, { username: expiryCheck.arn, groups: [EXPIRY_CHECK_GROUP] }],
       ]),
     );
@@ -136,9 +141,10 @@ export function createLabIdentities(options: CreateLabIdentitiesOptions): LabIde
   return {
     rotator,
     viewer,
+    verifier,
     expiryCheck,
     outsider,
-    all: [rotator, viewer, expiryCheck, outsider],
+    all: [rotator, viewer, verifier, expiryCheck, outsider],
     accessEntries,
     trust: new Map(),
   };

@@ -1,8 +1,9 @@
 // Who each function of the synthesized stack runs as in a rehearsal: a session of its own role, as
 // Lambda gives it, read from the template (each function's Role), with the lab standing in for IAM:
-// - the role the functions' CLUSTER_ROLE_ARN names (the stack's cluster role) is the lab's rotator
-//   role, which every lab cluster maps to group meshtrust-rotator, as the stack's EKS access entries do;
-//   the roles its trust policy names may assume it through the lab's sts:AssumeRole, no other;
+// - the roles the functions' CLUSTER_ROLE_ARN names (the stack's cluster roles) are the lab's: the one
+//   the writing phases name is the rotator role (group meshtrust-rotator), the one verify-trust names
+//   the verifier role (group meshtrust-verifier), as the stack's EKS access entries map them; the roles
+//   each one's trust policy names may assume it through the lab's sts:AssumeRole, no other;
 // - check-expiry's role is the lab's expiry-check role (group meshtrust-expiry-check);
 // - every other role is a role of the lab account that no cluster knows.
 // So a function reaches a cluster only the way it would deployed: by assuming the cluster role.
@@ -26,16 +27,22 @@ export function functionIdentities(
 ): (fn: TemplateFunction) => LabIdentity {
   const { lab, functions, template, arns } = options;
   const { identities } = lab;
-  const clusterRole = functions.map((fn) => getAttOf(fn.environment[CLUSTER_ROLE_ARN_ENV])).find(Boolean);
+  const clusterRoleOf = (handler: string) =>
+    getAttOf(functions.find((fn) => fn.handlerName === handler)?.environment[CLUSTER_ROLE_ARN_ENV]);
+  const clusterRoles = [
+    { role: clusterRoleOf('distribute-bundle'), as: identities.rotator },
+    { role: clusterRoleOf('verify-trust'), as: identities.verifier },
+  ];
   const expiryCheckRole = functions.find((fn) => fn.handlerName === 'check-expiry')?.roleLogicalId;
-  if (clusterRole !== undefined) arns[clusterRole] = identities.rotator.principalArn;
+  for (const { role, as } of clusterRoles) if (role !== undefined) arns[role] = as.principalArn;
   if (expiryCheckRole !== undefined) arns[expiryCheckRole] = identities.expiryCheck.principalArn;
-  if (clusterRole !== undefined) {
-    const trustPolicy = template.Resources?.[clusterRole]?.Properties?.AssumeRolePolicyDocument;
+  for (const { role, as } of clusterRoles) {
+    if (role === undefined) continue;
+    const trustPolicy = template.Resources?.[role]?.Properties?.AssumeRolePolicyDocument;
     const trusted = JSON.stringify(trustPolicy ?? {}).match(/"Fn::GetAtt":\["(\w+)","Arn"\]/g) ?? [];
     allowAssumeRole(
       identities,
-      identities.rotator.principalArn,
+      as.principalArn,
       trusted.map((getAtt) => arns[/\["(\w+)"/.exec(getAtt)?.[1] ?? ''] ?? ''),
     );
   }

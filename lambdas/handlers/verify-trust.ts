@@ -1,7 +1,6 @@
 import { readRootCertConfigMaps } from '../adapters/kube/trust-bundles.js';
 import { TrustBundle } from '../core/pki/trust-bundle.js';
 import { VerificationFailed } from '../core/rotation-errors.js';
-import { readClusterCacerts } from './runtime/cluster-cacerts.js';
 import { type ClusterStepInput, clusterStepSchema, parseInput } from './runtime/handler-input.js';
 import { type LambdaContext, runHandler } from './runtime/run-handler.js';
 import type { HandlerRuntime } from './runtime/runtime.js';
@@ -11,15 +10,19 @@ const PHASE = 'verify-trust';
 
 export interface VerifyTrustOutput {
   readonly cluster: string;
-  /** The roots every namespace's istio-ca-root-cert holds. */
+  /** The roots every namespace's istio-ca-root-cert holds (the root-cert.pem istiod loaded). */
   readonly roots: string[];
   readonly namespaces: number;
 }
 
 /**
- * verify-trust, per cluster (a gate, writes nothing): cacerts root-cert holds the current and the new
- * root, and istiod has published exactly that set to every namespace's istio-ca-root-cert. Waits a
- * little in-process for istiod's push; after that VerificationFailed, which the state machine retries.
+ * verify-trust, per cluster (a gate, writes nothing): istiod has published to every namespace's
+ * istio-ca-root-cert one and the same root set, holding the current and the new root. Only istiod
+ * publishes that ConfigMap, from the root-cert.pem it loaded, and the new root exists nowhere but in
+ * what distribute-bundle wrote: so this shows istiod loaded that write, without reading cacerts (which
+ * holds the intermediate's key). The cluster role it runs as reads no secret (group meshtrust-verifier).
+ * Waits a little in-process for istiod's push; after that VerificationFailed, which the state machine
+ * retries.
  */
 export async function handler(event: unknown, context?: LambdaContext): Promise<VerifyTrustOutput> {
   const input = parseInput(clusterStepSchema, event, PHASE);
@@ -33,37 +36,40 @@ async function verifyTrust(input: ClusterStepInput, runtime: HandlerRuntime): Pr
   const { cluster, currentRoot, stagedRoot } = input;
   const client = await runtime.clusterClient(cluster);
   const required = [currentRoot.fingerprint, ...(stagedRoot === null ? [] : [stagedRoot.fingerprint])];
-  const { files } = await readClusterCacerts(client, PHASE);
-  const written = TrustBundle.parse(files['root-cert.pem'], { cluster, file: 'root-cert.pem' });
-  const absent = required.filter((root) => !written.has(root));
-  if (absent.length > 0) {
-    throw new VerificationFailed(
-      `istio-system/cacerts of cluster ${cluster} does not trust ${absent.join(', ')}; run distribute-bundle for it first.`,
-      { cluster, phase: PHASE },
-    );
-  }
-  const lagging = await waitUntil(runtime.config.verifyTimeoutSeconds * 1000, async () => {
+  const checked = await waitUntil(runtime.config.verifyTimeoutSeconds * 1000, async () => {
     const bundles = await readRootCertConfigMaps(client);
     // istiod skips some system namespaces on purpose; only the ones it publishes to must match.
-    const published = bundles.filter((bundle) => bundle.rootCertPem !== undefined);
+    const published = bundles
+      .filter((bundle) => bundle.rootCertPem !== undefined)
+      .map((bundle) => ({
+        namespace: bundle.namespace,
+        roots: TrustBundle.parse(bundle.rootCertPem as string, { cluster, file: 'istio-ca-root-cert' }),
+      }));
     const behind = published
-      .filter((bundle) => !TrustBundle.parse(bundle.rootCertPem as string).equals(written))
-      .map((bundle) => bundle.namespace);
+      .filter(({ roots }) => required.some((root) => !roots.has(root)))
+      .map(({ namespace }) => namespace);
+    // Each namespace holds the set istiod loaded last: two sets mean a push still under way.
+    const reference = published.find(({ roots }) => required.every((root) => roots.has(root)))?.roots;
+    const differing = published
+      .filter(({ roots }) => reference !== undefined && !roots.equals(reference))
+      .map(({ namespace }) => namespace);
     return {
-      done: behind.length === 0 && published.length > 0,
-      value: { behind, published: published.length },
+      done: published.length > 0 && behind.length === 0 && differing.length === 0,
+      value: { behind, differing, published: published.length, roots: reference },
     };
   });
-  if (!lagging.done) {
-    const { behind, published } = lagging.value;
+  const { behind, differing, published, roots } = checked.value;
+  if (!checked.done) {
+    const lagging = [...behind, ...differing];
     throw new VerificationFailed(
       published === 0
         ? `No namespace of cluster ${cluster} has istio-ca-root-cert; is istiod running? Check it, then retry.`
-        : `istio-ca-root-cert of cluster ${cluster} does not yet hold the new root set in ${behind.length} namespace(s): ` +
-            `${behind.slice(0, 10).join(', ')}${behind.length > 10 ? ', ...' : ''}. istiod may still be pushing; retry, ` +
-            'and check istiod if it persists.',
+        : `istio-ca-root-cert of cluster ${cluster} does not yet hold the root set ${required.join(' + ')} in ` +
+            `${lagging.length} namespace(s): ${lagging.slice(0, 10).join(', ')}${lagging.length > 10 ? ', ...' : ''}. ` +
+            'istiod may still be pushing; retry. If it persists, check that istio-system/cacerts root-cert.pem holds ' +
+            'both roots (distribute-bundle writes it) and that istiod took it (its log).',
       { cluster, phase: PHASE },
     );
   }
-  return { cluster, roots: written.fingerprints(), namespaces: lagging.value.published };
+  return { cluster, roots: roots?.fingerprints() ?? [], namespaces: published };
 }

@@ -44,7 +44,8 @@ describe('the functions environment', () => {
       ['clusters by tag', synthMeshTrustStack()],
       ['approval on, clusters by name', synthMeshTrustStack({ approval: true, clusters: ['eu-1'] })],
     ];
-  });
+    // Two syntheses and a bundle per function: seconds alone, far longer beside a loaded suite.
+  }, 300_000);
 
   /** The keys a function's code reads: the reads of every source in its bundle. */
   const readBy = (entry: string): string[] => {

@@ -255,41 +255,55 @@ describe('MeshTrustStack', () => {
     expect(roles).not.toContain(expect.stringMatching(/^RotationFunctionsRotatorRole/));
   });
 
-  it('reaches the clusters through a cluster role with no permission, which only the cluster phases may assume', () => {
+  it('reaches the clusters through cluster roles with no permission: the rotator for the phases that write, the verifier for the gates', () => {
     // GIVEN
-    const clusterPhases = [
+    const writingPhases = [
       'distribute-bundle',
       'preflight',
       'reissue-intermediate',
       'restart-workloads',
       'retire-root',
       'rollback',
-      'verify-trust',
-      'verify-workloads',
     ];
-    const [clusterRole, props] = resourcesOfType(byTag.template, 'AWS::IAM::Role').find(([id]) =>
-      id.startsWith('RotationFunctionsRotatorRole'),
-    ) as [string, Record<string, unknown>];
-    const trusted = (
-      JSON.stringify(props.AssumeRolePolicyDocument).match(/RotationFunctions\w+Role[0-9A-F]{8}/g) ?? []
-    ).sort();
+    const gates = ['verify-trust', 'verify-workloads'];
+    const clusterRoleOf = (prefix: string) => {
+      const [id, props] = resourcesOfType(byTag.template, 'AWS::IAM::Role').find(([logicalId]) =>
+        logicalId.startsWith(prefix),
+      ) as [string, Record<string, unknown>];
+      const trusted = (
+        JSON.stringify(props.AssumeRolePolicyDocument).match(/RotationFunctions\w+Role[0-9A-F]{8}/g) ?? []
+      ).sort();
+      return { id, trusted };
+    };
+    const rotator = clusterRoleOf('RotationFunctionsRotatorRole');
+    const verifier = clusterRoleOf('RotationFunctionsVerifierRole');
 
     // THEN
-    expect(statementsOfRole(byTag, clusterRole)).toEqual([]);
-    expect(trusted).toEqual(clusterPhases.map((name) => roleOf(byTag, name)).sort());
-    expect(functionsAllowed(byTag, ['sts:AssumeRole'], new RegExp(clusterRole))).toEqual(clusterPhases);
-    expect(functionsAllowed(byTag, ['sts:AssumeRole'])).toEqual(clusterPhases);
+    for (const [role, phases] of [
+      [rotator, writingPhases],
+      [verifier, gates],
+    ] as const) {
+      expect(statementsOfRole(byTag, role.id)).toEqual([]);
+      expect(role.trusted).toEqual(phases.map((name) => roleOf(byTag, name)).sort());
+      expect(functionsAllowed(byTag, ['sts:AssumeRole'], new RegExp(role.id))).toEqual([...phases].sort());
+    }
+    expect(functionsAllowed(byTag, ['sts:AssumeRole'])).toEqual([...writingPhases, ...gates].sort());
     expect(functionsAllowed(byTag, ['eks:DescribeCluster'])).toEqual(
-      [...clusterPhases, 'check-expiry'].sort(),
+      [...writingPhases, ...gates, 'check-expiry'].sort(),
     );
     for (const [, fn] of resourcesOfType(byTag.template, 'AWS::Lambda::Function')) {
       const variables = (fn.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables;
       if (variables?.MESH_ID === undefined) continue;
       const name = String(fn.FunctionName).replace('meshtrust-payments-', '');
       // check-expiry signs its EKS tokens as its own role, mapped to group meshtrust-expiry-check.
+      const expected = writingPhases.includes(name)
+        ? rotator.id
+        : gates.includes(name)
+          ? verifier.id
+          : undefined;
       expect({ name, clusterRole: variables.CLUSTER_ROLE_ARN }).toEqual({
         name,
-        clusterRole: clusterPhases.includes(name) ? { 'Fn::GetAtt': [clusterRole, 'Arn'] } : '',
+        clusterRole: expected === undefined ? '' : { 'Fn::GetAtt': [expected, 'Arn'] },
       });
     }
   });
@@ -346,12 +360,16 @@ describe('MeshTrustStack', () => {
     expect(functionsAllowed(byTag, ['dynamodb:PutItem'])).toEqual([...lockFunctions, ...holders].sort());
     for (const name of lockFunctions) {
       expect(dynamodb(name)).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem']);
-      // The lock functions touch neither the CA nor the clusters.
+      // The lock functions touch neither the CA nor the clusters; release-lock, at the end of a
+      // succeeded rekey, only schedules the run's cacerts backups for deletion (it reads none).
       expect(
         statementsOfRole(byTag, roleOf(byTag, name))
           .flatMap(actionsOf)
-          .filter((action) => /^(secretsmanager|kms|eks|sts):/.test(action)),
-      ).toEqual([]);
+          .filter((action) => /^(secretsmanager|kms|eks|sts):/.test(action))
+          .sort(),
+      ).toEqual(
+        name === 'release-lock' ? ['secretsmanager:DeleteSecret', 'secretsmanager:DescribeSecret'] : [],
+      );
     }
     for (const name of holders) expect(dynamodb(name)).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem']);
     for (const statement of HANDLER_NAMES.flatMap((name) =>
@@ -383,12 +401,13 @@ describe('MeshTrustStack', () => {
     expect(resources).not.toContain(':cluster/*');
   });
 
-  it('maps the rotator and expiry check roles to their groups in each explicit cluster, and creates none by tag', () => {
+  it('maps the rotator, verifier and expiry check roles to their groups in each explicit cluster, and creates none by tag', () => {
     // THEN
-    explicit.template.resourceCountIs('AWS::EKS::AccessEntry', 4);
+    explicit.template.resourceCountIs('AWS::EKS::AccessEntry', 6);
     for (const clusterName of ['eu-1', 'us-1']) {
       for (const [role, group] of [
         ['RotatorRole', 'meshtrust-rotator'],
+        ['VerifierRole', 'meshtrust-verifier'],
         ['ExpiryCheckRole', 'meshtrust-expiry-check'],
       ]) {
         explicit.template.hasResourceProperties('AWS::EKS::AccessEntry', {

@@ -1,9 +1,13 @@
 import { execFileSync } from 'node:child_process';
-import { EXPIRY_CHECK_GROUP, VIEWER_GROUP } from '../../lab/eks/lab-identities.js';
+import { EXPIRY_CHECK_GROUP, VERIFIER_GROUP, VIEWER_GROUP } from '../../lab/eks/lab-identities.js';
 import { LAB_RBAC_RULES } from '../../lab/lab-rbac.js';
 import { ENVOY_ADMIN_PORT } from '../../lambdas/adapters/kube/served-certificate.js';
 import { RESTART_ID_ANNOTATION, RESTARTED_AT_ANNOTATION } from '../../lambdas/adapters/kube/workload-ref.js';
-import { EXPIRY_CHECK_KUBERNETES_GROUP, ROTATOR_KUBERNETES_GROUP } from '../../lib/eks-access.js';
+import {
+  EXPIRY_CHECK_KUBERNETES_GROUP,
+  ROTATOR_KUBERNETES_GROUP,
+  VERIFIER_KUBERNETES_GROUP,
+} from '../../lib/eks-access.js';
 
 interface Rule {
   apiGroups: string[];
@@ -203,7 +207,8 @@ describe('deploy/kubernetes/rbac.yaml', () => {
 
     // THEN
     expect(EXPIRY_CHECK_GROUP).toBe(EXPIRY_CHECK_KUBERNETES_GROUP);
-    for (const group of [ROTATOR_KUBERNETES_GROUP, VIEWER_GROUP, EXPIRY_CHECK_GROUP]) {
+    expect(VERIFIER_GROUP).toBe(VERIFIER_KUBERNETES_GROUP);
+    for (const group of [ROTATOR_KUBERNETES_GROUP, VIEWER_GROUP, VERIFIER_GROUP, EXPIRY_CHECK_GROUP]) {
       expect(canonical(LAB_RBAC_RULES[group] ?? [])).toEqual(canonical(boundRules(group)));
     }
   });
@@ -275,16 +280,17 @@ describe('deploy/kubernetes/rbac.yaml', () => {
 
   it('binds each role to its group, the group the EKS access entries map the rotator role to', () => {
     // THEN
-    for (const [kind, name, group] of [
-      ['RoleBinding', 'meshtrust-rotator-cacerts', ROTATOR_KUBERNETES_GROUP],
-      ['ClusterRoleBinding', 'meshtrust-rotator', ROTATOR_KUBERNETES_GROUP],
-      ['ClusterRoleBinding', 'meshtrust-viewer', 'meshtrust-viewer'],
+    for (const [kind, name, groups] of [
+      ['RoleBinding', 'meshtrust-rotator-cacerts', [ROTATOR_KUBERNETES_GROUP]],
+      ['ClusterRoleBinding', 'meshtrust-rotator', [ROTATOR_KUBERNETES_GROUP]],
+      // The rotation gates' role reads what people read: no secret, no write.
+      ['ClusterRoleBinding', 'meshtrust-viewer', ['meshtrust-viewer', VERIFIER_KUBERNETES_GROUP]],
     ] as const) {
       const binding = find(objects, kind, name);
       expect(binding.roleRef?.name).toBe(name);
-      expect(binding.subjects).toEqual([
-        { apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: group },
-      ]);
+      expect(binding.subjects).toEqual(
+        groups.map((group) => ({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: group })),
+      );
     }
   });
 });

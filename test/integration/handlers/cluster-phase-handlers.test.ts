@@ -18,7 +18,7 @@ import { createHandlerRuntime } from '../../../lambdas/handlers/runtime/runtime.
 import { handler as stageRoot } from '../../../lambdas/handlers/stage-root.js';
 import { handler as verifyTrust } from '../../../lambdas/handlers/verify-trust.js';
 import { handler as verifyWorkloads } from '../../../lambdas/handlers/verify-workloads.js';
-import { expectNoKeyMaterial, type HandlerLab, startHandlerLab } from './handler-lab.js';
+import { expectNoKeyMaterial, type HandlerLab, startHandlerLab, withEnv } from './handler-lab.js';
 
 jest.setTimeout(120_000);
 
@@ -123,6 +123,52 @@ describe('verify-trust handler', () => {
       expect(output.namespaces).toBeGreaterThan(0);
     }
     expectNoKeyMaterial(outputs);
+  });
+
+  it('passes as the read-only verifier role, which cannot read cacerts', async () => {
+    // Prepare: the gates' credentials, mapped to group meshtrust-verifier (no secret in any cluster)
+    const saved = { ...process.env };
+    Object.assign(process.env, awsEnvironmentFor(h.lab.identities.verifier, h.lab.region));
+    try {
+      // Act
+      const output = await verifyTrust(item('lab-1'));
+      const cacerts = readClusterCacerts(await createHandlerRuntime().clusterClient('lab-1'), 'verify-trust');
+      // Assess
+      expect(output.roots).toEqual([h.currentRoot.fingerprint, stagedRoot.fingerprint]);
+      await expect(cacerts).rejects.toThrow(/forbidden|403/i);
+    } finally {
+      process.env = saved;
+    }
+  });
+
+  it('fails, naming the namespaces, while istiod publishes only the current root', async () => {
+    // Prepare: lab-2 back on its start state, as if distribute-bundle had not reached it, and istiod's
+    // push of it done (the ConfigMaps hold the current root alone)
+    const istiod = h.lab.cluster('lab-2').istiod;
+    const distributed = h.cacertsOf('lab-2');
+    const backup = await h.store.readCacertsBackup(executionNameOf(executionId), 'lab-2');
+    const pushed = (files: Readonly<Record<string, string>> | undefined) => async () => {
+      for (let waited = 0; waited < 20_000; waited += 100) {
+        await istiod.idle();
+        if (istiod.pushedRootCertPem() === files?.['root-cert.pem']) return;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      throw new Error('istiod did not push lab-2 root-cert.pem');
+    };
+    h.replaceCacerts('lab-2', backup?.files ?? {});
+    await pushed(backup?.files)();
+    try {
+      // Act
+      const act = withEnv({ VERIFY_TIMEOUT_SECONDS: '1' }, () => verifyTrust(item('lab-2')));
+      // Assess
+      await expect(act).rejects.toMatchObject({ name: 'VerificationFailed', cluster: 'lab-2' });
+      await expect(act).rejects.toThrow(
+        /does not yet hold the root set .* in \d+ namespace\(s\): .*distribute-bundle/,
+      );
+    } finally {
+      h.replaceCacerts('lab-2', distributed);
+      await pushed(distributed)();
+    }
   });
 });
 

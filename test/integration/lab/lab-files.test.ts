@@ -135,6 +135,7 @@ describe('writeLabFiles', () => {
     expect(envFiles).toEqual([
       join(labDir, 'env'),
       join(labDir, 'viewer.env'),
+      join(labDir, 'verifier.env'),
       join(labDir, 'expiry-check.env'),
       join(labDir, 'outsider.env'),
     ]);
