@@ -15,6 +15,7 @@ import { type CacertsSnapshot, cacertsSnapshot } from './cacerts-snapshot.js';
 import { type EksApiServer, startEksApiServer } from './eks/eks-api-server.js';
 import { createEksTokenAuthenticator } from './eks/eks-token-authenticator.js';
 import { createLabIdentities, LAB_ACCOUNT_ID, type LabIdentities } from './eks/lab-identities.js';
+import { type EnvoyAdminModel, startEnvoyAdminModel } from './istio/envoy-admin-model.js';
 import {
   CACERTS_SECRET_NAME,
   ISTIO_SYSTEM_NAMESPACE,
@@ -106,6 +107,7 @@ export interface LabHooks {
 interface RunningCluster extends LabCluster {
   readonly api: KubeApiServer;
   readonly controller: RolloutController;
+  readonly envoyAdmin: EnvoyAdminModel;
 }
 
 export async function startLab(input: LabOptions = {}, hooks: LabHooks = {}): Promise<Lab> {
@@ -122,6 +124,7 @@ export async function startLab(input: LabOptions = {}, hooks: LabHooks = {}): Pr
     for (const cluster of running) {
       cluster.istiod.stop();
       cluster.controller.stop();
+      cluster.envoyAdmin.stop();
     }
     await Promise.allSettled([eks?.stop(), ...running.map((cluster) => cluster.api.stop())]);
   };
@@ -153,7 +156,7 @@ export async function startLab(input: LabOptions = {}, hooks: LabHooks = {}): Pr
       pairsPerRound: options.proberPairsPerRound,
     });
     const clusters: LabCluster[] = running.map(
-      ({ api: _api, controller: _controller, ...cluster }) => cluster,
+      ({ api: _api, controller: _controller, envoyAdmin: _envoyAdmin, ...cluster }) => cluster,
     );
     const lab: Lab = {
       meshId: options.meshId,
@@ -214,6 +217,8 @@ async function startCluster(
     pcds: options.pcds,
   });
   let controller: RolloutController | undefined;
+  // Each sidecar's Envoy admin port, reached only through the API's pods/portforward.
+  const envoyAdmin = startEnvoyAdminModel({ store, istiod });
   try {
     controller = startRolloutController({ store, podStartDelayMs: options.podStartDelayMs });
     seedIstiodDeployment(store, { istioVersion: options.istioVersion, multiRootMesh: options.multiRootMesh });
@@ -239,6 +244,7 @@ async function startCluster(
         if (port !== String(ISTIOD_MONITORING_PORT) || path !== '/metrics') return undefined;
         return { contentType: 'text/plain; version=0.0.4', body: istiodModelMetrics(istiod.current()) };
       },
+      podPortForward: envoyAdmin.dial,
       ...(hooks.kubeApiFault === undefined
         ? {}
         : { fault: (request) => hooks.kubeApiFault?.(name, request) }),
@@ -253,9 +259,11 @@ async function startCluster(
       initialIntermediate: intermediate,
       api,
       controller,
+      envoyAdmin,
     };
   } catch (error) {
     controller?.stop();
+    envoyAdmin.stop();
     istiod.stop();
     throw error;
   }

@@ -1,10 +1,12 @@
 // One lab cluster's Kubernetes API over HTTPS: the REST subset kubectl and @kubernetes/client-node use
 // on our kinds (see docs/lab-kube.md), in front of a KubeObjectStore. Authentication and authorisation
 // are plugged in, so the same server takes EKS bearer tokens in the lab and static tokens in tests.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { WebSocketServer } from 'ws';
 import { createServingCertificates, type ServingCertificates } from '../tls/serving-certificates.js';
 import {
   aggregatedDiscovery,
@@ -28,6 +30,12 @@ import {
 import type { KubeObject, WatchEvent } from './kube-object.js';
 import { parseResourcePath, type ResourcePath } from './kube-request-path.js';
 import type { KubeObjectStore, ListOptions, PatchType } from './object-store.js';
+import {
+  chooseWebSocketProtocol,
+  type PodPortDialer,
+  portsOfQuery,
+  servePortForwardWebSocket,
+} from './pod-port-forward.js';
 import { decodeProtobufObject, protobufMediaType } from './protobuf-request-body.js';
 import { apiVersionOf, resourceKinds } from './resource-kinds.js';
 import { type IncludeObject, toTable, wantsTable } from './server-side-table.js';
@@ -70,6 +78,13 @@ export interface KubeApiServerOptions {
    * RBAC allowed it; undefined means nothing listens there (503, as the real server's dial error).
    */
   readonly podProxy?: (request: PodProxyRequest) => PodProxyResponse | undefined;
+  /**
+   * What listens on a pod's port for the pods/portforward subresource (a WebSocket, subprotocol
+   * v4.channel.k8s.io), after RBAC allowed it and the pod was found: a connection to the port, or
+   * undefined when nothing listens (the forward reports it on the port's error channel). Absent: nothing
+   * listens on any port of any pod.
+   */
+  readonly podPortForward?: PodPortDialer;
   /** Mutating admission of a created object (the model's sidecar injector for Pods). */
   readonly admit?: (object: KubeObject) => KubeObject;
   /**
@@ -130,6 +145,16 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
   const server: Server = createServer({ key: tls.keyPem, cert: tls.certChainPem }, (req, res) => {
     handle(options, watches, req, res).catch((error: unknown) => sendError(res, error));
   });
+  // Upgrades are the port-forward's (ws answers only what handleUpgrade hands it; it opens no port).
+  const webSockets = new WebSocketServer({
+    noServer: true,
+    handleProtocols: (offered) => chooseWebSocketProtocol(offered) ?? false,
+  });
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    handleUpgrade(options, webSockets, req, socket, head).catch((error: unknown) =>
+      refuseUpgrade(socket, error),
+    );
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
@@ -144,6 +169,8 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
     stop: async () => {
       for (const res of watches) res.end();
       watches.clear();
+      for (const ws of webSockets.clients) ws.terminate();
+      webSockets.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
@@ -218,6 +245,11 @@ async function handle(
     return;
   }
 
+  if (PORT_FORWARD_PATH.test(path)) {
+    throw new BadRequestError(
+      'Upgrade request required: pods/portforward is a WebSocket (GET, subprotocol v4.channel.k8s.io)',
+    );
+  }
   if (!resourcePath) {
     if (method !== 'GET') throw new MethodNotAllowedError(method, path);
     const document = nonResourceDocument(req, path);
@@ -296,6 +328,98 @@ async function handle(
       sendJson(res, 200, store.delete(kind.kind, namespace, name as string));
       return;
   }
+}
+
+const PORT_FORWARD_PATH = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/portforward$/;
+
+/**
+ * pods/portforward over a WebSocket, authorised as Kubernetes does it: `get` for the WebSocket's GET and,
+ * as from Kubernetes 1.35 (AuthorizePodWebsocketUpgradeCreatePermission), `create` as well, so the lab
+ * is as strict as the newest API servers; a SPDY upgrade (a POST) is `create`, but the lab does not
+ * speak SPDY (400). A missing pod is 404 before any upgrade.
+ */
+async function handleUpgrade(
+  options: KubeApiServerOptions,
+  webSockets: WebSocketServer,
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+): Promise<void> {
+  const url = new URL(req.url ?? '/', 'https://lab.invalid');
+  const path = url.pathname.replace(/\/+$/, '') || '/';
+  const method = req.method ?? 'GET';
+  const forward = PORT_FORWARD_PATH.exec(path);
+  const [namespace, pod] = forward
+    ? [decodeURIComponent(forward[1] ?? ''), decodeURIComponent(forward[2] ?? '')]
+    : [];
+  const fault = options.fault?.({
+    method,
+    path,
+    ...(namespace === undefined ? {} : { resource: { plural: 'pods', group: '', namespace, name: pod } }),
+  });
+  if (fault?.kind === 'reset') {
+    socket.destroy();
+    return;
+  }
+  if (fault?.kind === 'error') throw fault.error;
+  if (fault?.kind === 'delay') await sleep(fault.ms);
+
+  const identity = await authenticateRequest(options, req);
+  if (namespace === undefined || pod === undefined) {
+    throw new KubeApiError(`the lab API server upgrades only pods/portforward, not ${path}`, {
+      code: 404,
+      reason: 'NotFound',
+    });
+  }
+  const verbs: KubeVerb[] = method === 'GET' ? ['get', 'create'] : ['create'];
+  for (const verb of verbs) {
+    const attributes: KubeRequestAttributes = {
+      verb,
+      resource: 'pods',
+      apiGroup: '',
+      namespace,
+      name: pod,
+      subresource: 'portforward',
+    };
+    if (!options.authorize(identity, attributes)) throw forbidden(identity, attributes);
+  }
+  const found = options.store.get('Pod', namespace, pod);
+  if (method !== 'GET' || req.headers.upgrade?.toLowerCase() !== 'websocket') {
+    throw new BadRequestError(
+      `the lab API server forwards ports over WebSocket only (subprotocol v4.channel.k8s.io), not ${req.headers.upgrade ?? 'this upgrade'}`,
+    );
+  }
+  const ports = portsOfQuery(url.searchParams);
+  const offered = String(req.headers['sec-websocket-protocol'] ?? '')
+    .split(',')
+    .map((protocol) => protocol.trim())
+    .filter((protocol) => protocol !== '');
+  if (chooseWebSocketProtocol(new Set(offered)) === undefined) {
+    throw new BadRequestError(
+      `requested protocol(s) are not supported: [${offered.join(' ')}]; supports [v4.channel.k8s.io]`,
+    );
+  }
+  webSockets.handleUpgrade(req, socket, head, (ws) =>
+    servePortForwardWebSocket(ws, {
+      namespace,
+      pod,
+      uid: String(found.metadata.uid ?? ''),
+      ports,
+      dial: options.podPortForward ?? (() => undefined),
+    }),
+  );
+}
+
+/** An upgrade refused before it happened: the error's Status as a plain HTTP answer on the socket. */
+function refuseUpgrade(socket: Duplex, error: unknown): void {
+  const apiError = error instanceof KubeApiError ? error : internalError();
+  if (!(error instanceof KubeApiError)) console.error('lab kube-apiserver: unexpected error', error);
+  if (socket.destroyed) return;
+  const body = JSON.stringify(apiError.toStatus());
+  socket.end(
+    `HTTP/1.1 ${apiError.code} ${STATUS_CODES[apiError.code] ?? ''}\r\n` +
+      `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
 
 async function authenticateRequest(

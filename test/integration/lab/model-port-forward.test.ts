@@ -1,0 +1,297 @@
+// pods/portforward on the model engine and the Envoy admin model behind it: the product's
+// readServedCertificate, as the rotator with its EKS token and the lab's RBAC (deploy/kubernetes/rbac.yaml),
+// reads through the model API server's WebSocket port-forward the chain the istiod model says the pod's
+// proxy holds, and follows it when a cacerts change re-signs the pod. The negative controls: a port
+// nobody serves, a pod that does not exist, a pod without a sidecar, a caller without the rule.
+import { PassThrough } from 'node:stream';
+import { jest } from '@jest/globals';
+import { PortForward } from '@kubernetes/client-node';
+import { WebSocket } from 'ws';
+import type { LabIdentity } from '../../../lab/eks/lab-identities.js';
+import { CACERTS_SECRET_NAME, ISTIO_SYSTEM_NAMESPACE } from '../../../lab/istio/istiod-model.js';
+import { base64Data } from '../../../lab/seed-cluster.js';
+import { type Lab, startLab } from '../../../lab/start-lab.js';
+import { type ClusterClient, createClusterClient } from '../../../lambdas/adapters/kube/cluster-client.js';
+import { createEksTokenProvider } from '../../../lambdas/adapters/kube/eks-token-provider.js';
+import { readServedCertificate } from '../../../lambdas/adapters/kube/served-certificate.js';
+import {
+  assembleCacerts,
+  certificateFingerprint,
+  createIntermediateCa,
+  createRootCa,
+  parseCertificatesPem,
+} from '../../../lambdas/core/pki/index.js';
+import { PreconditionFailed, VerificationFailed } from '../../../lambdas/core/rotation-errors.js';
+
+jest.setTimeout(60_000);
+
+const CLUSTER = 'lab-1';
+let lab: Lab;
+
+beforeAll(async () => {
+  // PCDS on, certificates too long-lived to renew during the test: only a pushed root set re-signs.
+  lab = await startLab({
+    clusters: 1,
+    workloadsPerCluster: 3,
+    pcds: true,
+    workloadCertTtlMs: 120_000,
+    proberIntervalMs: 0,
+    pushDelayMs: 100,
+  });
+});
+
+afterAll(async () => {
+  await lab?.stop();
+});
+
+function clientAs(identity: LabIdentity): ClusterClient {
+  const cluster = lab.cluster(CLUSTER);
+  return createClusterClient({
+    cluster: { name: cluster.name, endpoint: cluster.endpoint, caPem: cluster.caPem },
+    tokenProvider: createEksTokenProvider({
+      clusterName: cluster.name,
+      region: lab.region,
+      credentials: identity.credentials,
+    }),
+    retry: { attempts: 2, baseDelayMs: 10, maxDelayMs: 20 },
+  });
+}
+
+/** An injected app pod of the cluster: shop/app-NN, holding a workload identity. */
+function appPod(): { namespace: string; name: string } {
+  const [identity] = lab.cluster(CLUSTER).istiod.identities();
+  if (!identity) throw new Error('no pod holds an identity');
+  return { namespace: identity.namespace, name: identity.podName };
+}
+
+async function waitFor(condition: () => boolean, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** One client-node PortForward to `port`: what arrived on the data and the error channel. */
+async function forwardOnce(
+  client: ClusterClient,
+  pod: { namespace: string; name: string },
+  port: number,
+  request: string,
+): Promise<{ data: string; error: string }> {
+  const output = new PassThrough();
+  const errors = new PassThrough();
+  const input = new PassThrough();
+  let data = '';
+  let error = '';
+  output.on('data', (chunk: Buffer) => {
+    data += chunk.toString('utf8');
+  });
+  errors.on('data', (chunk: Buffer) => {
+    error += chunk.toString('utf8');
+  });
+  const ws = await new PortForward(client.kubeConfig).portForward(
+    pod.namespace,
+    pod.name,
+    [port],
+    output,
+    errors,
+    input,
+  );
+  const socket = typeof ws === 'function' ? ws() : ws;
+  await new Promise<void>((resolve) => {
+    socket?.on('close', () => resolve());
+    input.write(request);
+  });
+  return { data, error };
+}
+
+describe('readServedCertificate on the model engine', () => {
+  it("reads, as the rotator, the chain the istiod model holds for the pod: its leaf and the cluster's intermediate", async () => {
+    // Prepare
+    const pod = appPod();
+    const identity = lab.cluster(CLUSTER).istiod.identityOf(pod.namespace, pod.name);
+    const [leaf] = parseCertificatesPem(identity?.certChainPem ?? '');
+
+    // Act
+    const served = await readServedCertificate(clientAs(lab.identities.rotator), pod);
+
+    // Assess
+    expect(served).toMatchObject({
+      namespace: pod.namespace,
+      pod: pod.name,
+      leafFingerprint: leaf?.fingerprint,
+      issuerFingerprint: identity?.issuerFingerprint,
+    });
+    expect(served.issuerFingerprint).toBe(
+      certificateFingerprint(lab.cluster(CLUSTER).initialIntermediate.certificatePem),
+    );
+  });
+
+  it('follows the pod when a root-cert.pem change pushed by PCDS re-signs it from a new intermediate', async () => {
+    // Prepare
+    const pod = appPod();
+    const cluster = lab.cluster(CLUSTER);
+    const before = await readServedCertificate(clientAs(lab.identities.rotator), pod);
+    const rootB = await createRootCa({ commonName: 'port-forward test Root B' });
+    const intermediateB = await createIntermediateCa({ cluster: CLUSTER, issuer: rootB });
+    const rootCertPem = lab.snapshotCacerts(CLUSTER).files['root-cert.pem'];
+    const files = assembleCacerts({
+      intermediate: intermediateB,
+      chainAbove: [rootB.certificatePem],
+      trustedRoots: `${rootCertPem}${rootB.certificatePem}`,
+    });
+
+    // Act: root-cert.pem A -> A+B (bytes appended) with int_B, as the resign strategy writes it
+    const secret = cluster.store.get('Secret', ISTIO_SYSTEM_NAMESPACE, CACERTS_SECRET_NAME);
+    cluster.store.update({ ...secret, data: base64Data(files) });
+    const issuerB = certificateFingerprint(intermediateB.certificatePem);
+    await waitFor(() => cluster.istiod.identityOf(pod.namespace, pod.name)?.issuerFingerprint === issuerB);
+    const after = await readServedCertificate(clientAs(lab.identities.rotator), pod);
+
+    // Assess
+    expect(after.issuerFingerprint).toBe(issuerB);
+    expect(after.issuerFingerprint).not.toBe(before.issuerFingerprint);
+    expect(after.leafFingerprint).not.toBe(before.leafFingerprint);
+    expect(after.leafFingerprint).toBe(
+      parseCertificatesPem(cluster.istiod.identityOf(pod.namespace, pod.name)?.certChainPem ?? '')[0]
+        ?.fingerprint,
+    );
+  });
+
+  it('refuses the viewer, whose group has no pods/portforward rule (403)', async () => {
+    // Prepare
+    const pod = appPod();
+
+    // Act
+    const reading = readServedCertificate(clientAs(lab.identities.viewer), pod);
+
+    // Assess
+    await expect(reading).rejects.toThrow(PreconditionFailed);
+    await expect(reading).rejects.toThrow(/forbidden \(HTTP 403\).*pods\/portforward/);
+  });
+
+  it('fails on a pod that does not exist (404 before any upgrade)', async () => {
+    // Act
+    const reading = readServedCertificate(clientAs(lab.identities.rotator), {
+      namespace: 'shop',
+      name: 'no-such-pod',
+    });
+
+    // Assess
+    await expect(reading).rejects.toThrow(PreconditionFailed);
+    await expect(reading).rejects.toThrow(/answered 404/);
+  });
+
+  it('fails verification on a pod without a sidecar: nothing answers on its port 15000', async () => {
+    // Prepare
+    const [debugShell] = lab.cluster(CLUSTER).store.list('Pod', { namespace: 'tools' }).items;
+
+    // Act
+    const reading = readServedCertificate(clientAs(lab.identities.rotator), {
+      namespace: 'tools',
+      name: debugShell?.metadata.name ?? '',
+    });
+
+    // Assess
+    await expect(reading).rejects.toThrow(VerificationFailed);
+    await expect(reading).rejects.toThrow(/nothing answered on the pod's port 15000.*connection refused/);
+  });
+});
+
+describe("the model's pods/portforward and Envoy admin, as client-node and a raw WebSocket see them", () => {
+  it('answers the config dump on 15000 with the chain, the roots and a redacted key, never the key', async () => {
+    // Prepare
+    const pod = appPod();
+    const identity = lab.cluster(CLUSTER).istiod.identityOf(pod.namespace, pod.name);
+
+    // Act
+    const { data, error } = await forwardOnce(
+      clientAs(lab.identities.rotator),
+      pod,
+      15000,
+      // HTTP/1.0: the body comes whole, not chunked
+      'GET /config_dump?resource=dynamic_active_secrets HTTP/1.0\r\nHost: localhost\r\n\r\n',
+    );
+
+    // Assess
+    const [head = '', body = ''] = data.split('\r\n\r\n');
+    expect(error).toBe('');
+    expect(head).toMatch(/^HTTP\/1\.1 200 OK/);
+    const dump = JSON.parse(body) as {
+      configs: {
+        name: string;
+        secret: Record<string, Record<string, { inline_bytes: string }>>;
+      }[];
+    };
+    const byName = Object.fromEntries(dump.configs.map((config) => [config.name, config.secret]));
+    const decode = (text: string | undefined) => Buffer.from(text ?? '', 'base64').toString('utf8');
+    expect(decode(byName.default?.tls_certificate?.certificate_chain?.inline_bytes)).toBe(
+      identity?.certChainPem,
+    );
+    expect(decode(byName.default?.tls_certificate?.private_key?.inline_bytes)).toBe('[redacted]');
+    expect(decode(byName.ROOTCA?.validation_context?.trusted_ca?.inline_bytes)).toBe(
+      identity?.trustBundlePem,
+    );
+    expect(body).not.toContain('PRIVATE KEY');
+    expect(data).not.toContain(
+      Buffer.from(identity?.keyPem ?? 'x')
+        .toString('base64')
+        .slice(0, 40),
+    );
+  });
+
+  it("reports a port nobody serves on the port's error channel, as the kubelet does", async () => {
+    // Act
+    const { data, error } = await forwardOnce(
+      clientAs(lab.identities.rotator),
+      appPod(),
+      15020,
+      'GET / HTTP/1.1\r\n\r\n',
+    );
+
+    // Assess
+    expect(data).toBe('');
+    expect(error).toMatch(/^error forwarding port 15020 to pod .*connection refused$/);
+  });
+
+  it('speaks v4.channel.k8s.io: the port, 2 bytes little endian, first on data channel 0 and error channel 1', async () => {
+    // Prepare
+    const pod = appPod();
+    const cluster = lab.cluster(CLUSTER);
+    const token = await createEksTokenProvider({
+      clusterName: CLUSTER,
+      region: lab.region,
+      credentials: lab.identities.rotator.credentials,
+    })();
+    const url = `${cluster.endpoint.replace('https', 'wss')}/api/v1/namespaces/${pod.namespace}/pods/${pod.name}/portforward?ports=15000`;
+
+    // Act
+    const ws = new WebSocket(url, ['v5.channel.k8s.io', 'v4.channel.k8s.io'], {
+      ca: cluster.caPem,
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const messages: Buffer[] = [];
+    ws.on('message', (data: Buffer) => messages.push(data));
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    const protocol = ws.protocol;
+    ws.send(
+      Buffer.concat([
+        Buffer.of(0),
+        Buffer.from('GET /config_dump HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n'),
+      ]),
+    );
+    await new Promise<void>((resolve) => ws.once('close', () => resolve()));
+
+    // Assess
+    expect(protocol).toBe('v4.channel.k8s.io');
+    expect(messages.slice(0, 2)).toEqual([Buffer.of(0, 0x98, 0x3a), Buffer.of(1, 0x98, 0x3a)]);
+    expect(messages.slice(2).every((message) => message[0] === 0)).toBe(true);
+    expect(Buffer.concat(messages.slice(2).map((message) => message.subarray(1))).toString()).toMatch(
+      /^HTTP\/1\.1 200 OK[\s\S]*SecretsConfigDump/,
+    );
+  });
+});
