@@ -41,6 +41,41 @@ describe('the execution history estimate against the synthesized state machine',
     }
   });
 
+  it('counts every top-level state of the definition, or knows why the worst case does not pass it', () => {
+    // GIVEN: states off the worst path (the success end, other ends, a resumed rollback's own start).
+    const offTheWorstPath: Record<string, string> = {
+      'promote-root': 'the success path (in fewest): a failure at retire-root rolls back instead',
+      'release-lock': 'the success path (in fewest)',
+      'rotation-succeeded': 'the success path (in fewest)',
+      'release-lock-after-stop': 'a stop before the first write or at promote-root: shorter than a rollback',
+      'rotation-stopped': 'as release-lock-after-stop',
+      'unsupported-mode': 'preflight refuses an unknown mode first',
+      'unsupported-input': 'an input only meshtrust retry-rollback sets, refused before preflight',
+      'resume-rollback': 'a resumed rollback: a run of its own, without preflight, shorter than a rotation',
+      'release-lock-after-failed-rollback': 'instead of release-lock-after-rollback: the same events',
+      'rotation-failed': 'instead of rotation-rolled-back: the same events',
+    };
+    const counted = new Set(
+      (['scheduled', 'emergency', 'intermediate'] as const).flatMap((mode) =>
+        estimateHistoryEvents({
+          mode,
+          clusters: [{ name: 'a', workloads: 1 }],
+          restartWaveSize: 5,
+          rolloutTimeoutSeconds: 600,
+          restartInvocationSeconds: 870,
+        }).states.map(({ state }) => state),
+      ),
+    );
+
+    // WHEN
+    const unknown = Object.keys(asl.States).filter(
+      (name) => !counted.has(name) && !(name in offTheWorstPath),
+    );
+
+    // THEN
+    expect(unknown).toEqual([]);
+  });
+
   it('finds inside each Map only what the estimate counts: one Task, or a restart loop of Task, Choice and Succeed', () => {
     for (const [name, map] of maps) {
       // WHEN
