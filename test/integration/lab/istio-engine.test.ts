@@ -6,7 +6,7 @@
 // whose root-cert.pem holds only a new root, and goes on signing with the old intermediate.
 import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -15,6 +15,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import type { IstioFleet } from '../../../lab/istio-install/start-istio-fleet.js';
 import { createIntermediateCa, createRootCa } from '../../../lambdas/core/pki/index.js';
 import { type IstioFleetKit, startTestFleet } from '../../support/istio-fleet-kit.js';
+import { opensslVerify } from '../../support/openssl-verify.js';
 
 const run = promisify(execFile);
 const CLUSTER = 'lab-1';
@@ -77,23 +78,6 @@ async function proxyCertificate(
   };
 }
 
-/** openssl's verdict on a chain file (leaf first) against one trusted root. */
-async function opensslVerify(chainFile: string, rootPem: string): Promise<string> {
-  const rootFile = join(dir, `root-${Math.random().toString(36).slice(2)}.pem`);
-  await writeFile(rootFile, rootPem);
-  const result = await run('openssl', [
-    'verify',
-    '-CAfile',
-    rootFile,
-    '-untrusted',
-    chainFile,
-    chainFile,
-  ]).catch((error: { stdout?: string; stderr?: string }) => ({
-    stdout: `${error.stdout ?? ''}${error.stderr ?? ''}`,
-  }));
-  return result.stdout.trim();
-}
-
 /** `ss -ltn`'s local addresses of listening TCP sockets. */
 async function listeningAddresses(): Promise<Set<string>> {
   const { stdout } = await run('ss', ['-Hltn']);
@@ -118,7 +102,9 @@ describe('Istio installed from its own manifests, with the lab plug-in CA', () =
     expect(certificate.subjectAltName).toBe(
       'spiffe://cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account',
     );
-    expect(await opensslVerify(certificate.chainFile, fleet.rootA.certificatePem)).toMatch(/: OK$/);
+    expect(await opensslVerify({ file: certificate.chainFile }, fleet.rootA.certificatePem, dir)).toMatch(
+      /: OK$/,
+    );
   });
 
   it("injects istio-proxy into a labelled namespace's pods with istiod's own webhook", async () => {
@@ -141,7 +127,9 @@ describe('Istio installed from its own manifests, with the lab plug-in CA', () =
     // Assess
     expect(certificate.subjectAltName).toBe('spiffe://cluster.local/ns/shop/sa/app');
     expect(certificate.issuer).toContain(`L = ${CLUSTER}`);
-    expect(await opensslVerify(certificate.chainFile, fleet.rootA.certificatePem)).toMatch(/: OK$/);
+    expect(await opensslVerify({ file: certificate.chainFile }, fleet.rootA.certificatePem, dir)).toMatch(
+      /: OK$/,
+    );
   });
 
   it("lets kube-apiserver's pod proxy reach istiod's monitoring port, as kubectl get --raw does", async () => {
@@ -224,7 +212,11 @@ describe('negative control: what real istiod does with a root-cert.pem holding o
     // Assess
     expect(log).toContain('Updating new ROOT-CA not supported');
     expect(certificate.issuer).not.toContain('Intermediate B');
-    expect(await opensslVerify(certificate.chainFile, fleet.rootA.certificatePem)).toMatch(/: OK$/);
-    expect(await opensslVerify(certificate.chainFile, rootB.certificatePem)).not.toMatch(/: OK$/);
+    expect(await opensslVerify({ file: certificate.chainFile }, fleet.rootA.certificatePem, dir)).toMatch(
+      /: OK$/,
+    );
+    expect(await opensslVerify({ file: certificate.chainFile }, rootB.certificatePem, dir)).not.toMatch(
+      /: OK$/,
+    );
   });
 });

@@ -7,11 +7,9 @@
 // - A+B+B does move them: the string changed, so istiod pushes a bundle of other bytes by PCDS and
 //   every pilot-agent drops its certificate and asks for one from the new intermediate;
 // - traffic between the clusters holds at every step, judged by real mTLS handshakes and openssl.
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { jest } from '@jest/globals';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { IstioFleet } from '../../../lab/istio-install/start-istio-fleet.js';
@@ -23,8 +21,8 @@ import {
   sleep,
   startTestFleet,
 } from '../../support/istio-fleet-kit.js';
+import { opensslVerify } from '../../support/openssl-verify.js';
 
-const run = promisify(execFile);
 const CLUSTERS = ['lab-1', 'lab-2'] as const;
 /** Long enough for a volume sync, istiod's reload and a push, had there been one. */
 const NO_PUSH_WAIT_MS = 15_000;
@@ -68,25 +66,6 @@ afterAll(async () => {
 async function proxyChain(cluster: string): Promise<{ pod: V1Pod; chain: string }> {
   const pod = await kit.appPod(cluster);
   return { pod, chain: await kit.proxyFile(cluster, pod, 'cert-chain.pem') };
-}
-
-/** openssl's verdict on the pod's chain (leaf first) against one trusted root. */
-async function opensslVerify(chain: string, rootPem: string): Promise<string> {
-  const name = Math.random().toString(36).slice(2);
-  const [chainFile, rootFile] = [join(dir, `chain-${name}.pem`), join(dir, `root-${name}.pem`)];
-  await writeFile(chainFile, chain);
-  await writeFile(rootFile, rootPem);
-  const result = await run('openssl', [
-    'verify',
-    '-CAfile',
-    rootFile,
-    '-untrusted',
-    chainFile,
-    chainFile,
-  ]).catch((error: { stdout?: string; stderr?: string }) => ({
-    stdout: `${error.stdout ?? ''}${error.stderr ?? ''}`,
-  }));
-  return result.stdout.trim();
 }
 
 function intermediateB(cluster: string): CaMaterial {
@@ -133,7 +112,7 @@ describe("Istio's zero-restart rotation on real istiod and pilot-agent, PCDS on"
     // Assess: istiod signs with int_B from now on, but nobody asked it to sign
     const { chain } = await proxyChain('lab-1');
     expect(holdsCertificate(chain, intermediate.certificatePem)).toBe(false);
-    expect(await opensslVerify(chain, fleet.rootA.certificatePem)).toMatch(/: OK$/);
+    expect(await opensslVerify({ pem: chain }, fleet.rootA.certificatePem, dir)).toMatch(/: OK$/);
   });
 
   it('step 2, int_B with A+B+B: every running proxy re-signs from int_B, with no restart', async () => {
@@ -160,7 +139,7 @@ describe("Istio's zero-restart rotation on real istiod and pilot-agent, PCDS on"
       expect(moved).toBe(true);
       const { pod, chain } = await proxyChain(cluster);
       expect(pod.metadata?.uid).toBe(podsBefore.get(cluster));
-      expect(await opensslVerify(chain, rootB.certificatePem)).toMatch(/: OK$/);
+      expect(await opensslVerify({ pem: chain }, rootB.certificatePem, dir)).toMatch(/: OK$/);
     }
     expect(await handshakesBothWays()).toEqual([{ ok: true }, { ok: true }]);
   });
@@ -186,8 +165,8 @@ describe("Istio's zero-restart rotation on real istiod and pilot-agent, PCDS on"
       expect(droppedA).toBe(true);
       const { pod, chain } = await proxyChain(cluster);
       expect(pod.metadata?.uid).toBe(podsBefore.get(cluster));
-      expect(await opensslVerify(chain, rootB.certificatePem)).toMatch(/: OK$/);
-      expect(await opensslVerify(chain, fleet.rootA.certificatePem)).not.toMatch(/: OK$/);
+      expect(await opensslVerify({ pem: chain }, rootB.certificatePem, dir)).toMatch(/: OK$/);
+      expect(await opensslVerify({ pem: chain }, fleet.rootA.certificatePem, dir)).not.toMatch(/: OK$/);
     }
     expect(await handshakesBothWays()).toEqual([{ ok: true }, { ok: true }]);
   });
