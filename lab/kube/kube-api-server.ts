@@ -32,6 +32,7 @@ import { parseResourcePath, type ResourcePath } from './kube-request-path.js';
 import type { KubeObjectStore, ListOptions, PatchType } from './object-store.js';
 import {
   chooseWebSocketProtocol,
+  PORT_FORWARD_WEBSOCKET_PROTOCOL,
   type PodPortDialer,
   portsOfQuery,
   servePortForwardWebSocket,
@@ -39,6 +40,11 @@ import {
 import { decodeProtobufObject, protobufMediaType } from './protobuf-request-body.js';
 import { apiVersionOf, resourceKinds } from './resource-kinds.js';
 import { type IncludeObject, toTable, wantsTable } from './server-side-table.js';
+import {
+  SPDY_PORT_FORWARD_PROTOCOL,
+  SPDY_TUNNEL_WEBSOCKET_PROTOCOL,
+  servePortForwardSpdy,
+} from './spdy-port-forward.js';
 
 /** Who a bearer token belongs to. */
 export interface KubeIdentity {
@@ -148,7 +154,10 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
   // Upgrades are the port-forward's (ws answers only what handleUpgrade hands it; it opens no port).
   const webSockets = new WebSocketServer({
     noServer: true,
-    handleProtocols: (offered) => chooseWebSocketProtocol(offered) ?? false,
+    handleProtocols: (offered) =>
+      offered.has(SPDY_TUNNEL_TOKEN)
+        ? SPDY_TUNNEL_WEBSOCKET_PROTOCOL
+        : (chooseWebSocketProtocol(offered, WEBSOCKET_PORT_FORWARD_PROTOCOLS) ?? false),
   });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     handleUpgrade(options, webSockets, req, socket, head).catch((error: unknown) =>
@@ -333,10 +342,11 @@ async function handle(
 const PORT_FORWARD_PATH = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/portforward$/;
 
 /**
- * pods/portforward over a WebSocket, authorised as Kubernetes does it: `get` for the WebSocket's GET and,
- * as from Kubernetes 1.35 (AuthorizePodWebsocketUpgradeCreatePermission), `create` as well, so the lab
- * is as strict as the newest API servers; a SPDY upgrade (a POST) is `create`, but the lab does not
- * speak SPDY (400). A missing pod is 404 before any upgrade.
+ * pods/portforward, authorised as Kubernetes does it: a SPDY upgrade (POST) is `create`; a WebSocket's
+ * GET is `get` and, as from Kubernetes 1.35 (AuthorizePodWebsocketUpgradeCreatePermission), `create`
+ * as well, so the lab is as strict as the newest API servers. A missing pod is 404 before any upgrade.
+ * WebSocket subprotocols: v4.channel.k8s.io (client-node) and SPDY/3.1+portforward.k8s.io (kubectl);
+ * SPDY/3.1 directly (kubectl's fallback).
  */
 async function handleUpgrade(
   options: KubeApiServerOptions,
@@ -384,30 +394,82 @@ async function handleUpgrade(
     if (!options.authorize(identity, attributes)) throw forbidden(identity, attributes);
   }
   const found = options.store.get('Pod', namespace, pod);
-  if (method !== 'GET' || req.headers.upgrade?.toLowerCase() !== 'websocket') {
+  const target = {
+    namespace,
+    pod,
+    uid: String(found.metadata.uid ?? ''),
+    dial: options.podPortForward ?? (() => undefined),
+  };
+  const upgrade = req.headers.upgrade?.toLowerCase();
+  if (method === 'POST' && upgrade === 'spdy/3.1') {
+    serveSpdyUpgrade(req, socket, head, target);
+    return;
+  }
+  if (method !== 'GET' || upgrade !== 'websocket') {
     throw new BadRequestError(
-      `the lab API server forwards ports over WebSocket only (subprotocol v4.channel.k8s.io), not ${req.headers.upgrade ?? 'this upgrade'}`,
+      `pods/portforward upgrades to a WebSocket (GET) or to SPDY/3.1 (POST), not ${method} with Upgrade: ${req.headers.upgrade ?? ''}`,
     );
   }
-  const ports = portsOfQuery(url.searchParams);
   const offered = String(req.headers['sec-websocket-protocol'] ?? '')
     .split(',')
     .map((protocol) => protocol.trim())
     .filter((protocol) => protocol !== '');
-  if (chooseWebSocketProtocol(new Set(offered)) === undefined) {
+  const protocol = chooseWebSocketProtocol(new Set(offered), WEBSOCKET_PORT_FORWARD_PROTOCOLS);
+  if (protocol === undefined) {
     throw new BadRequestError(
-      `requested protocol(s) are not supported: [${offered.join(' ')}]; supports [v4.channel.k8s.io]`,
+      `requested protocol(s) are not supported: [${offered.join(' ')}]; supports [${WEBSOCKET_PORT_FORWARD_PROTOCOLS.join(' ')}]`,
     );
   }
-  webSockets.handleUpgrade(req, socket, head, (ws) =>
-    servePortForwardWebSocket(ws, {
-      namespace,
-      pod,
-      uid: String(found.metadata.uid ?? ''),
-      ports,
-      dial: options.podPortForward ?? (() => undefined),
-    }),
+  if (protocol === SPDY_TUNNEL_WEBSOCKET_PROTOCOL) {
+    // kubectl: SPDY frames carried as binary messages; its ports are named inside the streams. ws
+    // refuses the protocol's name as a header token ('/' and '+' are separators in RFC 7230), so it is
+    // handed a token of ours and answers the real name (handleProtocols above).
+    req.headers['sec-websocket-protocol'] = SPDY_TUNNEL_TOKEN;
+    webSockets.handleUpgrade(req, socket, head, (ws) => {
+      const session = servePortForwardSpdy({ ...target, send: (bytes) => ws.send(bytes) });
+      ws.on('message', (data: Buffer) => session.receive(data));
+      ws.on('close', () => session.close());
+    });
+    return;
+  }
+  const ports = portsOfQuery(url.searchParams);
+  webSockets.handleUpgrade(req, socket, head, (ws) => servePortForwardWebSocket(ws, { ...target, ports }));
+}
+
+const SPDY_TUNNEL_TOKEN = 'lab-spdy-tunnel';
+
+/** Order of preference, as the API server negotiates them: client-node's channels, kubectl's tunnel. */
+const WEBSOCKET_PORT_FORWARD_PROTOCOLS = [PORT_FORWARD_WEBSOCKET_PROTOCOL, SPDY_TUNNEL_WEBSOCKET_PROTOCOL];
+
+/** kubectl's fallback: the connection itself becomes the SPDY session (101 Switching Protocols). */
+function serveSpdyUpgrade(
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  target: Omit<Parameters<typeof servePortForwardSpdy>[0], 'send'>,
+): void {
+  const requested = String(req.headers['x-stream-protocol-version'] ?? '')
+    .split(',')
+    .map((protocol) => protocol.trim());
+  if (!requested.includes(SPDY_PORT_FORWARD_PROTOCOL)) {
+    throw new BadRequestError(
+      `unable to upgrade: X-Stream-Protocol-Version must offer ${SPDY_PORT_FORWARD_PROTOCOL}, got [${requested.join(' ')}]`,
+    );
+  }
+  socket.write(
+    'HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n' +
+      `X-Stream-Protocol-Version: ${SPDY_PORT_FORWARD_PROTOCOL}\r\n\r\n`,
   );
+  const session = servePortForwardSpdy({
+    ...target,
+    send: (bytes) => {
+      if (!socket.destroyed) socket.write(bytes);
+    },
+  });
+  socket.on('data', (bytes: Buffer) => session.receive(bytes));
+  socket.on('close', () => session.close());
+  socket.on('error', () => session.close());
+  if (head.length > 0) session.receive(head);
 }
 
 /** An upgrade refused before it happened: the error's Status as a plain HTTP answer on the socket. */

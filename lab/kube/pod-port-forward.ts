@@ -45,10 +45,17 @@ export function portsOfQuery(query: URLSearchParams): number[] {
   );
 }
 
-/** The subprotocol to answer a client offering `offered` (in its order), or undefined if none fits. */
-export function chooseWebSocketProtocol(offered: ReadonlySet<string>): string | false | undefined {
-  if (offered.size === 0) return false; // no subprotocol, which the kubelet accepts as binary v4
-  return offered.has(PORT_FORWARD_WEBSOCKET_PROTOCOL) ? PORT_FORWARD_WEBSOCKET_PROTOCOL : undefined;
+/**
+ * The subprotocol to answer a client offering `offered`: the first of `supported` it offers (the
+ * kubelet's and API server's order), false for a client that offers none (the kubelet then speaks
+ * binary v4), undefined when none fits.
+ */
+export function chooseWebSocketProtocol(
+  offered: ReadonlySet<string>,
+  supported: readonly string[],
+): string | false | undefined {
+  if (offered.size === 0) return false;
+  return supported.find((protocol) => offered.has(protocol));
 }
 
 /** Forwards `ports` of the pod over `ws` until every port's connection has ended. */

@@ -1,19 +1,29 @@
 // pods/portforward on the model engine and the Envoy admin model behind it: the product's
 // readServedCertificate, as the rotator with its EKS token and the lab's RBAC (deploy/kubernetes/rbac.yaml),
 // reads through the model API server's WebSocket port-forward the chain the istiod model says the pod's
-// proxy holds, and follows it when a cacerts change re-signs the pod. The negative controls: a port
-// nobody serves, a pod that does not exist, a pod without a sidecar, a caller without the rule.
+// proxy holds, and follows it when a cacerts change re-signs the pod; the real kubectl port-forward
+// (SPDY over a WebSocket, and plain SPDY) reaches the same dump. The negative controls: a port nobody
+// serves, a pod that does not exist, a pod without a sidecar, a caller without the rule.
+// kubectl runs as the rotator: the model does not evaluate rbac.yaml's admission policy
+// meshtrust-rotator-envoy-admin-only, which on a real cluster refuses the rotator kubectl's forward.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { jest } from '@jest/globals';
 import { PortForward } from '@kubernetes/client-node';
 import { WebSocket } from 'ws';
 import type { LabIdentity } from '../../../lab/eks/lab-identities.js';
 import { CACERTS_SECRET_NAME, ISTIO_SYSTEM_NAMESPACE } from '../../../lab/istio/istiod-model.js';
+import { writeStaticTokenKubeconfig } from '../../../lab/kube/static-token-kubeconfig.js';
 import { base64Data } from '../../../lab/seed-cluster.js';
 import { type Lab, startLab } from '../../../lab/start-lab.js';
 import { type ClusterClient, createClusterClient } from '../../../lambdas/adapters/kube/cluster-client.js';
 import { createEksTokenProvider } from '../../../lambdas/adapters/kube/eks-token-provider.js';
 import { readServedCertificate } from '../../../lambdas/adapters/kube/served-certificate.js';
+import { servedChainPem } from '../../../lambdas/core/istio/served-certificate.js';
 import {
   assembleCacerts,
   certificateFingerprint,
@@ -27,8 +37,10 @@ jest.setTimeout(60_000);
 
 const CLUSTER = 'lab-1';
 let lab: Lab;
+let dir: string;
 
 beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'mt-model-port-forward-'));
   // PCDS on, certificates too long-lived to renew during the test: only a pushed root set re-signs.
   lab = await startLab({
     clusters: 1,
@@ -42,6 +54,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await lab?.stop();
+  await rm(dir, { recursive: true, force: true });
 });
 
 function clientAs(identity: LabIdentity): ClusterClient {
@@ -293,5 +306,134 @@ describe("the model's pods/portforward and Envoy admin, as client-node and a raw
     expect(Buffer.concat(messages.slice(2).map((message) => message.subarray(1))).toString()).toMatch(
       /^HTTP\/1\.1 200 OK[\s\S]*SecretsConfigDump/,
     );
+  });
+});
+
+/**
+ * `kubectl port-forward pod/NAME :PORT` as `identity`: the local port once kubectl prints it (rejects
+ * with kubectl's stderr if it exits first), and its stderr when it has exited.
+ */
+async function kubectlPortForward(
+  identity: LabIdentity,
+  pod: { namespace: string; name: string },
+  port: number,
+  env: Record<string, string> = {},
+): Promise<{ localPort: Promise<number>; exited: Promise<string>; stop(): void }> {
+  const cluster = lab.cluster(CLUSTER);
+  const token = await createEksTokenProvider({
+    clusterName: CLUSTER,
+    region: lab.region,
+    credentials: identity.credentials,
+  })();
+  const kubeconfig = join(dir, `${identity.name}.kubeconfig`);
+  await writeStaticTokenKubeconfig(kubeconfig, {
+    clusterName: CLUSTER,
+    server: cluster.endpoint,
+    caPem: cluster.caPem,
+    token,
+  });
+  const child: ChildProcess = spawn(
+    'kubectl',
+    [
+      '--kubeconfig',
+      kubeconfig,
+      '--cache-dir',
+      join(dir, 'cache'),
+      '-n',
+      pod.namespace,
+      'port-forward',
+      `pod/${pod.name}`,
+      `:${port}`,
+    ],
+    { env: { ...process.env, KUBECONFIG: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString('utf8');
+  });
+  const exited = new Promise<string>((resolve) => child.once('exit', () => resolve(stderr)));
+  const localPort = new Promise<number>((resolve, reject) => {
+    child.stdout?.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString('utf8');
+      const forwarding = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(stdout);
+      if (forwarding) resolve(Number(forwarding[1]));
+    });
+    void exited.then((text) => reject(new Error(`kubectl port-forward exited: ${text}`)));
+  });
+  localPort.catch(() => undefined);
+  return { localPort, exited, stop: () => child.kill() };
+}
+
+/** One HTTP GET on the forwarded local port: status and body, or the socket's error. */
+function httpGet(port: number, path: string): Promise<{ status?: number; body: string; error?: string }> {
+  return new Promise((resolve) => {
+    request({ host: '127.0.0.1', port, path, headers: { connection: 'close' } }, (response) => {
+      let body = '';
+      response.on('data', (chunk: Buffer) => {
+        body += chunk.toString('utf8');
+      });
+      response.on('end', () => resolve({ status: response.statusCode, body }));
+    })
+      .on('error', (error) => resolve({ body: '', error: error.message }))
+      .end();
+  });
+}
+
+const ISTIOCTL_SECRETS_QUERY = '/config_dump?mask=dynamic_active_secrets,dynamic_warming_secrets';
+
+describe('kubectl port-forward on the model engine', () => {
+  it.each([
+    ["SPDY over a WebSocket (kubectl's default)", {}],
+    ['plain SPDY (its fallback)', { KUBECTL_PORT_FORWARD_WEBSOCKETS: 'false' }],
+  ])(
+    "reaches the pod's Envoy admin on 15000 and reads the chain the model holds, over %s",
+    async (_, env) => {
+      // Prepare
+      const pod = appPod();
+      const forward = await kubectlPortForward(lab.identities.rotator, pod, 15000, env);
+
+      try {
+        // Act
+        const first = await httpGet(await forward.localPort, ISTIOCTL_SECRETS_QUERY);
+        const second = await httpGet(await forward.localPort, ISTIOCTL_SECRETS_QUERY);
+
+        // Assess
+        const identity = lab.cluster(CLUSTER).istiod.identityOf(pod.namespace, pod.name);
+        expect(first.status).toBe(200);
+        expect(servedChainPem(JSON.parse(first.body))).toBe(identity?.certChainPem);
+        expect(second.status).toBe(200);
+        expect(second.body).toBe(first.body);
+      } finally {
+        forward.stop();
+        await forward.exited;
+      }
+    },
+  );
+
+  it("fails on a port nobody serves, with the kubelet's error, as on a real cluster", async () => {
+    // Prepare
+    const forward = await kubectlPortForward(lab.identities.rotator, appPod(), 15020);
+
+    // Act
+    const answer = await httpGet(await forward.localPort, '/');
+    const stderr = await forward.exited;
+
+    // Assess
+    expect(answer.status).toBeUndefined();
+    expect(stderr).toMatch(/error forwarding port 15020 to pod .*connection refused/);
+    expect(stderr).toMatch(/lost connection to pod/);
+  });
+
+  it('is refused to the viewer, whose group may not create pods/portforward', async () => {
+    // Prepare
+    const forward = await kubectlPortForward(lab.identities.viewer, appPod(), 15000);
+
+    // Act
+    const stderr = await forward.exited;
+
+    // Assess
+    await expect(forward.localPort).rejects.toThrow();
+    expect(stderr).toMatch(/forbidden: User ".*" cannot create resource "pods\/portforward"/);
   });
 });
