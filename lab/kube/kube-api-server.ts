@@ -151,6 +151,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
   const server: Server = createServer({ key: tls.keyPem, cert: tls.certChainPem }, (req, res) => {
     handle(options, watches, req, res).catch((error: unknown) => sendError(res, error));
   });
+  const spdySockets = new Set<Duplex>();
   // Upgrades are the port-forward's (ws answers only what handleUpgrade hands it; it opens no port).
   const webSockets = new WebSocketServer({
     noServer: true,
@@ -160,7 +161,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
         : (chooseWebSocketProtocol(offered, WEBSOCKET_PORT_FORWARD_PROTOCOLS) ?? false),
   });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    handleUpgrade(options, webSockets, req, socket, head).catch((error: unknown) =>
+    handleUpgrade(options, webSockets, spdySockets, req, socket, head).catch((error: unknown) =>
       refuseUpgrade(socket, error),
     );
   });
@@ -180,6 +181,9 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
       watches.clear();
       for (const ws of webSockets.clients) ws.terminate();
       webSockets.close();
+      // Upgraded connections are no longer the HTTP server's to close.
+      for (const socket of spdySockets) socket.destroy();
+      spdySockets.clear();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
@@ -351,6 +355,7 @@ const PORT_FORWARD_PATH = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/portf
 async function handleUpgrade(
   options: KubeApiServerOptions,
   webSockets: WebSocketServer,
+  spdySockets: Set<Duplex>,
   req: IncomingMessage,
   socket: Duplex,
   head: Buffer,
@@ -402,6 +407,8 @@ async function handleUpgrade(
   };
   const upgrade = req.headers.upgrade?.toLowerCase();
   if (method === 'POST' && upgrade === 'spdy/3.1') {
+    spdySockets.add(socket);
+    socket.once('close', () => spdySockets.delete(socket));
     serveSpdyUpgrade(req, socket, head, target);
     return;
   }
