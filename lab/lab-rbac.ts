@@ -1,12 +1,20 @@
 // Who may do what in a lab cluster: the rules of deploy/kubernetes/rbac.yaml, which meshtrust applies to
 // every real cluster, evaluated the way Kubernetes RBAC evaluates them (a request is allowed when one
 // rule of one of the caller's groups matches; resourceNames limit by name, so they never allow a list).
-// Keep this table in step with that file. Anyone else gets nothing (403). The file's admission policy
-// (meshtrust-rotator-restart-only: the rotator's workload patches may change only the restart
-// annotations) is CEL, not evaluated here: the model lets any rotator patch of a workload through, and
-// the istio engine's real kube-apiserver enforces it (test/integration/lab/rotator-restart-policy.test.ts).
+// Keep this table in step with that file. Anyone else gets nothing (403). Of the file's admission
+// policies, meshtrust-rotator-envoy-admin-only (the rotator's port-forwards name their ports, all 15000)
+// is stated below and evaluated by the model (admitLabConnect); meshtrust-rotator-restart-only (the rotator's
+// workload patches may change only the restart annotations) is CEL over a patch, not evaluated here: the
+// model lets any rotator patch of a workload through, and the istio engine's real kube-apiserver
+// enforces it (test/integration/lab/rotator-restart-policy.test.ts).
 import { EXPIRY_CHECK_GROUP, ROTATOR_GROUP, VERIFIER_GROUP, VIEWER_GROUP } from './eks/lab-identities.js';
-import type { KubeIdentity, KubeRequestAttributes, KubeVerb } from './kube/kube-api-server.js';
+import { ForbiddenError, type KubeApiError } from './kube/errors.js';
+import type {
+  KubeConnectRequest,
+  KubeIdentity,
+  KubeRequestAttributes,
+  KubeVerb,
+} from './kube/kube-api-server.js';
 
 export interface LabRbacRule {
   readonly apiGroups: readonly string[];
@@ -81,4 +89,30 @@ function allows(rule: LabRbacRule, request: KubeRequestAttributes): boolean {
     return request.name !== undefined && rule.resourceNames.includes(request.name);
   }
   return true;
+}
+
+/** rbac.yaml's ValidatingAdmissionPolicy that keeps the rotator's port-forwards to Envoy's admin port. */
+export const ROTATOR_PORT_FORWARD_POLICY = 'meshtrust-rotator-envoy-admin-only';
+/** The port it allows; rbac.yaml's expression names it (model-port-forward.test.ts reads the file). */
+export const ROTATOR_PORT_FORWARD_PORT = 15000;
+/** Its validation message, word for word from rbac.yaml (the test compares them). */
+export const ROTATOR_PORT_FORWARD_MESSAGE =
+  "meshtrust-rotator may port-forward only to Envoy's admin port 15000, named in the request (a WebSocket port-forward with ?ports=15000)";
+
+/**
+ * meshtrust-rotator-envoy-admin-only as the model's admission of a CONNECT: a request of group
+ * meshtrust-rotator must name its ports (`has(object.ports) && size(object.ports) > 0`) and all must be
+ * 15000; refused with the real API server's wording for a policy denial (403 Forbidden).
+ */
+export function admitLabConnect(
+  identity: KubeIdentity,
+  request: KubeConnectRequest,
+): KubeApiError | undefined {
+  if (!identity.groups.includes(ROTATOR_GROUP)) return undefined;
+  const ports = request.ports ?? [];
+  if (ports.length > 0 && ports.every((port) => port === ROTATOR_PORT_FORWARD_PORT)) return undefined;
+  return new ForbiddenError(
+    `pods "${request.name}" is forbidden: ValidatingAdmissionPolicy '${ROTATOR_PORT_FORWARD_POLICY}' with binding '${ROTATOR_PORT_FORWARD_POLICY}' denied request: ${ROTATOR_PORT_FORWARD_MESSAGE}`,
+    { resource: 'pods', objectName: request.name },
+  );
 }

@@ -37,7 +37,7 @@ import { KubeObjectStore } from './kube/object-store.js';
 import { labClusterNames } from './lab-cluster-names.js';
 import { LabError, LabNotSettledError } from './lab-errors.js';
 import { type LabOptions, type ResolvedLabOptions, resolveLabOptions } from './lab-options.js';
-import { authorizeLabRequest } from './lab-rbac.js';
+import { admitLabConnect, authorizeLabRequest } from './lab-rbac.js';
 import {
   seedCacerts,
   seedIstiodDeployment,
@@ -245,6 +245,7 @@ async function startCluster(
         return { contentType: 'text/plain; version=0.0.4', body: istiodModelMetrics(istiod.current()) };
       },
       podPortForward: envoyAdmin.dial,
+      admitConnect: admitLabConnect,
       ...(hooks.kubeApiFault === undefined
         ? {}
         : { fault: (request) => hooks.kubeApiFault?.(name, request) }),

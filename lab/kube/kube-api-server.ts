@@ -91,6 +91,12 @@ export interface KubeApiServerOptions {
    * listens on any port of any pod.
    */
   readonly podPortForward?: PodPortDialer;
+  /**
+   * Validating admission of a CONNECT (pods/portforward), after RBAC allowed it and before the pod is
+   * looked up, as a real API server runs ValidatingAdmissionPolicies: an error whose Status answers the
+   * request instead, or undefined to let it through.
+   */
+  readonly admitConnect?: (identity: KubeIdentity, request: KubeConnectRequest) => KubeApiError | undefined;
   /** Mutating admission of a created object (the model's sidecar injector for Pods). */
   readonly admit?: (object: KubeObject) => KubeObject;
   /**
@@ -98,6 +104,15 @@ export interface KubeApiServerOptions {
    * it late, or reset its connection; undefined serves it as usual.
    */
   readonly fault?: (request: KubeFaultRequest) => KubeRequestFault | undefined;
+}
+
+/** What admission sees of a CONNECT: the object is PodPortForwardOptions, from the query. */
+export interface KubeConnectRequest {
+  readonly namespace: string;
+  readonly name: string;
+  readonly subresource: 'portforward';
+  /** The ports the request names (?ports=); undefined when it names none (kubectl's SPDY streams name theirs inside). */
+  readonly ports?: readonly number[];
 }
 
 /** What the fault hook knows of a request before it is served. */
@@ -398,6 +413,13 @@ async function handleUpgrade(
     };
     if (!options.authorize(identity, attributes)) throw forbidden(identity, attributes);
   }
+  const refusal = options.admitConnect?.(identity, {
+    namespace,
+    name: pod,
+    subresource: 'portforward',
+    ...(url.searchParams.has('ports') ? { ports: portsOfQuery(url.searchParams) } : {}),
+  });
+  if (refusal !== undefined) throw refusal;
   const found = options.store.get('Pod', namespace, pod);
   const target = {
     namespace,

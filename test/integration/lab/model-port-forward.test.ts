@@ -4,20 +4,34 @@
 // proxy holds, and follows it when a cacerts change re-signs the pod; the real kubectl port-forward
 // (SPDY over a WebSocket, and plain SPDY) reaches the same dump. The negative controls: a port nobody
 // serves, a pod that does not exist, a pod without a sidecar, a caller without the rule.
-// kubectl runs as the rotator: the model does not evaluate rbac.yaml's admission policy
-// meshtrust-rotator-envoy-admin-only, which on a real cluster refuses the rotator kubectl's forward.
+// rbac.yaml's admission policy meshtrust-rotator-envoy-admin-only holds on the model as on a real
+// cluster: the rotator's forwards must name their ports, all 15000, so its kubectl forward (ports named
+// inside the SPDY streams) and a forward to 15020 are refused. What only an administrator may do (kubectl
+// itself, another port) goes through a second API server over the same model cluster (its store and
+// istiod model), which trusts one static admin token, as a cluster's own administrator credentials would.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { jest } from '@jest/globals';
-import { PortForward } from '@kubernetes/client-node';
+import { KubeConfig, PortForward } from '@kubernetes/client-node';
 import { WebSocket } from 'ws';
+import { parseAllDocuments } from 'yaml';
 import type { LabIdentity } from '../../../lab/eks/lab-identities.js';
+import { startEnvoyAdminModel } from '../../../lab/istio/envoy-admin-model.js';
 import { CACERTS_SECRET_NAME, ISTIO_SYSTEM_NAMESPACE } from '../../../lab/istio/istiod-model.js';
-import { writeStaticTokenKubeconfig } from '../../../lab/kube/static-token-kubeconfig.js';
+import { type KubeApiServer, startKubeApiServer } from '../../../lab/kube/kube-api-server.js';
+import {
+  renderStaticTokenKubeconfig,
+  writeStaticTokenKubeconfig,
+} from '../../../lab/kube/static-token-kubeconfig.js';
+import {
+  admitLabConnect,
+  ROTATOR_PORT_FORWARD_MESSAGE,
+  ROTATOR_PORT_FORWARD_POLICY,
+} from '../../../lab/lab-rbac.js';
 import { base64Data } from '../../../lab/seed-cluster.js';
 import { type Lab, startLab } from '../../../lab/start-lab.js';
 import { type ClusterClient, createClusterClient } from '../../../lambdas/adapters/kube/cluster-client.js';
@@ -38,6 +52,9 @@ jest.setTimeout(60_000);
 const CLUSTER = 'lab-1';
 let lab: Lab;
 let dir: string;
+/** The administrator's API server over lab-1's store and istiod model, and its Envoy admin model. */
+let admin: { api: KubeApiServer; stopEnvoyAdmin(): void };
+const ADMIN_TOKEN = 'model-port-forward-admin';
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'mt-model-port-forward-'));
@@ -50,12 +67,40 @@ beforeAll(async () => {
     proberIntervalMs: 0,
     pushDelayMs: 100,
   });
+  const cluster = lab.cluster(CLUSTER);
+  const envoyAdmin = startEnvoyAdminModel({ store: cluster.store, istiod: cluster.istiod });
+  const api = await startKubeApiServer({
+    clusterName: CLUSTER,
+    store: cluster.store,
+    authenticate: async (token) =>
+      token === ADMIN_TOKEN ? { username: 'lab-admin', groups: ['system:masters'] } : undefined,
+    authorize: () => true,
+    podPortForward: envoyAdmin.dial,
+    admitConnect: admitLabConnect,
+  });
+  admin = { api, stopEnvoyAdmin: () => envoyAdmin.stop() };
 });
 
 afterAll(async () => {
+  admin?.stopEnvoyAdmin();
+  await admin?.api.stop();
   await lab?.stop();
   await rm(dir, { recursive: true, force: true });
 });
+
+/** A KubeConfig of the administrator's API server (client-node reads only kubeConfig). */
+function asAdmin(): { readonly kubeConfig: KubeConfig } {
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromString(
+    renderStaticTokenKubeconfig({
+      clusterName: CLUSTER,
+      server: admin.api.url,
+      caPem: admin.api.caPem,
+      token: ADMIN_TOKEN,
+    }),
+  );
+  return { kubeConfig };
+}
 
 function clientAs(identity: LabIdentity): ClusterClient {
   const cluster = lab.cluster(CLUSTER);
@@ -87,7 +132,7 @@ async function waitFor(condition: () => boolean, timeoutMs = 15_000): Promise<vo
 
 /** One client-node PortForward to `port`: what arrived on the data and the error channel. */
 async function forwardOnce(
-  client: ClusterClient,
+  client: { readonly kubeConfig: KubeConfig },
   pod: { namespace: string; name: string },
   port: number,
   request: string,
@@ -256,16 +301,47 @@ describe("the model's pods/portforward and Envoy admin, as client-node and a raw
 
   it("reports a port nobody serves on the port's error channel, as the kubelet does", async () => {
     // Act
-    const { data, error } = await forwardOnce(
-      clientAs(lab.identities.rotator),
-      appPod(),
-      15020,
-      'GET / HTTP/1.1\r\n\r\n',
-    );
+    const { data, error } = await forwardOnce(asAdmin(), appPod(), 15020, 'GET / HTTP/1.1\r\n\r\n');
 
     // Assess
     expect(data).toBe('');
     expect(error).toMatch(/^error forwarding port 15020 to pod .*connection refused$/);
+  });
+
+  it("refuses the rotator a forward to another port than 15000 (rbac.yaml's admission policy)", async () => {
+    // Act
+    const opening = forwardOnce(clientAs(lab.identities.rotator), appPod(), 15020, 'GET / HTTP/1.1\r\n\r\n');
+
+    // Assess
+    // client-node rejects with the WebSocket's ErrorEvent, not an Error
+    await expect(opening).rejects.toMatchObject({ message: 'Unexpected server response: 403' });
+  });
+
+  it("states rbac.yaml's meshtrust-rotator-envoy-admin-only: its group, port and message", async () => {
+    // Prepare
+    const documents = parseAllDocuments(await readFile('deploy/kubernetes/rbac.yaml', 'utf8')).map(
+      (document) =>
+        document.toJS() as { kind?: string; metadata?: { name?: string }; spec?: Record<string, unknown> },
+    );
+
+    // Act
+    const policy = documents.find(
+      (document) =>
+        document.kind === 'ValidatingAdmissionPolicy' &&
+        document.metadata?.name === ROTATOR_PORT_FORWARD_POLICY,
+    );
+
+    // Assess
+    expect(policy?.spec?.matchConditions).toEqual([
+      { name: 'from-meshtrust-rotator', expression: "'meshtrust-rotator' in request.userInfo.groups" },
+    ]);
+    expect(policy?.spec?.validations).toEqual([
+      {
+        expression: 'has(object.ports) && size(object.ports) > 0 && object.ports.all(port, port == 15000)',
+        reason: 'Forbidden',
+        message: ROTATOR_PORT_FORWARD_MESSAGE,
+      },
+    ]);
   });
 
   it('speaks v4.channel.k8s.io: the port, 2 bytes little endian, first on data channel 0 and error channel 1', async () => {
@@ -314,24 +390,28 @@ describe("the model's pods/portforward and Envoy admin, as client-node and a raw
  * with kubectl's stderr if it exits first), and its stderr when it has exited.
  */
 async function kubectlPortForward(
-  identity: LabIdentity,
+  who: LabIdentity | 'admin',
   pod: { namespace: string; name: string },
   port: number,
   env: Record<string, string> = {},
 ): Promise<{ localPort: Promise<number>; exited: Promise<string>; stop(): void }> {
   const cluster = lab.cluster(CLUSTER);
-  const token = await createEksTokenProvider({
-    clusterName: CLUSTER,
-    region: lab.region,
-    credentials: identity.credentials,
-  })();
-  const kubeconfig = join(dir, `${identity.name}.kubeconfig`);
-  await writeStaticTokenKubeconfig(kubeconfig, {
-    clusterName: CLUSTER,
-    server: cluster.endpoint,
-    caPem: cluster.caPem,
-    token,
-  });
+  const kubeconfig = join(dir, `${who === 'admin' ? 'admin' : who.name}.kubeconfig`);
+  await writeStaticTokenKubeconfig(
+    kubeconfig,
+    who === 'admin'
+      ? { clusterName: CLUSTER, server: admin.api.url, caPem: admin.api.caPem, token: ADMIN_TOKEN }
+      : {
+          clusterName: CLUSTER,
+          server: cluster.endpoint,
+          caPem: cluster.caPem,
+          token: await createEksTokenProvider({
+            clusterName: CLUSTER,
+            region: lab.region,
+            credentials: who.credentials,
+          })(),
+        },
+  );
   const child: ChildProcess = spawn(
     'kubectl',
     [
@@ -383,15 +463,17 @@ function httpGet(port: number, path: string): Promise<{ status?: number; body: s
 const ISTIOCTL_SECRETS_QUERY = '/config_dump?mask=dynamic_active_secrets,dynamic_warming_secrets';
 
 describe('kubectl port-forward on the model engine', () => {
-  it.each([
+  const transports: [string, Record<string, string>][] = [
     ["SPDY over a WebSocket (kubectl's default)", {}],
     ['plain SPDY (its fallback)', { KUBECTL_PORT_FORWARD_WEBSOCKETS: 'false' }],
-  ])(
+  ];
+
+  it.each(transports)(
     "reaches the pod's Envoy admin on 15000 and reads the chain the model holds, over %s",
     async (_, env) => {
       // Prepare
       const pod = appPod();
-      const forward = await kubectlPortForward(lab.identities.rotator, pod, 15000, env);
+      const forward = await kubectlPortForward('admin', pod, 15000, env);
 
       try {
         // Act
@@ -413,7 +495,7 @@ describe('kubectl port-forward on the model engine', () => {
 
   it("fails on a port nobody serves, with the kubelet's error, as on a real cluster", async () => {
     // Prepare
-    const forward = await kubectlPortForward(lab.identities.rotator, appPod(), 15020);
+    const forward = await kubectlPortForward('admin', appPod(), 15020);
 
     // Act
     const answer = await httpGet(await forward.localPort, '/');
@@ -424,6 +506,23 @@ describe('kubectl port-forward on the model engine', () => {
     expect(stderr).toMatch(/error forwarding port 15020 to pod .*connection refused/);
     expect(stderr).toMatch(/lost connection to pod/);
   });
+
+  it.each(transports)(
+    "is refused to the rotator over %s: it names its port only inside the stream (rbac.yaml's admission policy)",
+    async (_, env) => {
+      // Prepare
+      const forward = await kubectlPortForward(lab.identities.rotator, appPod(), 15000, env);
+
+      // Act
+      const stderr = await forward.exited;
+
+      // Assess
+      await expect(forward.localPort).rejects.toThrow();
+      expect(stderr).toContain(
+        `ValidatingAdmissionPolicy '${ROTATOR_PORT_FORWARD_POLICY}' with binding '${ROTATOR_PORT_FORWARD_POLICY}' denied request: ${ROTATOR_PORT_FORWARD_MESSAGE}`,
+      );
+    },
+  );
 
   it('is refused to the viewer, whose group may not create pods/portforward', async () => {
     // Prepare
