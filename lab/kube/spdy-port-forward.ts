@@ -30,7 +30,7 @@ const FLAG_FIN = 0x01;
 const MAX_DATA_LENGTH = 0xff_ffff;
 
 // The SPDY/3 header compression dictionary (spec section 2.6.10.1; moby/spdystream spdy/dictionary.go).
-const SPDY3_HEADER_DICTIONARY = Buffer.from(
+export const SPDY3_HEADER_DICTIONARY = Buffer.from(
   [
     'AAAAB29wdGlvbnMAAAAEaGVhZAAAAARwb3N0AAAAA3B1dAAAAAZkZWxldGUAAAAFdHJhY2UAAAAGYWNjZXB0AAAADmFjY2VwdC1j',
     'aGFyc2V0AAAAD2FjY2VwdC1lbmNvZGluZwAAAA9hY2NlcHQtbGFuZ3VhZ2UAAAANYWNjZXB0LXJhbmdlcwAAAANhZ2UAAAAFYWxs',
