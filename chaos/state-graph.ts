@@ -2,6 +2,7 @@
 // through, and where a run with given failures must end. Read from the definition itself (Next,
 // Default, Choice rules on $.mode, Retry, Catch, Fail's Error), so a state added, moved or re-wired in
 // lib/ changes the matrix and its expectations without anyone editing chaos/. Pure: no I/O.
+import { RESUME_ROLLBACK_INPUT_KEY, ROLLBACK_OF_KEY } from '../lambdas/contract/resume-rollback.js';
 import { ChaosMatrixError } from './chaos-errors.js';
 
 export type RehearsalMode = 'scheduled' | 'emergency' | 'intermediate';
@@ -153,12 +154,32 @@ function choose(name: string, state: Json, mode: RehearsalMode): string {
   return next;
 }
 
-/** A Choice rule over the execution input `{ mode }`; a rule on any other variable can't be predicted. */
+/**
+ * The state a chaos case's rotation input `{ mode }` reaches every Choice with: the mode, and the
+ * resume fields input-defaults sets to null (a chaos case never resumes a rollback).
+ */
+function knownValue(path: unknown, mode: RehearsalMode): { readonly value: unknown } | undefined {
+  if (path === '$.mode') return { value: mode };
+  for (const key of [RESUME_ROLLBACK_INPUT_KEY, ROLLBACK_OF_KEY]) {
+    if (path === `$.${key}`) return { value: null };
+    // Below a null nothing is present.
+    if (typeof path === 'string' && path.startsWith(`$.${key}.`)) return { value: undefined };
+  }
+  return undefined;
+}
+
+/** A Choice rule over that state; a rule on any other variable can't be predicted. */
 function ruleHolds(name: string, rule: Json, mode: RehearsalMode): boolean {
   if (Array.isArray(rule.Or)) return (rule.Or as Json[]).some((inner) => ruleHolds(name, inner, mode));
   if (Array.isArray(rule.And)) return (rule.And as Json[]).every((inner) => ruleHolds(name, inner, mode));
   if (typeof rule.Not === 'object' && rule.Not !== null) return !ruleHolds(name, rule.Not as Json, mode);
-  if (rule.Variable === '$.mode' && typeof rule.StringEquals === 'string') return rule.StringEquals === mode;
+  const known = knownValue(rule.Variable, mode);
+  if (known !== undefined) {
+    if (typeof rule.StringEquals === 'string') return known.value === rule.StringEquals;
+    if (typeof rule.IsPresent === 'boolean') return (known.value !== undefined) === rule.IsPresent;
+    if (typeof rule.IsNull === 'boolean') return (known.value === null) === rule.IsNull;
+    if (typeof rule.IsString === 'boolean') return (typeof known.value === 'string') === rule.IsString;
+  }
   throw new ChaosMatrixError(
     `Choice ${JSON.stringify(name)} has a rule the chaos matrix cannot predict from the mode alone: ` +
       JSON.stringify(rule),

@@ -193,6 +193,40 @@ describe('predictEnd', () => {
     expect(end).toMatchObject({ result: 'FAILED', error: 'RollbackFailed' });
   });
 
+  it('takes a rotation past the resume Choice: a chaos case never resumes a rollback', () => {
+    // Prepare: rotate-or-resume as the stack writes it, between acquire-lock and preflight
+    const def = definition();
+    def.States['acquire-lock'] = task('rotate-or-resume', toStop);
+    def.States['rotate-or-resume'] = {
+      Type: 'Choice',
+      Choices: [
+        {
+          And: [
+            { Not: { Variable: '$.resumeRollback', IsNull: true } },
+            { Variable: '$.resumeRollback.executionArn', IsPresent: true },
+            { Variable: '$.mode', IsString: true },
+          ],
+          Next: 'release-lock-after-stop',
+        },
+        {
+          Or: [
+            { Not: { Variable: '$.resumeRollback', IsNull: true } },
+            { Not: { Variable: '$.rollbackOf', IsNull: true } },
+          ],
+          Next: 'release-lock-after-stop',
+        },
+      ],
+      Default: 'preflight',
+    };
+
+    // Act
+    const end = predictEnd(def, 'scheduled');
+
+    // Assess
+    expect(end.result).toBe('SUCCEEDED');
+    expect(end.path).toEqual(expect.arrayContaining(['rotate-or-resume', 'preflight', 'stage-root']));
+  });
+
   it('refuses a Choice on anything but the mode rather than guess a branch', () => {
     // Prepare
     const def = definition();
