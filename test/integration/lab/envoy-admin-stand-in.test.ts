@@ -77,14 +77,20 @@ const bytesOf = (source: DataSource | undefined) =>
 
 describe('istioctl proxy-config secret on a lab proxy (through port-forward to the Envoy admin stand-in)', () => {
   it('reads the chain and roots the pod’s pilot-agent holds, with the key redacted', async () => {
-    // Prepare
+    // Prepare: as below, the files read around the dump, again when the agent re-signed meanwhile
     const pod = await kit.appPod(CLUSTER);
-    const chain = await kit.proxyFile(CLUSTER, pod, 'cert-chain.pem');
-    const roots = await kit.proxyFile(CLUSTER, pod, 'root-cert.pem');
-    const key = await kit.proxyFile(CLUSTER, pod, 'key.pem');
-
-    // Act
-    const result = await proxyConfigSecret(pod, '-o', 'json');
+    const files = async () =>
+      Promise.all(
+        ['cert-chain.pem', 'root-cert.pem', 'key.pem'].map((file) => kit.proxyFile(CLUSTER, pod, file)),
+      );
+    let [chain, roots, key] = await files();
+    let result = { exitCode: -1, stdout: '', stderr: '' };
+    for (let attempt = 0; attempt < 5; attempt++) {
+      [chain, roots, key] = await files();
+      // Act
+      result = await proxyConfigSecret(pod, '-o', 'json');
+      if ((await files()).join() === [chain, roots, key].join()) break;
+    }
 
     // Assess
     expect(result).toMatchObject({ exitCode: 0 });
@@ -106,18 +112,24 @@ describe('istioctl proxy-config secret on a lab proxy (through port-forward to t
   });
 
   it("summarises the served leaf as istioctl does: ACTIVE, valid, the leaf's serial number", async () => {
-    // Prepare
+    // Prepare: the agent may re-sign at any time (a PCDS push right after start does): read the file
+    // around the dump and try again when it changed meanwhile
     const pod = await kit.appPod(CLUSTER);
-    const leaf = new X509Certificate(await kit.proxyFile(CLUSTER, pod, 'cert-chain.pem'));
-
-    // Act
-    const result = await proxyConfigSecret(pod);
+    let leaf: X509Certificate | undefined;
+    let result = { exitCode: -1, stdout: '', stderr: '' };
+    for (let attempt = 0; attempt < 5 && leaf === undefined; attempt++) {
+      const before = await kit.proxyFile(CLUSTER, pod, 'cert-chain.pem');
+      // Act
+      result = await proxyConfigSecret(pod);
+      if ((await kit.proxyFile(CLUSTER, pod, 'cert-chain.pem')) === before)
+        leaf = new X509Certificate(before);
+    }
 
     // Assess
     expect(result).toMatchObject({ exitCode: 0 });
     const line = result.stdout.split('\n').find((row) => row.startsWith('default'));
     expect(line).toMatch(/^default\s+Cert Chain\s+ACTIVE\s+true\s+/);
-    expect(line?.toLowerCase()).toContain(leaf.serialNumber.toLowerCase().padStart(32, '0'));
+    expect(line?.toLowerCase()).toContain(leaf?.serialNumber.toLowerCase().padStart(32, '0'));
     expect(result.stdout).toMatch(/^ROOTCA\s+CA\s+ACTIVE\s+true\s+/m);
   });
 
