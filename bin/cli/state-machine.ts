@@ -10,10 +10,13 @@ import {
   readStackOutput,
   STATE_MACHINE_ARN_OUTPUT,
 } from '../../lambdas/adapters/stepfunctions/stack-outputs.js';
-import { StepFunctionsError } from '../../lambdas/adapters/stepfunctions/stepfunctions-errors.js';
+import {
+  ExecutionAlreadyRunningError,
+  StepFunctionsError,
+} from '../../lambdas/adapters/stepfunctions/stepfunctions-errors.js';
 import { MESH_ID_ENV } from '../../lambdas/contract/function-environment.js';
 import { type AwsOptions, addAwsOptions, applyAwsOptions, meshIdOf } from './aws-options.js';
-import { CliError, EnvironmentError, UsageError } from './cli-errors.js';
+import { CliError, EnvironmentError, EXIT_CODES, UsageError } from './cli-errors.js';
 import { matching } from './option-parsers.js';
 
 export interface StateMachineOptions extends AwsOptions {
@@ -83,6 +86,29 @@ async function arnFromStack(
     throw asCliError(error, `read the outputs of stack ${stackName}`);
   } finally {
     cloudFormation.destroy();
+  }
+}
+
+/**
+ * Starts an execution named `name`: a rotation already running is a failed check (exit 1) that says
+ * which, any other failure an environment error.
+ */
+export async function startExecution(
+  access: StateMachineAccess,
+  name: string,
+  input: object,
+): Promise<{ readonly executionArn: string }> {
+  try {
+    return await access.executions.start({
+      stateMachineArn: access.stateMachineArn,
+      name,
+      input: { ...input },
+    });
+  } catch (error) {
+    if (error instanceof ExecutionAlreadyRunningError) {
+      throw new CliError(error.message, EXIT_CODES.checkFailed, { cause: error });
+    }
+    throw asCliError(error, `start an execution of ${access.stateMachineArn}`);
   }
 }
 

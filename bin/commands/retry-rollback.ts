@@ -5,7 +5,6 @@
 // "Failed rollback"). Refuses any other end, saying why. Follows the new execution like `rotate`.
 
 import type { Command } from 'commander';
-import { ExecutionAlreadyRunningError } from '../../lambdas/adapters/stepfunctions/stepfunctions-errors.js';
 import { RESUME_ROLLBACK_INPUT_KEY, ROLLBACK_FAILED_ERROR } from '../../lambdas/contract/resume-rollback.js';
 import type { RotationMode } from '../../lambdas/core/plan/phases.js';
 import { executionNameOf } from '../../lambdas/core/rotation/execution-name.js';
@@ -27,6 +26,7 @@ import {
   openStateMachine,
   type StateMachineAccess,
   type StateMachineOptions,
+  startExecution,
 } from '../cli/state-machine.js';
 import { follow } from './rotate.js';
 
@@ -123,19 +123,7 @@ export async function retryRollback(
     [RESUME_ROLLBACK_INPUT_KEY]: resumeRollback,
   };
   const name = resumedRollbackName(rotationName, new Date());
-  let started: { executionArn: string };
-  try {
-    started = await access.executions.start({
-      stateMachineArn: access.stateMachineArn,
-      name,
-      input: { ...input },
-    });
-  } catch (error) {
-    if (error instanceof ExecutionAlreadyRunningError) {
-      throw new CliError(error.message, EXIT_CODES.checkFailed, { cause: error });
-    }
-    throw asCliError(error, `start an execution of ${access.stateMachineArn}`);
-  }
+  const started = await startExecution(access, name, input);
   terminal.out(`started ${name}: ${started.executionArn}`);
   terminal.note(
     `resumes the failed rollback of ${failedName}` +

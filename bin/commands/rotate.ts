@@ -4,11 +4,10 @@
 
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { ExecutionAlreadyRunningError } from '../../lambdas/adapters/stepfunctions/stepfunctions-errors.js';
 import { ROTATION_MODES, type RotationMode } from '../../lambdas/core/plan/phases.js';
 import { callerIdentity } from '../cli/caller-identity.js';
 import type { CliContext } from '../cli/cli-context.js';
-import { CliError, EXIT_CODES, UsageError } from '../cli/cli-errors.js';
+import { EXIT_CODES, UsageError } from '../cli/cli-errors.js';
 import { currentState, findPendingApproval } from '../cli/execution-history.js';
 import { integerBetween } from '../cli/option-parsers.js';
 import {
@@ -17,6 +16,7 @@ import {
   openStateMachine,
   type StateMachineAccess,
   type StateMachineOptions,
+  startExecution,
 } from '../cli/state-machine.js';
 
 export interface RotateCommandOptions extends StateMachineOptions {
@@ -89,19 +89,7 @@ async function runRotate(options: RotateCommandOptions, context: CliContext): Pr
       requestedBy: await callerIdentity(context.env, access.region),
     };
     const name = executionNameFor(options.mode, new Date());
-    let started: { executionArn: string };
-    try {
-      started = await access.executions.start({
-        stateMachineArn: access.stateMachineArn,
-        name,
-        input: { ...input },
-      });
-    } catch (error) {
-      if (error instanceof ExecutionAlreadyRunningError) {
-        throw new CliError(error.message, EXIT_CODES.checkFailed, { cause: error });
-      }
-      throw asCliError(error, `start an execution of ${access.stateMachineArn}`);
-    }
+    const started = await startExecution(access, name, input);
     terminal.out(`started ${name}: ${started.executionArn}`);
     terminal.note(`requested by ${input.requestedBy}: ${input.reason}`);
     if (!options.wait) {
