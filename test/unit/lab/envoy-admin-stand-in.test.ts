@@ -2,6 +2,7 @@
 // envoy.admin.v3 and transport_sockets.tls.v3 protos, bytes in base64, the private key redacted), and
 // the server on a pod's address that answers from the files pilot-agent wrote, never the key.
 // Real istioctl parsing it through a real port-forward is test/integration/lab/envoy-admin-stand-in.test.ts.
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +15,10 @@ import {
 
 const CHAIN = '-----BEGIN CERTIFICATE-----\nbGVhZg==\n-----END CERTIFICATE-----\n';
 const ROOTS = '-----BEGIN CERTIFICATE-----\ncm9vdA==\n-----END CERTIFICATE-----\n';
-const KEY = '-----BEGIN PRIVATE KEY-----\nc2VjcmV0\n-----END PRIVATE KEY-----\n';
+// A real key, made here: a test never commits one.
+const KEY = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+  .privateKey.export({ type: 'pkcs8', format: 'pem' })
+  .toString();
 const SERVED: ServedSecrets = { certChainPem: CHAIN, rootCertPem: ROOTS, updatedAt: new Date(0) };
 
 type Json = Record<string, unknown>;
