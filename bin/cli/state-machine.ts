@@ -17,12 +17,24 @@ import {
 import { MESH_ID_ENV } from '../../lambdas/contract/function-environment.js';
 import { type AwsOptions, addAwsOptions, applyAwsOptions, meshIdOf } from './aws-options.js';
 import { CliError, EnvironmentError, EXIT_CODES, UsageError } from './cli-errors.js';
-import { matching } from './option-parsers.js';
+import { integerBetween, matching } from './option-parsers.js';
 
 export interface StateMachineOptions extends AwsOptions {
   readonly stateMachineArn?: string;
   readonly stackName?: string;
   readonly meshId?: string;
+}
+
+/** --no-wait and --poll-seconds, for the commands that start an execution and follow it. */
+export function addFollowOptions(command: Command): Command {
+  return command
+    .option('--no-wait', 'return once the execution has started')
+    .option(
+      '--poll-seconds <n>',
+      'how often to check the execution while following it',
+      integerBetween(1, 300),
+      10,
+    );
 }
 
 export function addStateMachineOptions(command: Command): Command {

@@ -18,8 +18,8 @@ import { callerIdentity } from '../cli/caller-identity.js';
 import type { CliContext } from '../cli/cli-context.js';
 import { CliError, EXIT_CODES } from '../cli/cli-errors.js';
 import { finalState } from '../cli/execution-history.js';
-import { integerBetween } from '../cli/option-parsers.js';
 import {
+  addFollowOptions,
   addStateMachineOptions,
   asCliError,
   executionArnOf,
@@ -59,15 +59,8 @@ export function registerRetryRollbackCommand(program: Command, context: CliConte
     .option(
       '--reason <text>',
       'why, for the audit trail (default: "resume the failed rollback of <execution>")',
-    )
-    .option('--no-wait', 'return once the execution has started')
-    .option(
-      '--poll-seconds <n>',
-      'how often to check the execution while following it',
-      integerBetween(1, 300),
-      10,
     );
-  return addStateMachineOptions(command)
+  return addFollowOptions(addStateMachineOptions(command))
     .addHelpText(
       'after',
       '\nFix what made the rollback fail first (its error is in `meshtrust status <execution>`), then:\n' +

@@ -9,8 +9,8 @@ import { callerIdentity } from '../cli/caller-identity.js';
 import type { CliContext } from '../cli/cli-context.js';
 import { EXIT_CODES, UsageError } from '../cli/cli-errors.js';
 import { currentState, findPendingApproval } from '../cli/execution-history.js';
-import { integerBetween } from '../cli/option-parsers.js';
 import {
+  addFollowOptions,
   addStateMachineOptions,
   asCliError,
   openStateMachine,
@@ -49,15 +49,8 @@ export function registerRotateCommand(program: Command, context: CliContext): Co
     .option(
       '--reason <text>',
       'why, for the audit trail (default: "<mode> rotation started with meshtrust rotate")',
-    )
-    .option('--no-wait', 'return once the execution has started')
-    .option(
-      '--poll-seconds <n>',
-      'how often to check the execution while following it',
-      integerBetween(1, 300),
-      10,
     );
-  return addStateMachineOptions(command)
+  return addFollowOptions(addStateMachineOptions(command))
     .addHelpText(
       'after',
       '\nExamples:\n  meshtrust plan --mode scheduled && meshtrust rotate --mode scheduled --reason "annual rotation 2026"\n' +
