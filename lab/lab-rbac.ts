@@ -2,8 +2,8 @@
 // every real cluster, evaluated the way Kubernetes RBAC evaluates them (a request is allowed when one
 // rule of one of the caller's groups matches; resourceNames limit by name, so they never allow a list).
 // Keep this table in step with that file. Anyone else gets nothing (403). Of the file's admission
-// policies, meshtrust-rotator-envoy-admin-only (the rotator's port-forwards name their ports, all 15000)
-// is stated below and evaluated by the model (admitLabConnect); meshtrust-rotator-restart-only (the rotator's
+// policies, meshtrust-envoy-admin-only (the rotator's and the verifier's port-forwards name their ports,
+// all 15000) is stated below and evaluated by the model (admitLabConnect); meshtrust-rotator-restart-only (the rotator's
 // workload patches may change only the restart annotations) is CEL over a patch, not evaluated here: the
 // model lets any rotator patch of a workload through, and the istio engine's real kube-apiserver
 // enforces it (test/integration/lab/rotator-restart-policy.test.ts).
@@ -45,6 +45,14 @@ const MESH_CONFIG: LabRbacRule = {
   verbs: ['get'],
 };
 
+// ClusterRole meshtrust-envoy-admin, bound to the rotator and the verifier: a port-forward (to Envoy's
+// admin port only, by admitLabConnect) to read the certificate a proxy serves.
+const ENVOY_ADMIN_PORT_FORWARD: LabRbacRule = {
+  apiGroups: [''],
+  resources: ['pods/portforward'],
+  verbs: ['get', 'create'],
+};
+
 export const LAB_RBAC_RULES: Readonly<Record<string, readonly LabRbacRule[]>> = {
   [ROTATOR_GROUP]: [
     // Role meshtrust-rotator-cacerts in istio-system
@@ -63,12 +71,13 @@ export const LAB_RBAC_RULES: Readonly<Record<string, readonly LabRbacRule[]>> = 
     { apiGroups: [''], resources: ['configmaps'], resourceNames: ['istio-ca-root-cert'], verbs: ['get'] },
     { apiGroups: ['apps'], resources: WORKLOADS, verbs: ['get', 'list', 'patch'] },
     { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] },
-    { apiGroups: [''], resources: ['pods/portforward'], verbs: ['get', 'create'] },
     { apiGroups: ['apps'], resources: ['replicasets'], verbs: ['list'] },
+    ENVOY_ADMIN_PORT_FORWARD,
   ],
   [VIEWER_GROUP]: [MESH_CONFIG, ...VIEW],
-  // The rotation gates (verify-trust, verify-workloads): the viewer's ClusterRole alone
-  [VERIFIER_GROUP]: VIEW,
+  // The rotation gates (verify-trust, verify-workloads): the viewer's ClusterRole, and the port-forward
+  // verify-workloads reads served certificates through
+  [VERIFIER_GROUP]: [...VIEW, ENVOY_ADMIN_PORT_FORWARD],
   // Role meshtrust-expiry-check in istio-system: find istiod's pods and read their /metrics, nothing else
   [EXPIRY_CHECK_GROUP]: [
     { namespace: 'istio-system', apiGroups: [''], resources: ['pods'], verbs: ['list'] },
@@ -91,28 +100,30 @@ function allows(rule: LabRbacRule, request: KubeRequestAttributes): boolean {
   return true;
 }
 
-/** rbac.yaml's ValidatingAdmissionPolicy that keeps the rotator's port-forwards to Envoy's admin port. */
-export const ROTATOR_PORT_FORWARD_POLICY = 'meshtrust-rotator-envoy-admin-only';
+/** rbac.yaml's ValidatingAdmissionPolicy that keeps port-forwards to Envoy's admin port. */
+export const ENVOY_ADMIN_PORT_FORWARD_POLICY = 'meshtrust-envoy-admin-only';
+/** The groups it matches: those ClusterRole meshtrust-envoy-admin is bound to. */
+export const ENVOY_ADMIN_PORT_FORWARD_GROUPS: readonly string[] = [ROTATOR_GROUP, VERIFIER_GROUP];
 /** The port it allows; rbac.yaml's expression names it (model-port-forward.test.ts reads the file). */
-export const ROTATOR_PORT_FORWARD_PORT = 15000;
+export const ENVOY_ADMIN_PORT_FORWARD_PORT = 15000;
 /** Its validation message, word for word from rbac.yaml (the test compares them). */
-export const ROTATOR_PORT_FORWARD_MESSAGE =
-  "meshtrust-rotator may port-forward only to Envoy's admin port 15000, named in the request (a WebSocket port-forward with ?ports=15000)";
+export const ENVOY_ADMIN_PORT_FORWARD_MESSAGE =
+  "meshtrust-rotator and meshtrust-verifier may port-forward only to Envoy's admin port 15000, named in the request (a WebSocket port-forward with ?ports=15000)";
 
 /**
- * meshtrust-rotator-envoy-admin-only as the model's admission of a CONNECT: a request of group
- * meshtrust-rotator must name its ports (`has(object.ports) && size(object.ports) > 0`) and all must be
- * 15000; refused with the real API server's wording for a policy denial (403 Forbidden).
+ * meshtrust-envoy-admin-only as the model's admission of a CONNECT: a request of group meshtrust-rotator
+ * or meshtrust-verifier must name its ports (`has(object.ports) && size(object.ports) > 0`) and all must
+ * be 15000; refused with the real API server's wording for a policy denial (403 Forbidden).
  */
 export function admitLabConnect(
   identity: KubeIdentity,
   request: KubeConnectRequest,
 ): KubeApiError | undefined {
-  if (!identity.groups.includes(ROTATOR_GROUP)) return undefined;
+  if (!identity.groups.some((group) => ENVOY_ADMIN_PORT_FORWARD_GROUPS.includes(group))) return undefined;
   const ports = request.ports ?? [];
-  if (ports.length > 0 && ports.every((port) => port === ROTATOR_PORT_FORWARD_PORT)) return undefined;
+  if (ports.length > 0 && ports.every((port) => port === ENVOY_ADMIN_PORT_FORWARD_PORT)) return undefined;
   return new ForbiddenError(
-    `pods "${request.name}" is forbidden: ValidatingAdmissionPolicy '${ROTATOR_PORT_FORWARD_POLICY}' with binding '${ROTATOR_PORT_FORWARD_POLICY}' denied request: ${ROTATOR_PORT_FORWARD_MESSAGE}`,
+    `pods "${request.name}" is forbidden: ValidatingAdmissionPolicy '${ENVOY_ADMIN_PORT_FORWARD_POLICY}' with binding '${ENVOY_ADMIN_PORT_FORWARD_POLICY}' denied request: ${ENVOY_ADMIN_PORT_FORWARD_MESSAGE}`,
     { resource: 'pods', objectName: request.name },
   );
 }

@@ -4,7 +4,10 @@ import { Construct } from 'constructs';
 
 /** The Kubernetes group deploy/kubernetes/rbac.yaml binds the rotator's permissions to. */
 export const ROTATOR_KUBERNETES_GROUP = 'meshtrust-rotator';
-/** The group rbac.yaml lets read what a rotation changed, no secret: the gates verify-trust and verify-workloads. */
+/**
+ * The group rbac.yaml lets read what a rotation changed, no secret, and port-forward to proxies' Envoy
+ * admin port 15000 only (served certificates): the gates verify-trust and verify-workloads.
+ */
 export const VERIFIER_KUBERNETES_GROUP = 'meshtrust-verifier';
 /** The group rbac.yaml lets list istiod's pods and read their /metrics, for the daily expiry check. */
 export const EXPIRY_CHECK_KUBERNETES_GROUP = 'meshtrust-expiry-check';

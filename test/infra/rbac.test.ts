@@ -1,7 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import { EXPIRY_CHECK_GROUP, VERIFIER_GROUP, VIEWER_GROUP } from '../../lab/eks/lab-identities.js';
 import { LAB_RBAC_RULES } from '../../lab/lab-rbac.js';
-import { ENVOY_ADMIN_PORT } from '../../lambdas/adapters/kube/served-certificate.js';
+import {
+  ENVOY_ADMIN_GROUPS,
+  ENVOY_ADMIN_ONLY_POLICY,
+  ENVOY_ADMIN_PORT,
+  ENVOY_ADMIN_ROLE,
+} from '../../lambdas/adapters/kube/served-certificate.js';
 import { RESTART_ID_ANNOTATION, RESTARTED_AT_ANNOTATION } from '../../lambdas/adapters/kube/workload-ref.js';
 import {
   EXPIRY_CHECK_KUBERNETES_GROUP,
@@ -94,16 +99,27 @@ describe('deploy/kubernetes/rbac.yaml', () => {
     }
   });
 
-  it("lets only the rotator port-forward, to read proxies' served certificates", () => {
+  it("lets only the rotator and the verifier port-forward, to read proxies' served certificates", () => {
     // GIVEN
     const portForwards = objects.filter((o) =>
       (o.rules ?? []).some((rule) => rule.resources.includes('pods/portforward')),
     );
+    const boundTo = (name: string) =>
+      objects
+        .filter((o) => o.kind.endsWith('Binding') && o.roleRef?.name === name)
+        .flatMap((binding) => binding.subjects?.map((subject) => subject.name) ?? []);
 
-    // THEN
+    // THEN: one small ClusterRole, bound to those two groups and nothing bound to meshtrust-viewer
     expect(portForwards.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
-      'ClusterRole/meshtrust-rotator',
+      `ClusterRole/${ENVOY_ADMIN_ROLE}`,
     ]);
+    expect(rules('ClusterRole', ENVOY_ADMIN_ROLE)).toEqual([
+      { apiGroups: [''], resources: ['pods/portforward'], verbs: ['get', 'create'] },
+    ]);
+    expect(boundTo(ENVOY_ADMIN_ROLE)).toEqual([ROTATOR_KUBERNETES_GROUP, VERIFIER_KUBERNETES_GROUP]);
+    expect(Object.values(ENVOY_ADMIN_GROUPS)).toEqual(boundTo(ENVOY_ADMIN_ROLE));
+    expect(boundTo(ENVOY_ADMIN_ROLE)).not.toContain(VIEWER_GROUP);
+    expect(boundTo(ENVOY_ADMIN_ROLE)).not.toContain(EXPIRY_CHECK_KUBERNETES_GROUP);
   });
 
   it('lets the rotator restart workloads the way kubectl rollout restart does, and read pods and bundles', () => {
@@ -122,10 +138,9 @@ describe('deploy/kubernetes/rbac.yaml', () => {
         { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] },
         { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list'] },
         { apiGroups: ['apps'], resources: ['replicasets'], verbs: ['list'] },
-        { apiGroups: [''], resources: ['pods/portforward'], verbs: ['get', 'create'] },
       ]),
     );
-    expect(rotator).toHaveLength(6);
+    expect(rotator).toHaveLength(5);
   });
 
   it("lets rotator and viewer read istiod's mesh config ConfigMap in istio-system by name, and get it only", () => {
@@ -214,24 +229,32 @@ describe('deploy/kubernetes/rbac.yaml', () => {
   });
 
   // Proven on a real API server by test/integration/adapters/kube-served-certificate.test.ts; this keeps
-  // the policy in step with the port the adapter forwards to.
-  it("narrows the rotator's port-forwards to the Envoy admin port the adapter reads", () => {
+  // the policy in step with the groups that may port-forward and the port the adapter forwards to.
+  it('narrows the port-forwards of every group that may open one to the Envoy admin port the adapter reads', () => {
     // GIVEN
-    const policy = find(objects, 'ValidatingAdmissionPolicy', 'meshtrust-rotator-envoy-admin-only').spec;
-    const binding = find(
-      objects,
-      'ValidatingAdmissionPolicyBinding',
-      'meshtrust-rotator-envoy-admin-only',
-    ).spec;
+    const policy = find(objects, 'ValidatingAdmissionPolicy', ENVOY_ADMIN_ONLY_POLICY).spec;
+    const binding = find(objects, 'ValidatingAdmissionPolicyBinding', ENVOY_ADMIN_ONLY_POLICY).spec;
+    const mayPortForward = objects
+      .filter((o) => (o.rules ?? []).some((rule) => rule.resources.includes('pods/portforward')))
+      .flatMap((role) =>
+        objects.filter(
+          (o) =>
+            o.kind.endsWith('Binding') &&
+            o.roleRef?.kind === role.kind &&
+            o.roleRef?.name === role.metadata.name,
+        ),
+      )
+      .flatMap((roleBinding) => roleBinding.subjects?.map((subject) => subject.name) ?? []);
 
     // THEN
-    expect(binding).toEqual({
-      policyName: 'meshtrust-rotator-envoy-admin-only',
-      validationActions: ['Deny'],
-    });
+    expect(objects.some((o) => o.metadata.name === 'meshtrust-rotator-envoy-admin-only')).toBe(false);
+    expect(binding).toEqual({ policyName: ENVOY_ADMIN_ONLY_POLICY, validationActions: ['Deny'] });
     expect(policy?.failurePolicy).toBe('Fail');
+    expect(mayPortForward).toEqual([ROTATOR_KUBERNETES_GROUP, VERIFIER_KUBERNETES_GROUP]);
     expect(policy?.matchConditions).toEqual([
-      expect.objectContaining({ expression: `'${ROTATOR_KUBERNETES_GROUP}' in request.userInfo.groups` }),
+      expect.objectContaining({
+        expression: mayPortForward.map((group) => `'${group}' in request.userInfo.groups`).join(' || '),
+      }),
     ]);
     expect(policy?.matchConstraints?.resourceRules).toEqual([
       expect.objectContaining({ operations: ['CONNECT'], resources: ['pods/portforward'] }),
@@ -285,6 +308,8 @@ describe('deploy/kubernetes/rbac.yaml', () => {
       ['ClusterRoleBinding', 'meshtrust-rotator', [ROTATOR_KUBERNETES_GROUP]],
       // The rotation gates' role reads what people read: no secret, no write.
       ['ClusterRoleBinding', 'meshtrust-viewer', ['meshtrust-viewer', VERIFIER_KUBERNETES_GROUP]],
+      // verify-workloads reads served certificates as the rotator can: port-forward, to port 15000 only.
+      ['ClusterRoleBinding', ENVOY_ADMIN_ROLE, [ROTATOR_KUBERNETES_GROUP, VERIFIER_KUBERNETES_GROUP]],
     ] as const) {
       const binding = find(objects, kind, name);
       expect(binding.roleRef?.name).toBe(name);

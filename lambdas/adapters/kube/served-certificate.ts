@@ -3,8 +3,9 @@
 // to the sidecar's Envoy admin port, 15000, bound to localhost inside the pod, and there
 // GET /config_dump?mask=dynamic_active_secrets,dynamic_warming_secrets. The `default` secret holds the
 // chain Envoy serves (its key is redacted by Envoy); the judgement is core/istio/served-certificate.ts.
-// RBAC: create (and, for the WebSocket upgrade, get) pods/portforward, kept to port 15000 by the
-// admission policy meshtrust-rotator-envoy-admin-only (deploy/kubernetes/rbac.yaml).
+// RBAC: create (and, for the WebSocket upgrade, get) pods/portforward, which ClusterRole
+// meshtrust-envoy-admin gives the rotator and the verifier (verify-workloads), kept to port 15000 by the
+// admission policy meshtrust-envoy-admin-only (deploy/kubernetes/rbac.yaml).
 import { request } from 'node:http';
 import { Duplex, PassThrough } from 'node:stream';
 import { PortForward } from '@kubernetes/client-node';
@@ -16,6 +17,11 @@ import { RBAC_MANIFEST } from './kube-errors.js';
 
 /** Envoy's admin port in an Istio sidecar or gateway (istioctl's proxyAdminPort). */
 export const ENVOY_ADMIN_PORT = 15000;
+/** rbac.yaml's ClusterRole that grants pods/portforward, and the groups it is bound to. */
+export const ENVOY_ADMIN_ROLE = 'meshtrust-envoy-admin';
+export const ENVOY_ADMIN_GROUPS = { rotator: 'meshtrust-rotator', verifier: 'meshtrust-verifier' } as const;
+/** rbac.yaml's admission policy that keeps those groups' port-forwards to ENVOY_ADMIN_PORT. */
+export const ENVOY_ADMIN_ONLY_POLICY = 'meshtrust-envoy-admin-only';
 /** istioctl proxy-config secret's query. */
 export const SECRETS_CONFIG_DUMP_PATH = '/config_dump?mask=dynamic_active_secrets,dynamic_warming_secrets';
 const DEFAULT_TIMEOUT_MS = 15_000;
@@ -34,8 +40,8 @@ export interface ServedCertificate extends ServedLeaf {
 
 /**
  * The leaf `pod`'s Envoy serves now and the fingerprint of its issuer. Retries (client.retry) when the
- * forward or the admin request fails on the way; PreconditionFailed when the rotator may not
- * port-forward or the pod is gone; VerificationFailed when the proxy serves no certificate its issuer
+ * forward or the admin request fails on the way; PreconditionFailed when the caller (the rotator or the
+ * verifier) may not port-forward or the pod is gone; VerificationFailed when the proxy serves no certificate its issuer
  * can be told from.
  */
 export async function readServedCertificate(
@@ -77,13 +83,17 @@ interface Where {
   readonly action: string;
 }
 
-/** The API server refused or failed the port-forward's upgrade with this HTTP status. */
+/**
+ * The API server refused or failed the port-forward's upgrade with this HTTP status. The adapter does not
+ * know which role's token its client carries (the rotator's phases and the verifier's gate both call
+ * it), so a refusal names both groups.
+ */
 function refusedForward(status: number, where: Where, cause: unknown): Error {
   const options = { cluster: where.cluster, cause };
   const prefix = `Could not ${where.action}`;
   if (status === 401 || status === 403) {
     return new PreconditionFailed(
-      `${prefix}: ${status === 401 ? 'unauthorized' : 'forbidden'} (HTTP ${status}). The rotator's group meshtrust-rotator needs create and get on pods/portforward, and its admission policy meshtrust-rotator-envoy-admin-only lets it forward to port ${ENVOY_ADMIN_PORT} only (${RBAC_MANIFEST}); apply it to this cluster.`,
+      `${prefix}: ${status === 401 ? 'unauthorized' : 'forbidden'} (HTTP ${status}). The calling role's Kubernetes group (${ENVOY_ADMIN_GROUPS.rotator} for the rotation's phases, ${ENVOY_ADMIN_GROUPS.verifier} for the gate verify-workloads) needs get and create on pods/portforward, which ClusterRole ${ENVOY_ADMIN_ROLE} grants, and admission policy ${ENVOY_ADMIN_ONLY_POLICY} lets it forward to port ${ENVOY_ADMIN_PORT} only: apply ${RBAC_MANIFEST} to this cluster, and check the role's EKS access entry maps it to its group.`,
       options,
     );
   }

@@ -4,9 +4,10 @@
 // proxy holds, and follows it when a cacerts change re-signs the pod; the real kubectl port-forward
 // (SPDY over a WebSocket, and plain SPDY) reaches the same dump. The negative controls: a port nobody
 // serves, a pod that does not exist, a pod without a sidecar, a caller without the rule.
-// rbac.yaml's admission policy meshtrust-rotator-envoy-admin-only holds on the model as on a real
-// cluster: the rotator's forwards must name their ports, all 15000, so its kubectl forward (ports named
-// inside the SPDY streams) and a forward to 15020 are refused. What only an administrator may do (kubectl
+// The verifier (the gate verify-workloads) reads the same, through the same port-forward grant.
+// rbac.yaml's admission policy meshtrust-envoy-admin-only holds on the model as on a real cluster: the
+// rotator's and the verifier's forwards must name their ports, all 15000, so their kubectl forwards
+// (ports named inside the SPDY streams) and a forward to 15020 are refused. What only an administrator may do (kubectl
 // itself, another port) goes through a second API server over the same model cluster (its store and
 // istiod model), which trusts one static admin token, as a cluster's own administrator credentials would.
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -29,8 +30,8 @@ import {
 } from '../../../lab/kube/static-token-kubeconfig.js';
 import {
   admitLabConnect,
-  ROTATOR_PORT_FORWARD_MESSAGE,
-  ROTATOR_PORT_FORWARD_POLICY,
+  ENVOY_ADMIN_PORT_FORWARD_MESSAGE,
+  ENVOY_ADMIN_PORT_FORWARD_POLICY,
 } from '../../../lab/lab-rbac.js';
 import { base64Data } from '../../../lab/seed-cluster.js';
 import { type Lab, startLab } from '../../../lab/start-lab.js';
@@ -217,17 +218,44 @@ describe('readServedCertificate on the model engine', () => {
     );
   });
 
-  it('refuses the viewer, whose group has no pods/portforward rule (403)', async () => {
+  it('reads, as the verifier (the gate verify-workloads), the same leaf and intermediate as the rotator', async () => {
     // Prepare
     const pod = appPod();
+    const identity = lab.cluster(CLUSTER).istiod.identityOf(pod.namespace, pod.name);
+    const [leaf] = parseCertificatesPem(identity?.certChainPem ?? '');
 
     // Act
-    const reading = readServedCertificate(clientAs(lab.identities.viewer), pod);
+    const served = await readServedCertificate(clientAs(lab.identities.verifier), pod);
 
     // Assess
-    await expect(reading).rejects.toThrow(PreconditionFailed);
-    await expect(reading).rejects.toThrow(/forbidden \(HTTP 403\).*pods\/portforward/);
+    expect(served).toMatchObject({
+      namespace: pod.namespace,
+      pod: pod.name,
+      leafFingerprint: leaf?.fingerprint,
+      issuerFingerprint: identity?.issuerFingerprint,
+    });
   });
+
+  it.each([
+    ['the viewer (people, the CLI)', 'viewer'],
+    ['the expiry check', 'expiryCheck'],
+  ] as const)(
+    'refuses %s, whose group has no pods/portforward rule (403), naming both groups that may',
+    async (_, who) => {
+      // Prepare
+      const pod = appPod();
+
+      // Act
+      const reading = readServedCertificate(clientAs(lab.identities[who]), pod);
+
+      // Assess
+      await expect(reading).rejects.toThrow(PreconditionFailed);
+      await expect(reading).rejects.toThrow(/forbidden \(HTTP 403\).*pods\/portforward/);
+      await expect(reading).rejects.toThrow(
+        /meshtrust-rotator for the rotation's phases, meshtrust-verifier for the gate verify-workloads.*ClusterRole meshtrust-envoy-admin.*policy meshtrust-envoy-admin-only.*apply deploy\/kubernetes\/rbac\.yaml/,
+      );
+    },
+  );
 
   it('fails on a pod that does not exist (404 before any upgrade)', async () => {
     // Act
@@ -308,16 +336,35 @@ describe("the model's pods/portforward and Envoy admin, as client-node and a raw
     expect(error).toMatch(/^error forwarding port 15020 to pod .*connection refused$/);
   });
 
-  it("refuses the rotator a forward to another port than 15000 (rbac.yaml's admission policy)", async () => {
+  it.each(['rotator', 'verifier'] as const)(
+    "refuses the %s a forward to another port than 15000 (rbac.yaml's admission policy)",
+    async (who) => {
+      // Act
+      const opening = forwardOnce(clientAs(lab.identities[who]), appPod(), 15020, 'GET / HTTP/1.1\r\n\r\n');
+
+      // Assess
+      // client-node rejects with the WebSocket's ErrorEvent, not an Error
+      await expect(opening).rejects.toMatchObject({ message: 'Unexpected server response: 403' });
+    },
+  );
+
+  it("refuses the verifier's forward that names no port: admission cannot see which it opens", () => {
+    // Prepare
+    const verifier = { username: lab.identities.verifier.arn, groups: ['meshtrust-verifier'] };
+    const forward = { namespace: 'shop', name: 'app-00', subresource: 'portforward' } as const;
+
     // Act
-    const opening = forwardOnce(clientAs(lab.identities.rotator), appPod(), 15020, 'GET / HTTP/1.1\r\n\r\n');
+    const named = admitLabConnect(verifier, { ...forward, ports: [15000] });
+    const unnamed = admitLabConnect(verifier, forward);
+    const elsewhere = admitLabConnect(verifier, { ...forward, ports: [15000, 15020] });
 
     // Assess
-    // client-node rejects with the WebSocket's ErrorEvent, not an Error
-    await expect(opening).rejects.toMatchObject({ message: 'Unexpected server response: 403' });
+    expect(named).toBeUndefined();
+    expect(unnamed?.message).toContain(`ValidatingAdmissionPolicy '${ENVOY_ADMIN_PORT_FORWARD_POLICY}'`);
+    expect(elsewhere?.message).toContain(ENVOY_ADMIN_PORT_FORWARD_MESSAGE);
   });
 
-  it("states rbac.yaml's meshtrust-rotator-envoy-admin-only: its group, port and message", async () => {
+  it("states rbac.yaml's meshtrust-envoy-admin-only: its groups, port and message", async () => {
     // Prepare
     const documents = parseAllDocuments(await readFile('deploy/kubernetes/rbac.yaml', 'utf8')).map(
       (document) =>
@@ -328,18 +375,22 @@ describe("the model's pods/portforward and Envoy admin, as client-node and a raw
     const policy = documents.find(
       (document) =>
         document.kind === 'ValidatingAdmissionPolicy' &&
-        document.metadata?.name === ROTATOR_PORT_FORWARD_POLICY,
+        document.metadata?.name === ENVOY_ADMIN_PORT_FORWARD_POLICY,
     );
 
     // Assess
     expect(policy?.spec?.matchConditions).toEqual([
-      { name: 'from-meshtrust-rotator', expression: "'meshtrust-rotator' in request.userInfo.groups" },
+      {
+        name: 'from-meshtrust-rotator-or-verifier',
+        expression:
+          "'meshtrust-rotator' in request.userInfo.groups || 'meshtrust-verifier' in request.userInfo.groups",
+      },
     ]);
     expect(policy?.spec?.validations).toEqual([
       {
         expression: 'has(object.ports) && size(object.ports) > 0 && object.ports.all(port, port == 15000)',
         reason: 'Forbidden',
-        message: ROTATOR_PORT_FORWARD_MESSAGE,
+        message: ENVOY_ADMIN_PORT_FORWARD_MESSAGE,
       },
     ]);
   });
@@ -519,10 +570,22 @@ describe('kubectl port-forward on the model engine', () => {
       // Assess
       await expect(forward.localPort).rejects.toThrow();
       expect(stderr).toContain(
-        `ValidatingAdmissionPolicy '${ROTATOR_PORT_FORWARD_POLICY}' with binding '${ROTATOR_PORT_FORWARD_POLICY}' denied request: ${ROTATOR_PORT_FORWARD_MESSAGE}`,
+        `ValidatingAdmissionPolicy '${ENVOY_ADMIN_PORT_FORWARD_POLICY}' with binding '${ENVOY_ADMIN_PORT_FORWARD_POLICY}' denied request: ${ENVOY_ADMIN_PORT_FORWARD_MESSAGE}`,
       );
     },
   );
+
+  it("is refused to the verifier too: it names its port only inside the stream (rbac.yaml's admission policy)", async () => {
+    // Prepare
+    const forward = await kubectlPortForward(lab.identities.verifier, appPod(), 15000);
+
+    // Act
+    const stderr = await forward.exited;
+
+    // Assess
+    await expect(forward.localPort).rejects.toThrow();
+    expect(stderr).toContain(`ValidatingAdmissionPolicy '${ENVOY_ADMIN_PORT_FORWARD_POLICY}'`);
+  });
 
   it('is refused to the viewer, whose group may not create pods/portforward', async () => {
     // Prepare
