@@ -8,6 +8,7 @@ import { LabError, LabOptionsError } from '../../lab/lab-errors.js';
 import { KUBECONFIG_FILE, markLabStopped, writeLabFiles } from '../../lab/lab-files.js';
 import { ROOT_CERT_STYLES, type RootCertStyle } from '../../lab/lab-options.js';
 import { MotoServerError } from '../../lab/moto-server.js';
+import { describeClusterStrategy } from '../../lab/rehearsal/cluster-strategies.js';
 import { describeEndState } from '../../lab/rehearsal/end-state.js';
 import { type FailAt, parseFailAt } from '../../lab/rehearsal/fail-at.js';
 import { type Fault, parseFault } from '../../lab/rehearsal/fault-spec.js';
@@ -23,6 +24,7 @@ import {
 } from '../../lab/rehearsal/rehearsal-errors.js';
 import type { RehearsalMode, RehearsalReport } from '../../lab/rehearsal/rehearsal-report.js';
 import { type RehearsalOutcome, runRehearsal } from '../../lab/rehearsal/run-rehearsal.js';
+import { describeWorkloadMove } from '../../lab/rehearsal/workload-moves.js';
 import { REPORT_FILES } from '../../lab/rehearsal/write-report-files.js';
 import { PROJECT_ROOT } from '../../lib/handler-entries.js';
 import type { CliContext } from '../cli/cli-context.js';
@@ -249,12 +251,16 @@ function summaryJson(report: RehearsalReport, outDir: string) {
     handshakes: report.totals.handshakes,
     phases: report.phases.map((phase) => ({ name: phase.name, handshakes: phase.handshakes })),
     checks: report.checks,
+    strategies: report.strategies,
     ...(report.error === undefined ? {} : { error: report.error }),
     ...(report.faults === undefined ? {} : { faults: report.faults }),
     ...(report.interrupted === undefined ? {} : { interrupted: report.interrupted }),
     outDir,
   };
 }
+
+/** Workloads the summary lists (issuer at the start -> at the end, restarted); report.html has them all. */
+const SUMMARY_WORKLOADS = 12;
 
 function printSummary(report: RehearsalReport, outDir: string, terminal: Terminal): void {
   const style = (ok: boolean, text: string) => terminal.styleOut(ok ? 'green' : 'red', text);
@@ -269,6 +275,25 @@ function printSummary(report: RehearsalReport, outDir: string, terminal: Termina
       (phase) =>
         `  ${phase.name.padEnd(24)} ${String(phase.handshakes.attempted).padStart(10)}  ${String(phase.handshakes.failed).padStart(6)}`,
     ),
+    ...(report.strategies.length === 0
+      ? []
+      : [
+          '',
+          ...report.strategies.map(
+            (entry, i) => `  ${i === 0 ? 'strategy  ' : '          '}  ${describeClusterStrategy(entry)}`,
+          ),
+        ]),
+    ...(report.workloadMoves.length === 0
+      ? []
+      : [
+          '',
+          ...report.workloadMoves
+            .slice(0, SUMMARY_WORKLOADS)
+            .map((move, i) => `  ${i === 0 ? 'workloads ' : '          '}  ${describeWorkloadMove(move)}`),
+          ...(report.workloadMoves.length > SUMMARY_WORKLOADS
+            ? [`              and ${report.workloadMoves.length - SUMMARY_WORKLOADS} more in report.html`]
+            : []),
+        ]),
     '',
     ...report.checks.map(
       (check) => `  ${style(check.ok, check.ok ? 'pass' : 'FAIL')}  ${check.name}: ${check.detail}`,

@@ -17,6 +17,7 @@ import { runKubectl } from '../kube/kubectl-runner.js';
 import { labClusterNames } from '../lab-cluster-names.js';
 import { LabError } from '../lab-errors.js';
 import { MESH_TAG_KEY } from '../start-lab.js';
+import { podWorkload } from '../workloads/pod-workload.js';
 import { readProxyIdentity } from './proxy-identity.js';
 import { type IstioFleet, type IstioFleetOptions, startIstioFleet } from './start-istio-fleet.js';
 
@@ -66,9 +67,35 @@ export interface IstioLab {
    * what its pilot-agent holds; rounds on demand, or every `proberIntervalMs`.
    */
   readonly prober: MtlsProber;
-  /** Every ready workload's certificate as its pilot-agent holds it now: who issued it. */
-  workloadCertificates(): Promise<{ cluster: string; pod: string; issuer: string }[]>;
+  /**
+   * Every ready workload's certificate as its pilot-agent holds it now: who issued it, and the pod's
+   * UID and owning workload as the cluster's API server lists them.
+   */
+  workloadCertificates(): Promise<HeldWorkloadCertificate[]>;
   stop(): Promise<void>;
+}
+
+/** One ready pod's certificate: the intermediate that issued it, and which pod holds it. */
+export interface HeldWorkloadCertificate {
+  readonly cluster: string;
+  /** namespace/pod */
+  readonly pod: string;
+  readonly uid: string;
+  /** The controller that owns the pod, `namespace/Kind/name` (pod-workload.ts). */
+  readonly workload: string;
+  /** SHA-256 of the intermediate that signed the certificate. */
+  readonly issuer: string;
+}
+
+/** A probed pod as the API server lists it, with the workload that owns it. */
+interface ListedPod extends ProbeEndpoint {
+  readonly uid: string;
+  readonly workload: string;
+}
+
+/** The prober's view of a cluster, whose pods say which workload owns them. */
+interface LabProbedCluster extends ProbedCluster {
+  endpoints(): Promise<ListedPod[]>;
 }
 
 export async function startIstioLab(options: IstioLabOptions): Promise<IstioLab> {
@@ -245,8 +272,8 @@ const PROBED_PODS: readonly { readonly namespace: string; readonly selector: str
 ];
 
 /** The ready, not terminating pods of a cluster the prober picks from. */
-async function readyWorkloads(kubeconfig: string, cacheDir: string): Promise<ProbeEndpoint[]> {
-  const endpoints: ProbeEndpoint[] = [];
+async function readyWorkloads(kubeconfig: string, cacheDir: string): Promise<ListedPod[]> {
+  const endpoints: ListedPod[] = [];
   for (const { namespace, selector } of PROBED_PODS) {
     const result = await runKubectl(['-n', namespace, 'get', 'pods', '-l', selector, '-o', 'json'], {
       kubeconfig,
@@ -258,28 +285,39 @@ async function readyWorkloads(kubeconfig: string, cacheDir: string): Promise<Pro
         (condition) => condition.type === 'Ready' && condition.status === 'True',
       );
       if (pod.metadata?.deletionTimestamp || !ready) continue;
-      endpoints.push({ namespace, podName: pod.metadata?.name ?? '', uid: pod.metadata?.uid ?? '' });
+      endpoints.push({
+        namespace,
+        podName: pod.metadata?.name ?? '',
+        uid: pod.metadata?.uid ?? '',
+        workload: podWorkload({ namespace, ...pod.metadata }),
+      });
     }
   }
   return endpoints;
 }
 
-async function workloadCertificates(clusters: readonly ProbedCluster[]) {
-  const held: { cluster: string; pod: string; issuer: string }[] = [];
+async function workloadCertificates(clusters: readonly LabProbedCluster[]) {
+  const held: HeldWorkloadCertificate[] = [];
   for (const cluster of clusters) {
     for (const pod of await cluster.endpoints()) {
       const identity = await cluster.identity(pod);
       if (!identity) continue;
       // pilot-agent's cert-chain.pem: the workload certificate, then the intermediate that signed it.
       const issuer = parseCertificatesPem(identity.certChainPem)[1]?.fingerprint ?? '';
-      held.push({ cluster: cluster.name, pod: `${pod.namespace}/${pod.podName}`, issuer });
+      held.push({
+        cluster: cluster.name,
+        pod: `${pod.namespace}/${pod.podName}`,
+        uid: pod.uid,
+        workload: pod.workload,
+        issuer,
+      });
     }
   }
   return held;
 }
 
 /** The prober's view of the fleet: pods listed by the API server, identities read from their files. */
-function probedClusters(fleet: IstioFleet, cacheDir: string, trustDomain: string): ProbedCluster[] {
+function probedClusters(fleet: IstioFleet, cacheDir: string, trustDomain: string): LabProbedCluster[] {
   return fleet.controlPlane.clusters.map((cluster) => ({
     name: cluster.name,
     trustDomain,

@@ -3,9 +3,11 @@
 import { RELEASE_LOCK_STATES, ROLLBACK_STATES, WORKFLOW_STATES } from '../../lib/workflow-states.js';
 import type { LabEngineDescription } from '../lab-files.js';
 import type { CacertsWrite } from './cacerts-timeline.js';
+import type { ClusterStrategy } from './cluster-strategies.js';
 import type { CacertsBackupsAtEnd, EndState, RootKeysAtEnd } from './end-state.js';
 import type { FaultReport } from './fault-plan.js';
 import type { RefusedCacerts, WorkloadCertificate } from './fleet/rehearsal-fleet.js';
+import { resignNoPodsRestartedCheck, type WorkloadMove, workloadsMovedCheck } from './workload-moves.js';
 
 export type RehearsalMode = 'scheduled' | 'emergency' | 'intermediate';
 /** How the execution ended; ABORTED: an interrupt (SIGINT/SIGTERM) stopped it, as StopExecution would. */
@@ -88,6 +90,16 @@ export interface RehearsalReport {
   readonly endState?: EndState;
   /** Every ready workload's certificate at the end (after the settle window), as its proxy holds it. */
   readonly workloads: readonly WorkloadCertificate[];
+  /**
+   * Per cluster, the rotation strategy preflight chose and restart-workloads' last answer, from the
+   * execution history (cluster-strategies.ts); empty when preflight did not finish.
+   */
+  readonly strategies: readonly ClusterStrategy[];
+  /**
+   * Per workload, its pods (UID, issuer of the certificate held) before the execution started and at
+   * the end, as the lab saw them, and whether it was restarted (workload-moves.ts).
+   */
+  readonly workloadMoves: readonly WorkloadMove[];
   readonly invocations: Readonly<Record<string, number>>;
   /** How late the lab's timers ran (it shares this process): long delays explain expired certificates. */
   readonly labEventLoopDelayMs: { readonly max: number; readonly p99: number };
@@ -154,8 +166,12 @@ export interface OutcomeFacts {
   readonly rootB?: string;
   readonly initial: readonly ClusterCacertsSummary[];
   readonly final: readonly ClusterCacertsSummary[];
-  /** Every ready workload's certificate at the end, as its proxy holds it. */
-  readonly workloads: readonly WorkloadCertificate[];
+  /** Every ready workload's certificate at the end, as its proxy holds it (who issued it is what counts). */
+  readonly workloads: readonly Pick<WorkloadCertificate, 'cluster' | 'pod' | 'issuer'>[];
+  /** Each workload's pods at the start and at the end (workload-moves.ts); absent: no check of moves. */
+  readonly workloadMoves?: readonly WorkloadMove[];
+  /** Each cluster's strategy and restart-workloads' answer (cluster-strategies.ts); absent: no check. */
+  readonly strategies?: readonly ClusterStrategy[];
   /** Per cluster: is the whole cacerts Secret (all four keys) byte-identical to the start? */
   readonly identicalToStart: Readonly<Record<string, boolean>>;
   /** The --fault specs and how often each fired; none or empty: no check. */
@@ -288,8 +304,40 @@ export function outcomeChecks(facts: OutcomeFacts): ReportCheck[] {
           : `not on root B alone: ${wrong.map((entry) => entry.cluster).join(', ')}`,
     });
   }
+  checks.push(...movesChecks(facts));
   const keys = rootKeysCheck(facts);
   if (keys !== undefined) checks.push(keys);
+  return checks;
+}
+
+/**
+ * What a rotation that succeeded did to the workloads (issue 17's proof): every workload of a cluster
+ * that rotated (all of them in a root rotation, the one rekeyed in intermediate mode) moved from its
+ * start intermediate to its final one; and a cluster preflight set to `resign` restarted no pod. A
+ * rolled-back run ends where it started, which cacerts-byte-identical-to-start and
+ * workloads-on-final-intermediate judge.
+ */
+function movesChecks(facts: OutcomeFacts): ReportCheck[] {
+  if (facts.result !== 'SUCCEEDED' || facts.workloadMoves === undefined) return [];
+  const rotated =
+    facts.mode === 'intermediate'
+      ? facts.cluster === undefined
+        ? []
+        : [facts.cluster]
+      : facts.final.map((entry) => entry.cluster);
+  const checks: ReportCheck[] = [
+    workloadsMovedCheck({
+      clusters: rotated,
+      initial: facts.initial,
+      final: facts.final,
+      moves: facts.workloadMoves,
+    }),
+  ];
+  const resign =
+    facts.strategies === undefined
+      ? undefined
+      : resignNoPodsRestartedCheck(facts.strategies, facts.workloadMoves);
+  if (resign !== undefined) checks.push(resign);
   return checks;
 }
 

@@ -5,6 +5,7 @@
 import { describeLabEngine } from '../lab-files.js';
 import type { CacertsWrite } from './cacerts-timeline.js';
 import type { RehearsalReport } from './rehearsal-report.js';
+import { short } from './workload-moves.js';
 
 const COLOURS: Record<string, string> = { A: '#3b6fd8', 'A+B': '#8e44ad', B: '#1e9e5a' };
 const OTHER_COLOUR = '#888888';
@@ -57,6 +58,10 @@ ${timelineSvg(report, rootSet, letter)}
 <table><tr><th>check</th><th>result</th><th>detail</th></tr>
 ${report.checks.map((check) => `<tr><td>${escapeHtml(check.name)}</td><td class="${check.ok ? 'ok' : 'bad'}">${check.ok ? 'pass' : 'FAIL'}</td><td>${escapeHtml(check.detail)}</td></tr>`).join('\n')}
 </table>
+<h2>Rotation strategy per cluster</h2>
+${strategyTable(report)}
+<h2>Workloads: issuer at the start and at the end</h2>
+${workloadTable(report)}
 <h2>Phases</h2>
 <table><tr><th>phase</th><th>started</th><th>ended</th><th>handshakes</th><th>failed</th></tr>
 ${report.phases.map((phase) => `<tr><td>${escapeHtml(phase.name)}</td><td>${escapeHtml(phase.startedAt)}</td><td>${escapeHtml(phase.endedAt ?? '')}</td><td>${phase.handshakes.attempted}</td><td>${phase.handshakes.failed}</td></tr>`).join('\n')}
@@ -127,6 +132,52 @@ function timelineSvg(
     `<text x="${WIDTH - 60}" y="${height - 6}" font-size="10">${((end - start) / 1000).toFixed(1)} s</text>`,
   );
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" role="img" aria-label="timeline">\n${parts.join('\n')}\n</svg>`;
+}
+
+/** Per cluster: what preflight chose, and restart-workloads' figures (its resign wait, when it had one). */
+function strategyTable(report: RehearsalReport): string {
+  if (report.strategies.length === 0) return '<p>none: preflight did not finish</p>';
+  const rows = report.strategies.map((entry) => {
+    const answer = entry.restartWorkloads;
+    const resign = answer?.resign;
+    const wait =
+      resign === undefined
+        ? ''
+        : `${resign.moved} of ${resign.pods} proxies moved in ${resign.waitedSeconds} s; ${resign.fallback} workload(s) restarted after the deadline${resign.fallbackWorkloads.length > 0 ? `: ${resign.fallbackWorkloads.join(', ')}` : ''}${(resign.unmovedUnmanaged ?? []).length > 0 ? `; not moved and not restartable: ${resign.unmovedUnmanaged?.join(', ')}` : ''}`;
+    return `<tr><td class="cluster">${escapeHtml(entry.cluster)}</td><td class="strategy">${escapeHtml(entry.strategy ?? 'none')}</td><td>${answer === undefined ? 'did not finish' : `${answer.restarted}${answer.strategy === undefined ? '' : ` (${escapeHtml(answer.strategy)})`}`}</td><td>${escapeHtml(wait)}</td></tr>`;
+  });
+  return `<table><tr><th>cluster</th><th>strategy (preflight)</th><th>workloads restarted</th><th>resign wait</th></tr>\n${rows.join('\n')}\n</table>`;
+}
+
+/**
+ * Per workload, as the lab saw it: the issuer of the certificate its pods held at the start and at the
+ * end (fingerprint prefixes, marked when they are the cluster's start or final intermediate), its pods'
+ * UIDs at both ends, and whether it was restarted.
+ */
+function workloadTable(report: RehearsalReport): string {
+  if (report.workloadMoves.length === 0) return '<p>none observed</p>';
+  const initial = new Map(report.initial.map((entry) => [entry.cluster, entry.caCert]));
+  const final = new Map(report.final.map((entry) => [entry.cluster, entry.caCert]));
+  const rows = report.workloadMoves.map((move) => {
+    const issuer = (pods: typeof move.start) =>
+      pods.length === 0
+        ? 'no pod'
+        : [...new Set(pods.map((pod) => pod.issuer))]
+            .map((fp) => {
+              const mark =
+                fp === initial.get(move.cluster) && fp !== final.get(move.cluster)
+                  ? ' (start)'
+                  : fp === final.get(move.cluster) && fp !== initial.get(move.cluster)
+                    ? ' (final)'
+                    : '';
+              return `${short(fp)}${mark}`;
+            })
+            .join(', ');
+    const pods = (list: typeof move.start) =>
+      list.length === 0 ? 'none' : list.map((pod) => `${pod.pod} (${pod.uid.slice(0, 8)})`).join(', ');
+    return `<tr><td class="cluster">${escapeHtml(move.cluster)}</td><td>${escapeHtml(move.workload)}</td><td><code>${escapeHtml(issuer(move.start))}</code> &rarr; <code>${escapeHtml(issuer(move.end))}</code></td><td>${escapeHtml(pods(move.start))}</td><td>${escapeHtml(pods(move.end))}</td><td class="${move.restarted ? 'restarted' : 'kept'}">${move.restarted ? 'yes' : 'no'}</td></tr>`;
+  });
+  return `<table><tr><th>cluster</th><th>workload</th><th>issuer: start &rarr; end</th><th>pods at the start (UID)</th><th>pods at the end (UID)</th><th>restarted</th></tr>\n${rows.join('\n')}\n</table>`;
 }
 
 function escapeHtml(text: string): string {

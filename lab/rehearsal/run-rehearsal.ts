@@ -24,6 +24,7 @@ import { seedCaStore } from '../seed-ca-store.js';
 import { privateKeysInCaStore } from './ca-store-keys.js';
 import { recordCacertsTimeline } from './cacerts-timeline.js';
 import { type CloudAssembly, ensureCloudAssembly, readCloudAssembly } from './cloud-assembly.js';
+import { clusterStrategies } from './cluster-strategies.js';
 import { type DefinitionTask, definitionTasks } from './definition-tasks.js';
 import {
   type CacertsBackupsAtEnd,
@@ -64,6 +65,7 @@ import {
   type RehearsalResult,
 } from './rehearsal-report.js';
 import { resolveEnvironment, type TemplateFunction, templateFunctions } from './template-functions.js';
+import { workloadMoves } from './workload-moves.js';
 import { prepareReportDirectory, writeReportFiles } from './write-report-files.js';
 
 export interface RehearsalOptions {
@@ -416,6 +418,9 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
       lab.clusters.map(async (cluster) => [cluster.name, await lab.cacertsData(cluster.name)] as const),
     ),
   );
+  // What each workload's proxy holds before the first write, and its pods' UIDs: the start of each
+  // workload's move, as the lab itself sees it (the same read as at the end).
+  const workloadsAtStart = await lab.workloadCertificates();
   const injector = createFailureInjector(options.failAt ?? []);
   // Off once a failed rollback is resumed (--retry-rollback): the operator fixed what made it fail.
   let injecting = true;
@@ -686,6 +691,8 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
   );
   if (cacertsBackups !== undefined) endState = { ...endState, cacertsBackups };
   const faultReports = faults.report();
+  const moves = workloadMoves(workloadsAtStart, workloads);
+  const strategies = clusterStrategies(history);
   // An interrupted run reports what it has; it starts nothing more.
   const expiryCheck = interrupted === undefined ? await invokeExpiryCheck(pool, functions) : undefined;
   const checks = outcomeChecks({
@@ -701,6 +708,8 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
     initial: summaries(initial),
     final: summaries(final),
     workloads,
+    workloadMoves: moves,
+    strategies,
     identicalToStart,
     faults: faultReports,
     ...(endState.rootKeys === undefined ? {} : { rootKeys: endState.rootKeys }),
@@ -746,6 +755,8 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
     final: summaries(final),
     endState,
     workloads,
+    strategies,
+    workloadMoves: moves,
     invocations: pool.invocations(),
     labEventLoopDelayMs: {
       max: Math.round(loopDelay.max / 1e6),

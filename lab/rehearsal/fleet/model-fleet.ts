@@ -3,6 +3,7 @@
 import { cacertsSnapshot } from '../../cacerts-snapshot.js';
 import { CACERTS_SECRET_NAME, ISTIO_SYSTEM_NAMESPACE } from '../../istio/istiod-model.js';
 import type { Lab } from '../../start-lab.js';
+import { podWorkload } from '../../workloads/pod-workload.js';
 import { type RehearsalFleet, sharedLabFields } from './rehearsal-fleet.js';
 
 export function modelRehearsalFleet(lab: Lab): RehearsalFleet {
@@ -19,13 +20,23 @@ export function modelRehearsalFleet(lab: Lab): RehearsalFleet {
       lab.options.pushDelayMs +
       (lab.options.pcds ? 0 : lab.options.workloadCertTtlMs * lab.options.renewFraction) +
       1_000,
+    // The pod's UID and owner from the cluster's object store (what its Kubernetes API serves); a pod
+    // deleted since istiod issued its certificate is left out, as the istio engine lists ready pods only.
     workloadCertificates: async () =>
       lab.clusters.flatMap((cluster) =>
-        cluster.istiod.identities().map((identity) => ({
-          cluster: cluster.name,
-          pod: `${identity.namespace}/${identity.podName}`,
-          issuer: identity.issuerFingerprint,
-        })),
+        cluster.istiod.identities().flatMap((identity) => {
+          const pod = cluster.store.tryGet('Pod', identity.namespace, identity.podName);
+          if (pod === undefined) return [];
+          return [
+            {
+              cluster: cluster.name,
+              pod: `${identity.namespace}/${identity.podName}`,
+              uid: String(pod.metadata.uid ?? ''),
+              workload: podWorkload(pod.metadata),
+              issuer: identity.issuerFingerprint,
+            },
+          ];
+        }),
       ),
     cacertsData: async (cluster) => ({ ...(secret(cluster)?.data ?? {}) }),
     snapshotCacerts: async (cluster) => lab.snapshotCacerts(cluster),

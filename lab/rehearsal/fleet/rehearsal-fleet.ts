@@ -19,11 +19,15 @@ export interface RefusedCacerts {
   readonly resourceVersion?: string;
 }
 
-/** The certificate a workload's proxy holds now: who issued it. */
+/** The certificate a workload's proxy holds now: who issued it, and which pod holds it. */
 export interface WorkloadCertificate {
   readonly cluster: string;
   /** namespace/pod */
   readonly pod: string;
+  /** The pod's UID, as the lab's Kubernetes API has it: a restarted workload's pods have new ones. */
+  readonly uid: string;
+  /** The controller that owns the pod, `namespace/Kind/name` (lab/workloads/pod-workload.ts). */
+  readonly workload: string;
   /** SHA-256 of the intermediate that signed the workload certificate. */
   readonly issuer: string;
 }
@@ -47,7 +51,7 @@ export interface RehearsalFleet {
    * the last write: istiod loads it a volume sync later, proxies take it at their next renewal.
    */
   readonly settleMs: number;
-  /** Every ready workload's certificate as its proxy holds it now. */
+  /** Every ready workload's certificate as its proxy holds it now, with its pod's UID and owner. */
   workloadCertificates(): Promise<readonly WorkloadCertificate[]>;
   /** A cluster's `cacerts` as stored now: the whole data (base64, key included; in memory only). */
   cacertsData(cluster: string): Promise<SecretData>;

@@ -1,9 +1,11 @@
+import type { ClusterStrategy } from '../../../lab/rehearsal/cluster-strategies.js';
 import {
   expectedCacertsBackups,
   expectedResult,
   type OutcomeFacts,
   outcomeChecks,
 } from '../../../lab/rehearsal/rehearsal-report.js';
+import type { WorkloadMove } from '../../../lab/rehearsal/workload-moves.js';
 
 const A = 'a'.repeat(64);
 const B = 'b'.repeat(64);
@@ -324,5 +326,125 @@ describe('the checks behind the exit code', () => {
     );
     expect(failing(good)).toEqual([]);
     expect(failing(bad)).toEqual(['only-the-cluster-rekeyed']);
+  });
+});
+
+describe("the checks of a rotation's workloads (issue 17)", () => {
+  const pod = (uid: string, issuer: string) => ({ pod: `shop/app-01-${uid}`, uid, issuer });
+  const move = (cluster: string, start: string, end: string, restarted = false): WorkloadMove => ({
+    cluster,
+    workload: 'shop/Deployment/app-01',
+    start: [pod('u1', start)],
+    end: [pod(restarted ? 'u2' : 'u1', end)],
+    restarted,
+  });
+  const resignLab1: ClusterStrategy = {
+    cluster: 'lab-1',
+    strategy: 'resign',
+    restartWorkloads: {
+      strategy: 'resign',
+      restarted: 0,
+      resign: { pods: 1, moved: 1, waitedSeconds: 8, fallback: 0, fallbackWorkloads: [] },
+    },
+  };
+  const names = (checks: { name: string }[]) => checks.map((check) => check.name);
+
+  it('passes a resign rotation whose workloads moved i1 -> i2 in their own pods', () => {
+    // Act
+    const checks = outcomeChecks(
+      facts({ workloadMoves: [move('lab-1', 'i1', 'i2')], strategies: [resignLab1] }),
+    );
+
+    // Assess
+    expect(failing(checks)).toEqual([]);
+    expect(names(checks)).toEqual(
+      expect.arrayContaining(['workloads-moved-to-new-intermediate', 'resign-no-pods-restarted']),
+    );
+  });
+
+  it('fails a resign rotation that restarted a pod, and one whose workload never left i1', () => {
+    // Act
+    const restarted = outcomeChecks(
+      facts({ workloadMoves: [move('lab-1', 'i1', 'i2', true)], strategies: [resignLab1] }),
+    );
+    const stayed = outcomeChecks(
+      facts({
+        workloads: [{ cluster: 'lab-1', pod: 'shop/app-01-u1', issuer: 'i2' }],
+        workloadMoves: [move('lab-1', 'i2', 'i2')],
+        strategies: [resignLab1],
+      }),
+    );
+
+    // Assess
+    expect(failing(restarted)).toEqual(['resign-no-pods-restarted']);
+    expect(failing(stayed)).toEqual(['workloads-moved-to-new-intermediate']);
+  });
+
+  it('expects restarts of a restart cluster: only the move is checked', () => {
+    // Act
+    const checks = outcomeChecks(
+      facts({
+        workloadMoves: [move('lab-1', 'i1', 'i2', true)],
+        strategies: [{ cluster: 'lab-1', strategy: 'restart', restartWorkloads: { restarted: 1 } }],
+      }),
+    );
+
+    // Assess
+    expect(failing(checks)).toEqual([]);
+    expect(names(checks)).not.toContain('resign-no-pods-restarted');
+  });
+
+  it('in intermediate mode, requires the move of the rekeyed cluster only', () => {
+    // Prepare
+    const intermediate = (lab2End: string) =>
+      facts({
+        mode: 'intermediate',
+        cluster: 'lab-2',
+        initial: [
+          { cluster: 'lab-1', roots: [A], caCert: 'i1' },
+          { cluster: 'lab-2', roots: [A], caCert: 'j1' },
+        ],
+        final: [
+          { cluster: 'lab-1', roots: [A], caCert: 'i1' },
+          { cluster: 'lab-2', roots: [A], caCert: 'j2' },
+        ],
+        workloads: [
+          { cluster: 'lab-1', pod: 'shop/app-01-u1', issuer: 'i1' },
+          { cluster: 'lab-2', pod: 'shop/app-01-u2', issuer: lab2End },
+        ],
+        workloadMoves: [move('lab-1', 'i1', 'i1'), move('lab-2', 'j1', lab2End, true)],
+        strategies: [{ cluster: 'lab-2', strategy: 'restart', restartWorkloads: { restarted: 1 } }],
+      });
+
+    // Act
+    const moved = outcomeChecks(intermediate('j2'));
+    const stuck = outcomeChecks(intermediate('j1'));
+
+    // Assess
+    expect(failing(moved)).toEqual([]);
+    expect(failing(stuck)).toEqual([
+      'workloads-on-final-intermediate',
+      'workloads-moved-to-new-intermediate',
+    ]);
+  });
+
+  it('has no move checks for a rolled-back run: it ends where it started', () => {
+    // Act
+    const checks = outcomeChecks(
+      facts({
+        result: 'ROLLED_BACK',
+        expected: 'ROLLED_BACK',
+        final: [{ cluster: 'lab-1', roots: [A], caCert: 'i1' }],
+        workloads: [{ cluster: 'lab-1', pod: 'shop/app-01-u2', issuer: 'i1' }],
+        identicalToStart: { 'lab-1': true },
+        workloadMoves: [move('lab-1', 'i1', 'i1', true)],
+        strategies: [resignLab1],
+      }),
+    );
+
+    // Assess
+    expect(failing(checks)).toEqual([]);
+    expect(names(checks)).not.toContain('workloads-moved-to-new-intermediate');
+    expect(names(checks)).not.toContain('resign-no-pods-restarted');
   });
 });

@@ -1,0 +1,121 @@
+// How each cluster's workloads were to move to the new intermediate, as the execution history says:
+// the strategy preflight chose (its output, `$.preflight.clusters`), and what restart-workloads answered
+// last for the cluster (the Map's output, `$.restarted`): how many workloads it restarted and, for
+// `resign`, what it waited for. Read from the history the rehearsal recorded, as an operator reads an
+// execution's, so the report states what the product decided; the lab judges what happened on its own.
+
+/** One cluster's strategy and, when restart-workloads finished, its last answer. */
+export interface ClusterStrategy {
+  readonly cluster: string;
+  /** What preflight chose (`resign` or `restart`); absent when preflight gave no strategy. */
+  readonly strategy?: string;
+  /** restart-workloads' last answer for the cluster; absent when its Map did not finish. */
+  readonly restartWorkloads?: RestartWorkloadsFigures;
+}
+
+export interface RestartWorkloadsFigures {
+  /** The strategy restart-workloads applied, when its answer says. */
+  readonly strategy?: string;
+  /** Workloads it restarted (for `resign`: the fallback restarts). */
+  readonly restarted: number;
+  /** For `resign`: the proxies it waited for and what came of the wait. */
+  readonly resign?: ResignFigures;
+}
+
+export interface ResignFigures {
+  readonly pods: number;
+  readonly moved: number;
+  readonly waitedSeconds: number;
+  /** Workloads restarted because they had not moved by the deadline. */
+  readonly fallback: number;
+  readonly fallbackWorkloads: readonly string[];
+  /** Pods that had not moved by the deadline and that no restart can move (bare pods, Jobs). */
+  readonly unmovedUnmanaged?: readonly string[];
+}
+
+type Json = Record<string, unknown>;
+
+/**
+ * Per cluster preflight named, in its order: its strategy and restart-workloads' answer, from the first
+ * execution's preflight and restart-workloads exits (a resumed rollback runs neither). Empty when
+ * preflight did not finish.
+ */
+export function clusterStrategies(history: readonly unknown[]): ClusterStrategy[] {
+  const preflight = exitOutput(history, 'preflight');
+  const planned = asArray(asObject(preflight?.preflight)?.clusters);
+  const answers = asArray(exitOutput(history, 'restart-workloads')?.restarted).map(asObject);
+  return planned.flatMap((item) => {
+    const entry = asObject(item);
+    const cluster = typeof entry?.name === 'string' ? entry.name : undefined;
+    if (cluster === undefined) return [];
+    const answer = answers.find((candidate) => candidate?.cluster === cluster);
+    const figures = answer === undefined ? undefined : restartWorkloadsFigures(answer);
+    return [
+      {
+        cluster,
+        ...(typeof entry?.strategy === 'string' ? { strategy: entry.strategy } : {}),
+        ...(figures === undefined ? {} : { restartWorkloads: figures }),
+      },
+    ];
+  });
+}
+
+function restartWorkloadsFigures(answer: Json): RestartWorkloadsFigures | undefined {
+  if (typeof answer.restarted !== 'number') return undefined;
+  const resign = asObject(answer.resign);
+  const numbers = ['pods', 'moved', 'waitedSeconds', 'fallback'] as const;
+  const resignFigures: ResignFigures | undefined =
+    resign !== undefined && numbers.every((key) => typeof resign[key] === 'number')
+      ? {
+          pods: resign.pods as number,
+          moved: resign.moved as number,
+          waitedSeconds: resign.waitedSeconds as number,
+          fallback: resign.fallback as number,
+          fallbackWorkloads: strings(resign.fallbackWorkloads),
+          ...(Array.isArray(resign.unmovedUnmanaged)
+            ? { unmovedUnmanaged: strings(resign.unmovedUnmanaged) }
+            : {}),
+        }
+      : undefined;
+  return {
+    ...(typeof answer.strategy === 'string' ? { strategy: answer.strategy } : {}),
+    restarted: answer.restarted,
+    ...(resignFigures === undefined ? {} : { resign: resignFigures }),
+  };
+}
+
+/** The output of the first top-level exit of `state` in the history. */
+function exitOutput(history: readonly unknown[], state: string): Json | undefined {
+  for (const item of history) {
+    const event = asObject(item);
+    if (event?.type !== 'StateExited' || event.index !== undefined) continue;
+    const exited = asObject(event.state);
+    if (exited?.name === state) return asObject(exited.output);
+  }
+  return undefined;
+}
+
+function asObject(value: unknown): Json | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : undefined;
+}
+
+function strings(value: unknown): string[] {
+  return asArray(value).filter((item): item is string => typeof item === 'string');
+}
+
+function asArray(value: unknown): readonly unknown[] {
+  return Array.isArray(value) ? value : [];
+}
+
+/** `lab-1 resign: 0 workload(s) restarted; 8 of 8 proxies moved in 12 s, 0 fallback`, for the summary. */
+export function describeClusterStrategy(entry: ClusterStrategy): string {
+  const answer = entry.restartWorkloads;
+  const head = `${entry.cluster} ${entry.strategy ?? 'no strategy'}`;
+  if (answer === undefined) return `${head}: restart-workloads did not finish`;
+  const resign = answer.resign;
+  return `${head}: ${answer.restarted} workload(s) restarted${
+    resign === undefined
+      ? ''
+      : `; ${resign.moved} of ${resign.pods} proxies moved in ${resign.waitedSeconds} s, ${resign.fallback} fallback`
+  }`;
+}
