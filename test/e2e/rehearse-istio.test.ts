@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { ensureCloudAssembly } from '../../lab/rehearsal/cloud-assembly.js';
 import { FLEET_FOLDER_PREFIX } from '../../lab/rehearsal/fleet/fleet-folders.js';
 import { filesWithPrivateKeys } from '../../lab/rehearsal/private-key-scan.js';
+import type { RehearsalReport } from '../../lab/rehearsal/rehearsal-report.js';
 import { PROJECT_ROOT } from '../../lib/handler-entries.js';
 import { controlPlaneBinaries } from '../support/lab-binaries.js';
 import { failedChecks, type Rehearsal, runRehearseCli } from '../support/rehearse-cli.js';
@@ -23,6 +24,54 @@ function rehearse(...flags: string[]): Promise<Rehearsal> {
     timeoutMs: RUN_TIMEOUT_MS + 30 * 60_000,
     outputDirs,
   });
+}
+
+/**
+ * Issue 17's proof, from what the lab saw itself: each cluster re-signed (preflight chose `resign`,
+ * restart-workloads restarted nothing), every pod at the end is the pod of the start (same UID), and
+ * every workload's certificate moved from its cluster's start intermediate to its final one.
+ */
+function expectResignedWithoutRestarts(report: RehearsalReport): void {
+  expect(report.strategies.map((entry) => [entry.cluster, entry.strategy])).toEqual(
+    report.clusters.map((cluster) => [cluster, 'resign']),
+  );
+  for (const { cluster, restartWorkloads } of report.strategies) {
+    expect({
+      cluster,
+      restarted: restartWorkloads?.restarted,
+      fallback: restartWorkloads?.resign?.fallback,
+    }).toEqual({ cluster, restarted: 0, fallback: 0 });
+  }
+  expectEveryWorkloadMoved(report);
+  for (const move of report.workloadMoves) {
+    expect({ workload: `${move.cluster}/${move.workload}`, uids: move.end.map((pod) => pod.uid) }).toEqual({
+      workload: `${move.cluster}/${move.workload}`,
+      uids: move.start.map((pod) => pod.uid),
+    });
+    expect(move.restarted).toBe(false);
+  }
+  expect(report.checks.find((check) => check.name === 'resign-no-pods-restarted')?.ok).toBe(true);
+}
+
+/** Every workload of every cluster: its pods held int_A's certificates at the start, int_B's at the end. */
+function expectEveryWorkloadMoved(report: RehearsalReport): void {
+  const initial = new Map(report.initial.map((entry) => [entry.cluster, entry.caCert]));
+  const final = new Map(report.final.map((entry) => [entry.cluster, entry.caCert]));
+  expect(report.workloadMoves.length).toBeGreaterThan(0);
+  expect(new Set(report.workloadMoves.map((move) => move.cluster))).toEqual(new Set(report.clusters));
+  for (const move of report.workloadMoves) {
+    expect({
+      workload: `${move.cluster}/${move.workload}`,
+      start: [...new Set(move.start.map((pod) => pod.issuer))],
+      end: [...new Set(move.end.map((pod) => pod.issuer))],
+    }).toEqual({
+      workload: `${move.cluster}/${move.workload}`,
+      start: [initial.get(move.cluster)],
+      end: [final.get(move.cluster)],
+    });
+    expect(initial.get(move.cluster)).not.toBe(final.get(move.cluster));
+  }
+  expect(report.checks.find((check) => check.name === 'workloads-moved-to-new-intermediate')?.ok).toBe(true);
 }
 
 /** The rehearsal's fleet folders (they hold the fleet's keys): none may outlive a run. */
@@ -42,7 +91,7 @@ afterAll(() => {
 
 describe('meshtrust rehearse --engine istio', () => {
   it(
-    'rotates 2 clusters on schedule with PCDS on and CRLF root files: 0 failed handshakes, every workload on its new intermediate',
+    'rotates 2 clusters on schedule with PCDS on and CRLF root files: proxies re-sign, no pod restarted, 0 failed handshakes',
     async () => {
       // Prepare
       const foldersBefore = fleetFolders();
@@ -75,7 +124,7 @@ describe('meshtrust rehearse --engine istio', () => {
       const finalIntermediate = new Map(report.final.map((entry) => [entry.cluster, entry.caCert]));
       const initialIntermediate = new Map(report.initial.map((entry) => [entry.cluster, entry.caCert]));
       // Per cluster two apps, the ingress gateway and tools/probe (injected by object selector in a
-      // namespace without injection labels): all restarted and probed alike.
+      // namespace without injection labels): all re-signed and probed alike.
       expect(report.workloads).toHaveLength(8);
       expect(report.workloads.filter((workload) => workload.pod.startsWith('istio-system/'))).toHaveLength(2);
       expect(report.workloads.filter((workload) => workload.pod.startsWith('tools/probe-'))).toHaveLength(2);
@@ -83,6 +132,9 @@ describe('meshtrust rehearse --engine istio', () => {
         expect(workload.issuer).toBe(finalIntermediate.get(workload.cluster));
         expect(workload.issuer).not.toBe(initialIntermediate.get(workload.cluster));
       }
+      // PCDS on: every proxy took the new bundle and re-signed by itself; no pod was restarted.
+      expectResignedWithoutRestarts(report);
+      expect(report.workloadMoves).toHaveLength(8);
       expect(report.phases.at(-1)?.name).toBe('final');
       expect(report.phases.at(-1)?.handshakes.attempted).toBeGreaterThan(10);
       expect(await filesWithPrivateKeys(run.dir, [])).toEqual([]);
@@ -111,12 +163,27 @@ describe('meshtrust rehearse --engine istio', () => {
       const waited = Date.parse(wait?.endedAt ?? '') - Date.parse(wait?.startedAt ?? '');
       expect(waited).toBeGreaterThanOrEqual(41_000);
       expect(report.workloads).toHaveLength(10);
+      // PCDS off: preflight picks restart, and every workload moved by a restart (new pods, new UIDs).
+      expect(report.strategies.map((entry) => [entry.cluster, entry.strategy])).toEqual([
+        ['lab-1', 'restart'],
+        ['lab-2', 'restart'],
+      ]);
+      for (const { restartWorkloads } of report.strategies) {
+        expect(restartWorkloads?.restarted).toBeGreaterThan(0);
+      }
+      expectEveryWorkloadMoved(report);
+      for (const move of report.workloadMoves) {
+        expect({ workload: `${move.cluster}/${move.workload}`, restarted: move.restarted }).toEqual({
+          workload: `${move.cluster}/${move.workload}`,
+          restarted: true,
+        });
+      }
     },
     RUN_TIMEOUT_MS + 30 * 60_000,
   );
 
   it(
-    'emergency with a 10 s volume sync: restarts wait until istiod signs with the new intermediate',
+    'emergency with PCDS on and a 10 s volume sync: proxies re-sign once istiod signs with the new intermediate, no pod restarted',
     async () => {
       // Act
       const run = await rehearse(
@@ -128,6 +195,8 @@ describe('meshtrust rehearse --engine istio', () => {
         'emergency',
         '--volume-sync-delay',
         '10',
+        '--proxy-env',
+        'PROXY_CONFIG_XDS_AGENT=true',
       );
 
       // Assess
@@ -135,12 +204,17 @@ describe('meshtrust rehearse --engine istio', () => {
       expect(failedChecks(report)).toEqual([]);
       expect(run.exitCode).toBe(0);
       expect(report.phases.map((phase) => phase.name)).not.toContain('soak');
-      // Each workload ends on its cluster's new intermediate, though no soak let renewals repair it.
+      expect(report.result).toBe('SUCCEEDED');
+      expect(report.totals.handshakes.failed).toBe(0);
+      // Each workload ends on its cluster's new intermediate, though no soak let renewals repair it, and
+      // no pod was restarted: the proxies re-signed on istiod's push.
       const initialIntermediate = new Map(report.initial.map((entry) => [entry.cluster, entry.caCert]));
       for (const workload of report.workloads) {
         expect(workload.issuer).not.toBe(initialIntermediate.get(workload.cluster));
       }
       expect(report.workloads).toHaveLength(8);
+      expectResignedWithoutRestarts(report);
+      expect(report.workloadMoves).toHaveLength(8);
     },
     RUN_TIMEOUT_MS + 30 * 60_000,
   );

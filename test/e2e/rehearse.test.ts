@@ -114,6 +114,11 @@ describe('meshtrust rehearse', () => {
     for (const phase of report.phases)
       expect({ [phase.name]: phase.handshakes.attempted > 0 }).toEqual({ [phase.name]: true });
     expect(report.checks.every((check) => check.ok)).toBe(true);
+    // PCDS off, as Istio ships: preflight picks restart, and every workload moved by a restart.
+    expect(report.strategies.map((entry) => entry.strategy)).toEqual(['restart', 'restart', 'restart']);
+    expect(report.workloadMoves.length).toBeGreaterThanOrEqual(30);
+    expect(report.workloadMoves.filter((move) => !move.restarted)).toEqual([]);
+    expect(report.checks.map((check) => check.name)).toContain('workloads-moved-to-new-intermediate');
     const summary = JSON.parse(scheduled.stdout) as { ok: boolean; result: string };
     expect(summary).toMatchObject({ ok: true, result: 'SUCCEEDED' });
   });
