@@ -318,7 +318,8 @@ export class RotationStateMachine extends Construct {
         S.restartWorkloads,
         fn['restart-workloads'],
         '$.restarted',
-        { purpose: 'rotation' },
+        // resign: restart nothing, wait until the proxies serve the new intermediate (fallback: restart).
+        { purpose: 'rotation', strategy: MAP_CLUSTER_STRATEGY },
         // istiod takes a changed cacerts a kubelet sync later: look again until it signs with it.
         { retryVerification: 10 },
       ),

@@ -9,6 +9,9 @@ import {
   RESTART_INVOCATION_RESERVE_MS,
 } from '../contract/function-timeouts.js';
 import { ROLLBACK_OF_KEY } from '../contract/resume-rollback.js';
+import { ROTATION_STRATEGIES, type RotationStrategy } from '../core/istio/rotation-strategy.js';
+import { certificateFingerprint } from '../core/pki/fingerprint.js';
+import { isBehind, type ResignRound } from '../core/rotation/resign-wait.js';
 import { RESTART_PURPOSES, type RestartPurpose, restartIdFor } from '../core/rotation/restart-id.js';
 import {
   invocationDeadline,
@@ -19,6 +22,8 @@ import {
 } from '../core/rotation/restart-progress.js';
 import { VerificationFailed } from '../core/rotation-errors.js';
 import { auditStateChange } from './runtime/audit-state-change.js';
+import { awaitResign } from './runtime/await-resign.js';
+import { readClusterCacerts } from './runtime/cluster-cacerts.js';
 import { clusterStepSchema, executionIdSchema, parseInput } from './runtime/handler-input.js';
 import { waitForIstiodOnCacerts } from './runtime/istiod-loaded.js';
 import { type LambdaContext, runHandler } from './runtime/run-handler.js';
@@ -40,6 +45,18 @@ const workloadPositionSchema = z.object({
   name: z.string().min(1),
 });
 
+/** What the resign wait found; carried from invocation to invocation as it was. */
+const resignSummarySchema = z.object({
+  pods: z.number().int().min(0),
+  moved: z.number().int().min(0),
+  waitedSeconds: z.number().int().min(0),
+  fallback: z.number().int().min(0),
+  fallbackWorkloads: z.array(z.string()),
+  unmovedUnmanaged: z.array(z.string()),
+  behind: z.array(z.string()),
+});
+export type ResignSummary = z.infer<typeof resignSummarySchema>;
+
 /** The previous invocation's output, as the state machine hands it back (only what resumes is read). */
 const progressSchema = z.object({
   restarted: z.number().int().min(0),
@@ -47,10 +64,15 @@ const progressSchema = z.object({
   invocations: z.number().int().min(1),
   resumeAfter: workloadPositionSchema.optional(),
   waveStartedAt: z.iso.datetime({ offset: true }).optional(),
+  resign: resignSummarySchema.optional(),
+  /** resign: the workloads the fallback restarts, while some remain. */
+  resignFallback: z.array(workloadPositionSchema).optional(),
 });
 
 const inputSchema = clusterStepSchema.extend({
   purpose: z.enum(RESTART_PURPOSES as [RestartPurpose, ...RestartPurpose[]]).default('rotation'),
+  /** The cluster's strategy from preflight's plan (its item of `$.preflight.clusters`). */
+  strategy: z.enum(ROTATION_STRATEGIES).default('restart'),
   /** Absent on the first invocation for the cluster; then the output of the one before. */
   progress: progressSchema.optional(),
   /**
@@ -66,6 +88,16 @@ type ParsedInput = z.infer<typeof inputSchema>;
 export interface RestartWorkloadsOutput {
   readonly cluster: string;
   readonly purpose: RestartPurpose;
+  /**
+   * How the workloads moved to the new intermediate: `restart`, or `resign` (a root rotation on a
+   * cluster with PCDS: the proxies re-signed by themselves, and only those behind at the deadline
+   * were restarted). A rollback always restarts.
+   */
+  readonly strategy: RotationStrategy;
+  /** resign: what the wait on the proxies found, and which workloads fell back to a restart. */
+  readonly resign?: ResignSummary;
+  /** resign, while the fallback has waves left: every workload it restarts. */
+  readonly resignFallback?: readonly WorkloadPosition[];
   readonly restartId: string;
   /**
    * false: waves remain, and the state machine invokes the handler again with this output as
@@ -140,6 +172,9 @@ async function restartWorkloads(
   deadline: number,
 ): Promise<RestartWorkloadsOutput> {
   const { executionId, cluster, purpose, mode, progress } = input;
+  // Only a root rotation pushes new roots that make proxies re-sign (reissue-intermediate decides alike).
+  const strategy: RotationStrategy =
+    purpose === 'rotation' && mode !== 'intermediate' ? input.strategy : 'restart';
   // The rotation whose intermediate switch a rollback restart undoes: this one, or a failed run's.
   const rotation = (purpose === 'rollback' ? input[ROLLBACK_OF_KEY] : undefined) ?? executionId;
   const restartId = restartIdFor(rotation, cluster, purpose);
@@ -151,6 +186,7 @@ async function restartWorkloads(
     return {
       cluster,
       purpose,
+      strategy,
       restartId,
       done: true,
       workloads: 0,
@@ -165,7 +201,26 @@ async function restartWorkloads(
   // No pod may come back before istiod signs with the intermediate now in cacerts. An invocation that
   // goes on from a cursor follows one that passed this gate.
   if (progress === undefined) await waitForIstiodOnCacerts(runtime, client, auditPhase);
-  const { workloads, unmanaged } = await findInjected(client);
+  const { workloads: injected, unmanaged, proxiedPods } = await findInjected(client);
+  let resign = progress?.resign;
+  let fallback = progress?.resignFallback;
+  if (strategy === 'resign' && progress === undefined) {
+    const waited = await waitForResign(runtime, client, proxiedPods, deadline, executionId);
+    resign = waited.summary;
+    fallback = injected.filter((workload) => isBehind(waited.round, workload)).map(positionOf);
+  }
+  // resign: the fallback restarts the workloads still behind, and nothing else.
+  const workloads =
+    fallback === undefined
+      ? injected
+      : injected.filter((workload) =>
+          fallback.some(
+            (position) =>
+              position.namespace === workload.namespace &&
+              position.kind === workload.kind &&
+              position.name === workload.name,
+          ),
+        );
   const cursor: RestartCursor = {
     ...(progress?.resumeAfter !== undefined && { resumeAfter: progress.resumeAfter }),
     ...(progress?.waveStartedAt !== undefined && { waveStartedAt: progress.waveStartedAt }),
@@ -208,6 +263,7 @@ async function restartWorkloads(
     detail: {
       restartId,
       purpose,
+      strategy,
       workloads: workloads.length,
       restarted,
       restartedSoFar: total,
@@ -222,9 +278,12 @@ async function restartWorkloads(
   return {
     cluster,
     purpose,
+    strategy,
+    ...(resign !== undefined && { resign }),
+    ...(!done && fallback !== undefined && { resignFallback: fallback }),
     restartId,
     done,
-    workloads: workloads.length,
+    workloads: injected.length,
     restarted: total,
     waves: wavesSoFar,
     invocations,
@@ -232,7 +291,9 @@ async function restartWorkloads(
     ...(!done &&
       outcome.cursor.waveStartedAt !== undefined && { waveStartedAt: outcome.cursor.waveStartedAt }),
     unmanaged: unmanaged.slice(0, MAX_UNMANAGED_LISTED),
-    ...(workloads.length === 0 && { skipped: 'the cluster has no injected workloads' }),
+    ...(injected.length === 0
+      ? { skipped: 'the cluster has no injected workloads' }
+      : workloads.length === 0 && { skipped: 'every proxy re-signed with the new intermediate' }),
   };
 }
 
@@ -274,4 +335,52 @@ async function intermediateSwitchedBy(
 ): Promise<boolean> {
   const token = clientRequestTokenFor(executionId, `intermediate/${cluster}`);
   return (await runtime.store.tryReadIntermediate(cluster))?.ref.versionId === token;
+}
+
+/** The resign wait, with its deadline (ROLLOUT_TIMEOUT_SECONDS, as for one wave) and its audit. */
+async function waitForResign(
+  runtime: HandlerRuntime,
+  client: ClusterClient,
+  pods: Parameters<typeof awaitResign>[1],
+  invocationEnd: number,
+  executionId: string,
+): Promise<{ readonly round: ResignRound; readonly summary: ResignSummary }> {
+  const cluster = client.name;
+  const { files } = await readClusterCacerts(client, PHASE);
+  const intermediate = certificateFingerprint(files['ca-cert.pem'], { cluster, file: 'ca-cert.pem' });
+  const deadline = Math.min(invocationEnd, Date.now() + runtime.config.rolloutTimeoutSeconds * 1000);
+  const { round, waitedMs } = await awaitResign(client, pods, intermediate, deadline);
+  const summary: ResignSummary = {
+    pods: round.pods,
+    moved: round.moved,
+    waitedSeconds: Math.round(waitedMs / 1000),
+    fallback: round.behindWorkloads.length,
+    fallbackWorkloads: round.behindWorkloads.slice(0, MAX_UNMANAGED_LISTED),
+    unmovedUnmanaged: round.behindUnmanaged.slice(0, MAX_UNMANAGED_LISTED),
+    behind: [...round.behind],
+  };
+  const allMoved = round.behindWorkloads.length === 0 && round.behindUnmanaged.length === 0;
+  auditStateChange({
+    phase: PHASE,
+    action: 'await-resign',
+    cluster,
+    executionId,
+    // The proxies moved by themselves; a fallback is a change of plan, not a failure.
+    outcome: 'succeeded',
+    fingerprintsAfter: [intermediate],
+    detail: {
+      pods: round.pods,
+      moved: round.moved,
+      waitedSeconds: summary.waitedSeconds,
+      fallbackWorkloads: round.behindWorkloads.length,
+      unmovedUnmanaged: round.behindUnmanaged.length,
+      allMoved,
+      ...(!allMoved && { firstBehind: round.behind[0] ?? '' }),
+    },
+  });
+  return { round, summary };
+}
+
+function positionOf(workload: WorkloadRef): WorkloadPosition {
+  return { namespace: workload.namespace, kind: workload.kind, name: workload.name };
 }

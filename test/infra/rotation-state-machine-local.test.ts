@@ -188,12 +188,16 @@ describe('the rotation state machine on the local runner', () => {
         stagedRoot: { secretArn: 'arn:root', versionId: 'v-b', fingerprint: 'bb' },
       })),
     );
-    // reissue-intermediate alone gets its cluster's strategy, from the cluster's item.
-    const reissue = result.calls.filter((call) => call.state === 'reissue-intermediate-in-cluster');
-    expect(reissue.map((call) => [call.input.cluster, call.input.strategy])).toEqual([
-      ['eu-1', 'resign'],
-      ['us-1', 'restart'],
-    ]);
+    // reissue-intermediate and restart-workloads get their cluster's strategy, from the cluster's item.
+    for (const state of ['reissue-intermediate-in-cluster', 'restart-workloads-in-cluster']) {
+      const calls = result.calls.filter((call) => call.state === state);
+      expect(calls.map((call) => [call.input.cluster, call.input.strategy])).toEqual([
+        ['eu-1', 'resign'],
+        ['us-1', 'restart'],
+      ]);
+    }
+    const gates = result.calls.filter((call) => call.state === 'verify-workloads-in-cluster');
+    expect(gates.map((call) => call.input.strategy)).toEqual([undefined, undefined]);
   });
 
   it('skips the soak in emergency mode', async () => {
@@ -527,6 +531,8 @@ describe('the rotation state machine on the local runner', () => {
       currentRoot: { secretArn: 'arn:root', versionId: 'v-a', fingerprint: 'aa' },
       stagedRoot: { secretArn: 'arn:root', versionId: 'v-b', fingerprint: 'bb' },
       purpose: 'rotation',
+      // The cluster's strategy from its item of preflight's clusters.
+      strategy: 'resign',
     });
     expect(eu[1]).toEqual({
       ...eu[0],

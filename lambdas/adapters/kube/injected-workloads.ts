@@ -8,6 +8,7 @@ import {
   type UnmanagedPod,
   workloadKey,
 } from '../../core/rotation/proxied-pod-owners.js';
+import type { ProxiedPodOfWorkload } from '../../core/rotation/resign-wait.js';
 import type { ClusterClient } from './cluster-client.js';
 import { callKube } from './kube-call.js';
 import { listNamespaces, type NamespaceInfo } from './trust-bundles.js';
@@ -40,6 +41,11 @@ export interface InjectedWorkloads {
   readonly workloads: WorkloadRef[];
   /** Sorted by namespace, name. Nothing can `rollout restart` them: they renew on their own. */
   readonly unmanaged: UnmanagedPod[];
+  /**
+   * Every running pod with Istio's proxy, sorted by namespace and name, with the workloadKey of the
+   * workload that owns it (absent: an unmanaged pod). The resign wait reads what each one serves.
+   */
+  readonly proxiedPods: ProxiedPodOfWorkload[];
 }
 
 /**
@@ -71,7 +77,7 @@ export async function findInjected(client: ClusterClient): Promise<InjectedWorkl
       replicaSetOwners.set(key, controllerOf(replicaSet.metadata));
     }
   }
-  const { owning, unmanaged } = ownersOfProxiedPods(
+  const { owning, unmanaged, ownerOfPod } = ownersOfProxiedPods(
     proxied.map((pod) => {
       const controller = controllerOf(pod.metadata);
       return {
@@ -109,6 +115,14 @@ export async function findInjected(client: ClusterClient): Promise<InjectedWorkl
       (a, b) => compare(a.namespace, b.namespace) || compare(a.kind, b.kind) || compare(a.name, b.name),
     ),
     unmanaged: [...unmanaged].sort((a, b) => compare(a.namespace, b.namespace) || compare(a.name, b.name)),
+    proxiedPods: proxied
+      .map((pod) => {
+        const namespace = pod.metadata?.namespace ?? '';
+        const name = pod.metadata?.name ?? '';
+        const workload = ownerOfPod.get(`${namespace}/${name}`);
+        return { namespace, name, ...(workload !== undefined && { workload }) };
+      })
+      .sort((a, b) => compare(a.namespace, b.namespace) || compare(a.name, b.name)),
   };
 }
 

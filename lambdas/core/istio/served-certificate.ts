@@ -16,6 +16,8 @@ export interface ServedLeaf {
   readonly issuerFingerprint: string;
   /** The issuer's subject, for messages. */
   readonly issuerSubject: string;
+  /** The issuer itself, as the proxy serves it: a gate checks which root signed it. */
+  readonly issuerCertificate: ParsedCertificate['certificate'];
   readonly notAfter: Date;
 }
 
@@ -64,6 +66,7 @@ export async function servedLeafIssuer(
         leafFingerprint: leaf.fingerprint,
         issuerFingerprint: candidate.fingerprint,
         issuerSubject: candidate.certificate.subject,
+        issuerCertificate: candidate.certificate,
         notAfter: leaf.certificate.notAfter,
       };
     }

@@ -33,9 +33,15 @@ export function workloadKey(kind: string, namespace: string, name: string): stri
 export function ownersOfProxiedPods(
   pods: readonly ProxiedPod[],
   replicaSetController: (namespace: string, name: string) => OwnerRef | undefined,
-): { readonly owning: ReadonlySet<string>; readonly unmanaged: UnmanagedPod[] } {
+): {
+  readonly owning: ReadonlySet<string>;
+  readonly unmanaged: UnmanagedPod[];
+  /** Each owned pod (`namespace/name`) to the workloadKey of the workload a restart must reach. */
+  readonly ownerOfPod: ReadonlyMap<string, string>;
+} {
   const owning = new Set<string>();
   const unmanaged: UnmanagedPod[] = [];
+  const ownerOfPod = new Map<string, string>();
   for (const { namespace, name, controller } of pods) {
     let owner = controller;
     if (owner?.kind === 'ReplicaSet') {
@@ -47,7 +53,9 @@ export function ownersOfProxiedPods(
       owner = deployment;
     }
     if (owner !== undefined && RESTARTABLE_KINDS.includes(owner.kind)) {
-      owning.add(workloadKey(owner.kind, namespace, owner.name));
+      const key = workloadKey(owner.kind, namespace, owner.name);
+      owning.add(key);
+      ownerOfPod.set(`${namespace}/${name}`, key);
     } else {
       unmanaged.push({
         namespace,
@@ -56,5 +64,5 @@ export function ownersOfProxiedPods(
       });
     }
   }
-  return { owning, unmanaged };
+  return { owning, unmanaged, ownerOfPod };
 }

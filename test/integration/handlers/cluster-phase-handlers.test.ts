@@ -224,12 +224,17 @@ describe('retire-root handler', () => {
 });
 
 describe('restart-workloads and verify-workloads handlers', () => {
-  it('verify-workloads refuses before the workloads were restarted', async () => {
-    // Prepare, Act
-    const act = verifyWorkloads(item('lab-1'));
+  it('verify-workloads refuses workloads neither restarted nor serving leaves under the new root', async () => {
+    // Prepare: lab-2's intermediate was not reissued, so its proxies serve leaves of the old one.
+    // (lab-1's 10-second certificates have renewed under its new intermediate already: the gate
+    // accepts what its proxies serve, test/integration/handlers/resign-reissue.test.ts.)
+    // Act
+    const act = verifyWorkloads(item('lab-2'));
     // Assess
-    await expect(act).rejects.toMatchObject({ name: 'VerificationFailed', cluster: 'lab-1' });
-    await expect(act).rejects.toThrow(/was not restarted by this rotation/);
+    await expect(act).rejects.toMatchObject({ name: 'VerificationFailed', cluster: 'lab-2' });
+    await expect(act).rejects.toThrow(
+      /was not restarted by this rotation and pod \S+ serves a leaf of .*, which the new root did not sign/,
+    );
   });
 
   it('restarts every injected workload once; a re-run restarts none; then verify-workloads passes', async () => {

@@ -9,9 +9,11 @@ import { jest } from '@jest/globals';
 import { handler as distributeBundle } from '../../../lambdas/handlers/distribute-bundle.js';
 import { handler as preflight } from '../../../lambdas/handlers/preflight.js';
 import { handler as reissueIntermediate } from '../../../lambdas/handlers/reissue-intermediate.js';
+import { handler as restartWorkloads } from '../../../lambdas/handlers/restart-workloads.js';
 import { handler as stageRoot } from '../../../lambdas/handlers/stage-root.js';
 import { handler as verifyTrust } from '../../../lambdas/handlers/verify-trust.js';
-import { awaitProxyTrust, type HandlerLab, startHandlerLab } from './handler-lab.js';
+import { handler as verifyWorkloads } from '../../../lambdas/handlers/verify-workloads.js';
+import { awaitProxyTrust, type HandlerLab, startHandlerLab, withEnv } from './handler-lab.js';
 
 jest.setTimeout(240_000);
 
@@ -71,6 +73,10 @@ describe('reissue-intermediate with the strategy preflight chose, PCDS on, istio
     const distributed = h.cacertsOf('lab-1')['root-cert.pem'];
     const before = { 'lab-1': issuersOf('lab-1'), 'lab-2': issuersOf('lab-2') };
     const restartBefore = h.cacertsOf('lab-2')['root-cert.pem'];
+    // The gate refuses a cluster whose proxies still serve leaves of the old intermediate.
+    await expect(verifyWorkloads(item('lab-1', 'resign'))).rejects.toThrow(
+      /was not restarted by this rotation and pod \S+ serves a leaf of .*, which the new root did not sign/,
+    );
 
     // Act: lab-1 as preflight chose (resign), lab-2 forced to restart
     const resigned = await reissueIntermediate(item('lab-1', checked.clusters[0]?.strategy ?? ''));
@@ -100,8 +106,45 @@ describe('reissue-intermediate with the strategy preflight chose, PCDS on, istio
     // and traffic held across the switch
     await h.lab.prober.runRound();
     expect(h.lab.prober.failures()).toEqual([]);
+
+    // Act: restart-workloads for each, as the state machine gives it the strategy (lab-2 is told
+    // resign although nothing was pushed to it: the fallback restarts what did not move).
+    const uidsBefore = podUids('lab-1');
+    const lab1 = await restartWorkloads({ ...item('lab-1', 'resign'), purpose: 'rotation' });
+    const lab2 = await withEnv({ ROLLOUT_TIMEOUT_SECONDS: '5' }, () =>
+      restartWorkloads({ ...item('lab-2', 'resign'), purpose: 'rotation' }),
+    );
+
+    // Assess: lab-1 restarted nothing, every proxy serves the new intermediate, the same pods run
+    expect(lab1).toMatchObject({ strategy: 'resign', done: true, restarted: 0, waves: 0 });
+    expect(lab1.resign).toMatchObject({ fallback: 0, fallbackWorkloads: [], unmovedUnmanaged: [] });
+    expect(lab1.resign?.pods).toBe(before['lab-1'].size);
+    expect(lab1.resign?.moved).toBe(before['lab-1'].size);
+    expect(lab1.skipped).toBe('every proxy re-signed with the new intermediate');
+    expect(podUids('lab-1')).toEqual(uidsBefore);
+    // lab-2: no proxy moved within 5 s, so every workload was restarted, and the output names them
+    expect(lab2).toMatchObject({ strategy: 'resign', done: true });
+    expect(lab2.resign?.moved).toBe(0);
+    expect(lab2.resign?.fallback).toBe(lab2.workloads);
+    expect(lab2.restarted).toBe(lab2.workloads);
+    expect(lab2.resign?.behind[0]).toMatch(/serves a leaf of /);
+    // and the gate passes both: lab-1 on what its proxies serve, lab-2 on its restarts
+    await expect(verifyWorkloads(item('lab-1', 'resign'))).resolves.toMatchObject({ cluster: 'lab-1' });
+    await expect(verifyWorkloads(item('lab-2', 'resign'))).resolves.toMatchObject({ cluster: 'lab-2' });
+    await h.lab.prober.runRound();
+    expect(h.lab.prober.failures()).toEqual([]);
   });
 });
+
+/** Every pod's uid, by namespace/name, as the lab's API server holds it: a restart replaces pods. */
+function podUids(cluster: string): Record<string, string> {
+  return Object.fromEntries(
+    h.lab
+      .cluster(cluster)
+      .store.list('Pod')
+      .items.map((pod) => [`${pod.metadata.namespace}/${pod.metadata.name}`, pod.metadata.uid ?? '']),
+  );
+}
 
 /** The new root's PEM as stage-root stored it (lab-2 holds it once after distribute-bundle). */
 function stagedRootPem(): string {

@@ -4,7 +4,7 @@ import { ownersOfProxiedPods, workloadKey } from '../../../../lambdas/core/rotat
 
 describe('ownersOfProxiedPods', () => {
   it('reaches a Deployment through its ReplicaSet, and StatefulSets and DaemonSets directly', () => {
-    const { owning, unmanaged } = ownersOfProxiedPods(
+    const { owning, unmanaged, ownerOfPod } = ownersOfProxiedPods(
       [
         { namespace: 'shop', name: 'web-7d9f-abcde', controller: { kind: 'ReplicaSet', name: 'web-7d9f' } },
         { namespace: 'shop', name: 'db-0', controller: { kind: 'StatefulSet', name: 'db' } },
@@ -21,10 +21,16 @@ describe('ownersOfProxiedPods', () => {
       ].sort(),
     );
     expect(unmanaged).toEqual([]);
+    // Each pod maps to the workload a restart reaches: the Deployment, not its ReplicaSet.
+    expect(Object.fromEntries(ownerOfPod)).toEqual({
+      'shop/web-7d9f-abcde': workloadKey('Deployment', 'shop', 'web'),
+      'shop/db-0': workloadKey('StatefulSet', 'shop', 'db'),
+      'ops/agent-x': workloadKey('DaemonSet', 'ops', 'agent'),
+    });
   });
 
   it('returns apart a bare pod, a Job pod and a pod of a ReplicaSet no Deployment owns', () => {
-    const { owning, unmanaged } = ownersOfProxiedPods(
+    const { owning, unmanaged, ownerOfPod } = ownersOfProxiedPods(
       [
         { namespace: 'tools', name: 'debug' },
         { namespace: 'tools', name: 'nightly-1', controller: { kind: 'Job', name: 'nightly' } },
@@ -33,6 +39,7 @@ describe('ownersOfProxiedPods', () => {
       () => undefined,
     );
     expect(owning.size).toBe(0);
+    expect(ownerOfPod.size).toBe(0);
     expect(unmanaged).toEqual([
       { namespace: 'tools', name: 'debug' },
       { namespace: 'tools', name: 'nightly-1', owner: 'Job nightly' },
