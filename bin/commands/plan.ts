@@ -69,7 +69,7 @@ export interface PlanReport {
     readonly pcds?: boolean;
     /**
      * How its workloads would move to the new intermediate, and why (absent when its Istio could not
-     * be read). `resign` is decided but not built yet: the run restarts every cluster.
+     * be read).
      */
     readonly strategy?: Omit<ClusterRotationStrategy, 'cluster'>;
     /**
@@ -302,13 +302,13 @@ function describeWorkloads(workloads: ClusterWorkloads): string {
 }
 
 /**
- * `rotation strategy: resign (proxies re-sign at reissue; this run still restarts the workloads)`, then
- * the reasons. Never claims what the state machine does not do: it restarts every cluster today.
+ * `rotation strategy: resign (proxies re-sign at reissue; only those that do not are restarted)`, then
+ * the reasons. Never claims what the state machine does not do.
  */
 export function describeStrategy(strategy: Omit<ClusterRotationStrategy, 'cluster'>): string[] {
   const chosen =
     strategy.strategy === 'resign'
-      ? 'resign (proxies re-sign at reissue; this run still restarts the workloads, as for restart)'
+      ? 'resign (proxies re-sign at reissue, no restart; a workload whose proxies have not moved by ROLLOUT_TIMEOUT_SECONDS is restarted)'
       : 'restart';
   const by = strategy.chosenBy === 'setting' ? ', forced by the rotation strategy setting' : '';
   return [`rotation strategy: ${chosen}${by}`, ...strategy.reasons.map((reason) => `  - ${reason}`)];

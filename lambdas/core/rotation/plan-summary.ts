@@ -28,8 +28,8 @@ export interface PlanSummary {
   readonly soak: SoakPlan;
   /**
    * Per cluster: how its workloads would move to the new intermediate (resign or restart) and why
-   * (lambdas/core/istio/rotation-strategy.ts). reissue-intermediate writes A+B+B for `resign`; every cluster
-   * is still restarted (the wait on served certificates is not built).
+   * (lambdas/core/istio/rotation-strategy.ts). reissue-intermediate writes A+B+B for `resign`, and
+   * restart-workloads waits for its proxies to re-sign, restarting only the workloads that did not.
    */
   readonly strategies: readonly ClusterRotationStrategy[];
   /**

@@ -86,7 +86,7 @@ describe('rotation strategy, PCDS on', () => {
     await h?.stop();
   });
 
-  it('plans resign for every cluster, and plan says that this run still restarts', async () => {
+  it('plans resign for every cluster, and plan says which workloads would still be restarted', async () => {
     // Prepare: every injected proxy got PCDS in its env from the mesh config.
     expect(proxyEnvs(h, 'lab-2').every((env) => env[PCDS] === 'true')).toBe(true);
     // Act
@@ -110,7 +110,7 @@ describe('rotation strategy, PCDS on', () => {
       lab1?.strategy ?? { strategy: 'restart', chosenBy: 'mesh', reasons: [] },
     );
     expect(printed[0]).toBe(
-      'rotation strategy: resign (proxies re-sign at reissue; this run still restarts the workloads, as for restart)',
+      'rotation strategy: resign (proxies re-sign at reissue, no restart; a workload whose proxies have not moved by ROLLOUT_TIMEOUT_SECONDS is restarted)',
     );
   });
 
