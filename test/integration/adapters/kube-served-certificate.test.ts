@@ -3,10 +3,11 @@
 // PortForward, a WebSocket) and the node's kubelet-streaming to the app pod's Envoy admin port, where
 // the lab's Envoy admin stand-in serves the chain the pod's real pilot-agent holds. The issuer it
 // reports must be the intermediate istiod signed with, before and after a switch of intermediate
-// (issue 17: wait until proxies serve int_B). The viewer, without pods/portforward, is refused; a pod
-// with no proxy has nothing on port 15000. rbac.yaml's policy meshtrust-rotator-envoy-admin-only keeps
-// the rotator's port-forwards to port 15000: another port, or kubectl's forward that names no port in
-// the request, is refused by the real API server, while the administrator's are not.
+// (issue 17: wait until proxies serve int_B). The verifier (the gate verify-workloads) reads the same;
+// the viewer and the expiry check, without pods/portforward, are refused; a pod with no proxy has
+// nothing on port 15000. rbac.yaml's policy meshtrust-envoy-admin-only keeps the rotator's and the
+// verifier's port-forwards to port 15000: another port, or kubectl's forward that names no port in the
+// request, is refused by the real API server, while the administrator's are not.
 
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -104,16 +105,35 @@ describe('readServedCertificate', () => {
     );
   });
 
-  it('refuses the viewer, who may not port-forward, naming pods/portforward', async () => {
+  it('gives the verifier, as verify-workloads runs, what it gives the rotator', async () => {
     // Prepare
     const pod = await kit.appPod(CLUSTER);
 
     // Act
-    const reading = readServedCertificate(clientAs(identities.viewer), refOf(pod));
+    const asRotator = await readServedCertificate(clientAs(identities.rotator), refOf(pod));
+    const asVerifier = await readServedCertificate(clientAs(identities.verifier), refOf(pod));
+
+    // Assess
+    expect(asVerifier).toMatchObject({
+      pod: pod.metadata?.name,
+      leafFingerprint: asRotator.leafFingerprint,
+      issuerFingerprint: asRotator.issuerFingerprint,
+    });
+  });
+
+  it.each([
+    ['the viewer', 'viewer'],
+    ['the expiry check', 'expiryCheck'],
+  ] as const)('refuses %s, who may not port-forward, naming pods/portforward', async (_, who) => {
+    // Prepare
+    const pod = await kit.appPod(CLUSTER);
+
+    // Act
+    const reading = readServedCertificate(clientAs(identities[who]), refOf(pod));
 
     // Assess
     await expect(reading).rejects.toThrow(PreconditionFailed);
-    await expect(reading).rejects.toThrow(/forbidden.*pods\/portforward/);
+    await expect(reading).rejects.toThrow(/forbidden.*pods\/portforward.*meshtrust-envoy-admin/);
   });
 
   it('fails verification on a pod without a proxy: nothing answers on its port 15000', async () => {
@@ -154,60 +174,68 @@ async function openForward(client: ReturnType<typeof clientAs>, pod: V1Pod, port
   }
 }
 
-describe("rbac.yaml's policy meshtrust-rotator-envoy-admin-only on the real API server", () => {
-  it('refuses the rotator a port-forward to any port but 15000, and lets the administrator open it', async () => {
-    // Prepare
-    const pod = await kit.appPod(CLUSTER);
-    const cluster = fleet.controlPlane.clusters[0];
-    if (!cluster) throw new Error('no cluster');
-    const admin = { ...clientAs(identities.rotator), kubeConfig: adminKubeConfig(cluster.adminKubeconfig) };
+describe("rbac.yaml's policy meshtrust-envoy-admin-only on the real API server", () => {
+  it.each(['rotator', 'verifier'] as const)(
+    'refuses the %s a port-forward to any port but 15000, and lets the administrator open it',
+    async (who) => {
+      // Prepare
+      const pod = await kit.appPod(CLUSTER);
+      const cluster = fleet.controlPlane.clusters[0];
+      if (!cluster) throw new Error('no cluster');
+      const admin = { ...clientAs(identities.rotator), kubeConfig: adminKubeConfig(cluster.adminKubeconfig) };
 
-    // Act
-    const asRotator = await openForward(clientAs(identities.rotator), pod, 15020);
-    const asRotatorToAdmin = await openForward(clientAs(identities.rotator), pod, 15000);
-    const asAdmin = await openForward(admin, pod, 15020);
+      // Act
+      const elsewhere = await openForward(clientAs(identities[who]), pod, 15020);
+      const toEnvoyAdmin = await openForward(clientAs(identities[who]), pod, 15000);
+      const asAdmin = await openForward(admin, pod, 15020);
 
-    // Assess
-    expect(asRotator).toMatch(/^refused: .*403/);
-    expect(asRotatorToAdmin).toBe('opened');
-    expect(asAdmin).toBe('opened');
-  });
+      // Assess
+      expect(elsewhere).toMatch(/^refused: .*403/);
+      expect(toEnvoyAdmin).toBe('opened');
+      expect(asAdmin).toBe('opened');
+    },
+  );
 
-  it("refuses the rotator kubectl's port-forward, which names its port only inside the stream", async () => {
-    // Prepare
-    const pod = await kit.appPod(CLUSTER);
-    const cluster = fleet.controlPlane.clusters[0];
-    if (!cluster) throw new Error('no cluster');
-    const token = await createEksTokenProvider({
-      clusterName: cluster.name,
-      region: 'eu-west-1',
-      credentials: identities.rotator.credentials,
-    })();
-    const kubeconfig = join(dir, 'rotator.kubeconfig');
-    await writeFile(
-      kubeconfig,
-      renderStaticTokenKubeconfig({
+  it.each(['rotator', 'verifier'] as const)(
+    "refuses the %s kubectl's port-forward, which names its port only inside the stream",
+    async (who) => {
+      // Prepare
+      const pod = await kit.appPod(CLUSTER);
+      const cluster = fleet.controlPlane.clusters[0];
+      if (!cluster) throw new Error('no cluster');
+      const token = await createEksTokenProvider({
         clusterName: cluster.name,
-        server: cluster.endpoint,
-        caPem: cluster.caPem,
-        token,
-      }),
-      { mode: 0o600 },
-    );
+        region: 'eu-west-1',
+        credentials: identities[who].credentials,
+      })();
+      const kubeconfig = join(dir, `${who}.kubeconfig`);
+      await writeFile(
+        kubeconfig,
+        renderStaticTokenKubeconfig({
+          clusterName: cluster.name,
+          server: cluster.endpoint,
+          caPem: cluster.caPem,
+          token,
+        }),
+        { mode: 0o600 },
+      );
 
-    // Act
-    const result = await promisify(execFile)(
-      'kubectl',
-      ['--kubeconfig', kubeconfig, '-n', 'shop', 'port-forward', `pod/${pod.metadata?.name}`, ':15000'],
-      { timeout: 30_000, env: { ...process.env, KUBECONFIG: '' } },
-    ).then(
-      () => 'ran',
-      (error: { stderr?: string }) => `failed: ${error.stderr ?? ''}`,
-    );
+      // Act
+      const result = await promisify(execFile)(
+        'kubectl',
+        ['--kubeconfig', kubeconfig, '-n', 'shop', 'port-forward', `pod/${pod.metadata?.name}`, ':15000'],
+        { timeout: 30_000, env: { ...process.env, KUBECONFIG: '' } },
+      ).then(
+        () => 'ran',
+        (error: { stderr?: string }) => `failed: ${error.stderr ?? ''}`,
+      );
 
-    // Assess
-    expect(result).toMatch(/^failed: .*meshtrust-rotator may port-forward only to Envoy's admin port 15000/s);
-  });
+      // Assess
+      expect(result).toMatch(
+        /^failed: .*meshtrust-rotator and meshtrust-verifier may port-forward only to Envoy's admin port 15000/s,
+      );
+    },
+  );
 });
 
 function adminKubeConfig(path: string) {
