@@ -194,6 +194,7 @@ export function planReport(fleet: FleetReading, mode: RotationMode, now: Date, c
       : reviewFleetRoot({
           readings,
           istio,
+          pushReaches: strategy.pushReaches,
           mode,
           root: currentRoot,
           rootSecretName: rootSecretName(config.meshId),
@@ -245,7 +246,8 @@ export function planReport(fleet: FleetReading, mode: RotationMode, now: Date, c
       ...(workloads !== undefined && { workloads }),
     })),
     ...(plan !== undefined && { plan }),
-    ...(plan !== undefined && mode !== 'intermediate' && { proxyTrustWait: proxyTrustWait(istio.clusters) }),
+    ...(plan !== undefined &&
+      mode !== 'intermediate' && { proxyTrustWait: proxyTrustWait(istio.clusters, strategy.pushReaches) }),
     ...(plan !== undefined && mode === 'scheduled' && { soakAtLeast: soakPlan(0, istio.clusters) }),
     ...(history !== undefined && { historyEvents: history.estimate }),
     notes: [

@@ -124,6 +124,7 @@ async function preflight(input: PreflightInput, runtime: HandlerRuntime): Promis
   const rootExpiry = reviewFleetRoot({
     readings,
     istio,
+    pushReaches: strategy.pushReaches,
     mode,
     root: describeCertificate(currentRoot.material.certificatePem, { file: store.rootSecretName }),
     rootSecretName: store.rootSecretName,
@@ -190,7 +191,7 @@ async function preflight(input: PreflightInput, runtime: HandlerRuntime): Promis
         ...(rootExpiry.note === undefined ? [] : [rootExpiry.note]),
         ...(history.note === undefined ? [] : [history.note]),
       ],
-      strategy.strategies,
+      strategy,
       history.estimate,
     ),
   };

@@ -1,6 +1,7 @@
 import { readRootCertConfigMaps } from '../adapters/kube/trust-bundles.js';
 import { TrustBundle } from '../core/pki/trust-bundle.js';
 import { VerificationFailed } from '../core/rotation-errors.js';
+import { awaitProxyRoots } from './runtime/await-proxy-roots.js';
 import { type ClusterStepInput, clusterStepSchema, parseInput } from './runtime/handler-input.js';
 import { type LambdaContext, runHandler } from './runtime/run-handler.js';
 import type { HandlerRuntime } from './runtime/runtime.js';
@@ -13,6 +14,11 @@ export interface VerifyTrustOutput {
   /** The roots every namespace's istio-ca-root-cert holds (the root-cert.pem istiod loaded). */
   readonly roots: string[];
   readonly namespaces: number;
+  /**
+   * Root rotations: the running proxies whose agent takes istiod's pushes (PCDS) and were found holding
+   * both roots in their Envoy's ROOTCA, and those without PCDS, which take them at renewal.
+   */
+  readonly proxies?: { readonly confirmed: number; readonly atRenewal: number };
 }
 
 /**
@@ -21,8 +27,9 @@ export interface VerifyTrustOutput {
  * publishes that ConfigMap, from the root-cert.pem it loaded, and the new root exists nowhere but in
  * what distribute-bundle wrote: so this shows istiod loaded that write, without reading cacerts (which
  * holds the intermediate's key). The cluster role it runs as reads no secret (group meshtrust-verifier).
- * Waits a little in-process for istiod's push; after that VerificationFailed, which the state machine
- * retries.
+ * Then, in a root rotation, every running proxy whose agent has PCDS holds both roots in what its Envoy
+ * verifies peers with (runtime/await-proxy-roots.ts). Waits a little in-process for istiod's pushes;
+ * after that VerificationFailed, which the state machine retries.
  */
 export async function handler(event: unknown, context?: LambdaContext): Promise<VerifyTrustOutput> {
   const input = parseInput(clusterStepSchema, event, PHASE);
@@ -36,6 +43,7 @@ async function verifyTrust(input: ClusterStepInput, runtime: HandlerRuntime): Pr
   const { cluster, currentRoot, stagedRoot } = input;
   const client = await runtime.clusterClient(cluster);
   const required = [currentRoot.fingerprint, ...(stagedRoot === null ? [] : [stagedRoot.fingerprint])];
+  const deadline = Date.now() + runtime.config.verifyTimeoutSeconds * 1000;
   const checked = await waitUntil(runtime.config.verifyTimeoutSeconds * 1000, async () => {
     const bundles = await readRootCertConfigMaps(client);
     // istiod skips some system namespaces on purpose; only the ones it publishes to must match.
@@ -71,5 +79,17 @@ async function verifyTrust(input: ClusterStepInput, runtime: HandlerRuntime): Pr
       { cluster, phase: PHASE },
     );
   }
-  return { cluster, roots: roots?.fingerprints() ?? [], namespaces: published };
+  const output = { cluster, roots: roots?.fingerprints() ?? [], namespaces: published };
+  if (stagedRoot === null) return output;
+  const proxies = await awaitProxyRoots(client, required, Math.max(0, deadline - Date.now()));
+  if (!proxies.done) {
+    throw new VerificationFailed(
+      `In cluster ${cluster}, ${proxies.behindCount} running proxy(ies) with PCDS do not hold the root set ` +
+        `${required.join(' + ')} in their Envoy's roots (ROOTCA) yet: ${proxies.behind.join('; ')}` +
+        `${proxies.behindCount > proxies.behind.length ? '; ...' : ''}. istiod pushes the bundle to every ` +
+        "proxy within seconds; retry. If it persists, the proxy is not connected to istiod: check its pilot-agent's log.",
+      { cluster, phase: PHASE },
+    );
+  }
+  return { ...output, proxies: { confirmed: proxies.confirmed, atRenewal: proxies.atRenewal } };
 }

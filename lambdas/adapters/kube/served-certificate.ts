@@ -9,7 +9,12 @@
 import { request } from 'node:http';
 import { Duplex, PassThrough } from 'node:stream';
 import { PortForward } from '@kubernetes/client-node';
-import { type ServedLeaf, servedChainPem, servedLeafIssuer } from '../../core/istio/served-certificate.js';
+import {
+  type ServedLeaf,
+  servedChainPem,
+  servedLeafIssuer,
+  servedRootsPem,
+} from '../../core/istio/served-certificate.js';
 import { PreconditionFailed, TransientError, VerificationFailed } from '../../core/rotation-errors.js';
 import { withRetry } from '../retry.js';
 import type { ClusterClient } from './cluster-client.js';
@@ -27,6 +32,14 @@ export const SECRETS_CONFIG_DUMP_PATH = '/config_dump?mask=dynamic_active_secret
 const DEFAULT_TIMEOUT_MS = 15_000;
 /** A config dump of secrets is a few kB; refuse anything absurd rather than buffer it. */
 const MAX_DUMP_BYTES = 4 * 1024 * 1024;
+
+/** The pod was deleted before its proxy could be read: a caller reading many pods may pass over it. */
+export class PodGone extends PreconditionFailed {
+  constructor(message: string, options?: ConstructorParameters<typeof PreconditionFailed>[1]) {
+    super(message, options);
+    this.name = 'PreconditionFailed';
+  }
+}
 
 export interface PodRef {
   readonly namespace: string;
@@ -50,23 +63,7 @@ export async function readServedCertificate(
   options: { readonly timeoutMs?: number } = {},
 ): Promise<ServedCertificate> {
   const label = `${pod.namespace}/${pod.name}`;
-  const where: Where = {
-    cluster: client.name,
-    action: `read the certificate ${label} serves (pods/portforward to port ${ENVOY_ADMIN_PORT}) in cluster ${client.name}`,
-  };
-  const body = await withRetry(
-    () => fetchOverPortForward(client, pod, options.timeoutMs ?? DEFAULT_TIMEOUT_MS, where),
-    { ...client.retry, isRetryable: (error) => error instanceof TransientError, operation: where.action },
-  );
-  let dump: unknown;
-  try {
-    dump = JSON.parse(body);
-  } catch (error) {
-    throw new VerificationFailed(`${label}'s Envoy admin answered something that is not a config dump`, {
-      cluster: client.name,
-      cause: error,
-    });
-  }
+  const dump = await readSecretsDump(client, pod, `the certificate ${label} serves`, options);
   const chainPem = servedChainPem(dump);
   if (chainPem === undefined) {
     throw new VerificationFailed(
@@ -76,6 +73,51 @@ export async function readServedCertificate(
   }
   const leaf = await servedLeafIssuer(chainPem, { pod: label, cluster: client.name });
   return { namespace: pod.namespace, pod: pod.name, ...leaf };
+}
+
+/**
+ * The roots `pod`'s Envoy verifies peers with now (its `ROOTCA` secret), as PEM; errors as
+ * readServedCertificate's, VerificationFailed when the proxy holds no roots yet.
+ */
+export async function readServedRoots(
+  client: ClusterClient,
+  pod: PodRef,
+  options: { readonly timeoutMs?: number } = {},
+): Promise<string> {
+  const label = `${pod.namespace}/${pod.name}`;
+  const rootsPem = servedRootsPem(await readSecretsDump(client, pod, `the roots ${label} trusts`, options));
+  if (rootsPem === undefined) {
+    throw new VerificationFailed(
+      `${label}'s Envoy holds no roots (no active secret "ROOTCA") in cluster ${client.name}`,
+      { cluster: client.name },
+    );
+  }
+  return rootsPem;
+}
+
+/** The pod's Envoy config dump of its secrets, parsed; `what` names the read in messages. */
+async function readSecretsDump(
+  client: ClusterClient,
+  pod: PodRef,
+  what: string,
+  options: { readonly timeoutMs?: number },
+): Promise<unknown> {
+  const where: Where = {
+    cluster: client.name,
+    action: `read ${what} (pods/portforward to port ${ENVOY_ADMIN_PORT}) in cluster ${client.name}`,
+  };
+  const body = await withRetry(
+    () => fetchOverPortForward(client, pod, options.timeoutMs ?? DEFAULT_TIMEOUT_MS, where),
+    { ...client.retry, isRetryable: (error) => error instanceof TransientError, operation: where.action },
+  );
+  try {
+    return JSON.parse(body);
+  } catch (error) {
+    throw new VerificationFailed(
+      `${pod.namespace}/${pod.name}'s Envoy admin answered something that is not a config dump`,
+      { cluster: client.name, cause: error },
+    );
+  }
 }
 
 interface Where {
@@ -93,13 +135,15 @@ function refusedForward(status: number, where: Where, cause: unknown): Error {
   const prefix = `Could not ${where.action}`;
   if (status === 401 || status === 403) {
     return new PreconditionFailed(
-      `${prefix}: ${status === 401 ? 'unauthorized' : 'forbidden'} (HTTP ${status}). The calling role's Kubernetes group (${ENVOY_ADMIN_GROUPS.rotator} for the rotation's phases, ${ENVOY_ADMIN_GROUPS.verifier} for the gate verify-workloads) needs get and create on pods/portforward, which ClusterRole ${ENVOY_ADMIN_ROLE} grants, and admission policy ${ENVOY_ADMIN_ONLY_POLICY} lets it forward to port ${ENVOY_ADMIN_PORT} only: apply ${RBAC_MANIFEST} to this cluster, and check the role's EKS access entry maps it to its group.`,
+      `${prefix}: ${status === 401 ? 'unauthorized' : 'forbidden'} (HTTP ${status}). The calling role's Kubernetes group (${ENVOY_ADMIN_GROUPS.rotator} for the rotation's phases, ${ENVOY_ADMIN_GROUPS.verifier} for the gates verify-trust and verify-workloads) needs get and create on pods/portforward, which ClusterRole ${ENVOY_ADMIN_ROLE} grants, and admission policy ${ENVOY_ADMIN_ONLY_POLICY} lets it forward to port ${ENVOY_ADMIN_PORT} only: apply ${RBAC_MANIFEST} to this cluster, and check the role's EKS access entry maps it to its group.`,
       options,
     );
   }
   if (status === 429 || status >= 500) {
     return new TransientError(`${prefix}: the API server answered ${status}; retry later.`, options);
   }
+  if (status === 404)
+    return new PodGone(`${prefix}: the API server answered 404 (the pod is gone).`, options);
   return new PreconditionFailed(
     `${prefix}: the API server answered ${status} (the pod may be gone).`,
     options,

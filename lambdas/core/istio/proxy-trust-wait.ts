@@ -26,18 +26,26 @@ export interface ProxyTrustWait {
   readonly reason: string;
 }
 
-/** The longest wait any cluster needs; 0 with no cluster. */
-export function proxyTrustWait(clusters: readonly ClusterIstioSettings[]): ProxyTrustWait {
+/**
+ * The longest wait any cluster needs; 0 with no cluster. `pushReaches`: the clusters where the push
+ * reaches every running proxy (rotation-strategy.ts, FleetStrategyReview): PCDS in the mesh config
+ * alone is not enough, since a proxy injected before it was set runs without it and learns new roots
+ * only at renewal.
+ */
+export function proxyTrustWait(
+  clusters: readonly ClusterIstioSettings[],
+  pushReaches: readonly string[],
+): ProxyTrustWait {
   let longest: ProxyTrustWait = { seconds: 0, reason: 'no cluster' };
   for (const cluster of clusters) {
-    const wait = clusterWait(cluster);
+    const wait = clusterWait(cluster, pushReaches.includes(cluster.cluster));
     if (wait.seconds > longest.seconds) longest = wait;
   }
   return longest;
 }
 
-function clusterWait(cluster: ClusterIstioSettings): ProxyTrustWait {
-  if (cluster.pcds) {
+function clusterWait(cluster: ClusterIstioSettings, pushReachesAll: boolean): ProxyTrustWait {
+  if (cluster.pcds && pushReachesAll) {
     return {
       seconds: PCDS_PUSH_SETTLE_SECONDS,
       reason: `${cluster.cluster}: PCDS on, istiod pushes the new roots to every proxy`,
@@ -50,7 +58,7 @@ function clusterWait(cluster: ClusterIstioSettings): ProxyTrustWait {
   return {
     seconds: window + RENEWAL_SLACK_SECONDS,
     reason:
-      `${cluster.cluster}: PCDS off, proxies learn new roots at renewal, within ${formatSeconds(window)} ` +
+      `${cluster.cluster}: ${cluster.pcds ? 'PCDS on in the mesh config but not in every running proxy (or not known to be)' : 'PCDS off'}, proxies learn new roots at renewal, within ${formatSeconds(window)} ` +
       `of a ${formatSeconds(ttl)} certificate${cluster.workloadCertTtlSeconds === undefined ? ' (TTL unknown: Istio default)' : ''}` +
       (cluster.latestRenewalFraction === undefined
         ? ''

@@ -251,6 +251,12 @@ export function chooseRotationStrategy(input: ClusterStrategyInput): ClusterStra
 export interface FleetStrategyReview {
   readonly strategies: readonly ClusterRotationStrategy[];
   readonly findings: readonly IstioFinding[];
+  /**
+   * The clusters where istiod's push reaches every running proxy: PCDS in every revision's mesh config
+   * and in every running proxy's env (conditions mesh-config-pcds and proxies-pcds met, whatever the
+   * setting). Only there may the rotation count on the push rather than a renewal (proxy-trust-wait.ts).
+   */
+  readonly pushReaches: readonly string[];
 }
 
 /** Every cluster's strategy; `proxies` by cluster name (a cluster absent from it: not read). */
@@ -272,6 +278,13 @@ export function chooseFleetStrategies(input: {
   return {
     strategies: decisions.map((decision) => decision.strategy),
     findings: decisions.flatMap((decision) => decision.findings),
+    pushReaches: decisions
+      .filter((decision) =>
+        (['mesh-config-pcds', 'proxies-pcds'] as const).every((name) =>
+          decision.conditions.some((found) => found.condition === name && found.state === 'met'),
+        ),
+      )
+      .map((decision) => decision.strategy.cluster),
   };
 }
 

@@ -8,6 +8,8 @@ import { VerificationFailed } from '../rotation-errors.js';
 
 /** The SDS resource Istio's agent serves the workload certificate as. */
 export const WORKLOAD_SECRET_NAME = 'default';
+/** The SDS resource Istio's agent serves the roots it trusts as (with PCDS, the pushed ones merged in). */
+export const ROOT_SECRET_NAME = 'ROOTCA';
 
 export interface ServedLeaf {
   /** SHA-256 of the leaf's DER, lowercase hex. */
@@ -28,16 +30,37 @@ export interface ServedLeaf {
  * secret yet. Only the public chain is read; Envoy redacts the key anyway.
  */
 export function servedChainPem(configDump: unknown): string | undefined {
+  const workload = activeSecret(configDump, WORKLOAD_SECRET_NAME);
+  return decoded(workload?.secret?.tls_certificate?.certificate_chain?.inline_bytes);
+}
+
+/**
+ * The PEM roots of the `ROOTCA` secret in a config dump (its validation context's trusted CA): what the
+ * proxy verifies peers with. Undefined when Envoy holds no such secret yet.
+ */
+export function servedRootsPem(configDump: unknown): string | undefined {
+  const roots = activeSecret(configDump, ROOT_SECRET_NAME);
+  return decoded(roots?.secret?.validation_context?.trusted_ca?.inline_bytes);
+}
+
+interface DumpedSecret {
+  readonly name?: unknown;
+  readonly secret?: {
+    readonly tls_certificate?: { readonly certificate_chain?: { readonly inline_bytes?: unknown } };
+    readonly validation_context?: { readonly trusted_ca?: { readonly inline_bytes?: unknown } };
+  };
+}
+
+function activeSecret(configDump: unknown, name: string): DumpedSecret | undefined {
   const configs = (configDump as { configs?: unknown } | null)?.configs;
   if (!Array.isArray(configs)) return undefined;
   const secrets = configs.flatMap((config: Record<string, unknown>) =>
     Array.isArray(config?.dynamic_active_secrets) ? config.dynamic_active_secrets : [config],
-  ) as Array<{
-    name?: unknown;
-    secret?: { tls_certificate?: { certificate_chain?: { inline_bytes?: unknown } } };
-  }>;
-  const workload = secrets.find((secret) => secret?.name === WORKLOAD_SECRET_NAME);
-  const bytes = workload?.secret?.tls_certificate?.certificate_chain?.inline_bytes;
+  ) as DumpedSecret[];
+  return secrets.find((secret) => secret?.name === name);
+}
+
+function decoded(bytes: unknown): string | undefined {
   return typeof bytes === 'string' && bytes !== ''
     ? Buffer.from(bytes, 'base64').toString('utf8')
     : undefined;

@@ -1,6 +1,6 @@
 import { type ClusterIstioSettings, type IstioSettingsReview, istioNotes } from '../istio/istio-settings.js';
 import { type ProxyTrustWait, proxyTrustWait } from '../istio/proxy-trust-wait.js';
-import type { ClusterRotationStrategy } from '../istio/rotation-strategy.js';
+import type { ClusterRotationStrategy, FleetStrategyReview } from '../istio/rotation-strategy.js';
 import type { SoakPlan } from '../istio/soak.js';
 import type { HistoryEstimate } from '../plan/history-estimate.js';
 import type { RotationPlan } from '../plan/rotation-plan.js';
@@ -45,7 +45,7 @@ export function summarisePlan(
   istio: IstioSettingsReview,
   soak: SoakPlan,
   notes: readonly string[] = [],
-  strategies: readonly ClusterRotationStrategy[] = [],
+  strategy: Pick<FleetStrategyReview, 'strategies' | 'pushReaches'> = { strategies: [], pushReaches: [] },
   historyEvents?: HistoryEstimate,
 ): PlanSummary {
   return {
@@ -58,9 +58,9 @@ export function summarisePlan(
     phases: plan.phases.map((phase) => ({ name: phase.name, steps: phase.steps.length })),
     istio: [...istio.clusters],
     notes: [...istioNotes(istio), ...notes],
-    proxyTrustWait: proxyTrustWait(istio.clusters),
+    proxyTrustWait: proxyTrustWait(istio.clusters, strategy.pushReaches),
     soak,
-    strategies: [...strategies],
+    strategies: [...strategy.strategies],
     ...(historyEvents !== undefined && { historyEvents: withoutStates(historyEvents) }),
   };
 }

@@ -162,6 +162,8 @@ function currentRootSource(rootSecretName: string): string {
 export interface FleetRootInput {
   readonly readings: readonly ClusterReading[];
   readonly istio: IstioSettingsReview;
+  /** FleetStrategyReview's: where istiod's push reaches every proxy. */
+  readonly pushReaches: readonly string[];
   readonly mode: RotationMode;
   /** The CA store's current root. */
   readonly root: { readonly fingerprint: string; readonly notAfter: Date };
@@ -187,7 +189,7 @@ export function reviewFleetRoot(input: FleetRootInput): RootHeadroomReview {
     now: input.now,
     minRootHeadroomDays: input.config.minRootHeadroomDays,
     expiryWarningDays: input.config.expiryWarningDays,
-    proxyTrustWaitSeconds: proxyTrustWait(input.istio.clusters).seconds,
+    proxyTrustWaitSeconds: proxyTrustWait(input.istio.clusters, input.pushReaches).seconds,
     soakSeconds: input.soakSeconds,
   });
 }

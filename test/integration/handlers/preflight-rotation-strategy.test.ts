@@ -1,10 +1,12 @@
 // The rotation strategy against the model lab and moto: preflight and `meshtrust plan` choose restart
 // where PCDS is off and resign where the mesh config and every running proxy have it, refuse a forced
-// resign the fleet cannot do before any write, and never claim that resign runs (it is not built yet).
+// resign the fleet cannot do before any write, and count on istiod's push only where it reaches every
+// running proxy.
 // The lab's injector writes the mesh config's proxyMetadata into each istio-proxy's env, as Istio's
 // injection template does; nothing here shares the product's reading of it.
 import { readFleet } from '../../../bin/cli/fleet-reading.js';
 import { describeStrategy, planReport } from '../../../bin/commands/plan.js';
+import { PCDS_PUSH_SETTLE_SECONDS } from '../../../lambdas/core/istio/proxy-trust-wait.js';
 import { PreconditionFailed } from '../../../lambdas/core/rotation-errors.js';
 import { handler as preflight } from '../../../lambdas/handlers/preflight.js';
 import { readHandlerConfig } from '../../../lambdas/handlers/runtime/config.js';
@@ -80,7 +82,13 @@ describe('rotation strategy, PCDS off (as Istio ships)', () => {
 describe('rotation strategy, PCDS on', () => {
   let h: HandlerLab;
   beforeAll(async () => {
-    h = await startHandlerLab({ clusters: 2, workloadsPerCluster: 2, pcds: true });
+    // Two-minute certificates: a renewal window (about 72 s) is longer than the push's settle time.
+    h = await startHandlerLab({
+      clusters: 2,
+      workloadsPerCluster: 2,
+      pcds: true,
+      workloadCertTtlMs: 120_000,
+    });
   });
   afterAll(async () => {
     await h?.stop();
@@ -138,6 +146,12 @@ describe('rotation strategy, PCDS on', () => {
       expect(output.plan.strategies[1]?.reasons.join('\n')).toContain(
         `${pod.metadata.namespace}/${pod.metadata.name} (unset)`,
       );
+      // That proxy learns the new root only at renewal: the wait before the switch is a renewal window,
+      // although lab-2's mesh config has PCDS.
+      expect(output.plan.proxyTrustWait.reason).toMatch(
+        /^lab-2: PCDS on in the mesh config but not in every running proxy .*, proxies learn new roots at renewal/,
+      );
+      expect(output.plan.proxyTrustWait.seconds).toBeGreaterThan(PCDS_PUSH_SETTLE_SECONDS);
     } finally {
       const restored = store.get('Pod', pod.metadata.namespace, pod.metadata.name) as unknown as LabPod;
       restored.spec.initContainers = original;

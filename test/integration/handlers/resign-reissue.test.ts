@@ -68,7 +68,13 @@ describe('reissue-intermediate with the strategy preflight chose, PCDS on, istio
       strategy,
     });
     for (const { name } of checked.clusters) await distributeBundle(item(name, 'restart'));
-    for (const { name } of checked.clusters) await verifyTrust(item(name, 'restart'));
+    const trusted = [];
+    for (const { name } of checked.clusters) trusted.push(await verifyTrust(item(name, 'restart')));
+    // verify-trust read every proxy's roots: with PCDS, each holds A+B by the push
+    for (const output of trusted) {
+      expect(output.proxies?.atRenewal).toBe(0);
+      expect(output.proxies?.confirmed).toBe(issuersOf(output.cluster).size);
+    }
     await awaitProxyTrust(checked);
     const distributed = h.cacertsOf('lab-1')['root-cert.pem'];
     const before = { 'lab-1': issuersOf('lab-1'), 'lab-2': issuersOf('lab-2') };

@@ -252,7 +252,7 @@ describe('readServedCertificate on the model engine', () => {
       await expect(reading).rejects.toThrow(PreconditionFailed);
       await expect(reading).rejects.toThrow(/forbidden \(HTTP 403\).*pods\/portforward/);
       await expect(reading).rejects.toThrow(
-        /meshtrust-rotator for the rotation's phases, meshtrust-verifier for the gate verify-workloads.*ClusterRole meshtrust-envoy-admin.*policy meshtrust-envoy-admin-only.*apply deploy\/kubernetes\/rbac\.yaml/,
+        /meshtrust-rotator for the rotation's phases, meshtrust-verifier for the gates verify-trust and verify-workloads.*ClusterRole meshtrust-envoy-admin.*policy meshtrust-envoy-admin-only.*apply deploy\/kubernetes\/rbac\.yaml/,
       );
     },
   );

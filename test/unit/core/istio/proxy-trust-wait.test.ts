@@ -17,17 +17,23 @@ const cluster = (name: string, pcds: boolean, ttl?: number) => ({
 
 describe('proxyTrustWait', () => {
   it('waits for the push where every cluster has PCDS', () => {
-    const wait = proxyTrustWait([cluster('a', true, 86_400), cluster('b', true, 60)]);
+    const wait = proxyTrustWait([cluster('a', true, 86_400), cluster('b', true, 60)], ['a', 'b']);
     expect(wait.seconds).toBe(PCDS_PUSH_SETTLE_SECONDS);
     expect(wait.reason).toContain('PCDS on');
   });
 
+  it('waits a renewal window where the mesh config has PCDS but a running proxy does not take pushes', () => {
+    // b's mesh config has PCDS, but a proxy injected before that runs without it (not in pushReaches).
+    const wait = proxyTrustWait([cluster('a', true, 86_400), cluster('b', true, 60)], ['a']);
+    expect(wait.seconds).toBe(Math.ceil(60 * 0.51) + RENEWAL_SLACK_SECONDS);
+    expect(wait.reason).toMatch(/^b: PCDS on in the mesh config but not in every running proxy/);
+  });
+
   it('waits one renewal window of the slowest cluster without PCDS', () => {
-    const wait = proxyTrustWait([
-      cluster('a', true, 60),
-      cluster('b', false, 60),
-      cluster('c', false, 3_600),
-    ]);
+    const wait = proxyTrustWait(
+      [cluster('a', true, 60), cluster('b', false, 60), cluster('c', false, 3_600)],
+      ['a'],
+    );
     expect(wait.seconds).toBe(Math.ceil(3_600 * 0.51) + RENEWAL_SLACK_SECONDS);
     expect(wait.reason).toMatch(
       /^c: PCDS off, proxies learn new roots at renewal, within 30m36s of a 1h certificate$/,
@@ -35,16 +41,16 @@ describe('proxyTrustWait', () => {
   });
 
   it("takes Istio's default lifetime when a cluster's TTL is unknown, and says so", () => {
-    const wait = proxyTrustWait([cluster('a', false)]);
+    const wait = proxyTrustWait([cluster('a', false)], []);
     expect(wait.seconds).toBe(Math.ceil(ISTIO_DEFAULT_CERT_TTL_SECONDS * 0.51) + RENEWAL_SLACK_SECONDS);
     expect(wait.reason).toContain('TTL unknown');
   });
 
   it("waits longer when the mesh config's grace ratio makes proxies renew later, and says why", () => {
-    const wait = proxyTrustWait([
-      { ...cluster('a', false, 3_600), latestRenewalFraction: 0.9 },
-      cluster('b', false, 3_600),
-    ]);
+    const wait = proxyTrustWait(
+      [{ ...cluster('a', false, 3_600), latestRenewalFraction: 0.9 }, cluster('b', false, 3_600)],
+      [],
+    );
     expect(wait.seconds).toBe(3_240 + RENEWAL_SLACK_SECONDS);
     expect(wait.reason).toBe(
       "a: PCDS off, proxies learn new roots at renewal, within 54m of a 1h certificate (renewal by 90% of its life, as the mesh config's grace ratio says)",
@@ -52,6 +58,6 @@ describe('proxyTrustWait', () => {
   });
 
   it('needs no wait without clusters', () => {
-    expect(proxyTrustWait([]).seconds).toBe(0);
+    expect(proxyTrustWait([], []).seconds).toBe(0);
   });
 });

@@ -173,6 +173,25 @@ describe('chooseFleetStrategies', () => {
       ['c2', 'restart'],
       ['c3', 'restart'],
     ]);
+    // Only c1's push reaches every proxy: c2's mesh config has no PCDS, c3's pods were not read.
+    expect(review.pushReaches).toEqual(['c1']);
+  });
+
+  it('counts on the push wherever every proxy takes it, even when restart is forced, and nowhere else', () => {
+    const review = chooseFleetStrategies({
+      clusters: [settings({ cluster: 'c1' }), settings({ cluster: 'c2' }), settings({ cluster: 'c3' })],
+      proxies: new Map([
+        ['c1', [pod('a-1')]],
+        // A proxy injected before the mesh config had PCDS: it runs without it.
+        ['c2', [pod('a-1'), pod('b-1', { pcdsEnv: { value: 'false' } })]],
+        // An old proxy takes the push (roots), it only does not re-sign: the roots still reach it.
+        ['c3', [pod('a-1', { proxyVersion: '1.20' })]],
+      ]),
+      mode: 'scheduled',
+      setting: 'restart',
+    });
+    expect(review.strategies.map(({ strategy }) => strategy)).toEqual(['restart', 'restart', 'restart']);
+    expect(review.pushReaches).toEqual(['c1', 'c3']);
   });
 });
 
