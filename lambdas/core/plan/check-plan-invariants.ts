@@ -17,6 +17,10 @@ export const PLAN_RULES = {
     'every cluster has verified trust in a root before any cluster switches to an intermediate under it',
   'trust-continuity':
     "at every step every workload cert that can exist verifies against every cluster's bundle",
+  'remote-never-written':
+    "a remote cluster's cacerts is never written: it has none, its primary's istiod serves it",
+  'remote-restarted-after-primary-reissue':
+    "a remote's workloads are restarted only after its primary's istiod switched to the new intermediate",
   'root-secret-promoted-last': 'the new root becomes AWSCURRENT only after every cluster trusts exactly it',
   'rotation-completes': 'the plan ends in its target state',
 } as const;
@@ -58,6 +62,8 @@ interface SimulatedCluster {
   live: LiveIssuer[];
   restartedSinceSwitch: boolean;
   preflighted: boolean;
+  /** A remote: the primary whose istiod it follows (its roots, its intermediate). */
+  primary?: string;
 }
 
 const CLUSTER_PHASES = new Set([
@@ -113,6 +119,7 @@ class PlanSimulation {
         live: [{ intermediate: c.intermediate, root: c.intermediateIssuerRoot }],
         restartedSinceSwitch: false,
         preflighted: false,
+        ...(c.primary !== undefined && { primary: c.primary }),
       });
     }
     this.all = [...this.clusters.values()];
@@ -192,6 +199,7 @@ class PlanSimulation {
       });
       return false;
     }
+    if (c.primary !== undefined) return this.applyRemoteStep(step, c, c.primary);
     switch (step.phase) {
       case 'preflight':
         c.preflighted = true;
@@ -216,6 +224,57 @@ class PlanSimulation {
         break;
     }
     return true;
+  }
+
+  /**
+   * A remote holds nothing to write: its bundle and its intermediate change when its primary's do
+   * (followPrimary). Its namespaces are verified and its workloads restarted as any cluster's.
+   */
+  private applyRemoteStep(step: ClusterStep, c: SimulatedCluster, primaryName: string): boolean {
+    if (step.writes.includes('cacerts')) {
+      this.report({
+        rule: 'remote-never-written',
+        step: step.id,
+        cluster: c.name,
+        reason: `step ${step.id} writes cacerts of '${c.name}', a remote of '${primaryName}' that has none; write '${primaryName}' and let its istiod serve '${c.name}'`,
+      });
+    }
+    switch (step.phase) {
+      case 'preflight':
+        c.preflighted = true;
+        break;
+      case 'verify-trust':
+        this.verifyTrust(step, c);
+        break;
+      case 'restart-workloads': {
+        const primary = this.clusters.get(primaryName);
+        if (primary !== undefined && primary.intermediate === primary.initialIntermediate) {
+          this.report({
+            rule: 'remote-restarted-after-primary-reissue',
+            step: step.id,
+            cluster: c.name,
+            reason: `step ${step.id} restarts workloads of remote '${c.name}' before '${primaryName}' reissued its intermediate, so they come back with certs from the old one; restart a remote after its primary's reissue-intermediate`,
+          });
+        }
+        if (this.soakRequired) c.restartedSinceSwitch = true;
+        else c.live = onlyCurrentIntermediate(c);
+        break;
+      }
+    }
+    return true;
+  }
+
+  /** What a primary's istiod took reaches its remotes: their bundles' publisher and their signer. */
+  private followPrimary(primary: SimulatedCluster, switched: boolean): void {
+    for (const remote of this.all.filter((peer) => peer.primary === primary.name)) {
+      remote.guaranteedTrust = intersection(remote.guaranteedTrust, primary.istiodRoots);
+      remote.istiodRoots = primary.istiodRoots;
+      if (!switched) continue;
+      remote.intermediate = primary.intermediate;
+      remote.issuer = primary.issuer;
+      remote.live = [...remote.live, { intermediate: primary.intermediate, root: primary.issuer }];
+      remote.restartedSinceSwitch = false;
+    }
   }
 
   private checkNewRootStaged(step: ClusterStep): void {
@@ -257,7 +316,10 @@ class PlanSimulation {
     // Until verify-trust, a workload may hold the old bundle or the new one: it is sure of both only.
     c.guaranteedTrust = intersection(c.guaranteedTrust, roots);
     c.istiodRoots = roots;
-    if (intermediate === c.intermediate) return;
+    if (intermediate === c.intermediate) {
+      this.followPrimary(c, false);
+      return;
+    }
     const unverified = this.all
       .filter((peer) => !peer.guaranteedTrust.includes(issuer))
       .map((peer) => peer.name);
@@ -275,6 +337,7 @@ class PlanSimulation {
     // Certs from the old intermediate stay live until restart (and soak): both may be presented now.
     c.live = [...c.live, { intermediate, root: issuer }];
     c.restartedSinceSwitch = false;
+    this.followPrimary(c, true);
   }
 
   private verifyTrust(step: ClusterStep, c: SimulatedCluster): void {
@@ -377,6 +440,14 @@ class PlanSimulation {
         rekeyed.name,
         `the plan leaves workloads of '${rekeyed.name}' with certs from the old intermediate; reissue it and restart the workloads after`,
       );
+    }
+    for (const remote of this.all.filter((c) => rekeyed !== undefined && c.primary === rekeyed.name)) {
+      if (remote.live.length !== 1) {
+        this.incomplete(
+          remote.name,
+          `the plan leaves workloads of remote '${remote.name}' with certs from '${remote.primary}'s old intermediate; restart them after its reissue`,
+        );
+      }
     }
     for (const c of this.all) {
       if (!sameSet(c.istiodRoots, c.initialRoots)) {

@@ -12,6 +12,12 @@ export interface ClusterTrustState {
   intermediateIssuerRoot: string;
   /** Namespaces that receive the `istio-ca-root-cert` ConfigMap. */
   namespaces: string[];
+  /**
+   * A remote cluster (lambdas/contract/topology.ts): the primary whose istiod serves it. A remote has no
+   * cacerts; its trustedRoots, intermediate and intermediateIssuerRoot are its primary's, which is what
+   * its proxies are given. Absent: the cluster is a primary.
+   */
+  primary?: string;
 }
 
 export interface FleetState {

@@ -119,6 +119,13 @@ function validateRequest(input: PlanRotationInput): void {
         { cluster },
       );
     }
+    const primary = fleet.clusters.find((c) => c.name === cluster)?.primary;
+    if (primary !== undefined) {
+      throw new InvalidPlanRequestError(
+        `cluster '${cluster}' is a remote of '${primary}': it has no intermediate of its own; rekey '${primary}', ` +
+          `whose istiod signs for it (its workloads are restarted with ${primary}'s)`,
+      );
+    }
     if (newRoot !== undefined) {
       throw new InvalidPlanRequestError(
         'intermediate mode keeps the current root; drop newRoot, or use scheduled/emergency mode to rotate the root',
@@ -143,19 +150,35 @@ function validateRequest(input: PlanRotationInput): void {
   }
 }
 
+/**
+ * The fleet's primaries, then its remotes: a remote's expected state follows its primary's (its proxies
+ * are served by the primary's istiod), so within a phase the plan states the primary's step first.
+ */
+function primariesFirst(fleet: FleetState): ClusterTrustState[] {
+  return [
+    ...fleet.clusters.filter((c) => c.primary === undefined),
+    ...fleet.clusters.filter((c) => c.primary !== undefined),
+  ];
+}
+
+const REMOTE_PREFLIGHT =
+  'read istio-ca-root-cert and the injected workloads; check it holds no cacerts (a remote is served by its primary)';
+
 function planRootRotation(
   fleet: FleetState,
   mode: 'scheduled' | 'emergency',
   newRoot: string,
 ): PlannedPhase[] {
-  const names = fleet.clusters.map((c) => c.name);
+  const ordered = primariesFirst(fleet);
   const plan = new PlanBuilder(fleet.clusters);
 
   plan.phase('preflight');
-  for (const name of names) {
+  for (const cluster of fleet.clusters) {
     plan.clusterStep(
-      name,
-      'read cacerts, istiod and the mesh config; check chain, expiries, ISTIO_MULTIROOT_MESH and no other rotation running; record Istio version, workload cert TTL and PCDS',
+      cluster.name,
+      cluster.primary !== undefined
+        ? `${REMOTE_PREFLIGHT} ${cluster.primary}`
+        : 'read cacerts, istiod and the mesh config; check chain, expiries, ISTIO_MULTIROOT_MESH and no other rotation running; record Istio version, workload cert TTL and PCDS',
       [],
     );
   }
@@ -167,7 +190,17 @@ function planRootRotation(
     ]);
 
   plan.phase('distribute-bundle');
-  for (const name of names) {
+  for (const { name, primary } of ordered) {
+    if (primary !== undefined) {
+      const roots = plan.rootsOf(primary);
+      plan.clusterStep(
+        name,
+        `nothing written (remote): ${primary}'s istiod publishes root-cert {${roots.join(', ')}} into its namespaces`,
+        [],
+        { roots },
+      );
+      continue;
+    }
     // Keep every root the cluster holds and add the new one: only a superset is accepted by istiod.
     const roots = union(plan.rootsOf(name), [newRoot]);
     plan.clusterStep(name, `back up cacerts; write root-cert = {${roots.join(', ')}}`, ['cacerts'], {
@@ -179,9 +212,10 @@ function planRootRotation(
   for (const cluster of fleet.clusters) {
     const roots = plan.rootsOf(cluster.name);
     const namespaces = [...new Set(cluster.namespaces)];
+    const publisher = cluster.primary === undefined ? '' : ` (published by ${cluster.primary}'s istiod)`;
     plan.clusterStep(
       cluster.name,
-      `check istio-ca-root-cert holds {${roots.join(', ')}} in all ${namespaces.length} namespaces`,
+      `check istio-ca-root-cert${publisher} holds {${roots.join(', ')}} in all ${namespaces.length} namespaces`,
       [],
       {},
       namespaces,
@@ -189,7 +223,17 @@ function planRootRotation(
   }
 
   plan.phase('reissue-intermediate');
-  for (const name of names) {
+  for (const { name, primary } of ordered) {
+    if (primary !== undefined) {
+      const intermediate = newIntermediateLabel(primary);
+      plan.clusterStep(
+        name,
+        `nothing written (remote): its proxies are signed by ${primary}'s istiod, now with ${intermediate}`,
+        [],
+        { intermediate, issuer: newRoot },
+      );
+      continue;
+    }
     const intermediate = newIntermediateLabel(name);
     plan.clusterStep(
       name,
@@ -201,8 +245,8 @@ function planRootRotation(
 
   plan.phase('restart-workloads');
   const how = mode === 'emergency' ? 'all at once' : 'in waves';
-  for (const name of names) {
-    plan.clusterStep(name, `rollout restart injected workloads ${how}; wait until ready`, ['workloads']);
+  for (const { name, primary } of fleet.clusters) {
+    plan.clusterStep(name, restartAction(how, primary), ['workloads']);
   }
 
   if (mode === 'scheduled') {
@@ -210,7 +254,16 @@ function planRootRotation(
   }
 
   plan.phase('retire-root');
-  for (const name of names) {
+  for (const { name, primary } of ordered) {
+    if (primary !== undefined) {
+      plan.clusterStep(
+        name,
+        `nothing written (remote): ${primary}'s istiod publishes root-cert {${newRoot}} into its namespaces`,
+        [],
+        { roots: [newRoot] },
+      );
+      continue;
+    }
     plan.clusterStep(name, `write root-cert = {${newRoot}}`, ['cacerts'], { roots: [newRoot] });
   }
   plan.fleetStep(`promote ${newRoot} to AWSCURRENT and ${fleet.currentRoot} to AWSPREVIOUS`, [
@@ -220,6 +273,13 @@ function planRootRotation(
   return plan.build();
 }
 
+/** A remote's workloads move only once its primary's istiod signs with the new intermediate. */
+function restartAction(how: string, primary: string | undefined): string {
+  const gate =
+    primary === undefined ? '' : ` once ${primary}'s istiod signs with ${newIntermediateLabel(primary)}`;
+  return `rollout restart injected workloads ${how}${gate}; wait until ready`;
+}
+
 function planIntermediateRotation(fleet: FleetState, target: string): PlannedPhase[] {
   const plan = new PlanBuilder(fleet.clusters);
   // Every cluster is read: the new intermediate is only safe if every peer still trusts the current root.
@@ -227,7 +287,9 @@ function planIntermediateRotation(fleet: FleetState, target: string): PlannedPha
   for (const cluster of fleet.clusters) {
     plan.clusterStep(
       cluster.name,
-      'read cacerts; check chain, expiries, istiod version; check no other rotation runs',
+      cluster.primary !== undefined
+        ? `${REMOTE_PREFLIGHT} ${cluster.primary}`
+        : 'read cacerts; check chain, expiries, istiod version; check no other rotation runs',
       [],
     );
   }
@@ -240,9 +302,11 @@ function planIntermediateRotation(fleet: FleetState, target: string): PlannedPha
       ['secrets-manager', 'cacerts'],
       { intermediate, issuer: fleet.currentRoot },
     );
-  plan
-    .phase('restart-workloads')
-    .clusterStep(target, 'rollout restart injected workloads in waves; wait until ready', ['workloads']);
+  // The target's istiod also signs for its remotes, whose workloads move with it.
+  plan.phase('restart-workloads').clusterStep(target, restartAction('in waves', undefined), ['workloads']);
+  for (const remote of fleet.clusters.filter((c) => c.primary === target)) {
+    plan.clusterStep(remote.name, restartAction('in waves', target), ['workloads']);
+  }
   return plan.build();
 }
 
@@ -291,12 +355,17 @@ export function planRotation(input: PlanRotationInput): RotationPlan {
   validateRequest(input);
   const { fleet, mode } = input;
   const clusters = fleet.clusters.map((c) => c.name);
+  const remotes = fleet.clusters.flatMap((c) =>
+    c.primary === undefined ? [] : [{ name: c.name, primary: c.primary }],
+  );
+  const topology = remotes.length === 0 ? {} : { remotes };
   if (mode === 'intermediate') {
     return {
       mode,
       currentRoot: fleet.currentRoot,
       targetRoot: fleet.currentRoot,
       clusters,
+      ...topology,
       cluster: input.cluster,
       restart: 'waves',
       phases: planIntermediateRotation(fleet, input.cluster as string),
@@ -309,6 +378,7 @@ export function planRotation(input: PlanRotationInput): RotationPlan {
     currentRoot: fleet.currentRoot,
     targetRoot: newRoot,
     clusters,
+    ...topology,
     restart: mode === 'emergency' ? 'all-at-once' : 'waves',
     phases: planRootRotation(fleet, mode, newRoot),
     rollback: planRollback(mode),

@@ -64,6 +64,11 @@ export interface RotationPlan {
   clusters: string[];
   /** Intermediate mode only: the cluster whose intermediate is rekeyed. */
   cluster?: string;
+  /**
+   * The remote clusters and the primary whose istiod serves each (lambdas/contract/topology.ts); absent
+   * when every cluster is a primary. A remote is never written: it is verified and restarted.
+   */
+  remotes?: { name: string; primary: string }[];
   /** How restart-workloads restarts: in waves (scheduled, intermediate) or everything at once (emergency). */
   restart: 'waves' | 'all-at-once';
   phases: PlannedPhase[];

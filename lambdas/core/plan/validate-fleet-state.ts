@@ -60,6 +60,17 @@ export function validateFleetState(fleet: FleetState): void {
       });
     }
   }
+  for (const cluster of fleet.clusters) {
+    if (cluster.primary === undefined) continue;
+    const primary = fleet.clusters.find((c) => c.name === cluster.primary);
+    if (primary === undefined || primary.primary !== undefined) {
+      throw new InvalidFleetStateError(
+        `cluster '${cluster.name}' is a remote of '${cluster.primary}', which is ${primary === undefined ? 'not in the fleet' : 'a remote itself'}; ` +
+          "a remote's primary is a cluster of the fleet with its own istiod and cacerts",
+        { cluster: cluster.name },
+      );
+    }
+  }
   // Every live workload cert chains to its cluster's issuer root; a peer that does not trust that root
   // already fails handshakes, and no plan can promise continuity from a broken start.
   for (const presenting of fleet.clusters) {
