@@ -1,10 +1,13 @@
 // `meshtrust retry-rollback <execution>`: resumes the rollback of an execution that ended in
-// RollbackFailed. Step Functions' redrive cannot (the run ended at a Fail state after the Catch), so a
-// new execution is started whose input carries the failed run's clusters, roots and errors, read from
-// its final state; it takes the rotation lock and goes straight to rollback-trust (docs/deploy.md,
-// "Failed rollback"). Refuses any other end, saying why. Follows the new execution like `rotate`.
+// RollbackFailed, or rolls back one that was ABORTED or TIMED_OUT part-way (no Catch ran). Step
+// Functions' redrive cannot (the run ended at a Fail state after the Catch, or outside the state
+// machine's paths), so a new execution is started whose input carries the run's clusters, roots and
+// errors, read from its history; it takes the rotation lock and goes straight to rollback-trust
+// (docs/workflow.md, "Resuming a failed rollback"). Refuses any other end, saying why. Follows the new
+// execution like `rotate`.
 
 import type { Command } from 'commander';
+import { LONG_RUNNING_FUNCTION_TIMEOUT_SECONDS } from '../../lambdas/contract/function-timeouts.js';
 import { RESUME_ROLLBACK_INPUT_KEY, ROLLBACK_FAILED_ERROR } from '../../lambdas/contract/resume-rollback.js';
 import type { RotationMode } from '../../lambdas/core/plan/phases.js';
 import { executionNameOf } from '../../lambdas/core/rotation/execution-name.js';
@@ -13,11 +16,13 @@ import {
   ROTATION_ROLLED_BACK,
   resumedRollbackName,
   resumeRollbackOf,
+  STOPPED_OUTSIDE_STATUSES,
 } from '../../lambdas/core/rotation/resume-rollback.js';
+import { decideTakeover, holderRunOf } from '../../lambdas/core/rotation/rotation-lock.js';
 import { callerIdentity } from '../cli/caller-identity.js';
 import type { CliContext } from '../cli/cli-context.js';
 import { CliError, EXIT_CODES } from '../cli/cli-errors.js';
-import { finalState } from '../cli/execution-history.js';
+import { finalState, type HistoryEventLike, statesEntered } from '../cli/execution-history.js';
 import {
   addFollowOptions,
   addStateMachineOptions,
@@ -50,11 +55,16 @@ const LATEST_EVENTS = 20;
 export function registerRetryRollbackCommand(program: Command, context: CliContext): Command {
   const command = program
     .command('retry-rollback')
-    .argument('<execution>', `the execution that ended in ${ROLLBACK_FAILED_ERROR} (name or ARN)`)
+    .argument(
+      '<execution>',
+      `the execution that ended in ${ROLLBACK_FAILED_ERROR}, ABORTED or TIMED_OUT (name or ARN)`,
+    )
     .description(
-      `Resume the rollback of an execution that ended in ${ROLLBACK_FAILED_ERROR}: start a new execution that takes the ` +
-        "rotation lock and walks the whole rollback again (rollback-trust ... rollback-drop-pending) on the failed run's " +
-        'clusters, undoing its writes; stages already done find nothing to do. Refuses any other end. Follows it unless --no-wait.',
+      `Resume the rollback of an execution that ended in ${ROLLBACK_FAILED_ERROR}, or roll back one that was ABORTED or ` +
+        'TIMED_OUT after its first write (no rollback ran): start a new execution that takes the rotation lock and walks ' +
+        "the whole rollback (rollback-trust ... rollback-drop-pending) on that run's clusters, undoing its writes; stages " +
+        'already done find nothing to do. Refuses any other end, and a stopped run whose functions may still be writing ' +
+        '(for the longest function timeout after it stopped). Follows it unless --no-wait.',
     )
     .option(
       '--reason <text>',
@@ -66,7 +76,8 @@ export function registerRetryRollbackCommand(program: Command, context: CliConte
       '\nFix what made the rollback fail first (its error is in `meshtrust status <execution>`), then:\n' +
         '  meshtrust retry-rollback scheduled-20260310T090000Z --reason "INC-7: EKS endpoint of prod-eu-1 reachable again"\n\n' +
         'The new execution is named <rotation>-rollback-<UTC time>. Exit codes: 0 started (--no-wait) or rolled back, ' +
-        '1 refused (not a failed rollback, or a rotation runs) or the rollback failed again, 2 usage, 3 AWS access, no stack ' +
+        '1 refused (nothing to resume, the stopped run may still be writing, or a rotation runs) or the rollback failed ' +
+        'again, 2 usage, 3 AWS access, no stack ' +
         'or no such execution.',
     )
     .action(async (execution: string, options: RetryRollbackCommandOptions) => {
@@ -92,26 +103,37 @@ export async function retryRollback(
   const described = await access.executions.describe(failedArn).catch((error: unknown) => {
     throw asCliError(error, `describe execution ${failedName}`);
   });
-  // Its history only when it may be resumable: the final state of a failed rollback.
-  const ended =
-    described.status === 'FAILED' && described.error === ROLLBACK_FAILED_ERROR
-      ? await access.executions.latestHistory(failedArn, LATEST_EVENTS).catch((error: unknown) => {
-          throw asCliError(error, `read the history of execution ${failedName}`);
-        })
+  const stoppedOutside = STOPPED_OUTSIDE_STATUSES.includes(described.status);
+  // Its history only when it may be resumable: the final state of a failed rollback (its newest events),
+  // or, for a run stopped outside the state machine's paths, every state it entered.
+  const readHistory = (read: () => Promise<HistoryEventLike[]>) =>
+    read().catch((error: unknown) => {
+      throw asCliError(error, `read the history of execution ${failedName}`);
+    });
+  const ended = stoppedOutside
+    ? await readHistory(() => access.executions.history(failedArn))
+    : described.status === 'FAILED' && described.error === ROLLBACK_FAILED_ERROR
+      ? await readHistory(() => access.executions.latestHistory(failedArn, LATEST_EVENTS))
       : [];
   const decision = resumeRollbackOf({
     executionArn: failedArn,
     status: described.status,
     ...(described.error !== undefined && { error: described.error }),
     finalState: finalState(ended),
+    ...(stoppedOutside && { statesEntered: statesEntered(ended) }),
   });
   if (!decision.resumable) throw new CliError(`not resumed: ${decision.reason}`, EXIT_CODES.checkFailed);
+  if (stoppedOutside) refuseWhileItMayWrite(failedArn, described.status, described.stopDate, new Date());
 
   const { resumeRollback } = decision;
   const rotationName = executionNameOf(resumeRollback.executionArn);
   const input: RetryRollbackExecutionInput = {
     mode: decision.mode,
-    reason: options.reason ?? `resume the failed rollback of ${failedName}`,
+    reason:
+      options.reason ??
+      (stoppedOutside
+        ? `roll back ${failedName} (${described.status})`
+        : `resume the failed rollback of ${failedName}`),
     requestedBy: await callerIdentity(context.env, access.region),
     [RESUME_ROLLBACK_INPUT_KEY]: resumeRollback,
   };
@@ -119,13 +141,15 @@ export async function retryRollback(
   const started = await startExecution(access, name, input);
   terminal.out(`started ${name}: ${started.executionArn}`);
   terminal.note(
-    `resumes the failed rollback of ${failedName}` +
+    `${stoppedOutside ? `rolls back ${failedName} (${described.status})` : `resumes the failed rollback of ${failedName}`}` +
       (rotationName === failedName ? '' : ` (itself a resume), undoing the writes of ${rotationName}`) +
       ` on ${resumeRollback.clusters.map((cluster) => cluster.name).join(', ')}`,
   );
   const why = resumeRollback.rollbackFailure;
-  if (why?.Error !== undefined)
+  if (why?.Error !== undefined && !stoppedOutside)
     terminal.note(`its rollback had failed with ${why.Error}: ${why.Cause ?? ''}`);
+  const stopped = stoppedOutside ? (why ?? resumeRollback.failure) : undefined;
+  if (stopped?.Cause !== undefined) terminal.note(stopped.Cause);
   terminal.note(`requested by ${input.requestedBy}: ${input.reason}`);
   if (!options.wait) {
     terminal.note(`follow it with: meshtrust status ${name}`);
@@ -144,4 +168,20 @@ export async function retryRollback(
     return;
   }
   context.exitCode = EXIT_CODES.checkFailed;
+}
+
+/**
+ * A run stopped outside the state machine's paths (StopExecution, the state machine's timeout) does not
+ * stop the function it was waiting for, which may still write until its own timeout: the rotation
+ * lock's takeover grace (lambdas/core/rotation/rotation-lock.ts). acquire-lock would refuse the resumed
+ * run until then (the stopped run holds the lock); refused here first, the operator is told when.
+ */
+function refuseWhileItMayWrite(executionArn: string, status: string, stopDate: Date | undefined, now: Date) {
+  const decision = decideTakeover({
+    holding: { holder: executionArn, acquiredAt: '' },
+    run: holderRunOf(status, stopDate),
+    now,
+    graceSeconds: LONG_RUNNING_FUNCTION_TIMEOUT_SECONDS,
+  });
+  if (!decision.takeover) throw new CliError(`not resumed yet: ${decision.reason}`, EXIT_CODES.checkFailed);
 }

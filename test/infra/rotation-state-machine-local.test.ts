@@ -62,12 +62,20 @@ describe('the rotation state machine on the local runner', () => {
     input: Json,
     failures: Record<string, Handler> = {},
     executionId = EXECUTION_ID,
+    /** A Task state whose first call stops the execution (StopExecution: ABORTED, no Catch runs). */
+    abortAt?: string,
   ): Promise<Run> {
+    let abort: (() => void) | undefined;
     const calls: { state: string; input: Json }[] = [];
     const record =
       (state: string, result: Handler): Handler =>
-      (taskInput) => {
+      async (taskInput) => {
         calls.push({ state, input: taskInput });
+        if (state === abortAt) {
+          abort?.();
+          // The invocation the stopped run waited for answers after the stop, which ignores it.
+          return new Promise<Json>((resolve) => setTimeout(() => resolve({}), 5));
+        }
         return (failures[state] ?? result)(taskInput);
       };
     const perCluster = (input: Json) => ({ cluster: input.cluster, done: true });
@@ -113,6 +121,7 @@ describe('the rotation state machine on the local runner', () => {
       // The local runner has no task tokens; a fixed one stands in for the approval gates.
       context: { Execution: { Id: executionId }, Task: { Token: 'local-task-token' } } as never,
     });
+    abort = () => execution.abort();
     const entered: string[] = [];
     let finalState: Json | undefined;
     const collect = (async () => {
@@ -416,6 +425,58 @@ describe('the rotation state machine on the local runner', () => {
     expect(resumed.finalState).toMatchObject({
       failure: { Error: 'VerificationFailed' },
       resumeRollback: { resumedFrom: EXECUTION_ID, rollbackFailure: { Error: 'TransientError' } },
+    });
+  });
+
+  it('rolls back a run aborted part-way (no Catch ran) in a new execution, from the state it was in', async () => {
+    // GIVEN a scheduled run stopped while distribute-bundle wrote its first cluster
+    const hex = (c: string) => c.repeat(64);
+    const aborted = await run(
+      { mode: 'scheduled', reason: 'annual rotation', requestedBy: 'alice' },
+      {
+        preflight: () => ({
+          clusters: CLUSTERS,
+          currentRoot: { secretArn: 'arn:root', versionId: 'v-a', fingerprint: hex('a') },
+          plan: { proxyTrustWait: { seconds: 0 }, soak: { seconds: 0 } },
+        }),
+        'stage-root': () => ({ secretArn: 'arn:root', versionId: 'v-b', fingerprint: hex('b') }),
+      },
+      EXECUTION_ID,
+      'distribute-bundle-in-cluster',
+    );
+    expect(aborted.error?.name).toBe('ExecutionAbortedError');
+    expect(aborted.calls.some((call) => call.state.startsWith('rollback'))).toBe(false);
+    const decision = resumeRollbackOf({
+      executionArn: EXECUTION_ID,
+      status: 'ABORTED',
+      finalState: aborted.finalState,
+      statesEntered: aborted.entered,
+    });
+    if (!decision.resumable) throw new Error(decision.reason);
+    const resumedId = `${EXECUTION_ID}-rollback-20260310T110000Z`;
+
+    // WHEN the new execution runs with that state in its input
+    const resumed = await run(
+      {
+        mode: decision.mode,
+        reason: 'roll back',
+        requestedBy: 'bob',
+        resumeRollback: decision.resumeRollback,
+      },
+      {},
+      resumedId,
+    );
+
+    // THEN the whole rollback runs from rollback-trust, undoing the aborted run's writes
+    expect(resumed.error?.name).toBe('RotationRolledBack');
+    expect(resumed.entered.slice(4, 6)).toEqual(['resume-rollback', 'rollback-trust']);
+    expect(resumed.calls.find((call) => call.state === 'rollback-trust-in-cluster')?.input).toMatchObject({
+      executionId: resumedId,
+      rollbackOf: EXECUTION_ID,
+      stagedRoot: { versionId: 'v-b' },
+    });
+    expect(resumed.finalState).toMatchObject({
+      failure: { Error: 'ABORTED', Cause: expect.stringContaining('ABORTED in distribute-bundle') },
     });
   });
 

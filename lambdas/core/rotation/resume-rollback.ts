@@ -1,4 +1,4 @@
-import { ROTATION_MODES, type RotationMode } from '../plan/phases.js';
+import { ROLLBACK_PHASES, ROTATION_MODES, type RotationMode } from '../plan/phases.js';
 import { executionNameOf } from './execution-name.js';
 
 /**
@@ -55,8 +55,13 @@ export interface EndedExecution {
   /** RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED, PENDING_REDRIVE. */
   readonly status: string;
   readonly error?: string;
-  /** The state it ended with: the input of its last Fail state, as the history records it. */
+  /**
+   * The state it ended with: the input of the last top-level state it entered, as the history records
+   * it (a failed run: its Fail state's; an aborted or timed-out one: the state it was in).
+   */
   readonly finalState?: unknown;
+  /** ABORTED or TIMED_OUT: the top-level states it entered, oldest first, as its history records them. */
+  readonly statesEntered?: readonly string[];
 }
 
 export type ResumeDecision =
@@ -64,51 +69,139 @@ export type ResumeDecision =
   | { readonly resumable: false; readonly reason: string };
 
 /**
- * The new execution's `mode` and `resumeRollback` for an execution that ended in RollbackFailed, or why
- * its rollback cannot be resumed: any other end (it runs, succeeded, was rolled back, stopped before the
- * first write or after promote-root, was aborted or timed out), or a final state that lacks what the
- * rollback stages read.
+ * Ends outside the state machine's paths: StopExecution (ABORTED) or the state machine's timeout
+ * (TIMED_OUT). Neither passes a Catch, so no rollback ran, and the lock may still be held.
+ */
+export const STOPPED_OUTSIDE_STATUSES: readonly string[] = ['ABORTED', 'TIMED_OUT'];
+
+/**
+ * The state machine's states (lib/workflow-states.ts, whose test checks these names) that say where a
+ * run stopped outside its paths stood. The first write of each mode: stage-root (a root rotation),
+ * reissue-intermediate (a rekey); before either, nothing was written.
+ */
+export const FIRST_WRITE_STATES: readonly string[] = ['stage-root', 'reissue-intermediate'];
+/** Entered only after the last write that can be undone: promote-root, and the succeeded run's release. */
+export const PAST_NO_RETURN_STATES: readonly string[] = [
+  'promote-root',
+  'release-lock',
+  'rotation-succeeded',
+];
+/** Entered only once the rollback completed. */
+export const ROLLED_BACK_STATES: readonly string[] = ['release-lock-after-rollback', 'rotation-rolled-back'];
+/** Entered by a run that stopped before its first write, or after promote-root failed: nothing to undo. */
+export const STOPPED_STATES: readonly string[] = [
+  'unsupported-input',
+  'unsupported-mode',
+  'release-lock-after-stop',
+  'rotation-stopped',
+];
+
+/**
+ * The new execution's `mode` and `resumeRollback` for an execution whose writes are left part-way, or
+ * why its rollback cannot be resumed. Resumable: a run that ended in RollbackFailed (its final state is
+ * its Fail state's input), and one ABORTED or TIMED_OUT after its first write and before promote-root
+ * (its final state is that of the state it was in: the same facts a Catch would have passed to the
+ * rollback); also a resumed rollback that was aborted or timed out, from its own input. Refused: it
+ * runs, succeeded, was rolled back, stopped before the first write or after promote-root, or a final
+ * state that lacks what the rollback stages read.
  */
 export function resumeRollbackOf(ended: EndedExecution): ResumeDecision {
   const refused = refusedEnd(ended);
   if (refused !== undefined) return { resumable: false, reason: refused };
   const state = asRecord(ended.finalState);
+  const name = executionNameOf(ended.executionArn);
+  if (STOPPED_OUTSIDE_STATUSES.includes(ended.status)) {
+    const entered = ended.statesEntered ?? [];
+    const last = entered[entered.length - 1] ?? 'no state';
+    const resumed = asRecord(state?.resumeRollback);
+    const refusedStop = refusedStoppedRun(name, ended.status, entered, resumed !== undefined);
+    if (refusedStop !== undefined) return { resumable: false, reason: refusedStop };
+    const stop: CaughtError = {
+      Error: ended.status,
+      Cause: `${name} was ${ended.status} in ${last}; no Catch ran`,
+    };
+    if (resumed !== undefined) {
+      // A resumed rollback that was stopped: resume it again from its own input.
+      return resumeOf(ended, `${name} was ${ended.status}`, {
+        mode: state?.mode,
+        clusters: resumed.clusters,
+        currentRoot: resumed.currentRoot,
+        stagedRoot: resumed.stagedRoot,
+        rollbackOf: resumed.executionArn,
+        failure: resumed.failure,
+        rollbackFailure: stop,
+      });
+    }
+    // Stopped in the rollback, its Catch's failure is in the state; stopped forward, the stop is the failure.
+    const inRollback = entered.some((entry) => (ROLLBACK_PHASES as readonly string[]).includes(entry));
+    return resumeOf(ended, `${name} was ${ended.status}`, {
+      mode: state?.mode,
+      clusters: asRecord(state?.preflight)?.clusters,
+      currentRoot: asRecord(state?.preflight)?.currentRoot,
+      stagedRoot: state?.stagedRoot ?? null,
+      rollbackOf: state?.rollbackOf,
+      failure: inRollback ? (state?.failure ?? stop) : stop,
+      rollbackFailure: inRollback ? (state?.rollbackFailure ?? stop) : null,
+    });
+  }
+  const preflight = asRecord(state?.preflight);
+  return resumeOf(ended, `${name} ended in ${ROLLBACK_FAILED}`, {
+    mode: state?.mode,
+    clusters: preflight?.clusters,
+    currentRoot: preflight?.currentRoot,
+    stagedRoot: state?.stagedRoot,
+    rollbackOf: state?.rollbackOf,
+    failure: state?.failure,
+    rollbackFailure: state?.rollbackFailure,
+    required: ['rollbackFailure'],
+  });
+}
+
+/** What a resumed rollback is made of, as read from a run's final state (or a resume's input). */
+interface ResumeParts {
+  readonly mode: unknown;
+  readonly clusters: unknown;
+  readonly currentRoot: unknown;
+  readonly stagedRoot: unknown;
+  readonly rollbackOf: unknown;
+  readonly failure: unknown;
+  readonly rollbackFailure: unknown;
+  /** Parts that must be a caught error, not null. */
+  readonly required?: readonly 'rollbackFailure'[];
+}
+
+function resumeOf(ended: EndedExecution, how: string, parts: ResumeParts): ResumeDecision {
   const problems: string[] = [];
   const need = <T>(value: T | undefined, what: string): T | undefined => {
     if (value === undefined) problems.push(what);
     return value;
   };
-  const preflight = asRecord(state?.preflight);
   const mode = need(
-    ROTATION_MODES.find((known) => known === state?.mode),
+    ROTATION_MODES.find((known) => known === parts.mode),
     'mode (scheduled, emergency or intermediate)',
   );
-  const clusters = need(clustersOf(preflight?.clusters), 'preflight.clusters (a list of { name })');
-  const currentRoot = need(
-    secretVersionOf(preflight?.currentRoot),
-    'preflight.currentRoot (a secret version)',
-  );
+  const clusters = need(clustersOf(parts.clusters), 'preflight.clusters (a list of { name })');
+  const currentRoot = need(secretVersionOf(parts.currentRoot), 'preflight.currentRoot (a secret version)');
   const stagedRoot = need(
-    state?.stagedRoot === null ? null : secretVersionOf(state?.stagedRoot),
+    parts.stagedRoot === null ? null : secretVersionOf(parts.stagedRoot),
     'stagedRoot (a secret version, or null)',
   );
   const rollbackOf = need(
-    state?.rollbackOf === undefined || state.rollbackOf === null
+    parts.rollbackOf === undefined || parts.rollbackOf === null
       ? ended.executionArn
-      : typeof state.rollbackOf === 'string' && state.rollbackOf !== ''
-        ? state.rollbackOf
+      : typeof parts.rollbackOf === 'string' && parts.rollbackOf !== ''
+        ? parts.rollbackOf
         : undefined,
     'rollbackOf (an execution ARN, or null)',
   );
-  const rollbackFailure = need(
-    caughtErrorOf(state?.rollbackFailure),
-    'rollbackFailure (the error the rollback failed with)',
-  );
-  if (problems.length > 0 || state === undefined) {
+  const rollbackFailure = parts.required?.includes('rollbackFailure')
+    ? need(caughtErrorOf(parts.rollbackFailure), 'rollbackFailure (the error the rollback failed with)')
+    : (caughtErrorOf(parts.rollbackFailure) ?? null);
+  if (problems.length > 0 || ended.finalState === undefined || ended.finalState === null) {
     return {
       resumable: false,
       reason:
-        `${executionNameOf(ended.executionArn)} ended in ${ROLLBACK_FAILED}, but its final state lacks ${problems.join(', ') || 'everything'}; ` +
+        `${how}, but its final state lacks ${problems.join(', ') || 'everything'}; ` +
         'without it the rollback cannot be resumed. Follow docs/runbook.md (RollbackFailed) to restore by hand.',
     };
   }
@@ -118,8 +211,8 @@ export function resumeRollbackOf(ended: EndedExecution): ResumeDecision {
     clusters: clusters as { name: string }[],
     currentRoot: currentRoot as ResumeSecretVersion,
     stagedRoot: stagedRoot as ResumeSecretVersion | null,
-    failure: caughtErrorOf(state.failure) ?? null,
-    rollbackFailure: rollbackFailure as CaughtError,
+    failure: caughtErrorOf(parts.failure) ?? null,
+    rollbackFailure: rollbackFailure as CaughtError | null,
   };
   if (JSON.stringify(resumeRollback).includes('PRIVATE KEY')) {
     return {
@@ -130,20 +223,48 @@ export function resumeRollbackOf(ended: EndedExecution): ResumeDecision {
   return { resumable: true, mode: mode as RotationMode, resumeRollback };
 }
 
+/** Why a run that was aborted or timed out has nothing to resume, judged by the states it entered. */
+function refusedStoppedRun(
+  name: string,
+  status: string,
+  entered: readonly string[],
+  isResume: boolean,
+): string | undefined {
+  const last = entered[entered.length - 1];
+  const was = `${name} was ${status}${last === undefined ? '' : ` in ${last}`}`;
+  if (last !== undefined && ROLLED_BACK_STATES.includes(last)) {
+    return `${was}: its rollback had completed, every cluster is back on its original cacerts. The next run takes its lock over.`;
+  }
+  if (last !== undefined && PAST_NO_RETURN_STATES.includes(last)) {
+    return (
+      `${was}: it had reached promote-root, after which nothing is rolled back (the fleet trusts only the new root). ` +
+      'See docs/runbook.md ("A run stopped part-way").'
+    );
+  }
+  if (last !== undefined && STOPPED_STATES.includes(last)) {
+    return `${was}: it was stopping without a rollback (refused before its first write, or promote-root failed); there is no rollback to resume.`;
+  }
+  const wrote = entered.some(
+    (entry) => FIRST_WRITE_STATES.includes(entry) || (ROLLBACK_PHASES as readonly string[]).includes(entry),
+  );
+  // A resumed rollback stopped before its first stage leaves the rotation it resumes still to undo.
+  if (!wrote && !isResume) {
+    return `${was} before its first write (${FIRST_WRITE_STATES.join(' or ')}): nothing to roll back.`;
+  }
+  return undefined;
+}
+
 function refusedEnd(ended: EndedExecution): string | undefined {
   const name = executionNameOf(ended.executionArn);
   switch (ended.status) {
     case 'RUNNING':
     case 'PENDING_REDRIVE':
-      return `${name} is ${ended.status}: it holds the rotation lock and runs its own rollback if it fails; wait for it to end.`;
+      return `${name} is ${ended.status}: it holds the rotation lock and runs its own rollback if it fails; wait for it to end (or stop it, then resume).`;
     case 'SUCCEEDED':
       return `${name} SUCCEEDED: there is no rollback to resume.`;
     case 'ABORTED':
     case 'TIMED_OUT':
-      return (
-        `${name} was ${ended.status}: it skipped the Catch, so no rollback ran and there is none to resume. ` +
-        'Only a run that ended in RollbackFailed can be resumed; see docs/runbook.md for a run stopped part-way.'
-      );
+      return undefined;
     case 'FAILED':
       if (ended.error === ROLLBACK_FAILED) return undefined;
       if (ended.error === ROTATION_ROLLED_BACK) {
@@ -154,7 +275,7 @@ function refusedEnd(ended: EndedExecution): string | undefined {
         '(nothing to roll back) or after promote-root (the fleet trusts only the new root; re-run the rotation).'
       );
     default:
-      return `${name} has status ${ended.status}; only a FAILED run whose error is ${ROLLBACK_FAILED} can be resumed.`;
+      return `${name} has status ${ended.status}; only a run that ended in ${ROLLBACK_FAILED}, ABORTED or TIMED_OUT can be resumed.`;
   }
 }
 

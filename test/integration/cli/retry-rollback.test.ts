@@ -61,6 +61,32 @@ function latestEvents(state: Record<string, unknown>): HistoryEventLike[] {
   ];
 }
 
+/** The state a scheduled run was in when it was stopped part-way: no Catch ran. */
+function midRotationState(): Record<string, unknown> {
+  const { failure: _failure, rollbackFailure: _rollbackFailure, ...state } = failedState();
+  return state;
+}
+
+/** The history of a run stopped in the last of `states` (oldest first, as history() answers). */
+function abortedEvents(states: readonly string[], state: Record<string, unknown>): HistoryEventLike[] {
+  const events: HistoryEventLike[] = [{ id: 1, type: 'ExecutionStarted' }];
+  for (const name of [
+    'input-defaults',
+    'apply-input-defaults',
+    'acquire-lock',
+    'rotate-or-resume',
+    ...states,
+  ]) {
+    events.push({
+      id: events.length + 1,
+      type: 'TaskStateEntered',
+      stateEnteredEventDetails: { name, input: JSON.stringify(state) },
+    });
+  }
+  events.push({ id: events.length + 1, type: 'ExecutionAborted' });
+  return events;
+}
+
 interface Fake {
   readonly access: StateMachineAccess;
   readonly started: { name: string; input: Record<string, unknown> }[];
@@ -68,7 +94,7 @@ interface Fake {
 
 /** A state machine whose `failed` execution ended as given and whose new executions end as `resumedEnds`. */
 function fakeAccess(
-  failed: { status: string; error?: string; events?: HistoryEventLike[] },
+  failed: { status: string; error?: string; stopDate?: Date; events?: HistoryEventLike[] },
   resumedEnds = 'RotationRolledBack',
 ): Fake {
   const started: { name: string; input: Record<string, unknown> }[] = [];
@@ -84,7 +110,7 @@ function fakeAccess(
             cause: 'done',
           },
     latestHistory: async () => failed.events ?? [],
-    history: async () => [],
+    history: async () => failed.events ?? [],
     start: async (request: { name: string; input: Record<string, unknown> }) => {
       started.push({ name: request.name, input: request.input });
       return { executionArn: `${MACHINE.replace(':stateMachine:', ':execution:')}:${request.name}` };
@@ -194,6 +220,89 @@ describe('meshtrust retry-rollback', () => {
     const act = retryRollback(fake.access, FAILED, { wait: false, pollSeconds: 1 }, context());
     // Assess
     await expect(act).rejects.toMatchObject({ message: expect.stringContaining('final state lacks') });
+    expect(fake.started).toEqual([]);
+  });
+
+  it('rolls back a run aborted in distribute-bundle from the state it was in, once its functions can no longer write', async () => {
+    // Prepare: aborted 16 minutes ago, longer than the longest function timeout (15 min)
+    const fake = fakeAccess({
+      status: 'ABORTED',
+      stopDate: new Date(Date.now() - 16 * 60_000),
+      events: abortedEvents(['preflight', 'mode', 'stage-root', 'distribute-bundle'], midRotationState()),
+    });
+    const ctx = context();
+    // Act
+    await retryRollback(fake.access, 'scheduled-20260310T090000Z', { wait: false, pollSeconds: 1 }, ctx);
+    // Assess
+    expect(fake.started).toHaveLength(1);
+    expect(fake.started[0]?.input).toMatchObject({
+      mode: 'scheduled',
+      reason: 'roll back scheduled-20260310T090000Z (ABORTED)',
+      resumeRollback: {
+        executionArn: FAILED,
+        clusters: [{ name: 'eu-1' }, { name: 'us-1' }],
+        stagedRoot: ROOT_B,
+        failure: { Error: 'ABORTED', Cause: expect.stringContaining('ABORTED in distribute-bundle') },
+        rollbackFailure: null,
+      },
+    });
+    expect(ctx.stderr()).toContain('rolls back scheduled-20260310T090000Z (ABORTED) on eu-1, us-1');
+  });
+
+  it('refuses a run stopped less than a function timeout ago, saying when it may be resumed, and starts nothing', async () => {
+    // Prepare
+    const fake = fakeAccess({
+      status: 'TIMED_OUT',
+      stopDate: new Date(Date.now() - 60_000),
+      events: abortedEvents(['preflight', 'mode', 'stage-root', 'distribute-bundle'], midRotationState()),
+    });
+    // Act
+    const act = retryRollback(fake.access, FAILED, { wait: false, pollSeconds: 1 }, context());
+    // Assess
+    await expect(act).rejects.toMatchObject({
+      exitCode: EXIT_CODES.checkFailed,
+      message: expect.stringMatching(
+        /^not resumed yet: .*ended TIMED_OUT .* may still be writing until \d{4}-/,
+      ),
+    });
+    expect(fake.started).toEqual([]);
+  });
+
+  it('refuses an aborted run that never wrote, and one that reached promote-root', async () => {
+    for (const [states, reason] of [
+      [['preflight'], /before its first write/],
+      [
+        ['preflight', 'mode', 'stage-root', 'distribute-bundle', 'retire-root', 'promote-root'],
+        /had reached promote-root/,
+      ],
+    ] as const) {
+      // Prepare
+      const fake = fakeAccess({
+        status: 'ABORTED',
+        stopDate: new Date(0),
+        events: abortedEvents([...states], midRotationState()),
+      });
+      // Act
+      const act = retryRollback(fake.access, FAILED, { wait: false, pollSeconds: 1 }, context());
+      // Assess
+      await expect(act).rejects.toMatchObject({
+        exitCode: EXIT_CODES.checkFailed,
+        message: expect.stringMatching(reason),
+      });
+      expect(fake.started).toEqual([]);
+    }
+  });
+
+  it('refuses a run that SUCCEEDED', async () => {
+    // Prepare
+    const fake = fakeAccess({ status: 'SUCCEEDED' });
+    // Act
+    const act = retryRollback(fake.access, FAILED, { wait: false, pollSeconds: 1 }, context());
+    // Assess
+    await expect(act).rejects.toMatchObject({
+      exitCode: EXIT_CODES.checkFailed,
+      message: expect.stringContaining('SUCCEEDED: there is no rollback'),
+    });
     expect(fake.started).toEqual([]);
   });
 

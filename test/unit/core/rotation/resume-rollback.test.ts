@@ -98,8 +98,6 @@ describe('resumeRollbackOf', () => {
         { status: 'FAILED', error: 'PreconditionFailed' },
         /failed with PreconditionFailed, not RollbackFailed/,
       ],
-      [{ status: 'ABORTED' }, /was ABORTED: it skipped the Catch, so no rollback ran/],
-      [{ status: 'TIMED_OUT' }, /was TIMED_OUT/],
     ];
     for (const [end, reason] of ends) {
       // Act
@@ -167,6 +165,176 @@ describe('resumeRollbackOf', () => {
     expect(decision).toEqual({ resumable: false, reason: expect.stringContaining('private key block') });
     expect(keyBody.length).toBeGreaterThan(20);
     expect(JSON.stringify(decision)).not.toContain(keyBody);
+  });
+});
+
+describe('resumeRollbackOf, a run stopped outside the state machine (ABORTED, TIMED_OUT)', () => {
+  /** The state a scheduled run was in when it was stopped in distribute-bundle: no Catch, no rollback. */
+  const midRotation = () =>
+    finalState({ failure: undefined, rollback: {}, rollbackFailure: undefined, distributed: undefined });
+  const forward = [
+    'input-defaults',
+    'apply-input-defaults',
+    'acquire-lock',
+    'rotate-or-resume',
+    'preflight',
+    'mode',
+  ];
+
+  it('rolls back a run aborted after its first write from the state it was in, the stop as its failure', () => {
+    // Act
+    const decision = resumeRollbackOf({
+      executionArn: ROTATION,
+      status: 'ABORTED',
+      finalState: midRotation(),
+      statesEntered: [...forward, 'stage-root', 'distribute-bundle'],
+    });
+    // Assess
+    expect(decision).toEqual({
+      resumable: true,
+      mode: 'scheduled',
+      resumeRollback: {
+        executionArn: ROTATION,
+        resumedFrom: ROTATION,
+        clusters: [{ name: 'eu-1' }, { name: 'us-1' }],
+        currentRoot: CURRENT_ROOT,
+        stagedRoot: STAGED_ROOT,
+        failure: {
+          Error: 'ABORTED',
+          Cause: 'scheduled-20260310T090000Z was ABORTED in distribute-bundle; no Catch ran',
+        },
+        rollbackFailure: null,
+      },
+    });
+  });
+
+  it('rolls back a rekey that timed out in reissue-intermediate, and one stopped in stage-root before it stored a root', () => {
+    // Act
+    const rekey = resumeRollbackOf({
+      executionArn: ROTATION,
+      status: 'TIMED_OUT',
+      finalState: finalState({ mode: 'intermediate', cluster: 'eu-1', stagedRoot: null, failure: undefined }),
+      statesEntered: [...forward, 'reissue-intermediate'],
+    });
+    const staging = resumeRollbackOf({
+      executionArn: ROTATION,
+      status: 'ABORTED',
+      finalState: finalState({ stagedRoot: null, failure: undefined }),
+      statesEntered: [...forward, 'stage-root'],
+    });
+    // Assess
+    expect(rekey).toMatchObject({
+      resumable: true,
+      mode: 'intermediate',
+      resumeRollback: { stagedRoot: null, failure: { Error: 'TIMED_OUT' }, rollbackFailure: null },
+    });
+    expect(staging).toMatchObject({ resumable: true, resumeRollback: { stagedRoot: null } });
+  });
+
+  it("keeps the Catch's failure and records the stop as the rollback's failure for a run stopped in its rollback", () => {
+    // Act
+    const decision = resumeRollbackOf({
+      executionArn: ROTATION,
+      status: 'ABORTED',
+      finalState: finalState({ rollbackFailure: undefined }),
+      statesEntered: [
+        ...forward,
+        'stage-root',
+        'distribute-bundle',
+        'verify-trust',
+        'rollback-trust',
+        'rollback-intermediate',
+      ],
+    });
+    // Assess
+    expect(decision).toMatchObject({
+      resumable: true,
+      resumeRollback: {
+        failure: { Error: 'VerificationFailed' },
+        rollbackFailure: {
+          Error: 'ABORTED',
+          Cause: expect.stringContaining('ABORTED in rollback-intermediate'),
+        },
+      },
+    });
+  });
+
+  it('resumes a resumed rollback that was stopped from its own input, still undoing the first rotation', () => {
+    // Prepare: the resume was stopped in acquire-lock, before resume-rollback set its state.
+    const resumeInput = {
+      executionArn: ROTATION,
+      resumedFrom: ROTATION,
+      clusters: [{ name: 'eu-1' }],
+      currentRoot: CURRENT_ROOT,
+      stagedRoot: STAGED_ROOT,
+      failure: { Error: 'VerificationFailed' },
+      rollbackFailure: { Error: 'TransientError' },
+    };
+    // Act
+    const decision = resumeRollbackOf({
+      executionArn: RESUME,
+      status: 'ABORTED',
+      finalState: { mode: 'scheduled', resumeRollback: resumeInput, rollbackOf: null },
+      statesEntered: ['input-defaults', 'apply-input-defaults', 'acquire-lock'],
+    });
+    // Assess
+    expect(decision).toMatchObject({
+      resumable: true,
+      resumeRollback: {
+        executionArn: ROTATION,
+        resumedFrom: RESUME,
+        clusters: [{ name: 'eu-1' }],
+        rollbackFailure: { Error: 'ABORTED' },
+      },
+    });
+  });
+
+  it('refuses a stopped run with nothing to undo, saying where it stood', () => {
+    // Prepare
+    const cases: [string[], RegExp][] = [
+      [
+        [...forward],
+        /ABORTED in mode before its first write \(stage-root or reissue-intermediate\): nothing to roll back/,
+      ],
+      [
+        [...forward, 'stage-root', 'distribute-bundle', 'retire-root', 'promote-root'],
+        /had reached promote-root/,
+      ],
+      [
+        [...forward, 'stage-root', 'rollback-trust', 'rollback-drop-pending', 'release-lock-after-rollback'],
+        /rollback had completed/,
+      ],
+      [
+        ['input-defaults', 'apply-input-defaults', 'acquire-lock', 'release-lock-after-stop'],
+        /stopping without a rollback/,
+      ],
+    ];
+    for (const [statesEntered, reason] of cases) {
+      // Act
+      const decision = resumeRollbackOf({
+        executionArn: ROTATION,
+        status: 'ABORTED',
+        finalState: midRotation(),
+        statesEntered,
+      });
+      // Assess
+      expect(decision).toEqual({ resumable: false, reason: expect.stringMatching(reason) });
+    }
+  });
+
+  it('refuses a stopped run whose last state lacks what the rollback reads', () => {
+    // Act
+    const decision = resumeRollbackOf({
+      executionArn: ROTATION,
+      status: 'TIMED_OUT',
+      finalState: finalState({ preflight: undefined }),
+      statesEntered: [...forward, 'stage-root'],
+    });
+    // Assess
+    expect(decision).toEqual({
+      resumable: false,
+      reason: expect.stringMatching(/was TIMED_OUT, but its final state lacks preflight.clusters/),
+    });
   });
 });
 
