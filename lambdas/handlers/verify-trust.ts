@@ -1,5 +1,5 @@
 import { readRootCertConfigMaps } from '../adapters/kube/trust-bundles.js';
-import { TrustBundle } from '../core/pki/trust-bundle.js';
+import { judgePublishedRoots } from '../core/istio/published-roots.js';
 import { VerificationFailed } from '../core/rotation-errors.js';
 import { awaitProxyRoots } from './runtime/await-proxy-roots.js';
 import { type ClusterStepInput, clusterStepSchema, parseInput } from './runtime/handler-input.js';
@@ -45,26 +45,8 @@ async function verifyTrust(input: ClusterStepInput, runtime: HandlerRuntime): Pr
   const required = [currentRoot.fingerprint, ...(stagedRoot === null ? [] : [stagedRoot.fingerprint])];
   const deadline = Date.now() + runtime.config.verifyTimeoutSeconds * 1000;
   const checked = await waitUntil(runtime.config.verifyTimeoutSeconds * 1000, async () => {
-    const bundles = await readRootCertConfigMaps(client);
-    // istiod skips some system namespaces on purpose; only the ones it publishes to must match.
-    const published = bundles
-      .filter((bundle) => bundle.rootCertPem !== undefined)
-      .map((bundle) => ({
-        namespace: bundle.namespace,
-        roots: TrustBundle.parse(bundle.rootCertPem as string, { cluster, file: 'istio-ca-root-cert' }),
-      }));
-    const behind = published
-      .filter(({ roots }) => required.some((root) => !roots.has(root)))
-      .map(({ namespace }) => namespace);
-    // Each namespace holds the set istiod loaded last: two sets mean a push still under way.
-    const reference = published.find(({ roots }) => required.every((root) => roots.has(root)))?.roots;
-    const differing = published
-      .filter(({ roots }) => reference !== undefined && !roots.equals(reference))
-      .map(({ namespace }) => namespace);
-    return {
-      done: published.length > 0 && behind.length === 0 && differing.length === 0,
-      value: { behind, differing, published: published.length, roots: reference },
-    };
+    const review = judgePublishedRoots(await readRootCertConfigMaps(client), required, cluster);
+    return { done: review.done, value: review };
   });
   const { behind, differing, published, roots } = checked.value;
   if (!checked.done) {
@@ -79,7 +61,7 @@ async function verifyTrust(input: ClusterStepInput, runtime: HandlerRuntime): Pr
       { cluster, phase: PHASE },
     );
   }
-  const output = { cluster, roots: roots?.fingerprints() ?? [], namespaces: published };
+  const output = { cluster, roots: [...(roots ?? [])], namespaces: published };
   if (stagedRoot === null) return output;
   const proxies = await awaitProxyRoots(client, required, Math.max(0, deadline - Date.now()));
   if (!proxies.done) {

@@ -61,12 +61,17 @@ async function verifyWorkloads(
         continue;
       }
       // Not restarted: it passes only if each of its proxies re-signed under the new root.
+      const first = newRoot === undefined;
       newRoot ??= findNewRoot(client, input.stagedRoot.fingerprint);
       const root = await newRoot;
+      if (typeof root === 'string') {
+        if (first) problems.push(root);
+        problems.push(`${what} was not restarted by this rotation`);
+        continue;
+      }
       for (const pod of await listWorkloadPods(client, ref)) {
         pods++;
         if (!pod.ready) problems.push(`pod ${ref.namespace}/${pod.name} of ${what} is not ready`);
-        else if (typeof root === 'string') problems.push(root);
         else {
           const problem = await servedUnderRoot(client, { namespace: ref.namespace, name: pod.name }, root);
           if (problem !== undefined)

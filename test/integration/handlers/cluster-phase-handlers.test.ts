@@ -227,7 +227,14 @@ describe('restart-workloads and verify-workloads handlers', () => {
   it('verify-workloads refuses workloads neither restarted nor serving leaves under the new root', async () => {
     // Prepare: lab-2's intermediate was not reissued, so its proxies serve leaves of the old one.
     // (lab-1's 10-second certificates have renewed under its new intermediate already: the gate
-    // accepts what its proxies serve, test/integration/handlers/resign-reissue.test.ts.)
+    // accepts what its proxies serve, test/integration/handlers/resign-reissue.test.ts.) An earlier
+    // test put lab-2's distributed cacerts back: wait until istiod has published A+B again.
+    const istiod = h.lab.cluster('lab-2').istiod;
+    for (let waited = 0; waited < 20_000; waited += 100) {
+      await istiod.idle();
+      if (istiod.pushedRootCertPem() === h.cacertsOf('lab-2')['root-cert.pem']) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
     // Act
     const act = verifyWorkloads(item('lab-2'));
     // Assess
