@@ -34,6 +34,7 @@ const VIEW: readonly LabRbacRule[] = [
   { apiGroups: ['apps'], resources: WORKLOADS, verbs: ['get', 'list'] },
   { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] },
   { apiGroups: ['apps'], resources: ['replicasets'], verbs: ['list'] },
+  { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: ['get', 'list'] },
 ];
 
 // Role meshtrust-mesh-config in istio-system, bound to both groups: istiod's mesh config, by name.
@@ -72,6 +73,7 @@ export const LAB_RBAC_RULES: Readonly<Record<string, readonly LabRbacRule[]>> = 
     { apiGroups: ['apps'], resources: WORKLOADS, verbs: ['get', 'list', 'patch'] },
     { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] },
     { apiGroups: ['apps'], resources: ['replicasets'], verbs: ['list'] },
+    { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: ['list'] },
     ENVOY_ADMIN_PORT_FORWARD,
   ],
   [VIEWER_GROUP]: [MESH_CONFIG, ...VIEW],

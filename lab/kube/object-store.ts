@@ -120,13 +120,13 @@ export class KubeObjectStore {
     applyDefaults(object);
     object.metadata.uid = randomUUID();
     object.metadata.creationTimestamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-    if (type.workload) {
+    if (type.workload || type.generation) {
       object.metadata.generation = 1;
     } else {
       delete object.metadata.generation;
     }
     delete object.metadata.deletionTimestamp;
-    if (type.workload) {
+    if (type.workload || type.generation) {
       object.status = {};
     }
     return this.commit(key, object, 'ADDED');
@@ -264,7 +264,7 @@ export class KubeObjectStore {
       // Like the real registry, the main resource ignores .status for kinds with a status subresource.
       if (type.hasStatus) object.status = current.status;
       applyDefaults(object);
-      if (type.workload) {
+      if (type.workload || type.generation) {
         const generation = current.metadata.generation ?? 1;
         object.metadata.generation = deepEqual(object.spec, current.spec) ? generation : generation + 1;
       }

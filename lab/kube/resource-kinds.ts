@@ -1,4 +1,5 @@
-// The kinds the lab serves: enough for the rotation workflow (cacerts, trust bundles, workloads).
+// The kinds the lab serves: enough for the rotation workflow (cacerts, trust bundles, workloads and the
+// PodDisruptionBudgets their restarts respect).
 // One table drives the REST routes, discovery and OpenAPI, so they cannot disagree.
 
 export interface ResourceKind {
@@ -12,6 +13,11 @@ export interface ResourceKind {
   readonly namespaced: boolean;
   /** Workload kinds bump metadata.generation on spec change and carry a rollout status. */
   readonly workload: boolean;
+  /**
+   * Bumps metadata.generation on spec change and starts with an empty status, as workloads do, without
+   * being one (PodDisruptionBudget: its status.observedGeneration says whether the status is current).
+   */
+  readonly generation?: boolean;
   readonly hasStatus: boolean;
 }
 
@@ -23,6 +29,20 @@ export const resourceKinds: readonly ResourceKind[] = [
   apps('Deployment', 'deployments', 'deployment', ['deploy']),
   apps('StatefulSet', 'statefulsets', 'statefulset', ['sts']),
   apps('DaemonSet', 'daemonsets', 'daemonset', ['ds']),
+  // Its status is the lab's disruption controller's (lab/workloads/rollout-controller.ts).
+  {
+    group: 'policy',
+    version: 'v1',
+    kind: 'PodDisruptionBudget',
+    listKind: 'PodDisruptionBudgetList',
+    plural: 'poddisruptionbudgets',
+    singular: 'poddisruptionbudget',
+    shortNames: ['pdb'],
+    namespaced: true,
+    workload: false,
+    generation: true,
+    hasStatus: true,
+  },
 ];
 
 export const workloadKinds = ['Deployment', 'StatefulSet', 'DaemonSet'] as const;

@@ -1,8 +1,9 @@
 // The lab's workload controllers in one: keeps each Deployment's, StatefulSet's and DaemonSet's pods at
 // the current pod template, replacing them when the template changes (what `kubectl rollout restart`
 // does through the restartedAt annotation), and maintains the status fields `kubectl rollout status`
-// reads. Pods turn Ready after a start delay, as a kubelet would report them. It works on the store
-// directly, as a trusted system component.
+// reads. Pods turn Ready after a start delay, as a kubelet would report them. It also keeps each
+// PodDisruptionBudget's status as the disruption controller does (disruption-status.ts). It works on the
+// store directly, as a trusted system component.
 //
 // Simplifications (see docs/lab-kube.md): no ReplicaSets or ControllerRevisions (pods are owned by the
 // workload itself), pods terminate at once, a DaemonSet runs on a fixed set of lab nodes.
@@ -10,6 +11,7 @@
 import { NotFoundError } from '../kube/errors.js';
 import type { KubeObject, WatchEvent } from '../kube/kube-object.js';
 import type { KubeObjectStore } from '../kube/object-store.js';
+import { disruptionStatus } from './disruption-status.js';
 import { buildPod, isPodReady, runningStatus, templateHashAnnotation } from './lab-pods.js';
 import { podTemplateHash, randomPodSuffix } from './pod-template-hash.js';
 import { admitPod, injectorInputsOf } from './sidecar-injection.js';
@@ -51,6 +53,8 @@ class Controller {
   private readonly store: KubeObjectStore;
   private readonly nodeNames: readonly string[];
   private readonly dirty = new Set<WorkloadKey>();
+  /** Namespaces whose PodDisruptionBudgets' status must be computed again. */
+  private readonly dirtyBudgets = new Set<string>();
   private readonly startTimers = new Map<string, NodeJS.Timeout>();
   private flushHandle: NodeJS.Immediate | undefined;
   private unsubscribe: (() => void) | undefined;
@@ -67,6 +71,8 @@ class Controller {
     for (const kind of workloadKinds) {
       for (const workload of this.store.list(kind).items) this.markDirty(keyOf(workload));
     }
+    for (const pdb of this.store.list('PodDisruptionBudget').items)
+      this.markBudgetsDirty(pdb.metadata.namespace);
   }
 
   stop(): void {
@@ -76,10 +82,15 @@ class Controller {
     for (const timer of this.startTimers.values()) clearTimeout(timer);
     this.startTimers.clear();
     this.dirty.clear();
+    this.dirtyBudgets.clear();
   }
 
   private onChange(event: WatchEvent): void {
     const object = event.object;
+    // A budget's status follows its pods, its spec, and its pods' controllers' replicas.
+    if (object.kind === 'Pod' || object.kind === 'PodDisruptionBudget' || workloadKinds.has(object.kind)) {
+      this.markBudgetsDirty(object.metadata.namespace);
+    }
     if (workloadKinds.has(object.kind)) {
       this.markDirty(keyOf(object));
       return;
@@ -101,6 +112,12 @@ class Controller {
     this.flushHandle ??= setImmediate(() => this.flush());
   }
 
+  private markBudgetsDirty(namespace: string | undefined): void {
+    if (this.stopped || namespace === undefined) return;
+    this.dirtyBudgets.add(namespace);
+    this.flushHandle ??= setImmediate(() => this.flush());
+  }
+
   private flush(): void {
     this.flushHandle = undefined;
     const keys = [...this.dirty];
@@ -114,6 +131,35 @@ class Controller {
         if (!(error instanceof NotFoundError))
           console.error(`lab rollout controller: reconcile ${key} failed`, error);
       }
+    }
+    // After the workloads: their reconciles changed pods. A status write that changes nothing sends no
+    // event (the store), so this settles.
+    const namespaces = [...this.dirtyBudgets];
+    this.dirtyBudgets.clear();
+    for (const namespace of namespaces) {
+      if (this.stopped) return;
+      try {
+        this.reconcileBudgets(namespace);
+      } catch (error) {
+        if (!(error instanceof NotFoundError))
+          console.error(`lab disruption controller: namespace ${namespace} failed`, error);
+      }
+    }
+  }
+
+  private reconcileBudgets(namespace: string): void {
+    const budgets = this.store.list('PodDisruptionBudget', { namespace }).items;
+    if (budgets.length === 0) return;
+    const pods = this.store.list('Pod', { namespace }).items;
+    const controllerOf = (pod: KubeObject) => {
+      const ref = pod.metadata.ownerReferences?.find((r) => r.controller && workloadKinds.has(r.kind));
+      return ref === undefined ? undefined : this.store.tryGet(ref.kind, namespace, ref.name);
+    };
+    for (const pdb of budgets) {
+      this.store.update(
+        { ...pdb, status: disruptionStatus(pdb, pods, controllerOf) },
+        { subresource: 'status' },
+      );
     }
   }
 

@@ -1,5 +1,7 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import type { ClusterClient } from '../adapters/kube/cluster-client.js';
+import { listDisruptionBudgets, readWaveWorkloads } from '../adapters/kube/disruption-budgets.js';
 import { findInjected, type UnmanagedPod } from '../adapters/kube/injected-workloads.js';
 import { describeWorkload, type WorkloadRef } from '../adapters/kube/workload-ref.js';
 import { awaitRollout, checkPodsHint, restartWorkload } from '../adapters/kube/workload-restart.js';
@@ -11,6 +13,13 @@ import {
 import { ROLLBACK_OF_KEY } from '../contract/resume-rollback.js';
 import { ROTATION_STRATEGIES, type RotationStrategy } from '../core/istio/rotation-strategy.js';
 import { certificateFingerprint } from '../core/pki/fingerprint.js';
+import {
+  admitWave,
+  describeHeldWorkload,
+  type HeldWorkload,
+  heldWorkloadsHint,
+  type WaveAdmission,
+} from '../core/rotation/disruption-budget.js';
 import { isBehind, type ResignRound } from '../core/rotation/resign-wait.js';
 import { RESTART_PURPOSES, type RestartPurpose, restartIdFor } from '../core/rotation/restart-id.js';
 import {
@@ -38,6 +47,8 @@ const MAX_UNMANAGED_LISTED = 50;
  * execution history estimate counts with it too).
  */
 export const INVOCATION_RESERVE_MS = RESTART_INVOCATION_RESERVE_MS;
+/** How often a wave with workloads held back by a PodDisruptionBudget reads the budgets again. */
+export const DISRUPTION_BUDGET_POLL_MS = 2_000;
 
 const workloadPositionSchema = z.object({
   namespace: z.string().min(1),
@@ -136,7 +147,9 @@ export interface InvocationContext extends LambdaContext {
 /**
  * restart-workloads, per cluster: `rollout restart` of every injected Deployment, StatefulSet and
  * DaemonSet, in waves of RESTART_WAVE_SIZE (emergency: one wave), waiting for each wave to be ready,
- * so every pod gets a certificate from the cluster's current intermediate: first, every istiod replica
+ * so every pod gets a certificate from the cluster's current intermediate. A workload is restarted only
+ * while the PodDisruptionBudgets covering it allow a disruption (core/rotation/disruption-budget.ts):
+ * held, it is looked at again within the wave's rollout timeout. First, every istiod replica
  * must sign with the intermediate in cacerts (runtime/istiod-loaded.ts). The restart id (from
  * execution, cluster and purpose) is written on each pod template: a re-run restarts nothing twice.
  * purpose `rollback` restarts only a cluster whose intermediate this execution switched.
@@ -236,10 +249,12 @@ async function restartWorkloads(
     { deadline, rolloutTimeoutMs: runtime.config.rolloutTimeoutSeconds * 1000 },
     {
       now: () => Date.now(),
-      restart: async (wave) => {
+      admit: (wave) => admitUnderBudgets(client, wave, restartId),
+      pause: (until) => sleep(Math.max(0, Math.min(DISRUPTION_BUDGET_POLL_MS, until - Date.now()))),
+      restart: async (admitted) => {
         const at = new Date();
         let restarted = 0;
-        for (const workload of wave) {
+        for (const workload of admitted) {
           if ((await restartWorkload(client, workload, { restartId, at })).restarted) restarted++;
         }
         return restarted;
@@ -247,6 +262,9 @@ async function restartWorkloads(
       behind: (wave, until) => rolloutsBehind(client, wave, until),
     },
   );
+  if (outcome.held !== undefined) {
+    throw heldByBudgets(cluster, outcome.held, runtime.config.rolloutTimeoutSeconds);
+  }
   if (outcome.late !== undefined) {
     throw lateRollouts(cluster, outcome.late, runtime.config.rolloutTimeoutSeconds);
   }
@@ -297,6 +315,29 @@ async function restartWorkloads(
   };
 }
 
+/**
+ * Which of the wave's workloads may be restarted now under the cluster's PodDisruptionBudgets
+ * (lambdas/core/rotation/disruption-budget.ts). Without a budget in the wave's namespaces the whole wave
+ * is admitted unread (restarting is idempotent); otherwise the workloads there are read for their pod
+ * labels and whether this restart is rolling them out.
+ */
+async function admitUnderBudgets(
+  client: ClusterClient,
+  wave: readonly WorkloadRef[],
+  restartId: string,
+): Promise<WaveAdmission<WorkloadRef>> {
+  const namespaces = new Set(wave.map((workload) => workload.namespace));
+  const budgets = (await listDisruptionBudgets(client)).filter((budget) => namespaces.has(budget.namespace));
+  if (budgets.length === 0) return { admitted: [...wave], held: [] };
+  const read = await readWaveWorkloads(
+    client,
+    wave,
+    restartId,
+    new Set(budgets.map((budget) => budget.namespace)),
+  );
+  return admitWave(read, budgets);
+}
+
 /** The workloads of a wave whose rollouts are not done by `until` (epoch ms), with what each waits for. */
 async function rolloutsBehind(
   client: ClusterClient,
@@ -323,6 +364,18 @@ function lateRollouts(
   const first = behind[0]?.workload as WorkloadRef;
   return new VerificationFailed(
     `In cluster ${cluster}, ${behind.length === 1 ? 'a workload' : `${behind.length} workloads`} did not finish rolling out within ${rolloutTimeoutSeconds} s of the wave's restart (ROLLOUT_TIMEOUT_SECONDS): ${which}. ${checkPodsHint(first)}`,
+    { cluster },
+  );
+}
+
+function heldByBudgets(
+  cluster: string,
+  held: readonly HeldWorkload<WorkloadRef>[],
+  rolloutTimeoutSeconds: number,
+): VerificationFailed {
+  const which = held.map(describeHeldWorkload).join('; ');
+  return new VerificationFailed(
+    `In cluster ${cluster}, ${held.length === 1 ? 'a workload was' : `${held.length} workloads were`} not restarted: a PodDisruptionBudget allowed no disruption for ${rolloutTimeoutSeconds} s after the wave started (ROLLOUT_TIMEOUT_SECONDS), and a rollout restart is held to it as an eviction would be: ${which}. ${heldWorkloadsHint(held)}`,
     { cluster },
   );
 }

@@ -138,9 +138,24 @@ describe('deploy/kubernetes/rbac.yaml', () => {
         { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] },
         { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list'] },
         { apiGroups: ['apps'], resources: ['replicasets'], verbs: ['list'] },
+        // restart-workloads holds its restarts to the PodDisruptionBudgets: it lists them, nothing more.
+        { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: ['list'] },
       ]),
     );
-    expect(rotator).toHaveLength(5);
+    expect(rotator).toHaveLength(6);
+  });
+
+  it('lets the rotator and the viewer read PodDisruptionBudgets, and nobody change them', () => {
+    // GIVEN
+    const pdbRules = objects
+      .flatMap((o) => (o.rules ?? []).map((rule) => ({ o, rule })))
+      .filter(({ rule }) => rule.resources.includes('poddisruptionbudgets'));
+
+    // THEN
+    expect(pdbRules.map(({ o, rule }) => [o.kind, o.metadata.name, rule.apiGroups, rule.verbs])).toEqual([
+      ['ClusterRole', 'meshtrust-rotator', ['policy'], ['list']],
+      ['ClusterRole', 'meshtrust-viewer', ['policy'], ['get', 'list']],
+    ]);
   });
 
   it("lets rotator and viewer read istiod's mesh config ConfigMap in istio-system by name, and get it only", () => {

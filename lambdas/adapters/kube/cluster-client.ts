@@ -1,7 +1,7 @@
 // A Kubernetes client for one EKS cluster, made per invocation: it trusts only the cluster's CA (from
 // DescribeCluster; never skipTLSVerify) and sends a bearer token from the token provider on every
 // request, so a long step picks up a refreshed token without a new client.
-import { AppsV1Api, CoreV1Api, KubeConfig, type User } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, KubeConfig, PolicyV1Api, type User } from '@kubernetes/client-node';
 import { PreconditionFailed } from '../../core/rotation-errors.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../retry.js';
 
@@ -32,6 +32,8 @@ export interface ClusterClient {
   readonly name: string;
   readonly core: CoreV1Api;
   readonly apps: AppsV1Api;
+  /** PodDisruptionBudgets (policy/v1), which restart-workloads holds its restarts to. */
+  readonly policy: PolicyV1Api;
   readonly retry: KubeRetryOptions;
   /** The same connection (CA, token per request) for what is not an API class: port-forward. */
   readonly kubeConfig: KubeConfig;
@@ -74,6 +76,7 @@ export function createClusterClient(options: CreateClusterClientOptions): Cluste
     name: cluster.name,
     core: config.makeApiClient(CoreV1Api),
     apps: config.makeApiClient(AppsV1Api),
+    policy: config.makeApiClient(PolicyV1Api),
     retry: options.retry ?? DEFAULT_KUBE_RETRY,
     kubeConfig: config,
   };

@@ -5,6 +5,7 @@
 export * from './cacerts-change.js';
 export * from './cacerts-fingerprints.js';
 export * from './chain-root.js';
+export * from './disruption-budget.js';
 export * from './distribute-bundle-change.js';
 export * from './execution-name.js';
 export * from './expiry-headroom.js';

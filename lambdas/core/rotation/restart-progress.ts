@@ -118,18 +118,33 @@ export function waveStartedAtMs(cursor: RestartCursor): number | undefined {
   return ms;
 }
 
+/** What may be restarted of a wave now, and what is held back (by a PodDisruptionBudget, disruption-budget.ts). */
+export interface Admission<T, Held> {
+  /** Workloads not restarted yet that may be restarted now. */
+  readonly admitted: readonly T[];
+  /** Workloads not restarted yet that must wait, with what holds each. */
+  readonly held: readonly Held[];
+}
+
 /** The I/O one invocation's waves need, given by the handler (the cluster and the clock). */
-export interface WaveRunner<T, Behind> {
+export interface WaveRunner<T, Behind, Held = never> {
   /** The time now, epoch ms. */
   now(): number;
-  /** Restarts the wave's workloads, each at most once per restart id; how many it restarted now. */
-  restart(wave: readonly T[]): Promise<number>;
+  /**
+   * Which of the wave's workloads may be restarted now and which must wait; asked again after each
+   * pause while some wait. Workloads this restart already restarted are in neither list.
+   */
+  admit(wave: readonly T[]): Promise<Admission<T, Held>>;
+  /** Waits before admit is asked again, at most until `until` (epoch ms). */
+  pause(until: number): Promise<void>;
+  /** Restarts the workloads, each at most once per restart id; how many it restarted now. */
+  restart(workloads: readonly T[]): Promise<number>;
   /** Waits until `until` (epoch ms) for the wave's rollouts; the workloads not done by then. */
   behind(wave: readonly T[], until: number): Promise<readonly Behind[]>;
 }
 
 /** What one invocation's waves came to. */
-export interface WavesOutcome<Behind> {
+export interface WavesOutcome<Behind, Held = never> {
   /** Every wave finished: nothing remains for this restart. */
   readonly done: boolean;
   /** Where the next invocation goes on (meaningful when not done). */
@@ -143,21 +158,29 @@ export interface WavesOutcome<Behind> {
    * stops there (the handler raises VerificationFailed).
    */
   readonly late?: readonly Behind[];
+  /**
+   * Set when workloads of a wave were still held back (admit) at its rollout timeout: what holds them.
+   * The run stops there (the handler raises VerificationFailed).
+   */
+  readonly held?: readonly Held[];
 }
 
 /**
  * Runs one invocation's share of a restart: the waves after the cursor, one after the other, each
  * restarted and then waited for, until all are done, the invocation's deadline comes (then `done:
- * false` and a cursor, with the wave in flight noted by its start), or a wave is late. Each invocation
- * moves the restart on (mayStartWave), and a wave's rollout timeout counts from its start across
- * invocations, so a restart of any size ends: done, or late.
+ * false` and a cursor, with the wave in flight noted by its start), or a wave is late. Within a wave,
+ * workloads the runner holds back (a PodDisruptionBudget allows no disruption now) are asked about again
+ * after each pause and restarted once admitted, all within the wave's rollout timeout; still held then,
+ * the outcome names them (`held`). Each invocation moves the restart on (mayStartWave), and a wave's
+ * rollout timeout counts from its start across invocations, so a restart of any size ends: done, late
+ * or held.
  */
-export async function runRestartWaves<T extends WorkloadPosition, Behind>(
+export async function runRestartWaves<T extends WorkloadPosition, Behind, Held = never>(
   waves: readonly (readonly T[])[],
   start: RestartCursor,
   options: { readonly deadline: number; readonly rolloutTimeoutMs: number },
-  runner: WaveRunner<T, Behind>,
-): Promise<WavesOutcome<Behind>> {
+  runner: WaveRunner<T, Behind, Held>,
+): Promise<WavesOutcome<Behind, Held>> {
   let cursor = start;
   let restarted = 0;
   let wavesFinished = 0;
@@ -168,15 +191,24 @@ export async function runRestartWaves<T extends WorkloadPosition, Behind>(
       return { done: false, cursor, restarted, wavesFinished };
     }
     const startedAt = continued ?? runner.now();
-    // A continued wave is restarted again too, which changes only what an earlier invocation left out
-    // (it was stopped mid-wave, or a workload joined the wave since).
-    restarted += await runner.restart(wave);
-    progressed = true;
     const wait = waveWait(startedAt, options.rolloutTimeoutMs, options.deadline);
+    const inFlight = { ...cursor, waveStartedAt: new Date(startedAt).toISOString() };
+    // A continued wave is admitted and restarted again too, which changes only what an earlier
+    // invocation left out (it was stopped mid-wave, a workload was held, or one joined the wave since).
+    for (;;) {
+      const { admitted, held } = await runner.admit(wave);
+      restarted += await runner.restart(admitted);
+      progressed = true;
+      if (held.length === 0) break;
+      if (runner.now() >= wait.until) {
+        if (wait.ifNotDone === 'fail') return { done: false, cursor, restarted, wavesFinished, held };
+        return { done: false, cursor: inFlight, restarted, wavesFinished };
+      }
+      await runner.pause(wait.until);
+    }
     const behind = await runner.behind(wave, wait.until);
     if (behind.length > 0) {
       if (wait.ifNotDone === 'fail') return { done: false, cursor, restarted, wavesFinished, late: behind };
-      const inFlight = { ...cursor, waveStartedAt: new Date(startedAt).toISOString() };
       return { done: false, cursor: inFlight, restarted, wavesFinished };
     }
     const last = wave[wave.length - 1];

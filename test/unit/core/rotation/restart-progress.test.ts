@@ -1,4 +1,9 @@
 import {
+  admitWave,
+  type DisruptionBudget,
+  type HeldWorkload,
+} from '../../../../lambdas/core/rotation/disruption-budget.js';
+import {
   compareWorkloadPositions,
   invocationDeadline,
   mayStartWave,
@@ -26,42 +31,90 @@ const MINUTE = 60_000;
 const T0 = Date.parse('2026-12-01T03:00:00.000Z');
 
 /**
- * A cluster on a fake clock: restarting a workload takes `restartMs`, a wave's rollouts finish
- * `rolloutMs` after the wave was first restarted. Records every restart.
+ * A cluster on a fake clock: restarting a workload takes `restartMs`, a workload's rollout finishes
+ * `rolloutMs` after it was restarted. Records every restart. With `budgets`, admission is the real
+ * rule (admitWave) over budgets whose allowance is `allowed` less the pods down now (one per workload
+ * rolling out under it), as the disruption controller would report them.
  */
-class SimulatedCluster implements WaveRunner<WorkloadPosition, WorkloadPosition> {
+class SimulatedCluster implements WaveRunner<WorkloadPosition, WorkloadPosition, HeldWorkload> {
   clock = T0;
   readonly restarts: string[] = [];
+  /** The times the simulated disruption budgets allowed nothing, by budget name. */
+  readonly budgetsAtZero: string[] = [];
   private readonly rolledOutAt = new Map<string, number>();
 
   constructor(
     private readonly rolloutMs: number,
     private readonly restartMs = 100,
+    private readonly budgets: readonly {
+      name: string;
+      covers: readonly string[];
+      /** Allowed disruptions with every pod healthy, over time: (clock) => allowed. */
+      allowed: (clock: number) => number;
+    }[] = [],
   ) {}
 
   now(): number {
     return this.clock;
   }
 
-  async restart(wave: readonly WorkloadPosition[]): Promise<number> {
+  async admit(wave: readonly WorkloadPosition[]) {
+    const state = (w: WorkloadPosition) => {
+      const at = this.rolledOutAt.get(key(w));
+      return at === undefined ? 'pending' : at > this.clock ? 'rolling' : 'done';
+    };
+    const budgets: DisruptionBudget[] = this.budgets.map((budget) => {
+      const down = wave.filter((w) => budget.covers.includes(w.name) && state(w) === 'rolling').length;
+      const allowed = Math.max(0, budget.allowed(this.clock) - down);
+      if (allowed === 0) this.budgetsAtZero.push(budget.name);
+      return {
+        namespace: 'shop',
+        name: budget.name,
+        selector: { matchExpressions: [{ key: 'app', operator: 'In', values: [...budget.covers] }] },
+        spec: 'maxUnavailable: 1',
+        disruptionsAllowed: allowed,
+        currentHealthy: 3 - down,
+        desiredHealthy: 2,
+        expectedPods: 3,
+        stale: false,
+      };
+    });
+    return admitWave(
+      wave.map((workload) => ({ workload, podLabels: { app: workload.name }, state: state(workload) })),
+      budgets,
+    );
+  }
+
+  async pause(until: number): Promise<void> {
+    this.clock = Math.min(until, this.clock + 5_000);
+  }
+
+  async restart(workloads: readonly WorkloadPosition[]): Promise<number> {
     let restarted = 0;
-    for (const workload of wave) {
+    for (const workload of workloads) {
       this.clock += this.restartMs;
-      const key = `${workload.namespace}/${workload.name}`;
-      if (this.rolledOutAt.has(key)) continue; // carries the restart id already
-      this.rolledOutAt.set(key, this.clock + this.rolloutMs);
-      this.restarts.push(key);
+      if (this.rolledOutAt.has(key(workload))) continue; // carries the restart id already
+      this.rolledOutAt.set(key(workload), this.clock + this.rolloutMs);
+      this.restarts.push(key(workload));
       restarted++;
     }
     return restarted;
   }
 
   async behind(wave: readonly WorkloadPosition[], until: number): Promise<readonly WorkloadPosition[]> {
-    const ready = Math.max(...wave.map((w) => this.rolledOutAt.get(`${w.namespace}/${w.name}`) ?? Infinity));
+    const ready = Math.max(...wave.map((w) => this.rolledOutAt.get(key(w)) ?? Infinity));
     this.clock = Math.max(this.clock, Math.min(until, ready));
-    return wave.filter((w) => (this.rolledOutAt.get(`${w.namespace}/${w.name}`) ?? Infinity) > this.clock);
+    return wave.filter((w) => (this.rolledOutAt.get(key(w)) ?? Infinity) > this.clock);
+  }
+
+  /** When the workload was restarted (its rollout's end less the rollout time). */
+  restartedAt(w: WorkloadPosition): number | undefined {
+    const at = this.rolledOutAt.get(key(w));
+    return at === undefined ? undefined : at - this.rolloutMs;
   }
 }
+
+const key = (w: WorkloadPosition) => `${w.namespace}/${w.name}`;
 
 /**
  * Invokes like the state machine's loop: each invocation gets `budgetMs` (less the reserve) from the
@@ -84,7 +137,9 @@ async function restartOverInvocations(
       cluster,
     );
     invocations.push({ restarted: outcome.restarted, wavesFinished: outcome.wavesFinished, cursor });
-    if (outcome.done || outcome.late !== undefined) return { invocations, last: outcome };
+    if (outcome.done || outcome.late !== undefined || outcome.held !== undefined) {
+      return { invocations, last: outcome };
+    }
     cursor = outcome.cursor;
     cluster.clock += 200; // Step Functions: Choice, then the next invocation
   }
@@ -317,5 +372,89 @@ describe('runRestartWaves over invocations', () => {
     // Assess
     expect(outcome).toMatchObject({ done: true, restarted: 0, wavesFinished: 0 });
     expect(cluster.restarts).toEqual([]);
+  });
+});
+
+describe('runRestartWaves under PodDisruptionBudgets', () => {
+  it('restarts two workloads of one wave under a budget allowing one disruption one after the other', async () => {
+    // Prepare: web-000 and web-001 share a budget that allows one disruption; web-002 has none
+    const cluster = new SimulatedCluster(MINUTE, 100, [
+      { name: 'web', covers: ['web-000', 'web-001'], allowed: () => 1 },
+    ]);
+    const [first, second, free] = shop(3) as [WorkloadPosition, WorkloadPosition, WorkloadPosition];
+    // Act
+    const { last } = await restartOverInvocations(shop(3), cluster, {
+      budgetMs: 15 * MINUTE,
+      reserveMs: 30_000,
+      rolloutTimeoutMs: 10 * MINUTE,
+      waveSize: 'all',
+    });
+    // Assess: the second waited for the first's rollout; the free one did not wait
+    expect(last.done).toBe(true);
+    expect(cluster.restarts).toHaveLength(3);
+    const firstAt = cluster.restartedAt(first) as number;
+    expect(cluster.restartedAt(second)).toBeGreaterThanOrEqual(firstAt + MINUTE);
+    expect(cluster.restartedAt(free)).toBeLessThan(firstAt + MINUTE);
+  });
+
+  it('restarts both at once when the budget allows two disruptions', async () => {
+    // Prepare
+    const cluster = new SimulatedCluster(MINUTE, 100, [
+      { name: 'web', covers: ['web-000', 'web-001'], allowed: () => 2 },
+    ]);
+    const [first, second] = shop(2) as [WorkloadPosition, WorkloadPosition];
+    // Act
+    const { last } = await restartOverInvocations(shop(2), cluster, {
+      budgetMs: 15 * MINUTE,
+      reserveMs: 30_000,
+      rolloutTimeoutMs: 10 * MINUTE,
+      waveSize: 'all',
+    });
+    // Assess
+    expect(last.done).toBe(true);
+    expect((cluster.restartedAt(second) as number) - (cluster.restartedAt(first) as number)).toBeLessThan(
+      MINUTE,
+    );
+  });
+
+  it('waits while a budget allows no disruption and restarts once it allows one, across invocations', async () => {
+    // Prepare: the budget allows nothing for the first 9 minutes (a node drain); 4-minute invocations
+    const cluster = new SimulatedCluster(MINUTE, 100, [
+      { name: 'web', covers: ['web-000'], allowed: (clock) => (clock - T0 < 9 * MINUTE ? 0 : 1) },
+    ]);
+    // Act
+    const { invocations, last } = await restartOverInvocations(shop(1), cluster, {
+      budgetMs: 4 * MINUTE,
+      reserveMs: 30_000,
+      rolloutTimeoutMs: 20 * MINUTE,
+      waveSize: 5,
+    });
+    // Assess: held in the first two invocations (the wave's start carried on), restarted in the third
+    expect(last.done).toBe(true);
+    expect(invocations.map((i) => i.restarted)).toEqual([0, 0, 1]);
+    expect(invocations[1]?.cursor.waveStartedAt).toBe(new Date(T0).toISOString());
+    expect((cluster.restartedAt(shop(1)[0] as WorkloadPosition) as number) - T0).toBeGreaterThanOrEqual(
+      9 * MINUTE,
+    );
+  });
+
+  it("reports the workloads still held at the wave's rollout timeout, naming their budget, and restarts them not", async () => {
+    // Prepare: a budget that never allows a disruption (minAvailable equal to the replicas)
+    const cluster = new SimulatedCluster(MINUTE, 100, [
+      { name: 'web', covers: ['web-001'], allowed: () => 0 },
+    ]);
+    // Act
+    const { last } = await restartOverInvocations(shop(2), cluster, {
+      budgetMs: 4 * MINUTE,
+      reserveMs: 30_000,
+      rolloutTimeoutMs: 10 * MINUTE,
+      waveSize: 5,
+    });
+    // Assess
+    expect(last.done).toBe(false);
+    expect(last.held?.map((held) => [held.workload.name, held.budget.name])).toEqual([['web-001', 'web']]);
+    expect(cluster.restarts).toEqual(['shop/web-000']);
+    expect(cluster.clock - T0).toBeGreaterThanOrEqual(10 * MINUTE);
+    expect(cluster.clock - T0).toBeLessThan(11 * MINUTE);
   });
 });

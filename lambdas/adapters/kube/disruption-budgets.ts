@@ -1,0 +1,79 @@
+// The PodDisruptionBudgets (policy/v1) restart-workloads holds its restarts to, and what the budget rule
+// (lambdas/core/rotation/disruption-budget.ts) needs to know of a wave's workloads: their pod template's
+// labels, whether this restart restarted them already, and whether that rollout is still running.
+import type { V1PodDisruptionBudget } from '@kubernetes/client-node';
+import type { DisruptionBudget, WaveWorkload } from '../../core/rotation/disruption-budget.js';
+import { mapWithConcurrency } from '../eks/map-with-concurrency.js';
+import type { ClusterClient } from './cluster-client.js';
+import { callKube } from './kube-call.js';
+import { rolloutStatusOf } from './rollout-status.js';
+import { describeWorkload, RESTART_ID_ANNOTATION, readWorkload, type WorkloadRef } from './workload-ref.js';
+
+/** Workloads of one wave read at once. */
+const READ_CONCURRENCY = 8;
+
+/** Every PodDisruptionBudget of the cluster (one cluster-wide list). */
+export async function listDisruptionBudgets(client: ClusterClient): Promise<DisruptionBudget[]> {
+  const list = await callKube(client, 'list poddisruptionbudgets', () =>
+    client.policy.listPodDisruptionBudgetForAllNamespaces(),
+  );
+  return list.items.map(toDisruptionBudget);
+}
+
+export function toDisruptionBudget(pdb: V1PodDisruptionBudget): DisruptionBudget {
+  const spec = pdb.spec ?? {};
+  const status = pdb.status;
+  const selector = spec.selector ?? undefined;
+  return {
+    namespace: pdb.metadata?.namespace ?? '',
+    name: pdb.metadata?.name ?? '',
+    ...(selector !== undefined && {
+      selector: {
+        ...(selector.matchLabels !== undefined && { matchLabels: selector.matchLabels }),
+        ...(selector.matchExpressions !== undefined && {
+          matchExpressions: selector.matchExpressions.map(({ key, operator, values }) => ({
+            key,
+            operator,
+            ...(values !== undefined && { values }),
+          })),
+        }),
+      },
+    }),
+    spec:
+      spec.maxUnavailable !== undefined
+        ? `maxUnavailable: ${spec.maxUnavailable}`
+        : `minAvailable: ${spec.minAvailable ?? 1}`,
+    disruptionsAllowed: status?.disruptionsAllowed ?? 0,
+    currentHealthy: status?.currentHealthy ?? 0,
+    desiredHealthy: status?.desiredHealthy ?? 0,
+    expectedPods: status?.expectedPods ?? 0,
+    // No status yet, or one for an older spec: the eviction API would refuse too.
+    stale: status === undefined || (status.observedGeneration ?? 0) < (pdb.metadata?.generation ?? 0),
+  };
+}
+
+/**
+ * The wave's workloads as the budget rule sees them now: pod template labels, and `pending` (not
+ * restarted by `restartId` yet), `rolling` or `done`. Only those in `namespaces` are read (where a budget
+ * is); the others are `pending` with no labels, which no budget can cover.
+ */
+export async function readWaveWorkloads<T extends WorkloadRef>(
+  client: ClusterClient,
+  wave: readonly T[],
+  restartId: string,
+  namespaces: ReadonlySet<string>,
+): Promise<WaveWorkload<T>[]> {
+  return mapWithConcurrency(wave, READ_CONCURRENCY, async (workload): Promise<WaveWorkload<T>> => {
+    if (!namespaces.has(workload.namespace)) return { workload, podLabels: {}, state: 'pending' };
+    const object = await callKube(client, `read ${describeWorkload(workload)}`, () =>
+      readWorkload(client, workload),
+    );
+    const template = object.spec?.template.metadata;
+    const podLabels = { ...template?.labels };
+    if (template?.annotations?.[RESTART_ID_ANNOTATION] !== restartId) {
+      return { workload, podLabels, state: 'pending' };
+    }
+    const rollout = rolloutStatusOf(workload.kind, object);
+    return { workload, podLabels, state: rollout.state === 'done' ? 'done' : 'rolling' };
+  });
+}
