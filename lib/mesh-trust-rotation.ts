@@ -28,6 +28,11 @@ import {
   ROTATION_STRATEGY_SETTINGS,
   type RotationStrategySettingName,
 } from '../lambdas/contract/rotation-strategy.js';
+import {
+  formatRemoteClusters,
+  type RemoteClusterDeclaration,
+  remoteClustersProblem,
+} from '../lambdas/contract/topology.js';
 import { ApprovalEndpoint } from './approval-endpoint.js';
 import { RotationAudit } from './audit.js';
 import { CaStore } from './ca-store.js';
@@ -197,6 +202,14 @@ export interface MeshTrustRotationProps {
    */
   readonly rotationStrategy?: RotationStrategySettingName;
   /**
+   * The mesh's remote clusters (primary-remote): each with the primary cluster whose istiod serves it.
+   * A remote has no istiod and no `istio-system/cacerts`; meshtrust never writes it, and restarts and
+   * verifies its workloads after its primary's (docs/workflow.md, "Primary-remote"). Every other cluster
+   * is a primary with its own cacerts; preflight refuses a fleet that does not match.
+   * @default [] (multi-primary: every cluster a primary)
+   */
+  readonly remoteClusters?: readonly RemoteClusterDeclaration[];
+  /**
    * What happens to the CA key and the audit logs when the stack is deleted.
    * @default RemovalPolicy.RETAIN
    */
@@ -282,6 +295,7 @@ export class MeshTrustRotation extends Construct {
         minIntermediateHeadroomDays: config.minIntermediateHeadroomDays,
         minRootHeadroomDays: config.minRootHeadroomDays,
         rotationStrategy: config.rotationStrategy,
+        remoteClusters: config.remoteClusters,
       },
       lockTable,
       ...(network !== undefined && { network }),
@@ -504,6 +518,9 @@ export class MeshTrustRotation extends Construct {
         `rotationStrategy must be one of ${ROTATION_STRATEGY_SETTINGS.join(', ')}, got ${JSON.stringify(rotationStrategy)}`,
       );
     }
+    const remoteClusters = props.remoteClusters ?? [];
+    const topologyProblem = remoteClustersProblem(remoteClusters);
+    if (topologyProblem !== undefined) fail('remoteClusters', `remoteClusters: ${topologyProblem}`);
     return {
       clusters,
       soak,
@@ -524,6 +541,7 @@ export class MeshTrustRotation extends Construct {
       minIntermediateHeadroomDays,
       minRootHeadroomDays,
       rotationStrategy,
+      remoteClusters: formatRemoteClusters(remoteClusters),
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     };
   }

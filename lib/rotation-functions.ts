@@ -42,6 +42,7 @@ import { LONG_RUNNING_FUNCTION_TIMEOUT_SECONDS } from '../lambdas/contract/funct
 import { ROOT_KEY_DELETION_WINDOW_DAYS_ENV, ROOT_KEY_PRINCIPALS_ENV } from '../lambdas/contract/root-keys.js';
 import { LOCK_TABLE_NAME_ENV, LOCK_TAKEOVER_GRACE_SECONDS_ENV } from '../lambdas/contract/rotation-lock.js';
 import { ROTATION_STRATEGY_ENV } from '../lambdas/contract/rotation-strategy.js';
+import { REMOTE_CLUSTERS_ENV } from '../lambdas/contract/topology.js';
 import type { RotationAudit } from './audit.js';
 import type { CaStore } from './ca-store.js';
 import { type ClusterSelection, eksClusterArns } from './cluster-selection.js';
@@ -113,6 +114,8 @@ export interface RotationTuning {
   readonly minRootHeadroomDays: number;
   /** `auto`, `resign` or `restart` (lambdas/contract/rotation-strategy.ts); preflight reads it. */
   readonly rotationStrategy: string;
+  /** REMOTE_CLUSTERS (lambdas/contract/topology.ts): `remote=primary,...`, empty for multi-primary. */
+  readonly remoteClusters: string;
 }
 
 export interface RotationFunctionsProps {
@@ -240,6 +243,7 @@ export class RotationFunctions extends Construct {
       [MIN_INTERMEDIATE_HEADROOM_DAYS_ENV]: String(tuning.minIntermediateHeadroomDays),
       [MIN_ROOT_HEADROOM_DAYS_ENV]: String(tuning.minRootHeadroomDays),
       [ROTATION_STRATEGY_ENV]: tuning.rotationStrategy,
+      [REMOTE_CLUSTERS_ENV]: tuning.remoteClusters,
     };
 
     const functions = {} as Record<HandlerName, NodejsFunction>;

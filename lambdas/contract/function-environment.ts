@@ -12,6 +12,7 @@ import { APPROVAL_STATE_MACHINE_ARN_ENV } from './approval.js';
 import { ROOT_KEY_DELETION_WINDOW_DAYS_ENV, ROOT_KEY_PRINCIPALS_ENV } from './root-keys.js';
 import { LOCK_TABLE_NAME_ENV, LOCK_TAKEOVER_GRACE_SECONDS_ENV } from './rotation-lock.js';
 import { ROTATION_STRATEGY_ENV } from './rotation-strategy.js';
+import { REMOTE_CLUSTERS_ENV } from './topology.js';
 
 /** The mesh id: names the mesh's secrets (`meshtrust/<meshId>/`) and is the default cluster tag value. */
 export const MESH_ID_ENV = 'MESH_ID';
@@ -105,6 +106,7 @@ export const ROTATION_FUNCTION_ENV_KEYS = [
   EXPIRY_WARNING_DAYS_ENV,
   VERIFY_TIMEOUT_SECONDS_ENV,
   ROTATION_STRATEGY_ENV,
+  REMOTE_CLUSTERS_ENV,
 ] as const;
 export type RotationFunctionEnvKey = (typeof ROTATION_FUNCTION_ENV_KEYS)[number];
 

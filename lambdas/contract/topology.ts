@@ -25,3 +25,36 @@ export interface RemoteClusterDeclaration {
 export function formatRemoteClusters(remotes: readonly RemoteClusterDeclaration[]): string {
   return remotes.map(({ name, primary }) => `${name}${REMOTE_PRIMARY_SEPARATOR}${primary}`).join(',');
 }
+
+/**
+ * What makes a list of remotes meaningless whatever the fleet, or undefined when there is nothing: a
+ * missing or malformed name, a remote that is its own primary, a remote declared twice, a remote named
+ * as another's primary (a remote has no istiod to serve anyone). The stack checks its prop with it and
+ * the handlers check what they parse, so both refuse the same things in the same words.
+ */
+export function remoteClustersProblem(remotes: readonly RemoteClusterDeclaration[]): string | undefined {
+  for (const [index, { name, primary }] of remotes.entries()) {
+    for (const value of [name, primary]) {
+      if (typeof value !== 'string' || value.trim() === '' || /[,=\s]/.test(value)) {
+        return `remote ${JSON.stringify({ name, primary })} is not a remote and a primary named by their EKS names`;
+      }
+    }
+    if (name === primary) {
+      return `cluster ${name} is declared its own primary; a remote is served by another cluster's istiod`;
+    }
+    const twice = remotes.slice(0, index).find((remote) => remote.name === name);
+    if (twice !== undefined) {
+      return `remote cluster ${name} is declared twice (primaries ${twice.primary} and ${primary}); a remote has one primary`;
+    }
+  }
+  for (const remote of remotes) {
+    const served = remotes.find((other) => other.primary === remote.name);
+    if (served !== undefined) {
+      return (
+        `cluster ${remote.name} is a remote (of ${remote.primary}) and the primary of ${served.name}; a remote runs ` +
+        `no istiod, so name ${remote.primary} (or another primary) as ${served.name}'s primary`
+      );
+    }
+  }
+  return undefined;
+}

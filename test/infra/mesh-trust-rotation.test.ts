@@ -114,6 +114,23 @@ describe('MeshTrustRotation props validation', () => {
     ],
     ['a root headroom of part days', { minRootHeadroomDays: 2.5 }, 'minRootHeadroomDays', 'got 2.5'],
     [
+      'a remote cluster that is its own primary',
+      { remoteClusters: [{ name: 'eu-1', primary: 'eu-1' }] },
+      'remoteClusters',
+      'eu-1 is declared its own primary',
+    ],
+    [
+      'a remote cluster named as the primary of another',
+      {
+        remoteClusters: [
+          { name: 'eu-2', primary: 'eu-1' },
+          { name: 'eu-3', primary: 'eu-2' },
+        ],
+      },
+      'remoteClusters',
+      'eu-2 is a remote (of eu-1) and the primary of eu-3',
+    ],
+    [
       'an unknown rotation strategy',
       { rotationStrategy: 'rolling' as never },
       'rotationStrategy',

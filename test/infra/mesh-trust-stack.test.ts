@@ -55,7 +55,11 @@ describe('MeshTrustStack', () => {
 
   beforeAll(() => {
     byTag = synthMeshTrustStack({ alarmEmail: 'oncall@example.com' });
-    explicit = synthMeshTrustStack({ clusters: ['eu-1', 'us-1'], schedule: 'rate(365 days)' });
+    explicit = synthMeshTrustStack({
+      clusters: ['eu-1', 'us-1'],
+      remoteClusters: [{ name: 'us-1', primary: 'eu-1' }],
+      schedule: 'rate(365 days)',
+    });
   });
 
   it('keeps the CA key with yearly key rotation and creates no secret', () => {
@@ -133,11 +137,12 @@ describe('MeshTrustStack', () => {
           MIN_INTERMEDIATE_HEADROOM_DAYS: '7',
           MIN_ROOT_HEADROOM_DAYS: '7',
           ROTATION_STRATEGY: 'auto',
+          REMOTE_CLUSTERS: '',
         }),
       },
     });
     explicit.template.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ CLUSTERS: 'eu-1,us-1' }) },
+      Environment: { Variables: Match.objectLike({ CLUSTERS: 'eu-1,us-1', REMOTE_CLUSTERS: 'us-1=eu-1' }) },
     });
   });
 

@@ -7,6 +7,7 @@ import {
   REMOTE_CLUSTERS_ENV,
   REMOTE_PRIMARY_SEPARATOR,
   type RemoteClusterDeclaration,
+  remoteClustersProblem,
 } from '../../contract/topology.js';
 import { MeshTrustError } from '../meshtrust-error.js';
 
@@ -40,28 +41,10 @@ export function parseRemoteClusters(text: string, source = REMOTE_CLUSTERS_ENV):
           `as its EKS name, ${REMOTE_PRIMARY_SEPARATOR}, and the name of the primary cluster whose istiod serves it`,
       );
     }
-    if (name === primary) {
-      throw new TopologyError(
-        `${source}: cluster ${name} is declared its own primary; a remote is served by another cluster's istiod`,
-      );
-    }
-    const twice = remotes.find((remote) => remote.name === name);
-    if (twice !== undefined) {
-      throw new TopologyError(
-        `${source}: remote cluster ${name} is declared twice (primaries ${twice.primary} and ${primary}); a remote has one primary`,
-      );
-    }
     remotes.push({ name, primary });
   }
-  for (const remote of remotes) {
-    const served = remotes.find((other) => other.primary === remote.name);
-    if (served !== undefined) {
-      throw new TopologyError(
-        `${source}: cluster ${remote.name} is a remote (of ${remote.primary}) and the primary of ${served.name}; a remote runs ` +
-          `no istiod, so name ${remote.primary} (or another primary) as ${served.name}'s primary`,
-      );
-    }
-  }
+  const problem = remoteClustersProblem(remotes);
+  if (problem !== undefined) throw new TopologyError(`${source}: ${problem}`);
   return remotes;
 }
 

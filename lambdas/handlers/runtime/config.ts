@@ -45,8 +45,14 @@ import {
   ROTATION_STRATEGY_SETTINGS,
   type RotationStrategySettingName,
 } from '../../contract/rotation-strategy.js';
+import { REMOTE_CLUSTERS_ENV } from '../../contract/topology.js';
 import type { RotationStrategySetting } from '../../core/istio/rotation-strategy.js';
 import { isKeyAlgorithm, KEY_ALGORITHMS, type KeyAlgorithm } from '../../core/pki/key-algorithm.js';
+import {
+  parseRemoteClusters,
+  type RemoteClusterDeclaration,
+  TopologyError,
+} from '../../core/topology/mesh-topology.js';
 
 /**
  * Everything a rotation function reads from its environment: the keys of the contract's
@@ -115,6 +121,11 @@ export interface HandlerConfig {
    * reissue-intermediate acts on `resign` (A+B+B); every run still restarts (docs/workflow.md, "Rotation strategy").
    */
   readonly rotationStrategy: RotationStrategySetting;
+  /**
+   * REMOTE_CLUSTERS (default: none, every cluster a primary): each remote cluster and the primary whose
+   * istiod serves it (lambdas/contract/topology.ts). A remote is never written; it is verified and restarted.
+   */
+  readonly remoteClusters: readonly RemoteClusterDeclaration[];
 }
 
 // The contract's list and the core's type name the same three settings.
@@ -235,7 +246,18 @@ export function readHandlerConfig(): HandlerConfig {
       max: VERIFY_TIMEOUT_SECONDS.max,
     }),
     rotationStrategy: rotationStrategyFromEnv(),
+    remoteClusters: remoteClustersFromEnv(),
   };
+}
+
+function remoteClustersFromEnv(): RemoteClusterDeclaration[] {
+  const value = getStringFromEnv({ key: REMOTE_CLUSTERS_ENV, defaultValue: '' });
+  try {
+    return parseRemoteClusters(value, `Environment variable ${REMOTE_CLUSTERS_ENV}`);
+  } catch (error) {
+    if (!(error instanceof TopologyError)) throw error;
+    throw new EnvironmentVariableError(error.message, REMOTE_CLUSTERS_ENV, { cause: error });
+  }
 }
 
 function rotationStrategyFromEnv(): RotationStrategySetting {

@@ -44,7 +44,31 @@ describe('readHandlerConfig', () => {
       expiryWarningDays: 90,
       verifyTimeoutSeconds: 60,
       rotationStrategy: 'auto',
+      remoteClusters: [],
     });
+  });
+
+  it('reads the remote clusters and their primaries from REMOTE_CLUSTERS', () => {
+    // Prepare
+    Object.assign(process.env, {
+      MESH_ID: 'prod',
+      AWS_REGION: 'eu-west-1',
+      REMOTE_CLUSTERS: 'eu-remote=eu-1,us-remote=us-1',
+    });
+    // Act, Assess
+    expect(readHandlerConfig().remoteClusters).toEqual([
+      { name: 'eu-remote', primary: 'eu-1' },
+      { name: 'us-remote', primary: 'us-1' },
+    ]);
+  });
+
+  it('names REMOTE_CLUSTERS when it declares a remote as a primary', () => {
+    // Prepare
+    Object.assign(process.env, { MESH_ID: 'prod', AWS_REGION: 'eu-west-1', REMOTE_CLUSTERS: 'r=p,s=r' });
+    // Act, Assess
+    expect(() => readHandlerConfig()).toThrow(
+      /Environment variable REMOTE_CLUSTERS: cluster r is a remote \(of p\) and the primary of s/,
+    );
   });
 
   it('reads what the stack sets, including an empty CLUSTERS as tag discovery', () => {
@@ -158,6 +182,7 @@ describe('readHandlerConfig', () => {
       KEY_ALGORITHM: 'ecdsa-p256',
       ROTATION_STRATEGY: 'auto',
       ROOT_KEY_DELETION_WINDOW_DAYS: '30',
+      REMOTE_CLUSTERS: 'r=p',
     };
     const read = new Set<string>();
     const original = process.env;
