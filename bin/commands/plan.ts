@@ -288,7 +288,14 @@ function workloadNotes(readings: readonly ClusterReading[], mode: RotationMode):
           `could not list the workloads of ${cluster} that restart-workloads would restart (${workloads.unreadable}); ` +
             'apply deploy/kubernetes/rbac.yaml again (meshtrust-viewer may list replicasets)',
         ]
-      : [],
+      : workloads !== undefined &&
+          'budgetsUnreadable' in workloads &&
+          workloads.budgetsUnreadable !== undefined
+        ? [
+            `could not list the PodDisruptionBudgets of ${cluster} that restart-workloads respects (${workloads.budgetsUnreadable}); ` +
+              'apply deploy/kubernetes/rbac.yaml again (meshtrust-viewer may list poddisruptionbudgets)',
+          ]
+        : [],
   );
   return [...(unmanaged === undefined ? [] : [unmanaged]), ...unreadable];
 }
@@ -300,7 +307,12 @@ function describeWorkloads(workloads: ClusterWorkloads): string {
     workloads.unmanaged.length === 0
       ? ''
       : `; ${workloads.unmanaged.length} injected pod(s) nothing restarts: ${workloads.unmanaged.map(describeUnmanagedPod).join(', ')}`;
-  return `${workloads.restart} workload(s) to restart${unmanaged}`;
+  const blocked = workloads.blockedByBudgets ?? [];
+  const held =
+    blocked.length === 0
+      ? ''
+      : `; ${blocked.length} held now by a PodDisruptionBudget allowing no disruption (restart-workloads waits up to ROLLOUT_TIMEOUT_SECONDS): ${blocked.join('; ')}`;
+  return `${workloads.restart} workload(s) to restart${unmanaged}${held}`;
 }
 
 /**

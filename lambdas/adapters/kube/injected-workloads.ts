@@ -46,6 +46,11 @@ export interface InjectedWorkloads {
    * workload that owns it (absent: an unmanaged pod). The resign wait reads what each one serves.
    */
   readonly proxiedPods: ProxiedPodOfWorkload[];
+  /**
+   * Each workload's pod template labels, by workloadKey (kind, namespace, name): what a
+   * PodDisruptionBudget selects (`meshtrust plan` names the workloads a budget holds now).
+   */
+  readonly podLabels: ReadonlyMap<string, Readonly<Record<string, string>>>;
 }
 
 /**
@@ -89,6 +94,7 @@ export async function findInjected(client: ClusterClient): Promise<InjectedWorkl
     (namespace, name) => replicaSetOwners.get(`${namespace}/${name}`),
   );
   const refs: WorkloadRef[] = [];
+  const podLabels = new Map<string, Readonly<Record<string, string>>>();
   const collect = (
     kind: WorkloadKind,
     items: { metadata?: V1ObjectMeta; spec?: { template: V1PodTemplateSpec } }[],
@@ -105,6 +111,7 @@ export async function findInjected(client: ClusterClient): Promise<InjectedWorkl
       if (!selected) continue;
       const restartId = template?.metadata?.annotations?.[RESTART_ID_ANNOTATION];
       refs.push(restartId === undefined ? { kind, namespace, name } : { kind, namespace, name, restartId });
+      podLabels.set(workloadKey(kind, namespace, name), { ...template?.metadata?.labels });
     }
   };
   collect('Deployment', deployments.items);
@@ -123,6 +130,7 @@ export async function findInjected(client: ClusterClient): Promise<InjectedWorkl
         return { namespace, name, ...(workload !== undefined && { workload }) };
       })
       .sort((a, b) => compare(a.namespace, b.namespace) || compare(a.name, b.name)),
+    podLabels,
   };
 }
 

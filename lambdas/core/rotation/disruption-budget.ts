@@ -148,6 +148,25 @@ export function admitWave<T extends WorkloadPosition>(
 }
 
 /**
+ * The workloads a budget would hold back now, before any restart: those covered by a budget that
+ * allows no disruption (or whose status is stale). What `meshtrust plan` warns of; the restart waits
+ * for them (admitWave), up to the wave's rollout timeout.
+ */
+export function blockedNow<T extends WorkloadPosition>(
+  workloads: readonly Pick<WaveWorkload<T>, 'workload' | 'podLabels'>[],
+  budgets: readonly DisruptionBudget[],
+): HeldWorkload<T>[] {
+  return workloads.flatMap((item) => {
+    const blocking = budgetsCovering(item, budgets).find(
+      (budget) => budget.stale || budget.disruptionsAllowed <= 0,
+    );
+    return blocking === undefined
+      ? []
+      : [{ workload: item.workload, budget: blocking, rollingUnderBudget: 0 }];
+  });
+}
+
+/**
  * `PodDisruptionBudget shop/web (minAvailable: 3) allows 0 disruptions: 2 of 3 expected pods healthy,
  * 3 required`, and why the wave counts less when its own restarts use the allowance.
  */

@@ -1,6 +1,7 @@
 import { mapWithConcurrency } from '../../adapters/eks/map-with-concurrency.js';
 import { type CacertsSnapshot, readCacerts } from '../../adapters/kube/cacerts-secret.js';
 import type { ClusterClient } from '../../adapters/kube/cluster-client.js';
+import { listDisruptionBudgets } from '../../adapters/kube/disruption-budgets.js';
 import { findInjected, type UnmanagedPod } from '../../adapters/kube/injected-workloads.js';
 import { type ClusterIstioReading, readIstioSettings } from '../../adapters/kube/istio-settings.js';
 import { type ProxiedPodReading, readProxiedPods } from '../../adapters/kube/proxied-pods.js';
@@ -14,6 +15,8 @@ import {
   type RotationStrategySetting,
 } from '../../core/istio/rotation-strategy.js';
 import type { RotationMode } from '../../core/plan/phases.js';
+import { blockedNow, describeHeldWorkload } from '../../core/rotation/disruption-budget.js';
+import { workloadKey } from '../../core/rotation/proxied-pod-owners.js';
 import { type ClusterReview, reviewClusterCacerts } from '../../core/rotation/review-cluster-cacerts.js';
 import { type RootHeadroomReview, reviewRootHeadroom } from '../../core/rotation/root-headroom.js';
 import type { HandlerConfig } from './config.js';
@@ -100,7 +103,17 @@ export async function reviewFleet(
 
 /** What restart-workloads would find in a cluster, or why it could not be listed. */
 export type ClusterWorkloads =
-  | { readonly restart: number; readonly unmanaged: readonly UnmanagedPod[] }
+  | {
+      readonly restart: number;
+      readonly unmanaged: readonly UnmanagedPod[];
+      /**
+       * Workloads to restart whose PodDisruptionBudget allows no disruption now, each with the budget
+       * and its status (restart-workloads would wait for them); absent when there are none, or when the
+       * budgets could not be listed (`budgetsUnreadable` says why).
+       */
+      readonly blockedByBudgets?: readonly string[];
+      readonly budgetsUnreadable?: string;
+    }
   | { readonly unreadable: string };
 
 /**
@@ -109,11 +122,31 @@ export type ClusterWorkloads =
  * it granted that) still gets the rest of the plan.
  */
 async function readWorkloads(client: ClusterClient): Promise<ClusterWorkloads> {
+  let found: Awaited<ReturnType<typeof findInjected>>;
   try {
-    const { workloads, unmanaged } = await findInjected(client);
-    return { restart: workloads.length, unmanaged };
+    found = await findInjected(client);
   } catch (error) {
     return { unreadable: error instanceof Error ? error.message : String(error) };
+  }
+  const { workloads, unmanaged, podLabels } = found;
+  try {
+    const budgets = await listDisruptionBudgets(client);
+    const blocked = blockedNow(
+      workloads.map((workload) => ({
+        workload,
+        podLabels: podLabels.get(workloadKey(workload.kind, workload.namespace, workload.name)) ?? {},
+      })),
+      budgets,
+    );
+    return {
+      restart: workloads.length,
+      unmanaged,
+      ...(blocked.length > 0 && { blockedByBudgets: blocked.map(describeHeldWorkload) }),
+    };
+  } catch (error) {
+    // A viewer bound by an rbac.yaml older than the PDB rule still gets the rest of the plan.
+    const budgetsUnreadable = error instanceof Error ? error.message : String(error);
+    return { restart: workloads.length, unmanaged, budgetsUnreadable };
   }
 }
 

@@ -280,6 +280,48 @@ describe('meshtrust plan', () => {
     }
   });
 
+  it('names the workloads a PodDisruptionBudget allows no disruption now, with the budget, as the viewer', async () => {
+    // Prepare: lab-1's app-01 (a Deployment of one replica in shop) under a budget that wants it always up
+    const store = h.lab.cluster('lab-1').store;
+    store.create({
+      apiVersion: 'policy/v1',
+      kind: 'PodDisruptionBudget',
+      metadata: { name: 'app-01', namespace: 'shop' },
+      spec: { minAvailable: 1, selector: { matchLabels: { app: 'app-01' } } },
+    });
+    const viewer = awsEnvironmentFor(h.lab.identities.viewer, h.lab.region);
+    try {
+      for (let i = 0; i < 200; i++) {
+        if (store.get('PodDisruptionBudget', 'shop', 'app-01').status?.observedGeneration === 1) break;
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      // Act
+      const text = await runMeshtrustInProcess(['plan', '--mode', 'scheduled'], {
+        ...process.env,
+        ...viewer,
+        MESH_ID: '',
+        MESHTRUST_MESH_ID: h.meshId,
+      });
+      const json = await meshtrust('plan', '--mode', 'scheduled', '--json');
+
+      // Assess
+      expect(text.stdout).toMatch(
+        /^ {2}\d+ workload\(s\) to restart; 1 held now by a PodDisruptionBudget allowing no disruption \(restart-workloads waits up to ROLLOUT_TIMEOUT_SECONDS\): Deployment shop\/app-01: PodDisruptionBudget shop\/app-01 \(minAvailable: 1\) allows 0 disruption\(s\): 1 of 1 expected pods healthy, 1 required$/m,
+      );
+      const report = JSON.parse(json.stdout) as PlanReport;
+      expect(report.clusters.find((cluster) => cluster.name === 'lab-1')?.workloads).toMatchObject({
+        blockedByBudgets: [
+          expect.stringContaining('Deployment shop/app-01: PodDisruptionBudget shop/app-01'),
+        ],
+      });
+      expect(report.clusters.find((cluster) => cluster.name === 'lab-2')?.workloads).not.toHaveProperty(
+        'blockedByBudgets',
+      );
+    } finally {
+      store.delete('PodDisruptionBudget', 'shop', 'app-01');
+    }
+  });
+
   it('refuses --mode intermediate without --cluster as a usage error', async () => {
     // Prepare, Act
     const { exitCode, stderr } = await meshtrust('plan', '--mode', 'intermediate');

@@ -1,5 +1,6 @@
 import {
   admitWave,
+  blockedNow,
   budgetsCovering,
   type DisruptionBudget,
   describeHeldWorkload,
@@ -138,5 +139,18 @@ describe('describeHeldWorkload and heldWorkloadsHint', () => {
       'Deployment shop/web: PodDisruptionBudget shop/web-pdb (minAvailable: 2) allows 0 disruption(s): 2 of 3 expected pods healthy, 2 required',
     );
     expect(heldWorkloadsHint([held as HeldWorkload])).toContain('kubectl -n shop get pdb web-pdb');
+  });
+});
+
+describe('blockedNow', () => {
+  it('names the workloads a budget allowing nothing (or stale) covers, and not those a budget allowing one covers', () => {
+    const held = blockedNow(
+      [item('web', 'web'), item('api', 'api'), item('db', 'db'), item('free', 'free')],
+      [budget('web', 'web', 0), budget('api', 'api', 1), budget('db', 'db', 3, { stale: true })],
+    );
+    expect(held.map((h) => [h.workload.name, h.budget.name])).toEqual([
+      ['web', 'web'],
+      ['db', 'db'],
+    ]);
   });
 });
