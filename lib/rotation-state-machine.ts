@@ -379,6 +379,21 @@ export class RotationStateMachine extends Construct {
     soak.next(retireGate);
     retireRoot.next(promoteRoot).next(releaseLock);
 
+    // A rollback that failed in (or was stopped in) rollback-drop-pending had restored every cluster, and
+    // its backups may be scheduled for deletion (unreadable): the resume starts there, reading no backup.
+    const resumeFrom = new Choice(this, S.resumeFrom, {
+      stateName: S.resumeFrom,
+      comment:
+        'Every cluster restored already (resumeRollback.restored): straight to rollback-drop-pending; else the whole rollback.',
+    })
+      .when(
+        Condition.and(
+          Condition.isPresent(`${RESUME}.restored`),
+          Condition.booleanEquals(`${RESUME}.restored`, true),
+        ),
+        rollbackDropPending,
+      )
+      .otherwise(rollbackTrust);
     // IsPresent never fails on a missing path. "Not null" is Not(IsNull: true): aws-local-stepfunctions
     // (the rehearsal's runner) evaluates `IsNull: false` as always false, which would send a resume to
     // preflight, a whole rotation.
@@ -397,7 +412,7 @@ export class RotationStateMachine extends Construct {
           Condition.isPresent(`${RESUME}.failure`),
           Condition.isString('$.mode'),
         ),
-        resumeRollback.next(rollbackTrust),
+        resumeRollback.next(resumeFrom),
       )
       .when(Condition.or(isSet(RESUME), isSet(ROLLBACK_OF)), unsupportedInput)
       .otherwise(preflight);

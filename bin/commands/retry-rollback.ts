@@ -150,6 +150,11 @@ export async function retryRollback(
     terminal.note(`its rollback had failed with ${why.Error}: ${why.Cause ?? ''}`);
   const stopped = stoppedOutside ? (why ?? resumeRollback.failure) : undefined;
   if (stopped?.Cause !== undefined) terminal.note(stopped.Cause);
+  if (resumeRollback.restored) {
+    terminal.note(
+      'every cluster was restored already: it resumes at rollback-drop-pending and reads no cacerts backup',
+    );
+  }
   terminal.note(`requested by ${input.requestedBy}: ${input.reason}`);
   if (!options.wait) {
     terminal.note(`follow it with: meshtrust status ${name}`);

@@ -52,6 +52,7 @@ describe('the execution history estimate against the synthesized state machine',
       'unsupported-mode': 'preflight refuses an unknown mode first',
       'unsupported-input': 'an input only meshtrust retry-rollback sets, refused before preflight',
       'resume-rollback': 'a resumed rollback: a run of its own, without preflight, shorter than a rotation',
+      'resume-from': 'a resumed rollback: where it starts, after resume-rollback',
       'release-lock-after-failed-rollback': 'instead of release-lock-after-rollback: the same events',
       'rotation-failed': 'instead of rotation-rolled-back: the same events',
     };

@@ -397,6 +397,7 @@ describe('the rotation state machine on the local runner', () => {
       'acquire-lock',
       'rotate-or-resume',
       'resume-rollback',
+      'resume-from',
       'rollback-trust',
       'rollback-intermediate',
       'rollback-restart',
@@ -469,7 +470,7 @@ describe('the rotation state machine on the local runner', () => {
 
     // THEN the whole rollback runs from rollback-trust, undoing the aborted run's writes
     expect(resumed.error?.name).toBe('RotationRolledBack');
-    expect(resumed.entered.slice(4, 6)).toEqual(['resume-rollback', 'rollback-trust']);
+    expect(resumed.entered.slice(4, 7)).toEqual(['resume-rollback', 'resume-from', 'rollback-trust']);
     expect(resumed.calls.find((call) => call.state === 'rollback-trust-in-cluster')?.input).toMatchObject({
       executionId: resumedId,
       rollbackOf: EXECUTION_ID,
@@ -478,6 +479,66 @@ describe('the rotation state machine on the local runner', () => {
     expect(resumed.finalState).toMatchObject({
       failure: { Error: 'ABORTED', Cause: expect.stringContaining('ABORTED in distribute-bundle') },
     });
+  });
+
+  it('resumes a rollback that failed in rollback-drop-pending at that stage, reading no backup again', async () => {
+    // GIVEN a run whose rollback restored every cluster, then failed dropping the pending root
+    const hex = (c: string) => c.repeat(64);
+    const failed = await run(
+      { mode: 'scheduled', reason: 'annual rotation', requestedBy: 'alice' },
+      {
+        preflight: () => ({
+          clusters: CLUSTERS,
+          currentRoot: { secretArn: 'arn:root', versionId: 'v-a', fingerprint: hex('a') },
+          plan: { proxyTrustWait: { seconds: 0 }, soak: { seconds: 0 } },
+        }),
+        'stage-root': () => ({ secretArn: 'arn:root', versionId: 'v-b', fingerprint: hex('b') }),
+        'verify-trust-in-cluster': () => {
+          throw new StandIn('VerificationFailed', 'istiod of us-1 did not publish A+B');
+        },
+        'rollback-drop-pending': () => {
+          throw new StandIn('PreconditionFailed', 'KMS key policy refuses ScheduleKeyDeletion');
+        },
+      },
+    );
+    expect(failed.error?.name).toBe('RollbackFailed');
+    const decision = resumeRollbackOf({
+      executionArn: EXECUTION_ID,
+      status: 'FAILED',
+      error: 'RollbackFailed',
+      finalState: failed.finalState,
+    });
+    if (!decision.resumable) throw new Error(decision.reason);
+    expect(decision.resumeRollback.restored).toBe(true);
+    const resumedId = `${EXECUTION_ID}-rollback-20260310T110000Z`;
+
+    // WHEN
+    const resumed = await run(
+      { mode: decision.mode, reason: 'retry', requestedBy: 'bob', resumeRollback: decision.resumeRollback },
+      {},
+      resumedId,
+    );
+
+    // THEN no restore stage runs (their backups may be scheduled for deletion): only the last one
+    expect(resumed.error?.name).toBe('RotationRolledBack');
+    expect(resumed.entered.slice(4)).toEqual([
+      'resume-rollback',
+      'resume-from',
+      'rollback-drop-pending',
+      'release-lock-after-rollback',
+      'rotation-rolled-back',
+    ]);
+    expect(resumed.calls.filter((call) => call.state.startsWith('rollback-'))).toEqual([
+      {
+        state: 'rollback-drop-pending',
+        input: {
+          executionId: resumedId,
+          stage: 'drop-pending-root',
+          clusters: CLUSTERS.map(({ name }) => ({ name })),
+          rollbackOf: EXECUTION_ID,
+        },
+      },
+    ]);
   });
 
   it('gives a rotation rollbackOf null, so its rollback undoes its own writes', async () => {

@@ -213,7 +213,7 @@ describe('the rotation state machine', () => {
     }
   });
 
-  it("resumes a failed rollback after taking the lock: the failed run's state, then straight to rollback-trust", () => {
+  it("resumes a failed rollback after taking the lock: the failed run's state, then straight to rollback-trust or, all restored, rollback-drop-pending", () => {
     // WHEN
     const choice = asl.States['rotate-or-resume'] as AslState;
     const resume = asl.States['resume-rollback'] as AslState;
@@ -261,7 +261,23 @@ describe('the rotation state machine', () => {
         'mode.$': '$.mode',
         'lock.$': '$.lock',
       },
-      Next: 'rollback-trust',
+      Next: 'resume-from',
+    });
+    // A rollback that had restored every cluster (failed in rollback-drop-pending, its backups perhaps
+    // scheduled for deletion) resumes at rollback-drop-pending; any other at rollback-trust.
+    expect(asl.States['resume-from']).toEqual({
+      Type: 'Choice',
+      Comment: expect.any(String),
+      Choices: [
+        {
+          And: [
+            { Variable: '$.resumeRollback.restored', IsPresent: true },
+            { Variable: '$.resumeRollback.restored', BooleanEquals: true },
+          ],
+          Next: 'rollback-drop-pending',
+        },
+      ],
+      Default: 'rollback-trust',
     });
     // Every rollback stage finds what it undoes by rollbackOf (null in a rotation: its own writes).
     for (const name of ['rollback-trust', 'rollback-intermediate', 'rollback-restart', 'rollback-restore']) {

@@ -1,4 +1,9 @@
-import { ROLLBACK_PHASES, ROTATION_MODES, type RotationMode } from '../plan/phases.js';
+import {
+  ROLLBACK_PHASES,
+  ROTATION_MODES,
+  type RollbackPhaseName,
+  type RotationMode,
+} from '../plan/phases.js';
 import { executionNameOf } from './execution-name.js';
 
 /**
@@ -14,6 +19,9 @@ import { executionNameOf } from './execution-name.js';
 export const ROLLBACK_FAILED = 'RollbackFailed';
 /** The error a run ends with when it was rolled back (the Fail state `rotation-rolled-back`). */
 export const ROTATION_ROLLED_BACK = 'RotationRolledBack';
+
+/** The last rollback stage: it drops the pending root and schedules the cacerts backups for deletion. */
+const ROLLBACK_DROP_PENDING: RollbackPhaseName = 'rollback-drop-pending';
 
 /** Causes copied into the new input are cut to this many characters: they are for the record. */
 export const RESUME_CAUSE_MAX = 1024;
@@ -47,6 +55,12 @@ export interface ResumeRollback {
   readonly failure: CaughtError | null;
   /** Why the rollback failed (its `$.rollbackFailure`), for the record. */
   readonly rollbackFailure: CaughtError | null;
+  /**
+   * Every cluster's cacerts is back byte for byte: the run passed rollback-restore (or was itself a resume
+   * that started after it) and stopped in rollback-drop-pending, which may have scheduled the cacerts
+   * backups for deletion. The resume then starts at rollback-drop-pending and reads no backup.
+   */
+  readonly restored: boolean;
 }
 
 /** What DescribeExecution and the history say of the ended execution. */
@@ -123,6 +137,7 @@ export function resumeRollbackOf(ended: EndedExecution): ResumeDecision {
     if (resumed !== undefined) {
       // A resumed rollback that was stopped: resume it again from its own input.
       return resumeOf(ended, `${name} was ${ended.status}`, {
+        restored: resumed.restored === true || entered.includes(ROLLBACK_DROP_PENDING),
         mode: state?.mode,
         clusters: resumed.clusters,
         currentRoot: resumed.currentRoot,
@@ -135,6 +150,8 @@ export function resumeRollbackOf(ended: EndedExecution): ResumeDecision {
     // Stopped in the rollback, its Catch's failure is in the state; stopped forward, the stop is the failure.
     const inRollback = entered.some((entry) => (ROLLBACK_PHASES as readonly string[]).includes(entry));
     return resumeOf(ended, `${name} was ${ended.status}`, {
+      // rollback-drop-pending is entered only after rollback-restore restored every cluster.
+      restored: entered.includes(ROLLBACK_DROP_PENDING),
       mode: state?.mode,
       clusters: asRecord(state?.preflight)?.clusters,
       currentRoot: asRecord(state?.preflight)?.currentRoot,
@@ -145,7 +162,11 @@ export function resumeRollbackOf(ended: EndedExecution): ResumeDecision {
     });
   }
   const preflight = asRecord(state?.preflight);
+  // rollback-restore's result ($.rollback.restored) is in the state only once every cluster is restored.
+  const restored =
+    asRecord(state?.rollback)?.restored !== undefined || asRecord(state?.resumeRollback)?.restored === true;
   return resumeOf(ended, `${name} ended in ${ROLLBACK_FAILED}`, {
+    restored,
     mode: state?.mode,
     clusters: preflight?.clusters,
     currentRoot: preflight?.currentRoot,
@@ -159,6 +180,7 @@ export function resumeRollbackOf(ended: EndedExecution): ResumeDecision {
 
 /** What a resumed rollback is made of, as read from a run's final state (or a resume's input). */
 interface ResumeParts {
+  readonly restored: boolean;
   readonly mode: unknown;
   readonly clusters: unknown;
   readonly currentRoot: unknown;
@@ -213,6 +235,7 @@ function resumeOf(ended: EndedExecution, how: string, parts: ResumeParts): Resum
     stagedRoot: stagedRoot as ResumeSecretVersion | null,
     failure: caughtErrorOf(parts.failure) ?? null,
     rollbackFailure: rollbackFailure as CaughtError | null,
+    restored: parts.restored,
   };
   if (JSON.stringify(resumeRollback).includes('PRIVATE KEY')) {
     return {

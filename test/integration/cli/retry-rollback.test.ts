@@ -176,6 +176,7 @@ describe('meshtrust retry-rollback', () => {
         stagedRoot: ROOT_B,
         failure: { Error: 'VerificationFailed', Cause: 'istiod of us-1 did not load int_B' },
         rollbackFailure: { Error: 'TransientError', Cause: 'EKS endpoint of us-1 unreachable' },
+        restored: false,
       },
     });
     expect(ctx.stdout()).toContain(`started ${resume?.name}:`);
@@ -184,6 +185,21 @@ describe('meshtrust retry-rollback', () => {
     expect(ctx.stderr()).toContain(
       'its rollback had failed with TransientError: EKS endpoint of us-1 unreachable',
     );
+  });
+
+  it('resumes a rollback that failed in rollback-drop-pending at that stage: every cluster was restored', async () => {
+    // Prepare: rollback-restore had answered ($.rollback.restored), then rollback-drop-pending failed
+    const fake = fakeAccess({
+      status: 'FAILED',
+      error: 'RollbackFailed',
+      events: latestEvents({ ...failedState(), rollback: { trust: [], restored: [{}, {}] } }),
+    });
+    const ctx = context();
+    // Act
+    await retryRollback(fake.access, FAILED, { wait: false, pollSeconds: 1 }, ctx);
+    // Assess
+    expect(fake.started[0]?.input).toMatchObject({ resumeRollback: { restored: true } });
+    expect(ctx.stderr()).toContain('resumes at rollback-drop-pending and reads no cacerts backup');
   });
 
   it('exits 1 when the resumed rollback fails again', async () => {

@@ -58,6 +58,7 @@ describe('resumeRollbackOf', () => {
         stagedRoot: STAGED_ROOT,
         failure: { Error: 'VerificationFailed', Cause: 'istiod of us-1 did not load int_B' },
         rollbackFailure: { Error: 'States.TaskFailed', Cause: 'us-1 unreachable' },
+        restored: false,
       },
     });
   });
@@ -85,6 +86,22 @@ describe('resumeRollbackOf', () => {
       resumable: true,
       resumeRollback: { executionArn: ROTATION, resumedFrom: RESUME },
     });
+  });
+
+  it('notes a rollback that restored every cluster before it failed (in rollback-drop-pending), so the resume starts there', () => {
+    // Prepare: rollback-restore's result is in the state only once it restored every cluster
+    const restored = finalState({ rollback: { trust: [{}], restored: [{}, {}] } });
+    const resumeOfRestored = finalState({
+      rollback: {},
+      rollbackOf: ROTATION,
+      resumeRollback: { executionArn: ROTATION, restored: true },
+    });
+    // Act, Assess
+    expect(resumeRollbackOf(rollbackFailed(restored))).toMatchObject({ resumeRollback: { restored: true } });
+    expect(resumeRollbackOf(rollbackFailed(resumeOfRestored, RESUME))).toMatchObject({
+      resumeRollback: { restored: true },
+    });
+    expect(resumeRollbackOf(rollbackFailed())).toMatchObject({ resumeRollback: { restored: false } });
   });
 
   it('refuses every other end, saying why there is nothing to resume', () => {
@@ -204,6 +221,7 @@ describe('resumeRollbackOf, a run stopped outside the state machine (ABORTED, TI
           Cause: 'scheduled-20260310T090000Z was ABORTED in distribute-bundle; no Catch ran',
         },
         rollbackFailure: null,
+        restored: false,
       },
     });
   });
@@ -257,6 +275,24 @@ describe('resumeRollbackOf, a run stopped outside the state machine (ABORTED, TI
         },
       },
     });
+  });
+
+  it('notes a run stopped in rollback-drop-pending as restored: rollback-restore had finished', () => {
+    // Act
+    const decision = resumeRollbackOf({
+      executionArn: ROTATION,
+      status: 'ABORTED',
+      finalState: finalState({ rollbackFailure: undefined }),
+      statesEntered: [
+        ...forward,
+        'stage-root',
+        'rollback-trust',
+        'rollback-restore',
+        'rollback-drop-pending',
+      ],
+    });
+    // Assess
+    expect(decision).toMatchObject({ resumable: true, resumeRollback: { restored: true } });
   });
 
   it('resumes a resumed rollback that was stopped from its own input, still undoing the first rotation', () => {
