@@ -20,6 +20,8 @@ import { withRetry } from '../retry.js';
 import type { ClusterClient } from './cluster-client.js';
 import { RBAC_MANIFEST } from './kube-errors.js';
 
+/** Port-forwards a caller reading many proxies opens at once: a few per cluster, to spare the API server. */
+export const SERVED_READ_CONCURRENCY = 8;
 /** Envoy's admin port in an Istio sidecar or gateway (istioctl's proxyAdminPort). */
 export const ENVOY_ADMIN_PORT = 15000;
 /** rbac.yaml's ClusterRole that grants pods/portforward, and the groups it is bound to. */

@@ -5,13 +5,11 @@
 import { mapWithConcurrency } from '../../adapters/eks/map-with-concurrency.js';
 import type { ClusterClient } from '../../adapters/kube/cluster-client.js';
 import { readProxiedPods } from '../../adapters/kube/proxied-pods.js';
-import { PodGone, readServedRoots } from '../../adapters/kube/served-certificate.js';
+import { PodGone, readServedRoots, SERVED_READ_CONCURRENCY } from '../../adapters/kube/served-certificate.js';
 import { rootsMissing, takesPushes } from '../../core/istio/pushed-roots.js';
 import { PreconditionFailed } from '../../core/rotation-errors.js';
 import { waitUntil } from './wait-until.js';
 
-/** Port-forwards open at once, as for the resign wait. */
-const READ_CONCURRENCY = 8;
 const BEHIND_NAMED = 5;
 
 export interface ProxyRootsOutcome {
@@ -44,7 +42,7 @@ export async function awaitProxyRoots(
         const key = `${pod.namespace}/${pod.name}`;
         return !confirmed.has(key) && !gone.has(key);
       });
-      const problems = await mapWithConcurrency(toRead, READ_CONCURRENCY, async (pod) => {
+      const problems = await mapWithConcurrency(toRead, SERVED_READ_CONCURRENCY, async (pod) => {
         const key = `${pod.namespace}/${pod.name}`;
         try {
           const missing = rootsMissing(await readServedRoots(client, pod), required);

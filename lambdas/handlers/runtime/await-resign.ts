@@ -6,7 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { mapWithConcurrency } from '../../adapters/eks/map-with-concurrency.js';
 import type { ClusterClient } from '../../adapters/kube/cluster-client.js';
-import { readServedCertificate } from '../../adapters/kube/served-certificate.js';
+import { readServedCertificate, SERVED_READ_CONCURRENCY } from '../../adapters/kube/served-certificate.js';
 import {
   judgeResignRound,
   type PodServing,
@@ -16,8 +16,6 @@ import {
 } from '../../core/rotation/resign-wait.js';
 import { PreconditionFailed } from '../../core/rotation-errors.js';
 
-/** Port-forwards open at once: a few per cluster, to spare the API server. */
-const READ_CONCURRENCY = 8;
 /** Between rounds: istiod debounces its pushes (PILOT_DEBOUNCE_AFTER, 100 ms up to 10 s). */
 const ROUND_INTERVAL_MS = 2_000;
 /** A single read's timeout, as istioctl's. */
@@ -42,7 +40,7 @@ export async function awaitResign(
   const serving = new Map<string, PodServing>();
   for (let rounds = 1; ; rounds++) {
     const toRead = pods.filter((pod) => settled(serving.get(podKey(pod)), intermediate) === false);
-    const readings = await mapWithConcurrency(toRead, READ_CONCURRENCY, (pod) =>
+    const readings = await mapWithConcurrency(toRead, SERVED_READ_CONCURRENCY, (pod) =>
       readServing(client, pod, deadline),
     );
     for (const [index, pod] of toRead.entries()) serving.set(podKey(pod), readings[index] as PodServing);
