@@ -34,7 +34,45 @@ export interface InstallIstioOptions {
   readonly readyTimeoutSeconds: number;
 }
 
-/** The IstioOperator the lab installs from: default profile, plug-in CA, one ingress gateway. */
+/**
+ * The east-west gateway of Istio's multi-network install (samples/multicluster/gen-eastwest-gateway.sh):
+ * an ingress-gateway component of its own, so its own Deployment, Service and ServiceAccount
+ * (`istio-eastwestgateway-service-account`), pilot-agent `proxy router` in `sni-dnat` mode, labelled
+ * with the cluster's network.
+ */
+const EASTWEST_GATEWAY = { name: 'istio-eastwestgateway', istioLabel: 'eastwestgateway' } as const;
+
+function eastWestGateway(network: string): object {
+  return {
+    name: EASTWEST_GATEWAY.name,
+    enabled: true,
+    label: {
+      istio: EASTWEST_GATEWAY.istioLabel,
+      app: EASTWEST_GATEWAY.name,
+      'topology.istio.io/network': network,
+    },
+    k8s: {
+      env: [
+        { name: 'ISTIO_META_ROUTER_MODE', value: 'sni-dnat' },
+        { name: 'ISTIO_META_REQUESTED_NETWORK_VIEW', value: network },
+      ],
+      service: {
+        ports: [
+          { name: 'status-port', port: 15021, targetPort: 15021 },
+          { name: 'mtls', port: 15443, targetPort: 15443 },
+          { name: 'tcp-istiod', port: 15012, targetPort: 15012 },
+          { name: 'tcp-webhook', port: 15017, targetPort: 15017 },
+        ],
+      },
+    },
+  };
+}
+
+/**
+ * The IstioOperator the lab installs from: default profile, plug-in CA, the ingress gateway and the
+ * east-west gateway. A components.ingressGateways list replaces the profile's, so the profile's
+ * `istio-ingressgateway` is named again, as the profile has it.
+ */
 export function labIstioOperator(options: InstallIstioOptions): object {
   return {
     apiVersion: 'install.istio.io/v1alpha1',
@@ -46,6 +84,9 @@ export function labIstioOperator(options: InstallIstioOptions): object {
       meshConfig: {
         trustDomain: options.trustDomain,
         defaultConfig: { proxyMetadata: { ...options.proxyMetadata } },
+      },
+      components: {
+        ingressGateways: [{ name: 'istio-ingressgateway', enabled: true }, eastWestGateway(options.network)],
       },
       values: {
         global: {

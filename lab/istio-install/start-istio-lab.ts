@@ -1,7 +1,7 @@
 // The istio engine as a lab, in the shape `meshtrust lab` serves (lab-files.ts's LabFilesSource): the
 // fleet (real Kubernetes, real Istio), the lab's EKS API naming its clusters, per cluster N injected
 // workloads and one injected by object selector, and a prober (the model's, istio/mtls-prober.ts)
-// making real mTLS handshakes between them and the ingress gateway with what their agents hold.
+// making real mTLS handshakes between them and the two gateways with what their agents hold.
 import { join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
 import { type CaMaterial, parseCertificatesPem } from '../../lambdas/core/pki/index.js';
@@ -262,13 +262,13 @@ async function deployWorkloads(kubeconfig: string, cacheDir: string, count: numb
 }
 
 /**
- * What the prober talks to: the lab's workloads (the object-selected one too) and the ingress gateway,
- * whose proxy is probed like theirs.
+ * What the prober talks to: the lab's workloads (the object-selected one too), the ingress gateway and
+ * the east-west gateway, whose proxies are probed like theirs.
  */
 const PROBED_PODS: readonly { readonly namespace: string; readonly selector: string }[] = [
   { namespace: WORKLOAD_NAMESPACE, selector: 'meshtrust.io/lab-workload=true' },
   { namespace: OBJECT_SELECTED_NAMESPACE, selector: 'meshtrust.io/lab-workload=true' },
-  { namespace: 'istio-system', selector: 'istio=ingressgateway' },
+  { namespace: 'istio-system', selector: 'istio in (ingressgateway,eastwestgateway)' },
 ];
 
 /** The ready, not terminating pods of a cluster the prober picks from. */

@@ -123,10 +123,13 @@ describe('meshtrust rehearse --engine istio', () => {
       // After the settle window, each workload serves a certificate of its cluster's new intermediate.
       const finalIntermediate = new Map(report.final.map((entry) => [entry.cluster, entry.caCert]));
       const initialIntermediate = new Map(report.initial.map((entry) => [entry.cluster, entry.caCert]));
-      // Per cluster two apps, the ingress gateway and tools/probe (injected by object selector in a
-      // namespace without injection labels): all re-signed and probed alike.
-      expect(report.workloads).toHaveLength(8);
-      expect(report.workloads.filter((workload) => workload.pod.startsWith('istio-system/'))).toHaveLength(2);
+      // Per cluster two apps, the ingress and east-west gateways and tools/probe (injected by object
+      // selector in a namespace without injection labels): all re-signed and probed alike.
+      expect(report.workloads).toHaveLength(10);
+      expect(report.workloads.filter((workload) => workload.pod.startsWith('istio-system/'))).toHaveLength(4);
+      expect(
+        report.workloads.filter((workload) => workload.pod.startsWith('istio-system/istio-eastwestgateway-')),
+      ).toHaveLength(2);
       expect(report.workloads.filter((workload) => workload.pod.startsWith('tools/probe-'))).toHaveLength(2);
       for (const workload of report.workloads) {
         expect(workload.issuer).toBe(finalIntermediate.get(workload.cluster));
@@ -134,7 +137,7 @@ describe('meshtrust rehearse --engine istio', () => {
       }
       // PCDS on: every proxy took the new bundle and re-signed by itself; no pod was restarted.
       expectResignedWithoutRestarts(report);
-      expect(report.workloadMoves).toHaveLength(8);
+      expect(report.workloadMoves).toHaveLength(10);
       expect(report.phases.at(-1)?.name).toBe('final');
       expect(report.phases.at(-1)?.handshakes.attempted).toBeGreaterThan(10);
       expect(await filesWithPrivateKeys(run.dir, [])).toEqual([]);
@@ -162,7 +165,8 @@ describe('meshtrust rehearse --engine istio', () => {
       expect(wait).toBeDefined();
       const waited = Date.parse(wait?.endedAt ?? '') - Date.parse(wait?.startedAt ?? '');
       expect(waited).toBeGreaterThanOrEqual(41_000);
-      expect(report.workloads).toHaveLength(10);
+      // Per cluster three apps, two gateways and tools/probe.
+      expect(report.workloads).toHaveLength(12);
       // PCDS off: preflight picks restart, and every workload moved by a restart (new pods, new UIDs).
       expect(report.strategies.map((entry) => [entry.cluster, entry.strategy])).toEqual([
         ['lab-1', 'restart'],
@@ -212,9 +216,9 @@ describe('meshtrust rehearse --engine istio', () => {
       for (const workload of report.workloads) {
         expect(workload.issuer).not.toBe(initialIntermediate.get(workload.cluster));
       }
-      expect(report.workloads).toHaveLength(8);
+      expect(report.workloads).toHaveLength(10);
       expectResignedWithoutRestarts(report);
-      expect(report.workloadMoves).toHaveLength(8);
+      expect(report.workloadMoves).toHaveLength(10);
     },
     RUN_TIMEOUT_MS + 30 * 60_000,
   );

@@ -92,10 +92,20 @@ export class IstioFleetKit {
   }
 
   /** The one running, ready app pod of a cluster (waits while a rollout still has two). */
-  async appPod(cluster: string): Promise<V1Pod> {
+  appPod(cluster: string): Promise<V1Pod> {
+    return this.readyPod(cluster, 'shop', 'app=app');
+  }
+
+  /** The one ready pod of a gateway, by its `istio` label (`ingressgateway`, `eastwestgateway`). */
+  gatewayPod(cluster: string, istioLabel: string): Promise<V1Pod> {
+    return this.readyPod(cluster, 'istio-system', `istio=${istioLabel}`);
+  }
+
+  /** The one running, ready pod a selector picks (waits while a rollout still has two). */
+  async readyPod(cluster: string, namespace: string, selector: string): Promise<V1Pod> {
     for (let attempt = 0; attempt < 120; attempt++) {
       const list = JSON.parse(
-        await this.kubectl(cluster, ['-n', 'shop', 'get', 'pods', '-l', 'app=app', '-o', 'json']),
+        await this.kubectl(cluster, ['-n', namespace, 'get', 'pods', '-l', selector, '-o', 'json']),
       ) as { items: V1Pod[] };
       const ready = list.items.filter(
         (pod) =>
@@ -107,7 +117,7 @@ export class IstioFleetKit {
       if (list.items.length === 1 && ready[0]) return ready[0];
       await sleep(500);
     }
-    throw new Error(`${cluster}: no single ready app pod`);
+    throw new Error(`${cluster}: no single ready pod ${namespace} ${selector}`);
   }
 
   /** A file the pod's pilot-agent wrote (cert-chain.pem, key.pem, root-cert.pem). */
@@ -121,9 +131,17 @@ export class IstioFleetKit {
   /** A real mTLS handshake from `from`'s app to `to`'s, each side with what its agent holds now. */
   async handshake(from: string, to: string): Promise<HandshakeOutcome> {
     const [client, server] = await Promise.all([this.appPod(from), this.appPod(to)]);
+    return this.handshakeBetween({ cluster: from, pod: client }, { cluster: to, pod: server });
+  }
+
+  /** A real mTLS handshake between two pods (apps or gateways), each with what its agent holds now. */
+  async handshakeBetween(
+    client: { readonly cluster: string; readonly pod: V1Pod },
+    server: { readonly cluster: string; readonly pod: V1Pod },
+  ): Promise<HandshakeOutcome> {
     return mtlsHandshake(
-      await readProxyIdentity(this.fleet.podRootfs(from, client.metadata?.uid ?? '')),
-      await readProxyIdentity(this.fleet.podRootfs(to, server.metadata?.uid ?? '')),
+      await readProxyIdentity(this.fleet.podRootfs(client.cluster, client.pod.metadata?.uid ?? '')),
+      await readProxyIdentity(this.fleet.podRootfs(server.cluster, server.pod.metadata?.uid ?? '')),
       { trustDomain: this.trustDomain, timeoutMs: 5_000 },
     );
   }

@@ -1,7 +1,8 @@
 // The istio engine runs real Istio: istiod (pilot-discovery) installed from istioctl's manifests with
 // the lab's plug-in CA, istiod's own sidecar injector, and a real pilot-agent per injected pod and
-// gateway, all on a real Kubernetes control plane. These tests judge what those components did with
-// independent tools (openssl, the certificates the agents wrote), never with the product's rules.
+// gateway (ingress and east-west), all on a real Kubernetes control plane. These tests judge what those
+// components did with independent tools (openssl, the certificates the agents wrote), never with the
+// product's rules.
 // The negative control shows what the model engine used to miss: real istiod drops a cacerts
 // whose root-cert.pem holds only a new root, and goes on signing with the old intermediate.
 import { execFile } from 'node:child_process';
@@ -102,6 +103,35 @@ describe('Istio installed from its own manifests, with the lab plug-in CA', () =
     expect(certificate.subjectAltName).toBe(
       'spiffe://cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account',
     );
+    expect(await opensslVerify({ file: certificate.chainFile }, fleet.rootA.certificatePem, dir)).toMatch(
+      /: OK$/,
+    );
+  });
+
+  it('runs the east-west gateway as pilot-agent in router mode, with its own identity and the mesh proxy metadata', async () => {
+    // Prepare
+    const [gateway] = await runningPods('istio-system', 'istio=eastwestgateway');
+    const proxy = gateway?.spec?.containers?.find((container) => container.name === 'istio-proxy');
+    const env = new Map((proxy?.env ?? []).map((entry) => [entry.name, entry.value]));
+
+    // Act
+    const certificate = await proxyCertificate(gateway as V1Pod);
+
+    // Assess: what Istio's multi-network install gives it, rendered by istioctl, not by the lab
+    expect(proxy?.args?.slice(0, 2)).toEqual(['proxy', 'router']);
+    expect(gateway?.metadata?.labels).toMatchObject({
+      app: 'istio-eastwestgateway',
+      'topology.istio.io/network': CLUSTER,
+    });
+    expect(env.get('ISTIO_META_ROUTER_MODE')).toBe('sni-dnat');
+    // The gateway chart writes the mesh's proxy metadata into the agent's env, as the injector does.
+    expect(env.get('PROXY_CONFIG_XDS_AGENT')).toBe('true');
+    expect(gateway?.spec?.serviceAccountName).toBe('istio-eastwestgateway-service-account');
+    // Its agent asked istiod for a certificate, as the ingress gateway's did.
+    expect(certificate.subjectAltName).toBe(
+      'spiffe://cluster.local/ns/istio-system/sa/istio-eastwestgateway-service-account',
+    );
+    expect(certificate.issuer).toContain(`L = ${CLUSTER}`);
     expect(await opensslVerify({ file: certificate.chainFile }, fleet.rootA.certificatePem, dir)).toMatch(
       /: OK$/,
     );

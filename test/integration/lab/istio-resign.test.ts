@@ -6,7 +6,8 @@
 //   its trust anchor, the whole root-cert.pem as one string, did not change);
 // - A+B+B does move them: the string changed, so istiod pushes a bundle of other bytes by PCDS and
 //   every pilot-agent drops its certificate and asks for one from the new intermediate;
-// - traffic between the clusters holds at every step, judged by real mTLS handshakes and openssl.
+// - traffic between the clusters holds at every step, judged by real mTLS handshakes and openssl,
+//   between the apps and between each app and the other cluster's east-west gateway (router mode).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,6 +37,8 @@ let kit: IstioFleetKit;
 let rootB: CaMaterial;
 const intermediatesB = new Map<string, CaMaterial>();
 const podsBefore = new Map<string, string>();
+/** Each cluster's east-west gateway pod (pilot-agent in router mode) at the start. */
+const gatewaysBefore = new Map<string, string>();
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'mt-istio-resign-'));
@@ -48,6 +51,7 @@ beforeAll(async () => {
   for (const cluster of CLUSTERS) {
     await kit.deployApp(cluster);
     podsBefore.set(cluster, (await kit.appPod(cluster)).metadata?.uid ?? '');
+    gatewaysBefore.set(cluster, (await kit.gatewayPod(cluster, 'eastwestgateway')).metadata?.uid ?? '');
   }
   rootB = await createRootCa({ commonName: 'meshtrust lab Root B' });
   for (const cluster of CLUSTERS) {
@@ -78,7 +82,37 @@ async function handshakesBothWays(): Promise<unknown[]> {
   return [await kit.handshake('lab-1', 'lab-2'), await kit.handshake('lab-2', 'lab-1')];
 }
 
+/** Each cluster's app to the other cluster's east-west gateway, and each gateway to the other app. */
+async function gatewayHandshakes(): Promise<Record<string, unknown>> {
+  const outcomes: Record<string, unknown> = {};
+  for (const [here, there] of [
+    ['lab-1', 'lab-2'],
+    ['lab-2', 'lab-1'],
+  ] as const) {
+    const app = { cluster: here, pod: await kit.appPod(here) };
+    const gateway = { cluster: there, pod: await kit.gatewayPod(there, 'eastwestgateway') };
+    outcomes[`${here} app -> ${there} east-west gateway`] = await kit.handshakeBetween(app, gateway);
+    outcomes[`${there} east-west gateway -> ${here} app`] = await kit.handshakeBetween(gateway, app);
+  }
+  return outcomes;
+}
+
+const ALL_OK = {
+  'lab-1 app -> lab-2 east-west gateway': { ok: true },
+  'lab-2 east-west gateway -> lab-1 app': { ok: true },
+  'lab-2 app -> lab-1 east-west gateway': { ok: true },
+  'lab-1 east-west gateway -> lab-2 app': { ok: true },
+};
+
 describe("Istio's zero-restart rotation on real istiod and pilot-agent, PCDS on", () => {
+  it("starts with each east-west gateway's agent holding a root-A certificate that the other cluster's app accepts", async () => {
+    // Act
+    const outcomes = await gatewayHandshakes();
+
+    // Assess
+    expect(outcomes).toEqual(ALL_OK);
+  });
+
   it('step 1, A -> A+B: every running proxy learns B by the push, with no restart', async () => {
     // Act
     for (const cluster of CLUSTERS) await kit.appendRoot(cluster, rootB.certificatePem);
@@ -140,8 +174,18 @@ describe("Istio's zero-restart rotation on real istiod and pilot-agent, PCDS on"
       const { pod, chain } = await proxyChain(cluster);
       expect(pod.metadata?.uid).toBe(podsBefore.get(cluster));
       expect(await opensslVerify({ pem: chain }, rootB.certificatePem, dir)).toMatch(/: OK$/);
+      // The east-west gateway's agent (router mode) re-signed from int_B too, on the same push.
+      const gatewayMoved = await eventually(async () => {
+        const gateway = await kit.gatewayPod(cluster, 'eastwestgateway');
+        const gatewayChain = await kit.proxyFile(cluster, gateway, 'cert-chain.pem');
+        return holdsCertificate(gatewayChain, intermediateB(cluster).certificatePem);
+      }, MOVE_TIMEOUT_MS);
+      expect({ cluster, gatewayMoved }).toEqual({ cluster, gatewayMoved: true });
+      const gateway = await kit.gatewayPod(cluster, 'eastwestgateway');
+      expect(gateway.metadata?.uid).toBe(gatewaysBefore.get(cluster));
     }
     expect(await handshakesBothWays()).toEqual([{ ok: true }, { ok: true }]);
+    expect(await gatewayHandshakes()).toEqual(ALL_OK);
   });
 
   it('step 3, B alone: istiod takes it, proxies drop A, traffic holds, still no restart', async () => {
@@ -169,5 +213,6 @@ describe("Istio's zero-restart rotation on real istiod and pilot-agent, PCDS on"
       expect(await opensslVerify({ pem: chain }, fleet.rootA.certificatePem, dir)).not.toMatch(/: OK$/);
     }
     expect(await handshakesBothWays()).toEqual([{ ok: true }, { ok: true }]);
+    expect(await gatewayHandshakes()).toEqual(ALL_OK);
   });
 });
