@@ -1,5 +1,12 @@
 import { ArnFormat, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { Effect, type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import {
+  ArnPrincipal,
+  Effect,
+  type IGrantable,
+  type IPrincipal,
+  type IRole,
+  PolicyStatement,
+} from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { CA_SECRET_NAMES, type CaSecretPart, caStoreKeyAlias } from '../lambdas/contract/ca-store.js';
@@ -40,6 +47,13 @@ export class CaStore extends Construct {
   readonly importedRootKeySecretArnPattern: string;
   /** ARN pattern of the root keys' aliases, `alias/meshtrust/<meshId>/root/*`. */
   readonly rootKeyAliasArnPattern: string;
+  /**
+   * The key policy's statements that name the functions' roles (grantKeyUse adds each role): decrypt
+   * (readers), generate data keys (writers), describe (both), each only through Secrets Manager and the
+   * first two only for the mesh's secrets (encryption context `SecretARN`).
+   */
+  private readonly keyUse: Record<'decrypt' | 'encrypt' | 'describe', PolicyStatement>;
+  private readonly keyUseInPolicy = new Set<PolicyStatement>();
 
   constructor(scope: Construct, id: string, props: CaStoreProps) {
     super(scope, id);
@@ -63,6 +77,30 @@ export class CaStore extends Construct {
       backups: secretArn(`${CA_SECRET_NAMES.backups}*`),
     };
     this.importedRootKeySecretArnPattern = secretArn(`${CA_SECRET_NAMES.importedRootKeys}*`);
+    const viaSecretsManager = this.viaSecretsManager();
+    const forMeshSecrets = { ...viaSecretsManager, ...this.forMeshSecrets(this.secretArnPattern()) };
+    // The account keeps kms:* (CDK's default statement): without it no one could ever change this policy
+    // again. What that leaves open is in docs/security.md ("The CA store key").
+    this.keyUse = {
+      decrypt: new PolicyStatement({
+        sid: 'FunctionsDecryptMeshSecretsViaSecretsManager',
+        actions: ['kms:Decrypt'],
+        resources: ['*'],
+        conditions: forMeshSecrets,
+      }),
+      encrypt: new PolicyStatement({
+        sid: 'FunctionsEncryptMeshSecretsViaSecretsManager',
+        actions: ['kms:GenerateDataKey'],
+        resources: ['*'],
+        conditions: forMeshSecrets,
+      }),
+      describe: new PolicyStatement({
+        sid: 'FunctionsDescribeKeyViaSecretsManager',
+        actions: ['kms:DescribeKey'],
+        resources: ['*'],
+        conditions: viaSecretsManager,
+      }),
+    };
     this.rootKeyAliasArnPattern = Stack.of(this).formatArn({
       service: 'kms',
       resource: rootKeyAliasPrefix(props.meshId).replace(/\/$/, ''),
@@ -150,7 +188,7 @@ export class CaStore extends Construct {
   }
 
   /**
-   * Read, or write (create, put, stage, tag, and read), one part of the CA store: the root secret (no
+   * Read, or write (create, put its resource policy, put, stage, tag, and read), one part of the CA store: the root secret (no
    * key in it), the intermediates (with their keys) or the cacerts backups (with the keys).
    */
   grantSecrets(grantee: IGrantable, part: CaSecretPart, level: 'read' | 'write'): void {
@@ -161,6 +199,8 @@ export class CaStore extends Construct {
     ];
     const write = [
       'secretsmanager:CreateSecret',
+      // The handlers put a resource policy on every secret they create (docs/security.md).
+      'secretsmanager:PutResourcePolicy',
       'secretsmanager:PutSecretValue',
       'secretsmanager:UpdateSecretVersionStage',
       'secretsmanager:TagResource',
@@ -175,32 +215,78 @@ export class CaStore extends Construct {
     this.grantKeyUse(grantee, level === 'write');
   }
 
-  /** The CA store key, only through Secrets Manager: to read secrets, and to write them when `write`. */
+  /**
+   * The CA store key, only through Secrets Manager and only for the mesh's secrets: to read secrets, and
+   * to write them when `write`. Granted twice, in the role's IAM policy and by name in the key's policy.
+   */
   private grantKeyUse(grantee: IGrantable, write: boolean): void {
-    const viaSecretsManager = {
-      StringEquals: {
-        'kms:ViaService': `secretsmanager.${Stack.of(this).region}.${Stack.of(this).urlSuffix}`,
-      },
-    };
-    // The same statement for every part a role reaches: CDK keeps one of identical statements.
-    grantee.grantPrincipal.addToPrincipalPolicy(
+    const viaSecretsManager = this.viaSecretsManager();
+    const forMeshSecrets = { ...viaSecretsManager, ...this.forMeshSecrets(this.secretArnPattern()) };
+    // The same statements for every part a role reaches: CDK keeps one of identical statements.
+    const principal = grantee.grantPrincipal;
+    principal.addToPrincipalPolicy(
       new PolicyStatement({
         sid: 'DecryptCaSecretsViaSecretsManager',
-        actions: ['kms:Decrypt', 'kms:DescribeKey'],
+        actions: ['kms:Decrypt'],
+        resources: [this.key.keyArn],
+        conditions: forMeshSecrets,
+      }),
+    );
+    principal.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: 'DescribeCaStoreKeyViaSecretsManager',
+        actions: ['kms:DescribeKey'],
         resources: [this.key.keyArn],
         conditions: viaSecretsManager,
       }),
     );
+    this.nameInKeyPolicy(this.keyUse.decrypt, principal);
+    this.nameInKeyPolicy(this.keyUse.describe, principal);
     if (write) {
-      grantee.grantPrincipal.addToPrincipalPolicy(
+      principal.addToPrincipalPolicy(
         new PolicyStatement({
           sid: 'EncryptCaSecretsViaSecretsManager',
           actions: ['kms:GenerateDataKey'],
           resources: [this.key.keyArn],
-          conditions: viaSecretsManager,
+          conditions: forMeshSecrets,
         }),
       );
+      this.nameInKeyPolicy(this.keyUse.encrypt, principal);
     }
+  }
+
+  /** Adds a role to one of the key policy's statements (once), and the statement to the policy with its first role. */
+  private nameInKeyPolicy(statement: PolicyStatement, principal: IPrincipal): void {
+    const arn = (principal as Partial<IRole>).roleArn;
+    if (arn === undefined) {
+      throw new TypeError(`${this.node.path}: the CA store key's policy names roles only, got ${principal}`);
+    }
+    if (statement.principals.some((known) => (known as Partial<ArnPrincipal>).arn === arn)) return;
+    statement.addPrincipals(new ArnPrincipal(arn));
+    if (!this.keyUseInPolicy.has(statement)) {
+      this.key.addToResourcePolicy(statement);
+      this.keyUseInPolicy.add(statement);
+    }
+  }
+
+  private viaSecretsManager(): Record<string, Record<string, string>> {
+    const stack = Stack.of(this);
+    return { StringEquals: { 'kms:ViaService': `secretsmanager.${stack.region}.${stack.urlSuffix}` } };
+  }
+
+  /** Secrets Manager puts the secret's ARN in the encryption context of every KMS call it makes for it. */
+  private forMeshSecrets(secretArnPattern: string): Record<string, Record<string, string>> {
+    return { StringLike: { 'kms:EncryptionContext:SecretARN': secretArnPattern } };
+  }
+
+  /** Every secret of the mesh, `arn:...:secret:meshtrust/<meshId>/*`. */
+  private secretArnPattern(): string {
+    return Stack.of(this).formatArn({
+      service: 'secretsmanager',
+      resource: 'secret',
+      resourceName: `${this.secretPrefix}*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
   }
 }
 

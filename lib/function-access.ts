@@ -1,4 +1,4 @@
-import type { CaSecretPart } from '../lambdas/contract/ca-store.js';
+import type { CaSecretGrant, CaSecretPart } from '../lambdas/contract/ca-store.js';
 import type { RootKeyUse } from '../lambdas/contract/root-keys.js';
 import type { HandlerName } from './handler-entries.js';
 
@@ -90,4 +90,35 @@ export function rootKeyFunctions(use: RootKeyUse): HandlerName[] {
   return (Object.keys(FUNCTION_ACCESS) as HandlerName[]).filter((name) =>
     FUNCTION_ACCESS[name].rootKeys?.includes(use),
   );
+}
+
+/**
+ * The functions a CA secret's resource policy names for `grant` (the handlers write that policy when they
+ * create the secret): `<part>Read` and `<part>Write` from `secrets`, `backupsDelete` from
+ * `deletesBackups`, `importedRootKeysRead`/`Delete` from `importedRootKeys`.
+ */
+export function caSecretFunctions(grant: CaSecretGrant): HandlerName[] {
+  const granted = (access: FunctionAccess): boolean => {
+    switch (grant) {
+      case 'rootRead':
+        return access.secrets?.root === 'read';
+      case 'rootWrite':
+        return access.secrets?.root === 'write';
+      case 'intermediatesRead':
+        return access.secrets?.intermediates === 'read';
+      case 'intermediatesWrite':
+        return access.secrets?.intermediates === 'write';
+      case 'backupsRead':
+        return access.secrets?.backups === 'read';
+      case 'backupsWrite':
+        return access.secrets?.backups === 'write';
+      case 'backupsDelete':
+        return access.deletesBackups === true;
+      case 'importedRootKeysRead':
+        return access.importedRootKeys === 'read';
+      case 'importedRootKeysDelete':
+        return access.importedRootKeys === 'delete';
+    }
+  };
+  return (Object.keys(FUNCTION_ACCESS) as HandlerName[]).filter((name) => granted(FUNCTION_ACCESS[name]));
 }

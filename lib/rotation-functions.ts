@@ -15,7 +15,7 @@ import {
   SourceMapMode,
 } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
-import type { CaSecretPart } from '../lambdas/contract/ca-store.js';
+import { CA_SECRET_POLICY_ENV, type CaSecretGrant, type CaSecretPart } from '../lambdas/contract/ca-store.js';
 import {
   CLUSTER_ROLE_ARN_ENV,
   CLUSTER_TAG_KEY_ENV,
@@ -48,6 +48,7 @@ import type { CaStore } from './ca-store.js';
 import { type ClusterSelection, eksClusterArns } from './cluster-selection.js';
 import {
   type ClusterAccess,
+  caSecretFunctions,
   clusterFunctions,
   FUNCTION_ACCESS,
   type FunctionAccess,
@@ -237,6 +238,13 @@ export class RotationFunctions extends Construct {
       [ROOT_KEY_PRINCIPALS_ENV.create]: roleArns(rootKeyFunctions('create')),
       [ROOT_KEY_PRINCIPALS_ENV.sign]: roleArns(rootKeyFunctions('sign')),
       [ROOT_KEY_PRINCIPALS_ENV.retire]: roleArns(rootKeyFunctions('retire')),
+      // Each CA secret's resource policy names these roles (lambdas/core/access/secret-policy.ts).
+      ...(Object.fromEntries(
+        (Object.keys(CA_SECRET_POLICY_ENV) as CaSecretGrant[]).map((grant) => [
+          CA_SECRET_POLICY_ENV[grant],
+          roleArns(caSecretFunctions(grant)),
+        ]),
+      ) as Record<(typeof CA_SECRET_POLICY_ENV)[CaSecretGrant], string>),
       [CLUSTER_ROLE_ARN_ENV]: '',
       [EXPIRY_WARNING_DAYS_ENV]: String(tuning.expiryWarningDays),
       [VERIFY_TIMEOUT_SECONDS_ENV]: String(tuning.verifyTimeout.toSeconds()),

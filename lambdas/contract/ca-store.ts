@@ -24,3 +24,52 @@ export const CA_SECRET_NAMES = {
 } as const;
 
 export type CaSecretPart = 'root' | 'intermediates' | 'backups';
+
+/** The kinds of CA secret a resource policy is written for: the store's parts, and imported root keys. */
+export type CaSecretKind = CaSecretPart | 'importedRootKeys';
+
+/**
+ * Environment keys: the role ARNs (comma separated) each kind of CA secret's resource policy exempts,
+ * per access: `Read` may read the value, `Write` may write it (and read it), `Delete` may schedule the
+ * secret's deletion. The stack sets them from lib/function-access.ts; the handlers put the policy on
+ * every secret they create (lambdas/core/access/secret-policy.ts). Kinds without a `Delete` key are
+ * deleted by no function: their policy denies deletion to every principal. Unset outside a deployed
+ * stack: secrets are created without a resource policy.
+ */
+export const CA_SECRET_POLICY_ENV = {
+  rootRead: 'CA_ROOT_SECRET_READER_ARNS',
+  rootWrite: 'CA_ROOT_SECRET_WRITER_ARNS',
+  intermediatesRead: 'CA_INTERMEDIATE_SECRET_READER_ARNS',
+  intermediatesWrite: 'CA_INTERMEDIATE_SECRET_WRITER_ARNS',
+  backupsRead: 'CA_BACKUP_SECRET_READER_ARNS',
+  backupsWrite: 'CA_BACKUP_SECRET_WRITER_ARNS',
+  backupsDelete: 'CA_BACKUP_SECRET_DELETER_ARNS',
+  importedRootKeysRead: 'CA_ROOT_KEY_SECRET_READER_ARNS',
+  importedRootKeysDelete: 'CA_ROOT_KEY_SECRET_DELETER_ARNS',
+} as const;
+export type CaSecretGrant = keyof typeof CA_SECRET_POLICY_ENV;
+
+/** The role ARNs a CA secret's resource policy exempts, per grant (from the CA_SECRET_POLICY_ENV keys). */
+export type CaSecretPolicyPrincipals = Readonly<Record<CaSecretGrant, readonly string[]>>;
+
+/** The grants of one kind of secret, and which access each is. */
+export const CA_SECRET_GRANTS: Readonly<
+  Record<CaSecretKind, Partial<Record<'read' | 'write' | 'delete', CaSecretGrant>>>
+> = {
+  root: { read: 'rootRead', write: 'rootWrite' },
+  intermediates: { read: 'intermediatesRead', write: 'intermediatesWrite' },
+  backups: { read: 'backupsRead', write: 'backupsWrite', delete: 'backupsDelete' },
+  importedRootKeys: { read: 'importedRootKeysRead', delete: 'importedRootKeysDelete' },
+};
+
+/**
+ * Whether a kind of secret holds a private key. Its policy denies reading the value to every principal
+ * but the named roles; the root secret (certificates and where each root's key is, never a key) is left
+ * readable to whoever IAM allows, because operators' `meshtrust plan` and `verify` read it.
+ */
+export const CA_SECRET_HOLDS_PRIVATE_KEY: Readonly<Record<CaSecretKind, boolean>> = {
+  root: false,
+  intermediates: true,
+  backups: true,
+  importedRootKeys: true,
+};

@@ -9,6 +9,7 @@
  * handler code into synthesis.
  */
 import { APPROVAL_STATE_MACHINE_ARN_ENV } from './approval.js';
+import { CA_SECRET_POLICY_ENV } from './ca-store.js';
 import { ROOT_KEY_DELETION_WINDOW_DAYS_ENV, ROOT_KEY_PRINCIPALS_ENV } from './root-keys.js';
 import { LOCK_TABLE_NAME_ENV, LOCK_TAKEOVER_GRACE_SECONDS_ENV } from './rotation-lock.js';
 import { ROTATION_STRATEGY_ENV } from './rotation-strategy.js';
@@ -100,6 +101,7 @@ export const ROTATION_FUNCTION_ENV_KEYS = [
   ROOT_KEY_PRINCIPALS_ENV.create,
   ROOT_KEY_PRINCIPALS_ENV.sign,
   ROOT_KEY_PRINCIPALS_ENV.retire,
+  ...Object.values(CA_SECRET_POLICY_ENV),
   CLUSTER_ROLE_ARN_ENV,
   MIN_INTERMEDIATE_HEADROOM_DAYS_ENV,
   MIN_ROOT_HEADROOM_DAYS_ENV,

@@ -41,7 +41,8 @@ describe('role reach', () => {
       'release-lock',
       'rollback',
     ]);
-    // Deleting a backup is not reading it: the steps that only delete them get nothing else of them.
+    // Deleting a backup is not reading it: the steps that only delete them get nothing else of them,
+    // from IAM or from the backups' resource policy.
     for (const deleter of ['promote-root', 'release-lock']) {
       expect(rows.filter((row) => row.role === deleter && /backup\/\*/.test(row.reaches))).toEqual([
         {
@@ -49,7 +50,32 @@ describe('role reach', () => {
           reaches: 'secret meshtrust/payments/backup/*',
           actions: 'secretsmanager:DeleteSecret, secretsmanager:DescribeSecret',
         },
+        {
+          role: deleter,
+          reaches: 'secret meshtrust/payments/backup/* (its resource policy names it)',
+          actions: 'secretsmanager:DeleteSecret',
+        },
       ]);
+    }
+    // A key-holding secret's resource policy lets no role read it that IAM does not already let.
+    const policyReaders = (part: RegExp) =>
+      rolesWhere(
+        (row) =>
+          part.test(row.reaches) && /resource policy/.test(row.reaches) && /GetSecretValue/.test(row.actions),
+      );
+    const iamReaders = (part: RegExp) =>
+      rolesWhere(
+        (row) =>
+          part.test(row.reaches) &&
+          !/resource policy/.test(row.reaches) &&
+          /GetSecretValue/.test(row.actions),
+      );
+    for (const part of [/intermediate\/\*/, /backup\/\*/, /root-key\/\*/]) {
+      expect({ part: part.source, readers: policyReaders(part) }).toEqual({
+        part: part.source,
+        readers: iamReaders(part),
+      });
+      expect(policyReaders(part).length).toBeGreaterThan(0);
     }
     // Secrets that hold a private key (intermediates, cacerts backups, an imported root's key): only
     // the steps that sign with them, back them up or restore them reach one.

@@ -1,16 +1,26 @@
 // Who can reach the CA, read from the synthesized template: per role, the Secrets Manager and KMS
-// actions its IAM policies allow (or deny) and on what, plus what each root key's own policy grants
-// (stage-root writes it, so it is not in the template). docs/security.md holds the table this makes,
-// and test/infra/role-reach.test.ts fails when the two differ.
+// actions its IAM policies allow (or deny) and on what, what the CA store key's policy grants it, what
+// each root key's own policy grants (stage-root writes it, so it is not in the template), and which
+// denials of each CA secret's resource policy exempt it (the handlers put those policies, built by
+// lambdas/core/access/secret-policy.ts from the role ARNs the stack gives them). docs/security.md holds
+// the table this makes, and test/infra/role-reach.test.ts fails when the two differ.
+import {
+  CA_SECRET_NAMES,
+  CA_SECRET_POLICY_ENV,
+  type CaSecretGrant,
+  type CaSecretKind,
+} from '../../lambdas/contract/ca-store.js';
 import {
   ROOT_KEY_ACTIONS,
   ROOT_KEY_PRINCIPALS_ENV,
   type RootKeyUse,
 } from '../../lambdas/contract/root-keys.js';
+import { caSecretPolicy } from '../../lambdas/core/access/secret-policy.js';
 import { resourcesOfType, type SynthesizedMeshTrustStack } from './synth-mesh-trust-stack.js';
 
 interface Statement {
   readonly Effect: string;
+  readonly Principal?: unknown;
   readonly Action: string | string[];
   readonly Resource: unknown;
   readonly Condition?: Record<string, Record<string, unknown>>;
@@ -49,6 +59,8 @@ function rolesOf(synthesized: SynthesizedMeshTrustStack): [string, string][] {
 export function roleReach(synthesized: SynthesizedMeshTrustStack): ReachRow[] {
   const rows: ReachRow[] = [];
   const keyPolicy = rootKeyPolicyRoles(synthesized);
+  const caKeyPolicy = caStoreKeyPolicy(synthesized);
+  const secretPolicies = secretPolicyRoles(synthesized);
   for (const [roleId, role] of rolesOf(synthesized)) {
     const statements = resourcesOfType(synthesized.template, 'AWS::IAM::Policy')
       .filter(([, props]) => JSON.stringify(props.Roles).includes(`"${roleId}"`))
@@ -64,6 +76,26 @@ export function roleReach(synthesized: SynthesizedMeshTrustStack): ReachRow[] {
     }
     for (const [reaches, actions] of [...byTarget].sort(([a], [b]) => a.localeCompare(b))) {
       rows.push({ role, reaches, actions: [...new Set(actions)].sort().join(', ') });
+    }
+    const caKeyActions = caKeyPolicy
+      .filter((statement) => JSON.stringify(statement.Principal ?? '').includes(`"${roleId}"`))
+      .map((statement) => ({
+        reaches: `the CA store key (its key policy${conditionNote(statement).replace(/^ \(/, ': ').replace(/\)$/, '')})`,
+        actions: [statement.Action].flat(),
+      }));
+    const caKeyRows = new Map<string, string[]>();
+    for (const { reaches, actions } of caKeyActions) {
+      caKeyRows.set(reaches, [...(caKeyRows.get(reaches) ?? []), ...actions]);
+    }
+    for (const [reaches, actions] of [...caKeyRows].sort(([a], [b]) => a.localeCompare(b))) {
+      rows.push({ role, reaches, actions: [...new Set(actions)].sort().join(', ') });
+    }
+    for (const [kind, actions] of secretPolicyExemptions(secretPolicies, roleId)) {
+      rows.push({
+        role,
+        reaches: `secret meshtrust/payments/${SECRET_KIND_NAMES[kind]} (its resource policy names it)`,
+        actions: actions.join(', '),
+      });
     }
     const uses = (Object.keys(ROOT_KEY_PRINCIPALS_ENV) as RootKeyUse[]).filter((use) =>
       keyPolicy[use].includes(roleId),
@@ -99,6 +131,60 @@ function rootKeyPolicyRoles(synthesized: SynthesizedMeshTrustStack): Record<Root
   };
 }
 
+/** The CA store key's policy statements (the account root's `kms:*` names no role). */
+function caStoreKeyPolicy(synthesized: SynthesizedMeshTrustStack): Statement[] {
+  const key = resourcesOfType(synthesized.template, 'AWS::KMS::Key').find(([id]) =>
+    id.startsWith('RotationCaStoreKey'),
+  );
+  return (key?.[1].KeyPolicy as { Statement: Statement[] } | undefined)?.Statement ?? [];
+}
+
+const SECRET_KIND_NAMES: Readonly<Record<CaSecretKind, string>> = {
+  root: CA_SECRET_NAMES.root,
+  intermediates: `${CA_SECRET_NAMES.intermediates}*`,
+  backups: `${CA_SECRET_NAMES.backups}*`,
+  importedRootKeys: `${CA_SECRET_NAMES.importedRootKeys}*`,
+};
+
+/** A stand-in role ARN per logical id, for the policy builder (which takes ARNs). */
+const standInArn = (roleId: string) => `arn:aws:iam::123456789012:role/${roleId}`;
+
+/** The roles each CA secret grant names: the ARNs stage-root is given in its environment, as stand-ins. */
+function secretPolicyRoles(synthesized: SynthesizedMeshTrustStack): Record<CaSecretGrant, string[]> {
+  const stageRoot = resourcesOfType(synthesized.template, 'AWS::Lambda::Function').find(
+    ([, props]) => props.FunctionName === 'meshtrust-payments-stage-root',
+  );
+  const variables =
+    (stageRoot?.[1].Environment as { Variables: Record<string, unknown> } | undefined)?.Variables ?? {};
+  return Object.fromEntries(
+    (Object.keys(CA_SECRET_POLICY_ENV) as CaSecretGrant[]).map((grant) => [
+      grant,
+      (
+        JSON.stringify(variables[CA_SECRET_POLICY_ENV[grant]] ?? '').match(
+          /RotationFunctions\w+Role[0-9A-F]{8}/g,
+        ) ?? []
+      ).map(standInArn),
+    ]),
+  ) as Record<CaSecretGrant, string[]>;
+}
+
+/** Per kind of CA secret, the actions its resource policy denies to all but the roles it names, this one among them. */
+function secretPolicyExemptions(
+  principals: Record<CaSecretGrant, string[]>,
+  roleId: string,
+): [CaSecretKind, string[]][] {
+  const kinds: CaSecretKind[] = ['backups', 'importedRootKeys', 'intermediates', 'root'];
+  return kinds
+    .map((kind): [CaSecretKind, string[]] => [
+      kind,
+      caSecretPolicy(kind, principals)
+        .Statement.filter((s) => s.Condition?.ArnNotEquals['aws:PrincipalArn'].includes(standInArn(roleId)))
+        .flatMap((s) => s.Action)
+        .sort(),
+    ])
+    .filter(([, actions]) => actions.length > 0);
+}
+
 export function reachTable(rows: readonly ReachRow[]): string {
   return [
     '| role | reaches | actions |',
@@ -121,6 +207,10 @@ function readable(resource: unknown): string {
 
 function conditionNote(statement: Statement): string {
   const via = statement.Condition?.StringEquals?.['kms:ViaService'];
+  const secrets = statement.Condition?.StringLike?.['kms:EncryptionContext:SecretARN'];
+  if (via !== undefined && secrets !== undefined) {
+    return ` (via Secrets Manager, for secrets ${readable(secrets).replace(/^secret /, '')} only)`;
+  }
   if (via !== undefined) return ' (via Secrets Manager only)';
   const usage = statement.Condition?.StringEquals?.['kms:KeyUsage'];
   if (usage !== undefined) return ` (new ${String(usage)} keys only)`;

@@ -35,11 +35,15 @@ export class CacertsBackupStore {
   ): Promise<CacertsBackupRef & { readonly created: boolean }> {
     const name = this.backupSecretName(executionName, cluster);
     const secretString = serialiseCacertsBackup(backup, new Date());
+    const labels = { kind: 'cacerts-backup', cluster, execution: executionName } as const;
     const existing = await this.secrets.getVersion(name, { stage: CURRENT });
-    if (existing !== undefined) return { ...backupRef(existing, cluster), created: false };
+    if (existing !== undefined) {
+      // A run stopped after creating the backup may not have put its policy yet.
+      await this.secrets.putPolicy(name, labels);
+      return { ...backupRef(existing, cluster), created: false };
+    }
 
     const token = clientRequestTokenFor(name, 'cacerts-backup');
-    const labels = { kind: 'cacerts-backup', cluster, execution: executionName } as const;
     const created = await this.secrets.createSecret(name, labels, { secretString, token });
     if (created !== undefined) {
       return {

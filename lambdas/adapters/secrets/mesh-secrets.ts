@@ -5,12 +5,15 @@ import {
   type DescribeSecretCommandOutput,
   GetSecretValueCommand,
   ListSecretsCommand,
+  PutResourcePolicyCommand,
   PutSecretValueCommand,
   type SecretsManagerClient,
   type Tag,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
+import type { CaSecretKind, CaSecretPolicyPrincipals } from '../../contract/ca-store.js';
 import { MESH_TAG_KEY } from '../../contract/resource-tags.js';
+import { caSecretPolicy } from '../../core/access/secret-policy.js';
 import { PreconditionFailed } from '../../core/rotation-errors.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, withRetry } from '../retry.js';
 import type { SecretVersionRef } from './ca-material.js';
@@ -30,6 +33,13 @@ export interface MeshSecretsProps {
    */
   readonly kmsKeyId?: string;
   /**
+   * The roles each kind of secret's resource policy exempts (the stack's CA_SECRET_POLICY_ENV keys):
+   * every secret this store creates gets that policy at once, and again whenever a write finds the
+   * secret already there.
+   * @default no resource policy (outside a deployed stack: the CLI, the lab, tests)
+   */
+  readonly secretPolicy?: CaSecretPolicyPrincipals;
+  /**
    * Retries of each Secrets Manager call on throttling, 5xx and network errors, on top of the SDK's own.
    * @default 4 attempts, 200 ms base, 5 s max
    */
@@ -42,6 +52,13 @@ export interface SecretLabels {
   readonly cluster?: string;
   readonly execution?: string;
 }
+
+const SECRET_KINDS: Readonly<Record<SecretLabels['kind'], CaSecretKind>> = {
+  'root-ca': 'root',
+  'root-key': 'importedRootKeys',
+  'intermediate-ca': 'intermediates',
+  'cacerts-backup': 'backups',
+};
 
 export interface SecretVersion {
   readonly arn: string;
@@ -74,12 +91,14 @@ export class MeshSecrets {
   readonly meshId: string;
   private readonly client: SecretsManagerClient;
   private readonly kmsKeyId: string | undefined;
+  private readonly secretPolicy: CaSecretPolicyPrincipals | undefined;
   private readonly retry: RetryPolicy;
 
   constructor(props: MeshSecretsProps) {
     this.meshId = props.meshId;
     this.client = props.client;
     this.kmsKeyId = props.kmsKeyId;
+    this.secretPolicy = props.secretPolicy;
     this.retry = props.retry ?? DEFAULT_RETRY_POLICY;
   }
 
@@ -134,13 +153,16 @@ export class MeshSecrets {
     };
   }
 
-  /** Creates the secret (with a first value when given); undefined when it exists already. */
-  createSecret(
+  /**
+   * Creates the secret (with a first value when given); undefined when it exists already. Either way it
+   * then puts the secret's resource policy (putPolicy), so a run stopped between the two puts it on retry.
+   */
+  async createSecret(
     name: string,
     labels: SecretLabels,
     value?: { readonly secretString: string; readonly token: string },
   ): Promise<{ arn: string; versionId: string } | undefined> {
-    return unlessAnswered('ResourceExistsException', async () => {
+    const created = await unlessAnswered('ResourceExistsException', async () => {
       const created = await this.call(`create secret ${name}`, () =>
         this.client.send(
           new CreateSecretCommand({
@@ -154,6 +176,24 @@ export class MeshSecrets {
       );
       return { arn: created.ARN ?? name, versionId: created.VersionId ?? '' };
     });
+    await this.putPolicy(name, labels);
+    return created;
+  }
+
+  /**
+   * Puts the resource policy of the secret's kind (lambdas/core/access/secret-policy.ts): only the named
+   * roles may read a key-holding secret's value, write it or delete it. Idempotent (the same document
+   * again); nothing without a policy configured. BlockPublicPolicy: Secrets Manager refuses a policy
+   * that would give access to anyone outside the account.
+   */
+  async putPolicy(name: string, labels: SecretLabels): Promise<void> {
+    if (this.secretPolicy === undefined) return;
+    const policy = JSON.stringify(caSecretPolicy(SECRET_KINDS[labels.kind], this.secretPolicy));
+    await this.call(`put the resource policy of secret ${name}`, () =>
+      this.client.send(
+        new PutResourcePolicyCommand({ SecretId: name, ResourcePolicy: policy, BlockPublicPolicy: true }),
+      ),
+    );
   }
 
   async putSecretValue(

@@ -6,6 +6,11 @@ import {
   getStringFromEnv,
 } from '../../adapters/environment.js';
 import {
+  CA_SECRET_POLICY_ENV,
+  type CaSecretGrant,
+  type CaSecretPolicyPrincipals,
+} from '../../contract/ca-store.js';
+import {
   AWS_REGION_ENV,
   CLUSTER_ROLE_ARN_ENV,
   CLUSTER_TAG_KEY_ENV,
@@ -102,6 +107,11 @@ export interface HandlerConfig {
    * names for each use; undefined when none is set: KMS's default key policy.
    */
   readonly rootKeyPrincipals?: Readonly<Record<RootKeyUse, readonly string[]>>;
+  /**
+   * CA_ROOT_SECRET_READER_ARNS, CA_INTERMEDIATE_SECRET_WRITER_ARNS, ... (CA_SECRET_POLICY_ENV): the roles
+   * each kind of CA secret's resource policy exempts; undefined when none is set: secrets get no policy.
+   */
+  readonly caSecretPolicy?: CaSecretPolicyPrincipals;
   /** CLUSTER_ROLE_ARN: the role assumed to sign EKS tokens; undefined: the function's own credentials. */
   readonly clusterRoleArn?: string;
   /** MIN_INTERMEDIATE_HEADROOM_DAYS (default 7): preflight refuses an intermediate expiring sooner. */
@@ -163,6 +173,12 @@ export function readHandlerConfig(): HandlerConfig {
     sign: principals('sign'),
     retire: principals('retire'),
   };
+  const caSecretPolicy = Object.fromEntries(
+    (Object.keys(CA_SECRET_POLICY_ENV) as CaSecretGrant[]).map((grant) => [
+      grant,
+      getListFromEnv({ key: CA_SECRET_POLICY_ENV[grant], defaultValue: [] }),
+    ]),
+  ) as Record<CaSecretGrant, string[]>;
   const clusterRoleArn = getStringFromEnv({ key: CLUSTER_ROLE_ARN_ENV, defaultValue: '' });
   return {
     meshId,
@@ -171,6 +187,7 @@ export function readHandlerConfig(): HandlerConfig {
     clusterTagValue: getStringFromEnv({ key: CLUSTER_TAG_VALUE_ENV, defaultValue: meshId }),
     ...(kmsKeyId !== '' && { kmsKeyId }),
     ...(Object.values(rootKeyPrincipals).some((arns) => arns.length > 0) && { rootKeyPrincipals }),
+    ...(Object.values(caSecretPolicy).some((arns) => arns.length > 0) && { caSecretPolicy }),
     ...(clusterRoleArn !== '' && { clusterRoleArn }),
     region: getStringFromEnv({
       key: AWS_REGION_ENV,

@@ -57,6 +57,7 @@ export function createHandlerRuntime(
     client: secrets,
     meshId: config.meshId,
     ...(config.kmsKeyId !== undefined && { kmsKeyId: config.kmsKeyId }),
+    ...(config.caSecretPolicy !== undefined && { secretPolicy: config.caSecretPolicy }),
   });
   let dynamodb: DynamoDBClient | undefined;
   let lock: RotationLock | undefined;

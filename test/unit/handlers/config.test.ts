@@ -99,6 +99,33 @@ describe('readHandlerConfig', () => {
     });
   });
 
+  it("reads the roles each CA secret's resource policy names, and leaves the grants the stack left empty empty", () => {
+    // Prepare
+    const role = (name: string) => `arn:aws:iam::123456789012:role/${name}`;
+    Object.assign(process.env, {
+      MESH_ID: 'prod',
+      AWS_REGION: 'eu-west-1',
+      CA_INTERMEDIATE_SECRET_READER_ARNS: role('restart'),
+      CA_INTERMEDIATE_SECRET_WRITER_ARNS: role('reissue'),
+      CA_BACKUP_SECRET_DELETER_ARNS: `${role('promote')},${role('release')}`,
+      CA_ROOT_SECRET_READER_ARNS: '',
+    });
+    // Act
+    const { caSecretPolicy } = readHandlerConfig();
+    // Assess
+    expect(caSecretPolicy).toEqual({
+      rootRead: [],
+      rootWrite: [],
+      intermediatesRead: [role('restart')],
+      intermediatesWrite: [role('reissue')],
+      backupsRead: [],
+      backupsWrite: [],
+      backupsDelete: [role('promote'), role('release')],
+      importedRootKeysRead: [],
+      importedRootKeysDelete: [],
+    });
+  });
+
   it('splits an explicit cluster list', () => {
     // Prepare
     Object.assign(process.env, { MESH_ID: 'prod', AWS_REGION: 'eu-west-1', CLUSTERS: 'a, b ,c' });
