@@ -131,6 +131,12 @@ export interface RestartWorkloadsOutput {
   /** When the wave after resumeAfter was started, if this invocation ran out of time waiting for it. */
   readonly waveStartedAt?: string;
   /**
+   * The wave's workloads a PodDisruptionBudget still held back when this invocation ran out of time,
+   * each with the budget and its status (docs/workflow.md, "PodDisruptionBudgets"); the next
+   * invocation goes on waiting. At most 50 listed.
+   */
+  readonly heldByBudgets?: readonly string[];
+  /**
    * Injected pods nothing can `rollout restart` (bare pods, Jobs): not restarted; they take the new
    * intermediate at their next renewal (docs/workflow.md). At most 50 listed.
    */
@@ -288,6 +294,7 @@ async function restartWorkloads(
       waves: wavesFinished,
       wavesSoFar,
       invocation: invocations,
+      ...(outcome.waitingOn !== undefined && { heldByBudgets: outcome.waitingOn.length }),
       ...(rotation !== executionId && { rollbackOf: rotation }),
       done,
       unmanaged: unmanaged.length,
@@ -308,6 +315,9 @@ async function restartWorkloads(
     ...(!done && outcome.cursor.resumeAfter !== undefined && { resumeAfter: outcome.cursor.resumeAfter }),
     ...(!done &&
       outcome.cursor.waveStartedAt !== undefined && { waveStartedAt: outcome.cursor.waveStartedAt }),
+    ...(outcome.waitingOn !== undefined && {
+      heldByBudgets: outcome.waitingOn.slice(0, MAX_UNMANAGED_LISTED).map(describeHeldWorkload),
+    }),
     unmanaged: unmanaged.slice(0, MAX_UNMANAGED_LISTED),
     ...(injected.length === 0
       ? { skipped: 'the cluster has no injected workloads' }

@@ -163,6 +163,11 @@ export interface WavesOutcome<Behind, Held = never> {
    * The run stops there (the handler raises VerificationFailed).
    */
   readonly held?: readonly Held[];
+  /**
+   * Set when the invocation's deadline came while workloads of the wave in flight were still held
+   * back: what holds them. The next invocation goes on waiting (not an error yet).
+   */
+  readonly waitingOn?: readonly Held[];
 }
 
 /**
@@ -202,7 +207,7 @@ export async function runRestartWaves<T extends WorkloadPosition, Behind, Held =
       if (held.length === 0) break;
       if (runner.now() >= wait.until) {
         if (wait.ifNotDone === 'fail') return { done: false, cursor, restarted, wavesFinished, held };
-        return { done: false, cursor: inFlight, restarted, wavesFinished };
+        return { done: false, cursor: inFlight, restarted, wavesFinished, waitingOn: held };
       }
       await runner.pause(wait.until);
     }

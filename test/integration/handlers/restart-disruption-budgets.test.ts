@@ -14,7 +14,11 @@ import {
 } from '../../../lambdas/contract/function-environment.js';
 import { handler as preflight } from '../../../lambdas/handlers/preflight.js';
 import { handler as reissueIntermediate } from '../../../lambdas/handlers/reissue-intermediate.js';
-import { handler as restartWorkloads } from '../../../lambdas/handlers/restart-workloads.js';
+import {
+  INVOCATION_RESERVE_MS,
+  type RestartWorkloadsOutput,
+  handler as restartWorkloads,
+} from '../../../lambdas/handlers/restart-workloads.js';
 import { type HandlerLab, startHandlerLab, withEnv } from './handler-lab.js';
 
 jest.setTimeout(180_000);
@@ -144,6 +148,35 @@ describe('restart-workloads under PodDisruptionBudgets', () => {
     const firstDone = rollouts.rolledOutAt.get('app-01') as number;
     expect(firstDone).toBeDefined();
     expect(rollouts.restartedAt.get('app-04')).toBeGreaterThanOrEqual(firstDone);
+  });
+
+  it('hands a wave whose workload a budget holds on to the next invocation, saying which budget, until it allows one', async () => {
+    // Prepare: invocations with no time beyond their reserve, as restart-across-invocations.test.ts
+    const input = await reissued('pdb-invocations');
+    await createBudget('app-01', ['app-01'], { minAvailable: 1 });
+    const outOfTime = { getRemainingTimeInMillis: () => INVOCATION_RESERVE_MS };
+    const run = (progress?: RestartWorkloadsOutput) =>
+      withEnv({ [RESTART_WAVE_SIZE_ENV]: '20' }, () =>
+        restartWorkloads({ ...input, ...(progress !== undefined && { progress }) }, outOfTime),
+      );
+
+    // Act: one invocation while the budget holds app-01, then relax it and loop to the end
+    const first = await run();
+    const relaxed = store.get('PodDisruptionBudget', 'shop', 'app-01');
+    store.update({ ...relaxed, spec: { ...relaxed.spec, minAvailable: 0 } });
+    let last = first;
+    while (!last.done && last.invocations < 100) last = await run(last);
+
+    // Assess
+    expect(first.done).toBe(false);
+    expect(first.waveStartedAt).toBeDefined();
+    expect(first.heldByBudgets).toEqual([
+      'Deployment shop/app-01: PodDisruptionBudget shop/app-01 (minAvailable: 1) allows 0 disruption(s): 1 of 1 expected pods healthy, 1 required',
+    ]);
+    expect(last.done).toBe(true);
+    expect(last.heldByBudgets).toBeUndefined();
+    expect(last.restarted).toBe(last.workloads);
+    expect(restartIdOf('app-01')).toBe(last.restartId);
   });
 
   it('fails the step at the rollout timeout while a budget still holds a workload, naming cluster, workload and budget', async () => {

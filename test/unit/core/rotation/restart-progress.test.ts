@@ -126,7 +126,12 @@ async function restartOverInvocations(
   options: { budgetMs: number; reserveMs: number; rolloutTimeoutMs: number; waveSize: number | 'all' },
 ) {
   let cursor: RestartCursor = {};
-  const invocations: { restarted: number; wavesFinished: number; cursor: RestartCursor }[] = [];
+  const invocations: {
+    restarted: number;
+    wavesFinished: number;
+    cursor: RestartCursor;
+    waitingOn: readonly string[];
+  }[] = [];
   for (let i = 0; i < 1000; i++) {
     const deadline = invocationDeadline(cluster.now(), options.budgetMs, options.reserveMs);
     const waves = remainingWaves(workloads, cursor, options.waveSize);
@@ -136,7 +141,12 @@ async function restartOverInvocations(
       { deadline, rolloutTimeoutMs: options.rolloutTimeoutMs },
       cluster,
     );
-    invocations.push({ restarted: outcome.restarted, wavesFinished: outcome.wavesFinished, cursor });
+    invocations.push({
+      restarted: outcome.restarted,
+      wavesFinished: outcome.wavesFinished,
+      cursor,
+      waitingOn: (outcome.waitingOn ?? []).map((held) => `${held.workload.name}:${held.budget.name}`),
+    });
     if (outcome.done || outcome.late !== undefined || outcome.held !== undefined) {
       return { invocations, last: outcome };
     }
@@ -432,6 +442,8 @@ describe('runRestartWaves under PodDisruptionBudgets', () => {
     // Assess: held in the first two invocations (the wave's start carried on), restarted in the third
     expect(last.done).toBe(true);
     expect(invocations.map((i) => i.restarted)).toEqual([0, 0, 1]);
+    // The first two handed the wave on saying what held it; the third restarted it
+    expect(invocations.map((i) => i.waitingOn)).toEqual([['web-000:web'], ['web-000:web'], []]);
     expect(invocations[1]?.cursor.waveStartedAt).toBe(new Date(T0).toISOString());
     expect((cluster.restartedAt(shop(1)[0] as WorkloadPosition) as number) - T0).toBeGreaterThanOrEqual(
       9 * MINUTE,
