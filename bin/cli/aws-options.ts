@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { LAB_MESH_ID_ENV } from '../../lab/lab-files.js';
 import { EnvironmentVariableError } from '../../lambdas/adapters/environment.js';
 import { AWS_REGION_ENV, CLUSTERS_ENV, MESH_ID_ENV } from '../../lambdas/contract/function-environment.js';
+import { REMOTE_CLUSTERS_ENV } from '../../lambdas/contract/topology.js';
 import { type HandlerConfig, readHandlerConfig } from '../../lambdas/handlers/runtime/config.js';
 import { UsageError } from './cli-errors.js';
 import { matching } from './option-parsers.js';
@@ -28,6 +29,7 @@ export interface AwsOptions {
 export interface FleetOptions extends AwsOptions {
   readonly meshId?: string;
   readonly clusters?: string;
+  readonly remoteClusters?: string;
 }
 
 export function addAwsOptions(command: Command): Command {
@@ -53,6 +55,11 @@ export function addFleetOptions(command: Command): Command {
     .option(
       '--clusters <names>',
       `comma-separated cluster names (default: $${CLUSTERS_ENV}, else EKS tag discovery)`,
+    )
+    .option(
+      '--remote-clusters <remote=primary,...>',
+      `the remote clusters, each with the primary whose istiod serves it (default: $${REMOTE_CLUSTERS_ENV}, ` +
+        "else none: every cluster a primary; the stack's remoteClusters)",
     );
 }
 
@@ -85,6 +92,8 @@ export function fleetConfig(options: FleetOptions, env: NodeJS.ProcessEnv): Hand
   process.env[MESH_ID_ENV] = meshId;
   const clusters = options.clusters ?? env[CLUSTERS_ENV];
   if (clusters !== undefined) process.env[CLUSTERS_ENV] = clusters;
+  const remoteClusters = options.remoteClusters ?? env[REMOTE_CLUSTERS_ENV];
+  if (remoteClusters !== undefined) process.env[REMOTE_CLUSTERS_ENV] = remoteClusters;
   try {
     return { ...readHandlerConfig(), region };
   } catch (error) {

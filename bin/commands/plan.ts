@@ -57,6 +57,8 @@ export interface PlanReport {
   readonly pendingRoot?: string;
   readonly clusters: readonly {
     readonly name: string;
+    /** A remote cluster (--remote-clusters, REMOTE_CLUSTERS): the primary whose istiod serves it. */
+    readonly primary?: string;
     readonly cacertsResourceVersion?: string;
     readonly trustedRoots?: readonly string[];
     readonly intermediate?: string;
@@ -232,8 +234,9 @@ export function planReport(fleet: FleetReading, mode: RotationMode, now: Date, c
       currentRoot: { fingerprint: currentRoot.fingerprint, notAfter: currentRoot.notAfter.toISOString() },
     }),
     ...(stages.pending !== undefined && { pendingRoot: stages.pending }),
-    clusters: readings.map(({ cluster: name, snapshot, review, workloads }) => ({
+    clusters: readings.map(({ cluster: name, snapshot, review, workloads, primary }) => ({
       name,
+      ...(primary !== undefined && { primary }),
       ...(snapshot !== undefined && { cacertsResourceVersion: snapshot.resourceVersion }),
       ...(review.trustState !== undefined && {
         trustedRoots: review.trustState.trustedRoots,
@@ -350,7 +353,8 @@ function printPlan(report: PlanReport, terminal: Terminal): void {
       cluster.intermediate === undefined
         ? 'not fit to rotate (see problems)'
         : `roots {${cluster.trustedRoots?.join(', ')}}, intermediate ${cluster.intermediate} under ${cluster.intermediateIssuerRoot}, ${cluster.namespaces} namespace(s)`;
-    out(`cluster ${cluster.name}  ${state}`);
+    const role = cluster.primary === undefined ? '' : ` (remote of ${cluster.primary}, no cacerts of its own)`;
+    out(`cluster ${cluster.name}${role}  ${state}`);
     const istio = describeIstio(cluster);
     if (istio !== undefined) out(`  ${istio}`);
     if (cluster.strategy !== undefined) {

@@ -11,6 +11,7 @@ import {
   type WatchedCertificate,
 } from '../core/rotation/expiry-headroom.js';
 import { VerificationFailed } from '../core/rotation-errors.js';
+import { primaryServing } from './runtime/remote-cluster.js';
 import { type LambdaContext, runHandler } from './runtime/run-handler.js';
 import type { HandlerRuntime } from './runtime/runtime.js';
 
@@ -42,7 +43,8 @@ async function checkExpiry(runtime: HandlerRuntime): Promise<CheckExpiryOutput> 
   const watched: WatchedCertificate[] = [
     { name: 'root', notAfter: describeCertificate(root.material.certificatePem).notAfter },
   ];
-  const clusters = await runtime.fleet();
+  // A remote cluster has no istiod nor intermediate of its own: its primary's is watched.
+  const clusters = (await runtime.fleet()).filter(({ name }) => primaryServing(runtime, name) === undefined);
   const intermediates = await mapWithConcurrency(clusters, 4, async ({ name }) => {
     const replicas = await readIstiodCaGauges(await runtime.clusterClient(name));
     const notAfter = earliestCertChainExpiry(replicas);

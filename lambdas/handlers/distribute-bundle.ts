@@ -4,6 +4,7 @@ import { PreconditionFailed } from '../core/rotation-errors.js';
 import { auditCacertsChange } from './runtime/audit-state-change.js';
 import { applyCacertsChange, readClusterCacerts } from './runtime/cluster-cacerts.js';
 import { type ClusterStepInput, clusterStepSchema, parseInput } from './runtime/handler-input.js';
+import { type SkippedRemote, skipRemote } from './runtime/remote-cluster.js';
 import { readRootVersion } from './runtime/root-ca.js';
 import { type LambdaContext, runHandler } from './runtime/run-handler.js';
 import type { HandlerRuntime } from './runtime/runtime.js';
@@ -23,7 +24,10 @@ export interface DistributeBundleOutput {
  * distribute-bundle, per cluster: backs up `cacerts` as this execution first found it (kept on
  * re-runs), then writes root-cert = current roots + the new root. Nothing else changes.
  */
-export async function handler(event: unknown, context?: LambdaContext): Promise<DistributeBundleOutput> {
+export async function handler(
+  event: unknown,
+  context?: LambdaContext,
+): Promise<DistributeBundleOutput | SkippedRemote> {
   const input = parseInput(clusterStepSchema, event, PHASE);
   return runHandler(
     {
@@ -40,8 +44,10 @@ export async function handler(event: unknown, context?: LambdaContext): Promise<
 async function distributeBundle(
   input: ClusterStepInput,
   runtime: HandlerRuntime,
-): Promise<DistributeBundleOutput> {
+): Promise<DistributeBundleOutput | SkippedRemote> {
   const { executionId, cluster, stagedRoot } = input;
+  const remote = skipRemote(runtime, { phase: PHASE, cluster, executionId });
+  if (remote !== undefined) return remote;
   if (stagedRoot === null) {
     throw new PreconditionFailed(
       `distribute-bundle needs the staged root (stagedRoot), got null; it runs only in scheduled and emergency mode.`,

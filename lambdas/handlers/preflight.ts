@@ -159,9 +159,19 @@ async function preflight(input: PreflightInput, runtime: HandlerRuntime): Promis
     ...(input.cluster ? { cluster: input.cluster } : {}),
   });
   if (!planned.ok) return refuse(planned.problem);
-  // The Maps work on these: the whole fleet, or in intermediate mode only the cluster being rekeyed
-  // (the others were reviewed above, since its new intermediate must chain to what they trust).
-  const worked = planned.plan.cluster === undefined ? clusters : [{ name: planned.plan.cluster }];
+  // The Maps work on these: the whole fleet, or in intermediate mode only the cluster being rekeyed and
+  // the remotes its istiod serves (the others were reviewed above, since its new intermediate must chain
+  // to what they trust).
+  const rekeyed = planned.plan.cluster;
+  const worked =
+    rekeyed === undefined
+      ? clusters
+      : [
+          { name: rekeyed },
+          ...(planned.plan.remotes ?? [])
+            .filter((remote) => remote.primary === rekeyed)
+            .map(({ name }) => ({ name })),
+        ];
   // Every state of every cluster records into this one execution's history, which fails at Step
   // Functions' limit wherever the run is then, after writes: a plan that could reach it stops here.
   const history = reviewFleetHistory({ readings, worked: worked.map(({ name }) => name), mode, config });

@@ -12,6 +12,7 @@ import { PreconditionFailed, VerificationFailed } from '../core/rotation-errors.
 import { auditCacertsChange } from './runtime/audit-state-change.js';
 import { applyCacertsChange, readClusterCacerts } from './runtime/cluster-cacerts.js';
 import { clusterStepSchema, parseInput } from './runtime/handler-input.js';
+import { type SkippedRemote, skipRemote } from './runtime/remote-cluster.js';
 import { readRootVersion, rootIssuer } from './runtime/root-ca.js';
 import { type LambdaContext, runHandler } from './runtime/run-handler.js';
 import type { HandlerRuntime } from './runtime/runtime.js';
@@ -48,7 +49,10 @@ export interface ReissueIntermediateOutput {
  * trust anchor by PCDS: every running proxy then takes a certificate from the new intermediate without
  * a restart (docs/workflow.md, "Rotation strategy").
  */
-export async function handler(event: unknown, context?: LambdaContext): Promise<ReissueIntermediateOutput> {
+export async function handler(
+  event: unknown,
+  context?: LambdaContext,
+): Promise<ReissueIntermediateOutput | SkippedRemote> {
   const input = parseInput(inputSchema, event, PHASE);
   return runHandler(
     {
@@ -65,8 +69,11 @@ export async function handler(event: unknown, context?: LambdaContext): Promise<
 async function reissueIntermediate(
   input: ParsedInput,
   runtime: HandlerRuntime,
-): Promise<ReissueIntermediateOutput> {
+): Promise<ReissueIntermediateOutput | SkippedRemote> {
   const { executionId, cluster, mode } = input;
+  // A remote's proxies are signed by its primary's istiod, whose own reissue moves them.
+  const remote = skipRemote(runtime, { phase: PHASE, cluster, executionId });
+  if (remote !== undefined) return remote;
   // Resign re-signs under the new root only; an intermediate rekey keeps root-cert.pem as it is.
   const strategy = mode === 'intermediate' ? 'restart' : input.strategy;
   const issuerVersion = mode === 'intermediate' ? input.currentRoot : input.stagedRoot;

@@ -3,6 +3,7 @@ import { PreconditionFailed } from '../core/rotation-errors.js';
 import { auditCacertsChange } from './runtime/audit-state-change.js';
 import { applyCacertsChange } from './runtime/cluster-cacerts.js';
 import { type ClusterStepInput, clusterStepSchema, parseInput } from './runtime/handler-input.js';
+import { type SkippedRemote, skipRemote } from './runtime/remote-cluster.js';
 import { readRootVersion } from './runtime/root-ca.js';
 import { type LambdaContext, runHandler } from './runtime/run-handler.js';
 import type { HandlerRuntime } from './runtime/runtime.js';
@@ -22,7 +23,10 @@ export interface RetireRootOutput {
  * chain to the new root. The root secret is promoted afterwards, by promote-root, once every
  * cluster retired.
  */
-export async function handler(event: unknown, context?: LambdaContext): Promise<RetireRootOutput> {
+export async function handler(
+  event: unknown,
+  context?: LambdaContext,
+): Promise<RetireRootOutput | SkippedRemote> {
   const input = parseInput(clusterStepSchema, event, PHASE);
   return runHandler(
     {
@@ -36,8 +40,13 @@ export async function handler(event: unknown, context?: LambdaContext): Promise<
   );
 }
 
-async function retireRoot(input: ClusterStepInput, runtime: HandlerRuntime): Promise<RetireRootOutput> {
+async function retireRoot(
+  input: ClusterStepInput,
+  runtime: HandlerRuntime,
+): Promise<RetireRootOutput | SkippedRemote> {
   const { executionId, cluster, stagedRoot } = input;
+  const remote = skipRemote(runtime, { phase: PHASE, cluster, executionId });
+  if (remote !== undefined) return remote;
   if (stagedRoot === null) {
     throw new PreconditionFailed(
       'retire-root needs the staged root (stagedRoot), got null; it runs only in scheduled and emergency mode.',

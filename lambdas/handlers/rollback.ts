@@ -17,6 +17,7 @@ import { auditCacertsChange, auditStateChange } from './runtime/audit-state-chan
 import { applyCacertsChange } from './runtime/cluster-cacerts.js';
 import { deleteCacertsBackups, workedClustersSchema } from './runtime/delete-cacerts-backups.js';
 import { executionIdSchema, parseInput } from './runtime/handler-input.js';
+import { skipRemote } from './runtime/remote-cluster.js';
 import { type RetiredKey, retiredKeyDetail, retireRootKey } from './runtime/retire-root-key.js';
 import { type LambdaContext, runHandler } from './runtime/run-handler.js';
 import type { HandlerRuntime } from './runtime/runtime.js';
@@ -104,6 +105,9 @@ async function rollback(input: RollbackInput, runtime: HandlerRuntime): Promise<
       phase: PHASE,
     });
   }
+  // A remote holds no cacerts: its primary's restore is what its istiod serves it again.
+  const remote = skipRemote(runtime, { phase: PHASE, cluster, executionId });
+  if (remote !== undefined) return { stage, cluster, changed: false, reason: remote.reason };
   const backup = await runtime.store.readCacertsBackup(executionNameOf(rotation), cluster);
   if (backup === undefined) {
     return {

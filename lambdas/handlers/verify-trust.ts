@@ -3,6 +3,7 @@ import { judgePublishedRoots } from '../core/istio/published-roots.js';
 import { VerificationFailed } from '../core/rotation-errors.js';
 import { awaitProxyRoots } from './runtime/await-proxy-roots.js';
 import { type ClusterStepInput, clusterStepSchema, parseInput } from './runtime/handler-input.js';
+import { primaryServing } from './runtime/remote-cluster.js';
 import { type LambdaContext, runHandler } from './runtime/run-handler.js';
 import type { HandlerRuntime } from './runtime/runtime.js';
 import { waitUntil } from './runtime/wait-until.js';
@@ -49,15 +50,18 @@ async function verifyTrust(input: ClusterStepInput, runtime: HandlerRuntime): Pr
     return { done: review.done, value: review };
   });
   const { behind, differing, published, roots } = checked.value;
+  // A remote's bundles are published by its primary's istiod (REMOTE_CLUSTERS).
+  const primary = primaryServing(runtime, cluster);
+  const istiod = primary === undefined ? 'istiod' : `istiod of ${primary}, the primary serving this remote,`;
   if (!checked.done) {
     const lagging = [...behind, ...differing];
     throw new VerificationFailed(
       published === 0
-        ? `No namespace of cluster ${cluster} has istio-ca-root-cert; is istiod running? Check it, then retry.`
+        ? `No namespace of cluster ${cluster} has istio-ca-root-cert; is ${istiod} running? Check it, then retry.`
         : `istio-ca-root-cert of cluster ${cluster} does not yet hold the root set ${required.join(' + ')} in ` +
             `${lagging.length} namespace(s): ${lagging.slice(0, 10).join(', ')}${lagging.length > 10 ? ', ...' : ''}. ` +
-            'istiod may still be pushing; retry. If it persists, check that istio-system/cacerts root-cert.pem holds ' +
-            'both roots (distribute-bundle writes it) and that istiod took it (its log).',
+            `${istiod} may still be pushing; retry. If it persists, check that istio-system/cacerts root-cert.pem ` +
+            `${primary === undefined ? '' : `of ${primary} `}holds both roots (distribute-bundle writes it) and that istiod took it (its log).`,
       { cluster, phase: PHASE },
     );
   }

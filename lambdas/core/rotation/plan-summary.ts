@@ -12,6 +12,8 @@ export interface PlanSummary {
   readonly targetRoot: string;
   readonly clusters: readonly string[];
   readonly cluster?: string;
+  /** The remote clusters and the primary serving each; absent when every cluster is a primary. */
+  readonly remotes?: RotationPlan['remotes'];
   readonly restart: RotationPlan['restart'];
   /** Phase names in order, with how many steps each has. */
   readonly phases: readonly { readonly name: string; readonly steps: number }[];
@@ -54,6 +56,7 @@ export function summarisePlan(
     targetRoot: plan.targetRoot,
     clusters: [...plan.clusters],
     ...(plan.cluster !== undefined && { cluster: plan.cluster }),
+    ...(plan.remotes !== undefined && { remotes: plan.remotes.map((remote) => ({ ...remote })) }),
     restart: plan.restart,
     phases: plan.phases.map((phase) => ({ name: phase.name, steps: phase.steps.length })),
     istio: [...istio.clusters],

@@ -3,7 +3,8 @@
 // restarted earlier would get a certificate from the intermediate istiod still holds, and a Secret that
 // changed proves nothing: the kubelet brings the files a sync later, and istiod may refuse them.
 // Waits in-process for up to VERIFY_TIMEOUT_SECONDS, then throws VerificationFailed, which the state
-// machine retries with backoff.
+// machine retries with backoff. A remote cluster has no istiod: its proxies are signed by its
+// primary's (REMOTE_CLUSTERS), so the gate reads the primary's cacerts and istiod.
 
 import type { ClusterClient } from '../../adapters/kube/cluster-client.js';
 import { readIstiodCaGauges } from '../../adapters/kube/istiod-metrics.js';
@@ -11,15 +12,21 @@ import { istiodsNotOnIntermediate } from '../../core/istio/istiod-ca-metrics.js'
 import { parseCertificatePem } from '../../core/pki/certificate.js';
 import { VerificationFailed } from '../../core/rotation-errors.js';
 import { readClusterCacerts } from './cluster-cacerts.js';
+import { primaryServing } from './remote-cluster.js';
 import type { HandlerRuntime } from './runtime.js';
 import { waitUntil } from './wait-until.js';
 
-/** Resolves once every istiod replica of the cluster signs with the intermediate in its cacerts. */
+/**
+ * Resolves once every istiod replica of the cluster (of its primary, for a remote) signs with the
+ * intermediate in its cacerts.
+ */
 export async function waitForIstiodOnCacerts(
   runtime: HandlerRuntime,
-  client: ClusterClient,
+  clusterClient: ClusterClient,
   phase: string,
 ): Promise<void> {
+  const primary = primaryServing(runtime, clusterClient.name);
+  const client = primary === undefined ? clusterClient : await runtime.clusterClient(primary);
   const cluster = client.name;
   const { files } = await readClusterCacerts(client, phase);
   const intermediate = parseCertificatePem(files['ca-cert.pem'], { cluster, file: 'ca-cert.pem' });
@@ -34,7 +41,7 @@ export async function waitForIstiodOnCacerts(
   );
   if (!outcome.done) {
     throw new VerificationFailed(
-      `istiod in cluster ${cluster} has not loaded the intermediate in istio-system/cacerts (${intermediate.fingerprint}, ` +
+      `istiod in cluster ${cluster}${primary === undefined ? '' : ` (the primary of remote ${clusterClient.name})`} has not loaded the intermediate in istio-system/cacerts (${intermediate.fingerprint}, ` +
         `expiring ${notAfter.toISOString()}) yet: ${outcome.value.join('; ')}. The kubelet brings a changed Secret ` +
         'to istiod within its sync period (about a minute); if this persists, istiod refused the files: read its log.',
       { cluster, phase },

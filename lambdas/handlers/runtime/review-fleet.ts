@@ -19,6 +19,7 @@ import { blockedNow, describeHeldWorkload } from '../../core/rotation/disruption
 import { workloadKey } from '../../core/rotation/proxied-pod-owners.js';
 import { type ClusterReview, reviewClusterCacerts } from '../../core/rotation/review-cluster-cacerts.js';
 import { type RootHeadroomReview, reviewRootHeadroom } from '../../core/rotation/root-headroom.js';
+import { reviewWithTopology, strategiesWithTopology } from '../../core/topology/review-remotes.js';
 import type { HandlerConfig } from './config.js';
 import type { HandlerRuntime } from './runtime.js';
 
@@ -42,6 +43,8 @@ export interface ClusterReading {
    */
   readonly workloads?: ClusterWorkloads;
   readonly review: ClusterReview;
+  /** A remote cluster (REMOTE_CLUSTERS): the primary whose istiod serves it; its istiod is not read. */
+  readonly primary?: string;
 }
 
 /**
@@ -51,6 +54,15 @@ export interface ClusterReading {
  * workflow sees. An unreachable cluster becomes a problem of its review, never a thrown error.
  */
 export async function reviewFleet(
+  runtime: HandlerRuntime,
+  clusters: readonly { readonly name: string }[],
+  currentRoot: string,
+  now: Date,
+): Promise<ClusterReading[]> {
+  return withTopology(await readClusters(runtime, clusters, currentRoot, now), runtime.config.remoteClusters);
+}
+
+async function readClusters(
   runtime: HandlerRuntime,
   clusters: readonly { readonly name: string }[],
   currentRoot: string,
@@ -98,6 +110,35 @@ export async function reviewFleet(
         },
       };
     }
+  });
+}
+
+/**
+ * The declared topology applied to what was read (lambdas/core/topology/review-remotes.ts): a remote
+ * stands on its primary's cacerts, and has no istiod of its own to review; a mismatch is a problem of
+ * the cluster it names.
+ */
+function withTopology(
+  readings: readonly ClusterReading[],
+  remotes: HandlerConfig['remoteClusters'],
+): ClusterReading[] {
+  const reviews = reviewWithTopology(
+    remotes,
+    readings.map((reading) => ({
+      review: reading.review,
+      ...(reading.istio !== undefined && { hasCacerts: reading.snapshot !== undefined }),
+      namespaces: reading.bundles
+        .filter((bundle) => bundle.rootCertPem !== undefined)
+        .map((bundle) => bundle.namespace),
+    })),
+  );
+  return readings.map(({ istio, ...reading }, index) => {
+    const review = reviews[index] as ClusterReview;
+    const primary = remotes.find((remote) => remote.name === reading.cluster)?.primary;
+    // A remote as declared (read, without cacerts): no istiod of its own, nothing of it to review.
+    return primary === undefined || istio === undefined || reading.snapshot !== undefined
+      ? { ...reading, ...(istio !== undefined && { istio }), review }
+      : { ...reading, review, primary };
   });
 }
 
@@ -175,7 +216,10 @@ export function reviewFleetStrategy(
   mode: RotationMode,
   setting: RotationStrategySetting,
 ): FleetStrategyReview {
-  return chooseFleetStrategies({
+  const remotes = readings.flatMap(({ cluster, primary }) =>
+    primary === undefined ? [] : [{ name: cluster, primary }],
+  );
+  const chosen = chooseFleetStrategies({
     clusters: istio.clusters,
     proxies: new Map(
       readings.flatMap((reading) =>
@@ -185,6 +229,7 @@ export function reviewFleetStrategy(
     mode,
     setting,
   });
+  return strategiesWithTopology(chosen, remotes);
 }
 
 /** How messages name the CA store's current root. */

@@ -7,18 +7,22 @@ import { certificateFingerprint, describeCertificate, TrustBundle } from '../../
 import { executionNameOf } from '../../../lambdas/core/rotation/execution-name.js';
 import { DAY_MS } from '../../../lambdas/core/rotation/expiry-headroom.js';
 import { handler as checkExpiry } from '../../../lambdas/handlers/check-expiry.js';
-import { handler as distributeBundle } from '../../../lambdas/handlers/distribute-bundle.js';
+import { handler as distributeBundleHandler } from '../../../lambdas/handlers/distribute-bundle.js';
 import { handler as recordApproval } from '../../../lambdas/handlers/record-approval.js';
-import { handler as reissueIntermediate } from '../../../lambdas/handlers/reissue-intermediate.js';
+import { handler as reissueIntermediateHandler } from '../../../lambdas/handlers/reissue-intermediate.js';
 import { handler as restartWorkloads } from '../../../lambdas/handlers/restart-workloads.js';
-import { handler as retireRoot } from '../../../lambdas/handlers/retire-root.js';
+import { handler as retireRootHandler } from '../../../lambdas/handlers/retire-root.js';
 import { handler as rollback } from '../../../lambdas/handlers/rollback.js';
 import { readClusterCacerts } from '../../../lambdas/handlers/runtime/cluster-cacerts.js';
 import { createHandlerRuntime } from '../../../lambdas/handlers/runtime/runtime.js';
 import { handler as stageRoot } from '../../../lambdas/handlers/stage-root.js';
 import { handler as verifyTrust } from '../../../lambdas/handlers/verify-trust.js';
 import { handler as verifyWorkloads } from '../../../lambdas/handlers/verify-workloads.js';
-import { expectNoKeyMaterial, type HandlerLab, startHandlerLab, withEnv } from './handler-lab.js';
+import { expectNoKeyMaterial, type HandlerLab, onPrimary, startHandlerLab, withEnv } from './handler-lab.js';
+
+const distributeBundle = onPrimary(distributeBundleHandler);
+const reissueIntermediate = onPrimary(reissueIntermediateHandler);
+const retireRoot = onPrimary(retireRootHandler);
 
 jest.setTimeout(120_000);
 

@@ -32,6 +32,7 @@ import {
 import { rootKeyAliasPrefix } from '../../../lambdas/contract/root-keys.js';
 import { type CacertsFiles, certificateFingerprint } from '../../../lambdas/core/pki/index.js';
 import { executionNameOf } from '../../../lambdas/core/rotation/execution-name.js';
+import type { SkippedRemote } from '../../../lambdas/handlers/runtime/remote-cluster.js';
 import { motoClientConfig } from '../../support/moto-endpoint.js';
 
 export interface HandlerLab {
@@ -256,4 +257,18 @@ export async function withEnv<T>(
       else process.env[key] = value;
     }
   }
+}
+
+/**
+ * A cacerts-writing handler as a primary cluster answers it: the handlers answer `skipped` for a remote
+ * cluster (lambdas/handlers/runtime/remote-cluster.ts), which a test on primaries never expects.
+ */
+export function onPrimary<T extends object>(
+  handler: (event: unknown) => Promise<T | SkippedRemote>,
+): (event: unknown) => Promise<T> {
+  return async (event) => {
+    const output = await handler(event);
+    if ('skipped' in output) throw new Error(`expected a primary cluster, got skipped: ${output.reason}`);
+    return output;
+  };
 }

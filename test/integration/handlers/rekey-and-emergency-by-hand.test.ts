@@ -3,16 +3,26 @@
 // one wave) of the whole fleet, neither failing a single handshake.
 import { jest } from '@jest/globals';
 import { certificateFingerprint } from '../../../lambdas/core/pki/index.js';
-import { handler as distributeBundle } from '../../../lambdas/handlers/distribute-bundle.js';
+import { handler as distributeBundleHandler } from '../../../lambdas/handlers/distribute-bundle.js';
 import { handler as preflight } from '../../../lambdas/handlers/preflight.js';
 import { handler as promoteRoot } from '../../../lambdas/handlers/promote-root.js';
-import { handler as reissueIntermediate } from '../../../lambdas/handlers/reissue-intermediate.js';
+import { handler as reissueIntermediateHandler } from '../../../lambdas/handlers/reissue-intermediate.js';
 import { handler as restartWorkloads } from '../../../lambdas/handlers/restart-workloads.js';
-import { handler as retireRoot } from '../../../lambdas/handlers/retire-root.js';
+import { handler as retireRootHandler } from '../../../lambdas/handlers/retire-root.js';
 import { handler as stageRoot } from '../../../lambdas/handlers/stage-root.js';
 import { handler as verifyTrust } from '../../../lambdas/handlers/verify-trust.js';
 import { handler as verifyWorkloads } from '../../../lambdas/handlers/verify-workloads.js';
-import { awaitProxyTrust, expectNoKeyMaterial, type HandlerLab, startHandlerLab } from './handler-lab.js';
+import {
+  awaitProxyTrust,
+  expectNoKeyMaterial,
+  type HandlerLab,
+  onPrimary,
+  startHandlerLab,
+} from './handler-lab.js';
+
+const distributeBundle = onPrimary(distributeBundleHandler);
+const reissueIntermediate = onPrimary(reissueIntermediateHandler);
+const retireRoot = onPrimary(retireRootHandler);
 
 jest.setTimeout(180_000);
 

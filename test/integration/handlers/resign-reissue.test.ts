@@ -6,14 +6,17 @@
 // ten minutes here, so no renewal can move a proxy during the test. The lab's istiod model pushes on a
 // changed root-cert.pem as real istiod does (calibrated by test/integration/lab/istio-resign.test.ts).
 import { jest } from '@jest/globals';
-import { handler as distributeBundle } from '../../../lambdas/handlers/distribute-bundle.js';
+import { handler as distributeBundleHandler } from '../../../lambdas/handlers/distribute-bundle.js';
 import { handler as preflight } from '../../../lambdas/handlers/preflight.js';
-import { handler as reissueIntermediate } from '../../../lambdas/handlers/reissue-intermediate.js';
+import { handler as reissueIntermediateHandler } from '../../../lambdas/handlers/reissue-intermediate.js';
 import { handler as restartWorkloads } from '../../../lambdas/handlers/restart-workloads.js';
 import { handler as stageRoot } from '../../../lambdas/handlers/stage-root.js';
 import { handler as verifyTrust } from '../../../lambdas/handlers/verify-trust.js';
 import { handler as verifyWorkloads } from '../../../lambdas/handlers/verify-workloads.js';
-import { awaitProxyTrust, type HandlerLab, startHandlerLab, withEnv } from './handler-lab.js';
+import { awaitProxyTrust, type HandlerLab, onPrimary, startHandlerLab, withEnv } from './handler-lab.js';
+
+const distributeBundle = onPrimary(distributeBundleHandler);
+const reissueIntermediate = onPrimary(reissueIntermediateHandler);
 
 jest.setTimeout(240_000);
 

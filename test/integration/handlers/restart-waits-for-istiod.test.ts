@@ -9,9 +9,11 @@ import {
   createRootCa,
 } from '../../../lambdas/core/pki/index.js';
 import { handler as preflight } from '../../../lambdas/handlers/preflight.js';
-import { handler as reissueIntermediate } from '../../../lambdas/handlers/reissue-intermediate.js';
+import { handler as reissueIntermediateHandler } from '../../../lambdas/handlers/reissue-intermediate.js';
 import { handler as restartWorkloads } from '../../../lambdas/handlers/restart-workloads.js';
-import { type HandlerLab, startHandlerLab } from './handler-lab.js';
+import { type HandlerLab, onPrimary, startHandlerLab } from './handler-lab.js';
+
+const reissueIntermediate = onPrimary(reissueIntermediateHandler);
 
 jest.setTimeout(120_000);
 

@@ -1,0 +1,50 @@
+// A remote cluster (REMOTE_CLUSTERS, lambdas/contract/topology.ts) has no istiod and no cacerts: its
+// primary's istiod serves its proxies and publishes its istio-ca-root-cert. The phases that write
+// cacerts answer `skipped` for it, with why, and back nothing up; the gate before its restart looks at
+// the primary's istiod.
+
+import { emitAuditEvent } from '../../adapters/audit/audit-event.js';
+import { primaryOf } from '../../core/topology/mesh-topology.js';
+import type { HandlerRuntime } from './runtime.js';
+
+/** What a cacerts-writing phase answers for a remote cluster: nothing written, and why. */
+export interface SkippedRemote {
+  readonly cluster: string;
+  readonly skipped: true;
+  /** The primary whose istiod serves the remote. */
+  readonly primary: string;
+  readonly reason: string;
+}
+
+/** The primary serving `cluster`, or undefined when `cluster` is a primary. */
+export function primaryServing(runtime: HandlerRuntime, cluster: string): string | undefined {
+  return primaryOf(runtime.config.remoteClusters, cluster);
+}
+
+/**
+ * `skipped` for a remote cluster (audited as unchanged), or undefined for a primary, which the phase
+ * then writes as usual.
+ */
+export function skipRemote(
+  runtime: HandlerRuntime,
+  context: {
+    readonly phase: Parameters<typeof emitAuditEvent>[0]['phase'];
+    readonly cluster: string;
+    readonly executionId: string;
+  },
+): SkippedRemote | undefined {
+  const primary = primaryServing(runtime, context.cluster);
+  if (primary === undefined) return undefined;
+  const reason =
+    `remote cluster of ${primary} (REMOTE_CLUSTERS): it holds no cacerts; ${primary}'s istiod serves its proxies ` +
+    `and publishes its istio-ca-root-cert, so ${context.phase} writes ${primary} only`;
+  emitAuditEvent({
+    phase: context.phase,
+    action: 'skip-remote',
+    executionId: context.executionId,
+    cluster: context.cluster,
+    outcome: 'unchanged',
+    detail: { primary },
+  });
+  return { cluster: context.cluster, skipped: true, primary, reason };
+}
