@@ -38,7 +38,9 @@ export function acknowledgeNagFindings(targets: NagAcknowledgementTargets): void
       Validations.of(role).acknowledge({
         id: `AwsSolutions-IAM5[Resource::${nagArn(stack, lockTable.executionArnPattern)}]`,
         reason:
-          "states:DescribeExecution only, on the executions of this mesh's rotation state machine: the lock asks whether the execution holding it still runs before another may take it over, and execution names are chosen at start time.",
+          name === 'acquire-lock'
+            ? "states:DescribeExecution and GetExecutionHistory only, on the executions of this mesh's rotation state machine: the lock asks whether the execution holding it still runs before another may take it over, a resumed rollback reads the run it resumes before taking the lock, and execution names are chosen at start time."
+            : "states:DescribeExecution only, on the executions of this mesh's rotation state machine: the lock asks whether the execution holding it still runs before another may take it over, and execution names are chosen at start time.",
       });
     }
     Validations.of(role).acknowledge({

@@ -316,6 +316,8 @@ export class RotationFunctions extends Construct {
     if (access.rootKeys !== undefined) caStore.denyKeyPolicyChanges(role);
     if (access.lock === 'hold') lockTable.grantHold(role);
     if (access.lock === 'take') lockTable.grantTakeAndRelease(role);
+    // A resumed rollback is checked against the run it names before it takes the lock.
+    if (name === 'acquire-lock') lockTable.grantReadResumedExecutions(role);
     return role;
   }
 

@@ -61,6 +61,21 @@ export class RotationLockTable extends Construct {
     this.grant(grantee, 'HoldRotationLock', ['dynamodb:GetItem', 'dynamodb:PutItem']);
   }
 
+  /**
+   * acquire-lock only: before a resumed rollback takes the lock, it reads the history of the run it
+   * resumes (GetExecutionHistory; DescribeExecution comes with every grant here), limited to this state
+   * machine's executions (docs/workflow.md, "Resuming a failed rollback").
+   */
+  grantReadResumedExecutions(grantee: IGrantable): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: 'ReadResumedRotationExecutions',
+        actions: ['states:GetExecutionHistory'],
+        resources: [this.executionArnPattern],
+      }),
+    );
+  }
+
   private grant(grantee: IGrantable, sid: string, actions: string[]): void {
     grantee.grantPrincipal.addToPrincipalPolicy(
       new PolicyStatement({ sid, actions, resources: [this.table.tableArn] }),

@@ -242,10 +242,13 @@ export class RotationStateMachine extends Construct {
     // The first Task: no other rotation of the mesh may run from here on. Refused (RotationLocked,
     // naming the holder) or failed, the run stops before anything is written. It also writes who asked
     // for the run, and why, to the audit trail: the execution log holds no execution data.
+    // A resumed rollback's resumeRollback (null in a rotation) is checked there against the run it names,
+    // before the lock is taken: the CLI's judgement is not trusted (docs/workflow.md).
     const acquireLock = this.task(S.acquireLock, fn['acquire-lock'], '$.lock', {
       executionId: EXECUTION_ID,
       requestedBy: JsonPath.stringAt('$.requestedBy'),
       reason: JsonPath.stringAt('$.reason'),
+      [RESUME_ROLLBACK_INPUT_KEY]: JsonPath.objectAt(RESUME),
     }).addCatch(releaseLockAfterStop, toStop);
     // A run that resumes a failed rollback (docs/deploy.md, "Failed rollback") takes the lock like any
     // run, then sets the state the rollback stages read from the failed run's (its input's

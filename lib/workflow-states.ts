@@ -1,48 +1,7 @@
+import { WORKFLOW_STATES } from '../lambdas/contract/workflow-states.js';
 import type { PhaseName, RollbackPhaseName } from '../lambdas/core/plan/phases.js';
 
-/**
- * The state names of the rotation state machine, exactly as docs/workflow.md lists them. The
- * rehearsal's local runner overrides Task states by name, and operators find a step in the execution
- * history by the same name as its handler file and audit event `phase`.
- */
-export const WORKFLOW_STATES = {
-  inputDefaults: 'input-defaults',
-  applyInputDefaults: 'apply-input-defaults',
-  acquireLock: 'acquire-lock',
-  rotateOrResume: 'rotate-or-resume',
-  resumeRollback: 'resume-rollback',
-  resumeFrom: 'resume-from',
-  unsupportedInput: 'unsupported-input',
-  preflight: 'preflight',
-  mode: 'mode',
-  unsupportedMode: 'unsupported-mode',
-  stageRoot: 'stage-root',
-  distributeBundle: 'distribute-bundle',
-  verifyTrust: 'verify-trust',
-  awaitProxyTrust: 'await-proxy-trust',
-  approveReissue: 'approve-reissue',
-  reissueIntermediate: 'reissue-intermediate',
-  restartWorkloads: 'restart-workloads',
-  verifyWorkloads: 'verify-workloads',
-  afterWorkloads: 'after-workloads',
-  soak: 'soak',
-  approveRetire: 'approve-retire',
-  retireRoot: 'retire-root',
-  promoteRoot: 'promote-root',
-  rollbackTrust: 'rollback-trust',
-  rollbackIntermediate: 'rollback-intermediate',
-  rollbackRestart: 'rollback-restart',
-  rollbackRestore: 'rollback-restore',
-  rollbackDropPending: 'rollback-drop-pending',
-  releaseLock: 'release-lock',
-  releaseLockAfterRollback: 'release-lock-after-rollback',
-  releaseLockAfterFailedRollback: 'release-lock-after-failed-rollback',
-  releaseLockAfterStop: 'release-lock-after-stop',
-  rotationSucceeded: 'rotation-succeeded',
-  rotationRolledBack: 'rotation-rolled-back',
-  rotationFailed: 'rotation-failed',
-  rotationStopped: 'rotation-stopped',
-} as const;
+export { WORKFLOW_STATES };
 
 export type WorkflowStateName = (typeof WORKFLOW_STATES)[keyof typeof WORKFLOW_STATES];
 

@@ -90,16 +90,6 @@ export function finalState(events: readonly HistoryEventLike[]): Record<string, 
   return Object.keys(state).length === 0 ? undefined : state;
 }
 
-/** The top-level workflow states the execution entered, oldest first (events in any order). */
-export function statesEntered(events: readonly HistoryEventLike[]): string[] {
-  const topLevel = new Set<string>(Object.values(WORKFLOW_STATES));
-  return events
-    .filter((event) => event.type?.endsWith('StateEntered') === true)
-    .filter((event) => topLevel.has(event.stateEnteredEventDetails?.name ?? ''))
-    .sort((a, b) => (a.id ?? 0) - (b.id ?? 0))
-    .map((event) => event.stateEnteredEventDetails?.name as string);
-}
-
 export type IterationStatus = 'running' | 'succeeded' | 'failed' | 'aborted';
 
 /** One Map state's iterations, each named by its cluster where the iteration's input says it. */

@@ -7,6 +7,7 @@
 // execution like `rotate`.
 
 import type { Command } from 'commander';
+import { readEndedExecution } from '../../lambdas/adapters/stepfunctions/ended-execution.js';
 import { LONG_RUNNING_FUNCTION_TIMEOUT_SECONDS } from '../../lambdas/contract/function-timeouts.js';
 import { RESUME_ROLLBACK_INPUT_KEY, ROLLBACK_FAILED_ERROR } from '../../lambdas/contract/resume-rollback.js';
 import type { RotationMode } from '../../lambdas/core/plan/phases.js';
@@ -22,7 +23,6 @@ import { decideTakeover, holderRunOf } from '../../lambdas/core/rotation/rotatio
 import { callerIdentity } from '../cli/caller-identity.js';
 import type { CliContext } from '../cli/cli-context.js';
 import { CliError, EXIT_CODES } from '../cli/cli-errors.js';
-import { finalState, type HistoryEventLike, statesEntered } from '../cli/execution-history.js';
 import {
   addFollowOptions,
   addStateMachineOptions,
@@ -48,9 +48,6 @@ export interface RetryRollbackExecutionInput {
   readonly requestedBy: string;
   readonly [RESUME_ROLLBACK_INPUT_KEY]: ResumeRollback;
 }
-
-/** How many of the newest history events are read to find the state the run ended with. */
-const LATEST_EVENTS = 20;
 
 export function registerRetryRollbackCommand(program: Command, context: CliContext): Command {
   const command = program
@@ -100,28 +97,13 @@ export async function retryRollback(
   const { terminal } = context;
   const failedArn = executionArnOf(access.stateMachineArn, execution);
   const failedName = executionNameOf(failedArn);
-  const described = await access.executions.describe(failedArn).catch((error: unknown) => {
-    throw asCliError(error, `describe execution ${failedName}`);
-  });
+  const { described, ended } = await readEndedExecution(access.executions, failedArn).catch(
+    (error: unknown) => {
+      throw asCliError(error, `describe execution ${failedName} and read its history`);
+    },
+  );
   const stoppedOutside = STOPPED_OUTSIDE_STATUSES.includes(described.status);
-  // Its history only when it may be resumable: the final state of a failed rollback (its newest events),
-  // or, for a run stopped outside the state machine's paths, every state it entered.
-  const readHistory = (read: () => Promise<HistoryEventLike[]>) =>
-    read().catch((error: unknown) => {
-      throw asCliError(error, `read the history of execution ${failedName}`);
-    });
-  const ended = stoppedOutside
-    ? await readHistory(() => access.executions.history(failedArn))
-    : described.status === 'FAILED' && described.error === ROLLBACK_FAILED_ERROR
-      ? await readHistory(() => access.executions.latestHistory(failedArn, LATEST_EVENTS))
-      : [];
-  const decision = resumeRollbackOf({
-    executionArn: failedArn,
-    status: described.status,
-    ...(described.error !== undefined && { error: described.error }),
-    finalState: finalState(ended),
-    ...(stoppedOutside && { statesEntered: statesEntered(ended) }),
-  });
+  const decision = resumeRollbackOf(ended);
   if (!decision.resumable) throw new CliError(`not resumed: ${decision.reason}`, EXIT_CODES.checkFailed);
   if (stoppedOutside) refuseWhileItMayWrite(failedArn, described.status, described.stopDate, new Date());
 

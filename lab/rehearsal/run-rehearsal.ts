@@ -34,6 +34,11 @@ import {
   hasPendingRoot,
   rootKeysAtEnd,
 } from './end-state.js';
+import {
+  type ExecutionHistoryProxy,
+  type RecordedExecution,
+  startExecutionHistoryProxy,
+} from './execution-history-proxy.js';
 import { checkFailAt, createFailureInjector, type FailAt, failAtStates, formatFailAts } from './fail-at.js';
 import { createFaultPlan, type FaultPlan } from './fault-plan.js';
 import { checkFault, type Fault } from './fault-spec.js';
@@ -196,7 +201,11 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
   // moto_server runs in its own process group: kill it even when this process exits abruptly.
   const killMoto = () => killMotoServerNow(moto.pid);
   process.once('exit', killMoto);
-  const started: { pool?: FunctionPool; awsFaultProxy?: AwsFaultProxy } = {};
+  const started: {
+    pool?: FunctionPool;
+    awsFaultProxy?: AwsFaultProxy;
+    historyProxy?: ExecutionHistoryProxy;
+  } = {};
   let keep = false;
   try {
     throwIfInterrupted(options.signal, 'while the lab started');
@@ -230,6 +239,7 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
   } finally {
     await started.pool?.stop();
     await started.awsFaultProxy?.stop();
+    await started.historyProxy?.stop();
     if (!keep) {
       await lab.stop();
       await moto.stop();
@@ -248,7 +258,11 @@ interface RehearseContext {
   readonly faults: FaultPlan;
   readonly note: (line: string) => void;
   /** Where the function pool and the AWS fault proxy are handed back as soon as they exist, so they are stopped whatever happens. */
-  readonly started: { pool?: FunctionPool; awsFaultProxy?: AwsFaultProxy };
+  readonly started: {
+    pool?: FunctionPool;
+    awsFaultProxy?: AwsFaultProxy;
+    historyProxy?: ExecutionHistoryProxy;
+  };
 }
 
 async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome, 'kept'>> {
@@ -324,7 +338,14 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
       fault: () => faults.awsRequest(),
     });
   }
-  const awsEndpoint = context.started.awsFaultProxy?.endpoint ?? moto.endpoint;
+  // The executions this rehearsal ran, as Step Functions would describe them once ended: a resumed
+  // rollback's acquire-lock reads the run it resumes (execution-history-proxy.ts).
+  const recordedExecutions = new Map<string, RecordedExecution>();
+  context.started.historyProxy = await startExecutionHistoryProxy({
+    target: context.started.awsFaultProxy?.endpoint ?? moto.endpoint,
+    recorded: (executionArn) => recordedExecutions.get(executionArn),
+  });
+  const awsEndpoint = context.started.historyProxy.endpoint;
   const labEnvironment: Record<string, string> = {
     ...awsEnvironmentFor(rotator, region),
     AWS_ENDPOINT_URL: awsEndpoint,
@@ -513,10 +534,21 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
     clustersDone.clear();
     // The input of the last top-level state entered: the state the execution ended with.
     let finalState: unknown;
+    const enteredEvents: RecordedExecution['events'][number][] = [];
+    const executionStartedAt = new Date();
     const collect = (async () => {
       for await (const event of execution.eventLogs) {
         history.push(historyEntry(event as unknown as Json));
         const { type, index } = event as unknown as { type: string; index?: number };
+        if (type === 'StateEntered') {
+          const entered = (event as unknown as { state: { name: string; type: string; input?: unknown } })
+            .state;
+          enteredEvents.push({
+            type: `${entered.type}StateEntered`,
+            timestamp: new Date(),
+            stateEnteredEventDetails: { name: entered.name, input: JSON.stringify(entered.input ?? {}) },
+          });
+        }
         if (type === 'StateEntered' && index === undefined) {
           const state = (event as unknown as { state: { name: string; type: string; input?: unknown } })
             .state;
@@ -547,6 +579,16 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
     }
     await collect;
     await stopExecutionInMoto({ ...motoExecution, executionArn: id }).catch(() => undefined);
+    recordedExecutions.set(id, {
+      executionArn: id,
+      stateMachineArn: motoStateMachineArn,
+      name,
+      status: ended === 'ROLLED_BACK' ? 'FAILED' : ended,
+      ...(endError !== undefined && { error: endError.name, cause: endError.cause }),
+      startDate: executionStartedAt,
+      stopDate: new Date(),
+      events: enteredEvents,
+    });
     return { executionId: id, result: ended, error: endError, finalState };
   };
 

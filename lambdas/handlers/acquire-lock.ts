@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { logger } from '../adapters/audit/logger.js';
 import type { LockAcquired } from '../adapters/lock/rotation-lock.js';
-import { RotationLocked } from '../core/rotation-errors.js';
+import { readEndedExecution } from '../adapters/stepfunctions/ended-execution.js';
+import { checkResumedExecution, checkResumeTarget } from '../core/rotation/resume-rollback.js';
+import { PreconditionFailed, RotationLocked, TransientError } from '../core/rotation-errors.js';
 import { auditStateChange } from './runtime/audit-state-change.js';
 import { executionIdSchema, parseInput } from './runtime/handler-input.js';
 import { type LambdaContext, runHandler } from './runtime/run-handler.js';
@@ -19,6 +21,11 @@ const inputSchema = z.object({
   requestedBy: z.string().nullable().optional(),
   /** Why, as the execution input says. */
   reason: z.string().nullable().optional(),
+  /**
+   * The input's resumeRollback (null in a rotation): a resumed rollback is checked against the run it
+   * names before the lock is taken (docs/workflow.md, "Resuming a failed rollback").
+   */
+  resumeRollback: z.record(z.string(), z.unknown()).nullable().optional(),
 });
 export type AcquireLockInput = z.infer<typeof inputSchema>;
 
@@ -49,6 +56,9 @@ export async function handler(event: unknown, context?: LambdaContext): Promise<
 async function acquireLock(input: AcquireLockInput, runtime: HandlerRuntime): Promise<AcquireLockOutput> {
   const { executionId } = input;
   const request = requestOf(input);
+  if (input.resumeRollback !== undefined && input.resumeRollback !== null) {
+    await checkResumedRollback(executionId, input.resumeRollback, runtime, request);
+  }
   const lock = runtime.lock();
   let acquired: LockAcquired;
   try {
@@ -98,6 +108,47 @@ async function acquireLock(input: AcquireLockInput, runtime: HandlerRuntime): Pr
     how: acquired.how,
     ...(previousHolder !== undefined && { previousHolder }),
   };
+}
+
+/**
+ * A resumed rollback undoes the writes of the run its input names, and the CLI judged that run; this
+ * execution judges it again, from Step Functions itself, before taking the lock: the run must be of this
+ * state machine and have ended as the input says (RollbackFailed, ABORTED or TIMED_OUT, with the
+ * clusters, roots and errors its history shows). Otherwise PreconditionFailed, nothing written.
+ */
+async function checkResumedRollback(
+  executionId: string,
+  claimed: Readonly<Record<string, unknown>>,
+  runtime: HandlerRuntime,
+  request: ReturnType<typeof requestOf>,
+): Promise<void> {
+  const resumedFrom = typeof claimed.resumedFrom === 'string' ? claimed.resumedFrom : '';
+  // A run of another state machine is refused before anything is asked of Step Functions.
+  const target = checkResumeTarget({ executionId, claimed });
+  const check = !target.ok
+    ? target
+    : checkResumedExecution({
+        executionId,
+        claimed,
+        ended: await readEndedExecution(runtime.executions(), resumedFrom)
+          .then((read) => read.ended)
+          .catch((error: unknown) => {
+            throw new TransientError(
+              `could not read execution ${resumedFrom} to check the resumed rollback: ${(error as Error).name}`,
+              { cause: error },
+            );
+          }),
+      });
+  if (check.ok) return;
+  auditStateChange({
+    phase: PHASE,
+    action: 'check-resumed-rollback',
+    executionId,
+    ...request.actor,
+    outcome: 'refused',
+    detail: { resumedFrom: resumedFrom.slice(0, REQUEST_TEXT_MAX), ...request.detail },
+  });
+  throw new PreconditionFailed(check.reason);
 }
 
 /** Who asked and why, as audit event fields: only what the input has, each cut to a bounded length. */

@@ -391,6 +391,14 @@ describe('MeshTrustStack', () => {
     expect(JSON.stringify(describeExecutions?.Resource)).toContain(
       ':execution:meshtrust-payments-rotation:*',
     );
+    // Only acquire-lock reads histories: a resumed rollback's check of the run it resumes, on this
+    // state machine's executions.
+    expect(functionsAllowed(byTag, ['states:GetExecutionHistory'])).toEqual(['acquire-lock']);
+    const readHistory = statementsOfRole(byTag, roleOf(byTag, 'acquire-lock')).find(
+      (s) => s.Sid === 'ReadResumedRotationExecutions',
+    );
+    expect(actionsOf(readHistory as PolicyStatementJson)).toEqual(['states:GetExecutionHistory']);
+    expect(JSON.stringify(readHistory?.Resource)).toContain(':execution:meshtrust-payments-rotation:*');
   });
 
   it('limits cluster access to the named clusters when clusters are explicit', () => {

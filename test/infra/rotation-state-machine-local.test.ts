@@ -181,7 +181,12 @@ describe('the rotation state machine on the local runner', () => {
     // Who asked and why reach acquire-lock's audit event (the execution log keeps no input).
     expect(result.calls[0]).toEqual({
       state: 'acquire-lock',
-      input: { executionId: EXECUTION_ID, requestedBy: 'schedule', reason: 'annual rotation' },
+      input: {
+        executionId: EXECUTION_ID,
+        requestedBy: 'schedule',
+        reason: 'annual rotation',
+        resumeRollback: null,
+      },
     });
     expect(result.calls[1]).toEqual({
       state: 'preflight',
@@ -406,7 +411,11 @@ describe('the rotation state machine on the local runner', () => {
       'release-lock-after-rollback',
       'rotation-rolled-back',
     ]);
-    expect(resumed.calls[0]).toMatchObject({ state: 'acquire-lock', input: { executionId: resumedId } });
+    // acquire-lock is given the claim, to check it against the failed run before taking the lock.
+    expect(resumed.calls[0]).toMatchObject({
+      state: 'acquire-lock',
+      input: { executionId: resumedId, resumeRollback: decision.resumeRollback },
+    });
     // Every rollback call is the resumed execution's, undoing the failed one's writes, per cluster.
     const rollbackCalls = resumed.calls.filter((call) => call.state.startsWith('rollback-'));
     expect(rollbackCalls).toHaveLength(CLUSTERS.length * 4 + 1);
@@ -539,6 +548,42 @@ describe('the rotation state machine on the local runner', () => {
         },
       },
     ]);
+  });
+
+  it('stops a resumed rollback that acquire-lock finds does not match the run it names, before any write', async () => {
+    // GIVEN a resumeRollback naming a run whose history says otherwise
+    const resumeRollback = {
+      executionArn: EXECUTION_ID,
+      resumedFrom: EXECUTION_ID,
+      clusters: CLUSTERS.map(({ name }) => ({ name })),
+      currentRoot: { secretArn: 'arn:root', versionId: 'v-a', fingerprint: 'a'.repeat(64) },
+      stagedRoot: null,
+      failure: null,
+      rollbackFailure: null,
+      restored: false,
+    };
+
+    // WHEN
+    const result = await run(
+      { mode: 'scheduled', resumeRollback },
+      {
+        'acquire-lock': () => {
+          throw new StandIn(
+            'PreconditionFailed',
+            'not resumed: run-1 SUCCEEDED: there is no rollback to resume.',
+          );
+        },
+      },
+      `${EXECUTION_ID}-rollback-20260310T110000Z`,
+    );
+
+    // THEN
+    expect(result.error).toEqual({
+      name: 'PreconditionFailed',
+      message: expect.stringContaining('SUCCEEDED'),
+    });
+    expect(result.calls.map((call) => call.state)).toEqual(['acquire-lock', 'release-lock-after-stop']);
+    expect(result.calls[0]?.input).toMatchObject({ resumeRollback });
   });
 
   it('gives a rotation rollbackOf null, so its rollback undoes its own writes', async () => {

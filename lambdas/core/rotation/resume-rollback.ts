@@ -349,3 +349,128 @@ export function resumedRollbackName(rotationName: string, at: Date): string {
   const suffix = `-rollback-${stamp}`;
   return `${rotationName.slice(0, EXECUTION_NAME_MAX - suffix.length)}${suffix}`;
 }
+
+/** The fields of a Step Functions history event that say which state was entered, with what input. */
+export interface EnteredEventLike {
+  readonly id?: number;
+  readonly type?: string;
+  readonly stateEnteredEventDetails?: { readonly name?: string; readonly input?: string };
+}
+
+/**
+ * An ended execution as resumeRollbackOf reads it, from DescribeExecution and its history (events in any
+ * order; `topLevel`: the state machine's top-level state names, so that the states inside a Map are left
+ * out): the input of the last top-level state entered is its final state, and for a run stopped outside
+ * the state machine's paths, the top-level states it entered. The CLI and acquire-lock read it alike.
+ */
+export function endedExecutionOf(
+  described: { readonly executionArn: string; readonly status: string; readonly error?: string },
+  events: readonly EnteredEventLike[],
+  topLevel: ReadonlySet<string>,
+): EndedExecution {
+  const entered = events
+    .filter((event) => event.type?.endsWith('StateEntered') === true)
+    .filter((event) => topLevel.has(event.stateEnteredEventDetails?.name ?? ''))
+    .sort((a, b) => (a.id ?? 0) - (b.id ?? 0));
+  const last = entered[entered.length - 1]?.stateEnteredEventDetails?.input;
+  let finalState: unknown;
+  try {
+    finalState = last === undefined ? undefined : JSON.parse(last);
+  } catch {
+    finalState = undefined;
+  }
+  return {
+    executionArn: described.executionArn,
+    status: described.status,
+    ...(described.error !== undefined && { error: described.error }),
+    ...(finalState !== undefined && { finalState }),
+    ...(STOPPED_OUTSIDE_STATUSES.includes(described.status) && {
+      statesEntered: entered.map((event) => event.stateEnteredEventDetails?.name as string),
+    }),
+  };
+}
+
+/** The state machine an execution ARN belongs to (`arn:<partition>:states:<region>:<account>:stateMachine:<name>`). */
+function stateMachineOf(executionArn: string): string | undefined {
+  const parts = executionArn.split(':');
+  if (parts.length !== 8 || parts[2] !== 'states' || parts[5] !== 'execution') return undefined;
+  return [...parts.slice(0, 5), 'stateMachine', parts[6]].join(':');
+}
+
+export type ResumeCheck = { readonly ok: true } | { readonly ok: false; readonly reason: string };
+
+/**
+ * Inside the resumed execution, before it takes the lock or writes anything: the `resumeRollback` its
+ * input claims must be exactly what `resumeRollbackOf` reads from the named run (`resumedFrom`) as Step
+ * Functions describes it now, and both runs it names must be executions of the state machine this
+ * execution runs on. So an input started by hand (or by a CLI that misjudged) cannot point the rollback
+ * at a run that succeeded, still runs, was rolled back, stopped before its first write, or at another
+ * state machine's run, nor at clusters or roots the named run's history does not show.
+ */
+export function checkResumedExecution(input: {
+  /** This execution's ARN ($$.Execution.Id). */
+  readonly executionId: string;
+  /** The input's resumeRollback, as given. */
+  readonly claimed: unknown;
+  /** The execution the claim names as resumedFrom, as DescribeExecution and its history say now. */
+  readonly ended: EndedExecution;
+}): ResumeCheck {
+  const target = checkResumeTarget(input);
+  if (!target.ok) return target;
+  if (asRecord(input.claimed)?.resumedFrom !== input.ended.executionArn) {
+    return {
+      ok: false,
+      reason: `the execution read is not resumeRollback.resumedFrom. Nothing was written.`,
+    };
+  }
+  const decision = resumeRollbackOf(input.ended);
+  if (!decision.resumable) {
+    return { ok: false, reason: `not resumed: ${decision.reason} Nothing was written.` };
+  }
+  if (canonical(decision.resumeRollback) !== canonical(input.claimed)) {
+    return {
+      ok: false,
+      reason:
+        `resumeRollback differs from what the history of ${executionNameOf(input.ended.executionArn)} says ` +
+        '(its clusters, roots, errors or restored); start the resume with meshtrust retry-rollback, which reads it. ' +
+        'Nothing was written.',
+    };
+  }
+  return { ok: true };
+}
+
+/**
+ * The first half of checkResumedExecution, before anything is read: both runs the claim names
+ * (`resumedFrom`, `executionArn`) are executions of the state machine this execution runs on.
+ */
+export function checkResumeTarget(input: {
+  readonly executionId: string;
+  readonly claimed: unknown;
+}): ResumeCheck {
+  const own = stateMachineOf(input.executionId);
+  const claimed = asRecord(input.claimed);
+  const foreign = [claimed?.resumedFrom, claimed?.executionArn].find(
+    (arn) => typeof arn !== 'string' || own === undefined || stateMachineOf(arn) !== own,
+  );
+  if (foreign === undefined) return { ok: true };
+  return {
+    ok: false,
+    reason:
+      `resumeRollback names ${typeof foreign === 'string' ? foreign : 'no execution'}, not an execution of this ` +
+      `state machine (${own ?? 'unknown'}); only a run of this state machine can be rolled back by it. Nothing was written.`,
+  };
+}
+
+/** JSON with every object's keys sorted: equal values, equal text. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, inner: unknown) => {
+    const record = asRecord(inner);
+    return record === undefined
+      ? inner
+      : Object.fromEntries(
+          Object.keys(record)
+            .sort()
+            .map((key) => [key, record[key]]),
+        );
+  });
+}

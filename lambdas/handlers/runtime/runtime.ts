@@ -36,6 +36,8 @@ export interface HandlerRuntime {
    * table (outside a deployed stack).
    */
   lock(): RotationLock;
+  /** The rotation state machine's executions (DescribeExecution, GetExecutionHistory), as IAM allows. */
+  executions(): RotationExecutions;
   /** Releases the AWS clients. */
   close(): void;
 }
@@ -139,6 +141,9 @@ export function createHandlerRuntime(
         },
       });
       return lock;
+    },
+    executions() {
+      return new RotationExecutions({ client: sfn });
     },
     close() {
       secrets.destroy();

@@ -1,7 +1,9 @@
 import { generateKeyPairSync } from 'node:crypto';
 import {
+  checkResumedExecution,
   type EndedExecution,
   EXECUTION_NAME_MAX,
+  endedExecutionOf,
   RESUME_CAUSE_MAX,
   resumedRollbackName,
   resumeRollbackOf,
@@ -388,5 +390,95 @@ describe('resumedRollbackName', () => {
     // Assess
     expect(name).toHaveLength(EXECUTION_NAME_MAX);
     expect(name.endsWith('-rollback-20260310T110000Z')).toBe(true);
+  });
+});
+
+describe('checkResumedExecution (acquire-lock, inside the resumed execution)', () => {
+  const claim = () => {
+    const decision = resumeRollbackOf(rollbackFailed());
+    if (!decision.resumable) throw new Error(decision.reason);
+    return decision.resumeRollback;
+  };
+
+  it('accepts a claim that is exactly what the named run ended with', () => {
+    // Act, Assess
+    expect(checkResumedExecution({ executionId: RESUME, claimed: claim(), ended: rollbackFailed() })).toEqual(
+      {
+        ok: true,
+      },
+    );
+  });
+
+  it('refuses a claim naming a run that did not end as claimed, or whose parts differ from its history', () => {
+    // Prepare
+    const cases: [unknown, EndedExecution, RegExp][] = [
+      [claim(), { executionArn: ROTATION, status: 'SUCCEEDED' }, /SUCCEEDED: there is no rollback to resume/],
+      [claim(), { executionArn: ROTATION, status: 'RUNNING' }, /is RUNNING/],
+      [{ ...claim(), clusters: [{ name: 'eu-1' }] }, rollbackFailed(), /differs from what the history/],
+      [{ ...claim(), restored: true }, rollbackFailed(), /differs from what the history/],
+    ];
+    for (const [claimed, ended, reason] of cases) {
+      // Act
+      const check = checkResumedExecution({ executionId: RESUME, claimed, ended });
+      // Assess
+      expect(check).toEqual({ ok: false, reason: expect.stringMatching(reason) });
+      expect(check.ok === false && check.reason).toContain('Nothing was written');
+    }
+  });
+
+  it("refuses a claim naming another state machine's run, whatever that run says", () => {
+    // Prepare
+    const other = ROTATION.replace('meshtrust-payments-rotation', 'meshtrust-other-rotation');
+    // Act
+    const check = checkResumedExecution({
+      executionId: RESUME,
+      claimed: { ...claim(), executionArn: other, resumedFrom: other },
+      ended: rollbackFailed(finalState(), other),
+    });
+    // Assess
+    expect(check).toEqual({
+      ok: false,
+      reason: expect.stringContaining('not an execution of this state machine'),
+    });
+  });
+});
+
+describe('endedExecutionOf', () => {
+  const topLevel = new Set(['preflight', 'stage-root', 'distribute-bundle']);
+  // A run aborted while distribute-bundle's per-cluster Task ran, events newest first
+  const events = [
+    {
+      id: 6,
+      type: 'TaskStateEntered',
+      stateEnteredEventDetails: { name: 'distribute-bundle-in-cluster', input: '{}' },
+    },
+    {
+      id: 5,
+      type: 'MapStateEntered',
+      stateEnteredEventDetails: { name: 'distribute-bundle', input: '{"n":5}' },
+    },
+    { id: 3, type: 'TaskStateEntered', stateEnteredEventDetails: { name: 'stage-root', input: '{"n":3}' } },
+    { id: 2, type: 'TaskStateEntered', stateEnteredEventDetails: { name: 'preflight', input: '{"n":2}' } },
+  ];
+
+  it('gives a stopped run the top-level states it entered, oldest first, and the input of the last', () => {
+    // Act, Assess
+    expect(endedExecutionOf({ executionArn: ROTATION, status: 'ABORTED' }, events, topLevel)).toEqual({
+      executionArn: ROTATION,
+      status: 'ABORTED',
+      finalState: { n: 5 },
+      statesEntered: ['preflight', 'stage-root', 'distribute-bundle'],
+    });
+  });
+
+  it('gives a failed run only its final state', () => {
+    // Act, Assess
+    expect(
+      endedExecutionOf(
+        { executionArn: ROTATION, status: 'FAILED', error: 'RollbackFailed' },
+        events,
+        topLevel,
+      ),
+    ).toEqual({ executionArn: ROTATION, status: 'FAILED', error: 'RollbackFailed', finalState: { n: 5 } });
   });
 });
