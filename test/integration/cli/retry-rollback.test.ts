@@ -1,9 +1,16 @@
-// `meshtrust retry-rollback`: refuses an execution that did not end in RollbackFailed (moto's Step
-// Functions keeps every execution RUNNING), and, for one that did (a stand-in of the state machine
-// access, since moto answers every history with a fixed sample), starts the resumed rollback named after
-// the rotation with the failed run's clusters, roots and errors in its input, then follows it.
+// `meshtrust retry-rollback`: refuses an execution that did not end in RollbackFailed, ABORTED or
+// TIMED_OUT, or that has nothing to undo (moto's Step Functions keeps executions RUNNING, or ABORTED once
+// stopped, and answers every history with a fixed sample); for one that may be resumed (a stand-in of
+// the state machine access for its history), starts the resumed rollback named after the rotation with
+// the run's clusters, roots and errors in its input, then follows it; a run stopped less than a function
+// timeout ago is refused until then.
 import { randomUUID } from 'node:crypto';
-import { CreateStateMachineCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  CreateStateMachineCommand,
+  SFNClient,
+  StartExecutionCommand,
+  StopExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import type { CliContext } from '../../../bin/cli/cli-context.js';
 import { EXIT_CODES } from '../../../bin/cli/cli-errors.js';
 import type { HistoryEventLike } from '../../../bin/cli/execution-history.js';
@@ -349,6 +356,35 @@ describe('meshtrust retry-rollback', () => {
     expect(result.exitCode).toBe(EXIT_CODES.checkFailed);
     expect(result.stderr).toContain('not resumed: scheduled-1 is RUNNING');
     expect(execution.executionArn).toBeDefined();
+  });
+
+  it('refuses, through the CLI against moto, an execution stopped before its first write (exit 1)', async () => {
+    // Prepare: StopExecution in moto, whose history of the run holds none of the rotation's states
+    const machine = await sfn.send(
+      new CreateStateMachineCommand({
+        name: `meshtrust-${randomUUID().slice(0, 8)}`,
+        roleArn: 'arn:aws:iam::123456789012:role/meshtrust-states',
+        definition: JSON.stringify({ StartAt: 'p', States: { p: { Type: 'Pass', End: true } } }),
+      }),
+    );
+    const execution = await sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: machine.stateMachineArn,
+        name: 'scheduled-2',
+        input: '{}',
+      }),
+    );
+    await sfn.send(new StopExecutionCommand({ executionArn: execution.executionArn }));
+    // Act
+    const result: CliRun = await runMeshtrustInProcess([
+      'retry-rollback',
+      'scheduled-2',
+      '--state-machine-arn',
+      machine.stateMachineArn as string,
+    ]);
+    // Assess
+    expect(result.exitCode).toBe(EXIT_CODES.checkFailed);
+    expect(result.stderr).toContain('not resumed: scheduled-2 was ABORTED before its first write');
   });
 
   it('documents itself in --help', async () => {
