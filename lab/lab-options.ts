@@ -17,6 +17,14 @@ import { LabOptionsError } from './lab-errors.js';
 export const ROOT_CERT_STYLES = ['canonical', 'crlf', 'openssl-text', 'no-final-newline'] as const;
 export type RootCertStyle = (typeof ROOT_CERT_STYLES)[number];
 
+/**
+ * How the lab's Istio is laid out: every cluster with its own istiod and cacerts (multi-primary), or
+ * lab-2 a remote of lab-1 (primary-remote): no istiod and no cacerts of its own, its pods signed by
+ * lab-1's istiod, which publishes istio-ca-root-cert into lab-2's namespaces.
+ */
+export const LAB_TOPOLOGIES = ['multi-primary', 'primary-remote'] as const;
+export type LabTopology = (typeof LAB_TOPOLOGIES)[number];
+
 export interface LabOptions {
   /** @default 3 */
   readonly clusters?: number;
@@ -61,6 +69,8 @@ export interface LabOptions {
    * once. Off, as Istio ships, a proxy learns new roots only when its certificate renews. @default false
    */
   readonly pcds?: boolean;
+  /** LAB_TOPOLOGIES; primary-remote needs at least 2 clusters. @default 'multi-primary' */
+  readonly topology?: LabTopology;
 }
 
 export type ResolvedLabOptions = Required<LabOptions>;
@@ -86,6 +96,7 @@ export function resolveLabOptions(options: LabOptions = {}): ResolvedLabOptions 
     multiRootMesh: options.multiRootMesh ?? true,
     rootCertStyle: options.rootCertStyle ?? 'canonical',
     pcds: options.pcds ?? false,
+    topology: options.topology ?? 'multi-primary',
   };
   const integer = (name: keyof ResolvedLabOptions, min: number, max: number) => {
     const value = resolved[name] as number;
@@ -131,6 +142,16 @@ export function resolveLabOptions(options: LabOptions = {}): ResolvedLabOptions 
   for (const name of ['multiRootMesh', 'pcds'] as const) {
     if (typeof resolved[name] !== 'boolean') throw new LabOptionsError(name, resolved[name], 'true or false');
   }
+  if (!(LAB_TOPOLOGIES as readonly string[]).includes(resolved.topology)) {
+    throw new LabOptionsError('topology', resolved.topology, `one of ${LAB_TOPOLOGIES.join(', ')}`);
+  }
+  if (resolved.topology === 'primary-remote' && resolved.clusters < 2) {
+    throw new LabOptionsError(
+      'topology',
+      resolved.topology,
+      'multi-primary with 1 cluster (a remote needs a primary)',
+    );
+  }
   if (!(ROOT_CERT_STYLES as readonly string[]).includes(resolved.rootCertStyle)) {
     throw new LabOptionsError(
       'rootCertStyle',
@@ -139,4 +160,16 @@ export function resolveLabOptions(options: LabOptions = {}): ResolvedLabOptions 
     );
   }
   return resolved;
+}
+
+/**
+ * The lab's remote clusters and the primary serving each: in primary-remote, lab-2 is a remote of lab-1
+ * (what an operator declares as REMOTE_CLUSTERS=lab-2=lab-1, the stack's remoteClusters).
+ */
+export function labRemoteClusters(
+  options: Pick<ResolvedLabOptions, 'topology' | 'clusters'>,
+): { readonly name: string; readonly primary: string }[] {
+  return options.topology === 'primary-remote' && options.clusters >= 2
+    ? [{ name: 'lab-2', primary: 'lab-1' }]
+    : [];
 }

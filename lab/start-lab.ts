@@ -36,7 +36,12 @@ import type { KubeObject } from './kube/kube-object.js';
 import { KubeObjectStore } from './kube/object-store.js';
 import { labClusterNames } from './lab-cluster-names.js';
 import { LabError, LabNotSettledError } from './lab-errors.js';
-import { type LabOptions, type ResolvedLabOptions, resolveLabOptions } from './lab-options.js';
+import {
+  type LabOptions,
+  labRemoteClusters,
+  type ResolvedLabOptions,
+  resolveLabOptions,
+} from './lab-options.js';
 import { admitLabConnect, authorizeLabRequest } from './lab-rbac.js';
 import {
   seedCacerts,
@@ -64,8 +69,13 @@ export interface LabCluster {
   /** The cluster's objects; trusted in-process access (no authentication). */
   readonly store: KubeObjectStore;
   readonly istiod: IstiodModel;
-  /** The intermediate (signed by root A) the cluster started with; the lab's own test material. */
+  /**
+   * The intermediate (signed by root A) the cluster started with; the lab's own test material. A remote
+   * cluster's is its primary's.
+   */
   readonly initialIntermediate: CaMaterial;
+  /** A remote cluster (topology primary-remote): the primary whose istiod serves it; it has no cacerts. */
+  readonly primary?: string;
 }
 
 export type { CacertsSnapshot };
@@ -130,8 +140,11 @@ export async function startLab(input: LabOptions = {}, hooks: LabHooks = {}): Pr
   };
 
   try {
+    const remotes = labRemoteClusters(options);
     for (const [index, name] of names.entries()) {
-      running.push(await startCluster(name, index, rootA, identities, options, hooks));
+      const primaryName = remotes.find((remote) => remote.name === name)?.primary;
+      const primary = running.find((cluster) => cluster.name === primaryName);
+      running.push(await startCluster(name, index, rootA, identities, options, hooks, primary));
     }
     eks = await startEksApiServer({
       region: options.region,
@@ -192,21 +205,30 @@ async function startCluster(
   identities: LabIdentities,
   options: ResolvedLabOptions,
   hooks: LabHooks,
+  primary?: RunningCluster,
 ): Promise<RunningCluster> {
   const store = new KubeObjectStore();
-  const intermediate = await createIntermediateCa({ cluster: name, issuer: rootA });
+  // A remote has no cacerts and no istiod: its primary's istiod signs its pods (the model's caStore).
+  const intermediate =
+    primary?.initialIntermediate ?? (await createIntermediateCa({ cluster: name, issuer: rootA }));
   seedNamespaces(store);
-  seedCacerts(
-    store,
-    assembleCacerts({
-      intermediate,
-      chainAbove: [rootA.certificatePem],
-      trustedRoots: styledRootCertPem(TrustBundle.parse(rootA.certificatePem).toPem(), options.rootCertStyle),
-    }),
-  );
+  if (primary === undefined) {
+    seedCacerts(
+      store,
+      assembleCacerts({
+        intermediate,
+        chainAbove: [rootA.certificatePem],
+        trustedRoots: styledRootCertPem(
+          TrustBundle.parse(rootA.certificatePem).toPem(),
+          options.rootCertStyle,
+        ),
+      }),
+    );
+  }
   const istiod = await startIstiodModel({
     clusterName: name,
     store,
+    ...(primary !== undefined && { caStore: primary.store }),
     trustDomain: options.trustDomain,
     pushDelayMs: options.pushDelayMs,
     workloadCertTtlMs: options.workloadCertTtlMs,
@@ -221,7 +243,12 @@ async function startCluster(
   const envoyAdmin = startEnvoyAdminModel({ store, istiod });
   try {
     controller = startRolloutController({ store, podStartDelayMs: options.podStartDelayMs });
-    seedIstiodDeployment(store, { istioVersion: options.istioVersion, multiRootMesh: options.multiRootMesh });
+    if (primary === undefined) {
+      seedIstiodDeployment(store, {
+        istioVersion: options.istioVersion,
+        multiRootMesh: options.multiRootMesh,
+      });
+    }
     seedMeshConfig(store, { workloadCertTtlMs: options.workloadCertTtlMs, pcds: options.pcds });
     seedWorkloads(store, { count: options.workloadsPerCluster, clusterIndex: index });
     const api = await startKubeApiServer({
@@ -258,6 +285,7 @@ async function startCluster(
       store,
       istiod,
       initialIntermediate: intermediate,
+      ...(primary !== undefined && { primary: primary.name }),
       api,
       controller,
       envoyAdmin,

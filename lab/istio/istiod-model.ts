@@ -39,6 +39,12 @@ export const ROOT_CERT_CONFIGMAP_KEY = 'root-cert.pem';
 export interface IstiodModelOptions {
   readonly clusterName: string;
   readonly store: KubeObjectStore;
+  /**
+   * Where istiod reads istio-system/cacerts. A remote cluster's pods are signed by its primary's
+   * istiod, which also publishes istio-ca-root-cert into the remote's namespaces: the remote's model
+   * watches the remote's pods and namespaces (store) and the primary's cacerts. @default store
+   */
+  readonly caStore?: KubeObjectStore;
   /** @default 'cluster.local' */
   readonly trustDomain?: string;
   /** How long after istiod takes a new root set the namespaces and proxies have it. */
@@ -171,6 +177,7 @@ class Istiod implements IstiodModel {
   readonly pcds: boolean;
   acceptedUpdates = 0;
   private readonly store: KubeObjectStore;
+  private readonly caStore: KubeObjectStore;
   private readonly renewFraction: number;
   private readonly now: () => Date;
   private ca: Ca | undefined;
@@ -197,6 +204,7 @@ class Istiod implements IstiodModel {
     }
     this.clusterName = options.clusterName;
     this.store = options.store;
+    this.caStore = options.caStore ?? options.store;
     this.trustDomain = options.trustDomain ?? 'cluster.local';
     this.renewFraction = options.renewFraction ?? 0.5;
     if (!(this.renewFraction > 0 && this.renewFraction < 1)) {
@@ -215,7 +223,7 @@ class Istiod implements IstiodModel {
 
   async start(): Promise<void> {
     this.unwatch.push(
-      this.store.watch(
+      this.caStore.watch(
         { kind: 'Secret', namespace: ISTIO_SYSTEM_NAMESPACE, name: CACERTS_SECRET_NAME },
         (event) => {
           if (event.type !== 'DELETED') this.onCacertsChanged(event.object);
@@ -227,7 +235,7 @@ class Istiod implements IstiodModel {
       ),
       this.store.watch({ kind: 'Pod' }, (event) => this.onPod(event)),
     );
-    const existing = this.store.tryGet('Secret', ISTIO_SYSTEM_NAMESPACE, CACERTS_SECRET_NAME);
+    const existing = this.caStore.tryGet('Secret', ISTIO_SYSTEM_NAMESPACE, CACERTS_SECRET_NAME);
     if (existing) this.enqueue(() => this.onCacerts(existing));
     for (const pod of this.store.list('Pod').items) this.onPod({ type: 'ADDED', object: pod });
     await this.idle();
@@ -323,7 +331,7 @@ class Istiod implements IstiodModel {
     });
     const timer = setTimeout(() => {
       this.volumeSync = undefined;
-      const latest = this.store.tryGet('Secret', ISTIO_SYSTEM_NAMESPACE, CACERTS_SECRET_NAME);
+      const latest = this.caStore.tryGet('Secret', ISTIO_SYSTEM_NAMESPACE, CACERTS_SECRET_NAME);
       if (latest) this.enqueue(() => this.onCacerts(latest));
       finish();
     }, delay);

@@ -30,6 +30,7 @@ import {
   VERIFY_TIMEOUT_SECONDS_ENV,
 } from '../../../lambdas/contract/function-environment.js';
 import { rootKeyAliasPrefix } from '../../../lambdas/contract/root-keys.js';
+import { formatRemoteClusters, REMOTE_CLUSTERS_ENV } from '../../../lambdas/contract/topology.js';
 import { type CacertsFiles, certificateFingerprint } from '../../../lambdas/core/pki/index.js';
 import { executionNameOf } from '../../../lambdas/core/rotation/execution-name.js';
 import type { SkippedRemote } from '../../../lambdas/handlers/runtime/remote-cluster.js';
@@ -103,6 +104,10 @@ export async function startHandlerLab(
   // The audit lines are asserted elsewhere; keep test output readable.
   logger.setLogLevel('SILENT');
   delete process.env[CLUSTERS_ENV];
+  // What an operator declares for the lab's remote clusters (topology primary-remote), as the stack would.
+  const remotes = lab.clusters.flatMap(({ name, primary }) => (primary === undefined ? [] : [{ name, primary }]));
+  if (remotes.length > 0) process.env[REMOTE_CLUSTERS_ENV] = formatRemoteClusters(remotes);
+  else delete process.env[REMOTE_CLUSTERS_ENV];
 
   const client = new SecretsManagerClient({ ...motoClientConfig(), region: lab.region });
   const store = new CaSecretStore({ client, meshId });

@@ -1,5 +1,5 @@
 import { LabOptionsError } from '../../../lab/lab-errors.js';
-import { resolveLabOptions } from '../../../lab/lab-options.js';
+import { labRemoteClusters, resolveLabOptions } from '../../../lab/lab-options.js';
 
 describe('resolveLabOptions: the istiod model settings', () => {
   it('defaults to Istio 1.29 (raw-bytes root rule, the stricter), multi-root on, a canonical root-cert.pem', () => {
@@ -38,5 +38,28 @@ describe('resolveLabOptions: the istiod model settings', () => {
     expect(style).toThrow(
       /lab option rootCertStyle must be one of canonical, crlf, openssl-text, no-final-newline/,
     );
+  });
+});
+
+describe('resolveLabOptions: the topology', () => {
+  it('defaults to multi-primary, with no remote cluster', () => {
+    // Act
+    const resolved = resolveLabOptions({ clusters: 3 });
+    // Assess
+    expect(resolved.topology).toBe('multi-primary');
+    expect(labRemoteClusters(resolved)).toEqual([]);
+  });
+
+  it('makes lab-2 a remote of lab-1 in primary-remote', () => {
+    // Act
+    const resolved = resolveLabOptions({ clusters: 3, topology: 'primary-remote' });
+    // Assess
+    expect(labRemoteClusters(resolved)).toEqual([{ name: 'lab-2', primary: 'lab-1' }]);
+  });
+
+  it('refuses primary-remote with one cluster and an unknown topology, naming the option', () => {
+    expect(() => resolveLabOptions({ clusters: 1, topology: 'primary-remote' })).toThrow(LabOptionsError);
+    expect(() => resolveLabOptions({ clusters: 1, topology: 'primary-remote' })).toThrow(/topology/);
+    expect(() => resolveLabOptions({ topology: 'star' as never })).toThrow(/multi-primary, primary-remote/);
   });
 });

@@ -1,0 +1,174 @@
+// A rotation driven by hand, phase by phase, over a model lab in topology primary-remote: lab-2 is a
+// remote of lab-1 (no istiod, no cacerts; lab-1's istiod signs its pods and publishes its
+// istio-ca-root-cert). The handlers never write lab-2, restart its workloads only once lab-1's istiod
+// signs with lab-1's new intermediate, verify them as any cluster's, and not one handshake fails.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { jest } from '@jest/globals';
+import { RESTARTED_AT_ANNOTATION } from '../../../lambdas/adapters/kube/workload-ref.js';
+import { REMOTE_CLUSTERS_ENV } from '../../../lambdas/contract/topology.js';
+import { handler as distributeBundle } from '../../../lambdas/handlers/distribute-bundle.js';
+import { handler as preflight } from '../../../lambdas/handlers/preflight.js';
+import { handler as promoteRoot } from '../../../lambdas/handlers/promote-root.js';
+import { handler as reissueIntermediate } from '../../../lambdas/handlers/reissue-intermediate.js';
+import { handler as restartWorkloads } from '../../../lambdas/handlers/restart-workloads.js';
+import { handler as retireRoot } from '../../../lambdas/handlers/retire-root.js';
+import { handler as stageRoot } from '../../../lambdas/handlers/stage-root.js';
+import { handler as verifyTrust } from '../../../lambdas/handlers/verify-trust.js';
+import { handler as verifyWorkloads } from '../../../lambdas/handlers/verify-workloads.js';
+import {
+  awaitProxyTrust,
+  expectNoKeyMaterial,
+  type HandlerLab,
+  startHandlerLab,
+  withEnv,
+} from './handler-lab.js';
+
+jest.setTimeout(240_000);
+
+const PRIMARY = 'lab-1';
+const REMOTE = 'lab-2';
+
+describe('a scheduled rotation of a primary-remote fleet driven by hand', () => {
+  let h: HandlerLab;
+  beforeAll(async () => {
+    // A volume sync delay, so that istiod loads a written cacerts only a while later: the gate before
+    // the remote's restart has something to wait for.
+    h = await startHandlerLab({
+      clusters: 2,
+      workloadsPerCluster: 3,
+      workloadCertTtlMs: 8_000,
+      volumeSyncDelayMs: 1_500,
+      topology: 'primary-remote',
+    });
+  });
+  afterAll(async () => {
+    await h?.stop();
+  });
+
+  const remoteCacerts = () => h.lab.cluster(REMOTE).store.tryGet('Secret', 'istio-system', 'cacerts');
+
+  it.each([
+    [
+      'undeclared',
+      '',
+      /cluster lab-2 is a primary \(REMOTE_CLUSTERS does not declare it a remote\) but has no istio-system\/cacerts; .* as lab-2=<primary>/,
+    ],
+    [
+      'declared with a primary not in the fleet',
+      'lab-2=lab1',
+      /declares lab-2 a remote of lab1, which is not in the mesh's fleet \(the fleet is lab-1, lab-2\)/,
+    ],
+    [
+      'declared the other way round',
+      'lab-1=lab-2',
+      /cluster lab-1 is declared a remote of lab-2 in REMOTE_CLUSTERS but has istio-system\/cacerts/,
+    ],
+  ])(
+    'refuses at preflight a remote %s, naming the cluster and what to change, and writes nothing',
+    async (_case, declared, reason) => {
+      // Prepare
+      const before = await h.writableState();
+      // Act
+      const refused = withEnv({ [REMOTE_CLUSTERS_ENV]: declared }, () =>
+        preflight({ executionId: h.executionId(), mode: 'scheduled', cluster: null }),
+      );
+      // Assess
+      await expect(refused).rejects.toThrow(reason);
+      await expect(refused).rejects.toMatchObject({ name: 'PreconditionFailed' });
+      expect(await h.writableState()).toEqual(before);
+    },
+  );
+
+  it('never writes the remote, restarts it after its primary reissued, and fails no handshake', async () => {
+    // Prepare
+    const executionId = h.executionId('primary-remote');
+    const mode = 'scheduled' as const;
+    const outputs: unknown[] = [];
+    const phase = async <T>(name: string, run: () => Promise<T>): Promise<T> => {
+      h.lab.prober.setPhase(name);
+      const result = await run();
+      outputs.push(result);
+      await h.lab.prober.runRound();
+      return result;
+    };
+    const both = <T>(run: (cluster: string) => Promise<T>) => Promise.all([PRIMARY, REMOTE].map(run));
+    const remoteBefore = remoteCacerts();
+    const primaryIntermediateBefore = h.lab.snapshotCacerts(PRIMARY).caCertFingerprint;
+
+    // Act
+    const checked = await phase('preflight', () => preflight({ executionId, mode, cluster: null }));
+    const stagedRoot = await phase('stage-root', () => stageRoot({ executionId }));
+    const item = (cluster: string) => ({
+      executionId,
+      mode,
+      cluster,
+      currentRoot: checked.currentRoot,
+      stagedRoot,
+    });
+    const distributed = await phase('distribute-bundle', () => both((c) => distributeBundle(item(c))));
+    const trusted = await phase('verify-trust', () => both((c) => verifyTrust(item(c))));
+    await phase('await-proxy-trust', () => awaitProxyTrust(checked));
+    const reissued = await phase('reissue-intermediate', () => both((c) => reissueIntermediate(item(c))));
+    const reissuedAt = Date.now();
+    const restarted = await phase('restart-workloads', () =>
+      both((c) => restartWorkloads({ ...item(c), purpose: 'rotation' })),
+    );
+    const verified = await phase('verify-workloads', () => both((c) => verifyWorkloads(item(c))));
+    await phase('soak', () => sleep(h.lab.options.workloadCertTtlMs).then(() => ({})));
+    const retired = await phase('retire-root', () => both((c) => retireRoot(item(c))));
+    await phase('promote-root', () => promoteRoot({ executionId, stagedRoot }));
+    await h.lab.waitForSettled();
+    await phase('after', async () => ({}));
+
+    // Assess: the plan knows the remote, and the Maps work on both clusters, the remote by restart
+    expect(checked.plan.remotes).toEqual([{ name: REMOTE, primary: PRIMARY }]);
+    expect(checked.clusters).toEqual([
+      { name: PRIMARY, strategy: 'restart' },
+      { name: REMOTE, strategy: 'restart' },
+    ]);
+    // Nothing written to the remote: no cacerts before or after, skipped with why, no backup
+    expect(remoteBefore).toBeUndefined();
+    expect(remoteCacerts()).toBeUndefined();
+    for (const answers of [distributed, reissued, retired]) {
+      expect(answers[1]).toMatchObject({ cluster: REMOTE, skipped: true, primary: PRIMARY });
+      expect(answers[0]).not.toHaveProperty('skipped');
+    }
+    expect(await h.cacertsBackups(executionId)).toMatchObject({ [PRIMARY]: 'kept', [REMOTE]: 'none' });
+    // The remote's bundles, published by the primary's istiod, held both roots at verify-trust
+    expect(trusted[1]?.cluster).toBe(REMOTE);
+    expect([...(trusted[1]?.roots ?? [])].sort()).toEqual(
+      [checked.currentRoot.fingerprint, stagedRoot.fingerprint].sort(),
+    );
+    // Its workloads restarted after the primary's reissue, and serve the primary's new intermediate
+    expect(restarted[1]).toMatchObject({ cluster: REMOTE, done: true });
+    expect(restarted[1]?.restarted).toBeGreaterThan(0);
+    const restartedAt = h.lab
+      .cluster(REMOTE)
+      .store.list('Deployment')
+      .items.map((d) => d.spec?.template?.metadata?.annotations?.[RESTARTED_AT_ANNOTATION])
+      .filter((at): at is string => at !== undefined);
+    expect(restartedAt.length).toBeGreaterThan(0);
+    // restartedAt has seconds precision.
+    for (const at of restartedAt)
+      expect(Date.parse(at)).toBeGreaterThanOrEqual(Math.floor(reissuedAt / 1000) * 1000 - 1000);
+    expect(verified[1]).toMatchObject({ cluster: REMOTE });
+    expect(verified[1]?.pods).toBeGreaterThan(0);
+    const primaryIntermediate = h.lab.snapshotCacerts(PRIMARY).caCertFingerprint;
+    expect(primaryIntermediate).not.toBe(primaryIntermediateBefore);
+    const remoteIssuers = new Set(
+      h.lab
+        .cluster(REMOTE)
+        .istiod.identities()
+        .map((id) => id.issuerFingerprint),
+    );
+    expect([...remoteIssuers]).toEqual([primaryIntermediate]);
+    // Not one failed handshake, across clusters, in any phase
+    const stats = h.lab.prober.stats();
+    expect({ failed: stats.failed, failures: h.lab.prober.failures().slice(0, 5) }).toEqual({
+      failed: 0,
+      failures: [],
+    });
+    expect(stats.byPhase['restart-workloads']?.attempted ?? 0).toBeGreaterThan(0);
+    for (const output of outputs) expectNoKeyMaterial(output);
+  });
+});
