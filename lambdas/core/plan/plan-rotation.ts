@@ -161,8 +161,9 @@ function primariesFirst(fleet: FleetState): ClusterTrustState[] {
   ];
 }
 
-const REMOTE_PREFLIGHT =
-  'read istio-ca-root-cert and the injected workloads; check it holds no cacerts (a remote is served by its primary)';
+function remotePreflight(primary: string): string {
+  return `read istio-ca-root-cert and the injected workloads; check it holds no cacerts (a remote, served by ${primary}'s istiod)`;
+}
 
 function planRootRotation(
   fleet: FleetState,
@@ -177,7 +178,7 @@ function planRootRotation(
     plan.clusterStep(
       cluster.name,
       cluster.primary !== undefined
-        ? `${REMOTE_PREFLIGHT} ${cluster.primary}`
+        ? remotePreflight(cluster.primary)
         : 'read cacerts, istiod and the mesh config; check chain, expiries, ISTIO_MULTIROOT_MESH and no other rotation running; record Istio version, workload cert TTL and PCDS',
       [],
     );
@@ -288,7 +289,7 @@ function planIntermediateRotation(fleet: FleetState, target: string): PlannedPha
     plan.clusterStep(
       cluster.name,
       cluster.primary !== undefined
-        ? `${REMOTE_PREFLIGHT} ${cluster.primary}`
+        ? remotePreflight(cluster.primary)
         : 'read cacerts; check chain, expiries, istiod version; check no other rotation runs',
       [],
     );

@@ -58,6 +58,7 @@ describe('meshtrust --help', () => {
       '--region <region>',
       '--mesh-id <id>',
       '--no-moto',
+      '--topology <topology>',
     ]) {
       expect(result.stdout).toContain(option);
     }

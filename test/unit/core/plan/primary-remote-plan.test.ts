@@ -55,6 +55,9 @@ describe('a rotation plan with a remote cluster', () => {
       'distribute-bundle/west',
       'distribute-bundle/edge',
     ]);
+    expect(stepOf(plan, 'preflight/edge').action).toMatch(
+      /holds no cacerts \(a remote, served by east's istiod\)/,
+    );
     expect(stepOf(plan, 'distribute-bundle/edge')).toMatchObject({
       writes: [],
       rootsAfter: [ROOT_A, ROOT_B],
