@@ -80,8 +80,9 @@ export function registerRehearseCommand(program: Command, context: CliContext): 
     )
     .option(
       '--retry-rollback',
-      'when the run ends in RollbackFailed, stop the --fail-at failures (the cause is fixed) and resume its rollback in ' +
-        "a new execution, as meshtrust retry-rollback does; the result is then the resumed run's (expected ROLLED_BACK)",
+      'when the run ends in RollbackFailed, stop the --fail-at failures that fired (the cause is fixed) and resume its ' +
+        'rollback in a new execution, as meshtrust retry-rollback does, again while a --fail-at that had not fired ' +
+        "fails the resumed one; the result is then the last resumed run's (expected ROLLED_BACK)",
     )
     .option(
       '--fault <spec>',

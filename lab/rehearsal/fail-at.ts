@@ -90,6 +90,7 @@ export function formatFailAts(failAts: readonly FailAt[]): string {
  */
 export function createFailureInjector(failAts: readonly FailAt[]) {
   const injectedBy = new Map<FailAt, number>();
+  const fixed = new Set<FailAt>();
   return {
     /** Throws the injected failure when this invocation (Task state, cluster of its event) matches. */
     afterInvocation(taskState: string, event: unknown): void {
@@ -98,6 +99,7 @@ export function createFailureInjector(failAts: readonly FailAt[]) {
         (candidate) =>
           (taskState === candidate.state || taskState === `${candidate.state}-in-cluster`) &&
           (candidate.cluster === undefined || cluster === candidate.cluster) &&
+          !fixed.has(candidate) &&
           !(candidate.once && (injectedBy.get(candidate) ?? 0) > 0),
       );
       if (failAt === undefined) return;
@@ -106,6 +108,13 @@ export function createFailureInjector(failAts: readonly FailAt[]) {
       throw failAt.once
         ? new InjectedFailure(INJECTED_TRANSIENT, `rehearsal --fail-at: one-off failure of ${where}`)
         : new InjectedFailure(INJECTED_FAILURE, `rehearsal --fail-at: ${where} fails`);
+    },
+    /**
+     * The operator fixed what failed (--retry-rollback): every failure injected so far stops; one that
+     * has not fired yet still fails the resumed run where it is given.
+     */
+    fixFired(): void {
+      for (const failAt of injectedBy.keys()) fixed.add(failAt);
     },
     get injected() {
       return [...injectedBy.values()].reduce((sum, count) => sum + count, 0);

@@ -443,8 +443,6 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
   // workload's move, as the lab itself sees it (the same read as at the end).
   const workloadsAtStart = await lab.workloadCertificates();
   const injector = createFailureInjector(options.failAt ?? []);
-  // Off once a failed rollback is resumed (--retry-rollback): the operator fixed what made it fail.
-  let injecting = true;
 
   // --- the Task overrides: the function's own bundle, then (maybe) the injected failure, then traffic
   const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
@@ -463,7 +461,7 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
         } else {
           result = await pool.invoke(fn.logicalId, input);
         }
-        if (injecting) injector.afterInvocation(task.state, input);
+        injector.afterInvocation(task.state, input);
         return result;
       } finally {
         // The automatic rounds cover long phases; a step quicker than one round (or one that fails at
@@ -589,7 +587,7 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
       stopDate: new Date(),
       events: enteredEvents,
     });
-    return { executionId: id, result: ended, error: endError, finalState };
+    return { executionId: id, name, result: ended, error: endError, finalState };
   };
 
   note(
@@ -598,25 +596,43 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
   const first = await runExecution(executionName, input);
   const executionId = first.executionId;
   let { result, error } = first;
-  if (options.retryRollback === true && interrupted === undefined && error?.name === ROLLBACK_FAILED_ERROR) {
-    // As an operator would: fix the cause (no more injected failures), then meshtrust retry-rollback.
-    injecting = false;
+  // --retry-rollback: as an operator would, fix the cause (the failures injected so far stop), then
+  // meshtrust retry-rollback; a --fail-at that has not fired yet may fail the resumed rollback too, which
+  // is then resumed again (each resume fixes at least one failure, so this ends).
+  let last = first;
+  for (
+    let resumes = 0;
+    options.retryRollback === true &&
+    interrupted === undefined &&
+    error?.name === ROLLBACK_FAILED_ERROR &&
+    resumes <= (options.failAt ?? []).length;
+    resumes += 1
+  ) {
+    injector.fixFired();
     const decision = resumeRollbackOf({
-      executionArn: executionId,
+      executionArn: last.executionId,
       status: 'FAILED',
       error: error.name,
-      finalState: first.finalState,
+      finalState: last.finalState,
     });
     if (!decision.resumable) throw new Error(`--retry-rollback: ${decision.reason}`);
-    const resumedName = resumedRollbackName(executionName, new Date());
-    note(`${executionName} ended in ${ROLLBACK_FAILED_ERROR}: resuming its rollback in ${resumedName}`);
-    const resumed = await runExecution(resumedName, {
+    // Named by the second: a resume ended within the same second as the one before waits for the next.
+    let resumedName = resumedRollbackName(executionName, new Date());
+    while (resumedName === last.name) {
+      await sleep(250);
+      resumedName = resumedRollbackName(executionName, new Date());
+    }
+    note(
+      `${last.name} ended in ${ROLLBACK_FAILED_ERROR}: resuming its rollback in ${resumedName}` +
+        (decision.resumeRollback.restored ? ' (every cluster restored: from rollback-drop-pending)' : ''),
+    );
+    last = await runExecution(resumedName, {
       mode: decision.mode,
       reason: 'meshtrust rehearse --retry-rollback',
       requestedBy: 'meshtrust rehearse',
       [RESUME_ROLLBACK_INPUT_KEY]: decision.resumeRollback,
     });
-    ({ result, error } = resumed);
+    ({ result, error } = last);
   }
   const endedAt = new Date();
   const wrote = timeline.entries().some((write) => write.phase !== 'initial');

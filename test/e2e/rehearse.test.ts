@@ -405,10 +405,12 @@ describe('meshtrust rehearse', () => {
   );
 
   it(
-    'resumes a rollback that failed for good in a new execution (--retry-rollback): the fleet ends as it started',
+    'resumes a rollback that failed for good in a new execution (--retry-rollback), twice: the fleet ends as it started',
     async () => {
       // Act: as above, the rollback fails at lab-1's restore-original and the run ends RollbackFailed;
-      // then the failures stop (the cause is fixed) and the rollback is resumed from the run's final state.
+      // then that failure stops (the cause is fixed) and the rollback is resumed from the run's final
+      // state. The resume restores every cluster and fails in rollback-drop-pending, after it scheduled
+      // the backups for deletion; resumed again, it starts there, reading no backup.
       const { exitCode, report, dir } = await rehearse(
         '--clusters',
         '2',
@@ -418,6 +420,8 @@ describe('meshtrust rehearse', () => {
         'reissue-intermediate:lab-2',
         '--fail-at',
         'rollback-restore:lab-1',
+        '--fail-at',
+        'rollback-drop-pending',
         '--retry-rollback',
         '--json',
       );
@@ -429,7 +433,9 @@ describe('meshtrust rehearse', () => {
       expect(report.result).toBe('ROLLED_BACK');
       expect(report.error?.name).toBe('RotationRolledBack');
       expect(report.totals.handshakes.failed).toBe(0);
-      // Two executions: the rotation ended in rotation-failed, the resume went straight to the rollback.
+      // Three executions: the rotation ended in rotation-failed; the first resume (its acquire-lock
+      // checked the rotation's history) went straight to the whole rollback and ended in rotation-failed
+      // at rollback-drop-pending; the second went from resume-from to rollback-drop-pending alone.
       const history = JSON.parse(readFileSync(join(dir, 'history.json'), 'utf8')) as {
         type: string;
         index?: number;
@@ -439,6 +445,7 @@ describe('meshtrust rehearse', () => {
         .filter((event) => event.type === 'StateEntered' && event.index === undefined)
         .map((event) => event.state?.name);
       const resumedAt = entered.indexOf('resume-rollback');
+      const resumedAgainAt = entered.lastIndexOf('resume-rollback');
       expect(entered.slice(0, resumedAt)).toContain('rotation-failed');
       expect(entered.slice(resumedAt - 4, resumedAt)).toEqual([
         'input-defaults',
@@ -446,8 +453,22 @@ describe('meshtrust rehearse', () => {
         'acquire-lock',
         'rotate-or-resume',
       ]);
+      expect(entered.slice(resumedAt, resumedAgainAt)).toEqual(
+        expect.arrayContaining([
+          'rollback-trust',
+          'rollback-restore',
+          'rollback-drop-pending',
+          'rotation-failed',
+        ]),
+      );
       expect(entered.slice(resumedAt)).not.toContain('preflight');
-      expect(entered.at(-1)).toBe('rotation-rolled-back');
+      expect(entered.slice(resumedAgainAt)).toEqual([
+        'resume-rollback',
+        'resume-from',
+        'rollback-drop-pending',
+        'release-lock-after-rollback',
+        'rotation-rolled-back',
+      ]);
       // Back where it started: both clusters byte for byte, on root A and their original intermediates,
       // root B no longer pending.
       expect(report.endState).toMatchObject({ pendingRoot: false });

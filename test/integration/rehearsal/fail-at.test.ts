@@ -50,6 +50,26 @@ describe('--fail-at', () => {
     expect(target).toThrow(expect.objectContaining({ name: 'RehearsalInjectedFailure' }));
   });
 
+  it('stops the failures that fired once the operator fixed them (--retry-rollback), and keeps one that has not fired', () => {
+    // Prepare: the rollback failed at rollback-restore; rollback-drop-pending was never reached
+    const injector = createFailureInjector([
+      parseFailAt('rollback-restore:lab-1'),
+      parseFailAt('rollback-drop-pending'),
+    ]);
+    const restore = () => injector.afterInvocation('rollback-restore-in-cluster', { cluster: 'lab-1' });
+    const dropPending = () => injector.afterInvocation('rollback-drop-pending', {});
+    expect(restore).toThrow(expect.objectContaining({ name: 'RehearsalInjectedFailure' }));
+
+    // Act
+    injector.fixFired();
+
+    // Assess: the resumed rollback restores, then fails where it had not failed yet
+    expect(restore).not.toThrow();
+    expect(dropPending).toThrow(expect.objectContaining({ name: 'RehearsalInjectedFailure' }));
+    injector.fixFired();
+    expect(dropPending).not.toThrow();
+  });
+
   it('takes several --fail-at: the first that matches an invocation decides, each once-only one fails once', () => {
     // Prepare
     const injector = createFailureInjector([
