@@ -35,6 +35,7 @@ import { awaitResign } from './runtime/await-resign.js';
 import { readClusterCacerts } from './runtime/cluster-cacerts.js';
 import { clusterStepSchema, executionIdSchema, parseInput } from './runtime/handler-input.js';
 import { waitForIstiodOnCacerts } from './runtime/istiod-loaded.js';
+import { primaryServing } from './runtime/remote-cluster.js';
 import { type LambdaContext, runHandler } from './runtime/run-handler.js';
 import type { HandlerRuntime } from './runtime/runtime.js';
 
@@ -390,14 +391,18 @@ function heldByBudgets(
   );
 }
 
-/** Whether this execution stored (and so may have written) a new intermediate for the cluster. */
+/**
+ * Whether this execution stored (and so may have written) a new intermediate for the cluster, or for a
+ * remote cluster's primary, whose istiod signs the remote's workloads.
+ */
 async function intermediateSwitchedBy(
   runtime: HandlerRuntime,
   executionId: string,
   cluster: string,
 ): Promise<boolean> {
-  const token = clientRequestTokenFor(executionId, `intermediate/${cluster}`);
-  return (await runtime.store.tryReadIntermediate(cluster))?.ref.versionId === token;
+  const signer = primaryServing(runtime, cluster) ?? cluster;
+  const token = clientRequestTokenFor(executionId, `intermediate/${signer}`);
+  return (await runtime.store.tryReadIntermediate(signer))?.ref.versionId === token;
 }
 
 /** The resign wait, with its deadline (ROLLOUT_TIMEOUT_SECONDS, as for one wave) and its audit. */

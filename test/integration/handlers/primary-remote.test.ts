@@ -12,6 +12,7 @@ import { handler as promoteRoot } from '../../../lambdas/handlers/promote-root.j
 import { handler as reissueIntermediate } from '../../../lambdas/handlers/reissue-intermediate.js';
 import { handler as restartWorkloads } from '../../../lambdas/handlers/restart-workloads.js';
 import { handler as retireRoot } from '../../../lambdas/handlers/retire-root.js';
+import { handler as rollback } from '../../../lambdas/handlers/rollback.js';
 import { handler as stageRoot } from '../../../lambdas/handlers/stage-root.js';
 import { handler as verifyTrust } from '../../../lambdas/handlers/verify-trust.js';
 import { handler as verifyWorkloads } from '../../../lambdas/handlers/verify-workloads.js';
@@ -170,5 +171,58 @@ describe('a scheduled rotation of a primary-remote fleet driven by hand', () => 
     });
     expect(stats.byPhase['restart-workloads']?.attempted ?? 0).toBeGreaterThan(0);
     for (const output of outputs) expectNoKeyMaterial(output);
+  });
+
+  it("rolls back a run that reissued, restarting the remote's workloads onto the primary's original intermediate", async () => {
+    // Prepare: a rotation that fails after reissue-intermediate, as the Catch sees it
+    const executionId = h.executionId('primary-remote-rollback');
+    const mode = 'scheduled' as const;
+    const both = <T>(run: (cluster: string) => Promise<T>) => Promise.all([PRIMARY, REMOTE].map(run));
+    const primaryStart = h.cacertsOf(PRIMARY);
+    const checked = await preflight({ executionId, mode, cluster: null });
+    const stagedRoot = await stageRoot({ executionId });
+    const item = (cluster: string) => ({
+      executionId,
+      mode,
+      cluster,
+      currentRoot: checked.currentRoot,
+      stagedRoot,
+    });
+    await both((c) => distributeBundle(item(c)));
+    await both((c) => verifyTrust(item(c)));
+    await awaitProxyTrust(checked);
+    await both((c) => reissueIntermediate(item(c)));
+    await sleep(h.lab.options.workloadCertTtlMs); // the remote's pods renew under the primary's new intermediate
+    h.lab.prober.setPhase('rollback');
+    // Act
+    const stage = (name: string) => both((c) => rollback({ ...item(c), stage: name }));
+    const trust = await stage('restore-trust');
+    await stage('restore-intermediate');
+    const restarted = await both((c) => restartWorkloads({ ...item(c), purpose: 'rollback' }));
+    await stage('restore-original');
+    await rollback({ executionId, stage: 'drop-pending-root' });
+    await h.lab.waitForSettled();
+    await h.lab.prober.runRound();
+    // Assess
+    expect(trust[1]).toMatchObject({
+      cluster: REMOTE,
+      changed: false,
+      reason: expect.stringMatching(/remote cluster of lab-1/),
+    });
+    expect(restarted[1]?.restarted).toBeGreaterThan(0);
+    expect(remoteCacerts()).toBeUndefined();
+    expect(h.cacertsOf(PRIMARY)).toEqual(primaryStart);
+    const primaryIntermediate = h.lab.snapshotCacerts(PRIMARY).caCertFingerprint;
+    const remoteIssuers = new Set(
+      h.lab
+        .cluster(REMOTE)
+        .istiod.identities()
+        .map((id) => id.issuerFingerprint),
+    );
+    expect([...remoteIssuers]).toEqual([primaryIntermediate]);
+    expect({ failed: h.lab.prober.stats().failed, failures: h.lab.prober.failures().slice(0, 5) }).toEqual({
+      failed: 0,
+      failures: [],
+    });
   });
 });
