@@ -155,6 +155,86 @@ export function seedMeshConfig(
   });
 }
 
+/** The proxy metadata seedMeshConfig writes, by key: PROXY_CONFIG_XDS_AGENT (PCDS on only), SECRET_TTL. */
+function meshProxyMetadata(options: {
+  readonly workloadCertTtlMs: number;
+  readonly pcds: boolean;
+}): Record<string, string> {
+  const ttl = options.workloadCertTtlMs;
+  return {
+    ...(options.pcds ? { PROXY_CONFIG_XDS_AGENT: 'true' } : {}),
+    SECRET_TTL: ttl % 1000 === 0 ? `${ttl / 1000}s` : `${ttl}ms`,
+  };
+}
+
+/** The gateways Istio's multi-network install leaves in istio-system, as the istio engine has them. */
+export const GATEWAYS = [
+  { name: 'istio-ingressgateway', istio: 'ingressgateway' },
+  { name: 'istio-eastwestgateway', istio: 'eastwestgateway' },
+] as const;
+
+/**
+ * The ingress gateway and the east-west gateway, each a Deployment of one replica running as its own
+ * service account (the model serves no ServiceAccount objects; istiod's model signs for the name) with
+ * an `istio-proxy` container of its own (never injected), pilot-agent `proxy router`,
+ * as istioctl renders Istio's gateway chart: the mesh config's proxy metadata in its env (so
+ * PROXY_CONFIG_XDS_AGENT when PCDS is on), and for the east-west gateway the network label and the
+ * sni-dnat router mode of samples/multicluster/gen-eastwest-gateway.sh. The istiod model signs for them
+ * as for any pod with istio-proxy; the model routes no traffic through either.
+ */
+export function seedGateways(
+  store: KubeObjectStore,
+  options: {
+    readonly istioVersion: string;
+    readonly network: string;
+    readonly workloadCertTtlMs: number;
+    readonly pcds: boolean;
+  },
+): void {
+  const metadata = meshProxyMetadata(options);
+  for (const gateway of GATEWAYS) {
+    const eastWest = gateway.istio === 'eastwestgateway';
+    const selector = {
+      app: gateway.name,
+      istio: gateway.istio,
+      ...(eastWest ? { 'topology.istio.io/network': options.network } : {}),
+    };
+    const serviceAccount = `${gateway.name}-service-account`;
+    const env = {
+      ...(eastWest
+        ? { ISTIO_META_ROUTER_MODE: 'sni-dnat', ISTIO_META_REQUESTED_NETWORK_VIEW: options.network }
+        : {}),
+      ...metadata,
+    };
+    store.create({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: gateway.name, namespace: ISTIO_SYSTEM, labels: selector },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: selector },
+        template: {
+          metadata: {
+            annotations: { 'sidecar.istio.io/inject': 'false' },
+            labels: { ...selector, 'sidecar.istio.io/inject': 'false' },
+          },
+          spec: {
+            serviceAccountName: serviceAccount,
+            containers: [
+              {
+                name: 'istio-proxy',
+                image: `docker.io/istio/proxyv2:${labIstioImageTag(options.istioVersion)}`,
+                args: ['proxy', 'router', '--domain', '$(POD_NAMESPACE).svc.cluster.local'],
+                env: Object.entries(env).map(([name, value]) => ({ name, value })),
+              },
+            ],
+          },
+        },
+      },
+    });
+  }
+}
+
 /**
  * `count` injected workloads spread over the injected namespaces with 1-2 replicas. The first
  * cluster's set holds a DaemonSet, every cluster a StatefulSet (when count allows), so the fleet has

@@ -45,6 +45,7 @@ import {
 import { admitLabConnect, authorizeLabRequest } from './lab-rbac.js';
 import {
   seedCacerts,
+  seedGateways,
   seedIstiodDeployment,
   seedMeshConfig,
   seedNamespaces,
@@ -53,7 +54,7 @@ import {
 } from './seed-cluster.js';
 import { isPodReady } from './workloads/lab-pods.js';
 import { type RolloutController, startRolloutController } from './workloads/rollout-controller.js';
-import { admitPod, injectorInputsOf } from './workloads/sidecar-injection.js';
+import { admitPod, hasSidecar, injectorInputsOf } from './workloads/sidecar-injection.js';
 
 export { MESH_TAG_KEY };
 export const LAB_KUBERNETES_VERSION = '1.32';
@@ -251,6 +252,12 @@ async function startCluster(
     }
     seedMeshConfig(store, { workloadCertTtlMs: options.workloadCertTtlMs, pcds: options.pcds });
     seedWorkloads(store, { count: options.workloadsPerCluster, clusterIndex: index });
+    seedGateways(store, {
+      istioVersion: options.istioVersion,
+      network: name,
+      workloadCertTtlMs: options.workloadCertTtlMs,
+      pcds: options.pcds,
+    });
     const api = await startKubeApiServer({
       clusterName: name,
       store,
@@ -335,10 +342,12 @@ export function unsettledReasons(cluster: LabCluster): string[] {
   const pods = store.list('Pod').items;
   const notReady = pods.filter((pod) => !isPodReady(pod));
   if (notReady.length > 0) reasons.push(`${name}: ${notReady.length} pod(s) not ready`);
+  // Injected pods, and gateways: they run istio-proxy themselves in a namespace without injection.
   const withoutCertificate = pods.filter(
     (pod) =>
-      injected.has(pod.metadata.namespace as string) &&
-      pod.metadata.labels?.['sidecar.istio.io/inject'] !== 'false' &&
+      ((injected.has(pod.metadata.namespace as string) &&
+        pod.metadata.labels?.['sidecar.istio.io/inject'] !== 'false') ||
+        hasSidecar(pod)) &&
       !istiod.identityOf(pod.metadata.namespace as string, pod.metadata.name),
   );
   if (withoutCertificate.length > 0) {

@@ -91,10 +91,11 @@ describe('meshtrust plan', () => {
       /^execution history: at worst (\d+) events, within the 20000 preflight allows \(80% of Step Functions' 25000\); most in restart-workloads \d+, rollback-restart \d+; at least \d+ if every check passes at once$/m,
     );
     const report = JSON.parse(oneByOne.stdout) as PlanReport;
-    // The lab's 2 workloads per cluster: two waves of 1 instead of one of 5 (the default).
-    expect(report.historyEvents?.mostRestartWaves).toBe(2);
+    // The lab's 2 workloads and 2 gateways per cluster: four waves of 1 instead of one of 5 (the default).
+    expect(report.historyEvents?.mostRestartWaves).toBe(4);
     const worst = Number(/at worst (\d+) events/.exec(text.stdout)?.[1]);
-    expect(report.historyEvents?.worstCase).toBe(worst + 2 * 2 * 7);
+    // Three more waves, each a restart invocation and its Choice in restart-workloads and rollback-restart.
+    expect(report.historyEvents?.worstCase).toBe(worst + 3 * 2 * 2 * 7);
   });
 
   it("prints each cluster's Istio as preflight records it: version, multi-root, certificate TTL, PCDS", async () => {

@@ -22,7 +22,7 @@ describe('preflight and the execution history limit', () => {
     const oneByOne = await withEnv({ RESTART_WAVE_SIZE: '1' }, () =>
       preflight({ executionId: h.executionId(), mode: 'scheduled', cluster: null }),
     );
-    // Assess: the lab seeds 2 workloads per cluster: one wave of 5, or two of 1.
+    // Assess: the lab seeds 2 workloads and 2 gateways per cluster: one wave of 5, or four of 1.
     const five = inWavesOfFive.plan.historyEvents;
     const one = oneByOne.plan.historyEvents;
     expect(five).toMatchObject({
@@ -31,8 +31,8 @@ describe('preflight and the execution history limit', () => {
       mostRestartWaves: 1,
       uncounted: [],
     });
-    expect(one?.mostRestartWaves).toBe(2);
-    // One more wave in a cluster: a restart invocation and its Choice, in restart-workloads and rollback-restart.
-    expect((one?.worstCase ?? 0) - (five?.worstCase ?? 0)).toBe(2 * 2 * 7);
+    expect(one?.mostRestartWaves).toBe(4);
+    // Each more wave in a cluster: a restart invocation and its Choice, in restart-workloads and rollback-restart.
+    expect((one?.worstCase ?? 0) - (five?.worstCase ?? 0)).toBe(3 * 2 * 2 * 7);
   });
 });

@@ -17,7 +17,10 @@ const PCDS = 'PROXY_CONFIG_XDS_AGENT';
 
 interface LabPod {
   metadata: { namespace: string; name: string };
-  spec: { initContainers?: { name: string; env?: { name: string; value?: string }[] }[] };
+  spec: {
+    initContainers?: { name: string; env?: { name: string; value?: string }[] }[];
+    containers?: { name: string }[];
+  };
 }
 
 let h: HandlerLab;
@@ -48,7 +51,14 @@ describe('verify-trust reads the roots of every proxy that takes pushes', () => 
     const stagedRoot = await stageRoot({ executionId });
     const item = { executionId, mode, cluster: 'lab-1', currentRoot: checked.currentRoot, stagedRoot };
     await distributeBundle(item);
-    const proxied = (h.lab.cluster('lab-1').store.list('Pod').items as unknown as LabPod[]).filter((pod) =>
+    const pods = h.lab.cluster('lab-1').store.list('Pod').items as unknown as LabPod[];
+    // Injected pods (native sidecar) and the gateways (istio-proxy is their own container).
+    const proxied = pods.filter((pod) =>
+      [...(pod.spec.initContainers ?? []), ...(pod.spec.containers ?? [])].some(
+        (container) => container.name === 'istio-proxy',
+      ),
+    );
+    const sidecars = proxied.filter((pod) =>
       (pod.spec.initContainers ?? []).some((container) => container.name === 'istio-proxy'),
     );
 
@@ -58,11 +68,12 @@ describe('verify-trust reads the roots of every proxy that takes pushes', () => 
     // Assess: the ConfigMaps hold A+B; no proxy was read, all are left to their renewal
     expect(passed.roots).toEqual([checked.currentRoot.fingerprint, stagedRoot.fingerprint]);
     expect(passed.proxies).toEqual({ confirmed: 0, atRenewal: proxied.length });
-    expect(proxied.length).toBeGreaterThan(1);
+    expect(sidecars.length).toBeGreaterThan(1);
+    expect(proxied.length).toBe(sidecars.length + 2);
 
     // Prepare: one pod's istio-proxy env now says PCDS, but its agent (the lab's, PCDS off) got no push
     const store = h.lab.cluster('lab-1').store;
-    const target = proxied[0] as LabPod;
+    const target = sidecars[0] as LabPod;
     const current = store.get('Pod', target.metadata.namespace, target.metadata.name) as unknown as LabPod;
     for (const container of current.spec.initContainers ?? []) {
       if (container.name === 'istio-proxy')

@@ -113,6 +113,10 @@ function waitForIssuer(lab: Lab, cluster: string, intermediate: CaMaterial): Pro
   );
 }
 
+/**
+ * Restarts, as the rotator, every workload with Istio's proxy: those of injected namespaces, and the
+ * gateways, whose pod template runs `istio-proxy` itself in istio-system (no injection label there).
+ */
 async function restartInjectedWorkloads(lab: Lab, cluster: string): Promise<number> {
   const namespaces = await asRotator(lab, cluster, { method: 'GET', path: '/api/v1/namespaces' });
   const injected = new Set(
@@ -127,7 +131,10 @@ async function restartInjectedWorkloads(lab: Lab, cluster: string): Promise<numb
   for (const plural of ['deployments', 'statefulsets', 'daemonsets']) {
     const list = await asRotator(lab, cluster, { method: 'GET', path: `/apis/apps/v1/${plural}` });
     for (const workload of list.body.items) {
-      if (!injected.has(workload.metadata.namespace)) continue;
+      const runsProxy = (workload.spec.template.spec.containers as { name: string }[]).some(
+        (container) => container.name === 'istio-proxy',
+      );
+      if (!injected.has(workload.metadata.namespace) && !runsProxy) continue;
       const patched = await asRotator(lab, cluster, {
         method: 'PATCH',
         path: `/apis/apps/v1/namespaces/${workload.metadata.namespace}/${plural}/${workload.metadata.name}`,

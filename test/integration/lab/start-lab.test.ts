@@ -74,7 +74,26 @@ describe('startLab', () => {
         .items.filter((pod) =>
           (INJECTED_NAMESPACES as readonly string[]).includes(pod.metadata.namespace ?? ''),
         );
-      expect(identities).toHaveLength(injectedPods.length);
+      // Both gateways run their own istio-proxy in istio-system, which has no injection label.
+      const gatewayPods = cluster.store
+        .list('Pod')
+        .items.filter(
+          (pod) => pod.metadata.namespace === 'istio-system' && pod.metadata.labels?.istio !== 'pilot',
+        );
+      expect(gatewayPods.map((pod) => pod.metadata.labels?.istio).sort()).toEqual([
+        'eastwestgateway',
+        'ingressgateway',
+      ]);
+      expect(identities).toHaveLength(injectedPods.length + gatewayPods.length);
+      expect(
+        identities
+          .filter((identity) => identity.namespace === 'istio-system')
+          .map((identity) => identity.spiffeId)
+          .sort(),
+      ).toEqual([
+        'spiffe://cluster.local/ns/istio-system/sa/istio-eastwestgateway-service-account',
+        'spiffe://cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account',
+      ]);
       expect(identities.every((identity) => identity.rootFingerprint === rootA)).toBe(true);
     }
     const kinds = new Set(
