@@ -6,7 +6,12 @@ import { createInterface } from 'node:readline/promises';
 import { type Command, Option } from 'commander';
 import { LabError, LabOptionsError } from '../../lab/lab-errors.js';
 import { KUBECONFIG_FILE, markLabStopped, writeLabFiles } from '../../lab/lab-files.js';
-import { ROOT_CERT_STYLES, type RootCertStyle } from '../../lab/lab-options.js';
+import {
+  LAB_TOPOLOGIES,
+  type LabTopology,
+  ROOT_CERT_STYLES,
+  type RootCertStyle,
+} from '../../lab/lab-options.js';
 import { MotoServerError } from '../../lab/moto-server.js';
 import { describeClusterStrategy } from '../../lab/rehearsal/cluster-strategies.js';
 import { describeEndState } from '../../lab/rehearsal/end-state.js';
@@ -53,6 +58,7 @@ export interface RehearseCommandOptions extends EngineCommandOptions {
   readonly json?: boolean;
   readonly cdkOut?: string;
   readonly rootCertStyle: RootCertStyle;
+  readonly topology: LabTopology;
 }
 
 export function registerRehearseCommand(program: Command, context: CliContext): Command {
@@ -111,6 +117,14 @@ export function registerRehearseCommand(program: Command, context: CliContext): 
         .choices([...ROOT_CERT_STYLES])
         .default('canonical'),
     )
+    .addOption(
+      new Option(
+        '--topology <topology>',
+        "model engine: multi-primary, or primary-remote (lab-2 a remote of lab-1: no istiod, no cacerts; the functions get REMOTE_CLUSTERS=lab-2=lab-1, as the stack's remoteClusters would set it)",
+      )
+        .choices([...LAB_TOPOLOGIES])
+        .default('multi-primary'),
+    )
     .option(
       '--cdk-out <dir>',
       'run this cloud assembly as it is (default: ./cdk.out, synthesized again when older than its sources)',
@@ -143,6 +157,11 @@ async function rehearse(options: RehearseCommandOptions, context: CliContext) {
   } catch (error) {
     throw new UsageError((error as Error).message, { cause: error });
   }
+  if (options.engine === 'istio' && options.topology !== 'multi-primary') {
+    throw new UsageError(
+      `--topology ${options.topology} is played by the model engine only for now (issue 11 asks the istio engine for it)`,
+    );
+  }
   if (options.cluster !== undefined && options.mode !== 'intermediate') {
     throw new UsageError('--cluster applies to --mode intermediate only');
   }
@@ -174,6 +193,7 @@ async function rehearse(options: RehearseCommandOptions, context: CliContext) {
       keepLab: options.keepLab === true,
       engine: options.engine,
       rootCertStyle: options.rootCertStyle,
+      ...(options.topology !== 'multi-primary' && { lab: { topology: options.topology } }),
       istio: istioEngineSettings(options),
       waitForLabMs: options.waitForLab * 1000,
       onProgress: (state) => display.update(state),

@@ -164,8 +164,11 @@ export interface OutcomeFacts {
   readonly rejectedUpdates: number;
   readonly rootA: string;
   readonly rootB?: string;
+  /** Per cluster; a remote cluster's entry is its primary's cacerts, which is what its pods are served. */
   readonly initial: readonly ClusterCacertsSummary[];
   readonly final: readonly ClusterCacertsSummary[];
+  /** The remote clusters (model topology primary-remote): no cacerts, no intermediate of their own. */
+  readonly remotes?: readonly string[];
   /** Every ready workload's certificate at the end, as its proxy holds it (who issued it is what counts). */
   readonly workloads: readonly Pick<WorkloadCertificate, 'cluster' | 'pod' | 'issuer'>[];
   /** Each workload's pods at the start and at the end (workload-moves.ts); absent: no check of moves. */
@@ -241,7 +244,8 @@ export function outcomeChecks(facts: OutcomeFacts): ReportCheck[] {
   if (backups !== undefined) checks.push(backups);
   // Nothing more to expect of a run that failed outright or was stopped halfway.
   if (facts.result === 'FAILED' || facts.result === 'ABORTED') return checks;
-  if (facts.expiryCheck !== undefined) checks.push(expiryCheckCheck(facts.expiryCheck, facts.final.length));
+  if (facts.expiryCheck !== undefined)
+    checks.push(expiryCheckCheck(facts.expiryCheck, facts.final.length - (facts.remotes?.length ?? 0)));
   // Whatever the outcome, a workload must end on what its cluster's istiod now signs with: a pod left
   // on another intermediate breaks as soon as the root it chains to goes.
   const finalIntermediate = new Map(facts.final.map((entry) => [entry.cluster, entry.caCert]));

@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ExecutionAbortedError, StateMachine } from 'aws-local-stepfunctions';
 import { CLUSTERS_ENV, MESH_ID_ENV } from '../../lambdas/contract/function-environment.js';
 import { RESUME_ROLLBACK_INPUT_KEY, ROLLBACK_FAILED_ERROR } from '../../lambdas/contract/resume-rollback.js';
+import { formatRemoteClusters, REMOTE_CLUSTERS_ENV } from '../../lambdas/contract/topology.js';
 import { resumedRollbackName, resumeRollbackOf } from '../../lambdas/core/rotation/resume-rollback.js';
 import { type CfnTemplate, referencedLogicalIds, resolveDefinition } from '../../lib/resolve-definition.js';
 import { ROLLBACK_STATES } from '../../lib/workflow-states.js';
@@ -369,6 +370,11 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
       // A stack that lists its clusters by name: the lab's clusters stand in for them.
       if ((environment[CLUSTERS_ENV] ?? '') !== '')
         environment[CLUSTERS_ENV] = lab.clusters.map((c) => c.name).join(',');
+      // The lab's remote clusters stand in for the stack's remoteClusters, as its clusters for CLUSTERS.
+      const remotes = lab.clusters.flatMap(({ name, primary }) =>
+        primary === undefined ? [] : [{ name, primary }],
+      );
+      if (remotes.length > 0) environment[REMOTE_CLUSTERS_ENV] = formatRemoteClusters(remotes);
       return environment;
     },
     onLog: (line) => functionLogs.push(line),
@@ -753,6 +759,16 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
   const strategies = clusterStrategies(history);
   // An interrupted run reports what it has; it starts nothing more.
   const expiryCheck = interrupted === undefined ? await invokeExpiryCheck(pool, functions) : undefined;
+  // A remote cluster holds no cacerts: its pods are served what its primary's cacerts holds.
+  const remotes = lab.clusters.flatMap(({ name, primary }) =>
+    primary === undefined ? [] : [{ name, primary }],
+  );
+  const servedBy = (entries: ReturnType<typeof summaries>) =>
+    entries.map((entry) => {
+      const primary = remotes.find((remote) => remote.name === entry.cluster)?.primary;
+      const served = entries.find((other) => other.cluster === primary);
+      return served === undefined ? entry : { ...served, cluster: entry.cluster };
+    });
   const checks = outcomeChecks({
     mode: options.mode,
     ...(context.targetCluster === undefined ? {} : { cluster: context.targetCluster }),
@@ -763,8 +779,9 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
     rejectedUpdates: rejectedUpdates.length,
     rootA,
     ...(rootB === undefined ? {} : { rootB }),
-    initial: summaries(initial),
-    final: summaries(final),
+    initial: servedBy(summaries(initial)),
+    final: servedBy(summaries(final)),
+    ...(remotes.length > 0 && { remotes: remotes.map(({ name }) => name) }),
     workloads,
     workloadMoves: moves,
     strategies,

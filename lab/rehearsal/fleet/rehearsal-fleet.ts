@@ -42,7 +42,12 @@ export interface RehearsalFleet {
   readonly identities: LabIdentities;
   /** Root A with its key (test material, in memory only): seeds the CA store. */
   readonly rootA: CaMaterial;
-  readonly clusters: readonly { readonly name: string; readonly initialIntermediate: CaMaterial }[];
+  /** `primary`: a remote cluster (model topology primary-remote) and the primary whose istiod serves it. */
+  readonly clusters: readonly {
+    readonly name: string;
+    readonly initialIntermediate: CaMaterial;
+    readonly primary?: string;
+  }[];
   readonly prober: MtlsProber;
   /** The longest a workload certificate lives in this fleet: the rehearsal's soak waits this long. */
   readonly workloadCertTtlMs: number;

@@ -250,6 +250,30 @@ describe('the checks behind the exit code', () => {
     });
   });
 
+  it('expects no intermediate watched for a remote cluster, which has none of its own', () => {
+    // Prepare: lab-2 a remote of lab-1, its entry the primary's cacerts (what its pods are served)
+    const primaryRemote = facts({
+      initial: [
+        { cluster: 'lab-1', roots: [A], caCert: 'i1' },
+        { cluster: 'lab-2', roots: [A], caCert: 'i1' },
+      ],
+      final: [
+        { cluster: 'lab-1', roots: [B], caCert: 'i2' },
+        { cluster: 'lab-2', roots: [B], caCert: 'i2' },
+      ],
+      remotes: ['lab-2'],
+      expiryCheck: { certificates: 2, days: 700, first: 'intermediate/lab-1' },
+    });
+    // Act
+    const expiry = outcomeChecks(primaryRemote).find((c) => c.name === 'expiry-check-runs');
+    const withoutTopology = outcomeChecks({ ...primaryRemote, remotes: [] }).find(
+      (c) => c.name === 'expiry-check-runs',
+    );
+    // Assess
+    expect(expiry).toMatchObject({ ok: true, detail: expect.stringContaining('(expected 2)') });
+    expect(withoutTopology).toMatchObject({ ok: false, detail: expect.stringContaining('(expected 3)') });
+  });
+
   it('fails on a single failed handshake', () => {
     expect(failing(outcomeChecks(facts({ failedHandshakes: 1 })))).toEqual(['no-failed-handshake']);
   });
