@@ -608,3 +608,39 @@ describe('meshtrust rehearse --fault', () => {
     RUN_TIMEOUT_MS,
   );
 });
+
+describe('meshtrust rehearse --topology primary-remote', () => {
+  it(
+    'rotates a remote without writing it: its workloads move to its primary intermediate, 0 failed handshakes',
+    async () => {
+      // Act: lab-2 a remote of lab-1 (model engine), the functions given REMOTE_CLUSTERS=lab-2=lab-1
+      const { exitCode, report } = await rehearse(
+        '--clusters',
+        '2',
+        '--workloads',
+        '2',
+        '--mode',
+        'emergency',
+        '--topology',
+        'primary-remote',
+        '--json',
+      );
+
+      // Assess
+      expect(failedChecks(report)).toEqual([]);
+      expect(exitCode).toBe(0);
+      expect(report.result).toBe('SUCCEEDED');
+      expect(report.totals.handshakes.failed).toBe(0);
+      // The remote's workloads were restarted, each onto the intermediate its primary ends with.
+      const remoteMoves = report.workloadMoves.filter((move) => move.cluster === 'lab-2');
+      const primaryMoves = report.workloadMoves.filter((move) => move.cluster === 'lab-1');
+      expect(remoteMoves.length).toBeGreaterThan(0);
+      expect(remoteMoves.every((move) => move.restarted)).toBe(true);
+      const issuersAtEnd = (moves: typeof remoteMoves) =>
+        [...new Set(moves.flatMap((move) => move.end.map((pod) => pod.issuer)))].sort();
+      expect(issuersAtEnd(remoteMoves)).toEqual(issuersAtEnd(primaryMoves));
+      expect(issuersAtEnd(remoteMoves)).toHaveLength(1);
+    },
+    RUN_TIMEOUT_MS,
+  );
+});
