@@ -1,10 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import type { ClusterClient } from '../adapters/kube/cluster-client.js';
-import { listDisruptionBudgets, readWaveWorkloads } from '../adapters/kube/disruption-budgets.js';
 import { findInjected, type UnmanagedPod } from '../adapters/kube/injected-workloads.js';
-import { describeWorkload, type WorkloadRef } from '../adapters/kube/workload-ref.js';
-import { awaitRollout, checkPodsHint, restartWorkload } from '../adapters/kube/workload-restart.js';
+import { restartWorkload } from '../adapters/kube/workload-restart.js';
 import { clientRequestTokenFor } from '../adapters/secrets/client-request-token.js';
 import {
   LONG_RUNNING_FUNCTION_TIMEOUT_SECONDS,
@@ -12,15 +9,8 @@ import {
 } from '../contract/function-timeouts.js';
 import { ROLLBACK_OF_KEY } from '../contract/resume-rollback.js';
 import { ROTATION_STRATEGIES, type RotationStrategy } from '../core/istio/rotation-strategy.js';
-import { certificateFingerprint } from '../core/pki/fingerprint.js';
-import {
-  admitWave,
-  describeHeldWorkload,
-  type HeldWorkload,
-  heldWorkloadsHint,
-  type WaveAdmission,
-} from '../core/rotation/disruption-budget.js';
-import { isBehind, type ResignRound } from '../core/rotation/resign-wait.js';
+import { describeHeldWorkload } from '../core/rotation/disruption-budget.js';
+import { isBehind } from '../core/rotation/resign-wait.js';
 import { RESTART_PURPOSES, type RestartPurpose, restartIdFor } from '../core/rotation/restart-id.js';
 import {
   invocationDeadline,
@@ -29,13 +19,17 @@ import {
   runRestartWaves,
   type WorkloadPosition,
 } from '../core/rotation/restart-progress.js';
-import { VerificationFailed } from '../core/rotation-errors.js';
 import { auditStateChange } from './runtime/audit-state-change.js';
-import { awaitResign } from './runtime/await-resign.js';
-import { readClusterCacerts } from './runtime/cluster-cacerts.js';
+import { positionOf, type ResignSummary, waitForResign } from './runtime/await-resign.js';
 import { clusterStepSchema, executionIdSchema, parseInput } from './runtime/handler-input.js';
 import { waitForIstiodOnCacerts } from './runtime/istiod-loaded.js';
 import { primaryServing } from './runtime/remote-cluster.js';
+import {
+  admitUnderBudgets,
+  heldByBudgets,
+  lateRollouts,
+  rolloutsBehind,
+} from './runtime/restart-wave-runner.js';
 import { type LambdaContext, runHandler } from './runtime/run-handler.js';
 import type { HandlerRuntime } from './runtime/runtime.js';
 
@@ -58,7 +52,7 @@ const workloadPositionSchema = z.object({
 });
 
 /** What the resign wait found; carried from invocation to invocation as it was. */
-const resignSummarySchema = z.object({
+const resignSummarySchema: z.ZodType<ResignSummary> = z.object({
   pods: z.number().int().min(0),
   moved: z.number().int().min(0),
   waitedSeconds: z.number().int().min(0),
@@ -67,7 +61,6 @@ const resignSummarySchema = z.object({
   unmovedUnmanaged: z.array(z.string()),
   behind: z.array(z.string()),
 });
-export type ResignSummary = z.infer<typeof resignSummarySchema>;
 
 /** The previous invocation's output, as the state machine hands it back (only what resumes is read). */
 const progressSchema = z.object({
@@ -225,7 +218,7 @@ async function restartWorkloads(
   let resign = progress?.resign;
   let fallback = progress?.resignFallback;
   if (strategy === 'resign' && progress === undefined) {
-    const waited = await waitForResign(runtime, client, proxiedPods, deadline, executionId);
+    const waited = await waitForResign(runtime, client, proxiedPods, deadline, executionId, PHASE);
     resign = waited.summary;
     fallback = injected.filter((workload) => isBehind(waited.round, workload)).map(positionOf);
   }
@@ -327,71 +320,6 @@ async function restartWorkloads(
 }
 
 /**
- * Which of the wave's workloads may be restarted now under the cluster's PodDisruptionBudgets
- * (lambdas/core/rotation/disruption-budget.ts). Without a budget in the wave's namespaces the whole wave
- * is admitted unread (restarting is idempotent); otherwise the workloads there are read for their pod
- * labels and whether this restart is rolling them out.
- */
-async function admitUnderBudgets(
-  client: ClusterClient,
-  wave: readonly WorkloadRef[],
-  restartId: string,
-): Promise<WaveAdmission<WorkloadRef>> {
-  const namespaces = new Set(wave.map((workload) => workload.namespace));
-  const budgets = (await listDisruptionBudgets(client)).filter((budget) => namespaces.has(budget.namespace));
-  if (budgets.length === 0) return { admitted: [...wave], held: [] };
-  const read = await readWaveWorkloads(
-    client,
-    wave,
-    restartId,
-    new Set(budgets.map((budget) => budget.namespace)),
-  );
-  return admitWave(read, budgets);
-}
-
-/** The workloads of a wave whose rollouts are not done by `until` (epoch ms), with what each waits for. */
-async function rolloutsBehind(
-  client: ClusterClient,
-  wave: readonly WorkloadRef[],
-  until: number,
-): Promise<{ readonly workload: WorkloadRef; readonly waiting: string }[]> {
-  const outcomes = await Promise.all(
-    wave.map(async (workload) => ({
-      workload,
-      outcome: await awaitRollout(client, workload, { timeoutMs: Math.max(0, until - Date.now()) }),
-    })),
-  );
-  return outcomes.flatMap(({ workload, outcome }) =>
-    outcome.done ? [] : [{ workload, waiting: outcome.waiting }],
-  );
-}
-
-function lateRollouts(
-  cluster: string,
-  behind: readonly { readonly workload: WorkloadRef; readonly waiting: string }[],
-  rolloutTimeoutSeconds: number,
-): VerificationFailed {
-  const which = behind.map(({ workload, waiting }) => `${describeWorkload(workload)}: ${waiting}`).join('; ');
-  const first = behind[0]?.workload as WorkloadRef;
-  return new VerificationFailed(
-    `In cluster ${cluster}, ${behind.length === 1 ? 'a workload' : `${behind.length} workloads`} did not finish rolling out within ${rolloutTimeoutSeconds} s of the wave's restart (ROLLOUT_TIMEOUT_SECONDS): ${which}. ${checkPodsHint(first)}`,
-    { cluster },
-  );
-}
-
-function heldByBudgets(
-  cluster: string,
-  held: readonly HeldWorkload<WorkloadRef>[],
-  rolloutTimeoutSeconds: number,
-): VerificationFailed {
-  const which = held.map(describeHeldWorkload).join('; ');
-  return new VerificationFailed(
-    `In cluster ${cluster}, ${held.length === 1 ? 'a workload was' : `${held.length} workloads were`} not restarted: a PodDisruptionBudget allowed no disruption for ${rolloutTimeoutSeconds} s after the wave started (ROLLOUT_TIMEOUT_SECONDS), and a rollout restart is held to it as an eviction would be: ${which}. ${heldWorkloadsHint(held)}`,
-    { cluster },
-  );
-}
-
-/**
  * Whether this execution stored (and so may have written) a new intermediate for the cluster, or for a
  * remote cluster's primary, whose istiod signs the remote's workloads.
  */
@@ -403,52 +331,4 @@ async function intermediateSwitchedBy(
   const signer = primaryServing(runtime, cluster) ?? cluster;
   const token = clientRequestTokenFor(executionId, `intermediate/${signer}`);
   return (await runtime.store.tryReadIntermediate(signer))?.ref.versionId === token;
-}
-
-/** The resign wait, with its deadline (ROLLOUT_TIMEOUT_SECONDS, as for one wave) and its audit. */
-async function waitForResign(
-  runtime: HandlerRuntime,
-  client: ClusterClient,
-  pods: Parameters<typeof awaitResign>[1],
-  invocationEnd: number,
-  executionId: string,
-): Promise<{ readonly round: ResignRound; readonly summary: ResignSummary }> {
-  const cluster = client.name;
-  const { files } = await readClusterCacerts(client, PHASE);
-  const intermediate = certificateFingerprint(files['ca-cert.pem'], { cluster, file: 'ca-cert.pem' });
-  const deadline = Math.min(invocationEnd, Date.now() + runtime.config.rolloutTimeoutSeconds * 1000);
-  const { round, waitedMs } = await awaitResign(client, pods, intermediate, deadline);
-  const summary: ResignSummary = {
-    pods: round.pods,
-    moved: round.moved,
-    waitedSeconds: Math.round(waitedMs / 1000),
-    fallback: round.behindWorkloads.length,
-    fallbackWorkloads: round.behindWorkloads.slice(0, MAX_UNMANAGED_LISTED),
-    unmovedUnmanaged: round.behindUnmanaged.slice(0, MAX_UNMANAGED_LISTED),
-    behind: [...round.behind],
-  };
-  const allMoved = round.behindWorkloads.length === 0 && round.behindUnmanaged.length === 0;
-  auditStateChange({
-    phase: PHASE,
-    action: 'await-resign',
-    cluster,
-    executionId,
-    // The proxies moved by themselves; a fallback is a change of plan, not a failure.
-    outcome: 'succeeded',
-    fingerprintsAfter: [intermediate],
-    detail: {
-      pods: round.pods,
-      moved: round.moved,
-      waitedSeconds: summary.waitedSeconds,
-      fallbackWorkloads: round.behindWorkloads.length,
-      unmovedUnmanaged: round.behindUnmanaged.length,
-      allMoved,
-      ...(!allMoved && { firstBehind: round.behind[0] ?? '' }),
-    },
-  });
-  return { round, summary };
-}
-
-function positionOf(workload: WorkloadRef): WorkloadPosition {
-  return { namespace: workload.namespace, kind: workload.kind, name: workload.name };
 }

@@ -4,9 +4,12 @@
 // again (pilot-agent never goes back to an older intermediate); a pod that cannot be read for good
 // (gone, forbidden) is not read again either, and its workload falls back to a restart.
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { RotationPhase } from '../../adapters/audit/audit-event.js';
 import { mapWithConcurrency } from '../../adapters/eks/map-with-concurrency.js';
 import type { ClusterClient } from '../../adapters/kube/cluster-client.js';
 import { readServedCertificate, SERVED_READ_CONCURRENCY } from '../../adapters/kube/served-certificate.js';
+import type { WorkloadRef } from '../../adapters/kube/workload-ref.js';
+import { certificateFingerprint } from '../../core/pki/fingerprint.js';
 import {
   judgeResignRound,
   type PodServing,
@@ -14,12 +17,33 @@ import {
   podKey,
   type ResignRound,
 } from '../../core/rotation/resign-wait.js';
+import type { WorkloadPosition } from '../../core/rotation/restart-progress.js';
 import { PreconditionFailed } from '../../core/rotation-errors.js';
+import { auditStateChange } from './audit-state-change.js';
+import { readClusterCacerts } from './cluster-cacerts.js';
+import type { HandlerRuntime } from './runtime.js';
 
 /** Between rounds: istiod debounces its pushes (PILOT_DEBOUNCE_AFTER, 100 ms up to 10 s). */
 const ROUND_INTERVAL_MS = 2_000;
+/** Workloads and pods an answer names at most: keeps the Step Functions payload small. */
+const RESIGN_LISTED = 50;
 /** A single read's timeout, as istioctl's. */
 const READ_TIMEOUT_MS = 15_000;
+
+/** What the resign wait found, as restart-workloads answers it and carries it across invocations. */
+export interface ResignSummary {
+  readonly pods: number;
+  readonly moved: number;
+  readonly waitedSeconds: number;
+  /** Workloads restarted because a pod of theirs had not moved by the deadline. */
+  readonly fallback: number;
+  /** Their workloadKeys, at most 50. */
+  readonly fallbackWorkloads: readonly string[];
+  /** Pods nothing can restart that had not moved, at most 50. */
+  readonly unmovedUnmanaged: readonly string[];
+  /** The first pods behind, with what they serve. */
+  readonly behind: readonly string[];
+}
 
 export interface ResignWaitOutcome {
   readonly round: ResignRound;
@@ -75,4 +99,54 @@ async function readServing(
     // Forbidden, or the pod is gone: waiting changes nothing. Anything else may pass (Envoy not up yet).
     return { problem, final: error instanceof PreconditionFailed };
   }
+}
+
+/** The resign wait, with its deadline (ROLLOUT_TIMEOUT_SECONDS, as for one wave) and its audit. */
+export async function waitForResign(
+  runtime: HandlerRuntime,
+  client: ClusterClient,
+  pods: readonly ProxiedPodOfWorkload[],
+  invocationEnd: number,
+  executionId: string,
+  phase: RotationPhase,
+): Promise<{ readonly round: ResignRound; readonly summary: ResignSummary }> {
+  const cluster = client.name;
+  const { files } = await readClusterCacerts(client, phase);
+  const intermediate = certificateFingerprint(files['ca-cert.pem'], { cluster, file: 'ca-cert.pem' });
+  const deadline = Math.min(invocationEnd, Date.now() + runtime.config.rolloutTimeoutSeconds * 1000);
+  const { round, waitedMs } = await awaitResign(client, pods, intermediate, deadline);
+  const summary: ResignSummary = {
+    pods: round.pods,
+    moved: round.moved,
+    waitedSeconds: Math.round(waitedMs / 1000),
+    fallback: round.behindWorkloads.length,
+    fallbackWorkloads: round.behindWorkloads.slice(0, RESIGN_LISTED),
+    unmovedUnmanaged: round.behindUnmanaged.slice(0, RESIGN_LISTED),
+    behind: [...round.behind],
+  };
+  const allMoved = round.behindWorkloads.length === 0 && round.behindUnmanaged.length === 0;
+  auditStateChange({
+    phase,
+    action: 'await-resign',
+    cluster,
+    executionId,
+    // The proxies moved by themselves; a fallback is a change of plan, not a failure.
+    outcome: 'succeeded',
+    fingerprintsAfter: [intermediate],
+    detail: {
+      pods: round.pods,
+      moved: round.moved,
+      waitedSeconds: summary.waitedSeconds,
+      fallbackWorkloads: round.behindWorkloads.length,
+      unmovedUnmanaged: round.behindUnmanaged.length,
+      allMoved,
+      ...(!allMoved && { firstBehind: round.behind[0] ?? '' }),
+    },
+  });
+  return { round, summary };
+}
+
+/** A workload as the restart cursor and resignFallback name it. */
+export function positionOf(workload: WorkloadRef): WorkloadPosition {
+  return { namespace: workload.namespace, kind: workload.kind, name: workload.name };
 }
