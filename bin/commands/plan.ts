@@ -353,7 +353,8 @@ function printPlan(report: PlanReport, terminal: Terminal): void {
       cluster.intermediate === undefined
         ? 'not fit to rotate (see problems)'
         : `roots {${cluster.trustedRoots?.join(', ')}}, intermediate ${cluster.intermediate} under ${cluster.intermediateIssuerRoot}, ${cluster.namespaces} namespace(s)`;
-    const role = cluster.primary === undefined ? '' : ` (remote of ${cluster.primary}, no cacerts of its own)`;
+    const role =
+      cluster.primary === undefined ? '' : ` (remote of ${cluster.primary}, no cacerts of its own)`;
     out(`cluster ${cluster.name}${role}  ${state}`);
     const istio = describeIstio(cluster);
     if (istio !== undefined) out(`  ${istio}`);

@@ -105,7 +105,9 @@ export async function startHandlerLab(
   logger.setLogLevel('SILENT');
   delete process.env[CLUSTERS_ENV];
   // What an operator declares for the lab's remote clusters (topology primary-remote), as the stack would.
-  const remotes = lab.clusters.flatMap(({ name, primary }) => (primary === undefined ? [] : [{ name, primary }]));
+  const remotes = lab.clusters.flatMap(({ name, primary }) =>
+    primary === undefined ? [] : [{ name, primary }],
+  );
   if (remotes.length > 0) process.env[REMOTE_CLUSTERS_ENV] = formatRemoteClusters(remotes);
   else delete process.env[REMOTE_CLUSTERS_ENV];
 
