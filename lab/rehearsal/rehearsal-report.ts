@@ -181,6 +181,11 @@ export interface OutcomeFacts {
   readonly faults?: readonly FaultReport[];
   /** The root keys at the end (end-state.ts); absent: no check. */
   readonly rootKeys?: RootKeysAtEnd;
+  /**
+   * The root keys when the run started, the baseline of the end. @default none and A's imported key
+   * secret kept: a CA store seeded as after a first run (an attached lab may hold earlier rotations' keys)
+   */
+  readonly rootKeysAtStart?: RootKeysAtEnd;
   /** The run's cacerts backups at the end (end-state.ts); absent: no check. */
   readonly cacertsBackups?: CacertsBackupsAtEnd;
   /** The --fail-at failures injected (what the backups' end depends on, with the result). */
@@ -390,19 +395,27 @@ function cacertsBackupsCheck(facts: OutcomeFacts): ReportCheck | undefined {
 function rootKeysCheck(facts: OutcomeFacts): ReportCheck | undefined {
   const keys = facts.rootKeys;
   if (keys === undefined || facts.result !== facts.expected) return undefined;
+  // Keys there at the start (earlier rotations of an attached lab) are the baseline: a root rotation
+  // retires every one of them, a rekey or a rollback leaves them as they were.
+  const start = facts.rootKeysAtStart ?? { kms: [], importedKeySecret: 'kept' };
+  const made = Math.max(0, keys.kms.length - start.kms.length);
   const expected =
     facts.result === 'SUCCEEDED' && facts.mode !== 'intermediate'
       ? {
-          kms: ['Enabled'],
-          importedKeySecret: 'deleting',
+          kms: ['Enabled', ...start.kms.map(() => 'PendingDeletion')].sort(),
+          importedKeySecret: start.importedKeySecret === 'none' ? 'none' : 'deleting',
           says: "only B's KMS key live, A's key secret deleting",
         }
       : facts.result === 'SUCCEEDED'
-        ? { kms: [], importedKeySecret: 'kept', says: "no root key made, A's key secret kept" }
+        ? {
+            kms: [...start.kms],
+            importedKeySecret: start.importedKeySecret,
+            says: "no root key made, A's key secret kept",
+          }
         : facts.result === 'ROLLED_BACK'
           ? {
-              kms: keys.kms.map(() => 'PendingDeletion'),
-              importedKeySecret: 'kept',
+              kms: [...start.kms, ...Array.from({ length: made }, () => 'PendingDeletion')].sort(),
+              importedKeySecret: start.importedKeySecret,
               says: "no root key of the run live, A's key secret kept",
             }
           : undefined;

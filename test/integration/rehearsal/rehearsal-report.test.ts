@@ -178,6 +178,45 @@ describe('the checks behind the exit code', () => {
     ).toBe(true);
   });
 
+  it('judges root keys against those the run started with (an attached lab rotated before)', () => {
+    // Prepare: a CA store after one rotation: B's KMS key live, A's imported key secret deleting.
+    const afterOneRotation = { kms: ['Enabled'], importedKeySecret: 'deleting' } as const;
+    const keyOf = (checks: ReturnType<typeof outcomeChecks>) =>
+      checks.find((c) => c.name === 'root-keys-retired')?.ok;
+    const rolledBack = { ...facts(), result: 'ROLLED_BACK', expected: 'ROLLED_BACK' } as const;
+
+    // Act, Assess: B -> C retires B's key and leaves C's alone live
+    const rotatedAgain = { kms: ['Enabled', 'PendingDeletion'], importedKeySecret: 'deleting' } as const;
+    expect(keyOf(outcomeChecks(facts({ rootKeys: rotatedAgain, rootKeysAtStart: afterOneRotation })))).toBe(
+      true,
+    );
+    // B's key still live beside C's, or judged as if the store were fresh: not retired
+    expect(
+      keyOf(
+        outcomeChecks(
+          facts({
+            rootKeys: { kms: ['Enabled', 'Enabled'], importedKeySecret: 'deleting' },
+            rootKeysAtStart: afterOneRotation,
+          }),
+        ),
+      ),
+    ).toBe(false);
+    expect(keyOf(outcomeChecks(facts({ rootKeys: rotatedAgain })))).toBe(false);
+    // A rollback keeps B's key live and retires the one it made
+    expect(
+      keyOf(outcomeChecks({ ...rolledBack, rootKeys: rotatedAgain, rootKeysAtStart: afterOneRotation })),
+    ).toBe(true);
+    expect(
+      keyOf(
+        outcomeChecks({
+          ...rolledBack,
+          rootKeys: { kms: ['PendingDeletion', 'PendingDeletion'], importedKeySecret: 'deleting' },
+          rootKeysAtStart: afterOneRotation,
+        }),
+      ),
+    ).toBe(false);
+  });
+
   it('requires every cacerts backup deleting after a success or a rollback, and all kept after a failed rollback', () => {
     // Prepare
     const backupsOf = (checks: ReturnType<typeof outcomeChecks>) =>
