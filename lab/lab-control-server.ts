@@ -4,6 +4,14 @@
 //
 //   GET  /v1/status                  -> { meshId, clusters, prober: stats }
 //   POST /v1/probe  {"rounds": N}    -> LabProbeReport
+// and for `meshtrust rehearse --lab DIR` (lab/rehearsal/fleet/attached-fleet.ts), which rotates the lab
+// from another process and needs what only the lab's process knows:
+//   GET  /v1/fleet                   -> the fleet's facts (engine, clusters, certificate lifetime, settle time)
+//   GET  /v1/workload-certificates   -> every ready workload's certificate issuer, pod UID and owner
+//   GET  /v1/refused-cacerts         -> the cacerts changes istiod dropped so far
+//   POST /v1/identities {sessions, trust} -> the rehearsal's function role sessions and trust policies
+//        join the lab's identities, as STS would know them (credentials in, never keys)
+// No route answers with a private key: `cacerts` itself is read through the Kubernetes API.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -30,6 +38,17 @@ export interface LabProbeReport {
 export interface LabControlHandlers {
   probe(rounds: number): Promise<LabProbeReport>;
   status(): unknown;
+  /** What `rehearse --lab` needs of the fleet (routes answer 404 without them). */
+  readonly attach?: LabAttachHandlers;
+}
+
+/** The routes an attached rehearsal uses; their shapes are checked by the caller (attached-fleet.ts). */
+export interface LabAttachHandlers {
+  fleet(): unknown;
+  workloadCertificates(): Promise<unknown>;
+  refusedCacerts(): Promise<unknown>;
+  /** Adds role sessions and trust policies; throws LabControlError (status 400) on a bad body. */
+  addIdentities(body: unknown): void;
 }
 
 export interface LabControlServer {
@@ -88,6 +107,24 @@ export async function startLabControlServer(handlers: LabControlHandlers): Promi
         return;
       }
       send(response, 200, await handlers.probe(rounds));
+      return;
+    }
+    const attach = handlers.attach;
+    if (attach !== undefined && request.method === 'GET' && request.url === '/v1/fleet') {
+      send(response, 200, attach.fleet());
+      return;
+    }
+    if (attach !== undefined && request.method === 'GET' && request.url === '/v1/workload-certificates') {
+      send(response, 200, await attach.workloadCertificates());
+      return;
+    }
+    if (attach !== undefined && request.method === 'GET' && request.url === '/v1/refused-cacerts') {
+      send(response, 200, await attach.refusedCacerts());
+      return;
+    }
+    if (attach !== undefined && request.method === 'POST' && request.url === '/v1/identities') {
+      attach.addIdentities(await readJsonBody(request));
+      send(response, 200, {});
       return;
     }
     send(response, 404, {

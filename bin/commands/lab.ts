@@ -10,6 +10,7 @@ import { ensureLabBinaries } from '../../lab/binaries/lab-binaries.js';
 import type { MtlsProber } from '../../lab/istio/mtls-prober.js';
 import { startIstioLab } from '../../lab/istio-install/start-istio-lab.js';
 import {
+  type LabAttachHandlers,
   type LabControlServer,
   type LabProbeReport,
   startLabControlServer,
@@ -38,6 +39,8 @@ import {
   startMotoServer,
 } from '../../lab/moto-server.js';
 import { isProcessAlive } from '../../lab/process-alive.js';
+import { labAttachHandlers } from '../../lab/rehearsal/fleet/attach-protocol.js';
+import { modelRehearsalFleet } from '../../lab/rehearsal/fleet/model-fleet.js';
 import { meshKeyAlias, seedCaStore } from '../../lab/seed-ca-store.js';
 import { type Lab, startLab } from '../../lab/start-lab.js';
 import { rootSecretName } from '../../lambdas/adapters/secrets/secret-names.js';
@@ -171,6 +174,7 @@ async function runLab(options: LabCommandOptions, context: CliContext): Promise<
       control = await startLabControlServer({
         probe: (rounds) => running.probe(rounds),
         status: () => running.status(),
+        ...(running.attach === undefined ? {} : { attach: running.attach }),
       });
       progress(`writing ${LAB_FILE}, ${KUBECONFIG_FILE} and ${ENV_FILE} to ${dir}`);
       description = await writeLabFiles(lab.source, {
@@ -211,6 +215,8 @@ interface ServedLab {
   readonly intermediates: ReadonlyArray<{ readonly cluster: string; readonly material: CaMaterial }>;
   probe(rounds: number): Promise<LabProbeReport>;
   status(): unknown;
+  /** What `rehearse --lab DIR` asks of the lab (model engine only, for now). */
+  readonly attach?: LabAttachHandlers;
   stop(): Promise<void>;
 }
 
@@ -232,6 +238,7 @@ async function startModelEngine(
   return {
     ...servedBy(lab),
     engine: { name: 'model' },
+    attach: labAttachHandlers(modelRehearsalFleet(lab), options.workloads),
     status: () => ({
       engine: 'model',
       meshId: lab.meshId,

@@ -44,6 +44,9 @@ import { integerBetween } from '../cli/option-parsers.js';
 import { exitCodeOfSignal, listenForStopSignals } from '../cli/stop-signals.js';
 import type { Terminal } from '../cli/terminal.js';
 
+/** The error of an execution refused at acquire-lock because another one holds the rotation lock. */
+const ROTATION_LOCKED = 'RotationLocked';
+
 export interface RehearseCommandOptions extends EngineCommandOptions {
   readonly clusters: number;
   readonly workloads: number;
@@ -59,7 +62,24 @@ export interface RehearseCommandOptions extends EngineCommandOptions {
   readonly cdkOut?: string;
   readonly rootCertStyle: RootCertStyle;
   readonly topology: LabTopology;
+  readonly lab?: string;
 }
+
+/** Flags the running lab decides when --lab DIR is given (option name as commander keys it, flag). */
+const LAB_DECIDES = [
+  ['clusters', '--clusters'],
+  ['workloads', '--workloads'],
+  ['engine', '--engine'],
+  ['topology', '--topology'],
+  ['rootCertStyle', '--root-cert-style'],
+  ['keepLab', '--keep-lab'],
+  ['fault', '--fault'],
+  ['istiodEnv', '--istiod-env'],
+  ['proxyEnv', '--proxy-env'],
+  ['volumeSyncDelay', '--volume-sync-delay'],
+  ['istiodReplicas', '--istiod-replicas'],
+  ['waitForLab', '--wait-for-lab'],
+] as const;
 
 export function registerRehearseCommand(program: Command, context: CliContext): Command {
   const command = program
@@ -106,6 +126,12 @@ export function registerRehearseCommand(program: Command, context: CliContext): 
         .choices(['auto', 'manual'])
         .default('auto'),
     )
+    .option(
+      '--lab <dir>',
+      'rotate the lab `meshtrust lab --out DIR` runs (its moto_server, clusters and prober) instead of starting ' +
+        'one: nothing is seeded, the run starts from the state the lab is in, and the lab keeps running; the ' +
+        'lab decides clusters, workloads, engine and topology (those flags are refused with it)',
+    )
     .option('--out <dir>', 'report directory (default rehearsal/<timestamp>/)')
     .option('--keep-lab', 'leave the lab running afterwards and print its kubeconfig (Ctrl-C stops it)')
     .option('--json', 'print the summary as JSON on stdout')
@@ -139,12 +165,28 @@ export function registerRehearseCommand(program: Command, context: CliContext): 
         '  npm run rehearse -- --fail-at distribute-bundle:lab-1:once   # watch Retry\n' +
         '  npm run rehearse -- --fail-at reissue-intermediate:lab-2 --fail-at rollback-restore:lab-1 --retry-rollback\n' +
         '  npm run rehearse -- --fault kube:lab-2:5xx:3@distribute-bundle --fault aws:throttle:3@stage-root\n' +
-        '  npm run rehearse -- --engine istio --clusters 2 --workloads 2 --proxy-env PROXY_CONFIG_XDS_AGENT=true\n\n' +
+        '  npm run rehearse -- --engine istio --clusters 2 --workloads 2 --proxy-env PROXY_CONFIG_XDS_AGENT=true\n' +
+        '  meshtrust lab --out ./my-lab &   npm run rehearse -- --lab ./my-lab --mode emergency   # rotate a running lab\n\n' +
         'Docs: docs/rehearsal.md',
     )
-    .action(async (options: RehearseCommandOptions) => {
+    .action(async (options: RehearseCommandOptions, command: Command) => {
+      if (options.lab !== undefined) refuseLabDecidedFlags(options.lab, command);
       context.exitCode = await rehearse(options, context);
     });
+}
+
+/** With --lab the running lab decides its fleet: a flag that would shape it is refused, not ignored. */
+function refuseLabDecidedFlags(dir: string, command: Command): void {
+  if (dir === '') throw new UsageError('--lab wants the directory of a running lab: --lab DIR');
+  const given = LAB_DECIDES.filter(([key]) => command.getOptionValueSource(key) === 'cli').map(
+    ([, flag]) => flag,
+  );
+  if (given.length > 0) {
+    throw new UsageError(
+      `${given.join(', ')} cannot go with --lab ${dir}: the running lab decides its clusters, workloads, ` +
+        'engine, topology and settings, and keeps running afterwards; drop them (or rehearse without --lab)',
+    );
+  }
 }
 
 async function rehearse(options: RehearseCommandOptions, context: CliContext) {
@@ -190,9 +232,9 @@ async function rehearse(options: RehearseCommandOptions, context: CliContext) {
       approve: options.approve,
       askApproval: (gate) => askApproval(gate, terminal, display, stop.signal),
       outDir,
+      ...(options.lab === undefined ? {} : { labDir: resolve(options.lab) }),
       keepLab: options.keepLab === true,
-      engine: options.engine,
-      rootCertStyle: options.rootCertStyle,
+      ...(options.lab === undefined && { engine: options.engine, rootCertStyle: options.rootCertStyle }),
       ...(options.topology !== 'multi-primary' && { lab: { topology: options.topology } }),
       istio: istioEngineSettings(options),
       waitForLabMs: options.waitForLab * 1000,
@@ -211,6 +253,11 @@ async function rehearse(options: RehearseCommandOptions, context: CliContext) {
   const { report } = outcome;
   if (options.json === true) terminal.out(JSON.stringify(summaryJson(report, outDir), null, 2));
   else printSummary(report, outDir, terminal);
+  if (options.lab !== undefined) {
+    terminal.note(
+      `the lab in ${resolve(options.lab)} keeps running: source ${join(resolve(options.lab), 'env')} to inspect it`,
+    );
+  }
   if (report.interrupted !== undefined) {
     terminal.note(
       `interrupted by ${report.interrupted.signal} in phase ${report.interrupted.phase}: partial report in ${outDir}`,
@@ -289,6 +336,8 @@ function printSummary(report: RehearsalReport, outDir: string, terminal: Termina
     '',
     `${terminal.styleOut('bold', 'meshtrust rehearse')}: ${report.mode}${report.cluster ? ` ${report.cluster}` : ''} on ${report.clusters.length} cluster(s), ${(report.durationMs / 1000).toFixed(1)} s`,
     `  result      ${style(report.result === report.expectedResult, report.result)} (expected ${report.expectedResult})${report.error ? ` ${report.error.name}` : ''}`,
+    // Another rotation of the mesh held the lock: this one stopped at acquire-lock, before any write.
+    ...(report.error?.name === ROTATION_LOCKED ? [`  refused     ${report.error.cause}`] : []),
     `  handshakes  ${report.totals.handshakes.attempted} attempted, ${style(report.totals.handshakes.failed === 0, `${report.totals.handshakes.failed} failed`)}`,
     '',
     '  phase                    handshakes  failed',

@@ -19,7 +19,9 @@ export interface MotoAccess {
 
 /**
  * Registers the rehearsed definition as a state machine in moto and returns its ARN, the stand-in for
- * the deployed state machine's (moto stores definitions and executions; it runs none).
+ * the deployed state machine's (moto stores definitions and executions; it runs none). A name moto
+ * has already (a lab's moto_server shared by `rehearse --lab` runs) gives the existing one's ARN, so
+ * every run's executions belong to one state machine and the rotation lock sees them all.
  */
 export async function registerStateMachineInMoto(
   options: MotoAccess & { readonly name: string; readonly definition: unknown },

@@ -7,7 +7,11 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ExecutionAbortedError, StateMachine } from 'aws-local-stepfunctions';
-import { CLUSTERS_ENV, MESH_ID_ENV } from '../../lambdas/contract/function-environment.js';
+import {
+  CLUSTER_TAG_VALUE_ENV,
+  CLUSTERS_ENV,
+  MESH_ID_ENV,
+} from '../../lambdas/contract/function-environment.js';
 import { RESUME_ROLLBACK_INPUT_KEY, ROLLBACK_FAILED_ERROR } from '../../lambdas/contract/resume-rollback.js';
 import { formatRemoteClusters, REMOTE_CLUSTERS_ENV } from '../../lambdas/contract/topology.js';
 import { resumedRollbackName, resumeRollbackOf } from '../../lambdas/core/rotation/resume-rollback.js';
@@ -43,6 +47,7 @@ import {
 import { checkFailAt, createFailureInjector, type FailAt, failAtStates, formatFailAts } from './fail-at.js';
 import { createFaultPlan, type FaultPlan } from './fault-plan.js';
 import { checkFault, type Fault } from './fault-spec.js';
+import { type AttachedFleet, attachRehearsalFleet } from './fleet/attached-fleet.js';
 import type { RehearsalFleet } from './fleet/rehearsal-fleet.js';
 import { startRehearsalFleet } from './fleet/start-rehearsal-fleet.js';
 import { functionIdentities } from './function-identities.js';
@@ -98,6 +103,12 @@ export interface RehearsalOptions {
   /** Asked for each gate with --approve manual; true approves, false rejects (the run rolls back). */
   readonly askApproval?: (gate: string) => Promise<boolean>;
   readonly outDir: string;
+  /**
+   * Rotate the lab `meshtrust lab --out DIR` started and keeps running (its moto_server, clusters and
+   * prober) instead of starting one: nothing is seeded, the run starts from the lab's state, and the lab
+   * keeps running afterwards. The lab decides clusters, workloads, engine and topology.
+   */
+  readonly labDir?: string;
   /** Leave the lab and moto running; the caller stops them with `stopLab`. */
   readonly keepLab?: boolean;
   /** The lab engine. @default 'model' */
@@ -147,9 +158,26 @@ type Json = Record<string, unknown>;
 export async function runRehearsal(options: RehearsalOptions): Promise<RehearsalOutcome> {
   polyfillPromiseWithResolvers();
   const note = options.onNote ?? (() => undefined);
+  if (options.labDir !== undefined) {
+    const given = [
+      options.keepLab === true && '--keep-lab',
+      options.lab !== undefined && 'lab settings',
+      options.rootCertStyle !== undefined && options.rootCertStyle !== 'canonical' && '--root-cert-style',
+      (options.engine ?? 'model') !== 'model' && '--engine',
+      (options.faults ?? []).length > 0 && '--fault',
+    ].filter((flag) => flag !== false);
+    if (given.length > 0) {
+      throw new RehearsalOptionsError(
+        '--lab',
+        `${given.join(', ')} cannot go with --lab: the running lab decides its fleet and keeps running`,
+      );
+    }
+  }
+  // A running lab is found (and refused when it is not one) before anything is created or started.
+  const attached = options.labDir === undefined ? undefined : await attachRehearsalFleet(options.labDir);
   // Every name a flag gives is checked before anything starts: the fleet's clusters are known from
-  // the options, the Task states from the synthesized definition.
-  const clusterNames = labClusterNames(options.clusters);
+  // the options (or the attached lab), the Task states from the synthesized definition.
+  const clusterNames = attached?.clusters.map((cluster) => cluster.name) ?? labClusterNames(options.clusters);
   const targetCluster = options.mode === 'intermediate' ? (options.cluster ?? 'lab-1') : undefined;
   if (targetCluster !== undefined && !clusterNames.includes(targetCluster)) {
     throw new RehearsalOptionsError(
@@ -163,13 +191,26 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
   }
 
   // The report directory too: one that cannot hold the report is refused now, not after the run.
-  const reportDirectory = await prepareReportDirectory(options.outDir);
+  const reportDirectory = await prepareReportDirectory(options.outDir).catch(async (error: unknown) => {
+    await attached?.stop();
+    throw error;
+  });
   const { assembly, functions, meshId } = await loadStateMachine(options, clusterNames, note).catch(
     async (error: unknown) => {
       await reportDirectory.discard();
+      await attached?.stop();
       throw interruption(options.signal, 'while reading the state machine') ?? error;
     },
   );
+  if (attached !== undefined) {
+    try {
+      throwIfInterrupted(options.signal, 'before the rotation started');
+    } catch (error) {
+      await attached.stop();
+      throw error;
+    }
+    return rehearseAttached({ options, assembly, functions, attached, note });
+  }
   throwIfInterrupted(options.signal, 'before the lab started');
 
   const faults = createFaultPlan(options.faults ?? []);
@@ -249,6 +290,40 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
   }
 }
 
+/**
+ * A run on a lab that another process serves: its moto_server and fleet are used as they are and left
+ * running; only what this run started (function containers, proxies, probe rounds) stops.
+ */
+async function rehearseAttached(input: {
+  readonly options: RehearsalOptions;
+  readonly assembly: CloudAssembly;
+  readonly functions: readonly TemplateFunction[];
+  readonly attached: AttachedFleet;
+  readonly note: (line: string) => void;
+}): Promise<RehearsalOutcome> {
+  const { options, attached, note } = input;
+  note(
+    `attached to the lab in ${attached.dir}: ${attached.clusters.length} cluster(s), moto_server at ${attached.moto.endpoint}; it keeps running afterwards`,
+  );
+  const started: RehearseContext['started'] = {};
+  try {
+    return await rehearse({
+      ...input,
+      options: { ...options, clusters: attached.clusters.length, workloads: attached.workloadsPerCluster },
+      lab: attached,
+      // The lab's: never stopped here.
+      moto: { ...attached.moto, stop: async () => undefined },
+      targetCluster: options.mode === 'intermediate' ? (options.cluster ?? 'lab-1') : undefined,
+      faults: createFaultPlan([]),
+      started,
+    });
+  } finally {
+    await started.pool?.stop();
+    await started.historyProxy?.stop();
+    await attached.stop();
+  }
+}
+
 interface RehearseContext {
   readonly options: RehearsalOptions;
   readonly assembly: CloudAssembly;
@@ -271,19 +346,32 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
   const region = lab.region;
   const rotator = lab.identities.rotator;
 
-  note(
-    `seeding the CA store (moto): root A and ${lab.clusters.length} intermediate(s), as after a first run`,
-  );
-  await seedCaStore({
+  // A lab this run started is seeded as after a first run; an attached lab's CA store holds what its
+  // own start seeded and every rotation since wrote, and the run starts from there.
+  if (lab.rootA !== undefined) {
+    note(
+      `seeding the CA store (moto): root A and ${lab.clusters.length} intermediate(s), as after a first run`,
+    );
+    await seedCaStore({
+      endpoint: moto.endpoint,
+      region,
+      credentials: rotator.credentials,
+      meshId: lab.meshId,
+      root: lab.rootA,
+      intermediates: lab.clusters.flatMap((cluster) =>
+        cluster.initialIntermediate === undefined
+          ? []
+          : [{ cluster: cluster.name, material: cluster.initialIntermediate }],
+      ),
+    });
+  }
+  // The root keys as the run finds them: the end is judged against this start (an attached lab may
+  // hold the keys of earlier rotations).
+  const rootKeysAtStart = await rootKeysAtEnd({
     endpoint: moto.endpoint,
     region,
     credentials: rotator.credentials,
     meshId: lab.meshId,
-    root: lab.rootA,
-    intermediates: lab.clusters.map((cluster) => ({
-      cluster: cluster.name,
-      material: cluster.initialIntermediate,
-    })),
   });
 
   // Token stand-ins: each KMS key of the template becomes a moto key, each function an ARN of its name.
@@ -297,6 +385,12 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
       arns[logicalId] = `arn:aws:iam::${LAB_ACCOUNT_ID}:role/${logicalId}`;
   }
   const identityOf = functionIdentities({ lab, functions, template: assembly.template, arns });
+  // A lab in another process learns the functions' role sessions (and who may assume the cluster
+  // roles) before any function runs, as STS knows the sessions it issued.
+  if (lab.shareIdentities !== undefined) {
+    for (const fn of functions) identityOf(fn);
+    await lab.shareIdentities();
+  }
   // Each DynamoDB table of the template (the rotation lock) becomes a moto table made from its properties.
   Object.assign(
     arns,
@@ -367,6 +461,12 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
         ...awsEnvironmentFor(identityOf(fn), region),
         AWS_ENDPOINT_URL_STS: lab.eksEndpoint,
       };
+      // An attached lab's mesh (meshtrust lab --mesh-id, default lab) stands in for the stack's, as
+      // its clusters do: the secret names, the cluster tag and the lock are the lab's mesh's.
+      if ((environment[MESH_ID_ENV] ?? lab.meshId) !== lab.meshId) {
+        environment[MESH_ID_ENV] = lab.meshId;
+        if (environment[CLUSTER_TAG_VALUE_ENV] !== undefined) environment[CLUSTER_TAG_VALUE_ENV] = lab.meshId;
+      }
       // A stack that lists its clusters by name: the lab's clusters stand in for them.
       if ((environment[CLUSTERS_ENV] ?? '') !== '')
         environment[CLUSTERS_ENV] = lab.clusters.map((c) => c.name).join(',');
@@ -787,7 +887,7 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
     strategies,
     identicalToStart,
     faults: faultReports,
-    ...(endState.rootKeys === undefined ? {} : { rootKeys: endState.rootKeys }),
+    ...(endState.rootKeys === undefined ? {} : { rootKeys: endState.rootKeys, rootKeysAtStart }),
     ...(endState.cacertsBackups === undefined ? {} : { cacertsBackups: endState.cacertsBackups }),
     failAts: options.failAt ?? [],
     ...(expiryCheck === undefined ? {} : { expiryCheck }),
@@ -842,8 +942,11 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
 
   await writeReportFiles(options.outDir, { report, history, functionLogs, initial, final });
   const knownKeys = [
-    lab.rootA.privateKeyPem,
-    ...lab.clusters.map((cluster) => cluster.initialIntermediate.privateKeyPem),
+    ...(lab.rootA === undefined ? [] : [lab.rootA.privateKeyPem]),
+    ...lab.clusters.flatMap((cluster) =>
+      cluster.initialIntermediate === undefined ? [] : [cluster.initialIntermediate.privateKeyPem],
+    ),
+    ...lab.clusters.map((cluster) => decoded(initialSecrets.get(cluster.name), 'ca-key.pem')),
     ...lab.clusters.map((cluster) => decoded(finalSecrets.get(cluster.name), 'ca-key.pem')),
     ...(await privateKeysInCaStore({
       endpoint: moto.endpoint,

@@ -40,12 +40,16 @@ export interface RehearsalFleet {
   readonly region: string;
   readonly eksEndpoint: string;
   readonly identities: LabIdentities;
-  /** Root A with its key (test material, in memory only): seeds the CA store. */
-  readonly rootA: CaMaterial;
+  /**
+   * Root A with its key (test material, in memory only): seeds the CA store. Absent for a lab this
+   * rehearsal attached to (attached-fleet.ts): that lab's own process seeded the CA store when it started.
+   */
+  readonly rootA?: CaMaterial;
   /** `primary`: a remote cluster (model topology primary-remote) and the primary whose istiod serves it. */
   readonly clusters: readonly {
     readonly name: string;
-    readonly initialIntermediate: CaMaterial;
+    /** The intermediate (key included) the CA store is seeded with; absent as rootA is. */
+    readonly initialIntermediate?: CaMaterial;
     readonly primary?: string;
   }[];
   readonly prober: MtlsProber;
@@ -65,6 +69,11 @@ export interface RehearsalFleet {
   watchCacerts(onChange: (snapshot: CacertsSnapshot) => void): Promise<() => void>;
   /** The `cacerts` changes istiod refused so far. */
   refusedCacerts(): Promise<readonly RefusedCacerts[]>;
+  /**
+   * A lab in another process (attached-fleet.ts) learns here the role sessions and trust policies the
+   * rehearsal added to `identities` for its functions; a lab in this process shares the object itself.
+   */
+  shareIdentities?(): Promise<void>;
   stop(): Promise<void>;
 }
 

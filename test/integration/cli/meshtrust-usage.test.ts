@@ -65,6 +65,19 @@ describe('meshtrust --help', () => {
     expect(result.stdout).toMatch(/^ {2}probe \[options\]/m);
   });
 
+  it('describes rehearse --lab: a running lab rotated, the flags it decides refused with it', async () => {
+    // Act
+    const result = await meshtrust(['rehearse', '--help']);
+
+    // Assess
+    expect(result.exitCode).toBe(0);
+    const help = result.stdout.replace(/\s+/g, ' ');
+    expect(help).toContain('--lab <dir> rotate the lab `meshtrust lab --out DIR` runs');
+    expect(help).toContain('the lab keeps running');
+    expect(help).toContain('the lab decides clusters, workloads, engine and topology');
+    expect(help).toContain('npm run rehearse -- --lab ./my-lab --mode emergency');
+  });
+
   it('describes lab probe with its options', async () => {
     // Act
     const result = await meshtrust(['lab', 'probe', '--help']);

@@ -39,11 +39,12 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
  * (which compiles the CLI) should be seen.
  */
 async function refused(out: string, ...flags: string[]) {
-  const rehearsal = startRehearseCli({
-    cdkOut,
-    out,
-    flags: ['--clusters', '2', '--workloads', '1', ...flags],
-  });
+  return refusedAsGiven(out, '--clusters', '2', '--workloads', '1', ...flags);
+}
+
+/** As `refused`, with exactly these flags (no fleet size added). */
+async function refusedAsGiven(out: string, ...flags: string[]) {
+  const rehearsal = startRehearseCli({ cdkOut, out, flags });
   const children = new Set<string>();
   const watch = setInterval(() => {
     for (const { command } of descendantProcesses(rehearsal.pid)) {
@@ -191,5 +192,52 @@ describe('meshtrust rehearse --out', () => {
     expect(result.code).toBe(3);
     expect(result.stderr).toContain('the report directory /proc/meshtrust-nope cannot be used');
     expect(result.children).toEqual([]);
+  });
+});
+
+describe('meshtrust rehearse --lab', () => {
+  it('refuses the flags the running lab decides (exit 2), naming each, before looking for the lab', async () => {
+    // Prepare
+    const out = join(scratch, 'lab-conflict');
+
+    // Act
+    const result = await refused(out, '--lab', join(scratch, 'no-lab-here'), '--engine', 'model');
+
+    // Assess
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      `--clusters, --workloads, --engine cannot go with --lab ${join(scratch, 'no-lab-here')}`,
+    );
+    expect(result.stderr).not.toContain('No lab in');
+    expect(result.children).toEqual([]);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('refuses a directory without a lab and one whose lab has stopped (exit 3), saying how to start one', async () => {
+    // Prepare: a lab.json as `meshtrust lab` leaves it once stopped.
+    const empty = join(scratch, 'empty-lab-dir');
+    mkdirSync(empty);
+    const stopped = join(scratch, 'stopped-lab-dir');
+    mkdirSync(stopped);
+    writeFileSync(
+      join(stopped, 'lab.json'),
+      JSON.stringify({ schemaVersion: 1, state: 'stopped', pid: process.pid, dir: stopped }),
+    );
+
+    // Act
+    const none = await refusedAsGiven(join(scratch, 'lab-none'), '--lab', empty);
+    const ended = await refusedAsGiven(join(scratch, 'lab-stopped'), '--lab', stopped);
+
+    // Assess
+    expect(none.code).toBe(3);
+    expect(none.stderr).toContain(`No lab in ${empty}: start one with \`meshtrust lab --out ${empty}\``);
+    expect(ended.code).toBe(3);
+    expect(ended.stderr).toContain('the lab there is not running (lab.json says stopped');
+    for (const result of [none, ended]) {
+      expect(result.stderr).not.toContain('starting moto_server');
+      expect(result.children).toEqual([]);
+    }
+    expect(existsSync(join(scratch, 'lab-none'))).toBe(false);
+    expect(existsSync(join(scratch, 'lab-stopped'))).toBe(false);
   });
 });
