@@ -147,13 +147,21 @@ async function modelVerdicts(rootB: CaMaterial): Promise<Record<string, Verdict>
         },
       },
     });
+    // The app's pods only: the gateways in istio-system are not restarted here and keep int_A.
+    const apps = (cluster: string) =>
+      lab
+        .cluster(cluster)
+        .istiod.identities()
+        .filter((identity) => identity.namespace === 'shop');
     const issuerB = lab1.istiod.current()?.caCertFingerprint;
-    await eventually(async () => {
-      const identities = lab1.istiod.identities();
+    const movedToB = await eventually(async () => {
+      const identities = apps('lab-1');
       return identities.length > 0 && identities.every((identity) => identity.issuerFingerprint === issuerB);
     }, 30_000);
+    if (!movedToB) throw new Error("the model did not move lab-1's app to the B-signed intermediate");
     const identityOf = (cluster: string) => {
-      const [identity] = lab.cluster(cluster).istiod.identities();
+      const [identity] = apps(cluster);
+      if (!identity) throw new Error(`the model gave ${cluster}'s app no workload identity`);
       const full = lab.cluster(cluster).istiod.identityOf(identity.namespace, identity.podName);
       if (!full) throw new Error(`the model gave ${cluster} no workload identity`);
       return full;
