@@ -5,8 +5,8 @@
 // write them: the HTTP status, the error code in `x-amzn-ErrorType` and as `__type` in the body, which
 // is what the AWS SDK v3 reads to name the error (and so to classify it as throttling or transient).
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { forwardRequest, listenOnLoopback } from './loopback-proxy.js';
 
 /** An error answer of an AWS JSON-protocol service. */
 export interface AwsJsonError {
@@ -53,24 +53,9 @@ export async function startAwsFaultProxy(options: AwsFaultProxyOptions): Promise
       req.once('end', () => sendAwsJsonError(req, res, fault));
       return;
     }
-    forward(target, req, res);
+    forwardRequest(target, req, res);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  return {
-    endpoint: `http://127.0.0.1:${address.port}`,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return listenOnLoopback(server);
 }
 
 function sendAwsJsonError(req: IncomingMessage, res: ServerResponse, error: AwsJsonError): void {
@@ -84,27 +69,4 @@ function sendAwsJsonError(req: IncomingMessage, res: ServerResponse, error: AwsJ
       'content-length': Buffer.byteLength(body),
     })
     .end(body);
-}
-
-// Headers, host included, go as they came: the SDK signed them, and moto checks nothing of the host.
-function forward(target: URL, req: IncomingMessage, res: ServerResponse): void {
-  const upstream = request(
-    {
-      hostname: target.hostname,
-      port: target.port,
-      method: req.method,
-      path: req.url,
-      headers: req.headers,
-      agent: false,
-    },
-    (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    },
-  );
-  upstream.once('error', () => {
-    // moto is gone (the lab is stopping): the client sees a reset, as with AWS unreachable.
-    res.destroy();
-  });
-  req.pipe(upstream);
 }

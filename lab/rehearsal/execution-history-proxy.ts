@@ -5,8 +5,8 @@
 // functions reach moto through this proxy, which answers those two calls for the executions the
 // rehearsal ran, from what the local runner recorded, and passes every other request to moto as it came.
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { forwardRequest, listenOnLoopback } from '../loopback-proxy.js';
 
 /** One execution the rehearsal ran, as DescribeExecution and GetExecutionHistory would tell it. */
 export interface RecordedExecution {
@@ -44,7 +44,7 @@ export async function startExecutionHistoryProxy(options: {
   const server = createServer((req, res) => {
     const action = String(req.headers['x-amz-target'] ?? '');
     if (!ANSWERED.has(action)) {
-      forward(target, req, res, undefined);
+      forwardRequest(target, req, res);
       return;
     }
     const chunks: Buffer[] = [];
@@ -55,7 +55,7 @@ export async function startExecutionHistoryProxy(options: {
       const execution =
         typeof asked.executionArn === 'string' ? options.recorded(asked.executionArn) : undefined;
       if (execution === undefined) {
-        forward(target, req, res, body);
+        forwardRequest(target, req, res, body);
         return;
       }
       const answer =
@@ -65,22 +65,7 @@ export async function startExecutionHistoryProxy(options: {
       sendJson(req, res, answer);
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  return {
-    endpoint: `http://127.0.0.1:${address.port}`,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return listenOnLoopback(server);
 }
 
 /** Dates as the JSON protocol sends them: epoch seconds. */
@@ -135,25 +120,4 @@ function sendJson(req: IncomingMessage, res: ServerResponse, answer: Record<stri
       'content-length': Buffer.byteLength(body),
     })
     .end(body);
-}
-
-// Headers, host included, go as they came: the SDK signed them, and moto checks nothing of the host.
-function forward(target: URL, req: IncomingMessage, res: ServerResponse, body: Buffer | undefined): void {
-  const upstream = request(
-    {
-      hostname: target.hostname,
-      port: target.port,
-      method: req.method,
-      path: req.url,
-      headers: req.headers,
-      agent: false,
-    },
-    (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    },
-  );
-  upstream.once('error', () => res.destroy());
-  if (body === undefined) req.pipe(upstream);
-  else upstream.end(body);
 }
