@@ -3,8 +3,9 @@
 // cacerts answer `skipped` for it, with why, and back nothing up; the gate before its restart looks at
 // the primary's istiod.
 
-import { emitAuditEvent } from '../../adapters/audit/audit-event.js';
+import type { RotationPhase } from '../../adapters/audit/audit-event.js';
 import { primaryOf } from '../../core/topology/mesh-topology.js';
+import { auditStateChange } from './audit-state-change.js';
 import type { HandlerRuntime } from './runtime.js';
 
 /** What a cacerts-writing phase answers for a remote cluster: nothing written, and why. */
@@ -28,7 +29,7 @@ export function primaryServing(runtime: HandlerRuntime, cluster: string): string
 export function skipRemote(
   runtime: HandlerRuntime,
   context: {
-    readonly phase: Parameters<typeof emitAuditEvent>[0]['phase'];
+    readonly phase: RotationPhase;
     readonly cluster: string;
     readonly executionId: string;
   },
@@ -38,7 +39,7 @@ export function skipRemote(
   const reason =
     `remote cluster of ${primary} (REMOTE_CLUSTERS): it holds no cacerts; ${primary}'s istiod serves its proxies ` +
     `and publishes its istio-ca-root-cert, so ${context.phase} writes ${primary} only`;
-  emitAuditEvent({
+  auditStateChange({
     phase: context.phase,
     action: 'skip-remote',
     executionId: context.executionId,
