@@ -38,6 +38,7 @@ import {
   type RuntimeEnvKey,
   VERIFY_TIMEOUT_SECONDS_ENV,
 } from '../lambdas/contract/function-environment.js';
+import { rotationFunctionName } from '../lambdas/contract/function-names.js';
 import { LONG_RUNNING_FUNCTION_TIMEOUT_SECONDS } from '../lambdas/contract/function-timeouts.js';
 import { ROOT_KEY_DELETION_WINDOW_DAYS_ENV, ROOT_KEY_PRINCIPALS_ENV } from '../lambdas/contract/root-keys.js';
 import { LOCK_TABLE_NAME_ENV, LOCK_TAKEOVER_GRACE_SECONDS_ENV } from '../lambdas/contract/rotation-lock.js';
@@ -256,7 +257,7 @@ export class RotationFunctions extends Construct {
 
     const functions = {} as Record<HandlerName, NodejsFunction>;
     for (const name of HANDLER_NAMES) {
-      const functionName = `meshtrust-${meshId}-${name}`;
+      const functionName = rotationFunctionName(meshId, name);
       const role = roles[name];
       const access = FUNCTION_ACCESS[name].clusters;
       props.network?.grantVpcAccess(role);

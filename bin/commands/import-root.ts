@@ -2,13 +2,19 @@
 // before the first rotation. With --key the root's key goes to a secret of its own (meshtrust/<mesh>/
 // root-key/<version>), deleted when the first rotation retires that root; with --without-key only the
 // certificate is stored and the key stays with its owner (intermediate mode is then refused, a scheduled
-// rotation moves the mesh to a root whose key is in KMS). Checked before anything is written.
+// rotation moves the mesh to a root whose key is in KMS). Checked before anything is written. Every secret
+// it creates gets the resource policy a handler would put on it, naming the roles the deployed stack gave
+// its functions (read from stage-root's environment; docs/security.md).
 import { readFile } from 'node:fs/promises';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Command } from 'commander';
+import { readFunctionEnvironment } from '../../lambdas/adapters/lambda/function-environment.js';
 import { CaSecretStore } from '../../lambdas/adapters/secrets/ca-secret-store.js';
 import { clientRequestTokenFor } from '../../lambdas/adapters/secrets/client-request-token.js';
-import { caStoreKeyAlias } from '../../lambdas/contract/ca-store.js';
+import { type CaSecretPolicyPrincipals, caStoreKeyAlias } from '../../lambdas/contract/ca-store.js';
+import { ROOT_STAGING_HANDLER, rotationFunctionName } from '../../lambdas/contract/function-names.js';
+import { secretPolicyPrincipalsOf } from '../../lambdas/core/access/deployed-settings.js';
 import { certificateFingerprint } from '../../lambdas/core/pki/fingerprint.js';
 import { rootImportProblems } from '../../lambdas/core/pki/root-import.js';
 import { RotationError } from '../../lambdas/core/rotation-errors.js';
@@ -21,6 +27,8 @@ export interface ImportRootCommandOptions extends FleetOptions {
   readonly key?: string;
   readonly withoutKey?: boolean;
   readonly kmsKeyId?: string;
+  /** false with --no-secret-policy: the secrets are created without a resource policy. */
+  readonly secretPolicy: boolean;
   readonly json?: boolean;
 }
 
@@ -34,6 +42,8 @@ export interface ImportRootReport {
   readonly key: 'secret' | 'offline';
   /** false: this root already was the current root; nothing was written. */
   readonly written: boolean;
+  /** The function whose environment named the roles of the secrets' resource policy; absent with --no-secret-policy. */
+  readonly secretPolicyFrom?: string;
 }
 
 export function registerImportRootCommand(program: Command, context: CliContext): Command {
@@ -54,6 +64,10 @@ export function registerImportRootCommand(program: Command, context: CliContext)
       '--kms-key-id <id>',
       "KMS key that encrypts the secrets (default: the stack's alias/meshtrust/<mesh-id>/ca)",
     )
+    .option(
+      '--no-secret-policy',
+      "create the secrets without a resource policy (no meshtrust stack deployed, e.g. a lab): by default the roles are read from the stack's stage-root function",
+    )
     .option('--json', 'print the result as JSON');
   return addFleetOptions(command)
     .addHelpText(
@@ -61,8 +75,11 @@ export function registerImportRootCommand(program: Command, context: CliContext)
       '\nExamples:\n' +
         '  meshtrust import-root --mesh-id prod --region eu-west-1 --certificate root-cert.pem --key root-key.pem\n' +
         '  meshtrust import-root --mesh-id prod --region eu-west-1 --certificate root-cert.pem --without-key\n\n' +
+        "Each secret gets the resource policy the stack's functions put on theirs: only the stack's roles may read\n" +
+        "the key, write or delete it. The roles are read from function meshtrust-<mesh-id>-stage-root's environment\n" +
+        '(lambda:GetFunctionConfiguration); without that function nothing is written unless --no-secret-policy.\n\n' +
         'Exit codes: 0 imported (or already the current root), 1 the root is unfit or another root is current\n' +
-        '(nothing written), 2 usage, 3 a file or AWS unreachable.',
+        '(nothing written), 2 usage, 3 a file or AWS unreachable, or no deployed function names the roles.',
     )
     .action(async (options: ImportRootCommandOptions) => {
       if ((options.key === undefined) === (options.withoutKey !== true)) {
@@ -84,9 +101,13 @@ export function registerImportRootCommand(program: Command, context: CliContext)
           EXIT_CODES.checkFailed,
         );
       }
+      const secretPolicy = options.secretPolicy
+        ? await deployedSecretPolicy(config.meshId, config.region)
+        : undefined;
       const report = await importRoot({
         meshId: config.meshId,
         region: config.region,
+        ...(secretPolicy !== undefined && { secretPolicy }),
         kmsKeyId: options.kmsKeyId ?? config.kmsKeyId ?? caStoreKeyAlias(config.meshId),
         certificatePem,
         ...(privateKeyPem !== undefined && { privateKeyPem }),
@@ -105,8 +126,49 @@ export function registerImportRootCommand(program: Command, context: CliContext)
           ? 'its key is in a secret of its own; the first scheduled or emergency rotation retires this root and deletes that secret'
           : 'its key stays offline: intermediate mode is refused until a scheduled rotation moves the mesh to a root whose key is in KMS',
       );
+      context.terminal.out(
+        report.secretPolicyFrom === undefined
+          ? 'its secrets have no resource policy (--no-secret-policy): IAM alone guards them until the first rotation'
+          : `its secrets have the resource policy of the stack's roles (read from function ${report.secretPolicyFrom})`,
+      );
       context.terminal.out('next: meshtrust verify, then meshtrust plan');
     });
+}
+
+/**
+ * The roles of the CA secrets' resource policy, as the deployed stack handed them to its functions:
+ * read from stage-root's environment (every rotation function gets the same CA_SECRET_POLICY_ENV keys).
+ * Refused (exit 3, before anything is written) when the function is not there or names no role.
+ */
+async function deployedSecretPolicy(
+  meshId: string,
+  region: string,
+): Promise<{ readonly principals: CaSecretPolicyPrincipals; readonly from: string }> {
+  const functionName = rotationFunctionName(meshId, ROOT_STAGING_HANDLER);
+  const client = new LambdaClient({ region });
+  let environment: Awaited<ReturnType<typeof readFunctionEnvironment>>;
+  try {
+    environment = await readFunctionEnvironment(client, functionName);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new EnvironmentError(
+      `could not read the configuration of function ${functionName}, which names the roles of the secrets' ` +
+        `resource policy: ${reason}. It needs lambda:GetFunctionConfiguration on that function; nothing was written.`,
+      { cause: error },
+    );
+  } finally {
+    client.destroy();
+  }
+  const principals = environment === undefined ? undefined : secretPolicyPrincipalsOf(environment);
+  if (principals === undefined) {
+    throw new EnvironmentError(
+      `${environment === undefined ? `no function ${functionName} in ${region}` : `function ${functionName} names no role for the CA secrets' resource policy`}, ` +
+        'so the secrets would get no resource policy; nothing was written. Deploy the meshtrust stack of this mesh ' +
+        '(docs/deploy.md) and check --mesh-id and --region, or pass --no-secret-policy to import without one ' +
+        '(IAM alone then guards them until the first rotation).',
+    );
+  }
+  return { principals, from: functionName };
 }
 
 async function importRoot(input: {
@@ -115,9 +177,15 @@ async function importRoot(input: {
   readonly kmsKeyId: string;
   readonly certificatePem: string;
   readonly privateKeyPem?: string;
+  readonly secretPolicy?: { readonly principals: CaSecretPolicyPrincipals; readonly from: string };
 }): Promise<ImportRootReport> {
   const client = new SecretsManagerClient({ region: input.region });
-  const store = new CaSecretStore({ client, meshId: input.meshId, kmsKeyId: input.kmsKeyId });
+  const store = new CaSecretStore({
+    client,
+    meshId: input.meshId,
+    kmsKeyId: input.kmsKeyId,
+    ...(input.secretPolicy !== undefined && { secretPolicy: input.secretPolicy.principals }),
+  });
   const fingerprint = certificateFingerprint(input.certificatePem);
   try {
     const before = await store.describeRoot();
@@ -138,6 +206,7 @@ async function importRoot(input: {
       fingerprint,
       key: stored.material.key.kind === 'offline' ? 'offline' : 'secret',
       written: before.current === undefined,
+      ...(input.secretPolicy !== undefined && { secretPolicyFrom: input.secretPolicy.from }),
     };
   } catch (error) {
     if (error instanceof RotationError)

@@ -109,15 +109,21 @@ export class RootStore {
    * Stores the mesh's existing root as AWSCURRENT, once, when none is stored (adopting a mesh). With
    * its private key, the key goes to a secret of its own (`root-key/<token>`) that the root version
    * names; without, the root is `offline` (root-material.ts). Returns the current root unchanged when
-   * it already is this certificate; refuses to replace a different current root, which only a rotation
-   * may do.
+   * it already is this certificate, after putting the resource policy on its secrets again (a root
+   * imported before the store had a policy configured gets it so); refuses to replace a different current
+   * root, which only a rotation may do.
    */
   async importRoot(input: ImportRootInput): Promise<SecretVersionRef> {
     const { material, token } = input;
     const stages = await this.describeRoot();
     if (stages.current !== undefined) {
       const current = await this.readRootVersion(stages.current);
-      if (current.ref.fingerprint === material.fingerprint) return current.ref;
+      if (current.ref.fingerprint === material.fingerprint) {
+        await this.secrets.putPolicy(this.rootSecretName, { kind: 'root-ca' });
+        const { key } = current.material;
+        if (key.kind === 'secret') await this.secrets.putPolicy(key.secretName, { kind: 'root-key' });
+        return current.ref;
+      }
       throw new PreconditionFailed(
         `Root secret ${this.rootSecretName} already holds a different current root ` +
           `(${current.ref.fingerprint}); importRoot never replaces it. Rotate the root instead.`,

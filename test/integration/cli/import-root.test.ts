@@ -1,5 +1,7 @@
 // `meshtrust import-root` against moto: the root goes in as AWSCURRENT with its key in a secret of its
-// own (or offline), once; an unfit root, a second root or a wrong command line writes nothing.
+// own (or offline), once, each secret with the resource policy of the roles the deployed stack's
+// stage-root names (or none with --no-secret-policy); an unfit root, a second root, a wrong command line
+// or a mesh with no deployed function to name the roles writes nothing.
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -7,6 +9,7 @@ import { join } from 'node:path';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import {
   DescribeSecretCommand,
+  GetResourcePolicyCommand,
   GetSecretValueCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
@@ -14,10 +17,17 @@ import { EXIT_CODES } from '../../../bin/cli/cli-errors.js';
 import type { ImportRootReport } from '../../../bin/commands/import-root.js';
 import { CaSecretStore } from '../../../lambdas/adapters/secrets/ca-secret-store.js';
 import {
+  CA_SECRET_POLICY_ENV,
+  type CaSecretGrant,
+  type CaSecretPolicyPrincipals,
+} from '../../../lambdas/contract/ca-store.js';
+import { caSecretPolicy } from '../../../lambdas/core/access/secret-policy.js';
+import {
   certificateFingerprint,
   createIntermediateCa,
   createRootCa,
 } from '../../../lambdas/core/pki/index.js';
+import { deployFunctionToMoto } from '../../support/moto-deployed-function.js';
 import { motoClientConfig } from '../../support/moto-endpoint.js';
 import { withEnv } from '../handlers/handler-lab.js';
 import { type CliRun, runMeshtrustInProcess } from './in-process-cli.js';
@@ -52,11 +62,19 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** The command in this process, its AWS SDK pointed at moto the way a shell's environment would. */
+/**
+ * The command in this process, its AWS SDK pointed at moto the way a shell's environment would. Meshes
+ * with no deployed stack in moto import with --no-secret-policy; deployedImportRoot reads the roles.
+ */
 function importRoot(meshId: string, ...args: string[]): Promise<CliRun> {
+  return deployedImportRoot(meshId, '--no-secret-policy', ...args);
+}
+
+function deployedImportRoot(meshId: string, ...args: string[]): Promise<CliRun> {
   const { endpoint, region, credentials } = motoClientConfig();
   const env = {
     AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoint,
+    AWS_ENDPOINT_URL_LAMBDA: endpoint,
     AWS_ACCESS_KEY_ID: credentials.accessKeyId,
     AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
   };
@@ -180,5 +198,87 @@ describe('meshtrust import-root', () => {
     expect(missing.exitCode).toBe(EXIT_CODES.environment);
     expect(missing.stderr).toMatch(/cannot read the certificate file .*nope\.pem \(ENOENT\)/);
     expect(await exists(`meshtrust/${meshId}/root`)).toBe(false);
+  });
+  describe('the secrets resource policy', () => {
+    const role = (name: string) => `arn:aws:iam::123456789012:role/meshtrust-${name}`;
+    // What the stack hands every function (lib/rotation-functions.ts), one role per grant here.
+    const principals = Object.fromEntries(
+      (Object.keys(CA_SECRET_POLICY_ENV) as CaSecretGrant[]).map((grant) => [grant, [role(grant)]]),
+    ) as Record<CaSecretGrant, string[]> satisfies CaSecretPolicyPrincipals;
+    const environment = Object.fromEntries(
+      (Object.keys(CA_SECRET_POLICY_ENV) as CaSecretGrant[]).map((grant) => [
+        CA_SECRET_POLICY_ENV[grant],
+        principals[grant].join(','),
+      ]),
+    );
+    const policyOf = async (secretId: string) => {
+      const answer = await secrets.send(new GetResourcePolicyCommand({ SecretId: secretId }));
+      return answer.ResourcePolicy === undefined ? undefined : JSON.parse(answer.ResourcePolicy);
+    };
+
+    it("puts on the root and its key's secret the policy of the roles stage-root's environment names", async () => {
+      // Prepare
+      const meshId = newMesh();
+      const remove = await deployFunctionToMoto(`meshtrust-${meshId}-stage-root`, environment);
+      try {
+        // Act
+        const result = await deployedImportRoot(
+          meshId,
+          '--certificate',
+          files['root-cert.pem'],
+          '--key',
+          files['root-key.pem'],
+          '--json',
+        );
+        // Assess
+        expect(result.exitCode).toBe(EXIT_CODES.ok);
+        const report = JSON.parse(result.stdout) as ImportRootReport;
+        expect(report.secretPolicyFrom).toBe(`meshtrust-${meshId}-stage-root`);
+        const keySecret = `meshtrust/${meshId}/root-key/${report.versionId}`;
+        expect(await policyOf(report.rootSecret)).toEqual(caSecretPolicy('root', principals));
+        expect(await policyOf(keySecret)).toEqual(caSecretPolicy('importedRootKeys', principals));
+        expect(JSON.stringify(await policyOf(keySecret))).toContain(role('importedRootKeysRead'));
+      } finally {
+        await remove();
+      }
+    }, 30_000);
+
+    it('puts the policy on the secrets of a root imported without one when it is imported again', async () => {
+      // Prepare
+      const meshId = newMesh();
+      const withKey = ['--certificate', files['root-cert.pem'], '--key', files['root-key.pem'], '--json'];
+      const first = JSON.parse((await importRoot(meshId, ...withKey)).stdout) as ImportRootReport;
+      const keySecret = `meshtrust/${meshId}/root-key/${first.versionId}`;
+      expect(await policyOf(keySecret)).toBeUndefined();
+      const remove = await deployFunctionToMoto(`meshtrust-${meshId}-stage-root`, environment);
+      try {
+        // Act
+        const again = await deployedImportRoot(meshId, ...withKey);
+        // Assess
+        expect(again.exitCode).toBe(EXIT_CODES.ok);
+        expect(JSON.parse(again.stdout)).toMatchObject({ written: false });
+        expect(await policyOf(first.rootSecret)).toEqual(caSecretPolicy('root', principals));
+        expect(await policyOf(keySecret)).toEqual(caSecretPolicy('importedRootKeys', principals));
+      } finally {
+        await remove();
+      }
+    }, 30_000);
+
+    it('writes nothing when no deployed function names the roles (exit 3), and says how to go on', async () => {
+      // Prepare
+      const meshId = newMesh();
+      // Act
+      const result = await deployedImportRoot(
+        meshId,
+        '--certificate',
+        files['root-cert.pem'],
+        '--without-key',
+      );
+      // Assess
+      expect(result.exitCode).toBe(EXIT_CODES.environment);
+      expect(result.stderr).toContain(`no function meshtrust-${meshId}-stage-root in us-east-1`);
+      expect(result.stderr).toContain('--no-secret-policy');
+      expect(await exists(`meshtrust/${meshId}/root`)).toBe(false);
+    }, 30_000);
   });
 });
