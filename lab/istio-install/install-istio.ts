@@ -5,7 +5,9 @@ import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { parseAllDocuments, stringify } from 'yaml';
 import { LabError } from '../lab-errors.js';
+import { LOOPBACK_ENDPOINT_ANNOTATION } from '../node-agent/service-proxy.js';
 
 const run = promisify(execFile);
 
@@ -147,7 +149,10 @@ export async function installIstio(options: InstallIstioOptions): Promise<void> 
   ]);
 }
 
-async function kubectl(options: InstallIstioOptions, args: readonly string[]): Promise<void> {
+async function kubectl(
+  options: Pick<InstallIstioOptions, 'adminKubeconfig' | 'readyTimeoutSeconds'>,
+  args: readonly string[],
+): Promise<void> {
   await step(`kubectl ${args.slice(0, 5).join(' ')}`, () =>
     run('kubectl', ['--kubeconfig', options.adminKubeconfig, ...args], {
       maxBuffer: 16 * 1024 * 1024,
@@ -165,4 +170,131 @@ async function step<T>(what: string, action: () => Promise<T>): Promise<T> {
       cause: error,
     });
   }
+}
+
+/**
+ * What a primary-remote remote cluster is installed with: no cacerts, no istiod, its pods served by
+ * the primary's.
+ */
+export interface InstallRemoteIstioOptions
+  extends Pick<
+    InstallIstioOptions,
+    | 'istioctl'
+    | 'adminKubeconfig'
+    | 'dir'
+    | 'clusterName'
+    | 'meshId'
+    | 'network'
+    | 'tag'
+    | 'proxyMetadata'
+    | 'readyTimeoutSeconds'
+  > {
+  /** The primary cluster whose istiod serves this one (its cluster ID). */
+  readonly primaryCluster: string;
+  /** Where the primary's istiod is reached on 15012 (xDS and CA) and 443 (injection webhook). */
+  readonly primaryIstiodAddress: string;
+  /** The primary's admin kubeconfig: the remote secret is applied there. */
+  readonly primaryAdminKubeconfig: string;
+}
+
+/**
+ * The remote of a primary-remote mesh, as Istio's install guide makes one
+ * (istio.io "Install Primary-Remote"): the remote's istio-system names the primary as its control
+ * plane cluster (topology.istio.io/controlPlaneClusters, read by an EXTERNAL_ISTIOD primary), then
+ * Istio's `remote` profile (injection webhook calling the `istiod` Service with the remote's own
+ * /inject/cluster/<name>/net/<network> path, that Service pointing at the primary's istiod through
+ * remotePilotAddress, the reader service account, the gateways), then the primary gets the remote's
+ * kubeconfig as `istioctl create-remote-secret` writes it. The remote's gateways wait until the
+ * primary's istiod has published istio-ca-root-cert into the remote's istio-system.
+ *
+ * One object of the rendered manifest is not applied: the EndpointSlice naming the primary's address,
+ * which Kubernetes refuses on loopback. The `istiod` Service carries that address instead, for the
+ * lab's kube-proxy stand-in (service-proxy.ts's LOOPBACK_ENDPOINT_ANNOTATION).
+ */
+export async function installRemoteIstio(options: InstallRemoteIstioOptions): Promise<void> {
+  const timeouts = { readyTimeoutSeconds: options.readyTimeoutSeconds };
+  const remote = { ...timeouts, adminKubeconfig: options.adminKubeconfig };
+  const primary = { ...timeouts, adminKubeconfig: options.primaryAdminKubeconfig };
+  await kubectl(remote, [
+    'annotate',
+    '--overwrite',
+    'namespace',
+    'istio-system',
+    `topology.istio.io/controlPlaneClusters=${options.primaryCluster}`,
+  ]);
+  const operatorFile = join(options.dir, 'istio-operator.json');
+  const manifestFile = join(options.dir, 'istio-manifest.yaml');
+  await writeFile(operatorFile, `${JSON.stringify(labRemoteIstioOperator(options), null, 2)}\n`);
+  const rendered = await step('istioctl manifest generate', () =>
+    run(options.istioctl, ['manifest', 'generate', '-f', operatorFile], { maxBuffer: 64 * 1024 * 1024 }),
+  );
+  await writeFile(manifestFile, remoteManifest(rendered.stdout, options.primaryIstiodAddress));
+  await kubectl(remote, ['apply', '--server-side', '--force-conflicts', '-f', manifestFile]);
+  const secret = await step('istioctl create-remote-secret', () =>
+    run(
+      options.istioctl,
+      ['create-remote-secret', '--kubeconfig', options.adminKubeconfig, '--name', options.clusterName],
+      { maxBuffer: 16 * 1024 * 1024, timeout: options.readyTimeoutSeconds * 1000 },
+    ),
+  );
+  const secretFile = join(options.dir, 'istio-remote-secret.yaml');
+  await writeFile(secretFile, secret.stdout, { mode: 0o600 });
+  await kubectl(primary, ['apply', '-f', secretFile]);
+  await kubectl(remote, [
+    '-n',
+    'istio-system',
+    'wait',
+    '--for=condition=Available',
+    'deployment',
+    '--all',
+    `--timeout=${options.readyTimeoutSeconds}s`,
+  ]);
+}
+
+/** Istio's remote profile for the lab: the primary's gateways' counterparts, no istiod. */
+export function labRemoteIstioOperator(options: InstallRemoteIstioOptions): object {
+  return {
+    apiVersion: 'install.istio.io/v1alpha1',
+    kind: 'IstioOperator',
+    spec: {
+      profile: 'remote',
+      hub: 'docker.io/istio',
+      tag: options.tag,
+      meshConfig: { defaultConfig: { proxyMetadata: { ...options.proxyMetadata } } },
+      components: {
+        ingressGateways: [{ name: 'istio-ingressgateway', enabled: true }, eastWestGateway(options.network)],
+      },
+      values: {
+        global: {
+          meshID: options.meshId,
+          multiCluster: { clusterName: options.clusterName },
+          network: options.network,
+          remotePilotAddress: options.primaryIstiodAddress,
+        },
+        istiodRemote: { injectionPath: `/inject/cluster/${options.clusterName}/net/${options.network}` },
+        gateways: { 'istio-ingressgateway': { autoscaleEnabled: false } },
+      },
+    },
+  };
+}
+
+/** The rendered remote manifest less the loopback EndpointSlice, its address on the Service instead. */
+function remoteManifest(rendered: string, primaryIstiodAddress: string): string {
+  const kept: string[] = [];
+  for (const document of parseAllDocuments(rendered)) {
+    const object = document.toJS() as {
+      kind?: string;
+      metadata?: { name?: string; annotations?: Record<string, string> };
+    } | null;
+    if (!object) continue;
+    if (object.kind === 'EndpointSlice' && object.metadata?.name === 'istiod') continue;
+    if (object.kind === 'Service' && object.metadata?.name === 'istiod') {
+      object.metadata.annotations = {
+        ...object.metadata.annotations,
+        [LOOPBACK_ENDPOINT_ANNOTATION]: primaryIstiodAddress,
+      };
+    }
+    kept.push(stringify(object));
+  }
+  return `${kept.join('\n---\n')}\n`;
 }

@@ -23,7 +23,7 @@ import { startClusterPodRuntime } from '../node-agent/cluster-pod-runtime.js';
 import { podDirOf } from '../node-agent/istio-pod-runtime.js';
 import { holdPort, PILOT_AGENT_STATUS_PORT } from '../node-agent/status-port-guard.js';
 import { styledRootCertPem } from '../seed-cluster.js';
-import { installIstio } from './install-istio.js';
+import { installIstio, installRemoteIstio } from './install-istio.js';
 
 export interface IstioFleetOptions {
   readonly binaries: LabBinaries<LabBinaryName, LabComponentVersions>;
@@ -47,6 +47,11 @@ export interface IstioFleetOptions {
   readonly waitForOtherLabMs?: number;
   /** How each cluster's root-cert.pem is written at install (ROOT_CERT_STYLES). @default 'canonical' */
   readonly rootCertStyle?: RootCertStyle;
+  /**
+   * Remote clusters (primary-remote): each runs no istiod and holds no cacerts; its pods are injected,
+   * signed and configured by its primary's istiod, which watches it through a remote secret. @default none
+   */
+  readonly remotes?: readonly { readonly name: string; readonly primary: string }[];
   readonly onProgress?: (message: string) => void;
   readonly onProblem?: (message: string) => void;
 }
@@ -55,7 +60,7 @@ export interface IstioFleet {
   readonly controlPlane: LabControlPlane;
   /** The lab's root A (test material, in memory only). */
   readonly rootA: CaMaterial;
-  /** Each cluster's first intermediate, signed by root A. */
+  /** Each primary cluster's first intermediate, signed by root A (a remote has none). */
   readonly intermediates: ReadonlyMap<string, CaMaterial>;
   /** The Istio release line the binaries report, e.g. 1.31-dev. */
   readonly istioVersion: string;
@@ -97,7 +102,12 @@ export async function startIstioFleet(options: IstioFleetOptions): Promise<Istio
   });
   try {
     const intermediates = new Map<string, CaMaterial>();
+    const remotes = options.remotes ?? [];
     for (const cluster of controlPlane.clusters) {
+      if (remotes.some((remote) => remote.name === cluster.name)) continue;
+      // A primary serving remotes leads them (namespace controller, webhook patcher): Istio's
+      // EXTERNAL_ISTIOD, with the remote's istio-system naming it as its control plane cluster.
+      const servesRemotes = remotes.some((remote) => remote.primary === cluster.name);
       const intermediate = await createIntermediateCa({ cluster: cluster.name, issuer: rootA });
       intermediates.set(cluster.name, intermediate);
       await installIstio({
@@ -110,7 +120,7 @@ export async function startIstioFleet(options: IstioFleetOptions): Promise<Istio
         trustDomain: options.trustDomain,
         tag: istioVersion,
         istiodReplicas: options.istiodReplicas,
-        istiodEnv: options.istiodEnv,
+        istiodEnv: servesRemotes ? { EXTERNAL_ISTIOD: 'true', ...options.istiodEnv } : options.istiodEnv,
         proxyMetadata: options.proxyMetadata,
         cacerts: styledCacerts(
           assembleCacerts({
@@ -123,6 +133,27 @@ export async function startIstioFleet(options: IstioFleetOptions): Promise<Istio
         readyTimeoutSeconds: 180,
       });
       progress(`${cluster.name} Istio ${istioVersion} installed, istiod ready`);
+    }
+    for (const remote of remotes) {
+      const cluster = controlPlane.clusters.find((candidate) => candidate.name === remote.name);
+      const primary = controlPlane.clusters.find((candidate) => candidate.name === remote.primary);
+      if (!cluster || !primary)
+        throw new LabError(`remote ${remote.name} or its primary ${remote.primary} is not in the fleet`);
+      await installRemoteIstio({
+        istioctl: options.binaries.path('istioctl'),
+        adminKubeconfig: cluster.adminKubeconfig,
+        dir: cluster.dir,
+        clusterName: cluster.name,
+        meshId: options.meshId,
+        network: cluster.name,
+        tag: istioVersion,
+        proxyMetadata: options.proxyMetadata,
+        primaryCluster: primary.name,
+        primaryIstiodAddress: await istiodServiceAddress(primary.adminKubeconfig),
+        primaryAdminKubeconfig: primary.adminKubeconfig,
+        readyTimeoutSeconds: 180,
+      });
+      progress(`${cluster.name} Istio ${istioVersion} installed as a remote of ${primary.name}, no istiod`);
     }
     const stop = async () => {
       await controlPlane.stop();
@@ -158,4 +189,21 @@ async function istioReleaseOf(binaries: LabBinaries<LabBinaryName, LabComponentV
     '--short',
   ]);
   return stdout.trim().replace(/^client version:\s*/, '');
+}
+
+/** The ClusterIP of a cluster's istiod Service (on loopback, as every lab Service address). */
+async function istiodServiceAddress(adminKubeconfig: string): Promise<string> {
+  const { stdout } = await promisify(execFile)('kubectl', [
+    '--kubeconfig',
+    adminKubeconfig,
+    '-n',
+    'istio-system',
+    'get',
+    'service',
+    'istiod',
+    '-o',
+    'jsonpath={.spec.clusterIP}',
+  ]);
+  if (!stdout.startsWith('127.')) throw new LabError(`istiod's Service address is ${stdout || 'missing'}`);
+  return stdout;
 }

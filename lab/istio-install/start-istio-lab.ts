@@ -16,6 +16,7 @@ import {
 import { runKubectl } from '../kube/kubectl-runner.js';
 import { labClusterNames } from '../lab-cluster-names.js';
 import { LabError } from '../lab-errors.js';
+import { type LabTopology, labRemoteClusters } from '../lab-options.js';
 import { MESH_TAG_KEY } from '../start-lab.js';
 import { podWorkload } from '../workloads/pod-workload.js';
 import { readProxyIdentity } from './proxy-identity.js';
@@ -43,6 +44,11 @@ export interface IstioLabOptions
   /** Clusters lab-1 .. lab-N. */
   readonly clusters: number;
   readonly workloadsPerCluster: number;
+  /**
+   * multi-primary (every cluster its own istiod and cacerts), or primary-remote: lab-2 a remote of
+   * lab-1, with no istiod and no cacerts, its pods served by lab-1's istiod. @default 'multi-primary'
+   */
+  readonly topology?: LabTopology;
   /** Time between automatic probe rounds. @default 0, rounds on demand only */
   readonly proberIntervalMs?: number;
 }
@@ -59,7 +65,10 @@ export interface IstioLab {
     readonly arn: string;
     readonly endpoint: string;
     readonly caPem: string;
+    /** The intermediate that signs the cluster's pods at start: a remote's is its primary's. */
     readonly initialIntermediate: CaMaterial;
+    /** A remote cluster (topology primary-remote): the primary whose istiod serves it; it has no cacerts. */
+    readonly primary?: string;
   }[];
   readonly fleet: IstioFleet;
   /**
@@ -103,6 +112,10 @@ export async function startIstioLab(options: IstioLabOptions): Promise<IstioLab>
   const names = labClusterNames(options.clusters);
   const identities = createLabIdentities({ clusterNames: names });
   const trustDomain = 'cluster.local';
+  const remotes = labRemoteClusters({
+    topology: options.topology ?? 'multi-primary',
+    clusters: options.clusters,
+  });
   const fleet = await startIstioFleet({
     binaries: options.binaries,
     dir: options.dir,
@@ -116,6 +129,7 @@ export async function startIstioLab(options: IstioLabOptions): Promise<IstioLab>
     istiodReplicas: options.istiodReplicas,
     volumeSyncPeriodMs: options.volumeSyncPeriodMs,
     waitForOtherLabMs: options.waitForOtherLabMs ?? 0,
+    remotes,
     ...(options.rootCertStyle === undefined ? {} : { rootCertStyle: options.rootCertStyle }),
     onProgress: progress,
   });
@@ -132,7 +146,8 @@ export async function startIstioLab(options: IstioLabOptions): Promise<IstioLab>
       );
     }
     const clusters = fleet.controlPlane.clusters.map((cluster) => {
-      const initialIntermediate = fleet.intermediates.get(cluster.name);
+      const primary = remotes.find((remote) => remote.name === cluster.name)?.primary;
+      const initialIntermediate = fleet.intermediates.get(primary ?? cluster.name);
       if (!initialIntermediate) throw new LabError(`no intermediate for ${cluster.name}`);
       return {
         name: cluster.name,
@@ -140,6 +155,7 @@ export async function startIstioLab(options: IstioLabOptions): Promise<IstioLab>
         endpoint: cluster.endpoint,
         caPem: cluster.caPem,
         initialIntermediate,
+        ...(primary !== undefined && { primary }),
       };
     });
     eks = await startEksApiServer({

@@ -15,6 +15,14 @@ import {
 } from '@kubernetes/client-node';
 import { podLoopbackAddress } from '../control-plane/lab-addresses.js';
 
+/**
+ * A Service without selector whose endpoint is on loopback, where Kubernetes refuses it in an
+ * EndpointSlice: the address it forwards to, on the Service's own port. A remote cluster's `istiod`
+ * Service (Istio's remote profile renders it with an EndpointSlice naming the primary's istiod) gets
+ * this in place of that EndpointSlice, the primary's istiod Service address (istio-install/install-istio.ts).
+ */
+export const LOOPBACK_ENDPOINT_ANNOTATION = 'lab.meshtrust.io/loopback-endpoint';
+
 export interface ServiceProxy {
   /** The hosts lines for every Service: `<ClusterIP> name.ns.svc.<domain> name.ns.svc name.ns`. */
   hosts(): string;
@@ -57,6 +65,8 @@ export async function startServiceProxy(options: ServiceProxyOptions): Promise<S
     const namespace = service.metadata?.namespace;
     if (namespace === 'default' && service.metadata?.name === 'kubernetes') return options.apiServer;
     const port = service.spec?.ports?.find((candidate) => candidate.port === servicePort);
+    const external = service.metadata?.annotations?.[LOOPBACK_ENDPOINT_ANNOTATION];
+    if (external !== undefined && port) return { host: external, port: servicePort };
     const selector = service.spec?.selector;
     if (!port || !selector || Object.keys(selector).length === 0) return undefined;
     const ready = pods
