@@ -25,6 +25,7 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { rotationStateMachineName } from '../lambdas/contract/function-names.js';
 import {
   RESUME_ROLLBACK_INPUT_KEY,
   ROLLBACK_FAILED_ERROR,
@@ -64,10 +65,8 @@ export interface RotationStateMachineProps {
   readonly logGroup: ILogGroup;
 }
 
-/** Name of the rotation state machine of a mesh; fixed so that IAM can reference it without a cycle. */
-export function rotationStateMachineName(meshId: string): string {
-  return `meshtrust-${meshId}-rotation`;
-}
+/** Name of the rotation state machine of a mesh (declared in lambdas/contract/function-names.ts). */
+export { rotationStateMachineName };
 
 const EXECUTION_ID = JsonPath.stringAt('$$.Execution.Id');
 const MAP_CLUSTER = JsonPath.stringAt('$$.Map.Item.Value.name');

@@ -6,10 +6,15 @@
 // (docs/workflow.md, "Resuming a failed rollback"). Refuses any other end, saying why. Follows the new
 // execution like `rotate`.
 
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import type { Command } from 'commander';
+import { readFunctionEnvironment } from '../../lambdas/adapters/lambda/function-environment.js';
 import { readEndedExecution } from '../../lambdas/adapters/stepfunctions/ended-execution.js';
+import { LOCK_TAKING_HANDLER, rotationFunctionArnOf } from '../../lambdas/contract/function-names.js';
 import { LONG_RUNNING_FUNCTION_TIMEOUT_SECONDS } from '../../lambdas/contract/function-timeouts.js';
 import { RESUME_ROLLBACK_INPUT_KEY, ROLLBACK_FAILED_ERROR } from '../../lambdas/contract/resume-rollback.js';
+import { LOCK_TAKEOVER_GRACE_SECONDS_ENV } from '../../lambdas/contract/rotation-lock.js';
+import { takeoverGraceSecondsOf } from '../../lambdas/core/access/deployed-settings.js';
 import type { RotationMode } from '../../lambdas/core/plan/phases.js';
 import { executionNameOf } from '../../lambdas/core/rotation/execution-name.js';
 import {
@@ -61,7 +66,8 @@ export function registerRetryRollbackCommand(program: Command, context: CliConte
         'TIMED_OUT after its first write (no rollback ran): start a new execution that takes the rotation lock and walks ' +
         "the whole rollback (rollback-trust ... rollback-drop-pending) on that run's clusters, undoing its writes; stages " +
         'already done find nothing to do. Refuses any other end, and a stopped run whose functions may still be writing ' +
-        '(for the longest function timeout after it stopped). Follows it unless --no-wait.',
+        "(for the rotation lock's takeover grace after it stopped, read from the deployed acquire-lock function's " +
+        'configuration, else the default longest function timeout). Follows it unless --no-wait.',
     )
     .option(
       '--reason <text>',
@@ -105,7 +111,11 @@ export async function retryRollback(
   const stoppedOutside = STOPPED_OUTSIDE_STATUSES.includes(described.status);
   const decision = resumeRollbackOf(ended);
   if (!decision.resumable) throw new CliError(`not resumed: ${decision.reason}`, EXIT_CODES.checkFailed);
-  if (stoppedOutside) refuseWhileItMayWrite(failedArn, described.status, described.stopDate, new Date());
+  if (stoppedOutside) {
+    const grace = await deployedTakeoverGrace(access);
+    if (grace.fallback !== undefined) terminal.note(grace.fallback);
+    refuseWhileItMayWrite(failedArn, described.status, described.stopDate, new Date(), grace);
+  }
 
   const { resumeRollback } = decision;
   const rotationName = executionNameOf(resumeRollback.executionArn);
@@ -157,18 +167,77 @@ export async function retryRollback(
   context.exitCode = EXIT_CODES.checkFailed;
 }
 
+/** The rotation lock's takeover grace, and where it was read (or why the default is assumed). */
+interface TakeoverGrace {
+  readonly seconds: number;
+  /** The function whose configuration gave it; absent when the default is assumed. */
+  readonly from?: string;
+  /** Why the default is assumed, for the operator; absent when read from the function. */
+  readonly fallback?: string;
+}
+
+/**
+ * acquire-lock's takeover grace as deployed: its LOCK_TAKEOVER_GRACE_SECONDS (the stack sets it to the
+ * longest function timeout, which a deployment may change), read with GetFunctionConfiguration from the
+ * function the stack names after the state machine's mesh. When it cannot be read, the stack's default
+ * (LONG_RUNNING_FUNCTION_TIMEOUT_SECONDS) with a note saying why: acquire-lock still applies its own
+ * grace to the resumed run, so a wrong guess here refuses later, never lets a write through.
+ */
+async function deployedTakeoverGrace(access: StateMachineAccess): Promise<TakeoverGrace> {
+  const assume = (why: string): TakeoverGrace => ({
+    seconds: LONG_RUNNING_FUNCTION_TIMEOUT_SECONDS,
+    fallback:
+      `could not read the rotation lock's takeover grace from acquire-lock's configuration: ${why}; assuming ` +
+      `the stack's default, ${LONG_RUNNING_FUNCTION_TIMEOUT_SECONDS} s (acquire-lock applies its own when the ` +
+      'resumed run starts, and refuses it until then)',
+  });
+  const functionArn = rotationFunctionArnOf(access.stateMachineArn, LOCK_TAKING_HANDLER);
+  if (functionArn === undefined) {
+    return assume(`state machine ${access.stateMachineArn} is not named meshtrust-<mesh id>-rotation`);
+  }
+  const client = new LambdaClient({ region: access.region });
+  try {
+    const environment = await readFunctionEnvironment(client, functionArn);
+    if (environment === undefined) return assume(`there is no function ${functionArn}`);
+    const seconds = takeoverGraceSecondsOf(environment);
+    if (seconds === undefined) return assume(`${functionArn} sets no ${LOCK_TAKEOVER_GRACE_SECONDS_ENV}`);
+    return { seconds, from: functionArn };
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    return assume(`${reason} (it needs lambda:GetFunctionConfiguration on ${functionArn})`);
+  } finally {
+    client.destroy();
+  }
+}
+
 /**
  * A run stopped outside the state machine's paths (StopExecution, the state machine's timeout) does not
  * stop the function it was waiting for, which may still write until its own timeout: the rotation
- * lock's takeover grace (lambdas/core/rotation/rotation-lock.ts). acquire-lock would refuse the resumed
- * run until then (the stopped run holds the lock); refused here first, the operator is told when.
+ * lock's takeover grace (lambdas/core/rotation/rotation-lock.ts), as acquire-lock is deployed with it.
+ * acquire-lock would refuse the resumed run until then (the stopped run holds the lock); refused here
+ * first, the operator is told when.
  */
-function refuseWhileItMayWrite(executionArn: string, status: string, stopDate: Date | undefined, now: Date) {
+function refuseWhileItMayWrite(
+  executionArn: string,
+  status: string,
+  stopDate: Date | undefined,
+  now: Date,
+  grace: TakeoverGrace,
+) {
   const decision = decideTakeover({
     holding: { holder: executionArn, acquiredAt: '' },
     run: holderRunOf(status, stopDate),
     now,
-    graceSeconds: LONG_RUNNING_FUNCTION_TIMEOUT_SECONDS,
+    graceSeconds: grace.seconds,
   });
-  if (!decision.takeover) throw new CliError(`not resumed yet: ${decision.reason}`, EXIT_CODES.checkFailed);
+  if (!decision.takeover) {
+    const source =
+      grace.from === undefined
+        ? "the stack's default"
+        : `${LOCK_TAKEOVER_GRACE_SECONDS_ENV} of ${grace.from}`;
+    throw new CliError(
+      `not resumed yet: ${decision.reason} (takeover grace ${grace.seconds} s, ${source})`,
+      EXIT_CODES.checkFailed,
+    );
+  }
 }

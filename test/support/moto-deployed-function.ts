@@ -6,12 +6,16 @@ import { randomUUID } from 'node:crypto';
 import { CloudFormationClient, CreateStackCommand, DeleteStackCommand } from '@aws-sdk/client-cloudformation';
 import { motoClientConfig } from './moto-endpoint.js';
 
-/** Creates function `functionName` with `environment`; returns a function that deletes it again. */
+/**
+ * Creates function `functionName` with `environment` (in moto's default account, in `region`, by default
+ * the tests' region); returns a function that deletes it again.
+ */
 export async function deployFunctionToMoto(
   functionName: string,
   environment: Readonly<Record<string, string>>,
+  region = motoClientConfig().region,
 ): Promise<() => Promise<void>> {
-  const client = new CloudFormationClient(motoClientConfig());
+  const client = new CloudFormationClient({ ...motoClientConfig(), region });
   const stackName = `fn-${randomUUID().slice(0, 8)}`;
   const template = {
     Resources: {
@@ -47,7 +51,7 @@ export async function deployFunctionToMoto(
     client.destroy();
   }
   return async () => {
-    const cleanup = new CloudFormationClient(motoClientConfig());
+    const cleanup = new CloudFormationClient({ ...motoClientConfig(), region });
     try {
       await cleanup.send(new DeleteStackCommand({ StackName: stackName }));
     } finally {

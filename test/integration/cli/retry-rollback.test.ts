@@ -2,8 +2,9 @@
 // TIMED_OUT, or that has nothing to undo (moto's Step Functions keeps executions RUNNING, or ABORTED once
 // stopped, and answers every history with a fixed sample); for one that may be resumed (a stand-in of
 // the state machine access for its history), starts the resumed rollback named after the rotation with
-// the run's clusters, roots and errors in its input, then follows it; a run stopped less than a function
-// timeout ago is refused until then.
+// the run's clusters, roots and errors in its input, then follows it; a run stopped less than the
+// rotation lock's takeover grace ago is refused until then, the grace read from the deployed acquire-lock
+// function's configuration (a function deployed to moto here) or, without one, the default.
 import { randomUUID } from 'node:crypto';
 import {
   CreateStateMachineCommand,
@@ -17,6 +18,8 @@ import type { HistoryEventLike } from '../../../bin/cli/execution-history.js';
 import type { StateMachineAccess } from '../../../bin/cli/state-machine.js';
 import { createTerminal } from '../../../bin/cli/terminal.js';
 import { retryRollback } from '../../../bin/commands/retry-rollback.js';
+import { LOCK_TAKEOVER_GRACE_SECONDS_ENV } from '../../../lambdas/contract/rotation-lock.js';
+import { deployFunctionToMoto } from '../../support/moto-deployed-function.js';
 import { motoClientConfig, motoEndpoint } from '../../support/moto-endpoint.js';
 import { type CliRun, runMeshtrustInProcess } from './in-process-cli.js';
 
@@ -279,17 +282,74 @@ describe('meshtrust retry-rollback', () => {
       stopDate: new Date(Date.now() - 60_000),
       events: abortedEvents(['preflight', 'mode', 'stage-root', 'distribute-bundle'], midRotationState()),
     });
-    // Act
-    const act = retryRollback(fake.access, FAILED, { wait: false, pollSeconds: 1 }, context());
+    const ctx = context();
+    // Act: no acquire-lock function in moto, so the default grace
+    const act = retryRollback(fake.access, FAILED, { wait: false, pollSeconds: 1 }, ctx);
     // Assess
     await expect(act).rejects.toMatchObject({
       exitCode: EXIT_CODES.checkFailed,
       message: expect.stringMatching(
-        /^not resumed yet: .*ended TIMED_OUT .* may still be writing until \d{4}-/,
+        /^not resumed yet: .*ended TIMED_OUT .* may still be writing until \d{4}-.*\(takeover grace 900 s, the stack's default\)$/,
       ),
     });
+    expect(ctx.stderr()).toContain(
+      "could not read the rotation lock's takeover grace from acquire-lock's configuration: there is no function " +
+        "arn:aws:lambda:eu-west-1:123456789012:function:meshtrust-payments-acquire-lock; assuming the stack's default, 900 s",
+    );
     expect(fake.started).toEqual([]);
   });
+
+  it("refuses a run stopped longer ago than the default but within the deployed acquire-lock's grace, naming it", async () => {
+    // Prepare: acquire-lock deployed with a grace of an hour; the run stopped 16 minutes ago
+    const remove = await deployFunctionToMoto(
+      'meshtrust-payments-acquire-lock',
+      { [LOCK_TAKEOVER_GRACE_SECONDS_ENV]: '3600' },
+      'eu-west-1',
+    );
+    try {
+      const fake = fakeAccess({
+        status: 'ABORTED',
+        stopDate: new Date(Date.now() - 16 * 60_000),
+        events: abortedEvents(['preflight', 'mode', 'stage-root', 'distribute-bundle'], midRotationState()),
+      });
+      const ctx = context();
+      // Act
+      const act = retryRollback(fake.access, FAILED, { wait: false, pollSeconds: 1 }, ctx);
+      // Assess
+      await expect(act).rejects.toMatchObject({
+        exitCode: EXIT_CODES.checkFailed,
+        message: expect.stringContaining(
+          `(takeover grace 3600 s, ${LOCK_TAKEOVER_GRACE_SECONDS_ENV} of arn:aws:lambda:eu-west-1:123456789012:function:meshtrust-payments-acquire-lock)`,
+        ),
+      });
+      expect(fake.started).toEqual([]);
+      expect(ctx.stderr()).not.toContain('assuming');
+    } finally {
+      await remove();
+    }
+  }, 30_000);
+
+  it("rolls back a run stopped a minute ago when the deployed acquire-lock's grace has passed", async () => {
+    // Prepare: a grace of 30 s, shorter than the default 900 s
+    const remove = await deployFunctionToMoto(
+      'meshtrust-payments-acquire-lock',
+      { [LOCK_TAKEOVER_GRACE_SECONDS_ENV]: '30' },
+      'eu-west-1',
+    );
+    try {
+      const fake = fakeAccess({
+        status: 'TIMED_OUT',
+        stopDate: new Date(Date.now() - 60_000),
+        events: abortedEvents(['preflight', 'mode', 'stage-root', 'distribute-bundle'], midRotationState()),
+      });
+      // Act
+      await retryRollback(fake.access, FAILED, { wait: false, pollSeconds: 1 }, context());
+      // Assess
+      expect(fake.started).toHaveLength(1);
+    } finally {
+      await remove();
+    }
+  }, 30_000);
 
   it('refuses an aborted run that never wrote, and one that reached promote-root', async () => {
     for (const [states, reason] of [
@@ -402,5 +462,9 @@ describe('meshtrust retry-rollback', () => {
     ]) {
       expect(result.stdout).toContain(text);
     }
+    // The description wraps to the terminal's width.
+    expect(result.stdout.replace(/\s+/g, ' ')).toContain(
+      "read from the deployed acquire-lock function's configuration",
+    );
   });
 });
