@@ -6,7 +6,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { ensureCloudAssembly } from '../lab/rehearsal/cloud-assembly.js';
+import { ensureCloudAssembly } from '../rehearsal/cloud-assembly.js';
 import { BenchCheckFailed } from './bench-errors.js';
 import {
   type CostPrices,

@@ -1,8 +1,12 @@
 // The cost section's arithmetic, pure: an execution history and the synthesized template in, counts
 // and dollars out. Prices come from bench/cost-prices.json (list prices written down by hand with their
 // date and source, never fetched); bench/cost-bench.ts runs the rehearsals that give the histories.
-import { definitionTasks } from '../lab/rehearsal/definition-tasks.js';
-import { type CfnTemplate, referencedLogicalIds, resolveDefinition } from '../lib/resolve-definition.js';
+import { definitionTasks } from '../rehearsal/definition-tasks.js';
+import {
+  type CfnTemplate,
+  referencedLogicalIds,
+  resolveDefinition,
+} from '../rehearsal/resolve-definition.js';
 
 export type Architecture = 'arm64' | 'x86_64';
 

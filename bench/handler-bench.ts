@@ -6,13 +6,9 @@ import { fork } from 'node:child_process';
 import { cp, readdir, readFile, stat, symlink } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureCloudAssembly } from '../lab/rehearsal/cloud-assembly.js';
-import {
-  resolveEnvironment,
-  type TokenValues,
-  templateFunctions,
-} from '../lab/rehearsal/template-functions.js';
-import type { CfnTemplate } from '../lib/resolve-definition.js';
+import { ensureCloudAssembly } from '../rehearsal/cloud-assembly.js';
+import type { CfnTemplate } from '../rehearsal/resolve-definition.js';
+import { resolveEnvironment, type TokenValues, templateFunctions } from '../rehearsal/template-functions.js';
 import { BenchCheckFailed } from './bench-errors.js';
 import { median } from './text-table.js';
 import { WARM_INVOCATIONS, WARM_NOT_MEASURED, type WarmInvocation } from './warm-invocations.js';

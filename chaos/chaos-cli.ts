@@ -14,12 +14,16 @@ import { integerBetween } from '../bin/cli/option-parsers.js';
 import { exitCodeOfSignal, listenForStopSignals } from '../bin/cli/stop-signals.js';
 import { createTerminal, type Terminal } from '../bin/cli/terminal.js';
 import { labClusterNames } from '../lab/lab-cluster-names.js';
-import { ensureCloudAssembly, readCloudAssembly } from '../lab/rehearsal/cloud-assembly.js';
-import { definitionTasks } from '../lab/rehearsal/definition-tasks.js';
-import { failAtStates } from '../lab/rehearsal/fail-at.js';
 import { writeFileAtomically } from '../lab/write-file-atomically.js';
 import { PROJECT_ROOT } from '../lib/handler-entries.js';
-import { type CfnTemplate, referencedLogicalIds, resolveDefinition } from '../lib/resolve-definition.js';
+import { ensureCloudAssembly, readCloudAssembly } from '../rehearsal/cloud-assembly.js';
+import { definitionTasks } from '../rehearsal/definition-tasks.js';
+import { failAtStates } from '../rehearsal/fail-at.js';
+import {
+  type CfnTemplate,
+  referencedLogicalIds,
+  resolveDefinition,
+} from '../rehearsal/resolve-definition.js';
 import { type ChaosCase, chaosMatrix, selectCases } from './chaos-matrix.js';
 import {
   type CaseResult,

@@ -55,7 +55,7 @@ export interface MatrixInput {
  */
 const MAPS_OVER_ONE_CLUSTER: readonly RehearsalMode[] = ['intermediate'];
 
-/** Each --fault kind of the rehearsal (lab/rehearsal/fault-spec.ts), sized to be absorbed. */
+/** Each --fault kind of the rehearsal (rehearsal/fault-spec.ts), sized to be absorbed. */
 const FAULT_KINDS: readonly {
   readonly name: string;
   readonly on: 'kube' | 'aws';

@@ -4,7 +4,7 @@
 // saying when and on what code each was taken. Pure apart from the reads in chaos-cli.ts.
 import type { MachineInfo, Revision } from '../bench/bench-results.js';
 import { formatDuration, renderText, type Table } from '../bench/text-table.js';
-import type { RehearsalReport } from '../lab/rehearsal/rehearsal-report.js';
+import type { RehearsalReport } from '../rehearsal/rehearsal-report.js';
 import type { CaseKind, ChaosCase, ExpectedEnd } from './chaos-matrix.js';
 import type { CaseVerdict, RunFacts } from './judge-case.js';
 import type { RehearsalMode } from './state-graph.js';

@@ -4,7 +4,7 @@
 // the matrix's (state-graph.ts), not the rehearsal's own; the end state is checked against what each
 // kind of end must leave, so a step that stops without undoing its write fails here even when the
 // definition routes it that way.
-import type { RehearsalReport } from '../lab/rehearsal/rehearsal-report.js';
+import type { RehearsalReport } from '../rehearsal/rehearsal-report.js';
 import type { ExpectedEnd } from './chaos-matrix.js';
 import type { RehearsalMode } from './state-graph.js';
 

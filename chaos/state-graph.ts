@@ -10,7 +10,7 @@ export type EndResult = 'SUCCEEDED' | 'ROLLED_BACK' | 'FAILED';
 
 /** The Fail state error the rehearsal reports as ROLLED_BACK (run-rehearsal.ts): a rollback that completed. */
 export const ROLLED_BACK_ERROR = 'RotationRolledBack';
-/** The error name an injected permanent failure carries (lab/rehearsal/fail-at.ts): no Retry matches it. */
+/** The error name an injected permanent failure carries (rehearsal/fail-at.ts): no Retry matches it. */
 export const PERMANENT_ERROR = 'RehearsalInjectedFailure';
 /** The error name an injected one-off failure carries: the error every Task is meant to retry. */
 export const TRANSIENT_ERROR = 'TransientError';

@@ -4,7 +4,7 @@
 //
 //   GET  /v1/status                  -> { meshId, clusters, prober: stats }
 //   POST /v1/probe  {"rounds": N}    -> LabProbeReport
-// and for `meshtrust rehearse --lab DIR` (lab/rehearsal/fleet/attached-fleet.ts), which rotates the lab
+// and for `meshtrust rehearse --lab DIR` (rehearsal/fleet/attached-fleet.ts), which rotates the lab
 // from another process and needs what only the lab's process knows:
 //   GET  /v1/fleet                   -> the fleet's facts (engine, clusters, certificate lifetime, settle time)
 //   GET  /v1/workload-certificates   -> every ready workload's certificate issuer, pod UID and owner

@@ -39,12 +39,12 @@ import {
   startMotoServer,
 } from '../../lab/moto-server.js';
 import { isProcessAlive } from '../../lab/process-alive.js';
-import { labAttachHandlers } from '../../lab/rehearsal/fleet/attach-protocol.js';
-import { modelRehearsalFleet } from '../../lab/rehearsal/fleet/model-fleet.js';
 import { meshKeyAlias, seedCaStore } from '../../lab/seed-ca-store.js';
 import { type Lab, startLab } from '../../lab/start-lab.js';
 import { rootSecretName } from '../../lambdas/adapters/secrets/secret-names.js';
 import type { CaMaterial } from '../../lambdas/core/pki/index.js';
+import { labAttachHandlers } from '../../rehearsal/fleet/attach-protocol.js';
+import { modelRehearsalFleet } from '../../rehearsal/fleet/model-fleet.js';
 import type { CliContext } from '../cli/cli-context.js';
 import { EnvironmentError, UsageError } from '../cli/cli-errors.js';
 import {

@@ -1,6 +1,6 @@
 // `meshtrust rehearse`: the state machine that would be deployed, run end to end against a local lab
 // fleet, with real mTLS handshakes all along; a live progress line, a summary and a report directory.
-// The work is in lab/rehearsal/run-rehearsal.ts; this file is flags, display and exit code.
+// The work is in rehearsal/run-rehearsal.ts; this file is flags, display and exit code.
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { type Command, Option } from 'commander';
@@ -13,25 +13,25 @@ import {
   type RootCertStyle,
 } from '../../lab/lab-options.js';
 import { MotoServerError } from '../../lab/moto-server.js';
-import { describeClusterStrategy } from '../../lab/rehearsal/cluster-strategies.js';
-import { describeEndState } from '../../lab/rehearsal/end-state.js';
-import { type FailAt, parseFailAt } from '../../lab/rehearsal/fail-at.js';
-import { type Fault, parseFault } from '../../lab/rehearsal/fault-spec.js';
-import { ISTIO_REHEARSAL_SECRET_TTL } from '../../lab/rehearsal/fleet/start-rehearsal-fleet.js';
-import { PROCESS_WARNINGS_LOG, routeProcessWarnings } from '../../lab/rehearsal/process-warnings.js';
-import { createProgressDisplay } from '../../lab/rehearsal/progress-display.js';
+import { PROJECT_ROOT } from '../../lib/handler-entries.js';
+import { describeClusterStrategy } from '../../rehearsal/cluster-strategies.js';
+import { describeEndState } from '../../rehearsal/end-state.js';
+import { type FailAt, parseFailAt } from '../../rehearsal/fail-at.js';
+import { type Fault, parseFault } from '../../rehearsal/fault-spec.js';
+import { ISTIO_REHEARSAL_SECRET_TTL } from '../../rehearsal/fleet/start-rehearsal-fleet.js';
+import { PROCESS_WARNINGS_LOG, routeProcessWarnings } from '../../rehearsal/process-warnings.js';
+import { createProgressDisplay } from '../../rehearsal/progress-display.js';
 import {
   CloudAssemblyError,
   PrivateKeyInReportError,
   RehearsalInterruptedError,
   RehearsalOptionsError,
   ReportDirectoryError,
-} from '../../lab/rehearsal/rehearsal-errors.js';
-import type { RehearsalMode, RehearsalReport } from '../../lab/rehearsal/rehearsal-report.js';
-import { type RehearsalOutcome, runRehearsal } from '../../lab/rehearsal/run-rehearsal.js';
-import { describeWorkloadMove } from '../../lab/rehearsal/workload-moves.js';
-import { REPORT_FILES } from '../../lab/rehearsal/write-report-files.js';
-import { PROJECT_ROOT } from '../../lib/handler-entries.js';
+} from '../../rehearsal/rehearsal-errors.js';
+import type { RehearsalMode, RehearsalReport } from '../../rehearsal/rehearsal-report.js';
+import { type RehearsalOutcome, runRehearsal } from '../../rehearsal/run-rehearsal.js';
+import { describeWorkloadMove } from '../../rehearsal/workload-moves.js';
+import { REPORT_FILES } from '../../rehearsal/write-report-files.js';
 import type { CliContext } from '../cli/cli-context.js';
 import { CliError, EnvironmentError, EXIT_CODES, UsageError } from '../cli/cli-errors.js';
 import {
@@ -132,7 +132,7 @@ export function registerRehearseCommand(program: Command, context: CliContext): 
         'one: nothing is seeded, the run starts from the state the lab is in, and the lab keeps running; the ' +
         'lab decides clusters, workloads, engine and topology (those flags are refused with it)',
     )
-    .option('--out <dir>', 'report directory (default rehearsal/<timestamp>/)')
+    .option('--out <dir>', 'report directory (default rehearsals/<timestamp>/)')
     .option('--keep-lab', 'leave the lab running afterwards and print its kubeconfig (Ctrl-C stops it)')
     .option('--json', 'print the summary as JSON on stdout')
     .addOption(
@@ -208,7 +208,7 @@ async function rehearse(options: RehearseCommandOptions, context: CliContext) {
     throw new UsageError('--cluster applies to --mode intermediate only');
   }
   refuseIstioFlagsOnModel(options);
-  const outDir = resolve(options.out ?? join('rehearsal', new Date().toISOString().replace(/[:.]/g, '-')));
+  const outDir = resolve(options.out ?? join('rehearsals', new Date().toISOString().replace(/[:.]/g, '-')));
   const display = createProgressDisplay(terminal.stderr);
   const stop = listenForStopSignals(
     (line) => display.note(line),

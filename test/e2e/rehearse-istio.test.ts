@@ -4,11 +4,11 @@
 // runs go one after another and wait for any other istio lab of the suite to end.
 import { readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { ensureCloudAssembly } from '../../lab/rehearsal/cloud-assembly.js';
-import { FLEET_FOLDER_PREFIX } from '../../lab/rehearsal/fleet/fleet-folders.js';
-import { filesWithPrivateKeys } from '../../lab/rehearsal/private-key-scan.js';
-import type { RehearsalReport } from '../../lab/rehearsal/rehearsal-report.js';
 import { PROJECT_ROOT } from '../../lib/handler-entries.js';
+import { ensureCloudAssembly } from '../../rehearsal/cloud-assembly.js';
+import { FLEET_FOLDER_PREFIX } from '../../rehearsal/fleet/fleet-folders.js';
+import { filesWithPrivateKeys } from '../../rehearsal/private-key-scan.js';
+import type { RehearsalReport } from '../../rehearsal/rehearsal-report.js';
 import { controlPlaneBinaries } from '../support/lab-binaries.js';
 import { failedChecks, type Rehearsal, runRehearseCli } from '../support/rehearse-cli.js';
 

@@ -7,12 +7,12 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { awsHistoryEvents, type LocalHistoryEvent } from '../../lab/rehearsal/aws-history-events.js';
-import { ensureCloudAssembly } from '../../lab/rehearsal/cloud-assembly.js';
-import { filesWithPrivateKeys } from '../../lab/rehearsal/private-key-scan.js';
-import type { RehearsalReport } from '../../lab/rehearsal/rehearsal-report.js';
 import { certificateFingerprint, parseCertificatesPem } from '../../lambdas/core/pki/index.js';
 import { PROJECT_ROOT } from '../../lib/handler-entries.js';
+import { awsHistoryEvents, type LocalHistoryEvent } from '../../rehearsal/aws-history-events.js';
+import { ensureCloudAssembly } from '../../rehearsal/cloud-assembly.js';
+import { filesWithPrivateKeys } from '../../rehearsal/private-key-scan.js';
+import type { RehearsalReport } from '../../rehearsal/rehearsal-report.js';
 import { failedChecks, type Rehearsal, runRehearseCli } from '../support/rehearse-cli.js';
 
 const RUN_TIMEOUT_MS = 6 * 60_000;
@@ -46,7 +46,7 @@ function everyFile(dir: string): string[] {
 }
 
 /**
- * The run's history.json counted as Step Functions records it (lab/rehearsal/aws-history-events.ts),
+ * The run's history.json counted as Step Functions records it (rehearsal/aws-history-events.ts),
  * beside what the real preflight estimated for the run (plan.historyEvents of its output).
  */
 function historyAgainstEstimate(dir: string): { real: number; fewest: number; worstCase: number } {

@@ -3,7 +3,7 @@ import {
   referencedLogicalIds,
   resolveDefinition,
   stateMachineLogicalIds,
-} from '../../lib/resolve-definition.js';
+} from '../../rehearsal/resolve-definition.js';
 
 // A template shaped like CDK's output: the definition is a Fn::Join of text, GetAtt and Ref pieces.
 const template = {

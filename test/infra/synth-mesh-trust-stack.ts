@@ -5,7 +5,7 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { MeshTrustRotationProps } from '../../lib/mesh-trust-rotation.js';
 import { type FunctionNetworkIds, MeshTrustStack } from '../../lib/mesh-trust-stack.js';
-import { referencedLogicalIds, resolveDefinition } from '../../lib/resolve-definition.js';
+import { referencedLogicalIds, resolveDefinition } from '../../rehearsal/resolve-definition.js';
 
 /** A fake account and region: nothing here talks to AWS, and no credentials are needed. */
 export const TEST_ENV = { account: '123456789012', region: 'eu-west-1' } as const;

@@ -6,8 +6,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { RehearsalReport } from '../../lab/rehearsal/rehearsal-report.js';
 import { PROJECT_ROOT } from '../../lib/handler-entries.js';
+import type { RehearsalReport } from '../../rehearsal/rehearsal-report.js';
 
 const run = promisify(execFile);
 

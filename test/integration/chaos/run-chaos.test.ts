@@ -7,8 +7,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CASE_MARKER } from '../../../chaos/run-case.js';
-import { ensureCloudAssembly } from '../../../lab/rehearsal/cloud-assembly.js';
 import { PROJECT_ROOT } from '../../../lib/handler-entries.js';
+import { ensureCloudAssembly } from '../../../rehearsal/cloud-assembly.js';
 
 const CASE = 'scheduled/fail-at/acquire-lock';
 let cdkOut: string;

@@ -10,9 +10,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { jest } from '@jest/globals';
 import type { LabDescription } from '../../../lab/lab-files.js';
 import { labKubeRequest } from '../../../lab/lab-kube-request.js';
-import { ensureCloudAssembly } from '../../../lab/rehearsal/cloud-assembly.js';
 import { TrustBundle } from '../../../lambdas/core/pki/index.js';
 import { PROJECT_ROOT } from '../../../lib/handler-entries.js';
+import { ensureCloudAssembly } from '../../../rehearsal/cloud-assembly.js';
 import { type LabCommand, readEnvFile, startLabCommand } from '../../support/lab-command.js';
 import { failedChecks, runRehearseCli } from '../../support/rehearse-cli.js';
 

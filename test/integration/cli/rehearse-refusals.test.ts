@@ -7,9 +7,9 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { jest } from '@jest/globals';
-import { ensureCloudAssembly } from '../../../lab/rehearsal/cloud-assembly.js';
 import { PROJECT_ROOT } from '../../../lib/handler-entries.js';
 import { CLUSTER_MAP_STATES, WORKFLOW_STATES } from '../../../lib/workflow-states.js';
+import { ensureCloudAssembly } from '../../../rehearsal/cloud-assembly.js';
 import { descendantProcesses } from '../../support/process-tree.js';
 import { startRehearseCli } from '../../support/rehearse-cli.js';
 

@@ -6,9 +6,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ensureCloudAssembly } from '../../../lab/rehearsal/cloud-assembly.js';
-import type { RehearsalReport } from '../../../lab/rehearsal/rehearsal-report.js';
 import { PROJECT_ROOT } from '../../../lib/handler-entries.js';
+import { ensureCloudAssembly } from '../../../rehearsal/cloud-assembly.js';
+import type { RehearsalReport } from '../../../rehearsal/rehearsal-report.js';
 import { descendantProcesses, isRunning } from '../../support/process-tree.js';
 import { type RunningRehearsal, startRehearseCli } from '../../support/rehearse-cli.js';
 

@@ -4,11 +4,6 @@
 // machine; otherwise PreconditionFailed, and the lock is not taken.
 import { randomUUID } from 'node:crypto';
 import { CreateTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import {
-  type ExecutionHistoryProxy,
-  type RecordedExecution,
-  startExecutionHistoryProxy,
-} from '../../../lab/rehearsal/execution-history-proxy.js';
 import { lockIdFor } from '../../../lambdas/adapters/lock/rotation-lock.js';
 import { MESH_ID_ENV } from '../../../lambdas/contract/function-environment.js';
 import {
@@ -18,6 +13,11 @@ import {
 } from '../../../lambdas/contract/rotation-lock.js';
 import { resumeRollbackOf } from '../../../lambdas/core/rotation/resume-rollback.js';
 import { handler as acquireLock } from '../../../lambdas/handlers/acquire-lock.js';
+import {
+  type ExecutionHistoryProxy,
+  type RecordedExecution,
+  startExecutionHistoryProxy,
+} from '../../../rehearsal/execution-history-proxy.js';
 import { motoClientConfig } from '../../support/moto-endpoint.js';
 import { withEnv } from './handler-lab.js';
 

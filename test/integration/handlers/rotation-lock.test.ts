@@ -10,7 +10,6 @@ import {
   StartExecutionCommand,
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import { createTemplateTablesInMoto } from '../../../lab/rehearsal/moto-tables.js';
 import { lockIdFor } from '../../../lambdas/adapters/lock/rotation-lock.js';
 import { clientRequestTokenFor } from '../../../lambdas/adapters/secrets/client-request-token.js';
 import {
@@ -26,6 +25,7 @@ import { handler as preflight } from '../../../lambdas/handlers/preflight.js';
 import { handler as releaseLock } from '../../../lambdas/handlers/release-lock.js';
 import { handler as rollback } from '../../../lambdas/handlers/rollback.js';
 import { handler as stageRoot } from '../../../lambdas/handlers/stage-root.js';
+import { createTemplateTablesInMoto } from '../../../rehearsal/moto-tables.js';
 import { synthMeshTrustStack } from '../../infra/synth-mesh-trust-stack.js';
 import { captureLogLines } from '../../support/capture-output.js';
 import { motoClientConfig } from '../../support/moto-endpoint.js';

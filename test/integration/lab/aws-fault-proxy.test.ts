@@ -9,9 +9,9 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { type AwsFaultProxy, startAwsFaultProxy } from '../../../lab/aws-fault-proxy.js';
-import { createFaultPlan, type FaultPlan } from '../../../lab/rehearsal/fault-plan.js';
-import { parseFault } from '../../../lab/rehearsal/fault-spec.js';
 import { isTransientAwsError } from '../../../lambdas/adapters/retry.js';
+import { createFaultPlan, type FaultPlan } from '../../../rehearsal/fault-plan.js';
+import { parseFault } from '../../../rehearsal/fault-spec.js';
 import { motoClientConfig, motoEndpoint } from '../../support/moto-endpoint.js';
 
 let proxy: AwsFaultProxy;

@@ -2,8 +2,8 @@
 // HTTPS, a 503 and a 409 are answered as a real API server writes them, a slow request comes late, a
 // cluster that is down resets the connection, and each time normal service follows.
 import type { KubeApiServer } from '../../../lab/kube/kube-api-server.js';
-import { createFaultPlan, type FaultPlan } from '../../../lab/rehearsal/fault-plan.js';
-import { parseFault } from '../../../lab/rehearsal/fault-spec.js';
+import { createFaultPlan, type FaultPlan } from '../../../rehearsal/fault-plan.js';
+import { parseFault } from '../../../rehearsal/fault-spec.js';
 import { type HttpResult, kubeHttpJson, startTestKubeApi } from '../../support/lab-kube-api.js';
 
 const SECRET_PATH = '/api/v1/namespaces/istio-system/secrets/cacerts';

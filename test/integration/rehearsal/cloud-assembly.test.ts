@@ -3,9 +3,9 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, utimesSync, writeFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ensureCloudAssembly, readCloudAssembly } from '../../../lab/rehearsal/cloud-assembly.js';
-import { CloudAssemblyError } from '../../../lab/rehearsal/rehearsal-errors.js';
-import { resolveEnvironment, templateFunctions } from '../../../lab/rehearsal/template-functions.js';
+import { ensureCloudAssembly, readCloudAssembly } from '../../../rehearsal/cloud-assembly.js';
+import { CloudAssemblyError } from '../../../rehearsal/rehearsal-errors.js';
+import { resolveEnvironment, templateFunctions } from '../../../rehearsal/template-functions.js';
 import { isRunning } from '../../support/process-tree.js';
 
 const TEMPLATE = {

@@ -1,4 +1,4 @@
-import type { DefinitionTask } from '../../../lab/rehearsal/definition-tasks.js';
+import type { DefinitionTask } from '../../../rehearsal/definition-tasks.js';
 import {
   checkFailAt,
   createFailureInjector,
@@ -6,8 +6,8 @@ import {
   formatFailAt,
   formatFailAts,
   parseFailAt,
-} from '../../../lab/rehearsal/fail-at.js';
-import { RehearsalOptionsError } from '../../../lab/rehearsal/rehearsal-errors.js';
+} from '../../../rehearsal/fail-at.js';
+import { RehearsalOptionsError } from '../../../rehearsal/rehearsal-errors.js';
 
 describe('--fail-at', () => {
   it('reads a state, an optional cluster and an optional once', () => {

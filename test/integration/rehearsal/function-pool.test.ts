@@ -7,9 +7,9 @@ import {
   createFunctionPool,
   type FunctionLogLine,
   type FunctionPool,
-} from '../../../lab/rehearsal/function-pool.js';
-import { FunctionInvocationError } from '../../../lab/rehearsal/rehearsal-errors.js';
-import type { TemplateFunction } from '../../../lab/rehearsal/template-functions.js';
+} from '../../../rehearsal/function-pool.js';
+import { FunctionInvocationError } from '../../../rehearsal/rehearsal-errors.js';
+import type { TemplateFunction } from '../../../rehearsal/template-functions.js';
 
 const BUNDLE = `
 export const handler = async (event, context) => {

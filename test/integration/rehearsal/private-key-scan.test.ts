@@ -2,7 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { filesWithPrivateKeys, keyFragments } from '../../../lab/rehearsal/private-key-scan.js';
+import { filesWithPrivateKeys, keyFragments } from '../../../rehearsal/private-key-scan.js';
 
 describe('the key scan of a report directory', () => {
   // Keys are made at run time: no key literal lives in the repository.

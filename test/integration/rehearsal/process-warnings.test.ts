@@ -12,7 +12,7 @@ import { runCommand } from '../../support/run-command.js';
 // the SDK's warning the way the SDK does (process.emitWarning; the SDK itself stays quiet on Node >= 22),
 // with the progress line it would print, and reads what reached its stderr.
 
-const MODULE = fileURLToPath(new URL('../../../lab/rehearsal/process-warnings.ts', import.meta.url));
+const MODULE = fileURLToPath(new URL('../../../rehearsal/process-warnings.ts', import.meta.url));
 // The child script sits in a temp folder: it imports the SDK by path, from this repository.
 const SDK_CLIENT = pathToFileURL(
   createRequire(`${PROJECT_ROOT}package.json`).resolve('@aws-sdk/client-sfn'),

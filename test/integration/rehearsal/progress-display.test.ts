@@ -1,4 +1,4 @@
-import { createProgressDisplay } from '../../../lab/rehearsal/progress-display.js';
+import { createProgressDisplay } from '../../../rehearsal/progress-display.js';
 
 function stream(isTTY: boolean) {
   const chunks: string[] = [];

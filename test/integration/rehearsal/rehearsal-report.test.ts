@@ -1,11 +1,11 @@
-import type { ClusterStrategy } from '../../../lab/rehearsal/cluster-strategies.js';
+import type { ClusterStrategy } from '../../../rehearsal/cluster-strategies.js';
 import {
   expectedCacertsBackups,
   expectedResult,
   type OutcomeFacts,
   outcomeChecks,
-} from '../../../lab/rehearsal/rehearsal-report.js';
-import type { WorkloadMove } from '../../../lab/rehearsal/workload-moves.js';
+} from '../../../rehearsal/rehearsal-report.js';
+import type { WorkloadMove } from '../../../rehearsal/workload-moves.js';
 
 const A = 'a'.repeat(64);
 const B = 'b'.repeat(64);

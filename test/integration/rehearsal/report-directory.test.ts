@@ -3,8 +3,8 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ReportDirectoryError } from '../../../lab/rehearsal/rehearsal-errors.js';
-import { prepareReportDirectory } from '../../../lab/rehearsal/write-report-files.js';
+import { ReportDirectoryError } from '../../../rehearsal/rehearsal-errors.js';
+import { prepareReportDirectory } from '../../../rehearsal/write-report-files.js';
 
 let scratch: string;
 

@@ -12,7 +12,7 @@ import {
   standingCost,
   taskFunctions,
 } from '../../../bench/cost-model.js';
-import type { CfnTemplate } from '../../../lib/resolve-definition.js';
+import type { CfnTemplate } from '../../../rehearsal/resolve-definition.js';
 
 const PRICES = JSON.parse(
   readFileSync(new URL('../../../bench/cost-prices.json', import.meta.url), 'utf8'),

@@ -1,13 +1,12 @@
 // preflight's estimate of the execution history a rotation records, judged against real histories: two
 // rehearsals of the synthesized state machine (rehearsal-histories/, recorded with `npm run rehearse --
 // --clusters 2 --workloads 12 --out DIR`, the second with `--fail-at retire-root:lab-2`), each counted
-// as Step Functions would record it (lab/rehearsal/aws-history-events.ts, which knows nothing of the
+// as Step Functions would record it (rehearsal/aws-history-events.ts, which knows nothing of the
 // estimate), and against the limit for a large fleet.
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
-import { awsHistoryEvents, type LocalHistoryEvent } from '../../../../lab/rehearsal/aws-history-events.js';
 import {
   EXECUTION_HISTORY_LIMIT,
   estimateHistoryEvents,
@@ -17,6 +16,7 @@ import {
   SAFE_HISTORY_EVENTS,
   smallestFittingWaveSize,
 } from '../../../../lambdas/core/plan/history-estimate.js';
+import { awsHistoryEvents, type LocalHistoryEvent } from '../../../../rehearsal/aws-history-events.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 

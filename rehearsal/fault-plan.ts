@@ -1,0 +1,104 @@
+// The rehearsal's --fault specs as they play out: each waits for its phase to begin, then decides,
+// request by request, what a lab cluster's Kubernetes API or the AWS fault proxy answers instead of the
+// usual, and counts how often it fired (a fault that never fired proves nothing, and the report says
+// so). Pure: no timers and no I/O, the clock is passed in; the API server and the proxy play the answers.
+import { AWS_SERVICE_UNAVAILABLE, AWS_THROTTLING, type AwsJsonError } from '../lab/aws-fault-proxy.js';
+import {
+  ConflictError,
+  type KubeApiError,
+  ServiceUnavailableError,
+  STALE_OBJECT_MESSAGE,
+} from '../lab/kube/errors.js';
+import type { KubeFaultRequest, KubeRequestFault } from '../lab/kube/kube-api-server.js';
+import { type Fault, formatFault } from './fault-spec.js';
+
+/** One fault as the report lists it: the spec as given, and how many requests it answered. */
+export interface FaultReport {
+  readonly spec: string;
+  readonly fired: number;
+}
+
+export interface FaultPlan {
+  /** A phase began: the faults waiting for it start now (each once, however often the phase is entered). */
+  enterPhase(phase: string): void;
+  /** What a cluster's Kubernetes API does with this request instead of serving it; undefined: serve it. */
+  kubeRequest(cluster: string, request: KubeFaultRequest): KubeRequestFault | undefined;
+  /** What the AWS fault proxy answers instead of moto; undefined: moto answers. */
+  awsRequest(): AwsJsonError | undefined;
+  report(): FaultReport[];
+}
+
+/** Writes, which a stale resourceVersion makes conflict. */
+const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+
+interface PlannedFault {
+  readonly fault: Fault;
+  /** When its phase began (the clock's ms); undefined: not yet. */
+  startedAt?: number;
+  fired: number;
+}
+
+/**
+ * Faults that start at the same time and match the same request take turns in the order given: the
+ * first with requests left answers.
+ */
+export function createFaultPlan(faults: readonly Fault[], now: () => number = Date.now): FaultPlan {
+  const planned: PlannedFault[] = faults.map((fault) => ({ fault, fired: 0 }));
+  const fire = <T>(entry: PlannedFault, answer: T): T => {
+    entry.fired += 1;
+    return answer;
+  };
+  return {
+    enterPhase(phase) {
+      for (const entry of planned) {
+        if (entry.fault.phase === phase && entry.startedAt === undefined) entry.startedAt = now();
+      }
+    },
+    kubeRequest(cluster, request) {
+      for (const entry of planned) {
+        const { fault, startedAt, fired } = entry;
+        if (startedAt === undefined || fault.target !== 'kube' || fault.cluster !== cluster) continue;
+        switch (fault.kind) {
+          case 'down':
+            if (now() - startedAt < fault.seconds * 1000) return fire(entry, { kind: 'reset' });
+            break;
+          case '5xx':
+            if (fired < fault.count) return fire(entry, { kind: 'error', error: unavailable(cluster) });
+            break;
+          case 'conflict':
+            if (fired < fault.count && WRITE_METHODS.has(request.method)) {
+              return fire(entry, { kind: 'error', error: conflict(request) });
+            }
+            break;
+          case 'slow':
+            if (fired < fault.count) return fire(entry, { kind: 'delay', ms: fault.delayMs });
+            break;
+        }
+      }
+      return undefined;
+    },
+    awsRequest() {
+      for (const entry of planned) {
+        const { fault, startedAt, fired } = entry;
+        if (startedAt === undefined || fault.target !== 'aws' || fired >= fault.count) continue;
+        return fire(entry, fault.kind === 'throttle' ? AWS_THROTTLING : AWS_SERVICE_UNAVAILABLE);
+      }
+      return undefined;
+    },
+    report: () => planned.map(({ fault, fired }) => ({ spec: formatFault(fault), fired })),
+  };
+}
+
+function unavailable(cluster: string): KubeApiError {
+  return new ServiceUnavailableError(
+    `the server is currently unable to handle the request (lab cluster ${cluster}: --fault)`,
+  );
+}
+
+/** The Status a real API server answers a write made over a stale resourceVersion with. */
+function conflict(request: KubeFaultRequest): KubeApiError {
+  const resource = request.resource;
+  const plural =
+    resource === undefined ? request.path : `${resource.plural}${resource.group ? `.${resource.group}` : ''}`;
+  return new ConflictError(plural, resource?.name ?? '', STALE_OBJECT_MESSAGE);
+}

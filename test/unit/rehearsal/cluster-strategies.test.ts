@@ -1,0 +1,109 @@
+import { clusterStrategies, describeClusterStrategy } from '../../../rehearsal/cluster-strategies.js';
+
+/** A top-level state's exit with its output, as the rehearsal's history.json records it. */
+const exited = (name: string, type: string, output: unknown) => ({
+  type: 'StateExited',
+  state: { name, type, output },
+});
+
+const preflightExit = exited('preflight', 'Task', {
+  mode: 'scheduled',
+  preflight: {
+    clusters: [
+      { name: 'lab-1', strategy: 'resign' },
+      { name: 'lab-2', strategy: 'restart' },
+    ],
+  },
+});
+
+describe('clusterStrategies: what preflight chose and restart-workloads answered, from the history', () => {
+  it("reads each cluster's strategy from preflight's output and restart-workloads' resign figures", () => {
+    // Prepare
+    const history = [
+      { type: 'ExecutionStarted' },
+      preflightExit,
+      // A per-cluster Task's exit inside the Map (an index) is not the Map's result.
+      { type: 'StateExited', index: 0, state: { name: 'restart-workloads', output: { restarted: 'x' } } },
+      exited('restart-workloads', 'Map', {
+        restarted: [
+          {
+            cluster: 'lab-2',
+            strategy: 'restart',
+            restarted: 4,
+            done: true,
+          },
+          {
+            cluster: 'lab-1',
+            strategy: 'resign',
+            restarted: 1,
+            done: true,
+            resign: { pods: 4, moved: 3, waitedSeconds: 95, fallback: 1, fallbackWorkloads: ['shop/app-02'] },
+          },
+        ],
+      }),
+    ];
+
+    // Act
+    const strategies = clusterStrategies(history);
+
+    // Assess
+    expect(strategies).toEqual([
+      {
+        cluster: 'lab-1',
+        strategy: 'resign',
+        restartWorkloads: {
+          strategy: 'resign',
+          restarted: 1,
+          resign: { pods: 4, moved: 3, waitedSeconds: 95, fallback: 1, fallbackWorkloads: ['shop/app-02'] },
+        },
+      },
+      { cluster: 'lab-2', strategy: 'restart', restartWorkloads: { strategy: 'restart', restarted: 4 } },
+    ]);
+  });
+
+  it('reads an answer without strategy or resign figures (restart-workloads before issue 17)', () => {
+    // Prepare
+    const history = [
+      preflightExit,
+      exited('restart-workloads', 'Map', { restarted: [{ cluster: 'lab-1', restarted: 2 }] }),
+    ];
+
+    // Act
+    const [lab1, lab2] = clusterStrategies(history);
+
+    // Assess
+    expect(lab1).toEqual({ cluster: 'lab-1', strategy: 'resign', restartWorkloads: { restarted: 2 } });
+    expect(lab2).toEqual({ cluster: 'lab-2', strategy: 'restart' });
+  });
+
+  it('has the strategies alone when restart-workloads never finished, and nothing without preflight', () => {
+    // Act
+    const stopped = clusterStrategies([preflightExit]);
+    const refused = clusterStrategies([
+      { type: 'ExecutionStarted' },
+      { type: 'StateEntered', state: { name: 'preflight' } },
+    ]);
+
+    // Assess
+    expect(stopped.map((entry) => entry.restartWorkloads)).toEqual([undefined, undefined]);
+    expect(refused).toEqual([]);
+  });
+});
+
+describe('describeClusterStrategy', () => {
+  it('says the strategy, the restarts and, for resign, the wait', () => {
+    expect(
+      describeClusterStrategy({
+        cluster: 'lab-1',
+        strategy: 'resign',
+        restartWorkloads: {
+          restarted: 0,
+          resign: { pods: 4, moved: 4, waitedSeconds: 12, fallback: 0, fallbackWorkloads: [] },
+        },
+      }),
+    ).toBe('lab-1 resign: 0 workload(s) restarted; 4 of 4 proxies moved in 12 s, 0 fallback');
+    expect(describeClusterStrategy({ cluster: 'lab-2', strategy: 'restart' })).toBe(
+      'lab-2 restart: restart-workloads did not finish',
+    );
+  });
+});

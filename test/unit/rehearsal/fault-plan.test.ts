@@ -1,0 +1,174 @@
+// The fault plan: faults wait for their phase, then answer requests in place of the lab's Kubernetes
+// APIs and of AWS, as many times as they say, and count what they did.
+import { AWS_SERVICE_UNAVAILABLE, AWS_THROTTLING } from '../../../lab/aws-fault-proxy.js';
+import type { KubeFaultRequest } from '../../../lab/kube/kube-api-server.js';
+import { createFaultPlan } from '../../../rehearsal/fault-plan.js';
+import { parseFault } from '../../../rehearsal/fault-spec.js';
+
+const readCacerts: KubeFaultRequest = {
+  method: 'GET',
+  path: '/api/v1/namespaces/istio-system/secrets/cacerts',
+  resource: { plural: 'secrets', group: '', namespace: 'istio-system', name: 'cacerts' },
+};
+const writeCacerts: KubeFaultRequest = { ...readCacerts, method: 'PUT' };
+const patchDeployment: KubeFaultRequest = {
+  method: 'PATCH',
+  path: '/apis/apps/v1/namespaces/shop/deployments/app-01',
+  resource: { plural: 'deployments', group: 'apps', namespace: 'shop', name: 'app-01' },
+};
+
+/** A clock the test moves by hand. */
+function manualClock(start = 1_000_000) {
+  let now = start;
+  return { now: () => now, advance: (ms: number) => (now += ms) };
+}
+
+describe('createFaultPlan', () => {
+  it('does nothing before the phase of a fault begins', () => {
+    // Prepare
+    const plan = createFaultPlan([parseFault('kube:lab-2:5xx:3@distribute-bundle')]);
+    plan.enterPhase('stage-root');
+
+    // Act
+    const answer = plan.kubeRequest('lab-2', readCacerts);
+
+    // Assess
+    expect(answer).toBeUndefined();
+    expect(plan.report()).toEqual([{ spec: 'kube:lab-2:5xx:3@distribute-bundle', fired: 0 }]);
+  });
+
+  it('answers the next N requests of its cluster with a 503 Status, then lets them through', () => {
+    // Prepare
+    const plan = createFaultPlan([parseFault('kube:lab-2:5xx:2@distribute-bundle')]);
+    plan.enterPhase('distribute-bundle');
+
+    // Act
+    const otherCluster = plan.kubeRequest('lab-1', readCacerts);
+    const answers = [1, 2, 3].map(() => plan.kubeRequest('lab-2', readCacerts));
+
+    // Assess
+    expect(otherCluster).toBeUndefined();
+    for (const answer of answers.slice(0, 2)) {
+      expect(answer?.kind === 'error' && answer.error.toStatus()).toMatchObject({
+        kind: 'Status',
+        status: 'Failure',
+        code: 503,
+        reason: 'ServiceUnavailable',
+      });
+    }
+    expect(answers[2]).toBeUndefined();
+    expect(plan.report()).toEqual([{ spec: 'kube:lab-2:5xx:2@distribute-bundle', fired: 2 }]);
+  });
+
+  it('answers writes only with 409 Conflict, naming the object as a stale resourceVersion would', () => {
+    // Prepare
+    const plan = createFaultPlan([parseFault('kube:lab-1:conflict:2@reissue-intermediate')]);
+    plan.enterPhase('reissue-intermediate');
+
+    // Act
+    const read = plan.kubeRequest('lab-1', readCacerts);
+    const put = plan.kubeRequest('lab-1', writeCacerts);
+    const patch = plan.kubeRequest('lab-1', patchDeployment);
+    const third = plan.kubeRequest('lab-1', writeCacerts);
+
+    // Assess
+    expect(read).toBeUndefined();
+    expect(put?.kind === 'error' && put.error.toStatus()).toMatchObject({
+      code: 409,
+      reason: 'Conflict',
+      details: { name: 'cacerts', kind: 'secrets' },
+    });
+    expect(put?.kind === 'error' && put.error.message).toContain('the object has been modified');
+    expect(patch?.kind === 'error' && patch.error.message).toContain(
+      'Operation cannot be fulfilled on deployments.apps "app-01"',
+    );
+    expect(third).toBeUndefined();
+  });
+
+  it('delays N requests by the given time', () => {
+    // Prepare
+    const plan = createFaultPlan([parseFault('kube:lab-3:slow:1500:2@verify-trust')]);
+    plan.enterPhase('verify-trust');
+
+    // Act
+    const answers = [1, 2, 3].map(() => plan.kubeRequest('lab-3', readCacerts));
+
+    // Assess
+    expect(answers).toEqual([{ kind: 'delay', ms: 1500 }, { kind: 'delay', ms: 1500 }, undefined]);
+  });
+
+  it('resets every request for the seconds it is down, counted from the start of its phase', () => {
+    // Prepare
+    const clock = manualClock();
+    const plan = createFaultPlan([parseFault('kube:lab-2:down:5@restart-workloads')], clock.now);
+    clock.advance(60_000);
+    plan.enterPhase('restart-workloads');
+
+    // Act
+    const atStart = plan.kubeRequest('lab-2', readCacerts);
+    clock.advance(4_999);
+    const justBefore = plan.kubeRequest('lab-2', patchDeployment);
+    clock.advance(1);
+    const after = plan.kubeRequest('lab-2', readCacerts);
+
+    // Assess
+    expect(atStart).toEqual({ kind: 'reset' });
+    expect(justBefore).toEqual({ kind: 'reset' });
+    expect(after).toBeUndefined();
+    expect(plan.report()).toEqual([{ spec: 'kube:lab-2:down:5@restart-workloads', fired: 2 }]);
+  });
+
+  it('starts a fault once, at the first start of its phase, however often the phase is entered', () => {
+    // Prepare
+    const clock = manualClock();
+    const plan = createFaultPlan([parseFault('kube:lab-1:down:2@distribute-bundle')], clock.now);
+    plan.enterPhase('distribute-bundle');
+    clock.advance(1_500);
+    plan.enterPhase('distribute-bundle');
+    clock.advance(1_000);
+
+    // Act
+    const answer = plan.kubeRequest('lab-1', readCacerts);
+
+    // Assess
+    expect(answer).toBeUndefined();
+  });
+
+  it('answers AWS requests with throttling, then a 503, each as many times as it says', () => {
+    // Prepare
+    const plan = createFaultPlan([
+      parseFault('aws:throttle:2@stage-root'),
+      parseFault('aws:5xx:1@stage-root'),
+    ]);
+    plan.enterPhase('stage-root');
+
+    // Act
+    const answers = [1, 2, 3, 4].map(() => plan.awsRequest());
+
+    // Assess
+    expect(answers).toEqual([AWS_THROTTLING, AWS_THROTTLING, AWS_SERVICE_UNAVAILABLE, undefined]);
+    expect(plan.report()).toEqual([
+      { spec: 'aws:throttle:2@stage-root', fired: 2 },
+      { spec: 'aws:5xx:1@stage-root', fired: 1 },
+    ]);
+  });
+
+  it('keeps AWS and Kubernetes faults apart', () => {
+    // Prepare
+    const plan = createFaultPlan([
+      parseFault('aws:throttle:1@preflight'),
+      parseFault('kube:lab-1:5xx:1@preflight'),
+    ]);
+    plan.enterPhase('preflight');
+
+    // Act
+    const kube = plan.kubeRequest('lab-1', readCacerts);
+    const aws = plan.awsRequest();
+    const nothingLeft = [plan.kubeRequest('lab-1', readCacerts), plan.awsRequest()];
+
+    // Assess
+    expect(kube?.kind).toBe('error');
+    expect(aws).toBe(AWS_THROTTLING);
+    expect(nothingLeft).toEqual([undefined, undefined]);
+  });
+});

@@ -1,0 +1,140 @@
+// `--fault SPEC`: the grammar the rehearsal takes, and the names it checks before anything starts.
+import { checkFault, type Fault, formatFault, parseFault } from '../../../rehearsal/fault-spec.js';
+import { RehearsalOptionsError } from '../../../rehearsal/rehearsal-errors.js';
+
+const known = {
+  phases: ['preflight', 'stage-root', 'distribute-bundle', 'restart-workloads', 'rollback-trust'],
+  clusters: ['lab-1', 'lab-2'],
+};
+
+describe('parseFault', () => {
+  it('reads each kind of Kubernetes API fault with its cluster, numbers and phase', () => {
+    // Act & Assess
+    expect(parseFault('kube:lab-2:5xx:3@distribute-bundle')).toEqual({
+      target: 'kube',
+      cluster: 'lab-2',
+      kind: '5xx',
+      count: 3,
+      phase: 'distribute-bundle',
+    });
+    expect(parseFault('kube:lab-1:conflict:2@reissue-intermediate')).toEqual({
+      target: 'kube',
+      cluster: 'lab-1',
+      kind: 'conflict',
+      count: 2,
+      phase: 'reissue-intermediate',
+    });
+    expect(parseFault('kube:lab-1:slow:1500:4@verify-trust')).toEqual({
+      target: 'kube',
+      cluster: 'lab-1',
+      kind: 'slow',
+      delayMs: 1500,
+      count: 4,
+      phase: 'verify-trust',
+    });
+    expect(parseFault('kube:lab-2:down:5@restart-workloads')).toEqual({
+      target: 'kube',
+      cluster: 'lab-2',
+      kind: 'down',
+      seconds: 5,
+      phase: 'restart-workloads',
+    });
+  });
+
+  it('reads AWS throttling and 5xx faults, which name no cluster', () => {
+    // Act & Assess
+    expect(parseFault('aws:throttle:3@stage-root')).toEqual({
+      target: 'aws',
+      kind: 'throttle',
+      count: 3,
+      phase: 'stage-root',
+    });
+    expect(parseFault('aws:5xx:1@promote-root')).toEqual({
+      target: 'aws',
+      kind: '5xx',
+      count: 1,
+      phase: 'promote-root',
+    });
+  });
+
+  it('writes every spec back as it was given, for the report', () => {
+    // Prepare
+    const specs = [
+      'kube:lab-2:5xx:3@distribute-bundle',
+      'kube:lab-1:conflict:2@reissue-intermediate',
+      'kube:lab-1:slow:1500:4@verify-trust',
+      'kube:lab-2:down:5@restart-workloads',
+      'aws:throttle:3@stage-root',
+      'aws:5xx:1@promote-root',
+    ];
+
+    // Act
+    const formatted = specs.map((spec) => formatFault(parseFault(spec)));
+
+    // Assess
+    expect(formatted).toEqual(specs);
+  });
+
+  it.each([
+    ['no phase', 'kube:lab-1:5xx:3', 'no @PHASE'],
+    ['an empty phase', 'kube:lab-1:5xx:3@', 'no @PHASE'],
+    ['an unknown target', 'eks:throttle:3@stage-root', 'unknown target "eks"'],
+    [
+      'an unknown Kubernetes fault',
+      'kube:lab-1:timeout:3@stage-root',
+      'unknown Kubernetes API fault "timeout"',
+    ],
+    ['an unknown AWS fault', 'aws:slow:3@stage-root', 'unknown AWS fault "slow"'],
+    ['no cluster', 'kube::5xx:3@stage-root', 'no CLUSTER'],
+    [
+      'a count that is no whole number',
+      'kube:lab-1:5xx:two@stage-root',
+      'N (requests) must be a whole number',
+    ],
+    ['a zero count', 'aws:throttle:0@stage-root', 'N (requests) must be 1..1000, got 0'],
+    ['a negative delay', 'kube:lab-1:slow:-5:2@stage-root', 'MS (delay) must be a whole number'],
+    ['a down time beyond 10 minutes', 'kube:lab-1:down:601@stage-root', 'SECONDS (down) must be 1..600'],
+    ['slow without its count', 'kube:lab-1:slow:500@stage-root', 'takes 5 parts'],
+    ['a count too many', 'kube:lab-1:5xx:3:4@stage-root', 'takes 4 parts'],
+    ['an AWS fault with a cluster', 'aws:lab-1:throttle:3@stage-root', 'unknown AWS fault "lab-1"'],
+  ])('refuses %s, naming the grammar', (_, spec, why) => {
+    // Act
+    const parse = () => parseFault(spec);
+
+    // Assess
+    expect(parse).toThrow(RehearsalOptionsError);
+    expect(parse).toThrow(why);
+    expect(parse).toThrow('expected kube:CLUSTER:5xx:N@PHASE');
+  });
+});
+
+describe('checkFault', () => {
+  it('takes a fault on a phase the rehearsal enters, in a cluster of the fleet', () => {
+    // Prepare
+    const faults: Fault[] = [
+      parseFault('kube:lab-2:5xx:3@distribute-bundle'),
+      parseFault('aws:throttle:3@stage-root'),
+      parseFault('kube:lab-1:conflict:1@rollback-trust'),
+    ];
+
+    // Act & Assess
+    for (const fault of faults) expect(() => checkFault(fault, known)).not.toThrow();
+  });
+
+  it('refuses a phase the definition does not have, listing the valid ones', () => {
+    // Act
+    const check = () => checkFault(parseFault('aws:5xx:2@stage-rooot'), known);
+
+    // Assess
+    expect(check).toThrow(RehearsalOptionsError);
+    expect(check).toThrow(`the rehearsal has no phase "stage-rooot"; valid: ${known.phases.join(', ')}`);
+  });
+
+  it('refuses a cluster the fleet does not have, listing the fleet', () => {
+    // Act
+    const check = () => checkFault(parseFault('kube:lab-3:down:5@restart-workloads'), known);
+
+    // Assess
+    expect(check).toThrow('the lab has no cluster "lab-3"; valid: lab-1, lab-2');
+  });
+});
