@@ -148,6 +148,60 @@ describe('the rotation state machine on the local runner', () => {
     }
   }
 
+  /** The calls the run made to one state, in order. */
+  const callsOf = (result: Run, state: string) => result.calls.filter((call) => call.state === state);
+
+  /** Root ids as the real handlers give them (fingerprints are 64 hex digits), and no waits. */
+  const hex = (c: string) => c.repeat(64);
+  const rootsAsReal: Record<string, Handler> = {
+    preflight: () => ({
+      clusters: CLUSTERS,
+      currentRoot: { secretArn: 'arn:root', versionId: 'v-a', fingerprint: hex('a') },
+      plan: { proxyTrustWait: { seconds: 0 }, soak: { seconds: 0 } },
+    }),
+    'stage-root': () => ({ secretArn: 'arn:root', versionId: 'v-b', fingerprint: hex('b') }),
+  };
+  /** A rotation that fails at verify-trust, so that its rollback runs. */
+  const failsAtVerifyTrust: Record<string, Handler> = {
+    ...rootsAsReal,
+    'verify-trust-in-cluster': () => {
+      throw new StandIn('VerificationFailed', 'istiod of us-1 did not publish A+B');
+    },
+  };
+  const RESUMED_ID = `${EXECUTION_ID}-rollback-20260310T110000Z`;
+
+  /** A scheduled run that fails at verify-trust, whose rollback then fails in `state` with `error`. */
+  const rollbackFailingIn = (state: string, error: string, message: string) =>
+    run(
+      { mode: 'scheduled', reason: 'annual rotation', requestedBy: 'alice' },
+      {
+        ...failsAtVerifyTrust,
+        [state]: () => {
+          throw new StandIn(error, message);
+        },
+      },
+    );
+
+  /**
+   * What retry-rollback does with a run that ended without rolling back (FAILED in the rollback, or
+   * ABORTED): decides from its history how to resume, and runs the new execution with that state.
+   */
+  async function resumeRollbackAfter(ended: Run, status: 'FAILED' | 'ABORTED', reason: string) {
+    const decision = resumeRollbackOf({
+      executionArn: EXECUTION_ID,
+      status,
+      finalState: ended.finalState,
+      ...(status === 'FAILED' ? { error: ended.error?.name as string } : { statesEntered: ended.entered }),
+    });
+    if (!decision.resumable) throw new Error(decision.reason);
+    const resumed = await run(
+      { mode: decision.mode, reason, requestedBy: 'bob', resumeRollback: decision.resumeRollback },
+      {},
+      RESUMED_ID,
+    );
+    return { resumeRollback: decision.resumeRollback, resumed };
+  }
+
   it('runs a scheduled rotation through every phase, soaking the default 24 h', async () => {
     // WHEN
     const result = await run({ mode: 'scheduled', reason: 'annual rotation', requestedBy: 'schedule' });
@@ -192,7 +246,7 @@ describe('the rotation state machine on the local runner', () => {
       state: 'preflight',
       input: { executionId: EXECUTION_ID, mode: 'scheduled', cluster: null, soakSeconds: 86400 },
     });
-    const distribute = result.calls.filter((call) => call.state === 'distribute-bundle-in-cluster');
+    const distribute = callsOf(result, 'distribute-bundle-in-cluster');
     expect(distribute.map((call) => call.input)).toEqual(
       CLUSTERS.map(({ name }) => ({
         executionId: EXECUTION_ID,
@@ -204,13 +258,13 @@ describe('the rotation state machine on the local runner', () => {
     );
     // reissue-intermediate and restart-workloads get their cluster's strategy, from the cluster's item.
     for (const state of ['reissue-intermediate-in-cluster', 'restart-workloads-in-cluster']) {
-      const calls = result.calls.filter((call) => call.state === state);
+      const calls = callsOf(result, state);
       expect(calls.map((call) => [call.input.cluster, call.input.strategy])).toEqual([
         ['eu-1', 'resign'],
         ['us-1', 'restart'],
       ]);
     }
-    const gates = result.calls.filter((call) => call.state === 'verify-workloads-in-cluster');
+    const gates = callsOf(result, 'verify-workloads-in-cluster');
     expect(gates.map((call) => call.input.strategy)).toEqual([undefined, undefined]);
   });
 
@@ -359,40 +413,15 @@ describe('the rotation state machine on the local runner', () => {
 
   it("resumes a rollback that failed in a new execution, from the failed run's final state, undoing its writes", async () => {
     // GIVEN a scheduled run whose rollback failed at rollback-restore (ids as the real handlers give them)
-    const hex = (c: string) => c.repeat(64);
-    const failed = await run(
-      { mode: 'scheduled', reason: 'annual rotation', requestedBy: 'alice' },
-      {
-        preflight: () => ({
-          clusters: CLUSTERS,
-          currentRoot: { secretArn: 'arn:root', versionId: 'v-a', fingerprint: hex('a') },
-          plan: { proxyTrustWait: { seconds: 0 }, soak: { seconds: 0 } },
-        }),
-        'stage-root': () => ({ secretArn: 'arn:root', versionId: 'v-b', fingerprint: hex('b') }),
-        'verify-trust-in-cluster': () => {
-          throw new StandIn('VerificationFailed', 'istiod of us-1 did not publish A+B');
-        },
-        'rollback-restore-in-cluster': () => {
-          throw new StandIn('TransientError', 'EKS endpoint unreachable');
-        },
-      },
+    const failed = await rollbackFailingIn(
+      'rollback-restore-in-cluster',
+      'TransientError',
+      'EKS endpoint unreachable',
     );
     expect(failed.error?.name).toBe('RollbackFailed');
-    const decision = resumeRollbackOf({
-      executionArn: EXECUTION_ID,
-      status: 'FAILED',
-      error: failed.error?.name as string,
-      finalState: failed.finalState,
-    });
-    if (!decision.resumable) throw new Error(decision.reason);
-    const resumedId = `${EXECUTION_ID}-rollback-20260310T110000Z`;
 
     // WHEN the new execution runs with the failed run's state in its input
-    const resumed = await run(
-      { mode: decision.mode, reason: 'retry', requestedBy: 'bob', resumeRollback: decision.resumeRollback },
-      {},
-      resumedId,
-    );
+    const { resumeRollback, resumed } = await resumeRollbackAfter(failed, 'FAILED', 'retry');
 
     // THEN it takes the lock as itself, skips everything forward and walks the whole rollback back
     expect(resumed.error?.name).toBe('RotationRolledBack');
@@ -414,16 +443,16 @@ describe('the rotation state machine on the local runner', () => {
     // acquire-lock is given the claim, to check it against the failed run before taking the lock.
     expect(resumed.calls[0]).toMatchObject({
       state: 'acquire-lock',
-      input: { executionId: resumedId, resumeRollback: decision.resumeRollback },
+      input: { executionId: RESUMED_ID, resumeRollback },
     });
     // Every rollback call is the resumed execution's, undoing the failed one's writes, per cluster.
     const rollbackCalls = resumed.calls.filter((call) => call.state.startsWith('rollback-'));
     expect(rollbackCalls).toHaveLength(CLUSTERS.length * 4 + 1);
     for (const call of rollbackCalls) {
-      expect(call.input).toMatchObject({ executionId: resumedId, rollbackOf: EXECUTION_ID });
+      expect(call.input).toMatchObject({ executionId: RESUMED_ID, rollbackOf: EXECUTION_ID });
     }
     expect(rollbackCalls.find((call) => call.state === 'rollback-trust-in-cluster')?.input).toEqual({
-      executionId: resumedId,
+      executionId: RESUMED_ID,
       mode: 'scheduled',
       cluster: 'eu-1',
       currentRoot: { secretArn: 'arn:root', versionId: 'v-a', fingerprint: hex('a') },
@@ -440,48 +469,23 @@ describe('the rotation state machine on the local runner', () => {
 
   it('rolls back a run aborted part-way (no Catch ran) in a new execution, from the state it was in', async () => {
     // GIVEN a scheduled run stopped while distribute-bundle wrote its first cluster
-    const hex = (c: string) => c.repeat(64);
     const aborted = await run(
       { mode: 'scheduled', reason: 'annual rotation', requestedBy: 'alice' },
-      {
-        preflight: () => ({
-          clusters: CLUSTERS,
-          currentRoot: { secretArn: 'arn:root', versionId: 'v-a', fingerprint: hex('a') },
-          plan: { proxyTrustWait: { seconds: 0 }, soak: { seconds: 0 } },
-        }),
-        'stage-root': () => ({ secretArn: 'arn:root', versionId: 'v-b', fingerprint: hex('b') }),
-      },
+      rootsAsReal,
       EXECUTION_ID,
       'distribute-bundle-in-cluster',
     );
     expect(aborted.error?.name).toBe('ExecutionAbortedError');
     expect(aborted.calls.some((call) => call.state.startsWith('rollback'))).toBe(false);
-    const decision = resumeRollbackOf({
-      executionArn: EXECUTION_ID,
-      status: 'ABORTED',
-      finalState: aborted.finalState,
-      statesEntered: aborted.entered,
-    });
-    if (!decision.resumable) throw new Error(decision.reason);
-    const resumedId = `${EXECUTION_ID}-rollback-20260310T110000Z`;
 
     // WHEN the new execution runs with that state in its input
-    const resumed = await run(
-      {
-        mode: decision.mode,
-        reason: 'roll back',
-        requestedBy: 'bob',
-        resumeRollback: decision.resumeRollback,
-      },
-      {},
-      resumedId,
-    );
+    const { resumed } = await resumeRollbackAfter(aborted, 'ABORTED', 'roll back');
 
     // THEN the whole rollback runs from rollback-trust, undoing the aborted run's writes
     expect(resumed.error?.name).toBe('RotationRolledBack');
     expect(resumed.entered.slice(4, 7)).toEqual(['resume-rollback', 'resume-from', 'rollback-trust']);
     expect(resumed.calls.find((call) => call.state === 'rollback-trust-in-cluster')?.input).toMatchObject({
-      executionId: resumedId,
+      executionId: RESUMED_ID,
       rollbackOf: EXECUTION_ID,
       stagedRoot: { versionId: 'v-b' },
     });
@@ -492,43 +496,18 @@ describe('the rotation state machine on the local runner', () => {
 
   it('resumes a rollback that failed in rollback-drop-pending at that stage, reading no backup again', async () => {
     // GIVEN a run whose rollback restored every cluster, then failed dropping the pending root
-    const hex = (c: string) => c.repeat(64);
-    const failed = await run(
-      { mode: 'scheduled', reason: 'annual rotation', requestedBy: 'alice' },
-      {
-        preflight: () => ({
-          clusters: CLUSTERS,
-          currentRoot: { secretArn: 'arn:root', versionId: 'v-a', fingerprint: hex('a') },
-          plan: { proxyTrustWait: { seconds: 0 }, soak: { seconds: 0 } },
-        }),
-        'stage-root': () => ({ secretArn: 'arn:root', versionId: 'v-b', fingerprint: hex('b') }),
-        'verify-trust-in-cluster': () => {
-          throw new StandIn('VerificationFailed', 'istiod of us-1 did not publish A+B');
-        },
-        'rollback-drop-pending': () => {
-          throw new StandIn('PreconditionFailed', 'KMS key policy refuses ScheduleKeyDeletion');
-        },
-      },
+    const failed = await rollbackFailingIn(
+      'rollback-drop-pending',
+      'PreconditionFailed',
+      'KMS key policy refuses ScheduleKeyDeletion',
     );
     expect(failed.error?.name).toBe('RollbackFailed');
-    const decision = resumeRollbackOf({
-      executionArn: EXECUTION_ID,
-      status: 'FAILED',
-      error: 'RollbackFailed',
-      finalState: failed.finalState,
-    });
-    if (!decision.resumable) throw new Error(decision.reason);
-    expect(decision.resumeRollback.restored).toBe(true);
-    const resumedId = `${EXECUTION_ID}-rollback-20260310T110000Z`;
 
     // WHEN
-    const resumed = await run(
-      { mode: decision.mode, reason: 'retry', requestedBy: 'bob', resumeRollback: decision.resumeRollback },
-      {},
-      resumedId,
-    );
+    const { resumeRollback, resumed } = await resumeRollbackAfter(failed, 'FAILED', 'retry');
 
     // THEN no restore stage runs (their backups may be scheduled for deletion): only the last one
+    expect(resumeRollback.restored).toBe(true);
     expect(resumed.error?.name).toBe('RotationRolledBack');
     expect(resumed.entered.slice(4)).toEqual([
       'resume-rollback',
@@ -541,7 +520,7 @@ describe('the rotation state machine on the local runner', () => {
       {
         state: 'rollback-drop-pending',
         input: {
-          executionId: resumedId,
+          executionId: RESUMED_ID,
           stage: 'drop-pending-root',
           clusters: CLUSTERS.map(({ name }) => ({ name })),
           rollbackOf: EXECUTION_ID,
@@ -686,7 +665,7 @@ describe('the rotation state machine on the local runner', () => {
 
     // THEN
     expect(result.error).toBeUndefined();
-    const restarts = result.calls.filter((call) => call.state === 'restart-workloads-in-cluster');
+    const restarts = callsOf(result, 'restart-workloads-in-cluster');
     const eu = restarts.filter((call) => call.input.cluster === 'eu-1').map((call) => call.input);
     expect(eu).toHaveLength(3);
     expect(restarts.filter((call) => call.input.cluster === 'us-1')).toHaveLength(1);
@@ -777,7 +756,7 @@ describe('the rotation state machine on the local runner', () => {
       // THEN
       expect(result.error).toBeUndefined();
       expect(stopped).toBe(1);
-      expect(result.calls.filter((call) => call.state === 'restart-workloads-in-cluster')).toHaveLength(3);
+      expect(callsOf(result, 'restart-workloads-in-cluster')).toHaveLength(3);
       expect(result.entered.some((name) => name.startsWith('rollback-'))).toBe(false);
       expect(result.entered.at(-1)).toBe('rotation-succeeded');
     },
@@ -796,7 +775,7 @@ describe('the rotation state machine on the local runner', () => {
 
     // THEN the first try and 3 retries per cluster, then rollback
     expect(result.error?.name).toBe('RotationRolledBack');
-    const restarts = result.calls.filter((call) => call.state === 'restart-workloads-in-cluster');
+    const restarts = callsOf(result, 'restart-workloads-in-cluster');
     expect(restarts.filter((call) => call.input.cluster === 'eu-1')).toHaveLength(4);
   });
 
@@ -813,7 +792,7 @@ describe('the rotation state machine on the local runner', () => {
 
     // THEN
     expect(result.error?.name).toBe('RotationRolledBack');
-    expect(result.calls.filter((call) => call.state === 'distribute-bundle-in-cluster')).toHaveLength(2);
+    expect(callsOf(result, 'distribute-bundle-in-cluster')).toHaveLength(2);
   });
 
   it('retries a verification gate that istiod has not caught up with yet', async () => {
