@@ -6,23 +6,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { jest } from '@jest/globals';
 import { RESTARTED_AT_ANNOTATION } from '../../../lambdas/adapters/kube/workload-ref.js';
 import { REMOTE_CLUSTERS_ENV } from '../../../lambdas/contract/topology.js';
-import { handler as distributeBundle } from '../../../lambdas/handlers/distribute-bundle.js';
 import { handler as preflight } from '../../../lambdas/handlers/preflight.js';
-import { handler as promoteRoot } from '../../../lambdas/handlers/promote-root.js';
-import { handler as reissueIntermediate } from '../../../lambdas/handlers/reissue-intermediate.js';
-import { handler as restartWorkloads } from '../../../lambdas/handlers/restart-workloads.js';
-import { handler as retireRoot } from '../../../lambdas/handlers/retire-root.js';
-import { handler as rollback } from '../../../lambdas/handlers/rollback.js';
-import { handler as stageRoot } from '../../../lambdas/handlers/stage-root.js';
-import { handler as verifyTrust } from '../../../lambdas/handlers/verify-trust.js';
-import { handler as verifyWorkloads } from '../../../lambdas/handlers/verify-workloads.js';
-import {
-  awaitProxyTrust,
-  expectNoKeyMaterial,
-  type HandlerLab,
-  startHandlerLab,
-  withEnv,
-} from './handler-lab.js';
+import { expectNoKeyMaterial, type HandlerLab, startHandlerLab, withEnv } from './handler-lab.js';
+import { probedPhase, rotationByHand } from './rotation-steps.js';
 
 jest.setTimeout(240_000);
 
@@ -47,6 +33,15 @@ describe('a scheduled rotation of a primary-remote fleet driven by hand', () => 
   });
 
   const remoteCacerts = () => h.lab.cluster(REMOTE).store.tryGet('Secret', 'istio-system', 'cacerts');
+  /** The intermediates that signed the remote's workload identities (its primary's istiod signs them). */
+  const remoteIssuers = () => [
+    ...new Set(
+      h.lab
+        .cluster(REMOTE)
+        .istiod.identities()
+        .map((id) => id.issuerFingerprint),
+    ),
+  ];
 
   it.each([
     [
@@ -83,41 +78,25 @@ describe('a scheduled rotation of a primary-remote fleet driven by hand', () => 
   it('never writes the remote, restarts it after its primary reissued, and fails no handshake', async () => {
     // Prepare
     const executionId = h.executionId('primary-remote');
-    const mode = 'scheduled' as const;
     const outputs: unknown[] = [];
-    const phase = async <T>(name: string, run: () => Promise<T>): Promise<T> => {
-      h.lab.prober.setPhase(name);
-      const result = await run();
-      outputs.push(result);
-      await h.lab.prober.runRound();
-      return result;
-    };
-    const both = <T>(run: (cluster: string) => Promise<T>) => Promise.all([PRIMARY, REMOTE].map(run));
+    const phase = probedPhase(h, (output) => outputs.push(output));
+    const rotation = rotationByHand(h, { executionId, mode: 'scheduled', clusters: [PRIMARY, REMOTE] });
     const remoteBefore = remoteCacerts();
     const primaryIntermediateBefore = h.lab.snapshotCacerts(PRIMARY).caCertFingerprint;
 
     // Act
-    const checked = await phase('preflight', () => preflight({ executionId, mode, cluster: null }));
-    const stagedRoot = await phase('stage-root', () => stageRoot({ executionId }));
-    const item = (cluster: string) => ({
-      executionId,
-      mode,
-      cluster,
-      currentRoot: checked.currentRoot,
-      stagedRoot,
-    });
-    const distributed = await phase('distribute-bundle', () => both((c) => distributeBundle(item(c))));
-    const trusted = await phase('verify-trust', () => both((c) => verifyTrust(item(c))));
-    await phase('await-proxy-trust', () => awaitProxyTrust(checked));
-    const reissued = await phase('reissue-intermediate', () => both((c) => reissueIntermediate(item(c))));
+    const checked = await phase('preflight', () => rotation.preflight());
+    const stagedRoot = await phase('stage-root', () => rotation.stageRoot());
+    const distributed = await phase('distribute-bundle', () => rotation.distributeBundle());
+    const trusted = await phase('verify-trust', () => rotation.verifyTrust());
+    await phase('await-proxy-trust', () => rotation.awaitProxyTrust());
+    const reissued = await phase('reissue-intermediate', () => rotation.reissueIntermediate());
     const reissuedAt = Date.now();
-    const restarted = await phase('restart-workloads', () =>
-      both((c) => restartWorkloads({ ...item(c), purpose: 'rotation' })),
-    );
-    const verified = await phase('verify-workloads', () => both((c) => verifyWorkloads(item(c))));
-    await phase('soak', () => sleep(h.lab.options.workloadCertTtlMs).then(() => ({})));
-    const retired = await phase('retire-root', () => both((c) => retireRoot(item(c))));
-    await phase('promote-root', () => promoteRoot({ executionId, stagedRoot }));
+    const restarted = await phase('restart-workloads', () => rotation.restartWorkloads('rotation'));
+    const verified = await phase('verify-workloads', () => rotation.verifyWorkloads());
+    await phase('soak', () => rotation.soak());
+    const retired = await phase('retire-root', () => rotation.retireRoot());
+    await phase('promote-root', () => rotation.promoteRoot());
     await h.lab.waitForSettled();
     await phase('after', async () => ({}));
 
@@ -156,13 +135,7 @@ describe('a scheduled rotation of a primary-remote fleet driven by hand', () => 
     expect(verified[1]?.pods).toBeGreaterThan(0);
     const primaryIntermediate = h.lab.snapshotCacerts(PRIMARY).caCertFingerprint;
     expect(primaryIntermediate).not.toBe(primaryIntermediateBefore);
-    const remoteIssuers = new Set(
-      h.lab
-        .cluster(REMOTE)
-        .istiod.identities()
-        .map((id) => id.issuerFingerprint),
-    );
-    expect([...remoteIssuers]).toEqual([primaryIntermediate]);
+    expect(remoteIssuers()).toEqual([primaryIntermediate]);
     // Not one failed handshake, across clusters, in any phase
     const stats = h.lab.prober.stats();
     expect({ failed: stats.failed, failures: h.lab.prober.failures().slice(0, 5) }).toEqual({
@@ -175,32 +148,21 @@ describe('a scheduled rotation of a primary-remote fleet driven by hand', () => 
 
   it("rolls back a run that reissued, restarting the remote's workloads onto the primary's original intermediate", async () => {
     // Prepare: a rotation that fails after reissue-intermediate, as the Catch sees it
-    const executionId = h.executionId('primary-remote-rollback');
-    const mode = 'scheduled' as const;
-    const both = <T>(run: (cluster: string) => Promise<T>) => Promise.all([PRIMARY, REMOTE].map(run));
-    const primaryStart = h.cacertsOf(PRIMARY);
-    const checked = await preflight({ executionId, mode, cluster: null });
-    const stagedRoot = await stageRoot({ executionId });
-    const item = (cluster: string) => ({
-      executionId,
-      mode,
-      cluster,
-      currentRoot: checked.currentRoot,
-      stagedRoot,
+    const rotation = rotationByHand(h, {
+      executionId: h.executionId('primary-remote-rollback'),
+      mode: 'scheduled',
+      clusters: [PRIMARY, REMOTE],
     });
-    await both((c) => distributeBundle(item(c)));
-    await both((c) => verifyTrust(item(c)));
-    await awaitProxyTrust(checked);
-    await both((c) => reissueIntermediate(item(c)));
+    const primaryStart = h.cacertsOf(PRIMARY);
+    await rotation.walk({ through: 'reissue-intermediate' });
     await sleep(h.lab.options.workloadCertTtlMs); // the remote's pods renew under the primary's new intermediate
     h.lab.prober.setPhase('rollback');
     // Act
-    const stage = (name: string) => both((c) => rollback({ ...item(c), stage: name }));
-    const trust = await stage('restore-trust');
-    await stage('restore-intermediate');
-    const restarted = await both((c) => restartWorkloads({ ...item(c), purpose: 'rollback' }));
-    await stage('restore-original');
-    await rollback({ executionId, stage: 'drop-pending-root' });
+    const trust = await rotation.rollback('restore-trust');
+    await rotation.rollback('restore-intermediate');
+    const restarted = await rotation.restartWorkloads('rollback');
+    await rotation.rollback('restore-original');
+    await rotation.dropPendingRoot();
     await h.lab.waitForSettled();
     await h.lab.prober.runRound();
     // Assess
@@ -213,13 +175,7 @@ describe('a scheduled rotation of a primary-remote fleet driven by hand', () => 
     expect(remoteCacerts()).toBeUndefined();
     expect(h.cacertsOf(PRIMARY)).toEqual(primaryStart);
     const primaryIntermediate = h.lab.snapshotCacerts(PRIMARY).caCertFingerprint;
-    const remoteIssuers = new Set(
-      h.lab
-        .cluster(REMOTE)
-        .istiod.identities()
-        .map((id) => id.issuerFingerprint),
-    );
-    expect([...remoteIssuers]).toEqual([primaryIntermediate]);
+    expect(remoteIssuers()).toEqual([primaryIntermediate]);
     expect({ failed: h.lab.prober.stats().failed, failures: h.lab.prober.failures().slice(0, 5) }).toEqual({
       failed: 0,
       failures: [],

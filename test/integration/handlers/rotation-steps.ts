@@ -1,0 +1,261 @@
+// One rotation driven by hand over a handler lab, as the state machine calls the handlers: preflight and
+// stage-root once, each Map's handler per cluster with the Map's item, the rollback stages the same way.
+// The tests say only their scenario (which phases, which clusters, where it fails); the items are built
+// here, once.
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { RotationMode } from '../../../lambdas/core/plan/phases.js';
+import { handler as distributeBundle } from '../../../lambdas/handlers/distribute-bundle.js';
+import { handler as preflight } from '../../../lambdas/handlers/preflight.js';
+import { handler as promoteRoot } from '../../../lambdas/handlers/promote-root.js';
+import { handler as reissueIntermediate } from '../../../lambdas/handlers/reissue-intermediate.js';
+import { handler as restartWorkloads } from '../../../lambdas/handlers/restart-workloads.js';
+import { handler as retireRoot } from '../../../lambdas/handlers/retire-root.js';
+import { handler as rollback } from '../../../lambdas/handlers/rollback.js';
+import { handler as stageRoot } from '../../../lambdas/handlers/stage-root.js';
+import { handler as verifyTrust } from '../../../lambdas/handlers/verify-trust.js';
+import { handler as verifyWorkloads } from '../../../lambdas/handlers/verify-workloads.js';
+import { awaitProxyTrust, type HandlerLab, onPrimary } from './handler-lab.js';
+
+/** How a test runs one phase: `probedPhase` labels the prober with it, `unprobed` just runs it. */
+export type Phase = <T>(name: string, run: () => Promise<T>) => Promise<T>;
+
+export const unprobed: Phase = (_name, run) => run();
+
+/**
+ * Runs each phase with the lab's prober labelled by its name, hands its output to `seen` (to collect or
+ * scan it), then runs one probe round, so that every phase is probed at least once.
+ */
+export function probedPhase(h: HandlerLab, seen: (output: unknown) => void = () => {}): Phase {
+  return async (name, run) => {
+    h.lab.prober.setPhase(name);
+    const result = await run();
+    seen(result);
+    await h.lab.prober.runRound();
+    return result;
+  };
+}
+
+/** The cacerts writers as any cluster answers them: a remote answers `skipped`. */
+export const ON_ANY_CLUSTER = { distributeBundle, reissueIntermediate, retireRoot };
+/** The cacerts writers for a fleet of primaries: a `skipped` answer fails the test. */
+export const ON_PRIMARIES = {
+  distributeBundle: onPrimary(distributeBundle),
+  reissueIntermediate: onPrimary(reissueIntermediate),
+  retireRoot: onPrimary(retireRoot),
+};
+type Writers = typeof ON_ANY_CLUSTER | typeof ON_PRIMARIES;
+type Answer<F extends (event: unknown) => Promise<unknown>> = Awaited<ReturnType<F>>;
+
+/** The forward phases a root rotation walks, in the state machine's order (emergency skips the soak). */
+export const FORWARD_PHASES = [
+  'preflight',
+  'stage-root',
+  'distribute-bundle',
+  'verify-trust',
+  'await-proxy-trust',
+  'reissue-intermediate',
+  'restart-workloads',
+  'verify-workloads',
+  'soak',
+  'retire-root',
+  'promote-root',
+] as const;
+export type ForwardPhase = (typeof FORWARD_PHASES)[number];
+
+export interface RotationByHandOptions<W extends Writers> {
+  readonly executionId: string;
+  readonly mode: RotationMode;
+  /** The clusters each Map runs over, in order: every lab cluster unless named. */
+  readonly clusters?: readonly string[];
+  /** ON_PRIMARIES where every cluster is a primary; ON_ANY_CLUSTER (the default) where remotes skip. */
+  readonly writers?: W;
+  /** A resumed rollback's stages name the execution whose writes they undo. */
+  readonly rollbackOf?: string;
+}
+
+export interface Walk {
+  /** The first phase to run (the default: preflight). */
+  readonly from?: ForwardPhase;
+  /** The last phase to run. */
+  readonly through: ForwardPhase;
+  /** How each phase runs (the default: unprobed). */
+  readonly phase?: Phase;
+  /** Each phase's label for `phase` (the default: its name). */
+  readonly label?: (phase: ForwardPhase) => string;
+}
+
+export interface PreflightClusters {
+  /** Send preflight's clusters too, as the state machine does (the default: leave them out). */
+  readonly withPreflightClusters?: boolean;
+}
+
+export class RotationByHand<W extends Writers = typeof ON_ANY_CLUSTER> {
+  readonly executionId: string;
+  readonly mode: RotationMode;
+  readonly clusters: readonly string[];
+  readonly #writers: W;
+  readonly #rollbackOf: string | undefined;
+  #checked: Answer<typeof preflight> | undefined;
+  #stagedRoot: Answer<typeof stageRoot> | null = null;
+  readonly #h: HandlerLab;
+
+  constructor(h: HandlerLab, options: RotationByHandOptions<W>) {
+    this.#h = h;
+    this.executionId = options.executionId;
+    this.mode = options.mode;
+    this.clusters = options.clusters ?? h.lab.clusters.map((cluster) => cluster.name);
+    this.#writers = options.writers ?? (ON_ANY_CLUSTER as W);
+    this.#rollbackOf = options.rollbackOf;
+  }
+
+  /** The same rotation's root and plan, run by another execution (a resumed rollback, with rollbackOf). */
+  asExecution(executionId: string, rollbackOf?: string): RotationByHand<W> {
+    const other = new RotationByHand(this.#h, {
+      executionId,
+      mode: this.mode,
+      clusters: this.clusters,
+      writers: this.#writers,
+      ...(rollbackOf !== undefined && { rollbackOf }),
+    });
+    other.#checked = this.#checked;
+    other.#stagedRoot = this.#stagedRoot;
+    return other;
+  }
+
+  /** What preflight answered. */
+  get checked(): Answer<typeof preflight> {
+    if (this.#checked === undefined) throw new Error('preflight has not run in this rotation');
+    return this.#checked;
+  }
+
+  /** The root stage-root staged. */
+  get stagedRoot(): Answer<typeof stageRoot> {
+    if (this.#stagedRoot === null) throw new Error('stage-root has not run in this rotation');
+    return this.#stagedRoot;
+  }
+
+  /** A per-cluster Map's item, as the state machine builds it from preflight's and stage-root's answers. */
+  item(cluster: string) {
+    return {
+      executionId: this.executionId,
+      mode: this.mode,
+      cluster,
+      currentRoot: this.checked.currentRoot,
+      stagedRoot: this.#stagedRoot,
+      ...(this.#rollbackOf !== undefined && { rollbackOf: this.#rollbackOf }),
+    };
+  }
+
+  /** Per cluster, as a Map state with MaxConcurrency would: here all at once. */
+  each<T>(run: (cluster: string) => Promise<T>, clusters: readonly string[] = this.clusters): Promise<T[]> {
+    return Promise.all(clusters.map(run));
+  }
+
+  async preflight(cluster: string | null = null): Promise<Answer<typeof preflight>> {
+    this.#checked = await preflight({ executionId: this.executionId, mode: this.mode, cluster });
+    return this.#checked;
+  }
+
+  async stageRoot(): Promise<Answer<typeof stageRoot>> {
+    this.#stagedRoot = await stageRoot({ executionId: this.executionId });
+    return this.#stagedRoot;
+  }
+
+  distributeBundle(clusters?: readonly string[]): Promise<Answer<W['distributeBundle']>[]> {
+    return this.#write('distributeBundle', clusters);
+  }
+
+  verifyTrust(clusters?: readonly string[]) {
+    return this.each((c) => verifyTrust(this.item(c)), clusters);
+  }
+
+  /** The await-proxy-trust Wait, as long as preflight planned it. */
+  awaitProxyTrust(): Promise<object> {
+    return awaitProxyTrust(this.checked);
+  }
+
+  reissueIntermediate(clusters?: readonly string[]): Promise<Answer<W['reissueIntermediate']>[]> {
+    return this.#write('reissueIntermediate', clusters);
+  }
+
+  restartWorkloads(purpose: 'rotation' | 'rollback', clusters?: readonly string[]) {
+    return this.each((c) => restartWorkloads({ ...this.item(c), purpose }), clusters);
+  }
+
+  verifyWorkloads(clusters?: readonly string[]) {
+    return this.each((c) => verifyWorkloads(this.item(c)), clusters);
+  }
+
+  /** The soak Wait, one workload-certificate TTL of the lab. */
+  soak(): Promise<object> {
+    return sleep(this.#h.lab.options.workloadCertTtlMs).then(() => ({}));
+  }
+
+  retireRoot(clusters?: readonly string[]): Promise<Answer<W['retireRoot']>[]> {
+    return this.#write('retireRoot', clusters);
+  }
+
+  /** One of the cacerts writers per cluster, answering as `writers` does. */
+  #write<K extends keyof Writers>(writer: K, clusters?: readonly string[]): Promise<Answer<W[K]>[]> {
+    const write = this.#writers[writer] as (event: unknown) => Promise<Answer<W[K]>>;
+    return this.each((c) => write(this.item(c)), clusters);
+  }
+
+  /** promote-root; with `withPreflightClusters` as the state machine sends it, naming preflight's clusters. */
+  promoteRoot({ withPreflightClusters = false }: PreflightClusters = {}) {
+    return promoteRoot({
+      executionId: this.executionId,
+      stagedRoot: this.stagedRoot,
+      ...(withPreflightClusters && { clusters: this.checked.clusters }),
+    });
+  }
+
+  /** A per-cluster rollback stage (restore-trust, restore-intermediate, restore-original). */
+  rollback(stage: string, clusters?: readonly string[]) {
+    return this.each((c) => rollback({ ...this.item(c), stage }), clusters);
+  }
+
+  /** The last rollback stage; with `withPreflightClusters` as the state machine sends it (it deletes their backups). */
+  dropPendingRoot({ withPreflightClusters = false }: PreflightClusters = {}) {
+    return rollback({
+      executionId: this.executionId,
+      stage: 'drop-pending-root',
+      ...(withPreflightClusters && { clusters: this.checked.clusters }),
+      ...(this.#rollbackOf !== undefined && { rollbackOf: this.#rollbackOf }),
+    });
+  }
+
+  /** Runs the forward phases `from` to `through` in order, each Map over every cluster. */
+  async walk({ from = 'preflight', through, phase = unprobed, label = (name) => name }: Walk): Promise<void> {
+    const phases = FORWARD_PHASES.slice(FORWARD_PHASES.indexOf(from), FORWARD_PHASES.indexOf(through) + 1);
+    for (const name of phases) {
+      if (name === 'soak' && this.mode === 'emergency') continue;
+      await phase(label(name), () => this.#run(name));
+    }
+  }
+
+  #run(name: ForwardPhase): Promise<unknown> {
+    const steps: Record<ForwardPhase, () => Promise<unknown>> = {
+      preflight: () => this.preflight(),
+      'stage-root': () => this.stageRoot(),
+      'distribute-bundle': () => this.distributeBundle(),
+      'verify-trust': () => this.verifyTrust(),
+      'await-proxy-trust': () => this.awaitProxyTrust(),
+      'reissue-intermediate': () => this.reissueIntermediate(),
+      'restart-workloads': () => this.restartWorkloads('rotation'),
+      'verify-workloads': () => this.verifyWorkloads(),
+      soak: () => this.soak(),
+      'retire-root': () => this.retireRoot(),
+      'promote-root': () => this.promoteRoot(),
+    };
+    return steps[name]();
+  }
+}
+
+/** A rotation of `h`'s lab to drive by hand. */
+export function rotationByHand<W extends Writers = typeof ON_ANY_CLUSTER>(
+  h: HandlerLab,
+  options: RotationByHandOptions<W>,
+): RotationByHand<W> {
+  return new RotationByHand(h, options);
+}
