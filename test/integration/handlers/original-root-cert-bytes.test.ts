@@ -6,21 +6,8 @@
 import { jest } from '@jest/globals';
 import type { RootCertStyle } from '../../../lab/lab-options.js';
 import type { CacertsFiles } from '../../../lambdas/core/pki/index.js';
-import { handler as distributeBundleHandler } from '../../../lambdas/handlers/distribute-bundle.js';
-import { handler as preflight } from '../../../lambdas/handlers/preflight.js';
-import { handler as promoteRoot } from '../../../lambdas/handlers/promote-root.js';
-import { handler as reissueIntermediateHandler } from '../../../lambdas/handlers/reissue-intermediate.js';
-import { handler as restartWorkloads } from '../../../lambdas/handlers/restart-workloads.js';
-import { handler as retireRootHandler } from '../../../lambdas/handlers/retire-root.js';
-import { handler as rollback } from '../../../lambdas/handlers/rollback.js';
-import { handler as stageRoot } from '../../../lambdas/handlers/stage-root.js';
-import { handler as verifyTrust } from '../../../lambdas/handlers/verify-trust.js';
-import { handler as verifyWorkloads } from '../../../lambdas/handlers/verify-workloads.js';
-import { awaitProxyTrust, type HandlerLab, onPrimary, startHandlerLab } from './handler-lab.js';
-
-const distributeBundle = onPrimary(distributeBundleHandler);
-const reissueIntermediate = onPrimary(reissueIntermediateHandler);
-const retireRoot = onPrimary(retireRootHandler);
+import { type HandlerLab, startHandlerLab } from './handler-lab.js';
+import { ON_PRIMARIES, probedPhase, type RotationByHand, rotationByHand } from './rotation-steps.js';
 
 jest.setTimeout(180_000);
 
@@ -50,11 +37,43 @@ function expectIstiodRunsTheSecrets(h: HandlerLab): void {
   expect(failures).toEqual([]);
 }
 
-async function probed<T>(h: HandlerLab, phase: string, run: () => Promise<T>): Promise<T> {
-  h.lab.prober.setPhase(phase);
-  const result = await run();
-  await h.lab.prober.runRound();
-  return result;
+/** Two clusters whose original root-cert.pem has `rootCertStyle`, with istiod as Istio 1.29. */
+function startIstio129Lab(rootCertStyle: RootCertStyle): Promise<HandlerLab> {
+  return startHandlerLab({
+    clusters: 2,
+    workloadsPerCluster: 3,
+    workloadCertTtlMs: 10_000,
+    rootCertStyle,
+    istioVersion: '1.29',
+  });
+}
+
+/** The prober's phase and a probe round after it, only where the test names one. */
+function probed<T>(h: HandlerLab, phase: string, run: () => Promise<T>): Promise<T> {
+  return probedPhase(h)(phase, run);
+}
+
+/** A rotation of this lab's clusters (all primaries). */
+function rotationOf(h: HandlerLab, executionId: string, mode: 'intermediate' | 'emergency') {
+  return rotationByHand(h, { executionId, mode, writers: ON_PRIMARIES });
+}
+
+/** From preflight to verify-workloads of an emergency rotation, probing the Maps; `after` runs after each. */
+async function rotateThroughVerifyWorkloads(
+  h: HandlerLab,
+  rotation: RotationByHand<typeof ON_PRIMARIES>,
+  after: (phase: string) => void = () => {},
+): Promise<void> {
+  await rotation.preflight();
+  await rotation.stageRoot();
+  await probed(h, 'distribute', () => rotation.distributeBundle());
+  after('distribute');
+  await probed(h, 'verify-trust', () => rotation.verifyTrust());
+  await rotation.awaitProxyTrust();
+  await probed(h, 'reissue', () => rotation.reissueIntermediate());
+  after('reissue');
+  await probed(h, 'restart', () => rotation.restartWorkloads('rotation'));
+  await probed(h, 'verify-workloads', () => rotation.verifyWorkloads());
 }
 
 describe.each(['crlf', 'openssl-text', 'no-final-newline'] as RootCertStyle[])(
@@ -62,13 +81,7 @@ describe.each(['crlf', 'openssl-text', 'no-final-newline'] as RootCertStyle[])(
   (rootCertStyle) => {
     let h: HandlerLab;
     beforeAll(async () => {
-      h = await startHandlerLab({
-        clusters: 2,
-        workloadsPerCluster: 3,
-        workloadCertTtlMs: 10_000,
-        rootCertStyle,
-        istioVersion: '1.29',
-      });
+      h = await startIstio129Lab(rootCertStyle);
     });
     afterAll(async () => {
       await h?.stop();
@@ -76,21 +89,13 @@ describe.each(['crlf', 'openssl-text', 'no-final-newline'] as RootCertStyle[])(
 
     it('intermediate mode: istiod takes the new intermediate, root-cert.pem stays byte-identical', async () => {
       // Prepare
-      const executionId = h.executionId(`rekey-${rootCertStyle}`);
-      const mode = 'intermediate' as const;
+      const rotation = rotationOf(h, h.executionId(`rekey-${rootCertStyle}`), 'intermediate');
       const original = rootCertOf(h, 'lab-1');
       // Act
-      const checked = await preflight({ executionId, mode, cluster: 'lab-1' });
-      const item = {
-        executionId,
-        mode,
-        cluster: 'lab-1',
-        currentRoot: checked.currentRoot,
-        stagedRoot: null,
-      };
-      const reissued = await probed(h, 'rekey/reissue', () => reissueIntermediate(item));
-      await probed(h, 'rekey/restart', () => restartWorkloads({ ...item, purpose: 'rotation' }));
-      await verifyWorkloads(item);
+      await rotation.preflight('lab-1');
+      const [reissued] = await probed(h, 'rekey/reissue', () => rotation.reissueIntermediate(['lab-1']));
+      await probed(h, 'rekey/restart', () => rotation.restartWorkloads('rotation', ['lab-1']));
+      await rotation.verifyWorkloads(['lab-1']);
       // Assess
       expect(bytes(rootCertOf(h, 'lab-1')).equals(bytes(original))).toBe(true);
       expect(h.lab.cluster('lab-1').istiod.current()?.caCertFingerprint).toBe(reissued.intermediateAfter);
@@ -99,37 +104,21 @@ describe.each(['crlf', 'openssl-text', 'no-final-newline'] as RootCertStyle[])(
 
     it('emergency rotation: each root-cert.pem written contains the one before or is part of it, and istiod takes it', async () => {
       // Prepare
-      const executionId = h.executionId(`emergency-${rootCertStyle}`);
-      const mode = 'emergency' as const;
-      const names = h.lab.clusters.map((cluster) => cluster.name);
+      const rotation = rotationOf(h, h.executionId(`emergency-${rootCertStyle}`), 'emergency');
+      const names = rotation.clusters;
       const snapshot = () => new Map(names.map((name) => [name, rootCertOf(h, name)]));
       const original = snapshot();
-      const eachCluster = <T>(run: (cluster: string) => Promise<T>) => Promise.all(names.map(run));
+      const snapshots = new Map<string, Map<string, string>>();
       // Act
-      const checked = await preflight({ executionId, mode, cluster: null });
-      const stagedRoot = await stageRoot({ executionId });
-      const item = (cluster: string) => ({
-        executionId,
-        mode,
-        cluster,
-        currentRoot: checked.currentRoot,
-        stagedRoot,
-      });
-      await probed(h, 'distribute', () => eachCluster((c) => distributeBundle(item(c))));
-      const distributed = snapshot();
-      await probed(h, 'verify-trust', () => eachCluster((c) => verifyTrust(item(c))));
-      await awaitProxyTrust(checked);
-      await probed(h, 'reissue', () => eachCluster((c) => reissueIntermediate(item(c))));
-      const reissued = snapshot();
-      await probed(h, 'restart', () =>
-        eachCluster((c) => restartWorkloads({ ...item(c), purpose: 'rotation' })),
-      );
-      await probed(h, 'verify-workloads', () => eachCluster((c) => verifyWorkloads(item(c))));
-      await probed(h, 'retire', () => eachCluster((c) => retireRoot(item(c))));
+      await rotateThroughVerifyWorkloads(h, rotation, (phase) => snapshots.set(phase, snapshot()));
+      await probed(h, 'retire', () => rotation.retireRoot());
       const retired = snapshot();
-      await promoteRoot({ executionId, stagedRoot });
+      await rotation.promoteRoot();
       await h.lab.waitForSettled();
       await probed(h, 'after', async () => ({}));
+      const distributed = snapshots.get('distribute') as Map<string, string>;
+      const reissued = snapshots.get('reissue') as Map<string, string>;
+      const { stagedRoot } = rotation;
       // Assess
       for (const name of names) {
         expect(offsetOf(distributed.get(name) as string, original.get(name) as string)).toBe(0);
@@ -145,13 +134,7 @@ describe.each(['crlf', 'openssl-text', 'no-final-newline'] as RootCertStyle[])(
 describe('a rotation rolled back after retire-root, original root-cert.pem with CRLF line ends, Istio 1.29', () => {
   let h: HandlerLab;
   beforeAll(async () => {
-    h = await startHandlerLab({
-      clusters: 2,
-      workloadsPerCluster: 3,
-      workloadCertTtlMs: 10_000,
-      rootCertStyle: 'crlf',
-      istioVersion: '1.29',
-    });
+    h = await startIstio129Lab('crlf');
   });
   afterAll(async () => {
     await h?.stop();
@@ -160,41 +143,18 @@ describe('a rotation rolled back after retire-root, original root-cert.pem with 
   it('ends byte-identical to the start with every rollback write taken by istiod', async () => {
     // Prepare
     const start = new Map<string, CacertsFiles>(h.lab.clusters.map((c) => [c.name, h.cacertsOf(c.name)]));
-    const executionId = h.executionId('crlf-rollback');
-    const mode = 'emergency' as const;
-    const names = h.lab.clusters.map((cluster) => cluster.name);
-    const eachCluster = <T>(run: (cluster: string) => Promise<T>) => Promise.all(names.map(run));
-    const checked = await preflight({ executionId, mode, cluster: null });
-    const stagedRoot = await stageRoot({ executionId });
-    const item = (cluster: string) => ({
-      executionId,
-      mode,
-      cluster,
-      currentRoot: checked.currentRoot,
-      stagedRoot,
-    });
-    await probed(h, 'distribute', () => eachCluster((c) => distributeBundle(item(c))));
-    await probed(h, 'verify-trust', () => eachCluster((c) => verifyTrust(item(c))));
-    await awaitProxyTrust(checked);
-    await probed(h, 'reissue', () => eachCluster((c) => reissueIntermediate(item(c))));
-    await probed(h, 'restart', () =>
-      eachCluster((c) => restartWorkloads({ ...item(c), purpose: 'rotation' })),
-    );
-    await probed(h, 'verify-workloads', () => eachCluster((c) => verifyWorkloads(item(c))));
-    await probed(h, 'retire', () => retireRoot(item('lab-1'))); // lab-2's step fails
+    const rotation = rotationOf(h, h.executionId('crlf-rollback'), 'emergency');
+    const names = rotation.clusters;
+    await rotateThroughVerifyWorkloads(h, rotation);
+    await probed(h, 'retire', () => rotation.retireRoot(['lab-1'])); // lab-2's step fails
     const retired = rootCertOf(h, 'lab-1');
     // Act
-    const stage = (cluster: string, name: string) => ({ ...item(cluster), stage: name });
-    await probed(h, 'rollback-trust', () => eachCluster((c) => rollback(stage(c, 'restore-trust'))));
+    await probed(h, 'rollback-trust', () => rotation.rollback('restore-trust'));
     const trusted = rootCertOf(h, 'lab-1');
-    await probed(h, 'rollback-intermediate', () =>
-      eachCluster((c) => rollback(stage(c, 'restore-intermediate'))),
-    );
-    await probed(h, 'rollback-restart', () =>
-      eachCluster((c) => restartWorkloads({ ...item(c), purpose: 'rollback' })),
-    );
-    await probed(h, 'rollback-restore', () => eachCluster((c) => rollback(stage(c, 'restore-original'))));
-    await rollback({ executionId, stage: 'drop-pending-root' });
+    await probed(h, 'rollback-intermediate', () => rotation.rollback('restore-intermediate'));
+    await probed(h, 'rollback-restart', () => rotation.restartWorkloads('rollback'));
+    await probed(h, 'rollback-restore', () => rotation.rollback('restore-original'));
+    await rotation.dropPendingRoot();
     await h.lab.waitForSettled();
     await probed(h, 'after-rollback', async () => ({}));
     // Assess
