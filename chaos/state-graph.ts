@@ -8,7 +8,7 @@ import { ChaosMatrixError } from './chaos-errors.js';
 export type RehearsalMode = 'scheduled' | 'emergency' | 'intermediate';
 export type EndResult = 'SUCCEEDED' | 'ROLLED_BACK' | 'FAILED';
 
-/** The Fail state error the rehearsal reports as ROLLED_BACK (run-rehearsal.ts): a rollback that completed. */
+/** The Fail state error the rehearsal reports as ROLLED_BACK (rehearsal/run-executions.ts): a rollback that completed. */
 export const ROLLED_BACK_ERROR = 'RotationRolledBack';
 /** The error name an injected permanent failure carries (rehearsal/fail-at.ts): no Retry matches it. */
 export const PERMANENT_ERROR = 'RehearsalInjectedFailure';

@@ -1,0 +1,197 @@
+// The report of a run (report.json, and what the CLI prints): what happened, phase by phase, and every
+// check of rehearsal-report.ts judged from the facts gathered at the start and at the end.
+import type { CacertsSnapshot, SecretData } from '../lab/cacerts-snapshot.js';
+import type { ProberStats } from '../lab/istio/mtls-prober.js';
+import { ROLLBACK_STATES } from '../lib/workflow-states.js';
+import type { CacertsTimeline } from './cacerts-timeline.js';
+import type { CloudAssembly } from './cloud-assembly.js';
+import { clusterStrategies } from './cluster-strategies.js';
+import { clusterEndStates, type EndState, type RootKeysAtEnd } from './end-state.js';
+import { type FailAt, formatFailAts } from './fail-at.js';
+import type { FaultReport } from './fault-plan.js';
+import type { RehearsalFleet, WorkloadCertificate } from './fleet/rehearsal-fleet.js';
+import type { FleetAtEnd } from './fleet-at-end.js';
+import type { FunctionPool } from './function-pool.js';
+import type { PhaseTracker } from './phase-tracker.js';
+import type { RehearsalOptions } from './rehearsal-options.js';
+import {
+  type ExpiryCheckAtEnd,
+  expectedResult,
+  outcomeChecks,
+  type PhaseReport,
+  type RehearsalReport,
+} from './rehearsal-report.js';
+import type { RotationRun } from './run-executions.js';
+import { workloadMoves } from './workload-moves.js';
+
+type Json = Record<string, unknown>;
+
+export interface ReportFacts {
+  readonly options: Pick<
+    RehearsalOptions,
+    'mode' | 'rootCertStyle' | 'workloads' | 'failAt' | 'faults' | 'retryRollback'
+  >;
+  readonly targetCluster: string | undefined;
+  readonly lab: Pick<RehearsalFleet, 'meshId' | 'engine' | 'clusters' | 'prober'>;
+  readonly assembly: CloudAssembly;
+  readonly run: RotationRun;
+  readonly tracker: PhaseTracker;
+  readonly timeline: CacertsTimeline;
+  /** The prober's counts when the run ended, before the end was read. */
+  readonly stats: ProberStats;
+  /** The --fault specs and how often each fired, as counted before the expiry check ran. */
+  readonly faultReports: FaultReport[];
+  readonly pool: Pick<FunctionPool, 'invocations'>;
+  readonly initial: readonly CacertsSnapshot[];
+  readonly initialSecrets: ReadonlyMap<string, SecretData>;
+  readonly workloadsAtStart: readonly WorkloadCertificate[];
+  readonly workloads: readonly WorkloadCertificate[];
+  readonly rootKeysAtStart: RootKeysAtEnd;
+  readonly atEnd: FleetAtEnd;
+  readonly expiryCheck: ExpiryCheckAtEnd | undefined;
+}
+
+export function buildReport(facts: ReportFacts): RehearsalReport {
+  const { options, targetCluster, lab, assembly, run, stats, atEnd, initial, workloads } = facts;
+  const { executionId, result, error, startedAt, endedAt, interrupted, history } = run;
+  const { final } = atEnd;
+  const rootA = initial[0]?.rootFingerprints[0] ?? '';
+  const staged = history.find(
+    (entry) =>
+      (entry as Json).type === 'StateExited' &&
+      ((entry as Json).state as Json | undefined)?.name === 'stage-root',
+  ) as { state: { output?: { stagedRoot?: { fingerprint?: string } } } } | undefined;
+  const rootB = staged?.state.output?.stagedRoot?.fingerprint;
+  const phaseReports: PhaseReport[] = facts.tracker.phases.map((phase) => ({
+    ...phase,
+    handshakes: stats.byPhase[phase.name] ?? { attempted: 0, failed: 0 },
+  }));
+  // With --retry-rollback a rollback made to fail is resumed: the rehearsal must end rolled back.
+  const expectedFirst = expectedResult(options.mode, options.failAt ?? []);
+  const expected =
+    options.retryRollback === true && expectedFirst === 'FAILED' && rollbackFailAt(options.failAt)
+      ? 'ROLLED_BACK'
+      : expectedFirst;
+  const identicalToStart = Object.fromEntries(
+    lab.clusters.map((cluster) => [
+      cluster.name,
+      sameData(facts.initialSecrets.get(cluster.name), atEnd.finalSecrets.get(cluster.name)),
+    ]),
+  );
+  const rootLetters = { A: rootA, ...(rootB === undefined ? {} : { B: rootB }) };
+  let endState: EndState = {
+    clusters: clusterEndStates({
+      initial: summaries(initial),
+      final: summaries(final),
+      identicalToStart,
+      rootLetters,
+    }),
+    pendingRoot: atEnd.pendingRoot,
+    rootKeys: atEnd.rootKeys,
+  };
+  if (atEnd.cacertsBackups !== undefined) endState = { ...endState, cacertsBackups: atEnd.cacertsBackups };
+  const { faultReports } = facts;
+  const moves = workloadMoves(facts.workloadsAtStart, workloads);
+  const strategies = clusterStrategies(history);
+  // A remote cluster holds no cacerts: its pods are served what its primary's cacerts holds.
+  const remotes = lab.clusters.flatMap(({ name, primary }) =>
+    primary === undefined ? [] : [{ name, primary }],
+  );
+  const servedBy = (entries: ReturnType<typeof summaries>) =>
+    entries.map((entry) => {
+      const primary = remotes.find((remote) => remote.name === entry.cluster)?.primary;
+      const served = entries.find((other) => other.cluster === primary);
+      return served === undefined ? entry : { ...served, cluster: entry.cluster };
+    });
+  const checks = outcomeChecks({
+    mode: options.mode,
+    ...(targetCluster === undefined ? {} : { cluster: targetCluster }),
+    result,
+    expected,
+    phases: phaseReports,
+    failedHandshakes: stats.failed,
+    rejectedUpdates: atEnd.rejectedUpdates.length,
+    rootA,
+    ...(rootB === undefined ? {} : { rootB }),
+    initial: servedBy(summaries(initial)),
+    final: servedBy(summaries(final)),
+    ...(remotes.length > 0 && { remotes: remotes.map(({ name }) => name) }),
+    workloads,
+    workloadMoves: moves,
+    strategies,
+    identicalToStart,
+    faults: faultReports,
+    ...(endState.rootKeys === undefined
+      ? {}
+      : { rootKeys: endState.rootKeys, rootKeysAtStart: facts.rootKeysAtStart }),
+    ...(endState.cacertsBackups === undefined ? {} : { cacertsBackups: endState.cacertsBackups }),
+    failAts: options.failAt ?? [],
+    ...(facts.expiryCheck === undefined ? {} : { expiryCheck: facts.expiryCheck }),
+  });
+  return {
+    schemaVersion: 1,
+    mode: options.mode,
+    ...(targetCluster === undefined ? {} : { cluster: targetCluster }),
+    meshId: lab.meshId,
+    engine: lab.engine,
+    ...(options.rootCertStyle === undefined || options.rootCertStyle === 'canonical'
+      ? {}
+      : { rootCertStyle: options.rootCertStyle }),
+    clusters: lab.clusters.map((cluster) => cluster.name),
+    workloadsPerCluster: options.workloads,
+    executionId,
+    startedAt: startedAt.toISOString(),
+    endedAt: endedAt.toISOString(),
+    durationMs: endedAt.getTime() - startedAt.getTime(),
+    result,
+    expectedResult: expected,
+    ok: interrupted === undefined && checks.every((check) => check.ok),
+    ...(interrupted === undefined ? {} : { interrupted }),
+    ...(error === undefined ? {} : { error }),
+    ...(options.failAt === undefined || options.failAt.length === 0
+      ? {}
+      : { failAt: formatFailAts(options.failAt) }),
+    ...(options.faults === undefined || options.faults.length === 0 ? {} : { faults: faultReports }),
+    assembly: { directory: assembly.directory, stack: assembly.stackName, reused: assembly.reused },
+    rootLetters,
+    phases: phaseReports,
+    totals: { handshakes: { attempted: stats.attempted, failed: stats.failed }, rounds: stats.rounds },
+    handshakeFailures: lab.prober
+      .failures()
+      .slice(0, 200)
+      .map((failure) => ({ ...failure, at: failure.at.toISOString() })),
+    timeline: facts.timeline.entries(),
+    rejectedUpdates: atEnd.rejectedUpdates,
+    initial: summaries(initial),
+    final: summaries(final),
+    endState,
+    workloads,
+    strategies,
+    workloadMoves: moves,
+    invocations: facts.pool.invocations(),
+    labEventLoopDelayMs: facts.tracker.eventLoopDelayMs(),
+    checks,
+  };
+}
+
+function summaries(snapshots: readonly CacertsSnapshot[]) {
+  return snapshots.map((snapshot) => ({
+    cluster: snapshot.cluster,
+    roots: snapshot.rootFingerprints,
+    ...(snapshot.caCertFingerprint === undefined ? {} : { caCert: snapshot.caCertFingerprint }),
+  }));
+}
+
+/** Whether a --fail-at makes a rollback state fail for good (the run then ends in RollbackFailed). */
+function rollbackFailAt(failAts: readonly FailAt[] | undefined): boolean {
+  const rollback: readonly string[] = ROLLBACK_STATES;
+  return (failAts ?? []).some(
+    (failAt) => !failAt.once && rollback.includes(failAt.state.replace(/-in-cluster$/, '')),
+  );
+}
+
+/** Byte-identical Secret data (base64 values compared key by key, in memory only). */
+function sameData(a: SecretData | undefined, b: SecretData | undefined): boolean {
+  const keys = new Set([...Object.keys(a ?? {}), ...Object.keys(b ?? {})]);
+  return [...keys].every((key) => a?.[key] === b?.[key]);
+}

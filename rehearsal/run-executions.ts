@@ -1,0 +1,357 @@
+// The run itself: the definition on aws-local-stepfunctions with every Task overridden by its function's
+// own bundle (then the --fail-at failure, if one matches, then a probe round), each execution started in
+// moto under its name; with --retry-rollback, a rollback that failed is resumed as an operator would.
+// An interrupt aborts the execution running; the run then ends with what it got to.
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ExecutionAbortedError, StateMachine } from 'aws-local-stepfunctions';
+import type { MotoServer } from '../lab/moto-server.js';
+import { RESUME_ROLLBACK_INPUT_KEY, ROLLBACK_FAILED_ERROR } from '../lambdas/contract/resume-rollback.js';
+import { resumedRollbackName, resumeRollbackOf } from '../lambdas/core/rotation/resume-rollback.js';
+import type { CacertsTimeline } from './cacerts-timeline.js';
+import type { DefinitionTask } from './definition-tasks.js';
+import type { RecordedExecution } from './execution-history-proxy.js';
+import type { createFailureInjector } from './fail-at.js';
+import type { RehearsalFleet } from './fleet/rehearsal-fleet.js';
+import type { FunctionContainers } from './function-containers.js';
+import { type MotoAccess, startExecutionInMoto, stopExecutionInMoto } from './moto-state-machine.js';
+import type { PhaseTracker } from './phase-tracker.js';
+import type { RehearsalOptions } from './rehearsal-options.js';
+import type { RehearsalResult } from './rehearsal-report.js';
+import type { LabStateMachine } from './resolve-assembly.js';
+
+type Json = Record<string, unknown>;
+type FailureInjector = ReturnType<typeof createFailureInjector>;
+type TaskHandler = (input: unknown) => Promise<unknown>;
+
+/** Retry intervals of the definition (2 s .. 15 s) shrink to this: istiod here settles in < 1 s. */
+const RETRY_INTERVAL_MS = 500;
+const TASK_TOKEN = 'rehearsal-task-token';
+
+/** An interrupt that cut the run short: the signal's reason, when, and in which phase. */
+export interface Interrupted {
+  readonly signal: string;
+  readonly at: string;
+  readonly phase: string;
+}
+
+export interface RotationRun {
+  /** The first execution's id (a resumed rollback's are in the history). */
+  readonly executionId: string;
+  /** The last execution's result and error. */
+  readonly result: RehearsalResult;
+  readonly error: { name: string; cause: string } | undefined;
+  readonly startedAt: Date;
+  readonly endedAt: Date;
+  readonly interrupted: Interrupted | undefined;
+  /** Every event of every execution, in order, as history.json holds them. */
+  readonly history: readonly unknown[];
+}
+
+/**
+ * Each Task state overridden by its function: invoked in its container (an approval gate answered as
+ * --approve says), then the --fail-at failure if one matches; a phase that passed between two probe
+ * rounds gets a round of its own.
+ */
+export function taskOverrides(input: {
+  readonly options: Pick<RehearsalOptions, 'approve' | 'askApproval'>;
+  readonly containers: FunctionContainers;
+  readonly tracker: PhaseTracker;
+  readonly lab: Pick<RehearsalFleet, 'prober'>;
+  readonly injector: FailureInjector;
+}): Record<string, TaskHandler> {
+  const { options, containers, tracker, lab, injector } = input;
+  const { pool, tasks, byArn } = containers;
+  const prober = lab.prober;
+  const handlers: Record<string, TaskHandler> = {};
+  for (const task of tasks) {
+    const fn = byArn.get(task.functionArn);
+    if (fn === undefined) continue;
+    const phaseName = task.map ?? task.state;
+    handlers[task.state] = async (input) => {
+      tracker.enter(phaseName);
+      try {
+        let result: unknown;
+        if (task.waitsForTaskToken) {
+          const { Payload } = input as { Payload?: unknown };
+          await pool.invoke(fn.logicalId, Payload);
+          result = await answerApprovalGate(task.state, options);
+        } else {
+          result = await pool.invoke(fn.logicalId, input);
+        }
+        injector.afterInvocation(task.state, input);
+        return result;
+      } finally {
+        // The automatic rounds cover long phases; a step quicker than one round (or one that fails at
+        // once) gets a round of its own, so every phase shows what traffic did during it.
+        if ((prober.stats().byPhase[phaseName]?.attempted ?? 0) === 0) await prober.runRound();
+      }
+    };
+  }
+  return handlers;
+}
+
+/**
+ * The rotation the options ask for, to its end: the first execution, the resumed rollbacks of
+ * --retry-rollback, then (when the run wrote) traffic watched while the mesh settles. Until it returns,
+ * an interrupt aborts the execution running and the run ends there.
+ */
+export async function runRotation(input: {
+  readonly options: Pick<RehearsalOptions, 'mode' | 'retryRollback' | 'failAt' | 'signal'>;
+  readonly targetCluster: string | undefined;
+  readonly lab: Pick<RehearsalFleet, 'workloadCertTtlMs' | 'settleMs' | 'region' | 'identities'>;
+  readonly moto: Pick<MotoServer, 'endpoint'>;
+  readonly machine: LabStateMachine;
+  readonly tasks: readonly DefinitionTask[];
+  readonly handlers: Record<string, TaskHandler>;
+  readonly recordedExecutions: Map<string, RecordedExecution>;
+  readonly tracker: PhaseTracker;
+  readonly timeline: CacertsTimeline;
+  readonly injector: FailureInjector;
+  readonly note: (line: string) => void;
+}): Promise<RotationRun> {
+  const { options, targetCluster, lab, moto, machine, tasks, handlers, tracker, note } = input;
+  const { definition, stateMachineName, motoStateMachineArn } = machine;
+  // Unique even for two rehearsals started in the same millisecond against one moto: Step Functions
+  // takes a second start with the same name and input as the same execution.
+  const startStamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const executionName = `rehearsal-${startStamp}-${randomBytes(3).toString('hex')}`;
+  const executionInput: Json = {
+    mode: options.mode,
+    reason: 'meshtrust rehearse',
+    requestedBy: 'meshtrust rehearse',
+    // The soak is one workload certificate lifetime: the lab's, as a deployment's is its mesh's.
+    soakSeconds: Math.ceil(lab.workloadCertTtlMs / 1000),
+    ...(targetCluster === undefined ? {} : { cluster: targetCluster }),
+  };
+  const motoExecution = {
+    endpoint: moto.endpoint,
+    region: lab.region,
+    credentials: lab.identities.rotator.credentials,
+    stateMachineArn: motoStateMachineArn,
+  };
+  const stateMachine = new StateMachine(definition as never, {
+    validationOptions: { checkArn: true, checkPaths: true },
+  });
+  const startedAt = new Date();
+  // An interrupt aborts the execution running (its history ends with ExecutionAborted); what the run
+  // got to is reported, marked as interrupted.
+  let interrupted: Interrupted | undefined;
+  let running: { abort(): void } | undefined;
+  const interrupt = () => {
+    interrupted = {
+      signal: String(options.signal?.reason),
+      at: new Date().toISOString(),
+      phase: tracker.current(),
+    };
+    running?.abort();
+  };
+  if (options.signal?.aborted) interrupt();
+  else options.signal?.addEventListener('abort', interrupt, { once: true });
+  const history: unknown[] = [];
+  const runExecution = createExecutionRunner({
+    stateMachine,
+    stateMachineName,
+    motoExecution,
+    tasks,
+    handlers,
+    recordedExecutions: input.recordedExecutions,
+    tracker,
+    history,
+    onStart: (execution) => {
+      running = execution;
+      if (interrupted !== undefined) execution.abort();
+    },
+  });
+
+  note(`running ${executionName} (${options.mode}${targetCluster ? ` ${targetCluster}` : ''})`);
+  const first = await runExecution(executionName, executionInput);
+  const executionId = first.executionId;
+  let { result, error } = first;
+  // --retry-rollback: as an operator would, fix the cause (the failures injected so far stop), then
+  // meshtrust retry-rollback; a --fail-at that has not fired yet may fail the resumed rollback too, which
+  // is then resumed again (each resume fixes at least one failure, so this ends).
+  let last = first;
+  for (
+    let resumes = 0;
+    options.retryRollback === true &&
+    interrupted === undefined &&
+    error?.name === ROLLBACK_FAILED_ERROR &&
+    resumes <= (options.failAt ?? []).length;
+    resumes += 1
+  ) {
+    input.injector.fixFired();
+    const decision = resumeRollbackOf({
+      executionArn: last.executionId,
+      status: 'FAILED',
+      error: error.name,
+      finalState: last.finalState,
+    });
+    if (!decision.resumable) throw new Error(`--retry-rollback: ${decision.reason}`);
+    // Named by the second: a resume ended within the same second as the one before waits for the next.
+    let resumedName = resumedRollbackName(executionName, new Date());
+    while (resumedName === last.name) {
+      await sleep(250);
+      resumedName = resumedRollbackName(executionName, new Date());
+    }
+    note(
+      `${last.name} ended in ${ROLLBACK_FAILED_ERROR}: resuming its rollback in ${resumedName}` +
+        (decision.resumeRollback.restored ? ' (every cluster restored: from rollback-drop-pending)' : ''),
+    );
+    last = await runExecution(resumedName, {
+      mode: decision.mode,
+      reason: 'meshtrust rehearse --retry-rollback',
+      requestedBy: 'meshtrust rehearse',
+      [RESUME_ROLLBACK_INPUT_KEY]: decision.resumeRollback,
+    });
+    ({ result, error } = last);
+  }
+  const endedAt = new Date();
+  const wrote = input.timeline.entries().some((write) => write.phase !== 'initial');
+  if (interrupted === undefined) {
+    tracker.enter('final');
+    if (lab.settleMs > 0 && wrote) {
+      // A real mesh goes on after the last write: istiod loads it a volume sync later and proxies take
+      // what it then serves at their next renewal. Traffic is watched until then (or an interrupt).
+      note(
+        `watching traffic ${Math.round(lab.settleMs / 1000)} s more: istiod loads the last write a volume sync later, proxies renew within a certificate lifetime`,
+      );
+      await sleep(
+        lab.settleMs,
+        undefined,
+        options.signal === undefined ? {} : { signal: options.signal },
+      ).catch(() => undefined);
+    }
+  }
+  // Until here an interrupt cuts the run short (the listener above marks it); from here on the report
+  // is made of what there is, and written whole.
+  options.signal?.removeEventListener('abort', interrupt);
+  return { executionId, result, error, startedAt, endedAt, interrupted, history };
+}
+
+interface ExecutionEnd {
+  readonly executionId: string;
+  readonly name: string;
+  readonly result: RehearsalResult;
+  readonly error: { name: string; cause: string } | undefined;
+  /** The input of the last top-level state entered: the state the execution ended with. */
+  readonly finalState: unknown;
+}
+
+/** Runs one execution of the definition, started in moto under its name, to its end. */
+function createExecutionRunner(input: {
+  readonly stateMachine: StateMachine;
+  readonly stateMachineName: string;
+  readonly motoExecution: MotoAccess & { readonly stateMachineArn: string };
+  readonly tasks: readonly DefinitionTask[];
+  readonly handlers: Record<string, TaskHandler>;
+  readonly recordedExecutions: Map<string, RecordedExecution>;
+  readonly tracker: PhaseTracker;
+  readonly history: unknown[];
+  readonly onStart: (execution: { abort(): void }) => void;
+}): (name: string, executionInput: Json) => Promise<ExecutionEnd> {
+  const { stateMachine, stateMachineName, motoExecution, tasks, handlers, tracker, history } = input;
+  return async (name, executionInput) => {
+    const id = await startExecutionInMoto({ ...motoExecution, name, input: executionInput });
+    const execution = stateMachine.run(executionInput as never, {
+      overrides: {
+        taskResourceLocalHandlers: handlers as never,
+        retryIntervalOverrides: Object.fromEntries(tasks.map((task) => [task.state, RETRY_INTERVAL_MS])),
+      },
+      context: {
+        Execution: { Id: id, Name: name, StartTime: new Date().toISOString(), Input: executionInput },
+        StateMachine: {
+          Id: id.replace(':execution:', ':stateMachine:').replace(`:${name}`, ''),
+          Name: stateMachineName,
+        },
+        Task: { Token: TASK_TOKEN },
+      } as never,
+    });
+    input.onStart(execution);
+    // Each execution's Maps count their clusters afresh (a resumed rollback runs them again).
+    tracker.resetClusterCounts();
+    // The input of the last top-level state entered: the state the execution ended with.
+    let finalState: unknown;
+    const enteredEvents: RecordedExecution['events'][number][] = [];
+    const executionStartedAt = new Date();
+    const collect = (async () => {
+      for await (const event of execution.eventLogs) {
+        history.push(historyEntry(event as unknown as Json));
+        const { type, index } = event as unknown as { type: string; index?: number };
+        if (type === 'StateEntered') {
+          const entered = (event as unknown as { state: { name: string; type: string; input?: unknown } })
+            .state;
+          enteredEvents.push({
+            type: `${entered.type}StateEntered`,
+            timestamp: new Date(),
+            stateEnteredEventDetails: { name: entered.name, input: JSON.stringify(entered.input ?? {}) },
+          });
+        }
+        if (type === 'StateEntered' && index === undefined) {
+          const state = (event as unknown as { state: { name: string; type: string; input?: unknown } })
+            .state;
+          finalState = state.input;
+          if (['Task', 'Map', 'Wait'].includes(state.type)) tracker.enter(state.name);
+        }
+        if (type === 'MapIterationSucceeded') {
+          const map = (event as unknown as { parentState: { name: string } }).parentState.name;
+          tracker.mapIterationDone(map);
+        }
+      }
+    })();
+
+    let ended: RehearsalResult = 'SUCCEEDED';
+    let endError: { name: string; cause: string } | undefined;
+    try {
+      await execution.result;
+    } catch (failure) {
+      if (failure instanceof ExecutionAbortedError) {
+        ended = 'ABORTED';
+      } else {
+        const cause = (failure as { cause?: unknown }).cause ?? failure;
+        const name = cause instanceof Error ? cause.name : 'Error';
+        ended = name === 'RotationRolledBack' ? 'ROLLED_BACK' : 'FAILED';
+        endError = { name, cause: cause instanceof Error ? cause.message : String(cause) };
+      }
+    }
+    await collect;
+    await stopExecutionInMoto({ ...motoExecution, executionArn: id }).catch(() => undefined);
+    input.recordedExecutions.set(id, {
+      executionArn: id,
+      stateMachineArn: motoExecution.stateMachineArn,
+      name,
+      status: ended === 'ROLLED_BACK' ? 'FAILED' : ended,
+      ...(endError !== undefined && { error: endError.name, cause: endError.cause }),
+      startDate: executionStartedAt,
+      stopDate: new Date(),
+      events: enteredEvents,
+    });
+    return { executionId: id, name, result: ended, error: endError, finalState };
+  };
+}
+
+async function answerApprovalGate(
+  state: string,
+  options: Pick<RehearsalOptions, 'approve' | 'askApproval'>,
+): Promise<unknown> {
+  if (options.approve === 'auto') {
+    return {
+      approved: true,
+      approvedBy: 'meshtrust rehearse (--approve auto)',
+      at: new Date().toISOString(),
+    };
+  }
+  const approved = (await options.askApproval?.(state)) ?? false;
+  if (!approved) {
+    const rejection = new Error(`the operator rejected ${state}`);
+    rejection.name = 'ApprovalRejected';
+    throw rejection;
+  }
+  return { approved: true, approvedBy: 'operator (--approve manual)', at: new Date().toISOString() };
+}
+
+function historyEntry(event: Json): Json {
+  const entry: Json = { ...event, at: new Date(Number(event.timestamp)).toISOString() };
+  if (entry.Cause instanceof Error) entry.Cause = `${entry.Cause.name}: ${entry.Cause.message}`;
+  return entry;
+}
