@@ -93,8 +93,8 @@ export function registerLabCommand(program: Command, context: CliContext): Comma
     .option('--no-moto', 'do not start moto_server (no Secrets Manager: only EKS and Kubernetes work)')
     .option(
       '--topology <topology>',
-      'model engine: multi-primary (every cluster its own istiod and cacerts) or primary-remote (lab-2 a remote ' +
-        "of lab-1: no istiod, no cacerts, its pods signed by lab-1's istiod; rotate it with REMOTE_CLUSTERS=lab-2=lab-1)",
+      'multi-primary (every cluster its own istiod and cacerts) or primary-remote (lab-2 a remote of lab-1: no ' +
+        "istiod, no cacerts, its pods signed by lab-1's istiod; rotate it with REMOTE_CLUSTERS=lab-2=lab-1)",
       oneOf(LAB_TOPOLOGIES),
       'multi-primary',
     );
@@ -141,12 +141,6 @@ async function runLab(options: LabCommandOptions, context: CliContext): Promise<
     let description: LabDescription;
     try {
       refuseIstioFlagsOnModel(options);
-      if (options.engine === 'istio' && options.topology !== 'multi-primary') {
-        throw new UsageError(
-          `--topology ${options.topology} is played by the model engine only for now (issue 11 asks the istio engine ` +
-            'for it); drop --engine istio or the topology',
-        );
-      }
       if (options.moto) {
         progress('starting moto_server (the lab account: Secrets Manager, KMS, ...)');
         moto = await startMotoServer();
@@ -275,6 +269,7 @@ async function startIstioEngine(
     istiodReplicas: settings.istiodReplicas,
     volumeSyncPeriodMs: settings.volumeSyncDelaySeconds * 1000,
     waitForOtherLabMs: options.waitForLab * 1000,
+    topology: options.topology,
     onProgress: progress,
   });
   return {

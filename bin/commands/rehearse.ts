@@ -146,7 +146,7 @@ export function registerRehearseCommand(program: Command, context: CliContext): 
     .addOption(
       new Option(
         '--topology <topology>',
-        "model engine: multi-primary, or primary-remote (lab-2 a remote of lab-1: no istiod, no cacerts; the functions get REMOTE_CLUSTERS=lab-2=lab-1, as the stack's remoteClusters would set it)",
+        "multi-primary, or primary-remote (lab-2 a remote of lab-1: no istiod, no cacerts; the functions get REMOTE_CLUSTERS=lab-2=lab-1, as the stack's remoteClusters would set it)",
       )
         .choices([...LAB_TOPOLOGIES])
         .default('multi-primary'),
@@ -198,11 +198,6 @@ async function rehearse(options: RehearseCommandOptions, context: CliContext) {
     faults = options.fault.map(parseFault);
   } catch (error) {
     throw new UsageError((error as Error).message, { cause: error });
-  }
-  if (options.engine === 'istio' && options.topology !== 'multi-primary') {
-    throw new UsageError(
-      `--topology ${options.topology} is played by the model engine only for now (issue 11 asks the istio engine for it)`,
-    );
   }
   if (options.cluster !== undefined && options.mode !== 'intermediate') {
     throw new UsageError('--cluster applies to --mode intermediate only');

@@ -228,7 +228,10 @@ export async function installRemoteIstio(options: InstallRemoteIstioOptions): Pr
   const rendered = await step('istioctl manifest generate', () =>
     run(options.istioctl, ['manifest', 'generate', '-f', operatorFile], { maxBuffer: 64 * 1024 * 1024 }),
   );
-  await writeFile(manifestFile, remoteManifest(rendered.stdout, options.primaryIstiodAddress));
+  const manifest = remoteManifest(rendered.stdout, options.primaryIstiodAddress);
+  const deploymentsFile = join(options.dir, 'istio-manifest-deployments.yaml');
+  await writeFile(manifestFile, manifest.setup);
+  await writeFile(deploymentsFile, manifest.deployments);
   await kubectl(remote, ['apply', '--server-side', '--force-conflicts', '-f', manifestFile]);
   const secret = await step('istioctl create-remote-secret', () =>
     run(
@@ -240,6 +243,12 @@ export async function installRemoteIstio(options: InstallRemoteIstioOptions): Pr
   const secretFile = join(options.dir, 'istio-remote-secret.yaml');
   await writeFile(secretFile, secret.stdout, { mode: 0o600 });
   await kubectl(primary, ['apply', '-f', secretFile]);
+  // The gateways' pods only once the primary's istiod serves the remote (it patches the webhook's
+  // caBundle when it takes the lead): before, their ReplicaSets would back off, refused by the webhook.
+  await step('the primary taking the lead of the remote', () =>
+    untilWebhookCaBundle(options.adminKubeconfig, options.readyTimeoutSeconds * 1000),
+  );
+  await kubectl(remote, ['apply', '--server-side', '--force-conflicts', '-f', deploymentsFile]);
   await kubectl(remote, [
     '-n',
     'istio-system',
@@ -278,9 +287,16 @@ export function labRemoteIstioOperator(options: InstallRemoteIstioOptions): obje
   };
 }
 
-/** The rendered remote manifest less the loopback EndpointSlice, its address on the Service instead. */
-function remoteManifest(rendered: string, primaryIstiodAddress: string): string {
-  const kept: string[] = [];
+/**
+ * The rendered remote manifest less the loopback EndpointSlice, its address on the Service instead;
+ * split into the Deployments (pods to inject) and all the rest.
+ */
+function remoteManifest(
+  rendered: string,
+  primaryIstiodAddress: string,
+): { readonly setup: string; readonly deployments: string } {
+  const setup: string[] = [];
+  const deployments: string[] = [];
   for (const document of parseAllDocuments(rendered)) {
     const object = document.toJS() as {
       kind?: string;
@@ -294,7 +310,28 @@ function remoteManifest(rendered: string, primaryIstiodAddress: string): string 
         [LOOPBACK_ENDPOINT_ANNOTATION]: primaryIstiodAddress,
       };
     }
-    kept.push(stringify(object));
+    (object.kind === 'Deployment' ? deployments : setup).push(stringify(object));
   }
-  return `${kept.join('\n---\n')}\n`;
+  return { setup: setup.join('---\n'), deployments: deployments.join('---\n') };
+}
+
+/** Resolves once the remote's injection webhook has a caBundle (its primary's istiod patched it). */
+async function untilWebhookCaBundle(adminKubeconfig: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { stdout } = await run('kubectl', [
+      '--kubeconfig',
+      adminKubeconfig,
+      'get',
+      'mutatingwebhookconfiguration',
+      'istio-sidecar-injector',
+      '-o',
+      'jsonpath={.webhooks[*].clientConfig.caBundle}',
+    ]);
+    if (stdout.trim() !== '') return;
+    if (Date.now() > deadline) {
+      throw new LabError(`the remote's injection webhook has no caBundle after ${timeoutMs / 1000} s`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
 }
