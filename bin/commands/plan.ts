@@ -29,6 +29,7 @@ import {
   reviewFleetIstio,
   reviewFleetRoot,
   reviewFleetStrategy,
+  workloadProblems,
 } from '../../lambdas/handlers/runtime/review-fleet.js';
 import { reviewFleetHistory } from '../../lambdas/handlers/runtime/review-fleet-history.js';
 import { addFleetOptions, type FleetOptions, fleetConfig } from '../cli/aws-options.js';
@@ -227,6 +228,14 @@ export function planReport(fleet: FleetReading, mode: RotationMode, now: Date, c
           config,
         });
   if (history?.refusal !== undefined) problems.push(history.refusal);
+  // A rollout wider than its PodDisruptionBudget allows, in the clusters whose workloads move.
+  problems.push(
+    ...workloadProblems(
+      readings.filter(
+        (reading) => mode !== 'intermediate' || cluster === undefined || reading.cluster === cluster,
+      ),
+    ).map(({ problem }) => problem),
+  );
   return {
     meshId: config.meshId,
     mode,

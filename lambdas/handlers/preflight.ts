@@ -14,6 +14,7 @@ import {
   reviewFleetIstio,
   reviewFleetRoot,
   reviewFleetStrategy,
+  workloadProblems,
 } from './runtime/review-fleet.js';
 import { reviewFleetHistory } from './runtime/review-fleet-history.js';
 import { secretVersionOf } from './runtime/root-ca.js';
@@ -174,6 +175,18 @@ async function preflight(input: PreflightInput, runtime: HandlerRuntime): Promis
         ];
   // Every state of every cluster records into this one execution's history, which fails at Step
   // Functions' limit wherever the run is then, after writes: a plan that could reach it stops here.
+  // A workload whose own rollout takes down more pods at once than its PodDisruptionBudget ever allows:
+  // restart-workloads would wait for an allowance that never comes, after the writes (rollout-width.ts).
+  const overBudget = workloadProblems(
+    readings.filter((reading) => worked.some(({ name }) => name === reading.cluster)),
+  );
+  if (overBudget.length > 0) {
+    const failing = new Set(overBudget.map(({ cluster }) => cluster));
+    return refuse(
+      `preflight refused to start the rotation; nothing was written. ${overBudget.map(({ problem }) => problem).join('. ')}.`,
+      failing.size === 1 ? [...failing][0] : undefined,
+    );
+  }
   const history = reviewFleetHistory({ readings, worked: worked.map(({ name }) => name), mode, config });
   if (history.refusal !== undefined) {
     return refuse(`preflight refused to start the rotation; nothing was written. ${history.refusal}.`);

@@ -1,12 +1,14 @@
 // The PodDisruptionBudgets (policy/v1) restart-workloads holds its restarts to, and what the budget rule
 // (lambdas/core/rotation/disruption-budget.ts) needs to know of a wave's workloads: their pod template's
-// labels, whether this restart restarted them already, and whether that rollout is still running.
+// labels, whether this restart restarted them already, whether that rollout is still running, and how
+// many pods their rollout takes down at once.
 import type { V1PodDisruptionBudget } from '@kubernetes/client-node';
 import type { DisruptionBudget, WaveWorkload } from '../../core/rotation/disruption-budget.js';
 import { mapWithConcurrency } from '../eks/map-with-concurrency.js';
 import type { ClusterClient } from './cluster-client.js';
 import { callKube } from './kube-call.js';
 import { rolloutStatusOf } from './rollout-status.js';
+import { rolloutWidthOf } from './rollout-strategy.js';
 import { describeWorkload, RESTART_ID_ANNOTATION, readWorkload, type WorkloadRef } from './workload-ref.js';
 
 /** Workloads of one wave read at once. */
@@ -70,10 +72,13 @@ export async function readWaveWorkloads<T extends WorkloadRef>(
     );
     const template = object.spec?.template.metadata;
     const podLabels = { ...template?.labels };
+    // What its rollout may take down at once: it waits until its budgets allow that many.
+    const width = rolloutWidthOf(workload.kind, object);
+    const rolloutPods = width !== undefined && width.pods > 1 ? { rolloutPods: width.pods } : {};
     if (template?.annotations?.[RESTART_ID_ANNOTATION] !== restartId) {
-      return { workload, podLabels, state: 'pending' };
+      return { workload, podLabels, state: 'pending', ...rolloutPods };
     }
     const rollout = rolloutStatusOf(workload.kind, object);
-    return { workload, podLabels, state: rollout.state === 'done' ? 'done' : 'rolling' };
+    return { workload, podLabels, state: rollout.state === 'done' ? 'done' : 'rolling', ...rolloutPods };
   });
 }

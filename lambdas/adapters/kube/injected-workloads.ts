@@ -9,10 +9,12 @@ import {
   workloadKey,
 } from '../../core/rotation/proxied-pod-owners.js';
 import type { ProxiedPodOfWorkload } from '../../core/rotation/resign-wait.js';
+import type { RolloutWidth } from '../../core/rotation/rollout-width.js';
 import type { ClusterClient } from './cluster-client.js';
 import { callKube } from './kube-call.js';
+import { rolloutWidthOf } from './rollout-strategy.js';
 import { listNamespaces, type NamespaceInfo } from './trust-bundles.js';
-import { RESTART_ID_ANNOTATION, type WorkloadKind, type WorkloadRef } from './workload-ref.js';
+import { RESTART_ID_ANNOTATION, type Workload, type WorkloadKind, type WorkloadRef } from './workload-ref.js';
 
 export type { UnmanagedPod } from '../../core/rotation/proxied-pod-owners.js';
 export type { WorkloadKind, WorkloadRef } from './workload-ref.js';
@@ -51,6 +53,11 @@ export interface InjectedWorkloads {
    * PodDisruptionBudget selects (`meshtrust plan` names the workloads a budget holds now).
    */
   readonly podLabels: ReadonlyMap<string, Readonly<Record<string, string>>>;
+  /**
+   * How many pods each workload's rollout may take down at once, by workloadKey (absent: OnDelete):
+   * preflight refuses a rollout wider than a PodDisruptionBudget covering it allows (rollout-width.ts).
+   */
+  readonly rolloutWidths: ReadonlyMap<string, RolloutWidth>;
 }
 
 /**
@@ -95,6 +102,7 @@ export async function findInjected(client: ClusterClient): Promise<InjectedWorkl
   );
   const refs: WorkloadRef[] = [];
   const podLabels = new Map<string, Readonly<Record<string, string>>>();
+  const rolloutWidths = new Map<string, RolloutWidth>();
   const collect = (
     kind: WorkloadKind,
     items: { metadata?: V1ObjectMeta; spec?: { template: V1PodTemplateSpec } }[],
@@ -112,6 +120,8 @@ export async function findInjected(client: ClusterClient): Promise<InjectedWorkl
       const restartId = template?.metadata?.annotations?.[RESTART_ID_ANNOTATION];
       refs.push(restartId === undefined ? { kind, namespace, name } : { kind, namespace, name, restartId });
       podLabels.set(workloadKey(kind, namespace, name), { ...template?.metadata?.labels });
+      const width = rolloutWidthOf(kind, item as Workload);
+      if (width !== undefined) rolloutWidths.set(workloadKey(kind, namespace, name), width);
     }
   };
   collect('Deployment', deployments.items);
@@ -131,6 +141,7 @@ export async function findInjected(client: ClusterClient): Promise<InjectedWorkl
       })
       .sort((a, b) => compare(a.namespace, b.namespace) || compare(a.name, b.name)),
     podLabels,
+    rolloutWidths,
   };
 }
 

@@ -44,6 +44,12 @@ export interface WaveWorkload<T extends WorkloadPosition = WorkloadPosition> {
    * takes pods down now); `done`: restarted and rolled out.
    */
   readonly state: 'pending' | 'rolling' | 'done';
+  /**
+   * How many pods its rollout may take down at once (rolloutWidth in rollout-width.ts); it counts as that
+   * many disruptions, at least one, against each budget covering it.
+   * @default 1
+   */
+  readonly rolloutPods?: number;
 }
 
 /** A workload the rule holds back, and the budget that holds it. */
@@ -52,6 +58,8 @@ export interface HeldWorkload<T extends WorkloadPosition = WorkloadPosition> {
   readonly budget: DisruptionBudget;
   /** Restarts of the wave covered by the same budget, in flight now (they use its allowance). */
   readonly rollingUnderBudget: number;
+  /** The pods its rollout takes down at once, when more than one: what it waits for the budget to allow. */
+  readonly rolloutPods?: number;
 }
 
 /** What the rule decided for a wave: restart these now, hold those. */
@@ -103,14 +111,14 @@ export function budgetsCovering(
 }
 
 /**
- * The rule. Each restart counts as one disruption against every budget that covers the workload,
- * for as long as its rollout runs (a rolling update replaces pods a few at a time, and the PDB counts
- * pods; one restart at a time per allowed disruption is what the budget's owners can expect). So a
- * budget's allowance now is `status.disruptionsAllowed` (0 when stale) less the wave's restarts it covers
- * that are still rolling out, and the wave's pending workloads, in wave order, are admitted while every
- * budget covering them has allowance left, each admitted one using one. A workload no budget covers is
- * admitted. Counting the wave's rolling restarts even when the status already shows them (it lags) errs
- * on the side of waiting: they stop counting once rolled out.
+ * The rule. Each restart counts as its rollout's width (the pods it may take down at once, at least one)
+ * of disruptions against every budget that covers the workload, for as long as its rollout runs (a
+ * rolling update replaces pods a few at a time, and the PDB counts pods). So a budget's allowance now is
+ * `status.disruptionsAllowed` (0 when stale) less the widths of the wave's restarts it covers that are
+ * still rolling out, and the wave's pending workloads, in wave order, are admitted while every budget
+ * covering them has at least their width left, each admitted one using its width. A workload no budget
+ * covers is admitted. Counting the wave's rolling restarts even when the status already shows them (it
+ * lags) errs on the side of waiting: they stop counting once rolled out.
  */
 export function admitWave<T extends WorkloadPosition>(
   wave: readonly WaveWorkload<T>[],
@@ -119,9 +127,10 @@ export function admitWave<T extends WorkloadPosition>(
   const key = (budget: DisruptionBudget) => `${budget.namespace}/${budget.name}`;
   const allowance = new Map(budgets.map((b) => [key(b), b.stale ? 0 : Math.max(0, b.disruptionsAllowed)]));
   const rolling = new Map<string, number>();
+  const cost = (item: WaveWorkload<T>) => Math.max(1, item.rolloutPods ?? 1);
   for (const item of wave.filter(({ state }) => state === 'rolling')) {
     for (const budget of budgetsCovering(item, budgets)) {
-      allowance.set(key(budget), (allowance.get(key(budget)) ?? 0) - 1);
+      allowance.set(key(budget), (allowance.get(key(budget)) ?? 0) - cost(item));
       rolling.set(key(budget), (rolling.get(key(budget)) ?? 0) + 1);
     }
   }
@@ -129,17 +138,18 @@ export function admitWave<T extends WorkloadPosition>(
   const held: HeldWorkload<T>[] = [];
   for (const item of wave.filter(({ state }) => state === 'pending')) {
     const covering = budgetsCovering(item, budgets);
-    const blocking = covering.find((budget) => (allowance.get(key(budget)) ?? 0) <= 0);
+    const blocking = covering.find((budget) => (allowance.get(key(budget)) ?? 0) < cost(item));
     if (blocking !== undefined) {
       held.push({
         workload: item.workload,
         budget: blocking,
         rollingUnderBudget: rolling.get(key(blocking)) ?? 0,
+        ...(cost(item) > 1 && { rolloutPods: cost(item) }),
       });
       continue;
     }
     for (const budget of covering) {
-      allowance.set(key(budget), (allowance.get(key(budget)) ?? 0) - 1);
+      allowance.set(key(budget), (allowance.get(key(budget)) ?? 0) - cost(item));
       rolling.set(key(budget), (rolling.get(key(budget)) ?? 0) + 1);
     }
     admitted.push(item.workload);
@@ -179,7 +189,11 @@ export function describeHeldWorkload(held: HeldWorkload<WorkloadPosition>): stri
     rollingUnderBudget > 0
       ? `; ${rollingUnderBudget} restart(s) of this wave under it still rolling out`
       : '';
-  return `${workload.kind} ${workload.namespace}/${workload.name}: PodDisruptionBudget ${budget.namespace}/${budget.name} (${budget.spec}) ${status}${inFlight}`;
+  const width =
+    held.rolloutPods === undefined
+      ? ''
+      : `; its rollout takes down ${held.rolloutPods} pods at once, so it waits until the budget allows ${held.rolloutPods}`;
+  return `${workload.kind} ${workload.namespace}/${workload.name}: PodDisruptionBudget ${budget.namespace}/${budget.name} (${budget.spec}) ${status}${inFlight}${width}`;
 }
 
 /** What an operator can do about workloads a PDB still holds at the deadline. */

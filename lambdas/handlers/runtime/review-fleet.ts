@@ -18,6 +18,7 @@ import type { RotationMode } from '../../core/plan/phases.js';
 import { blockedNow, describeHeldWorkload } from '../../core/rotation/disruption-budget.js';
 import { workloadKey } from '../../core/rotation/proxied-pod-owners.js';
 import { type ClusterReview, reviewClusterCacerts } from '../../core/rotation/review-cluster-cacerts.js';
+import { describeRolloutOverBudget, rolloutsOverBudget } from '../../core/rotation/rollout-width.js';
 import { type RootHeadroomReview, reviewRootHeadroom } from '../../core/rotation/root-headroom.js';
 import { reviewWithTopology, strategiesWithTopology } from '../../core/topology/review-remotes.js';
 import type { HandlerConfig } from './config.js';
@@ -153,6 +154,12 @@ export type ClusterWorkloads =
        * budgets could not be listed (`budgetsUnreadable` says why).
        */
       readonly blockedByBudgets?: readonly string[];
+      /**
+       * Workloads whose own rollout takes down more pods at once than a PodDisruptionBudget covering
+       * them ever allows (lambdas/core/rotation/rollout-width.ts), each described with both numbers and
+       * what to change: preflight refuses them, and `meshtrust plan` lists them as problems.
+       */
+      readonly rolloutsOverBudget?: readonly string[];
       readonly budgetsUnreadable?: string;
     }
   | { readonly unreadable: string };
@@ -169,20 +176,21 @@ async function readWorkloads(client: ClusterClient): Promise<ClusterWorkloads> {
   } catch (error) {
     return { unreadable: error instanceof Error ? error.message : String(error) };
   }
-  const { workloads, unmanaged, podLabels } = found;
+  const { workloads, unmanaged, podLabels, rolloutWidths } = found;
   try {
     const budgets = await listDisruptionBudgets(client);
-    const blocked = blockedNow(
-      workloads.map((workload) => ({
-        workload,
-        podLabels: podLabels.get(workloadKey(workload.kind, workload.namespace, workload.name)) ?? {},
-      })),
-      budgets,
-    );
+    const covered = workloads.map((workload) => {
+      const key = workloadKey(workload.kind, workload.namespace, workload.name);
+      const width = rolloutWidths.get(key);
+      return { workload, podLabels: podLabels.get(key) ?? {}, ...(width !== undefined && { width }) };
+    });
+    const blocked = blockedNow(covered, budgets);
+    const overBudget = rolloutsOverBudget(covered, budgets);
     return {
       restart: workloads.length,
       unmanaged,
       ...(blocked.length > 0 && { blockedByBudgets: blocked.map(describeHeldWorkload) }),
+      ...(overBudget.length > 0 && { rolloutsOverBudget: overBudget.map(describeRolloutOverBudget) }),
     };
   } catch (error) {
     // A viewer bound by an rbac.yaml older than the PDB rule still gets the rest of the plan.
@@ -270,4 +278,22 @@ export function reviewFleetRoot(input: FleetRootInput): RootHeadroomReview {
     proxyTrustWaitSeconds: proxyTrustWait(input.istio.clusters, input.pushReaches).seconds,
     soakSeconds: input.soakSeconds,
   });
+}
+
+/**
+ * What preflight refuses on and `meshtrust plan` lists as problems of the clusters' workloads: a rollout
+ * wider than a PodDisruptionBudget covering it ever allows, prefixed with the cluster.
+ */
+export function workloadProblems(readings: readonly Pick<ClusterReading, 'cluster' | 'workloads'>[]): {
+  readonly cluster: string;
+  readonly problem: string;
+}[] {
+  return readings.flatMap(({ cluster, workloads }) =>
+    workloads !== undefined && 'rolloutsOverBudget' in workloads
+      ? (workloads.rolloutsOverBudget ?? []).map((problem) => ({
+          cluster,
+          problem: `In cluster ${cluster}, ${problem}`,
+        }))
+      : [],
+  );
 }

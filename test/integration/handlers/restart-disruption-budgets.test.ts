@@ -3,7 +3,8 @@
 // disruption controller does (lab/workloads/disruption-status.ts). A rollout restart is not an eviction,
 // so nothing but the handler's own rule stops it: a workload whose budget allows no disruption waits
 // until it allows one; two workloads under one budget allowing one disruption restart one after the
-// other; one still held at the wave's rollout timeout fails the step, naming the budget.
+// other; one still held at the wave's rollout timeout fails the step, naming the budget. A workload whose
+// own rollout takes down more pods at once than its budget ever allows is refused at preflight.
 import { jest } from '@jest/globals';
 import type { KubeObject } from '../../../lab/kube/kube-object.js';
 import type { KubeObjectStore } from '../../../lab/kube/object-store.js';
@@ -200,5 +201,36 @@ describe('restart-workloads under PodDisruptionBudgets', () => {
     // app-01 kept its last restart; app-04, under no budget, was restarted by this run
     expect(restartIdOf('app-01')).toBe(app01Before);
     expect(restartIdOf('app-04')).not.toBe(app04Before);
+  });
+  it('refuses at preflight a workload whose rollout takes down more pods at once than its budget allows, writing nothing', async () => {
+    // Prepare: app-04 (2 replicas) rolls out 2 pods at once; its budget keeps 1 of 2 (at most 1 disruption)
+    const before = store.get('Deployment', 'shop', 'app-04');
+    const strategy = (before.spec as { strategy?: unknown }).strategy ?? null;
+    store.patch('Deployment', 'shop', 'app-04', 'merge', {
+      spec: { strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 2, maxSurge: 0 } } },
+    });
+    await createBudget('app-04-pdb', ['app-04'], { minAvailable: 1 });
+    const cacerts = store.get('Secret', 'istio-system', 'cacerts').metadata.resourceVersion;
+    try {
+      // Act
+      const run = preflight({
+        executionId: h.executionId('pdb-rollout-wider'),
+        mode: 'intermediate',
+        cluster: CLUSTER,
+      });
+      // Assess
+      await expect(run).rejects.toMatchObject({
+        name: 'PreconditionFailed',
+        message: expect.stringContaining(
+          'nothing was written. In cluster lab-1, Deployment shop/app-04: its rollout takes down up to 2 pods at once ' +
+            '(maxUnavailable: 2), but PodDisruptionBudget shop/app-04-pdb (minAvailable: 1) allows at most 1 disruption(s) ' +
+            '(1 of 2 expected pods required)',
+        ),
+      });
+      expect(store.get('Secret', 'istio-system', 'cacerts').metadata.resourceVersion).toBe(cacerts);
+    } finally {
+      store.patch('Deployment', 'shop', 'app-04', 'merge', { spec: { strategy: null } });
+      if (strategy !== null) store.patch('Deployment', 'shop', 'app-04', 'merge', { spec: { strategy } });
+    }
   });
 });

@@ -154,3 +154,34 @@ describe('blockedNow', () => {
     ]);
   });
 });
+
+describe('admitWave with rollouts wider than one pod', () => {
+  it('admits a restart only when its budget allows as many disruptions as its rollout takes pods', () => {
+    // Prepare: a rollout of 2 pods at once under a budget allowing 1, then 2
+    const wide = { ...item('web', 'web'), rolloutPods: 2 };
+    // Act
+    const tight = admitWave([wide], [budget('web-pdb', 'web', 1)]);
+    const enough = admitWave([wide], [budget('web-pdb', 'web', 2)]);
+    // Assess
+    expect(names(tight.admitted)).toEqual([]);
+    expect(tight.held[0]?.rolloutPods).toBe(2);
+    expect(describeHeldWorkload(tight.held[0] as HeldWorkload)).toContain(
+      'its rollout takes down 2 pods at once, so it waits until the budget allows 2',
+    );
+    expect(names(enough.admitted)).toEqual(['web']);
+  });
+
+  it("counts a wide rollout still running as its width against the budget's allowance", () => {
+    // Prepare: api rolls out 2 pods at once; the budget allows 3
+    const wave = [
+      { ...item('api', 'web', 'rolling'), rolloutPods: 2 },
+      { ...item('web', 'web'), rolloutPods: 2 },
+      item('worker', 'web'),
+    ];
+    // Act
+    const admission = admitWave(wave, [budget('web-pdb', 'web', 3)]);
+    // Assess: 3 - 2 leaves 1: web (2) waits, worker (1) goes
+    expect(names(admission.admitted)).toEqual(['worker']);
+    expect(names(admission.held.map((held) => held.workload))).toEqual(['web']);
+  });
+});
