@@ -199,6 +199,17 @@ describe('meshtrust import-root', () => {
     expect(missing.stderr).toMatch(/cannot read the certificate file .*nope\.pem \(ENOENT\)/);
     expect(await exists(`meshtrust/${meshId}/root`)).toBe(false);
   });
+  it('documents where the resource policy comes from in --help', async () => {
+    // Act
+    const result = await runMeshtrustInProcess(['import-root', '--help']);
+    // Assess
+    expect(result.exitCode).toBe(EXIT_CODES.ok);
+    expect(result.stdout).toContain('--no-secret-policy');
+    expect(result.stdout.replace(/\s+/g, ' ')).toContain(
+      "The roles are read from function meshtrust-<mesh-id>-stage-root's environment",
+    );
+  });
+
   describe('the secrets resource policy', () => {
     const role = (name: string) => `arn:aws:iam::123456789012:role/meshtrust-${name}`;
     // What the stack hands every function (lib/rotation-functions.ts), one role per grant here.
