@@ -18,18 +18,20 @@ export class ImportedRootKeyStore {
 
   /**
    * Stores an imported root's certificate and key as the current version of `root-key/<token>`, once
-   * per token (a repeat with the same certificate finds it, another is refused). Returns the secret's
-   * name, for the root version to name.
+   * per token (a repeat with the same certificate finds it and puts its resource policy again, another
+   * is refused). Returns the secret's name, for the root version to name.
    */
   async putImportedRootKey(token: string, material: CaMaterial): Promise<string> {
     const secretName = importedRootKeySecretName(this.secrets.meshId, token);
-    await this.secrets.putVersion(secretName, serialiseCaMaterial(material), {
+    const written = await this.secrets.putVersion(secretName, serialiseCaMaterial(material), {
       fingerprint: material.fingerprint,
       token,
       stages: [CURRENT],
       labels: { kind: 'root-key' },
       parse: (version, where) => parseCaMaterial(version.secretString, where).fingerprint,
     });
+    // Found from an import stopped before the root version was written: put its policy as a new one gets.
+    if (written.existed) await this.secrets.putPolicy(secretName, { kind: 'root-key' });
     return secretName;
   }
 

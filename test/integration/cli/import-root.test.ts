@@ -16,6 +16,9 @@ import {
 import { EXIT_CODES } from '../../../bin/cli/cli-errors.js';
 import type { ImportRootReport } from '../../../bin/commands/import-root.js';
 import { CaSecretStore } from '../../../lambdas/adapters/secrets/ca-secret-store.js';
+import { clientRequestTokenFor } from '../../../lambdas/adapters/secrets/client-request-token.js';
+import { ImportedRootKeyStore } from '../../../lambdas/adapters/secrets/imported-root-key-store.js';
+import { MeshSecrets } from '../../../lambdas/adapters/secrets/mesh-secrets.js';
 import {
   CA_SECRET_POLICY_ENV,
   type CaSecretGrant,
@@ -269,6 +272,33 @@ describe('meshtrust import-root', () => {
         expect(again.exitCode).toBe(EXIT_CODES.ok);
         expect(JSON.parse(again.stdout)).toMatchObject({ written: false });
         expect(await policyOf(first.rootSecret)).toEqual(caSecretPolicy('root', principals));
+        expect(await policyOf(keySecret)).toEqual(caSecretPolicy('importedRootKeys', principals));
+      } finally {
+        await remove();
+      }
+    }, 30_000);
+
+    it('puts the policy on a key secret an import stopped before the root was written had left without one', async () => {
+      // Prepare: the key secret as an earlier import wrote it before stopping, without a policy
+      const meshId = newMesh();
+      const fingerprint = certificateFingerprint(root.certificatePem);
+      const token = clientRequestTokenFor(`import-root/${meshId}`, fingerprint);
+      const keySecret = await new ImportedRootKeyStore(
+        new MeshSecrets({ client: secrets, meshId, kmsKeyId }),
+      ).putImportedRootKey(token, { ...root, fingerprint });
+      expect(await policyOf(keySecret)).toBeUndefined();
+      const remove = await deployFunctionToMoto(`meshtrust-${meshId}-stage-root`, environment);
+      try {
+        // Act
+        const result = await deployedImportRoot(
+          meshId,
+          '--certificate',
+          files['root-cert.pem'],
+          '--key',
+          files['root-key.pem'],
+        );
+        // Assess
+        expect(result.exitCode).toBe(EXIT_CODES.ok);
         expect(await policyOf(keySecret)).toEqual(caSecretPolicy('importedRootKeys', principals));
       } finally {
         await remove();
