@@ -291,7 +291,7 @@ export function labRemoteIstioOperator(options: InstallRemoteIstioOptions): obje
  * The rendered remote manifest less the loopback EndpointSlice, its address on the Service instead;
  * split into the Deployments (pods to inject) and all the rest.
  */
-function remoteManifest(
+export function remoteManifest(
   rendered: string,
   primaryIstiodAddress: string,
 ): { readonly setup: string; readonly deployments: string } {

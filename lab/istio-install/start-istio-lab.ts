@@ -15,7 +15,7 @@ import {
 } from '../istio/mtls-prober.js';
 import { runKubectl } from '../kube/kubectl-runner.js';
 import { labClusterNames } from '../lab-cluster-names.js';
-import { LabError } from '../lab-errors.js';
+import { LabError, LabOptionsError } from '../lab-errors.js';
 import { type LabTopology, labRemoteClusters } from '../lab-options.js';
 import { MESH_TAG_KEY } from '../start-lab.js';
 import { podWorkload } from '../workloads/pod-workload.js';
@@ -109,6 +109,14 @@ interface LabProbedCluster extends ProbedCluster {
 
 export async function startIstioLab(options: IstioLabOptions): Promise<IstioLab> {
   const progress = options.onProgress ?? (() => undefined);
+  if (options.topology === 'primary-remote' && options.clusters < 2) {
+    // As the model engine refuses it (lab-options.ts), before anything starts.
+    throw new LabOptionsError(
+      'topology',
+      options.topology,
+      'multi-primary with 1 cluster (a remote needs a primary)',
+    );
+  }
   const names = labClusterNames(options.clusters);
   const identities = createLabIdentities({ clusterNames: names });
   const trustDomain = 'cluster.local';
