@@ -5,8 +5,6 @@
 // passes, and an invocation run again with the same input (a Retry after Lambda stopped one) restarts
 // nothing twice.
 import { jest } from '@jest/globals';
-import { handler as preflight } from '../../../lambdas/handlers/preflight.js';
-import { handler as reissueIntermediate } from '../../../lambdas/handlers/reissue-intermediate.js';
 import {
   INVOCATION_RESERVE_MS,
   type RestartWorkloadsOutput,
@@ -14,6 +12,7 @@ import {
 } from '../../../lambdas/handlers/restart-workloads.js';
 import { handler as verifyWorkloads } from '../../../lambdas/handlers/verify-workloads.js';
 import { type HandlerLab, startHandlerLab } from './handler-lab.js';
+import { reissuedRekey } from './rotation-steps.js';
 
 jest.setTimeout(180_000);
 
@@ -34,11 +33,7 @@ afterAll(async () => {
 describe('restart-workloads across invocations', () => {
   it('restarts a cluster over several invocations, each workload once, and verify-workloads passes', async () => {
     // Prepare
-    const executionId = h.executionId('waves');
-    const mode = 'intermediate' as const;
-    const checked = await preflight({ executionId, mode, cluster: 'lab-1' });
-    const item = { executionId, mode, cluster: 'lab-1', currentRoot: checked.currentRoot, stagedRoot: null };
-    await reissueIntermediate(item);
+    const item = await reissuedRekey(h, 'waves');
 
     // Act: loop as the state machine does, each answer handed back as progress
     const answers: RestartWorkloadsOutput[] = [
@@ -72,11 +67,7 @@ describe('restart-workloads across invocations', () => {
 
   it('restarts nothing again when an invocation runs twice with the same input (a Retry after a timeout)', async () => {
     // Prepare: a restart part-way, as a Retry finds it
-    const executionId = h.executionId('retry');
-    const mode = 'intermediate' as const;
-    const checked = await preflight({ executionId, mode, cluster: 'lab-1' });
-    const item = { executionId, mode, cluster: 'lab-1', currentRoot: checked.currentRoot, stagedRoot: null };
-    await reissueIntermediate(item);
+    const item = await reissuedRekey(h, 'retry');
     const first = await restartWorkloads({ ...item, purpose: 'rotation' }, outOfTime);
     expect(first.done).toBe(false);
 

@@ -61,6 +61,12 @@ export const FORWARD_PHASES = [
   'promote-root',
 ] as const;
 export type ForwardPhase = (typeof FORWARD_PHASES)[number];
+const INTERMEDIATE_PHASES: ReadonlySet<ForwardPhase> = new Set([
+  'preflight',
+  'reissue-intermediate',
+  'restart-workloads',
+  'verify-workloads',
+]);
 
 export interface RotationByHandOptions<W extends Writers> {
   readonly executionId: string;
@@ -225,18 +231,32 @@ export class RotationByHand<W extends Writers = typeof ON_ANY_CLUSTER> {
     });
   }
 
-  /** Runs the forward phases `from` to `through` in order, each Map over every cluster. */
+  /**
+   * Runs the forward phases `from` to `through` in order, each Map over every cluster, those of the
+   * rotation's mode only: emergency skips the soak, intermediate rekeys its one cluster under the
+   * current root (preflight, reissue-intermediate, restart-workloads, verify-workloads).
+   */
   async walk({ from = 'preflight', through, phase = unprobed, label = (name) => name }: Walk): Promise<void> {
     const phases = FORWARD_PHASES.slice(FORWARD_PHASES.indexOf(from), FORWARD_PHASES.indexOf(through) + 1);
     for (const name of phases) {
       if (name === 'soak' && this.mode === 'emergency') continue;
+      if (this.mode === 'intermediate' && !INTERMEDIATE_PHASES.has(name)) continue;
       await phase(label(name), () => this.#run(name));
     }
   }
 
+  /** The cluster an intermediate rekey names at preflight: its one cluster. */
+  #rekeyed(): string {
+    const [cluster, ...more] = this.clusters;
+    if (cluster === undefined || more.length > 0) {
+      throw new Error(`an intermediate rekey works on one cluster, not ${this.clusters.join(', ')}`);
+    }
+    return cluster;
+  }
+
   #run(name: ForwardPhase): Promise<unknown> {
     const steps: Record<ForwardPhase, () => Promise<unknown>> = {
-      preflight: () => this.preflight(),
+      preflight: () => this.preflight(this.mode === 'intermediate' ? this.#rekeyed() : null),
       'stage-root': () => this.stageRoot(),
       'distribute-bundle': () => this.distributeBundle(),
       'verify-trust': () => this.verifyTrust(),
@@ -250,6 +270,20 @@ export class RotationByHand<W extends Writers = typeof ON_ANY_CLUSTER> {
     };
     return steps[name]();
   }
+}
+
+/**
+ * An intermediate rekey of `cluster` walked through reissue-intermediate under its own execution (so its
+ * own restart id): the item restart-workloads and verify-workloads get, as the Map hands it.
+ */
+export async function reissuedRekey(h: HandlerLab, name: string, cluster = 'lab-1') {
+  const rotation = rotationByHand(h, {
+    executionId: h.executionId(name),
+    mode: 'intermediate',
+    clusters: [cluster],
+  });
+  await rotation.walk({ through: 'reissue-intermediate' });
+  return rotation.item(cluster);
 }
 
 /** A rotation of `h`'s lab to drive by hand. */
