@@ -8,12 +8,9 @@ import {
   createIntermediateCa,
   createRootCa,
 } from '../../../lambdas/core/pki/index.js';
-import { handler as preflight } from '../../../lambdas/handlers/preflight.js';
-import { handler as reissueIntermediateHandler } from '../../../lambdas/handlers/reissue-intermediate.js';
 import { handler as restartWorkloads } from '../../../lambdas/handlers/restart-workloads.js';
-import { type HandlerLab, onPrimary, startHandlerLab } from './handler-lab.js';
-
-const reissueIntermediate = onPrimary(reissueIntermediateHandler);
+import { type HandlerLab, startHandlerLab } from './handler-lab.js';
+import { ON_PRIMARIES, rotationByHand } from './rotation-steps.js';
 
 jest.setTimeout(120_000);
 
@@ -42,15 +39,17 @@ function issuersByPod(): Map<string, string> {
 describe('restart-workloads waits for istiod to load the new intermediate', () => {
   it('restarts only once istiod signs with it, so every pod comes back on the new intermediate', async () => {
     // Prepare
-    const executionId = h.executionId('gate');
-    const mode = 'intermediate' as const;
-    const checked = await preflight({ executionId, mode, cluster: 'lab-1' });
-    const item = { executionId, mode, cluster: 'lab-1', currentRoot: checked.currentRoot, stagedRoot: null };
+    const rotation = rotationByHand(h, {
+      executionId: h.executionId('gate'),
+      mode: 'intermediate',
+      writers: ON_PRIMARIES,
+    });
+    await rotation.preflight('lab-1');
     const before = new Set(issuersByPod().values());
 
     // Act: the restart follows the write at once, well inside the volume sync
-    const reissued = await reissueIntermediate(item);
-    const restarted = await restartWorkloads({ ...item, purpose: 'rotation' });
+    const [reissued] = await rotation.reissueIntermediate();
+    const [restarted] = await rotation.restartWorkloads('rotation');
     await h.lab.waitForSettled();
 
     // Assess
