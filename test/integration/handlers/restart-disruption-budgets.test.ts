@@ -14,13 +14,13 @@ import {
   ROLLOUT_TIMEOUT_SECONDS_ENV,
 } from '../../../lambdas/contract/function-environment.js';
 import { handler as preflight } from '../../../lambdas/handlers/preflight.js';
-import { handler as reissueIntermediate } from '../../../lambdas/handlers/reissue-intermediate.js';
 import {
   INVOCATION_RESERVE_MS,
   type RestartWorkloadsOutput,
   handler as restartWorkloads,
 } from '../../../lambdas/handlers/restart-workloads.js';
 import { type HandlerLab, startHandlerLab, withEnv } from './handler-lab.js';
+import { reissuedRekey } from './rotation-steps.js';
 
 jest.setTimeout(180_000);
 
@@ -45,12 +45,7 @@ afterEach(() => {
 
 /** A run's restart up to reissue: each test restarts under its own execution, so its own restart id. */
 async function reissued(name: string) {
-  const executionId = h.executionId(name);
-  const mode = 'intermediate' as const;
-  const checked = await preflight({ executionId, mode, cluster: CLUSTER });
-  const item = { executionId, mode, cluster: CLUSTER, currentRoot: checked.currentRoot, stagedRoot: null };
-  await reissueIntermediate(item);
-  return { ...item, purpose: 'rotation' as const };
+  return { ...(await reissuedRekey(h, name, CLUSTER)), purpose: 'rotation' as const };
 }
 
 /** Creates a budget in shop and waits until the lab's disruption controller has given it a status. */
