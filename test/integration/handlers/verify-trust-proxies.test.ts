@@ -5,11 +5,9 @@
 // then holds the gate, named.
 import { jest } from '@jest/globals';
 import { awsEnvironmentFor } from '../../../lab/eks/lab-identities.js';
-import { handler as distributeBundle } from '../../../lambdas/handlers/distribute-bundle.js';
-import { handler as preflight } from '../../../lambdas/handlers/preflight.js';
-import { handler as stageRoot } from '../../../lambdas/handlers/stage-root.js';
 import { handler as verifyTrust } from '../../../lambdas/handlers/verify-trust.js';
 import { type HandlerLab, startHandlerLab, withEnv } from './handler-lab.js';
+import { rotationByHand } from './rotation-steps.js';
 
 jest.setTimeout(120_000);
 
@@ -45,12 +43,10 @@ async function asVerifier<T>(act: () => Promise<T>): Promise<T> {
 describe('verify-trust reads the roots of every proxy that takes pushes', () => {
   it('passes with every proxy left to renewal, and holds a proxy with PCDS that lacks the new root', async () => {
     // Prepare: a scheduled rotation up to distribute-bundle on lab-1
-    const executionId = h.executionId('proxy-roots');
-    const mode = 'scheduled' as const;
-    const checked = await preflight({ executionId, mode, cluster: null });
-    const stagedRoot = await stageRoot({ executionId });
-    const item = { executionId, mode, cluster: 'lab-1', currentRoot: checked.currentRoot, stagedRoot };
-    await distributeBundle(item);
+    const rotation = rotationByHand(h, { executionId: h.executionId('proxy-roots'), mode: 'scheduled' });
+    await rotation.walk({ through: 'distribute-bundle' });
+    const { checked, stagedRoot } = rotation;
+    const item = rotation.item('lab-1');
     const pods = h.lab.cluster('lab-1').store.list('Pod').items as unknown as LabPod[];
     // Injected pods (native sidecar) and the gateways (istio-proxy is their own container).
     const proxied = pods.filter((pod) =>
