@@ -4,9 +4,9 @@
 import type { Command } from 'commander';
 import { LAB_MESH_ID_ENV } from '../../lab/lab-files.js';
 import { EnvironmentVariableError } from '../../lambdas/adapters/environment.js';
+import { type HandlerConfig, readHandlerConfig } from '../../lambdas/application/config.js';
 import { AWS_REGION_ENV, CLUSTERS_ENV, MESH_ID_ENV } from '../../lambdas/contract/function-environment.js';
 import { REMOTE_CLUSTERS_ENV } from '../../lambdas/contract/topology.js';
-import { type HandlerConfig, readHandlerConfig } from '../../lambdas/handlers/runtime/config.js';
 import { UsageError } from './cli-errors.js';
 import { matching } from './option-parsers.js';
 

@@ -1,13 +1,13 @@
 // What plan and verify read before they judge: the CA store's root stages and current root, the mesh's
-// clusters, and each cluster read and reviewed exactly as preflight does (lambdas/handlers/runtime/
+// clusters, and each cluster read and reviewed exactly as preflight does (lambdas/application/
 // review-fleet.ts). Reads only. An AWS or network failure is an environment problem (exit 3).
 import type { DiscoveredCluster } from '../../lambdas/adapters/eks/fleet-discovery.js';
 import type { RootStages } from '../../lambdas/adapters/secrets/ca-secret-store.js';
+import type { HandlerConfig } from '../../lambdas/application/config.js';
+import { type ClusterReading, reviewFleet } from '../../lambdas/application/review-fleet.js';
+import { createHandlerRuntime } from '../../lambdas/application/runtime.js';
 import { type CertificateInfo, describeCertificate } from '../../lambdas/core/pki/certificate-info.js';
 import { RotationError } from '../../lambdas/core/rotation-errors.js';
-import type { HandlerConfig } from '../../lambdas/handlers/runtime/config.js';
-import { type ClusterReading, reviewFleet } from '../../lambdas/handlers/runtime/review-fleet.js';
-import { createHandlerRuntime } from '../../lambdas/handlers/runtime/runtime.js';
 import { CliError, EnvironmentError, EXIT_CODES } from './cli-errors.js';
 
 export interface FleetReading {

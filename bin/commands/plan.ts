@@ -5,6 +5,15 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { rootSecretName } from '../../lambdas/adapters/secrets/secret-names.js';
+import {
+  type ClusterReading,
+  type ClusterWorkloads,
+  reviewFleetIstio,
+  reviewFleetRoot,
+  reviewFleetStrategy,
+  workloadProblems,
+} from '../../lambdas/application/review-fleet.js';
+import { reviewFleetHistory } from '../../lambdas/application/review-fleet-history.js';
 import { formatSeconds } from '../../lambdas/core/istio/go-values.js';
 import {
   type ClusterIstioSettings,
@@ -23,15 +32,6 @@ import { ROTATION_MODES, type RotationMode } from '../../lambdas/core/plan/phase
 import type { PlanStep, RotationPlan } from '../../lambdas/core/plan/rotation-plan.js';
 import { describeUnmanagedPod, unmanagedPodsNote } from '../../lambdas/core/plan/unmanaged-pods.js';
 import { planReviewedFleet } from '../../lambdas/core/rotation/plan-reviewed-fleet.js';
-import {
-  type ClusterReading,
-  type ClusterWorkloads,
-  reviewFleetIstio,
-  reviewFleetRoot,
-  reviewFleetStrategy,
-  workloadProblems,
-} from '../../lambdas/handlers/runtime/review-fleet.js';
-import { reviewFleetHistory } from '../../lambdas/handlers/runtime/review-fleet-history.js';
 import { addFleetOptions, type FleetOptions, fleetConfig } from '../cli/aws-options.js';
 import type { CliContext } from '../cli/cli-context.js';
 import { EXIT_CODES, UsageError } from '../cli/cli-errors.js';

@@ -4,9 +4,9 @@
 // Exit 1 with the list of problems when anything is wrong. Reads only.
 import type { Command } from 'commander';
 import { rootSecretName } from '../../lambdas/adapters/secrets/secret-names.js';
+import type { ClusterReading } from '../../lambdas/application/review-fleet.js';
 import { certificateFingerprint } from '../../lambdas/core/pki/fingerprint.js';
 import { TrustBundle } from '../../lambdas/core/pki/trust-bundle.js';
-import type { ClusterReading } from '../../lambdas/handlers/runtime/review-fleet.js';
 import { addFleetOptions, type FleetOptions, fleetConfig } from '../cli/aws-options.js';
 import type { CliContext } from '../cli/cli-context.js';
 import { EXIT_CODES } from '../cli/cli-errors.js';

@@ -81,7 +81,7 @@ export const MIN_ROOT_HEADROOM_DAYS_ENV = 'MIN_ROOT_HEADROOM_DAYS';
 export const MIN_ROOT_HEADROOM_DAYS = { min: 0, default: 7 } as const;
 
 /**
- * Every key a rotation function reads (lambdas/handlers/runtime/config.ts, `readHandlerConfig`, which
+ * Every key a rotation function reads (lambdas/application/config.ts, `readHandlerConfig`, which
  * every phase and check-expiry run first). The stack sets each of them on every rotation function.
  */
 export const ROTATION_FUNCTION_ENV_KEYS = [
@@ -112,8 +112,11 @@ export const ROTATION_FUNCTION_ENV_KEYS = [
 ] as const;
 export type RotationFunctionEnvKey = (typeof ROTATION_FUNCTION_ENV_KEYS)[number];
 
-/** Every key answer-approval reads; the stack sets them on it (lib/approval-endpoint.ts). */
-export const APPROVAL_FUNCTION_ENV_KEYS = [APPROVAL_STATE_MACHINE_ARN_ENV] as const;
+/**
+ * Every key answer-approval reads; the stack sets them on it (lib/approval-endpoint.ts). LOCK_TABLE_NAME:
+ * where it writes the approval record the step after the gate checks.
+ */
+export const APPROVAL_FUNCTION_ENV_KEYS = [APPROVAL_STATE_MACHINE_ARN_ENV, LOCK_TABLE_NAME_ENV] as const;
 export type ApprovalFunctionEnvKey = (typeof APPROVAL_FUNCTION_ENV_KEYS)[number];
 
 /**

@@ -2,12 +2,12 @@ import { z } from 'zod';
 import { logger } from '../adapters/audit/logger.js';
 import type { LockAcquired } from '../adapters/lock/rotation-lock.js';
 import { readEndedExecution } from '../adapters/stepfunctions/ended-execution.js';
+import { auditStateChange } from '../application/audit-state-change.js';
+import type { HandlerRuntime } from '../application/runtime.js';
 import { checkResumedExecution, checkResumeTarget } from '../core/rotation/resume-rollback.js';
 import { PreconditionFailed, RotationLocked, TransientError } from '../core/rotation-errors.js';
-import { auditStateChange } from './runtime/audit-state-change.js';
-import { executionIdSchema, parseInput } from './runtime/handler-input.js';
-import { type LambdaContext, runHandler } from './runtime/run-handler.js';
-import type { HandlerRuntime } from './runtime/runtime.js';
+import { executionIdSchema, parseInput } from './handler-input.js';
+import { type LambdaContext, runHandler } from './run-handler.js';
 
 const PHASE = 'acquire-lock';
 const ACTION = 'acquire-rotation-lock';

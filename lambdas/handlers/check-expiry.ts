@@ -3,6 +3,8 @@ import { logger } from '../adapters/audit/logger.js';
 import { createMetrics } from '../adapters/audit/metrics.js';
 import { mapWithConcurrency } from '../adapters/eks/map-with-concurrency.js';
 import { readIstiodCaGauges } from '../adapters/kube/istiod-metrics.js';
+import { primaryServing } from '../application/remote-cluster.js';
+import type { HandlerRuntime } from '../application/runtime.js';
 import { CERT_CHAIN_EXPIRY_METRIC, earliestCertChainExpiry } from '../core/istio/istiod-ca-metrics.js';
 import { describeCertificate } from '../core/pki/certificate-info.js';
 import {
@@ -11,9 +13,7 @@ import {
   type WatchedCertificate,
 } from '../core/rotation/expiry-headroom.js';
 import { VerificationFailed } from '../core/rotation-errors.js';
-import { primaryServing } from './runtime/remote-cluster.js';
-import { type LambdaContext, runHandler } from './runtime/run-handler.js';
-import type { HandlerRuntime } from './runtime/runtime.js';
+import { type LambdaContext, runHandler } from './run-handler.js';
 
 const PHASE = 'check-expiry';
 

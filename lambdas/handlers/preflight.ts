@@ -1,6 +1,16 @@
 import { z } from 'zod';
 import { emitAuditEvent } from '../adapters/audit/audit-event.js';
 import { clientRequestTokenFor } from '../adapters/secrets/client-request-token.js';
+import {
+  reviewFleet,
+  reviewFleetIstio,
+  reviewFleetRoot,
+  reviewFleetStrategy,
+  workloadProblems,
+} from '../application/review-fleet.js';
+import { reviewFleetHistory } from '../application/review-fleet-history.js';
+import { secretVersionOf } from '../application/root-ca.js';
+import type { HandlerRuntime } from '../application/runtime.js';
 import { istioNotes, istioRefusals } from '../core/istio/istio-settings.js';
 import type { RotationStrategy } from '../core/istio/rotation-strategy.js';
 import { soakPlan, soakTooLong } from '../core/istio/soak.js';
@@ -8,18 +18,8 @@ import { describeCertificate } from '../core/pki/certificate-info.js';
 import { planReviewedFleet } from '../core/rotation/plan-reviewed-fleet.js';
 import { type PlanSummary, summarisePlan } from '../core/rotation/plan-summary.js';
 import { PreconditionFailed } from '../core/rotation-errors.js';
-import { executionIdSchema, modeSchema, parseInput, type SecretVersion } from './runtime/handler-input.js';
-import {
-  reviewFleet,
-  reviewFleetIstio,
-  reviewFleetRoot,
-  reviewFleetStrategy,
-  workloadProblems,
-} from './runtime/review-fleet.js';
-import { reviewFleetHistory } from './runtime/review-fleet-history.js';
-import { secretVersionOf } from './runtime/root-ca.js';
-import { type LambdaContext, runHandler } from './runtime/run-handler.js';
-import type { HandlerRuntime } from './runtime/runtime.js';
+import { executionIdSchema, modeSchema, parseInput, type SecretVersion } from './handler-input.js';
+import { type LambdaContext, runHandler } from './run-handler.js';
 
 const PHASE = 'preflight';
 

@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { auditStateChange } from './runtime/audit-state-change.js';
-import { deleteCacertsBackups, workedClustersSchema } from './runtime/delete-cacerts-backups.js';
-import { executionIdSchema, parseInput, secretVersionSchema } from './runtime/handler-input.js';
-import { type RetiredKey, retiredKeyDetail, retireRootKey } from './runtime/retire-root-key.js';
-import { readRootVersion } from './runtime/root-ca.js';
-import { type LambdaContext, runHandler } from './runtime/run-handler.js';
-import type { HandlerRuntime } from './runtime/runtime.js';
+import { auditStateChange } from '../application/audit-state-change.js';
+import { deleteCacertsBackups, workedClustersSchema } from '../application/delete-cacerts-backups.js';
+import { type RetiredKey, retiredKeyDetail, retireRootKey } from '../application/retire-root-key.js';
+import { readRootVersion } from '../application/root-ca.js';
+import type { HandlerRuntime } from '../application/runtime.js';
+import { executionIdSchema, parseInput, secretVersionSchema } from './handler-input.js';
+import { type LambdaContext, runHandler } from './run-handler.js';
 
 const PHASE = 'promote-root';
 

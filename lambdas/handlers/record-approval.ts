@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { auditStateChange } from './runtime/audit-state-change.js';
-import { executionIdSchema, modeSchema, parseInput } from './runtime/handler-input.js';
-import { type LambdaContext, runHandler } from './runtime/run-handler.js';
+import { auditStateChange } from '../application/audit-state-change.js';
+import { executionIdSchema, modeSchema, parseInput } from './handler-input.js';
+import { type LambdaContext, runHandler } from './run-handler.js';
 
 const PHASE = 'record-approval';
 

@@ -2,6 +2,11 @@ import { z } from 'zod';
 import type { CaMaterial, StoredCa } from '../adapters/secrets/ca-material.js';
 import { clientRequestTokenFor } from '../adapters/secrets/client-request-token.js';
 import type { StoredRoot } from '../adapters/secrets/root-material.js';
+import { auditCacertsChange } from '../application/audit-state-change.js';
+import { applyCacertsChange, readClusterCacerts } from '../application/cluster-cacerts.js';
+import { type SkippedRemote, skipRemote } from '../application/remote-cluster.js';
+import { readRootVersion, rootIssuer } from '../application/root-ca.js';
+import type { HandlerRuntime } from '../application/runtime.js';
 import { ROTATION_STRATEGIES } from '../core/istio/rotation-strategy.js';
 import { createIntermediateCa } from '../core/pki/certificate-authority.js';
 import { certificateFingerprint } from '../core/pki/fingerprint.js';
@@ -9,13 +14,8 @@ import { TrustBundle } from '../core/pki/trust-bundle.js';
 import { executionNameOf } from '../core/rotation/execution-name.js';
 import { reissueIntermediateChange } from '../core/rotation/reissue-intermediate-change.js';
 import { PreconditionFailed, VerificationFailed } from '../core/rotation-errors.js';
-import { auditCacertsChange } from './runtime/audit-state-change.js';
-import { applyCacertsChange, readClusterCacerts } from './runtime/cluster-cacerts.js';
-import { clusterStepSchema, parseInput } from './runtime/handler-input.js';
-import { type SkippedRemote, skipRemote } from './runtime/remote-cluster.js';
-import { readRootVersion, rootIssuer } from './runtime/root-ca.js';
-import { type LambdaContext, runHandler } from './runtime/run-handler.js';
-import type { HandlerRuntime } from './runtime/runtime.js';
+import { clusterStepSchema, parseInput } from './handler-input.js';
+import { type LambdaContext, runHandler } from './run-handler.js';
 
 const PHASE = 'reissue-intermediate';
 

@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { logger } from '../adapters/audit/logger.js';
-import { auditStateChange } from './runtime/audit-state-change.js';
-import { deleteCacertsBackups, workedClustersSchema } from './runtime/delete-cacerts-backups.js';
-import { executionIdSchema, modeSchema, parseInput } from './runtime/handler-input.js';
-import { type LambdaContext, runHandler } from './runtime/run-handler.js';
-import type { HandlerRuntime } from './runtime/runtime.js';
+import { auditStateChange } from '../application/audit-state-change.js';
+import { deleteCacertsBackups, workedClustersSchema } from '../application/delete-cacerts-backups.js';
+import type { HandlerRuntime } from '../application/runtime.js';
+import { executionIdSchema, modeSchema, parseInput } from './handler-input.js';
+import { type LambdaContext, runHandler } from './run-handler.js';
 
 const PHASE = 'release-lock';
 

@@ -3,6 +3,17 @@ import { z } from 'zod';
 import { findInjected, type UnmanagedPod } from '../adapters/kube/injected-workloads.js';
 import { restartWorkload } from '../adapters/kube/workload-restart.js';
 import { clientRequestTokenFor } from '../adapters/secrets/client-request-token.js';
+import { auditStateChange } from '../application/audit-state-change.js';
+import { positionOf, type ResignSummary, waitForResign } from '../application/await-resign.js';
+import { waitForIstiodOnCacerts } from '../application/istiod-loaded.js';
+import { primaryServing } from '../application/remote-cluster.js';
+import {
+  admitUnderBudgets,
+  heldByBudgets,
+  lateRollouts,
+  rolloutsBehind,
+} from '../application/restart-wave-runner.js';
+import type { HandlerRuntime } from '../application/runtime.js';
 import {
   LONG_RUNNING_FUNCTION_TIMEOUT_SECONDS,
   RESTART_INVOCATION_RESERVE_MS,
@@ -19,19 +30,8 @@ import {
   runRestartWaves,
   type WorkloadPosition,
 } from '../core/rotation/restart-progress.js';
-import { auditStateChange } from './runtime/audit-state-change.js';
-import { positionOf, type ResignSummary, waitForResign } from './runtime/await-resign.js';
-import { clusterStepSchema, executionIdSchema, parseInput } from './runtime/handler-input.js';
-import { waitForIstiodOnCacerts } from './runtime/istiod-loaded.js';
-import { primaryServing } from './runtime/remote-cluster.js';
-import {
-  admitUnderBudgets,
-  heldByBudgets,
-  lateRollouts,
-  rolloutsBehind,
-} from './runtime/restart-wave-runner.js';
-import { type LambdaContext, runHandler } from './runtime/run-handler.js';
-import type { HandlerRuntime } from './runtime/runtime.js';
+import { clusterStepSchema, executionIdSchema, parseInput } from './handler-input.js';
+import { type LambdaContext, runHandler } from './run-handler.js';
 
 const PHASE = 'restart-workloads';
 /** Keeps the Step Functions payload small on a cluster full of Jobs. */
@@ -150,7 +150,7 @@ export interface InvocationContext extends LambdaContext {
  * so every pod gets a certificate from the cluster's current intermediate. A workload is restarted only
  * while the PodDisruptionBudgets covering it allow a disruption (core/rotation/disruption-budget.ts):
  * held, it is looked at again within the wave's rollout timeout. First, every istiod replica
- * must sign with the intermediate in cacerts (runtime/istiod-loaded.ts). The restart id (from
+ * must sign with the intermediate in cacerts (application/istiod-loaded.ts). The restart id (from
  * execution, cluster and purpose) is written on each pod template: a re-run restarts nothing twice.
  * purpose `rollback` restarts only a cluster whose intermediate this execution switched.
  *

@@ -1,12 +1,12 @@
+import { auditCacertsChange } from '../application/audit-state-change.js';
+import { applyCacertsChange } from '../application/cluster-cacerts.js';
+import { type SkippedRemote, skipRemote } from '../application/remote-cluster.js';
+import { readRootVersion } from '../application/root-ca.js';
+import type { HandlerRuntime } from '../application/runtime.js';
 import { retireRootChange } from '../core/rotation/retire-root-change.js';
 import { PreconditionFailed } from '../core/rotation-errors.js';
-import { auditCacertsChange } from './runtime/audit-state-change.js';
-import { applyCacertsChange } from './runtime/cluster-cacerts.js';
-import { type ClusterStepInput, clusterStepSchema, parseInput } from './runtime/handler-input.js';
-import { type SkippedRemote, skipRemote } from './runtime/remote-cluster.js';
-import { readRootVersion } from './runtime/root-ca.js';
-import { type LambdaContext, runHandler } from './runtime/run-handler.js';
-import type { HandlerRuntime } from './runtime/runtime.js';
+import { type ClusterStepInput, clusterStepSchema, parseInput } from './handler-input.js';
+import { type LambdaContext, runHandler } from './run-handler.js';
 
 const PHASE = 'retire-root';
 

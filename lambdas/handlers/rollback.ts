@@ -2,6 +2,13 @@ import { z } from 'zod';
 import { readRootCertConfigMaps } from '../adapters/kube/trust-bundles.js';
 import type { CacertsBackup } from '../adapters/secrets/cacerts-backup.js';
 import { clientRequestTokenFor } from '../adapters/secrets/client-request-token.js';
+import { auditCacertsChange, auditStateChange } from '../application/audit-state-change.js';
+import { applyCacertsChange } from '../application/cluster-cacerts.js';
+import { deleteCacertsBackups, workedClustersSchema } from '../application/delete-cacerts-backups.js';
+import { skipRemote } from '../application/remote-cluster.js';
+import { type RetiredKey, retiredKeyDetail, retireRootKey } from '../application/retire-root-key.js';
+import type { HandlerRuntime } from '../application/runtime.js';
+import { waitUntil } from '../application/wait-until.js';
 import { ROLLBACK_OF_KEY } from '../contract/resume-rollback.js';
 import type { CacertsFiles } from '../core/pki/cacerts.js';
 import { TrustBundle } from '../core/pki/trust-bundle.js';
@@ -13,15 +20,8 @@ import {
   restoreTrustChange,
 } from '../core/rotation/rollback-changes.js';
 import { PreconditionFailed, VerificationFailed } from '../core/rotation-errors.js';
-import { auditCacertsChange, auditStateChange } from './runtime/audit-state-change.js';
-import { applyCacertsChange } from './runtime/cluster-cacerts.js';
-import { deleteCacertsBackups, workedClustersSchema } from './runtime/delete-cacerts-backups.js';
-import { executionIdSchema, parseInput } from './runtime/handler-input.js';
-import { skipRemote } from './runtime/remote-cluster.js';
-import { type RetiredKey, retiredKeyDetail, retireRootKey } from './runtime/retire-root-key.js';
-import { type LambdaContext, runHandler } from './runtime/run-handler.js';
-import type { HandlerRuntime } from './runtime/runtime.js';
-import { waitUntil } from './runtime/wait-until.js';
+import { executionIdSchema, parseInput } from './handler-input.js';
+import { type LambdaContext, runHandler } from './run-handler.js';
 
 const PHASE = 'rollback';
 

@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import { clientRequestTokenFor } from '../adapters/secrets/client-request-token.js';
+import { auditStateChange } from '../application/audit-state-change.js';
+import { secretVersionOf } from '../application/root-ca.js';
+import type { HandlerRuntime } from '../application/runtime.js';
 import { createRootCertificate } from '../core/pki/certificate-authority.js';
 import { certificateFingerprint } from '../core/pki/fingerprint.js';
-import { auditStateChange } from './runtime/audit-state-change.js';
-import { executionIdSchema, parseInput, type SecretVersion } from './runtime/handler-input.js';
-import { secretVersionOf } from './runtime/root-ca.js';
-import { type LambdaContext, runHandler } from './runtime/run-handler.js';
-import type { HandlerRuntime } from './runtime/runtime.js';
+import { executionIdSchema, parseInput, type SecretVersion } from './handler-input.js';
+import { type LambdaContext, runHandler } from './run-handler.js';
 
 const PHASE = 'stage-root';
 

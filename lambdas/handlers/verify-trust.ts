@@ -1,12 +1,12 @@
 import { readRootCertConfigMaps } from '../adapters/kube/trust-bundles.js';
+import { awaitProxyRoots } from '../application/await-proxy-roots.js';
+import { primaryServing } from '../application/remote-cluster.js';
+import type { HandlerRuntime } from '../application/runtime.js';
+import { waitUntil } from '../application/wait-until.js';
 import { judgePublishedRoots } from '../core/istio/published-roots.js';
 import { VerificationFailed } from '../core/rotation-errors.js';
-import { awaitProxyRoots } from './runtime/await-proxy-roots.js';
-import { type ClusterStepInput, clusterStepSchema, parseInput } from './runtime/handler-input.js';
-import { primaryServing } from './runtime/remote-cluster.js';
-import { type LambdaContext, runHandler } from './runtime/run-handler.js';
-import type { HandlerRuntime } from './runtime/runtime.js';
-import { waitUntil } from './runtime/wait-until.js';
+import { type ClusterStepInput, clusterStepSchema, parseInput } from './handler-input.js';
+import { type LambdaContext, runHandler } from './run-handler.js';
 
 const PHASE = 'verify-trust';
 
@@ -29,7 +29,7 @@ export interface VerifyTrustOutput {
  * what distribute-bundle wrote: so this shows istiod loaded that write, without reading cacerts (which
  * holds the intermediate's key). The cluster role it runs as reads no secret (group meshtrust-verifier).
  * Then, in a root rotation, every running proxy whose agent has PCDS holds both roots in what its Envoy
- * verifies peers with (runtime/await-proxy-roots.ts). Waits a little in-process for istiod's pushes;
+ * verifies peers with (application/await-proxy-roots.ts). Waits a little in-process for istiod's pushes;
  * after that VerificationFailed, which the state machine retries.
  */
 export async function handler(event: unknown, context?: LambdaContext): Promise<VerifyTrustOutput> {

@@ -10,12 +10,12 @@ import {
   RESTARTED_AT_ANNOTATION,
   waitForRollout,
 } from '../adapters/kube/workload-restart.js';
+import type { HandlerRuntime } from '../application/runtime.js';
 import { isIssuedBy, type ParsedCertificate, parseCertificatesPem } from '../core/pki/index.js';
 import { restartIdFor } from '../core/rotation/restart-id.js';
 import { VerificationFailed } from '../core/rotation-errors.js';
-import { type ClusterStepInput, clusterStepSchema, parseInput } from './runtime/handler-input.js';
-import { type LambdaContext, runHandler } from './runtime/run-handler.js';
-import type { HandlerRuntime } from './runtime/runtime.js';
+import { type ClusterStepInput, clusterStepSchema, parseInput } from './handler-input.js';
+import { type LambdaContext, runHandler } from './run-handler.js';
 
 const PHASE = 'verify-workloads';
 

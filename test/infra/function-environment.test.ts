@@ -65,7 +65,7 @@ describe('the functions environment', () => {
 
   it('of a rotation function is what readHandlerConfig reads: the contract table and what Lambda sets', () => {
     // WHEN
-    const config = reads.get('lambdas/handlers/runtime/config.ts')?.keys;
+    const config = reads.get('lambdas/application/config.ts')?.keys;
 
     // THEN
     expect(config).toEqual([...ROTATION_FUNCTION_ENV_KEYS, ...LAMBDA_SET_ENV_KEYS].sort());

@@ -8,7 +8,7 @@ import { LOCK_TAKEOVER_GRACE_SECONDS_ENV } from '../../contract/rotation-lock.js
 /**
  * What the CLI takes from a deployed rotation function's environment (Lambda's GetFunctionConfiguration),
  * so that it decides as the functions do: the stack sets these keys (lib/rotation-functions.ts) and the
- * handlers read them from their own environment (lambdas/handlers/runtime/config.ts). Pure: the caller
+ * handlers read them from their own environment (lambdas/application/config.ts). Pure: the caller
  * fetches the environment.
  */
 export type FunctionEnvironment = Readonly<Record<string, string | undefined>>;

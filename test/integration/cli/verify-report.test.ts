@@ -4,8 +4,8 @@
 import type { FleetReading } from '../../../bin/cli/fleet-reading.js';
 import { verifyReport } from '../../../bin/commands/verify.js';
 import type { DiscoveredCluster } from '../../../lambdas/adapters/eks/fleet-discovery.js';
+import type { HandlerConfig } from '../../../lambdas/application/config.js';
 import { createRootCa, describeCertificate } from '../../../lambdas/core/pki/index.js';
-import type { HandlerConfig } from '../../../lambdas/handlers/runtime/config.js';
 
 const now = new Date();
 

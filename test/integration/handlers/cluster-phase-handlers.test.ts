@@ -3,6 +3,8 @@
 // and a concurrent write to cacerts that the handler re-reads past without overwriting it.
 import { jest } from '@jest/globals';
 import { awsEnvironmentFor } from '../../../lab/eks/lab-identities.js';
+import { readClusterCacerts } from '../../../lambdas/application/cluster-cacerts.js';
+import { createHandlerRuntime } from '../../../lambdas/application/runtime.js';
 import { certificateFingerprint, describeCertificate, TrustBundle } from '../../../lambdas/core/pki/index.js';
 import { executionNameOf } from '../../../lambdas/core/rotation/execution-name.js';
 import { DAY_MS } from '../../../lambdas/core/rotation/expiry-headroom.js';
@@ -13,8 +15,6 @@ import { handler as reissueIntermediateHandler } from '../../../lambdas/handlers
 import { handler as restartWorkloads } from '../../../lambdas/handlers/restart-workloads.js';
 import { handler as retireRootHandler } from '../../../lambdas/handlers/retire-root.js';
 import { handler as rollback } from '../../../lambdas/handlers/rollback.js';
-import { readClusterCacerts } from '../../../lambdas/handlers/runtime/cluster-cacerts.js';
-import { createHandlerRuntime } from '../../../lambdas/handlers/runtime/runtime.js';
 import { handler as stageRoot } from '../../../lambdas/handlers/stage-root.js';
 import { handler as verifyTrust } from '../../../lambdas/handlers/verify-trust.js';
 import { handler as verifyWorkloads } from '../../../lambdas/handlers/verify-workloads.js';

@@ -19,6 +19,7 @@ import { containsPrivateKey } from '../../../lambdas/adapters/audit/private-key-
 import { CaSecretStore } from '../../../lambdas/adapters/secrets/ca-secret-store.js';
 import { clientRequestTokenFor } from '../../../lambdas/adapters/secrets/client-request-token.js';
 import { backupSecretName, meshSecretPrefix } from '../../../lambdas/adapters/secrets/secret-names.js';
+import type { SkippedRemote } from '../../../lambdas/application/remote-cluster.js';
 import {
   CLUSTERS_ENV,
   LAMBDA_SET_ENV_KEYS,
@@ -33,7 +34,6 @@ import { rootKeyAliasPrefix } from '../../../lambdas/contract/root-keys.js';
 import { formatRemoteClusters, REMOTE_CLUSTERS_ENV } from '../../../lambdas/contract/topology.js';
 import { type CacertsFiles, certificateFingerprint } from '../../../lambdas/core/pki/index.js';
 import { executionNameOf } from '../../../lambdas/core/rotation/execution-name.js';
-import type { SkippedRemote } from '../../../lambdas/handlers/runtime/remote-cluster.js';
 import { motoClientConfig } from '../../support/moto-endpoint.js';
 
 export interface HandlerLab {
@@ -268,7 +268,7 @@ export async function withEnv<T>(
 
 /**
  * A cacerts-writing handler as a primary cluster answers it: the handlers answer `skipped` for a remote
- * cluster (lambdas/handlers/runtime/remote-cluster.ts), which a test on primaries never expects.
+ * cluster (lambdas/application/remote-cluster.ts), which a test on primaries never expects.
  */
 export function onPrimary<T extends object>(
   handler: (event: unknown) => Promise<T | SkippedRemote>,

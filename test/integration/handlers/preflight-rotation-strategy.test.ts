@@ -6,10 +6,10 @@
 // injection template does; nothing here shares the product's reading of it.
 import { readFleet } from '../../../bin/cli/fleet-reading.js';
 import { describeStrategy, planReport } from '../../../bin/commands/plan.js';
+import { readHandlerConfig } from '../../../lambdas/application/config.js';
 import { PCDS_PUSH_SETTLE_SECONDS } from '../../../lambdas/core/istio/proxy-trust-wait.js';
 import { PreconditionFailed } from '../../../lambdas/core/rotation-errors.js';
 import { handler as preflight } from '../../../lambdas/handlers/preflight.js';
-import { readHandlerConfig } from '../../../lambdas/handlers/runtime/config.js';
 import { type HandlerLab, startHandlerLab, withEnv } from './handler-lab.js';
 
 const PCDS = 'PROXY_CONFIG_XDS_AGENT';

@@ -1,5 +1,5 @@
-import { clusterStepSchema, parseInput } from '../../../lambdas/handlers/runtime/handler-input.js';
-import { assertNoPem } from '../../../lambdas/handlers/runtime/run-handler.js';
+import { clusterStepSchema, parseInput } from '../../../lambdas/handlers/handler-input.js';
+import { assertNoPem } from '../../../lambdas/handlers/run-handler.js';
 
 const root = {
   secretArn: 'arn:aws:secretsmanager:eu-west-1:1:secret:r',

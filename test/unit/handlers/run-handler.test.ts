@@ -1,7 +1,7 @@
 import { logger } from '../../../lambdas/adapters/audit/logger.js';
 import { MeshTrustError } from '../../../lambdas/core/meshtrust-error.js';
 import { PreconditionFailed, TransientError } from '../../../lambdas/core/rotation-errors.js';
-import { PemInOutputError, runHandler } from '../../../lambdas/handlers/runtime/run-handler.js';
+import { PemInOutputError, runHandler } from '../../../lambdas/handlers/run-handler.js';
 import { captureLogLines } from '../../support/capture-output.js';
 
 let saved: Record<string, string | undefined>;

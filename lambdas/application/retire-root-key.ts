@@ -1,4 +1,4 @@
-import type { RootKey } from '../../adapters/secrets/root-material.js';
+import type { RootKey } from '../adapters/secrets/root-material.js';
 import type { HandlerRuntime } from './runtime.js';
 
 /** What retiring a root's key did, for the handler's output and audit. */

@@ -4,21 +4,21 @@
 // again (pilot-agent never goes back to an older intermediate); a pod that cannot be read for good
 // (gone, forbidden) is not read again either, and its workload falls back to a restart.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { RotationPhase } from '../../adapters/audit/audit-event.js';
-import { mapWithConcurrency } from '../../adapters/eks/map-with-concurrency.js';
-import type { ClusterClient } from '../../adapters/kube/cluster-client.js';
-import { readServedCertificate, SERVED_READ_CONCURRENCY } from '../../adapters/kube/served-certificate.js';
-import type { WorkloadRef } from '../../adapters/kube/workload-ref.js';
-import { certificateFingerprint } from '../../core/pki/fingerprint.js';
+import type { RotationPhase } from '../adapters/audit/audit-event.js';
+import { mapWithConcurrency } from '../adapters/eks/map-with-concurrency.js';
+import type { ClusterClient } from '../adapters/kube/cluster-client.js';
+import { readServedCertificate, SERVED_READ_CONCURRENCY } from '../adapters/kube/served-certificate.js';
+import type { WorkloadRef } from '../adapters/kube/workload-ref.js';
+import { certificateFingerprint } from '../core/pki/fingerprint.js';
 import {
   judgeResignRound,
   type PodServing,
   type ProxiedPodOfWorkload,
   podKey,
   type ResignRound,
-} from '../../core/rotation/resign-wait.js';
-import type { WorkloadPosition } from '../../core/rotation/restart-progress.js';
-import { PreconditionFailed } from '../../core/rotation-errors.js';
+} from '../core/rotation/resign-wait.js';
+import type { WorkloadPosition } from '../core/rotation/restart-progress.js';
+import { PreconditionFailed } from '../core/rotation-errors.js';
 import { auditStateChange } from './audit-state-change.js';
 import { readClusterCacerts } from './cluster-cacerts.js';
 import type { HandlerRuntime } from './runtime.js';

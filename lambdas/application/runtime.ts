@@ -4,16 +4,16 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
-import { type DiscoveredCluster, discoverClusters } from '../../adapters/eks/fleet-discovery.js';
-import { RootKeys } from '../../adapters/kms/root-keys.js';
-import { type ClusterClient, createClusterClient } from '../../adapters/kube/cluster-client.js';
-import { createEksTokenProvider } from '../../adapters/kube/eks-token-provider.js';
-import { RotationLock } from '../../adapters/lock/rotation-lock.js';
-import { CaSecretStore } from '../../adapters/secrets/ca-secret-store.js';
-import { RotationExecutions } from '../../adapters/stepfunctions/rotation-executions.js';
-import { LOCK_TABLE_NAME_ENV } from '../../contract/rotation-lock.js';
-import { holderRunOf } from '../../core/rotation/rotation-lock.js';
-import { PreconditionFailed } from '../../core/rotation-errors.js';
+import { type DiscoveredCluster, discoverClusters } from '../adapters/eks/fleet-discovery.js';
+import { RootKeys } from '../adapters/kms/root-keys.js';
+import { type ClusterClient, createClusterClient } from '../adapters/kube/cluster-client.js';
+import { createEksTokenProvider } from '../adapters/kube/eks-token-provider.js';
+import { RotationLock } from '../adapters/lock/rotation-lock.js';
+import { CaSecretStore } from '../adapters/secrets/ca-secret-store.js';
+import { RotationExecutions } from '../adapters/stepfunctions/rotation-executions.js';
+import { LOCK_TABLE_NAME_ENV } from '../contract/rotation-lock.js';
+import { holderRunOf } from '../core/rotation/rotation-lock.js';
+import { PreconditionFailed } from '../core/rotation-errors.js';
 import { type HandlerConfig, readHandlerConfig } from './config.js';
 
 /**

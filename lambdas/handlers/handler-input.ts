@@ -1,14 +1,16 @@
 import { z } from 'zod';
-import { ROTATION_MODES } from '../../core/plan/phases.js';
-import { PreconditionFailed } from '../../core/rotation-errors.js';
+import type { SecretVersion } from '../application/root-ca.js';
+import { ROTATION_MODES } from '../core/plan/phases.js';
+import { PreconditionFailed } from '../core/rotation-errors.js';
+
+export type { SecretVersion } from '../application/root-ca.js';
 
 /** A secret version as handlers pass it on: where it is and which certificate it holds. No key. */
 export const secretVersionSchema = z.object({
   secretArn: z.string().min(1),
   versionId: z.string().min(1),
   fingerprint: z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex SHA-256 fingerprint'),
-});
-export type SecretVersion = z.infer<typeof secretVersionSchema>;
+}) satisfies z.ZodType<SecretVersion>;
 
 export const modeSchema = z.enum(ROTATION_MODES);
 

@@ -1,15 +1,15 @@
-import { DEFAULT_MESH_TAG_KEY } from '../../adapters/eks/fleet-discovery.js';
+import { DEFAULT_MESH_TAG_KEY } from '../adapters/eks/fleet-discovery.js';
 import {
   EnvironmentVariableError,
   getListFromEnv,
   getNumberFromEnv,
   getStringFromEnv,
-} from '../../adapters/environment.js';
+} from '../adapters/environment.js';
 import {
   CA_SECRET_POLICY_ENV,
   type CaSecretGrant,
   type CaSecretPolicyPrincipals,
-} from '../../contract/ca-store.js';
+} from '../contract/ca-store.js';
 import {
   AWS_REGION_ENV,
   CLUSTER_ROLE_ARN_ENV,
@@ -36,28 +36,28 @@ import {
   ROOT_VALIDITY_DAYS_ENV,
   VERIFY_TIMEOUT_SECONDS,
   VERIFY_TIMEOUT_SECONDS_ENV,
-} from '../../contract/function-environment.js';
+} from '../contract/function-environment.js';
 import {
   ROOT_KEY_DELETION_WINDOW_DAYS,
   ROOT_KEY_DELETION_WINDOW_DAYS_ENV,
   ROOT_KEY_PRINCIPALS_ENV,
   type RootKeyUse,
-} from '../../contract/root-keys.js';
-import { LOCK_TABLE_NAME_ENV, LOCK_TAKEOVER_GRACE_SECONDS_ENV } from '../../contract/rotation-lock.js';
+} from '../contract/root-keys.js';
+import { LOCK_TABLE_NAME_ENV, LOCK_TAKEOVER_GRACE_SECONDS_ENV } from '../contract/rotation-lock.js';
 import {
   DEFAULT_ROTATION_STRATEGY,
   ROTATION_STRATEGY_ENV,
   ROTATION_STRATEGY_SETTINGS,
   type RotationStrategySettingName,
-} from '../../contract/rotation-strategy.js';
-import { REMOTE_CLUSTERS_ENV } from '../../contract/topology.js';
-import type { RotationStrategySetting } from '../../core/istio/rotation-strategy.js';
-import { isKeyAlgorithm, KEY_ALGORITHMS, type KeyAlgorithm } from '../../core/pki/key-algorithm.js';
+} from '../contract/rotation-strategy.js';
+import { REMOTE_CLUSTERS_ENV } from '../contract/topology.js';
+import type { RotationStrategySetting } from '../core/istio/rotation-strategy.js';
+import { isKeyAlgorithm, KEY_ALGORITHMS, type KeyAlgorithm } from '../core/pki/key-algorithm.js';
 import {
   parseRemoteClusters,
   type RemoteClusterDeclaration,
   TopologyError,
-} from '../../core/topology/mesh-topology.js';
+} from '../core/topology/mesh-topology.js';
 
 /**
  * Everything a rotation function reads from its environment: the keys of the contract's

@@ -1,10 +1,20 @@
-import type { CaMaterial } from '../../adapters/secrets/ca-material.js';
-import type { CaSecretStore } from '../../adapters/secrets/ca-secret-store.js';
-import type { StoredRoot } from '../../adapters/secrets/root-material.js';
-import type { SigningIssuer } from '../../core/pki/certificate-authority.js';
-import { PreconditionFailed } from '../../core/rotation-errors.js';
-import type { SecretVersion } from './handler-input.js';
+import type { CaMaterial } from '../adapters/secrets/ca-material.js';
+import type { CaSecretStore } from '../adapters/secrets/ca-secret-store.js';
+import type { StoredRoot } from '../adapters/secrets/root-material.js';
+import type { SigningIssuer } from '../core/pki/certificate-authority.js';
+import { PreconditionFailed } from '../core/rotation-errors.js';
 import type { HandlerRuntime } from './runtime.js';
+
+/**
+ * A root version as the steps pass it on (an event's `currentRoot`, `stagedRoot`): where it is and which
+ * certificate it holds, never a key. Declared here, the layer that reads it; the handlers' event schema
+ * (handlers/handler-input.ts) is checked against it.
+ */
+export interface SecretVersion {
+  readonly secretArn: string;
+  readonly versionId: string;
+  readonly fingerprint: string;
+}
 
 /**
  * Reads the root version an earlier step passed on and checks it still holds the certificate that

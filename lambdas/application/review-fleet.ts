@@ -1,26 +1,26 @@
-import { mapWithConcurrency } from '../../adapters/eks/map-with-concurrency.js';
-import { type CacertsSnapshot, readCacerts } from '../../adapters/kube/cacerts-secret.js';
-import type { ClusterClient } from '../../adapters/kube/cluster-client.js';
-import { listDisruptionBudgets } from '../../adapters/kube/disruption-budgets.js';
-import { findInjected, type UnmanagedPod } from '../../adapters/kube/injected-workloads.js';
-import { type ClusterIstioReading, readIstioSettings } from '../../adapters/kube/istio-settings.js';
-import { type ProxiedPodReading, readProxiedPods } from '../../adapters/kube/proxied-pods.js';
-import { type RootCertConfigMap, readRootCertConfigMaps } from '../../adapters/kube/trust-bundles.js';
-import { CURRENT } from '../../adapters/secrets/ca-secret-store.js';
-import { type IstioSettingsReview, reviewIstioSettings } from '../../core/istio/istio-settings.js';
-import { proxyTrustWait } from '../../core/istio/proxy-trust-wait.js';
+import { mapWithConcurrency } from '../adapters/eks/map-with-concurrency.js';
+import { type CacertsSnapshot, readCacerts } from '../adapters/kube/cacerts-secret.js';
+import type { ClusterClient } from '../adapters/kube/cluster-client.js';
+import { listDisruptionBudgets } from '../adapters/kube/disruption-budgets.js';
+import { findInjected, type UnmanagedPod } from '../adapters/kube/injected-workloads.js';
+import { type ClusterIstioReading, readIstioSettings } from '../adapters/kube/istio-settings.js';
+import { type ProxiedPodReading, readProxiedPods } from '../adapters/kube/proxied-pods.js';
+import { type RootCertConfigMap, readRootCertConfigMaps } from '../adapters/kube/trust-bundles.js';
+import { CURRENT } from '../adapters/secrets/ca-secret-store.js';
+import { type IstioSettingsReview, reviewIstioSettings } from '../core/istio/istio-settings.js';
+import { proxyTrustWait } from '../core/istio/proxy-trust-wait.js';
 import {
   chooseFleetStrategies,
   type FleetStrategyReview,
   type RotationStrategySetting,
-} from '../../core/istio/rotation-strategy.js';
-import type { RotationMode } from '../../core/plan/phases.js';
-import { blockedNow, describeHeldWorkload } from '../../core/rotation/disruption-budget.js';
-import { workloadKey } from '../../core/rotation/proxied-pod-owners.js';
-import { type ClusterReview, reviewClusterCacerts } from '../../core/rotation/review-cluster-cacerts.js';
-import { describeRolloutOverBudget, rolloutsOverBudget } from '../../core/rotation/rollout-width.js';
-import { type RootHeadroomReview, reviewRootHeadroom } from '../../core/rotation/root-headroom.js';
-import { reviewWithTopology, strategiesWithTopology } from '../../core/topology/review-remotes.js';
+} from '../core/istio/rotation-strategy.js';
+import type { RotationMode } from '../core/plan/phases.js';
+import { blockedNow, describeHeldWorkload } from '../core/rotation/disruption-budget.js';
+import { workloadKey } from '../core/rotation/proxied-pod-owners.js';
+import { type ClusterReview, reviewClusterCacerts } from '../core/rotation/review-cluster-cacerts.js';
+import { describeRolloutOverBudget, rolloutsOverBudget } from '../core/rotation/rollout-width.js';
+import { type RootHeadroomReview, reviewRootHeadroom } from '../core/rotation/root-headroom.js';
+import { reviewWithTopology, strategiesWithTopology } from '../core/topology/review-remotes.js';
 import type { HandlerConfig } from './config.js';
 import type { HandlerRuntime } from './runtime.js';
 

@@ -1,10 +1,10 @@
-import { type AuditEvent, emitAuditEvent } from '../../adapters/audit/audit-event.js';
-import { createMetrics, recordStateChange } from '../../adapters/audit/metrics.js';
+import { type AuditEvent, emitAuditEvent } from '../adapters/audit/audit-event.js';
+import { createMetrics, recordStateChange } from '../adapters/audit/metrics.js';
 import {
   auditFingerprints,
   type CacertsFingerprints,
   cacertsFingerprints,
-} from '../../core/rotation/cacerts-fingerprints.js';
+} from '../core/rotation/cacerts-fingerprints.js';
 import type { AppliedChange } from './cluster-cacerts.js';
 
 /** One state change of a rotation: its audit line, and its count in metric StateChanges. */

@@ -1,11 +1,11 @@
-import type { RotationPhase } from '../../adapters/audit/audit-event.js';
-import { type LambdaContext, logger, logInvocation } from '../../adapters/audit/logger.js';
-import { assertNoPrivateKey } from '../../adapters/audit/private-key-guard.js';
-import { MeshTrustError } from '../../core/meshtrust-error.js';
-import { RotationError, type RotationErrorOptions } from '../../core/rotation-errors.js';
-import { createHandlerRuntime, type HandlerRuntime } from './runtime.js';
+import type { RotationPhase } from '../adapters/audit/audit-event.js';
+import { type LambdaContext, logger, logInvocation } from '../adapters/audit/logger.js';
+import { assertNoPrivateKey } from '../adapters/audit/private-key-guard.js';
+import { createHandlerRuntime, type HandlerRuntime } from '../application/runtime.js';
+import { MeshTrustError } from '../core/meshtrust-error.js';
+import { RotationError, type RotationErrorOptions } from '../core/rotation-errors.js';
 
-export type { LambdaContext } from '../../adapters/audit/logger.js';
+export type { LambdaContext } from '../adapters/audit/logger.js';
 
 /** A handler's output held a PEM block: a bug of the handler, refused before the output leaves it. */
 export class PemInOutputError extends MeshTrustError {

@@ -2,12 +2,12 @@
 // every running proxy whose agent takes istiod's pushes (PCDS in its own env) must hold it in the roots
 // its Envoy verifies peers with (ROOTCA), read through its admin port. Proxies without PCDS learn the
 // roots at renewal, which the plan's proxy-trust wait covers; they are counted, not read.
-import { mapWithConcurrency } from '../../adapters/eks/map-with-concurrency.js';
-import type { ClusterClient } from '../../adapters/kube/cluster-client.js';
-import { readProxiedPods } from '../../adapters/kube/proxied-pods.js';
-import { PodGone, readServedRoots, SERVED_READ_CONCURRENCY } from '../../adapters/kube/served-certificate.js';
-import { rootsMissing, takesPushes } from '../../core/istio/pushed-roots.js';
-import { PreconditionFailed } from '../../core/rotation-errors.js';
+import { mapWithConcurrency } from '../adapters/eks/map-with-concurrency.js';
+import type { ClusterClient } from '../adapters/kube/cluster-client.js';
+import { readProxiedPods } from '../adapters/kube/proxied-pods.js';
+import { PodGone, readServedRoots, SERVED_READ_CONCURRENCY } from '../adapters/kube/served-certificate.js';
+import { rootsMissing, takesPushes } from '../core/istio/pushed-roots.js';
+import { PreconditionFailed } from '../core/rotation-errors.js';
 import { waitUntil } from './wait-until.js';
 
 const BEHIND_NAMED = 5;

@@ -1,14 +1,14 @@
 import {
   LONG_RUNNING_FUNCTION_TIMEOUT_SECONDS,
   RESTART_INVOCATION_RESERVE_MS,
-} from '../../contract/function-timeouts.js';
+} from '../contract/function-timeouts.js';
 import {
   estimateHistoryEvents,
   type HistoryEstimate,
   type HistoryEstimateInput,
   historyLimitProblem,
-} from '../../core/plan/history-estimate.js';
-import type { RotationMode } from '../../core/plan/phases.js';
+} from '../core/plan/history-estimate.js';
+import type { RotationMode } from '../core/plan/phases.js';
 import type { HandlerConfig } from './config.js';
 import type { ClusterReading } from './review-fleet.js';
 

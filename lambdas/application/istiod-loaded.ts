@@ -6,11 +6,11 @@
 // machine retries with backoff. A remote cluster has no istiod: its proxies are signed by its
 // primary's (REMOTE_CLUSTERS), so the gate reads the primary's cacerts and istiod.
 
-import type { ClusterClient } from '../../adapters/kube/cluster-client.js';
-import { readIstiodCaGauges } from '../../adapters/kube/istiod-metrics.js';
-import { istiodsNotOnIntermediate } from '../../core/istio/istiod-ca-metrics.js';
-import { parseCertificatePem } from '../../core/pki/certificate.js';
-import { VerificationFailed } from '../../core/rotation-errors.js';
+import type { ClusterClient } from '../adapters/kube/cluster-client.js';
+import { readIstiodCaGauges } from '../adapters/kube/istiod-metrics.js';
+import { istiodsNotOnIntermediate } from '../core/istio/istiod-ca-metrics.js';
+import { parseCertificatePem } from '../core/pki/certificate.js';
+import { VerificationFailed } from '../core/rotation-errors.js';
 import { readClusterCacerts } from './cluster-cacerts.js';
 import { primaryServing } from './remote-cluster.js';
 import type { HandlerRuntime } from './runtime.js';

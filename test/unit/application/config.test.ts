@@ -1,9 +1,9 @@
+import { readHandlerConfig } from '../../../lambdas/application/config.js';
 import {
   AWS_REGION_ENV,
   LAMBDA_SET_ENV_KEYS,
   ROTATION_FUNCTION_ENV_KEYS,
 } from '../../../lambdas/contract/function-environment.js';
-import { readHandlerConfig } from '../../../lambdas/handlers/runtime/config.js';
 
 // Every key readHandlerConfig may read, from the contract: cleared before each case, restored after.
 const KEYS = [...ROTATION_FUNCTION_ENV_KEYS, ...LAMBDA_SET_ENV_KEYS];

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { RotationPhase } from '../../adapters/audit/audit-event.js';
-import { executionNameOf } from '../../core/rotation/execution-name.js';
+import type { RotationPhase } from '../adapters/audit/audit-event.js';
+import { executionNameOf } from '../core/rotation/execution-name.js';
 import { auditStateChange } from './audit-state-change.js';
 import type { HandlerRuntime } from './runtime.js';
 

@@ -1,18 +1,18 @@
 // The Kubernetes side of one cluster's restart waves (lambdas/core/rotation/restart-progress.ts plans
 // them): which workloads of a wave its PodDisruptionBudgets admit now, which rollouts are behind, and
 // the errors a wave ends with when a budget or a rollout holds it past ROLLOUT_TIMEOUT_SECONDS.
-import type { ClusterClient } from '../../adapters/kube/cluster-client.js';
-import { listDisruptionBudgets, readWaveWorkloads } from '../../adapters/kube/disruption-budgets.js';
-import { describeWorkload, type WorkloadRef } from '../../adapters/kube/workload-ref.js';
-import { awaitRollout, checkPodsHint } from '../../adapters/kube/workload-restart.js';
+import type { ClusterClient } from '../adapters/kube/cluster-client.js';
+import { listDisruptionBudgets, readWaveWorkloads } from '../adapters/kube/disruption-budgets.js';
+import { describeWorkload, type WorkloadRef } from '../adapters/kube/workload-ref.js';
+import { awaitRollout, checkPodsHint } from '../adapters/kube/workload-restart.js';
 import {
   admitWave,
   describeHeldWorkload,
   type HeldWorkload,
   heldWorkloadsHint,
   type WaveAdmission,
-} from '../../core/rotation/disruption-budget.js';
-import { VerificationFailed } from '../../core/rotation-errors.js';
+} from '../core/rotation/disruption-budget.js';
+import { VerificationFailed } from '../core/rotation-errors.js';
 
 /**
  * Which of the wave's workloads may be restarted now under the cluster's PodDisruptionBudgets

@@ -3,8 +3,8 @@
 // cacerts answer `skipped` for it, with why, and back nothing up; the gate before its restart looks at
 // the primary's istiod.
 
-import type { RotationPhase } from '../../adapters/audit/audit-event.js';
-import { primaryOf } from '../../core/topology/mesh-topology.js';
+import type { RotationPhase } from '../adapters/audit/audit-event.js';
+import { primaryOf } from '../core/topology/mesh-topology.js';
 import { auditStateChange } from './audit-state-change.js';
 import type { HandlerRuntime } from './runtime.js';
 

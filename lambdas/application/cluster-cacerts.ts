@@ -1,14 +1,14 @@
-import { readCacerts, writeCacerts } from '../../adapters/kube/cacerts-secret.js';
-import type { ClusterClient } from '../../adapters/kube/cluster-client.js';
-import { CacertsConflict } from '../../adapters/kube/kube-errors.js';
-import { withRetry } from '../../adapters/retry.js';
-import { CACERTS_KEYS, type CacertsFiles } from '../../core/pki/cacerts.js';
-import { nonCompliant } from '../../core/pki/findings.js';
-import { checkRootCertBytes } from '../../core/pki/root-cert-bytes.js';
-import { checkRootTransition, TrustBundle } from '../../core/pki/trust-bundle.js';
-import { validateCacerts } from '../../core/pki/validate-cacerts.js';
-import type { CacertsChange } from '../../core/rotation/cacerts-change.js';
-import { PreconditionFailed } from '../../core/rotation-errors.js';
+import { readCacerts, writeCacerts } from '../adapters/kube/cacerts-secret.js';
+import type { ClusterClient } from '../adapters/kube/cluster-client.js';
+import { CacertsConflict } from '../adapters/kube/kube-errors.js';
+import { withRetry } from '../adapters/retry.js';
+import { CACERTS_KEYS, type CacertsFiles } from '../core/pki/cacerts.js';
+import { nonCompliant } from '../core/pki/findings.js';
+import { checkRootCertBytes } from '../core/pki/root-cert-bytes.js';
+import { checkRootTransition, TrustBundle } from '../core/pki/trust-bundle.js';
+import { validateCacerts } from '../core/pki/validate-cacerts.js';
+import type { CacertsChange } from '../core/rotation/cacerts-change.js';
+import { PreconditionFailed } from '../core/rotation-errors.js';
 
 /** A cluster's complete `cacerts` and the resourceVersion it was read at. */
 export interface ClusterCacerts {
