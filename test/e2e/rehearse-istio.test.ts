@@ -12,15 +12,29 @@ import type { RehearsalReport } from '../../rehearsal/rehearsal-report.js';
 import { controlPlaneBinaries } from '../support/lab-binaries.js';
 import { failedChecks, type Rehearsal, runRehearseCli } from '../support/rehearse-cli.js';
 
-/** A lab start (~40 s), the rotation, its waits, the soak and the settle window (~60 s each). */
+/** A lab start (~40 s), the rotation, its waits, the soak and the settle window (~30 s each). */
 const RUN_TIMEOUT_MS = 8 * 60_000;
+/**
+ * The workload certificate lifetime of these runs (pilot-agent's SECRET_TTL): half the rehearsal's
+ * default, so the soak, the renewal waits and the settle window, each one lifetime long, take half as
+ * long; proxies still renew at half life, as with 24 h certificates.
+ */
+const SECRET_TTL_SECONDS = 30;
 const outputDirs: string[] = [];
 let cdkOut: string;
 
 function rehearse(...flags: string[]): Promise<Rehearsal> {
   return runRehearseCli({
     cdkOut,
-    flags: ['--engine', 'istio', '--wait-for-lab', '1800', ...flags],
+    flags: [
+      '--engine',
+      'istio',
+      '--wait-for-lab',
+      '1800',
+      '--proxy-env',
+      `SECRET_TTL=${SECRET_TTL_SECONDS}s`,
+      ...flags,
+    ],
     timeoutMs: RUN_TIMEOUT_MS + 30 * 60_000,
     outputDirs,
   });
@@ -160,11 +174,11 @@ describe('meshtrust rehearse --engine istio', () => {
       expect(failedChecks(report)).toEqual([]);
       expect(run.exitCode).toBe(0);
       expect(report.handshakeFailures).toEqual([]);
-      // The wait is the one preflight computed from the 60 s certificates: ceil(60 x 0.51) + 10 s.
+      // The wait is the one preflight computed from the certificates' lifetime: ceil(TTL x 0.51) + 10 s.
       const wait = report.phases.find((phase) => phase.name === 'await-proxy-trust');
       expect(wait).toBeDefined();
       const waited = Date.parse(wait?.endedAt ?? '') - Date.parse(wait?.startedAt ?? '');
-      expect(waited).toBeGreaterThanOrEqual(41_000);
+      expect(waited).toBeGreaterThanOrEqual((Math.ceil(SECRET_TTL_SECONDS * 0.51) + 10) * 1000);
       // Per cluster three apps, two gateways and tools/probe.
       expect(report.workloads).toHaveLength(12);
       // PCDS off: preflight picks restart, and every workload moved by a restart (new pods, new UIDs).
@@ -281,6 +295,55 @@ describe('meshtrust rehearse --engine istio', () => {
       // Real istiod took every write, the rollback's included.
       expect(report.rejectedUpdates).toEqual([]);
       expect(report.final).toEqual(report.initial);
+    },
+    RUN_TIMEOUT_MS + 30 * 60_000,
+  );
+
+  it(
+    "rotates a primary-remote fleet in emergency: the remote, served by its primary's real istiod, is never written and its workloads move to the primary's new intermediate",
+    async () => {
+      // Act: lab-2 a remote of lab-1 (no istiod, no cacerts), the functions given REMOTE_CLUSTERS=lab-2=lab-1.
+      const run = await rehearse(
+        '--clusters',
+        '2',
+        '--workloads',
+        '1',
+        '--mode',
+        'emergency',
+        '--topology',
+        'primary-remote',
+      );
+
+      // Assess
+      const { report } = run;
+      expect(failedChecks(report)).toEqual([]);
+      expect(run.exitCode).toBe(0);
+      expect(report.result).toBe('SUCCEEDED');
+      expect(report.totals.handshakes.failed).toBe(0);
+      // Nothing was written to the remote: no cacerts write of lab-2 in the timeline after its start.
+      expect(
+        report.timeline.filter((write) => write.cluster === 'lab-2' && write.phase !== 'initial'),
+      ).toEqual([]);
+      // Every workload of the remote moved by a restart onto the intermediate its primary ends with.
+      const primaryFinal = report.final.find((entry) => entry.cluster === 'lab-1')?.caCert;
+      const primaryInitial = report.initial.find((entry) => entry.cluster === 'lab-1')?.caCert;
+      expect(primaryFinal).toBeDefined();
+      expect(primaryFinal).not.toBe(primaryInitial);
+      const remoteMoves = report.workloadMoves.filter((move) => move.cluster === 'lab-2');
+      expect(remoteMoves.length).toBeGreaterThan(0);
+      for (const move of remoteMoves) {
+        expect({
+          workload: move.workload,
+          restarted: move.restarted,
+          start: [...new Set(move.start.map((pod) => pod.issuer))],
+          end: [...new Set(move.end.map((pod) => pod.issuer))],
+        }).toEqual({
+          workload: move.workload,
+          restarted: true,
+          start: [primaryInitial],
+          end: [primaryFinal],
+        });
+      }
     },
     RUN_TIMEOUT_MS + 30 * 60_000,
   );

@@ -65,6 +65,15 @@ function historyAgainstEstimate(dir: string): { real: number; fewest: number; wo
   };
 }
 
+/** The states Step Functions retried, from the run's history.json. */
+function retriedStates(dir: string): string[] {
+  const history = JSON.parse(readFileSync(join(dir, 'history.json'), 'utf8')) as {
+    type: string;
+    state?: { name: string };
+  }[];
+  return history.filter((event) => event.type === 'StateRetried').map((event) => event.state?.name ?? '');
+}
+
 /** The phases a run must show traffic in, besides `final`. */
 function workflowPhases(report: RehearsalReport): string[] {
   return report.phases.map((phase) => phase.name);
@@ -273,7 +282,7 @@ describe('meshtrust rehearse', () => {
     'rotates in emergency mode without a soak',
     async () => {
       // Act
-      const { exitCode, report, dir } = await rehearse('--mode', 'emergency', '--json');
+      const { exitCode, report, dir } = await rehearse('--mode', 'emergency', '--workloads', '4', '--json');
 
       // Assess
       expect(failedChecks(report)).toEqual([]);
@@ -292,6 +301,8 @@ describe('meshtrust rehearse', () => {
     async () => {
       // Act
       const { exitCode, report, dir } = await rehearse(
+        '--workloads',
+        '4',
         '--mode',
         'intermediate',
         '--cluster',
@@ -328,10 +339,18 @@ describe('meshtrust rehearse', () => {
   );
 
   it(
-    'rolls back a failure after the first write to cacerts byte-identical to the start',
+    'rolls back a failure after the first write to cacerts byte-identical to the start, through a one-off failure of its own',
     async () => {
-      // Act
-      const { exitCode, report, dir } = await rehearse('--fail-at', 'reissue-intermediate:lab-2', '--json');
+      // Act: lab-2 fails for good after its reissue; then lab-1's rollback-trust fails once (Retry takes it).
+      const { exitCode, report, dir } = await rehearse(
+        '--workloads',
+        '4',
+        '--fail-at',
+        'reissue-intermediate:lab-2',
+        '--fail-at',
+        'rollback-trust:lab-1:once',
+        '--json',
+      );
 
       // Assess
       expect(failedChecks(report)).toEqual([]);
@@ -360,6 +379,10 @@ describe('meshtrust rehearse', () => {
       const history = historyAgainstEstimate(dir);
       expect(history.real).toBeGreaterThan(history.fewest);
       expect(history.real).toBeLessThanOrEqual(history.worstCase);
+      // The rollback's one-off failure was retried by Step Functions, and the rollback went on.
+      expect(retriedStates(dir)).toEqual(['rollback-trust-in-cluster']);
+      expect(report.endState).toMatchObject({ pendingRoot: false });
+      expect(report.endState?.clusters.every((cluster) => cluster.asAtStart)).toBe(true);
       // The failure came after lab-2's new intermediate was written, so there was something to undo.
       expect(
         report.timeline.some((write) => write.cluster === 'lab-2' && write.phase === 'reissue-intermediate'),
@@ -376,6 +399,8 @@ describe('meshtrust rehearse', () => {
     async () => {
       // Act: lab-2 fails after its reissue; then lab-1's restore-original fails after its write.
       const { exitCode, report } = await rehearse(
+        '--workloads',
+        '4',
         '--fail-at',
         'reissue-intermediate:lab-2',
         '--fail-at',
@@ -480,130 +505,58 @@ describe('meshtrust rehearse', () => {
     },
     RUN_TIMEOUT_MS,
   );
+});
 
+describe('meshtrust rehearse --fault', () => {
+  // One run plays every kind of fault a rotation must ride out, each in its own phase, so the suite
+  // proves them all in one rehearsal; `npm run chaos` plays each kind alone after every state.
   it(
-    'absorbs a one-off failure inside the rollback through Retry, and still ends byte-identical',
+    'absorbs a one-off step failure, 503s and a 5 s outage of cluster APIs, 409 Conflicts and AWS throttling: SUCCEEDED, 0 failed handshakes',
     async () => {
       // Act
-      const { exitCode, report } = await rehearse(
+      const faults = {
+        throttle: 'aws:throttle:3@stage-root',
+        burst: 'kube:lab-2:5xx:3@distribute-bundle',
+        conflict: 'kube:lab-1:conflict:2@reissue-intermediate',
+        down: 'kube:lab-2:down:5@restart-workloads',
+      };
+      const { exitCode, report, dir } = await rehearse(
+        '--workloads',
+        '4',
         '--fail-at',
-        'reissue-intermediate:lab-2',
-        '--fail-at',
-        'rollback-trust:lab-1:once',
+        'distribute-bundle:lab-1:once',
+        ...Object.values(faults).flatMap((spec) => ['--fault', spec]),
         '--json',
       );
 
-      // Assess
-      expect(failedChecks(report)).toEqual([]);
-      expect(exitCode).toBe(0);
-      expect(report.result).toBe('ROLLED_BACK');
-      expect(report.checks.find((check) => check.name === 'cacerts-byte-identical-to-start')?.ok).toBe(true);
-      expect(report.endState).toMatchObject({ pendingRoot: false });
-      expect(report.endState?.clusters.every((cluster) => cluster.asAtStart)).toBe(true);
-    },
-    RUN_TIMEOUT_MS,
-  );
-
-  it(
-    'recovers from a one-off failure through the state machine Retry',
-    async () => {
-      // Act
-      const { exitCode, report, dir } = await rehearse('--fail-at', 'distribute-bundle:lab-1:once', '--json');
-
-      // Assess
+      // Assess: a run the faults did not break, every fault fired.
       expect(failedChecks(report)).toEqual([]);
       expect(exitCode).toBe(0);
       expect(report.result).toBe('SUCCEEDED');
       expect(report.totals.handshakes.failed).toBe(0);
-      const history = JSON.parse(readFileSync(join(dir, 'history.json'), 'utf8')) as {
-        type: string;
-        state?: { name: string };
-      }[];
-      const retried = history
-        .filter((event) => event.type === 'StateRetried')
-        .map((event) => event.state?.name);
-      expect(retried).toEqual(['distribute-bundle-in-cluster']);
-      expect(report.invocations['distribute-bundle']).toBe(4);
-    },
-    RUN_TIMEOUT_MS,
-  );
-});
-
-describe('meshtrust rehearse --fault', () => {
-  /** A run the faults did not break: SUCCEEDED, every check passed, no failed handshake, every fault fired. */
-  function expectAbsorbed(rehearsal: Rehearsal, fired: Record<string, number>): void {
-    const { exitCode, report } = rehearsal;
-    expect(failedChecks(report)).toEqual([]);
-    expect(exitCode).toBe(0);
-    expect(report.result).toBe('SUCCEEDED');
-    expect(report.totals.handshakes.failed).toBe(0);
-    expect(report.checks.find((check) => check.name === 'every-fault-fired')?.ok).toBe(true);
-    expect(Object.fromEntries((report.faults ?? []).map((fault) => [fault.spec, fault.fired]))).toEqual(
-      fired,
-    );
-  }
-
-  function retriedStates(dir: string): string[] {
-    const history = JSON.parse(readFileSync(join(dir, 'history.json'), 'utf8')) as {
-      type: string;
-      state?: { name: string };
-    }[];
-    return history.filter((event) => event.type === 'StateRetried').map((event) => event.state?.name ?? '');
-  }
-
-  it(
-    'absorbs a 503 burst of one cluster API and AWS throttling within the steps: SUCCEEDED, 0 failed handshakes',
-    async () => {
-      // Act
-      const rehearsal = await rehearse(
-        '--fault',
-        'kube:lab-2:5xx:3@distribute-bundle',
-        '--fault',
-        'aws:throttle:3@stage-root',
-        '--json',
+      expect(report.checks.find((check) => check.name === 'every-fault-fired')?.ok).toBe(true);
+      const fired = Object.fromEntries((report.faults ?? []).map((fault) => [fault.spec, fault.fired]));
+      expect(fired[faults.down]).toBeGreaterThan(0);
+      expect(fired).toEqual({
+        [faults.throttle]: 3,
+        [faults.burst]: 3,
+        [faults.conflict]: 2,
+        [faults.down]: fired[faults.down],
+      });
+      // The adapters' own retries took the 503s and the throttling (client-node calls, the SDK's
+      // backoff), and a 409 by reading cacerts again; Step Functions' Retry took the one-off failure
+      // and the outage (the step failed as TransientError): those two states alone were retried.
+      expect(new Set(retriedStates(dir))).toEqual(
+        new Set(['distribute-bundle-in-cluster', 'restart-workloads-in-cluster']),
       );
-
-      // Assess: the adapters' own retries (client-node calls, the SDK's throttling backoff) took them.
-      expectAbsorbed(rehearsal, { 'kube:lab-2:5xx:3@distribute-bundle': 3, 'aws:throttle:3@stage-root': 3 });
-      for (const cluster of CLUSTERS) {
-        expect(rootsIn(rehearsal.dir, 'final', cluster)).toEqual([rehearsal.report.rootLetters.B]);
-      }
-    },
-    RUN_TIMEOUT_MS,
-  );
-
-  it(
-    'takes 409 Conflicts on the cacerts write of a reissue by reading it again: SUCCEEDED, 0 failed handshakes',
-    async () => {
-      // Act
-      const rehearsal = await rehearse('--fault', 'kube:lab-1:conflict:2@reissue-intermediate', '--json');
-
-      // Assess
-      expectAbsorbed(rehearsal, { 'kube:lab-1:conflict:2@reissue-intermediate': 2 });
-      // The write did go through in the end, once: lab-1's new intermediate is in the timeline.
-      const reissued = rehearsal.report.timeline.filter(
+      expect(retriedStates(dir).filter((state) => state === 'distribute-bundle-in-cluster')).toHaveLength(1);
+      expect(report.invocations['distribute-bundle']).toBe(CLUSTERS.length + 1);
+      // The write a 409 refused went through in the end, once: lab-1's new intermediate is in the timeline.
+      const reissued = report.timeline.filter(
         (write) => write.cluster === 'lab-1' && write.phase === 'reissue-intermediate',
       );
       expect(reissued).toHaveLength(1);
-    },
-    RUN_TIMEOUT_MS,
-  );
-
-  it(
-    'rides out a cluster API that is down for 5 s during the restarts through the state machine Retry',
-    async () => {
-      // Act
-      const rehearsal = await rehearse('--fault', 'kube:lab-2:down:5@restart-workloads', '--json');
-
-      // Assess: every request for 5 s was reset; the step failed as TransientError and was retried.
-      const { report, dir } = rehearsal;
-      expectAbsorbed(rehearsal, {
-        'kube:lab-2:down:5@restart-workloads': report.faults?.[0]?.fired ?? 0,
-      });
-      expect(report.faults?.[0]?.fired).toBeGreaterThan(0);
-      const retried = retriedStates(dir);
-      expect(retried.length).toBeGreaterThan(0);
-      expect(new Set(retried)).toEqual(new Set(['restart-workloads-in-cluster']));
+      for (const cluster of CLUSTERS) expect(rootsIn(dir, 'final', cluster)).toEqual([report.rootLetters.B]);
     },
     RUN_TIMEOUT_MS,
   );
