@@ -5,23 +5,31 @@ import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
 import { APPROVAL_STATE_MACHINE_ARN_ENV } from '../lambdas/contract/approval.js';
 import type { ApprovalFunctionEnvKey } from '../lambdas/contract/function-environment.js';
+import { LOCK_TABLE_NAME_ENV } from '../lambdas/contract/rotation-lock.js';
 import type { RotationAudit } from './audit.js';
 import { APPROVAL_HANDLER_ENTRY, DEPS_LOCK_FILE, entryPath, PROJECT_ROOT } from './handler-entries.js';
 import { HANDLER_BUNDLING, HANDLER_RUNTIME } from './rotation-functions.js';
+import type { RotationLockTable } from './rotation-lock-table.js';
 
 export interface ApprovalEndpointProps {
   readonly meshId: string;
   /** The name of the rotation state machine whose approval gates the endpoint answers. */
   readonly stateMachineName: string;
   readonly audit: RotationAudit;
+  /**
+   * Where the endpoint records each answer before giving it (items under `approval/`), for the step
+   * after the gate to check: a gate answered around the endpoint finds no record and rolls back.
+   */
+  readonly lockTable: RotationLockTable;
 }
 
 /**
  * Where `meshtrust approve` and `reject` answer an approval gate: function `answer-approval` behind a
  * function URL with AWS_IAM auth. Lambda verifies the caller's SigV4 signature and
  * `lambda:InvokeFunctionUrl` and hands the function the caller's IAM identity, which it records as
- * the approver; the caller never holds the gate's task token. Its role reads the mesh's executions and
- * answers their task tokens, nothing else.
+ * the approver; the caller never holds the gate's task token. Its role reads the mesh's executions,
+ * answers their task tokens and writes the approval records (the lock table's `approval/` items, which
+ * no other role may write), nothing else.
  */
 export class ApprovalEndpoint extends Construct {
   readonly function: NodejsFunction;
@@ -65,6 +73,7 @@ export class ApprovalEndpoint extends Construct {
         resources: [stateMachineArn],
       }),
     );
+    props.lockTable.grantRecordApprovals(this.role);
     const name = 'answer-approval';
     const logGroup = props.audit.newLogGroup(`${name}-log`, `${props.audit.functionLogGroupPrefix}${name}`);
     logGroup.grantWrite(this.role);
@@ -83,10 +92,10 @@ export class ApprovalEndpoint extends Construct {
       role: this.role,
       logGroup,
       // Exactly what answer-approval reads (lambdas/contract/function-environment.ts).
-      environment: { [APPROVAL_STATE_MACHINE_ARN_ENV]: stateMachineArn } satisfies Record<
-        ApprovalFunctionEnvKey,
-        string
-      >,
+      environment: {
+        [APPROVAL_STATE_MACHINE_ARN_ENV]: stateMachineArn,
+        [LOCK_TABLE_NAME_ENV]: props.lockTable.table.tableName,
+      } satisfies Record<ApprovalFunctionEnvKey, string>,
       bundling: HANDLER_BUNDLING,
     });
     // AWS_IAM: the request must be SigV4-signed by a principal allowed lambda:InvokeFunctionUrl, and

@@ -316,6 +316,7 @@ export class MeshTrustRotation extends Construct {
         meshId,
         stateMachineName: rotationStateMachineName(meshId),
         audit,
+        lockTable,
       });
     }
     new RotationSchedule(this, 'Schedule', {

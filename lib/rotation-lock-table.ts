@@ -2,7 +2,8 @@ import { ArnFormat, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { LOCK_TABLE_PARTITION_KEY } from '../lambdas/contract/rotation-lock.js';
+import { APPROVAL_RECORD_KEY_PREFIX } from '../lambdas/contract/approval.js';
+import { LOCK_ITEM_KEY_PREFIX, LOCK_TABLE_PARTITION_KEY } from '../lambdas/contract/rotation-lock.js';
 
 export interface RotationLockTableProps {
   /** The rotation state machine's name: the lock may ask Step Functions about its executions only. */
@@ -54,6 +55,24 @@ export class RotationLockTable extends Construct {
   }
 
   /**
+   * answer-approval: write and remove approval records, the items under `approval/` (and only those),
+   * which the steps after the approval gates check (docs/security.md, "Approvals answered around the
+   * endpoint"). No other role may write them: the lock grants are limited to the lock items.
+   */
+  grantRecordApprovals(grantee: IGrantable): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: 'RecordApprovals',
+        actions: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
+        resources: [this.table.tableArn],
+        conditions: {
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${APPROVAL_RECORD_KEY_PREFIX}*`] },
+        },
+      }),
+    );
+  }
+
+  /**
    * The writing phases: confirm their execution holds the lock before writing (a conditional PutItem
    * that takes it only when free or stale), never release it.
    */
@@ -77,8 +96,22 @@ export class RotationLockTable extends Construct {
   }
 
   private grant(grantee: IGrantable, sid: string, actions: string[]): void {
+    // Reads anywhere (the steps after the approval gates read the approval records), writes only to the
+    // lock items: the approval records are answer-approval's alone to write.
     grantee.grantPrincipal.addToPrincipalPolicy(
-      new PolicyStatement({ sid, actions, resources: [this.table.tableArn] }),
+      new PolicyStatement({
+        sid: `Read${sid}`,
+        actions: ['dynamodb:GetItem'],
+        resources: [this.table.tableArn],
+      }),
+    );
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid,
+        actions: actions.filter((action) => action !== 'dynamodb:GetItem'),
+        resources: [this.table.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${LOCK_ITEM_KEY_PREFIX}*`] } },
+      }),
     );
     // Whether a holder still runs decides a takeover: DescribeExecution of this state machine's runs.
     grantee.grantPrincipal.addToPrincipalPolicy(

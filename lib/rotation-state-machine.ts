@@ -313,6 +313,7 @@ export class RotationStateMachine extends Construct {
       // Each cluster's strategy from its item: resign appends the new root once more (A+B+B).
       this.clusterMap(S.reissueIntermediate, fn['reissue-intermediate'], '$.reissued', {
         strategy: MAP_CLUSTER_STRATEGY,
+        ...this.receivedApproval('reissue'),
       }),
     );
     const restartWorkloads = toRollback(
@@ -342,7 +343,9 @@ export class RotationStateMachine extends Construct {
         'certificate issued before the switch has expired or been renewed.',
       time: WaitTime.secondsPath('$.preflight.plan.soak.seconds'),
     });
-    const retireRoot = toRollback(this.clusterMap(S.retireRoot, fn['retire-root'], '$.retired'));
+    const retireRoot = toRollback(
+      this.clusterMap(S.retireRoot, fn['retire-root'], '$.retired', this.receivedApproval('retire')),
+    );
     // No rollback: once the fleet trusts only the new root, restoring the old one would break it; the
     // run fails with promote-root's error (and alarms) and promote-root, being idempotent, can be run again.
     const promoteRoot = this.task(S.promoteRoot, fn['promote-root'], '$.promoted', {
@@ -540,6 +543,15 @@ export class RotationStateMachine extends Construct {
       )
       .otherwise(done);
     perCluster.next(wavesLeft);
+  }
+
+  /**
+   * With approval gates, the step after each gate gets the gate's result as `approval`, and goes on only
+   * when it names the approval record answer-approval wrote (a direct SendTaskSuccess cannot): no new
+   * state, so the history estimate holds as it is.
+   */
+  private receivedApproval(gate: 'reissue' | 'retire'): Record<string, string> {
+    return this.props.approval ? { approval: JsonPath.stringAt(`$.approvals.${gate}`) } : {};
   }
 
   /** Invoke record-approval with a task token and wait until `meshtrust approve` sends it back. */

@@ -22,3 +22,36 @@ export interface ApprovalAnswer {
   readonly verdict: 'approve' | 'reject';
   readonly reason?: string;
 }
+
+/**
+ * The error reissue-intermediate and retire-root fail with when the gate before them was answered
+ * around the approval endpoint (a direct SendTaskSuccess): the state machine's Catch sends the run to
+ * rollback, as for ApprovalRejected.
+ */
+export const APPROVAL_BYPASSED_ERROR = 'ApprovalBypassed';
+
+/**
+ * What answer-approval sends as a gate's result (SendTaskSuccess output), which the state machine puts
+ * at `$.approvals.<gate>` and hands to the step after the gate as `approval`. `approvalId` names the
+ * approval record answer-approval wrote before answering; the step after the gate reads that record
+ * and goes on only when it matches (docs/security.md, "Approvals answered around the endpoint").
+ */
+export interface ApprovalResult {
+  readonly approvedBy: string;
+  readonly approvedAt: string;
+  readonly verifiedBy: string;
+  readonly approvalId: string;
+  readonly reason?: string;
+}
+
+/**
+ * The approval records' items share the rotation lock's table (LOCK_TABLE_NAME) under this key prefix:
+ * `approval/<execution ARN>/<gate>`. Only answer-approval's role may write items under it (an IAM
+ * condition on dynamodb:LeadingKeys); the rotation functions' lock grants are limited to the lock item.
+ */
+export const APPROVAL_RECORD_KEY_PREFIX = 'approval/';
+
+/** The key of the approval record of one gate of one execution. */
+export function approvalRecordKey(executionArn: string, gate: 'reissue' | 'retire'): string {
+  return `${APPROVAL_RECORD_KEY_PREFIX}${executionArn}/${gate}`;
+}

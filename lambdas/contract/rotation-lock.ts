@@ -16,3 +16,6 @@ export const LOCK_TAKEOVER_GRACE_SECONDS_ENV = 'LOCK_TAKEOVER_GRACE_SECONDS';
 
 /** The table's partition key (a string): one item per mesh, `rotation/<meshId>`. */
 export const LOCK_TABLE_PARTITION_KEY = 'lockId';
+
+/** The key prefix of the lock items (`rotation/<meshId>`): the lock functions may write only those. */
+export const LOCK_ITEM_KEY_PREFIX = 'rotation/';

@@ -77,3 +77,15 @@ export class RotationLocked extends PreconditionFailed {
     if (holder !== undefined) this.holder = holder;
   }
 }
+
+/**
+ * The approval gate before this step was answered around the approval endpoint: its result names no
+ * approval the endpoint recorded (a direct SendTaskSuccess). Nothing has been written; the run rolls
+ * back, as for a rejected approval (contract/approval.ts, APPROVAL_BYPASSED_ERROR).
+ */
+export class ApprovalBypassed extends PreconditionFailed {
+  constructor(message: string, options?: RotationErrorOptions) {
+    super(message, options);
+    this.name = 'ApprovalBypassed';
+  }
+}

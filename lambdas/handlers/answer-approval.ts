@@ -1,14 +1,19 @@
+import { randomUUID } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
 import { emitAuditEvent } from '../adapters/audit/audit-event.js';
 import { type LambdaContext, logger, logInvocation } from '../adapters/audit/logger.js';
 import { getStringFromEnv } from '../adapters/environment.js';
+import { type ApprovalRecordStore, ApprovalRecords } from '../adapters/lock/approval-records.js';
 import { RotationExecutions } from '../adapters/stepfunctions/rotation-executions.js';
 import {
   APPROVAL_REJECTED_ERROR,
   APPROVAL_STATE_MACHINE_ARN_ENV,
   APPROVER_VERIFIED_BY,
+  type ApprovalResult,
 } from '../contract/approval.js';
+import { LOCK_TABLE_NAME_ENV } from '../contract/rotation-lock.js';
 import { pendingApprovalGate } from '../core/rotation/pending-approval.js';
 
 const REASON_MAX = 512;
@@ -56,21 +61,30 @@ export interface FunctionUrlResponse {
  * `{ execution, verdict, reason? }`, and this function finds the gate the execution waits at (its task
  * token from the execution history), answers it, and records as approver the IAM identity Lambda
  * verified, in the gate's result (`approvedBy`) and in an audit event (`actor`). The caller never
- * holds the token and cannot name the approver. 200 answered; 400 a bad request; 403 no verified
- * identity, or an execution of another state machine; 409 the execution waits at no gate.
+ * holds the token and cannot name the approver. Before answering, it writes an approval record (who,
+ * when, execution, gate, verdict, a random `approvalId`) to the lock table, which only its role may
+ * write under `approval/`, and sends the `approvalId` in the result: the step after the gate goes on
+ * only when the result names that record, so a gate answered around this endpoint (a direct
+ * SendTaskSuccess) rolls the run back. 200 answered; 400 a bad request; 403 no verified identity, or an
+ * execution of another state machine; 409 the execution waits at no gate, or its gate was answered.
  */
 export async function handler(event: unknown, context?: LambdaContext): Promise<FunctionUrlResponse> {
   logInvocation(context);
   // The stack sets it; without it no execution could be checked as this mesh's, so fail naming it.
   const stateMachineArn = getStringFromEnv({ key: APPROVAL_STATE_MACHINE_ARN_ENV });
+  // Without the table no approval could be recorded, and the step after the gate would refuse it.
+  const tableName = getStringFromEnv({ key: LOCK_TABLE_NAME_ENV });
   const sfn = new SFNClient({});
+  const dynamodb = new DynamoDBClient({});
   try {
     return await answerApproval(event, {
       executions: new RotationExecutions({ client: sfn }),
+      records: new ApprovalRecords({ client: dynamodb, tableName }),
       stateMachineArn,
     });
   } finally {
     sfn.destroy();
+    dynamodb.destroy();
   }
 }
 
@@ -78,8 +92,11 @@ export async function answerApproval(
   event: unknown,
   deps: {
     readonly executions: ApprovalExecutions;
+    readonly records: ApprovalRecordStore;
     readonly stateMachineArn: string;
     readonly now?: () => Date;
+    /** @default randomUUID */
+    readonly newApprovalId?: () => string;
   },
 ): Promise<FunctionUrlResponse> {
   const request = functionUrlEventSchema.safeParse(event);
@@ -114,20 +131,44 @@ export async function answerApproval(
     });
   }
   const at = (deps.now ?? (() => new Date()))().toISOString();
-  const approval = {
+  const approvalId = (deps.newApprovalId ?? randomUUID)();
+  const approval: ApprovalResult = {
     approvedBy: approver,
     approvedAt: at,
     verifiedBy: APPROVER_VERIFIED_BY,
+    approvalId,
     ...(reason !== undefined && { reason }),
   };
-  if (verdict === 'approve') {
-    await deps.executions.approve(pending.taskToken, approval);
-  } else {
-    await deps.executions.reject(
-      pending.taskToken,
-      APPROVAL_REJECTED_ERROR,
-      `rejected by ${approver} at ${at}: ${reason ?? ''}`,
-    );
+  const record = {
+    executionArn,
+    gate: pending.gate,
+    verdict,
+    approvedBy: approver,
+    approvedAt: at,
+    verifiedBy: APPROVER_VERIFIED_BY,
+    approvalId,
+  } as const;
+  // The record first: the step after the gate must find it as soon as the run resumes.
+  if (!(await deps.records.put(record))) {
+    return respond(409, {
+      error: `gate ${pending.gate} of execution ${executionArn} was answered already through the approval endpoint`,
+    });
+  }
+  try {
+    if (verdict === 'approve') {
+      await deps.executions.approve(pending.taskToken, { ...approval });
+    } else {
+      await deps.executions.reject(
+        pending.taskToken,
+        APPROVAL_REJECTED_ERROR,
+        `rejected by ${approver} at ${at}: ${reason ?? ''}`,
+      );
+    }
+  } catch (error) {
+    // Step Functions took no answer (the gate timed out, or was answered another way): the record
+    // stands for nothing, and must not keep a later answer through the endpoint out.
+    await deps.records.remove(record);
+    throw error;
   }
   emitAuditEvent({
     phase: pending.gate === 'reissue' ? 'reissue-intermediate' : 'retire-root',
@@ -138,6 +179,7 @@ export async function answerApproval(
     detail: {
       gate: pending.gate,
       verifiedBy: APPROVER_VERIFIED_BY,
+      approvalId,
       ...(reason !== undefined && { reason }),
     },
   });

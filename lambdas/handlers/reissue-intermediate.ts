@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { CaMaterial, StoredCa } from '../adapters/secrets/ca-material.js';
 import { clientRequestTokenFor } from '../adapters/secrets/client-request-token.js';
 import type { StoredRoot } from '../adapters/secrets/root-material.js';
+import { checkReceivedApproval } from '../application/approval-received.js';
 import { auditCacertsChange } from '../application/audit-state-change.js';
 import { applyCacertsChange, readClusterCacerts } from '../application/cluster-cacerts.js';
 import { type SkippedRemote, skipRemote } from '../application/remote-cluster.js';
@@ -62,7 +63,17 @@ export async function handler(
       writes: true,
       lambdaContext: context,
     },
-    (runtime) => reissueIntermediate(input, runtime),
+    async (runtime) => {
+      // Before any write: the approve-reissue gate's result must be one the approval endpoint recorded.
+      await checkReceivedApproval(runtime.config, {
+        phase: PHASE,
+        gate: 'reissue',
+        executionId: input.executionId,
+        cluster: input.cluster,
+        event,
+      });
+      return reissueIntermediate(input, runtime);
+    },
   );
 }
 

@@ -1,3 +1,4 @@
+import { checkReceivedApproval } from '../application/approval-received.js';
 import { auditCacertsChange } from '../application/audit-state-change.js';
 import { applyCacertsChange } from '../application/cluster-cacerts.js';
 import { type SkippedRemote, skipRemote } from '../application/remote-cluster.js';
@@ -36,7 +37,17 @@ export async function handler(
       writes: true,
       lambdaContext: context,
     },
-    (runtime) => retireRoot(input, runtime),
+    async (runtime) => {
+      // Before any write: the approve-retire gate's result must be one the approval endpoint recorded.
+      await checkReceivedApproval(runtime.config, {
+        phase: PHASE,
+        gate: 'retire',
+        executionId: input.executionId,
+        cluster: input.cluster,
+        event,
+      });
+      return retireRoot(input, runtime);
+    },
   );
 }
 

@@ -4,7 +4,9 @@ import type { Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { User } from 'aws-cdk-lib/aws-iam';
 import { APPROVAL_STATE_MACHINE_ARN_ENV, APPROVAL_URL_OUTPUT } from '../../lambdas/contract/approval.js';
+import { LOCK_TABLE_NAME_ENV } from '../../lambdas/contract/rotation-lock.js';
 import {
+  aslOf,
   resourcesOfType,
   type SynthesizedMeshTrustStack,
   synthMeshTrustStack,
@@ -60,7 +62,7 @@ describe('the approval endpoint', () => {
     });
   });
 
-  it('runs as a role that reads the mesh executions and answers their tokens, and reaches no secret or key', () => {
+  it('runs as a role that reads the mesh executions, answers their tokens and records approvals, and reaches no secret or key', () => {
     // GIVEN
     const { template } = withApproval;
     const policies = resourcesOfType(template, 'AWS::IAM::Policy').filter(([, policy]) =>
@@ -74,6 +76,8 @@ describe('the approval endpoint', () => {
     // THEN
     expect(actions.filter((action) => !/^(logs|xray):/.test(action)).sort()).toEqual(
       [
+        'dynamodb:DeleteItem',
+        'dynamodb:PutItem',
         'states:DescribeExecution',
         'states:GetExecutionHistory',
         'states:SendTaskFailure',
@@ -84,6 +88,70 @@ describe('the approval endpoint', () => {
     expect(JSON.stringify(answer?.Resource)).toMatch(/:stateMachine:meshtrust-payments-rotation"/);
     const read = statements.find((statement) => statement.Sid === 'ReadRotationExecutions');
     expect(JSON.stringify(read?.Resource)).toMatch(/:execution:meshtrust-payments-rotation:\*"/);
+    const records = statements.find((statement) => statement.Sid === 'RecordApprovals');
+    expect(records?.Resource).toEqual({ 'Fn::GetAtt': [lockTableId(template), 'Arn'] });
+    expect(records?.Condition).toEqual({
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['approval/*'] },
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'meshtrust-payments-answer-approval',
+      Environment: {
+        Variables: Match.objectLike({ [LOCK_TABLE_NAME_ENV]: { Ref: lockTableId(template) } }),
+      },
+    });
+  });
+
+  it('is the only role that may write an approval record: every other write to the lock table is held to the lock item', () => {
+    // GIVEN
+    const { template } = withApproval;
+    const table = lockTableId(template);
+    const writes = resourcesOfType(template, 'AWS::IAM::Policy').flatMap(([id, policy]) =>
+      (policy.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement.filter(
+        (statement) =>
+          JSON.stringify(statement.Resource).includes(table) &&
+          [statement.Action]
+            .flat()
+            .some((action) =>
+              /^dynamodb:(PutItem|DeleteItem|UpdateItem|BatchWriteItem|\*)$/.test(String(action)),
+            ),
+      ).map((statement) => ({ id, statement })),
+    );
+
+    // THEN: the endpoint's statement under approval/*, all the others under rotation/*
+    expect(writes.length).toBeGreaterThan(2);
+    const keysOf = (statement: Record<string, unknown>) =>
+      (statement.Condition as Record<string, Record<string, unknown>> | undefined)?.[
+        'ForAllValues:StringLike'
+      ]?.['dynamodb:LeadingKeys'];
+    const approvalWriters = writes.filter(
+      ({ statement }) => JSON.stringify(keysOf(statement)) !== '["rotation/*"]',
+    );
+    expect(
+      approvalWriters.map(({ id, statement }) => [id.replace(/[0-9A-F]{8}$/, ''), statement.Sid]),
+    ).toEqual([['RotationApprovalEndpointRoleDefaultPolicy', 'RecordApprovals']]);
+    expect(keysOf(approvalWriters[0]?.statement ?? {})).toEqual(['approval/*']);
+  });
+
+  it("hands each gate's result to the step after it, which checks it: reissue-intermediate and retire-root", () => {
+    // GIVEN
+    const states = aslOf(withApproval).States as Record<string, { ItemSelector?: Record<string, unknown> }>;
+    const without = aslOf(withoutApproval).States as Record<
+      string,
+      { ItemSelector?: Record<string, unknown> }
+    >;
+
+    // THEN
+    expect(states['reissue-intermediate']?.ItemSelector).toMatchObject({
+      'approval.$': '$.approvals.reissue',
+    });
+    expect(states['retire-root']?.ItemSelector).toMatchObject({ 'approval.$': '$.approvals.retire' });
+    const withApprovalField = Object.entries(states)
+      .filter(([, state]) => state.ItemSelector?.['approval.$'] !== undefined)
+      .map(([name]) => name);
+    expect(withApprovalField.sort()).toEqual(['reissue-intermediate', 'retire-root']);
+    expect(Object.values(without).some((state) => state.ItemSelector?.['approval.$'] !== undefined)).toBe(
+      false,
+    );
   });
 
   it('lets an approver invoke it through the URL only, never by a plain Invoke that could forge the identity', () => {
@@ -114,3 +182,10 @@ describe('the approval endpoint', () => {
     expect(Object.keys(withoutApproval.template.findOutputs(APPROVAL_URL_OUTPUT))).toEqual([]);
   });
 });
+
+/** The logical id of the rotation lock's table (the approval records live there too). */
+function lockTableId(template: SynthesizedMeshTrustStack['template']): string {
+  const tables = resourcesOfType(template, 'AWS::DynamoDB::Table');
+  expect(tables).toHaveLength(1);
+  return (tables[0] as [string, unknown])[0];
+}

@@ -5,7 +5,7 @@ import {
   type DynamoDBClient,
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { LOCK_TABLE_PARTITION_KEY } from '../../contract/rotation-lock.js';
+import { LOCK_ITEM_KEY_PREFIX, LOCK_TABLE_PARTITION_KEY } from '../../contract/rotation-lock.js';
 import {
   decideTakeover,
   type HolderRun,
@@ -51,7 +51,7 @@ export interface LockReleased {
 
 /** The item of a mesh's lock. */
 export function lockIdFor(meshId: string): string {
-  return `rotation/${meshId}`;
+  return `${LOCK_ITEM_KEY_PREFIX}${meshId}`;
 }
 
 /** How often acquire starts over when the item changed between its read and its conditional write. */

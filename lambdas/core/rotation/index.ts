@@ -2,6 +2,7 @@
  * What each rotation phase should do to a cluster, decided from what it holds now: pure functions
  * the handlers call between reading and writing. No I/O.
  */
+export * from './approval-record.js';
 export * from './cacerts-change.js';
 export * from './cacerts-fingerprints.js';
 export * from './chain-root.js';

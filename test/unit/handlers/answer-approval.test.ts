@@ -1,7 +1,10 @@
 // answer-approval records as approver the IAM identity Lambda verified for a function URL with AWS_IAM
 // auth (requestContext.authorizer.iam.userArn), never a name the caller sends; it finds the gate's task
 // token itself, answers it, and never returns or logs the token.
+
+import type { ApprovalRecordStore } from '../../../lambdas/adapters/lock/approval-records.js';
 import { APPROVER_VERIFIED_BY } from '../../../lambdas/contract/approval.js';
+import type { ApprovalRecord } from '../../../lambdas/core/rotation/approval-record.js';
 import { type ApprovalExecutions, answerApproval } from '../../../lambdas/handlers/answer-approval.js';
 import { captureLogLines } from '../../support/capture-output.js';
 
@@ -53,6 +56,34 @@ class FakeExecutions implements ApprovalExecutions {
   }
 }
 
+/** The approval records as a map keyed by execution and gate; `events` says what happened, in order. */
+class FakeRecords implements ApprovalRecordStore {
+  readonly items = new Map<string, ApprovalRecord>();
+  constructor(private readonly events: string[] = []) {}
+  async put(record: ApprovalRecord) {
+    const key = `${record.executionArn}/${record.gate}`;
+    if (this.items.has(key)) return false;
+    this.items.set(key, record);
+    this.events.push(`put ${record.gate}`);
+    return true;
+  }
+  async get(executionArn: string, gate: string) {
+    return this.items.get(`${executionArn}/${gate}`);
+  }
+  async remove(record: Pick<ApprovalRecord, 'executionArn' | 'gate' | 'approvalId'>) {
+    const key = `${record.executionArn}/${record.gate}`;
+    if (this.items.get(key)?.approvalId === record.approvalId) this.items.delete(key);
+    this.events.push(`remove ${record.gate}`);
+  }
+}
+
+const APPROVAL_ID = '6f1d0c2e-3b7a-4c1e-9d2f-8a5b4c3d2e1f';
+
+/** The deps of answerApproval with fakes: the records start empty unless given. */
+function deps(executions: ApprovalExecutions, records: ApprovalRecordStore = new FakeRecords()) {
+  return { executions, records, stateMachineArn: STATE_MACHINE, newApprovalId: () => APPROVAL_ID };
+}
+
 /** A function URL request (payload 2.0) as Lambda passes it after checking the SigV4 signature. */
 function urlRequest(body: unknown, iam: object | null = { userArn: ALICE, accountId: '123456789012' }) {
   return {
@@ -76,7 +107,7 @@ describe('answer-approval', () => {
 
     // Act
     const { result: response, lines } = await captureLogLines(() =>
-      answerApproval(request, { executions, stateMachineArn: STATE_MACHINE }),
+      answerApproval(request, deps(executions)),
     );
 
     // Assess
@@ -89,6 +120,7 @@ describe('answer-approval', () => {
           approvedBy: ALICE,
           approvedAt: expect.any(String),
           verifiedBy: APPROVER_VERIFIED_BY,
+          approvalId: APPROVAL_ID,
           reason: 'dashboards green',
         },
       },
@@ -100,7 +132,12 @@ describe('answer-approval', () => {
         action: 'approval-granted',
         executionId: EXECUTION,
         actor: ALICE,
-        detail: { gate: 'retire', verifiedBy: APPROVER_VERIFIED_BY, reason: 'dashboards green' },
+        detail: {
+          gate: 'retire',
+          verifiedBy: APPROVER_VERIFIED_BY,
+          approvalId: APPROVAL_ID,
+          reason: 'dashboards green',
+        },
       }),
     ]);
     expect(`${response.body}\n${lines.join('\n')}`).not.toContain(TASK_TOKEN);
@@ -116,7 +153,7 @@ describe('answer-approval', () => {
     });
 
     // Act
-    const response = await answerApproval(request, { executions, stateMachineArn: STATE_MACHINE });
+    const response = await answerApproval(request, deps(executions));
 
     // Assess
     expect(response.statusCode).toBe(400);
@@ -130,7 +167,7 @@ describe('answer-approval', () => {
     const request = urlRequest({ execution: EXECUTION, verdict: 'approve' }, null);
 
     // Act
-    const response = await answerApproval(request, { executions, stateMachineArn: STATE_MACHINE });
+    const response = await answerApproval(request, deps(executions));
 
     // Assess
     expect(response.statusCode).toBe(403);
@@ -143,9 +180,7 @@ describe('answer-approval', () => {
     const request = urlRequest({ execution: EXECUTION, verdict: 'reject', reason: 'mTLS errors in eu' });
 
     // Act
-    const { result: response } = await captureLogLines(() =>
-      answerApproval(request, { executions, stateMachineArn: STATE_MACHINE }),
-    );
+    const { result: response } = await captureLogLines(() => answerApproval(request, deps(executions)));
 
     // Assess
     expect(response.statusCode).toBe(200);
@@ -167,10 +202,10 @@ describe('answer-approval', () => {
     const other = 'arn:aws:states:eu-west-1:123456789012:execution:meshtrust-billing-rotation:scheduled-1';
 
     // Act
-    const response = await answerApproval(urlRequest({ execution: other, verdict: 'approve' }), {
-      executions,
-      stateMachineArn: STATE_MACHINE,
-    });
+    const response = await answerApproval(
+      urlRequest({ execution: other, verdict: 'approve' }),
+      deps(executions),
+    );
 
     // Assess
     expect(response.statusCode).toBe(403);
@@ -183,13 +218,89 @@ describe('answer-approval', () => {
     ['a run at a Task that is no gate', new FakeExecutions(waitingAt('reissue').slice(0, 3))],
   ])('answers nothing, 409, at %s', async (_case, executions) => {
     // Act
-    const response = await answerApproval(urlRequest({ execution: EXECUTION, verdict: 'approve' }), {
-      executions,
-      stateMachineArn: STATE_MACHINE,
-    });
+    const response = await answerApproval(
+      urlRequest({ execution: EXECUTION, verdict: 'approve' }),
+      deps(executions),
+    );
 
     // Assess
     expect(response.statusCode).toBe(409);
     expect(executions.answers).toEqual([]);
+  });
+
+  it('records the approval (who, when, execution, gate) before it answers, under the id the result carries', async () => {
+    // Prepare
+    const events: string[] = [];
+    const records = new FakeRecords(events);
+    const executions = new FakeExecutions(waitingAt('reissue'));
+    const approve = executions.approve.bind(executions);
+    executions.approve = async (token, approval) => {
+      events.push('SendTaskSuccess');
+      await approve(token, approval);
+    };
+
+    // Act
+    const { result: response } = await captureLogLines(() =>
+      answerApproval(urlRequest({ execution: EXECUTION, verdict: 'approve' }), deps(executions, records)),
+    );
+
+    // Assess
+    expect(response.statusCode).toBe(200);
+    expect(events).toEqual(['put reissue', 'SendTaskSuccess']);
+    const sent = executions.answers[0]?.detail as Record<string, unknown>;
+    expect(await records.get(EXECUTION, 'reissue')).toEqual({
+      executionArn: EXECUTION,
+      gate: 'reissue',
+      verdict: 'approve',
+      approvedBy: ALICE,
+      approvedAt: sent.approvedAt,
+      verifiedBy: APPROVER_VERIFIED_BY,
+      approvalId: sent.approvalId,
+    });
+  });
+
+  it('answers nothing, 409, when the gate has a record already (two approvers at once)', async () => {
+    // Prepare
+    const records = new FakeRecords();
+    await records.put({
+      executionArn: EXECUTION,
+      gate: 'reissue',
+      verdict: 'reject',
+      approvedBy: 'arn:aws:sts::123456789012:assumed-role/platform-oncall/bob',
+      approvedAt: '2026-03-10T09:00:00.000Z',
+      verifiedBy: APPROVER_VERIFIED_BY,
+      approvalId: 'first-answer',
+    });
+    const executions = new FakeExecutions(waitingAt('reissue'));
+
+    // Act
+    const response = await answerApproval(
+      urlRequest({ execution: EXECUTION, verdict: 'approve' }),
+      deps(executions, records),
+    );
+
+    // Assess
+    expect(response.statusCode).toBe(409);
+    expect(executions.answers).toEqual([]);
+    expect((await records.get(EXECUTION, 'reissue'))?.approvalId).toBe('first-answer');
+  });
+
+  it('removes its record when Step Functions takes no answer, so a later answer can be given', async () => {
+    // Prepare
+    const records = new FakeRecords();
+    const executions = new FakeExecutions(waitingAt('retire'));
+    executions.approve = async () => {
+      throw Object.assign(new Error('Task Timed Out'), { name: 'TaskTimedOut' });
+    };
+
+    // Act
+    const answering = answerApproval(
+      urlRequest({ execution: EXECUTION, verdict: 'approve' }),
+      deps(executions, records),
+    );
+
+    // Assess
+    await expect(answering).rejects.toThrow('Task Timed Out');
+    expect(await records.get(EXECUTION, 'retire')).toBeUndefined();
   });
 });

@@ -1,0 +1,131 @@
+import {
+  type AttributeValue,
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { approvalRecordKey } from '../../contract/approval.js';
+import { LOCK_TABLE_PARTITION_KEY } from '../../contract/rotation-lock.js';
+import type { ApprovalRecord } from '../../core/rotation/approval-record.js';
+import type { ApprovalGate } from '../../core/rotation/pending-approval.js';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy, withRetry } from '../retry.js';
+
+/** What answer-approval and the steps after the gates need of the approval records (tests give a fake). */
+export interface ApprovalRecordStore {
+  /** Writes the record unless the gate has one already: `false` then, and nothing written. */
+  put(record: ApprovalRecord): Promise<boolean>;
+  /** The record of an execution's gate, or undefined; read strongly consistent. */
+  get(executionArn: string, gate: ApprovalGate): Promise<ApprovalRecord | undefined>;
+  /** Removes the record if it still holds `approvalId` (an answer Step Functions refused). */
+  remove(record: Pick<ApprovalRecord, 'executionArn' | 'gate' | 'approvalId'>): Promise<void>;
+}
+
+export interface ApprovalRecordsProps {
+  readonly client: DynamoDBClient;
+  /** The rotation lock's table (LOCK_TABLE_NAME): the records are items under `approval/`. */
+  readonly tableName: string;
+  /** @default 4 attempts, 200 ms .. 5 s */
+  readonly retry?: RetryPolicy;
+}
+
+/**
+ * The approval records in DynamoDB: one item per execution and gate, `approval/<execution>/<gate>`, in
+ * the lock table. Written by answer-approval only (its role alone may write items under `approval/`),
+ * read by the step after each gate.
+ */
+export class ApprovalRecords implements ApprovalRecordStore {
+  private readonly props: ApprovalRecordsProps;
+
+  constructor(props: ApprovalRecordsProps) {
+    this.props = props;
+  }
+
+  async put(record: ApprovalRecord): Promise<boolean> {
+    try {
+      await this.call('PutItem', () =>
+        this.props.client.send(
+          new PutItemCommand({
+            TableName: this.props.tableName,
+            Item: {
+              ...this.key(record.executionArn, record.gate),
+              executionArn: { S: record.executionArn },
+              gate: { S: record.gate },
+              verdict: { S: record.verdict },
+              approvedBy: { S: record.approvedBy },
+              approvedAt: { S: record.approvedAt },
+              verifiedBy: { S: record.verifiedBy },
+              approvalId: { S: record.approvalId },
+            },
+            // One answer per gate: a second one (a race of two approvers) is refused, not overwritten.
+            ConditionExpression: 'attribute_not_exists(#id)',
+            ExpressionAttributeNames: { '#id': LOCK_TABLE_PARTITION_KEY },
+          }),
+        ),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  async get(executionArn: string, gate: ApprovalGate): Promise<ApprovalRecord | undefined> {
+    const answer = await this.call('GetItem', () =>
+      this.props.client.send(
+        new GetItemCommand({
+          TableName: this.props.tableName,
+          Key: this.key(executionArn, gate),
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    return recordOf(answer.Item);
+  }
+
+  async remove(record: Pick<ApprovalRecord, 'executionArn' | 'gate' | 'approvalId'>): Promise<void> {
+    try {
+      await this.call('DeleteItem', () =>
+        this.props.client.send(
+          new DeleteItemCommand({
+            TableName: this.props.tableName,
+            Key: this.key(record.executionArn, record.gate),
+            ConditionExpression: '#approvalId = :approvalId',
+            ExpressionAttributeNames: { '#approvalId': 'approvalId' },
+            ExpressionAttributeValues: { ':approvalId': { S: record.approvalId } },
+          }),
+        ),
+      );
+    } catch (error) {
+      // Gone already, or another answer's: either way not this one's to remove.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  private key(executionArn: string, gate: ApprovalGate): Record<string, AttributeValue> {
+    return { [LOCK_TABLE_PARTITION_KEY]: { S: approvalRecordKey(executionArn, gate) } };
+  }
+
+  private call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    return withRetry(fn, {
+      ...(this.props.retry ?? DEFAULT_RETRY_POLICY),
+      operation: `approval records: ${operation}`,
+    });
+  }
+}
+
+function recordOf(item: Record<string, AttributeValue> | undefined): ApprovalRecord | undefined {
+  if (item === undefined) return undefined;
+  const text = (name: string) => item[name]?.S ?? '';
+  return {
+    executionArn: text('executionArn'),
+    // Kept as stored: judgeReceivedApproval refuses a gate or verdict that is not the expected one.
+    gate: text('gate') as ApprovalGate,
+    verdict: text('verdict') === 'approve' ? 'approve' : 'reject',
+    approvedBy: text('approvedBy'),
+    approvedAt: text('approvedAt'),
+    verifiedBy: text('verifiedBy'),
+    approvalId: text('approvalId'),
+  };
+}

@@ -1,0 +1,82 @@
+/**
+ * Whether the approval a gate received is one the approval endpoint recorded (docs/security.md,
+ * "Approvals answered around the endpoint"). answer-approval writes an approval record (who, when,
+ * which execution and gate, the verdict, a random `approvalId`) to the lock table before it answers the
+ * gate, and sends the `approvalId` in the gate's result. Anyone else able to call SendTaskSuccess can
+ * send any result, but cannot write the record. Pure: the caller reads the record and acts on the verdict.
+ */
+import type { ApprovalGate } from './pending-approval.js';
+
+/** The approval record answer-approval writes, as read back from the table. */
+export interface ApprovalRecord {
+  readonly executionArn: string;
+  readonly gate: ApprovalGate;
+  readonly verdict: 'approve' | 'reject';
+  readonly approvedBy: string;
+  readonly approvedAt: string;
+  readonly verifiedBy: string;
+  readonly approvalId: string;
+}
+
+export type ReceivedApprovalVerdict =
+  | { readonly accepted: true; readonly approvedBy: string; readonly approvalId: string }
+  | {
+      readonly accepted: false;
+      /** Why, for the error and the audit event: names the execution and gate, never a token. */
+      readonly reason: string;
+    };
+
+/**
+ * Judges the result a gate received (`received`: whatever SendTaskSuccess sent, unchecked) against the
+ * record stored for that execution and gate (`record`: undefined when there is none). Accepted only
+ * when the record is an approval of this very execution and gate and the result names it: same
+ * `approvalId`, same approver and time.
+ */
+export function judgeReceivedApproval(input: {
+  readonly executionId: string;
+  readonly gate: ApprovalGate;
+  readonly received: unknown;
+  readonly record: ApprovalRecord | undefined;
+}): ReceivedApprovalVerdict {
+  const { executionId, gate, received, record } = input;
+  const where = `gate ${gate} of execution ${executionId}`;
+  const around = 'it was answered around the approval endpoint (a direct SendTaskSuccess)';
+  const result = isObject(received) ? received : undefined;
+  const approvalId = typeof result?.approvalId === 'string' ? result.approvalId : undefined;
+  if (approvalId === undefined || approvalId === '') {
+    return refused(`The result of ${where} names no approval record: ${around}.`);
+  }
+  if (record === undefined) {
+    return refused(`The approval endpoint recorded no answer for ${where}: ${around}.`);
+  }
+  if (record.executionArn !== executionId || record.gate !== gate) {
+    // The key holds both, so only a malformed item gets here; refuse rather than trust it.
+    return refused(
+      `The approval record read for ${where} belongs to gate ${record.gate} of execution ${record.executionArn}.`,
+    );
+  }
+  if (record.verdict !== 'approve') {
+    return refused(
+      `The approval endpoint recorded a rejection for ${where}, yet the gate went on: ${around}.`,
+    );
+  }
+  if (record.approvalId !== approvalId) {
+    return refused(
+      `The result of ${where} names another approval than the one the endpoint recorded: ${around}.`,
+    );
+  }
+  if (result?.approvedBy !== record.approvedBy || result?.approvedAt !== record.approvedAt) {
+    return refused(
+      `The result of ${where} names another approver or time than the endpoint recorded (${record.approvedBy} at ${record.approvedAt}): ${around}.`,
+    );
+  }
+  return { accepted: true, approvedBy: record.approvedBy, approvalId };
+}
+
+function refused(reason: string): ReceivedApprovalVerdict {
+  return { accepted: false, reason };
+}
+
+function isObject(value: unknown): value is Readonly<Record<string, unknown>> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
