@@ -18,6 +18,7 @@ import {
 } from '../../../lambdas/contract/rotation-lock.js';
 import { type ApprovalExecutions, answerApproval } from '../../../lambdas/handlers/answer-approval.js';
 import { handler as reissueIntermediate } from '../../../lambdas/handlers/reissue-intermediate.js';
+import { handler as retireRoot } from '../../../lambdas/handlers/retire-root.js';
 import { CLUSTER_MAP_STATES, clusterTaskName, RELEASE_LOCK_STATES } from '../../../lib/workflow-states.js';
 import { createTemplateTablesInMoto } from '../../../rehearsal/moto-tables.js';
 import { referencedLogicalIds, resolveDefinition } from '../../../rehearsal/resolve-definition.js';
@@ -145,15 +146,20 @@ interface Run {
   readonly lines: string[];
 }
 
-/** An intermediate rekey of the lab's cluster with approval on, its gate answered by `answer`. */
-async function rekey(executionId: string, answer: GateAnswer): Promise<Run> {
-  // Each run takes the lock afresh (the stand-in release-lock does not release it).
+/** Each run takes the lock afresh: the stand-in release-lock does not release it. */
+async function freeLock(): Promise<void> {
   await dynamodb.send(
     new DeleteItemCommand({
       TableName: tableName,
       Key: { [LOCK_TABLE_PARTITION_KEY]: { S: lockIdFor(h.meshId) } },
     }),
   );
+}
+
+/** An intermediate rekey of the lab's cluster with approval on, its gate answered by `answer`. */
+async function rekey(executionId: string, answer: GateAnswer): Promise<Run> {
+  await freeLock();
+
   const reissued: unknown[] = [];
   const standIn =
     (result: Json): Handler =>
@@ -305,4 +311,36 @@ describe('an approval gate answered around the approval endpoint', () => {
     const fromGate = (run: Run) => run.entered.slice(run.entered.indexOf('rollback-trust'));
     expect(fromGate(bypassed)).toEqual(fromGate(rejected));
   }, 120_000);
+
+  it('is refused by retire-root too, after approve-retire, before it writes', async () => {
+    // Prepare: the Map item retire-root gets after a gate answered directly
+    const executionId = h.executionId();
+    const cluster = h.lab.clusters[0]?.name as string;
+    const before = await h.writableState();
+    const item = {
+      executionId,
+      mode: 'scheduled',
+      cluster,
+      currentRoot: h.currentRoot,
+      stagedRoot: h.currentRoot,
+      approval: await directSendTaskSuccess({}, executionId),
+    };
+    await freeLock();
+
+    // Act
+    const { result: error, lines } = await captureLogLines(() =>
+      withEnv(handlerEnv, () =>
+        retireRoot(item).then(
+          () => undefined,
+          (caught: Error) => caught,
+        ),
+      ),
+    );
+
+    // Assess
+    expect(error).toMatchObject({ name: 'ApprovalBypassed', phase: 'retire-root', cluster });
+    expect(error?.message).toContain(`gate retire of execution ${executionId}`);
+    expect((await h.writableState()).cacerts).toEqual(before.cacerts);
+    expect(lines.some((line) => line.includes('"action":"approval-bypassed"'))).toBe(true);
+  }, 60_000);
 });
