@@ -343,4 +343,31 @@ describe('an approval gate answered around the approval endpoint', () => {
     expect((await h.writableState()).cacerts).toEqual(before.cacerts);
     expect(lines.some((line) => line.includes('"action":"approval-bypassed"'))).toBe(true);
   }, 60_000);
+
+  it('keeps one record per gate in moto: a second answer is refused, and only its own answer removes it', async () => {
+    // Prepare
+    const executionId = h.executionId();
+    const first = {
+      executionArn: executionId,
+      gate: 'retire' as const,
+      verdict: 'approve' as const,
+      approvedBy: ALICE,
+      approvedAt: '2026-03-10T09:00:00.000Z',
+      verifiedBy: APPROVER_VERIFIED_BY,
+      approvalId: randomUUID(),
+    };
+
+    // Act
+    const written = await records.put(first);
+    const second = await records.put({ ...first, verdict: 'reject', approvalId: randomUUID() });
+    await records.remove({ ...first, approvalId: 'another-answer' });
+    const afterOtherRemove = await records.get(executionId, 'retire');
+    await records.remove(first);
+
+    // Assess
+    expect([written, second]).toEqual([true, false]);
+    expect(afterOtherRemove).toEqual(first);
+    expect(await records.get(executionId, 'retire')).toBeUndefined();
+    expect(await records.get(executionId, 'reissue')).toBeUndefined();
+  });
 });
