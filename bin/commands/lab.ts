@@ -42,8 +42,14 @@ import { isProcessAlive } from '../../lab/process-alive.js';
 import { meshKeyAlias, seedCaStore } from '../../lab/seed-ca-store.js';
 import { type Lab, startLab } from '../../lab/start-lab.js';
 import { rootSecretName } from '../../lambdas/adapters/secrets/secret-names.js';
+import { parseGoDuration } from '../../lambdas/core/istio/go-values.js';
+import {
+  ISTIO_DEFAULT_CERT_TTL_SECONDS,
+  SECRET_TTL_METADATA,
+} from '../../lambdas/core/istio/istio-settings.js';
 import type { CaMaterial } from '../../lambdas/core/pki/index.js';
 import { labAttachHandlers } from '../../rehearsal/fleet/attach-protocol.js';
+import { istioRehearsalFleet } from '../../rehearsal/fleet/istio-fleet.js';
 import { modelRehearsalFleet } from '../../rehearsal/fleet/model-fleet.js';
 import type { CliContext } from '../cli/cli-context.js';
 import { EnvironmentError, UsageError } from '../cli/cli-errors.js';
@@ -209,7 +215,7 @@ interface ServedLab {
   readonly intermediates: ReadonlyArray<{ readonly cluster: string; readonly material: CaMaterial }>;
   probe(rounds: number): Promise<LabProbeReport>;
   status(): unknown;
-  /** What `rehearse --lab DIR` asks of the lab (model engine only, for now). */
+  /** What `rehearse --lab DIR` asks of the lab. */
   readonly attach?: LabAttachHandlers;
   stop(): Promise<void>;
 }
@@ -248,6 +254,9 @@ async function startIstioEngine(
   dir: string,
   progress: (step: string) => void,
 ): Promise<ServedLab> {
+  const settings = istioEngineSettings(options);
+  // Before anything starts: a lifetime the proxies could not use is refused now.
+  const workloadCertTtlMs = istioWorkloadCertTtlMs(settings.proxyEnv[SECRET_TTL_METADATA]);
   const binaries = await ensureLabBinaries({
     onProgress: (step) => progress(`lab build: ${describeLabBuildProgress(step)}`),
   });
@@ -256,7 +265,6 @@ async function startIstioEngine(
       `${options.workloads} workload(s) each`,
   );
   const fleetDir = join(dir, FLEET_DIR);
-  const settings = istioEngineSettings(options);
   const lab = await startIstioLab({
     binaries,
     dir: fleetDir,
@@ -275,6 +283,16 @@ async function startIstioEngine(
   return {
     ...servedBy(lab),
     engine: lab.engine,
+    // `rehearse --lab DIR` sees the fleet as a rehearsal's own istio fleet: cacerts through the API
+    // servers, istiod's refusals from its log. The certificate lifetime is what the proxies ask for
+    // (SECRET_TTL, Istio's default 24h when --proxy-env does not set it): a rehearsal soaks that long.
+    attach: labAttachHandlers(
+      istioRehearsalFleet(lab, {
+        workloadCertTtlMs,
+        volumeSyncDelayMs: settings.volumeSyncDelaySeconds * 1000,
+      }),
+      options.workloads,
+    ),
     status: () => ({ engine: lab.engine, meshId: lab.meshId, clusters: lab.clusters.map((c) => c.name) }),
     stop: async () => {
       await lab.stop();
@@ -282,6 +300,18 @@ async function startIstioEngine(
       await rm(fleetDir, { recursive: true, force: true });
     },
   };
+}
+
+/** pilot-agent's SECRET_TTL in ms; Istio's default when unset (a value Go cannot parse is refused). */
+function istioWorkloadCertTtlMs(secretTtl: string | undefined): number {
+  if (secretTtl === undefined) return ISTIO_DEFAULT_CERT_TTL_SECONDS * 1000;
+  const ms = parseGoDuration(secretTtl);
+  if (ms === undefined || ms <= 0) {
+    throw new UsageError(
+      `--proxy-env ${SECRET_TTL_METADATA}=${secretTtl} is not a duration Go accepts (e.g. 60s, 5m)`,
+    );
+  }
+  return ms;
 }
 
 /** What both engines' labs serve alike: their files, root A, intermediates and the prober's rounds. */

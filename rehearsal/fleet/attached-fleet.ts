@@ -67,12 +67,6 @@ export async function attachRehearsalFleet(dir: string): Promise<AttachedFleet> 
         `${isProcessAlive(description.pid) ? 'alive' : 'gone'}); start it with \`meshtrust lab --out ${dir}\``,
     );
   }
-  if (description.engine.name !== 'model') {
-    throw new LabNotAttachableError(
-      dir,
-      `the lab runs the ${description.engine.name} engine; rehearse --lab attaches to model-engine labs only for now`,
-    );
-  }
   if (description.moto === undefined || !isProcessAlive(description.moto.pid)) {
     throw new LabNotAttachableError(
       dir,
