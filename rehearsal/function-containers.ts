@@ -10,6 +10,7 @@ import {
   CLUSTERS_ENV,
   MESH_ID_ENV,
 } from '../lambdas/contract/function-environment.js';
+import { LOCK_TAKEOVER_GRACE_SECONDS_ENV } from '../lambdas/contract/rotation-lock.js';
 import { formatRemoteClusters, REMOTE_CLUSTERS_ENV } from '../lambdas/contract/topology.js';
 import { type DefinitionTask, definitionTasks } from './definition-tasks.js';
 import {
@@ -58,6 +59,11 @@ export async function startFunctionContainers(input: {
   readonly faults: FaultPlan;
   readonly note: (line: string) => void;
   readonly started: StartedForRun;
+  /**
+   * The rotation lock's takeover grace for these functions instead of the template's (an attached
+   * run's: fleet/attached-runs.ts, ATTACHED_TAKEOVER_GRACE_SECONDS says why it may be short).
+   */
+  readonly lockTakeoverGraceSeconds?: number;
 }): Promise<FunctionContainers> {
   const { options, functions, machine, lab, moto, faults, note, started } = input;
   const { arns, pseudo, functionArn, identityOf, definition } = machine;
@@ -111,6 +117,12 @@ export async function startFunctionContainers(input: {
         primary === undefined ? [] : [{ name, primary }],
       );
       if (remotes.length > 0) environment[REMOTE_CLUSTERS_ENV] = formatRemoteClusters(remotes);
+      if (
+        input.lockTakeoverGraceSeconds !== undefined &&
+        environment[LOCK_TAKEOVER_GRACE_SECONDS_ENV] !== undefined
+      ) {
+        environment[LOCK_TAKEOVER_GRACE_SECONDS_ENV] = String(input.lockTakeoverGraceSeconds);
+      }
       return environment;
     },
     onLog: (line) => functionLogs.push(line),

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ExecutionAbortedError, StateMachine } from 'aws-local-stepfunctions';
+import { LabError } from '../lab/lab-errors.js';
 import type { MotoServer } from '../lab/moto-server.js';
 import { RESUME_ROLLBACK_INPUT_KEY, ROLLBACK_FAILED_ERROR } from '../lambdas/contract/resume-rollback.js';
 import { resumedRollbackName, resumeRollbackOf } from '../lambdas/core/rotation/resume-rollback.js';
@@ -12,6 +13,7 @@ import type { CacertsTimeline } from './cacerts-timeline.js';
 import type { DefinitionTask } from './definition-tasks.js';
 import type { RecordedExecution } from './execution-history-proxy.js';
 import type { createFailureInjector } from './fail-at.js';
+import type { ExecutionJournal } from './fleet/attached-runs.js';
 import type { RehearsalFleet } from './fleet/rehearsal-fleet.js';
 import type { FunctionContainers } from './function-containers.js';
 import { type MotoAccess, startExecutionInMoto, stopExecutionInMoto } from './moto-state-machine.js';
@@ -109,6 +111,8 @@ export async function runRotation(input: {
   readonly timeline: CacertsTimeline;
   readonly injector: FailureInjector;
   readonly note: (line: string) => void;
+  /** An attached run's record of each execution in the lab's directory (fleet/attached-runs.ts). */
+  readonly journal?: () => ExecutionJournal;
 }): Promise<RotationRun> {
   const { options, targetCluster, lab, moto, machine, tasks, handlers, tracker, note } = input;
   const { definition, stateMachineName, motoStateMachineArn } = machine;
@@ -162,6 +166,7 @@ export async function runRotation(input: {
       running = execution;
       if (interrupted !== undefined) execution.abort();
     },
+    ...(input.journal === undefined ? {} : { journal: input.journal }),
   });
 
   note(`running ${executionName} (${options.mode}${targetCluster ? ` ${targetCluster}` : ''})`);
@@ -229,6 +234,64 @@ export async function runRotation(input: {
   return { executionId, result, error, startedAt, endedAt, interrupted, history };
 }
 
+/**
+ * The rollback of an attached run that died part-way (its process gone after its first write), before
+ * this run's own rotation: a new execution whose input carries what the dead run's recorded state says,
+ * as `meshtrust retry-rollback NAME` starts for an ABORTED execution. Ends ROLLED_BACK when every write
+ * was undone and the lock released; anything else is thrown, and this run rotates nothing.
+ */
+export async function rollBackDeadRun(input: {
+  readonly deadName: string;
+  readonly decision: { readonly mode: string; readonly resumeRollback: unknown };
+  readonly lab: Pick<RehearsalFleet, 'region' | 'identities'>;
+  readonly moto: Pick<MotoServer, 'endpoint'>;
+  readonly machine: LabStateMachine;
+  readonly tasks: readonly DefinitionTask[];
+  readonly handlers: Record<string, TaskHandler>;
+  readonly recordedExecutions: Map<string, RecordedExecution>;
+  readonly tracker: PhaseTracker;
+  readonly note: (line: string) => void;
+  readonly journal?: () => ExecutionJournal;
+}): Promise<{ readonly name: string; readonly history: readonly unknown[] }> {
+  const { deadName, decision, lab, moto, machine, note } = input;
+  const history: unknown[] = [];
+  const runExecution = createExecutionRunner({
+    stateMachine: new StateMachine(machine.definition as never, {
+      validationOptions: { checkArn: true, checkPaths: true },
+    }),
+    stateMachineName: machine.stateMachineName,
+    motoExecution: {
+      endpoint: moto.endpoint,
+      region: lab.region,
+      credentials: lab.identities.rotator.credentials,
+      stateMachineArn: machine.motoStateMachineArn,
+    },
+    tasks: input.tasks,
+    handlers: input.handlers,
+    recordedExecutions: input.recordedExecutions,
+    tracker: input.tracker,
+    history,
+    onStart: () => undefined,
+    ...(input.journal === undefined ? {} : { journal: input.journal }),
+  });
+  const name = resumedRollbackName(deadName, new Date());
+  note(`rolling back ${deadName} in ${name}, as \`meshtrust retry-rollback ${deadName}\` would`);
+  const ended = await runExecution(name, {
+    mode: decision.mode,
+    reason: 'meshtrust rehearse --lab --retry-rollback (a dead run left part-way)',
+    requestedBy: 'meshtrust rehearse',
+    [RESUME_ROLLBACK_INPUT_KEY]: decision.resumeRollback,
+  });
+  if (ended.result !== 'ROLLED_BACK') {
+    throw new LabError(
+      `the rollback of ${deadName} (${name}) ended ${ended.result}` +
+        `${ended.error === undefined ? '' : ` (${ended.error.name}: ${ended.error.cause})`}; nothing more was started`,
+    );
+  }
+  note(`${name} rolled ${deadName} back: every write undone, the lock released`);
+  return { name, history };
+}
+
 interface ExecutionEnd {
   readonly executionId: string;
   readonly name: string;
@@ -249,10 +312,18 @@ function createExecutionRunner(input: {
   readonly tracker: PhaseTracker;
   readonly history: unknown[];
   readonly onStart: (execution: { abort(): void }) => void;
+  readonly journal?: () => ExecutionJournal;
 }): (name: string, executionInput: Json) => Promise<ExecutionEnd> {
   const { stateMachine, stateMachineName, motoExecution, tasks, handlers, tracker, history } = input;
   return async (name, executionInput) => {
     const id = await startExecutionInMoto({ ...motoExecution, name, input: executionInput });
+    const journal = input.journal?.();
+    journal?.started({
+      executionArn: id,
+      stateMachineArn: motoExecution.stateMachineArn,
+      name,
+      startDate: new Date(),
+    });
     const execution = stateMachine.run(executionInput as never, {
       overrides: {
         taskResourceLocalHandlers: handlers as never,
@@ -281,11 +352,16 @@ function createExecutionRunner(input: {
         if (type === 'StateEntered') {
           const entered = (event as unknown as { state: { name: string; type: string; input?: unknown } })
             .state;
-          enteredEvents.push({
+          const recorded = {
             type: `${entered.type}StateEntered`,
             timestamp: new Date(),
             stateEnteredEventDetails: { name: entered.name, input: JSON.stringify(entered.input ?? {}) },
-          });
+          };
+          enteredEvents.push(recorded);
+          journal?.entered(
+            recorded,
+            index === undefined ? { name: entered.name, input: entered.input ?? {} } : undefined,
+          );
         }
         if (type === 'StateEntered' && index === undefined) {
           const state = (event as unknown as { state: { name: string; type: string; input?: unknown } })
@@ -316,6 +392,8 @@ function createExecutionRunner(input: {
     }
     await collect;
     await stopExecutionInMoto({ ...motoExecution, executionArn: id }).catch(() => undefined);
+    // Ended here: the next attached run must not take it for a dead one.
+    await journal?.ended({ aborted: ended === 'ABORTED' });
     input.recordedExecutions.set(id, {
       executionArn: id,
       stateMachineArn: motoExecution.stateMachineArn,

@@ -14,6 +14,12 @@ import { rootKeysAtEnd } from './end-state.js';
 import { createFailureInjector } from './fail-at.js';
 import { createFaultPlan, type FaultPlan } from './fault-plan.js';
 import { type AttachedFleet, attachRehearsalFleet } from './fleet/attached-fleet.js';
+import {
+  ATTACHED_TAKEOVER_GRACE_SECONDS,
+  attachedRunJournal,
+  type DeadRunsFound,
+  stopDeadAttachedRuns,
+} from './fleet/attached-runs.js';
 import type { RehearsalFleet } from './fleet/rehearsal-fleet.js';
 import { readFleetAtEnd } from './fleet-at-end.js';
 import { type StartedForRun, startFunctionContainers } from './function-containers.js';
@@ -26,7 +32,7 @@ import type { RehearsalOptions } from './rehearsal-options.js';
 import type { ExpiryCheckAtEnd, RehearsalReport } from './rehearsal-report.js';
 import { scanReportForPrivateKeys } from './report-key-scan.js';
 import { loadStateMachine, resolveForLab } from './resolve-assembly.js';
-import { runRotation, taskOverrides } from './run-executions.js';
+import { rollBackDeadRun, runRotation, taskOverrides } from './run-executions.js';
 import { seedAsAfterFirstRun, startFleetAndMoto } from './start-fleet.js';
 import type { TemplateFunction } from './template-functions.js';
 import { prepareReportDirectory, writeReportFiles } from './write-report-files.js';
@@ -163,6 +169,18 @@ async function rehearseAttached(input: {
   );
   const started: StartedForRun = {};
   try {
+    // A run killed before (SIGKILL, a crash) left its execution RUNNING in the lab's moto, holding the
+    // lock: stopped here, so that the lock's takeover rule applies to it (fleet/attached-runs.ts).
+    const deadRuns = await stopDeadAttachedRuns({
+      dir: attached.dir,
+      moto: {
+        endpoint: attached.moto.endpoint,
+        region: attached.region,
+        credentials: attached.identities.rotator.credentials,
+      },
+      retryRollback: options.retryRollback === true,
+      note,
+    });
     return await rehearse({
       ...input,
       options: { ...options, clusters: attached.clusters.length, workloads: attached.workloadsPerCluster },
@@ -172,6 +190,7 @@ async function rehearseAttached(input: {
       targetCluster: options.mode === 'intermediate' ? (options.cluster ?? 'lab-1') : undefined,
       faults: createFaultPlan([]),
       started,
+      attachedRuns: { dir: attached.dir, deadRuns },
     });
   } finally {
     await started.pool?.stop();
@@ -191,6 +210,8 @@ interface RehearseContext {
   readonly note: (line: string) => void;
   /** Where the function pool and the proxies are handed back as soon as they exist, so they are stopped whatever happens. */
   readonly started: StartedForRun;
+  /** An attached run: where it records its executions, and the dead runs it found there. */
+  readonly attachedRuns?: { readonly dir: string; readonly deadRuns: DeadRunsFound };
 }
 
 async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome, 'kept'>> {
@@ -214,8 +235,42 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
     faults,
     note,
     started: context.started,
+    ...(context.attachedRuns !== undefined && { lockTakeoverGraceSeconds: ATTACHED_TAKEOVER_GRACE_SECONDS }),
   });
   throwIfInterrupted(options.signal, 'before the execution started');
+  const journal =
+    context.attachedRuns === undefined ? undefined : attachedRunJournal(context.attachedRuns.dir);
+  const deadRuns = context.attachedRuns?.deadRuns;
+  for (const execution of deadRuns?.recorded ?? []) {
+    containers.recordedExecutions.set(execution.executionArn, execution);
+  }
+  if (deadRuns?.rollBack !== undefined) {
+    // Before this run's own start is read: the rotation then starts from the state the rollback left.
+    const recoveryTracker = trackPhases({ lab, definition: machine.definition, faults });
+    try {
+      await rollBackDeadRun({
+        ...deadRuns.rollBack,
+        lab,
+        moto,
+        machine,
+        tasks: containers.tasks,
+        handlers: taskOverrides({
+          options,
+          containers,
+          tracker: recoveryTracker,
+          lab,
+          injector: createFailureInjector([]),
+        }),
+        recordedExecutions: containers.recordedExecutions,
+        tracker: recoveryTracker,
+        note,
+        ...(journal === undefined ? {} : { journal }),
+      });
+    } finally {
+      recoveryTracker.stop();
+    }
+  }
+  await deadRuns?.forget();
 
   // --- observation: phases, cacerts writes, progress, and the fleet as the run finds it
   const prober = lab.prober;
@@ -252,6 +307,7 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
     timeline,
     injector,
     note,
+    ...(journal === undefined ? {} : { journal }),
   });
   const { interrupted } = run;
   if (interrupted === undefined) await prober.runRound();

@@ -108,7 +108,8 @@ export function registerRehearseCommand(program: Command, context: CliContext): 
       '--retry-rollback',
       'when the run ends in RollbackFailed, stop the --fail-at failures that fired (the cause is fixed) and resume its ' +
         'rollback in a new execution, as meshtrust retry-rollback does, again while a --fail-at that had not fired ' +
-        "fails the resumed one; the result is then the last resumed run's (expected ROLLED_BACK)",
+        "fails the resumed one; the result is then the last resumed run's (expected ROLLED_BACK). With --lab: " +
+        'a killed earlier run on the lab that had written is rolled back first, then this run rotates',
     )
     .option(
       '--fault <spec>',
@@ -130,7 +131,9 @@ export function registerRehearseCommand(program: Command, context: CliContext): 
       '--lab <dir>',
       'rotate the lab `meshtrust lab --out DIR` runs (its moto_server, clusters and prober) instead of starting ' +
         'one: nothing is seeded, the run starts from the state the lab is in, and the lab keeps running; the ' +
-        'lab decides clusters, workloads, engine and topology (those flags are refused with it)',
+        'lab decides clusters, workloads, engine and topology (those flags are refused with it). A model or ' +
+        'istio lab. An earlier run on it that was killed is found from DIR and its execution stopped (StopExecution), ' +
+        'so the lock can be taken over; if it had written, --retry-rollback rolls it back first',
     )
     .option('--out <dir>', 'report directory (default rehearsals/<timestamp>/)')
     .option('--keep-lab', 'leave the lab running afterwards and print its kubeconfig (Ctrl-C stops it)')

@@ -76,6 +76,11 @@ describe('meshtrust --help', () => {
     expect(help).toContain('the lab keeps running');
     expect(help).toContain('the lab decides clusters, workloads, engine and topology');
     expect(help).toContain('npm run rehearse -- --lab ./my-lab --mode emergency');
+    expect(help).toContain('A model or istio lab');
+    expect(help).toContain(
+      'An earlier run on it that was killed is found from DIR and its execution stopped',
+    );
+    expect(help).toContain('a killed earlier run on the lab that had written is rolled back first');
   });
 
   it('describes lab probe with its options', async () => {

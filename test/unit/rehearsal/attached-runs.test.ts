@@ -1,0 +1,234 @@
+// The records an attached rehearsal keeps in the lab's directory, and how the next run reads them: a
+// live run is never touched, a dead one is stopped and judged by the states it had entered.
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  ATTACHED_RUNS_DIR,
+  type AttachedRunRecord,
+  attachedRunJournal,
+  DeadRunLeftPartWayError,
+  findDeadAttachedRuns,
+  stopDeadAttachedRuns,
+} from '../../../rehearsal/fleet/attached-runs.js';
+
+const STATE_MACHINE = 'arn:aws:states:us-east-1:123456789012:stateMachine:meshtrust-lab';
+/** Nothing listens there: StopExecution fails, as for an execution moto has stopped already. */
+const NO_MOTO = {
+  endpoint: 'http://127.0.0.1:9',
+  region: 'us-east-1',
+  credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'test' },
+};
+
+let dir: string;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'meshtrust-attached-runs-'));
+});
+
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** A pid no process has: far above Linux's pid_max default. */
+const GONE_PID = 2 ** 22 + 7;
+
+async function writeRecord(name: string, fields: Partial<AttachedRunRecord>): Promise<void> {
+  const record: AttachedRunRecord = {
+    schemaVersion: 1,
+    pid: GONE_PID,
+    executionArn: `${STATE_MACHINE.replace(':stateMachine:', ':execution:')}:${name}`,
+    stateMachineArn: STATE_MACHINE,
+    name,
+    startDate: '2026-12-01T10:00:00.000Z',
+    events: [],
+    statesEntered: [],
+    ...fields,
+  };
+  await mkdir(join(dir, ATTACHED_RUNS_DIR), { recursive: true });
+  await writeFile(join(dir, ATTACHED_RUNS_DIR, `${name}.json`), JSON.stringify(record));
+}
+
+/** A preflight input as the state machine passes it: what the rollback stages read. */
+const PREFLIGHT_STATE = {
+  mode: 'scheduled',
+  preflight: {
+    clusters: [{ name: 'lab-1' }],
+    currentRoot: {
+      secretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:root',
+      versionId: 'v1',
+      fingerprint: 'a'.repeat(64),
+    },
+  },
+  stagedRoot: {
+    secretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:root',
+    versionId: 'v2',
+    fingerprint: 'b'.repeat(64),
+  },
+};
+
+describe('attachedRunJournal', () => {
+  it('records the execution with this process as its pid while it runs, and removes the record when it ends', async () => {
+    // Prepare
+    const journal = attachedRunJournal(dir)();
+
+    // Act
+    journal.started({
+      executionArn: `${STATE_MACHINE}:run-1`,
+      stateMachineArn: STATE_MACHINE,
+      name: 'run-1',
+      startDate: new Date(),
+    });
+    journal.entered(
+      {
+        type: 'TaskStateEntered',
+        timestamp: new Date(),
+        stateEnteredEventDetails: { name: 'acquire-lock', input: '{}' },
+      },
+      { name: 'acquire-lock', input: { executionId: 'x' } },
+    );
+    await new Promise((done) => setTimeout(done, 100));
+    const whileRunning = JSON.parse(
+      await readFile(join(dir, ATTACHED_RUNS_DIR, 'run-1.json'), 'utf8'),
+    ) as AttachedRunRecord;
+    const deadWhileRunning = await findDeadAttachedRuns(dir);
+    await journal.ended();
+
+    // Assess
+    expect(whileRunning).toMatchObject({
+      pid: process.pid,
+      statesEntered: ['acquire-lock'],
+      finalState: { executionId: 'x' },
+    });
+    expect(deadWhileRunning).toEqual([]);
+    expect(await readdir(join(dir, ATTACHED_RUNS_DIR))).toEqual([]);
+  });
+
+  it('keeps the record of an execution its run aborted (an interrupt), for the next run to judge', async () => {
+    // Prepare
+    const journal = attachedRunJournal(dir)();
+    journal.started({
+      executionArn: `${STATE_MACHINE}:interrupted`,
+      stateMachineArn: STATE_MACHINE,
+      name: 'interrupted',
+      startDate: new Date(),
+    });
+
+    // Act
+    await journal.ended({ aborted: true });
+
+    // Assess
+    expect(await readdir(join(dir, ATTACHED_RUNS_DIR))).toEqual(['interrupted.json']);
+  });
+});
+
+describe('findDeadAttachedRuns', () => {
+  it('leaves out a live run and finds one whose process is gone', async () => {
+    // Prepare
+    await writeRecord('live', { pid: process.pid });
+    await writeRecord('dead', {});
+
+    // Act
+    const dead = await findDeadAttachedRuns(dir);
+
+    // Assess
+    expect(dead.map(({ record }) => record.name)).toEqual(['dead']);
+  });
+
+  it('takes a record whose pid now runs another process (another start time) for a dead run', async () => {
+    // Prepare
+    await writeRecord('reused-pid', { pid: process.pid, pidStartTicks: '1' });
+
+    // Act
+    const dead = await findDeadAttachedRuns(dir);
+
+    // Assess
+    expect(dead.map(({ record }) => record.name)).toEqual(['reused-pid']);
+  });
+});
+
+describe('stopDeadAttachedRuns', () => {
+  const quick = { moto: NO_MOTO, note: () => undefined, wait: async () => undefined };
+
+  it('lets a run go on over a dead run that stopped before its first write, and forgets it', async () => {
+    // Prepare
+    await writeRecord('before-write', {
+      statesEntered: ['input-defaults', 'acquire-lock', 'preflight'],
+      finalState: {},
+    });
+    const notes: string[] = [];
+
+    // Act
+    const found = await stopDeadAttachedRuns({
+      ...quick,
+      dir,
+      retryRollback: false,
+      note: (line) => notes.push(line),
+    });
+    await found.forget();
+
+    // Assess
+    expect(found.rollBack).toBeUndefined();
+    expect(found.recorded.map((execution) => [execution.name, execution.status])).toEqual([
+      ['before-write', 'ABORTED'],
+    ]);
+    expect(notes[0]).toContain('left execution before-write unfinished');
+    expect(notes[0]).toContain('stopping it (StopExecution)');
+    expect(await readdir(join(dir, ATTACHED_RUNS_DIR))).toEqual([]);
+  });
+
+  it('refuses over a dead run that wrote, naming --retry-rollback, and keeps its record', async () => {
+    // Prepare
+    await writeRecord('wrote', {
+      statesEntered: [
+        'input-defaults',
+        'acquire-lock',
+        'preflight',
+        'stage-root',
+        'distribute-bundle',
+        'soak',
+      ],
+      finalState: PREFLIGHT_STATE,
+    });
+
+    // Act
+    const stop = stopDeadAttachedRuns({ ...quick, dir, retryRollback: false });
+
+    // Assess
+    await expect(stop).rejects.toThrow(DeadRunLeftPartWayError);
+    await expect(stop).rejects.toThrow(`--lab ${dir} --retry-rollback`);
+    expect(await readdir(join(dir, ATTACHED_RUNS_DIR))).toEqual(['wrote.json']);
+  });
+
+  it('with retryRollback hands back the rollback of the dead run that wrote', async () => {
+    // Prepare
+    await writeRecord('wrote', {
+      statesEntered: ['input-defaults', 'acquire-lock', 'preflight', 'stage-root', 'soak'],
+      finalState: PREFLIGHT_STATE,
+    });
+
+    // Act
+    const found = await stopDeadAttachedRuns({ ...quick, dir, retryRollback: true });
+
+    // Assess
+    expect(found.rollBack?.deadName).toBe('wrote');
+    expect(found.rollBack?.decision).toMatchObject({
+      mode: 'scheduled',
+      resumeRollback: { resumedFrom: expect.stringContaining(':wrote'), stagedRoot: { versionId: 'v2' } },
+    });
+  });
+
+  it('removes a record half-written by a process that is gone', async () => {
+    // Prepare
+    await writeRecord('dead', {});
+    await writeFile(join(dir, ATTACHED_RUNS_DIR, `dead.json.${GONE_PID}.tmp`), '{"schema');
+    await writeFile(join(dir, ATTACHED_RUNS_DIR, `live.json.${process.pid}.tmp`), '{"schema');
+
+    // Act
+    const found = await stopDeadAttachedRuns({ ...quick, dir, retryRollback: false });
+    await found.forget();
+
+    // Assess
+    expect(await readdir(join(dir, ATTACHED_RUNS_DIR))).toEqual([`live.json.${process.pid}.tmp`]);
+  });
+});
