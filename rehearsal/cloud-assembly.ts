@@ -28,7 +28,16 @@ export interface EnsureCloudAssemblyOptions {
   readonly onProgress?: (line: string) => void;
   /** Stops a synth under way (or the wait for another one): ensureCloudAssembly then rejects. */
   readonly signal?: AbortSignal;
+  /**
+   * CDK context given to the synth (`-c KEY=VALUE`) over cdk.json's, e.g. `{ approval: 'true' }` for a
+   * stack with approval gates. An assembly built with other context is synthesized again, so give
+   * such an assembly a `directory` of its own.
+   */
+  readonly context?: Readonly<Record<string, string>>;
 }
+
+/** Beside manifest.json: the context the assembly was synthesized with (ensureCloudAssembly's). */
+const SYNTH_CONTEXT_FILE = 'rehearsal-synth-context.json';
 
 const LOCK_STALE_MS = 10 * 60_000;
 
@@ -41,15 +50,20 @@ export async function ensureCloudAssembly(options: EnsureCloudAssemblyOptions): 
   try {
     const newestInput = await newestModification(options.projectRoot, SYNTH_INPUTS);
     const built = await assemblyTime(directory);
-    if (built !== undefined && built > newestInput.time) {
+    const context = JSON.stringify(options.context ?? {});
+    const builtWith = await readFile(join(directory, SYNTH_CONTEXT_FILE), 'utf8').catch(() => '{}');
+    if (built !== undefined && built > newestInput.time && builtWith === context) {
       return { ...(await readCloudAssembly(directory)), reused: true };
     }
     progress(
       built === undefined
         ? `no cdk.out yet: synthesizing the stack (esbuild bundles every handler; 1-2 minutes)`
-        : `cdk.out is older than ${relative(options.projectRoot, newestInput.file)}: synthesizing again (1-2 minutes)`,
+        : builtWith !== context
+          ? `${relative(options.projectRoot, directory)} was synthesized with other context: synthesizing again (1-2 minutes)`
+          : `cdk.out is older than ${relative(options.projectRoot, newestInput.file)}: synthesizing again (1-2 minutes)`,
     );
-    await synth(options.projectRoot, directory, progress, options.signal);
+    await synth(options.projectRoot, directory, options.context ?? {}, progress, options.signal);
+    if (options.context !== undefined) await writeFile(join(directory, SYNTH_CONTEXT_FILE), context);
     return { ...(await readCloudAssembly(directory)), reused: false };
   } finally {
     await rm(lock, { recursive: true, force: true });
@@ -86,6 +100,7 @@ export async function readCloudAssembly(directory: string): Promise<Omit<CloudAs
 async function synth(
   projectRoot: string,
   directory: string,
+  context: Readonly<Record<string, string>>,
   progress: (line: string) => void,
   signal: AbortSignal | undefined,
 ): Promise<void> {
@@ -94,7 +109,8 @@ async function synth(
   const startedAt = Date.now();
   // npx, the cdk CLI, the app and esbuild: a group of its own, which dies with this process however it
   // dies (a synth left running would rebuild cdk.out under the next run) and stops on `signal`.
-  const child = spawn('npx', ['cdk', 'synth', '--quiet', '--output', directory], {
+  const contextArgs = Object.entries(context).flatMap(([key, value]) => ['-c', `${key}=${value}`]);
+  const child = spawn('npx', ['cdk', 'synth', '--quiet', '--output', directory, ...contextArgs], {
     cwd: projectRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, CDK_DISABLE_VERSION_CHECK: '1' },

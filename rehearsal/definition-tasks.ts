@@ -4,6 +4,8 @@
 
 export interface DefinitionTask {
   readonly state: string;
+  /** The Task's Resource: a function ARN, or `arn:aws:states:::lambda:invoke[.waitForTaskToken]`. */
+  readonly resource: string;
   /** The function ARN the Task invokes. */
   readonly functionArn: string;
   /** `.waitForTaskToken`: the Task's input is `{ FunctionName, Payload }` and it waits for an answer. */
@@ -29,6 +31,7 @@ export function definitionTasks(definition: StatesContainer): DefinitionTask[] {
         if (typeof functionArn !== 'string') continue;
         tasks.push({
           state: name,
+          resource: state.Resource,
           functionArn,
           waitsForTaskToken: state.Resource.endsWith('.waitForTaskToken'),
           ...(map === undefined ? {} : { map }),

@@ -5,6 +5,7 @@
 import { type AwsFaultProxy, startAwsFaultProxy } from '../lab/aws-fault-proxy.js';
 import { awsEnvironmentFor } from '../lab/eks/lab-identities.js';
 import type { MotoServer } from '../lab/moto-server.js';
+import { APPROVAL_STATE_MACHINE_ARN_ENV } from '../lambdas/contract/approval.js';
 import {
   CLUSTER_TAG_VALUE_ENV,
   CLUSTERS_ENV,
@@ -12,6 +13,7 @@ import {
 } from '../lambdas/contract/function-environment.js';
 import { LOCK_TAKEOVER_GRACE_SECONDS_ENV } from '../lambdas/contract/rotation-lock.js';
 import { formatRemoteClusters, REMOTE_CLUSTERS_ENV } from '../lambdas/contract/topology.js';
+import { ApprovalGates } from './approval-gates.js';
 import { type DefinitionTask, definitionTasks } from './definition-tasks.js';
 import {
   type ExecutionHistoryProxy,
@@ -24,7 +26,7 @@ import { createFunctionPool, type FunctionLogLine, type FunctionPool } from './f
 import { untilInterrupted } from './interrupts.js';
 import type { RehearsalOptions } from './rehearsal-options.js';
 import type { LabStateMachine } from './resolve-assembly.js';
-import { resolveEnvironment, type TemplateFunction } from './template-functions.js';
+import { ANSWER_APPROVAL_HANDLER, resolveEnvironment, type TemplateFunction } from './template-functions.js';
 
 type Json = Record<string, unknown>;
 
@@ -48,6 +50,11 @@ export interface FunctionContainers {
    * rollback's acquire-lock reads the run it resumes (execution-history-proxy.ts). Filled by the run.
    */
   readonly recordedExecutions: Map<string, RecordedExecution>;
+  /**
+   * The approval gates the run waits at, with their task tokens: answer-approval reads and answers
+   * them through the execution-history proxy (approval-gate-task.ts). Filled by the gates' Tasks.
+   */
+  readonly approvalGates: ApprovalGates;
 }
 
 export async function startFunctionContainers(input: {
@@ -78,9 +85,11 @@ export async function startFunctionContainers(input: {
     });
   }
   const recordedExecutions = new Map<string, RecordedExecution>();
+  const approvalGates = new ApprovalGates();
   started.historyProxy = await startExecutionHistoryProxy({
     target: started.awsFaultProxy?.endpoint ?? moto.endpoint,
     recorded: (executionArn) => recordedExecutions.get(executionArn),
+    gates: approvalGates,
   });
   const awsEndpoint = started.historyProxy.endpoint;
   const labEnvironment: Record<string, string> = {
@@ -117,6 +126,12 @@ export async function startFunctionContainers(input: {
         primary === undefined ? [] : [{ name, primary }],
       );
       if (remotes.length > 0) environment[REMOTE_CLUSTERS_ENV] = formatRemoteClusters(remotes);
+      // The approval endpoint answers only executions of the rotation state machine. The template builds
+      // its ARN from the stack's pseudo parameters (the lab's account); the run's executions are moto's,
+      // of the state machine as moto registered it (in moto's account): that is the rotation's here.
+      if (environment[APPROVAL_STATE_MACHINE_ARN_ENV] !== undefined) {
+        environment[APPROVAL_STATE_MACHINE_ARN_ENV] = machine.motoStateMachineArn;
+      }
       if (
         input.lockTakeoverGraceSeconds !== undefined &&
         environment[LOCK_TAKEOVER_GRACE_SECONDS_ENV] !== undefined
@@ -144,6 +159,11 @@ export async function startFunctionContainers(input: {
       task.map === undefined ? 1 : Math.min(lab.clusters.length, mapConcurrency(definition, task.map));
     containers.set(fn.logicalId, Math.max(containers.get(fn.logicalId) ?? 0, wanted));
   }
+  // With approval gates, the approval endpoint answers each one: warm it too.
+  const answerApproval = functions.find((fn) => fn.handlerName === ANSWER_APPROVAL_HANDLER);
+  if (answerApproval !== undefined && tasks.some((task) => task.waitsForTaskToken)) {
+    containers.set(answerApproval.logicalId, 1);
+  }
   const total = [...containers.values()].reduce((sum, count) => sum + count, 0);
   note(`warming ${total} function container(s) for ${containers.size} function(s), each from its own bundle`);
   await untilInterrupted(
@@ -151,7 +171,7 @@ export async function startFunctionContainers(input: {
     options.signal,
     'while the function containers started',
   );
-  return { pool, tasks, byArn, functionLogs, recordedExecutions };
+  return { pool, tasks, byArn, functionLogs, recordedExecutions, approvalGates };
 }
 
 function mapConcurrency(definition: Json, name: string): number {

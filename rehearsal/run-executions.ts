@@ -9,6 +9,8 @@ import { LabError } from '../lab/lab-errors.js';
 import type { MotoServer } from '../lab/moto-server.js';
 import { RESUME_ROLLBACK_INPUT_KEY, ROLLBACK_FAILED_ERROR } from '../lambdas/contract/resume-rollback.js';
 import { resumedRollbackName, resumeRollbackOf } from '../lambdas/core/rotation/resume-rollback.js';
+import { runApprovalGate } from './approval-gate-task.js';
+import type { ApprovalGates } from './approval-gates.js';
 import type { CacertsTimeline } from './cacerts-timeline.js';
 import type { DefinitionTask } from './definition-tasks.js';
 import type { RecordedExecution } from './execution-history-proxy.js';
@@ -21,6 +23,7 @@ import type { PhaseTracker } from './phase-tracker.js';
 import type { RehearsalOptions } from './rehearsal-options.js';
 import type { RehearsalResult } from './rehearsal-report.js';
 import type { LabStateMachine } from './resolve-assembly.js';
+import { ANSWER_APPROVAL_HANDLER } from './template-functions.js';
 
 type Json = Record<string, unknown>;
 type FailureInjector = ReturnType<typeof createFailureInjector>;
@@ -28,6 +31,7 @@ type TaskHandler = (input: unknown) => Promise<unknown>;
 
 /** Retry intervals of the definition (2 s .. 15 s) shrink to this: istiod here settles in < 1 s. */
 const RETRY_INTERVAL_MS = 500;
+/** The runner's `$$.Task.Token`, one for the run; each approval gate mints its own (approval-gates.ts). */
 const TASK_TOKEN = 'rehearsal-task-token';
 
 /** An interrupt that cut the run short: the signal's reason, when, and in which phase. */
@@ -52,19 +56,28 @@ export interface RotationRun {
 
 /**
  * Each Task state overridden by its function: invoked in its container (an approval gate answered as
- * --approve says), then the --fail-at failure if one matches; a phase that passed between two probe
- * rounds gets a round of its own.
+ * --approve says, through the approval endpoint as the lab's operator), then the --fail-at failure if
+ * one matches; a phase that passed between two probe rounds gets a round of its own.
  */
 export function taskOverrides(input: {
   readonly options: Pick<RehearsalOptions, 'approve' | 'askApproval'>;
   readonly containers: FunctionContainers;
   readonly tracker: PhaseTracker;
-  readonly lab: Pick<RehearsalFleet, 'prober'>;
+  readonly lab: Pick<RehearsalFleet, 'prober' | 'identities'>;
   readonly injector: FailureInjector;
 }): Record<string, TaskHandler> {
   const { options, containers, tracker, lab, injector } = input;
   const { pool, tasks, byArn } = containers;
   const prober = lab.prober;
+  const gateDeps = {
+    gates: containers.approvalGates,
+    invoke: (logicalId: string, event: unknown) => pool.invoke(logicalId, event),
+    answerApproval: [...byArn.values()].find((fn) => fn.handlerName === ANSWER_APPROVAL_HANDLER)?.logicalId,
+    approve: options.approve,
+    ...(options.askApproval === undefined ? {} : { askApproval: options.askApproval }),
+    // Who `meshtrust approve` runs as in the lab: the identity of its env file (lab-files.ts).
+    approver: lab.identities.rotator.arn,
+  };
   const handlers: Record<string, TaskHandler> = {};
   for (const task of tasks) {
     const fn = byArn.get(task.functionArn);
@@ -75,9 +88,11 @@ export function taskOverrides(input: {
       try {
         let result: unknown;
         if (task.waitsForTaskToken) {
-          const { Payload } = input as { Payload?: unknown };
-          await pool.invoke(fn.logicalId, Payload);
-          result = await answerApprovalGate(task.state, options);
+          result = await runApprovalGate(
+            gateDeps,
+            { state: task.state, resource: task.resource, recordApproval: fn.logicalId },
+            input,
+          );
         } else {
           result = await pool.invoke(fn.logicalId, input);
         }
@@ -107,6 +122,8 @@ export async function runRotation(input: {
   readonly tasks: readonly DefinitionTask[];
   readonly handlers: Record<string, TaskHandler>;
   readonly recordedExecutions: Map<string, RecordedExecution>;
+  /** The gates the functions answer (approval-gates.ts): told when each execution starts. */
+  readonly approvalGates?: ApprovalGates;
   readonly tracker: PhaseTracker;
   readonly timeline: CacertsTimeline;
   readonly injector: FailureInjector;
@@ -160,6 +177,7 @@ export async function runRotation(input: {
     tasks,
     handlers,
     recordedExecutions: input.recordedExecutions,
+    ...(input.approvalGates === undefined ? {} : { approvalGates: input.approvalGates }),
     tracker,
     history,
     onStart: (execution) => {
@@ -249,6 +267,8 @@ export async function rollBackDeadRun(input: {
   readonly tasks: readonly DefinitionTask[];
   readonly handlers: Record<string, TaskHandler>;
   readonly recordedExecutions: Map<string, RecordedExecution>;
+  /** The gates the functions answer (approval-gates.ts): told when each execution starts. */
+  readonly approvalGates?: ApprovalGates;
   readonly tracker: PhaseTracker;
   readonly note: (line: string) => void;
   readonly journal?: () => ExecutionJournal;
@@ -269,6 +289,7 @@ export async function rollBackDeadRun(input: {
     tasks: input.tasks,
     handlers: input.handlers,
     recordedExecutions: input.recordedExecutions,
+    ...(input.approvalGates === undefined ? {} : { approvalGates: input.approvalGates }),
     tracker: input.tracker,
     history,
     onStart: () => undefined,
@@ -309,6 +330,8 @@ function createExecutionRunner(input: {
   readonly tasks: readonly DefinitionTask[];
   readonly handlers: Record<string, TaskHandler>;
   readonly recordedExecutions: Map<string, RecordedExecution>;
+  /** The gates the functions answer (approval-gates.ts): told when each execution starts. */
+  readonly approvalGates?: ApprovalGates;
   readonly tracker: PhaseTracker;
   readonly history: unknown[];
   readonly onStart: (execution: { abort(): void }) => void;
@@ -317,6 +340,7 @@ function createExecutionRunner(input: {
   const { stateMachine, stateMachineName, motoExecution, tasks, handlers, tracker, history } = input;
   return async (name, executionInput) => {
     const id = await startExecutionInMoto({ ...motoExecution, name, input: executionInput });
+    input.approvalGates?.executionStarted(id, new Date());
     const journal = input.journal?.();
     journal?.started({
       executionArn: id,
@@ -406,26 +430,6 @@ function createExecutionRunner(input: {
     });
     return { executionId: id, name, result: ended, error: endError, finalState };
   };
-}
-
-async function answerApprovalGate(
-  state: string,
-  options: Pick<RehearsalOptions, 'approve' | 'askApproval'>,
-): Promise<unknown> {
-  if (options.approve === 'auto') {
-    return {
-      approved: true,
-      approvedBy: 'meshtrust rehearse (--approve auto)',
-      at: new Date().toISOString(),
-    };
-  }
-  const approved = (await options.askApproval?.(state)) ?? false;
-  if (!approved) {
-    const rejection = new Error(`the operator rejected ${state}`);
-    rejection.name = 'ApprovalRejected';
-    throw rejection;
-  }
-  return { approved: true, approvedBy: 'operator (--approve manual)', at: new Date().toISOString() };
 }
 
 function historyEntry(event: Json): Json {

@@ -70,9 +70,16 @@ export function templateFunctions(template: CfnTemplate, assemblyDirectory: stri
   return functions;
 }
 
+/**
+ * Every handler a function of the stack can run: the state machine's, and the approval endpoint's
+ * (`meshtrust-<mesh>-answer-approval`, lib/approval-endpoint.ts), which runs outside it.
+ */
+export const ANSWER_APPROVAL_HANDLER = 'answer-approval';
+const FUNCTION_HANDLER_NAMES: readonly string[] = [...HANDLER_NAMES, ANSWER_APPROVAL_HANDLER];
+
 /** The handler a function runs, by its name `meshtrust-<mesh>-<handler>` (the longest handler name wins). */
 function handlerNameOf(functionName: string): string {
-  const matches = HANDLER_NAMES.filter((name) => functionName.endsWith(`-${name}`));
+  const matches = FUNCTION_HANDLER_NAMES.filter((name) => functionName.endsWith(`-${name}`));
   return matches.sort((a, b) => b.length - a.length)[0] ?? functionName;
 }
 

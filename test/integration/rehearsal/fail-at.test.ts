@@ -105,9 +105,10 @@ describe('--fail-at', () => {
 
 describe('--fail-at names, checked against the definition and the fleet', () => {
   const tasks: DefinitionTask[] = [
-    { state: 'preflight', functionArn: 'arn:preflight', waitsForTaskToken: false },
+    { state: 'preflight', resource: 'arn:preflight', functionArn: 'arn:preflight', waitsForTaskToken: false },
     {
       state: 'distribute-bundle-in-cluster',
+      resource: 'arn:aws:states:::lambda:invoke',
       functionArn: 'arn:distribute-bundle',
       waitsForTaskToken: false,
       map: 'distribute-bundle',
