@@ -117,6 +117,50 @@ describe('the cloud assembly the rehearsal runs', () => {
     }
   });
 
+  it('synthesizes with the context asked for (-c KEY=VALUE), and reuses the assembly only for that context', async () => {
+    // Prepare: a fresh cdk.out of cdk.json's context, and an `npx` on PATH that notes its arguments
+    // and writes the assembly as cdk synth would
+    const { root, assembly } = project();
+    const past = new Date(Date.now() - 60_000);
+    utimesSync(join(root, 'lib', 'stack.ts'), past, past);
+    const bin = mkdtempSync(join(tmpdir(), 'meshtrust-fake-npx-'));
+    const argsFile = join(bin, 'args');
+    const manifest = readFileSync(join(assembly, 'manifest.json'), 'utf8');
+    const template = readFileSync(join(assembly, 't.json'), 'utf8');
+    writeFileSync(
+      join(bin, 'npx'),
+      [
+        '#!/bin/sh',
+        `echo "$@" >> ${argsFile}`,
+        'out=""; while [ $# -gt 0 ]; do [ "$1" = --output ] && out="$2"; shift; done',
+        'mkdir -p "$out"',
+        `printf '%s' '${manifest}' > "$out/manifest.json"`,
+        `printf '%s' '${template}' > "$out/t.json"`,
+        '',
+      ].join('\n'),
+      { mode: 0o755 },
+    );
+    const path = process.env.PATH;
+    process.env.PATH = `${bin}:${path}`;
+
+    try {
+      // Act
+      const withApproval = await ensureCloudAssembly({ projectRoot: root, context: { approval: 'true' } });
+      const again = await ensureCloudAssembly({ projectRoot: root, context: { approval: 'true' } });
+      const plain = await ensureCloudAssembly({ projectRoot: root });
+
+      // Assess
+      expect([withApproval.reused, again.reused, plain.reused]).toEqual([false, true, false]);
+      const calls = readFileSync(argsFile, 'utf8').trim().split('\n');
+      expect(calls).toEqual([
+        `cdk synth --quiet --output ${assembly} -c approval=true`,
+        `cdk synth --quiet --output ${assembly}`,
+      ]);
+    } finally {
+      process.env.PATH = path;
+    }
+  });
+
   it('says how to recover from a cdk.out without a manifest', async () => {
     // Prepare
     const empty = mkdtempSync(join(tmpdir(), 'meshtrust-assembly-'));
