@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { LabDescription } from '../../lab/lab-files.js';
+import { labKubeRequest } from '../../lab/lab-kube-request.js';
+import { TrustBundle } from '../../lambdas/core/pki/index.js';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -74,4 +76,59 @@ export async function startLabCommand(
   }
   const description = JSON.parse(await readFile(join(dir, 'lab.json'), 'utf8')) as LabDescription;
   return { child, exited, output: () => output, description };
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * What a cluster's cacerts trusts now (root fingerprints), read from the lab of DIR as the rotator of
+ * DIR/env, as an operator would with kubectl: not from a report.
+ */
+export async function labCacertsRoots(dir: string, cluster: string): Promise<string[]> {
+  const description = JSON.parse(await readFile(join(dir, 'lab.json'), 'utf8')) as LabDescription;
+  const entry = description.clusters.find((candidate) => candidate.name === cluster);
+  if (entry === undefined) throw new Error(`no cluster ${cluster} in ${dir}/lab.json`);
+  const env = await readEnvFile(join(dir, 'env'));
+  const response = await labKubeRequest({
+    cluster: { name: entry.name, endpoint: entry.endpoint, caPem: await readFile(entry.caFile, 'utf8') },
+    region: description.region,
+    identity: {
+      name: 'rotator',
+      arn: '',
+      principalArn: '',
+      credentials: {
+        accessKeyId: env.AWS_ACCESS_KEY_ID ?? '',
+        secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? '',
+        sessionToken: env.AWS_SESSION_TOKEN ?? '',
+      },
+    },
+    method: 'GET',
+    path: '/api/v1/namespaces/istio-system/secrets/cacerts',
+  });
+  if (response.status !== 200) throw new Error(`GET cacerts of ${cluster} answered ${response.status}`);
+  const rootCert = Buffer.from(String(response.body.data['root-cert.pem']), 'base64').toString('utf8');
+  return TrustBundle.parse(rootCert).fingerprints();
+}
+
+/**
+ * Stops a lab started by startLabCommand as an operator would (SIGINT, then `graceMs` to stop cleanly),
+ * and whatever of it is still running after that (its process group, its moto_server).
+ */
+export async function stopLabCommand(lab: LabCommand | undefined, graceMs: number): Promise<void> {
+  const description = lab?.description;
+  if (lab !== undefined && description !== undefined && isAlive(description.pid)) {
+    process.kill(description.pid, 'SIGINT');
+    await Promise.race([lab.exited, sleep(graceMs, undefined, { ref: false })]);
+  }
+  if (lab?.child.pid !== undefined && lab.child.exitCode === null && lab.child.signalCode === null) {
+    process.kill(-lab.child.pid, 'SIGKILL');
+  }
+  if (description?.moto && isAlive(description.moto.pid)) process.kill(-description.moto.pid, 'SIGKILL');
 }

@@ -7,16 +7,19 @@
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { jest } from '@jest/globals';
-import type { LabDescription } from '../../../lab/lab-files.js';
-import { labKubeRequest } from '../../../lab/lab-kube-request.js';
-import { TrustBundle } from '../../../lambdas/core/pki/index.js';
 import { PROJECT_ROOT } from '../../../lib/handler-entries.js';
 import { ensureCloudAssembly } from '../../../rehearsal/cloud-assembly.js';
 import { ATTACHED_RUNS_DIR, type AttachedRunRecord } from '../../../rehearsal/fleet/attached-runs.js';
-import { type LabCommand, readEnvFile, startLabCommand } from '../../support/lab-command.js';
+import {
+  isAlive,
+  type LabCommand,
+  labCacertsRoots,
+  readEnvFile,
+  startLabCommand,
+  stopLabCommand,
+} from '../../support/lab-command.js';
 import { failedChecks, runRehearseCli, startRehearseCli } from '../../support/rehearse-cli.js';
 
 jest.setTimeout(300_000);
@@ -26,15 +29,6 @@ let cdkOut: string;
 let dir: string;
 let lab: LabCommand;
 const outputDirs: string[] = [];
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function rehearseAttached(...flags: string[]) {
   return runRehearseCli({ cdkOut, flags: ['--lab', dir, ...flags], timeoutMs: RUN_TIMEOUT_MS, outputDirs });
@@ -85,31 +79,9 @@ async function executionStatus(executionArn: string): Promise<string | undefined
   }
 }
 
-/** What a cluster's cacerts trusts now, read from the lab as the rotator of DIR/env. */
-async function rootsOf(cluster: string): Promise<string[]> {
-  const description = JSON.parse(await readFile(join(dir, 'lab.json'), 'utf8')) as LabDescription;
-  const entry = description.clusters.find((candidate) => candidate.name === cluster);
-  if (entry === undefined) throw new Error(`no cluster ${cluster} in lab.json`);
-  const env = await rotatorEnv();
-  const response = await labKubeRequest({
-    cluster: { name: entry.name, endpoint: entry.endpoint, caPem: await readFile(entry.caFile, 'utf8') },
-    region: description.region,
-    identity: {
-      name: 'rotator',
-      arn: '',
-      principalArn: '',
-      credentials: {
-        accessKeyId: env.AWS_ACCESS_KEY_ID ?? '',
-        secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? '',
-        sessionToken: env.AWS_SESSION_TOKEN ?? '',
-      },
-    },
-    method: 'GET',
-    path: '/api/v1/namespaces/istio-system/secrets/cacerts',
-  });
-  expect(response.status).toBe(200);
-  const rootCert = Buffer.from(String(response.body.data['root-cert.pem']), 'base64').toString('utf8');
-  return TrustBundle.parse(rootCert).fingerprints();
+/** What a cluster's cacerts trusts now, read from the lab as the rotator of DIR/env (not from a report). */
+function rootsOf(cluster: string): Promise<string[]> {
+  return labCacertsRoots(dir, cluster);
 }
 
 /** The acquire-lock audit events of a report directory. */
@@ -128,15 +100,7 @@ beforeAll(async () => {
 }, 5 * 60_000);
 
 afterAll(async () => {
-  const { description } = lab ?? {};
-  if (description !== undefined && isAlive(description.pid)) {
-    process.kill(description.pid, 'SIGINT');
-    await Promise.race([lab.exited, sleep(30_000, undefined, { ref: false })]);
-  }
-  if (lab?.child.pid !== undefined && lab.child.exitCode === null && lab.child.signalCode === null) {
-    process.kill(-lab.child.pid, 'SIGKILL');
-  }
-  if (description?.moto && isAlive(description.moto.pid)) process.kill(-description.moto.pid, 'SIGKILL');
+  await stopLabCommand(lab, 30_000);
   await Promise.all([dir, ...outputDirs].map((path) => path && rm(path, { recursive: true, force: true })));
 });
 
