@@ -1,7 +1,7 @@
-import { StateMachine } from 'aws-local-stepfunctions';
 import { resumeRollbackOf } from '../../lambdas/core/rotation/resume-rollback.js';
 import { CLUSTER_MAP_STATES, clusterTaskName, RELEASE_LOCK_STATES } from '../../lib/workflow-states.js';
 import { referencedLogicalIds, resolveDefinition } from '../../rehearsal/resolve-definition.js';
+import { runDefinitionLocally } from '../support/local-state-machine.js';
 import { synthMeshTrustStack } from './synth-mesh-trust-stack.js';
 
 // Runs the synthesized definition with aws-local-stepfunctions (the rehearsal's runner), every Task
@@ -109,43 +109,18 @@ describe('the rotation state machine on the local runner', () => {
     for (const release of RELEASE_LOCK_STATES)
       handlers[release] = record(release, () => ({ lockId: 'rotation/payments', released: true }));
 
-    const machine = new StateMachine(definition as never, {
-      validationOptions: { checkArn: true, checkPaths: true },
-    });
-    const execution = machine.run(input as never, {
-      overrides: {
-        taskResourceLocalHandlers: handlers as never,
-        waitTimeOverrides: { soak: 0, 'await-proxy-trust': 0 },
-        retryIntervalOverrides: Object.fromEntries(Object.keys(handlers).map((name) => [name, 0])),
+    const run = await runDefinitionLocally({
+      definition,
+      input,
+      handlers,
+      executionId,
+      taskToken: 'local-task-token',
+      waitTimeOverrides: { soak: 0, 'await-proxy-trust': 0 },
+      onStart: (execution) => {
+        abort = () => execution.abort();
       },
-      // The local runner has no task tokens; a fixed one stands in for the approval gates.
-      context: { Execution: { Id: executionId }, Task: { Token: 'local-task-token' } } as never,
     });
-    abort = () => execution.abort();
-    const entered: string[] = [];
-    let finalState: Json | undefined;
-    const collect = (async () => {
-      for await (const event of execution.eventLogs) {
-        if (event.type === 'StateEntered' && event.index === undefined) {
-          entered.push(event.state.name);
-          finalState = event.state.input as Json;
-        }
-      }
-    })();
-    try {
-      const output = (await execution.result) as Json;
-      await collect;
-      return { calls, entered, output, ...(finalState && { finalState }) };
-    } catch (error) {
-      await collect;
-      const cause = (error as { cause?: Error }).cause ?? (error as Error);
-      return {
-        calls,
-        entered,
-        ...(finalState && { finalState }),
-        error: { name: cause.name, message: cause.message },
-      };
-    }
+    return { calls, ...run };
   }
 
   /** The calls the run made to one state, in order. */

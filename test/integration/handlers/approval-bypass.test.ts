@@ -7,7 +7,6 @@
 // execution histories hold no task tokens, and the local runner has no SendTaskSuccess.
 import { randomUUID } from 'node:crypto';
 import { DeleteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { StateMachine } from 'aws-local-stepfunctions';
 import { ApprovalRecords } from '../../../lambdas/adapters/lock/approval-records.js';
 import { lockIdFor } from '../../../lambdas/adapters/lock/rotation-lock.js';
 import { APPROVER_VERIFIED_BY } from '../../../lambdas/contract/approval.js';
@@ -24,6 +23,7 @@ import { createTemplateTablesInMoto } from '../../../rehearsal/moto-tables.js';
 import { referencedLogicalIds, resolveDefinition } from '../../../rehearsal/resolve-definition.js';
 import { synthMeshTrustStack } from '../../infra/synth-mesh-trust-stack.js';
 import { captureLogLines } from '../../support/capture-output.js';
+import { runDefinitionLocally } from '../../support/local-state-machine.js';
 import { motoClientConfig } from '../../support/moto-endpoint.js';
 import { type HandlerLab, startHandlerLab, withEnv } from './handler-lab.js';
 
@@ -185,40 +185,16 @@ async function rekey(executionId: string, answer: GateAnswer): Promise<Run> {
     return output;
   };
 
-  const machine = new StateMachine(definition as never, {
-    validationOptions: { checkArn: true, checkPaths: true },
-  });
   const { result, lines } = await captureLogLines(() =>
     withEnv(handlerEnv, async () => {
-      const execution = machine.run(
-        { mode: 'intermediate', reason: 'yearly rekey', requestedBy: 'alice' } as never,
-        {
-          overrides: {
-            taskResourceLocalHandlers: handlers as never,
-            retryIntervalOverrides: Object.fromEntries(Object.keys(handlers).map((name) => [name, 0])),
-          },
-          context: { Execution: { Id: executionId }, Task: { Token: TASK_TOKEN } } as never,
-        },
-      );
-      const entered: string[] = [];
-      let finalState: Json | undefined;
-      const collect = (async () => {
-        for await (const event of execution.eventLogs) {
-          if (event.type === 'StateEntered' && event.index === undefined) {
-            entered.push(event.state.name);
-            finalState = event.state.input as Json;
-          }
-        }
-      })();
-      try {
-        await execution.result;
-        await collect;
-        return { entered, finalState };
-      } catch (error) {
-        await collect;
-        const cause = (error as { cause?: Error }).cause ?? (error as Error);
-        return { entered, finalState, error: cause.name };
-      }
+      const run = await runDefinitionLocally({
+        definition,
+        input: { mode: 'intermediate', reason: 'yearly rekey', requestedBy: 'alice' },
+        handlers,
+        executionId,
+        taskToken: TASK_TOKEN,
+      });
+      return { entered: run.entered, finalState: run.finalState, error: run.error?.name };
     }),
   );
   return { ...result, reissued, lines };

@@ -1,0 +1,66 @@
+// The synthesized definition run by aws-local-stepfunctions with stand-in (or real) handlers per Task,
+// for the tests that drive the state machine itself: which top-level states it entered, in order, what
+// it ended with, and the error a failed or aborted run ended on.
+import { StateMachine } from 'aws-local-stepfunctions';
+
+type Json = Record<string, unknown>;
+
+export interface LocalRun {
+  /** The top-level states entered, in order (Map iterations left out). */
+  readonly entered: string[];
+  readonly output?: Json;
+  /** The input of the last top-level state entered. */
+  readonly finalState?: Json;
+  /** The error the run ended on (its cause, as the Catch saw it). */
+  readonly error?: { readonly name: string; readonly message: string };
+}
+
+export async function runDefinitionLocally(options: {
+  readonly definition: unknown;
+  readonly input: Json;
+  /** Task state name to its handler, as aws-local-stepfunctions' taskResourceLocalHandlers. */
+  readonly handlers: Readonly<Record<string, unknown>>;
+  readonly executionId: string;
+  /** The local runner has no task tokens; a fixed one stands in for the approval gates. */
+  readonly taskToken: string;
+  readonly waitTimeOverrides?: Record<string, number>;
+  /** Called with the running execution, e.g. to keep a way to abort it. */
+  readonly onStart?: (execution: { abort(): void }) => void;
+}): Promise<LocalRun> {
+  const { handlers } = options;
+  const machine = new StateMachine(options.definition as never, {
+    validationOptions: { checkArn: true, checkPaths: true },
+  });
+  const execution = machine.run(options.input as never, {
+    overrides: {
+      taskResourceLocalHandlers: handlers as never,
+      ...(options.waitTimeOverrides === undefined ? {} : { waitTimeOverrides: options.waitTimeOverrides }),
+      retryIntervalOverrides: Object.fromEntries(Object.keys(handlers).map((name) => [name, 0])),
+    },
+    context: { Execution: { Id: options.executionId }, Task: { Token: options.taskToken } } as never,
+  });
+  options.onStart?.(execution);
+  const entered: string[] = [];
+  let finalState: Json | undefined;
+  const collect = (async () => {
+    for await (const event of execution.eventLogs) {
+      if (event.type === 'StateEntered' && event.index === undefined) {
+        entered.push(event.state.name);
+        finalState = event.state.input as Json;
+      }
+    }
+  })();
+  try {
+    const output = (await execution.result) as Json;
+    await collect;
+    return { entered, output, ...(finalState && { finalState }) };
+  } catch (error) {
+    await collect;
+    const cause = (error as { cause?: Error }).cause ?? (error as Error);
+    return {
+      entered,
+      ...(finalState && { finalState }),
+      error: { name: cause.name, message: cause.message },
+    };
+  }
+}
