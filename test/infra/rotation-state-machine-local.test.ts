@@ -37,17 +37,6 @@ describe('the rotation state machine on the local runner', () => {
   let definition: Json;
 
   beforeAll(() => {
-    // aws-local-stepfunctions needs Promise.withResolvers (Node >= 22); the rehearsal polyfills it too.
-    const promise = Promise as unknown as { withResolvers?: () => unknown };
-    promise.withResolvers ??= () => {
-      let resolve: unknown;
-      let reject: unknown;
-      const p = new Promise((res, rej) => {
-        resolve = res;
-        reject = rej;
-      });
-      return { promise: p, resolve, reject };
-    };
     const template = synthMeshTrustStack({ approval: true }).template.toJSON();
     const arns = Object.fromEntries(
       referencedLogicalIds(template).map((id) => [

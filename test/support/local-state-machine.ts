@@ -2,6 +2,7 @@
 // for the tests that drive the state machine itself: which top-level states it entered, in order, what
 // it ended with, and the error a failed or aborted run ended on.
 import { StateMachine } from 'aws-local-stepfunctions';
+import { polyfillPromiseWithResolvers } from '../../rehearsal/promise-with-resolvers.js';
 
 type Json = Record<string, unknown>;
 
@@ -28,6 +29,8 @@ export async function runDefinitionLocally(options: {
   readonly onStart?: (execution: { abort(): void }) => void;
 }): Promise<LocalRun> {
   const { handlers } = options;
+  // aws-local-stepfunctions calls Promise.withResolvers (Node >= 22); the rehearsal polyfills it too.
+  polyfillPromiseWithResolvers();
   const machine = new StateMachine(options.definition as never, {
     validationOptions: { checkArn: true, checkPaths: true },
   });

@@ -41,17 +41,6 @@ let definition: Json;
 let handlerEnv: Record<string, string>;
 
 beforeAll(async () => {
-  // aws-local-stepfunctions needs Promise.withResolvers (Node >= 22); the rehearsal polyfills it too.
-  const promise = Promise as unknown as { withResolvers?: () => unknown };
-  promise.withResolvers ??= () => {
-    let resolve: unknown;
-    let reject: unknown;
-    const p = new Promise((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
-    return { promise: p, resolve, reject };
-  };
   h = await startHandlerLab({ clusters: 1, workloadsPerCluster: 1 });
   const moto = { ...motoClientConfig(), region: h.lab.region };
   dynamodb = new DynamoDBClient(moto);
