@@ -108,15 +108,8 @@ export function taskOverrides(input: {
   return handlers;
 }
 
-/**
- * The rotation the options ask for, to its end: the first execution, the resumed rollbacks of
- * --retry-rollback, then (when the run wrote) traffic watched while the mesh settles. Until it returns,
- * an interrupt aborts the execution running and the run ends there.
- */
-export async function runRotation(input: {
-  readonly options: Pick<RehearsalOptions, 'mode' | 'retryRollback' | 'failAt' | 'signal'>;
-  readonly targetCluster: string | undefined;
-  readonly lab: Pick<RehearsalFleet, 'workloadCertTtlMs' | 'settleMs' | 'region' | 'identities'>;
+/** What every execution a run starts needs: the machine, its Task handlers and where it is recorded. */
+interface ExecutionsInput {
   readonly moto: Pick<MotoServer, 'endpoint'>;
   readonly machine: LabStateMachine;
   readonly tasks: readonly DefinitionTask[];
@@ -125,12 +118,25 @@ export async function runRotation(input: {
   /** The gates the functions answer (approval-gates.ts): told when each execution starts. */
   readonly approvalGates?: ApprovalGates;
   readonly tracker: PhaseTracker;
-  readonly timeline: CacertsTimeline;
-  readonly injector: FailureInjector;
   readonly note: (line: string) => void;
   /** An attached run's record of each execution in the lab's directory (fleet/attached-runs.ts). */
   readonly journal?: () => ExecutionJournal;
-}): Promise<RotationRun> {
+}
+
+/**
+ * The rotation the options ask for, to its end: the first execution, the resumed rollbacks of
+ * --retry-rollback, then (when the run wrote) traffic watched while the mesh settles. Until it returns,
+ * an interrupt aborts the execution running and the run ends there.
+ */
+export async function runRotation(
+  input: ExecutionsInput & {
+    readonly options: Pick<RehearsalOptions, 'mode' | 'retryRollback' | 'failAt' | 'signal'>;
+    readonly targetCluster: string | undefined;
+    readonly lab: Pick<RehearsalFleet, 'workloadCertTtlMs' | 'settleMs' | 'region' | 'identities'>;
+    readonly timeline: CacertsTimeline;
+    readonly injector: FailureInjector;
+  },
+): Promise<RotationRun> {
   const { options, targetCluster, lab, moto, machine, tasks, handlers, tracker, note } = input;
   const { definition, stateMachineName, motoStateMachineArn } = machine;
   // Unique even for two rehearsals started in the same millisecond against one moto: Step Functions
@@ -258,21 +264,13 @@ export async function runRotation(input: {
  * as `meshtrust retry-rollback NAME` starts for an ABORTED execution. Ends ROLLED_BACK when every write
  * was undone and the lock released; anything else is thrown, and this run rotates nothing.
  */
-export async function rollBackDeadRun(input: {
-  readonly deadName: string;
-  readonly decision: { readonly mode: string; readonly resumeRollback: unknown };
-  readonly lab: Pick<RehearsalFleet, 'region' | 'identities'>;
-  readonly moto: Pick<MotoServer, 'endpoint'>;
-  readonly machine: LabStateMachine;
-  readonly tasks: readonly DefinitionTask[];
-  readonly handlers: Record<string, TaskHandler>;
-  readonly recordedExecutions: Map<string, RecordedExecution>;
-  /** The gates the functions answer (approval-gates.ts): told when each execution starts. */
-  readonly approvalGates?: ApprovalGates;
-  readonly tracker: PhaseTracker;
-  readonly note: (line: string) => void;
-  readonly journal?: () => ExecutionJournal;
-}): Promise<{ readonly name: string; readonly history: readonly unknown[] }> {
+export async function rollBackDeadRun(
+  input: ExecutionsInput & {
+    readonly deadName: string;
+    readonly decision: { readonly mode: string; readonly resumeRollback: unknown };
+    readonly lab: Pick<RehearsalFleet, 'region' | 'identities'>;
+  },
+): Promise<{ readonly name: string; readonly history: readonly unknown[] }> {
   const { deadName, decision, lab, moto, machine, note } = input;
   const history: unknown[] = [];
   const runExecution = createExecutionRunner({
