@@ -405,13 +405,14 @@ class Istiod implements IstiodModel {
     this.ca = ca;
     this.acceptedUpdates += 1;
     if (rootsChanged) {
-      const rootPem = ca.state.rootCertPem;
       // The first CA is loaded at istiod start, before any proxy connects: no push to wait for.
-      if (first) this.push(rootPem);
+      if (first) this.push(ca.state.rootCertPem);
       else {
+        // A push publishes the roots istiod holds when it fires, as istiod's namespace controller
+        // reads its CA bundle then: a push queued for roots replaced meanwhile publishes the newer.
         const timer = setTimeout(() => {
           this.pushTimers.delete(timer);
-          if (!this.stopped) this.push(rootPem);
+          if (!this.stopped && this.ca) this.push(this.ca.state.rootCertPem);
         }, this.options.pushDelayMs);
         this.pushTimers.add(timer);
       }

@@ -234,11 +234,14 @@ describe('restart-workloads and verify-workloads handlers', () => {
     // accepts what its proxies serve, test/integration/handlers/resign-reissue.test.ts.) An earlier
     // test put lab-2's distributed cacerts back: wait until istiod has published A+B again.
     const istiod = h.lab.cluster('lab-2').istiod;
-    for (let waited = 0; waited < 20_000; waited += 100) {
+    const distributed = h.cacertsOf('lab-2')['root-cert.pem'];
+    const republished = () =>
+      istiod.current()?.rootCertPem === distributed && istiod.pushedRootCertPem() === distributed;
+    for (let waited = 0; waited < 20_000 && !republished(); waited += 100) {
       await istiod.idle();
-      if (istiod.pushedRootCertPem() === h.cacertsOf('lab-2')['root-cert.pem']) break;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
+    expect(republished()).toBe(true);
     // Act
     const act = verifyWorkloads(item('lab-2'));
     // Assess

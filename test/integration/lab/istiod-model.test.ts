@@ -424,6 +424,33 @@ describe('root ConfigMap istio-ca-root-cert', () => {
     expect(istiod.pushedRootCertPem()).toBe(bundleOf(rootA, rootB));
   });
 
+  it('publishes the roots istiod holds when a push fires, not those of an earlier reload', async () => {
+    // Prepare: every value shop's ConfigMap takes
+    const seen: string[] = [];
+    const unwatch = store.watch(
+      { kind: 'ConfigMap', namespace: 'shop', name: ROOT_CERT_CONFIGMAP_NAME },
+      (event) => {
+        const pem = event.object.data?.[ROOT_CERT_CONFIGMAP_KEY];
+        if (typeof pem === 'string') seen.push(pem);
+      },
+    );
+
+    // Act: a second reload lands before the first reload's push fires
+    try {
+      await writeCacerts(cacertsOf(intermediateA, rootA, [rootA, rootB]));
+      await writeCacerts(cacertsOf(intermediateA, rootA, [rootA, rootB, rootC]));
+      await waitFor(() => rootConfigMap('shop') === bundleOf(rootA, rootB, rootC));
+      await new Promise((resolve) => setTimeout(resolve, pushDelayMs * 2));
+    } finally {
+      unwatch();
+    }
+
+    // Assess
+    expect(seen).not.toContain(bundleOf(rootA, rootB));
+    expect(seen.at(-1)).toBe(bundleOf(rootA, rootB, rootC));
+    expect(istiod.pushedRootCertPem()).toBe(bundleOf(rootA, rootB, rootC));
+  });
+
   it('is published into a namespace created later and restored when someone deletes it', async () => {
     // Prepare
     store.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'late-comer' } });
