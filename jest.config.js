@@ -22,12 +22,41 @@ const scratch = {
   globalTeardown: '<rootDir>/test/support/scratch-global-teardown.js',
 };
 
+// The suites that start the istio engine's real components (kube-apiserver, etcd, istiod, pilot-agent,
+// built from lab/go): their own project, which `npm test` runs as a lane beside the others
+// (test/run-test-lanes.mts). Istio labs run one at a time on a machine (they wait for each other), and
+// they leave the CPU idle most of the time, waiting on certificate lifetimes and istiod's pushes.
+const ISTIO_SUITES = [
+  'test/e2e/rehearse-istio.test.ts',
+  'test/e2e/rehearse-attached-istio-lab.test.ts',
+  'test/integration/adapters/kube-served-certificate.test.ts',
+  'test/integration/cli/lab-build.test.ts',
+  'test/integration/cli/meshtrust-lab-istio.test.ts',
+  'test/integration/lab/control-plane.test.ts',
+  'test/integration/lab/envoy-admin-stand-in.test.ts',
+  'test/integration/lab/envoy-stand-in-pilot-agent.test.ts',
+  'test/integration/lab/istio-engine.test.ts',
+  'test/integration/lab/istio-multicluster.test.ts',
+  'test/integration/lab/istio-pcds-off.test.ts',
+  'test/integration/lab/istio-primary-remote.test.ts',
+  'test/integration/lab/istio-resign.test.ts',
+  'test/integration/lab/istiod-calibration.test.ts',
+  'test/integration/lab/kubelet-port-forward.test.ts',
+  'test/integration/lab/lab-binaries-build.test.ts',
+  'test/integration/lab/rotator-restart-policy.test.ts',
+].map((suite) => `<rootDir>/${suite}`);
+
 const shared = {
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.ts$': swc },
   testEnvironment: 'node',
 };
+
+/** A testPathIgnorePatterns entry (a regular expression) that matches exactly `suite`. */
+function exactPath(suite) {
+  return `${suite.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`;
+}
 
 /** @type {import('jest').Config} */
 export default {
@@ -38,8 +67,16 @@ export default {
       ...moto,
       displayName: 'integration',
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+      testPathIgnorePatterns: ISTIO_SUITES.map(exactPath),
     },
     { ...shared, ...scratch, displayName: 'infra', testMatch: ['<rootDir>/test/infra/**/*.test.ts'] },
-    { ...shared, ...moto, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'] },
+    {
+      ...shared,
+      ...moto,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
+      testPathIgnorePatterns: ISTIO_SUITES.map(exactPath),
+    },
+    { ...shared, ...moto, displayName: 'istio', testMatch: ISTIO_SUITES },
   ],
 };

@@ -1,0 +1,47 @@
+// `npm test`: every jest suite, in two lanes side by side. The istio project (the suites that start
+// the real kube-apiserver, etcd, istiod and pilot-agent; see jest.config.js) runs in one lane, one
+// suite after another, and every other project in the other: the istio suites mostly wait on
+// certificate lifetimes and istiod's pushes, so the two lanes share 2 cores well. With arguments
+// (`npm test -- <paths or jest flags>`) it runs one plain jest with them instead.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { type Lane, laneFailed, runLanes } from './support/test-lanes.js';
+
+const ISTIO_PROJECT = 'istio';
+process.chdir(fileURLToPath(new URL('..', import.meta.url)));
+const jest = [
+  '--experimental-vm-modules',
+  '--no-warnings=ExperimentalWarning',
+  fileURLToPath(new URL('../node_modules/jest/bin/jest.js', import.meta.url)),
+];
+
+const args = process.argv.slice(2);
+if (args.length > 0) {
+  const child = spawn(process.execPath, [...jest, ...args], { stdio: 'inherit' });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
+  child.once('close', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+} else {
+  const lanes: Lane[] = [
+    { name: ISTIO_PROJECT, command: process.execPath, args: [...jest, '--selectProjects', ISTIO_PROJECT] },
+    { name: 'main', command: process.execPath, args: [...jest, '--ignoreProjects', ISTIO_PROJECT] },
+  ];
+  console.log(
+    `npm test: two lanes side by side, each line prefixed with its lane: ${ISTIO_PROJECT} (the suites with ` +
+      `the real Kubernetes and Istio components) and main (every other project). ` +
+      'A suite prints when it ends; the longest, the istio rehearsals, take about 15 minutes.',
+  );
+  const aborted = new AbortController();
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => aborted.abort());
+  const results = await runLanes(lanes, {
+    write: (line) => process.stdout.write(`${line}\n`),
+    env: { ...process.env, ...(process.stdout.isTTY && { FORCE_COLOR: '1' }) },
+    signal: aborted.signal,
+  });
+  for (const result of results) {
+    const ended = laneFailed(result)
+      ? `FAILED (${result.signal ? `killed by ${result.signal}` : `exit code ${result.exitCode}`})`
+      : 'passed';
+    console.log(`npm test: lane ${result.name} ${ended} in ${Math.round(result.seconds)} s`);
+  }
+  process.exitCode = results.some(laneFailed) ? 1 : 0;
+}
