@@ -1,0 +1,75 @@
+// Whether one workload holds certificates of the new intermediate (verify-workloads): restarted by this
+// rotation, its rollout done and its pods ready and younger than the restart; or, not restarted in a
+// root rotation, each of its pods ready and serving a leaf under the new root. The findings are
+// lambdas/core/rotation/workload-move-findings.ts's.
+import type { ClusterClient } from '../adapters/kube/cluster-client.js';
+import { callKube } from '../adapters/kube/kube-call.js';
+import { describeWorkload, readWorkload, type WorkloadRef } from '../adapters/kube/workload-ref.js';
+import {
+  listWorkloadPods,
+  RESTART_ID_ANNOTATION,
+  RESTARTED_AT_ANNOTATION,
+  waitForRollout,
+} from '../adapters/kube/workload-restart.js';
+import {
+  notRestartedFinding,
+  resignedPodFindings,
+  restartedPodFindings,
+  uncheckedFinding,
+} from '../core/rotation/workload-move-findings.js';
+import type { NewRootLookup } from './new-root-published.js';
+import { readServedUnderRoot } from './served-under-root.js';
+
+export interface WorkloadCheck {
+  readonly problems: readonly string[];
+  /** Pods looked at. */
+  readonly pods: number;
+}
+
+/**
+ * Checks one injected workload. `newRoot`: the new root of a root rotation (absent: a workload this
+ * rotation did not restart is a problem as such).
+ */
+export async function checkWorkloadMoved(
+  client: ClusterClient,
+  ref: WorkloadRef,
+  options: { readonly restartId: string; readonly newRoot: NewRootLookup | undefined },
+): Promise<WorkloadCheck> {
+  const what = describeWorkload(ref);
+  const workload = await callKube(client, `read ${what}`, () => readWorkload(client, ref));
+  const template = workload.spec?.template.metadata?.annotations ?? {};
+  if (template[RESTART_ID_ANNOTATION] === options.restartId) {
+    return checkRestarted(client, ref, template[RESTARTED_AT_ANNOTATION]);
+  }
+  if (options.newRoot === undefined) return { problems: [notRestartedFinding(what)], pods: 0 };
+  // Not restarted: it passes only if each of its proxies re-signed under the new root.
+  const root = await options.newRoot();
+  if ('problems' in root) return { problems: [...root.problems, uncheckedFinding(what)], pods: 0 };
+  const pods = [];
+  for (const pod of await listWorkloadPods(client, ref)) {
+    const podRef = { namespace: ref.namespace, name: pod.name };
+    pods.push(pod.ready ? { ...pod, served: await readServedUnderRoot(client, podRef, root) } : pod);
+  }
+  return { problems: resignedPodFindings({ what, namespace: ref.namespace }, pods), pods: pods.length };
+}
+
+async function checkRestarted(
+  client: ClusterClient,
+  ref: WorkloadRef,
+  restartedAt: string | undefined,
+): Promise<WorkloadCheck> {
+  const what = describeWorkload(ref);
+  try {
+    await waitForRollout(client, ref, { timeoutMs: 0 });
+  } catch (error) {
+    return {
+      problems: [error instanceof Error ? error.message : `${what} has not finished rolling out`],
+      pods: 0,
+    };
+  }
+  const pods = await listWorkloadPods(client, ref);
+  return {
+    problems: restartedPodFindings({ what, namespace: ref.namespace }, pods, restartedAt),
+    pods: pods.length,
+  };
+}
