@@ -1,0 +1,64 @@
+// One invocation's share of a cluster's restart (docs/workflow.md, "Restart waves across invocations"):
+// the waves after the cursor (lambdas/core/rotation/restart-progress.ts decides them), each admitted
+// under the cluster's PodDisruptionBudgets, restarted and awaited (restart-wave-runner.ts), until they
+// are done or the invocation's deadline comes. A wave held or late at its rollout timeout ends the step.
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ClusterClient } from '../adapters/kube/cluster-client.js';
+import type { WorkloadRef } from '../adapters/kube/workload-ref.js';
+import { restartWorkload } from '../adapters/kube/workload-restart.js';
+import type { RotationMode } from '../core/plan/phases.js';
+import type { HeldWorkload } from '../core/rotation/disruption-budget.js';
+import {
+  type RestartCursor,
+  remainingWaves,
+  runRestartWaves,
+  type WavesOutcome,
+} from '../core/rotation/restart-progress.js';
+import { admitUnderBudgets, heldByBudgets, lateRollouts, rolloutsBehind } from './restart-wave-runner.js';
+import type { HandlerRuntime } from './runtime.js';
+
+/** How often a wave with workloads held back by a PodDisruptionBudget reads the budgets again. */
+export const DISRUPTION_BUDGET_POLL_MS = 2_000;
+
+/**
+ * Runs the waves after `cursor` that fit before `deadline` (epoch ms), `RESTART_WAVE_SIZE` workloads
+ * at a time (emergency: one wave), each restart carrying `restartId`. VerificationFailed for a wave a
+ * budget held, or whose rollouts did not finish, within ROLLOUT_TIMEOUT_SECONDS of its start.
+ */
+export async function restartInWaves(
+  runtime: HandlerRuntime,
+  client: ClusterClient,
+  workloads: readonly WorkloadRef[],
+  options: {
+    readonly cursor: RestartCursor;
+    readonly mode: RotationMode;
+    readonly restartId: string;
+    readonly deadline: number;
+  },
+): Promise<WavesOutcome<unknown, HeldWorkload<WorkloadRef>>> {
+  const { cursor, mode, restartId, deadline } = options;
+  const { restartWaveSize, rolloutTimeoutSeconds } = runtime.config;
+  const waves = remainingWaves(workloads, cursor, mode === 'emergency' ? 'all' : restartWaveSize);
+  const outcome = await runRestartWaves(
+    waves,
+    cursor,
+    { deadline, rolloutTimeoutMs: rolloutTimeoutSeconds * 1000 },
+    {
+      now: () => Date.now(),
+      admit: (wave) => admitUnderBudgets(client, wave, restartId),
+      pause: (until) => sleep(Math.max(0, Math.min(DISRUPTION_BUDGET_POLL_MS, until - Date.now()))),
+      restart: async (admitted) => {
+        const at = new Date();
+        let restarted = 0;
+        for (const workload of admitted) {
+          if ((await restartWorkload(client, workload, { restartId, at })).restarted) restarted++;
+        }
+        return restarted;
+      },
+      behind: (wave, until) => rolloutsBehind(client, wave, until),
+    },
+  );
+  if (outcome.held !== undefined) throw heldByBudgets(client.name, outcome.held, rolloutTimeoutSeconds);
+  if (outcome.late !== undefined) throw lateRollouts(client.name, outcome.late, rolloutTimeoutSeconds);
+  return outcome;
+}
