@@ -8,7 +8,13 @@ import { restartInWaves } from '../application/restart-in-waves.js';
 import type { HandlerRuntime } from '../application/runtime.js';
 import { RESTART_INVOCATION_RESERVE_MS } from '../contract/function-timeouts.js';
 import { workloadsToRestart } from '../core/rotation/resign-fallback.js';
-import * as answer from '../core/rotation/restart-answer.js';
+import {
+  notSwitchedAnswer,
+  type RestartAnswer,
+  restartAnswer,
+  restartAuditOf,
+  restartCursorOf,
+} from '../core/rotation/restart-answer.js';
 import { restartScopeOf } from '../core/rotation/restart-scope.js';
 import { parseInput } from './handler-input.js';
 import { type InvocationContext, invocationDeadlineOf } from './invocation-deadline.js';
@@ -17,7 +23,7 @@ import { runHandler } from './run-handler.js';
 
 export type { InvocationContext } from './invocation-deadline.js';
 export type { RestartWorkloadsInput } from './restart-workloads-input.js';
-export type RestartWorkloadsOutput = answer.RestartAnswer<ResignSummary>;
+export type RestartWorkloadsOutput = RestartAnswer<ResignSummary>;
 
 const PHASE = 'restart-workloads';
 /** Kept at the end of every invocation for the last rollout poll, the audit event and the answer. */
@@ -48,7 +54,7 @@ async function restartWorkloads(
   const { executionId, cluster, purpose, mode, progress } = input;
   const scope = restartScopeOf(input);
   if (purpose === 'rollback' && !(await intermediateSwitchedBy(runtime, scope.rotation, cluster))) {
-    return answer.notSwitchedAnswer(input, scope, progress);
+    return notSwitchedAnswer(input, scope, progress);
   }
   const client = await runtime.clusterClient(cluster);
   // No pod may come back before istiod signs with the intermediate now in cacerts. An invocation that
@@ -56,17 +62,12 @@ async function restartWorkloads(
   if (progress === undefined) await waitForIstiodOnCacerts(runtime, client, scope.auditPhase);
   const found = await findInjected(client);
   const { strategy, restartId } = scope;
-  const { resign, fallback } = await resignProgress(runtime, client, found, {
-    executionId,
-    strategy,
-    progress,
-    deadline,
-  });
-  const workloads = workloadsToRestart(found.workloads, fallback);
-  const cursor = answer.restartCursorOf(progress);
+  const resign = await resignProgress(runtime, client, found, { executionId, strategy, progress, deadline });
+  const workloads = workloadsToRestart(found.workloads, resign.fallback);
+  const cursor = restartCursorOf(progress);
   const outcome = await restartInWaves(runtime, client, workloads, { cursor, mode, restartId, deadline });
-  const invocation = { request: input, scope, progress, found, resign, fallback, workloads, outcome };
-  const audit = answer.restartAuditOf(invocation);
+  const invocation = { request: input, scope, progress, found, ...resign, workloads, outcome };
+  const audit = restartAuditOf(invocation);
   auditStateChange({ phase: scope.auditPhase, action: PHASE, cluster, executionId, ...audit });
-  return answer.restartAnswer(invocation);
+  return restartAnswer(invocation);
 }
