@@ -1,0 +1,102 @@
+import { randomUUID } from 'node:crypto';
+import { emitAuditEvent } from '../adapters/audit/audit-event.js';
+import { logger } from '../adapters/audit/logger.js';
+import type { ApprovalRecordStore } from '../adapters/lock/approval-records.js';
+import { APPROVAL_REJECTED_ERROR, APPROVER_VERIFIED_BY, type ApprovalResult } from '../contract/approval.js';
+import { approvalAnswerOf } from '../core/rotation/approval-answer.js';
+import { type ApprovalGate, pendingApprovalGate } from '../core/rotation/pending-approval.js';
+
+/** The executions port answer-approval uses (adapters' RotationExecutions fits; tests give a fake). */
+export interface ApprovalExecutions {
+  describe(executionArn: string): Promise<{ readonly status: string }>;
+  history(executionArn: string): Promise<readonly unknown[]>;
+  approve(taskToken: string, approval: Readonly<Record<string, unknown>>): Promise<void>;
+  reject(taskToken: string, error: string, cause: string): Promise<void>;
+}
+
+export interface ApprovalGateDeps {
+  readonly executions: ApprovalExecutions;
+  readonly records: ApprovalRecordStore;
+  readonly now?: () => Date;
+  /** @default randomUUID */
+  readonly newApprovalId?: () => string;
+}
+
+/** A verified answer to the gate an execution of this mesh waits at. */
+export interface GateAnswerRequest {
+  readonly executionArn: string;
+  /** The IAM identity Lambda verified. */
+  readonly approver: string;
+  readonly verdict: 'approve' | 'reject';
+  readonly reason?: string;
+}
+
+export type GateAnswerOutcome =
+  | { readonly answered: true; readonly gate: ApprovalGate; readonly result: ApprovalResult }
+  /** Nothing answered: the execution waits at no gate, or its gate has an answer through the endpoint. */
+  | { readonly answered: false; readonly conflict: string };
+
+/**
+ * Finds the gate the execution waits at (its task token from the execution history), writes the
+ * approval record, then answers the gate (SendTaskSuccess with the result naming the record, or
+ * SendTaskFailure with ApprovalRejected) and audits `approval-granted`/`approval-rejected` with the
+ * approver as `actor`. The record first: the step after the gate must find it as soon as the run
+ * resumes. Step Functions taking no answer removes the record again. The token is never logged.
+ */
+export async function answerApprovalGate(
+  deps: ApprovalGateDeps,
+  request: GateAnswerRequest,
+): Promise<GateAnswerOutcome> {
+  const { executionArn, approver, verdict, reason } = request;
+  const described = await deps.executions.describe(executionArn);
+  const pending =
+    described.status === 'RUNNING'
+      ? pendingApprovalGate((await deps.executions.history(executionArn)) as never)
+      : undefined;
+  if (pending === undefined) {
+    return {
+      answered: false,
+      conflict: `execution ${executionArn} (${described.status}) waits at no approval gate`,
+    };
+  }
+  const { gate, taskToken } = pending;
+  const answer = approvalAnswerOf({
+    executionArn,
+    gate,
+    verdict,
+    approver,
+    at: (deps.now ?? (() => new Date()))().toISOString(),
+    approvalId: (deps.newApprovalId ?? randomUUID)(),
+    ...(reason !== undefined && { reason }),
+  });
+  if (!(await deps.records.put(answer.record))) {
+    return {
+      answered: false,
+      conflict: `gate ${gate} of execution ${executionArn} was answered already through the approval endpoint`,
+    };
+  }
+  try {
+    if (verdict === 'approve') await deps.executions.approve(taskToken, { ...answer.result });
+    else await deps.executions.reject(taskToken, APPROVAL_REJECTED_ERROR, answer.rejectionCause);
+  } catch (error) {
+    // Step Functions took no answer (the gate timed out, or was answered another way): the record
+    // stands for nothing, and must not keep a later answer through the endpoint out.
+    await deps.records.remove(answer.record);
+    throw error;
+  }
+  emitAuditEvent({
+    phase: answer.phase,
+    action: verdict === 'approve' ? 'approval-granted' : 'approval-rejected',
+    executionId: executionArn,
+    actor: approver,
+    outcome: 'succeeded',
+    detail: {
+      gate,
+      verifiedBy: APPROVER_VERIFIED_BY,
+      approvalId: answer.result.approvalId,
+      ...(reason !== undefined && { reason }),
+    },
+  });
+  logger.info('approval gate answered', { executionArn, gate, verdict });
+  return { answered: true, gate, result: answer.result };
+}
