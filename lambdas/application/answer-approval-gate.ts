@@ -3,7 +3,7 @@ import { emitAuditEvent } from '../adapters/audit/audit-event.js';
 import { logger } from '../adapters/audit/logger.js';
 import type { ApprovalRecordStore } from '../adapters/lock/approval-records.js';
 import { APPROVAL_REJECTED_ERROR, APPROVER_VERIFIED_BY, type ApprovalResult } from '../contract/approval.js';
-import { approvalAnswerOf } from '../core/rotation/approval-answer.js';
+import { gateAnswerOf } from '../core/rotation/gate-answer.js';
 import { type ApprovalGate, pendingApprovalGate } from '../core/rotation/pending-approval.js';
 
 /** The executions port answer-approval uses (adapters' RotationExecutions fits; tests give a fake). */
@@ -60,7 +60,7 @@ export async function answerApprovalGate(
     };
   }
   const { gate, taskToken } = pending;
-  const answer = approvalAnswerOf({
+  const answer = gateAnswerOf({
     executionArn,
     gate,
     verdict,

@@ -2,7 +2,7 @@ import { APPROVER_VERIFIED_BY, type ApprovalResult } from '../../contract/approv
 import type { ApprovalRecord } from './approval-record.js';
 import type { ApprovalGate } from './pending-approval.js';
 
-export interface ApprovalAnswerInput {
+export interface GateAnswerInput {
   readonly executionArn: string;
   readonly gate: ApprovalGate;
   readonly verdict: 'approve' | 'reject';
@@ -15,7 +15,7 @@ export interface ApprovalAnswerInput {
   readonly reason?: string;
 }
 
-export interface ApprovalAnswer {
+export interface GateAnswer {
   /** What answer-approval writes first, for the step after the gate to check. */
   readonly record: ApprovalRecord;
   /** What an approval sends as the gate's result (SendTaskSuccess), naming the record. */
@@ -31,7 +31,7 @@ export interface ApprovalAnswer {
  * verified identity, the record and the result carry the same approver, time and `approvalId`, so the
  * step after the gate can match one against the other (judgeReceivedApproval).
  */
-export function approvalAnswerOf(input: ApprovalAnswerInput): ApprovalAnswer {
+export function gateAnswerOf(input: GateAnswerInput): GateAnswer {
   const { executionArn, gate, verdict, approver, at, approvalId, reason } = input;
   return {
     record: {

@@ -1,9 +1,6 @@
 import { APPROVER_VERIFIED_BY } from '../../../../lambdas/contract/approval.js';
-import {
-  type ApprovalAnswerInput,
-  approvalAnswerOf,
-} from '../../../../lambdas/core/rotation/approval-answer.js';
 import { judgeReceivedApproval } from '../../../../lambdas/core/rotation/approval-record.js';
+import { type GateAnswerInput, gateAnswerOf } from '../../../../lambdas/core/rotation/gate-answer.js';
 
 /** Alice's answer at AT, as answer-approval has it after checking her request. */
 const GIVEN = {
@@ -15,11 +12,11 @@ const GIVEN = {
 const { executionArn: EXECUTION, approver: ALICE, at: AT, approvalId: APPROVAL_ID } = GIVEN;
 
 /** Alice's approval of the reissue gate, without a reason unless the overrides give one. */
-function answerOf(overrides: Partial<ApprovalAnswerInput> = {}) {
-  return approvalAnswerOf({ ...GIVEN, gate: 'reissue', verdict: 'approve', ...overrides });
+function answerOf(overrides: Partial<GateAnswerInput> = {}) {
+  return gateAnswerOf({ ...GIVEN, gate: 'reissue', verdict: 'approve', ...overrides });
 }
 
-describe('approvalAnswerOf', () => {
+describe('gateAnswerOf', () => {
   it('records and sends the same verified approver, time and approvalId', () => {
     // Act
     const answer = answerOf({ gate: 'retire', reason: 'dashboards green' });
