@@ -28,7 +28,7 @@ export interface GateAnswerRequest {
   /** The IAM identity Lambda verified. */
   readonly approver: string;
   readonly verdict: 'approve' | 'reject';
-  readonly reason?: string;
+  readonly reason?: string | undefined;
 }
 
 export type GateAnswerOutcome =

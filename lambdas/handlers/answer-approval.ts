@@ -15,13 +15,11 @@ export type { FunctionUrlResponse } from './approval-request.js';
 
 /**
  * answer-approval, behind a function URL with AWS_IAM auth: `meshtrust approve`/`reject` sign a request
- * `{ execution, verdict, reason? }`, and this function finds the gate the execution waits at, answers
- * it, and records as approver the IAM identity Lambda verified, in the gate's result (`approvedBy`) and
- * in an audit event (`actor`). The caller never holds the token and cannot name the approver. Before
- * answering, it writes the approval record the step after the gate checks, so a gate answered around
- * this endpoint (a direct SendTaskSuccess) rolls the run back (application/answer-approval-gate.ts).
- * 200 answered; 400 a bad request; 403 no verified identity, or an execution of another state machine;
- * 409 the execution waits at no gate, or its gate was answered.
+ * `{ execution, verdict, reason? }`; this function answers the gate the execution waits at, with the IAM
+ * identity Lambda verified as approver, never a name or token the caller sends, after writing the
+ * approval record the step after the gate checks (application/answer-approval-gate.ts). 200 answered;
+ * 400 a bad request; 403 no verified identity, or an execution of another state machine; 409 the
+ * execution waits at no gate, or its gate was answered.
  */
 export async function handler(event: unknown, context?: LambdaContext): Promise<FunctionUrlResponse> {
   logInvocation(context);
@@ -50,17 +48,12 @@ export async function answerApproval(
   const request = parseApprovalRequest(event);
   if (!request.ok) return request.response;
   const { approver, answer } = request;
+  const { verdict, reason } = answer;
   const executionArn = meshExecutionArn(deps.stateMachineArn, answer.execution);
   if (executionArn === undefined) {
     return respond(403, { error: "the execution is not one of this mesh's rotation state machine" });
   }
-  const { verdict, reason } = answer;
-  const gate = await answerApprovalGate(deps, {
-    executionArn,
-    approver,
-    verdict,
-    ...(reason !== undefined && { reason }),
-  });
+  const gate = await answerApprovalGate(deps, { executionArn, approver, verdict, reason });
   if (!gate.answered) return respond(409, { error: gate.conflict });
   return respond(200, { execution: executionArn, gate: gate.gate, verdict, ...gate.result });
 }
