@@ -8,6 +8,7 @@ import { type ILogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { APPROVAL_RECORD_LIFETIME_SECONDS } from '../lambdas/contract/approval.js';
 import {
   DEFAULT_KEY_ALGORITHM,
   EXPIRY_WARNING_DAYS,
@@ -122,7 +123,8 @@ export interface MeshTrustRotationProps {
    */
   readonly schedule?: string;
   /**
-   * Upper bound of one execution.
+   * Upper bound of one execution. With approval on, at most 59 days: the step after a gate checks the
+   * gate's approval record, which counts for 60 days (APPROVAL_RECORD_LIFETIME_SECONDS).
    * @default - soak + 2 days, plus 2 approval timeouts when approval is on
    */
   readonly timeout?: Duration;
@@ -434,6 +436,15 @@ export class MeshTrustRotation extends Construct {
       fail(
         'timeout',
         `timeout must leave room for the soak${approval ? ' and both approval gates' : ''} plus an hour of work (at least ${minimumTimeout.toHumanString()}), got ${timeout.toHumanString()}`,
+      );
+    }
+    // The steps after the gates read the gates' approval records, which expire: no run may outlast them
+    // (a day to spare for a function the run started last, and for clocks).
+    const longestApprovedRun = Duration.seconds(APPROVAL_RECORD_LIFETIME_SECONDS - 86_400);
+    if (approval && timeout.toSeconds() > longestApprovedRun.toSeconds()) {
+      fail(
+        'timeout',
+        `timeout must be at most ${longestApprovedRun.toHumanString()} with approval on, since an approval counts for ${Duration.seconds(APPROVAL_RECORD_LIFETIME_SECONDS).toHumanString()}${props.timeout === undefined ? ' (the default timeout is the soak, both approval timeouts and 2 days)' : ''}, got ${timeout.toHumanString()}`,
       );
     }
     if (props.alarmEmail !== undefined && !EMAIL.test(props.alarmEmail)) {

@@ -3,7 +3,11 @@ import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/
 import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { APPROVAL_RECORD_KEY_PREFIX } from '../lambdas/contract/approval.js';
-import { LOCK_ITEM_KEY_PREFIX, LOCK_TABLE_PARTITION_KEY } from '../lambdas/contract/rotation-lock.js';
+import {
+  LOCK_ITEM_KEY_PREFIX,
+  LOCK_TABLE_PARTITION_KEY,
+  LOCK_TABLE_TTL_ATTRIBUTE,
+} from '../lambdas/contract/rotation-lock.js';
 
 export interface RotationLockTableProps {
   /** The rotation state machine's name: the lock may ask Step Functions about its executions only. */
@@ -18,7 +22,8 @@ export interface RotationLockTableProps {
  * On-demand billing (a handful of writes per rotation), point-in-time recovery (cdk-nag AwsSolutions-DDB3),
  * encryption at rest with DynamoDB's own key: the item holds an execution ARN and a time, nothing secret,
  * and a customer key would give the lock functions a key grant they have no other use for. Destroyed
- * with the stack: a lock outlives nothing it protects.
+ * with the stack: a lock outlives nothing it protects. Time to live on `expiresAt`: the approval records
+ * answer-approval writes here carry their expiry, so DynamoDB deletes them (the lock item carries none).
  */
 export class RotationLockTable extends Construct {
   readonly table: Table;
@@ -29,6 +34,7 @@ export class RotationLockTable extends Construct {
     super(scope, id);
     this.table = new Table(this, 'Table', {
       partitionKey: { name: LOCK_TABLE_PARTITION_KEY, type: AttributeType.STRING },
+      timeToLiveAttribute: LOCK_TABLE_TTL_ATTRIBUTE,
       billingMode: BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       encryption: TableEncryption.DEFAULT,

@@ -1,6 +1,6 @@
 // The template's DynamoDB tables (the rotation lock) as the rehearsal's moto_server holds them: each
 // AWS::DynamoDB::Table is created from its own properties, so the lock the functions use is the one
-// the stack declares, key schema included. Already there (a moto_server shared by two rehearsals):
+// the stack declares, key schema and time to live included. Already there (a moto_server shared by two rehearsals):
 // kept as it is, with what it holds.
 import {
   type AttributeDefinition,
@@ -9,6 +9,8 @@ import {
   DynamoDBClient,
   type KeySchemaElement,
   type ProvisionedThroughput,
+  type TimeToLiveSpecification,
+  UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { MotoAccess } from './moto-state-machine.js';
 import { RehearsalError } from './rehearsal-errors.js';
@@ -55,6 +57,13 @@ export async function createTemplateTablesInMoto(
             }),
           }),
         );
+        const timeToLive = properties.TimeToLiveSpecification as TimeToLiveSpecification | undefined;
+        if (timeToLive?.Enabled === true) {
+          // moto records it but, like DynamoDB on its own time, deletes no expired item by it.
+          await client.send(
+            new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: timeToLive }),
+          );
+        }
       } catch (error) {
         if (!(error instanceof Error && error.name === 'ResourceInUseException')) throw error;
       }

@@ -4,7 +4,7 @@ import { logger } from '../adapters/audit/logger.js';
 import { type ApprovalRecordStore, ApprovalRecords } from '../adapters/lock/approval-records.js';
 import { APPROVAL_BYPASSED_ERROR } from '../contract/approval.js';
 import { LOCK_TABLE_NAME_ENV } from '../contract/rotation-lock.js';
-import { judgeReceivedApproval } from '../core/rotation/approval-record.js';
+import { isApprovalRecordExpired, judgeReceivedApproval } from '../core/rotation/approval-record.js';
 import type { ApprovalGate } from '../core/rotation/pending-approval.js';
 import { ApprovalBypassed, PreconditionFailed } from '../core/rotation-errors.js';
 
@@ -18,15 +18,19 @@ export interface ReceivedApprovalCheck {
   readonly cluster: string;
   /** The step's event as Step Functions gave it: `approval` is there only when the stack has the gate. */
   readonly event: unknown;
+  /** When the check runs, against the record's expiry. @default new Date() */
+  readonly now?: Date;
 }
 
 /**
  * The step after an approval gate (reissue-intermediate after approve-reissue, retire-root after
  * approve-retire) goes on only when the gate's result names the approval record answer-approval wrote
- * for this execution and gate. A gate answered around the endpoint (a direct SendTaskSuccess) fails the
- * step with ApprovalBypassed before it writes anything, audited as `approval-bypassed`; the state
- * machine rolls the run back as for a rejected approval. Without the gate (approval off) the event has
- * no `approval` field and there is nothing to check.
+ * for this execution and gate, and that record has not expired (APPROVAL_RECORD_LIFETIME_SECONDS after
+ * the approval; DynamoDB may not have deleted it yet). A gate answered around the endpoint (a direct
+ * SendTaskSuccess) fails the step with ApprovalBypassed before it writes anything, audited as
+ * `approval-bypassed` (`expired` when the record was); the state machine rolls the run back as for a
+ * rejected approval. Without the gate (approval off) the event has no `approval` field and there is
+ * nothing to check.
  */
 export async function checkReceivedApproval(
   config: { readonly region: string; readonly lock?: { readonly tableName: string } },
@@ -50,7 +54,8 @@ export async function checkReceivedApproval(
       store = new ApprovalRecords({ client, tableName: config.lock.tableName });
     }
     const record = await store.get(executionId, gate);
-    const verdict = judgeReceivedApproval({ executionId, gate, received, record });
+    const now = check.now ?? new Date();
+    const verdict = judgeReceivedApproval({ executionId, gate, received, record, now });
     if (!verdict.accepted) {
       emitAuditEvent({
         phase,
@@ -58,7 +63,12 @@ export async function checkReceivedApproval(
         cluster,
         executionId,
         outcome: 'refused',
-        detail: { gate, error: APPROVAL_BYPASSED_ERROR, recorded: record !== undefined },
+        detail: {
+          gate,
+          error: APPROVAL_BYPASSED_ERROR,
+          recorded: record !== undefined,
+          ...(record !== undefined && isApprovalRecordExpired(record, now) && { expired: true }),
+        },
       });
       throw new ApprovalBypassed(`${verdict.reason} The run rolls back, as for a rejected approval.`, {
         phase,

@@ -51,6 +51,18 @@ export interface ApprovalResult {
  */
 export const APPROVAL_RECORD_KEY_PREFIX = 'approval/';
 
+/**
+ * How long an approval record counts, from its `approvedAt`: 60 days. The step after a gate reads the
+ * record within the run that the gate paused, and with approval on the stack refuses a run `timeout`
+ * longer than this less a day (lib/mesh-trust-rotation.ts), so no rotation outlives its approvals. It
+ * stays under Step Functions' 90 days after which an execution's name, hence its ARN and its records'
+ * keys, may be used again: a record has expired before a new run could share its key. The record
+ * carries its expiry (LOCK_TABLE_TTL_ATTRIBUTE) for DynamoDB to delete it; since that deletion is
+ * lazy, the check and the endpoint's one-answer-per-gate rule treat a record past it as absent
+ * (docs/security.md, "How long an approval counts").
+ */
+export const APPROVAL_RECORD_LIFETIME_SECONDS = 60 * 24 * 60 * 60;
+
 /** The key of the approval record of one gate of one execution. */
 export function approvalRecordKey(executionArn: string, gate: 'reissue' | 'retire'): string {
   return `${APPROVAL_RECORD_KEY_PREFIX}${executionArn}/${gate}`;

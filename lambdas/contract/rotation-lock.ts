@@ -19,3 +19,10 @@ export const LOCK_TABLE_PARTITION_KEY = 'lockId';
 
 /** The key prefix of the lock items (`rotation/<meshId>`): the lock functions may write only those. */
 export const LOCK_ITEM_KEY_PREFIX = 'rotation/';
+
+/**
+ * The table's time-to-live attribute (a number, epoch seconds): DynamoDB deletes an item some time after
+ * it passes. Only the approval records carry it (APPROVAL_RECORD_LIFETIME_SECONDS); a lock item never
+ * does, so a held lock is never deleted behind its holder.
+ */
+export const LOCK_TABLE_TTL_ATTRIBUTE = 'expiresAt';

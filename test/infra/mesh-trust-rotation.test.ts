@@ -45,6 +45,12 @@ describe('MeshTrustRotation props validation', () => {
     ).not.toThrow();
   });
 
+  it('lets a run without approval last longer than an approval counts, and one with approval 59 days', () => {
+    // WHEN / THEN
+    expect(() => construct({ timeout: Duration.days(90) })).not.toThrow();
+    expect(() => construct({ approval: true, timeout: Duration.days(59) })).not.toThrow();
+  });
+
   it.each([
     ['an uppercase mesh id', { meshId: 'Payments' }, 'meshId', '"Payments"'],
     ['a mesh id ending in a dash', { meshId: 'payments-' }, 'meshId', '"payments-"'],
@@ -66,6 +72,18 @@ describe('MeshTrustRotation props validation', () => {
       { soak: Duration.days(2), timeout: Duration.days(1) },
       'timeout',
       'got 1 day',
+    ],
+    [
+      'with approval on, a timeout longer than an approval counts',
+      { approval: true, timeout: Duration.days(60) },
+      'timeout',
+      'at most 59 days with approval on, since an approval counts for 60 days, got 60 days',
+    ],
+    [
+      'with approval on, approval timeouts that make the default timeout longer than an approval counts',
+      { approval: true, approvalTimeout: Duration.days(29) },
+      'timeout',
+      '(the default timeout is the soak, both approval timeouts and 2 days), got 61 days',
     ],
     ['a mail address without a domain', { alarmEmail: 'oncall' }, 'alarmEmail', '"oncall"'],
     ['an unknown key algorithm', { keyAlgorithm: 'dsa-1024' as never }, 'keyAlgorithm', '"dsa-1024"'],

@@ -2,6 +2,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import {
   LOCK_TABLE_NAME_ENV,
   LOCK_TABLE_PARTITION_KEY,
+  LOCK_TABLE_TTL_ATTRIBUTE,
   LOCK_TAKEOVER_GRACE_SECONDS_ENV,
 } from '../../lambdas/contract/rotation-lock.js';
 import { HANDLER_NAMES } from '../../lib/handler-entries.js';
@@ -313,7 +314,7 @@ describe('MeshTrustStack', () => {
     }
   });
 
-  it('keeps the rotation lock in an on-demand table with point-in-time recovery, one item per mesh', () => {
+  it('keeps the rotation lock in an on-demand table with point-in-time recovery, one item per mesh, approvals expiring', () => {
     // GIVEN
     const tables = resourcesOfType(byTag.template, 'AWS::DynamoDB::Table');
 
@@ -324,6 +325,8 @@ describe('MeshTrustStack', () => {
       AttributeDefinitions: [{ AttributeName: LOCK_TABLE_PARTITION_KEY, AttributeType: 'S' }],
       BillingMode: 'PAY_PER_REQUEST',
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      // The approval records carry their expiry there; DynamoDB deletes them after it.
+      TimeToLiveSpecification: { AttributeName: LOCK_TABLE_TTL_ATTRIBUTE, Enabled: true },
     });
     byTag.template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Delete' });
   });

@@ -7,14 +7,17 @@ import {
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { approvalRecordKey } from '../../contract/approval.js';
-import { LOCK_TABLE_PARTITION_KEY } from '../../contract/rotation-lock.js';
-import type { ApprovalRecord } from '../../core/rotation/approval-record.js';
+import { LOCK_TABLE_PARTITION_KEY, LOCK_TABLE_TTL_ATTRIBUTE } from '../../contract/rotation-lock.js';
+import { type ApprovalRecord, approvalRecordExpiresAt } from '../../core/rotation/approval-record.js';
 import type { ApprovalGate } from '../../core/rotation/pending-approval.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, withRetry } from '../retry.js';
 
 /** What answer-approval and the steps after the gates need of the approval records (tests give a fake). */
 export interface ApprovalRecordStore {
-  /** Writes the record unless the gate has one already: `false` then, and nothing written. */
+  /**
+   * Writes the record, with its expiry, unless the gate has one already that has not expired: `false`
+   * then, and nothing written.
+   */
   put(record: ApprovalRecord): Promise<boolean>;
   /** The record of an execution's gate, or undefined; read strongly consistent. */
   get(executionArn: string, gate: ApprovalGate): Promise<ApprovalRecord | undefined>;
@@ -28,12 +31,15 @@ export interface ApprovalRecordsProps {
   readonly tableName: string;
   /** @default 4 attempts, 200 ms .. 5 s */
   readonly retry?: RetryPolicy;
+  /** The clock deciding whether a stored record has expired. @default () => new Date() */
+  readonly now?: () => Date;
 }
 
 /**
  * The approval records in DynamoDB: one item per execution and gate, `approval/<execution>/<gate>`, in
  * the lock table. Written by answer-approval only (its role alone may write items under `approval/`),
- * read by the step after each gate.
+ * read by the step after each gate. Each carries its expiry in the table's time-to-live attribute, so
+ * DynamoDB deletes it some time after; until then a read returns it, and judgeReceivedApproval refuses it.
  */
 export class ApprovalRecords implements ApprovalRecordStore {
   private readonly props: ApprovalRecordsProps;
@@ -57,10 +63,16 @@ export class ApprovalRecords implements ApprovalRecordStore {
               approvedAt: { S: record.approvedAt },
               verifiedBy: { S: record.verifiedBy },
               approvalId: { S: record.approvalId },
+              [LOCK_TABLE_TTL_ATTRIBUTE]: { N: String(approvalRecordExpiresAt(record)) },
             },
             // One answer per gate: a second one (a race of two approvers) is refused, not overwritten.
-            ConditionExpression: 'attribute_not_exists(#id)',
-            ExpressionAttributeNames: { '#id': LOCK_TABLE_PARTITION_KEY },
+            // An expired record DynamoDB has not deleted yet is none (a run of a reused execution name).
+            ConditionExpression: 'attribute_not_exists(#id) OR #expiresAt <= :now',
+            ExpressionAttributeNames: {
+              '#id': LOCK_TABLE_PARTITION_KEY,
+              '#expiresAt': LOCK_TABLE_TTL_ATTRIBUTE,
+            },
+            ExpressionAttributeValues: { ':now': { N: String(Math.floor(this.now().getTime() / 1000)) } },
           }),
         ),
       );
@@ -103,6 +115,10 @@ export class ApprovalRecords implements ApprovalRecordStore {
     }
   }
 
+  private now(): Date {
+    return (this.props.now ?? (() => new Date()))();
+  }
+
   private key(executionArn: string, gate: ApprovalGate): Record<string, AttributeValue> {
     return { [LOCK_TABLE_PARTITION_KEY]: { S: approvalRecordKey(executionArn, gate) } };
   }
@@ -118,6 +134,7 @@ export class ApprovalRecords implements ApprovalRecordStore {
 function recordOf(item: Record<string, AttributeValue> | undefined): ApprovalRecord | undefined {
   if (item === undefined) return undefined;
   const text = (name: string) => item[name]?.S ?? '';
+  const expiresAt = item[LOCK_TABLE_TTL_ATTRIBUTE]?.N;
   return {
     executionArn: text('executionArn'),
     // Kept as stored: judgeReceivedApproval refuses a gate or verdict that is not the expected one.
@@ -127,5 +144,7 @@ function recordOf(item: Record<string, AttributeValue> | undefined): ApprovalRec
     approvedAt: text('approvedAt'),
     verifiedBy: text('verifiedBy'),
     approvalId: text('approvalId'),
+    // A number that is no number reads as NaN, which counts as expired.
+    ...(expiresAt !== undefined && { expiresAt: Number(expiresAt) }),
   };
 }

@@ -5,6 +5,7 @@
  * gate, and sends the `approvalId` in the gate's result. Anyone else able to call SendTaskSuccess can
  * send any result, but cannot write the record. Pure: the caller reads the record and acts on the verdict.
  */
+import { APPROVAL_RECORD_LIFETIME_SECONDS } from '../../contract/approval.js';
 import type { ApprovalGate } from './pending-approval.js';
 
 /** The approval record answer-approval writes, as read back from the table. */
@@ -16,6 +17,32 @@ export interface ApprovalRecord {
   readonly approvedAt: string;
   readonly verifiedBy: string;
   readonly approvalId: string;
+  /**
+   * When the record stops counting as an approval, in epoch seconds (the table's time-to-live attribute).
+   * @default - approvedAt + APPROVAL_RECORD_LIFETIME_SECONDS (a record written without one)
+   */
+  readonly expiresAt?: number;
+}
+
+/**
+ * When a record stops counting (epoch seconds): its own `expiresAt`, else its approval time plus the
+ * lifetime. NaN for an approval time that is no date, which no clock is before.
+ */
+export function approvalRecordExpiresAt(record: Pick<ApprovalRecord, 'approvedAt' | 'expiresAt'>): number {
+  return (
+    record.expiresAt ?? Math.floor(Date.parse(record.approvedAt) / 1000) + APPROVAL_RECORD_LIFETIME_SECONDS
+  );
+}
+
+/**
+ * Whether a record counts no longer at `now`. DynamoDB deletes an expired item lazily (typically within
+ * days), so a read may still return one: whoever reads a record asks this, never relies on it being gone.
+ */
+export function isApprovalRecordExpired(
+  record: Pick<ApprovalRecord, 'approvedAt' | 'expiresAt'>,
+  now: Date,
+): boolean {
+  return !(now.getTime() / 1000 < approvalRecordExpiresAt(record));
 }
 
 export type ReceivedApprovalVerdict =
@@ -28,17 +55,18 @@ export type ReceivedApprovalVerdict =
 
 /**
  * Judges the result a gate received (`received`: whatever SendTaskSuccess sent, unchecked) against the
- * record stored for that execution and gate (`record`: undefined when there is none). Accepted only
- * when the record is an approval of this very execution and gate and the result names it: same
- * `approvalId`, same approver and time.
+ * record stored for that execution and gate (`record`: undefined when there is none) at `now`. Accepted
+ * only when the record is an approval of this very execution and gate, not expired, and the result
+ * names it: same `approvalId`, same approver and time.
  */
 export function judgeReceivedApproval(input: {
   readonly executionId: string;
   readonly gate: ApprovalGate;
   readonly received: unknown;
   readonly record: ApprovalRecord | undefined;
+  readonly now: Date;
 }): ReceivedApprovalVerdict {
-  const { executionId, gate, received, record } = input;
+  const { executionId, gate, received, record, now } = input;
   const where = `gate ${gate} of execution ${executionId}`;
   const around = 'it was answered around the approval endpoint (a direct SendTaskSuccess)';
   const result = isObject(received) ? received : undefined;
@@ -53,6 +81,13 @@ export function judgeReceivedApproval(input: {
     // The key holds both, so only a malformed item gets here; refuse rather than trust it.
     return refused(
       `The approval record read for ${where} belongs to gate ${record.gate} of execution ${record.executionArn}.`,
+    );
+  }
+  if (isApprovalRecordExpired(record, now)) {
+    // No run lasts that long (the stack bounds its timeout), so this is a record of an earlier
+    // execution of the same name, which Step Functions allows 90 days after it ended.
+    return refused(
+      `The approval record of ${where} expired at ${expiryText(record)} (approved at ${record.approvedAt}; an approval counts for ${APPROVAL_RECORD_LIFETIME_SECONDS / 86_400} days): it approves no run now.`,
     );
   }
   if (record.verdict !== 'approve') {
@@ -71,6 +106,11 @@ export function judgeReceivedApproval(input: {
     );
   }
   return { accepted: true, approvedBy: record.approvedBy, approvalId };
+}
+
+function expiryText(record: ApprovalRecord): string {
+  const at = new Date(approvalRecordExpiresAt(record) * 1000);
+  return Number.isNaN(at.getTime()) ? 'an unknown time' : at.toISOString();
 }
 
 function refused(reason: string): ReceivedApprovalVerdict {

@@ -6,13 +6,23 @@
 // only its Step Functions port is a stand-in, which hands its answer to the waiting gate: moto's
 // execution histories hold no task tokens, and the local runner has no SendTaskSuccess.
 import { randomUUID } from 'node:crypto';
-import { DeleteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteItemCommand,
+  DescribeTimeToLiveCommand,
+  DynamoDBClient,
+  GetItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { ApprovalRecords } from '../../../lambdas/adapters/lock/approval-records.js';
 import { lockIdFor } from '../../../lambdas/adapters/lock/rotation-lock.js';
-import { APPROVER_VERIFIED_BY } from '../../../lambdas/contract/approval.js';
+import {
+  APPROVAL_RECORD_LIFETIME_SECONDS,
+  APPROVER_VERIFIED_BY,
+  approvalRecordKey,
+} from '../../../lambdas/contract/approval.js';
 import {
   LOCK_TABLE_NAME_ENV,
   LOCK_TABLE_PARTITION_KEY,
+  LOCK_TABLE_TTL_ATTRIBUTE,
   LOCK_TAKEOVER_GRACE_SECONDS_ENV,
 } from '../../../lambdas/contract/rotation-lock.js';
 import { type ApprovalExecutions, answerApproval } from '../../../lambdas/handlers/answer-approval.js';
@@ -317,7 +327,7 @@ describe('an approval gate answered around the approval endpoint', () => {
       gate: 'retire' as const,
       verdict: 'approve' as const,
       approvedBy: ALICE,
-      approvedAt: '2026-03-10T09:00:00.000Z',
+      approvedAt: new Date().toISOString(),
       verifiedBy: APPROVER_VERIFIED_BY,
       approvalId: randomUUID(),
     };
@@ -331,8 +341,95 @@ describe('an approval gate answered around the approval endpoint', () => {
 
     // Assess
     expect([written, second]).toEqual([true, false]);
-    expect(afterOtherRemove).toEqual(first);
+    expect(afterOtherRemove).toEqual({ ...first, expiresAt: expect.any(Number) });
     expect(await records.get(executionId, 'retire')).toBeUndefined();
     expect(await records.get(executionId, 'reissue')).toBeUndefined();
   });
+});
+
+describe('how long an approval record counts, in moto', () => {
+  const secondsOf = (iso: string) => Math.floor(Date.parse(iso) / 1000);
+
+  /** A record an earlier execution of the same name was approved with, past its expiry and not yet deleted. */
+  async function expiredRecordOf(executionId: string) {
+    const stale = {
+      executionArn: executionId,
+      gate: 'reissue' as const,
+      verdict: 'approve' as const,
+      approvedBy: ALICE,
+      approvedAt: new Date(Date.now() - (APPROVAL_RECORD_LIFETIME_SECONDS + 86_400) * 1000).toISOString(),
+      verifiedBy: APPROVER_VERIFIED_BY,
+      approvalId: randomUUID(),
+    };
+    expect(await records.put(stale)).toBe(true);
+    return stale;
+  }
+
+  it("writes each record with its expiry in the table's time-to-live attribute, the lifetime after the approval", async () => {
+    // Prepare
+    const executionId = h.executionId();
+    const approvedAt = new Date().toISOString();
+
+    // Act
+    await records.put({
+      executionArn: executionId,
+      gate: 'retire',
+      verdict: 'approve',
+      approvedBy: ALICE,
+      approvedAt,
+      verifiedBy: APPROVER_VERIFIED_BY,
+      approvalId: randomUUID(),
+    });
+    const item = await dynamodb.send(
+      new GetItemCommand({
+        TableName: tableName,
+        Key: { [LOCK_TABLE_PARTITION_KEY]: { S: approvalRecordKey(executionId, 'retire') } },
+      }),
+    );
+    const ttl = await dynamodb.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
+
+    // Assess: the table made from the template deletes by that attribute
+    expect(item.Item?.[LOCK_TABLE_TTL_ATTRIBUTE]).toEqual({
+      N: String(secondsOf(approvedAt) + APPROVAL_RECORD_LIFETIME_SECONDS),
+    });
+    expect(ttl.TimeToLiveDescription).toEqual({
+      TimeToLiveStatus: 'ENABLED',
+      AttributeName: LOCK_TABLE_TTL_ATTRIBUTE,
+    });
+  });
+
+  it('refuses a gate answered with the result of an expired record DynamoDB still holds, then lets the endpoint answer it', async () => {
+    // Prepare: a run reusing an execution name whose record outlived its expiry (TTL deletes lazily;
+    // moto never does), answered directly with that record's result
+    const executionId = h.executionId();
+    const cluster = h.lab.clusters[0]?.name as string;
+    const stale = await expiredRecordOf(executionId);
+    const before = await h.writableState();
+    const { executionArn: _e, gate: _g, verdict: _v, ...staleResult } = stale;
+
+    // Act
+    const replayed = await rekey(executionId, async () => ({ ...staleResult }));
+    const afterReplay = await h.writableState();
+    const approved = await rekey(executionId, throughTheEndpoint('approve'));
+
+    // Assess: the stale record approves nothing, and is no answer that keeps the endpoint's out
+    expect(replayed.error).toBe('RotationRolledBack');
+    expect(replayed.reissued).toEqual([]);
+    expect(replayed.finalState?.failure).toMatchObject({ Error: 'ApprovalBypassed' });
+    expect(String(((replayed.finalState?.failure ?? {}) as Json).Cause)).toContain('expired at');
+    expect(auditLines(replayed)).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          action: 'approval-bypassed',
+          detail: expect.objectContaining({ gate: 'reissue', recorded: true, expired: true }),
+        }),
+      ]),
+    );
+    expect(afterReplay.cacerts).toEqual(before.cacerts);
+    expect(approved.error).toBeUndefined();
+    expect(approved.reissued).toEqual([expect.objectContaining({ cluster, changed: true })]);
+    const record = await records.get(executionId, 'reissue');
+    expect(record?.approvalId).not.toBe(stale.approvalId);
+    expect(record?.expiresAt).toBeGreaterThan(Date.now() / 1000 + APPROVAL_RECORD_LIFETIME_SECONDS - 3600);
+  }, 120_000);
 });

@@ -8,6 +8,8 @@ import { captureLogLines } from '../../support/capture-output.js';
 const EXECUTION = 'arn:aws:states:eu-west-1:123456789012:execution:meshtrust-payments-rotation:scheduled-1';
 const ALICE = 'arn:aws:sts::123456789012:assumed-role/platform-oncall/alice';
 const CONFIG = { region: 'eu-west-1', lock: { tableName: 'meshtrust-payments-lock' } };
+/** A day after the approval below. */
+const NOW = new Date('2026-03-11T09:00:00.000Z');
 
 const record: ApprovalRecord = {
   executionArn: EXECUTION,
@@ -43,6 +45,7 @@ const check = (event: object) => ({
   executionId: EXECUTION,
   cluster: 'eu-1',
   event,
+  now: NOW,
 });
 
 describe('checkReceivedApproval', () => {
@@ -93,6 +96,30 @@ describe('checkReceivedApproval', () => {
         executionId: EXECUTION,
         outcome: 'refused',
         detail: { gate: 'retire', error: 'ApprovalBypassed', recorded: stored !== undefined },
+      }),
+    ]);
+  });
+
+  it('fails with ApprovalBypassed on the result for a record past its expiry, and audits it expired', async () => {
+    // Prepare: DynamoDB deletes an expired record lazily, so the read still returns it
+    const expired = { ...record, expiresAt: Date.parse('2026-03-11T08:59:59.000Z') / 1000 };
+
+    // Act
+    const { result, lines } = await captureLogLines(() =>
+      checkReceivedApproval(CONFIG, check({ approval: sentByTheEndpoint }), storeWith(expired)).then(
+        () => undefined,
+        (error: Error) => error,
+      ),
+    );
+
+    // Assess
+    expect(result).toMatchObject({ name: 'ApprovalBypassed', phase: 'retire-root' });
+    expect(result?.message).toContain('expired at 2026-03-11T08:59:59.000Z');
+    const audit = lines.map((line) => JSON.parse(line)).filter((line) => line.audit === true);
+    expect(audit).toEqual([
+      expect.objectContaining({
+        action: 'approval-bypassed',
+        detail: { gate: 'retire', error: 'ApprovalBypassed', recorded: true, expired: true },
       }),
     ]);
   });

@@ -1,14 +1,20 @@
 // judgeReceivedApproval: the step after an approval gate goes on only when the gate's result names the
 // approval record the approval endpoint wrote for this execution and gate; any other result was sent
 // around the endpoint (a direct SendTaskSuccess) and is refused.
+import { APPROVAL_RECORD_LIFETIME_SECONDS } from '../../../../lambdas/contract/approval.js';
 import {
   type ApprovalRecord,
+  approvalRecordExpiresAt,
+  isApprovalRecordExpired,
   judgeReceivedApproval,
 } from '../../../../lambdas/core/rotation/approval-record.js';
 
 const EXECUTION = 'arn:aws:states:eu-west-1:123456789012:execution:meshtrust-payments-rotation:scheduled-1';
 const ALICE = 'arn:aws:sts::123456789012:assumed-role/platform-oncall/alice';
 const APPROVAL_ID = '6f1d0c2e-3b7a-4c1e-9d2f-8a5b4c3d2e1f';
+/** An hour after the approval below: the step after the gate checks it. */
+const NOW = new Date('2026-03-10T10:00:00.000Z');
+const APPROVED_AT_SECONDS = Date.parse('2026-03-10T09:00:00.000Z') / 1000;
 
 const record: ApprovalRecord = {
   executionArn: EXECUTION,
@@ -37,6 +43,7 @@ describe('judgeReceivedApproval', () => {
       gate: 'reissue',
       received: sentByTheEndpoint,
       record,
+      now: NOW,
     });
 
     // Assess
@@ -77,6 +84,7 @@ describe('judgeReceivedApproval', () => {
       gate: 'reissue',
       received,
       record: stored,
+      now: NOW,
     });
 
     // Assess
@@ -92,6 +100,7 @@ describe('judgeReceivedApproval', () => {
       gate: 'retire',
       received: { ...sentByTheEndpoint },
       record: undefined,
+      now: NOW,
     });
 
     // Assess
@@ -99,5 +108,93 @@ describe('judgeReceivedApproval', () => {
       accepted: false,
       reason: expect.stringContaining('answered around the approval endpoint (a direct SendTaskSuccess)'),
     });
+  });
+});
+
+describe('the expiry of an approval record', () => {
+  const lifetime = APPROVAL_RECORD_LIFETIME_SECONDS;
+  const at = (seconds: number) => new Date(seconds * 1000);
+
+  it('is the expiry the record carries (its time-to-live attribute)', () => {
+    // Act / Assess
+    expect(approvalRecordExpiresAt({ ...record, expiresAt: APPROVED_AT_SECONDS + 60 })).toBe(
+      APPROVED_AT_SECONDS + 60,
+    );
+  });
+
+  it('is the approval time plus the lifetime for a record that carries none', () => {
+    // Act / Assess
+    expect(approvalRecordExpiresAt(record)).toBe(APPROVED_AT_SECONDS + lifetime);
+    expect(lifetime).toBe(60 * 86_400);
+  });
+
+  it('lets a record count until the second it expires, and not from then on', () => {
+    // Prepare
+    const expiry = APPROVED_AT_SECONDS + lifetime;
+
+    // Act / Assess
+    expect(isApprovalRecordExpired(record, at(expiry - 1))).toBe(false);
+    expect(isApprovalRecordExpired(record, at(expiry - 0.001))).toBe(false);
+    expect(isApprovalRecordExpired(record, at(expiry))).toBe(true);
+    expect(isApprovalRecordExpired(record, at(expiry + 86_400))).toBe(true);
+  });
+
+  it.each([
+    ['an approval time that is no date', { ...record, approvedAt: 'yesterday' }],
+    ['a stored expiry that is no number', { ...record, expiresAt: Number.NaN }],
+  ])('counts %s as expired', (_case, stored) => {
+    // Act / Assess
+    expect(isApprovalRecordExpired(stored, NOW)).toBe(true);
+  });
+
+  it('refuses the result the endpoint sent for a record DynamoDB has not deleted yet, past its expiry', () => {
+    // Prepare: a run of a reused execution name, answered directly with the old record's result
+    const later = at(APPROVED_AT_SECONDS + lifetime + 3600);
+
+    // Act
+    const verdict = judgeReceivedApproval({
+      executionId: EXECUTION,
+      gate: 'reissue',
+      received: sentByTheEndpoint,
+      record,
+      now: later,
+    });
+
+    // Assess
+    expect(verdict).toEqual({
+      accepted: false,
+      reason: expect.stringContaining(
+        `gate reissue of execution ${EXECUTION} expired at 2026-05-09T09:00:00.000Z (approved at 2026-03-10T09:00:00.000Z; an approval counts for 60 days)`,
+      ),
+    });
+  });
+
+  it('refuses a record whose stored expiry has passed, even within the lifetime of its approval', () => {
+    // Act
+    const verdict = judgeReceivedApproval({
+      executionId: EXECUTION,
+      gate: 'reissue',
+      received: sentByTheEndpoint,
+      record: { ...record, expiresAt: APPROVED_AT_SECONDS + 60 },
+      now: NOW,
+    });
+
+    // Assess
+    expect(verdict.accepted).toBe(false);
+    expect(verdict.accepted === false && verdict.reason).toContain('expired at 2026-03-10T09:01:00.000Z');
+  });
+
+  it('accepts the result for its record a second before the record expires', () => {
+    // Act
+    const verdict = judgeReceivedApproval({
+      executionId: EXECUTION,
+      gate: 'reissue',
+      received: sentByTheEndpoint,
+      record,
+      now: at(APPROVED_AT_SECONDS + lifetime - 1),
+    });
+
+    // Assess
+    expect(verdict).toEqual({ accepted: true, approvedBy: ALICE, approvalId: APPROVAL_ID });
   });
 });
