@@ -1,9 +1,9 @@
 import { assembleCacerts, type CacertsFiles } from '../pki/cacerts.js';
 import { certificateFingerprint } from '../pki/fingerprint.js';
 import { appendRootPem, checkRootCertBytes } from '../pki/root-cert-bytes.js';
-import { TrustBundle } from '../pki/trust-bundle.js';
 import { PreconditionFailed } from '../rotation-errors.js';
 import { type CacertsChange, changeTo } from './cacerts-change.js';
+import { requireIssuerTrusted } from './issuer-trust.js';
 
 export interface ReissueIntermediateInput {
   readonly cluster: string;
@@ -35,15 +35,8 @@ export interface ReissueIntermediateInput {
  */
 export function reissueIntermediateChange(input: ReissueIntermediateInput): CacertsChange {
   const { cluster, current, intermediate, issuerRootPem } = input;
-  const trusted = TrustBundle.parse(current['root-cert.pem'], { cluster, file: 'root-cert.pem' });
   const issuer = certificateFingerprint(issuerRootPem, { cluster, file: 'issuer root' });
-  if (!trusted.has(issuer)) {
-    throw new PreconditionFailed(
-      `root-cert.pem of cluster ${cluster} does not hold the issuing root ${issuer}; switching the intermediate ` +
-        'now would break mTLS with every peer. Run distribute-bundle and verify-trust for every cluster first.',
-      { cluster, phase: 'reissue-intermediate' },
-    );
-  }
+  requireIssuerTrusted(cluster, current['root-cert.pem'], issuer);
   const alreadySwitched = current['ca-cert.pem'] === intermediate.certificatePem;
   const trustedRoots =
     input.strategy === 'resign' && !alreadySwitched

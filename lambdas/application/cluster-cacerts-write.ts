@@ -1,0 +1,50 @@
+import type { AuditEvent } from '../adapters/audit/audit-event.js';
+import type { ClusterClient } from '../adapters/kube/cluster-client.js';
+import type { CacertsFiles } from '../core/pki/cacerts.js';
+import type { CacertsChange } from '../core/rotation/cacerts-change.js';
+import type { CacertsFingerprints } from '../core/rotation/cacerts-fingerprints.js';
+import { auditCacertsChange } from './audit-state-change.js';
+import { type AppliedChange, applyCacertsChange } from './cluster-cacerts.js';
+
+/** One phase's write to one cluster's cacerts, as its audit event names it. */
+export interface CacertsWrite {
+  readonly phase: AuditEvent['phase'];
+  readonly action: string;
+  readonly cluster: string;
+  readonly executionId: string;
+  /** What the audit event records besides the resourceVersion written. */
+  readonly detail?: AuditEvent['detail'];
+  /** Checked after the write, before it is audited: a throw leaves the write unaudited (a read-back). */
+  readonly confirm?: (applied: AppliedChange) => Promise<void>;
+}
+
+export interface WrittenCacerts {
+  readonly applied: AppliedChange;
+  /** The fingerprints of the cluster's cacerts before and after, as audited. */
+  readonly before: CacertsFingerprints;
+  readonly after: CacertsFingerprints;
+}
+
+/**
+ * The frame of a phase that writes one cluster's cacerts (docs/handlers.md, "What every writing handler
+ * does"): read it, decide in the core what it should hold next (`decide`, a pure function of what it
+ * holds now), write that with preconditions (the resourceVersion read, content istiod takes), and audit
+ * the change, or finding it made already, with its resourceVersion.
+ */
+export async function writeClusterCacerts(
+  client: ClusterClient,
+  write: CacertsWrite,
+  decide: (current: CacertsFiles) => CacertsChange,
+): Promise<WrittenCacerts> {
+  const { phase, action, cluster, executionId } = write;
+  const applied = await applyCacertsChange(client, phase, decide);
+  await write.confirm?.(applied);
+  const { before, after } = auditCacertsChange(applied, {
+    phase,
+    action,
+    cluster,
+    executionId,
+    detail: { resourceVersion: applied.resourceVersion, ...write.detail },
+  });
+  return { applied, before, after };
+}
