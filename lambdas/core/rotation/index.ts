@@ -26,6 +26,7 @@ export * from './resume-rollback.js';
 export * from './retire-root-change.js';
 export * from './review-cluster-cacerts.js';
 export * from './rollback-changes.js';
+export * from './rollback-stages.js';
 export * from './rollout-width.js';
 export * from './root-headroom.js';
 export * from './rotation-lock.js';

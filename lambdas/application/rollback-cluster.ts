@@ -1,0 +1,66 @@
+import { clientRequestTokenFor } from '../adapters/secrets/client-request-token.js';
+import { executionNameOf } from '../core/rotation/execution-name.js';
+import { type ClusterRollbackStage, rollbackChangeFor } from '../core/rotation/rollback-stages.js';
+import { awaitRestoredTrust } from './await-restored-trust.js';
+import { writeClusterCacerts } from './cluster-cacerts-write.js';
+import { skipRemote } from './remote-cluster.js';
+import type { RollbackOutput } from './rollback-output.js';
+import type { HandlerRuntime } from './runtime.js';
+
+/**
+ * One per-cluster rollback stage on one cluster, undoing the writes of execution `rotation` (this one's,
+ * or the run a resumed rollback undoes; the audit events are `executionId`'s): restore-trust, then until
+ * istiod has published what it wrote; restore-intermediate; restore-original. Each is idempotent and a
+ * no-op for a cluster the rotation never wrote to (no backup) and for a remote, which holds no cacerts:
+ * its primary's restore is what its istiod serves it again.
+ */
+export async function rollBackCluster(
+  runtime: HandlerRuntime,
+  step: {
+    readonly stage: ClusterRollbackStage;
+    readonly cluster: string;
+    readonly executionId: string;
+    readonly rotation: string;
+  },
+): Promise<RollbackOutput> {
+  const { stage, cluster, executionId, rotation } = step;
+  const remote = skipRemote(runtime, { phase: 'rollback', cluster, executionId });
+  if (remote !== undefined) return { stage, cluster, changed: false, reason: remote.reason };
+  const backup = await runtime.store.readCacertsBackup(executionNameOf(rotation), cluster);
+  if (backup === undefined) {
+    return {
+      stage,
+      cluster,
+      changed: false,
+      reason: 'this execution never wrote to the cluster (no backup)',
+    };
+  }
+  const client = await runtime.clusterClient(cluster);
+  const stagedRootPem = stage === 'restore-trust' ? await stagedRootOf(runtime, rotation) : undefined;
+  const { applied, after } = await writeClusterCacerts(
+    client,
+    {
+      phase: 'rollback',
+      action: stage,
+      cluster,
+      executionId,
+      ...(rotation !== executionId && { detail: { rollbackOf: rotation } }),
+    },
+    rollbackChangeFor(stage, cluster, backup.files, stagedRootPem),
+  );
+  if (stage === 'restore-trust') await awaitRestoredTrust(runtime, client, applied.after['root-cert.pem']);
+  return {
+    stage,
+    cluster,
+    changed: applied.changed,
+    intermediateAfter: after.intermediate,
+    rootsAfter: after.roots,
+    resourceVersion: applied.resourceVersion,
+  };
+}
+
+/** The certificate of the root `rotation` staged, or undefined when it staged none (intermediate mode). */
+async function stagedRootOf(runtime: HandlerRuntime, rotation: string): Promise<string | undefined> {
+  const staged = await runtime.store.tryReadRootVersion(clientRequestTokenFor(rotation, 'root'));
+  return staged?.material.certificatePem;
+}

@@ -1,0 +1,20 @@
+import type { RollbackStage } from '../core/rotation/rollback-stages.js';
+import type { RetiredKey } from './retire-root-key.js';
+
+/** What a rollback stage answers (docs/workflow.md, "Handler input and output"). */
+export interface RollbackOutput {
+  readonly stage: RollbackStage;
+  readonly cluster?: string;
+  /** false: nothing to undo here (untouched, or undone already). */
+  readonly changed: boolean;
+  /** Why nothing was changed, when nothing was. */
+  readonly reason?: string;
+  readonly intermediateAfter?: string;
+  readonly rootsAfter?: string[];
+  readonly resourceVersion?: string;
+  readonly droppedVersionId?: string;
+  /** drop-pending-root: this execution's root key, retired (it must never sign again). */
+  readonly retiredKey?: RetiredKey;
+  /** drop-pending-root: clusters whose cacerts backup of this execution this call scheduled for deletion. */
+  readonly backupsDeleted?: number;
+}
