@@ -60,6 +60,9 @@ function exactPath(suite) {
 
 /** @type {import('jest').Config} */
 export default {
+  // Every test and hook that sets no timeout of its own: 30 s, not jest's 5 s. npm test runs two lanes
+  // on 2 cores, and a unit suite's key generation in beforeAll once took over 5 s beside an istio lab.
+  testTimeout: 30_000,
   projects: [
     { ...shared, ...scratch, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     {

@@ -185,8 +185,6 @@ export async function startIstioLab(options: IstioLabOptions): Promise<IstioLab>
       clusters: probed,
       intervalMs: options.proberIntervalMs ?? 0,
       pairsPerRound: clusterPairs,
-      // Each side's files are read at the handshake; pilot-agent's are on disk, never slow.
-      handshakeTimeoutMs: 5_000,
       roundTimeoutMs: 60_000,
     });
     return {

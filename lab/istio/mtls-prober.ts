@@ -4,6 +4,13 @@
 // would break traffic in a real mesh shows up here as failures naming the pair.
 import { type HandshakeSide, mtlsHandshake, type TlsIdentity } from './mtls-handshake.js';
 
+/**
+ * How long a handshake may take before it counts as failed: Envoy's connect timeout as Istio sets it
+ * by default (MeshConfig connectTimeout, 10 s). A handshake the lab's own load delays but that ends
+ * within it would have gone through in a mesh too; one that cannot succeed fails at once anyway.
+ */
+export const HANDSHAKE_TIMEOUT_MS = 10_000;
+
 /** A workload pod the prober may pick; `uid` lets an engine find the pod's files. */
 export interface ProbeEndpoint {
   readonly namespace: string;
@@ -29,7 +36,7 @@ export interface MtlsProberOptions {
   readonly pairsPerRound: number;
   /** @default Math.random */
   readonly rng?: () => number;
-  /** Per handshake. @default 3000 */
+  /** Per handshake. @default HANDSHAKE_TIMEOUT_MS */
   readonly handshakeTimeoutMs?: number;
   /** A round starts no new handshake after this long. @default 15000 */
   readonly roundTimeoutMs?: number;
@@ -113,7 +120,7 @@ class Prober implements MtlsProber {
     }
     this.phase = options.phase ?? 'initial';
     this.rng = options.rng ?? Math.random;
-    this.handshakeTimeoutMs = options.handshakeTimeoutMs ?? 3000;
+    this.handshakeTimeoutMs = options.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS;
     this.concurrency = Math.max(1, options.concurrency ?? 4);
   }
 
