@@ -8,7 +8,6 @@ import type { RotationPhase } from '../adapters/audit/audit-event.js';
 import { mapWithConcurrency } from '../adapters/eks/map-with-concurrency.js';
 import type { ClusterClient } from '../adapters/kube/cluster-client.js';
 import { readServedCertificate, SERVED_READ_CONCURRENCY } from '../adapters/kube/served-certificate.js';
-import type { WorkloadRef } from '../adapters/kube/workload-ref.js';
 import { certificateFingerprint } from '../core/pki/fingerprint.js';
 import {
   judgeResignRound,
@@ -17,7 +16,6 @@ import {
   podKey,
   type ResignRound,
 } from '../core/rotation/resign-wait.js';
-import type { WorkloadPosition } from '../core/rotation/restart-progress.js';
 import { PreconditionFailed } from '../core/rotation-errors.js';
 import { auditStateChange } from './audit-state-change.js';
 import { readClusterCacerts } from './cluster-cacerts.js';
@@ -144,9 +142,4 @@ export async function waitForResign(
     },
   });
   return { round, summary };
-}
-
-/** A workload as the restart cursor and resignFallback name it. */
-export function positionOf(workload: WorkloadRef): WorkloadPosition {
-  return { namespace: workload.namespace, kind: workload.kind, name: workload.name };
 }
