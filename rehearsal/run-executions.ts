@@ -8,6 +8,7 @@ import { ExecutionAbortedError, StateMachine } from 'aws-local-stepfunctions';
 import { LabError } from '../lab/lab-errors.js';
 import type { MotoServer } from '../lab/moto-server.js';
 import { RESUME_ROLLBACK_INPUT_KEY, ROLLBACK_FAILED_ERROR } from '../lambdas/contract/resume-rollback.js';
+import { meshExecutionArn } from '../lambdas/core/rotation/mesh-execution.js';
 import { resumedRollbackName, resumeRollbackOf } from '../lambdas/core/rotation/resume-rollback.js';
 import { runApprovalGate } from './approval-gate-task.js';
 import type { ApprovalGates } from './approval-gates.js';
@@ -337,15 +338,27 @@ function createExecutionRunner(input: {
 }): (name: string, executionInput: Json) => Promise<ExecutionEnd> {
   const { stateMachine, stateMachineName, motoExecution, tasks, handlers, tracker, history } = input;
   return async (name, executionInput) => {
-    const id = await startExecutionInMoto({ ...motoExecution, name, input: executionInput });
-    input.approvalGates?.executionStarted(id, new Date());
+    // The attached run's record is on disk before moto knows the execution (its ARN follows from the
+    // name): a run killed in between leaves a record the next run acts on, never an execution that
+    // holds the mesh unseen. StopExecution of one moto never started fails, and is let go.
     const journal = input.journal?.();
-    journal?.started({
-      executionArn: id,
-      stateMachineArn: motoExecution.stateMachineArn,
-      name,
-      startDate: new Date(),
-    });
+    const expectedArn = meshExecutionArn(motoExecution.stateMachineArn, name);
+    const journalStarted = (executionArn: string) =>
+      journal?.started({
+        executionArn,
+        stateMachineArn: motoExecution.stateMachineArn,
+        name,
+        startDate: new Date(),
+      });
+    if (expectedArn !== undefined) await journalStarted(expectedArn);
+    const id = await startExecutionInMoto({ ...motoExecution, name, input: executionInput }).catch(
+      async (error: unknown) => {
+        await journal?.ended();
+        throw error;
+      },
+    );
+    if (id !== expectedArn) await journalStarted(id);
+    input.approvalGates?.executionStarted(id, new Date());
     const execution = stateMachine.run(executionInput as never, {
       overrides: {
         taskResourceLocalHandlers: handlers as never,

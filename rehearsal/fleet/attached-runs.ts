@@ -43,7 +43,16 @@ export interface AttachedRunRecord {
 
 /** The journal of one execution: written as it goes, removed when it ends. */
 export interface ExecutionJournal {
-  started(execution: { executionArn: string; stateMachineArn: string; name: string; startDate: Date }): void;
+  /**
+   * Resolves once the record is on disk. The runner awaits it before StartExecution, so that no kill
+   * leaves moto an execution that no record names.
+   */
+  started(execution: {
+    executionArn: string;
+    stateMachineArn: string;
+    name: string;
+    startDate: Date;
+  }): Promise<void>;
   entered(event: EnteredEvent, topLevel: { name: string; input: unknown } | undefined): void;
   /**
    * Resolves once the record is gone (after every pending write). `aborted`: the run was interrupted
@@ -85,6 +94,7 @@ export function attachedRunJournal(dir: string): () => ExecutionJournal {
         };
         writes = mkdir(join(dir, ATTACHED_RUNS_DIR), { recursive: true }).then(() => undefined);
         write();
+        return writes;
       },
       entered: (event, topLevel) => {
         if (record === undefined) return;

@@ -104,6 +104,26 @@ describe('attachedRunJournal', () => {
     expect(await readdir(join(dir, ATTACHED_RUNS_DIR))).toEqual([]);
   });
 
+  it('has the record on disk when started() resolves, before anything else is written', async () => {
+    // Prepare
+    const journal = attachedRunJournal(dir)();
+
+    // Act: what the runner awaits before StartExecution
+    await journal.started({
+      executionArn: `${STATE_MACHINE.replace(':stateMachine:', ':execution:')}:run-2`,
+      stateMachineArn: STATE_MACHINE,
+      name: 'run-2',
+      startDate: new Date(),
+    });
+    const onDisk = JSON.parse(
+      await readFile(join(dir, ATTACHED_RUNS_DIR, 'run-2.json'), 'utf8'),
+    ) as AttachedRunRecord;
+    await journal.ended();
+
+    // Assess
+    expect(onDisk).toMatchObject({ pid: process.pid, name: 'run-2', statesEntered: [] });
+  });
+
   it('keeps the record of an execution its run aborted (an interrupt), for the next run to judge', async () => {
     // Prepare
     const journal = attachedRunJournal(dir)();
@@ -174,6 +194,21 @@ describe('stopDeadAttachedRuns', () => {
     ]);
     expect(notes[0]).toContain('left execution before-write unfinished');
     expect(notes[0]).toContain('stopping it (StopExecution)');
+    expect(await readdir(join(dir, ATTACHED_RUNS_DIR))).toEqual([]);
+  });
+
+  it('lets a run go on over one killed before StartExecution reached moto (no state entered), and forgets it', async () => {
+    // Prepare: the record the runner writes first; NO_MOTO fails StopExecution as moto would for an
+    // execution it never started
+    await writeRecord('never-started', {});
+
+    // Act
+    const found = await stopDeadAttachedRuns({ ...quick, dir, retryRollback: false });
+    await found.forget();
+
+    // Assess
+    expect(found.rollBack).toBeUndefined();
+    expect(found.recorded.map((execution) => execution.name)).toEqual(['never-started']);
     expect(await readdir(join(dir, ATTACHED_RUNS_DIR))).toEqual([]);
   });
 
