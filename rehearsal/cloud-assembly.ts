@@ -1,6 +1,7 @@
 // The synthesized app the rehearsal runs: cdk.out, reused while it is newer than every source it was
 // built from, else synthesized again with `npx cdk synth` (esbuild bundles every handler, 1-2 minutes).
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -10,6 +11,15 @@ import type { CfnTemplate } from './resolve-definition.js';
 
 /** What cdk.out is built from; a change to any of them makes it stale. */
 export const SYNTH_INPUTS = ['lib', 'lambdas', 'bin/app.ts', 'cdk.json', 'package-lock.json'] as const;
+
+/**
+ * Whether `projectRoot` holds the app ensureCloudAssembly synthesizes (cdk.json naming bin/app.ts): a
+ * checkout does; the installed package ships neither, so it rehearses the assembly of the consumer's
+ * own app, as `cdk synth` left it.
+ */
+export function hasOwnApp(projectRoot: string): boolean {
+  return existsSync(join(projectRoot, 'cdk.json')) && existsSync(join(projectRoot, 'bin', 'app.ts'));
+}
 
 export interface CloudAssembly {
   readonly directory: string;

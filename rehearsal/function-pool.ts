@@ -10,7 +10,12 @@ import { fileURLToPath } from 'node:url';
 import { FunctionInvocationError, FunctionRuntimeError } from './rehearsal-errors.js';
 import type { TemplateFunction } from './template-functions.js';
 
-const BOOTSTRAP = fileURLToPath(new URL('./lambda-bootstrap.mjs', import.meta.url));
+/**
+ * What each function container runs: lambda-bootstrap.mjs beside this module, in rehearsal/ of a checkout
+ * and in dist/rehearsal/ of the installed package. It is plain JavaScript for plain node, which tsc does
+ * not emit, so `npm run build` copies it there.
+ */
+export const LAMBDA_BOOTSTRAP = fileURLToPath(new URL('./lambda-bootstrap.mjs', import.meta.url));
 
 /** One line a function wrote, as CloudWatch Logs would receive it. */
 export interface FunctionLogLine {
@@ -73,7 +78,7 @@ export function createFunctionPool(options: FunctionPoolOptions): FunctionPool {
   };
 
   const start = (fn: TemplateFunction): Worker => {
-    const child = fork(BOOTSTRAP, [], {
+    const child = fork(LAMBDA_BOOTSTRAP, [], {
       cwd: fn.bundleDirectory,
       execArgv: [],
       // A group of its own: a terminal's Ctrl-C is for the rehearsal, which then stops the containers

@@ -1,6 +1,7 @@
 // `meshtrust rehearse`: the state machine that would be deployed, run end to end against a local lab
 // fleet, with real mTLS handshakes all along; a live progress line, a summary and a report directory.
 // The work is in rehearsal/run-rehearsal.ts; this file is flags, display and exit code.
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { type Command, Option } from 'commander';
@@ -14,6 +15,7 @@ import {
 } from '../../lab/lab-options.js';
 import { MotoServerError } from '../../lab/moto-server.js';
 import { PROJECT_ROOT } from '../../lib/handler-entries.js';
+import { hasOwnApp } from '../../rehearsal/cloud-assembly.js';
 import { describeClusterStrategy } from '../../rehearsal/cluster-strategies.js';
 import { describeEndState } from '../../rehearsal/end-state.js';
 import { type FailAt, parseFailAt } from '../../rehearsal/fail-at.js';
@@ -156,7 +158,7 @@ export function registerRehearseCommand(program: Command, context: CliContext): 
     )
     .option(
       '--cdk-out <dir>',
-      'run this cloud assembly as it is (default: ./cdk.out, synthesized again when older than its sources)',
+      "run this cloud assembly as it is (default: ./cdk.out; in a checkout synthesized again when older than its sources, in the installed package your app's `cdk synth` output)",
     );
   return addEngineOptions(command, {
     proxyEnvNote: `; the rehearsal sets SECRET_TTL=${ISTIO_REHEARSAL_SECRET_TTL} unless given`,
@@ -176,6 +178,22 @@ export function registerRehearseCommand(program: Command, context: CliContext): 
       if (options.lab !== undefined) refuseLabDecidedFlags(options.lab, command);
       context.exitCode = await rehearse(options, context);
     });
+}
+
+/**
+ * The assembly named by --cdk-out; else none in a checkout (the rehearsal synthesizes the repository's
+ * app when cdk.out is stale), and ./cdk.out in the installed package, which has no app of its own.
+ */
+function assemblyToRun(cdkOut: string | undefined): string | undefined {
+  if (cdkOut !== undefined) return resolve(cdkOut);
+  if (hasOwnApp(PROJECT_ROOT)) return undefined;
+  const directory = resolve('cdk.out');
+  if (!existsSync(join(directory, 'manifest.json'))) {
+    throw new UsageError(
+      `no cloud assembly in ${directory}: installed meshtrust has no app of its own to synthesize. Run \`npx cdk synth\` on your app (one stack, with MeshTrustRotation or MeshTrustStack) and rehearse in its directory, or name its assembly with --cdk-out DIR`,
+    );
+  }
+  return directory;
 }
 
 /** With --lab the running lab decides its fleet: a flag that would shape it is refused, not ignored. */
@@ -206,6 +224,7 @@ async function rehearse(options: RehearseCommandOptions, context: CliContext) {
     throw new UsageError('--cluster applies to --mode intermediate only');
   }
   refuseIstioFlagsOnModel(options);
+  const cdkOut = assemblyToRun(options.cdkOut);
   const outDir = resolve(options.out ?? join('rehearsals', new Date().toISOString().replace(/[:.]/g, '-')));
   const display = createProgressDisplay(terminal.stderr);
   const stop = listenForStopSignals(
@@ -219,7 +238,7 @@ async function rehearse(options: RehearseCommandOptions, context: CliContext) {
   try {
     outcome = await runRehearsal({
       projectRoot: PROJECT_ROOT,
-      ...(options.cdkOut === undefined ? {} : { cdkOut: resolve(options.cdkOut) }),
+      ...(cdkOut === undefined ? {} : { cdkOut }),
       clusters: options.clusters,
       workloads: options.workloads,
       mode: options.mode,

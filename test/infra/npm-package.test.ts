@@ -1,4 +1,12 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HANDLER_NAMES, PROJECT_ROOT } from '../../lib/handler-entries.js';
@@ -26,11 +34,15 @@ const PACKAGE_VERSION = (
 ).version;
 
 /**
- * The files of the package: compiled JavaScript with its declarations, the bin launcher, the clusters'
- * RBAC manifest, the manifest and readme.
+ * The files of the package: compiled JavaScript with its declarations, the bin launcher, what each
+ * function container of the rehearsal runs (plain JavaScript, copied by the build), the clusters' RBAC
+ * manifest, the manifest and readme.
  */
 const ALLOWED_FILE =
-  /^(dist\/.+\.(js|d\.ts)|bin\/meshtrust\.mjs|deploy\/kubernetes\/[a-z-]+\.yaml|package\.json|README\.md|LICENSE)$/;
+  /^(dist\/.+\.(js|d\.ts)|dist\/rehearsal\/lambda-bootstrap\.mjs|bin\/meshtrust\.mjs|deploy\/kubernetes\/[a-z-]+\.yaml|package\.json|README\.md|LICENSE)$/;
+
+/** A rehearsal from the installed package: synth with bundling (30-60 s) and a run (about 30 s). */
+const REHEARSAL_TIMEOUT_MS = 180_000;
 
 describe('the npm package', () => {
   let workDir: string;
@@ -71,7 +83,7 @@ describe('the npm package', () => {
     );
   }, PACK_TIMEOUT_MS + 30_000);
 
-  it('holds only compiled JavaScript, declarations, the bin launcher, the RBAC manifest and package.json', () => {
+  it('holds only compiled JavaScript, declarations, the bin launcher, the rehearsal bootstrap, the RBAC manifest and package.json', () => {
     // WHEN
     const paths = packed.files.map((file) => file.path);
 
@@ -94,6 +106,7 @@ describe('the npm package', () => {
       'dist/bin/meshtrust.js',
       'bin/meshtrust.mjs',
       'deploy/kubernetes/rbac.yaml',
+      'dist/rehearsal/lambda-bootstrap.mjs',
       ...HANDLER_NAMES.map((name) => `dist/lambdas/handlers/${name}.js`),
     ]) {
       expect({ file, packed: paths.has(file) }).toEqual({ file, packed: true });
@@ -182,4 +195,90 @@ export const wrong: MeshTrustRotationProps = { meshId: 42 };
       expect(help.stdout).toMatch(new RegExp(`^\\s+${command}\\b`, 'm'));
     }
   }, 60_000);
+
+  it("has the rehearsal's function bootstrap where the installed rehearsal looks for it", async () => {
+    // WHEN the installed rehearsal module says where its function containers start
+    const found = await node([
+      '--input-type=module',
+      '-e',
+      "const pool = await import('./node_modules/meshtrust/dist/rehearsal/function-pool.js'); console.log(pool.LAMBDA_BOOTSTRAP);",
+    ]);
+    const help = await node(['node_modules/meshtrust/bin/meshtrust.mjs', 'rehearse', '--help']);
+
+    // THEN it is the file the tarball carries, beside the compiled rehearsal
+    expect(found.stderr).toBe('');
+    const bootstrap = found.stdout.trim();
+    expect(bootstrap).toBe(join(consumer, 'node_modules/meshtrust/dist/rehearsal/lambda-bootstrap.mjs'));
+    expect(existsSync(bootstrap)).toBe(true);
+    expect(readFileSync(bootstrap, 'utf8')).toBe(
+      readFileSync(join(PROJECT_ROOT, 'rehearsal/lambda-bootstrap.mjs'), 'utf8'),
+    );
+    expect(help.exitCode).toBe(0);
+    expect(help.stdout).toContain('--cdk-out <dir>');
+  }, 60_000);
+
+  it('asks for a synthesized app when the installed rehearse finds no ./cdk.out: it has no app of its own', async () => {
+    // GIVEN a directory without cdk.out
+    const empty = mkdtempSync(join(workDir, 'no-assembly-'));
+
+    // WHEN
+    const result = await runCommand(
+      process.execPath,
+      [join(consumer, 'node_modules/meshtrust/bin/meshtrust.mjs'), 'rehearse'],
+      { cwd: empty, timeoutMs: 60_000 },
+    );
+
+    // THEN a usage error, before any lab or moto starts
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain(`no cloud assembly in ${join(empty, 'cdk.out')}`);
+    expect(result.stderr).toContain('npx cdk synth');
+  }, 60_000);
+
+  it(
+    "rehearses a consumer's app, synthesized with bundling, with the installed meshtrust",
+    async () => {
+      // GIVEN the consumer's CDK app with the ready-made stack, bundled from the installed package, with
+      // the asset metadata \`cdk synth\` adds (the rehearsal finds each function's bundle by it)
+      writeFileSync(
+        join(consumer, 'rehearsed-app.mjs'),
+        `import { App } from 'aws-cdk-lib';
+import { MeshTrustStack } from 'meshtrust';
+const app = new App({ outdir: 'cdk.out', context: { 'aws:cdk:enable-asset-metadata': true } });
+new MeshTrustStack(app, 'meshtrust-payments', { rotation: { meshId: 'payments' } });
+app.synth();
+`,
+      );
+      const synth = await runCommand(process.execPath, ['rehearsed-app.mjs'], {
+        cwd: consumer,
+        timeoutMs: REHEARSAL_TIMEOUT_MS,
+      });
+      // (esbuild reports each bundle on stderr, which is shown only on a failure)
+      expect({ exitCode: synth.exitCode, stderr: synth.stderr.slice(-2000) }).toEqual({
+        exitCode: 0,
+        stderr: expect.any(String),
+      });
+
+      // WHEN `meshtrust rehearse` runs in the consumer's directory (./cdk.out), from the tarball's files
+      const run = await runCommand(
+        process.execPath,
+        [
+          'node_modules/meshtrust/bin/meshtrust.mjs',
+          'rehearse',
+          ...['--clusters', '1', '--workloads', '1', '--mode', 'intermediate'],
+          ...['--out', join(workDir, 'rehearsal'), '--json'],
+        ],
+        { cwd: consumer, timeoutMs: REHEARSAL_TIMEOUT_MS },
+      );
+
+      // THEN the state machine ran its functions from their bundles and rotated the lab's intermediate
+      expect({ exitCode: run.exitCode, stderr: run.stderr.slice(-2000) }).toEqual({
+        exitCode: 0,
+        stderr: expect.not.stringContaining('error:'),
+      });
+      const summary = JSON.parse(run.stdout) as { result: string; handshakes: { failed: number } };
+      expect(summary.result).toBe('SUCCEEDED');
+      expect(summary.handshakes.failed).toBe(0);
+    },
+    2 * REHEARSAL_TIMEOUT_MS,
+  );
 });
