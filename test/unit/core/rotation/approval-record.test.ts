@@ -114,6 +114,15 @@ describe('judgeReceivedApproval', () => {
 describe('the expiry of an approval record', () => {
   const lifetime = APPROVAL_RECORD_LIFETIME_SECONDS;
   const at = (seconds: number) => new Date(seconds * 1000);
+  /** The verdict on the result the endpoint sent for `stored`, at `now`. */
+  const judgeAt = (stored: ApprovalRecord, now: Date) =>
+    judgeReceivedApproval({
+      executionId: EXECUTION,
+      gate: 'reissue',
+      received: sentByTheEndpoint,
+      record: stored,
+      now,
+    });
 
   it('is the expiry the record carries (its time-to-live attribute)', () => {
     // Act / Assess
@@ -152,13 +161,7 @@ describe('the expiry of an approval record', () => {
     const later = at(APPROVED_AT_SECONDS + lifetime + 3600);
 
     // Act
-    const verdict = judgeReceivedApproval({
-      executionId: EXECUTION,
-      gate: 'reissue',
-      received: sentByTheEndpoint,
-      record,
-      now: later,
-    });
+    const verdict = judgeAt(record, later);
 
     // Assess
     expect(verdict).toEqual({
@@ -171,13 +174,7 @@ describe('the expiry of an approval record', () => {
 
   it('refuses a record whose stored expiry has passed, even within the lifetime of its approval', () => {
     // Act
-    const verdict = judgeReceivedApproval({
-      executionId: EXECUTION,
-      gate: 'reissue',
-      received: sentByTheEndpoint,
-      record: { ...record, expiresAt: APPROVED_AT_SECONDS + 60 },
-      now: NOW,
-    });
+    const verdict = judgeAt({ ...record, expiresAt: APPROVED_AT_SECONDS + 60 }, NOW);
 
     // Assess
     expect(verdict.accepted).toBe(false);
@@ -186,13 +183,7 @@ describe('the expiry of an approval record', () => {
 
   it('accepts the result for its record a second before the record expires', () => {
     // Act
-    const verdict = judgeReceivedApproval({
-      executionId: EXECUTION,
-      gate: 'reissue',
-      received: sentByTheEndpoint,
-      record,
-      now: at(APPROVED_AT_SECONDS + lifetime - 1),
-    });
+    const verdict = judgeAt(record, at(APPROVED_AT_SECONDS + lifetime - 1));
 
     // Assess
     expect(verdict).toEqual({ accepted: true, approvedBy: ALICE, approvalId: APPROVAL_ID });
