@@ -34,7 +34,7 @@ export interface WrittenCacerts {
 export async function writeClusterCacerts(
   client: ClusterClient,
   write: CacertsWrite,
-  decide: (current: CacertsFiles) => CacertsChange,
+  decide: (current: CacertsFiles) => CacertsChange | Promise<CacertsChange>,
 ): Promise<WrittenCacerts> {
   const { phase, action, cluster, executionId } = write;
   const applied = await applyCacertsChange(client, phase, decide);

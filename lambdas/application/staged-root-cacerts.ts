@@ -3,13 +3,14 @@ import type { CacertsFiles } from '../core/pki/cacerts.js';
 import type { CacertsChange } from '../core/rotation/cacerts-change.js';
 import { distributeBundleChange } from '../core/rotation/distribute-bundle-change.js';
 import { executionNameOf } from '../core/rotation/execution-name.js';
+import { retireRootChange } from '../core/rotation/retire-root-change.js';
 import { requireStagedRoot, type StagedRootPhase } from '../core/rotation/staged-root-required.js';
 import { readClusterCacerts } from './cluster-cacerts.js';
 import { type CacertsWrite, writeClusterCacerts } from './cluster-cacerts-write.js';
 import { readRootVersion, type SecretVersion } from './root-ca.js';
 import type { HandlerRuntime } from './runtime.js';
 
-/** What a phase writing the staged root answers for a primary cluster. */
+/** What distribute-bundle and retire-root answer for a primary cluster. */
 export interface RootCertWritten {
   readonly cluster: string;
   readonly changed: boolean;
@@ -21,6 +22,8 @@ export interface RootCertWritten {
 export interface DistributeBundleOutput extends RootCertWritten {
   readonly backupVersionId: string;
 }
+
+export type RetireRootOutput = RootCertWritten;
 
 /** What of its event a phase writing the staged root works from. */
 export interface StagedRootStep {
@@ -50,6 +53,18 @@ export async function distributeBundle(
   return { ...written, backupVersionId: backup.versionId };
 }
 
+/**
+ * retire-root on one primary cluster: root-cert.pem = the new root's PEM as staged, refused (in the core)
+ * while the intermediate does not chain to it.
+ */
+export async function retireRoot(runtime: HandlerRuntime, step: StagedRootStep): Promise<RetireRootOutput> {
+  const phase = 'retire-root';
+  const { client, newRootPem } = await stagedRootFor(runtime, phase, step);
+  return writeRootCert(client, { phase, step }, (current) =>
+    retireRootChange(step.cluster, current, newRootPem),
+  );
+}
+
 /** The staged root's certificate, checked against the fingerprint the execution recorded, and the cluster. */
 async function stagedRootFor(
   runtime: HandlerRuntime,
@@ -62,7 +77,7 @@ async function stagedRootFor(
   return { client: await runtime.clusterClient(cluster), newRootPem: newRoot.material.certificatePem };
 }
 
-/** The write through the per-cluster frame, and what the phase answers of it. */
+/** The write through the per-cluster frame, and what both phases answer of it. */
 async function writeRootCert(
   client: ClusterClient,
   write: {
@@ -70,7 +85,7 @@ async function writeRootCert(
     readonly step: StagedRootStep;
     readonly detail?: CacertsWrite['detail'];
   },
-  decide: (current: CacertsFiles) => CacertsChange,
+  decide: (current: CacertsFiles) => CacertsChange | Promise<CacertsChange>,
 ): Promise<RootCertWritten> {
   const { phase, step, detail } = write;
   const { cluster, executionId } = step;
