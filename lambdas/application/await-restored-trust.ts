@@ -1,9 +1,8 @@
 import type { ClusterClient } from '../adapters/kube/cluster-client.js';
-import { readRootCertConfigMaps } from '../adapters/kube/trust-bundles.js';
 import { namespacesOffRootSet } from '../core/istio/published-root-set.js';
 import { VerificationFailed } from '../core/rotation-errors.js';
+import { awaitPublishedRoots } from './await-published-roots.js';
 import type { HandlerRuntime } from './runtime.js';
-import { waitUntil } from './wait-until.js';
 
 /**
  * rollback's restore-trust is done only when every namespace's istio-ca-root-cert holds the restored root
@@ -16,13 +15,13 @@ export async function awaitRestoredTrust(
   rootCertPem: string,
 ): Promise<void> {
   const cluster = client.name;
-  const result = await waitUntil(runtime.config.verifyTimeoutSeconds * 1000, async () => {
-    const behind = namespacesOffRootSet(await readRootCertConfigMaps(client), rootCertPem, cluster);
-    return { done: behind.length === 0, value: behind };
+  const { done, behind } = await awaitPublishedRoots(runtime, client, (configMaps) => {
+    const off = namespacesOffRootSet(configMaps, rootCertPem, cluster);
+    return { done: off.length === 0, behind: off };
   });
-  if (!result.done) {
+  if (!done) {
     throw new VerificationFailed(
-      `istio-ca-root-cert of cluster ${cluster} does not yet hold the restored root set in ${result.value.join(', ')}; ` +
+      `istio-ca-root-cert of cluster ${cluster} does not yet hold the restored root set in ${behind.join(', ')}; ` +
         'istiod may still be pushing. Run the restore-trust stage again.',
       { cluster, phase: 'rollback' },
     );
