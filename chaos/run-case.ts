@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { filesWithPrivateKeys } from '../rehearsal/private-key-scan.js';
 import type { RehearsalReport } from '../rehearsal/rehearsal-report.js';
 import type { ChaosCase } from './chaos-matrix.js';
-import { type CaseVerdict, judgeCase, type RunFacts } from './judge-case.js';
+import { type CaseVerdict, judgeCase, type ProcessLeft, type RunFacts } from './judge-case.js';
 import { watchProcesses } from './process-watch.js';
 
 export interface CaseSettings {
@@ -65,28 +65,80 @@ export async function runCase(
   caseDir: string,
 ): Promise<CaseRun> {
   const outDir = join(caseDir, 'report');
-  const markerValue = `${process.pid}:${chaosCase.id}`;
-  const marker = `${CASE_MARKER}=${markerValue}`;
+  const run = await runRehearseProcess(rehearseArgs(chaosCase, settings, outDir), {
+    settings,
+    marker: `${process.pid}:${chaosCase.id}`,
+    logFile: join(caseDir, 'output.log'),
+  });
+  const filesWithKeys = await filesWithPrivateKeys(outDir, []).catch(() => []);
+  const facts: RunFacts = {
+    exitCode: run.exitCode,
+    timedOut: run.timedOut,
+    processesLeft: run.processesLeft,
+    filesWithKeys,
+  };
+  const report = await readReport(outDir);
+  return {
+    verdict: judgeCase({ ...chaosCase.expected, mode: chaosCase.mode }, report, facts),
+    facts,
+    ...(report === undefined ? {} : { report }),
+    durationMs: run.durationMs,
+    interrupted: run.interrupted,
+  };
+}
+
+/** One rehearse process as runRehearseProcess saw it. */
+export interface RehearseProcessRun {
+  /** The exit code, or 128 + the signal's number when a signal ended it (as a shell reports it). */
+  readonly exitCode: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly timedOut: boolean;
+  /** Stopped by the settings' signal, not by itself. */
+  readonly interrupted: boolean;
+  /** Processes it started that outlived it (each killed by its pid). */
+  readonly processesLeft: readonly ProcessLeft[];
+  readonly durationMs: number;
+  /** Everything it printed, stdout and stderr. */
+  readonly output: string;
+}
+
+/**
+ * Runs `node ARGS` in the project (a rehearse command line), in a process group of its own under the
+ * time limit, with its processes watched; `whileRunning` is handed its pid once started and returns
+ * what to do when it ended (a kill case watches its record there). Resolves once it ended and anything
+ * it left was killed.
+ */
+export async function runRehearseProcess(
+  args: readonly string[],
+  options: {
+    readonly settings: Pick<CaseSettings, 'projectRoot' | 'timeoutMs' | 'signal'>;
+    /** The value of CASE_MARKER its processes inherit. */
+    readonly marker: string;
+    /** Where its output is written. */
+    readonly logFile: string;
+    readonly whileRunning?: (pid: number) => () => void;
+  },
+): Promise<RehearseProcessRun> {
+  const { settings } = options;
+  const marker = `${CASE_MARKER}=${options.marker}`;
   const startedAt = Date.now();
-  const child = spawn(process.execPath, rehearseArgs(chaosCase, settings, outDir), {
+  const child = spawn(process.execPath, args, {
     cwd: settings.projectRoot,
-    env: { ...process.env, NODE_OPTIONS: '', [CASE_MARKER]: markerValue },
+    env: { ...process.env, NODE_OPTIONS: '', [CASE_MARKER]: options.marker },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
   const output: Buffer[] = [];
   child.stdout.on('data', (chunk: Buffer) => output.push(chunk));
   child.stderr.on('data', (chunk: Buffer) => output.push(chunk));
-  const exited = new Promise<number | null>((resolve) => {
-    child.once('error', () => resolve(null));
-    // Killed by a signal: 128 + its number, as a shell reports it.
-    child.once('close', (code, signal) =>
-      resolve(code ?? (signal === null ? null : 128 + (constants.signals[signal] ?? 0))),
-    );
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('error', () => resolve({ code: null, signal: null }));
+    child.once('close', (code, signal) => resolve({ code, signal }));
   });
   const watch = watchProcesses(child.pid ?? -1, marker);
   const sampler = setInterval(() => watch.sample(), SAMPLE_EVERY_MS);
   watch.sample();
+  const ended = child.pid === undefined ? undefined : options.whileRunning?.(child.pid);
 
   let timedOut = false;
   let interrupted = false;
@@ -114,24 +166,23 @@ export async function runCase(
   settings.signal?.addEventListener('abort', onAbort, { once: true });
   if (settings.signal?.aborted === true) onAbort();
 
-  const exitCode = await exited;
+  const { code, signal } = await exited;
   clearTimeout(timer);
+  ended?.();
   settings.signal?.removeEventListener('abort', onAbort);
   await Promise.all(stopping);
   clearInterval(sampler);
   const durationMs = Date.now() - startedAt;
-  await writeFile(join(caseDir, 'output.log'), Buffer.concat(output));
-
-  const processesLeft = await survivors(watch);
-  const filesWithKeys = await filesWithPrivateKeys(outDir, []).catch(() => []);
-  const facts: RunFacts = { exitCode, timedOut, processesLeft, filesWithKeys };
-  const report = await readReport(outDir);
+  const text = Buffer.concat(output);
+  await writeFile(options.logFile, text);
   return {
-    verdict: judgeCase({ ...chaosCase.expected, mode: chaosCase.mode }, report, facts),
-    facts,
-    ...(report === undefined ? {} : { report }),
-    durationMs,
+    exitCode: code ?? (signal === null ? null : 128 + (constants.signals[signal] ?? 0)),
+    signal,
+    timedOut,
     interrupted,
+    processesLeft: await survivors(watch),
+    durationMs,
+    output: text.toString('utf8'),
   };
 }
 
@@ -153,7 +204,8 @@ async function survivors(watch: ReturnType<typeof watchProcesses>) {
   return alive.map((left) => ({ pid: left.pid, command: left.command }));
 }
 
-async function readReport(outDir: string): Promise<RehearsalReport | undefined> {
+/** DIR/report.json, or undefined when the run wrote none. */
+export async function readReport(outDir: string): Promise<RehearsalReport | undefined> {
   try {
     return JSON.parse(await readFile(join(outDir, 'report.json'), 'utf8')) as RehearsalReport;
   } catch {
