@@ -18,7 +18,7 @@ import { writeFileAtomically } from '../lab/write-file-atomically.js';
 import { PROJECT_ROOT } from '../lib/handler-entries.js';
 import { ensureCloudAssembly, readCloudAssembly } from '../rehearsal/cloud-assembly.js';
 import { definitionTasks } from '../rehearsal/definition-tasks.js';
-import { failAtStates } from '../rehearsal/fail-at.js';
+import { failAtStates as listedFailAtStates } from '../rehearsal/fail-at.js';
 import {
   type CfnTemplate,
   referencedLogicalIds,
@@ -34,7 +34,9 @@ import {
   renderSummary,
   serializeResults,
 } from './chaos-results.js';
+import { describeKill, isKillCase, killCases } from './kill-cases.js';
 import { runCase } from './run-case.js';
+import { KillLabs, runKillCase } from './run-kill-case.js';
 import type { Definition } from './state-graph.js';
 
 export const RESULTS_FILE = 'chaos/results.json';
@@ -102,6 +104,9 @@ export async function runChaosCli(
         '  fault       each --fault kind (kube 5xx, conflict, slow, down; aws throttle, 5xx): SUCCEEDED',
         '  rollback    the latest failure that rolls back, then one inside the rollback: FAILED RollbackFailed',
         '              when permanent, ROLLED_BACK when once',
+        '  kill        (ids kill/mode/state) on a model lab, rehearse --lab SIGKILLed in each state of the',
+        '              forward path (a Map once one cluster is in it), then the next run (with --retry-rollback',
+        '              when refused): SUCCEEDED, only the newest root in every cacerts, nothing written twice',
         'The states and expected ends come from the synthesized definition. Every case must also show',
         '0 failed handshakes, pass all the rehearsal checks, leave no process and no private key.',
         '',
@@ -127,18 +132,27 @@ function patternList(value: string): string[] {
     .filter((pattern) => pattern !== '');
 }
 
-/** The matrix of the synthesized definition, for a fleet of `clusters`. */
+/** The matrix of the synthesized definition, for a fleet of `clusters`: the fault cases, then the kill cases. */
 export function matrixOf(template: CfnTemplate, clusters: number): ChaosCase[] {
+  const definition = placeholderDefinition(template);
+  const listed = failAtStates(definition);
+  return [
+    ...chaosMatrix({ definition, failAtStates: listed, clusters: labClusterNames(clusters) }),
+    ...killCases({ definition, failAtStates: listed }),
+  ];
+}
+
+/** The definition with each ARN a placeholder, and the STATE names `rehearse --fail-at` accepts. */
+function placeholderDefinition(template: CfnTemplate): Definition {
   // Read before any resource exists, as the rehearsal checks --fail-at: each ARN a placeholder.
   const placeholders = Object.fromEntries(
     referencedLogicalIds(template).map((id) => [id, `arn:aws:lambda:::function:${id}`]),
   );
-  const definition = resolveDefinition(template, { arns: placeholders }) as Definition;
-  return chaosMatrix({
-    definition,
-    failAtStates: failAtStates(definitionTasks(definition as never)).listed,
-    clusters: labClusterNames(clusters),
-  });
+  return resolveDefinition(template, { arns: placeholders }) as Definition;
+}
+
+function failAtStates(definition: Definition): readonly string[] {
+  return listedFailAtStates(definitionTasks(definition as never)).listed;
 }
 
 async function runChaos(options: ChaosOptions, io: ChaosIo): Promise<ExitCode> {
@@ -150,6 +164,7 @@ async function runChaos(options: ChaosOptions, io: ChaosIo): Promise<ExitCode> {
   };
   const progress = (line: string) => terminal.note(terminal.styleErr('dim', `[${clock()}] ${line}`));
   const stop = listenForStopSignals(progress, 'stopping the case under way; results so far are written');
+  let killLabs: KillLabs | undefined;
   try {
     const assembly =
       options.cdkOut === undefined
@@ -173,7 +188,7 @@ async function runChaos(options: ChaosOptions, io: ChaosIo): Promise<ExitCode> {
         rows: selected.map((chaosCase) => [
           chaosCase.id,
           describeExpected(chaosCase.expected),
-          chaosCase.flags.join(' '),
+          isKillCase(chaosCase) ? describeKill(chaosCase) : chaosCase.flags.join(' '),
         ]),
       }))
         terminal.out(line);
@@ -186,6 +201,8 @@ async function runChaos(options: ChaosOptions, io: ChaosIo): Promise<ExitCode> {
     );
     const revision = await describeRevision(projectRoot);
     const work = await mkdtemp(join(tmpdir(), 'meshtrust-chaos-'));
+    killLabs = new KillLabs({ ...options, projectRoot, work, note: progress });
+    const topLevelStates = new Set(Object.keys(placeholderDefinition(assembly.template).States ?? {}));
     const run: CaseResult[] = [];
     const kept: string[] = [];
     let environmentFailed = false;
@@ -199,18 +216,23 @@ async function runChaos(options: ChaosOptions, io: ChaosIo): Promise<ExitCode> {
       const counter = `[${index + 1}/${selected.length}]`;
       progress(`${counter} ${chaosCase.id}: expecting ${describeExpected(chaosCase.expected)}`);
       const measuredAt = new Date().toISOString();
-      const outcome = await runCase(
-        chaosCase,
-        {
-          projectRoot,
-          cdkOut: assembly.directory,
-          clusters: options.clusters,
-          workloads: options.workloads,
-          timeoutMs: options.timeout * 1000,
-          signal: stop.signal,
-        },
-        caseDir,
-      );
+      const settings = {
+        projectRoot,
+        cdkOut: assembly.directory,
+        clusters: options.clusters,
+        workloads: options.workloads,
+        timeoutMs: options.timeout * 1000,
+        signal: stop.signal,
+      };
+      const outcome = isKillCase(chaosCase)
+        ? await runKillCase(
+            chaosCase,
+            { ...settings, labDir: await killLabs.labFor(chaosCase.mode), topLevelStates },
+            caseDir,
+          )
+        : await runCase(chaosCase, settings, caseDir);
+      // A failed kill case may leave its lab anywhere: the next one starts from a new lab.
+      if (isKillCase(chaosCase) && !outcome.verdict.passed) await killLabs.stop();
       if (outcome.interrupted) {
         progress(`${counter} ${chaosCase.id}: interrupted, not counted (its folder: ${caseDir})`);
         kept.push(caseDir);
@@ -236,6 +258,7 @@ async function runChaos(options: ChaosOptions, io: ChaosIo): Promise<ExitCode> {
         break;
       }
     }
+    await killLabs.stop();
     for (const line of renderSummary(run, matrix.length)) terminal.out(line);
     if (kept.length > 0) progress(`report folders kept: ${work}`);
     else await rm(work, { recursive: true, force: true });
@@ -263,6 +286,7 @@ async function runChaos(options: ChaosOptions, io: ChaosIo): Promise<ExitCode> {
     }
     throw error;
   } finally {
+    await killLabs?.stop();
     stop.dispose();
   }
 }

@@ -23,7 +23,8 @@ import {
 
 export const MODES: readonly RehearsalMode[] = ['scheduled', 'emergency', 'intermediate'];
 
-export type CaseKind = 'baseline' | 'fail-at' | 'transient' | 'fault' | 'rollback';
+/** `kill`: a `rehearse --lab` run SIGKILLed in a state, then resumed (kill-cases.ts). */
+export type CaseKind = 'baseline' | 'fail-at' | 'transient' | 'fault' | 'rollback' | 'kill';
 
 export interface ExpectedEnd {
   readonly result: EndResult;

@@ -1,0 +1,261 @@
+// Whether a kill case converged: the first run SIGKILLed at its kill point, then the next run on the
+// same lab (with --retry-rollback when it was refused for a dead run that had written) SUCCEEDED with
+// everything judgeCase asks of any case, and what only a resume can break did not break: the lab's
+// cacerts hold the newest root alone, no record of a dead run is left, no secret version was written
+// twice and no workload was restarted twice by one execution. The last two are read from the resumed
+// runs' audit events (the killed run writes no report, so its own events are not readable). Pure, like
+// judge-case.ts: each check a named finding, the case passes when none failed.
+import type { RehearsalReport } from '../rehearsal/rehearsal-report.js';
+import {
+  type CaseFinding,
+  type CaseVerdict,
+  type JudgedReport,
+  judgeCase,
+  type RunFacts,
+} from './judge-case.js';
+import type { KillCase } from './kill-cases.js';
+
+/** What the runner saw of the run it killed. */
+export interface KilledRun {
+  /** The record showed the kill point before the run ended by itself. */
+  readonly reachedKillPoint: boolean;
+  /** How it ended: SIGKILL when the runner killed it. */
+  readonly signal: string | null;
+  readonly exitCode: number | null;
+  /** The last top-level state its record showed. */
+  readonly lastState?: string;
+}
+
+/** A resumed run's report.json as far as the judgement reads it: judgeCase's part and the run's roots. */
+export type ResumedReport = JudgedReport & Pick<RehearsalReport, 'rootLetters'>;
+
+/** One `rehearse --lab DIR` after the kill. */
+export interface ResumeAttempt {
+  readonly retryRollback: boolean;
+  readonly exitCode: number | null;
+  /** It stopped before running anything, naming --retry-rollback for the dead run (exit 3). */
+  readonly refusedForRetryRollback: boolean;
+  /** Its report.json, when it wrote one. */
+  readonly report?: ResumedReport;
+}
+
+/** An audit line of audit.jsonl, as far as the judgement reads it. */
+export interface AuditLine {
+  readonly executionId: string;
+  readonly phase: string;
+  readonly action: string;
+  readonly cluster?: string;
+  readonly outcome: string;
+  readonly detail?: Readonly<Record<string, unknown>>;
+}
+
+export interface KillCaseFacts {
+  readonly killed: KilledRun;
+  readonly resumes: readonly ResumeAttempt[];
+  /** Every process, file and time fact of the case's runs together. */
+  readonly run: RunFacts;
+  /** Each cluster's cacerts roots read from the lab after the last run; undefined when unreadable. */
+  readonly cacertsRoots?: Readonly<Record<string, readonly string[]>>;
+  /** The audit events of every resumed run's report. */
+  readonly audit: readonly AuditLine[];
+  /** Records of dead runs still in DIR/rehearsals after the last run. */
+  readonly recordsLeft: readonly string[];
+}
+
+/** Audit detail fields that name a secret version the event wrote (a stage-root, a new intermediate, a backup). */
+const WRITTEN_VERSION_FIELDS = ['versionId', 'intermediateVersionId', 'backupVersionId'] as const;
+
+export function judgeKillCase(killCase: KillCase, facts: KillCaseFacts): CaseVerdict {
+  const { killed, resumes } = facts;
+  const final = resumes.at(-1);
+  const base = judgeCase({ ...killCase.expected, mode: killCase.mode }, final?.report, {
+    ...facts.run,
+    exitCode: final?.exitCode ?? null,
+  });
+  const findings: CaseFinding[] = [
+    {
+      check: 'killed-at-point',
+      ok: killed.reachedKillPoint && killed.signal === 'SIGKILL',
+      detail: killed.reachedKillPoint
+        ? `SIGKILLed in ${killed.lastState ?? killCase.killAt.state}`
+        : `ended by itself (exit ${killed.exitCode}) before ${killCase.killAt.state}, last in ${killed.lastState ?? 'no state'}`,
+    },
+    resumedFinding(resumes),
+    ...base.findings.map((finding) =>
+      finding.check === 'no-failed-handshake' ? handshakesOfEveryResume(resumes) : finding,
+    ),
+    newestRootOnlyFinding(final?.report, facts.cacertsRoots),
+    {
+      check: 'dead-run-cleared',
+      ok: facts.recordsLeft.length === 0,
+      detail:
+        facts.recordsLeft.length === 0
+          ? 'no record of a dead run left in DIR/rehearsals'
+          : `left: ${facts.recordsLeft.join(', ')}`,
+    },
+    duplicateSecretVersionFinding(facts.audit),
+    restartedTwiceFinding(facts.audit),
+  ];
+  return { passed: findings.every((finding) => finding.ok), findings };
+}
+
+/**
+ * The next run rotates; or it is refused naming --retry-rollback (the dead run had written) and the run
+ * after, with it, rotates. Anything more is no resume as documented.
+ */
+function resumedFinding(resumes: readonly ResumeAttempt[]): CaseFinding {
+  const check = 'resumed-as-documented';
+  const [first, second] = resumes;
+  if (first === undefined) return { check, ok: false, detail: 'no run after the kill' };
+  if (resumes.length === 1) {
+    return {
+      check,
+      ok: first.report !== undefined,
+      detail:
+        first.report === undefined
+          ? `the next run wrote no report (exit ${first.exitCode})`
+          : 'the next run rotated at once',
+    };
+  }
+  const ok =
+    resumes.length === 2 &&
+    first.refusedForRetryRollback &&
+    first.exitCode === 3 &&
+    second?.retryRollback === true &&
+    second.report !== undefined;
+  return {
+    check,
+    ok,
+    detail: ok
+      ? 'refused naming --retry-rollback (exit 3), then rolled the dead run back and rotated'
+      : `${resumes.length} runs after the kill, exits ${resumes.map((resume) => resume.exitCode).join(', ')}`,
+  };
+}
+
+function handshakesOfEveryResume(resumes: readonly ResumeAttempt[]): CaseFinding {
+  const reports = resumes.flatMap((resume) => (resume.report === undefined ? [] : [resume.report]));
+  const attempted = reports.reduce((sum, report) => sum + report.totals.handshakes.attempted, 0);
+  const failed = reports.reduce((sum, report) => sum + report.totals.handshakes.failed, 0);
+  return {
+    check: 'no-failed-handshake',
+    ok: failed === 0 && attempted > 0,
+    detail: `${failed} failed of ${attempted} (${reports.length} report(s) after the kill)`,
+  };
+}
+
+/** Every cluster's cacerts, read from the lab, trusts the root the last run staged and nothing else. */
+export function newestRootOnlyFinding(
+  report: Pick<ResumedReport, 'rootLetters' | 'clusters'> | undefined,
+  roots: Readonly<Record<string, readonly string[]>> | undefined,
+): CaseFinding {
+  const check = 'cacerts-newest-root-only';
+  const newest = report?.rootLetters.B;
+  if (report === undefined || newest === undefined)
+    return { check, ok: false, detail: 'no report naming the root the run staged' };
+  if (roots === undefined) return { check, ok: false, detail: "the lab's cacerts could not be read" };
+  const wrong = report.clusters.filter((cluster) => {
+    const held = roots[cluster];
+    return held === undefined || held.length !== 1 || held[0] !== newest;
+  });
+  const short = (fingerprint: string) => fingerprint.slice(0, 12);
+  return {
+    check,
+    ok: wrong.length === 0,
+    detail:
+      wrong.length === 0
+        ? `${report.clusters.length} cluster(s) on ${short(newest)} alone`
+        : `${wrong
+            .map((cluster) => `${cluster} holds ${(roots[cluster] ?? []).map(short).join('+') || 'nothing'}`)
+            .join('; ')} (newest ${short(newest)})`,
+  };
+}
+
+/**
+ * No secret version written twice: a version id claimed by two events that changed something, or one
+ * execution writing two versions for the same step and cluster (a re-run that wrote anew instead of
+ * finding its version, which its ClientRequestToken is for).
+ */
+export function duplicateSecretVersionFinding(audit: readonly AuditLine[]): CaseFinding {
+  const check = 'no-duplicate-secret-version';
+  const written = audit.filter((line) => line.outcome === 'succeeded');
+  const claims = new Map<string, number>();
+  const perStep = new Map<string, Set<string>>();
+  let versions = 0;
+  for (const line of written) {
+    for (const field of WRITTEN_VERSION_FIELDS) {
+      const version = line.detail?.[field];
+      if (typeof version !== 'string') continue;
+      versions += 1;
+      claims.set(`${field} ${version}`, (claims.get(`${field} ${version}`) ?? 0) + 1);
+      const step = `${line.executionId} ${line.phase}/${line.action}${line.cluster === undefined ? '' : ` ${line.cluster}`} ${field}`;
+      perStep.set(step, (perStep.get(step) ?? new Set()).add(version));
+    }
+  }
+  const problems = [
+    ...[...claims].filter(([, count]) => count > 1).map(([claim, count]) => `${claim} written ${count}x`),
+    ...[...perStep].filter(([, ids]) => ids.size > 1).map(([step, ids]) => `${step}: ${ids.size} versions`),
+  ];
+  return {
+    check,
+    ok: problems.length === 0,
+    detail:
+      problems.length === 0
+        ? `${versions} secret version(s) written, each once (resumed runs' audit)`
+        : problems.join('; '),
+  };
+}
+
+/**
+ * No workload restarted twice by one execution: per restart id and cluster, the restarts counted over
+ * restart-workloads' invocations are at most the workloads it covers (a restart id is one execution's).
+ */
+export function restartedTwiceFinding(audit: readonly AuditLine[]): CaseFinding {
+  const check = 'no-workload-restarted-twice';
+  const byRestart = new Map<string, { restarted: number; workloads: number }>();
+  for (const line of audit) {
+    const restartId = line.detail?.restartId;
+    const restarted = line.detail?.restarted;
+    const workloads = line.detail?.workloads;
+    if (typeof restartId !== 'string' || typeof restarted !== 'number' || typeof workloads !== 'number')
+      continue;
+    const key = `${restartId} ${line.cluster ?? ''}`;
+    const counted = byRestart.get(key) ?? { restarted: 0, workloads: 0 };
+    byRestart.set(key, {
+      restarted: counted.restarted + restarted,
+      workloads: Math.max(counted.workloads, workloads),
+    });
+  }
+  const twice = [...byRestart].filter(([, counted]) => counted.restarted > counted.workloads);
+  const total = [...byRestart.values()].reduce((sum, counted) => sum + counted.restarted, 0);
+  return {
+    check,
+    ok: twice.length === 0,
+    detail:
+      twice.length === 0
+        ? `${total} restart(s) over ${byRestart.size} restart id(s) and cluster(s), none twice (resumed runs' audit)`
+        : twice
+            .map(
+              ([key, counted]) =>
+                `restart ${key}: ${counted.restarted} restarts of ${counted.workloads} workload(s)`,
+            )
+            .join('; '),
+  };
+}
+
+/** audit.jsonl's lines that parse as audit events; others are skipped. */
+export function parseAuditLines(text: string): AuditLine[] {
+  return text.split('\n').flatMap((line) => {
+    if (line.trim() === '') return [];
+    try {
+      const event = JSON.parse(line) as Partial<AuditLine>;
+      return typeof event.executionId === 'string' &&
+        typeof event.phase === 'string' &&
+        typeof event.action === 'string' &&
+        typeof event.outcome === 'string'
+        ? [event as AuditLine]
+        : [];
+    } catch {
+      return [];
+    }
+  });
+}

@@ -1,0 +1,233 @@
+// One kill case: on a running model lab (`meshtrust lab`, started by the runner), `rehearse --lab DIR`
+// is SIGKILLed as soon as its record in DIR/rehearsals/ shows the kill point, as a crash or `kill -9`
+// would end it (its children must go by themselves: the process watch names any that stay). Then the
+// next `rehearse --lab DIR`, and when that is refused for a dead run that wrote, the same with
+// --retry-rollback, as docs/rehearsal.md tells an operator. What the resumed runs wrote, what the lab's
+// cacerts hold and what DIR still records are then judged (judge-kill-case.ts).
+//
+// The lab is reused by the kill cases of one mode: a case that passed leaves it converged (the newest
+// root alone in every cacerts, nothing pending, the lock released, no record of a dead run), which is
+// the state a first rotation starts from too; the next case's run goes from that root to a new one. A
+// case that failed may have left anything, so its lab is stopped and the next case gets a new one.
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { readLabDescription } from '../lab/lab-files.js';
+import { ATTACHED_RUNS_DIR, type AttachedRunRecord } from '../rehearsal/fleet/attached-runs.js';
+import { filesWithPrivateKeys } from '../rehearsal/private-key-scan.js';
+import type { RehearsalReport } from '../rehearsal/rehearsal-report.js';
+import { type AuditLine, judgeKillCase, parseAuditLines, type ResumeAttempt } from './judge-kill-case.js';
+import { type KillCase, killPointReached } from './kill-cases.js';
+import { type LabProcess, labCacertsRoots, startLabProcess, stopLabProcess } from './lab-process.js';
+import { type CaseRun, type CaseSettings, readReport, runRehearseProcess } from './run-case.js';
+import type { RehearsalMode } from './state-graph.js';
+
+/** How often the killed run's record is read for its kill point. */
+const RECORD_POLL_MS = 100;
+const LAB_START_TIMEOUT_MS = 180_000;
+const LAB_STOP_GRACE_MS = 30_000;
+
+/** The labs of the kill cases: one at a time, reused by the cases of one mode while they pass. */
+export class KillLabs {
+  private current:
+    | { readonly mode: RehearsalMode; readonly dir: string; readonly lab: LabProcess }
+    | undefined;
+
+  constructor(
+    private readonly settings: Pick<CaseSettings, 'projectRoot' | 'clusters' | 'workloads'> & {
+      /** Where each lab's directory is made. */
+      readonly work: string;
+      readonly note: (line: string) => void;
+    },
+  ) {}
+
+  /** The running lab for `mode`, started when there is none for it. */
+  async labFor(mode: RehearsalMode): Promise<string> {
+    if (this.current?.mode === mode && this.current.lab.child.exitCode === null) return this.current.dir;
+    await this.stop();
+    const dir = await mkdtemp(join(this.settings.work, `lab-${mode}-`));
+    this.settings.note(`starting a model lab for the ${mode} kill cases in ${dir}`);
+    const lab = await startLabProcess({
+      projectRoot: this.settings.projectRoot,
+      dir,
+      args: ['--clusters', String(this.settings.clusters), '--workloads', String(this.settings.workloads)],
+      timeoutMs: LAB_START_TIMEOUT_MS,
+    });
+    this.current = { mode, dir, lab };
+    return dir;
+  }
+
+  /** Stops the lab (after a failed case, or at the end); its directory is removed. */
+  async stop(): Promise<void> {
+    const current = this.current;
+    this.current = undefined;
+    if (current === undefined) return;
+    await stopLabProcess(current.lab, LAB_STOP_GRACE_MS);
+    await rm(current.dir, { recursive: true, force: true });
+  }
+}
+
+export interface KillCaseSettings extends CaseSettings {
+  /** The running lab's directory. */
+  readonly labDir: string;
+  /** The top-level state names of the definition (a Map's iterations enter others). */
+  readonly topLevelStates: ReadonlySet<string>;
+}
+
+export async function runKillCase(
+  killCase: KillCase,
+  settings: KillCaseSettings,
+  caseDir: string,
+): Promise<CaseRun> {
+  const startedAt = Date.now();
+  const marker = `${process.pid}:${killCase.id}`;
+  const args = (out: string, extra: readonly string[]) => [
+    '--import',
+    'tsx',
+    'bin/meshtrust.ts',
+    'rehearse',
+    '--cdk-out',
+    settings.cdkOut,
+    '--lab',
+    settings.labDir,
+    '--out',
+    out,
+    '--json',
+    ...killCase.flags,
+    ...extra,
+  ];
+
+  // The run to kill.
+  let reached = false;
+  let lastState: string | undefined;
+  const killedOut = join(caseDir, 'killed');
+  const killed = await runRehearseProcess(args(killedOut, []), {
+    settings,
+    marker,
+    logFile: join(caseDir, 'killed.log'),
+    whileRunning: (pid) => {
+      let watching = true;
+      void (async () => {
+        while (watching) {
+          const record = await recordOf(settings.labDir, pid);
+          lastState = record?.statesEntered.at(-1) ?? lastState;
+          if (record !== undefined && killPointReached(killCase.killAt, record, settings.topLevelStates)) {
+            reached = true;
+            process.kill(pid, 'SIGKILL');
+            return;
+          }
+          await sleep(RECORD_POLL_MS);
+        }
+      })();
+      return () => {
+        watching = false;
+      };
+    },
+  });
+
+  // The runs after it: the next one, and with --retry-rollback when that is refused for the dead run.
+  const resumes: (ResumeAttempt & { readonly out: string; readonly report?: RehearsalReport })[] = [];
+  const processesLeft = [...killed.processesLeft];
+  let timedOut = killed.timedOut;
+  let interrupted = killed.interrupted;
+  for (const retryRollback of [false, true]) {
+    if (interrupted) break;
+    const out = join(caseDir, `resumed${retryRollback ? '-retry-rollback' : ''}`);
+    const run = await runRehearseProcess(args(out, retryRollback ? ['--retry-rollback'] : []), {
+      settings,
+      marker,
+      logFile: join(caseDir, `resumed${retryRollback ? '-retry-rollback' : ''}.log`),
+    });
+    processesLeft.push(...run.processesLeft);
+    timedOut ||= run.timedOut;
+    interrupted ||= run.interrupted;
+    const report = await readReport(out);
+    const refusedForRetryRollback =
+      report === undefined && run.exitCode === 3 && run.output.includes('--retry-rollback');
+    resumes.push({
+      retryRollback,
+      exitCode: run.exitCode,
+      refusedForRetryRollback,
+      ...(report === undefined ? {} : { report }),
+      out,
+    });
+    if (!refusedForRetryRollback) break;
+  }
+
+  const outDirs = [killedOut, ...resumes.map((resume) => resume.out)];
+  const filesWithKeys = (
+    await Promise.all(
+      outDirs.map(async (out) =>
+        (await filesWithPrivateKeys(out, []).catch(() => [] as string[])).map((file) => join(out, file)),
+      ),
+    )
+  ).flat();
+  const audit: AuditLine[] = (
+    await Promise.all(
+      resumes.map(async (resume) =>
+        parseAuditLines(await readFile(join(resume.out, 'audit.jsonl'), 'utf8').catch(() => '')),
+      ),
+    )
+  ).flat();
+  const final = resumes.at(-1);
+  const facts = {
+    exitCode: final?.exitCode ?? null,
+    timedOut,
+    processesLeft,
+    filesWithKeys,
+  };
+  const verdict = judgeKillCase(killCase, {
+    killed: {
+      reachedKillPoint: reached,
+      signal: killed.signal,
+      exitCode: killed.exitCode,
+      ...(lastState === undefined ? {} : { lastState }),
+    },
+    resumes,
+    run: facts,
+    ...(await readableCacertsRoots(settings.labDir)),
+    audit,
+    recordsLeft: await recordsIn(settings.labDir),
+  });
+  return {
+    verdict,
+    facts,
+    ...(final?.report === undefined ? {} : { report: final.report }),
+    durationMs: Date.now() - startedAt,
+    interrupted,
+  };
+}
+
+/** The record of the run with this pid, as last written (a record mid-write is read at the next poll). */
+async function recordOf(labDir: string, pid: number): Promise<AttachedRunRecord | undefined> {
+  const folder = join(labDir, ATTACHED_RUNS_DIR);
+  for (const name of await recordsIn(labDir)) {
+    try {
+      const record = JSON.parse(await readFile(join(folder, name), 'utf8')) as AttachedRunRecord;
+      if (record.pid === pid) return record;
+    } catch {
+      // Removed or replaced meanwhile.
+    }
+  }
+  return undefined;
+}
+
+async function recordsIn(labDir: string): Promise<string[]> {
+  const names = await readdir(join(labDir, ATTACHED_RUNS_DIR)).catch(() => [] as string[]);
+  return names.filter((name) => name.endsWith('.json'));
+}
+
+/** Every cluster's cacerts roots, read from the lab; nothing when a read fails (the finding says so). */
+async function readableCacertsRoots(
+  labDir: string,
+): Promise<{ cacertsRoots?: Readonly<Record<string, readonly string[]>> }> {
+  try {
+    const { clusters } = await readLabDescription(labDir);
+    const roots = await Promise.all(
+      clusters.map(async (cluster) => [cluster.name, await labCacertsRoots(labDir, cluster.name)] as const),
+    );
+    return { cacertsRoots: Object.fromEntries(roots) };
+  } catch {
+    return {};
+  }
+}
