@@ -31,4 +31,6 @@ export * from './rollout-width.js';
 export * from './root-headroom.js';
 export * from './rotation-lock.js';
 export * from './run-request.js';
+export * from './staged-root-required.js';
+export * from './trust-refusals.js';
 export * from './worked-clusters.js';
