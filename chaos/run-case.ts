@@ -40,23 +40,31 @@ const SURVIVOR_GRACE_MS = 5000;
 /** After a SIGTERM to an overdue case, how long before SIGKILL. */
 const KILL_AFTER_MS = 15_000;
 
-export function rehearseArgs(chaosCase: ChaosCase, settings: CaseSettings, outDir: string): string[] {
+/** `node` arguments of `meshtrust rehearse --json` on the case's assembly, its report in outDir. */
+export function rehearseCommand(cdkOut: string, outDir: string, flags: readonly string[]): string[] {
   return [
     '--import',
     'tsx',
     'bin/meshtrust.ts',
     'rehearse',
     '--cdk-out',
-    settings.cdkOut,
+    cdkOut,
     '--out',
     outDir,
+    '--json',
+    ...flags,
+  ];
+}
+
+/** A case's rehearsal on a fleet of its own, of the settings' size. */
+export function rehearseArgs(chaosCase: ChaosCase, settings: CaseSettings, outDir: string): string[] {
+  return rehearseCommand(settings.cdkOut, outDir, [
     '--clusters',
     String(settings.clusters),
     '--workloads',
     String(settings.workloads),
-    '--json',
     ...chaosCase.flags,
-  ];
+  ]);
 }
 
 export async function runCase(

@@ -18,8 +18,14 @@ import { filesWithPrivateKeys } from '../rehearsal/private-key-scan.js';
 import type { RehearsalReport } from '../rehearsal/rehearsal-report.js';
 import { type AuditLine, judgeKillCase, parseAuditLines, type ResumeAttempt } from './judge-kill-case.js';
 import { type KillCase, killPointReached } from './kill-cases.js';
-import { type LabProcess, labCacertsRoots, startLabProcess, stopLabProcess } from './lab-process.js';
-import { type CaseRun, type CaseSettings, readReport, runRehearseProcess } from './run-case.js';
+import { labCacertsRoots, type MeshtrustLab, startMeshtrustLab, stopMeshtrustLab } from './meshtrust-lab.js';
+import {
+  type CaseRun,
+  type CaseSettings,
+  readReport,
+  rehearseCommand,
+  runRehearseProcess,
+} from './run-case.js';
 import type { RehearsalMode } from './state-graph.js';
 
 /** How often the killed run's record is read for its kill point. */
@@ -30,7 +36,7 @@ const LAB_STOP_GRACE_MS = 30_000;
 /** The labs of the kill cases: one at a time, reused by the cases of one mode while they pass. */
 export class KillLabs {
   private current:
-    | { readonly mode: RehearsalMode; readonly dir: string; readonly lab: LabProcess }
+    | { readonly mode: RehearsalMode; readonly dir: string; readonly lab: MeshtrustLab }
     | undefined;
 
   constructor(
@@ -47,7 +53,7 @@ export class KillLabs {
     await this.stop();
     const dir = await mkdtemp(join(this.settings.work, `lab-${mode}-`));
     this.settings.note(`starting a model lab for the ${mode} kill cases in ${dir}`);
-    const lab = await startLabProcess({
+    const lab = await startMeshtrustLab({
       projectRoot: this.settings.projectRoot,
       dir,
       args: ['--clusters', String(this.settings.clusters), '--workloads', String(this.settings.workloads)],
@@ -62,7 +68,7 @@ export class KillLabs {
     const current = this.current;
     this.current = undefined;
     if (current === undefined) return;
-    await stopLabProcess(current.lab, LAB_STOP_GRACE_MS);
+    await stopMeshtrustLab(current.lab, LAB_STOP_GRACE_MS);
     await rm(current.dir, { recursive: true, force: true });
   }
 }
@@ -81,21 +87,8 @@ export async function runKillCase(
 ): Promise<CaseRun> {
   const startedAt = Date.now();
   const marker = `${process.pid}:${killCase.id}`;
-  const args = (out: string, extra: readonly string[]) => [
-    '--import',
-    'tsx',
-    'bin/meshtrust.ts',
-    'rehearse',
-    '--cdk-out',
-    settings.cdkOut,
-    '--lab',
-    settings.labDir,
-    '--out',
-    out,
-    '--json',
-    ...killCase.flags,
-    ...extra,
-  ];
+  const args = (out: string, extra: readonly string[]) =>
+    rehearseCommand(settings.cdkOut, out, ['--lab', settings.labDir, ...killCase.flags, ...extra]);
 
   // The run to kill.
   let reached = false;

@@ -1,11 +1,11 @@
 // `meshtrust lab` as a child process, as an operator starts it (npx tsx, its own process group), for
 // the tests that use the lab through the files it writes and stop it with a signal.
-// The lab process itself is chaos/lab-process.ts, which `npm run chaos`'s kill cases start the same way.
+// The lab process itself is chaos/meshtrust-lab.ts, which `npm run chaos`'s kill cases start the same way.
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { environmentWithoutAws, type LabProcess, startLabProcess } from '../../chaos/lab-process.js';
+import { environmentWithoutAws, type MeshtrustLab, startMeshtrustLab } from '../../chaos/meshtrust-lab.js';
 
-export { labCacertsRoots, stopLabProcess as stopLabCommand } from '../../chaos/lab-process.js';
+export { labCacertsRoots, stopMeshtrustLab as stopLabCommand } from '../../chaos/meshtrust-lab.js';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -23,7 +23,7 @@ export async function readEnvFile(file: string): Promise<Record<string, string>>
   return variables;
 }
 
-export type LabCommand = LabProcess;
+export type LabCommand = MeshtrustLab;
 
 /** Starts `meshtrust lab <args> --out dir` through npx tsx and resolves once lab.json is there. */
 export function startLabCommand(
@@ -31,7 +31,7 @@ export function startLabCommand(
   dir: string,
   timeoutMs: number,
 ): Promise<LabCommand> {
-  return startLabProcess({
+  return startMeshtrustLab({
     projectRoot: repoRoot,
     dir,
     args,

@@ -21,7 +21,7 @@ export function environmentWithoutAws(): NodeJS.ProcessEnv {
   };
 }
 
-export interface LabProcess {
+export interface MeshtrustLab {
   readonly child: ChildProcess;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Everything it printed so far, stdout and stderr. */
@@ -45,7 +45,7 @@ export interface StartLabOptions {
 }
 
 /** Starts `meshtrust lab <args> --out dir` and resolves once lab.json is there. */
-export async function startLabProcess(options: StartLabOptions): Promise<LabProcess> {
+export async function startMeshtrustLab(options: StartLabOptions): Promise<MeshtrustLab> {
   const [command, ...launcherArgs] = options.launcher ?? [process.execPath, '--import', 'tsx'];
   const child = spawn(
     command as string,
@@ -84,10 +84,10 @@ export async function startLabProcess(options: StartLabOptions): Promise<LabProc
 }
 
 /**
- * Stops a lab started by startLabProcess as an operator would (SIGINT, then `graceMs` to stop cleanly),
+ * Stops a lab started by startMeshtrustLab as an operator would (SIGINT, then `graceMs` to stop cleanly),
  * and whatever of it is still running after that (its process group, its moto_server).
  */
-export async function stopLabProcess(lab: LabProcess | undefined, graceMs: number): Promise<void> {
+export async function stopMeshtrustLab(lab: MeshtrustLab | undefined, graceMs: number): Promise<void> {
   const description = lab?.description;
   if (lab !== undefined && description !== undefined && isProcessAlive(description.pid)) {
     process.kill(description.pid, 'SIGINT');
