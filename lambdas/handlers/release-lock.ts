@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { logger } from '../adapters/audit/logger.js';
-import { auditStateChange } from '../application/audit-state-change.js';
-import { deleteCacertsBackups, workedClustersSchema } from '../application/delete-cacerts-backups.js';
-import type { HandlerRuntime } from '../application/runtime.js';
+import { workedClustersSchema } from '../application/delete-cacerts-backups.js';
+import { type ReleaseLockOutput, releaseRotationLock } from '../application/release-rotation-lock.js';
 import { executionIdSchema, modeSchema, parseInput } from './handler-input.js';
 import { type LambdaContext, runHandler } from './run-handler.js';
+
+export type { ReleaseLockOutput } from '../application/release-rotation-lock.js';
 
 const PHASE = 'release-lock';
 
@@ -20,16 +20,6 @@ const inputSchema = z.object({
 });
 export type ReleaseLockInput = z.infer<typeof inputSchema>;
 
-export interface ReleaseLockOutput {
-  readonly lockId: string;
-  /** This call removed the lock. */
-  readonly released: boolean;
-  /** Another execution holds it (it took over a lock this one had lost); left as it is. */
-  readonly heldBy?: string;
-  /** At the end of a succeeded rekey: clusters whose cacerts backup this call scheduled for deletion. */
-  readonly backupsDeleted?: number;
-}
-
 /**
  * release-lock: every end of a rotation (succeeded, rolled back, rollback failed, stopped) releases the
  * mesh's rotation lock, if this execution holds it. It never removes another execution's lock, and a
@@ -41,35 +31,6 @@ export interface ReleaseLockOutput {
 export async function handler(event: unknown, context?: LambdaContext): Promise<ReleaseLockOutput> {
   const input = parseInput(inputSchema, event, PHASE);
   return runHandler({ phase: PHASE, executionId: input.executionId, lambdaContext: context }, (runtime) =>
-    releaseLock(input, runtime),
+    releaseRotationLock(runtime, input),
   );
-}
-
-async function releaseLock(input: ReleaseLockInput, runtime: HandlerRuntime): Promise<ReleaseLockOutput> {
-  const { executionId } = input;
-  const lock = runtime.lock();
-  const outcome = await lock.release(executionId);
-  if (outcome.heldBy !== undefined) {
-    logger.warn('the rotation lock is held by another execution; left as it is', {
-      lockId: lock.lockId,
-      heldBy: outcome.heldBy,
-    });
-  }
-  auditStateChange({
-    phase: PHASE,
-    action: 'release-rotation-lock',
-    executionId,
-    outcome: outcome.released ? 'succeeded' : 'unchanged',
-    detail: { lockId: lock.lockId, ...(outcome.heldBy !== undefined && { heldBy: outcome.heldBy }) },
-  });
-  const backupsDeleted =
-    input.mode === 'intermediate'
-      ? await deleteCacertsBackups(runtime, { phase: PHASE, executionId, clusters: input.clusters })
-      : undefined;
-  return {
-    lockId: lock.lockId,
-    released: outcome.released,
-    ...(outcome.heldBy !== undefined && { heldBy: outcome.heldBy }),
-    ...(backupsDeleted !== undefined && { backupsDeleted }),
-  };
 }
