@@ -11,6 +11,7 @@ export * from './distribute-bundle-change.js';
 export * from './execution-name.js';
 export * from './expiry-headroom.js';
 export * from './gate-answer.js';
+export * from './intermediate-expiry.js';
 export * from './issuer-trust.js';
 export * from './mesh-execution.js';
 export * from './plan-reviewed-fleet.js';
