@@ -106,7 +106,11 @@ export async function runKillCase(
           lastState = record?.statesEntered.at(-1) ?? lastState;
           if (record !== undefined && killPointReached(killCase.killAt, record, settings.topLevelStates)) {
             reached = true;
-            process.kill(pid, 'SIGKILL');
+            try {
+              process.kill(pid, 'SIGKILL');
+            } catch {
+              // It ended meanwhile: its exit, not a kill, is what the verdict sees.
+            }
             return;
           }
           await sleep(RECORD_POLL_MS);
