@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { LAB_MESH_ID_ENV } from '../../lab/lab-files.js';
 import { EnvironmentVariableError } from '../../lambdas/adapters/environment.js';
-import { type HandlerConfig, readHandlerConfig } from '../../lambdas/application/config.js';
+import { type RotationConfig, readRotationConfig } from '../../lambdas/application/config.js';
 import { AWS_REGION_ENV, CLUSTERS_ENV, MESH_ID_ENV } from '../../lambdas/contract/function-environment.js';
 import { REMOTE_CLUSTERS_ENV } from '../../lambdas/contract/topology.js';
 import { UsageError } from './cli-errors.js';
@@ -81,7 +81,7 @@ export function applyAwsOptions(options: AwsOptions, env: NodeJS.ProcessEnv): st
 }
 
 /** The functions' configuration for this CLI run: flags over the environment the functions read. */
-export function fleetConfig(options: FleetOptions, env: NodeJS.ProcessEnv): HandlerConfig {
+export function fleetConfig(options: FleetOptions, env: NodeJS.ProcessEnv): RotationConfig {
   const region = applyAwsOptions(options, env);
   const meshId = meshIdOf(options, env);
   if (meshId === undefined) {
@@ -95,7 +95,7 @@ export function fleetConfig(options: FleetOptions, env: NodeJS.ProcessEnv): Hand
   const remoteClusters = options.remoteClusters ?? env[REMOTE_CLUSTERS_ENV];
   if (remoteClusters !== undefined) process.env[REMOTE_CLUSTERS_ENV] = remoteClusters;
   try {
-    return { ...readHandlerConfig(), region };
+    return { ...readRotationConfig(), region };
   } catch (error) {
     if (error instanceof EnvironmentVariableError) throw new UsageError(error.message, { cause: error });
     throw error;

@@ -3,15 +3,15 @@
 // review-fleet.ts). Reads only. An AWS or network failure is an environment problem (exit 3).
 import type { DiscoveredCluster } from '../../lambdas/adapters/eks/fleet-discovery.js';
 import type { RootStages } from '../../lambdas/adapters/secrets/ca-secret-store.js';
-import type { HandlerConfig } from '../../lambdas/application/config.js';
+import type { RotationConfig } from '../../lambdas/application/config.js';
 import { type ClusterReading, reviewFleet } from '../../lambdas/application/review-fleet.js';
-import { createHandlerRuntime } from '../../lambdas/application/runtime.js';
+import { createRotationRuntime } from '../../lambdas/application/runtime.js';
 import { type CertificateInfo, describeCertificate } from '../../lambdas/core/pki/certificate-info.js';
 import { RotationError } from '../../lambdas/core/rotation-errors.js';
 import { CliError, EnvironmentError, EXIT_CODES } from './cli-errors.js';
 
 export interface FleetReading {
-  readonly config: HandlerConfig;
+  readonly config: RotationConfig;
   readonly stages: RootStages;
   /** The CA store's current root (certificate only); undefined when the store holds none. */
   readonly currentRoot?: CertificateInfo & { readonly pem: string };
@@ -20,8 +20,8 @@ export interface FleetReading {
   readonly readings: readonly ClusterReading[];
 }
 
-export async function readFleet(config: HandlerConfig, now: Date): Promise<FleetReading> {
-  const runtime = createHandlerRuntime(config);
+export async function readFleet(config: RotationConfig, now: Date): Promise<FleetReading> {
+  const runtime = createRotationRuntime(config);
   try {
     const stages = await step(`read the CA store (${runtime.store.rootSecretName})`, () =>
       runtime.store.describeRoot(),

@@ -4,7 +4,7 @@ import type { LockAcquired } from '../adapters/lock/rotation-lock.js';
 import type { RunRequest } from '../core/rotation/run-request.js';
 import { RotationLocked } from '../core/rotation-errors.js';
 import { auditStateChange } from './audit-state-change.js';
-import type { HandlerRuntime } from './runtime.js';
+import type { RotationRuntime } from './runtime.js';
 
 const ACTION = 'acquire-rotation-lock';
 
@@ -26,7 +26,7 @@ export interface AcquiredRotationLock {
  * when this one held it already, succeeded otherwise; a takeover is also logged as a warning.
  */
 export async function acquireRotationLock(
-  runtime: Pick<HandlerRuntime, 'lock'>,
+  runtime: Pick<RotationRuntime, 'lock'>,
   run: { readonly phase: RotationPhase; readonly executionId: string; readonly request: RunRequest },
 ): Promise<AcquiredRotationLock> {
   const { phase, executionId, request } = run;

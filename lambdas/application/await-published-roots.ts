@@ -1,6 +1,6 @@
 import type { ClusterClient } from '../adapters/kube/cluster-client.js';
 import { type RootCertConfigMap, readRootCertConfigMaps } from '../adapters/kube/trust-bundles.js';
-import type { HandlerRuntime } from './runtime.js';
+import type { RotationRuntime } from './runtime.js';
 import { waitUntil } from './wait-until.js';
 
 /**
@@ -10,7 +10,7 @@ import { waitUntil } from './wait-until.js';
  * words the refusal.
  */
 export async function awaitPublishedRoots<T extends { readonly done: boolean }>(
-  runtime: Pick<HandlerRuntime, 'config'>,
+  runtime: Pick<RotationRuntime, 'config'>,
   client: ClusterClient,
   judge: (configMaps: readonly RootCertConfigMap[]) => T,
 ): Promise<T> {

@@ -19,7 +19,7 @@ import {
 import { PreconditionFailed } from '../core/rotation-errors.js';
 import { auditStateChange } from './audit-state-change.js';
 import { readClusterCacerts } from './cluster-cacerts.js';
-import type { HandlerRuntime } from './runtime.js';
+import type { RotationRuntime } from './runtime.js';
 
 /** Between rounds: istiod debounces its pushes (PILOT_DEBOUNCE_AFTER, 100 ms up to 10 s). */
 const ROUND_INTERVAL_MS = 2_000;
@@ -101,7 +101,7 @@ async function readServing(
 
 /** The resign wait, with its deadline (ROLLOUT_TIMEOUT_SECONDS, as for one wave) and its audit. */
 export async function waitForResign(
-  runtime: HandlerRuntime,
+  runtime: RotationRuntime,
   client: ClusterClient,
   pods: readonly ProxiedPodOfWorkload[],
   invocationEnd: number,

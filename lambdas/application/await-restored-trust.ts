@@ -2,7 +2,7 @@ import type { ClusterClient } from '../adapters/kube/cluster-client.js';
 import { namespacesOffRootSet } from '../core/istio/published-root-set.js';
 import { VerificationFailed } from '../core/rotation-errors.js';
 import { awaitPublishedRoots } from './await-published-roots.js';
-import type { HandlerRuntime } from './runtime.js';
+import type { RotationRuntime } from './runtime.js';
 
 /**
  * rollback's restore-trust is done only when every namespace's istio-ca-root-cert holds the restored root
@@ -10,7 +10,7 @@ import type { HandlerRuntime } from './runtime.js';
  * VerificationFailed, which the state machine retries.
  */
 export async function awaitRestoredTrust(
-  runtime: Pick<HandlerRuntime, 'config'>,
+  runtime: Pick<RotationRuntime, 'config'>,
   client: ClusterClient,
   rootCertPem: string,
 ): Promise<void> {

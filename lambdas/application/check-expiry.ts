@@ -7,7 +7,7 @@ import { describeCertificate } from '../core/pki/certificate-info.js';
 import { type ExpiryHeadroom, expiryHeadroom } from '../core/rotation/expiry-headroom.js';
 import { watchedIntermediate } from '../core/rotation/intermediate-expiry.js';
 import { primaryServing } from './remote-cluster.js';
-import type { HandlerRuntime } from './runtime.js';
+import type { RotationRuntime } from './runtime.js';
 
 /** The metric the expiry alarm watches (lib/expiry-metric.ts holds the same names). */
 export const EXPIRY_METRIC_NAME = 'CaExpiryHeadroomDays';
@@ -23,7 +23,7 @@ export interface CheckExpiryOutput extends ExpiryHeadroom {
  * watched), the headroom published as metric CaExpiryHeadroomDays (dimension mesh) and a warning logged
  * below EXPIRY_WARNING_DAYS.
  */
-export async function checkExpiry(runtime: HandlerRuntime): Promise<CheckExpiryOutput> {
+export async function checkExpiry(runtime: RotationRuntime): Promise<CheckExpiryOutput> {
   const { store, config } = runtime;
   const { certificatePem } = (await store.readCurrentRoot()).material;
   const root = { name: 'root', notAfter: describeCertificate(certificatePem).notAfter };

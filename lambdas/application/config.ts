@@ -65,7 +65,7 @@ import {
  * (lib/rotation-functions.ts), and AWS_REGION, which Lambda sets. The defaults serve the CLI and tests,
  * which run without the stack.
  */
-export interface HandlerConfig {
+export interface RotationConfig {
   /** MESH_ID: names the mesh and its secrets. */
   readonly meshId: string;
   /** CLUSTERS: explicit cluster names; empty: discover by tag. */
@@ -152,7 +152,7 @@ export interface LockConfig {
  * read names its key by the contract's constant: test/infra/function-environment.test.ts finds the keys
  * this way and holds the stack to them.
  */
-export function readHandlerConfig(): HandlerConfig {
+export function readRotationConfig(): RotationConfig {
   const keyAlgorithm = getStringFromEnv({ key: KEY_ALGORITHM_ENV, defaultValue: DEFAULT_KEY_ALGORITHM });
   if (!isKeyAlgorithm(keyAlgorithm)) {
     throw new EnvironmentVariableError(

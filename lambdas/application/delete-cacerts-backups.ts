@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { RotationPhase } from '../adapters/audit/audit-event.js';
 import { executionNameOf } from '../core/rotation/execution-name.js';
 import { auditStateChange } from './audit-state-change.js';
-import type { HandlerRuntime } from './runtime.js';
+import type { RotationRuntime } from './runtime.js';
 
 /**
  * The clusters an execution worked on (preflight's `clusters`, `$.preflight.clusters`): the Task that
@@ -21,7 +21,7 @@ export const workedClustersSchema = z.array(z.object({ name: z.string().min(1) }
  * scheduled.
  */
 export async function deleteCacertsBackups(
-  runtime: Pick<HandlerRuntime, 'store' | 'config'>,
+  runtime: Pick<RotationRuntime, 'store' | 'config'>,
   options: {
     /** The step that deletes them: the phase of its audit events. */
     readonly phase: Extract<RotationPhase, 'promote-root' | 'release-lock' | 'rollback'>;

@@ -3,7 +3,7 @@ import { auditStateChange } from './audit-state-change.js';
 import { deleteCacertsBackups } from './delete-cacerts-backups.js';
 import { retiredKeyDetail, retireRootKey } from './retire-root-key.js';
 import type { RollbackOutput } from './rollback-output.js';
-import type { HandlerRuntime } from './runtime.js';
+import type { RotationRuntime } from './runtime.js';
 
 /**
  * rollback's drop-pending-root: the AWSPENDING root of execution `rotation` removed, then the key
@@ -14,7 +14,7 @@ import type { HandlerRuntime } from './runtime.js';
  * `executionId`'s, the running execution.
  */
 export async function dropPendingRoot(
-  runtime: HandlerRuntime,
+  runtime: RotationRuntime,
   step: {
     readonly executionId: string;
     readonly rotation: string;

@@ -4,14 +4,14 @@
 // version id, so the version stored now tells.
 import { clientRequestTokenFor } from '../adapters/secrets/client-request-token.js';
 import { primaryServing } from './remote-cluster.js';
-import type { HandlerRuntime } from './runtime.js';
+import type { RotationRuntime } from './runtime.js';
 
 /**
  * Whether `executionId` stored (and so may have written) a new intermediate for the cluster, or for a
  * remote cluster's primary, whose istiod signs the remote's workloads.
  */
 export async function intermediateSwitchedBy(
-  runtime: HandlerRuntime,
+  runtime: RotationRuntime,
   executionId: string,
   cluster: string,
 ): Promise<boolean> {

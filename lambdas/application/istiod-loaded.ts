@@ -13,7 +13,7 @@ import { parseCertificatePem } from '../core/pki/certificate.js';
 import { VerificationFailed } from '../core/rotation-errors.js';
 import { readClusterCacerts } from './cluster-cacerts.js';
 import { primaryServing } from './remote-cluster.js';
-import type { HandlerRuntime } from './runtime.js';
+import type { RotationRuntime } from './runtime.js';
 import { waitUntil } from './wait-until.js';
 
 /**
@@ -21,7 +21,7 @@ import { waitUntil } from './wait-until.js';
  * intermediate in its cacerts.
  */
 export async function waitForIstiodOnCacerts(
-  runtime: HandlerRuntime,
+  runtime: RotationRuntime,
   clusterClient: ClusterClient,
   phase: string,
 ): Promise<void> {

@@ -9,7 +9,7 @@ import {
   rootStagesRefusal,
 } from '../core/rotation/preflight-refusals.js';
 import { type ClusterReading, reviewFleet } from './review-fleet.js';
-import type { HandlerRuntime } from './runtime.js';
+import type { RotationRuntime } from './runtime.js';
 
 /** What preflight read before judging the fleet: the mode, the CA store's current root, every cluster. */
 export interface PreflightReading {
@@ -31,7 +31,7 @@ export type PreflightReadingResult =
  * and reviewed (reviewFleet). Stops at the first refusal, before reading further; reads only.
  */
 export async function readForPreflight(
-  runtime: HandlerRuntime,
+  runtime: RotationRuntime,
   input: { readonly executionId: string; readonly mode?: RotationMode | null },
 ): Promise<PreflightReadingResult> {
   const { mode } = input;

@@ -14,7 +14,7 @@ import type { PreflightReading } from './preflight-reading.js';
 import { reviewFleetIstio, reviewFleetRoot, reviewFleetStrategy, workloadProblems } from './review-fleet.js';
 import { reviewFleetHistory } from './review-fleet-history.js';
 import { type SecretVersion, secretVersionOf } from './root-ca.js';
-import type { HandlerRuntime } from './runtime.js';
+import type { RotationRuntime } from './runtime.js';
 
 /** What preflight passes on when the rotation may start. */
 export interface PreflightOutput {
@@ -39,7 +39,7 @@ export type PreflightVerdict =
 export function judgeForPreflight(
   reading: PreflightReading,
   input: { readonly soakSeconds?: number | null; readonly cluster?: string | null },
-  runtime: Pick<HandlerRuntime, 'config' | 'store'>,
+  runtime: Pick<RotationRuntime, 'config' | 'store'>,
 ): PreflightVerdict {
   const { mode, currentRoot, readings, now } = reading;
   const { config, store } = runtime;

@@ -2,7 +2,7 @@ import { auditStateChange } from './audit-state-change.js';
 import { deleteCacertsBackups } from './delete-cacerts-backups.js';
 import { type RetiredKey, retiredKeyDetail, retireRootKey } from './retire-root-key.js';
 import { readRootVersion, type SecretVersion } from './root-ca.js';
-import type { HandlerRuntime } from './runtime.js';
+import type { RotationRuntime } from './runtime.js';
 
 const PHASE = 'promote-root';
 
@@ -23,7 +23,7 @@ export interface PromoteRootOutput {
  * old root's key retired (`retire-root-key`), then the execution's cacerts backups scheduled for deletion.
  */
 export async function promoteRoot(
-  runtime: HandlerRuntime,
+  runtime: RotationRuntime,
   step: {
     readonly executionId: string;
     readonly stagedRoot: SecretVersion;
@@ -69,7 +69,7 @@ export async function promoteRoot(
 }
 
 async function retireOldRootKey(
-  runtime: HandlerRuntime,
+  runtime: RotationRuntime,
   executionId: string,
   versionId: string,
 ): Promise<RetiredKey> {

@@ -9,7 +9,7 @@ import { type AppliedChange, readClusterCacerts } from './cluster-cacerts.js';
 import { writeClusterCacerts } from './cluster-cacerts-write.js';
 import { reissuedIntermediate } from './reissued-intermediate.js';
 import { readRootVersion, type SecretVersion } from './root-ca.js';
-import type { HandlerRuntime } from './runtime.js';
+import type { RotationRuntime } from './runtime.js';
 
 const PHASE = 'reissue-intermediate';
 
@@ -33,7 +33,7 @@ export interface ReissueIntermediateOutput {
  * execution's intermediate (reissued-intermediate.ts) written with the change the core decides; read back.
  */
 export async function reissueIntermediate(
-  runtime: HandlerRuntime,
+  runtime: RotationRuntime,
   event: ReissueEvent<SecretVersion> & { readonly executionId: string },
 ): Promise<ReissueIntermediateOutput> {
   const { executionId, cluster } = event;

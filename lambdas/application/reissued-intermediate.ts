@@ -4,7 +4,7 @@ import type { StoredRoot } from '../adapters/secrets/root-material.js';
 import { createIntermediateCa } from '../core/pki/certificate-authority.js';
 import { certificateFingerprint } from '../core/pki/fingerprint.js';
 import { rootIssuer } from './root-ca.js';
-import type { HandlerRuntime } from './runtime.js';
+import type { RotationRuntime } from './runtime.js';
 
 /**
  * reissue-intermediate's intermediate for a cluster, stored under a version id derived from the
@@ -12,7 +12,7 @@ import type { HandlerRuntime } from './runtime.js';
  * signed by `issuer` (its KMS key, or an imported root's key secret), stored before it is written.
  */
 export async function reissuedIntermediate(
-  runtime: Pick<HandlerRuntime, 'store' | 'rootKeys' | 'config'>,
+  runtime: Pick<RotationRuntime, 'store' | 'rootKeys' | 'config'>,
   context: { readonly executionId: string; readonly cluster: string; readonly issuer: StoredRoot },
 ): Promise<Pick<StoredCa, 'ref' | 'material'>> {
   const { store, config } = runtime;

@@ -2,7 +2,7 @@ import { logger } from '../adapters/audit/logger.js';
 import type { RotationMode } from '../core/plan/phases.js';
 import { auditStateChange } from './audit-state-change.js';
 import { deleteCacertsBackups } from './delete-cacerts-backups.js';
-import type { HandlerRuntime } from './runtime.js';
+import type { RotationRuntime } from './runtime.js';
 
 const PHASE = 'release-lock';
 
@@ -23,7 +23,7 @@ export interface ReleaseLockOutput {
  * for deletion. After the release, so that a deletion that fails cannot keep the lock.
  */
 export async function releaseRotationLock(
-  runtime: HandlerRuntime,
+  runtime: RotationRuntime,
   run: {
     readonly executionId: string;
     readonly mode?: RotationMode | null;

@@ -6,7 +6,7 @@
 import type { RotationPhase } from '../adapters/audit/audit-event.js';
 import { primaryOf } from '../core/topology/mesh-topology.js';
 import { auditStateChange } from './audit-state-change.js';
-import type { HandlerRuntime } from './runtime.js';
+import type { RotationRuntime } from './runtime.js';
 
 /** What a cacerts-writing phase answers for a remote cluster: nothing written, and why. */
 export interface SkippedRemote {
@@ -18,7 +18,7 @@ export interface SkippedRemote {
 }
 
 /** The primary serving `cluster`, or undefined when `cluster` is a primary. */
-export function primaryServing(runtime: HandlerRuntime, cluster: string): string | undefined {
+export function primaryServing(runtime: RotationRuntime, cluster: string): string | undefined {
   return primaryOf(runtime.config.remoteClusters, cluster);
 }
 
@@ -27,7 +27,7 @@ export function primaryServing(runtime: HandlerRuntime, cluster: string): string
  * then writes as usual.
  */
 export function skipRemote(
-  runtime: HandlerRuntime,
+  runtime: RotationRuntime,
   context: {
     readonly phase: RotationPhase;
     readonly cluster: string;

@@ -9,7 +9,7 @@ import { resignFallbackOf } from '../core/rotation/resign-fallback.js';
 import type { RestartProgress } from '../core/rotation/restart-answer.js';
 import type { WorkloadPosition } from '../core/rotation/restart-progress.js';
 import { type ResignSummary, waitForResign } from './await-resign.js';
-import type { HandlerRuntime } from './runtime.js';
+import type { RotationRuntime } from './runtime.js';
 
 export interface ResignProgress {
   /** What the wait found; absent for a `restart` cluster. */
@@ -19,7 +19,7 @@ export interface ResignProgress {
 }
 
 export async function resignProgress(
-  runtime: HandlerRuntime,
+  runtime: RotationRuntime,
   client: ClusterClient,
   found: InjectedWorkloads,
   context: {

@@ -15,7 +15,7 @@ import {
   type WavesOutcome,
 } from '../core/rotation/restart-progress.js';
 import { admitUnderBudgets, heldByBudgets, lateRollouts, rolloutsBehind } from './restart-wave-runner.js';
-import type { HandlerRuntime } from './runtime.js';
+import type { RotationRuntime } from './runtime.js';
 
 /** How often a wave with workloads held back by a PodDisruptionBudget reads the budgets again. */
 export const DISRUPTION_BUDGET_POLL_MS = 2_000;
@@ -26,7 +26,7 @@ export const DISRUPTION_BUDGET_POLL_MS = 2_000;
  * budget held, or whose rollouts did not finish, within ROLLOUT_TIMEOUT_SECONDS of its start.
  */
 export async function restartInWaves(
-  runtime: HandlerRuntime,
+  runtime: RotationRuntime,
   client: ClusterClient,
   workloads: readonly WorkloadRef[],
   options: {

@@ -4,7 +4,7 @@ import { checkResumedExecution, checkResumeTarget } from '../core/rotation/resum
 import { REQUEST_TEXT_MAX, type RunRequest } from '../core/rotation/run-request.js';
 import { PreconditionFailed, TransientError } from '../core/rotation-errors.js';
 import { auditStateChange } from './audit-state-change.js';
-import type { HandlerRuntime } from './runtime.js';
+import type { RotationRuntime } from './runtime.js';
 
 /**
  * A resumed rollback undoes the writes of the run its input names, and the CLI judged that run; this
@@ -14,7 +14,7 @@ import type { HandlerRuntime } from './runtime.js';
  * as `check-resumed-rollback` refused. A history that cannot be read is a TransientError.
  */
 export async function checkResumedRollback(
-  runtime: Pick<HandlerRuntime, 'executions'>,
+  runtime: Pick<RotationRuntime, 'executions'>,
   check: {
     readonly phase: RotationPhase;
     readonly executionId: string;

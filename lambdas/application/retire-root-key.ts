@@ -1,5 +1,5 @@
 import type { RootKey } from '../adapters/secrets/root-material.js';
-import type { HandlerRuntime } from './runtime.js';
+import type { RotationRuntime } from './runtime.js';
 
 /** What retiring a root's key did, for the handler's output and audit. */
 export interface RetiredKey {
@@ -18,7 +18,7 @@ export interface RetiredKey {
  * ROOT_KEY_DELETION_WINDOW_DAYS. An offline key is its owner's to destroy. Idempotent.
  */
 export async function retireRootKey(
-  runtime: Pick<HandlerRuntime, 'store' | 'rootKeys' | 'config'>,
+  runtime: Pick<RotationRuntime, 'store' | 'rootKeys' | 'config'>,
   key: RootKey,
 ): Promise<RetiredKey> {
   const windowDays = runtime.config.rootKeyDeletionWindowDays;

@@ -9,7 +9,7 @@ import {
   historyLimitProblem,
 } from '../core/plan/history-estimate.js';
 import type { RotationMode } from '../core/plan/phases.js';
-import type { HandlerConfig } from './config.js';
+import type { RotationConfig } from './config.js';
 import type { ClusterReading } from './review-fleet.js';
 
 export interface FleetHistoryReview {
@@ -31,7 +31,7 @@ export function reviewFleetHistory(input: {
   readonly readings: readonly ClusterReading[];
   readonly worked: readonly string[];
   readonly mode: RotationMode;
-  readonly config: Pick<HandlerConfig, 'restartWaveSize' | 'rolloutTimeoutSeconds'>;
+  readonly config: Pick<RotationConfig, 'restartWaveSize' | 'rolloutTimeoutSeconds'>;
 }): FleetHistoryReview {
   const estimateInput: HistoryEstimateInput = {
     mode: input.mode,

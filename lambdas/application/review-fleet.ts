@@ -21,8 +21,8 @@ import { type ClusterReview, reviewClusterCacerts } from '../core/rotation/revie
 import { describeRolloutOverBudget, rolloutsOverBudget } from '../core/rotation/rollout-width.js';
 import { type RootHeadroomReview, reviewRootHeadroom } from '../core/rotation/root-headroom.js';
 import { reviewWithTopology, strategiesWithTopology } from '../core/topology/review-remotes.js';
-import type { HandlerConfig } from './config.js';
-import type { HandlerRuntime } from './runtime.js';
+import type { RotationConfig } from './config.js';
+import type { RotationRuntime } from './runtime.js';
 
 /** Clusters read at once: each read lists every namespace's bundle. */
 const CLUSTER_CONCURRENCY = 4;
@@ -55,7 +55,7 @@ export interface ClusterReading {
  * workflow sees. An unreachable cluster becomes a problem of its review, never a thrown error.
  */
 export async function reviewFleet(
-  runtime: HandlerRuntime,
+  runtime: RotationRuntime,
   clusters: readonly { readonly name: string }[],
   currentRoot: string,
   now: Date,
@@ -64,7 +64,7 @@ export async function reviewFleet(
 }
 
 async function readClusters(
-  runtime: HandlerRuntime,
+  runtime: RotationRuntime,
   clusters: readonly { readonly name: string }[],
   currentRoot: string,
   now: Date,
@@ -121,7 +121,7 @@ async function readClusters(
  */
 function withTopology(
   readings: readonly ClusterReading[],
-  remotes: HandlerConfig['remoteClusters'],
+  remotes: RotationConfig['remoteClusters'],
 ): ClusterReading[] {
   const reviews = reviewWithTopology(
     remotes,
@@ -256,7 +256,7 @@ export interface FleetRootInput {
   readonly rootSecretName: string;
   /** The soak the run would have (scheduled mode). */
   readonly soakSeconds: number;
-  readonly config: HandlerConfig;
+  readonly config: RotationConfig;
   readonly now: Date;
 }
 

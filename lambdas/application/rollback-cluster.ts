@@ -5,7 +5,7 @@ import { awaitRestoredTrust } from './await-restored-trust.js';
 import { writeClusterCacerts } from './cluster-cacerts-write.js';
 import { skipRemote } from './remote-cluster.js';
 import type { RollbackOutput } from './rollback-output.js';
-import type { HandlerRuntime } from './runtime.js';
+import type { RotationRuntime } from './runtime.js';
 
 /**
  * One per-cluster rollback stage on one cluster, undoing the writes of execution `rotation` (this one's,
@@ -15,7 +15,7 @@ import type { HandlerRuntime } from './runtime.js';
  * its primary's restore is what its istiod serves it again.
  */
 export async function rollBackCluster(
-  runtime: HandlerRuntime,
+  runtime: RotationRuntime,
   step: {
     readonly stage: ClusterRollbackStage;
     readonly cluster: string;
@@ -60,7 +60,7 @@ export async function rollBackCluster(
 }
 
 /** The certificate of the root `rotation` staged, or undefined when it staged none (intermediate mode). */
-async function stagedRootOf(runtime: HandlerRuntime, rotation: string): Promise<string | undefined> {
+async function stagedRootOf(runtime: RotationRuntime, rotation: string): Promise<string | undefined> {
   const staged = await runtime.store.tryReadRootVersion(clientRequestTokenFor(rotation, 'root'));
   return staged?.material.certificatePem;
 }

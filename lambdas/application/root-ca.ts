@@ -3,7 +3,7 @@ import type { CaSecretStore } from '../adapters/secrets/ca-secret-store.js';
 import type { StoredRoot } from '../adapters/secrets/root-material.js';
 import type { SigningIssuer } from '../core/pki/certificate-authority.js';
 import { PreconditionFailed } from '../core/rotation-errors.js';
-import type { HandlerRuntime } from './runtime.js';
+import type { RotationRuntime } from './runtime.js';
 
 /**
  * A root version as the steps pass it on (an event's `currentRoot`, `stagedRoot`): where it is and which
@@ -41,7 +41,7 @@ export async function readRootVersion(
  * A root whose key is offline cannot sign: PreconditionFailed says what to do instead.
  */
 export async function rootIssuer(
-  runtime: Pick<HandlerRuntime, 'store' | 'rootKeys'>,
+  runtime: Pick<RotationRuntime, 'store' | 'rootKeys'>,
   root: StoredRoot,
   context: { readonly phase: string; readonly cluster?: string },
 ): Promise<CaMaterial | SigningIssuer> {

@@ -14,16 +14,16 @@ import { RotationExecutions } from '../adapters/stepfunctions/rotation-execution
 import { LOCK_TABLE_NAME_ENV } from '../contract/rotation-lock.js';
 import { holderRunOf } from '../core/rotation/rotation-lock.js';
 import { PreconditionFailed } from '../core/rotation-errors.js';
-import { type HandlerConfig, readHandlerConfig } from './config.js';
+import { type RotationConfig, readRotationConfig } from './config.js';
 
 /**
- * What every handler works with, wired once per invocation: the configuration, the CA store, the
- * mesh's clusters and a Kubernetes client per cluster authenticated with EKS tokens. AWS clients use
- * the default credential chain and honour AWS_ENDPOINT_URL_<SERVICE> (which is how tests and the lab
+ * What every handler and the CLI's fleet readings work with, wired once per invocation or command: the
+ * configuration, the CA store, the mesh's clusters and a Kubernetes client per cluster authenticated
+ * with EKS tokens. AWS clients use the default credential chain and honour AWS_ENDPOINT_URL_<SERVICE> (which is how tests and the lab
  * point them at moto and the lab's EKS).
  */
-export interface HandlerRuntime {
-  readonly config: HandlerConfig;
+export interface RotationRuntime {
+  readonly config: RotationConfig;
   readonly store: CaSecretStore;
   /** The mesh's root keys in KMS (adapters/kms/root-keys.ts). */
   readonly rootKeys: RootKeys;
@@ -42,15 +42,15 @@ export interface HandlerRuntime {
   close(): void;
 }
 
-export interface HandlerRuntimeOptions {
+export interface RotationRuntimeOptions {
   /** The session name when assuming the cluster role (2-64 of [\w+=,.@-]). @default 'meshtrust' */
   readonly sessionName?: string;
 }
 
-export function createHandlerRuntime(
-  config: HandlerConfig = readHandlerConfig(),
-  options: HandlerRuntimeOptions = {},
-): HandlerRuntime {
+export function createRotationRuntime(
+  config: RotationConfig = readRotationConfig(),
+  options: RotationRuntimeOptions = {},
+): RotationRuntime {
   const secrets = new SecretsManagerClient({ region: config.region });
   const eks = new EKSClient({ region: config.region });
   const sfn = new SFNClient({ region: config.region });

@@ -3,7 +3,7 @@ import { createRootCertificate } from '../core/pki/certificate-authority.js';
 import { certificateFingerprint } from '../core/pki/fingerprint.js';
 import { auditStateChange } from './audit-state-change.js';
 import { type SecretVersion, secretVersionOf } from './root-ca.js';
-import type { HandlerRuntime } from './runtime.js';
+import type { RotationRuntime } from './runtime.js';
 
 const PHASE = 'stage-root';
 
@@ -13,7 +13,7 @@ const PHASE = 'stage-root';
  * self-signed through kms:Sign and staged as AWSPENDING with the key's ARN. Audited `stage-root-secret`
  * either way, unchanged on a re-run.
  */
-export async function stageRoot(runtime: HandlerRuntime, executionId: string): Promise<SecretVersion> {
+export async function stageRoot(runtime: RotationRuntime, executionId: string): Promise<SecretVersion> {
   const { store, config } = runtime;
   const token = clientRequestTokenFor(executionId, 'root');
   const current = await store.readCurrentRoot();

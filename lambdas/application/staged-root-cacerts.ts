@@ -8,7 +8,7 @@ import { requireStagedRoot, type StagedRootPhase } from '../core/rotation/staged
 import { readClusterCacerts } from './cluster-cacerts.js';
 import { type CacertsWrite, writeClusterCacerts } from './cluster-cacerts-write.js';
 import { readRootVersion, type SecretVersion } from './root-ca.js';
-import type { HandlerRuntime } from './runtime.js';
+import type { RotationRuntime } from './runtime.js';
 
 /** What distribute-bundle and retire-root answer for a primary cluster. */
 export interface RootCertWritten {
@@ -38,7 +38,7 @@ export interface StagedRootStep {
  * backup is kept on re-runs), then root-cert.pem = its bytes with the new root's PEM appended.
  */
 export async function distributeBundle(
-  runtime: HandlerRuntime,
+  runtime: RotationRuntime,
   step: StagedRootStep,
 ): Promise<DistributeBundleOutput> {
   const phase = 'distribute-bundle';
@@ -57,7 +57,7 @@ export async function distributeBundle(
  * retire-root on one primary cluster: root-cert.pem = the new root's PEM as staged, refused (in the core)
  * while the intermediate does not chain to it.
  */
-export async function retireRoot(runtime: HandlerRuntime, step: StagedRootStep): Promise<RetireRootOutput> {
+export async function retireRoot(runtime: RotationRuntime, step: StagedRootStep): Promise<RetireRootOutput> {
   const phase = 'retire-root';
   const { client, newRootPem } = await stagedRootFor(runtime, phase, step);
   return writeRootCert(client, { phase, step }, (current) =>
@@ -67,7 +67,7 @@ export async function retireRoot(runtime: HandlerRuntime, step: StagedRootStep):
 
 /** The staged root's certificate, checked against the fingerprint the execution recorded, and the cluster. */
 async function stagedRootFor(
-  runtime: HandlerRuntime,
+  runtime: RotationRuntime,
   phase: StagedRootPhase,
   step: StagedRootStep,
 ): Promise<{ readonly client: ClusterClient; readonly newRootPem: string }> {

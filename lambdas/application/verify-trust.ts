@@ -9,7 +9,7 @@ import { awaitProxyRoots } from './await-proxy-roots.js';
 import { awaitPublishedRoots } from './await-published-roots.js';
 import { primaryServing } from './remote-cluster.js';
 import type { SecretVersion } from './root-ca.js';
-import type { HandlerRuntime } from './runtime.js';
+import type { RotationRuntime } from './runtime.js';
 
 const PHASE = 'verify-trust';
 
@@ -31,7 +31,7 @@ export interface VerifyTrustOutput {
  * of VERIFY_TIMEOUT_SECONDS. Each refused (core/rotation/trust-refusals.ts) as VerificationFailed.
  */
 export async function verifyTrust(
-  runtime: HandlerRuntime,
+  runtime: RotationRuntime,
   step: {
     readonly cluster: string;
     readonly currentRoot: SecretVersion;

@@ -81,7 +81,7 @@ export const MIN_ROOT_HEADROOM_DAYS_ENV = 'MIN_ROOT_HEADROOM_DAYS';
 export const MIN_ROOT_HEADROOM_DAYS = { min: 0, default: 7 } as const;
 
 /**
- * Every key a rotation function reads (lambdas/application/config.ts, `readHandlerConfig`, which
+ * Every key a rotation function reads (lambdas/application/config.ts, `readRotationConfig`, which
  * every phase and check-expiry run first). The stack sets each of them on every rotation function.
  */
 export const ROTATION_FUNCTION_ENV_KEYS = [

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { type AcquiredRotationLock, acquireRotationLock } from '../application/acquire-rotation-lock.js';
 import { checkResumedRollback } from '../application/resumed-rollback-check.js';
-import type { HandlerRuntime } from '../application/runtime.js';
+import type { RotationRuntime } from '../application/runtime.js';
 import { runRequestOf } from '../core/rotation/run-request.js';
 import { executionIdSchema, parseInput } from './handler-input.js';
 import { type LambdaContext, runHandler } from './run-handler.js';
@@ -37,7 +37,7 @@ export async function handler(event: unknown, context?: LambdaContext): Promise<
   );
 }
 
-async function acquireLock(input: AcquireLockInput, runtime: HandlerRuntime): Promise<AcquireLockOutput> {
+async function acquireLock(input: AcquireLockInput, runtime: RotationRuntime): Promise<AcquireLockOutput> {
   const { executionId } = input;
   const request = runRequestOf(input);
   if (input.resumeRollback !== undefined && input.resumeRollback !== null) {

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { emitAuditEvent } from '../adapters/audit/audit-event.js';
 import { readForPreflight } from '../application/preflight-reading.js';
 import { judgeForPreflight, type PreflightOutput } from '../application/preflight-verdict.js';
-import type { HandlerRuntime } from '../application/runtime.js';
+import type { RotationRuntime } from '../application/runtime.js';
 import type { PreflightRefusal } from '../core/rotation/preflight-refusals.js';
 import { PreconditionFailed } from '../core/rotation-errors.js';
 import { executionIdSchema, modeSchema, parseInput } from './handler-input.js';
@@ -32,7 +32,7 @@ export async function handler(event: unknown, context?: LambdaContext): Promise<
   );
 }
 
-async function preflight(input: PreflightInput, runtime: HandlerRuntime): Promise<PreflightOutput> {
+async function preflight(input: PreflightInput, runtime: RotationRuntime): Promise<PreflightOutput> {
   const { executionId } = input;
   const refuse = ({ reason, cluster }: PreflightRefusal): never => {
     const where = cluster === undefined ? {} : { cluster };

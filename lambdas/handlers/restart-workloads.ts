@@ -5,7 +5,7 @@ import { intermediateSwitchedBy } from '../application/intermediate-switched.js'
 import { waitForIstiodOnCacerts } from '../application/istiod-loaded.js';
 import { resignProgress } from '../application/resign-progress.js';
 import { restartInWaves } from '../application/restart-in-waves.js';
-import type { HandlerRuntime } from '../application/runtime.js';
+import type { RotationRuntime } from '../application/runtime.js';
 import { RESTART_INVOCATION_RESERVE_MS } from '../contract/function-timeouts.js';
 import { workloadsToRestart } from '../core/rotation/resign-fallback.js';
 import {
@@ -48,7 +48,7 @@ export async function handler(event: unknown, context?: InvocationContext): Prom
 
 async function restartWorkloads(
   input: RestartWorkloadsEvent,
-  runtime: HandlerRuntime,
+  runtime: RotationRuntime,
   deadline: number,
 ): Promise<RestartWorkloadsOutput> {
   const { executionId, cluster, purpose, mode, progress } = input;

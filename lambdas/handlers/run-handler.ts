@@ -1,7 +1,7 @@
 import type { RotationPhase } from '../adapters/audit/audit-event.js';
 import { type LambdaContext, logger, logInvocation } from '../adapters/audit/logger.js';
 import { assertNoPrivateKey } from '../adapters/audit/private-key-guard.js';
-import { createHandlerRuntime, type HandlerRuntime } from '../application/runtime.js';
+import { createRotationRuntime, type RotationRuntime } from '../application/runtime.js';
 import { MeshTrustError } from '../core/meshtrust-error.js';
 import { RotationError, type RotationErrorOptions } from '../core/rotation-errors.js';
 
@@ -41,7 +41,7 @@ export interface HandlerContext {
  */
 export async function runHandler<T extends object>(
   context: HandlerContext,
-  step: (runtime: HandlerRuntime) => Promise<T>,
+  step: (runtime: RotationRuntime) => Promise<T>,
 ): Promise<T> {
   const keys = {
     phase: context.phase,
@@ -50,9 +50,9 @@ export async function runHandler<T extends object>(
   };
   logInvocation(context.lambdaContext);
   logger.appendKeys(keys);
-  let runtime: HandlerRuntime | undefined;
+  let runtime: RotationRuntime | undefined;
   try {
-    runtime = createHandlerRuntime(undefined, { sessionName: `meshtrust-${context.phase}` });
+    runtime = createRotationRuntime(undefined, { sessionName: `meshtrust-${context.phase}` });
     if (context.writes === true && context.executionId !== undefined && runtime.config.lock !== undefined) {
       const acquired = await runtime.lock().acquire(context.executionId);
       // acquire-lock took it; finding it free or stale here means this run had lost it (a redrive).

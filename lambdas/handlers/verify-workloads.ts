@@ -1,6 +1,6 @@
 import { findInjectedWorkloads } from '../adapters/kube/injected-workloads.js';
 import { newRootLookup } from '../application/new-root-published.js';
-import type { HandlerRuntime } from '../application/runtime.js';
+import type { RotationRuntime } from '../application/runtime.js';
 import { checkWorkloadMoved } from '../application/workload-moved.js';
 import { restartIdFor } from '../core/rotation/restart-id.js';
 import { workloadsRefusal } from '../core/rotation/workload-move-findings.js';
@@ -33,7 +33,7 @@ export async function handler(event: unknown, context?: LambdaContext): Promise<
 
 async function verifyWorkloads(
   input: ClusterStepInput,
-  runtime: HandlerRuntime,
+  runtime: RotationRuntime,
 ): Promise<VerifyWorkloadsOutput> {
   const { executionId, cluster, stagedRoot } = input;
   const restartId = restartIdFor(executionId, cluster, 'rotation');

@@ -180,7 +180,7 @@ describe("the CA secrets' resource policies, as the stack hands them to the hand
       importedRootKeysRead: roles('reissue-intermediate'),
       importedRootKeysDelete: roles('promote-root'),
     };
-    // THEN: the same on every function that reads them (all of them run readHandlerConfig)
+    // THEN: the same on every function that reads them (all of them run readRotationConfig)
     for (const [, props] of functions) {
       if (props.FunctionName === 'meshtrust-payments-answer-approval') continue;
       const variables = variablesOf(props);

@@ -63,7 +63,7 @@ describe('the functions environment', () => {
     expect(reads.size).toBeGreaterThan(50);
   });
 
-  it('of a rotation function is what readHandlerConfig reads: the contract table and what Lambda sets', () => {
+  it('of a rotation function is what readRotationConfig reads: the contract table and what Lambda sets', () => {
     // WHEN
     const config = reads.get('lambdas/application/config.ts')?.keys;
 

@@ -4,7 +4,7 @@
 import type { FleetReading } from '../../../bin/cli/fleet-reading.js';
 import { verifyReport } from '../../../bin/commands/verify.js';
 import type { DiscoveredCluster } from '../../../lambdas/adapters/eks/fleet-discovery.js';
-import type { HandlerConfig } from '../../../lambdas/application/config.js';
+import type { RotationConfig } from '../../../lambdas/application/config.js';
 import { createRootCa, describeCertificate } from '../../../lambdas/core/pki/index.js';
 
 const now = new Date();
@@ -20,7 +20,7 @@ async function readingWithBundles(
       clusterTagKey: 'meshtrust.io/mesh',
       clusterTagValue: 'm',
       expiryWarningDays: 90,
-    } as HandlerConfig,
+    } as RotationConfig,
     stages: { current: 'v1' },
     currentRoot: { ...info, pem: rootA.certificatePem },
     clusters: [{ name: 'c1' } as DiscoveredCluster],

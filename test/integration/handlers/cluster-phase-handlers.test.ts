@@ -4,7 +4,7 @@
 import { jest } from '@jest/globals';
 import { awsEnvironmentFor } from '../../../lab/eks/lab-identities.js';
 import { readClusterCacerts } from '../../../lambdas/application/cluster-cacerts.js';
-import { createHandlerRuntime } from '../../../lambdas/application/runtime.js';
+import { createRotationRuntime } from '../../../lambdas/application/runtime.js';
 import { certificateFingerprint, describeCertificate, TrustBundle } from '../../../lambdas/core/pki/index.js';
 import { executionNameOf } from '../../../lambdas/core/rotation/execution-name.js';
 import { DAY_MS } from '../../../lambdas/core/rotation/expiry-headroom.js';
@@ -136,7 +136,10 @@ describe('verify-trust handler', () => {
     try {
       // Act
       const output = await verifyTrust(item('lab-1'));
-      const cacerts = readClusterCacerts(await createHandlerRuntime().clusterClient('lab-1'), 'verify-trust');
+      const cacerts = readClusterCacerts(
+        await createRotationRuntime().clusterClient('lab-1'),
+        'verify-trust',
+      );
       // Assess
       expect(output.roots).toEqual([h.currentRoot.fingerprint, stagedRoot.fingerprint]);
       await expect(cacerts).rejects.toThrow(/forbidden|403/i);
@@ -341,7 +344,10 @@ describe('record-approval and check-expiry handlers', () => {
     try {
       // Act
       const output = await checkExpiry();
-      const cacerts = readClusterCacerts(await createHandlerRuntime().clusterClient('lab-1'), 'check-expiry');
+      const cacerts = readClusterCacerts(
+        await createRotationRuntime().clusterClient('lab-1'),
+        'check-expiry',
+      );
       // Assess
       expect(output.certificates).toBe(3);
       expect(output.first).toBe(`intermediate/${earliest}`);

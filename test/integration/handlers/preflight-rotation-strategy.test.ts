@@ -6,7 +6,7 @@
 // injection template does; nothing here shares the product's reading of it.
 import { readFleet } from '../../../bin/cli/fleet-reading.js';
 import { describeStrategy, planReport } from '../../../bin/commands/plan.js';
-import { readHandlerConfig } from '../../../lambdas/application/config.js';
+import { readRotationConfig } from '../../../lambdas/application/config.js';
 import { PCDS_PUSH_SETTLE_SECONDS } from '../../../lambdas/core/istio/proxy-trust-wait.js';
 import { PreconditionFailed } from '../../../lambdas/core/rotation-errors.js';
 import { handler as preflight } from '../../../lambdas/handlers/preflight.js';
@@ -100,7 +100,7 @@ describe('rotation strategy, PCDS on', () => {
     // Act
     const output = await preflight({ executionId: h.executionId(), mode: 'scheduled', cluster: null });
     const report = planReport(
-      await readFleet({ ...readHandlerConfig(), rotationStrategy: 'auto' }, new Date()),
+      await readFleet({ ...readRotationConfig(), rotationStrategy: 'auto' }, new Date()),
       'scheduled',
       new Date(),
     );

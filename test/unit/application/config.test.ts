@@ -1,11 +1,11 @@
-import { readHandlerConfig } from '../../../lambdas/application/config.js';
+import { readRotationConfig } from '../../../lambdas/application/config.js';
 import {
   AWS_REGION_ENV,
   LAMBDA_SET_ENV_KEYS,
   ROTATION_FUNCTION_ENV_KEYS,
 } from '../../../lambdas/contract/function-environment.js';
 
-// Every key readHandlerConfig may read, from the contract: cleared before each case, restored after.
+// Every key readRotationConfig may read, from the contract: cleared before each case, restored after.
 const KEYS = [...ROTATION_FUNCTION_ENV_KEYS, ...LAMBDA_SET_ENV_KEYS];
 let saved: Record<string, string | undefined>;
 
@@ -20,12 +20,12 @@ afterEach(() => {
   }
 });
 
-describe('readHandlerConfig', () => {
+describe('readRotationConfig', () => {
   it('applies the documented defaults when only MESH_ID and AWS_REGION are set', () => {
     // Prepare
     Object.assign(process.env, { MESH_ID: 'prod', AWS_REGION: 'eu-west-1' });
     // Act
-    const config = readHandlerConfig();
+    const config = readRotationConfig();
     // Assess
     expect(config).toEqual({
       meshId: 'prod',
@@ -56,7 +56,7 @@ describe('readHandlerConfig', () => {
       REMOTE_CLUSTERS: 'eu-remote=eu-1,us-remote=us-1',
     });
     // Act, Assess
-    expect(readHandlerConfig().remoteClusters).toEqual([
+    expect(readRotationConfig().remoteClusters).toEqual([
       { name: 'eu-remote', primary: 'eu-1' },
       { name: 'us-remote', primary: 'us-1' },
     ]);
@@ -66,7 +66,7 @@ describe('readHandlerConfig', () => {
     // Prepare
     Object.assign(process.env, { MESH_ID: 'prod', AWS_REGION: 'eu-west-1', REMOTE_CLUSTERS: 'r=p,s=r' });
     // Act, Assess
-    expect(() => readHandlerConfig()).toThrow(
+    expect(() => readRotationConfig()).toThrow(
       /Environment variable REMOTE_CLUSTERS: cluster r is a remote \(of p\) and the primary of s/,
     );
   });
@@ -86,7 +86,7 @@ describe('readHandlerConfig', () => {
       KEY_ALGORITHM: 'rsa-3072',
     });
     // Act
-    const config = readHandlerConfig();
+    const config = readRotationConfig();
     // Assess
     expect(config).toMatchObject({
       clusters: [],
@@ -111,7 +111,7 @@ describe('readHandlerConfig', () => {
       CA_ROOT_SECRET_READER_ARNS: '',
     });
     // Act
-    const { caSecretPolicy } = readHandlerConfig();
+    const { caSecretPolicy } = readRotationConfig();
     // Assess
     expect(caSecretPolicy).toEqual({
       rootRead: [],
@@ -130,14 +130,14 @@ describe('readHandlerConfig', () => {
     // Prepare
     Object.assign(process.env, { MESH_ID: 'prod', AWS_REGION: 'eu-west-1', CLUSTERS: 'a, b ,c' });
     // Act, Assess
-    expect(readHandlerConfig().clusters).toEqual(['a', 'b', 'c']);
+    expect(readRotationConfig().clusters).toEqual(['a', 'b', 'c']);
   });
 
   it('names a missing LOCK_TAKEOVER_GRACE_SECONDS when the lock table is set', () => {
     // Prepare
     Object.assign(process.env, { MESH_ID: 'prod', AWS_REGION: 'eu-west-1', LOCK_TABLE_NAME: 'locks' });
     // Act, Assess
-    expect(() => readHandlerConfig()).toThrow(
+    expect(() => readRotationConfig()).toThrow(
       /Environment variable LOCK_TAKEOVER_GRACE_SECONDS is missing .* It goes with LOCK_TABLE_NAME/,
     );
   });
@@ -146,28 +146,28 @@ describe('readHandlerConfig', () => {
     // Prepare
     process.env.AWS_REGION = 'eu-west-1';
     // Act, Assess
-    expect(() => readHandlerConfig()).toThrow(/Environment variable MESH_ID is missing/);
+    expect(() => readRotationConfig()).toThrow(/Environment variable MESH_ID is missing/);
   });
 
   it('names an unknown key algorithm and lists the known ones', () => {
     // Prepare
     Object.assign(process.env, { MESH_ID: 'prod', AWS_REGION: 'eu-west-1', KEY_ALGORITHM: 'dsa' });
     // Act, Assess
-    expect(() => readHandlerConfig()).toThrow(/KEY_ALGORITHM must be one of ecdsa-p256, .*got "dsa"/);
+    expect(() => readRotationConfig()).toThrow(/KEY_ALGORITHM must be one of ecdsa-p256, .*got "dsa"/);
   });
 
   it.each(['resign', 'restart'])('reads a rotation strategy forced to %s', (strategy) => {
     // Prepare
     Object.assign(process.env, { MESH_ID: 'prod', AWS_REGION: 'eu-west-1', ROTATION_STRATEGY: strategy });
     // Act, Assess
-    expect(readHandlerConfig().rotationStrategy).toBe(strategy);
+    expect(readRotationConfig().rotationStrategy).toBe(strategy);
   });
 
   it('names an unknown rotation strategy and lists the known ones', () => {
     // Prepare
     Object.assign(process.env, { MESH_ID: 'prod', AWS_REGION: 'eu-west-1', ROTATION_STRATEGY: 'rolling' });
     // Act, Assess
-    expect(() => readHandlerConfig()).toThrow(
+    expect(() => readRotationConfig()).toThrow(
       /ROTATION_STRATEGY must be one of auto, resign, restart, got "rolling"/,
     );
   });
@@ -182,7 +182,7 @@ describe('readHandlerConfig', () => {
       MIN_ROOT_HEADROOM_DAYS: '30',
     });
     // Act
-    const config = readHandlerConfig();
+    const config = readRotationConfig();
     // Assess
     expect(config).toMatchObject({
       verifyTimeoutSeconds: 0,
@@ -195,7 +195,7 @@ describe('readHandlerConfig', () => {
     // Prepare
     Object.assign(process.env, { MESH_ID: 'prod', AWS_REGION: 'eu-west-1', VERIFY_TIMEOUT_SECONDS: '900' });
     // Act, Assess
-    expect(() => readHandlerConfig()).toThrow(
+    expect(() => readRotationConfig()).toThrow(
       /VERIFY_TIMEOUT_SECONDS must be a whole number >= 0 <= 840, got "900"/,
     );
   });
@@ -221,7 +221,7 @@ describe('readHandlerConfig', () => {
     });
     // Act
     try {
-      readHandlerConfig();
+      readRotationConfig();
     } finally {
       process.env = original;
     }
@@ -233,14 +233,14 @@ describe('readHandlerConfig', () => {
     // Prepare
     Object.assign(process.env, { MESH_ID: 'prod', AWS_REGION: 'eu-west-1', RESTART_WAVE_SIZE: '0' });
     // Act, Assess
-    expect(() => readHandlerConfig()).toThrow(/RESTART_WAVE_SIZE must be a whole number >= 1, got "0"/);
+    expect(() => readRotationConfig()).toThrow(/RESTART_WAVE_SIZE must be a whole number >= 1, got "0"/);
   });
 
   it('refuses a rollout timeout longer than restart-workloads may run, as the construct does', () => {
     // Prepare
     Object.assign(process.env, { MESH_ID: 'prod', AWS_REGION: 'eu-west-1', ROLLOUT_TIMEOUT_SECONDS: '900' });
     // Act, Assess
-    expect(() => readHandlerConfig()).toThrow(
+    expect(() => readRotationConfig()).toThrow(
       /ROLLOUT_TIMEOUT_SECONDS must be a whole number >= 1 <= 840, got "900"/,
     );
   });
