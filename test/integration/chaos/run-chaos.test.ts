@@ -94,6 +94,30 @@ describe('npm run chaos', () => {
     4 * 60_000,
   );
 
+  it('lists a kill case for each Task and Map state of the forward path of scheduled and emergency', async () => {
+    // Act
+    const { exitCode, stdout } = await chaos('--list', '--only', 'kill/*');
+
+    // Assess
+    expect(exitCode).toBe(0);
+    const ids = stdout
+      .split('\n')
+      .map((line) => line.trim().split(/\s+/)[0] ?? '')
+      .filter((id) => id.startsWith('kill/'));
+    for (const mode of ['scheduled', 'emergency']) {
+      expect(ids).toEqual(
+        expect.arrayContaining(
+          ['acquire-lock', 'stage-root', 'distribute-bundle', 'restart-workloads', 'promote-root'].map(
+            (state) => `kill/${mode}/${state}`,
+          ),
+        ),
+      );
+    }
+    expect(ids.some((id) => id.includes('rollback'))).toBe(false);
+    expect(stdout).toMatch(/SIGKILL once distribute-bundle and one of its iterations entered/);
+    expect(stdout).toMatch(new RegExp(`${ids.length} of \\d+ case\\(s\\)`));
+  }, 60_000);
+
   it('refuses an --only that matches no case, before running anything (exit 2)', async () => {
     // Act
     const { exitCode, stderr } = await chaos('--only', 'no-such-state');
