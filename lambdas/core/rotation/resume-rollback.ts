@@ -295,7 +295,8 @@ function refusedEnd(ended: EndedExecution): string | undefined {
       }
       return (
         `${name} failed with ${ended.error ?? 'no error'}, not ${ROLLBACK_FAILED}: it stopped before its first write ` +
-        '(nothing to roll back) or after promote-root (the fleet trusts only the new root; re-run the rotation).'
+        '(nothing to roll back) or in promote-root (the fleet trusts only the new root, nothing to roll back; ' +
+        'if the new root is still pending, docs/runbook.md says what meshtrust cannot finish yet).'
       );
     default:
       return `${name} has status ${ended.status}; only a run that ended in ${ROLLBACK_FAILED}, ABORTED or TIMED_OUT can be resumed.`;
