@@ -1,5 +1,7 @@
 // The knobs of a lab fleet, their defaults and their checks. Defaults compress time so that a full
-// scheduled rotation (bundle, reissue, restarts, one TTL of soak, retire) fits well under a minute.
+// scheduled rotation (bundle, reissue, restarts, one TTL of soak, retire) fits well under a minute; a
+// fleet too big for that compression gets the pace lab-pace.ts gives it (longer lifetimes, spread
+// renewals, fewer probes a second), and the resolved options say what it got.
 import { isKeyAlgorithm, KEY_ALGORITHMS, type KeyAlgorithm } from '../lambdas/core/pki/index.js';
 import {
   DEFAULT_ISTIO_VERSION,
@@ -8,6 +10,8 @@ import {
   isIstioVersion,
 } from './istio/istiod-cacerts-rules.js';
 import { LabOptionsError } from './lab-errors.js';
+import { labPace } from './lab-pace.js';
+import { seededProxyCount } from './seed-cluster.js';
 
 /**
  * How the seeded `cacerts` writes root-cert.pem, i.e. the bytes every istiod starts with: `canonical`
@@ -36,19 +40,33 @@ export interface LabOptions {
   readonly meshId?: string;
   /** @default 'cluster.local' */
   readonly trustDomain?: string;
-  /** @default 8000 */
+  /**
+   * The workload certificate lifetime asked for: the lab uses it, or a longer one when the fleet's
+   * renewals would outrun the lab (lab-pace.ts). @default 8000
+   */
   readonly workloadCertTtlMs?: number;
   /** @default 0.5 */
   readonly renewFraction?: number;
+  /**
+   * pilot-agent's SECRET_GRACE_PERIOD_RATIO_JITTER: each renewal at renewFraction +- up to this much of
+   * the life, at random. @default 0, or 0.1 when the lifetime is stretched to the fleet (lab-pace.ts)
+   */
+  readonly renewalJitter?: number;
   /** @default 300 */
   readonly pushDelayMs?: number;
   /** @default 200 */
   readonly podStartDelayMs?: number;
   /** From a cacerts change to istiod seeing the files (the kubelet's volume sync). @default 0 */
   readonly volumeSyncDelayMs?: number;
-  /** Pause between automatic probe rounds; 0 = probe only on demand. @default 1000 */
+  /**
+   * Pause between automatic probe rounds, or longer for a round bigger than the lab's probe budget
+   * (lab-pace.ts); 0 = probe only on demand. @default 1000
+   */
   readonly proberIntervalMs?: number;
-  /** Handshakes per probe round. @default 2 per ordered cluster pair (clusters^2 * 2) */
+  /**
+   * Handshakes per probe round. @default 2 per ordered cluster pair (clusters^2 * 2) up to 40, and at
+   * least 1 per ordered pair (lab-pace.ts)
+   */
   readonly proberPairsPerRound?: number;
   /** @default 'ecdsa-p256' */
   readonly rootAlgorithm?: KeyAlgorithm;
@@ -77,7 +95,8 @@ export type ResolvedLabOptions = Required<LabOptions>;
 
 export function resolveLabOptions(options: LabOptions = {}): ResolvedLabOptions {
   const clusters = options.clusters ?? 3;
-  const resolved: ResolvedLabOptions = {
+  const asked: Omit<ResolvedLabOptions, 'renewalJitter' | 'proberPairsPerRound'> &
+    Pick<LabOptions, 'renewalJitter' | 'proberPairsPerRound'> = {
     clusters,
     workloadsPerCluster: options.workloadsPerCluster ?? 10,
     region: options.region ?? 'us-east-1',
@@ -89,7 +108,10 @@ export function resolveLabOptions(options: LabOptions = {}): ResolvedLabOptions 
     podStartDelayMs: options.podStartDelayMs ?? 200,
     volumeSyncDelayMs: options.volumeSyncDelayMs ?? 0,
     proberIntervalMs: options.proberIntervalMs ?? 1000,
-    proberPairsPerRound: options.proberPairsPerRound ?? clusters * clusters * 2,
+    ...(options.renewalJitter === undefined ? {} : { renewalJitter: options.renewalJitter }),
+    ...(options.proberPairsPerRound === undefined
+      ? {}
+      : { proberPairsPerRound: options.proberPairsPerRound }),
     rootAlgorithm: options.rootAlgorithm ?? 'ecdsa-p256',
     settleTimeoutMs: options.settleTimeoutMs ?? 30_000,
     istioVersion: options.istioVersion ?? DEFAULT_ISTIO_VERSION,
@@ -99,8 +121,9 @@ export function resolveLabOptions(options: LabOptions = {}): ResolvedLabOptions 
     topology: options.topology ?? 'multi-primary',
   };
   const integer = (name: keyof ResolvedLabOptions, min: number, max: number) => {
-    const value = resolved[name] as number;
-    if (!Number.isInteger(value) || value < min || value > max) {
+    const value = asked[name];
+    if (value === undefined) return;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
       throw new LabOptionsError(name, value, `an integer from ${min} to ${max}`);
     }
   };
@@ -113,13 +136,41 @@ export function resolveLabOptions(options: LabOptions = {}): ResolvedLabOptions 
   integer('proberIntervalMs', 0, 60_000);
   integer('proberPairsPerRound', 1, 10_000);
   integer('settleTimeoutMs', 1000, 10 * 60 * 1000);
-  if (!(resolved.renewFraction > 0 && resolved.renewFraction < 1)) {
+  if (!(asked.renewFraction > 0 && asked.renewFraction < 1)) {
+    throw new LabOptionsError('renewFraction', asked.renewFraction, 'a number between 0 and 1 (exclusive)');
+  }
+  if (
+    asked.renewalJitter !== undefined &&
+    !(
+      asked.renewalJitter >= 0 &&
+      asked.renewalJitter < asked.renewFraction &&
+      asked.renewFraction + asked.renewalJitter < 1
+    )
+  ) {
     throw new LabOptionsError(
-      'renewFraction',
-      resolved.renewFraction,
-      'a number between 0 and 1 (exclusive)',
+      'renewalJitter',
+      asked.renewalJitter,
+      `a number from 0 that keeps renewFraction +- renewalJitter inside 0 and 1 (renewFraction is ${asked.renewFraction})`,
     );
   }
+  const pace = labPace({
+    clusters,
+    proxies: Array.from({ length: clusters }, (_, clusterIndex) =>
+      seededProxyCount({ count: asked.workloadsPerCluster, clusterIndex }),
+    ).reduce((sum, count) => sum + count, 0),
+    workloadCertTtlMs: asked.workloadCertTtlMs,
+    renewFraction: asked.renewFraction,
+    ...(asked.renewalJitter === undefined ? {} : { renewalJitter: asked.renewalJitter }),
+    proberIntervalMs: asked.proberIntervalMs,
+    ...(asked.proberPairsPerRound === undefined ? {} : { proberPairsPerRound: asked.proberPairsPerRound }),
+  });
+  const resolved: ResolvedLabOptions = {
+    ...asked,
+    workloadCertTtlMs: pace.workloadCertTtlMs,
+    renewalJitter: pace.renewalJitter,
+    proberIntervalMs: pace.proberIntervalMs,
+    proberPairsPerRound: pace.proberPairsPerRound,
+  };
   if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(resolved.region)) {
     throw new LabOptionsError('region', resolved.region, 'an AWS region name such as us-east-1');
   }

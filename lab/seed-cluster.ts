@@ -120,18 +120,22 @@ export function seedIstiodDeployment(
   });
 }
 
+/** What the model's proxies run with, as their proxy metadata says it. */
+export interface ModelProxySettings {
+  readonly workloadCertTtlMs: number;
+  /** SECRET_GRACE_PERIOD_RATIO_JITTER, written only when not 0 (the lab's fleet-sized pace). @default 0 */
+  readonly renewalJitter?: number;
+  readonly pcds: boolean;
+}
+
 /**
  * The mesh config istiod of the default revision reads, ConfigMap `istio-system/istio` key `mesh`, with
  * the proxy metadata that describes the model: PROXY_CONFIG_XDS_AGENT=true only when the model's proxies
- * take istiod's pushed roots (PCDS; Istio ships without it), and SECRET_TTL = the model's workload
- * certificate lifetime (real pilot-agent requests it in whole seconds).
+ * take istiod's pushed roots (PCDS; Istio ships without it), SECRET_TTL = the model's workload
+ * certificate lifetime (real pilot-agent requests it in whole seconds), and the renewal jitter when the
+ * lab spreads renewals (lab-pace.ts), so the rotation waits for the latest renewal as it would in a mesh.
  */
-export function seedMeshConfig(
-  store: KubeObjectStore,
-  options: { readonly workloadCertTtlMs: number; readonly pcds: boolean },
-): void {
-  const ttl = options.workloadCertTtlMs;
-  const secretTtl = ttl % 1000 === 0 ? `${ttl / 1000}s` : `${ttl}ms`;
+export function seedMeshConfig(store: KubeObjectStore, options: ModelProxySettings): void {
   store.create({
     apiVersion: 'v1',
     kind: 'ConfigMap',
@@ -145,8 +149,9 @@ export function seedMeshConfig(
         'defaultConfig:',
         '  discoveryAddress: istiod.istio-system.svc:15012',
         '  proxyMetadata:',
-        ...(options.pcds ? ['    PROXY_CONFIG_XDS_AGENT: "true"'] : []),
-        `    SECRET_TTL: ${secretTtl}`,
+        ...Object.entries(meshProxyMetadata(options)).map(([key, value]) =>
+          key === 'SECRET_TTL' ? `    ${key}: ${value}` : `    ${key}: "${value}"`,
+        ),
         'rootNamespace: istio-system',
         'trustDomain: cluster.local',
         '',
@@ -155,15 +160,17 @@ export function seedMeshConfig(
   });
 }
 
-/** The proxy metadata seedMeshConfig writes, by key: PROXY_CONFIG_XDS_AGENT (PCDS on only), SECRET_TTL. */
-function meshProxyMetadata(options: {
-  readonly workloadCertTtlMs: number;
-  readonly pcds: boolean;
-}): Record<string, string> {
+/**
+ * The proxy metadata seedMeshConfig writes, by key: PROXY_CONFIG_XDS_AGENT (PCDS on only), SECRET_TTL,
+ * SECRET_GRACE_PERIOD_RATIO_JITTER (a jitter other than 0 only).
+ */
+function meshProxyMetadata(options: ModelProxySettings): Record<string, string> {
   const ttl = options.workloadCertTtlMs;
+  const jitter = options.renewalJitter ?? 0;
   return {
     ...(options.pcds ? { PROXY_CONFIG_XDS_AGENT: 'true' } : {}),
     SECRET_TTL: ttl % 1000 === 0 ? `${ttl / 1000}s` : `${ttl}ms`,
+    ...(jitter === 0 ? {} : { SECRET_GRACE_PERIOD_RATIO_JITTER: String(jitter) }),
   };
 }
 
@@ -184,12 +191,7 @@ export const GATEWAYS = [
  */
 export function seedGateways(
   store: KubeObjectStore,
-  options: {
-    readonly istioVersion: string;
-    readonly network: string;
-    readonly workloadCertTtlMs: number;
-    readonly pcds: boolean;
-  },
+  options: ModelProxySettings & { readonly istioVersion: string; readonly network: string },
 ): void {
   const metadata = meshProxyMetadata(options);
   for (const gateway of GATEWAYS) {
@@ -257,6 +259,20 @@ export function seedWorkloads(
   // Something outside the mesh, which istiod must leave alone.
   store.create(workloadObject('Deployment', UNINJECTED_NAMESPACE, 'debug-shell', 1));
   return seeded;
+}
+
+/**
+ * The proxies seedWorkloads and seedGateways give a cluster once rolled out: each workload's replicas
+ * (a DaemonSet one per lab node: the rollout controller's two), and the gateways. What istiod signs
+ * for and renews, so what the lab's pace is sized by (lab-pace.ts).
+ */
+export function seededProxyCount(options: { readonly count: number; readonly clusterIndex: number }): number {
+  const labNodes = 2;
+  let proxies = GATEWAYS.length;
+  for (let i = 0; i < options.count; i++) {
+    proxies += i === 2 && options.clusterIndex === 0 ? labNodes : (i % 2) + 1;
+  }
+  return proxies;
 }
 
 function workloadObject(

@@ -234,6 +234,7 @@ async function startCluster(
     pushDelayMs: options.pushDelayMs,
     workloadCertTtlMs: options.workloadCertTtlMs,
     renewFraction: options.renewFraction,
+    renewalJitter: options.renewalJitter,
     istioVersion: options.istioVersion,
     multiRootMesh: options.multiRootMesh,
     volumeSyncDelayMs: options.volumeSyncDelayMs,
@@ -250,12 +251,17 @@ async function startCluster(
         multiRootMesh: options.multiRootMesh,
       });
     }
-    seedMeshConfig(store, { workloadCertTtlMs: options.workloadCertTtlMs, pcds: options.pcds });
+    seedMeshConfig(store, {
+      workloadCertTtlMs: options.workloadCertTtlMs,
+      renewalJitter: options.renewalJitter,
+      pcds: options.pcds,
+    });
     seedWorkloads(store, { count: options.workloadsPerCluster, clusterIndex: index });
     seedGateways(store, {
       istioVersion: options.istioVersion,
       network: name,
       workloadCertTtlMs: options.workloadCertTtlMs,
+      renewalJitter: options.renewalJitter,
       pcds: options.pcds,
     });
     const api = await startKubeApiServer({

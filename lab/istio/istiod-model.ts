@@ -4,7 +4,7 @@
 // of the product's validators), and otherwise keeps its CA and says nothing to the writer.
 // It publishes root-cert.pem, byte for byte as istiod does, to every namespace as ConfigMap
 // `istio-ca-root-cert` after a push delay, and gives every injected pod a short-lived SPIFFE certificate
-// from the then-current intermediate, renewed at a fraction of its life.
+// from the then-current intermediate, renewed at a fraction of its life (with pilot-agent's jitter).
 // A proxy trusts what pilot-agent holds (security/pkg/nodeagent/cache/secretcache.go): the root file that
 // came with its last certificate (the CSR response ends with istiod's root-cert.pem), and, only with PCDS
 // (PROXY_CONFIG_XDS_AGENT), the trust bundle istiod pushes, merged with it; a pushed bundle that differs
@@ -52,6 +52,13 @@ export interface IstiodModelOptions {
   readonly workloadCertTtlMs: number;
   /** A workload certificate is renewed after this fraction of its life. @default 0.5 */
   readonly renewFraction?: number;
+  /**
+   * pilot-agent's SECRET_GRACE_PERIOD_RATIO_JITTER (secretcache.go, rotateTime): each renewal at
+   * renewFraction plus or minus up to this fraction of the life, uniformly. @default 0
+   */
+  readonly renewalJitter?: number;
+  /** Draws the jitter, in [0, 1). @default Math.random */
+  readonly random?: () => number;
   /** The clock cacerts validity is judged against. @default () => new Date() */
   readonly now?: () => Date;
   /** The Istio minor version whose root-cert.pem rule istiod applies (bytes up to 1.29, sets from 1.30). @default '1.29' */
@@ -134,6 +141,8 @@ export interface IstiodModel {
   podsOnStaleRoots(): string[];
   /** Every pod holding an identity, without keys. */
   identities(): WorkloadIdentitySummary[];
+  /** Workload certificates signed since istiod started: first ones, renewals and PCDS re-signs. */
+  signedCertificates(): number;
   /** Resolves when every cacerts change and certificate issuance started so far has been handled. */
   idle(): Promise<void>;
   stop(): void;
@@ -179,6 +188,9 @@ class Istiod implements IstiodModel {
   private readonly store: KubeObjectStore;
   private readonly caStore: KubeObjectStore;
   private readonly renewFraction: number;
+  private readonly renewalJitter: number;
+  private readonly random: () => number;
+  private signed = 0;
   private readonly now: () => Date;
   private ca: Ca | undefined;
   private pushedRoots: string | undefined;
@@ -210,6 +222,19 @@ class Istiod implements IstiodModel {
     if (!(this.renewFraction > 0 && this.renewFraction < 1)) {
       throw new RangeError(`renewFraction must be between 0 and 1 (exclusive), got ${this.renewFraction}`);
     }
+    this.renewalJitter = options.renewalJitter ?? 0;
+    if (
+      !(
+        this.renewalJitter >= 0 &&
+        this.renewFraction - this.renewalJitter > 0 &&
+        this.renewFraction + this.renewalJitter < 1
+      )
+    ) {
+      throw new RangeError(
+        `renewalJitter must keep renewFraction +- renewalJitter inside 0 and 1 (exclusive), got ${this.renewalJitter} with renewFraction ${this.renewFraction}`,
+      );
+    }
+    this.random = options.random ?? Math.random;
     this.now = options.now ?? (() => new Date());
     this.istioVersion = options.istioVersion ?? DEFAULT_ISTIO_VERSION;
     if (!isIstioVersion(this.istioVersion)) {
@@ -286,6 +311,10 @@ class Istiod implements IstiodModel {
       const { keyPem: _key, certChainPem: _chain, uid: _uid, issuedRootsPem: _roots, ...rest } = held;
       return { cluster: this.clusterName, namespace, podName, ...rest };
     });
+  }
+
+  signedCertificates(): number {
+    return this.signed;
   }
 
   async idle(): Promise<void> {
@@ -522,6 +551,7 @@ class Istiod implements IstiodModel {
       issuedAt,
       ttlMs: this.options.workloadCertTtlMs,
     });
+    this.signed += 1;
     if (this.stopped || this.store.tryGet('Pod', namespace, podName)?.metadata.uid !== pod.metadata.uid)
       return;
     this.pendingPods.delete(key);
@@ -538,12 +568,29 @@ class Istiod implements IstiodModel {
     });
     const previous = this.renewTimers.get(key);
     if (previous) clearTimeout(previous);
-    const timer = setTimeout(() => {
-      this.renewTimers.delete(key);
-      if (!this.stopped) this.scheduleIssue(key, uid);
-    }, this.options.workloadCertTtlMs * this.renewFraction);
+    const timer = setTimeout(
+      () => {
+        this.renewTimers.delete(key);
+        if (!this.stopped) this.scheduleIssue(key, uid);
+      },
+      renewalDelayMs(this.options.workloadCertTtlMs, this.renewFraction, this.renewalJitter, this.random),
+    );
     this.renewTimers.set(key, timer);
   }
+}
+
+/**
+ * When a certificate issued now is renewed: at renewFraction of its life, moved by the jitter as
+ * pilot-agent moves it (a grace ratio of 1 - renewFraction plus or minus up to the jitter, at random).
+ */
+export function renewalDelayMs(
+  ttlMs: number,
+  renewFraction: number,
+  renewalJitter: number,
+  random: () => number,
+): number {
+  if (renewalJitter === 0) return ttlMs * renewFraction;
+  return ttlMs * (renewFraction + renewalJitter * (2 * random() - 1));
 }
 
 function podKey(namespace: string, podName: string): string {

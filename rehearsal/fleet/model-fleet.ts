@@ -14,11 +14,14 @@ export function modelRehearsalFleet(lab: Lab): RehearsalFleet {
     ...sharedLabFields(lab),
     workloadCertTtlMs: lab.options.workloadCertTtlMs,
     // The model's istiod sees the last write a volume sync later and pushes it a push delay after; with
-    // PCDS the proxies re-sign then, without it they take the new roots at their next renewal.
+    // PCDS the proxies re-sign then, without it they take the new roots at their next renewal (the
+    // latest one the jitter allows).
     settleMs:
       lab.options.volumeSyncDelayMs +
       lab.options.pushDelayMs +
-      (lab.options.pcds ? 0 : lab.options.workloadCertTtlMs * lab.options.renewFraction) +
+      (lab.options.pcds
+        ? 0
+        : lab.options.workloadCertTtlMs * (lab.options.renewFraction + lab.options.renewalJitter)) +
       1_000,
     // The pod's UID and owner from the cluster's object store (what its Kubernetes API serves); a pod
     // deleted since istiod issued its certificate is left out, as the istio engine lists ready pods only.
