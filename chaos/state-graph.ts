@@ -2,6 +2,7 @@
 // through, and where a run with given failures must end. Read from the definition itself (Next,
 // Default, Choice rules on $.mode, Retry, Catch, Fail's Error), so a state added, moved or re-wired in
 // lib/ changes the matrix and its expectations without anyone editing chaos/. Pure: no I/O.
+import { PROMOTION_OF_KEY, RESUME_PROMOTION_INPUT_KEY } from '../lambdas/contract/resume-promotion.js';
 import { RESUME_ROLLBACK_INPUT_KEY, ROLLBACK_OF_KEY } from '../lambdas/contract/resume-rollback.js';
 import { ChaosMatrixError } from './chaos-errors.js';
 
@@ -156,11 +157,16 @@ function choose(name: string, state: Json, mode: RehearsalMode): string {
 
 /**
  * The state a chaos case's rotation input `{ mode }` reaches every Choice with: the mode, and the
- * resume fields input-defaults sets to null (a chaos case never resumes a rollback).
+ * resume fields input-defaults sets to null (a chaos case's first run never resumes a rollback or a promotion).
  */
 function knownValue(path: unknown, mode: RehearsalMode): { readonly value: unknown } | undefined {
   if (path === '$.mode') return { value: mode };
-  for (const key of [RESUME_ROLLBACK_INPUT_KEY, ROLLBACK_OF_KEY]) {
+  for (const key of [
+    RESUME_ROLLBACK_INPUT_KEY,
+    ROLLBACK_OF_KEY,
+    RESUME_PROMOTION_INPUT_KEY,
+    PROMOTION_OF_KEY,
+  ]) {
     if (path === `$.${key}`) return { value: null };
     // Below a null nothing is present.
     if (typeof path === 'string' && path.startsWith(`$.${key}.`)) return { value: undefined };

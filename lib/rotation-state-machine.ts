@@ -26,6 +26,7 @@ import {
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { rotationStateMachineName } from '../lambdas/contract/function-names.js';
+import { PROMOTION_OF_KEY, RESUME_PROMOTION_INPUT_KEY } from '../lambdas/contract/resume-promotion.js';
 import {
   RESUME_ROLLBACK_INPUT_KEY,
   ROLLBACK_FAILED_ERROR,
@@ -74,6 +75,9 @@ const MAP_CLUSTER_STRATEGY = JsonPath.stringAt('$$.Map.Item.Value.strategy');
 /** The execution whose writes a rollback undoes: null (this one's) unless it resumes a failed rollback. */
 const ROLLBACK_OF = `$.${ROLLBACK_OF_KEY}`;
 const RESUME = `$.${RESUME_ROLLBACK_INPUT_KEY}`;
+/** The execution whose staged root promote-root promotes: null (this one's) unless it finishes a stopped one. */
+const PROMOTION_OF = `$.${PROMOTION_OF_KEY}`;
+const RESUME_PROMOTION = `$.${RESUME_PROMOTION_INPUT_KEY}`;
 
 /**
  * The rotation workflow of docs/workflow.md as a Standard state machine in JSONPath (no JSONata, no
@@ -221,6 +225,9 @@ export class RotationStateMachine extends Construct {
         // Set by `meshtrust retry-rollback` only (lambdas/contract/resume-rollback.ts).
         [RESUME_ROLLBACK_INPUT_KEY]: null,
         [ROLLBACK_OF_KEY]: null,
+        // Set by `meshtrust retry-promotion` only (lambdas/contract/resume-promotion.ts).
+        [RESUME_PROMOTION_INPUT_KEY]: null,
+        [PROMOTION_OF_KEY]: null,
       }),
       resultPath: '$.inputDefaults',
     });
@@ -248,6 +255,7 @@ export class RotationStateMachine extends Construct {
       requestedBy: JsonPath.stringAt('$.requestedBy'),
       reason: JsonPath.stringAt('$.reason'),
       [RESUME_ROLLBACK_INPUT_KEY]: JsonPath.objectAt(RESUME),
+      [RESUME_PROMOTION_INPUT_KEY]: JsonPath.objectAt(RESUME_PROMOTION),
     }).addCatch(releaseLockAfterStop, toStop);
     // A run that resumes a failed rollback (docs/deploy.md, "Failed rollback") takes the lock like any
     // run, then sets the state the rollback stages read from the failed run's (its input's
@@ -282,8 +290,10 @@ export class RotationStateMachine extends Construct {
       result: Result.fromObject({
         Error: 'PreconditionFailed',
         Cause:
-          'The input sets rollbackOf, which only resume-rollback may, or its resumeRollback lacks executionArn, clusters, ' +
-          'currentRoot or stagedRoot, or mode; start a resumed rollback with meshtrust retry-rollback. Nothing was written.',
+          'The input sets rollbackOf or promotionOf, which only resume-rollback and resume-promotion may, or both ' +
+          'resumeRollback and resumePromotion, or its resumeRollback lacks executionArn, clusters, currentRoot or ' +
+          'stagedRoot, its resumePromotion executionArn, clusters or stagedRoot, or mode; start a resumed rollback ' +
+          'with meshtrust retry-rollback, a resumed promotion with meshtrust retry-promotion. Nothing was written.',
       }),
       resultPath: '$.stop',
     }).next(releaseLockAfterStop);
@@ -353,7 +363,32 @@ export class RotationStateMachine extends Construct {
       stagedRoot: JsonPath.objectAt('$.stagedRoot'),
       // Their cacerts backups of this execution are deleted once the fleet trusts only the new root.
       clusters: JsonPath.listAt('$.preflight.clusters'),
+      // A resumed promotion's: the stopped rotation's backups (null in a rotation: this execution's).
+      [PROMOTION_OF_KEY]: JsonPath.stringAt(PROMOTION_OF),
     }).addCatch(releaseLockAfterStop, toStop);
+    // A run that finishes one stopped in promote-root (docs/workflow.md, "Finishing a stopped promotion")
+    // takes the lock like any run, then sets what promote-root and release-lock read from the stopped
+    // run's (its input's resumePromotion) and goes straight to promote-root: no preflight, nothing else.
+    // Every cluster trusts only the staged root already (retire-root completed); promote-root is idempotent.
+    const resumePromotion = new Pass(this, S.resumePromotion, {
+      stateName: S.resumePromotion,
+      comment:
+        "The stopped run's staged root and clusters; its root is promoted and its cacerts backups deleted (promotionOf).",
+      parameters: {
+        mode: JsonPath.stringAt('$.mode'),
+        cluster: JsonPath.stringAt('$.cluster'),
+        reason: JsonPath.stringAt('$.reason'),
+        requestedBy: JsonPath.stringAt('$.requestedBy'),
+        soakSeconds: JsonPath.numberAt('$.soakSeconds'),
+        approvals: JsonPath.objectAt('$.approvals'),
+        rollback: JsonPath.objectAt('$.rollback'),
+        lock: JsonPath.objectAt('$.lock'),
+        [RESUME_PROMOTION_INPUT_KEY]: JsonPath.objectAt(RESUME_PROMOTION),
+        [PROMOTION_OF_KEY]: JsonPath.stringAt(`${RESUME_PROMOTION}.executionArn`),
+        preflight: { clusters: JsonPath.listAt(`${RESUME_PROMOTION}.clusters`) },
+        stagedRoot: JsonPath.objectAt(`${RESUME_PROMOTION}.stagedRoot`),
+      },
+    });
 
     const reissueGate: IChainable = props.approval
       ? toRollback(this.approvalGate(S.approveReissue, fn['record-approval'], 'reissue')).next(
@@ -405,8 +440,10 @@ export class RotationStateMachine extends Construct {
     const isSet = (path: string) => Condition.not(Condition.isNull(path));
     const rotateOrResume = new Choice(this, S.rotateOrResume, {
       stateName: S.rotateOrResume,
-      comment: 'A rotation goes on to preflight; an input with resumeRollback resumes that rollback.',
+      comment:
+        'A rotation goes on to preflight; an input with resumeRollback resumes that rollback, one with resumePromotion finishes that promotion.',
     })
+      .when(Condition.and(isSet(RESUME), isSet(RESUME_PROMOTION)), unsupportedInput)
       .when(
         Condition.and(
           isSet(RESUME),
@@ -419,7 +456,23 @@ export class RotationStateMachine extends Construct {
         ),
         resumeRollback.next(resumeFrom),
       )
-      .when(Condition.or(isSet(RESUME), isSet(ROLLBACK_OF)), unsupportedInput)
+      .when(
+        Condition.and(
+          isSet(RESUME_PROMOTION),
+          Condition.isPresent(`${RESUME_PROMOTION}.executionArn`),
+          Condition.isPresent(`${RESUME_PROMOTION}.clusters`),
+          Condition.isPresent(`${RESUME_PROMOTION}.stagedRoot`),
+          // Only resume-promotion sets promotionOf; a resumed promotion is no rollback.
+          Condition.isNull(ROLLBACK_OF),
+          Condition.isNull(PROMOTION_OF),
+          Condition.isString('$.mode'),
+        ),
+        resumePromotion.next(promoteRoot),
+      )
+      .when(
+        Condition.or(isSet(RESUME), isSet(ROLLBACK_OF), isSet(RESUME_PROMOTION), isSet(PROMOTION_OF)),
+        unsupportedInput,
+      )
       .otherwise(preflight);
     preflight.next(mode);
 

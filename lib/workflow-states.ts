@@ -113,6 +113,7 @@ export const PLAN_PHASE_OF_STATE = {
   [WORKFLOW_STATES.rotateOrResume]: null,
   [WORKFLOW_STATES.resumeRollback]: null,
   [WORKFLOW_STATES.resumeFrom]: null,
+  [WORKFLOW_STATES.resumePromotion]: null,
   [WORKFLOW_STATES.unsupportedInput]: null,
   [WORKFLOW_STATES.preflight]: 'preflight',
   [WORKFLOW_STATES.mode]: null,

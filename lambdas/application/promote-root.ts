@@ -29,6 +29,8 @@ export async function promoteRoot(
     readonly stagedRoot: SecretVersion;
     /** The clusters this execution worked on (preflight's): their cacerts backups are deleted. */
     readonly clusters: readonly { readonly name: string }[];
+    /** The rotation whose root this promotes when another execution finishes it (a resumed promotion). */
+    readonly promotionOf?: string | null;
   },
 ): Promise<PromoteRootOutput> {
   const { store } = runtime;
@@ -43,6 +45,7 @@ export async function promoteRoot(
     outcome: before.current !== stagedRoot.versionId ? 'succeeded' : 'unchanged',
     fingerprintsAfter: [`root:${promoted.fingerprint}`],
     detail: {
+      ...(step.promotionOf !== undefined && step.promotionOf !== null && { promotionOf: step.promotionOf }),
       currentVersionId: promoted.versionId,
       ...(promoted.previousVersionId !== undefined && { previousVersionId: promoted.previousVersionId }),
     },
@@ -56,6 +59,7 @@ export async function promoteRoot(
   const backupsDeleted = await deleteCacertsBackups(runtime, {
     phase: PHASE,
     executionId,
+    ...(step.promotionOf !== undefined && step.promotionOf !== null && { backupsOf: step.promotionOf }),
     clusters: step.clusters,
   });
   return {

@@ -15,6 +15,7 @@ export const WORKFLOW_STATES = {
   rotateOrResume: 'rotate-or-resume',
   resumeRollback: 'resume-rollback',
   resumeFrom: 'resume-from',
+  resumePromotion: 'resume-promotion',
   unsupportedInput: 'unsupported-input',
   preflight: 'preflight',
   mode: 'mode',

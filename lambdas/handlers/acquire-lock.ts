@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { type AcquiredRotationLock, acquireRotationLock } from '../application/acquire-rotation-lock.js';
+import { checkResumedPromotionRun } from '../application/resumed-promotion-check.js';
 import { checkResumedRollback } from '../application/resumed-rollback-check.js';
 import type { RotationRuntime } from '../application/runtime.js';
 import { runRequestOf } from '../core/rotation/run-request.js';
@@ -19,6 +20,11 @@ const inputSchema = z.object({
    * names before the lock is taken (docs/workflow.md, "Resuming a failed rollback").
    */
   resumeRollback: z.record(z.string(), z.unknown()).nullable().optional(),
+  /**
+   * The input's resumePromotion (null in a rotation): a resumed promotion is checked against the run it
+   * names before the lock is taken (docs/workflow.md, "Finishing a stopped promotion").
+   */
+  resumePromotion: z.record(z.string(), z.unknown()).nullable().optional(),
 });
 export type AcquireLockInput = z.infer<typeof inputSchema>;
 export type AcquireLockOutput = AcquiredRotationLock;
@@ -45,6 +51,14 @@ async function acquireLock(input: AcquireLockInput, runtime: RotationRuntime): P
       phase: PHASE,
       executionId,
       claimed: input.resumeRollback,
+      request,
+    });
+  }
+  if (input.resumePromotion !== undefined && input.resumePromotion !== null) {
+    await checkResumedPromotionRun(runtime, {
+      phase: PHASE,
+      executionId,
+      claimed: input.resumePromotion,
       request,
     });
   }

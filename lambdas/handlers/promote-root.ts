@@ -13,6 +13,11 @@ const inputSchema = z.object({
   stagedRoot: secretVersionSchema,
   /** The clusters this execution worked on (preflight's): their cacerts backups are deleted. */
   clusters: workedClustersSchema,
+  /**
+   * The rotation whose root this promotes, when it is not this execution (a resumed promotion,
+   * docs/workflow.md "Finishing a stopped promotion"): its cacerts backups are the ones deleted.
+   */
+  promotionOf: z.string().min(1).nullable().optional(),
 });
 export type PromoteRootInput = z.infer<typeof inputSchema>;
 

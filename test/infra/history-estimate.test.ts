@@ -50,9 +50,12 @@ describe('the execution history estimate against the synthesized state machine',
       'release-lock-after-stop': 'a stop before the first write or at promote-root: shorter than a rollback',
       'rotation-stopped': 'as release-lock-after-stop',
       'unsupported-mode': 'preflight refuses an unknown mode first',
-      'unsupported-input': 'an input only meshtrust retry-rollback sets, refused before preflight',
+      'unsupported-input':
+        'an input only meshtrust retry-rollback or retry-promotion sets, refused before preflight',
       'resume-rollback': 'a resumed rollback: a run of its own, without preflight, shorter than a rotation',
       'resume-from': 'a resumed rollback: where it starts, after resume-rollback',
+      'resume-promotion':
+        'a resumed promotion: a run of its own, promote-root alone, shorter than a rotation',
       'release-lock-after-failed-rollback': 'instead of release-lock-after-rollback: the same events',
       'rotation-failed': 'instead of rotation-rolled-back: the same events',
     };

@@ -161,6 +161,54 @@ describe.each([
       expect(path.at(-1)).toBe('rotation-rolled-back');
     },
   );
+
+  it.each(['scheduled', 'emergency'] as const)(
+    'finishes a %s run stopped in promote-root (meshtrust retry-promotion) with the last phase of the plan alone',
+    (mode) => {
+      // GIVEN
+      const plan = planOf(mode);
+      const resumePromotion = {
+        executionArn: 'arn:aws:states:eu-west-1:123456789012:execution:meshtrust-payments-rotation:run-1',
+        clusters: [{ name: 'east' }, { name: 'west' }],
+        stagedRoot: {},
+      };
+
+      // WHEN
+      const path = successPath(asl, asl.StartAt, { mode, resumePromotion });
+
+      // THEN
+      // retire-root's fleet step (promote-root) and nothing before it: every cluster trusts only the
+      // staged root already, so nothing forward and no rollback runs.
+      expect(path).toEqual([
+        'input-defaults',
+        'apply-input-defaults',
+        'acquire-lock',
+        'rotate-or-resume',
+        'resume-promotion',
+        'promote-root',
+        'release-lock',
+        'rotation-succeeded',
+      ]);
+      expect(planPhaseOrder(path)).toEqual([plan.phases.at(-1)?.name]);
+    },
+  );
+
+  it('stops an input that claims both a resumed rollback and a resumed promotion, before anything', () => {
+    // WHEN
+    const path = successPath(asl, asl.StartAt, {
+      mode: 'scheduled',
+      resumeRollback: { executionArn: 'a', clusters: [], currentRoot: {}, stagedRoot: null, failure: null },
+      resumePromotion: { executionArn: 'a', clusters: [], stagedRoot: {} },
+    });
+
+    // THEN
+    expect(path.slice(3)).toEqual([
+      'rotate-or-resume',
+      'unsupported-input',
+      'release-lock-after-stop',
+      'rotation-stopped',
+    ]);
+  });
 });
 
 describe('planPhaseOrder', () => {

@@ -1,3 +1,4 @@
+import { resumePromotionOf } from '../../lambdas/core/rotation/resume-promotion.js';
 import { resumeRollbackOf } from '../../lambdas/core/rotation/resume-rollback.js';
 import { CLUSTER_MAP_STATES, clusterTaskName, RELEASE_LOCK_STATES } from '../../lib/workflow-states.js';
 import { referencedLogicalIds, resolveDefinition } from '../../rehearsal/resolve-definition.js';
@@ -204,6 +205,7 @@ describe('the rotation state machine on the local runner', () => {
         requestedBy: 'schedule',
         reason: 'annual rotation',
         resumeRollback: null,
+        resumePromotion: null,
       },
     });
     expect(result.calls[1]).toEqual({
@@ -583,6 +585,93 @@ describe('the rotation state machine on the local runner', () => {
     expect(result.error).toEqual({ name: 'TransientError', message: expect.stringContaining('throttling') });
     expect(result.entered.some((name) => name.startsWith('rollback-'))).toBe(false);
     expect(result.entered.slice(-3)).toEqual(['promote-root', 'release-lock-after-stop', 'rotation-stopped']);
+  });
+
+  it.each([
+    ['FAILED', undefined],
+    ['ABORTED', 'promote-root'],
+  ] as const)(
+    'finishes a run that stopped in promote-root (%s) in a new execution: promote-root alone, then the release, SUCCEEDED',
+    async (status, abortAt) => {
+      // GIVEN an emergency run whose promote-root fails for good (or is stopped there), after retire-root
+      const stopped = await run(
+        { mode: 'emergency', reason: 'key compromise', requestedBy: 'alice' },
+        {
+          ...rootsAsReal,
+          'promote-root': () => {
+            throw new StandIn('PreconditionFailed', 'the root secret is being changed by another request');
+          },
+        },
+        EXECUTION_ID,
+        abortAt,
+      );
+      expect(stopped.entered).toContain('retire-root');
+
+      // WHEN meshtrust retry-promotion reads it and starts the new execution
+      const decision = resumePromotionOf({
+        executionArn: EXECUTION_ID,
+        status,
+        ...(status === 'FAILED' && { error: stopped.error?.name as string }),
+        finalState: stopped.finalState,
+        statesEntered: stopped.entered,
+      });
+      if (!decision.resumable) throw new Error(decision.reason);
+      const resumedId = `${EXECUTION_ID}-promote-20260310T110000Z`;
+      const resumed = await run(
+        {
+          mode: decision.mode,
+          reason: 'finish',
+          requestedBy: 'bob',
+          resumePromotion: decision.resumePromotion,
+        },
+        {},
+        resumedId,
+      );
+
+      // THEN it takes the lock (checking the claim first), promotes the stopped run's staged root and
+      // deletes that run's backups, writes nothing else, releases the lock and succeeds
+      expect(resumed.error).toBeUndefined();
+      expect(resumed.entered).toEqual([
+        'input-defaults',
+        'apply-input-defaults',
+        'acquire-lock',
+        'rotate-or-resume',
+        'resume-promotion',
+        'promote-root',
+        'release-lock',
+        'rotation-succeeded',
+      ]);
+      expect(resumed.calls.map((call) => call.state)).toEqual([
+        'acquire-lock',
+        'promote-root',
+        'release-lock',
+      ]);
+      expect(resumed.calls[0]?.input).toMatchObject({
+        executionId: resumedId,
+        resumePromotion: decision.resumePromotion,
+      });
+      expect(resumed.calls[1]?.input).toEqual({
+        executionId: resumedId,
+        stagedRoot: { secretArn: 'arn:root', versionId: 'v-b', fingerprint: hex('b') },
+        clusters: CLUSTERS.map(({ name }) => ({ name })),
+        promotionOf: EXECUTION_ID,
+      });
+      expect(resumed.calls[2]?.input).toMatchObject({ executionId: resumedId, mode: 'emergency' });
+    },
+  );
+
+  it('stops an input that sets promotionOf itself, before preflight and without writing', async () => {
+    // WHEN
+    const result = await run({
+      mode: 'scheduled',
+      reason: 'test',
+      requestedBy: 'x',
+      promotionOf: EXECUTION_ID,
+    });
+
+    // THEN
+    expect(result.error?.name).toBe('PreconditionFailed');
+    expect(result.calls.map((call) => call.state)).toEqual(['acquire-lock', 'release-lock-after-stop']);
   });
 
   it('ends a run as it would have when releasing the lock fails', async () => {

@@ -143,8 +143,11 @@ describe('the rotation state machine', () => {
     // GIVEN
     const firstWrites = new Set(['stage-root', 'reissue-intermediate']);
     const work = (name: string) => ['Task', 'Map'].includes((asl.States[name] as AslState).Type);
-    // A resumed rollback (resume-rollback) writes only to undo: its own test is below.
-    const reachedFirst = [...reachable(asl, asl.StartAt, new Set([...firstWrites, 'resume-rollback']))];
+    // A resumed rollback (resume-rollback) writes only to undo, a resumed promotion (resume-promotion)
+    // only promote-root: their own tests are below.
+    const reachedFirst = [
+      ...reachable(asl, asl.StartAt, new Set([...firstWrites, 'resume-rollback', 'resume-promotion'])),
+    ];
     const afterFirstWrite = new Set<string>();
     const queue = [...firstWrites];
     while (queue.length > 0) {
@@ -226,6 +229,13 @@ describe('the rotation state machine', () => {
       {
         And: [
           { Not: { Variable: '$.resumeRollback', IsNull: true } },
+          { Not: { Variable: '$.resumePromotion', IsNull: true } },
+        ],
+        Next: 'unsupported-input',
+      },
+      {
+        And: [
+          { Not: { Variable: '$.resumeRollback', IsNull: true } },
           ...['executionArn', 'clusters', 'currentRoot', 'stagedRoot', 'failure'].map((field) => ({
             Variable: `$.resumeRollback.${field}`,
             IsPresent: true,
@@ -235,9 +245,24 @@ describe('the rotation state machine', () => {
         Next: 'resume-rollback',
       },
       {
+        And: [
+          { Not: { Variable: '$.resumePromotion', IsNull: true } },
+          ...['executionArn', 'clusters', 'stagedRoot'].map((field) => ({
+            Variable: `$.resumePromotion.${field}`,
+            IsPresent: true,
+          })),
+          { Variable: '$.rollbackOf', IsNull: true },
+          { Variable: '$.promotionOf', IsNull: true },
+          { Variable: '$.mode', IsString: true },
+        ],
+        Next: 'resume-promotion',
+      },
+      {
         Or: [
           { Not: { Variable: '$.resumeRollback', IsNull: true } },
           { Not: { Variable: '$.rollbackOf', IsNull: true } },
+          { Not: { Variable: '$.resumePromotion', IsNull: true } },
+          { Not: { Variable: '$.promotionOf', IsNull: true } },
         ],
         Next: 'unsupported-input',
       },
@@ -289,6 +314,40 @@ describe('the rotation state machine', () => {
     expect(asl.States['rollback-drop-pending']?.Parameters).toMatchObject({
       'executionId.$': '$$.Execution.Id',
       'rollbackOf.$': '$.rollbackOf',
+    });
+  });
+
+  it("finishes a run stopped in promote-root after taking the lock: the stopped run's staged root and clusters, then promote-root, release-lock", () => {
+    // WHEN
+    const resume = asl.States['resume-promotion'] as AslState;
+    const promote = asl.States['promote-root'] as AslState;
+
+    // THEN
+    // No preflight and nothing forward but promote-root, which promotes the stopped run's staged root
+    // and deletes that run's cacerts backups (promotionOf), then the release that ends SUCCEEDED.
+    expect(resume).toMatchObject({
+      Type: 'Pass',
+      Parameters: {
+        'promotionOf.$': '$.resumePromotion.executionArn',
+        'resumePromotion.$': '$.resumePromotion',
+        preflight: { 'clusters.$': '$.resumePromotion.clusters' },
+        'stagedRoot.$': '$.resumePromotion.stagedRoot',
+        'mode.$': '$.mode',
+        'lock.$': '$.lock',
+      },
+      Next: 'promote-root',
+    });
+    expect(promote.Parameters).toEqual({
+      'executionId.$': '$$.Execution.Id',
+      'stagedRoot.$': '$.stagedRoot',
+      'clusters.$': '$.preflight.clusters',
+      'promotionOf.$': '$.promotionOf',
+    });
+    expect(promote.Next).toBe('release-lock');
+    expect(asl.States['release-lock']?.Next).toBe('rotation-succeeded');
+    // acquire-lock checks the claim against the run it names before taking the lock.
+    expect(asl.States['acquire-lock']?.Parameters).toMatchObject({
+      'resumePromotion.$': '$.resumePromotion',
     });
   });
 
@@ -420,6 +479,8 @@ describe('the rotation state machine', () => {
         rollback: {},
         resumeRollback: null,
         rollbackOf: null,
+        resumePromotion: null,
+        promotionOf: null,
       },
       ResultPath: '$.inputDefaults',
       Next: 'apply-input-defaults',

@@ -39,3 +39,31 @@ export async function readEndedExecution(
   );
   return { described, ended };
 }
+
+/**
+ * An execution as `resumePromotionOf` judges it, read the same way by `meshtrust retry-promotion` and by
+ * acquire-lock's check of a resumed promotion: DescribeExecution, then, for a run that ended other than
+ * SUCCEEDED, its whole history, for the top-level states it entered (a FAILED run's too: whether
+ * promote-root stopped it is told by the states after it) and the input of the last.
+ */
+export async function readStoppedPromotion(
+  executions: Pick<RotationExecutions, 'describe' | 'history'>,
+  executionArn: string,
+): Promise<{ readonly described: ExecutionDetail; readonly ended: EndedExecution }> {
+  const described = await executions.describe(executionArn);
+  const ended = ['FAILED', ...STOPPED_OUTSIDE_STATUSES].includes(described.status);
+  const events = ended ? await executions.history(executionArn) : [];
+  return {
+    described,
+    ended: endedExecutionOf(
+      {
+        executionArn,
+        status: described.status,
+        ...(described.error !== undefined && { error: described.error }),
+      },
+      events,
+      TOP_LEVEL_STATES,
+      { statesEntered: ended },
+    ),
+  };
+}

@@ -23,6 +23,7 @@ export * from './resign-root-cert-writes.js';
 export * from './restart-id.js';
 export * from './restart-progress.js';
 export * from './restart-waves.js';
+export * from './resume-promotion.js';
 export * from './resume-rollback.js';
 export * from './retire-root-change.js';
 export * from './review-cluster-cacerts.js';

@@ -368,6 +368,8 @@ export function endedExecutionOf(
   described: { readonly executionArn: string; readonly status: string; readonly error?: string },
   events: readonly EnteredEventLike[],
   topLevel: ReadonlySet<string>,
+  /** Give the top-level states entered whatever the status (a run stopped in promote-root, FAILED too). */
+  options: { readonly statesEntered?: boolean } = {},
 ): EndedExecution {
   const entered = events
     .filter((event) => event.type?.endsWith('StateEntered') === true)
@@ -385,7 +387,7 @@ export function endedExecutionOf(
     status: described.status,
     ...(described.error !== undefined && { error: described.error }),
     ...(finalState !== undefined && { finalState }),
-    ...(STOPPED_OUTSIDE_STATUSES.includes(described.status) && {
+    ...((options.statesEntered === true || STOPPED_OUTSIDE_STATUSES.includes(described.status)) && {
       statesEntered: entered.map((event) => event.stateEnteredEventDetails?.name as string),
     }),
   };
