@@ -11,6 +11,7 @@ import { registerLabBuildCommand } from '../commands/lab-build.js';
 import { registerLabProbeCommand } from '../commands/lab-probe.js';
 import { registerPlanCommand } from '../commands/plan.js';
 import { registerRehearseCommand } from '../commands/rehearse.js';
+import { registerRetryPromotionCommand } from '../commands/retry-promotion.js';
 import { registerRetryRollbackCommand } from '../commands/retry-rollback.js';
 import { registerRotateCommand } from '../commands/rotate.js';
 import { registerStatusCommand } from '../commands/status.js';
@@ -49,6 +50,7 @@ export function createProgram(context: CliContext): Command {
   registerHistoryCommand(program, context);
   registerApproveCommands(program, context);
   registerRetryRollbackCommand(program, context);
+  registerRetryPromotionCommand(program, context);
   return program;
 }
 

@@ -261,11 +261,15 @@ function refusedStoppedRun(
   if (last !== undefined && PAST_NO_RETURN_STATES.includes(last)) {
     return (
       `${was}: it had reached promote-root, after which nothing is rolled back (the fleet trusts only the new root). ` +
-      'See docs/runbook.md ("A run stopped part-way").'
+      `If its new root is still pending, finish it with meshtrust retry-promotion ${name}; ` +
+      'see docs/runbook.md ("A run stopped part-way").'
     );
   }
   if (last !== undefined && STOPPED_STATES.includes(last)) {
-    return `${was}: it was stopping without a rollback (refused before its first write, or promote-root failed); there is no rollback to resume.`;
+    return (
+      `${was}: it was stopping without a rollback (refused before its first write, or promote-root failed); there is ` +
+      `no rollback to resume. If promote-root failed, finish it with meshtrust retry-promotion ${name}.`
+    );
   }
   const wrote = entered.some(
     (entry) => FIRST_WRITE_STATES.includes(entry) || (ROLLBACK_PHASES as readonly string[]).includes(entry),
@@ -295,8 +299,8 @@ function refusedEnd(ended: EndedExecution): string | undefined {
       }
       return (
         `${name} failed with ${ended.error ?? 'no error'}, not ${ROLLBACK_FAILED}: it stopped before its first write ` +
-        '(nothing to roll back) or in promote-root (the fleet trusts only the new root, nothing to roll back; ' +
-        'if the new root is still pending, docs/runbook.md says what meshtrust cannot finish yet).'
+        '(nothing to roll back) or in promote-root (the fleet trusts only the new root, nothing to roll back: ' +
+        `finish its promotion with meshtrust retry-promotion ${name}; docs/runbook.md, "FAILED with the error of promote-root").`
       );
     default:
       return `${name} has status ${ended.status}; only a run that ended in ${ROLLBACK_FAILED}, ABORTED or TIMED_OUT can be resumed.`;
