@@ -92,3 +92,26 @@ export function labPace(request: LabPaceRequest): LabPace {
     stretched,
   };
 }
+
+/** The settings the pace decides, as a lab's resolved options hold them. */
+export interface LabPaceSettings {
+  readonly workloadCertTtlMs: number;
+  readonly renewFraction: number;
+  readonly renewalJitter: number;
+  readonly proberIntervalMs: number;
+  readonly proberPairsPerRound: number;
+}
+
+/** One line: `certificates of 77 s renewed at 50% +- 10% of their life, 100 handshakes every 2.5 s`. */
+export function describeLabPace(pace: LabPaceSettings): string {
+  const percent = (fraction: number) => `${Math.round(fraction * 1000) / 10}%`;
+  const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`;
+  return (
+    `certificates of ${seconds(pace.workloadCertTtlMs)} renewed at ${percent(pace.renewFraction)}` +
+    (pace.renewalJitter === 0 ? '' : ` +- ${percent(pace.renewalJitter)}`) +
+    ' of their life, ' +
+    (pace.proberIntervalMs === 0
+      ? `probe rounds of ${pace.proberPairsPerRound} handshakes on demand`
+      : `${pace.proberPairsPerRound} handshakes every ${seconds(pace.proberIntervalMs)} (after the round before)`)
+  );
+}

@@ -2,6 +2,7 @@
 // check of rehearsal-report.ts judged from the facts gathered at the start and at the end.
 import type { CacertsSnapshot, SecretData } from '../lab/cacerts-snapshot.js';
 import type { ProberStats } from '../lab/istio/mtls-prober.js';
+import type { LabLoad } from '../lab/lab-load.js';
 import { ROLLBACK_STATES } from '../lib/workflow-states.js';
 import type { CacertsTimeline } from './cacerts-timeline.js';
 import type { CloudAssembly } from './cloud-assembly.js';
@@ -32,7 +33,7 @@ export interface ReportFacts {
     'mode' | 'rootCertStyle' | 'workloads' | 'failAt' | 'faults' | 'retryRollback'
   >;
   readonly targetCluster: string | undefined;
-  readonly lab: Pick<RehearsalFleet, 'meshId' | 'engine' | 'clusters' | 'prober'>;
+  readonly lab: Pick<RehearsalFleet, 'meshId' | 'engine' | 'clusters' | 'prober' | 'inProcessLab'>;
   readonly assembly: CloudAssembly;
   readonly run: RotationRun;
   readonly tracker: PhaseTracker;
@@ -49,6 +50,8 @@ export interface ReportFacts {
   readonly rootKeysAtStart: RootKeysAtEnd;
   readonly atEnd: FleetAtEnd;
   readonly expiryCheck: ExpiryCheckAtEnd | undefined;
+  /** The in-process lab's load over the run; undefined when the lab ran elsewhere. */
+  readonly labLoad?: LabLoad;
 }
 
 export function buildReport(facts: ReportFacts): RehearsalReport {
@@ -170,6 +173,9 @@ export function buildReport(facts: ReportFacts): RehearsalReport {
     workloadMoves: moves,
     invocations: facts.pool.invocations(),
     labEventLoopDelayMs: facts.tracker.eventLoopDelayMs(),
+    ...(facts.labLoad === undefined || lab.inProcessLab === undefined
+      ? {}
+      : { labLoad: { ...facts.labLoad, pace: lab.inProcessLab.pace } }),
     checks,
   };
 }

@@ -1,6 +1,8 @@
 // report.json: what the rehearsal ran, what happened, and the checks that decide its exit code.
 
 import type { LabEngineDescription } from '../lab/lab-files.js';
+import type { LabLoad } from '../lab/lab-load.js';
+import type { LabPaceSettings } from '../lab/lab-pace.js';
 import { RELEASE_LOCK_STATES, ROLLBACK_STATES, WORKFLOW_STATES } from '../lib/workflow-states.js';
 import type { CacertsWrite } from './cacerts-timeline.js';
 import type { ClusterStrategy } from './cluster-strategies.js';
@@ -103,6 +105,12 @@ export interface RehearsalReport {
   readonly invocations: Readonly<Record<string, number>>;
   /** How late the lab's timers ran (it shares this process): long delays explain expired certificates. */
   readonly labEventLoopDelayMs: { readonly max: number; readonly p99: number };
+  /**
+   * The model lab's own load over the run (lab/lab-load.ts: this process's CPU and memory, its event-loop
+   * delay, the certificates the lab signed a second) and the pace it ran at (lab/lab-pace.ts), so a
+   * reader can tell whether the lab kept up. Absent when the lab ran in other processes.
+   */
+  readonly labLoad?: LabLoad & { readonly pace: LabPaceSettings };
   readonly checks: readonly ReportCheck[];
 }
 

@@ -6,6 +6,7 @@
 // resolve-assembly.ts, start-fleet.ts, function-containers.ts, phase-tracker.ts, run-executions.ts,
 // fleet-at-end.ts and build-report.ts, write-report-files.ts, report-key-scan.ts.
 import { labClusterNames } from '../lab/lab-cluster-names.js';
+import { startLabLoadMonitor } from '../lab/lab-load.js';
 import { killMotoServerNow, type MotoServer } from '../lab/moto-server.js';
 import { buildReport } from './build-report.js';
 import { recordCacertsTimeline } from './cacerts-timeline.js';
@@ -282,6 +283,15 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
     faults,
     ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
   });
+  // The model lab shares this process: its load over the run tells whether it kept up.
+  const inProcessLab = lab.inProcessLab;
+  const loadMonitor =
+    inProcessLab === undefined
+      ? undefined
+      : startLabLoadMonitor({
+          signed: () => inProcessLab.signedCertificates(),
+          handshakes: () => prober.stats().attempted,
+        });
   const initial = await Promise.all(lab.clusters.map((cluster) => lab.snapshotCacerts(cluster.name)));
   const initialSecrets = new Map(
     await Promise.all(
@@ -322,6 +332,7 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
   tracker.stop();
   timeline.stop();
   tracker.progress();
+  const labLoad = loadMonitor?.stop();
 
   // --- the outcome
   const stats = prober.stats();
@@ -348,6 +359,7 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
     rootKeysAtStart,
     atEnd,
     expiryCheck,
+    ...(labLoad === undefined ? {} : { labLoad }),
   });
 
   const { history } = run;

@@ -7,12 +7,14 @@ import { createInterface } from 'node:readline/promises';
 import { type Command, Option } from 'commander';
 import { LabError, LabOptionsError } from '../../lab/lab-errors.js';
 import { KUBECONFIG_FILE, markLabStopped, writeLabFiles } from '../../lab/lab-files.js';
+import { describeLabLoad } from '../../lab/lab-load.js';
 import {
   LAB_TOPOLOGIES,
   type LabTopology,
   ROOT_CERT_STYLES,
   type RootCertStyle,
 } from '../../lab/lab-options.js';
+import { describeLabPace } from '../../lab/lab-pace.js';
 import { MotoServerError } from '../../lab/moto-server.js';
 import { PROJECT_ROOT } from '../../lib/handler-entries.js';
 import { hasOwnApp } from '../../rehearsal/cloud-assembly.js';
@@ -340,6 +342,7 @@ function summaryJson(report: RehearsalReport, outDir: string) {
     ...(report.error === undefined ? {} : { error: report.error }),
     ...(report.faults === undefined ? {} : { faults: report.faults }),
     ...(report.interrupted === undefined ? {} : { interrupted: report.interrupted }),
+    ...(report.labLoad === undefined ? {} : { labLoad: report.labLoad }),
     outDir,
   };
 }
@@ -356,6 +359,13 @@ function printSummary(report: RehearsalReport, outDir: string, terminal: Termina
     // Another rotation of the mesh held the lock: this one stopped at acquire-lock, before any write.
     ...(report.error?.name === ROTATION_LOCKED ? [`  refused     ${report.error.cause}`] : []),
     `  handshakes  ${report.totals.handshakes.attempted} attempted, ${style(report.totals.handshakes.failed === 0, `${report.totals.handshakes.failed} failed`)}`,
+    // The model lab shares this process: whether it kept up, and the pace its fleet size gave it.
+    ...(report.labLoad === undefined
+      ? []
+      : [
+          `  lab load    ${describeLabLoad(report.labLoad)}`,
+          `  lab pace    ${describeLabPace(report.labLoad.pace)}`,
+        ]),
     '',
     '  phase                    handshakes  failed',
     ...report.phases.map(

@@ -23,6 +23,17 @@ export function modelRehearsalFleet(lab: Lab): RehearsalFleet {
         ? 0
         : lab.options.workloadCertTtlMs * (lab.options.renewFraction + lab.options.renewalJitter)) +
       1_000,
+    inProcessLab: {
+      signedCertificates: () =>
+        lab.clusters.reduce((sum, cluster) => sum + cluster.istiod.signedCertificates(), 0),
+      pace: {
+        workloadCertTtlMs: lab.options.workloadCertTtlMs,
+        renewFraction: lab.options.renewFraction,
+        renewalJitter: lab.options.renewalJitter,
+        proberIntervalMs: lab.options.proberIntervalMs,
+        proberPairsPerRound: lab.options.proberPairsPerRound,
+      },
+    },
     // The pod's UID and owner from the cluster's object store (what its Kubernetes API serves); a pod
     // deleted since istiod issued its certificate is left out, as the istio engine lists ready pods only.
     workloadCertificates: async () =>

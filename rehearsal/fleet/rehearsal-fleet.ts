@@ -6,6 +6,7 @@ import type { CacertsSnapshot, SecretData } from '../../lab/cacerts-snapshot.js'
 import type { LabIdentities } from '../../lab/eks/lab-identities.js';
 import type { MtlsProber } from '../../lab/istio/mtls-prober.js';
 import type { LabEngineDescription, LabFilesSource } from '../../lab/lab-files.js';
+import type { LabPaceSettings } from '../../lab/lab-pace.js';
 import type { CaMaterial } from '../../lambdas/core/pki/index.js';
 
 /** A `cacerts` change istiod did not take, as the engine knows it. */
@@ -60,6 +61,12 @@ export interface RehearsalFleet {
    * the last write: istiod loads it a volume sync later, proxies take it at their next renewal.
    */
   readonly settleMs: number;
+  /**
+   * The model lab running in this process: what its load is measured by (the certificates its istiod
+   * models signed so far) and the pace it runs at (lab-pace.ts). Absent for a lab in other processes
+   * (the istio engine, an attached lab): this process's load is not theirs.
+   */
+  readonly inProcessLab?: { signedCertificates(): number; readonly pace: LabPaceSettings };
   /** Every ready workload's certificate as its proxy holds it now, with its pod's UID and owner. */
   workloadCertificates(): Promise<readonly WorkloadCertificate[]>;
   /** A cluster's `cacerts` as stored now: the whole data (base64, key included; in memory only). */

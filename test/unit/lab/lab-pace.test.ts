@@ -5,6 +5,7 @@ import { renewalDelayMs } from '../../../lab/istio/istiod-model.js';
 import { LabOptionsError } from '../../../lab/lab-errors.js';
 import { resolveLabOptions } from '../../../lab/lab-options.js';
 import {
+  describeLabPace,
   LAB_HANDSHAKES_PER_SECOND,
   LAB_RENEWALS_PER_SECOND,
   labPace,
@@ -177,5 +178,21 @@ describe('renewalDelayMs: pilot-agent rotateTime', () => {
     expect(middle).toBeCloseTo(5000);
     expect(latest).toBeCloseTo(6000, 0);
     expect(latest).toBeLessThan(6000);
+  });
+});
+
+describe('describeLabPace', () => {
+  it('names the lifetime, the renewal point with its jitter, and the probe rounds', () => {
+    // Prepare
+    const paced = resolveLabOptions({ clusters: 10, workloadsPerCluster: 100 });
+    const small = resolveLabOptions({ clusters: 1, workloadsPerCluster: 1, proberIntervalMs: 0 });
+
+    // Act, Assess
+    expect(describeLabPace(paced)).toBe(
+      'certificates of 77 s renewed at 50% +- 10% of their life, 100 handshakes every 2.5 s (after the round before)',
+    );
+    expect(describeLabPace(small)).toBe(
+      'certificates of 8 s renewed at 50% of their life, probe rounds of 2 handshakes on demand',
+    );
   });
 });
