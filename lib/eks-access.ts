@@ -1,6 +1,7 @@
 import { CfnAccessEntry } from 'aws-cdk-lib/aws-eks';
 import type { IRole } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { type ClusterSelection, inStackAccountAndRegion } from './cluster-selection.js';
 
 /** The Kubernetes group deploy/kubernetes/rbac.yaml binds the rotator's permissions to. */
 export const ROTATOR_KUBERNETES_GROUP = 'meshtrust-rotator';
@@ -13,8 +14,11 @@ export const VERIFIER_KUBERNETES_GROUP = 'meshtrust-verifier';
 export const EXPIRY_CHECK_KUBERNETES_GROUP = 'meshtrust-expiry-check';
 
 export interface EksAccessProps {
-  /** Clusters to create access entries in; empty when clusters are discovered by tag. */
-  readonly clusterNames: readonly string[];
+  /**
+   * The mesh's clusters: entries are created in those of the stack's account and region; none when
+   * clusters are discovered by tag.
+   */
+  readonly clusters: ClusterSelection;
   /** The IAM role the rotation phases run as. */
   readonly rotatorRole: IRole;
   /** The read-only IAM role the rotation gates run as. */
@@ -28,7 +32,9 @@ export interface EksAccessProps {
  * `meshtrust-rotator`, the verifier role to `meshtrust-verifier`, the expiry check's role to
  * `meshtrust-expiry-check` (no access policy: each group's permissions come from rbac.yaml alone).
  *
- * Clusters discovered by tag are not known at deploy time, so the stack cannot create their entries:
+ * Clusters in another region or account are outside this stack's reach: their entries are made there
+ * (docs/deploy.md, "Clusters in other accounts"). Clusters discovered by tag are not known at deploy
+ * time, so the stack cannot create their entries either:
  * create them when a cluster joins the mesh (docs/deploy.md), e.g.
  * `aws eks create-access-entry --cluster-name <c> --principal-arn <RotatorRoleArn> --kubernetes-groups meshtrust-rotator`.
  */
@@ -44,7 +50,10 @@ export class EksAccess extends Construct {
       { suffix: '-Verifier', role: props.verifierRole, group: VERIFIER_KUBERNETES_GROUP },
       { suffix: '-ExpiryCheck', role: props.expiryCheckRole, group: EXPIRY_CHECK_KUBERNETES_GROUP },
     ];
-    this.entries = props.clusterNames.flatMap((clusterName) =>
+    const clusterNames = props.clusters.references
+      .filter((reference) => inStackAccountAndRegion(this, reference))
+      .map((reference) => reference.name);
+    this.entries = clusterNames.flatMap((clusterName) =>
       mappings.map(
         (mapping) =>
           new CfnAccessEntry(this, `${clusterName}${mapping.suffix}`, {

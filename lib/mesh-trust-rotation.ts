@@ -10,6 +10,11 @@ import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { APPROVAL_RECORD_LIFETIME_SECONDS } from '../lambdas/contract/approval.js';
 import {
+  type ClusterReference,
+  clusterReferencesProblem,
+  parseClusterReference,
+} from '../lambdas/contract/cluster-reference.js';
+import {
   DEFAULT_KEY_ALGORITHM,
   EXPIRY_WARNING_DAYS,
   INTERMEDIATE_VALIDITY_DAYS,
@@ -71,8 +76,13 @@ export interface MeshTrustRotationProps {
    */
   readonly meshId: string;
   /**
-   * The mesh's EKS clusters by name. Given: IAM is scoped to these clusters and the stack creates an
-   * EKS access entry in each. Not given: clusters are discovered by `clusterTag`.
+   * The mesh's EKS clusters: each by its name (a cluster of the stack's account and region) or by its ARN
+   * `arn:<partition>:eks:<region>:<account>:cluster/<name>` (another region and/or account). Names are
+   * unique across the list. Given: IAM is scoped to these clusters and the stack creates the EKS access
+   * entries of those in its own account and region; in another account the functions reach a cluster as
+   * that account's roles `meshtrust-<meshId>-rotator`, `-verifier` and `-expiry-check`, which the stack's
+   * roles may assume (docs/deploy.md, "Clusters in other accounts"). Not given: clusters are discovered
+   * by `clusterTag` in the stack's account and region.
    * @default - discover clusters by `clusterTag`
    */
   readonly clusters?: readonly string[];
@@ -219,7 +229,6 @@ export interface MeshTrustRotationProps {
 }
 
 const MESH_ID = /^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/;
-const EKS_CLUSTER_NAME = /^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/;
 const SCHEDULE_EXPRESSION = /^(rate|cron|at)\(.+\)$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const MAX_MAP_CONCURRENCY = 40;
@@ -334,7 +343,7 @@ export class MeshTrustRotation extends Construct {
       functions: phaseFunctions,
     });
     new EksAccess(this, 'EksAccess', {
-      clusterNames: config.clusters.names,
+      clusters: config.clusters,
       rotatorRole: functions.rotatorRole,
       verifierRole: functions.verifierRole,
       expiryCheckRole: functions.expiryCheckRole,
@@ -344,7 +353,7 @@ export class MeshTrustRotation extends Construct {
       lockTable,
       workflow,
       functions,
-      clustersDiscovered: config.clusters.names.length === 0,
+      clustersDiscovered: config.clusters.entries.length === 0,
       inVpc: network !== undefined,
       ...(this.approvalEndpoint !== undefined && { approvalEndpoint: this.approvalEndpoint }),
     });
@@ -370,14 +379,13 @@ export class MeshTrustRotation extends Construct {
         `meshId must be a lowercase DNS label of 1-32 characters (a-z, 0-9, '-', not at either end), got ${JSON.stringify(props.meshId)}`,
       );
     }
-    const names = props.clusters ?? [];
-    for (const name of names) {
-      if (!EKS_CLUSTER_NAME.test(name)) {
-        fail(
-          'clusters',
-          `clusters must hold EKS cluster names (1-100 of A-Z a-z 0-9 _ -), got ${JSON.stringify(name)}`,
-        );
-      }
+    const entries = props.clusters ?? [];
+    const clustersProblem = clusterReferencesProblem(entries);
+    if (clustersProblem !== undefined) {
+      fail(
+        'clusters',
+        `clusters must hold EKS cluster names or cluster ARNs (arn:<partition>:eks:<region>:<account>:cluster/<name>): ${clustersProblem}`,
+      );
     }
     if (props.vpc === undefined && (props.vpcSubnets !== undefined || props.securityGroups !== undefined)) {
       fail(
@@ -385,9 +393,7 @@ export class MeshTrustRotation extends Construct {
         'vpcSubnets and securityGroups place the functions in a VPC: give vpc too, or leave them out',
       );
     }
-    const duplicate = names.find((name, index) => names.indexOf(name) !== index);
-    if (duplicate !== undefined) fail('clusters', `clusters lists ${JSON.stringify(duplicate)} twice`);
-    if (props.clusters !== undefined && names.length === 0) {
+    if (props.clusters !== undefined && entries.length === 0) {
       fail(
         'clusters',
         'clusters is an empty list; name at least one cluster, or leave it out to discover by tag',
@@ -403,7 +409,12 @@ export class MeshTrustRotation extends Construct {
         `clusterTag needs a key of 1-128 and a value of 0-256 characters, got ${JSON.stringify(tag)}`,
       );
     }
-    const clusters: ClusterSelection = { names, tagKey: tag.key, tagValue: tag.value };
+    const clusters: ClusterSelection = {
+      entries,
+      references: entries.map((entry) => parseClusterReference(entry) as ClusterReference),
+      tagKey: tag.key,
+      tagValue: tag.value,
+    };
 
     const soak = props.soak ?? Duration.hours(24);
     const maxConcurrency = props.maxConcurrency ?? 4;

@@ -73,7 +73,7 @@ export function acknowledgeNagFindings(targets: NagAcknowledgementTargets): void
     }
     if (clustersDiscovered && (access.clusters !== undefined || name === 'check-expiry')) {
       Validations.of(role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::${nagArn(stack, eksClusterArns(stack, { names: [], tagKey: '', tagValue: '' })[0] as string)}]`,
+        id: `AwsSolutions-IAM5[Resource::${nagArn(stack, eksClusterArns(stack, { entries: [], references: [], tagKey: '', tagValue: '' })[0] as string)}]`,
         reason:
           'Clusters are discovered by tag, so their names are unknown at deploy time; the role may only describe clusters and read their tags (eks:DescribeCluster, eks:ListTagsForResource), and the handlers act only on clusters carrying the mesh tag.',
       });

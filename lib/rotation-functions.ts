@@ -1,4 +1,4 @@
-import { Duration, Fn } from 'aws-cdk-lib';
+import { Aws, Duration, Fn } from 'aws-cdk-lib';
 import {
   ArnPrincipal,
   CompositePrincipal,
@@ -16,6 +16,11 @@ import {
 } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
 import { CA_SECRET_POLICY_ENV, type CaSecretGrant, type CaSecretPart } from '../lambdas/contract/ca-store.js';
+import {
+  CLUSTER_ACCOUNT_ROLES_ENV,
+  formatClusterAccountRoles,
+  MESH_ACCOUNT_ID_ENV,
+} from '../lambdas/contract/cluster-reference.js';
 import {
   CLUSTER_ROLE_ARN_ENV,
   CLUSTER_TAG_KEY_ENV,
@@ -46,7 +51,7 @@ import { ROTATION_STRATEGY_ENV } from '../lambdas/contract/rotation-strategy.js'
 import { REMOTE_CLUSTERS_ENV } from '../lambdas/contract/topology.js';
 import type { RotationAudit } from './audit.js';
 import type { CaStore } from './ca-store.js';
-import { type ClusterSelection, eksClusterArns } from './cluster-selection.js';
+import { type ClusterSelection, clusterAccountRoleArns, eksClusterArns } from './cluster-selection.js';
 import {
   type ClusterAccess,
   caSecretFunctions,
@@ -209,6 +214,16 @@ export class RotationFunctions extends Construct {
       rotate: this.rotatorRole.roleArn,
       verify: this.verifierRole.roleArn,
     };
+    // A cluster of another account is reached as that account's role, assumed from the stack's role of
+    // the same kind (for check-expiry, its own): each may assume exactly its kind's role in those accounts.
+    const accountRoles = {
+      rotate: clusterAccountRoleArns(this, meshId, clusters, 'rotator'),
+      verify: clusterAccountRoleArns(this, meshId, clusters, 'verifier'),
+      expiryCheck: clusterAccountRoleArns(this, meshId, clusters, 'expiry-check'),
+    };
+    grantAssumeAccountRoles(this.rotatorRole, accountRoles.rotate);
+    grantAssumeAccountRoles(this.verifierRole, accountRoles.verify);
+    grantAssumeAccountRoles(this.expiryCheckRole, accountRoles.expiryCheck);
 
     const roleArns = (names: readonly HandlerName[]) =>
       Fn.join(
@@ -221,7 +236,7 @@ export class RotationFunctions extends Construct {
       [MESH_ID_ENV]: meshId,
       [CLUSTER_TAG_KEY_ENV]: clusters.tagKey,
       [CLUSTER_TAG_VALUE_ENV]: clusters.tagValue,
-      [CLUSTERS_ENV]: clusters.names.join(','),
+      [CLUSTERS_ENV]: clusters.entries.join(','),
       [KMS_KEY_ID_ENV]: caStore.key.keyArn,
       [LOCK_TABLE_NAME_ENV]: lockTable.table.tableName,
       // A function started by an execution that stopped may write until its own timeout.
@@ -247,6 +262,8 @@ export class RotationFunctions extends Construct {
         ]),
       ) as Record<(typeof CA_SECRET_POLICY_ENV)[CaSecretGrant], string>),
       [CLUSTER_ROLE_ARN_ENV]: '',
+      [CLUSTER_ACCOUNT_ROLES_ENV]: '',
+      [MESH_ACCOUNT_ID_ENV]: Aws.ACCOUNT_ID,
       [EXPIRY_WARNING_DAYS_ENV]: String(tuning.expiryWarningDays),
       [VERIFY_TIMEOUT_SECONDS_ENV]: String(tuning.verifyTimeout.toSeconds()),
       [MIN_INTERMEDIATE_HEADROOM_DAYS_ENV]: String(tuning.minIntermediateHeadroomDays),
@@ -282,6 +299,13 @@ export class RotationFunctions extends Construct {
         environment: {
           ...environment,
           [CLUSTER_ROLE_ARN_ENV]: access === undefined ? '' : clusterRoleArn[access],
+          [CLUSTER_ACCOUNT_ROLES_ENV]: formatClusterAccountRoles(
+            access !== undefined
+              ? accountRoles[access]
+              : name === 'check-expiry'
+                ? accountRoles.expiryCheck
+                : new Map(),
+          ),
         },
         bundling: HANDLER_BUNDLING,
         ...(props.network !== undefined && {
@@ -323,13 +347,17 @@ export class RotationFunctions extends Construct {
   }
 
   private grantClusterDiscovery(role: IRole, clusters: ClusterSelection): void {
-    role.addToPrincipalPolicy(
-      new PolicyStatement({
-        sid: 'DescribeMeshClusters',
-        actions: ['eks:DescribeCluster', 'eks:ListTagsForResource'],
-        resources: eksClusterArns(this, clusters),
-      }),
-    );
+    const clusterArns = eksClusterArns(this, clusters);
+    // Every listed cluster in other accounts: each is described as that account's role instead.
+    if (clusterArns.length > 0) {
+      role.addToPrincipalPolicy(
+        new PolicyStatement({
+          sid: 'DescribeMeshClusters',
+          actions: ['eks:DescribeCluster', 'eks:ListTagsForResource'],
+          resources: clusterArns,
+        }),
+      );
+    }
     role.addToPrincipalPolicy(
       new PolicyStatement({
         sid: 'ListClustersToDiscoverMesh',
@@ -339,4 +367,16 @@ export class RotationFunctions extends Construct {
       }),
     );
   }
+}
+
+/** Lets `role` assume exactly these roles of other accounts (none: no statement). */
+function grantAssumeAccountRoles(role: Role, roleArns: ReadonlyMap<string, string>): void {
+  if (roleArns.size === 0) return;
+  role.addToPrincipalPolicy(
+    new PolicyStatement({
+      sid: 'AssumeClusterRolesOfOtherAccounts',
+      actions: ['sts:AssumeRole'],
+      resources: [...roleArns.values()],
+    }),
+  );
 }

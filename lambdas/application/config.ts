@@ -10,6 +10,7 @@ import {
   type CaSecretGrant,
   type CaSecretPolicyPrincipals,
 } from '../contract/ca-store.js';
+import { CLUSTER_ACCOUNT_ROLES_ENV, MESH_ACCOUNT_ID_ENV } from '../contract/cluster-reference.js';
 import {
   AWS_REGION_ENV,
   CLUSTER_ROLE_ARN_ENV,
@@ -53,6 +54,8 @@ import {
 import { REMOTE_CLUSTERS_ENV } from '../contract/topology.js';
 import type { RotationStrategySetting } from '../core/istio/rotation-strategy.js';
 import { isKeyAlgorithm, KEY_ALGORITHMS, type KeyAlgorithm } from '../core/pki/key-algorithm.js';
+import { PreconditionFailed } from '../core/rotation-errors.js';
+import { parseClusterAccountRoles } from '../core/topology/cluster-targets.js';
 import {
   parseRemoteClusters,
   type RemoteClusterDeclaration,
@@ -68,7 +71,10 @@ import {
 export interface RotationConfig {
   /** MESH_ID: names the mesh and its secrets. */
   readonly meshId: string;
-  /** CLUSTERS: explicit cluster names; empty: discover by tag. */
+  /**
+   * CLUSTERS: the cluster list as written, EKS names or cluster ARNs (lambdas/contract/cluster-reference.ts;
+   * the runtime parses it at preflight, lambdas/core/topology/cluster-targets.ts); empty: discover by tag.
+   */
   readonly clusters: readonly string[];
   /** CLUSTER_TAG_KEY (default meshtrust.io/mesh): the tag that marks the mesh's clusters. */
   readonly clusterTagKey: string;
@@ -114,6 +120,13 @@ export interface RotationConfig {
   readonly caSecretPolicy?: CaSecretPolicyPrincipals;
   /** CLUSTER_ROLE_ARN: the role assumed to sign EKS tokens; undefined: the function's own credentials. */
   readonly clusterRoleArn?: string;
+  /**
+   * CLUSTER_ACCOUNT_ROLES: per other account of the cluster list, the role of that account this function
+   * reaches its clusters as (assumed from the cluster role); empty: every cluster is in the mesh's account.
+   */
+  readonly clusterAccountRoles: ReadonlyMap<string, string>;
+  /** MESH_ACCOUNT_ID: the stack's account; undefined outside a stack (a cluster ARN's account is then taken as given). */
+  readonly meshAccountId?: string;
   /** MIN_INTERMEDIATE_HEADROOM_DAYS (default 7): preflight refuses an intermediate expiring sooner. */
   readonly minIntermediateHeadroomDays: number;
   /**
@@ -180,6 +193,7 @@ export function readRotationConfig(): RotationConfig {
     ]),
   ) as Record<CaSecretGrant, string[]>;
   const clusterRoleArn = getStringFromEnv({ key: CLUSTER_ROLE_ARN_ENV, defaultValue: '' });
+  const meshAccountId = getStringFromEnv({ key: MESH_ACCOUNT_ID_ENV, defaultValue: '' });
   return {
     meshId,
     clusters: getListFromEnv({ key: CLUSTERS_ENV, defaultValue: [] }),
@@ -189,6 +203,8 @@ export function readRotationConfig(): RotationConfig {
     ...(Object.values(rootKeyPrincipals).some((arns) => arns.length > 0) && { rootKeyPrincipals }),
     ...(Object.values(caSecretPolicy).some((arns) => arns.length > 0) && { caSecretPolicy }),
     ...(clusterRoleArn !== '' && { clusterRoleArn }),
+    clusterAccountRoles: clusterAccountRolesFromEnv(),
+    ...(meshAccountId !== '' && { meshAccountId }),
     region: getStringFromEnv({
       key: AWS_REGION_ENV,
       errorMessage: 'Lambda sets it; elsewhere set it to the region of the clusters and secrets.',
@@ -265,6 +281,16 @@ export function readRotationConfig(): RotationConfig {
     rotationStrategy: rotationStrategyFromEnv(),
     remoteClusters: remoteClustersFromEnv(),
   };
+}
+
+function clusterAccountRolesFromEnv(): ReadonlyMap<string, string> {
+  const value = getStringFromEnv({ key: CLUSTER_ACCOUNT_ROLES_ENV, defaultValue: '' });
+  try {
+    return parseClusterAccountRoles(value);
+  } catch (error) {
+    if (!(error instanceof PreconditionFailed)) throw error;
+    throw new EnvironmentVariableError(error.message, CLUSTER_ACCOUNT_ROLES_ENV, { cause: error });
+  }
 }
 
 function remoteClustersFromEnv(): RemoteClusterDeclaration[] {

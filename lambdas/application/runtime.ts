@@ -4,6 +4,7 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
+import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { type DiscoveredCluster, discoverClusters } from '../adapters/eks/fleet-discovery.js';
 import { RootKeys } from '../adapters/kms/root-keys.js';
 import { type ClusterClient, createClusterClient } from '../adapters/kube/cluster-client.js';
@@ -14,6 +15,7 @@ import { RotationExecutions } from '../adapters/stepfunctions/rotation-execution
 import { LOCK_TABLE_NAME_ENV } from '../contract/rotation-lock.js';
 import { holderRunOf } from '../core/rotation/rotation-lock.js';
 import { PreconditionFailed } from '../core/rotation-errors.js';
+import { type ClusterTarget, clusterTargetsOf } from '../core/topology/cluster-targets.js';
 import { type RotationConfig, readRotationConfig } from './config.js';
 
 /**
@@ -67,22 +69,77 @@ export function createRotationRuntime(
   const clients = new Map<string, ClusterClient>();
   // The clusters know the cluster role (group meshtrust-rotator), not this function's own role: its
   // EKS tokens are signed as a session of that role, named after the phase for the API server's audit log.
+  const sessionName = sessionNameOf(options.sessionName);
   const clusterCredentials =
     config.clusterRoleArn === undefined
       ? undefined
       : fromTemporaryCredentials({
-          params: { RoleArn: config.clusterRoleArn, RoleSessionName: sessionNameOf(options.sessionName) },
+          params: { RoleArn: config.clusterRoleArn, RoleSessionName: sessionName },
           clientConfig: { region: config.region },
         });
+  // Where each listed cluster is and who reaches it (lambdas/core/topology/cluster-targets.ts); a cluster
+  // found by tag discovery is in the mesh's own account and region.
+  let listed: readonly ClusterTarget[] | undefined;
+  const listedTargets = (): readonly ClusterTarget[] => {
+    listed ??= clusterTargetsOf(
+      config.clusters,
+      {
+        region: config.region,
+        ...(config.meshAccountId !== undefined && { accountId: config.meshAccountId }),
+      },
+      config.clusterAccountRoles,
+    );
+    return listed;
+  };
+  const targetOf = (name: string): ClusterTarget =>
+    listedTargets().find((target) => target.name === name) ?? { name, region: config.region, entry: name };
+  // A cluster of another account is reached as that account's role, assumed from the cluster role (so
+  // that account's trust policy names the stack's RotatorRole or VerifierRole), in the same session name.
+  const accountCredentials = new Map<string, AwsCredentialIdentityProvider>();
+  const credentialsOf = (target: ClusterTarget): AwsCredentialIdentityProvider | undefined => {
+    if (target.roleArn === undefined) return clusterCredentials;
+    let credentials = accountCredentials.get(target.roleArn);
+    if (credentials === undefined) {
+      credentials = fromTemporaryCredentials({
+        params: { RoleArn: target.roleArn, RoleSessionName: sessionName },
+        ...(clusterCredentials !== undefined && { masterCredentials: clusterCredentials }),
+        clientConfig: { region: config.region },
+      });
+      accountCredentials.set(target.roleArn, credentials);
+    }
+    return credentials;
+  };
+  // EKS of the cluster's region, as its account's role in another account (the function's own role may
+  // describe only the clusters of its account).
+  const eksClients = new Map<string, EKSClient>();
+  const eksOf = (target: ClusterTarget): EKSClient => {
+    if (target.roleArn === undefined && target.region === config.region) return eks;
+    const key = `${target.roleArn ?? ''}@${target.region}`;
+    let client = eksClients.get(key);
+    if (client === undefined) {
+      const credentials = target.roleArn === undefined ? undefined : credentialsOf(target);
+      client = new EKSClient({ region: target.region, ...(credentials !== undefined && { credentials }) });
+      eksClients.set(key, client);
+    }
+    return client;
+  };
 
   const loadFleet = (): Promise<DiscoveredCluster[]> => {
-    fleet ??= discoverClusters({
-      eks,
-      meshId: config.meshId,
-      tagKey: config.clusterTagKey,
-      tagValue: config.clusterTagValue,
-      explicitClusters: config.clusters,
-    });
+    fleet ??= Promise.resolve().then(() =>
+      discoverClusters({
+        eks,
+        meshId: config.meshId,
+        tagKey: config.clusterTagKey,
+        tagValue: config.clusterTagValue,
+        explicitClusters: listedTargets().map((target) => {
+          return {
+            name: target.name,
+            eks: eksOf(target),
+            location: `${target.accountId === undefined ? "the mesh's account" : `account ${target.accountId}`}, region ${target.region} (${JSON.stringify(target.entry)})`,
+          };
+        }),
+      }),
+    );
     return fleet;
   };
 
@@ -107,12 +164,15 @@ export function createRotationRuntime(
           { cluster: name },
         );
       }
+      // The token is presigned for the cluster's region, as the role its account knows.
+      const target = targetOf(cluster.name);
+      const credentials = credentialsOf(target);
       const client = createClusterClient({
         cluster,
         tokenProvider: createEksTokenProvider({
           clusterName: cluster.name,
-          region: config.region,
-          ...(clusterCredentials !== undefined && { credentials: clusterCredentials }),
+          region: target.region,
+          ...(credentials !== undefined && { credentials }),
         }),
       });
       clients.set(name, client);
@@ -148,6 +208,7 @@ export function createRotationRuntime(
     close() {
       secrets.destroy();
       eks.destroy();
+      for (const client of eksClients.values()) client.destroy();
       sfn.destroy();
       kms.destroy();
       dynamodb?.destroy();

@@ -10,6 +10,7 @@
  */
 import { APPROVAL_STATE_MACHINE_ARN_ENV } from './approval.js';
 import { CA_SECRET_POLICY_ENV } from './ca-store.js';
+import { CLUSTER_ACCOUNT_ROLES_ENV, MESH_ACCOUNT_ID_ENV } from './cluster-reference.js';
 import { ROOT_KEY_DELETION_WINDOW_DAYS_ENV, ROOT_KEY_PRINCIPALS_ENV } from './root-keys.js';
 import { LOCK_TABLE_NAME_ENV, LOCK_TAKEOVER_GRACE_SECONDS_ENV } from './rotation-lock.js';
 import { ROTATION_STRATEGY_ENV } from './rotation-strategy.js';
@@ -18,7 +19,10 @@ import { REMOTE_CLUSTERS_ENV } from './topology.js';
 /** The mesh id: names the mesh's secrets (`meshtrust/<meshId>/`) and is the default cluster tag value. */
 export const MESH_ID_ENV = 'MESH_ID';
 
-/** Explicit cluster names, comma-separated; empty: the clusters are discovered by tag. */
+/**
+ * The cluster list, comma-separated: EKS names or cluster ARNs (cluster-reference.ts); empty: the
+ * clusters are discovered by tag.
+ */
 export const CLUSTERS_ENV = 'CLUSTERS';
 
 /** The tag that marks the mesh's clusters for discovery: its key and its value. */
@@ -103,6 +107,8 @@ export const ROTATION_FUNCTION_ENV_KEYS = [
   ROOT_KEY_PRINCIPALS_ENV.retire,
   ...Object.values(CA_SECRET_POLICY_ENV),
   CLUSTER_ROLE_ARN_ENV,
+  CLUSTER_ACCOUNT_ROLES_ENV,
+  MESH_ACCOUNT_ID_ENV,
   MIN_INTERMEDIATE_HEADROOM_DAYS_ENV,
   MIN_ROOT_HEADROOM_DAYS_ENV,
   EXPIRY_WARNING_DAYS_ENV,

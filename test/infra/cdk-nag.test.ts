@@ -17,6 +17,11 @@ describe('cdk-nag AwsSolutions', () => {
     ['clusters discovered by tag, no approval', {}, undefined],
     ['explicit clusters with approval gates', { clusters: ['eu-1', 'us-1'], approval: true }, undefined],
     ['functions in a VPC', { clusters: ['eu-1'] }, network],
+    [
+      'clusters in other regions and accounts',
+      { clusters: ['eu-1', 'arn:aws:eks:us-east-1:222222222222:cluster/us-1'] },
+      undefined,
+    ],
   ] as const;
 
   it.each(variants)('reports zero unacknowledged findings (%s)', (_name, rotation, vpc) => {

@@ -56,7 +56,19 @@ describe('MeshTrustRotation props validation', () => {
     ['a mesh id ending in a dash', { meshId: 'payments-' }, 'meshId', '"payments-"'],
     ['a mesh id too long for the function names', { meshId: 'a'.repeat(33) }, 'meshId', 'a'.repeat(33)],
     ['a cluster name with a slash', { clusters: ['eu/prod'] }, 'clusters', '"eu/prod"'],
-    ['a cluster listed twice', { clusters: ['eu', 'eu'] }, 'clusters', '"eu" twice'],
+    ['a cluster listed twice', { clusters: ['eu', 'eu'] }, 'clusters', '"eu" is listed twice'],
+    [
+      'a cluster ARN with a mistyped account id',
+      { clusters: ['eu', 'arn:aws:eks:us-east-1:22222222222:cluster/us'] },
+      'clusters',
+      '"arn:aws:eks:us-east-1:22222222222:cluster/us": the account id must be 12 digits',
+    ],
+    [
+      'one cluster name in two accounts',
+      { clusters: ['eu', 'arn:aws:eks:us-east-1:222222222222:cluster/eu'] },
+      'clusters',
+      'are both named eu',
+    ],
     ['an empty cluster list', { clusters: [] }, 'clusters', 'empty list'],
     [
       'clusters and a tag together',

@@ -1,5 +1,6 @@
-// Who can reach the CA, read from the synthesized template: per role, the Secrets Manager and KMS
-// actions its IAM policies allow (or deny) and on what, what the CA store key's policy grants it, what
+// Who can reach the CA, read from the synthesized template: per role, the Secrets Manager, KMS and STS
+// actions its IAM policies allow (or deny) and on what (STS: which cluster role, or which role of another
+// account, it may assume), what the CA store key's policy grants it, what
 // each root key's own policy grants (stage-root writes it, so it is not in the template), and which
 // denials of each CA secret's resource policy exempt it (the handlers put those policies, built by
 // lambdas/core/access/secret-policy.ts from the role ARNs the stack gives them). docs/security.md holds
@@ -67,7 +68,7 @@ export function roleReach(synthesized: SynthesizedMeshTrustStack): ReachRow[] {
       .flatMap(([, props]) => (props.PolicyDocument as { Statement: Statement[] }).Statement);
     const byTarget = new Map<string, string[]>();
     for (const statement of statements) {
-      const actions = [statement.Action].flat().filter((a) => /^(secretsmanager|kms):/.test(a));
+      const actions = [statement.Action].flat().filter((a) => /^(secretsmanager|kms|sts):/.test(a));
       if (actions.length === 0) continue;
       for (const resource of [statement.Resource].flat()) {
         const target = `${statement.Effect === 'Deny' ? 'DENY ' : ''}${readable(resource)}${conditionNote(statement)}`;
@@ -198,6 +199,8 @@ function readable(resource: unknown): string {
   const arn = flatten(resource);
   if (arn === '*') return '*';
   if (/^<\w*CaStoreKey[0-9A-F]*>$/.test(arn)) return 'the CA store key';
+  const clusterRole = /^<RotationFunctions(RotatorRole|VerifierRole)[0-9A-F]{8}>$/.exec(arn);
+  if (clusterRole) return `the cluster role ${clusterRole[1]}`;
   const secret = /:secretsmanager:[^:]+:\d+:secret:(.+)$/.exec(arn);
   if (secret) return `secret ${secret[1]}`;
   const alias = /:kms:[^:]+:\d+:(alias\/.+)$/.exec(arn);

@@ -26,12 +26,22 @@ export interface DiscoverClustersOptions {
   /** The tag value that marks a member of the mesh. @default the mesh id */
   readonly tagValue?: string;
   /**
-   * Cluster names to use instead of tag discovery. Every name must exist. An empty list means
-   * "not given" (an unset environment variable parses to one).
+   * Clusters to use instead of tag discovery: names (described with `eks`), or a name with the client of
+   * its account and region. Every one must exist. An empty list means "not given" (an unset environment
+   * variable parses to one).
    */
-  readonly explicitClusters?: readonly string[];
+  readonly explicitClusters?: readonly (string | NamedCluster)[];
   /** Most DescribeCluster calls in flight at once. @default 4 */
   readonly concurrency?: number;
+}
+
+/** A cluster named in the cluster list, possibly in another account or region. */
+export interface NamedCluster {
+  readonly name: string;
+  /** The EKS client of the cluster's account and region. @default the options' `eks` */
+  readonly eks?: EKSClient;
+  /** Where it is, for the message when it does not exist. @default 'this account and region' */
+  readonly location?: string;
 }
 
 export interface DiscoveredCluster {
@@ -50,15 +60,18 @@ export async function discoverClusters(options: DiscoverClustersOptions): Promis
   const tagKey = options.tagKey ?? DEFAULT_MESH_TAG_KEY;
   const tagValue = options.tagValue ?? options.meshId;
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
-  const explicit = [...new Set(options.explicitClusters ?? [])];
+  const named = (options.explicitClusters ?? []).map((entry) =>
+    typeof entry === 'string' ? { name: entry } : entry,
+  );
+  const explicit = named.filter((entry, index) => named.findIndex((e) => e.name === entry.name) === index);
 
   let members: Cluster[];
   if (explicit.length > 0) {
-    members = await mapWithConcurrency(explicit, concurrency, async (name) => {
-      const cluster = await describeCluster(options.eks, name);
+    members = await mapWithConcurrency(explicit, concurrency, async ({ name, eks, location }) => {
+      const cluster = await describeCluster(eks ?? options.eks, name);
       if (!cluster) {
         throw new PreconditionFailed(
-          `EKS cluster "${name}" is listed for mesh "${options.meshId}" but does not exist in this account and region; fix the cluster list or the region.`,
+          `EKS cluster "${name}" is listed for mesh "${options.meshId}" but does not exist in ${location ?? 'this account and region'}; fix the cluster list or the region.`,
           { cluster: name },
         );
       }

@@ -30,6 +30,7 @@ describe('readRotationConfig', () => {
     expect(config).toEqual({
       meshId: 'prod',
       clusters: [],
+      clusterAccountRoles: new Map(),
       clusterTagKey: 'meshtrust.io/mesh',
       clusterTagValue: 'prod',
       region: 'eu-west-1',
@@ -210,6 +211,7 @@ describe('readRotationConfig', () => {
       ROTATION_STRATEGY: 'auto',
       ROOT_KEY_DELETION_WINDOW_DAYS: '30',
       REMOTE_CLUSTERS: 'r=p',
+      CLUSTER_ACCOUNT_ROLES: '222222222222=arn:aws:iam::222222222222:role/meshtrust-prod-rotator',
     };
     const read = new Set<string>();
     const original = process.env;
@@ -227,6 +229,29 @@ describe('readRotationConfig', () => {
     }
     // Assess
     expect([...read].sort()).toEqual([...KEYS].sort());
+  });
+
+  it('reads the role of each other account and the mesh account, and refuses a role map the stack would not write', () => {
+    // Prepare
+    const rotator = 'arn:aws:iam::222222222222:role/meshtrust-prod-rotator';
+    Object.assign(process.env, {
+      MESH_ID: 'prod',
+      AWS_REGION: 'eu-west-1',
+      MESH_ACCOUNT_ID: '111111111111',
+      CLUSTER_ACCOUNT_ROLES: `222222222222=${rotator}`,
+    });
+    // Act
+    const config = readRotationConfig();
+    // Assess
+    expect(config.clusterAccountRoles).toEqual(new Map([['222222222222', rotator]]));
+    expect(config.meshAccountId).toBe('111111111111');
+    process.env.CLUSTER_ACCOUNT_ROLES = `333333333333=${rotator}`;
+    expect(() => readRotationConfig()).toThrow(
+      expect.objectContaining({
+        name: 'EnvironmentVariableError',
+        message: expect.stringMatching(/^CLUSTER_ACCOUNT_ROLES: /),
+      }),
+    );
   });
 
   it('refuses a wave size below one', () => {
