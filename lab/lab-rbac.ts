@@ -46,6 +46,24 @@ const MESH_CONFIG: LabRbacRule = {
   verbs: ['get'],
 };
 
+// Role meshtrust-remote-istiod in istio-system, bound to both groups: a remote's istiod Service, by
+// name, and its EndpointSlices (a list, which no name limits).
+const REMOTE_ISTIOD: readonly LabRbacRule[] = [
+  {
+    namespace: 'istio-system',
+    apiGroups: [''],
+    resources: ['services'],
+    resourceNames: ['istiod'],
+    verbs: ['get'],
+  },
+  {
+    namespace: 'istio-system',
+    apiGroups: ['discovery.k8s.io'],
+    resources: ['endpointslices'],
+    verbs: ['list'],
+  },
+];
+
 // ClusterRole meshtrust-envoy-admin, bound to the rotator and the verifier: a port-forward (to Envoy's
 // admin port only, by admitLabConnect) to read the certificate a proxy serves.
 const ENVOY_ADMIN_PORT_FORWARD: LabRbacRule = {
@@ -65,6 +83,7 @@ export const LAB_RBAC_RULES: Readonly<Record<string, readonly LabRbacRule[]>> = 
       verbs: ['get', 'update', 'patch'],
     },
     MESH_CONFIG,
+    ...REMOTE_ISTIOD,
     // Role meshtrust-istiod-monitoring in istio-system: istiod's /metrics through the pod proxy
     { namespace: 'istio-system', apiGroups: [''], resources: ['pods/proxy'], verbs: ['get'] },
     // ClusterRole meshtrust-rotator
@@ -76,7 +95,7 @@ export const LAB_RBAC_RULES: Readonly<Record<string, readonly LabRbacRule[]>> = 
     { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: ['list'] },
     ENVOY_ADMIN_PORT_FORWARD,
   ],
-  [VIEWER_GROUP]: [MESH_CONFIG, ...VIEW],
+  [VIEWER_GROUP]: [MESH_CONFIG, ...REMOTE_ISTIOD, ...VIEW],
   // The rotation gates (verify-trust, verify-workloads): the viewer's ClusterRole, and the port-forward
   // verify-workloads reads served certificates through
   [VERIFIER_GROUP]: [...VIEW, ENVOY_ADMIN_PORT_FORWARD],

@@ -43,6 +43,7 @@ import {
   resolveLabOptions,
 } from './lab-options.js';
 import { admitLabConnect, authorizeLabRequest } from './lab-rbac.js';
+import { labPrimaryIstiodAddress, seedRemoteIstiodService } from './remote-istiod-service.js';
 import {
   seedCacerts,
   seedGateways,
@@ -256,6 +257,10 @@ async function startCluster(
       renewalJitter: options.renewalJitter,
       pcds: options.pcds,
     });
+    if (primary !== undefined) {
+      // Istio's remote profile: the istiod Service its proxies dial, pointing at the primary.
+      seedRemoteIstiodService(store, { primaryAddress: labPrimaryIstiodAddress(index) });
+    }
     seedWorkloads(store, { count: options.workloadsPerCluster, clusterIndex: index });
     seedGateways(store, {
       istioVersion: options.istioVersion,

@@ -70,6 +70,10 @@ export interface PlanReport {
     readonly multiRoot?: ClusterIstioSettings['multiRoot'];
     readonly workloadCertTtlSeconds?: number;
     readonly pcds?: boolean;
+    /** A remote: what its proxies' settings were read from (lambdas/core/topology/remote-proxy-settings.ts). */
+    readonly readFrom?: readonly string[];
+    /** A remote: how it reaches its primary's istiod (lambdas/core/topology/remote-istiod-reach.ts). */
+    readonly istiodReach?: string;
     /**
      * How its workloads would move to the new intermediate, and why (absent when its Istio could not
      * be read).
@@ -367,6 +371,9 @@ function printPlan(report: PlanReport, terminal: Terminal): void {
     out(`cluster ${cluster.name}${role}  ${state}`);
     const istio = describeIstio(cluster);
     if (istio !== undefined) out(`  ${istio}`);
+    if (cluster.readFrom !== undefined)
+      out(`  its proxies' settings read from: ${cluster.readFrom.join('; ')}`);
+    if (cluster.istiodReach !== undefined) out(`  istiod: ${cluster.istiodReach}`);
     if (cluster.strategy !== undefined) {
       for (const line of describeStrategy(cluster.strategy)) out(`  ${line}`);
     }

@@ -207,9 +207,11 @@ export interface InstallRemoteIstioOptions
  * kubeconfig as `istioctl create-remote-secret` writes it. The remote's gateways wait until the
  * primary's istiod has published istio-ca-root-cert into the remote's istio-system.
  *
- * One object of the rendered manifest is not applied: the EndpointSlice naming the primary's address,
- * which Kubernetes refuses on loopback. The `istiod` Service carries that address instead, for the
- * lab's kube-proxy stand-in (service-proxy.ts's LOOPBACK_ENDPOINT_ANNOTATION).
+ * One object of the rendered manifest is changed: the EndpointSlice naming the primary's address, which
+ * Kubernetes refuses on loopback. It is applied with a documentation address in its place
+ * (REMOTE_SLICE_STAND_IN_ADDRESS), so that the remote holds what preflight checks its reach to istiod by
+ * (lambdas/core/topology/remote-istiod-reach.ts), and the `istiod` Service carries the real address, for
+ * the lab's kube-proxy stand-in (service-proxy.ts's LOOPBACK_ENDPOINT_ANNOTATION), which forwards by it.
  */
 export async function installRemoteIstio(options: InstallRemoteIstioOptions): Promise<void> {
   const timeouts = { readyTimeoutSeconds: options.readyTimeoutSeconds };
@@ -288,8 +290,14 @@ export function labRemoteIstioOperator(options: InstallRemoteIstioOptions): obje
 }
 
 /**
- * The rendered remote manifest less the loopback EndpointSlice, its address on the Service instead;
- * split into the Deployments (pods to inject) and all the rest.
+ * The address the remote's istiod EndpointSlice holds in the lab, where Kubernetes refuses the primary's
+ * loopback one: RFC 5737 TEST-NET-1, routed by nobody (the lab forwards by the Service's annotation).
+ */
+export const REMOTE_SLICE_STAND_IN_ADDRESS = '192.0.2.1';
+
+/**
+ * The rendered remote manifest with the EndpointSlice's loopback address replaced by a stand-in and put
+ * on the Service instead; split into the Deployments (pods to inject) and all the rest.
  */
 export function remoteManifest(
   rendered: string,
@@ -303,7 +311,13 @@ export function remoteManifest(
       metadata?: { name?: string; annotations?: Record<string, string> };
     } | null;
     if (!object) continue;
-    if (object.kind === 'EndpointSlice' && object.metadata?.name === 'istiod') continue;
+    if (object.kind === 'EndpointSlice' && object.metadata?.name === 'istiod') {
+      const slice = object as { endpoints?: { addresses?: string[] }[] };
+      slice.endpoints = (slice.endpoints ?? []).map((endpoint) => ({
+        ...endpoint,
+        addresses: (endpoint.addresses ?? []).map(() => REMOTE_SLICE_STAND_IN_ADDRESS),
+      }));
+    }
     if (object.kind === 'Service' && object.metadata?.name === 'istiod') {
       object.metadata.annotations = {
         ...object.metadata.annotations,

@@ -1,5 +1,5 @@
-// The kinds the lab serves: enough for the rotation workflow (cacerts, trust bundles, workloads and the
-// PodDisruptionBudgets their restarts respect).
+// The kinds the lab serves: enough for the rotation workflow (cacerts, trust bundles, workloads, the
+// PodDisruptionBudgets their restarts respect, and a remote's istiod Service and EndpointSlices).
 // One table drives the REST routes, discovery and OpenAPI, so they cannot disagree.
 
 export interface ResourceKind {
@@ -26,6 +26,9 @@ export const resourceKinds: readonly ResourceKind[] = [
   core('Secret', 'secrets', 'secret', [], true, false),
   core('ConfigMap', 'configmaps', 'configmap', ['cm'], true, false),
   core('Pod', 'pods', 'pod', ['po'], true, true),
+  // A remote cluster's istiod Service and its EndpointSlice, as Istio's remote profile renders them
+  // (primary-remote): what preflight reads of a remote's reach to its primary's istiod.
+  core('Service', 'services', 'service', ['svc'], true, true),
   apps('Deployment', 'deployments', 'deployment', ['deploy']),
   apps('StatefulSet', 'statefulsets', 'statefulset', ['sts']),
   apps('DaemonSet', 'daemonsets', 'daemonset', ['ds']),
@@ -42,6 +45,18 @@ export const resourceKinds: readonly ResourceKind[] = [
     workload: false,
     generation: true,
     hasStatus: true,
+  },
+  {
+    group: 'discovery.k8s.io',
+    version: 'v1',
+    kind: 'EndpointSlice',
+    listKind: 'EndpointSliceList',
+    plural: 'endpointslices',
+    singular: 'endpointslice',
+    shortNames: [],
+    namespaced: true,
+    workload: false,
+    hasStatus: false,
   },
 ];
 

@@ -5,6 +5,7 @@ import { listDisruptionBudgets } from '../adapters/kube/disruption-budgets.js';
 import { findInjected, type UnmanagedPod } from '../adapters/kube/injected-workloads.js';
 import { type ClusterIstioReading, readIstioSettings } from '../adapters/kube/istio-settings.js';
 import { type ProxiedPodReading, readProxiedPods } from '../adapters/kube/proxied-pods.js';
+import { type RemoteIstioReading, readRemoteIstio } from '../adapters/kube/remote-istiod-reach.js';
 import { type RootCertConfigMap, readRootCertConfigMaps } from '../adapters/kube/trust-bundles.js';
 import { CURRENT } from '../adapters/secrets/ca-secret-store.js';
 import { type IstioSettingsReview, reviewIstioSettings } from '../core/istio/istio-settings.js';
@@ -20,6 +21,9 @@ import { workloadKey } from '../core/rotation/proxied-pod-owners.js';
 import { type ClusterReview, reviewClusterCacerts } from '../core/rotation/review-cluster-cacerts.js';
 import { describeRolloutOverBudget, rolloutsOverBudget } from '../core/rotation/rollout-width.js';
 import { type RootHeadroomReview, reviewRootHeadroom } from '../core/rotation/root-headroom.js';
+import { primaryOf } from '../core/topology/mesh-topology.js';
+import { reviewRemoteIstiodReach } from '../core/topology/remote-istiod-reach.js';
+import { type RemoteIstioSettings, reviewRemoteIstio } from '../core/topology/remote-proxy-settings.js';
 import { reviewWithTopology, strategiesWithTopology } from '../core/topology/review-remotes.js';
 import type { RotationConfig } from './config.js';
 import type { RotationRuntime } from './runtime.js';
@@ -46,6 +50,11 @@ export interface ClusterReading {
   readonly review: ClusterReview;
   /** A remote cluster (REMOTE_CLUSTERS): the primary whose istiod serves it; its istiod is not read. */
   readonly primary?: string;
+  /**
+   * A cluster declared a remote: its own mesh config and its reach to its primary's istiod (the
+   * Service its proxies' discovery address names, and that Service's EndpointSlices).
+   */
+  readonly remote?: RemoteIstioReading;
 }
 
 /**
@@ -72,12 +81,14 @@ async function readClusters(
   return mapWithConcurrency(clusters, CLUSTER_CONCURRENCY, async ({ name }): Promise<ClusterReading> => {
     try {
       const client = await runtime.clusterClient(name);
-      const [snapshot, bundles, istio, proxies, workloads] = await Promise.all([
+      const primary = primaryOf(runtime.config.remoteClusters, name);
+      const [snapshot, bundles, istio, proxies, workloads, remote] = await Promise.all([
         readCacerts(client),
         readRootCertConfigMaps(client),
         readIstioSettings(client),
         readProxiedPods(client),
         readWorkloads(client),
+        primary === undefined ? undefined : readRemoteIstio(client, { remote: name, primary }),
       ]);
       const review = await reviewClusterCacerts({
         cluster: name,
@@ -99,6 +110,7 @@ async function readClusters(
         proxies,
         workloads,
         review,
+        ...(remote !== undefined && { remote }),
       };
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
@@ -207,10 +219,31 @@ export function reviewFleetIstio(
   readings: readonly ClusterReading[],
   mode: RotationMode,
 ): IstioSettingsReview {
-  return reviewIstioSettings({
+  const primaries = reviewIstioSettings({
     clusters: readings.flatMap((reading) => (reading.istio === undefined ? [] : [reading.istio])),
     mode,
   });
+  // A remote has no istiod: its settings are what reaches its proxies, and its reach to its primary's
+  // istiod is refused on when missing (lambdas/core/topology/remote-*.ts).
+  const remotes = readings.flatMap(({ cluster, primary, remote, proxies }) => {
+    if (primary === undefined || remote === undefined) return [];
+    const primarySettings = primaries.clusters.find((settings) => settings.cluster === primary);
+    const own = reviewRemoteIstio({
+      remote: cluster,
+      primary,
+      ...(primarySettings !== undefined && { primarySettings }),
+      primaryIstiods: readings.find((reading) => reading.cluster === primary)?.istio?.istiods ?? [],
+      meshConfig: remote.meshConfig,
+      ...(proxies !== undefined && { proxies }),
+    });
+    const reach = reviewRemoteIstiodReach(remote.reach);
+    const settings: RemoteIstioSettings = { ...own.settings, istiodReach: reach.reason };
+    return [{ settings, findings: [...own.findings, reach] }];
+  });
+  return {
+    clusters: [...primaries.clusters, ...remotes.map(({ settings }) => settings)],
+    findings: [...primaries.findings, ...remotes.flatMap(({ findings }) => findings)],
+  };
 }
 
 /**

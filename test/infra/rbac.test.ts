@@ -8,6 +8,7 @@ import {
   ENVOY_ADMIN_ROLE,
 } from '../../lambdas/adapters/kube/served-certificate.js';
 import { RESTART_ID_ANNOTATION, RESTARTED_AT_ANNOTATION } from '../../lambdas/adapters/kube/workload-ref.js';
+import { REMOTE_ISTIOD_ROLE } from '../../lambdas/core/topology/remote-istiod-reach.js';
 import {
   EXPIRY_CHECK_KUBERNETES_GROUP,
   ROTATOR_KUBERNETES_GROUP,
@@ -170,6 +171,25 @@ describe('deploy/kubernetes/rbac.yaml', () => {
     ]);
     expect(binding.metadata.namespace).toBe('istio-system');
     expect(binding.roleRef).toMatchObject({ kind: 'Role', name: 'meshtrust-mesh-config' });
+    expect(binding.subjects?.map((subject) => subject.name)).toEqual([
+      ROTATOR_KUBERNETES_GROUP,
+      'meshtrust-viewer',
+    ]);
+  });
+
+  it("lets rotator and viewer read a remote's istiod Service by name and list its EndpointSlices, in istio-system, read only", () => {
+    // GIVEN
+    const role = find(objects, 'Role', REMOTE_ISTIOD_ROLE);
+    const binding = find(objects, 'RoleBinding', REMOTE_ISTIOD_ROLE);
+
+    // THEN
+    expect(role.metadata.namespace).toBe('istio-system');
+    expect(role.rules).toEqual([
+      { apiGroups: [''], resources: ['services'], resourceNames: ['istiod'], verbs: ['get'] },
+      { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list'] },
+    ]);
+    expect(binding.metadata.namespace).toBe('istio-system');
+    expect(binding.roleRef).toMatchObject({ kind: 'Role', name: REMOTE_ISTIOD_ROLE });
     expect(binding.subjects?.map((subject) => subject.name)).toEqual([
       ROTATOR_KUBERNETES_GROUP,
       'meshtrust-viewer',

@@ -109,7 +109,8 @@ function describeValueFrom(source: V1EnvVarSource): string {
   return 'valueFrom';
 }
 
-async function readMeshConfig(client: ClusterClient, revision: string): Promise<MeshConfigReading> {
+/** The mesh config ConfigMap of `revision` (`istio`, `istio-<revision>`) in istio-system, as read. */
+export async function readMeshConfig(client: ClusterClient, revision: string): Promise<MeshConfigReading> {
   const name = meshConfigMapName(revision);
   try {
     const configMap = await callKube(
@@ -169,8 +170,11 @@ export function meshConfigOf(input: {
   if (defaultConfig === undefined || defaultConfig === null)
     return { ...base, state: 'read', proxyMetadata: {} };
   if (!isMap(defaultConfig)) return unreadable('defaultConfig is not a map');
+  const address = defaultConfig.discoveryAddress;
+  const discovery = typeof address === 'string' && address !== '' ? { discoveryAddress: address } : {};
   const metadata = defaultConfig.proxyMetadata;
-  if (metadata === undefined || metadata === null) return { ...base, state: 'read', proxyMetadata: {} };
+  if (metadata === undefined || metadata === null)
+    return { ...base, state: 'read', proxyMetadata: {}, ...discovery };
   if (!isMap(metadata)) return unreadable('defaultConfig.proxyMetadata is not a map');
   const proxyMetadata: Record<string, string> = {};
   for (const [key, value] of Object.entries(metadata)) {
@@ -179,7 +183,7 @@ export function meshConfigOf(input: {
     }
     proxyMetadata[key] = String(value);
   }
-  return { ...base, state: 'read', proxyMetadata };
+  return { ...base, state: 'read', proxyMetadata, ...discovery };
 }
 
 function isMap(value: unknown): value is Record<string, unknown> {

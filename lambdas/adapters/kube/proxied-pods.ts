@@ -1,11 +1,12 @@
 // The running pods that carry Istio's proxy, as the rotation strategy needs them
 // (lambdas/core/istio/rotation-strategy.ts): PROXY_CONFIG_XDS_AGENT in the istio-proxy container's env
-// (what its pilot-agent runs with: the injector wrote it there), the pod's proxy.istio.io/config
+// (what its pilot-agent runs with: the injector wrote it there) and SECRET_TTL (the lifetime it
+// requests, read for remote clusters), the pod's proxy.istio.io/config
 // annotation (what a replacement pod gets on top of the mesh config) and the Istio version its image
 // names. Reads only; RBAC: `list` on pods, which the rotator and the viewer have.
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { parse } from 'yaml';
-import { type EnvSetting, PCDS_METADATA } from '../../core/istio/istio-settings.js';
+import { type EnvSetting, PCDS_METADATA, SECRET_TTL_METADATA } from '../../core/istio/istio-settings.js';
 import { istioVersionOfImage } from '../../core/istio/istio-version.js';
 import { PROXY_CONFIG_ANNOTATION, type ProxiedPodReading } from '../../core/istio/rotation-strategy.js';
 import type { ClusterClient } from './cluster-client.js';
@@ -27,20 +28,15 @@ export async function readProxiedPods(client: ClusterClient): Promise<ProxiedPod
 export function proxiedPodOf(pod: V1Pod): ProxiedPodReading {
   const containers: V1Container[] = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
   const proxy = containers.find((container) => container.name === PROXY_CONTAINER);
-  // Kubernetes keeps the last of duplicate names.
-  const variable = proxy?.env?.filter((entry) => entry.name === PCDS_METADATA).at(-1);
-  const pcdsEnv: EnvSetting | undefined =
-    variable === undefined
-      ? undefined
-      : variable.valueFrom !== undefined
-        ? { valueFrom: describeSource(variable.valueFrom) }
-        : { value: variable.value ?? '' };
+  const pcdsEnv = envOf(proxy, PCDS_METADATA);
+  const secretTtlEnv = envOf(proxy, SECRET_TTL_METADATA);
   const annotation = annotationOf(pod.metadata?.annotations?.[PROXY_CONFIG_ANNOTATION]);
   const proxyVersion = istioVersionOfImage(proxy?.image);
   return {
     namespace: pod.metadata?.namespace ?? '',
     name: pod.metadata?.name ?? '',
     ...(pcdsEnv !== undefined && { pcdsEnv }),
+    ...(secretTtlEnv !== undefined && { secretTtlEnv }),
     envFrom: (proxy?.envFrom ?? []).map((source) =>
       source.configMapRef
         ? `configMap ${source.configMapRef.name}`
@@ -52,6 +48,15 @@ export function proxiedPodOf(pod: V1Pod): ProxiedPodReading {
     ...(proxyVersion !== undefined && { proxyVersion }),
     ...(proxy?.image !== undefined && { proxyImage: proxy.image }),
   };
+}
+
+/** One variable of the istio-proxy container's env (Kubernetes keeps the last of duplicate names). */
+function envOf(proxy: V1Container | undefined, name: string): EnvSetting | undefined {
+  const variable = proxy?.env?.filter((entry) => entry.name === name).at(-1);
+  if (variable === undefined) return undefined;
+  return variable.valueFrom !== undefined
+    ? { valueFrom: describeSource(variable.valueFrom) }
+    : { value: variable.value ?? '' };
 }
 
 /** The annotation's proxyMetadata.PROXY_CONFIG_XDS_AGENT (YAML or JSON, as Istio reads it), or why not. */

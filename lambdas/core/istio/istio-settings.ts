@@ -57,6 +57,8 @@ export interface MeshConfigReading {
   readonly state: 'read' | 'absent' | 'forbidden' | 'unreadable';
   /** defaultConfig.proxyMetadata, values as text; empty unless read and set. */
   readonly proxyMetadata: Readonly<Record<string, string>>;
+  /** defaultConfig.discoveryAddress when read and set (a remote's proxies reach istiod there). */
+  readonly discoveryAddress?: string;
   /** Why it could not be read (forbidden, unreadable). */
   readonly problem?: string;
 }
@@ -445,7 +447,12 @@ function workloadCertTtl(
   return { seconds: Math.max(...(seconds as number[])), findings };
 }
 
-function istiodDefaultTtl(
+/**
+ * The lifetime istiod signs for when a proxy requests none: its DEFAULT_WORKLOAD_CERT_TTL (default 24h);
+ * no seconds when it is set from a source meshtrust does not resolve. Also for a remote's proxies, which
+ * their primary's istiod signs (lambdas/core/topology/remote-proxy-settings.ts).
+ */
+export function istiodDefaultTtl(
   cluster: string,
   istiod: IstiodDeployment,
 ): { seconds?: number; findings: IstioFinding[] } {

@@ -46,6 +46,12 @@ export interface ProxiedPodReading {
   readonly name: string;
   /** PROXY_CONFIG_XDS_AGENT in its istio-proxy container's env; undefined when not set there. */
   readonly pcdsEnv?: EnvSetting;
+  /**
+   * SECRET_TTL in the same env: the lifetime its pilot-agent requests (the injector wrote the mesh
+   * config's proxyMetadata there); undefined when not set there. Read for remote clusters' proxies
+   * (lambdas/core/topology/remote-proxy-settings.ts).
+   */
+  readonly secretTtlEnv?: EnvSetting;
   /** That container's envFrom sources: a variable missing from env may be set there. */
   readonly envFrom: readonly string[];
   /**

@@ -2,9 +2,9 @@
  * What preflight makes of a primary-remote fleet, given each cluster's own review: a remote has no
  * cacerts to review, so it stands on its primary's (its proxies are what that istiod serves), with its
  * own namespaces; the declared topology is checked against what was found (mesh-topology.ts); and a
- * remote's workloads move by restart (their proxies are pushed by the primary's istiod, which this first
- * slice does not confirm from the remote's data plane), as do the primary's, whose push is then not
- * counted on for the remote's proxies either.
+ * remote's workloads move by restart (resign would need restart-workloads to wait on the remote's
+ * proxies re-signing, which it does not yet), as do the primary's. The push is counted on per cluster
+ * (`pushReaches`): for a remote only where its own proxies take it (remote-proxy-settings.ts).
  */
 import type { ClusterRotationStrategy, FleetStrategyReview } from '../istio/rotation-strategy.js';
 import type { ClusterReview } from '../rotation/review-cluster-cacerts.js';
@@ -61,8 +61,9 @@ export function reviewWithTopology(
 
 /**
  * The strategies with the topology applied: every remote, and every primary serving one, moves by
- * restart; those primaries leave `pushReaches`, so the proxy trust wait is the renewal window there
- * (the remote's proxies are not confirmed from the data plane yet).
+ * restart. `pushReaches` is left as chosen: a primary's push is judged on its own proxies, and a remote
+ * is in it only when its settings (its own proxies' env and mesh config, and its primary's) say the
+ * push reaches every proxy of the remote; verify-trust confirms it from the data plane.
  */
 export function strategiesWithTopology(
   review: FleetStrategyReview,
@@ -79,13 +80,13 @@ export function strategiesWithTopology(
           chosenBy: 'mesh',
           reasons: [
             `primary of remote cluster(s) ${serving(chosen.cluster).join(', ')}: its istiod also serves their proxies, ` +
-              'which meshtrust does not read for a push yet, so its workloads and theirs are restarted',
+              'whose re-signing restart-workloads does not wait on yet, so its workloads and theirs are restarted',
           ],
         },
   );
   for (const remote of remotes) {
-    if (strategies.some((chosen) => chosen.cluster === remote.name)) continue;
-    strategies.push({
+    const at = strategies.findIndex((chosen) => chosen.cluster === remote.name);
+    strategies.splice(at === -1 ? strategies.length : at, at === -1 ? 0 : 1, {
       cluster: remote.name,
       strategy: 'restart',
       chosenBy: 'mesh',
@@ -95,9 +96,9 @@ export function strategiesWithTopology(
       ],
     });
   }
-  return {
-    ...review,
-    strategies,
-    pushReaches: review.pushReaches.filter((cluster) => serving(cluster).length === 0),
-  };
+  // A remote's own conditions decide nothing (it restarts): a forced resign is not refused on them.
+  const findings = review.findings.filter(
+    (found) => !remotes.some((remote) => remote.name === found.cluster),
+  );
+  return { ...review, strategies, findings };
 }

@@ -1,7 +1,11 @@
 // How the istio engine installs a primary-remote remote (install-istio.ts): Istio's remote profile
-// pointed at the primary's istiod, and the one rendered object Kubernetes refuses on loopback replaced.
+// pointed at the primary's istiod, and the one rendered object Kubernetes refuses on loopback changed.
 import { parseAllDocuments } from 'yaml';
-import { labRemoteIstioOperator, remoteManifest } from '../../../lab/istio-install/install-istio.js';
+import {
+  labRemoteIstioOperator,
+  REMOTE_SLICE_STAND_IN_ADDRESS,
+  remoteManifest,
+} from '../../../lab/istio-install/install-istio.js';
 import { startIstioLab } from '../../../lab/istio-install/start-istio-lab.js';
 import { LabOptionsError } from '../../../lab/lab-errors.js';
 import { LOOPBACK_ENDPOINT_ANNOTATION } from '../../../lab/node-agent/service-proxy.js';
@@ -41,7 +45,9 @@ metadata:
   name: istio-sidecar-injector
 `;
 
-function objectsOf(text: string): { kind: string; metadata: { name: string; annotations?: object } }[] {
+function objectsOf(
+  text: string,
+): { kind: string; metadata: { name: string; annotations?: object }; endpoints?: unknown }[] {
   return parseAllDocuments(text)
     .map((document) => document.toJS())
     .filter(Boolean);
@@ -82,14 +88,19 @@ describe('labRemoteIstioOperator', () => {
 });
 
 describe('remoteManifest', () => {
-  it("drops the loopback EndpointSlice and puts its address on the istiod Service, for the lab's kube-proxy", () => {
+  it("keeps the EndpointSlice on a stand-in address and puts the loopback one on the istiod Service, for the lab's kube-proxy", () => {
     // Act
     const manifest = remoteManifest(RENDERED, PRIMARY_ISTIOD);
     const setup = objectsOf(manifest.setup);
 
-    // Assess
-    expect(setup.map((object) => object.kind)).toEqual(['Service', 'MutatingWebhookConfiguration']);
+    // Assess: the slice preflight reads stays (Kubernetes refuses it on loopback), routed by nobody
+    expect(setup.map((object) => object.kind)).toEqual([
+      'Service',
+      'EndpointSlice',
+      'MutatingWebhookConfiguration',
+    ]);
     expect(setup[0]?.metadata.annotations).toEqual({ [LOOPBACK_ENDPOINT_ANNOTATION]: PRIMARY_ISTIOD });
+    expect(setup[1]?.endpoints).toEqual([{ addresses: [REMOTE_SLICE_STAND_IN_ADDRESS] }]);
   });
 
   it('keeps the Deployments apart, to apply once the primary serves the remote', () => {

@@ -99,6 +99,8 @@ describe('meshConfigOf', () => {
       revision: 'default',
       state: 'read',
       proxyMetadata: { PROXY_CONFIG_XDS_AGENT: 'true', SECRET_TTL: '12h' },
+      // Where its proxies dial istiod: a remote's reach is checked through it.
+      discoveryAddress: 'istiod.istio-system.svc:15012',
     });
   });
 

@@ -97,7 +97,7 @@ describe('strategiesWithTopology', () => {
     pushReaches: ['lab-1', 'lab-3'],
   };
 
-  it('restarts a remote and its primary, and stops counting on the primary push', () => {
+  it("restarts a remote and its primary, and judges the push per cluster: the primary's on its own proxies", () => {
     // Act
     const review = strategiesWithTopology(chosen, parseRemoteClusters('lab-2=lab-1'));
     // Assess
@@ -109,7 +109,37 @@ describe('strategiesWithTopology', () => {
     expect(review.strategies[2]?.reasons[0]).toMatch(
       /remote of lab-1: .* once that istiod signs with lab-1's new intermediate/,
     );
-    expect(review.pushReaches).toEqual(['lab-3']);
+    expect(review.pushReaches).toEqual(['lab-1', 'lab-3']);
+  });
+
+  it("restarts a remote whose own proxies would allow resign, and drops a forced resign's refusal of it", () => {
+    // Prepare: the remote reviewed like any cluster (its settings from remote-proxy-settings.ts)
+    const withRemote: FleetStrategyReview = {
+      strategies: [
+        ...chosen.strategies,
+        { cluster: 'lab-2', strategy: 'resign', chosenBy: 'setting', reasons: ['forced'] },
+      ],
+      findings: [
+        {
+          rule: 'rotation-strategy-resign-possible',
+          level: 'refusal',
+          status: 'non-compliant',
+          cluster: 'lab-2',
+          reason: 'lab-2 cannot',
+        },
+      ],
+      pushReaches: ['lab-1', 'lab-2', 'lab-3'],
+    };
+    // Act
+    const review = strategiesWithTopology(withRemote, parseRemoteClusters('lab-2=lab-1'));
+    // Assess
+    expect(review.strategies.map(({ cluster, strategy }) => [cluster, strategy])).toEqual([
+      ['lab-1', 'restart'],
+      ['lab-3', 'resign'],
+      ['lab-2', 'restart'],
+    ]);
+    expect(review.findings).toEqual([]);
+    expect(review.pushReaches).toEqual(['lab-1', 'lab-2', 'lab-3']);
   });
 
   it('leaves a multi-primary fleet as chosen', () => {

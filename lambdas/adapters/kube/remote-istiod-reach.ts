@@ -1,0 +1,129 @@
+// What a remote cluster's own API says about its Istio: its mesh config (istio-system/istio, whose
+// defaultConfig.discoveryAddress its proxies dial for istiod) and the Service that address names, with
+// its EndpointSlices (label kubernetes.io/service-name), which Istio's remote profile points at the
+// primary's address. Reads only; the judgement is lambdas/core/topology (remote-istiod-reach.ts,
+// remote-proxy-settings.ts). RBAC (deploy/kubernetes/rbac.yaml, Role meshtrust-remote-istiod in
+// istio-system): `get` on Service istiod by name and `list` on endpointslices; the mesh config's `get` is
+// Role meshtrust-mesh-config's. A 403 is returned as a reading, for preflight to name the Role.
+import { DiscoveryV1Api, type V1EndpointSlice, type V1Service } from '@kubernetes/client-node';
+import type { MeshConfigReading } from '../../core/istio/istio-settings.js';
+import {
+  DEFAULT_DISCOVERY_ADDRESS,
+  type EndpointSliceReading,
+  type EndpointSlicesReading,
+  type RemoteIstiodReachReading,
+  type RemoteServiceReading,
+  serviceOfAddress,
+} from '../../core/topology/remote-istiod-reach.js';
+import type { ClusterClient } from './cluster-client.js';
+import { readMeshConfig } from './istio-settings.js';
+import { callKube } from './kube-call.js';
+import { describeKubeFailure, kubeStatusOf } from './kube-errors.js';
+
+export type { RemoteIstiodReachReading } from '../../core/topology/remote-istiod-reach.js';
+
+/** The label the EndpointSlices of a Service carry (set by Istio's remote profile on its own slice). */
+const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+
+/** What was read of one remote cluster: its mesh config and its reach to its primary's istiod. */
+export interface RemoteIstioReading {
+  readonly meshConfig: MeshConfigReading;
+  readonly reach: RemoteIstiodReachReading;
+}
+
+/** Reads the remote's mesh config, then the Service its discovery address names and that Service's slices. */
+export async function readRemoteIstio(
+  client: ClusterClient,
+  names: { readonly remote: string; readonly primary: string },
+): Promise<RemoteIstioReading> {
+  const meshConfig = await readMeshConfig(client, 'default');
+  const discoveryAddress = meshConfig.discoveryAddress ?? DEFAULT_DISCOVERY_ADDRESS;
+  const discoveryAddressSource =
+    meshConfig.discoveryAddress === undefined
+      ? `Istio's default; ConfigMap ${meshConfig.namespace}/${meshConfig.name} sets none`
+      : `defaultConfig.discoveryAddress of ConfigMap ${meshConfig.namespace}/${meshConfig.name}`;
+  const base = { ...names, discoveryAddress, discoveryAddressSource };
+  const target = serviceOfAddress(discoveryAddress);
+  if (target === undefined) return { meshConfig, reach: base };
+  const service = await readService(client, target.namespace, target.name);
+  if (service.state !== 'found' || service.type === 'ExternalName') {
+    return { meshConfig, reach: { ...base, service } };
+  }
+  const slices = await readSlices(client, target.namespace, target.name);
+  return { meshConfig, reach: { ...base, service, slices } };
+}
+
+async function readService(
+  client: ClusterClient,
+  namespace: string,
+  name: string,
+): Promise<RemoteServiceReading> {
+  try {
+    const service = await callKube(
+      client,
+      `read service ${namespace}/${name}`,
+      () => client.core.readNamespacedService({ name, namespace }),
+      { passStatuses: [403, 404] },
+    );
+    return serviceReadingOf(service);
+  } catch (error) {
+    const status = kubeStatusOf(error);
+    if (status === 404) return { state: 'absent' };
+    if (status === 403) return { state: 'forbidden', problem: `403 ${describeKubeFailure(error).message}` };
+    throw error;
+  }
+}
+
+async function readSlices(
+  client: ClusterClient,
+  namespace: string,
+  name: string,
+): Promise<EndpointSlicesReading> {
+  const discovery = client.kubeConfig.makeApiClient(DiscoveryV1Api);
+  try {
+    const list = await callKube(
+      client,
+      `list endpointslices in ${namespace} (${SERVICE_NAME_LABEL}=${name})`,
+      () =>
+        discovery.listNamespacedEndpointSlice({ namespace, labelSelector: `${SERVICE_NAME_LABEL}=${name}` }),
+      { passStatuses: [403] },
+    );
+    return { state: 'read', slices: list.items.map(sliceReadingOf) };
+  } catch (error) {
+    if (kubeStatusOf(error) === 403) {
+      return { state: 'forbidden', problem: `403 ${describeKubeFailure(error).message}` };
+    }
+    throw error;
+  }
+}
+
+/** One Service as the reach rule judges it. Pure; exported for tests. */
+export function serviceReadingOf(service: V1Service): RemoteServiceReading {
+  const spec = service.spec ?? {};
+  return {
+    state: 'found',
+    ...(spec.type !== undefined && { type: spec.type }),
+    ...(spec.externalName !== undefined && { externalName: spec.externalName }),
+    selector: Object.keys(spec.selector ?? {}).length > 0,
+    ports: (spec.ports ?? []).map((port) => ({
+      ...(port.name !== undefined && { name: port.name }),
+      port: port.port,
+    })),
+  };
+}
+
+/** One EndpointSlice as the reach rule judges it. Pure; exported for tests. */
+export function sliceReadingOf(slice: V1EndpointSlice): EndpointSliceReading {
+  return {
+    name: slice.metadata?.name ?? '',
+    ports: (slice.ports ?? []).map((port) => ({
+      ...(port.name !== undefined && { name: port.name }),
+      ...(port.port !== undefined && { port: port.port }),
+    })),
+    // EndpointSlice API: an unset ready condition is to be read as ready.
+    endpoints: (slice.endpoints ?? []).map((endpoint) => ({
+      addresses: [...endpoint.addresses],
+      ready: endpoint.conditions?.ready !== false,
+    })),
+  };
+}
