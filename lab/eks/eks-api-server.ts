@@ -6,7 +6,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { LAB_ACCOUNT_ID, type LabIdentities } from './lab-identities.js';
+import { LAB_ACCOUNT_ID, type LabIdentities, type LabIdentity } from './lab-identities.js';
 import { answerStsCall, isStsCall, stsError } from './lab-sts.js';
 import { verifySigV4Request } from './sigv4-request-verifier.js';
 
@@ -21,7 +21,17 @@ export interface LabEksCluster {
   /** Kubernetes minor version, e.g. '1.32'. */
   readonly version: string;
   readonly tags: Readonly<Record<string, string>>;
-  /** @default arn:aws:eks:<region>:000000000000:cluster/<name> */
+  /**
+   * The cluster's region, for a cluster outside the lab's own (issue 13): EKS answers for it only to a
+   * request signed for this region. @default the server's region
+   */
+  readonly region?: string;
+  /**
+   * The cluster's account: EKS answers for it only to a caller of this account (a session of a role of
+   * it, e.g. assumed through the lab's sts:AssumeRole). @default 000000000000 (LAB_ACCOUNT_ID)
+   */
+  readonly accountId?: string;
+  /** @default arn:aws:eks:<region>:<account>:cluster/<name> */
   readonly arn?: string;
   /** @default arn:aws:iam::000000000000:role/eks-cluster-<name> */
   readonly roleArn?: string;
@@ -65,6 +75,16 @@ export async function startEksApiServer(options: StartEksApiServerOptions): Prom
   const described = new Map(
     options.clusters.map((cluster) => [cluster.name, describe(cluster, options.region)]),
   );
+  // Each cluster lives in one account and region: EKS lists and describes it only to that account's
+  // callers, at that region's endpoint (here: a request signed for that region).
+  const placeOf = new Map(
+    options.clusters.map((cluster) => [
+      cluster.name,
+      `${cluster.accountId ?? LAB_ACCOUNT_ID}/${cluster.region ?? options.region}`,
+    ]),
+  );
+  const visibleTo = (caller: { identity: LabIdentity; region: string }) => (name: string) =>
+    placeOf.get(name) === `${accountOf(caller.identity)}/${caller.region}`;
   if (described.size !== options.clusters.length) {
     throw new Error('Lab EKS clusters need unique names; rename the duplicates.');
   }
@@ -112,13 +132,14 @@ export async function startEksApiServer(options: StartEksApiServerOptions): Prom
     }
     const url = new URL(target, 'http://lab');
     const segments = url.pathname.split('/').slice(1);
+    const visible = visibleTo(verdict);
     if (request.method === 'GET' && url.pathname === '/clusters') {
-      sendJson(response, listClusters([...described.keys()], url.searchParams));
+      sendJson(response, listClusters([...described.keys()].filter(visible), url.searchParams));
       return;
     }
     if (request.method === 'GET' && segments.length === 2 && segments[0] === 'clusters') {
       const name = decodeURIComponent(segments[1]);
-      const cluster = described.get(name);
+      const cluster = visible(name) ? described.get(name) : undefined;
       if (!cluster) {
         throw new EksApiError(404, 'ResourceNotFoundException', {
           clusterName: name,
@@ -133,7 +154,9 @@ export async function startEksApiServer(options: StartEksApiServerOptions): Prom
       if (!arn.startsWith('arn:')) {
         throw new EksApiError(400, 'BadRequestException', { message: `${arn} is not a valid ARN.` });
       }
-      const cluster = [...described.values()].find((candidate) => candidate.arn === arn);
+      const cluster = [...described.values()].find(
+        (candidate) => candidate.arn === arn && visible(candidate.name),
+      );
       if (!cluster) {
         throw new EksApiError(404, 'NotFoundException', { message: `Resource ${arn} not found.` });
       }
@@ -204,8 +227,15 @@ interface ClusterDescription {
   readonly [field: string]: unknown;
 }
 
-function describe(cluster: LabEksCluster, region: string): ClusterDescription {
-  const arn = cluster.arn ?? `arn:aws:eks:${region}:${LAB_ACCOUNT_ID}:cluster/${cluster.name}`;
+/** The account of a lab identity: the one of the role it is a session of. */
+function accountOf(identity: LabIdentity): string {
+  return /^arn:aws:iam::(\d{12}):/.exec(identity.principalArn)?.[1] ?? '';
+}
+
+function describe(cluster: LabEksCluster, serverRegion: string): ClusterDescription {
+  const region = cluster.region ?? serverRegion;
+  const account = cluster.accountId ?? LAB_ACCOUNT_ID;
+  const arn = cluster.arn ?? `arn:aws:eks:${region}:${account}:cluster/${cluster.name}`;
   // Stable per-cluster ids, so that describing twice gives the same answer.
   const id = createHash('sha256').update(arn).digest('hex');
   return {
@@ -213,7 +243,7 @@ function describe(cluster: LabEksCluster, region: string): ClusterDescription {
     arn,
     version: cluster.version,
     endpoint: cluster.endpoint,
-    roleArn: cluster.roleArn ?? `arn:aws:iam::${LAB_ACCOUNT_ID}:role/eks-cluster-${cluster.name}`,
+    roleArn: cluster.roleArn ?? `arn:aws:iam::${account}:role/eks-cluster-${cluster.name}`,
     resourcesVpcConfig: {
       subnetIds: [`subnet-${id.slice(0, 17)}`],
       securityGroupIds: [],

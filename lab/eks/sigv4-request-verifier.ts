@@ -26,7 +26,10 @@ export interface SigV4Refusal {
   readonly message: string;
 }
 
-export type SigV4Verdict = { readonly ok: true; readonly identity: LabIdentity } | SigV4Refusal;
+/** An accepted request: who signed it, and for which region (its credential scope's, as AWS routes it). */
+export type SigV4Verdict =
+  | { readonly ok: true; readonly identity: LabIdentity; readonly region: string }
+  | SigV4Refusal;
 
 const refuse = (errorType: string, message: string): SigV4Refusal => ({ ok: false, errorType, message });
 
@@ -111,7 +114,7 @@ export async function verifySigV4Request(
       'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.',
     );
   }
-  return { ok: true, identity };
+  return { ok: true, identity, region };
 }
 
 function firstHeader(value: string | string[] | undefined): string | undefined {

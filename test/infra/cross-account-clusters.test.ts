@@ -126,7 +126,7 @@ describe('clusters in other regions and accounts', () => {
     // GIVEN
     const [, preflight] = resourcesOfType(synthesized.template, 'AWS::Lambda::Function').find(
       ([, props]) => props.FunctionName === 'meshtrust-payments-preflight',
-    ) ?? [undefined, {}];
+    ) ?? ['', {} as Record<string, unknown>];
     const roleId = (preflight.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
     const describe = statementsOf(synthesized, roleId).find((s) => s.Sid === 'DescribeMeshClusters');
 
