@@ -28,6 +28,12 @@ import {
 import { COST_CLUSTERS, COST_WORKLOADS, runCostSection } from './cost-bench.js';
 import { watchCpuShare } from './cpu-share.js';
 import { runHandlersSection } from './handler-bench.js';
+import {
+  LAB_IDLE_CLUSTERS,
+  LAB_IDLE_DEFAULT_SECONDS,
+  LAB_IDLE_WORKLOADS,
+  runLabIdleSection,
+} from './lab-idle-bench.js';
 import { PKI_ALGORITHMS, runPkiSection } from './pki-bench.js';
 
 export const RESULTS_FILE = 'bench/results.json';
@@ -37,6 +43,7 @@ export interface BenchOptions {
   readonly only: readonly BenchSection[];
   readonly intermediates: number;
   readonly runs: number;
+  readonly idleSeconds: number;
   readonly write: boolean;
 }
 
@@ -72,6 +79,12 @@ export async function runBenchCli(
       integerBetween(1, 50),
       5,
     )
+    .option(
+      '--idle-seconds <n>',
+      'lab-idle: how long the fleet idles with its prober on',
+      integerBetween(10, 3600),
+      LAB_IDLE_DEFAULT_SECONDS,
+    )
     .option('--no-write', 'print only: leave bench/results.json and docs/performance.md as they are')
     .helpOption('-h, --help', 'show this help')
     .addHelpText(
@@ -89,9 +102,13 @@ export async function runBenchCli(
         '            (2-4 min), priced from its execution history (state transitions, Lambda GB-seconds at the',
         "            template's memory and architecture), and the standing monthly cost of a 10-cluster mesh",
         '            against AWS Private CA; list prices from bench/cost-prices.json (dated, never fetched)',
+        `  lab-idle  the model lab at fleet size (${LAB_IDLE_CLUSTERS} x ${LAB_IDLE_WORKLOADS}, as the rehearsal starts it) idle with its`,
+        '            prober on for --idle-seconds: handshakes and failures (none should fail: nothing rotates),',
+        "            the pace the fleet got, and the lab's load: event-loop delay, certificates signed a second,",
+        '            CPU, RSS',
         `Not measured yet: ${NOT_MEASURED_YET.map((item) => item.name).join(', ')}.`,
         '',
-        `A full run takes 10-15 minutes on 2 cores (RSA 4096 key generation and the cost rehearsals). Writes ${RESULTS_FILE} and`,
+        `A full run takes 20-25 minutes on 2 cores (RSA 4096 key generation, the cost rehearsals, the lab idling). Writes ${RESULTS_FILE} and`,
         `${PERFORMANCE_DOC}; a run of some sections keeps the other sections' previous figures.`,
         'Exit codes: 0 ok, 1 a measurement or cross-check failed, 2 usage error, 3 environment problem,',
         '4 internal error, 130/143 interrupted.',
@@ -140,6 +157,7 @@ async function runBench(options: BenchOptions, io: BenchIo): Promise<ExitCode> {
       pki?: BenchSections['pki'];
       handlers?: BenchSections['handlers'];
       cost?: BenchSections['cost'];
+      'lab-idle'?: BenchSections['lab-idle'];
     } = {};
     const measure = async <T>(section: () => Promise<T>): Promise<SectionRun<T>> => {
       const measuredAt = new Date();
@@ -182,6 +200,11 @@ async function runBench(options: BenchOptions, io: BenchIo): Promise<ExitCode> {
       await mkdir(workDirectory);
       run.cost = await measure(() =>
         runCostSection({ projectRoot, workDirectory, progress, signal: stop.signal }),
+      );
+    }
+    if (options.only.includes('lab-idle')) {
+      run['lab-idle'] = await measure(() =>
+        runLabIdleSection({ seconds: options.idleSeconds, progress, signal: stop.signal }),
       );
     }
     for (const line of renderSummary(run)) terminal.out(line);

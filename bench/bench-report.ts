@@ -11,6 +11,7 @@ import {
 } from './bench-results.js';
 import type { CostSectionFigures } from './cost-bench.js';
 import type { HandlerFigures, HandlersSectionFigures } from './handler-bench.js';
+import type { LabIdleSectionFigures } from './lab-idle-bench.js';
 import type { PkiSectionFigures } from './pki-bench.js';
 import { formatBytes, formatDuration, renderMarkdown, renderText, type Table } from './text-table.js';
 
@@ -24,6 +25,8 @@ export const TARGETS = {
   scheduledRotationUsd: 0.01,
   /** The standing monthly cost of a 10-cluster mesh, in dollars. */
   standingMonthlyUsd: 6,
+  /** The model lab at 10 x 100 idles this long with no failed handshake. */
+  labIdleSeconds: 600,
 } as const;
 
 /** Dollars with enough digits to show a fraction of a cent. */
@@ -199,6 +202,68 @@ export function handlersTargetLine(figures: HandlersSectionFigures): string {
   );
 }
 
+export function labIdleTable(figures: LabIdleSectionFigures): Table {
+  const { pace, load } = figures;
+  const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  const jitter = pace.renewalJitter === 0 ? '' : ` +- ${Math.round(pace.renewalJitter * 100)}%`;
+  return {
+    columns: ['figure', 'value'],
+    numeric: [],
+    rows: [
+      [
+        'fleet',
+        `${figures.clusters} clusters x ${figures.workloadsPerCluster} workloads: ${figures.proxies.toLocaleString('en-US')} proxies`,
+      ],
+      ['start, until settled', seconds(figures.startMs)],
+      [
+        'pace',
+        `certificates of ${seconds(pace.workloadCertTtlMs)} (asked ${seconds(figures.askedWorkloadCertTtlMs)}), renewed at ` +
+          `${Math.round(pace.renewFraction * 100)}%${jitter} of their life; ${pace.proberPairsPerRound} handshakes a round, ` +
+          `${seconds(pace.proberIntervalMs)} after the one before`,
+      ],
+      ['idle', seconds(figures.idleMs)],
+      [
+        'handshakes',
+        `${figures.handshakes.attempted.toLocaleString('en-US')} in ${figures.rounds} rounds, ${figures.handshakes.failed} failed`,
+      ],
+      [
+        'least certificate life left',
+        `${seconds(figures.leastRemainingLifeMs)} of ${seconds(pace.workloadCertTtlMs)}`,
+      ],
+      [
+        'certificates signed',
+        `${load.signedPerSecond.toFixed(1)}/s on average (peak ${load.peakSignedPerSecond.toFixed(1)}/s; the rule expects ${pace.expectedRenewalsPerSecond.toFixed(1)}/s)`,
+      ],
+      ['handshakes a second', load.handshakesPerSecond.toFixed(1)],
+      [
+        'event-loop delay',
+        `p50 ${load.eventLoopDelayMs.p50} ms, p99 ${load.eventLoopDelayMs.p99} ms, max ${load.eventLoopDelayMs.max} ms`,
+      ],
+      [
+        "CPU of the lab's process",
+        `${load.cpuCores.toFixed(2)} cores on average (peak ${load.peakCpuCores.toFixed(2)})`,
+      ],
+      ['RSS', `${load.peakRssMiB} MiB at most`],
+    ],
+  };
+}
+
+export function labIdleTargetLine(figures: LabIdleSectionFigures): string {
+  const long = figures.idleMs >= TARGETS.labIdleSeconds * 1000;
+  const verdict =
+    figures.handshakes.failed > 0
+      ? `missed (${figures.handshakes.failed} of ${figures.handshakes.attempted} failed)`
+      : long
+        ? `met (0 of ${figures.handshakes.attempted.toLocaleString('en-US')} failed)`
+        : `not shown: 0 of ${figures.handshakes.attempted} failed, but in ${(figures.idleMs / 1000).toFixed(0)} s`;
+  return `target (issue 14): ${figures.clusters} x ${figures.workloadsPerCluster} idles ${TARGETS.labIdleSeconds / 60} minutes with 0 failed handshakes: ${verdict}`;
+}
+
+/** The failed handshakes the section kept, one line each. */
+export function labIdleFailureLines(figures: LabIdleSectionFigures): string[] {
+  return figures.failures.map((failure) => `${failure.from} -> ${failure.to}: ${failure.error}`);
+}
+
 export function notMeasuredYetLine(): string {
   return `not measured yet: ${NOT_MEASURED_YET.map((item) => item.name).join(', ')} (issue 14, later slices)`;
 }
@@ -234,6 +299,17 @@ export function renderSummary(run: BenchSections): string[] {
       ...renderText(costStandingTable(figures)),
       ...costNoteLines(figures).map((line) => `  ${line}`),
       `  ${costTargetLine(figures)}`,
+      '',
+    );
+  }
+  const idle = run['lab-idle'];
+  if (idle !== undefined) {
+    const { figures } = idle;
+    lines.push(
+      'Lab idle: the model lab at fleet size, nothing rotating',
+      ...renderText(labIdleTable(figures)),
+      ...labIdleFailureLines(figures).map((line) => `  failed: ${line}`),
+      `  ${labIdleTargetLine(figures)}`,
       '',
     );
   }
@@ -274,6 +350,7 @@ function measuredLine(run: SectionRun<unknown>): string {
 /** docs/performance.md, whole. */
 export function renderPerformanceDoc(results: BenchResults): string {
   const { pki, handlers, cost } = results.sections;
+  const idle = results.sections['lab-idle'];
   const lines = [
     '# Performance',
     '',
@@ -288,13 +365,14 @@ export function renderPerformanceDoc(results: BenchResults): string {
     '',
     '```sh',
     'npm run bench                      # every section below; progress on stderr, the table on stdout',
-    'npm run bench -- --only pki        # some sections: pki, handlers, cost (comma-separated)',
+    'npm run bench -- --only pki        # some sections: pki, handlers, cost, lab-idle (comma-separated)',
+    'npm run bench -- --only lab-idle --idle-seconds 60   # a shorter idle',
     'npm run bench -- --no-write        # print only; leave bench/results.json and this page as they are',
     'npm run bench -- --help            # every flag',
     '```',
     '',
-    `A full run takes ${fullRunDuration(results)} on the machine below (RSA 4096 key generation is most of`,
-    'it). It writes `bench/results.json` (every figure, with the machine and date) and this page; a run',
+    `A full run takes ${fullRunDuration(results)} on the machine below (RSA 4096 key generation and the lab`,
+    'idling are most of it). It writes `bench/results.json` (every figure, with the machine and date) and this page; a run',
     'of some sections replaces their figures and keeps the others, each with its own date.',
     '',
   ];
@@ -411,6 +489,39 @@ export function renderPerformanceDoc(results: BenchResults): string {
       '',
     );
   }
+  lines.push('## The model lab at fleet size, idle', '');
+  if (idle === undefined) {
+    lines.push('Not run yet: `npm run bench -- --only lab-idle`.', '');
+  } else {
+    const { figures } = idle;
+    const failures = labIdleFailureLines(figures);
+    lines.push(
+      `The model lab of ${figures.clusters} clusters x ${figures.workloadsPerCluster} workloads, started as \`npm run rehearse\` starts it, left`,
+      'idle with its prober on: nothing rotates, so any failed handshake is the lab falling behind (a',
+      'certificate it let expire), never the product. Its pace comes from the fleet (lab/lab-pace.ts:',
+      "renewals at most 40 a second on average, spread with pilot-agent's jitter; probe rounds at most 40",
+      'handshakes a second); its load is what lab/lab-load.ts reads, as `npm run rehearse` reports it too:',
+      '',
+      ...renderMarkdown(labIdleTable(figures)),
+      '',
+      '- **least certificate life left**: the shortest time to expiry of any certificate a proxy held, read',
+      '  every 10 s; a lab that keeps up stays near half a lifetime, one that falls behind goes to 0.',
+      '- **certificates signed**: every workload certificate the istiod models signed, a second; the peak is',
+      '  the busiest 5 s.',
+      "- **event-loop delay**: how late the lab's process ran its timers and callbacks (perf_hooks",
+      '  monitorEventLoopDelay); every renewal timer and handshake waits on it.',
+      "- **CPU, RSS**: the bench's process, which is the lab's (process.cpuUsage over wall time; the peak is",
+      '  the busiest 5 s).',
+      ...(failures.length === 0
+        ? []
+        : ['', 'Failed handshakes (the first kept):', ...failures.map((line) => `- ${line}`)]),
+      '',
+      `${capitalise(labIdleTargetLine(figures))}.`,
+      '',
+      measuredLine(idle),
+      '',
+    );
+  }
   lines.push(
     '## Not measured yet',
     '',
@@ -425,7 +536,11 @@ export function renderPerformanceDoc(results: BenchResults): string {
 function fullRunDuration(results: BenchResults): string {
   const runs = [results.sections.pki, results.sections.handlers, results.sections.cost];
   if (runs.some((run) => run === undefined)) return 'a few minutes';
-  const totalMs = runs.reduce((sum, run) => sum + (run?.durationMs ?? 0), 0);
+  // The idle section lasts as long as it is asked to (10 minutes by default), when it has run.
+  const totalMs = [...runs, results.sections['lab-idle']].reduce(
+    (sum, run) => sum + (run?.durationMs ?? 0),
+    0,
+  );
   return `about ${Math.max(1, Math.round(totalMs / 60_000))} minutes`;
 }
 

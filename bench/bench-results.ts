@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import type { CostSectionFigures } from './cost-bench.js';
 import type { CpuShare } from './cpu-share.js';
 import type { HandlersSectionFigures } from './handler-bench.js';
+import type { LabIdleSectionFigures } from './lab-idle-bench.js';
 import type { PkiSectionFigures } from './pki-bench.js';
 
 export const RESULTS_SCHEMA = 1;
@@ -48,10 +49,11 @@ export interface BenchSections {
   readonly pki?: SectionRun<PkiSectionFigures>;
   readonly handlers?: SectionRun<HandlersSectionFigures>;
   readonly cost?: SectionRun<CostSectionFigures>;
+  readonly 'lab-idle'?: SectionRun<LabIdleSectionFigures>;
 }
 
 export type BenchSection = keyof BenchSections;
-export const BENCH_SECTIONS: readonly BenchSection[] = ['pki', 'handlers', 'cost'];
+export const BENCH_SECTIONS: readonly BenchSection[] = ['pki', 'handlers', 'cost', 'lab-idle'];
 
 export interface NotMeasuredYet {
   readonly name: string;

@@ -70,7 +70,7 @@ export interface LabOptions {
   readonly proberPairsPerRound?: number;
   /** @default 'ecdsa-p256' */
   readonly rootAlgorithm?: KeyAlgorithm;
-  /** How long startLab waits for the fleet to settle. @default 30000 */
+  /** How long startLab waits for the fleet to settle. @default 30000, or 40 ms a proxy when more (lab-pace.ts) */
   readonly settleTimeoutMs?: number;
   /**
    * The Istio minor version every istiod model behaves as: up to 1.29 a root-cert.pem change must keep
@@ -95,8 +95,8 @@ export type ResolvedLabOptions = Required<LabOptions>;
 
 export function resolveLabOptions(options: LabOptions = {}): ResolvedLabOptions {
   const clusters = options.clusters ?? 3;
-  const asked: Omit<ResolvedLabOptions, 'renewalJitter' | 'proberPairsPerRound'> &
-    Pick<LabOptions, 'renewalJitter' | 'proberPairsPerRound'> = {
+  const asked: Omit<ResolvedLabOptions, 'renewalJitter' | 'proberPairsPerRound' | 'settleTimeoutMs'> &
+    Pick<LabOptions, 'renewalJitter' | 'proberPairsPerRound' | 'settleTimeoutMs'> = {
     clusters,
     workloadsPerCluster: options.workloadsPerCluster ?? 10,
     region: options.region ?? 'us-east-1',
@@ -113,7 +113,7 @@ export function resolveLabOptions(options: LabOptions = {}): ResolvedLabOptions 
       ? {}
       : { proberPairsPerRound: options.proberPairsPerRound }),
     rootAlgorithm: options.rootAlgorithm ?? 'ecdsa-p256',
-    settleTimeoutMs: options.settleTimeoutMs ?? 30_000,
+    ...(options.settleTimeoutMs === undefined ? {} : { settleTimeoutMs: options.settleTimeoutMs }),
     istioVersion: options.istioVersion ?? DEFAULT_ISTIO_VERSION,
     multiRootMesh: options.multiRootMesh ?? true,
     rootCertStyle: options.rootCertStyle ?? 'canonical',
@@ -163,6 +163,7 @@ export function resolveLabOptions(options: LabOptions = {}): ResolvedLabOptions 
     ...(asked.renewalJitter === undefined ? {} : { renewalJitter: asked.renewalJitter }),
     proberIntervalMs: asked.proberIntervalMs,
     ...(asked.proberPairsPerRound === undefined ? {} : { proberPairsPerRound: asked.proberPairsPerRound }),
+    ...(asked.settleTimeoutMs === undefined ? {} : { settleTimeoutMs: asked.settleTimeoutMs }),
   });
   const resolved: ResolvedLabOptions = {
     ...asked,
@@ -170,6 +171,7 @@ export function resolveLabOptions(options: LabOptions = {}): ResolvedLabOptions 
     renewalJitter: pace.renewalJitter,
     proberIntervalMs: pace.proberIntervalMs,
     proberPairsPerRound: pace.proberPairsPerRound,
+    settleTimeoutMs: pace.settleTimeoutMs,
   };
   if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(resolved.region)) {
     throw new LabOptionsError('region', resolved.region, 'an AWS region name such as us-east-1');

@@ -15,6 +15,7 @@ import {
 import type { CostSectionFigures } from '../../../bench/cost-bench.js';
 import { type CostPrices, privateCaCost, standingCost } from '../../../bench/cost-model.js';
 import type { HandlersSectionFigures } from '../../../bench/handler-bench.js';
+import type { LabIdleSectionFigures } from '../../../bench/lab-idle-bench.js';
 import type { PkiSectionFigures } from '../../../bench/pki-bench.js';
 
 const MACHINE: MachineInfo = {
@@ -290,5 +291,86 @@ describe('renderPerformanceDoc', () => {
     // Assess
     expect(doc).toContain('Not run yet: `npm run bench -- --only pki`.');
     expect(doc).toContain('A full run takes a few minutes');
+  });
+});
+
+/** 10 x 100 idle for 10 minutes, paced as lab-pace.ts paces it, with no failed handshake. */
+const LAB_IDLE: LabIdleSectionFigures = {
+  clusters: 10,
+  workloadsPerCluster: 100,
+  proxies: 1521,
+  askedWorkloadCertTtlMs: 15_000,
+  pace: {
+    workloadCertTtlMs: 77_000,
+    renewFraction: 0.5,
+    renewalJitter: 0.1,
+    proberIntervalMs: 2500,
+    proberPairsPerRound: 100,
+    expectedRenewalsPerSecond: 39.5,
+  },
+  startMs: 12_345,
+  idleMs: 600_400,
+  handshakes: { attempted: 17_000, failed: 0 },
+  rounds: 170,
+  failures: [],
+  leastRemainingLifeMs: 29_900,
+  load: {
+    durationMs: 600_400,
+    cpuCores: 0.55,
+    peakCpuCores: 0.91,
+    signedPerSecond: 39.6,
+    peakSignedPerSecond: 61.2,
+    handshakesPerSecond: 28.3,
+    eventLoopDelayMs: { p50: 0.4, p99: 24.5, max: 130 },
+    peakRssMiB: 812,
+    samples: 121,
+  },
+};
+
+describe('lab-idle', () => {
+  it('shows the pace, the handshakes, the load and a met target for 10 minutes with none failed', () => {
+    // Act
+    const text = renderSummary({ 'lab-idle': run(LAB_IDLE) }).join('\n');
+    const doc = renderPerformanceDoc(
+      mergeResults(undefined, { 'lab-idle': run(LAB_IDLE) }, '2026-12-01T21:00:00Z'),
+    );
+
+    // Assess
+    expect(text).toContain('10 clusters x 100 workloads: 1,521 proxies');
+    expect(text).toContain('certificates of 77.0 s (asked 15.0 s), renewed at 50% +- 10% of their life');
+    expect(text).toContain('17,000 in 170 rounds, 0 failed');
+    expect(text).toContain('p50 0.4 ms, p99 24.5 ms, max 130 ms');
+    expect(text).toContain('39.6/s on average (peak 61.2/s; the rule expects 39.5/s)');
+    expect(text).toContain('0.55 cores on average (peak 0.91)');
+    expect(text).toContain(
+      'target (issue 14): 10 x 100 idles 10 minutes with 0 failed handshakes: met (0 of 17,000 failed)',
+    );
+    expect(doc).toContain('## The model lab at fleet size, idle');
+    expect(doc).toContain('| RSS | 812 MiB at most |');
+    expect(doc).toContain('Target (issue 14): 10 x 100 idles 10 minutes with 0 failed handshakes: met');
+  });
+
+  it('misses the target with any failed handshake and lists the ones kept', () => {
+    // Prepare
+    const failed: LabIdleSectionFigures = {
+      ...LAB_IDLE,
+      handshakes: { attempted: 17_000, failed: 3 },
+      failures: [{ from: 'lab-1/shop/app-01-x', to: 'lab-2/shop/app-03-y', error: 'CERT_HAS_EXPIRED' }],
+    };
+
+    // Act
+    const text = renderSummary({ 'lab-idle': run(failed) }).join('\n');
+
+    // Assess
+    expect(text).toContain('failed: lab-1/shop/app-01-x -> lab-2/shop/app-03-y: CERT_HAS_EXPIRED');
+    expect(text).toContain('0 failed handshakes: missed (3 of 17000 failed)');
+  });
+
+  it('does not call a short idle a met target', () => {
+    // Act
+    const text = renderSummary({ 'lab-idle': run({ ...LAB_IDLE, idleMs: 60_000 }) }).join('\n');
+
+    // Assess
+    expect(text).toContain('not shown: 0 of 17000 failed, but in 60 s');
   });
 });

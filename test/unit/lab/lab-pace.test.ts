@@ -117,6 +117,20 @@ describe('labPace: probes', () => {
   });
 });
 
+describe('labPace: start', () => {
+  it('gives a small fleet 30 s to settle, 10 x 100 40 ms a proxy, and keeps a timeout asked for', () => {
+    // Prepare, Act
+    const small = labPace({ ...asked, clusters: 3, proxies: 52 });
+    const big = labPace({ ...asked, clusters: 10, proxies: 1521 });
+    const given = labPace({ ...asked, clusters: 10, proxies: 1521, settleTimeoutMs: 5000 });
+
+    // Assess
+    expect(small.settleTimeoutMs).toBe(30_000);
+    expect(big.settleTimeoutMs).toBe(1521 * 40);
+    expect(given.settleTimeoutMs).toBe(5000);
+  });
+});
+
 describe('seededProxyCount', () => {
   it('counts replicas (1-2 a workload), the DaemonSet on both lab nodes in the first cluster, and 2 gateways', () => {
     // Prepare, Act, Assess
