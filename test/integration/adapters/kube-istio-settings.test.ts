@@ -103,6 +103,7 @@ describe('readIstioSettings', () => {
         revision: 'default',
         state: 'read',
         proxyMetadata: { PROXY_CONFIG_XDS_AGENT: 'true', SECRET_TTL: '10s' },
+        discoveryAddress: 'istiod.istio-system.svc:15012',
       },
     ]);
   });
