@@ -1,0 +1,73 @@
+// Reading a remote cluster's own Istio on a lab cluster, through the lab's model of
+// deploy/kubernetes/rbac.yaml (Role meshtrust-remote-istiod): its mesh config, the istiod Service its
+// proxies' discovery address names and that Service's EndpointSlices, as Istio's remote profile leaves
+// them; a 403 comes back as a reading for preflight to name the Role, not as a throw.
+
+import { cutRemoteIstiodReach, seedRemoteIstiodService } from '../../../lab/remote-istiod-service.js';
+import { seedMeshConfig, seedNamespaces } from '../../../lab/seed-cluster.js';
+import { readRemoteIstio } from '../../../lambdas/adapters/kube/remote-istiod-reach.js';
+import { reviewRemoteIstiodReach } from '../../../lambdas/core/topology/remote-istiod-reach.js';
+import { type LabCluster, startLabCluster } from './kube-lab-cluster.js';
+
+const NAMES = { remote: 'lab-remote', primary: 'lab-1' };
+let lab: LabCluster;
+
+beforeAll(async () => {
+  lab = await startLabCluster({ name: NAMES.remote, podStartDelayMs: 20 });
+  seedNamespaces(lab.store);
+  seedMeshConfig(lab.store, { workloadCertTtlMs: 10_000, pcds: true });
+  seedRemoteIstiodService(lab.store, { primaryAddress: '198.51.100.9' });
+});
+
+afterAll(async () => {
+  await lab?.stop();
+});
+
+describe('readRemoteIstio', () => {
+  it.each(['rotator', 'viewer'] as const)(
+    "lets the %s read the remote's mesh config, its istiod Service and that Service's slice",
+    async (who) => {
+      // Act
+      const { meshConfig, reach } = await readRemoteIstio(lab.clientAs(lab.identities[who]), NAMES);
+      // Assess
+      expect(meshConfig).toMatchObject({
+        name: 'istio',
+        state: 'read',
+        discoveryAddress: 'istiod.istio-system.svc:15012',
+      });
+      expect(reach).toMatchObject({
+        ...NAMES,
+        discoveryAddress: 'istiod.istio-system.svc:15012',
+        service: { state: 'found', selector: false },
+        slices: {
+          state: 'read',
+          slices: [{ name: 'istiod', endpoints: [{ addresses: ['198.51.100.9'], ready: true }] }],
+        },
+      });
+      expect(reviewRemoteIstiodReach(reach).status).toBe('compliant');
+    },
+  );
+
+  it('reads a Service left without its slice as such, which the rule refuses', async () => {
+    // Prepare
+    const restore = cutRemoteIstiodReach(lab.store);
+    try {
+      // Act
+      const { reach } = await readRemoteIstio(lab.clientAs(lab.identities.rotator), NAMES);
+      // Assess
+      expect(reach.slices).toEqual({ state: 'read', slices: [] });
+      expect(reviewRemoteIstiodReach(reach)).toMatchObject({ level: 'refusal', status: 'non-compliant' });
+    } finally {
+      restore();
+    }
+  });
+
+  it('returns a 403 as a forbidden reading, for preflight to name the Role to apply', async () => {
+    // Act: the expiry check's identity has no Role meshtrust-remote-istiod (nor the mesh config's)
+    const { meshConfig, reach } = await readRemoteIstio(lab.clientAs(lab.identities.expiryCheck), NAMES);
+    // Assess
+    expect(meshConfig.state).toBe('forbidden');
+    expect(reach.service).toMatchObject({ state: 'forbidden', problem: expect.stringMatching(/^403 /) });
+    expect(reviewRemoteIstiodReach(reach).reason).toMatch(/Role meshtrust-remote-istiod/);
+  });
+});
