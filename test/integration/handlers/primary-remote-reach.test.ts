@@ -4,12 +4,14 @@
 // settings its proxies run with (their own env, its mesh config). A remote without reach is refused
 // before any write, naming it and what is missing; its proxies' settings count in the proxy trust wait.
 import { jest } from '@jest/globals';
+import { EXIT_CODES } from '../../../bin/cli/cli-errors.js';
 import { readFleet } from '../../../bin/cli/fleet-reading.js';
 import { planReport } from '../../../bin/commands/plan.js';
 import { cutRemoteIstiodReach } from '../../../lab/remote-istiod-service.js';
 import { readRotationConfig } from '../../../lambdas/application/config.js';
 import { PCDS_PUSH_SETTLE_SECONDS } from '../../../lambdas/core/istio/proxy-trust-wait.js';
 import { handler as preflight } from '../../../lambdas/handlers/preflight.js';
+import { runMeshtrustInProcess } from '../cli/in-process-cli.js';
 import { type HandlerLab, startHandlerLab } from './handler-lab.js';
 
 jest.setTimeout(120_000);
@@ -60,6 +62,26 @@ describe('a remote cluster at preflight: its reach to its primary’s istiod and
     // The push reaches every proxy of both clusters: no renewal window to wait out.
     expect(output.plan.istio.map(({ cluster }) => cluster)).toEqual([PRIMARY, REMOTE]);
     expect(output.plan.proxyTrustWait.seconds).toBe(PCDS_PUSH_SETTLE_SECONDS);
+  });
+
+  it('prints under the remote what plan read there: where its settings come from and how it reaches istiod', async () => {
+    // Act
+    const text = await runMeshtrustInProcess(['plan', '--mode', 'scheduled'], {
+      ...process.env,
+      MESH_ID: '',
+      MESHTRUST_MESH_ID: h.meshId,
+    });
+    // Assess
+    expect(text.exitCode).toBe(EXIT_CODES.ok);
+    expect(text.stdout).toMatch(
+      new RegExp(
+        '^cluster lab-2 \\(remote of lab-1, no cacerts of its own\\) .*\\n' +
+          ' {2}istio 1\\.29, multi-root on, workload certificates 2m, PCDS on\\n' +
+          " {2}its proxies' settings read from: lab-1's istiod and mesh config .*; mesh config istio-system/istio; the istio-proxy env of \\d+ running pod\\(s\\)\\n" +
+          " {2}istiod: lab-2 reaches lab-1's istiod through Service istio-system/istiod \\(tcp-istiod \\(15012\\) -> 198\\.51\\.100\\.2; .*\\)$",
+        'm',
+      ),
+    );
   });
 
   it("waits a renewal window when one of the remote's running proxies lacks PCDS, naming the remote", async () => {
