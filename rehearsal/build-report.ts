@@ -3,7 +3,7 @@
 import type { CacertsSnapshot, SecretData } from '../lab/cacerts-snapshot.js';
 import type { ProberStats } from '../lab/istio/mtls-prober.js';
 import type { LabLoad } from '../lab/lab-load.js';
-import { ROLLBACK_STATES } from '../lib/workflow-states.js';
+import { ROLLBACK_STATES, WORKFLOW_STATES } from '../lib/workflow-states.js';
 import type { CacertsTimeline } from './cacerts-timeline.js';
 import type { CloudAssembly } from './cloud-assembly.js';
 import { clusterStrategies } from './cluster-strategies.js';
@@ -30,7 +30,7 @@ type Json = Record<string, unknown>;
 export interface ReportFacts {
   readonly options: Pick<
     RehearsalOptions,
-    'mode' | 'rootCertStyle' | 'workloads' | 'failAt' | 'faults' | 'retryRollback'
+    'mode' | 'rootCertStyle' | 'workloads' | 'failAt' | 'faults' | 'retryRollback' | 'retryPromotion'
   >;
   readonly targetCluster: string | undefined;
   readonly lab: Pick<RehearsalFleet, 'meshId' | 'engine' | 'clusters' | 'prober' | 'inProcessLab'>;
@@ -71,10 +71,13 @@ export function buildReport(facts: ReportFacts): RehearsalReport {
   }));
   // With --retry-rollback a rollback made to fail is resumed: the rehearsal must end rolled back.
   const expectedFirst = expectedResult(options.mode, options.failAt ?? []);
+  // With --retry-promotion a run stopped in promote-root is finished: the rehearsal must end succeeded.
   const expected =
     options.retryRollback === true && expectedFirst === 'FAILED' && rollbackFailAt(options.failAt)
       ? 'ROLLED_BACK'
-      : expectedFirst;
+      : options.retryPromotion === true && expectedFirst === 'FAILED' && promoteRootFailAt(options.failAt)
+        ? 'SUCCEEDED'
+        : expectedFirst;
   const identicalToStart = Object.fromEntries(
     lab.clusters.map((cluster) => [
       cluster.name,
@@ -194,6 +197,11 @@ function rollbackFailAt(failAts: readonly FailAt[] | undefined): boolean {
   return (failAts ?? []).some(
     (failAt) => !failAt.once && rollback.includes(failAt.state.replace(/-in-cluster$/, '')),
   );
+}
+
+/** Whether a --fail-at makes promote-root fail for good (the run then stops in rotation-stopped). */
+function promoteRootFailAt(failAts: readonly FailAt[] | undefined): boolean {
+  return (failAts ?? []).some((failAt) => !failAt.once && failAt.state === WORKFLOW_STATES.promoteRoot);
 }
 
 /** Byte-identical Secret data (base64 values compared key by key, in memory only). */

@@ -23,6 +23,12 @@ export interface RehearsalOptions {
    * does; the rehearsal's result is then the resumed run's (--retry-rollback).
    */
   readonly retryRollback?: boolean;
+  /**
+   * When the run stops in promote-root (FAILED there): stop injecting the --fail-at failures that fired and
+   * finish it in a new execution from its final state, as `meshtrust retry-promotion` does; the
+   * rehearsal's result is then the finishing run's (--retry-promotion).
+   */
+  readonly retryPromotion?: boolean;
   /** Faults of the Kubernetes APIs and of AWS, each set off when its phase begins (--fault, repeatable). */
   readonly faults?: readonly Fault[];
   /** How approval gates (if the stack has them) are answered. */

@@ -7,8 +7,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ExecutionAbortedError, StateMachine } from 'aws-local-stepfunctions';
 import { LabError } from '../lab/lab-errors.js';
 import type { MotoServer } from '../lab/moto-server.js';
+import { RESUME_PROMOTION_INPUT_KEY } from '../lambdas/contract/resume-promotion.js';
 import { RESUME_ROLLBACK_INPUT_KEY, ROLLBACK_FAILED_ERROR } from '../lambdas/contract/resume-rollback.js';
+import { WORKFLOW_STATES } from '../lambdas/contract/workflow-states.js';
 import { meshExecutionArn } from '../lambdas/core/rotation/mesh-execution.js';
+import { resumedPromotionName, resumePromotionOf } from '../lambdas/core/rotation/resume-promotion.js';
 import { resumedRollbackName, resumeRollbackOf } from '../lambdas/core/rotation/resume-rollback.js';
 import { runApprovalGate } from './approval-gate-task.js';
 import type { ApprovalGates } from './approval-gates.js';
@@ -131,7 +134,10 @@ interface ExecutionsInput {
  */
 export async function runRotation(
   input: ExecutionsInput & {
-    readonly options: Pick<RehearsalOptions, 'mode' | 'retryRollback' | 'failAt' | 'signal'>;
+    readonly options: Pick<
+      RehearsalOptions,
+      'mode' | 'retryRollback' | 'retryPromotion' | 'failAt' | 'signal'
+    >;
     readonly targetCluster: string | undefined;
     readonly lab: Pick<RehearsalFleet, 'workloadCertTtlMs' | 'settleMs' | 'region' | 'identities'>;
     readonly timeline: CacertsTimeline;
@@ -236,6 +242,42 @@ export async function runRotation(
     });
     ({ result, error } = last);
   }
+  // --retry-promotion: as an operator would, fix the cause, then meshtrust retry-promotion; a promote-root
+  // that fails again is finished again (each finish fixes at least one failure, so this ends).
+  for (
+    let resumes = 0;
+    options.retryPromotion === true &&
+    interrupted === undefined &&
+    result === 'FAILED' &&
+    last.statesEntered.includes(WORKFLOW_STATES.promoteRoot) &&
+    resumes <= (options.failAt ?? []).length;
+    resumes += 1
+  ) {
+    input.injector.fixFired();
+    const decision = resumePromotionOf({
+      executionArn: last.executionId,
+      status: 'FAILED',
+      ...(error === undefined ? {} : { error: error.name }),
+      finalState: last.finalState,
+      statesEntered: last.statesEntered,
+    });
+    if (!decision.resumable) throw new Error(`--retry-promotion: ${decision.reason}`);
+    let resumedName = resumedPromotionName(executionName, new Date());
+    while (resumedName === last.name) {
+      await sleep(250);
+      resumedName = resumedPromotionName(executionName, new Date());
+    }
+    note(
+      `${last.name} stopped in promote-root (${error?.name ?? 'no error'}): finishing its promotion in ${resumedName}`,
+    );
+    last = await runExecution(resumedName, {
+      mode: decision.mode,
+      reason: 'meshtrust rehearse --retry-promotion',
+      requestedBy: 'meshtrust rehearse',
+      [RESUME_PROMOTION_INPUT_KEY]: decision.resumePromotion,
+    });
+    ({ result, error } = last);
+  }
   const endedAt = new Date();
   const wrote = input.timeline.entries().some((write) => write.phase !== 'initial');
   if (interrupted === undefined) {
@@ -260,19 +302,28 @@ export async function runRotation(
 }
 
 /**
- * The rollback of an attached run that died part-way (its process gone after its first write), before
- * this run's own rotation: a new execution whose input carries what the dead run's recorded state says,
- * as `meshtrust retry-rollback NAME` starts for an ABORTED execution. Ends ROLLED_BACK when every write
- * was undone and the lock released; anything else is thrown, and this run rotates nothing.
+ * What an attached run that died part-way (its process gone) left, dealt with before this run's own
+ * rotation: a new execution whose input carries what the dead run's recorded state says. A dead run
+ * after its first write is rolled back, as `meshtrust retry-rollback NAME` starts for an ABORTED
+ * execution (ends ROLLED_BACK); one stopped in promote-root is finished, as `meshtrust retry-promotion
+ * NAME` does (ends SUCCEEDED). Anything else is thrown, and this run rotates nothing.
  */
-export async function rollBackDeadRun(
+export async function recoverDeadRun(
   input: ExecutionsInput & {
     readonly deadName: string;
-    readonly decision: { readonly mode: string; readonly resumeRollback: unknown };
     readonly lab: Pick<RehearsalFleet, 'region' | 'identities'>;
-  },
+  } & (
+      | {
+          readonly how: 'rollback';
+          readonly decision: { readonly mode: string; readonly resumeRollback: unknown };
+        }
+      | {
+          readonly how: 'promotion';
+          readonly decision: { readonly mode: string; readonly resumePromotion: unknown };
+        }
+    ),
 ): Promise<{ readonly name: string; readonly history: readonly unknown[] }> {
-  const { deadName, decision, lab, moto, machine, note } = input;
+  const { deadName, lab, moto, machine, note } = input;
   const history: unknown[] = [];
   const runExecution = createExecutionRunner({
     stateMachine: new StateMachine(machine.definition as never, {
@@ -294,13 +345,33 @@ export async function rollBackDeadRun(
     onStart: () => undefined,
     ...(input.journal === undefined ? {} : { journal: input.journal }),
   });
+  if (input.how === 'promotion') {
+    const name = resumedPromotionName(deadName, new Date());
+    note(
+      `finishing the promotion of ${deadName} in ${name}, as \`meshtrust retry-promotion ${deadName}\` would`,
+    );
+    const ended = await runExecution(name, {
+      mode: input.decision.mode,
+      reason: 'meshtrust rehearse --lab (a dead run stopped in promote-root)',
+      requestedBy: 'meshtrust rehearse',
+      [RESUME_PROMOTION_INPUT_KEY]: input.decision.resumePromotion,
+    });
+    if (ended.result !== 'SUCCEEDED') {
+      throw new LabError(
+        `the promotion of ${deadName} (${name}) ended ${ended.result}` +
+          `${ended.error === undefined ? '' : ` (${ended.error.name}: ${ended.error.cause})`}; nothing more was started`,
+      );
+    }
+    note(`${name} finished ${deadName}: its root is current, the lock released`);
+    return { name, history };
+  }
   const name = resumedRollbackName(deadName, new Date());
   note(`rolling back ${deadName} in ${name}, as \`meshtrust retry-rollback ${deadName}\` would`);
   const ended = await runExecution(name, {
-    mode: decision.mode,
+    mode: input.decision.mode,
     reason: 'meshtrust rehearse --lab --retry-rollback (a dead run left part-way)',
     requestedBy: 'meshtrust rehearse',
-    [RESUME_ROLLBACK_INPUT_KEY]: decision.resumeRollback,
+    [RESUME_ROLLBACK_INPUT_KEY]: input.decision.resumeRollback,
   });
   if (ended.result !== 'ROLLED_BACK') {
     throw new LabError(
@@ -319,6 +390,8 @@ interface ExecutionEnd {
   readonly error: { name: string; cause: string } | undefined;
   /** The input of the last top-level state entered: the state the execution ended with. */
   readonly finalState: unknown;
+  /** The top-level states it entered, oldest first. */
+  readonly statesEntered: readonly string[];
 }
 
 /** Runs one execution of the definition, started in moto under its name, to its end. */
@@ -378,6 +451,7 @@ function createExecutionRunner(input: {
     tracker.resetClusterCounts();
     // The input of the last top-level state entered: the state the execution ended with.
     let finalState: unknown;
+    const statesEntered: string[] = [];
     const enteredEvents: RecordedExecution['events'][number][] = [];
     const executionStartedAt = new Date();
     const collect = (async () => {
@@ -402,6 +476,7 @@ function createExecutionRunner(input: {
           const state = (event as unknown as { state: { name: string; type: string; input?: unknown } })
             .state;
           finalState = state.input;
+          statesEntered.push(state.name);
           if (['Task', 'Map', 'Wait'].includes(state.type)) tracker.enter(state.name);
         }
         if (type === 'MapIterationSucceeded') {
@@ -439,7 +514,7 @@ function createExecutionRunner(input: {
       stopDate: new Date(),
       events: enteredEvents,
     });
-    return { executionId: id, name, result: ended, error: endError, finalState };
+    return { executionId: id, name, result: ended, error: endError, finalState, statesEntered };
   };
 }
 

@@ -33,7 +33,7 @@ import type { RehearsalOptions } from './rehearsal-options.js';
 import type { ExpiryCheckAtEnd, RehearsalReport } from './rehearsal-report.js';
 import { scanReportForPrivateKeys } from './report-key-scan.js';
 import { loadStateMachine, resolveForLab } from './resolve-assembly.js';
-import { rollBackDeadRun, runRotation, taskOverrides } from './run-executions.js';
+import { recoverDeadRun, runRotation, taskOverrides } from './run-executions.js';
 import { seedAsAfterFirstRun, startFleetAndMoto } from './start-fleet.js';
 import type { TemplateFunction } from './template-functions.js';
 import { prepareReportDirectory, writeReportFiles } from './write-report-files.js';
@@ -245,12 +245,14 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
   for (const execution of deadRuns?.recorded ?? []) {
     containers.recordedExecutions.set(execution.executionArn, execution);
   }
-  if (deadRuns?.rollBack !== undefined) {
-    // Before this run's own start is read: the rotation then starts from the state the rollback left.
+  const recovery = deadRuns?.rollBack ?? deadRuns?.promote;
+  if (recovery !== undefined) {
+    // Before this run's own start is read: the rotation then starts from the state the rollback (or the
+    // promotion) left.
     const recoveryTracker = trackPhases({ lab, definition: machine.definition, faults });
     try {
-      await rollBackDeadRun({
-        ...deadRuns.rollBack,
+      await recoverDeadRun({
+        ...recovery,
         lab,
         moto,
         machine,

@@ -58,6 +58,7 @@ export interface RehearseCommandOptions extends EngineCommandOptions {
   readonly cluster?: string;
   readonly failAt: readonly string[];
   readonly retryRollback?: boolean;
+  readonly retryPromotion?: boolean;
   readonly fault: readonly string[];
   readonly approve: 'auto' | 'manual';
   readonly out?: string;
@@ -114,6 +115,13 @@ export function registerRehearseCommand(program: Command, context: CliContext): 
         'rollback in a new execution, as meshtrust retry-rollback does, again while a --fail-at that had not fired ' +
         "fails the resumed one; the result is then the last resumed run's (expected ROLLED_BACK). With --lab: " +
         'a killed earlier run on the lab that had written is rolled back first, then this run rotates',
+    )
+    .option(
+      '--retry-promotion',
+      'when the run stops in promote-root (its new root still pending, every cluster trusting only it), stop the ' +
+        '--fail-at failures that fired and finish it in a new execution, as meshtrust retry-promotion does; the ' +
+        "result is then the finishing run's (expected SUCCEEDED). With --lab a killed earlier run that stopped in " +
+        'promote-root is finished first without it: there is no other way on',
     )
     .option(
       '--fault <spec>',
@@ -247,6 +255,7 @@ async function rehearse(options: RehearseCommandOptions, context: CliContext) {
       ...(options.cluster === undefined ? {} : { cluster: options.cluster }),
       ...(failAt.length === 0 ? {} : { failAt }),
       ...(options.retryRollback === true && { retryRollback: true }),
+      ...(options.retryPromotion === true && { retryPromotion: true }),
       ...(faults.length === 0 ? {} : { faults }),
       approve: options.approve,
       askApproval: (gate) => askApproval(gate, terminal, display, stop.signal),

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { LabError } from '../../lab/lab-errors.js';
 import { isProcessAlive } from '../../lab/process-alive.js';
 import { writeFileAtomically } from '../../lab/write-file-atomically.js';
+import { resumePromotionOf } from '../../lambdas/core/rotation/resume-promotion.js';
 import { resumeRollbackOf } from '../../lambdas/core/rotation/resume-rollback.js';
 import type { RecordedExecution } from '../execution-history-proxy.js';
 import { type MotoAccess, stopExecutionInMoto } from '../moto-state-machine.js';
@@ -203,8 +204,18 @@ export interface DeadRunsFound {
   readonly recorded: readonly RecordedExecution[];
   /** The dead run whose writes are left part-way, when --retry-rollback asks to roll it back first. */
   readonly rollBack?: {
+    readonly how: 'rollback';
     readonly deadName: string;
     readonly decision: { readonly mode: string; readonly resumeRollback: unknown };
+  };
+  /**
+   * The dead run that stopped in promote-root (its root pending, every cluster trusting only it): finished
+   * first, as `meshtrust retry-promotion NAME` would, without being asked, since there is no other way on.
+   */
+  readonly promote?: {
+    readonly how: 'promotion';
+    readonly deadName: string;
+    readonly decision: { readonly mode: string; readonly resumePromotion: unknown };
   };
   /** Removes the records of the dead runs (once nothing is left to undo). */
   forget(): Promise<void>;
@@ -266,10 +277,42 @@ export async function stopDeadAttachedRuns(input: {
     }))
     .sort((a, b) => b.record.startDate.localeCompare(a.record.startDate));
   const partWay = decisions.find(({ decision }) => decision.resumable);
+  // The newest dead run that stopped in promote-root: nothing to undo, its promotion to finish.
+  const promotions = decisions.map(({ record }) => ({
+    record,
+    promotion: resumePromotionOf({
+      executionArn: record.executionArn,
+      status: 'ABORTED',
+      finalState: record.finalState,
+      statesEntered: record.statesEntered,
+    }),
+  }));
+  const stoppedInPromoteRoot = promotions.find(({ promotion }) => promotion.resumable);
   for (const { record, decision } of decisions) {
-    if (!decision.resumable) note(`${record.name}: nothing of it to undo (${decision.reason})`);
+    if (!decision.resumable && record !== stoppedInPromoteRoot?.record)
+      note(`${record.name}: nothing of it to undo (${decision.reason})`);
   }
   await (input.wait ?? sleepMs)((ATTACHED_TAKEOVER_GRACE_SECONDS + 1) * 1000);
+  // A run stopped in promote-root is newer than any it might have resumed: it is the one to go on from.
+  if (
+    stoppedInPromoteRoot?.promotion.resumable === true &&
+    (partWay === undefined || stoppedInPromoteRoot.record.startDate >= partWay.record.startDate)
+  ) {
+    const { record, promotion } = stoppedInPromoteRoot;
+    note(
+      `${record.name} stopped in promote-root: every cluster trusts only its new root, which is still pending; ` +
+        `finishing its promotion first, as \`meshtrust retry-promotion ${record.name}\` would (nothing to undo)`,
+    );
+    return {
+      recorded,
+      promote: {
+        how: 'promotion',
+        deadName: record.name,
+        decision: { mode: promotion.mode, resumePromotion: promotion.resumePromotion },
+      },
+      forget,
+    };
+  }
   if (partWay === undefined || !partWay.decision.resumable) return { recorded, forget };
   const { record, decision } = partWay;
   if (!input.retryRollback) {
@@ -284,6 +327,7 @@ export async function stopDeadAttachedRuns(input: {
   return {
     recorded,
     rollBack: {
+      how: 'rollback',
       deadName: record.name,
       decision: { mode: decision.mode, resumeRollback: decision.resumeRollback },
     },

@@ -505,6 +505,95 @@ describe('meshtrust rehearse', () => {
     },
     RUN_TIMEOUT_MS,
   );
+
+  it(
+    'finishes a run whose promote-root failed for good in a new execution (--retry-promotion): SUCCEEDED, B current, nothing restarted again',
+    async () => {
+      // Act: promote-root fails after every cluster trusts only B; the run stops in rotation-stopped
+      // (nothing rolled back). Then the failure stops (the cause is fixed) and the promotion is finished
+      // from the run's final state, as meshtrust retry-promotion does.
+      const { exitCode, report, dir } = await rehearse(
+        '--clusters',
+        '2',
+        '--workloads',
+        '3',
+        '--fail-at',
+        'promote-root',
+        '--retry-promotion',
+        '--json',
+      );
+
+      // Assess
+      expect(failedChecks(report)).toEqual([]);
+      expect(exitCode).toBe(0);
+      expect(report.expectedResult).toBe('SUCCEEDED');
+      expect(report.result).toBe('SUCCEEDED');
+      expect(report.totals.handshakes.failed).toBe(0);
+      // Two executions: the rotation stopped after promote-root; the second took the lock (its
+      // acquire-lock checked the rotation's history) and ran promote-root alone, then the release.
+      const history = JSON.parse(readFileSync(join(dir, 'history.json'), 'utf8')) as {
+        type: string;
+        index?: number;
+        state?: { name: string };
+      }[];
+      const entered = history
+        .filter((event) => event.type === 'StateEntered' && event.index === undefined)
+        .map((event) => event.state?.name);
+      const resumedAt = entered.indexOf('resume-promotion');
+      expect(entered.slice(resumedAt - 7, resumedAt - 4)).toEqual([
+        'promote-root',
+        'release-lock-after-stop',
+        'rotation-stopped',
+      ]);
+      expect(entered.slice(resumedAt - 4)).toEqual([
+        'input-defaults',
+        'apply-input-defaults',
+        'acquire-lock',
+        'rotate-or-resume',
+        'resume-promotion',
+        'promote-root',
+        'release-lock',
+        'rotation-succeeded',
+      ]);
+      // Every cluster on B alone, B current (no root pending), A's key retired, the rotation's backups
+      // deleting; A is B's previous version in the resumed promote-root's audit event.
+      expect(report.endState).toMatchObject({ pendingRoot: false, cacertsBackups: { kept: 0, deleting: 2 } });
+      expect(report.endState?.clusters.map((cluster) => cluster.roots)).toEqual([['B'], ['B']]);
+      const audit = readFileSync(join(dir, 'audit.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map(
+          (line) =>
+            JSON.parse(line) as {
+              executionId: string;
+              phase: string;
+              action: string;
+              outcome: string;
+              detail?: Record<string, unknown>;
+            },
+        );
+      const resumed = (event: { executionId: string }) => event.executionId.includes('-promote-');
+      const promoted = audit.filter((event) => event.action === 'promote-root-secret');
+      expect(promoted.map((event) => [resumed(event), event.outcome])).toEqual([
+        [false, 'succeeded'],
+        [true, 'unchanged'],
+      ]);
+      expect(promoted[1]?.detail).toMatchObject({
+        currentVersionId: promoted[0]?.detail?.currentVersionId,
+        previousVersionId: promoted[0]?.detail?.previousVersionId,
+      });
+      // The resume wrote nothing else: no cacerts, no restart, and it released the lock it took.
+      expect(audit.filter(resumed).map((event) => `${event.phase}/${event.action}`)).toEqual([
+        'acquire-lock/acquire-rotation-lock',
+        'promote-root/promote-root-secret',
+        'promote-root/retire-root-key',
+        'promote-root/delete-cacerts-backup',
+        'promote-root/delete-cacerts-backup',
+        'release-lock/release-rotation-lock',
+      ]);
+    },
+    RUN_TIMEOUT_MS,
+  );
 });
 
 describe('meshtrust rehearse --fault', () => {

@@ -253,6 +253,46 @@ describe('stopDeadAttachedRuns', () => {
     });
   });
 
+  it('hands back the promotion of a dead run that stopped in promote-root, without --retry-rollback: nothing to undo', async () => {
+    // Prepare: killed in promote-root, after retire-root moved every cluster to the staged root alone
+    await writeRecord('in-promote-root', {
+      statesEntered: [
+        'input-defaults',
+        'acquire-lock',
+        'preflight',
+        'stage-root',
+        'retire-root',
+        'promote-root',
+      ],
+      finalState: PREFLIGHT_STATE,
+    });
+    const notes: string[] = [];
+
+    // Act
+    const found = await stopDeadAttachedRuns({
+      ...quick,
+      dir,
+      retryRollback: false,
+      note: (line) => notes.push(line),
+    });
+
+    // Assess
+    expect(found.rollBack).toBeUndefined();
+    expect(found.promote).toMatchObject({
+      how: 'promotion',
+      deadName: 'in-promote-root',
+      decision: {
+        mode: 'scheduled',
+        resumePromotion: {
+          resumedFrom: expect.stringContaining(':in-promote-root'),
+          stagedRoot: { versionId: 'v2' },
+          clusters: [{ name: 'lab-1' }],
+        },
+      },
+    });
+    expect(notes.join('\n')).toContain('meshtrust retry-promotion in-promote-root');
+  });
+
   it('removes a record half-written by a process that is gone', async () => {
     // Prepare
     await writeRecord('dead', {});
