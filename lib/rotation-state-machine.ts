@@ -38,11 +38,13 @@ import {
   clusterTaskName,
   clusterWavesLeftName,
   INTERRUPTED_INVOCATION_ERRORS,
+  noWaitName,
   RESTART_LOOP_MAP_STATES,
   type RestartLoopMapState,
   WORKFLOW_STATES as S,
   TRANSIENT_ERRORS,
   type WorkflowStateName,
+  waitAsksName,
 } from './workflow-states.js';
 
 export interface RotationStateMachineProps {
@@ -173,6 +175,31 @@ export class RotationStateMachine extends Construct {
     const rollbackTrust = rollbackStage(S.rollbackTrust, 'restore-trust', '$.rollback.trust', {
       retryVerification: 10,
     });
+    // restore-trust answers, per cluster, how long its proxies may take to trust the start's roots again:
+    // retire-root took A from them, and without PCDS they learn it only at renewal. Every answer is
+    // waited at once (the longest counts) before any workload gets a certificate of the restored
+    // intermediate, which chains to A (docs/workflow.md, "Rollback").
+    const waitMap = S.rollbackAwaitProxyTrust;
+    const asked = '$.proxyTrustWaitSeconds';
+    const rollbackAwaitProxyTrust = new MapState(this, waitMap, {
+      stateName: waitMap,
+      comment: "The longest of restore-trust's proxyTrustWaitSeconds: every cluster's wait at once.",
+      itemsPath: '$.rollback.trust',
+      maxConcurrency: 0,
+      resultPath: JsonPath.DISCARD,
+    })
+      .itemProcessor(
+        new Choice(this, waitAsksName(waitMap), { stateName: waitAsksName(waitMap) })
+          .when(
+            Condition.and(Condition.isPresent(asked), Condition.isNumeric(asked)),
+            new Wait(this, clusterTaskName(waitMap), {
+              stateName: clusterTaskName(waitMap),
+              time: WaitTime.secondsPath(asked),
+            }),
+          )
+          .otherwise(new Succeed(this, noWaitName(waitMap), { stateName: noWaitName(waitMap) })),
+      )
+      .addCatch(releaseLockAfterFailedRollback, { errors: ['States.ALL'], resultPath: '$.rollbackFailure' });
     const rollbackIntermediate = rollbackStage(
       S.rollbackIntermediate,
       'restore-intermediate',
@@ -195,6 +222,7 @@ export class RotationStateMachine extends Construct {
       ...rollbackOf,
     }).addCatch(releaseLockAfterFailedRollback, { errors: ['States.ALL'], resultPath: '$.rollbackFailure' });
     rollbackTrust
+      .next(rollbackAwaitProxyTrust)
       .next(rollbackIntermediate)
       .next(rollbackRestart)
       .next(rollbackRestore)

@@ -4,7 +4,7 @@
 // roots at renewal, which the plan's proxy-trust wait covers; they are counted, not read.
 import { mapWithConcurrency } from '../adapters/eks/map-with-concurrency.js';
 import type { ClusterClient } from '../adapters/kube/cluster-client.js';
-import { readProxiedPods } from '../adapters/kube/proxied-pods.js';
+import { type ProxiedPodReading, readProxiedPods } from '../adapters/kube/proxied-pods.js';
 import { PodGone, readServedRoots, SERVED_READ_CONCURRENCY } from '../adapters/kube/served-certificate.js';
 import { rootsMissing, takesPushes } from '../core/istio/pushed-roots.js';
 import { PreconditionFailed } from '../core/rotation-errors.js';
@@ -32,13 +32,26 @@ export async function awaitProxyRoots(
 ): Promise<ProxyRootsOutcome> {
   const proxies = await readProxiedPods(client);
   const pushed = proxies.filter(takesPushes);
-  const atRenewal = proxies.length - pushed.length;
+  const outcome = await awaitServedRoots(client, pushed, required, timeoutMs);
+  return { ...outcome, atRenewal: proxies.length - pushed.length };
+}
+
+/**
+ * Reads each of `pods`' ROOTCA until every one holds `required` (fingerprints) or `timeoutMs` passes
+ * (at least once each). A pod deleted meanwhile counts as holding them: it serves no one any more.
+ */
+export async function awaitServedRoots(
+  client: ClusterClient,
+  pods: readonly ProxiedPodReading[],
+  required: readonly string[],
+  timeoutMs: number,
+): Promise<Omit<ProxyRootsOutcome, 'atRenewal'>> {
   const confirmed = new Set<string>();
   const gone = new Set<string>();
   const outcome = await waitUntil(
     timeoutMs,
     async () => {
-      const toRead = pushed.filter((pod) => {
+      const toRead = pods.filter((pod) => {
         const key = `${pod.namespace}/${pod.name}`;
         return !confirmed.has(key) && !gone.has(key);
       });
@@ -69,7 +82,6 @@ export async function awaitProxyRoots(
   return {
     done: outcome.done,
     confirmed: confirmed.size,
-    atRenewal,
     behind: outcome.value.slice(0, BEHIND_NAMED),
     behindCount: outcome.value.length,
   };

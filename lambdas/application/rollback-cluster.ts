@@ -1,9 +1,12 @@
+import type { ClusterClient } from '../adapters/kube/cluster-client.js';
 import { clientRequestTokenFor } from '../adapters/secrets/client-request-token.js';
+import { cacertsFingerprints } from '../core/rotation/cacerts-fingerprints.js';
 import { executionNameOf } from '../core/rotation/execution-name.js';
 import { type ClusterRollbackStage, rollbackChangeFor } from '../core/rotation/rollback-stages.js';
 import { awaitRestoredTrust } from './await-restored-trust.js';
 import { writeClusterCacerts } from './cluster-cacerts-write.js';
-import { skipRemote } from './remote-cluster.js';
+import { type SkippedRemote, skipRemote } from './remote-cluster.js';
+import { awaitRestoredProxyTrust, type RestoredProxyTrust } from './restored-proxy-trust.js';
 import type { RollbackOutput } from './rollback-output.js';
 import type { RotationRuntime } from './runtime.js';
 
@@ -24,8 +27,15 @@ export async function rollBackCluster(
   },
 ): Promise<RollbackOutput> {
   const { stage, cluster, executionId, rotation } = step;
+  // restore-trust always answers a wait: the state after it reads one from every cluster's answer.
+  const noWait = stage === 'restore-trust' ? { proxyTrustWaitSeconds: 0 } : {};
   const remote = skipRemote(runtime, { phase: 'rollback', cluster, executionId });
-  if (remote !== undefined) return { stage, cluster, changed: false, reason: remote.reason };
+  if (remote !== undefined) {
+    const skipped = { stage, cluster, changed: false, reason: remote.reason, ...noWait };
+    return stage === 'restore-trust'
+      ? { ...skipped, ...(await remoteTrust(runtime, rotation, remote)) }
+      : skipped;
+  }
   const backup = await runtime.store.readCacertsBackup(executionNameOf(rotation), cluster);
   if (backup === undefined) {
     return {
@@ -33,6 +43,7 @@ export async function rollBackCluster(
       cluster,
       changed: false,
       reason: 'this execution never wrote to the cluster (no backup)',
+      ...noWait,
     };
   }
   const client = await runtime.clusterClient(cluster);
@@ -48,7 +59,16 @@ export async function rollBackCluster(
     },
     rollbackChangeFor(stage, cluster, backup.files, stagedRootPem),
   );
-  if (stage === 'restore-trust') await awaitRestoredTrust(runtime, client, applied.after['root-cert.pem']);
+  const proxyTrust =
+    stage === 'restore-trust'
+      ? await restoredTrust(
+          runtime,
+          client,
+          applied.after['root-cert.pem'],
+          // The roots the restored intermediate chains to: every proxy held them before the rotation.
+          cacertsFingerprints(backup.files, cluster).roots,
+        )
+      : {};
   return {
     stage,
     cluster,
@@ -56,7 +76,42 @@ export async function rollBackCluster(
     intermediateAfter: after.intermediate,
     rootsAfter: after.roots,
     resourceVersion: applied.resourceVersion,
+    ...proxyTrust,
   };
+}
+
+/**
+ * restore-trust's waits, within one VERIFY_TIMEOUT_SECONDS: istiod publishes the restored root set, the
+ * proxies with PCDS hold the start's roots (`restored`); the others' renewal window is answered for
+ * rollback-await-proxy-trust when one of them lacks a root.
+ */
+async function restoredTrust(
+  runtime: RotationRuntime,
+  client: ClusterClient,
+  rootCertPem: string,
+  restored: readonly string[],
+): Promise<RestoredProxyTrust> {
+  const deadline = Date.now() + runtime.config.verifyTimeoutSeconds * 1000;
+  await awaitRestoredTrust(runtime, client, rootCertPem);
+  return awaitRestoredProxyTrust(client, restored, Math.max(0, deadline - Date.now()));
+}
+
+/**
+ * A remote's proxies learn the restored roots from its primary's istiod, as the primary's own do: they
+ * must hold the primary's start roots before the restored intermediate signs (nothing to wait for when
+ * the rotation never wrote to the primary). Its iteration may run before the primary's restore: the
+ * pushed proxies are then retried, the others answered their renewal window.
+ */
+async function remoteTrust(
+  runtime: RotationRuntime,
+  rotation: string,
+  remote: SkippedRemote,
+): Promise<Partial<RestoredProxyTrust>> {
+  const backup = await runtime.store.readCacertsBackup(executionNameOf(rotation), remote.primary);
+  if (backup === undefined) return {};
+  const client = await runtime.clusterClient(remote.cluster);
+  const restored = cacertsFingerprints(backup.files, remote.primary).roots;
+  return awaitRestoredProxyTrust(client, restored, runtime.config.verifyTimeoutSeconds * 1000);
 }
 
 /** The certificate of the root `rotation` staged, or undefined when it staged none (intermediate mode). */

@@ -1,4 +1,5 @@
 import type { RollbackStage } from '../core/rotation/rollback-stages.js';
+import type { RestoredProxyTrust } from './restored-proxy-trust.js';
 import type { RetiredKey } from './retire-root-key.js';
 
 /** What a rollback stage answers (docs/workflow.md, "Handler input and output"). */
@@ -12,6 +13,15 @@ export interface RollbackOutput {
   readonly intermediateAfter?: string;
   readonly rootsAfter?: string[];
   readonly resourceVersion?: string;
+  /**
+   * restore-trust, always: how long the run waits (rollback-await-proxy-trust) before the restored
+   * intermediate may sign, so that every proxy trusts the restored roots first; 0 when they all do.
+   */
+  readonly proxyTrustWaitSeconds?: number;
+  /** restore-trust: why it asks for that wait, when it asks for one. */
+  readonly proxyTrustWaitReason?: string;
+  /** restore-trust: the running proxies read holding the restored roots, and those left to renewal. */
+  readonly proxies?: RestoredProxyTrust['proxies'];
   readonly droppedVersionId?: string;
   /** drop-pending-root: this execution's root key, retired (it must never sign again). */
   readonly retiredKey?: RetiredKey;

@@ -34,6 +34,7 @@ export const WORKFLOW_STATES = {
   retireRoot: 'retire-root',
   promoteRoot: 'promote-root',
   rollbackTrust: 'rollback-trust',
+  rollbackAwaitProxyTrust: 'rollback-await-proxy-trust',
   rollbackIntermediate: 'rollback-intermediate',
   rollbackRestart: 'rollback-restart',
   rollbackRestore: 'rollback-restore',

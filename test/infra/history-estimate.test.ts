@@ -7,8 +7,11 @@ import {
   clusterDoneName,
   clusterTaskName,
   clusterWavesLeftName,
+  noWaitName,
   RESTART_LOOP_MAP_STATES,
   type RestartLoopMapState,
+  WORKFLOW_STATES,
+  waitAsksName,
 } from '../../lib/workflow-states.js';
 import { type Asl, type AslState, aslOf, synthMeshTrustStack } from './synth-mesh-trust-stack.js';
 
@@ -88,6 +91,7 @@ describe('the execution history estimate against the synthesized state machine',
         Type,
       ]);
       const loop = RESTART_LOOP_MAP_STATES.includes(name as RestartLoopMapState);
+      const waits = name === WORKFLOW_STATES.rollbackAwaitProxyTrust;
 
       // THEN
       expect({ [name]: inside.sort() }).toEqual({
@@ -97,7 +101,14 @@ describe('the execution history estimate against the synthesized state machine',
               [clusterDoneName(name as RestartLoopMapState), 'Succeed'],
               [clusterWavesLeftName(name as RestartLoopMapState), 'Choice'],
             ].sort()
-          : [[clusterTaskName(name as RestartLoopMapState), 'Task']],
+          : waits
+            ? // A Choice, then a Wait or a Succeed (each 2 events): the estimate counts Choice + Wait.
+              [
+                [clusterTaskName(WORKFLOW_STATES.rollbackAwaitProxyTrust), 'Wait'],
+                [noWaitName(WORKFLOW_STATES.rollbackAwaitProxyTrust), 'Succeed'],
+                [waitAsksName(WORKFLOW_STATES.rollbackAwaitProxyTrust), 'Choice'],
+              ].sort()
+            : [[clusterTaskName(name as RestartLoopMapState), 'Task']],
       });
     }
   });

@@ -292,8 +292,9 @@ describe('the rotation state machine on the local runner', () => {
 
     // THEN
     expect(result.error?.name).toBe('RotationRolledBack');
-    expect(result.entered.slice(-7)).toEqual([
+    expect(result.entered.slice(-8)).toEqual([
       'rollback-trust',
+      'rollback-await-proxy-trust',
       'rollback-intermediate',
       'rollback-restart',
       'rollback-restore',
@@ -399,6 +400,7 @@ describe('the rotation state machine on the local runner', () => {
       'resume-rollback',
       'resume-from',
       'rollback-trust',
+      'rollback-await-proxy-trust',
       'rollback-intermediate',
       'rollback-restart',
       'rollback-restore',

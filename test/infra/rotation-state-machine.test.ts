@@ -6,10 +6,13 @@ import {
   clusterDoneName,
   clusterTaskName,
   clusterWavesLeftName,
+  noWaitName,
   RELEASE_LOCK_STATES,
   RESTART_LOOP_MAP_STATES,
   type RestartLoopMapState,
   TRANSIENT_ERRORS,
+  WORKFLOW_STATES,
+  waitAsksName,
 } from '../../lib/workflow-states.js';
 import {
   type Asl,
@@ -83,7 +86,9 @@ describe('the rotation state machine', () => {
 
   it('names the per-cluster Task inside each Map <map>-in-cluster and only has Maps where the contract says', () => {
     // WHEN
-    const maps = Object.entries(asl.States).filter(([, state]) => state.Type === 'Map');
+    const maps = Object.entries(asl.States).filter(
+      ([name, state]) => state.Type === 'Map' && name !== WORKFLOW_STATES.rollbackAwaitProxyTrust,
+    );
 
     // THEN
     expect(maps.map(([name]) => name).sort()).toEqual([...CLUSTER_MAP_STATES].sort());
@@ -102,6 +107,47 @@ describe('the rotation state machine', () => {
         ).sort(),
       );
     }
+  });
+
+  it("waits every restore-trust answer's proxyTrustWaitSeconds at once before rollback-intermediate, and a missing one not at all", () => {
+    // WHEN
+    const name = WORKFLOW_STATES.rollbackAwaitProxyTrust;
+    const map = asl.States[name] as AslState;
+    const inside = map.ItemProcessor?.States ?? {};
+
+    // THEN
+    expect(asl.States['rollback-trust']?.Next).toBe(name);
+    expect(map).toMatchObject({ ItemsPath: '$.rollback.trust', ResultPath: null });
+    // Absent or 0: no limit, so the waits run at once and the longest counts.
+    expect(map.MaxConcurrency ?? 0).toBe(0);
+    expect(map.Next).toBe('rollback-intermediate');
+    expect(map.Catch).toEqual([
+      {
+        ErrorEquals: ['States.ALL'],
+        Next: 'release-lock-after-failed-rollback',
+        ResultPath: '$.rollbackFailure',
+      },
+    ]);
+    expect(map.ItemProcessor?.StartAt).toBe(waitAsksName(name));
+    expect(inside[waitAsksName(name)]).toMatchObject({
+      Type: 'Choice',
+      Choices: [
+        {
+          And: [
+            { Variable: '$.proxyTrustWaitSeconds', IsPresent: true },
+            { Variable: '$.proxyTrustWaitSeconds', IsNumeric: true },
+          ],
+          Next: clusterTaskName(name),
+        },
+      ],
+      Default: noWaitName(name),
+    });
+    expect(inside[clusterTaskName(name)]).toEqual({
+      Type: 'Wait',
+      SecondsPath: '$.proxyTrustWaitSeconds',
+      End: true,
+    });
+    expect(inside[noWaitName(name)]?.Type).toBe('Succeed');
   });
 
   it('passes every per-cluster Task the execution id, mode, cluster name and both roots', () => {

@@ -38,13 +38,21 @@ export function proxyTrustWait(
 ): ProxyTrustWait {
   let longest: ProxyTrustWait = { seconds: 0, reason: 'no cluster' };
   for (const cluster of clusters) {
-    const wait = clusterWait(cluster, pushReaches.includes(cluster.cluster));
+    const wait = clusterProxyTrustWait(cluster, pushReaches.includes(cluster.cluster));
     if (wait.seconds > longest.seconds) longest = wait;
   }
   return longest;
 }
 
-function clusterWait(cluster: ClusterIstioSettings, pushReachesAll: boolean): ProxyTrustWait {
+/**
+ * One cluster's wait: the push's settle time where it reaches every proxy (`pushReachesAll`), else the
+ * latest renewal point of its workload certificates plus slack. Also rollback's restore-trust's, for a
+ * cluster whose proxies must learn the restored roots (application/restored-proxy-trust.ts).
+ */
+export function clusterProxyTrustWait(
+  cluster: ClusterIstioSettings,
+  pushReachesAll: boolean,
+): ProxyTrustWait {
   if (cluster.pcds && pushReachesAll) {
     return {
       seconds: PCDS_PUSH_SETTLE_SECONDS,

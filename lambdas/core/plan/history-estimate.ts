@@ -225,6 +225,8 @@ export function estimateHistoryEvents(input: HistoryEstimateInput): HistoryEstim
   // rollback walks back every cluster: a longer path than promote-root and the release.
   states.push(
     ['rollback-trust', clusterMap(clusters, () => lambdaTask(R['rollback-trust']))],
+    // Per restore-trust answer: its Choice, then its Wait.
+    ['rollback-await-proxy-trust', clusterMap(clusters, () => E.choice + E.wait)],
     ['rollback-intermediate', clusterMap(clusters, () => lambdaTask())],
     [
       'rollback-restart',

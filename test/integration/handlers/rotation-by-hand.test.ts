@@ -143,6 +143,8 @@ describe('a rotation that fails after retire-root on one cluster, rolled back', 
     await phase('late/retire-root', () => rotation.retireRoot(['lab-1'])); // lab-2's step fails
     // Act
     const trust = await phase('late/rollback-trust', () => rotation.rollback('restore-trust'));
+    // lab-1's proxies that renewed since its retire trust B alone: the wait restore-trust asks for.
+    await phase('late/rollback-await-proxy-trust', () => rotation.awaitRestoredProxyTrust(trust));
     await phase('late/rollback-intermediate', () => rotation.rollback('restore-intermediate'));
     await phase('late/rollback-restart', () => rotation.restartWorkloads('rollback'));
     await phase('late/rollback-restore', () => rotation.rollback('restore-original'));

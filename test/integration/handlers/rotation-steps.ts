@@ -221,6 +221,18 @@ export class RotationByHand<W extends Writers = typeof ON_ANY_CLUSTER> {
     return this.each((c) => rollback({ ...this.item(c), stage }), clusters);
   }
 
+  /**
+   * The state machine's rollback-await-proxy-trust: every cluster's restore-trust says how long its
+   * proxies may take to trust the restored roots, and the run waits the longest of those.
+   */
+  async awaitRestoredProxyTrust(
+    trust: readonly { readonly proxyTrustWaitSeconds?: number }[],
+  ): Promise<{ seconds: number }> {
+    const seconds = Math.max(0, ...trust.map((t) => t.proxyTrustWaitSeconds ?? 0));
+    await sleep(seconds * 1000);
+    return { seconds };
+  }
+
   /** The last rollback stage; with `withPreflightClusters` as the state machine sends it (it deletes their backups). */
   dropPendingRoot({ withPreflightClusters = false }: PreflightClusters = {}) {
     return rollback({

@@ -1,0 +1,79 @@
+import type { ClusterClient } from '../adapters/kube/cluster-client.js';
+import { readIstioSettings } from '../adapters/kube/istio-settings.js';
+import { readProxiedPods } from '../adapters/kube/proxied-pods.js';
+import { reviewIstioSettings } from '../core/istio/istio-settings.js';
+import { clusterProxyTrustWait, type ProxyTrustWait } from '../core/istio/proxy-trust-wait.js';
+import { takesPushes } from '../core/istio/pushed-roots.js';
+import { VerificationFailed } from '../core/rotation-errors.js';
+import { awaitServedRoots } from './await-proxy-roots.js';
+
+/**
+ * The data-plane half of rollback's restore-trust. After retire-root took the old root A from a cluster,
+ * its running proxies trust B alone until they learn A+B again: by istiod's push where their agent has
+ * PCDS, else in the CSR response of their next renewal. No workload may get a certificate of the
+ * restored intermediate (chained to A) before then, or its peers there refuse it; the state
+ * rollback-await-proxy-trust waits what this asks before rollback-intermediate
+ * (test/integration/handlers/rollback-after-retire.test.ts fails without it).
+ *
+ * Every running proxy is read, not only those of a cluster this call wrote to: a retry of restore-trust
+ * finds the cluster's cacerts restored already, while its proxies may still lack A.
+ */
+export interface RestoredProxyTrust {
+  readonly proxies: {
+    /** Read and found holding every restored root. */
+    readonly confirmed: number;
+    /** Without PCDS and lacking a restored root: they learn it at their next renewal. */
+    readonly atRenewal: number;
+  };
+  /** How long the run must wait before the restored intermediate signs: 0 when every proxy holds the roots. */
+  readonly proxyTrustWaitSeconds: number;
+  /** Why that long, when it is not 0. */
+  readonly proxyTrustWaitReason?: string;
+}
+
+/**
+ * Reads until every proxy with PCDS holds `restored` (root fingerprints) within `timeoutMs`, else
+ * VerificationFailed (the state machine retries restore-trust); reads every other proxy once, and
+ * answers their renewal window when one lacks a root.
+ */
+export async function awaitRestoredProxyTrust(
+  client: ClusterClient,
+  restored: readonly string[],
+  timeoutMs: number,
+): Promise<RestoredProxyTrust> {
+  const cluster = client.name;
+  const proxies = await readProxiedPods(client);
+  const pushed = await awaitServedRoots(client, proxies.filter(takesPushes), restored, timeoutMs);
+  if (!pushed.done) {
+    throw new VerificationFailed(
+      `${pushed.behindCount} proxies of cluster ${cluster} with PCDS do not yet hold the restored roots ` +
+        `(${pushed.behind.join('; ')}); istiod may still be pushing. Run the restore-trust stage again.`,
+      { cluster, phase: 'rollback' },
+    );
+  }
+  const others = await awaitServedRoots(
+    client,
+    proxies.filter((pod) => !takesPushes(pod)),
+    restored,
+    0,
+  );
+  const confirmed = pushed.confirmed + others.confirmed;
+  if (others.done) return { proxies: { confirmed, atRenewal: 0 }, proxyTrustWaitSeconds: 0 };
+  const wait = await renewalWindow(client);
+  return {
+    proxies: { confirmed, atRenewal: others.behindCount },
+    proxyTrustWaitSeconds: wait.seconds,
+    proxyTrustWaitReason: `${others.behindCount} proxies lack a restored root (${others.behind.join('; ')}); ${wait.reason}`,
+  };
+}
+
+/** The cluster's renewal window as preflight plans it; Istio's default TTL when its settings can't be read. */
+async function renewalWindow(client: ClusterClient): Promise<ProxyTrustWait> {
+  const cluster = client.name;
+  const reading = await readIstioSettings(client).catch(() => undefined);
+  const settings =
+    reading === undefined
+      ? undefined
+      : reviewIstioSettings({ clusters: [{ cluster, ...reading }], mode: 'scheduled' }).clusters[0];
+  return clusterProxyTrustWait(settings ?? { cluster, multiRoot: 'unknown', pcds: false }, false);
+}
