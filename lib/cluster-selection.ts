@@ -4,6 +4,7 @@ import {
   type ClusterAccountRoleKind,
   type ClusterReference,
   clusterAccountRoleName,
+  discoversByTag,
 } from '../lambdas/contract/cluster-reference.js';
 
 /**
@@ -35,12 +36,13 @@ function inStackAccount(scope: Construct, reference: ClusterReference): boolean 
 }
 
 /**
- * Whether the stack can create the cluster's EKS access entries: a cluster of its own account and region
+ * Whether the stack can create the cluster's EKS access entries: a named cluster of its own account and region
  * (CloudFormation creates resources in the stack's account and region only).
  */
 export function inStackAccountAndRegion(scope: Construct, reference: ClusterReference): boolean {
   const { region } = Stack.of(scope);
   return (
+    !discoversByTag(reference) &&
     inStackAccount(scope, reference) &&
     (reference.region === undefined || (!Token.isUnresolved(region) && reference.region === region))
   );
@@ -48,7 +50,8 @@ export function inStackAccountAndRegion(scope: Construct, reference: ClusterRefe
 
 /**
  * The EKS cluster ARNs the functions may describe as their own roles: the named clusters of the stack's
- * account (in their regions), or every cluster of the account and region when they are discovered by tag
+ * account (in their regions), and every cluster of a region of the account where they are discovered by tag
+ * (a `*` entry, or no list at all: the stack's region)
  * (the handlers then filter on the tag; IAM cannot, because a tag condition in IAM would turn their look
  * at other clusters into AccessDenied errors). A cluster of another account is described as that
  * account's role, so it is not here.

@@ -12,6 +12,7 @@ import { APPROVAL_RECORD_LIFETIME_SECONDS } from '../lambdas/contract/approval.j
 import {
   type ClusterReference,
   clusterReferencesProblem,
+  discoversByTag,
   parseClusterReference,
 } from '../lambdas/contract/cluster-reference.js';
 import {
@@ -81,8 +82,10 @@ export interface MeshTrustRotationProps {
    * unique across the list. Given: IAM is scoped to these clusters and the stack creates the EKS access
    * entries of those in its own account and region; in another account the functions reach a cluster as
    * that account's roles `meshtrust-<meshId>-rotator`, `-verifier` and `-expiry-check`, which the stack's
-   * roles may assume (docs/deploy.md, "Clusters in other accounts"). Not given: clusters are discovered
-   * by `clusterTag` in the stack's account and region.
+   * roles may assume (docs/deploy.md, "Clusters in other regions and accounts"). An entry whose name is
+   * `*` (`*`, or `arn:aws:eks:<region>:<account>:cluster/*`) discovers by `clusterTag` every cluster of
+   * its account and region. Not given: clusters are discovered by `clusterTag` in the stack's account
+   * and region.
    * @default - discover clusters by `clusterTag`
    */
   readonly clusters?: readonly string[];
@@ -353,7 +356,7 @@ export class MeshTrustRotation extends Construct {
       lockTable,
       workflow,
       functions,
-      clustersDiscovered: config.clusters.entries.length === 0,
+      clusters: config.clusters,
       inVpc: network !== undefined,
       ...(this.approvalEndpoint !== undefined && { approvalEndpoint: this.approvalEndpoint }),
     });
@@ -399,8 +402,13 @@ export class MeshTrustRotation extends Construct {
         'clusters is an empty list; name at least one cluster, or leave it out to discover by tag',
       );
     }
-    if (props.clusters !== undefined && props.clusterTag !== undefined) {
-      fail('clusterTag', 'give either clusters (explicit names) or clusterTag (discovery), not both');
+    const references = entries.map((entry) => parseClusterReference(entry) as ClusterReference);
+    // The tag is for discovery: with a list, only where the list discovers (`*` entries).
+    if (props.clusterTag !== undefined && props.clusters !== undefined && !references.some(discoversByTag)) {
+      fail(
+        'clusterTag',
+        'give either clusters (explicit names) or clusterTag (discovery), not both, unless clusters has `*` entries (discovery there)',
+      );
     }
     const tag = props.clusterTag ?? { key: DEFAULT_CLUSTER_TAG_KEY, value: props.meshId };
     if (tag.key.length === 0 || tag.key.length > 128 || tag.value.length > 256) {
@@ -411,7 +419,7 @@ export class MeshTrustRotation extends Construct {
     }
     const clusters: ClusterSelection = {
       entries,
-      references: entries.map((entry) => parseClusterReference(entry) as ClusterReference),
+      references,
       tagKey: tag.key,
       tagValue: tag.value,
     };

@@ -2,7 +2,7 @@ import { type CfnElement, Stack, Validations } from 'aws-cdk-lib';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ApprovalEndpoint } from './approval-endpoint.js';
 import type { CaStore } from './ca-store.js';
-import { eksClusterArns } from './cluster-selection.js';
+import { type ClusterSelection, eksClusterArns } from './cluster-selection.js';
 import { FUNCTION_ACCESS } from './function-access.js';
 import { VPC_ACCESS_ACTIONS } from './function-network.js';
 import { HANDLER_NAMES, type HandlerName } from './handler-entries.js';
@@ -15,8 +15,8 @@ export interface NagAcknowledgementTargets {
   readonly lockTable: RotationLockTable;
   readonly functions: RotationFunctions;
   readonly workflow: RotationStateMachine;
-  /** Clusters are discovered by tag, so IAM cannot name them. */
-  readonly clustersDiscovered: boolean;
+  /** The mesh's clusters: those discovered by tag (`*` entries, or no list) IAM cannot name. */
+  readonly clusters: ClusterSelection;
   /** The functions run in a VPC (their roles manage network interfaces). */
   readonly inVpc: boolean;
   /** The approval endpoint, when approval gates are on. */
@@ -29,8 +29,10 @@ export interface NagAcknowledgementTargets {
  * Everything else must pass; test/infra/cdk-nag.test.ts fails on any unacknowledged finding.
  */
 export function acknowledgeNagFindings(targets: NagAcknowledgementTargets): void {
-  const { caStore, lockTable, functions, workflow, clustersDiscovered, inVpc, approvalEndpoint } = targets;
+  const { caStore, lockTable, functions, workflow, clusters, inVpc, approvalEndpoint } = targets;
   const stack = Stack.of(workflow);
+  // Each account-and-region whose clusters are discovered by tag: `cluster/*` there.
+  const discoveredClusterArns = eksClusterArns(stack, clusters).filter((arn) => arn.endsWith('cluster/*'));
   for (const name of HANDLER_NAMES) {
     const role = functions.roles[name];
     const access = FUNCTION_ACCESS[name];
@@ -71,12 +73,14 @@ export function acknowledgeNagFindings(targets: NagAcknowledgementTargets): void
           'The CA secrets are created at run time by the handlers (the stack creates none, see lib/ca-store.ts), named after a cluster or an execution, and Secrets Manager appends a random suffix to every secret ARN, so the policy names that one part of the store, meshtrust/<meshId>/intermediate/* or backup/*, and nothing wider.',
       });
     }
-    if (clustersDiscovered && (access.clusters !== undefined || name === 'check-expiry')) {
-      Validations.of(role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::${nagArn(stack, eksClusterArns(stack, { entries: [], references: [], tagKey: '', tagValue: '' })[0] as string)}]`,
-        reason:
-          'Clusters are discovered by tag, so their names are unknown at deploy time; the role may only describe clusters and read their tags (eks:DescribeCluster, eks:ListTagsForResource), and the handlers act only on clusters carrying the mesh tag.',
-      });
+    if (access.clusters !== undefined || name === 'check-expiry') {
+      for (const arn of discoveredClusterArns) {
+        Validations.of(role).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::${nagArn(stack, arn)}]`,
+          reason:
+            'Clusters are discovered by tag, so their names are unknown at deploy time; the role may only describe clusters and read their tags (eks:DescribeCluster, eks:ListTagsForResource), and the handlers act only on clusters carrying the mesh tag.',
+        });
+      }
     }
   }
 

@@ -91,8 +91,11 @@ export function createRotationRuntime(
     );
     return listed;
   };
+  // A cluster found by tag in a `*` entry's account and region: reached as that entry says.
+  const discoveredTargets = new Map<string, ClusterTarget>();
   const targetOf = (name: string): ClusterTarget =>
-    listedTargets().find((target) => target.name === name) ?? { name, region: config.region, entry: name };
+    listedTargets().find((target) => target.name === name && target.discover === undefined) ??
+    discoveredTargets.get(name) ?? { name, region: config.region, entry: name };
   // A cluster of another account is reached as that account's role, assumed from the cluster role (so
   // that account's trust policy names the stack's RotatorRole or VerifierRole), in the same session name.
   const accountCredentials = new Map<string, AwsCredentialIdentityProvider>();
@@ -124,22 +127,51 @@ export function createRotationRuntime(
     return client;
   };
 
+  // The named clusters, and every tagged cluster of each `*` entry's account and region (no list at
+  // all: the mesh's own account and region), one name per cluster across them all.
   const loadFleet = (): Promise<DiscoveredCluster[]> => {
-    fleet ??= Promise.resolve().then(() =>
-      discoverClusters({
-        eks,
-        meshId: config.meshId,
-        tagKey: config.clusterTagKey,
-        tagValue: config.clusterTagValue,
-        explicitClusters: listedTargets().map((target) => {
-          return {
-            name: target.name,
-            eks: eksOf(target),
-            location: `${target.accountId === undefined ? "the mesh's account" : `account ${target.accountId}`}, region ${target.region} (${JSON.stringify(target.entry)})`,
-          };
-        }),
-      }),
-    );
+    fleet ??= Promise.resolve().then(async () => {
+      const listed = listedTargets();
+      const named = listed.filter((target) => target.discover === undefined);
+      const scopes =
+        listed.length === 0
+          ? [{ name: '*', region: config.region, entry: '*', discover: true } as const]
+          : listed.filter((target) => target.discover !== undefined);
+      const found =
+        named.length === 0
+          ? []
+          : await discoverClusters({
+              eks,
+              meshId: config.meshId,
+              explicitClusters: named.map((target) => ({
+                name: target.name,
+                eks: eksOf(target),
+                location: `${placeOf(target)} (${JSON.stringify(target.entry)})`,
+              })),
+            });
+      for (const scope of scopes) {
+        const tagged = await discoverClusters({
+          eks: eksOf(scope),
+          meshId: config.meshId,
+          tagKey: config.clusterTagKey,
+          tagValue: config.clusterTagValue,
+        });
+        for (const cluster of tagged) {
+          const same = found.find((other) => other.name === cluster.name);
+          if (same?.arn === cluster.arn) continue;
+          if (same !== undefined) {
+            throw new PreconditionFailed(
+              `Two clusters of mesh ${config.meshId} are named ${cluster.name} (${same.arn} and ${cluster.arn}); a cluster's name ` +
+                'is its identity in the mesh (its secrets, its audit events): rename one, or take the mesh tag off one.',
+              { cluster: cluster.name },
+            );
+          }
+          discoveredTargets.set(cluster.name, { ...scope, name: cluster.name, entry: cluster.arn });
+          found.push(cluster);
+        }
+      }
+      return found.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    });
     return fleet;
   };
 
@@ -214,6 +246,10 @@ export function createRotationRuntime(
       dynamodb?.destroy();
     },
   };
+}
+
+function placeOf(target: ClusterTarget): string {
+  return `${target.accountId === undefined ? "the mesh's account" : `account ${target.accountId}`}, region ${target.region}`;
 }
 
 /** A valid STS session name (2-64 of [\w+=,.@-]) from what the caller asked for. */

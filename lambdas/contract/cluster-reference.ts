@@ -8,6 +8,8 @@
  * cluster's ARN, `arn:<partition>:eks:<region>:<account>:cluster/<name>`, for a cluster in another
  * region and/or another account. The name alone is meshtrust's identity for a cluster (its Map item, its
  * secrets `intermediate/<name>`, its audit events), so names are unique across accounts and regions.
+ * The name `*` (alone, or in an ARN) stands for every cluster carrying the mesh tag in that account and
+ * region: tag discovery there (DISCOVER_BY_TAG).
  *
  * In another account the cluster phases, the gates and the expiry check each assume a role of that
  * account, named by convention (clusterAccountRoleName): the stack grants `sts:AssumeRole` on exactly
@@ -47,6 +49,14 @@ export function clusterAccountRoleName(meshId: string, kind: ClusterAccountRoleK
   return `meshtrust-${meshId}-${kind}`;
 }
 
+/** The name of an entry that discovers, by the mesh tag, every cluster of its account and region. */
+export const DISCOVER_BY_TAG = '*';
+
+/** Whether an entry discovers clusters by tag rather than naming one. */
+export function discoversByTag(reference: ClusterReference): boolean {
+  return reference.name === DISCOVER_BY_TAG;
+}
+
 /** An EKS cluster name: 1-100 of A-Z a-z 0-9 _ -, starting with a letter or digit. */
 export const EKS_CLUSTER_NAME = /^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/;
 const ACCOUNT_ID = /^\d{12}$/;
@@ -57,7 +67,7 @@ const PARTITION = /^aws(-[a-z]+)*$/;
 export function parseClusterReference(entry: string): ClusterReference | string {
   const quoted = JSON.stringify(entry);
   if (!entry.startsWith('arn:')) {
-    return EKS_CLUSTER_NAME.test(entry)
+    return EKS_CLUSTER_NAME.test(entry) || entry === DISCOVER_BY_TAG
       ? { name: entry }
       : `${quoted} is neither an EKS cluster name (1-100 of A-Z a-z 0-9 _ -) nor a cluster ARN arn:<partition>:eks:<region>:<account>:cluster/<name>`;
   }
@@ -74,21 +84,26 @@ export function parseClusterReference(entry: string): ClusterReference | string 
   if (!REGION.test(region)) return `${quoted}: ${JSON.stringify(region)} is not a region like eu-west-1`;
   if (!ACCOUNT_ID.test(accountId))
     return `${quoted}: the account id must be 12 digits, got ${JSON.stringify(accountId)}`;
-  if (!EKS_CLUSTER_NAME.test(name)) {
-    return `${quoted}: ${JSON.stringify(name)} is not an EKS cluster name (1-100 of A-Z a-z 0-9 _ -)`;
+  if (!EKS_CLUSTER_NAME.test(name) && name !== DISCOVER_BY_TAG) {
+    return `${quoted}: ${JSON.stringify(name)} is not an EKS cluster name (1-100 of A-Z a-z 0-9 _ -) nor ${DISCOVER_BY_TAG} (every cluster with the mesh tag there)`;
   }
   return { name, region, accountId, partition };
 }
 
 /**
  * What makes a cluster list unusable whatever the accounts hold, or undefined: an entry that does not
- * parse, or two entries with the same cluster name (in different accounts or regions, or written twice).
+ * parse, an entry written twice, or two entries with the same cluster name (in different accounts or
+ * regions). Names found by tag are checked when they are found (at preflight).
  */
 export function clusterReferencesProblem(entries: readonly string[]): string | undefined {
   const seen = new Map<string, string>();
-  for (const entry of entries) {
+  for (const [index, entry] of entries.entries()) {
     const reference = parseClusterReference(entry);
     if (typeof reference === 'string') return reference;
+    if (discoversByTag(reference)) {
+      if (entries.indexOf(entry) !== index) return `${JSON.stringify(entry)} is listed twice`;
+      continue;
+    }
     const earlier = seen.get(reference.name);
     if (earlier !== undefined) {
       return earlier === entry

@@ -19,7 +19,14 @@ describe('cdk-nag AwsSolutions', () => {
     ['functions in a VPC', { clusters: ['eu-1'] }, network],
     [
       'clusters in other regions and accounts',
-      { clusters: ['eu-1', 'arn:aws:eks:us-east-1:222222222222:cluster/us-1'] },
+      {
+        clusters: [
+          'eu-1',
+          'arn:aws:eks:us-east-1:222222222222:cluster/us-1',
+          'arn:aws:eks:us-west-2:222222222222:cluster/*',
+          'arn:aws:eks:us-west-2:123456789012:cluster/*',
+        ],
+      },
       undefined,
     ],
   ] as const;

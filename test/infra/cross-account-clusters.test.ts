@@ -174,3 +174,46 @@ describe('clusters in other regions and accounts', () => {
     expect(flat(environmentOf(home, 'preflight')[CLUSTER_ACCOUNT_ROLES_ENV])).toBe('');
   });
 });
+
+describe('clusters discovered by tag in other regions and accounts', () => {
+  let synthesized: SynthesizedMeshTrustStack;
+
+  beforeAll(() => {
+    synthesized = synthMeshTrustStack({
+      clusters: [
+        '*',
+        `arn:aws:eks:us-west-2:${TEST_ENV.account}:cluster/*`,
+        'arn:aws:eks:ap-south-1:222222222222:cluster/*',
+        'arn:aws:eks:ap-south-1:222222222222:cluster/named-1',
+      ],
+      clusterTag: { key: 'team/mesh', value: 'payments' },
+    });
+  });
+
+  it("describes every cluster of each of its own account's regions that discovers, and assumes the other account's role", () => {
+    // GIVEN
+    const [, preflight] = resourcesOfType(synthesized.template, 'AWS::Lambda::Function').find(
+      ([, props]) => props.FunctionName === 'meshtrust-payments-preflight',
+    ) ?? ['', {} as Record<string, unknown>];
+    const roleId = (preflight.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    const describe = statementsOf(synthesized, roleId).find((s) => s.Sid === 'DescribeMeshClusters');
+
+    // THEN
+    expect([describe?.Resource].flat().map(flat).sort()).toEqual([
+      `arn:aws:eks:eu-west-1:${TEST_ENV.account}:cluster/*`,
+      `arn:aws:eks:us-west-2:${TEST_ENV.account}:cluster/*`,
+    ]);
+    expect(assumable(synthesized, roleIdOf(synthesized, 'RotationFunctionsRotatorRole'))).toEqual([
+      roleIn('222222222222', 'rotator'),
+    ]);
+    expect(environmentOf(synthesized, 'preflight').CLUSTER_TAG_KEY).toBe('team/mesh');
+    synthesized.template.resourceCountIs('AWS::EKS::AccessEntry', 0);
+  });
+
+  it('refuses a tag with a list that discovers nowhere', () => {
+    // WHEN / THEN
+    expect(() => synthMeshTrustStack({ clusters: ['eu-1'], clusterTag: { key: 'k', value: 'v' } })).toThrow(
+      /give either clusters \(explicit names\) or clusterTag/,
+    );
+  });
+});

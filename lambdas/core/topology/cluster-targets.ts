@@ -8,6 +8,7 @@ import {
   CLUSTER_ACCOUNT_ROLES_ENV,
   type ClusterReference,
   clusterReferencesProblem,
+  discoversByTag,
   parseClusterReference,
 } from '../../contract/cluster-reference.js';
 import { PreconditionFailed } from '../rotation-errors.js';
@@ -32,6 +33,8 @@ export interface ClusterTarget {
   readonly roleArn?: string;
   /** The entry of the cluster list it comes from, for messages. */
   readonly entry: string;
+  /** The entry discovers, by the mesh tag, every cluster of that account and region (its name is `*`). */
+  readonly discover?: true;
 }
 
 const ROLE_ARN = /^arn:aws(-[a-z]+)*:iam::(\d{12}):role\/[\w+=,.@/-]{1,512}$/;
@@ -91,12 +94,13 @@ export function clusterTargetOf(
   const region = reference.region ?? home.region;
   const accountId = reference.accountId;
   const otherAccount = accountId !== undefined && accountId !== home.accountId;
-  if (!otherAccount) return { name: reference.name, region, entry };
+  const discover = discoversByTag(reference) ? ({ discover: true } as const) : {};
+  if (!otherAccount) return { name: reference.name, region, entry, ...discover };
   const roleArn = accountRoles.get(accountId);
   if (roleArn === undefined) {
     // Without MESH_ACCOUNT_ID (outside a stack) an ARN's account may be the caller's own: then its own
     // credentials reach it, and DescribeCluster says so if the account was wrong.
-    if (home.accountId === undefined) return { name: reference.name, region, entry };
+    if (home.accountId === undefined) return { name: reference.name, region, entry, ...discover };
     throw new PreconditionFailed(
       `${JSON.stringify(entry)} is in account ${accountId}, which is not the mesh's (${home.accountId}) and has no role ` +
         `to assume in ${CLUSTER_ACCOUNT_ROLES_ENV}; check the account id, or list the cluster in the stack's clusters and deploy ` +
@@ -104,7 +108,7 @@ export function clusterTargetOf(
       { cluster: reference.name },
     );
   }
-  return { name: reference.name, region, accountId, roleArn, entry };
+  return { name: reference.name, region, accountId, roleArn, entry, ...discover };
 }
 
 /** Every entry of the cluster list resolved (clusterTargetOf), in list order. */

@@ -81,7 +81,7 @@ describe('a cluster in another account and region', () => {
       endpoint: clusters[name].server.url,
       caPem: clusters[name].server.caPem,
       version: '1.32',
-      tags: {},
+      tags: { 'meshtrust.io/mesh': 'payments' },
     });
     eks = await startEksApiServer({
       region: MESH_REGION,
@@ -181,6 +181,31 @@ describe('a cluster in another account and region', () => {
       message: expect.stringContaining('does not exist'),
     });
     ownAccount.destroy();
+  });
+
+  it("discovers by tag in the other account's region as that account's role, beside its own account's", async () => {
+    // Prepare
+    const runtime = runtimeFor(`*,arn:aws:eks:${FAR_REGION}:${FAR_ACCOUNT}:cluster/*`);
+    const before = clusters['far-1'].callers.length;
+    try {
+      // Act
+      const fleet = await runtime.fleet();
+      await (await runtime.clusterClient('far-1')).core.readNamespace({ name: 'istio-system' });
+
+      // Assess
+      expect(fleet.map((cluster) => cluster.arn)).toEqual([
+        FAR_ENTRY,
+        `arn:aws:eks:${MESH_REGION}:${LAB_ACCOUNT_ID}:cluster/home-1`,
+      ]);
+      expect(clusters['far-1'].callers.slice(before)).toEqual([
+        {
+          username: `arn:aws:sts::${FAR_ACCOUNT}:assumed-role/meshtrust-payments-rotator/meshtrust-preflight`,
+          groups: [ROTATOR_GROUP],
+        },
+      ]);
+    } finally {
+      runtime.close();
+    }
   });
 
   it('refuses at preflight a cluster of an account it has no role for (a mistyped account id), naming the entry', async () => {

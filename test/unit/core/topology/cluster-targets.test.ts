@@ -68,6 +68,51 @@ describe('parseClusterReference', () => {
   });
 });
 
+describe('entries that discover by tag', () => {
+  it('reads `*` as discovery in the stack’s account and region, and an ARN ending in cluster/* as discovery there', () => {
+    // Act, Assess
+    expect(parseClusterReference('*')).toEqual({ name: '*' });
+    expect(parseClusterReference('arn:aws:eks:us-east-1:222222222222:cluster/*')).toEqual({
+      name: '*',
+      region: 'us-east-1',
+      accountId: '222222222222',
+      partition: 'aws',
+    });
+    expect(parseClusterReference('arn:aws:eks:us-east-1:222222222222:cluster/pro*')).toEqual(
+      expect.stringContaining('is not an EKS cluster name'),
+    );
+  });
+
+  it('lets several places be discovered beside named clusters, each once', () => {
+    // Act, Assess
+    expect(clusterReferencesProblem(['*', 'eu-prod', 'arn:aws:eks:us-east-1:222222222222:cluster/*'])).toBe(
+      undefined,
+    );
+    expect(
+      clusterReferencesProblem([
+        'arn:aws:eks:us-east-1:222222222222:cluster/*',
+        'a',
+        'arn:aws:eks:us-east-1:222222222222:cluster/*',
+      ]),
+    ).toBe('"arn:aws:eks:us-east-1:222222222222:cluster/*" is listed twice');
+  });
+
+  it('gives discovery in another account that account’s role and region', () => {
+    // Act
+    const [home, far] = clusterTargetsOf(['*', 'arn:aws:eks:us-east-1:222222222222:cluster/*'], HOME, ROLES);
+    // Assess
+    expect(home).toEqual({ name: '*', region: 'eu-west-1', entry: '*', discover: true });
+    expect(far).toEqual({
+      name: '*',
+      region: 'us-east-1',
+      accountId: '222222222222',
+      roleArn: FAR_ROLE,
+      entry: 'arn:aws:eks:us-east-1:222222222222:cluster/*',
+      discover: true,
+    });
+  });
+});
+
 describe('clusterReferencesProblem', () => {
   it('accepts names and ARNs with distinct names', () => {
     // Act, Assess
