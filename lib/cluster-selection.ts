@@ -57,19 +57,23 @@ export function inStackAccountAndRegion(scope: Construct, reference: ClusterRefe
  * account's role, so it is not here.
  */
 export function eksClusterArns(scope: Construct, clusters: ClusterSelection): string[] {
-  if (clusters.references.length === 0) return [clusterArn(scope, '*')];
+  if (clusters.references.length === 0) return [clusterArn(scope, { name: '*' })];
+  // An environment-agnostic stack cannot tell its account from another: it grants the ARN as written,
+  // which is its own cluster if the account turns out to be its own at deploy, and nothing otherwise.
+  const { account } = Stack.of(scope);
   return clusters.references
-    .filter((reference) => inStackAccount(scope, reference))
-    .map((reference) => clusterArn(scope, reference.name, reference.region));
+    .filter((reference) => inStackAccount(scope, reference) || Token.isUnresolved(account))
+    .map((reference) => clusterArn(scope, reference));
 }
 
-function clusterArn(scope: Construct, name: string, region?: string): string {
+function clusterArn(scope: Construct, reference: ClusterReference): string {
   return Stack.of(scope).formatArn({
     service: 'eks',
     resource: 'cluster',
-    resourceName: name,
+    resourceName: reference.name,
     arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-    ...(region !== undefined && { region }),
+    ...(reference.region !== undefined && { region: reference.region }),
+    ...(reference.accountId !== undefined && { account: reference.accountId }),
   });
 }
 

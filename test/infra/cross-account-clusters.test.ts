@@ -1,7 +1,11 @@
 // Clusters named by ARN in another region and in other accounts (issue 13): what the synthesized
 // template lets each role do about them, read from the template itself.
+
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import { CLUSTER_ACCOUNT_ROLES_ENV, MESH_ACCOUNT_ID_ENV } from '../../lambdas/contract/cluster-reference.js';
 import { CLUSTERS_ENV } from '../../lambdas/contract/function-environment.js';
+import { MeshTrustStack } from '../../lib/mesh-trust-stack.js';
 import { roleReach } from './role-reach.js';
 import {
   resourcesOfType,
@@ -215,5 +219,28 @@ describe('clusters discovered by tag in other regions and accounts', () => {
     expect(() => synthMeshTrustStack({ clusters: ['eu-1'], clusterTag: { key: 'k', value: 'v' } })).toThrow(
       /give either clusters \(explicit names\) or clusterTag/,
     );
+  });
+});
+
+describe('an environment-agnostic stack (no account known at synth)', () => {
+  it("takes every cluster ARN for another account's, and a plain name for its own", () => {
+    // GIVEN
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new MeshTrustStack(app, 'Agnostic', {
+      rotation: { meshId: 'payments', clusters: ['eu-1', 'arn:aws:eks:us-east-1:444444444444:cluster/us-1'] },
+    });
+    const synthesized = { app, stack, template: Template.fromStack(stack) };
+
+    // THEN: at run time MESH_ACCOUNT_ID tells the functions whether that account is in fact their own
+    expect(assumable(synthesized, roleIdOf(synthesized, 'RotationFunctionsRotatorRole'))).toEqual([
+      roleIn('444444444444', 'rotator'),
+    ]);
+    synthesized.template.resourceCountIs('AWS::EKS::AccessEntry', 3);
+    // ... and lets its functions describe that cluster as written, in case it is its own
+    const describes = resourcesOfType(synthesized.template, 'AWS::IAM::Policy')
+      .flatMap(([, props]) => (props.PolicyDocument as { Statement: Statement[] }).Statement)
+      .filter((statement) => statement.Sid === 'DescribeMeshClusters')
+      .map((statement) => [statement.Resource].flat().map(flat).join(' '));
+    expect(describes[0]).toContain('arn:aws:eks:us-east-1:444444444444:cluster/us-1');
   });
 });
