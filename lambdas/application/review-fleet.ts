@@ -82,14 +82,16 @@ async function readClusters(
     try {
       const client = await runtime.clusterClient(name);
       const primary = primaryOf(runtime.config.remoteClusters, name);
-      const [snapshot, bundles, istio, proxies, workloads, remote] = await Promise.all([
+      const [snapshot, bundles, istio, proxies, workloads] = await Promise.all([
         readCacerts(client),
         readRootCertConfigMaps(client),
         readIstioSettings(client),
         readProxiedPods(client),
         readWorkloads(client),
-        primary === undefined ? undefined : readRemoteIstio(client, { remote: name, primary }),
       ]);
+      // A remote: every address its proxies dial for its primary's istiod, as their env says.
+      const remote =
+        primary === undefined ? undefined : await readRemoteIstio(client, { remote: name, primary }, proxies);
       const review = await reviewClusterCacerts({
         cluster: name,
         files: snapshot?.files,
@@ -236,9 +238,10 @@ export function reviewFleetIstio(
       meshConfig: remote.meshConfig,
       ...(proxies !== undefined && { proxies }),
     });
-    const reach = reviewRemoteIstiodReach(remote.reach);
-    const settings: RemoteIstioSettings = { ...own.settings, istiodReach: reach.reason };
-    return [{ settings, findings: [...own.findings, reach] }];
+    const reaches = remote.reaches.map(reviewRemoteIstiodReach);
+    const istiodReach = reaches.map((reach) => reach.reason).join('; ');
+    const settings: RemoteIstioSettings = { ...own.settings, istiodReach };
+    return [{ settings, findings: [...own.findings, ...reaches] }];
   });
   return {
     clusters: [...primaries.clusters, ...remotes.map(({ settings }) => settings)],

@@ -1,8 +1,8 @@
 // The running pods that carry Istio's proxy, as the rotation strategy needs them
 // (lambdas/core/istio/rotation-strategy.ts): PROXY_CONFIG_XDS_AGENT in the istio-proxy container's env
-// (what its pilot-agent runs with: the injector wrote it there) and SECRET_TTL (the lifetime it
-// requests, read for remote clusters), the pod's proxy.istio.io/config
-// annotation (what a replacement pod gets on top of the mesh config) and the Istio version its image
+// (what its pilot-agent runs with: the injector wrote it there); for remote clusters, SECRET_TTL (the
+// lifetime it requests) and PROXY_CONFIG's discoveryAddress (where it dials istiod); the pod's
+// proxy.istio.io/config annotation (what a replacement pod gets on top of the mesh config) and the Istio version its image
 // names. Reads only; RBAC: `list` on pods, which the rotator and the viewer have.
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { parse } from 'yaml';
@@ -14,6 +14,9 @@ import { PROXY_CONTAINER, runsProxy } from './injected-workloads.js';
 import { callKube } from './kube-call.js';
 
 export type { ProxiedPodReading } from '../../core/istio/rotation-strategy.js';
+
+/** The env the injector writes the pod's merged proxy config into, as JSON. */
+const PROXY_CONFIG_ENV = 'PROXY_CONFIG';
 
 /** Every pod of the cluster that runs Istio's proxy and is not being deleted, sorted by namespace and name. */
 export async function readProxiedPods(client: ClusterClient): Promise<ProxiedPodReading[]> {
@@ -30,6 +33,7 @@ export function proxiedPodOf(pod: V1Pod): ProxiedPodReading {
   const proxy = containers.find((container) => container.name === PROXY_CONTAINER);
   const pcdsEnv = envOf(proxy, PCDS_METADATA);
   const secretTtlEnv = envOf(proxy, SECRET_TTL_METADATA);
+  const discoveryAddress = discoveryAddressOf(envOf(proxy, PROXY_CONFIG_ENV));
   const annotation = annotationOf(pod.metadata?.annotations?.[PROXY_CONFIG_ANNOTATION]);
   const proxyVersion = istioVersionOfImage(proxy?.image);
   return {
@@ -37,6 +41,7 @@ export function proxiedPodOf(pod: V1Pod): ProxiedPodReading {
     name: pod.metadata?.name ?? '',
     ...(pcdsEnv !== undefined && { pcdsEnv }),
     ...(secretTtlEnv !== undefined && { secretTtlEnv }),
+    ...(discoveryAddress !== undefined && { discoveryAddress }),
     envFrom: (proxy?.envFrom ?? []).map((source) =>
       source.configMapRef
         ? `configMap ${source.configMapRef.name}`
@@ -48,6 +53,23 @@ export function proxiedPodOf(pod: V1Pod): ProxiedPodReading {
     ...(proxyVersion !== undefined && { proxyVersion }),
     ...(proxy?.image !== undefined && { proxyImage: proxy.image }),
   };
+}
+
+/**
+ * The proxy config's discoveryAddress in PROXY_CONFIG, which Istio's injection template writes as the
+ * JSON of the merged proxy config (manifests/charts/istio-control/istio-discovery/files/
+ * injection-template.yaml); undefined when unset, set from elsewhere, not JSON, or without one.
+ */
+function discoveryAddressOf(setting: EnvSetting | undefined): string | undefined {
+  if (setting === undefined || 'valueFrom' in setting) return undefined;
+  let config: unknown;
+  try {
+    config = JSON.parse(setting.value);
+  } catch {
+    return undefined;
+  }
+  const address = isMap(config) ? config.discoveryAddress : undefined;
+  return typeof address === 'string' && address !== '' ? address : undefined;
 }
 
 /** One variable of the istio-proxy container's env (Kubernetes keeps the last of duplicate names). */

@@ -1,7 +1,8 @@
-// What a remote cluster's own API says about its Istio: its mesh config (istio-system/istio, whose
-// defaultConfig.discoveryAddress its proxies dial for istiod) and the Service that address names, with
-// its EndpointSlices (label kubernetes.io/service-name), which Istio's remote profile points at the
-// primary's address. Reads only; the judgement is lambdas/core/topology (remote-istiod-reach.ts,
+// What a remote cluster's own API says about its Istio: its mesh config (istio-system/istio) and, for
+// every address its proxies dial for istiod (each running proxy's PROXY_CONFIG discoveryAddress, as its
+// injector wrote it, and the mesh config's defaultConfig.discoveryAddress or Istio's default, for the
+// pods to come), the Service that address names, with its EndpointSlices (label
+// kubernetes.io/service-name), which Istio's remote profile points at the primary's address. Reads only; the judgement is lambdas/core/topology (remote-istiod-reach.ts,
 // remote-proxy-settings.ts). RBAC (deploy/kubernetes/rbac.yaml, Role meshtrust-remote-istiod in
 // istio-system): `get` on Service istiod by name and `list` on endpointslices; the mesh config's `get` is
 // Role meshtrust-mesh-config's. A 403 is returned as a reading, for preflight to name the Role.
@@ -28,29 +29,68 @@ const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 /** What was read of one remote cluster: its mesh config and its reach to its primary's istiod. */
 export interface RemoteIstioReading {
   readonly meshConfig: MeshConfigReading;
-  readonly reach: RemoteIstiodReachReading;
+  /** One per distinct address its proxies dial for istiod, the mesh config's first. */
+  readonly reaches: readonly RemoteIstiodReachReading[];
 }
 
-/** Reads the remote's mesh config, then the Service its discovery address names and that Service's slices. */
+/** Pods named in an address's source before "and N more". */
+const PODS_NAMED = 3;
+
+/**
+ * Reads the remote's mesh config, then for every address its proxies dial (`proxies`: each running
+ * proxy's PROXY_CONFIG discoveryAddress, where set) the Service it names and that Service's slices.
+ */
 export async function readRemoteIstio(
   client: ClusterClient,
   names: { readonly remote: string; readonly primary: string },
+  proxies: readonly {
+    readonly namespace: string;
+    readonly name: string;
+    readonly discoveryAddress?: string;
+  }[] = [],
 ): Promise<RemoteIstioReading> {
   const meshConfig = await readMeshConfig(client, 'default');
-  const discoveryAddress = meshConfig.discoveryAddress ?? DEFAULT_DISCOVERY_ADDRESS;
-  const discoveryAddressSource =
+  const configMap = `ConfigMap ${meshConfig.namespace}/${meshConfig.name}`;
+  const sources = new Map<string, string[]>();
+  sources.set(meshConfig.discoveryAddress ?? DEFAULT_DISCOVERY_ADDRESS, [
     meshConfig.discoveryAddress === undefined
-      ? `Istio's default; ConfigMap ${meshConfig.namespace}/${meshConfig.name} sets none`
-      : `defaultConfig.discoveryAddress of ConfigMap ${meshConfig.namespace}/${meshConfig.name}`;
-  const base = { ...names, discoveryAddress, discoveryAddressSource };
-  const target = serviceOfAddress(discoveryAddress);
-  if (target === undefined) return { meshConfig, reach: base };
-  const service = await readService(client, target.namespace, target.name);
-  if (service.state !== 'found' || service.type === 'ExternalName') {
-    return { meshConfig, reach: { ...base, service } };
+      ? `Istio's default; ${configMap} sets none`
+      : `defaultConfig.discoveryAddress of ${configMap}`,
+  ]);
+  const byAddress = new Map<string, string[]>();
+  for (const pod of proxies) {
+    if (pod.discoveryAddress === undefined) continue;
+    byAddress.set(pod.discoveryAddress, [
+      ...(byAddress.get(pod.discoveryAddress) ?? []),
+      `${pod.namespace}/${pod.name}`,
+    ]);
   }
+  for (const [address, pods] of byAddress) {
+    const named =
+      pods.slice(0, PODS_NAMED).join(', ') +
+      (pods.length > PODS_NAMED ? ` and ${pods.length - PODS_NAMED} more` : '');
+    sources.set(address, [...(sources.get(address) ?? []), `PROXY_CONFIG of running proxy pod(s) ${named}`]);
+  }
+  const reaches: RemoteIstiodReachReading[] = [];
+  for (const [discoveryAddress, from] of sources) {
+    reaches.push(
+      await readReach(client, { ...names, discoveryAddress, discoveryAddressSource: from.join('; ') }),
+    );
+  }
+  return { meshConfig, reaches };
+}
+
+/** The Service one discovery address names and that Service's slices, as read. */
+async function readReach(
+  client: ClusterClient,
+  base: Omit<RemoteIstiodReachReading, 'service' | 'slices'>,
+): Promise<RemoteIstiodReachReading> {
+  const target = serviceOfAddress(base.discoveryAddress);
+  if (target === undefined) return base;
+  const service = await readService(client, target.namespace, target.name);
+  if (service.state !== 'found' || service.type === 'ExternalName') return { ...base, service };
   const slices = await readSlices(client, target.namespace, target.name);
-  return { meshConfig, reach: { ...base, service, slices } };
+  return { ...base, service, slices };
 }
 
 async function readService(

@@ -52,6 +52,11 @@ export interface ProxiedPodReading {
    * (lambdas/core/topology/remote-proxy-settings.ts).
    */
   readonly secretTtlEnv?: EnvSetting;
+  /**
+   * The discoveryAddress of the proxy config its injector wrote into its PROXY_CONFIG env (JSON): where
+   * its pilot-agent dials istiod. Undefined when that env is absent, not JSON or sets none.
+   */
+  readonly discoveryAddress?: string;
   /** That container's envFrom sources: a variable missing from env may be set there. */
   readonly envFrom: readonly string[];
   /**

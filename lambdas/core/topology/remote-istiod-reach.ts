@@ -117,7 +117,8 @@ export function reviewRemoteIstiodReach(reading: RemoteIstiodReachReading): Isti
     const why = service?.state === 'forbidden' ? service.problem : 'it was not read';
     return refusal(
       remote,
-      `${lead}: meshtrust may not read ${where} (${why}), so it cannot check that the remote's proxies reach ` +
+      `${lead}: meshtrust may not read ${where} (${why}), which the discovery address ${discoveryAddress} names ` +
+        `(${discoveryAddressSource}), so it cannot check that the remote's proxies reach ` +
         `${primary}'s istiod. Apply deploy/kubernetes/rbac.yaml to ${remote} (Role ${REMOTE_ISTIOD_ROLE}; add ${target.name} ` +
         'to its resourceNames if it names another revision), then start again',
     );

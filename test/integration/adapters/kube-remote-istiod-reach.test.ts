@@ -6,10 +6,19 @@
 import { cutRemoteIstiodReach, seedRemoteIstiodService } from '../../../lab/remote-istiod-service.js';
 import { seedMeshConfig, seedNamespaces } from '../../../lab/seed-cluster.js';
 import { readRemoteIstio } from '../../../lambdas/adapters/kube/remote-istiod-reach.js';
-import { reviewRemoteIstiodReach } from '../../../lambdas/core/topology/remote-istiod-reach.js';
+import {
+  type RemoteIstiodReachReading,
+  reviewRemoteIstiodReach,
+} from '../../../lambdas/core/topology/remote-istiod-reach.js';
 import { type LabCluster, startLabCluster } from './kube-lab-cluster.js';
 
 const NAMES = { remote: 'lab-remote', primary: 'lab-1' };
+
+/** The one address read: the mesh config's, with no running proxy naming another. */
+function only(reaches: readonly RemoteIstiodReachReading[]): RemoteIstiodReachReading {
+  expect(reaches).toHaveLength(1);
+  return reaches[0] as RemoteIstiodReachReading;
+}
 let lab: LabCluster;
 
 beforeAll(async () => {
@@ -28,7 +37,8 @@ describe('readRemoteIstio', () => {
     "lets the %s read the remote's mesh config, its istiod Service and that Service's slice",
     async (who) => {
       // Act
-      const { meshConfig, reach } = await readRemoteIstio(lab.clientAs(lab.identities[who]), NAMES);
+      const { meshConfig, reaches } = await readRemoteIstio(lab.clientAs(lab.identities[who]), NAMES);
+      const reach = only(reaches);
       // Assess
       expect(meshConfig).toMatchObject({
         name: 'istio',
@@ -53,7 +63,7 @@ describe('readRemoteIstio', () => {
     const restore = cutRemoteIstiodReach(lab.store);
     try {
       // Act
-      const { reach } = await readRemoteIstio(lab.clientAs(lab.identities.rotator), NAMES);
+      const reach = only((await readRemoteIstio(lab.clientAs(lab.identities.rotator), NAMES)).reaches);
       // Assess
       expect(reach.slices).toEqual({ state: 'read', slices: [] });
       expect(reviewRemoteIstiodReach(reach)).toMatchObject({ level: 'refusal', status: 'non-compliant' });
@@ -62,9 +72,34 @@ describe('readRemoteIstio', () => {
     }
   });
 
+  it('reads every address the running proxies dial, each with the pods that dial it', async () => {
+    // Act: one proxy injected for a revision whose Service the remote lacks
+    const { reaches } = await readRemoteIstio(lab.clientAs(lab.identities.rotator), NAMES, [
+      { namespace: 'shop', name: 'a-1', discoveryAddress: 'istiod.istio-system.svc:15012' },
+      { namespace: 'shop', name: 'b-1', discoveryAddress: 'istiod-canary.istio-system.svc:15012' },
+      { namespace: 'shop', name: 'c-1' },
+    ]);
+    // Assess
+    expect(
+      reaches.map(({ discoveryAddress, discoveryAddressSource, service }) => [
+        discoveryAddress,
+        discoveryAddressSource,
+        service?.state,
+      ]),
+    ).toEqual([
+      [
+        'istiod.istio-system.svc:15012',
+        'defaultConfig.discoveryAddress of ConfigMap istio-system/istio; PROXY_CONFIG of running proxy pod(s) shop/a-1',
+        'found',
+      ],
+      ['istiod-canary.istio-system.svc:15012', 'PROXY_CONFIG of running proxy pod(s) shop/b-1', 'forbidden'],
+    ]);
+  });
+
   it('returns a 403 as a forbidden reading, for preflight to name the Role to apply', async () => {
     // Act: the expiry check's identity has no Role meshtrust-remote-istiod (nor the mesh config's)
-    const { meshConfig, reach } = await readRemoteIstio(lab.clientAs(lab.identities.expiryCheck), NAMES);
+    const { meshConfig, reaches } = await readRemoteIstio(lab.clientAs(lab.identities.expiryCheck), NAMES);
+    const reach = only(reaches);
     // Assess
     expect(meshConfig.state).toBe('forbidden');
     expect(reach.service).toMatchObject({ state: 'forbidden', problem: expect.stringMatching(/^403 /) });

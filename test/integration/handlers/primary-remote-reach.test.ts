@@ -144,6 +144,41 @@ describe('a remote cluster at preflight: its reach to its primary’s istiod and
     },
   );
 
+  it("refuses a remote whose running proxy dials another istiod Service than its mesh config's, naming the pod", async () => {
+    // Prepare: one of lab-2's proxies injected for a revision, with that revision's discovery address
+    const store = remoteStore();
+    const pod = (store.list('Pod').items as unknown as LabPod[]).find((candidate) =>
+      (candidate.spec.initContainers ?? []).some((container) => container.name === 'istio-proxy'),
+    ) as LabPod;
+    const current = store.get('Pod', pod.metadata.namespace, pod.metadata.name) as unknown as LabPod;
+    const original = structuredClone(current.spec.initContainers);
+    for (const container of current.spec.initContainers ?? []) {
+      if (container.name === 'istio-proxy') {
+        container.env = [
+          ...(container.env ?? []),
+          { name: 'PROXY_CONFIG', value: '{"discoveryAddress":"istiod-canary.istio-system.svc:15012"}' },
+        ];
+      }
+    }
+    store.update(current as never);
+    try {
+      // Act
+      const refused = preflight({ executionId: h.executionId(), mode: 'scheduled', cluster: null });
+      // Assess: the Role names istiod only, so the canary's Service is not even readable
+      await expect(refused).rejects.toThrow(
+        /cluster lab-2 \(a remote of lab-1\): meshtrust may not read Service istio-system\/istiod-canary .*add istiod-canary to its resourceNames/,
+      );
+      await expect(refused).rejects.toThrow(
+        `(PROXY_CONFIG of running proxy pod(s) ${pod.metadata.namespace}/${pod.metadata.name})`,
+      );
+      await expect(refused).rejects.toMatchObject({ name: 'PreconditionFailed', cluster: REMOTE });
+    } finally {
+      const restored = store.get('Pod', pod.metadata.namespace, pod.metadata.name) as unknown as LabPod;
+      restored.spec.initContainers = original;
+      store.update(restored as never);
+    }
+  });
+
   it('refuses it in an intermediate rekey of its primary too, whose restarts reach the remote', async () => {
     // Prepare
     const restore = cutRemoteIstiodReach(remoteStore());
