@@ -20,6 +20,11 @@ export interface ClusterSelection {
   readonly entries: readonly string[];
   /** The same list, parsed. */
   readonly references: readonly ClusterReference[];
+  /**
+   * Per other account, the roles given instead of the naming convention (the construct's
+   * `clusterAccountRoles`). @default none: every other account follows the convention
+   */
+  readonly accountRoles?: ReadonlyMap<string, Readonly<Record<ClusterAccountRoleKind, string>>>;
   readonly tagKey: string;
   readonly tagValue: string;
 }
@@ -79,7 +84,7 @@ function clusterArn(scope: Construct, reference: ClusterReference): string {
 
 /**
  * Per other account of the cluster list, the role of that account the functions reach its clusters as
- * (the naming convention of clusterAccountRoleName), sorted by account: exactly the ARNs the stack's
+ * (the one `accountRoles` gives, else the naming convention of clusterAccountRoleName), sorted by account: exactly the ARNs the stack's
  * cluster roles may assume, and what each function is told in CLUSTER_ACCOUNT_ROLES.
  */
 export function clusterAccountRoleArns(
@@ -98,13 +103,14 @@ export function clusterAccountRoleArns(
   return new Map(
     accounts.map((account) => [
       account,
-      Stack.of(scope).formatArn({
-        service: 'iam',
-        region: '',
-        account,
-        resource: 'role',
-        resourceName: clusterAccountRoleName(meshId, kind),
-      }),
+      clusters.accountRoles?.get(account)?.[kind] ??
+        Stack.of(scope).formatArn({
+          service: 'iam',
+          region: '',
+          account,
+          resource: 'role',
+          resourceName: clusterAccountRoleName(meshId, kind),
+        }),
     ]),
   );
 }

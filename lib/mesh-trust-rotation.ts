@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
 import type { IRole } from 'aws-cdk-lib/aws-iam';
@@ -10,6 +10,7 @@ import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { APPROVAL_RECORD_LIFETIME_SECONDS } from '../lambdas/contract/approval.js';
 import {
+  type ClusterAccountRoleKind,
   type ClusterReference,
   clusterReferencesProblem,
   discoversByTag,
@@ -64,6 +65,16 @@ export const DEFAULT_CLUSTER_TAG_KEY = MESH_TAG_KEY;
 /** Second Tuesday of March, 09:00 UTC: once a year, on a working day, far from year-end freezes. */
 export const DEFAULT_ROTATION_SCHEDULE = 'cron(0 9 ? 3 TUE#2 *)';
 
+/** The roles of one other account that the functions reach its clusters as. */
+export interface ClusterAccountRoles {
+  /** Assumed by the phases that write (from RotatorRole); map it to group meshtrust-rotator there. */
+  readonly rotator: string;
+  /** Assumed by the gates (from VerifierRole); map it to group meshtrust-verifier there. */
+  readonly verifier: string;
+  /** Assumed by the daily expiry check (from its role); map it to group meshtrust-expiry-check there. */
+  readonly expiryCheck: string;
+}
+
 /** An EKS cluster tag: key and value. */
 export interface ClusterTag {
   readonly key: string;
@@ -89,6 +100,13 @@ export interface MeshTrustRotationProps {
    * @default - discover clusters by `clusterTag`
    */
   readonly clusters?: readonly string[];
+  /**
+   * Per other account of `clusters` (by account id), the roles to assume there, when they do not follow
+   * the naming convention. Each must be a role ARN of that account, the rotator's and the verifier's
+   * different (the gates must not get the rotator's rights).
+   * @default - `arn:<partition>:iam::<account>:role/meshtrust-<meshId>-rotator`, `-verifier`, `-expiry-check`
+   */
+  readonly clusterAccountRoles?: Readonly<Record<string, ClusterAccountRoles>>;
   /**
    * The tag that marks a cluster as part of the mesh (only with discovery; not together with `clusters`).
    * @default - `meshtrust.io/mesh` = meshId
@@ -372,6 +390,51 @@ export class MeshTrustRotation extends Construct {
     this.functions = functions.functions;
   }
 
+  /** `clusterAccountRoles`, checked: accounts of `clusters` other than the stack's, role ARNs of each. */
+  private validateAccountRoles(
+    props: MeshTrustRotationProps,
+    references: readonly ClusterReference[],
+    fail: (property: string, message: string) => never,
+  ): ReadonlyMap<string, Readonly<Record<ClusterAccountRoleKind, string>>> {
+    const given = Object.entries(props.clusterAccountRoles ?? {});
+    const { account } = Stack.of(this);
+    const accounts = new Set(
+      references
+        .map((reference) => reference.accountId)
+        .filter((id) => id !== undefined && (Token.isUnresolved(account) || id !== account)),
+    );
+    const roles = new Map<string, Readonly<Record<ClusterAccountRoleKind, string>>>();
+    for (const [accountId, { rotator, verifier, expiryCheck }] of given) {
+      if (!accounts.has(accountId)) {
+        fail(
+          'clusterAccountRoles',
+          `clusterAccountRoles names account ${JSON.stringify(accountId)}, which no cluster ARN of another account in clusters names`,
+        );
+      }
+      const roleArn = new RegExp(`^arn:aws(-[a-z]+)*:iam::${accountId}:role/[\\w+=.@/-]{1,512}$`);
+      for (const [kind, arn] of [
+        ['rotator', rotator],
+        ['verifier', verifier],
+        ['expiryCheck', expiryCheck],
+      ] as const) {
+        if (typeof arn !== 'string' || !roleArn.test(arn)) {
+          fail(
+            'clusterAccountRoles',
+            `clusterAccountRoles.${accountId}.${kind} must be a role ARN of account ${accountId} (arn:aws:iam::${accountId}:role/<name>), got ${JSON.stringify(arn)}`,
+          );
+        }
+      }
+      if (rotator === verifier) {
+        fail(
+          'clusterAccountRoles',
+          `clusterAccountRoles.${accountId}: the rotator and the verifier are the same role (${rotator}); the gates must not get the rotator's rights`,
+        );
+      }
+      roles.set(accountId, { rotator, verifier, 'expiry-check': expiryCheck });
+    }
+    return roles;
+  }
+
   private validate(props: MeshTrustRotationProps) {
     const fail = (property: string, message: string): never => {
       throw new MeshTrustConfigError(this.node.path, property, message);
@@ -417,9 +480,11 @@ export class MeshTrustRotation extends Construct {
         `clusterTag needs a key of 1-128 and a value of 0-256 characters, got ${JSON.stringify(tag)}`,
       );
     }
+    const accountRoles = this.validateAccountRoles(props, references, fail);
     const clusters: ClusterSelection = {
       entries,
       references,
+      accountRoles,
       tagKey: tag.key,
       tagValue: tag.value,
     };

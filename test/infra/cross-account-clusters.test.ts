@@ -244,3 +244,50 @@ describe('an environment-agnostic stack (no account known at synth)', () => {
     expect(describes[0]).toContain('arn:aws:eks:us-east-1:444444444444:cluster/us-1');
   });
 });
+
+describe('roles of another account given by ARN (clusterAccountRoles)', () => {
+  const far = 'arn:aws:eks:ap-south-1:222222222222:cluster/far-1';
+  const given = {
+    rotator: 'arn:aws:iam::222222222222:role/platform/mesh-ca-writer',
+    verifier: 'arn:aws:iam::222222222222:role/platform/mesh-ca-reader',
+    expiryCheck: 'arn:aws:iam::222222222222:role/platform/mesh-ca-expiry',
+  };
+
+  it('assumes those instead of the convention, and tells each function its own', () => {
+    // GIVEN
+    const synthesized = synthMeshTrustStack({
+      clusters: ['eu-1', far, 'arn:aws:eks:eu-west-1:333333333333:cluster/far-2'],
+      clusterAccountRoles: { '222222222222': given },
+    });
+
+    // THEN
+    expect(assumable(synthesized, roleIdOf(synthesized, 'RotationFunctionsRotatorRole'))).toEqual([
+      given.rotator,
+      roleIn('333333333333', 'rotator'),
+    ]);
+    expect(assumable(synthesized, roleIdOf(synthesized, 'RotationFunctionsVerifierRole'))).toEqual([
+      given.verifier,
+      roleIn('333333333333', 'verifier'),
+    ]);
+    expect(flat(environmentOf(synthesized, 'check-expiry')[CLUSTER_ACCOUNT_ROLES_ENV])).toContain(
+      `222222222222=${given.expiryCheck}`,
+    );
+  });
+
+  it.each([
+    ['an account no cluster is in', { '444444444444': given }, 'no cluster ARN of another account'],
+    [
+      'a role of another account',
+      { '222222222222': { ...given, verifier: 'arn:aws:iam::333333333333:role/r' } },
+      'clusterAccountRoles.222222222222.verifier must be a role ARN of account 222222222222',
+    ],
+    [
+      'the same role for the rotator and the verifier',
+      { '222222222222': { ...given, verifier: given.rotator } },
+      'the gates must not get the rotator',
+    ],
+  ])('refuses %s', (_what, clusterAccountRoles, message) => {
+    // WHEN / THEN
+    expect(() => synthMeshTrustStack({ clusters: [far], clusterAccountRoles })).toThrow(message);
+  });
+});
