@@ -88,6 +88,12 @@ export function taskOverrides(input: {
     if (fn === undefined) continue;
     const phaseName = task.map ?? task.state;
     handlers[task.state] = async (input) => {
+      // A state without a Task (a Wait, a Map of Waits) that passed quicker than one round gets its
+      // round here, before the Task after it takes over the label.
+      const before = tracker.current();
+      if (before !== phaseName && (prober.stats().byPhase[before]?.attempted ?? 0) === 0) {
+        await prober.runRound();
+      }
       tracker.enter(phaseName);
       try {
         let result: unknown;
