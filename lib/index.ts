@@ -4,6 +4,7 @@
 
 export { MeshTrustConfigError } from './mesh-trust-config-error.js';
 export {
+  type ClusterAccountRoles,
   type ClusterTag,
   DEFAULT_CLUSTER_TAG_KEY,
   DEFAULT_ROTATION_SCHEDULE,
