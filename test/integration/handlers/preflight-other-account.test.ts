@@ -85,6 +85,20 @@ describe('preflight with a cluster in another account', () => {
     expectNoKeyMaterial(output);
   });
 
+  it('refuses a cluster entry that is no cluster ARN, naming it, before reading any cluster', async () => {
+    // Prepare
+    const typo = `arn:aws:eks:${h.lab.region}:22222222222:cluster/lab-2`;
+
+    // Act
+    const error = await withEnv({ AWS_ENDPOINT_URL_EKS: eks.url, CLUSTERS: `lab-1,${typo}` }, () =>
+      preflight({ executionId: h.executionId(), mode: 'scheduled', cluster: null }),
+    ).catch((e: Error) => e);
+
+    // Assess
+    expect(error).toMatchObject({ name: 'PreconditionFailed', phase: 'preflight' });
+    expect((error as Error).message).toContain(`CLUSTERS: "${typo}": the account id must be 12 digits`);
+  });
+
   it('is refused, naming the entry, when that account has no role to assume, and writes nothing', async () => {
     // Prepare
     const before = await h.writableState();
