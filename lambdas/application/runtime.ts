@@ -77,8 +77,8 @@ export function createRotationRuntime(
           params: { RoleArn: config.clusterRoleArn, RoleSessionName: sessionName },
           clientConfig: { region: config.region },
         });
-  // Where each listed cluster is and who reaches it (lambdas/core/topology/cluster-targets.ts); a cluster
-  // found by tag discovery is in the mesh's own account and region.
+  // Where each entry of the cluster list is and who reaches it (lambdas/core/topology/cluster-targets.ts),
+  // a `*` entry standing for every tagged cluster of its account and region.
   let listed: readonly ClusterTarget[] | undefined;
   const listedTargets = (): readonly ClusterTarget[] => {
     listed ??= clusterTargetsOf(
@@ -131,12 +131,12 @@ export function createRotationRuntime(
   // all: the mesh's own account and region), one name per cluster across them all.
   const loadFleet = (): Promise<DiscoveredCluster[]> => {
     fleet ??= Promise.resolve().then(async () => {
-      const listed = listedTargets();
-      const named = listed.filter((target) => target.discover === undefined);
+      const entries = listedTargets();
+      const named = entries.filter((target) => target.discover === undefined);
       const scopes =
-        listed.length === 0
+        entries.length === 0
           ? [{ name: '*', region: config.region, entry: '*', discover: true } as const]
-          : listed.filter((target) => target.discover !== undefined);
+          : entries.filter((target) => target.discover !== undefined);
       const found =
         named.length === 0
           ? []
@@ -166,7 +166,13 @@ export function createRotationRuntime(
               { cluster: cluster.name },
             );
           }
-          discoveredTargets.set(cluster.name, { ...scope, name: cluster.name, entry: cluster.arn });
+          discoveredTargets.set(cluster.name, {
+            name: cluster.name,
+            region: scope.region,
+            entry: cluster.arn,
+            ...(scope.accountId !== undefined && { accountId: scope.accountId }),
+            ...(scope.roleArn !== undefined && { roleArn: scope.roleArn }),
+          });
           found.push(cluster);
         }
       }
