@@ -9,6 +9,7 @@ import {
   addRoleSession,
   allowAssumeRole,
   createLabIdentities,
+  EXPIRY_CHECK_GROUP,
   type KubeIdentity,
   LAB_ACCOUNT_ID,
   ROTATOR_GROUP,
@@ -68,7 +69,7 @@ describe('a cluster in another account and region', () => {
         if (identity !== undefined) callers.push(identity);
         return identity;
       },
-      authorize: (identity) => identity.groups.includes(ROTATOR_GROUP),
+      authorize: (identity) => identity.groups.length > 0,
     });
     return { server, callers, tokens };
   };
@@ -205,6 +206,42 @@ describe('a cluster in another account and region', () => {
       ]);
     } finally {
       runtime.close();
+    }
+  });
+
+  it("without a cluster role (check-expiry), assumes the other account's expiry-check role as itself", async () => {
+    // Prepare: check-expiry runs as the lab's expiry-check role, which that account's role trusts
+    const expiryRole = `arn:aws:iam::${FAR_ACCOUNT}:role/meshtrust-payments-expiry-check`;
+    allowAssumeRole(identities, expiryRole, [identities.expiryCheck.principalArn]);
+    (identities.accessEntries.get('far-1') as Map<string, KubeIdentity>).set(expiryRole, {
+      username: expiryRole,
+      groups: [EXPIRY_CHECK_GROUP],
+    });
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      AWS_ACCESS_KEY_ID: identities.expiryCheck.credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: identities.expiryCheck.credentials.secretAccessKey,
+      AWS_SESSION_TOKEN: identities.expiryCheck.credentials.sessionToken,
+      CLUSTERS: FAR_ENTRY,
+      CLUSTER_ACCOUNT_ROLES: `${FAR_ACCOUNT}=${expiryRole}`,
+    });
+    delete process.env.CLUSTER_ROLE_ARN;
+    const runtime = createRotationRuntime(readRotationConfig(), { sessionName: 'meshtrust-check-expiry' });
+    const before = clusters['far-1'].callers.length;
+    try {
+      // Act
+      await (await runtime.clusterClient('far-1')).core.readNamespace({ name: 'istio-system' });
+
+      // Assess
+      expect(clusters['far-1'].callers.slice(before)).toEqual([
+        {
+          username: `arn:aws:sts::${FAR_ACCOUNT}:assumed-role/meshtrust-payments-expiry-check/meshtrust-check-expiry`,
+          groups: [EXPIRY_CHECK_GROUP],
+        },
+      ]);
+    } finally {
+      runtime.close();
+      process.env = saved;
     }
   });
 
