@@ -25,6 +25,7 @@ export * from './restart-progress.js';
 export * from './restart-waves.js';
 export * from './resume-promotion.js';
 export * from './resume-rollback.js';
+export * from './resumed-run.js';
 export * from './retire-root-change.js';
 export * from './review-cluster-cacerts.js';
 export * from './rollback-changes.js';

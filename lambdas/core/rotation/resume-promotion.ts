@@ -2,16 +2,23 @@ import { WORKFLOW_STATES as S } from '../../contract/workflow-states.js';
 import { ROTATION_MODES, type RotationMode } from '../plan/phases.js';
 import { executionNameOf } from './execution-name.js';
 import {
-  type CaughtError,
   type EndedExecution,
-  EXECUTION_NAME_MAX,
-  RESUME_CAUSE_MAX,
-  type ResumeCheck,
-  type ResumeSecretVersion,
   ROLLBACK_FAILED,
   ROTATION_ROLLED_BACK,
   STOPPED_OUTSIDE_STATUSES,
 } from './resume-rollback.js';
+import {
+  asRecord,
+  type CaughtError,
+  canonical,
+  caughtErrorOf,
+  checkClaimTarget,
+  clustersOf,
+  type ResumeCheck,
+  type ResumeSecretVersion,
+  resumedRunName,
+  secretVersionOf,
+} from './resumed-run.js';
 
 /**
  * Whether a run that stopped in promote-root can be finished by a new execution, and with what (pure).
@@ -158,12 +165,7 @@ export function resumePromotionOf(ended: EndedExecution): PromotionDecision {
  * second>`, the rotation's name cut so the whole fits Step Functions' 80 characters.
  */
 export function resumedPromotionName(rotationName: string, at: Date): string {
-  const stamp = at
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d+Z$/, 'Z');
-  const suffix = `-promote-${stamp}`;
-  return `${rotationName.slice(0, EXECUTION_NAME_MAX - suffix.length)}${suffix}`;
+  return resumedRunName(rotationName, 'promote', at);
 }
 
 /**
@@ -210,66 +212,5 @@ export function checkPromotionTarget(input: {
   readonly executionId: string;
   readonly claimed: unknown;
 }): ResumeCheck {
-  const own = stateMachineOf(input.executionId);
-  const claimed = asRecord(input.claimed);
-  const foreign = [claimed?.resumedFrom, claimed?.executionArn].find(
-    (arn) => typeof arn !== 'string' || own === undefined || stateMachineOf(arn) !== own,
-  );
-  if (foreign === undefined) return { ok: true };
-  return {
-    ok: false,
-    reason:
-      `resumePromotion names ${typeof foreign === 'string' ? foreign : 'no execution'}, not an execution of this ` +
-      `state machine (${own ?? 'unknown'}); only a run of this state machine can be finished by it. Nothing was written.`,
-  };
-}
-
-function stateMachineOf(executionArn: string): string | undefined {
-  const parts = executionArn.split(':');
-  if (parts.length !== 8 || parts[2] !== 'states' || parts[5] !== 'execution') return undefined;
-  return [...parts.slice(0, 5), 'stateMachine', parts[6]].join(':');
-}
-
-function asRecord(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : undefined;
-}
-
-function clustersOf(value: unknown): { name: string }[] | undefined {
-  if (!Array.isArray(value) || value.length === 0) return undefined;
-  const names = value.map((item) => asRecord(item)?.name);
-  if (!names.every((name): name is string => typeof name === 'string' && name !== '')) return undefined;
-  return names.map((name) => ({ name }));
-}
-
-function secretVersionOf(value: unknown): ResumeSecretVersion | undefined {
-  const { secretArn, versionId, fingerprint } = asRecord(value) ?? {};
-  if (typeof secretArn !== 'string' || secretArn === '') return undefined;
-  if (typeof versionId !== 'string' || versionId === '') return undefined;
-  if (typeof fingerprint !== 'string' || !/^[0-9a-f]{64}$/.test(fingerprint)) return undefined;
-  return { secretArn, versionId, fingerprint };
-}
-
-function caughtErrorOf(value: unknown): CaughtError | undefined {
-  const record = asRecord(value);
-  if (record === undefined) return undefined;
-  const cut = (text: unknown) => (typeof text === 'string' ? text.slice(0, RESUME_CAUSE_MAX) : undefined);
-  const error = cut(record.Error);
-  const cause = cut(record.Cause);
-  return { ...(error !== undefined && { Error: error }), ...(cause !== undefined && { Cause: cause }) };
-}
-
-/** JSON with every object's keys sorted: equal values, equal text. */
-function canonical(value: unknown): string {
-  return JSON.stringify(value, (_key, inner: unknown) => {
-    const record = asRecord(inner);
-    return record === undefined
-      ? inner
-      : Object.fromEntries(
-          Object.keys(record)
-            .sort()
-            .map((key) => [key, record[key]]),
-        );
-  });
+  return checkClaimTarget(input, { key: 'resumePromotion', carriedOn: 'finished' });
 }

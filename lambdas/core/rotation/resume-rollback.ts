@@ -5,6 +5,18 @@ import {
   type RotationMode,
 } from '../plan/phases.js';
 import { executionNameOf } from './execution-name.js';
+import {
+  asRecord,
+  type CaughtError,
+  canonical,
+  caughtErrorOf,
+  checkClaimTarget,
+  clustersOf,
+  type ResumeCheck,
+  type ResumeSecretVersion,
+  resumedRunName,
+  secretVersionOf,
+} from './resumed-run.js';
 
 /**
  * Whether the rollback of an ended execution can be resumed by a new one, and with what (pure). A run
@@ -22,22 +34,6 @@ export const ROTATION_ROLLED_BACK = 'RotationRolledBack';
 
 /** The last rollback stage: it drops the pending root and schedules the cacerts backups for deletion. */
 const ROLLBACK_DROP_PENDING: RollbackPhaseName = 'rollback-drop-pending';
-
-/** Causes copied into the new input are cut to this many characters: they are for the record. */
-export const RESUME_CAUSE_MAX = 1024;
-
-/** A secret version as the state holds it: where it is and which certificate, never a key. */
-export interface ResumeSecretVersion {
-  readonly secretArn: string;
-  readonly versionId: string;
-  readonly fingerprint: string;
-}
-
-/** An error as a Catch records it (`$.failure`, `$.rollbackFailure`). */
-export interface CaughtError {
-  readonly Error?: string;
-  readonly Cause?: string;
-}
 
 /** The value of the execution input's `resumeRollback` (contract RESUME_ROLLBACK_INPUT_KEY). */
 export interface ResumeRollback {
@@ -307,52 +303,13 @@ function refusedEnd(ended: EndedExecution): string | undefined {
   }
 }
 
-function asRecord(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : undefined;
-}
-
-function clustersOf(value: unknown): { name: string }[] | undefined {
-  if (!Array.isArray(value) || value.length === 0) return undefined;
-  const names = value.map((item) => asRecord(item)?.name);
-  if (!names.every((name): name is string => typeof name === 'string' && name !== '')) return undefined;
-  return names.map((name) => ({ name }));
-}
-
-function secretVersionOf(value: unknown): ResumeSecretVersion | undefined {
-  const record = asRecord(value);
-  const { secretArn, versionId, fingerprint } = record ?? {};
-  if (typeof secretArn !== 'string' || secretArn === '') return undefined;
-  if (typeof versionId !== 'string' || versionId === '') return undefined;
-  if (typeof fingerprint !== 'string' || !/^[0-9a-f]{64}$/.test(fingerprint)) return undefined;
-  return { secretArn, versionId, fingerprint };
-}
-
-function caughtErrorOf(value: unknown): CaughtError | undefined {
-  const record = asRecord(value);
-  if (record === undefined) return undefined;
-  const cut = (text: unknown) => (typeof text === 'string' ? text.slice(0, RESUME_CAUSE_MAX) : undefined);
-  const error = cut(record.Error);
-  const cause = cut(record.Cause);
-  return { ...(error !== undefined && { Error: error }), ...(cause !== undefined && { Cause: cause }) };
-}
-
-/** Step Functions' limit on an execution name. */
-export const EXECUTION_NAME_MAX = 80;
-
 /**
  * The name of the execution that resumes the rollback of `rotationName` (the rotation whose writes are
  * undone): `<rotation>-rollback-<UTC second>`, the rotation's name cut so the whole fits 80 characters.
  * Unique per second; the history of both runs is found by the rotation's name.
  */
 export function resumedRollbackName(rotationName: string, at: Date): string {
-  const stamp = at
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d+Z$/, 'Z');
-  const suffix = `-rollback-${stamp}`;
-  return `${rotationName.slice(0, EXECUTION_NAME_MAX - suffix.length)}${suffix}`;
+  return resumedRunName(rotationName, 'rollback', at);
 }
 
 /** The fields of a Step Functions history event that say which state was entered, with what input. */
@@ -396,15 +353,6 @@ export function endedExecutionOf(
     }),
   };
 }
-
-/** The state machine an execution ARN belongs to (`arn:<partition>:states:<region>:<account>:stateMachine:<name>`). */
-function stateMachineOf(executionArn: string): string | undefined {
-  const parts = executionArn.split(':');
-  if (parts.length !== 8 || parts[2] !== 'states' || parts[5] !== 'execution') return undefined;
-  return [...parts.slice(0, 5), 'stateMachine', parts[6]].join(':');
-}
-
-export type ResumeCheck = { readonly ok: true } | { readonly ok: false; readonly reason: string };
 
 /**
  * Inside the resumed execution, before it takes the lock or writes anything: the `resumeRollback` its
@@ -454,30 +402,5 @@ export function checkResumeTarget(input: {
   readonly executionId: string;
   readonly claimed: unknown;
 }): ResumeCheck {
-  const own = stateMachineOf(input.executionId);
-  const claimed = asRecord(input.claimed);
-  const foreign = [claimed?.resumedFrom, claimed?.executionArn].find(
-    (arn) => typeof arn !== 'string' || own === undefined || stateMachineOf(arn) !== own,
-  );
-  if (foreign === undefined) return { ok: true };
-  return {
-    ok: false,
-    reason:
-      `resumeRollback names ${typeof foreign === 'string' ? foreign : 'no execution'}, not an execution of this ` +
-      `state machine (${own ?? 'unknown'}); only a run of this state machine can be rolled back by it. Nothing was written.`,
-  };
-}
-
-/** JSON with every object's keys sorted: equal values, equal text. */
-function canonical(value: unknown): string {
-  return JSON.stringify(value, (_key, inner: unknown) => {
-    const record = asRecord(inner);
-    return record === undefined
-      ? inner
-      : Object.fromEntries(
-          Object.keys(record)
-            .sort()
-            .map((key) => [key, record[key]]),
-        );
-  });
+  return checkClaimTarget(input, { key: 'resumeRollback', carriedOn: 'rolled back' });
 }
