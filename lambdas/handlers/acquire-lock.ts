@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { type AcquiredRotationLock, acquireRotationLock } from '../application/acquire-rotation-lock.js';
-import { checkResumedPromotionRun } from '../application/resumed-promotion-check.js';
-import { checkResumedRollback } from '../application/resumed-rollback-check.js';
+import { checkResumedPromotionRun, checkResumedRollback } from '../application/resumed-run-check.js';
 import type { RotationRuntime } from '../application/runtime.js';
 import { runRequestOf } from '../core/rotation/run-request.js';
 import { executionIdSchema, parseInput } from './handler-input.js';
