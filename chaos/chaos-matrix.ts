@@ -5,12 +5,13 @@
 //   one more on a single cluster when the mode's Maps run over several;
 // - transient: a one-off failure at each of those states (`:once`), which Retry must absorb;
 // - fault: each --fault kind, on the first phase after the first write (Kubernetes faults on the first
-//   such Map, where the functions talk to the clusters);
+//   such Map, where the functions talk to the clusters; a rollout held unready on the restart Map);
 // - rollback: the latest failure that rolls back, then a failure at each state of that rollback
 //   (permanent and one-off).
 // The states come from the list the rehearsal checks `--fail-at` against (failAtStates) in the order
 // the mode's walk of the definition enters them; each case's expected end is that walk with the case's
 // failures injected (state-graph.ts). Pure: no I/O.
+import { RESTART_LOOP_MAP_STATES } from '../lib/workflow-states.js';
 import { ChaosMatrixError } from './chaos-errors.js';
 import {
   type Definition,
@@ -56,18 +57,32 @@ export interface MatrixInput {
  */
 const MAPS_OVER_ONE_CLUSTER: readonly RehearsalMode[] = ['intermediate'];
 
-/** Each --fault kind of the rehearsal (rehearsal/fault-spec.ts), sized to be absorbed. */
+/**
+ * Each --fault kind of the rehearsal (rehearsal/fault-spec.ts) and where it lands: Kubernetes faults on
+ * the first Map after the first write, AWS faults on the first write, both sized to be absorbed
+ * (SUCCEEDED); a rollout held unready on the restart Map, where the wave's rollout timeout fails the
+ * step and the run rolls back as a permanent failure of that Map would.
+ */
 const FAULT_KINDS: readonly {
   readonly name: string;
-  readonly on: 'kube' | 'aws';
+  readonly on: 'first-write' | 'first-write-map' | 'restart-map';
   spec(cluster: string, phase: string): string;
 }[] = [
-  { name: 'kube-5xx', on: 'kube', spec: (cluster, phase) => `kube:${cluster}:5xx:3@${phase}` },
-  { name: 'kube-conflict', on: 'kube', spec: (cluster, phase) => `kube:${cluster}:conflict:2@${phase}` },
-  { name: 'kube-slow', on: 'kube', spec: (cluster, phase) => `kube:${cluster}:slow:1500:3@${phase}` },
-  { name: 'kube-down', on: 'kube', spec: (cluster, phase) => `kube:${cluster}:down:5@${phase}` },
-  { name: 'aws-throttle', on: 'aws', spec: (_cluster, phase) => `aws:throttle:3@${phase}` },
-  { name: 'aws-5xx', on: 'aws', spec: (_cluster, phase) => `aws:5xx:3@${phase}` },
+  { name: 'kube-5xx', on: 'first-write-map', spec: (cluster, phase) => `kube:${cluster}:5xx:3@${phase}` },
+  {
+    name: 'kube-conflict',
+    on: 'first-write-map',
+    spec: (cluster, phase) => `kube:${cluster}:conflict:2@${phase}`,
+  },
+  {
+    name: 'kube-slow',
+    on: 'first-write-map',
+    spec: (cluster, phase) => `kube:${cluster}:slow:1500:3@${phase}`,
+  },
+  { name: 'kube-down', on: 'first-write-map', spec: (cluster, phase) => `kube:${cluster}:down:5@${phase}` },
+  { name: 'kube-stuck', on: 'restart-map', spec: (cluster, phase) => `kube:${cluster}:stuck:1@${phase}` },
+  { name: 'aws-throttle', on: 'first-write', spec: (_cluster, phase) => `aws:throttle:3@${phase}` },
+  { name: 'aws-5xx', on: 'first-write', spec: (_cluster, phase) => `aws:5xx:3@${phase}` },
 ];
 
 export function chaosMatrix(input: MatrixInput): ChaosCase[] {
@@ -127,8 +142,16 @@ function modeCases(input: MatrixInput, mode: RehearsalMode, victim: string): Cha
   if (firstWrite === undefined || firstWriteMap === undefined) {
     throw new ChaosMatrixError(`no Map state of ${mode} rolls back when it fails: nothing to fault`);
   }
+  // The forward restart Map (the one that rolls back when it fails), if the mode runs one.
+  const restartMap = rollsBack.find((state) => state === RESTART_LOOP_MAP_STATES[0]);
   for (const kind of FAULT_KINDS) {
-    const spec = kind.spec(victim, kind.on === 'kube' ? firstWriteMap : firstWrite);
+    if (kind.on === 'restart-map') {
+      if (restartMap === undefined) continue;
+      const spec = kind.spec(victim, restartMap);
+      cases.push(make('fault', kind.name, ['--fault', spec], expect([{ state: restartMap, once: false }])));
+      continue;
+    }
+    const spec = kind.spec(victim, kind.on === 'first-write-map' ? firstWriteMap : firstWrite);
     cases.push(make('fault', kind.name, ['--fault', spec], { result: 'SUCCEEDED' }));
   }
 

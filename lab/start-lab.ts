@@ -114,6 +114,11 @@ export interface LabHooks {
    * directly, so only API clients (the functions, kubectl) meet the fault.
    */
   readonly kubeApiFault?: (cluster: string, request: KubeFaultRequest) => KubeRequestFault | undefined;
+  /**
+   * Asked for each pod a cluster's rollout controller creates (the rehearsal's --fault): true keeps it
+   * unready until deleted, so its workload's rollout never completes.
+   */
+  readonly podHeldUnready?: (cluster: string, pod: KubeObject) => boolean;
 }
 
 interface RunningCluster extends LabCluster {
@@ -245,7 +250,13 @@ async function startCluster(
   // Each sidecar's Envoy admin port, reached only through the API's pods/portforward.
   const envoyAdmin = startEnvoyAdminModel({ store, istiod });
   try {
-    controller = startRolloutController({ store, podStartDelayMs: options.podStartDelayMs });
+    controller = startRolloutController({
+      store,
+      podStartDelayMs: options.podStartDelayMs,
+      ...(hooks.podHeldUnready === undefined
+        ? {}
+        : { holdsPodUnready: (pod) => hooks.podHeldUnready?.(name, pod) === true }),
+    });
     if (primary === undefined) {
       seedIstiodDeployment(store, {
         istioVersion: options.istioVersion,

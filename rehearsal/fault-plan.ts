@@ -23,10 +23,14 @@ export interface FaultPlan {
   enterPhase(phase: string): void;
   /** What a cluster's Kubernetes API does with this request instead of serving it; undefined: serve it. */
   kubeRequest(cluster: string, request: KubeFaultRequest): KubeRequestFault | undefined;
+  /** Whether a pod a cluster's rollout controller just created stays unready (`stuck`). */
+  podHeldUnready(cluster: string, pod: { readonly namespace: string; readonly name: string }): boolean;
   /** What the AWS fault proxy answers instead of moto; undefined: moto answers. */
   awsRequest(): AwsJsonError | undefined;
   report(): FaultReport[];
 }
+
+const ISTIO_SYSTEM = 'istio-system';
 
 /** Writes, which a stale resourceVersion makes conflict. */
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH']);
@@ -73,9 +77,21 @@ export function createFaultPlan(faults: readonly Fault[], now: () => number = Da
           case 'slow':
             if (fired < fault.count) return fire(entry, { kind: 'delay', ms: fault.delayMs });
             break;
+          case 'stuck':
+            break;
         }
       }
       return undefined;
+    },
+    podHeldUnready(cluster, pod) {
+      // istiod's own pods are the control plane, not a workload the rotation restarts.
+      if (pod.namespace === ISTIO_SYSTEM) return false;
+      for (const entry of planned) {
+        const { fault, startedAt, fired } = entry;
+        if (startedAt === undefined || fault.target !== 'kube' || fault.cluster !== cluster) continue;
+        if (fault.kind === 'stuck' && fired < fault.count) return fire(entry, true);
+      }
+      return false;
     },
     awsRequest() {
       for (const entry of planned) {

@@ -21,7 +21,12 @@ export type KubeFault =
       readonly count: number;
     }
   /** Every request for `seconds` has its connection reset. */
-  | { readonly target: 'kube'; readonly cluster: string; readonly kind: 'down'; readonly seconds: number };
+  | { readonly target: 'kube'; readonly cluster: string; readonly kind: 'down'; readonly seconds: number }
+  /**
+   * The next `count` workload pods the cluster's rollout controller creates (outside istio-system)
+   * never become ready, so the rollout that made them never completes: restart-workloads times out.
+   */
+  | { readonly target: 'kube'; readonly cluster: string; readonly kind: 'stuck'; readonly count: number };
 
 /** A fault of AWS (every request the functions send to moto), for the next `count` requests. */
 export interface AwsFault {
@@ -36,7 +41,7 @@ export type Fault = (KubeFault | AwsFault) & { readonly phase: string };
 
 export const FAULT_GRAMMAR =
   'kube:CLUSTER:5xx:N@PHASE, kube:CLUSTER:conflict:N@PHASE, kube:CLUSTER:slow:MS:N@PHASE, ' +
-  'kube:CLUSTER:down:SECONDS@PHASE, aws:throttle:N@PHASE or aws:5xx:N@PHASE';
+  'kube:CLUSTER:down:SECONDS@PHASE, kube:CLUSTER:stuck:N@PHASE, aws:throttle:N@PHASE or aws:5xx:N@PHASE';
 
 const LIMITS = {
   count: { what: 'N (requests)', max: 1000 },
@@ -78,6 +83,7 @@ export function parseFault(text: string): Fault {
   switch (kind) {
     case '5xx':
     case 'conflict':
+    case 'stuck':
       arity(4);
       return { target, cluster, kind, count: number(first, 'count'), phase };
     case 'slow':

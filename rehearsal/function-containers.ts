@@ -10,6 +10,7 @@ import {
   CLUSTER_TAG_VALUE_ENV,
   CLUSTERS_ENV,
   MESH_ID_ENV,
+  ROLLOUT_TIMEOUT_SECONDS_ENV,
 } from '../lambdas/contract/function-environment.js';
 import { LOCK_TAKEOVER_GRACE_SECONDS_ENV } from '../lambdas/contract/rotation-lock.js';
 import { formatRemoteClusters, REMOTE_CLUSTERS_ENV } from '../lambdas/contract/topology.js';
@@ -57,6 +58,9 @@ export interface FunctionContainers {
   readonly approvalGates: ApprovalGates;
 }
 
+/** The functions' ROLLOUT_TIMEOUT_SECONDS in a rehearsal with a rollout held unready (`stuck`). */
+export const STUCK_ROLLOUT_TIMEOUT_SECONDS = 30;
+
 export async function startFunctionContainers(input: {
   readonly options: Pick<RehearsalOptions, 'faults' | 'approve' | 'signal'>;
   readonly functions: readonly TemplateFunction[];
@@ -84,6 +88,9 @@ export async function startFunctionContainers(input: {
       fault: () => faults.awsRequest(),
     });
   }
+  const stuckRollout = (options.faults ?? []).some(
+    (fault) => fault.target === 'kube' && fault.kind === 'stuck',
+  );
   const recordedExecutions = new Map<string, RecordedExecution>();
   const approvalGates = new ApprovalGates();
   started.historyProxy = await startExecutionHistoryProxy({
@@ -137,6 +144,11 @@ export async function startFunctionContainers(input: {
         environment[LOCK_TAKEOVER_GRACE_SECONDS_ENV] !== undefined
       ) {
         environment[LOCK_TAKEOVER_GRACE_SECONDS_ENV] = String(input.lockTakeoverGraceSeconds);
+      }
+      // A rollout held unready (--fault kube:CLUSTER:stuck) is waited for until the wave's rollout
+      // timeout; the stack's (600 s by default) would outlast a rehearsal, so it is cut short here.
+      if (stuckRollout && environment[ROLLOUT_TIMEOUT_SECONDS_ENV] !== undefined) {
+        environment[ROLLOUT_TIMEOUT_SECONDS_ENV] = String(STUCK_ROLLOUT_TIMEOUT_SECONDS);
       }
       return environment;
     },

@@ -1,6 +1,7 @@
 // Starting what a rehearsal rotates: moto_server and a lab fleet side by side (both stopped again if
 // either fails to start), and the CA store seeded as a deployed stack's is after its first run.
 import { ISTIO_ENGINE_DEFAULTS } from '../lab/istio-install/istio-engine-settings.js';
+import type { KubeObject } from '../lab/kube/kube-object.js';
 import { type MotoServer, startMotoServer } from '../lab/moto-server.js';
 import { seedCaStore } from '../lab/seed-ca-store.js';
 import type { FaultPlan } from './fault-plan.js';
@@ -33,7 +34,14 @@ export async function startFleetAndMoto(input: {
     waitForLabMs: options.waitForLabMs ?? 0,
     ...(options.rootCertStyle === undefined ? {} : { rootCertStyle: options.rootCertStyle }),
     ...((options.faults ?? []).some((fault) => fault.target === 'kube')
-      ? { kubeApiFault: faults.kubeRequest }
+      ? {
+          kubeApiFault: faults.kubeRequest,
+          podHeldUnready: (cluster: string, pod: KubeObject) =>
+            faults.podHeldUnready(cluster, {
+              namespace: pod.metadata.namespace ?? '',
+              name: pod.metadata.name,
+            }),
+        }
       : {}),
     onProgress: note,
   });

@@ -32,6 +32,12 @@ export interface RolloutControllerOptions {
   readonly nodeNames?: readonly string[];
   /** Told after the controller created a pod, marked it ready, or deleted it (e.g. to hand out certs). */
   readonly onPodEvent?: (event: PodEvent) => void;
+  /**
+   * Asked once for each pod the controller creates (the rehearsal's `--fault kube:CLUSTER:stuck`): true
+   * keeps it Pending and unready until it is deleted, as a pod whose image never pulls or whose
+   * readiness probe never passes, so its workload's rollout never completes.
+   */
+  readonly holdsPodUnready?: (pod: KubeObject) => boolean;
 }
 
 export interface RolloutController {
@@ -383,6 +389,7 @@ class Controller {
     const namespace = this.store.tryGet('Namespace', undefined, built.metadata.namespace as string);
     const pod = this.store.create(admitPod(built, namespace, injectorInputsOf(this.store)));
     this.options.onPodEvent?.({ type: 'created', pod });
+    if (this.options.holdsPodUnready?.(pod) === true) return pod;
     const key = podKey(pod);
     this.startTimers.set(
       key,

@@ -32,6 +32,8 @@ export interface RehearsalFleetOptions {
   readonly onProgress?: (line: string) => void;
   /** Model engine: what each cluster's Kubernetes API plays instead of serving (--fault kube:...). */
   readonly kubeApiFault?: LabHooks['kubeApiFault'];
+  /** The model lab's rollout controllers' hook (--fault kube:CLUSTER:stuck). */
+  readonly podHeldUnready?: LabHooks['podHeldUnready'];
 }
 
 /**
@@ -68,7 +70,10 @@ export async function startRehearsalFleet(options: RehearsalFleetOptions): Promi
         workloadsPerCluster: options.workloads,
         meshId: options.meshId,
       },
-      options.kubeApiFault === undefined ? {} : { kubeApiFault: options.kubeApiFault },
+      {
+        ...(options.kubeApiFault === undefined ? {} : { kubeApiFault: options.kubeApiFault }),
+        ...(options.podHeldUnready === undefined ? {} : { podHeldUnready: options.podHeldUnready }),
+      },
     );
     return modelRehearsalFleet(lab);
   }

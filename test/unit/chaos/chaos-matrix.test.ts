@@ -332,6 +332,42 @@ describe('chaosMatrix', () => {
     ]);
   });
 
+  it('holds a rollout unready on the restart Map, expecting the rollback its failure leads to, only where one runs', () => {
+    // Prepare
+    const def = definition();
+    def.States['reissue-intermediate'] = { ...def.States['reissue-intermediate'], Next: 'restart-workloads' };
+    def.States['restart-workloads'] = map('restart-workloads', 'after-reissue', toRollback);
+
+    // Act
+    const cases = chaosMatrix({
+      definition: def,
+      failAtStates: [...FAIL_AT_STATES, 'restart-workloads'],
+      clusters: CLUSTERS,
+    });
+    const stuck = cases.filter((chaosCase) => chaosCase.id.endsWith('/fault/kube-stuck'));
+
+    // Assess
+    expect(stuck.map((chaosCase) => [chaosCase.id, chaosCase.flags.slice(-2), chaosCase.expected])).toEqual([
+      [
+        'scheduled/fault/kube-stuck',
+        ['--fault', 'kube:lab-2:stuck:1@restart-workloads'],
+        { result: 'ROLLED_BACK', error: 'RotationRolledBack' },
+      ],
+      [
+        'emergency/fault/kube-stuck',
+        ['--fault', 'kube:lab-2:stuck:1@restart-workloads'],
+        { result: 'ROLLED_BACK', error: 'RotationRolledBack' },
+      ],
+      [
+        'intermediate/fault/kube-stuck',
+        ['--fault', 'kube:lab-2:stuck:1@restart-workloads'],
+        { result: 'ROLLED_BACK', error: 'RotationRolledBack' },
+      ],
+    ]);
+    // Without a restart Map (the miniature above), there is no rollout to hold.
+    expect(matrix().some((chaosCase) => chaosCase.id.endsWith('/fault/kube-stuck'))).toBe(false);
+  });
+
   it('fails the rollback of the latest failure that rolls back, at each rollback state, permanent and once', () => {
     // Act
     const rollback = matrix().filter((chaosCase) => chaosCase.id.startsWith('scheduled/rollback/'));

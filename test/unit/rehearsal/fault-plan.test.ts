@@ -153,6 +153,25 @@ describe('createFaultPlan', () => {
     ]);
   });
 
+  it('holds the next N workload pods of its cluster unready once its phase began, never istiod', () => {
+    // Prepare
+    const plan = createFaultPlan([parseFault('kube:lab-2:stuck:1@restart-workloads')]);
+    const pod = { namespace: 'shop', name: 'app-01-abcde' };
+    const before = plan.podHeldUnready('lab-2', pod);
+    plan.enterPhase('restart-workloads');
+
+    // Act
+    const istiod = plan.podHeldUnready('lab-2', { namespace: 'istio-system', name: 'istiod-xyz' });
+    const otherCluster = plan.podHeldUnready('lab-1', pod);
+    const held = [1, 2].map(() => plan.podHeldUnready('lab-2', pod));
+
+    // Assess
+    expect([before, istiod, otherCluster]).toEqual([false, false, false]);
+    expect(held).toEqual([true, false]);
+    expect(plan.kubeRequest('lab-2', readCacerts)).toBeUndefined();
+    expect(plan.report()).toEqual([{ spec: 'kube:lab-2:stuck:1@restart-workloads', fired: 1 }]);
+  });
+
   it('keeps AWS and Kubernetes faults apart', () => {
     // Prepare
     const plan = createFaultPlan([

@@ -39,6 +39,13 @@ describe('parseFault', () => {
       seconds: 5,
       phase: 'restart-workloads',
     });
+    expect(parseFault('kube:lab-2:stuck:1@restart-workloads')).toEqual({
+      target: 'kube',
+      cluster: 'lab-2',
+      kind: 'stuck',
+      count: 1,
+      phase: 'restart-workloads',
+    });
   });
 
   it('reads AWS throttling and 5xx faults, which name no cluster', () => {
@@ -64,6 +71,7 @@ describe('parseFault', () => {
       'kube:lab-1:conflict:2@reissue-intermediate',
       'kube:lab-1:slow:1500:4@verify-trust',
       'kube:lab-2:down:5@restart-workloads',
+      'kube:lab-2:stuck:2@restart-workloads',
       'aws:throttle:3@stage-root',
       'aws:5xx:1@promote-root',
     ];
@@ -96,6 +104,12 @@ describe('parseFault', () => {
     ['a down time beyond 10 minutes', 'kube:lab-1:down:601@stage-root', 'SECONDS (down) must be 1..600'],
     ['slow without its count', 'kube:lab-1:slow:500@stage-root', 'takes 5 parts'],
     ['a count too many', 'kube:lab-1:5xx:3:4@stage-root', 'takes 4 parts'],
+    ['stuck without its count', 'kube:lab-1:stuck@restart-workloads', 'takes 4 parts'],
+    [
+      'stuck with a zero count',
+      'kube:lab-1:stuck:0@restart-workloads',
+      'N (requests) must be 1..1000, got 0',
+    ],
     ['an AWS fault with a cluster', 'aws:lab-1:throttle:3@stage-root', 'unknown AWS fault "lab-1"'],
   ])('refuses %s, naming the grammar', (_, spec, why) => {
     // Act
