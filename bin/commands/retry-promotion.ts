@@ -15,28 +15,18 @@ import {
   resumedPromotionName,
   resumePromotionOf,
 } from '../../lambdas/core/rotation/resume-promotion.js';
-import { STOPPED_OUTSIDE_STATUSES } from '../../lambdas/core/rotation/resume-rollback.js';
 import { callerIdentity } from '../cli/caller-identity.js';
 import type { CliContext } from '../cli/cli-context.js';
-import { CliError, EXIT_CODES } from '../cli/cli-errors.js';
+import { EXIT_CODES } from '../cli/cli-errors.js';
 import {
   addFollowOptions,
   addStateMachineOptions,
-  asCliError,
-  executionArnOf,
   openStateMachine,
   type StateMachineAccess,
-  type StateMachineOptions,
   startExecution,
 } from '../cli/state-machine.js';
-import { deployedTakeoverGrace, refuseWhileItMayWrite } from '../cli/takeover-grace.js';
+import { judgeStoppedRun, type RetryCommandOptions } from '../cli/stopped-run.js';
 import { follow } from './rotate.js';
-
-export interface RetryPromotionCommandOptions extends StateMachineOptions {
-  readonly reason?: string;
-  readonly wait: boolean;
-  readonly pollSeconds: number;
-}
 
 /** The execution input of a resumed promotion (docs/workflow.md, "Execution input"). */
 export interface RetryPromotionExecutionInput {
@@ -67,7 +57,7 @@ export function registerRetryPromotionCommand(program: Command, context: CliCont
         '1 refused (the run did not stop in promote-root, it may still be writing, or a rotation runs) or promote-root ' +
         'failed again, 2 usage, 3 AWS access, no stack or no such execution.',
     )
-    .action(async (execution: string, options: RetryPromotionCommandOptions) => {
+    .action(async (execution: string, options: RetryCommandOptions) => {
       const access = await openStateMachine(options, context.env);
       try {
         await retryPromotion(access, execution, options, context);
@@ -81,25 +71,15 @@ export function registerRetryPromotionCommand(program: Command, context: CliCont
 export async function retryPromotion(
   access: StateMachineAccess,
   execution: string,
-  options: Pick<RetryPromotionCommandOptions, 'reason' | 'wait' | 'pollSeconds'>,
+  options: Pick<RetryCommandOptions, 'reason' | 'wait' | 'pollSeconds'>,
   context: CliContext,
 ): Promise<void> {
   const { terminal } = context;
-  const stoppedArn = executionArnOf(access.stateMachineArn, execution);
-  const stoppedName = executionNameOf(stoppedArn);
-  const { described, ended } = await readStoppedPromotion(access.executions, stoppedArn).catch(
-    (error: unknown) => {
-      throw asCliError(error, `describe execution ${stoppedName} and read its history`);
-    },
-  );
-  const decision = resumePromotionOf(ended);
-  if (!decision.resumable) throw new CliError(`not finished: ${decision.reason}`, EXIT_CODES.checkFailed);
-  if (STOPPED_OUTSIDE_STATUSES.includes(described.status)) {
-    const grace = await deployedTakeoverGrace(access);
-    if (grace.fallback !== undefined) terminal.note(grace.fallback);
-    refuseWhileItMayWrite(stoppedArn, described.status, described.stopDate, new Date(), grace);
-  }
-
+  const { name: stoppedName, decision } = await judgeStoppedRun(access, execution, context, {
+    read: readStoppedPromotion,
+    decide: resumePromotionOf,
+    refused: 'not finished',
+  });
   const { resumePromotion } = decision;
   const rotationName = executionNameOf(resumePromotion.executionArn);
   const input: RetryPromotionExecutionInput = {

@@ -20,25 +20,16 @@ import {
 } from '../../lambdas/core/rotation/resume-rollback.js';
 import { callerIdentity } from '../cli/caller-identity.js';
 import type { CliContext } from '../cli/cli-context.js';
-import { CliError, EXIT_CODES } from '../cli/cli-errors.js';
+import { EXIT_CODES } from '../cli/cli-errors.js';
 import {
   addFollowOptions,
   addStateMachineOptions,
-  asCliError,
-  executionArnOf,
   openStateMachine,
   type StateMachineAccess,
-  type StateMachineOptions,
   startExecution,
 } from '../cli/state-machine.js';
-import { deployedTakeoverGrace, refuseWhileItMayWrite } from '../cli/takeover-grace.js';
+import { judgeStoppedRun, type RetryCommandOptions } from '../cli/stopped-run.js';
 import { follow } from './rotate.js';
-
-export interface RetryRollbackCommandOptions extends StateMachineOptions {
-  readonly reason?: string;
-  readonly wait: boolean;
-  readonly pollSeconds: number;
-}
 
 /** The execution input of a resumed rollback (docs/workflow.md, "Execution input"). */
 export interface RetryRollbackExecutionInput {
@@ -77,7 +68,7 @@ export function registerRetryRollbackCommand(program: Command, context: CliConte
         'again, 2 usage, 3 AWS access, no stack ' +
         'or no such execution.',
     )
-    .action(async (execution: string, options: RetryRollbackCommandOptions) => {
+    .action(async (execution: string, options: RetryCommandOptions) => {
       const access = await openStateMachine(options, context.env);
       try {
         await retryRollback(access, execution, options, context);
@@ -91,26 +82,20 @@ export function registerRetryRollbackCommand(program: Command, context: CliConte
 export async function retryRollback(
   access: StateMachineAccess,
   execution: string,
-  options: Pick<RetryRollbackCommandOptions, 'reason' | 'wait' | 'pollSeconds'>,
+  options: Pick<RetryCommandOptions, 'reason' | 'wait' | 'pollSeconds'>,
   context: CliContext,
 ): Promise<void> {
   const { terminal } = context;
-  const failedArn = executionArnOf(access.stateMachineArn, execution);
-  const failedName = executionNameOf(failedArn);
-  const { described, ended } = await readEndedExecution(access.executions, failedArn).catch(
-    (error: unknown) => {
-      throw asCliError(error, `describe execution ${failedName} and read its history`);
-    },
-  );
+  const {
+    name: failedName,
+    described,
+    decision,
+  } = await judgeStoppedRun(access, execution, context, {
+    read: readEndedExecution,
+    decide: resumeRollbackOf,
+    refused: 'not resumed',
+  });
   const stoppedOutside = STOPPED_OUTSIDE_STATUSES.includes(described.status);
-  const decision = resumeRollbackOf(ended);
-  if (!decision.resumable) throw new CliError(`not resumed: ${decision.reason}`, EXIT_CODES.checkFailed);
-  if (stoppedOutside) {
-    const grace = await deployedTakeoverGrace(access);
-    if (grace.fallback !== undefined) terminal.note(grace.fallback);
-    refuseWhileItMayWrite(failedArn, described.status, described.stopDate, new Date(), grace);
-  }
-
   const { resumeRollback } = decision;
   const rotationName = executionNameOf(resumeRollback.executionArn);
   const input: RetryRollbackExecutionInput = {
