@@ -1,7 +1,10 @@
 // One real mutual-TLS 1.3 handshake between two lab workloads, as two sidecars make it: each side
 // presents its own chain and key and verifies the peer against its OWN trust bundle, and both accept
 // only a peer whose URI SAN is a SPIFFE id of the mesh's trust domain. A fresh loopback server per
-// handshake, closed afterwards, so nothing lingers.
+// handshake, closed afterwards, so nothing lingers. The server judges only its own client's connection:
+// on a shared machine another process may dial the loopback port the server just took (a port it used
+// before), and its bytes are not this handshake's (a 10 x 100 idle once failed a handshake with
+// ERR_SSL_HTTP_REQUEST: a plain HTTP request had reached the server).
 import type { AddressInfo, Socket } from 'node:net';
 import { connect, createServer, type PeerCertificate, type TLSSocket } from 'node:tls';
 import type { WorkloadIdentity } from './istiod-model.js';
@@ -23,9 +26,18 @@ export type TlsIdentity = Pick<WorkloadIdentity, 'certChainPem' | 'keyPem' | 'tr
 export async function mtlsHandshake(
   client: TlsIdentity,
   server: TlsIdentity,
-  options: { readonly trustDomain: string; readonly timeoutMs: number },
+  options: {
+    readonly trustDomain: string;
+    readonly timeoutMs: number;
+    /** Called once the server listens, before the client connects (tests: a stranger on the port). */
+    readonly onListening?: (port: number) => Promise<void>;
+  },
 ): Promise<HandshakeOutcome> {
   let serverError: string | undefined;
+  let clientSocket: TLSSocket | undefined;
+  // Our client's connection is the one from its local port; before the client has one, none is.
+  const fromOurClient = (peer: Socket) =>
+    clientSocket?.localPort !== undefined && peer.remotePort === clientSocket.localPort;
   const tlsServer = createServer({
     cert: server.certChainPem,
     key: server.keyPem,
@@ -42,10 +54,14 @@ export async function mtlsHandshake(
     connections.add(socket);
     socket.on('close', () => connections.delete(socket));
   });
-  tlsServer.on('tlsClientError', (error) => {
-    serverError ??= describeError(error);
+  tlsServer.on('tlsClientError', (error, socket) => {
+    if (fromOurClient(socket)) serverError ??= describeError(error);
   });
   tlsServer.on('secureConnection', (socket: TLSSocket) => {
+    if (!fromOurClient(socket)) {
+      socket.destroy();
+      return;
+    }
     const problem = socket.authorized
       ? spiffeProblem(socket.getPeerCertificate(), options.trustDomain)
       : verifyProblem(socket.authorizationError);
@@ -65,6 +81,7 @@ export async function mtlsHandshake(
     });
   });
   const port = (tlsServer.address() as AddressInfo).port;
+  await options.onListening?.(port);
 
   try {
     const clientResult = await new Promise<{ received: string; error?: unknown }>((resolve) => {
@@ -93,6 +110,7 @@ export async function mtlsHandshake(
           return Object.assign(new Error(problem), { code: 'SPIFFE_ID_MISMATCH' });
         },
       });
+      clientSocket = socket;
       const timer = setTimeout(
         () =>
           finish(Object.assign(new Error(`no answer within ${options.timeoutMs} ms`), { code: 'ETIMEDOUT' })),

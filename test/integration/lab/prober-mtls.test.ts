@@ -1,6 +1,7 @@
 // The mTLS prober makes real TLS 1.3 handshakes between lab workloads, within and across clusters: none
 // fails on a settled lab, and each side really verifies the peer against its own bundle and trust domain.
 
+import { connect } from 'node:net';
 import type { WorkloadIdentity } from '../../../lab/istio/istiod-model.js';
 import { mtlsHandshake } from '../../../lab/istio/mtls-handshake.js';
 import { type Lab, startLab } from '../../../lab/start-lab.js';
@@ -64,6 +65,31 @@ describe('one handshake', () => {
 
     // Act
     const outcome = await mtlsHandshake(client, server, { trustDomain: lab.trustDomain, timeoutMs: 3000 });
+
+    // Assess
+    expect(outcome).toEqual({ ok: true });
+  });
+
+  it("is not failed by another process's plain HTTP request to the server's port", async () => {
+    // Prepare: what a client of a server that used this loopback port before would send
+    const client = someIdentity('lab-1');
+    const server = someIdentity('lab-2');
+    const stranger = async (port: number) => {
+      const socket = connect({ host: '127.0.0.1', port });
+      socket.on('error', () => undefined);
+      await new Promise((resolve) => socket.once('connect', resolve));
+      socket.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+      // Long enough for the server to read it and refuse it as ERR_SSL_HTTP_REQUEST.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      socket.destroy();
+    };
+
+    // Act
+    const outcome = await mtlsHandshake(client, server, {
+      trustDomain: lab.trustDomain,
+      timeoutMs: 3000,
+      onListening: stranger,
+    });
 
     // Assess
     expect(outcome).toEqual({ ok: true });

@@ -62,6 +62,18 @@ describe('summarizeLabLoad', () => {
     expect(load.peakRssMiB).toBe(700);
   });
 
+  it('reads no peak over readings taken less than a second apart', () => {
+    // Prepare: 2 s at 0.5 cores, then 5 ms in which 10 ms of CPU and 3 signatures were counted
+    const samples = [sample(0, 0, 0, 0), sample(2000, 1e6, 20, 0), sample(2005, 1.01e6, 23, 0)];
+
+    // Act
+    const load = summarizeLabLoad(samples, noDelay);
+
+    // Assess
+    expect(load.peakCpuCores).toBeCloseTo(0.5);
+    expect(load.peakSignedPerSecond).toBeCloseTo(10);
+  });
+
   it('gives zeros, not NaN, for a single reading', () => {
     // Prepare, Act
     const load = summarizeLabLoad([sample(0, 5e6, 10, 10)], noDelay);
@@ -112,6 +124,8 @@ describe('startLabLoadMonitor', () => {
     signed = 160;
     handshakes = 80;
     tick();
+    now = 4001;
+    const look = monitor.current();
     now = 8000;
     cpu = 5e6;
     signed = 200;
@@ -120,6 +134,7 @@ describe('startLabLoadMonitor', () => {
     tick();
 
     // Assess
+    expect(look).toMatchObject({ durationMs: 4001, samples: 3 });
     expect(load).toMatchObject({ durationMs: 8000, samples: 3, peakRssMiB: 64 });
     expect(load.cpuCores).toBeCloseTo(0.625);
     expect(load.peakCpuCores).toBeCloseTo(1);
