@@ -206,6 +206,8 @@ export function labIdleTable(figures: LabIdleSectionFigures): Table {
   const { pace, load } = figures;
   const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
   const jitter = pace.renewalJitter === 0 ? '' : ` +- ${Math.round(pace.renewalJitter * 100)}%`;
+  // Runs before lab-load.ts read peaks over 1 s at least read them over intervals of a few ms too.
+  const peaks = load.peakIntervalMinMs !== undefined;
   return {
     columns: ['figure', 'value'],
     numeric: [],
@@ -232,7 +234,7 @@ export function labIdleTable(figures: LabIdleSectionFigures): Table {
       ],
       [
         'certificates signed',
-        `${load.signedPerSecond.toFixed(1)}/s on average (peak ${load.peakSignedPerSecond.toFixed(1)}/s; the rule expects ${pace.expectedRenewalsPerSecond.toFixed(1)}/s)`,
+        `${load.signedPerSecond.toFixed(1)}/s on average (${peaks ? `peak ${load.peakSignedPerSecond.toFixed(1)}/s; ` : ''}the rule expects ${pace.expectedRenewalsPerSecond.toFixed(1)}/s)`,
       ],
       ['handshakes a second', load.handshakesPerSecond.toFixed(1)],
       [
@@ -241,7 +243,10 @@ export function labIdleTable(figures: LabIdleSectionFigures): Table {
       ],
       [
         "CPU of the lab's process",
-        `${load.cpuCores.toFixed(2)} cores on average (peak ${load.peakCpuCores.toFixed(2)})`,
+        `${load.cpuCores.toFixed(2)} cores on average` +
+          (peaks
+            ? ` (peak ${load.peakCpuCores.toFixed(2)})`
+            : ' (peaks of this run not shown: read over intervals of a few ms)'),
       ],
       ['RSS', `${load.peakRssMiB} MiB at most`],
     ],
@@ -252,16 +257,35 @@ export function labIdleTargetLine(figures: LabIdleSectionFigures): string {
   const long = figures.idleMs >= TARGETS.labIdleSeconds * 1000;
   const verdict =
     figures.handshakes.failed > 0
-      ? `missed (${figures.handshakes.failed} of ${figures.handshakes.attempted} failed)`
+      ? `missed (${figures.handshakes.failed} of ${figures.handshakes.attempted.toLocaleString('en-US')} failed)`
       : long
         ? `met (0 of ${figures.handshakes.attempted.toLocaleString('en-US')} failed)`
         : `not shown: 0 of ${figures.handshakes.attempted} failed, but in ${(figures.idleMs / 1000).toFixed(0)} s`;
   return `target (issue 14): ${figures.clusters} x ${figures.workloadsPerCluster} idles ${TARGETS.labIdleSeconds / 60} minutes with 0 failed handshakes: ${verdict}`;
 }
 
-/** The failed handshakes the section kept, one line each. */
+/** What a failure's error says about whose it is, where that is known. */
+const KNOWN_FAILURES: readonly { readonly code: string; readonly meaning: string }[] = [
+  {
+    code: 'ERR_SSL_HTTP_REQUEST',
+    meaning:
+      "a plain HTTP request reached the handshake's loopback server: another process on the machine dialing " +
+      'a port it had used before; since then the server judges only its own client (lab/istio/mtls-handshake.ts)',
+  },
+  {
+    code: 'CERT_HAS_EXPIRED',
+    meaning: 'a certificate the lab let expire: it fell behind its renewals',
+  },
+];
+
+/** The failed handshakes the section kept, one line each, with what the error means where known. */
 export function labIdleFailureLines(figures: LabIdleSectionFigures): string[] {
-  return figures.failures.map((failure) => `${failure.from} -> ${failure.to}: ${failure.error}`);
+  return figures.failures.map((failure) => {
+    const known = KNOWN_FAILURES.find((entry) => failure.error.startsWith(entry.code));
+    // OpenSSL's messages end with a line break.
+    const error = failure.error.trim();
+    return `${failure.from} -> ${failure.to}: ${error}${known === undefined ? '' : ` (${known.meaning})`}`;
+  });
 }
 
 export function notMeasuredYetLine(): string {

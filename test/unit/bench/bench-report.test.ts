@@ -324,6 +324,7 @@ const LAB_IDLE: LabIdleSectionFigures = {
     eventLoopDelayMs: { p50: 0.4, p99: 24.5, max: 130 },
     peakRssMiB: 812,
     samples: 121,
+    peakIntervalMinMs: 1000,
   },
 };
 
@@ -362,8 +363,25 @@ describe('lab-idle', () => {
     const text = renderSummary({ 'lab-idle': run(failed) }).join('\n');
 
     // Assess
-    expect(text).toContain('failed: lab-1/shop/app-01-x -> lab-2/shop/app-03-y: CERT_HAS_EXPIRED');
-    expect(text).toContain('0 failed handshakes: missed (3 of 17000 failed)');
+    expect(text).toContain(
+      'failed: lab-1/shop/app-01-x -> lab-2/shop/app-03-y: CERT_HAS_EXPIRED (a certificate the lab let expire: it fell behind its renewals)',
+    );
+    expect(text).toContain('0 failed handshakes: missed (3 of 17,000 failed)');
+  });
+
+  it('does not show peaks read before they were read over 1 s at least', () => {
+    // Prepare
+    const { peakIntervalMinMs: _, ...load } = LAB_IDLE.load;
+
+    // Act
+    const text = renderSummary({ 'lab-idle': run({ ...LAB_IDLE, load }) }).join('\n');
+
+    // Assess
+    expect(text).toContain('39.6/s on average (the rule expects 39.5/s)');
+    expect(text).toContain(
+      '0.55 cores on average (peaks of this run not shown: read over intervals of a few ms)',
+    );
+    expect(text).not.toContain('peak 0.91');
   });
 
   it('does not call a short idle a met target', () => {
