@@ -104,9 +104,11 @@ export async function runChaosCli(
         '  fault       each --fault kind (kube 5xx, conflict, slow, down; aws throttle, 5xx): SUCCEEDED',
         '  rollback    the latest failure that rolls back, then one inside the rollback: FAILED RollbackFailed',
         '              when permanent, ROLLED_BACK when once',
-        '  kill        (ids kill/mode/state) on a model lab, rehearse --lab SIGKILLed in each state of the',
-        '              forward path (a Map once one cluster is in it), then the next run (with --retry-rollback',
-        '              when refused): SUCCEEDED, only the newest root in every cacerts, nothing written twice',
+        '  kill        (ids kill/mode/state) on a model lab, rehearse --lab SIGKILLed in each Task, Map or Wait',
+        '              state of the forward path (a Map once one cluster is in it), then the next run (with',
+        '              --retry-rollback when refused): SUCCEEDED, only the newest root in every cacerts (intermediate',
+        '              mode: --cluster alone on a new intermediate, same root), nothing written twice; and',
+        '              kill/scheduled/STATE+ROLLBACK-STATE also kills the resumed rollback, then resumes again',
         'The states and expected ends come from the synthesized definition. Every case must also show',
         '0 failed handshakes, pass all the rehearsal checks, leave no process and no private key.',
         '',
@@ -138,7 +140,7 @@ export function matrixOf(template: CfnTemplate, clusters: number): ChaosCase[] {
   const listed = failAtStates(definition);
   return [
     ...chaosMatrix({ definition, failAtStates: listed, clusters: labClusterNames(clusters) }),
-    ...killCases({ definition, failAtStates: listed }),
+    ...killCases({ definition, failAtStates: listed, clusters: labClusterNames(clusters) }),
   ];
 }
 

@@ -5,6 +5,11 @@
 // twice and no workload was restarted twice by one execution. The last two are read from the resumed
 // runs' audit events (the killed run writes no report, so its own events are not readable). Pure, like
 // judge-case.ts: each check a named finding, the case passes when none failed.
+// Intermediate mode keeps the root: there the rekeyed cluster must be on a new intermediate under the
+// root it held, every other cluster's cacerts as before the kill. A case that also killed the resumed
+// rollback must have converged back to where it started before it rotated: the last run's start (its
+// report's `initial`, read after it finished the rollback) is the lab as it was before the kill.
+
 import type { RehearsalReport } from '../rehearsal/rehearsal-report.js';
 import {
   type CaseFinding,
@@ -14,6 +19,7 @@ import {
   type RunFacts,
 } from './judge-case.js';
 import type { KillCase } from './kill-cases.js';
+import type { CacertsFingerprints } from './meshtrust-lab.js';
 
 /** What the runner saw of the run it killed. */
 export interface KilledRun {
@@ -27,7 +33,9 @@ export interface KilledRun {
 }
 
 /** A resumed run's report.json as far as the judgement reads it: judgeCase's part and the run's roots. */
-export type ResumedReport = JudgedReport & Pick<RehearsalReport, 'rootLetters'>;
+export type ResumedReport = JudgedReport &
+  Pick<RehearsalReport, 'rootLetters'> &
+  Partial<Pick<RehearsalReport, 'initial'>>;
 
 /** One `rehearse --lab DIR` after the kill. */
 export interface ResumeAttempt {
@@ -35,6 +43,8 @@ export interface ResumeAttempt {
   readonly exitCode: number | null;
   /** It stopped before running anything, naming --retry-rollback for the dead run (exit 3). */
   readonly refusedForRetryRollback: boolean;
+  /** For a run the case kills too (the resumed rollback): the record showed its kill point and it died of the SIGKILL. */
+  readonly killedAtPoint?: boolean;
   /** Its report.json, when it wrote one. */
   readonly report?: ResumedReport;
 }
@@ -56,6 +66,10 @@ export interface KillCaseFacts {
   readonly run: RunFacts;
   /** Each cluster's cacerts roots read from the lab after the last run; undefined when unreadable. */
   readonly cacertsRoots?: Readonly<Record<string, readonly string[]>>;
+  /** Each cluster's cacerts (roots, intermediate) read from the lab before the killed run; undefined when unreadable. */
+  readonly cacertsBefore?: Readonly<Record<string, CacertsFingerprints>>;
+  /** The same after the last run. */
+  readonly cacertsAfter?: Readonly<Record<string, CacertsFingerprints>>;
   /** The audit events of every resumed run's report. */
   readonly audit: readonly AuditLine[];
   /** Records of dead runs still in DIR/rehearsals after the last run. */
@@ -80,11 +94,18 @@ export function judgeKillCase(killCase: KillCase, facts: KillCaseFacts): CaseVer
         ? `SIGKILLed in ${killed.lastState ?? killCase.killAt.state}`
         : `ended by itself (exit ${killed.exitCode}) before ${killCase.killAt.state}, last in ${killed.lastState ?? 'no state'}`,
     },
-    resumedFinding(resumes),
+    killCase.killResumedRollbackAt === undefined
+      ? resumedFinding(resumes)
+      : resumedAfterKilledRollbackFinding(resumes, killCase.killResumedRollbackAt.state),
     ...base.findings.map((finding) =>
       finding.check === 'no-failed-handshake' ? handshakesOfEveryResume(resumes) : finding,
     ),
-    newestRootOnlyFinding(final?.report, facts.cacertsRoots),
+    killCase.rekeyed === undefined
+      ? newestRootOnlyFinding(final?.report, facts.cacertsRoots)
+      : rekeyedOnSameRootFinding(killCase.rekeyed, facts.cacertsBefore, facts.cacertsAfter),
+    ...(killCase.killResumedRollbackAt === undefined
+      ? []
+      : [rolledBackToStartFinding(final?.report, facts.cacertsBefore)]),
     {
       check: 'dead-run-cleared',
       ok: facts.recordsLeft.length === 0,
@@ -129,6 +150,123 @@ function resumedFinding(resumes: readonly ResumeAttempt[]): CaseFinding {
     detail: ok
       ? 'refused naming --retry-rollback (exit 3), then rolled the dead run back and rotated'
       : `${resumes.length} runs after the kill, exits ${resumes.map((resume) => resume.exitCode).join(', ')}`,
+  };
+}
+
+/**
+ * The resumed-rollback case: refused naming --retry-rollback, that run killed inside the rollback, refused
+ * again (the killed resume is the dead run now), and the second --retry-rollback finished the rollback
+ * and rotated. Anything else is no resume as documented.
+ */
+export function resumedAfterKilledRollbackFinding(
+  resumes: readonly ResumeAttempt[],
+  rollbackState: string,
+): CaseFinding {
+  const check = 'resumed-as-documented';
+  const [refused, killedResume, refusedAgain, last] = resumes;
+  const ok =
+    resumes.length === 4 &&
+    refused?.refusedForRetryRollback === true &&
+    killedResume?.retryRollback === true &&
+    killedResume.killedAtPoint === true &&
+    refusedAgain?.refusedForRetryRollback === true &&
+    last?.retryRollback === true &&
+    last.report !== undefined;
+  const shown = resumes.map((resume) =>
+    resume.killedAtPoint === true
+      ? 'SIGKILLed'
+      : resume.refusedForRetryRollback
+        ? 'refused (exit 3)'
+        : `exit ${resume.exitCode}${resume.report === undefined ? ', no report' : ''}`,
+  );
+  return {
+    check,
+    ok,
+    detail: ok
+      ? `refused, the --retry-rollback run SIGKILLed in ${rollbackState}, refused again, then rolled back and rotated`
+      : `${resumes.length} run(s) after the kill: ${shown.join('; ')} (expected refused; SIGKILLed in ${rollbackState}; refused; rotated)`,
+  };
+}
+
+/**
+ * Intermediate mode: every cluster trusts the roots it trusted before the kill; the rekeyed cluster's
+ * intermediate is new, every other cluster's the one it had.
+ */
+export function rekeyedOnSameRootFinding(
+  rekeyed: string,
+  before: Readonly<Record<string, CacertsFingerprints>> | undefined,
+  after: Readonly<Record<string, CacertsFingerprints>> | undefined,
+): CaseFinding {
+  const check = 'cacerts-rekeyed-on-same-root';
+  if (before === undefined || after === undefined)
+    return {
+      check,
+      ok: false,
+      detail: `the lab's cacerts could not be read ${before === undefined ? 'before' : 'after'}`,
+    };
+  const short = (fingerprint: string | undefined) => fingerprint?.slice(0, 12) ?? 'none';
+  const problems = Object.keys(before).flatMap((cluster) => {
+    const was = before[cluster];
+    const now = after[cluster];
+    if (was === undefined || now === undefined) return [`${cluster} not read`];
+    const sameRoots =
+      was.roots.length === now.roots.length && was.roots.every((root, i) => now.roots[i] === root);
+    const found: string[] = [];
+    if (!sameRoots)
+      found.push(
+        `${cluster} trusts ${now.roots.map(short).join('+')}, had ${was.roots.map(short).join('+')}`,
+      );
+    if (cluster === rekeyed && (now.caCert === undefined || now.caCert === was.caCert))
+      found.push(`${cluster} (rekeyed) still on intermediate ${short(was.caCert)}`);
+    if (cluster !== rekeyed && now.caCert !== was.caCert)
+      found.push(
+        `${cluster} (not rekeyed) changed intermediate ${short(was.caCert)} -> ${short(now.caCert)}`,
+      );
+    return found;
+  });
+  if (!(rekeyed in before)) problems.push(`no cluster ${rekeyed} in the lab`);
+  return {
+    check,
+    ok: problems.length === 0,
+    detail:
+      problems.length === 0
+        ? `${rekeyed} on a new intermediate under the same root, ${Object.keys(before).length - 1} other(s) untouched`
+        : problems.join('; '),
+  };
+}
+
+/**
+ * The resumed-rollback case: the last run found the lab (after rolling the dead runs back) as it was
+ * before the kill: each cluster's roots and intermediate, by fingerprint (report.json's `initial`).
+ */
+export function rolledBackToStartFinding(
+  report: Pick<ResumedReport, 'initial'> | undefined,
+  before: Readonly<Record<string, CacertsFingerprints>> | undefined,
+): CaseFinding {
+  const check = 'rolled-back-to-start';
+  if (report?.initial === undefined) return { check, ok: false, detail: 'no report of the last run' };
+  if (before === undefined)
+    return { check, ok: false, detail: "the lab's cacerts could not be read before the kill" };
+  const problems = Object.entries(before).flatMap(([cluster, was]) => {
+    const found = report.initial?.find((entry) => entry.cluster === cluster);
+    if (found === undefined) return [`${cluster} not in the last run's start`];
+    const same =
+      found.caCert === was.caCert &&
+      found.roots.length === was.roots.length &&
+      found.roots.every((root, i) => was.roots[i] === root);
+    return same
+      ? []
+      : [
+          `${cluster} started on ${found.caCert?.slice(0, 12)} under ${found.roots.map((root) => root.slice(0, 12)).join('+')}, not as before the kill`,
+        ];
+  });
+  return {
+    check,
+    ok: problems.length === 0,
+    detail:
+      problems.length === 0
+        ? `${Object.keys(before).length} cluster(s) rolled back to their roots and intermediate of before the kill`
+        : problems.join('; '),
   };
 }
 

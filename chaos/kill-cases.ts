@@ -1,17 +1,23 @@
-// The kill-and-resume cases of issue 15: a `rehearse --lab DIR` run SIGKILLed in each top-level Task
-// (or Map) state its mode's forward path enters, then the next `rehearse --lab DIR` on the same lab,
-// which must converge. The states are the fail-at cases' (the list the rehearsal checks --fail-at
-// against, in the order the mode's walk of the definition enters them), so a state added to the state
-// machine gets its kill case without an edit here. When to kill is read from the record the run keeps
-// in DIR/rehearsals/ (rehearsal/fleet/attached-runs.ts): the state entered, and for a Map its first
-// per-cluster iteration too, so the kill lands inside the phase rather than between two. Pure: no I/O.
+// The kill-and-resume cases of issue 15: a `rehearse --lab DIR` run SIGKILLed in each top-level Task,
+// Map or Wait state its mode's forward path enters, then the next `rehearse --lab DIR` on the same lab,
+// which must converge. The Task and Map states are the fail-at cases' (the list the rehearsal checks
+// --fail-at against), the Wait states (await-proxy-trust, soak) come from the definition's types, all
+// in the order the mode's walk of the definition enters them, so a state added to the state machine
+// gets its kill case without an edit here. An approval gate is a Task (.waitForTaskToken) and so one
+// of the fail-at states when the stack has gates. Intermediate mode rekeys one cluster, the fleet's
+// last, as its fail-at cases do. One more case per rotating mode kills the --retry-rollback run that
+// resumes a dead run's rollback, inside that rollback, then resumes again.
+// When to kill is read from the record the run keeps in DIR/rehearsals/
+// (rehearsal/fleet/attached-runs.ts): the state entered, and for a Map its first per-cluster iteration
+// too, so the kill lands inside the phase rather than between two. Pure: no I/O.
 
 import { ChaosMatrixError } from './chaos-errors.js';
 import type { ChaosCase } from './chaos-matrix.js';
-import { type Definition, mapStates, predictEnd, type RehearsalMode } from './state-graph.js';
+import { type Definition, mapStates, predictEnd, type RehearsalMode, waitStates } from './state-graph.js';
 
-/** Intermediate mode rekeys one cluster (--cluster) and is left to the fail-at cases. */
-export const KILL_MODES: readonly RehearsalMode[] = ['scheduled', 'emergency'];
+export const KILL_MODES: readonly RehearsalMode[] = ['scheduled', 'emergency', 'intermediate'];
+/** The modes whose kill case also kills the resumed rollback (intermediate mode's is one cluster's). */
+export const RESUMED_ROLLBACK_KILL_MODES: readonly RehearsalMode[] = ['scheduled'];
 
 /** Where a kill case kills its first run. */
 export interface KillPoint {
@@ -24,34 +30,88 @@ export interface KillPoint {
 export interface KillCase extends ChaosCase {
   readonly kind: 'kill';
   readonly killAt: KillPoint;
+  /** Intermediate mode: the cluster rekeyed (--cluster); the others must be left as they were. */
+  readonly rekeyed?: string;
+  /**
+   * Also SIGKILL the --retry-rollback run that resumes the killed run's rollback, once its record shows
+   * this rollback state entered; then resume again.
+   */
+  readonly killResumedRollbackAt?: KillPoint;
 }
 
 export interface KillMatrixInput {
   readonly definition: Definition;
   /** The STATE names `rehearse --fail-at` accepts (failAtStates(...).listed): Task states and Maps. */
   readonly failAtStates: readonly string[];
+  /** The lab's clusters: intermediate mode rekeys the last, as the fail-at cases do. */
+  readonly clusters: readonly string[];
 }
 
-/** `kill/<mode>/<state>` for each state of each mode's forward path; each expects the resumed run SUCCEEDED. */
+/**
+ * `kill/<mode>/<state>` for each Task, Map and Wait state of each mode's forward path, and
+ * `kill/<mode>/<state>+<rollback state>` for the resumed rollback; each expects the last run SUCCEEDED.
+ */
 export function killCases(input: KillMatrixInput): KillCase[] {
-  const maps = mapStates(input.definition);
+  const { definition } = input;
+  const maps = mapStates(definition);
+  const waits = waitStates(definition);
+  const rekeyed = input.clusters.at(-1);
+  if (rekeyed === undefined) throw new ChaosMatrixError('the fleet has no cluster');
+  const point = (state: string): KillPoint => ({ state, inIteration: maps.has(state) });
   return KILL_MODES.flatMap((mode) => {
-    const forward = predictEnd(input.definition, mode);
+    const forward = predictEnd(definition, mode);
     if (forward.result !== 'SUCCEEDED') {
       throw new ChaosMatrixError(`with nothing injected, ${mode} is predicted to end ${forward.result}`);
     }
-    const states = [...new Set(forward.path.filter((state) => input.failAtStates.includes(state)))];
-    return states.map(
-      (state): KillCase => ({
-        id: `kill/${mode}/${state}`,
-        mode,
-        kind: 'kill',
-        flags: ['--mode', mode],
-        expected: { result: 'SUCCEEDED' },
-        killAt: { state, inIteration: maps.has(state) },
-      }),
+    const base = {
+      mode,
+      kind: 'kill' as const,
+      flags: mode === 'intermediate' ? ['--mode', mode, '--cluster', rekeyed] : ['--mode', mode],
+      expected: { result: 'SUCCEEDED' as const },
+      ...(mode === 'intermediate' ? { rekeyed } : {}),
+    };
+    const states = [
+      ...new Set(forward.path.filter((state) => input.failAtStates.includes(state) || waits.has(state))),
+    ];
+    const cases = states.map(
+      (state): KillCase => ({ ...base, id: `kill/${mode}/${state}`, killAt: point(state) }),
     );
+    if (!RESUMED_ROLLBACK_KILL_MODES.includes(mode)) return cases;
+    const resumed = resumedRollbackKill(definition, mode, forward.path, maps);
+    return resumed === undefined
+      ? cases
+      : [
+          ...cases,
+          {
+            ...base,
+            id: `kill/${mode}/${resumed.killAt}+${resumed.rollbackState}`,
+            killAt: point(resumed.killAt),
+            killResumedRollbackAt: point(resumed.rollbackState),
+          },
+        ];
   });
+}
+
+/**
+ * Where the resumed-rollback case kills: its first run in the latest Map of the forward path whose
+ * failure still rolls back (the most to undo), its rollback resume in the last Map of that rollback
+ * (restoring cacerts, the write a second kill could leave half done).
+ */
+function resumedRollbackKill(
+  definition: Definition,
+  mode: RehearsalMode,
+  forwardPath: readonly string[],
+  maps: ReadonlySet<string>,
+): { readonly killAt: string; readonly rollbackState: string } | undefined {
+  for (const state of [...forwardPath].reverse()) {
+    if (!maps.has(state)) continue;
+    const end = predictEnd(definition, mode, [{ state, once: false }]);
+    if (end.result !== 'ROLLED_BACK') continue;
+    const rollback = end.path.slice(end.path.indexOf(state) + 1).filter((name) => maps.has(name));
+    const rollbackState = rollback.at(-1);
+    return rollbackState === undefined ? undefined : { killAt: state, rollbackState };
+  }
+  return undefined;
 }
 
 export function isKillCase(chaosCase: ChaosCase): chaosCase is KillCase {
@@ -60,10 +120,15 @@ export function isKillCase(chaosCase: ChaosCase): chaosCase is KillCase {
 
 /** What --list shows of a kill case beside its flags. */
 export function describeKill(killCase: KillCase): string {
-  const where = killCase.killAt.inIteration
-    ? `once ${killCase.killAt.state} and one of its iterations entered`
-    : `once ${killCase.killAt.state} entered`;
-  return `--lab DIR ${killCase.flags.join(' ')}: SIGKILL ${where}, then again (--retry-rollback when refused)`;
+  const where = (point: KillPoint) =>
+    point.inIteration
+      ? `once ${point.state} and one of its iterations entered`
+      : `once ${point.state} entered`;
+  const resumed = killCase.killResumedRollbackAt;
+  return (
+    `--lab DIR ${killCase.flags.join(' ')}: SIGKILL ${where(killCase.killAt)}, then again (--retry-rollback when refused)` +
+    (resumed === undefined ? '' : `, SIGKILL that rollback ${where(resumed)}, then again`)
+  );
 }
 
 /** The part of a run's record (DIR/rehearsals/<execution>.json) a kill point is read from. */

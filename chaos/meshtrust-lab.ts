@@ -105,6 +105,17 @@ export async function stopMeshtrustLab(lab: MeshtrustLab | undefined, graceMs: n
  * DIR/env, as an operator would with kubectl: not from a report.
  */
 export async function labCacertsRoots(dir: string, cluster: string): Promise<string[]> {
+  return [...(await labCacertsFingerprints(dir, cluster)).roots];
+}
+
+/** A cluster's cacerts as fingerprints: the roots it trusts and its intermediate (ca-cert.pem). */
+export interface CacertsFingerprints {
+  readonly roots: readonly string[];
+  readonly caCert?: string;
+}
+
+/** What labCacertsRoots reads, with the intermediate's fingerprint too. */
+export async function labCacertsFingerprints(dir: string, cluster: string): Promise<CacertsFingerprints> {
   const description = await readLabDescription(dir);
   const entry = description.clusters.find((candidate) => candidate.name === cluster);
   if (entry === undefined) throw new Error(`no cluster ${cluster} in ${dir}/lab.json`);
@@ -126,9 +137,14 @@ export async function labCacertsRoots(dir: string, cluster: string): Promise<str
     path: '/api/v1/namespaces/istio-system/secrets/cacerts',
   });
   if (response.status !== 200) throw new Error(`GET cacerts of ${cluster} answered ${response.status}`);
-  // Only root-cert.pem's fingerprints leave this function; the snapshot decodes no key.
-  return [
-    ...cacertsSnapshot(cluster, response.body.data, response.body.metadata?.resourceVersion ?? '')
-      .rootFingerprints,
-  ];
+  // Only fingerprints leave this function; the snapshot decodes no key.
+  const snapshot = cacertsSnapshot(
+    cluster,
+    response.body.data,
+    response.body.metadata?.resourceVersion ?? '',
+  );
+  return {
+    roots: snapshot.rootFingerprints,
+    ...(snapshot.caCertFingerprint === undefined ? {} : { caCert: snapshot.caCertFingerprint }),
+  };
 }

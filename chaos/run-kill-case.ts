@@ -17,8 +17,14 @@ import { ATTACHED_RUNS_DIR, type AttachedRunRecord } from '../rehearsal/fleet/at
 import { filesWithPrivateKeys } from '../rehearsal/private-key-scan.js';
 import type { RehearsalReport } from '../rehearsal/rehearsal-report.js';
 import { type AuditLine, judgeKillCase, parseAuditLines, type ResumeAttempt } from './judge-kill-case.js';
-import { type KillCase, killPointReached } from './kill-cases.js';
-import { labCacertsRoots, type MeshtrustLab, startMeshtrustLab, stopMeshtrustLab } from './meshtrust-lab.js';
+import { type KillCase, type KillPoint, killPointReached } from './kill-cases.js';
+import {
+  type CacertsFingerprints,
+  labCacertsFingerprints,
+  type MeshtrustLab,
+  startMeshtrustLab,
+  stopMeshtrustLab,
+} from './meshtrust-lab.js';
 import {
   type CaseRun,
   type CaseSettings,
@@ -89,51 +95,44 @@ export async function runKillCase(
   const marker = `${process.pid}:${killCase.id}`;
   const args = (out: string, extra: readonly string[]) =>
     rehearseCommand(settings.cdkOut, out, ['--lab', settings.labDir, ...killCase.flags, ...extra]);
+  const cacertsBefore = await readableCacerts(settings.labDir);
 
   // The run to kill.
-  let reached = false;
-  let lastState: string | undefined;
   const killedOut = join(caseDir, 'killed');
+  const first = killWatch(killCase.killAt, settings);
   const killed = await runRehearseProcess(args(killedOut, []), {
     settings,
     marker,
     logFile: join(caseDir, 'killed.log'),
-    whileRunning: (pid) => {
-      let watching = true;
-      void (async () => {
-        while (watching) {
-          const record = await recordOf(settings.labDir, pid);
-          lastState = record?.statesEntered.at(-1) ?? lastState;
-          if (record !== undefined && killPointReached(killCase.killAt, record, settings.topLevelStates)) {
-            reached = true;
-            try {
-              process.kill(pid, 'SIGKILL');
-            } catch {
-              // It ended meanwhile: its exit, not a kill, is what the verdict sees.
-            }
-            return;
-          }
-          await sleep(RECORD_POLL_MS);
-        }
-      })();
-      return () => {
-        watching = false;
-      };
-    },
+    whileRunning: first.whileRunning,
   });
 
-  // The runs after it: the next one, and with --retry-rollback when that is refused for the dead run.
+  // The runs after it: the next one, and with --retry-rollback when that is refused for the dead run;
+  // for a case that kills the resumed rollback too, that --retry-rollback run is killed inside its
+  // rollback and the two are run once more.
+  const steps: { readonly retryRollback: boolean; readonly killAt?: KillPoint }[] = [
+    { retryRollback: false },
+    killCase.killResumedRollbackAt === undefined
+      ? { retryRollback: true }
+      : { retryRollback: true, killAt: killCase.killResumedRollbackAt },
+    ...(killCase.killResumedRollbackAt === undefined
+      ? []
+      : [{ retryRollback: false }, { retryRollback: true }]),
+  ];
   const resumes: (ResumeAttempt & { readonly out: string; readonly report?: RehearsalReport })[] = [];
   const processesLeft = [...killed.processesLeft];
   let timedOut = killed.timedOut;
   let interrupted = killed.interrupted;
-  for (const retryRollback of [false, true]) {
+  for (const [index, step] of steps.entries()) {
     if (interrupted) break;
-    const out = join(caseDir, `resumed${retryRollback ? '-retry-rollback' : ''}`);
-    const run = await runRehearseProcess(args(out, retryRollback ? ['--retry-rollback'] : []), {
+    const name = `resumed-${index + 1}${step.retryRollback ? '-retry-rollback' : ''}`;
+    const out = join(caseDir, name);
+    const watch = step.killAt === undefined ? undefined : killWatch(step.killAt, settings);
+    const run = await runRehearseProcess(args(out, step.retryRollback ? ['--retry-rollback'] : []), {
       settings,
       marker,
-      logFile: join(caseDir, `resumed${retryRollback ? '-retry-rollback' : ''}.log`),
+      logFile: join(caseDir, `${name}.log`),
+      ...(watch === undefined ? {} : { whileRunning: watch.whileRunning }),
     });
     processesLeft.push(...run.processesLeft);
     timedOut ||= run.timedOut;
@@ -141,14 +140,17 @@ export async function runKillCase(
     const report = await readReport(out);
     const refusedForRetryRollback =
       report === undefined && run.exitCode === 3 && run.output.includes('--retry-rollback');
+    const killedAtPoint = watch === undefined ? undefined : watch.reached() && run.signal === 'SIGKILL';
     resumes.push({
-      retryRollback,
+      retryRollback: step.retryRollback,
       exitCode: run.exitCode,
       refusedForRetryRollback,
+      ...(killedAtPoint === undefined ? {} : { killedAtPoint }),
       ...(report === undefined ? {} : { report }),
       out,
     });
-    if (!refusedForRetryRollback) break;
+    const goOn = step.retryRollback ? killedAtPoint === true : refusedForRetryRollback;
+    if (!goOn) break;
   }
 
   const outDirs = [killedOut, ...resumes.map((resume) => resume.out)];
@@ -173,16 +175,26 @@ export async function runKillCase(
     processesLeft,
     filesWithKeys,
   };
+  const cacertsAfter = await readableCacerts(settings.labDir);
+  const lastState = first.lastState();
   const verdict = judgeKillCase(killCase, {
     killed: {
-      reachedKillPoint: reached,
+      reachedKillPoint: first.reached(),
       signal: killed.signal,
       exitCode: killed.exitCode,
       ...(lastState === undefined ? {} : { lastState }),
     },
     resumes,
     run: facts,
-    ...(await readableCacertsRoots(settings.labDir)),
+    ...(cacertsAfter === undefined
+      ? {}
+      : {
+          cacertsRoots: Object.fromEntries(
+            Object.entries(cacertsAfter).map(([cluster, held]) => [cluster, held.roots]),
+          ),
+          cacertsAfter,
+        }),
+    ...(cacertsBefore === undefined ? {} : { cacertsBefore }),
     audit,
     recordsLeft: await recordsIn(settings.labDir),
   });
@@ -195,18 +207,54 @@ export async function runKillCase(
   };
 }
 
-/** The record of the run with this pid, as last written (a record mid-write is read at the next poll). */
-async function recordOf(labDir: string, pid: number): Promise<AttachedRunRecord | undefined> {
+/**
+ * Reads the records of a run (its pid's: a --retry-rollback run records its rollback execution and then
+ * its rotation) every RECORD_POLL_MS and SIGKILLs it once one of them shows the kill point.
+ */
+function killWatch(point: KillPoint, settings: Pick<KillCaseSettings, 'labDir' | 'topLevelStates'>) {
+  let reached = false;
+  let lastState: string | undefined;
+  return {
+    reached: () => reached,
+    lastState: () => lastState,
+    whileRunning: (pid: number) => {
+      let watching = true;
+      void (async () => {
+        while (watching) {
+          const records = await recordsOf(settings.labDir, pid);
+          lastState = records.at(-1)?.statesEntered.at(-1) ?? lastState;
+          if (records.some((record) => killPointReached(point, record, settings.topLevelStates))) {
+            reached = true;
+            try {
+              process.kill(pid, 'SIGKILL');
+            } catch {
+              // It ended meanwhile: its exit, not a kill, is what the verdict sees.
+            }
+            return;
+          }
+          await sleep(RECORD_POLL_MS);
+        }
+      })();
+      return () => {
+        watching = false;
+      };
+    },
+  };
+}
+
+/** The records of the run with this pid, oldest first, as last written (one mid-write is read at the next poll). */
+async function recordsOf(labDir: string, pid: number): Promise<AttachedRunRecord[]> {
   const folder = join(labDir, ATTACHED_RUNS_DIR);
+  const records: AttachedRunRecord[] = [];
   for (const name of await recordsIn(labDir)) {
     try {
       const record = JSON.parse(await readFile(join(folder, name), 'utf8')) as AttachedRunRecord;
-      if (record.pid === pid) return record;
+      if (record.pid === pid) records.push(record);
     } catch {
       // Removed or replaced meanwhile.
     }
   }
-  return undefined;
+  return records.sort((a, b) => a.startDate.localeCompare(b.startDate));
 }
 
 async function recordsIn(labDir: string): Promise<string[]> {
@@ -214,17 +262,19 @@ async function recordsIn(labDir: string): Promise<string[]> {
   return names.filter((name) => name.endsWith('.json'));
 }
 
-/** Every cluster's cacerts roots, read from the lab; nothing when a read fails (the finding says so). */
-async function readableCacertsRoots(
+/** Every cluster's cacerts fingerprints, read from the lab; nothing when a read fails (the finding says so). */
+async function readableCacerts(
   labDir: string,
-): Promise<{ cacertsRoots?: Readonly<Record<string, readonly string[]>> }> {
+): Promise<Readonly<Record<string, CacertsFingerprints>> | undefined> {
   try {
     const { clusters } = await readLabDescription(labDir);
-    const roots = await Promise.all(
-      clusters.map(async (cluster) => [cluster.name, await labCacertsRoots(labDir, cluster.name)] as const),
+    const held = await Promise.all(
+      clusters.map(
+        async (cluster) => [cluster.name, await labCacertsFingerprints(labDir, cluster.name)] as const,
+      ),
     );
-    return { cacertsRoots: Object.fromEntries(roots) };
+    return Object.fromEntries(held);
   } catch {
-    return {};
+    return undefined;
   }
 }

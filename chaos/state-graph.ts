@@ -200,3 +200,12 @@ export function mapStates(definition: Definition): ReadonlySet<string> {
       .map(([name]) => name),
   );
 }
+
+/** The Wait states of the definition (top level): await-proxy-trust, soak. */
+export function waitStates(definition: Definition): ReadonlySet<string> {
+  return new Set(
+    Object.entries(definition.States ?? {})
+      .filter(([, state]) => state.Type === 'Wait')
+      .map(([name]) => name),
+  );
+}

@@ -94,7 +94,7 @@ describe('npm run chaos', () => {
     4 * 60_000,
   );
 
-  it('lists a kill case for each Task and Map state of the forward path of scheduled and emergency', async () => {
+  it("lists a kill case for each Task, Map and Wait state of every mode's forward path, and one in a resumed rollback", async () => {
     // Act
     const { exitCode, stdout } = await chaos('--list', '--only', 'kill/*');
 
@@ -113,7 +113,27 @@ describe('npm run chaos', () => {
         ),
       );
     }
-    expect(ids.some((id) => id.includes('rollback'))).toBe(false);
+    expect(ids).toEqual(
+      expect.arrayContaining([
+        'kill/scheduled/await-proxy-trust',
+        'kill/scheduled/soak',
+        'kill/emergency/await-proxy-trust',
+        'kill/intermediate/reissue-intermediate',
+        'kill/intermediate/restart-workloads',
+      ]),
+    );
+    // Intermediate mode rekeys one cluster and never stages a root.
+    expect(ids.some((id) => id.startsWith('kill/intermediate/') && /stage-root|soak/.test(id))).toBe(false);
+    expect(stdout).toMatch(
+      /kill\/intermediate\/reissue-intermediate +SUCCEEDED +--lab DIR --mode intermediate --cluster lab-2/,
+    );
+    // No rollback state is killed on its own: only inside the resumed rollback.
+    expect(ids.filter((id) => id.includes('rollback'))).toEqual([
+      'kill/scheduled/retire-root+rollback-restore',
+    ]);
+    expect(stdout).toMatch(
+      /SIGKILL that rollback once rollback-restore and one of its iterations entered, then again/,
+    );
     expect(stdout).toMatch(/SIGKILL once distribute-bundle and one of its iterations entered/);
     expect(stdout).toMatch(new RegExp(`${ids.length} of \\d+ case\\(s\\)`));
   }, 60_000);

@@ -9,7 +9,10 @@ import {
   newestRootOnlyFinding,
   parseAuditLines,
   type ResumedReport,
+  rekeyedOnSameRootFinding,
   restartedTwiceFinding,
+  resumedAfterKilledRollbackFinding,
+  rolledBackToStartFinding,
 } from '../../../chaos/judge-kill-case.js';
 import type { KillCase } from '../../../chaos/kill-cases.js';
 
@@ -162,6 +165,184 @@ describe('judgeKillCase', () => {
 
     // Assess
     expect(failed).toEqual(['dead-run-cleared']);
+  });
+});
+
+describe('judgeKillCase of an intermediate-mode case', () => {
+  const REKEY_CASE: KillCase = {
+    ...KILL_CASE,
+    id: 'kill/intermediate/reissue-intermediate',
+    mode: 'intermediate',
+    flags: ['--mode', 'intermediate', '--cluster', 'lab-2'],
+    killAt: { state: 'reissue-intermediate', inIteration: true },
+    rekeyed: 'lab-2',
+  };
+  const before = { 'lab-1': { roots: [ROOT_B], caCert: 'i1' }, 'lab-2': { roots: [ROOT_B], caCert: 'i2' } };
+  const rekeyedReport = succeeded({
+    mode: 'intermediate',
+    cluster: 'lab-2',
+    endState: {
+      clusters: [
+        { cluster: 'lab-1', asAtStart: true, roots: ['A'], intermediate: 'original' },
+        { cluster: 'lab-2', asAtStart: false, roots: ['A'], intermediate: 'new' },
+      ],
+      pendingRoot: false,
+    },
+    rootLetters: { A: ROOT_B },
+  });
+
+  it('judges the rekey by the lab, not by a newest root the mode never stages', () => {
+    // Act
+    const verdict = judgeKillCase(
+      REKEY_CASE,
+      convergedFacts({
+        resumes: [
+          { retryRollback: false, exitCode: 0, refusedForRetryRollback: false, report: rekeyedReport },
+        ],
+        cacertsRoots: { 'lab-1': [ROOT_B], 'lab-2': [ROOT_B] },
+        cacertsBefore: before,
+        cacertsAfter: { ...before, 'lab-2': { roots: [ROOT_B], caCert: 'i2-new' } },
+      }),
+    );
+
+    // Assess
+    expect(verdict.findings.filter((finding) => !finding.ok)).toEqual([]);
+    expect(verdict.findings.map((finding) => finding.check)).toContain('cacerts-rekeyed-on-same-root');
+    expect(verdict.findings.map((finding) => finding.check)).not.toContain('cacerts-newest-root-only');
+  });
+});
+
+describe('rekeyedOnSameRootFinding', () => {
+  const before = { 'lab-1': { roots: [ROOT_B], caCert: 'i1' }, 'lab-2': { roots: [ROOT_B], caCert: 'i2' } };
+
+  it('passes the rekeyed cluster on a new intermediate, the other untouched, both on the same root', () => {
+    // Act
+    const finding = rekeyedOnSameRootFinding('lab-2', before, {
+      ...before,
+      'lab-2': { roots: [ROOT_B], caCert: 'i2-new' },
+    });
+
+    // Assess
+    expect(finding.ok).toBe(true);
+  });
+
+  it('fails a rekeyed cluster still on its old intermediate (the resume did not rekey)', () => {
+    // Act
+    const finding = rekeyedOnSameRootFinding('lab-2', before, before);
+
+    // Assess
+    expect(finding).toMatchObject({ ok: false, detail: expect.stringMatching(/lab-2 \(rekeyed\) still on/) });
+  });
+
+  it('fails a cluster that was not to be rekeyed and was', () => {
+    // Act
+    const finding = rekeyedOnSameRootFinding('lab-2', before, {
+      'lab-1': { roots: [ROOT_B], caCert: 'i1-new' },
+      'lab-2': { roots: [ROOT_B], caCert: 'i2-new' },
+    });
+
+    // Assess
+    expect(finding).toMatchObject({
+      ok: false,
+      detail: expect.stringMatching(/lab-1 \(not rekeyed\) changed/),
+    });
+  });
+
+  it('fails a cluster whose roots changed', () => {
+    // Act
+    const finding = rekeyedOnSameRootFinding('lab-2', before, {
+      'lab-1': { roots: [ROOT_B, ROOT_C], caCert: 'i1' },
+      'lab-2': { roots: [ROOT_B], caCert: 'i2-new' },
+    });
+
+    // Assess
+    expect(finding).toMatchObject({ ok: false, detail: expect.stringMatching(/^lab-1 trusts/) });
+  });
+
+  it('fails when the lab could not be read before the kill', () => {
+    // Assess
+    expect(rekeyedOnSameRootFinding('lab-2', undefined, before).ok).toBe(false);
+  });
+});
+
+describe('resumedAfterKilledRollbackFinding', () => {
+  const refused = { retryRollback: false, exitCode: 3, refusedForRetryRollback: true };
+  const killedRollback = {
+    retryRollback: true,
+    exitCode: null,
+    refusedForRetryRollback: false,
+    killedAtPoint: true,
+  };
+  const rotated = { retryRollback: true, exitCode: 0, refusedForRetryRollback: false, report: succeeded() };
+
+  it('passes refused, the rollback killed, refused again, then rolled back and rotated', () => {
+    // Act
+    const finding = resumedAfterKilledRollbackFinding(
+      [refused, killedRollback, refused, rotated],
+      'rollback-restore',
+    );
+
+    // Assess
+    expect(finding.ok).toBe(true);
+  });
+
+  it('fails when the --retry-rollback run ended before the kill point in its rollback', () => {
+    // Act
+    const finding = resumedAfterKilledRollbackFinding(
+      [refused, { ...rotated, killedAtPoint: false }],
+      'rollback-restore',
+    );
+
+    // Assess
+    expect(finding).toMatchObject({ ok: false, detail: expect.stringMatching(/^2 run\(s\) after the kill/) });
+  });
+
+  it('fails when the run after the killed rollback was not refused, or the last wrote no report', () => {
+    // Assess
+    expect(
+      resumedAfterKilledRollbackFinding([refused, killedRollback, { ...rotated, retryRollback: false }], 'x')
+        .ok,
+    ).toBe(false);
+    expect(
+      resumedAfterKilledRollbackFinding(
+        [
+          refused,
+          killedRollback,
+          refused,
+          { retryRollback: true, exitCode: 4, refusedForRetryRollback: false },
+        ],
+        'x',
+      ).ok,
+    ).toBe(false);
+  });
+});
+
+describe('rolledBackToStartFinding', () => {
+  const before = { 'lab-1': { roots: [ROOT_B], caCert: 'i1' }, 'lab-2': { roots: [ROOT_B], caCert: 'i2' } };
+  const startedFrom = (lab2: string) =>
+    succeeded({
+      initial: [
+        { cluster: 'lab-1', roots: [ROOT_B], caCert: 'i1' },
+        { cluster: 'lab-2', roots: [ROOT_B], caCert: lab2 },
+      ],
+    });
+
+  it('passes a last run that found every cluster as before the kill', () => {
+    // Assess
+    expect(rolledBackToStartFinding(startedFrom('i2'), before).ok).toBe(true);
+  });
+
+  it('names a cluster the rollbacks left on another intermediate', () => {
+    // Act
+    const finding = rolledBackToStartFinding(startedFrom('i2-half-restored'), before);
+
+    // Assess
+    expect(finding).toMatchObject({ ok: false, detail: expect.stringMatching(/^lab-2 started on/) });
+  });
+
+  it("fails without the last run's report", () => {
+    // Assess
+    expect(rolledBackToStartFinding(undefined, before).ok).toBe(false);
   });
 });
 
