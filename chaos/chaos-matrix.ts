@@ -60,7 +60,7 @@ const MAPS_OVER_ONE_CLUSTER: readonly RehearsalMode[] = ['intermediate'];
 /**
  * Each --fault kind of the rehearsal (rehearsal/fault-spec.ts) and where it lands: Kubernetes faults on
  * the first Map after the first write, AWS faults on the first write, both sized to be absorbed
- * (SUCCEEDED); a rollout held unready on the restart Map, where the wave's rollout timeout fails the
+ * (SUCCEEDED; an AWS answer lost after its write is retried, and must write nothing twice); a rollout held unready on the restart Map, where the wave's rollout timeout fails the
  * step and the run rolls back as a permanent failure of that Map would.
  */
 const FAULT_KINDS: readonly {
@@ -83,6 +83,9 @@ const FAULT_KINDS: readonly {
   { name: 'kube-stuck', on: 'restart-map', spec: (cluster, phase) => `kube:${cluster}:stuck:1@${phase}` },
   { name: 'aws-throttle', on: 'first-write', spec: (_cluster, phase) => `aws:throttle:3@${phase}` },
   { name: 'aws-5xx', on: 'first-write', spec: (_cluster, phase) => `aws:5xx:3@${phase}` },
+  // The first write's first four writes (the lock's PutItem, CreateKey, CreateAlias, PutSecretValue in
+  // stage-root), each made and its answer lost once: the retry must not write a second time.
+  { name: 'aws-lost', on: 'first-write', spec: (_cluster, phase) => `aws:lost:4@${phase}` },
 ];
 
 export function chaosMatrix(input: MatrixInput): ChaosCase[] {

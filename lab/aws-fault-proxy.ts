@@ -1,11 +1,11 @@
 // A plain HTTP proxy in front of moto_server that can answer a request with an AWS error instead of
-// forwarding it (the rehearsal's `--fault aws:...`). The functions reach it through AWS_ENDPOINT_URL,
+// forwarding it, or forward it and then lose moto's answer (the rehearsal's `--fault aws:...`). The functions reach it through AWS_ENDPOINT_URL,
 // so every AWS call they make (Secrets Manager, KMS, Step Functions: all AWS JSON protocol) passes
 // here; the rehearsal's own calls go to moto directly. Errors are written as AWS JSON-protocol services
 // write them: the HTTP status, the error code in `x-amzn-ErrorType` and as `__type` in the body, which
 // is what the AWS SDK v3 reads to name the error (and so to classify it as throttling or transient).
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
 import { forwardRequest, listenOnLoopback } from './loopback-proxy.js';
 
 /** An error answer of an AWS JSON-protocol service. */
@@ -30,11 +30,23 @@ export const AWS_SERVICE_UNAVAILABLE: AwsJsonError = {
   message: 'Service is unavailable. Please try again later.',
 };
 
+/** What the proxy knows of a request before it forwards it. */
+export interface AwsRequestInfo {
+  /** The operation, from `x-amz-target` (`secretsmanager.PutSecretValue` -> `PutSecretValue`); '' if none. */
+  readonly action: string;
+}
+
 export interface AwsFaultProxyOptions {
   /** Where requests go when no fault answers them: moto_server's endpoint (http://host:port). */
   readonly target: string;
   /** Asked once per request; an error answers it instead of moto. */
   readonly fault: () => AwsJsonError | undefined;
+  /**
+   * Asked when `fault` let a request through: true forwards it to moto, which makes it, then drops
+   * moto's answer and answers 503 instead (an answer lost on the way back), so the caller retries a
+   * write that was made.
+   */
+  readonly answerLost?: (request: AwsRequestInfo) => boolean;
 }
 
 export interface AwsFaultProxy {
@@ -53,9 +65,39 @@ export async function startAwsFaultProxy(options: AwsFaultProxyOptions): Promise
       req.once('end', () => sendAwsJsonError(req, res, fault));
       return;
     }
+    if (options.answerLost?.({ action: actionOf(req) }) === true) {
+      forwardThenLose(target, req, res);
+      return;
+    }
     forwardRequest(target, req, res);
   });
   return listenOnLoopback(server);
+}
+
+function actionOf(req: IncomingMessage): string {
+  const header = req.headers['x-amz-target'];
+  const value = Array.isArray(header) ? (header[0] ?? '') : (header ?? '');
+  return value.slice(value.lastIndexOf('.') + 1);
+}
+
+/** moto makes the request; its whole answer is read and dropped, and the caller gets a 503. */
+function forwardThenLose(target: URL, req: IncomingMessage, res: ServerResponse): void {
+  const upstream = request(
+    {
+      hostname: target.hostname,
+      port: target.port,
+      method: req.method,
+      path: req.url,
+      headers: req.headers,
+      agent: false,
+    },
+    (answer) => {
+      answer.resume();
+      answer.once('end', () => sendAwsJsonError(req, res, AWS_SERVICE_UNAVAILABLE));
+    },
+  );
+  upstream.once('error', () => res.destroy());
+  req.pipe(upstream);
 }
 
 function sendAwsJsonError(req: IncomingMessage, res: ServerResponse, error: AwsJsonError): void {

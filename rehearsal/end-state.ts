@@ -2,13 +2,23 @@
 // what it started with, which roots it trusts (by letter) and whether it signs with its original
 // intermediate; and whether a staged root is still pending. What an operator would need to know after
 // a rollback that did not complete (RollbackFailed), so the report says it for every run.
-import { DescribeKeyCommand, KMSClient, ListAliasesCommand } from '@aws-sdk/client-kms';
+import {
+  DescribeKeyCommand,
+  KMSClient,
+  ListAliasesCommand,
+  ListKeysCommand,
+  ListResourceTagsCommand,
+} from '@aws-sdk/client-kms';
 import { ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { LabCredentials } from '../lab/eks/lab-identities.js';
 import { CaSecretStore } from '../lambdas/adapters/secrets/ca-secret-store.js';
 import { backupSecretPrefix } from '../lambdas/adapters/secrets/secret-names.js';
+import { MESH_TAG_KEY } from '../lambdas/contract/resource-tags.js';
 import { rootKeyAliasPrefix } from '../lambdas/contract/root-keys.js';
 import { executionNameOf } from '../lambdas/core/rotation/execution-name.js';
+
+/** The tag root-keys.ts sets on a root CA key it creates, beside the mesh's. */
+const ROOT_KEY_KIND_TAG = 'meshtrust.io/kind';
 
 export interface ClusterEndState {
   readonly cluster: string;
@@ -41,6 +51,12 @@ export interface RootKeysAtEnd {
   readonly kms: readonly string[];
   /** Root A's key secret (root A is imported with its key): still there, or scheduled for deletion. */
   readonly importedKeySecret: 'kept' | 'deleting' | 'none';
+  /**
+   * Keys tagged as this mesh's root CA keys that no alias names and that are not scheduled for deletion:
+   * a key made twice (a CreateKey whose answer was lost, then retried) that nothing will ever retire.
+   * Absent: not counted.
+   */
+  readonly unaliased?: number;
 }
 
 interface CacertsSummary {
@@ -131,16 +147,19 @@ export async function rootKeysAtEnd(options: {
   try {
     const prefix = rootKeyAliasPrefix(options.meshId);
     const states: string[] = [];
+    const aliased = new Set<string>();
     let marker: string | undefined;
     do {
       const page = await kms.send(new ListAliasesCommand({ Marker: marker }));
       for (const alias of page.Aliases ?? []) {
         if (!alias.AliasName?.startsWith(prefix) || alias.TargetKeyId === undefined) continue;
+        aliased.add(alias.TargetKeyId);
         const described = await kms.send(new DescribeKeyCommand({ KeyId: alias.TargetKeyId }));
         states.push(described.KeyMetadata?.KeyState ?? 'unknown');
       }
       marker = page.Truncated ? page.NextMarker : undefined;
     } while (marker !== undefined);
+    const unaliased = await unaliasedRootKeys(kms, options.meshId, aliased);
     const keyPrefix = `meshtrust/${options.meshId}/root-key/`;
     const listed = await secrets.send(
       new ListSecretsCommand({
@@ -157,11 +176,35 @@ export async function rootKeysAtEnd(options: {
           : keySecrets.every((secret) => secret.DeletedDate !== undefined)
             ? 'deleting'
             : 'kept',
+      unaliased,
     };
   } finally {
     kms.destroy();
     secrets.destroy();
   }
+}
+
+/** Keys tagged as the mesh's root CA keys, not scheduled for deletion, whose id no alias names. */
+async function unaliasedRootKeys(
+  kms: KMSClient,
+  meshId: string,
+  aliased: ReadonlySet<string>,
+): Promise<number> {
+  let count = 0;
+  let marker: string | undefined;
+  do {
+    const page = await kms.send(new ListKeysCommand({ Marker: marker }));
+    for (const key of page.Keys ?? []) {
+      if (key.KeyId === undefined || aliased.has(key.KeyId)) continue;
+      const described = await kms.send(new DescribeKeyCommand({ KeyId: key.KeyId }));
+      if (described.KeyMetadata?.KeyState === 'PendingDeletion') continue;
+      const tags = await kms.send(new ListResourceTagsCommand({ KeyId: key.KeyId }));
+      const tag = (name: string) => tags.Tags?.find((entry) => entry.TagKey === name)?.TagValue;
+      if (tag(MESH_TAG_KEY) === meshId && tag(ROOT_KEY_KIND_TAG) === 'root-ca-key') count += 1;
+    }
+    marker = page.Truncated ? page.NextMarker : undefined;
+  } while (marker !== undefined);
+  return count;
 }
 
 /**

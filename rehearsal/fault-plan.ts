@@ -2,7 +2,12 @@
 // request by request, what a lab cluster's Kubernetes API or the AWS fault proxy answers instead of the
 // usual, and counts how often it fired (a fault that never fired proves nothing, and the report says
 // so). Pure: no timers and no I/O, the clock is passed in; the API server and the proxy play the answers.
-import { AWS_SERVICE_UNAVAILABLE, AWS_THROTTLING, type AwsJsonError } from '../lab/aws-fault-proxy.js';
+import {
+  AWS_SERVICE_UNAVAILABLE,
+  AWS_THROTTLING,
+  type AwsJsonError,
+  type AwsRequestInfo,
+} from '../lab/aws-fault-proxy.js';
 import {
   ConflictError,
   type KubeApiError,
@@ -27,16 +32,33 @@ export interface FaultPlan {
   podHeldUnready(cluster: string, pod: { readonly namespace: string; readonly name: string }): boolean;
   /** What the AWS fault proxy answers instead of moto; undefined: moto answers. */
   awsRequest(): AwsJsonError | undefined;
+  /**
+   * Whether moto's answer to this request, once moto made it, is lost (`lost`): only a write, and only
+   * the first request of its action, so the caller's retry of it gets its answer.
+   */
+  awsAnswerLost(request: AwsRequestInfo): boolean;
   report(): FaultReport[];
 }
 
 const ISTIO_SYSTEM = 'istio-system';
+
+/**
+ * An action that changes nothing (reads, and KMS Sign/Verify, which use a key): its answer lost and
+ * retried proves nothing of idempotency. The rest of the functions' AWS calls write.
+ */
+const AWS_READ = /^(Get|Describe|List|BatchGet|Query|Scan|Sign|Verify)/;
+
+export function isAwsWrite(action: string): boolean {
+  return action !== '' && !AWS_READ.test(action);
+}
 
 /** Writes, which a stale resourceVersion makes conflict. */
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 
 interface PlannedFault {
   readonly fault: Fault;
+  /** `lost`: the actions whose answer it lost already. */
+  readonly lostActions?: Set<string>;
   /** When its phase began (the clock's ms); undefined: not yet. */
   startedAt?: number;
   fired: number;
@@ -47,7 +69,11 @@ interface PlannedFault {
  * first with requests left answers.
  */
 export function createFaultPlan(faults: readonly Fault[], now: () => number = Date.now): FaultPlan {
-  const planned: PlannedFault[] = faults.map((fault) => ({ fault, fired: 0 }));
+  const planned: PlannedFault[] = faults.map((fault) => ({
+    fault,
+    fired: 0,
+    ...(fault.target === 'aws' && fault.kind === 'lost' ? { lostActions: new Set<string>() } : {}),
+  }));
   const fire = <T>(entry: PlannedFault, answer: T): T => {
     entry.fired += 1;
     return answer;
@@ -97,9 +123,21 @@ export function createFaultPlan(faults: readonly Fault[], now: () => number = Da
       for (const entry of planned) {
         const { fault, startedAt, fired } = entry;
         if (startedAt === undefined || fault.target !== 'aws' || fired >= fault.count) continue;
+        if (fault.kind === 'lost') continue;
         return fire(entry, fault.kind === 'throttle' ? AWS_THROTTLING : AWS_SERVICE_UNAVAILABLE);
       }
       return undefined;
+    },
+    awsAnswerLost(request) {
+      if (!isAwsWrite(request.action)) return false;
+      for (const entry of planned) {
+        const { fault, startedAt, fired, lostActions } = entry;
+        if (startedAt === undefined || lostActions === undefined || fault.target !== 'aws') continue;
+        if (fired >= fault.count || lostActions.has(request.action)) continue;
+        lostActions.add(request.action);
+        return fire(entry, true);
+      }
+      return false;
     },
     report: () => planned.map(({ fault, fired }) => ({ spec: formatFault(fault), fired })),
   };

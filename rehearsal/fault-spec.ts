@@ -31,8 +31,13 @@ export type KubeFault =
 /** A fault of AWS (every request the functions send to moto), for the next `count` requests. */
 export interface AwsFault {
   readonly target: 'aws';
-  /** throttle: 400 ThrottlingException; 5xx: 503 ServiceUnavailable. */
-  readonly kind: 'throttle' | '5xx';
+  /**
+   * throttle: 400 ThrottlingException; 5xx: 503 ServiceUnavailable, each instead of moto's answer.
+   * lost: the next `count` writes, each of another action (CreateKey, PutSecretValue, PutItem, ...),
+   * reach moto, which makes them, and then their answer is lost (503 instead), so the caller retries a
+   * write that was made; its retry gets moto's answer.
+   */
+  readonly kind: 'throttle' | '5xx' | 'lost';
   readonly count: number;
 }
 
@@ -41,7 +46,7 @@ export type Fault = (KubeFault | AwsFault) & { readonly phase: string };
 
 export const FAULT_GRAMMAR =
   'kube:CLUSTER:5xx:N@PHASE, kube:CLUSTER:conflict:N@PHASE, kube:CLUSTER:slow:MS:N@PHASE, ' +
-  'kube:CLUSTER:down:SECONDS@PHASE, kube:CLUSTER:stuck:N@PHASE, aws:throttle:N@PHASE or aws:5xx:N@PHASE';
+  'kube:CLUSTER:down:SECONDS@PHASE, kube:CLUSTER:stuck:N@PHASE, aws:throttle:N@PHASE, aws:5xx:N@PHASE or aws:lost:N@PHASE';
 
 const LIMITS = {
   count: { what: 'N (requests)', max: 1000 },
@@ -73,7 +78,8 @@ export function parseFault(text: string): Fault {
   const [target, ...rest] = parts;
   if (target === 'aws') {
     const [kind, count] = rest;
-    if (kind !== 'throttle' && kind !== '5xx') return refuse(`unknown AWS fault ${JSON.stringify(kind)}`);
+    if (kind !== 'throttle' && kind !== '5xx' && kind !== 'lost')
+      return refuse(`unknown AWS fault ${JSON.stringify(kind)}`);
     arity(3);
     return { target, kind, count: number(count, 'count'), phase };
   }

@@ -86,6 +86,7 @@ export async function startFunctionContainers(input: {
     started.awsFaultProxy = await startAwsFaultProxy({
       target: moto.endpoint,
       fault: () => faults.awsRequest(),
+      answerLost: (request) => faults.awsAnswerLost(request),
     });
   }
   const stuckRollout = (options.faults ?? []).some(

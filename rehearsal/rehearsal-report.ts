@@ -252,6 +252,8 @@ export function outcomeChecks(facts: OutcomeFacts): ReportCheck[] {
           : `never fired: ${silent.join(', ')}`,
     });
   }
+  const strayKeys = strayRootKeysCheck(facts);
+  if (strayKeys !== undefined) checks.push(strayKeys);
   const initial = new Map(facts.initial.map((entry) => [entry.cluster, entry]));
   const backups = cacertsBackupsCheck(facts);
   if (backups !== undefined) checks.push(backups);
@@ -397,6 +399,24 @@ function cacertsBackupsCheck(facts: OutcomeFacts): ReportCheck | undefined {
     name: 'cacerts-backups-deleted',
     ok: backups.kept === 0 && made,
     detail: `every backup of the run scheduled for deletion: ${counts}`,
+  };
+}
+
+/**
+ * However the run ended, it made no root key beyond the one each root version's alias names: a second
+ * key (CreateKey retried after its answer was lost) is enabled, can sign, and nothing retires it.
+ */
+function strayRootKeysCheck(facts: OutcomeFacts): ReportCheck | undefined {
+  const unaliased = facts.rootKeys?.unaliased;
+  if (unaliased === undefined) return undefined;
+  const before = facts.rootKeysAtStart?.unaliased ?? 0;
+  return {
+    name: 'no-root-key-without-alias',
+    ok: unaliased <= before,
+    detail:
+      unaliased <= before
+        ? `every enabled root key of the mesh is named by its root version's alias (${before} stray before the run)`
+        : `${unaliased - before} enabled root key(s) of the mesh made by the run with no alias: made twice, never retired`,
   };
 }
 

@@ -6,6 +6,8 @@ import { randomUUID } from 'node:crypto';
 import {
   CreateSecretCommand,
   GetSecretValueCommand,
+  ListSecretVersionIdsCommand,
+  PutSecretValueCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { type AwsFaultProxy, startAwsFaultProxy } from '../../../lab/aws-fault-proxy.js';
@@ -20,7 +22,11 @@ let secretName: string;
 
 beforeAll(async () => {
   plan = createFaultPlan([]);
-  proxy = await startAwsFaultProxy({ target: motoEndpoint(), fault: () => plan.awsRequest() });
+  proxy = await startAwsFaultProxy({
+    target: motoEndpoint(),
+    fault: () => plan.awsRequest(),
+    answerLost: (request) => plan.awsAnswerLost(request),
+  });
   secretName = `fault-proxy/${randomUUID()}`;
   await new SecretsManagerClient(motoClientConfig()).send(
     new CreateSecretCommand({ Name: secretName, SecretString: 'through the proxy' }),
@@ -104,5 +110,38 @@ describe('AWS fault proxy', () => {
     expect(error).toMatchObject({ name: 'ServiceUnavailable', $metadata: { httpStatusCode: 503 } });
     expect(isTransientAwsError(error)).toBe(true);
     expect(secret.$metadata.attempts).toBe(3);
+  });
+
+  it('loses the answer of a write moto made, so the SDK retries it: the ClientRequestToken keeps it one version', async () => {
+    // Prepare
+    faultsAtPhase('aws:lost:1@stage-root');
+    const token = randomUUID();
+    const versions = async () =>
+      (
+        await new SecretsManagerClient(motoClientConfig()).send(
+          new ListSecretVersionIdsCommand({ SecretId: secretName }),
+        )
+      ).Versions ?? [];
+    const before = (await versions()).length;
+
+    // Act
+    const lostOnly = await clientThroughProxy(1)
+      .send(new GetSecretValueCommand({ SecretId: secretName }))
+      .then(() => 'read answered');
+    const put = await clientThroughProxy().send(
+      new PutSecretValueCommand({
+        SecretId: secretName,
+        SecretString: 'written once',
+        ClientRequestToken: token,
+      }),
+    );
+    const after = await versions();
+
+    // Assess: a read is never lost; the write's first answer was, its retry got moto's.
+    expect(lostOnly).toBe('read answered');
+    expect(put.$metadata.attempts).toBe(2);
+    expect(put.VersionId).toBe(token);
+    expect(after).toHaveLength(before + 1);
+    expect(plan.report()).toEqual([{ spec: 'aws:lost:1@stage-root', fired: 1 }]);
   });
 });

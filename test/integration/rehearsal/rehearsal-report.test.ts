@@ -178,6 +178,26 @@ describe('the checks behind the exit code', () => {
     ).toBe(true);
   });
 
+  it('fails a root key the run made that no alias names (made twice), whatever the result', () => {
+    // Prepare
+    const stray = (unaliased: number, before?: number) =>
+      outcomeChecks(
+        facts({
+          result: 'FAILED',
+          rootKeys: { kms: ['Enabled'], importedKeySecret: 'kept', unaliased },
+          ...(before === undefined
+            ? {}
+            : { rootKeysAtStart: { kms: [], importedKeySecret: 'kept', unaliased: before } }),
+        }),
+      ).find((check) => check.name === 'no-root-key-without-alias');
+
+    // Act & Assess
+    expect(stray(0)?.ok).toBe(true);
+    expect(stray(1)).toMatchObject({ ok: false, detail: expect.stringContaining('1 enabled root key(s)') });
+    expect(stray(1, 1)?.ok).toBe(true);
+    expect(outcomeChecks(facts()).some((check) => check.name === 'no-root-key-without-alias')).toBe(false);
+  });
+
   it('judges root keys against those the run started with (an attached lab rotated before)', () => {
     // Prepare: a CA store after one rotation: B's KMS key live, A's imported key secret deleting.
     const afterOneRotation = { kms: ['Enabled'], importedKeySecret: 'deleting' } as const;

@@ -322,6 +322,11 @@ describe('chaosMatrix', () => {
       'kube:lab-2:conflict:2@distribute-bundle',
     ]);
     expect(caseById('scheduled/fault/aws-throttle').flags).toContain('aws:throttle:3@stage-root');
+    expect(caseById('scheduled/fault/aws-lost')).toMatchObject({
+      flags: ['--mode', 'scheduled', '--fault', 'aws:lost:4@stage-root'],
+      expected: { result: 'SUCCEEDED' },
+    });
+    expect(caseById('intermediate/fault/aws-lost').flags).toContain('aws:lost:4@reissue-intermediate');
     expect(caseById('intermediate/fault/kube-down').flags).toEqual([
       '--mode',
       'intermediate',

@@ -172,6 +172,31 @@ describe('createFaultPlan', () => {
     expect(plan.report()).toEqual([{ spec: 'kube:lab-2:stuck:1@restart-workloads', fired: 1 }]);
   });
 
+  it('loses the answer of the next N writes, each of another action, never a read and never a retry', () => {
+    // Prepare
+    const plan = createFaultPlan([parseFault('aws:lost:2@stage-root')]);
+    const before = plan.awsAnswerLost({ action: 'CreateKey' });
+    plan.enterPhase('stage-root');
+
+    // Act
+    const answers = ['GetSecretValue', 'Sign', 'CreateKey', 'CreateKey', 'PutSecretValue', 'CreateAlias'].map(
+      (action) => [action, plan.awsAnswerLost({ action })],
+    );
+
+    // Assess
+    expect(before).toBe(false);
+    expect(answers).toEqual([
+      ['GetSecretValue', false],
+      ['Sign', false],
+      ['CreateKey', true],
+      ['CreateKey', false],
+      ['PutSecretValue', true],
+      ['CreateAlias', false],
+    ]);
+    expect(plan.awsRequest()).toBeUndefined();
+    expect(plan.report()).toEqual([{ spec: 'aws:lost:2@stage-root', fired: 2 }]);
+  });
+
   it('keeps AWS and Kubernetes faults apart', () => {
     // Prepare
     const plan = createFaultPlan([

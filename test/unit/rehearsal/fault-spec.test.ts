@@ -62,6 +62,12 @@ describe('parseFault', () => {
       count: 1,
       phase: 'promote-root',
     });
+    expect(parseFault('aws:lost:4@stage-root')).toEqual({
+      target: 'aws',
+      kind: 'lost',
+      count: 4,
+      phase: 'stage-root',
+    });
   });
 
   it('writes every spec back as it was given, for the report', () => {
@@ -74,6 +80,7 @@ describe('parseFault', () => {
       'kube:lab-2:stuck:2@restart-workloads',
       'aws:throttle:3@stage-root',
       'aws:5xx:1@promote-root',
+      'aws:lost:4@stage-root',
     ];
 
     // Act
@@ -104,6 +111,8 @@ describe('parseFault', () => {
     ['a down time beyond 10 minutes', 'kube:lab-1:down:601@stage-root', 'SECONDS (down) must be 1..600'],
     ['slow without its count', 'kube:lab-1:slow:500@stage-root', 'takes 5 parts'],
     ['a count too many', 'kube:lab-1:5xx:3:4@stage-root', 'takes 4 parts'],
+    ['lost without its count', 'aws:lost@stage-root', 'takes 3 parts'],
+    ['lost of 0 writes', 'aws:lost:0@stage-root', 'N (requests) must be 1..1000, got 0'],
     ['stuck without its count', 'kube:lab-1:stuck@restart-workloads', 'takes 4 parts'],
     [
       'stuck with a zero count',
