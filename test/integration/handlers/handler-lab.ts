@@ -234,6 +234,25 @@ export function expectNoKeyMaterial(output: unknown): void {
 }
 
 /**
+ * The prober's verdict on a run: not one failed handshake (the first five named when there are), and
+ * handshakes attempted in each of `phases`, so a phase that probed nothing cannot pass for a clean one.
+ */
+export function expectCleanHandshakes(h: HandlerLab, phases: readonly string[]): void {
+  const stats = h.lab.prober.stats();
+  const failures = h.lab.prober
+    .failures()
+    .slice(0, 5)
+    .map((f) => `${f.phase}: ${f.from} -> ${f.to} (${f.side}) ${f.error}`);
+  expect({ failed: stats.failed, failures }).toEqual({ failed: 0, failures: [] });
+  for (const name of phases) {
+    expect({ phase: name, attempted: (stats.byPhase[name]?.attempted ?? 0) > 0 }).toEqual({
+      phase: name,
+      attempted: true,
+    });
+  }
+}
+
+/**
  * The state machine's await-proxy-trust state: the Wait preflight planned, so that every running proxy
  * holds the new root set (renewed, or pushed by PCDS) before any workload moves to the new intermediate.
  */

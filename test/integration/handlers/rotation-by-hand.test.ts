@@ -4,28 +4,18 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { jest } from '@jest/globals';
 import type { CacertsFiles } from '../../../lambdas/core/pki/index.js';
-import { expectNoKeyMaterial, type HandlerLab, startHandlerLab } from './handler-lab.js';
+import {
+  expectCleanHandshakes,
+  expectNoKeyMaterial,
+  type HandlerLab,
+  startHandlerLab,
+} from './handler-lab.js';
 import { FORWARD_PHASES, probedPhase, rotationByHand } from './rotation-steps.js';
 
 jest.setTimeout(240_000);
 
 const outputs: unknown[] = [];
 const keep = (output: unknown) => outputs.push(output);
-
-function expectCleanHandshakes(h: HandlerLab, phases: string[]): void {
-  const stats = h.lab.prober.stats();
-  const failures = h.lab.prober
-    .failures()
-    .slice(0, 5)
-    .map((f) => `${f.phase}: ${f.from} -> ${f.to} (${f.side}) ${f.error}`);
-  expect({ failed: stats.failed, failures }).toEqual({ failed: 0, failures: [] });
-  for (const name of phases) {
-    expect({ phase: name, attempted: (stats.byPhase[name]?.attempted ?? 0) > 0 }).toEqual({
-      phase: name,
-      attempted: true,
-    });
-  }
-}
 
 describe('a scheduled rotation driven by hand over three clusters', () => {
   let h: HandlerLab;
