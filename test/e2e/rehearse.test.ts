@@ -14,6 +14,7 @@ import { ensureCloudAssembly } from '../../rehearsal/cloud-assembly.js';
 import { filesWithPrivateKeys } from '../../rehearsal/private-key-scan.js';
 import type { RehearsalReport } from '../../rehearsal/rehearsal-report.js';
 import { failedChecks, type Rehearsal, runRehearseCli } from '../support/rehearse-cli.js';
+import { FORWARD_PHASES, RESUMED_PROMOTION_STATES } from '../support/workflow-paths.js';
 
 const RUN_TIMEOUT_MS = 6 * 60_000;
 const CLUSTERS = ['lab-1', 'lab-2', 'lab-3'];
@@ -104,22 +105,7 @@ describe('meshtrust rehearse', () => {
     expect(report.engine).toEqual({ name: 'model', istio: '1.29' });
     expect(report.totals.handshakes.failed).toBe(0);
     expect(report.handshakeFailures).toEqual([]);
-    expect(workflowPhases(report)).toEqual([
-      'acquire-lock',
-      'preflight',
-      'stage-root',
-      'distribute-bundle',
-      'verify-trust',
-      'await-proxy-trust',
-      'reissue-intermediate',
-      'restart-workloads',
-      'verify-workloads',
-      'soak',
-      'retire-root',
-      'promote-root',
-      'release-lock',
-      'final',
-    ]);
+    expect(workflowPhases(report)).toEqual(['acquire-lock', ...FORWARD_PHASES, 'release-lock', 'final']);
     for (const phase of report.phases)
       expect({ [phase.name]: phase.handshakes.attempted > 0 }).toEqual({ [phase.name]: true });
     expect(report.checks.every((check) => check.ok)).toBe(true);
@@ -545,16 +531,7 @@ describe('meshtrust rehearse', () => {
         'release-lock-after-stop',
         'rotation-stopped',
       ]);
-      expect(entered.slice(resumedAt - 4)).toEqual([
-        'input-defaults',
-        'apply-input-defaults',
-        'acquire-lock',
-        'rotate-or-resume',
-        'resume-promotion',
-        'promote-root',
-        'release-lock',
-        'rotation-succeeded',
-      ]);
+      expect(entered.slice(resumedAt - 4)).toEqual(RESUMED_PROMOTION_STATES);
       // Every cluster on B alone, B current (no root pending), A's key retired, the rotation's backups
       // deleting; A is B's previous version in the resumed promote-root's audit event.
       expect(report.endState).toMatchObject({ pendingRoot: false, cacertsBackups: { kept: 0, deleting: 2 } });

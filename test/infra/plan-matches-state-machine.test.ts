@@ -2,6 +2,7 @@ import { ROTATION_MODES, type RotationMode } from '../../lambdas/core/plan/phase
 import { planRotation } from '../../lambdas/core/plan/plan-rotation.js';
 import type { RotationPlan } from '../../lambdas/core/plan/rotation-plan.js';
 import { planPhaseOrder } from '../../lib/workflow-states.js';
+import { RESUMED_PROMOTION_STATES } from '../support/workflow-paths.js';
 import { fleetOf } from '../unit/core/plan/plan-fixtures.js';
 import {
   type Asl,
@@ -179,16 +180,7 @@ describe.each([
       // THEN
       // retire-root's fleet step (promote-root) and nothing before it: every cluster trusts only the
       // staged root already, so nothing forward and no rollback runs.
-      expect(path).toEqual([
-        'input-defaults',
-        'apply-input-defaults',
-        'acquire-lock',
-        'rotate-or-resume',
-        'resume-promotion',
-        'promote-root',
-        'release-lock',
-        'rotation-succeeded',
-      ]);
+      expect(path).toEqual(RESUMED_PROMOTION_STATES);
       expect(planPhaseOrder(path)).toEqual([plan.phases.at(-1)?.name]);
     },
   );

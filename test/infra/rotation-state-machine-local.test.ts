@@ -3,6 +3,7 @@ import { resumeRollbackOf } from '../../lambdas/core/rotation/resume-rollback.js
 import { CLUSTER_MAP_STATES, clusterTaskName, RELEASE_LOCK_STATES } from '../../lib/workflow-states.js';
 import { referencedLogicalIds, resolveDefinition } from '../../rehearsal/resolve-definition.js';
 import { runDefinitionLocally } from '../support/local-state-machine.js';
+import { RESUMED_PROMOTION_STATES, RUN_START } from '../support/workflow-paths.js';
 import { synthMeshTrustStack } from './synth-mesh-trust-stack.js';
 
 // Runs the synthesized definition with aws-local-stepfunctions (the rehearsal's runner), every Task
@@ -174,10 +175,7 @@ describe('the rotation state machine on the local runner', () => {
     // THEN
     expect(result.error).toBeUndefined();
     expect(result.entered).toEqual([
-      'input-defaults',
-      'apply-input-defaults',
-      'acquire-lock',
-      'rotate-or-resume',
+      ...RUN_START,
       'preflight',
       'mode',
       'stage-root',
@@ -633,16 +631,7 @@ describe('the rotation state machine on the local runner', () => {
       // THEN it takes the lock (checking the claim first), promotes the stopped run's staged root and
       // deletes that run's backups, writes nothing else, releases the lock and succeeds
       expect(resumed.error).toBeUndefined();
-      expect(resumed.entered).toEqual([
-        'input-defaults',
-        'apply-input-defaults',
-        'acquire-lock',
-        'rotate-or-resume',
-        'resume-promotion',
-        'promote-root',
-        'release-lock',
-        'rotation-succeeded',
-      ]);
+      expect(resumed.entered).toEqual(RESUMED_PROMOTION_STATES);
       expect(resumed.calls.map((call) => call.state)).toEqual([
         'acquire-lock',
         'promote-root',

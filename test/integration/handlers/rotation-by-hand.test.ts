@@ -4,13 +4,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { jest } from '@jest/globals';
 import type { CacertsFiles } from '../../../lambdas/core/pki/index.js';
+import { FORWARD_PHASES } from '../../support/workflow-paths.js';
 import {
   expectCleanHandshakes,
   expectNoKeyMaterial,
   type HandlerLab,
   startHandlerLab,
 } from './handler-lab.js';
-import { FORWARD_PHASES, probedPhase, rotationByHand } from './rotation-steps.js';
+import { probedPhase, rotationByHand } from './rotation-steps.js';
 
 jest.setTimeout(240_000);
 

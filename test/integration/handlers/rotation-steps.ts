@@ -14,6 +14,7 @@ import { handler as rollback } from '../../../lambdas/handlers/rollback.js';
 import { handler as stageRoot } from '../../../lambdas/handlers/stage-root.js';
 import { handler as verifyTrust } from '../../../lambdas/handlers/verify-trust.js';
 import { handler as verifyWorkloads } from '../../../lambdas/handlers/verify-workloads.js';
+import { FORWARD_PHASES } from '../../support/workflow-paths.js';
 import { awaitProxyTrust, type HandlerLab, onPrimary } from './handler-lab.js';
 
 /** How a test runs one phase: `probedPhase` labels the prober with it, `unprobed` just runs it. */
@@ -46,20 +47,6 @@ export const ON_PRIMARIES = {
 type Writers = typeof ON_ANY_CLUSTER | typeof ON_PRIMARIES;
 type Answer<F extends (event: unknown) => Promise<unknown>> = Awaited<ReturnType<F>>;
 
-/** The forward phases a root rotation walks, in the state machine's order (emergency skips the soak). */
-export const FORWARD_PHASES = [
-  'preflight',
-  'stage-root',
-  'distribute-bundle',
-  'verify-trust',
-  'await-proxy-trust',
-  'reissue-intermediate',
-  'restart-workloads',
-  'verify-workloads',
-  'soak',
-  'retire-root',
-  'promote-root',
-] as const;
 export type ForwardPhase = (typeof FORWARD_PHASES)[number];
 const INTERMEDIATE_PHASES: ReadonlySet<ForwardPhase> = new Set([
   'preflight',

@@ -5,6 +5,7 @@ import {
   resumedPromotionName,
   resumePromotionOf,
 } from '../../../../lambdas/core/rotation/index.js';
+import { FORWARD_PHASES, RUN_START } from '../../../support/workflow-paths.js';
 
 const PREFIX = 'arn:aws:states:eu-west-1:123456789012:execution:meshtrust-payments-rotation:';
 const ROTATION = `${PREFIX}scheduled-20260310T090000Z`;
@@ -15,19 +16,14 @@ const STOP = { Error: 'TransientError', Cause: 'Secrets Manager throttled Update
 
 /** The top-level states of a scheduled run, from the start through retire-root. */
 const THROUGH_RETIRE = [
-  'input-defaults',
-  'apply-input-defaults',
-  'acquire-lock',
-  'rotate-or-resume',
+  ...RUN_START,
   'preflight',
   'mode',
-  'stage-root',
-  'distribute-bundle',
-  'verify-trust',
-  'await-proxy-trust',
-  'reissue-intermediate',
-  'restart-workloads',
-  'verify-workloads',
+  // stage-root through verify-workloads, then the Choice before the soak
+  ...FORWARD_PHASES.slice(
+    FORWARD_PHASES.indexOf('stage-root'),
+    FORWARD_PHASES.indexOf('verify-workloads') + 1,
+  ),
   'after-workloads',
   'soak',
   'retire-root',
@@ -129,10 +125,7 @@ describe('resumePromotionOf', () => {
         stop: { Error: 'PreconditionFailed', Cause: 'again' },
       },
       statesEntered: [
-        'input-defaults',
-        'apply-input-defaults',
-        'acquire-lock',
-        'rotate-or-resume',
+        ...RUN_START,
         'resume-promotion',
         'promote-root',
         'release-lock-after-stop',
