@@ -11,15 +11,12 @@ import {
 } from './istio/istiod-cacerts-rules.js';
 import { LabOptionsError } from './lab-errors.js';
 import { labPace } from './lab-pace.js';
+// Declared apart, so that seed-cluster.ts (which lab-options.ts asks for the fleet's proxy count) does
+// not import this file back.
+import { ROOT_CERT_STYLES, type RootCertStyle } from './root-cert-style.js';
 import { seededProxyCount } from './seed-cluster.js';
 
-/**
- * How the seeded `cacerts` writes root-cert.pem, i.e. the bytes every istiod starts with: `canonical`
- * PEM, or an operator's file as tools leave it (`crlf` line ends, `openssl-text` with subject=/issuer=
- * lines before the block, `no-final-newline`). Istio up to 1.29 compares those bytes on every change.
- */
-export const ROOT_CERT_STYLES = ['canonical', 'crlf', 'openssl-text', 'no-final-newline'] as const;
-export type RootCertStyle = (typeof ROOT_CERT_STYLES)[number];
+export { ROOT_CERT_STYLES, type RootCertStyle };
 
 /**
  * How the lab's Istio is laid out: every cluster with its own istiod and cacerts (multi-primary), or

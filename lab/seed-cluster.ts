@@ -4,7 +4,7 @@
 import type { CacertsFiles } from '../lambdas/core/pki/index.js';
 import type { KubeObject } from './kube/kube-object.js';
 import type { KubeObjectStore } from './kube/object-store.js';
-import type { RootCertStyle } from './lab-options.js';
+import type { RootCertStyle } from './root-cert-style.js';
 
 export const ISTIO_SYSTEM = 'istio-system';
 export const INJECTED_NAMESPACES = ['shop', 'payments', 'inventory'] as const;
