@@ -2,17 +2,13 @@
 // access for its history), starts the promotion named after the rotation with the run's staged root and
 // clusters in its input, then follows it; refuses any other end, nothing started. retry-rollback's
 // refusal of such a run names this command.
-import type { CliContext } from '../../../bin/cli/cli-context.js';
 import { EXIT_CODES } from '../../../bin/cli/cli-errors.js';
 import type { HistoryEventLike } from '../../../bin/cli/execution-history.js';
-import type { StateMachineAccess } from '../../../bin/cli/state-machine.js';
-import { createTerminal } from '../../../bin/cli/terminal.js';
 import { retryPromotion } from '../../../bin/commands/retry-promotion.js';
 import { retryRollback } from '../../../bin/commands/retry-rollback.js';
 import { motoEndpoint } from '../../support/moto-endpoint.js';
+import { recordingContext as context, fakeStateMachine, STOPPED } from './retry-stand.js';
 
-const MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:meshtrust-payments-rotation';
-const STOPPED = `${MACHINE.replace(':stateMachine:', ':execution:')}:scheduled-20260310T090000Z`;
 const ROOT_B = { secretArn: 'arn:root', versionId: 'v-b', fingerprint: 'b'.repeat(64) };
 const STOP = { Error: 'TransientError', Cause: 'Secrets Manager throttled UpdateSecretVersionStage' };
 
@@ -66,42 +62,7 @@ function fakeAccess(
   stopped: { status: string; error?: string; stopDate?: Date; events?: HistoryEventLike[] },
   resumedEnds = 'SUCCEEDED',
 ) {
-  const started: { name: string; input: Record<string, unknown> }[] = [];
-  const executions = {
-    describe: async (arn: string) =>
-      arn === STOPPED
-        ? { executionArn: arn, name: 'scheduled-20260310T090000Z', ...stopped }
-        : { executionArn: arn, name: arn.split(':').pop(), status: resumedEnds },
-    latestHistory: async () => [...(stopped.events ?? [])].reverse(),
-    history: async () => stopped.events ?? [],
-    start: async (request: { name: string; input: Record<string, unknown> }) => {
-      started.push({ name: request.name, input: request.input });
-      return { executionArn: `${MACHINE.replace(':stateMachine:', ':execution:')}:${request.name}` };
-    },
-  };
-  const access: StateMachineAccess = {
-    region: 'eu-west-1',
-    stateMachineArn: MACHINE,
-    executions: executions as never,
-    close: () => undefined,
-  };
-  return { access, started };
-}
-
-function context(): CliContext & { stdout: () => string; stderr: () => string } {
-  let stdout = '';
-  let stderr = '';
-  return {
-    terminal: createTerminal(
-      { write: (t: string) => (stdout += t) },
-      { write: (t: string) => (stderr += t) },
-      {},
-    ),
-    env: { ...process.env },
-    exitCode: EXIT_CODES.ok,
-    stdout: () => stdout,
-    stderr: () => stderr,
-  };
+  return fakeStateMachine({ stopped, resumed: { status: resumedEnds }, eventsOldestFirst: true });
 }
 
 describe('meshtrust retry-promotion', () => {

@@ -12,19 +12,20 @@ import {
   StartExecutionCommand,
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import type { CliContext } from '../../../bin/cli/cli-context.js';
 import { EXIT_CODES } from '../../../bin/cli/cli-errors.js';
 import type { HistoryEventLike } from '../../../bin/cli/execution-history.js';
-import type { StateMachineAccess } from '../../../bin/cli/state-machine.js';
-import { createTerminal } from '../../../bin/cli/terminal.js';
 import { retryRollback } from '../../../bin/commands/retry-rollback.js';
 import { LOCK_TAKEOVER_GRACE_SECONDS_ENV } from '../../../lambdas/contract/rotation-lock.js';
 import { deployFunctionToMoto } from '../../support/moto-deployed-function.js';
 import { motoClientConfig, motoEndpoint } from '../../support/moto-endpoint.js';
 import { type CliRun, runMeshtrustInProcess } from './in-process-cli.js';
+import {
+  recordingContext as context,
+  STOPPED as FAILED,
+  type FakeStateMachine,
+  fakeStateMachine,
+} from './retry-stand.js';
 
-const MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:meshtrust-payments-rotation';
-const FAILED = `${MACHINE.replace(':stateMachine:', ':execution:')}:scheduled-20260310T090000Z`;
 const ROOT_A = { secretArn: 'arn:root', versionId: 'v-a', fingerprint: 'a'.repeat(64) };
 const ROOT_B = { secretArn: 'arn:root', versionId: 'v-b', fingerprint: 'b'.repeat(64) };
 
@@ -97,60 +98,15 @@ function abortedEvents(states: readonly string[], state: Record<string, unknown>
   return events;
 }
 
-interface Fake {
-  readonly access: StateMachineAccess;
-  readonly started: { name: string; input: Record<string, unknown> }[];
-}
-
 /** A state machine whose `failed` execution ended as given and whose new executions end as `resumedEnds`. */
 function fakeAccess(
   failed: { status: string; error?: string; stopDate?: Date; events?: HistoryEventLike[] },
   resumedEnds = 'RotationRolledBack',
-): Fake {
-  const started: { name: string; input: Record<string, unknown> }[] = [];
-  const executions = {
-    describe: async (arn: string) =>
-      arn === FAILED
-        ? { executionArn: arn, name: 'scheduled-20260310T090000Z', ...failed }
-        : {
-            executionArn: arn,
-            name: arn.split(':').pop(),
-            status: 'FAILED',
-            error: resumedEnds,
-            cause: 'done',
-          },
-    latestHistory: async () => failed.events ?? [],
-    history: async () => failed.events ?? [],
-    start: async (request: { name: string; input: Record<string, unknown> }) => {
-      started.push({ name: request.name, input: request.input });
-      return { executionArn: `${MACHINE.replace(':stateMachine:', ':execution:')}:${request.name}` };
-    },
-  };
-  return {
-    access: {
-      region: 'eu-west-1',
-      stateMachineArn: MACHINE,
-      executions: executions as never,
-      close: () => undefined,
-    },
-    started,
-  };
-}
-
-function context(): CliContext & { stdout: () => string; stderr: () => string } {
-  let stdout = '';
-  let stderr = '';
-  return {
-    terminal: createTerminal(
-      { write: (t: string) => (stdout += t) },
-      { write: (t: string) => (stderr += t) },
-      {},
-    ),
-    env: { ...process.env },
-    exitCode: EXIT_CODES.ok,
-    stdout: () => stdout,
-    stderr: () => stderr,
-  };
+): FakeStateMachine {
+  return fakeStateMachine({
+    stopped: failed,
+    resumed: { status: 'FAILED', error: resumedEnds, cause: 'done' },
+  });
 }
 
 describe('meshtrust retry-rollback', () => {
