@@ -61,11 +61,15 @@ const MAPS_OVER_ONE_CLUSTER: readonly RehearsalMode[] = ['intermediate'];
  * Each --fault kind of the rehearsal (rehearsal/fault-spec.ts) and where it lands: Kubernetes faults on
  * the first Map after the first write, AWS faults on the first write, both sized to be absorbed
  * (SUCCEEDED; an AWS answer lost after its write is retried, and must write nothing twice); a rollout held unready on the restart Map, where the wave's rollout timeout fails the
- * step and the run rolls back as a permanent failure of that Map would.
+ * step and the run rolls back as a permanent failure of that Map would; a cacerts write istiod ignores on
+ * the first Map that writes, which the gates after it (verify-trust, restart-workloads' istiod gate) must
+ * catch, rolling back as a failure of that Map would.
  */
 const FAULT_KINDS: readonly {
   readonly name: string;
   readonly on: 'first-write' | 'first-write-map' | 'restart-map';
+  /** Not absorbed: the run must fail at the gates after `on` and roll back. @default false */
+  readonly rollsBack?: boolean;
   spec(cluster: string, phase: string): string;
 }[] = [
   { name: 'kube-5xx', on: 'first-write-map', spec: (cluster, phase) => `kube:${cluster}:5xx:3@${phase}` },
@@ -80,7 +84,18 @@ const FAULT_KINDS: readonly {
     spec: (cluster, phase) => `kube:${cluster}:slow:1500:3@${phase}`,
   },
   { name: 'kube-down', on: 'first-write-map', spec: (cluster, phase) => `kube:${cluster}:down:5@${phase}` },
-  { name: 'kube-stuck', on: 'restart-map', spec: (cluster, phase) => `kube:${cluster}:stuck:1@${phase}` },
+  {
+    name: 'kube-istiod-drop',
+    on: 'first-write-map',
+    rollsBack: true,
+    spec: (cluster, phase) => `kube:${cluster}:istiod-drop:1@${phase}`,
+  },
+  {
+    name: 'kube-stuck',
+    on: 'restart-map',
+    rollsBack: true,
+    spec: (cluster, phase) => `kube:${cluster}:stuck:1@${phase}`,
+  },
   { name: 'aws-throttle', on: 'first-write', spec: (_cluster, phase) => `aws:throttle:3@${phase}` },
   { name: 'aws-5xx', on: 'first-write', spec: (_cluster, phase) => `aws:5xx:3@${phase}` },
   // The first write's first four writes (the lock's PutItem, CreateKey, CreateAlias, PutSecretValue in
@@ -154,8 +169,10 @@ function modeCases(input: MatrixInput, mode: RehearsalMode, victim: string): Cha
       cases.push(make('fault', kind.name, ['--fault', spec], expect([{ state: restartMap, once: false }])));
       continue;
     }
-    const spec = kind.spec(victim, kind.on === 'first-write-map' ? firstWriteMap : firstWrite);
-    cases.push(make('fault', kind.name, ['--fault', spec], { result: 'SUCCEEDED' }));
+    const phase = kind.on === 'first-write-map' ? firstWriteMap : firstWrite;
+    const expected =
+      kind.rollsBack === true ? expect([{ state: phase, once: false }]) : ({ result: 'SUCCEEDED' } as const);
+    cases.push(make('fault', kind.name, ['--fault', kind.spec(victim, phase)], expected));
   }
 
   // The latest failure that still rolls back has the most to undo: every rollback state does work.

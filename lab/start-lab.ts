@@ -119,6 +119,8 @@ export interface LabHooks {
    * unready until deleted, so its workload's rollout never completes.
    */
   readonly podHeldUnready?: (cluster: string, pod: KubeObject) => boolean;
+  /** Asked for each later cacerts change a cluster's istiod sees (the rehearsal's --fault): true ignores it. */
+  readonly istiodDropsUpdate?: (cluster: string) => boolean;
 }
 
 interface RunningCluster extends LabCluster {
@@ -244,6 +246,9 @@ async function startCluster(
     istioVersion: options.istioVersion,
     multiRootMesh: options.multiRootMesh,
     volumeSyncDelayMs: options.volumeSyncDelayMs,
+    ...(hooks.istiodDropsUpdate === undefined
+      ? {}
+      : { dropsCacertsUpdate: () => hooks.istiodDropsUpdate?.(name) === true }),
     pcds: options.pcds,
   });
   let controller: RolloutController | undefined;

@@ -70,7 +70,13 @@ export function buildReport(facts: ReportFacts): RehearsalReport {
     handshakes: stats.byPhase[phase.name] ?? { attempted: 0, failed: 0 },
   }));
   // With --retry-rollback a rollback made to fail is resumed: the rehearsal must end rolled back.
-  const expectedFirst = expectedResult(options.mode, options.failAt ?? []);
+  // A rollout held unready (--fault kube:CLUSTER:stuck), or a cacerts write istiod ignores
+  // (istiod-drop), is no transient fault: the product's gates must fail the run from that phase on,
+  // which rolls back as a permanent --fail-at there would.
+  const faultedPhases = (options.faults ?? [])
+    .filter((fault) => fault.target === 'kube' && (fault.kind === 'stuck' || fault.kind === 'istiod-drop'))
+    .map((fault) => ({ state: fault.phase, once: false }));
+  const expectedFirst = expectedResult(options.mode, [...(options.failAt ?? []), ...faultedPhases]);
   // With --retry-promotion a run stopped in promote-root is finished: the rehearsal must end succeeded.
   const expected =
     options.retryRollback === true && expectedFirst === 'FAILED' && rollbackFailAt(options.failAt)

@@ -30,6 +30,8 @@ export interface FaultPlan {
   kubeRequest(cluster: string, request: KubeFaultRequest): KubeRequestFault | undefined;
   /** Whether a pod a cluster's rollout controller just created stays unready (`stuck`). */
   podHeldUnready(cluster: string, pod: { readonly namespace: string; readonly name: string }): boolean;
+  /** Whether a cluster's istiod ignores the cacerts change it just saw (`istiod-drop`). */
+  istiodDropsUpdate(cluster: string): boolean;
   /** What the AWS fault proxy answers instead of moto; undefined: moto answers. */
   awsRequest(): AwsJsonError | undefined;
   /**
@@ -104,6 +106,7 @@ export function createFaultPlan(faults: readonly Fault[], now: () => number = Da
             if (fired < fault.count) return fire(entry, { kind: 'delay', ms: fault.delayMs });
             break;
           case 'stuck':
+          case 'istiod-drop':
             break;
         }
       }
@@ -116,6 +119,14 @@ export function createFaultPlan(faults: readonly Fault[], now: () => number = Da
         const { fault, startedAt, fired } = entry;
         if (startedAt === undefined || fault.target !== 'kube' || fault.cluster !== cluster) continue;
         if (fault.kind === 'stuck' && fired < fault.count) return fire(entry, true);
+      }
+      return false;
+    },
+    istiodDropsUpdate(cluster) {
+      for (const entry of planned) {
+        const { fault, startedAt, fired } = entry;
+        if (startedAt === undefined || fault.target !== 'kube' || fault.cluster !== cluster) continue;
+        if (fault.kind === 'istiod-drop' && fired < fault.count) return fire(entry, true);
       }
       return false;
     },

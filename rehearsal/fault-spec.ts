@@ -26,7 +26,17 @@ export type KubeFault =
    * The next `count` workload pods the cluster's rollout controller creates (outside istio-system)
    * never become ready, so the rollout that made them never completes: restart-workloads times out.
    */
-  | { readonly target: 'kube'; readonly cluster: string; readonly kind: 'stuck'; readonly count: number };
+  | { readonly target: 'kube'; readonly cluster: string; readonly kind: 'stuck'; readonly count: number }
+  /**
+   * The cluster's istiod ignores the next `count` cacerts changes it sees, keeping its current CA, as
+   * real istiod does when it refuses one: the write is made, and nothing serves it.
+   */
+  | {
+      readonly target: 'kube';
+      readonly cluster: string;
+      readonly kind: 'istiod-drop';
+      readonly count: number;
+    };
 
 /** A fault of AWS (every request the functions send to moto), for the next `count` requests. */
 export interface AwsFault {
@@ -46,7 +56,7 @@ export type Fault = (KubeFault | AwsFault) & { readonly phase: string };
 
 export const FAULT_GRAMMAR =
   'kube:CLUSTER:5xx:N@PHASE, kube:CLUSTER:conflict:N@PHASE, kube:CLUSTER:slow:MS:N@PHASE, ' +
-  'kube:CLUSTER:down:SECONDS@PHASE, kube:CLUSTER:stuck:N@PHASE, aws:throttle:N@PHASE, aws:5xx:N@PHASE or aws:lost:N@PHASE';
+  'kube:CLUSTER:down:SECONDS@PHASE, kube:CLUSTER:stuck:N@PHASE, kube:CLUSTER:istiod-drop:N@PHASE, aws:throttle:N@PHASE, aws:5xx:N@PHASE or aws:lost:N@PHASE';
 
 const LIMITS = {
   count: { what: 'N (requests)', max: 1000 },
@@ -90,6 +100,7 @@ export function parseFault(text: string): Fault {
     case '5xx':
     case 'conflict':
     case 'stuck':
+    case 'istiod-drop':
       arity(4);
       return { target, cluster, kind, count: number(first, 'count'), phase };
     case 'slow':

@@ -59,7 +59,7 @@ export interface FunctionContainers {
 }
 
 /** The functions' ROLLOUT_TIMEOUT_SECONDS in a rehearsal with a rollout held unready (`stuck`). */
-export const STUCK_ROLLOUT_TIMEOUT_SECONDS = 30;
+export const STUCK_ROLLOUT_TIMEOUT_SECONDS = 10;
 
 export async function startFunctionContainers(input: {
   readonly options: Pick<RehearsalOptions, 'faults' | 'approve' | 'signal'>;

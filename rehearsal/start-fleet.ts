@@ -41,6 +41,7 @@ export async function startFleetAndMoto(input: {
               namespace: pod.metadata.namespace ?? '',
               name: pod.metadata.name,
             }),
+          istiodDropsUpdate: (cluster: string) => faults.istiodDropsUpdate(cluster),
         }
       : {}),
     onProgress: note,

@@ -66,6 +66,12 @@ export interface IstiodModelOptions {
   /** ISTIO_MULTIROOT_MESH: without it istiod takes no root-cert.pem change at all. @default true */
   readonly multiRootMesh?: boolean;
   /**
+   * Asked for each cacerts change after the first (the rehearsal's --fault kube:CLUSTER:istiod-drop):
+   * true ignores it, keeping the current CA as istiod does when it refuses a change. Not counted in
+   * rejections(): those are refusals by Istio's rules, which a rotation must never provoke.
+   */
+  readonly dropsCacertsUpdate?: () => boolean;
+  /**
    * How long after a cacerts change istiod sees the files: the kubelet's volume sync. istiod then reads
    * the Secret as it is by then (a change overtaken by another is never seen). @default 0
    */
@@ -381,6 +387,7 @@ class Istiod implements IstiodModel {
   // istiod reads the secret as a mounted folder: one file per data key, raw bytes. The first CA is
   // istiod starting; every later change is its file watcher reloading (istiod-cacerts-rules.ts).
   private async onCacerts(secret: KubeObject): Promise<void> {
+    if (this.ca !== undefined && this.options.dropsCacertsUpdate?.() === true) return;
     const resourceVersion = String(secret.metadata.resourceVersion ?? '');
     const folder: MountedCacerts = Object.fromEntries(
       Object.entries((secret.data ?? {}) as Record<string, string>).map(([key, value]) => [

@@ -34,6 +34,8 @@ export interface RehearsalFleetOptions {
   readonly kubeApiFault?: LabHooks['kubeApiFault'];
   /** The model lab's rollout controllers' hook (--fault kube:CLUSTER:stuck). */
   readonly podHeldUnready?: LabHooks['podHeldUnready'];
+  /** The model istiods' hook (--fault kube:CLUSTER:istiod-drop). */
+  readonly istiodDropsUpdate?: LabHooks['istiodDropsUpdate'];
 }
 
 /**
@@ -73,6 +75,7 @@ export async function startRehearsalFleet(options: RehearsalFleetOptions): Promi
       {
         ...(options.kubeApiFault === undefined ? {} : { kubeApiFault: options.kubeApiFault }),
         ...(options.podHeldUnready === undefined ? {} : { podHeldUnready: options.podHeldUnready }),
+        ...(options.istiodDropsUpdate === undefined ? {} : { istiodDropsUpdate: options.istiodDropsUpdate }),
       },
     );
     return modelRehearsalFleet(lab);

@@ -222,6 +222,37 @@ describe('cacerts updates istiod drops silently, keeping its CA', () => {
   });
 });
 
+describe('a cacerts update dropped by the fault hook (--fault kube:CLUSTER:istiod-drop)', () => {
+  it('ignores the changes it is told to, keeping its CA, and takes the next one', async () => {
+    // Prepare
+    istiod.stop();
+    let drops = 1;
+    istiod = await startIstiodModel({
+      clusterName: 'lab-1',
+      store,
+      pushDelayMs,
+      workloadCertTtlMs,
+      dropsCacertsUpdate: () => {
+        drops -= 1;
+        return drops >= 0;
+      },
+    });
+    const before = istiod.acceptedUpdates;
+
+    // Act
+    await writeCacerts(cacertsOf(intermediateA, rootA, [rootA, rootB]));
+    const afterDropped = istiod.current()?.rootFingerprints;
+    await writeCacerts(cacertsOf(intermediateA, rootA, [rootA]));
+    await writeCacerts(cacertsOf(intermediateA, rootA, [rootA, rootB]));
+
+    // Assess: the first change was asked about even though istiod had loaded its CA at start.
+    expect(afterDropped).toEqual([certificateFingerprint(rootA.certificatePem)]);
+    expect(istiod.acceptedUpdates).toBe(before + 2);
+    expect(istiod.current()?.rootFingerprints).toHaveLength(2);
+    expect(istiod.rejections()).toEqual([]);
+  });
+});
+
 describe('a cacerts with tls.crt and tls.key', () => {
   it('makes istiod read tls.crt, tls.key and ca.crt instead of the plug-in files', async () => {
     // Prepare: plug-in files unchanged (intermediate A), a second intermediate under A in the tls keys

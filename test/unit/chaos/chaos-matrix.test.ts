@@ -327,6 +327,11 @@ describe('chaosMatrix', () => {
       expected: { result: 'SUCCEEDED' },
     });
     expect(caseById('intermediate/fault/aws-lost').flags).toContain('aws:lost:4@reissue-intermediate');
+    // A write istiod ignores is not absorbed: the gates after it fail the run, which rolls back.
+    expect(caseById('scheduled/fault/kube-istiod-drop')).toMatchObject({
+      flags: ['--mode', 'scheduled', '--fault', 'kube:lab-2:istiod-drop:1@distribute-bundle'],
+      expected: { result: 'ROLLED_BACK', error: 'RotationRolledBack' },
+    });
     expect(caseById('intermediate/fault/kube-down').flags).toEqual([
       '--mode',
       'intermediate',
@@ -437,7 +442,7 @@ describe('selectCases', () => {
     const promote = selectCases(cases, ['promote-root']);
 
     // Assess
-    expect(faults).toHaveLength(12);
+    expect(faults).toHaveLength(15);
     expect(faults.every((chaosCase) => chaosCase.kind === 'fault')).toBe(true);
     expect(promote.map((chaosCase) => chaosCase.id)).toEqual([
       'scheduled/fail-at/promote-root',

@@ -197,6 +197,23 @@ describe('createFaultPlan', () => {
     expect(plan.report()).toEqual([{ spec: 'aws:lost:2@stage-root', fired: 2 }]);
   });
 
+  it("drops the next N cacerts changes of its cluster's istiod once its phase began", () => {
+    // Prepare
+    const plan = createFaultPlan([parseFault('kube:lab-2:istiod-drop:1@distribute-bundle')]);
+    const before = plan.istiodDropsUpdate('lab-2');
+    plan.enterPhase('distribute-bundle');
+
+    // Act
+    const otherCluster = plan.istiodDropsUpdate('lab-1');
+    const drops = [1, 2].map(() => plan.istiodDropsUpdate('lab-2'));
+
+    // Assess
+    expect([before, otherCluster]).toEqual([false, false]);
+    expect(drops).toEqual([true, false]);
+    expect(plan.podHeldUnready('lab-2', { namespace: 'shop', name: 'app-01-x' })).toBe(false);
+    expect(plan.report()).toEqual([{ spec: 'kube:lab-2:istiod-drop:1@distribute-bundle', fired: 1 }]);
+  });
+
   it('keeps AWS and Kubernetes faults apart', () => {
     // Prepare
     const plan = createFaultPlan([

@@ -39,6 +39,13 @@ describe('parseFault', () => {
       seconds: 5,
       phase: 'restart-workloads',
     });
+    expect(parseFault('kube:lab-1:istiod-drop:1@distribute-bundle')).toEqual({
+      target: 'kube',
+      cluster: 'lab-1',
+      kind: 'istiod-drop',
+      count: 1,
+      phase: 'distribute-bundle',
+    });
     expect(parseFault('kube:lab-2:stuck:1@restart-workloads')).toEqual({
       target: 'kube',
       cluster: 'lab-2',
@@ -78,6 +85,7 @@ describe('parseFault', () => {
       'kube:lab-1:slow:1500:4@verify-trust',
       'kube:lab-2:down:5@restart-workloads',
       'kube:lab-2:stuck:2@restart-workloads',
+      'kube:lab-1:istiod-drop:1@distribute-bundle',
       'aws:throttle:3@stage-root',
       'aws:5xx:1@promote-root',
       'aws:lost:4@stage-root',
@@ -113,6 +121,7 @@ describe('parseFault', () => {
     ['a count too many', 'kube:lab-1:5xx:3:4@stage-root', 'takes 4 parts'],
     ['lost without its count', 'aws:lost@stage-root', 'takes 3 parts'],
     ['lost of 0 writes', 'aws:lost:0@stage-root', 'N (requests) must be 1..1000, got 0'],
+    ['istiod-drop without its count', 'kube:lab-1:istiod-drop@distribute-bundle', 'takes 4 parts'],
     ['stuck without its count', 'kube:lab-1:stuck@restart-workloads', 'takes 4 parts'],
     [
       'stuck with a zero count',
