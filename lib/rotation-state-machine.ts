@@ -285,6 +285,18 @@ export class RotationStateMachine extends Construct {
       [RESUME_ROLLBACK_INPUT_KEY]: JsonPath.objectAt(RESUME),
       [RESUME_PROMOTION_INPUT_KEY]: JsonPath.objectAt(RESUME_PROMOTION),
     }).addCatch(releaseLockAfterStop, toStop);
+    // What a resumed run (a rollback's or a promotion's) keeps of its own input and of its lock when its
+    // Pass sets, beside them, the state the resumed stages read from the stopped run's.
+    const ownInput = {
+      mode: JsonPath.stringAt('$.mode'),
+      cluster: JsonPath.stringAt('$.cluster'),
+      reason: JsonPath.stringAt('$.reason'),
+      requestedBy: JsonPath.stringAt('$.requestedBy'),
+      soakSeconds: JsonPath.numberAt('$.soakSeconds'),
+      approvals: JsonPath.objectAt('$.approvals'),
+      rollback: JsonPath.objectAt('$.rollback'),
+      lock: JsonPath.objectAt('$.lock'),
+    };
     // A run that resumes a failed rollback (docs/deploy.md, "Failed rollback") takes the lock like any
     // run, then sets the state the rollback stages read from the failed run's (its input's
     // resumeRollback) and goes straight to rollback-trust: no preflight, nothing forward.
@@ -293,14 +305,7 @@ export class RotationStateMachine extends Construct {
       comment:
         "The failed run's clusters, roots and errors, as its rollback read them; its writes are undone (rollbackOf).",
       parameters: {
-        mode: JsonPath.stringAt('$.mode'),
-        cluster: JsonPath.stringAt('$.cluster'),
-        reason: JsonPath.stringAt('$.reason'),
-        requestedBy: JsonPath.stringAt('$.requestedBy'),
-        soakSeconds: JsonPath.numberAt('$.soakSeconds'),
-        approvals: JsonPath.objectAt('$.approvals'),
-        rollback: JsonPath.objectAt('$.rollback'),
-        lock: JsonPath.objectAt('$.lock'),
+        ...ownInput,
         [RESUME_ROLLBACK_INPUT_KEY]: JsonPath.objectAt(RESUME),
         [ROLLBACK_OF_KEY]: JsonPath.stringAt(`${RESUME}.executionArn`),
         preflight: {
@@ -403,14 +408,7 @@ export class RotationStateMachine extends Construct {
       comment:
         "The stopped run's staged root and clusters; its root is promoted and its cacerts backups deleted (promotionOf).",
       parameters: {
-        mode: JsonPath.stringAt('$.mode'),
-        cluster: JsonPath.stringAt('$.cluster'),
-        reason: JsonPath.stringAt('$.reason'),
-        requestedBy: JsonPath.stringAt('$.requestedBy'),
-        soakSeconds: JsonPath.numberAt('$.soakSeconds'),
-        approvals: JsonPath.objectAt('$.approvals'),
-        rollback: JsonPath.objectAt('$.rollback'),
-        lock: JsonPath.objectAt('$.lock'),
+        ...ownInput,
         [RESUME_PROMOTION_INPUT_KEY]: JsonPath.objectAt(RESUME_PROMOTION),
         [PROMOTION_OF_KEY]: JsonPath.stringAt(`${RESUME_PROMOTION}.executionArn`),
         preflight: { clusters: JsonPath.listAt(`${RESUME_PROMOTION}.clusters`) },
