@@ -169,6 +169,17 @@ describe('findDeadAttachedRuns', () => {
 
 describe('stopDeadAttachedRuns', () => {
   const quick = { moto: NO_MOTO, note: () => undefined, wait: async () => undefined };
+  /** stopDeadAttachedRuns over `dir` without --retry-rollback, with the notes it printed. */
+  const stopKeepingNotes = async () => {
+    const notes: string[] = [];
+    const found = await stopDeadAttachedRuns({
+      ...quick,
+      dir,
+      retryRollback: false,
+      note: (line) => notes.push(line),
+    });
+    return { found, notes };
+  };
 
   it('lets a run go on over a dead run that stopped before its first write, and forgets it', async () => {
     // Prepare
@@ -176,15 +187,9 @@ describe('stopDeadAttachedRuns', () => {
       statesEntered: ['input-defaults', 'acquire-lock', 'preflight'],
       finalState: {},
     });
-    const notes: string[] = [];
 
     // Act
-    const found = await stopDeadAttachedRuns({
-      ...quick,
-      dir,
-      retryRollback: false,
-      note: (line) => notes.push(line),
-    });
+    const { found, notes } = await stopKeepingNotes();
     await found.forget();
 
     // Assess
@@ -266,15 +271,9 @@ describe('stopDeadAttachedRuns', () => {
       ],
       finalState: PREFLIGHT_STATE,
     });
-    const notes: string[] = [];
 
     // Act
-    const found = await stopDeadAttachedRuns({
-      ...quick,
-      dir,
-      retryRollback: false,
-      note: (line) => notes.push(line),
-    });
+    const { found, notes } = await stopKeepingNotes();
 
     // Assess
     expect(found.rollBack).toBeUndefined();
