@@ -252,6 +252,48 @@ export function expectCleanHandshakes(h: HandlerLab, phases: readonly string[]):
   }
 }
 
+/** An env variable of a pod's container, as the lab's store holds it. */
+export interface ProxyEnvVar {
+  readonly name: string;
+  readonly value?: string;
+}
+
+interface StoredPod {
+  metadata: { namespace: string; name: string };
+  spec: { initContainers?: { name: string; env?: ProxyEnvVar[] }[] };
+}
+
+/**
+ * Runs `act` while the istio-proxy env of the first injected pod of `cluster` is what `edit` makes of it
+ * (as if that pod had been injected otherwise), then puts the pod's init containers back, whatever
+ * `act` did. `act` is given the pod's namespace and name.
+ */
+export async function withProxyEnvEdited<T>(
+  h: HandlerLab,
+  cluster: string,
+  edit: (env: readonly ProxyEnvVar[]) => ProxyEnvVar[],
+  act: (pod: { readonly namespace: string; readonly name: string }) => Promise<T>,
+): Promise<T> {
+  const store = h.lab.cluster(cluster).store;
+  const pod = (store.list('Pod').items as unknown as StoredPod[]).find((candidate) =>
+    (candidate.spec.initContainers ?? []).some((container) => container.name === 'istio-proxy'),
+  ) as StoredPod;
+  const { namespace, name } = pod.metadata;
+  const current = store.get('Pod', namespace, name) as unknown as StoredPod;
+  const original = structuredClone(current.spec.initContainers);
+  for (const container of current.spec.initContainers ?? []) {
+    if (container.name === 'istio-proxy') container.env = edit(container.env ?? []);
+  }
+  store.update(current as never);
+  try {
+    return await act({ namespace, name });
+  } finally {
+    const restored = store.get('Pod', namespace, name) as unknown as StoredPod;
+    restored.spec.initContainers = original;
+    store.update(restored as never);
+  }
+}
+
 /**
  * The state machine's await-proxy-trust state: the Wait preflight planned, so that every running proxy
  * holds the new root set (renewed, or pushed by PCDS) before any workload moves to the new intermediate.

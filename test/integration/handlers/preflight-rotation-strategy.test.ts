@@ -10,7 +10,13 @@ import { readRotationConfig } from '../../../lambdas/application/config.js';
 import { PCDS_PUSH_SETTLE_SECONDS } from '../../../lambdas/core/istio/proxy-trust-wait.js';
 import { PreconditionFailed } from '../../../lambdas/core/rotation-errors.js';
 import { handler as preflight } from '../../../lambdas/handlers/preflight.js';
-import { type HandlerLab, startHandlerLab, withEnv } from './handler-lab.js';
+import {
+  type HandlerLab,
+  type ProxyEnvVar,
+  startHandlerLab,
+  withEnv,
+  withProxyEnvEdited,
+} from './handler-lab.js';
 
 const PCDS = 'PROXY_CONFIG_XDS_AGENT';
 
@@ -124,18 +130,8 @@ describe('rotation strategy, PCDS on', () => {
 
   it('falls back to restart for a cluster where one running proxy was injected without PCDS', async () => {
     // Prepare: as if lab-2's first injected pod predates PCDS in the mesh config.
-    const store = h.lab.cluster('lab-2').store;
-    const pod = (store.list('Pod').items as unknown as LabPod[]).find((candidate) =>
-      (candidate.spec.initContainers ?? []).some((container) => container.name === 'istio-proxy'),
-    ) as LabPod;
-    const current = store.get('Pod', pod.metadata.namespace, pod.metadata.name) as unknown as LabPod;
-    const original = structuredClone(current.spec.initContainers);
-    for (const container of current.spec.initContainers ?? []) {
-      if (container.name === 'istio-proxy')
-        container.env = (container.env ?? []).filter((e) => e.name !== PCDS);
-    }
-    store.update(current as never);
-    try {
+    const withoutPcds = (env: readonly ProxyEnvVar[]) => env.filter((e) => e.name !== PCDS);
+    await withProxyEnvEdited(h, 'lab-2', withoutPcds, async (pod) => {
       // Act
       const output = await preflight({ executionId: h.executionId(), mode: 'emergency', cluster: null });
       // Assess
@@ -143,20 +139,14 @@ describe('rotation strategy, PCDS on', () => {
         ['lab-1', 'resign'],
         ['lab-2', 'restart'],
       ]);
-      expect(output.plan.strategies[1]?.reasons.join('\n')).toContain(
-        `${pod.metadata.namespace}/${pod.metadata.name} (unset)`,
-      );
+      expect(output.plan.strategies[1]?.reasons.join('\n')).toContain(`${pod.namespace}/${pod.name} (unset)`);
       // That proxy learns the new root only at renewal: the wait before the switch is a renewal window,
       // although lab-2's mesh config has PCDS.
       expect(output.plan.proxyTrustWait.reason).toMatch(
         /^lab-2: PCDS on in the mesh config but not in every running proxy .*, proxies learn new roots at renewal/,
       );
       expect(output.plan.proxyTrustWait.seconds).toBeGreaterThan(PCDS_PUSH_SETTLE_SECONDS);
-    } finally {
-      const restored = store.get('Pod', pod.metadata.namespace, pod.metadata.name) as unknown as LabPod;
-      restored.spec.initContainers = original;
-      store.update(restored as never);
-    }
+    });
   });
 
   it('restarts when the setting forces restart, and says so', async () => {

@@ -12,18 +12,13 @@ import { readRotationConfig } from '../../../lambdas/application/config.js';
 import { PCDS_PUSH_SETTLE_SECONDS } from '../../../lambdas/core/istio/proxy-trust-wait.js';
 import { handler as preflight } from '../../../lambdas/handlers/preflight.js';
 import { runMeshtrustInProcess } from '../cli/in-process-cli.js';
-import { type HandlerLab, startHandlerLab } from './handler-lab.js';
+import { type HandlerLab, type ProxyEnvVar, startHandlerLab, withProxyEnvEdited } from './handler-lab.js';
 
 jest.setTimeout(120_000);
 
 const PRIMARY = 'lab-1';
 const REMOTE = 'lab-2';
 const PCDS = 'PROXY_CONFIG_XDS_AGENT';
-
-interface LabPod {
-  metadata: { namespace: string; name: string };
-  spec: { initContainers?: { name: string; env?: { name: string; value?: string }[] }[] };
-}
 
 describe('a remote cluster at preflight: its reach to its primary’s istiod and its own proxies', () => {
   let h: HandlerLab;
@@ -86,18 +81,8 @@ describe('a remote cluster at preflight: its reach to its primary’s istiod and
 
   it("waits a renewal window when one of the remote's running proxies lacks PCDS, naming the remote", async () => {
     // Prepare: as if one of lab-2's pods predates PCDS in the mesh config.
-    const store = remoteStore();
-    const pod = (store.list('Pod').items as unknown as LabPod[]).find((candidate) =>
-      (candidate.spec.initContainers ?? []).some((container) => container.name === 'istio-proxy'),
-    ) as LabPod;
-    const current = store.get('Pod', pod.metadata.namespace, pod.metadata.name) as unknown as LabPod;
-    const original = structuredClone(current.spec.initContainers);
-    for (const container of current.spec.initContainers ?? []) {
-      if (container.name === 'istio-proxy')
-        container.env = (container.env ?? []).filter((e) => e.name !== PCDS);
-    }
-    store.update(current as never);
-    try {
+    const withoutPcds = (env: readonly ProxyEnvVar[]) => env.filter((e) => e.name !== PCDS);
+    await withProxyEnvEdited(h, REMOTE, withoutPcds, async () => {
       // Act
       const output = await preflight({ executionId: h.executionId(), mode: 'scheduled', cluster: null });
       // Assess
@@ -105,11 +90,7 @@ describe('a remote cluster at preflight: its reach to its primary’s istiod and
         /^lab-2: PCDS on in the mesh config but not in every running proxy .*, proxies learn new roots at renewal/,
       );
       expect(output.plan.proxyTrustWait.seconds).toBe(Math.ceil(120 * 0.51) + 10);
-    } finally {
-      const restored = store.get('Pod', pod.metadata.namespace, pod.metadata.name) as unknown as LabPod;
-      restored.spec.initContainers = original;
-      store.update(restored as never);
-    }
+    });
   });
 
   it.each([
@@ -146,22 +127,11 @@ describe('a remote cluster at preflight: its reach to its primary’s istiod and
 
   it("refuses a remote whose running proxy dials another istiod Service than its mesh config's, naming the pod", async () => {
     // Prepare: one of lab-2's proxies injected for a revision, with that revision's discovery address
-    const store = remoteStore();
-    const pod = (store.list('Pod').items as unknown as LabPod[]).find((candidate) =>
-      (candidate.spec.initContainers ?? []).some((container) => container.name === 'istio-proxy'),
-    ) as LabPod;
-    const current = store.get('Pod', pod.metadata.namespace, pod.metadata.name) as unknown as LabPod;
-    const original = structuredClone(current.spec.initContainers);
-    for (const container of current.spec.initContainers ?? []) {
-      if (container.name === 'istio-proxy') {
-        container.env = [
-          ...(container.env ?? []),
-          { name: 'PROXY_CONFIG', value: '{"discoveryAddress":"istiod-canary.istio-system.svc:15012"}' },
-        ];
-      }
-    }
-    store.update(current as never);
-    try {
+    const canary = (env: readonly ProxyEnvVar[]) => [
+      ...env,
+      { name: 'PROXY_CONFIG', value: '{"discoveryAddress":"istiod-canary.istio-system.svc:15012"}' },
+    ];
+    await withProxyEnvEdited(h, REMOTE, canary, async (pod) => {
       // Act
       const refused = preflight({ executionId: h.executionId(), mode: 'scheduled', cluster: null });
       // Assess: the Role names istiod only, so the canary's Service is not even readable
@@ -169,14 +139,10 @@ describe('a remote cluster at preflight: its reach to its primary’s istiod and
         /cluster lab-2 \(a remote of lab-1\): meshtrust may not read Service istio-system\/istiod-canary .*add istiod-canary to its resourceNames/,
       );
       await expect(refused).rejects.toThrow(
-        `(PROXY_CONFIG of running proxy pod(s) ${pod.metadata.namespace}/${pod.metadata.name})`,
+        `(PROXY_CONFIG of running proxy pod(s) ${pod.namespace}/${pod.name})`,
       );
       await expect(refused).rejects.toMatchObject({ name: 'PreconditionFailed', cluster: REMOTE });
-    } finally {
-      const restored = store.get('Pod', pod.metadata.namespace, pod.metadata.name) as unknown as LabPod;
-      restored.spec.initContainers = original;
-      store.update(restored as never);
-    }
+    });
   });
 
   it('refuses it in an intermediate rekey of its primary too, whose restarts reach the remote', async () => {
