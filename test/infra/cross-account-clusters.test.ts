@@ -64,6 +64,16 @@ function environmentOf(synthesized: SynthesizedMeshTrustStack, name: string): Re
   return (fn[1].Environment as { Variables: Record<string, unknown> }).Variables;
 }
 
+/** The clusters preflight's own role may describe (its DescribeMeshClusters statement), flattened, sorted. */
+function describedClusters(synthesized: SynthesizedMeshTrustStack): string[] {
+  const [, preflight] = resourcesOfType(synthesized.template, 'AWS::Lambda::Function').find(
+    ([, props]) => props.FunctionName === 'meshtrust-payments-preflight',
+  ) ?? ['', {} as Record<string, unknown>];
+  const roleId = (preflight.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+  const describe = statementsOf(synthesized, roleId).find((s) => s.Sid === 'DescribeMeshClusters');
+  return [describe?.Resource].flat().map(flat).sort();
+}
+
 /** Every resource an Allow of sts:AssumeRole names in the role's policies, flattened. */
 function assumable(synthesized: SynthesizedMeshTrustStack, roleId: string): string[] {
   return statementsOf(synthesized, roleId)
@@ -127,15 +137,8 @@ describe('clusters in other regions and accounts', () => {
   });
 
   it("describes only its own account's clusters as the function's role, each in its region", () => {
-    // GIVEN
-    const [, preflight] = resourcesOfType(synthesized.template, 'AWS::Lambda::Function').find(
-      ([, props]) => props.FunctionName === 'meshtrust-payments-preflight',
-    ) ?? ['', {} as Record<string, unknown>];
-    const roleId = (preflight.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
-    const describe = statementsOf(synthesized, roleId).find((s) => s.Sid === 'DescribeMeshClusters');
-
     // THEN
-    expect([describe?.Resource].flat().map(flat).sort()).toEqual([
+    expect(describedClusters(synthesized)).toEqual([
       `arn:aws:eks:eu-west-1:${TEST_ENV.account}:cluster/eu-1`,
       `arn:aws:eks:us-east-1:${TEST_ENV.account}:cluster/us-1`,
     ]);
@@ -195,15 +198,8 @@ describe('clusters discovered by tag in other regions and accounts', () => {
   });
 
   it("describes every cluster of each of its own account's regions that discovers, and assumes the other account's role", () => {
-    // GIVEN
-    const [, preflight] = resourcesOfType(synthesized.template, 'AWS::Lambda::Function').find(
-      ([, props]) => props.FunctionName === 'meshtrust-payments-preflight',
-    ) ?? ['', {} as Record<string, unknown>];
-    const roleId = (preflight.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
-    const describe = statementsOf(synthesized, roleId).find((s) => s.Sid === 'DescribeMeshClusters');
-
     // THEN
-    expect([describe?.Resource].flat().map(flat).sort()).toEqual([
+    expect(describedClusters(synthesized)).toEqual([
       `arn:aws:eks:eu-west-1:${TEST_ENV.account}:cluster/*`,
       `arn:aws:eks:us-west-2:${TEST_ENV.account}:cluster/*`,
     ]);
