@@ -101,9 +101,12 @@ export class RootKeys {
       return { keyArn, created: true };
     } catch (error) {
       if (errorName(error) !== 'AlreadyExistsException') throw error;
+      const winner = await this.describe(alias);
+      // The alias names our key: our CreateAlias was made and its answer lost, and the SDK's retry of
+      // it found the alias. Retiring the key here would retire the root's own key.
+      if (winner?.Arn === keyArn) return { keyArn, created: true };
       // A concurrent re-run won the alias: use its key and retire ours, which signed nothing.
       await this.retire(keyArn, ROOT_KEY_DELETION_WINDOW_DAYS.min);
-      const winner = await this.describe(alias);
       if (winner === undefined) throw error;
       return { keyArn: this.checkUsable(winner, alias, keySpec), created: false };
     }
