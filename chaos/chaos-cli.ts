@@ -108,7 +108,7 @@ export async function runChaosCli(
         '              state of the forward path (a Map once one cluster is in it), then the next run (with',
         '              --retry-rollback when refused): SUCCEEDED, only the newest root in every cacerts (intermediate',
         '              mode: --cluster alone on a new intermediate, same root), nothing written twice; and',
-        '              kill/scheduled/STATE+ROLLBACK-STATE also kills the resumed rollback, then resumes again',
+        '              kill/MODE/STATE+ROLLBACK-STATE also kills the resumed rollback, then resumes again',
         'The states and expected ends come from the synthesized definition. Every case must also show',
         '0 failed handshakes, pass all the rehearsal checks, leave no process and no private key.',
         '',

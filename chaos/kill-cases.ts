@@ -5,7 +5,7 @@
 // in the order the mode's walk of the definition enters them, so a state added to the state machine
 // gets its kill case without an edit here. An approval gate is a Task (.waitForTaskToken) and so one
 // of the fail-at states when the stack has gates. Intermediate mode rekeys one cluster, the fleet's
-// last, as its fail-at cases do. One more case per rotating mode kills the --retry-rollback run that
+// last, as its fail-at cases do. One more case per root-rotating mode kills the --retry-rollback run that
 // resumes a dead run's rollback, inside that rollback, then resumes again.
 // When to kill is read from the record the run keeps in DIR/rehearsals/
 // (rehearsal/fleet/attached-runs.ts): the state entered, and for a Map its first per-cluster iteration
@@ -16,8 +16,8 @@ import type { ChaosCase } from './chaos-matrix.js';
 import { type Definition, mapStates, predictEnd, type RehearsalMode, waitStates } from './state-graph.js';
 
 export const KILL_MODES: readonly RehearsalMode[] = ['scheduled', 'emergency', 'intermediate'];
-/** The modes whose kill case also kills the resumed rollback (intermediate mode's is one cluster's). */
-export const RESUMED_ROLLBACK_KILL_MODES: readonly RehearsalMode[] = ['scheduled'];
+/** The modes with a case that also kills the resumed rollback (not intermediate mode's, one cluster's, yet). */
+export const RESUMED_ROLLBACK_KILL_MODES: readonly RehearsalMode[] = ['scheduled', 'emergency'];
 
 /** Where a kill case kills its first run. */
 export interface KillPoint {

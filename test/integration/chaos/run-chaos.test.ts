@@ -130,6 +130,7 @@ describe('npm run chaos', () => {
     // No rollback state is killed on its own: only inside the resumed rollback.
     expect(ids.filter((id) => id.includes('rollback'))).toEqual([
       'kill/scheduled/retire-root+rollback-restore',
+      'kill/emergency/retire-root+rollback-restore',
     ]);
     expect(stdout).toMatch(
       /SIGKILL that rollback once rollback-restore and one of its iterations entered, then again/,

@@ -85,6 +85,7 @@ describe('killCases', () => {
       'kill/emergency/distribute-bundle',
       'kill/emergency/soak',
       'kill/emergency/release-lock',
+      'kill/emergency/distribute-bundle+rollback-restore',
       'kill/intermediate/acquire-lock',
       'kill/intermediate/distribute-bundle',
       'kill/intermediate/soak',
@@ -118,14 +119,17 @@ describe('killCases', () => {
     const resumed = killCases(INPUT).filter((killCase) => killCase.killResumedRollbackAt !== undefined);
 
     // Assess
-    expect(resumed).toEqual([
-      expect.objectContaining({
-        id: 'kill/scheduled/distribute-bundle+rollback-restore',
-        flags: ['--mode', 'scheduled'],
-        killAt: { state: 'distribute-bundle', inIteration: true },
-        killResumedRollbackAt: { state: 'rollback-restore', inIteration: true },
-      }),
-    ]);
+    // Assess: scheduled and emergency; intermediate mode's rollback is one cluster's and is not killed.
+    expect(resumed).toEqual(
+      ['scheduled', 'emergency'].map((mode) =>
+        expect.objectContaining({
+          id: `kill/${mode}/distribute-bundle+rollback-restore`,
+          flags: ['--mode', mode],
+          killAt: { state: 'distribute-bundle', inIteration: true },
+          killResumedRollbackAt: { state: 'rollback-restore', inIteration: true },
+        }),
+      ),
+    );
   });
 
   it('has no resumed-rollback case when no Map of the forward path rolls back', () => {
