@@ -61,7 +61,9 @@ export function lateRollouts(
   rolloutTimeoutSeconds: number,
 ): VerificationFailed {
   const which = behind.map(({ workload, waiting }) => `${describeWorkload(workload)}: ${waiting}`).join('; ');
-  const first = behind[0]?.workload as WorkloadRef;
+  // A StatefulSet's hint says more (a stuck pod must be deleted by hand): it goes first.
+  const first = (behind.find(({ workload }) => workload.kind === 'StatefulSet') ?? behind[0])
+    ?.workload as WorkloadRef;
   return new VerificationFailed(
     `In cluster ${cluster}, ${behind.length === 1 ? 'a workload' : `${behind.length} workloads`} did not finish rolling out within ${rolloutTimeoutSeconds} s of the wave's restart (ROLLOUT_TIMEOUT_SECONDS): ${which}. ${checkPodsHint(first)}`,
     { cluster },

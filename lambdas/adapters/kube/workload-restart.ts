@@ -143,9 +143,18 @@ export async function waitForRollout(
   }
 }
 
-/** What an operator does about a rollout that does not finish. */
-export function checkPodsHint(ref: Pick<WorkloadRef, 'namespace'>): string {
-  return `Check why its pods do not become ready (kubectl -n ${ref.namespace} get pods), then run the step again.`;
+/**
+ * What an operator does about a rollout that does not finish. A StatefulSet (OrderedReady, RollingUpdate)
+ * replaces no pod while one is not ready, so no restart, the rollback's included, reaches a stuck pod:
+ * Kubernetes' "forced rollback" is to delete it by hand (docs/runbook.md, RollbackFailed).
+ */
+export function checkPodsHint(ref: Pick<WorkloadRef, 'namespace' | 'kind'>): string {
+  const check = `Check why its pods do not become ready (kubectl -n ${ref.namespace} get pods)`;
+  if (ref.kind !== 'StatefulSet') return `${check}, then run the step again.`;
+  return (
+    `${check}. A StatefulSet replaces no pod while one is not ready, so no restart reaches a stuck pod: ` +
+    `once its cause is fixed, delete it (kubectl -n ${ref.namespace} delete pod <pod>), then run the step again.`
+  );
 }
 
 /** Pods of a namespace matching a label selector (`app=web`, `tier in (a,b)`), sorted by name. */
