@@ -3,9 +3,10 @@
 // under the cluster's PodDisruptionBudgets, restarted and awaited (restart-wave-runner.ts), until they
 // are done or the invocation's deadline comes. A wave held or late at its rollout timeout ends the step.
 import { setTimeout as sleep } from 'node:timers/promises';
+import { mapWithConcurrency } from '../adapters/eks/map-with-concurrency.js';
 import type { ClusterClient } from '../adapters/kube/cluster-client.js';
 import type { WorkloadRef } from '../adapters/kube/workload-ref.js';
-import { restartWorkload } from '../adapters/kube/workload-restart.js';
+import { restartedWith, restartWorkload } from '../adapters/kube/workload-restart.js';
 import type { RotationMode } from '../core/plan/phases.js';
 import type { HeldWorkload } from '../core/rotation/disruption-budget.js';
 import {
@@ -16,6 +17,9 @@ import {
 } from '../core/rotation/restart-progress.js';
 import { admitUnderBudgets, heldByBudgets, lateRollouts, rolloutsBehind } from './restart-wave-runner.js';
 import type { RotationRuntime } from './runtime.js';
+
+/** Workloads read at once for when a wave was restarted before (a late wave's retry). */
+const RESTARTED_READ_CONCURRENCY = 8;
 
 /** How often a wave with workloads held back by a PodDisruptionBudget reads the budgets again. */
 export const DISRUPTION_BUDGET_POLL_MS = 2_000;
@@ -56,6 +60,13 @@ export async function restartInWaves(
         return restarted;
       },
       behind: (wave, until) => rolloutsBehind(client, wave, until),
+      restartedBefore: async (wave) => {
+        const times = await mapWithConcurrency(wave, RESTARTED_READ_CONCURRENCY, (workload) =>
+          restartedWith(client, workload, restartId),
+        );
+        const known = times.flatMap((at) => (at === undefined ? [] : [at.getTime()]));
+        return known.length === 0 ? undefined : Math.min(...known);
+      },
     },
   );
   if (outcome.held !== undefined) throw heldByBudgets(client.name, outcome.held, rolloutTimeoutSeconds);

@@ -91,6 +91,22 @@ export async function restartWorkload(
   );
 }
 
+/**
+ * When the workload was restarted with `restartId`, as its pod template's annotations say; undefined
+ * when it carries another id (or none) or no readable time.
+ */
+export async function restartedWith(
+  client: ClusterClient,
+  ref: WorkloadRef,
+  restartId: string,
+): Promise<Date | undefined> {
+  const workload = await callKube(client, `read ${describeWorkload(ref)}`, () => readWorkload(client, ref));
+  const annotations = workload.spec?.template.metadata?.annotations;
+  if (annotations?.[RESTART_ID_ANNOTATION] !== restartId) return undefined;
+  const at = Date.parse(annotations[RESTARTED_AT_ANNOTATION] ?? '');
+  return Number.isNaN(at) ? undefined : new Date(at);
+}
+
 /** What a rollout wait came to: done, or still waiting when its time ran out (and for what). */
 export type RolloutWait = { readonly done: true } | { readonly done: false; readonly waiting: string };
 

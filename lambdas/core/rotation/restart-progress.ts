@@ -139,6 +139,12 @@ export interface WaveRunner<T, Behind, Held = never> {
   pause(until: number): Promise<void>;
   /** Restarts the workloads, each at most once per restart id; how many it restarted now. */
   restart(workloads: readonly T[]): Promise<number>;
+  /**
+   * The earliest time (epoch ms) one of the wave's workloads was restarted with this restart id, if one
+   * was: an earlier invocation restarted the wave and failed late, and the state machine's Retry runs it
+   * again from the same cursor.
+   */
+  restartedBefore(wave: readonly T[]): Promise<number | undefined>;
   /** Waits until `until` (epoch ms) for the wave's rollouts; the workloads not done by then. */
   behind(wave: readonly T[], until: number): Promise<readonly Behind[]>;
 }
@@ -195,7 +201,9 @@ export async function runRestartWaves<T extends WorkloadPosition, Behind, Held =
     if (continued === undefined && !mayStartWave(runner.now(), options.deadline, progressed)) {
       return { done: false, cursor, restarted, wavesFinished };
     }
-    const startedAt = continued ?? runner.now();
+    // A wave restarted by an earlier invocation that failed (late, then retried) keeps its timeout from
+    // that restart, as a wave handed on in the cursor does; it does not wait a whole timeout again.
+    const startedAt = continued ?? Math.min(runner.now(), (await runner.restartedBefore(wave)) ?? Infinity);
     const wait = waveWait(startedAt, options.rolloutTimeoutMs, options.deadline);
     const inFlight = { ...cursor, waveStartedAt: new Date(startedAt).toISOString() };
     // A continued wave is admitted and restarted again too, which changes only what an earlier

@@ -101,6 +101,14 @@ class SimulatedCluster implements WaveRunner<WorkloadPosition, WorkloadPosition,
     return restarted;
   }
 
+  async restartedBefore(wave: readonly WorkloadPosition[]): Promise<number | undefined> {
+    const times = wave.flatMap((w) => {
+      const at = this.restartedAt(w);
+      return at === undefined ? [] : [at];
+    });
+    return times.length === 0 ? undefined : Math.min(...times);
+  }
+
   async behind(wave: readonly WorkloadPosition[], until: number): Promise<readonly WorkloadPosition[]> {
     const ready = Math.max(...wave.map((w) => this.rolledOutAt.get(key(w)) ?? Infinity));
     this.clock = Math.max(this.clock, Math.min(until, ready));
@@ -349,6 +357,32 @@ describe('runRestartWaves over invocations', () => {
     expect(last.late?.map((w) => w.name)).toEqual(['web-000', 'web-001']);
     expect(invocations).toHaveLength(3);
     expect(cluster.clock - T0).toBeLessThan(11 * MINUTE);
+  });
+
+  it('reports a late wave retried after VerificationFailed late at once: its timeout counts from its first restart', async () => {
+    // Prepare: rollouts that take an hour, a 10-minute timeout; the first invocation finds the wave late
+    const cluster = new SimulatedCluster(60 * MINUTE);
+    const first = await restartOverInvocations(shop(2), cluster, {
+      budgetMs: 15 * MINUTE,
+      reserveMs: 30_000,
+      rolloutTimeoutMs: 10 * MINUTE,
+      waveSize: 5,
+    });
+    expect(first.last.late?.map((w) => w.name)).toEqual(['web-000', 'web-001']);
+    cluster.clock += 15_000; // the state machine's Retry waits, then invokes with the same input
+    const retriedAt = cluster.clock;
+    // Act: the retry, from the cursor the failed invocation was given
+    const retry = await restartOverInvocations(shop(2), cluster, {
+      budgetMs: 15 * MINUTE,
+      reserveMs: 30_000,
+      rolloutTimeoutMs: 10 * MINUTE,
+      waveSize: 5,
+    });
+    // Assess: late again, restarting nothing, without waiting another 10 minutes
+    expect(retry.last.late?.map((w) => w.name)).toEqual(['web-000', 'web-001']);
+    expect(retry.invocations.map((i) => i.restarted)).toEqual([0]);
+    expect(cluster.restarts).toHaveLength(2);
+    expect(cluster.clock - retriedAt).toBeLessThan(MINUTE);
   });
 
   it('moves on even in an invocation that starts with less time than its reserve', async () => {
