@@ -26,6 +26,7 @@ describe('npm run bench', () => {
     expect(result.stdout).toMatch(/^ {2}pki {7}/m);
     expect(result.stdout).toMatch(/^ {2}handlers {2}/m);
     expect(result.stdout).toMatch(/^ {2}cost {6}/m);
+    expect(result.stdout).toMatch(/^ {2}lab-idle {2}/m);
     expect(result.stdout).toContain('Not measured yet: rotation at scale, orchestration overhead.');
   });
 
@@ -46,7 +47,7 @@ describe('npm run bench', () => {
 
     // Assess
     expect(result.exitCode).toBe(2);
-    expect(result.stderr).toContain('expected sections from pki, handlers, cost, got rotation');
+    expect(result.stderr).toContain('expected sections from pki, handlers, cost, lab-idle, got rotation');
     expect(result.stdout).toBe('');
   });
 });
