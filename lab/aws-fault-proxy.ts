@@ -5,7 +5,7 @@
 // write them: the HTTP status, the error code in `x-amzn-ErrorType` and as `__type` in the body, which
 // is what the AWS SDK v3 reads to name the error (and so to classify it as throttling or transient).
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { forwardRequest, listenOnLoopback } from './loopback-proxy.js';
 
 /** An error answer of an AWS JSON-protocol service. */
@@ -82,22 +82,10 @@ function actionOf(req: IncomingMessage): string {
 
 /** moto makes the request; its whole answer is read and dropped, and the caller gets a 503. */
 function forwardThenLose(target: URL, req: IncomingMessage, res: ServerResponse): void {
-  const upstream = request(
-    {
-      hostname: target.hostname,
-      port: target.port,
-      method: req.method,
-      path: req.url,
-      headers: req.headers,
-      agent: false,
-    },
-    (answer) => {
-      answer.resume();
-      answer.once('end', () => sendAwsJsonError(req, res, AWS_SERVICE_UNAVAILABLE));
-    },
-  );
-  upstream.once('error', () => res.destroy());
-  req.pipe(upstream);
+  forwardRequest(target, req, res, undefined, (answer) => {
+    answer.resume();
+    answer.once('end', () => sendAwsJsonError(req, res, AWS_SERVICE_UNAVAILABLE));
+  });
 }
 
 function sendAwsJsonError(req: IncomingMessage, res: ServerResponse, error: AwsJsonError): void {

@@ -35,9 +35,19 @@ export async function listenOnLoopback(server: Server): Promise<LoopbackServer> 
 /**
  * Sends `req` on to `target` and its answer back. Headers, host included, go as they came: the SDK
  * signed them, and moto checks nothing of the host. `body`: the request body when it was read already.
- * moto gone (the lab is stopping): the client sees a reset, as with AWS unreachable.
+ * `onAnswer`: what to do with the answer instead of passing it back (a fault that loses it). moto gone
+ * (the lab is stopping): the client sees a reset, as with AWS unreachable.
  */
-export function forwardRequest(target: URL, req: IncomingMessage, res: ServerResponse, body?: Buffer): void {
+export function forwardRequest(
+  target: URL,
+  req: IncomingMessage,
+  res: ServerResponse,
+  body?: Buffer,
+  onAnswer: (answer: IncomingMessage) => void = (answer) => {
+    res.writeHead(answer.statusCode ?? 502, answer.headers);
+    answer.pipe(res);
+  },
+): void {
   const upstream = request(
     {
       hostname: target.hostname,
@@ -47,10 +57,7 @@ export function forwardRequest(target: URL, req: IncomingMessage, res: ServerRes
       headers: req.headers,
       agent: false,
     },
-    (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    },
+    onAnswer,
   );
   upstream.once('error', () => res.destroy());
   if (body === undefined) req.pipe(upstream);
