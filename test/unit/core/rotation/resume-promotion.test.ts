@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import {
   checkResumedPromotion,
   type EndedExecution,
@@ -194,11 +195,13 @@ describe('resumePromotionOf', () => {
   });
 
   it('passes nothing on when a copied field holds a private key block', () => {
+    // Prepare: a key made here, never one written in the source
+    const leaked = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+      .privateKey.export({ type: 'pkcs8', format: 'pem' })
+      .toString();
     // Act
     const decision = resumePromotionOf(
-      failedInPromoteRoot({
-        finalState: stateAfterRetire({ stop: { Error: 'X', Cause: '-----BEGIN PRIVATE KEY----- leaked' } }),
-      }),
+      failedInPromoteRoot({ finalState: stateAfterRetire({ stop: { Error: 'X', Cause: leaked } }) }),
     );
     // Assess
     expect(decision).toEqual({ resumable: false, reason: expect.stringContaining('private key block') });
