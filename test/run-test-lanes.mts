@@ -1,7 +1,7 @@
 // `npm test`: every jest suite, in two lanes side by side. One lane runs the istio project (the suites
 // that start the real kube-apiserver, etcd, istiod and pilot-agent; see jest.config.js), one suite
-// after another, and the infra project (CDK synths, CPU-bound); the other lane runs every other
-// project. The istio suites mostly wait on certificate lifetimes and istiod's pushes, so the synths
+// after another, the infra project (CDK synths, CPU-bound) and the balance project (a long model-lab
+// suite moved there so that both lanes end together); the other lane runs every other project. The istio suites mostly wait on certificate lifetimes and istiod's pushes, so the synths
 // fill that lane's idle CPU, and the two lanes take about as long as each other. With arguments
 // (`npm test -- <paths or jest flags>`) it runs one plain jest with them instead.
 import { spawn } from 'node:child_process';
@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { type Lane, laneFailed, runLanes } from './support/test-lanes.js';
 
 /** The projects of the first lane; the second runs every other project of jest.config.js. */
-const FIRST_LANE_PROJECTS = ['istio', 'infra'];
+const FIRST_LANE_PROJECTS = ['istio', 'infra', 'balance'];
 process.chdir(fileURLToPath(new URL('..', import.meta.url)));
 const jest = [
   '--experimental-vm-modules',
@@ -30,7 +30,8 @@ if (args.length > 0) {
   ];
   console.log(
     `npm test: two lanes side by side, each line prefixed with its lane: ${first} (the suites with ` +
-      'the real Kubernetes and Istio components, and the CDK ones) and main (every other project). ' +
+      'the real Kubernetes and Istio components, the CDK ones and one long model rehearsal) and main ' +
+      '(every other project). ' +
       'A suite prints when it ends; the longest, the istio rehearsals, take about 20 minutes.',
   );
   const aborted = new AbortController();
