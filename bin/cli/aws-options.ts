@@ -5,8 +5,11 @@ import type { Command } from 'commander';
 import { LAB_MESH_ID_ENV } from '../../lab/lab-files.js';
 import { EnvironmentVariableError } from '../../lambdas/adapters/environment.js';
 import { type RotationConfig, readRotationConfig } from '../../lambdas/application/config.js';
+import { CLUSTER_ACCOUNT_ROLES_ENV } from '../../lambdas/contract/cluster-reference.js';
 import { AWS_REGION_ENV, CLUSTERS_ENV, MESH_ID_ENV } from '../../lambdas/contract/function-environment.js';
 import { REMOTE_CLUSTERS_ENV } from '../../lambdas/contract/topology.js';
+import { PreconditionFailed } from '../../lambdas/core/rotation-errors.js';
+import { parseClusterAccountRoles } from '../../lambdas/core/topology/cluster-targets.js';
 import { UsageError } from './cli-errors.js';
 import { matching } from './option-parsers.js';
 
@@ -30,6 +33,7 @@ export interface FleetOptions extends AwsOptions {
   readonly meshId?: string;
   readonly clusters?: string;
   readonly remoteClusters?: string;
+  readonly clusterAccountRoles?: string;
 }
 
 export function addAwsOptions(command: Command): Command {
@@ -60,6 +64,11 @@ export function addFleetOptions(command: Command): Command {
       '--remote-clusters <remote=primary,...>',
       `the remote clusters, each with the primary whose istiod serves it (default: $${REMOTE_CLUSTERS_ENV}, ` +
         "else none: every cluster a primary; the stack's remoteClusters)",
+    )
+    .option(
+      '--cluster-account-roles <account=role-arn,...>',
+      'per other account whose clusters --clusters names by ARN, the role of that account to assume from your ' +
+        `credentials to describe and read them (default: $${CLUSTER_ACCOUNT_ROLES_ENV}, else your own credentials)`,
     );
 }
 
@@ -94,10 +103,24 @@ export function fleetConfig(options: FleetOptions, env: NodeJS.ProcessEnv): Rota
   if (clusters !== undefined) process.env[CLUSTERS_ENV] = clusters;
   const remoteClusters = options.remoteClusters ?? env[REMOTE_CLUSTERS_ENV];
   if (remoteClusters !== undefined) process.env[REMOTE_CLUSTERS_ENV] = remoteClusters;
+  if (options.clusterAccountRoles !== undefined) {
+    checkClusterAccountRoles(options.clusterAccountRoles);
+    process.env[CLUSTER_ACCOUNT_ROLES_ENV] = options.clusterAccountRoles;
+  }
   try {
     return { ...readRotationConfig(), region };
   } catch (error) {
     if (error instanceof EnvironmentVariableError) throw new UsageError(error.message, { cause: error });
+    throw error;
+  }
+}
+
+/** Refuses a malformed --cluster-account-roles naming the flag (the functions' parser names their variable). */
+function checkClusterAccountRoles(value: string): void {
+  try {
+    parseClusterAccountRoles(value, '--cluster-account-roles');
+  } catch (error) {
+    if (error instanceof PreconditionFailed) throw new UsageError(error.message, { cause: error });
     throw error;
   }
 }

@@ -71,7 +71,7 @@ export function parseClusterAccountRoles(
     if (at < 0 || !/^\d{12}$/.test(account) || match === null || match[2] !== account || roles.has(account)) {
       throw new PreconditionFailed(
         `${source}: ${JSON.stringify(pair)} is not <account>${ACCOUNT_ROLE_SEPARATOR}<role ARN of that account>, ` +
-          'each account once; the meshtrust stack writes it from its clusters',
+          `each account once${source === CLUSTER_ACCOUNT_ROLES_ENV ? '; the meshtrust stack writes it from its clusters' : ''}`,
       );
     }
     roles.set(account, roleArn);
