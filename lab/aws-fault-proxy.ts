@@ -1,5 +1,6 @@
 // A plain HTTP proxy in front of moto_server that can answer a request with an AWS error instead of
-// forwarding it, or forward it and then lose moto's answer (the rehearsal's `--fault aws:...`). The functions reach it through AWS_ENDPOINT_URL,
+// forwarding it, or forward it and then lose moto's answer (the rehearsal's `--fault aws:...`); the
+// same proxy stands in front of the lab's EKS API for `--fault eks:...`. The functions reach it through AWS_ENDPOINT_URL,
 // so every AWS call they make (Secrets Manager, KMS, Step Functions: all AWS JSON protocol) passes
 // here; the rehearsal's own calls go to moto directly. Errors are written as AWS JSON-protocol services
 // write them: the HTTP status, the error code in `x-amzn-ErrorType` and as `__type` in the body, which
@@ -28,6 +29,20 @@ export const AWS_SERVICE_UNAVAILABLE: AwsJsonError = {
   status: 503,
   type: 'ServiceUnavailable',
   message: 'Service is unavailable. Please try again later.',
+};
+
+/** What the EKS API (a REST-JSON service) answers a caller over its request rate. */
+export const EKS_THROTTLING: AwsJsonError = {
+  status: 429,
+  type: 'ThrottlingException',
+  message: 'Rate exceeded',
+};
+
+/** EKS's 5xx; the SDK retries it as a transient error. */
+export const EKS_SERVICE_UNAVAILABLE: AwsJsonError = {
+  status: 503,
+  type: 'ServiceUnavailableException',
+  message: 'The service is unavailable. Back off and retry the operation.',
 };
 
 /** What the proxy knows of a request before it forwards it. */
@@ -94,8 +109,9 @@ function sendAwsJsonError(req: IncomingMessage, res: ServerResponse, error: AwsJ
     .writeHead(error.status, {
       'x-amzn-errortype': error.type,
       'x-amzn-requestid': randomUUID(),
-      // The protocol's own media type, as the request sent it (application/x-amz-json-1.0 or 1.1).
-      'content-type': req.headers['content-type'] ?? 'application/x-amz-json-1.1',
+      // The protocol's own media type, as the request sent it (application/x-amz-json-1.0 or 1.1);
+      // a REST-JSON request without a body (EKS's GET) gets JSON, as EKS answers.
+      'content-type': req.headers['content-type'] ?? 'application/json',
       'content-length': Buffer.byteLength(body),
     })
     .end(body);

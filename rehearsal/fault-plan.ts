@@ -1,12 +1,14 @@
 // The rehearsal's --fault specs as they play out: each waits for its phase to begin, then decides,
-// request by request, what a lab cluster's Kubernetes API or the AWS fault proxy answers instead of the
-// usual, and counts how often it fired (a fault that never fired proves nothing, and the report says
+// request by request, what a lab cluster's Kubernetes API or an AWS fault proxy (moto's, EKS's) answers
+// instead of the usual, and counts how often it fired (a fault that never fired proves nothing, and the report says
 // so). Pure: no timers and no I/O, the clock is passed in; the API server and the proxy play the answers.
 import {
   AWS_SERVICE_UNAVAILABLE,
   AWS_THROTTLING,
   type AwsJsonError,
   type AwsRequestInfo,
+  EKS_SERVICE_UNAVAILABLE,
+  EKS_THROTTLING,
 } from '../lab/aws-fault-proxy.js';
 import {
   ConflictError,
@@ -34,6 +36,8 @@ export interface FaultPlan {
   istiodDropsUpdate(cluster: string): boolean;
   /** What the AWS fault proxy answers instead of moto; undefined: moto answers. */
   awsRequest(): AwsJsonError | undefined;
+  /** What the fault proxy in front of the lab's EKS API answers instead of it; undefined: EKS answers. */
+  eksRequest(): AwsJsonError | undefined;
   /**
    * Whether moto's answer to this request, once moto made it, is lost (`lost`): only a write, and only
    * the first request of its action, so the caller's retry of it gets its answer.
@@ -136,6 +140,14 @@ export function createFaultPlan(faults: readonly Fault[], now: () => number = Da
         if (startedAt === undefined || fault.target !== 'aws' || fired >= fault.count) continue;
         if (fault.kind === 'lost') continue;
         return fire(entry, fault.kind === 'throttle' ? AWS_THROTTLING : AWS_SERVICE_UNAVAILABLE);
+      }
+      return undefined;
+    },
+    eksRequest() {
+      for (const entry of planned) {
+        const { fault, startedAt, fired } = entry;
+        if (startedAt === undefined || fault.target !== 'eks' || fired >= fault.count) continue;
+        return fire(entry, fault.kind === 'throttle' ? EKS_THROTTLING : EKS_SERVICE_UNAVAILABLE);
       }
       return undefined;
     },

@@ -51,12 +51,23 @@ export interface AwsFault {
   readonly count: number;
 }
 
+/**
+ * A fault of the EKS API (DescribeCluster, ListClusters: what the functions ask EKS for each cluster's
+ * endpoint and CA), for the next `count` requests. STS, which the lab serves beside it, answers as usual.
+ * throttle: 429 ThrottlingException; 5xx: 503 ServiceUnavailableException, each instead of the answer.
+ */
+export interface EksFault {
+  readonly target: 'eks';
+  readonly kind: 'throttle' | '5xx';
+  readonly count: number;
+}
+
 /** A fault and the phase whose start sets it off. */
-export type Fault = (KubeFault | AwsFault) & { readonly phase: string };
+export type Fault = (KubeFault | AwsFault | EksFault) & { readonly phase: string };
 
 export const FAULT_GRAMMAR =
   'kube:CLUSTER:5xx:N@PHASE, kube:CLUSTER:conflict:N@PHASE, kube:CLUSTER:slow:MS:N@PHASE, ' +
-  'kube:CLUSTER:down:SECONDS@PHASE, kube:CLUSTER:stuck:N@PHASE, kube:CLUSTER:istiod-drop:N@PHASE, aws:throttle:N@PHASE, aws:5xx:N@PHASE or aws:lost:N@PHASE';
+  'kube:CLUSTER:down:SECONDS@PHASE, kube:CLUSTER:stuck:N@PHASE, kube:CLUSTER:istiod-drop:N@PHASE, aws:throttle:N@PHASE, aws:5xx:N@PHASE, aws:lost:N@PHASE, eks:throttle:N@PHASE or eks:5xx:N@PHASE';
 
 const LIMITS = {
   count: { what: 'N (requests)', max: 1000 },
@@ -93,7 +104,13 @@ export function parseFault(text: string): Fault {
     arity(3);
     return { target, kind, count: number(count, 'count'), phase };
   }
-  if (target !== 'kube') return refuse(`unknown target ${JSON.stringify(target)} (kube or aws)`);
+  if (target === 'eks') {
+    const [kind, count] = rest;
+    if (kind !== 'throttle' && kind !== '5xx') return refuse(`unknown EKS API fault ${JSON.stringify(kind)}`);
+    arity(3);
+    return { target, kind, count: number(count, 'count'), phase };
+  }
+  if (target !== 'kube') return refuse(`unknown target ${JSON.stringify(target)} (kube, aws or eks)`);
   const [cluster = '', kind, first, second] = rest;
   if (cluster === '') refuse('no CLUSTER');
   switch (kind) {
@@ -124,8 +141,8 @@ export function parseFault(text: string): Fault {
 /** The spec as the grammar writes it: what the report lists. */
 export function formatFault(fault: Fault): string {
   const body =
-    fault.target === 'aws'
-      ? ['aws', fault.kind, fault.count]
+    fault.target !== 'kube'
+      ? [fault.target, fault.kind, fault.count]
       : fault.kind === 'slow'
         ? ['kube', fault.cluster, fault.kind, fault.delayMs, fault.count]
         : fault.kind === 'down'

@@ -35,6 +35,7 @@ type Json = Record<string, unknown>;
 export interface StartedForRun {
   pool?: FunctionPool;
   awsFaultProxy?: AwsFaultProxy;
+  eksFaultProxy?: AwsFaultProxy;
   historyProxy?: ExecutionHistoryProxy;
 }
 
@@ -89,6 +90,14 @@ export async function startFunctionContainers(input: {
       answerLost: (request) => faults.awsAnswerLost(request),
     });
   }
+  // With an EKS API fault, the functions reach the lab's EKS API through a fault proxy of its own; STS,
+  // which the same lab server answers, stays direct.
+  if ((options.faults ?? []).some((fault) => fault.target === 'eks')) {
+    started.eksFaultProxy = await startAwsFaultProxy({
+      target: lab.eksEndpoint,
+      fault: () => faults.eksRequest(),
+    });
+  }
   const stuckRollout = (options.faults ?? []).some(
     (fault) => fault.target === 'kube' && fault.kind === 'stuck',
   );
@@ -105,7 +114,7 @@ export async function startFunctionContainers(input: {
     AWS_ENDPOINT_URL: awsEndpoint,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: awsEndpoint,
     AWS_ENDPOINT_URL_KMS: awsEndpoint,
-    AWS_ENDPOINT_URL_EKS: lab.eksEndpoint,
+    AWS_ENDPOINT_URL_EKS: started.eksFaultProxy?.endpoint ?? lab.eksEndpoint,
   };
   const functionLogs: FunctionLogLine[] = [];
   const byArn = new Map(functions.map((fn) => [functionArn(fn), fn]));

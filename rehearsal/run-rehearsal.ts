@@ -144,6 +144,7 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
   } finally {
     await started.pool?.stop();
     await started.awsFaultProxy?.stop();
+    await started.eksFaultProxy?.stop();
     await started.historyProxy?.stop();
     if (!keep) {
       await lab.stop();

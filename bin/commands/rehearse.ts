@@ -21,7 +21,7 @@ import { hasOwnApp } from '../../rehearsal/cloud-assembly.js';
 import { describeClusterStrategy } from '../../rehearsal/cluster-strategies.js';
 import { describeEndState } from '../../rehearsal/end-state.js';
 import { type FailAt, parseFailAt } from '../../rehearsal/fail-at.js';
-import { type Fault, parseFault } from '../../rehearsal/fault-spec.js';
+import { FAULT_GRAMMAR, type Fault, parseFault } from '../../rehearsal/fault-spec.js';
 import { ISTIO_REHEARSAL_SECRET_TTL } from '../../rehearsal/fleet/start-rehearsal-fleet.js';
 import { PROCESS_WARNINGS_LOG, routeProcessWarnings } from '../../rehearsal/process-warnings.js';
 import { createProgressDisplay } from '../../rehearsal/progress-display.js';
@@ -125,12 +125,10 @@ export function registerRehearseCommand(program: Command, context: CliContext): 
     )
     .option(
       '--fault <spec>',
-      'make the Kubernetes API of a lab cluster or AWS (moto) misbehave from the start of PHASE on (model engine); ' +
-        'repeatable. kube:CLUSTER:5xx:N@PHASE (the next N requests answer 503), kube:CLUSTER:conflict:N@PHASE ' +
-        '(the next N writes answer 409 Conflict), kube:CLUSTER:slow:MS:N@PHASE (N requests MS late), ' +
-        'kube:CLUSTER:down:SECONDS@PHASE (every connection reset for SECONDS), aws:throttle:N@PHASE (N requests ' +
-        'answer ThrottlingException), aws:5xx:N@PHASE (N requests answer 503). PHASE: a Task or Map state. ' +
-        'Each should be absorbed by the retries; the run fails a check if one never fired',
+      'make the Kubernetes API of a lab cluster, AWS (moto) or the EKS API misbehave from the start of PHASE on ' +
+        `(model engine); repeatable. ${FAULT_GRAMMAR}. PHASE: a Task or Map state. docs/rehearsal.md says what ` +
+        'each does and how the run should end (absorbed by the retries, or rolled back for stuck and ' +
+        'istiod-drop); the run fails a check if one never fired',
       (value: string, previous: string[]) => [...previous, value],
       [],
     )

@@ -327,6 +327,10 @@ describe('chaosMatrix', () => {
       expected: { result: 'SUCCEEDED' },
     });
     expect(caseById('intermediate/fault/aws-lost').flags).toContain('aws:lost:4@reissue-intermediate');
+    expect(caseById('scheduled/fault/eks-throttle')).toMatchObject({
+      flags: ['--mode', 'scheduled', '--fault', 'eks:throttle:3@distribute-bundle'],
+      expected: { result: 'SUCCEEDED' },
+    });
     // A write istiod ignores is not absorbed: the gates after it fail the run, which rolls back.
     expect(caseById('scheduled/fault/kube-istiod-drop')).toMatchObject({
       flags: ['--mode', 'scheduled', '--fault', 'kube:lab-2:istiod-drop:1@distribute-bundle'],

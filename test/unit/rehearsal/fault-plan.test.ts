@@ -1,6 +1,11 @@
 // The fault plan: faults wait for their phase, then answer requests in place of the lab's Kubernetes
 // APIs and of AWS, as many times as they say, and count what they did.
-import { AWS_SERVICE_UNAVAILABLE, AWS_THROTTLING } from '../../../lab/aws-fault-proxy.js';
+import {
+  AWS_SERVICE_UNAVAILABLE,
+  AWS_THROTTLING,
+  EKS_SERVICE_UNAVAILABLE,
+  EKS_THROTTLING,
+} from '../../../lab/aws-fault-proxy.js';
 import type { KubeFaultRequest } from '../../../lab/kube/kube-api-server.js';
 import { createFaultPlan } from '../../../rehearsal/fault-plan.js';
 import { parseFault } from '../../../rehearsal/fault-spec.js';
@@ -150,6 +155,31 @@ describe('createFaultPlan', () => {
     expect(plan.report()).toEqual([
       { spec: 'aws:throttle:2@stage-root', fired: 2 },
       { spec: 'aws:5xx:1@stage-root', fired: 1 },
+    ]);
+  });
+
+  it("answers EKS API requests with EKS's throttling, then its 503, apart from the AWS faults", () => {
+    // Prepare
+    const plan = createFaultPlan([
+      parseFault('eks:throttle:2@preflight'),
+      parseFault('aws:throttle:1@preflight'),
+      parseFault('eks:5xx:1@preflight'),
+    ]);
+    const before = plan.eksRequest();
+    plan.enterPhase('preflight');
+
+    // Act
+    const answers = [1, 2, 3, 4].map(() => plan.eksRequest());
+    const aws = [plan.awsRequest(), plan.awsRequest()];
+
+    // Assess
+    expect(before).toBeUndefined();
+    expect(answers).toEqual([EKS_THROTTLING, EKS_THROTTLING, EKS_SERVICE_UNAVAILABLE, undefined]);
+    expect(aws).toEqual([AWS_THROTTLING, undefined]);
+    expect(plan.report()).toEqual([
+      { spec: 'eks:throttle:2@preflight', fired: 2 },
+      { spec: 'aws:throttle:1@preflight', fired: 1 },
+      { spec: 'eks:5xx:1@preflight', fired: 1 },
     ]);
   });
 

@@ -77,6 +77,22 @@ describe('parseFault', () => {
     });
   });
 
+  it('reads EKS API throttling and 5xx faults, which name no cluster', () => {
+    // Act & Assess
+    expect(parseFault('eks:throttle:4@preflight')).toEqual({
+      target: 'eks',
+      kind: 'throttle',
+      count: 4,
+      phase: 'preflight',
+    });
+    expect(parseFault('eks:5xx:2@verify-trust')).toEqual({
+      target: 'eks',
+      kind: '5xx',
+      count: 2,
+      phase: 'verify-trust',
+    });
+  });
+
   it('writes every spec back as it was given, for the report', () => {
     // Prepare
     const specs = [
@@ -89,6 +105,8 @@ describe('parseFault', () => {
       'aws:throttle:3@stage-root',
       'aws:5xx:1@promote-root',
       'aws:lost:4@stage-root',
+      'eks:throttle:4@preflight',
+      'eks:5xx:2@verify-trust',
     ];
 
     // Act
@@ -101,7 +119,9 @@ describe('parseFault', () => {
   it.each([
     ['no phase', 'kube:lab-1:5xx:3', 'no @PHASE'],
     ['an empty phase', 'kube:lab-1:5xx:3@', 'no @PHASE'],
-    ['an unknown target', 'eks:throttle:3@stage-root', 'unknown target "eks"'],
+    ['an unknown target', 'iam:throttle:3@stage-root', 'unknown target "iam" (kube, aws or eks)'],
+    ['a lost EKS answer (EKS is only read)', 'eks:lost:1@preflight', 'unknown EKS API fault "lost"'],
+    ['an EKS fault with a cluster', 'eks:lab-1:5xx:1@preflight', 'unknown EKS API fault "lab-1"'],
     [
       'an unknown Kubernetes fault',
       'kube:lab-1:timeout:3@stage-root',

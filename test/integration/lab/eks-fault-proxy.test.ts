@@ -1,0 +1,105 @@
+// The fault proxy in front of the lab's EKS API (--fault eks:...): the real AWS SDK v3 EKS client and
+// the functions' own fleet discovery talk to it as the rehearsal's functions do. EKS is a REST-JSON
+// service: its throttling (429 ThrottlingException) and 503 ServiceUnavailableException are named and
+// classified by the SDK as AWS writes them, so the SDK's retry absorbs a few and the adapter calls the
+// rest transient, for the state machine's Retry.
+import { EKSClient } from '@aws-sdk/client-eks';
+import { type AwsFaultProxy, startAwsFaultProxy } from '../../../lab/aws-fault-proxy.js';
+import { type EksApiServer, startEksApiServer } from '../../../lab/eks/eks-api-server.js';
+import { createLabIdentities } from '../../../lab/eks/lab-identities.js';
+import { discoverClusters } from '../../../lambdas/adapters/eks/fleet-discovery.js';
+import { isTransientAwsError } from '../../../lambdas/adapters/retry.js';
+import { createFaultPlan, type FaultPlan } from '../../../rehearsal/fault-plan.js';
+import { parseFault } from '../../../rehearsal/fault-spec.js';
+
+const REGION = 'eu-west-1';
+/** A CA PEM's frame, which DescribeCluster's answer must carry; nothing connects with it here. */
+const NEVER_DIALLED_CA = '-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n';
+const identities = createLabIdentities({ clusterNames: ['lab-1'] });
+let eks: EksApiServer;
+let proxy: AwsFaultProxy;
+let plan: FaultPlan;
+
+beforeAll(async () => {
+  eks = await startEksApiServer({
+    region: REGION,
+    identities,
+    clusters: [
+      // Only described, never dialled: the proxy's subject is the EKS API's answers.
+      { name: 'lab-1', endpoint: 'https://127.0.0.1:1', caPem: NEVER_DIALLED_CA, version: '1.32', tags: {} },
+    ],
+  });
+  plan = createFaultPlan([]);
+  proxy = await startAwsFaultProxy({ target: eks.url, fault: () => plan.eksRequest() });
+});
+
+afterAll(async () => {
+  await proxy?.stop();
+  await eks?.stop();
+});
+
+/** Sets off the given faults, as the rehearsal does when their phase begins. */
+function faultsAtPhase(...specs: string[]): void {
+  plan = createFaultPlan(specs.map(parseFault));
+  plan.enterPhase('preflight');
+}
+
+/** An EKS client of the functions' kind, pointed at the proxy as AWS_ENDPOINT_URL_EKS points them. */
+function eksThroughProxy(maxAttempts?: number): EKSClient {
+  const { credentials } = identities.rotator;
+  return new EKSClient({
+    region: REGION,
+    endpoint: proxy.endpoint,
+    credentials,
+    ...(maxAttempts === undefined ? {} : { maxAttempts }),
+  });
+}
+
+const discover = (client: EKSClient) =>
+  discoverClusters({ eks: client, meshId: 'lab', explicitClusters: ['lab-1'] });
+
+describe('EKS API fault proxy', () => {
+  it('passes DescribeCluster to the lab EKS API unchanged when no fault answers it', async () => {
+    // Prepare
+    faultsAtPhase();
+
+    // Act
+    const clusters = await discover(eksThroughProxy());
+
+    // Assess
+    expect(clusters.map((cluster) => cluster.name)).toEqual(['lab-1']);
+  });
+
+  it.each([
+    ['eks:throttle:1@preflight', 'ThrottlingException', 429],
+    ['eks:5xx:1@preflight', 'ServiceUnavailableException', 503],
+  ])(
+    'answers %s as EKS writes it: the SDK names it and it counts as transient',
+    async (spec, name, status) => {
+      // Prepare
+      faultsAtPhase(spec);
+      const client = eksThroughProxy(1);
+
+      // Act: one attempt only, so the SDK hands the error over as it read it.
+      const error = await discover(client).catch((failure: unknown) => failure);
+
+      // Assess: the adapter's error keeps EKS's in its cause chain, transient for the Retry
+      expect(isTransientAwsError(error)).toBe(true);
+      const cause = (error as { cause?: unknown }).cause;
+      expect(cause).toMatchObject({ name, $metadata: { httpStatusCode: status } });
+      expect(plan.report()).toEqual([{ spec, fired: 1 }]);
+    },
+  );
+
+  it("is absorbed by the SDK's own retry when fewer faults come than its attempts", async () => {
+    // Prepare: the SDK's default of 3 attempts
+    faultsAtPhase('eks:throttle:1@preflight', 'eks:5xx:1@preflight');
+
+    // Act
+    const clusters = await discover(eksThroughProxy());
+
+    // Assess
+    expect(clusters.map((cluster) => cluster.name)).toEqual(['lab-1']);
+    expect(plan.report().map((fault) => fault.fired)).toEqual([1, 1]);
+  });
+});
