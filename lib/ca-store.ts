@@ -111,7 +111,8 @@ export class CaStore extends Construct {
 
   /**
    * Create the mesh's root keys (asymmetric SIGN_VERIFY keys of the specs meshtrust signs with) and name
-   * them with aliases under `alias/meshtrust/<meshId>/root/`. Using, signing with and retiring a root key
+   * them with aliases under `alias/meshtrust/<meshId>/root/`, and list the account's keys and aliases to
+   * find one an earlier attempt made. Using, signing with and retiring a root key
    * is granted by that key's own policy, which stage-root writes when it creates the key
    * (lambdas/adapters/kms/root-key-policy.ts), never by IAM: no tag or alias the grantee could put on
    * another key gives it that key.
@@ -138,6 +139,17 @@ export class CaStore extends Construct {
         sid: 'NameRootKeys',
         actions: ['kms:CreateAlias'],
         resources: [this.rootKeyAliasArnPattern],
+      }),
+    );
+    // A retried stage-root looks for the key an earlier attempt made before naming it (a CreateKey whose
+    // answer was lost): the account's key and alias ids, neither with a resource-level permission. The
+    // tags it reads come from each root key's own policy (kms:ListResourceTags), so no other key's tags
+    // are readable; docs/security.md, "Finding a root key made twice".
+    principal.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: 'ListKeysToFindRootKeysMadeEarlier',
+        actions: ['kms:ListAliases', 'kms:ListKeys'],
+        resources: ['*'],
       }),
     );
   }

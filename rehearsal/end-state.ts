@@ -14,11 +14,8 @@ import type { LabCredentials } from '../lab/eks/lab-identities.js';
 import { CaSecretStore } from '../lambdas/adapters/secrets/ca-secret-store.js';
 import { backupSecretPrefix } from '../lambdas/adapters/secrets/secret-names.js';
 import { MESH_TAG_KEY } from '../lambdas/contract/resource-tags.js';
-import { rootKeyAliasPrefix } from '../lambdas/contract/root-keys.js';
+import { ROOT_KEY_KIND, ROOT_KEY_KIND_TAG_KEY, rootKeyAliasPrefix } from '../lambdas/contract/root-keys.js';
 import { executionNameOf } from '../lambdas/core/rotation/execution-name.js';
-
-/** The tag root-keys.ts sets on a root CA key it creates, beside the mesh's. */
-const ROOT_KEY_KIND_TAG = 'meshtrust.io/kind';
 
 export interface ClusterEndState {
   readonly cluster: string;
@@ -200,7 +197,7 @@ async function unaliasedRootKeys(
       if (described.KeyMetadata?.KeyState === 'PendingDeletion') continue;
       const tags = await kms.send(new ListResourceTagsCommand({ KeyId: key.KeyId }));
       const tag = (name: string) => tags.Tags?.find((entry) => entry.TagKey === name)?.TagValue;
-      if (tag(MESH_TAG_KEY) === meshId && tag(ROOT_KEY_KIND_TAG) === 'root-ca-key') count += 1;
+      if (tag(MESH_TAG_KEY) === meshId && tag(ROOT_KEY_KIND_TAG_KEY) === ROOT_KEY_KIND) count += 1;
     }
     marker = page.Truncated ? page.NextMarker : undefined;
   } while (marker !== undefined);

@@ -9,9 +9,11 @@ const PHASE = 'stage-root';
 
 /**
  * stage-root's sequence: the execution's root version (its token) found staged already, or current, is
- * returned as it is; else its KMS key is created (or found by its alias), the root certificate
- * self-signed through kms:Sign and staged as AWSPENDING with the key's ARN. Audited `stage-root-secret`
- * either way, unchanged on a re-run.
+ * returned as it is; else its KMS key is created (or found by its alias, or adopted when an earlier
+ * attempt made it and its answer was lost: RootKeys.createOrFind), the root certificate self-signed
+ * through kms:Sign and staged as AWSPENDING with the key's ARN. A key found without a staged root (the
+ * earlier attempt stopped before staging) signs a root now, as on a first run: a re-run converges on
+ * one key and one staged version. Audited `stage-root-secret` either way, unchanged on a re-run.
  */
 export async function stageRoot(runtime: RotationRuntime, executionId: string): Promise<SecretVersion> {
   const { store, config } = runtime;
@@ -52,6 +54,8 @@ export async function stageRoot(runtime: RotationRuntime, executionId: string): 
     versionId: ref.versionId,
     rootKeyArn: key.keyArn,
     rootKeyCreated: key.created,
+    ...(key.adopted === true && { rootKeyAdopted: true }),
+    ...(key.retiredStrays !== undefined && { rootKeysRetired: key.retiredStrays.join(',') }),
   });
   return secretVersionOf({ ref });
 }

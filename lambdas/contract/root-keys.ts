@@ -18,6 +18,23 @@ export function rootKeyAliasPrefix(meshId: string): string {
   return `alias/meshtrust/${meshId}/root/`;
 }
 
+/** A root key's tag that says what it is (its value ROOT_KEY_KIND), beside the mesh's tag (resource-tags.ts). */
+export const ROOT_KEY_KIND_TAG_KEY = 'meshtrust.io/kind';
+export const ROOT_KEY_KIND = 'root-ca-key';
+
+/**
+ * A root key's tag naming the root version it was made for (the execution's ClientRequestToken of the
+ * root): how a retried stage-root finds the key an earlier attempt made before it was named by its alias.
+ */
+export const ROOT_KEY_VERSION_TAG_KEY = 'meshtrust.io/root-version';
+
+/**
+ * At most this many keys with no alias, in the stack's account and region, are read for their tags when
+ * stage-root looks for a key an earlier attempt made (one ListResourceTags each); with more, stage-root
+ * refuses rather than risk a second root key (docs/security.md, "Finding a root key made twice").
+ */
+export const ROOT_KEY_SEARCH_LIMIT = 1000;
+
 /** The KMS key specs a root key may have (the stack allows kms:CreateKey of these only). */
 export const ROOT_KEY_SPECS = ['ECC_NIST_P256', 'ECC_NIST_P384', 'RSA_2048', 'RSA_3072', 'RSA_4096'] as const;
 export type RootKeySpec = (typeof ROOT_KEY_SPECS)[number];
@@ -27,11 +44,12 @@ export type RootKeyUse = 'create' | 'sign' | 'retire';
 
 /**
  * What a root key's own policy lets the functions of each use do with it (stage-root writes that policy
- * when it creates the key). The creator needs kms:PutKeyPolicy for KMS's lockout check; the stack
+ * when it creates the key). The creator reads its tags (kms:ListResourceTags) to find a key an earlier
+ * attempt made before naming it, and needs kms:PutKeyPolicy for KMS's lockout check; the stack
  * denies every function kms:PutKeyPolicy in IAM, so none can ever change a key policy.
  */
 export const ROOT_KEY_ACTIONS: Readonly<Record<RootKeyUse, readonly string[]>> = {
-  create: ['kms:DescribeKey', 'kms:CreateAlias', 'kms:PutKeyPolicy'],
+  create: ['kms:DescribeKey', 'kms:CreateAlias', 'kms:ListResourceTags', 'kms:PutKeyPolicy'],
   sign: ['kms:DescribeKey', 'kms:GetPublicKey', 'kms:Sign'],
   retire: ['kms:DescribeKey', 'kms:DisableKey', 'kms:ScheduleKeyDeletion'],
 };

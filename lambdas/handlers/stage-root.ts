@@ -13,8 +13,9 @@ export type StageRootOutput = SecretVersion;
  * stage-root: creates the new root B, a KMS key (the key spec of KEY_ALGORITHM, SIGN_VERIFY) and a
  * certificate it self-signs through kms:Sign, and stores the certificate with the key's ARN as
  * AWSPENDING of the root secret, under a version id derived from the execution. B's private key never
- * leaves KMS. A re-run finds that version and returns it, or finds the key by its alias: no second
- * root and no second key.
+ * leaves KMS. A re-run finds that version and returns it, or finds the key by its alias (or by its
+ * tags, when an earlier attempt made it and its CreateKey answer was lost): no second root and no
+ * second key.
  */
 export async function handler(event: unknown, context?: LambdaContext): Promise<StageRootOutput> {
   const input = parseInput(inputSchema, event, PHASE);

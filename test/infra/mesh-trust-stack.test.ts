@@ -172,6 +172,8 @@ describe('MeshTrustStack', () => {
     const allowedOnStar = new Set([
       'eks:ListClusters',
       'kms:CreateKey',
+      'kms:ListAliases',
+      'kms:ListKeys',
       'xray:PutTraceSegments',
       'xray:PutTelemetryRecords',
       'xray:GetSamplingRules',
@@ -221,6 +223,10 @@ describe('MeshTrustStack', () => {
     // THEN
     expect(functionsAllowed(byTag, ['kms:CreateKey'])).toEqual(['stage-root']);
     expect(functionsAllowed(byTag, ['kms:CreateAlias'])).toEqual(['stage-root']);
+    // To find a key an earlier attempt made before naming it: ids of keys and aliases, nothing of a key.
+    expect(functionsAllowed(byTag, ['kms:ListKeys'])).toEqual(['stage-root']);
+    expect(functionsAllowed(byTag, ['kms:ListAliases'])).toEqual(['stage-root']);
+    expect(functionsAllowed(byTag, ['kms:ListResourceTags'])).toEqual([]);
     expect(create?.Condition).toEqual({
       StringEquals: {
         'kms:KeyUsage': 'SIGN_VERIFY',

@@ -3,7 +3,11 @@
 // disabled and scheduled for deletion when its root is retired or its rotation rolled back.
 //
 // KMS has no idempotency token for CreateKey, so each key gets an alias named after the root version
-// it belongs to: a re-run finds the key by its alias instead of creating a second one.
+// it belongs to: a re-run finds the key by its alias instead of creating a second one. Between
+// CreateKey and CreateAlias the key is found by its tags instead (`meshtrust.io/root-version`): a
+// CreateKey whose answer was lost (KMS made the key, the caller got an error or a timeout) is sent
+// once, never retried by the SDK, and every attempt after it, in this call or in a retry of the whole
+// step, first looks for the key that attempt made and adopts it (`createOrFind`).
 import {
   CreateAliasCommand,
   CreateKeyCommand,
@@ -12,10 +16,20 @@ import {
   type KeyMetadata,
   type KeySpec,
   type KMSClient,
+  ListAliasesCommand,
+  ListKeysCommand,
+  ListResourceTagsCommand,
   ScheduleKeyDeletionCommand,
 } from '@aws-sdk/client-kms';
 import { MESH_TAG_KEY } from '../../contract/resource-tags.js';
-import { ROOT_KEY_DELETION_WINDOW_DAYS, rootKeyAliasPrefix } from '../../contract/root-keys.js';
+import {
+  ROOT_KEY_DELETION_WINDOW_DAYS,
+  ROOT_KEY_KIND,
+  ROOT_KEY_KIND_TAG_KEY,
+  ROOT_KEY_SEARCH_LIMIT,
+  ROOT_KEY_VERSION_TAG_KEY,
+  rootKeyAliasPrefix,
+} from '../../contract/root-keys.js';
 import { MeshTrustError } from '../../core/meshtrust-error.js';
 import type { CertificateSigner } from '../../core/pki/certificate-signer.js';
 import type { KeyAlgorithm } from '../../core/pki/key-algorithm.js';
@@ -33,12 +47,36 @@ export interface RootKeysProps {
    */
   readonly keyPrincipals?: RootKeyPrincipals;
   readonly retry?: RetryPolicy;
+  /**
+   * How many unaliased keys of the account's region `createOrFind` reads the tags of, at most, when it
+   * looks for a key an earlier attempt made (docs/security.md, "Finding a root key made twice").
+   * @default ROOT_KEY_SEARCH_LIMIT
+   */
+  readonly searchLimit?: number;
 }
 
 /** A root key and whether this call created it. */
 export interface RootKeyRef {
   readonly keyArn: string;
   readonly created: boolean;
+  /**
+   * The key was made for this root version by an earlier attempt whose CreateKey answer was lost (or
+   * that stopped before naming it), found by its tags and named now instead of making a second key.
+   */
+  readonly adopted?: boolean;
+  /**
+   * Other keys tagged with this root version (made twice: a CreateKey retried blind, or one KMS listed
+   * late), retired now: no alias names them, so they signed nothing.
+   */
+  readonly retiredStrays?: readonly string[];
+}
+
+/** What `keyForVersion` found or made, before the key is named. */
+interface UnnamedKey {
+  readonly keyArn: string;
+  readonly adopted: boolean;
+  /** Other keys of the root version the search found, to retire once the alias names one key. */
+  readonly others: readonly KeyMetadata[];
 }
 
 /** What retiring a key did. */
@@ -54,12 +92,14 @@ export class RootKeys {
   private readonly meshId: string;
   private readonly keyPrincipals: RootKeyPrincipals | undefined;
   private readonly retry: RetryPolicy;
+  private readonly searchLimit: number;
 
   constructor(props: RootKeysProps) {
     this.client = props.client;
     this.meshId = props.meshId;
     this.keyPrincipals = props.keyPrincipals;
     this.retry = props.retry ?? DEFAULT_RETRY_POLICY;
+    this.searchLimit = props.searchLimit ?? ROOT_KEY_SEARCH_LIMIT;
   }
 
   /** The alias of the key of root version `rootVersionId`. */
@@ -68,8 +108,10 @@ export class RootKeys {
   }
 
   /**
-   * The key for root version `rootVersionId`: the one its alias names, or a new key of `algorithm`
-   * with that alias. Refuses an existing key that cannot sign as `algorithm` or is not enabled.
+   * The key for root version `rootVersionId`: the one its alias names, else one an earlier attempt made
+   * for it (found by its tags: its CreateKey answer was lost, or the attempt stopped before naming it),
+   * else a new key of `algorithm`; named with the alias, and any other key of the version retired.
+   * Refuses an existing key that cannot sign as `algorithm` or is not enabled.
    */
   async createOrFind(rootVersionId: string, algorithm: KeyAlgorithm): Promise<RootKeyRef> {
     const alias = this.aliasFor(rootVersionId);
@@ -77,23 +119,64 @@ export class RootKeys {
     const existing = await this.describe(alias);
     if (existing !== undefined) return { keyArn: this.checkUsable(existing, alias, keySpec), created: false };
 
-    const created = await this.call('create a root key', () =>
-      this.client.send(
-        new CreateKeyCommand({
-          KeySpec: keySpec,
-          KeyUsage: 'SIGN_VERIFY',
-          ...(this.keyPrincipals !== undefined && { Policy: rootKeyPolicy(this.keyPrincipals) }),
-          Description: `meshtrust ${this.meshId}: root CA key of root version ${rootVersionId}`,
-          Tags: [
-            { TagKey: MESH_TAG_KEY, TagValue: this.meshId },
-            { TagKey: 'meshtrust.io/kind', TagValue: 'root-ca-key' },
-            { TagKey: 'meshtrust.io/root-version', TagValue: rootVersionId },
-          ],
-        }),
-      ),
+    // Each attempt looks before it creates: an attempt whose CreateKey answer was lost made a key, and
+    // the next one finds it (withRetry runs the whole look-then-create again, never CreateKey alone).
+    let retried = false;
+    const unnamed = await withRetry(
+      async (attempt) => {
+        if (attempt > 1) retried = true;
+        return this.keyForVersion(rootVersionId, keySpec);
+      },
+      { ...this.retry, operation: 'KMS: create a root key' },
     );
+    const named = await this.name(alias, unnamed.keyArn, keySpec);
+    // A key that no alias names signed nothing (stage-root signs only with the alias's key): the others
+    // the search found, and, after a failed attempt (perhaps a lost answer), any that KMS listed only
+    // later, are retired.
+    const others = retried ? await this.keysOfVersion(rootVersionId) : unnamed.others;
+    const strays = others.filter((key) => key.Arn !== named.keyArn && key.Arn !== undefined);
+    for (const stray of strays) {
+      await this.retire(stray.KeyId ?? (stray.Arn as string), ROOT_KEY_DELETION_WINDOW_DAYS.min);
+    }
+    return {
+      keyArn: named.keyArn,
+      created: named.created,
+      ...(unnamed.adopted && named.created && { adopted: true }),
+      ...(strays.length > 0 && { retiredStrays: strays.map((stray) => stray.Arn as string) }),
+    };
+  }
+
+  /**
+   * A key of root version `rootVersionId` made by an earlier attempt (the oldest, if several), or else
+   * a new one, made with one CreateKey request: the SDK does not retry it, since a retried CreateKey
+   * whose first answer was lost makes a second key (KMS CreateKey takes no idempotency token).
+   */
+  private async keyForVersion(rootVersionId: string, keySpec: KeySpec): Promise<UnnamedKey> {
+    const earlier = await this.keysOfVersion(rootVersionId);
+    const [oldest, ...others] = earlier;
+    if (oldest?.Arn !== undefined) return { keyArn: oldest.Arn, adopted: true, others };
+    const command = new CreateKeyCommand({
+      KeySpec: keySpec,
+      KeyUsage: 'SIGN_VERIFY',
+      ...(this.keyPrincipals !== undefined && { Policy: rootKeyPolicy(this.keyPrincipals) }),
+      Description: `meshtrust ${this.meshId}: root CA key of root version ${rootVersionId}`,
+      Tags: [
+        { TagKey: MESH_TAG_KEY, TagValue: this.meshId },
+        { TagKey: ROOT_KEY_KIND_TAG_KEY, TagValue: ROOT_KEY_KIND },
+        { TagKey: ROOT_KEY_VERSION_TAG_KEY, TagValue: rootVersionId },
+      ],
+    });
+    const created = await this.client.send(withoutSdkRetry(command));
     const keyArn = created.KeyMetadata?.Arn;
     if (keyArn === undefined) throw new MeshTrustError('KMS CreateKey returned no key ARN');
+    return { keyArn, adopted: false, others: [] };
+  }
+
+  /**
+   * Names `keyArn` with `alias`; the key the alias names in the end (ours, or a concurrent re-run's,
+   * then ours is retired), and whether it is ours.
+   */
+  private async name(alias: string, keyArn: string, keySpec: KeySpec): Promise<RootKeyRef> {
     try {
       await this.call(`create alias ${alias}`, () =>
         this.client.send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: keyArn })),
@@ -109,6 +192,87 @@ export class RootKeys {
       await this.retire(keyArn, ROOT_KEY_DELETION_WINDOW_DAYS.min);
       if (winner === undefined) throw error;
       return { keyArn: this.checkUsable(winner, alias, keySpec), created: false };
+    }
+  }
+
+  /**
+   * The keys tagged as this mesh's root CA key of root version `rootVersionId` that are not pending
+   * deletion, oldest first. Only keys no alias names are read (a key of this version with its alias
+   * was found by the alias): ListAliases, ListKeys, then ListResourceTags per unaliased key, at most
+   * `searchLimit` of them. A key whose tags the role may not read is not ours: every root key's own
+   * policy lets its creator read its tags (root-key-policy.ts).
+   */
+  private async keysOfVersion(rootVersionId: string): Promise<KeyMetadata[]> {
+    const aliased = await this.aliasedKeyIds();
+    const unaliased: string[] = [];
+    let marker: string | undefined;
+    do {
+      const page = await this.call('list keys', () =>
+        this.client.send(
+          new ListKeysCommand({ Limit: 1000, ...(marker !== undefined && { Marker: marker }) }),
+        ),
+      );
+      for (const key of page.Keys ?? []) {
+        if (key.KeyId !== undefined && !aliased.has(key.KeyId)) unaliased.push(key.KeyId);
+      }
+      marker = page.Truncated === true ? page.NextMarker : undefined;
+    } while (marker !== undefined);
+    if (unaliased.length > this.searchLimit) {
+      throw new PreconditionFailed(
+        `KMS holds ${unaliased.length} keys with no alias in this account and region, more than the ` +
+          `${this.searchLimit} stage-root looks through for a root key an earlier attempt of this rotation ` +
+          'made (KMS CreateKey takes no idempotency token, so this look is what keeps a retry from making a ' +
+          "second root key). Schedule the deletion of unused keys, or run the mesh's stack in a region " +
+          'with fewer, then start a new rotation (docs/runbook.md, "stage-root: too many KMS keys").',
+      );
+    }
+    const found: KeyMetadata[] = [];
+    for (const keyId of unaliased) {
+      if (!(await this.isKeyOfVersion(keyId, rootVersionId))) continue;
+      const described = await this.describe(keyId);
+      if (described !== undefined && described.KeyState !== 'PendingDeletion') found.push(described);
+    }
+    return found.sort(
+      (a, b) =>
+        (a.CreationDate?.getTime() ?? 0) - (b.CreationDate?.getTime() ?? 0) ||
+        (a.KeyId ?? '').localeCompare(b.KeyId ?? ''),
+    );
+  }
+
+  /** The ids of the keys any alias of the account and region names. */
+  private async aliasedKeyIds(): Promise<Set<string>> {
+    const ids = new Set<string>();
+    let marker: string | undefined;
+    do {
+      const page = await this.call('list aliases', () =>
+        this.client.send(
+          new ListAliasesCommand({ Limit: 100, ...(marker !== undefined && { Marker: marker }) }),
+        ),
+      );
+      for (const alias of page.Aliases ?? []) {
+        if (alias.TargetKeyId !== undefined) ids.add(alias.TargetKeyId);
+      }
+      marker = page.Truncated === true ? page.NextMarker : undefined;
+    } while (marker !== undefined);
+    return ids;
+  }
+
+  /** Whether a key's tags name it this mesh's root CA key of `rootVersionId`; false for a key we may not read. */
+  private async isKeyOfVersion(keyId: string, rootVersionId: string): Promise<boolean> {
+    try {
+      const { Tags = [] } = await this.call(`list tags of key ${keyId}`, () =>
+        this.client.send(new ListResourceTagsCommand({ KeyId: keyId })),
+      );
+      const tag = (key: string) => Tags.find((entry) => entry.TagKey === key)?.TagValue;
+      return (
+        tag(MESH_TAG_KEY) === this.meshId &&
+        tag(ROOT_KEY_KIND_TAG_KEY) === ROOT_KEY_KIND &&
+        tag(ROOT_KEY_VERSION_TAG_KEY) === rootVersionId
+      );
+    } catch (error) {
+      const name = errorName(error);
+      if (name === 'AccessDeniedException' || name === 'NotFoundException') return false;
+      throw error;
     }
   }
 
@@ -186,6 +350,21 @@ export class RootKeys {
   private call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
     return withRetry(fn, { ...this.retry, operation: `KMS: ${operation}` });
   }
+}
+
+/**
+ * The command sent once: the SDK's retry middleware replaced, for this command alone, by one that
+ * passes the request on. A retry is the caller's, after it has looked for what the first request made.
+ */
+function withoutSdkRetry<C extends CreateKeyCommand>(command: C): C {
+  command.middlewareStack.add((next) => next, {
+    name: 'retryMiddleware',
+    step: 'finalizeRequest',
+    priority: 'high',
+    tags: ['RETRY'],
+    override: true,
+  });
+  return command;
 }
 
 /** The KMS key spec of a key algorithm (every algorithm meshtrust offers has one). */

@@ -29,7 +29,7 @@ describe('root key policy', () => {
     });
     expect(bySid.CreatorNamesThisRootKey).toMatchObject({
       Principal: { AWS: role('StageRoot') },
-      Action: ['kms:DescribeKey', 'kms:CreateAlias', 'kms:PutKeyPolicy'],
+      Action: ['kms:DescribeKey', 'kms:CreateAlias', 'kms:ListResourceTags', 'kms:PutKeyPolicy'],
     });
     expect(bySid.SignersSignWithThisRootKey).toMatchObject({
       Principal: { AWS: [role('StageRoot'), role('Reissue')] },
