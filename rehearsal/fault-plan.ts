@@ -31,7 +31,7 @@ export interface FaultPlan {
   /** What a cluster's Kubernetes API does with this request instead of serving it; undefined: serve it. */
   kubeRequest(cluster: string, request: KubeFaultRequest): KubeRequestFault | undefined;
   /** Whether a pod a cluster's rollout controller just created stays unready (`stuck`). */
-  podHeldUnready(cluster: string, pod: { readonly namespace: string; readonly name: string }): boolean;
+  podHeldUnready(cluster: string, pod: CreatedPod): boolean;
   /** Whether a cluster's istiod ignores the cacerts change it just saw (`istiod-drop`). */
   istiodDropsUpdate(cluster: string): boolean;
   /** What the AWS fault proxy answers instead of moto; undefined: moto answers. */
@@ -44,6 +44,13 @@ export interface FaultPlan {
    */
   awsAnswerLost(request: AwsRequestInfo): boolean;
   report(): FaultReport[];
+}
+
+/** A pod the rollout controller created, with the kind of the workload it belongs to (Deployment, ...). */
+export interface CreatedPod {
+  readonly namespace: string;
+  readonly name: string;
+  readonly workloadKind: string;
 }
 
 const ISTIO_SYSTEM = 'istio-system';
@@ -122,7 +129,10 @@ export function createFaultPlan(faults: readonly Fault[], now: () => number = Da
       for (const entry of planned) {
         const { fault, startedAt, fired } = entry;
         if (startedAt === undefined || fault.target !== 'kube' || fault.cluster !== cluster) continue;
-        if (fault.kind === 'stuck' && fired < fault.count) return fire(entry, true);
+        if (fault.kind !== 'stuck' || fired >= fault.count) continue;
+        if (fault.workload === undefined || fault.workload === pod.workloadKind.toLowerCase()) {
+          return fire(entry, true);
+        }
       }
       return false;
     },

@@ -23,10 +23,17 @@ export type KubeFault =
   /** Every request for `seconds` has its connection reset. */
   | { readonly target: 'kube'; readonly cluster: string; readonly kind: 'down'; readonly seconds: number }
   /**
-   * The next `count` workload pods the cluster's rollout controller creates (outside istio-system)
-   * never become ready, so the rollout that made them never completes: restart-workloads times out.
+   * The next `count` workload pods the cluster's rollout controller creates (outside istio-system),
+   * of workloads of `workload` kind when given, never become ready, so the rollout that made them never
+   * completes: restart-workloads times out.
    */
-  | { readonly target: 'kube'; readonly cluster: string; readonly kind: 'stuck'; readonly count: number }
+  | {
+      readonly target: 'kube';
+      readonly cluster: string;
+      readonly kind: 'stuck';
+      readonly count: number;
+      readonly workload?: StuckWorkloadKind;
+    }
   /**
    * The cluster's istiod ignores the next `count` cacerts changes it sees, keeping its current CA, as
    * real istiod does when it refuses one: the write is made, and nothing serves it.
@@ -37,6 +44,14 @@ export type KubeFault =
       readonly kind: 'istiod-drop';
       readonly count: number;
     };
+
+/**
+ * The workload kinds `stuck` may be limited to: a Deployment replaces a pod that is not ready on its next
+ * template change, a StatefulSet (OrderedReady) replaces none while one is not ready, so the rollback's
+ * restart behaves differently for each.
+ */
+export const STUCK_WORKLOAD_KINDS = ['deployment', 'statefulset', 'daemonset'] as const;
+export type StuckWorkloadKind = (typeof STUCK_WORKLOAD_KINDS)[number];
 
 /** A fault of AWS (every request the functions send to moto), for the next `count` requests. */
 export interface AwsFault {
@@ -67,7 +82,7 @@ export type Fault = (KubeFault | AwsFault | EksFault) & { readonly phase: string
 
 export const FAULT_GRAMMAR =
   'kube:CLUSTER:5xx:N@PHASE, kube:CLUSTER:conflict:N@PHASE, kube:CLUSTER:slow:MS:N@PHASE, ' +
-  'kube:CLUSTER:down:SECONDS@PHASE, kube:CLUSTER:stuck:N@PHASE, kube:CLUSTER:istiod-drop:N@PHASE, aws:throttle:N@PHASE, aws:5xx:N@PHASE, aws:lost:N@PHASE, eks:throttle:N@PHASE or eks:5xx:N@PHASE';
+  'kube:CLUSTER:down:SECONDS@PHASE, kube:CLUSTER:stuck:N[:deployment|statefulset|daemonset]@PHASE, kube:CLUSTER:istiod-drop:N@PHASE, aws:throttle:N@PHASE, aws:5xx:N@PHASE, aws:lost:N@PHASE, eks:throttle:N@PHASE or eks:5xx:N@PHASE';
 
 const LIMITS = {
   count: { what: 'N (requests)', max: 1000 },
@@ -116,10 +131,20 @@ export function parseFault(text: string): Fault {
   switch (kind) {
     case '5xx':
     case 'conflict':
-    case 'stuck':
     case 'istiod-drop':
       arity(4);
       return { target, cluster, kind, count: number(first, 'count'), phase };
+    case 'stuck': {
+      if (parts.length !== 4 && parts.length !== 5)
+        refuse(`${parts.slice(0, 3).join(':')} takes 4 or 5 parts before @`);
+      const count = number(first, 'count');
+      if (second === undefined) return { target, cluster, kind, count, phase };
+      const workload = STUCK_WORKLOAD_KINDS.find((known) => known === second);
+      if (workload === undefined) {
+        return refuse(`unknown workload kind ${JSON.stringify(second)} (${STUCK_WORKLOAD_KINDS.join(', ')})`);
+      }
+      return { target, cluster, kind, count, workload, phase };
+    }
     case 'slow':
       arity(5);
       return {
@@ -147,7 +172,9 @@ export function formatFault(fault: Fault): string {
         ? ['kube', fault.cluster, fault.kind, fault.delayMs, fault.count]
         : fault.kind === 'down'
           ? ['kube', fault.cluster, fault.kind, fault.seconds]
-          : ['kube', fault.cluster, fault.kind, fault.count];
+          : fault.kind === 'stuck' && fault.workload !== undefined
+            ? ['kube', fault.cluster, fault.kind, fault.count, fault.workload]
+            : ['kube', fault.cluster, fault.kind, fault.count];
   return `${body.join(':')}@${fault.phase}`;
 }
 

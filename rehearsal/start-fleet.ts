@@ -40,6 +40,8 @@ export async function startFleetAndMoto(input: {
             faults.podHeldUnready(cluster, {
               namespace: pod.metadata.namespace ?? '',
               name: pod.metadata.name,
+              // The lab's pods are owned by their workload itself (lab/workloads/lab-pods.ts).
+              workloadKind: pod.metadata.ownerReferences?.find((owner) => owner.controller)?.kind ?? 'Pod',
             }),
           istiodDropsUpdate: (cluster: string) => faults.istiodDropsUpdate(cluster),
         }

@@ -364,17 +364,17 @@ describe('chaosMatrix', () => {
     expect(stuck.map((chaosCase) => [chaosCase.id, chaosCase.flags.slice(-2), chaosCase.expected])).toEqual([
       [
         'scheduled/fault/kube-stuck',
-        ['--fault', 'kube:lab-2:stuck:1@restart-workloads'],
+        ['--fault', 'kube:lab-2:stuck:1:deployment@restart-workloads'],
         { result: 'ROLLED_BACK', error: 'RotationRolledBack' },
       ],
       [
         'emergency/fault/kube-stuck',
-        ['--fault', 'kube:lab-2:stuck:1@restart-workloads'],
+        ['--fault', 'kube:lab-2:stuck:1:deployment@restart-workloads'],
         { result: 'ROLLED_BACK', error: 'RotationRolledBack' },
       ],
       [
         'intermediate/fault/kube-stuck',
-        ['--fault', 'kube:lab-2:stuck:1@restart-workloads'],
+        ['--fault', 'kube:lab-2:stuck:1:deployment@restart-workloads'],
         { result: 'ROLLED_BACK', error: 'RotationRolledBack' },
       ],
     ]);

@@ -186,12 +186,16 @@ describe('createFaultPlan', () => {
   it('holds the next N workload pods of its cluster unready once its phase began, never istiod', () => {
     // Prepare
     const plan = createFaultPlan([parseFault('kube:lab-2:stuck:1@restart-workloads')]);
-    const pod = { namespace: 'shop', name: 'app-01-abcde' };
+    const pod = { namespace: 'shop', name: 'app-01-abcde', workloadKind: 'Deployment' };
     const before = plan.podHeldUnready('lab-2', pod);
     plan.enterPhase('restart-workloads');
 
     // Act
-    const istiod = plan.podHeldUnready('lab-2', { namespace: 'istio-system', name: 'istiod-xyz' });
+    const istiod = plan.podHeldUnready('lab-2', {
+      namespace: 'istio-system',
+      name: 'istiod-xyz',
+      workloadKind: 'Deployment',
+    });
     const otherCluster = plan.podHeldUnready('lab-1', pod);
     const held = [1, 2].map(() => plan.podHeldUnready('lab-2', pod));
 
@@ -200,6 +204,22 @@ describe('createFaultPlan', () => {
     expect(held).toEqual([true, false]);
     expect(plan.kubeRequest('lab-2', readCacerts)).toBeUndefined();
     expect(plan.report()).toEqual([{ spec: 'kube:lab-2:stuck:1@restart-workloads', fired: 1 }]);
+  });
+
+  it('holds only pods of the workload kind it names, when it names one', () => {
+    // Prepare
+    const plan = createFaultPlan([parseFault('kube:lab-2:stuck:1:deployment@restart-workloads')]);
+    plan.enterPhase('restart-workloads');
+    const ofKind = (workloadKind: string) => ({ namespace: 'shop', name: 'app-01-x', workloadKind });
+
+    // Act
+    const held = ['StatefulSet', 'DaemonSet', 'Deployment', 'Deployment'].map((kind) =>
+      plan.podHeldUnready('lab-2', ofKind(kind)),
+    );
+
+    // Assess
+    expect(held).toEqual([false, false, true, false]);
+    expect(plan.report()).toEqual([{ spec: 'kube:lab-2:stuck:1:deployment@restart-workloads', fired: 1 }]);
   });
 
   it('loses the answer of the next N writes, each of another action, never a read and never a retry', () => {

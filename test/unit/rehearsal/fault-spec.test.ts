@@ -101,6 +101,7 @@ describe('parseFault', () => {
       'kube:lab-1:slow:1500:4@verify-trust',
       'kube:lab-2:down:5@restart-workloads',
       'kube:lab-2:stuck:2@restart-workloads',
+      'kube:lab-2:stuck:1:statefulset@restart-workloads',
       'kube:lab-1:istiod-drop:1@distribute-bundle',
       'aws:throttle:3@stage-root',
       'aws:5xx:1@promote-root',
@@ -142,7 +143,13 @@ describe('parseFault', () => {
     ['lost without its count', 'aws:lost@stage-root', 'takes 3 parts'],
     ['lost of 0 writes', 'aws:lost:0@stage-root', 'N (requests) must be 1..1000, got 0'],
     ['istiod-drop without its count', 'kube:lab-1:istiod-drop@distribute-bundle', 'takes 4 parts'],
-    ['stuck without its count', 'kube:lab-1:stuck@restart-workloads', 'takes 4 parts'],
+    ['stuck without its count', 'kube:lab-1:stuck@restart-workloads', 'takes 4 or 5 parts'],
+    [
+      'stuck on an unknown workload kind',
+      'kube:lab-1:stuck:1:replicaset@restart-workloads',
+      'unknown workload kind "replicaset" (deployment, statefulset, daemonset)',
+    ],
+    ['stuck with a part too many', 'kube:lab-1:stuck:1:deployment:2@restart-workloads', 'takes 4 or 5 parts'],
     [
       'stuck with a zero count',
       'kube:lab-1:stuck:0@restart-workloads',
