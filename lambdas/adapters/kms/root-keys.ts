@@ -16,9 +16,9 @@ import {
   type KeyMetadata,
   type KeySpec,
   type KMSClient,
-  ListAliasesCommand,
-  ListKeysCommand,
   ListResourceTagsCommand,
+  paginateListAliases,
+  paginateListKeys,
   ScheduleKeyDeletionCommand,
 } from '@aws-sdk/client-kms';
 import { MESH_TAG_KEY } from '../../contract/resource-tags.js';
@@ -203,20 +203,18 @@ export class RootKeys {
    * policy lets its creator read its tags (root-key-policy.ts).
    */
   private async keysOfVersion(rootVersionId: string): Promise<KeyMetadata[]> {
-    const aliased = await this.aliasedKeyIds();
+    const aliased = new Set<string>();
+    for await (const page of paginateListAliases({ client: this.client }, { Limit: 100 })) {
+      for (const alias of page.Aliases ?? []) {
+        if (alias.TargetKeyId !== undefined) aliased.add(alias.TargetKeyId);
+      }
+    }
     const unaliased: string[] = [];
-    let marker: string | undefined;
-    do {
-      const page = await this.call('list keys', () =>
-        this.client.send(
-          new ListKeysCommand({ Limit: 1000, ...(marker !== undefined && { Marker: marker }) }),
-        ),
-      );
+    for await (const page of paginateListKeys({ client: this.client }, { Limit: 1000 })) {
       for (const key of page.Keys ?? []) {
         if (key.KeyId !== undefined && !aliased.has(key.KeyId)) unaliased.push(key.KeyId);
       }
-      marker = page.Truncated === true ? page.NextMarker : undefined;
-    } while (marker !== undefined);
+    }
     if (unaliased.length > this.searchLimit) {
       throw new PreconditionFailed(
         `KMS holds ${unaliased.length} keys with no alias in this account and region, more than the ` +
@@ -237,24 +235,6 @@ export class RootKeys {
         (a.CreationDate?.getTime() ?? 0) - (b.CreationDate?.getTime() ?? 0) ||
         (a.KeyId ?? '').localeCompare(b.KeyId ?? ''),
     );
-  }
-
-  /** The ids of the keys any alias of the account and region names. */
-  private async aliasedKeyIds(): Promise<Set<string>> {
-    const ids = new Set<string>();
-    let marker: string | undefined;
-    do {
-      const page = await this.call('list aliases', () =>
-        this.client.send(
-          new ListAliasesCommand({ Limit: 100, ...(marker !== undefined && { Marker: marker }) }),
-        ),
-      );
-      for (const alias of page.Aliases ?? []) {
-        if (alias.TargetKeyId !== undefined) ids.add(alias.TargetKeyId);
-      }
-      marker = page.Truncated === true ? page.NextMarker : undefined;
-    } while (marker !== undefined);
-    return ids;
   }
 
   /** Whether a key's tags name it this mesh's root CA key of `rootVersionId`; false for a key we may not read. */
