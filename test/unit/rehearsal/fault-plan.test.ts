@@ -260,7 +260,9 @@ describe('createFaultPlan', () => {
     // Assess
     expect([before, otherCluster]).toEqual([false, false]);
     expect(drops).toEqual([true, false]);
-    expect(plan.podHeldUnready('lab-2', { namespace: 'shop', name: 'app-01-x' })).toBe(false);
+    expect(
+      plan.podHeldUnready('lab-2', { namespace: 'shop', name: 'app-01-x', workloadKind: 'Deployment' }),
+    ).toBe(false);
     expect(plan.report()).toEqual([{ spec: 'kube:lab-2:istiod-drop:1@distribute-bundle', fired: 1 }]);
   });
 
