@@ -35,6 +35,14 @@ import {
   runLabIdleSection,
 } from './lab-idle-bench.js';
 import { PKI_ALGORITHMS, runPkiSection } from './pki-bench.js';
+import { runRotationSection } from './rotation-bench.js';
+import {
+  parseRotationSizes,
+  QUICK_ROTATION_SIZES,
+  ROTATION_SIZES,
+  type RotationSize,
+  sizeName,
+} from './rotation-figures.js';
 
 export const RESULTS_FILE = 'bench/results.json';
 export const PERFORMANCE_DOC = 'docs/performance.md';
@@ -44,6 +52,9 @@ export interface BenchOptions {
   readonly intermediates: number;
   readonly runs: number;
   readonly idleSeconds: number;
+  /** rotation: the sizes to rehearse; undefined: issue 14's grid, or QUICK_ROTATION_SIZES with --quick. */
+  readonly rotationSizes?: readonly RotationSize[];
+  readonly quick: boolean;
   readonly write: boolean;
 }
 
@@ -85,6 +96,16 @@ export async function runBenchCli(
       integerBetween(10, 3600),
       LAB_IDLE_DEFAULT_SECONDS,
     )
+    .option(
+      '--rotation-sizes <sizes>',
+      `rotation: comma-separated CLUSTERSxWORKLOADS to rehearse (default: ${ROTATION_SIZES.map(sizeName).join(',')})`,
+      rotationSizeList,
+    )
+    .option(
+      '--quick',
+      `a quick subset for CI: rotation at ${QUICK_ROTATION_SIZES.map(sizeName).join(',')} only`,
+      false,
+    )
     .option('--no-write', 'print only: leave bench/results.json and docs/performance.md as they are')
     .helpOption('-h, --help', 'show this help')
     .addHelpText(
@@ -106,7 +127,13 @@ export async function runBenchCli(
         '            prober on for --idle-seconds: handshakes and failures (none should fail: nothing rotates),',
         "            the pace the fleet got, and the lab's load: event-loop delay, certificates signed a second,",
         '            CPU, RSS',
-        `Not measured yet: ${NOT_MEASURED_YET.map((item) => item.name).join(', ')}.`,
+        '  rotation  model-engine rehearsals of an emergency and a scheduled rotation at each size, each in a',
+        '            child process: rotation time (soak apart), peak RSS of its process tree, handshakes, the',
+        '            waits it cannot shorten (Wait states, istiod load, pod start) and the rest as overhead;',
+        '            sizes beyond what the rehearsal takes are listed as not run, with why (10 x 100: ~5 min)',
+        ...(NOT_MEASURED_YET.length === 0
+          ? []
+          : [`Not measured yet: ${NOT_MEASURED_YET.map((item) => item.name).join(', ')}.`]),
         '',
         `A full run takes 20-25 minutes on 2 cores (RSA 4096 key generation, the cost rehearsals, the lab idling). Writes ${RESULTS_FILE} and`,
         `${PERFORMANCE_DOC}; a run of some sections keeps the other sections' previous figures.`,
@@ -130,11 +157,21 @@ function sectionList(value: string): BenchSection[] {
   const unknown = names.filter((name) => !(BENCH_SECTIONS as readonly string[]).includes(name));
   if (names.length === 0 || unknown.length > 0) {
     throw new InvalidArgumentError(
-      `expected sections from ${BENCH_SECTIONS.join(', ')}${unknown.length > 0 ? `, got ${unknown.join(', ')}` : ''} ` +
-        `(${NOT_MEASURED_YET.map((item) => item.name).join(', ')}: not measured yet).`,
+      `expected sections from ${BENCH_SECTIONS.join(', ')}${unknown.length > 0 ? `, got ${unknown.join(', ')}` : ''}` +
+        (NOT_MEASURED_YET.length === 0
+          ? '.'
+          : ` (${NOT_MEASURED_YET.map((item) => item.name).join(', ')}: not measured yet).`),
     );
   }
   return BENCH_SECTIONS.filter((name) => names.includes(name));
+}
+
+function rotationSizeList(value: string): RotationSize[] {
+  try {
+    return parseRotationSizes(value);
+  } catch (error) {
+    throw new InvalidArgumentError(`${(error as Error).message}.`);
+  }
 }
 
 async function runBench(options: BenchOptions, io: BenchIo): Promise<ExitCode> {
@@ -158,6 +195,7 @@ async function runBench(options: BenchOptions, io: BenchIo): Promise<ExitCode> {
       handlers?: BenchSections['handlers'];
       cost?: BenchSections['cost'];
       'lab-idle'?: BenchSections['lab-idle'];
+      rotation?: BenchSections['rotation'];
     } = {};
     const measure = async <T>(section: () => Promise<T>): Promise<SectionRun<T>> => {
       const measuredAt = new Date();
@@ -205,6 +243,22 @@ async function runBench(options: BenchOptions, io: BenchIo): Promise<ExitCode> {
     if (options.only.includes('lab-idle')) {
       run['lab-idle'] = await measure(() =>
         runLabIdleSection({ seconds: options.idleSeconds, progress, signal: stop.signal }),
+      );
+    }
+    if (options.only.includes('rotation')) {
+      const workDirectory = join(work, 'rotation');
+      await mkdir(workDirectory);
+      const previous = await readPreviousResults(join(projectRoot, RESULTS_FILE));
+      const sizes = options.rotationSizes ?? (options.quick ? QUICK_ROTATION_SIZES : ROTATION_SIZES);
+      run.rotation = await measure(() =>
+        runRotationSection({
+          projectRoot,
+          workDirectory,
+          sizes,
+          ...(previous?.sections.rotation !== undefined && { previous: previous.sections.rotation.figures }),
+          progress,
+          signal: stop.signal,
+        }),
       );
     }
     for (const line of renderSummary(run)) terminal.out(line);

@@ -13,6 +13,16 @@ import type { CostSectionFigures } from './cost-bench.js';
 import type { HandlerFigures, HandlersSectionFigures } from './handler-bench.js';
 import type { LabIdleSectionFigures } from './lab-idle-bench.js';
 import type { PkiSectionFigures } from './pki-bench.js';
+import type { RotationSectionFigures } from './rotation-figures.js';
+import {
+  rotationBoundLines,
+  rotationBusyLines,
+  rotationGrowthTable,
+  rotationNotRunLines,
+  rotationSplitLines,
+  rotationTable,
+  rotationTargetLines,
+} from './rotation-report.js';
 import { formatBytes, formatDuration, renderMarkdown, renderText, type Table } from './text-table.js';
 
 /** Issue 14's targets: goals the figures are read against, never test assertions. */
@@ -288,7 +298,8 @@ export function labIdleFailureLines(figures: LabIdleSectionFigures): string[] {
   });
 }
 
-export function notMeasuredYetLine(): string {
+export function notMeasuredYetLine(): string | undefined {
+  if (NOT_MEASURED_YET.length === 0) return undefined;
   return `not measured yet: ${NOT_MEASURED_YET.map((item) => item.name).join(', ')} (issue 14, later slices)`;
 }
 
@@ -340,7 +351,9 @@ export function renderSummary(run: BenchSections): string[] {
   for (const [name, section] of Object.entries(run) as [string, SectionRun<unknown> | undefined][]) {
     if (section !== undefined && otherWorkRan(section)) lines.push(`note (${name}): ${busyNote(section)}`);
   }
-  lines.push(notMeasuredYetLine());
+  if (run.rotation !== undefined) lines.push(...rotationSummaryLines(run.rotation.figures), '');
+  const notMeasured = notMeasuredYetLine();
+  if (notMeasured !== undefined) lines.push(notMeasured);
   return lines;
 }
 
@@ -375,6 +388,7 @@ function measuredLine(run: SectionRun<unknown>): string {
 export function renderPerformanceDoc(results: BenchResults): string {
   const { pki, handlers, cost } = results.sections;
   const idle = results.sections['lab-idle'];
+  const { rotation } = results.sections;
   const lines = [
     '# Performance',
     '',
@@ -389,7 +403,7 @@ export function renderPerformanceDoc(results: BenchResults): string {
     '',
     '```sh',
     'npm run bench                      # every section below; progress on stderr, the table on stdout',
-    'npm run bench -- --only pki        # some sections: pki, handlers, cost, lab-idle (comma-separated)',
+    'npm run bench -- --only pki        # some sections: pki, handlers, cost, lab-idle, rotation (comma-separated)',
     'npm run bench -- --only lab-idle --idle-seconds 60   # a shorter idle',
     'npm run bench -- --no-write        # print only; leave bench/results.json and this page as they are',
     'npm run bench -- --help            # every flag',
@@ -547,11 +561,19 @@ export function renderPerformanceDoc(results: BenchResults): string {
     );
   }
   lines.push(
+    ...rotationDocLines(rotation),
     '## Not measured yet',
     '',
-    'Issue 14 asks for these too; the bench does not measure them yet and prints so on every run:',
-    '',
-    ...NOT_MEASURED_YET.map((item) => `- **${item.name}**: ${item.what}.`),
+    ...(NOT_MEASURED_YET.length === 0
+      ? [
+          'Every figure issue 14 asks for has a section above; the sizes a section did not run are listed in',
+          'it, with why.',
+        ]
+      : [
+          'Issue 14 asks for these too; the bench does not measure them yet and prints so on every run:',
+          '',
+          ...NOT_MEASURED_YET.map((item) => `- **${item.name}**: ${item.what}.`),
+        ]),
     '',
   );
   return lines.join('\n');
@@ -561,10 +583,10 @@ function fullRunDuration(results: BenchResults): string {
   const runs = [results.sections.pki, results.sections.handlers, results.sections.cost];
   if (runs.some((run) => run === undefined)) return 'a few minutes';
   // The idle section lasts as long as it is asked to (10 minutes by default), when it has run.
-  const totalMs = [...runs, results.sections['lab-idle']].reduce(
-    (sum, run) => sum + (run?.durationMs ?? 0),
-    0,
-  );
+  const totalMs =
+    [...runs, results.sections['lab-idle']].reduce((sum, run) => sum + (run?.durationMs ?? 0), 0) +
+    // The rotation section's sizes may come from several runs: each rehearsal's own time.
+    (results.sections.rotation?.figures.runs.reduce((sum, run) => sum + run.rehearsalMs, 0) ?? 0);
   return `about ${Math.max(1, Math.round(totalMs / 60_000))} minutes`;
 }
 
@@ -585,4 +607,83 @@ function missedNote(missed: boolean): string {
 
 function capitalise(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/** The rotation section as the terminal shows it. */
+function rotationSummaryLines(figures: RotationSectionFigures): string[] {
+  return [
+    'Rotation: model-engine rehearsals by mode and size (clusters x workloads per cluster)',
+    ...renderText(rotationTable(figures)),
+    '',
+    ...renderText(rotationGrowthTable(figures)),
+    ...rotationNotRunLines(figures).map((line) => `  not run: ${line}`),
+    ...rotationBusyLines(figures).map((line) => `  note: ${line}`),
+    ...rotationTargetLines(figures).map((line) => `  ${line}`),
+    ...rotationBoundLines(figures).map((line) => `  bound: ${line}`),
+  ];
+}
+
+/** docs/performance.md's rotation section. */
+function rotationDocLines(rotation: SectionRun<RotationSectionFigures> | undefined): string[] {
+  const lines = ['## Rotation at scale', ''];
+  if (rotation === undefined) {
+    return [...lines, 'Not run yet: `npm run bench -- --only rotation`.', ''];
+  }
+  const { figures } = rotation;
+  const notRun = rotationNotRunLines(figures);
+  const bounds = rotationBoundLines(figures);
+  const busy = rotationBusyLines(figures);
+  lines.push(
+    'An emergency and a scheduled rotation at each size, each a model-engine rehearsal (`meshtrust rehearse',
+    '--clusters N --workloads W --mode M`) of the synthesized stack in a child process of its own:',
+    '',
+    ...renderMarkdown(rotationTable(figures)),
+    '',
+    '- **rotation time**: the execution from ExecutionStarted to its end in history.json, less the soak: what',
+    '  an operator waits for, without the lab starting before it or the checks after it.',
+    "- **soak (apart)**: the scheduled soak Wait state's time (the rehearsal asks for one lab certificate",
+    '  lifetime); it is in no other column.',
+    '- **configured waits**: the other Wait states (await-proxy-trust: the renewal window the preflight plan',
+    '  gives the proxies to take the new roots), entered to exited.',
+    "- **istiod load**: after each cacerts write of the execution (report.json's timeline), the lab's kubelet",
+    "  volume sync until istiod sees the files, plus its push delay when the roots changed (report.json's",
+    '  labWaits: the delays the model lab plays).',
+    '- **pod start**: the time in which at least one pod the lab started was not ready yet, created to',
+    "  ready (report.json's labWaits.podStarts).",
+    '- **overhead**: the rotation time less the time in which at least one of those waits was in progress',
+    '  (they overlap: istiod loads during a Wait state), over the rotation time. The rest is the',
+    "  orchestration's own: handler work and API calls, Step Functions' transitions, polling intervals and",
+    '  retry backoffs, and the lab itself running late on a busy machine.',
+    "- **handshakes failed**: the lab's mTLS probes over the whole rehearsal, every phase and the settle",
+    '  after the end included; any failure is a workload that could not talk to another.',
+    "- **peak RSS**: resident memory read from /proc every 250 ms, each column's own peak: **rehearsal** is",
+    '  the `meshtrust rehearse` process (the model lab, its prober, the local state machine), the one',
+    "  process issue 14's 1 GiB is read against; **functions** the function containers, one node process",
+    "  per Lambda function as Lambda would run each (not on the operator's machine in a deployment);",
+    '  **all** the whole tree, moto_server included, at its busiest sample.',
+    '- **cert TTL**: the workload certificate lifetime the lab ran at: lab/lab-pace.ts stretches it for',
+    '  large fleets, and the soak and the renewal window grow with it.',
+    '- **other work**: cores other processes kept busy on average during the rehearsal.',
+    '',
+    'Growth of the rotation time with the clusters, per mode and workloads per cluster:',
+    '',
+    ...renderMarkdown(rotationGrowthTable(figures)),
+    '',
+    "Where each rotation's time went, largest first:",
+    '',
+    ...rotationSplitLines(figures).map((line) => `- ${line}.`),
+    '',
+  );
+  if (notRun.length > 0) {
+    lines.push('Not run, and why:', '', ...notRun.map((line) => `- ${line}.`), '');
+  }
+  lines.push(
+    ...rotationTargetLines(figures).map((line) => `${capitalise(line)}.`),
+    ...(bounds.length === 0 ? [] : ['', ...bounds.map((line) => `What bounds it: ${line}.`)]),
+    '',
+    ...(busy.length === 0 ? [] : [`Note: ${busy.join('; ')}.`, '']),
+    `${measuredLine(rotation)} Each rotation above was measured at its own date (bench/results.json).`,
+    '',
+  );
+  return lines;
 }

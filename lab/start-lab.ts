@@ -54,7 +54,11 @@ import {
   styledRootCertPem,
 } from './seed-cluster.js';
 import { isPodReady } from './workloads/lab-pods.js';
-import { type RolloutController, startRolloutController } from './workloads/rollout-controller.js';
+import {
+  type PodEvent,
+  type RolloutController,
+  startRolloutController,
+} from './workloads/rollout-controller.js';
 import { admitPod, hasSidecar, injectorInputsOf } from './workloads/sidecar-injection.js';
 
 export { MESH_TAG_KEY };
@@ -121,6 +125,8 @@ export interface LabHooks {
   readonly podHeldUnready?: (cluster: string, pod: KubeObject) => boolean;
   /** Asked for each later cacerts change a cluster's istiod sees (the rehearsal's --fault): true ignores it. */
   readonly istiodDropsUpdate?: (cluster: string) => boolean;
+  /** Told when a cluster's rollout controller creates a pod, marks it ready or deletes it. */
+  readonly onPodEvent?: (cluster: string, event: PodEvent) => void;
 }
 
 interface RunningCluster extends LabCluster {
@@ -261,6 +267,7 @@ async function startCluster(
       ...(hooks.podHeldUnready === undefined
         ? {}
         : { holdsPodUnready: (pod) => hooks.podHeldUnready?.(name, pod) === true }),
+      ...(hooks.onPodEvent === undefined ? {} : { onPodEvent: (event) => hooks.onPodEvent?.(name, event) }),
     });
     if (primary === undefined) {
       seedIstiodDeployment(store, {

@@ -13,6 +13,7 @@ import type { FaultReport } from './fault-plan.js';
 import type { RehearsalFleet, WorkloadCertificate } from './fleet/rehearsal-fleet.js';
 import type { FleetAtEnd } from './fleet-at-end.js';
 import type { FunctionPool } from './function-pool.js';
+import { type LabWaits, podStartSpans } from './lab-waits.js';
 import type { PhaseTracker } from './phase-tracker.js';
 import type { RehearsalOptions } from './rehearsal-options.js';
 import {
@@ -185,6 +186,7 @@ export function buildReport(facts: ReportFacts): RehearsalReport {
     ...(facts.labLoad === undefined || lab.inProcessLab === undefined
       ? {}
       : { labLoad: { ...facts.labLoad, pace: lab.inProcessLab.pace } }),
+    ...labWaitsOf(lab.inProcessLab, startedAt, endedAt),
     checks,
   };
 }
@@ -214,4 +216,20 @@ function promoteRootFailAt(failAts: readonly FailAt[] | undefined): boolean {
 function sameData(a: SecretData | undefined, b: SecretData | undefined): boolean {
   const keys = new Set([...Object.keys(a ?? {}), ...Object.keys(b ?? {})]);
   return [...keys].every((key) => a?.[key] === b?.[key]);
+}
+
+/** The lab's delays and the pods it started between the execution's start and end (lab-waits.ts). */
+function labWaitsOf(
+  inProcessLab: RehearsalFleet['inProcessLab'],
+  startedAt: Date,
+  endedAt: Date,
+): { labWaits?: LabWaits } {
+  if (inProcessLab?.delays === undefined) return {};
+  const starts = inProcessLab.podStarts?.() ?? [];
+  return {
+    labWaits: {
+      ...inProcessLab.delays,
+      podStarts: podStartSpans(starts, startedAt.getTime(), endedAt.getTime()),
+    },
+  };
 }

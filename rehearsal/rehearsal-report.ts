@@ -9,6 +9,7 @@ import type { ClusterStrategy } from './cluster-strategies.js';
 import type { CacertsBackupsAtEnd, EndState, RootKeysAtEnd } from './end-state.js';
 import type { FaultReport } from './fault-plan.js';
 import type { RefusedCacerts, WorkloadCertificate } from './fleet/rehearsal-fleet.js';
+import type { LabWaits } from './lab-waits.js';
 import { resignNoPodsRestartedCheck, type WorkloadMove, workloadsMovedCheck } from './workload-moves.js';
 
 export type RehearsalMode = 'scheduled' | 'emergency' | 'intermediate';
@@ -111,6 +112,12 @@ export interface RehearsalReport {
    * reader can tell whether the lab kept up. Absent when the lab ran in other processes.
    */
   readonly labLoad?: LabLoad & { readonly pace: LabPaceSettings };
+  /**
+   * The model lab's own waits while the execution ran (lab-waits.ts): the delays it plays and the pods
+   * it started, so the rotation's own time can be told from the lab's. Absent when the lab ran in other
+   * processes.
+   */
+  readonly labWaits?: LabWaits;
   readonly checks: readonly ReportCheck[];
 }
 

@@ -4,9 +4,11 @@ import { cacertsSnapshot } from '../../lab/cacerts-snapshot.js';
 import { CACERTS_SECRET_NAME, ISTIO_SYSTEM_NAMESPACE } from '../../lab/istio/istiod-model.js';
 import type { Lab } from '../../lab/start-lab.js';
 import { podWorkload } from '../../lab/workloads/pod-workload.js';
+import type { PodStartRecorder } from '../lab-waits.js';
 import { type RehearsalFleet, sharedLabFields } from './rehearsal-fleet.js';
 
-export function modelRehearsalFleet(lab: Lab): RehearsalFleet {
+/** `podStarts`: the lab's pod starts, when its pod events were recorded (lab-waits.ts). */
+export function modelRehearsalFleet(lab: Lab, podStarts?: PodStartRecorder): RehearsalFleet {
   const secret = (cluster: string) =>
     lab.cluster(cluster).store.tryGet('Secret', ISTIO_SYSTEM_NAMESPACE, CACERTS_SECRET_NAME);
   return {
@@ -33,6 +35,12 @@ export function modelRehearsalFleet(lab: Lab): RehearsalFleet {
         proberIntervalMs: lab.options.proberIntervalMs,
         proberPairsPerRound: lab.options.proberPairsPerRound,
       },
+      delays: {
+        volumeSyncDelayMs: lab.options.volumeSyncDelayMs,
+        pushDelayMs: lab.options.pushDelayMs,
+        podStartDelayMs: lab.options.podStartDelayMs,
+      },
+      ...(podStarts !== undefined && { podStarts: () => podStarts.starts() }),
     },
     // The pod's UID and owner from the cluster's object store (what its Kubernetes API serves); a pod
     // deleted since istiod issued its certificate is left out, as the istio engine lists ready pods only.

@@ -8,6 +8,7 @@ import type { MtlsProber } from '../../lab/istio/mtls-prober.js';
 import type { LabEngineDescription, LabFilesSource } from '../../lab/lab-files.js';
 import type { LabPaceSettings } from '../../lab/lab-pace.js';
 import type { CaMaterial } from '../../lambdas/core/pki/index.js';
+import type { LabDelays, PodStart } from '../lab-waits.js';
 
 /** A `cacerts` change istiod did not take, as the engine knows it. */
 export interface RefusedCacerts {
@@ -66,7 +67,14 @@ export interface RehearsalFleet {
    * models signed so far) and the pace it runs at (lab-pace.ts). Absent for a lab in other processes
    * (the istio engine, an attached lab): this process's load is not theirs.
    */
-  readonly inProcessLab?: { signedCertificates(): number; readonly pace: LabPaceSettings };
+  readonly inProcessLab?: {
+    signedCertificates(): number;
+    readonly pace: LabPaceSettings;
+    /** The delays the lab plays (volume sync, push, pod start): waits no rotation can shorten. */
+    readonly delays?: LabDelays;
+    /** Every pod the lab started so far, from created to ready. */
+    podStarts?(): readonly PodStart[];
+  };
   /** Every ready workload's certificate as its proxy holds it now, with its pod's UID and owner. */
   workloadCertificates(): Promise<readonly WorkloadCertificate[]>;
   /** A cluster's `cacerts` as stored now: the whole data (base64, key included; in memory only). */

@@ -10,6 +10,7 @@ import type { LabOptions, RootCertStyle } from '../../lab/lab-options.js';
 import { type LabHooks, startLab } from '../../lab/start-lab.js';
 import { parseGoBool, parseGoDuration } from '../../lambdas/core/istio/go-values.js';
 import { PCDS_METADATA } from '../../lambdas/core/istio/istio-settings.js';
+import { recordPodStarts } from '../lab-waits.js';
 import { RehearsalOptionsError } from '../rehearsal-errors.js';
 import { createFleetFolder, removeAbandonedFleetFolders } from './fleet-folders.js';
 import { istioRehearsalFleet } from './istio-fleet.js';
@@ -61,6 +62,7 @@ const ISTIO_PROBER_INTERVAL_MS = 1_000;
 export async function startRehearsalFleet(options: RehearsalFleetOptions): Promise<RehearsalFleet> {
   const progress = options.onProgress ?? (() => undefined);
   if (options.engine === 'model') {
+    const podStarts = recordPodStarts();
     const lab = await startLab(
       {
         workloadCertTtlMs: REHEARSAL_WORKLOAD_TTL_MS,
@@ -76,9 +78,10 @@ export async function startRehearsalFleet(options: RehearsalFleetOptions): Promi
         ...(options.kubeApiFault === undefined ? {} : { kubeApiFault: options.kubeApiFault }),
         ...(options.podHeldUnready === undefined ? {} : { podHeldUnready: options.podHeldUnready }),
         ...(options.istiodDropsUpdate === undefined ? {} : { istiodDropsUpdate: options.istiodDropsUpdate }),
+        onPodEvent: podStarts.onPodEvent,
       },
     );
-    return modelRehearsalFleet(lab);
+    return modelRehearsalFleet(lab, podStarts);
   }
   // The topology is the one lab setting both engines play.
   const { topology, ...modelOnly } = options.lab ?? {};

@@ -1,5 +1,5 @@
-// `npm run bench` as a shell sees it: help lists the sections and what is not measured yet, and a
-// mistyped flag or section is refused with exit 2 before anything is measured or written.
+// `npm run bench` as a shell sees it: help lists the sections and their flags, and a mistyped flag,
+// section or size is refused with exit 2 before anything is measured or written.
 import { fileURLToPath } from 'node:url';
 import { jest } from '@jest/globals';
 import { type CommandResult, runCommand } from '../../support/run-command.js';
@@ -13,21 +13,30 @@ function bench(args: string[]): Promise<CommandResult> {
 }
 
 describe('npm run bench', () => {
-  it('--help lists the sections, their flags and what is not measured yet', async () => {
+  it('--help lists the sections and their flags', async () => {
     // Act
     const result = await bench(['--help']);
 
     // Assess
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toContain('Usage: npm run bench -- [options]');
-    for (const flag of ['--only <sections>', '--intermediates <n>', '--runs <n>', '--no-write']) {
+    for (const flag of [
+      '--only <sections>',
+      '--intermediates <n>',
+      '--runs <n>',
+      '--rotation-sizes <sizes>',
+      '--quick',
+      '--no-write',
+    ]) {
       expect(result.stdout).toContain(flag);
     }
     expect(result.stdout).toMatch(/^ {2}pki {7}/m);
     expect(result.stdout).toMatch(/^ {2}handlers {2}/m);
     expect(result.stdout).toMatch(/^ {2}cost {6}/m);
     expect(result.stdout).toMatch(/^ {2}lab-idle {2}/m);
-    expect(result.stdout).toContain('Not measured yet: rotation at scale, orchestration overhead.');
+    expect(result.stdout).toMatch(/^ {2}rotation {2}/m);
+    // Every figure issue 14 asks for has a section now.
+    expect(result.stdout).not.toContain('Not measured yet');
   });
 
   it('refuses a mistyped flag with exit 2 and suggests the right one', async () => {
@@ -41,13 +50,27 @@ describe('npm run bench', () => {
     expect(result.stdout).toBe('');
   });
 
-  it('refuses a section that is not measured yet, naming the ones that are', async () => {
+  it('refuses an unknown section, naming the ones there are', async () => {
     // Act
-    const result = await bench(['--only', 'pki,rotation']);
+    const result = await bench(['--only', 'pki,rotations']);
 
     // Assess
     expect(result.exitCode).toBe(2);
-    expect(result.stderr).toContain('expected sections from pki, handlers, cost, lab-idle, got rotation');
+    expect(result.stderr).toContain(
+      'expected sections from pki, handlers, cost, lab-idle, rotation, got rotations.',
+    );
+    expect(result.stdout).toBe('');
+  });
+
+  it('refuses a rotation size that is not CLUSTERSxWORKLOADS', async () => {
+    // Act
+    const result = await bench(['--only', 'rotation', '--rotation-sizes', '1x10,10by100']);
+
+    // Assess
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain(
+      'expected sizes as CLUSTERSxWORKLOADS (each 1-1000), e.g. 1x10,10x100; got 10by100',
+    );
     expect(result.stdout).toBe('');
   });
 });

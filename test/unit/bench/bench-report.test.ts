@@ -201,9 +201,8 @@ describe('renderSummary', () => {
     expect(text).toMatch(/record-approval +900\.0 kB +none +900\.0 kB +150 ms +0\.90 ms \(median of 50\)/);
     expect(text).toMatch(/preflight .* not measured/);
     expect(text).toContain('each bundle <= 1.00 MB: 1 of 2; cold import <= 200 ms: 1 of 2');
-    expect(lines.at(-1)).toBe(
-      'not measured yet: rotation at scale, orchestration overhead (issue 14, later slices)',
-    );
+    // Every figure issue 14 asks for has a section: nothing is listed as not measured.
+    expect(text).not.toContain('not measured yet');
     expect(text).not.toContain('other work ran');
   });
 

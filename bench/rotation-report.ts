@@ -1,0 +1,232 @@
+// What the rotation section prints and what docs/performance.md says of it: the table of rotations by
+// mode and size, the growth from 10 to 100 clusters, the sizes not run and why, and issue 14's targets.
+import {
+  ROTATION_MODES,
+  ROTATION_SIZES,
+  type RotationNotRun,
+  type RotationRunFigures,
+  type RotationSectionFigures,
+  sizeName,
+  sizeNotRunReason,
+} from './rotation-figures.js';
+import type { Table } from './text-table.js';
+
+export const ROTATION_TARGETS = {
+  /** Emergency rekey of 10 clusters x 100 workloads: rotation time at most. */
+  emergencyMs: 20_000,
+  emergencyClusters: 10,
+  emergencyWorkloads: 100,
+  /** ... with 0 failed handshakes of at least this many. */
+  emergencyHandshakes: 10_000,
+  /** (rotation - unavoidable waits) / rotation. */
+  overhead: 0.1,
+  /** rotation(100 clusters) / rotation(10 clusters). */
+  growth: 10,
+  /** Peak memory of a 100-cluster rehearsal. */
+  peakBytes: 2 ** 30,
+} as const;
+
+function mib(bytes: number): string {
+  return `${Math.round(bytes / 2 ** 20).toLocaleString('en-US')} MiB`;
+}
+
+function percent(ratio: number): string {
+  return `${(ratio * 100).toFixed(0)}%`;
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}
+
+function count(value: number): string {
+  return value.toLocaleString('en-US');
+}
+
+export function rotationTable(figures: RotationSectionFigures): Table {
+  return {
+    columns: [
+      'rotation',
+      'result',
+      'rotation time',
+      'soak (apart)',
+      'configured waits',
+      'istiod load',
+      'pod start',
+      'overhead',
+      'handshakes failed',
+      'peak RSS: rehearsal',
+      'functions',
+      'all',
+      'cert TTL',
+      'other work',
+    ],
+    numeric: [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13],
+    rows: figures.runs.map((run) => [
+      `${run.mode}, ${run.clusters} x ${run.workloadsPerCluster}`,
+      run.result + (run.failedChecks.length > 0 ? ` (checks failed: ${run.failedChecks.join(', ')})` : ''),
+      seconds(run.rotationMs),
+      run.soakMs > 0 ? seconds(run.soakMs) : '-',
+      run.waits === undefined ? '?' : seconds(run.waits.configuredMs),
+      run.waits === undefined ? '?' : seconds(run.waits.istiodLoadMs),
+      run.waits === undefined ? '?' : seconds(run.waits.podStartMs),
+      run.overhead === undefined ? '?' : percent(run.overhead),
+      `${count(run.handshakes.failed)} of ${count(run.handshakes.attempted)}`,
+      run.peakRss.groups === undefined ? '?' : mib(run.peakRss.groups.rehearsal.bytes),
+      run.peakRss.groups === undefined
+        ? '?'
+        : `${mib(run.peakRss.groups.functions.bytes)} (${run.peakRss.groups.functions.processes} proc.)`,
+      run.peakRss.bytes > 0 ? `${mib(run.peakRss.bytes)} (${run.peakRss.processes} proc.)` : '?',
+      run.workloadCertTtlMs === undefined ? '?' : seconds(run.workloadCertTtlMs),
+      run.cpu === undefined ? '?' : `${run.cpu.otherCores.toFixed(2)} cores`,
+    ]),
+  };
+}
+
+export function rotationGrowthTable(figures: RotationSectionFigures): Table {
+  return {
+    columns: ['growth', 'from', 'to', 'ratio'],
+    numeric: [1, 2, 3],
+    rows: figures.growth.map((growth) => [
+      `${growth.mode}, x ${growth.workloadsPerCluster}: ${growth.toClusters}/${growth.fromClusters} clusters`,
+      growth.fromMs === undefined ? 'not run' : seconds(growth.fromMs),
+      growth.toMs === undefined ? 'not run' : seconds(growth.toMs),
+      growth.ratio === undefined ? 'not measured' : `${growth.ratio.toFixed(2)}x`,
+    ]),
+  };
+}
+
+/** The sizes listed as not run (with why), and the grid's sizes never run at all. */
+export function rotationNotRunLines(figures: RotationSectionFigures): string[] {
+  const measured = (mode: string, clusters: number, workloads: number) =>
+    [...figures.runs, ...figures.notRun].some(
+      (entry) =>
+        entry.mode === mode && entry.clusters === clusters && entry.workloadsPerCluster === workloads,
+    );
+  const byReason = new Map<string, string[]>();
+  const add = (entry: Pick<RotationNotRun, 'mode' | 'clusters' | 'workloadsPerCluster'>, reason: string) => {
+    const list = byReason.get(reason) ?? [];
+    list.push(`${entry.mode} ${entry.clusters} x ${entry.workloadsPerCluster}`);
+    byReason.set(reason, list);
+  };
+  for (const entry of figures.notRun) add(entry, entry.reason);
+  for (const size of ROTATION_SIZES) {
+    for (const mode of ROTATION_MODES) {
+      if (!measured(mode, size.clusters, size.workloads)) {
+        add(
+          { mode, clusters: size.clusters, workloadsPerCluster: size.workloads },
+          sizeNotRunReason(size) ??
+            `not run yet (\`npm run bench -- --only rotation --rotation-sizes ${sizeName(size)}\`)`,
+        );
+      }
+    }
+  }
+  return [...byReason].map(([reason, sizes]) => `${sizes.join(', ')}: ${reason}`);
+}
+
+function findRun(
+  figures: RotationSectionFigures,
+  mode: string,
+  clusters: number,
+  workloads: number,
+): RotationRunFigures | undefined {
+  return figures.runs.find(
+    (run) => run.mode === mode && run.clusters === clusters && run.workloadsPerCluster === workloads,
+  );
+}
+
+/** The rehearsal process's own peak (the lab and the orchestration), or the tree's when not split. */
+function rehearsalPeak(run: RotationRunFigures): number {
+  return run.peakRss.groups?.rehearsal.bytes ?? run.peakRss.bytes;
+}
+
+export function rotationTargetLines(figures: RotationSectionFigures): string[] {
+  const t = ROTATION_TARGETS;
+  const emergency = findRun(figures, 'emergency', t.emergencyClusters, t.emergencyWorkloads);
+  const emergencyVerdict =
+    emergency === undefined
+      ? 'not run'
+      : `${
+          emergency.result === 'SUCCEEDED' &&
+          emergency.rotationMs <= t.emergencyMs &&
+          emergency.handshakes.failed === 0 &&
+          emergency.handshakes.attempted >= t.emergencyHandshakes
+            ? 'met'
+            : 'missed'
+        } (${seconds(emergency.rotationMs)}, ${count(emergency.handshakes.failed)} of ${count(emergency.handshakes.attempted)} handshakes failed)`;
+  const withOverhead = figures.runs.filter((run) => run.overhead !== undefined);
+  const withinOverhead = withOverhead.filter((run) => (run.overhead as number) <= t.overhead);
+  const largest = [...withOverhead].sort((a, b) => (b.overhead as number) - (a.overhead as number))[0];
+  const overheadVerdict =
+    withOverhead.length === 0
+      ? 'not measured'
+      : `${withinOverhead.length === withOverhead.length ? 'met' : 'missed'} in ${withinOverhead.length} of ${withOverhead.length} rotations` +
+        (largest === undefined
+          ? ''
+          : ` (largest ${percent(largest.overhead as number)}, ${largest.mode} ${largest.clusters} x ${largest.workloadsPerCluster})`);
+  const hundred = figures.growth.filter((growth) => growth.toClusters === 100);
+  const growthVerdicts = hundred.map((growth) => {
+    const big = findRun(figures, growth.mode, 100, growth.workloadsPerCluster);
+    const verdict =
+      growth.ratio === undefined || big === undefined
+        ? 'not run'
+        : `${growth.ratio <= t.growth && rehearsalPeak(big) < t.peakBytes ? 'met' : 'missed'} (${growth.ratio.toFixed(2)}x, rehearsal process ${mib(rehearsalPeak(big))}, ${mib(big.peakRss.bytes)} in all)`;
+    return `${growth.mode} x ${growth.workloadsPerCluster} ${verdict}`;
+  });
+  return [
+    `target (issue 14): emergency rekey of ${t.emergencyClusters} x ${t.emergencyWorkloads} in <= ${t.emergencyMs / 1000} s of rotation with 0 failed handshakes of >= ${count(t.emergencyHandshakes)}: ${emergencyVerdict}`,
+    `target (issue 14): orchestration overhead <= ${percent(t.overhead)}: ${overheadVerdict}`,
+    `target (issue 14): 100 clusters <= ${t.growth}x the rotation time of 10, the rehearsal process under ${mib(t.peakBytes)}: ${growthVerdicts.join('; ') || 'not run'}`,
+  ];
+}
+
+/**
+ * What bounds a missed time target, from the figures (not a guess): the rotation's time split into its
+ * configured waits, istiod load, pod start and the rest (overhead), largest first.
+ */
+export function rotationBoundLines(figures: RotationSectionFigures): string[] {
+  const t = ROTATION_TARGETS;
+  const emergency = findRun(figures, 'emergency', t.emergencyClusters, t.emergencyWorkloads);
+  if (emergency === undefined || emergency.rotationMs <= t.emergencyMs || emergency.waits === undefined) {
+    return [];
+  }
+  return [
+    `emergency ${t.emergencyClusters} x ${t.emergencyWorkloads}'s ${seconds(emergency.rotationMs)}: ${splitOf(emergency)}`,
+  ];
+}
+
+/** A rotation's time by what it waited on, each share of the rotation time. */
+export function splitOf(run: RotationRunFigures): string {
+  if (run.waits === undefined) return 'no lab waits recorded';
+  const { waits } = run;
+  const parts: [string, number][] = [
+    ['configured waits (Wait states, soak apart)', waits.configuredMs],
+    ['istiod load', waits.istiodLoadMs],
+    ['pod start', waits.podStartMs],
+    ['orchestration overhead', run.rotationMs - waits.unavoidableMs],
+  ];
+  const overlap = waits.configuredMs + waits.istiodLoadMs + waits.podStartMs - waits.unavoidableMs;
+  return (
+    parts
+      .sort((a, b) => b[1] - a[1])
+      .map(([name, ms]) => `${name} ${seconds(ms)} (${percent(ms / run.rotationMs)})`)
+      .join(', ') + (overlap > 1 ? `; the waits overlap by ${seconds(overlap)}` : '')
+  );
+}
+
+/** Every run's split, for the page. */
+export function rotationSplitLines(figures: RotationSectionFigures): string[] {
+  return figures.runs
+    .filter((run) => run.waits !== undefined)
+    .map((run) => `${run.mode} ${run.clusters} x ${run.workloadsPerCluster}: ${splitOf(run)}`);
+}
+
+/** Runs made while other work kept the machine busy (a quarter of a core or more on average). */
+export function rotationBusyLines(figures: RotationSectionFigures): string[] {
+  const busy = figures.runs.filter((run) => run.cpu !== undefined && run.cpu.otherCores >= 0.25);
+  if (busy.length === 0) return [];
+  return [
+    `other work ran on this machine during ${busy.length} of ${figures.runs.length} rehearsals ` +
+      `(${busy.map((run) => `${run.mode} ${run.clusters} x ${run.workloadsPerCluster}: ${run.cpu?.otherCores.toFixed(2)} cores`).join(', ')}): ` +
+      'those rotations are slower than on an idle machine, the lab included',
+  ];
+}

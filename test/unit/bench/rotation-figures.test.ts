@@ -1,0 +1,419 @@
+// The rotation section's arithmetic and its rendering, from a report and history given here: the sizes
+// it parses, the rotation time without the soak, the waits it cannot shorten merged where they overlap,
+// the overhead, the growth from 10 to 100 clusters, and what the table and the page say. No timing.
+import { renderPerformanceDoc, renderSummary } from '../../../bench/bench-report.js';
+import { type MachineInfo, mergeResults, type SectionRun } from '../../../bench/bench-results.js';
+import { parseProcStat, sumTree } from '../../../bench/process-tree-memory.js';
+import {
+  growthRatios,
+  mergeRotationFigures,
+  parseRotationSizes,
+  type RotationHistoryEvent,
+  type RotationReport,
+  type RotationRunFigures,
+  type RotationSectionFigures,
+  rotationTimes,
+  sizeNotRunReason,
+  unionMs,
+} from '../../../bench/rotation-figures.js';
+import { rotationNotRunLines, rotationTargetLines } from '../../../bench/rotation-report.js';
+import type { KubeObject } from '../../../lab/kube/kube-object.js';
+import { podStartSpans, recordPodStarts } from '../../../rehearsal/lab-waits.js';
+
+const T0 = Date.parse('2026-12-01T12:00:00.000Z');
+const at = (ms: number) => new Date(T0 + ms).toISOString();
+
+function state(
+  type: string,
+  name: string,
+  stateType: string,
+  ms: number,
+  index?: number,
+): RotationHistoryEvent {
+  return {
+    type,
+    timestamp: T0 + ms,
+    state: { name, type: stateType },
+    ...(index !== undefined && { index }),
+  };
+}
+
+/**
+ * A scheduled rotation of 30 s: 0-2 s preflight, a 10 s await-proxy-trust Wait (5-15 s), a soak of 8 s
+ * (20-28 s), the end at 30 s. So 22 s of rotation.
+ */
+const HISTORY: RotationHistoryEvent[] = [
+  { type: 'ExecutionStarted', timestamp: T0 },
+  state('StateEntered', 'preflight', 'Task', 0),
+  state('StateExited', 'preflight', 'Task', 2000),
+  state('StateEntered', 'await-proxy-trust', 'Wait', 5000),
+  state('StateExited', 'await-proxy-trust', 'Wait', 15_000),
+  state('StateEntered', 'soak', 'Wait', 20_000),
+  state('StateExited', 'soak', 'Wait', 28_000),
+  { type: 'ExecutionSucceeded', timestamp: T0 + 30_000 },
+];
+
+/**
+ * Two clusters: a root change in each at 3 s (istiod: 2 s sync + 0.3 s push, 3-5.3 s, overlapping the
+ * Wait from 5 s), an intermediate write at 16 s (16-18 s, no push), a write before the execution
+ * (ignored); pods starting 18-19 s and 18.5-19.5 s (merged: 18-19.5 s).
+ */
+const LAB_WAITS: NonNullable<RotationReport['labWaits']> = {
+  volumeSyncDelayMs: 2000,
+  pushDelayMs: 300,
+  podStartDelayMs: 200,
+  podStarts: [{ startedAt: at(18_000), readyAt: at(19_500) }],
+};
+
+const REPORT: Pick<RotationReport, 'timeline' | 'labWaits'> = {
+  timeline: [
+    { at: at(-5000), cluster: 'lab-1', phase: 'initial', roots: ['A'] },
+    { at: at(-5000), cluster: 'lab-2', phase: 'initial', roots: ['A'] },
+    { at: at(3000), cluster: 'lab-1', phase: 'distribute-bundle', roots: ['A', 'B'] },
+    { at: at(3000), cluster: 'lab-2', phase: 'distribute-bundle', roots: ['A', 'B'] },
+    { at: at(16_000), cluster: 'lab-1', phase: 'reissue-intermediate', roots: ['A', 'B'] },
+  ],
+  labWaits: LAB_WAITS,
+};
+
+describe('parseRotationSizes', () => {
+  it('takes CLUSTERSxWORKLOADS, comma-separated, each once and in order', () => {
+    expect(parseRotationSizes('1x10, 3x10,1x10,10x100')).toEqual([
+      { clusters: 1, workloads: 10 },
+      { clusters: 3, workloads: 10 },
+      { clusters: 10, workloads: 100 },
+    ]);
+  });
+
+  it.each(['', '10', '10x', 'x10', '0x10', '10by100', '1x10,2x'])('refuses %j', (value) => {
+    expect(() => parseRotationSizes(value)).toThrow(RangeError);
+  });
+
+  it('says why a size beyond what the rehearsal takes is not run', () => {
+    expect(sizeNotRunReason({ clusters: 10, workloads: 100 })).toBeUndefined();
+    expect(sizeNotRunReason({ clusters: 30, workloads: 10 })).toContain('at most 20 clusters');
+    expect(sizeNotRunReason({ clusters: 10, workloads: 300 })).toContain('at most 200 workloads');
+  });
+});
+
+describe('unionMs', () => {
+  it('merges overlaps, cuts to the window and takes out the excluded time', () => {
+    const within = { from: 0, to: 100 };
+    expect(
+      unionMs(
+        [
+          { from: 10, to: 30 },
+          { from: 20, to: 40 },
+          { from: 90, to: 150 },
+        ],
+        within,
+      ),
+    ).toBe(40);
+    expect(unionMs([{ from: 10, to: 40 }], within, [{ from: 30, to: 60 }])).toBe(20);
+    expect(unionMs([], within)).toBe(0);
+  });
+});
+
+describe('rotationTimes', () => {
+  it('takes the soak out, merges the waits and gives the rest as overhead', () => {
+    // Act
+    const times = rotationTimes(REPORT, HISTORY);
+
+    // Assess
+    expect(times.executionMs).toBe(30_000);
+    expect(times.soakMs).toBe(8000);
+    expect(times.rotationMs).toBe(22_000);
+    expect(times.waits).toEqual({
+      configuredMs: 10_000,
+      // 3-5.3 s (both clusters at once) and 16-18 s.
+      istiodLoadMs: 4300,
+      podStartMs: 1500,
+      // 3-15 s, 16-18 s, 18-19.5 s.
+      unavoidableMs: 15_500,
+    });
+    expect(times.overhead).toBeCloseTo(6500 / 22_000, 10);
+  });
+
+  it('leaves the overhead out when the lab recorded no waits', () => {
+    const { labWaits: _, ...report } = REPORT;
+
+    const times = rotationTimes(report, HISTORY);
+
+    expect(times.rotationMs).toBe(22_000);
+    expect(times.waits).toBeUndefined();
+    expect(times.overhead).toBeUndefined();
+  });
+
+  it('pairs Wait states inside Map iterations by their index', () => {
+    const history: RotationHistoryEvent[] = [
+      { type: 'ExecutionStarted', timestamp: T0 },
+      state('StateEntered', 'rollback-await-proxy-trust-in-cluster', 'Wait', 1000, 0),
+      state('StateEntered', 'rollback-await-proxy-trust-in-cluster', 'Wait', 1000, 1),
+      state('StateExited', 'rollback-await-proxy-trust-in-cluster', 'Wait', 3000, 1),
+      state('StateExited', 'rollback-await-proxy-trust-in-cluster', 'Wait', 6000, 0),
+      { type: 'ExecutionFailed', timestamp: T0 + 10_000 },
+    ];
+
+    const times = rotationTimes({ timeline: [], labWaits: { ...LAB_WAITS, podStarts: [] } }, history);
+
+    expect(times.soakMs).toBe(0);
+    expect(times.waits?.configuredMs).toBe(5000);
+    expect(times.overhead).toBeCloseTo(0.5, 10);
+  });
+});
+
+describe('lab-waits', () => {
+  it('records each pod from created to ready and merges the starts inside a window', () => {
+    // Prepare
+    let now = 0;
+    const recorder = recordPodStarts(() => now);
+    const pod = (uid: string): KubeObject => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: uid, uid },
+    });
+
+    // Act
+    recorder.onPodEvent('lab-1', { type: 'created', pod: pod('a') });
+    now = 100;
+    recorder.onPodEvent('lab-1', { type: 'created', pod: pod('b') });
+    recorder.onPodEvent('lab-2', { type: 'created', pod: pod('a') });
+    now = 300;
+    recorder.onPodEvent('lab-1', { type: 'ready', pod: pod('a') });
+    now = 350;
+    recorder.onPodEvent('lab-2', { type: 'deleted', pod: pod('a') });
+    now = 400;
+    recorder.onPodEvent('lab-1', { type: 'ready', pod: pod('b') });
+
+    // Assess
+    expect(recorder.starts()).toEqual([
+      { createdAt: 0, readyAt: 300 },
+      { createdAt: 100, readyAt: 400 },
+    ]);
+    expect(podStartSpans([...recorder.starts(), { createdAt: 1000, readyAt: 1200 }], 50, 1100)).toEqual([
+      { startedAt: new Date(50).toISOString(), readyAt: new Date(400).toISOString(), pods: 2 },
+      { startedAt: new Date(1000).toISOString(), readyAt: new Date(1100).toISOString(), pods: 1 },
+    ]);
+  });
+});
+
+describe('process-tree-memory', () => {
+  it('reads pid, parent and resident pages from /proc/<pid>/stat, a name with spaces included', () => {
+    const stat =
+      '4242 (node (tsx) x) S 4200 4242 4242 0 -1 4194560 1 0 0 0 5 6 0 0 20 0 11 0 100 1000000 2560 18446744073709551615';
+    expect(parseProcStat(stat)).toEqual({ pid: 4242, ppid: 4200, rssPages: 2560 });
+  });
+
+  it('sums a process and its descendants only', () => {
+    const processes = [
+      { pid: 1, ppid: 0, rssPages: 1000 },
+      { pid: 10, ppid: 1, rssPages: 100 },
+      { pid: 11, ppid: 10, rssPages: 20 },
+      { pid: 12, ppid: 11, rssPages: 3 },
+      { pid: 20, ppid: 1, rssPages: 500 },
+    ];
+    expect(sumTree(processes, 10, 4096)).toEqual({ bytes: 123 * 4096, processes: 3 });
+    expect(sumTree(processes, 99, 4096)).toEqual({ bytes: 0, processes: 0 });
+  });
+});
+
+function rotationRun(overrides: Partial<RotationRunFigures>): RotationRunFigures {
+  return {
+    mode: 'emergency',
+    clusters: 10,
+    workloadsPerCluster: 100,
+    measuredAt: '2026-12-01T12:00:00.000Z',
+    result: 'SUCCEEDED',
+    failedChecks: [],
+    handshakes: { attempted: 12_000, failed: 0 },
+    executionMs: 60_000,
+    soakMs: 0,
+    rotationMs: 60_000,
+    waits: { configuredMs: 45_000, istiodLoadMs: 4000, podStartMs: 3000, unavoidableMs: 51_000 },
+    overhead: 0.15,
+    rehearsalMs: 300_000,
+    peakRss: {
+      bytes: 2300 * 2 ** 20,
+      processes: 14,
+      groups: {
+        rehearsal: { bytes: 700 * 2 ** 20, processes: 1 },
+        functions: { bytes: 1500 * 2 ** 20, processes: 12 },
+        moto: { bytes: 90 * 2 ** 20, processes: 1 },
+        other: { bytes: 0, processes: 0 },
+      },
+    },
+    workloadCertTtlMs: 77_000,
+    labEventLoopP99Ms: 20,
+    cpu: { benchCores: 1.2, otherCores: 0.6 },
+    ...overrides,
+  };
+}
+
+describe('growthRatios', () => {
+  it('gives 10/1 where both ran and lists 100/10 either way', () => {
+    const runs = [
+      rotationRun({ clusters: 1, workloadsPerCluster: 10, rotationMs: 20_000 }),
+      rotationRun({ clusters: 10, workloadsPerCluster: 10, rotationMs: 30_000 }),
+      rotationRun({ clusters: 10, workloadsPerCluster: 100, rotationMs: 60_000 }),
+    ];
+
+    const growth = growthRatios(runs);
+
+    expect(growth).toContainEqual({
+      mode: 'emergency',
+      workloadsPerCluster: 10,
+      fromClusters: 1,
+      toClusters: 10,
+      fromMs: 20_000,
+      toMs: 30_000,
+      ratio: 1.5,
+    });
+    expect(growth).toContainEqual({
+      mode: 'emergency',
+      workloadsPerCluster: 100,
+      fromClusters: 10,
+      toClusters: 100,
+      fromMs: 60_000,
+    });
+    expect(growth.filter((entry) => entry.toClusters === 100)).toHaveLength(4);
+  });
+});
+
+describe('mergeRotationFigures', () => {
+  it('replaces the mode and size measured now and keeps the others with their dates', () => {
+    // Prepare
+    const previous = mergeRotationFigures(
+      undefined,
+      [
+        rotationRun({ clusters: 1, workloadsPerCluster: 10, measuredAt: '2026-11-01T00:00:00.000Z' }),
+        rotationRun({ clusters: 3, workloadsPerCluster: 10, measuredAt: '2026-11-01T00:00:00.000Z' }),
+      ],
+      [{ mode: 'emergency', clusters: 30, workloadsPerCluster: 10, reason: 'too many' }],
+    );
+    const fresh = rotationRun({ clusters: 3, workloadsPerCluster: 10, rotationMs: 1234 });
+
+    // Act
+    const merged = mergeRotationFigures(previous, [fresh], []);
+
+    // Assess
+    expect(merged.runs.map((run) => [run.clusters, run.measuredAt])).toEqual([
+      [1, '2026-11-01T00:00:00.000Z'],
+      [3, '2026-12-01T12:00:00.000Z'],
+    ]);
+    expect(merged.notRun).toHaveLength(1);
+  });
+});
+
+const MACHINE: MachineInfo = {
+  cpuModel: 'Test CPU',
+  cpuCount: 2,
+  memoryGiB: 24,
+  os: 'linux x64 6.0',
+  node: 'v22.0.0',
+  nodeOpenssl: '3.0.15',
+  loadAverageAtStart: 0.1,
+};
+
+function section(figures: RotationSectionFigures): SectionRun<RotationSectionFigures> {
+  return {
+    measuredAt: '2026-12-01T12:00:00.000Z',
+    durationMs: 600_000,
+    machine: MACHINE,
+    cpu: { seconds: 600, benchCores: 1.2, otherCores: 0.6 },
+    figures,
+  };
+}
+
+const FIGURES = mergeRotationFigures(
+  undefined,
+  [
+    rotationRun({}),
+    rotationRun({
+      mode: 'scheduled',
+      executionMs: 150_000,
+      soakMs: 80_000,
+      rotationMs: 70_000,
+      soakSeconds: 77,
+      overhead: 0.08,
+      cpu: { benchCores: 1, otherCores: 0.1 },
+    }),
+  ],
+  [
+    {
+      mode: 'emergency',
+      clusters: 30,
+      workloadsPerCluster: 10,
+      reason: 'the model lab takes at most 20 clusters',
+    },
+  ],
+);
+
+describe('rotation report', () => {
+  it('shows each rotation with its soak apart, its waits, overhead, handshakes and memory', () => {
+    // Act
+    const text = renderSummary({ rotation: section(FIGURES) }).join('\n');
+
+    // Assess
+    expect(text).toMatch(
+      /emergency, 10 x 100 +SUCCEEDED +60\.0 s +- +45\.0 s +4\.0 s +3\.0 s +15% +0 of 12,000 +700 MiB +1,500 MiB \(12 proc\.\) +2,300 MiB \(14 proc\.\) +77\.0 s +0\.60 cores/,
+    );
+    expect(text).toMatch(/scheduled, 10 x 100 +SUCCEEDED +70\.0 s +80\.0 s /);
+    expect(text).toMatch(/emergency, x 100: 100\/10 clusters +60\.0 s +not run +not measured/);
+    expect(text).toContain('not run: emergency 30 x 10: the model lab takes at most 20 clusters');
+    expect(text).toContain(
+      'note: other work ran on this machine during 1 of 2 rehearsals (emergency 10 x 100: 0.60 cores)',
+    );
+  });
+
+  it('reads the figures against the targets and says what bounds a missed one', () => {
+    // Act
+    const lines = rotationTargetLines(FIGURES);
+    const text = renderSummary({ rotation: section(FIGURES) }).join('\n');
+
+    // Assess
+    expect(lines[0]).toBe(
+      'target (issue 14): emergency rekey of 10 x 100 in <= 20 s of rotation with 0 failed handshakes of >= 10,000: missed (60.0 s, 0 of 12,000 handshakes failed)',
+    );
+    expect(lines[1]).toBe(
+      'target (issue 14): orchestration overhead <= 10%: missed in 1 of 2 rotations (largest 15%, emergency 10 x 100)',
+    );
+    expect(lines[2]).toContain(
+      '100 clusters <= 10x the rotation time of 10, the rehearsal process under 1,024 MiB: emergency x 10 not run;',
+    );
+    expect(text).toContain(
+      "bound: emergency 10 x 100's 60.0 s: configured waits (Wait states, soak apart) 45.0 s (75%), " +
+        'orchestration overhead 9.0 s (15%), istiod load 4.0 s (7%), pod start 3.0 s (5%); the waits overlap by 1.0 s',
+    );
+  });
+
+  it('lists every size of the grid that never ran, with the flag that runs it', () => {
+    const lines = rotationNotRunLines(FIGURES);
+
+    expect(lines).toContain('emergency 30 x 10: the model lab takes at most 20 clusters');
+    expect(lines).toContain(
+      'emergency 1 x 10, scheduled 1 x 10: not run yet (`npm run bench -- --only rotation --rotation-sizes 1x10`)',
+    );
+    expect(lines.find((line) => line.startsWith('scheduled 30 x 10, emergency 100 x 10'))).toContain(
+      'at most 20 clusters',
+    );
+  });
+
+  it('puts the section on the page with the definition of overhead', () => {
+    // Act
+    const doc = renderPerformanceDoc(
+      mergeResults(undefined, { rotation: section(FIGURES) }, '2026-12-01T13:00:00.000Z'),
+    );
+
+    // Assess
+    expect(doc).toContain('## Rotation at scale');
+    expect(doc).toContain(
+      '| emergency, 10 x 100 | SUCCEEDED | 60.0 s | - | 45.0 s | 4.0 s | 3.0 s | 15% | 0 of 12,000 | 700 MiB | 1,500 MiB (12 proc.) | 2,300 MiB (14 proc.) | 77.0 s | 0.60 cores |',
+    );
+    expect(doc).toContain(
+      '- **overhead**: the rotation time less the time in which at least one of those waits',
+    );
+    expect(doc).toContain('Target (issue 14): orchestration overhead <= 10%: missed in 1 of 2 rotations');
+    expect(doc).toContain("What bounds it: emergency 10 x 100's 60.0 s: configured waits");
+    expect(doc).toContain('Every figure issue 14 asks for has a section above');
+  });
+});
