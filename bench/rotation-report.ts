@@ -159,10 +159,10 @@ export function rotationTargetLines(figures: RotationSectionFigures): string[] {
   const overheadVerdict =
     withOverhead.length === 0
       ? 'not measured'
-      : `${withinOverhead.length === withOverhead.length ? 'met' : 'missed'} in ${withinOverhead.length} of ${withOverhead.length} rotations` +
+      : `${withinOverhead.length === withOverhead.length ? 'met' : 'missed'} (${withinOverhead.length} of ${withOverhead.length} rotations within it` +
         (largest === undefined
-          ? ''
-          : ` (largest ${percent(largest.overhead as number)}, ${largest.mode} ${largest.clusters} x ${largest.workloadsPerCluster})`);
+          ? ')'
+          : `; largest ${percent(largest.overhead as number)}, ${largest.mode} ${largest.clusters} x ${largest.workloadsPerCluster})`);
   const hundred = figures.growth.filter((growth) => growth.toClusters === 100);
   const growthVerdicts = hundred.map((growth) => {
     const big = findRun(figures, growth.mode, 100, growth.workloadsPerCluster);
