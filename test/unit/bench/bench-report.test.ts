@@ -281,6 +281,43 @@ describe('renderPerformanceDoc', () => {
     for (const item of NOT_MEASURED_YET) expect(doc).toContain(`- **${item.name}**: ${item.what}.`);
   });
 
+  it("says what bounds a missed PKI target from the run's CPU profile, instead of 'not profiled yet'", () => {
+    // Prepare: ours 2x the openssl loop (missed), with a profile
+    const [row] = PKI.algorithms;
+    const profiled: PkiSectionFigures = {
+      ...PKI,
+      algorithms: [
+        {
+          ...(row as PkiSectionFigures['algorithms'][number]),
+          ratio: 2,
+          profile: {
+            totalMs: 2000,
+            costs: [
+              { what: 'ASN.1 encoding and parsing', ms: 1000 },
+              { what: 'key generation (node crypto)', ms: 500 },
+              { what: 'other', ms: 500 },
+            ],
+          },
+        },
+      ],
+    };
+
+    // Act
+    const doc = renderPerformanceDoc(mergeResults(undefined, { pki: run(profiled) }, '2026-11-30T12:05:00Z'));
+    const summary = renderSummary({ pki: run(profiled) });
+
+    // Assess
+    expect(doc).toContain('ecdsa-p256 missed (2.0x).\n');
+    expect(doc).toContain(
+      '- ecdsa-p256, ours under the CPU profiler (one more run, not timed; 2.00 s of samples): ' +
+        'ASN.1 encoding and parsing 1.00 s (50%); key generation (node crypto) 500 ms (25%); other 500 ms (25%)',
+    );
+    expect(summary).toContain(
+      '  bound: ecdsa-p256, ours under the CPU profiler (one more run, not timed; 2.00 s of samples): ' +
+        'ASN.1 encoding and parsing 1.00 s (50%); key generation (node crypto) 500 ms (25%); other 500 ms (25%)',
+    );
+  });
+
   it('says a section was never run instead of showing an empty table', () => {
     // Act
     const doc = renderPerformanceDoc(
