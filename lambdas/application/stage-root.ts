@@ -55,7 +55,7 @@ export async function stageRoot(runtime: RotationRuntime, executionId: string): 
     rootKeyArn: key.keyArn,
     rootKeyCreated: key.created,
     ...(key.adopted === true && { rootKeyAdopted: true }),
-    ...(key.retiredStrays !== undefined && { rootKeysRetired: key.retiredStrays.join(',') }),
+    ...(key.unnamedKeys !== undefined && { rootKeysUnnamed: key.unnamedKeys.join(',') }),
   });
   return secretVersionOf({ ref });
 }

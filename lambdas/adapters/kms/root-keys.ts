@@ -65,17 +65,19 @@ export interface RootKeyRef {
    */
   readonly adopted?: boolean;
   /**
-   * Other keys tagged with this root version (made twice: a CreateKey retried blind, or one KMS listed
-   * late), retired now: no alias names them, so they signed nothing.
+   * Other enabled keys tagged with this root version (made twice: a CreateKey retried blind before this
+   * look existed, or one KMS listed late), left as they are: no alias names them, so they signed nothing,
+   * and the creator's key policy lets it neither disable nor delete a key. The operator retires them
+   * (docs/runbook.md, "stage-root: too many KMS keys, or a root key with no alias"); the audit event names them.
    */
-  readonly retiredStrays?: readonly string[];
+  readonly unnamedKeys?: readonly string[];
 }
 
 /** What `keyForVersion` found or made, before the key is named. */
 interface UnnamedKey {
   readonly keyArn: string;
   readonly adopted: boolean;
-  /** Other keys of the root version the search found, to retire once the alias names one key. */
+  /** Other keys of the root version the search found. */
   readonly others: readonly KeyMetadata[];
 }
 
@@ -110,7 +112,7 @@ export class RootKeys {
   /**
    * The key for root version `rootVersionId`: the one its alias names, else one an earlier attempt made
    * for it (found by its tags: its CreateKey answer was lost, or the attempt stopped before naming it),
-   * else a new key of `algorithm`; named with the alias, and any other key of the version retired.
+   * else a new key of `algorithm`; named with the alias. Other keys of the version are named in the result.
    * Refuses an existing key that cannot sign as `algorithm` or is not enabled.
    */
   async createOrFind(rootVersionId: string, algorithm: KeyAlgorithm): Promise<RootKeyRef> {
@@ -130,19 +132,17 @@ export class RootKeys {
       { ...this.retry, operation: 'KMS: create a root key' },
     );
     const named = await this.name(alias, unnamed.keyArn, keySpec);
-    // A key that no alias names signed nothing (stage-root signs only with the alias's key): the others
-    // the search found, and, after a failed attempt (perhaps a lost answer), any that KMS listed only
-    // later, are retired.
+    // Other keys of the version: the search's, and, after a failed attempt (perhaps a lost answer), any
+    // KMS listed only later. They are named to the caller, not retired: stage-root may not disable a key.
     const others = retried ? await this.keysOfVersion(rootVersionId) : unnamed.others;
-    const strays = others.filter((key) => key.Arn !== named.keyArn && key.Arn !== undefined);
-    for (const stray of strays) {
-      await this.retire(stray.KeyId ?? (stray.Arn as string), ROOT_KEY_DELETION_WINDOW_DAYS.min);
-    }
+    const unnamedKeys = others
+      .filter((key) => key.KeyState === 'Enabled' && key.Arn !== named.keyArn)
+      .map((key) => key.Arn as string);
     return {
       keyArn: named.keyArn,
       created: named.created,
       ...(unnamed.adopted && named.created && { adopted: true }),
-      ...(strays.length > 0 && { retiredStrays: strays.map((stray) => stray.Arn as string) }),
+      ...(unnamedKeys.length > 0 && { unnamedKeys }),
     };
   }
 

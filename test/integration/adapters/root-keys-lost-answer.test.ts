@@ -102,8 +102,8 @@ describe('RootKeys.createOrFind with a lost answer', () => {
     client.destroy();
   });
 
-  it('keeps the oldest of two keys made for one version and retires the other, which signed nothing', async () => {
-    // Prepare: a CreateKey retried blind (as before this fix) left two keys of the version.
+  it('keeps the oldest of two keys made for one version and names the other, which signed nothing', async () => {
+    // Prepare: a CreateKey retried blind (as before this look existed) left two keys of the version.
     const { keys, version, client, meshId } = lose([]);
     const first = await unnamedRootKey(direct, meshId, version);
     const second = await unnamedRootKey(direct, meshId, version);
@@ -114,12 +114,14 @@ describe('RootKeys.createOrFind with a lost answer', () => {
     // Act
     const ref = await keys.createOrFind(version, 'ecdsa-p256');
 
-    // Assess: one enabled key of the version, the one the alias names.
-    expect(ref).toEqual({ keyArn: oldest, created: true, adopted: true, retiredStrays: [other] });
+    // Assess: the alias names the oldest; the other is left for the operator (stage-root's key policy
+    // lets it disable no key) and named in the result, which stage-root's audit event carries.
+    expect(ref).toEqual({ keyArn: oldest, created: true, adopted: true, unnamedKeys: [other] });
     expect(await rootKeysOfVersion(direct, meshId, version)).toEqual(
-      [`${oldest}:Enabled`, `${other}:PendingDeletion`].sort(),
+      [`${oldest}:Enabled`, `${other}:Enabled`].sort(),
     );
     expect(await aliasTarget(keys, version)).toBe(oldest);
+    expect(sent).not.toContain('DisableKey');
     client.destroy();
   });
 
