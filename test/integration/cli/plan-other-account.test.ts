@@ -5,52 +5,26 @@
 // operator's own credentials through the lab's sts:AssumeRole, and reads lab-2 as that role.
 import { EXIT_CODES } from '../../../bin/cli/cli-errors.js';
 import type { PlanReport } from '../../../bin/commands/plan.js';
-import { type EksApiServer, startEksApiServer } from '../../../lab/eks/eks-api-server.js';
-import { allowAssumeRole, type KubeIdentity, ROTATOR_GROUP } from '../../../lab/eks/lab-identities.js';
 import { type HandlerLab, startHandlerLab } from '../handlers/handler-lab.js';
+import { moveToOtherAccount, type OtherAccountCluster } from '../handlers/other-account-cluster.js';
 import { type CliRun, runMeshtrustInProcess } from './in-process-cli.js';
 
 const FAR_ACCOUNT = '222222222222';
 
 let h: HandlerLab;
-let eks: EksApiServer;
-let farRole: string;
-let farEntry: string;
-let restoreEntries: () => void;
+let far: OtherAccountCluster;
+// Not the stack's convention: an operator's read-only role of that account, named on the command line.
+const farRole = `arn:aws:iam::${FAR_ACCOUNT}:role/platform-mesh-reader`;
 /** The lab's environment (handler-lab sets it in process.env), with the EKS API and STS of this test. */
 let labEnv: NodeJS.ProcessEnv;
 
 beforeAll(async () => {
   h = await startHandlerLab({ clusters: 2, workloadsPerCluster: 1, pcds: true });
-  const { lab } = h;
-  // Not the stack's convention: an operator's read-only role of that account, named on the command line.
-  farRole = `arn:aws:iam::${FAR_ACCOUNT}:role/platform-mesh-reader`;
-  farEntry = `arn:aws:eks:${lab.region}:${FAR_ACCOUNT}:cluster/lab-2`;
-  const cluster = (name: string) => ({
-    name,
-    endpoint: lab.cluster(name).endpoint,
-    caPem: lab.cluster(name).caPem,
-    version: '1.32',
-    tags: {},
-  });
-  eks = await startEksApiServer({
-    region: lab.region,
-    identities: lab.identities,
-    clusters: [cluster('lab-1'), { ...cluster('lab-2'), accountId: FAR_ACCOUNT }],
-  });
   // The operator's credentials are the lab's (the rotator's); the other account's role trusts them, and
   // lab-2's only access entry with the rotator's group is that role's.
-  allowAssumeRole(lab.identities, farRole, [lab.identities.rotator.principalArn]);
-  const entries = lab.identities.accessEntries.get('lab-2') as Map<string, KubeIdentity>;
-  const own = entries.get(lab.identities.rotator.principalArn) as KubeIdentity;
-  entries.delete(lab.identities.rotator.principalArn);
-  entries.set(farRole, { username: farRole, groups: [ROTATOR_GROUP] });
-  restoreEntries = () => {
-    entries.delete(farRole);
-    entries.set(lab.identities.rotator.principalArn, own);
-  };
+  far = await moveToOtherAccount(h, { cluster: 'lab-2', account: FAR_ACCOUNT, roleArn: farRole });
   // The AWS SDK reads the endpoints from the process's environment, as the CLI's own process would.
-  Object.assign(process.env, { AWS_ENDPOINT_URL_EKS: eks.url, AWS_ENDPOINT_URL_STS: eks.url });
+  Object.assign(process.env, { AWS_ENDPOINT_URL_EKS: far.eks.url, AWS_ENDPOINT_URL_STS: far.eks.url });
   labEnv = { ...process.env };
 });
 
@@ -63,17 +37,19 @@ afterEach(() => {
 afterAll(async () => {
   delete process.env.AWS_ENDPOINT_URL_EKS;
   delete process.env.AWS_ENDPOINT_URL_STS;
-  restoreEntries?.();
-  await eks?.stop();
+  await far?.stop();
   await h?.stop();
 });
 
 function plan(...flags: string[]): Promise<CliRun> {
-  return runMeshtrustInProcess(['plan', '--mode', 'scheduled', '--clusters', `lab-1,${farEntry}`, ...flags], {
-    ...process.env,
-    MESH_ID: '',
-    MESHTRUST_MESH_ID: h.meshId,
-  });
+  return runMeshtrustInProcess(
+    ['plan', '--mode', 'scheduled', '--clusters', `lab-1,${far.entry}`, ...flags],
+    {
+      ...process.env,
+      MESH_ID: '',
+      MESHTRUST_MESH_ID: h.meshId,
+    },
+  );
 }
 
 describe('meshtrust plan with a cluster in another account', () => {

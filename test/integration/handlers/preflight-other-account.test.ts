@@ -2,57 +2,31 @@
 // account) and the lab: lab-2 is moved into account 222222222222 behind an EKS API that answers for it
 // only to that account's callers, and only that account's role is mapped in it. preflight reads it as
 // that role, assumed from its own through the lab's sts:AssumeRole, exactly as a deployed function would.
-import { type EksApiServer, startEksApiServer } from '../../../lab/eks/eks-api-server.js';
-import {
-  allowAssumeRole,
-  type KubeIdentity,
-  LAB_ACCOUNT_ID,
-  ROTATOR_GROUP,
-} from '../../../lab/eks/lab-identities.js';
+import { LAB_ACCOUNT_ID } from '../../../lab/eks/lab-identities.js';
 import { handler as preflight } from '../../../lambdas/handlers/preflight.js';
 import { expectNoKeyMaterial, type HandlerLab, startHandlerLab, withEnv } from './handler-lab.js';
+import { moveToOtherAccount, type OtherAccountCluster } from './other-account-cluster.js';
 
 const FAR_ACCOUNT = '222222222222';
 
 let h: HandlerLab;
-let eks: EksApiServer;
+let far: OtherAccountCluster;
 let farRole: string;
 let farEntry: string;
-let restoreEntries: () => void;
+let eks: OtherAccountCluster['eks'];
 
 beforeAll(async () => {
   h = await startHandlerLab({ clusters: 2, workloadsPerCluster: 1, pcds: true });
-  const { lab } = h;
-  farRole = `arn:aws:iam::${FAR_ACCOUNT}:role/meshtrust-${h.meshId}-rotator`;
-  farEntry = `arn:aws:eks:${lab.region}:${FAR_ACCOUNT}:cluster/lab-2`;
-  const cluster = (name: string) => ({
-    name,
-    endpoint: lab.cluster(name).endpoint,
-    caPem: lab.cluster(name).caPem,
-    version: '1.32',
-    tags: {},
-  });
-  eks = await startEksApiServer({
-    region: lab.region,
-    identities: lab.identities,
-    clusters: [cluster('lab-1'), { ...cluster('lab-2'), accountId: FAR_ACCOUNT }],
-  });
   // The other account's rotator role trusts the function's cluster role (here the lab's rotator, which
   // the handlers run as), and lab-2's only rotator access entry is that role's.
-  allowAssumeRole(lab.identities, farRole, [lab.identities.rotator.principalArn]);
-  const entries = lab.identities.accessEntries.get('lab-2') as Map<string, KubeIdentity>;
-  const own = entries.get(lab.identities.rotator.principalArn) as KubeIdentity;
-  entries.delete(lab.identities.rotator.principalArn);
-  entries.set(farRole, { username: farRole, groups: [ROTATOR_GROUP] });
-  restoreEntries = () => {
-    entries.delete(farRole);
-    entries.set(lab.identities.rotator.principalArn, own);
-  };
+  farRole = `arn:aws:iam::${FAR_ACCOUNT}:role/meshtrust-${h.meshId}-rotator`;
+  far = await moveToOtherAccount(h, { cluster: 'lab-2', account: FAR_ACCOUNT, roleArn: farRole });
+  farEntry = far.entry;
+  eks = far.eks;
 });
 
 afterAll(async () => {
-  restoreEntries?.();
-  await eks?.stop();
+  await far?.stop();
   await h?.stop();
 });
 
