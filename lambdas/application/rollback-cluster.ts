@@ -100,7 +100,8 @@ async function restoredTrust(
  * A remote's proxies learn the restored roots from its primary's istiod, as the primary's own do: they
  * must hold the primary's start roots before the restored intermediate signs (nothing to wait for when
  * the rotation never wrote to the primary). Its iteration may run before the primary's restore: the
- * pushed proxies are then retried, the others answered their renewal window.
+ * pushed proxies are then retried, the others answered their renewal window, whose istiod settings are
+ * read through the primary (the remote has no istiod).
  */
 async function remoteTrust(
   runtime: RotationRuntime,
@@ -109,9 +110,12 @@ async function remoteTrust(
 ): Promise<Partial<RestoredProxyTrust>> {
   const backup = await runtime.store.readCacertsBackup(executionNameOf(rotation), remote.primary);
   if (backup === undefined) return {};
-  const client = await runtime.clusterClient(remote.cluster);
+  const [client, primary] = await Promise.all([
+    runtime.clusterClient(remote.cluster),
+    runtime.clusterClient(remote.primary),
+  ]);
   const restored = cacertsFingerprints(backup.files, remote.primary).roots;
-  return awaitRestoredProxyTrust(client, restored, runtime.config.verifyTimeoutSeconds * 1000);
+  return awaitRestoredProxyTrust(client, restored, runtime.config.verifyTimeoutSeconds * 1000, primary);
 }
 
 /** The certificate of the root `rotation` staged, or undefined when it staged none (intermediate mode). */

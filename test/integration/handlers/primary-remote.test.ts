@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { jest } from '@jest/globals';
 import { RESTARTED_AT_ANNOTATION } from '../../../lambdas/adapters/kube/workload-ref.js';
 import { REMOTE_CLUSTERS_ENV } from '../../../lambdas/contract/topology.js';
+import { RENEWAL_SLACK_SECONDS } from '../../../lambdas/core/istio/proxy-trust-wait.js';
 import { handler as preflight } from '../../../lambdas/handlers/preflight.js';
 import { expectNoKeyMaterial, type HandlerLab, startHandlerLab, withEnv } from './handler-lab.js';
 import { probedPhase, rotationByHand } from './rotation-steps.js';
@@ -176,6 +177,52 @@ describe('a scheduled rotation of a primary-remote fleet driven by hand', () => 
     expect(h.cacertsOf(PRIMARY)).toEqual(primaryStart);
     const primaryIntermediate = h.lab.snapshotCacerts(PRIMARY).caCertFingerprint;
     expect(remoteIssuers()).toEqual([primaryIntermediate]);
+    expect({ failed: h.lab.prober.stats().failed, failures: h.lab.prober.failures().slice(0, 5) }).toEqual({
+      failed: 0,
+      failures: [],
+    });
+  });
+
+  it("waits the mesh's renewal window for the remote's proxies after its primary retired the old root, not Istio's default", async () => {
+    // Prepare: an emergency run retired A on the primary, then failed; the remote's proxies (signed by
+    // the primary's istiod, no PCDS) renewed since, so they trust B alone.
+    const rotation = rotationByHand(h, {
+      executionId: h.executionId('primary-remote-after-retire'),
+      mode: 'emergency',
+      clusters: [PRIMARY, REMOTE],
+    });
+    const primaryStart = h.cacertsOf(PRIMARY);
+    await rotation.walk({ through: 'verify-workloads' });
+    await rotation.retireRoot();
+    await sleep(h.lab.options.workloadCertTtlMs);
+    h.lab.prober.setPhase('rollback');
+    // Act: the remote's restore-trust first (the Map may run it before its primary's restore), so that
+    // none of its proxies can hold A yet when they are read.
+    const remoteTrust = await rotation.rollback('restore-trust', [REMOTE]);
+    const primaryTrust = await rotation.rollback('restore-trust', [PRIMARY]);
+    // Assess: the remote's window is its proxies' renewal window as preflight plans it (the lab's 8 s
+    // SECRET_TTL, renewed by 51% of it, plus slack), read through its primary, not Istio's 24 h default's
+    // (about 12 h) for want of an istiod of its own.
+    const ttlSeconds = h.lab.options.workloadCertTtlMs / 1000;
+    const window = Math.ceil(ttlSeconds * 0.51) + RENEWAL_SLACK_SECONDS;
+    expect(remoteTrust[0]).toMatchObject({
+      cluster: REMOTE,
+      changed: false,
+      proxyTrustWaitSeconds: window,
+      proxyTrustWaitReason: expect.stringMatching(
+        /lack a restored root .*lab-2: PCDS off.* of a 8s certificate$/,
+      ),
+    });
+    // ... and that wait keeps every handshake through the rest of the rollback.
+    await rotation.awaitRestoredProxyTrust([...primaryTrust, ...remoteTrust]);
+    await rotation.rollback('restore-intermediate');
+    const restarted = await rotation.restartWorkloads('rollback');
+    await rotation.rollback('restore-original');
+    await rotation.dropPendingRoot();
+    await h.lab.waitForSettled();
+    await h.lab.prober.runRound();
+    expect(restarted[1]?.restarted).toBeGreaterThan(0);
+    expect(h.cacertsOf(PRIMARY)).toEqual(primaryStart);
     expect({ failed: h.lab.prober.stats().failed, failures: h.lab.prober.failures().slice(0, 5) }).toEqual({
       failed: 0,
       failures: [],
