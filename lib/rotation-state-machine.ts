@@ -72,6 +72,7 @@ export interface RotationStateMachineProps {
 export { rotationStateMachineName };
 
 const EXECUTION_ID = JsonPath.stringAt('$$.Execution.Id');
+const EXECUTION_STARTED_AT = JsonPath.stringAt('$$.Execution.StartTime');
 const MAP_CLUSTER = JsonPath.stringAt('$$.Map.Item.Value.name');
 const MAP_CLUSTER_STRATEGY = JsonPath.stringAt('$$.Map.Item.Value.strategy');
 /** The execution whose writes a rollback undoes: null (this one's) unless it resumes a failed rollback. */
@@ -209,7 +210,9 @@ export class RotationStateMachine extends Construct {
       S.rollbackRestart,
       fn['restart-workloads'],
       '$.rollback.restart',
-      { purpose: 'rollback', ...rollbackOf },
+      // The execution's start: a resumed rollback finds the failed run's restarts (same restart id) by
+      // it, and gives a wave of them still rolling out a fresh timeout (restart-progress.ts).
+      { purpose: 'rollback', ...rollbackOf, executionStartedAt: EXECUTION_STARTED_AT },
       // As forward: istiod must sign with the restored intermediate before pods come back.
       { retryVerification: 10 },
     ).addCatch(releaseLockAfterFailedRollback, { errors: ['States.ALL'], resultPath: '$.rollbackFailure' });

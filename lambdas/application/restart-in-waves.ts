@@ -27,7 +27,8 @@ export const DISRUPTION_BUDGET_POLL_MS = 2_000;
 /**
  * Runs the waves after `cursor` that fit before `deadline` (epoch ms), `RESTART_WAVE_SIZE` workloads
  * at a time (emergency: one wave), each restart carrying `restartId`. VerificationFailed for a wave a
- * budget held, or whose rollouts did not finish, within ROLLOUT_TIMEOUT_SECONDS of its start.
+ * budget held, or whose rollouts did not finish, within ROLLOUT_TIMEOUT_SECONDS of its start (a wave
+ * restarted before `executionStartedAt`, by the run a resumed rollback resumes, starts when taken up).
  */
 export async function restartInWaves(
   runtime: RotationRuntime,
@@ -38,15 +39,21 @@ export async function restartInWaves(
     readonly mode: RotationMode;
     readonly restartId: string;
     readonly deadline: number;
+    /** When this execution started, epoch ms (restart-progress.ts, RestartWavesOptions). */
+    readonly executionStartedAt?: number;
   },
 ): Promise<WavesOutcome<unknown, HeldWorkload<WorkloadRef>>> {
-  const { cursor, mode, restartId, deadline } = options;
+  const { cursor, mode, restartId, deadline, executionStartedAt } = options;
   const { restartWaveSize, rolloutTimeoutSeconds } = runtime.config;
   const waves = remainingWaves(workloads, cursor, mode === 'emergency' ? 'all' : restartWaveSize);
   const outcome = await runRestartWaves(
     waves,
     cursor,
-    { deadline, rolloutTimeoutMs: rolloutTimeoutSeconds * 1000 },
+    {
+      deadline,
+      rolloutTimeoutMs: rolloutTimeoutSeconds * 1000,
+      ...(executionStartedAt !== undefined && { executionStartedAt }),
+    },
     {
       now: () => Date.now(),
       admit: (wave) => admitUnderBudgets(client, wave, restartId),

@@ -49,6 +49,13 @@ export const restartWorkloadsInputSchema = clusterStepSchema.extend({
    * failed rollback restarted already is not restarted again.
    */
   [ROLLBACK_OF_KEY]: executionIdSchema.nullable().optional(),
+  /**
+   * When this execution started (`$$.Execution.StartTime`, which the state machine gives rollback-restart):
+   * a workload found restarted with the restart id before then was restarted by the run a resumed
+   * rollback resumes, and a wave of it still rolling out gets a fresh timeout from the resume
+   * (lambdas/core/rotation/restart-progress.ts, waveTakenUp). Absent: every restart found is this one's.
+   */
+  executionStartedAt: z.iso.datetime({ offset: true }).optional(),
 });
 export type RestartWorkloadsInput = z.input<typeof restartWorkloadsInputSchema>;
 export type RestartWorkloadsEvent = z.infer<typeof restartWorkloadsInputSchema>;

@@ -65,7 +65,15 @@ async function restartWorkloads(
   const resign = await resignProgress(runtime, client, found, { executionId, strategy, progress, deadline });
   const workloads = workloadsToRestart(found.workloads, resign.fallback);
   const cursor = restartCursorOf(progress);
-  const outcome = await restartInWaves(runtime, client, workloads, { cursor, mode, restartId, deadline });
+  const outcome = await restartInWaves(runtime, client, workloads, {
+    cursor,
+    mode,
+    restartId,
+    deadline,
+    ...(input.executionStartedAt !== undefined && {
+      executionStartedAt: Date.parse(input.executionStartedAt),
+    }),
+  });
   const invocation = { request: input, scope, progress, found, ...resign, workloads, outcome };
   const audit = restartAuditOf(invocation);
   auditStateChange({ phase: scope.auditPhase, action: PHASE, cluster, executionId, ...audit });

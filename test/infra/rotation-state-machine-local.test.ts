@@ -417,6 +417,13 @@ describe('the rotation state machine on the local runner', () => {
     for (const call of rollbackCalls) {
       expect(call.input).toMatchObject({ executionId: RESUMED_ID, rollbackOf: EXECUTION_ID });
     }
+    // rollback-restart is told when this execution started: a restart with the failed run's restart id
+    // from before then is the failed run's, and a wave of it still rolling out gets a fresh timeout.
+    const restartCall = rollbackCalls.find((call) => call.state === 'rollback-restart-in-cluster');
+    expect(restartCall?.input).toMatchObject({
+      purpose: 'rollback',
+      executionStartedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/),
+    });
     expect(rollbackCalls.find((call) => call.state === 'rollback-trust-in-cluster')?.input).toEqual({
       executionId: RESUMED_ID,
       mode: 'scheduled',

@@ -40,7 +40,10 @@ export async function runDefinitionLocally(options: {
       ...(options.waitTimeOverrides === undefined ? {} : { waitTimeOverrides: options.waitTimeOverrides }),
       retryIntervalOverrides: Object.fromEntries(Object.keys(handlers).map((name) => [name, 0])),
     },
-    context: { Execution: { Id: options.executionId }, Task: { Token: options.taskToken } } as never,
+    context: {
+      Execution: { Id: options.executionId, StartTime: new Date().toISOString() },
+      Task: { Token: options.taskToken },
+    } as never,
   });
   options.onStart?.(execution);
   const entered: string[] = [];

@@ -140,9 +140,10 @@ export interface WaveRunner<T, Behind, Held = never> {
   /** Restarts the workloads, each at most once per restart id; how many it restarted now. */
   restart(workloads: readonly T[]): Promise<number>;
   /**
-   * The earliest time (epoch ms) one of the wave's workloads was restarted with this restart id, if one
-   * was: an earlier invocation restarted the wave and failed late, and the state machine's Retry runs it
-   * again from the same cursor.
+   * The earliest time (epoch ms, whole seconds as the restartedAt annotation has it) one of the wave's
+   * workloads was restarted with this restart id, if one was: an earlier invocation restarted the wave
+   * and failed late, and the state machine's Retry runs it again from the same cursor; or, in a resumed
+   * rollback, the failed run restarted it.
    */
   restartedBefore(wave: readonly T[]): Promise<number | undefined>;
   /** Waits until `until` (epoch ms) for the wave's rollouts; the workloads not done by then. */
@@ -176,6 +177,18 @@ export interface WavesOutcome<Behind, Held = never> {
   readonly waitingOn?: readonly Held[];
 }
 
+export interface RestartWavesOptions {
+  /** When the invocation stops starting waves and waiting (invocationDeadline), epoch ms. */
+  readonly deadline: number;
+  readonly rolloutTimeoutMs: number;
+  /**
+   * When this execution started (epoch ms): a restart with this restart id from before then was made by
+   * the run a resumed rollback resumes (it restarts under that run's id). Absent: every restart found is
+   * this execution's.
+   */
+  readonly executionStartedAt?: number;
+}
+
 /**
  * Runs one invocation's share of a restart: the waves after the cursor, one after the other, each
  * restarted and then waited for, until all are done, the invocation's deadline comes (then `done:
@@ -183,13 +196,13 @@ export interface WavesOutcome<Behind, Held = never> {
  * workloads the runner holds back (a PodDisruptionBudget allows no disruption now) are asked about again
  * after each pause and restarted once admitted, all within the wave's rollout timeout; still held then,
  * the outcome names them (`held`). Each invocation moves the restart on (mayStartWave), and a wave's
- * rollout timeout counts from its start across invocations, so a restart of any size ends: done, late
- * or held.
+ * rollout timeout counts from its start across invocations and Retries (waveTakenUp), so a restart of
+ * any size ends: done, late or held.
  */
 export async function runRestartWaves<T extends WorkloadPosition, Behind, Held = never>(
   waves: readonly (readonly T[])[],
   start: RestartCursor,
-  options: { readonly deadline: number; readonly rolloutTimeoutMs: number },
+  options: RestartWavesOptions,
   runner: WaveRunner<T, Behind, Held>,
 ): Promise<WavesOutcome<Behind, Held>> {
   let cursor = start;
@@ -201,10 +214,10 @@ export async function runRestartWaves<T extends WorkloadPosition, Behind, Held =
     if (continued === undefined && !mayStartWave(runner.now(), options.deadline, progressed)) {
       return { done: false, cursor, restarted, wavesFinished };
     }
-    // A wave restarted by an earlier invocation that failed (late, then retried) keeps its timeout from
-    // that restart, as a wave handed on in the cursor does; it does not wait a whole timeout again.
-    const startedAt = continued ?? Math.min(runner.now(), (await runner.restartedBefore(wave)) ?? Infinity);
-    const wait = waveWait(startedAt, options.rolloutTimeoutMs, options.deadline);
+    const { startedAt, wait } =
+      continued === undefined
+        ? waveTakenUp(runner.now(), await runner.restartedBefore(wave), options)
+        : { startedAt: continued, wait: waveWait(continued, options.rolloutTimeoutMs, options.deadline) };
     const inFlight = { ...cursor, waveStartedAt: new Date(startedAt).toISOString() };
     // A continued wave is admitted and restarted again too, which changes only what an earlier
     // invocation left out (it was stopped mid-wave, a workload was held, or one joined the wave since).
@@ -229,6 +242,41 @@ export async function runRestartWaves<T extends WorkloadPosition, Behind, Held =
     wavesFinished++;
   }
   return { done: true, cursor, restarted, wavesFinished };
+}
+
+/**
+ * When the timeout of a wave the cursor does not continue counts from, and the wait for it, given the
+ * earliest restart of its workloads with this restart id (`restartedBefore`, if any):
+ * - none: the wave starts now.
+ * - this execution's: an earlier invocation restarted it and failed late, and the state machine's Retry
+ *   runs it again from the same cursor. It keeps its timeout from that restart, as a wave handed on in
+ *   the cursor does: still late, it fails at once instead of after another whole timeout.
+ * - from before this execution started: the run this resumed rollback resumes restarted it and failed,
+ *   and whatever held its rollouts (a stuck pod) may have been fixed since. The resume gives it a fresh
+ *   timeout from now, bounded: a wave still behind when that timeout ends is handed on in the cursor
+ *   (`resume-later`), not failed, so that the Retry of a VerificationFailed never takes it up afresh
+ *   again; the next invocation, continuing it from the cursor, fails it at that timeout.
+ */
+export function waveTakenUp(
+  now: number,
+  restartedBefore: number | undefined,
+  options: RestartWavesOptions,
+): { readonly startedAt: number; readonly wait: WaveWait } {
+  const { rolloutTimeoutMs, deadline, executionStartedAt } = options;
+  // restartedAt has whole seconds: a restart in this execution's first second is not taken for the
+  // earlier run's.
+  const earlierRun =
+    restartedBefore !== undefined &&
+    executionStartedAt !== undefined &&
+    restartedBefore < Math.floor(executionStartedAt / 1000) * 1000;
+  if (earlierRun) {
+    return {
+      startedAt: now,
+      wait: { until: Math.min(now + rolloutTimeoutMs, deadline), ifNotDone: 'resume-later' },
+    };
+  }
+  const startedAt = Math.min(now, restartedBefore ?? Infinity);
+  return { startedAt, wait: waveWait(startedAt, rolloutTimeoutMs, deadline) };
 }
 
 function compare(a: string, b: string): number {

@@ -13,7 +13,7 @@ import {
 import { awsEnvironmentFor } from '../../../lab/eks/lab-identities.js';
 import type { LabOptions } from '../../../lab/lab-options.js';
 import { cacertsSecret } from '../../../lab/seed-cluster.js';
-import { type Lab, startLab } from '../../../lab/start-lab.js';
+import { type Lab, type LabHooks, startLab } from '../../../lab/start-lab.js';
 import { logger } from '../../../lambdas/adapters/audit/logger.js';
 import { containsPrivateKey } from '../../../lambdas/adapters/audit/private-key-guard.js';
 import { CaSecretStore } from '../../../lambdas/adapters/secrets/ca-secret-store.js';
@@ -84,11 +84,11 @@ const HANDLER_ENV_KEYS = [
 ];
 
 export async function startHandlerLab(
-  options: LabOptions & { readonly importRoot?: boolean } = {},
+  options: LabOptions & { readonly importRoot?: boolean; readonly hooks?: LabHooks } = {},
 ): Promise<HandlerLab> {
-  const { importRoot = true, ...labOptions } = options;
+  const { importRoot = true, hooks = {}, ...labOptions } = options;
   const meshId = `mesh-${randomUUID().slice(0, 8)}`;
-  const lab = await startLab({ clusters: 2, workloadsPerCluster: 3, ...labOptions, meshId });
+  const lab = await startLab({ clusters: 2, workloadsPerCluster: 3, ...labOptions, meshId }, hooks);
   const saved = Object.fromEntries(HANDLER_ENV_KEYS.map((key) => [key, process.env[key]]));
   Object.assign(process.env, awsEnvironmentFor(lab.identities.rotator, lab.region), {
     [MESH_ID_ENV]: meshId,

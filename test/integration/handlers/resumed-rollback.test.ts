@@ -3,8 +3,11 @@
 // `rollbackOf`, the failed run's id. The prober counts handshakes in every phase.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { jest } from '@jest/globals';
+import type { KubeObject } from '../../../lab/kube/kube-object.js';
+import { ROLLOUT_TIMEOUT_SECONDS_ENV } from '../../../lambdas/contract/function-environment.js';
 import type { CacertsFiles } from '../../../lambdas/core/pki/index.js';
-import { expectNoKeyMaterial, type HandlerLab, startHandlerLab } from './handler-lab.js';
+import { handler as restartWorkloads } from '../../../lambdas/handlers/restart-workloads.js';
+import { expectNoKeyMaterial, type HandlerLab, startHandlerLab, withEnv } from './handler-lab.js';
 import { probedPhase, rotationByHand } from './rotation-steps.js';
 
 jest.setTimeout(240_000);
@@ -93,5 +96,70 @@ describe('a rollback that failed at rollback-restart, resumed by a new execution
       )
     ).flat();
     expect(again.map((r) => r.changed)).toEqual(again.map(() => false));
+  });
+});
+
+describe('a rollback whose restart a stuck pod failed, resumed once the operator deleted that pod', () => {
+  const STUCK_CLUSTER = 'lab-2';
+  /** Set while the next workload pod created in STUCK_CLUSTER is to be held unready (then cleared). */
+  let holdNext = false;
+  let stuck: KubeObject | undefined;
+  let h: HandlerLab;
+  beforeAll(async () => {
+    h = await startHandlerLab({
+      clusters: 2,
+      workloadsPerCluster: 3,
+      workloadCertTtlMs: 10_000,
+      hooks: {
+        podHeldUnready: (cluster, pod) => {
+          if (!holdNext || cluster !== STUCK_CLUSTER || pod.metadata.namespace === 'istio-system')
+            return false;
+          holdNext = false;
+          stuck = pod;
+          return true;
+        },
+      },
+    });
+  });
+  afterAll(async () => {
+    await h?.stop();
+  });
+
+  it('gives the wave the failed run restarted a fresh rollout timeout from the resume, so it finishes', async () => {
+    // Prepare: a run that reissued and failed; its rollback restores trust and the intermediate, and
+    // its rollback-restart of lab-2 fails: one new pod never becomes ready (ROLLOUT_TIMEOUT_SECONDS 6).
+    const failed = h.executionId('stuck-rotation');
+    const rotation = rotationByHand(h, { executionId: failed, mode: 'scheduled' });
+    const failedStartedAt = new Date().toISOString();
+    await rotation.walk({ through: 'reissue-intermediate' });
+    await rotation.rollback('restore-trust');
+    await rotation.rollback('restore-intermediate');
+    const timeout = { [ROLLOUT_TIMEOUT_SECONDS_ENV]: '6' };
+    holdNext = true;
+    // As the state machine invokes rollback-restart: with the execution's start.
+    const rollbackRestart = (run: typeof rotation, executionStartedAt: string) =>
+      withEnv(timeout, () =>
+        restartWorkloads({ ...run.item(STUCK_CLUSTER), purpose: 'rollback', executionStartedAt }),
+      );
+    await expect(rollbackRestart(rotation, failedStartedAt)).rejects.toMatchObject({
+      name: 'VerificationFailed',
+      message: expect.stringMatching(/did not finish rolling out within 6 s of the wave's restart/),
+    });
+    expect(stuck).toBeDefined();
+    // The run ended RollbackFailed; the operator fixes the cause and resumes the rollback (a new
+    // execution under the failed run's restart id), deleting the stuck pod once the resume has begun.
+    const resumed = rotation.asExecution(h.executionId('stuck-rollback'), failed);
+    const resumedStartedAt = new Date().toISOString();
+    const deleted = sleep(3_000).then(() => {
+      const pod = stuck as KubeObject;
+      h.lab.cluster(STUCK_CLUSTER).store.delete('Pod', pod.metadata.namespace, pod.metadata.name);
+    });
+    // Act
+    const answer = await rollbackRestart(resumed, resumedStartedAt);
+    await deleted;
+    // Assess: the stuck wave, restarted long ago by the failed run, was given a fresh timeout from the
+    // resume instead of being reported late at once, and finished; then the rest was restarted.
+    expect(answer).toMatchObject({ cluster: STUCK_CLUSTER, done: true });
+    expect(answer.restarted).toBeGreaterThan(0);
   });
 });

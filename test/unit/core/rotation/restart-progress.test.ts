@@ -13,6 +13,7 @@ import {
   type WaveRunner,
   type WorkloadPosition,
   waveStartedAtMs,
+  waveTakenUp,
   waveWait,
 } from '../../../../lambdas/core/rotation/restart-progress.js';
 
@@ -42,6 +43,7 @@ class SimulatedCluster implements WaveRunner<WorkloadPosition, WorkloadPosition,
   /** The times the simulated disruption budgets allowed nothing, by budget name. */
   readonly budgetsAtZero: string[] = [];
   private readonly rolledOutAt = new Map<string, number>();
+  private readonly restartedAtByKey = new Map<string, number>();
 
   constructor(
     private readonly rolloutMs: number,
@@ -95,6 +97,7 @@ class SimulatedCluster implements WaveRunner<WorkloadPosition, WorkloadPosition,
       this.clock += this.restartMs;
       if (this.rolledOutAt.has(key(workload))) continue; // carries the restart id already
       this.rolledOutAt.set(key(workload), this.clock + this.rolloutMs);
+      this.restartedAtByKey.set(key(workload), this.clock);
       this.restarts.push(key(workload));
       restarted++;
     }
@@ -115,10 +118,16 @@ class SimulatedCluster implements WaveRunner<WorkloadPosition, WorkloadPosition,
     return wave.filter((w) => (this.rolledOutAt.get(key(w)) ?? Infinity) > this.clock);
   }
 
-  /** When the workload was restarted (its rollout's end less the rollout time). */
+  /** When the workload was restarted. */
   restartedAt(w: WorkloadPosition): number | undefined {
-    const at = this.rolledOutAt.get(key(w));
-    return at === undefined ? undefined : at - this.rolloutMs;
+    return this.restartedAtByKey.get(key(w));
+  }
+
+  /** What an operator's fix (deleting a stuck pod) does: every rollout under way finishes `inMs` from now. */
+  finishRolloutsIn(inMs: number): void {
+    for (const [k, at] of this.rolledOutAt) {
+      if (at > this.clock) this.rolledOutAt.set(k, this.clock + inMs);
+    }
   }
 }
 
@@ -131,9 +140,18 @@ const key = (w: WorkloadPosition) => `${w.namespace}/${w.name}`;
 async function restartOverInvocations(
   workloads: readonly WorkloadPosition[],
   cluster: SimulatedCluster,
-  options: { budgetMs: number; reserveMs: number; rolloutTimeoutMs: number; waveSize: number | 'all' },
+  options: {
+    budgetMs: number;
+    reserveMs: number;
+    rolloutTimeoutMs: number;
+    waveSize: number | 'all';
+    /** The execution's start (a resumed rollback's); absent as the restart handler's tests before it. */
+    executionStartedAt?: number;
+    /** The first invocation's cursor (a Retry's: the failed invocation's); {} by default. */
+    cursor?: RestartCursor;
+  },
 ) {
-  let cursor: RestartCursor = {};
+  let cursor: RestartCursor = options.cursor ?? {};
   const invocations: {
     restarted: number;
     wavesFinished: number;
@@ -146,7 +164,11 @@ async function restartOverInvocations(
     const outcome = await runRestartWaves(
       waves,
       cursor,
-      { deadline, rolloutTimeoutMs: options.rolloutTimeoutMs },
+      {
+        deadline,
+        rolloutTimeoutMs: options.rolloutTimeoutMs,
+        ...(options.executionStartedAt !== undefined && { executionStartedAt: options.executionStartedAt }),
+      },
       cluster,
     );
     invocations.push({
@@ -286,6 +308,28 @@ describe('waveWait', () => {
   });
 });
 
+describe('waveTakenUp', () => {
+  const options = { deadline: T0 + 15 * MINUTE, rolloutTimeoutMs: 10 * MINUTE, executionStartedAt: T0 + 700 };
+
+  it("counts a restart in the execution's first second as this execution's (restartedAt has whole seconds)", () => {
+    // Prepare: restarted at T0 + 900 ms, its restartedAt says T0
+    // Act
+    const taken = waveTakenUp(T0 + 5_000, T0, options);
+    // Assess
+    expect(taken).toEqual({ startedAt: T0, wait: { until: T0 + 10 * MINUTE, ifNotDone: 'fail' } });
+  });
+
+  it('takes up a wave restarted before the execution started afresh, to be handed on if still behind', () => {
+    // Prepare, Act
+    const taken = waveTakenUp(T0 + 5_000, T0 - 1_000, options);
+    // Assess
+    expect(taken).toEqual({
+      startedAt: T0 + 5_000,
+      wait: { until: T0 + 5_000 + 10 * MINUTE, ifNotDone: 'resume-later' },
+    });
+  });
+});
+
 describe('waveStartedAtMs', () => {
   it('reads the start of a wave in flight, and nothing without one', () => {
     // Prepare, Act, Assess
@@ -383,6 +427,65 @@ describe('runRestartWaves over invocations', () => {
     expect(retry.invocations.map((i) => i.restarted)).toEqual([0]);
     expect(cluster.restarts).toHaveLength(2);
     expect(cluster.clock - retriedAt).toBeLessThan(MINUTE);
+  });
+
+  it("gives a wave a resumed rollback finds restarted by the failed run a fresh timeout from the resume: the operator's fix lets it finish", async () => {
+    // Prepare: the failed run restarted the wave, whose rollouts never became ready (a stuck pod), and
+    // failed late; half an hour later the operator has deleted the stuck pod and resumed the rollback,
+    // under the failed run's restart id. The rollouts finish 2 minutes into the resume.
+    const cluster = new SimulatedCluster(60 * MINUTE);
+    const options = { budgetMs: 15 * MINUTE, reserveMs: 30_000, rolloutTimeoutMs: 10 * MINUTE, waveSize: 5 };
+    const failed = await restartOverInvocations(shop(2), cluster, options);
+    expect(failed.last.late?.map((w) => w.name)).toEqual(['web-000', 'web-001']);
+    cluster.clock += 30 * MINUTE;
+    const resumedAt = cluster.clock;
+    cluster.finishRolloutsIn(2 * MINUTE);
+    // Act
+    const resumed = await restartOverInvocations(shop(2), cluster, {
+      ...options,
+      executionStartedAt: resumedAt,
+    });
+    // Assess: done, nothing restarted twice, after waiting for the rollouts the fix let finish
+    expect(resumed.last).toMatchObject({ done: true, restarted: 0, wavesFinished: 1 });
+    expect(resumed.last.late).toBeUndefined();
+    expect(cluster.restarts).toHaveLength(2);
+    expect(cluster.clock - resumedAt).toBeGreaterThanOrEqual(2 * MINUTE);
+    expect(cluster.clock - resumedAt).toBeLessThan(options.rolloutTimeoutMs);
+  });
+
+  it('bounds that fresh timeout: a wave still stuck is handed on, then late once, and a Retry does not start it over', async () => {
+    // Prepare: as above, but nothing was fixed: the rollouts stay stuck
+    const cluster = new SimulatedCluster(24 * 60 * MINUTE);
+    const options = { budgetMs: 15 * MINUTE, reserveMs: 30_000, rolloutTimeoutMs: 10 * MINUTE, waveSize: 5 };
+    await restartOverInvocations(shop(2), cluster, options);
+    cluster.clock += 30 * MINUTE;
+    const resumedAt = cluster.clock;
+    // Act: the resumed run's invocations, then the state machine's Retry of the one that failed late
+    const resumed = await restartOverInvocations(shop(2), cluster, {
+      ...options,
+      executionStartedAt: resumedAt,
+    });
+    const lateAt = cluster.clock;
+    const failedInput = resumed.invocations.at(-1)?.cursor;
+    cluster.clock += 15_000;
+    const retriedAt = cluster.clock;
+    const retry = await restartOverInvocations(shop(2), cluster, {
+      ...options,
+      executionStartedAt: resumedAt,
+      ...(failedInput !== undefined && { cursor: failedInput }),
+    });
+    // Assess: the invocation that took the wave up waited one timeout and handed it on with its start;
+    // the next one reported it late at once; the Retry, from that cursor, late at once again.
+    expect(resumed.invocations.map((i) => i.cursor.waveStartedAt)).toEqual([
+      undefined,
+      new Date(resumedAt).toISOString(),
+    ]);
+    expect(resumed.last.late?.map((w) => w.name)).toEqual(['web-000', 'web-001']);
+    expect(lateAt - resumedAt).toBeGreaterThanOrEqual(10 * MINUTE);
+    expect(lateAt - resumedAt).toBeLessThan(11 * MINUTE);
+    expect(retry.last.late?.map((w) => w.name)).toEqual(['web-000', 'web-001']);
+    expect(cluster.clock - retriedAt).toBeLessThan(MINUTE);
+    expect(cluster.restarts).toHaveLength(2);
   });
 
   it('moves on even in an invocation that starts with less time than its reserve', async () => {
