@@ -7,9 +7,10 @@ import { jest } from '@jest/globals';
 import { RESTARTED_AT_ANNOTATION } from '../../../lambdas/adapters/kube/workload-ref.js';
 import { REMOTE_CLUSTERS_ENV } from '../../../lambdas/contract/topology.js';
 import { RENEWAL_SLACK_SECONDS } from '../../../lambdas/core/istio/proxy-trust-wait.js';
+import type { RotationMode } from '../../../lambdas/core/plan/phases.js';
 import { handler as preflight } from '../../../lambdas/handlers/preflight.js';
 import { expectNoKeyMaterial, type HandlerLab, startHandlerLab, withEnv } from './handler-lab.js';
-import { probedPhase, rotationByHand } from './rotation-steps.js';
+import { probedPhase, type RotationByHand, rotationByHand } from './rotation-steps.js';
 
 jest.setTimeout(240_000);
 
@@ -43,6 +44,25 @@ describe('a scheduled rotation of a primary-remote fleet driven by hand', () => 
         .map((id) => id.issuerFingerprint),
     ),
   ];
+
+  /** A rotation of the primary and its remote driven by hand, under an execution of its own. */
+  const rotationOfBoth = (name: string, mode: RotationMode) =>
+    rotationByHand(h, { executionId: h.executionId(name), mode, clusters: [PRIMARY, REMOTE] });
+  /** The rollback's stages after its wait for proxy trust, then the lab settled and probed once more. */
+  async function restoreIntermediateOnwards(rotation: RotationByHand) {
+    await rotation.rollback('restore-intermediate');
+    const restarted = await rotation.restartWorkloads('rollback');
+    await rotation.rollback('restore-original');
+    await rotation.dropPendingRoot();
+    await h.lab.waitForSettled();
+    await h.lab.prober.runRound();
+    return restarted;
+  }
+  const expectNoFailedHandshake = () =>
+    expect({ failed: h.lab.prober.stats().failed, failures: h.lab.prober.failures().slice(0, 5) }).toEqual({
+      failed: 0,
+      failures: [],
+    });
 
   it.each([
     [
@@ -149,23 +169,14 @@ describe('a scheduled rotation of a primary-remote fleet driven by hand', () => 
 
   it("rolls back a run that reissued, restarting the remote's workloads onto the primary's original intermediate", async () => {
     // Prepare: a rotation that fails after reissue-intermediate, as the Catch sees it
-    const rotation = rotationByHand(h, {
-      executionId: h.executionId('primary-remote-rollback'),
-      mode: 'scheduled',
-      clusters: [PRIMARY, REMOTE],
-    });
+    const rotation = rotationOfBoth('primary-remote-rollback', 'scheduled');
     const primaryStart = h.cacertsOf(PRIMARY);
     await rotation.walk({ through: 'reissue-intermediate' });
     await sleep(h.lab.options.workloadCertTtlMs); // the remote's pods renew under the primary's new intermediate
     h.lab.prober.setPhase('rollback');
     // Act
     const trust = await rotation.rollback('restore-trust');
-    await rotation.rollback('restore-intermediate');
-    const restarted = await rotation.restartWorkloads('rollback');
-    await rotation.rollback('restore-original');
-    await rotation.dropPendingRoot();
-    await h.lab.waitForSettled();
-    await h.lab.prober.runRound();
+    const restarted = await restoreIntermediateOnwards(rotation);
     // Assess
     expect(trust[1]).toMatchObject({
       cluster: REMOTE,
@@ -177,20 +188,13 @@ describe('a scheduled rotation of a primary-remote fleet driven by hand', () => 
     expect(h.cacertsOf(PRIMARY)).toEqual(primaryStart);
     const primaryIntermediate = h.lab.snapshotCacerts(PRIMARY).caCertFingerprint;
     expect(remoteIssuers()).toEqual([primaryIntermediate]);
-    expect({ failed: h.lab.prober.stats().failed, failures: h.lab.prober.failures().slice(0, 5) }).toEqual({
-      failed: 0,
-      failures: [],
-    });
+    expectNoFailedHandshake();
   });
 
   it("waits the mesh's renewal window for the remote's proxies after its primary retired the old root, not Istio's default", async () => {
     // Prepare: an emergency run retired A on the primary, then failed; the remote's proxies (signed by
     // the primary's istiod, no PCDS) renewed since, so they trust B alone.
-    const rotation = rotationByHand(h, {
-      executionId: h.executionId('primary-remote-after-retire'),
-      mode: 'emergency',
-      clusters: [PRIMARY, REMOTE],
-    });
+    const rotation = rotationOfBoth('primary-remote-after-retire', 'emergency');
     const primaryStart = h.cacertsOf(PRIMARY);
     await rotation.walk({ through: 'verify-workloads' });
     await rotation.retireRoot();
@@ -215,17 +219,9 @@ describe('a scheduled rotation of a primary-remote fleet driven by hand', () => 
     });
     // ... and that wait keeps every handshake through the rest of the rollback.
     await rotation.awaitRestoredProxyTrust([...primaryTrust, ...remoteTrust]);
-    await rotation.rollback('restore-intermediate');
-    const restarted = await rotation.restartWorkloads('rollback');
-    await rotation.rollback('restore-original');
-    await rotation.dropPendingRoot();
-    await h.lab.waitForSettled();
-    await h.lab.prober.runRound();
+    const restarted = await restoreIntermediateOnwards(rotation);
     expect(restarted[1]?.restarted).toBeGreaterThan(0);
     expect(h.cacertsOf(PRIMARY)).toEqual(primaryStart);
-    expect({ failed: h.lab.prober.stats().failed, failures: h.lab.prober.failures().slice(0, 5) }).toEqual({
-      failed: 0,
-      failures: [],
-    });
+    expectNoFailedHandshake();
   });
 });
