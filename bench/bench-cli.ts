@@ -135,7 +135,8 @@ export async function runBenchCli(
           ? []
           : [`Not measured yet: ${NOT_MEASURED_YET.map((item) => item.name).join(', ')}.`]),
         '',
-        `A full run takes 20-25 minutes on 2 cores (RSA 4096 key generation, the cost rehearsals, the lab idling). Writes ${RESULTS_FILE} and`,
+        'A full run takes about an hour on 2 cores (RSA 4096 key generation, the cost rehearsals, the lab idling, the',
+        `rotation rehearsals: about 40 minutes of it; --quick or --rotation-sizes for fewer). Writes ${RESULTS_FILE} and`,
         `${PERFORMANCE_DOC}; a run of some sections keeps the other sections' previous figures.`,
         'Exit codes: 0 ok, 1 a measurement or cross-check failed, 2 usage error, 3 environment problem,',
         '4 internal error, 130/143 interrupted.',
