@@ -21,6 +21,7 @@ import {
   standingCost,
   taskFunctions,
 } from './cost-model.js';
+import { rehearseArgs } from './rehearse-args.js';
 import { runTimedProcess } from './timed-process.js';
 
 export const COST_CLUSTERS = 10;
@@ -102,23 +103,13 @@ export async function runCostSection(options: CostSectionOptions): Promise<CostS
     let exitError: unknown;
     await runTimedProcess(
       process.execPath,
-      [
-        '--import',
-        'tsx',
-        'bin/meshtrust.ts',
-        'rehearse',
-        '--clusters',
-        String(COST_CLUSTERS),
-        '--workloads',
-        String(COST_WORKLOADS),
-        '--mode',
+      rehearseArgs({
+        clusters: COST_CLUSTERS,
+        workloads: COST_WORKLOADS,
         mode,
-        '--cdk-out',
-        assembly.directory,
-        '--out',
+        cdkOut: assembly.directory,
         out,
-        '--json',
-      ],
+      }),
       {
         section: 'cost',
         cwd: options.projectRoot,

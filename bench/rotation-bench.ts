@@ -11,6 +11,7 @@ import { createInterface } from 'node:readline';
 import { ensureCloudAssembly } from '../rehearsal/cloud-assembly.js';
 import { watchCpuShare } from './cpu-share.js';
 import { watchTreeMemory } from './process-tree-memory.js';
+import { rehearseArgs } from './rehearse-args.js';
 import {
   mergeRotationFigures,
   ROTATION_MODES,
@@ -110,23 +111,13 @@ async function rehearseOnce(options: RehearseOnceOptions): Promise<RotationRunFi
   const cpu = watchCpuShare();
   const child = spawn(
     process.execPath,
-    [
-      '--import',
-      'tsx',
-      'bin/meshtrust.ts',
-      'rehearse',
-      '--clusters',
-      String(size.clusters),
-      '--workloads',
-      String(size.workloads),
-      '--mode',
+    rehearseArgs({
+      clusters: size.clusters,
+      workloads: size.workloads,
       mode,
-      '--cdk-out',
-      options.cdkOut,
-      '--out',
-      options.out,
-      '--json',
-    ],
+      cdkOut: options.cdkOut,
+      out: options.out,
+    }),
     {
       cwd: options.projectRoot,
       stdio: ['ignore', 'ignore', 'pipe'],
