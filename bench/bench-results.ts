@@ -132,11 +132,17 @@ export async function describeMachine(): Promise<MachineInfo> {
   };
 }
 
-/** The commit of `projectRoot` and whether its tree is dirty; undefined outside a git checkout. */
+/**
+ * The commit of `projectRoot` and whether a tracked file differs from it; undefined outside a git
+ * checkout. Untracked files do not count: a worktree's node_modules link, scratch output. Code that
+ * runs is imported by a tracked file, whose change would show.
+ */
 export async function describeRevision(projectRoot: string): Promise<Revision | undefined> {
   try {
     const { stdout: commit } = await execFileAsync('git', ['rev-parse', 'HEAD'], { cwd: projectRoot });
-    const { stdout: status } = await execFileAsync('git', ['status', '--porcelain'], { cwd: projectRoot });
+    const { stdout: status } = await execFileAsync('git', ['status', '--porcelain', '--untracked-files=no'], {
+      cwd: projectRoot,
+    });
     return { commit: commit.trim(), uncommittedChanges: status.trim() !== '' };
   } catch {
     return undefined;
