@@ -24,6 +24,7 @@ import {
   referencedLogicalIds,
   resolveDefinition,
 } from '../rehearsal/resolve-definition.js';
+import { type HeldAssembly, holdChaosAssembly } from './chaos-lock.js';
 import { type ChaosCase, chaosMatrix, selectCases } from './chaos-matrix.js';
 import {
   type CaseResult,
@@ -167,16 +168,27 @@ async function runChaos(options: ChaosOptions, io: ChaosIo): Promise<ExitCode> {
   const progress = (line: string) => terminal.note(terminal.styleErr('dim', `[${clock()}] ${line}`));
   const stop = listenForStopSignals(progress, 'stopping the case under way; results so far are written');
   let killLabs: KillLabs | undefined;
+  let held: HeldAssembly | undefined;
   try {
-    const assembly =
-      options.cdkOut === undefined
-        ? await ensureCloudAssembly({
-            projectRoot,
-            directory: join(projectRoot, CHAOS_CDK_OUT),
-            onProgress: progress,
-            signal: stop.signal,
-          })
-        : { ...(await readCloudAssembly(options.cdkOut)), reused: true };
+    // chaos/cdk.out and chaos/results.json are shared by every run: one run at a time (chaos-lock.ts).
+    held = await holdChaosAssembly({
+      projectRoot,
+      defaultCdkOut: CHAOS_CDK_OUT,
+      ...(options.cdkOut === undefined ? {} : { cdkOut: options.cdkOut }),
+      write: options.write,
+      onProgress: progress,
+      signal: stop.signal,
+      ensure: async () =>
+        options.cdkOut === undefined
+          ? ensureCloudAssembly({
+              projectRoot,
+              directory: join(projectRoot, CHAOS_CDK_OUT),
+              onProgress: progress,
+              signal: stop.signal,
+            })
+          : { ...(await readCloudAssembly(options.cdkOut)), reused: true },
+    });
+    const { assembly } = held;
     const matrix = matrixOf(assembly.template, options.clusters);
     const selected = selectCases(matrix, options.only);
     if (selected.length === 0) {
@@ -289,6 +301,7 @@ async function runChaos(options: ChaosOptions, io: ChaosIo): Promise<ExitCode> {
     throw error;
   } finally {
     await killLabs?.stop();
+    await held?.release();
     stop.dispose();
   }
 }
