@@ -22,6 +22,7 @@ import type { createFailureInjector } from './fail-at.js';
 import type { ExecutionJournal } from './fleet/attached-runs.js';
 import type { RehearsalFleet } from './fleet/rehearsal-fleet.js';
 import type { FunctionContainers } from './function-containers.js';
+import { forLocalEngine } from './local-engine-definition.js';
 import { type MotoAccess, startExecutionInMoto, stopExecutionInMoto } from './moto-state-machine.js';
 import type { PhaseTracker } from './phase-tracker.js';
 import type { RehearsalOptions } from './rehearsal-options.js';
@@ -170,7 +171,7 @@ export async function runRotation(
     credentials: lab.identities.rotator.credentials,
     stateMachineArn: motoStateMachineArn,
   };
-  const stateMachine = new StateMachine(definition as never, {
+  const stateMachine = new StateMachine(forLocalEngine(definition) as never, {
     validationOptions: { checkArn: true, checkPaths: true },
   });
   const startedAt = new Date();
@@ -332,7 +333,7 @@ export async function recoverDeadRun(
   const { deadName, lab, moto, machine, note } = input;
   const history: unknown[] = [];
   const runExecution = createExecutionRunner({
-    stateMachine: new StateMachine(machine.definition as never, {
+    stateMachine: new StateMachine(forLocalEngine(machine.definition) as never, {
       validationOptions: { checkArn: true, checkPaths: true },
     }),
     stateMachineName: machine.stateMachineName,

@@ -1,7 +1,9 @@
 // The synthesized definition run by aws-local-stepfunctions with stand-in (or real) handlers per Task,
 // for the tests that drive the state machine itself: which top-level states it entered, in order, what
-// it ended with, and the error a failed or aborted run ended on.
+// it ended with, and the error a failed or aborted run ended on. The definition is read as Step Functions
+// reads it, as the rehearsal gives it to the library (rehearsal/local-engine-definition.ts).
 import { StateMachine } from 'aws-local-stepfunctions';
+import { forLocalEngine } from '../../rehearsal/local-engine-definition.js';
 import { polyfillPromiseWithResolvers } from '../../rehearsal/promise-with-resolvers.js';
 
 type Json = Record<string, unknown>;
@@ -31,7 +33,7 @@ export async function runDefinitionLocally(options: {
   const { handlers } = options;
   // aws-local-stepfunctions calls Promise.withResolvers (Node >= 22); the rehearsal polyfills it too.
   polyfillPromiseWithResolvers();
-  const machine = new StateMachine(options.definition as never, {
+  const machine = new StateMachine(forLocalEngine(options.definition as Json) as never, {
     validationOptions: { checkArn: true, checkPaths: true },
   });
   const execution = machine.run(options.input as never, {
