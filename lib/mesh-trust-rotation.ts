@@ -22,6 +22,7 @@ import {
   INTERMEDIATE_VALIDITY_DAYS,
   KEY_ALGORITHMS,
   type KeyAlgorithm,
+  KUBELET_SYNC_PERIOD_SECONDS,
   MIN_INTERMEDIATE_HEADROOM_DAYS,
   MIN_ROOT_HEADROOM_DAYS,
   RESTART_WAVE_SIZE,
@@ -214,6 +215,16 @@ export interface MeshTrustRotationProps {
    */
   readonly verifyTimeout?: Duration;
   /**
+   * The clusters' kubelet sync period (KubeletConfiguration `syncFrequency`; EKS nodes keep Kubernetes'
+   * 1 minute unless their kubelet config sets it). A cacerts write reaches istiod's files within it and
+   * half of it again: a gate that finds istiod still on the old CA 30 s after that fails its attempt at
+   * once, naming the write istiod missed, rather than waiting out `verifyTimeout` on every retry
+   * (docs/workflow.md, "A write istiod missed"). Set it to the longest of the clusters'. Whole seconds,
+   * 1 second to 10 minutes.
+   * @default Duration.minutes(1)
+   */
+  readonly kubeletSyncPeriod?: Duration;
+  /**
    * preflight refuses a cluster whose intermediate expires within this many days: a rotation takes time,
    * rekey that intermediate first. A whole number >= 0.
    * @default 7
@@ -324,6 +335,7 @@ export class MeshTrustRotation extends Construct {
         rootKeyDeletionWindow: config.rootKeyDeletionWindow,
         expiryWarningDays: config.expiryWarningDays,
         verifyTimeout: config.verifyTimeout,
+        kubeletSyncPeriod: config.kubeletSyncPeriod,
         minIntermediateHeadroomDays: config.minIntermediateHeadroomDays,
         minRootHeadroomDays: config.minRootHeadroomDays,
         rotationStrategy: config.rotationStrategy,
@@ -597,6 +609,19 @@ export class MeshTrustRotation extends Construct {
         `verifyTimeout must be whole seconds from ${VERIFY_TIMEOUT_SECONDS.min} to 14 minutes (it runs inside a 15 minute Lambda), got ${verifyTimeout.toHumanString()}`,
       );
     }
+    const kubeletSyncPeriod =
+      props.kubeletSyncPeriod ?? Duration.seconds(KUBELET_SYNC_PERIOD_SECONDS.default);
+    const syncSeconds = kubeletSyncPeriod.toSeconds({ integral: false });
+    if (
+      !Number.isInteger(syncSeconds) ||
+      syncSeconds < KUBELET_SYNC_PERIOD_SECONDS.min ||
+      syncSeconds > KUBELET_SYNC_PERIOD_SECONDS.max
+    ) {
+      fail(
+        'kubeletSyncPeriod',
+        `kubeletSyncPeriod must be whole seconds from ${KUBELET_SYNC_PERIOD_SECONDS.min} second to 10 minutes, got ${kubeletSyncPeriod.toHumanString()}`,
+      );
+    }
     const minIntermediateHeadroomDays =
       props.minIntermediateHeadroomDays ?? MIN_INTERMEDIATE_HEADROOM_DAYS.default;
     const minRootHeadroomDays = props.minRootHeadroomDays ?? MIN_ROOT_HEADROOM_DAYS.default;
@@ -634,6 +659,7 @@ export class MeshTrustRotation extends Construct {
       rolloutTimeout,
       restartWaveSize,
       verifyTimeout,
+      kubeletSyncPeriod,
       minIntermediateHeadroomDays,
       minRootHeadroomDays,
       rotationStrategy,

@@ -30,6 +30,7 @@ import {
   INTERMEDIATE_VALIDITY_DAYS_ENV,
   KEY_ALGORITHM_ENV,
   KMS_KEY_ID_ENV,
+  KUBELET_SYNC_PERIOD_SECONDS_ENV,
   MESH_ID_ENV,
   MIN_INTERMEDIATE_HEADROOM_DAYS_ENV,
   MIN_ROOT_HEADROOM_DAYS_ENV,
@@ -115,6 +116,8 @@ export interface RotationTuning {
   readonly expiryWarningDays: number;
   /** How long a handler waits in-process for istiod to catch up before the state machine retries it. */
   readonly verifyTimeout: Duration;
+  /** The clusters' kubelet syncFrequency: the gates' bound on how long istiod takes to load a cacerts write. */
+  readonly kubeletSyncPeriod: Duration;
   /** preflight refuses a cluster whose intermediate expires within this many days. */
   readonly minIntermediateHeadroomDays: number;
   /** How long the current root must outlive what a run leans on it for (preflight). */
@@ -266,6 +269,7 @@ export class RotationFunctions extends Construct {
       [MESH_ACCOUNT_ID_ENV]: Aws.ACCOUNT_ID,
       [EXPIRY_WARNING_DAYS_ENV]: String(tuning.expiryWarningDays),
       [VERIFY_TIMEOUT_SECONDS_ENV]: String(tuning.verifyTimeout.toSeconds()),
+      [KUBELET_SYNC_PERIOD_SECONDS_ENV]: String(tuning.kubeletSyncPeriod.toSeconds()),
       [MIN_INTERMEDIATE_HEADROOM_DAYS_ENV]: String(tuning.minIntermediateHeadroomDays),
       [MIN_ROOT_HEADROOM_DAYS_ENV]: String(tuning.minRootHeadroomDays),
       [ROTATION_STRATEGY_ENV]: tuning.rotationStrategy,

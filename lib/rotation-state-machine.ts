@@ -345,8 +345,16 @@ export class RotationStateMachine extends Construct {
     const distributeBundle = toRollback(
       this.clusterMap(S.distributeBundle, fn['distribute-bundle'], '$.distributed'),
     );
+    // Each cluster's gate gets every cluster's distribute-bundle answer: when the write istiod must
+    // publish was made (a remote's, by its primary), so a write istiod missed fails an attempt at once.
     const verifyTrust = toRollback(
-      this.clusterMap(S.verifyTrust, fn['verify-trust'], '$.trustVerified', {}, { retryVerification: 10 }),
+      this.clusterMap(
+        S.verifyTrust,
+        fn['verify-trust'],
+        '$.trustVerified',
+        { writes: JsonPath.listAt('$.distributed') },
+        { retryVerification: 10 },
+      ),
     );
     // istiod has the new roots (verify-trust); running proxies learn them by PCDS push or at their next
     // renewal. No workload may get a certificate from the new intermediate before its peers trust it.
@@ -368,7 +376,8 @@ export class RotationStateMachine extends Construct {
         fn['restart-workloads'],
         '$.restarted',
         // resign: restart nothing, wait until the proxies serve the new intermediate (fallback: restart).
-        { purpose: 'rotation', strategy: MAP_CLUSTER_STRATEGY },
+        // `writes`: reissue-intermediate's answers, when the intermediate istiod must sign with was written.
+        { purpose: 'rotation', strategy: MAP_CLUSTER_STRATEGY, writes: JsonPath.listAt('$.reissued') },
         // istiod takes a changed cacerts a kubelet sync later: look again until it signs with it.
         { retryVerification: 10 },
       ),
@@ -556,7 +565,7 @@ export class RotationStateMachine extends Construct {
     state: WorkflowStateName,
     lambda: IFunction,
     resultPath: string,
-    extra: Record<string, string> = {},
+    extra: Record<string, unknown> = {},
     options: { retryVerification?: number } = {},
   ): MapState {
     const map = new MapState(this, state, {

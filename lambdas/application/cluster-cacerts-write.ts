@@ -23,6 +23,11 @@ export interface WrittenCacerts {
   /** The fingerprints of the cluster's cacerts before and after, as audited. */
   readonly before: CacertsFingerprints;
   readonly after: CacertsFingerprints;
+  /**
+   * A time at or after which the cluster's cacerts held `after`: taken once the write was answered (or
+   * found made). The gate after the phase counts istiod's delay from it (core/istio/istiod-load-window.ts).
+   */
+  readonly writtenBy: Date;
 }
 
 /**
@@ -38,6 +43,7 @@ export async function writeClusterCacerts(
 ): Promise<WrittenCacerts> {
   const { phase, action, cluster, executionId } = write;
   const applied = await applyCacertsChange(client, phase, decide);
+  const writtenBy = new Date();
   await write.confirm?.(applied);
   const { before, after } = auditCacertsChange(applied, {
     phase,
@@ -46,5 +52,5 @@ export async function writeClusterCacerts(
     executionId,
     detail: { resourceVersion: applied.resourceVersion, ...write.detail },
   });
-  return { applied, before, after };
+  return { applied, before, after, writtenBy };
 }

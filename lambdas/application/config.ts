@@ -24,6 +24,8 @@ import {
   INTERMEDIATE_VALIDITY_DAYS_ENV,
   KEY_ALGORITHM_ENV,
   KMS_KEY_ID_ENV,
+  KUBELET_SYNC_PERIOD_SECONDS,
+  KUBELET_SYNC_PERIOD_SECONDS_ENV,
   MESH_ID_ENV,
   MIN_INTERMEDIATE_HEADROOM_DAYS,
   MIN_INTERMEDIATE_HEADROOM_DAYS_ENV,
@@ -138,6 +140,11 @@ export interface RotationConfig {
   readonly expiryWarningDays: number;
   /** VERIFY_TIMEOUT_SECONDS (default 60): how long a handler waits in-process for istiod to catch up. */
   readonly verifyTimeoutSeconds: number;
+  /**
+   * KUBELET_SYNC_PERIOD_SECONDS (default 60): the clusters' kubelet syncFrequency, from which the gates
+   * tell istiod still loading a cacerts write from istiod having missed it (core/istio/istiod-load-window.ts).
+   */
+  readonly kubeletSyncPeriodSeconds: number;
   /**
    * ROTATION_STRATEGY (default auto): how workloads move to the new intermediate, per cluster `resign`
    * (PCDS push, no restart) or `restart`; `auto` lets preflight choose (lambdas/core/istio/rotation-strategy.ts).
@@ -277,6 +284,13 @@ export function readRotationConfig(): RotationConfig {
       integer: true,
       min: VERIFY_TIMEOUT_SECONDS.min,
       max: VERIFY_TIMEOUT_SECONDS.max,
+    }),
+    kubeletSyncPeriodSeconds: getNumberFromEnv({
+      key: KUBELET_SYNC_PERIOD_SECONDS_ENV,
+      defaultValue: KUBELET_SYNC_PERIOD_SECONDS.default,
+      integer: true,
+      min: KUBELET_SYNC_PERIOD_SECONDS.min,
+      max: KUBELET_SYNC_PERIOD_SECONDS.max,
     }),
     rotationStrategy: rotationStrategyFromEnv(),
     remoteClusters: remoteClustersFromEnv(),

@@ -23,6 +23,11 @@ export interface ReissueIntermediateOutput {
   readonly intermediateSecretArn: string;
   readonly intermediateVersionId: string;
   readonly resourceVersion: string;
+  /**
+   * ISO time at or after which cacerts held `intermediateAfter` (written, or found written): restart-
+   * workloads' istiod gate counts istiod's delay in taking it from there (core/istio/istiod-load-window.ts).
+   */
+  readonly cacertsWrittenBy: string;
   /** `resign`: root-cert.pem got the new root's PEM once more, so istiod pushes and proxies re-sign. */
   readonly strategy: RotationStrategy;
 }
@@ -45,7 +50,7 @@ export async function reissueIntermediate(
   requireIssuerTrusted(cluster, start.files['root-cert.pem'], issuer.ref.fingerprint);
   await runtime.store.backupCacerts(executionNameOf(executionId), cluster, start);
   const intermediate = await reissuedIntermediate(runtime, { executionId, cluster, issuer });
-  const { applied, before, after } = await writeClusterCacerts(
+  const { applied, before, after, writtenBy } = await writeClusterCacerts(
     client,
     {
       phase: PHASE,
@@ -77,6 +82,7 @@ export async function reissueIntermediate(
     intermediateSecretArn: intermediate.ref.arn,
     intermediateVersionId: intermediate.ref.versionId,
     resourceVersion: applied.resourceVersion,
+    cacertsWrittenBy: writtenBy.toISOString(),
     strategy,
   };
 }

@@ -17,6 +17,11 @@ export interface RootCertWritten {
   readonly rootsBefore: string[];
   readonly rootsAfter: string[];
   readonly resourceVersion: string;
+  /**
+   * ISO time at or after which cacerts held `rootsAfter` (written, or found written): the gate after the
+   * phase counts istiod's delay in taking it from there (core/istio/istiod-load-window.ts).
+   */
+  readonly cacertsWrittenBy: string;
 }
 
 export interface DistributeBundleOutput extends RootCertWritten {
@@ -89,7 +94,7 @@ async function writeRootCert(
 ): Promise<RootCertWritten> {
   const { phase, step, detail } = write;
   const { cluster, executionId } = step;
-  const { applied, before, after } = await writeClusterCacerts(
+  const { applied, before, after, writtenBy } = await writeClusterCacerts(
     client,
     { phase, action: 'write-cacerts', cluster, executionId, ...(detail !== undefined && { detail }) },
     decide,
@@ -100,5 +105,6 @@ async function writeRootCert(
     rootsBefore: before.roots,
     rootsAfter: after.roots,
     resourceVersion: applied.resourceVersion,
+    cacertsWrittenBy: writtenBy.toISOString(),
   };
 }

@@ -1,3 +1,8 @@
+import {
+  type CacertsWriteAnswer,
+  istiodLoadDueAt,
+  latestCacertsWrite,
+} from '../core/istio/istiod-load-window.js';
 import { judgePublishedRoots } from '../core/istio/published-roots.js';
 import {
   proxyRootsRefusal,
@@ -28,7 +33,9 @@ export interface VerifyTrustOutput {
 /**
  * verify-trust on one cluster: the published wait on istio-ca-root-cert for the current and (a root
  * rotation) the staged root, then, in a root rotation, the wait on the proxies with PCDS in what is left
- * of VERIFY_TIMEOUT_SECONDS. Each refused (core/rotation/trust-refusals.ts) as VerificationFailed.
+ * of VERIFY_TIMEOUT_SECONDS. Each refused (core/rotation/trust-refusals.ts) as VerificationFailed. The
+ * published wait also ends once distribute-bundle's write (`writes`, its Map's answers) is past the time
+ * istiod takes one (core/istio/istiod-load-window.ts): istiod missed it, and waiting longer shows nothing.
  */
 export async function verifyTrust(
   runtime: RotationRuntime,
@@ -36,6 +43,8 @@ export async function verifyTrust(
     readonly cluster: string;
     readonly currentRoot: SecretVersion;
     readonly stagedRoot: SecretVersion | null;
+    /** distribute-bundle's answers, every cluster's, as the state machine hands them on. */
+    readonly writes?: readonly CacertsWriteAnswer[] | undefined;
   },
 ): Promise<VerifyTrustOutput> {
   const { cluster, currentRoot, stagedRoot } = step;
@@ -44,10 +53,19 @@ export async function verifyTrust(
   const primary = primaryServing(runtime, cluster);
   const check: TrustCheck = { cluster, required, ...(primary !== undefined && { primary }) };
   const deadline = Date.now() + runtime.config.verifyTimeoutSeconds * 1000;
-  const published = await awaitPublishedRoots(runtime, client, (configMaps) =>
-    judgePublishedRoots(configMaps, required, cluster),
+  const writtenBy = latestCacertsWrite(step.writes);
+  const { kubeletSyncPeriodSeconds } = runtime.config;
+  const published = await awaitPublishedRoots(
+    runtime,
+    client,
+    (configMaps) => judgePublishedRoots(configMaps, required, cluster),
+    istiodLoadDueAt(writtenBy, kubeletSyncPeriodSeconds),
   );
-  refuseIf(publishedRootsRefusal(check, published), cluster);
+  const overdue =
+    published.overdue && writtenBy !== undefined
+      ? { writtenBy, now: new Date(), kubeletSyncPeriodSeconds }
+      : undefined;
+  refuseIf(publishedRootsRefusal(check, published, overdue), cluster);
   const output = { cluster, roots: [...(published.roots ?? [])], namespaces: published.published };
   if (stagedRoot === null) return output;
   const proxies = await awaitProxyRoots(client, required, Math.max(0, deadline - Date.now()));

@@ -73,6 +73,14 @@ export const EXPIRY_WARNING_DAYS = { min: 0, default: 90 } as const;
 export const VERIFY_TIMEOUT_SECONDS_ENV = 'VERIFY_TIMEOUT_SECONDS';
 export const VERIFY_TIMEOUT_SECONDS = { min: 0, max: 14 * 60, default: 60 } as const;
 
+/**
+ * The clusters' kubelet sync period (KubeletConfiguration syncFrequency, 1 minute unless set), in
+ * seconds: a cacerts write reaches istiod's files within it and half of it again, so a gate that sees
+ * istiod on the old CA well past that stops waiting for it (lambdas/core/istio/istiod-load-window.ts).
+ */
+export const KUBELET_SYNC_PERIOD_SECONDS_ENV = 'KUBELET_SYNC_PERIOD_SECONDS';
+export const KUBELET_SYNC_PERIOD_SECONDS = { min: 1, max: 10 * 60, default: 60 } as const;
+
 /** preflight refuses a cluster whose intermediate expires within this many days (a run takes time). */
 export const MIN_INTERMEDIATE_HEADROOM_DAYS_ENV = 'MIN_INTERMEDIATE_HEADROOM_DAYS';
 export const MIN_INTERMEDIATE_HEADROOM_DAYS = { min: 0, default: 7 } as const;
@@ -113,6 +121,7 @@ export const ROTATION_FUNCTION_ENV_KEYS = [
   MIN_ROOT_HEADROOM_DAYS_ENV,
   EXPIRY_WARNING_DAYS_ENV,
   VERIFY_TIMEOUT_SECONDS_ENV,
+  KUBELET_SYNC_PERIOD_SECONDS_ENV,
   ROTATION_STRATEGY_ENV,
   REMOTE_CLUSTERS_ENV,
 ] as const;

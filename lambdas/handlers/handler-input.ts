@@ -29,6 +29,25 @@ export const clusterStepSchema = z.object({
 export type ClusterStepInput = z.infer<typeof clusterStepSchema>;
 
 /**
+ * A gate's `writes`: the answers of the Map that wrote the cacerts it waits for istiod to take
+ * (distribute-bundle's for verify-trust, reissue-intermediate's for restart-workloads), every cluster's,
+ * as the state machine hands them on. Only when each was written by is read; a remote's `skipped`
+ * answer wrote nothing (core/istio/istiod-load-window.ts).
+ */
+export const cacertsWritesSchema = z
+  .array(
+    z.object({
+      cluster: z.string().optional(),
+      skipped: z.boolean().optional(),
+      cacertsWrittenBy: z.iso.datetime({ offset: true }).optional(),
+    }),
+  )
+  .optional();
+
+/** A gate after a cacerts write: a cluster step with the writing Map's answers. */
+export const gateStepSchema = clusterStepSchema.extend({ writes: cacertsWritesSchema });
+
+/**
  * Parses a handler's event. The error lists which fields are wrong and how, never their values: an
  * event is not trusted to be free of secrets.
  */

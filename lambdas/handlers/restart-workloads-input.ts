@@ -6,7 +6,7 @@ import type { ResignSummary } from '../application/await-resign.js';
 import { ROLLBACK_OF_KEY } from '../contract/resume-rollback.js';
 import { ROTATION_STRATEGIES } from '../core/istio/rotation-strategy.js';
 import { RESTART_PURPOSES, type RestartPurpose } from '../core/rotation/restart-id.js';
-import { clusterStepSchema, executionIdSchema } from './handler-input.js';
+import { cacertsWritesSchema, clusterStepSchema, executionIdSchema } from './handler-input.js';
 
 const workloadPositionSchema = z.object({
   namespace: z.string().min(1),
@@ -43,6 +43,12 @@ export const restartWorkloadsInputSchema = clusterStepSchema.extend({
   strategy: z.enum(ROTATION_STRATEGIES).default('restart'),
   /** Absent on the first invocation for the cluster; then the output of the one before. */
   progress: progressSchema.optional(),
+  /**
+   * The answers of the Map that wrote the intermediate istiod must sign with (reissue-intermediate's, a
+   * rotation's): the istiod gate stops waiting once that write is past the time istiod takes one.
+   * Absent (a rollback): the gate waits its whole timeout.
+   */
+  writes: cacertsWritesSchema,
   /**
    * purpose rollback: the execution whose switch of the intermediate is undone, when it is not this one
    * (a resumed rollback, lambdas/contract/resume-rollback.ts). Its restart id is used, so a workload the

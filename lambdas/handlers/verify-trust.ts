@@ -1,5 +1,5 @@
 import { type VerifyTrustOutput, verifyTrust } from '../application/verify-trust.js';
-import { clusterStepSchema, parseInput } from './handler-input.js';
+import { gateStepSchema, parseInput } from './handler-input.js';
 import { type LambdaContext, runHandler } from './run-handler.js';
 
 export type { VerifyTrustOutput } from '../application/verify-trust.js';
@@ -14,10 +14,12 @@ const PHASE = 'verify-trust';
  * holds the intermediate's key). The cluster role it runs as reads no secret (group meshtrust-verifier).
  * Then, in a root rotation, every running proxy whose agent has PCDS holds both roots in what its Envoy
  * verifies peers with (application/await-proxy-roots.ts). Waits a little in-process for istiod's pushes;
- * after that VerificationFailed, which the state machine retries.
+ * after that VerificationFailed, which the state machine retries. `writes` (distribute-bundle's answers)
+ * says when the write was made: past the time istiod takes one, it fails at once, naming a write istiod
+ * missed (core/istio/istiod-load-window.ts).
  */
 export async function handler(event: unknown, context?: LambdaContext): Promise<VerifyTrustOutput> {
-  const input = parseInput(clusterStepSchema, event, PHASE);
+  const input = parseInput(gateStepSchema, event, PHASE);
   return runHandler(
     { phase: PHASE, executionId: input.executionId, cluster: input.cluster, lambdaContext: context },
     (runtime) => verifyTrust(runtime, input),

@@ -137,6 +137,18 @@ describe('MeshTrustRotation props validation', () => {
       '1 second 500 millis',
     ],
     [
+      'a kubelet sync period longer than any kubelet is set to',
+      { kubeletSyncPeriod: Duration.minutes(11) },
+      'kubeletSyncPeriod',
+      '11 minutes',
+    ],
+    [
+      'a kubelet sync period of part seconds',
+      { kubeletSyncPeriod: Duration.millis(500) },
+      'kubeletSyncPeriod',
+      '500 millis',
+    ],
+    [
       'a negative intermediate headroom',
       { minIntermediateHeadroomDays: -1 },
       'minIntermediateHeadroomDays',

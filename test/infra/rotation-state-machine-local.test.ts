@@ -730,6 +730,11 @@ describe('the rotation state machine on the local runner', () => {
       purpose: 'rotation',
       // The cluster's strategy from its item of preflight's clusters.
       strategy: 'resign',
+      // reissue-intermediate's answers, every cluster's, for the istiod gate.
+      writes: [
+        { cluster: 'eu-1', done: true },
+        { cluster: 'us-1', done: true },
+      ],
     });
     expect(eu[1]).toEqual({
       ...eu[0],

@@ -166,6 +166,22 @@ describe('the rotation state machine', () => {
     expect((asl.States['rollback-restart'] as AslState).ItemSelector).toMatchObject({ purpose: 'rollback' });
   });
 
+  it("hands each gate after a cacerts write the writing Map's answers, which say when it wrote", () => {
+    // WHEN
+    const selectors = Object.fromEntries(
+      ['verify-trust', 'restart-workloads', 'rollback-restart'].map((name) => [
+        name,
+        (asl.States[name] as AslState).ItemSelector,
+      ]),
+    );
+
+    // THEN
+    expect(selectors['verify-trust']).toMatchObject({ 'writes.$': '$.distributed' });
+    expect(selectors['restart-workloads']).toMatchObject({ 'writes.$': '$.reissued' });
+    // A rollback's restart gate has none: it waits its whole timeout.
+    expect(selectors['rollback-restart']).not.toHaveProperty('writes.$');
+  });
+
   it('invokes each Lambda directly (Resource is the function ARN) with the execution id in the payload', () => {
     // WHEN
     const preflight = asl.States.preflight as AslState;

@@ -2,6 +2,7 @@
 // published the root set to every namespace, or a proxy with PCDS does not hold it yet. Pure: the
 // application layer reads the ConfigMaps and the proxies, judges them (core/istio/published-roots.ts,
 // core/istio/pushed-roots.ts) and words the refusal with these.
+import { describeLoadDelay, MISSED_WRITE_ADVICE } from '../istio/istiod-load-window.js';
 import type { PublishedRootsReview } from '../istio/published-roots.js';
 
 /** Namespaces named before the refusal says "...". */
@@ -24,8 +25,26 @@ export interface ProxyRootsRead {
   readonly behindCount: number;
 }
 
-/** The refusal while istiod has not published the required root set everywhere; undefined once it has. */
-export function publishedRootsRefusal(check: TrustCheck, review: PublishedRootsReview): string | undefined {
+/**
+ * The write istiod should have published by now: distribute-bundle's, at or before `writtenBy`, and it
+ * is `now`, past the window in which istiod takes a change (core/istio/istiod-load-window.ts).
+ */
+export interface OverdueWrite {
+  readonly writtenBy: Date;
+  readonly now: Date;
+  readonly kubeletSyncPeriodSeconds: number;
+}
+
+/**
+ * The refusal while istiod has not published the required root set everywhere; undefined once it has.
+ * With `overdue`, the write it still has not published is past the time istiod takes one: the refusal
+ * says it missed the write and what makes it read the files, rather than "may still be pushing".
+ */
+export function publishedRootsRefusal(
+  check: TrustCheck,
+  review: PublishedRootsReview,
+  overdue?: OverdueWrite,
+): string | undefined {
   if (review.done) return undefined;
   const { cluster, required, primary } = check;
   // A remote's bundles are published by its primary's istiod.
@@ -34,6 +53,18 @@ export function publishedRootsRefusal(check: TrustCheck, review: PublishedRootsR
     return `No namespace of cluster ${cluster} has istio-ca-root-cert; is ${istiod} running? Check it, then retry.`;
   }
   const lagging = [...review.behind, ...review.differing];
+  if (overdue !== undefined) {
+    const publisher = primary === undefined ? `istiod of cluster ${cluster}` : istiod;
+    const head =
+      `istio-ca-root-cert of cluster ${cluster} does not hold the root set ${required.join(' + ')} in ` +
+      `${lagging.length} namespace(s) (${lagging.slice(0, NAMED).join(', ')}${lagging.length > NAMED ? ', ...' : ''}) ` +
+      `${describeLoadDelay(overdue.writtenBy, overdue.now, overdue.kubeletSyncPeriodSeconds)}: `;
+    // No namespace holds the set: istiod never took the write. Some do: it took it, and these lag.
+    return review.roots === undefined
+      ? `${head}${publisher} still serves the roots it had before distribute-bundle wrote istio-system/cacerts. ${MISSED_WRITE_ADVICE}`
+      : `${head}${publisher} published the set to the other namespaces, so it took the write, but not to these: ` +
+          'its log names the ConfigMap writes that failed. Retry once they are fixed; it rolls back if they never are.';
+  }
   return (
     `istio-ca-root-cert of cluster ${cluster} does not yet hold the root set ${required.join(' + ')} in ` +
     `${lagging.length} namespace(s): ${lagging.slice(0, NAMED).join(', ')}${lagging.length > NAMED ? ', ...' : ''}. ` +

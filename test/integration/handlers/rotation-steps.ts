@@ -90,6 +90,9 @@ export class RotationByHand<W extends Writers = typeof ON_ANY_CLUSTER> {
   readonly #rollbackOf: string | undefined;
   #checked: Answer<typeof preflight> | undefined;
   #stagedRoot: Answer<typeof stageRoot> | null = null;
+  /** The last answers of distribute-bundle and reissue-intermediate: the gates after them get them as `writes`. */
+  #distributed: readonly object[] | undefined;
+  #reissued: readonly object[] | undefined;
   readonly #h: HandlerLab;
 
   constructor(h: HandlerLab, options: RotationByHandOptions<W>) {
@@ -154,12 +157,19 @@ export class RotationByHand<W extends Writers = typeof ON_ANY_CLUSTER> {
     return this.#stagedRoot;
   }
 
-  distributeBundle(clusters?: readonly string[]): Promise<Answer<W['distributeBundle']>[]> {
-    return this.#write('distributeBundle', clusters);
+  async distributeBundle(clusters?: readonly string[]): Promise<Answer<W['distributeBundle']>[]> {
+    const answers = await this.#write('distributeBundle', clusters);
+    this.#distributed = answers;
+    return answers;
   }
 
+  /** As the state machine hands it: with distribute-bundle's answers as `writes`. */
   verifyTrust(clusters?: readonly string[]) {
-    return this.each((c) => verifyTrust(this.item(c)), clusters);
+    const writes = this.#distributed;
+    return this.each(
+      (c) => verifyTrust({ ...this.item(c), ...(writes !== undefined && { writes }) }),
+      clusters,
+    );
   }
 
   /** The await-proxy-trust Wait, as long as preflight planned it. */
@@ -167,12 +177,19 @@ export class RotationByHand<W extends Writers = typeof ON_ANY_CLUSTER> {
     return awaitProxyTrust(this.checked);
   }
 
-  reissueIntermediate(clusters?: readonly string[]): Promise<Answer<W['reissueIntermediate']>[]> {
-    return this.#write('reissueIntermediate', clusters);
+  async reissueIntermediate(clusters?: readonly string[]): Promise<Answer<W['reissueIntermediate']>[]> {
+    const answers = await this.#write('reissueIntermediate', clusters);
+    this.#reissued = answers;
+    return answers;
   }
 
+  /** As the state machine hands it: a rotation's with reissue-intermediate's answers as `writes`. */
   restartWorkloads(purpose: 'rotation' | 'rollback', clusters?: readonly string[]) {
-    return this.each((c) => restartWorkloads({ ...this.item(c), purpose }), clusters);
+    const writes = purpose === 'rotation' ? this.#reissued : undefined;
+    return this.each(
+      (c) => restartWorkloads({ ...this.item(c), purpose, ...(writes !== undefined && { writes }) }),
+      clusters,
+    );
   }
 
   verifyWorkloads(clusters?: readonly string[]) {

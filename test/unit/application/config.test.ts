@@ -44,6 +44,7 @@ describe('readRotationConfig', () => {
       minRootHeadroomDays: 7,
       expiryWarningDays: 90,
       verifyTimeoutSeconds: 60,
+      kubeletSyncPeriodSeconds: 60,
       rotationStrategy: 'auto',
       remoteClusters: [],
     });
@@ -190,6 +191,19 @@ describe('readRotationConfig', () => {
       minIntermediateHeadroomDays: 14,
       minRootHeadroomDays: 30,
     });
+  });
+
+  it('reads the kubelet sync period the stack sets, and refuses one of no time', () => {
+    // Prepare
+    Object.assign(process.env, {
+      MESH_ID: 'prod',
+      AWS_REGION: 'eu-west-1',
+      KUBELET_SYNC_PERIOD_SECONDS: '2',
+    });
+    // Act, Assess
+    expect(readRotationConfig().kubeletSyncPeriodSeconds).toBe(2);
+    process.env.KUBELET_SYNC_PERIOD_SECONDS = '0';
+    expect(() => readRotationConfig()).toThrow(/KUBELET_SYNC_PERIOD_SECONDS must be a whole number >= 1/);
   });
 
   it('refuses a verify timeout the 15 minute Lambda could not wait out', () => {

@@ -59,6 +59,49 @@ describe('publishedRootsRefusal', () => {
     expect(refusal).toMatch(/in 12 namespace\(s\): ns0, .*, ns9, \.\.\.\. istiod of c1/);
     expect(refusal).toMatch(/cacerts root-cert\.pem of c1 holds both roots/);
   });
+
+  it('says istiod missed the write, and what makes it read the files, once the write is overdue', () => {
+    // Prepare: written 200 s ago; a 60 s kubelet sync makes 120 s the window
+    const now = new Date('2026-12-02T10:00:00Z');
+    const overdue = { writtenBy: new Date(now.getTime() - 200_000), now, kubeletSyncPeriodSeconds: 60 };
+    // Act
+    const refusal = publishedRootsRefusal(primaryCheck, review({ behind: ['shop'] }), overdue);
+    // Assess
+    expect(refusal).toMatch(
+      /^istio-ca-root-cert of cluster c1 does not hold the root set aaa \+ bbb in 1 namespace\(s\) \(shop\) 200 s after the write \(istiod takes a changed cacerts within 120 s: .*\): istiod of cluster c1 still serves the roots it had before distribute-bundle wrote istio-system\/cacerts\./,
+    );
+    expect(refusal).toMatch(
+      /restarting istiod \(kubectl -n istio-system rollout restart deployment\/istiod\)/,
+    );
+    expect(refusal).not.toMatch(/may still be pushing/);
+  });
+
+  it('says istiod took an overdue write when other namespaces hold the set, and names those behind', () => {
+    // Prepare
+    const now = new Date('2026-12-02T10:00:00Z');
+    const overdue = { writtenBy: new Date(now.getTime() - 200_000), now, kubeletSyncPeriodSeconds: 60 };
+    // Act
+    const refusal = publishedRootsRefusal(
+      primaryCheck,
+      review({ behind: ['shop'], roots: ['aaa', 'bbb'] }),
+      overdue,
+    );
+    // Assess
+    expect(refusal).toMatch(
+      /\(shop\) 200 s after the write \(.*\): istiod of cluster c1 published the set to the other namespaces, so it took the write, but not to these: /,
+    );
+    expect(refusal).not.toMatch(/rollout restart/);
+  });
+
+  it('names the primary’s istiod for a remote whose write is overdue', () => {
+    // Prepare
+    const now = new Date('2026-12-02T10:00:00Z');
+    const overdue = { writtenBy: new Date(now.getTime() - 200_000), now, kubeletSyncPeriodSeconds: 60 };
+    // Act
+    const refusal = publishedRootsRefusal(remoteCheck, review({ behind: ['shop'] }), overdue);
+    // Assess
+    expect(refusal).toMatch(/: istiod of c1, the primary serving this remote, still serves the roots/);
+  });
 });
 
 describe('proxyRootsRefusal', () => {

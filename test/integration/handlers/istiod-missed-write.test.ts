@@ -1,0 +1,135 @@
+// A cacerts write istiod never takes (its file watcher missed the change, as the rehearsal's
+// `--fault kube:CLUSTER:istiod-drop` plays it) is not waited out again on every retry: once the write is
+// past the time istiod takes one (a kubelet sync with its jitter, then its reload:
+// lambdas/core/istio/istiod-load-window.ts), verify-trust and restart-workloads' istiod gate fail the
+// attempt at once with a VerificationFailed naming the missed write. Within that time they wait as before,
+// and they pass once istiod has taken it, whatever the time.
+import { jest } from '@jest/globals';
+import { handler as restartWorkloads } from '../../../lambdas/handlers/restart-workloads.js';
+import { handler as verifyTrust } from '../../../lambdas/handlers/verify-trust.js';
+import { type HandlerLab, startHandlerLab, withEnv } from './handler-lab.js';
+import { ON_PRIMARIES, rotationByHand } from './rotation-steps.js';
+
+jest.setTimeout(120_000);
+
+const VERIFY_TIMEOUT = '15';
+let h: HandlerLab;
+/** The next cacerts changes lab-1's istiod ignores. */
+let dropsLeft = 0;
+
+beforeAll(async () => {
+  h = await startHandlerLab({
+    clusters: 1,
+    workloadsPerCluster: 2,
+    workloadCertTtlMs: 10 * 60_000,
+    volumeSyncDelayMs: 500,
+    hooks: {
+      istiodDropsUpdate: () => {
+        if (dropsLeft === 0) return false;
+        dropsLeft -= 1;
+        return true;
+      },
+    },
+  });
+  await h.lab.waitForSettled();
+});
+afterAll(async () => {
+  await h?.stop();
+});
+
+/** The writing Map's answers as a retry long after the write hands them on: written `minutes` ago. */
+function writtenAgo<T extends object>(answers: readonly T[], minutes: number): T[] {
+  const writtenBy = new Date(Date.now() - minutes * 60_000).toISOString();
+  return answers.map((answer) => ({ ...answer, cacertsWrittenBy: writtenBy }));
+}
+
+/** How long `act` took to settle, and how. */
+async function timed(act: () => Promise<unknown>): Promise<{ ms: number; error: unknown }> {
+  const startedAt = Date.now();
+  const error = await act().then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  return { ms: Date.now() - startedAt, error };
+}
+
+describe('a cacerts write istiod missed', () => {
+  it("fails restart-workloads' istiod gate at once past the load window, restarting nothing, and passes once istiod took the write", async () => {
+    // Prepare: an intermediate rekey whose new intermediate istiod ignores
+    const rotation = rotationByHand(h, {
+      executionId: h.executionId('drop-gate'),
+      mode: 'intermediate',
+      writers: ON_PRIMARIES,
+    });
+    await rotation.preflight('lab-1');
+    dropsLeft = 1;
+    const reissued = await rotation.reissueIntermediate();
+    await h.lab.waitForSettled();
+    expect(dropsLeft).toBe(0);
+    const restartedBefore = h.lab
+      .cluster('lab-1')
+      .istiod.identities()
+      .map((id) => id.podName);
+    const item = { ...rotation.item('lab-1'), purpose: 'rotation' as const };
+
+    // Act: a retry four minutes after the write
+    const retry = await timed(() =>
+      withEnv({ VERIFY_TIMEOUT_SECONDS: VERIFY_TIMEOUT }, () =>
+        restartWorkloads({ ...item, writes: writtenAgo(reissued, 4) }),
+      ),
+    );
+
+    // Assess
+    expect(retry.error).toMatchObject({ name: 'VerificationFailed', cluster: 'lab-1' });
+    expect(String(retry.error)).toMatch(
+      /istiod in cluster lab-1 has not loaded the intermediate in istio-system\/cacerts \(.*\) \d+ s after the write \(istiod takes a changed cacerts within 120 s: .*\): istiod-\S+ signs with .*rollout restart deployment\/istiod/,
+    );
+    expect(
+      h.lab
+        .cluster('lab-1')
+        .istiod.identities()
+        .map((id) => id.podName),
+    ).toEqual(restartedBefore);
+
+    // Act: istiod reads the files (as after its restart: here a change it sees), then a retry as late
+    const files = h.cacertsOf('lab-1');
+    h.replaceCacerts('lab-1', { ...files, 'cert-chain.pem': `${files['cert-chain.pem']}\n` });
+    h.replaceCacerts('lab-1', files);
+    await h.lab.waitForSettled();
+    const restarted = await withEnv({ VERIFY_TIMEOUT_SECONDS: VERIFY_TIMEOUT }, () =>
+      restartWorkloads({ ...item, writes: writtenAgo(reissued, 5) }),
+    );
+
+    // Assess: the gate passed on what istiod serves, late as it is
+    expect(restarted).toMatchObject({ cluster: 'lab-1', done: true });
+    expect(restarted.restarted).toBeGreaterThan(0);
+  });
+
+  it('fails verify-trust at once, past the load window, naming the missed write; within it, waits as before', async () => {
+    // Prepare: a root rotation (after the rekey above: nothing pending) whose A+B istiod ignores
+    const rotation = rotationByHand(h, { executionId: h.executionId('drop-trust'), mode: 'scheduled' });
+    await rotation.walk({ through: 'stage-root' });
+    dropsLeft = 1;
+    const distributed = await rotation.distributeBundle();
+    await h.lab.waitForSettled();
+    expect(dropsLeft).toBe(0);
+    const item = { ...rotation.item('lab-1'), writes: distributed };
+
+    // Act: the first attempt, just after the write; then a retry four minutes after it
+    const first = await timed(() => withEnv({ VERIFY_TIMEOUT_SECONDS: '2' }, () => verifyTrust(item)));
+    const retry = await timed(() =>
+      withEnv({ VERIFY_TIMEOUT_SECONDS: VERIFY_TIMEOUT }, () =>
+        verifyTrust({ ...item, writes: writtenAgo(distributed, 4) }),
+      ),
+    );
+
+    // Assess: within the window the attempt waited its timeout and says istiod may still be pushing
+    expect(first.error).toMatchObject({ name: 'VerificationFailed', cluster: 'lab-1' });
+    expect(String(first.error)).toMatch(/does not yet hold the root set .* may still be pushing/);
+    // Past it, the retry failed at once, naming the missed write and what makes istiod read the files
+    expect(retry.error).toMatchObject({ name: 'VerificationFailed', cluster: 'lab-1' });
+    expect(String(retry.error)).toMatch(
+      /does not hold the root set .* \d+ s after the write \(istiod takes a changed cacerts within 120 s: .*\): istiod of cluster lab-1 still serves the roots it had before distribute-bundle wrote istio-system\/cacerts\. .*rollout restart deployment\/istiod/,
+    );
+  });
+});
