@@ -10,6 +10,14 @@ import { ensureCloudAssembly } from '../rehearsal/cloud-assembly.js';
 import type { CfnTemplate } from '../rehearsal/resolve-definition.js';
 import { resolveEnvironment, type TokenValues, templateFunctions } from '../rehearsal/template-functions.js';
 import { BenchCheckFailed } from './bench-errors.js';
+import {
+  type BundleProfile,
+  buildFloorBundle,
+  FLOOR_PACKAGE,
+  type HandlersProfile,
+  handlerEntryOf,
+  profileBundle,
+} from './handler-profile.js';
 import { median } from './text-table.js';
 import { WARM_INVOCATIONS, WARM_NOT_MEASURED, type WarmInvocation } from './warm-invocations.js';
 
@@ -71,6 +79,8 @@ export interface HandlersSectionFigures {
   /** Fresh processes per cold import. */
   readonly importRuns: number;
   readonly handlers: readonly HandlerFigures[];
+  /** What each bundle is made of, and the floor of the handlers that reach clusters (handler-profile.ts). */
+  readonly profile?: HandlersProfile;
 }
 
 export interface HandlerBenchOptions {
@@ -132,6 +142,59 @@ export async function runHandlersSection(
     assemblyReused: assembly.reused,
     importRuns: options.runs,
     handlers,
+    profile: await profileHandlers(functions, options),
+  };
+}
+
+/**
+ * Each handler built again with esbuild's metafile (compared with the asset's bundle), and the floor:
+ * the part of @kubernetes/client-node meshtrust imports, bundled alone and imported as a handler is.
+ */
+async function profileHandlers(
+  functions: readonly {
+    readonly handlerName: string;
+    readonly bundleDirectory: string;
+    readonly bundleFile: string;
+  }[],
+  options: HandlerBenchOptions & { readonly workDirectory: string },
+): Promise<HandlersProfile> {
+  const bundles: Record<string, BundleProfile> = {};
+  for (const [index, fn] of functions.entries()) {
+    const entry = handlerEntryOf(fn.handlerName);
+    if (entry === undefined) {
+      throw new BenchCheckFailed(
+        SECTION,
+        `${fn.handlerName}: no handler entry of that name in lib/handler-entries.ts`,
+      );
+    }
+    options.progress(`handlers: profile of ${fn.handlerName} (${index + 1}/${functions.length})`);
+    bundles[fn.handlerName] = await profileBundle(
+      entry,
+      await readFile(join(fn.bundleDirectory, fn.bundleFile)),
+    );
+  }
+  options.progress(`handlers: the floor, ${FLOOR_PACKAGE}'s part alone`);
+  const floor = await buildFloorBundle(join(options.workDirectory, 'floor'));
+  const measured = await measureHandler(
+    {
+      handlerName: `${FLOOR_PACKAGE} floor`,
+      functionName: `${FLOOR_PACKAGE} floor`,
+      bundleDirectory: floor.bundleDirectory,
+      bundleFile: floor.bundleFile,
+      exportName: 'handler',
+      memorySize: 0,
+      environment: {},
+    },
+    { ...options, warmInvocations: {} },
+  );
+  return {
+    bundles,
+    floor: {
+      packageName: floor.packageName,
+      imports: floor.imports,
+      bytes: floor.bytes,
+      coldImportMs: measured.coldImportMs,
+    },
   };
 }
 

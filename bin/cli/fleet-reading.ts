@@ -2,6 +2,7 @@
 // clusters, and each cluster read and reviewed exactly as preflight does (lambdas/application/
 // review-fleet.ts). Reads only. An AWS or network failure is an environment problem (exit 3).
 import type { DiscoveredCluster } from '../../lambdas/adapters/eks/fleet-discovery.js';
+import { connectEksCluster } from '../../lambdas/adapters/kube/eks-cluster-connector.js';
 import type { RootStages } from '../../lambdas/adapters/secrets/ca-secret-store.js';
 import type { RotationConfig } from '../../lambdas/application/config.js';
 import { type ClusterReading, reviewFleet } from '../../lambdas/application/review-fleet.js';
@@ -21,7 +22,7 @@ export interface FleetReading {
 }
 
 export async function readFleet(config: RotationConfig, now: Date): Promise<FleetReading> {
-  const runtime = createRotationRuntime(config);
+  const runtime = createRotationRuntime(config, { connectCluster: connectEksCluster });
   try {
     const stages = await step(`read the CA store (${runtime.store.rootSecretName})`, () =>
       runtime.store.describeRoot(),

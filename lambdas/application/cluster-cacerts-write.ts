@@ -2,8 +2,12 @@ import type { AuditEvent } from '../adapters/audit/audit-event.js';
 import type { ClusterClient } from '../adapters/kube/cluster-client.js';
 import type { CacertsFiles } from '../core/pki/cacerts.js';
 import type { CacertsChange } from '../core/rotation/cacerts-change.js';
-import type { CacertsFingerprints } from '../core/rotation/cacerts-fingerprints.js';
-import { auditCacertsChange } from './audit-state-change.js';
+import {
+  auditFingerprints,
+  type CacertsFingerprints,
+  cacertsFingerprints,
+} from '../core/rotation/cacerts-fingerprints.js';
+import { auditStateChange } from './audit-state-change.js';
 import { type AppliedChange, applyCacertsChange } from './cluster-cacerts.js';
 
 /** One phase's write to one cluster's cacerts, as its audit event names it. */
@@ -53,4 +57,23 @@ export async function writeClusterCacerts(
     detail: { resourceVersion: applied.resourceVersion, ...write.detail },
   });
   return { applied, before, after, writtenBy };
+}
+
+/**
+ * The audit of one cacerts write (or of finding it made already): the fingerprints of the cluster's
+ * cacerts before and after, which it returns for the handler's output too.
+ */
+function auditCacertsChange(
+  applied: AppliedChange,
+  event: Pick<AuditEvent, 'phase' | 'action' | 'executionId' | 'detail'> & { readonly cluster: string },
+): { readonly before: CacertsFingerprints; readonly after: CacertsFingerprints } {
+  const before = cacertsFingerprints(applied.before, event.cluster);
+  const after = cacertsFingerprints(applied.after, event.cluster);
+  auditStateChange({
+    ...event,
+    outcome: applied.changed ? 'succeeded' : 'unchanged',
+    fingerprintsBefore: auditFingerprints(before),
+    fingerprintsAfter: auditFingerprints(after),
+  });
+  return { before, after };
 }

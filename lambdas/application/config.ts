@@ -22,7 +22,10 @@ import {
   EXPIRY_WARNING_DAYS_ENV,
   INTERMEDIATE_VALIDITY_DAYS,
   INTERMEDIATE_VALIDITY_DAYS_ENV,
+  isKeyAlgorithm,
   KEY_ALGORITHM_ENV,
+  KEY_ALGORITHMS,
+  type KeyAlgorithm,
   KMS_KEY_ID_ENV,
   KUBELET_SYNC_PERIOD_SECONDS,
   KUBELET_SYNC_PERIOD_SECONDS_ENV,
@@ -55,7 +58,6 @@ import {
 } from '../contract/rotation-strategy.js';
 import { REMOTE_CLUSTERS_ENV } from '../contract/topology.js';
 import type { RotationStrategySetting } from '../core/istio/rotation-strategy.js';
-import { isKeyAlgorithm, KEY_ALGORITHMS, type KeyAlgorithm } from '../core/pki/key-algorithm.js';
 import { PreconditionFailed } from '../core/rotation-errors.js';
 import { parseClusterAccountRoles } from '../core/topology/cluster-targets.js';
 import {

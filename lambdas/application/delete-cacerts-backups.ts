@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { RotationPhase } from '../adapters/audit/audit-event.js';
 import { executionNameOf } from '../core/rotation/execution-name.js';
 import { auditStateChange } from './audit-state-change.js';

@@ -7,8 +7,8 @@ import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { type DiscoveredCluster, discoverClusters } from '../adapters/eks/fleet-discovery.js';
 import { RootKeys } from '../adapters/kms/root-keys.js';
-import { type ClusterClient, createClusterClient } from '../adapters/kube/cluster-client.js';
-import { createEksTokenProvider } from '../adapters/kube/eks-token-provider.js';
+import type { ClusterClient } from '../adapters/kube/cluster-client.js';
+import type { ClusterConnector } from '../adapters/kube/eks-cluster-connector.js';
 import { RotationLock } from '../adapters/lock/rotation-lock.js';
 import { CaSecretStore } from '../adapters/secrets/ca-secret-store.js';
 import { RotationExecutions } from '../adapters/stepfunctions/rotation-executions.js';
@@ -31,7 +31,10 @@ export interface RotationRuntime {
   readonly rootKeys: RootKeys;
   /** The mesh's clusters, sorted by name (discovered once per invocation). */
   fleet(): Promise<readonly DiscoveredCluster[]>;
-  /** A client for a cluster of the fleet; PreconditionFailed for a cluster outside it. */
+  /**
+   * A client for a cluster of the fleet; PreconditionFailed for a cluster outside it. Only with the
+   * `connectCluster` option: without it, a TypeError (a bug of the caller).
+   */
   clusterClient(name: string): Promise<ClusterClient>;
   /**
    * The mesh's rotation lock; PreconditionFailed naming LOCK_TABLE_NAME when the function has no lock
@@ -47,6 +50,12 @@ export interface RotationRuntime {
 export interface RotationRuntimeOptions {
   /** The session name when assuming the cluster role (2-64 of [\w+=,.@-]). @default 'meshtrust' */
   readonly sessionName?: string;
+  /**
+   * How to connect to a cluster (adapters/kube/eks-cluster-connector.ts `connectEksCluster`): given by
+   * the handlers that reach clusters and by the CLI. Left out, the runtime never loads a Kubernetes
+   * client and `clusterClient` refuses: a function that never reaches a cluster does not bundle one.
+   */
+  readonly connectCluster?: ClusterConnector;
 }
 
 export function createRotationRuntime(
@@ -193,6 +202,12 @@ export function createRotationRuntime(
     async clusterClient(name) {
       const known = clients.get(name);
       if (known !== undefined) return known;
+      if (options.connectCluster === undefined) {
+        // The caller's bug (a handler that reaches clusters passes connectEksCluster), not the fleet's.
+        throw new TypeError(
+          `asked for a client of cluster ${name} from a runtime made without connectCluster`,
+        );
+      }
       const clusters = await loadFleet();
       const cluster = clusters.find((candidate) => candidate.name === name);
       if (cluster === undefined) {
@@ -205,13 +220,10 @@ export function createRotationRuntime(
       // The token is presigned for the cluster's region, as the role its account knows.
       const target = targetOf(cluster.name);
       const credentials = credentialsOf(target);
-      const client = createClusterClient({
+      const client = options.connectCluster({
         cluster,
-        tokenProvider: createEksTokenProvider({
-          clusterName: cluster.name,
-          region: target.region,
-          ...(credentials !== undefined && { credentials }),
-        }),
+        region: target.region,
+        ...(credentials !== undefined && { credentials }),
       });
       clients.set(name, client);
       return client;

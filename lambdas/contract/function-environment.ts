@@ -60,6 +60,10 @@ export const KEY_ALGORITHMS = ['ecdsa-p256', 'ecdsa-p384', 'rsa-2048', 'rsa-3072
 export type KeyAlgorithm = (typeof KEY_ALGORITHMS)[number];
 export const DEFAULT_KEY_ALGORITHM: KeyAlgorithm = 'ecdsa-p256';
 
+export function isKeyAlgorithm(value: unknown): value is KeyAlgorithm {
+  return typeof value === 'string' && (KEY_ALGORITHMS as readonly string[]).includes(value);
+}
+
 /** check-expiry warns (and `meshtrust verify` reports) a CA expiring within this many days. */
 export const EXPIRY_WARNING_DAYS_ENV = 'EXPIRY_WARNING_DAYS';
 /** 0 never warns; the stack asks for at least a day. */
@@ -141,9 +145,6 @@ export type ApprovalFunctionEnvKey = (typeof APPROVAL_FUNCTION_ENV_KEYS)[number]
 export const AWS_REGION_ENV = 'AWS_REGION';
 export const LAMBDA_SET_ENV_KEYS = [AWS_REGION_ENV] as const;
 
-/** Node's options: the stack sets `--enable-source-maps`, so stack traces point into the sources. */
-export const NODE_OPTIONS_ENV = 'NODE_OPTIONS';
-
 /** Powertools' service name; the logger and metrics also get it in code (`meshtrust`). */
 export const POWERTOOLS_SERVICE_NAME_ENV = 'POWERTOOLS_SERVICE_NAME';
 
@@ -151,13 +152,10 @@ export const POWERTOOLS_SERVICE_NAME_ENV = 'POWERTOOLS_SERVICE_NAME';
 export const POWERTOOLS_METRICS_NAMESPACE_ENV = 'POWERTOOLS_METRICS_NAMESPACE';
 
 /**
- * Keys the stack may set for the Node runtime and for Powertools rather than for meshtrust's code, so a
- * function may have one that its own code never reads. Where our code does read one (the metrics
+ * Keys the stack may set for Powertools rather than for meshtrust's code, so a function may have one
+ * that its own code never reads (no NODE_OPTIONS: no source map is deployed for node to read, see
+ * docs/architecture.md, "Lambda bundles"). Where our code does read one (the metrics
  * namespace), the stack must still set it on that function like any other key.
  */
-export const RUNTIME_ENV_KEYS = [
-  NODE_OPTIONS_ENV,
-  POWERTOOLS_SERVICE_NAME_ENV,
-  POWERTOOLS_METRICS_NAMESPACE_ENV,
-] as const;
+export const RUNTIME_ENV_KEYS = [POWERTOOLS_SERVICE_NAME_ENV, POWERTOOLS_METRICS_NAMESPACE_ENV] as const;
 export type RuntimeEnvKey = (typeof RUNTIME_ENV_KEYS)[number];

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { type AcquiredRotationLock, acquireRotationLock } from '../application/acquire-rotation-lock.js';
 import { checkResumedPromotionRun, checkResumedRollback } from '../application/resumed-run-check.js';
 import type { RotationRuntime } from '../application/runtime.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ApprovalAnswer } from '../contract/approval.js';
 
 const REASON_MAX = 512;

@@ -1,3 +1,4 @@
+import { connectEksCluster } from '../adapters/kube/eks-cluster-connector.js';
 import { type CheckExpiryOutput, checkExpiry } from '../application/check-expiry.js';
 import { type LambdaContext, runHandler } from './run-handler.js';
 
@@ -14,5 +15,7 @@ const PHASE = 'check-expiry';
  * cluster, or one whose istiod reports no signing chain, fails the check, which has its own alarm.
  */
 export async function handler(_event?: unknown, context?: LambdaContext): Promise<CheckExpiryOutput> {
-  return runHandler({ phase: PHASE, lambdaContext: context }, (runtime) => checkExpiry(runtime));
+  return runHandler({ phase: PHASE, lambdaContext: context, connectCluster: connectEksCluster }, (runtime) =>
+    checkExpiry(runtime),
+  );
 }

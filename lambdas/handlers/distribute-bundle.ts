@@ -1,3 +1,4 @@
+import { connectEksCluster } from '../adapters/kube/eks-cluster-connector.js';
 import { type SkippedRemote, skipRemote } from '../application/remote-cluster.js';
 import { type DistributeBundleOutput, distributeBundle } from '../application/staged-root-cacerts.js';
 import { clusterStepSchema, parseInput } from './handler-input.js';
@@ -18,7 +19,14 @@ export async function handler(
   const input = parseInput(clusterStepSchema, event, PHASE);
   const { executionId, cluster } = input;
   return runHandler(
-    { phase: PHASE, executionId, cluster, writes: true, lambdaContext: context },
+    {
+      phase: PHASE,
+      executionId,
+      cluster,
+      writes: true,
+      lambdaContext: context,
+      connectCluster: connectEksCluster,
+    },
     async (runtime) =>
       // A remote holds no cacerts: its primary's istiod publishes its bundle.
       skipRemote(runtime, { phase: PHASE, cluster, executionId }) ?? distributeBundle(runtime, input),

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { SecretVersion } from '../application/root-ca.js';
 import { ROTATION_MODES } from '../core/plan/phases.js';
 import { PreconditionFailed } from '../core/rotation-errors.js';

@@ -1,5 +1,6 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { emitAuditEvent } from '../adapters/audit/audit-event.js';
+import { connectEksCluster } from '../adapters/kube/eks-cluster-connector.js';
 import { readForPreflight } from '../application/preflight-reading.js';
 import { judgeForPreflight, type PreflightOutput } from '../application/preflight-verdict.js';
 import type { RotationRuntime } from '../application/runtime.js';
@@ -27,8 +28,14 @@ export type PreflightInput = z.infer<typeof inputSchema>;
  */
 export async function handler(event: unknown, context?: LambdaContext): Promise<PreflightOutput> {
   const input = parseInput(inputSchema, event, PHASE);
-  return runHandler({ phase: PHASE, executionId: input.executionId, lambdaContext: context }, (runtime) =>
-    preflight(input, runtime),
+  return runHandler(
+    {
+      phase: PHASE,
+      executionId: input.executionId,
+      lambdaContext: context,
+      connectCluster: connectEksCluster,
+    },
+    (runtime) => preflight(input, runtime),
   );
 }
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { workedClustersSchema } from '../application/delete-cacerts-backups.js';
 import { type PromoteRootOutput, promoteRoot } from '../application/promote-root.js';
 import { executionIdSchema, parseInput, secretVersionSchema } from './handler-input.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { auditStateChange } from '../application/audit-state-change.js';
 import { executionIdSchema, modeSchema, parseInput } from './handler-input.js';
 import { type LambdaContext, runHandler } from './run-handler.js';

@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import * as z from 'zod';
+import { connectEksCluster } from '../adapters/kube/eks-cluster-connector.js';
 import { checkReceivedApproval } from '../application/approval-received.js';
 import { type ReissueIntermediateOutput, reissueIntermediate } from '../application/reissue-intermediate.js';
 import { type SkippedRemote, skipRemote } from '../application/remote-cluster.js';
@@ -32,7 +33,14 @@ export async function handler(
   const input = parseInput(inputSchema, event, PHASE);
   const { executionId, cluster } = input;
   return runHandler(
-    { phase: PHASE, executionId, cluster, writes: true, lambdaContext: context },
+    {
+      phase: PHASE,
+      executionId,
+      cluster,
+      writes: true,
+      lambdaContext: context,
+      connectCluster: connectEksCluster,
+    },
     async (runtime) => {
       // Before any write: the approve-reissue gate's result must be one the approval endpoint recorded.
       await checkReceivedApproval(runtime.config, {

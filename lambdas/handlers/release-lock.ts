@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { workedClustersSchema } from '../application/delete-cacerts-backups.js';
 import { type ReleaseLockOutput, releaseRotationLock } from '../application/release-rotation-lock.js';
 import { executionIdSchema, modeSchema, parseInput } from './handler-input.js';

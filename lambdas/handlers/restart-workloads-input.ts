@@ -1,7 +1,7 @@
 // The event of restart-workloads (docs/workflow.md, "Handler input and output"): a cluster step with
 // the restart's purpose and strategy, and from the second invocation for the cluster on, the answer
 // before it as `progress`.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ResignSummary } from '../application/await-resign.js';
 import { ROLLBACK_OF_KEY } from '../contract/resume-rollback.js';
 import { ROTATION_STRATEGIES } from '../core/istio/rotation-strategy.js';

@@ -1,3 +1,4 @@
+import { connectEksCluster } from '../adapters/kube/eks-cluster-connector.js';
 import { findInjected } from '../adapters/kube/injected-workloads.js';
 import { auditStateChange } from '../application/audit-state-change.js';
 import type { ResignSummary } from '../application/await-resign.js';
@@ -41,8 +42,16 @@ export async function handler(event: unknown, context?: InvocationContext): Prom
   const deadline = invocationDeadlineOf(context, INVOCATION_RESERVE_MS);
   const input = parseInput(restartWorkloadsInputSchema, event, PHASE);
   const { executionId, cluster } = input;
-  return runHandler({ phase: PHASE, executionId, cluster, writes: true, lambdaContext: context }, (runtime) =>
-    restartWorkloads(input, runtime, deadline),
+  return runHandler(
+    {
+      phase: PHASE,
+      executionId,
+      cluster,
+      writes: true,
+      lambdaContext: context,
+      connectCluster: connectEksCluster,
+    },
+    (runtime) => restartWorkloads(input, runtime, deadline),
   );
 }
 

@@ -1,3 +1,4 @@
+import { connectEksCluster } from '../adapters/kube/eks-cluster-connector.js';
 import { checkReceivedApproval } from '../application/approval-received.js';
 import { type SkippedRemote, skipRemote } from '../application/remote-cluster.js';
 import { type RetireRootOutput, retireRoot } from '../application/staged-root-cacerts.js';
@@ -20,7 +21,14 @@ export async function handler(
   const input = parseInput(clusterStepSchema, event, PHASE);
   const { executionId, cluster } = input;
   return runHandler(
-    { phase: PHASE, executionId, cluster, writes: true, lambdaContext: context },
+    {
+      phase: PHASE,
+      executionId,
+      cluster,
+      writes: true,
+      lambdaContext: context,
+      connectCluster: connectEksCluster,
+    },
     async (runtime) => {
       // Before any write: the approve-retire gate's result must be one the approval endpoint recorded.
       await checkReceivedApproval(runtime.config, {

@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import * as z from 'zod';
+import { connectEksCluster } from '../adapters/kube/eks-cluster-connector.js';
 import { workedClustersSchema } from '../application/delete-cacerts-backups.js';
 import { dropPendingRoot } from '../application/drop-pending-root.js';
 import { rollBackCluster } from '../application/rollback-cluster.js';
@@ -41,7 +42,14 @@ export async function handler(event: unknown, context?: LambdaContext): Promise<
   // Whose writes are undone (backups, staged root, root key); the lock and the audit events are this run's.
   const rotation = input[ROLLBACK_OF_KEY] ?? executionId;
   return runHandler(
-    { phase: PHASE, executionId, ...(cluster && { cluster }), writes: true, lambdaContext: context },
+    {
+      phase: PHASE,
+      executionId,
+      ...(cluster && { cluster }),
+      writes: true,
+      lambdaContext: context,
+      connectCluster: connectEksCluster,
+    },
     async (runtime) =>
       stage === 'drop-pending-root'
         ? dropPendingRoot(runtime, { executionId, rotation, clusters: input.clusters })

@@ -1,6 +1,7 @@
 import type { RotationPhase } from '../adapters/audit/audit-event.js';
 import { type LambdaContext, logger, logInvocation } from '../adapters/audit/logger.js';
 import { assertNoPrivateKey } from '../adapters/audit/private-key-guard.js';
+import type { ClusterConnector } from '../adapters/kube/eks-cluster-connector.js';
 import { createRotationRuntime, type RotationRuntime } from '../application/runtime.js';
 import { MeshTrustError } from '../core/meshtrust-error.js';
 import { RotationError, type RotationErrorOptions } from '../core/rotation-errors.js';
@@ -31,6 +32,11 @@ export interface HandlerContext {
   readonly writes?: boolean;
   /** The Lambda context of the invocation, whose request id every log line of it carries. */
   readonly lambdaContext?: LambdaContext;
+  /**
+   * How the step connects to a cluster (`connectEksCluster`), for the handlers that reach clusters.
+   * Left out, the step has no cluster client and the handler's bundle no Kubernetes client.
+   */
+  readonly connectCluster?: ClusterConnector;
 }
 
 /**
@@ -52,7 +58,10 @@ export async function runHandler<T extends object>(
   logger.appendKeys(keys);
   let runtime: RotationRuntime | undefined;
   try {
-    runtime = createRotationRuntime(undefined, { sessionName: `meshtrust-${context.phase}` });
+    runtime = createRotationRuntime(undefined, {
+      sessionName: `meshtrust-${context.phase}`,
+      ...(context.connectCluster !== undefined && { connectCluster: context.connectCluster }),
+    });
     if (context.writes === true && context.executionId !== undefined && runtime.config.lock !== undefined) {
       const acquired = await runtime.lock().acquire(context.executionId);
       // acquire-lock took it; finding it free or stale here means this run had lost it (a redrive).

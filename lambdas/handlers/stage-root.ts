@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { stageRoot } from '../application/stage-root.js';
 import { executionIdSchema, parseInput, type SecretVersion } from './handler-input.js';
 import { type LambdaContext, runHandler } from './run-handler.js';

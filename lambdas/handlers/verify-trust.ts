@@ -1,3 +1,4 @@
+import { connectEksCluster } from '../adapters/kube/eks-cluster-connector.js';
 import { type VerifyTrustOutput, verifyTrust } from '../application/verify-trust.js';
 import { gateStepSchema, parseInput } from './handler-input.js';
 import { type LambdaContext, runHandler } from './run-handler.js';
@@ -21,7 +22,13 @@ const PHASE = 'verify-trust';
 export async function handler(event: unknown, context?: LambdaContext): Promise<VerifyTrustOutput> {
   const input = parseInput(gateStepSchema, event, PHASE);
   return runHandler(
-    { phase: PHASE, executionId: input.executionId, cluster: input.cluster, lambdaContext: context },
+    {
+      phase: PHASE,
+      executionId: input.executionId,
+      cluster: input.cluster,
+      lambdaContext: context,
+      connectCluster: connectEksCluster,
+    },
     (runtime) => verifyTrust(runtime, input),
   );
 }

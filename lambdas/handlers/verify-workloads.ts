@@ -1,3 +1,4 @@
+import { connectEksCluster } from '../adapters/kube/eks-cluster-connector.js';
 import { findInjectedWorkloads } from '../adapters/kube/injected-workloads.js';
 import { newRootLookup } from '../application/new-root-published.js';
 import type { RotationRuntime } from '../application/runtime.js';
@@ -26,7 +27,13 @@ export interface VerifyWorkloadsOutput {
 export async function handler(event: unknown, context?: LambdaContext): Promise<VerifyWorkloadsOutput> {
   const input = parseInput(clusterStepSchema, event, PHASE);
   return runHandler(
-    { phase: PHASE, executionId: input.executionId, cluster: input.cluster, lambdaContext: context },
+    {
+      phase: PHASE,
+      executionId: input.executionId,
+      cluster: input.cluster,
+      lambdaContext: context,
+      connectCluster: connectEksCluster,
+    },
     (runtime) => verifyWorkloads(input, runtime),
   );
 }

@@ -11,7 +11,11 @@ import {
 } from '@aws-sdk/client-kms';
 import type { RootKeySpec } from '../../contract/root-keys.js';
 import { MeshTrustError } from '../../core/meshtrust-error.js';
-import { type CertificateSigner, ecdsaSignatureFromDer, type KeyAlgorithm } from '../../core/pki/index.js';
+// Not the PKI core's index: this module is in every function's runtime (through RootKeys), and these
+// three leave @peculiar/x509 out of the functions that never sign.
+import type { CertificateSigner } from '../../core/pki/certificate-signer.js';
+import { ecdsaSignatureFromDer } from '../../core/pki/ecdsa-signature.js';
+import type { KeyAlgorithm } from '../../core/pki/key-algorithm.js';
 import { PreconditionFailed } from '../../core/rotation-errors.js';
 
 /** KMS's largest RAW message. */

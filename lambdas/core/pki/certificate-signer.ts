@@ -6,9 +6,9 @@
 import { webcrypto } from 'node:crypto';
 import type * as X509 from '@peculiar/x509';
 import { type KeyAlgorithm, keyAlgorithmOf, keyParamsOf, signingAlgorithmOf } from './key-algorithm.js';
-import { InvalidPkiArgumentError, type PkiContext } from './pki-errors.js';
+import type { PkiContext } from './pki-errors.js';
 import { publicKeyDerOf } from './private-key.js';
-import { type CryptoKey, subtle, x509 } from './x509.js';
+import { type CryptoKey, subtle } from './x509.js';
 
 /** The crypto provider @peculiar/x509's generators take. */
 export type X509Crypto = NonNullable<Parameters<typeof X509.X509CertificateGenerator.create>[1]>;
@@ -67,23 +67,6 @@ export function signingWith(signer: CertificateSigner): { signingKey: CryptoKey;
     randomUUID: () => webcrypto.randomUUID(),
   } as unknown as X509Crypto;
   return { signingKey, crypto };
-}
-
-/**
- * An ECDSA signature as a KMS or OpenSSL gives it (DER ECDSA-Sig-Value) in WebCrypto's form, r || s
- * each padded to the curve's size, which a signer returns: @peculiar/x509's own converter.
- */
-export function ecdsaSignatureFromDer(der: ArrayBuffer, algorithm: KeyAlgorithm): ArrayBuffer {
-  const params = keyParamsOf(algorithm);
-  const raw =
-    'namedCurve' in params
-      ? new x509.AsnEcSignatureFormatter().toWebSignature(
-          params as unknown as Parameters<X509.AsnEcSignatureFormatter['toWebSignature']>[0],
-          der,
-        )
-      : null;
-  if (raw === null) throw new InvalidPkiArgumentError(`not an ECDSA signature of ${algorithm}`);
-  return raw;
 }
 
 function toArrayBuffer(data: ArrayBuffer | ArrayBufferView): ArrayBuffer {

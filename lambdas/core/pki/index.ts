@@ -9,6 +9,7 @@ export * from './certificate-authority.js';
 export * from './certificate-info.js';
 export * from './certificate-path.js';
 export * from './certificate-signer.js';
+export * from './ecdsa-signature.js';
 export * from './findings.js';
 export * from './fingerprint.js';
 export * from './key-algorithm.js';

@@ -1,6 +1,7 @@
 import type { webcrypto } from 'node:crypto';
 import {
   DEFAULT_KEY_ALGORITHM,
+  isKeyAlgorithm,
   KEY_ALGORITHMS,
   type KeyAlgorithm,
 } from '../../contract/function-environment.js';
@@ -19,8 +20,9 @@ import {
   subtle,
 } from './x509.js';
 
-// Declared in the contract, which the stack shares (lib/ validates the keyAlgorithm prop with it).
-export { DEFAULT_KEY_ALGORITHM, KEY_ALGORITHMS, type KeyAlgorithm };
+// Declared in the contract, which the stack shares (lib/ validates the keyAlgorithm prop with it) and
+// the functions' configuration reads without loading the PKI core.
+export { DEFAULT_KEY_ALGORITHM, isKeyAlgorithm, KEY_ALGORITHMS, type KeyAlgorithm };
 
 const RSA_EXPONENT = new Uint8Array([1, 0, 1]);
 
@@ -67,10 +69,6 @@ export function keyAlgorithmOf(key: CryptoKey, context: PkiContext = {}): KeyAlg
     throw new UnsupportedKeyError(`RSA with a ${bits}-bit modulus`, context);
   }
   throw new UnsupportedKeyError(`algorithm ${String(algorithm.name)}`, context);
-}
-
-export function isKeyAlgorithm(value: unknown): value is KeyAlgorithm {
-  return typeof value === 'string' && (KEY_ALGORITHMS as readonly string[]).includes(value);
 }
 
 /** A fresh, extractable key pair (extractable so the private key can be stored as PKCS#8 PEM). */

@@ -18,6 +18,7 @@ import { type KubeApiServer, startKubeApiServer } from '../../../lab/kube/kube-a
 import { KubeObjectStore } from '../../../lab/kube/object-store.js';
 import { createEksToken } from '../../../lambdas/adapters/eks/eks-token.js';
 import { discoverClusters } from '../../../lambdas/adapters/eks/fleet-discovery.js';
+import { connectEksCluster } from '../../../lambdas/adapters/kube/eks-cluster-connector.js';
 import { readRotationConfig } from '../../../lambdas/application/config.js';
 import { createRotationRuntime } from '../../../lambdas/application/runtime.js';
 
@@ -111,7 +112,10 @@ describe('a cluster in another account and region', () => {
   const runtimeFor = (clustersEnv: string, accountRoles = `${FAR_ACCOUNT}=${FAR_ROLE}`) => {
     process.env.CLUSTERS = clustersEnv;
     process.env.CLUSTER_ACCOUNT_ROLES = accountRoles;
-    return createRotationRuntime(readRotationConfig(), { sessionName: 'meshtrust-preflight' });
+    return createRotationRuntime(readRotationConfig(), {
+      sessionName: 'meshtrust-preflight',
+      connectCluster: connectEksCluster,
+    });
   };
 
   it("is described in its account and region, and reached as that account's role with a token for its region", async () => {
@@ -226,7 +230,10 @@ describe('a cluster in another account and region', () => {
       CLUSTER_ACCOUNT_ROLES: `${FAR_ACCOUNT}=${expiryRole}`,
     });
     delete process.env.CLUSTER_ROLE_ARN;
-    const runtime = createRotationRuntime(readRotationConfig(), { sessionName: 'meshtrust-check-expiry' });
+    const runtime = createRotationRuntime(readRotationConfig(), {
+      sessionName: 'meshtrust-check-expiry',
+      connectCluster: connectEksCluster,
+    });
     const before = clusters['far-1'].callers.length;
     try {
       // Act

@@ -3,6 +3,7 @@
 // and a concurrent write to cacerts that the handler re-reads past without overwriting it.
 import { jest } from '@jest/globals';
 import { awsEnvironmentFor } from '../../../lab/eks/lab-identities.js';
+import { connectEksCluster } from '../../../lambdas/adapters/kube/eks-cluster-connector.js';
 import { readClusterCacerts } from '../../../lambdas/application/cluster-cacerts.js';
 import { createRotationRuntime } from '../../../lambdas/application/runtime.js';
 import { certificateFingerprint, describeCertificate, TrustBundle } from '../../../lambdas/core/pki/index.js';
@@ -137,7 +138,7 @@ describe('verify-trust handler', () => {
       // Act
       const output = await verifyTrust(item('lab-1'));
       const cacerts = readClusterCacerts(
-        await createRotationRuntime().clusterClient('lab-1'),
+        await createRotationRuntime(undefined, { connectCluster: connectEksCluster }).clusterClient('lab-1'),
         'verify-trust',
       );
       // Assess
@@ -345,7 +346,7 @@ describe('record-approval and check-expiry handlers', () => {
       // Act
       const output = await checkExpiry();
       const cacerts = readClusterCacerts(
-        await createRotationRuntime().clusterClient('lab-1'),
+        await createRotationRuntime(undefined, { connectCluster: connectEksCluster }).clusterClient('lab-1'),
         'check-expiry',
       );
       // Assess

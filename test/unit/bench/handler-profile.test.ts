@@ -1,0 +1,277 @@
+// The handlers' bundle profile as the bench reads it: bytes split by what our code imports, the table
+// and the lines docs/performance.md prints for a missed target. Pure parts only: test/infra builds the
+// real bundles (cdk-synth.test.ts compares handlerBuildOptions' bundle with the deployed one).
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Metafile } from 'esbuild';
+import { renderPerformanceDoc } from '../../../bench/bench-report.js';
+import type { HandlersSectionFigures } from '../../../bench/handler-bench.js';
+import {
+  contributorsOf,
+  type HandlersProfile,
+  profileBoundLines,
+  profileTable,
+  valueImportsOf,
+} from '../../../bench/handler-profile.js';
+
+const ENTRY = 'lambdas/handlers/verify-trust.ts';
+
+/** A metafile of one bundle: each input with its imports and its bytes in the output. */
+function metafileOf(
+  inputs: Record<string, { readonly imports: readonly string[]; readonly bytes: number }>,
+  extraBytes = 0,
+): Metafile {
+  const total = Object.values(inputs).reduce((sum, input) => sum + input.bytes, 0) + extraBytes;
+  return {
+    inputs: Object.fromEntries(
+      Object.entries(inputs).map(([path, input]) => [
+        path,
+        {
+          bytes: input.bytes,
+          imports: input.imports.map((imported) => ({ path: imported, kind: 'import-statement' as const })),
+        },
+      ]),
+    ),
+    outputs: {
+      'index.mjs': {
+        bytes: total,
+        entryPoint: ENTRY,
+        imports: [],
+        exports: ['handler'],
+        inputs: Object.fromEntries(
+          Object.entries(inputs).map(([path, input]) => [path, { bytesInOutput: input.bytes }]),
+        ),
+      },
+    },
+  };
+}
+
+describe('contributorsOf', () => {
+  it('counts every module for the package our code imported that brought it in, families as one', () => {
+    // Prepare: client-node brings undici (nested) and ws; the SDK comes in as two families' packages
+    const metafile = metafileOf(
+      {
+        [ENTRY]: {
+          imports: ['lambdas/adapters/kube/cluster-client.ts', 'node_modules/zod/index.js'],
+          bytes: 100,
+        },
+        'lambdas/adapters/kube/cluster-client.ts': {
+          imports: [
+            'node_modules/@kubernetes/client-node/dist/index.js',
+            'node_modules/@aws-sdk/client-eks/dist-es/index.js',
+            'node_modules/@smithy/signature-v4/dist-es/index.js',
+          ],
+          bytes: 50,
+        },
+        'node_modules/@kubernetes/client-node/dist/index.js': {
+          imports: [
+            'node_modules/@kubernetes/client-node/node_modules/undici/index.js',
+            'node_modules/ws/index.js',
+          ],
+          bytes: 1000,
+        },
+        'node_modules/@kubernetes/client-node/node_modules/undici/index.js': { imports: [], bytes: 500 },
+        'node_modules/ws/index.js': { imports: ['node_modules/zod/index.js'], bytes: 40 },
+        'node_modules/@aws-sdk/client-eks/dist-es/index.js': {
+          imports: ['node_modules/@smithy/core/index.js'],
+          bytes: 300,
+        },
+        'node_modules/@smithy/core/index.js': { imports: [], bytes: 200 },
+        'node_modules/@smithy/signature-v4/dist-es/index.js': { imports: [], bytes: 20 },
+        'node_modules/zod/index.js': { imports: [], bytes: 90 },
+      },
+      7,
+    );
+
+    // Act
+    const contributors = contributorsOf(metafile, ENTRY);
+
+    // Assess: zod is ours (reached first from the entry), not ws's
+    expect(contributors).toEqual([
+      { name: '@kubernetes/client-node', bytes: 1540 },
+      { name: 'AWS SDK', bytes: 520 },
+      { name: 'meshtrust', bytes: 150 },
+      { name: 'zod', bytes: 90 },
+      { name: 'esbuild runtime, banner', bytes: 7 },
+    ]);
+  });
+});
+
+const PROFILE: HandlersProfile = {
+  bundles: {
+    'acquire-lock': {
+      bytes: 700_000,
+      sameAsAsset: true,
+      contributors: [
+        { name: 'AWS SDK', bytes: 500_000 },
+        { name: 'zod', bytes: 100_000 },
+        { name: 'meshtrust', bytes: 80_000 },
+        { name: 'Powertools', bytes: 20_000 },
+      ],
+    },
+    'verify-trust': {
+      bytes: 3_000_000,
+      sameAsAsset: true,
+      contributors: [
+        { name: '@kubernetes/client-node', bytes: 2_000_000 },
+        { name: 'AWS SDK', bytes: 500_000 },
+        { name: '@peculiar/x509', bytes: 260_000 },
+        { name: 'zod', bytes: 100_000 },
+        { name: 'meshtrust', bytes: 90_000 },
+        { name: 'Powertools', bytes: 20_000 },
+        { name: 'yaml', bytes: 20_000 },
+        { name: 'esbuild runtime, banner', bytes: 10_000 },
+      ],
+    },
+  },
+  floor: {
+    packageName: '@kubernetes/client-node',
+    imports: ['CoreV1Api', 'KubeConfig'],
+    bytes: 2_100_000,
+    coldImportMs: { median: 150, runs: [140, 150, 160] },
+  },
+};
+
+describe('profileTable', () => {
+  it('gives the largest contributors a column each and sums the rest', () => {
+    // Act
+    const table = profileTable(PROFILE);
+
+    // Assess
+    expect(table.columns).toEqual([
+      'handler',
+      'bundle',
+      '@kubernetes/client-node',
+      'AWS SDK',
+      '@peculiar/x509',
+      'zod',
+      'meshtrust',
+      'Powertools',
+      'other',
+    ]);
+    expect(table.rows).toEqual([
+      ['acquire-lock', '700.0 kB', '-', '500.0 kB', '-', '100.0 kB', '80.0 kB', '20.0 kB', '-'],
+      [
+        'verify-trust',
+        '3.00 MB',
+        '2.00 MB',
+        '500.0 kB',
+        '260.0 kB',
+        '100.0 kB',
+        '90.0 kB',
+        '20.0 kB',
+        '30.0 kB',
+      ],
+    ]);
+  });
+});
+
+describe('profileBoundLines', () => {
+  const targets = { bundleBytes: 1_000_000, coldImportMs: 200 };
+
+  it('names the floor package and its part alone for the handlers that carry it', () => {
+    // Act
+    const lines = profileBoundLines(
+      PROFILE,
+      [
+        { handler: 'acquire-lock', bundleBytes: 700_000, coldImportMs: 120 },
+        { handler: 'verify-trust', bundleBytes: 3_000_000, coldImportMs: 280 },
+      ],
+      targets,
+    );
+
+    // Assess
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      /^1 handler\(s\) reach clusters through @kubernetes\/client-node \(verify-trust\)/,
+    );
+    expect(lines[0]).toMatch(/2\.00 MB of each bundle/);
+    expect(lines[0]).toMatch(/\(CoreV1Api, KubeConfig\).*2\.10 MB, cold import 150 ms \(median of 3\)/);
+    expect(lines[0]).toMatch(/misses the bundle target before a line of meshtrust is added/);
+  });
+
+  it('gives a missing handler without the floor package its largest parts', () => {
+    // Act
+    const lines = profileBoundLines(
+      PROFILE,
+      [{ handler: 'acquire-lock', bundleBytes: 700_000, coldImportMs: 260 }],
+      targets,
+    );
+
+    // Assess
+    expect(lines).toEqual([
+      'acquire-lock: 700.0 kB, cold import 260 ms; its largest parts: AWS SDK 500.0 kB, zod 100.0 kB, meshtrust 80.0 kB',
+    ]);
+  });
+});
+
+describe("the performance page's handlers section", () => {
+  it('shows the profile and what bounds the missed targets instead of "not profiled yet"', () => {
+    // Prepare
+    const figures: HandlersSectionFigures = {
+      stackName: 'meshtrust-example-mesh',
+      assemblyReused: true,
+      importRuns: 3,
+      handlers: [
+        {
+          handler: 'verify-trust',
+          functionName: 'meshtrust-example-mesh-verify-trust',
+          bundleBytes: 3_000_000,
+          assetBytes: 3_000_000,
+          sourceMap: { location: 'none', bytes: 0, enabledAtRunTime: false },
+          coldImportMs: { median: 280, runs: [270, 280, 290] },
+          warmInvoke: { measured: false, reason: 'not measured' },
+        },
+      ],
+      profile: PROFILE,
+    };
+    const machine = {
+      cpuModel: 'test',
+      cpuCount: 2,
+      memoryGiB: 4,
+      os: 'linux x64 test',
+      node: 'v24.0.0',
+      nodeOpenssl: '3',
+      loadAverageAtStart: 0,
+    };
+
+    // Act
+    const page = renderPerformanceDoc({
+      schema: 1,
+      generatedAt: '2026-12-01T00:00:00.000Z',
+      sections: { handlers: { measuredAt: '2026-12-01T00:00:00.000Z', durationMs: 1000, machine, figures } },
+      notMeasuredYet: [],
+    });
+
+    // Assess
+    expect(page).toContain('### What the bundles are made of');
+    expect(page).toContain("- Every build here is the asset's bundle, byte for byte.");
+    expect(page).toContain('What bounds the missed targets, from the profile above:');
+    expect(page).not.toContain('not profiled yet');
+  });
+});
+
+describe('valueImportsOf', () => {
+  let root: string;
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'meshtrust-value-imports-'));
+    await mkdir(join(root, 'a'));
+    await writeFile(
+      join(root, 'a', 'one.ts'),
+      "import { KubeConfig, type User, CoreV1Api as Core } from '@kubernetes/client-node';\n" +
+        "import type { V1Pod } from '@kubernetes/client-node';\n",
+    );
+    await writeFile(join(root, 'two.ts'), "import {\n  PortForward,\n} from '@kubernetes/client-node';\n");
+    await writeFile(join(root, 'three.js'), "import { Watch } from '@kubernetes/client-node';\n");
+  });
+  afterAll(() => rm(root, { recursive: true, force: true }));
+
+  it('lists the names .ts files import as values, never types', async () => {
+    // Act
+    const names = await valueImportsOf(root, '@kubernetes/client-node');
+
+    // Assess
+    expect(names).toEqual(['CoreV1Api', 'KubeConfig', 'PortForward']);
+  });
+});
