@@ -19,6 +19,7 @@ import type { RehearsalOptions } from './rehearsal-options.js';
 import {
   type ExpiryCheckAtEnd,
   expectedResult,
+  faultFailAts,
   outcomeChecks,
   type PhaseReport,
   type RehearsalReport,
@@ -71,13 +72,9 @@ export function buildReport(facts: ReportFacts): RehearsalReport {
     handshakes: stats.byPhase[phase.name] ?? { attempted: 0, failed: 0 },
   }));
   // With --retry-rollback a rollback made to fail is resumed: the rehearsal must end rolled back.
-  // A rollout held unready (--fault kube:CLUSTER:stuck), or a cacerts write istiod ignores
-  // (istiod-drop), is no transient fault: the product's gates must fail the run from that phase on,
-  // which rolls back as a permanent --fail-at there would.
-  const faultedPhases = (options.faults ?? [])
-    .filter((fault) => fault.target === 'kube' && (fault.kind === 'stuck' || fault.kind === 'istiod-drop'))
-    .map((fault) => ({ state: fault.phase, once: false }));
-  const expectedFirst = expectedResult(options.mode, [...(options.failAt ?? []), ...faultedPhases]);
+  // A fault that is no transient one fails the run as a --fail-at would (faultFailAts).
+  const failAts = [...(options.failAt ?? []), ...faultFailAts(options.faults ?? [])];
+  const expectedFirst = expectedResult(options.mode, failAts);
   // With --retry-promotion a run stopped in promote-root is finished: the rehearsal must end succeeded.
   const expected =
     options.retryRollback === true && expectedFirst === 'FAILED' && rollbackFailAt(options.failAt)
@@ -138,7 +135,7 @@ export function buildReport(facts: ReportFacts): RehearsalReport {
       ? {}
       : { rootKeys: endState.rootKeys, rootKeysAtStart: facts.rootKeysAtStart }),
     ...(endState.cacertsBackups === undefined ? {} : { cacertsBackups: endState.cacertsBackups }),
-    failAts: options.failAt ?? [],
+    failAts,
     ...(facts.expiryCheck === undefined ? {} : { expiryCheck: facts.expiryCheck }),
   });
   return {

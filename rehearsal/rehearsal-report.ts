@@ -8,6 +8,7 @@ import type { CacertsWrite } from './cacerts-timeline.js';
 import type { ClusterStrategy } from './cluster-strategies.js';
 import type { CacertsBackupsAtEnd, EndState, RootKeysAtEnd } from './end-state.js';
 import type { FaultReport } from './fault-plan.js';
+import type { Fault } from './fault-spec.js';
 import type { RefusedCacerts, WorkloadCertificate } from './fleet/rehearsal-fleet.js';
 import type { LabWaits } from './lab-waits.js';
 import { resignNoPodsRestartedCheck, type WorkloadMove, workloadsMovedCheck } from './workload-moves.js';
@@ -146,6 +147,24 @@ export function expectedResult(
     return 'FAILED';
   if (mode === 'intermediate' && trigger === 'stage-root') return 'SUCCEEDED';
   return permanent.some(inRollback) ? 'FAILED' : 'ROLLED_BACK';
+}
+
+/**
+ * The failures a run's --fault specs stand for, as --fail-at states: a rollout held unready (`stuck`)
+ * or a cacerts write istiod ignores (`istiod-drop`) is no transient fault, so the product's gates must
+ * fail the run from that phase on, as a permanent --fail-at there would. A StatefulSet's pod held
+ * unready blocks the rollback's restart too (OrderedReady replaces no pod while one is not ready; only
+ * deleting it does, docs/runbook.md), so that rollback fails as well. The other faults are absorbed.
+ */
+export function faultFailAts(faults: readonly Fault[]): { readonly state: string; readonly once: false }[] {
+  return faults.flatMap((fault) => {
+    if (fault.target !== 'kube' || (fault.kind !== 'stuck' && fault.kind !== 'istiod-drop')) return [];
+    const atPhase = { state: fault.phase, once: false } as const;
+    if (fault.kind === 'stuck' && fault.workload === 'statefulset') {
+      return [atPhase, { state: WORKFLOW_STATES.rollbackRestart, once: false } as const];
+    }
+    return [atPhase];
+  });
 }
 
 /**
