@@ -67,6 +67,7 @@ export async function rollBackCluster(
           applied.after['root-cert.pem'],
           // The roots the restored intermediate chains to: every proxy held them before the rotation.
           cacertsFingerprints(backup.files, cluster).roots,
+          applied.changed ? undefined : { startRootCertPem: backup.files['root-cert.pem'] },
         )
       : {};
   return {
@@ -90,9 +91,10 @@ async function restoredTrust(
   client: ClusterClient,
   rootCertPem: string,
   restored: readonly string[],
+  untakenWrite: { readonly startRootCertPem: string } | undefined,
 ): Promise<RestoredProxyTrust> {
   const deadline = Date.now() + runtime.config.verifyTimeoutSeconds * 1000;
-  await awaitRestoredTrust(runtime, client, rootCertPem);
+  await awaitRestoredTrust(runtime, client, rootCertPem, untakenWrite);
   return awaitRestoredProxyTrust(client, restored, Math.max(0, deadline - Date.now()));
 }
 

@@ -105,8 +105,9 @@ describe('a cacerts write istiod missed', () => {
     expect(restarted.restarted).toBeGreaterThan(0);
   });
 
-  it('fails verify-trust at once, past the load window, naming the missed write; within it, waits as before', async () => {
+  it('fails verify-trust at once, past the load window, naming the missed write; within it, waits as before; rolls back', async () => {
     // Prepare: a root rotation (after the rekey above: nothing pending) whose A+B istiod ignores
+    const start = h.cacertsOf('lab-1');
     const rotation = rotationByHand(h, { executionId: h.executionId('drop-trust'), mode: 'scheduled' });
     await rotation.walk({ through: 'stage-root' });
     dropsLeft = 1;
@@ -131,5 +132,20 @@ describe('a cacerts write istiod missed', () => {
     expect(String(retry.error)).toMatch(
       /does not hold the root set .* \d+ s after the write \(istiod takes a changed cacerts within 120 s: .*\): istiod of cluster lab-1 still serves the roots it had before distribute-bundle wrote istio-system\/cacerts\. .*rollout restart deployment\/istiod/,
     );
+
+    // Act: the rollback. cacerts already holds the restored set (the missed write), so restore-trust
+    // writes nothing, and istiod, seeing no change, stays on the start's roots (reliability finding 5)
+    const trust = await withEnv({ VERIFY_TIMEOUT_SECONDS: VERIFY_TIMEOUT }, () =>
+      rotation.rollback('restore-trust'),
+    ).catch((error: unknown) => error);
+    await rotation.rollback('restore-intermediate');
+    await rotation.rollback('restore-original');
+    await rotation.dropPendingRoot();
+    await h.lab.waitForSettled();
+
+    // Assess: restore-trust took istiod on the start's roots as restored (before: VerificationFailed on
+    // every attempt, for ever), and the rollback ended where the rotation started
+    expect(trust).toEqual([expect.objectContaining({ cluster: 'lab-1', changed: false })]);
+    expect(h.cacertsOf('lab-1')).toEqual(start);
   });
 });
