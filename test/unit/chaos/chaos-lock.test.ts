@@ -63,6 +63,17 @@ async function chaosRun(name: string, seen: string[], progress: string[]): Promi
   }
 }
 
+/** A run that writes results and holds the lock over the default assembly, synthesized as "holder". */
+function holdAsHolder() {
+  return holdChaosAssembly({
+    projectRoot,
+    defaultCdkOut: CDK_OUT,
+    write: true,
+    onProgress: () => undefined,
+    ensure: () => synth('holder'),
+  });
+}
+
 describe('holdChaosAssembly', () => {
   it('lets a second run synthesize only after the first ended, and says whose lock it waits for', async () => {
     // Prepare
@@ -124,13 +135,7 @@ describe('holdChaosAssembly', () => {
 
   it('stops waiting when interrupted, leaving the holder its lock', async () => {
     // Prepare
-    const held = await holdChaosAssembly({
-      projectRoot,
-      defaultCdkOut: CDK_OUT,
-      write: true,
-      onProgress: () => undefined,
-      ensure: () => synth('holder'),
-    });
+    const held = await holdAsHolder();
 
     // Act
     const waiting = holdChaosAssembly({
@@ -151,13 +156,7 @@ describe('holdChaosAssembly', () => {
 
   it('takes no lock for a run on another assembly that keeps no results', async () => {
     // Prepare: a run holds the lock
-    const held = await holdChaosAssembly({
-      projectRoot,
-      defaultCdkOut: CDK_OUT,
-      write: true,
-      onProgress: () => undefined,
-      ensure: () => synth('holder'),
-    });
+    const held = await holdAsHolder();
 
     // Act: --cdk-out elsewhere --no-write goes ahead at once
     const other = await holdChaosAssembly({
