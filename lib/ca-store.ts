@@ -141,13 +141,19 @@ export class CaStore extends Construct {
         resources: [this.rootKeyAliasArnPattern],
       }),
     );
-    // A retried stage-root looks for the key an earlier attempt made before naming it (a CreateKey whose
-    // answer was lost): the account's key and alias ids, neither with a resource-level permission. The
-    // tags it reads come from each root key's own policy (kms:ListResourceTags), so no other key's tags
-    // are readable; docs/security.md, "Finding a root key made twice".
-    principal.addToPrincipalPolicy(
+  }
+
+  /**
+   * The listing of key and alias ids (neither has a resource-level permission), to find the keys of a
+   * root version that no alias names: a retried stage-root, the key an earlier attempt made before
+   * naming it (a CreateKey whose answer was lost); rollback, every key of the root version it drops. The
+   * tags it then reads come from each root key's own policy (kms:ListResourceTags, use `find`), so no
+   * other key's tags are readable; docs/security.md, "Finding a root key made twice".
+   */
+  grantFindRootKeys(grantee: IGrantable): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(
       new PolicyStatement({
-        sid: 'ListKeysToFindRootKeysMadeEarlier',
+        sid: 'ListKeysToFindUnnamedRootKeys',
         actions: ['kms:ListAliases', 'kms:ListKeys'],
         resources: ['*'],
       }),

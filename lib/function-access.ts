@@ -23,7 +23,10 @@ export interface FunctionAccess {
    * succeeded intermediate rekey), rollback (its last stage, every cluster restored). Never reads them.
    */
   readonly deletesBackups?: boolean;
-  /** Root keys in KMS: create (and name) them, sign with them, retire them (their key policy, below). */
+  /**
+   * Root keys in KMS: create (and name) them, sign with them, retire them (their key policy, below), find
+   * the keys of a root version that no alias names (the key and alias ids in IAM, the tags in the policy).
+   */
   readonly rootKeys?: readonly RootKeyUse[];
   /** The rotation lock: `hold` (the writing phases confirm they hold it), `take` (take and release it). */
   readonly lock?: 'hold' | 'take';
@@ -44,7 +47,7 @@ export interface FunctionAccess {
 export const FUNCTION_ACCESS: Readonly<Record<HandlerName, FunctionAccess>> = {
   'acquire-lock': { lock: 'take' },
   preflight: { secrets: { root: 'read' }, clusters: 'rotate' },
-  'stage-root': { secrets: { root: 'write' }, rootKeys: ['create', 'sign'], lock: 'hold' },
+  'stage-root': { secrets: { root: 'write' }, rootKeys: ['create', 'sign', 'find'], lock: 'hold' },
   'distribute-bundle': { secrets: { backups: 'write' }, lock: 'hold', clusters: 'rotate' },
   'verify-trust': { clusters: 'verify' },
   'record-approval': {},
@@ -68,7 +71,8 @@ export const FUNCTION_ACCESS: Readonly<Record<HandlerName, FunctionAccess>> = {
   rollback: {
     secrets: { root: 'write', backups: 'read' },
     deletesBackups: true,
-    rootKeys: ['retire'],
+    // find: drop-pending-root retires every key of the dropped root version, named by its alias or not.
+    rootKeys: ['retire', 'find'],
     lock: 'hold',
     clusters: 'rotate',
   },

@@ -129,7 +129,11 @@ function wildcardActions(name: HandlerName, inVpc: boolean): string[] {
     ...(access.rootKeys?.includes('create')
       ? [
           'kms:CreateKey of SIGN_VERIFY keys of the root key specs with the policy lockout check on (a new key is usable only as its own key policy allows)',
-          "kms:ListKeys and kms:ListAliases (key and alias ids of the account, to find a root key an earlier attempt made before naming it; the tags it then reads come from each root key's own policy)",
+        ]
+      : []),
+    ...(access.rootKeys?.includes('find')
+      ? [
+          "kms:ListKeys and kms:ListAliases (key and alias ids of the account, to find the keys of a root version that no alias names; the tags it then reads come from each root key's own policy)",
         ]
       : []),
     ...(access.rootKeys !== undefined ? ['an explicit Deny of kms:PutKeyPolicy on every key'] : []),

@@ -256,6 +256,7 @@ export class RotationFunctions extends Construct {
       [ROOT_KEY_PRINCIPALS_ENV.create]: roleArns(rootKeyFunctions('create')),
       [ROOT_KEY_PRINCIPALS_ENV.sign]: roleArns(rootKeyFunctions('sign')),
       [ROOT_KEY_PRINCIPALS_ENV.retire]: roleArns(rootKeyFunctions('retire')),
+      [ROOT_KEY_PRINCIPALS_ENV.find]: roleArns(rootKeyFunctions('find')),
       // Each CA secret's resource policy names these roles (lambdas/core/access/secret-policy.ts).
       ...(Object.fromEntries(
         (Object.keys(CA_SECRET_POLICY_ENV) as CaSecretGrant[]).map((grant) => [
@@ -341,6 +342,7 @@ export class RotationFunctions extends Construct {
     if (access.importedRootKeys !== undefined) caStore.grantImportedRootKeys(role, access.importedRootKeys);
     if (access.deletesBackups === true) caStore.grantDeleteBackups(role);
     if (access.rootKeys?.includes('create')) caStore.grantCreateRootKeys(role);
+    if (access.rootKeys?.includes('find')) caStore.grantFindRootKeys(role);
     if (access.rootKeys !== undefined) caStore.denyKeyPolicyChanges(role);
     if (access.lock === 'hold') lockTable.grantHold(role);
     if (access.lock === 'take') lockTable.grantTakeAndRelease(role);

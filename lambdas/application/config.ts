@@ -113,8 +113,8 @@ export interface RotationConfig {
    */
   readonly rootKeyDeletionWindowDays: number;
   /**
-   * ROOT_KEY_CREATOR_ARNS, ROOT_KEY_SIGNER_ARNS, ROOT_KEY_RETIRER_ARNS: the roles a new root key's policy
-   * names for each use; undefined when none is set: KMS's default key policy.
+   * ROOT_KEY_CREATOR_ARNS, ROOT_KEY_SIGNER_ARNS, ROOT_KEY_RETIRER_ARNS, ROOT_KEY_FINDER_ARNS: the roles a
+   * new root key's policy names for each use; undefined when none is set: KMS's default key policy.
    */
   readonly rootKeyPrincipals?: Readonly<Record<RootKeyUse, readonly string[]>>;
   /**
@@ -194,6 +194,7 @@ export function readRotationConfig(): RotationConfig {
     create: principals('create'),
     sign: principals('sign'),
     retire: principals('retire'),
+    find: principals('find'),
   };
   const caSecretPolicy = Object.fromEntries(
     (Object.keys(CA_SECRET_POLICY_ENV) as CaSecretGrant[]).map((grant) => [

@@ -14,6 +14,12 @@ export interface RollbackOutput {
   readonly rootsAfter?: string[];
   readonly resourceVersion?: string;
   /**
+   * A cluster stage that wrote cacerts (`changed`): an ISO time at or after the write, from which the
+   * gate after restore-intermediate (rollback-restart's) counts istiod's delay in taking it
+   * (core/istio/istiod-load-window.ts). Absent when it wrote nothing.
+   */
+  readonly cacertsWrittenBy?: string;
+  /**
    * restore-trust, always: how long the run waits (rollback-await-proxy-trust) before the restored
    * intermediate may sign, so that every proxy trusts the restored roots first; 0 when they all do.
    */
@@ -25,6 +31,11 @@ export interface RollbackOutput {
   readonly droppedVersionId?: string;
   /** drop-pending-root: this execution's root key, retired (it must never sign again). */
   readonly retiredKey?: RetiredKey;
+  /**
+   * drop-pending-root: keys tagged with this execution's root version that no alias named (stage-root
+   * made them and the run stopped before naming them, or made one twice), retired by this call.
+   */
+  readonly retiredUnnamedKeys?: readonly RetiredKey[];
   /** drop-pending-root: clusters whose cacerts backup of this execution this call scheduled for deletion. */
   readonly backupsDeleted?: number;
 }

@@ -39,19 +39,25 @@ export const ROOT_KEY_SEARCH_LIMIT = 1000;
 export const ROOT_KEY_SPECS = ['ECC_NIST_P256', 'ECC_NIST_P384', 'RSA_2048', 'RSA_3072', 'RSA_4096'] as const;
 export type RootKeySpec = (typeof ROOT_KEY_SPECS)[number];
 
-/** What a function does with root keys: create (and name) them, sign with them, retire them. */
-export type RootKeyUse = 'create' | 'sign' | 'retire';
+/**
+ * What a function does with root keys: create (and name) them, sign with them, retire them, find the
+ * keys of a root version that no alias names by their tags (stage-root, for a key an earlier attempt
+ * made; rollback, for every key of the root version it drops).
+ */
+export type RootKeyUse = 'create' | 'sign' | 'retire' | 'find';
 
 /**
  * What a root key's own policy lets the functions of each use do with it (stage-root writes that policy
- * when it creates the key). The creator reads its tags (kms:ListResourceTags) to find a key an earlier
- * attempt made before naming it, and needs kms:PutKeyPolicy for KMS's lockout check; the stack
- * denies every function kms:PutKeyPolicy in IAM, so none can ever change a key policy.
+ * when it creates the key). The creator needs kms:PutKeyPolicy for KMS's lockout check; the stack
+ * denies every function kms:PutKeyPolicy in IAM, so none can ever change a key policy. The finders read
+ * its tags (kms:ListResourceTags), which say whose root version it is, and nothing else: only a root
+ * key's own policy grants that, so they read no other key's tags.
  */
 export const ROOT_KEY_ACTIONS: Readonly<Record<RootKeyUse, readonly string[]>> = {
-  create: ['kms:DescribeKey', 'kms:CreateAlias', 'kms:ListResourceTags', 'kms:PutKeyPolicy'],
+  create: ['kms:DescribeKey', 'kms:CreateAlias', 'kms:PutKeyPolicy'],
   sign: ['kms:DescribeKey', 'kms:GetPublicKey', 'kms:Sign'],
   retire: ['kms:DescribeKey', 'kms:DisableKey', 'kms:ScheduleKeyDeletion'],
+  find: ['kms:ListResourceTags'],
 };
 
 /**
@@ -62,4 +68,5 @@ export const ROOT_KEY_PRINCIPALS_ENV = {
   create: 'ROOT_KEY_CREATOR_ARNS',
   sign: 'ROOT_KEY_SIGNER_ARNS',
   retire: 'ROOT_KEY_RETIRER_ARNS',
+  find: 'ROOT_KEY_FINDER_ARNS',
 } as const satisfies Record<RootKeyUse, string>;

@@ -224,9 +224,10 @@ describe('MeshTrustStack', () => {
     // THEN
     expect(functionsAllowed(byTag, ['kms:CreateKey'])).toEqual(['stage-root']);
     expect(functionsAllowed(byTag, ['kms:CreateAlias'])).toEqual(['stage-root']);
-    // To find a key an earlier attempt made before naming it: ids of keys and aliases, nothing of a key.
-    expect(functionsAllowed(byTag, ['kms:ListKeys'])).toEqual(['stage-root']);
-    expect(functionsAllowed(byTag, ['kms:ListAliases'])).toEqual(['stage-root']);
+    // To find the keys of a root version no alias names (stage-root: one an earlier attempt made before
+    // naming it; rollback: every key of the root it drops): ids of keys and aliases, nothing of a key.
+    expect(functionsAllowed(byTag, ['kms:ListKeys'])).toEqual(['rollback', 'stage-root']);
+    expect(functionsAllowed(byTag, ['kms:ListAliases'])).toEqual(['rollback', 'stage-root']);
     expect(functionsAllowed(byTag, ['kms:ListResourceTags'])).toEqual([]);
     expect(create?.Condition).toEqual({
       StringEquals: {
@@ -252,6 +253,10 @@ describe('MeshTrustStack', () => {
     );
     expect(named('ROOT_KEY_RETIRER_ARNS')).toEqual(
       [roleOf(byTag, 'promote-root'), roleOf(byTag, 'rollback')].sort(),
+    );
+    // Their tags, which the finders read, from the key policy alone: promote-root retires by the alias.
+    expect(named('ROOT_KEY_FINDER_ARNS')).toEqual(
+      [roleOf(byTag, 'rollback'), roleOf(byTag, 'stage-root')].sort(),
     );
     for (const name of ['stage-root', 'reissue-intermediate', 'promote-root', 'rollback']) {
       expect({ name, deniesPutKeyPolicy: denies(name) }).toEqual({ name, deniesPutKeyPolicy: true });

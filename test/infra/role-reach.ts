@@ -129,6 +129,7 @@ function rootKeyPolicyRoles(synthesized: SynthesizedMeshTrustStack): Record<Root
     create: named(ROOT_KEY_PRINCIPALS_ENV.create),
     sign: named(ROOT_KEY_PRINCIPALS_ENV.sign),
     retire: named(ROOT_KEY_PRINCIPALS_ENV.retire),
+    find: named(ROOT_KEY_PRINCIPALS_ENV.find),
   };
 }
 

@@ -7,6 +7,7 @@ const STATEMENT_IDS: Readonly<Record<RootKeyUse, string>> = {
   create: 'CreatorNamesThisRootKey',
   sign: 'SignersSignWithThisRootKey',
   retire: 'RetirersRetireThisRootKey',
+  find: 'FindersReadTheTagsOfThisRootKey',
 };
 
 /**
@@ -18,7 +19,8 @@ const STATEMENT_IDS: Readonly<Record<RootKeyUse, string>> = {
  * - each use's roles get that use's actions (ROOT_KEY_ACTIONS): the creator may describe and alias the
  *   key, and PutKeyPolicy, which KMS's lockout check requires of the creator (the stack denies it in
  *   IAM, and an explicit deny wins, so it can never widen this policy); the signers may sign; the
- *   retirers may disable the key and schedule its deletion.
+ *   retirers may disable the key and schedule its deletion; the finders (stage-root, rollback) may read
+ *   its tags, which name its root version, to find it while no alias names it.
  *
  * Every role must be of one account; the creator list may not be empty (KMS would refuse the policy).
  */

@@ -67,8 +67,9 @@ export interface RootKeyRef {
   /**
    * Other enabled keys tagged with this root version (made twice: a CreateKey retried blind before this
    * look existed, or one KMS listed late), left as they are: no alias names them, so they signed nothing,
-   * and the creator's key policy lets it neither disable nor delete a key. The operator retires them
-   * (docs/runbook.md, "stage-root: too many KMS keys, or a root key with no alias"); the audit event names them.
+   * and the creator's key policy lets it neither disable nor delete a key. A rollback of the run retires
+   * them (unnamedKeysOf); after a run that succeeded the operator does (docs/runbook.md, "stage-root: too
+   * many KMS keys, or a root key with no alias"); the audit event names them.
    */
   readonly unnamedKeys?: readonly string[];
 }
@@ -218,10 +219,12 @@ export class RootKeys {
     if (unaliased.length > this.searchLimit) {
       throw new PreconditionFailed(
         `KMS holds ${unaliased.length} keys with no alias in this account and region, more than the ` +
-          `${this.searchLimit} stage-root looks through for a root key an earlier attempt of this rotation ` +
-          'made (KMS CreateKey takes no idempotency token, so this look is what keeps a retry from making a ' +
-          "second root key). Schedule the deletion of unused keys, or run the mesh's stack in a region " +
-          'with fewer, then start a new rotation (docs/runbook.md, "stage-root: too many KMS keys").',
+          `${this.searchLimit} meshtrust looks through for the keys of root version ${rootVersionId} that no ` +
+          'alias names (stage-root, for a key an earlier attempt made: KMS CreateKey takes no idempotency ' +
+          'token, so this look is what keeps a retry from making a second root key; rollback, for every key ' +
+          "of the root it drops). Schedule the deletion of unused keys, or run the mesh's stack in a region " +
+          'with fewer, then start a new rotation, or resume the rollback with meshtrust retry-rollback ' +
+          '(docs/runbook.md, "stage-root: too many KMS keys").',
       );
     }
     const found: KeyMetadata[] = [];
@@ -274,6 +277,16 @@ export class RootKeys {
   /** The ARN of root version `rootVersionId`'s key, or undefined when stage-root made none. */
   async find(rootVersionId: string): Promise<string | undefined> {
     return (await this.describe(this.aliasFor(rootVersionId)))?.Arn;
+  }
+
+  /**
+   * The ARNs of the keys tagged as root version `rootVersionId`'s that no alias names and that are not
+   * pending deletion, oldest first: a key stage-root made and never named (the run stopped or rolled
+   * back before CreateAlias), or made twice. Found the way createOrFind looks for them, within the same
+   * bound (PreconditionFailed beyond it). An aliased key, such as the current root's, is never among them.
+   */
+  async unnamedKeysOf(rootVersionId: string): Promise<string[]> {
+    return (await this.keysOfVersion(rootVersionId)).map((key) => key.Arn as string);
   }
 
   /**

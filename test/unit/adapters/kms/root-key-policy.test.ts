@@ -18,6 +18,7 @@ describe('root key policy', () => {
         create: [role('StageRoot')],
         sign: [role('StageRoot'), role('Reissue')],
         retire: [role('Promote'), role('Rollback')],
+        find: [role('StageRoot'), role('Rollback')],
       }),
     ) as { Statement: Statement[] };
 
@@ -29,7 +30,7 @@ describe('root key policy', () => {
     });
     expect(bySid.CreatorNamesThisRootKey).toMatchObject({
       Principal: { AWS: role('StageRoot') },
-      Action: ['kms:DescribeKey', 'kms:CreateAlias', 'kms:ListResourceTags', 'kms:PutKeyPolicy'],
+      Action: ['kms:DescribeKey', 'kms:CreateAlias', 'kms:PutKeyPolicy'],
     });
     expect(bySid.SignersSignWithThisRootKey).toMatchObject({
       Principal: { AWS: [role('StageRoot'), role('Reissue')] },
@@ -39,14 +40,26 @@ describe('root key policy', () => {
       Principal: { AWS: [role('Promote'), role('Rollback')] },
       Action: ['kms:DescribeKey', 'kms:DisableKey', 'kms:ScheduleKeyDeletion'],
     });
-    // No signer may retire, no retirer sign.
+    // The finders read the key's tags (its root version) and nothing else of it.
+    expect(bySid.FindersReadTheTagsOfThisRootKey).toMatchObject({
+      Principal: { AWS: [role('StageRoot'), role('Rollback')] },
+      Action: ['kms:ListResourceTags'],
+    });
+    // No signer may retire, no retirer sign, and only the finders read tags.
+    expect(
+      policy.Statement.filter((s) => JSON.stringify(s.Action).includes('kms:ListResourceTags')).map(
+        (s) => s.Sid,
+      ),
+    ).toEqual(['FindersReadTheTagsOfThisRootKey']);
     expect(JSON.stringify(bySid.SignersSignWithThisRootKey)).not.toContain('DisableKey');
     expect(JSON.stringify(bySid.RetirersRetireThisRootKey)).not.toContain('kms:Sign');
   });
 
   it('leaves out a use no role has, and refuses a policy KMS would refuse or that spans accounts', () => {
     // Act
-    const signOnly = JSON.parse(rootKeyPolicy({ create: [role('StageRoot')], sign: [], retire: [] })) as {
+    const signOnly = JSON.parse(
+      rootKeyPolicy({ create: [role('StageRoot')], sign: [], retire: [], find: [] }),
+    ) as {
       Statement: Statement[];
     };
 
@@ -55,12 +68,24 @@ describe('root key policy', () => {
       'AccountManagesThroughIam',
       'CreatorNamesThisRootKey',
     ]);
-    expect(() => rootKeyPolicy({ create: [], sign: [role('Reissue')], retire: [] })).toThrow(/creator/);
+    expect(() => rootKeyPolicy({ create: [], sign: [role('Reissue')], retire: [], find: [] })).toThrow(
+      /creator/,
+    );
     expect(() =>
-      rootKeyPolicy({ create: [role('StageRoot')], sign: [role('Reissue', '444455556666')], retire: [] }),
+      rootKeyPolicy({
+        create: [role('StageRoot')],
+        sign: [role('Reissue', '444455556666')],
+        retire: [],
+        find: [],
+      }),
     ).toThrow(/one account/);
     expect(() =>
-      rootKeyPolicy({ create: ['arn:aws:sts::111122223333:assumed-role/x/y'], sign: [], retire: [] }),
+      rootKeyPolicy({
+        create: ['arn:aws:sts::111122223333:assumed-role/x/y'],
+        sign: [],
+        retire: [],
+        find: [],
+      }),
     ).toThrow(/not an IAM role ARN/);
   });
 });
