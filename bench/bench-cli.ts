@@ -39,7 +39,9 @@ import { runRotationSection } from './rotation-bench.js';
 import {
   parseRotationSizes,
   QUICK_ROTATION_SIZES,
+  ROTATION_MODES,
   ROTATION_SIZES,
+  type RotationMode,
   type RotationSize,
   sizeName,
 } from './rotation-figures.js';
@@ -54,8 +56,12 @@ export interface BenchOptions {
   readonly idleSeconds: number;
   /** rotation: the sizes to rehearse; undefined: issue 14's grid, or QUICK_ROTATION_SIZES with --quick. */
   readonly rotationSizes?: readonly RotationSize[];
+  /** rotation: the modes to rehearse at each size. */
+  readonly rotationModes: readonly RotationMode[];
   readonly quick: boolean;
   readonly write: boolean;
+  /** Said of this run on the page and in results.json, e.g. what else shared the machine. */
+  readonly note?: string;
 }
 
 export interface BenchIo {
@@ -101,10 +107,22 @@ export async function runBenchCli(
       `rotation: comma-separated CLUSTERSxWORKLOADS to rehearse (default: ${ROTATION_SIZES.map(sizeName).join(',')})`,
       rotationSizeList,
     )
+    .addOption(
+      new Option(
+        '--rotation-modes <modes>',
+        `rotation: comma-separated modes to rehearse at each size: ${ROTATION_MODES.join(', ')}`,
+      )
+        .argParser(rotationModeList)
+        .default(ROTATION_MODES, 'both'),
+    )
     .option(
       '--quick',
       `a quick subset for CI: rotation at ${QUICK_ROTATION_SIZES.map(sizeName).join(',')} only`,
       false,
+    )
+    .option(
+      '--note <text>',
+      'a note kept with the figures of this run and shown with them, e.g. "a chaos run shared the machine"',
     )
     .option('--no-write', 'print only: leave bench/results.json and docs/performance.md as they are')
     .helpOption('-h, --help', 'show this help')
@@ -130,7 +148,9 @@ export async function runBenchCli(
         '  rotation  model-engine rehearsals of an emergency and a scheduled rotation at each size, each in a',
         '            child process: rotation time (soak apart), peak RSS of its process tree, handshakes, the',
         '            waits it cannot shorten (Wait states, istiod load, pod start) and the rest as overhead;',
-        '            sizes beyond what the rehearsal takes are listed as not run, with why (10 x 100: ~5 min)',
+        '            sizes beyond what the rehearsal takes are listed as not run, with why (10 x 100: ~5 min);',
+        '            --rotation-sizes and --rotation-modes pick some, e.g. --rotation-sizes 30x10 --rotation-modes',
+        '            emergency; the others keep their previous figures',
         ...(NOT_MEASURED_YET.length === 0
           ? []
           : [`Not measured yet: ${NOT_MEASURED_YET.map((item) => item.name).join(', ')}.`]),
@@ -151,20 +171,33 @@ export async function runBenchCli(
 }
 
 function sectionList(value: string): BenchSection[] {
+  return choices(
+    value,
+    BENCH_SECTIONS,
+    'sections',
+    NOT_MEASURED_YET.length === 0
+      ? ''
+      : ` (${NOT_MEASURED_YET.map((item) => item.name).join(', ')}: not measured yet)`,
+  );
+}
+
+function rotationModeList(value: string): RotationMode[] {
+  return choices(value, ROTATION_MODES, 'modes');
+}
+
+/** A comma-separated list of some of `known`, in their order; anything else refused, naming them. */
+function choices<T extends string>(value: string, known: readonly T[], what: string, note = ''): T[] {
   const names = value
     .split(',')
     .map((name) => name.trim())
     .filter((name) => name !== '');
-  const unknown = names.filter((name) => !(BENCH_SECTIONS as readonly string[]).includes(name));
+  const unknown = names.filter((name) => !(known as readonly string[]).includes(name));
   if (names.length === 0 || unknown.length > 0) {
     throw new InvalidArgumentError(
-      `expected sections from ${BENCH_SECTIONS.join(', ')}${unknown.length > 0 ? `, got ${unknown.join(', ')}` : ''}` +
-        (NOT_MEASURED_YET.length === 0
-          ? '.'
-          : ` (${NOT_MEASURED_YET.map((item) => item.name).join(', ')}: not measured yet).`),
+      `expected ${what} from ${known.join(', ')}${unknown.length > 0 ? `, got ${unknown.join(', ')}` : ''}${note}.`,
     );
   }
-  return BENCH_SECTIONS.filter((name) => names.includes(name));
+  return known.filter((name) => names.includes(name));
 }
 
 function rotationSizeList(value: string): RotationSize[] {
@@ -211,6 +244,7 @@ async function runBench(options: BenchOptions, io: BenchIo): Promise<ExitCode> {
         machine: { ...machine, loadAverageAtStart },
         ...(revision !== undefined && { revision }),
         ...(share !== undefined && { cpu: share }),
+        ...(options.note !== undefined && { note: options.note }),
         figures,
       };
     };
@@ -256,6 +290,8 @@ async function runBench(options: BenchOptions, io: BenchIo): Promise<ExitCode> {
           projectRoot,
           workDirectory,
           sizes,
+          modes: options.rotationModes,
+          ...(options.note !== undefined && { note: options.note }),
           ...(previous?.sections.rotation !== undefined && { previous: previous.sections.rotation.figures }),
           progress,
           signal: stop.signal,

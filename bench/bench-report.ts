@@ -19,6 +19,7 @@ import {
   rotationBoundLines,
   rotationBusyLines,
   rotationGrowthTable,
+  rotationNoteLines,
   rotationNotRunLines,
   rotationSplitLines,
   rotationTable,
@@ -416,6 +417,7 @@ function measuredLine(run: SectionRun<unknown>): string {
     `Measured ${run.measuredAt} in ${formatDuration(run.durationMs)} on ${machineLine(run.machine)}.${code}`,
   ];
   if (otherWorkRan(run)) lines.push(`Note: ${busyNote(run)}.`);
+  if (run.note !== undefined) lines.push(`Noted when it ran: ${run.note}.`);
   return lines.join(' ');
 }
 
@@ -440,6 +442,8 @@ export function renderPerformanceDoc(results: BenchResults): string {
     'npm run bench                      # every section below; progress on stderr, the table on stdout',
     'npm run bench -- --only pki        # some sections: pki, handlers, cost, lab-idle, rotation (comma-separated)',
     'npm run bench -- --only lab-idle --idle-seconds 60   # a shorter idle',
+    'npm run bench -- --only rotation --rotation-sizes 30x10 --rotation-modes emergency   # one rotation',
+    'npm run bench -- --note "a chaos run shared the machine"   # said with the figures of this run',
     'npm run bench -- --no-write        # print only; leave bench/results.json and this page as they are',
     'npm run bench -- --help            # every flag',
     '```',
@@ -684,6 +688,7 @@ function rotationSummaryLines(figures: RotationSectionFigures): string[] {
     ...renderText(rotationGrowthTable(figures)),
     ...rotationNotRunLines(figures).map((line) => `  not run: ${line}`),
     ...rotationBusyLines(figures).map((line) => `  note: ${line}`),
+    ...rotationNoteLines(figures).map((line) => `  note: ${line}`),
     ...rotationTargetLines(figures).map((line) => `  ${line}`),
     ...rotationBoundLines(figures).map((line) => `  bound: ${line}`),
   ];
@@ -699,6 +704,7 @@ function rotationDocLines(rotation: SectionRun<RotationSectionFigures> | undefin
   const notRun = rotationNotRunLines(figures);
   const bounds = rotationBoundLines(figures);
   const busy = rotationBusyLines(figures);
+  const notes = rotationNoteLines(figures);
   lines.push(
     'An emergency and a scheduled rotation at each size, each a model-engine rehearsal (`meshtrust rehearse',
     '--clusters N --workloads W --mode M`) of the synthesized stack in a child process of its own:',
@@ -751,6 +757,7 @@ function rotationDocLines(rotation: SectionRun<RotationSectionFigures> | undefin
     ...(bounds.length === 0 ? [] : ['', ...bounds.map((line) => `What bounds it: ${line}.`)]),
     '',
     ...(busy.length === 0 ? [] : [`Note: ${busy.join('; ')}.`, '']),
+    ...(notes.length === 0 ? [] : ['Noted when they ran:', '', ...notes.map((line) => `- ${line}.`), '']),
     `${measuredLine(rotation)} Each rotation above was measured at its own date (bench/results.json).`,
     '',
   );

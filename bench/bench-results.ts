@@ -43,6 +43,8 @@ export interface SectionRun<T> {
   readonly revision?: Revision;
   /** How busy the machine was meanwhile, the bench apart from other work (Linux only). */
   readonly cpu?: CpuShare;
+  /** What whoever ran the bench said of the run (--note), e.g. what else shared the machine. */
+  readonly note?: string;
   readonly figures: T;
 }
 

@@ -33,6 +33,8 @@ export interface RotationSectionOptions {
   readonly sizes: readonly RotationSize[];
   /** @default ROTATION_MODES */
   readonly modes?: readonly RotationMode[];
+  /** Kept with each rotation measured now (--note). */
+  readonly note?: string;
   /** The figures results.json holds: sizes not run now keep theirs. */
   readonly previous?: RotationSectionFigures;
   readonly progress: (line: string) => void;
@@ -179,5 +181,6 @@ async function rehearseOnce(options: RehearseOnceOptions): Promise<RotationRunFi
       labEventLoopP99Ms: report.labLoad.eventLoopDelayMs.p99,
     }),
     ...(share !== undefined && { cpu: { benchCores: share.benchCores, otherCores: share.otherCores } }),
+    ...(options.note !== undefined && { note: options.note }),
   };
 }

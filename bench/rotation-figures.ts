@@ -13,6 +13,7 @@
 // They overlap (istiod loads while a Wait state runs), so they are merged before they are taken out:
 // the rest is the handlers' own work, Step Functions' transitions, polling and retry backoffs, and the
 // lab being slow on a shared machine.
+import { LAB_MAX_CLUSTERS, LAB_MAX_WORKLOADS } from '../lab/lab-options.js';
 import type { HandshakeCounts } from '../rehearsal/rehearsal-report.js';
 import type { ProcessGroup } from './process-tree-memory.js';
 
@@ -31,8 +32,8 @@ export const ROTATION_SIZES: readonly RotationSize[] = [10, 100].flatMap((worklo
 /** --quick: one small size. */
 export const QUICK_ROTATION_SIZES: readonly RotationSize[] = [{ clusters: 1, workloads: 10 }];
 /** What `meshtrust rehearse` and the model lab take (lab/lab-options.ts, bin/commands/rehearse.ts). */
-export const REHEARSAL_MAX_CLUSTERS = 20;
-export const REHEARSAL_MAX_WORKLOADS = 200;
+export const REHEARSAL_MAX_CLUSTERS = LAB_MAX_CLUSTERS;
+export const REHEARSAL_MAX_WORKLOADS = LAB_MAX_WORKLOADS;
 
 export function sizeName(size: RotationSize): string {
   return `${size.clusters}x${size.workloads}`;
@@ -67,7 +68,7 @@ export function sizeNotRunReason(size: RotationSize): string | undefined {
   if (size.clusters > REHEARSAL_MAX_CLUSTERS) {
     return (
       `the model lab and \`meshtrust rehearse --clusters\` take at most ${REHEARSAL_MAX_CLUSTERS} clusters ` +
-      '(lab/lab-options.ts); a larger lab was not tried'
+      '(lab/lab-options.ts)'
     );
   }
   if (size.workloads > REHEARSAL_MAX_WORKLOADS) {
@@ -296,6 +297,8 @@ export interface RotationRunFigures extends RotationTimes {
   readonly labEventLoopP99Ms?: number;
   /** How busy the machine was meanwhile: cores kept busy by the rehearsal and by other work. */
   readonly cpu?: { readonly benchCores: number; readonly otherCores: number };
+  /** What whoever ran the bench said of the run (--note), e.g. what else shared the machine. */
+  readonly note?: string;
 }
 
 export interface RotationNotRun {
@@ -369,8 +372,20 @@ export function growthRatios(runs: readonly RotationRunFigures[]): GrowthRatio[]
 }
 
 /**
+ * A size listed as not run because the rehearsal did not take it then, which it takes now: the reason
+ * is no longer true (the page lists the size as not run yet instead).
+ */
+function limitLifted(entry: RotationNotRun): boolean {
+  return (
+    /takes? at most \d+ (clusters|workloads)/.test(entry.reason) &&
+    sizeNotRunReason({ clusters: entry.clusters, workloads: entry.workloadsPerCluster }) === undefined
+  );
+}
+
+/**
  * This run's figures over the previous ones: a rotation measured now replaces the same mode and size
- * measured before (or listed as not run); the others keep theirs, each with its own date.
+ * measured before (or listed as not run); the others keep theirs, each with its own date, but for a
+ * size not run for a limit the rehearsal no longer has.
  */
 export function mergeRotationFigures(
   previous: RotationSectionFigures | undefined,
@@ -380,7 +395,7 @@ export function mergeRotationFigures(
   const fresh = [...runs, ...notRun];
   const keptRuns = (previous?.runs ?? []).filter((run) => !fresh.some((entry) => sameRun(entry, run)));
   const keptNotRun = (previous?.notRun ?? []).filter(
-    (entry) => !fresh.some((other) => sameRun(other, entry)),
+    (entry) => !fresh.some((other) => sameRun(other, entry)) && !limitLifted(entry),
   );
   const order = (a: RotationNotRun | RotationRunFigures, b: RotationNotRun | RotationRunFigures) =>
     ROTATION_MODES.indexOf(a.mode) - ROTATION_MODES.indexOf(b.mode) ||

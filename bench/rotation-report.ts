@@ -220,6 +220,19 @@ export function rotationSplitLines(figures: RotationSectionFigures): string[] {
     .map((run) => `${run.mode} ${run.clusters} x ${run.workloadsPerCluster}: ${splitOf(run)}`);
 }
 
+/** The notes given with the runs (--note), each with the rotations it was given for. */
+export function rotationNoteLines(figures: RotationSectionFigures): string[] {
+  const byNote = new Map<string, string[]>();
+  for (const run of figures.runs) {
+    if (run.note === undefined) continue;
+    byNote.set(run.note, [
+      ...(byNote.get(run.note) ?? []),
+      `${run.mode} ${run.clusters} x ${run.workloadsPerCluster}`,
+    ]);
+  }
+  return [...byNote].map(([note, runs]) => `${runs.join(', ')}: ${note}`);
+}
+
 /** Runs made while other work kept the machine busy (a quarter of a core or more on average). */
 export function rotationBusyLines(figures: RotationSectionFigures): string[] {
   const busy = figures.runs.filter((run) => run.cpu !== undefined && run.cpu.otherCores >= 0.25);

@@ -26,6 +26,25 @@ export { ROOT_CERT_STYLES, type RootCertStyle };
 export const LAB_TOPOLOGIES = ['multi-primary', 'primary-remote'] as const;
 export type LabTopology = (typeof LAB_TOPOLOGIES)[number];
 
+/**
+ * The most clusters a model lab runs: the one limit `meshtrust lab` and `meshtrust rehearse --clusters`
+ * take too. 100 is issue 14's largest fleet. The model lab holds it in one process because what grows
+ * with the fleet is paced (lab-pace.ts: renewals and probe handshakes a second stay within budget
+ * whatever the size) and the rest is per cluster and small: an HTTPS API server on 127.0.0.1 with a
+ * port the kernel picks, an istiod model, an Envoy admin model (docs/performance.md, "Rotation at
+ * scale", has what it costs). The rotation's own fan-out is the state machine's Map MaxConcurrency,
+ * not the fleet size.
+ */
+export const LAB_MAX_CLUSTERS = 100;
+/** The most injected workloads per cluster a lab runs (both engines). */
+export const LAB_MAX_WORKLOADS = 200;
+/**
+ * The most clusters the istio engine runs: each is a real kube-apiserver, controller-manager and istiod
+ * and a pilot-agent per pod, on loopback addresses of its own (control-plane/lab-addresses.ts: its
+ * Service range 127.(200+N).0.0/16 leaves room for 55 at most); 20 is the limit it has always had.
+ */
+export const ISTIO_LAB_MAX_CLUSTERS = 20;
+
 export interface LabOptions {
   /** @default 3 */
   readonly clusters?: number;
@@ -46,7 +65,8 @@ export interface LabOptions {
   readonly renewFraction?: number;
   /**
    * pilot-agent's SECRET_GRACE_PERIOD_RATIO_JITTER: each renewal at renewFraction +- up to this much of
-   * the life, at random. @default 0, or 0.1 when the lifetime is stretched to the fleet (lab-pace.ts)
+   * the life, at random. @default 0, or 0.1 when the lifetime is stretched to the fleet or the fleet
+   * renews more than 20 a second (lab-pace.ts)
    */
   readonly renewalJitter?: number;
   /** @default 300 */
@@ -62,7 +82,8 @@ export interface LabOptions {
   readonly proberIntervalMs?: number;
   /**
    * Handshakes per probe round. @default 2 per ordered cluster pair (clusters^2 * 2) up to 40, and at
-   * least 1 per ordered pair (lab-pace.ts)
+   * least 1 per ordered pair up to 100; beyond 10 clusters 100, the rounds taking the pairs in turn
+   * (lab-pace.ts)
    */
   readonly proberPairsPerRound?: number;
   /** @default 'ecdsa-p256' */
@@ -86,6 +107,13 @@ export interface LabOptions {
   readonly pcds?: boolean;
   /** LAB_TOPOLOGIES; primary-remote needs at least 2 clusters. @default 'multi-primary' */
   readonly topology?: LabTopology;
+  /**
+   * How many of the last clusters are in the lab's second account (LAB_OTHER_ACCOUNT_ID) instead of its
+   * own (issue 13): the EKS API answers for them only to that account's callers, and only that account's
+   * roles `meshtrust-<meshId>-rotator`, `-verifier` and `-expiry-check` have access entries in them, each
+   * trusting the lab's own role of its kind (the stack's cluster roles in a rehearsal). @default 0
+   */
+  readonly otherAccountClusters?: number;
 }
 
 export type ResolvedLabOptions = Required<LabOptions>;
@@ -116,6 +144,7 @@ export function resolveLabOptions(options: LabOptions = {}): ResolvedLabOptions 
     rootCertStyle: options.rootCertStyle ?? 'canonical',
     pcds: options.pcds ?? false,
     topology: options.topology ?? 'multi-primary',
+    otherAccountClusters: options.otherAccountClusters ?? 0,
   };
   const integer = (name: keyof ResolvedLabOptions, min: number, max: number) => {
     const value = asked[name];
@@ -124,8 +153,9 @@ export function resolveLabOptions(options: LabOptions = {}): ResolvedLabOptions 
       throw new LabOptionsError(name, value, `an integer from ${min} to ${max}`);
     }
   };
-  integer('clusters', 1, 20);
-  integer('workloadsPerCluster', 1, 200);
+  integer('clusters', 1, LAB_MAX_CLUSTERS);
+  integer('workloadsPerCluster', 1, LAB_MAX_WORKLOADS);
+  integer('otherAccountClusters', 0, clusters);
   integer('workloadCertTtlMs', 500, 24 * 60 * 60 * 1000);
   integer('pushDelayMs', 0, 60_000);
   integer('podStartDelayMs', 0, 60_000);

@@ -6,6 +6,7 @@ import {
   type IstioEngineSettings,
 } from '../../lab/istio-install/istio-engine-settings.js';
 import { LAB_ENGINES, type LabEngineName } from '../../lab/lab-files.js';
+import { ISTIO_LAB_MAX_CLUSTERS } from '../../lab/lab-options.js';
 import { parseGoBool } from '../../lambdas/core/istio/go-values.js';
 import { PCDS_METADATA } from '../../lambdas/core/istio/istio-settings.js';
 import { UsageError } from './cli-errors.js';
@@ -111,6 +112,21 @@ export function refuseIstioFlagsOnModel(options: EngineCommandOptions): void {
   if (given.length > 0) {
     throw new UsageError(
       `${given.join(', ')} only apply to the istio engine; add --engine istio, or drop them`,
+    );
+  }
+}
+
+/**
+ * --clusters takes what the model lab runs (LAB_MAX_CLUSTERS); the istio engine, a real control plane
+ * per cluster, runs fewer: refused here, before moto or any cluster starts.
+ */
+export function refuseClustersBeyondEngine(
+  options: EngineCommandOptions & { readonly clusters: number },
+): void {
+  if (options.engine === 'istio' && options.clusters > ISTIO_LAB_MAX_CLUSTERS) {
+    throw new UsageError(
+      `--clusters ${options.clusters}: the istio engine runs at most ${ISTIO_LAB_MAX_CLUSTERS} clusters (each a real ` +
+        'control plane and istiod); the model engine takes more',
     );
   }
 }

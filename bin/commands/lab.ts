@@ -30,7 +30,13 @@ import {
   readLabDescription,
   writeLabFiles,
 } from '../../lab/lab-files.js';
-import { LAB_TOPOLOGIES, type LabTopology } from '../../lab/lab-options.js';
+import {
+  ISTIO_LAB_MAX_CLUSTERS,
+  LAB_MAX_CLUSTERS,
+  LAB_MAX_WORKLOADS,
+  LAB_TOPOLOGIES,
+  type LabTopology,
+} from '../../lab/lab-options.js';
 import { makeDirectory } from '../../lab/make-directory.js';
 import {
   killMotoServerNow,
@@ -58,6 +64,7 @@ import {
   type EngineCommandOptions,
   istioEngineSettings,
   modelPcds,
+  refuseClustersBeyondEngine,
   refuseIstioFlagsOnModel,
 } from '../cli/engine-options.js';
 import { integerBetween, matching, oneOf } from '../cli/option-parsers.js';
@@ -82,8 +89,13 @@ export function registerLabCommand(program: Command, context: CliContext): Comma
         'moto_server as the AWS account. Writes DIR/lab.json, DIR/kubeconfig and DIR/env, then runs until Ctrl-C.',
     )
     .option('--out <dir>', 'directory for lab.json, kubeconfig and env (required; created if missing)')
-    .option('--clusters <n>', 'number of clusters, named lab-1 .. lab-N', integerBetween(1, 20), 3)
-    .option('--workloads <n>', 'injected workloads per cluster', integerBetween(1, 200), 10)
+    .option(
+      '--clusters <n>',
+      `number of clusters, named lab-1 .. lab-N (istio engine: at most ${ISTIO_LAB_MAX_CLUSTERS})`,
+      integerBetween(1, LAB_MAX_CLUSTERS),
+      3,
+    )
+    .option('--workloads <n>', 'injected workloads per cluster', integerBetween(1, LAB_MAX_WORKLOADS), 10)
     .option(
       '--region <region>',
       'AWS region the lab pretends to be',
@@ -147,6 +159,7 @@ async function runLab(options: LabCommandOptions, context: CliContext): Promise<
     let description: LabDescription;
     try {
       refuseIstioFlagsOnModel(options);
+      refuseClustersBeyondEngine(options);
       if (options.moto) {
         progress('starting moto_server (the lab account: Secrets Manager, KMS, ...)');
         moto = await startMotoServer();

@@ -9,6 +9,9 @@ import { LabError, LabOptionsError } from '../../lab/lab-errors.js';
 import { KUBECONFIG_FILE, markLabStopped, writeLabFiles } from '../../lab/lab-files.js';
 import { describeLabLoad } from '../../lab/lab-load.js';
 import {
+  ISTIO_LAB_MAX_CLUSTERS,
+  LAB_MAX_CLUSTERS,
+  LAB_MAX_WORKLOADS,
   LAB_TOPOLOGIES,
   type LabTopology,
   ROOT_CERT_STYLES,
@@ -42,6 +45,7 @@ import {
   addEngineOptions,
   type EngineCommandOptions,
   istioEngineSettings,
+  refuseClustersBeyondEngine,
   refuseIstioFlagsOnModel,
 } from '../cli/engine-options.js';
 import { integerBetween } from '../cli/option-parsers.js';
@@ -94,8 +98,13 @@ export function registerRehearseCommand(program: Command, context: CliContext): 
         'real mTLS handshakes throughout; write a report and exit 0 only if the result is as expected and ' +
         'no handshake failed.',
     )
-    .option('--clusters <n>', 'lab clusters, named lab-1 .. lab-N', integerBetween(1, 20), 3)
-    .option('--workloads <n>', 'injected workloads per cluster', integerBetween(1, 200), 10)
+    .option(
+      '--clusters <n>',
+      `lab clusters, named lab-1 .. lab-N (istio engine: at most ${ISTIO_LAB_MAX_CLUSTERS})`,
+      integerBetween(1, LAB_MAX_CLUSTERS),
+      3,
+    )
+    .option('--workloads <n>', 'injected workloads per cluster', integerBetween(1, LAB_MAX_WORKLOADS), 10)
     .addOption(
       new Option('--mode <mode>', 'rotation mode')
         .choices(['scheduled', 'emergency', 'intermediate'])
@@ -232,6 +241,7 @@ async function rehearse(options: RehearseCommandOptions, context: CliContext) {
     throw new UsageError('--cluster applies to --mode intermediate only');
   }
   refuseIstioFlagsOnModel(options);
+  refuseClustersBeyondEngine(options);
   const cdkOut = assemblyToRun(options.cdkOut);
   const outDir = resolve(options.out ?? join('rehearsals', new Date().toISOString().replace(/[:.]/g, '-')));
   const display = createProgressDisplay(terminal.stderr);

@@ -16,7 +16,7 @@ import {
 import { runKubectl } from '../kube/kubectl-runner.js';
 import { labClusterNames } from '../lab-cluster-names.js';
 import { LabError, LabOptionsError } from '../lab-errors.js';
-import { type LabTopology, labRemoteClusters } from '../lab-options.js';
+import { ISTIO_LAB_MAX_CLUSTERS, type LabTopology, labRemoteClusters } from '../lab-options.js';
 import { MESH_TAG_KEY } from '../start-lab.js';
 import { podWorkload } from '../workloads/pod-workload.js';
 import { readProxyIdentity } from './proxy-identity.js';
@@ -116,6 +116,13 @@ export async function startIstioLab(options: IstioLabOptions): Promise<IstioLab>
       options.topology,
       'multi-primary with 1 cluster (a remote needs a primary)',
     );
+  }
+  if (
+    !Number.isInteger(options.clusters) ||
+    options.clusters < 1 ||
+    options.clusters > ISTIO_LAB_MAX_CLUSTERS
+  ) {
+    throw new LabOptionsError('clusters', options.clusters, `an integer from 1 to ${ISTIO_LAB_MAX_CLUSTERS}`);
   }
   const names = labClusterNames(options.clusters);
   const identities = createLabIdentities({ clusterNames: names });

@@ -32,7 +32,10 @@ export interface MtlsProberOptions {
   readonly clusters: readonly ProbedCluster[];
   /** Time between the end of one automatic round and the start of the next; 0 = on demand only. */
   readonly intervalMs: number;
-  /** Handshakes per round, spread evenly over every ordered (client cluster, server cluster) pair. */
+  /**
+   * Handshakes per round, spread evenly over every ordered (client cluster, server cluster) pair; fewer
+   * than the pairs, the rounds take the pairs in turn.
+   */
   readonly pairsPerRound: number;
   /** @default Math.random */
   readonly rng?: () => number;
@@ -109,6 +112,8 @@ class Prober implements MtlsProber {
   private readonly pairCounts = new Map<string, { attempted: number; failed: number }>();
   private readonly failed: HandshakeFailure[] = [];
   private rounds = 0;
+  /** Where the next round starts in the list of ordered cluster pairs; the first round picks at random. */
+  private nextPair: number | undefined;
   private timer: NodeJS.Timeout | undefined;
   private readonly inFlight = new Set<Promise<unknown>>();
   private stopped = false;
@@ -231,24 +236,24 @@ class Prober implements MtlsProber {
   }
 
   // Every ordered cluster pair (same cluster included) gets its share, so each round covers
-  // intra-cluster traffic and both directions between any two clusters.
+  // intra-cluster traffic and both directions between any two clusters; a round smaller than the pairs
+  // takes them in turn (roundClusterPairs), going on where the round before stopped.
   private async choosePairs(): Promise<[Endpoint, Endpoint][]> {
     const endpoints = await Promise.all(
       this.options.clusters.map(async (cluster) =>
         (await cluster.endpoints()).map((pod): Endpoint => ({ cluster, pod })),
       ),
     );
-    const clusterPairs: [number, number][] = [];
-    for (let from = 0; from < endpoints.length; from++) {
-      for (let to = 0; to < endpoints.length; to++) {
-        if (endpoints[from].length > 0 && endpoints[to].length > 0) clusterPairs.push([from, to]);
-      }
-    }
-    if (clusterPairs.length === 0) return [];
-    const offset = Math.floor(this.rng() * clusterPairs.length);
+    const live = endpoints.flatMap((pods, index) => (pods.length > 0 ? [index] : []));
+    if (live.length === 0) return [];
+    const orderedPairs = live.length * live.length;
+    const offset = this.nextPair ?? Math.floor(this.rng() * orderedPairs);
+    this.nextPair = (offset + this.options.pairsPerRound) % orderedPairs;
+    const clusterPairs = roundClusterPairs(live.length, offset, this.options.pairsPerRound).map(
+      ([from, to]) => [live[from], live[to]] as const,
+    );
     const pairs: [Endpoint, Endpoint][] = [];
-    for (let i = 0; i < this.options.pairsPerRound; i++) {
-      const [from, to] = clusterPairs[(offset + i) % clusterPairs.length];
+    for (const [from, to] of clusterPairs) {
       const client = this.pick(endpoints[from]);
       let server = this.pick(endpoints[to]);
       // A pod does not talk to itself when there is someone else to talk to.
@@ -263,6 +268,24 @@ class Prober implements MtlsProber {
   private pick<T>(items: readonly T[]): T {
     return items[Math.min(items.length - 1, Math.floor(this.rng() * items.length))];
   }
+}
+
+/**
+ * The (client, server) cluster indexes of one round of `size` handshakes over `clusters` clusters,
+ * starting at `offset` in the list of every ordered pair (same cluster included), wrapping around. The
+ * list goes diagonal by diagonal, (c, c) for every c, then (c, c+1), (c, c+2), ..., so that any
+ * `clusters` consecutive pairs have each cluster once as client and all but at most one as server: a
+ * round smaller than the pairs (a large fleet, lab-pace.ts) still probes (nearly) every cluster both
+ * ways, and rounds that go on where the one before stopped take every ordered pair in turn.
+ */
+export function roundClusterPairs(clusters: number, offset: number, size: number): [number, number][] {
+  const orderedPairs = clusters * clusters;
+  return Array.from({ length: size }, (_, i) => {
+    const index = (offset + i) % orderedPairs;
+    const from = index % clusters;
+    const shift = Math.floor(index / clusters);
+    return [from, (from + shift) % clusters];
+  });
 }
 
 async function identityOf(endpoint: Endpoint): Promise<TlsIdentity | undefined> {

@@ -25,6 +25,7 @@ describe('npm run bench', () => {
       '--intermediates <n>',
       '--runs <n>',
       '--rotation-sizes <sizes>',
+      '--rotation-modes <modes>',
       '--quick',
       '--no-write',
     ]) {
@@ -59,6 +60,16 @@ describe('npm run bench', () => {
     expect(result.stderr).toContain(
       'expected sections from pki, handlers, cost, lab-idle, rotation, got rotations.',
     );
+    expect(result.stdout).toBe('');
+  });
+
+  it('refuses an unknown rotation mode, naming the ones there are', async () => {
+    // Act
+    const result = await bench(['--only', 'rotation', '--rotation-modes', 'emergency,urgent']);
+
+    // Assess
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain('expected modes from emergency, scheduled, got urgent.');
     expect(result.stdout).toBe('');
   });
 

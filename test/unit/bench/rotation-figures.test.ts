@@ -16,7 +16,11 @@ import {
   sizeNotRunReason,
   unionMs,
 } from '../../../bench/rotation-figures.js';
-import { rotationNotRunLines, rotationTargetLines } from '../../../bench/rotation-report.js';
+import {
+  rotationNoteLines,
+  rotationNotRunLines,
+  rotationTargetLines,
+} from '../../../bench/rotation-report.js';
 import type { KubeObject } from '../../../lab/kube/kube-object.js';
 import { podStartSpans, recordPodStarts } from '../../../rehearsal/lab-waits.js';
 
@@ -91,7 +95,8 @@ describe('parseRotationSizes', () => {
 
   it('says why a size beyond what the rehearsal takes is not run', () => {
     expect(sizeNotRunReason({ clusters: 10, workloads: 100 })).toBeUndefined();
-    expect(sizeNotRunReason({ clusters: 30, workloads: 10 })).toContain('at most 20 clusters');
+    expect(sizeNotRunReason({ clusters: 100, workloads: 10 })).toBeUndefined();
+    expect(sizeNotRunReason({ clusters: 101, workloads: 10 })).toContain('at most 100 clusters');
     expect(sizeNotRunReason({ clusters: 10, workloads: 300 })).toContain('at most 200 workloads');
   });
 });
@@ -302,6 +307,33 @@ describe('mergeRotationFigures', () => {
     ]);
     expect(merged.notRun).toHaveLength(1);
   });
+
+  it('drops a size listed as not run for a cluster limit the rehearsal no longer has, keeps other reasons', () => {
+    // Prepare: what results.json said when the rehearsal took at most 20 clusters
+    const limit =
+      'the model lab and `meshtrust rehearse --clusters` take at most 20 clusters (lab/lab-options.ts)';
+    const previous: RotationSectionFigures = {
+      runs: [],
+      notRun: [
+        { mode: 'scheduled', clusters: 30, workloadsPerCluster: 10, reason: limit },
+        { mode: 'scheduled', clusters: 100, workloadsPerCluster: 100, reason: 'failed: out of memory' },
+      ],
+      growth: [],
+    };
+
+    // Act
+    const merged = mergeRotationFigures(
+      previous,
+      [rotationRun({ clusters: 30, workloadsPerCluster: 10 })],
+      [],
+    );
+
+    // Assess: scheduled 30 x 10 is now listed as not run yet, with the command that runs it
+    expect(merged.notRun).toEqual([previous.notRun[1]]);
+    expect(rotationNotRunLines(merged).join('\n')).toContain(
+      'scheduled 30 x 10: not run yet (`npm run bench -- --only rotation --rotation-sizes 30x10',
+    );
+  });
 });
 
 const MACHINE: MachineInfo = {
@@ -386,6 +418,26 @@ describe('rotation report', () => {
     );
   });
 
+  it('says each note given with --note once, with the rotations it was given for', () => {
+    // Prepare
+    const shared = 'a chaos run (npm run chaos) shared the machine';
+    const figures = mergeRotationFigures(
+      undefined,
+      [
+        rotationRun({ clusters: 30, workloadsPerCluster: 10, note: shared }),
+        rotationRun({ clusters: 100, workloadsPerCluster: 10, note: shared }),
+        rotationRun({ clusters: 3, workloadsPerCluster: 10 }),
+      ],
+      [],
+    );
+
+    // Act
+    const lines = rotationNoteLines(figures);
+
+    // Assess
+    expect(lines).toEqual([`emergency 30 x 10, emergency 100 x 10: ${shared}`]);
+  });
+
   it('lists every size of the grid that never ran, with the flag that runs it', () => {
     const lines = rotationNotRunLines(FIGURES);
 
@@ -393,9 +445,11 @@ describe('rotation report', () => {
     expect(lines).toContain(
       'emergency 1 x 10, scheduled 1 x 10: not run yet (`npm run bench -- --only rotation --rotation-sizes 1x10`)',
     );
-    expect(lines.find((line) => line.startsWith('scheduled 30 x 10, emergency 100 x 10'))).toContain(
-      'at most 20 clusters',
+    // 30 and 100 clusters are sizes the rehearsal takes (lab/lab-options.ts LAB_MAX_CLUSTERS)
+    expect(lines).toContain(
+      'scheduled 30 x 10: not run yet (`npm run bench -- --only rotation --rotation-sizes 30x10`)',
     );
+    expect(lines.join('\n')).not.toContain('at most 100 clusters');
   });
 
   it('puts the section on the page with the definition of overhead', () => {

@@ -1,5 +1,10 @@
 import { LabOptionsError } from '../../../lab/lab-errors.js';
-import { labRemoteClusters, resolveLabOptions } from '../../../lab/lab-options.js';
+import {
+  LAB_MAX_CLUSTERS,
+  LAB_MAX_WORKLOADS,
+  labRemoteClusters,
+  resolveLabOptions,
+} from '../../../lab/lab-options.js';
 
 describe('resolveLabOptions: the istiod model settings', () => {
   it('defaults to Istio 1.29 (raw-bytes root rule, the stricter), multi-root on, a canonical root-cert.pem', () => {
@@ -61,5 +66,36 @@ describe('resolveLabOptions: the topology', () => {
     expect(() => resolveLabOptions({ clusters: 1, topology: 'primary-remote' })).toThrow(LabOptionsError);
     expect(() => resolveLabOptions({ clusters: 1, topology: 'primary-remote' })).toThrow(/topology/);
     expect(() => resolveLabOptions({ topology: 'star' as never })).toThrow(/multi-primary, primary-remote/);
+  });
+});
+
+describe('resolveLabOptions: the fleet size', () => {
+  it("takes 1 to 100 clusters, 100 being issue 14's largest fleet", () => {
+    // Prepare, Act
+    const smallest = resolveLabOptions({ clusters: 1 });
+    const largest = resolveLabOptions({ clusters: 100, workloadsPerCluster: 10 });
+
+    // Assess
+    expect(LAB_MAX_CLUSTERS).toBe(100);
+    expect(smallest.clusters).toBe(1);
+    expect(largest.clusters).toBe(100);
+  });
+
+  it.each([0, 101, 2.5])('refuses %j clusters, naming the option and the range', (clusters) => {
+    // Prepare
+    const act = () => resolveLabOptions({ clusters });
+    // Act, Assess
+    expect(act).toThrow(LabOptionsError);
+    expect(act).toThrow(/lab option clusters must be an integer from 1 to 100/);
+  });
+
+  it('takes up to 200 workloads a cluster and refuses one more', () => {
+    // Prepare, Act, Assess
+    expect(
+      resolveLabOptions({ clusters: 1, workloadsPerCluster: LAB_MAX_WORKLOADS }).workloadsPerCluster,
+    ).toBe(200);
+    expect(() => resolveLabOptions({ workloadsPerCluster: 201 })).toThrow(
+      /lab option workloadsPerCluster must be an integer from 1 to 200/,
+    );
   });
 });

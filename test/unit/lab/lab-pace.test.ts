@@ -8,6 +8,7 @@ import {
   describeLabPace,
   LAB_HANDSHAKES_PER_SECOND,
   LAB_RENEWALS_PER_SECOND,
+  LAB_ROUND_MAX_HANDSHAKES,
   labPace,
   STRETCHED_RENEWAL_JITTER,
 } from '../../../lab/lab-pace.js';
@@ -62,6 +63,20 @@ describe('labPace: renewals', () => {
     expect(pace).toMatchObject({ workloadCertTtlMs: 600_000, renewalJitter: 0, stretched: false });
   });
 
+  it('spreads the renewals of a fleet that keeps its lifetime but renews more than half the budget', () => {
+    // Prepare: 30 x 2 (150 proxies) at the lab default of 8 s renews 37.5 a second; 3 x 4 (36) 9 a second
+    const busy = labPace({ ...asked, workloadCertTtlMs: 8000, clusters: 30, proxies: 150 });
+    const quiet = labPace({ ...asked, workloadCertTtlMs: 8000, clusters: 3, proxies: 36 });
+
+    // Assess
+    expect(busy).toMatchObject({
+      workloadCertTtlMs: 8000,
+      renewalJitter: STRETCHED_RENEWAL_JITTER,
+      stretched: false,
+    });
+    expect(quiet.renewalJitter).toBe(0);
+  });
+
   it('keeps a jitter asked for, and a stretched one inside the life for a late renewFraction', () => {
     // Prepare, Act
     const askedJitter = labPace({ ...asked, clusters: 1, proxies: 4, renewalJitter: 0.01 });
@@ -106,6 +121,18 @@ describe('labPace: probes', () => {
     expect(pace.proberPairsPerRound).toBe(LAB_HANDSHAKES_PER_SECOND);
     expect(pace.proberPairsPerRound).toBeGreaterThanOrEqual(25);
     expect(pace.proberIntervalMs).toBe(1000);
+  });
+
+  it('keeps a round of 30 and 100 clusters at 100 handshakes every 2.5 s, fewer than their ordered pairs', () => {
+    // Prepare, Act
+    const thirty = labPace({ ...asked, clusters: 30, proxies: 511 });
+    const hundred = labPace({ ...asked, clusters: 100, proxies: 1701 });
+
+    // Assess: the rounds take the 900 and 10,000 ordered pairs in turn (mtls-prober.ts)
+    for (const pace of [thirty, hundred]) {
+      expect(pace).toMatchObject({ proberPairsPerRound: LAB_ROUND_MAX_HANDSHAKES, proberIntervalMs: 2500 });
+    }
+    expect(LAB_ROUND_MAX_HANDSHAKES).toBeLessThan(30 * 30);
   });
 
   it('keeps a round size asked for, and spaces it when it is over the budget', () => {
