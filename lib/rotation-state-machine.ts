@@ -212,7 +212,14 @@ export class RotationStateMachine extends Construct {
       '$.rollback.restart',
       // The execution's start: a resumed rollback finds the failed run's restarts (same restart id) by
       // it, and gives a wave of them still rolling out a fresh timeout (restart-progress.ts).
-      { purpose: 'rollback', ...rollbackOf, executionStartedAt: EXECUTION_STARTED_AT },
+      // `writes`: restore-intermediate's answers, when the intermediate istiod must sign with was written
+      // back, so a write istiod missed fails an attempt at once rather than after a whole wait.
+      {
+        purpose: 'rollback',
+        ...rollbackOf,
+        executionStartedAt: EXECUTION_STARTED_AT,
+        writes: JsonPath.listAt('$.rollback.intermediate'),
+      },
       // As forward: istiod must sign with the restored intermediate before pods come back.
       { retryVerification: 10 },
     ).addCatch(releaseLockAfterFailedRollback, { errors: ['States.ALL'], resultPath: '$.rollbackFailure' });

@@ -4,7 +4,7 @@
 // changed proves nothing: the kubelet brings the files a sync later, and istiod may refuse them.
 // Waits in-process for up to VERIFY_TIMEOUT_SECONDS, then throws VerificationFailed, which the state
 // machine retries with backoff. When it knows when the intermediate was written (`writes`, the answers of
-// the Map that wrote it), it stops waiting once that write is past the time istiod takes one
+// the Map that wrote it: reissue-intermediate's, or in a rollback restore-intermediate's), it stops waiting once that write is past the time istiod takes one
 // (core/istio/istiod-load-window.ts): istiod missed it, and every retry would otherwise wait out the
 // whole timeout again for nothing. A remote cluster has no istiod: its proxies are signed by its
 // primary's (REMOTE_CLUSTERS), so the gate reads the primary's cacerts and istiod.
@@ -15,9 +15,10 @@ import { istiodsNotOnIntermediate } from '../core/istio/istiod-ca-metrics.js';
 import {
   type CacertsWriteAnswer,
   describeLoadDelay,
+  type GatedRun,
   istiodLoadDueAt,
   latestCacertsWrite,
-  MISSED_WRITE_ADVICE,
+  missedWriteAdvice,
 } from '../core/istio/istiod-load-window.js';
 import { parseCertificatePem } from '../core/pki/certificate.js';
 import { VerificationFailed } from '../core/rotation-errors.js';
@@ -29,15 +30,20 @@ import { waitUntilDue } from './wait-until.js';
 /**
  * Resolves once every istiod replica of the cluster (of its primary, for a remote) signs with the
  * intermediate in its cacerts. `writes`: the answers of the Map that wrote that intermediate
- * (reissue-intermediate's), each primary's with the time it was written by; without them the gate does
- * not know when istiod's delay began and waits its whole timeout.
+ * (reissue-intermediate's; a rollback's restore-intermediate's), each that wrote with the time it was
+ * written by; without them the gate does not know when istiod's delay began and waits its whole timeout.
+ * `run`: whose gate it is, which decides what its VerificationFailed says comes after the retries.
  */
 export async function waitForIstiodOnCacerts(
   runtime: RotationRuntime,
   clusterClient: ClusterClient,
-  phase: string,
-  writes?: readonly CacertsWriteAnswer[],
+  gate: {
+    readonly phase: string;
+    readonly run: GatedRun;
+    readonly writes?: readonly CacertsWriteAnswer[] | undefined;
+  },
 ): Promise<void> {
+  const { phase, run, writes } = gate;
   const primary = primaryServing(runtime, clusterClient.name);
   const client = primary === undefined ? clusterClient : await runtime.clusterClient(primary);
   const cluster = client.name;
@@ -61,7 +67,7 @@ export async function waitForIstiodOnCacerts(
   if (outcome.overdue && writtenBy !== undefined) {
     throw new VerificationFailed(
       `${istiod} has not loaded ${wanted} ${describeLoadDelay(writtenBy, new Date(), kubeletSyncPeriodSeconds)}: ` +
-        `${outcome.value.join('; ')}. ${MISSED_WRITE_ADVICE}`,
+        `${outcome.value.join('; ')}. ${missedWriteAdvice(run)}`,
       { cluster, phase },
     );
   }

@@ -48,7 +48,7 @@ export async function rollBackCluster(
   }
   const client = await runtime.clusterClient(cluster);
   const stagedRootPem = stage === 'restore-trust' ? await stagedRootOf(runtime, rotation) : undefined;
-  const { applied, after } = await writeClusterCacerts(
+  const { applied, after, writtenBy } = await writeClusterCacerts(
     client,
     {
       phase: 'rollback',
@@ -77,6 +77,9 @@ export async function rollBackCluster(
     intermediateAfter: after.intermediate,
     rootsAfter: after.roots,
     resourceVersion: applied.resourceVersion,
+    // Only a write of this call has a time. cacerts found restored (by a resumed rollback, a retry) was
+    // written by an earlier call at a time not known here: claiming now would name a write never made.
+    ...(applied.changed && { cacertsWrittenBy: writtenBy.toISOString() }),
     ...proxyTrust,
   };
 }

@@ -44,9 +44,9 @@ export const restartWorkloadsInputSchema = clusterStepSchema.extend({
   /** Absent on the first invocation for the cluster; then the output of the one before. */
   progress: progressSchema.optional(),
   /**
-   * The answers of the Map that wrote the intermediate istiod must sign with (reissue-intermediate's, a
-   * rotation's): the istiod gate stops waiting once that write is past the time istiod takes one.
-   * Absent (a rollback): the gate waits its whole timeout.
+   * The answers of the Map that wrote the intermediate istiod must sign with (a rotation's
+   * reissue-intermediate's, a rollback's restore-intermediate's): the istiod gate stops waiting once that
+   * write is past the time istiod takes one. Absent, or no answer says it wrote: it waits its whole timeout.
    */
   writes: cacertsWritesSchema,
   /**

@@ -68,7 +68,13 @@ async function restartWorkloads(
   const client = await runtime.clusterClient(cluster);
   // No pod may come back before istiod signs with the intermediate now in cacerts. An invocation that
   // goes on from a cursor follows one that passed this gate.
-  if (progress === undefined) await waitForIstiodOnCacerts(runtime, client, scope.auditPhase, input.writes);
+  if (progress === undefined) {
+    await waitForIstiodOnCacerts(runtime, client, {
+      phase: scope.auditPhase,
+      run: purpose,
+      writes: input.writes,
+    });
+  }
   const found = await findInjected(client);
   const { strategy, restartId } = scope;
   const resign = await resignProgress(runtime, client, found, { executionId, strategy, progress, deadline });

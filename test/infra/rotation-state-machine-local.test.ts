@@ -310,6 +310,15 @@ describe('the rotation state machine on the local runner', () => {
       'restore-original',
       'drop-pending-root',
     ]);
+    // rollback-restart's istiod gate gets restore-intermediate's answers, every cluster's: when it wrote.
+    const restart = result.calls.find((call) => call.state === 'rollback-restart-in-cluster');
+    expect(restart?.input).toMatchObject({
+      purpose: 'rollback',
+      writes: [
+        { cluster: 'eu-1', done: true },
+        { cluster: 'us-1', done: true },
+      ],
+    });
   });
 
   it('fails without rollback when preflight refuses, with its error, after releasing the lock', async () => {

@@ -178,8 +178,8 @@ describe('the rotation state machine', () => {
     // THEN
     expect(selectors['verify-trust']).toMatchObject({ 'writes.$': '$.distributed' });
     expect(selectors['restart-workloads']).toMatchObject({ 'writes.$': '$.reissued' });
-    // A rollback's restart gate has none: it waits its whole timeout.
-    expect(selectors['rollback-restart']).not.toHaveProperty('writes.$');
+    // A rollback's restart gate waits for the intermediate restore-intermediate wrote back.
+    expect(selectors['rollback-restart']).toMatchObject({ 'writes.$': '$.rollback.intermediate' });
   });
 
   it('invokes each Lambda directly (Resource is the function ARN) with the execution id in the payload', () => {

@@ -44,12 +44,14 @@ export function istiodLoadDueAt(
 
 /**
  * One cluster's answer of the Map that wrote cacerts before a gate (distribute-bundle's, reissue-
- * intermediate's), as the state machine hands the gate the whole Map's answers: a primary's carries
- * `cacertsWrittenBy`, a skipped remote wrote nothing.
+ * intermediate's, the rollback's restore-intermediate's), as the state machine hands the gate the whole
+ * Map's answers: a primary's carries `cacertsWrittenBy`, a skipped remote wrote nothing, and so did a
+ * rollback stage that found nothing to change (`changed: false`, no `cacertsWrittenBy`).
  */
 export interface CacertsWriteAnswer {
   readonly cluster?: string;
   readonly skipped?: boolean;
+  readonly changed?: boolean;
   /** ISO time at or after which the cluster's cacerts held what the step leaves there. */
   readonly cacertsWrittenBy?: string;
 }
@@ -57,14 +59,17 @@ export interface CacertsWriteAnswer {
 /**
  * A time at or after every cacerts write of the writing Map: the latest `cacertsWrittenBy` of its
  * answers. All of them ended before the gate's Map began, so it bounds the write a gate waits for,
- * whichever cluster (a remote's primary) made it. Undefined when a primary's answer lacks it (an answer
- * of an older version) or there is none: the write's time is then unknown.
+ * whichever cluster (a remote's primary) made it; and an answer that wrote nothing found its cluster's
+ * cacerts as written before the Map began, so the bound holds for it too. Undefined when an answer that
+ * may have written lacks it (an answer of an older version) or none wrote (a resumed rollback that finds
+ * everything restored): the write's time is then unknown.
  */
 export function latestCacertsWrite(answers: readonly CacertsWriteAnswer[] | undefined): Date | undefined {
   if (answers === undefined) return undefined;
   let latest: number | undefined;
   for (const answer of answers) {
     if (answer.skipped === true) continue;
+    if (answer.changed === false && answer.cacertsWrittenBy === undefined) continue;
     const time = answer.cacertsWrittenBy === undefined ? Number.NaN : Date.parse(answer.cacertsWrittenBy);
     if (Number.isNaN(time)) return undefined;
     latest = latest === undefined ? time : Math.max(latest, time);
@@ -81,15 +86,29 @@ export function describeLoadDelay(writtenBy: Date, now: Date, kubeletSyncPeriodS
   );
 }
 
+/** Which run a gate holds up: a rotation's forward phases, or its rollback. */
+export type GatedRun = 'rotation' | 'rollback';
+
 /**
  * The end of a VerificationFailed for a write istiod should have taken by now: why it may not have,
- * where to look, and what makes it read the files.
+ * where to look, what makes it read the files, and what the state machine does next (`run`: a gate of the
+ * rotation rolls it back; a gate of the rollback ends it RollbackFailed, which retry-rollback resumes).
  */
-export const MISSED_WRITE_ADVICE =
+export function missedWriteAdvice(run: GatedRun): string {
+  return `${MISSED_WRITE_CAUSE} ${run === 'rotation' ? AFTER_ROTATION_RETRIES : AFTER_ROLLBACK_RETRIES}`;
+}
+
+const MISSED_WRITE_CAUSE =
   'istiod watches its cacerts files and never looks again by itself, so it missed the change (its file ' +
   'watcher saw no event, or the kubelet never updated its volume: a subPath mount never is) or refused ' +
   "the files. Its log tells which: 'Update Istiod cacerts' followed by an error names a refusal; no such " +
   'line since the write means it never saw the change. Rewriting the same data does not help (the kubelet ' +
   'rewrites a volume only when the data differs); restarting istiod ' +
-  '(kubectl -n istio-system rollout restart deployment/istiod) makes it read the files. The state machine ' +
-  'looks again with backoff, then rolls the run back.';
+  '(kubectl -n istio-system rollout restart deployment/istiod) makes it read the files.';
+
+const AFTER_ROTATION_RETRIES = 'The state machine looks again with backoff, then rolls the run back.';
+
+const AFTER_ROLLBACK_RETRIES =
+  'The state machine looks again with backoff, and the rollback goes on once istiod has taken the write; ' +
+  'after the last retry the run ends FAILED RollbackFailed: then restart istiod and resume the rollback with ' +
+  'meshtrust retry-rollback <execution>, which finds what is restored done.';

@@ -2,7 +2,7 @@
 // published the root set to every namespace, or a proxy with PCDS does not hold it yet. Pure: the
 // application layer reads the ConfigMaps and the proxies, judges them (core/istio/published-roots.ts,
 // core/istio/pushed-roots.ts) and words the refusal with these.
-import { describeLoadDelay, MISSED_WRITE_ADVICE } from '../istio/istiod-load-window.js';
+import { describeLoadDelay, missedWriteAdvice } from '../istio/istiod-load-window.js';
 import type { PublishedRootsReview } from '../istio/published-roots.js';
 
 /** Namespaces named before the refusal says "...". */
@@ -61,7 +61,7 @@ export function publishedRootsRefusal(
       `${describeLoadDelay(overdue.writtenBy, overdue.now, overdue.kubeletSyncPeriodSeconds)}: `;
     // No namespace holds the set: istiod never took the write. Some do: it took it, and these lag.
     return review.roots === undefined
-      ? `${head}${publisher} still serves the roots it had before distribute-bundle wrote istio-system/cacerts. ${MISSED_WRITE_ADVICE}`
+      ? `${head}${publisher} still serves the roots it had before distribute-bundle wrote istio-system/cacerts. ${missedWriteAdvice('rotation')}`
       : `${head}${publisher} published the set to the other namespaces, so it took the write, but not to these: ` +
           'its log names the ConfigMap writes that failed. Retry once they are fixed; it rolls back if they never are.';
   }

@@ -2,8 +2,9 @@
 // `--fault kube:CLUSTER:istiod-drop` plays it) is not waited out again on every retry: once the write is
 // past the time istiod takes one (a kubelet sync with its jitter, then its reload:
 // lambdas/core/istio/istiod-load-window.ts), verify-trust and restart-workloads' istiod gate fail the
-// attempt at once with a VerificationFailed naming the missed write. Within that time they wait as before,
-// and they pass once istiod has taken it, whatever the time.
+// attempt at once with a VerificationFailed naming the missed write, a rotation's gate and its rollback's
+// (after restore-intermediate) alike. Within that time they wait as before, and they pass once istiod has
+// taken it, whatever the time.
 import { jest } from '@jest/globals';
 import { handler as restartWorkloads } from '../../../lambdas/handlers/restart-workloads.js';
 import { handler as verifyTrust } from '../../../lambdas/handlers/verify-trust.js';
@@ -41,6 +42,21 @@ afterAll(async () => {
 function writtenAgo<T extends object>(answers: readonly T[], minutes: number): T[] {
   const writtenBy = new Date(Date.now() - minutes * 60_000).toISOString();
   return answers.map((answer) => ({ ...answer, cacertsWrittenBy: writtenBy }));
+}
+
+/** The answers as a retry `minutes` after their writes gets them: each write time that is there, moved back. */
+function movedBack<T extends { readonly cacertsWrittenBy?: string }>(
+  answers: readonly T[],
+  minutes: number,
+): T[] {
+  return answers.map((answer) =>
+    answer.cacertsWrittenBy === undefined
+      ? answer
+      : {
+          ...answer,
+          cacertsWrittenBy: new Date(Date.parse(answer.cacertsWrittenBy) - minutes * 60_000).toISOString(),
+        },
+  );
 }
 
 /** How long `act` took to settle, and how. */
@@ -146,6 +162,74 @@ describe('a cacerts write istiod missed', () => {
     // Assess: restore-trust took istiod on the start's roots as restored (before: VerificationFailed on
     // every attempt, for ever), and the rollback ended where the rotation started
     expect(trust).toEqual([expect.objectContaining({ cluster: 'lab-1', changed: false })]);
+    expect(h.cacertsOf('lab-1')).toEqual(start);
+  });
+
+  it("fails rollback-restart's istiod gate at once when istiod missed restore-intermediate's write, saying how the rollback goes on", async () => {
+    // Prepare: an intermediate rekey, taken by istiod, then rolled back; istiod ignores the write of the
+    // original intermediate back
+    const start = h.cacertsOf('lab-1');
+    const rotation = rotationByHand(h, {
+      executionId: h.executionId('drop-rollback'),
+      mode: 'intermediate',
+      writers: ON_PRIMARIES,
+    });
+    await rotation.preflight('lab-1');
+    await rotation.reissueIntermediate();
+    await h.lab.waitForSettled();
+    await rotation.rollback('restore-trust');
+    dropsLeft = 1;
+    const writeStarted = Date.now();
+    const restored = await rotation.rollback('restore-intermediate');
+    await h.lab.waitForSettled();
+    expect(dropsLeft).toBe(0);
+    const item = { ...rotation.item('lab-1'), purpose: 'rollback' as const };
+
+    // Act: rollback-restart's retry four minutes after restore-intermediate's write
+    const retry = await timed(() =>
+      withEnv({ VERIFY_TIMEOUT_SECONDS: VERIFY_TIMEOUT }, () =>
+        restartWorkloads({ ...item, writes: movedBack(restored, 4) }),
+      ),
+    );
+
+    // Assess: the gate failed at once (before: a whole VERIFY_TIMEOUT_SECONDS on each of its 11
+    // attempts), saying what comes after the retries; restore-intermediate said when it wrote
+    expect(retry.ms).toBeLessThan(Number(VERIFY_TIMEOUT) * 1000);
+    expect(retry.error).toMatchObject({ name: 'VerificationFailed', cluster: 'lab-1', phase: 'rollback' });
+    expect(String(retry.error)).toMatch(
+      /istiod in cluster lab-1 has not loaded the intermediate in istio-system\/cacerts \(.*\) \d+ s after the write \(istiod takes a changed cacerts within 120 s: .*\): istiod-\S+ signs with .*rollout restart deployment\/istiod.* the rollback goes on once istiod has taken the write; .*RollbackFailed: then restart istiod and resume the rollback with meshtrust retry-rollback/,
+    );
+    expect(restored).toEqual([expect.objectContaining({ cluster: 'lab-1', changed: true })]);
+    expect(Date.parse(restored[0]?.cacertsWrittenBy ?? '')).toBeGreaterThanOrEqual(writeStarted);
+
+    // Act: the stage again, as a resumed rollback runs it, then the gate as the state machine calls it
+    const again = await rotation.rollback('restore-intermediate');
+    const unknown = await timed(() =>
+      withEnv({ VERIFY_TIMEOUT_SECONDS: '4' }, () => rotation.restartWorkloads('rollback')),
+    );
+
+    // Assess: having written nothing, it claims no write time, so the gate waits its timeout as before
+    // (polling each second while a poll fits in it)
+    expect(again).toEqual([expect.objectContaining({ cluster: 'lab-1', changed: false })]);
+    expect(again[0]).not.toHaveProperty('cacertsWrittenBy');
+    expect(unknown.ms).toBeGreaterThanOrEqual(3000);
+    expect(String(unknown.error)).toMatch(/has not loaded the intermediate .* yet/);
+
+    // Act: istiod reads the files (as after its restart), then the rollback goes on to its end
+    const files = h.cacertsOf('lab-1');
+    h.replaceCacerts('lab-1', { ...files, 'cert-chain.pem': `${files['cert-chain.pem']}\n` });
+    h.replaceCacerts('lab-1', files);
+    await h.lab.waitForSettled();
+    const restarted = await withEnv({ VERIFY_TIMEOUT_SECONDS: VERIFY_TIMEOUT }, () =>
+      rotation.restartWorkloads('rollback'),
+    );
+    await rotation.rollback('restore-original');
+    await rotation.dropPendingRoot();
+    await h.lab.waitForSettled();
+
+    // Assess: the gate passed on what istiod serves, and the rollback ended where the rekey started
+    expect(restarted).toEqual([expect.objectContaining({ cluster: 'lab-1', done: true })]);
+    expect(restarted[0]?.restarted).toBeGreaterThan(0);
     expect(h.cacertsOf('lab-1')).toEqual(start);
   });
 });

@@ -90,9 +90,13 @@ export class RotationByHand<W extends Writers = typeof ON_ANY_CLUSTER> {
   readonly #rollbackOf: string | undefined;
   #checked: Answer<typeof preflight> | undefined;
   #stagedRoot: Answer<typeof stageRoot> | null = null;
-  /** The last answers of distribute-bundle and reissue-intermediate: the gates after them get them as `writes`. */
+  /**
+   * The last answers of distribute-bundle, reissue-intermediate and the rollback's restore-intermediate:
+   * the gates after them get them as `writes`.
+   */
   #distributed: readonly object[] | undefined;
   #reissued: readonly object[] | undefined;
+  #restoredIntermediate: readonly object[] | undefined;
   readonly #h: HandlerLab;
 
   constructor(h: HandlerLab, options: RotationByHandOptions<W>) {
@@ -183,9 +187,12 @@ export class RotationByHand<W extends Writers = typeof ON_ANY_CLUSTER> {
     return answers;
   }
 
-  /** As the state machine hands it: a rotation's with reissue-intermediate's answers as `writes`. */
+  /**
+   * As the state machine hands it: with reissue-intermediate's answers as `writes` (a rotation's), or
+   * restore-intermediate's (a rollback's).
+   */
   restartWorkloads(purpose: 'rotation' | 'rollback', clusters?: readonly string[]) {
-    const writes = purpose === 'rotation' ? this.#reissued : undefined;
+    const writes = purpose === 'rotation' ? this.#reissued : this.#restoredIntermediate;
     return this.each(
       (c) => restartWorkloads({ ...this.item(c), purpose, ...(writes !== undefined && { writes }) }),
       clusters,
@@ -221,8 +228,10 @@ export class RotationByHand<W extends Writers = typeof ON_ANY_CLUSTER> {
   }
 
   /** A per-cluster rollback stage (restore-trust, restore-intermediate, restore-original). */
-  rollback(stage: string, clusters?: readonly string[]) {
-    return this.each((c) => rollback({ ...this.item(c), stage }), clusters);
+  async rollback(stage: string, clusters?: readonly string[]) {
+    const answers = await this.each((c) => rollback({ ...this.item(c), stage }), clusters);
+    if (stage === 'restore-intermediate') this.#restoredIntermediate = answers;
+    return answers;
   }
 
   /**

@@ -6,6 +6,7 @@ import {
   istiodLoadDueAt,
   istiodLoadWindowSeconds,
   latestCacertsWrite,
+  missedWriteAdvice,
 } from '../../../../lambdas/core/istio/istiod-load-window.js';
 
 describe('istiodLoadWindowSeconds', () => {
@@ -39,6 +40,26 @@ describe('latestCacertsWrite', () => {
     expect(latestCacertsWrite(answers)?.toISOString()).toBe('2026-12-02T10:00:07.500Z');
   });
 
+  it('passes over a rollback stage that wrote nothing, whose cacerts was written before the Map began', () => {
+    // Prepare: lab-1 found restored (a resumed rollback), lab-2 written back now
+    const answers = [
+      { cluster: 'lab-1', changed: false },
+      { cluster: 'lab-2', changed: true, cacertsWrittenBy: '2026-12-02T10:00:07.500Z' },
+    ];
+    // Act, Assess
+    expect(latestCacertsWrite(answers)?.toISOString()).toBe('2026-12-02T10:00:07.500Z');
+  });
+
+  it('is unknown when no answer wrote: a rollback that found every cluster restored claims no write time', () => {
+    // Act, Assess
+    expect(
+      latestCacertsWrite([
+        { cluster: 'lab-1', changed: false },
+        { cluster: 'remote-1', changed: false },
+      ]),
+    ).toBeUndefined();
+  });
+
   it("is unknown when a primary's answer does not say when it wrote, or there is none", () => {
     // Act, Assess
     expect(
@@ -50,5 +71,23 @@ describe('latestCacertsWrite', () => {
     expect(latestCacertsWrite([{ cluster: 'remote-1', skipped: true }])).toBeUndefined();
     expect(latestCacertsWrite([])).toBeUndefined();
     expect(latestCacertsWrite(undefined)).toBeUndefined();
+  });
+});
+
+describe('missedWriteAdvice', () => {
+  it('says what makes istiod read the files, and what follows the retries of a rotation or of its rollback', () => {
+    // Act
+    const rotation = missedWriteAdvice('rotation');
+    const rollback = missedWriteAdvice('rollback');
+
+    // Assess
+    for (const advice of [rotation, rollback]) {
+      expect(advice).toContain('kubectl -n istio-system rollout restart deployment/istiod');
+    }
+    expect(rotation).toMatch(/rolls the run back\.$/);
+    expect(rollback).toMatch(
+      /RollbackFailed: then restart istiod and resume the rollback with meshtrust retry-rollback/,
+    );
+    expect(rollback).not.toContain('rolls the run back');
   });
 });
