@@ -263,6 +263,7 @@ async function startCluster(
   try {
     controller = startRolloutController({
       store,
+      ...(primary !== undefined && { injectingIstiodStore: primary.store }),
       podStartDelayMs: options.podStartDelayMs,
       ...(hooks.podHeldUnready === undefined
         ? {}
@@ -302,7 +303,7 @@ async function startCluster(
           ? admitPod(
               object,
               store.tryGet('Namespace', undefined, object.metadata.namespace as string),
-              injectorInputsOf(store),
+              injectorInputsOf(store, primary?.store),
             )
           : object,
       // istiod's monitoring port: the pods are the rollout controller's, the answer the model's.

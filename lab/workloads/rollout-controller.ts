@@ -38,6 +38,11 @@ export interface RolloutControllerOptions {
    * readiness probe never passes, so its workload's rollout never completes.
    */
   readonly holdsPodUnready?: (pod: KubeObject) => boolean;
+  /**
+   * The store of the cluster whose istiod injects the pods, when not this one: a remote's primary,
+   * whose istiod renders the proxy with its own image. @default store
+   */
+  readonly injectingIstiodStore?: KubeObjectStore;
 }
 
 export interface RolloutController {
@@ -387,7 +392,9 @@ class Controller {
     const built = buildPod({ owner, name, templateHash: hash, extraLabels, nodeName: node });
     // Admission as the API server does it: the sidecar injector's webhook first.
     const namespace = this.store.tryGet('Namespace', undefined, built.metadata.namespace as string);
-    const pod = this.store.create(admitPod(built, namespace, injectorInputsOf(this.store)));
+    const pod = this.store.create(
+      admitPod(built, namespace, injectorInputsOf(this.store, this.options.injectingIstiodStore)),
+    );
     this.options.onPodEvent?.({ type: 'created', pod });
     if (this.options.holdsPodUnready?.(pod) === true) return pod;
     const key = podKey(pod);

@@ -41,10 +41,17 @@ export interface InjectorInputs {
 const PROXY_CONFIG_ANNOTATION = 'proxy.istio.io/config';
 const DEFAULT_PROXY_IMAGE = 'docker.io/istio/proxyv2:lab';
 
-/** The injector's inputs as a cluster's store holds them (default revision). */
-export function injectorInputsOf(store: KubeObjectStore): InjectorInputs {
+/**
+ * The injector's inputs as a cluster's store holds them (default revision). `istiodStore`: the store of
+ * the cluster whose istiod injects, when not this one (a remote's primary: its injection webhook calls
+ * the primary's istiod, which renders the proxy with its own image).
+ */
+export function injectorInputsOf(
+  store: KubeObjectStore,
+  istiodStore: KubeObjectStore = store,
+): InjectorInputs {
   const meshConfig = store.tryGet('ConfigMap', 'istio-system', 'istio');
-  const istiod = store.tryGet('Deployment', 'istio-system', 'istiod') as
+  const istiod = istiodStore.tryGet('Deployment', 'istio-system', 'istiod') as
     | { spec?: { template?: { spec?: { containers?: { image?: string }[] } } } }
     | undefined;
   const istiodImage = istiod?.spec?.template?.spec?.containers?.[0]?.image;

@@ -19,6 +19,7 @@ import {
 import { PreconditionFailed } from '../core/rotation-errors.js';
 import { auditStateChange } from './audit-state-change.js';
 import { readClusterCacerts } from './cluster-cacerts.js';
+import { signingClusterClient } from './remote-cluster.js';
 import type { RotationRuntime } from './runtime.js';
 
 /** Between rounds: istiod debounces its pushes (PILOT_DEBOUNCE_AFTER, 100 ms up to 10 s). */
@@ -109,8 +110,13 @@ export async function waitForResign(
   phase: RotationPhase,
 ): Promise<{ readonly round: ResignRound; readonly summary: ResignSummary }> {
   const cluster = client.name;
-  const { files } = await readClusterCacerts(client, phase);
-  const intermediate = certificateFingerprint(files['ca-cert.pem'], { cluster, file: 'ca-cert.pem' });
+  // A remote's proxies are signed by its primary's istiod, with the intermediate in the primary's cacerts.
+  const signing = await signingClusterClient(runtime, client);
+  const { files } = await readClusterCacerts(signing, phase);
+  const intermediate = certificateFingerprint(files['ca-cert.pem'], {
+    cluster: signing.name,
+    file: 'ca-cert.pem',
+  });
   const deadline = Math.min(invocationEnd, Date.now() + runtime.config.rolloutTimeoutSeconds * 1000);
   const { round, waitedMs } = await awaitResign(client, pods, intermediate, deadline);
   const summary: ResignSummary = {

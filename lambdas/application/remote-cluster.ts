@@ -1,9 +1,10 @@
 // A remote cluster (REMOTE_CLUSTERS, lambdas/contract/topology.ts) has no istiod and no cacerts: its
 // primary's istiod serves its proxies and publishes its istio-ca-root-cert. The phases that write
 // cacerts answer `skipped` for it, with why, and back nothing up; the gate before its restart looks at
-// the primary's istiod.
+// the primary's istiod, and so does the resign wait for which intermediate its proxies must serve.
 
 import type { RotationPhase } from '../adapters/audit/audit-event.js';
+import type { ClusterClient } from '../adapters/kube/cluster-client.js';
 import { primaryOf } from '../core/topology/mesh-topology.js';
 import { auditStateChange } from './audit-state-change.js';
 import type { RotationRuntime } from './runtime.js';
@@ -20,6 +21,18 @@ export interface SkippedRemote {
 /** The primary serving `cluster`, or undefined when `cluster` is a primary. */
 export function primaryServing(runtime: RotationRuntime, cluster: string): string | undefined {
   return primaryOf(runtime.config.remoteClusters, cluster);
+}
+
+/**
+ * The client of the cluster whose istiod signs `client`'s proxies and whose cacerts holds the
+ * intermediate they are signed with: the cluster itself, or for a remote its primary.
+ */
+export async function signingClusterClient(
+  runtime: RotationRuntime,
+  client: ClusterClient,
+): Promise<ClusterClient> {
+  const primary = primaryServing(runtime, client.name);
+  return primary === undefined ? client : runtime.clusterClient(primary);
 }
 
 /**

@@ -2,9 +2,9 @@
  * What preflight makes of a primary-remote fleet, given each cluster's own review: a remote has no
  * cacerts to review, so it stands on its primary's (its proxies are what that istiod serves), with its
  * own namespaces; the declared topology is checked against what was found (mesh-topology.ts); and a
- * remote's workloads move by restart (resign would need restart-workloads to wait on the remote's
- * proxies re-signing, which it does not yet), as do the primary's. The push is counted on per cluster
- * (`pushReaches`): for a remote only where its own proxies take it (remote-proxy-settings.ts).
+ * primary and its remotes move one way: `resign` when every one of them may (each judged on its own
+ * proxies, remote-proxy-settings.ts), else `restart`. The push is counted on per cluster
+ * (`pushReaches`): for a remote only where its own proxies take it.
  */
 import type { ClusterRotationStrategy, FleetStrategyReview } from '../istio/rotation-strategy.js';
 import type { ClusterReview } from '../rotation/review-cluster-cacerts.js';
@@ -60,45 +60,67 @@ export function reviewWithTopology(
 }
 
 /**
- * The strategies with the topology applied: every remote, and every primary serving one, moves by
- * restart. `pushReaches` is left as chosen: a primary's push is judged on its own proxies, and a remote
- * is in it only when its settings (its own proxies' env and mesh config, and its primary's) say the
- * push reaches every proxy of the remote; verify-trust confirms it from the data plane.
+ * The strategies with the topology applied. A primary and its remotes move the same way: a remote's
+ * proxies re-sign only on the push of its primary's A+B+B write, which the primary makes only when it
+ * is planned `resign`; and the primary is kept with them, so that one istiod's clusters follow one plan.
+ * So the group is `resign` only when each of its clusters was chosen `resign` on its own conditions (a
+ * remote's read from its own proxies and mesh config, and its primary's istiod); otherwise every one of
+ * them restarts, each naming the cluster that could not and why. A remote whose settings were not read
+ * restarts, and its group with it. Findings are kept: a forced `resign` a remote cannot do is refused
+ * on its own conditions, as for any cluster. `pushReaches` is left as chosen.
  */
 export function strategiesWithTopology(
   review: FleetStrategyReview,
   remotes: readonly RemoteClusterDeclaration[],
 ): FleetStrategyReview {
   if (remotes.length === 0) return review;
-  const serving = (cluster: string) => remotesOf(remotes, cluster);
-  const strategies: ClusterRotationStrategy[] = review.strategies.map((chosen) =>
-    serving(chosen.cluster).length === 0
-      ? chosen
-      : {
-          cluster: chosen.cluster,
-          strategy: 'restart',
-          chosenBy: 'mesh',
-          reasons: [
-            `primary of remote cluster(s) ${serving(chosen.cluster).join(', ')}: its istiod also serves their proxies, ` +
-              'whose re-signing restart-workloads does not wait on yet, so its workloads and theirs are restarted',
-          ],
-        },
-  );
+  const strategies: ClusterRotationStrategy[] = [...review.strategies];
   for (const remote of remotes) {
-    const at = strategies.findIndex((chosen) => chosen.cluster === remote.name);
-    strategies.splice(at === -1 ? strategies.length : at, at === -1 ? 0 : 1, {
+    if (strategies.some((chosen) => chosen.cluster === remote.name)) continue;
+    strategies.push({
       cluster: remote.name,
       strategy: 'restart',
       chosenBy: 'mesh',
-      reasons: [
-        `remote of ${remote.primary}: its proxies get certificates from ${remote.primary}'s istiod; its workloads are ` +
-          `restarted once that istiod signs with ${remote.primary}'s new intermediate`,
-      ],
+      reasons: [`remote of ${remote.primary}: what reaches its proxies could not be read`],
     });
   }
-  // A remote's own conditions decide nothing (it restarts): a forced resign is not refused on them.
-  const findings = review.findings.filter(
-    (found) => !remotes.some((remote) => remote.name === found.cluster),
-  );
-  return { ...review, strategies, findings };
+  const chosenOf = (cluster: string) => strategies.find((chosen) => chosen.cluster === cluster);
+  return {
+    ...review,
+    strategies: strategies.map((chosen) => {
+      const primary = primaryOf(remotes, chosen.cluster) ?? chosen.cluster;
+      const group = [primary, ...remotesOf(remotes, primary)];
+      if (group.length === 1) return chosen;
+      const holdingBack = group.filter((cluster) => chosenOf(cluster)?.strategy !== 'resign');
+      if (holdingBack.length === 0)
+        return { ...chosen, reasons: [...chosen.reasons, resignTogether(chosen.cluster, primary, group)] };
+      if (chosen.strategy === 'restart') return chosen;
+      return {
+        cluster: chosen.cluster,
+        strategy: 'restart',
+        chosenBy: 'mesh',
+        reasons: holdingBack.map((cluster) => restartTogether(cluster, primary, chosenOf(cluster))),
+      };
+    }),
+  };
+}
+
+/** Why a cluster of a group that may resign does, in the group's words. */
+function resignTogether(cluster: string, primary: string, group: readonly string[]): string {
+  const remotes = group.filter((name) => name !== primary);
+  return cluster === primary
+    ? `primary of remote cluster(s) ${remotes.join(', ')}, which may resign too: its istiod's push reaches their proxies`
+    : `remote of ${primary}: its proxies re-sign by ${primary}'s istiod's push; restart-workloads waits for them ` +
+        `once that istiod signs with ${primary}'s new intermediate, and restarts only those that did not`;
+}
+
+/** Why a cluster that may resign restarts: `other`, of its group, cannot. */
+function restartTogether(
+  other: string,
+  primary: string,
+  chosen: ClusterRotationStrategy | undefined,
+): string {
+  const role = other === primary ? `its primary ${other}` : `remote ${other} of ${primary}`;
+  const why = chosen === undefined ? 'it was not read' : chosen.reasons.join('; ');
+  return `moves with ${role}, which restarts (${why}): a primary and its remotes move the same way`;
 }

@@ -10,6 +10,7 @@ import {
   ListSecretVersionIdsCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import { expect } from '@jest/globals';
 import { awsEnvironmentFor } from '../../../lab/eks/lab-identities.js';
 import type { LabOptions } from '../../../lab/lab-options.js';
 import { cacertsSecret } from '../../../lab/seed-cluster.js';
@@ -250,6 +251,46 @@ export function expectCleanHandshakes(h: HandlerLab, phases: readonly string[]):
       attempted: true,
     });
   }
+}
+
+/**
+ * A lab where only istiod's push can move a running proxy to a new intermediate: PCDS on, certificates
+ * that live ten minutes (no renewal during a test), proxies of Istio 1.29 (which re-request on a push).
+ */
+export const PUSH_ONLY_LAB = {
+  clusters: 2,
+  workloadsPerCluster: 2,
+  pcds: true,
+  workloadCertTtlMs: 600_000,
+  istioVersion: '1.29',
+} as const satisfies LabOptions;
+
+/** The intermediate each running pod of `cluster` holds a certificate from, as the lab's istiod model gave it. */
+export function podIssuersOf(h: HandlerLab, cluster: string): Map<string, string> {
+  return new Map(
+    h.lab
+      .cluster(cluster)
+      .istiod.identities()
+      .map((identity) => [`${identity.namespace}/${identity.podName}`, identity.issuerFingerprint]),
+  );
+}
+
+/** Not one of the lab prober's handshakes failed, across clusters, in any phase (the first five named). */
+export function expectNoFailedHandshake(h: HandlerLab): void {
+  expect({ failed: h.lab.prober.stats().failed, failures: h.lab.prober.failures().slice(0, 5) }).toEqual({
+    failed: 0,
+    failures: [],
+  });
+}
+
+/** Every pod's uid, by namespace/name, as the lab's API server holds it: a restart replaces pods. */
+export function podUidsOf(h: HandlerLab, cluster: string): Record<string, string> {
+  return Object.fromEntries(
+    h.lab
+      .cluster(cluster)
+      .store.list('Pod')
+      .items.map((pod) => [`${pod.metadata.namespace}/${pod.metadata.name}`, pod.metadata.uid ?? '']),
+  );
 }
 
 /** An env variable of a pod's container, as the lab's store holds it. */

@@ -13,7 +13,16 @@ import { handler as restartWorkloads } from '../../../lambdas/handlers/restart-w
 import { handler as stageRoot } from '../../../lambdas/handlers/stage-root.js';
 import { handler as verifyTrust } from '../../../lambdas/handlers/verify-trust.js';
 import { handler as verifyWorkloads } from '../../../lambdas/handlers/verify-workloads.js';
-import { awaitProxyTrust, type HandlerLab, onPrimary, startHandlerLab, withEnv } from './handler-lab.js';
+import {
+  awaitProxyTrust,
+  type HandlerLab,
+  onPrimary,
+  PUSH_ONLY_LAB,
+  podIssuersOf,
+  podUidsOf,
+  startHandlerLab,
+  withEnv,
+} from './handler-lab.js';
 
 const distributeBundle = onPrimary(distributeBundleHandler);
 const reissueIntermediate = onPrimary(reissueIntermediateHandler);
@@ -24,28 +33,11 @@ const MOVE_TIMEOUT_MS = 30_000;
 
 let h: HandlerLab;
 beforeAll(async () => {
-  h = await startHandlerLab({
-    clusters: 2,
-    workloadsPerCluster: 2,
-    pcds: true,
-    workloadCertTtlMs: 600_000,
-    rootCertStyle: 'crlf',
-    istioVersion: '1.29',
-  });
+  h = await startHandlerLab({ ...PUSH_ONLY_LAB, rootCertStyle: 'crlf' });
 });
 afterAll(async () => {
   await h?.stop();
 });
-
-/** Each pod's issuer, keyed by pod name and uid, as the lab's istiod model gave it. */
-function issuersOf(cluster: string): Map<string, string> {
-  return new Map(
-    h.lab
-      .cluster(cluster)
-      .istiod.identities()
-      .map((identity) => [`${identity.namespace}/${identity.podName}`, identity.issuerFingerprint]),
-  );
-}
 
 async function eventually(check: () => boolean, timeoutMs: number): Promise<boolean> {
   for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; ) {
@@ -76,11 +68,11 @@ describe('reissue-intermediate with the strategy preflight chose, PCDS on, istio
     // verify-trust read every proxy's roots: with PCDS, each holds A+B by the push
     for (const output of trusted) {
       expect(output.proxies?.atRenewal).toBe(0);
-      expect(output.proxies?.confirmed).toBe(issuersOf(output.cluster).size);
+      expect(output.proxies?.confirmed).toBe(podIssuersOf(h, output.cluster).size);
     }
     await awaitProxyTrust(checked);
     const distributed = h.cacertsOf('lab-1')['root-cert.pem'];
-    const before = { 'lab-1': issuersOf('lab-1'), 'lab-2': issuersOf('lab-2') };
+    const before = { 'lab-1': podIssuersOf(h, 'lab-1'), 'lab-2': podIssuersOf(h, 'lab-2') };
     const restartBefore = h.cacertsOf('lab-2')['root-cert.pem'];
     // The gate refuses a cluster whose proxies still serve leaves of the old intermediate.
     await expect(verifyWorkloads(item('lab-1', 'resign'))).rejects.toThrow(
@@ -91,7 +83,7 @@ describe('reissue-intermediate with the strategy preflight chose, PCDS on, istio
     const resigned = await reissueIntermediate(item('lab-1', checked.clusters[0]?.strategy ?? ''));
     const restarted = await reissueIntermediate(item('lab-2', 'restart'));
     const moved = await eventually(
-      () => [...issuersOf('lab-1').values()].every((issuer) => issuer === resigned.intermediateAfter),
+      () => [...podIssuersOf(h, 'lab-1').values()].every((issuer) => issuer === resigned.intermediateAfter),
       MOVE_TIMEOUT_MS,
     );
 
@@ -105,20 +97,20 @@ describe('reissue-intermediate with the strategy preflight chose, PCDS on, istio
     expect(h.lab.cluster('lab-1').istiod.current()?.caCertFingerprint).toBe(resigned.intermediateAfter);
     // Every running proxy of lab-1 moved, and the same pods hold the certificates (none restarted)
     expect(moved).toBe(true);
-    expect([...issuersOf('lab-1').keys()].sort()).toEqual([...before['lab-1'].keys()].sort());
+    expect([...podIssuersOf(h, 'lab-1').keys()].sort()).toEqual([...before['lab-1'].keys()].sort());
     expect(before['lab-1'].size).toBeGreaterThan(0);
     // lab-2: root-cert.pem unchanged, every proxy still on its old intermediate
     expect(restarted.strategy).toBe('restart');
     expect(h.cacertsOf('lab-2')['root-cert.pem']).toBe(restartBefore);
-    expect(issuersOf('lab-2')).toEqual(before['lab-2']);
-    expect([...issuersOf('lab-2').values()]).not.toContain(restarted.intermediateAfter);
+    expect(podIssuersOf(h, 'lab-2')).toEqual(before['lab-2']);
+    expect([...podIssuersOf(h, 'lab-2').values()]).not.toContain(restarted.intermediateAfter);
     // and traffic held across the switch
     await h.lab.prober.runRound();
     expect(h.lab.prober.failures()).toEqual([]);
 
     // Act: restart-workloads for each, as the state machine gives it the strategy (lab-2 is told
     // resign although nothing was pushed to it: the fallback restarts what did not move).
-    const uidsBefore = podUids('lab-1');
+    const uidsBefore = podUidsOf(h, 'lab-1');
     const lab1 = await restartWorkloads({ ...item('lab-1', 'resign'), purpose: 'rotation' });
     const lab2 = await withEnv({ ROLLOUT_TIMEOUT_SECONDS: '5' }, () =>
       restartWorkloads({ ...item('lab-2', 'resign'), purpose: 'rotation' }),
@@ -130,7 +122,7 @@ describe('reissue-intermediate with the strategy preflight chose, PCDS on, istio
     expect(lab1.resign?.pods).toBe(before['lab-1'].size);
     expect(lab1.resign?.moved).toBe(before['lab-1'].size);
     expect(lab1.skipped).toBe('every proxy re-signed with the new intermediate');
-    expect(podUids('lab-1')).toEqual(uidsBefore);
+    expect(podUidsOf(h, 'lab-1')).toEqual(uidsBefore);
     // lab-2: no proxy moved within 5 s, so every workload was restarted, and the output names them
     expect(lab2).toMatchObject({ strategy: 'resign', done: true });
     expect(lab2.resign?.moved).toBe(0);
@@ -144,16 +136,6 @@ describe('reissue-intermediate with the strategy preflight chose, PCDS on, istio
     expect(h.lab.prober.failures()).toEqual([]);
   });
 });
-
-/** Every pod's uid, by namespace/name, as the lab's API server holds it: a restart replaces pods. */
-function podUids(cluster: string): Record<string, string> {
-  return Object.fromEntries(
-    h.lab
-      .cluster(cluster)
-      .store.list('Pod')
-      .items.map((pod) => [`${pod.metadata.namespace}/${pod.metadata.name}`, pod.metadata.uid ?? '']),
-  );
-}
 
 /** The new root's PEM as stage-root stored it (lab-2 holds it once after distribute-bundle). */
 function stagedRootPem(): string {

@@ -64,6 +64,11 @@ export interface RotationByHandOptions<W extends Writers> {
   readonly writers?: W;
   /** A resumed rollback's stages name the execution whose writes they undo. */
   readonly rollbackOf?: string;
+  /**
+   * Give reissue-intermediate and restart-workloads each cluster's strategy from preflight's answer, as
+   * the state machine's Map items do (the default: leave it out, so that they restart).
+   */
+  readonly plannedStrategies?: boolean;
 }
 
 export interface Walk {
@@ -88,6 +93,7 @@ export class RotationByHand<W extends Writers = typeof ON_ANY_CLUSTER> {
   readonly clusters: readonly string[];
   readonly #writers: W;
   readonly #rollbackOf: string | undefined;
+  readonly #plannedStrategies: boolean;
   #checked: Answer<typeof preflight> | undefined;
   #stagedRoot: Answer<typeof stageRoot> | null = null;
   /**
@@ -106,6 +112,7 @@ export class RotationByHand<W extends Writers = typeof ON_ANY_CLUSTER> {
     this.clusters = options.clusters ?? h.lab.clusters.map((cluster) => cluster.name);
     this.#writers = options.writers ?? (ON_ANY_CLUSTER as W);
     this.#rollbackOf = options.rollbackOf;
+    this.#plannedStrategies = options.plannedStrategies ?? false;
   }
 
   /** The same rotation's root and plan, run by another execution (a resumed rollback, with rollbackOf). */
@@ -115,6 +122,7 @@ export class RotationByHand<W extends Writers = typeof ON_ANY_CLUSTER> {
       mode: this.mode,
       clusters: this.clusters,
       writers: this.#writers,
+      plannedStrategies: this.#plannedStrategies,
       ...(rollbackOf !== undefined && { rollbackOf }),
     });
     other.#checked = this.#checked;
@@ -144,6 +152,14 @@ export class RotationByHand<W extends Writers = typeof ON_ANY_CLUSTER> {
       stagedRoot: this.#stagedRoot,
       ...(this.#rollbackOf !== undefined && { rollbackOf: this.#rollbackOf }),
     };
+  }
+
+  /** The cluster's item with its planned strategy, for the Maps whose items carry it (plannedStrategies). */
+  #itemWithStrategy(cluster: string) {
+    const strategy = this.#plannedStrategies
+      ? this.checked.clusters.find(({ name }) => name === cluster)?.strategy
+      : undefined;
+    return { ...this.item(cluster), ...(strategy !== undefined && { strategy }) };
   }
 
   /** Per cluster, as a Map state with MaxConcurrency would: here all at once. */
@@ -194,7 +210,8 @@ export class RotationByHand<W extends Writers = typeof ON_ANY_CLUSTER> {
   restartWorkloads(purpose: 'rotation' | 'rollback', clusters?: readonly string[]) {
     const writes = purpose === 'rotation' ? this.#reissued : this.#restoredIntermediate;
     return this.each(
-      (c) => restartWorkloads({ ...this.item(c), purpose, ...(writes !== undefined && { writes }) }),
+      (c) =>
+        restartWorkloads({ ...this.#itemWithStrategy(c), purpose, ...(writes !== undefined && { writes }) }),
       clusters,
     );
   }
@@ -215,7 +232,8 @@ export class RotationByHand<W extends Writers = typeof ON_ANY_CLUSTER> {
   /** One of the cacerts writers per cluster, answering as `writers` does. */
   #write<K extends keyof Writers>(writer: K, clusters?: readonly string[]): Promise<Answer<W[K]>[]> {
     const write = this.#writers[writer] as (event: unknown) => Promise<Answer<W[K]>>;
-    return this.each((c) => write(this.item(c)), clusters);
+    const item = (c: string) => (writer === 'reissueIntermediate' ? this.#itemWithStrategy(c) : this.item(c));
+    return this.each((c) => write(item(c)), clusters);
   }
 
   /** promote-root; with `withPreflightClusters` as the state machine sends it, naming preflight's clusters. */

@@ -212,6 +212,60 @@ describe('a remote in the fleet: proxy trust wait and soak', () => {
     expect(wait.reason).toMatch(/^lab-2: PCDS on in the mesh config but not in every running proxy/);
   });
 
+  it("plans the primary and the remote resign when the conditions hold on the remote's own proxies too", () => {
+    // Act
+    const { strategy } = fleet(input());
+    // Assess
+    expect(
+      strategy.strategies.map(({ cluster, strategy, chosenBy }) => [cluster, strategy, chosenBy]),
+    ).toEqual([
+      ['lab-1', 'resign', 'mesh'],
+      ['lab-2', 'resign', 'mesh'],
+    ]);
+    expect(strategy.strategies[1]?.reasons).toContain(
+      'every running proxy (1 pod(s)) has PROXY_CONFIG_XDS_AGENT=true',
+    );
+  });
+
+  it("restarts both when a remote's running proxy lacks PCDS, the primary naming the remote's proxy", () => {
+    // Act
+    const { strategy } = fleet(
+      input({ proxies: [proxy('a-1', { pcds: 'true', ttl: '1h' }), proxy('old-1')] }),
+    );
+    // Assess
+    expect(strategy.strategies.map(({ cluster, strategy }) => [cluster, strategy])).toEqual([
+      ['lab-1', 'restart'],
+      ['lab-2', 'restart'],
+    ]);
+    expect(strategy.strategies[1]?.reasons).toEqual([
+      '1 running proxy pod(s) without PROXY_CONFIG_XDS_AGENT=true in their istio-proxy env: shop/old-1 (unset)',
+    ]);
+    expect(strategy.strategies[0]?.reasons).toEqual([
+      expect.stringMatching(
+        /^moves with remote lab-2 of lab-1, which restarts \(1 running proxy pod\(s\) without .*shop\/old-1/,
+      ),
+    ]);
+  });
+
+  it('restarts both when a condition is unknown on the remote, naming it', () => {
+    // Prepare: a remote proxy whose image names no Istio version
+    const unnamed = {
+      ...proxy('a-1', { pcds: 'true', ttl: '1h' }),
+      proxyVersion: undefined,
+      proxyImage: 'proxy:latest',
+    };
+    // Act
+    const { strategy } = fleet(input({ proxies: [unnamed] }));
+    // Assess
+    expect(strategy.strategies.map(({ strategy }) => strategy)).toEqual(['restart', 'restart']);
+    expect(strategy.strategies[1]?.reasons).toEqual([
+      '1 proxy pod(s) whose image names no Istio version: shop/a-1 (proxy:latest)',
+    ]);
+    expect(strategy.strategies[0]?.reasons[0]).toMatch(
+      /remote lab-2 of lab-1, which restarts \(1 proxy pod\(s\) whose image names no Istio version/,
+    );
+  });
+
   it("waits and soaks for the remote's longer certificates", () => {
     // Act
     const { settings, strategy } = fleet(input({ proxies: [proxy('a-1', { ttl: '30h' })] }));

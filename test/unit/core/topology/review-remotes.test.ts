@@ -88,37 +88,111 @@ describe('reviewWithTopology', () => {
 });
 
 describe('strategiesWithTopology', () => {
+  const resign = (cluster: string, chosenBy: 'mesh' | 'setting' = 'mesh') =>
+    ({ cluster, strategy: 'resign', chosenBy, reasons: [`${cluster}: PCDS on everywhere`] }) as const;
+  const restart = (cluster: string, reason: string) =>
+    ({ cluster, strategy: 'restart', chosenBy: 'mesh', reasons: [reason] }) as const;
   const chosen: FleetStrategyReview = {
-    strategies: [
-      { cluster: 'lab-1', strategy: 'resign', chosenBy: 'mesh', reasons: ['PCDS on everywhere'] },
-      { cluster: 'lab-3', strategy: 'resign', chosenBy: 'mesh', reasons: ['PCDS on everywhere'] },
-    ],
+    strategies: [resign('lab-1'), resign('lab-3'), resign('lab-2')],
     findings: [],
-    pushReaches: ['lab-1', 'lab-3'],
+    pushReaches: ['lab-1', 'lab-3', 'lab-2'],
   };
+  const strategiesOf = (review: FleetStrategyReview) =>
+    review.strategies.map(({ cluster, strategy }) => [cluster, strategy]);
 
-  it("restarts a remote and its primary, and judges the push per cluster: the primary's on its own proxies", () => {
+  it('lets a primary and its remote resign when each was chosen resign on its own conditions', () => {
     // Act
     const review = strategiesWithTopology(chosen, parseRemoteClusters('lab-2=lab-1'));
-    // Assess
-    expect(review.strategies.map(({ cluster, strategy }) => [cluster, strategy])).toEqual([
+    // Assess: each keeps its own reasons, and says how the group moves
+    expect(strategiesOf(review)).toEqual([
+      ['lab-1', 'resign'],
+      ['lab-3', 'resign'],
+      ['lab-2', 'resign'],
+    ]);
+    expect(review.strategies[0]?.reasons).toEqual([
+      'lab-1: PCDS on everywhere',
+      expect.stringMatching(/^primary of remote cluster\(s\) lab-2, which may resign too/),
+    ]);
+    expect(review.strategies[2]?.reasons).toEqual([
+      'lab-2: PCDS on everywhere',
+      expect.stringMatching(
+        /^remote of lab-1: its proxies re-sign by lab-1's istiod's push; restart-workloads waits for them once that istiod signs with lab-1's new intermediate/,
+      ),
+    ]);
+    expect(review.strategies[1]).toBe(chosen.strategies[1]);
+    expect(review.pushReaches).toEqual(['lab-1', 'lab-3', 'lab-2']);
+  });
+
+  it("restarts a primary whose remote's proxies cannot resign, naming the remote and why", () => {
+    // Prepare: the remote restarts on its own proxies (PCDS off in their env)
+    const remoteCannot: FleetStrategyReview = {
+      ...chosen,
+      strategies: [resign('lab-1'), resign('lab-3'), restart('lab-2', '2 running proxy pod(s) without PCDS')],
+      pushReaches: ['lab-1', 'lab-3'],
+    };
+    // Act
+    const review = strategiesWithTopology(remoteCannot, parseRemoteClusters('lab-2=lab-1'));
+    // Assess: the primary restarts with the remote's reason; the remote keeps its own; lab-3 is alone
+    expect(strategiesOf(review)).toEqual([
       ['lab-1', 'restart'],
       ['lab-3', 'resign'],
       ['lab-2', 'restart'],
     ]);
-    expect(review.strategies[2]?.reasons[0]).toMatch(
-      /remote of lab-1: .* once that istiod signs with lab-1's new intermediate/,
-    );
+    expect(review.strategies[0]).toEqual({
+      cluster: 'lab-1',
+      strategy: 'restart',
+      chosenBy: 'mesh',
+      reasons: [
+        'moves with remote lab-2 of lab-1, which restarts (2 running proxy pod(s) without PCDS): a primary and its remotes move the same way',
+      ],
+    });
+    expect(review.strategies[2]).toBe(remoteCannot.strategies[2]);
     expect(review.pushReaches).toEqual(['lab-1', 'lab-3']);
   });
 
-  it("restarts a remote whose own proxies would allow resign, and drops a forced resign's refusal of it", () => {
-    // Prepare: the remote reviewed like any cluster (its settings from remote-proxy-settings.ts)
-    const withRemote: FleetStrategyReview = {
-      strategies: [
-        ...chosen.strategies,
-        { cluster: 'lab-2', strategy: 'resign', chosenBy: 'setting', reasons: ['forced'] },
-      ],
+  it('restarts a remote whose primary cannot resign, naming the primary and why', () => {
+    // Prepare
+    const primaryCannot: FleetStrategyReview = {
+      ...chosen,
+      strategies: [restart('lab-1', 'ISTIO_MULTIROOT_MESH is not true'), resign('lab-3'), resign('lab-2')],
+    };
+    // Act
+    const review = strategiesWithTopology(primaryCannot, parseRemoteClusters('lab-2=lab-1'));
+    // Assess
+    expect(strategiesOf(review)).toEqual([
+      ['lab-1', 'restart'],
+      ['lab-3', 'resign'],
+      ['lab-2', 'restart'],
+    ]);
+    expect(review.strategies[2]?.reasons).toEqual([
+      'moves with its primary lab-1, which restarts (ISTIO_MULTIROOT_MESH is not true): a primary and its remotes move the same way',
+    ]);
+  });
+
+  it('restarts a remote whose settings were not read, and its primary with it', () => {
+    // Prepare: no strategy for lab-2 (its Istio could not be read)
+    const unread: FleetStrategyReview = { ...chosen, strategies: [resign('lab-1'), resign('lab-3')] };
+    // Act
+    const review = strategiesWithTopology(unread, parseRemoteClusters('lab-2=lab-1'));
+    // Assess
+    expect(strategiesOf(review)).toEqual([
+      ['lab-1', 'restart'],
+      ['lab-3', 'resign'],
+      ['lab-2', 'restart'],
+    ]);
+    expect(review.strategies[2]?.reasons).toEqual([
+      'remote of lab-1: what reaches its proxies could not be read',
+    ]);
+    expect(review.strategies[0]?.reasons[0]).toMatch(
+      /^moves with remote lab-2 of lab-1, which restarts \(remote of lab-1: what reaches/,
+    );
+  });
+
+  it("keeps a forced resign's refusal of a remote: it is judged on its own conditions as any cluster", () => {
+    // Prepare
+    const refused: FleetStrategyReview = {
+      ...chosen,
+      strategies: [resign('lab-1', 'setting'), resign('lab-3', 'setting'), resign('lab-2', 'setting')],
       findings: [
         {
           rule: 'rotation-strategy-resign-possible',
@@ -128,18 +202,11 @@ describe('strategiesWithTopology', () => {
           reason: 'lab-2 cannot',
         },
       ],
-      pushReaches: ['lab-1', 'lab-2', 'lab-3'],
     };
     // Act
-    const review = strategiesWithTopology(withRemote, parseRemoteClusters('lab-2=lab-1'));
+    const review = strategiesWithTopology(refused, parseRemoteClusters('lab-2=lab-1'));
     // Assess
-    expect(review.strategies.map(({ cluster, strategy }) => [cluster, strategy])).toEqual([
-      ['lab-1', 'restart'],
-      ['lab-3', 'resign'],
-      ['lab-2', 'restart'],
-    ]);
-    expect(review.findings).toEqual([]);
-    expect(review.pushReaches).toEqual(['lab-1', 'lab-2', 'lab-3']);
+    expect(review.findings).toEqual(refused.findings);
   });
 
   it('leaves a multi-primary fleet as chosen', () => {
