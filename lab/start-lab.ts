@@ -3,6 +3,10 @@
 // HTTPS taking EKS tokens, an object store seeded with namespaces, cacerts and injected workloads, the
 // rollout controller and the istiod model; for the fleet: the EKS API and the mTLS prober.
 // See docs/lab.md for the returned shape.
+import {
+  type ClusterAccountRoleKind,
+  clusterAccountRoleName,
+} from '../lambdas/contract/cluster-reference.js';
 import { MESH_TAG_KEY } from '../lambdas/contract/resource-tags.js';
 import {
   assembleCacerts,
@@ -14,7 +18,16 @@ import {
 import { type CacertsSnapshot, cacertsSnapshot } from './cacerts-snapshot.js';
 import { type EksApiServer, startEksApiServer } from './eks/eks-api-server.js';
 import { createEksTokenAuthenticator } from './eks/eks-token-authenticator.js';
-import { createLabIdentities, LAB_ACCOUNT_ID, type LabIdentities } from './eks/lab-identities.js';
+import {
+  createLabIdentities,
+  EXPIRY_CHECK_GROUP,
+  LAB_ACCOUNT_ID,
+  LAB_OTHER_ACCOUNT_ID,
+  type LabIdentities,
+  placeClustersInAccount,
+  ROTATOR_GROUP,
+  VERIFIER_GROUP,
+} from './eks/lab-identities.js';
 import { type EnvoyAdminModel, startEnvoyAdminModel } from './istio/envoy-admin-model.js';
 import {
   CACERTS_SECRET_NAME,
@@ -139,6 +152,7 @@ export async function startLab(input: LabOptions = {}, hooks: LabHooks = {}): Pr
   const options = resolveLabOptions(input);
   const names = labClusterNames(options.clusters);
   const identities = createLabIdentities({ clusterNames: names });
+  placeInOtherAccount(identities, options, names);
   const rootA = await createRootCa({ commonName: 'meshtrust lab Root A', algorithm: options.rootAlgorithm });
   const running: RunningCluster[] = [];
   let eks: EksApiServer | undefined;
@@ -170,6 +184,7 @@ export async function startLab(input: LabOptions = {}, hooks: LabHooks = {}): Pr
         caPem: cluster.caPem,
         version: LAB_KUBERNETES_VERSION,
         arn: cluster.arn,
+        accountId: accountOfArn(cluster.arn),
         tags: { [MESH_TAG_KEY]: options.meshId },
       })),
     });
@@ -211,6 +226,39 @@ export async function startLab(input: LabOptions = {}, hooks: LabHooks = {}): Pr
     await stop();
     throw error;
   }
+}
+
+/**
+ * The last `otherAccountClusters` clusters are of the lab's second account, set up there as docs/deploy.md
+ * says: the roles meshtrust-<meshId>-rotator, -verifier and -expiry-check of that account, each trusting
+ * the lab's own role of its kind (what the stack's cluster roles stand for in a rehearsal), are those
+ * clusters' only access entries.
+ */
+function placeInOtherAccount(
+  identities: LabIdentities,
+  options: ResolvedLabOptions,
+  names: readonly string[],
+) {
+  if (options.otherAccountClusters === 0) return;
+  const kinds: [ClusterAccountRoleKind, string, string][] = [
+    ['rotator', identities.rotator.principalArn, ROTATOR_GROUP],
+    ['verifier', identities.verifier.principalArn, VERIFIER_GROUP],
+    ['expiry-check', identities.expiryCheck.principalArn, EXPIRY_CHECK_GROUP],
+  ];
+  placeClustersInAccount(identities, {
+    clusterNames: names.slice(names.length - options.otherAccountClusters),
+    roles: kinds.map(([kind, trusted, group]) => ({
+      roleArn: `arn:aws:iam::${LAB_OTHER_ACCOUNT_ID}:role/${clusterAccountRoleName(options.meshId, kind)}`,
+      trustedBy: [trusted],
+      groups: [group],
+    })),
+    replaces: identities.all.map((identity) => identity.principalArn),
+  });
+}
+
+/** The account of a cluster ARN (arn:aws:eks:<region>:<account>:cluster/<name>). */
+function accountOfArn(arn: string): string {
+  return arn.split(':')[4] ?? '';
 }
 
 async function startCluster(
@@ -321,7 +369,7 @@ async function startCluster(
     });
     return {
       name,
-      arn: `arn:aws:eks:${options.region}:${LAB_ACCOUNT_ID}:cluster/${name}`,
+      arn: `arn:aws:eks:${options.region}:${index >= options.clusters - options.otherAccountClusters ? LAB_OTHER_ACCOUNT_ID : LAB_ACCOUNT_ID}:cluster/${name}`,
       endpoint: api.url,
       caPem: api.caPem,
       store,

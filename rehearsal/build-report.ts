@@ -6,6 +6,7 @@ import type { LabLoad } from '../lab/lab-load.js';
 import { ROLLBACK_STATES, WORKFLOW_STATES } from '../lib/workflow-states.js';
 import type { CacertsTimeline } from './cacerts-timeline.js';
 import type { CloudAssembly } from './cloud-assembly.js';
+import type { ClusterAccountReport } from './cluster-accounts.js';
 import { clusterStrategies } from './cluster-strategies.js';
 import { clusterEndStates, type EndState, type RootKeysAtEnd } from './end-state.js';
 import { type FailAt, formatFailAts } from './fail-at.js';
@@ -54,6 +55,8 @@ export interface ReportFacts {
   readonly expiryCheck: ExpiryCheckAtEnd | undefined;
   /** The in-process lab's load over the run; undefined when the lab ran elsewhere. */
   readonly labLoad?: LabLoad;
+  /** Each cluster's account, and the roles assumed in another one (cluster-accounts.ts). */
+  readonly accounts?: readonly ClusterAccountReport[];
 }
 
 export function buildReport(facts: ReportFacts): RehearsalReport {
@@ -148,6 +151,7 @@ export function buildReport(facts: ReportFacts): RehearsalReport {
       ? {}
       : { rootCertStyle: options.rootCertStyle }),
     clusters: lab.clusters.map((cluster) => cluster.name),
+    ...(facts.accounts === undefined ? {} : { accounts: facts.accounts }),
     workloadsPerCluster: options.workloads,
     executionId,
     startedAt: startedAt.toISOString(),

@@ -15,6 +15,7 @@ import {
 import { LOCK_TAKEOVER_GRACE_SECONDS_ENV } from '../lambdas/contract/rotation-lock.js';
 import { formatRemoteClusters, REMOTE_CLUSTERS_ENV } from '../lambdas/contract/topology.js';
 import { ApprovalGates } from './approval-gates.js';
+import { otherAccountEnvironment } from './cluster-accounts.js';
 import { type DefinitionTask, definitionTasks } from './definition-tasks.js';
 import {
   type ExecutionHistoryProxy,
@@ -143,6 +144,9 @@ export async function startFunctionContainers(input: {
         primary === undefined ? [] : [{ name, primary }],
       );
       if (remotes.length > 0) environment[REMOTE_CLUSTERS_ENV] = formatRemoteClusters(remotes);
+      // Clusters of another account (--other-account-clusters): the cluster list and role map of a stack
+      // that names them by ARN, each function told the role of its kind there (cluster-accounts.ts).
+      Object.assign(environment, otherAccountEnvironment(lab, { handlerName: fn.handlerName, environment }));
       // The approval endpoint answers only executions of the rotation state machine. The template builds
       // its ARN from the stack's pseudo parameters (the lab's account); the run's executions are moto's,
       // of the state machine as moto registered it (in moto's account): that is the rotation's here.

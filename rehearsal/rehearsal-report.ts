@@ -5,6 +5,7 @@ import type { LabLoad } from '../lab/lab-load.js';
 import type { LabPaceSettings } from '../lab/lab-pace.js';
 import { RELEASE_LOCK_STATES, ROLLBACK_STATES, WORKFLOW_STATES } from '../lib/workflow-states.js';
 import type { CacertsWrite } from './cacerts-timeline.js';
+import type { ClusterAccountReport } from './cluster-accounts.js';
 import type { ClusterStrategy } from './cluster-strategies.js';
 import type { CacertsBackupsAtEnd, EndState, RootKeysAtEnd } from './end-state.js';
 import type { FaultReport } from './fault-plan.js';
@@ -54,6 +55,11 @@ export interface RehearsalReport {
   /** How the clusters' original root-cert.pem was written, when not canonical (--root-cert-style). */
   readonly rootCertStyle?: string;
   readonly clusters: readonly string[];
+  /**
+   * Which account each cluster is in: the stack's (the lab's own) or, with --other-account-clusters,
+   * another, with the roles of it the functions assumed there (cluster-accounts.ts).
+   */
+  readonly accounts?: readonly ClusterAccountReport[];
   readonly workloadsPerCluster: number;
   readonly executionId: string;
   readonly startedAt: string;

@@ -42,6 +42,7 @@ ${report.interrupted ? `<p class="bad" id="interrupted">Interrupted by ${escapeH
 <tr><th>execution</th><td colspan="3"><code>${escapeHtml(report.executionId)}</code></td></tr>
 <tr><th>started</th><td>${escapeHtml(report.startedAt)}</td><th>duration</th><td>${(report.durationMs / 1000).toFixed(1)} s</td></tr>
 <tr><th>state machine</th><td colspan="3"><code>${escapeHtml(report.assembly.stack)}</code> from <code>${escapeHtml(report.assembly.directory)}</code>${report.assembly.reused ? ' (reused)' : ' (synthesized)'}</td></tr>
+${(report.accounts?.length ?? 0) > 1 ? `<tr><th>accounts</th><td colspan="3" id="accounts">${accountsCell(report)}</td></tr>` : ''}
 ${report.failAt ? `<tr><th>--fail-at</th><td colspan="3"><code>${escapeHtml(report.failAt)}</code></td></tr>` : ''}
 ${report.faults?.length ? `<tr><th>--fault</th><td colspan="3">${report.faults.map((fault) => `<code>${escapeHtml(fault.spec)}</code> fired ${fault.fired}x`).join(', ')}</td></tr>` : ''}
 ${report.error ? `<tr><th>error</th><td colspan="3"><code>${escapeHtml(report.error.name)}</code> ${escapeHtml(report.error.cause)}</td></tr>` : ''}
@@ -132,6 +133,25 @@ function timelineSvg(
     `<text x="${WIDTH - 60}" y="${height - 6}" font-size="10">${((end - start) / 1000).toFixed(1)} s</text>`,
   );
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" role="img" aria-label="timeline">\n${parts.join('\n')}\n</svg>`;
+}
+
+/** Each account's clusters; for another account, the roles assumed there and by which phases' sessions. */
+function accountsCell(report: RehearsalReport): string {
+  return (report.accounts ?? [])
+    .map(
+      (entry) =>
+        `<code>${escapeHtml(entry.account)}</code> ${escapeHtml(entry.clusters.join(', '))}: ${
+          entry.stack
+            ? "the stack's"
+            : (entry.assumedRoles ?? [])
+                .map(
+                  (assumed) =>
+                    `<code>${escapeHtml(assumed.role)}</code> by ${escapeHtml(assumed.sessions.join(', '))}`,
+                )
+                .join('; ') || 'no role assumed'
+        }`,
+    )
+    .join('<br>');
 }
 
 /** Per cluster: what preflight chose, and restart-workloads' figures (its resign wait, when it had one). */

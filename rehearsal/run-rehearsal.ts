@@ -11,6 +11,7 @@ import { killMotoServerNow, type MotoServer } from '../lab/moto-server.js';
 import { buildReport } from './build-report.js';
 import { recordCacertsTimeline } from './cacerts-timeline.js';
 import type { CloudAssembly } from './cloud-assembly.js';
+import { clusterAccountReports } from './cluster-accounts.js';
 import { rootKeysAtEnd } from './end-state.js';
 import { createFailureInjector } from './fail-at.js';
 import { createFaultPlan, type FaultPlan } from './fault-plan.js';
@@ -363,6 +364,7 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
     atEnd,
     expiryCheck,
     ...(labLoad === undefined ? {} : { labLoad }),
+    accounts: clusterAccountReports(lab),
   });
 
   const { history } = run;

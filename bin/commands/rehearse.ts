@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { type Command, Option } from 'commander';
+import { LAB_OTHER_ACCOUNT_ID } from '../../lab/eks/lab-identities.js';
 import { LabError, LabOptionsError } from '../../lab/lab-errors.js';
 import { KUBECONFIG_FILE, markLabStopped, writeLabFiles } from '../../lab/lab-files.js';
 import { describeLabLoad } from '../../lab/lab-load.js';
@@ -71,6 +72,7 @@ export interface RehearseCommandOptions extends EngineCommandOptions {
   readonly cdkOut?: string;
   readonly rootCertStyle: RootCertStyle;
   readonly topology: LabTopology;
+  readonly otherAccountClusters: number;
   readonly lab?: string;
 }
 
@@ -80,6 +82,7 @@ const LAB_DECIDES = [
   ['workloads', '--workloads'],
   ['engine', '--engine'],
   ['topology', '--topology'],
+  ['otherAccountClusters', '--other-account-clusters'],
   ['rootCertStyle', '--root-cert-style'],
   ['keepLab', '--keep-lab'],
   ['fault', '--fault'],
@@ -174,6 +177,15 @@ export function registerRehearseCommand(program: Command, context: CliContext): 
         .default('multi-primary'),
     )
     .option(
+      '--other-account-clusters <n>',
+      `place the last N lab clusters in a second account (${LAB_OTHER_ACCOUNT_ID}; model engine): its EKS API ` +
+        "answers for them only to that account's callers, and its roles meshtrust-<mesh>-rotator, -verifier and " +
+        "-expiry-check, each trusting the stack's role of its kind, are their only access entries; the functions " +
+        'get them by ARN in CLUSTERS and those roles in CLUSTER_ACCOUNT_ROLES, as a stack listing them would',
+      integerBetween(0, LAB_MAX_CLUSTERS),
+      0,
+    )
+    .option(
       '--cdk-out <dir>',
       "run this cloud assembly as it is (default: ./cdk.out; in a checkout synthesized again when older than its sources, in the installed package your app's `cdk synth` output)",
     );
@@ -187,6 +199,7 @@ export function registerRehearseCommand(program: Command, context: CliContext): 
         '  npm run rehearse -- --fail-at distribute-bundle:lab-1:once   # watch Retry\n' +
         '  npm run rehearse -- --fail-at reissue-intermediate:lab-2 --fail-at rollback-restore:lab-1 --retry-rollback\n' +
         '  npm run rehearse -- --fault kube:lab-2:5xx:3@distribute-bundle --fault aws:throttle:3@stage-root\n' +
+        '  npm run rehearse -- --clusters 3 --other-account-clusters 1   # lab-3 in another account\n' +
         '  npm run rehearse -- --engine istio --clusters 2 --workloads 2 --proxy-env PROXY_CONFIG_XDS_AGENT=true\n' +
         '  meshtrust lab --out ./my-lab &   npm run rehearse -- --lab ./my-lab --mode emergency   # rotate a running lab\n\n' +
         'Docs: docs/rehearsal.md',
@@ -242,6 +255,7 @@ async function rehearse(options: RehearseCommandOptions, context: CliContext) {
   }
   refuseIstioFlagsOnModel(options);
   refuseClustersBeyondEngine(options);
+  refuseOtherAccountClusters(options);
   const cdkOut = assemblyToRun(options.cdkOut);
   const outDir = resolve(options.out ?? join('rehearsals', new Date().toISOString().replace(/[:.]/g, '-')));
   const display = createProgressDisplay(terminal.stderr);
@@ -271,7 +285,12 @@ async function rehearse(options: RehearseCommandOptions, context: CliContext) {
       ...(options.lab === undefined ? {} : { labDir: resolve(options.lab) }),
       keepLab: options.keepLab === true,
       ...(options.lab === undefined && { engine: options.engine, rootCertStyle: options.rootCertStyle }),
-      ...(options.topology !== 'multi-primary' && { lab: { topology: options.topology } }),
+      ...((options.topology !== 'multi-primary' || options.otherAccountClusters > 0) && {
+        lab: {
+          ...(options.topology !== 'multi-primary' && { topology: options.topology }),
+          ...(options.otherAccountClusters > 0 && { otherAccountClusters: options.otherAccountClusters }),
+        },
+      }),
       istio: istioEngineSettings(options),
       waitForLabMs: options.waitForLab * 1000,
       onProgress: (state) => display.update(state),
@@ -344,6 +363,19 @@ async function askApproval(
   }
 }
 
+/** --other-account-clusters: at most --clusters, and the model lab's (exit 2, naming the flag). */
+function refuseOtherAccountClusters(options: RehearseCommandOptions): void {
+  if (options.otherAccountClusters === 0) return;
+  if (options.engine !== 'model') {
+    throw new UsageError('--other-account-clusters is played by the model engine only, for now');
+  }
+  if (options.otherAccountClusters > options.clusters) {
+    throw new UsageError(
+      `--other-account-clusters ${options.otherAccountClusters} is more than the lab's ${options.clusters} cluster(s) (--clusters)`,
+    );
+  }
+}
+
 function summaryJson(report: RehearsalReport, outDir: string) {
   return {
     ok: report.ok,
@@ -351,6 +383,7 @@ function summaryJson(report: RehearsalReport, outDir: string) {
     expectedResult: report.expectedResult,
     mode: report.mode,
     clusters: report.clusters,
+    ...(report.accounts === undefined ? {} : { accounts: report.accounts }),
     durationMs: report.durationMs,
     handshakes: report.totals.handshakes,
     phases: report.phases.map((phase) => ({ name: phase.name, handshakes: phase.handshakes })),
@@ -362,6 +395,17 @@ function summaryJson(report: RehearsalReport, outDir: string) {
     ...(report.labLoad === undefined ? {} : { labLoad: report.labLoad }),
     outDir,
   };
+}
+
+/** Each account with its clusters; for another account, each role assumed there and by which phases' sessions. */
+function describeAccounts(accounts: NonNullable<RehearsalReport['accounts']>): string[] {
+  return accounts.flatMap((entry, i) => [
+    `  ${i === 0 ? 'accounts  ' : '          '}  ${entry.account} ${entry.clusters.join(', ')}: ${entry.stack ? "the stack's" : `another, reached as ${entry.assumedRoles?.length ?? 0} role(s) of it`}`,
+    ...(entry.assumedRoles ?? []).map(
+      (assumed) =>
+        `                ${assumed.role} by ${assumed.sessions.map((session) => session.replace(/^meshtrust-/, '')).join(', ')}`,
+    ),
+  ]);
 }
 
 /** Workloads the summary lists (issuer at the start -> at the end, restarted); report.html has them all. */
@@ -376,6 +420,8 @@ function printSummary(report: RehearsalReport, outDir: string, terminal: Termina
     // Another rotation of the mesh held the lock: this one stopped at acquire-lock, before any write.
     ...(report.error?.name === ROTATION_LOCKED ? [`  refused     ${report.error.cause}`] : []),
     `  handshakes  ${report.totals.handshakes.attempted} attempted, ${style(report.totals.handshakes.failed === 0, `${report.totals.handshakes.failed} failed`)}`,
+    // Clusters of another account: where each is, and the roles of that account it was reached as.
+    ...((report.accounts?.length ?? 0) > 1 ? describeAccounts(report.accounts ?? []) : []),
     // The model lab shares this process: whether it kept up, and the pace its fleet size gave it.
     ...(report.labLoad === undefined
       ? []

@@ -5,6 +5,11 @@ import { randomBytes, randomInt } from 'node:crypto';
 
 /** The account every lab resource lives in (the value moto and the docs use for a fake account). */
 export const LAB_ACCOUNT_ID = '000000000000';
+/**
+ * The lab's second account (issue 13): where a rehearsal's `--other-account-clusters` places its last
+ * clusters, reached only as roles of that account (placeClustersInAccount).
+ */
+export const LAB_OTHER_ACCOUNT_ID = '222222222222';
 
 /** Kubernetes groups the lab's RBAC knows: only these get in (see lab/kube). */
 export const ROTATOR_GROUP = 'meshtrust-rotator';
@@ -116,6 +121,50 @@ export function allowAssumeRole(
   principalArns: Iterable<string>,
 ): void {
   (identities.trust as Map<string, ReadonlySet<string>>).set(roleArn, new Set(principalArns));
+}
+
+/** A role of the account a cluster is placed in, and who reaches that account's clusters as it. */
+export interface AccountRole {
+  /** arn:aws:iam::<account>:role/<name> */
+  readonly roleArn: string;
+  /** The principal (role) ARNs its trust policy names: they may assume it through the lab's STS. */
+  readonly trustedBy: readonly string[];
+  /** The Kubernetes groups its access entry maps it to in each cluster placed there. */
+  readonly groups: readonly string[];
+}
+
+/**
+ * Sets up clusters of another account as an administrator of that account does (docs/deploy.md, "Clusters
+ * in other regions and accounts"): each role of `roles` trusts its principals, and is the only access
+ * entry of its groups in those clusters; the access entries of `replaces` (roles of the lab's own
+ * account) are removed from them, since another account's cluster knows none of them. Returns what
+ * puts the access entries back (the trust stays: nothing assumes a role of a cluster put back).
+ */
+export function placeClustersInAccount(
+  identities: LabIdentities,
+  options: {
+    readonly clusterNames: readonly string[];
+    readonly roles: readonly AccountRole[];
+    readonly replaces: readonly string[];
+  },
+): () => void {
+  const undo: (() => void)[] = [];
+  for (const role of options.roles) allowAssumeRole(identities, role.roleArn, role.trustedBy);
+  for (const clusterName of options.clusterNames) {
+    const entries = identities.accessEntries.get(clusterName) as Map<string, KubeIdentity> | undefined;
+    if (entries === undefined) throw new RangeError(`the lab has no cluster ${clusterName}`);
+    const before = new Map(entries);
+    for (const principalArn of options.replaces) entries.delete(principalArn);
+    for (const role of options.roles)
+      entries.set(role.roleArn, { username: role.roleArn, groups: [...role.groups] });
+    undo.push(() => {
+      entries.clear();
+      for (const [principalArn, identity] of before) entries.set(principalArn, identity);
+    });
+  }
+  return () => {
+    for (const step of undo) step();
+  };
 }
 
 /** Creates fresh random identities and the access entries of every given cluster. */

@@ -50,6 +50,11 @@ export interface RehearsalFleet {
   /** `primary`: a remote cluster (model topology primary-remote) and the primary whose istiod serves it. */
   readonly clusters: readonly {
     readonly name: string;
+    /**
+     * arn:aws:eks:<region>:<account>:cluster/<name>: its account is the lab's own, or with
+     * --other-account-clusters the lab's second one. @default the lab's account
+     */
+    readonly arn?: string;
     /** The intermediate (key included) the CA store is seeded with; absent as rootA is. */
     readonly initialIntermediate?: CaMaterial;
     readonly primary?: string;

@@ -2,7 +2,7 @@
 // that account's callers, a role of that account the lab's rotator may assume, and lab-2's rotator
 // access entry given to that role alone, as a cluster of another account is set up (docs/deploy.md).
 import { type EksApiServer, startEksApiServer } from '../../../lab/eks/eks-api-server.js';
-import { allowAssumeRole, type KubeIdentity, ROTATOR_GROUP } from '../../../lab/eks/lab-identities.js';
+import { placeClustersInAccount, ROTATOR_GROUP } from '../../../lab/eks/lab-identities.js';
 import type { HandlerLab } from './handler-lab.js';
 
 export interface OtherAccountCluster {
@@ -33,17 +33,16 @@ export async function moveToOtherAccount(
     clusters: lab.clusters.map(({ name }) => described(name)),
   });
   // The role trusts the lab's rotator (the handlers' cluster role, and the CLI's credentials here).
-  allowAssumeRole(lab.identities, roleArn, [lab.identities.rotator.principalArn]);
-  const entries = lab.identities.accessEntries.get(moved) as Map<string, KubeIdentity>;
-  const own = entries.get(lab.identities.rotator.principalArn) as KubeIdentity;
-  entries.delete(lab.identities.rotator.principalArn);
-  entries.set(roleArn, { username: roleArn, groups: [ROTATOR_GROUP] });
+  const putBack = placeClustersInAccount(lab.identities, {
+    clusterNames: [moved],
+    roles: [{ roleArn, trustedBy: [lab.identities.rotator.principalArn], groups: [ROTATOR_GROUP] }],
+    replaces: [lab.identities.rotator.principalArn],
+  });
   return {
     eks,
     entry: `arn:aws:eks:${lab.region}:${account}:cluster/${moved}`,
     stop: async () => {
-      entries.delete(roleArn);
-      entries.set(lab.identities.rotator.principalArn, own);
+      putBack();
       await eks.stop();
     },
   };

@@ -1,0 +1,105 @@
+// Clusters of another account in a rehearsal (issue 13, `rehearse --other-account-clusters N`): the model
+// lab places its last N clusters in its second account (lab/start-lab.ts), and the functions get the
+// cluster list and role map a stack deployed with those clusters gives them (lib/rotation-functions.ts):
+// CLUSTERS names each of them by its ARN, CLUSTER_ACCOUNT_ROLES names, per function, the role of its
+// kind in that account by the stack's convention, as the lab's CLUSTERS stand in for a stack's named
+// clusters. The report says which account each cluster is in and which roles were assumed there.
+import { LAB_ACCOUNT_ID, type LabIdentities } from '../lab/eks/lab-identities.js';
+import {
+  CLUSTER_ACCOUNT_ROLES_ENV,
+  type ClusterAccountRoleKind,
+  clusterAccountRoleName,
+  formatClusterAccountRoles,
+  MESH_ACCOUNT_ID_ENV,
+} from '../lambdas/contract/cluster-reference.js';
+import { CLUSTER_ROLE_ARN_ENV, CLUSTERS_ENV } from '../lambdas/contract/function-environment.js';
+import type { RehearsalFleet } from './fleet/rehearsal-fleet.js';
+
+/** The clusters of one account in a run, and the roles of that account the functions assumed. */
+export interface ClusterAccountReport {
+  readonly account: string;
+  /** True for the stack's own account (the lab's, where moto holds the CA store). */
+  readonly stack: boolean;
+  readonly clusters: readonly string[];
+  /**
+   * Another account: each role of it assumed through the lab's STS during the run, with the session
+   * names it was assumed under (`meshtrust-<phase>`). Absent for the stack's account.
+   */
+  readonly assumedRoles?: readonly { readonly role: string; readonly sessions: readonly string[] }[];
+}
+
+type Fleet = Pick<RehearsalFleet, 'clusters' | 'meshId' | 'identities'>;
+
+/** A cluster's account: the one of its ARN, else the lab's own. */
+function accountOf(cluster: Fleet['clusters'][number]): string {
+  return cluster.arn?.split(':')[4] ?? LAB_ACCOUNT_ID;
+}
+
+/** Whether some cluster of the fleet is outside the stack's (the lab's) account. */
+export function hasOtherAccountClusters(lab: Pick<Fleet, 'clusters'>): boolean {
+  return lab.clusters.some((cluster) => accountOf(cluster) !== LAB_ACCOUNT_ID);
+}
+
+/**
+ * The environment a stack listing the fleet's clusters (by ARN for those of another account) gives one
+ * function; undefined when every cluster is in the stack's account. The function's kind is the one of
+ * the stack's cluster role it names in CLUSTER_ROLE_ARN (rehearsal/function-identities.ts maps those onto
+ * the lab's rotator and verifier), or check-expiry's.
+ */
+export function otherAccountEnvironment(
+  lab: Fleet,
+  fn: { readonly handlerName: string; readonly environment: Readonly<Record<string, string>> },
+): Record<string, string> | undefined {
+  if (!hasOtherAccountClusters(lab)) return undefined;
+  const clusterRole = fn.environment[CLUSTER_ROLE_ARN_ENV];
+  const kind: ClusterAccountRoleKind | undefined =
+    clusterRole === lab.identities.rotator.principalArn
+      ? 'rotator'
+      : clusterRole === lab.identities.verifier.principalArn
+        ? 'verifier'
+        : fn.handlerName === 'check-expiry'
+          ? 'expiry-check'
+          : undefined;
+  const otherAccounts = [...new Set(lab.clusters.map(accountOf))].filter((a) => a !== LAB_ACCOUNT_ID).sort();
+  const roles = new Map(
+    kind === undefined
+      ? []
+      : otherAccounts.map((account) => [
+          account,
+          `arn:aws:iam::${account}:role/${clusterAccountRoleName(lab.meshId, kind)}`,
+        ]),
+  );
+  return {
+    [CLUSTERS_ENV]: lab.clusters
+      .map((cluster) => (accountOf(cluster) === LAB_ACCOUNT_ID ? cluster.name : (cluster.arn as string)))
+      .join(','),
+    [CLUSTER_ACCOUNT_ROLES_ENV]: formatClusterAccountRoles(roles),
+    [MESH_ACCOUNT_ID_ENV]: fn.environment[MESH_ACCOUNT_ID_ENV] || LAB_ACCOUNT_ID,
+  };
+}
+
+/** Each account of the fleet with its clusters, the stack's first; for another, the roles assumed there. */
+export function clusterAccountReports(lab: Fleet): ClusterAccountReport[] {
+  const accounts = [...new Set([LAB_ACCOUNT_ID, ...lab.clusters.map(accountOf)])];
+  return accounts.flatMap((account): ClusterAccountReport[] => {
+    const clusters = lab.clusters.filter((cluster) => accountOf(cluster) === account).map((c) => c.name);
+    if (clusters.length === 0) return [];
+    if (account === LAB_ACCOUNT_ID) return [{ account, stack: true, clusters }];
+    return [{ account, stack: false, clusters, assumedRoles: assumedRoles(lab.identities, account) }];
+  });
+}
+
+/** The sessions the lab's STS issued for roles of `account` (lab-sts.ts names them `session of <role>`). */
+function assumedRoles(identities: LabIdentities, account: string) {
+  const byRole = new Map<string, Set<string>>();
+  for (const identity of identities.all) {
+    if (!identity.name.startsWith('session of ') || !identity.principalArn.includes(`::${account}:role/`))
+      continue;
+    const sessions = byRole.get(identity.principalArn) ?? new Set<string>();
+    sessions.add(identity.arn.split('/').at(-1) ?? '');
+    byRole.set(identity.principalArn, sessions);
+  }
+  return [...byRole]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([role, sessions]) => ({ role, sessions: [...sessions].sort() }));
+}

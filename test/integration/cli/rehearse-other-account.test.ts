@@ -1,0 +1,188 @@
+// A rehearsal across accounts (issue 13): `rehearse --other-account-clusters 1` places lab-2 in the lab's
+// second account, where the lab's own identities (the functions' roles, the stack's cluster roles, the
+// operator) can neither describe it in EKS nor get a group in its Kubernetes API; only that account's
+// roles, each trusting the stack's cluster role of its kind, are mapped there. The rotation must still
+// rotate it, which it can only do as those roles: the report names the roles assumed there and by which
+// phases. Model engine, 2 clusters x 1 workload, emergency with PCDS on (no soak, no restarts): about a
+// minute, most of it the run's own fixed costs (moto, warming the function containers).
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { DescribeClusterCommand, EKSClient, ListClustersCommand } from '@aws-sdk/client-eks';
+import { EXIT_CODES } from '../../../bin/cli/cli-errors.js';
+import {
+  kubeIdentityFor,
+  LAB_ACCOUNT_ID,
+  LAB_OTHER_ACCOUNT_ID,
+  ROTATOR_GROUP,
+} from '../../../lab/eks/lab-identities.js';
+import { type Lab, startLab } from '../../../lab/start-lab.js';
+import { PROJECT_ROOT } from '../../../lib/handler-entries.js';
+import { ensureCloudAssembly } from '../../../rehearsal/cloud-assembly.js';
+import { failedChecks, runRehearseCli } from '../../support/rehearse-cli.js';
+import { runMeshtrustInProcess } from './in-process-cli.js';
+
+const RUN_TIMEOUT_MS = 5 * 60_000;
+const MESH = 'lab';
+const farRole = (kind: string) => `arn:aws:iam::${LAB_OTHER_ACCOUNT_ID}:role/meshtrust-${MESH}-${kind}`;
+
+let cdkOut: string;
+const outputDirs: string[] = [];
+
+beforeAll(async () => {
+  // A fresh cdk.out is reused; a stale one is synthesized again (1-2 minutes), once for the file.
+  cdkOut = (await ensureCloudAssembly({ projectRoot: PROJECT_ROOT })).directory;
+}, 5 * 60_000);
+
+afterAll(() => {
+  for (const dir of outputDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('a lab cluster placed in another account', () => {
+  let lab: Lab;
+
+  beforeAll(async () => {
+    lab = await startLab({ clusters: 2, workloadsPerCluster: 1, meshId: MESH, otherAccountClusters: 1 });
+  });
+
+  afterAll(async () => {
+    await lab?.stop();
+  });
+
+  const eksAs = (identity: Lab['identities']['rotator']) =>
+    new EKSClient({ endpoint: lab.eksEndpoint, region: lab.region, credentials: identity.credentials });
+
+  it("is out of sight of the lab's own account: EKS hides it and its Kubernetes API gives them no group", async () => {
+    // Prepare
+    const { rotator, verifier, expiryCheck } = lab.identities;
+
+    // Act
+    const listed = await eksAs(rotator).send(new ListClustersCommand({}));
+    const described = await eksAs(rotator)
+      .send(new DescribeClusterCommand({ name: 'lab-2' }))
+      .catch((error: Error) => error);
+
+    // Assess
+    expect(listed.clusters).toEqual(['lab-1']);
+    expect(described).toMatchObject({ name: 'ResourceNotFoundException' });
+    for (const identity of [rotator, verifier, expiryCheck]) {
+      expect(kubeIdentityFor(lab.identities, 'lab-2', identity).groups).toEqual([]);
+      expect(kubeIdentityFor(lab.identities, 'lab-1', identity).groups).not.toEqual([]);
+    }
+    expect(lab.cluster('lab-2').arn).toBe(`arn:aws:eks:${lab.region}:${LAB_OTHER_ACCOUNT_ID}:cluster/lab-2`);
+    expect(lab.cluster('lab-1').arn).toBe(`arn:aws:eks:${lab.region}:${LAB_ACCOUNT_ID}:cluster/lab-1`);
+  });
+
+  it("is reached only as that account's roles, each trusting the lab's own role of its kind", () => {
+    // Act
+    const entries = lab.identities.accessEntries.get('lab-2');
+
+    // Assess
+    expect([...(entries?.keys() ?? [])].sort()).toEqual(
+      [farRole('expiry-check'), farRole('rotator'), farRole('verifier')].sort(),
+    );
+    expect(entries?.get(farRole('rotator'))?.groups).toEqual([ROTATOR_GROUP]);
+    expect([...(lab.identities.trust.get(farRole('rotator')) ?? [])]).toEqual([
+      lab.identities.rotator.principalArn,
+    ]);
+    expect([...(lab.identities.trust.get(farRole('verifier')) ?? [])]).toEqual([
+      lab.identities.verifier.principalArn,
+    ]);
+  });
+});
+
+describe('meshtrust rehearse --other-account-clusters', () => {
+  it(
+    "rotates the other account's cluster as that account's roles: SUCCEEDED, 0 failed handshakes",
+    async () => {
+      // Act
+      const run = await runRehearseCli({
+        cdkOut,
+        flags: [
+          '--clusters',
+          '2',
+          '--workloads',
+          '1',
+          '--mode',
+          'emergency',
+          '--proxy-env',
+          'PROXY_CONFIG_XDS_AGENT=true',
+          '--other-account-clusters',
+          '1',
+        ],
+        timeoutMs: RUN_TIMEOUT_MS,
+        outputDirs,
+      });
+
+      // Assess
+      const { report } = run;
+      expect({ exitCode: run.exitCode, failed: failedChecks(report) }).toEqual({
+        exitCode: EXIT_CODES.ok,
+        failed: [],
+      });
+      expect(report.result).toBe('SUCCEEDED');
+      expect(report.totals.handshakes.failed).toBe(0);
+      expect(report.totals.handshakes.attempted).toBeGreaterThan(0);
+      // lab-2 ends on the new root as lab-1 does, which no identity of the lab's account could write.
+      expect(report.checks).toContainEqual(
+        expect.objectContaining({ name: 'final-roots-new-root-only', ok: true }),
+      );
+      const meshId = report.meshId;
+      const role = (kind: string) => `arn:aws:iam::${LAB_OTHER_ACCOUNT_ID}:role/meshtrust-${meshId}-${kind}`;
+      expect(report.accounts).toEqual([
+        { account: LAB_ACCOUNT_ID, stack: true, clusters: ['lab-1'] },
+        {
+          account: LAB_OTHER_ACCOUNT_ID,
+          stack: false,
+          clusters: ['lab-2'],
+          assumedRoles: [
+            { role: role('expiry-check'), sessions: ['meshtrust-check-expiry'] },
+            {
+              role: role('rotator'),
+              sessions: expect.arrayContaining([
+                'meshtrust-preflight',
+                'meshtrust-distribute-bundle',
+                'meshtrust-reissue-intermediate',
+                'meshtrust-retire-root',
+              ]),
+            },
+            {
+              role: role('verifier'),
+              sessions: expect.arrayContaining(['meshtrust-verify-trust']),
+            },
+          ],
+        },
+      ]);
+      expect(run.stdout).toContain(`${LAB_OTHER_ACCOUNT_ID} lab-2: another, reached as 3 role(s) of it`);
+      const html = readFileSync(join(run.dir, 'report.html'), 'utf8');
+      expect(html).toMatch(new RegExp(`id="accounts">.*<code>${LAB_OTHER_ACCOUNT_ID}</code> lab-2: <code>`));
+    },
+    RUN_TIMEOUT_MS + 30_000,
+  );
+
+  it('refuses more other-account clusters than clusters, and the istio engine, naming the flag (exit 2)', async () => {
+    // Act
+    const tooMany = await runMeshtrustInProcess([
+      'rehearse',
+      '--clusters',
+      '2',
+      '--other-account-clusters',
+      '3',
+    ]);
+    const istio = await runMeshtrustInProcess([
+      'rehearse',
+      '--engine',
+      'istio',
+      '--other-account-clusters',
+      '1',
+    ]);
+    const typo = await runMeshtrustInProcess(['rehearse', '--other-acount-clusters', '1']);
+
+    // Assess
+    expect(tooMany.exitCode).toBe(EXIT_CODES.usage);
+    expect(tooMany.stderr).toContain('--other-account-clusters 3 is more than');
+    expect(istio.exitCode).toBe(EXIT_CODES.usage);
+    expect(istio.stderr).toContain('--other-account-clusters is played by the model engine only');
+    expect(typo.exitCode).toBe(EXIT_CODES.usage);
+    expect(typo.stderr).toContain('--other-acount-clusters');
+  });
+});
