@@ -186,12 +186,64 @@ export function rotationTargetLines(figures: RotationSectionFigures): string[] {
 export function rotationBoundLines(figures: RotationSectionFigures): string[] {
   const t = ROTATION_TARGETS;
   const emergency = findRun(figures, 'emergency', t.emergencyClusters, t.emergencyWorkloads);
-  if (emergency === undefined || emergency.rotationMs <= t.emergencyMs || emergency.waits === undefined) {
-    return [];
+  const lines =
+    emergency === undefined || emergency.rotationMs <= t.emergencyMs || emergency.waits === undefined
+      ? []
+      : [
+          `emergency ${t.emergencyClusters} x ${t.emergencyWorkloads}'s ${seconds(emergency.rotationMs)}: ${splitOf(emergency)}`,
+        ];
+  return [...lines, ...growthBoundLines(figures)];
+}
+
+/**
+ * For a growth from 10 to 100 clusters that missed its target: what grew, from the two rotations' own
+ * splits (overhead and each wait at 10 and at 100 clusters), largest growth first; and the rehearsal
+ * process's peak when it is what missed.
+ */
+function growthBoundLines(figures: RotationSectionFigures): string[] {
+  const t = ROTATION_TARGETS;
+  const lines: string[] = [];
+  for (const growth of figures.growth) {
+    if (growth.toClusters !== 100 || growth.ratio === undefined) continue;
+    const small = findRun(figures, growth.mode, growth.fromClusters, growth.workloadsPerCluster);
+    const big = findRun(figures, growth.mode, growth.toClusters, growth.workloadsPerCluster);
+    if (small?.waits === undefined || big?.waits === undefined) continue;
+    const slow = growth.ratio > t.growth;
+    const heavy = rehearsalPeak(big) >= t.peakBytes;
+    if (!slow && !heavy) continue;
+    const parts = (
+      [
+        [
+          'orchestration overhead',
+          (run: RotationRunFigures) => run.rotationMs - (run.waits?.unavoidableMs ?? 0),
+        ],
+        ['configured waits', (run: RotationRunFigures) => run.waits?.configuredMs ?? 0],
+        ['istiod load', (run: RotationRunFigures) => run.waits?.istiodLoadMs ?? 0],
+        ['pod start', (run: RotationRunFigures) => run.waits?.podStartMs ?? 0],
+      ] as const
+    )
+      .map(([name, of]) => ({ name, from: of(small), to: of(big) }))
+      .sort((a, b) => b.to - b.from - (a.to - a.from));
+    const label = `${growth.mode} x ${growth.workloadsPerCluster}, ${growth.toClusters}/${growth.fromClusters} clusters`;
+    if (slow) {
+      lines.push(
+        `${label} (${growth.ratio.toFixed(2)}x, ${seconds(small.rotationMs)} -> ${seconds(big.rotationMs)}): ` +
+          parts
+            .map(
+              (part) =>
+                `${part.name} ${seconds(part.from)} -> ${seconds(part.to)}` +
+                (part.from > 0 ? ` (${(part.to / part.from).toFixed(1)}x)` : ''),
+            )
+            .join(', '),
+      );
+    }
+    if (heavy) {
+      lines.push(
+        `${label}: the rehearsal process peaked at ${mib(rehearsalPeak(big))} (target under ${mib(t.peakBytes)})`,
+      );
+    }
   }
-  return [
-    `emergency ${t.emergencyClusters} x ${t.emergencyWorkloads}'s ${seconds(emergency.rotationMs)}: ${splitOf(emergency)}`,
-  ];
+  return lines;
 }
 
 /** A rotation's time by what it waited on, each share of the rotation time. */

@@ -17,6 +17,7 @@ import {
   unionMs,
 } from '../../../bench/rotation-figures.js';
 import {
+  rotationBoundLines,
   rotationNoteLines,
   rotationNotRunLines,
   rotationTargetLines,
@@ -416,6 +417,47 @@ describe('rotation report', () => {
       "bound: emergency 10 x 100's 60.0 s: configured waits (Wait states, soak apart) 45.0 s (75%), " +
         'orchestration overhead 9.0 s (15%), istiod load 4.0 s (7%), pod start 3.0 s (5%); the waits overlap by 1.0 s',
     );
+  });
+
+  it('says what grew from 10 to 100 clusters when the growth misses its target, largest first', () => {
+    // Prepare: 60 s at 10 clusters, 900 s at 100 (15x), overhead 9 s -> 700 s
+    const figures = mergeRotationFigures(
+      undefined,
+      [
+        rotationRun({ clusters: 10, workloadsPerCluster: 10 }),
+        rotationRun({
+          clusters: 100,
+          workloadsPerCluster: 10,
+          rotationMs: 900_000,
+          waits: { configuredMs: 150_000, istiodLoadMs: 40_000, podStartMs: 30_000, unavoidableMs: 200_000 },
+        }),
+      ],
+      [],
+    );
+
+    // Act
+    const lines = rotationBoundLines(figures);
+
+    // Assess
+    expect(lines).toEqual([
+      'emergency x 10, 100/10 clusters (15.00x, 60.0 s -> 900.0 s): orchestration overhead 9.0 s -> 700.0 s (77.8x), ' +
+        'configured waits 45.0 s -> 150.0 s (3.3x), istiod load 4.0 s -> 40.0 s (10.0x), pod start 3.0 s -> 30.0 s (10.0x)',
+    ]);
+  });
+
+  it('says nothing of a growth within its target', () => {
+    // Prepare: 60 s -> 300 s (5x), the rehearsal process at 700 MiB
+    const figures = mergeRotationFigures(
+      undefined,
+      [
+        rotationRun({ clusters: 10, workloadsPerCluster: 10 }),
+        rotationRun({ clusters: 100, workloadsPerCluster: 10, rotationMs: 300_000 }),
+      ],
+      [],
+    );
+
+    // Act, Assess
+    expect(rotationBoundLines(figures)).toEqual([]);
   });
 
   it('says each note given with --note once, with the rotations it was given for', () => {
