@@ -31,7 +31,7 @@ import type { HistoryEstimate } from '../../lambdas/core/plan/history-estimate.j
 import { ROTATION_MODES, type RotationMode } from '../../lambdas/core/plan/phases.js';
 import type { PlanStep, RotationPlan } from '../../lambdas/core/plan/rotation-plan.js';
 import { describeUnmanagedPod, unmanagedPodsNote } from '../../lambdas/core/plan/unmanaged-pods.js';
-import { planReviewedFleet } from '../../lambdas/core/rotation/plan-reviewed-fleet.js';
+import { planReviewedFleet, resignedClusters } from '../../lambdas/core/rotation/plan-reviewed-fleet.js';
 import { addFleetOptions, type FleetOptions, fleetConfig } from '../cli/aws-options.js';
 import type { CliContext } from '../cli/cli-context.js';
 import { EXIT_CODES, UsageError } from '../cli/cli-errors.js';
@@ -217,6 +217,7 @@ export function planReport(fleet: FleetReading, mode: RotationMode, now: Date, c
       reviews: readings.map((reading) => reading.review),
       mode,
       ...(cluster !== undefined && { cluster }),
+      resign: resignedClusters(strategy),
     });
     if (planned.ok) plan = planned.plan;
     else problems.push(planned.problem);

@@ -2,7 +2,7 @@ import { istioNotes, istioRefusals } from '../core/istio/istio-settings.js';
 import type { RotationStrategy } from '../core/istio/rotation-strategy.js';
 import { soakPlan, soakTooLong } from '../core/istio/soak.js';
 import { describeCertificate } from '../core/pki/certificate-info.js';
-import { planReviewedFleet } from '../core/rotation/plan-reviewed-fleet.js';
+import { planReviewedFleet, resignedClusters } from '../core/rotation/plan-reviewed-fleet.js';
 import { type PlanSummary, summarisePlan } from '../core/rotation/plan-summary.js';
 import {
   type PreflightRefusal,
@@ -84,6 +84,7 @@ export function judgeForPreflight(
     reviews,
     mode,
     ...(input.cluster ? { cluster: input.cluster } : {}),
+    resign: resignedClusters(strategy),
   });
   if (!planned.ok) return { ok: false, refusal: { reason: planned.problem } };
   const worked = workedClusters(

@@ -19,8 +19,8 @@ export const PLAN_RULES = {
     "at every step every workload cert that can exist verifies against every cluster's bundle",
   'remote-never-written':
     "a remote cluster's cacerts is never written: it has none, its primary's istiod serves it",
-  'remote-restarted-after-primary-reissue':
-    "a remote's workloads are restarted only after its primary's istiod switched to the new intermediate",
+  'remote-moved-after-primary-reissue':
+    "a remote's workloads move (restarted, or re-signed and awaited) only after its primary's istiod switched to the new intermediate, and by resign only when that switch pushed new roots",
   'root-secret-promoted-last': 'the new root becomes AWSCURRENT only after every cluster trusts exactly it',
   'rotation-completes': 'the plan ends in its target state',
 } as const;
@@ -64,6 +64,8 @@ interface SimulatedCluster {
   preflighted: boolean;
   /** A remote: the primary whose istiod it follows (its roots, its intermediate). */
   primary?: string;
+  /** Its reissue was planned `resign`: the root-cert write pushes new roots, so its proxies re-sign. */
+  pushedOnSwitch: boolean;
 }
 
 const CLUSTER_PHASES = new Set([
@@ -119,6 +121,7 @@ class PlanSimulation {
         live: [{ intermediate: c.intermediate, root: c.intermediateIssuerRoot }],
         restartedSinceSwitch: false,
         preflighted: false,
+        pushedOnSwitch: false,
         ...(c.primary !== undefined && { primary: c.primary }),
       });
     }
@@ -212,6 +215,7 @@ class PlanSimulation {
       case 'reissue-intermediate':
         this.checkNewRootStaged(step);
         this.writeCacerts(step, c, step.intermediateAfter, step.intermediateIssuerAfter);
+        c.pushedOnSwitch = step.strategy === 'resign';
         break;
       case 'verify-trust':
         this.verifyTrust(step, c);
@@ -248,12 +252,21 @@ class PlanSimulation {
         break;
       case 'restart-workloads': {
         const primary = this.clusters.get(primaryName);
+        const moves =
+          step.strategy === 'resign' ? 'waits for the proxies of remote' : 'restarts workloads of remote';
         if (primary !== undefined && primary.intermediate === primary.initialIntermediate) {
           this.report({
-            rule: 'remote-restarted-after-primary-reissue',
+            rule: 'remote-moved-after-primary-reissue',
             step: step.id,
             cluster: c.name,
-            reason: `step ${step.id} restarts workloads of remote '${c.name}' before '${primaryName}' reissued its intermediate, so they come back with certs from the old one; restart a remote after its primary's reissue-intermediate`,
+            reason: `step ${step.id} ${moves} '${c.name}' before '${primaryName}' reissued its intermediate, so they stay on or come back with certs from the old one; move a remote after its primary's reissue-intermediate`,
+          });
+        } else if (primary !== undefined && step.strategy === 'resign' && !primary.pushedOnSwitch) {
+          this.report({
+            rule: 'remote-moved-after-primary-reissue',
+            step: step.id,
+            cluster: c.name,
+            reason: `step ${step.id} waits for the proxies of remote '${c.name}' to re-sign, but '${primaryName}' reissued with root-cert unchanged, so its istiod pushes them no new roots and none re-signs; plan '${primaryName}' and '${c.name}' the same strategy`,
           });
         }
         if (this.soakRequired) c.restartedSinceSwitch = true;

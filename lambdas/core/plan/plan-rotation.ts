@@ -23,6 +23,11 @@ export interface PlanRotationInput {
   newRoot?: string;
   /** Intermediate mode only: the cluster whose intermediate is rekeyed. */
   cluster?: string;
+  /**
+   * The clusters planned `resign` (preflight's strategies; root rotations only): their reissue and
+   * restart steps say so, and the plan checker holds a remote's to its primary's. @default none
+   */
+  resign?: readonly string[];
 }
 
 interface ExpectedClusterState {
@@ -57,6 +62,7 @@ class PlanBuilder {
     writes: WriteTarget[],
     change: Partial<ExpectedClusterState> = {},
     namespaces?: string[],
+    strategy?: 'resign',
   ): this {
     const current = this.expected.get(cluster) as ExpectedClusterState;
     const next = { ...current, ...change };
@@ -74,6 +80,7 @@ class PlanBuilder {
       intermediateIssuerAfter: next.issuer,
     };
     if (namespaces !== undefined) step.namespaces = namespaces;
+    if (strategy !== undefined) step.strategy = strategy;
     phase.steps.push(step);
     return this;
   }
@@ -169,6 +176,7 @@ function planRootRotation(
   fleet: FleetState,
   mode: 'scheduled' | 'emergency',
   newRoot: string,
+  resign: readonly string[],
 ): PlannedPhase[] {
   const ordered = primariesFirst(fleet);
   const plan = new PlanBuilder(fleet.clusters);
@@ -225,6 +233,7 @@ function planRootRotation(
 
   plan.phase('reissue-intermediate');
   for (const { name, primary } of ordered) {
+    const strategy = strategyOf(resign, name);
     if (primary !== undefined) {
       const intermediate = newIntermediateLabel(primary);
       plan.clusterStep(
@@ -232,22 +241,38 @@ function planRootRotation(
         `nothing written (remote): its proxies are signed by ${primary}'s istiod, now with ${intermediate}`,
         [],
         { intermediate, issuer: newRoot },
+        undefined,
+        strategy,
       );
       continue;
     }
     const intermediate = newIntermediateLabel(name);
+    const rootCert =
+      strategy === undefined
+        ? 'root-cert unchanged'
+        : `root-cert with ${newRoot} appended once more, so that istiod pushes it and its proxies re-sign`;
     plan.clusterStep(
       name,
-      `issue intermediate ${intermediate} signed by ${newRoot}; store it; write cacerts with it (root-cert unchanged); read back that istiod took it`,
+      `issue intermediate ${intermediate} signed by ${newRoot}; store it; write cacerts with it (${rootCert}); read back that istiod took it`,
       ['secrets-manager', 'cacerts'],
       { intermediate, issuer: newRoot },
+      undefined,
+      strategy,
     );
   }
 
   plan.phase('restart-workloads');
   const how = mode === 'emergency' ? 'all at once' : 'in waves';
   for (const { name, primary } of fleet.clusters) {
-    plan.clusterStep(name, restartAction(how, primary), ['workloads']);
+    const strategy = strategyOf(resign, name);
+    plan.clusterStep(
+      name,
+      restartAction(name, how, primary, strategy),
+      ['workloads'],
+      {},
+      undefined,
+      strategy,
+    );
   }
 
   if (mode === 'scheduled') {
@@ -274,11 +299,29 @@ function planRootRotation(
   return plan.build();
 }
 
-/** A remote's workloads move only once its primary's istiod signs with the new intermediate. */
-function restartAction(how: string, primary: string | undefined): string {
+/**
+ * A remote's workloads move only once its primary's istiod signs with the new intermediate; `resign`
+ * waits for the proxies to re-sign and restarts only the workloads whose proxies did not.
+ */
+function restartAction(
+  cluster: string,
+  how: string,
+  primary: string | undefined,
+  strategy?: 'resign',
+): string {
   const gate =
     primary === undefined ? '' : ` once ${primary}'s istiod signs with ${newIntermediateLabel(primary)}`;
+  if (strategy === 'resign') {
+    return (
+      `wait${gate} until every proxy serves a certificate from ${newIntermediateLabel(primary ?? cluster)}; ` +
+      `rollout restart ${how} only the workloads whose proxies did not re-sign; wait until ready`
+    );
+  }
   return `rollout restart injected workloads ${how}${gate}; wait until ready`;
+}
+
+function strategyOf(resign: readonly string[], cluster: string): 'resign' | undefined {
+  return resign.includes(cluster) ? 'resign' : undefined;
 }
 
 function planIntermediateRotation(fleet: FleetState, target: string): PlannedPhase[] {
@@ -304,9 +347,11 @@ function planIntermediateRotation(fleet: FleetState, target: string): PlannedPha
       { intermediate, issuer: fleet.currentRoot },
     );
   // The target's istiod also signs for its remotes, whose workloads move with it.
-  plan.phase('restart-workloads').clusterStep(target, restartAction('in waves', undefined), ['workloads']);
+  plan
+    .phase('restart-workloads')
+    .clusterStep(target, restartAction(target, 'in waves', undefined), ['workloads']);
   for (const remote of fleet.clusters.filter((c) => c.primary === target)) {
-    plan.clusterStep(remote.name, restartAction('in waves', target), ['workloads']);
+    plan.clusterStep(remote.name, restartAction(remote.name, 'in waves', target), ['workloads']);
   }
   return plan.build();
 }
@@ -381,7 +426,7 @@ export function planRotation(input: PlanRotationInput): RotationPlan {
     clusters,
     ...topology,
     restart: mode === 'emergency' ? 'all-at-once' : 'waves',
-    phases: planRootRotation(fleet, mode, newRoot),
+    phases: planRootRotation(fleet, mode, newRoot, input.resign ?? []),
     rollback: planRollback(mode),
   };
 }

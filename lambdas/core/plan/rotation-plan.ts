@@ -20,6 +20,12 @@ export interface ClusterStep {
   intermediateIssuerAfter: string;
   /** verify-trust only: the namespaces whose `istio-ca-root-cert` must hold `rootsAfter`. */
   namespaces?: string[];
+  /**
+   * reissue-intermediate and restart-workloads of a cluster planned `resign` (core/istio/rotation-strategy.ts):
+   * its (or, for a remote, its primary's) reissue appends the new root once more so that istiod pushes it,
+   * and its restart waits for the proxies to re-sign and restarts only those that did not. Absent: restart.
+   */
+  strategy?: 'resign';
 }
 
 /** A step that acts on the fleet as a whole (the CA store, or waiting). */

@@ -1,3 +1,4 @@
+import type { FleetStrategyReview } from '../istio/rotation-strategy.js';
 import { checkPlanInvariants } from '../plan/check-plan-invariants.js';
 import type { ClusterTrustState, FleetState } from '../plan/fleet-state.js';
 import type { RotationMode } from '../plan/phases.js';
@@ -13,6 +14,8 @@ export interface PlanReviewedFleetInput {
   readonly reviews: readonly ClusterReview[];
   readonly mode: RotationMode;
   readonly cluster?: string;
+  /** The clusters planned `resign` (preflight's strategies), which their steps say. @default none */
+  readonly resign?: readonly string[];
 }
 
 export type PlanReviewedFleetResult =
@@ -30,7 +33,12 @@ export function planReviewedFleet(input: PlanReviewedFleetInput): PlanReviewedFl
   };
   let plan: RotationPlan;
   try {
-    plan = planRotation({ fleet, mode: input.mode, ...(input.cluster ? { cluster: input.cluster } : {}) });
+    plan = planRotation({
+      fleet,
+      mode: input.mode,
+      ...(input.cluster ? { cluster: input.cluster } : {}),
+      ...(input.resign !== undefined && { resign: input.resign }),
+    });
   } catch (error) {
     if (!(error instanceof PlanError)) throw error;
     return {
@@ -46,4 +54,9 @@ export function planReviewedFleet(input: PlanReviewedFleetInput): PlanReviewedFl
     };
   }
   return { ok: true, plan, fleet };
+}
+
+/** The clusters a strategy review planned `resign`, for planReviewedFleet. */
+export function resignedClusters(review: Pick<FleetStrategyReview, 'strategies'>): string[] {
+  return review.strategies.filter(({ strategy }) => strategy === 'resign').map(({ cluster }) => cluster);
 }

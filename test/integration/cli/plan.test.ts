@@ -78,6 +78,15 @@ describe('meshtrust plan', () => {
       `lab-2: back up cacerts; write root-cert = {${[rootA, 'new-root'].sort().join(', ')}}`,
     );
     expect(stdout).toContain('after: root-cert {new-root}; ca-cert new-intermediate/lab-1 under new-root');
+    // PCDS on: both clusters resign, and their reissue and restart steps say what that does
+    expect(stdout).toContain(
+      'lab-1: issue intermediate new-intermediate/lab-1 signed by new-root; store it; write cacerts with it ' +
+        '(root-cert with new-root appended once more, so that istiod pushes it and its proxies re-sign)',
+    );
+    expect(stdout).toContain(
+      'lab-2: wait until every proxy serves a certificate from new-intermediate/lab-2; rollout restart in waves ' +
+        'only the workloads whose proxies did not re-sign; wait until ready [writes workloads]',
+    );
     expect(stdout).toContain('no problems: preflight would start this rotation');
   });
 

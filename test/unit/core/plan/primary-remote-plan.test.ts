@@ -101,8 +101,59 @@ describe('a rotation plan with a remote cluster', () => {
     const reordered = moveBefore(plan, 'restart-workloads/edge', 'reissue-intermediate/east');
     const broken = nonCompliant(checkPlanInvariants(reordered, fleet));
     // Assess
-    expect(broken.map((f) => f.rule)).toContain('remote-restarted-after-primary-reissue');
-    expect(broken.find((f) => f.rule === 'remote-restarted-after-primary-reissue')?.cluster).toBe('edge');
+    expect(broken.map((f) => f.rule)).toContain('remote-moved-after-primary-reissue');
+    expect(broken.find((f) => f.rule === 'remote-moved-after-primary-reissue')?.cluster).toBe('edge');
+  });
+
+  it('plans a remote and its primary resign: the primary pushes, the remote waits for its proxies, safe', () => {
+    // Act
+    const fleet = primaryRemoteFleet();
+    const plan = planRotation({ fleet, mode: 'scheduled', newRoot: ROOT_B, resign: ['east', 'edge'] });
+    // Assess
+    expect(nonCompliant(checkPlanInvariants(plan, fleet))).toEqual([]);
+    expect(stepOf(plan, 'reissue-intermediate/east')).toMatchObject({
+      strategy: 'resign',
+      writes: ['secrets-manager', 'cacerts'],
+    });
+    expect(stepOf(plan, 'reissue-intermediate/east').action).toMatch(
+      /root-cert with .* appended once more, so that istiod pushes it and its proxies re-sign/,
+    );
+    expect(stepOf(plan, 'restart-workloads/edge')).toMatchObject({
+      strategy: 'resign',
+      writes: ['workloads'],
+    });
+    expect(stepOf(plan, 'restart-workloads/edge').action).toBe(
+      "wait once east's istiod signs with new-intermediate/east until every proxy serves a certificate from " +
+        'new-intermediate/east; rollout restart in waves only the workloads whose proxies did not re-sign; wait until ready',
+    );
+    expect(stepOf(plan, 'restart-workloads/west')).not.toHaveProperty('strategy');
+    expect(stepOf(plan, 'reissue-intermediate/west').action).toMatch(/\(root-cert unchanged\)/);
+  });
+
+  it("refuses a remote moved by resign before its primary's reissue", () => {
+    // Prepare
+    const fleet = primaryRemoteFleet();
+    const plan = planRotation({ fleet, mode: 'emergency', newRoot: ROOT_B, resign: ['east', 'edge'] });
+    // Act
+    const reordered = moveBefore(plan, 'restart-workloads/edge', 'reissue-intermediate/east');
+    const broken = nonCompliant(checkPlanInvariants(reordered, fleet));
+    // Assess
+    expect(broken.find((f) => f.rule === 'remote-moved-after-primary-reissue')?.reason).toMatch(
+      /waits for the proxies of remote 'edge' before 'east' reissued its intermediate/,
+    );
+  });
+
+  it('refuses a remote planned resign whose primary reissues with root-cert unchanged', () => {
+    // Prepare: only the remote planned resign, so nothing pushes new roots to its proxies
+    const fleet = primaryRemoteFleet();
+    const plan = planRotation({ fleet, mode: 'scheduled', newRoot: ROOT_B, resign: ['edge'] });
+    // Act
+    const broken = nonCompliant(checkPlanInvariants(plan, fleet));
+    // Assess
+    expect(broken.map((f) => [f.rule, f.cluster])).toEqual([['remote-moved-after-primary-reissue', 'edge']]);
+    expect(broken[0]?.reason).toMatch(
+      /'east' reissued with root-cert unchanged, so its istiod pushes them no new roots and none re-signs; plan 'east' and 'edge' the same strategy/,
+    );
   });
 
   it("finds a remote's namespaces unverified when verify-trust skips it", () => {
