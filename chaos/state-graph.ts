@@ -209,3 +209,17 @@ export function waitStates(definition: Definition): ReadonlySet<string> {
       .map(([name]) => name),
   );
 }
+
+/**
+ * The Map states (top level) whose per-cluster iterations hold a Wait, each with that Wait's name:
+ * rollback-await-proxy-trust, whose iterations wait out restore-trust's proxyTrustWaitSeconds.
+ */
+export function mapWaitStates(definition: Definition): ReadonlyMap<string, string> {
+  return new Map(
+    Object.entries(definition.States ?? {}).flatMap(([name, state]) => {
+      if (state.Type !== 'Map') return [];
+      const wait = Object.entries(processorStates(state)).find(([, inner]) => inner.Type === 'Wait');
+      return wait === undefined ? [] : [[name, wait[0]] as const];
+    }),
+  );
+}

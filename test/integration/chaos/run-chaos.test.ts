@@ -94,7 +94,7 @@ describe('npm run chaos', () => {
     4 * 60_000,
   );
 
-  it("lists a kill case for each Task, Map and Wait state of every mode's forward path, and one in a resumed rollback", async () => {
+  it("lists a kill case for each Task, Map and Wait state of every mode's forward path and of its resumed rollback", async () => {
     // Act
     const { exitCode, stdout } = await chaos('--list', '--only', 'kill/*');
 
@@ -127,14 +127,28 @@ describe('npm run chaos', () => {
     expect(stdout).toMatch(
       /kill\/intermediate\/reissue-intermediate +SUCCEEDED +--lab DIR --mode intermediate --cluster lab-2/,
     );
-    // No rollback state is killed on its own: only inside the resumed rollback.
-    expect(ids.filter((id) => id.includes('rollback'))).toEqual([
-      'kill/scheduled/retire-root+rollback-restore',
-      'kill/emergency/retire-root+rollback-restore',
-    ]);
+    // No rollback state is killed on its own: only inside the resumed rollback, in every mode, at each
+    // Task, Map and Wait state of that rollback.
+    expect(ids.filter((id) => id.includes('rollback')).every((id) => id.includes('+'))).toBe(true);
+    expect(ids).toEqual(
+      expect.arrayContaining([
+        ...['scheduled', 'emergency'].flatMap((mode) =>
+          ['rollback-trust', 'rollback-await-proxy-trust', 'rollback-restore', 'rollback-drop-pending'].map(
+            (state) => `kill/${mode}/retire-root+${state}`,
+          ),
+        ),
+        'kill/intermediate/verify-workloads+rollback-trust',
+        'kill/intermediate/verify-workloads+rollback-await-proxy-trust',
+        'kill/intermediate/verify-workloads+rollback-restore',
+      ]),
+    );
     expect(stdout).toMatch(
       /SIGKILL that rollback once rollback-restore and one of its iterations entered, then again/,
     );
+    expect(stdout).toMatch(
+      /SIGKILL that rollback once rollback-await-proxy-trust and one of its iterations' rollback-await-proxy-trust-in-cluster entered, then again/,
+    );
+    expect(stdout).toMatch(/SIGKILL that rollback once rollback-drop-pending entered, then again/);
     expect(stdout).toMatch(/SIGKILL once distribute-bundle and one of its iterations entered/);
     expect(stdout).toMatch(new RegExp(`${ids.length} of \\d+ case\\(s\\)`));
   }, 60_000);
