@@ -18,6 +18,7 @@ import type { RotationSectionFigures } from './rotation-figures.js';
 import {
   rotationBoundLines,
   rotationBusyLines,
+  rotationFailureLines,
   rotationGrowthTable,
   rotationNoteLines,
   rotationNotRunLines,
@@ -687,6 +688,7 @@ function rotationSummaryLines(figures: RotationSectionFigures): string[] {
     '',
     ...renderText(rotationGrowthTable(figures)),
     ...rotationNotRunLines(figures).map((line) => `  not run: ${line}`),
+    ...rotationFailureLines(figures).map((line) => `  failed: ${line}`),
     ...rotationBusyLines(figures).map((line) => `  note: ${line}`),
     ...rotationNoteLines(figures).map((line) => `  note: ${line}`),
     ...rotationTargetLines(figures).map((line) => `  ${line}`),
@@ -705,6 +707,7 @@ function rotationDocLines(rotation: SectionRun<RotationSectionFigures> | undefin
   const bounds = rotationBoundLines(figures);
   const busy = rotationBusyLines(figures);
   const notes = rotationNoteLines(figures);
+  const failed = rotationFailureLines(figures);
   lines.push(
     'An emergency and a scheduled rotation at each size, each a model-engine rehearsal (`meshtrust rehearse',
     '--clusters N --workloads W --mode M`) of the synthesized stack in a child process of its own:',
@@ -751,6 +754,14 @@ function rotationDocLines(rotation: SectionRun<RotationSectionFigures> | undefin
   );
   if (notRun.length > 0) {
     lines.push('Not run, and why:', '', ...notRun.map((line) => `- ${line}.`), '');
+  }
+  if (failed.length > 0) {
+    lines.push(
+      "Did not succeed, and why (the execution's error):",
+      '',
+      ...failed.map((line) => `- ${line}`),
+      '',
+    );
   }
   lines.push(
     ...rotationTargetLines(figures).map((line) => `${capitalise(line)}.`),

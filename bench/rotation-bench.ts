@@ -167,6 +167,10 @@ async function rehearseOnce(options: RehearseOnceOptions): Promise<RotationRunFi
     ...base,
     measuredAt,
     result: report.result,
+    ...(report.error !== undefined && {
+      error:
+        report.error.cause === undefined ? report.error.name : `${report.error.name}: ${report.error.cause}`,
+    }),
     failedChecks: report.checks.filter((check) => !check.ok).map((check) => check.name),
     handshakes: report.totals.handshakes,
     ...rotationTimes(report, history),

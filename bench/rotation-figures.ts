@@ -80,6 +80,8 @@ export function sizeNotRunReason(size: RotationSize): string | undefined {
 /** The fields of report.json read here. */
 export interface RotationReport {
   readonly result: string;
+  /** The execution's error when it did not succeed. */
+  readonly error?: { readonly name: string; readonly cause?: string };
   readonly totals: { readonly handshakes: HandshakeCounts };
   readonly checks: readonly { readonly name: string; readonly ok: boolean }[];
   readonly timeline: readonly {
@@ -273,6 +275,11 @@ export interface RotationRunFigures extends RotationTimes {
   readonly measuredAt: string;
   /** The execution's result. */
   readonly result: string;
+  /**
+   * The execution's error when it did not succeed, `name: cause` as report.json has it (e.g. preflight's
+   * PreconditionFailed refusing a fleet too large for one execution).
+   */
+  readonly error?: string;
   /** The rehearsal's checks that failed; empty when all passed. */
   readonly failedChecks: readonly string[];
   /** The lab's mTLS traffic over the whole rehearsal (every phase, the settle after the end included). */

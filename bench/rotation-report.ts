@@ -167,9 +167,11 @@ export function rotationTargetLines(figures: RotationSectionFigures): string[] {
   const growthVerdicts = hundred.map((growth) => {
     const big = findRun(figures, growth.mode, 100, growth.workloadsPerCluster);
     const verdict =
-      growth.ratio === undefined || big === undefined
-        ? 'not run'
-        : `${growth.ratio <= t.growth && rehearsalPeak(big) < t.peakBytes ? 'met' : 'missed'} (${growth.ratio.toFixed(2)}x, rehearsal process ${mib(rehearsalPeak(big))}, ${mib(big.peakRss.bytes)} in all)`;
+      big !== undefined && big.result !== 'SUCCEEDED'
+        ? `missed (the 100-cluster rotation ${big.result}, below)`
+        : growth.ratio === undefined || big === undefined
+          ? 'not run'
+          : `${growth.ratio <= t.growth && rehearsalPeak(big) < t.peakBytes ? 'met' : 'missed'} (${growth.ratio.toFixed(2)}x, rehearsal process ${mib(rehearsalPeak(big))}, ${mib(big.peakRss.bytes)} in all)`;
     return `${growth.mode} x ${growth.workloadsPerCluster} ${verdict}`;
   });
   return [
@@ -270,6 +272,17 @@ export function rotationSplitLines(figures: RotationSectionFigures): string[] {
   return figures.runs
     .filter((run) => run.waits !== undefined)
     .map((run) => `${run.mode} ${run.clusters} x ${run.workloadsPerCluster}: ${splitOf(run)}`);
+}
+
+/** Each rotation that did not succeed, with the execution's error. */
+export function rotationFailureLines(figures: RotationSectionFigures): string[] {
+  return figures.runs
+    .filter((run) => run.result !== 'SUCCEEDED')
+    .map(
+      (run) =>
+        `${run.mode} ${run.clusters} x ${run.workloadsPerCluster} ${run.result} after ${seconds(run.rotationMs)}: ` +
+        (run.error ?? 'no error recorded'),
+    );
 }
 
 /** The notes given with the runs (--note), each with the rotations it was given for. */

@@ -18,6 +18,7 @@ import {
 } from '../../../bench/rotation-figures.js';
 import {
   rotationBoundLines,
+  rotationFailureLines,
   rotationNoteLines,
   rotationNotRunLines,
   rotationTargetLines,
@@ -255,6 +256,18 @@ function rotationRun(overrides: Partial<RotationRunFigures>): RotationRunFigures
   };
 }
 
+/** Emergency 10 x 10 as rotationRun has it, and 100 x 10 with `hundred` over it. */
+function tenAndHundredClusters(hundred: Partial<RotationRunFigures>): RotationSectionFigures {
+  return mergeRotationFigures(
+    undefined,
+    [
+      rotationRun({ clusters: 10, workloadsPerCluster: 10 }),
+      rotationRun({ clusters: 100, workloadsPerCluster: 10, ...hundred }),
+    ],
+    [],
+  );
+}
+
 describe('growthRatios', () => {
   it('gives 10/1 where both ran and lists 100/10 either way', () => {
     const runs = [
@@ -421,19 +434,10 @@ describe('rotation report', () => {
 
   it('says what grew from 10 to 100 clusters when the growth misses its target, largest first', () => {
     // Prepare: 60 s at 10 clusters, 900 s at 100 (15x), overhead 9 s -> 700 s
-    const figures = mergeRotationFigures(
-      undefined,
-      [
-        rotationRun({ clusters: 10, workloadsPerCluster: 10 }),
-        rotationRun({
-          clusters: 100,
-          workloadsPerCluster: 10,
-          rotationMs: 900_000,
-          waits: { configuredMs: 150_000, istiodLoadMs: 40_000, podStartMs: 30_000, unavoidableMs: 200_000 },
-        }),
-      ],
-      [],
-    );
+    const figures = tenAndHundredClusters({
+      rotationMs: 900_000,
+      waits: { configuredMs: 150_000, istiodLoadMs: 40_000, podStartMs: 30_000, unavoidableMs: 200_000 },
+    });
 
     // Act
     const lines = rotationBoundLines(figures);
@@ -445,16 +449,25 @@ describe('rotation report', () => {
     ]);
   });
 
+  it('calls the growth missed when the 100-cluster rotation failed, and gives its error', () => {
+    // Prepare: preflight refuses 100 clusters (the execution history limit)
+    const refused =
+      'PreconditionFailed: preflight refused to start the rotation; nothing was written. This rotation could ' +
+      "exceed Step Functions' execution history limit";
+    const figures = tenAndHundredClusters({ result: 'FAILED', error: refused, rotationMs: 61_000 });
+
+    // Act
+    const target = rotationTargetLines(figures)[2];
+    const failures = rotationFailureLines(figures);
+
+    // Assess
+    expect(target).toContain('emergency x 10 missed (the 100-cluster rotation FAILED, below)');
+    expect(failures).toEqual([`emergency 100 x 10 FAILED after 61.0 s: ${refused}`]);
+  });
+
   it('says nothing of a growth within its target', () => {
     // Prepare: 60 s -> 300 s (5x), the rehearsal process at 700 MiB
-    const figures = mergeRotationFigures(
-      undefined,
-      [
-        rotationRun({ clusters: 10, workloadsPerCluster: 10 }),
-        rotationRun({ clusters: 100, workloadsPerCluster: 10, rotationMs: 300_000 }),
-      ],
-      [],
-    );
+    const figures = tenAndHundredClusters({ rotationMs: 300_000 });
 
     // Act, Assess
     expect(rotationBoundLines(figures)).toEqual([]);
