@@ -10,6 +10,7 @@
 // rollback must have converged back to where it started before it rotated: the last run's start (its
 // report's `initial`, read after it finished the rollback) is the lab as it was before the kill.
 
+import { ROLLED_BACK_STATES } from '../lambdas/core/rotation/resume-rollback.js';
 import type { RehearsalReport } from '../rehearsal/rehearsal-report.js';
 import {
   type CaseFinding,
@@ -156,21 +157,25 @@ function resumedFinding(resumes: readonly ResumeAttempt[]): CaseFinding {
 /**
  * The resumed-rollback case: refused naming --retry-rollback, that run killed inside the rollback, refused
  * again (the killed resume is the dead run now), and the second --retry-rollback finished the rollback
- * and rotated. Anything else is no resume as documented.
+ * and rotated. Killed in a state entered only once its rollback completed (release-lock-after-rollback),
+ * nothing is left to undo: the run after it rotates at once, taking the lock over. Anything else is no
+ * resume as documented.
  */
 export function resumedAfterKilledRollbackFinding(
   resumes: readonly ResumeAttempt[],
   rollbackState: string,
 ): CaseFinding {
   const check = 'resumed-as-documented';
-  const [refused, killedResume, refusedAgain, last] = resumes;
+  const completed = ROLLED_BACK_STATES.includes(rollbackState);
+  const [refused, killedResume, ...after] = resumes;
+  const last = resumes.at(-1);
   const ok =
-    resumes.length === 4 &&
+    resumes.length === (completed ? 3 : 4) &&
     refused?.refusedForRetryRollback === true &&
     killedResume?.retryRollback === true &&
     killedResume.killedAtPoint === true &&
-    refusedAgain?.refusedForRetryRollback === true &&
-    last?.retryRollback === true &&
+    (completed || after[0]?.refusedForRetryRollback === true) &&
+    last?.retryRollback === !completed &&
     last.report !== undefined;
   const shown = resumes.map((resume) =>
     resume.killedAtPoint === true
@@ -179,12 +184,17 @@ export function resumedAfterKilledRollbackFinding(
         ? 'refused (exit 3)'
         : `exit ${resume.exitCode}${resume.report === undefined ? ', no report' : ''}`,
   );
+  const expected = completed
+    ? `refused; SIGKILLed in ${rollbackState}, its rollback complete; rotated`
+    : `refused; SIGKILLed in ${rollbackState}; refused; rotated`;
   return {
     check,
     ok,
     detail: ok
-      ? `refused, the --retry-rollback run SIGKILLed in ${rollbackState}, refused again, then rolled back and rotated`
-      : `${resumes.length} run(s) after the kill: ${shown.join('; ')} (expected refused; SIGKILLed in ${rollbackState}; refused; rotated)`,
+      ? completed
+        ? `refused, the --retry-rollback run SIGKILLed in ${rollbackState} after its rollback completed, then rotated at once`
+        : `refused, the --retry-rollback run SIGKILLed in ${rollbackState}, refused again, then rolled back and rotated`
+      : `${resumes.length} run(s) after the kill: ${shown.join('; ')} (expected ${expected})`,
   };
 }
 

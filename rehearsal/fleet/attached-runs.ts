@@ -14,8 +14,9 @@ import { join } from 'node:path';
 import { LabError } from '../../lab/lab-errors.js';
 import { isProcessAlive } from '../../lab/process-alive.js';
 import { writeFileAtomically } from '../../lab/write-file-atomically.js';
+import { RESUME_ROLLBACK_INPUT_KEY } from '../../lambdas/contract/resume-rollback.js';
 import { resumePromotionOf } from '../../lambdas/core/rotation/resume-promotion.js';
-import { resumeRollbackOf } from '../../lambdas/core/rotation/resume-rollback.js';
+import { ROLLED_BACK_STATES, resumeRollbackOf } from '../../lambdas/core/rotation/resume-rollback.js';
 import type { RecordedExecution } from '../execution-history-proxy.js';
 import { type MotoAccess, stopExecutionInMoto } from '../moto-state-machine.js';
 
@@ -276,7 +277,11 @@ export async function stopDeadAttachedRuns(input: {
       }),
     }))
     .sort((a, b) => b.record.startDate.localeCompare(a.record.startDate));
-  const partWay = decisions.find(({ decision }) => decision.resumable);
+  // A run whose rollback a dead resume completed (killed in release-lock-after-rollback) is undone.
+  const undone = rolledBackByDeadResumes(dead.map(({ record }) => record));
+  const partWay = decisions.find(
+    ({ record, decision }) => decision.resumable && !undone.has(record.executionArn),
+  );
   // The newest dead run that stopped in promote-root: nothing to undo, its promotion to finish.
   const promotions = decisions.map(({ record }) => ({
     record,
@@ -289,7 +294,10 @@ export async function stopDeadAttachedRuns(input: {
   }));
   const stoppedInPromoteRoot = promotions.find(({ promotion }) => promotion.resumable);
   for (const { record, decision } of decisions) {
-    if (!decision.resumable && record !== stoppedInPromoteRoot?.record)
+    const rolledBackBy = undone.get(record.executionArn);
+    if (rolledBackBy !== undefined)
+      note(`${record.name}: nothing of it to undo (${rolledBackBy} completed its rollback)`);
+    else if (!decision.resumable && record !== stoppedInPromoteRoot?.record)
       note(`${record.name}: nothing of it to undo (${decision.reason})`);
   }
   await (input.wait ?? sleepMs)((ATTACHED_TAKEOVER_GRACE_SECONDS + 1) * 1000);
@@ -333,6 +341,31 @@ export async function stopDeadAttachedRuns(input: {
     },
     forget,
   };
+}
+
+/**
+ * The runs whose rollback a dead resumed rollback completed, each with that resume's name: a resume
+ * stopped once its rollback had completed (in release-lock-after-rollback) undid the rotation it names
+ * and the resume it went on from. Their own records still say they stopped part-way; rolling them
+ * back again would undo what is undone, from backups its rollback-drop-pending scheduled for deletion.
+ */
+function rolledBackByDeadResumes(records: readonly AttachedRunRecord[]): ReadonlyMap<string, string> {
+  const undone = new Map<string, string>();
+  for (const record of records) {
+    const last = record.statesEntered.at(-1);
+    if (last === undefined || !ROLLED_BACK_STATES.includes(last)) continue;
+    const state = record.finalState;
+    const resumed =
+      typeof state === 'object' && state !== null
+        ? (state as Record<string, unknown>)[RESUME_ROLLBACK_INPUT_KEY]
+        : undefined;
+    if (typeof resumed !== 'object' || resumed === null) continue;
+    for (const field of ['executionArn', 'resumedFrom']) {
+      const arn = (resumed as Record<string, unknown>)[field];
+      if (typeof arn === 'string') undone.set(arn, record.name);
+    }
+  }
+  return undone;
 }
 
 /** A record's temporary file (write-file-atomically.ts names it FILE.PID.tmp) whose writer was killed. */

@@ -315,6 +315,46 @@ describe('resumedAfterKilledRollbackFinding', () => {
       ).ok,
     ).toBe(false);
   });
+
+  it('passes a rollback killed after it completed (release-lock-after-rollback), then a run that rotated at once', () => {
+    // Prepare
+    const rotatedAtOnce = { ...rotated, retryRollback: false };
+
+    // Act
+    const finding = resumedAfterKilledRollbackFinding(
+      [refused, killedRollback, rotatedAtOnce],
+      'release-lock-after-rollback',
+    );
+
+    // Assess
+    expect(finding).toMatchObject({ ok: true, detail: expect.stringContaining('rotated at once') });
+  });
+
+  it('fails a rollback killed after it completed when the next run is refused again: it would undo it twice', () => {
+    // Act
+    const finding = resumedAfterKilledRollbackFinding(
+      [refused, killedRollback, refused, rotated],
+      'release-lock-after-rollback',
+    );
+
+    // Assess
+    expect(finding).toMatchObject({
+      ok: false,
+      detail: expect.stringContaining(
+        '(expected refused; SIGKILLed in release-lock-after-rollback, its rollback complete; rotated)',
+      ),
+    });
+  });
+
+  it('fails a rollback killed part-way when the next run rotated at once, without rolling back', () => {
+    // Assess
+    expect(
+      resumedAfterKilledRollbackFinding(
+        [refused, killedRollback, { ...rotated, retryRollback: false }],
+        'rollback-restore',
+      ).ok,
+    ).toBe(false);
+  });
 });
 
 describe('rolledBackToStartFinding', () => {

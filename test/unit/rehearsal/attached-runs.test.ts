@@ -258,6 +258,67 @@ describe('stopDeadAttachedRuns', () => {
     });
   });
 
+  /**
+   * The rotation killed in retire-root, and the --retry-rollback run that resumed its rollback, killed
+   * after `rollbackStates` (the rollback stages it entered).
+   */
+  async function writeRotationAndKilledResume(rollbackStates: readonly string[]): Promise<void> {
+    const rotationArn = `${STATE_MACHINE.replace(':stateMachine:', ':execution:')}:rotation`;
+    await writeRecord('rotation', {
+      statesEntered: ['input-defaults', 'acquire-lock', 'preflight', 'stage-root', 'retire-root'],
+      finalState: PREFLIGHT_STATE,
+    });
+    await writeRecord('rotation-rollback', {
+      startDate: '2026-12-01T10:05:00.000Z',
+      statesEntered: ['input-defaults', 'acquire-lock', 'resume-rollback', ...rollbackStates],
+      finalState: {
+        ...PREFLIGHT_STATE,
+        resumeRollback: {
+          executionArn: rotationArn,
+          resumedFrom: rotationArn,
+          clusters: PREFLIGHT_STATE.preflight.clusters,
+          currentRoot: PREFLIGHT_STATE.preflight.currentRoot,
+          stagedRoot: PREFLIGHT_STATE.stagedRoot,
+          failure: null,
+          rollbackFailure: null,
+          restored: false,
+        },
+      },
+    });
+  }
+
+  it('lets a run go on when a dead resume completed the rollback of the dead run it resumed', async () => {
+    // Prepare: the resume killed once its rollback had completed (in release-lock-after-rollback)
+    await writeRotationAndKilledResume([
+      'rollback-trust',
+      'rollback-restore',
+      'rollback-drop-pending',
+      'release-lock-after-rollback',
+    ]);
+
+    // Act
+    const { found, notes } = await stopKeepingNotes();
+    await found.forget();
+
+    // Assess
+    expect(found.rollBack).toBeUndefined();
+    expect(notes.join('\n')).toContain(
+      'rotation: nothing of it to undo (rotation-rollback completed its rollback)',
+    );
+    expect(await readdir(join(dir, ATTACHED_RUNS_DIR))).toEqual([]);
+  });
+
+  it('still rolls back the dead run a dead resume stopped part-way in its rollback', async () => {
+    // Prepare: the resume killed in rollback-restore, before its rollback completed
+    await writeRotationAndKilledResume(['rollback-trust', 'rollback-restore']);
+
+    // Act
+    const found = await stopDeadAttachedRuns({ ...quick, dir, retryRollback: true });
+
+    // Assess
+    expect(found.rollBack?.deadName).toBe('rotation-rollback');
+  });
+
   it('hands back the promotion of a dead run that stopped in promote-root, without --retry-rollback: nothing to undo', async () => {
     // Prepare: killed in promote-root, after retire-root moved every cluster to the staged root alone
     await writeRecord('in-promote-root', {
