@@ -662,4 +662,41 @@ describe('meshtrust rehearse --topology primary-remote', () => {
     },
     RUN_TIMEOUT_MS,
   );
+
+  it(
+    'moves a remote whose proxies have PCDS by resign with its primary: nothing restarted, 0 failed handshakes',
+    async () => {
+      // Act: PCDS in the mesh's proxy metadata, so every proxy of both clusters takes the push
+      const { exitCode, report } = await rehearse(
+        '--clusters',
+        '2',
+        '--workloads',
+        '2',
+        '--topology',
+        'primary-remote',
+        '--proxy-env',
+        'PROXY_CONFIG_XDS_AGENT=true',
+        '--json',
+      );
+
+      // Assess: both planned resign; every proxy of each re-signed, none restarted
+      expect(failedChecks(report)).toEqual([]);
+      expect(exitCode).toBe(0);
+      expect(report.result).toBe('SUCCEEDED');
+      expect(report.totals.handshakes.failed).toBe(0);
+      expect(
+        report.strategies.map((entry) => [entry.cluster, entry.strategy, entry.restartWorkloads?.restarted]),
+      ).toEqual([
+        ['lab-1', 'resign', 0],
+        ['lab-2', 'resign', 0],
+      ]);
+      for (const entry of report.strategies) {
+        expect(entry.restartWorkloads?.resign?.moved).toBe(entry.restartWorkloads?.resign?.pods);
+      }
+      const remoteMoves = report.workloadMoves.filter((move) => move.cluster === 'lab-2');
+      expect(remoteMoves.length).toBeGreaterThan(0);
+      expect(remoteMoves.some((move) => move.restarted)).toBe(false);
+    },
+    RUN_TIMEOUT_MS,
+  );
 });
