@@ -34,8 +34,12 @@ import {
 } from './run-case.js';
 import type { RehearsalMode } from './state-graph.js';
 
-/** How often the killed run's record is read for its kill point. */
-const RECORD_POLL_MS = 100;
+/**
+ * How often the killed run's record is read for its kill point. Short: a quick last Task
+ * (release-lock-after-rollback, some 0.1 s in intermediate mode) is entered and its record removed with
+ * the execution's end within one read at 100 ms, and the run was not killed.
+ */
+const RECORD_POLL_MS = 20;
 const LAB_START_TIMEOUT_MS = 180_000;
 const LAB_STOP_GRACE_MS = 30_000;
 
