@@ -629,35 +629,43 @@ describe('meshtrust rehearse --fault', () => {
 });
 
 describe('meshtrust rehearse --topology primary-remote', () => {
+  /**
+   * A rehearsal of lab-2 as a remote of lab-1 (model engine, 2 workloads each; the functions given
+   * REMOTE_CLUSTERS=lab-2=lab-1), asserted to have succeeded with every check and 0 failed handshakes.
+   */
+  async function rehearsedPrimaryRemote(...flags: string[]): Promise<RehearsalReport> {
+    const { exitCode, report } = await rehearse(
+      '--clusters',
+      '2',
+      '--workloads',
+      '2',
+      '--topology',
+      'primary-remote',
+      ...flags,
+      '--json',
+    );
+    expect(failedChecks(report)).toEqual([]);
+    expect(exitCode).toBe(0);
+    expect(report.result).toBe('SUCCEEDED');
+    expect(report.totals.handshakes.failed).toBe(0);
+    return report;
+  }
+  const movesIn = (report: RehearsalReport, cluster: string) =>
+    report.workloadMoves.filter((move) => move.cluster === cluster);
+
   it(
     'rotates a remote without writing it: its workloads move to its primary intermediate, 0 failed handshakes',
     async () => {
-      // Act: lab-2 a remote of lab-1 (model engine), the functions given REMOTE_CLUSTERS=lab-2=lab-1
-      const { exitCode, report } = await rehearse(
-        '--clusters',
-        '2',
-        '--workloads',
-        '2',
-        '--mode',
-        'emergency',
-        '--topology',
-        'primary-remote',
-        '--json',
-      );
+      // Act
+      const report = await rehearsedPrimaryRemote('--mode', 'emergency');
 
-      // Assess
-      expect(failedChecks(report)).toEqual([]);
-      expect(exitCode).toBe(0);
-      expect(report.result).toBe('SUCCEEDED');
-      expect(report.totals.handshakes.failed).toBe(0);
-      // The remote's workloads were restarted, each onto the intermediate its primary ends with.
-      const remoteMoves = report.workloadMoves.filter((move) => move.cluster === 'lab-2');
-      const primaryMoves = report.workloadMoves.filter((move) => move.cluster === 'lab-1');
+      // Assess: the remote's workloads were restarted, each onto the intermediate its primary ends with.
+      const remoteMoves = movesIn(report, 'lab-2');
       expect(remoteMoves.length).toBeGreaterThan(0);
       expect(remoteMoves.every((move) => move.restarted)).toBe(true);
       const issuersAtEnd = (moves: typeof remoteMoves) =>
         [...new Set(moves.flatMap((move) => move.end.map((pod) => pod.issuer)))].sort();
-      expect(issuersAtEnd(remoteMoves)).toEqual(issuersAtEnd(primaryMoves));
+      expect(issuersAtEnd(remoteMoves)).toEqual(issuersAtEnd(movesIn(report, 'lab-1')));
       expect(issuersAtEnd(remoteMoves)).toHaveLength(1);
     },
     RUN_TIMEOUT_MS,
@@ -667,23 +675,9 @@ describe('meshtrust rehearse --topology primary-remote', () => {
     'moves a remote whose proxies have PCDS by resign with its primary: nothing restarted, 0 failed handshakes',
     async () => {
       // Act: PCDS in the mesh's proxy metadata, so every proxy of both clusters takes the push
-      const { exitCode, report } = await rehearse(
-        '--clusters',
-        '2',
-        '--workloads',
-        '2',
-        '--topology',
-        'primary-remote',
-        '--proxy-env',
-        'PROXY_CONFIG_XDS_AGENT=true',
-        '--json',
-      );
+      const report = await rehearsedPrimaryRemote('--proxy-env', 'PROXY_CONFIG_XDS_AGENT=true');
 
       // Assess: both planned resign; every proxy of each re-signed, none restarted
-      expect(failedChecks(report)).toEqual([]);
-      expect(exitCode).toBe(0);
-      expect(report.result).toBe('SUCCEEDED');
-      expect(report.totals.handshakes.failed).toBe(0);
       expect(
         report.strategies.map((entry) => [entry.cluster, entry.strategy, entry.restartWorkloads?.restarted]),
       ).toEqual([
@@ -693,7 +687,7 @@ describe('meshtrust rehearse --topology primary-remote', () => {
       for (const entry of report.strategies) {
         expect(entry.restartWorkloads?.resign?.moved).toBe(entry.restartWorkloads?.resign?.pods);
       }
-      const remoteMoves = report.workloadMoves.filter((move) => move.cluster === 'lab-2');
+      const remoteMoves = movesIn(report, 'lab-2');
       expect(remoteMoves.length).toBeGreaterThan(0);
       expect(remoteMoves.some((move) => move.restarted)).toBe(false);
     },
