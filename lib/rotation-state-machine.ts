@@ -165,27 +165,37 @@ export class RotationStateMachine extends Construct {
       state: WorkflowStateName,
       stage: string,
       resultPath: string,
-      options: { retryVerification?: number } = {},
+      options: { retryVerification?: number; parameters?: Record<string, unknown> } = {},
     ): MapState =>
-      this.clusterMap(state, fn.rollback, resultPath, { stage, ...rollbackOf }, options).addCatch(
-        releaseLockAfterFailedRollback,
-        { errors: ['States.ALL'], resultPath: '$.rollbackFailure' },
-      );
-    // restore-trust waits for istiod to publish A+B again and says VerificationFailed when it has not
-    // yet: look again, as verify-trust does, before calling the rollback failed.
-    const rollbackTrust = rollbackStage(S.rollbackTrust, 'restore-trust', '$.rollback.trust', {
-      retryVerification: 10,
-    });
-    // restore-trust answers, per cluster, how long its proxies may take to trust the start's roots again:
-    // retire-root took A from them, and without PCDS they learn it only at renewal. Every answer is
+      this.clusterMap(
+        state,
+        fn.rollback,
+        resultPath,
+        { stage, ...rollbackOf, ...options.parameters },
+        options,
+      ).addCatch(releaseLockAfterFailedRollback, { errors: ['States.ALL'], resultPath: '$.rollbackFailure' });
+    // restore-trust writes root-cert = current ∪ start roots and answers when (cacertsWrittenBy).
+    const rollbackTrust = rollbackStage(S.rollbackTrust, 'restore-trust', '$.rollback.trust');
+    // verify-restored-trust waits for istiod to publish that set again and says VerificationFailed when it
+    // has not yet: look again, as verify-trust does, before calling the rollback failed. A Map of its own,
+    // given restore-trust's answers (`writes`), so that a retry knows when the write was and a write istiod
+    // missed fails an attempt at once past the load window rather than after a whole wait.
+    const rollbackVerifyTrust = rollbackStage(
+      S.rollbackVerifyTrust,
+      'verify-restored-trust',
+      '$.rollback.trustVerified',
+      { retryVerification: 10, parameters: { writes: JsonPath.listAt('$.rollback.trust') } },
+    );
+    // verify-restored-trust answers, per cluster, how long its proxies may take to trust the start's roots
+    // again: retire-root took A from them, and without PCDS they learn it only at renewal. Every answer is
     // waited at once (the longest counts) before any workload gets a certificate of the restored
     // intermediate, which chains to A (docs/workflow.md, "Rollback").
     const waitMap = S.rollbackAwaitProxyTrust;
     const asked = '$.proxyTrustWaitSeconds';
     const rollbackAwaitProxyTrust = new MapState(this, waitMap, {
       stateName: waitMap,
-      comment: "The longest of restore-trust's proxyTrustWaitSeconds: every cluster's wait at once.",
-      itemsPath: '$.rollback.trust',
+      comment: "The longest of verify-restored-trust's proxyTrustWaitSeconds: every cluster's wait at once.",
+      itemsPath: '$.rollback.trustVerified',
       maxConcurrency: 0,
       resultPath: JsonPath.DISCARD,
     })
@@ -232,6 +242,7 @@ export class RotationStateMachine extends Construct {
       ...rollbackOf,
     }).addCatch(releaseLockAfterFailedRollback, { errors: ['States.ALL'], resultPath: '$.rollbackFailure' });
     rollbackTrust
+      .next(rollbackVerifyTrust)
       .next(rollbackAwaitProxyTrust)
       .next(rollbackIntermediate)
       .next(rollbackRestart)

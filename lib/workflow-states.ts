@@ -38,7 +38,7 @@ export function clusterDoneName(mapState: RestartLoopMapState): string {
 }
 
 /**
- * The Map over restore-trust's answers (`$.rollback.trust`) that waits each cluster's
+ * The Map over verify-restored-trust's answers (`$.rollback.trustVerified`) that waits each cluster's
  * `proxyTrustWaitSeconds` at once: inside, `<map>-asks` sends an answer that names a wait to
  * `<map>-in-cluster` (Wait) and any other to `<map>-none` (Succeed), so an answer without the field (a
  * handler of an older release) waits nothing rather than failing the run with States.Runtime, which
@@ -62,6 +62,7 @@ export const CLUSTER_MAP_STATES = [
   WORKFLOW_STATES.verifyWorkloads,
   WORKFLOW_STATES.retireRoot,
   WORKFLOW_STATES.rollbackTrust,
+  WORKFLOW_STATES.rollbackVerifyTrust,
   WORKFLOW_STATES.rollbackIntermediate,
   WORKFLOW_STATES.rollbackRestart,
   WORKFLOW_STATES.rollbackRestore,
@@ -70,6 +71,7 @@ export const CLUSTER_MAP_STATES = [
 /** The rollback path's states, in the order they run: a failure in one ends the run in RollbackFailed. */
 export const ROLLBACK_STATES = [
   WORKFLOW_STATES.rollbackTrust,
+  WORKFLOW_STATES.rollbackVerifyTrust,
   WORKFLOW_STATES.rollbackAwaitProxyTrust,
   WORKFLOW_STATES.rollbackIntermediate,
   WORKFLOW_STATES.rollbackRestart,
@@ -117,7 +119,8 @@ export const INTERRUPTED_INVOCATION_ERRORS = [
  * approval gates and the ends. Several states may carry out one phase, one after the other:
  * - `await-proxy-trust` is the proxies' half of verify-trust (the plan's verify-trust step stands for
  *   "every workload of the cluster trusts the new set", which istiod's publication alone does not prove);
- *   `rollback-await-proxy-trust` is the same half of rollback-trust;
+ *   `rollback-verify-trust` (istiod published the restored set, proxies with PCDS hold it) and
+ *   `rollback-await-proxy-trust` (the others' renewal) are rollback-trust's wait, after its write;
  * - `verify-workloads` is the "wait until ready" of restart-workloads: every pod restarted and ready;
  * - `promote-root` is retire-root's fleet step, which the plan runs after every cluster's retire.
  * The infra test test/infra/plan-matches-state-machine.test.ts walks the synthesized definition for each
@@ -150,6 +153,7 @@ export const PLAN_PHASE_OF_STATE = {
   [WORKFLOW_STATES.retireRoot]: 'retire-root',
   [WORKFLOW_STATES.promoteRoot]: 'retire-root',
   [WORKFLOW_STATES.rollbackTrust]: 'rollback-trust',
+  [WORKFLOW_STATES.rollbackVerifyTrust]: 'rollback-trust',
   [WORKFLOW_STATES.rollbackAwaitProxyTrust]: 'rollback-trust',
   [WORKFLOW_STATES.rollbackIntermediate]: 'rollback-intermediate',
   [WORKFLOW_STATES.rollbackRestart]: 'rollback-restart',

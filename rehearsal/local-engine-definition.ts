@@ -5,7 +5,7 @@
 //   left out. The local engine writes the result into a field named `$` of the input instead, so a
 //   per-cluster Task's answer reached its Map's result (`$.distributed`, `$.rollback.trust`, ...) as
 //   `{ ...item, $: answer }`, and what reads those answers found nothing (rollback-await-proxy-trust,
-//   whose Choice reads each restore-trust answer's proxyTrustWaitSeconds, never waited). Left out here.
+//   whose Choice reads each answer's proxyTrustWaitSeconds, never waited). Left out here.
 // - A Task without TimeoutSeconds: Step Functions waits for it as long as it runs (99999999 s; a Lambda
 //   ends at its own timeout, which the rehearsal's function pool enforces), the local engine fails it
 //   `States.Timeout` after 60 s. A gate waiting VERIFY_TIMEOUT_SECONDS (60 by default) then timed out

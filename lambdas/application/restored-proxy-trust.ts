@@ -13,15 +13,15 @@ import { reviewRemoteIstio } from '../core/topology/remote-proxy-settings.js';
 import { awaitServedRoots } from './await-proxy-roots.js';
 
 /**
- * The data-plane half of rollback's restore-trust. After retire-root took the old root A from a cluster,
- * its running proxies trust B alone until they learn A+B again: by istiod's push where their agent has
+ * The data-plane half of rollback's verify-restored-trust. After retire-root took the old root A from a
+ * cluster, its running proxies trust B alone until they learn A+B again: by istiod's push where their agent has
  * PCDS, else in the CSR response of their next renewal. No workload may get a certificate of the
  * restored intermediate (chained to A) before then, or its peers there refuse it; the state
  * rollback-await-proxy-trust waits what this asks before rollback-intermediate
  * (test/integration/handlers/rollback-after-retire.test.ts fails without it).
  *
- * Every running proxy is read, not only those of a cluster this call wrote to: a retry of restore-trust
- * finds the cluster's cacerts restored already, while its proxies may still lack A.
+ * Every running proxy is read, not only those of a cluster restore-trust wrote to: a cluster it found
+ * restored already (a retry, a resumed rollback) may still have proxies that lack A.
  */
 export interface RestoredProxyTrust {
   readonly proxies: {
@@ -38,7 +38,7 @@ export interface RestoredProxyTrust {
 
 /**
  * Reads until every proxy with PCDS holds `restored` (root fingerprints) within `timeoutMs`, else
- * VerificationFailed (the state machine retries restore-trust); reads every other proxy once, and
+ * VerificationFailed (the state machine retries verify-restored-trust); reads every other proxy once, and
  * answers their renewal window when one lacks a root. `primary`: for a remote cluster, the client of
  * the primary whose istiod serves it, where the istiod settings of its window are read.
  */
@@ -54,7 +54,7 @@ export async function awaitRestoredProxyTrust(
   if (!pushed.done) {
     throw new VerificationFailed(
       `${pushed.behindCount} proxies of cluster ${cluster} with PCDS do not yet hold the restored roots ` +
-        `(${pushed.behind.join('; ')}); istiod may still be pushing. Run the restore-trust stage again.`,
+        `(${pushed.behind.join('; ')}); istiod may still be pushing. Run the verify-restored-trust stage again.`,
       { cluster, phase: 'rollback' },
     );
   }

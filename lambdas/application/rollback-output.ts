@@ -15,18 +15,19 @@ export interface RollbackOutput {
   readonly resourceVersion?: string;
   /**
    * A cluster stage that wrote cacerts (`changed`): an ISO time at or after the write, from which the
-   * gate after restore-intermediate (rollback-restart's) counts istiod's delay in taking it
-   * (core/istio/istiod-load-window.ts). Absent when it wrote nothing.
+   * gate after it (verify-restored-trust after restore-trust, rollback-restart's after restore-
+   * intermediate) counts istiod's delay in taking it (core/istio/istiod-load-window.ts). Absent when it
+   * wrote nothing.
    */
   readonly cacertsWrittenBy?: string;
   /**
-   * restore-trust, always: how long the run waits (rollback-await-proxy-trust) before the restored
+   * verify-restored-trust, always: how long the run waits (rollback-await-proxy-trust) before the restored
    * intermediate may sign, so that every proxy trusts the restored roots first; 0 when they all do.
    */
   readonly proxyTrustWaitSeconds?: number;
-  /** restore-trust: why it asks for that wait, when it asks for one. */
+  /** verify-restored-trust: why it asks for that wait, when it asks for one. */
   readonly proxyTrustWaitReason?: string;
-  /** restore-trust: the running proxies read holding the restored roots, and those left to renewal. */
+  /** verify-restored-trust: the running proxies read holding the restored roots, and those left to renewal. */
   readonly proxies?: RestoredProxyTrust['proxies'];
   readonly droppedVersionId?: string;
   /** drop-pending-root: this execution's root key, retired (it must never sign again). */

@@ -34,6 +34,7 @@ export const WORKFLOW_STATES = {
   retireRoot: 'retire-root',
   promoteRoot: 'promote-root',
   rollbackTrust: 'rollback-trust',
+  rollbackVerifyTrust: 'rollback-verify-trust',
   rollbackAwaitProxyTrust: 'rollback-await-proxy-trust',
   rollbackIntermediate: 'rollback-intermediate',
   rollbackRestart: 'rollback-restart',

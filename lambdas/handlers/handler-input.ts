@@ -30,8 +30,8 @@ export type ClusterStepInput = z.infer<typeof clusterStepSchema>;
 
 /**
  * A gate's `writes`: the answers of the Map that wrote the cacerts it waits for istiod to take
- * (distribute-bundle's for verify-trust, reissue-intermediate's for restart-workloads, restore-
- * intermediate's for rollback-restart), every cluster's, as the state machine hands them on. Only when
+ * (distribute-bundle's for verify-trust, reissue-intermediate's for restart-workloads, restore-trust's
+ * for verify-restored-trust, restore-intermediate's for rollback-restart), every cluster's, as the state machine hands them on. Only when
  * each was written by is read; a remote's `skipped` answer, and a rollback stage's `changed: false` one
  * without a time, wrote nothing (core/istio/istiod-load-window.ts).
  */

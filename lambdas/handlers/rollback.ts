@@ -4,9 +4,10 @@ import { workedClustersSchema } from '../application/delete-cacerts-backups.js';
 import { dropPendingRoot } from '../application/drop-pending-root.js';
 import { rollBackCluster } from '../application/rollback-cluster.js';
 import type { RollbackOutput } from '../application/rollback-output.js';
+import { verifyRestoredTrust } from '../application/verify-restored-trust.js';
 import { ROLLBACK_OF_KEY } from '../contract/resume-rollback.js';
 import { ROLLBACK_STAGES, rollbackClusterOf } from '../core/rotation/rollback-stages.js';
-import { executionIdSchema, parseInput } from './handler-input.js';
+import { cacertsWritesSchema, executionIdSchema, parseInput } from './handler-input.js';
 import { type LambdaContext, runHandler } from './run-handler.js';
 
 export type { RollbackOutput } from '../application/rollback-output.js';
@@ -24,12 +25,19 @@ const inputSchema = z.object({
   [ROLLBACK_OF_KEY]: executionIdSchema.nullable().optional(),
   /** drop-pending-root: the clusters the run worked on (preflight's), whose cacerts backups it deletes. */
   clusters: workedClustersSchema,
+  /**
+   * verify-restored-trust: restore-trust's answers, every cluster's, as the state machine hands them on:
+   * when each cluster was written, so a write istiod missed fails the attempt at once past the time
+   * istiod takes one, and whether this cluster was written at all.
+   */
+  writes: cacertsWritesSchema,
 });
 export type RollbackInput = z.infer<typeof inputSchema>;
 
 /**
  * rollback, one stage per call (docs/workflow.md: a reverse rotation, not a blind restore):
- * restore-trust (root-cert = current ∪ start roots, verified in every namespace), restore-intermediate
+ * restore-trust (root-cert = current ∪ start roots), verify-restored-trust (istiod published that set in
+ * every namespace, the proxies hold the start's roots; writes nothing), restore-intermediate
  * (the original intermediate back, roots kept), restore-original (cacerts byte-identical to the
  * backup), drop-pending-root (this execution's AWSPENDING removed, then its cacerts backups scheduled
  * for deletion: it runs only once every cluster is restored). Each is idempotent and a no-op for a
@@ -50,14 +58,24 @@ export async function handler(event: unknown, context?: LambdaContext): Promise<
       lambdaContext: context,
       connectCluster: connectEksCluster,
     },
-    async (runtime) =>
-      stage === 'drop-pending-root'
-        ? dropPendingRoot(runtime, { executionId, rotation, clusters: input.clusters })
-        : rollBackCluster(runtime, {
+    async (runtime) => {
+      switch (stage) {
+        case 'drop-pending-root':
+          return dropPendingRoot(runtime, { executionId, rotation, clusters: input.clusters });
+        case 'verify-restored-trust':
+          return verifyRestoredTrust(runtime, {
+            cluster: rollbackClusterOf(stage, cluster),
+            rotation,
+            writes: input.writes,
+          });
+        default:
+          return rollBackCluster(runtime, {
             stage,
             cluster: rollbackClusterOf(stage, cluster),
             executionId,
             rotation,
-          }),
+          });
+      }
+    },
   );
 }

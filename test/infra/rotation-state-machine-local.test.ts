@@ -290,8 +290,9 @@ describe('the rotation state machine on the local runner', () => {
 
     // THEN
     expect(result.error?.name).toBe('RotationRolledBack');
-    expect(result.entered.slice(-8)).toEqual([
+    expect(result.entered.slice(-9)).toEqual([
       'rollback-trust',
+      'rollback-verify-trust',
       'rollback-await-proxy-trust',
       'rollback-intermediate',
       'rollback-restart',
@@ -305,19 +306,27 @@ describe('the rotation state machine on the local runner', () => {
       .map((call) => call.input.stage ?? call.input.purpose);
     expect([...new Set(stages)]).toEqual([
       'restore-trust',
+      'verify-restored-trust',
       'restore-intermediate',
       'rollback',
       'restore-original',
       'drop-pending-root',
     ]);
-    // rollback-restart's istiod gate gets restore-intermediate's answers, every cluster's: when it wrote.
-    const restart = result.calls.find((call) => call.state === 'rollback-restart-in-cluster');
-    expect(restart?.input).toMatchObject({
+    // The gates after the rollback's writes get the writing Map's answers, every cluster's (the stand-in
+    // answers each call with done: true): verify-restored-trust restore-trust's, rollback-restart's
+    // istiod gate restore-intermediate's. They say when each wrote.
+    const everyAnswer = [
+      { cluster: 'eu-1', done: true },
+      { cluster: 'us-1', done: true },
+    ];
+    const inputOf = (state: string) => result.calls.find((call) => call.state === state)?.input;
+    expect(inputOf('rollback-verify-trust-in-cluster')).toMatchObject({
+      stage: 'verify-restored-trust',
+      writes: everyAnswer,
+    });
+    expect(inputOf('rollback-restart-in-cluster')).toMatchObject({
       purpose: 'rollback',
-      writes: [
-        { cluster: 'eu-1', done: true },
-        { cluster: 'us-1', done: true },
-      ],
+      writes: everyAnswer,
     });
   });
 
@@ -407,6 +416,7 @@ describe('the rotation state machine on the local runner', () => {
       'resume-rollback',
       'resume-from',
       'rollback-trust',
+      'rollback-verify-trust',
       'rollback-await-proxy-trust',
       'rollback-intermediate',
       'rollback-restart',
@@ -422,7 +432,7 @@ describe('the rotation state machine on the local runner', () => {
     });
     // Every rollback call is the resumed execution's, undoing the failed one's writes, per cluster.
     const rollbackCalls = resumed.calls.filter((call) => call.state.startsWith('rollback-'));
-    expect(rollbackCalls).toHaveLength(CLUSTERS.length * 4 + 1);
+    expect(rollbackCalls).toHaveLength(CLUSTERS.length * 5 + 1);
     for (const call of rollbackCalls) {
       expect(call.input).toMatchObject({ executionId: RESUMED_ID, rollbackOf: EXECUTION_ID });
     }

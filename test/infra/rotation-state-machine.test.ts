@@ -109,15 +109,16 @@ describe('the rotation state machine', () => {
     }
   });
 
-  it("waits every restore-trust answer's proxyTrustWaitSeconds at once before rollback-intermediate, and a missing one not at all", () => {
+  it("waits every verify-restored-trust answer's proxyTrustWaitSeconds at once before rollback-intermediate, and a missing one not at all", () => {
     // WHEN
     const name = WORKFLOW_STATES.rollbackAwaitProxyTrust;
     const map = asl.States[name] as AslState;
     const inside = map.ItemProcessor?.States ?? {};
 
     // THEN
-    expect(asl.States['rollback-trust']?.Next).toBe(name);
-    expect(map).toMatchObject({ ItemsPath: '$.rollback.trust', ResultPath: null });
+    expect(asl.States['rollback-trust']?.Next).toBe('rollback-verify-trust');
+    expect(asl.States['rollback-verify-trust']?.Next).toBe(name);
+    expect(map).toMatchObject({ ItemsPath: '$.rollback.trustVerified', ResultPath: null });
     // Absent or 0: no limit, so the waits run at once and the longest counts.
     expect(map.MaxConcurrency ?? 0).toBe(0);
     expect(map.Next).toBe('rollback-intermediate');
@@ -163,13 +164,16 @@ describe('the rotation state machine', () => {
       'stagedRoot.$': '$.stagedRoot',
     });
     expect((asl.States['rollback-trust'] as AslState).ItemSelector).toMatchObject({ stage: 'restore-trust' });
+    expect((asl.States['rollback-verify-trust'] as AslState).ItemSelector).toMatchObject({
+      stage: 'verify-restored-trust',
+    });
     expect((asl.States['rollback-restart'] as AslState).ItemSelector).toMatchObject({ purpose: 'rollback' });
   });
 
   it("hands each gate after a cacerts write the writing Map's answers, which say when it wrote", () => {
     // WHEN
     const selectors = Object.fromEntries(
-      ['verify-trust', 'restart-workloads', 'rollback-restart'].map((name) => [
+      ['verify-trust', 'restart-workloads', 'rollback-verify-trust', 'rollback-restart'].map((name) => [
         name,
         (asl.States[name] as AslState).ItemSelector,
       ]),
@@ -178,7 +182,9 @@ describe('the rotation state machine', () => {
     // THEN
     expect(selectors['verify-trust']).toMatchObject({ 'writes.$': '$.distributed' });
     expect(selectors['restart-workloads']).toMatchObject({ 'writes.$': '$.reissued' });
-    // A rollback's restart gate waits for the intermediate restore-intermediate wrote back.
+    // A rollback's trust gate waits for the root set restore-trust wrote, its restart gate for the
+    // intermediate restore-intermediate wrote back.
+    expect(selectors['rollback-verify-trust']).toMatchObject({ 'writes.$': '$.rollback.trust' });
     expect(selectors['rollback-restart']).toMatchObject({ 'writes.$': '$.rollback.intermediate' });
   });
 
@@ -489,7 +495,7 @@ describe('the rotation state machine', () => {
     expect(verificationRetried.sort()).toEqual([
       'restart-workloads-in-cluster',
       'rollback-restart-in-cluster',
-      'rollback-trust-in-cluster',
+      'rollback-verify-trust-in-cluster',
       'verify-trust-in-cluster',
       'verify-workloads-in-cluster',
     ]);

@@ -44,8 +44,8 @@ export function istiodLoadDueAt(
 
 /**
  * One cluster's answer of the Map that wrote cacerts before a gate (distribute-bundle's, reissue-
- * intermediate's, the rollback's restore-intermediate's), as the state machine hands the gate the whole
- * Map's answers: a primary's carries `cacertsWrittenBy`, a skipped remote wrote nothing, and so did a
+ * intermediate's, the rollback's restore-trust's and restore-intermediate's), as the state machine hands
+ * the gate the whole Map's answers: a primary's carries `cacertsWrittenBy`, a skipped remote wrote nothing, and so did a
  * rollback stage that found nothing to change (`changed: false`, no `cacertsWrittenBy`).
  */
 export interface CacertsWriteAnswer {

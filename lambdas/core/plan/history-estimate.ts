@@ -63,7 +63,7 @@ export const VERIFICATION_RETRIES = {
   'verify-trust': 10,
   'restart-workloads': 10,
   'verify-workloads': 5,
-  'rollback-trust': 10,
+  'rollback-verify-trust': 10,
   'rollback-restart': 10,
 } as const;
 
@@ -224,8 +224,9 @@ export function estimateHistoryEvents(input: HistoryEstimateInput): HistoryEstim
   // The last step that rolls back fails (retire-root; in intermediate mode verify-workloads), and the
   // rollback walks back every cluster: a longer path than promote-root and the release.
   states.push(
-    ['rollback-trust', clusterMap(clusters, () => lambdaTask(R['rollback-trust']))],
-    // Per restore-trust answer: its Choice, then its Wait.
+    ['rollback-trust', clusterMap(clusters, () => lambdaTask())],
+    ['rollback-verify-trust', clusterMap(clusters, () => lambdaTask(R['rollback-verify-trust']))],
+    // Per verify-restored-trust answer: its Choice, then its Wait.
     ['rollback-await-proxy-trust', clusterMap(clusters, () => E.choice + E.wait)],
     ['rollback-intermediate', clusterMap(clusters, () => lambdaTask())],
     [

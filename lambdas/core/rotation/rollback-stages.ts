@@ -3,18 +3,27 @@ import { PreconditionFailed } from '../rotation-errors.js';
 import type { CacertsChange } from './cacerts-change.js';
 import { restoreIntermediateChange, restoreOriginalChange, restoreTrustChange } from './rollback-changes.js';
 
-/** The rollback's stages in the order they run (docs/workflow.md): three per cluster, then one for the CA store. */
+/**
+ * The rollback's stages in the order they run (docs/workflow.md): four per cluster, then one for the CA
+ * store. verify-restored-trust writes nothing: it is restore-trust's wait, in a Map of its own so that it
+ * gets restore-trust's answers (when each cluster was written) and a retry knows how long ago the write was.
+ */
 export const ROLLBACK_STAGES = [
   'restore-trust',
+  'verify-restored-trust',
   'restore-intermediate',
   'restore-original',
   'drop-pending-root',
 ] as const;
 export type RollbackStage = (typeof ROLLBACK_STAGES)[number];
-export type ClusterRollbackStage = Exclude<RollbackStage, 'drop-pending-root'>;
+/** The per-cluster stages that write cacerts. */
+export type ClusterRollbackStage = Exclude<RollbackStage, 'drop-pending-root' | 'verify-restored-trust'>;
 
 /** The cluster a per-cluster stage works on: refused (PreconditionFailed) when its event names none. */
-export function rollbackClusterOf(stage: ClusterRollbackStage, cluster: string | null | undefined): string {
+export function rollbackClusterOf(
+  stage: Exclude<RollbackStage, 'drop-pending-root'>,
+  cluster: string | null | undefined,
+): string {
   if (!cluster) {
     throw new PreconditionFailed(`The rollback stage ${stage} works on one cluster; the event names none.`, {
       phase: 'rollback',

@@ -1,12 +1,14 @@
 // A cacerts write istiod never takes (its file watcher missed the change, as the rehearsal's
 // `--fault kube:CLUSTER:istiod-drop` plays it) is not waited out again on every retry: once the write is
 // past the time istiod takes one (a kubelet sync with its jitter, then its reload:
-// lambdas/core/istio/istiod-load-window.ts), verify-trust and restart-workloads' istiod gate fail the
-// attempt at once with a VerificationFailed naming the missed write, a rotation's gate and its rollback's
-// (after restore-intermediate) alike. Within that time they wait as before, and they pass once istiod has
-// taken it, whatever the time.
+// lambdas/core/istio/istiod-load-window.ts), verify-trust, restart-workloads' istiod gate and the
+// rollback's verify-restored-trust fail the attempt at once with a VerificationFailed naming the missed
+// write, a rotation's gates and its rollback's (after restore-trust, after restore-intermediate) alike.
+// Within that time they wait as before, and they pass once istiod has taken it, whatever the time.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { jest } from '@jest/globals';
 import { handler as restartWorkloads } from '../../../lambdas/handlers/restart-workloads.js';
+import { handler as rollback } from '../../../lambdas/handlers/rollback.js';
 import { handler as verifyTrust } from '../../../lambdas/handlers/verify-trust.js';
 import { type HandlerLab, startHandlerLab, withEnv } from './handler-lab.js';
 import { ON_PRIMARIES, rotationByHand } from './rotation-steps.js';
@@ -14,6 +16,7 @@ import { ON_PRIMARIES, rotationByHand } from './rotation-steps.js';
 jest.setTimeout(120_000);
 
 const VERIFY_TIMEOUT = '15';
+const VOLUME_SYNC_DELAY_MS = 500;
 let h: HandlerLab;
 /** The next cacerts changes lab-1's istiod ignores. */
 let dropsLeft = 0;
@@ -23,7 +26,7 @@ beforeAll(async () => {
     clusters: 1,
     workloadsPerCluster: 2,
     workloadCertTtlMs: 10 * 60_000,
-    volumeSyncDelayMs: 500,
+    volumeSyncDelayMs: VOLUME_SYNC_DELAY_MS,
     hooks: {
       istiodDropsUpdate: () => {
         if (dropsLeft === 0) return false;
@@ -57,6 +60,15 @@ function movedBack<T extends { readonly cacertsWrittenBy?: string }>(
           cacertsWrittenBy: new Date(Date.parse(answer.cacertsWrittenBy) - minutes * 60_000).toISOString(),
         },
   );
+}
+
+/**
+ * Until the cluster's istiod has acted on the last cacerts change (the volume synced, then its reload or
+ * its drop), for a test whose proxies, without PCDS, leave the lab unsettled until they renew.
+ */
+async function istiodCaughtUp(cluster: string): Promise<void> {
+  await sleep(VOLUME_SYNC_DELAY_MS * 3);
+  await h.lab.cluster(cluster).istiod.idle();
 }
 
 /** How long `act` took to settle, and how. */
@@ -230,6 +242,72 @@ describe('a cacerts write istiod missed', () => {
     // Assess: the gate passed on what istiod serves, and the rollback ended where the rekey started
     expect(restarted).toEqual([expect.objectContaining({ cluster: 'lab-1', done: true })]);
     expect(restarted[0]?.restarted).toBeGreaterThan(0);
+    expect(h.cacertsOf('lab-1')).toEqual(start);
+  });
+
+  it("fails verify-restored-trust at once when istiod missed restore-trust's write after retire-root, and passes once istiod took it", async () => {
+    // Prepare: an emergency rotation that retired the old root A on lab-1 (its cacerts and istiod on B
+    // alone), then rolled back; istiod ignores restore-trust's write of B+A
+    const start = h.cacertsOf('lab-1');
+    const rotation = rotationByHand(h, {
+      executionId: h.executionId('drop-restore-trust'),
+      mode: 'emergency',
+    });
+    // (await-proxy-trust left out: these proxies renew in minutes, and no handshake is counted here)
+    await rotation.walk({ through: 'verify-trust' });
+    await rotation.walk({ from: 'reissue-intermediate', through: 'verify-workloads' });
+    await rotation.retireRoot();
+    await istiodCaughtUp('lab-1');
+    const { checked, stagedRoot } = rotation;
+    dropsLeft = 1;
+    const writeStarted = Date.now();
+    const written = await rollback({ ...rotation.item('lab-1'), stage: 'restore-trust' });
+    await istiodCaughtUp('lab-1');
+    expect(dropsLeft).toBe(0);
+    const item = { ...rotation.item('lab-1'), stage: 'verify-restored-trust' };
+
+    // Act: the first attempt, just after the write; then rollback-verify-trust's retry four minutes after it
+    const first = await timed(() =>
+      withEnv({ VERIFY_TIMEOUT_SECONDS: '2' }, () => rollback({ ...item, writes: [written] })),
+    );
+    const retry = await timed(() =>
+      withEnv({ VERIFY_TIMEOUT_SECONDS: VERIFY_TIMEOUT }, () =>
+        rollback({ ...item, writes: movedBack([written], 4) }),
+      ),
+    );
+
+    // Assess: restore-trust wrote B+A and said when; within the window the wait took its timeout
+    expect(written).toMatchObject({ stage: 'restore-trust', cluster: 'lab-1', changed: true });
+    expect(written.rootsAfter).toEqual(
+      expect.arrayContaining([checked.currentRoot.fingerprint, stagedRoot.fingerprint]),
+    );
+    expect(Date.parse(written.cacertsWrittenBy ?? '')).toBeGreaterThanOrEqual(writeStarted);
+    expect(first.error).toMatchObject({ name: 'VerificationFailed', cluster: 'lab-1' });
+    expect(String(first.error)).toMatch(/does not yet hold the restored root set .* may still be pushing/);
+    // Past it, the retry failed at once (before: a whole VERIFY_TIMEOUT_SECONDS on each of rollback-trust's
+    // 11 attempts), naming the missed write and what comes after the retries
+    expect(retry.ms).toBeLessThan((Number(VERIFY_TIMEOUT) * 1000) / 3);
+    expect(retry.error).toMatchObject({ name: 'VerificationFailed', cluster: 'lab-1', phase: 'rollback' });
+    expect(String(retry.error)).toMatch(
+      /istio-ca-root-cert of cluster lab-1 does not hold the restored root set in .* \d+ s after the write \(istiod takes a changed cacerts within 120 s: .*\): istiod of cluster lab-1 has not published the root set in istio-system\/cacerts\. .*rollout restart deployment\/istiod.* the rollback goes on once istiod has taken the write; .*meshtrust retry-rollback/,
+    );
+
+    // Act: istiod reads the files (as after its restart), then the retry as late, and the rest of the rollback
+    const files = h.cacertsOf('lab-1');
+    h.replaceCacerts('lab-1', { ...files, 'cert-chain.pem': `${files['cert-chain.pem']}\n` });
+    h.replaceCacerts('lab-1', files);
+    await istiodCaughtUp('lab-1');
+    const verified = await withEnv({ VERIFY_TIMEOUT_SECONDS: VERIFY_TIMEOUT }, () =>
+      rollback({ ...item, writes: movedBack([written], 5) }),
+    );
+    await rotation.rollback('restore-intermediate');
+    await withEnv({ VERIFY_TIMEOUT_SECONDS: VERIFY_TIMEOUT }, () => rotation.restartWorkloads('rollback'));
+    await rotation.rollback('restore-original');
+    await rotation.dropPendingRoot();
+
+    // Assess: the wait passed on what istiod publishes, late as it is, and the rollback ended where the
+    // rotation started
+    expect(verified).toMatchObject({ stage: 'verify-restored-trust', cluster: 'lab-1', changed: false });
     expect(h.cacertsOf('lab-1')).toEqual(start);
   });
 });

@@ -97,11 +97,12 @@ export class RotationByHand<W extends Writers = typeof ON_ANY_CLUSTER> {
   #checked: Answer<typeof preflight> | undefined;
   #stagedRoot: Answer<typeof stageRoot> | null = null;
   /**
-   * The last answers of distribute-bundle, reissue-intermediate and the rollback's restore-intermediate:
-   * the gates after them get them as `writes`.
+   * The last answers of distribute-bundle, reissue-intermediate and the rollback's restore-trust and
+   * restore-intermediate: the gates after them get them as `writes`.
    */
   #distributed: readonly object[] | undefined;
   #reissued: readonly object[] | undefined;
+  #restoredTrust: readonly object[] | undefined;
   #restoredIntermediate: readonly object[] | undefined;
   readonly #h: HandlerLab;
 
@@ -245,15 +246,35 @@ export class RotationByHand<W extends Writers = typeof ON_ANY_CLUSTER> {
     });
   }
 
-  /** A per-cluster rollback stage (restore-trust, restore-intermediate, restore-original). */
+  /**
+   * A per-cluster rollback stage (restore-trust, verify-restored-trust, restore-intermediate,
+   * restore-original). restore-trust runs as the state machine's rollback-trust and rollback-verify-trust
+   * do one after the other: the write, then the wait given the write's answers as `writes`; each
+   * cluster's answer is the two merged (restore-trust's stage and `changed`, the wait's proxy trust).
+   * verify-restored-trust alone is given the last restore-trust answers.
+   */
   async rollback(stage: string, clusters?: readonly string[]) {
-    const answers = await this.each((c) => rollback({ ...this.item(c), stage }), clusters);
+    if (stage === 'restore-trust') {
+      const written = await this.#rollbackStage(stage, clusters);
+      this.#restoredTrust = written;
+      const verified = await this.#rollbackStage('verify-restored-trust', clusters);
+      return written.map((answer, i) => ({ ...verified[i], ...answer }));
+    }
+    const answers = await this.#rollbackStage(stage, clusters);
     if (stage === 'restore-intermediate') this.#restoredIntermediate = answers;
     return answers;
   }
 
+  #rollbackStage(stage: string, clusters?: readonly string[]) {
+    const writes = stage === 'verify-restored-trust' ? this.#restoredTrust : undefined;
+    return this.each(
+      (c) => rollback({ ...this.item(c), stage, ...(writes !== undefined && { writes }) }),
+      clusters,
+    );
+  }
+
   /**
-   * The state machine's rollback-await-proxy-trust: every cluster's restore-trust says how long its
+   * The state machine's rollback-await-proxy-trust: every cluster's verify-restored-trust says how long its
    * proxies may take to trust the restored roots, and the run waits the longest of those.
    */
   async awaitRestoredProxyTrust(

@@ -53,8 +53,9 @@ describe('estimateHistoryEvents against rehearsals of the real state machine', (
     expect(real).toBe(159);
     expect(estimate.fewest).toBe(real);
     expect(estimate.worstCase).toBeGreaterThanOrEqual(real);
-    // Retries of every verification (30 events per cluster and Map) and the rollback are most of the rest.
-    expect(estimate.worstCase).toBeLessThanOrEqual(4 * real);
+    // Retries of every verification (30 events per cluster and Map) and the rollback (since its trust
+    // wait became a Map of its own, rollback-verify-trust, a few events more) are most of the rest.
+    expect(estimate.worstCase).toBeLessThanOrEqual(4.1 * real);
   });
 
   it('stays above a rehearsal that failed at retire-root and rolled back every cluster, without absurd slack', () => {
