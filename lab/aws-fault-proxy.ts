@@ -1,48 +1,76 @@
 // A plain HTTP proxy in front of moto_server that can answer a request with an AWS error instead of
 // forwarding it, or forward it and then lose moto's answer (the rehearsal's `--fault aws:...`); the
-// same proxy stands in front of the lab's EKS API for `--fault eks:...`. The functions reach it through AWS_ENDPOINT_URL,
+// same proxy stands in front of the lab's EKS API for `--fault eks:...`, and in front of its STS for
+// `--fault sts:...`. The functions reach it through AWS_ENDPOINT_URL,
 // so every AWS call they make (Secrets Manager, KMS, Step Functions: all AWS JSON protocol) passes
-// here; the rehearsal's own calls go to moto directly. Errors are written as AWS JSON-protocol services
-// write them: the HTTP status, the error code in `x-amzn-ErrorType` and as `__type` in the body, which
-// is what the AWS SDK v3 reads to name the error (and so to classify it as throttling or transient).
+// here; the rehearsal's own calls go to moto directly. Errors are written as the service writes them,
+// which is what the AWS SDK v3 reads to name the error (and so to classify it as throttling or
+// transient): a JSON-protocol service's status, the error code in `x-amzn-ErrorType` and as `__type` in
+// the body; STS's (query protocol) status and `<ErrorResponse><Error><Type>..<Code>..` XML.
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { stsError } from './eks/lab-sts.js';
 import { forwardRequest, listenOnLoopback } from './loopback-proxy.js';
 
-/** An error answer of an AWS JSON-protocol service. */
-export interface AwsJsonError {
+/** An error answer of an AWS service, in the shape of the service's protocol. */
+export interface AwsError {
   readonly status: number;
   /** The error code, e.g. ThrottlingException. */
   readonly type: string;
   readonly message: string;
+  /**
+   * How the service writes it: `json` for the AWS JSON and REST-JSON services (Secrets Manager, KMS,
+   * Step Functions, EKS), `query` for STS's XML.
+   * @default 'json'
+   */
+  readonly protocol?: 'json' | 'query';
 }
 
 /** What AWS answers a caller over its request rate; the SDK retries it with its throttling backoff. */
-export const AWS_THROTTLING: AwsJsonError = {
+export const AWS_THROTTLING: AwsError = {
   status: 400,
   type: 'ThrottlingException',
   message: 'Rate exceeded',
 };
 
 /** A 5xx from AWS; the SDK retries it as a transient error. */
-export const AWS_SERVICE_UNAVAILABLE: AwsJsonError = {
+export const AWS_SERVICE_UNAVAILABLE: AwsError = {
   status: 503,
   type: 'ServiceUnavailable',
   message: 'Service is unavailable. Please try again later.',
 };
 
 /** What the EKS API (a REST-JSON service) answers a caller over its request rate. */
-export const EKS_THROTTLING: AwsJsonError = {
+export const EKS_THROTTLING: AwsError = {
   status: 429,
   type: 'ThrottlingException',
   message: 'Rate exceeded',
 };
 
 /** EKS's 5xx; the SDK retries it as a transient error. */
-export const EKS_SERVICE_UNAVAILABLE: AwsJsonError = {
+export const EKS_SERVICE_UNAVAILABLE: AwsError = {
   status: 503,
   type: 'ServiceUnavailableException',
   message: 'The service is unavailable. Back off and retry the operation.',
+};
+
+/**
+ * What STS (query protocol) answers a caller over its request rate: 400 with the code `Throttling`, not
+ * `ThrottlingException`; the SDK's throttling codes (@smithy/core service-error-classification) name both.
+ */
+export const STS_THROTTLING: AwsError = {
+  status: 400,
+  type: 'Throttling',
+  message: 'Rate exceeded',
+  protocol: 'query',
+};
+
+/** STS's 5xx; the SDK retries it as a transient error (its status, whatever the code). */
+export const STS_SERVICE_UNAVAILABLE: AwsError = {
+  status: 503,
+  type: 'ServiceUnavailable',
+  message: 'Service is unavailable. Please try again later.',
+  protocol: 'query',
 };
 
 /** What the proxy knows of a request before it forwards it. */
@@ -55,7 +83,7 @@ export interface AwsFaultProxyOptions {
   /** Where requests go when no fault answers them: moto_server's endpoint (http://host:port). */
   readonly target: string;
   /** Asked once per request; an error answers it instead of moto. */
-  readonly fault: () => AwsJsonError | undefined;
+  readonly fault: () => AwsError | undefined;
   /**
    * Asked when `fault` let a request through: true forwards it to moto, which makes it, then drops
    * moto's answer and answers 503 instead (an answer lost on the way back), so the caller retries a
@@ -77,7 +105,7 @@ export async function startAwsFaultProxy(options: AwsFaultProxyOptions): Promise
     if (fault !== undefined) {
       // The request body is read and dropped, so the client sees a whole exchange, as from AWS.
       req.resume();
-      req.once('end', () => sendAwsJsonError(req, res, fault));
+      req.once('end', () => sendAwsError(req, res, fault));
       return;
     }
     if (options.answerLost?.({ action: actionOf(req) }) === true) {
@@ -99,11 +127,23 @@ function actionOf(req: IncomingMessage): string {
 function forwardThenLose(target: URL, req: IncomingMessage, res: ServerResponse): void {
   forwardRequest(target, req, res, undefined, (answer) => {
     answer.resume();
-    answer.once('end', () => sendAwsJsonError(req, res, AWS_SERVICE_UNAVAILABLE));
+    answer.once('end', () => sendAwsError(req, res, AWS_SERVICE_UNAVAILABLE));
   });
 }
 
-function sendAwsJsonError(req: IncomingMessage, res: ServerResponse, error: AwsJsonError): void {
+function sendAwsError(req: IncomingMessage, res: ServerResponse, error: AwsError): void {
+  if (error.protocol === 'query') {
+    // The lab's STS writes its own errors so; one writer for both.
+    const { xml } = stsError(error.status, error.type, error.message);
+    res
+      .writeHead(error.status, {
+        'x-amzn-requestid': randomUUID(),
+        'content-type': 'text/xml',
+        'content-length': Buffer.byteLength(xml),
+      })
+      .end(xml);
+    return;
+  }
   const body = JSON.stringify({ __type: error.type, message: error.message });
   res
     .writeHead(error.status, {

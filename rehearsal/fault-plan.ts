@@ -1,14 +1,16 @@
 // The rehearsal's --fault specs as they play out: each waits for its phase to begin, then decides,
-// request by request, what a lab cluster's Kubernetes API or an AWS fault proxy (moto's, EKS's) answers
+// request by request, what a lab cluster's Kubernetes API or an AWS fault proxy (moto's, EKS's, STS's) answers
 // instead of the usual, and counts how often it fired (a fault that never fired proves nothing, and the report says
 // so). Pure: no timers and no I/O, the clock is passed in; the API server and the proxy play the answers.
 import {
   AWS_SERVICE_UNAVAILABLE,
   AWS_THROTTLING,
-  type AwsJsonError,
+  type AwsError,
   type AwsRequestInfo,
   EKS_SERVICE_UNAVAILABLE,
   EKS_THROTTLING,
+  STS_SERVICE_UNAVAILABLE,
+  STS_THROTTLING,
 } from '../lab/aws-fault-proxy.js';
 import {
   ConflictError,
@@ -35,9 +37,11 @@ export interface FaultPlan {
   /** Whether a cluster's istiod ignores the cacerts change it just saw (`istiod-drop`). */
   istiodDropsUpdate(cluster: string): boolean;
   /** What the AWS fault proxy answers instead of moto; undefined: moto answers. */
-  awsRequest(): AwsJsonError | undefined;
+  awsRequest(): AwsError | undefined;
   /** What the fault proxy in front of the lab's EKS API answers instead of it; undefined: EKS answers. */
-  eksRequest(): AwsJsonError | undefined;
+  eksRequest(): AwsError | undefined;
+  /** What the fault proxy in front of the lab's STS answers instead of it; undefined: STS answers. */
+  stsRequest(): AwsError | undefined;
   /**
    * Whether moto's answer to this request, once moto made it, is lost (`lost`): only a write, and only
    * the first request of its action, so the caller's retry of it gets its answer.
@@ -65,6 +69,12 @@ export function isAwsWrite(action: string): boolean {
   return action !== '' && !AWS_READ.test(action);
 }
 
+/** What an `eks` or `sts` fault answers, by kind: each service's own throttling and 5xx. */
+const SERVICE_ERRORS = {
+  eks: { throttle: EKS_THROTTLING, '5xx': EKS_SERVICE_UNAVAILABLE },
+  sts: { throttle: STS_THROTTLING, '5xx': STS_SERVICE_UNAVAILABLE },
+} as const;
+
 /** Writes, which a stale resourceVersion makes conflict. */
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 
@@ -90,6 +100,16 @@ export function createFaultPlan(faults: readonly Fault[], now: () => number = Da
   const fire = <T>(entry: PlannedFault, answer: T): T => {
     entry.fired += 1;
     return answer;
+  };
+  // The EKS API's and STS's fault proxies: the next answer of a fault of that service, in its own words.
+  const serviceRequest = (target: 'eks' | 'sts'): AwsError | undefined => {
+    for (const entry of planned) {
+      const { fault, startedAt, fired } = entry;
+      if (fault.target !== 'eks' && fault.target !== 'sts') continue;
+      if (startedAt === undefined || fault.target !== target || fired >= fault.count) continue;
+      return fire(entry, SERVICE_ERRORS[target][fault.kind]);
+    }
+    return undefined;
   };
   return {
     enterPhase(phase) {
@@ -153,14 +173,8 @@ export function createFaultPlan(faults: readonly Fault[], now: () => number = Da
       }
       return undefined;
     },
-    eksRequest() {
-      for (const entry of planned) {
-        const { fault, startedAt, fired } = entry;
-        if (startedAt === undefined || fault.target !== 'eks' || fired >= fault.count) continue;
-        return fire(entry, fault.kind === 'throttle' ? EKS_THROTTLING : EKS_SERVICE_UNAVAILABLE);
-      }
-      return undefined;
-    },
+    eksRequest: () => serviceRequest('eks'),
+    stsRequest: () => serviceRequest('sts'),
     awsAnswerLost(request) {
       if (!isAwsWrite(request.action)) return false;
       for (const entry of planned) {

@@ -77,12 +77,24 @@ export interface EksFault {
   readonly count: number;
 }
 
+/**
+ * A fault of STS (AssumeRole: how each function reaches its cluster role, and a cluster of another
+ * account that account's role), for the next `count` requests. The lab's EKS API server answers STS
+ * beside EKS; an `eks` fault leaves it alone, and this one leaves EKS alone.
+ * throttle: 400 Throttling; 5xx: 503 ServiceUnavailable, each written as STS writes them (query XML).
+ */
+export interface StsFault {
+  readonly target: 'sts';
+  readonly kind: 'throttle' | '5xx';
+  readonly count: number;
+}
+
 /** A fault and the phase whose start sets it off. */
-export type Fault = (KubeFault | AwsFault | EksFault) & { readonly phase: string };
+export type Fault = (KubeFault | AwsFault | EksFault | StsFault) & { readonly phase: string };
 
 export const FAULT_GRAMMAR =
   'kube:CLUSTER:5xx:N@PHASE, kube:CLUSTER:conflict:N@PHASE, kube:CLUSTER:slow:MS:N@PHASE, ' +
-  'kube:CLUSTER:down:SECONDS@PHASE, kube:CLUSTER:stuck:N[:deployment|statefulset|daemonset]@PHASE, kube:CLUSTER:istiod-drop:N@PHASE, aws:throttle:N@PHASE, aws:5xx:N@PHASE, aws:lost:N@PHASE, eks:throttle:N@PHASE or eks:5xx:N@PHASE';
+  'kube:CLUSTER:down:SECONDS@PHASE, kube:CLUSTER:stuck:N[:deployment|statefulset|daemonset]@PHASE, kube:CLUSTER:istiod-drop:N@PHASE, aws:throttle:N@PHASE, aws:5xx:N@PHASE, aws:lost:N@PHASE, eks:throttle:N@PHASE, eks:5xx:N@PHASE, sts:throttle:N@PHASE or sts:5xx:N@PHASE';
 
 const LIMITS = {
   count: { what: 'N (requests)', max: 1000 },
@@ -119,13 +131,15 @@ export function parseFault(text: string): Fault {
     arity(3);
     return { target, kind, count: number(count, 'count'), phase };
   }
-  if (target === 'eks') {
+  if (target === 'eks' || target === 'sts') {
     const [kind, count] = rest;
-    if (kind !== 'throttle' && kind !== '5xx') return refuse(`unknown EKS API fault ${JSON.stringify(kind)}`);
+    if (kind !== 'throttle' && kind !== '5xx') {
+      return refuse(`unknown ${target === 'eks' ? 'EKS API' : 'STS'} fault ${JSON.stringify(kind)}`);
+    }
     arity(3);
     return { target, kind, count: number(count, 'count'), phase };
   }
-  if (target !== 'kube') return refuse(`unknown target ${JSON.stringify(target)} (kube, aws or eks)`);
+  if (target !== 'kube') return refuse(`unknown target ${JSON.stringify(target)} (kube, aws, eks or sts)`);
   const [cluster = '', kind, first, second] = rest;
   if (cluster === '') refuse('no CLUSTER');
   switch (kind) {

@@ -37,6 +37,7 @@ export interface StartedForRun {
   pool?: FunctionPool;
   awsFaultProxy?: AwsFaultProxy;
   eksFaultProxy?: AwsFaultProxy;
+  stsFaultProxy?: AwsFaultProxy;
   historyProxy?: ExecutionHistoryProxy;
 }
 
@@ -91,12 +92,22 @@ export async function startFunctionContainers(input: {
       answerLost: (request) => faults.awsAnswerLost(request),
     });
   }
-  // With an EKS API fault, the functions reach the lab's EKS API through a fault proxy of its own; STS,
-  // which the same lab server answers, stays direct.
+  // With an EKS API fault, the functions reach the lab's EKS API through a fault proxy of its own; with an
+  // STS fault, its STS (the same lab server answers both) through another. One proxy per service, not one
+  // for the server: the functions are given each service's endpoint on its own (AWS_ENDPOINT_URL_EKS,
+  // _STS), so each proxy sees only its service's requests and answers in its protocol (EKS's REST-JSON,
+  // STS's query XML), where one shared proxy would have to tell an STS call from an EKS one by its
+  // form body before deciding, and the proxy decides before it reads a body.
   if ((options.faults ?? []).some((fault) => fault.target === 'eks')) {
     started.eksFaultProxy = await startAwsFaultProxy({
       target: lab.eksEndpoint,
       fault: () => faults.eksRequest(),
+    });
+  }
+  if ((options.faults ?? []).some((fault) => fault.target === 'sts')) {
+    started.stsFaultProxy = await startAwsFaultProxy({
+      target: lab.eksEndpoint,
+      fault: () => faults.stsRequest(),
     });
   }
   const stuckRollout = (options.faults ?? []).some(
@@ -128,7 +139,7 @@ export async function startFunctionContainers(input: {
         ...labEnvironment,
         // Each function runs as its own role, as deployed; the cluster role is reached by sts:AssumeRole.
         ...awsEnvironmentFor(identityOf(fn), region),
-        AWS_ENDPOINT_URL_STS: lab.eksEndpoint,
+        AWS_ENDPOINT_URL_STS: started.stsFaultProxy?.endpoint ?? lab.eksEndpoint,
       };
       // An attached lab's mesh (meshtrust lab --mesh-id, default lab) stands in for the stack's, as
       // its clusters do: the secret names, the cluster tag and the lock are the lab's mesh's.

@@ -146,6 +146,7 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
     await started.pool?.stop();
     await started.awsFaultProxy?.stop();
     await started.eksFaultProxy?.stop();
+    await started.stsFaultProxy?.stop();
     await started.historyProxy?.stop();
     if (!keep) {
       await lab.stop();

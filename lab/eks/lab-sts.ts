@@ -68,14 +68,18 @@ export function answerStsCall(identities: LabIdentities, caller: LabIdentity, bo
   };
 }
 
-/** An STS error answer (the query protocol's XML), e.g. for a request whose signature does not verify. */
+/**
+ * An STS error answer (the query protocol's XML), e.g. for a request whose signature does not verify.
+ * Its Type is the fault's side as STS writes it: Receiver for a 5xx (STS's own), Sender otherwise.
+ */
 export function stsError(status: number, code: string, message: string): StsAnswer {
   const escaped = message.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const side = status >= 500 ? 'Receiver' : 'Sender';
   return {
     status,
     xml:
       '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">' +
-      `<Error><Type>Sender</Type><Code>${code}</Code><Message>${escaped}</Message></Error>` +
+      `<Error><Type>${side}</Type><Code>${code}</Code><Message>${escaped}</Message></Error>` +
       `<RequestId>${randomUUID()}</RequestId></ErrorResponse>`,
   };
 }

@@ -1,12 +1,15 @@
-// The fault proxy in front of the lab's EKS API (--fault eks:...): the real AWS SDK v3 EKS client and
-// the functions' own fleet discovery talk to it as the rehearsal's functions do. EKS is a REST-JSON
-// service: its throttling (429 ThrottlingException) and 503 ServiceUnavailableException are named and
-// classified by the SDK as AWS writes them, so the SDK's retry absorbs a few and the adapter calls the
-// rest transient, for the state machine's Retry.
+// The fault proxies in front of the lab's EKS API and its STS (--fault eks:..., --fault sts:...): the real
+// AWS SDK v3 EKS client, the functions' own fleet discovery and the SDK's AssumeRole (fromTemporaryCredentials,
+// as the handlers reach their cluster role) talk to them as the rehearsal's functions do. EKS is a
+// REST-JSON service: its throttling (429 ThrottlingException) and 503 ServiceUnavailableException are
+// named and classified by the SDK as AWS writes them; STS is a query service, whose 400 Throttling and
+// 503 ServiceUnavailable come as XML. So the SDK's retry absorbs a few and the adapters call the rest
+// transient, for the state machine's Retry.
 import { EKSClient } from '@aws-sdk/client-eks';
+import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { type AwsFaultProxy, startAwsFaultProxy } from '../../../lab/aws-fault-proxy.js';
 import { type EksApiServer, startEksApiServer } from '../../../lab/eks/eks-api-server.js';
-import { createLabIdentities } from '../../../lab/eks/lab-identities.js';
+import { addRoleSession, allowAssumeRole, createLabIdentities } from '../../../lab/eks/lab-identities.js';
 import { discoverClusters } from '../../../lambdas/adapters/eks/fleet-discovery.js';
 import { isTransientAwsError } from '../../../lambdas/adapters/retry.js';
 import { createFaultPlan, type FaultPlan } from '../../../rehearsal/fault-plan.js';
@@ -16,8 +19,16 @@ const REGION = 'eu-west-1';
 /** A CA PEM's frame, which DescribeCluster's answer must carry; nothing connects with it here. */
 const NEVER_DIALLED_CA = '-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n';
 const identities = createLabIdentities({ clusterNames: ['lab-1'] });
+/** A function's own role, which the cluster role trusts, as the stack's trust policy names it. */
+const functionRole = addRoleSession(identities, {
+  name: 'distribute-bundle',
+  principalArn: 'arn:aws:iam::000000000000:role/DistributeBundleRole',
+  sessionName: 'meshtrust-distribute-bundle',
+});
+allowAssumeRole(identities, identities.rotator.principalArn, [functionRole.principalArn]);
 let eks: EksApiServer;
 let proxy: AwsFaultProxy;
+let stsProxy: AwsFaultProxy;
 let plan: FaultPlan;
 
 beforeAll(async () => {
@@ -31,10 +42,13 @@ beforeAll(async () => {
   });
   plan = createFaultPlan([]);
   proxy = await startAwsFaultProxy({ target: eks.url, fault: () => plan.eksRequest() });
+  // The same server answers STS; the rehearsal puts a proxy of its own in front of it (function-containers.ts).
+  stsProxy = await startAwsFaultProxy({ target: eks.url, fault: () => plan.stsRequest() });
 });
 
 afterAll(async () => {
   await proxy?.stop();
+  await stsProxy?.stop();
   await eks?.stop();
 });
 
@@ -102,4 +116,64 @@ describe('EKS API fault proxy', () => {
     expect(clusters.map((cluster) => cluster.name)).toEqual(['lab-1']);
     expect(plan.report().map((fault) => fault.fired)).toEqual([1, 1]);
   });
+});
+
+/** The cluster role's credentials as a handler gets them: AssumeRole through the STS fault proxy. */
+const assumeClusterRole = (maxAttempts?: number) =>
+  fromTemporaryCredentials({
+    masterCredentials: functionRole.credentials,
+    params: { RoleArn: identities.rotator.principalArn, RoleSessionName: 'meshtrust-distribute-bundle' },
+    clientConfig: {
+      region: REGION,
+      endpoint: stsProxy.endpoint,
+      ...(maxAttempts === undefined ? {} : { maxAttempts }),
+    },
+  })();
+
+describe('STS fault proxy', () => {
+  it("passes AssumeRole to the lab STS unchanged when no STS fault answers it (an EKS fault is EKS's)", async () => {
+    // Prepare
+    faultsAtPhase('eks:5xx:1@preflight');
+
+    // Act
+    const credentials = await assumeClusterRole(1);
+
+    // Assess
+    expect(credentials.accessKeyId).toEqual(expect.any(String));
+    expect(plan.report()).toEqual([{ spec: 'eks:5xx:1@preflight', fired: 0 }]);
+  });
+
+  it.each([
+    ['sts:throttle:1@preflight', 'Throttling', 400],
+    ['sts:5xx:1@preflight', 'ServiceUnavailable', 503],
+  ])(
+    'answers %s as STS writes it: the SDK names it and it counts as transient',
+    async (spec, name, status) => {
+      // Prepare
+      faultsAtPhase(spec);
+
+      // Act: one attempt only, so the SDK hands the error over as it read it.
+      const error = await assumeClusterRole(1).catch((failure: unknown) => failure);
+
+      // Assess: STS's own code, read from its XML, which the adapters' classification calls transient
+      expect(error).toMatchObject({ name, $metadata: { httpStatusCode: status } });
+      expect(isTransientAwsError(error)).toBe(true);
+      expect(plan.report()).toEqual([{ spec, fired: 1 }]);
+    },
+  );
+
+  it.each([['sts:throttle:2@preflight'], ['sts:5xx:2@preflight']])(
+    "is retried by the SDK's own AssumeRole: %s is absorbed within its 3 attempts",
+    async (spec) => {
+      // Prepare: the SDK's default of 3 attempts; an answer it did not call retryable would end at the first
+      faultsAtPhase(spec);
+
+      // Act
+      const credentials = await assumeClusterRole();
+
+      // Assess
+      expect(credentials.accessKeyId).toEqual(expect.any(String));
+      expect(plan.report()).toEqual([{ spec, fired: 2 }]);
+    },
+  );
 });

@@ -331,6 +331,14 @@ describe('chaosMatrix', () => {
       flags: ['--mode', 'scheduled', '--fault', 'eks:throttle:3@distribute-bundle'],
       expected: { result: 'SUCCEEDED' },
     });
+    expect(caseById('scheduled/fault/sts-throttle')).toMatchObject({
+      flags: ['--mode', 'scheduled', '--fault', 'sts:throttle:2@distribute-bundle'],
+      expected: { result: 'SUCCEEDED' },
+    });
+    expect(caseById('intermediate/fault/sts-5xx')).toMatchObject({
+      flags: ['--mode', 'intermediate', '--cluster', 'lab-2', '--fault', 'sts:5xx:2@reissue-intermediate'],
+      expected: { result: 'SUCCEEDED' },
+    });
     // A write istiod ignores is not absorbed: the gates after it fail the run, which rolls back.
     expect(caseById('scheduled/fault/kube-istiod-drop')).toMatchObject({
       flags: ['--mode', 'scheduled', '--fault', 'kube:lab-2:istiod-drop:1@distribute-bundle'],

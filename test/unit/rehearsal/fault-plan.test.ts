@@ -5,6 +5,8 @@ import {
   AWS_THROTTLING,
   EKS_SERVICE_UNAVAILABLE,
   EKS_THROTTLING,
+  STS_SERVICE_UNAVAILABLE,
+  STS_THROTTLING,
 } from '../../../lab/aws-fault-proxy.js';
 import type { KubeFaultRequest } from '../../../lab/kube/kube-api-server.js';
 import { createFaultPlan } from '../../../rehearsal/fault-plan.js';
@@ -180,6 +182,37 @@ describe('createFaultPlan', () => {
       { spec: 'eks:throttle:2@preflight', fired: 2 },
       { spec: 'aws:throttle:1@preflight', fired: 1 },
       { spec: 'eks:5xx:1@preflight', fired: 1 },
+    ]);
+  });
+
+  it("answers STS requests with STS's throttling, then its 503, apart from the EKS API faults", () => {
+    // Prepare
+    const plan = createFaultPlan([
+      parseFault('sts:throttle:2@distribute-bundle'),
+      parseFault('eks:throttle:1@distribute-bundle'),
+      parseFault('sts:5xx:1@distribute-bundle'),
+    ]);
+    const before = plan.stsRequest();
+    plan.enterPhase('distribute-bundle');
+
+    // Act
+    const answers = [1, 2, 3, 4].map(() => plan.stsRequest());
+    const eks = [plan.eksRequest(), plan.eksRequest()];
+
+    // Assess: STS's own codes, written as its query protocol's XML
+    expect(before).toBeUndefined();
+    expect(answers).toEqual([STS_THROTTLING, STS_THROTTLING, STS_SERVICE_UNAVAILABLE, undefined]);
+    expect(STS_THROTTLING).toMatchObject({ status: 400, type: 'Throttling', protocol: 'query' });
+    expect(STS_SERVICE_UNAVAILABLE).toMatchObject({
+      status: 503,
+      type: 'ServiceUnavailable',
+      protocol: 'query',
+    });
+    expect(eks).toEqual([EKS_THROTTLING, undefined]);
+    expect(plan.report()).toEqual([
+      { spec: 'sts:throttle:2@distribute-bundle', fired: 2 },
+      { spec: 'eks:throttle:1@distribute-bundle', fired: 1 },
+      { spec: 'sts:5xx:1@distribute-bundle', fired: 1 },
     ]);
   });
 

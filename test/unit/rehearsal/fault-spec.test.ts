@@ -77,21 +77,24 @@ describe('parseFault', () => {
     });
   });
 
-  it('reads EKS API throttling and 5xx faults, which name no cluster', () => {
-    // Act & Assess
-    expect(parseFault('eks:throttle:4@preflight')).toEqual({
-      target: 'eks',
-      kind: 'throttle',
-      count: 4,
-      phase: 'preflight',
-    });
-    expect(parseFault('eks:5xx:2@verify-trust')).toEqual({
-      target: 'eks',
-      kind: '5xx',
-      count: 2,
-      phase: 'verify-trust',
-    });
-  });
+  it.each([['eks'], ['sts']] as const)(
+    'reads %s throttling and 5xx faults, which name no cluster',
+    (target) => {
+      // Act & Assess
+      expect(parseFault(`${target}:throttle:4@preflight`)).toEqual({
+        target,
+        kind: 'throttle',
+        count: 4,
+        phase: 'preflight',
+      });
+      expect(parseFault(`${target}:5xx:2@verify-trust`)).toEqual({
+        target,
+        kind: '5xx',
+        count: 2,
+        phase: 'verify-trust',
+      });
+    },
+  );
 
   it('writes every spec back as it was given, for the report', () => {
     // Prepare
@@ -108,6 +111,8 @@ describe('parseFault', () => {
       'aws:lost:4@stage-root',
       'eks:throttle:4@preflight',
       'eks:5xx:2@verify-trust',
+      'sts:throttle:3@distribute-bundle',
+      'sts:5xx:1@verify-trust',
     ];
 
     // Act
@@ -120,9 +125,13 @@ describe('parseFault', () => {
   it.each([
     ['no phase', 'kube:lab-1:5xx:3', 'no @PHASE'],
     ['an empty phase', 'kube:lab-1:5xx:3@', 'no @PHASE'],
-    ['an unknown target', 'iam:throttle:3@stage-root', 'unknown target "iam" (kube, aws or eks)'],
+    ['an unknown target', 'iam:throttle:3@stage-root', 'unknown target "iam" (kube, aws, eks or sts)'],
     ['a lost EKS answer (EKS is only read)', 'eks:lost:1@preflight', 'unknown EKS API fault "lost"'],
     ['an EKS fault with a cluster', 'eks:lab-1:5xx:1@preflight', 'unknown EKS API fault "lab-1"'],
+    ['a lost STS answer (AssumeRole writes nothing)', 'sts:lost:1@preflight', 'unknown STS fault "lost"'],
+    ['an STS fault with a cluster', 'sts:lab-1:throttle:1@preflight', 'unknown STS fault "lab-1"'],
+    ['an STS fault with no count', 'sts:5xx@preflight', 'sts:5xx takes 3 parts before @'],
+    ['an STS fault with parts left over', 'sts:5xx:1:2@preflight', 'sts:5xx:1 takes 3 parts before @'],
     [
       'an unknown Kubernetes fault',
       'kube:lab-1:timeout:3@stage-root',
