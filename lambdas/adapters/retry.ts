@@ -169,7 +169,8 @@ function someInCauseChain(error: unknown, test: (e: ErrorLike) => boolean): bool
   return false;
 }
 
-function summarise(error: unknown): string {
+/** An error as `Name: first line of its message` (at most 200 characters), for messages that quote it. */
+export function summarise(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${firstLine(error.message)}`;
   return String(error);
 }

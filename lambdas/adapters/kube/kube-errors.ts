@@ -3,7 +3,7 @@
 // hierarchy, naming the cluster and what was being done. Messages quote the API server's Status message
 // (which names users and resources, never Secret data) and never the request.
 import { PreconditionFailed, TransientError } from '../../core/rotation-errors.js';
-import { isTransientKubeError } from '../retry.js';
+import { isTransientAwsError, isTransientKubeError, summarise } from '../retry.js';
 
 /** Where the rotator's Kubernetes permissions are defined, for the hint in 401/403 messages. */
 export const RBAC_MANIFEST = 'deploy/kubernetes/rbac.yaml';
@@ -78,9 +78,9 @@ export interface KubeErrorContext {
 
 /**
  * Maps a failed call to the hierarchy: 401/403 and TLS failures -> PreconditionFailed with the fix;
- * 409, 429, 5xx, no answer -> TransientError; other 4xx -> PreconditionFailed. An error that is already
- * a RotationError, or that did not come from the API (a bug, a failing token provider), is returned
- * unchanged.
+ * 409, 429, 5xx, no answer, a passing AWS fault while fetching the cluster role's credentials ->
+ * TransientError; other 4xx -> PreconditionFailed. An error that is already a RotationError, or that did
+ * not come from the API (a bug, a token provider failing for good), is returned unchanged.
  */
 export function toClusterError(error: unknown, context: KubeErrorContext): unknown {
   if (error instanceof TransientError || error instanceof PreconditionFailed) return error;
@@ -99,6 +99,14 @@ export function toClusterError(error: unknown, context: KubeErrorContext): unkno
       if (isFetchFailure(error) || isTransientKubeError(error)) {
         return new TransientError(
           `${where}: no answer from the API server (${failure.message}); retry later.`,
+          options,
+        );
+      }
+      // The request never left: its token needs the cluster role's credentials (sts:AssumeRole), and
+      // STS throttled or failed past the SDK's own attempts. A passing fault, as the SDK classifies it.
+      if (isTransientAwsError(error)) {
+        return new TransientError(
+          `${where}: AWS did not hand out the credentials for it (${summarise(error)}), a passing fault of STS; retry later.`,
           options,
         );
       }

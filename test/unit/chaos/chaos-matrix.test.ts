@@ -332,11 +332,11 @@ describe('chaosMatrix', () => {
       expected: { result: 'SUCCEEDED' },
     });
     expect(caseById('scheduled/fault/sts-throttle')).toMatchObject({
-      flags: ['--mode', 'scheduled', '--fault', 'sts:throttle:2@distribute-bundle'],
+      flags: ['--mode', 'scheduled', '--fault', 'sts:throttle:3@distribute-bundle'],
       expected: { result: 'SUCCEEDED' },
     });
     expect(caseById('intermediate/fault/sts-5xx')).toMatchObject({
-      flags: ['--mode', 'intermediate', '--cluster', 'lab-2', '--fault', 'sts:5xx:2@reissue-intermediate'],
+      flags: ['--mode', 'intermediate', '--cluster', 'lab-2', '--fault', 'sts:5xx:3@reissue-intermediate'],
       expected: { result: 'SUCCEEDED' },
     });
     // A write istiod ignores is not absorbed: the gates after it fail the run, which rolls back.

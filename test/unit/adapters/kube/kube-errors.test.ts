@@ -1,6 +1,6 @@
 import { ApiException } from '@kubernetes/client-node';
 import { RBAC_MANIFEST, toClusterError } from '../../../../lambdas/adapters/kube/kube-errors.js';
-import { PreconditionFailed } from '../../../../lambdas/core/rotation-errors.js';
+import { PreconditionFailed, TransientError } from '../../../../lambdas/core/rotation-errors.js';
 
 /** A 403 as client-node throws it, with the Status body the API server sent. */
 function forbidden(message: string): ApiException<string> {
@@ -54,5 +54,45 @@ describe('toClusterError on 403 Forbidden', () => {
     expect(message).toContain('mutating admission webhook');
     expect(message).not.toContain('needs an EKS access entry');
     expect((mapped as PreconditionFailed).cluster).toBe('eu-prod');
+  });
+});
+
+/** An error of STS as the AWS SDK v3 throws it when AssumeRole fails (name, $fault, $metadata). */
+function stsError(name: string, httpStatusCode: number, message: string): Error {
+  return Object.assign(new Error(message), {
+    name,
+    $fault: httpStatusCode >= 500 ? 'server' : 'client',
+    $metadata: { httpStatusCode },
+  });
+}
+
+describe("toClusterError on a failure to fetch the cluster role's credentials", () => {
+  it.each([
+    ['Throttling', 400, 'Rate exceeded'],
+    ['ServiceUnavailable', 503, 'Service unavailable'],
+  ])(
+    'maps STS %s (HTTP %i), which the SDK retried in vain, to a TransientError naming the cluster and STS',
+    (name, status, message) => {
+      // Act
+      const mapped = toClusterError(stsError(name, status, message), CONTEXT);
+
+      // Assess: the state machine retries TransientError, not an error named after STS's code
+      expect(mapped).toBeInstanceOf(TransientError);
+      expect((mapped as TransientError).name).toBe('TransientError');
+      expect((mapped as TransientError).cluster).toBe('eu-prod');
+      expect((mapped as Error).message).toContain(`${name}: ${message}`);
+      expect((mapped as Error).message).toContain('STS');
+    },
+  );
+
+  it('leaves a refusal of STS as it is: waiting does not fix it', () => {
+    // Prepare
+    const error = stsError('AccessDenied', 403, 'User is not authorized to perform: sts:AssumeRole');
+
+    // Act
+    const mapped = toClusterError(error, CONTEXT);
+
+    // Assess
+    expect(mapped).toBe(error);
   });
 });
