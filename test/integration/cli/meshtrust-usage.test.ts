@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { jest } from '@jest/globals';
+import { LAB_MAX_CLUSTERS } from '../../../lab/lab-options.js';
 import { type CommandResult, runCommand } from '../../support/run-command.js';
 
 jest.setTimeout(60_000);
@@ -111,7 +112,7 @@ describe('meshtrust usage errors', () => {
 
     // Assess
     expect(result.exitCode).toBe(2);
-    expect(result.stderr).toContain('expected a whole number from 1 to 20');
+    expect(result.stderr).toContain(`expected a whole number from 1 to ${LAB_MAX_CLUSTERS}`);
   });
 
   it('asks for --out when it is missing (exit 2)', async () => {
