@@ -211,6 +211,8 @@ class Istiod implements IstiodModel {
   private readonly unwatch: (() => void)[] = [];
   /** The volume sync that will bring the latest cacerts change to istiod's files. */
   private volumeSync: { timer: NodeJS.Timeout; done: Promise<void>; finish(): void } | undefined;
+  /** The Secret data last mounted (keys and base64 values): a change of metadata alone mounts nothing. */
+  private mountedData: string | undefined;
   private work: Promise<void> = Promise.resolve();
   private stopped = false;
 
@@ -386,7 +388,12 @@ class Istiod implements IstiodModel {
 
   // istiod reads the secret as a mounted folder: one file per data key, raw bytes. The first CA is
   // istiod starting; every later change is its file watcher reloading (istiod-cacerts-rules.ts).
+  // kubelet rewrites the mounted files only when the Secret's data changes: an update of its metadata
+  // alone (the rollback's meshtrust.io/rolled-back fence) reaches no file, so the watcher sees nothing.
   private async onCacerts(secret: KubeObject): Promise<void> {
+    const data = JSON.stringify(Object.entries(secret.data ?? {}).sort(([a], [b]) => a.localeCompare(b)));
+    if (data === this.mountedData) return;
+    this.mountedData = data;
     if (this.ca !== undefined && this.options.dropsCacertsUpdate?.() === true) return;
     const resourceVersion = String(secret.metadata.resourceVersion ?? '');
     const folder: MountedCacerts = Object.fromEntries(

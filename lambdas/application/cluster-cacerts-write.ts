@@ -7,6 +7,7 @@ import {
   type CacertsFingerprints,
   cacertsFingerprints,
 } from '../core/rotation/cacerts-fingerprints.js';
+import { executionNameOf } from '../core/rotation/execution-name.js';
 import { auditStateChange } from './audit-state-change.js';
 import { type AppliedChange, applyCacertsChange } from './cluster-cacerts.js';
 
@@ -38,7 +39,9 @@ export interface WrittenCacerts {
  * The frame of a phase that writes one cluster's cacerts (docs/handlers.md, "What every writing handler
  * does"): read it, decide in the core what it should hold next (`decide`, a pure function of what it
  * holds now), write that with preconditions (the resourceVersion read, content istiod takes), and audit
- * the change, or finding it made already, with its resourceVersion.
+ * the change, or finding it made already, with its resourceVersion. A forward phase's write refuses
+ * once the rollback of its own execution has fenced the Secret (core/rotation/rollback-fence.ts): an
+ * invocation still running after its Map failed must not land behind the rollback.
  */
 export async function writeClusterCacerts(
   client: ClusterClient,
@@ -46,7 +49,9 @@ export async function writeClusterCacerts(
   decide: (current: CacertsFiles) => CacertsChange | Promise<CacertsChange>,
 ): Promise<WrittenCacerts> {
   const { phase, action, cluster, executionId } = write;
-  const applied = await applyCacertsChange(client, phase, decide);
+  const applied = await applyCacertsChange(client, phase, decide, {
+    ...(phase !== 'rollback' && { forwardOf: executionNameOf(executionId) }),
+  });
   const writtenBy = new Date();
   await write.confirm?.(applied);
   const { before, after } = auditCacertsChange(applied, {

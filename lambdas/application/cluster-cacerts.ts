@@ -8,12 +8,15 @@ import { checkRootCertBytes } from '../core/pki/root-cert-bytes.js';
 import { checkRootTransition, TrustBundle } from '../core/pki/trust-bundle.js';
 import { validateCacerts } from '../core/pki/validate-cacerts.js';
 import type { CacertsChange } from '../core/rotation/cacerts-change.js';
+import { refuseWriteOfRolledBackRun } from '../core/rotation/rollback-fence.js';
 import { PreconditionFailed } from '../core/rotation-errors.js';
 
 /** A cluster's complete `cacerts` and the resourceVersion it was read at. */
 export interface ClusterCacerts {
   readonly files: CacertsFiles;
   readonly resourceVersion: string;
+  /** The execution whose rollback fenced the Secret (adapters/kube/cacerts-secret.ts), if any. */
+  readonly rolledBack?: string;
 }
 
 /** Reads `cacerts`, refusing (PreconditionFailed) when it is missing or lacks a key. */
@@ -28,7 +31,11 @@ export async function readClusterCacerts(client: ClusterClient, phase: string): 
       { cluster: client.name, phase },
     );
   }
-  return { files: snapshot.files as CacertsFiles, resourceVersion: snapshot.resourceVersion };
+  return {
+    files: snapshot.files as CacertsFiles,
+    resourceVersion: snapshot.resourceVersion,
+    ...(snapshot.rolledBack !== undefined && { rolledBack: snapshot.rolledBack }),
+  };
 }
 
 export interface AppliedChange {
@@ -44,17 +51,28 @@ export interface AppliedChange {
  * whole cycle runs again when someone else wrote `cacerts` in between (a resourceVersion conflict).
  * Before writing, the new content is validated as istiod will (chain, key, dates) and its root-cert.pem
  * change checked against the multiroot rules of every Istio version (bytes contained, set superset or
- * subset), so a write istiod would drop silently is never made.
+ * subset), so a write istiod would drop silently is never made. With `forwardOf` (a forward phase's
+ * execution name) the cycle refuses once that execution's rollback has fenced the Secret: a fence set
+ * after the read turns the write into a conflict, and the re-read finds the fence.
  */
 export async function applyCacertsChange(
   client: ClusterClient,
   phase: string,
   decide: (current: CacertsFiles) => CacertsChange | Promise<CacertsChange>,
-  options: { readonly now?: Date; readonly onConflict?: () => void } = {},
+  options: { readonly now?: Date; readonly onConflict?: () => void; readonly forwardOf?: string } = {},
 ): Promise<AppliedChange> {
+  const { forwardOf } = options;
   return withRetry(
     async () => {
       const current = await readClusterCacerts(client, phase);
+      if (forwardOf !== undefined) {
+        refuseWriteOfRolledBackRun({
+          cluster: client.name,
+          phase,
+          executionName: forwardOf,
+          rolledBack: current.rolledBack,
+        });
+      }
       const change = await decide(current.files);
       if (!change.write) {
         return {

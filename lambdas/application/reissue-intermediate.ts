@@ -4,6 +4,7 @@ import { executionNameOf } from '../core/rotation/execution-name.js';
 import { requireIssuerTrusted } from '../core/rotation/issuer-trust.js';
 import { reissueIntermediateChange } from '../core/rotation/reissue-intermediate-change.js';
 import { type ReissueEvent, reissueIssuerOf } from '../core/rotation/reissue-issuer.js';
+import { refuseWriteOfRolledBackRun } from '../core/rotation/rollback-fence.js';
 import { VerificationFailed } from '../core/rotation-errors.js';
 import { type AppliedChange, readClusterCacerts } from './cluster-cacerts.js';
 import { writeClusterCacerts } from './cluster-cacerts-write.js';
@@ -48,7 +49,10 @@ export async function reissueIntermediate(
   const start = await readClusterCacerts(client, PHASE);
   // Before an intermediate is stored: rollback takes a stored one as "switched".
   requireIssuerTrusted(cluster, start.files['root-cert.pem'], issuer.ref.fingerprint);
-  await runtime.store.backupCacerts(executionNameOf(executionId), cluster, start);
+  const executionName = executionNameOf(executionId);
+  // Before anything is stored: a late invocation after the rollback began must leave nothing behind.
+  refuseWriteOfRolledBackRun({ cluster, phase: PHASE, executionName, rolledBack: start.rolledBack });
+  await runtime.store.backupCacerts(executionName, cluster, start);
   const intermediate = await reissuedIntermediate(runtime, { executionId, cluster, issuer });
   const { applied, before, after, writtenBy } = await writeClusterCacerts(
     client,

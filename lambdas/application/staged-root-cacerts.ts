@@ -4,6 +4,7 @@ import type { CacertsChange } from '../core/rotation/cacerts-change.js';
 import { distributeBundleChange } from '../core/rotation/distribute-bundle-change.js';
 import { executionNameOf } from '../core/rotation/execution-name.js';
 import { retireRootChange } from '../core/rotation/retire-root-change.js';
+import { refuseWriteOfRolledBackRun } from '../core/rotation/rollback-fence.js';
 import { requireStagedRoot, type StagedRootPhase } from '../core/rotation/staged-root-required.js';
 import { readClusterCacerts } from './cluster-cacerts.js';
 import { type CacertsWrite, writeClusterCacerts } from './cluster-cacerts-write.js';
@@ -49,7 +50,10 @@ export async function distributeBundle(
   const phase = 'distribute-bundle';
   const { client, newRootPem } = await stagedRootFor(runtime, phase, step);
   const start = await readClusterCacerts(client, phase);
-  const backup = await runtime.store.backupCacerts(executionNameOf(step.executionId), step.cluster, start);
+  const executionName = executionNameOf(step.executionId);
+  // Before the backup too: a late first invocation after the rollback began has nothing to back up.
+  refuseWriteOfRolledBackRun({ cluster: step.cluster, phase, executionName, rolledBack: start.rolledBack });
+  const backup = await runtime.store.backupCacerts(executionName, step.cluster, start);
   const written = await writeRootCert(
     client,
     { phase, step, detail: { backupVersionId: backup.versionId } },

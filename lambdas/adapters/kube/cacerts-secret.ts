@@ -15,6 +15,14 @@ import { CacertsConflict, kubeStatusOf } from './kube-errors.js';
 
 export const CACERTS_NAMESPACE = 'istio-system';
 export const CACERTS_SECRET = 'cacerts';
+/**
+ * The rollback's fence on the Secret: the execution name of the rotation being rolled back. Set by the
+ * rollback's first stage on the cluster (restore-trust), kept ever after (writeCacerts keeps
+ * annotations): a forward write of that execution still in flight refuses on reading it, or gets a
+ * resourceVersion conflict if it read before. The next rotation has another name, so it is not fenced.
+ * kubelet mounts data keys only, so istiod never sees it.
+ */
+export const ROLLED_BACK_ANNOTATION = 'meshtrust.io/rolled-back';
 
 export interface CacertsSnapshot {
   /** The cacerts keys present in the secret, decoded (UTF-8 PEM). */
@@ -22,6 +30,8 @@ export interface CacertsSnapshot {
   /** Every other data key (e.g. tls.crt, which overrides the plug-in CA), sorted. */
   readonly otherKeys: string[];
   readonly resourceVersion: string;
+  /** The execution whose rollback fenced the Secret (ROLLED_BACK_ANNOTATION), if any. */
+  readonly rolledBack?: string;
 }
 
 export interface WriteCacertsOptions {
@@ -103,10 +113,77 @@ export async function writeCacerts(
   if (CACERTS_KEYS.every((key) => current.data?.[key] === data[key])) {
     return { resourceVersion: currentVersion, written: false };
   }
+  // A 409 also after a lost answer to a PUT that did succeed: the re-read then finds the files written.
+  const resourceVersion = await replaceOverRead(
+    client,
+    { current, resourceVersion: expectedResourceVersion, operation: `replace secret ${SECRET_PATH}`, data },
+    (cause) => conflict('a newer resourceVersion', cause),
+  );
+  return { resourceVersion, written: true };
+}
+
+export interface FenceCacertsResult {
+  readonly resourceVersion: string;
+  /** false when the Secret already carried this fence. */
+  readonly written: boolean;
+}
+
+/**
+ * Sets ROLLED_BACK_ANNOTATION to `executionName` on the Secret, data untouched, on condition that it is
+ * still at the resourceVersion read: the new resourceVersion is what turns any forward write that read
+ * before into a CacertsConflict. undefined when the Secret does not exist (no write can be made to it:
+ * every writer refuses a missing cacerts).
+ */
+export async function fenceCacerts(
+  client: ClusterClient,
+  executionName: string,
+): Promise<FenceCacertsResult | undefined> {
+  const current = await readSecret(client);
+  if (current === undefined) return undefined;
+  const currentVersion = resourceVersionOf(client, current);
+  const annotations = current.metadata?.annotations ?? {};
+  if (annotations[ROLLED_BACK_ANNOTATION] === executionName) {
+    return { resourceVersion: currentVersion, written: false };
+  }
+  const resourceVersion = await replaceOverRead(
+    client,
+    {
+      current,
+      resourceVersion: currentVersion,
+      operation: `annotate secret ${SECRET_PATH}`,
+      annotations: { [ROLLED_BACK_ANNOTATION]: executionName },
+    },
+    (cause) =>
+      new CacertsConflict(
+        `${SECRET_PATH} in cluster ${client.name} changed while the rollback's fence was set on it (expected resourceVersion ${currentVersion}); nothing was written. Read it again.`,
+        { cluster: client.name, expectedResourceVersion: currentVersion, cause },
+      ),
+  );
+  return { resourceVersion, written: true };
+}
+
+/**
+ * PUT of the Secret as read (`current`: its labels, annotations, type and data kept), with `annotations`
+ * and `data` set over them, on condition that it is still at `resourceVersion`: a 409 throws `conflict`.
+ * Answers the new resourceVersion.
+ */
+async function replaceOverRead(
+  client: ClusterClient,
+  replace: {
+    readonly current: V1Secret;
+    readonly resourceVersion: string;
+    readonly operation: string;
+    readonly annotations?: Readonly<Record<string, string>>;
+    readonly data?: Readonly<Record<string, string>>;
+  },
+  conflict: (cause: unknown) => CacertsConflict,
+): Promise<string> {
+  const { current, resourceVersion } = replace;
+  const annotations = { ...current.metadata?.annotations, ...replace.annotations };
   try {
     const replaced = await callKube(
       client,
-      `replace secret ${SECRET_PATH}`,
+      replace.operation,
       () =>
         client.core.replaceNamespacedSecret({
           name: CACERTS_SECRET,
@@ -117,20 +194,19 @@ export async function writeCacerts(
             metadata: {
               name: CACERTS_SECRET,
               namespace: CACERTS_NAMESPACE,
-              resourceVersion: expectedResourceVersion,
+              resourceVersion,
               ...(current.metadata?.labels ? { labels: current.metadata.labels } : {}),
-              ...(current.metadata?.annotations ? { annotations: current.metadata.annotations } : {}),
+              ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
             },
             ...(current.type ? { type: current.type } : {}),
-            data: { ...current.data, ...data },
+            data: { ...current.data, ...replace.data },
           },
         }),
       { passStatuses: [409] },
     );
-    return { resourceVersion: resourceVersionOf(client, replaced), written: true };
+    return resourceVersionOf(client, replaced);
   } catch (error) {
-    // Also after a lost answer to a PUT that did succeed: the re-read then finds the files written.
-    if (kubeStatusOf(error) === 409) throw conflict('a newer resourceVersion', error);
+    if (kubeStatusOf(error) === 409) throw conflict(error);
     throw error;
   }
 }
@@ -163,6 +239,9 @@ function toSnapshot(client: ClusterClient, secret: V1Secret): CacertsSnapshot {
       .filter((key) => !known.has(key))
       .sort(),
     resourceVersion: resourceVersionOf(client, secret),
+    ...(secret.metadata?.annotations?.[ROLLED_BACK_ANNOTATION] !== undefined && {
+      rolledBack: secret.metadata.annotations[ROLLED_BACK_ANNOTATION],
+    }),
   };
 }
 

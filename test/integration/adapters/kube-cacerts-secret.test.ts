@@ -5,6 +5,8 @@ import { ROTATOR_GROUP } from '../../../lab/eks/lab-identities.js';
 import { authorizeLabRequest } from '../../../lab/lab-rbac.js';
 import {
   type CacertsSnapshot,
+  fenceCacerts,
+  ROLLED_BACK_ANNOTATION,
   readCacerts,
   writeCacerts,
 } from '../../../lambdas/adapters/kube/cacerts-secret.js';
@@ -289,5 +291,49 @@ describe('writeCacerts without expectedResourceVersion (create)', () => {
     expect(text).not.toContain(
       Buffer.from(permissiveSeed.cacerts['ca-key.pem']).toString('base64').slice(0, 40),
     );
+  });
+});
+
+describe('fenceCacerts (the rollback’s fence against its run’s late forward writes)', () => {
+  it('annotates the Secret over the resourceVersion read, data untouched, so a write that read before conflicts', async () => {
+    // Prepare: a forward write read the Secret before the rollback fenced it.
+    const client = lab.clientAs(lab.identities.rotator);
+    const readBefore = await readCacerts(client);
+    const dataBefore = storedData();
+    const late = withRootCert(
+      seeded.cacerts,
+      `${seeded.cacerts['root-cert.pem']}${seeded.cacerts['ca-cert.pem']}`,
+    );
+    // Act
+    const fenced = await fenceCacerts(client, 'rotate-fenced');
+    const write = writeCacerts(client, late, { expectedResourceVersion: readBefore?.resourceVersion });
+    // Assess
+    expect(fenced).toEqual({ resourceVersion: expect.any(String), written: true });
+    expect(fenced?.resourceVersion).not.toBe(readBefore?.resourceVersion);
+    await expect(write).rejects.toBeInstanceOf(CacertsConflict);
+    expect(storedData()).toEqual(dataBefore);
+    expect(await readCacerts(client)).toMatchObject({ rolledBack: 'rotate-fenced' });
+  });
+
+  it('writes nothing when the Secret carries the fence already, and writeCacerts keeps it', async () => {
+    // Prepare
+    const client = lab.clientAs(lab.identities.rotator);
+    const fenced = await readCacerts(client);
+    const seededRoot = seeded.cacerts['root-cert.pem'];
+    const next =
+      fenced?.files['root-cert.pem'] === seededRoot
+        ? withRootCert(seeded.cacerts, `${seededRoot}${seeded.cacerts['ca-cert.pem']}`)
+        : seeded.cacerts;
+    // Act
+    const again = await fenceCacerts(client, 'rotate-fenced');
+    const written = await writeCacerts(client, next, {
+      expectedResourceVersion: fenced?.resourceVersion,
+    });
+    // Assess
+    expect(again).toEqual({ resourceVersion: fenced?.resourceVersion, written: false });
+    expect(written.written).toBe(true);
+    expect(lab.store.get('Secret', 'istio-system', 'cacerts').metadata.annotations).toMatchObject({
+      [ROLLED_BACK_ANNOTATION]: 'rotate-fenced',
+    });
   });
 });

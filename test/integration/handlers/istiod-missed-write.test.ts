@@ -63,6 +63,17 @@ function movedBack<T extends { readonly cacertsWrittenBy?: string }>(
 }
 
 /**
+ * istiod reads the cluster's cacerts files again, as after its restart: here two changes it sees, each
+ * synced on its own (kubelet writes nothing for data it has mounted already, so the same data back within
+ * one sync would reach no file), the second putting `files` back.
+ */
+async function istiodRereads(cluster: string, files: Readonly<Record<string, string>>): Promise<void> {
+  h.replaceCacerts(cluster, { ...files, 'cert-chain.pem': `${files['cert-chain.pem']}\n` });
+  await istiodCaughtUp(cluster);
+  h.replaceCacerts(cluster, files);
+}
+
+/**
  * Until the cluster's istiod has acted on the last cacerts change (the volume synced, then its reload or
  * its drop), for a test whose proxies, without PCDS, leave the lab unsettled until they renew.
  */
@@ -121,8 +132,7 @@ describe('a cacerts write istiod missed', () => {
 
     // Act: istiod reads the files (as after its restart: here a change it sees), then a retry as late
     const files = h.cacertsOf('lab-1');
-    h.replaceCacerts('lab-1', { ...files, 'cert-chain.pem': `${files['cert-chain.pem']}\n` });
-    h.replaceCacerts('lab-1', files);
+    await istiodRereads('lab-1', files);
     await h.lab.waitForSettled();
     const restarted = await withEnv({ VERIFY_TIMEOUT_SECONDS: VERIFY_TIMEOUT }, () =>
       restartWorkloads({ ...item, writes: writtenAgo(reissued, 5) }),
@@ -229,8 +239,7 @@ describe('a cacerts write istiod missed', () => {
 
     // Act: istiod reads the files (as after its restart), then the rollback goes on to its end
     const files = h.cacertsOf('lab-1');
-    h.replaceCacerts('lab-1', { ...files, 'cert-chain.pem': `${files['cert-chain.pem']}\n` });
-    h.replaceCacerts('lab-1', files);
+    await istiodRereads('lab-1', files);
     await h.lab.waitForSettled();
     const restarted = await withEnv({ VERIFY_TIMEOUT_SECONDS: VERIFY_TIMEOUT }, () =>
       rotation.restartWorkloads('rollback'),
@@ -294,8 +303,7 @@ describe('a cacerts write istiod missed', () => {
 
     // Act: istiod reads the files (as after its restart), then the retry as late, and the rest of the rollback
     const files = h.cacertsOf('lab-1');
-    h.replaceCacerts('lab-1', { ...files, 'cert-chain.pem': `${files['cert-chain.pem']}\n` });
-    h.replaceCacerts('lab-1', files);
+    await istiodRereads('lab-1', files);
     await istiodCaughtUp('lab-1');
     const verified = await withEnv({ VERIFY_TIMEOUT_SECONDS: VERIFY_TIMEOUT }, () =>
       rollback({ ...item, writes: movedBack([written], 5) }),

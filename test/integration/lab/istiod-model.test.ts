@@ -253,6 +253,27 @@ describe('a cacerts update dropped by the fault hook (--fault kube:CLUSTER:istio
   });
 });
 
+describe('a cacerts update of metadata alone (the rollback’s meshtrust.io/rolled-back fence)', () => {
+  it('reaches no mounted file, as kubelet writes data keys only: istiod reloads nothing, then takes a data change', async () => {
+    // Prepare
+    const before = istiod.current();
+    const acceptedBefore = istiod.acceptedUpdates;
+    const secret = store.get('Secret', 'istio-system', 'cacerts');
+    // Act
+    store.update({
+      ...secret,
+      metadata: { ...secret.metadata, annotations: { 'meshtrust.io/rolled-back': 'rotate-b' } },
+    });
+    await istiod.idle();
+    const afterFence = istiod.current();
+    await writeCacerts(cacertsOf(intermediateA, rootA, [rootA, rootB]));
+    // Assess
+    expect(afterFence).toEqual(before);
+    expect(istiod.acceptedUpdates).toBe(acceptedBefore + 1);
+    expect(istiod.current()?.rootFingerprints).toHaveLength(2);
+  });
+});
+
 describe('a cacerts with tls.crt and tls.key', () => {
   it('makes istiod read tls.crt, tls.key and ca.crt instead of the plug-in files', async () => {
     // Prepare: plug-in files unchanged (intermediate A), a second intermediate under A in the tls keys
