@@ -10,7 +10,7 @@
 // rollback must have converged back to where it started before it rotated: the last run's start (its
 // report's `initial`, read after it finished the rollback) is the lab as it was before the kill.
 
-import { ROLLED_BACK_STATES } from '../lambdas/core/rotation/resume-rollback.js';
+import { WORKFLOW_STATES } from '../lambdas/contract/workflow-states.js';
 import type { RehearsalReport } from '../rehearsal/rehearsal-report.js';
 import {
   type CaseFinding,
@@ -155,6 +155,16 @@ function resumedFinding(resumes: readonly ResumeAttempt[]): CaseFinding {
 }
 
 /**
+ * The states a run enters only after its rollback completed, named from the contract: the judge's own
+ * reading of the definition, not the product's resume rule (lambdas/core/rotation/resume-rollback.ts),
+ * which it checks.
+ */
+const ROLLBACK_COMPLETED_STATES: readonly string[] = [
+  WORKFLOW_STATES.releaseLockAfterRollback,
+  WORKFLOW_STATES.rotationRolledBack,
+];
+
+/**
  * The resumed-rollback case: refused naming --retry-rollback, that run killed inside the rollback, refused
  * again (the killed resume is the dead run now), and the second --retry-rollback finished the rollback
  * and rotated. Killed in a state entered only once its rollback completed (release-lock-after-rollback),
@@ -166,7 +176,7 @@ export function resumedAfterKilledRollbackFinding(
   rollbackState: string,
 ): CaseFinding {
   const check = 'resumed-as-documented';
-  const completed = ROLLED_BACK_STATES.includes(rollbackState);
+  const completed = ROLLBACK_COMPLETED_STATES.includes(rollbackState);
   const [refused, killedResume, ...after] = resumes;
   const last = resumes.at(-1);
   const ok =
