@@ -49,6 +49,26 @@ async function writeRecord(name: string, fields: Partial<AttachedRunRecord>): Pr
   await writeFile(join(dir, ATTACHED_RUNS_DIR, `${name}.json`), JSON.stringify(record));
 }
 
+/**
+ * The record at `file` once `done` holds of it: entered() writes in the background, and a fixed sleep
+ * lost that race on a loaded CI machine. Gives up after 10 s with the last record read, so that a
+ * write that never lands still fails the assertions.
+ */
+async function recordOnceWritten(
+  file: string,
+  done: (record: AttachedRunRecord) => boolean,
+): Promise<AttachedRunRecord | undefined> {
+  let last: AttachedRunRecord | undefined;
+  for (const deadline = Date.now() + 10_000; Date.now() < deadline; ) {
+    last = await readFile(file, 'utf8')
+      .then((text) => JSON.parse(text) as AttachedRunRecord)
+      .catch(() => last);
+    if (last !== undefined && done(last)) return last;
+    await new Promise((wake) => setTimeout(wake, 20));
+  }
+  return last;
+}
+
 /** A preflight input as the state machine passes it: what the rollback stages read. */
 const PREFLIGHT_STATE = {
   mode: 'scheduled',
@@ -87,10 +107,10 @@ describe('attachedRunJournal', () => {
       },
       { name: 'acquire-lock', input: { executionId: 'x' } },
     );
-    await new Promise((done) => setTimeout(done, 100));
-    const whileRunning = JSON.parse(
-      await readFile(join(dir, ATTACHED_RUNS_DIR, 'run-1.json'), 'utf8'),
-    ) as AttachedRunRecord;
+    const whileRunning = await recordOnceWritten(
+      join(dir, ATTACHED_RUNS_DIR, 'run-1.json'),
+      (record) => record.statesEntered.length > 0,
+    );
     const deadWhileRunning = await findDeadAttachedRuns(dir);
     await journal.ended();
 
