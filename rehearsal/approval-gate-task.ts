@@ -7,6 +7,7 @@
 // through execution-history-proxy.ts and approval-gates.ts, and the record lands in moto's DynamoDB,
 // where the real step after the gate (reissue-intermediate, retire-root) checks it.
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ApprovalAnswer } from '../lambdas/contract/approval.js';
 import { type ApprovalGates, mintTaskToken } from './approval-gates.js';
 import { RehearsalError } from './rehearsal-errors.js';
@@ -30,6 +31,14 @@ export interface ApprovalGateTaskDeps {
   /** answer-approval's logical id; undefined when the stack has no approval endpoint. */
   readonly answerApproval: string | undefined;
   readonly approve: 'auto' | 'manual';
+  /**
+   * --approve auto: how long after the gate opened (record-approval returned) the operator answers it
+   * (--approve-delay); meanwhile the execution waits in the gate, as it does for a slow operator, which
+   * is what lets a chaos case kill a run there. @default 0
+   */
+  readonly answerDelayMs?: number;
+  /** Stops the answer delay (the run is interrupted): the gate then ends unanswered. */
+  readonly signal?: AbortSignal;
   /** --approve manual: asked for each gate; true approves, false rejects. */
   readonly askApproval?: (state: string) => Promise<boolean>;
   /** Whom the approval endpoint's caller is: the lab's operator identity, an assumed-role session ARN. */
@@ -73,6 +82,9 @@ export async function runApprovalGate(
   });
   try {
     await deps.invoke(task.recordApproval, scheduled.Payload);
+    if (deps.approve === 'auto' && (deps.answerDelayMs ?? 0) > 0) {
+      await sleep(deps.answerDelayMs, undefined, deps.signal === undefined ? {} : { signal: deps.signal });
+    }
     const approved = deps.approve === 'auto' ? true : ((await deps.askApproval?.(task.state)) ?? false);
     const answer: ApprovalAnswer = {
       execution: executionArn,

@@ -33,6 +33,11 @@ export interface RehearsalOptions {
   readonly faults?: readonly Fault[];
   /** How approval gates (if the stack has them) are answered. */
   readonly approve: 'auto' | 'manual';
+  /**
+   * --approve auto: answer each gate this many seconds after it opened (--approve-delay), the
+   * execution waiting in it meanwhile. @default 0
+   */
+  readonly approveDelaySeconds?: number;
   /** Asked for each gate with --approve manual; true approves, false rejects (the run rolls back). */
   readonly askApproval?: (gate: string) => Promise<boolean>;
   readonly outDir: string;

@@ -65,7 +65,7 @@ export interface RotationRun {
  * one matches; a phase that passed between two probe rounds gets a round of its own.
  */
 export function taskOverrides(input: {
-  readonly options: Pick<RehearsalOptions, 'approve' | 'askApproval'>;
+  readonly options: Pick<RehearsalOptions, 'approve' | 'approveDelaySeconds' | 'askApproval' | 'signal'>;
   readonly containers: FunctionContainers;
   readonly tracker: PhaseTracker;
   readonly lab: Pick<RehearsalFleet, 'prober' | 'identities'>;
@@ -79,6 +79,10 @@ export function taskOverrides(input: {
     invoke: (logicalId: string, event: unknown) => pool.invoke(logicalId, event),
     answerApproval: [...byArn.values()].find((fn) => fn.handlerName === ANSWER_APPROVAL_HANDLER)?.logicalId,
     approve: options.approve,
+    ...(options.approveDelaySeconds === undefined
+      ? {}
+      : { answerDelayMs: options.approveDelaySeconds * 1000 }),
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
     ...(options.askApproval === undefined ? {} : { askApproval: options.askApproval }),
     // Who `meshtrust approve` runs as in the lab: the identity of its env file (lab-files.ts).
     approver: lab.identities.rotator.arn,

@@ -53,6 +53,9 @@ import { integerBetween } from '../cli/option-parsers.js';
 import { exitCodeOfSignal, listenForStopSignals } from '../cli/stop-signals.js';
 import type { Terminal } from '../cli/terminal.js';
 
+/** --approve-delay's bound: an hour, so a slip of the keyboard can't hold a run in a gate for days. */
+const MAX_APPROVE_DELAY_SECONDS = 3600;
+
 /** The error of an execution refused at acquire-lock because another one holds the rotation lock. */
 const ROTATION_LOCKED = 'RotationLocked';
 
@@ -66,6 +69,7 @@ export interface RehearseCommandOptions extends EngineCommandOptions {
   readonly retryPromotion?: boolean;
   readonly fault: readonly string[];
   readonly approve: 'auto' | 'manual';
+  readonly approveDelay?: number;
   readonly out?: string;
   readonly keepLab?: boolean;
   readonly json?: boolean;
@@ -148,6 +152,12 @@ export function registerRehearseCommand(program: Command, context: CliContext): 
       new Option('--approve <how>', 'answer approval gates (if the stack has them)')
         .choices(['auto', 'manual'])
         .default('auto'),
+    )
+    .option(
+      '--approve-delay <seconds>',
+      'with --approve auto: answer each approval gate this long after it opens (default at once), as an operator ' +
+        'who takes a while would; the execution waits in the gate meanwhile (the chaos kill cases kill a run there)',
+      integerBetween(0, MAX_APPROVE_DELAY_SECONDS),
     )
     .option(
       '--lab <dir>',
@@ -253,6 +263,11 @@ async function rehearse(options: RehearseCommandOptions, context: CliContext) {
   if (options.cluster !== undefined && options.mode !== 'intermediate') {
     throw new UsageError('--cluster applies to --mode intermediate only');
   }
+  if (options.approveDelay !== undefined && options.approve !== 'auto') {
+    throw new UsageError(
+      '--approve-delay applies to --approve auto only: with manual, you answer when you answer',
+    );
+  }
   refuseIstioFlagsOnModel(options);
   refuseClustersBeyondEngine(options);
   refuseOtherAccountClusters(options);
@@ -280,6 +295,7 @@ async function rehearse(options: RehearseCommandOptions, context: CliContext) {
       ...(options.retryPromotion === true && { retryPromotion: true }),
       ...(faults.length === 0 ? {} : { faults }),
       approve: options.approve,
+      ...(options.approveDelay === undefined ? {} : { approveDelaySeconds: options.approveDelay }),
       askApproval: (gate) => askApproval(gate, terminal, display, stop.signal),
       outDir,
       ...(options.lab === undefined ? {} : { labDir: resolve(options.lab) }),

@@ -82,6 +82,9 @@ describe('meshtrust --help', () => {
       'An earlier run on it that was killed is found from DIR and its execution stopped',
     );
     expect(help).toContain('a killed earlier run on the lab that had written is rolled back first');
+    expect(help).toContain(
+      '--approve-delay <seconds> with --approve auto: answer each approval gate this long',
+    );
   });
 
   it('describes lab probe with its options', async () => {
@@ -148,6 +151,19 @@ describe('meshtrust usage errors', () => {
     expect(result.exitCode).toBe(3);
     expect(result.stderr).toContain('choose another --out directory');
     expect(result.stderr).not.toContain('starting');
+  });
+
+  it('refuses an --approve-delay that is no whole number of seconds, or goes with --approve manual (exit 2)', async () => {
+    // Act
+    const typo = await meshtrust(['rehearse', '--approve-delay', '5s']);
+    const manual = await meshtrust(['rehearse', '--approve', 'manual', '--approve-delay', '5']);
+
+    // Assess
+    expect(typo.exitCode).toBe(2);
+    expect(typo.stderr).toContain("option '--approve-delay <seconds>' argument '5s' is invalid");
+    expect(typo.stderr).toContain('expected a whole number from 0 to 3600');
+    expect(manual.exitCode).toBe(2);
+    expect(manual.stderr).toContain('--approve-delay applies to --approve auto only');
   });
 
   it('reports an --out where no directory can be made (/proc) with exit 3 at once, not a hang', async () => {

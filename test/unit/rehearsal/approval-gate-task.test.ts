@@ -232,4 +232,48 @@ describe('runApprovalGate', () => {
     // Assess
     expect(String(failure)).toMatch(/no approval endpoint/);
   });
+
+  it('--approve-delay: the execution waits in the open gate that long before the operator answers', async () => {
+    // Prepare
+    const { deps, gates, invoked } = harness({ answerDelayMs: 300 });
+    const stamps: number[] = [];
+    const invoke = deps.invoke;
+    const waitingWhileDelayed: unknown[] = [];
+    const timed: ApprovalGateTaskDeps = {
+      ...deps,
+      invoke: async (logicalId, event) => {
+        stamps.push(Date.now());
+        if (logicalId === ANSWER_APPROVAL) waitingWhileDelayed.push(gates.waitingIn(EXECUTION)?.state);
+        return invoke(logicalId, event);
+      },
+    };
+
+    // Act
+    await captureLogLines(() => runApprovalGate(timed, GATE_TASK, GATE_INPUT));
+
+    // Assess
+    expect(invoked.map((call) => call.logicalId)).toEqual([RECORD_APPROVAL, ANSWER_APPROVAL]);
+    const [recorded = 0, answered = 0] = stamps;
+    expect(answered - recorded).toBeGreaterThanOrEqual(290);
+    // Still unanswered when the delay ran out: a kill in that time lands in the gate.
+    expect(waitingWhileDelayed).toEqual(['approve-reissue']);
+  });
+
+  it('--approve-delay: an interrupt ends the wait with the gate unanswered and closed', async () => {
+    // Prepare
+    const stop = new AbortController();
+    const { deps, gates, invoked, records } = harness({ answerDelayMs: 60_000, signal: stop.signal });
+
+    // Act
+    const pending = runApprovalGate(deps, GATE_TASK, GATE_INPUT).catch((error: unknown) => error);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    stop.abort('SIGINT');
+    const failure = await pending;
+
+    // Assess
+    expect(failure).toMatchObject({ name: 'AbortError' });
+    expect(invoked.map((call) => call.logicalId)).toEqual([RECORD_APPROVAL]);
+    expect(records.items.size).toBe(0);
+    expect(gates.waitingIn(EXECUTION)).toBeUndefined();
+  });
 });
