@@ -24,6 +24,12 @@ import {
   referencedLogicalIds,
   resolveDefinition,
 } from '../rehearsal/resolve-definition.js';
+import {
+  approvalGateKillCases,
+  GATE_ANSWER_DELAY_SECONDS,
+  runsWithGates,
+  withDelayedGateAnswers,
+} from './approval-gate-kill-cases.js';
 import { type HeldAssembly, holdChaosAssembly } from './chaos-lock.js';
 import { type ChaosCase, chaosMatrix, selectCases } from './chaos-matrix.js';
 import {
@@ -35,7 +41,7 @@ import {
   renderSummary,
   serializeResults,
 } from './chaos-results.js';
-import { describeKill, isKillCase, killCases } from './kill-cases.js';
+import { describeKill, isKillCase } from './kill-cases.js';
 import { runCase } from './run-case.js';
 import { KillLabs, runKillCase } from './run-kill-case.js';
 import type { Definition } from './state-graph.js';
@@ -43,6 +49,11 @@ import type { Definition } from './state-graph.js';
 export const RESULTS_FILE = 'chaos/results.json';
 /** The chaos run's own cloud assembly (gitignored like every cdk.out): a synth elsewhere can't swap it mid-run. */
 export const CHAOS_CDK_OUT = 'chaos/cdk.out';
+/**
+ * The same stack synthesized with approval on (cdk context approval=true), for the kill cases inside an
+ * approval gate (approval-gate-kill-cases.ts): chaos/cdk.out has no gates. Gitignored (cdk.out.*).
+ */
+export const CHAOS_APPROVAL_CDK_OUT = 'chaos/cdk.out.approval';
 
 export interface ChaosOptions {
   readonly only: readonly string[];
@@ -87,7 +98,9 @@ export async function runChaosCli(
     .option('--timeout <seconds>', 'time limit of one case', integerBetween(60, 3600), 480)
     .option(
       '--cdk-out <dir>',
-      `a cloud assembly to run as it is (default ${CHAOS_CDK_OUT}, synthesized when older than its sources)`,
+      `a cloud assembly to run as it is (default ${CHAOS_CDK_OUT} and, for the approval gate kill cases, ` +
+        `${CHAOS_APPROVAL_CDK_OUT}, each synthesized when older than its sources); with it, the gate cases are ` +
+        "its own gates' (none when it was synthesized without approval)",
     )
     .option('--keep-reports', "keep every case's report folder (a failed case's is always kept)", false)
     .option('--no-write', `print only: leave ${RESULTS_FILE} as it is`)
@@ -109,7 +122,10 @@ export async function runChaosCli(
         '              state of the forward path (a Map once one cluster is in it), then the next run (with',
         '              --retry-rollback when refused): SUCCEEDED, only the newest root in every cacerts (intermediate',
         '              mode: --cluster alone on a new intermediate, same root), nothing written twice; and',
-        '              kill/MODE/STATE+ROLLBACK-STATE also kills the resumed rollback, then resumes again',
+        '              kill/MODE/STATE+ROLLBACK-STATE also kills the resumed rollback, then resumes again;',
+        `              kill/MODE/approve-reissue, approve-retire: the same in each approval gate, on ${CHAOS_APPROVAL_CDK_OUT}`,
+        `              (the stack with approval on), the killed run's gates answered ${GATE_ANSWER_DELAY_SECONDS} s late`,
+        '              (--approve-delay) so its execution is waiting in the gate when it dies',
         'The states and expected ends come from the synthesized definition. Every case must also show',
         '0 failed handshakes, pass all the rehearsal checks, leave no process and no private key.',
         '',
@@ -135,14 +151,27 @@ function patternList(value: string): string[] {
     .filter((pattern) => pattern !== '');
 }
 
-/** The matrix of the synthesized definition, for a fleet of `clusters`: the fault cases, then the kill cases. */
-export function matrixOf(template: CfnTemplate, clusters: number): ChaosCase[] {
+/**
+ * The matrix of the synthesized definition, for a fleet of `clusters`: the fault cases, then the kill
+ * cases, then the kill cases inside the approval gates of `approvalTemplate` (the stack synthesized with
+ * approval on) that the first has not.
+ */
+export function matrixOf(
+  template: CfnTemplate,
+  clusters: number,
+  approvalTemplate?: CfnTemplate,
+): ChaosCase[] {
+  const input = matrixInput(template, clusters);
+  const cases = [...chaosMatrix(input), ...withDelayedGateAnswers(input)];
+  if (approvalTemplate === undefined) return cases;
+  const ids = new Set(cases.map((chaosCase) => chaosCase.id));
+  const gateCases = approvalGateKillCases(matrixInput(approvalTemplate, clusters));
+  return [...cases, ...gateCases.filter((chaosCase) => !ids.has(chaosCase.id))];
+}
+
+function matrixInput(template: CfnTemplate, clusters: number) {
   const definition = placeholderDefinition(template);
-  const listed = failAtStates(definition);
-  return [
-    ...chaosMatrix({ definition, failAtStates: listed, clusters: labClusterNames(clusters) }),
-    ...killCases({ definition, failAtStates: listed, clusters: labClusterNames(clusters) }),
-  ];
+  return { definition, failAtStates: failAtStates(definition), clusters: labClusterNames(clusters) };
 }
 
 /** The definition with each ARN a placeholder, and the STATE names `rehearse --fail-at` accepts. */
@@ -168,6 +197,8 @@ async function runChaos(options: ChaosOptions, io: ChaosIo): Promise<ExitCode> {
   const progress = (line: string) => terminal.note(terminal.styleErr('dim', `[${clock()}] ${line}`));
   const stop = listenForStopSignals(progress, 'stopping the case under way; results so far are written');
   let killLabs: KillLabs | undefined;
+  // The gate cases run another stack: a lab of their own, never one an ungated case rotated.
+  let gateLabs: KillLabs | undefined;
   let held: HeldAssembly | undefined;
   try {
     // chaos/cdk.out and chaos/results.json are shared by every run: one run at a time (chaos-lock.ts).
@@ -189,7 +220,18 @@ async function runChaos(options: ChaosOptions, io: ChaosIo): Promise<ExitCode> {
           : { ...(await readCloudAssembly(options.cdkOut)), reused: true },
     });
     const { assembly } = held;
-    const matrix = matrixOf(assembly.template, options.clusters);
+    // Still under the lock: chaos/cdk.out.approval is shared by runs as chaos/cdk.out is.
+    const approvalAssembly =
+      options.cdkOut === undefined
+        ? await ensureCloudAssembly({
+            projectRoot,
+            directory: join(projectRoot, CHAOS_APPROVAL_CDK_OUT),
+            context: { approval: 'true' },
+            onProgress: progress,
+            signal: stop.signal,
+          })
+        : undefined;
+    const matrix = matrixOf(assembly.template, options.clusters, approvalAssembly?.template);
     const selected = selectCases(matrix, options.only);
     if (selected.length === 0) {
       throw new UsageError(
@@ -211,12 +253,20 @@ async function runChaos(options: ChaosOptions, io: ChaosIo): Promise<ExitCode> {
     }
     progress(
       `${selected.length} of ${matrix.length} case(s), ${options.clusters} clusters x ${options.workloads} ` +
-        `workloads each, on ${assembly.directory}${assembly.reused ? ' (reused)' : ''}`,
+        `workloads each, on ${assembly.directory}${assembly.reused ? ' (reused)' : ''}` +
+        (selected.some(runsWithGates) && approvalAssembly !== undefined
+          ? ` and, for the gate cases, ${approvalAssembly.directory}${approvalAssembly.reused ? ' (reused)' : ''}`
+          : ''),
     );
     const revision = await describeRevision(projectRoot);
     const work = await mkdtemp(join(tmpdir(), 'meshtrust-chaos-'));
     killLabs = new KillLabs({ ...options, projectRoot, work, note: progress });
-    const topLevelStates = new Set(Object.keys(placeholderDefinition(assembly.template).States ?? {}));
+    gateLabs = new KillLabs({ ...options, projectRoot, work, note: progress });
+    const topLevelStatesOf = (template: CfnTemplate) =>
+      new Set(Object.keys(placeholderDefinition(template).States ?? {}));
+    const topLevelStates = topLevelStatesOf(assembly.template);
+    const approvalTopLevelStates =
+      approvalAssembly === undefined ? undefined : topLevelStatesOf(approvalAssembly.template);
     const run: CaseResult[] = [];
     const kept: string[] = [];
     let environmentFailed = false;
@@ -230,23 +280,32 @@ async function runChaos(options: ChaosOptions, io: ChaosIo): Promise<ExitCode> {
       const counter = `[${index + 1}/${selected.length}]`;
       progress(`${counter} ${chaosCase.id}: expecting ${describeExpected(chaosCase.expected)}`);
       const measuredAt = new Date().toISOString();
+      const withGates = runsWithGates(chaosCase) ? approvalAssembly : undefined;
       const settings = {
         projectRoot,
-        cdkOut: assembly.directory,
+        cdkOut: (withGates ?? assembly).directory,
         clusters: options.clusters,
         workloads: options.workloads,
         timeoutMs: options.timeout * 1000,
         signal: stop.signal,
       };
+      // One lab at a time: the other set's is stopped before this one's starts or is reused.
+      const labs = withGates === undefined ? killLabs : gateLabs;
+      if (isKillCase(chaosCase)) await (withGates === undefined ? gateLabs : killLabs).stop();
       const outcome = isKillCase(chaosCase)
         ? await runKillCase(
             chaosCase,
-            { ...settings, labDir: await killLabs.labFor(chaosCase.mode), topLevelStates },
+            {
+              ...settings,
+              labDir: await labs.labFor(chaosCase.mode),
+              topLevelStates:
+                (withGates === undefined ? undefined : approvalTopLevelStates) ?? topLevelStates,
+            },
             caseDir,
           )
         : await runCase(chaosCase, settings, caseDir);
       // A failed kill case may leave its lab anywhere: the next one starts from a new lab.
-      if (isKillCase(chaosCase) && !outcome.verdict.passed) await killLabs.stop();
+      if (isKillCase(chaosCase) && !outcome.verdict.passed) await labs.stop();
       if (outcome.interrupted) {
         progress(`${counter} ${chaosCase.id}: interrupted, not counted (its folder: ${caseDir})`);
         kept.push(caseDir);
@@ -273,6 +332,7 @@ async function runChaos(options: ChaosOptions, io: ChaosIo): Promise<ExitCode> {
       }
     }
     await killLabs.stop();
+    await gateLabs.stop();
     for (const line of renderSummary(run, matrix.length)) terminal.out(line);
     if (kept.length > 0) progress(`report folders kept: ${work}`);
     else await rm(work, { recursive: true, force: true });
@@ -301,6 +361,7 @@ async function runChaos(options: ChaosOptions, io: ChaosIo): Promise<ExitCode> {
     throw error;
   } finally {
     await killLabs?.stop();
+    await gateLabs?.stop();
     await held?.release();
     stop.dispose();
   }

@@ -49,6 +49,11 @@ export interface KillCase extends ChaosCase {
    * this rollback state entered; then resume again.
    */
   readonly killResumedRollbackAt?: KillPoint;
+  /**
+   * Flags of the killed run alone, after `flags`: an approval gate case answers its gates late
+   * (--approve-delay), so that the kill lands while the execution waits in one.
+   */
+  readonly killedRunFlags?: readonly string[];
 }
 
 export interface KillMatrixInput {

@@ -104,7 +104,7 @@ export async function runKillCase(
   // The run to kill.
   const killedOut = join(caseDir, 'killed');
   const first = killWatch(killCase.killAt, settings);
-  const killed = await runRehearseProcess(args(killedOut, []), {
+  const killed = await runRehearseProcess(args(killedOut, killCase.killedRunFlags ?? []), {
     settings,
     marker,
     logFile: join(caseDir, 'killed.log'),
