@@ -9,6 +9,8 @@
 // root it held, every other cluster's cacerts as before the kill. A case that also killed the resumed
 // rollback must have converged back to where it started before it rotated: the last run's start (its
 // report's `initial`, read after it finished the rollback) is the lab as it was before the kill.
+// A kill meant to land halfway through a wait (a mid-wait point) must have: its run's record showed the
+// Wait entered, a wait of MID_WAIT_MIN_SECONDS or more, the kill inside it, and no later state after.
 
 import { WORKFLOW_STATES } from '../lambdas/contract/workflow-states.js';
 import type { RehearsalReport } from '../rehearsal/rehearsal-report.js';
@@ -19,7 +21,7 @@ import {
   judgeCase,
   type RunFacts,
 } from './judge-case.js';
-import type { KillCase } from './kill-cases.js';
+import { type KillCase, type KillPoint, MID_WAIT_MIN_SECONDS, type WaitEntered } from './kill-cases.js';
 import type { CacertsFingerprints } from './meshtrust-lab.js';
 
 /** What the runner saw of the run it killed. */
@@ -31,6 +33,18 @@ export interface KilledRun {
   readonly exitCode: number | null;
   /** The last top-level state its record showed. */
   readonly lastState?: string;
+  /** A mid-wait kill point: what the runner saw of the wait. */
+  readonly midWait?: MidWaitKill;
+}
+
+/** What the runner saw of a kill meant to land halfway through a wait, read from the run's record. */
+export interface MidWaitKill {
+  /** The wait its record showed entered when the SIGKILL was sent; undefined when none was. */
+  readonly wait?: WaitEntered;
+  /** When the SIGKILL was sent, epoch ms. */
+  readonly killedAt: number;
+  /** The record read after the process died shows no top-level state after the waiting one. */
+  readonly stillInWait: boolean;
 }
 
 /** A resumed run's report.json as far as the judgement reads it: judgeCase's part and the run's roots. */
@@ -46,6 +60,8 @@ export interface ResumeAttempt {
   readonly refusedForRetryRollback: boolean;
   /** For a run the case kills too (the resumed rollback): the record showed its kill point and it died of the SIGKILL. */
   readonly killedAtPoint?: boolean;
+  /** For a run killed at a mid-wait point: what the runner saw of the wait. */
+  readonly midWait?: MidWaitKill;
   /** Its report.json, when it wrote one. */
   readonly report?: ResumedReport;
 }
@@ -95,6 +111,7 @@ export function judgeKillCase(killCase: KillCase, facts: KillCaseFacts): CaseVer
         ? `SIGKILLed in ${killed.lastState ?? killCase.killAt.state}`
         : `ended by itself (exit ${killed.exitCode}) before ${killCase.killAt.state}, last in ${killed.lastState ?? 'no state'}`,
     },
+    ...midWaitFindings(killCase, facts),
     killCase.killResumedRollbackAt === undefined
       ? resumedFinding(resumes)
       : resumedAfterKilledRollbackFinding(resumes, killCase.killResumedRollbackAt.state),
@@ -119,6 +136,66 @@ export function judgeKillCase(killCase: KillCase, facts: KillCaseFacts): CaseVer
     restartedTwiceFinding(facts.audit),
   ];
   return { passed: findings.every((finding) => finding.ok), findings };
+}
+
+/** `killed-mid-wait` for each kill point of the case that is halfway through a wait. */
+function midWaitFindings(killCase: KillCase, facts: KillCaseFacts): CaseFinding[] {
+  const killedResume = facts.resumes.find((resume) => resume.killedAtPoint !== undefined);
+  return [
+    ...(killCase.killAt.midWait === undefined
+      ? []
+      : [killedMidWaitFinding(killCase.killAt, 'the killed run', facts.killed.midWait)]),
+    ...(killCase.killResumedRollbackAt?.midWait === undefined
+      ? []
+      : [
+          killedMidWaitFinding(
+            killCase.killResumedRollbackAt,
+            'the --retry-rollback run',
+            killedResume?.killedAtPoint === true ? killedResume.midWait : undefined,
+          ),
+        ]),
+  ];
+}
+
+/**
+ * The SIGKILL landed inside a wait of some length (MID_WAIT_MIN_SECONDS or more), after its start and
+ * before its end, by the run's own record: its Wait's entered event (time, length) before the kill,
+ * no later state after it.
+ */
+export function killedMidWaitFinding(
+  point: KillPoint,
+  who: string,
+  seen: MidWaitKill | undefined,
+): CaseFinding {
+  const check = 'killed-mid-wait';
+  const state = point.iterationState ?? point.state;
+  if (seen === undefined) return { check, ok: false, detail: `${who} was not SIGKILLed in ${state}` };
+  const { wait } = seen;
+  if (wait === undefined)
+    return {
+      check,
+      ok: false,
+      detail: `${who}'s record showed no wait of ${state} entered when it was SIGKILLed`,
+    };
+  const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  const into = seen.killedAt - wait.enteredAt;
+  const left = wait.seconds * 1000 - into;
+  const problems = [
+    ...(wait.seconds < MID_WAIT_MIN_SECONDS
+      ? [`the wait was ${wait.seconds} s, under ${MID_WAIT_MIN_SECONDS} s`]
+      : []),
+    ...(into <= 0 || left <= 0 ? ['the kill fell outside it'] : []),
+    ...(seen.stillInWait ? [] : ['its record shows a later state entered']),
+  ];
+  const where = `${seconds(into)} into a ${wait.seconds} s wait in ${state} (${seconds(left)} left)`;
+  return {
+    check,
+    ok: problems.length === 0,
+    detail:
+      problems.length === 0
+        ? `${who} SIGKILLed ${where}; its record after the kill shows no later state`
+        : `${who} SIGKILLed ${where}: ${problems.join('; ')}`,
+  };
 }
 
 /**

@@ -12,7 +12,12 @@
 // (rehearsal/fleet/attached-runs.ts): the state entered, and for a Map its first per-cluster iteration
 // too (a Map whose iterations wait: that Wait), so the kill lands inside the phase rather than between
 // two. Pure: no I/O.
+// And the mid-wait cases (`kill/<mode>/<wait>/mid-wait`, `.../retire-root:<cluster>+<map>/mid-wait`): a
+// kill at entry lands inside a Wait only if the wait lasts, so these kill halfway through it, reading
+// how long it is from the Wait's entered event (its SecondsPath applied to the event's input) and when
+// it began from that event's time, and refuse to call a wait shorter than MID_WAIT_MIN_SECONDS one.
 
+import { WORKFLOW_STATES } from '../lambdas/contract/workflow-states.js';
 import { ChaosMatrixError } from './chaos-errors.js';
 import type { ChaosCase } from './chaos-matrix.js';
 import {
@@ -20,6 +25,7 @@ import {
   mapStates,
   mapWaitStates,
   predictEnd,
+  processorStates,
   type RehearsalMode,
   waitStates,
 } from './state-graph.js';
@@ -37,7 +43,21 @@ export interface KillPoint {
    * that Wait, so the kill lands in the wait and not in the Choice before it.
    */
   readonly iterationState?: string;
+  /**
+   * Kill inside that Wait (the state itself, or iterationState), halfway through its wait, not as it is
+   * entered; the wait's length is read from its entered event.
+   */
+  readonly midWait?: WaitLength;
 }
+
+/** How a Wait state says its length: a fixed `Seconds`, or a `SecondsPath` into its input. */
+export type WaitLength = { readonly seconds: number } | { readonly secondsPath: string };
+
+/**
+ * The shortest wait a mid-wait case kills in: halfway through it is then at least 2 s from its entry
+ * and from its end, far more than the record's write and the runner's 20 ms read.
+ */
+export const MID_WAIT_MIN_SECONDS = 4;
 
 export interface KillCase extends ChaosCase {
   readonly kind: 'kill';
@@ -51,7 +71,9 @@ export interface KillCase extends ChaosCase {
   readonly killResumedRollbackAt?: KillPoint;
   /**
    * Flags of the killed run alone, after `flags`: an approval gate case answers its gates late
-   * (--approve-delay), so that the kill lands while the execution waits in one.
+   * (--approve-delay), so that the kill lands while the execution waits in one; a mid-wait rollback case
+   * fails it in retire-root on one cluster (`--fail-at retire-root:<cluster>`), so that its rollback has
+   * a root to give back.
    */
   readonly killedRunFlags?: readonly string[];
 }
@@ -101,21 +123,86 @@ export function killCases(input: KillMatrixInput): KillCase[] {
       (state): KillCase => ({ ...base, id: `kill/${mode}/${state}`, killAt: point(state) }),
     );
     const resumed = resumedRollbackKills(definition, mode, forward.path, maps);
-    if (resumed === undefined) return cases;
     // A Map of the rollback without a Task of its own (rollback-await-proxy-trust) is no fail-at state.
-    const rollbackStates = unique(resumed.rollbackPath.filter((state) => killable(state) || maps.has(state)));
-    return [
-      ...cases,
-      ...rollbackStates.map(
-        (rollbackState): KillCase => ({
-          ...base,
-          id: `kill/${mode}/${resumed.killAt}+${rollbackState}`,
-          killAt: point(resumed.killAt),
-          killResumedRollbackAt: point(rollbackState),
-        }),
-      ),
-    ];
+    const resumedCases =
+      resumed === undefined
+        ? []
+        : unique(resumed.rollbackPath.filter((state) => killable(state) || maps.has(state))).map(
+            (rollbackState): KillCase => ({
+              ...base,
+              id: `kill/${mode}/${resumed.killAt}+${rollbackState}`,
+              killAt: point(resumed.killAt),
+              killResumedRollbackAt: point(rollbackState),
+            }),
+          );
+    const midWait = midWaitCases(definition, mode, forward.path, rekeyed).map(
+      (where): KillCase => ({ ...base, ...where }),
+    );
+    return [...cases, ...resumedCases, ...midWait];
   });
+}
+
+/** Where a mid-wait case kills, and the killed run's own flags. */
+type MidWaitCase = Pick<KillCase, 'id' | 'killAt' | 'killResumedRollbackAt' | 'killedRunFlags'>;
+
+/**
+ * The mid-wait cases of a mode. Each top-level Wait of its forward path (await-proxy-trust, soak),
+ * killed halfway through. And each Map of the rollback whose iterations wait (rollback-await-proxy-trust),
+ * killed halfway through its longest wait in a resumed rollback: that wait is verify-restored-trust's
+ * answer, above 0 only when a proxy lacks a root the rollback gives back, which happens only once
+ * retire-root took the start's root from a cluster and its proxies renewed on the new root alone. So
+ * the killed run fails in retire-root on the fleet's last cluster (its function writes first) and is
+ * killed as its rollback begins, before rollback-trust writes; the runs after it come long after those
+ * proxies renewed, and the --retry-rollback run is killed in the wait its rollback then asks.
+ */
+function midWaitCases(
+  definition: Definition,
+  mode: RehearsalMode,
+  forwardPath: readonly string[],
+  lastCluster: string,
+): MidWaitCase[] {
+  const states = definition.States ?? {};
+  const forward = unique(forwardPath.filter((state) => states[state]?.Type === 'Wait')).flatMap(
+    (state): MidWaitCase[] => {
+      const midWait = waitLength(states[state]);
+      return midWait === undefined
+        ? []
+        : [{ id: `kill/${mode}/${state}/mid-wait`, killAt: { state, inIteration: false, midWait } }];
+    },
+  );
+  const retireRoot = WORKFLOW_STATES.retireRoot;
+  if (!forwardPath.includes(retireRoot)) return forward;
+  const failed = predictEnd(definition, mode, [{ state: retireRoot, once: false }]);
+  if (failed.result !== 'ROLLED_BACK') return forward;
+  const rollbackPath = failed.path.slice(failed.path.indexOf(retireRoot) + 1);
+  const rollbackStart = rollbackPath[0];
+  if (rollbackStart === undefined) return forward;
+  const mapWaits = mapWaitStates(definition);
+  const rollback = unique(rollbackPath.filter((state) => mapWaits.has(state))).flatMap(
+    (state): MidWaitCase[] => {
+      const iterationState = mapWaits.get(state) as string;
+      const midWait = waitLength(processorStates(states[state] ?? {})[iterationState]);
+      return midWait === undefined
+        ? []
+        : [
+            {
+              id: `kill/${mode}/${retireRoot}:${lastCluster}+${state}/mid-wait`,
+              killedRunFlags: ['--fail-at', `${retireRoot}:${lastCluster}`],
+              // As the rollback is entered: before its first write, not in one of its iterations.
+              killAt: { state: rollbackStart, inIteration: false },
+              killResumedRollbackAt: { state, inIteration: true, iterationState, midWait },
+            },
+          ];
+    },
+  );
+  return [...forward, ...rollback];
+}
+
+/** A Wait's length as the definition gives it; undefined for a Timestamp wait (none in this definition). */
+function waitLength(state: Readonly<Record<string, unknown>> | undefined): WaitLength | undefined {
+  if (typeof state?.Seconds === 'number') return { seconds: state.Seconds };
+  if (typeof state?.SecondsPath === 'string') return { secondsPath: state.SecondsPath };
+  return undefined;
 }
 
 function unique(states: readonly string[]): string[] {
@@ -148,15 +235,19 @@ export function isKillCase(chaosCase: ChaosCase): chaosCase is KillCase {
 
 /** What --list shows of a kill case beside its flags. */
 export function describeKill(killCase: KillCase): string {
-  const where = (point: KillPoint) =>
-    point.iterationState !== undefined
-      ? `once ${point.state} and one of its iterations' ${point.iterationState} entered`
-      : point.inIteration
-        ? `once ${point.state} and one of its iterations entered`
-        : `once ${point.state} entered`;
+  const where = (point: KillPoint): string =>
+    point.midWait !== undefined
+      ? `halfway through the wait of ${point.iterationState ?? point.state} (at least ${MID_WAIT_MIN_SECONDS} s)`
+      : point.iterationState !== undefined
+        ? `once ${point.state} and one of its iterations' ${point.iterationState} entered`
+        : point.inIteration
+          ? `once ${point.state} and one of its iterations entered`
+          : `once ${point.state} entered`;
   const resumed = killCase.killResumedRollbackAt;
+  const killedFlags = killCase.killedRunFlags === undefined ? '' : ` ${killCase.killedRunFlags.join(' ')}`;
   return (
-    `--lab DIR ${killCase.flags.join(' ')}: SIGKILL ${where(killCase.killAt)}, then again (--retry-rollback when refused)` +
+    `--lab DIR ${killCase.flags.join(' ')}${killedFlags}: SIGKILL ${where(killCase.killAt)}, then again` +
+    `${killedFlags === '' ? '' : ' without them'} (--retry-rollback when refused)` +
     (resumed === undefined ? '' : `, SIGKILL that rollback ${where(resumed)}, then again`)
   );
 }
@@ -165,8 +256,11 @@ export function describeKill(killCase: KillCase): string {
 export interface RecordProgress {
   /** The top-level states entered, oldest first. */
   readonly statesEntered: readonly string[];
-  /** Every StateEntered event, the Map iterations' included, oldest first. */
-  readonly events: readonly { readonly name: string }[];
+  /**
+   * Every StateEntered event, the Map iterations' included, oldest first; its time (ISO) and input
+   * (JSON text) as the record keeps them.
+   */
+  readonly events: readonly { readonly name: string; readonly timestamp?: string; readonly input?: string }[];
 }
 
 /**
@@ -185,4 +279,77 @@ export function killPointReached(
   const inIteration = (name: string) =>
     point.iterationState === undefined ? !topLevelStates.has(name) : name === point.iterationState;
   return entered >= 0 && record.events.slice(entered + 1).some((event) => inIteration(event.name));
+}
+
+/** A Wait the record shows entered: how long it asks, and since when. */
+export interface WaitEntered {
+  /** The Wait state: the point's iterationState, or its state. */
+  readonly state: string;
+  readonly seconds: number;
+  /** Its StateEntered event's time, epoch ms. */
+  readonly enteredAt: number;
+}
+
+/**
+ * The wait of a mid-wait kill point, once the record shows it entered after the point's state: its
+ * length read as the definition says (a SecondsPath applied to the event's input), its start the
+ * event's time. A Map's iterations may each wait: the wait that ends last, as the Map does.
+ */
+export function waitEntered(point: KillPoint, record: RecordProgress): WaitEntered | undefined {
+  const length = point.midWait;
+  if (length === undefined) return undefined;
+  const name = point.iterationState ?? point.state;
+  const from = record.events.findLastIndex((event) => event.name === point.state);
+  if (from < 0) return undefined;
+  const waits = record.events.slice(point.iterationState === undefined ? from : from + 1).flatMap((event) => {
+    if (event.name !== name || event.timestamp === undefined) return [];
+    const seconds = 'seconds' in length ? length.seconds : secondsAt(event.input, length.secondsPath);
+    const enteredAt = Date.parse(event.timestamp);
+    return seconds === undefined || Number.isNaN(enteredAt) ? [] : [{ state: name, seconds, enteredAt }];
+  });
+  return waits.reduce<WaitEntered | undefined>(
+    (latest, wait) =>
+      latest === undefined || wait.enteredAt + wait.seconds * 1000 > latest.enteredAt + latest.seconds * 1000
+        ? wait
+        : latest,
+    undefined,
+  );
+}
+
+/**
+ * Whether a mid-wait kill point is due at `nowMs`: its Wait entered and halfway through. A wait shorter
+ * than MID_WAIT_MIN_SECONDS, or one the run has left already (a top-level state after the point's), is
+ * due at once: it has no middle to wait for, and the verdict says so.
+ */
+export function midWaitKillDue(
+  point: KillPoint,
+  record: RecordProgress,
+  topLevelStates: ReadonlySet<string>,
+  nowMs: number,
+): boolean {
+  if (!killPointReached(point, record, topLevelStates)) return false;
+  const wait = waitEntered(point, record);
+  if (wait === undefined) return false;
+  if (wait.seconds < MID_WAIT_MIN_SECONDS || !stillInState(point, record)) return true;
+  return nowMs >= wait.enteredAt + (wait.seconds * 1000) / 2;
+}
+
+/** The record shows no top-level state entered after the point's: the run is still in it. */
+export function stillInState(point: KillPoint, record: RecordProgress): boolean {
+  return record.statesEntered.at(-1) === point.state;
+}
+
+/** `$.a.b` of a state's input (JSON text): a number there, else undefined. Only plain dotted paths. */
+function secondsAt(input: string | undefined, path: string): number | undefined {
+  if (input === undefined || !/^\$(\.[A-Za-z0-9_-]+)+$/.test(path)) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(input);
+  } catch {
+    return undefined;
+  }
+  for (const key of path.slice(2).split('.')) {
+    value = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
+  }
+  return typeof value === 'number' ? value : undefined;
 }

@@ -3,7 +3,9 @@
 // would end it (its children must go by themselves: the process watch names any that stay). Then the
 // next `rehearse --lab DIR`, and when that is refused for a dead run that wrote, the same with
 // --retry-rollback, as docs/rehearsal.md tells an operator. What the resumed runs wrote, what the lab's
-// cacerts hold and what DIR still records are then judged (judge-kill-case.ts).
+// cacerts hold and what DIR still records are then judged (judge-kill-case.ts). A mid-wait case's
+// killed run gets its own flags too (killedRunFlags: the --fail-at that gives its rollback a root to
+// restore), the runs after it the case's flags alone.
 //
 // The lab is reused by the kill cases of one mode: a case that passed leaves it converged (the newest
 // root alone in every cacerts, nothing pending, the lock released, no record of a dead run), which is
@@ -16,8 +18,22 @@ import { readLabDescription } from '../lab/lab-files.js';
 import { ATTACHED_RUNS_DIR, type AttachedRunRecord } from '../rehearsal/fleet/attached-runs.js';
 import { filesWithPrivateKeys } from '../rehearsal/private-key-scan.js';
 import type { RehearsalReport } from '../rehearsal/rehearsal-report.js';
-import { type AuditLine, judgeKillCase, parseAuditLines, type ResumeAttempt } from './judge-kill-case.js';
-import { type KillCase, type KillPoint, killPointReached } from './kill-cases.js';
+import {
+  type AuditLine,
+  judgeKillCase,
+  type MidWaitKill,
+  parseAuditLines,
+  type ResumeAttempt,
+} from './judge-kill-case.js';
+import {
+  type KillCase,
+  type KillPoint,
+  killPointReached,
+  midWaitKillDue,
+  stillInState,
+  type WaitEntered,
+  waitEntered,
+} from './kill-cases.js';
 import {
   type CacertsFingerprints,
   labCacertsFingerprints,
@@ -125,6 +141,7 @@ export async function runKillCase(
   ];
   const resumes: (ResumeAttempt & { readonly out: string; readonly report?: RehearsalReport })[] = [];
   const processesLeft = [...killed.processesLeft];
+  const killedMidWait = await first.midWait();
   let timedOut = killed.timedOut;
   let interrupted = killed.interrupted;
   for (const [index, step] of steps.entries()) {
@@ -145,11 +162,13 @@ export async function runKillCase(
     const refusedForRetryRollback =
       report === undefined && run.exitCode === 3 && run.output.includes('--retry-rollback');
     const killedAtPoint = watch === undefined ? undefined : watch.reached() && run.signal === 'SIGKILL';
+    const midWait = await watch?.midWait();
     resumes.push({
       retryRollback: step.retryRollback,
       exitCode: run.exitCode,
       refusedForRetryRollback,
       ...(killedAtPoint === undefined ? {} : { killedAtPoint }),
+      ...(midWait === undefined ? {} : { midWait }),
       ...(report === undefined ? {} : { report }),
       out,
     });
@@ -187,6 +206,7 @@ export async function runKillCase(
       signal: killed.signal,
       exitCode: killed.exitCode,
       ...(lastState === undefined ? {} : { lastState }),
+      ...(killedMidWait === undefined ? {} : { midWait: killedMidWait }),
     },
     resumes,
     run: facts,
@@ -213,22 +233,46 @@ export async function runKillCase(
 
 /**
  * Reads the records of a run (its pid's: a --retry-rollback run records its rollback execution and then
- * its rotation) every RECORD_POLL_MS and SIGKILLs it once one of them shows the kill point.
+ * its rotation) every RECORD_POLL_MS and SIGKILLs it once one of them shows the kill point; a mid-wait
+ * point once its wait is halfway through (midWaitKillDue), which the watch then tells from the records
+ * read after the process died (`midWait`).
  */
 function killWatch(point: KillPoint, settings: Pick<KillCaseSettings, 'labDir' | 'topLevelStates'>) {
   let reached = false;
   let lastState: string | undefined;
+  let watchedPid: number | undefined;
+  let killedWait: { readonly wait?: WaitEntered; readonly killedAt: number } | undefined;
+  const due = (record: AttachedRunRecord) =>
+    point.midWait === undefined
+      ? killPointReached(point, record, settings.topLevelStates)
+      : midWaitKillDue(point, record, settings.topLevelStates, Date.now());
   return {
     reached: () => reached,
     lastState: () => lastState,
+    /** A mid-wait point the run was killed at: the wait seen then, and whether its record still shows it waiting. */
+    midWait: async (): Promise<MidWaitKill | undefined> => {
+      if (point.midWait === undefined || killedWait === undefined || watchedPid === undefined)
+        return undefined;
+      const after = await recordsOf(settings.labDir, watchedPid);
+      const stillInWait = after.some(
+        (record) => waitEntered(point, record) !== undefined && stillInState(point, record),
+      );
+      return { ...killedWait, stillInWait };
+    },
     whileRunning: (pid: number) => {
       let watching = true;
+      watchedPid = pid;
       void (async () => {
         while (watching) {
           const records = await recordsOf(settings.labDir, pid);
           lastState = records.at(-1)?.statesEntered.at(-1) ?? lastState;
-          if (records.some((record) => killPointReached(point, record, settings.topLevelStates))) {
+          const at = records.find(due);
+          if (at !== undefined) {
             reached = true;
+            if (point.midWait !== undefined) {
+              const wait = waitEntered(point, at);
+              killedWait = { ...(wait === undefined ? {} : { wait }), killedAt: Date.now() };
+            }
             try {
               process.kill(pid, 'SIGKILL');
             } catch {

@@ -138,7 +138,8 @@ function errorMatches(errorEquals: unknown, error: string): boolean {
   return Array.isArray(errorEquals) && (errorEquals.includes(error) || errorEquals.includes('States.ALL'));
 }
 
-function processorStates(map: Json): Record<string, Json> {
+/** A Map's per-cluster states (ItemProcessor, or the older Iterator). */
+export function processorStates(map: Json): Record<string, Json> {
   const processor = (map.ItemProcessor ?? map.Iterator ?? {}) as Definition;
   return processor.States ?? {};
 }

@@ -150,6 +150,21 @@ describe('npm run chaos', () => {
     );
     expect(stdout).toMatch(/SIGKILL that rollback once rollback-drop-pending entered, then again/);
     expect(stdout).toMatch(/SIGKILL once distribute-bundle and one of its iterations entered/);
+    // Halfway through a wait: each Wait of the forward path, and the resumed rollback's after a failure in
+    // retire-root (the only rollback whose proxies can lack a root it gives back; none in intermediate mode).
+    expect(ids).toEqual(
+      expect.arrayContaining([
+        'kill/scheduled/await-proxy-trust/mid-wait',
+        'kill/scheduled/soak/mid-wait',
+        'kill/emergency/await-proxy-trust/mid-wait',
+        'kill/scheduled/retire-root:lab-2+rollback-await-proxy-trust/mid-wait',
+        'kill/emergency/retire-root:lab-2+rollback-await-proxy-trust/mid-wait',
+      ]),
+    );
+    expect(ids.some((id) => id.startsWith('kill/intermediate/') && id.endsWith('/mid-wait'))).toBe(false);
+    expect(stdout).toMatch(
+      /--mode scheduled --fail-at retire-root:lab-2: SIGKILL once rollback-trust entered, then again without them/,
+    );
     expect(stdout).toMatch(new RegExp(`${ids.length} of \\d+ case\\(s\\)`));
   }, 60_000);
 

@@ -6,6 +6,7 @@ import {
   duplicateSecretVersionFinding,
   judgeKillCase,
   type KillCaseFacts,
+  killedMidWaitFinding,
   newestRootOnlyFinding,
   parseAuditLines,
   type ResumedReport,
@@ -478,5 +479,141 @@ describe('parseAuditLines', () => {
 
     // Assess
     expect(lines.map((line) => line.action)).toEqual(['stage-root-secret']);
+  });
+});
+
+describe('killed-mid-wait', () => {
+  const T0 = Date.parse('2026-12-02T07:00:00.000Z');
+  const AWAIT: KillCase = {
+    ...KILL_CASE,
+    id: 'kill/scheduled/await-proxy-trust/mid-wait',
+    killAt: {
+      state: 'await-proxy-trust',
+      inIteration: false,
+      midWait: { secondsPath: '$.preflight.plan.proxyTrustWait.seconds' },
+    },
+  };
+  const wait = { state: 'await-proxy-trust', seconds: 15, enteredAt: T0 };
+
+  it('passes a kill halfway through a 15 s wait, the record after it still in the wait', () => {
+    // Act
+    const finding = killedMidWaitFinding(AWAIT.killAt, 'the killed run', {
+      wait,
+      killedAt: T0 + 7500,
+      stillInWait: true,
+    });
+
+    // Assess
+    expect(finding).toEqual({
+      check: 'killed-mid-wait',
+      ok: true,
+      detail:
+        'the killed run SIGKILLed 7.5 s into a 15 s wait in await-proxy-trust (7.5 s left); its record after the kill shows no later state',
+    });
+  });
+
+  it('fails a wait of 0 s, a kill after the wait ended, a record that moved on, and no wait seen', () => {
+    // Act
+    const short = killedMidWaitFinding(AWAIT.killAt, 'the killed run', {
+      wait: { ...wait, seconds: 0 },
+      killedAt: T0 + 20,
+      stillInWait: false,
+    });
+    const late = killedMidWaitFinding(AWAIT.killAt, 'the killed run', {
+      wait,
+      killedAt: T0 + 16_000,
+      stillInWait: true,
+    });
+    const moved = killedMidWaitFinding(AWAIT.killAt, 'the killed run', {
+      wait,
+      killedAt: T0 + 7500,
+      stillInWait: false,
+    });
+    const unseen = killedMidWaitFinding(AWAIT.killAt, 'the killed run', { killedAt: T0, stillInWait: false });
+
+    // Assess
+    expect(short).toMatchObject({ ok: false, detail: expect.stringMatching(/the wait was 0 s, under 4 s/) });
+    expect(late).toMatchObject({ ok: false, detail: expect.stringMatching(/the kill fell outside it/) });
+    expect(moved).toMatchObject({ ok: false, detail: expect.stringMatching(/a later state entered/) });
+    expect(unseen).toMatchObject({
+      ok: false,
+      detail: expect.stringMatching(/no wait of await-proxy-trust/),
+    });
+  });
+
+  it('judges a mid-wait case by its kill too: a converged case whose kill saw no wait fails on that alone', () => {
+    // Prepare
+    const killed = convergedFacts().killed;
+
+    // Act
+    const midWait = judgeKillCase(AWAIT, {
+      ...convergedFacts(),
+      killed: { ...killed, midWait: { wait, killedAt: T0 + 7600, stillInWait: true } },
+    });
+    const noWait = judgeKillCase(AWAIT, convergedFacts());
+
+    // Assess
+    expect(midWait.passed).toBe(true);
+    expect(midWait.findings.map((finding) => finding.check)).toContain('killed-mid-wait');
+    expect(noWait.findings.filter((finding) => !finding.ok).map((finding) => finding.check)).toEqual([
+      'killed-mid-wait',
+    ]);
+    expect(judgeKillCase(KILL_CASE, convergedFacts()).findings.map((finding) => finding.check)).not.toContain(
+      'killed-mid-wait',
+    );
+  });
+
+  it("judges the resumed rollback's kill of a rollback mid-wait case from the killed resume", () => {
+    // Prepare
+    const rollbackWait: KillCase = {
+      ...KILL_CASE,
+      id: 'kill/scheduled/retire-root:lab-2+rollback-await-proxy-trust/mid-wait',
+      killedRunFlags: ['--fail-at', 'retire-root:lab-2'],
+      killAt: { state: 'rollback-trust', inIteration: false },
+      killResumedRollbackAt: {
+        state: 'rollback-await-proxy-trust',
+        inIteration: true,
+        iterationState: 'rollback-await-proxy-trust-in-cluster',
+        midWait: { secondsPath: '$.proxyTrustWaitSeconds' },
+      },
+    };
+    const inCluster = { state: 'rollback-await-proxy-trust-in-cluster', seconds: 15, enteredAt: T0 };
+    const facts = (midWait: KillCaseFacts['resumes'][number]['midWait']): KillCaseFacts =>
+      convergedFacts({
+        killed: { reachedKillPoint: true, signal: 'SIGKILL', exitCode: null, lastState: 'rollback-trust' },
+        resumes: [
+          { retryRollback: false, exitCode: 3, refusedForRetryRollback: true },
+          {
+            retryRollback: true,
+            exitCode: null,
+            refusedForRetryRollback: false,
+            killedAtPoint: true,
+            ...(midWait === undefined ? {} : { midWait }),
+          },
+          { retryRollback: false, exitCode: 3, refusedForRetryRollback: true },
+          {
+            retryRollback: true,
+            exitCode: 0,
+            refusedForRetryRollback: false,
+            report: succeeded({ initial: [] }),
+          },
+        ],
+      });
+
+    // Act
+    const seen = judgeKillCase(
+      rollbackWait,
+      facts({ wait: inCluster, killedAt: T0 + 8000, stillInWait: true }),
+    );
+    const unseen = judgeKillCase(rollbackWait, facts(undefined));
+
+    // Assess
+    const midWaitFinding = (verdict: typeof seen) =>
+      verdict.findings.find((finding) => finding.check === 'killed-mid-wait');
+    expect(midWaitFinding(seen)).toMatchObject({
+      ok: true,
+      detail: expect.stringMatching(/^the --retry-rollback run SIGKILLed 8\.0 s into a 15 s wait/),
+    });
+    expect(midWaitFinding(unseen)?.ok).toBe(false);
   });
 });

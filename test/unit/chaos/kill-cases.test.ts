@@ -3,7 +3,15 @@
 // on its own, and per mode one case per Task, Map or Wait state of the rollback that also kills the
 // resumed rollback there; the kill point waits for a Map's iteration (a Map whose iterations wait: that
 // Wait). A small definition of the rotation's shape stands in for the synthesized one.
-import { isKillCase, killCases, killPointReached } from '../../../chaos/kill-cases.js';
+import {
+  isKillCase,
+  type KillPoint,
+  killCases,
+  killPointReached,
+  MID_WAIT_MIN_SECONDS,
+  midWaitKillDue,
+  waitEntered,
+} from '../../../chaos/kill-cases.js';
 import type { Definition } from '../../../chaos/state-graph.js';
 
 const toRollback = [{ ErrorEquals: ['States.ALL'], Next: 'rollback-trust' }];
@@ -148,17 +156,20 @@ describe('killCases', () => {
       'kill/scheduled/soak',
       'kill/scheduled/release-lock',
       ...RESUMED_ROLLBACK_IDS('scheduled'),
+      'kill/scheduled/soak/mid-wait',
       'kill/emergency/acquire-lock',
       'kill/emergency/stage-root',
       'kill/emergency/distribute-bundle',
       'kill/emergency/soak',
       'kill/emergency/release-lock',
       ...RESUMED_ROLLBACK_IDS('emergency'),
+      'kill/emergency/soak/mid-wait',
       'kill/intermediate/acquire-lock',
       'kill/intermediate/distribute-bundle',
       'kill/intermediate/soak',
       'kill/intermediate/release-lock',
       ...RESUMED_ROLLBACK_IDS('intermediate'),
+      'kill/intermediate/soak/mid-wait',
     ]);
   });
 
@@ -360,5 +371,212 @@ describe('killPointReached', () => {
         TOP_LEVEL,
       ),
     ).toBe(true);
+  });
+});
+
+/**
+ * The rotation's shape with a root retired: soak, then (not in intermediate mode) retire-root, a Map
+ * whose failure rolls back, before release-lock; the Waits as synthesized, their lengths read from input.
+ */
+function definitionWithRetireRoot(): Definition {
+  const base = definition();
+  const states = { ...base.States };
+  states.soak = { Type: 'Wait', SecondsPath: '$.preflight.plan.soak.seconds', Next: 'after-soak' };
+  states['after-soak'] = {
+    Type: 'Choice',
+    Choices: [{ Variable: '$.mode', StringEquals: 'intermediate', Next: 'release-lock' }],
+    Default: 'retire-root',
+  };
+  states['retire-root'] = {
+    Type: 'Map',
+    ItemProcessor: {
+      StartAt: 'retire-root-in-cluster',
+      States: { 'retire-root-in-cluster': { Type: 'Task', Resource: 'arn:x', End: true } },
+    },
+    Next: 'release-lock',
+    Catch: toRollback,
+  };
+  return { ...base, States: states };
+}
+
+describe('killCases: mid-wait cases', () => {
+  const input = {
+    ...INPUT,
+    definition: definitionWithRetireRoot(),
+    failAtStates: [...FAIL_AT_STATES, 'retire-root'],
+  };
+  const byId = (id: string) => killCases(input).find((killCase) => killCase.id === id);
+
+  it('kills each Wait of the forward path halfway through, its length as the Wait gives it', () => {
+    // Act
+    const fixed = killCases(INPUT).find((killCase) => killCase.id === 'kill/scheduled/soak/mid-wait');
+    const fromInput = byId('kill/scheduled/soak/mid-wait');
+
+    // Assess
+    expect(fixed?.killAt).toEqual({ state: 'soak', inIteration: false, midWait: { seconds: 1 } });
+    expect(fromInput).toMatchObject({
+      flags: ['--mode', 'scheduled'],
+      expected: { result: 'SUCCEEDED' },
+      killAt: {
+        state: 'soak',
+        inIteration: false,
+        midWait: { secondsPath: '$.preflight.plan.soak.seconds' },
+      },
+    });
+    expect(fromInput?.killedRunFlags).toBeUndefined();
+    expect(fromInput?.killResumedRollbackAt).toBeUndefined();
+  });
+
+  it("kills a resumed rollback halfway through its Map's wait, the killed run failed in retire-root on the last cluster and killed as its rollback began", () => {
+    // Act
+    const rollbackWait = byId('kill/scheduled/retire-root:lab-2+rollback-await-proxy-trust/mid-wait');
+
+    // Assess: before rollback-trust's write, so that the cluster's proxies renew on the new root alone.
+    expect(rollbackWait).toMatchObject({
+      mode: 'scheduled',
+      flags: ['--mode', 'scheduled'],
+      killedRunFlags: ['--fail-at', 'retire-root:lab-2'],
+      expected: { result: 'SUCCEEDED' },
+      killAt: { state: 'rollback-trust', inIteration: false },
+      killResumedRollbackAt: {
+        state: 'rollback-await-proxy-trust',
+        inIteration: true,
+        iterationState: 'rollback-await-proxy-trust-in-cluster',
+        midWait: { secondsPath: '$.proxyTrustWaitSeconds' },
+      },
+    });
+    expect(byId('kill/emergency/retire-root:lab-2+rollback-await-proxy-trust/mid-wait')).toBeDefined();
+  });
+
+  it('has no rollback mid-wait case in a mode that retires no root (intermediate): its rollback never waits', () => {
+    // Act
+    const intermediate = killCases(input).filter(
+      (killCase) => killCase.mode === 'intermediate' && killCase.id.endsWith('/mid-wait'),
+    );
+
+    // Assess
+    expect(intermediate.map((killCase) => killCase.id)).toEqual(['kill/intermediate/soak/mid-wait']);
+  });
+
+  it('leaves every other case as it was: mid-wait cases come on top', () => {
+    // Act
+    const ids = killCases(input).map((killCase) => killCase.id);
+    const others = ids.filter((id) => !id.endsWith('/mid-wait'));
+
+    // Assess
+    expect(others).toContain('kill/scheduled/soak');
+    expect(others).toContain('kill/scheduled/retire-root+rollback-await-proxy-trust');
+    expect(
+      killCases(input)
+        .filter((killCase) => !killCase.id.endsWith('/mid-wait'))
+        .every((killCase) => killCase.killedRunFlags === undefined && killCase.killAt.midWait === undefined),
+    ).toBe(true);
+  });
+});
+
+describe('waitEntered and midWaitKillDue', () => {
+  const T0 = Date.parse('2026-12-02T07:00:00.000Z');
+  const at = (ms: number) => new Date(T0 + ms).toISOString();
+  const SOAK: KillPoint = {
+    state: 'soak',
+    inIteration: false,
+    midWait: { secondsPath: '$.preflight.plan.soak.seconds' },
+  };
+  const ROLLBACK_WAIT: KillPoint = {
+    state: 'rollback-await-proxy-trust',
+    inIteration: true,
+    iterationState: 'rollback-await-proxy-trust-in-cluster',
+    midWait: { secondsPath: '$.proxyTrustWaitSeconds' },
+  };
+  const soakEntered = (seconds: number) => ({
+    statesEntered: ['distribute-bundle', 'soak'],
+    events: [
+      { name: 'distribute-bundle', timestamp: at(-5000), input: '{}' },
+      {
+        name: 'soak',
+        timestamp: at(0),
+        input: JSON.stringify({ preflight: { plan: { soak: { seconds } } } }),
+      },
+    ],
+  });
+
+  it("reads the wait's length from its entered event's input and its start from the event's time", () => {
+    // Assess
+    expect(waitEntered(SOAK, soakEntered(15))).toEqual({ state: 'soak', seconds: 15, enteredAt: T0 });
+    expect(waitEntered({ ...SOAK, midWait: { seconds: 8 } }, soakEntered(15))).toEqual({
+      state: 'soak',
+      seconds: 8,
+      enteredAt: T0,
+    });
+  });
+
+  it('is due halfway through the wait, not as it is entered', () => {
+    // Assess
+    expect(midWaitKillDue(SOAK, soakEntered(15), TOP_LEVEL, T0 + 20)).toBe(false);
+    expect(midWaitKillDue(SOAK, soakEntered(15), TOP_LEVEL, T0 + 7400)).toBe(false);
+    expect(midWaitKillDue(SOAK, soakEntered(15), TOP_LEVEL, T0 + 7500)).toBe(true);
+  });
+
+  it('is due at once for a wait too short to have a middle, or one the run has left', () => {
+    // Prepare
+    const left = soakEntered(15);
+    const moved = {
+      statesEntered: [...left.statesEntered, 'release-lock'],
+      events: [...left.events, { name: 'release-lock', timestamp: at(100), input: '{}' }],
+    };
+
+    // Assess
+    expect(midWaitKillDue(SOAK, soakEntered(MID_WAIT_MIN_SECONDS - 1), TOP_LEVEL, T0 + 20)).toBe(true);
+    expect(midWaitKillDue(SOAK, moved, TOP_LEVEL, T0 + 200)).toBe(true);
+    expect(midWaitKillDue(SOAK, { statesEntered: ['distribute-bundle'], events: [] }, TOP_LEVEL, T0)).toBe(
+      false,
+    );
+  });
+
+  it("takes a Map's wait from its iterations' Wait, the one ending last, not from a Choice or an earlier Map", () => {
+    // Prepare: an earlier run of the Map (before the last entry) waited longer; this one's iterations ask 0 and 12 s.
+    const iteration = (ms: number, seconds: number | undefined) => ({
+      name:
+        seconds === undefined ? 'rollback-await-proxy-trust-none' : 'rollback-await-proxy-trust-in-cluster',
+      timestamp: at(ms),
+      input: JSON.stringify(
+        seconds === undefined ? {} : { cluster: 'lab-2', proxyTrustWaitSeconds: seconds },
+      ),
+    });
+    const record = {
+      statesEntered: ['rollback-trust', 'rollback-await-proxy-trust', 'rollback-await-proxy-trust'],
+      events: [
+        { name: 'rollback-await-proxy-trust', timestamp: at(-60_000), input: '{}' },
+        iteration(-59_000, 40),
+        { name: 'rollback-await-proxy-trust', timestamp: at(0), input: '{}' },
+        { name: 'rollback-await-proxy-trust-asks', timestamp: at(5), input: '{}' },
+        iteration(10, undefined),
+        iteration(12, 12),
+      ],
+    };
+
+    // Assess
+    expect(waitEntered(ROLLBACK_WAIT, record)).toEqual({
+      state: 'rollback-await-proxy-trust-in-cluster',
+      seconds: 12,
+      enteredAt: T0 + 12,
+    });
+    expect(midWaitKillDue(ROLLBACK_WAIT, record, TOP_LEVEL, T0 + 5000)).toBe(false);
+    expect(midWaitKillDue(ROLLBACK_WAIT, record, TOP_LEVEL, T0 + 6012)).toBe(true);
+  });
+
+  it("sees no wait in a Map whose iterations all skipped it (every cluster's answer 0 s)", () => {
+    // Prepare
+    const record = {
+      statesEntered: ['rollback-await-proxy-trust'],
+      events: [
+        { name: 'rollback-await-proxy-trust', timestamp: at(0), input: '{}' },
+        { name: 'rollback-await-proxy-trust-none', timestamp: at(5), input: '{}' },
+      ],
+    };
+
+    // Assess
+    expect(waitEntered(ROLLBACK_WAIT, record)).toBeUndefined();
+    expect(midWaitKillDue(ROLLBACK_WAIT, record, TOP_LEVEL, T0 + 60_000)).toBe(false);
   });
 });
