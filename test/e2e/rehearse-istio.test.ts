@@ -2,8 +2,15 @@
 // own bundle, against real kube-apiserver and real istiod/pilot-agent built from their Go modules (the
 // first run builds them; `npm run lab:build`). Istio labs run one at a time on a machine, so these
 // runs go one after another and wait for any other istio lab of the suite to end.
-import { readdirSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  isIssuedBy,
+  type ParsedCertificate,
+  parseCertificatePem,
+  parseCertificatesPem,
+} from '../../lambdas/core/pki/index.js';
 import { PROJECT_ROOT } from '../../lib/handler-entries.js';
 import { ensureCloudAssembly } from '../../rehearsal/cloud-assembly.js';
 import { FLEET_FOLDER_PREFIX } from '../../rehearsal/fleet/fleet-folders.js';
@@ -40,12 +47,16 @@ function rehearse(...flags: string[]): Promise<Rehearsal> {
   });
 }
 
+/** The cluster whose cacerts signs a cluster's proxies: itself, or a remote's primary. */
+type SignerOf = (cluster: string) => string;
+const itself: SignerOf = (cluster) => cluster;
+
 /**
  * Issue 17's proof, from what the lab saw itself: each cluster re-signed (preflight chose `resign`,
  * restart-workloads restarted nothing), every pod at the end is the pod of the start (same UID), and
- * every workload's certificate moved from its cluster's start intermediate to its final one.
+ * every workload's certificate moved from its signer's start intermediate to its final one.
  */
-function expectResignedWithoutRestarts(report: RehearsalReport): void {
+function expectResignedWithoutRestarts(report: RehearsalReport, signerOf: SignerOf = itself): void {
   expect(report.strategies.map((entry) => [entry.cluster, entry.strategy])).toEqual(
     report.clusters.map((cluster) => [cluster, 'resign']),
   );
@@ -56,7 +67,7 @@ function expectResignedWithoutRestarts(report: RehearsalReport): void {
       fallback: restartWorkloads?.resign?.fallback,
     }).toEqual({ cluster, restarted: 0, fallback: 0 });
   }
-  expectEveryWorkloadMoved(report);
+  expectEveryWorkloadMoved(report, signerOf);
   for (const move of report.workloadMoves) {
     expect({ workload: `${move.cluster}/${move.workload}`, uids: move.end.map((pod) => pod.uid) }).toEqual({
       workload: `${move.cluster}/${move.workload}`,
@@ -67,10 +78,15 @@ function expectResignedWithoutRestarts(report: RehearsalReport): void {
   expect(report.checks.find((check) => check.name === 'resign-no-pods-restarted')?.ok).toBe(true);
 }
 
-/** Every workload of every cluster: its pods held int_A's certificates at the start, int_B's at the end. */
-function expectEveryWorkloadMoved(report: RehearsalReport): void {
-  const initial = new Map(report.initial.map((entry) => [entry.cluster, entry.caCert]));
-  const final = new Map(report.final.map((entry) => [entry.cluster, entry.caCert]));
+/**
+ * Every workload of every cluster: its pods held certificates of its signer's int_A at the start, of its
+ * int_B at the end.
+ */
+function expectEveryWorkloadMoved(report: RehearsalReport, signerOf: SignerOf = itself): void {
+  const initialOf = new Map(report.initial.map((entry) => [entry.cluster, entry.caCert]));
+  const finalOf = new Map(report.final.map((entry) => [entry.cluster, entry.caCert]));
+  const initial = new Map(report.clusters.map((cluster) => [cluster, initialOf.get(signerOf(cluster))]));
+  const final = new Map(report.clusters.map((cluster) => [cluster, finalOf.get(signerOf(cluster))]));
   expect(report.workloadMoves.length).toBeGreaterThan(0);
   expect(new Set(report.workloadMoves.map((move) => move.cluster))).toEqual(new Set(report.clusters));
   for (const move of report.workloadMoves) {
@@ -300,9 +316,10 @@ describe('meshtrust rehearse --engine istio', () => {
   );
 
   it(
-    "rotates a primary-remote fleet in emergency: the remote, served by its primary's real istiod, is never written and its workloads move to the primary's new intermediate",
+    "rotates a primary-remote fleet in emergency with PCDS on: the remote, served by its primary's real istiod, is never written, and both resign onto the primary's new intermediate, chained to root B",
     async () => {
-      // Act: lab-2 a remote of lab-1 (no istiod, no cacerts), the functions given REMOTE_CLUSTERS=lab-2=lab-1.
+      // Act: lab-2 a remote of lab-1 (no istiod, no cacerts), the functions given REMOTE_CLUSTERS=lab-2=lab-1;
+      // PCDS in the mesh's proxy metadata, so lab-1's istiod pushes its new root-cert to both clusters' proxies.
       const run = await rehearse(
         '--clusters',
         '2',
@@ -312,6 +329,8 @@ describe('meshtrust rehearse --engine istio', () => {
         'emergency',
         '--topology',
         'primary-remote',
+        '--proxy-env',
+        'PROXY_CONFIG_XDS_AGENT=true',
       );
 
       // Assess
@@ -320,30 +339,40 @@ describe('meshtrust rehearse --engine istio', () => {
       expect(run.exitCode).toBe(0);
       expect(report.result).toBe('SUCCEEDED');
       expect(report.totals.handshakes.failed).toBe(0);
+      expect(report.phases.at(-1)?.handshakes.attempted).toBeGreaterThan(0);
       // Nothing was written to the remote: no cacerts write of lab-2 in the timeline after its start.
       expect(
         report.timeline.filter((write) => write.cluster === 'lab-2' && write.phase !== 'initial'),
       ).toEqual([]);
-      // Every workload of the remote moved by a restart onto the intermediate its primary ends with.
-      const primaryFinal = report.final.find((entry) => entry.cluster === 'lab-1')?.caCert;
-      const primaryInitial = report.initial.find((entry) => entry.cluster === 'lab-1')?.caCert;
-      expect(primaryFinal).toBeDefined();
-      expect(primaryFinal).not.toBe(primaryInitial);
-      const remoteMoves = report.workloadMoves.filter((move) => move.cluster === 'lab-2');
-      expect(remoteMoves.length).toBeGreaterThan(0);
-      for (const move of remoteMoves) {
-        expect({
-          workload: move.workload,
-          restarted: move.restarted,
-          start: [...new Set(move.start.map((pod) => pod.issuer))],
-          end: [...new Set(move.end.map((pod) => pod.issuer))],
-        }).toEqual({
-          workload: move.workload,
-          restarted: true,
-          start: [primaryInitial],
-          end: [primaryFinal],
+      // Both resigned: restart-workloads restarted nothing in either, every pod has its UID of the start,
+      // and every proxy of both clusters (app, tools/probe, both gateways) moved by lab-1's push from
+      // lab-1's start intermediate to its final one.
+      const signerOf: SignerOf = (cluster) => (cluster === 'lab-2' ? 'lab-1' : cluster);
+      expectResignedWithoutRestarts(report, signerOf);
+      for (const { cluster, restartWorkloads } of report.strategies) {
+        expect({ cluster, moved: restartWorkloads?.resign?.moved }).toEqual({
+          cluster,
+          moved: restartWorkloads?.resign?.pods,
         });
       }
+      const primaryFinal = report.final.find((entry) => entry.cluster === 'lab-1')?.caCert;
+      expect(report.workloads).toHaveLength(8);
+      expect(report.workloads.filter((workload) => workload.cluster === 'lab-2')).toHaveLength(4);
+      for (const workload of report.workloads) {
+        expect({ pod: `${workload.cluster}/${workload.pod}`, issuer: workload.issuer }).toEqual({
+          pod: `${workload.cluster}/${workload.pod}`,
+          issuer: primaryFinal,
+        });
+      }
+      // That intermediate is the one lab-1's cacerts ends with, signed by root B, its only root.
+      const finalFile = (file: string) => readFileSync(join(run.dir, 'final', 'lab-1', file), 'utf8');
+      const intermediate = parseCertificatePem(finalFile('ca-cert.pem'));
+      const roots = parseCertificatesPem(finalFile('root-cert.pem'));
+      expect(intermediate.fingerprint).toBe(primaryFinal);
+      expect(roots.map((root) => root.fingerprint)).toEqual([report.rootLetters.B]);
+      expect(await isIssuedBy(intermediate.certificate, (roots[0] as ParsedCertificate).certificate)).toBe(
+        true,
+      );
     },
     RUN_TIMEOUT_MS + 30 * 60_000,
   );
