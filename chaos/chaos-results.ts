@@ -7,6 +7,7 @@ import { formatDuration, renderText, type Table } from '../bench/text-table.js';
 import type { RehearsalReport } from '../rehearsal/rehearsal-report.js';
 import type { CaseKind, ChaosCase, ExpectedEnd } from './chaos-matrix.js';
 import type { CaseVerdict, RunFacts } from './judge-case.js';
+import { KILLED_MID_WAIT } from './judge-kill-case.js';
 import type { RehearsalMode } from './state-graph.js';
 
 export const RESULTS_SCHEMA = 1;
@@ -36,6 +37,8 @@ export interface CaseResult {
   readonly passed: boolean;
   /** The findings that failed, `check: detail`; empty when it passed. */
   readonly failed: readonly string[];
+  /** A mid-wait kill case: where each of its kills landed in its wait, passed or not (killed-mid-wait). */
+  readonly killedMidWait?: readonly string[];
   readonly outcome: CaseOutcome;
   readonly measuredAt: string;
   readonly durationMs: number;
@@ -64,6 +67,9 @@ export function caseResult(
   revision: Revision | undefined,
 ): CaseResult {
   const { report } = run;
+  const killedMidWait = run.verdict.findings
+    .filter((finding) => finding.check === KILLED_MID_WAIT)
+    .map((finding) => finding.detail);
   const byteIdentical = report?.checks.find((check) => check.name === 'cacerts-byte-identical-to-start');
   const outcome: CaseOutcome = {
     exitCode: run.facts.exitCode,
@@ -89,6 +95,7 @@ export function caseResult(
     failed: run.verdict.findings
       .filter((finding) => !finding.ok)
       .map((finding) => `${finding.check}: ${finding.detail}`),
+    ...(killedMidWait.length === 0 ? {} : { killedMidWait }),
     outcome,
     measuredAt,
     durationMs: run.durationMs,
@@ -178,11 +185,12 @@ export function resultsTable(results: readonly CaseResult[]): Table {
   };
 }
 
-/** The end of a run: the table, each failed case's findings, and the count. */
+/** The end of a run: the table, where each mid-wait kill landed, each failed case's findings, and the count. */
 export function renderSummary(run: readonly CaseResult[], matrixCases: number): string[] {
   const failed = run.filter((result) => !result.passed);
   return [
     ...renderText(resultsTable(run)),
+    ...run.flatMap((result) => (result.killedMidWait ?? []).map((line) => `${result.id}: ${line}`)),
     ...failed.flatMap((result) => [`${result.id}:`, ...result.failed.map((line) => `  ${line}`)]),
     `${run.length - failed.length} of ${run.length} case(s) passed (the matrix has ${matrixCases})`,
   ];

@@ -138,6 +138,9 @@ export function judgeKillCase(killCase: KillCase, facts: KillCaseFacts): CaseVer
   return { passed: findings.every((finding) => finding.ok), findings };
 }
 
+/** The check of a mid-wait kill point; its detail says how far into the wait the kill landed. */
+export const KILLED_MID_WAIT = 'killed-mid-wait';
+
 /** `killed-mid-wait` for each kill point of the case that is halfway through a wait. */
 function midWaitFindings(killCase: KillCase, facts: KillCaseFacts): CaseFinding[] {
   const killedResume = facts.resumes.find((resume) => resume.killedAtPoint !== undefined);
@@ -167,7 +170,7 @@ export function killedMidWaitFinding(
   who: string,
   seen: MidWaitKill | undefined,
 ): CaseFinding {
-  const check = 'killed-mid-wait';
+  const check = KILLED_MID_WAIT;
   const state = point.iterationState ?? point.state;
   if (seen === undefined) return { check, ok: false, detail: `${who} was not SIGKILLed in ${state}` };
   const { wait } = seen;

@@ -4,8 +4,10 @@ import type { MachineInfo } from '../../../bench/bench-results.js';
 import type { ChaosCase } from '../../../chaos/chaos-matrix.js';
 import {
   type CaseResult,
+  caseResult,
   mergeResults,
   parseResults,
+  renderSummary,
   serializeResults,
 } from '../../../chaos/chaos-results.js';
 
@@ -106,5 +108,50 @@ describe('mergeResults', () => {
     expect(parseResults('{"schema": 0, "cases": []}')).toBeUndefined();
     expect(parseResults('not json')).toBeUndefined();
     expect(parseResults(undefined)).toBeUndefined();
+  });
+});
+
+describe('caseResult of a mid-wait kill case', () => {
+  const KILLED = 'the killed run SIGKILLed 7.5 s into a 15 s wait in await-proxy-trust (7.5 s left)';
+  const run = (ok: boolean) => ({
+    verdict: {
+      passed: ok,
+      findings: [
+        { check: 'killed-at-point', ok: true, detail: 'SIGKILLed in await-proxy-trust' },
+        { check: 'killed-mid-wait', ok, detail: KILLED },
+      ],
+    },
+    facts: { exitCode: 0, timedOut: false, processesLeft: [], filesWithKeys: [] },
+    durationMs: 90_000,
+  });
+  const midWaitCase: ChaosCase = {
+    id: 'kill/scheduled/await-proxy-trust/mid-wait',
+    mode: 'scheduled',
+    kind: 'kill',
+    flags: ['--mode', 'scheduled'],
+    expected: { result: 'SUCCEEDED' },
+  };
+
+  it('keeps where the kill landed in the wait when the case passed, and prints it', () => {
+    // Act
+    const result = caseResult(midWaitCase, run(true), '2026-12-02T07:00:00.000Z', undefined);
+
+    // Assess
+    expect(result.killedMidWait).toEqual([KILLED]);
+    expect(result.failed).toEqual([]);
+    expect(renderSummary([result], 1)).toContain(`kill/scheduled/await-proxy-trust/mid-wait: ${KILLED}`);
+  });
+
+  it('has no such field for a case without a mid-wait kill', () => {
+    // Act
+    const result = caseResult(
+      chaosCase('scheduled/fail-at/a'),
+      { ...run(true), verdict: { passed: true, findings: [] } },
+      '2026-12-02T07:00:00.000Z',
+      undefined,
+    );
+
+    // Assess
+    expect(result).not.toHaveProperty('killedMidWait');
   });
 });
