@@ -73,6 +73,25 @@ export const STS_SERVICE_UNAVAILABLE: AwsError = {
   protocol: 'query',
 };
 
+/**
+ * STS's refusal of an AssumeRole whose role does not trust the caller (a trust policy without it, an
+ * SCP): 403 AccessDenied, which no retry changes.
+ */
+export const STS_ACCESS_DENIED: AwsError = {
+  status: 403,
+  type: 'AccessDenied',
+  message: 'User is not authorized to perform: sts:AssumeRole (--fault)',
+  protocol: 'query',
+};
+
+/** What the proxy in front of STS reads of a request (its form body) before it decides. */
+export interface StsRequestInfo {
+  /** The form's Action, e.g. AssumeRole. */
+  readonly action: string;
+  /** AssumeRole's RoleArn; undefined for another action. */
+  readonly roleArn?: string;
+}
+
 /** What the proxy knows of a request before it forwards it. */
 export interface AwsRequestInfo {
   /** The operation, from `x-amz-target` (`secretsmanager.PutSecretValue` -> `PutSecretValue`); '' if none. */
@@ -82,8 +101,14 @@ export interface AwsRequestInfo {
 export interface AwsFaultProxyOptions {
   /** Where requests go when no fault answers them: moto_server's endpoint (http://host:port). */
   readonly target: string;
-  /** Asked once per request; an error answers it instead of moto. */
-  readonly fault: () => AwsError | undefined;
+  /** Asked once per request; an error answers it instead of moto. @default none */
+  readonly fault?: () => AwsError | undefined;
+  /**
+   * A proxy in front of STS (query protocol): asked once per request with what its form body says (the
+   * role an AssumeRole is for), so a fault can answer only the requests for one account's roles. The
+   * proxy then reads the whole body before it decides, and forwards it as read.
+   */
+  readonly stsFault?: (request: StsRequestInfo) => AwsError | undefined;
   /**
    * Asked when `fault` let a request through: true forwards it to moto, which makes it, then drops
    * moto's answer and answers 503 instead (an answer lost on the way back), so the caller retries a
@@ -101,7 +126,11 @@ export interface AwsFaultProxy {
 export async function startAwsFaultProxy(options: AwsFaultProxyOptions): Promise<AwsFaultProxy> {
   const target = new URL(options.target);
   const server = createServer((req, res) => {
-    const fault = options.fault();
+    const fault = options.fault?.();
+    if (fault === undefined && options.stsFault !== undefined) {
+      answerStsRequest(target, req, res, options.stsFault);
+      return;
+    }
     if (fault !== undefined) {
       // The request body is read and dropped, so the client sees a whole exchange, as from AWS.
       req.resume();
@@ -115,6 +144,25 @@ export async function startAwsFaultProxy(options: AwsFaultProxyOptions): Promise
     forwardRequest(target, req, res);
   });
   return listenOnLoopback(server);
+}
+
+/** Reads an STS request's form, then answers it with the fault `stsFault` names or forwards it as read. */
+function answerStsRequest(
+  target: URL,
+  req: IncomingMessage,
+  res: ServerResponse,
+  stsFault: (request: StsRequestInfo) => AwsError | undefined,
+): void {
+  const chunks: Buffer[] = [];
+  req.on('data', (chunk: Buffer) => chunks.push(chunk));
+  req.once('end', () => {
+    const body = Buffer.concat(chunks);
+    const form = new URLSearchParams(body.toString('utf8'));
+    const roleArn = form.get('RoleArn') ?? undefined;
+    const fault = stsFault({ action: form.get('Action') ?? '', ...(roleArn !== undefined && { roleArn }) });
+    if (fault !== undefined) sendAwsError(req, res, fault);
+    else forwardRequest(target, req, res, body);
+  });
 }
 
 function actionOf(req: IncomingMessage): string {

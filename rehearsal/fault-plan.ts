@@ -9,8 +9,10 @@ import {
   type AwsRequestInfo,
   EKS_SERVICE_UNAVAILABLE,
   EKS_THROTTLING,
+  STS_ACCESS_DENIED,
   STS_SERVICE_UNAVAILABLE,
   STS_THROTTLING,
+  type StsRequestInfo,
 } from '../lab/aws-fault-proxy.js';
 import {
   ConflictError,
@@ -40,8 +42,11 @@ export interface FaultPlan {
   awsRequest(): AwsError | undefined;
   /** What the fault proxy in front of the lab's EKS API answers instead of it; undefined: EKS answers. */
   eksRequest(): AwsError | undefined;
-  /** What the fault proxy in front of the lab's STS answers instead of it; undefined: STS answers. */
-  stsRequest(): AwsError | undefined;
+  /**
+   * What the fault proxy in front of the lab's STS answers instead of it; undefined: STS answers. A
+   * fault scoped to an account answers only an AssumeRole for a role of that account.
+   */
+  stsRequest(request: StsRequestInfo): AwsError | undefined;
   /**
    * Whether moto's answer to this request, once moto made it, is lost (`lost`): only a write, and only
    * the first request of its action, so the caller's retry of it gets its answer.
@@ -69,11 +74,16 @@ export function isAwsWrite(action: string): boolean {
   return action !== '' && !AWS_READ.test(action);
 }
 
-/** What an `eks` or `sts` fault answers, by kind: each service's own throttling and 5xx. */
+/** What an `eks` or `sts` fault answers, by kind: each service's own throttling and 5xx (STS: and refusal). */
 const SERVICE_ERRORS = {
   eks: { throttle: EKS_THROTTLING, '5xx': EKS_SERVICE_UNAVAILABLE },
-  sts: { throttle: STS_THROTTLING, '5xx': STS_SERVICE_UNAVAILABLE },
+  sts: { throttle: STS_THROTTLING, '5xx': STS_SERVICE_UNAVAILABLE, denied: STS_ACCESS_DENIED },
 } as const;
+
+/** The account of a role ARN (`arn:aws:iam::<account>:role/...`); undefined for anything else. */
+function accountOfRole(roleArn: string | undefined): string | undefined {
+  return /^arn:[\w-]+:iam::(\d{12}):role\//.exec(roleArn ?? '')?.[1];
+}
 
 /** Writes, which a stale resourceVersion makes conflict. */
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH']);
@@ -102,12 +112,14 @@ export function createFaultPlan(faults: readonly Fault[], now: () => number = Da
     return answer;
   };
   // The EKS API's and STS's fault proxies: the next answer of a fault of that service, in its own words.
-  const serviceRequest = (target: 'eks' | 'sts'): AwsError | undefined => {
+  const serviceRequest = (target: 'eks' | 'sts', request?: StsRequestInfo): AwsError | undefined => {
     for (const entry of planned) {
       const { fault, startedAt, fired } = entry;
-      if (fault.target !== 'eks' && fault.target !== 'sts') continue;
       if (startedAt === undefined || fault.target !== target || fired >= fault.count) continue;
-      return fire(entry, SERVICE_ERRORS[target][fault.kind]);
+      if (fault.target === 'eks') return fire(entry, SERVICE_ERRORS.eks[fault.kind]);
+      if (fault.target !== 'sts') continue;
+      if (fault.account !== undefined && accountOfRole(request?.roleArn) !== fault.account) continue;
+      return fire(entry, SERVICE_ERRORS.sts[fault.kind]);
     }
     return undefined;
   };
@@ -174,7 +186,7 @@ export function createFaultPlan(faults: readonly Fault[], now: () => number = Da
       return undefined;
     },
     eksRequest: () => serviceRequest('eks'),
-    stsRequest: () => serviceRequest('sts'),
+    stsRequest: (request) => serviceRequest('sts', request),
     awsAnswerLost(request) {
       if (!isAwsWrite(request.action)) return false;
       for (const entry of planned) {

@@ -79,14 +79,21 @@ export interface EksFault {
 
 /**
  * A fault of STS (AssumeRole: how each function reaches its cluster role, and a cluster of another
- * account that account's role), for the next `count` requests. The lab's EKS API server answers STS
- * beside EKS; an `eks` fault leaves it alone, and this one leaves EKS alone.
- * throttle: 400 Throttling; 5xx: 503 ServiceUnavailable, each written as STS writes them (query XML).
+ * account that account's role), for the next `count` requests, or with `account` the next `count`
+ * AssumeRole requests for a role of that account only. The lab's EKS API server answers STS beside EKS;
+ * an `eks` fault leaves it alone, and this one leaves EKS alone.
+ * throttle: 400 Throttling; 5xx: 503 ServiceUnavailable; denied: 403 AccessDenied (a trust policy that
+ * does not name the caller, which no retry fixes), each written as STS writes them (query XML).
  */
 export interface StsFault {
   readonly target: 'sts';
-  readonly kind: 'throttle' | '5xx';
+  readonly kind: 'throttle' | '5xx' | 'denied';
   readonly count: number;
+  /**
+   * The account whose roles' AssumeRole requests it answers (a role ARN's account), e.g. the one of the
+   * clusters `--other-account-clusters` places; undefined: every AssumeRole.
+   */
+  readonly account?: string;
 }
 
 /** A fault and the phase whose start sets it off. */
@@ -94,7 +101,7 @@ export type Fault = (KubeFault | AwsFault | EksFault | StsFault) & { readonly ph
 
 export const FAULT_GRAMMAR =
   'kube:CLUSTER:5xx:N@PHASE, kube:CLUSTER:conflict:N@PHASE, kube:CLUSTER:slow:MS:N@PHASE, ' +
-  'kube:CLUSTER:down:SECONDS@PHASE, kube:CLUSTER:stuck:N[:deployment|statefulset|daemonset]@PHASE, kube:CLUSTER:istiod-drop:N@PHASE, aws:throttle:N@PHASE, aws:5xx:N@PHASE, aws:lost:N@PHASE, eks:throttle:N@PHASE, eks:5xx:N@PHASE, sts:throttle:N@PHASE or sts:5xx:N@PHASE';
+  'kube:CLUSTER:down:SECONDS@PHASE, kube:CLUSTER:stuck:N[:deployment|statefulset|daemonset]@PHASE, kube:CLUSTER:istiod-drop:N@PHASE, aws:throttle:N@PHASE, aws:5xx:N@PHASE, aws:lost:N@PHASE, eks:throttle:N@PHASE, eks:5xx:N@PHASE, sts[:ACCOUNT]:throttle:N@PHASE, sts[:ACCOUNT]:5xx:N@PHASE or sts[:ACCOUNT]:denied:N@PHASE';
 
 const LIMITS = {
   count: { what: 'N (requests)', max: 1000 },
@@ -131,13 +138,21 @@ export function parseFault(text: string): Fault {
     arity(3);
     return { target, kind, count: number(count, 'count'), phase };
   }
-  if (target === 'eks' || target === 'sts') {
+  if (target === 'eks') {
     const [kind, count] = rest;
-    if (kind !== 'throttle' && kind !== '5xx') {
-      return refuse(`unknown ${target === 'eks' ? 'EKS API' : 'STS'} fault ${JSON.stringify(kind)}`);
-    }
+    if (kind !== 'throttle' && kind !== '5xx') return refuse(`unknown EKS API fault ${JSON.stringify(kind)}`);
     arity(3);
     return { target, kind, count: number(count, 'count'), phase };
+  }
+  if (target === 'sts') {
+    // An account id (12 digits) scopes it to the AssumeRole requests for that account's roles.
+    const account = /^[0-9]{12}$/.test(rest[0] ?? '') ? rest[0] : undefined;
+    const [kind, count] = account === undefined ? rest : rest.slice(1);
+    if (kind !== 'throttle' && kind !== '5xx' && kind !== 'denied') {
+      return refuse(`unknown STS fault ${JSON.stringify(kind)} (or ACCOUNT not a 12-digit account id)`);
+    }
+    arity(account === undefined ? 3 : 4);
+    return { target, kind, count: number(count, 'count'), ...(account !== undefined && { account }), phase };
   }
   if (target !== 'kube') return refuse(`unknown target ${JSON.stringify(target)} (kube, aws, eks or sts)`);
   const [cluster = '', kind, first, second] = rest;
@@ -180,31 +195,45 @@ export function parseFault(text: string): Fault {
 /** The spec as the grammar writes it: what the report lists. */
 export function formatFault(fault: Fault): string {
   const body =
-    fault.target !== 'kube'
-      ? [fault.target, fault.kind, fault.count]
-      : fault.kind === 'slow'
-        ? ['kube', fault.cluster, fault.kind, fault.delayMs, fault.count]
-        : fault.kind === 'down'
-          ? ['kube', fault.cluster, fault.kind, fault.seconds]
-          : fault.kind === 'stuck' && fault.workload !== undefined
-            ? ['kube', fault.cluster, fault.kind, fault.count, fault.workload]
-            : ['kube', fault.cluster, fault.kind, fault.count];
+    fault.target === 'sts' && fault.account !== undefined
+      ? [fault.target, fault.account, fault.kind, fault.count]
+      : fault.target !== 'kube'
+        ? [fault.target, fault.kind, fault.count]
+        : fault.kind === 'slow'
+          ? ['kube', fault.cluster, fault.kind, fault.delayMs, fault.count]
+          : fault.kind === 'down'
+            ? ['kube', fault.cluster, fault.kind, fault.seconds]
+            : fault.kind === 'stuck' && fault.workload !== undefined
+              ? ['kube', fault.cluster, fault.kind, fault.count, fault.workload]
+              : ['kube', fault.cluster, fault.kind, fault.count];
   return `${body.join(':')}@${fault.phase}`;
 }
 
 /**
  * Refuses a PHASE the rehearsal never enters (phases: the definition's Task states, a Map standing for
- * its per-cluster Task) or a CLUSTER the fleet does not have, naming the valid ones.
+ * its per-cluster Task), a CLUSTER the fleet does not have, or an ACCOUNT none of its clusters is in
+ * (a typo would scope the fault to requests that never come), naming the valid ones.
  */
 export function checkFault(
   fault: Fault,
-  known: { readonly phases: readonly string[]; readonly clusters: readonly string[] },
+  known: {
+    readonly phases: readonly string[];
+    readonly clusters: readonly string[];
+    readonly accounts: readonly string[];
+  },
 ): void {
   if (!known.phases.includes(fault.phase)) {
     throw new RehearsalOptionsError(
       '--fault',
       `--fault ${formatFault(fault)}: the rehearsal has no phase ${JSON.stringify(fault.phase)}; ` +
         `valid: ${known.phases.join(', ')}`,
+    );
+  }
+  if (fault.target === 'sts' && fault.account !== undefined && !known.accounts.includes(fault.account)) {
+    throw new RehearsalOptionsError(
+      '--fault',
+      `--fault ${formatFault(fault)}: no cluster of the lab is in account ${fault.account}; ` +
+        `valid: ${known.accounts.join(', ')} (--other-account-clusters places clusters in a second account)`,
     );
   }
   if (fault.target === 'kube' && !known.clusters.includes(fault.cluster)) {

@@ -107,7 +107,8 @@ export async function startFunctionContainers(input: {
   if ((options.faults ?? []).some((fault) => fault.target === 'sts')) {
     started.stsFaultProxy = await startAwsFaultProxy({
       target: lab.eksEndpoint,
-      fault: () => faults.stsRequest(),
+      // Read per request: a fault scoped to an account answers only AssumeRole for its roles.
+      stsFault: (request) => faults.stsRequest(request),
     });
   }
   const stuckRollout = (options.faults ?? []).some(

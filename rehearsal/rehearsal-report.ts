@@ -160,10 +160,14 @@ export function expectedResult(
  * or a cacerts write istiod ignores (`istiod-drop`) is no transient fault, so the product's gates must
  * fail the run from that phase on, as a permanent --fail-at there would. A StatefulSet's pod held
  * unready blocks the rollback's restart too (OrderedReady replaces no pod while one is not ready; only
- * deleting it does, docs/runbook.md), so that rollback fails as well. The other faults are absorbed.
+ * deleting it does, docs/runbook.md), so that rollback fails as well. STS refusing an AssumeRole
+ * (`sts:...:denied`) is no transient fault either: the phase that meets it fails. The other faults are
+ * absorbed.
  */
 export function faultFailAts(faults: readonly Fault[]): { readonly state: string; readonly once: false }[] {
   return faults.flatMap((fault) => {
+    if (fault.target === 'sts' && fault.kind === 'denied')
+      return [{ state: fault.phase, once: false } as const];
     if (fault.target !== 'kube' || (fault.kind !== 'stuck' && fault.kind !== 'istiod-drop')) return [];
     const atPhase = { state: fault.phase, once: false } as const;
     if (fault.kind === 'stuck' && fault.workload === 'statefulset') {

@@ -33,7 +33,7 @@ export interface LoadedStateMachine {
  */
 export async function loadStateMachine(
   options: Pick<RehearsalOptions, 'projectRoot' | 'cdkOut' | 'signal' | 'failAt' | 'faults'>,
-  clusterNames: readonly string[],
+  fleet: { readonly clusterNames: readonly string[]; readonly accounts: readonly string[] },
   note: (line: string) => void,
 ): Promise<LoadedStateMachine> {
   const assembly: CloudAssembly =
@@ -48,10 +48,11 @@ export async function loadStateMachine(
     `state machine: ${assembly.stackName} from ${assembly.templateFile}${assembly.reused ? ' (reused)' : ''}`,
   );
   const states = failAtStates(taskStatesOf(assembly.template));
+  const { clusterNames, accounts } = fleet;
   for (const failAt of options.failAt ?? []) checkFailAt(failAt, { states, clusters: clusterNames });
   // A fault starts when its phase begins: a Task state, or a Map (its per-cluster Task is no phase).
   for (const fault of options.faults ?? [])
-    checkFault(fault, { phases: states.listed, clusters: clusterNames });
+    checkFault(fault, { phases: states.listed, clusters: clusterNames, accounts });
   const functions = templateFunctions(assembly.template, assembly.directory);
   return { assembly, functions, meshId: meshIdOf(functions) };
 }

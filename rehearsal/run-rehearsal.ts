@@ -5,6 +5,7 @@
 // This file is the order of the steps and what each run starts and stops; each step is a module:
 // resolve-assembly.ts, start-fleet.ts, function-containers.ts, phase-tracker.ts, run-executions.ts,
 // fleet-at-end.ts and build-report.ts, write-report-files.ts, report-key-scan.ts.
+import { LAB_ACCOUNT_ID, LAB_OTHER_ACCOUNT_ID } from '../lab/eks/lab-identities.js';
 import { labClusterNames } from '../lab/lab-cluster-names.js';
 import { startLabLoadMonitor } from '../lab/lab-load.js';
 import { killMotoServerNow, type MotoServer } from '../lab/moto-server.js';
@@ -88,13 +89,20 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
     await attached?.stop();
     throw error;
   });
-  const { assembly, functions, meshId } = await loadStateMachine(options, clusterNames, note).catch(
-    async (error: unknown) => {
-      await reportDirectory.discard();
-      await attached?.stop();
-      throw interruption(options.signal, 'while reading the state machine') ?? error;
-    },
-  );
+  // The accounts the fleet's clusters are in: the lab's, and its second with --other-account-clusters.
+  const accounts = [
+    LAB_ACCOUNT_ID,
+    ...((options.lab?.otherAccountClusters ?? 0) > 0 ? [LAB_OTHER_ACCOUNT_ID] : []),
+  ];
+  const { assembly, functions, meshId } = await loadStateMachine(
+    options,
+    { clusterNames, accounts },
+    note,
+  ).catch(async (error: unknown) => {
+    await reportDirectory.discard();
+    await attached?.stop();
+    throw interruption(options.signal, 'while reading the state machine') ?? error;
+  });
   if (attached !== undefined) {
     try {
       throwIfInterrupted(options.signal, 'before the rotation started');

@@ -141,9 +141,10 @@ export function registerRehearseCommand(program: Command, context: CliContext): 
     )
     .option(
       '--fault <spec>',
-      'make the Kubernetes API of a lab cluster, AWS (moto) or the EKS API misbehave from the start of PHASE on ' +
+      'make the Kubernetes API of a lab cluster, AWS (moto), the EKS API or STS (ACCOUNT: only AssumeRole into ' +
+        "that account's roles) misbehave from the start of PHASE on " +
         `(model engine); repeatable. ${FAULT_GRAMMAR}. PHASE: a Task or Map state. docs/rehearsal.md says what ` +
-        'each does and how the run should end (absorbed by the retries, or rolled back for stuck and ' +
+        'each does and how the run should end (absorbed by the retries, or rolled back for stuck, sts denied and ' +
         'istiod-drop); the run fails a check if one never fired',
       (value: string, previous: string[]) => [...previous, value],
       [],

@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-eks';
 import { MESH_TAG_KEY } from '../../contract/resource-tags.js';
 import { PreconditionFailed, TransientError } from '../../core/rotation-errors.js';
+import { isTransientAwsError } from '../retry.js';
 import { mapWithConcurrency } from './map-with-concurrency.js';
 
 export const DEFAULT_MESH_TAG_KEY = MESH_TAG_KEY;
@@ -154,6 +155,11 @@ function isTransient(error: unknown): boolean {
   if (error instanceof EKSServiceException) {
     return error.$fault === 'server' || error.$retryable !== undefined || /Throttl/i.test(error.name);
   }
+  // Not EKS's answer: the client's credentials failed before the request left. For a cluster of another
+  // account they are that account's role, assumed through STS inside this call, so STS's throttling or
+  // 5xx past its SDK's attempts arrives here under STS's name; as passing as EKS's own. A refusal
+  // (AccessDenied) is not, and stays a PreconditionFailed.
+  if (isTransientAwsError(error)) return true;
   // No answer from the service at all (refused, reset, timed out): the network failed, not the request.
   // The SDK marks such errors with $metadata but no HTTP status; it may also hide the Node error code
   // (it wraps errors that are not instances of this realm's Error, as under jest).

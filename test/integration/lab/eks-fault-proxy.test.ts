@@ -9,9 +9,15 @@ import { EKSClient } from '@aws-sdk/client-eks';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { type AwsFaultProxy, startAwsFaultProxy } from '../../../lab/aws-fault-proxy.js';
 import { type EksApiServer, startEksApiServer } from '../../../lab/eks/eks-api-server.js';
-import { addRoleSession, allowAssumeRole, createLabIdentities } from '../../../lab/eks/lab-identities.js';
+import {
+  addRoleSession,
+  allowAssumeRole,
+  createLabIdentities,
+  LAB_OTHER_ACCOUNT_ID,
+} from '../../../lab/eks/lab-identities.js';
 import { discoverClusters } from '../../../lambdas/adapters/eks/fleet-discovery.js';
 import { isTransientAwsError } from '../../../lambdas/adapters/retry.js';
+import { PreconditionFailed, TransientError } from '../../../lambdas/core/rotation-errors.js';
 import { createFaultPlan, type FaultPlan } from '../../../rehearsal/fault-plan.js';
 import { parseFault } from '../../../rehearsal/fault-spec.js';
 
@@ -26,6 +32,9 @@ const functionRole = addRoleSession(identities, {
   sessionName: 'meshtrust-distribute-bundle',
 });
 allowAssumeRole(identities, identities.rotator.principalArn, [functionRole.principalArn]);
+/** The rotator role of another account, trusting the cluster role, as docs/deploy.md sets it up. */
+const FAR_ROLE = `arn:aws:iam::${LAB_OTHER_ACCOUNT_ID}:role/meshtrust-lab-rotator`;
+allowAssumeRole(identities, FAR_ROLE, [identities.rotator.principalArn]);
 let eks: EksApiServer;
 let proxy: AwsFaultProxy;
 let stsProxy: AwsFaultProxy;
@@ -38,12 +47,20 @@ beforeAll(async () => {
     clusters: [
       // Only described, never dialled: the proxy's subject is the EKS API's answers.
       { name: 'lab-1', endpoint: 'https://127.0.0.1:1', caPem: NEVER_DIALLED_CA, version: '1.32', tags: {} },
+      {
+        name: 'far-1',
+        accountId: LAB_OTHER_ACCOUNT_ID,
+        endpoint: 'https://127.0.0.1:1',
+        caPem: NEVER_DIALLED_CA,
+        version: '1.32',
+        tags: {},
+      },
     ],
   });
   plan = createFaultPlan([]);
   proxy = await startAwsFaultProxy({ target: eks.url, fault: () => plan.eksRequest() });
   // The same server answers STS; the rehearsal puts a proxy of its own in front of it (function-containers.ts).
-  stsProxy = await startAwsFaultProxy({ target: eks.url, fault: () => plan.stsRequest() });
+  stsProxy = await startAwsFaultProxy({ target: eks.url, stsFault: (request) => plan.stsRequest(request) });
 });
 
 afterAll(async () => {
@@ -176,4 +193,89 @@ describe('STS fault proxy', () => {
       expect(plan.report()).toEqual([{ spec, fired: 2 }]);
     },
   );
+});
+
+/**
+ * The fleet's discovery of a cluster of another account as a handler runs it (lambdas/application/runtime.ts):
+ * DescribeCluster as that account's role, assumed from the cluster role, both through the STS proxy. The
+ * credentials are fetched inside the EKS call, so an STS error reaches fleet discovery, not the SDK's EKS
+ * retry.
+ */
+const discoverFarCluster = () => {
+  const stsClient = { region: REGION, endpoint: stsProxy.endpoint };
+  const clusterRole = fromTemporaryCredentials({
+    masterCredentials: functionRole.credentials,
+    params: { RoleArn: identities.rotator.principalArn, RoleSessionName: 'meshtrust-distribute-bundle' },
+    clientConfig: stsClient,
+  });
+  const farRole = fromTemporaryCredentials({
+    masterCredentials: clusterRole,
+    params: { RoleArn: FAR_ROLE, RoleSessionName: 'meshtrust-distribute-bundle' },
+    clientConfig: stsClient,
+  });
+  const farEks = new EKSClient({ region: REGION, endpoint: eks.url, credentials: farRole });
+  return discoverClusters({
+    eks: farEks,
+    meshId: 'lab',
+    explicitClusters: [{ name: 'far-1', eks: farEks }],
+  });
+};
+
+describe('STS fault proxy, scoped to the account of a cluster of another account', () => {
+  it("answers only the AssumeRole into that account's role; the cluster role is assumed as usual", async () => {
+    // Prepare: two faults, fewer than the SDK's 3 attempts, on the other account's role only
+    faultsAtPhase(
+      `sts:${LAB_OTHER_ACCOUNT_ID}:throttle:1@preflight`,
+      `sts:${LAB_OTHER_ACCOUNT_ID}:5xx:1@preflight`,
+    );
+
+    // Act
+    const clusters = await discoverFarCluster();
+
+    // Assess
+    expect(clusters.map((cluster) => cluster.name)).toEqual(['far-1']);
+    expect(plan.report().map((fault) => fault.fired)).toEqual([1, 1]);
+  });
+
+  it('leaves every AssumeRole of the lab account alone', async () => {
+    // Prepare
+    faultsAtPhase(`sts:${LAB_OTHER_ACCOUNT_ID}:throttle:5@preflight`);
+
+    // Act
+    const credentials = await assumeClusterRole(1);
+
+    // Assess
+    expect(credentials.accessKeyId).toEqual(expect.any(String));
+    expect(plan.report()).toEqual([{ spec: `sts:${LAB_OTHER_ACCOUNT_ID}:throttle:5@preflight`, fired: 0 }]);
+  });
+
+  it.each([['throttle'], ['5xx']])(
+    "makes fleet discovery call an STS %s past the SDK's attempts transient, for the state machine's Retry",
+    async (kind) => {
+      // Prepare: as many as the SDK's 3 attempts of the other account's AssumeRole
+      faultsAtPhase(`sts:${LAB_OTHER_ACCOUNT_ID}:${kind}:3@preflight`);
+
+      // Act
+      const error = await discoverFarCluster().catch((failure: unknown) => failure);
+
+      // Assess: a TransientError naming the cluster, not a PreconditionFailed that rolls the rotation back
+      expect(error).toBeInstanceOf(TransientError);
+      expect(error).toMatchObject({ cluster: 'far-1' });
+      expect((error as Error).message).toContain('describe EKS cluster "far-1"');
+      expect(plan.report()[0]?.fired).toBe(3);
+    },
+  );
+
+  it('leaves a refused AssumeRole (AccessDenied) a failure that no retry fixes', async () => {
+    // Prepare
+    faultsAtPhase(`sts:${LAB_OTHER_ACCOUNT_ID}:denied:1@preflight`);
+
+    // Act
+    const error = await discoverFarCluster().catch((failure: unknown) => failure);
+
+    // Assess
+    expect(error).toBeInstanceOf(PreconditionFailed);
+    expect((error as Error).message).toContain('AccessDenied');
+    expect(plan.report()).toEqual([{ spec: `sts:${LAB_OTHER_ACCOUNT_ID}:denied:1@preflight`, fired: 1 }]);
+  });
 });

@@ -32,6 +32,17 @@ describe('faultFailAts', () => {
     expect(expectedCacertsBackups('ROLLED_BACK', stuck)).toBe('deleting');
   });
 
+  it('fails the run from the phase where STS refuses an AssumeRole (denied), which then rolls back', () => {
+    // Act
+    const denied = failAtsOf('sts:222222222222:denied:1@distribute-bundle');
+    const throttled = failAtsOf('sts:222222222222:throttle:5@distribute-bundle');
+
+    // Assess
+    expect(denied).toEqual([{ state: 'distribute-bundle', once: false }]);
+    expect(expectedResult('scheduled', denied)).toBe('ROLLED_BACK');
+    expect(throttled).toEqual([]);
+  });
+
   it("fails a StatefulSet's rollback restart too: FAILED, with the backups kept", () => {
     // Act
     const failAts = failAtsOf('kube:lab-2:stuck:1:statefulset@restart-workloads');

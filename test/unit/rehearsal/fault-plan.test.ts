@@ -5,6 +5,7 @@ import {
   AWS_THROTTLING,
   EKS_SERVICE_UNAVAILABLE,
   EKS_THROTTLING,
+  STS_ACCESS_DENIED,
   STS_SERVICE_UNAVAILABLE,
   STS_THROTTLING,
 } from '../../../lab/aws-fault-proxy.js';
@@ -192,11 +193,12 @@ describe('createFaultPlan', () => {
       parseFault('eks:throttle:1@distribute-bundle'),
       parseFault('sts:5xx:1@distribute-bundle'),
     ]);
-    const before = plan.stsRequest();
+    const assumeRole = { action: 'AssumeRole', roleArn: 'arn:aws:iam::000000000000:role/meshtrust-rotator' };
+    const before = plan.stsRequest(assumeRole);
     plan.enterPhase('distribute-bundle');
 
     // Act
-    const answers = [1, 2, 3, 4].map(() => plan.stsRequest());
+    const answers = [1, 2, 3, 4].map(() => plan.stsRequest(assumeRole));
     const eks = [plan.eksRequest(), plan.eksRequest()];
 
     // Assess: STS's own codes, written as its query protocol's XML
@@ -213,6 +215,35 @@ describe('createFaultPlan', () => {
       { spec: 'sts:throttle:2@distribute-bundle', fired: 2 },
       { spec: 'eks:throttle:1@distribute-bundle', fired: 1 },
       { spec: 'sts:5xx:1@distribute-bundle', fired: 1 },
+    ]);
+  });
+
+  it("answers only AssumeRole for a role of its account when scoped to one, and STS's refusal for denied", () => {
+    // Prepare
+    const plan = createFaultPlan([
+      parseFault('sts:222222222222:throttle:1@distribute-bundle'),
+      parseFault('sts:222222222222:denied:1@distribute-bundle'),
+    ]);
+    const home = { action: 'AssumeRole', roleArn: 'arn:aws:iam::000000000000:role/meshtrust-rotator' };
+    const far = { action: 'AssumeRole', roleArn: 'arn:aws:iam::222222222222:role/meshtrust-lab-rotator' };
+    plan.enterPhase('distribute-bundle');
+
+    // Act
+    const answers = [
+      plan.stsRequest(home),
+      plan.stsRequest(far),
+      plan.stsRequest(home),
+      plan.stsRequest({ action: 'GetCallerIdentity' }),
+      plan.stsRequest(far),
+      plan.stsRequest(far),
+    ];
+
+    // Assess: the lab account's cluster role and a call naming no role are never answered
+    expect(answers).toEqual([undefined, STS_THROTTLING, undefined, undefined, STS_ACCESS_DENIED, undefined]);
+    expect(STS_ACCESS_DENIED).toMatchObject({ status: 403, type: 'AccessDenied', protocol: 'query' });
+    expect(plan.report()).toEqual([
+      { spec: 'sts:222222222222:throttle:1@distribute-bundle', fired: 1 },
+      { spec: 'sts:222222222222:denied:1@distribute-bundle', fired: 1 },
     ]);
   });
 

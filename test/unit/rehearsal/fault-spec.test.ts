@@ -5,6 +5,7 @@ import { RehearsalOptionsError } from '../../../rehearsal/rehearsal-errors.js';
 const known = {
   phases: ['preflight', 'stage-root', 'distribute-bundle', 'restart-workloads', 'rollback-trust'],
   clusters: ['lab-1', 'lab-2'],
+  accounts: ['000000000000', '222222222222'],
 };
 
 describe('parseFault', () => {
@@ -96,6 +97,23 @@ describe('parseFault', () => {
     },
   );
 
+  it('reads an STS fault scoped to the account of the roles it answers, and STS refusing (denied)', () => {
+    // Act & Assess
+    expect(parseFault('sts:222222222222:throttle:5@distribute-bundle')).toEqual({
+      target: 'sts',
+      account: '222222222222',
+      kind: 'throttle',
+      count: 5,
+      phase: 'distribute-bundle',
+    });
+    expect(parseFault('sts:denied:1@preflight')).toEqual({
+      target: 'sts',
+      kind: 'denied',
+      count: 1,
+      phase: 'preflight',
+    });
+  });
+
   it('writes every spec back as it was given, for the report', () => {
     // Prepare
     const specs = [
@@ -113,6 +131,8 @@ describe('parseFault', () => {
       'eks:5xx:2@verify-trust',
       'sts:throttle:3@distribute-bundle',
       'sts:5xx:1@verify-trust',
+      'sts:222222222222:5xx:3@distribute-bundle',
+      'sts:222222222222:denied:1@distribute-bundle',
     ];
 
     // Act
@@ -165,6 +185,14 @@ describe('parseFault', () => {
       'N (requests) must be 1..1000, got 0',
     ],
     ['an AWS fault with a cluster', 'aws:lab-1:throttle:3@stage-root', 'unknown AWS fault "lab-1"'],
+    [
+      'an STS account one digit short',
+      'sts:22222222222:throttle:3@distribute-bundle',
+      'unknown STS fault "22222222222" (or ACCOUNT not a 12-digit account id)',
+    ],
+    ['an STS fault with a cluster', 'sts:lab-2:throttle:3@distribute-bundle', 'unknown STS fault "lab-2"'],
+    ['an STS account without its count', 'sts:222222222222:throttle@distribute-bundle', 'takes 4 parts'],
+    ['denied on EKS (only STS refuses)', 'eks:denied:1@preflight', 'unknown EKS API fault "denied"'],
   ])('refuses %s, naming the grammar', (_, spec, why) => {
     // Act
     const parse = () => parseFault(spec);
@@ -196,6 +224,19 @@ describe('checkFault', () => {
     // Assess
     expect(check).toThrow(RehearsalOptionsError);
     expect(check).toThrow(`the rehearsal has no phase "stage-rooot"; valid: ${known.phases.join(', ')}`);
+  });
+
+  it('refuses an STS account no cluster of the lab is in, listing the accounts', () => {
+    // Act
+    const check = () => checkFault(parseFault('sts:333333333333:throttle:3@distribute-bundle'), known);
+    const inLab = () => checkFault(parseFault('sts:222222222222:throttle:3@distribute-bundle'), known);
+
+    // Assess
+    expect(check).toThrow(RehearsalOptionsError);
+    expect(check).toThrow(
+      'no cluster of the lab is in account 333333333333; valid: 000000000000, 222222222222',
+    );
+    expect(inLab).not.toThrow();
   });
 
   it('refuses a cluster the fleet does not have, listing the fleet', () => {
