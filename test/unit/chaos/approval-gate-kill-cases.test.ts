@@ -79,6 +79,15 @@ function failAtStates(withGates: boolean): string[] {
     .map(([name]) => name);
 }
 
+/** What the matrix gives the kill cases: the definition, its fail-at states, the fleet. */
+function gated() {
+  return { definition: definition(true), failAtStates: failAtStates(true), clusters: CLUSTERS };
+}
+
+function ungated() {
+  return { definition: definition(false), failAtStates: failAtStates(false), clusters: CLUSTERS };
+}
+
 describe('approvalGateStates', () => {
   it('names the Tasks that wait for a task token, and nothing else', () => {
     // Act
@@ -97,11 +106,7 @@ describe('approvalGateStates', () => {
 describe('approvalGateKillCases', () => {
   it('kills in each gate each mode enters, in order: both in scheduled and emergency, the reissue gate in intermediate', () => {
     // Act
-    const cases = approvalGateKillCases({
-      definition: definition(true),
-      failAtStates: failAtStates(true),
-      clusters: CLUSTERS,
-    });
+    const cases = approvalGateKillCases(gated());
 
     // Assess
     expect(cases.map((killCase) => killCase.id)).toEqual([
@@ -118,11 +123,7 @@ describe('approvalGateKillCases', () => {
 
   it('runs them on the approval assembly, the killed run alone answering its gates late', () => {
     // Act
-    const [scheduled, , , , intermediate] = approvalGateKillCases({
-      definition: definition(true),
-      failAtStates: failAtStates(true),
-      clusters: CLUSTERS,
-    });
+    const [scheduled, , , , intermediate] = approvalGateKillCases(gated());
 
     // Assess
     expect(scheduled).toMatchObject({
@@ -141,7 +142,7 @@ describe('approvalGateKillCases', () => {
 
   it('leaves out every kill case that is not in a gate: those run on the chaos stack', () => {
     // Prepare
-    const input = { definition: definition(true), failAtStates: failAtStates(true), clusters: CLUSTERS };
+    const input = gated();
 
     // Act
     const gateIds = new Set(approvalGateKillCases(input).map((killCase) => killCase.id));
@@ -154,24 +155,14 @@ describe('approvalGateKillCases', () => {
 
   it('refuses an approval assembly without gates: its cases would prove nothing', () => {
     // Act / Assess
-    expect(() =>
-      approvalGateKillCases({
-        definition: definition(false),
-        failAtStates: failAtStates(false),
-        clusters: CLUSTERS,
-      }),
-    ).toThrow(/no approval gate/);
+    expect(() => approvalGateKillCases(ungated())).toThrow(/no approval gate/);
   });
 });
 
 describe('withDelayedGateAnswers', () => {
   it("delays the gates' answer of the cases that kill in one, for an assembly with gates run as it is", () => {
     // Act
-    const cases = withDelayedGateAnswers({
-      definition: definition(true),
-      failAtStates: failAtStates(true),
-      clusters: CLUSTERS,
-    });
+    const cases = withDelayedGateAnswers(gated());
 
     // Assess
     const delayed = cases.filter((killCase) => killCase.killedRunFlags !== undefined);
@@ -188,7 +179,7 @@ describe('withDelayedGateAnswers', () => {
 
   it('changes nothing of a stack without gates', () => {
     // Prepare
-    const input = { definition: definition(false), failAtStates: failAtStates(false), clusters: CLUSTERS };
+    const input = ungated();
 
     // Act / Assess
     expect(withDelayedGateAnswers(input)).toEqual(killCases(input));
