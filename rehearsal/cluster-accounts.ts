@@ -4,11 +4,15 @@
 // CLUSTERS names each of them by its ARN, CLUSTER_ACCOUNT_ROLES names, per function, the role of its
 // kind in that account by the stack's convention, as the lab's CLUSTERS stand in for a stack's named
 // clusters. The report says which account each cluster is in and which roles were assumed there.
+// With `rehearse --discover-clusters`, CLUSTERS holds instead the entries of a stack that discovers its
+// clusters by tag in each account (`*`, `arn:aws:eks:<region>:<account>:cluster/*`): the functions then
+// find the clusters of each account themselves, as that account's role.
 import { LAB_ACCOUNT_ID, type LabIdentities } from '../lab/eks/lab-identities.js';
 import {
   CLUSTER_ACCOUNT_ROLES_ENV,
   type ClusterAccountRoleKind,
   clusterAccountRoleName,
+  DISCOVER_BY_TAG,
   formatClusterAccountRoles,
   MESH_ACCOUNT_ID_ENV,
 } from '../lambdas/contract/cluster-reference.js';
@@ -28,7 +32,7 @@ export interface ClusterAccountReport {
   readonly assumedRoles?: readonly { readonly role: string; readonly sessions: readonly string[] }[];
 }
 
-type Fleet = Pick<RehearsalFleet, 'clusters' | 'meshId' | 'identities'>;
+type Fleet = Pick<RehearsalFleet, 'clusters' | 'meshId' | 'identities' | 'region'>;
 
 /** A cluster's account: the one of its ARN, else the lab's own. */
 function accountOf(cluster: Fleet['clusters'][number]): string {
@@ -41,16 +45,33 @@ export function hasOtherAccountClusters(lab: Pick<Fleet, 'clusters'>): boolean {
 }
 
 /**
+ * The cluster entries of a stack that discovers the fleet by tag: `*` for the stack's account and region,
+ * and `arn:aws:eks:<region>:<account>:cluster/*` for each other account of the fleet.
+ */
+export function discoveryEntries(lab: Pick<Fleet, 'clusters' | 'region'>): string[] {
+  const otherAccounts = [...new Set(lab.clusters.map(accountOf))].filter((a) => a !== LAB_ACCOUNT_ID).sort();
+  return [
+    DISCOVER_BY_TAG,
+    ...otherAccounts.map((account) => `arn:aws:eks:${lab.region}:${account}:cluster/${DISCOVER_BY_TAG}`),
+  ];
+}
+
+/**
  * The environment a stack listing the fleet's clusters (by ARN for those of another account) gives one
- * function; undefined when every cluster is in the stack's account. The function's kind is the one of
- * the stack's cluster role it names in CLUSTER_ROLE_ARN (rehearsal/function-identities.ts maps those onto
- * the lab's rotator and verifier), or check-expiry's.
+ * function, or with `discover` a stack listing a `*` entry per account of the fleet (discoveryEntries);
+ * undefined when every cluster is in the stack's account and nothing is discovered (the template's own
+ * CLUSTERS then stands). The function's kind is the one of the stack's cluster role it names in
+ * CLUSTER_ROLE_ARN (rehearsal/function-identities.ts maps those onto the lab's rotator and verifier), or
+ * check-expiry's.
  */
 export function otherAccountEnvironment(
   lab: Fleet,
   fn: { readonly handlerName: string; readonly environment: Readonly<Record<string, string>> },
+  options: { readonly discover?: boolean } = {},
 ): Record<string, string> | undefined {
-  if (!hasOtherAccountClusters(lab)) return undefined;
+  if (!hasOtherAccountClusters(lab)) {
+    return options.discover === true ? { [CLUSTERS_ENV]: discoveryEntries(lab).join(',') } : undefined;
+  }
   const clusterRole = fn.environment[CLUSTER_ROLE_ARN_ENV];
   const kind: ClusterAccountRoleKind | undefined =
     clusterRole === lab.identities.rotator.principalArn
@@ -70,9 +91,14 @@ export function otherAccountEnvironment(
         ]),
   );
   return {
-    [CLUSTERS_ENV]: lab.clusters
-      .map((cluster) => (accountOf(cluster) === LAB_ACCOUNT_ID ? cluster.name : (cluster.arn as string)))
-      .join(','),
+    [CLUSTERS_ENV]:
+      options.discover === true
+        ? discoveryEntries(lab).join(',')
+        : lab.clusters
+            .map((cluster) =>
+              accountOf(cluster) === LAB_ACCOUNT_ID ? cluster.name : (cluster.arn as string),
+            )
+            .join(','),
     [CLUSTER_ACCOUNT_ROLES_ENV]: formatClusterAccountRoles(roles),
     [MESH_ACCOUNT_ID_ENV]: fn.environment[MESH_ACCOUNT_ID_ENV] || LAB_ACCOUNT_ID,
   };

@@ -15,7 +15,7 @@ import {
 import { LOCK_TAKEOVER_GRACE_SECONDS_ENV } from '../lambdas/contract/rotation-lock.js';
 import { formatRemoteClusters, REMOTE_CLUSTERS_ENV } from '../lambdas/contract/topology.js';
 import { ApprovalGates } from './approval-gates.js';
-import { otherAccountEnvironment } from './cluster-accounts.js';
+import { discoveryEntries, otherAccountEnvironment } from './cluster-accounts.js';
 import { type DefinitionTask, definitionTasks } from './definition-tasks.js';
 import {
   type ExecutionHistoryProxy,
@@ -65,7 +65,7 @@ export interface FunctionContainers {
 export const STUCK_ROLLOUT_TIMEOUT_SECONDS = 10;
 
 export async function startFunctionContainers(input: {
-  readonly options: Pick<RehearsalOptions, 'faults' | 'approve' | 'signal'>;
+  readonly options: Pick<RehearsalOptions, 'faults' | 'approve' | 'signal' | 'discoverClusters'>;
   readonly functions: readonly TemplateFunction[];
   readonly machine: LabStateMachine;
   readonly lab: RehearsalFleet;
@@ -157,8 +157,16 @@ export async function startFunctionContainers(input: {
       );
       if (remotes.length > 0) environment[REMOTE_CLUSTERS_ENV] = formatRemoteClusters(remotes);
       // Clusters of another account (--other-account-clusters): the cluster list and role map of a stack
-      // that names them by ARN, each function told the role of its kind there (cluster-accounts.ts).
-      Object.assign(environment, otherAccountEnvironment(lab, { handlerName: fn.handlerName, environment }));
+      // that names them by ARN, or with --discover-clusters of one that discovers each account's by tag,
+      // each function told the role of its kind there (cluster-accounts.ts).
+      Object.assign(
+        environment,
+        otherAccountEnvironment(
+          lab,
+          { handlerName: fn.handlerName, environment },
+          { discover: options.discoverClusters === true },
+        ),
+      );
       // The approval endpoint answers only executions of the rotation state machine. The template builds
       // its ARN from the stack's pseudo parameters (the lab's account); the run's executions are moto's,
       // of the state machine as moto registered it (in moto's account): that is the rotation's here.
@@ -181,6 +189,9 @@ export async function startFunctionContainers(input: {
     onLog: (line) => functionLogs.push(line),
   });
   started.pool = pool;
+  if (options.discoverClusters === true) {
+    note(`the functions discover the clusters by tag: CLUSTERS=${discoveryEntries(lab).join(',')}`);
+  }
   const tasks = definitionTasks(definition as never);
   if (options.approve === 'manual' && !tasks.some((task) => task.waitsForTaskToken)) {
     note(

@@ -57,6 +57,12 @@ export interface RehearsalOptions {
   readonly waitForLabMs?: number;
   /** How each cluster's original root-cert.pem is written, on either engine. @default 'canonical' */
   readonly rootCertStyle?: RootCertStyle;
+  /**
+   * Give the functions the cluster list of a stack that discovers its clusters by the mesh tag, one `*`
+   * entry per account of the lab (`*`, `arn:aws:eks:<region>:<account>:cluster/*`), instead of naming
+   * each cluster (--discover-clusters). @default false
+   */
+  readonly discoverClusters?: boolean;
   /** Model engine: lab settings beyond clusters and workloads (tests). */
   readonly lab?: Partial<LabOptions>;
   readonly onProgress?: (state: RehearsalProgress) => void;

@@ -77,6 +77,7 @@ export interface RehearseCommandOptions extends EngineCommandOptions {
   readonly rootCertStyle: RootCertStyle;
   readonly topology: LabTopology;
   readonly otherAccountClusters: number;
+  readonly discoverClusters?: boolean;
   readonly lab?: string;
 }
 
@@ -197,6 +198,13 @@ export function registerRehearseCommand(program: Command, context: CliContext): 
       0,
     )
     .option(
+      '--discover-clusters',
+      'give the functions the cluster list of a stack that discovers its clusters by the mesh tag, one entry per ' +
+        `account of the lab: CLUSTERS=* (the stack's account and region) and, with --other-account-clusters, ` +
+        `arn:aws:eks:<region>:${LAB_OTHER_ACCOUNT_ID}:cluster/* (found there as that account's roles), instead of ` +
+        'naming each cluster',
+    )
+    .option(
       '--cdk-out <dir>',
       "run this cloud assembly as it is (default: ./cdk.out; in a checkout synthesized again when older than its sources, in the installed package your app's `cdk synth` output)",
     );
@@ -211,6 +219,8 @@ export function registerRehearseCommand(program: Command, context: CliContext): 
         '  npm run rehearse -- --fail-at reissue-intermediate:lab-2 --fail-at rollback-restore:lab-1 --retry-rollback\n' +
         '  npm run rehearse -- --fault kube:lab-2:5xx:3@distribute-bundle --fault aws:throttle:3@stage-root\n' +
         '  npm run rehearse -- --clusters 3 --other-account-clusters 1   # lab-3 in another account\n' +
+        '  npm run rehearse -- --clusters 2 --other-account-clusters 1 --discover-clusters   # found by tag in both accounts\n' +
+        '  npm run rehearse -- --clusters 2 --other-account-clusters 1 --fault sts:222222222222:throttle:5@distribute-bundle\n' +
         '  npm run rehearse -- --engine istio --clusters 2 --workloads 2 --proxy-env PROXY_CONFIG_XDS_AGENT=true\n' +
         '  meshtrust lab --out ./my-lab &   npm run rehearse -- --lab ./my-lab --mode emergency   # rotate a running lab\n\n' +
         'Docs: docs/rehearsal.md',
@@ -295,6 +305,7 @@ async function rehearse(options: RehearseCommandOptions, context: CliContext) {
       ...(options.retryRollback === true && { retryRollback: true }),
       ...(options.retryPromotion === true && { retryPromotion: true }),
       ...(faults.length === 0 ? {} : { faults }),
+      ...(options.discoverClusters === true && { discoverClusters: true }),
       approve: options.approve,
       ...(options.approveDelay === undefined ? {} : { approveDelaySeconds: options.approveDelay }),
       askApproval: (gate) => askApproval(gate, terminal, display, stop.signal),

@@ -90,28 +90,33 @@ describe('a lab cluster placed in another account', () => {
   });
 });
 
+/** Emergency with PCDS on (no soak, no restarts), 2 clusters x 1 workload, lab-2 in the other account. */
+const rehearseWithOtherAccount = (...flags: string[]) =>
+  runRehearseCli({
+    cdkOut,
+    flags: [
+      '--clusters',
+      '2',
+      '--workloads',
+      '1',
+      '--mode',
+      'emergency',
+      '--proxy-env',
+      'PROXY_CONFIG_XDS_AGENT=true',
+      '--other-account-clusters',
+      '1',
+      ...flags,
+    ],
+    timeoutMs: RUN_TIMEOUT_MS,
+    outputDirs,
+  });
+
 describe('meshtrust rehearse --other-account-clusters', () => {
   it(
     "rotates the other account's cluster as that account's roles: SUCCEEDED, 0 failed handshakes",
     async () => {
       // Act
-      const run = await runRehearseCli({
-        cdkOut,
-        flags: [
-          '--clusters',
-          '2',
-          '--workloads',
-          '1',
-          '--mode',
-          'emergency',
-          '--proxy-env',
-          'PROXY_CONFIG_XDS_AGENT=true',
-          '--other-account-clusters',
-          '1',
-        ],
-        timeoutMs: RUN_TIMEOUT_MS,
-        outputDirs,
-      });
+      const run = await rehearseWithOtherAccount();
 
       // Assess
       const { report } = run;
@@ -155,6 +160,39 @@ describe('meshtrust rehearse --other-account-clusters', () => {
       expect(run.stdout).toContain(`${LAB_OTHER_ACCOUNT_ID} lab-2: another, reached as 3 role(s) of it`);
       const html = readFileSync(join(run.dir, 'report.html'), 'utf8');
       expect(html).toMatch(new RegExp(`id="accounts">.*<code>${LAB_OTHER_ACCOUNT_ID}</code> lab-2: <code>`));
+    },
+    RUN_TIMEOUT_MS + 30_000,
+  );
+
+  it(
+    "with --discover-clusters finds the other account's cluster by tag, as that account's roles, and rotates it",
+    async () => {
+      // Act: CLUSTERS holds a `*` entry per account, no cluster by name
+      const run = await rehearseWithOtherAccount('--discover-clusters');
+
+      // Assess: lab-2, found only through the other account's entry, ends on the new root as lab-1 does
+      const { report } = run;
+      expect(run.stderr).toMatch(
+        new RegExp(`CLUSTERS=\\*,arn:aws:eks:[a-z0-9-]+:${LAB_OTHER_ACCOUNT_ID}:cluster/\\*`),
+      );
+      expect({ exitCode: run.exitCode, failed: failedChecks(report) }).toEqual({
+        exitCode: EXIT_CODES.ok,
+        failed: [],
+      });
+      expect(report.result).toBe('SUCCEEDED');
+      expect(report.totals.handshakes.failed).toBe(0);
+      expect(report.checks).toContainEqual(
+        expect.objectContaining({ name: 'final-roots-new-root-only', ok: true }),
+      );
+      const role = (kind: string) =>
+        `arn:aws:iam::${LAB_OTHER_ACCOUNT_ID}:role/meshtrust-${report.meshId}-${kind}`;
+      expect(report.accounts?.[1]).toMatchObject({
+        account: LAB_OTHER_ACCOUNT_ID,
+        clusters: ['lab-2'],
+        assumedRoles: expect.arrayContaining([
+          { role: role('rotator'), sessions: expect.arrayContaining(['meshtrust-distribute-bundle']) },
+        ]),
+      });
     },
     RUN_TIMEOUT_MS + 30_000,
   );
