@@ -9,6 +9,7 @@ import {
   runsWithGates,
   withDelayedGateAnswers,
 } from '../../../chaos/approval-gate-kill-cases.js';
+import { matrixOf } from '../../../chaos/chaos-cli.js';
 import { killCases } from '../../../chaos/kill-cases.js';
 import type { Definition } from '../../../chaos/state-graph.js';
 
@@ -24,6 +25,7 @@ function gate(next: string) {
   return {
     Type: 'Task',
     Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+    Parameters: { FunctionName: 'arn:aws:lambda:::function:RecordApproval', Payload: {} },
     Next: next,
     Catch: toRollback,
   };
@@ -67,8 +69,12 @@ function definition(gates: boolean): Definition {
       'retire-root': clusterMap('retire-root', 'release-lock'),
       'release-lock': task('done'),
       done: { Type: 'Succeed' },
-      'rollback-trust': clusterMap('rollback-trust', 'rolled-back'),
+      'rollback-trust': {
+        ...clusterMap('rollback-trust', 'rolled-back'),
+        Catch: [{ ErrorEquals: ['States.ALL'], Next: 'rollback-failed' }],
+      },
       'rolled-back': { Type: 'Fail', Error: 'RotationRolledBack' },
+      'rollback-failed': { Type: 'Fail', Error: 'RollbackFailed' },
     },
   };
 }
@@ -183,5 +189,54 @@ describe('withDelayedGateAnswers', () => {
 
     // Act / Assess
     expect(withDelayedGateAnswers(input)).toEqual(killCases(input));
+  });
+});
+
+describe('matrixOf', () => {
+  /** A synthesized template holding the definition, as cdk.out's does (its DefinitionString). */
+  function template(withGates: boolean) {
+    return {
+      Resources: {
+        Rotation: {
+          Type: 'AWS::StepFunctions::StateMachine',
+          Properties: { DefinitionString: JSON.stringify(definition(withGates)) },
+        },
+      },
+    };
+  }
+
+  it("appends the approval assembly's gate kill cases and leaves every case of the chaos stack as it was", () => {
+    // Prepare
+    const alone = matrixOf(template(false), 2);
+
+    // Act
+    const matrix = matrixOf(template(false), 2, template(true));
+
+    // Assess
+    expect(matrix.slice(0, alone.length)).toEqual(alone);
+    expect(matrix.slice(alone.length).map((chaosCase) => chaosCase.id)).toEqual([
+      'kill/scheduled/approve-reissue',
+      'kill/scheduled/approve-retire',
+      'kill/emergency/approve-reissue',
+      'kill/emergency/approve-retire',
+      'kill/intermediate/approve-reissue',
+    ]);
+    expect(matrix.slice(alone.length).every(runsWithGates)).toBe(true);
+    expect(alone.some((chaosCase) => chaosCase.id.includes('approve-'))).toBe(false);
+  });
+
+  it('takes an assembly with gates run as it is (--cdk-out) once: its gate cases delayed, none added twice', () => {
+    // Act
+    const matrix = matrixOf(template(true), 2, template(true));
+
+    // Assess
+    const ids = matrix.map((chaosCase) => chaosCase.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    const gateKills = matrix.filter((chaosCase) => /^kill\/[a-z]+\/approve-[a-z]+$/.test(chaosCase.id));
+    expect(gateKills).toHaveLength(5);
+    expect(gateKills.every((chaosCase) => !runsWithGates(chaosCase))).toBe(true);
+    expect(gateKills.map((chaosCase) => (chaosCase as { killedRunFlags?: unknown }).killedRunFlags)).toEqual(
+      gateKills.map(() => DELAYED),
+    );
   });
 });
