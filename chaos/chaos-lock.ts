@@ -1,4 +1,5 @@
-// One `npm run chaos` at a time on what runs share: chaos/cdk.out, which a run synthesizes when it is
+// One `npm run chaos` at a time on what runs share: chaos/cdk.out (and chaos/cdk.out.approval, the
+// same stack with approval gates, for the kills inside a gate), which a run synthesizes when it is
 // older than its sources (the synth deletes it first) and which every case of the run reads for the
 // whole run (each rehearsal's --cdk-out, the kill cases' labs), and chaos/results.json, which a run reads,
 // merges and writes back at its end. A second run would delete the first's assembly under its cases, or
