@@ -114,7 +114,17 @@ export interface LabOptions {
    * trusting the lab's own role of its kind (the stack's cluster roles in a rehearsal). @default 0
    */
   readonly otherAccountClusters?: number;
+  /**
+   * How many of the last clusters are in the lab's second region (LAB_OTHER_REGION) instead of `region`
+   * (issue 13): the EKS API answers for them only to a request signed for that region, and each accepts
+   * only EKS tokens presigned for that region's STS, as a cluster of another region does. With
+   * otherAccountClusters, a cluster among the last of both is in the other account and region. @default 0
+   */
+  readonly otherRegionClusters?: number;
 }
+
+/** The lab's second region, where `otherRegionClusters` places its last clusters. */
+export const LAB_OTHER_REGION = 'eu-west-1';
 
 export type ResolvedLabOptions = Required<LabOptions>;
 
@@ -145,6 +155,7 @@ export function resolveLabOptions(options: LabOptions = {}): ResolvedLabOptions 
     pcds: options.pcds ?? false,
     topology: options.topology ?? 'multi-primary',
     otherAccountClusters: options.otherAccountClusters ?? 0,
+    otherRegionClusters: options.otherRegionClusters ?? 0,
   };
   const integer = (name: keyof ResolvedLabOptions, min: number, max: number) => {
     const value = asked[name];
@@ -156,6 +167,7 @@ export function resolveLabOptions(options: LabOptions = {}): ResolvedLabOptions 
   integer('clusters', 1, LAB_MAX_CLUSTERS);
   integer('workloadsPerCluster', 1, LAB_MAX_WORKLOADS);
   integer('otherAccountClusters', 0, clusters);
+  integer('otherRegionClusters', 0, clusters);
   integer('workloadCertTtlMs', 500, 24 * 60 * 60 * 1000);
   integer('pushDelayMs', 0, 60_000);
   integer('podStartDelayMs', 0, 60_000);

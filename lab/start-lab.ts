@@ -50,6 +50,7 @@ import { KubeObjectStore } from './kube/object-store.js';
 import { labClusterNames } from './lab-cluster-names.js';
 import { LabError, LabNotSettledError } from './lab-errors.js';
 import {
+  LAB_OTHER_REGION,
   type LabOptions,
   labRemoteClusters,
   type ResolvedLabOptions,
@@ -185,6 +186,7 @@ export async function startLab(input: LabOptions = {}, hooks: LabHooks = {}): Pr
         version: LAB_KUBERNETES_VERSION,
         arn: cluster.arn,
         accountId: accountOfArn(cluster.arn),
+        region: cluster.arn.split(':')[3] ?? options.region,
         tags: { [MESH_TAG_KEY]: options.meshId },
       })),
     });
@@ -261,6 +263,15 @@ function accountOfArn(arn: string): string {
   return arn.split(':')[4] ?? '';
 }
 
+/** Where the cluster at `index` is: the last otherAccountClusters in the second account, the last otherRegionClusters in the second region. */
+function placeOfCluster(index: number, options: ResolvedLabOptions): { account: string; region: string } {
+  const among = (last: number) => index >= options.clusters - last;
+  return {
+    account: among(options.otherAccountClusters) ? LAB_OTHER_ACCOUNT_ID : LAB_ACCOUNT_ID,
+    region: among(options.otherRegionClusters) ? LAB_OTHER_REGION : options.region,
+  };
+}
+
 async function startCluster(
   name: string,
   index: number,
@@ -270,6 +281,7 @@ async function startCluster(
   hooks: LabHooks,
   primary?: RunningCluster,
 ): Promise<RunningCluster> {
+  const place = placeOfCluster(index, options);
   const store = new KubeObjectStore();
   // A remote has no cacerts and no istiod: its primary's istiod signs its pods (the model's caStore).
   const intermediate =
@@ -344,7 +356,8 @@ async function startCluster(
     const api = await startKubeApiServer({
       clusterName: name,
       store,
-      authenticate: createEksTokenAuthenticator({ clusterName: name, identities, region: options.region }),
+      // A cluster of the second region accepts only tokens presigned for that region's STS, as in AWS.
+      authenticate: createEksTokenAuthenticator({ clusterName: name, identities, region: place.region }),
       authorize: authorizeLabRequest,
       admit: (object) =>
         object.kind === 'Pod'
@@ -369,7 +382,7 @@ async function startCluster(
     });
     return {
       name,
-      arn: `arn:aws:eks:${options.region}:${index >= options.clusters - options.otherAccountClusters ? LAB_OTHER_ACCOUNT_ID : LAB_ACCOUNT_ID}:cluster/${name}`,
+      arn: `arn:aws:eks:${place.region}:${place.account}:cluster/${name}`,
       endpoint: api.url,
       caPem: api.caPem,
       store,

@@ -4,6 +4,7 @@
 // CLUSTERS names each of them by its ARN, CLUSTER_ACCOUNT_ROLES names, per function, the role of its
 // kind in that account by the stack's convention, as the lab's CLUSTERS stand in for a stack's named
 // clusters. The report says which account each cluster is in and which roles were assumed there.
+// A cluster of the lab's second region (`--other-region-clusters`) is named by its ARN the same way.
 // With `rehearse --discover-clusters`, CLUSTERS holds instead the entries of a stack that discovers its
 // clusters by tag in each account (`*`, `arn:aws:eks:<region>:<account>:cluster/*`): the functions then
 // find the clusters of each account themselves, as that account's role.
@@ -39,28 +40,34 @@ function accountOf(cluster: Fleet['clusters'][number]): string {
   return cluster.arn?.split(':')[4] ?? LAB_ACCOUNT_ID;
 }
 
-/** Whether some cluster of the fleet is outside the stack's (the lab's) account. */
-export function hasOtherAccountClusters(lab: Pick<Fleet, 'clusters'>): boolean {
-  return lab.clusters.some((cluster) => accountOf(cluster) !== LAB_ACCOUNT_ID);
+/** A cluster's region: the one of its ARN, else the lab's own. */
+function regionOf(cluster: Fleet['clusters'][number], lab: Pick<Fleet, 'region'>): string {
+  return cluster.arn?.split(':')[3] ?? lab.region;
+}
+
+/** Whether a cluster is in the stack's account and region, where a stack names it by its name alone. */
+function atHome(cluster: Fleet['clusters'][number], lab: Pick<Fleet, 'region'>): boolean {
+  return accountOf(cluster) === LAB_ACCOUNT_ID && regionOf(cluster, lab) === lab.region;
 }
 
 /**
  * The cluster entries of a stack that discovers the fleet by tag: `*` for the stack's account and region,
- * and `arn:aws:eks:<region>:<account>:cluster/*` for each other account of the fleet.
+ * and `arn:aws:eks:<region>:<account>:cluster/*` for each other account and region of the fleet.
  */
 export function discoveryEntries(lab: Pick<Fleet, 'clusters' | 'region'>): string[] {
-  const otherAccounts = [...new Set(lab.clusters.map(accountOf))].filter((a) => a !== LAB_ACCOUNT_ID).sort();
-  return [
-    DISCOVER_BY_TAG,
-    ...otherAccounts.map((account) => `arn:aws:eks:${lab.region}:${account}:cluster/${DISCOVER_BY_TAG}`),
-  ];
+  const elsewhere = lab.clusters
+    .filter((cluster) => !atHome(cluster, lab))
+    .map(
+      (cluster) => `arn:aws:eks:${regionOf(cluster, lab)}:${accountOf(cluster)}:cluster/${DISCOVER_BY_TAG}`,
+    );
+  return [DISCOVER_BY_TAG, ...[...new Set(elsewhere)].sort()];
 }
 
 /**
- * The environment a stack listing the fleet's clusters (by ARN for those of another account) gives one
- * function, or with `discover` a stack listing a `*` entry per account of the fleet (discoveryEntries);
- * undefined when every cluster is in the stack's account and nothing is discovered (the template's own
- * CLUSTERS then stands). The function's kind is the one of the stack's cluster role it names in
+ * The environment a stack listing the fleet's clusters (by ARN for those of another account or region)
+ * gives one function, or with `discover` a stack listing a `*` entry per account and region of the fleet
+ * (discoveryEntries); undefined when every cluster is in the stack's account and region and nothing is
+ * discovered (the template's own CLUSTERS then stands). The function's kind is the one of the stack's cluster role it names in
  * CLUSTER_ROLE_ARN (rehearsal/function-identities.ts maps those onto the lab's rotator and verifier), or
  * check-expiry's.
  */
@@ -69,7 +76,7 @@ export function otherAccountEnvironment(
   fn: { readonly handlerName: string; readonly environment: Readonly<Record<string, string>> },
   options: { readonly discover?: boolean } = {},
 ): Record<string, string> | undefined {
-  if (!hasOtherAccountClusters(lab)) {
+  if (lab.clusters.every((cluster) => atHome(cluster, lab))) {
     return options.discover === true ? { [CLUSTERS_ENV]: discoveryEntries(lab).join(',') } : undefined;
   }
   const clusterRole = fn.environment[CLUSTER_ROLE_ARN_ENV];
@@ -95,9 +102,7 @@ export function otherAccountEnvironment(
       options.discover === true
         ? discoveryEntries(lab).join(',')
         : lab.clusters
-            .map((cluster) =>
-              accountOf(cluster) === LAB_ACCOUNT_ID ? cluster.name : (cluster.arn as string),
-            )
+            .map((cluster) => (atHome(cluster, lab) ? cluster.name : (cluster.arn as string)))
             .join(','),
     [CLUSTER_ACCOUNT_ROLES_ENV]: formatClusterAccountRoles(roles),
     [MESH_ACCOUNT_ID_ENV]: fn.environment[MESH_ACCOUNT_ID_ENV] || LAB_ACCOUNT_ID,

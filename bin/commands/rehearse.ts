@@ -13,6 +13,7 @@ import {
   ISTIO_LAB_MAX_CLUSTERS,
   LAB_MAX_CLUSTERS,
   LAB_MAX_WORKLOADS,
+  LAB_OTHER_REGION,
   LAB_TOPOLOGIES,
   type LabTopology,
   ROOT_CERT_STYLES,
@@ -77,6 +78,7 @@ export interface RehearseCommandOptions extends EngineCommandOptions {
   readonly rootCertStyle: RootCertStyle;
   readonly topology: LabTopology;
   readonly otherAccountClusters: number;
+  readonly otherRegionClusters: number;
   readonly discoverClusters?: boolean;
   readonly lab?: string;
 }
@@ -88,6 +90,7 @@ const LAB_DECIDES = [
   ['engine', '--engine'],
   ['topology', '--topology'],
   ['otherAccountClusters', '--other-account-clusters'],
+  ['otherRegionClusters', '--other-region-clusters'],
   ['rootCertStyle', '--root-cert-style'],
   ['keepLab', '--keep-lab'],
   ['fault', '--fault'],
@@ -194,6 +197,15 @@ export function registerRehearseCommand(program: Command, context: CliContext): 
         "answers for them only to that account's callers, and its roles meshtrust-<mesh>-rotator, -verifier and " +
         "-expiry-check, each trusting the stack's role of its kind, are their only access entries; the functions " +
         'get them by ARN in CLUSTERS and those roles in CLUSTER_ACCOUNT_ROLES, as a stack listing them would',
+      integerBetween(0, LAB_MAX_CLUSTERS),
+      0,
+    )
+    .option(
+      '--other-region-clusters <n>',
+      `place the last N lab clusters in a second region (${LAB_OTHER_REGION}; model engine): its EKS API answers ` +
+        'for them only to requests signed for that region and they accept only tokens presigned for its STS; ' +
+        'the functions get them by ARN in CLUSTERS (with --other-account-clusters, a cluster among the last ' +
+        'of both is in the other account and region)',
       integerBetween(0, LAB_MAX_CLUSTERS),
       0,
     )
@@ -313,10 +325,13 @@ async function rehearse(options: RehearseCommandOptions, context: CliContext) {
       ...(options.lab === undefined ? {} : { labDir: resolve(options.lab) }),
       keepLab: options.keepLab === true,
       ...(options.lab === undefined && { engine: options.engine, rootCertStyle: options.rootCertStyle }),
-      ...((options.topology !== 'multi-primary' || options.otherAccountClusters > 0) && {
+      ...((options.topology !== 'multi-primary' ||
+        options.otherAccountClusters > 0 ||
+        options.otherRegionClusters > 0) && {
         lab: {
           ...(options.topology !== 'multi-primary' && { topology: options.topology }),
           ...(options.otherAccountClusters > 0 && { otherAccountClusters: options.otherAccountClusters }),
+          ...(options.otherRegionClusters > 0 && { otherRegionClusters: options.otherRegionClusters }),
         },
       }),
       istio: istioEngineSettings(options),
@@ -393,14 +408,19 @@ async function askApproval(
 
 /** --other-account-clusters: at most --clusters, and the model lab's (exit 2, naming the flag). */
 function refuseOtherAccountClusters(options: RehearseCommandOptions): void {
-  if (options.otherAccountClusters === 0) return;
-  if (options.engine !== 'model') {
-    throw new UsageError('--other-account-clusters is played by the model engine only, for now');
-  }
-  if (options.otherAccountClusters > options.clusters) {
-    throw new UsageError(
-      `--other-account-clusters ${options.otherAccountClusters} is more than the lab's ${options.clusters} cluster(s) (--clusters)`,
-    );
+  for (const [flag, count] of [
+    ['--other-account-clusters', options.otherAccountClusters],
+    ['--other-region-clusters', options.otherRegionClusters],
+  ] as const) {
+    if (count === 0) continue;
+    if (options.engine !== 'model') {
+      throw new UsageError(`${flag} is played by the model engine only, for now`);
+    }
+    if (count > options.clusters) {
+      throw new UsageError(
+        `${flag} ${count} is more than the lab's ${options.clusters} cluster(s) (--clusters)`,
+      );
+    }
   }
 }
 

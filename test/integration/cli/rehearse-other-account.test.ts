@@ -15,6 +15,7 @@ import {
   LAB_OTHER_ACCOUNT_ID,
   ROTATOR_GROUP,
 } from '../../../lab/eks/lab-identities.js';
+import { LAB_OTHER_REGION } from '../../../lab/lab-options.js';
 import { type Lab, startLab } from '../../../lab/start-lab.js';
 import { PROJECT_ROOT } from '../../../lib/handler-entries.js';
 import { ensureCloudAssembly } from '../../../rehearsal/cloud-assembly.js';
@@ -111,6 +112,34 @@ const rehearseWithOtherAccount = (...flags: string[]) =>
     outputDirs,
   });
 
+describe('a lab cluster placed in another region', () => {
+  let lab: Lab;
+
+  beforeAll(async () => {
+    lab = await startLab({ clusters: 2, workloadsPerCluster: 1, meshId: MESH, otherRegionClusters: 1 });
+  });
+
+  afterAll(async () => {
+    await lab?.stop();
+  });
+
+  it('is listed only to a request signed for its region, with that region in its ARN', async () => {
+    // Prepare
+    const { credentials } = lab.identities.rotator;
+    const eksIn = (region: string) => new EKSClient({ endpoint: lab.eksEndpoint, region, credentials });
+
+    // Act
+    const home = await eksIn(lab.region).send(new ListClustersCommand({}));
+    const away = await eksIn(LAB_OTHER_REGION).send(new ListClustersCommand({}));
+
+    // Assess: the same account's roles reach it, from its region
+    expect(home.clusters).toEqual(['lab-1']);
+    expect(away.clusters).toEqual(['lab-2']);
+    expect(lab.cluster('lab-2').arn).toBe(`arn:aws:eks:${LAB_OTHER_REGION}:${LAB_ACCOUNT_ID}:cluster/lab-2`);
+    expect(kubeIdentityFor(lab.identities, 'lab-2', lab.identities.rotator).groups).toEqual([ROTATOR_GROUP]);
+  });
+});
+
 describe('meshtrust rehearse --other-account-clusters', () => {
   it(
     "rotates the other account's cluster as that account's roles: SUCCEEDED, 0 failed handshakes",
@@ -197,6 +226,52 @@ describe('meshtrust rehearse --other-account-clusters', () => {
     RUN_TIMEOUT_MS + 30_000,
   );
 
+  it(
+    'with --other-region-clusters and --discover-clusters finds each account and region apart, and rotates every cluster',
+    async () => {
+      // Act: lab-2 in the second region of the stack's account, lab-3 there in the other account
+      const run = await runRehearseCli({
+        cdkOut,
+        flags: [
+          '--clusters',
+          '3',
+          '--workloads',
+          '1',
+          '--mode',
+          'emergency',
+          '--proxy-env',
+          'PROXY_CONFIG_XDS_AGENT=true',
+          '--other-account-clusters',
+          '1',
+          '--other-region-clusters',
+          '2',
+          '--discover-clusters',
+        ],
+        timeoutMs: RUN_TIMEOUT_MS,
+        outputDirs,
+      });
+
+      // Assess
+      const { report } = run;
+      expect(run.stderr).toContain(
+        `CLUSTERS=*,arn:aws:eks:${LAB_OTHER_REGION}:${LAB_ACCOUNT_ID}:cluster/*,arn:aws:eks:${LAB_OTHER_REGION}:${LAB_OTHER_ACCOUNT_ID}:cluster/*`,
+      );
+      expect({ exitCode: run.exitCode, failed: failedChecks(report) }).toEqual({
+        exitCode: EXIT_CODES.ok,
+        failed: [],
+      });
+      expect(report.totals.handshakes.failed).toBe(0);
+      expect(report.checks).toContainEqual(
+        expect.objectContaining({ name: 'final-roots-new-root-only', ok: true }),
+      );
+      expect(report.accounts?.map(({ account, clusters }) => ({ account, clusters }))).toEqual([
+        { account: LAB_ACCOUNT_ID, clusters: ['lab-1', 'lab-2'] },
+        { account: LAB_OTHER_ACCOUNT_ID, clusters: ['lab-3'] },
+      ]);
+    },
+    RUN_TIMEOUT_MS + 30_000,
+  );
+
   it('refuses more other-account clusters than clusters, and the istio engine, naming the flag (exit 2)', async () => {
     // Act
     const tooMany = await runMeshtrustInProcess([
@@ -214,6 +289,13 @@ describe('meshtrust rehearse --other-account-clusters', () => {
       '1',
     ]);
     const typo = await runMeshtrustInProcess(['rehearse', '--other-acount-clusters', '1']);
+    const regions = await runMeshtrustInProcess([
+      'rehearse',
+      '--clusters',
+      '2',
+      '--other-region-clusters',
+      '3',
+    ]);
 
     // Assess
     expect(tooMany.exitCode).toBe(EXIT_CODES.usage);
@@ -222,5 +304,7 @@ describe('meshtrust rehearse --other-account-clusters', () => {
     expect(istio.stderr).toContain('--other-account-clusters is played by the model engine only');
     expect(typo.exitCode).toBe(EXIT_CODES.usage);
     expect(typo.stderr).toContain('--other-acount-clusters');
+    expect(regions.exitCode).toBe(EXIT_CODES.usage);
+    expect(regions.stderr).toContain('--other-region-clusters 3 is more than');
   });
 });

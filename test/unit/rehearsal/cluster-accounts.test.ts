@@ -52,6 +52,33 @@ describe('otherAccountEnvironment', () => {
     });
   });
 
+  it('names a cluster of another region by its ARN, and discovers in each account and region apart', () => {
+    // Prepare: lab-2 in the second region of the stack's account, lab-3 there in the other account
+    const acrossRegions = {
+      ...acrossAccounts,
+      clusters: [
+        { name: 'lab-1', arn: `arn:aws:eks:${REGION}:000000000000:cluster/lab-1` },
+        { name: 'lab-2', arn: 'arn:aws:eks:eu-west-1:000000000000:cluster/lab-2' },
+        { name: 'lab-3', arn: `arn:aws:eks:eu-west-1:${LAB_OTHER_ACCOUNT_ID}:cluster/lab-3` },
+      ],
+    };
+
+    // Act
+    const named = otherAccountEnvironment(acrossRegions, distributeBundle);
+    const discovered = otherAccountEnvironment(acrossRegions, distributeBundle, { discover: true });
+
+    // Assess: the stack's own account in another region needs no role, only its place
+    expect(named?.[CLUSTERS_ENV]).toBe(
+      `lab-1,arn:aws:eks:eu-west-1:000000000000:cluster/lab-2,arn:aws:eks:eu-west-1:${LAB_OTHER_ACCOUNT_ID}:cluster/lab-3`,
+    );
+    expect(discovered?.[CLUSTERS_ENV]).toBe(
+      `*,arn:aws:eks:eu-west-1:000000000000:cluster/*,arn:aws:eks:eu-west-1:${LAB_OTHER_ACCOUNT_ID}:cluster/*`,
+    );
+    expect(discovered?.[CLUSTER_ACCOUNT_ROLES_ENV]).toBe(
+      `${LAB_OTHER_ACCOUNT_ID}=arn:aws:iam::${LAB_OTHER_ACCOUNT_ID}:role/meshtrust-lab-rotator`,
+    );
+  });
+
   it("leaves one account's fleet to the template's CLUSTERS, or with discover lists `*` alone", () => {
     // Act
     const named = otherAccountEnvironment(oneAccount, distributeBundle);
