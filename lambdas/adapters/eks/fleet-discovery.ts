@@ -145,6 +145,17 @@ function classify(error: unknown, action: string, cluster?: string): Error {
   if (isTransient(error)) {
     return new TransientError(`Could not ${action} (${detail}); retry later.`, options);
   }
+  // An AWS answer that is not EKS's: the client's credentials were refused before the request left, for
+  // a cluster of another account the AssumeRole of that account's role.
+  if (
+    !(error instanceof EKSServiceException) &&
+    (error as { $metadata?: unknown })?.$metadata !== undefined
+  ) {
+    return new PreconditionFailed(
+      `Could not ${action}: AWS refused the credentials to ask EKS with (${detail}), before any EKS request. For a cluster of another account, check that account's role meshtrust-<meshId>-<rotator|verifier|expiry-check> exists and trusts the stack's role of its kind (docs/deploy.md, "Clusters in other regions and accounts").`,
+      options,
+    );
+  }
   return new PreconditionFailed(
     `Could not ${action} (${detail}); check the credentials, the region and the IAM permissions eks:ListClusters and eks:DescribeCluster.`,
     options,

@@ -275,7 +275,8 @@ describe('STS fault proxy, scoped to the account of a cluster of another account
 
     // Assess
     expect(error).toBeInstanceOf(PreconditionFailed);
-    expect((error as Error).message).toContain('AccessDenied');
+    expect((error as Error).message).toContain('AWS refused the credentials to ask EKS with (AccessDenied');
+    expect((error as Error).message).toContain("check that account's role");
     expect(plan.report()).toEqual([{ spec: `sts:${LAB_OTHER_ACCOUNT_ID}:denied:1@preflight`, fired: 1 }]);
   });
 });
