@@ -2,6 +2,11 @@
 // engine what the mesh runs with. Declared once so both commands take and check them alike.
 import type { Command } from 'commander';
 import {
+  DEFAULT_ISTIO_VERSION,
+  ISTIO_VERSIONS,
+  type IstioVersion,
+} from '../../lab/istio/istiod-cacerts-rules.js';
+import {
   ISTIO_ENGINE_DEFAULTS,
   type IstioEngineSettings,
 } from '../../lab/istio-install/istio-engine-settings.js';
@@ -19,7 +24,14 @@ export interface EngineCommandOptions {
   readonly volumeSyncDelay: number;
   readonly istiodReplicas: number;
   readonly waitForLab: number;
+  /** --istio-version: a minor version, or LATEST_ISTIO; undefined when not given. */
+  readonly istioVersion?: IstioVersionFlag;
 }
+
+/** --istio-version's word for the newest Istio an engine runs: the model's newest rules, the pinned build. */
+export const LATEST_ISTIO = 'latest';
+export type IstioVersionFlag = IstioVersion | typeof LATEST_ISTIO;
+const ISTIO_VERSION_CHOICES: readonly IstioVersionFlag[] = [...ISTIO_VERSIONS, LATEST_ISTIO];
 
 export function addEngineOptions(command: Command, extra: { readonly proxyEnvNote?: string } = {}): Command {
   return command
@@ -57,6 +69,14 @@ export function addEngineOptions(command: Command, extra: { readonly proxyEnvNot
       ISTIO_ENGINE_DEFAULTS.istiodReplicas,
     )
     .option(
+      '--istio-version <minor>',
+      `the Istio minor version the lab runs: model engine, the istiod rules it plays (${ISTIO_VERSIONS[0]} to ` +
+        `${ISTIO_VERSIONS[ISTIO_VERSIONS.length - 1]}, or ${LATEST_ISTIO}; default ${DEFAULT_ISTIO_VERSION}, whose ` +
+        `byte rule for root-cert.pem is the stricter); istio engine: only ${LATEST_ISTIO}, the commit lab/go pins ` +
+        '(the Go module proxy serves no Istio commit before the 1.30 branch)',
+      oneOf(ISTIO_VERSION_CHOICES),
+    )
+    .option(
       '--wait-for-lab <seconds>',
       'istio engine: one istio lab runs on a machine at a time; wait up to this long for another to end ' +
         '(default 0: refuse at once)',
@@ -73,6 +93,31 @@ export function istioEngineSettings(options: EngineCommandOptions): IstioEngineS
     volumeSyncDelaySeconds: options.volumeSyncDelay,
     istiodReplicas: options.istiodReplicas,
   };
+}
+
+/**
+ * The Istio version the model engine's istiod plays (--istio-version, LATEST_ISTIO being the newest it
+ * states), or undefined for the lab's default.
+ */
+export function modelIstioVersion(options: EngineCommandOptions): IstioVersion | undefined {
+  const version = options.istioVersion;
+  if (version === undefined) return undefined;
+  return version === LATEST_ISTIO ? (ISTIO_VERSIONS[ISTIO_VERSIONS.length - 1] as IstioVersion) : version;
+}
+
+/**
+ * The istio engine builds one Istio, the commit lab/go/go.mod pins: any other version is refused before
+ * anything starts rather than run as the pinned one. The Go module proxy serves istio.io/istio only at
+ * commits after the 1.30 branch (docs/lab.md, "Istio's version"), so 1.29 and earlier cannot be built.
+ */
+export function refuseIstioVersionBeyondEngine(options: EngineCommandOptions): void {
+  const version = options.istioVersion;
+  if (options.engine !== 'istio' || version === undefined || version === LATEST_ISTIO) return;
+  throw new UsageError(
+    `--istio-version ${version}: the istio engine runs only the Istio that lab/go/go.mod pins (--istio-version ` +
+      `${LATEST_ISTIO}); the Go module proxy serves istio.io/istio at no commit before the 1.30 branch, so no other ` +
+      `release can be built here. The model engine plays ${version}'s istiod rules: drop --engine istio`,
+  );
 }
 
 /** The one proxy setting the model engine plays: PCDS, which decides when proxies learn new roots. */

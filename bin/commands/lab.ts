@@ -63,9 +63,11 @@ import {
   addEngineOptions,
   type EngineCommandOptions,
   istioEngineSettings,
+  modelIstioVersion,
   modelPcds,
   refuseClustersBeyondEngine,
   refuseIstioFlagsOnModel,
+  refuseIstioVersionBeyondEngine,
 } from '../cli/engine-options.js';
 import { integerBetween, matching, oneOf } from '../cli/option-parsers.js';
 import { listenForStopSignals } from '../cli/stop-signals.js';
@@ -159,6 +161,7 @@ async function runLab(options: LabCommandOptions, context: CliContext): Promise<
     let description: LabDescription;
     try {
       refuseIstioFlagsOnModel(options);
+      refuseIstioVersionBeyondEngine(options);
       refuseClustersBeyondEngine(options);
       if (options.moto) {
         progress('starting moto_server (the lab account: Secrets Manager, KMS, ...)');
@@ -247,10 +250,11 @@ async function startModelEngine(
     meshId: options.meshId,
     pcds: modelPcds(options),
     topology: options.topology,
+    ...(modelIstioVersion(options) !== undefined && { istioVersion: modelIstioVersion(options) }),
   });
   return {
     ...servedBy(lab),
-    engine: { name: 'model' },
+    engine: { name: 'model', istio: lab.options.istioVersion },
     attach: labAttachHandlers(modelRehearsalFleet(lab), options.workloads),
     status: () => ({
       engine: 'model',

@@ -47,8 +47,10 @@ import {
   addEngineOptions,
   type EngineCommandOptions,
   istioEngineSettings,
+  modelIstioVersion,
   refuseClustersBeyondEngine,
   refuseIstioFlagsOnModel,
+  refuseIstioVersionBeyondEngine,
 } from '../cli/engine-options.js';
 import { integerBetween } from '../cli/option-parsers.js';
 import { exitCodeOfSignal, listenForStopSignals } from '../cli/stop-signals.js';
@@ -98,6 +100,7 @@ const LAB_DECIDES = [
   ['proxyEnv', '--proxy-env'],
   ['volumeSyncDelay', '--volume-sync-delay'],
   ['istiodReplicas', '--istiod-replicas'],
+  ['istioVersion', '--istio-version'],
   ['waitForLab', '--wait-for-lab'],
 ] as const;
 
@@ -292,9 +295,11 @@ async function rehearse(options: RehearseCommandOptions, context: CliContext) {
     );
   }
   refuseIstioFlagsOnModel(options);
+  refuseIstioVersionBeyondEngine(options);
   refuseClustersBeyondEngine(options);
   refuseOtherAccountClusters(options);
   const cdkOut = assemblyToRun(options.cdkOut);
+  const istioVersion = options.engine === 'model' ? modelIstioVersion(options) : undefined;
   const outDir = resolve(options.out ?? join('rehearsals', new Date().toISOString().replace(/[:.]/g, '-')));
   const display = createProgressDisplay(terminal.stderr);
   const stop = listenForStopSignals(
@@ -327,11 +332,13 @@ async function rehearse(options: RehearseCommandOptions, context: CliContext) {
       ...(options.lab === undefined && { engine: options.engine, rootCertStyle: options.rootCertStyle }),
       ...((options.topology !== 'multi-primary' ||
         options.otherAccountClusters > 0 ||
-        options.otherRegionClusters > 0) && {
+        options.otherRegionClusters > 0 ||
+        istioVersion !== undefined) && {
         lab: {
           ...(options.topology !== 'multi-primary' && { topology: options.topology }),
           ...(options.otherAccountClusters > 0 && { otherAccountClusters: options.otherAccountClusters }),
           ...(options.otherRegionClusters > 0 && { otherRegionClusters: options.otherRegionClusters }),
+          ...(istioVersion !== undefined && { istioVersion }),
         },
       }),
       istio: istioEngineSettings(options),

@@ -220,6 +220,36 @@ describe('meshtrust lab refuses istio-engine settings without the istio engine',
     );
   });
 
+  it('exits 2 on --istio-version with a version the istio engine cannot build, saying why', async () => {
+    // Act
+    const results = [
+      await runMeshtrustInProcess(['lab', '--engine', 'istio', '--istio-version', '1.29', '--out', dir]),
+      await runMeshtrustInProcess([
+        'rehearse',
+        '--engine',
+        'istio',
+        '--istio-version',
+        '1.29',
+        '--out',
+        join(dir, 'rehearsal'),
+      ]),
+      await runMeshtrustInProcess(['lab', '--istio-version', '1.19', '--out', dir]),
+    ];
+
+    // Assess
+    expect(results.map((result) => result.exitCode)).toEqual([
+      EXIT_CODES.usage,
+      EXIT_CODES.usage,
+      EXIT_CODES.usage,
+    ]);
+    for (const result of results.slice(0, 2)) {
+      expect(result.stderr).toContain(
+        '--istio-version 1.29: the istio engine runs only the Istio that lab/go/go.mod pins',
+      );
+    }
+    expect(results[2]?.stderr).toMatch(/--istio-version.*expected one of 1\.20, .*1\.31, latest/);
+  });
+
   it('rehearse too: exits 2 naming the flags before anything starts', async () => {
     // Act
     const result = await runMeshtrustInProcess([

@@ -60,7 +60,12 @@ function portAnswers(url: string): Promise<boolean> {
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'meshtrust-cli-lab-'));
-  lab = await startLabCommand(['--clusters', '2', '--workloads', '4'], dir, 120_000);
+  // --istio-version: the istiod model plays Istio 1.30's rules, not the default 1.29's.
+  lab = await startLabCommand(
+    ['--clusters', '2', '--workloads', '4', '--istio-version', '1.30'],
+    dir,
+    120_000,
+  );
   ({ child, exited, description } = lab);
   control = JSON.parse(await readFile(join(dir, 'control.json'), 'utf8')) as LabControlAccess;
 });
@@ -98,6 +103,42 @@ describe('meshtrust lab (child process)', () => {
     expect(report.rounds).toBe(1);
     expect(report.attempted).toBeGreaterThan(0);
     expect(report.failed).toBe(0);
+  });
+
+  it('runs the Istio version --istio-version names: lab.json says so, and istiod and the proxies carry its tag', async () => {
+    // Prepare
+    const env = { ...cleanEnvironment(), ...(await readEnvFile(join(dir, 'env'))) };
+    const kubectl = (args: string[]) =>
+      new Promise<string>((resolve, reject) =>
+        execFile('kubectl', ['--context', 'lab-1', ...args], { env, timeout: 60_000 }, (error, out) =>
+          error ? reject(new Error(`kubectl failed: ${error.message.split('\n')[0]}`)) : resolve(out),
+        ),
+      );
+
+    // Act
+    const istiodImage = await kubectl([
+      '-n',
+      'istio-system',
+      'get',
+      'deployment',
+      'istiod',
+      '-o',
+      'jsonpath={.spec.template.spec.containers[0].image}',
+    ]);
+    const proxyImages = await kubectl([
+      'get',
+      'pods',
+      '-A',
+      '-o',
+      'jsonpath={range .items[*]}{range .spec.containers[?(@.name=="istio-proxy")]}{.image}{"\\n"}{end}{end}',
+    ]);
+
+    // Assess
+    expect(description.engine).toEqual({ name: 'model', istio: '1.30' });
+    expect(istiodImage).toBe('docker.io/istio/pilot:1.30.0');
+    const proxies = proxyImages.split('\n').filter((line) => line !== '');
+    expect(proxies.length).toBeGreaterThan(0);
+    expect(new Set(proxies)).toEqual(new Set(['docker.io/istio/proxyv2:1.30.0']));
   });
 
   it('seeds moto like a deployed stack: awscli with DIR/env reads root A, the intermediates and the mesh key', async () => {
