@@ -42,6 +42,7 @@ import {
   serializeResults,
 } from './chaos-results.js';
 import { describeKill, isKillCase } from './kill-cases.js';
+import { RESULTS_PAGE, renderResultsPage } from './results-page.js';
 import { runCase } from './run-case.js';
 import { KillLabs, runKillCase } from './run-kill-case.js';
 import type { Definition } from './state-graph.js';
@@ -64,6 +65,7 @@ export interface ChaosOptions {
   readonly cdkOut?: string;
   readonly keepReports: boolean;
   readonly write: boolean;
+  readonly page: boolean;
 }
 
 export interface ChaosIo {
@@ -103,7 +105,12 @@ export async function runChaosCli(
         "its own gates' (none when it was synthesized without approval)",
     )
     .option('--keep-reports', "keep every case's report folder (a failed case's is always kept)", false)
-    .option('--no-write', `print only: leave ${RESULTS_FILE} as it is`)
+    .option('--no-write', `print only: leave ${RESULTS_FILE} and ${RESULTS_PAGE} as they are`)
+    .option(
+      '--page',
+      `write ${RESULTS_PAGE} (every case's last result, the count run and never run) from ${RESULTS_FILE} and run nothing`,
+      false,
+    )
     .helpOption('-h, --help', 'show this help')
     .addHelpText(
       'after',
@@ -131,7 +138,7 @@ export async function runChaosCli(
         '',
         'Cases run one at a time (each rehearsal loads both cores of a small machine; a starved lab fails',
         'its own handshakes). About a minute each; the whole matrix takes about 2 hours.',
-        `Writes ${RESULTS_FILE}; a run of some cases keeps the other cases' previous results.`,
+        `Writes ${RESULTS_FILE} and ${RESULTS_PAGE}; a run of some cases keeps the other cases' previous results.`,
         'Exit codes: 0 every case passed, 1 a case failed, 2 usage error, 3 environment problem,',
         '4 internal error, 130/143 interrupted.',
       ].join('\n'),
@@ -189,6 +196,16 @@ function failAtStates(definition: Definition): readonly string[] {
 
 async function runChaos(options: ChaosOptions, io: ChaosIo): Promise<ExitCode> {
   const { terminal, projectRoot } = io;
+  if (options.page) {
+    const clashing = [
+      options.only.length > 0 ? '--only' : undefined,
+      options.list ? '--list' : undefined,
+      options.write ? undefined : '--no-write',
+    ].filter((flag) => flag !== undefined);
+    if (clashing.length > 0) {
+      throw new UsageError(`--page writes ${RESULTS_PAGE} and runs nothing: drop ${clashing.join(', ')}`);
+    }
+  }
   const startedAt = Date.now();
   const clock = () => {
     const seconds = Math.round((Date.now() - startedAt) / 1000);
@@ -232,6 +249,21 @@ async function runChaos(options: ChaosOptions, io: ChaosIo): Promise<ExitCode> {
           })
         : undefined;
     const matrix = matrixOf(assembly.template, options.clusters, approvalAssembly?.template);
+    if (options.page) {
+      const results = parseResults(
+        await readFile(join(projectRoot, RESULTS_FILE), 'utf8').catch(() => undefined),
+      );
+      if (results === undefined) {
+        throw new UsageError(
+          `--page: no ${RESULTS_FILE} of this schema to write ${RESULTS_PAGE} from; run some cases first`,
+        );
+      }
+      await writeFileAtomically(join(projectRoot, RESULTS_PAGE), renderResultsPage(results, matrix));
+      progress(
+        `wrote ${RESULTS_PAGE} from ${RESULTS_FILE} (${results.cases.length} of ${matrix.length} cases)`,
+      );
+      return EXIT_CODES.ok;
+    }
     const selected = selectCases(matrix, options.only);
     if (selected.length === 0) {
       throw new UsageError(
@@ -348,7 +380,10 @@ async function runChaos(options: ChaosOptions, io: ChaosIo): Promise<ExitCode> {
         generatedAt: new Date().toISOString(),
       });
       await writeFileAtomically(resultsFile, serializeResults(results));
-      progress(`wrote ${RESULTS_FILE} (${results.cases.length} of ${matrix.length} cases)`);
+      await writeFileAtomically(join(projectRoot, RESULTS_PAGE), renderResultsPage(results, matrix));
+      progress(
+        `wrote ${RESULTS_FILE} and ${RESULTS_PAGE} (${results.cases.length} of ${matrix.length} cases)`,
+      );
     }
     if (stop.signal.aborted) return exitCodeOfSignal(String(stop.signal.reason));
     if (environmentFailed) return EXIT_CODES.environment;

@@ -3,9 +3,20 @@
 // before any write (about 15 s). It proves the pieces fit: the matrix from the synthesized definition,
 // the child rehearsal, the verdict from its report.json, the table, the exit code, nothing left running.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createTerminal } from '../../../bin/cli/terminal.js';
+import { RESULTS_FILE, runChaosCli } from '../../../chaos/chaos-cli.js';
+import { RESULTS_PAGE } from '../../../chaos/results-page.js';
 import { CASE_MARKER } from '../../../chaos/run-case.js';
 import { PROJECT_ROOT } from '../../../lib/handler-entries.js';
 import { ensureCloudAssembly } from '../../../rehearsal/cloud-assembly.js';
@@ -167,6 +178,70 @@ describe('npm run chaos', () => {
     );
     expect(stdout).toMatch(new RegExp(`${ids.length} of \\d+ case\\(s\\)`));
   }, 60_000);
+
+  it('--page writes the matrix page from results.json and runs nothing; with --no-write it is refused (exit 2)', async () => {
+    // Prepare: a project folder of its own, so the repository's page is not rewritten.
+    const project = join(scratch, 'page-project');
+    mkdirSync(join(project, 'chaos'), { recursive: true });
+    mkdirSync(join(project, 'docs'));
+    const measured = {
+      exitCode: 1,
+      result: 'FAILED',
+      error: 'AcquireLockFailed',
+      handshakes: { attempted: 20, failed: 0 },
+    };
+    writeFileSync(
+      join(project, RESULTS_FILE),
+      JSON.stringify({
+        schema: 1,
+        generatedAt: '2026-12-02T08:00:00.000Z',
+        settings: { engine: 'model', clusters: 2, workloads: 2 },
+        machine: {
+          cpuModel: 'Test CPU',
+          cpuCount: 2,
+          memoryGiB: 8,
+          os: 'linux',
+          node: 'v20',
+          nodeOpenssl: '3',
+          loadAverageAtStart: 0,
+        },
+        matrixCases: 1,
+        cases: [
+          {
+            id: CASE,
+            mode: 'scheduled',
+            kind: 'fail-at',
+            flags: [],
+            expected: { result: 'FAILED', error: 'AcquireLockFailed' },
+            passed: true,
+            failed: [],
+            outcome: measured,
+            measuredAt: '2026-12-02T07:00:00.000Z',
+            durationMs: 15_000,
+          },
+        ],
+      }),
+    );
+    const lines: string[] = [];
+    const sink = { write: (text: string) => lines.push(text) !== 0, isTTY: false };
+    const terminal = createTerminal(sink as never, sink as never, {});
+
+    // Act
+    const refused = await chaos('--page');
+    const exitCode = await runChaosCli(['node', 'run-chaos.mts', '--cdk-out', cdkOut, '--page'], {
+      terminal,
+      projectRoot: project,
+    });
+
+    // Assess
+    expect(refused.exitCode).toBe(2);
+    expect(refused.stderr).toContain(`--page writes ${RESULTS_PAGE} and runs nothing: drop --no-write`);
+    expect(exitCode).toBe(0);
+    const page = readFileSync(join(project, RESULTS_PAGE), 'utf8');
+    expect(page).toMatch(/\*\*1 of \d+ cases have a result; 1 passed, 0 failed\.\*\*/);
+    expect(page).toContain(`| \`${CASE}\` | FAILED AcquireLockFailed | FAILED AcquireLockFailed | 20 | 0 |`);
+    expect(page).toContain('## Never run');
+  }, 120_000);
 
   it('refuses an --only that matches no case, before running anything (exit 2)', async () => {
     // Act

@@ -17,17 +17,9 @@ import { type CostPrices, privateCaCost, standingCost } from '../../../bench/cos
 import type { HandlersSectionFigures } from '../../../bench/handler-bench.js';
 import type { LabIdleSectionFigures } from '../../../bench/lab-idle-bench.js';
 import type { PkiSectionFigures } from '../../../bench/pki-bench.js';
+import { TEST_MACHINE } from '../../support/test-machine.js';
 
-const MACHINE: MachineInfo = {
-  cpuModel: 'Test CPU',
-  cpuCount: 2,
-  memoryGiB: 8,
-  os: 'linux x64 6.0',
-  node: 'v22.0.0',
-  nodeOpenssl: '3.0.15',
-  openssl: 'OpenSSL 3.0.19',
-  loadAverageAtStart: 0.1,
-};
+const MACHINE: MachineInfo = { ...TEST_MACHINE, openssl: 'OpenSSL 3.0.19' };
 
 function run<T>(figures: T, overrides: Partial<SectionRun<T>> = {}): SectionRun<T> {
   return {

@@ -1,6 +1,5 @@
 // chaos/results.json builds up over runs of parts of the matrix: a run replaces its own cases, keeps the
 // others' earlier results (each with its date), and never mixes results taken on another fleet size.
-import type { MachineInfo } from '../../../bench/bench-results.js';
 import type { ChaosCase } from '../../../chaos/chaos-matrix.js';
 import {
   type CaseResult,
@@ -10,16 +9,9 @@ import {
   renderSummary,
   serializeResults,
 } from '../../../chaos/chaos-results.js';
+import { TEST_MACHINE } from '../../support/test-machine.js';
 
-const MACHINE: MachineInfo = {
-  cpuModel: 'Test CPU',
-  cpuCount: 2,
-  memoryGiB: 8,
-  os: 'linux x64 6.0',
-  node: 'v22.0.0',
-  nodeOpenssl: '3.0.15',
-  loadAverageAtStart: 0.1,
-};
+const MACHINE = TEST_MACHINE;
 const SETTINGS = { engine: 'model', clusters: 2, workloads: 2 } as const;
 
 function chaosCase(id: string): ChaosCase {
