@@ -24,6 +24,7 @@ import type { RehearsalFleet } from './fleet/rehearsal-fleet.js';
 import type { FunctionContainers } from './function-containers.js';
 import { forLocalEngine } from './local-engine-definition.js';
 import { type MotoAccess, startExecutionInMoto, stopExecutionInMoto } from './moto-state-machine.js';
+import { dataLimitError, type PayloadQuota } from './payload-quota.js';
 import type { PhaseTracker } from './phase-tracker.js';
 import type { RehearsalOptions } from './rehearsal-options.js';
 import type { RehearsalResult } from './rehearsal-report.js';
@@ -70,8 +71,10 @@ export function taskOverrides(input: {
   readonly tracker: PhaseTracker;
   readonly lab: Pick<RehearsalFleet, 'prober' | 'identities'>;
   readonly injector: FailureInjector;
+  /** The run's payload quota, which the executions observe (payload-quota.ts). */
+  readonly quota: PayloadQuota;
 }): Record<string, TaskHandler> {
-  const { options, containers, tracker, lab, injector } = input;
+  const { options, containers, tracker, lab, injector, quota } = input;
   const { pool, tasks, byArn } = containers;
   const prober = lab.prober;
   const gateDeps = {
@@ -101,6 +104,8 @@ export function taskOverrides(input: {
       }
       tracker.enter(phaseName);
       try {
+        // Step Functions' payload quota (payload-quota.ts): no function starts past a state over it.
+        await quota.admit();
         let result: unknown;
         if (task.waitsForTaskToken) {
           result = await runApprovalGate(
@@ -129,6 +134,8 @@ interface ExecutionsInput {
   readonly machine: LabStateMachine;
   readonly tasks: readonly DefinitionTask[];
   readonly handlers: Record<string, TaskHandler>;
+  /** The quota the handlers admit by (taskOverrides' quota): each execution feeds it its events. */
+  readonly quota: PayloadQuota;
   readonly recordedExecutions: Map<string, RecordedExecution>;
   /** The gates the functions answer (approval-gates.ts): told when each execution starts. */
   readonly approvalGates?: ApprovalGates;
@@ -200,6 +207,7 @@ export async function runRotation(
     motoExecution,
     tasks,
     handlers,
+    quota: input.quota,
     recordedExecutions: input.recordedExecutions,
     ...(input.approvalGates === undefined ? {} : { approvalGates: input.approvalGates }),
     tracker,
@@ -349,6 +357,7 @@ export async function recoverDeadRun(
     },
     tasks: input.tasks,
     handlers: input.handlers,
+    quota: input.quota,
     recordedExecutions: input.recordedExecutions,
     ...(input.approvalGates === undefined ? {} : { approvalGates: input.approvalGates }),
     tracker: input.tracker,
@@ -412,6 +421,7 @@ function createExecutionRunner(input: {
   readonly motoExecution: MotoAccess & { readonly stateMachineArn: string };
   readonly tasks: readonly DefinitionTask[];
   readonly handlers: Record<string, TaskHandler>;
+  readonly quota: PayloadQuota;
   readonly recordedExecutions: Map<string, RecordedExecution>;
   /** The gates the functions answer (approval-gates.ts): told when each execution starts. */
   readonly approvalGates?: ApprovalGates;
@@ -420,7 +430,7 @@ function createExecutionRunner(input: {
   readonly onStart: (execution: { abort(): void }) => void;
   readonly journal?: () => ExecutionJournal;
 }): (name: string, executionInput: Json) => Promise<ExecutionEnd> {
-  const { stateMachine, stateMachineName, motoExecution, tasks, handlers, tracker, history } = input;
+  const { stateMachine, stateMachineName, motoExecution, tasks, handlers, quota, tracker, history } = input;
   return async (name, executionInput) => {
     // The attached run's record is on disk before moto knows the execution (its ARN follows from the
     // name): a run killed in between leaves a record the next run acts on, never an execution that
@@ -443,6 +453,7 @@ function createExecutionRunner(input: {
     );
     if (id !== expectedArn) await journalStarted(id);
     input.approvalGates?.executionStarted(id, new Date());
+    quota.reset();
     const execution = stateMachine.run(executionInput as never, {
       overrides: {
         taskResourceLocalHandlers: handlers as never,
@@ -468,6 +479,8 @@ function createExecutionRunner(input: {
     const collect = (async () => {
       for await (const event of execution.eventLogs) {
         history.push(historyEntry(event as unknown as Json));
+        // Over Step Functions' payload quota: the execution ends here, as on AWS (payload-quota.ts).
+        if (quota.observe(event) !== undefined) execution.abort();
         const { type, index } = event as unknown as { type: string; index?: number };
         if (type === 'StateEntered') {
           const entered = (event as unknown as { state: { name: string; type: string; input?: unknown } })
@@ -512,6 +525,13 @@ function createExecutionRunner(input: {
       }
     }
     await collect;
+    // Aborted for the quota: AWS ends such an execution FAILED with its terminal error.
+    const overQuota = quota.exceeded;
+    if (overQuota !== undefined) {
+      const error = dataLimitError(overQuota);
+      ended = 'FAILED';
+      endError = { name: error.name, cause: error.message };
+    }
     await stopExecutionInMoto({ ...motoExecution, executionArn: id }).catch(() => undefined);
     // Ended here: the next attached run must not take it for a dead one.
     await journal?.ended({ aborted: ended === 'ABORTED' });

@@ -28,6 +28,7 @@ import { readFleetAtEnd } from './fleet-at-end.js';
 import { type StartedForRun, startFunctionContainers } from './function-containers.js';
 import type { FunctionPool } from './function-pool.js';
 import { interruption, throwIfInterrupted, withinInterruptedRead } from './interrupts.js';
+import { PayloadQuota } from './payload-quota.js';
 import { trackPhases } from './phase-tracker.js';
 import { polyfillPromiseWithResolvers } from './promise-with-resolvers.js';
 import { RehearsalOptionsError } from './rehearsal-errors.js';
@@ -261,6 +262,7 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
     // Before this run's own start is read: the rotation then starts from the state the rollback (or the
     // promotion) left.
     const recoveryTracker = trackPhases({ lab, definition: machine.definition, faults });
+    const recoveryQuota = new PayloadQuota();
     try {
       await recoverDeadRun({
         ...recovery,
@@ -274,7 +276,9 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
           tracker: recoveryTracker,
           lab,
           injector: createFailureInjector([]),
+          quota: recoveryQuota,
         }),
+        quota: recoveryQuota,
         recordedExecutions: containers.recordedExecutions,
         approvalGates: containers.approvalGates,
         tracker: recoveryTracker,
@@ -317,7 +321,9 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
   const injector = createFailureInjector(options.failAt ?? []);
 
   // --- the run: every Task overridden by its function's own bundle, then (maybe) the injected failure
-  const handlers = taskOverrides({ options, containers, tracker, lab, injector });
+  // Step Functions' payload quota, which the local engine does not enforce (payload-quota.ts).
+  const quota = new PayloadQuota();
+  const handlers = taskOverrides({ options, containers, tracker, lab, injector, quota });
   const run = await runRotation({
     options,
     targetCluster: context.targetCluster,
@@ -326,6 +332,7 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
     machine,
     tasks: containers.tasks,
     handlers,
+    quota,
     recordedExecutions: containers.recordedExecutions,
     approvalGates: containers.approvalGates,
     tracker,
