@@ -2,6 +2,7 @@ import { istioNotes, istioRefusals } from '../core/istio/istio-settings.js';
 import type { RotationStrategy } from '../core/istio/rotation-strategy.js';
 import { soakPlan, soakTooLong } from '../core/istio/soak.js';
 import { describeCertificate } from '../core/pki/certificate-info.js';
+import { stateSizeProblem, utf8Bytes } from '../core/plan/state-size-estimate.js';
 import { planReviewedFleet, resignedClusters } from '../core/rotation/plan-reviewed-fleet.js';
 import { type PlanSummary, summarisePlan } from '../core/rotation/plan-summary.js';
 import {
@@ -108,17 +109,26 @@ export function judgeForPreflight(
     ...(rootExpiry.note === undefined ? [] : [rootExpiry.note]),
     ...(history.note === undefined ? [] : [history.note]),
   ];
-  return {
-    ok: true,
-    output: {
-      clusters: worked.map(({ name }) => ({
-        name,
-        strategy: strategy.strategies.find((chosen) => chosen.cluster === name)?.strategy ?? 'restart',
-      })),
-      currentRoot: secretVersionOf(currentRoot),
-      plan: summarisePlan(planned.plan, istio, soak, notes, strategy, history.estimate),
-    },
+  const output: PreflightOutput = {
+    clusters: worked.map(({ name }) => ({
+      name,
+      strategy: strategy.strategies.find((chosen) => chosen.cluster === name)?.strategy ?? 'restart',
+    })),
+    currentRoot: secretVersionOf(currentRoot),
+    plan: summarisePlan(planned.plan, istio, soak, notes, strategy, history.estimate),
   };
+  // Every Map's answers stay in the one state, which Step Functions caps at 256 KiB past every Catch:
+  // a plan whose rollback could pass it stops here too (state-size-estimate.ts).
+  const sizeRefusal = startRefusal(
+    problemOf(
+      stateSizeProblem({
+        clusters: worked.map(({ name }) => name),
+        preflightBytes: utf8Bytes(JSON.stringify(output)),
+      }),
+    ),
+  );
+  if (sizeRefusal !== undefined) return { ok: false, refusal: sizeRefusal };
+  return { ok: true, output };
 }
 
 /** A problem of the fleet as a whole (no cluster), when there is one. */

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { certificateFingerprint, parseCertificatesPem } from '../../lambdas/core/pki/index.js';
+import { stateBytesAtWorst, utf8Bytes } from '../../lambdas/core/plan/state-size-estimate.js';
 import { PROJECT_ROOT } from '../../lib/handler-entries.js';
 import { awsHistoryEvents, type LocalHistoryEvent } from '../../rehearsal/aws-history-events.js';
 import { ensureCloudAssembly } from '../../rehearsal/cloud-assembly.js';
@@ -63,6 +64,41 @@ function historyAgainstEstimate(dir: string): { real: number; fewest: number; wo
     real: awsHistoryEvents(history, new Set(['approve-reissue', 'approve-retire'])).length,
     fewest: estimate.fewest,
     worstCase: estimate.worstCase,
+  };
+}
+
+/**
+ * The largest state input or output of the run's history.json in bytes (as Step Functions counts its
+ * payload quota), beside what preflight's estimate allows for its clusters and its own answer.
+ */
+function stateSizeAgainstEstimate(dir: string): { largest: number; atWorst: number } {
+  const history = JSON.parse(readFileSync(join(dir, 'history.json'), 'utf8')) as {
+    type: string;
+    state?: {
+      name: string;
+      input?: { failure?: unknown };
+      output?: { preflight?: { clusters: { name: string }[] } };
+    };
+  }[];
+  const sizes = history.flatMap((event) =>
+    event.state === undefined
+      ? []
+      : [event.state.input, event.state.output]
+          .filter((payload) => payload !== undefined)
+          .map((payload) => utf8Bytes(JSON.stringify(payload))),
+  );
+  const preflight = history.find((event) => event.type === 'StateExited' && event.state?.name === 'preflight')
+    ?.state?.output?.preflight;
+  if (preflight === undefined) throw new Error(`preflight recorded no answer in ${dir}/history.json`);
+  // The run's own failure, not the longest a Cause can be: the bound is then as tight as the answers'.
+  const failure = history.find((event) => event.state?.input?.failure !== undefined)?.state?.input?.failure;
+  return {
+    largest: Math.max(...sizes),
+    atWorst: stateBytesAtWorst({
+      clusters: preflight.clusters.map(({ name }) => name),
+      preflightBytes: utf8Bytes(JSON.stringify(preflight)),
+      failureBytes: failure === undefined ? 0 : utf8Bytes(JSON.stringify({ failure })),
+    }),
   };
 }
 
@@ -365,6 +401,9 @@ describe('meshtrust rehearse', () => {
       const history = historyAgainstEstimate(dir);
       expect(history.real).toBeGreaterThan(history.fewest);
       expect(history.real).toBeLessThanOrEqual(history.worstCase);
+      // And its largest state within preflight's bound on the state's size (state-size-estimate.ts).
+      const size = stateSizeAgainstEstimate(dir);
+      expect(size.largest).toBeLessThanOrEqual(size.atWorst);
       // The rollback's one-off failure was retried by Step Functions, and the rollback went on.
       expect(retriedStates(dir)).toEqual(['rollback-trust-in-cluster']);
       expect(report.endState).toMatchObject({ pendingRoot: false });
