@@ -19,7 +19,8 @@ export interface FencedWrite {
  */
 export function refuseWriteOfRolledBackRun(write: FencedWrite): void {
   const { cluster, phase, executionName, rolledBack } = write;
-  if (rolledBack === undefined || rolledBack !== executionName) return;
+  // No fence (undefined), or another execution's: not this write's concern.
+  if (rolledBack !== executionName) return;
   throw new PreconditionFailed(
     `istio-system/cacerts of cluster ${cluster} is fenced by the rollback of execution ${executionName}: ` +
       `the run is being rolled back, so its ${phase} must not write to the cluster any more. Nothing was written. ` +
