@@ -9,7 +9,12 @@
 // A gate answered at once (`--approve auto`) is passed in a fraction of a second, record-approval and
 // answer-approval in a row: the killed run gets `--approve-delay`, so its execution waits in the gate,
 // unanswered, well past the runner's 20 ms read of its record. The runs after the kill answer at once.
+// And once more per gate with its answer on the way (`kill/<mode>/<gate>/answer-held`): the killed run
+// answers at once, but its Step Functions proxy holds the answer (SendTaskSuccess) GATE_ANSWER_HOLD_SECONDS
+// after answer-approval wrote its approval record and sent it (rehearsal/gate-answer-hold.ts, an
+// environment variable of the killed run alone), and says so; the runner kills it once its output does.
 // Pure: no I/O.
+import { GATE_ANSWER_HOLD_ENV } from '../rehearsal/gate-answer-hold.js';
 import { ChaosMatrixError } from './chaos-errors.js';
 import { type KillCase, type KillMatrixInput, killCases } from './kill-cases.js';
 import type { Definition } from './state-graph.js';
@@ -21,11 +26,15 @@ import type { Definition } from './state-graph.js';
  */
 export const GATE_ANSWER_DELAY_SECONDS = 20;
 
+/**
+ * How long the killed run of an answer-held case holds a gate's answer: far more than the runner's
+ * reaction to the line that says so (it reads the run's output as it comes).
+ */
+export const GATE_ANSWER_HOLD_SECONDS = 20;
+
 export interface GateKillCase extends KillCase {
   /** The gates are in the assembly synthesized with approval on. */
   readonly assembly: 'approval';
-  /** The killed run's flags after `flags`: its gates answered GATE_ANSWER_DELAY_SECONDS late. */
-  readonly killedRunFlags: readonly string[];
 }
 
 /** The top-level Task states that wait for a task token: the approval gates (approve-reissue, approve-retire). */
@@ -59,9 +68,27 @@ export function delayedGateAnswer(killCase: KillCase): readonly string[] {
  */
 export function withDelayedGateAnswers(input: KillMatrixInput): KillCase[] {
   const gates = approvalGateStates(input.definition);
-  return killCases(input).map((killCase) =>
-    killsInGate(killCase, gates) ? { ...killCase, killedRunFlags: delayedGateAnswer(killCase) } : killCase,
-  );
+  const cases = killCases(input);
+  return [
+    ...cases.map((killCase) =>
+      killsInGate(killCase, gates) ? { ...killCase, killedRunFlags: delayedGateAnswer(killCase) } : killCase,
+    ),
+    ...cases.filter((killCase) => killsInGate(killCase, gates)).map(answerHeld),
+  ];
+}
+
+/**
+ * The case killing in the same gate once its answer is on the way (a gate case as killCases makes it,
+ * without the delayed answer): answered at once, the answer held
+ * after answer-approval wrote its record (GATE_ANSWER_HOLD_ENV), the kill once the run says it holds it.
+ */
+export function answerHeld(gateCase: KillCase): KillCase {
+  return {
+    ...gateCase,
+    id: `${gateCase.id}/answer-held`,
+    killAt: { ...gateCase.killAt, answerHeld: true },
+    killedRunEnv: { [GATE_ANSWER_HOLD_ENV]: String(GATE_ANSWER_HOLD_SECONDS) },
+  };
 }
 
 /**
@@ -76,9 +103,17 @@ export function approvalGateKillCases(input: KillMatrixInput): GateKillCase[] {
       'the assembly synthesized with approval on has no approval gate (a Task whose Resource ends .waitForTaskToken)',
     );
   }
-  return killCases(input)
-    .filter((killCase) => killsInGate(killCase, gates))
-    .map((killCase) => ({ ...killCase, assembly: 'approval', killedRunFlags: delayedGateAnswer(killCase) }));
+  const inGates = killCases(input).filter((killCase) => killsInGate(killCase, gates));
+  return [
+    ...inGates.map(
+      (killCase): GateKillCase => ({
+        ...killCase,
+        assembly: 'approval',
+        killedRunFlags: delayedGateAnswer(killCase),
+      }),
+    ),
+    ...inGates.map((killCase): GateKillCase => ({ ...answerHeld(killCase), assembly: 'approval' })),
+  ];
 }
 
 /** Whether a case runs on the assembly with approval gates. */

@@ -19,6 +19,7 @@ import { PROJECT_ROOT } from '../lib/handler-entries.js';
 import { ensureCloudAssembly, readCloudAssembly } from '../rehearsal/cloud-assembly.js';
 import { definitionTasks } from '../rehearsal/definition-tasks.js';
 import { failAtStates as listedFailAtStates } from '../rehearsal/fail-at.js';
+import { GATE_ANSWER_HOLD_ENV } from '../rehearsal/gate-answer-hold.js';
 import {
   type CfnTemplate,
   referencedLogicalIds,
@@ -27,6 +28,7 @@ import {
 import {
   approvalGateKillCases,
   GATE_ANSWER_DELAY_SECONDS,
+  GATE_ANSWER_HOLD_SECONDS,
   runsWithGates,
   withDelayedGateAnswers,
 } from './approval-gate-kill-cases.js';
@@ -133,6 +135,9 @@ export async function runChaosCli(
         `              kill/MODE/approve-reissue, approve-retire: the same in each approval gate, on ${CHAOS_APPROVAL_CDK_OUT}`,
         `              (the stack with approval on), the killed run's gates answered ${GATE_ANSWER_DELAY_SECONDS} s late`,
         '              (--approve-delay) so its execution is waiting in the gate when it dies',
+        '              (.../answer-held: answered at once, killed once answer-approval wrote its approval record',
+        `              and the gate's answer is held ${GATE_ANSWER_HOLD_SECONDS} s, ${GATE_ANSWER_HOLD_ENV});`,
+        '              kill/MODE/WAIT/mid-wait halfway through a wait; .../pcds/mid-wait on a lab with PCDS on',
         'The states and expected ends come from the synthesized definition. Every case must also show',
         '0 failed handshakes, pass all the rehearsal checks, leave no process and no private key.',
         '',
@@ -329,7 +334,7 @@ async function runChaos(options: ChaosOptions, io: ChaosIo): Promise<ExitCode> {
             chaosCase,
             {
               ...settings,
-              labDir: await labs.labFor(chaosCase.mode),
+              labDir: await labs.labFor(chaosCase.mode, chaosCase.labFlags),
               topLevelStates:
                 (withGates === undefined ? undefined : approvalTopLevelStates) ?? topLevelStates,
             },

@@ -11,6 +11,10 @@
 // report's `initial`, read after it finished the rollback) is the lab as it was before the kill.
 // A kill meant to land halfway through a wait (a mid-wait point) must have: its run's record showed the
 // Wait entered, a wait of MID_WAIT_MIN_SECONDS or more, the kill inside it, and no later state after.
+// A kill meant to land in a gate once its answer is on the way (answer-held) must have: the run's
+// output showed the answer held, its execution's approval record was in the lab's account after the
+// kill, its record showed it still in the gate; and the runs after it answered each gate they asked
+// once, with an approval of their own.
 
 import { WORKFLOW_STATES } from '../lambdas/contract/workflow-states.js';
 import type { RehearsalReport } from '../rehearsal/rehearsal-report.js';
@@ -22,6 +26,7 @@ import {
   type RunFacts,
 } from './judge-case.js';
 import { type KillCase, type KillPoint, MID_WAIT_MIN_SECONDS, type WaitEntered } from './kill-cases.js';
+import type { LabApprovalRecord } from './lab-approval-records.js';
 import type { CacertsFingerprints } from './meshtrust-lab.js';
 
 /** What the runner saw of the run it killed. */
@@ -35,6 +40,18 @@ export interface KilledRun {
   readonly lastState?: string;
   /** A mid-wait kill point: what the runner saw of the wait. */
   readonly midWait?: MidWaitKill;
+  /** An answer-held kill point: what the runner saw of the gate's answer. */
+  readonly answerHeld?: AnswerHeldKill;
+}
+
+/** What the runner saw of a kill in a gate whose answer was on the way (its output said it held it). */
+export interface AnswerHeldKill {
+  /** The execution its record showed in the gate when the SIGKILL was sent. */
+  readonly executionArn: string;
+  /** The record read after the process died shows no top-level state after the gate. */
+  readonly stillInGate: boolean;
+  /** The approval records of that execution in the lab's account after the last run, or why unreadable. */
+  readonly approvalRecords: readonly LabApprovalRecord[] | string;
 }
 
 /** What the runner saw of a kill meant to land halfway through a wait, read from the run's record. */
@@ -112,6 +129,12 @@ export function judgeKillCase(killCase: KillCase, facts: KillCaseFacts): CaseVer
         : `ended by itself (exit ${killed.exitCode}) before ${killCase.killAt.state}, last in ${killed.lastState ?? 'no state'}`,
     },
     ...midWaitFindings(killCase, facts),
+    ...(killCase.killAt.answerHeld === true
+      ? [
+          killedAnswerHeldFinding(killCase.killAt.state, killed.answerHeld),
+          approvalAnsweredOnceFinding(facts.audit, killed.answerHeld),
+        ]
+      : []),
     killCase.killResumedRollbackAt === undefined
       ? resumedFinding(resumes)
       : resumedAfterKilledRollbackFinding(resumes, killCase.killResumedRollbackAt.state),
@@ -187,6 +210,9 @@ export function killedMidWaitFinding(
     ...(wait.seconds < MID_WAIT_MIN_SECONDS
       ? [`the wait was ${wait.seconds} s, under ${MID_WAIT_MIN_SECONDS} s`]
       : []),
+    ...(point.waitSeconds !== undefined && wait.seconds !== point.waitSeconds
+      ? [`the case is about a ${point.waitSeconds} s wait, this one was ${wait.seconds} s`]
+      : []),
     ...(into <= 0 || left <= 0 ? ['the kill fell outside it'] : []),
     ...(seen.stillInWait ? [] : ['its record shows a later state entered']),
   ];
@@ -198,6 +224,94 @@ export function killedMidWaitFinding(
       problems.length === 0
         ? `${who} SIGKILLed ${where}; its record after the kill shows no later state`
         : `${who} SIGKILLed ${where}: ${problems.join('; ')}`,
+  };
+}
+
+/** The approval gates' names in approval records and audit events, by their Task state. */
+const GATE_OF_STATE: Readonly<Record<string, string>> = {
+  [WORKFLOW_STATES.approveReissue]: 'reissue',
+  [WORKFLOW_STATES.approveRetire]: 'retire',
+};
+
+/**
+ * The SIGKILL landed in the gate once its answer was on the way: the run said it held the answer (the
+ * kill point), its execution's approval record of that gate was written (in the lab's account after the
+ * kill: answer-approval writes it before it sends the token), and its record after the kill shows no
+ * state after the gate (Step Functions had not taken the answer).
+ */
+export function killedAnswerHeldFinding(gateState: string, seen: AnswerHeldKill | undefined): CaseFinding {
+  const check = 'killed-answer-held';
+  if (seen === undefined) {
+    return { check, ok: false, detail: `the run was not SIGKILLed with the answer to ${gateState} held` };
+  }
+  const gate = GATE_OF_STATE[gateState];
+  const records = seen.approvalRecords;
+  const record = typeof records === 'string' ? undefined : records.find((each) => each.gate === gate);
+  const problems = [
+    ...(typeof records === 'string' ? [`its approval records are ${records}`] : []),
+    ...(typeof records !== 'string' && record === undefined
+      ? [
+          `no approval record of gate ${gate ?? gateState} of ${seen.executionArn}: the kill came before answer-approval wrote it`,
+        ]
+      : []),
+    ...(record !== undefined && record.verdict !== 'approve' ? [`its record says ${record.verdict}`] : []),
+    ...(seen.stillInGate ? [] : ['its record shows a later state entered: the gate had taken the answer']),
+  ];
+  return {
+    check,
+    ok: problems.length === 0,
+    detail:
+      problems.length === 0
+        ? `SIGKILLed in ${gateState} with its answer held: the approval record of ${seen.executionArn} written (${record?.approvalId}), the gate still waiting`
+        : `SIGKILLed in ${gateState}: ${problems.join('; ')}`,
+  };
+}
+
+/**
+ * The approval is neither lost nor counted twice: in the resumed runs' audit, every gate an execution
+ * asked (approval-requested) was granted once (approval-granted of that execution and gate), nothing
+ * was granted that no run asked, each grant has an approval id of its own, and none is the killed run's
+ * (its record names its own execution, and no later one may pass on it). Some gate must have been asked.
+ */
+export function approvalAnsweredOnceFinding(
+  audit: readonly AuditLine[],
+  killed: AnswerHeldKill | undefined,
+): CaseFinding {
+  const check = 'approval-answered-once';
+  const key = (line: AuditLine) => `${line.executionId} ${String(line.detail?.gate)}`;
+  const asked = audit.filter((line) => line.action === 'approval-requested' && line.outcome === 'succeeded');
+  const granted = audit.filter((line) => line.action === 'approval-granted' && line.outcome === 'succeeded');
+  const grants = new Map<string, number>();
+  for (const line of granted) grants.set(key(line), (grants.get(key(line)) ?? 0) + 1);
+  const askedKeys = new Set(asked.map(key));
+  const ids = granted.map((line) => line.detail?.approvalId);
+  const deadIds = new Set(
+    typeof killed?.approvalRecords === 'object'
+      ? killed.approvalRecords.map((record) => record.approvalId)
+      : [],
+  );
+  const problems = [
+    ...(asked.length === 0 ? ['no gate was asked after the kill'] : []),
+    ...[...askedKeys]
+      .filter((gate) => (grants.get(gate) ?? 0) !== 1)
+      .map((gate) => `${gate}: granted ${grants.get(gate) ?? 0}x`),
+    ...[...grants.keys()]
+      .filter((gate) => !askedKeys.has(gate))
+      .map((gate) => `${gate}: granted, never asked`),
+    ...(new Set(ids).size === ids.length ? [] : ['an approval id granted twice']),
+    ...granted
+      .filter(
+        (line) => line.executionId === killed?.executionArn || deadIds.has(String(line.detail?.approvalId)),
+      )
+      .map((line) => `${key(line)}: granted on the killed run's approval`),
+  ];
+  return {
+    check,
+    ok: problems.length === 0,
+    detail:
+      problems.length === 0
+        ? `${asked.length} gate(s) asked after the kill, each granted once with an approval of its own execution`
+        : problems.join('; '),
   };
 }
 

@@ -16,8 +16,12 @@
 // kill at entry lands inside a Wait only if the wait lasts, so these kill halfway through it, reading
 // how long it is from the Wait's entered event (its SecondsPath applied to the event's input) and when
 // it began from that event's time, and refuse to call a wait shorter than MID_WAIT_MIN_SECONDS one.
+// The await-proxy-trust one once more on a lab with PCDS on (`.../await-proxy-trust/pcds/mid-wait`),
+// where preflight plans the push's settle time (PCDS_PUSH_SETTLE_SECONDS) instead of a renewal window.
 
 import { WORKFLOW_STATES } from '../lambdas/contract/workflow-states.js';
+import { PCDS_METADATA } from '../lambdas/core/istio/istio-settings.js';
+import { PCDS_PUSH_SETTLE_SECONDS } from '../lambdas/core/istio/proxy-trust-wait.js';
 import { ChaosMatrixError } from './chaos-errors.js';
 import type { ChaosCase } from './chaos-matrix.js';
 import {
@@ -48,6 +52,16 @@ export interface KillPoint {
    * entered; the wait's length is read from its entered event.
    */
   readonly midWait?: WaitLength;
+  /**
+   * A mid-wait point whose wait has one length by design: the case is about that wait (the PCDS push's),
+   * and a wait of another length (a lab without PCDS) fails it.
+   */
+  readonly waitSeconds?: number;
+  /**
+   * An approval gate (the state): kill once the run's output shows the answer to it held after
+   * answer-approval wrote its approval record, before the gate took the token (rehearsal/gate-answer-hold.ts).
+   */
+  readonly answerHeld?: boolean;
 }
 
 /** How a Wait state says its length: a fixed `Seconds`, or a `SecondsPath` into its input. */
@@ -76,7 +90,14 @@ export interface KillCase extends ChaosCase {
    * a root to give back.
    */
   readonly killedRunFlags?: readonly string[];
+  /** Environment of the killed run alone (an answer-held gate case: the hold, gate-answer-hold.ts). */
+  readonly killedRunEnv?: Readonly<Record<string, string>>;
+  /** `meshtrust lab` flags of the case's lab beyond the fleet size (PCDS on); a lab is reused only with the same. */
+  readonly labFlags?: readonly string[];
 }
+
+/** The lab flags of the PCDS mid-wait cases: proxies with PCDS, as the model engine plays it. */
+export const PCDS_LAB_FLAGS: readonly string[] = ['--proxy-env', `${PCDS_METADATA}=true`];
 
 export interface KillMatrixInput {
   readonly definition: Definition;
@@ -143,7 +164,7 @@ export function killCases(input: KillMatrixInput): KillCase[] {
 }
 
 /** Where a mid-wait case kills, and the killed run's own flags. */
-type MidWaitCase = Pick<KillCase, 'id' | 'killAt' | 'killResumedRollbackAt' | 'killedRunFlags'>;
+type MidWaitCase = Pick<KillCase, 'id' | 'killAt' | 'killResumedRollbackAt' | 'killedRunFlags' | 'labFlags'>;
 
 /**
  * The mid-wait cases of a mode. Each top-level Wait of its forward path (await-proxy-trust, soak),
@@ -170,13 +191,25 @@ function midWaitCases(
         : [{ id: `kill/${mode}/${state}/mid-wait`, killAt: { state, inIteration: false, midWait } }];
     },
   );
+  // With PCDS on, preflight plans await-proxy-trust as the push's settle time, a wait of its own. The
+  // soak's length does not depend on PCDS, and a rollback's verify-restored-trust waits for pushed
+  // proxies itself, answering no wait: neither has a PCDS case (docs/reliability.md says why).
+  const pcds = forward
+    .filter((where) => where.killAt.state === WORKFLOW_STATES.awaitProxyTrust)
+    .map(
+      (where): MidWaitCase => ({
+        id: `kill/${mode}/${where.killAt.state}/pcds/mid-wait`,
+        killAt: { ...where.killAt, waitSeconds: PCDS_PUSH_SETTLE_SECONDS },
+        labFlags: PCDS_LAB_FLAGS,
+      }),
+    );
   const retireRoot = WORKFLOW_STATES.retireRoot;
-  if (!forwardPath.includes(retireRoot)) return forward;
+  if (!forwardPath.includes(retireRoot)) return [...forward, ...pcds];
   const failed = predictEnd(definition, mode, [{ state: retireRoot, once: false }]);
-  if (failed.result !== 'ROLLED_BACK') return forward;
+  if (failed.result !== 'ROLLED_BACK') return [...forward, ...pcds];
   const rollbackPath = failed.path.slice(failed.path.indexOf(retireRoot) + 1);
   const rollbackStart = rollbackPath[0];
-  if (rollbackStart === undefined) return forward;
+  if (rollbackStart === undefined) return [...forward, ...pcds];
   const mapWaits = mapWaitStates(definition);
   const rollback = unique(rollbackPath.filter((state) => mapWaits.has(state))).flatMap(
     (state): MidWaitCase[] => {
@@ -195,7 +228,7 @@ function midWaitCases(
           ];
     },
   );
-  return [...forward, ...rollback];
+  return [...forward, ...rollback, ...pcds];
 }
 
 /** A Wait's length as the definition gives it; undefined for a Timestamp wait (none in this definition). */
@@ -236,17 +269,23 @@ export function isKillCase(chaosCase: ChaosCase): chaosCase is KillCase {
 /** What --list shows of a kill case beside its flags. */
 export function describeKill(killCase: KillCase): string {
   const where = (point: KillPoint): string =>
-    point.midWait !== undefined
-      ? `halfway through the wait of ${point.iterationState ?? point.state} (at least ${MID_WAIT_MIN_SECONDS} s)`
-      : point.iterationState !== undefined
-        ? `once ${point.state} and one of its iterations' ${point.iterationState} entered`
-        : point.inIteration
-          ? `once ${point.state} and one of its iterations entered`
-          : `once ${point.state} entered`;
+    point.answerHeld === true
+      ? `in ${point.state} once answer-approval wrote its approval record, before the gate took the answer`
+      : point.midWait !== undefined
+        ? `halfway through the wait of ${point.iterationState ?? point.state} (${point.waitSeconds === undefined ? `at least ${MID_WAIT_MIN_SECONDS}` : point.waitSeconds} s)`
+        : point.iterationState !== undefined
+          ? `once ${point.state} and one of its iterations' ${point.iterationState} entered`
+          : point.inIteration
+            ? `once ${point.state} and one of its iterations entered`
+            : `once ${point.state} entered`;
   const resumed = killCase.killResumedRollbackAt;
-  const killedFlags = killCase.killedRunFlags === undefined ? '' : ` ${killCase.killedRunFlags.join(' ')}`;
+  const killedFlags = [
+    ...Object.entries(killCase.killedRunEnv ?? {}).map(([key, value]) => ` (${key}=${value})`),
+    ...(killCase.killedRunFlags ?? []).map((flag) => ` ${flag}`),
+  ].join('');
+  const lab = killCase.labFlags === undefined ? '' : ` (a lab with ${killCase.labFlags.join(' ')})`;
   return (
-    `--lab DIR ${killCase.flags.join(' ')}${killedFlags}: SIGKILL ${where(killCase.killAt)}, then again` +
+    `--lab DIR${lab} ${killCase.flags.join(' ')}${killedFlags}: SIGKILL ${where(killCase.killAt)}, then again` +
     `${killedFlags === '' ? '' : ' without them'} (--retry-rollback when refused)` +
     (resumed === undefined ? '' : `, SIGKILL that rollback ${where(resumed)}, then again`)
   );

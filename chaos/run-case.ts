@@ -124,7 +124,10 @@ export async function runRehearseProcess(
     readonly marker: string;
     /** Where its output is written. */
     readonly logFile: string;
-    readonly whileRunning?: (pid: number) => () => void;
+    /** Given its pid and what it printed so far once started; returns what to do when it ended. */
+    readonly whileRunning?: (pid: number, output: () => string) => () => void;
+    /** Variables of this run beyond the runner's own environment. */
+    readonly env?: Readonly<Record<string, string>>;
   },
 ): Promise<RehearseProcessRun> {
   const { settings } = options;
@@ -132,7 +135,7 @@ export async function runRehearseProcess(
   const startedAt = Date.now();
   const child = spawn(process.execPath, args, {
     cwd: settings.projectRoot,
-    env: { ...process.env, NODE_OPTIONS: '', [CASE_MARKER]: options.marker },
+    env: { ...process.env, ...options.env, NODE_OPTIONS: '', [CASE_MARKER]: options.marker },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
@@ -146,7 +149,10 @@ export async function runRehearseProcess(
   const watch = watchProcesses(child.pid ?? -1, marker);
   const sampler = setInterval(() => watch.sample(), SAMPLE_EVERY_MS);
   watch.sample();
-  const ended = child.pid === undefined ? undefined : options.whileRunning?.(child.pid);
+  const ended =
+    child.pid === undefined
+      ? undefined
+      : options.whileRunning?.(child.pid, () => Buffer.concat(output).toString('utf8'));
 
   let timedOut = false;
   let interrupted = false;

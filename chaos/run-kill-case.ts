@@ -5,7 +5,9 @@
 // --retry-rollback, as docs/rehearsal.md tells an operator. What the resumed runs wrote, what the lab's
 // cacerts hold and what DIR still records are then judged (judge-kill-case.ts). A mid-wait case's
 // killed run gets its own flags too (killedRunFlags: the --fail-at that gives its rollback a root to
-// restore), the runs after it the case's flags alone.
+// restore), the runs after it the case's flags alone. An answer-held gate case's killed run gets its
+// environment variable (killedRunEnv) and is killed once its output says it holds the gate's answer;
+// its execution's approval record is then read from the lab's account.
 //
 // The lab is reused by the kill cases of one mode: a case that passed leaves it converged (the newest
 // root alone in every cacerts, nothing pending, the lock released, no record of a dead run), which is
@@ -16,9 +18,11 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readLabDescription } from '../lab/lab-files.js';
 import { ATTACHED_RUNS_DIR, type AttachedRunRecord } from '../rehearsal/fleet/attached-runs.js';
+import { gateAnswerHeldIn } from '../rehearsal/gate-answer-hold.js';
 import { filesWithPrivateKeys } from '../rehearsal/private-key-scan.js';
 import type { RehearsalReport } from '../rehearsal/rehearsal-report.js';
 import {
+  type AnswerHeldKill,
   type AuditLine,
   judgeKillCase,
   type MidWaitKill,
@@ -34,6 +38,7 @@ import {
   type WaitEntered,
   waitEntered,
 } from './kill-cases.js';
+import { labApprovalRecords } from './lab-approval-records.js';
 import {
   type CacertsFingerprints,
   labCacertsFingerprints,
@@ -62,7 +67,12 @@ const LAB_STOP_GRACE_MS = 30_000;
 /** The labs of the kill cases: one at a time, reused by the cases of one mode while they pass. */
 export class KillLabs {
   private current:
-    | { readonly mode: RehearsalMode; readonly dir: string; readonly lab: MeshtrustLab }
+    | {
+        readonly mode: RehearsalMode;
+        readonly labFlags: string;
+        readonly dir: string;
+        readonly lab: MeshtrustLab;
+      }
     | undefined;
 
   constructor(
@@ -73,19 +83,31 @@ export class KillLabs {
     },
   ) {}
 
-  /** The running lab for `mode`, started when there is none for it. */
-  async labFor(mode: RehearsalMode): Promise<string> {
-    if (this.current?.mode === mode && this.current.lab.child.exitCode === null) return this.current.dir;
+  /** The running lab for `mode` started with `labFlags`, started when there is none for them. */
+  async labFor(mode: RehearsalMode, labFlags: readonly string[] = []): Promise<string> {
+    const flags = labFlags.join(' ');
+    const current = this.current;
+    if (current?.mode === mode && current.labFlags === flags && current.lab.child.exitCode === null) {
+      return current.dir;
+    }
     await this.stop();
     const dir = await mkdtemp(join(this.settings.work, `lab-${mode}-`));
-    this.settings.note(`starting a model lab for the ${mode} kill cases in ${dir}`);
+    this.settings.note(
+      `starting a model lab${flags === '' ? '' : ` (${flags})`} for the ${mode} kill cases in ${dir}`,
+    );
     const lab = await startMeshtrustLab({
       projectRoot: this.settings.projectRoot,
       dir,
-      args: ['--clusters', String(this.settings.clusters), '--workloads', String(this.settings.workloads)],
+      args: [
+        '--clusters',
+        String(this.settings.clusters),
+        '--workloads',
+        String(this.settings.workloads),
+        ...labFlags,
+      ],
       timeoutMs: LAB_START_TIMEOUT_MS,
     });
-    this.current = { mode, dir, lab };
+    this.current = { mode, labFlags: flags, dir, lab };
     return dir;
   }
 
@@ -125,6 +147,7 @@ export async function runKillCase(
     marker,
     logFile: join(caseDir, 'killed.log'),
     whileRunning: first.whileRunning,
+    ...(killCase.killedRunEnv === undefined ? {} : { env: killCase.killedRunEnv }),
   });
 
   // The runs after it: the next one, and with --retry-rollback when that is refused for the dead run;
@@ -142,6 +165,7 @@ export async function runKillCase(
   const resumes: (ResumeAttempt & { readonly out: string; readonly report?: RehearsalReport })[] = [];
   const processesLeft = [...killed.processesLeft];
   const killedMidWait = await first.midWait();
+  const answerHeld = await first.answerHeld();
   let timedOut = killed.timedOut;
   let interrupted = killed.interrupted;
   for (const [index, step] of steps.entries()) {
@@ -207,6 +231,7 @@ export async function runKillCase(
       exitCode: killed.exitCode,
       ...(lastState === undefined ? {} : { lastState }),
       ...(killedMidWait === undefined ? {} : { midWait: killedMidWait }),
+      ...(answerHeld === undefined ? {} : { answerHeld }),
     },
     resumes,
     run: facts,
@@ -242,10 +267,12 @@ function killWatch(point: KillPoint, settings: Pick<KillCaseSettings, 'labDir' |
   let lastState: string | undefined;
   let watchedPid: number | undefined;
   let killedWait: { readonly wait?: WaitEntered; readonly killedAt: number } | undefined;
-  const due = (record: AttachedRunRecord) =>
-    point.midWait === undefined
-      ? killPointReached(point, record, settings.topLevelStates)
-      : midWaitKillDue(point, record, settings.topLevelStates, Date.now());
+  let killedInRun: string | undefined;
+  const due = (record: AttachedRunRecord, output: () => string) =>
+    point.midWait !== undefined
+      ? midWaitKillDue(point, record, settings.topLevelStates, Date.now())
+      : killPointReached(point, record, settings.topLevelStates) &&
+        (point.answerHeld !== true || gateAnswerHeldIn(output(), point.state));
   return {
     reached: () => reached,
     lastState: () => lastState,
@@ -259,16 +286,36 @@ function killWatch(point: KillPoint, settings: Pick<KillCaseSettings, 'labDir' |
       );
       return { ...killedWait, stillInWait };
     },
-    whileRunning: (pid: number) => {
+    /**
+     * An answer-held point the run was killed at: its execution, whether its record still shows it in
+     * the gate, and the approval records that execution left in the lab's account.
+     */
+    answerHeld: async (): Promise<AnswerHeldKill | undefined> => {
+      if (point.answerHeld !== true || killedInRun === undefined || watchedPid === undefined)
+        return undefined;
+      const executionArn = killedInRun;
+      const after = await recordsOf(settings.labDir, watchedPid);
+      const record = after.find((candidate) => candidate.executionArn === executionArn);
+      const approvalRecords = await labApprovalRecords(settings.labDir, executionArn).catch(
+        (error: unknown) => `unreadable: ${error instanceof Error ? error.message : String(error)}`,
+      );
+      return {
+        executionArn,
+        stillInGate: record !== undefined && stillInState(point, record),
+        approvalRecords,
+      };
+    },
+    whileRunning: (pid: number, output: () => string) => {
       let watching = true;
       watchedPid = pid;
       void (async () => {
         while (watching) {
           const records = await recordsOf(settings.labDir, pid);
           lastState = records.at(-1)?.statesEntered.at(-1) ?? lastState;
-          const at = records.find(due);
+          const at = records.find((record) => due(record, output));
           if (at !== undefined) {
             reached = true;
+            killedInRun = at.executionArn;
             if (point.midWait !== undefined) {
               const wait = waitEntered(point, at);
               killedWait = { ...(wait === undefined ? {} : { wait }), killedAt: Date.now() };

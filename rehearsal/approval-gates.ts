@@ -89,6 +89,13 @@ export class ApprovalGates {
     return undefined;
   }
 
+  /** The gate whose token this is, while it waits unanswered; a token is never matched by its shape alone. */
+  waitingWith(taskToken: unknown): OpenGate | undefined {
+    if (typeof taskToken !== 'string') return undefined;
+    const entry = this.waiting.get(taskToken);
+    return entry === undefined || entry.answer !== undefined ? undefined : entry.gate;
+  }
+
   /**
    * A SendTaskSuccess/SendTaskFailure with `taskToken`: the gate it names takes the first answer; a
    * token of a gate that was answered or stopped waiting is TaskTimedOut, a token shaped like one

@@ -50,6 +50,11 @@ export interface StepFunctionsSources {
   readonly recorded: (executionArn: string) => RecordedExecution | undefined;
   /** The gates the run waits at; without them, task responses go to moto (which knows no token). */
   readonly gates?: ApprovalGates;
+  /**
+   * Called with the gate a SendTaskSuccess/SendTaskFailure answers, before the gate takes the answer;
+   * the answer waits until it resolves (gate-answer-hold.ts: a kill point for the chaos runner).
+   */
+  readonly holdTaskAnswer?: (gate: OpenGate) => Promise<void>;
 }
 
 /** An answer in the JSON protocol: 200 with the output, or 400 with an error code and message. */
@@ -73,14 +78,29 @@ export async function startExecutionHistoryProxy(
     }
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.once('end', () => {
+    req.once('end', async () => {
       const body = Buffer.concat(chunks);
-      const answer = answerStepFunctions(action, parseBody(body), options);
+      const asked = parseBody(body);
+      const held = heldGate(action, asked, options);
+      if (held !== undefined) await options.holdTaskAnswer?.(held);
+      const answer = answerStepFunctions(action, asked, options);
       if (answer === undefined) forwardRequest(target, req, res, body);
       else sendJson(req, res, answer);
     });
   });
   return listenOnLoopback(server);
+}
+
+/** The waiting gate a task response answers, when the run holds such answers (holdTaskAnswer). */
+function heldGate(
+  action: string,
+  asked: Readonly<Record<string, unknown>>,
+  sources: StepFunctionsSources,
+): OpenGate | undefined {
+  if (sources.holdTaskAnswer === undefined || (action !== SEND_SUCCESS && action !== SEND_FAILURE)) {
+    return undefined;
+  }
+  return sources.gates?.waitingWith(asked.taskToken);
 }
 
 /**

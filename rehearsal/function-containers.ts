@@ -2,6 +2,8 @@
 // template's environment (tokens resolved to the lab's stand-ins) and the lab's endpoints; AWS reached
 // through the execution-history proxy (and the AWS fault proxy, with an AWS --fault). Warmed before the
 // execution starts: one container per function, and as many as a Map runs at once.
+
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type AwsFaultProxy, startAwsFaultProxy } from '../lab/aws-fault-proxy.js';
 import { awsEnvironmentFor } from '../lab/eks/lab-identities.js';
 import type { MotoServer } from '../lab/moto-server.js';
@@ -25,6 +27,7 @@ import {
 import type { FaultPlan } from './fault-plan.js';
 import type { RehearsalFleet } from './fleet/rehearsal-fleet.js';
 import { createFunctionPool, type FunctionLogLine, type FunctionPool } from './function-pool.js';
+import { gateAnswerHeldNote, gateAnswerHoldSeconds } from './gate-answer-hold.js';
 import { untilInterrupted } from './interrupts.js';
 import type { RehearsalOptions } from './rehearsal-options.js';
 import type { LabStateMachine } from './resolve-assembly.js';
@@ -116,10 +119,22 @@ export async function startFunctionContainers(input: {
   );
   const recordedExecutions = new Map<string, RecordedExecution>();
   const approvalGates = new ApprovalGates();
+  const holdSeconds = gateAnswerHoldSeconds();
   started.historyProxy = await startExecutionHistoryProxy({
     target: started.awsFaultProxy?.endpoint ?? moto.endpoint,
     recorded: (executionArn) => recordedExecutions.get(executionArn),
     gates: approvalGates,
+    ...(holdSeconds === undefined
+      ? {}
+      : {
+          holdTaskAnswer: async (gate) => {
+            note(gateAnswerHeldNote(gate.state, holdSeconds));
+            // An interrupted run stops holding: the answer goes on to a gate that is closing anyway.
+            await sleep(holdSeconds * 1000, undefined, {
+              ...(options.signal === undefined ? {} : { signal: options.signal }),
+            }).catch(() => undefined);
+          },
+        }),
   });
   const awsEndpoint = started.historyProxy.endpoint;
   const labEnvironment: Record<string, string> = {

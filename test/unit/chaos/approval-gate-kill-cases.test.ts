@@ -6,16 +6,26 @@ import {
   approvalGateKillCases,
   approvalGateStates,
   GATE_ANSWER_DELAY_SECONDS,
+  GATE_ANSWER_HOLD_SECONDS,
   runsWithGates,
   withDelayedGateAnswers,
 } from '../../../chaos/approval-gate-kill-cases.js';
 import { matrixOf } from '../../../chaos/chaos-cli.js';
 import { killCases } from '../../../chaos/kill-cases.js';
 import type { Definition } from '../../../chaos/state-graph.js';
+import { GATE_ANSWER_HOLD_ENV } from '../../../rehearsal/gate-answer-hold.js';
 
 const CLUSTERS = ['lab-1', 'lab-2'];
 const toRollback = [{ ErrorEquals: ['States.ALL'], Next: 'rollback-trust' }];
 const DELAYED = ['--approve-delay', String(GATE_ANSWER_DELAY_SECONDS)];
+const GATE_KILLS = [
+  'kill/scheduled/approve-reissue',
+  'kill/scheduled/approve-retire',
+  'kill/emergency/approve-reissue',
+  'kill/emergency/approve-retire',
+  'kill/intermediate/approve-reissue',
+];
+const ANSWER_HELD_KILLS = GATE_KILLS.map((id) => `${id}/answer-held`);
 
 function task(next: string) {
   return { Type: 'Task', Resource: 'arn:aws:lambda:::function:Fn', Next: next, Catch: toRollback };
@@ -112,19 +122,32 @@ describe('approvalGateStates', () => {
 describe('approvalGateKillCases', () => {
   it('kills in each gate each mode enters, in order: both in scheduled and emergency, the reissue gate in intermediate', () => {
     // Act
-    const cases = approvalGateKillCases(gated());
+    const cases = approvalGateKillCases(gated()).slice(0, GATE_KILLS.length);
 
     // Assess
-    expect(cases.map((killCase) => killCase.id)).toEqual([
-      'kill/scheduled/approve-reissue',
-      'kill/scheduled/approve-retire',
-      'kill/emergency/approve-reissue',
-      'kill/emergency/approve-retire',
-      'kill/intermediate/approve-reissue',
-    ]);
+    expect(cases.map((killCase) => killCase.id)).toEqual(GATE_KILLS);
     expect(cases.map((killCase) => killCase.killAt)).toEqual(
       cases.map((killCase) => ({ state: killCase.id.split('/')[2], inIteration: false })),
     );
+  });
+
+  it('kills in each of those gates once more with its answer on the way: answered at once, the answer held, the kill once the run says so', () => {
+    // Act
+    const cases = approvalGateKillCases(gated()).slice(GATE_KILLS.length);
+
+    // Assess
+    expect(cases.map((killCase) => killCase.id)).toEqual(ANSWER_HELD_KILLS);
+    for (const killCase of cases) {
+      expect(killCase).toMatchObject({
+        assembly: 'approval',
+        killAt: { state: killCase.id.split('/')[2], inIteration: false, answerHeld: true },
+        killedRunEnv: { [GATE_ANSWER_HOLD_ENV]: String(GATE_ANSWER_HOLD_SECONDS) },
+        expected: { result: 'SUCCEEDED' },
+      });
+      // Not answered late: the answer must be sent for it to be held.
+      expect(killCase.killedRunFlags).toBeUndefined();
+    }
+    expect(GATE_ANSWER_HOLD_SECONDS).toBeGreaterThanOrEqual(10);
   });
 
   it('runs them on the approval assembly, the killed run alone answering its gates late', () => {
@@ -172,14 +195,11 @@ describe('withDelayedGateAnswers', () => {
 
     // Assess
     const delayed = cases.filter((killCase) => killCase.killedRunFlags !== undefined);
-    expect(delayed.map((killCase) => killCase.id)).toEqual([
-      'kill/scheduled/approve-reissue',
-      'kill/scheduled/approve-retire',
-      'kill/emergency/approve-reissue',
-      'kill/emergency/approve-retire',
-      'kill/intermediate/approve-reissue',
-    ]);
+    expect(delayed.map((killCase) => killCase.id)).toEqual(GATE_KILLS);
     expect(delayed.every((killCase) => killCase.killedRunFlags?.join(' ') === DELAYED.join(' '))).toBe(true);
+    expect(
+      cases.filter((killCase) => killCase.killAt.answerHeld === true).map((killCase) => killCase.id),
+    ).toEqual(ANSWER_HELD_KILLS);
     expect(cases.some(runsWithGates)).toBe(false);
   });
 
@@ -215,11 +235,8 @@ describe('matrixOf', () => {
     // Assess
     expect(matrix.slice(0, alone.length)).toEqual(alone);
     expect(matrix.slice(alone.length).map((chaosCase) => chaosCase.id)).toEqual([
-      'kill/scheduled/approve-reissue',
-      'kill/scheduled/approve-retire',
-      'kill/emergency/approve-reissue',
-      'kill/emergency/approve-retire',
-      'kill/intermediate/approve-reissue',
+      ...GATE_KILLS,
+      ...ANSWER_HELD_KILLS,
     ]);
     expect(matrix.slice(alone.length).every(runsWithGates)).toBe(true);
     expect(alone.some((chaosCase) => chaosCase.id.includes('approve-'))).toBe(false);
@@ -234,6 +251,7 @@ describe('matrixOf', () => {
     expect(new Set(ids).size).toBe(ids.length);
     const gateKills = matrix.filter((chaosCase) => /^kill\/[a-z]+\/approve-[a-z]+$/.test(chaosCase.id));
     expect(gateKills).toHaveLength(5);
+    expect(ids.filter((id) => id.endsWith('/answer-held'))).toEqual(ANSWER_HELD_KILLS);
     expect(gateKills.every((chaosCase) => !runsWithGates(chaosCase))).toBe(true);
     expect(gateKills.map((chaosCase) => (chaosCase as { killedRunFlags?: unknown }).killedRunFlags)).toEqual(
       gateKills.map(() => DELAYED),

@@ -2,10 +2,13 @@
 // converged, the lab's cacerts hold the newest root alone, and the resumed runs' audit shows no secret
 // version and no workload restart twice. Each check passing and failing side by side.
 import {
+  type AnswerHeldKill,
   type AuditLine,
+  approvalAnsweredOnceFinding,
   duplicateSecretVersionFinding,
   judgeKillCase,
   type KillCaseFacts,
+  killedAnswerHeldFinding,
   killedMidWaitFinding,
   newestRootOnlyFinding,
   parseAuditLines,
@@ -615,5 +618,180 @@ describe('killed-mid-wait', () => {
       detail: expect.stringMatching(/^the --retry-rollback run SIGKILLed 8\.0 s into a 15 s wait/),
     });
     expect(midWaitFinding(unseen)?.ok).toBe(false);
+  });
+});
+
+describe('killed-mid-wait with PCDS on', () => {
+  const T0 = Date.parse('2026-12-02T11:00:00.000Z');
+  const PCDS_AWAIT: KillCase = {
+    ...KILL_CASE,
+    id: 'kill/scheduled/await-proxy-trust/pcds/mid-wait',
+    labFlags: ['--proxy-env', 'PROXY_CONFIG_XDS_AGENT=true'],
+    killAt: {
+      state: 'await-proxy-trust',
+      inIteration: false,
+      midWait: { secondsPath: '$.preflight.plan.proxyTrustWait.seconds' },
+      waitSeconds: 20,
+    },
+  };
+
+  it("passes a kill halfway through the push's 20 s wait, and fails one in a lab's 15 s renewal wait (PCDS off)", () => {
+    // Act
+    const pushed = killedMidWaitFinding(PCDS_AWAIT.killAt, 'the killed run', {
+      wait: { state: 'await-proxy-trust', seconds: 20, enteredAt: T0 },
+      killedAt: T0 + 10_000,
+      stillInWait: true,
+    });
+    const renewal = killedMidWaitFinding(PCDS_AWAIT.killAt, 'the killed run', {
+      wait: { state: 'await-proxy-trust', seconds: 15, enteredAt: T0 },
+      killedAt: T0 + 7500,
+      stillInWait: true,
+    });
+
+    // Assess
+    expect(pushed).toMatchObject({ ok: true, detail: expect.stringMatching(/10.0 s into a 20 s wait/) });
+    expect(renewal).toMatchObject({
+      ok: false,
+      detail: expect.stringMatching(/the case is about a 20 s wait, this one was 15 s/),
+    });
+  });
+});
+
+describe('answer-held gate kills', () => {
+  const DEAD = 'arn:aws:states:us-east-1:111122223333:execution:rotation:dead';
+  const GATE_CASE: KillCase = {
+    ...KILL_CASE,
+    id: 'kill/scheduled/approve-reissue/answer-held',
+    killAt: { state: 'approve-reissue', inIteration: false, answerHeld: true },
+    killedRunEnv: { MESHTRUST_REHEARSAL_HOLD_GATE_ANSWER_SECONDS: '20' },
+  };
+  const held: AnswerHeldKill = {
+    executionArn: DEAD,
+    stillInGate: true,
+    approvalRecords: [{ gate: 'reissue', verdict: 'approve', approvalId: 'approval-dead' }],
+  };
+  const line = (action: string, executionId: string, gate: string, approvalId?: string): AuditLine => ({
+    executionId,
+    phase: gate === 'reissue' ? 'reissue-intermediate' : 'retire-root',
+    action,
+    outcome: 'succeeded',
+    detail: { gate, ...(approvalId === undefined ? {} : { approvalId }) },
+  });
+  /** The resumed rotation's two gates, each asked and granted once. */
+  const answered = [
+    line('approval-requested', 'run-2', 'reissue'),
+    line('approval-granted', 'run-2', 'reissue', 'approval-1'),
+    line('approval-requested', 'run-2', 'retire'),
+    line('approval-granted', 'run-2', 'retire', 'approval-2'),
+  ];
+
+  it('passes a kill with the answer held: the record of the killed execution written, the gate still waiting', () => {
+    // Act
+    const finding = killedAnswerHeldFinding('approve-reissue', held);
+
+    // Assess
+    expect(finding).toMatchObject({ check: 'killed-answer-held', ok: true });
+  });
+
+  it('fails a kill before the record was written, one after the gate took the answer, unreadable records and no kill', () => {
+    // Act
+    const early = killedAnswerHeldFinding('approve-reissue', { ...held, approvalRecords: [] });
+    const otherGate = killedAnswerHeldFinding('approve-retire', held);
+    const late = killedAnswerHeldFinding('approve-reissue', { ...held, stillInGate: false });
+    const unreadable = killedAnswerHeldFinding('approve-reissue', {
+      ...held,
+      approvalRecords: 'unreadable: x',
+    });
+    const none = killedAnswerHeldFinding('approve-reissue', undefined);
+
+    // Assess
+    expect(early).toMatchObject({
+      ok: false,
+      detail: expect.stringMatching(/before answer-approval wrote it/),
+    });
+    expect(otherGate).toMatchObject({
+      ok: false,
+      detail: expect.stringMatching(/no approval record of gate retire/),
+    });
+    expect(late).toMatchObject({ ok: false, detail: expect.stringMatching(/had taken the answer/) });
+    expect(unreadable).toMatchObject({ ok: false, detail: expect.stringMatching(/unreadable/) });
+    expect(none.ok).toBe(false);
+  });
+
+  it('passes resumed runs that granted each gate they asked once, with approvals of their own', () => {
+    // Act / Assess
+    expect(approvalAnsweredOnceFinding(answered, held)).toMatchObject({
+      check: 'approval-answered-once',
+      ok: true,
+    });
+  });
+
+  it("fails an approval lost, one granted twice, one granted unasked, one reused, or the killed run's record counted", () => {
+    // Act
+    const lost = approvalAnsweredOnceFinding(answered.slice(0, 3), held);
+    const twice = approvalAnsweredOnceFinding(
+      [...answered, line('approval-granted', 'run-2', 'retire', 'approval-3')],
+      held,
+    );
+    const unasked = approvalAnsweredOnceFinding(
+      [...answered, line('approval-granted', 'run-3', 'reissue', 'a-4')],
+      held,
+    );
+    const reused = approvalAnsweredOnceFinding(
+      [...answered.slice(0, 3), line('approval-granted', 'run-2', 'retire', 'approval-1')],
+      held,
+    );
+    const deadCounted = approvalAnsweredOnceFinding(
+      [...answered.slice(0, 3), line('approval-granted', 'run-2', 'retire', 'approval-dead')],
+      held,
+    );
+    const nothingAsked = approvalAnsweredOnceFinding([], held);
+
+    // Assess
+    expect(lost).toMatchObject({ ok: false, detail: expect.stringMatching(/run-2 retire: granted 0x/) });
+    expect(twice).toMatchObject({ ok: false, detail: expect.stringMatching(/run-2 retire: granted 2x/) });
+    expect(unasked).toMatchObject({
+      ok: false,
+      detail: expect.stringMatching(/run-3 reissue: granted, never asked/),
+    });
+    expect(reused).toMatchObject({
+      ok: false,
+      detail: expect.stringMatching(/an approval id granted twice/),
+    });
+    expect(deadCounted).toMatchObject({
+      ok: false,
+      detail: expect.stringMatching(/granted on the killed run's approval/),
+    });
+    expect(nothingAsked).toMatchObject({ ok: false, detail: 'no gate was asked after the kill' });
+  });
+
+  it('judges an answer-held case by both: a converged case whose kill saw no held answer fails on that alone', () => {
+    // Act
+    const verdict = judgeKillCase(GATE_CASE, {
+      ...convergedFacts({ audit: [...convergedFacts().audit, ...answered] }),
+      killed: {
+        reachedKillPoint: true,
+        signal: 'SIGKILL',
+        exitCode: 137,
+        lastState: 'approve-reissue',
+        answerHeld: held,
+      },
+    });
+    const unseen = judgeKillCase(
+      GATE_CASE,
+      convergedFacts({ audit: [...convergedFacts().audit, ...answered] }),
+    );
+
+    // Assess
+    expect(verdict.passed).toBe(true);
+    expect(verdict.findings.map((finding) => finding.check)).toEqual(
+      expect.arrayContaining(['killed-answer-held', 'approval-answered-once']),
+    );
+    expect(unseen.findings.filter((finding) => !finding.ok).map((finding) => finding.check)).toEqual([
+      'killed-answer-held',
+    ]);
+    expect(judgeKillCase(KILL_CASE, convergedFacts()).findings.map((finding) => finding.check)).not.toContain(
+      'approval-answered-once',
+    );
   });
 });

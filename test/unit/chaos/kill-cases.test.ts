@@ -10,9 +10,11 @@ import {
   killPointReached,
   MID_WAIT_MIN_SECONDS,
   midWaitKillDue,
+  PCDS_LAB_FLAGS,
   waitEntered,
 } from '../../../chaos/kill-cases.js';
 import type { Definition } from '../../../chaos/state-graph.js';
+import { PCDS_PUSH_SETTLE_SECONDS } from '../../../lambdas/core/istio/proxy-trust-wait.js';
 
 const toRollback = [{ ErrorEquals: ['States.ALL'], Next: 'rollback-trust' }];
 
@@ -374,6 +376,15 @@ describe('killPointReached', () => {
   });
 });
 
+/** A Choice on the mode: intermediate mode to `next`, the others to `otherwise`. */
+function intermediateTo(next: string, otherwise: string) {
+  return {
+    Type: 'Choice',
+    Choices: [{ Variable: '$.mode', StringEquals: 'intermediate', Next: next }],
+    Default: otherwise,
+  };
+}
+
 /**
  * The rotation's shape with a root retired: soak, then (not in intermediate mode) retire-root, a Map
  * whose failure rolls back, before release-lock; the Waits as synthesized, their lengths read from input.
@@ -382,11 +393,7 @@ function definitionWithRetireRoot(): Definition {
   const base = definition();
   const states = { ...base.States };
   states.soak = { Type: 'Wait', SecondsPath: '$.preflight.plan.soak.seconds', Next: 'after-soak' };
-  states['after-soak'] = {
-    Type: 'Choice',
-    Choices: [{ Variable: '$.mode', StringEquals: 'intermediate', Next: 'release-lock' }],
-    Default: 'retire-root',
-  };
+  states['after-soak'] = intermediateTo('release-lock', 'retire-root');
   states['retire-root'] = {
     Type: 'Map',
     ItemProcessor: {
@@ -471,6 +478,60 @@ describe('killCases: mid-wait cases', () => {
         .filter((killCase) => !killCase.id.endsWith('/mid-wait'))
         .every((killCase) => killCase.killedRunFlags === undefined && killCase.killAt.midWait === undefined),
     ).toBe(true);
+  });
+});
+
+describe('killCases: mid-wait cases with PCDS on', () => {
+  /** The rotation's shape with await-proxy-trust after distribute-bundle, as synthesized (intermediate mode skips it). */
+  function definitionWithProxyTrustWait(): Definition {
+    const base = definitionWithRetireRoot();
+    const states = { ...base.States };
+    states['distribute-bundle'] = { ...states['distribute-bundle'], Next: 'after-distribute' };
+    states['after-distribute'] = intermediateTo('soak', 'await-proxy-trust');
+    states['await-proxy-trust'] = {
+      Type: 'Wait',
+      SecondsPath: '$.preflight.plan.proxyTrustWait.seconds',
+      Next: 'soak',
+    };
+    return { ...base, States: states };
+  }
+  const input = {
+    ...INPUT,
+    definition: definitionWithProxyTrustWait(),
+    failAtStates: [...FAIL_AT_STATES, 'retire-root'],
+  };
+
+  it("kills await-proxy-trust halfway through once more on a lab with PCDS, where its wait is the push's settle time", () => {
+    // Act
+    const cases = killCases(input).filter((killCase) => killCase.id.includes('/pcds/'));
+
+    // Assess
+    expect(cases.map((killCase) => killCase.id)).toEqual([
+      'kill/scheduled/await-proxy-trust/pcds/mid-wait',
+      'kill/emergency/await-proxy-trust/pcds/mid-wait',
+    ]);
+    expect(cases[0]).toMatchObject({
+      flags: ['--mode', 'scheduled'],
+      labFlags: ['--proxy-env', 'PROXY_CONFIG_XDS_AGENT=true'],
+      expected: { result: 'SUCCEEDED' },
+      killAt: {
+        state: 'await-proxy-trust',
+        inIteration: false,
+        midWait: { secondsPath: '$.preflight.plan.proxyTrustWait.seconds' },
+        waitSeconds: PCDS_PUSH_SETTLE_SECONDS,
+      },
+    });
+    expect(PCDS_PUSH_SETTLE_SECONDS / 2).toBeGreaterThanOrEqual(MID_WAIT_MIN_SECONDS / 2);
+  });
+
+  it('adds no PCDS case for the soak (its length is not PCDS-dependent) or the rollback wait (0 s with PCDS)', () => {
+    // Act
+    const withLabFlags = killCases(input).filter((killCase) => killCase.labFlags !== undefined);
+
+    // Assess
+    expect(withLabFlags.every((killCase) => killCase.killAt.state === 'await-proxy-trust')).toBe(true);
+    expect(withLabFlags.every((killCase) => killCase.labFlags === PCDS_LAB_FLAGS)).toBe(true);
+    expect(killCases(INPUT).some((killCase) => killCase.labFlags !== undefined)).toBe(false);
   });
 });
 
