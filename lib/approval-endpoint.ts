@@ -3,7 +3,10 @@ import { type IGrantable, PolicyStatement, Role, ServicePrincipal } from 'aws-cd
 import { Architecture, type FunctionUrl, FunctionUrlAuthType, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
-import { APPROVAL_STATE_MACHINE_ARN_ENV } from '../lambdas/contract/approval.js';
+import {
+  ANSWER_APPROVAL_TIMEOUT_SECONDS,
+  APPROVAL_STATE_MACHINE_ARN_ENV,
+} from '../lambdas/contract/approval.js';
 import type { ApprovalFunctionEnvKey } from '../lambdas/contract/function-environment.js';
 import { LOCK_TABLE_NAME_ENV } from '../lambdas/contract/rotation-lock.js';
 import type { RotationAudit } from './audit.js';
@@ -87,7 +90,8 @@ export class ApprovalEndpoint extends Construct {
       runtime: HANDLER_RUNTIME,
       architecture: Architecture.ARM_64,
       memorySize: 256,
-      timeout: Duration.seconds(30),
+      // Also how old a record of a gate still waiting must be to count as never sent (the contract's).
+      timeout: Duration.seconds(ANSWER_APPROVAL_TIMEOUT_SECONDS),
       tracing: Tracing.ACTIVE,
       role: this.role,
       logGroup,

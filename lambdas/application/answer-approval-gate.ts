@@ -2,7 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { emitAuditEvent } from '../adapters/audit/audit-event.js';
 import { logger } from '../adapters/audit/logger.js';
 import type { ApprovalRecordStore } from '../adapters/lock/approval-records.js';
-import { APPROVAL_REJECTED_ERROR, APPROVER_VERIFIED_BY, type ApprovalResult } from '../contract/approval.js';
+import {
+  ANSWER_APPROVAL_TIMEOUT_SECONDS,
+  APPROVAL_REJECTED_ERROR,
+  APPROVER_VERIFIED_BY,
+  type ApprovalResult,
+} from '../contract/approval.js';
+import type { ApprovalRecord } from '../core/rotation/approval-record.js';
 import { gateAnswerOf } from '../core/rotation/gate-answer.js';
 import { type ApprovalGate, pendingApprovalGate } from '../core/rotation/pending-approval.js';
 
@@ -42,6 +48,9 @@ export type GateAnswerOutcome =
  * SendTaskFailure with ApprovalRejected) and audits `approval-granted`/`approval-rejected` with the
  * approver as `actor`. The record first: the step after the gate must find it as soon as the run
  * resumes. Step Functions taking no answer removes the record again. The token is never logged.
+ * A record of the gate older than this function's time limit, while the gate still waits, was written by
+ * an invocation that ended (crashed, timed out) before its answer reached Step Functions: it is replaced,
+ * not a reason to refuse, else the gate could be answered through the endpoint by no one until it times out.
  */
 export async function answerApprovalGate(
   deps: ApprovalGateDeps,
@@ -60,20 +69,29 @@ export async function answerApprovalGate(
     };
   }
   const { gate, taskToken } = pending;
+  const now = (deps.now ?? (() => new Date()))();
   const answer = gateAnswerOf({
     executionArn,
     gate,
     verdict,
     approver,
-    at: (deps.now ?? (() => new Date()))().toISOString(),
+    at: now.toISOString(),
     approvalId: (deps.newApprovalId ?? randomUUID)(),
     ...(reason !== undefined && { reason }),
   });
+  let replaced: ApprovalRecord | undefined;
   if (!(await deps.records.put(answer.record))) {
-    return {
-      answered: false,
-      conflict: `gate ${gate} of execution ${executionArn} was answered already through the approval endpoint`,
-    };
+    replaced = await neverSentRecord(deps, executionArn, gate, now);
+    if (
+      replaced === undefined ||
+      !(await deps.records.put(answer.record, { replacing: replaced.approvalId }))
+    ) {
+      return {
+        answered: false,
+        conflict: `gate ${gate} of execution ${executionArn} was answered already through the approval endpoint`,
+      };
+    }
+    logger.warn('approval record never sent replaced', { executionArn, gate, replaced: replaced.approvalId });
   }
   try {
     if (verdict === 'approve') await deps.executions.approve(taskToken, { ...answer.result });
@@ -95,8 +113,28 @@ export async function answerApprovalGate(
       verifiedBy: APPROVER_VERIFIED_BY,
       approvalId: answer.result.approvalId,
       ...(reason !== undefined && { reason }),
+      ...(replaced !== undefined && { replacedApprovalId: replaced.approvalId }),
     },
   });
   logger.info('approval gate answered', { executionArn, gate, verdict });
   return { answered: true, gate, result: answer.result };
+}
+
+/**
+ * The gate's record, when it is one whose answer never reached Step Functions: the gate still waits (the
+ * caller read that from the history) and the record is older than answer-approval's time limit, so the
+ * invocation that wrote it has ended without sending. A younger one may be another approver's, on its
+ * way: undefined then, and the caller refuses as before.
+ */
+async function neverSentRecord(
+  deps: ApprovalGateDeps,
+  executionArn: string,
+  gate: ApprovalGate,
+  now: Date,
+): Promise<ApprovalRecord | undefined> {
+  const record = await deps.records.get(executionArn, gate);
+  if (record === undefined) return undefined;
+  const writtenAt = Date.parse(record.approvedAt);
+  if (Number.isNaN(writtenAt)) return undefined;
+  return now.getTime() - writtenAt > ANSWER_APPROVAL_TIMEOUT_SECONDS * 1000 ? record : undefined;
 }

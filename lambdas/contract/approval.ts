@@ -15,6 +15,13 @@ export const APPROVAL_REJECTED_ERROR = 'ApprovalRejected';
 /** How answer-approval established the approver, in the gate's result and in the audit event. */
 export const APPROVER_VERIFIED_BY = 'lambda-function-url-aws-iam';
 
+/**
+ * answer-approval's time limit (its Lambda timeout). An invocation cannot outlive it, so an approval
+ * record older than this whose gate still waits was written by an invocation that ended without
+ * sending its answer (it crashed or timed out between the two): no later answer is kept out by it.
+ */
+export const ANSWER_APPROVAL_TIMEOUT_SECONDS = 30;
+
 /** What `meshtrust approve`/`reject` send, signed, to the approval URL. */
 export interface ApprovalAnswer {
   /** The execution's name or ARN (of this mesh's rotation state machine). */

@@ -16,9 +16,10 @@ import { DEFAULT_RETRY_POLICY, type RetryPolicy, withRetry } from '../retry.js';
 export interface ApprovalRecordStore {
   /**
    * Writes the record, with its expiry, unless the gate has one already that has not expired: `false`
-   * then, and nothing written.
+   * then, and nothing written. With `replacing`, instead only over the record holding that approval id
+   * (one whose answer never reached Step Functions): `false` when the gate holds anything else.
    */
-  put(record: ApprovalRecord): Promise<boolean>;
+  put(record: ApprovalRecord, options?: { readonly replacing?: string }): Promise<boolean>;
   /** The record of an execution's gate, or undefined; read strongly consistent. */
   get(executionArn: string, gate: ApprovalGate): Promise<ApprovalRecord | undefined>;
   /** Removes the record if it still holds `approvalId` (an answer Step Functions refused). */
@@ -48,7 +49,8 @@ export class ApprovalRecords implements ApprovalRecordStore {
     this.props = props;
   }
 
-  async put(record: ApprovalRecord): Promise<boolean> {
+  async put(record: ApprovalRecord, options: { readonly replacing?: string } = {}): Promise<boolean> {
+    const replacing = options.replacing;
     try {
       await this.call('PutItem', () =>
         this.props.client.send(
@@ -67,12 +69,23 @@ export class ApprovalRecords implements ApprovalRecordStore {
             },
             // One answer per gate: a second one (a race of two approvers) is refused, not overwritten.
             // An expired record DynamoDB has not deleted yet is none (a run of a reused execution name).
-            ConditionExpression: 'attribute_not_exists(#id) OR #expiresAt <= :now',
-            ExpressionAttributeNames: {
-              '#id': LOCK_TABLE_PARTITION_KEY,
-              '#expiresAt': LOCK_TABLE_TTL_ATTRIBUTE,
-            },
-            ExpressionAttributeValues: { ':now': { N: String(Math.floor(this.now().getTime() / 1000)) } },
+            // Replacing: only the record the caller judged never sent, not one written meanwhile.
+            ...(replacing === undefined
+              ? {
+                  ConditionExpression: 'attribute_not_exists(#id) OR #expiresAt <= :now',
+                  ExpressionAttributeNames: {
+                    '#id': LOCK_TABLE_PARTITION_KEY,
+                    '#expiresAt': LOCK_TABLE_TTL_ATTRIBUTE,
+                  },
+                  ExpressionAttributeValues: {
+                    ':now': { N: String(Math.floor(this.now().getTime() / 1000)) },
+                  },
+                }
+              : {
+                  ConditionExpression: '#approvalId = :replacing',
+                  ExpressionAttributeNames: { '#approvalId': 'approvalId' },
+                  ExpressionAttributeValues: { ':replacing': { S: replacing } },
+                }),
           }),
         ),
       );

@@ -3,7 +3,7 @@
 // token itself, answers it, and never returns or logs the token.
 
 import type { ApprovalRecordStore } from '../../../lambdas/adapters/lock/approval-records.js';
-import { APPROVER_VERIFIED_BY } from '../../../lambdas/contract/approval.js';
+import { ANSWER_APPROVAL_TIMEOUT_SECONDS, APPROVER_VERIFIED_BY } from '../../../lambdas/contract/approval.js';
 import type { ApprovalRecord } from '../../../lambdas/core/rotation/approval-record.js';
 import { type ApprovalExecutions, answerApproval } from '../../../lambdas/handlers/answer-approval.js';
 import { captureLogLines } from '../../support/capture-output.js';
@@ -60,11 +60,14 @@ class FakeExecutions implements ApprovalExecutions {
 class FakeRecords implements ApprovalRecordStore {
   readonly items = new Map<string, ApprovalRecord>();
   constructor(private readonly events: string[] = []) {}
-  async put(record: ApprovalRecord) {
+  async put(record: ApprovalRecord, options: { readonly replacing?: string } = {}) {
     const key = `${record.executionArn}/${record.gate}`;
-    if (this.items.has(key)) return false;
+    const held = this.items.get(key);
+    if (options.replacing === undefined ? held !== undefined : held?.approvalId !== options.replacing) {
+      return false;
+    }
     this.items.set(key, record);
-    this.events.push(`put ${record.gate}`);
+    this.events.push(`${options.replacing === undefined ? 'put' : 'replace'} ${record.gate}`);
     return true;
   }
   async get(executionArn: string, gate: string) {
@@ -79,9 +82,15 @@ class FakeRecords implements ApprovalRecordStore {
 
 const APPROVAL_ID = '6f1d0c2e-3b7a-4c1e-9d2f-8a5b4c3d2e1f';
 
-/** The deps of answerApproval with fakes: the records start empty unless given. */
-function deps(executions: ApprovalExecutions, records: ApprovalRecordStore = new FakeRecords()) {
-  return { executions, records, stateMachineArn: STATE_MACHINE, newApprovalId: () => APPROVAL_ID };
+/** The deps of answerApproval with fakes: the records start empty unless given; the clock real unless given. */
+function deps(executions: ApprovalExecutions, records: ApprovalRecordStore = new FakeRecords(), now?: Date) {
+  return {
+    executions,
+    records,
+    stateMachineArn: STATE_MACHINE,
+    newApprovalId: () => APPROVAL_ID,
+    ...(now === undefined ? {} : { now: () => now }),
+  };
 }
 
 /** A function URL request (payload 2.0) as Lambda passes it after checking the SigV4 signature. */
@@ -273,16 +282,109 @@ describe('answer-approval', () => {
     });
     const executions = new FakeExecutions(waitingAt('reissue'));
 
-    // Act
+    // Act: 5 s after the first, whose answer may be on its way.
     const response = await answerApproval(
       urlRequest({ execution: EXECUTION, verdict: 'approve' }),
-      deps(executions, records),
+      deps(executions, records, new Date('2026-03-10T09:00:05.000Z')),
     );
 
     // Assess
     expect(response.statusCode).toBe(409);
     expect(executions.answers).toEqual([]);
     expect((await records.get(EXECUTION, 'reissue'))?.approvalId).toBe('first-answer');
+  });
+
+  describe('a record whose answer never reached Step Functions (its invocation ended between the two)', () => {
+    const NEVER_SENT: ApprovalRecord = {
+      executionArn: EXECUTION,
+      gate: 'reissue',
+      verdict: 'approve',
+      approvedBy: 'arn:aws:sts::123456789012:assumed-role/platform-oncall/bob',
+      approvedAt: '2026-03-10T09:00:00.000Z',
+      verifiedBy: APPROVER_VERIFIED_BY,
+      approvalId: 'never-sent',
+    };
+    const writtenAgo = (seconds: number) => new Date(Date.parse(NEVER_SENT.approvedAt) + seconds * 1000);
+
+    it("is replaced once it is older than answer-approval's time limit and the gate still waits: the new answer is sent, counted once", async () => {
+      // Prepare
+      const events: string[] = [];
+      const records = new FakeRecords(events);
+      await records.put(NEVER_SENT);
+      const executions = new FakeExecutions(waitingAt('reissue'));
+
+      // Act
+      const { result: response, lines } = await captureLogLines(() =>
+        answerApproval(
+          urlRequest({ execution: EXECUTION, verdict: 'approve' }),
+          deps(executions, records, writtenAgo(ANSWER_APPROVAL_TIMEOUT_SECONDS + 1)),
+        ),
+      );
+
+      // Assess
+      expect(response.statusCode).toBe(200);
+      expect(events).toEqual(['put reissue', 'replace reissue']);
+      expect(await records.get(EXECUTION, 'reissue')).toMatchObject({
+        approvalId: APPROVAL_ID,
+        approvedBy: ALICE,
+      });
+      expect(executions.answers).toEqual([
+        expect.objectContaining({
+          kind: 'approve',
+          detail: expect.objectContaining({ approvalId: APPROVAL_ID }),
+        }),
+      ]);
+      const audit = lines.map((line) => JSON.parse(line)).filter((line) => line.audit === true);
+      expect(audit).toEqual([
+        expect.objectContaining({
+          action: 'approval-granted',
+          detail: expect.objectContaining({ approvalId: APPROVAL_ID, replacedApprovalId: 'never-sent' }),
+        }),
+      ]);
+    });
+
+    it('is kept, 409, while its writer may still be sending it (younger than the time limit)', async () => {
+      // Prepare
+      const records = new FakeRecords();
+      await records.put(NEVER_SENT);
+      const executions = new FakeExecutions(waitingAt('reissue'));
+
+      // Act
+      const response = await answerApproval(
+        urlRequest({ execution: EXECUTION, verdict: 'approve' }),
+        deps(executions, records, writtenAgo(ANSWER_APPROVAL_TIMEOUT_SECONDS - 1)),
+      );
+
+      // Assess
+      expect(response.statusCode).toBe(409);
+      expect(executions.answers).toEqual([]);
+      expect((await records.get(EXECUTION, 'reissue'))?.approvalId).toBe('never-sent');
+    });
+
+    it('is kept, 409, when another answer replaced it first (the replace is conditional on its id)', async () => {
+      // Prepare
+      const records = new FakeRecords();
+      await records.put(NEVER_SENT);
+      const executions = new FakeExecutions(waitingAt('reissue'));
+      const get = records.get.bind(records);
+      records.get = async (executionArn, gate) => {
+        const seen = await get(executionArn, gate);
+        // Another approver replaces it between this read and the replace.
+        records.items.set(`${EXECUTION}/reissue`, { ...NEVER_SENT, approvalId: 'other-approver' });
+        return seen;
+      };
+
+      // Act
+      const response = await answerApproval(
+        urlRequest({ execution: EXECUTION, verdict: 'approve' }),
+        deps(executions, records, writtenAgo(ANSWER_APPROVAL_TIMEOUT_SECONDS + 1)),
+      );
+
+      // Assess
+      expect(response.statusCode).toBe(409);
+      expect(executions.answers).toEqual([]);
+      expect(records.items.get(`${EXECUTION}/reissue`)?.approvalId).toBe('other-approver');
+    });
   });
 
   it('removes its record when Step Functions takes no answer, so a later answer can be given', async () => {
