@@ -71,8 +71,16 @@ export interface RotationStateMachineProps {
 /** Name of the rotation state machine of a mesh (declared in lambdas/contract/function-names.ts). */
 export { rotationStateMachineName };
 
-const EXECUTION_ID = JsonPath.stringAt('$$.Execution.Id');
-const EXECUTION_STARTED_AT = JsonPath.stringAt('$$.Execution.StartTime');
+/**
+ * Where `execution-context` keeps this execution's ARN and start (`$$.Execution.Id`, `StartTime`), read
+ * once after the input's defaults: every state reads them from the state, never from the context
+ * object, whose `Execution` a Distributed Map's child would see as its own (docs/workflow.md, "The
+ * context object"). test/infra/rotation-state-machine.test.ts refuses `$$.Execution` anywhere else.
+ */
+const EXECUTION_KEY = 'execution';
+const EXECUTION = `$.${EXECUTION_KEY}`;
+const EXECUTION_ID = JsonPath.stringAt(`${EXECUTION}.id`);
+const EXECUTION_STARTED_AT = JsonPath.stringAt(`${EXECUTION}.startedAt`);
 const MAP_CLUSTER = JsonPath.stringAt('$$.Map.Item.Value.name');
 const MAP_CLUSTER_STRATEGY = JsonPath.stringAt('$$.Map.Item.Value.strategy');
 /** The execution whose writes a rollback undoes: null (this one's) unless it resumes a failed rollback. */
@@ -294,6 +302,18 @@ export class RotationStateMachine extends Construct {
       },
       outputPath: '$.merged',
     });
+    // The execution's ARN and start, from the context object, once: the lock holder every write checks,
+    // the idempotency key of every write, the backups' and the fence's name. After the merge, so an
+    // input cannot set them.
+    const executionContext = new Pass(this, S.executionContext, {
+      stateName: S.executionContext,
+      comment: "This execution's ARN and start, from the context object: every later state reads them here.",
+      parameters: {
+        id: JsonPath.stringAt('$$.Execution.Id'),
+        startedAt: JsonPath.stringAt('$$.Execution.StartTime'),
+      },
+      resultPath: EXECUTION,
+    });
     // The first Task: no other rotation of the mesh may run from here on. Refused (RotationLocked,
     // naming the holder) or failed, the run stops before anything is written. It also writes who asked
     // for the run, and why, to the audit trail: the execution log holds no execution data.
@@ -317,6 +337,7 @@ export class RotationStateMachine extends Construct {
       approvals: JsonPath.objectAt('$.approvals'),
       rollback: JsonPath.objectAt('$.rollback'),
       lock: JsonPath.objectAt('$.lock'),
+      [EXECUTION_KEY]: JsonPath.objectAt(EXECUTION),
     };
     // A run that resumes a failed rollback (docs/deploy.md, "Failed rollback") takes the lock like any
     // run, then sets the state the rollback stages read from the failed run's (its input's
@@ -532,7 +553,11 @@ export class RotationStateMachine extends Construct {
       .otherwise(preflight);
     preflight.next(mode);
 
-    const definition = inputDefaults.next(applyInputDefaults).next(acquireLock).next(rotateOrResume);
+    const definition = inputDefaults
+      .next(applyInputDefaults)
+      .next(executionContext)
+      .next(acquireLock)
+      .next(rotateOrResume);
 
     this.stateMachine = new StateMachine(this, 'Resource', {
       stateMachineName: rotationStateMachineName(props.meshId),

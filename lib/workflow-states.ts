@@ -130,6 +130,7 @@ export const INTERRUPTED_INVOCATION_ERRORS = [
 export const PLAN_PHASE_OF_STATE = {
   [WORKFLOW_STATES.inputDefaults]: null,
   [WORKFLOW_STATES.applyInputDefaults]: null,
+  [WORKFLOW_STATES.executionContext]: null,
   [WORKFLOW_STATES.acquireLock]: null,
   [WORKFLOW_STATES.rotateOrResume]: null,
   [WORKFLOW_STATES.resumeRollback]: null,

@@ -148,7 +148,14 @@ export function expectedResult(
   // Before the first write there is nothing to roll back, and promote-root is not rolled back on purpose:
   // the run stops (rotation-stopped) with the error of that state.
   if (
-    ['input-defaults', 'apply-input-defaults', 'acquire-lock', 'preflight', 'promote-root'].includes(trigger)
+    [
+      'input-defaults',
+      'apply-input-defaults',
+      'execution-context',
+      'acquire-lock',
+      'preflight',
+      'promote-root',
+    ].includes(trigger)
   )
     return 'FAILED';
   if (mode === 'intermediate' && trigger === 'stage-root') return 'SUCCEEDED';

@@ -11,6 +11,7 @@
 export const WORKFLOW_STATES = {
   inputDefaults: 'input-defaults',
   applyInputDefaults: 'apply-input-defaults',
+  executionContext: 'execution-context',
   acquireLock: 'acquire-lock',
   rotateOrResume: 'rotate-or-resume',
   resumeRollback: 'resume-rollback',

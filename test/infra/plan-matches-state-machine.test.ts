@@ -2,7 +2,7 @@ import { ROTATION_MODES, type RotationMode } from '../../lambdas/core/plan/phase
 import { planRotation } from '../../lambdas/core/plan/plan-rotation.js';
 import type { RotationPlan } from '../../lambdas/core/plan/rotation-plan.js';
 import { planPhaseOrder } from '../../lib/workflow-states.js';
-import { RESUMED_PROMOTION_STATES } from '../support/workflow-paths.js';
+import { RESUMED_PROMOTION_STATES, RUN_START } from '../support/workflow-paths.js';
 import { fleetOf } from '../unit/core/plan/plan-fixtures.js';
 import {
   type Asl,
@@ -151,13 +151,7 @@ describe.each([
       const path = successPath(asl, asl.StartAt, { mode, resumeRollback });
 
       // THEN
-      expect(path.slice(0, 5)).toEqual([
-        'input-defaults',
-        'apply-input-defaults',
-        'acquire-lock',
-        'rotate-or-resume',
-        'resume-rollback',
-      ]);
+      expect(path.slice(0, RUN_START.length + 1)).toEqual([...RUN_START, 'resume-rollback']);
       expect(planPhaseOrder(path)).toEqual(plan.rollback.map((stage) => stage.name));
       expect(path.at(-1)).toBe('rotation-rolled-back');
     },
@@ -194,7 +188,7 @@ describe.each([
     });
 
     // THEN
-    expect(path.slice(3)).toEqual([
+    expect(path.slice(RUN_START.length - 1)).toEqual([
       'rotate-or-resume',
       'unsupported-input',
       'release-lock-after-stop',

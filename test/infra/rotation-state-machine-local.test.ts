@@ -409,10 +409,7 @@ describe('the rotation state machine on the local runner', () => {
     // THEN it takes the lock as itself, skips everything forward and walks the whole rollback back
     expect(resumed.error?.name).toBe('RotationRolledBack');
     expect(resumed.entered).toEqual([
-      'input-defaults',
-      'apply-input-defaults',
-      'acquire-lock',
-      'rotate-or-resume',
+      ...RUN_START,
       'resume-rollback',
       'resume-from',
       'rollback-trust',
@@ -475,7 +472,11 @@ describe('the rotation state machine on the local runner', () => {
 
     // THEN the whole rollback runs from rollback-trust, undoing the aborted run's writes
     expect(resumed.error?.name).toBe('RotationRolledBack');
-    expect(resumed.entered.slice(4, 7)).toEqual(['resume-rollback', 'resume-from', 'rollback-trust']);
+    expect(resumed.entered.slice(RUN_START.length, RUN_START.length + 3)).toEqual([
+      'resume-rollback',
+      'resume-from',
+      'rollback-trust',
+    ]);
     expect(resumed.calls.find((call) => call.state === 'rollback-trust-in-cluster')?.input).toMatchObject({
       executionId: RESUMED_ID,
       rollbackOf: EXECUTION_ID,
@@ -501,7 +502,7 @@ describe('the rotation state machine on the local runner', () => {
     // THEN no restore stage runs (their backups may be scheduled for deletion): only the last one
     expect(resumeRollback.restored).toBe(true);
     expect(resumed.error?.name).toBe('RotationRolledBack');
-    expect(resumed.entered.slice(4)).toEqual([
+    expect(resumed.entered.slice(RUN_START.length)).toEqual([
       'resume-rollback',
       'resume-from',
       'rollback-drop-pending',

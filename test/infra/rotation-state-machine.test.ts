@@ -157,7 +157,7 @@ describe('the rotation state machine', () => {
 
     // THEN
     expect(distribute.ItemSelector).toEqual({
-      'executionId.$': '$$.Execution.Id',
+      'executionId.$': '$.execution.id',
       'mode.$': '$.mode',
       'cluster.$': '$$.Map.Item.Value.name',
       'currentRoot.$': '$.preflight.currentRoot',
@@ -197,12 +197,12 @@ describe('the rotation state machine', () => {
     // THEN
     expect(preflight.Resource).toMatch(/^arn:aws:lambda:eu-west-1:123456789012:function:/);
     expect(preflight.Parameters).toEqual({
-      'executionId.$': '$$.Execution.Id',
+      'executionId.$': '$.execution.id',
       'mode.$': '$.mode',
       'cluster.$': '$.cluster',
       'soakSeconds.$': '$.soakSeconds',
     });
-    expect(stageRoot.Parameters).toEqual({ 'executionId.$': '$$.Execution.Id' });
+    expect(stageRoot.Parameters).toEqual({ 'executionId.$': '$.execution.id' });
     expect(inner.Resource).toMatch(/:function:/);
     expect(inner.Parameters).toBeUndefined();
   });
@@ -236,6 +236,7 @@ describe('the rotation state machine', () => {
       [
         'input-defaults',
         'apply-input-defaults',
+        'execution-context',
         'acquire-lock',
         'rotate-or-resume',
         'unsupported-input',
@@ -255,6 +256,7 @@ describe('the rotation state machine', () => {
     for (const name of [
       'input-defaults',
       'apply-input-defaults',
+      'execution-context',
       'rotate-or-resume',
       'unsupported-input',
       'mode',
@@ -375,12 +377,12 @@ describe('the rotation state machine', () => {
     // Every rollback stage finds what it undoes by rollbackOf (null in a rotation: its own writes).
     for (const name of ['rollback-trust', 'rollback-intermediate', 'rollback-restart', 'rollback-restore']) {
       expect((asl.States[name] as AslState).ItemSelector).toMatchObject({
-        'executionId.$': '$$.Execution.Id',
+        'executionId.$': '$.execution.id',
         'rollbackOf.$': '$.rollbackOf',
       });
     }
     expect(asl.States['rollback-drop-pending']?.Parameters).toMatchObject({
-      'executionId.$': '$$.Execution.Id',
+      'executionId.$': '$.execution.id',
       'rollbackOf.$': '$.rollbackOf',
     });
   });
@@ -406,7 +408,7 @@ describe('the rotation state machine', () => {
       Next: 'promote-root',
     });
     expect(promote.Parameters).toEqual({
-      'executionId.$': '$$.Execution.Id',
+      'executionId.$': '$.execution.id',
       'stagedRoot.$': '$.stagedRoot',
       'clusters.$': '$.preflight.clusters',
       'promotionOf.$': '$.promotionOf',
@@ -558,8 +560,34 @@ describe('the rotation state machine', () => {
         'merged.$': 'States.JsonMerge(States.StringToJson(States.JsonToString($.inputDefaults)), $, false)',
       },
       OutputPath: '$.merged',
+      Next: 'execution-context',
+    });
+    expect(asl.States['execution-context']).toEqual({
+      Type: 'Pass',
+      Comment: expect.any(String),
+      Parameters: { 'id.$': '$$.Execution.Id', 'startedAt.$': '$$.Execution.StartTime' },
+      ResultPath: '$.execution',
       Next: 'acquire-lock',
     });
+  });
+
+  it('reads the context object only in execution-context: every other state reads $.execution', () => {
+    // A Distributed Map's child would see its own $$.Execution (docs/workflow.md, "The context object").
+    const readers = Object.entries(asl.States)
+      .filter(([, state]) => JSON.stringify(state).includes('$$.Execution'))
+      .map(([name]) => name);
+    const nested = Object.values(asl.States).flatMap((state) =>
+      Object.entries(
+        (state as { ItemProcessor?: { States: Record<string, unknown> } }).ItemProcessor?.States ?? {},
+      ),
+    );
+    const nestedReaders = nested.filter(([, state]) => JSON.stringify(state).includes('$$.Execution'));
+
+    expect(readers).toEqual(['execution-context']);
+    expect(nestedReaders).toEqual([]);
+    // The Maps' items carry the run's ARN (and restart-workloads' rollback its start) from the state.
+    expect(JSON.stringify(asl)).toContain('"executionId.$":"$.execution.id"');
+    expect(JSON.stringify(asl)).toContain('"executionStartedAt.$":"$.execution.startedAt"');
   });
 
   it('takes the rotation lock before any other Task and releases it on every way into an end state', () => {
@@ -574,13 +602,13 @@ describe('the rotation state machine', () => {
     // THEN
     // acquire-lock is the first Task: only the Pass states filling the input defaults come before it.
     expect([...reachable(asl, asl.StartAt, new Set(['acquire-lock']))].sort()).toEqual(
-      ['apply-input-defaults', 'input-defaults'].sort(),
+      ['apply-input-defaults', 'execution-context', 'input-defaults'].sort(),
     );
     expect(asl.States['acquire-lock']).toMatchObject({
       Type: 'Task',
       // Who asked and why go to its audit event: the execution log holds no execution data.
       Parameters: {
-        'executionId.$': '$$.Execution.Id',
+        'executionId.$': '$.execution.id',
         'requestedBy.$': '$.requestedBy',
         'reason.$': '$.reason',
       },
@@ -599,7 +627,7 @@ describe('the rotation state machine', () => {
         expect(releases).toContain(name);
         expect(state).toMatchObject({
           Type: 'Task',
-          Parameters: { 'executionId.$': '$$.Execution.Id' },
+          Parameters: { 'executionId.$': '$.execution.id' },
           ResultPath: '$.lockRelease',
           Next: end,
           Catch: [{ ErrorEquals: ['States.ALL'], Next: end, ResultPath: '$.lockReleaseFailure' }],
@@ -629,7 +657,7 @@ describe('the rotation state machine', () => {
       TimeoutSeconds: 3 * 24 * 3600,
     });
     expect(gate.Parameters).toMatchObject({
-      Payload: { 'executionId.$': '$$.Execution.Id', gate: 'reissue', 'taskToken.$': '$$.Task.Token' },
+      Payload: { 'executionId.$': '$.execution.id', gate: 'reissue', 'taskToken.$': '$$.Task.Token' },
     });
     expect(asl.States['approve-retire']).toMatchObject({
       ResultPath: '$.approvals.retire',

@@ -5,6 +5,7 @@
 export const RUN_START = [
   'input-defaults',
   'apply-input-defaults',
+  'execution-context',
   'acquire-lock',
   'rotate-or-resume',
 ] as const;

@@ -195,6 +195,7 @@ export function estimateHistoryEvents(input: HistoryEstimateInput): HistoryEstim
     ['execution', E.execution],
     ['input-defaults', E.pass],
     ['apply-input-defaults', E.pass],
+    ['execution-context', E.pass],
     ['acquire-lock', lambdaTask()],
     ['rotate-or-resume', E.choice],
     ['preflight', lambdaTask()],

@@ -18,6 +18,7 @@ import { retryRollback } from '../../../bin/commands/retry-rollback.js';
 import { LOCK_TAKEOVER_GRACE_SECONDS_ENV } from '../../../lambdas/contract/rotation-lock.js';
 import { deployFunctionToMoto } from '../../support/moto-deployed-function.js';
 import { motoClientConfig, motoEndpoint } from '../../support/moto-endpoint.js';
+import { RUN_START } from '../../support/workflow-paths.js';
 import { type CliRun, runMeshtrustInProcess } from './in-process-cli.js';
 import {
   recordingContext as context,
@@ -81,13 +82,7 @@ function midRotationState(): Record<string, unknown> {
 /** The history of a run stopped in the last of `states` (oldest first, as history() answers). */
 function abortedEvents(states: readonly string[], state: Record<string, unknown>): HistoryEventLike[] {
   const events: HistoryEventLike[] = [{ id: 1, type: 'ExecutionStarted' }];
-  for (const name of [
-    'input-defaults',
-    'apply-input-defaults',
-    'acquire-lock',
-    'rotate-or-resume',
-    ...states,
-  ]) {
+  for (const name of [...RUN_START, ...states]) {
     events.push({
       id: events.length + 1,
       type: 'TaskStateEntered',

@@ -8,6 +8,7 @@ import {
   resumedRollbackName,
   resumeRollbackOf,
 } from '../../../../lambdas/core/rotation/index.js';
+import { RUN_START } from '../../../support/workflow-paths.js';
 
 const PREFIX = 'arn:aws:states:eu-west-1:123456789012:execution:meshtrust-payments-rotation:';
 const ROTATION = `${PREFIX}scheduled-20260310T090000Z`;
@@ -191,14 +192,7 @@ describe('resumeRollbackOf, a run stopped outside the state machine (ABORTED, TI
   /** The state a scheduled run was in when it was stopped in distribute-bundle: no Catch, no rollback. */
   const midRotation = () =>
     finalState({ failure: undefined, rollback: {}, rollbackFailure: undefined, distributed: undefined });
-  const forward = [
-    'input-defaults',
-    'apply-input-defaults',
-    'acquire-lock',
-    'rotate-or-resume',
-    'preflight',
-    'mode',
-  ];
+  const forward = [...RUN_START, 'preflight', 'mode'];
 
   it('rolls back a run aborted after its first write from the state it was in, the stop as its failure', () => {
     // Act
@@ -313,7 +307,7 @@ describe('resumeRollbackOf, a run stopped outside the state machine (ABORTED, TI
       executionArn: RESUME,
       status: 'ABORTED',
       finalState: { mode: 'scheduled', resumeRollback: resumeInput, rollbackOf: null },
-      statesEntered: ['input-defaults', 'apply-input-defaults', 'acquire-lock'],
+      statesEntered: RUN_START.slice(0, RUN_START.indexOf('acquire-lock') + 1),
     });
     // Assess
     expect(decision).toMatchObject({
@@ -343,7 +337,7 @@ describe('resumeRollbackOf, a run stopped outside the state machine (ABORTED, TI
         /rollback had completed/,
       ],
       [
-        ['input-defaults', 'apply-input-defaults', 'acquire-lock', 'release-lock-after-stop'],
+        [...RUN_START.slice(0, RUN_START.indexOf('acquire-lock') + 1), 'release-lock-after-stop'],
         /stopping without a rollback/,
       ],
     ];
