@@ -35,6 +35,7 @@ const ISTIO_SUITES = [
   'test/integration/lab/control-plane.test.ts',
   'test/integration/lab/envoy-admin-stand-in.test.ts',
   'test/integration/lab/envoy-stand-in-pilot-agent.test.ts',
+  'test/integration/lab/istio-engine-kube-faults.test.ts',
   'test/integration/lab/istio-engine.test.ts',
   'test/integration/lab/istio-multicluster.test.ts',
   'test/integration/lab/istio-pcds-off.test.ts',

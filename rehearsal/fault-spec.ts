@@ -210,6 +210,34 @@ export function formatFault(fault: Fault): string {
 }
 
 /**
+ * Why the istio engine does not play a fault; undefined when it does. It plays every fault of AWS, EKS
+ * and STS (the same proxies as on the model engine, in front of the same moto and EKS API), the
+ * Kubernetes API's request faults, `5xx`, `conflict`, `slow` and `down`, through a fault proxy in front
+ * of each real kube-apiserver (lab/kube-fault-proxy.ts) asking the same fault plan, and `stuck` of
+ * Deployments, whose new pod the node agent (the lab's kubelet) reports never ready.
+ */
+export function istioEngineRefusal(fault: Fault): string | undefined {
+  if (fault.target !== 'kube') return undefined;
+  switch (fault.kind) {
+    case 'istiod-drop':
+      return (
+        'the istio engine runs istiod unmodified, and real istiod takes every cacerts change the volume ' +
+        'sync delivers: making it ignore one would take a patched istiod. Use --engine model for it; ' +
+        'on the istio engine, a change istiod refuses by its own rules is reported as refused'
+      );
+    case 'stuck':
+      // The node agent holds any pod back; the istio lab's workloads are all Deployments.
+      if (fault.workload === undefined || fault.workload === 'deployment') return undefined;
+      return (
+        `the istio engine's workloads are all Deployments, so no ${fault.workload} pod would ever be ` +
+        'held and the fault would never fire. Use --engine model for it'
+      );
+    default:
+      return undefined;
+  }
+}
+
+/**
  * Refuses a PHASE the rehearsal never enters (phases: the definition's Task states, a Map standing for
  * its per-cluster Task), a CLUSTER the fleet does not have, or an ACCOUNT none of its clusters is in
  * (a typo would scope the fault to requests that never come), naming the valid ones.

@@ -16,6 +16,7 @@ import { clusterAccountReports } from './cluster-accounts.js';
 import { rootKeysAtEnd } from './end-state.js';
 import { createFailureInjector } from './fail-at.js';
 import { createFaultPlan, type FaultPlan } from './fault-plan.js';
+import { formatFault, istioEngineRefusal } from './fault-spec.js';
 import { type AttachedFleet, attachRehearsalFleet } from './fleet/attached-fleet.js';
 import {
   ATTACHED_TAKEOVER_GRACE_SECONDS,
@@ -80,9 +81,12 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
       `--cluster ${targetCluster} is not in the lab: it has ${clusterNames.join(', ')}`,
     );
   }
-  const engine = options.engine ?? 'model';
-  if (engine !== 'model' && (options.faults ?? []).length > 0) {
-    throw new RehearsalOptionsError('--fault', '--fault is played by the model engine only, for now');
+  if ((options.engine ?? 'model') === 'istio') {
+    for (const fault of options.faults ?? []) {
+      const refusal = istioEngineRefusal(fault);
+      if (refusal !== undefined)
+        throw new RehearsalOptionsError('--fault', `--fault ${formatFault(fault)}: ${refusal}`);
+    }
   }
 
   // The report directory too: one that cannot hold the report is refused now, not after the run.

@@ -1,7 +1,6 @@
 // Starting what a rehearsal rotates: moto_server and a lab fleet side by side (both stopped again if
 // either fails to start), and the CA store seeded as a deployed stack's is after its first run.
 import { ISTIO_ENGINE_DEFAULTS } from '../lab/istio-install/istio-engine-settings.js';
-import type { KubeObject } from '../lab/kube/kube-object.js';
 import { type MotoServer, startMotoServer } from '../lab/moto-server.js';
 import { seedCaStore } from '../lab/seed-ca-store.js';
 import type { FaultPlan } from './fault-plan.js';
@@ -23,6 +22,9 @@ export async function startFleetAndMoto(input: {
   note(
     `starting moto_server and a lab of ${options.clusters} cluster(s) x ${options.workloads} workload(s) (${engine} engine)`,
   );
+  const kubeKinds = new Set(
+    (options.faults ?? []).flatMap((fault) => (fault.target === 'kube' ? [fault.kind] : [])),
+  );
   const motoStart = startMotoServer();
   const labStart = startRehearsalFleet({
     engine,
@@ -33,18 +35,11 @@ export async function startFleetAndMoto(input: {
     istio: options.istio ?? ISTIO_ENGINE_DEFAULTS,
     waitForLabMs: options.waitForLabMs ?? 0,
     ...(options.rootCertStyle === undefined ? {} : { rootCertStyle: options.rootCertStyle }),
-    ...((options.faults ?? []).some((fault) => fault.target === 'kube')
-      ? {
-          kubeApiFault: faults.kubeRequest,
-          podHeldUnready: (cluster: string, pod: KubeObject) =>
-            faults.podHeldUnready(cluster, {
-              namespace: pod.metadata.namespace ?? '',
-              name: pod.metadata.name,
-              // The lab's pods are owned by their workload itself (lab/workloads/lab-pods.ts).
-              workloadKind: pod.metadata.ownerReferences?.find((owner) => owner.controller)?.kind ?? 'Pod',
-            }),
-          istiodDropsUpdate: (cluster: string) => faults.istiodDropsUpdate(cluster),
-        }
+    // Each hook only when a fault needs it: the istio engine plays no istiod-drop.
+    ...(kubeKinds.size > 0 ? { kubeApiFault: faults.kubeRequest } : {}),
+    ...(kubeKinds.has('stuck') ? { podHeldUnready: faults.podHeldUnready } : {}),
+    ...(kubeKinds.has('istiod-drop')
+      ? { istiodDropsUpdate: (cluster: string) => faults.istiodDropsUpdate(cluster) }
       : {}),
     onProgress: note,
   });

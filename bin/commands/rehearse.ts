@@ -149,8 +149,11 @@ export function registerRehearseCommand(program: Command, context: CliContext): 
     .option(
       '--fault <spec>',
       'make the Kubernetes API of a lab cluster, AWS (moto), the EKS API or STS (ACCOUNT: only AssumeRole into ' +
-        "that account's roles) misbehave from the start of PHASE on " +
-        `(model engine); repeatable. ${FAULT_GRAMMAR}. PHASE: a Task or Map state. docs/rehearsal.md says what ` +
+        "that account's roles) misbehave from the start of PHASE on; repeatable. The model engine plays every " +
+        'kind; the istio engine every aws, eks and sts kind, kube 5xx, conflict, slow and down (a proxy in front ' +
+        'of the real kube-apiserver) and stuck of Deployments (the node agent holds the pod unready), and refuses ' +
+        'kube istiod-drop (real istiod runs unmodified). ' +
+        `${FAULT_GRAMMAR}. PHASE: a Task or Map state. docs/rehearsal.md says what ` +
         'each does and how the run should end (absorbed by the retries, or rolled back for stuck, sts denied and ' +
         'istiod-drop); the run fails a check if one never fired',
       (value: string, previous: string[]) => [...previous, value],

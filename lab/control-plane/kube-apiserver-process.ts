@@ -40,6 +40,12 @@ export function serviceAccountIssuer(clusterName: string): string {
   return `https://oidc.lab.meshtrust.local/id/${clusterName}`;
 }
 
+/**
+ * The API server's serving certificate and key in its cluster's folder; the fault proxy in front of it
+ * (lab/kube-fault-proxy.ts) serves the same pair.
+ */
+export const API_SERVER_SERVING_FILES = { cert: 'apiserver.crt', key: 'apiserver.key' } as const;
+
 export async function startKubeApiServerProcess(
   options: KubeApiServerProcessOptions,
 ): Promise<KubeApiServerProcess> {
@@ -47,8 +53,8 @@ export async function startKubeApiServerProcess(
   const file = (name: string) => join(dir, name);
   await Promise.all([
     writeFile(file('serving-ca.crt'), pki.servingCaPem),
-    writeFile(file('apiserver.crt'), pki.apiServerCertPem),
-    writeFile(file('apiserver.key'), pki.apiServerKeyPem, { mode: 0o600 }),
+    writeFile(file(API_SERVER_SERVING_FILES.cert), pki.apiServerCertPem),
+    writeFile(file(API_SERVER_SERVING_FILES.key), pki.apiServerKeyPem, { mode: 0o600 }),
     writeFile(file('client-ca.crt'), pki.clientCaPem),
     writeFile(file('admin.crt'), pki.adminCertPem),
     writeFile(file('admin.key'), pki.adminKeyPem, { mode: 0o600 }),
@@ -86,8 +92,8 @@ export async function startKubeApiServerProcess(
       `--secure-port=${port}`,
       `--etcd-servers=${options.etcdUrl}`,
       `--etcd-prefix=/registry/${options.clusterName}`,
-      `--tls-cert-file=${file('apiserver.crt')}`,
-      `--tls-private-key-file=${file('apiserver.key')}`,
+      `--tls-cert-file=${file(API_SERVER_SERVING_FILES.cert)}`,
+      `--tls-private-key-file=${file(API_SERVER_SERVING_FILES.key)}`,
       `--client-ca-file=${file('client-ca.crt')}`,
       `--service-account-issuer=${serviceAccountIssuer(options.clusterName)}`,
       `--service-account-key-file=${file('service-account.pub')}`,

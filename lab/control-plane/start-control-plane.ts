@@ -7,7 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import type { LabBinaryName } from '../binaries/lab-binary-names.js';
 import type { LabIdentities } from '../eks/lab-identities.js';
 import { LabError } from '../lab-errors.js';
@@ -82,6 +82,8 @@ export interface StartControlPlaneOptions {
   readonly onProblem?: (message: string) => void;
   /** Told as each component becomes ready, e.g. "lab-2 kube-apiserver ready". */
   readonly onProgress?: (message: string) => void;
+  /** Each node agent's holdUnready (node-agent.ts), asked with the cluster's name. @default none held */
+  readonly holdUnready?: (cluster: string, pod: V1Pod) => boolean;
 }
 
 export async function startControlPlane(options: StartControlPlaneOptions): Promise<LabControlPlane> {
@@ -167,6 +169,7 @@ async function startCluster(
   kubeConfig.loadFromFile(apiServer.adminKubeconfig);
   const addresses = new PodAddressPool(index);
   const nodeName = `${name}-node`;
+  const { holdUnready } = options;
   const runtime =
     (await options.podRuntime?.({
       clusterName: name,
@@ -196,6 +199,7 @@ async function startCluster(
     runtime,
     kubeletVersion: options.binaries.versions.kubernetes,
     onProblem: options.onProblem,
+    ...(holdUnready === undefined ? {} : { holdUnready: (pod: V1Pod) => holdUnready(name, pod) }),
   });
   stoppables.push(node);
   await applyAsAdmin(apiServer.adminKubeconfig, ['create', 'namespace', 'istio-system']);

@@ -15,7 +15,11 @@ import {
 } from '../../lambdas/core/pki/index.js';
 import type { LabBinaries } from '../binaries/lab-binaries.js';
 import type { LabBinaryName, LabComponentVersions } from '../binaries/lab-binary-names.js';
-import { type LabControlPlane, startControlPlane } from '../control-plane/start-control-plane.js';
+import {
+  type LabControlPlane,
+  type StartControlPlaneOptions,
+  startControlPlane,
+} from '../control-plane/start-control-plane.js';
 import type { LabIdentities } from '../eks/lab-identities.js';
 import { LabError } from '../lab-errors.js';
 import type { RootCertStyle } from '../lab-options.js';
@@ -54,6 +58,8 @@ export interface IstioFleetOptions {
   readonly remotes?: readonly { readonly name: string; readonly primary: string }[];
   readonly onProgress?: (message: string) => void;
   readonly onProblem?: (message: string) => void;
+  /** Pods the node agents report never ready (--fault kube:CLUSTER:stuck; node-agent.ts's holdUnready). */
+  readonly holdUnready?: StartControlPlaneOptions['holdUnready'];
 }
 
 export interface IstioFleet {
@@ -85,6 +91,7 @@ export async function startIstioFleet(options: IstioFleetOptions): Promise<Istio
     region: options.region,
     onProgress: progress,
     onProblem: options.onProblem,
+    ...(options.holdUnready === undefined ? {} : { holdUnready: options.holdUnready }),
     podRuntime: (node) =>
       startClusterPodRuntime({
         kubeConfig: node.kubeConfig,

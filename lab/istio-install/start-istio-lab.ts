@@ -14,10 +14,11 @@ import {
   startMtlsProber,
 } from '../istio/mtls-prober.js';
 import { runKubectl } from '../kube/kubectl-runner.js';
+import { type KubeFaultProxy, startClusterKubeFaultProxy } from '../kube-fault-proxy.js';
 import { labClusterNames } from '../lab-cluster-names.js';
 import { LabError, LabOptionsError } from '../lab-errors.js';
 import { ISTIO_LAB_MAX_CLUSTERS, type LabTopology, labRemoteClusters } from '../lab-options.js';
-import { MESH_TAG_KEY } from '../start-lab.js';
+import { type LabHooks, MESH_TAG_KEY } from '../start-lab.js';
 import { podWorkload } from '../workloads/pod-workload.js';
 import { readProxyIdentity } from './proxy-identity.js';
 import { type IstioFleet, type IstioFleetOptions, startIstioFleet } from './start-istio-fleet.js';
@@ -40,6 +41,7 @@ export interface IstioLabOptions
     | 'waitForOtherLabMs'
     | 'rootCertStyle'
     | 'onProgress'
+    | 'holdUnready'
   > {
   /** Clusters lab-1 .. lab-N. */
   readonly clusters: number;
@@ -51,6 +53,14 @@ export interface IstioLabOptions
   readonly topology?: LabTopology;
   /** Time between automatic probe rounds. @default 0, rounds on demand only */
   readonly proberIntervalMs?: number;
+  /**
+   * Asked before each request the functions send a cluster's Kubernetes API (the rehearsal's --fault
+   * kube:...), as the model's hook of that name (start-lab.ts's LabHooks): given, each cluster's API server
+   * gets a fault proxy (kube-fault-proxy.ts) on its own address, and the lab's EKS API describes the
+   * cluster with the proxy's endpoint; the lab's components and the rehearsal's own reads keep the API
+   * server itself. @default none, the EKS API describes the API server itself
+   */
+  readonly kubeApiFault?: LabHooks['kubeApiFault'];
 }
 
 export interface IstioLab {
@@ -63,6 +73,7 @@ export interface IstioLab {
   readonly clusters: readonly {
     readonly name: string;
     readonly arn: string;
+    /** What the lab's EKS API describes: the API server, or with `kubeApiFault` its fault proxy. */
     readonly endpoint: string;
     readonly caPem: string;
     /** The intermediate that signs the cluster's pods at start: a remote's is its primary's. */
@@ -146,9 +157,14 @@ export async function startIstioLab(options: IstioLabOptions): Promise<IstioLab>
     waitForOtherLabMs: options.waitForOtherLabMs ?? 0,
     remotes,
     ...(options.rootCertStyle === undefined ? {} : { rootCertStyle: options.rootCertStyle }),
+    ...(options.holdUnready === undefined ? {} : { holdUnready: options.holdUnready }),
     onProgress: progress,
   });
   let eks: EksApiServer | undefined;
+  const faultProxies: KubeFaultProxy[] = [];
+  const stopFaultProxies = async () => {
+    for (const proxy of faultProxies) await proxy.stop();
+  };
   try {
     for (const cluster of fleet.controlPlane.clusters) {
       await deployWorkloads(
@@ -160,6 +176,15 @@ export async function startIstioLab(options: IstioLabOptions): Promise<IstioLab>
         `${cluster.name}: ${options.workloadsPerCluster} injected workload(s) running, and ${OBJECT_SELECTED_NAMESPACE}/probe injected by object selector`,
       );
     }
+    const endpoints = new Map<string, string>();
+    const { kubeApiFault } = options;
+    if (kubeApiFault !== undefined) {
+      for (const cluster of fleet.controlPlane.clusters) {
+        const proxy = await startClusterKubeFaultProxy(cluster, kubeApiFault);
+        faultProxies.push(proxy);
+        endpoints.set(cluster.name, proxy.endpoint);
+      }
+    }
     const clusters = fleet.controlPlane.clusters.map((cluster) => {
       const primary = remotes.find((remote) => remote.name === cluster.name)?.primary;
       const initialIntermediate = fleet.intermediates.get(primary ?? cluster.name);
@@ -167,7 +192,7 @@ export async function startIstioLab(options: IstioLabOptions): Promise<IstioLab>
       return {
         name: cluster.name,
         arn: `arn:aws:eks:${options.region}:${LAB_ACCOUNT_ID}:cluster/${cluster.name}`,
-        endpoint: cluster.endpoint,
+        endpoint: endpoints.get(cluster.name) ?? cluster.endpoint,
         caPem: cluster.caPem,
         initialIntermediate,
         ...(primary !== undefined && { primary }),
@@ -208,11 +233,13 @@ export async function startIstioLab(options: IstioLabOptions): Promise<IstioLab>
       stop: async () => {
         await prober.stop();
         await running.stop();
+        await stopFaultProxies();
         await fleet.stop();
       },
     };
   } catch (error) {
     await eks?.stop();
+    await stopFaultProxies();
     await fleet.stop();
     throw error;
   }

@@ -218,20 +218,7 @@ async function handle(
   const method = req.method ?? 'GET';
   const resourcePath = parseResourcePath(path);
 
-  const fault = options.fault?.({
-    method,
-    path,
-    ...(resourcePath === undefined
-      ? {}
-      : {
-          resource: {
-            plural: resourcePath.kind.plural,
-            group: resourcePath.kind.group,
-            namespace: resourcePath.namespace,
-            name: resourcePath.name,
-          },
-        }),
-  });
+  const fault = options.fault?.(kubeFaultRequest(method, req.url));
   if (fault?.kind === 'reset') {
     req.socket.destroy();
     return;
@@ -361,6 +348,33 @@ async function handle(
 const PORT_FORWARD_PATH = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/portforward$/;
 
 /**
+ * What the fault hook is told of a request: its method, its path, and the resource the path names; an
+ * upgrade (a port-forward) names its pod. The fault proxy in front of a real API server asks the same
+ * question (lab/kube-fault-proxy.ts), so one fault plan decides alike on both engines.
+ */
+export function kubeFaultRequest(
+  method: string,
+  rawUrl: string | undefined,
+  kind: 'request' | 'upgrade' = 'request',
+): KubeFaultRequest {
+  const path = new URL(rawUrl ?? '/', 'https://lab.invalid').pathname.replace(/\/+$/, '') || '/';
+  if (kind === 'upgrade') {
+    const forward = PORT_FORWARD_PATH.exec(path);
+    if (forward === null) return { method, path };
+    const [namespace, name] = [decodeURIComponent(forward[1] ?? ''), decodeURIComponent(forward[2] ?? '')];
+    return { method, path, resource: { plural: 'pods', group: '', namespace, name } };
+  }
+  const resourcePath = parseResourcePath(path);
+  if (resourcePath === undefined) return { method, path };
+  const { kind: resourceKind, namespace, name } = resourcePath;
+  return {
+    method,
+    path,
+    resource: { plural: resourceKind.plural, group: resourceKind.group, namespace, name },
+  };
+}
+
+/**
  * pods/portforward, authorised as Kubernetes does it: a SPDY upgrade (POST) is `create`; a WebSocket's
  * GET is `get` and, as from Kubernetes 1.35 (AuthorizePodWebsocketUpgradeCreatePermission), `create`
  * as well, so the lab is as strict as the newest API servers. A missing pod is 404 before any upgrade.
@@ -382,11 +396,7 @@ async function handleUpgrade(
   const [namespace, pod] = forward
     ? [decodeURIComponent(forward[1] ?? ''), decodeURIComponent(forward[2] ?? '')]
     : [];
-  const fault = options.fault?.({
-    method,
-    path,
-    ...(namespace === undefined ? {} : { resource: { plural: 'pods', group: '', namespace, name: pod } }),
-  });
+  const fault = options.fault?.(kubeFaultRequest(method, req.url, 'upgrade'));
   if (fault?.kind === 'reset') {
     socket.destroy();
     return;

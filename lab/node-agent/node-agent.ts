@@ -51,6 +51,12 @@ export interface NodeAgentOptions {
   readonly kubeletVersion: string;
   /** Told about what it could not do (a failed bind, a pod that would not start). */
   readonly onProblem?: (message: string) => void;
+  /**
+   * Asked once for each pod it starts (the rehearsal's --fault kube:CLUSTER:stuck): true reports the
+   * pod's containers never ready for as long as it runs, as kubelet reports a pod whose readiness probe
+   * never passes; its native sidecar (istio-proxy) is probed as any other. @default none held
+   */
+  readonly holdUnready?: (pod: V1Pod) => boolean;
 }
 
 export interface NodeAgent {
@@ -65,6 +71,8 @@ interface RunningPod {
   readonly namespace: string;
   readonly pod: V1Pod;
   readonly startedAt: Date;
+  /** Held unready (holdUnready): its containers are reported not ready whatever they answer. */
+  readonly heldUnready: boolean;
   /** What was last reported, as one string, so an unchanged probe result patches nothing. */
   reported?: string;
 }
@@ -75,6 +83,8 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<NodeAge
   const problem = options.onProblem ?? (() => undefined);
   const running = new Map<string, RunningPod>();
   const inFlight = new Map<string, Promise<void>>();
+  // holdUnready's answer per pod UID: asked once, however often the pod's start is retried.
+  const heldUnready = new Map<string, boolean>();
   let stopped = false;
 
   await registerNode(core, options);
@@ -151,7 +161,9 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<NodeAge
     if (current) await stopPod(key, current); // a new pod of the same name (StatefulSet)
     const address = options.allocateAddress();
     const startedAt = new Date();
-    const entry: RunningPod = { uid, address, name, namespace, pod, startedAt };
+    if (!heldUnready.has(uid)) heldUnready.set(uid, options.holdUnready?.(pod) === true);
+    const held = heldUnready.get(uid) === true;
+    const entry: RunningPod = { uid, address, name, namespace, pod, startedAt, heldUnready: held };
     running.set(key, entry);
     try {
       await options.runtime.start(pod, address);
@@ -164,7 +176,10 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<NodeAge
   };
 
   const reportStatus = async (key: string, entry: RunningPod) => {
-    const ready = (await options.runtime.readiness?.(key)) ?? {};
+    const probed = (await options.runtime.readiness?.(key)) ?? {};
+    const ready = entry.heldUnready
+      ? { ...probed, ...Object.fromEntries((entry.pod.spec?.containers ?? []).map((c) => [c.name, false])) }
+      : probed;
     const status = runningStatus(entry.pod, entry.address, options.nodeAddress, entry.startedAt, ready);
     const fingerprint = JSON.stringify(
       [...status.initContainerStatuses, ...status.containerStatuses].map((container) => container.ready),
@@ -188,6 +203,7 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<NodeAge
 
   const stopPod = async (key: string, pod: RunningPod) => {
     running.delete(key);
+    heldUnready.delete(pod.uid);
     try {
       await options.runtime.stop(key);
     } finally {

@@ -31,3 +31,8 @@ export function podWorkload(metadata: PodOwnerMetadata): string {
   }
   return `${namespace}/${owner.kind}/${owner.name}`;
 }
+
+/** The kind of the workload that owns the pod, as podWorkload names it: `Deployment`, ..., or `Pod`. */
+export function podWorkloadKind(metadata: PodOwnerMetadata): string {
+  return podWorkload(metadata).split('/')[1] ?? 'Pod';
+}

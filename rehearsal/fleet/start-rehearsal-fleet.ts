@@ -1,15 +1,19 @@
 // Starts the fleet a rehearsal runs against, on the engine asked for: the model lab in this process,
 // or the istio engine (real Kubernetes and Istio, built first when the cache has no binaries).
 import { rm } from 'node:fs/promises';
+import type { V1Pod } from '@kubernetes/client-node';
 import { describeLabBuildProgress } from '../../lab/binaries/build-progress.js';
 import { ensureLabBinaries } from '../../lab/binaries/lab-binaries.js';
 import type { IstioEngineSettings } from '../../lab/istio-install/istio-engine-settings.js';
 import { startIstioLab } from '../../lab/istio-install/start-istio-lab.js';
+import type { KubeObject } from '../../lab/kube/kube-object.js';
 import type { LabEngineName } from '../../lab/lab-files.js';
 import type { LabOptions, RootCertStyle } from '../../lab/lab-options.js';
 import { type LabHooks, startLab } from '../../lab/start-lab.js';
+import { podWorkloadKind } from '../../lab/workloads/pod-workload.js';
 import { parseGoBool, parseGoDuration } from '../../lambdas/core/istio/go-values.js';
 import { PCDS_METADATA } from '../../lambdas/core/istio/istio-settings.js';
+import type { CreatedPod } from '../fault-plan.js';
 import { recordPodStarts } from '../lab-waits.js';
 import { RehearsalOptionsError } from '../rehearsal-errors.js';
 import { createFleetFolder, removeAbandonedFleetFolders } from './fleet-folders.js';
@@ -31,11 +35,17 @@ export interface RehearsalFleetOptions {
   /** How each cluster's original root-cert.pem is written (both engines). @default 'canonical' */
   readonly rootCertStyle?: RootCertStyle;
   readonly onProgress?: (line: string) => void;
-  /** Model engine: what each cluster's Kubernetes API plays instead of serving (--fault kube:...). */
+  /**
+   * What each cluster's Kubernetes API plays instead of serving (--fault kube:...): the model's API
+   * server itself, or on the istio engine a fault proxy in front of the real one.
+   */
   readonly kubeApiFault?: LabHooks['kubeApiFault'];
-  /** The model lab's rollout controllers' hook (--fault kube:CLUSTER:stuck). */
-  readonly podHeldUnready?: LabHooks['podHeldUnready'];
-  /** The model istiods' hook (--fault kube:CLUSTER:istiod-drop). */
+  /**
+   * Whether a pod just created stays unready (--fault kube:CLUSTER:stuck): asked by the model's rollout
+   * controllers, or on the istio engine by the node agents, which stand in for kubelet.
+   */
+  readonly podHeldUnready?: (cluster: string, pod: CreatedPod) => boolean;
+  /** The model istiods' hook (--fault kube:CLUSTER:istiod-drop); the istio engine refuses it. */
   readonly istiodDropsUpdate?: LabHooks['istiodDropsUpdate'];
 }
 
@@ -61,6 +71,7 @@ const ISTIO_PROBER_INTERVAL_MS = 1_000;
 
 export async function startRehearsalFleet(options: RehearsalFleetOptions): Promise<RehearsalFleet> {
   const progress = options.onProgress ?? (() => undefined);
+  const { podHeldUnready } = options;
   if (options.engine === 'model') {
     const podStarts = recordPodStarts();
     const lab = await startLab(
@@ -76,7 +87,18 @@ export async function startRehearsalFleet(options: RehearsalFleetOptions): Promi
       },
       {
         ...(options.kubeApiFault === undefined ? {} : { kubeApiFault: options.kubeApiFault }),
-        ...(options.podHeldUnready === undefined ? {} : { podHeldUnready: options.podHeldUnready }),
+        ...(podHeldUnready === undefined
+          ? {}
+          : {
+              podHeldUnready: (cluster: string, pod: KubeObject) =>
+                podHeldUnready(cluster, {
+                  namespace: pod.metadata.namespace ?? '',
+                  name: pod.metadata.name,
+                  // The model's pods are owned by their workload itself (lab/workloads/lab-pods.ts).
+                  workloadKind:
+                    pod.metadata.ownerReferences?.find((owner) => owner.controller)?.kind ?? 'Pod',
+                }),
+            }),
         ...(options.istiodDropsUpdate === undefined ? {} : { istiodDropsUpdate: options.istiodDropsUpdate }),
         onPodEvent: podStarts.onPodEvent,
       },
@@ -88,8 +110,10 @@ export async function startRehearsalFleet(options: RehearsalFleetOptions): Promi
   if (Object.keys(modelOnly).length > 0) {
     throw new RehearsalOptionsError('--engine', 'model lab settings do not apply to the istio engine');
   }
-  if (options.kubeApiFault !== undefined) {
-    throw new RehearsalOptionsError('--fault', 'Kubernetes API faults are played by the model engine only');
+  // run-rehearsal.ts refused the faults this engine does not play before anything started; one that
+  // reaches here anyway is refused, never dropped.
+  if (options.istiodDropsUpdate !== undefined) {
+    throw new RehearsalOptionsError('--fault', 'kube:CLUSTER:istiod-drop is played by the model engine only');
   }
   const proxyEnv = { SECRET_TTL: ISTIO_REHEARSAL_SECRET_TTL, ...options.istio.proxyEnv };
   const ttlMs = parseGoDuration(proxyEnv.SECRET_TTL);
@@ -122,6 +146,18 @@ export async function startRehearsalFleet(options: RehearsalFleetOptions): Promi
       volumeSyncPeriodMs: options.istio.volumeSyncDelaySeconds * 1000,
       waitForOtherLabMs: options.waitForLabMs ?? 0,
       proberIntervalMs: ISTIO_PROBER_INTERVAL_MS,
+      ...(options.kubeApiFault === undefined ? {} : { kubeApiFault: options.kubeApiFault }),
+      ...(podHeldUnready === undefined
+        ? {}
+        : {
+            holdUnready: (cluster: string, pod: V1Pod) =>
+              podHeldUnready(cluster, {
+                namespace: pod.metadata?.namespace ?? '',
+                name: pod.metadata?.name ?? '',
+                // A Deployment's pod is owned by its ReplicaSet: named by its Deployment, as the model's.
+                workloadKind: podWorkloadKind(pod.metadata ?? {}),
+              }),
+          }),
       ...(topology === undefined ? {} : { topology }),
       ...(options.rootCertStyle === undefined ? {} : { rootCertStyle: options.rootCertStyle }),
       onProgress: progress,

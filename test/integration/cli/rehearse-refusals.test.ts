@@ -150,20 +150,40 @@ describe('meshtrust rehearse --fault', () => {
     expect(existsSync(join(scratch, 'fault-cluster'))).toBe(false);
   });
 
-  it('refuses faults on the istio engine, which does not play them yet', async () => {
+  it('refuses the Kubernetes faults the istio engine cannot play, saying why and what to use', async () => {
     // Act
-    const result = await refused(
-      join(scratch, 'fault-istio'),
+    const stuck = await refused(
+      join(scratch, 'fault-istio-stuck'),
       '--engine',
       'istio',
       '--fault',
-      'aws:5xx:1@stage-root',
+      'kube:lab-1:5xx:2@distribute-bundle',
+      '--fault',
+      'kube:lab-2:stuck:1:statefulset@restart-workloads',
+    );
+    const drop = await refused(
+      join(scratch, 'fault-istio-drop'),
+      '--engine',
+      'istio',
+      '--fault',
+      'kube:lab-2:istiod-drop:1@distribute-bundle',
     );
 
     // Assess
-    expect(result.code).toBe(2);
-    expect(result.stderr).toContain('--fault is played by the model engine only');
-    expect(result.children).toEqual([]);
+    for (const result of [stuck, drop]) {
+      expect(result.code).toBe(2);
+      expect(result.stderr).not.toContain('starting moto_server');
+      expect(result.stderr).toContain('Use --engine model');
+      expect(result.children).toEqual([]);
+    }
+    expect(stuck.stderr).toContain(
+      '--fault kube:lab-2:stuck:1:statefulset@restart-workloads: the istio engine',
+    );
+    expect(stuck.stderr).not.toContain('kube:lab-1:5xx');
+    expect(drop.stderr).toContain(
+      '--fault kube:lab-2:istiod-drop:1@distribute-bundle: the istio engine runs istiod unmodified',
+    );
+    expect(existsSync(join(scratch, 'fault-istio-stuck'))).toBe(false);
   });
 });
 

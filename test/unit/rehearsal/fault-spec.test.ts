@@ -1,5 +1,11 @@
 // `--fault SPEC`: the grammar the rehearsal takes, and the names it checks before anything starts.
-import { checkFault, type Fault, formatFault, parseFault } from '../../../rehearsal/fault-spec.js';
+import {
+  checkFault,
+  type Fault,
+  formatFault,
+  istioEngineRefusal,
+  parseFault,
+} from '../../../rehearsal/fault-spec.js';
 import { RehearsalOptionsError } from '../../../rehearsal/rehearsal-errors.js';
 
 const known = {
@@ -245,5 +251,49 @@ describe('checkFault', () => {
 
     // Assess
     expect(check).toThrow('the lab has no cluster "lab-3"; valid: lab-1, lab-2');
+  });
+});
+
+describe('istioEngineRefusal', () => {
+  it('takes the request faults of the Kubernetes API, stuck of Deployments, and every fault of AWS, EKS and STS', () => {
+    // Prepare
+    const played = [
+      'kube:lab-1:5xx:3@distribute-bundle',
+      'kube:lab-1:conflict:2@distribute-bundle',
+      'kube:lab-1:slow:500:2@distribute-bundle',
+      'kube:lab-1:down:5@distribute-bundle',
+      'kube:lab-2:stuck:1@restart-workloads',
+      'kube:lab-2:stuck:1:deployment@restart-workloads',
+      'aws:lost:1@stage-root',
+      'eks:throttle:3@preflight',
+      'sts:222222222222:denied:1@distribute-bundle',
+    ].map(parseFault);
+
+    // Act & Assess
+    for (const fault of played) expect(istioEngineRefusal(fault)).toBeUndefined();
+  });
+
+  it('refuses istiod-drop, which real istiod cannot play unmodified, naming the model engine', () => {
+    // Act
+    const why = istioEngineRefusal(parseFault('kube:lab-2:istiod-drop:1@distribute-bundle'));
+
+    // Assess
+    expect(why).toContain('runs istiod unmodified');
+    expect(why).toContain('Use --engine model');
+  });
+
+  it('refuses stuck of a StatefulSet or DaemonSet, which the istio lab does not run, naming the model engine', () => {
+    // Act
+    const whys = [
+      'kube:lab-2:stuck:1:statefulset@restart-workloads',
+      'kube:lab-2:stuck:1:daemonset@restart-workloads',
+    ]
+      .map(parseFault)
+      .map(istioEngineRefusal);
+
+    // Assess
+    expect(whys[0]).toContain('no statefulset pod would ever be held');
+    expect(whys[1]).toContain('no daemonset pod would ever be held');
+    for (const why of whys) expect(why).toContain('Use --engine model');
   });
 });
