@@ -1,4 +1,4 @@
-import { podWorkload } from '../../../lab/workloads/pod-workload.js';
+import { podWorkload, podWorkloadKind } from '../../../lab/workloads/pod-workload.js';
 
 describe('podWorkload: the controller a pod belongs to', () => {
   it("names a Deployment's pod by its Deployment, through the ReplicaSet a rollout replaces", () => {
@@ -37,5 +37,21 @@ describe('podWorkload: the controller a pod belongs to', () => {
       }),
     ).toBe('shop/ReplicaSet/standalone');
     expect(podWorkload({ namespace: 'tools', name: 'debug' })).toBe('tools/Pod/debug');
+  });
+});
+
+describe('podWorkloadKind: the kind --fault kube:CLUSTER:stuck:N:KIND matches', () => {
+  it("gives a Deployment's pod, owned by its ReplicaSet, as Deployment, and a bare pod as Pod", () => {
+    // Prepare
+    const deploymentPod = {
+      namespace: 'shop',
+      name: 'app-01-7d9c8b5f6-x2kqz',
+      labels: { 'pod-template-hash': '7d9c8b5f6' },
+      ownerReferences: [{ kind: 'ReplicaSet', name: 'app-01-7d9c8b5f6', controller: true }],
+    };
+
+    // Act / Assess
+    expect(podWorkloadKind(deploymentPod)).toBe('Deployment');
+    expect(podWorkloadKind({ namespace: 'tools', name: 'debug' })).toBe('Pod');
   });
 });
