@@ -17,11 +17,9 @@
 // how long it is from the Wait's entered event (its SecondsPath applied to the event's input) and when
 // it began from that event's time, and refuse to call a wait shorter than MID_WAIT_MIN_SECONDS one.
 // The await-proxy-trust one once more on a lab with PCDS on (`.../await-proxy-trust/pcds/mid-wait`),
-// where preflight plans the push's settle time (PCDS_PUSH_SETTLE_SECONDS) instead of a renewal window.
+// where preflight plans the push's settle time (PCDS_WAIT_SECONDS) instead of a renewal window.
 
 import { WORKFLOW_STATES } from '../lambdas/contract/workflow-states.js';
-import { PCDS_METADATA } from '../lambdas/core/istio/istio-settings.js';
-import { PCDS_PUSH_SETTLE_SECONDS } from '../lambdas/core/istio/proxy-trust-wait.js';
 import { ChaosMatrixError } from './chaos-errors.js';
 import type { ChaosCase } from './chaos-matrix.js';
 import {
@@ -97,7 +95,15 @@ export interface KillCase extends ChaosCase {
 }
 
 /** The lab flags of the PCDS mid-wait cases: proxies with PCDS, as the model engine plays it. */
-export const PCDS_LAB_FLAGS: readonly string[] = ['--proxy-env', `${PCDS_METADATA}=true`];
+export const PCDS_LAB_FLAGS: readonly string[] = ['--proxy-env', 'PROXY_CONFIG_XDS_AGENT=true'];
+
+/**
+ * The wait the PCDS cases expect preflight to plan at await-proxy-trust: the push's settle time the product
+ * documents (docs/workflow.md, "Waiting for the proxies": Istio's PILOT_DEBOUNCE_MAX of 10 s and the
+ * agent's write, with room). Stated here on its own, not imported from lambdas/core: the judge does not
+ * take the product's rules to judge it, so a change of that wait fails these cases until someone looks.
+ */
+export const PCDS_WAIT_SECONDS = 20;
 
 export interface KillMatrixInput {
   readonly definition: Definition;
@@ -199,7 +205,7 @@ function midWaitCases(
     .map(
       (where): MidWaitCase => ({
         id: `kill/${mode}/${where.killAt.state}/pcds/mid-wait`,
-        killAt: { ...where.killAt, waitSeconds: PCDS_PUSH_SETTLE_SECONDS },
+        killAt: { ...where.killAt, waitSeconds: PCDS_WAIT_SECONDS },
         labFlags: PCDS_LAB_FLAGS,
       }),
     );
