@@ -560,12 +560,14 @@ describe('meshtrust rehearse', () => {
         .filter((event) => event.type === 'StateEntered' && event.index === undefined)
         .map((event) => event.state?.name);
       const resumedAt = entered.indexOf('resume-promotion');
-      expect(entered.slice(resumedAt - 7, resumedAt - 4)).toEqual([
+      // The resumed run's own start precedes resume-promotion; before it, the stopped run's end.
+      const resumedStart = resumedAt - RUN_START.length;
+      expect(entered.slice(resumedStart - 3, resumedStart)).toEqual([
         'promote-root',
         'release-lock-after-stop',
         'rotation-stopped',
       ]);
-      expect(entered.slice(resumedAt - 4)).toEqual(RESUMED_PROMOTION_STATES);
+      expect(entered.slice(resumedStart)).toEqual(RESUMED_PROMOTION_STATES);
       // Every cluster on B alone, B current (no root pending), A's key retired, the rotation's backups
       // deleting; A is B's previous version in the resumed promote-root's audit event.
       expect(report.endState).toMatchObject({ pendingRoot: false, cacertsBackups: { kept: 0, deleting: 2 } });
