@@ -26,6 +26,11 @@ import {
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { rotationStateMachineName } from '../lambdas/contract/function-names.js';
+import {
+  ANSWERED_FIELDS,
+  CACERTS_WRITE_FIELDS,
+  PROXY_TRUST_WAIT_FIELDS,
+} from '../lambdas/contract/map-answers.js';
 import { PROMOTION_OF_KEY, RESUME_PROMOTION_INPUT_KEY } from '../lambdas/contract/resume-promotion.js';
 import {
   RESUME_ROLLBACK_INPUT_KEY,
@@ -82,6 +87,14 @@ const EXECUTION = `$.${EXECUTION_KEY}`;
 const EXECUTION_ID = JsonPath.stringAt(`${EXECUTION}.id`);
 const EXECUTION_STARTED_AT = JsonPath.stringAt(`${EXECUTION}.startedAt`);
 const MAP_CLUSTER = JsonPath.stringAt('$$.Map.Item.Value.name');
+
+/** The fields of a per-cluster answer the state keeps (contract/map-answers.ts). */
+type KeptFields = readonly string[];
+
+/** A ResultSelector (or Parameters) keeping exactly `fields` of the answer at `from`. */
+function keptFields(fields: KeptFields, from = '$'): Record<string, string> {
+  return Object.fromEntries(fields.map((field) => [field, JsonPath.stringAt(`${from}.${field}`)]));
+}
 const MAP_CLUSTER_STRATEGY = JsonPath.stringAt('$$.Map.Item.Value.strategy');
 /** The execution whose writes a rollback undoes: null (this one's) unless it resumes a failed rollback. */
 const ROLLBACK_OF = `$.${ROLLBACK_OF_KEY}`;
@@ -173,7 +186,7 @@ export class RotationStateMachine extends Construct {
       state: WorkflowStateName,
       stage: string,
       resultPath: string,
-      options: { retryVerification?: number; parameters?: Record<string, unknown> } = {},
+      options: { retryVerification?: number; parameters?: Record<string, unknown>; keep?: KeptFields } = {},
     ): MapState =>
       this.clusterMap(
         state,
@@ -183,7 +196,9 @@ export class RotationStateMachine extends Construct {
         options,
       ).addCatch(releaseLockAfterFailedRollback, { errors: ['States.ALL'], resultPath: '$.rollbackFailure' });
     // restore-trust writes root-cert = current ∪ start roots and answers when (cacertsWrittenBy).
-    const rollbackTrust = rollbackStage(S.rollbackTrust, 'restore-trust', '$.rollback.trust');
+    const rollbackTrust = rollbackStage(S.rollbackTrust, 'restore-trust', '$.rollback.trust', {
+      keep: CACERTS_WRITE_FIELDS,
+    });
     // verify-restored-trust waits for istiod to publish that set again and says VerificationFailed when it
     // has not yet: look again, as verify-trust does, before calling the rollback failed. A Map of its own,
     // given restore-trust's answers (`writes`), so that a retry knows when the write was and a write istiod
@@ -192,7 +207,11 @@ export class RotationStateMachine extends Construct {
       S.rollbackVerifyTrust,
       'verify-restored-trust',
       '$.rollback.trustVerified',
-      { retryVerification: 10, parameters: { writes: JsonPath.listAt('$.rollback.trust') } },
+      {
+        retryVerification: 10,
+        parameters: { writes: JsonPath.listAt('$.rollback.trust') },
+        keep: PROXY_TRUST_WAIT_FIELDS,
+      },
     );
     // verify-restored-trust answers, per cluster, how long its proxies may take to trust the start's roots
     // again: retire-root took A from them, and without PCDS they learn it only at renewal. Every answer is
@@ -223,6 +242,7 @@ export class RotationStateMachine extends Construct {
       S.rollbackIntermediate,
       'restore-intermediate',
       '$.rollback.intermediate',
+      { keep: CACERTS_WRITE_FIELDS },
     );
     const rollbackRestart = this.clusterMap(
       S.rollbackRestart,
@@ -382,7 +402,13 @@ export class RotationStateMachine extends Construct {
       this.task(S.stageRoot, fn['stage-root'], '$.stagedRoot', { executionId: EXECUTION_ID }),
     );
     const distributeBundle = toRollback(
-      this.clusterMap(S.distributeBundle, fn['distribute-bundle'], '$.distributed'),
+      this.clusterMap(
+        S.distributeBundle,
+        fn['distribute-bundle'],
+        '$.distributed',
+        {},
+        { keep: CACERTS_WRITE_FIELDS },
+      ),
     );
     // Each cluster's gate gets every cluster's distribute-bundle answer: when the write istiod must
     // publish was made (a remote's, by its primary), so a write istiod missed fails an attempt at once.
@@ -404,10 +430,13 @@ export class RotationStateMachine extends Construct {
     });
     const reissueIntermediate = toRollback(
       // Each cluster's strategy from its item: resign appends the new root once more (A+B+B).
-      this.clusterMap(S.reissueIntermediate, fn['reissue-intermediate'], '$.reissued', {
-        strategy: MAP_CLUSTER_STRATEGY,
-        ...this.receivedApproval('reissue'),
-      }),
+      this.clusterMap(
+        S.reissueIntermediate,
+        fn['reissue-intermediate'],
+        '$.reissued',
+        { strategy: MAP_CLUSTER_STRATEGY, ...this.receivedApproval('reissue') },
+        { keep: CACERTS_WRITE_FIELDS },
+      ),
     );
     const restartWorkloads = toRollback(
       this.clusterMap(
@@ -580,6 +609,7 @@ export class RotationStateMachine extends Construct {
     lambda: IFunction,
     resultPath: string,
     payload?: Record<string, unknown>,
+    keep?: KeptFields,
   ): LambdaInvoke {
     const task = new LambdaInvoke(this, state, {
       stateName: state,
@@ -587,6 +617,7 @@ export class RotationStateMachine extends Construct {
       payloadResponseOnly: true,
       retryOnServiceExceptions: false,
       ...(payload === undefined ? {} : { payload: TaskInput.fromObject(payload) }),
+      ...(keep === undefined ? {} : { resultSelector: keptFields(keep) }),
       resultPath,
     });
     task.addRetry({
@@ -609,7 +640,7 @@ export class RotationStateMachine extends Construct {
     lambda: IFunction,
     resultPath: string,
     extra: Record<string, unknown> = {},
-    options: { retryVerification?: number } = {},
+    options: { retryVerification?: number; keep?: KeptFields } = {},
   ): MapState {
     const map = new MapState(this, state, {
       stateName: state,
@@ -627,8 +658,11 @@ export class RotationStateMachine extends Construct {
     });
     const restartLoop = RESTART_LOOP_MAP_STATES.find((name) => name === state);
     // The per-cluster Task's input is exactly the item built above (plus, in a restart loop, the
-    // previous answer in `progress`).
-    const perCluster = this.task(clusterTaskName(state), lambda, restartLoop ? '$.progress' : '$');
+    // previous answer in `progress`). Its answer stays in the state only as far as a later state reads it
+    // (contract/map-answers.ts): the whole answer is in the history and the audit event.
+    const perCluster = restartLoop
+      ? this.task(clusterTaskName(state), lambda, '$.progress')
+      : this.task(clusterTaskName(state), lambda, '$', undefined, options.keep ?? ANSWERED_FIELDS);
     if (options.retryVerification !== undefined) {
       // istiod pushes a new bundle to every namespace within seconds to minutes: look again later.
       perCluster.addRetry({
@@ -657,10 +691,13 @@ export class RotationStateMachine extends Construct {
       maxAttempts: 3,
       jitterStrategy: JitterType.FULL,
     });
-    const done = new Succeed(this, clusterDoneName(state), {
+    // A Pass, not a Succeed (which can only pick one path): the state keeps which cluster answered, as
+    // every Map no later state reads does; the handler's last answer is in the history and the audit.
+    const done = new Pass(this, clusterDoneName(state), {
       stateName: clusterDoneName(state),
-      comment: "The cluster's workloads are restarted: its result is the handler's last answer.",
-      outputPath: '$.progress',
+      comment:
+        "The cluster's workloads are restarted: its result names the cluster (the answers are in the history).",
+      parameters: keptFields(ANSWERED_FIELDS, '$.progress'),
     });
     // Only an answer that says `done: false` loops: a Choice on a field that is absent would fail the
     // execution with States.Runtime, which no Catch takes, so the run would not even roll back.

@@ -1,8 +1,10 @@
 // How each cluster's workloads were to move to the new intermediate, as the execution history says:
 // the strategy preflight chose (its output, `$.preflight.clusters`), and what restart-workloads answered
-// last for the cluster (the Map's output, `$.restarted`): how many workloads it restarted and, for
+// last for the cluster (its per-cluster Task's last exit, `progress`: the Map's own output keeps only the
+// cluster's name, lambdas/contract/map-answers.ts): how many workloads it restarted and, for
 // `resign`, what it waited for. Read from the history the rehearsal recorded, as an operator reads an
 // execution's, so the report states what the product decided; the lab judges what happened on its own.
+import { clusterTaskName, WORKFLOW_STATES } from '../lib/workflow-states.js';
 
 /** One cluster's strategy and, when restart-workloads finished, its last answer. */
 export interface ClusterStrategy {
@@ -43,12 +45,12 @@ type Json = Record<string, unknown>;
 export function clusterStrategies(history: readonly unknown[]): ClusterStrategy[] {
   const preflight = exitOutput(history, 'preflight');
   const planned = asArray(asObject(preflight?.preflight)?.clusters);
-  const answers = asArray(exitOutput(history, 'restart-workloads')?.restarted).map(asObject);
+  const answers = lastRestartAnswers(history);
   return planned.flatMap((item) => {
     const entry = asObject(item);
     const cluster = typeof entry?.name === 'string' ? entry.name : undefined;
     if (cluster === undefined) return [];
-    const answer = answers.find((candidate) => candidate?.cluster === cluster);
+    const answer = answers.get(cluster);
     const figures = answer === undefined ? undefined : restartWorkloadsFigures(answer);
     return [
       {
@@ -82,6 +84,29 @@ function restartWorkloadsFigures(answer: Json): RestartWorkloadsFigures | undefi
     restarted: answer.restarted,
     ...(resignFigures === undefined ? {} : { resign: resignFigures }),
   };
+}
+
+/**
+ * restart-workloads' last answer per cluster, from its per-cluster Task's exits (each holds the answer as
+ * `progress`) up to the Map's first exit; none when the Map never finished.
+ */
+function lastRestartAnswers(history: readonly unknown[]): Map<string, Json> {
+  const map = WORKFLOW_STATES.restartWorkloads;
+  const perCluster = clusterTaskName(map);
+  const last = new Map<string, Json>();
+  for (const item of history) {
+    const event = asObject(item);
+    if (event?.type !== 'StateExited') continue;
+    const exited = asObject(event.state);
+    if (event.index === undefined) {
+      if (exited?.name === map) return last;
+      continue;
+    }
+    if (exited?.name !== perCluster) continue;
+    const answer = asObject(asObject(exited.output)?.progress);
+    if (typeof answer?.cluster === 'string') last.set(answer.cluster, answer);
+  }
+  return new Map();
 }
 
 /** The output of the first top-level exit of `state` in the history. */

@@ -1,6 +1,8 @@
 import { connectEksCluster } from '../adapters/kube/eks-cluster-connector.js';
 import { type SkippedRemote, skipRemote } from '../application/remote-cluster.js';
 import { type DistributeBundleOutput, distributeBundle } from '../application/staged-root-cacerts.js';
+import type { CacertsWriteHandoff } from '../contract/map-answers.js';
+import { cacertsWriteHandoff } from '../core/rotation/cacerts-write-handoff.js';
 import { clusterStepSchema, parseInput } from './handler-input.js';
 import { type LambdaContext, runHandler } from './run-handler.js';
 
@@ -15,7 +17,7 @@ const PHASE = 'distribute-bundle';
 export async function handler(
   event: unknown,
   context?: LambdaContext,
-): Promise<DistributeBundleOutput | SkippedRemote> {
+): Promise<(DistributeBundleOutput | SkippedRemote) & CacertsWriteHandoff> {
   const input = parseInput(clusterStepSchema, event, PHASE);
   const { executionId, cluster } = input;
   return runHandler(
@@ -29,6 +31,9 @@ export async function handler(
     },
     async (runtime) =>
       // A remote holds no cacerts: its primary's istiod publishes its bundle.
-      skipRemote(runtime, { phase: PHASE, cluster, executionId }) ?? distributeBundle(runtime, input),
+      cacertsWriteHandoff(
+        skipRemote(runtime, { phase: PHASE, cluster, executionId }) ??
+          (await distributeBundle(runtime, input)),
+      ),
   );
 }

@@ -41,7 +41,7 @@ export const cacertsWritesSchema = z
       cluster: z.string().optional(),
       skipped: z.boolean().optional(),
       changed: z.boolean().optional(),
-      cacertsWrittenBy: z.iso.datetime({ offset: true }).optional(),
+      cacertsWrittenBy: z.iso.datetime({ offset: true }).nullish(),
     }),
   )
   .optional();

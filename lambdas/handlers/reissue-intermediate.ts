@@ -3,7 +3,9 @@ import { connectEksCluster } from '../adapters/kube/eks-cluster-connector.js';
 import { checkReceivedApproval } from '../application/approval-received.js';
 import { type ReissueIntermediateOutput, reissueIntermediate } from '../application/reissue-intermediate.js';
 import { type SkippedRemote, skipRemote } from '../application/remote-cluster.js';
+import type { CacertsWriteHandoff } from '../contract/map-answers.js';
 import { ROTATION_STRATEGIES } from '../core/istio/rotation-strategy.js';
+import { cacertsWriteHandoff } from '../core/rotation/cacerts-write-handoff.js';
 import { clusterStepSchema, parseInput } from './handler-input.js';
 import { type LambdaContext, runHandler } from './run-handler.js';
 
@@ -29,7 +31,7 @@ export type ReissueIntermediateInput = z.input<typeof inputSchema>;
 export async function handler(
   event: unknown,
   context?: LambdaContext,
-): Promise<ReissueIntermediateOutput | SkippedRemote> {
+): Promise<(ReissueIntermediateOutput | SkippedRemote) & CacertsWriteHandoff> {
   const input = parseInput(inputSchema, event, PHASE);
   const { executionId, cluster } = input;
   return runHandler(
@@ -51,8 +53,9 @@ export async function handler(
         event,
       });
       // A remote's proxies are signed by its primary's istiod, whose own reissue moves them.
-      return (
-        skipRemote(runtime, { phase: PHASE, cluster, executionId }) ?? reissueIntermediate(runtime, input)
+      return cacertsWriteHandoff(
+        skipRemote(runtime, { phase: PHASE, cluster, executionId }) ??
+          (await reissueIntermediate(runtime, input)),
       );
     },
   );

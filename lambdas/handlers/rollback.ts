@@ -6,6 +6,7 @@ import { rollBackCluster } from '../application/rollback-cluster.js';
 import type { RollbackOutput } from '../application/rollback-output.js';
 import { verifyRestoredTrust } from '../application/verify-restored-trust.js';
 import { ROLLBACK_OF_KEY } from '../contract/resume-rollback.js';
+import { cacertsWriteHandoff } from '../core/rotation/cacerts-write-handoff.js';
 import { ROLLBACK_STAGES, rollbackClusterOf } from '../core/rotation/rollback-stages.js';
 import { cacertsWritesSchema, executionIdSchema, parseInput } from './handler-input.js';
 import { type LambdaContext, runHandler } from './run-handler.js';
@@ -68,13 +69,12 @@ export async function handler(event: unknown, context?: LambdaContext): Promise<
             rotation,
             writes: input.writes,
           });
-        default:
-          return rollBackCluster(runtime, {
-            stage,
-            cluster: rollbackClusterOf(stage, cluster),
-            executionId,
-            rotation,
-          });
+        default: {
+          const worked = rollbackClusterOf(stage, cluster);
+          // restore-trust's and restore-intermediate's answers are the `writes` of the gate after them.
+          const answer = await rollBackCluster(runtime, { stage, cluster: worked, executionId, rotation });
+          return cacertsWriteHandoff({ ...answer, cluster: worked });
+        }
       }
     },
   );

@@ -83,7 +83,7 @@ describe('the execution history estimate against the synthesized state machine',
     expect(unknown).toEqual([]);
   });
 
-  it('finds inside each Map only what the estimate counts: one Task, or a restart loop of Task, Choice and Succeed', () => {
+  it('finds inside each Map only what the estimate counts: one Task, or a restart loop of Task, Choice and Pass', () => {
     for (const [name, map] of maps) {
       // WHEN
       const inside = Object.entries(map.ItemProcessor?.States ?? {}).map(([state, { Type }]) => [
@@ -98,7 +98,7 @@ describe('the execution history estimate against the synthesized state machine',
         [name]: loop
           ? [
               [clusterTaskName(name as RestartLoopMapState), 'Task'],
-              [clusterDoneName(name as RestartLoopMapState), 'Succeed'],
+              [clusterDoneName(name as RestartLoopMapState), 'Pass'],
               [clusterWavesLeftName(name as RestartLoopMapState), 'Choice'],
             ].sort()
           : waits

@@ -6,6 +6,14 @@ import { runDefinitionLocally } from '../support/local-state-machine.js';
 import { RESUMED_PROMOTION_STATES, RUN_START } from '../support/workflow-paths.js';
 import { synthMeshTrustStack } from './synth-mesh-trust-stack.js';
 
+/** The Maps whose answers are the `writes` of the gate after them. */
+const CACERTS_WRITING_MAPS: readonly string[] = [
+  'distribute-bundle',
+  'reissue-intermediate',
+  'rollback-trust',
+  'rollback-intermediate',
+];
+
 // Runs the synthesized definition with aws-local-stepfunctions (the rehearsal's runner), every Task
 // overridden by state name with a recording stand-in, to show the paths the contract promises.
 
@@ -69,7 +77,20 @@ describe('the rotation state machine on the local runner', () => {
         }
         return (failures[state] ?? result)(taskInput);
       };
-    const perCluster = (input: Json) => ({ cluster: input.cluster, done: true });
+    // Each Map's stand-in answers what its real handler does of the fields the state keeps (contract/
+    // map-answers.ts): a field a ResultSelector picks that an answer lacks fails the run States.Runtime.
+    const perCluster =
+      (map: string): Handler =>
+      (input: Json) => ({
+        cluster: input.cluster,
+        done: true,
+        ...(CACERTS_WRITING_MAPS.includes(map) && {
+          skipped: false,
+          changed: true,
+          cacertsWrittenBy: '2026-03-10T09:01:00.000Z',
+        }),
+        ...(map === 'rollback-verify-trust' && { proxyTrustWaitSeconds: 0 }),
+      });
     const handlers: Record<string, Handler> = {
       'acquire-lock': record('acquire-lock', (i) => ({
         lockId: 'rotation/payments',
@@ -96,7 +117,7 @@ describe('the rotation state machine on the local runner', () => {
       'rollback-drop-pending': record('rollback-drop-pending', (i) => ({ stage: i.stage, changed: true })),
     };
     for (const map of CLUSTER_MAP_STATES)
-      handlers[clusterTaskName(map)] = record(clusterTaskName(map), perCluster);
+      handlers[clusterTaskName(map)] = record(clusterTaskName(map), perCluster(map));
     for (const release of RELEASE_LOCK_STATES)
       handlers[release] = record(release, () => ({ lockId: 'rotation/payments', released: true }));
 
@@ -220,6 +241,20 @@ describe('the rotation state machine on the local runner', () => {
         stagedRoot: { secretArn: 'arn:root', versionId: 'v-b', fingerprint: 'bb' },
       })),
     );
+    // The state keeps of each Map's answers only what a later state reads (contract/map-answers.ts):
+    // the stand-ins' `done: true` is dropped everywhere, and the Maps no later state reads name clusters.
+    const names = CLUSTERS.map(({ name }) => ({ cluster: name }));
+    for (const key of ['trustVerified', 'restarted', 'workloadsVerified', 'retired']) {
+      expect(result.output?.[key]).toEqual(names);
+    }
+    expect(result.output?.distributed).toEqual(
+      names.map((name) => ({
+        ...name,
+        skipped: false,
+        changed: true,
+        cacertsWrittenBy: '2026-03-10T09:01:00.000Z',
+      })),
+    );
     // reissue-intermediate and restart-workloads get their cluster's strategy, from the cluster's item.
     for (const state of ['reissue-intermediate-in-cluster', 'restart-workloads-in-cluster']) {
       const calls = callsOf(result, state);
@@ -312,18 +347,17 @@ describe('the rotation state machine on the local runner', () => {
       'restore-original',
       'drop-pending-root',
     ]);
-    // The gates after the rollback's writes get the writing Map's answers, every cluster's (the stand-in
-    // answers each call with done: true): verify-restored-trust restore-trust's, rollback-restart's
-    // istiod gate restore-intermediate's. They say when each wrote.
+    // The gates after the rollback's writes get the writing Map's answers, every cluster's, as far as the
+    // state keeps them (the stand-in also answers done: true, which it drops): verify-restored-trust
+    // restore-trust's, rollback-restart's istiod gate restore-intermediate's. They say when each wrote.
+    const wrote = { skipped: false, changed: true, cacertsWrittenBy: '2026-03-10T09:01:00.000Z' };
     const everyAnswer = [
-      { cluster: 'eu-1', done: true },
-      { cluster: 'us-1', done: true },
+      { cluster: 'eu-1', ...wrote },
+      { cluster: 'us-1', ...wrote },
     ];
     const inputOf = (state: string) => result.calls.find((call) => call.state === state)?.input;
-    expect(inputOf('rollback-verify-trust-in-cluster')).toMatchObject({
-      stage: 'verify-restored-trust',
-      writes: everyAnswer,
-    });
+    expect(inputOf('rollback-verify-trust-in-cluster')).toMatchObject({ stage: 'verify-restored-trust' });
+    expect(inputOf('rollback-verify-trust-in-cluster')?.writes).toEqual(everyAnswer);
     expect(inputOf('rollback-restart-in-cluster')).toMatchObject({
       purpose: 'rollback',
       writes: everyAnswer,
@@ -750,11 +784,13 @@ describe('the rotation state machine on the local runner', () => {
       purpose: 'rotation',
       // The cluster's strategy from its item of preflight's clusters.
       strategy: 'resign',
-      // reissue-intermediate's answers, every cluster's, for the istiod gate.
-      writes: [
-        { cluster: 'eu-1', done: true },
-        { cluster: 'us-1', done: true },
-      ],
+      // reissue-intermediate's answers, every cluster's, for the istiod gate: what the state keeps of them.
+      writes: ['eu-1', 'us-1'].map((cluster) => ({
+        cluster,
+        skipped: false,
+        changed: true,
+        cacertsWrittenBy: '2026-03-10T09:01:00.000Z',
+      })),
     });
     expect(eu[1]).toEqual({
       ...eu[0],
@@ -771,11 +807,8 @@ describe('the rotation state machine on the local runner', () => {
       waves: 4,
       waveStartedAt: '2026-12-01T03:14:00.000Z',
     });
-    // The Map's result is each cluster's last answer, and the run goes on as before.
-    expect(result.output?.restarted).toEqual([
-      { cluster: 'eu-1', done: true, waves: 5 },
-      { cluster: 'us-1', done: true, waves: 1 },
-    ]);
+    // The Map's result names each cluster (its last answer is in the history), and the run goes on.
+    expect(result.output?.restarted).toEqual([{ cluster: 'eu-1' }, { cluster: 'us-1' }]);
     expect(result.entered).toContain('verify-workloads');
     expect(result.entered.some((name) => name.startsWith('rollback-'))).toBe(false);
   });

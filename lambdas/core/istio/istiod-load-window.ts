@@ -52,8 +52,8 @@ export interface CacertsWriteAnswer {
   readonly cluster?: string;
   readonly skipped?: boolean;
   readonly changed?: boolean;
-  /** ISO time at or after which the cluster's cacerts held what the step leaves there. */
-  readonly cacertsWrittenBy?: string;
+  /** ISO time at or after which the cluster's cacerts held what the step leaves there; null: none. */
+  readonly cacertsWrittenBy?: string | null;
 }
 
 /**
@@ -69,8 +69,9 @@ export function latestCacertsWrite(answers: readonly CacertsWriteAnswer[] | unde
   let latest: number | undefined;
   for (const answer of answers) {
     if (answer.skipped === true) continue;
-    if (answer.changed === false && answer.cacertsWrittenBy === undefined) continue;
-    const time = answer.cacertsWrittenBy === undefined ? Number.NaN : Date.parse(answer.cacertsWrittenBy);
+    const writtenBy = answer.cacertsWrittenBy ?? undefined;
+    if (answer.changed === false && writtenBy === undefined) continue;
+    const time = writtenBy === undefined ? Number.NaN : Date.parse(writtenBy);
     if (Number.isNaN(time)) return undefined;
     latest = latest === undefined ? time : Math.max(latest, time);
   }

@@ -31,13 +31,13 @@ export const SAFE_HISTORY_EVENTS = Math.floor(EXECUTION_HISTORY_LIMIT * SAFE_HIS
 export const HISTORY_EVENTS_PER_STATE = {
   /** ExecutionStarted, then ExecutionSucceeded or ExecutionFailed. */
   execution: 2,
-  /** PassStateEntered, PassStateExited. */
+  /** PassStateEntered, PassStateExited (also the end of a restart loop's iteration). */
   pass: 2,
   /** ChoiceStateEntered, ChoiceStateExited. */
   choice: 2,
   /** WaitStateEntered, WaitStateExited, whatever the wait's length. */
   wait: 2,
-  /** SucceedStateEntered, SucceedStateExited (the end of a restart loop's iteration, the run's success). */
+  /** SucceedStateEntered, SucceedStateExited (the run's success). */
   succeed: 2,
   /** FailStateEntered (the ExecutionFailed that follows is in `execution`). */
   fail: 1,
@@ -169,10 +169,10 @@ export function restartInvocations(
 
 /**
  * One cluster's iteration of a restart Map: its Task and the `<map>-waves-left` Choice once per
- * invocation, then `<map>-cluster-done` (Succeed); `retries` VerificationFailed retries of istiod's gate.
+ * invocation, then `<map>-cluster-done` (Pass); `retries` VerificationFailed retries of istiod's gate.
  */
 function restartLoop(invocations: number, retries: number): number {
-  return invocations * (E.lambdaTask + E.choice) + retries * E.lambdaRetry + E.succeed;
+  return invocations * (E.lambdaTask + E.choice) + retries * E.lambdaRetry + E.pass;
 }
 
 /**

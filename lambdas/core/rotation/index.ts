@@ -5,6 +5,7 @@
 export * from './approval-record.js';
 export * from './cacerts-change.js';
 export * from './cacerts-fingerprints.js';
+export * from './cacerts-write-handoff.js';
 export * from './chain-root.js';
 export * from './disruption-budget.js';
 export * from './distribute-bundle-change.js';

@@ -6,6 +6,20 @@ const exited = (name: string, type: string, output: unknown) => ({
   state: { name, type, output },
 });
 
+/** restart-workloads' per-cluster Task's exit in iteration `index`: its answer is the output's `progress`. */
+const restartExit = (index: number, progress: Record<string, unknown>) => ({
+  type: 'StateExited',
+  index,
+  state: {
+    name: 'restart-workloads-in-cluster',
+    type: 'Task',
+    output: { cluster: progress.cluster, progress },
+  },
+});
+/** The Map's own exit: the state keeps only each cluster's name (lambdas/contract/map-answers.ts). */
+const restartMapExit = (clusters: string[]) =>
+  exited('restart-workloads', 'Map', { restarted: clusters.map((cluster) => ({ cluster })) });
+
 const preflightExit = exited('preflight', 'Task', {
   mode: 'scheduled',
   preflight: {
@@ -22,25 +36,26 @@ describe('clusterStrategies: what preflight chose and restart-workloads answered
     const history = [
       { type: 'ExecutionStarted' },
       preflightExit,
-      // A per-cluster Task's exit inside the Map (an index) is not the Map's result.
-      { type: 'StateExited', index: 0, state: { name: 'restart-workloads', output: { restarted: 'x' } } },
-      exited('restart-workloads', 'Map', {
-        restarted: [
-          {
-            cluster: 'lab-2',
-            strategy: 'restart',
-            restarted: 4,
-            done: true,
-          },
-          {
-            cluster: 'lab-1',
-            strategy: 'resign',
-            restarted: 1,
-            done: true,
-            resign: { pods: 4, moved: 3, waitedSeconds: 95, fallback: 1, fallbackWorkloads: ['shop/app-02'] },
-          },
-        ],
+      // lab-2 restarted in two invocations: its last answer counts.
+      restartExit(0, { cluster: 'lab-2', strategy: 'restart', restarted: 2, done: false }),
+      restartExit(1, {
+        cluster: 'lab-1',
+        strategy: 'resign',
+        restarted: 1,
+        done: true,
+        resign: { pods: 4, moved: 3, waitedSeconds: 95, fallback: 1, fallbackWorkloads: ['shop/app-02'] },
       }),
+      restartExit(0, { cluster: 'lab-2', strategy: 'restart', restarted: 4, done: true }),
+      restartMapExit(['lab-2', 'lab-1']),
+      // Exits after the Map's (a later execution's) are not this run's answers.
+      {
+        type: 'StateExited',
+        index: 0,
+        state: {
+          name: 'restart-workloads-in-cluster',
+          output: { progress: { cluster: 'lab-1', restarted: 9 } },
+        },
+      },
     ];
 
     // Act
@@ -65,7 +80,8 @@ describe('clusterStrategies: what preflight chose and restart-workloads answered
     // Prepare
     const history = [
       preflightExit,
-      exited('restart-workloads', 'Map', { restarted: [{ cluster: 'lab-1', restarted: 2 }] }),
+      restartExit(0, { cluster: 'lab-1', restarted: 2 }),
+      restartMapExit(['lab-1']),
     ];
 
     // Act
@@ -78,7 +94,7 @@ describe('clusterStrategies: what preflight chose and restart-workloads answered
 
   it('has the strategies alone when restart-workloads never finished, and nothing without preflight', () => {
     // Act
-    const stopped = clusterStrategies([preflightExit]);
+    const stopped = clusterStrategies([preflightExit, restartExit(0, { cluster: 'lab-1', restarted: 2 })]);
     const refused = clusterStrategies([
       { type: 'ExecutionStarted' },
       { type: 'StateEntered', state: { name: 'preflight' } },
