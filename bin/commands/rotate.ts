@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { ROTATION_MODES, type RotationMode } from '../../lambdas/core/plan/phases.js';
+import { REQUEST_TEXT_MAX } from '../../lambdas/core/rotation/run-request.js';
 import { callerIdentity } from '../cli/caller-identity.js';
 import type { CliContext } from '../cli/cli-context.js';
 import { EXIT_CODES, UsageError } from '../cli/cli-errors.js';
@@ -48,7 +49,7 @@ export function registerRotateCommand(program: Command, context: CliContext): Co
     .option('--cluster <name>', 'the cluster whose intermediate is rekeyed (--mode intermediate only)')
     .option(
       '--reason <text>',
-      'why, for the audit trail (default: "<mode> rotation started with meshtrust rotate")',
+      `why, for the audit trail, at most ${REQUEST_TEXT_MAX} characters (default: "<mode> rotation started with meshtrust rotate")`,
     );
   return addFollowOptions(addStateMachineOptions(command))
     .addHelpText(
@@ -71,6 +72,14 @@ async function runRotate(options: RotateCommandOptions, context: CliContext): Pr
   if (options.mode !== 'intermediate' && options.cluster !== undefined) {
     throw new UsageError(
       `--cluster is for --mode intermediate; --mode ${options.mode} rotates every cluster`,
+    );
+  }
+  // The audit trail keeps REQUEST_TEXT_MAX characters of it, and the execution's state keeps it whole
+  // beside every Map's kept answers (docs/workflow.md, "The execution history limit"): say so, not cut it.
+  if (options.reason !== undefined && options.reason.length > REQUEST_TEXT_MAX) {
+    throw new UsageError(
+      `--reason is ${options.reason.length} characters; the audit trail keeps at most ${REQUEST_TEXT_MAX}: shorten it ` +
+        '(link a ticket for the details)',
     );
   }
   const access = await openStateMachine(options, context.env);

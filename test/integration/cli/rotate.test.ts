@@ -169,6 +169,36 @@ describe('meshtrust rotate', () => {
     expect(noCluster.stderr).toContain('name it with --cluster NAME');
   });
 
+  it('refuses a --reason longer than the audit trail keeps, before starting anything', async () => {
+    // Prepare
+    const stateMachineArn = await createStateMachine();
+    // Act
+    const long = await meshtrust(
+      'rotate',
+      '--mode',
+      'scheduled',
+      '--reason',
+      'x'.repeat(513),
+      '--state-machine-arn',
+      stateMachineArn,
+    );
+    const longest = await meshtrust(
+      'rotate',
+      '--mode',
+      'scheduled',
+      '--reason',
+      'x'.repeat(512),
+      '--state-machine-arn',
+      stateMachineArn,
+      '--no-wait',
+    );
+    // Assess
+    expect(long.exitCode).toBe(EXIT_CODES.usage);
+    expect(long.stderr).toContain('--reason is 513 characters; the audit trail keeps at most 512');
+    expect(longest.exitCode).toBe(EXIT_CODES.ok);
+    expect(longest.stdout).toMatch(/^started scheduled-/m);
+  });
+
   it('documents its options in --help', async () => {
     // Prepare, Act
     const { exitCode, stdout } = await meshtrust('rotate', '--help');
