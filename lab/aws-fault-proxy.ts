@@ -1,5 +1,6 @@
 // A plain HTTP proxy in front of moto_server that can answer a request with an AWS error instead of
-// forwarding it, or forward it and then lose moto's answer (the rehearsal's `--fault aws:...`); the
+// forwarding it, forward it late (`slow`), or forward it and then lose moto's answer (the rehearsal's
+// `--fault aws:...`); the
 // same proxy stands in front of the lab's EKS API for `--fault eks:...`, and in front of its STS for
 // `--fault sts:...`. The functions reach it through AWS_ENDPOINT_URL,
 // so every AWS call they make (Secrets Manager, KMS, Step Functions: all AWS JSON protocol) passes
@@ -9,6 +10,7 @@
 // the body; STS's (query protocol) status and `<ErrorResponse><Error><Type>..<Code>..` XML.
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { stsError } from './eks/lab-sts.js';
 import { forwardRequest, listenOnLoopback } from './loopback-proxy.js';
 
@@ -25,6 +27,15 @@ export interface AwsError {
    */
   readonly protocol?: 'json' | 'query';
 }
+
+/**
+ * What the proxy does with a request instead of passing it on at once, as the Kubernetes API's faults do
+ * (KubeRequestFault): answer this error instead of the service, or pass the request on `ms` later
+ * (`slow`), so the caller gets the service's own answer that much late.
+ */
+export type AwsRequestFault =
+  | { readonly kind: 'error'; readonly error: AwsError }
+  | { readonly kind: 'delay'; readonly ms: number };
 
 /** What AWS answers a caller over its request rate; the SDK retries it with its throttling backoff. */
 export const AWS_THROTTLING: AwsError = {
@@ -101,16 +112,16 @@ export interface AwsRequestInfo {
 export interface AwsFaultProxyOptions {
   /** Where requests go when no fault answers them: moto_server's endpoint (http://host:port). */
   readonly target: string;
-  /** Asked once per request; an error answers it instead of moto. @default none */
-  readonly fault?: () => AwsError | undefined;
+  /** Asked once per request; an error answers it instead of moto, a delay passes it on late. @default none */
+  readonly fault?: () => AwsRequestFault | undefined;
   /**
    * A proxy in front of STS (query protocol): asked once per request with what its form body says (the
    * role an AssumeRole is for), so a fault can answer only the requests for one account's roles. The
    * proxy then reads the whole body before it decides, and forwards it as read.
    */
-  readonly stsFault?: (request: StsRequestInfo) => AwsError | undefined;
+  readonly stsFault?: (request: StsRequestInfo) => AwsRequestFault | undefined;
   /**
-   * Asked when `fault` let a request through: true forwards it to moto, which makes it, then drops
+   * Asked when `fault` let a request through (at once or late): true forwards it to moto, which makes it, then drops
    * moto's answer and answers 503 instead (an answer lost on the way back), so the caller retries a
    * write that was made.
    */
@@ -127,21 +138,17 @@ export async function startAwsFaultProxy(options: AwsFaultProxyOptions): Promise
   const target = new URL(options.target);
   const server = createServer((req, res) => {
     const fault = options.fault?.();
-    if (fault === undefined && options.stsFault !== undefined) {
-      answerStsRequest(target, req, res, options.stsFault);
-      return;
-    }
-    if (fault !== undefined) {
+    if (fault?.kind === 'error') {
       // The request body is read and dropped, so the client sees a whole exchange, as from AWS.
       req.resume();
-      req.once('end', () => sendAwsError(req, res, fault));
+      req.once('end', () => sendAwsError(req, res, fault.error));
       return;
     }
-    if (options.answerLost?.({ action: actionOf(req) }) === true) {
-      forwardThenLose(target, req, res);
-      return;
-    }
-    forwardRequest(target, req, res);
+    passOnAfter(fault, () => {
+      if (options.stsFault !== undefined) answerStsRequest(target, req, res, options.stsFault);
+      else if (options.answerLost?.({ action: actionOf(req) }) === true) forwardThenLose(target, req, res);
+      else forwardRequest(target, req, res);
+    });
   });
   return listenOnLoopback(server);
 }
@@ -151,7 +158,7 @@ function answerStsRequest(
   target: URL,
   req: IncomingMessage,
   res: ServerResponse,
-  stsFault: (request: StsRequestInfo) => AwsError | undefined,
+  stsFault: (request: StsRequestInfo) => AwsRequestFault | undefined,
 ): void {
   const chunks: Buffer[] = [];
   req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -160,9 +167,21 @@ function answerStsRequest(
     const form = new URLSearchParams(body.toString('utf8'));
     const roleArn = form.get('RoleArn') ?? undefined;
     const fault = stsFault({ action: form.get('Action') ?? '', ...(roleArn !== undefined && { roleArn }) });
-    if (fault !== undefined) sendAwsError(req, res, fault);
-    else forwardRequest(target, req, res, body);
+    if (fault?.kind === 'error') sendAwsError(req, res, fault.error);
+    else passOnAfter(fault, () => forwardRequest(target, req, res, body));
   });
+}
+
+/**
+ * Runs `passOn` now, or `slow`'s delay later; the request's body waits unread meanwhile, and the caller's
+ * SDK, which sets no request timeout, waits for the answer.
+ */
+function passOnAfter(fault: AwsRequestFault | undefined, passOn: () => void): void {
+  if (fault?.kind !== 'delay') {
+    passOn();
+    return;
+  }
+  void sleep(fault.ms).then(passOn);
 }
 
 function actionOf(req: IncomingMessage): string {

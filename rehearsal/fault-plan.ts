@@ -5,7 +5,7 @@
 import {
   AWS_SERVICE_UNAVAILABLE,
   AWS_THROTTLING,
-  type AwsError,
+  type AwsRequestFault,
   type AwsRequestInfo,
   EKS_SERVICE_UNAVAILABLE,
   EKS_THROTTLING,
@@ -38,15 +38,15 @@ export interface FaultPlan {
   podHeldUnready(cluster: string, pod: CreatedPod): boolean;
   /** Whether a cluster's istiod ignores the cacerts change it just saw (`istiod-drop`). */
   istiodDropsUpdate(cluster: string): boolean;
-  /** What the AWS fault proxy answers instead of moto; undefined: moto answers. */
-  awsRequest(): AwsError | undefined;
-  /** What the fault proxy in front of the lab's EKS API answers instead of it; undefined: EKS answers. */
-  eksRequest(): AwsError | undefined;
+  /** What the AWS fault proxy answers instead of moto, or how late it passes a request on; undefined: moto answers. */
+  awsRequest(): AwsRequestFault | undefined;
+  /** The same for the fault proxy in front of the lab's EKS API; undefined: EKS answers. */
+  eksRequest(): AwsRequestFault | undefined;
   /**
-   * What the fault proxy in front of the lab's STS answers instead of it; undefined: STS answers. A
-   * fault scoped to an account answers only an AssumeRole for a role of that account.
+   * The same for the fault proxy in front of the lab's STS; undefined: STS answers. A fault scoped to an
+   * account answers only an AssumeRole for a role of that account.
    */
-  stsRequest(request: StsRequestInfo): AwsError | undefined;
+  stsRequest(request: StsRequestInfo): AwsRequestFault | undefined;
   /**
    * Whether moto's answer to this request, once moto made it, is lost (`lost`): only a write, and only
    * the first request of its action, so the caller's retry of it gets its answer.
@@ -74,8 +74,12 @@ export function isAwsWrite(action: string): boolean {
   return action !== '' && !AWS_READ.test(action);
 }
 
-/** What an `eks` or `sts` fault answers, by kind: each service's own throttling and 5xx (STS: and refusal). */
+/**
+ * What an `aws`, `eks` or `sts` fault answers, by kind: each service's own throttling and 5xx (STS: and
+ * refusal). `slow` answers nothing: the proxy passes the request on late.
+ */
 const SERVICE_ERRORS = {
+  aws: { throttle: AWS_THROTTLING, '5xx': AWS_SERVICE_UNAVAILABLE },
   eks: { throttle: EKS_THROTTLING, '5xx': EKS_SERVICE_UNAVAILABLE },
   sts: { throttle: STS_THROTTLING, '5xx': STS_SERVICE_UNAVAILABLE, denied: STS_ACCESS_DENIED },
 } as const;
@@ -111,15 +115,27 @@ export function createFaultPlan(faults: readonly Fault[], now: () => number = Da
     entry.fired += 1;
     return answer;
   };
-  // The EKS API's and STS's fault proxies: the next answer of a fault of that service, in its own words.
-  const serviceRequest = (target: 'eks' | 'sts', request?: StsRequestInfo): AwsError | undefined => {
+  // The AWS, EKS API and STS fault proxies: the next answer of a fault of that service, in its own words,
+  // or how late to pass the request on.
+  const serviceRequest = (
+    target: 'aws' | 'eks' | 'sts',
+    request?: StsRequestInfo,
+  ): AwsRequestFault | undefined => {
     for (const entry of planned) {
       const { fault, startedAt, fired } = entry;
       if (startedAt === undefined || fault.target !== target || fired >= fault.count) continue;
-      if (fault.target === 'eks') return fire(entry, SERVICE_ERRORS.eks[fault.kind]);
-      if (fault.target !== 'sts') continue;
-      if (fault.account !== undefined && accountOfRole(request?.roleArn) !== fault.account) continue;
-      return fire(entry, SERVICE_ERRORS.sts[fault.kind]);
+      // `lost` answers once moto made the write (awsAnswerLost), not instead of it.
+      if (fault.kind === 'lost') continue;
+      if (fault.target === 'sts' && fault.account !== undefined) {
+        if (accountOfRole(request?.roleArn) !== fault.account) continue;
+      }
+      if (fault.kind === 'slow') return fire(entry, { kind: 'delay', ms: fault.delayMs });
+      if (fault.target === 'aws')
+        return fire(entry, { kind: 'error', error: SERVICE_ERRORS.aws[fault.kind] });
+      if (fault.target === 'eks')
+        return fire(entry, { kind: 'error', error: SERVICE_ERRORS.eks[fault.kind] });
+      if (fault.target === 'sts')
+        return fire(entry, { kind: 'error', error: SERVICE_ERRORS.sts[fault.kind] });
     }
     return undefined;
   };
@@ -176,15 +192,7 @@ export function createFaultPlan(faults: readonly Fault[], now: () => number = Da
       }
       return false;
     },
-    awsRequest() {
-      for (const entry of planned) {
-        const { fault, startedAt, fired } = entry;
-        if (startedAt === undefined || fault.target !== 'aws' || fired >= fault.count) continue;
-        if (fault.kind === 'lost') continue;
-        return fire(entry, fault.kind === 'throttle' ? AWS_THROTTLING : AWS_SERVICE_UNAVAILABLE);
-      }
-      return undefined;
-    },
+    awsRequest: () => serviceRequest('aws'),
     eksRequest: () => serviceRequest('eks'),
     stsRequest: (request) => serviceRequest('sts', request),
     awsAnswerLost(request) {

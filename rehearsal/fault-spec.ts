@@ -53,29 +53,54 @@ export type KubeFault =
 export const STUCK_WORKLOAD_KINDS = ['deployment', 'statefulset', 'daemonset'] as const;
 export type StuckWorkloadKind = (typeof STUCK_WORKLOAD_KINDS)[number];
 
-/** A fault of AWS (every request the functions send to moto), for the next `count` requests. */
-export interface AwsFault {
-  readonly target: 'aws';
-  /**
-   * throttle: 400 ThrottlingException; 5xx: 503 ServiceUnavailable, each instead of moto's answer.
-   * lost: the next `count` writes, each of another action (CreateKey, PutSecretValue, PutItem, ...),
-   * reach moto, which makes them, and then their answer is lost (503 instead), so the caller retries a
-   * write that was made; its retry gets moto's answer.
-   */
-  readonly kind: 'throttle' | '5xx' | 'lost';
+/**
+ * The kinds of each AWS-side target that take a count only (`TARGET:KIND:N`), said once for the types, the
+ * parser and the grammar; each target also takes `slow:MS:N` (SlowServiceFault).
+ */
+const SERVICE_FAULT_KINDS = {
+  aws: ['throttle', '5xx', 'lost'],
+  eks: ['throttle', '5xx'],
+  sts: ['throttle', '5xx', 'denied'],
+} as const;
+type ServiceTarget = keyof typeof SERVICE_FAULT_KINDS;
+
+/**
+ * `slow` of an AWS-side target: its next `count` requests are passed on `delayMs` late, then answered as
+ * usual, as `kube:CLUSTER:slow` does for a cluster's Kubernetes API. The functions' AWS clients set no
+ * request or connection timeout of their own, and the SDK's default socket timeout (300 s of silence; 900 s
+ * for Step Functions) is longer than the longest MS, so the SDK waits for the answer: a delay costs the
+ * invocation its time, not an attempt.
+ */
+export interface SlowServiceFault {
+  readonly kind: 'slow';
+  readonly delayMs: number;
   readonly count: number;
 }
+
+/** A fault of AWS (every request the functions send to moto), for the next `count` requests. */
+export type AwsFault = { readonly target: 'aws' } & (
+  | {
+      /**
+       * throttle: 400 ThrottlingException; 5xx: 503 ServiceUnavailable, each instead of moto's answer.
+       * lost: the next `count` writes, each of another action (CreateKey, PutSecretValue, PutItem, ...),
+       * reach moto, which makes them, and then their answer is lost (503 instead), so the caller retries a
+       * write that was made; its retry gets moto's answer.
+       */
+      readonly kind: (typeof SERVICE_FAULT_KINDS.aws)[number];
+      readonly count: number;
+    }
+  | SlowServiceFault
+);
 
 /**
  * A fault of the EKS API (DescribeCluster, ListClusters: what the functions ask EKS for each cluster's
  * endpoint and CA), for the next `count` requests. STS, which the lab serves beside it, answers as usual.
  * throttle: 429 ThrottlingException; 5xx: 503 ServiceUnavailableException, each instead of the answer.
  */
-export interface EksFault {
-  readonly target: 'eks';
-  readonly kind: 'throttle' | '5xx';
-  readonly count: number;
-}
+export type EksFault = { readonly target: 'eks' } & (
+  | { readonly kind: (typeof SERVICE_FAULT_KINDS.eks)[number]; readonly count: number }
+  | SlowServiceFault
+);
 
 /**
  * A fault of STS (AssumeRole: how each function reaches its cluster role, and a cluster of another
@@ -85,23 +110,35 @@ export interface EksFault {
  * throttle: 400 Throttling; 5xx: 503 ServiceUnavailable; denied: 403 AccessDenied (a trust policy that
  * does not name the caller, which no retry fixes), each written as STS writes them (query XML).
  */
-export interface StsFault {
+export type StsFault = {
   readonly target: 'sts';
-  readonly kind: 'throttle' | '5xx' | 'denied';
-  readonly count: number;
   /**
    * The account whose roles' AssumeRole requests it answers (a role ARN's account), e.g. the one of the
    * clusters `--other-account-clusters` places; undefined: every AssumeRole.
    */
   readonly account?: string;
-}
+} & ({ readonly kind: (typeof SERVICE_FAULT_KINDS.sts)[number]; readonly count: number } | SlowServiceFault);
 
 /** A fault and the phase whose start sets it off. */
 export type Fault = (KubeFault | AwsFault | EksFault | StsFault) & { readonly phase: string };
 
-export const FAULT_GRAMMAR =
-  'kube:CLUSTER:5xx:N@PHASE, kube:CLUSTER:conflict:N@PHASE, kube:CLUSTER:slow:MS:N@PHASE, ' +
-  'kube:CLUSTER:down:SECONDS@PHASE, kube:CLUSTER:stuck:N[:deployment|statefulset|daemonset]@PHASE, kube:CLUSTER:istiod-drop:N@PHASE, aws:throttle:N@PHASE, aws:5xx:N@PHASE, aws:lost:N@PHASE, eks:throttle:N@PHASE, eks:5xx:N@PHASE, sts[:ACCOUNT]:throttle:N@PHASE, sts[:ACCOUNT]:5xx:N@PHASE or sts[:ACCOUNT]:denied:N@PHASE';
+/** How each AWS-side target is written before its kind. */
+const SERVICE_PREFIX: Record<ServiceTarget, string> = { aws: 'aws', eks: 'eks', sts: 'sts[:ACCOUNT]' };
+
+export const FAULT_GRAMMAR = [
+  'kube:CLUSTER:5xx:N@PHASE',
+  'kube:CLUSTER:conflict:N@PHASE',
+  'kube:CLUSTER:slow:MS:N@PHASE',
+  'kube:CLUSTER:down:SECONDS@PHASE',
+  'kube:CLUSTER:stuck:N[:deployment|statefulset|daemonset]@PHASE',
+  'kube:CLUSTER:istiod-drop:N@PHASE',
+  ...Object.entries(SERVICE_FAULT_KINDS).flatMap(([target, kinds]) => {
+    const prefix = SERVICE_PREFIX[target as ServiceTarget];
+    return [...kinds.map((kind) => `${prefix}:${kind}:N@PHASE`), `${prefix}:slow:MS:N@PHASE`];
+  }),
+]
+  .join(', ')
+  .replace(/, ([^,]*)$/, ' or $1');
 
 const LIMITS = {
   count: { what: 'N (requests)', max: 1000 },
@@ -131,28 +168,38 @@ export function parseFault(text: string): Fault {
     if (parts.length !== expected) refuse(`${parts.slice(0, 3).join(':')} takes ${expected} parts before @`);
   };
   const [target, ...rest] = parts;
+  // An AWS-side target: `slow:MS:N` or one of its kinds with `N`, after its prefix (`sts`: an optional account).
+  const serviceFault = <S extends ServiceTarget>(
+    service: S,
+    prefixParts: number,
+    unknown: (kind: string) => string,
+  ) => {
+    const [kind, first, second] = rest.slice(prefixParts - 1);
+    if (kind === 'slow') {
+      arity(prefixParts + 3);
+      return { kind, delayMs: number(first, 'delayMs'), count: number(second, 'count') } as const;
+    }
+    const kinds: readonly (typeof SERVICE_FAULT_KINDS)[S][number][] = SERVICE_FAULT_KINDS[service];
+    const known = kinds.find((candidate) => candidate === kind);
+    if (known === undefined) return refuse(unknown(JSON.stringify(kind)));
+    arity(prefixParts + 2);
+    return { kind: known, count: number(first, 'count') };
+  };
   if (target === 'aws') {
-    const [kind, count] = rest;
-    if (kind !== 'throttle' && kind !== '5xx' && kind !== 'lost')
-      return refuse(`unknown AWS fault ${JSON.stringify(kind)}`);
-    arity(3);
-    return { target, kind, count: number(count, 'count'), phase };
+    return { target, ...serviceFault(target, 1, (kind) => `unknown AWS fault ${kind}`), phase };
   }
   if (target === 'eks') {
-    const [kind, count] = rest;
-    if (kind !== 'throttle' && kind !== '5xx') return refuse(`unknown EKS API fault ${JSON.stringify(kind)}`);
-    arity(3);
-    return { target, kind, count: number(count, 'count'), phase };
+    return { target, ...serviceFault(target, 1, (kind) => `unknown EKS API fault ${kind}`), phase };
   }
   if (target === 'sts') {
     // An account id (12 digits) scopes it to the AssumeRole requests for that account's roles.
     const account = /^[0-9]{12}$/.test(rest[0] ?? '') ? rest[0] : undefined;
-    const [kind, count] = account === undefined ? rest : rest.slice(1);
-    if (kind !== 'throttle' && kind !== '5xx' && kind !== 'denied') {
-      return refuse(`unknown STS fault ${JSON.stringify(kind)} (or ACCOUNT not a 12-digit account id)`);
-    }
-    arity(account === undefined ? 3 : 4);
-    return { target, kind, count: number(count, 'count'), ...(account !== undefined && { account }), phase };
+    const fault = serviceFault(
+      target,
+      account === undefined ? 1 : 2,
+      (kind) => `unknown STS fault ${kind} (or ACCOUNT not a 12-digit account id)`,
+    );
+    return { target, ...fault, ...(account !== undefined && { account }), phase };
   }
   if (target !== 'kube') return refuse(`unknown target ${JSON.stringify(target)} (kube, aws, eks or sts)`);
   const [cluster = '', kind, first, second] = rest;
@@ -194,18 +241,22 @@ export function parseFault(text: string): Fault {
 
 /** The spec as the grammar writes it: what the report lists. */
 export function formatFault(fault: Fault): string {
+  const prefix =
+    fault.target === 'kube'
+      ? ['kube', fault.cluster]
+      : fault.target === 'sts' && fault.account !== undefined
+        ? [fault.target, fault.account]
+        : [fault.target];
   const body =
-    fault.target === 'sts' && fault.account !== undefined
-      ? [fault.target, fault.account, fault.kind, fault.count]
+    fault.kind === 'slow'
+      ? [...prefix, fault.kind, fault.delayMs, fault.count]
       : fault.target !== 'kube'
-        ? [fault.target, fault.kind, fault.count]
-        : fault.kind === 'slow'
-          ? ['kube', fault.cluster, fault.kind, fault.delayMs, fault.count]
-          : fault.kind === 'down'
-            ? ['kube', fault.cluster, fault.kind, fault.seconds]
-            : fault.kind === 'stuck' && fault.workload !== undefined
-              ? ['kube', fault.cluster, fault.kind, fault.count, fault.workload]
-              : ['kube', fault.cluster, fault.kind, fault.count];
+        ? [...prefix, fault.kind, fault.count]
+        : fault.kind === 'down'
+          ? [...prefix, fault.kind, fault.seconds]
+          : fault.kind === 'stuck' && fault.workload !== undefined
+            ? [...prefix, fault.kind, fault.count, fault.workload]
+            : [...prefix, fault.kind, fault.count];
   return `${body.join(':')}@${fault.phase}`;
 }
 

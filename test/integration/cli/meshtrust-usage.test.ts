@@ -87,6 +87,22 @@ describe('meshtrust --help', () => {
     );
   });
 
+  it('lists slow of AWS, the EKS API and STS among the --fault kinds, and refuses a bad MS naming them', async () => {
+    // Act
+    const result = await meshtrust(['rehearse', '--help']);
+    const refused = await meshtrust(['rehearse', '--fault', 'aws:slow:0:3@stage-root']);
+
+    // Assess
+    expect(result.exitCode).toBe(0);
+    const help = result.stdout.replace(/\s+/g, ' ');
+    for (const form of ['aws:slow:MS:N@PHASE', 'eks:slow:MS:N@PHASE', 'sts[:ACCOUNT]:slow:MS:N@PHASE']) {
+      expect(help).toContain(form);
+    }
+    expect(refused.exitCode).toBe(2);
+    expect(refused.stderr).toContain('--fault "aws:slow:0:3@stage-root": MS (delay) must be 1..60000, got 0');
+    expect(refused.stderr).toContain('eks:slow:MS:N@PHASE');
+  });
+
   it('describes lab probe with its options', async () => {
     // Act
     const result = await meshtrust(['lab', 'probe', '--help']);

@@ -112,6 +112,30 @@ describe('AWS fault proxy', () => {
     expect(secret.$metadata.attempts).toBe(3);
   });
 
+  it("answers the next N requests MS late with moto's own answer, in one attempt each, then promptly", async () => {
+    // Prepare: a delay the client's own settings (none, as the functions' clients) must wait through
+    const slowMs = 1200;
+    faultsAtPhase(`aws:slow:${slowMs}:2@stage-root`);
+    const client = clientThroughProxy();
+
+    // Act
+    const took: number[] = [];
+    const secrets: (string | undefined)[] = [];
+    for (let turn = 0; turn < 3; turn += 1) {
+      const started = performance.now();
+      const secret = await read(client);
+      took.push(performance.now() - started);
+      secrets.push(`${secret.SecretString}/${secret.$metadata.attempts}`);
+    }
+
+    // Assess
+    expect(secrets).toEqual(Array(3).fill('through the proxy/1'));
+    expect(took[0]).toBeGreaterThanOrEqual(slowMs - 5);
+    expect(took[1]).toBeGreaterThanOrEqual(slowMs - 5);
+    expect(took[2]).toBeLessThan(slowMs / 2);
+    expect(plan.report()).toEqual([{ spec: `aws:slow:${slowMs}:2@stage-root`, fired: 2 }]);
+  });
+
   it('loses the answer of a write moto made, so the SDK retries it: the ClientRequestToken keeps it one version', async () => {
     // Prepare
     faultsAtPhase('aws:lost:1@stage-root');

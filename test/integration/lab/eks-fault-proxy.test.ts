@@ -89,6 +89,20 @@ function eksThroughProxy(maxAttempts?: number): EKSClient {
 const discover = (client: EKSClient) =>
   discoverClusters({ eks: client, meshId: 'lab', explicitClusters: ['lab-1'] });
 
+/** The delay `slow` is played with here: long enough to tell from a prompt answer on a loaded machine. */
+const SLOW_MS = 1200;
+
+/** Runs `call` one after another `times` times, and how long each took (ms). */
+async function timedInTurn(times: number, call: () => Promise<unknown>): Promise<number[]> {
+  const took: number[] = [];
+  for (let turn = 0; turn < times; turn += 1) {
+    const started = performance.now();
+    await call();
+    took.push(performance.now() - started);
+  }
+  return took;
+}
+
 describe('EKS API fault proxy', () => {
   it('passes DescribeCluster to the lab EKS API unchanged when no fault answers it', async () => {
     // Prepare
@@ -121,6 +135,25 @@ describe('EKS API fault proxy', () => {
       expect(plan.report()).toEqual([{ spec, fired: 1 }]);
     },
   );
+
+  it('answers the next N DescribeCluster MS late with the real answer, in one attempt each, then promptly', async () => {
+    // Prepare
+    faultsAtPhase(`eks:slow:${SLOW_MS}:2@preflight`);
+    const client = eksThroughProxy();
+    const found: string[][] = [];
+
+    // Act
+    const took = await timedInTurn(3, async () => {
+      found.push((await discover(client)).map((cluster) => cluster.name));
+    });
+
+    // Assess: the SDK waited for each late answer (no timeout, no second attempt: fired counts requests)
+    expect(found).toEqual([['lab-1'], ['lab-1'], ['lab-1']]);
+    expect(took[0]).toBeGreaterThanOrEqual(SLOW_MS - 5);
+    expect(took[1]).toBeGreaterThanOrEqual(SLOW_MS - 5);
+    expect(took[2]).toBeLessThan(SLOW_MS / 2);
+    expect(plan.report()).toEqual([{ spec: `eks:slow:${SLOW_MS}:2@preflight`, fired: 2 }]);
+  });
 
   it("is absorbed by the SDK's own retry when fewer faults come than its attempts", async () => {
     // Prepare: the SDK's default of 3 attempts
@@ -179,6 +212,23 @@ describe('STS fault proxy', () => {
     },
   );
 
+  it('answers the next N AssumeRole MS late with the real credentials, then promptly', async () => {
+    // Prepare
+    faultsAtPhase(`sts:slow:${SLOW_MS}:1@preflight`);
+
+    // Act: one attempt only, so a timeout or an error of the SDK's would show
+    const keys: string[] = [];
+    const took = await timedInTurn(2, async () => {
+      keys.push((await assumeClusterRole(1)).accessKeyId);
+    });
+
+    // Assess
+    expect(keys).toEqual([expect.any(String), expect.any(String)]);
+    expect(took[0]).toBeGreaterThanOrEqual(SLOW_MS - 5);
+    expect(took[1]).toBeLessThan(SLOW_MS / 2);
+    expect(plan.report()).toEqual([{ spec: `sts:slow:${SLOW_MS}:1@preflight`, fired: 1 }]);
+  });
+
   it.each([['sts:throttle:2@preflight'], ['sts:5xx:2@preflight']])(
     "is retried by the SDK's own AssumeRole: %s is absorbed within its 3 attempts",
     async (spec) => {
@@ -235,6 +285,21 @@ describe('STS fault proxy, scoped to the account of a cluster of another account
     // Assess
     expect(clusters.map((cluster) => cluster.name)).toEqual(['far-1']);
     expect(plan.report().map((fault) => fault.fired)).toEqual([1, 1]);
+  });
+
+  it("delays only the AssumeRole into that account's role when slow is scoped to it", async () => {
+    // Prepare
+    faultsAtPhase(`sts:${LAB_OTHER_ACCOUNT_ID}:slow:${SLOW_MS}:1@preflight`);
+
+    // Act
+    const [home = 0] = await timedInTurn(1, () => assumeClusterRole(1));
+    const [far = 0, again = 0] = await timedInTurn(2, discoverFarCluster);
+
+    // Assess: the far discovery assumed both roles; only the far one was late, and only once
+    expect(home).toBeLessThan(SLOW_MS / 2);
+    expect(far).toBeGreaterThanOrEqual(SLOW_MS - 5);
+    expect(again).toBeLessThan(SLOW_MS / 2);
+    expect(plan.report()[0]?.fired).toBe(1);
   });
 
   it('leaves every AssumeRole of the lab account alone', async () => {

@@ -3,6 +3,7 @@
 import {
   AWS_SERVICE_UNAVAILABLE,
   AWS_THROTTLING,
+  type AwsError,
   EKS_SERVICE_UNAVAILABLE,
   EKS_THROTTLING,
   STS_ACCESS_DENIED,
@@ -24,6 +25,9 @@ const patchDeployment: KubeFaultRequest = {
   path: '/apis/apps/v1/namespaces/shop/deployments/app-01',
   resource: { plural: 'deployments', group: 'apps', namespace: 'shop', name: 'app-01' },
 };
+
+/** What the AWS-side proxies answer instead of the service. */
+const answered = (error: AwsError) => ({ kind: 'error', error }) as const;
 
 /** A clock the test moves by hand. */
 function manualClock(start = 1_000_000) {
@@ -105,6 +109,31 @@ describe('createFaultPlan', () => {
     expect(answers).toEqual([{ kind: 'delay', ms: 1500 }, { kind: 'delay', ms: 1500 }, undefined]);
   });
 
+  it('passes the next N requests of AWS, the EKS API and STS on late, each apart from the others, as kube slow', () => {
+    // Prepare
+    const plan = createFaultPlan([
+      parseFault('aws:slow:3000:2@stage-root'),
+      parseFault('eks:slow:500:1@stage-root'),
+      parseFault('sts:222222222222:slow:800:1@stage-root'),
+    ]);
+    const home = { action: 'AssumeRole', roleArn: 'arn:aws:iam::000000000000:role/meshtrust-rotator' };
+    const far = { action: 'AssumeRole', roleArn: 'arn:aws:iam::222222222222:role/meshtrust-lab-rotator' };
+    const before = plan.awsRequest();
+    plan.enterPhase('stage-root');
+
+    // Act
+    const aws = [1, 2, 3].map(() => plan.awsRequest());
+    const eks = [plan.eksRequest(), plan.eksRequest()];
+    const sts = [plan.stsRequest(home), plan.stsRequest(far), plan.stsRequest(far)];
+
+    // Assess
+    expect(before).toBeUndefined();
+    expect(aws).toEqual([{ kind: 'delay', ms: 3000 }, { kind: 'delay', ms: 3000 }, undefined]);
+    expect(eks).toEqual([{ kind: 'delay', ms: 500 }, undefined]);
+    expect(sts).toEqual([undefined, { kind: 'delay', ms: 800 }, undefined]);
+    expect(plan.report().map((fault) => fault.fired)).toEqual([2, 1, 1]);
+  });
+
   it('resets every request for the seconds it is down, counted from the start of its phase', () => {
     // Prepare
     const clock = manualClock();
@@ -154,7 +183,12 @@ describe('createFaultPlan', () => {
     const answers = [1, 2, 3, 4].map(() => plan.awsRequest());
 
     // Assess
-    expect(answers).toEqual([AWS_THROTTLING, AWS_THROTTLING, AWS_SERVICE_UNAVAILABLE, undefined]);
+    expect(answers).toEqual([
+      answered(AWS_THROTTLING),
+      answered(AWS_THROTTLING),
+      answered(AWS_SERVICE_UNAVAILABLE),
+      undefined,
+    ]);
     expect(plan.report()).toEqual([
       { spec: 'aws:throttle:2@stage-root', fired: 2 },
       { spec: 'aws:5xx:1@stage-root', fired: 1 },
@@ -177,8 +211,13 @@ describe('createFaultPlan', () => {
 
     // Assess
     expect(before).toBeUndefined();
-    expect(answers).toEqual([EKS_THROTTLING, EKS_THROTTLING, EKS_SERVICE_UNAVAILABLE, undefined]);
-    expect(aws).toEqual([AWS_THROTTLING, undefined]);
+    expect(answers).toEqual([
+      answered(EKS_THROTTLING),
+      answered(EKS_THROTTLING),
+      answered(EKS_SERVICE_UNAVAILABLE),
+      undefined,
+    ]);
+    expect(aws).toEqual([answered(AWS_THROTTLING), undefined]);
     expect(plan.report()).toEqual([
       { spec: 'eks:throttle:2@preflight', fired: 2 },
       { spec: 'aws:throttle:1@preflight', fired: 1 },
@@ -203,14 +242,19 @@ describe('createFaultPlan', () => {
 
     // Assess: STS's own codes, written as its query protocol's XML
     expect(before).toBeUndefined();
-    expect(answers).toEqual([STS_THROTTLING, STS_THROTTLING, STS_SERVICE_UNAVAILABLE, undefined]);
+    expect(answers).toEqual([
+      answered(STS_THROTTLING),
+      answered(STS_THROTTLING),
+      answered(STS_SERVICE_UNAVAILABLE),
+      undefined,
+    ]);
     expect(STS_THROTTLING).toMatchObject({ status: 400, type: 'Throttling', protocol: 'query' });
     expect(STS_SERVICE_UNAVAILABLE).toMatchObject({
       status: 503,
       type: 'ServiceUnavailable',
       protocol: 'query',
     });
-    expect(eks).toEqual([EKS_THROTTLING, undefined]);
+    expect(eks).toEqual([answered(EKS_THROTTLING), undefined]);
     expect(plan.report()).toEqual([
       { spec: 'sts:throttle:2@distribute-bundle', fired: 2 },
       { spec: 'eks:throttle:1@distribute-bundle', fired: 1 },
@@ -239,7 +283,14 @@ describe('createFaultPlan', () => {
     ];
 
     // Assess: the lab account's cluster role and a call naming no role are never answered
-    expect(answers).toEqual([undefined, STS_THROTTLING, undefined, undefined, STS_ACCESS_DENIED, undefined]);
+    expect(answers).toEqual([
+      undefined,
+      answered(STS_THROTTLING),
+      undefined,
+      undefined,
+      answered(STS_ACCESS_DENIED),
+      undefined,
+    ]);
     expect(STS_ACCESS_DENIED).toMatchObject({ status: 403, type: 'AccessDenied', protocol: 'query' });
     expect(plan.report()).toEqual([
       { spec: 'sts:222222222222:throttle:1@distribute-bundle', fired: 1 },
@@ -345,7 +396,7 @@ describe('createFaultPlan', () => {
 
     // Assess
     expect(kube?.kind).toBe('error');
-    expect(aws).toBe(AWS_THROTTLING);
+    expect(aws).toEqual(answered(AWS_THROTTLING));
     expect(nothingLeft).toEqual([undefined, undefined]);
   });
 });

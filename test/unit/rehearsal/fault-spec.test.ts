@@ -120,6 +120,61 @@ describe('parseFault', () => {
     });
   });
 
+  it('reads slow of AWS, the EKS API and STS (one account or all) with its delay, count and phase, as kube slow', () => {
+    // Act & Assess
+    expect(parseFault('aws:slow:3000:3@stage-root')).toEqual({
+      target: 'aws',
+      kind: 'slow',
+      delayMs: 3000,
+      count: 3,
+      phase: 'stage-root',
+    });
+    expect(parseFault('eks:slow:60000:1@preflight')).toEqual({
+      target: 'eks',
+      kind: 'slow',
+      delayMs: 60_000,
+      count: 1,
+      phase: 'preflight',
+    });
+    expect(parseFault('sts:slow:1500:2@distribute-bundle')).toEqual({
+      target: 'sts',
+      kind: 'slow',
+      delayMs: 1500,
+      count: 2,
+      phase: 'distribute-bundle',
+    });
+    expect(parseFault('sts:222222222222:slow:1500:2@distribute-bundle')).toEqual({
+      target: 'sts',
+      account: '222222222222',
+      kind: 'slow',
+      delayMs: 1500,
+      count: 2,
+      phase: 'distribute-bundle',
+    });
+  });
+
+  it('names every kind of every target in the grammar it refuses with', () => {
+    // Act
+    const refusal = () => parseFault('aws:sluggish:3@stage-root');
+
+    // Assess
+    for (const form of [
+      'kube:CLUSTER:slow:MS:N@PHASE',
+      'aws:throttle:N@PHASE',
+      'aws:lost:N@PHASE',
+      'aws:slow:MS:N@PHASE',
+      'eks:5xx:N@PHASE',
+      'eks:slow:MS:N@PHASE',
+      'sts[:ACCOUNT]:denied:N@PHASE',
+      'sts[:ACCOUNT]:slow:MS:N@PHASE',
+    ]) {
+      expect(refusal).toThrow(form);
+    }
+    expect(refusal).toThrow(
+      /, sts\[:ACCOUNT\]:throttle:N@PHASE, .* or sts\[:ACCOUNT\]:slow:MS:N@PHASE, e\.g\. /,
+    );
+  });
+
   it('writes every spec back as it was given, for the report', () => {
     // Prepare
     const specs = [
@@ -139,6 +194,10 @@ describe('parseFault', () => {
       'sts:5xx:1@verify-trust',
       'sts:222222222222:5xx:3@distribute-bundle',
       'sts:222222222222:denied:1@distribute-bundle',
+      'aws:slow:3000:3@stage-root',
+      'eks:slow:500:1@preflight',
+      'sts:slow:2000:2@verify-trust',
+      'sts:222222222222:slow:2000:2@distribute-bundle',
     ];
 
     // Act
@@ -163,7 +222,22 @@ describe('parseFault', () => {
       'kube:lab-1:timeout:3@stage-root',
       'unknown Kubernetes API fault "timeout"',
     ],
-    ['an unknown AWS fault', 'aws:slow:3@stage-root', 'unknown AWS fault "slow"'],
+    ['an unknown AWS fault', 'aws:sluggish:3@stage-root', 'unknown AWS fault "sluggish"'],
+    ['AWS slow without its count', 'aws:slow:3000@stage-root', 'aws:slow:3000 takes 4 parts before @'],
+    [
+      'AWS slow with a delay that is no whole number',
+      'aws:slow:3s:3@stage-root',
+      'MS (delay) must be a whole number',
+    ],
+    ['EKS slow with a zero delay', 'eks:slow:0:3@preflight', 'MS (delay) must be 1..60000, got 0'],
+    ['STS slow beyond a minute', 'sts:slow:60001:1@preflight', 'MS (delay) must be 1..60000, got 60001'],
+    [
+      'STS slow of an account with a negative delay',
+      'sts:222222222222:slow:-1:1@preflight',
+      'MS (delay) must be a whole number',
+    ],
+    ['STS slow of an account without its count', 'sts:222222222222:slow:10@preflight', 'takes 5 parts'],
+    ['EKS slow of zero requests', 'eks:slow:100:0@preflight', 'N (requests) must be 1..1000, got 0'],
     ['no cluster', 'kube::5xx:3@stage-root', 'no CLUSTER'],
     [
       'a count that is no whole number',
@@ -265,7 +339,10 @@ describe('istioEngineRefusal', () => {
       'kube:lab-2:stuck:1@restart-workloads',
       'kube:lab-2:stuck:1:deployment@restart-workloads',
       'aws:lost:1@stage-root',
+      'aws:slow:3000:3@stage-root',
       'eks:throttle:3@preflight',
+      'eks:slow:3000:3@preflight',
+      'sts:slow:3000:3@preflight',
       'sts:222222222222:denied:1@distribute-bundle',
     ].map(parseFault);
 
