@@ -60,7 +60,8 @@ const MAPS_OVER_ONE_CLUSTER: readonly RehearsalMode[] = ['intermediate'];
 /**
  * Each --fault kind of the rehearsal (rehearsal/fault-spec.ts) and where it lands: Kubernetes faults on
  * the first Map after the first write, AWS faults on the first write, EKS API faults on that Map, all sized to be absorbed
- * (SUCCEEDED; an AWS answer lost after its write is retried, and must write nothing twice); a rollout held unready on the restart Map, where the wave's rollout timeout fails the
+ * (SUCCEEDED; an AWS answer lost after its write is retried, and must write nothing twice; a late answer
+ * is waited for); a rollout held unready on the restart Map, where the wave's rollout timeout fails the
  * step and the run rolls back as a permanent failure of that Map would; a cacerts write istiod ignores on
  * the first Map that writes, which the gates after it (verify-trust, restart-workloads' istiod gate) must
  * catch, rolling back as a failure of that Map would.
@@ -104,9 +105,13 @@ const FAULT_KINDS: readonly {
   // The first write's first four writes (the lock's PutItem, CreateKey, CreateAlias, PutSecretValue in
   // stage-root), each made and its answer lost once: the retry must not write a second time.
   { name: 'aws-lost', on: 'first-write', spec: (_cluster, phase) => `aws:lost:4@${phase}` },
+  // Three requests each answered 3 s late: the SDK, which sets no request timeout, waits for each; the
+  // function's own time limit (5 min and more) is far off.
+  { name: 'aws-slow', on: 'first-write', spec: (_cluster, phase) => `aws:slow:3000:3@${phase}` },
   // The EKS API (DescribeCluster) on the first Map: every invocation there describes its cluster first.
   { name: 'eks-throttle', on: 'first-write-map', spec: (_cluster, phase) => `eks:throttle:3@${phase}` },
   { name: 'eks-5xx', on: 'first-write-map', spec: (_cluster, phase) => `eks:5xx:3@${phase}` },
+  { name: 'eks-slow', on: 'first-write-map', spec: (_cluster, phase) => `eks:slow:3000:3@${phase}` },
   // STS (AssumeRole) on the same Map: every invocation there assumes the cluster role before it connects.
   // Three, as for EKS: one invocation may meet all three, past the SDK's 3 attempts of one AssumeRole, and
   // then the state machine's Retry takes the TransientError the adapters make of it (docs/reliability.md,

@@ -331,6 +331,22 @@ describe('chaosMatrix', () => {
       flags: ['--mode', 'scheduled', '--fault', 'eks:throttle:3@distribute-bundle'],
       expected: { result: 'SUCCEEDED' },
     });
+    // A late answer is waited for: AWS on the first write, EKS on the first Map, as their throttling
+    expect(caseById('scheduled/fault/aws-slow')).toMatchObject({
+      flags: ['--mode', 'scheduled', '--fault', 'aws:slow:3000:3@stage-root'],
+      expected: { result: 'SUCCEEDED' },
+    });
+    expect(caseById('intermediate/fault/eks-slow')).toMatchObject({
+      flags: [
+        '--mode',
+        'intermediate',
+        '--cluster',
+        'lab-2',
+        '--fault',
+        'eks:slow:3000:3@reissue-intermediate',
+      ],
+      expected: { result: 'SUCCEEDED' },
+    });
     expect(caseById('scheduled/fault/sts-throttle')).toMatchObject({
       flags: ['--mode', 'scheduled', '--fault', 'sts:throttle:3@distribute-bundle'],
       expected: { result: 'SUCCEEDED' },
