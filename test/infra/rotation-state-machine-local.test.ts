@@ -2,17 +2,9 @@ import { resumePromotionOf } from '../../lambdas/core/rotation/resume-promotion.
 import { resumeRollbackOf } from '../../lambdas/core/rotation/resume-rollback.js';
 import { CLUSTER_MAP_STATES, clusterTaskName, RELEASE_LOCK_STATES } from '../../lib/workflow-states.js';
 import { referencedLogicalIds, resolveDefinition } from '../../rehearsal/resolve-definition.js';
-import { runDefinitionLocally } from '../support/local-state-machine.js';
+import { perClusterStandIn, runDefinitionLocally, STAND_IN_WRITE } from '../support/local-state-machine.js';
 import { RESUMED_PROMOTION_STATES, RUN_START } from '../support/workflow-paths.js';
 import { synthMeshTrustStack } from './synth-mesh-trust-stack.js';
-
-/** The Maps whose answers are the `writes` of the gate after them. */
-const CACERTS_WRITING_MAPS: readonly string[] = [
-  'distribute-bundle',
-  'reissue-intermediate',
-  'rollback-trust',
-  'rollback-intermediate',
-];
 
 // Runs the synthesized definition with aws-local-stepfunctions (the rehearsal's runner), every Task
 // overridden by state name with a recording stand-in, to show the paths the contract promises.
@@ -77,20 +69,6 @@ describe('the rotation state machine on the local runner', () => {
         }
         return (failures[state] ?? result)(taskInput);
       };
-    // Each Map's stand-in answers what its real handler does of the fields the state keeps (contract/
-    // map-answers.ts): a field a ResultSelector picks that an answer lacks fails the run States.Runtime.
-    const perCluster =
-      (map: string): Handler =>
-      (input: Json) => ({
-        cluster: input.cluster,
-        done: true,
-        ...(CACERTS_WRITING_MAPS.includes(map) && {
-          skipped: false,
-          changed: true,
-          cacertsWrittenBy: '2026-03-10T09:01:00.000Z',
-        }),
-        ...(map === 'rollback-verify-trust' && { proxyTrustWaitSeconds: 0 }),
-      });
     const handlers: Record<string, Handler> = {
       'acquire-lock': record('acquire-lock', (i) => ({
         lockId: 'rotation/payments',
@@ -117,7 +95,7 @@ describe('the rotation state machine on the local runner', () => {
       'rollback-drop-pending': record('rollback-drop-pending', (i) => ({ stage: i.stage, changed: true })),
     };
     for (const map of CLUSTER_MAP_STATES)
-      handlers[clusterTaskName(map)] = record(clusterTaskName(map), perCluster(map));
+      handlers[clusterTaskName(map)] = record(clusterTaskName(map), perClusterStandIn(map));
     for (const release of RELEASE_LOCK_STATES)
       handlers[release] = record(release, () => ({ lockId: 'rotation/payments', released: true }));
 
@@ -247,14 +225,7 @@ describe('the rotation state machine on the local runner', () => {
     for (const key of ['trustVerified', 'restarted', 'workloadsVerified', 'retired']) {
       expect(result.output?.[key]).toEqual(names);
     }
-    expect(result.output?.distributed).toEqual(
-      names.map((name) => ({
-        ...name,
-        skipped: false,
-        changed: true,
-        cacertsWrittenBy: '2026-03-10T09:01:00.000Z',
-      })),
-    );
+    expect(result.output?.distributed).toEqual(names.map((name) => ({ ...name, ...STAND_IN_WRITE })));
     // reissue-intermediate and restart-workloads get their cluster's strategy, from the cluster's item.
     for (const state of ['reissue-intermediate-in-cluster', 'restart-workloads-in-cluster']) {
       const calls = callsOf(result, state);
@@ -350,10 +321,9 @@ describe('the rotation state machine on the local runner', () => {
     // The gates after the rollback's writes get the writing Map's answers, every cluster's, as far as the
     // state keeps them (the stand-in also answers done: true, which it drops): verify-restored-trust
     // restore-trust's, rollback-restart's istiod gate restore-intermediate's. They say when each wrote.
-    const wrote = { skipped: false, changed: true, cacertsWrittenBy: '2026-03-10T09:01:00.000Z' };
     const everyAnswer = [
-      { cluster: 'eu-1', ...wrote },
-      { cluster: 'us-1', ...wrote },
+      { cluster: 'eu-1', ...STAND_IN_WRITE },
+      { cluster: 'us-1', ...STAND_IN_WRITE },
     ];
     const inputOf = (state: string) => result.calls.find((call) => call.state === state)?.input;
     expect(inputOf('rollback-verify-trust-in-cluster')).toMatchObject({ stage: 'verify-restored-trust' });
@@ -785,12 +755,7 @@ describe('the rotation state machine on the local runner', () => {
       // The cluster's strategy from its item of preflight's clusters.
       strategy: 'resign',
       // reissue-intermediate's answers, every cluster's, for the istiod gate: what the state keeps of them.
-      writes: ['eu-1', 'us-1'].map((cluster) => ({
-        cluster,
-        skipped: false,
-        changed: true,
-        cacertsWrittenBy: '2026-03-10T09:01:00.000Z',
-      })),
+      writes: ['eu-1', 'us-1'].map((cluster) => ({ cluster, ...STAND_IN_WRITE })),
     });
     expect(eu[1]).toEqual({
       ...eu[0],

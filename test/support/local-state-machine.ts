@@ -72,3 +72,32 @@ export async function runDefinitionLocally(options: {
     };
   }
 }
+
+/** The Maps whose answers are the `writes` of the gate after them (lambdas/contract/map-answers.ts). */
+const CACERTS_WRITING_MAPS: readonly string[] = [
+  'distribute-bundle',
+  'reissue-intermediate',
+  'rollback-trust',
+  'rollback-intermediate',
+];
+
+/** What a cacerts-writing stand-in answers of its write: written, at a fixed time. */
+export const STAND_IN_WRITE = {
+  skipped: false,
+  changed: true,
+  cacertsWrittenBy: '2026-03-10T09:01:00.000Z',
+} as const;
+
+/**
+ * A per-cluster Task's stand-in for `map`: it answers `done: true` and, as the real handler does, every
+ * field the Map keeps in the state (a field a ResultSelector picks that an answer lacks fails the run
+ * States.Runtime, past every Catch, on AWS and on the local runner alike).
+ */
+export function perClusterStandIn(map: string): (input: Json) => Promise<Json> {
+  return async (input) => ({
+    cluster: input.cluster,
+    done: true,
+    ...(CACERTS_WRITING_MAPS.includes(map) && STAND_IN_WRITE),
+    ...(map === 'rollback-verify-trust' && { proxyTrustWaitSeconds: 0 }),
+  });
+}

@@ -33,7 +33,7 @@ import { createTemplateTablesInMoto } from '../../../rehearsal/moto-tables.js';
 import { referencedLogicalIds, resolveDefinition } from '../../../rehearsal/resolve-definition.js';
 import { synthMeshTrustStack } from '../../infra/synth-mesh-trust-stack.js';
 import { captureLogLines } from '../../support/capture-output.js';
-import { runDefinitionLocally } from '../../support/local-state-machine.js';
+import { perClusterStandIn, runDefinitionLocally } from '../../support/local-state-machine.js';
 import { motoClientConfig } from '../../support/moto-endpoint.js';
 import { type HandlerLab, startHandlerLab, withEnv } from './handler-lab.js';
 
@@ -164,7 +164,6 @@ async function rekey(executionId: string, answer: GateAnswer): Promise<Run> {
     (result: Json): Handler =>
     async () =>
       result;
-  const perCluster: Handler = async (input) => ({ cluster: input.cluster, done: true });
   const handlers: Record<string, Handler> = {
     'acquire-lock': standIn({ lockId: lockIdFor(h.meshId), holder: executionId, how: 'taken' }),
     preflight: standIn({
@@ -175,7 +174,7 @@ async function rekey(executionId: string, answer: GateAnswer): Promise<Run> {
     'approve-reissue': (input) => answer(input, executionId),
     'rollback-drop-pending': standIn({ changed: false }),
   };
-  for (const map of CLUSTER_MAP_STATES) handlers[clusterTaskName(map)] = perCluster;
+  for (const map of CLUSTER_MAP_STATES) handlers[clusterTaskName(map)] = perClusterStandIn(map);
   for (const release of RELEASE_LOCK_STATES) handlers[release] = standIn({ released: true });
   // The real step after the gate: it checks the gate's result against the record, then reissues.
   handlers['reissue-intermediate-in-cluster'] = async (input) => {
