@@ -87,6 +87,13 @@ const EXECUTION = `$.${EXECUTION_KEY}`;
 const EXECUTION_ID = JsonPath.stringAt(`${EXECUTION}.id`);
 const EXECUTION_STARTED_AT = JsonPath.stringAt(`${EXECUTION}.startedAt`);
 const MAP_CLUSTER = JsonPath.stringAt('$$.Map.Item.Value.name');
+const MAP_CLUSTER_STRATEGY = JsonPath.stringAt('$$.Map.Item.Value.strategy');
+/** The execution whose writes a rollback undoes: null (this one's) unless it resumes a failed rollback. */
+const ROLLBACK_OF = `$.${ROLLBACK_OF_KEY}`;
+const RESUME = `$.${RESUME_ROLLBACK_INPUT_KEY}`;
+/** The execution whose staged root promote-root promotes: null (this one's) unless it finishes a stopped one. */
+const PROMOTION_OF = `$.${PROMOTION_OF_KEY}`;
+const RESUME_PROMOTION = `$.${RESUME_PROMOTION_INPUT_KEY}`;
 
 /** The fields of a per-cluster answer the state keeps (contract/map-answers.ts). */
 type KeptFields = readonly string[];
@@ -95,13 +102,6 @@ type KeptFields = readonly string[];
 function keptFields(fields: KeptFields, from = '$'): Record<string, string> {
   return Object.fromEntries(fields.map((field) => [field, JsonPath.stringAt(`${from}.${field}`)]));
 }
-const MAP_CLUSTER_STRATEGY = JsonPath.stringAt('$$.Map.Item.Value.strategy');
-/** The execution whose writes a rollback undoes: null (this one's) unless it resumes a failed rollback. */
-const ROLLBACK_OF = `$.${ROLLBACK_OF_KEY}`;
-const RESUME = `$.${RESUME_ROLLBACK_INPUT_KEY}`;
-/** The execution whose staged root promote-root promotes: null (this one's) unless it finishes a stopped one. */
-const PROMOTION_OF = `$.${PROMOTION_OF_KEY}`;
-const RESUME_PROMOTION = `$.${RESUME_PROMOTION_INPUT_KEY}`;
 
 /**
  * The rotation workflow of docs/workflow.md as a Standard state machine in JSONPath (no JSONata, no
