@@ -2,13 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { emitAuditEvent } from '../adapters/audit/audit-event.js';
 import { logger } from '../adapters/audit/logger.js';
 import type { ApprovalRecordStore } from '../adapters/lock/approval-records.js';
-import {
-  ANSWER_APPROVAL_TIMEOUT_SECONDS,
-  APPROVAL_REJECTED_ERROR,
-  APPROVER_VERIFIED_BY,
-  type ApprovalResult,
-} from '../contract/approval.js';
-import type { ApprovalRecord } from '../core/rotation/approval-record.js';
+import { APPROVAL_REJECTED_ERROR, APPROVER_VERIFIED_BY, type ApprovalResult } from '../contract/approval.js';
+import { type ApprovalRecord, approvalRecordNeverSent } from '../core/rotation/approval-record.js';
 import { gateAnswerOf } from '../core/rotation/gate-answer.js';
 import { type ApprovalGate, pendingApprovalGate } from '../core/rotation/pending-approval.js';
 
@@ -120,12 +115,7 @@ export async function answerApprovalGate(
   return { answered: true, gate, result: answer.result };
 }
 
-/**
- * The gate's record, when it is one whose answer never reached Step Functions: the gate still waits (the
- * caller read that from the history) and the record is older than answer-approval's time limit, so the
- * invocation that wrote it has ended without sending. A younger one may be another approver's, on its
- * way: undefined then, and the caller refuses as before.
- */
+/** The gate's record, when its answer never reached Step Functions (core's approvalRecordNeverSent). */
 async function neverSentRecord(
   deps: ApprovalGateDeps,
   executionArn: string,
@@ -133,8 +123,5 @@ async function neverSentRecord(
   now: Date,
 ): Promise<ApprovalRecord | undefined> {
   const record = await deps.records.get(executionArn, gate);
-  if (record === undefined) return undefined;
-  const writtenAt = Date.parse(record.approvedAt);
-  if (Number.isNaN(writtenAt)) return undefined;
-  return now.getTime() - writtenAt > ANSWER_APPROVAL_TIMEOUT_SECONDS * 1000 ? record : undefined;
+  return record !== undefined && approvalRecordNeverSent(record, now) ? record : undefined;
 }

@@ -5,7 +5,10 @@
  * gate, and sends the `approvalId` in the gate's result. Anyone else able to call SendTaskSuccess can
  * send any result, but cannot write the record. Pure: the caller reads the record and acts on the verdict.
  */
-import { APPROVAL_RECORD_LIFETIME_SECONDS } from '../../contract/approval.js';
+import {
+  ANSWER_APPROVAL_TIMEOUT_SECONDS,
+  APPROVAL_RECORD_LIFETIME_SECONDS,
+} from '../../contract/approval.js';
 import type { ApprovalGate } from './pending-approval.js';
 
 /** The approval record answer-approval writes, as read back from the table. */
@@ -119,4 +122,15 @@ function refused(reason: string): ReceivedApprovalVerdict {
 
 function isObject(value: unknown): value is Readonly<Record<string, unknown>> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Whether a record of a gate that still waits (the caller read that from the history) was written by an
+ * answer-approval invocation that has ended without sending its answer: it is older than that function's
+ * time limit, which no invocation outlives. A younger one may be another approver's answer on its way;
+ * an approval time that is no date is never judged unsent.
+ */
+export function approvalRecordNeverSent(record: Pick<ApprovalRecord, 'approvedAt'>, now: Date): boolean {
+  const writtenAt = Date.parse(record.approvedAt);
+  return !Number.isNaN(writtenAt) && now.getTime() - writtenAt > ANSWER_APPROVAL_TIMEOUT_SECONDS * 1000;
 }

@@ -1,10 +1,14 @@
 // judgeReceivedApproval: the step after an approval gate goes on only when the gate's result names the
 // approval record the approval endpoint wrote for this execution and gate; any other result was sent
 // around the endpoint (a direct SendTaskSuccess) and is refused.
-import { APPROVAL_RECORD_LIFETIME_SECONDS } from '../../../../lambdas/contract/approval.js';
+import {
+  ANSWER_APPROVAL_TIMEOUT_SECONDS,
+  APPROVAL_RECORD_LIFETIME_SECONDS,
+} from '../../../../lambdas/contract/approval.js';
 import {
   type ApprovalRecord,
   approvalRecordExpiresAt,
+  approvalRecordNeverSent,
   isApprovalRecordExpired,
   judgeReceivedApproval,
 } from '../../../../lambdas/core/rotation/approval-record.js';
@@ -187,5 +191,22 @@ describe('the expiry of an approval record', () => {
 
     // Assess
     expect(verdict).toEqual({ accepted: true, approvedBy: ALICE, approvalId: APPROVAL_ID });
+  });
+});
+
+describe('approvalRecordNeverSent', () => {
+  it('calls a record unsent only once answer-approval could no longer be sending it', () => {
+    // Prepare
+    const approvedAt = '2026-12-02T12:00:00.000Z';
+    const secondsLater = (seconds: number) => new Date(Date.parse(approvedAt) + seconds * 1000);
+
+    // Act, Assess
+    expect(approvalRecordNeverSent({ approvedAt }, secondsLater(ANSWER_APPROVAL_TIMEOUT_SECONDS + 1))).toBe(
+      true,
+    );
+    expect(approvalRecordNeverSent({ approvedAt }, secondsLater(ANSWER_APPROVAL_TIMEOUT_SECONDS))).toBe(
+      false,
+    );
+    expect(approvalRecordNeverSent({ approvedAt: 'not a date' }, secondsLater(3600))).toBe(false);
   });
 });
