@@ -26,11 +26,13 @@ import {
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { rotationStateMachineName } from '../lambdas/contract/function-names.js';
+import { type KeptPaths, nestPaths } from '../lambdas/contract/kept-paths.js';
 import {
   ANSWERED_FIELDS,
   CACERTS_WRITE_FIELDS,
   PROXY_TRUST_WAIT_FIELDS,
 } from '../lambdas/contract/map-answers.js';
+import { PREFLIGHT_KEPT_PATHS } from '../lambdas/contract/preflight-answer.js';
 import { PROMOTION_OF_KEY, RESUME_PROMOTION_INPUT_KEY } from '../lambdas/contract/resume-promotion.js';
 import {
   RESUME_ROLLBACK_INPUT_KEY,
@@ -95,12 +97,9 @@ const RESUME = `$.${RESUME_ROLLBACK_INPUT_KEY}`;
 const PROMOTION_OF = `$.${PROMOTION_OF_KEY}`;
 const RESUME_PROMOTION = `$.${RESUME_PROMOTION_INPUT_KEY}`;
 
-/** The fields of a per-cluster answer the state keeps (contract/map-answers.ts). */
-type KeptFields = readonly string[];
-
-/** A ResultSelector (or Parameters) keeping exactly `fields` of the answer at `from`. */
-function keptFields(fields: KeptFields, from = '$'): Record<string, string> {
-  return Object.fromEntries(fields.map((field) => [field, JsonPath.stringAt(`${from}.${field}`)]));
+/** A ResultSelector (or Parameters) keeping exactly `paths` of the answer at `from` (contract/kept-paths.ts). */
+function keptFields(paths: KeptPaths, from = '$'): Record<string, unknown> {
+  return nestPaths(paths, (path) => JsonPath.stringAt(`${from}.${path}`));
 }
 
 /**
@@ -186,7 +185,7 @@ export class RotationStateMachine extends Construct {
       state: WorkflowStateName,
       stage: string,
       resultPath: string,
-      options: { retryVerification?: number; parameters?: Record<string, unknown>; keep?: KeptFields } = {},
+      options: { retryVerification?: number; parameters?: Record<string, unknown>; keep?: KeptPaths } = {},
     ): MapState =>
       this.clusterMap(
         state,
@@ -392,12 +391,19 @@ export class RotationStateMachine extends Construct {
       }),
       resultPath: '$.stop',
     }).next(releaseLockAfterStop);
-    const preflight = this.task(S.preflight, fn.preflight, '$.preflight', {
-      executionId: EXECUTION_ID,
-      mode: JsonPath.stringAt('$.mode'),
-      cluster: JsonPath.stringAt('$.cluster'),
-      soakSeconds: JsonPath.numberAt('$.soakSeconds'),
-    }).addCatch(releaseLockAfterStop, toStop);
+    // The state keeps what later states read of preflight's answer; its whole plan stays in the history.
+    const preflight = this.task(
+      S.preflight,
+      fn.preflight,
+      '$.preflight',
+      {
+        executionId: EXECUTION_ID,
+        mode: JsonPath.stringAt('$.mode'),
+        cluster: JsonPath.stringAt('$.cluster'),
+        soakSeconds: JsonPath.numberAt('$.soakSeconds'),
+      },
+      PREFLIGHT_KEPT_PATHS,
+    ).addCatch(releaseLockAfterStop, toStop);
     const stageRoot = toRollback(
       this.task(S.stageRoot, fn['stage-root'], '$.stagedRoot', { executionId: EXECUTION_ID }),
     );
@@ -609,7 +615,7 @@ export class RotationStateMachine extends Construct {
     lambda: IFunction,
     resultPath: string,
     payload?: Record<string, unknown>,
-    keep?: KeptFields,
+    keep?: KeptPaths,
   ): LambdaInvoke {
     const task = new LambdaInvoke(this, state, {
       stateName: state,
@@ -640,7 +646,7 @@ export class RotationStateMachine extends Construct {
     lambda: IFunction,
     resultPath: string,
     extra: Record<string, unknown> = {},
-    options: { retryVerification?: number; keep?: KeptFields } = {},
+    options: { retryVerification?: number; keep?: KeptPaths } = {},
   ): MapState {
     const map = new MapState(this, state, {
       stateName: state,

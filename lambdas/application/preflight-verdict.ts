@@ -1,3 +1,5 @@
+import { keptOf } from '../contract/kept-paths.js';
+import { PREFLIGHT_KEPT_PATHS } from '../contract/preflight-answer.js';
 import { istioNotes, istioRefusals } from '../core/istio/istio-settings.js';
 import type { RotationStrategy } from '../core/istio/rotation-strategy.js';
 import { soakPlan, soakTooLong } from '../core/istio/soak.js';
@@ -25,7 +27,8 @@ export interface PreflightOutput {
    */
   readonly clusters: { readonly name: string; readonly strategy: RotationStrategy }[];
   readonly currentRoot: SecretVersion;
-  readonly plan: PlanSummary;
+  /** With its history estimate always: the state keeps it (contract/preflight-answer.ts). */
+  readonly plan: PlanSummary & Required<Pick<PlanSummary, 'historyEvents'>>;
 }
 
 export type PreflightVerdict =
@@ -109,21 +112,23 @@ export function judgeForPreflight(
     ...(rootExpiry.note === undefined ? [] : [rootExpiry.note]),
     ...(history.note === undefined ? [] : [history.note]),
   ];
+  const { states: _perState, ...historyEvents } = history.estimate;
   const output: PreflightOutput = {
     clusters: worked.map(({ name }) => ({
       name,
       strategy: strategy.strategies.find((chosen) => chosen.cluster === name)?.strategy ?? 'restart',
     })),
     currentRoot: secretVersionOf(currentRoot),
-    plan: summarisePlan(planned.plan, istio, soak, notes, strategy, history.estimate),
+    plan: { ...summarisePlan(planned.plan, istio, soak, notes, strategy), historyEvents },
   };
   // Every Map's answers stay in the one state, which Step Functions caps at 256 KiB past every Catch:
-  // a plan whose rollback could pass it stops here too (state-size-estimate.ts).
+  // a plan whose rollback could pass it stops here too (state-size-estimate.ts). Of preflight's own
+  // answer, the state keeps only part.
   const sizeRefusal = startRefusal(
     problemOf(
       stateSizeProblem({
         clusters: worked.map(({ name }) => name),
-        preflightBytes: utf8Bytes(JSON.stringify(output)),
+        preflightBytes: utf8Bytes(JSON.stringify(keptOf(output, PREFLIGHT_KEPT_PATHS))),
       }),
     ),
   );

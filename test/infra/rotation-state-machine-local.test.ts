@@ -2,7 +2,12 @@ import { resumePromotionOf } from '../../lambdas/core/rotation/resume-promotion.
 import { resumeRollbackOf } from '../../lambdas/core/rotation/resume-rollback.js';
 import { CLUSTER_MAP_STATES, clusterTaskName, RELEASE_LOCK_STATES } from '../../lib/workflow-states.js';
 import { referencedLogicalIds, resolveDefinition } from '../../rehearsal/resolve-definition.js';
-import { perClusterStandIn, runDefinitionLocally, STAND_IN_WRITE } from '../support/local-state-machine.js';
+import {
+  perClusterStandIn,
+  runDefinitionLocally,
+  STAND_IN_PLAN,
+  STAND_IN_WRITE,
+} from '../support/local-state-machine.js';
 import { RESUMED_PROMOTION_STATES, RUN_START } from '../support/workflow-paths.js';
 import { synthMeshTrustStack } from './synth-mesh-trust-stack.js';
 
@@ -80,8 +85,11 @@ describe('the rotation state machine on the local runner', () => {
         clusters: CLUSTERS,
         currentRoot: { secretArn: 'arn:root', versionId: 'v-a', fingerprint: 'aa' },
         plan: {
+          ...STAND_IN_PLAN,
           proxyTrustWait: { seconds: 41, reason: 'lab-1: PCDS off' },
           soak: { seconds: Number(i.soakSeconds), reason: 'the floor' },
+          notes: ['lab-1: PCDS off'],
+          strategies: [{ cluster: 'eu-1', strategy: 'resign', reasons: ['PCDS on'] }],
         },
       })),
       'stage-root': record('stage-root', () => ({
@@ -122,7 +130,7 @@ describe('the rotation state machine on the local runner', () => {
     preflight: () => ({
       clusters: CLUSTERS,
       currentRoot: { secretArn: 'arn:root', versionId: 'v-a', fingerprint: hex('a') },
-      plan: { proxyTrustWait: { seconds: 0 }, soak: { seconds: 0 } },
+      plan: STAND_IN_PLAN,
     }),
     'stage-root': () => ({ secretArn: 'arn:root', versionId: 'v-b', fingerprint: hex('b') }),
   };
@@ -226,6 +234,17 @@ describe('the rotation state machine on the local runner', () => {
       expect(result.output?.[key]).toEqual(names);
     }
     expect(result.output?.distributed).toEqual(names.map((name) => ({ ...name, ...STAND_IN_WRITE })));
+    // Of preflight's answer, the clusters, the current root, the two waits and the estimate
+    // (contract/preflight-answer.ts): the plan's notes and strategies stay in the history.
+    expect(result.output?.preflight).toEqual({
+      clusters: CLUSTERS,
+      currentRoot: { secretArn: 'arn:root', versionId: 'v-a', fingerprint: 'aa' },
+      plan: {
+        proxyTrustWait: { seconds: 41, reason: 'lab-1: PCDS off' },
+        soak: { seconds: 86400, reason: 'the floor' },
+        historyEvents: STAND_IN_PLAN.historyEvents,
+      },
+    });
     // reissue-intermediate and restart-workloads get their cluster's strategy, from the cluster's item.
     for (const state of ['reissue-intermediate-in-cluster', 'restart-workloads-in-cluster']) {
       const calls = callsOf(result, state);

@@ -101,3 +101,20 @@ export function perClusterStandIn(map: string): (input: Json) => Promise<Json> {
     ...(map === 'rollback-verify-trust' && { proxyTrustWaitSeconds: 0 }),
   });
 }
+
+/**
+ * A preflight stand-in's plan with no wait: every part the state keeps of it (contract/
+ * preflight-answer.ts), for the same reason as perClusterStandIn.
+ */
+export const STAND_IN_PLAN = {
+  proxyTrustWait: { seconds: 0, reason: 'stand-in' },
+  soak: { seconds: 0, reason: 'stand-in' },
+  historyEvents: {
+    worstCase: 1,
+    fewest: 1,
+    limit: 25_000,
+    safeLimit: 20_000,
+    mostRestartWaves: 1,
+    uncounted: [],
+  },
+} as const;

@@ -48,7 +48,6 @@ export function summarisePlan(
   soak: SoakPlan,
   notes: readonly string[] = [],
   strategy: Pick<FleetStrategyReview, 'strategies' | 'pushReaches'> = { strategies: [], pushReaches: [] },
-  historyEvents?: HistoryEstimate,
 ): PlanSummary {
   return {
     mode: plan.mode,
@@ -64,10 +63,5 @@ export function summarisePlan(
     proxyTrustWait: proxyTrustWait(istio.clusters, strategy.pushReaches),
     soak,
     strategies: [...strategy.strategies],
-    ...(historyEvents !== undefined && { historyEvents: withoutStates(historyEvents) }),
   };
-}
-
-function withoutStates({ states: _states, ...estimate }: HistoryEstimate): Omit<HistoryEstimate, 'states'> {
-  return estimate;
 }

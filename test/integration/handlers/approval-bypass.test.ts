@@ -33,7 +33,7 @@ import { createTemplateTablesInMoto } from '../../../rehearsal/moto-tables.js';
 import { referencedLogicalIds, resolveDefinition } from '../../../rehearsal/resolve-definition.js';
 import { synthMeshTrustStack } from '../../infra/synth-mesh-trust-stack.js';
 import { captureLogLines } from '../../support/capture-output.js';
-import { perClusterStandIn, runDefinitionLocally } from '../../support/local-state-machine.js';
+import { perClusterStandIn, runDefinitionLocally, STAND_IN_PLAN } from '../../support/local-state-machine.js';
 import { motoClientConfig } from '../../support/moto-endpoint.js';
 import { type HandlerLab, startHandlerLab, withEnv } from './handler-lab.js';
 
@@ -169,7 +169,7 @@ async function rekey(executionId: string, answer: GateAnswer): Promise<Run> {
     preflight: standIn({
       clusters: h.lab.clusters.map(({ name }) => ({ name, strategy: 'restart' })),
       currentRoot: h.currentRoot,
-      plan: { proxyTrustWait: { seconds: 0 }, soak: { seconds: 0 } },
+      plan: STAND_IN_PLAN,
     }),
     'approve-reissue': (input) => answer(input, executionId),
     'rollback-drop-pending': standIn({ changed: false }),

@@ -1,6 +1,7 @@
 // preflight against a 2-cluster lab and moto: it passes a healthy fleet and refuses, before any write,
 // naming cluster and problem.
 import { clientRequestTokenFor } from '../../../lambdas/adapters/secrets/client-request-token.js';
+import { PREFLIGHT_KEPT_PATHS } from '../../../lambdas/contract/preflight-answer.js';
 import {
   assembleCacerts,
   certificateFingerprint,
@@ -97,6 +98,11 @@ describe('preflight handler', () => {
       })),
     );
     expect(output.plan.notes).toEqual([]);
+    // Every part the state keeps is there: a ResultSelector path it lacked would fail the run.
+    const valueAt = (path: string) =>
+      path.split('.').reduce<unknown>((value, key) => (value as Record<string, unknown>)?.[key], output);
+    expect(PREFLIGHT_KEPT_PATHS.filter((path) => valueAt(path) === undefined)).toEqual([]);
+    expect(output.plan.historyEvents.worstCase).toBeGreaterThan(output.plan.historyEvents.fewest);
     expectNoKeyMaterial(output);
   });
 
