@@ -587,24 +587,39 @@ class Istiod implements IstiodModel {
         this.renewTimers.delete(key);
         if (!this.stopped) this.scheduleIssue(key, uid);
       },
-      renewalDelayMs(this.options.workloadCertTtlMs, this.renewFraction, this.renewalJitter, this.random),
+      renewalDelayMs(
+        lifeLeftMs(issued.expiresAt, new Date()),
+        this.renewFraction,
+        this.renewalJitter,
+        this.random,
+      ),
     );
     this.renewTimers.set(key, timer);
   }
 }
 
 /**
- * When a certificate issued now is renewed: at renewFraction of its life, moved by the jitter as
- * pilot-agent moves it (a grace ratio of 1 - renewFraction plus or minus up to the jitter, at random).
+ * How long after the proxy receives a certificate it renews it (pilot-agent's rotateTime, security/pkg/
+ * nodeagent/cache/secretcache.go): at renewFraction of the life left at receipt (`lifeMs`, notAfter minus
+ * the time received), moved by the jitter as pilot-agent moves it (a grace ratio of 1 - renewFraction
+ * plus or minus up to the jitter, at random).
  */
 export function renewalDelayMs(
-  ttlMs: number,
+  lifeMs: number,
   renewFraction: number,
   renewalJitter: number,
   random: () => number,
 ): number {
-  if (renewalJitter === 0) return ttlMs * renewFraction;
-  return ttlMs * (renewFraction + renewalJitter * (2 * random() - 1));
+  if (renewalJitter === 0) return lifeMs * renewFraction;
+  return lifeMs * (renewFraction + renewalJitter * (2 * random() - 1));
+}
+
+/**
+ * What pilot-agent takes as a certificate's life: from when it holds it to its notAfter, not from its
+ * notBefore, so a signature that came late is renewed sooner, never past expiry.
+ */
+export function lifeLeftMs(expiresAt: Date, receivedAt: Date): number {
+  return Math.max(0, expiresAt.getTime() - receivedAt.getTime());
 }
 
 function podKey(namespace: string, podName: string): string {

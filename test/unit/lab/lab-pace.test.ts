@@ -1,7 +1,7 @@
 // The model lab's pace (lab/lab-pace.ts): small fleets keep the lifetime and probe rate they ask for,
 // a fleet whose renewals or probes would outrun the lab gets longer lifetimes, spread renewals and
 // spaced probe rounds, and the resolved lab options carry what it got.
-import { renewalDelayMs } from '../../../lab/istio/istiod-model.js';
+import { lifeLeftMs, renewalDelayMs } from '../../../lab/istio/istiod-model.js';
 import { LabOptionsError } from '../../../lab/lab-errors.js';
 import { resolveLabOptions } from '../../../lab/lab-options.js';
 import {
@@ -219,6 +219,23 @@ describe('renewalDelayMs: pilot-agent rotateTime', () => {
     expect(middle).toBeCloseTo(5000);
     expect(latest).toBeCloseTo(6000, 0);
     expect(latest).toBeLessThan(6000);
+  });
+});
+
+describe('lifeLeftMs: the life pilot-agent renews a fraction of', () => {
+  it('counts from when the proxy holds the certificate, so a late signature is renewed before expiry', () => {
+    // Prepare: a 10 s certificate whose signature took 3 s
+    const issuedAt = Date.UTC(2026, 11, 2, 12, 0, 0);
+    const expiresAt = new Date(issuedAt + 10_000);
+    const receivedAt = new Date(issuedAt + 3_000);
+
+    // Act
+    const renewsAt =
+      receivedAt.getTime() + renewalDelayMs(lifeLeftMs(expiresAt, receivedAt), 0.5, 0, Math.random);
+
+    // Assess: half of the 7 s left, 6.5 s after issue (10 s x 0.5 after receipt would be 8 s)
+    expect(renewsAt - issuedAt).toBe(6_500);
+    expect(lifeLeftMs(expiresAt, new Date(issuedAt + 12_000))).toBe(0);
   });
 });
 
