@@ -4,6 +4,7 @@
 // A function error comes back as FunctionInvocationError whose name is the function's errorType.
 import { type ChildProcess, fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { getPriority, setPriority } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -63,6 +64,23 @@ type Reply =
   | { type: 'result'; id: string; result: unknown }
   | { type: 'error'; id: string; errorType: string; errorMessage: string };
 
+/**
+ * How much lower than the rehearsal's a container's scheduling priority is (nice): on a busy machine the
+ * lab that shares the rehearsal's process, its probes and certificate renewals, goes first, so a burst
+ * of containers starting or working never lets a certificate expire on its own. Lambda gives each
+ * function its own CPU; the functions only wait a little longer for theirs here.
+ */
+export const CONTAINER_NICENESS = 5;
+
+function yieldToTheLab(child: ChildProcess): void {
+  if (child.pid === undefined) return;
+  try {
+    setPriority(child.pid, Math.min(19, getPriority() + CONTAINER_NICENESS));
+  } catch {
+    // A process that ended at once, or a system that refuses: the container runs at the same priority.
+  }
+}
+
 export function createFunctionPool(options: FunctionPoolOptions): FunctionPool {
   const byId = new Map(options.functions.map((fn) => [fn.logicalId, fn]));
   const workers = new Map<string, Worker[]>();
@@ -101,6 +119,7 @@ export function createFunctionPool(options: FunctionPoolOptions): FunctionPool {
         _REHEARSAL_EXPORT: fn.exportName,
       },
     });
+    yieldToTheLab(child);
     for (const stream of ['stdout', 'stderr'] as const) {
       const source = child[stream];
       if (source === null) continue;

@@ -1,9 +1,10 @@
 // The rehearsal's Lambda runtime with a real bundle written at test time: each function in processes
 // of its own, only its own environment, warm between invocations, errors by name, timeouts enforced.
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  CONTAINER_NICENESS,
   createFunctionPool,
   type FunctionLogLine,
   type FunctionPool,
@@ -79,6 +80,14 @@ describe('the rehearsal function pool', () => {
       echo: 'first',
     });
     expect(result.pid).not.toBe(process.pid);
+  });
+
+  it("runs a container at a lower scheduling priority than the rehearsal's, which the lab shares", async () => {
+    // Act
+    const { pid } = (await pool.invoke('Fn1', { name: 'niced' })) as { pid: number };
+
+    // Assess
+    expect(getPriority(pid)).toBe(Math.min(19, getPriority() + CONTAINER_NICENESS));
   });
 
   it('keeps a container warm between invocations and starts another for a concurrent one', async () => {
