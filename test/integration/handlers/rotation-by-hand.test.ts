@@ -15,13 +15,23 @@ import { probedPhase, rotationByHand } from './rotation-steps.js';
 
 jest.setTimeout(240_000);
 
+/**
+ * The handlers run in the lab's own process here, their key generation beside its renewals: 8 s of
+ * renewal margin (10 s certificates, 5 s of margin, let one expire on CI's loaded host).
+ */
+const WORKLOAD_CERT_TTL_MS = 16_000;
+
 const outputs: unknown[] = [];
 const keep = (output: unknown) => outputs.push(output);
 
 describe('a scheduled rotation driven by hand over three clusters', () => {
   let h: HandlerLab;
   beforeAll(async () => {
-    h = await startHandlerLab({ clusters: 3, workloadsPerCluster: 4, workloadCertTtlMs: 10_000 });
+    h = await startHandlerLab({
+      clusters: 3,
+      workloadsPerCluster: 4,
+      workloadCertTtlMs: WORKLOAD_CERT_TTL_MS,
+    });
   });
   afterAll(async () => {
     await h?.stop();
@@ -53,7 +63,11 @@ describe('a scheduled rotation driven by hand over three clusters', () => {
 describe('a rotation that fails after reissue-intermediate on some clusters, rolled back', () => {
   let h: HandlerLab;
   beforeAll(async () => {
-    h = await startHandlerLab({ clusters: 3, workloadsPerCluster: 4, workloadCertTtlMs: 10_000 });
+    h = await startHandlerLab({
+      clusters: 3,
+      workloadsPerCluster: 4,
+      workloadCertTtlMs: WORKLOAD_CERT_TTL_MS,
+    });
   });
   afterAll(async () => {
     await h?.stop();
@@ -118,7 +132,11 @@ describe('a rotation that fails after reissue-intermediate on some clusters, rol
 describe('a rotation that fails after retire-root on one cluster, rolled back', () => {
   let h: HandlerLab;
   beforeAll(async () => {
-    h = await startHandlerLab({ clusters: 2, workloadsPerCluster: 4, workloadCertTtlMs: 10_000 });
+    h = await startHandlerLab({
+      clusters: 2,
+      workloadsPerCluster: 4,
+      workloadCertTtlMs: WORKLOAD_CERT_TTL_MS,
+    });
   });
   afterAll(async () => {
     await h?.stop();
