@@ -17,7 +17,8 @@ const outputs: unknown[] = [];
 describe('a rollback that failed at rollback-restart, resumed by a new execution', () => {
   let h: HandlerLab;
   beforeAll(async () => {
-    h = await startHandlerLab({ clusters: 2, workloadsPerCluster: 3, workloadCertTtlMs: 10_000 });
+    // 8 s of renewal margin: the handlers run in the lab's own process (rotation-by-hand.test.ts).
+    h = await startHandlerLab({ clusters: 2, workloadsPerCluster: 3, workloadCertTtlMs: 16_000 });
   });
   afterAll(async () => {
     await h?.stop();
