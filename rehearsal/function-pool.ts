@@ -66,9 +66,9 @@ type Reply =
 
 /**
  * How much lower than the rehearsal's a container's scheduling priority is (nice): on a busy machine the
- * lab that shares the rehearsal's process, its probes and certificate renewals, goes first, so a burst
- * of containers starting or working never lets a certificate expire on its own. Lambda gives each
- * function its own CPU; the functions only wait a little longer for theirs here.
+ * lab's probes and certificate renewals (in the rehearsal's process, or in `meshtrust lab`'s at the same
+ * priority) go first, so a burst of containers starting or working does not make the lab's own
+ * certificates expire. Lambda gives each function its own CPU; here a function waits a little longer.
  */
 export const CONTAINER_NICENESS = 5;
 
