@@ -17,7 +17,7 @@ jest.setTimeout(240_000);
 
 /**
  * The handlers run in the lab's own process here, their key generation beside its renewals: 8 s of
- * renewal margin (10 s certificates, 5 s of margin, let one expire on CI's loaded host).
+ * renewal margin (10 s certificates, 5 s of margin, let one expire on a loaded host, 2 December 2026).
  */
 const WORKLOAD_CERT_TTL_MS = 16_000;
 
