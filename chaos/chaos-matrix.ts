@@ -118,6 +118,7 @@ const FAULT_KINDS: readonly {
   // "Faults of STS").
   { name: 'sts-throttle', on: 'first-write-map', spec: (_cluster, phase) => `sts:throttle:3@${phase}` },
   { name: 'sts-5xx', on: 'first-write-map', spec: (_cluster, phase) => `sts:5xx:3@${phase}` },
+  { name: 'sts-slow', on: 'first-write-map', spec: (_cluster, phase) => `sts:slow:3000:3@${phase}` },
 ];
 
 export function chaosMatrix(input: MatrixInput): ChaosCase[] {

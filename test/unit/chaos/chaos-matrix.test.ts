@@ -355,6 +355,11 @@ describe('chaosMatrix', () => {
       flags: ['--mode', 'intermediate', '--cluster', 'lab-2', '--fault', 'sts:5xx:3@reissue-intermediate'],
       expected: { result: 'SUCCEEDED' },
     });
+    // STS answering late, like EKS: the AssumeRole before each cluster's connection waits for it.
+    expect(caseById('emergency/fault/sts-slow')).toMatchObject({
+      flags: ['--mode', 'emergency', '--fault', 'sts:slow:3000:3@distribute-bundle'],
+      expected: { result: 'SUCCEEDED' },
+    });
     // A write istiod ignores is not absorbed: the gates after it fail the run, which rolls back.
     expect(caseById('scheduled/fault/kube-istiod-drop')).toMatchObject({
       flags: ['--mode', 'scheduled', '--fault', 'kube:lab-2:istiod-drop:1@distribute-bundle'],
