@@ -5,6 +5,7 @@
 // the lab's load (lab/lab-load.ts) and the least remaining life of any certificate seen.
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { combineTimeliness } from '../lab/istio/renewal-timeliness.js';
 import { type LabLoad, startLabLoadMonitor } from '../lab/lab-load.js';
 import { type LabPaceSettings, labPace } from '../lab/lab-pace.js';
 import { seededProxyCount } from '../lab/seed-cluster.js';
@@ -89,6 +90,7 @@ export async function runLabIdleSection(options: LabIdleSectionOptions): Promise
     const monitor = startLabLoadMonitor({
       signed: () => lab.clusters.reduce((sum, cluster) => sum + cluster.istiod.signedCertificates(), 0),
       handshakes: () => lab.prober.stats().attempted,
+      renewals: () => combineTimeliness(lab.clusters.map((cluster) => cluster.istiod.renewalTimeliness())),
     });
     const idleStarted = performance.now();
     let leastRemainingLifeMs = leastRemainingLife(lab);

@@ -2,8 +2,10 @@
 // that fell behind: how late its event loop ran (timers, renewals and handshakes all wait on it), how
 // many certificates its istiod models signed a second, how much CPU and memory its process used. The
 // lab shares its process with whoever started it (the rehearsal's state machine runner and function
-// pool, the bench), so CPU and memory are the process's: an upper bound for the lab's share.
+// pool, the bench), so CPU and memory are the process's: an upper bound for the lab's share. And how its
+// renewals kept time: how late they came, and whether any came after the certificate had expired.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { RenewalTimeliness } from './istio/renewal-timeliness.js';
 
 /** One reading of the process and the lab's counters; counts are totals since the lab started. */
 export interface LabLoadSample {
@@ -46,6 +48,8 @@ export interface LabLoad {
    * results from before it existed) read peaks over any interval, a few ms included: not to be shown.
    */
   readonly peakIntervalMinMs?: number;
+  /** How late the istiod models' renewals came, every cluster (absent from figures before it existed). */
+  readonly renewals?: RenewalTimeliness;
 }
 
 /**
@@ -55,7 +59,11 @@ export interface LabLoad {
 export const PEAK_INTERVAL_MIN_MS = 1000;
 
 /** The figures from the readings, oldest first (pure). */
-export function summarizeLabLoad(samples: readonly LabLoadSample[], delay: EventLoopDelayNs): LabLoad {
+export function summarizeLabLoad(
+  samples: readonly LabLoadSample[],
+  delay: EventLoopDelayNs,
+  renewals?: RenewalTimeliness,
+): LabLoad {
   const first = samples[0];
   const last = samples[samples.length - 1];
   const rate = (amount: number, ms: number) => (ms > 0 ? amount / (ms / 1000) : 0);
@@ -82,6 +90,7 @@ export function summarizeLabLoad(samples: readonly LabLoadSample[], delay: Event
     peakRssMiB: Math.round(Math.max(0, ...samples.map((sample) => sample.rssBytes)) / 2 ** 20),
     samples: samples.length,
     peakIntervalMinMs: PEAK_INTERVAL_MIN_MS,
+    ...(renewals === undefined ? {} : { renewals }),
   };
 }
 
@@ -98,6 +107,8 @@ export interface LabLoadMonitorOptions {
   readonly signed: () => number;
   /** Handshakes attempted so far (the prober's stats). */
   readonly handshakes: () => number;
+  /** How late the renewals came so far, every cluster (IstiodModel.renewalTimeliness, combined). */
+  readonly renewals?: () => RenewalTimeliness;
   /** @default 5000 */
   readonly sampleEveryMs?: number;
   /** @default performance.now */
@@ -154,11 +165,15 @@ export function startLabLoadMonitor(options: LabLoadMonitorOptions): LabLoadMoni
   };
   // A look now does not become one of the readings: the intervals stay the timer's.
   const figures = (now?: LabLoadSample) =>
-    summarizeLabLoad(now === undefined ? samples : [...samples, now], {
-      p50: beyond(delay.percentile(50)),
-      p99: beyond(delay.percentile(99)),
-      max: beyond(delay.max),
-    });
+    summarizeLabLoad(
+      now === undefined ? samples : [...samples, now],
+      {
+        p50: beyond(delay.percentile(50)),
+        p99: beyond(delay.percentile(99)),
+        max: beyond(delay.max),
+      },
+      options.renewals?.(),
+    );
   delay.enable();
   take();
   const stopTimer = every(options.sampleEveryMs ?? 5000, take);
@@ -186,6 +201,19 @@ export function describeLabLoad(load: LabLoad): string {
     `${load.cpuCores.toFixed(2)} cores (peak ${load.peakCpuCores.toFixed(2)}), ` +
     `${load.signedPerSecond.toFixed(1)} certificates signed/s (peak ${load.peakSignedPerSecond.toFixed(1)}), ` +
     `${load.handshakesPerSecond.toFixed(1)} handshakes/s, ` +
-    `event loop delay p99 ${delay.p99} ms (max ${delay.max} ms), ${load.peakRssMiB} MiB RSS at most`
+    `event loop delay p99 ${delay.p99} ms (max ${delay.max} ms), ${load.peakRssMiB} MiB RSS at most` +
+    (load.renewals === undefined ? '' : `; ${describeRenewals(load.renewals)}`)
+  );
+}
+
+/** `1,200 renewals late by 14 ms on average (310 at most), 3.2 s of life left at least, 0 after expiry`. */
+export function describeRenewals(renewals: RenewalTimeliness): string {
+  if (renewals.renewals === 0) return 'no renewals';
+  const mean = Math.round(renewals.totalLateMs / renewals.renewals);
+  const margin = ((renewals.leastMarginMs ?? 0) / 1000).toFixed(1);
+  return (
+    `${renewals.renewals.toLocaleString('en-US')} renewals late by ${mean} ms on average ` +
+    `(${Math.round(renewals.maxLateMs)} at most), ${margin} s of life left at least, ` +
+    `${renewals.afterExpiry} after expiry`
   );
 }

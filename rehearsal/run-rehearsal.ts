@@ -311,6 +311,7 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
       ? undefined
       : startLabLoadMonitor({
           signed: () => inProcessLab.signedCertificates(),
+          renewals: () => inProcessLab.renewalTimeliness(),
           handshakes: () => prober.stats().attempted,
         });
   const initial = await Promise.all(lab.clusters.map((cluster) => lab.snapshotCacerts(cluster.name)));

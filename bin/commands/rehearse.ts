@@ -486,6 +486,12 @@ function printSummary(report: RehearsalReport, outDir: string, terminal: Termina
       : [
           `  lab load    ${describeLabLoad(report.labLoad)}`,
           `  lab pace    ${describeLabPace(report.labLoad.pace)}`,
+          // A proxy of the lab served an expired certificate: its failed handshakes are the lab's.
+          ...((report.labLoad.renewals?.afterExpiry ?? 0) > 0
+            ? [
+                `  ${style(false, 'lab behind')}  ${report.labLoad.renewals?.afterExpiry} certificate(s) of the lab expired before their renewal: the lab fell behind, so a failed handshake may be its own (docs/lab.md, "Time")`,
+              ]
+            : []),
         ]),
     '',
     '  phase                    handshakes  failed',

@@ -29,6 +29,7 @@ import {
   type LoadedCa,
   type MountedCacerts,
 } from './istiod-cacerts-rules.js';
+import { NO_RENEWALS, type RenewalTimeliness, withRenewal } from './renewal-timeliness.js';
 import { issueWorkloadCertificate, spiffeIdOf, type WorkloadSigner } from './workload-certificate.js';
 
 export const ISTIO_SYSTEM_NAMESPACE = 'istio-system';
@@ -149,6 +150,8 @@ export interface IstiodModel {
   identities(): WorkloadIdentitySummary[];
   /** Workload certificates signed since istiod started: first ones, renewals and PCDS re-signs. */
   signedCertificates(): number;
+  /** How late its renewals came and how close to expiry (renewal-timeliness.ts). */
+  renewalTimeliness(): RenewalTimeliness;
   /** Resolves when every cacerts change and certificate issuance started so far has been handled. */
   idle(): Promise<void>;
   stop(): void;
@@ -207,6 +210,9 @@ class Istiod implements IstiodModel {
   /** Pods waiting for a certificate (no CA yet, or issuance in flight), by key; value = pod uid. */
   private readonly pendingPods = new Map<string, string>();
   private readonly renewTimers = new Map<string, NodeJS.Timeout>();
+  /** Renewals whose time came and whose new certificate is not held yet: when due, the old notAfter. */
+  private readonly renewalsDue = new Map<string, { dueAtMs: number; oldExpiresAtMs: number }>();
+  private timeliness: RenewalTimeliness = NO_RENEWALS;
   private readonly pushTimers = new Set<NodeJS.Timeout>();
   private readonly unwatch: (() => void)[] = [];
   /** The volume sync that will bring the latest cacerts change to istiod's files. */
@@ -323,6 +329,10 @@ class Istiod implements IstiodModel {
 
   signedCertificates(): number {
     return this.signed;
+  }
+
+  renewalTimeliness(): RenewalTimeliness {
+    return this.timeliness;
   }
 
   async idle(): Promise<void> {
@@ -545,6 +555,7 @@ class Istiod implements IstiodModel {
     const timer = this.renewTimers.get(key);
     if (timer) clearTimeout(timer);
     this.renewTimers.delete(key);
+    this.renewalsDue.delete(key);
   }
 
   private scheduleIssue(key: string, uid: string): void {
@@ -569,6 +580,11 @@ class Istiod implements IstiodModel {
     if (this.stopped || this.store.tryGet('Pod', namespace, podName)?.metadata.uid !== pod.metadata.uid)
       return;
     this.pendingPods.delete(key);
+    const due = this.renewalsDue.get(key);
+    if (due !== undefined) {
+      this.renewalsDue.delete(key);
+      this.timeliness = withRenewal(this.timeliness, { ...due, heldAtMs: Date.now() });
+    }
     this.certificates.set(key, {
       uid,
       spiffeId,
@@ -582,18 +598,19 @@ class Istiod implements IstiodModel {
     });
     const previous = this.renewTimers.get(key);
     if (previous) clearTimeout(previous);
-    const timer = setTimeout(
-      () => {
-        this.renewTimers.delete(key);
-        if (!this.stopped) this.scheduleIssue(key, uid);
-      },
-      renewalDelayMs(
-        lifeLeftMs(issued.expiresAt, new Date()),
-        this.renewFraction,
-        this.renewalJitter,
-        this.random,
-      ),
+    const delayMs = renewalDelayMs(
+      lifeLeftMs(issued.expiresAt, new Date()),
+      this.renewFraction,
+      this.renewalJitter,
+      this.random,
     );
+    const dueAtMs = Date.now() + delayMs;
+    const timer = setTimeout(() => {
+      this.renewTimers.delete(key);
+      if (this.stopped) return;
+      this.renewalsDue.set(key, { dueAtMs, oldExpiresAtMs: issued.expiresAt.getTime() });
+      this.scheduleIssue(key, uid);
+    }, delayMs);
     this.renewTimers.set(key, timer);
   }
 }

@@ -2,6 +2,7 @@
 // watched directly, its istiod model's own list of refused writes.
 import { cacertsSnapshot } from '../../lab/cacerts-snapshot.js';
 import { CACERTS_SECRET_NAME, ISTIO_SYSTEM_NAMESPACE } from '../../lab/istio/istiod-model.js';
+import { combineTimeliness } from '../../lab/istio/renewal-timeliness.js';
 import type { Lab } from '../../lab/start-lab.js';
 import { podWorkload } from '../../lab/workloads/pod-workload.js';
 import type { PodStartRecorder } from '../lab-waits.js';
@@ -28,6 +29,8 @@ export function modelRehearsalFleet(lab: Lab, podStarts?: PodStartRecorder): Reh
     inProcessLab: {
       signedCertificates: () =>
         lab.clusters.reduce((sum, cluster) => sum + cluster.istiod.signedCertificates(), 0),
+      renewalTimeliness: () =>
+        combineTimeliness(lab.clusters.map((cluster) => cluster.istiod.renewalTimeliness())),
       pace: {
         workloadCertTtlMs: lab.options.workloadCertTtlMs,
         renewFraction: lab.options.renewFraction,

@@ -5,6 +5,7 @@
 import type { CacertsSnapshot, SecretData } from '../../lab/cacerts-snapshot.js';
 import type { LabIdentities } from '../../lab/eks/lab-identities.js';
 import type { MtlsProber } from '../../lab/istio/mtls-prober.js';
+import type { RenewalTimeliness } from '../../lab/istio/renewal-timeliness.js';
 import type { LabEngineDescription, LabFilesSource } from '../../lab/lab-files.js';
 import type { LabPaceSettings } from '../../lab/lab-pace.js';
 import type { CaMaterial } from '../../lambdas/core/pki/index.js';
@@ -74,6 +75,8 @@ export interface RehearsalFleet {
    */
   readonly inProcessLab?: {
     signedCertificates(): number;
+    /** How late its istiods' renewals came so far, every cluster. */
+    renewalTimeliness(): RenewalTimeliness;
     readonly pace: LabPaceSettings;
     /** The delays the lab plays (volume sync, push, pod start): waits no rotation can shorten. */
     readonly delays?: LabDelays;

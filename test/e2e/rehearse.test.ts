@@ -154,6 +154,16 @@ describe('meshtrust rehearse', () => {
     expect(summary).toMatchObject({ ok: true, result: 'SUCCEEDED' });
   });
 
+  it("reports how the lab's renewals kept time, in report.json and the --json summary", () => {
+    // Assess: the run outlasts several certificate lifetimes, so the lab renewed, none past expiry
+    const renewals = scheduled.report.labLoad?.renewals;
+    expect(renewals?.renewals).toBeGreaterThan(0);
+    expect(renewals?.afterExpiry).toBe(0);
+    expect(renewals?.leastMarginMs).toBeGreaterThan(0);
+    const summary = JSON.parse(scheduled.stdout) as { labLoad?: { renewals?: unknown } };
+    expect(summary.labLoad?.renewals).toEqual(renewals);
+  });
+
   it('ends with every cluster trusting the new root only, its intermediate signed by it', () => {
     // Assess
     const { dir, report } = scheduled;

@@ -586,6 +586,47 @@ describe('workload certificates', () => {
     expect(renewedAfterMs).toBeLessThan(workloadCertTtlMs);
   });
 
+  it('records a renewal that came on time with the life its old certificate had left', async () => {
+    // Prepare
+    createPod('payments', 'pay-2');
+    await waitFor(() => istiod.identityOf('payments', 'pay-2') !== undefined);
+    const first = istiod.identityOf('payments', 'pay-2');
+
+    // Act
+    await waitFor(
+      () => istiod.identityOf('payments', 'pay-2')?.issuedAt !== first?.issuedAt,
+      workloadCertTtlMs * 2,
+    );
+    const timeliness = istiod.renewalTimeliness();
+
+    // Assess: renewed at half its life, with about half of it left
+    expect(timeliness.renewals).toBe(1);
+    expect(timeliness.afterExpiry).toBe(0);
+    expect(timeliness.leastMarginMs).toBeGreaterThan(0);
+    expect(timeliness.maxLateMs).toBeLessThan(workloadCertTtlMs / 2);
+  });
+
+  it('counts a renewal held after the old certificate expired when its event loop was held up', async () => {
+    // Prepare
+    createPod('payments', 'pay-3');
+    await waitFor(() => istiod.identityOf('payments', 'pay-3') !== undefined);
+    const first = istiod.identityOf('payments', 'pay-3');
+    const expiresAtMs = first?.expiresAt.getTime() ?? 0;
+
+    // Act: the loop blocked past the certificate's notAfter, as a starved machine holds up the lab
+    while (Date.now() < expiresAtMs + 200) {
+      /* busy */
+    }
+    await waitFor(() => istiod.identityOf('payments', 'pay-3')?.issuedAt !== first?.issuedAt);
+    const timeliness = istiod.renewalTimeliness();
+
+    // Assess
+    expect(timeliness.renewals).toBe(1);
+    expect(timeliness.afterExpiry).toBe(1);
+    expect(timeliness.leastMarginMs).toBeLessThanOrEqual(-200);
+    expect(timeliness.maxLateMs).toBeGreaterThanOrEqual(200);
+  });
+
   it('gives a restarted pod (a new pod) a certificate from the new intermediate at once', async () => {
     // Prepare
     createPod('shop', 'cart-1');

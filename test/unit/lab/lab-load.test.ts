@@ -103,9 +103,23 @@ describe('startLabLoadMonitor', () => {
       percentile: (p) => (p === 99 ? 30e6 : 10.5e6),
       max: 90e6,
     };
+    let renewals = {
+      renewals: 0,
+      totalLateMs: 0,
+      maxLateMs: 0,
+      leastMarginMs: undefined,
+      afterExpiry: 0,
+    } as {
+      renewals: number;
+      totalLateMs: number;
+      maxLateMs: number;
+      leastMarginMs: number | undefined;
+      afterExpiry: number;
+    };
     const monitor = startLabLoadMonitor({
       signed: () => signed,
       handshakes: () => handshakes,
+      renewals: () => renewals,
       clock: () => now,
       cpuUsage: () => ({ user: cpu * 0.8, system: cpu * 0.2 }),
       rss: () => 64 * 2 ** 20,
@@ -130,12 +144,20 @@ describe('startLabLoadMonitor', () => {
     cpu = 5e6;
     signed = 200;
     handshakes = 160;
+    renewals = { renewals: 12, totalLateMs: 600, maxLateMs: 90, leastMarginMs: 1500, afterExpiry: 0 };
     const load = monitor.stop();
     tick();
 
     // Assess
     expect(look).toMatchObject({ durationMs: 4001, samples: 3 });
     expect(load).toMatchObject({ durationMs: 8000, samples: 3, peakRssMiB: 64 });
+    expect(load.renewals).toEqual({
+      renewals: 12,
+      totalLateMs: 600,
+      maxLateMs: 90,
+      leastMarginMs: 1500,
+      afterExpiry: 0,
+    });
     expect(load.cpuCores).toBeCloseTo(0.625);
     expect(load.peakCpuCores).toBeCloseTo(1);
     expect(load.signedPerSecond).toBeCloseTo(25);
@@ -164,5 +186,38 @@ describe('describeLabLoad', () => {
       '0.42 cores (peak 0.42), 38.1 certificates signed/s (peak 38.1), 30.0 handshakes/s, ' +
         'event loop delay p99 21 ms (max 120 ms), 512 MiB RSS at most',
     );
+  });
+});
+
+describe('describeLabLoad with renewals', () => {
+  it('adds how late the renewals came, the least life left and how many came after expiry', () => {
+    // Prepare
+    const renewals = {
+      renewals: 1200,
+      totalLateMs: 16_800,
+      maxLateMs: 310,
+      leastMarginMs: -250,
+      afterExpiry: 2,
+    };
+    const load = summarizeLabLoad([sample(0, 0, 0, 0), sample(10_000, 1e6, 10, 10)], noDelay, renewals);
+
+    // Act
+    const line = describeLabLoad(load);
+
+    // Assess
+    expect(line).toMatch(
+      /; 1,200 renewals late by 14 ms on average \(310 at most\), -0\.3 s of life left at least, 2 after expiry$/,
+    );
+  });
+
+  it('says so when no renewal came during the watch', () => {
+    // Prepare
+    const renewals = { renewals: 0, totalLateMs: 0, maxLateMs: 0, leastMarginMs: undefined, afterExpiry: 0 };
+
+    // Act
+    const line = describeLabLoad(summarizeLabLoad([sample(0, 0, 0, 0)], noDelay, renewals));
+
+    // Assess
+    expect(line).toMatch(/; no renewals$/);
   });
 });
