@@ -10,7 +10,13 @@
 //   ends at its own timeout, which the rehearsal's function pool enforces), the local engine fails it
 //   `States.Timeout` after 60 s. A gate waiting VERIFY_TIMEOUT_SECONDS (60 by default) then timed out
 //   instead of answering. Given the longest timeout Node's timers can hold here.
+// - A Distributed Map (ItemProcessor mode DISTRIBUTED): Step Functions runs its items as child executions
+//   of their own; the local engine would run them inline, in the parent's context. Its ItemProcessor
+//   becomes one stand-in Task per item that the runner overrides with a child execution of the original
+//   (distributed-map-definition.ts, distributed-map-emulation.ts).
 // Pure.
+
+import { isDistributedMap, localDistributedMap } from './distributed-map-definition.js';
 
 type Json = Record<string, unknown>;
 
@@ -27,7 +33,12 @@ export function forLocalEngine(definition: Json): Json {
 
 function mapStates(states: Record<string, Json> | undefined): Record<string, Json> | undefined {
   if (states === undefined) return undefined;
-  return Object.fromEntries(Object.entries(states).map(([name, state]) => [name, forLocalState(state)]));
+  return Object.fromEntries(
+    Object.entries(states).map(([name, state]) => [
+      name,
+      forLocalState(isDistributedMap(state) ? localDistributedMap(name, state) : state),
+    ]),
+  );
 }
 
 function forLocalState(input: Json): Json {

@@ -17,6 +17,7 @@ import { runApprovalGate } from './approval-gate-task.js';
 import type { ApprovalGates } from './approval-gates.js';
 import type { CacertsTimeline } from './cacerts-timeline.js';
 import type { DefinitionTask } from './definition-tasks.js';
+import { type ChildExecution, emulateDistributedMaps } from './distributed-map-emulation.js';
 import type { RecordedExecution } from './execution-history-proxy.js';
 import type { createFailureInjector } from './fail-at.js';
 import type { ExecutionJournal } from './fleet/attached-runs.js';
@@ -202,6 +203,7 @@ export async function runRotation(
   else options.signal?.addEventListener('abort', interrupt, { once: true });
   const history: unknown[] = [];
   const runExecution = createExecutionRunner({
+    definition,
     stateMachine,
     stateMachineName,
     motoExecution,
@@ -345,6 +347,7 @@ export async function recoverDeadRun(
   const { deadName, lab, moto, machine, note } = input;
   const history: unknown[] = [];
   const runExecution = createExecutionRunner({
+    definition: machine.definition,
     stateMachine: new StateMachine(forLocalEngine(machine.definition) as never, {
       validationOptions: { checkArn: true, checkPaths: true },
     }),
@@ -416,6 +419,8 @@ interface ExecutionEnd {
 
 /** Runs one execution of the definition, started in moto under its name, to its end. */
 function createExecutionRunner(input: {
+  /** The stack's definition: its Distributed Maps run their items as child executions. */
+  readonly definition: Json;
   readonly stateMachine: StateMachine;
   readonly stateMachineName: string;
   readonly motoExecution: MotoAccess & { readonly stateMachineArn: string };
@@ -431,6 +436,17 @@ function createExecutionRunner(input: {
   readonly journal?: () => ExecutionJournal;
 }): (name: string, executionInput: Json) => Promise<ExecutionEnd> {
   const { stateMachine, stateMachineName, motoExecution, tasks, handlers, quota, tracker, history } = input;
+  const retryIntervalOverrides = Object.fromEntries(tasks.map((task) => [task.state, RETRY_INTERVAL_MS]));
+  // A Distributed Map's children, each an execution of its own (distributed-map-emulation.ts): their
+  // Tasks run the same functions; each ended child is answered by ARN as Step Functions would.
+  const distributed = emulateDistributedMaps({
+    definition: input.definition,
+    forLocalEngine,
+    handlers,
+    retryIntervalOverrides,
+    taskToken: TASK_TOKEN,
+    onChild: (child) => input.recordedExecutions.set(child.executionArn, recordedChild(child)),
+  });
   return async (name, executionInput) => {
     // The attached run's record is on disk before moto knows the execution (its ARN follows from the
     // name): a run killed in between leaves a record the next run acts on, never an execution that
@@ -456,8 +472,8 @@ function createExecutionRunner(input: {
     quota.reset();
     const execution = stateMachine.run(executionInput as never, {
       overrides: {
-        taskResourceLocalHandlers: handlers as never,
-        retryIntervalOverrides: Object.fromEntries(tasks.map((task) => [task.state, RETRY_INTERVAL_MS])),
+        taskResourceLocalHandlers: { ...handlers, ...distributed.handlers } as never,
+        retryIntervalOverrides,
       },
       context: {
         Execution: { Id: id, Name: name, StartTime: new Date().toISOString(), Input: executionInput },
@@ -468,7 +484,13 @@ function createExecutionRunner(input: {
         Task: { Token: TASK_TOKEN },
       } as never,
     });
-    input.onStart(execution);
+    // Stopping the parent stops its Map Runs' children, as Step Functions does.
+    input.onStart({
+      abort: () => {
+        execution.abort();
+        distributed.abortChildrenOf(id);
+      },
+    });
     // Each execution's Maps count their clusters afresh (a resumed rollback runs them again).
     tracker.resetClusterCounts();
     // The input of the last top-level state entered: the state the execution ended with.
@@ -546,6 +568,31 @@ function createExecutionRunner(input: {
       events: enteredEvents,
     });
     return { executionId: id, name, result: ended, error: endError, finalState, statesEntered };
+  };
+}
+
+/** A child execution as the history proxy answers it: its top-level states entered, with their input. */
+function recordedChild(child: ChildExecution): RecordedExecution {
+  return {
+    executionArn: child.executionArn,
+    stateMachineArn: child.stateMachineArn,
+    name: child.name,
+    status: child.status,
+    ...(child.error === undefined ? {} : { error: child.error }),
+    ...(child.cause === undefined ? {} : { cause: child.cause }),
+    startDate: child.startDate,
+    stopDate: child.stopDate,
+    events: (child.events as Json[]).flatMap((event) => {
+      const state = event.state as { name: string; type: string; input?: unknown } | undefined;
+      if (event.type !== 'StateEntered' || event.index !== undefined || state === undefined) return [];
+      return [
+        {
+          type: `${state.type}StateEntered`,
+          timestamp: new Date(Number(event.timestamp)),
+          stateEnteredEventDetails: { name: state.name, input: JSON.stringify(state.input ?? {}) },
+        },
+      ];
+    }),
   };
 }
 

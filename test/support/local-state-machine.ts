@@ -1,8 +1,10 @@
 // The synthesized definition run by aws-local-stepfunctions with stand-in (or real) handlers per Task,
 // for the tests that drive the state machine itself: which top-level states it entered, in order, what
 // it ended with, and the error a failed or aborted run ended on. The definition is read as Step Functions
-// reads it, as the rehearsal gives it to the library (rehearsal/local-engine-definition.ts).
+// reads it, as the rehearsal gives it to the library (rehearsal/local-engine-definition.ts), a Distributed
+// Map's items as child executions of their own (rehearsal/distributed-map-emulation.ts).
 import { StateMachine } from 'aws-local-stepfunctions';
+import { emulateDistributedMaps } from '../../rehearsal/distributed-map-emulation.js';
 import { forLocalEngine } from '../../rehearsal/local-engine-definition.js';
 import { polyfillPromiseWithResolvers } from '../../rehearsal/promise-with-resolvers.js';
 
@@ -36,18 +38,32 @@ export async function runDefinitionLocally(options: {
   const machine = new StateMachine(forLocalEngine(options.definition as Json) as never, {
     validationOptions: { checkArn: true, checkPaths: true },
   });
+  const retryIntervalOverrides = Object.fromEntries(Object.keys(handlers).map((name) => [name, 0]));
+  // A Distributed Map's items run as child executions, as in the rehearsal (distributed-map-emulation.ts).
+  const distributed = emulateDistributedMaps({
+    definition: options.definition as Json,
+    forLocalEngine,
+    handlers: handlers as Record<string, (input: unknown) => Promise<unknown>>,
+    retryIntervalOverrides,
+    taskToken: options.taskToken,
+  });
   const execution = machine.run(options.input as never, {
     overrides: {
-      taskResourceLocalHandlers: handlers as never,
+      taskResourceLocalHandlers: { ...handlers, ...distributed.handlers } as never,
       ...(options.waitTimeOverrides === undefined ? {} : { waitTimeOverrides: options.waitTimeOverrides }),
-      retryIntervalOverrides: Object.fromEntries(Object.keys(handlers).map((name) => [name, 0])),
+      retryIntervalOverrides,
     },
     context: {
       Execution: { Id: options.executionId, StartTime: new Date().toISOString() },
       Task: { Token: options.taskToken },
     } as never,
   });
-  options.onStart?.(execution);
+  options.onStart?.({
+    abort: () => {
+      execution.abort();
+      distributed.abortChildrenOf(options.executionId);
+    },
+  });
   const entered: string[] = [];
   let finalState: Json | undefined;
   const collect = (async () => {
