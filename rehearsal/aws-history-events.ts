@@ -5,12 +5,35 @@
 // local event to the HistoryEvent types Step Functions records for it, so that a rehearsal's real
 // history can be counted as Step Functions would count it against its 25,000-event limit, and compared
 // with preflight's estimate (lambdas/core/plan/history-estimate.ts) without using the estimate's figures.
+// A Distributed Map's items run as child executions (distributed-map-emulation.ts): the parent records
+// the Map and its Map Run, not the items, and each child's own log is counted as an execution of its own.
+// The Map Run's events are those AWS recorded in LocalStack's snapshot tests
+// (tests/aws/services/stepfunctions/v2/scenarios/test_base_scenarios.snapshot.json, test_map_state_label:
+// MapStateEntered, MapStateStarted, MapRunStarted, MapRunSucceeded, MapStateSucceeded, MapStateExited;
+// a failed run: MapRunStarted, MapRunFailed, MapStateFailed).
+import { childTaskName } from './distributed-map-definition.js';
 
 /** One event of history.json, as aws-local-stepfunctions gives it (the fields used here). */
 export interface LocalHistoryEvent {
   readonly type: string;
   readonly index?: number;
   readonly state?: { readonly name: string; readonly type?: string };
+  /** A MapIteration event's Map. */
+  readonly parentState?: { readonly name: string };
+}
+
+/** What the parent of a Distributed Map records for it, beside the inline Map's events. */
+function distributedMapEventsOf(event: LocalHistoryEvent, failed: boolean): string[] | undefined {
+  switch (event.type) {
+    case 'StateEntered':
+      return ['MapStateEntered', 'MapStateStarted', 'MapRunStarted'];
+    case 'StateExited':
+      return failed ? ['MapStateExited'] : ['MapRunSucceeded', 'MapStateSucceeded', 'MapStateExited'];
+    case 'StateFailed':
+      return ['MapRunFailed', 'MapStateFailed'];
+    default:
+      return undefined;
+  }
 }
 
 /** Pass, Choice, Wait, Succeed: `<Type>StateEntered`, `<Type>StateExited`. */
@@ -75,21 +98,32 @@ function awsEventsOf(event: LocalHistoryEvent, token: boolean, failed: boolean):
 
 /**
  * The HistoryEvent types Step Functions would record for the execution a rehearsal's history.json
- * shows, in order. `tokenTasks`: names of the `.waitForTaskToken` Task states (approval gates).
+ * shows, in order. `tokenTasks`: names of the `.waitForTaskToken` Task states (approval gates);
+ * `distributedMaps`: names of the Distributed Map states, whose items the parent does not record.
  */
 export function awsHistoryEvents(
   history: readonly LocalHistoryEvent[],
   tokenTasks: ReadonlySet<string> = new Set(),
+  distributedMaps: ReadonlySet<string> = new Set(),
 ): string[] {
+  const standIns = new Set([...distributedMaps].map(childTaskName));
   // Iterations of a Map run the same states at once: a state's attempts are told apart by its index.
   const lastAttemptFailed = new Map<string, boolean>();
   const events: string[] = [];
   for (const event of history) {
+    // A Distributed Map's items are child executions: none of their events is the parent's.
+    if (event.parentState !== undefined && distributedMaps.has(event.parentState.name)) continue;
+    if (event.index !== undefined && event.state !== undefined && standIns.has(event.state.name)) continue;
     const key = `${event.state?.name}#${event.index ?? ''}`;
     if (event.type === 'StateEntered' || event.type === 'StateRetried') lastAttemptFailed.set(key, false);
     if (event.type === 'StateFailed') lastAttemptFailed.set(key, true);
+    const failed = lastAttemptFailed.get(key) ?? false;
+    const distributed =
+      event.index === undefined && event.state !== undefined && distributedMaps.has(event.state.name)
+        ? distributedMapEventsOf(event, failed)
+        : undefined;
     const token = event.state !== undefined && tokenTasks.has(event.state.name);
-    events.push(...awsEventsOf(event, token, lastAttemptFailed.get(key) ?? false));
+    events.push(...(distributed ?? awsEventsOf(event, token, failed)));
   }
   return events;
 }

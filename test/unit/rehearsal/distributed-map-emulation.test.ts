@@ -3,11 +3,13 @@
 // engine, which runs every Map inline, to show the difference (so a case fails if the emulation goes).
 import { describe, expect, it } from '@jest/globals';
 import { StateMachine } from 'aws-local-stepfunctions';
+import { awsHistoryEvents, type LocalHistoryEvent } from '../../../rehearsal/aws-history-events.js';
 import { childTaskName, distributedMapsOf } from '../../../rehearsal/distributed-map-definition.js';
 import {
   type ChildExecution,
   childArnOf,
   EXCEED_TOLERATED_FAILURE_THRESHOLD,
+  EXCEEDED_CAUSE,
   emulateDistributedMaps,
   mapRunArnOf,
 } from '../../../rehearsal/distributed-map-emulation.js';
@@ -127,10 +129,15 @@ describe('a Distributed Map in the lab', () => {
     expect(emulated.output.caughtBy).toBe('any');
     const failure = emulated.output.failure as { Error: string; Cause: string };
     expect(failure.Error).toBe(EXCEED_TOLERATED_FAILURE_THRESHOLD);
-    expect(failure.Cause).toContain('VerificationFailed: lab-2 does not trust root B yet');
+    // AWS's cause, word for word: the child's error is only in the child's own record
+    expect(failure.Cause).toBe(EXCEEDED_CAUSE);
     const failed = emulated.children.find((child) => child.status === 'FAILED');
-    expect(failed).toMatchObject({ map: 'fan-out', error: 'VerificationFailed', parentArn: PARENT_ARN });
-    expect(failure.Cause).toContain(failed?.executionArn);
+    expect(failed).toMatchObject({
+      map: 'fan-out',
+      error: 'VerificationFailed',
+      cause: 'lab-2 does not trust root B yet',
+      parentArn: PARENT_ARN,
+    });
     expect(plain.output.caughtBy).toBe('own');
     expect((plain.output.failure as { Error: string }).Error).toBe('VerificationFailed');
   });
@@ -244,6 +251,82 @@ describe('a Distributed Map in the lab', () => {
     // Assess
     expect(emulated.output.caughtBy).toBe('any');
     expect(emulated.children.map((child) => child.status)).toEqual(['ABORTED']);
+  });
+});
+
+describe("a Distributed Map's history, counted as Step Functions records it", () => {
+  const asLocal = (events: readonly unknown[]) => events as LocalHistoryEvent[];
+
+  it('gives the parent the Map and its Map Run, and each child its own execution', async () => {
+    // Prepare: AWS's record of a Distributed Map that succeeded (LocalStack's snapshot
+    // test_base_scenarios.snapshot.json, test_map_state_label)
+    const work: Work = async (input) => ({ cluster: input.cluster });
+
+    // Act
+    const emulated = await run('emulated', definition(), ['lab-1', 'lab-2', 'lab-3'], work);
+    const parent = awsHistoryEvents(asLocal(emulated.parentEvents), new Set(), new Set(['fan-out']));
+    const inline = awsHistoryEvents(asLocal(emulated.parentEvents));
+
+    // Assess
+    expect(parent).toEqual([
+      'ExecutionStarted',
+      'MapStateEntered',
+      'MapStateStarted',
+      'MapRunStarted',
+      'MapRunSucceeded',
+      'MapStateSucceeded',
+      'MapStateExited',
+      'ExecutionSucceeded',
+    ]);
+    // Counted as an inline Map, the parent would hold every item's events
+    expect(inline.filter((type) => type.startsWith('MapIteration'))).toHaveLength(6);
+    for (const child of emulated.children) {
+      expect(awsHistoryEvents(asLocal(child.events))).toEqual([
+        'ExecutionStarted',
+        'TaskStateEntered',
+        'LambdaFunctionScheduled',
+        'LambdaFunctionStarted',
+        'LambdaFunctionSucceeded',
+        'TaskStateExited',
+        'ExecutionSucceeded',
+      ]);
+    }
+  });
+
+  it("records a failed Map Run in the parent and the child's failure in the child", async () => {
+    // Prepare: AWS's record of a failed Map Run: MapRunStarted, MapRunFailed, MapStateFailed (LocalStack's
+    // snapshot, test_map_item_reader_json_no_json_list_object); caught here, so the Map then exits
+    const work: Work = async (input) => {
+      if (input.cluster === 'lab-2') throw verificationFailed('lab-2');
+      return {};
+    };
+
+    // Act
+    const emulated = await run('emulated', definition(1), ['lab-1', 'lab-2'], work);
+    const parent = awsHistoryEvents(asLocal(emulated.parentEvents), new Set(), new Set(['fan-out']));
+    const failed = emulated.children.find((child) => child.status === 'FAILED');
+
+    // Assess
+    expect(parent).toEqual([
+      'ExecutionStarted',
+      'MapStateEntered',
+      'MapStateStarted',
+      'MapRunStarted',
+      'MapRunFailed',
+      'MapStateFailed',
+      'MapStateExited',
+      'PassStateEntered',
+      'PassStateExited',
+      'ExecutionSucceeded',
+    ]);
+    expect(awsHistoryEvents(asLocal(failed?.events ?? []))).toEqual([
+      'ExecutionStarted',
+      'TaskStateEntered',
+      'LambdaFunctionScheduled',
+      'LambdaFunctionStarted',
+      'LambdaFunctionFailed',
+      'ExecutionFailed',
+    ]);
   });
 });
 
