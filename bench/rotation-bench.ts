@@ -183,6 +183,7 @@ async function rehearseOnce(options: RehearseOnceOptions): Promise<RotationRunFi
     ...(report.labLoad !== undefined && {
       workloadCertTtlMs: report.labLoad.pace.workloadCertTtlMs,
       labEventLoopP99Ms: report.labLoad.eventLoopDelayMs.p99,
+      ...(report.labLoad.renewals !== undefined && { labRenewals: report.labLoad.renewals }),
     }),
     ...(share !== undefined && { cpu: { benchCores: share.benchCores, otherCores: share.otherCores } }),
     ...(options.note !== undefined && { note: options.note }),

@@ -13,6 +13,8 @@
 // They overlap (istiod loads while a Wait state runs), so they are merged before they are taken out:
 // the rest is the handlers' own work, Step Functions' transitions, polling and retry backoffs, and the
 // lab being slow on a shared machine.
+
+import type { RenewalTimeliness } from '../lab/istio/renewal-timeliness.js';
 import { LAB_MAX_CLUSTERS, LAB_MAX_WORKLOADS } from '../lab/lab-options.js';
 import type { HandshakeCounts } from '../rehearsal/rehearsal-report.js';
 import type { ProcessGroup } from './process-tree-memory.js';
@@ -95,6 +97,7 @@ export interface RotationReport {
     readonly peakRssMiB: number;
     readonly eventLoopDelayMs: { readonly p99: number };
     readonly pace: { readonly workloadCertTtlMs: number };
+    readonly renewals?: RenewalTimeliness;
   };
   readonly labWaits?: {
     readonly volumeSyncDelayMs: number;
@@ -302,6 +305,8 @@ export interface RotationRunFigures extends RotationTimes {
   readonly workloadCertTtlMs?: number;
   /** The model lab's event-loop delay p99 over the run (it shares the rehearsal's process). */
   readonly labEventLoopP99Ms?: number;
+  /** How late the model lab's renewals came (lab/istio/renewal-timeliness.ts); absent before it existed. */
+  readonly labRenewals?: RenewalTimeliness;
   /** How busy the machine was meanwhile: cores kept busy by the rehearsal and by other work. */
   readonly cpu?: { readonly benchCores: number; readonly otherCores: number };
   /** What whoever ran the bench said of the run (--note), e.g. what else shared the machine. */

@@ -298,6 +298,22 @@ export function rotationNoteLines(figures: RotationSectionFigures): string[] {
   return [...byNote].map(([note, runs]) => `${runs.join(', ')}: ${note}`);
 }
 
+/**
+ * Runs whose model lab renewed a certificate after it had expired: the lab fell behind, so their failed
+ * handshakes may be its own (docs/lab.md, "Time").
+ */
+export function rotationLateRenewalLines(figures: RotationSectionFigures): string[] {
+  return figures.runs
+    .filter((run) => (run.labRenewals?.afterExpiry ?? 0) > 0)
+    .map(
+      (run) =>
+        `${run.mode} ${run.clusters} x ${run.workloadsPerCluster}: the lab renewed ` +
+        `${run.labRenewals?.afterExpiry} of ${run.labRenewals?.renewals.toLocaleString('en-US')} certificates after ` +
+        `they expired (up to ${((run.labRenewals?.maxLateMs ?? 0) / 1000).toFixed(1)} s late): the lab fell behind, ` +
+        'so its failed handshakes may be its own',
+    );
+}
+
 /** Runs made while other work kept the machine busy (a quarter of a core or more on average). */
 export function rotationBusyLines(figures: RotationSectionFigures): string[] {
   const busy = figures.runs.filter((run) => run.cpu !== undefined && run.cpu.otherCores >= 0.25);

@@ -19,6 +19,7 @@ import {
 import {
   rotationBoundLines,
   rotationFailureLines,
+  rotationLateRenewalLines,
   rotationNoteLines,
   rotationNotRunLines,
   rotationTargetLines,
@@ -491,6 +492,48 @@ describe('rotation report', () => {
 
     // Assess
     expect(lines).toEqual([`emergency 30 x 10, emergency 100 x 10: ${shared}`]);
+  });
+
+  it('names each run whose lab renewed a certificate after it expired, and no run that kept time', () => {
+    // Prepare
+    const figures = mergeRotationFigures(
+      undefined,
+      [
+        rotationRun({
+          clusters: 80,
+          workloadsPerCluster: 10,
+          labRenewals: {
+            renewals: 9_000,
+            totalLateMs: 90_000,
+            maxLateMs: 3_450,
+            leastMarginMs: -800,
+            afterExpiry: 4,
+          },
+        }),
+        rotationRun({
+          clusters: 3,
+          workloadsPerCluster: 10,
+          labRenewals: {
+            renewals: 300,
+            totalLateMs: 3_000,
+            maxLateMs: 90,
+            leastMarginMs: 7_000,
+            afterExpiry: 0,
+          },
+        }),
+        rotationRun({ clusters: 1, workloadsPerCluster: 10 }),
+      ],
+      [],
+    );
+
+    // Act
+    const lines = rotationLateRenewalLines(figures);
+
+    // Assess
+    expect(lines).toEqual([
+      'emergency 80 x 10: the lab renewed 4 of 9,000 certificates after they expired (up to 3.5 s late): ' +
+        'the lab fell behind, so its failed handshakes may be its own',
+    ]);
   });
 
   it('lists every size of the grid that never ran, with the flag that runs it', () => {
