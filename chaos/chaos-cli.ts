@@ -1,6 +1,7 @@
 // `npm run chaos`: parses the command line (a typo is refused with exit 2, like the operator CLI and
 // the bench), derives the matrix from the synthesized state machine, runs the chosen cases one after
-// another on the model engine with progress on stderr, prints the table on stdout, and writes
+// another (on the model engine; istio/ cases on the istio engine) with progress on stderr, prints the
+// table on stdout, and writes
 // chaos/results.json whole or not at all. Exit 1 when any case failed.
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -43,6 +44,7 @@ import {
   renderSummary,
   serializeResults,
 } from './chaos-results.js';
+import { istioEngineCases } from './istio-engine-cases.js';
 import { describeKill, isKillCase } from './kill-cases.js';
 import { RESULTS_PAGE, renderResultsPage } from './results-page.js';
 import { runCase } from './run-case.js';
@@ -85,8 +87,9 @@ export async function runChaosCli(
   let exitCode: ExitCode = EXIT_CODES.ok;
   const program = new Command('npm run chaos --')
     .description(
-      'Run the reliability matrix on the model engine: every fault point, --fault kind and failure inside ' +
-        'rollback, for each mode, each case a real rehearsal (issue 15; docs/reliability.md).',
+      'Run the reliability matrix: every fault point, --fault kind and failure inside rollback, for each ' +
+        'mode, each case a real rehearsal on the model engine, and where they apply on the istio engine too ' +
+        '(issue 15; docs/reliability.md).',
     )
     .addOption(
       new Option(
@@ -139,11 +142,15 @@ export async function runChaosCli(
         '              (.../answer-held: answered at once, killed once answer-approval wrote its approval record',
         `              and the gate's answer is held ${GATE_ANSWER_HOLD_SECONDS} s, ${GATE_ANSWER_HOLD_ENV});`,
         '              kill/MODE/WAIT/mid-wait halfway through a wait; .../pcds/mid-wait on a lab with PCDS on',
+        '  istio/...   the baseline, the fail-at cases that roll back and the faults again with --engine istio (real',
+        '              kube-apiserver, etcd, istiod and pilot-agent per cluster), but kube istiod-drop, which',
+        '              real istiod cannot play (the first run builds the lab binaries: meshtrust lab build)',
         'The states and expected ends come from the synthesized definition. Every case must also show',
         '0 failed handshakes, pass all the rehearsal checks, leave no process and no private key.',
         '',
         'Cases run one at a time (each rehearsal loads both cores of a small machine; a starved lab fails',
-        'its own handshakes). About a minute each; the whole matrix takes about 2 hours.',
+        'its own handshakes). About a minute each on the model engine, 3-4 minutes on the istio engine: the',
+        'model cases take about 2 hours, the istio/ cases about 5 more.',
         `Writes ${RESULTS_FILE} and ${RESULTS_PAGE}; a run of some cases keeps the other cases' previous results.`,
         'Exit codes: 0 every case passed, 1 a case failed, 2 usage error, 3 environment problem,',
         '4 internal error, 130/143 interrupted.',
@@ -175,7 +182,8 @@ export function matrixOf(
   approvalTemplate?: CfnTemplate,
 ): ChaosCase[] {
   const input = matrixInput(template, clusters);
-  const cases = [...chaosMatrix(input), ...withDelayedGateAnswers(input)];
+  const modelCases = chaosMatrix(input);
+  const cases = [...modelCases, ...withDelayedGateAnswers(input), ...istioEngineCases(modelCases)];
   if (approvalTemplate === undefined) return cases;
   const ids = new Set(cases.map((chaosCase) => chaosCase.id));
   const gateCases = approvalGateKillCases(matrixInput(approvalTemplate, clusters));

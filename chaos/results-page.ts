@@ -2,8 +2,9 @@
 // with the count of cases run and those never run, so a reader sees the whole matrix's state on one
 // page without reading JSON. Written with results.json (chaos-cli.ts), never by hand. Pure.
 import { renderMarkdown, type Table } from '../bench/text-table.js';
-import type { CaseKind, ChaosCase } from './chaos-matrix.js';
+import type { ChaosCase } from './chaos-matrix.js';
 import { type CaseResult, type ChaosResults, describeExpected } from './chaos-results.js';
+import { isIstioCase } from './istio-engine-cases.js';
 
 export const RESULTS_PAGE = 'docs/reliability-matrix.md';
 
@@ -34,7 +35,8 @@ export function renderResultsPage(results: ChaosResults, matrix: readonly ChaosC
     '',
     `**${run.length} of ${matrix.length} cases have a result; ${run.length - failed.length} passed, ` +
       `${failed.length} failed.** Handshakes in those runs: ${handshakes.attempted.toLocaleString('en-US')}, ` +
-      `${handshakes.failed.toLocaleString('en-US')} failed. Fleet: ${settings.engine} engine, ` +
+      `${handshakes.failed.toLocaleString('en-US')} failed. Fleet: ${settings.engine} engine (\`istio/\` ` +
+      'cases: the istio engine), ' +
       `${settings.clusters} clusters x ${settings.workloads} workloads. Machine of the last write: ` +
       `${machine.cpuCount} x ${machine.cpuModel}, ${machine.memoryGiB} GiB, Node.js ${machine.node}. ` +
       `Written ${results.generatedAt}.`,
@@ -66,15 +68,20 @@ export function renderResultsPage(results: ChaosResults, matrix: readonly ChaosC
   return `${lines.join('\n')}`;
 }
 
+/** A case's row in the kind table: its kind, on the istio engine apart. */
+function kindOf(chaosCase: ChaosCase): string {
+  return isIstioCase(chaosCase) ? `${chaosCase.kind} (istio engine)` : chaosCase.kind;
+}
+
 /** Per kind, in the order the matrix first has it: how many cases, run, passed, failed, never run. */
 function kindTable(matrix: readonly ChaosCase[], byId: ReadonlyMap<string, CaseResult>): Table {
-  const kinds: CaseKind[] = [];
-  for (const chaosCase of matrix) if (!kinds.includes(chaosCase.kind)) kinds.push(chaosCase.kind);
+  const kinds: string[] = [];
+  for (const chaosCase of matrix) if (!kinds.includes(kindOf(chaosCase))) kinds.push(kindOf(chaosCase));
   return {
     columns: ['kind', 'cases', 'run', 'passed', 'failed', 'never run'],
     numeric: [1, 2, 3, 4, 5],
     rows: kinds.map((kind) => {
-      const cases = matrix.filter((chaosCase) => chaosCase.kind === kind);
+      const cases = matrix.filter((chaosCase) => kindOf(chaosCase) === kind);
       const results = cases.flatMap((chaosCase) => byId.get(chaosCase.id) ?? []);
       const passed = results.filter((result) => result.passed).length;
       return [

@@ -99,4 +99,23 @@ describe('renderResultsPage', () => {
       '| `scheduled/fail-at/a` | ROLLED_BACK | ROLLED_BACK | 1,000 | 0 | yes | 2026-12-02 07:00 | abcdef0 | pass |',
     );
   });
+
+  it('counts the istio engine cases apart from the same kind on the model engine', () => {
+    // Prepare
+    const istioA = chaosCase('istio/scheduled/fail-at/a', 'fail-at');
+
+    // Act
+    const page = renderResultsPage(
+      resultsOf([
+        result(A, { passed: true, attempted: 1000, failed: 0 }),
+        result(istioA, { passed: true, attempted: 300, failed: 0 }),
+      ]),
+      [A, B, istioA],
+    );
+
+    // Assess
+    expect(page).toContain('| fail-at | 2 | 1 | 1 | 0 | 1 |');
+    expect(page).toContain('| fail-at (istio engine) | 1 | 1 | 1 | 0 | 0 |');
+    expect(page).toContain('(`istio/` cases: the istio engine)');
+  });
 });
