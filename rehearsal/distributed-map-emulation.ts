@@ -71,6 +71,8 @@ export function emulateDistributedMaps(input: {
   readonly forLocalEngine: (definition: Json) => Json;
   readonly handlers: Record<string, TaskHandler>;
   readonly retryIntervalOverrides?: Record<string, number>;
+  /** Wait states' lengths by name, as the parent's run is given them (tests shorten a child's Waits too). */
+  readonly waitTimeOverrides?: Record<string, number>;
   /** `$$.Task.Token` in a child, as the parent's runner gives its own. */
   readonly taskToken?: string;
   readonly onChild?: (child: ChildExecution) => void;
@@ -103,6 +105,7 @@ export function emulateDistributedMaps(input: {
           ...(input.retryIntervalOverrides === undefined
             ? {}
             : { retryIntervalOverrides: input.retryIntervalOverrides }),
+          ...(input.waitTimeOverrides === undefined ? {} : { waitTimeOverrides: input.waitTimeOverrides }),
         },
         context: {
           Execution: { Id: executionArn, Name: name, StartTime: startDate.toISOString(), Input: item },

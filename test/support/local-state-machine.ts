@@ -45,6 +45,7 @@ export async function runDefinitionLocally(options: {
     forLocalEngine,
     handlers: handlers as Record<string, (input: unknown) => Promise<unknown>>,
     retryIntervalOverrides,
+    ...(options.waitTimeOverrides === undefined ? {} : { waitTimeOverrides: options.waitTimeOverrides }),
     taskToken: options.taskToken,
   });
   const execution = machine.run(options.input as never, {

@@ -352,6 +352,32 @@ describe("the tests' local runner (test/support/local-state-machine.ts)", () => 
   });
 });
 
+describe("the tests' local runner's Wait overrides", () => {
+  it("shorten a Wait inside a child as they do the parent's (an hour's Wait would outlast the test)", async () => {
+    // Prepare: the child waits an hour before its Task
+    const def = definition();
+    const fanOut = (def.States as Record<string, Json>)['fan-out'] as Json;
+    const processor = fanOut.ItemProcessor as { StartAt: string; States: Record<string, Json> };
+    processor.States.pause = { Type: 'Wait', Seconds: 3600, Next: 'work' };
+    processor.StartAt = 'pause';
+
+    // Act
+    const run = await runDefinitionLocally({
+      definition: def,
+      input: { clusters: ['lab-1'] },
+      handlers: { work: async (input: Json) => ({ self: input.self }) },
+      executionId: PARENT_ARN,
+      taskToken: 'token',
+      waitTimeOverrides: { pause: 0 },
+    });
+
+    // Assess
+    expect(run.entered).toEqual(['fan-out']);
+    const results = (run.output?.results ?? []) as { self: string }[];
+    expect(results[0]?.self).toMatch(CHILD_ARN);
+  });
+});
+
 describe('the local definition of a Distributed Map', () => {
   it('replaces its ItemProcessor by the stand-in Task and keeps the Map state otherwise', () => {
     // Act
