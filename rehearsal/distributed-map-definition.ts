@@ -14,6 +14,14 @@ export const DISTRIBUTED_MODE = 'DISTRIBUTED';
  */
 const CHILD_TASK_RESOURCE = 'arn:aws:lambda:us-east-1:000000000000:function:meshtrust-rehearsal-map-child';
 
+/** A Map's fields that let some children fail without failing the Map Run. */
+const TOLERANCE_FIELDS = [
+  'ToleratedFailureCount',
+  'ToleratedFailureCountPath',
+  'ToleratedFailurePercentage',
+  'ToleratedFailurePercentagePath',
+] as const;
+
 /** What the stand-in Task is given: the item as the parent built it, its index, the parent's ARN. */
 export interface ChildTaskInput {
   readonly item: unknown;
@@ -38,7 +46,23 @@ export function childTaskName(map: string): string {
  * execution ARN. Everything else of the Map (MaxConcurrency, ResultSelector, ResultPath, Catch) stays.
  */
 export function localDistributedMap(name: string, state: Json): Json {
-  const { ItemProcessor: _processor, ItemSelector: selector, Label: _label, ...rest } = state;
+  // The emulation fails the Map Run at its first failed child: a tolerance it would silently ignore.
+  const tolerance = TOLERANCE_FIELDS.filter((field) => state[field] !== undefined);
+  if (tolerance.length > 0) {
+    throw new Error(
+      `Distributed Map ${name} sets ${tolerance.join(', ')}: the rehearsal fails a Map Run at its first failed ` +
+        'child and does not emulate a tolerated failure threshold',
+    );
+  }
+  const {
+    ItemProcessor: _processor,
+    ItemSelector: itemSelector,
+    Parameters: parameters,
+    Label: _label,
+    ...rest
+  } = state;
+  // Parameters is the older name of ItemSelector, which Step Functions still takes.
+  const selector = itemSelector ?? parameters;
   const child = childTaskName(name);
   return {
     ...rest,

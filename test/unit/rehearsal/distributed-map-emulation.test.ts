@@ -397,6 +397,29 @@ describe('the local definition of a Distributed Map', () => {
     });
   });
 
+  it('takes a legacy Parameters as the ItemSelector, and refuses a tolerance it would not emulate', () => {
+    // Prepare
+    const def = definition();
+    const fanOut = (def.States as Record<string, Json>)['fan-out'] as Json;
+    fanOut.Parameters = fanOut.ItemSelector;
+    delete fanOut.ItemSelector;
+    const tolerant = definition();
+    ((tolerant.States as Record<string, Json>)['fan-out'] as Json).ToleratedFailureCount = 1;
+
+    // Act
+    const map = (forLocalEngine(def).States as Record<string, Json>)['fan-out'] as Json;
+
+    // Assess
+    expect(map.Parameters).toBeUndefined();
+    expect((map.ItemSelector as Json).item).toEqual({
+      'cluster.$': '$$.Map.Item.Value',
+      'parent.$': '$$.Execution.Id',
+    });
+    expect(() => forLocalEngine(tolerant)).toThrow(
+      /sets ToleratedFailureCount: the rehearsal fails a Map Run/,
+    );
+  });
+
   it('finds a Distributed Map nested in another Map, and leaves an inline Map inline', () => {
     // Prepare
     const nested: Json = {
