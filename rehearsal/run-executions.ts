@@ -507,11 +507,7 @@ function createExecutionRunner(input: {
         if (type === 'StateEntered') {
           const entered = (event as unknown as { state: { name: string; type: string; input?: unknown } })
             .state;
-          const recorded = {
-            type: `${entered.type}StateEntered`,
-            timestamp: new Date(),
-            stateEnteredEventDetails: { name: entered.name, input: JSON.stringify(entered.input ?? {}) },
-          };
+          const recorded = stateEnteredEvent(entered, new Date());
           enteredEvents.push(recorded);
           journal?.entered(
             recorded,
@@ -585,14 +581,20 @@ function recordedChild(child: ChildExecution): RecordedExecution {
     events: (child.events as Json[]).flatMap((event) => {
       const state = event.state as { name: string; type: string; input?: unknown } | undefined;
       if (event.type !== 'StateEntered' || event.index !== undefined || state === undefined) return [];
-      return [
-        {
-          type: `${state.type}StateEntered`,
-          timestamp: new Date(Number(event.timestamp)),
-          stateEnteredEventDetails: { name: state.name, input: JSON.stringify(state.input ?? {}) },
-        },
-      ];
+      return [stateEnteredEvent(state, new Date(Number(event.timestamp)))];
     }),
+  };
+}
+
+/** A local StateEntered as the history proxy and the journal record it: `<Type>StateEntered`, its input as JSON. */
+function stateEnteredEvent(
+  state: { readonly name: string; readonly type: string; readonly input?: unknown },
+  timestamp: Date,
+): RecordedExecution['events'][number] {
+  return {
+    type: `${state.type}StateEntered`,
+    timestamp,
+    stateEnteredEventDetails: { name: state.name, input: JSON.stringify(state.input ?? {}) },
   };
 }
 
