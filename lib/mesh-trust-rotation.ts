@@ -139,6 +139,15 @@ export interface MeshTrustRotationProps {
    */
   readonly maxConcurrency?: number;
   /**
+   * Run each per-cluster phase as a Distributed Map, one child execution per cluster, so that the
+   * execution's history no longer grows by about 240 events a cluster (docs/workflow.md, "Fleets past
+   * one execution's history"). Not finished: preflight still bounds the fleet as for inline Maps, and
+   * `meshtrust status`, `retry-rollback` and the rehearsal's report do not yet name a failed child's
+   * cluster (they read the inline Maps' events), so leave it off outside tests.
+   * @default false
+   */
+  readonly distributedMaps?: boolean;
+  /**
    * Pause for an operator's approval (`meshtrust approve`) before reissuing intermediates and before
    * retiring the old root.
    * @default false
@@ -349,6 +358,7 @@ export class MeshTrustRotation extends Construct {
       functions: functions.functions,
       soak: config.soak,
       maxConcurrency: config.maxConcurrency,
+      distributedMaps: config.distributedMaps,
       approval: config.approval,
       approvalTimeout: config.approvalTimeout,
       timeout: config.timeout,
@@ -646,6 +656,7 @@ export class MeshTrustRotation extends Construct {
       clusters,
       soak,
       maxConcurrency,
+      distributedMaps: props.distributedMaps ?? false,
       approval,
       approvalTimeout,
       schedule,

@@ -1,4 +1,4 @@
-import { type CfnElement, Stack, Validations } from 'aws-cdk-lib';
+import { Arn, ArnFormat, type CfnElement, Stack, Validations } from 'aws-cdk-lib';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ApprovalEndpoint } from './approval-endpoint.js';
 import type { CaStore } from './ca-store.js';
@@ -110,11 +110,45 @@ export function acknowledgeNagFindings(targets: NagAcknowledgementTargets): void
       reason: functionVersionsReason,
     });
   }
+  acknowledgeDistributedMapPolicy(workflow);
   // The Scheduler target role is a stack-level singleton created by aws-scheduler-targets.
   Validations.of(stack).acknowledge({
     id: `AwsSolutions-IAM5[Resource::<${logicalId(functions.functions['check-expiry'])}.Arn>:*]`,
     reason: functionVersionsReason,
   });
+}
+
+/**
+ * The policy CDK gives the state machine's role for its Distributed Maps (aws-stepfunctions StateGraph,
+ * as docs.aws.amazon.com/step-functions/latest/dg/iam-policies-eg-dist-map.html lists it): Describe and
+ * Stop of its own executions, whose child names Step Functions chooses, and RedriveExecution of each
+ * Map Run's children by label.
+ */
+function acknowledgeDistributedMapPolicy(workflow: RotationStateMachine): void {
+  const policy = workflow.stateMachine.node.tryFindChild('DistributedMapPolicy');
+  if (policy === undefined) return;
+  const stack = Stack.of(workflow);
+  const executions = (suffix: string) =>
+    nagArn(
+      stack,
+      stack.formatArn({
+        service: 'states',
+        resource: 'execution',
+        resourceName: `${Arn.split(workflow.stateMachine.stateMachineArn, ArnFormat.COLON_RESOURCE_NAME).resourceName}${suffix}`,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      }),
+    );
+  Validations.of(policy).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::${executions(':*')}]`,
+    reason:
+      "states:DescribeExecution and StopExecution only, on the executions of this mesh's own rotation state machine: each Distributed Map starts one child execution per cluster, whose name Step Functions chooses, and stops them when the parent stops.",
+  });
+  for (const label of workflow.distributedMapLabels) {
+    Validations.of(policy).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${executions(`/${label}:*`)}]`,
+      reason: `states:RedriveExecution only, on the child executions of the ${label} Map Run (names chosen by Step Functions): redriving a stopped rotation by hand redrives its failed children. meshtrust itself never redrives.`,
+    });
+  }
 }
 
 /** What a function's role is allowed on resource `*`, because those actions have no resource-level permission. */
@@ -153,7 +187,14 @@ function nagArn(stack: Stack, arn: string): string {
   const resolved = stack.resolve(arn) as unknown;
   const join = (resolved as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
   if (join === undefined) return String(resolved);
+  // As cdk-nag prints a resource: a Ref as <Ref>, any other intrinsic as its JSON.
   return join[1]
-    .map((part) => (typeof part === 'string' ? part : `<${(part as { Ref: string }).Ref}>`))
+    .map((part) => {
+      if (typeof part === 'string') return part;
+      const ref = (part as { Ref?: unknown }).Ref;
+      return typeof ref === 'string' && Object.keys(part as object).length === 1
+        ? `<${ref}>`
+        : JSON.stringify(part);
+    })
     .join(join[0]);
 }

@@ -5,6 +5,7 @@ import {
   Choice,
   Condition,
   DefinitionBody,
+  DistributedMap,
   Fail,
   type IChainable,
   IntegrationPattern,
@@ -62,6 +63,12 @@ export interface RotationStateMachineProps {
   readonly soak: Duration;
   /** How many clusters a Map state works on at once. */
   readonly maxConcurrency: number;
+  /**
+   * Run each per-cluster Map as a Distributed Map, one child execution per cluster (docs/workflow.md,
+   * "Fleets past one execution's history", slice 4). Off until the readers (status, retry-rollback, the
+   * report) read a failed child through its Map Run (slice 6).
+   */
+  readonly distributedMaps: boolean;
   /** Pause for an operator's approval before reissue and before retire. */
   readonly approval: boolean;
   /** How long an approval gate waits before the run rolls back. */
@@ -97,6 +104,9 @@ const RESUME = `$.${RESUME_ROLLBACK_INPUT_KEY}`;
 const PROMOTION_OF = `$.${PROMOTION_OF_KEY}`;
 const RESUME_PROMOTION = `$.${RESUME_PROMOTION_INPUT_KEY}`;
 
+/** A per-cluster Map state: inline, or Distributed with one child execution per cluster. */
+type ClusterMap = MapState | DistributedMap;
+
 /** A ResultSelector (or Parameters) keeping exactly `paths` of the answer at `from` (contract/kept-paths.ts). */
 function keptFields(paths: KeptPaths, from = '$'): Record<string, unknown> {
   return nestPaths(paths, (path) => JsonPath.stringAt(`${from}.${path}`));
@@ -110,6 +120,8 @@ function keptFields(paths: KeptPaths, from = '$'): Record<string, unknown> {
  */
 export class RotationStateMachine extends Construct {
   readonly stateMachine: StateMachine;
+  /** The labels of the Distributed Maps (their state names): none unless `distributedMaps`. */
+  readonly distributedMapLabels: WorkflowStateName[] = [];
   private readonly props: RotationStateMachineProps;
 
   constructor(scope: Construct, id: string, props: RotationStateMachineProps) {
@@ -186,7 +198,7 @@ export class RotationStateMachine extends Construct {
       stage: string,
       resultPath: string,
       options: { retryVerification?: number; parameters?: Record<string, unknown>; keep?: KeptPaths } = {},
-    ): MapState =>
+    ): ClusterMap =>
       this.clusterMap(
         state,
         fn.rollback,
@@ -278,7 +290,7 @@ export class RotationStateMachine extends Construct {
       .next(releaseLockAfterRollback);
 
     // After the first write, any failure walks back through rollback.
-    const toRollback = <T extends LambdaInvoke | MapState>(state: T): T => {
+    const toRollback = <T extends LambdaInvoke | ClusterMap>(state: T): T => {
       state.addCatch(rollbackTrust, { errors: ['States.ALL'], resultPath: '$.failure' });
       return state;
     };
@@ -639,7 +651,9 @@ export class RotationStateMachine extends Construct {
 
   /**
    * A Map over `$.preflight.clusters` whose per-cluster Task gets
-   * `{ executionId, mode, cluster, currentRoot, stagedRoot, ...extra }` and nothing else.
+   * `{ executionId, mode, cluster, currentRoot, stagedRoot, ...extra }` and nothing else. Distributed
+   * (`distributedMaps`), each cluster is a Standard child execution labelled with the state's name, none
+   * of them tolerated to fail: its Retry stays on the Task in the child, a Catch goes on the Map.
    */
   private clusterMap(
     state: WorkflowStateName,
@@ -647,8 +661,8 @@ export class RotationStateMachine extends Construct {
     resultPath: string,
     extra: Record<string, unknown> = {},
     options: { retryVerification?: number; keep?: KeptPaths } = {},
-  ): MapState {
-    const map = new MapState(this, state, {
+  ): ClusterMap {
+    const mapProps = {
       stateName: state,
       itemsPath: '$.preflight.clusters',
       maxConcurrency: this.props.maxConcurrency,
@@ -661,7 +675,15 @@ export class RotationStateMachine extends Construct {
         ...extra,
       },
       resultPath,
-    });
+    };
+    if (this.props.distributedMaps) this.distributedMapLabels.push(state);
+    const map = this.props.distributedMaps
+      ? new DistributedMap(this, state, {
+          ...mapProps,
+          label: state,
+          mapExecutionType: StateMachineType.STANDARD,
+        })
+      : new MapState(this, state, mapProps);
     const restartLoop = RESTART_LOOP_MAP_STATES.find((name) => name === state);
     // The per-cluster Task's input is exactly the item built above (plus, in a restart loop, the
     // previous answer in `progress`). Its answer stays in the state only as far as a later state reads it

@@ -17,6 +17,7 @@ describe('cdk-nag AwsSolutions', () => {
     ['clusters discovered by tag, no approval', {}, undefined],
     ['explicit clusters with approval gates', { clusters: ['eu-1', 'us-1'], approval: true }, undefined],
     ['functions in a VPC', { clusters: ['eu-1'] }, network],
+    ['distributed Maps', { distributedMaps: true }, undefined],
     [
       'clusters in other regions and accounts',
       {

@@ -42,16 +42,22 @@ interface Run {
 
 describe('the rotation state machine on the local runner', () => {
   let definition: Json;
+  /** The same stack with `distributedMaps`: each per-cluster Map a Distributed Map. */
+  let distributedDefinition: Json;
 
   beforeAll(() => {
-    const template = synthMeshTrustStack({ approval: true }).template.toJSON();
-    const arns = Object.fromEntries(
-      referencedLogicalIds(template).map((id) => [
-        id,
-        `arn:aws:lambda:eu-west-1:123456789012:function:${id}`,
-      ]),
-    );
-    definition = resolveDefinition(template, { arns });
+    const definitionOf = (rotation: Parameters<typeof synthMeshTrustStack>[0]) => {
+      const template = synthMeshTrustStack(rotation).template.toJSON();
+      const arns = Object.fromEntries(
+        referencedLogicalIds(template).map((id) => [
+          id,
+          `arn:aws:lambda:eu-west-1:123456789012:function:${id}`,
+        ]),
+      );
+      return resolveDefinition(template, { arns });
+    };
+    definition = definitionOf({ approval: true });
+    distributedDefinition = definitionOf({ approval: true, distributedMaps: true });
   });
 
   async function run(
@@ -60,6 +66,7 @@ describe('the rotation state machine on the local runner', () => {
     executionId = EXECUTION_ID,
     /** A Task state whose first call stops the execution (StopExecution: ABORTED, no Catch runs). */
     abortAt?: string,
+    on: Json = definition,
   ): Promise<Run> {
     let abort: (() => void) | undefined;
     const calls: { state: string; input: Json }[] = [];
@@ -108,7 +115,7 @@ describe('the rotation state machine on the local runner', () => {
       handlers[release] = record(release, () => ({ lockId: 'rotation/payments', released: true }));
 
     const run = await runDefinitionLocally({
-      definition,
+      definition: on,
       input,
       handlers,
       executionId,
@@ -908,5 +915,65 @@ describe('the rotation state machine on the local runner', () => {
     expect(result.error).toBeUndefined();
     expect(attempts).toBe(4);
     expect(result.entered).toContain('rotation-succeeded');
+  });
+
+  describe('with Distributed Maps (distributedMaps: each cluster a child execution)', () => {
+    /** A run's calls in a fixed order: Map items may run in any order, inline or as children. */
+    const sortedCalls = (result: Run) =>
+      result.calls.map((call) => JSON.stringify(call)).sort((a, b) => a.localeCompare(b));
+
+    it('runs a scheduled rotation as the inline Maps do: the same states, calls and final state', async () => {
+      // GIVEN
+      const input = { mode: 'scheduled', reason: 'annual rotation', requestedBy: 'schedule' };
+
+      // WHEN
+      const inline = await run(input);
+      const distributed = await run(input, {}, EXECUTION_ID, undefined, distributedDefinition);
+
+      // THEN every per-cluster Task got, in its child, the input it gets inline (the parent's execution
+      // id, not the child's), and the parent kept the same answers
+      expect(distributed.error).toBeUndefined();
+      expect(distributed.entered).toEqual(inline.entered);
+      expect(sortedCalls(distributed)).toEqual(sortedCalls(inline));
+      // (each run's own start time aside)
+      const withoutStart = (result: Run) => ({ ...result.output, execution: { id: EXECUTION_ID } });
+      expect(withoutStart(distributed)).toEqual(withoutStart(inline));
+      expect(callsOf(distributed, 'retire-root-in-cluster').map((call) => call.input.executionId)).toEqual([
+        EXECUTION_ID,
+        EXECUTION_ID,
+      ]);
+    });
+
+    it("rolls back a child's failure, caught on the Map as States.ExceedToleratedFailureThreshold", async () => {
+      // GIVEN us-1's reissue fails for good (no Retry takes PreconditionFailed)
+      const failures: Record<string, Handler> = {
+        'reissue-intermediate-in-cluster': (input) => {
+          if (input.cluster === 'us-1') throw new StandIn('PreconditionFailed', 'istiod kept the old CA');
+          return perClusterStandIn('reissue-intermediate')(input);
+        },
+      };
+      const input = { mode: 'scheduled', reason: 'test', requestedBy: 'test' };
+
+      // WHEN
+      const inline = await run(input, failures);
+      const distributed = await run(input, failures, EXECUTION_ID, undefined, distributedDefinition);
+
+      // THEN both roll back the same way; the Map Run's error names neither the child nor its error
+      // (docs/workflow.md, "Errors"), where the inline Map passes the child's own error on
+      expect(distributed.error?.name).toBe('RotationRolledBack');
+      expect(distributed.entered).toEqual(inline.entered);
+      expect(distributed.entered.slice(-9, -7)).toEqual(['rollback-trust', 'rollback-verify-trust']);
+      expect(inline.finalState?.failure).toMatchObject({ Error: 'PreconditionFailed' });
+      expect(distributed.finalState?.failure).toEqual({
+        Error: 'States.ExceedToleratedFailureThreshold',
+        Cause: 'The specified tolerated failure threshold was exceeded',
+      });
+      // every cluster is restored, the one whose child failed too
+      expect(
+        callsOf(distributed, 'rollback-restore-in-cluster')
+          .map((call) => call.input.cluster)
+          .sort(),
+      ).toEqual(['eu-1', 'us-1']);
+    });
   });
 });
