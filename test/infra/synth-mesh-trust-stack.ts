@@ -21,7 +21,8 @@ export interface SynthOptions {
   readonly prepareApp?: (app: App) => void;
   /**
    * Bundle the handlers with esbuild (slow: a few seconds for all of them). Off, CDK skips bundling
-   * (context `aws:cdk:bundling-stacks` = []) and the template is the same except for asset hashes.
+   * (context `aws:cdk:bundling-stacks` = []) and the template is the same except for asset hashes and
+   * metadata. On, `app.outdir` is an assembly `meshtrust rehearse --cdk-out` runs.
    * @default false
    */
   readonly bundle?: boolean;
@@ -40,7 +41,9 @@ export function synthMeshTrustStack(
   const { prepareApp = () => {}, bundle = false, network } = options;
   const app = new App({
     outdir: mkdtempSync(join(tmpdir(), 'meshtrust-synth-')),
-    context: bundle ? {} : { 'aws:cdk:bundling-stacks': [] },
+    // Bundled, the assets' paths are in the template's metadata, as `cdk synth` writes them: a
+    // rehearsal can run the assembly (--cdk-out).
+    context: bundle ? { 'aws:cdk:enable-asset-metadata': true } : { 'aws:cdk:bundling-stacks': [] },
   });
   const stack = new MeshTrustStack(app, 'MeshTrustTest', {
     env: TEST_ENV,

@@ -1,0 +1,79 @@
+// `meshtrust rehearse` on a stack whose per-cluster Maps are Distributed Maps (`distributedMaps`,
+// docs/workflow.md "Fleets past one execution's history", slice 4): the real functions run in child
+// executions of their own (rehearsal/distributed-map-emulation.ts) against the lab, and a child's
+// failure rolls the whole fleet back.
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { clusterTaskName, WORKFLOW_STATES } from '../../lib/workflow-states.js';
+import { synthMeshTrustStack } from '../infra/synth-mesh-trust-stack.js';
+import { failedChecks, type Rehearsal, runRehearseCli } from '../support/rehearse-cli.js';
+
+const RUN_TIMEOUT_MS = 6 * 60_000;
+const outputDirs: string[] = [];
+let cdkOut: string;
+
+interface HistoryEvent {
+  type: string;
+  state?: { name: string; input?: { failure?: { Error?: string; Cause?: string } } };
+}
+
+afterAll(() => {
+  for (const dir of [...outputDirs, cdkOut])
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+});
+
+beforeAll(() => {
+  // In process, with the handlers bundled as `cdk synth` bundles them.
+  cdkOut = synthMeshTrustStack({ distributedMaps: true }, { bundle: true }).app.outdir;
+}, 10 * 60_000);
+
+describe('meshtrust rehearse with Distributed Maps', () => {
+  let rolledBack: Rehearsal;
+
+  beforeAll(async () => {
+    rolledBack = await runRehearseCli({
+      cdkOut,
+      flags: [
+        '--clusters',
+        '2',
+        '--workloads',
+        '2',
+        '--mode',
+        'emergency',
+        '--fail-at',
+        `${WORKFLOW_STATES.reissueIntermediate}:lab-2`,
+      ],
+      timeoutMs: RUN_TIMEOUT_MS,
+      outputDirs,
+    });
+  }, RUN_TIMEOUT_MS);
+
+  it("rolls every cluster back byte-identical when one cluster's child fails, with zero failed handshakes", () => {
+    // THEN
+    expect(failedChecks(rolledBack.report)).toEqual([]);
+    expect(rolledBack.exitCode).toBe(0);
+    expect(rolledBack.report.result).toBe('ROLLED_BACK');
+    expect(rolledBack.report.totals.handshakes.failed).toBe(0);
+    expect(rolledBack.report.checks.map((check) => check.name)).toContain('cacerts-byte-identical-to-start');
+  });
+
+  it("keeps each cluster's Task out of the parent's history and fails the Map with the Map Run's error", () => {
+    // WHEN
+    const history = JSON.parse(readFileSync(join(rolledBack.dir, 'history.json'), 'utf8')) as HistoryEvent[];
+    const entered = history.filter((event) => event.type.endsWith('StateEntered')).map((e) => e.state?.name);
+    const rollbackTrust = history.find(
+      (event) => event.type.endsWith('StateEntered') && event.state?.name === WORKFLOW_STATES.rollbackTrust,
+    );
+
+    // THEN the parent enters the Maps, not the Tasks their children run
+    expect(entered).toContain(WORKFLOW_STATES.reissueIntermediate);
+    expect(entered).toContain(WORKFLOW_STATES.rollbackRestore);
+    expect(entered).not.toContain(clusterTaskName(WORKFLOW_STATES.reissueIntermediate));
+    expect(entered).not.toContain(clusterTaskName(WORKFLOW_STATES.rollbackRestore));
+    // the Catch got the Map Run's error, which names neither the child nor its error
+    expect(rollbackTrust?.state?.input?.failure).toEqual({
+      Error: 'States.ExceedToleratedFailureThreshold',
+      Cause: 'The specified tolerated failure threshold was exceeded',
+    });
+  });
+});
