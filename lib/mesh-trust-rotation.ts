@@ -338,6 +338,7 @@ export class MeshTrustRotation extends Construct {
       tuning: {
         rolloutTimeout: config.rolloutTimeout,
         restartWaveSize: config.restartWaveSize,
+        distributedMaps: config.distributedMaps,
         intermediateValidityDays: config.intermediateValidityDays,
         rootValidityDays: config.rootValidityDays,
         keyAlgorithm: config.keyAlgorithm,

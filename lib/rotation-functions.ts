@@ -21,6 +21,7 @@ import {
   CLUSTER_TAG_KEY_ENV,
   CLUSTER_TAG_VALUE_ENV,
   CLUSTERS_ENV,
+  DISTRIBUTED_MAPS_ENV,
   EXPIRY_WARNING_DAYS_ENV,
   INTERMEDIATE_VALIDITY_DAYS_ENV,
   KEY_ALGORITHM_ENV,
@@ -104,6 +105,8 @@ export interface RotationTuning {
   readonly rolloutTimeout: Duration;
   /** How many workloads restart together in one wave (emergency mode restarts all at once). */
   readonly restartWaveSize: number;
+  /** The state machine's per-cluster Maps are Distributed Maps (preflight's history estimate). */
+  readonly distributedMaps: boolean;
   /** Lifetime of each cluster's intermediate CA. */
   readonly intermediateValidityDays: number;
   /** Lifetime of a new root CA. */
@@ -248,6 +251,7 @@ export class RotationFunctions extends Construct {
       [POWERTOOLS_METRICS_NAMESPACE_ENV]: 'MeshTrust',
       [ROLLOUT_TIMEOUT_SECONDS_ENV]: String(tuning.rolloutTimeout.toSeconds()),
       [RESTART_WAVE_SIZE_ENV]: String(tuning.restartWaveSize),
+      [DISTRIBUTED_MAPS_ENV]: String(tuning.distributedMaps),
       [INTERMEDIATE_VALIDITY_DAYS_ENV]: String(tuning.intermediateValidityDays),
       [ROOT_VALIDITY_DAYS_ENV]: String(tuning.rootValidityDays),
       [KEY_ALGORITHM_ENV]: tuning.keyAlgorithm,

@@ -430,6 +430,17 @@ function printPlan(report: PlanReport, terminal: Terminal): void {
  * 25000); most in restart-workloads 128, rollback-restart 128; at least 159 if every check passes at once`
  */
 export function describeHistoryEvents(estimate: HistoryEstimate): string {
+  const child = estimate.largestChild;
+  if (child !== undefined) {
+    // Distributed Maps: the parent's history and each cluster's child execution's, each against the limit.
+    const within = (events: number) => (events <= estimate.safeLimit ? 'within' : 'over');
+    return (
+      `execution history (Distributed Maps): at worst ${estimate.worstCase} events in the rotation's own, ` +
+      `${within(estimate.worstCase)} the ${estimate.safeLimit} preflight allows, and ${child.events} in the largest ` +
+      `child (one cluster's ${child.state}), ${within(child.events)} it; at least ${estimate.fewest} in the ` +
+      "rotation's own if every check passes at once"
+    );
+  }
   const within = estimate.worstCase <= estimate.safeLimit ? 'within' : 'over';
   const share = Math.round((estimate.safeLimit / estimate.limit) * 100);
   const heaviest = [...estimate.states]

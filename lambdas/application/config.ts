@@ -1,6 +1,7 @@
 import { DEFAULT_MESH_TAG_KEY } from '../adapters/eks/fleet-discovery.js';
 import {
   EnvironmentVariableError,
+  getBooleanFromEnv,
   getListFromEnv,
   getNumberFromEnv,
   getStringFromEnv,
@@ -18,6 +19,7 @@ import {
   CLUSTER_TAG_VALUE_ENV,
   CLUSTERS_ENV,
   DEFAULT_KEY_ALGORITHM,
+  DISTRIBUTED_MAPS_ENV,
   EXPIRY_WARNING_DAYS,
   EXPIRY_WARNING_DAYS_ENV,
   INTERMEDIATE_VALIDITY_DAYS,
@@ -98,6 +100,8 @@ export interface RotationConfig {
   readonly rolloutTimeoutSeconds: number;
   /** RESTART_WAVE_SIZE (default 5): workloads restarted together. */
   readonly restartWaveSize: number;
+  /** DISTRIBUTED_MAPS (default false): the per-cluster Maps run each cluster as a child execution. */
+  readonly distributedMaps: boolean;
   /** INTERMEDIATE_VALIDITY_DAYS (default 730). */
   readonly intermediateValidityDays: number;
   /** ROOT_VALIDITY_DAYS (default 1825). */
@@ -243,6 +247,7 @@ export function readRotationConfig(): RotationConfig {
       integer: true,
       min: RESTART_WAVE_SIZE.min,
     }),
+    distributedMaps: getBooleanFromEnv({ key: DISTRIBUTED_MAPS_ENV, defaultValue: false }),
     intermediateValidityDays: getNumberFromEnv({
       key: INTERMEDIATE_VALIDITY_DAYS_ENV,
       defaultValue: INTERMEDIATE_VALIDITY_DAYS.default,

@@ -31,7 +31,7 @@ export function reviewFleetHistory(input: {
   readonly readings: readonly ClusterReading[];
   readonly worked: readonly string[];
   readonly mode: RotationMode;
-  readonly config: Pick<RotationConfig, 'restartWaveSize' | 'rolloutTimeoutSeconds'>;
+  readonly config: Pick<RotationConfig, 'restartWaveSize' | 'rolloutTimeoutSeconds' | 'distributedMaps'>;
 }): FleetHistoryReview {
   const estimateInput: HistoryEstimateInput = {
     mode: input.mode,
@@ -46,6 +46,7 @@ export function reviewFleetHistory(input: {
     rolloutTimeoutSeconds: input.config.rolloutTimeoutSeconds,
     // restart-workloads runs under the long-running timeout and keeps its reserve for the answer.
     restartInvocationSeconds: LONG_RUNNING_FUNCTION_TIMEOUT_SECONDS - RESTART_INVOCATION_RESERVE_MS / 1000,
+    distributedMaps: input.config.distributedMaps,
   };
   const estimate = estimateHistoryEvents(estimateInput);
   const refusal = historyLimitProblem(estimateInput, estimate);

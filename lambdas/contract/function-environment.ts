@@ -85,6 +85,13 @@ export const VERIFY_TIMEOUT_SECONDS = { min: 0, max: 14 * 60, default: 60 } as c
 export const KUBELET_SYNC_PERIOD_SECONDS_ENV = 'KUBELET_SYNC_PERIOD_SECONDS';
 export const KUBELET_SYNC_PERIOD_SECONDS = { min: 1, max: 10 * 60, default: 60 } as const;
 
+/**
+ * Whether the state machine runs its per-cluster Maps as Distributed Maps, each cluster a child
+ * execution with a history of its own (the construct's `distributedMaps`): preflight's history
+ * estimate counts the parent's and the largest child's (lambdas/core/plan/history-estimate.ts).
+ */
+export const DISTRIBUTED_MAPS_ENV = 'DISTRIBUTED_MAPS';
+
 /** preflight refuses a cluster whose intermediate expires within this many days (a run takes time). */
 export const MIN_INTERMEDIATE_HEADROOM_DAYS_ENV = 'MIN_INTERMEDIATE_HEADROOM_DAYS';
 export const MIN_INTERMEDIATE_HEADROOM_DAYS = { min: 0, default: 7 } as const;
@@ -110,6 +117,7 @@ export const ROTATION_FUNCTION_ENV_KEYS = [
   LOCK_TAKEOVER_GRACE_SECONDS_ENV,
   ROLLOUT_TIMEOUT_SECONDS_ENV,
   RESTART_WAVE_SIZE_ENV,
+  DISTRIBUTED_MAPS_ENV,
   INTERMEDIATE_VALIDITY_DAYS_ENV,
   ROOT_VALIDITY_DAYS_ENV,
   KEY_ALGORITHM_ENV,

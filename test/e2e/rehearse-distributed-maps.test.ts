@@ -4,7 +4,9 @@
 // failure rolls the whole fleet back.
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { clusterTaskName, WORKFLOW_STATES } from '../../lib/workflow-states.js';
+import type { HistoryEstimate } from '../../lambdas/core/plan/history-estimate.js';
+import { CLUSTER_MAP_STATES, clusterTaskName, WORKFLOW_STATES } from '../../lib/workflow-states.js';
+import { awsHistoryEvents, type LocalHistoryEvent } from '../../rehearsal/aws-history-events.js';
 import { synthMeshTrustStack } from '../infra/synth-mesh-trust-stack.js';
 import { failedChecks, type Rehearsal, runRehearseCli } from '../support/rehearse-cli.js';
 
@@ -12,9 +14,13 @@ const RUN_TIMEOUT_MS = 6 * 60_000;
 const outputDirs: string[] = [];
 let cdkOut: string;
 
-interface HistoryEvent {
-  type: string;
-  state?: { name: string; input?: { failure?: { Error?: string; Cause?: string } } };
+interface HistoryEvent extends LocalHistoryEvent {
+  state?: {
+    name: string;
+    type?: string;
+    input?: { failure?: { Error?: string; Cause?: string } };
+    output?: { preflight?: { plan?: { historyEvents?: HistoryEstimate } } };
+  };
 }
 
 afterAll(() => {
@@ -75,5 +81,19 @@ describe('meshtrust rehearse with Distributed Maps', () => {
       Error: 'States.ExceedToleratedFailureThreshold',
       Cause: 'The specified tolerated failure threshold was exceeded',
     });
+  });
+
+  it("stays within preflight's estimate of the parent's history, which counts the children apart", () => {
+    // WHEN
+    const history = JSON.parse(readFileSync(join(rolledBack.dir, 'history.json'), 'utf8')) as HistoryEvent[];
+    const estimate = history.find(
+      (event) => event.type === 'StateExited' && event.state?.name === 'preflight',
+    )?.state?.output?.preflight?.plan?.historyEvents;
+    const real = awsHistoryEvents(history, new Set(), new Set(CLUSTER_MAP_STATES)).length;
+
+    // THEN preflight knew the Maps were Distributed (DISTRIBUTED_MAPS from the stack)
+    expect(estimate?.largestChild?.state).toBe(WORKFLOW_STATES.restartWorkloads);
+    expect(real).toBeGreaterThan(estimate?.fewest ?? Number.POSITIVE_INFINITY);
+    expect(real).toBeLessThanOrEqual(estimate?.worstCase ?? 0);
   });
 });

@@ -126,3 +126,48 @@ describe('the execution history estimate against the synthesized state machine',
     }
   });
 });
+
+describe('the execution history estimate against the Distributed Map definition', () => {
+  it('counts in the parent as Distributed exactly the Maps the definition runs as Distributed, and tells preflight so', () => {
+    // GIVEN
+    const synthesized = synthMeshTrustStack({ approval: true, distributedMaps: true });
+    const asl = aslOf(synthesized);
+    const distributed = Object.entries(asl.States)
+      .filter(
+        ([, state]) =>
+          (state.ItemProcessor as { ProcessorConfig?: { Mode?: string } } | undefined)?.ProcessorConfig
+            ?.Mode === 'DISTRIBUTED',
+      )
+      .map(([name]) => name);
+    const environments = Object.values(synthesized.template.findResources('AWS::Lambda::Function')).map(
+      (fn) =>
+        (fn as { Properties: { Environment?: { Variables?: Record<string, string> } } }).Properties
+          .Environment?.Variables ?? {},
+    );
+
+    // WHEN: two clusters, so an inline Map would count more than a Distributed Map's 6
+    const estimate = estimateHistoryEvents({
+      mode: 'scheduled',
+      clusters: [
+        { name: 'a', workloads: 1 },
+        { name: 'b', workloads: 1 },
+      ],
+      restartWaveSize: 5,
+      rolloutTimeoutSeconds: 600,
+      restartInvocationSeconds: 870,
+      distributedMaps: true,
+    });
+    // (an approval gate also counts 6: a Task)
+    const countedAsDistributed = estimate.states
+      .filter(({ state, events }) => events === 6 && asl.States[state]?.Type === 'Map')
+      .map(({ state }) => state);
+
+    // THEN
+    expect(distributed.length).toBeGreaterThan(0);
+    expect(countedAsDistributed.sort()).toEqual(distributed.sort());
+    // every rotation function (the others, such as the approval endpoint's, read none of the config)
+    const rotationFunctions = environments.filter((variables) => 'RESTART_WAVE_SIZE' in variables);
+    expect(rotationFunctions.length).toBeGreaterThan(0);
+    for (const variables of rotationFunctions) expect(variables.DISTRIBUTED_MAPS).toBe('true');
+  });
+});

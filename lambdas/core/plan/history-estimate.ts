@@ -51,6 +51,12 @@ export const HISTORY_EVENTS_PER_STATE = {
   map: 4,
   /** Per item: MapIterationStarted, MapIterationSucceeded (or Failed); the iteration's states are extra. */
   mapIteration: 2,
+  /**
+   * A Distributed Map in its parent's history, whatever its items: MapStateEntered, MapStateStarted,
+   * MapRunStarted, MapRunSucceeded (or MapRunFailed), MapStateSucceeded (or Failed), MapStateExited.
+   * Each item is a child execution of its own: `execution` plus its states, in its own history.
+   */
+  distributedMap: 6,
 } as const;
 
 /**
@@ -84,11 +90,24 @@ export interface HistoryEstimateInput {
   readonly rolloutTimeoutSeconds: number;
   /** restart-workloads' function timeout less the time it keeps for its answer (INVOCATION_RESERVE_MS). */
   readonly restartInvocationSeconds: number;
+  /**
+   * DISTRIBUTED_MAPS: the per-cluster Maps run each cluster as a child execution with a history of its
+   * own (all but `rollback-await-proxy-trust`, a Map of Waits that stays inline).
+   * @default false
+   */
+  readonly distributedMaps?: boolean;
 }
 
 /** One state's share of the worst case. */
 export interface HistoryEventsOfState {
   /** The state machine state (a Map's count includes its iterations and the states inside them). */
+  readonly state: string;
+  readonly events: number;
+}
+
+/** The child execution of a Distributed Map that records the most events: one cluster's iteration. */
+export interface LargestChildHistory {
+  /** The Distributed Map that starts it. */
   readonly state: string;
   readonly events: number;
 }
@@ -108,8 +127,13 @@ export interface HistoryEstimate {
   readonly fewest: number;
   /** EXECUTION_HISTORY_LIMIT. */
   readonly limit: number;
-  /** SAFE_HISTORY_EVENTS: the most preflight lets `worstCase` be. */
+  /** SAFE_HISTORY_EVENTS: the most preflight lets `worstCase` be, and `largestChild.events`. */
   readonly safeLimit: number;
+  /**
+   * With `distributedMaps`: the largest child execution at worst, each child's history being its own
+   * (`worstCase` and `fewest` are then the parent's). Absent with inline Maps.
+   */
+  readonly largestChild?: LargestChildHistory;
   /** The worst case per state, in the order they run (forward, then rollback), for the plan's reader. */
   readonly states: readonly HistoryEventsOfState[];
   /** The restart waves counted for the largest cluster (workloads / RESTART_WAVE_SIZE, rounded up). */
@@ -125,12 +149,20 @@ function lambdaTask(retries = 0): number {
   return E.lambdaTask + retries * E.lambdaRetry;
 }
 
-/** A Map over `clusters` whose iteration costs `perCluster(cluster)` inside. */
-function clusterMap(
+/** A Map over `clusters` whose iteration costs `perCluster(cluster)` inside, all in one history. */
+function inlineMap(
   clusters: readonly HistoryEstimateCluster[],
   perCluster: (cluster: HistoryEstimateCluster) => number,
 ): number {
   return E.map + clusters.reduce((sum, cluster) => sum + E.mapIteration + perCluster(cluster), 0);
+}
+
+/** The most events one child of a Distributed Map over `clusters` records: its execution and states. */
+function largestChild(
+  clusters: readonly HistoryEstimateCluster[],
+  perCluster: (cluster: HistoryEstimateCluster) => number,
+): number {
+  return E.execution + Math.max(0, ...clusters.map(perCluster));
 }
 
 /** The restart waves of one cluster: all at once in emergency mode, else RESTART_WAVE_SIZE at a time. */
@@ -189,6 +221,17 @@ export function estimateHistoryEvents(input: HistoryEstimateInput): HistoryEstim
   const invocations = (cluster: HistoryEstimateCluster) =>
     restartInvocations(waves(cluster), input.rolloutTimeoutSeconds, input.restartInvocationSeconds);
   const R = VERIFICATION_RETRIES;
+  // A per-cluster Map's events in this history; a Distributed Map's children, in theirs (`children`).
+  const children: LargestChildHistory[] = [];
+  const clusterMap = (
+    state: string,
+    over: readonly HistoryEstimateCluster[],
+    perCluster: (cluster: HistoryEstimateCluster) => number,
+  ): number => {
+    if (input.distributedMaps !== true) return inlineMap(over, perCluster);
+    children.push({ state, events: largestChild(over, perCluster) });
+    return E.distributedMap;
+  };
 
   // Worst case, in the order the states run: to the last step that rolls back, then the rollback.
   const states: [string, number][] = [
@@ -204,37 +247,47 @@ export function estimateHistoryEvents(input: HistoryEstimateInput): HistoryEstim
   if (root) {
     states.push(
       ['stage-root', lambdaTask()],
-      ['distribute-bundle', clusterMap(clusters, () => lambdaTask())],
-      ['verify-trust', clusterMap(clusters, () => lambdaTask(R['verify-trust']))],
+      ['distribute-bundle', clusterMap('distribute-bundle', clusters, () => lambdaTask())],
+      ['verify-trust', clusterMap('verify-trust', clusters, () => lambdaTask(R['verify-trust']))],
       ['await-proxy-trust', E.wait],
     );
   }
   states.push(
     ['approve-reissue', E.tokenTask],
-    ['reissue-intermediate', clusterMap(clusters, () => lambdaTask())],
+    ['reissue-intermediate', clusterMap('reissue-intermediate', clusters, () => lambdaTask())],
     [
       'restart-workloads',
-      clusterMap(clusters, (cluster) => restartLoop(invocations(cluster), R['restart-workloads'])),
+      clusterMap('restart-workloads', clusters, (cluster) =>
+        restartLoop(invocations(cluster), R['restart-workloads']),
+      ),
     ],
-    ['verify-workloads', clusterMap(clusters, () => lambdaTask(R['verify-workloads']))],
+    ['verify-workloads', clusterMap('verify-workloads', clusters, () => lambdaTask(R['verify-workloads']))],
     ['after-workloads', E.choice],
   );
   if (mode === 'scheduled') states.push(['soak', E.wait]);
   if (root)
-    states.push(['approve-retire', E.tokenTask], ['retire-root', clusterMap(clusters, () => lambdaTask())]);
+    states.push(
+      ['approve-retire', E.tokenTask],
+      ['retire-root', clusterMap('retire-root', clusters, () => lambdaTask())],
+    );
   // The last step that rolls back fails (retire-root; in intermediate mode verify-workloads), and the
   // rollback walks back every cluster: a longer path than promote-root and the release.
   states.push(
-    ['rollback-trust', clusterMap(clusters, () => lambdaTask())],
-    ['rollback-verify-trust', clusterMap(clusters, () => lambdaTask(R['rollback-verify-trust']))],
+    ['rollback-trust', clusterMap('rollback-trust', clusters, () => lambdaTask())],
+    [
+      'rollback-verify-trust',
+      clusterMap('rollback-verify-trust', clusters, () => lambdaTask(R['rollback-verify-trust'])),
+    ],
     // Per verify-restored-trust answer: its Choice, then its Wait.
-    ['rollback-await-proxy-trust', clusterMap(clusters, () => E.choice + E.wait)],
-    ['rollback-intermediate', clusterMap(clusters, () => lambdaTask())],
+    ['rollback-await-proxy-trust', inlineMap(clusters, () => E.choice + E.wait)],
+    ['rollback-intermediate', clusterMap('rollback-intermediate', clusters, () => lambdaTask())],
     [
       'rollback-restart',
-      clusterMap(clusters, (cluster) => restartLoop(invocations(cluster), R['rollback-restart'])),
+      clusterMap('rollback-restart', clusters, (cluster) =>
+        restartLoop(invocations(cluster), R['rollback-restart']),
+      ),
     ],
-    ['rollback-restore', clusterMap(clusters, () => lambdaTask())],
+    ['rollback-restore', clusterMap('rollback-restore', clusters, () => lambdaTask())],
     ['rollback-drop-pending', lambdaTask()],
     ['release-lock-after-rollback', lambdaTask()],
     ['rotation-rolled-back', E.fail],
@@ -242,21 +295,28 @@ export function estimateHistoryEvents(input: HistoryEstimateInput): HistoryEstim
   const worstCase = states.reduce((sum, [, events]) => sum + events, 0);
 
   // The fewest: the success path, each check at its first look, one restart invocation per cluster.
+  // (A Distributed Map's children are not in this history: they count for nothing here.)
   const once = () => lambdaTask();
+  const fewestMap = (perCluster: (cluster: HistoryEstimateCluster) => number) =>
+    input.distributedMaps === true ? E.distributedMap : inlineMap(clusters, perCluster);
   const fewest =
     E.execution +
-    2 * E.pass +
+    3 * E.pass + // input-defaults, apply-input-defaults, execution-context
     2 * lambdaTask() + // acquire-lock, preflight
     2 * E.choice + // rotate-or-resume, mode
-    (root ? lambdaTask() + 2 * clusterMap(clusters, once) + E.wait : 0) + // stage-root, distribute, verify, wait
-    clusterMap(clusters, once) + // reissue-intermediate
-    clusterMap(clusters, () => restartLoop(1, 0)) +
-    clusterMap(clusters, once) + // verify-workloads
+    (root ? lambdaTask() + 2 * fewestMap(once) + E.wait : 0) + // stage-root, distribute, verify, wait
+    fewestMap(once) + // reissue-intermediate
+    fewestMap(() => restartLoop(1, 0)) +
+    fewestMap(once) + // verify-workloads
     E.choice + // after-workloads
     (mode === 'scheduled' ? E.wait : 0) +
-    (root ? clusterMap(clusters, once) + lambdaTask() : 0) + // retire-root, promote-root
+    (root ? fewestMap(once) + lambdaTask() : 0) + // retire-root, promote-root
     lambdaTask() + // release-lock
     E.succeed;
+  const largest = children.reduce<LargestChildHistory | undefined>(
+    (most, child) => (most === undefined || child.events > most.events ? child : most),
+    undefined,
+  );
 
   return {
     worstCase,
@@ -266,7 +326,16 @@ export function estimateHistoryEvents(input: HistoryEstimateInput): HistoryEstim
     states: states.map(([state, events]) => ({ state, events })),
     mostRestartWaves,
     uncounted,
+    ...(largest !== undefined && { largestChild: largest }),
   };
+}
+
+/** Whether an estimate fits SAFE_HISTORY_EVENTS: the one history, or the parent's and each child's. */
+function fitsSafeShare(estimate: HistoryEstimate): boolean {
+  return (
+    estimate.worstCase <= estimate.safeLimit &&
+    (estimate.largestChild === undefined || estimate.largestChild.events <= estimate.safeLimit)
+  );
 }
 
 /**
@@ -276,7 +345,7 @@ export function estimateHistoryEvents(input: HistoryEstimateInput): HistoryEstim
  */
 export function smallestFittingWaveSize(input: HistoryEstimateInput): number | undefined {
   const fits = (restartWaveSize: number) =>
-    estimateHistoryEvents({ ...input, restartWaveSize }).worstCase <= SAFE_HISTORY_EVENTS;
+    fitsSafeShare(estimateHistoryEvents({ ...input, restartWaveSize }));
   const most = Math.max(1, ...input.clusters.map((cluster) => cluster.workloads ?? 0));
   if (!fits(most)) return undefined;
   // The worst case only falls as the waves grow: a binary search between the current size and one wave.
@@ -299,7 +368,9 @@ export function historyLimitProblem(
   input: HistoryEstimateInput,
   estimate: HistoryEstimate = estimateHistoryEvents(input),
 ): string | undefined {
-  if (estimate.worstCase <= estimate.safeLimit) return undefined;
+  if (fitsSafeShare(estimate)) return undefined;
+  const child = estimate.largestChild;
+  if (child !== undefined && child.events > estimate.safeLimit) return childLimitProblem(input, child);
   const heaviest = [...estimate.states]
     .sort((a, b) => b.events - a.events)
     .slice(0, 2)
@@ -327,6 +398,25 @@ export function historyLimitProblem(
     `${estimate.worstCase} events (${clustersText(input.clusters.length)}, ${waves}; most in ${heaviest}), over the ` +
     `${estimate.safeLimit} preflight allows (${Math.round(SAFE_HISTORY_SHARE * 100)}% of the ` +
     `${estimate.limit} events at which an execution fails, possibly after writes). ${remedy}`
+  );
+}
+
+/**
+ * A Distributed Map's child over the safe share: one cluster's iteration alone, so only its restart
+ * waves can make it smaller (the number of clusters does not matter).
+ */
+function childLimitProblem(input: HistoryEstimateInput, child: LargestChildHistory): string {
+  const fitting = smallestFittingWaveSize(input);
+  const remedy =
+    input.mode === 'emergency' || fitting === undefined
+      ? 'Even one restart wave does not fit one cluster in one child execution: restart fewer workloads per cluster'
+      : `Restart in larger waves: set RESTART_WAVE_SIZE (the construct's restartWaveSize) to at least ${fitting} ` +
+        'and deploy, then start again (a larger wave restarts more workloads at once: check the PodDisruptionBudgets)';
+  return (
+    `This rotation could exceed Step Functions' execution history limit in one cluster's ${child.state} child ` +
+    `execution: at worst it records ${child.events} events, over the ${SAFE_HISTORY_EVENTS} preflight allows ` +
+    `(${Math.round(SAFE_HISTORY_SHARE * 100)}% of the ${EXECUTION_HISTORY_LIMIT} events at which an execution ` +
+    `fails, possibly after writes). ${remedy}.`
   );
 }
 

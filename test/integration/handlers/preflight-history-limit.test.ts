@@ -35,4 +35,18 @@ describe('preflight and the execution history limit', () => {
     // Each more wave in a cluster: a restart invocation and its Choice, in restart-workloads and rollback-restart.
     expect((one?.worstCase ?? 0) - (five?.worstCase ?? 0)).toBe(3 * 2 * 2 * 7);
   });
+
+  it('counts the parent and the largest child when the stack runs Distributed Maps (DISTRIBUTED_MAPS)', async () => {
+    // Act
+    const inline = await preflight({ executionId: h.executionId(), mode: 'scheduled', cluster: null });
+    const distributed = await withEnv({ DISTRIBUTED_MAPS: 'true' }, () =>
+      preflight({ executionId: h.executionId(), mode: 'scheduled', cluster: null }),
+    );
+    // Assess: the parent keeps 6 events per Distributed Map; one cluster's restart is its own history
+    const parent = distributed.plan.historyEvents;
+    expect(inline.plan.historyEvents?.largestChild).toBeUndefined();
+    expect(parent?.largestChild?.state).toBe('restart-workloads');
+    expect(parent?.worstCase).toBeLessThan(inline.plan.historyEvents?.worstCase ?? 0);
+    expect(parent?.largestChild?.events).toBeLessThan(parent?.worstCase ?? 0);
+  });
 });

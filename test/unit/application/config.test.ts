@@ -36,6 +36,7 @@ describe('readRotationConfig', () => {
       region: 'eu-west-1',
       rolloutTimeoutSeconds: 600,
       restartWaveSize: 5,
+      distributedMaps: false,
       intermediateValidityDays: 730,
       rootKeyDeletionWindowDays: 30,
       rootValidityDays: 1825,
@@ -266,6 +267,17 @@ describe('readRotationConfig', () => {
         message: expect.stringMatching(/^CLUSTER_ACCOUNT_ROLES: /),
       }),
     );
+  });
+
+  it('reads DISTRIBUTED_MAPS as a boolean, false when unset, and names a value that is not one', () => {
+    // Arrange
+    Object.assign(process.env, { MESH_ID: 'prod', AWS_REGION: 'eu-west-1' });
+    // Act / Assert
+    expect(readRotationConfig().distributedMaps).toBe(false);
+    process.env.DISTRIBUTED_MAPS = 'true';
+    expect(readRotationConfig().distributedMaps).toBe(true);
+    process.env.DISTRIBUTED_MAPS = 'sometimes';
+    expect(() => readRotationConfig()).toThrow(/DISTRIBUTED_MAPS/);
   });
 
   it('refuses a wave size below one', () => {

@@ -1,6 +1,8 @@
-// preflight's estimate of the execution history a rotation records, judged against real histories: two
+// preflight's estimate of the execution history a rotation records, judged against real histories:
 // rehearsals of the synthesized state machine (rehearsal-histories/, recorded with `npm run rehearse --
-// --clusters 2 --workloads 12 --out DIR`, the second with `--fail-at retire-root:lab-2`), each counted
+// --clusters 2 --workloads 12 --out DIR`, the second with `--fail-at retire-root:lab-2`, the third on an
+// assembly synthesized with `distributedMaps`, through `--cdk-out`; each history.json kept down to the
+// fields aws-history-events reads: type, state name and type, index, parent state), each counted
 // as Step Functions would record it (rehearsal/aws-history-events.ts, which knows nothing of the
 // estimate), and against the limit for a large fleet.
 import { readFileSync } from 'node:fs';
@@ -50,7 +52,7 @@ describe('estimateHistoryEvents against rehearsals of the real state machine', (
     // Act
     const estimate = estimateHistoryEvents(rehearsed);
     // Assess: no check was retried and each cluster's restart took one invocation, as `fewest` assumes.
-    expect(real).toBe(159);
+    expect(real).toBe(161);
     expect(estimate.fewest).toBe(real);
     expect(estimate.worstCase).toBeGreaterThanOrEqual(real);
     // Retries of every verification (30 events per cluster and Map) and the rollback (since its trust
@@ -171,5 +173,96 @@ describe('historyLimitProblem', () => {
     );
     expect(problem).toContain('do not narrow the cluster selection (CLUSTERS, the discovery tag)');
     expect(problem).not.toContain('RESTART_WAVE_SIZE');
+  });
+});
+
+describe('estimateHistoryEvents with Distributed Maps', () => {
+  const distributed = (clusters: number, workloads: number, overrides: Partial<HistoryEstimateInput> = {}) =>
+    fleet(clusters, workloads, { distributedMaps: true, ...overrides });
+
+  it('counts the parent of a rehearsal that succeeded at its first look exactly as its fewest, its children apart', () => {
+    // Prepare: the Distributed Maps are the per-cluster Maps, all but the Map of Waits
+    const maps = new Set(
+      recorded('distributed-scheduled-2-clusters-12-workloads')
+        .filter((event) => event.state?.type === 'Map' && event.state.name !== 'rollback-await-proxy-trust')
+        .map((event) => event.state?.name as string),
+    );
+    const real = awsHistoryEvents(
+      recorded('distributed-scheduled-2-clusters-12-workloads'),
+      new Set(),
+      maps,
+    ).length;
+    // Act
+    const estimate = estimateHistoryEvents(distributed(2, 12));
+    // Assess: 6 parent events per Distributed Map, where the inline run above records 161
+    expect(maps.size).toBe(6);
+    expect(real).toBe(81);
+    expect(estimate.fewest).toBe(real);
+    expect(estimate.worstCase).toBeGreaterThanOrEqual(real);
+  });
+
+  it('stays above the parent of a rehearsal that rolled back from retire-root: by no more than the approval gates it had not', () => {
+    // Prepare
+    const history = recorded('distributed-rolled-back-at-retire-root-2-clusters-12-workloads');
+    const maps = new Set(
+      history
+        .filter((event) => event.state?.type === 'Map' && event.state.name !== 'rollback-await-proxy-trust')
+        .map((event) => event.state?.name as string),
+    );
+    const real = awsHistoryEvents(history, new Set(), maps).length;
+    // Act
+    const estimate = estimateHistoryEvents(distributed(2, 12));
+    // Assess: every rollback Map ran too; the children's retries are in their own histories
+    expect(maps.size).toBe(11);
+    expect(history.at(-1)?.type).toBe('ExecutionFailed');
+    expect(estimate.worstCase - real).toBe(2 * 6);
+  });
+
+  it("counts each cluster's iteration in a child of its own: the inline iteration's states plus the child's start and end", () => {
+    // Act: one cluster, so the inline restart-workloads Map holds exactly one iteration
+    const inline = estimateHistoryEvents(fleet(1, 12));
+    const child = estimateHistoryEvents(distributed(1, 12)).largestChild;
+    const inlineRestart = inline.states.find(({ state }) => state === 'restart-workloads')?.events ?? 0;
+    // Assess: less the Map's 4 events and the iteration's 2, plus ExecutionStarted and its end
+    expect(child).toEqual({ state: 'restart-workloads', events: inlineRestart - 4 - 2 + 2 });
+    expect(inline.largestChild).toBeUndefined();
+  });
+
+  it('keeps 6 events per Distributed Map in the parent, whatever the fleet, so only the inline Map of Waits grows', () => {
+    // Act
+    const hundred = estimateHistoryEvents(distributed(100, 10, { mode: 'emergency' }));
+    const threeHundred = estimateHistoryEvents(distributed(300, 10, { mode: 'emergency' }));
+    const perState = Object.fromEntries(hundred.states.map(({ state, events }) => [state, events]));
+    // Assess: rollback-await-proxy-trust, a Choice and a Wait per cluster, is the only growth
+    expect(threeHundred.worstCase - hundred.worstCase).toBe(200 * 4 + 200 * 2);
+    expect(perState['distribute-bundle']).toBe(6);
+    expect(perState['rollback-restart']).toBe(6);
+    expect(threeHundred.largestChild).toEqual(hundred.largestChild);
+    // the design's figures (docs/workflow.md): 48 events in the largest child at emergency x 10, 181 at
+    // scheduled x 100
+    expect(hundred.largestChild?.events).toBe(48);
+    expect(estimateHistoryEvents(distributed(100, 100)).largestChild?.events).toBe(181);
+  });
+
+  it('lets 300 clusters through that inline Maps refuse, and refuses one cluster whose own child is too long', () => {
+    // Act
+    const large = historyLimitProblem(distributed(300, 100));
+    const inline = historyLimitProblem(fleet(300, 100));
+    const crowded = distributed(1, 20_000);
+    const problem = historyLimitProblem(crowded);
+    const fitting = smallestFittingWaveSize(crowded);
+    // Assess
+    expect(large).toBeUndefined();
+    expect(inline).toContain('could exceed');
+    expect(problem).toContain("in one cluster's restart-workloads child execution");
+    expect(problem).toContain('over the 20000 preflight allows');
+    expect(fitting).toBeGreaterThan(5);
+    expect(problem).toContain(`to at least ${fitting}`);
+    expect(
+      estimateHistoryEvents({ ...crowded, restartWaveSize: fitting ?? 0 }).largestChild?.events,
+    ).toBeLessThanOrEqual(SAFE_HISTORY_EVENTS);
+    expect(
+      estimateHistoryEvents({ ...crowded, restartWaveSize: (fitting ?? 0) - 1 }).largestChild?.events,
+    ).toBeGreaterThan(SAFE_HISTORY_EVENTS);
   });
 });
