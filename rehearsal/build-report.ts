@@ -20,6 +20,7 @@ import type { RehearsalOptions } from './rehearsal-options.js';
 import {
   type ExpiryCheckAtEnd,
   expectedResult,
+  type FailedChild,
   faultFailAts,
   outcomeChecks,
   type PhaseReport,
@@ -105,7 +106,17 @@ export function buildReport(facts: ReportFacts): RehearsalReport {
   if (atEnd.cacertsBackups !== undefined) endState = { ...endState, cacertsBackups: atEnd.cacertsBackups };
   const { faultReports } = facts;
   const moves = workloadMoves(facts.workloadsAtStart, workloads);
-  const strategies = clusterStrategies(history);
+  const strategies = clusterStrategies(history, run.children);
+  const failedChildren: FailedChild[] = run.children
+    .filter((child) => child.status !== 'SUCCEEDED')
+    .map((child) => ({
+      map: child.map,
+      ...(child.cluster === undefined ? {} : { cluster: child.cluster }),
+      executionArn: child.executionArn,
+      status: child.status,
+      ...(child.error === undefined ? {} : { error: child.error }),
+      ...(child.cause === undefined ? {} : { cause: child.cause }),
+    }));
   // A remote cluster holds no cacerts: its pods are served what its primary's cacerts holds.
   const remotes = lab.clusters.flatMap(({ name, primary }) =>
     primary === undefined ? [] : [{ name, primary }],
@@ -162,6 +173,7 @@ export function buildReport(facts: ReportFacts): RehearsalReport {
     ok: interrupted === undefined && checks.every((check) => check.ok),
     ...(interrupted === undefined ? {} : { interrupted }),
     ...(error === undefined ? {} : { error }),
+    ...(failedChildren.length === 0 ? {} : { failedChildren }),
     ...(options.failAt === undefined || options.failAt.length === 0
       ? {}
       : { failAt: formatFailAts(options.failAt) }),

@@ -4,6 +4,8 @@
 // cluster's name, lambdas/contract/map-answers.ts): how many workloads it restarted and, for
 // `resign`, what it waited for. Read from the history the rehearsal recorded, as an operator reads an
 // execution's, so the report states what the product decided; the lab judges what happened on its own.
+// With Distributed Maps, each cluster's restart-workloads ran in a child execution of its own: its
+// answer is in that child's events (children.json), as an operator finds it through the Map Run.
 import { clusterTaskName, WORKFLOW_STATES } from '../lib/workflow-states.js';
 
 /** One cluster's strategy and, when restart-workloads finished, its last answer. */
@@ -42,10 +44,13 @@ type Json = Record<string, unknown>;
  * execution's preflight and restart-workloads exits (a resumed rollback runs neither). Empty when
  * preflight did not finish.
  */
-export function clusterStrategies(history: readonly unknown[]): ClusterStrategy[] {
+export function clusterStrategies(
+  history: readonly unknown[],
+  children: readonly ChildEvents[] = [],
+): ClusterStrategy[] {
   const preflight = exitOutput(history, 'preflight');
   const planned = asArray(asObject(preflight?.preflight)?.clusters);
-  const answers = lastRestartAnswers(history);
+  const answers = lastRestartAnswers(history, children);
   return planned.flatMap((item) => {
     const entry = asObject(item);
     const cluster = typeof entry?.name === 'string' ? entry.name : undefined;
@@ -86,25 +91,46 @@ function restartWorkloadsFigures(answer: Json): RestartWorkloadsFigures | undefi
   };
 }
 
+/** A Distributed Map's child execution: which Map started it, and its own events. */
+export interface ChildEvents {
+  readonly map: string;
+  readonly events: readonly unknown[];
+}
+
 /**
  * restart-workloads' last answer per cluster, from its per-cluster Task's exits (each holds the answer as
- * `progress`) up to the Map's first exit; none when the Map never finished.
+ * `progress`) up to the Map's first exit, inline in the history or, Distributed, at the top of each of
+ * its children (only the forward run has that Map: a resumed rollback restarts in rollback-restart);
+ * none when the Map never finished.
  */
-function lastRestartAnswers(history: readonly unknown[]): Map<string, Json> {
+function lastRestartAnswers(
+  history: readonly unknown[],
+  children: readonly ChildEvents[],
+): Map<string, Json> {
   const map = WORKFLOW_STATES.restartWorkloads;
   const perCluster = clusterTaskName(map);
   const last = new Map<string, Json>();
+  const take = (exited: Json | undefined) => {
+    if (exited?.name !== perCluster) return;
+    const answer = asObject(asObject(exited.output)?.progress);
+    if (typeof answer?.cluster === 'string') last.set(answer.cluster, answer);
+  };
   for (const item of history) {
     const event = asObject(item);
     if (event?.type !== 'StateExited') continue;
     const exited = asObject(event.state);
     if (event.index === undefined) {
-      if (exited?.name === map) return last;
-      continue;
+      if (exited?.name !== map) continue;
+      for (const child of children.filter((candidate) => candidate.map === map)) {
+        for (const childItem of child.events) {
+          const childEvent = asObject(childItem);
+          if (childEvent?.type === 'StateExited' && childEvent.index === undefined)
+            take(asObject(childEvent.state));
+        }
+      }
+      return last;
     }
-    if (exited?.name !== perCluster) continue;
-    const answer = asObject(asObject(exited.output)?.progress);
-    if (typeof answer?.cluster === 'string') last.set(answer.cluster, answer);
+    take(exited);
   }
   return new Map();
 }

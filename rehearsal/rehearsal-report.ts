@@ -18,6 +18,16 @@ export type RehearsalMode = 'scheduled' | 'emergency' | 'intermediate';
 /** How the execution ended; ABORTED: an interrupt (SIGINT/SIGTERM) stopped it, as StopExecution would. */
 export type RehearsalResult = 'SUCCEEDED' | 'ROLLED_BACK' | 'FAILED' | 'ABORTED';
 
+/** A Distributed Map's child execution that failed or was aborted. */
+export interface FailedChild {
+  readonly map: string;
+  readonly cluster?: string;
+  readonly executionArn: string;
+  readonly status: string;
+  readonly error?: string;
+  readonly cause?: string;
+}
+
 export interface HandshakeCounts {
   readonly attempted: number;
   readonly failed: number;
@@ -75,6 +85,12 @@ export interface RehearsalReport {
    */
   readonly interrupted?: { readonly signal: string; readonly at: string; readonly phase: string };
   readonly error?: { readonly name: string; readonly cause: string };
+  /**
+   * With Distributed Maps, each child execution that did not succeed: the Map's own error
+   * (`States.ExceedToleratedFailureThreshold`) names neither its cluster nor its error, so the report
+   * does, as an operator finds them through the Map Run. Absent when none.
+   */
+  readonly failedChildren?: readonly FailedChild[];
   readonly failAt?: string;
   /** Each --fault as given and how many requests it answered (--fault; absent without). */
   readonly faults?: readonly FaultReport[];

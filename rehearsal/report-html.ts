@@ -46,6 +46,7 @@ ${(report.accounts?.length ?? 0) > 1 ? `<tr><th>accounts</th><td colspan="3" id=
 ${report.failAt ? `<tr><th>--fail-at</th><td colspan="3"><code>${escapeHtml(report.failAt)}</code></td></tr>` : ''}
 ${report.faults?.length ? `<tr><th>--fault</th><td colspan="3">${report.faults.map((fault) => `<code>${escapeHtml(fault.spec)}</code> fired ${fault.fired}x`).join(', ')}</td></tr>` : ''}
 ${report.error ? `<tr><th>error</th><td colspan="3"><code>${escapeHtml(report.error.name)}</code> ${escapeHtml(report.error.cause)}</td></tr>` : ''}
+${(report.failedChildren ?? []).map((child) => `<tr><th>failed in</th><td colspan="3">${escapeHtml(child.map)} ${escapeHtml(child.cluster ?? '(no cluster)')}: ${escapeHtml(child.status)} <code>${escapeHtml(child.error ?? '')}</code> ${escapeHtml(child.cause ?? '')}</td></tr>`).join('\n')}
 </table>
 <h2>Timeline</h2>
 <div class="legend">${Object.entries(COLOURS)

@@ -59,6 +59,31 @@ export interface RotationRun {
   readonly interrupted: Interrupted | undefined;
   /** Every event of every execution, in order, as history.json holds them. */
   readonly history: readonly unknown[];
+  /**
+   * Every child execution a Distributed Map started, in the order they ended, each with its own events
+   * (children.json); none with inline Maps. GetExecutionHistory of the parent returns none of them.
+   */
+  readonly children: readonly ChildRecord[];
+}
+
+/** A Distributed Map's child execution as children.json holds it. */
+export interface ChildRecord {
+  readonly executionArn: string;
+  readonly name: string;
+  readonly parentArn: string;
+  readonly mapRunArn: string;
+  /** The Distributed Map (its label) and the item's index. */
+  readonly map: string;
+  readonly index: number;
+  /** The item's cluster, as the child's input names it. */
+  readonly cluster?: string;
+  readonly status: string;
+  readonly error?: string;
+  readonly cause?: string;
+  readonly startDate: string;
+  readonly stopDate: string;
+  /** The child's own events, as history.json holds the parent's. */
+  readonly events: readonly unknown[];
 }
 
 /**
@@ -202,6 +227,7 @@ export async function runRotation(
   if (options.signal?.aborted) interrupt();
   else options.signal?.addEventListener('abort', interrupt, { once: true });
   const history: unknown[] = [];
+  const children: ChildRecord[] = [];
   const runExecution = createExecutionRunner({
     definition,
     stateMachine,
@@ -214,6 +240,7 @@ export async function runRotation(
     ...(input.approvalGates === undefined ? {} : { approvalGates: input.approvalGates }),
     tracker,
     history,
+    children,
     onStart: (execution) => {
       running = execution;
       if (interrupted !== undefined) execution.abort();
@@ -319,7 +346,7 @@ export async function runRotation(
   // Until here an interrupt cuts the run short (the listener above marks it); from here on the report
   // is made of what there is, and written whole.
   options.signal?.removeEventListener('abort', interrupt);
-  return { executionId, result, error, startedAt, endedAt, interrupted, history };
+  return { executionId, result, error, startedAt, endedAt, interrupted, history, children };
 }
 
 /**
@@ -432,6 +459,8 @@ function createExecutionRunner(input: {
   readonly approvalGates?: ApprovalGates;
   readonly tracker: PhaseTracker;
   readonly history: unknown[];
+  /** Where each ended child of a Distributed Map is kept (children.json); dropped when absent. */
+  readonly children?: ChildRecord[];
   readonly onStart: (execution: { abort(): void }) => void;
   readonly journal?: () => ExecutionJournal;
 }): (name: string, executionInput: Json) => Promise<ExecutionEnd> {
@@ -445,7 +474,10 @@ function createExecutionRunner(input: {
     handlers,
     retryIntervalOverrides,
     taskToken: TASK_TOKEN,
-    onChild: (child) => input.recordedExecutions.set(child.executionArn, recordedChild(child)),
+    onChild: (child) => {
+      input.recordedExecutions.set(child.executionArn, recordedChild(child));
+      input.children?.push(childRecord(child));
+    },
   });
   return async (name, executionInput) => {
     // The attached run's record is on disk before moto knows the execution (its ARN follows from the
@@ -583,6 +615,28 @@ function recordedChild(child: ChildExecution): RecordedExecution {
       if (event.type !== 'StateEntered' || event.index !== undefined || state === undefined) return [];
       return [stateEnteredEvent(state, new Date(Number(event.timestamp)))];
     }),
+  };
+}
+
+function childRecord(child: ChildExecution): ChildRecord {
+  const withCluster = (child.events as Json[]).find(
+    (event) => typeof (event.input as Json | undefined)?.cluster === 'string',
+  );
+  const cluster = (withCluster?.input as Json | undefined)?.cluster as string | undefined;
+  return {
+    executionArn: child.executionArn,
+    name: child.name,
+    parentArn: child.parentArn,
+    mapRunArn: child.mapRunArn,
+    map: child.map,
+    index: child.index,
+    ...(cluster === undefined ? {} : { cluster }),
+    status: child.status,
+    ...(child.error === undefined ? {} : { error: child.error }),
+    ...(child.cause === undefined ? {} : { cause: child.cause }),
+    startDate: child.startDate.toISOString(),
+    stopDate: child.stopDate.toISOString(),
+    events: (child.events as Json[]).map(historyEntry),
   };
 }
 

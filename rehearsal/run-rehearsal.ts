@@ -388,10 +388,10 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
     accounts: clusterAccountReports(lab),
   });
 
-  const { history } = run;
+  const { history, children } = run;
   const { functionLogs } = containers;
   const { final } = atEnd;
-  await writeReportFiles(options.outDir, { report, history, functionLogs, initial, final });
+  await writeReportFiles(options.outDir, { report, history, children, functionLogs, initial, final });
   await scanReportForPrivateKeys({
     outDir: options.outDir,
     lab,

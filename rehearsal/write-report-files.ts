@@ -16,6 +16,8 @@ export interface ReportFiles {
   readonly report: RehearsalReport;
   /** The execution's events, as aws-local-stepfunctions gave them. */
   readonly history: readonly unknown[];
+  /** A Distributed Map's child executions, each with its own events; children.json only when any. */
+  readonly children?: readonly unknown[];
   readonly functionLogs: readonly FunctionLogLine[];
   readonly initial: readonly CacertsSnapshot[];
   readonly final: readonly CacertsSnapshot[];
@@ -25,6 +27,7 @@ export const REPORT_FILES = {
   json: 'report.json',
   html: 'report.html',
   history: 'history.json',
+  children: 'children.json',
   audit: 'audit.jsonl',
   logs: 'logs',
 } as const;
@@ -68,6 +71,12 @@ export async function writeReportFiles(directory: string, files: ReportFiles): P
     join(directory, REPORT_FILES.history),
     `${JSON.stringify(files.history, null, 2)}\n`,
   );
+  if (files.children !== undefined && files.children.length > 0) {
+    await writeFileAtomically(
+      join(directory, REPORT_FILES.children),
+      `${JSON.stringify(files.children, null, 2)}\n`,
+    );
+  }
   await writeFileAtomically(
     join(directory, REPORT_FILES.audit),
     auditLines(files.functionLogs)

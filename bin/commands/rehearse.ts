@@ -448,6 +448,7 @@ function summaryJson(report: RehearsalReport, outDir: string) {
     checks: report.checks,
     strategies: report.strategies,
     ...(report.error === undefined ? {} : { error: report.error }),
+    ...(report.failedChildren === undefined ? {} : { failedChildren: report.failedChildren }),
     ...(report.faults === undefined ? {} : { faults: report.faults }),
     ...(report.interrupted === undefined ? {} : { interrupted: report.interrupted }),
     ...(report.labLoad === undefined ? {} : { labLoad: report.labLoad }),
@@ -477,6 +478,11 @@ function printSummary(report: RehearsalReport, outDir: string, terminal: Termina
     `  result      ${style(report.result === report.expectedResult, report.result)} (expected ${report.expectedResult})${report.error ? ` ${report.error.name}` : ''}`,
     // Another rotation of the mesh held the lock: this one stopped at acquire-lock, before any write.
     ...(report.error?.name === ROTATION_LOCKED ? [`  refused     ${report.error.cause}`] : []),
+    // A Distributed Map's error names no cluster: the children that failed do.
+    ...(report.failedChildren ?? []).map(
+      (child, i) =>
+        `  ${i === 0 ? 'failed in ' : '          '}  ${child.map} ${child.cluster ?? '(no cluster)'}: ${child.status}${child.error === undefined ? '' : ` ${child.error}`}${child.cause === undefined ? '' : `: ${child.cause.slice(0, 160)}`}`,
+    ),
     `  handshakes  ${report.totals.handshakes.attempted} attempted, ${style(report.totals.handshakes.failed === 0, `${report.totals.handshakes.failed} failed`)}`,
     // Clusters of another account: where each is, and the roles of that account it was reached as.
     ...((report.accounts?.length ?? 0) > 1 ? describeAccounts(report.accounts ?? []) : []),

@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import type { HistoryEstimate } from '../../lambdas/core/plan/history-estimate.js';
 import { CLUSTER_MAP_STATES, clusterTaskName, WORKFLOW_STATES } from '../../lib/workflow-states.js';
 import { awsHistoryEvents, type LocalHistoryEvent } from '../../rehearsal/aws-history-events.js';
+import { INJECTED_FAILURE } from '../../rehearsal/fail-at.js';
+import type { ChildRecord } from '../../rehearsal/run-executions.js';
 import { synthMeshTrustStack } from '../infra/synth-mesh-trust-stack.js';
 import { failedChecks, type Rehearsal, runRehearseCli } from '../support/rehearse-cli.js';
 
@@ -95,5 +97,38 @@ describe('meshtrust rehearse with Distributed Maps', () => {
     expect(estimate?.largestChild?.state).toBe(WORKFLOW_STATES.restartWorkloads);
     expect(real).toBeGreaterThan(estimate?.fewest ?? Number.POSITIVE_INFINITY);
     expect(real).toBeLessThanOrEqual(estimate?.worstCase ?? 0);
+  });
+
+  it('names the cluster whose child failed, and its error, which the Map Run error does not; children.json holds every child', () => {
+    // WHEN
+    const children = JSON.parse(readFileSync(join(rolledBack.dir, 'children.json'), 'utf8')) as ChildRecord[];
+    const reissue = children.filter((child) => child.map === WORKFLOW_STATES.reissueIntermediate);
+
+    // THEN
+    expect(rolledBack.report.failedChildren).toEqual([
+      expect.objectContaining({
+        map: WORKFLOW_STATES.reissueIntermediate,
+        cluster: 'lab-2',
+        status: 'FAILED',
+        error: INJECTED_FAILURE,
+      }),
+    ]);
+    expect(rolledBack.stdout).toMatch(
+      new RegExp(`failed in +reissue-intermediate lab-2: FAILED ${INJECTED_FAILURE}`),
+    );
+    expect(reissue.map((child) => [child.cluster, child.status]).sort()).toEqual([
+      ['lab-1', 'SUCCEEDED'],
+      ['lab-2', 'FAILED'],
+    ]);
+    // each child with its own events: its Task's, which the parent's history does not hold
+    const lab1 = reissue.find((child) => child.cluster === 'lab-1');
+    expect(
+      lab1?.events.some(
+        (event) =>
+          (event as HistoryEvent).state?.name === clusterTaskName(WORKFLOW_STATES.reissueIntermediate),
+      ),
+    ).toBe(true);
+    // every cluster's rollback ran in a child too
+    expect(children.filter((child) => child.map === WORKFLOW_STATES.rollbackRestore)).toHaveLength(2);
   });
 });

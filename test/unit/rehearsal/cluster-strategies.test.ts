@@ -106,6 +106,54 @@ describe('clusterStrategies: what preflight chose and restart-workloads answered
   });
 });
 
+describe('clusterStrategies with Distributed Maps: each cluster restarted in a child execution', () => {
+  /** A child's own exit of its per-cluster Task: at the top of the child, so without an index. */
+  const childRestart = (progress: Record<string, unknown>) => ({
+    map: 'restart-workloads',
+    events: [
+      { type: 'ExecutionStarted' },
+      { ...restartExit(0, { ...progress, done: false }), index: undefined },
+      { ...restartExit(0, progress), index: undefined },
+      { type: 'ExecutionSucceeded' },
+    ],
+  });
+
+  it("reads each cluster's last answer from its child once the Map exited, and none from another Map's children", () => {
+    // Arrange: the parent records the Map, not its children's states
+    const history = [preflightExit, restartMapExit(['lab-1', 'lab-2'])];
+    const children = [
+      childRestart({ cluster: 'lab-2', strategy: 'restart', restarted: 4, done: true }),
+      childRestart({ cluster: 'lab-1', strategy: 'resign', restarted: 1, done: true }),
+      {
+        ...childRestart({ cluster: 'lab-1', strategy: 'restart', restarted: 9, done: true }),
+        map: 'rollback-restart',
+      },
+    ];
+
+    // Act
+    const strategies = clusterStrategies(history, children);
+    const withoutChildren = clusterStrategies(history);
+
+    // Assess
+    expect(strategies.map((entry) => [entry.cluster, entry.restartWorkloads])).toEqual([
+      ['lab-1', { strategy: 'resign', restarted: 1 }],
+      ['lab-2', { strategy: 'restart', restarted: 4 }],
+    ]);
+    expect(withoutChildren.map((entry) => entry.restartWorkloads)).toEqual([undefined, undefined]);
+  });
+
+  it('reads no child while the Map has not exited', () => {
+    // Act
+    const strategies = clusterStrategies(
+      [preflightExit],
+      [childRestart({ cluster: 'lab-1', strategy: 'resign', restarted: 1, done: true })],
+    );
+
+    // Assess
+    expect(strategies.map((entry) => entry.restartWorkloads)).toEqual([undefined, undefined]);
+  });
+});
+
 describe('describeClusterStrategy', () => {
   it('says the strategy, the restarts and, for resign, the wait', () => {
     expect(
