@@ -141,9 +141,9 @@ export interface MeshTrustRotationProps {
   /**
    * Run each per-cluster phase as a Distributed Map, one child execution per cluster, so that the
    * execution's history no longer grows by about 240 events a cluster (docs/workflow.md, "Fleets past
-   * one execution's history"). Not finished: preflight still bounds the fleet as for inline Maps, and
-   * `meshtrust status`, `retry-rollback` and the rehearsal's report do not yet name a failed child's
-   * cluster (they read the inline Maps' events), so leave it off outside tests.
+   * one execution's history"). Not finished: `meshtrust status` and `retry-rollback` do not yet name a
+   * failed child's cluster (they read the inline Maps' events; the rehearsal's report does), so leave it
+   * off outside tests.
    * @default false
    */
   readonly distributedMaps?: boolean;
