@@ -225,12 +225,11 @@ export function estimateHistoryEvents(input: HistoryEstimateInput): HistoryEstim
   const children: LargestChildHistory[] = [];
   const clusterMap = (
     state: string,
-    over: readonly HistoryEstimateCluster[],
     perCluster: (cluster: HistoryEstimateCluster) => number,
-  ): number => {
-    if (input.distributedMaps !== true) return inlineMap(over, perCluster);
-    children.push({ state, events: largestChild(over, perCluster) });
-    return E.distributedMap;
+  ): [string, number] => {
+    if (input.distributedMaps !== true) return [state, inlineMap(clusters, perCluster)];
+    children.push({ state, events: largestChild(clusters, perCluster) });
+    return [state, E.distributedMap];
   };
 
   // Worst case, in the order the states run: to the last step that rolls back, then the rollback.
@@ -247,47 +246,34 @@ export function estimateHistoryEvents(input: HistoryEstimateInput): HistoryEstim
   if (root) {
     states.push(
       ['stage-root', lambdaTask()],
-      ['distribute-bundle', clusterMap('distribute-bundle', clusters, () => lambdaTask())],
-      ['verify-trust', clusterMap('verify-trust', clusters, () => lambdaTask(R['verify-trust']))],
+      clusterMap('distribute-bundle', () => lambdaTask()),
+      clusterMap('verify-trust', () => lambdaTask(R['verify-trust'])),
       ['await-proxy-trust', E.wait],
     );
   }
   states.push(
     ['approve-reissue', E.tokenTask],
-    ['reissue-intermediate', clusterMap('reissue-intermediate', clusters, () => lambdaTask())],
-    [
-      'restart-workloads',
-      clusterMap('restart-workloads', clusters, (cluster) =>
-        restartLoop(invocations(cluster), R['restart-workloads']),
-      ),
-    ],
-    ['verify-workloads', clusterMap('verify-workloads', clusters, () => lambdaTask(R['verify-workloads']))],
+    clusterMap('reissue-intermediate', () => lambdaTask()),
+    clusterMap('restart-workloads', (cluster) => restartLoop(invocations(cluster), R['restart-workloads'])),
+    clusterMap('verify-workloads', () => lambdaTask(R['verify-workloads'])),
     ['after-workloads', E.choice],
   );
   if (mode === 'scheduled') states.push(['soak', E.wait]);
   if (root)
     states.push(
       ['approve-retire', E.tokenTask],
-      ['retire-root', clusterMap('retire-root', clusters, () => lambdaTask())],
+      clusterMap('retire-root', () => lambdaTask()),
     );
   // The last step that rolls back fails (retire-root; in intermediate mode verify-workloads), and the
   // rollback walks back every cluster: a longer path than promote-root and the release.
   states.push(
-    ['rollback-trust', clusterMap('rollback-trust', clusters, () => lambdaTask())],
-    [
-      'rollback-verify-trust',
-      clusterMap('rollback-verify-trust', clusters, () => lambdaTask(R['rollback-verify-trust'])),
-    ],
+    clusterMap('rollback-trust', () => lambdaTask()),
+    clusterMap('rollback-verify-trust', () => lambdaTask(R['rollback-verify-trust'])),
     // Per verify-restored-trust answer: its Choice, then its Wait.
     ['rollback-await-proxy-trust', inlineMap(clusters, () => E.choice + E.wait)],
-    ['rollback-intermediate', clusterMap('rollback-intermediate', clusters, () => lambdaTask())],
-    [
-      'rollback-restart',
-      clusterMap('rollback-restart', clusters, (cluster) =>
-        restartLoop(invocations(cluster), R['rollback-restart']),
-      ),
-    ],
-    ['rollback-restore', clusterMap('rollback-restore', clusters, () => lambdaTask())],
+    clusterMap('rollback-intermediate', () => lambdaTask()),
+    clusterMap('rollback-restart', (cluster) => restartLoop(invocations(cluster), R['rollback-restart'])),
+    clusterMap('rollback-restore', () => lambdaTask()),
     ['rollback-drop-pending', lambdaTask()],
     ['release-lock-after-rollback', lambdaTask()],
     ['rotation-rolled-back', E.fail],
