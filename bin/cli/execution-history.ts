@@ -17,6 +17,7 @@ export interface HistoryEventLike {
   readonly mapIterationSucceededEventDetails?: { readonly name?: string; readonly index?: number };
   readonly mapIterationFailedEventDetails?: { readonly name?: string; readonly index?: number };
   readonly mapIterationAbortedEventDetails?: { readonly name?: string; readonly index?: number };
+  readonly mapRunStartedEventDetails?: { readonly mapRunArn?: string };
 }
 
 const APPROVAL_STATES: readonly string[] = [WORKFLOW_STATES.approveReissue, WORKFLOW_STATES.approveRetire];
@@ -90,16 +91,35 @@ export function finalState(events: readonly HistoryEventLike[]): Record<string, 
   return Object.keys(state).length === 0 ? undefined : state;
 }
 
-export type IterationStatus = 'running' | 'succeeded' | 'failed' | 'aborted';
+export type IterationStatus = 'running' | 'succeeded' | 'failed' | 'aborted' | 'timed out';
 
-/** One Map state's iterations, each named by its cluster where the iteration's input says it. */
+/** One cluster's iteration of a Map: inline, from the parent's events; Distributed, a child execution. */
+export interface MapIteration {
+  /** The item's index (inline Maps; a child execution does not say it). */
+  readonly index?: number;
+  readonly cluster?: string;
+  readonly status: IterationStatus;
+  /** A Distributed Map's child: its ARN, and its error and cause when it failed. */
+  readonly executionArn?: string;
+  readonly error?: string;
+  readonly cause?: string;
+}
+
+/**
+ * One Map state's iterations, each named by its cluster where the iteration's input says it. For a
+ * Distributed Map (`mapRun`), only the children that did not succeed are listed one by one; `counts`
+ * says how many items are where.
+ */
 export interface MapProgress {
   readonly state: string;
-  readonly iterations: readonly {
-    readonly index: number;
-    readonly cluster?: string;
-    readonly status: IterationStatus;
-  }[];
+  readonly iterations: readonly MapIteration[];
+  readonly mapRun?: {
+    readonly arn: string;
+    readonly status: string;
+    readonly counts: Readonly<
+      Record<'pending' | 'running' | 'succeeded' | 'failed' | 'aborted' | 'timedOut', number>
+    >;
+  };
 }
 
 /** Per-cluster progress of every cluster Map state that has started, in the order they started. */
@@ -135,6 +155,31 @@ export function mapProgress(events: readonly HistoryEventLike[]): MapProgress[] 
     state,
     iterations: [...iterations.values()].sort((a, b) => a.index - b.index),
   }));
+}
+
+/** A Distributed Map's Map Run, as the parent's MapRunStarted event names it. */
+export interface StartedMapRun {
+  /** The Map state: its Map Run's label, which the stack sets to the state's name. */
+  readonly state: string;
+  readonly mapRunArn: string;
+}
+
+/**
+ * The newest Map Run of each cluster Map, in the order they started. A Map Run's ARN is
+ * `arn:<partition>:states:<region>:<account>:mapRun:<state machine>/<label>:<id>`; a label that is no
+ * cluster Map's name is not this stack's and is left out.
+ */
+export function startedMapRuns(events: readonly HistoryEventLike[]): StartedMapRun[] {
+  const clusterMaps = new Set<string>(CLUSTER_MAP_STATES);
+  const newest = new Map<string, string>();
+  for (const event of events) {
+    const arn = event.mapRunStartedEventDetails?.mapRunArn;
+    const label = arn?.split(':')[6]?.split('/')[1];
+    if (arn === undefined || label === undefined || !clusterMaps.has(label)) continue;
+    newest.delete(label);
+    newest.set(label, arn);
+  }
+  return [...newest].map(([state, mapRunArn]) => ({ state, mapRunArn }));
 }
 
 function lastIndex<T>(items: readonly T[], predicate: (item: T) => boolean): number {

@@ -21,6 +21,7 @@ import {
 import { callerIdentity } from '../cli/caller-identity.js';
 import type { CliContext } from '../cli/cli-context.js';
 import { EXIT_CODES } from '../cli/cli-errors.js';
+import { printFailedChildren } from '../cli/map-runs.js';
 import {
   addFollowOptions,
   addStateMachineOptions,
@@ -117,8 +118,11 @@ export async function retryRollback(
       ` on ${resumeRollback.clusters.map((cluster) => cluster.name).join(', ')}`,
   );
   const why = resumeRollback.rollbackFailure;
-  if (why?.Error !== undefined && !stoppedOutside)
+  if (why?.Error !== undefined && !stoppedOutside) {
     terminal.note(`its rollback had failed with ${why.Error}: ${why.Cause ?? ''}`);
+    // A Distributed Map's error (States.ExceedToleratedFailureThreshold) names no cluster: its failed children do.
+    await printFailedChildren(access, described.executionArn, context, terminal.note);
+  }
   const stopped = stoppedOutside ? (why ?? resumeRollback.failure) : undefined;
   if (stopped?.Cause !== undefined) terminal.note(stopped.Cause);
   if (resumeRollback.restored) {

@@ -10,6 +10,7 @@ import { callerIdentity } from '../cli/caller-identity.js';
 import type { CliContext } from '../cli/cli-context.js';
 import { EXIT_CODES, UsageError } from '../cli/cli-errors.js';
 import { currentState, findPendingApproval } from '../cli/execution-history.js';
+import { printFailedChildren } from '../cli/map-runs.js';
 import {
   addFollowOptions,
   addStateMachineOptions,
@@ -155,6 +156,7 @@ export async function follow(
     terminal.out(terminal.styleOut(colour, `${name}: ${execution.status}`));
     if (execution.error !== undefined) {
       terminal.out(`  ${execution.error}: ${execution.cause ?? ''}`);
+      await printFailedChildren(access, executionArn, context);
       terminal.note(`see what it did: meshtrust status ${name}; verify the fleet: meshtrust verify`);
     }
     return execution.status;

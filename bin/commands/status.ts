@@ -1,5 +1,6 @@
 // `meshtrust status [EXECUTION]`: an execution (default: the newest) as its history tells it: status,
-// input (mode, reason, who), the phase it is in, each cluster Map's progress, and the approval it waits for.
+// input (mode, reason, who), the phase it is in, each cluster Map's progress (a Distributed Map's from its
+// Map Run and child executions, bin/cli/map-runs.ts), and the approval it waits for.
 import type { Command } from 'commander';
 import type { CliContext } from '../cli/cli-context.js';
 import {
@@ -8,6 +9,13 @@ import {
   type MapProgress,
   mapProgress,
 } from '../cli/execution-history.js';
+import {
+  distributedMapProgress,
+  type FailedChild,
+  failedChildLine,
+  failedChildren,
+  mapRunLine,
+} from '../cli/map-runs.js';
 import {
   addStateMachineOptions,
   asCliError,
@@ -32,6 +40,8 @@ export interface StatusReport {
   /** The state entered last (the phase, while it runs). */
   readonly currentState?: string;
   readonly maps: readonly MapProgress[];
+  /** The child executions of Distributed Maps that failed, were aborted or timed out. */
+  readonly failedChildren?: readonly FailedChild[];
   readonly pendingApproval?: { readonly state: string; readonly gate?: string; readonly since?: string };
   readonly error?: string;
   readonly cause?: string;
@@ -76,6 +86,8 @@ async function statusReport(
   ]);
   const pending = execution.status === 'RUNNING' ? findPendingApproval(events) : undefined;
   const state = currentState(events);
+  const maps = [...mapProgress(events), ...(await distributedMapProgress(executions, events))];
+  const failed = failedChildren(maps);
   return {
     executionArn,
     name: execution.name,
@@ -84,7 +96,8 @@ async function statusReport(
     ...(execution.stopDate !== undefined && { stopDate: execution.stopDate.toISOString() }),
     input: parseInput(execution.input),
     ...(state !== undefined && { currentState: state }),
-    maps: mapProgress(events),
+    maps,
+    ...(failed.length > 0 && { failedChildren: failed }),
     ...(pending !== undefined && {
       pendingApproval: {
         state: pending.state,
@@ -110,7 +123,10 @@ function printStatus(report: StatusReport, context: CliContext): void {
     out(`  ${report.status === 'RUNNING' ? 'phase    ' : 'last     '} ${report.currentState}`);
   }
   for (const map of report.maps) {
-    const clusters = map.iterations.map((i) => `${i.cluster ?? `#${i.index}`} ${i.status}`).join(', ');
+    const clusters =
+      map.mapRun === undefined
+        ? map.iterations.map((i) => `${i.cluster ?? `#${i.index}`} ${i.status}`).join(', ')
+        : mapRunLine(map);
     out(`  ${map.state}: ${clusters}`);
   }
   if (report.pendingApproval !== undefined) {
@@ -122,6 +138,7 @@ function printStatus(report: StatusReport, context: CliContext): void {
     );
   }
   if (report.error !== undefined) out(styleOut('red', `  ${report.error}: ${report.cause ?? ''}`));
+  for (const child of report.failedChildren ?? []) out(styleOut('red', `  ${failedChildLine(child)}`));
 }
 
 function parseInput(text: string | undefined): Record<string, unknown> {

@@ -1,11 +1,13 @@
 import {
   DescribeExecutionCommand,
   type DescribeExecutionCommandOutput,
+  DescribeMapRunCommand,
   type ExecutionListItem,
   type ExecutionStatus,
   GetExecutionHistoryCommand,
   type HistoryEvent,
   ListExecutionsCommand,
+  type ListExecutionsCommandInput,
   SendTaskFailureCommand,
   SendTaskSuccessCommand,
   type SFNClient,
@@ -27,6 +29,22 @@ export interface ExecutionDetail extends ExecutionSummary {
   readonly input?: string;
   readonly error?: string;
   readonly cause?: string;
+}
+
+/** A Distributed Map's Map Run as DescribeMapRun tells it: its status and how many items are where. */
+export interface MapRunDetail {
+  readonly mapRunArn: string;
+  /** RUNNING, SUCCEEDED, FAILED or ABORTED. */
+  readonly status: string;
+  readonly itemCounts: {
+    readonly pending: number;
+    readonly running: number;
+    readonly succeeded: number;
+    readonly failed: number;
+    readonly timedOut: number;
+    readonly aborted: number;
+    readonly total: number;
+  };
 }
 
 /** The execution history's events (oldest first); at most this many are read. */
@@ -104,15 +122,50 @@ export class RotationExecutions {
     stateMachineArn: string,
     options: { readonly status?: ExecutionStatus; readonly max?: number } = {},
   ): Promise<ExecutionSummary[]> {
-    const max = options.max ?? 100;
+    return this.listPages(
+      { stateMachineArn, ...(options.status !== undefined && { statusFilter: options.status }) },
+      options.max ?? 100,
+      100,
+    );
+  }
+
+  /** A Map Run's status and item counts. */
+  async describeMapRun(mapRunArn: string): Promise<MapRunDetail> {
+    const answer = await this.client.send(new DescribeMapRunCommand({ mapRunArn }));
+    const counts = answer.itemCounts;
+    return {
+      mapRunArn,
+      status: answer.status ?? 'UNKNOWN',
+      itemCounts: {
+        pending: counts?.pending ?? 0,
+        running: counts?.running ?? 0,
+        succeeded: counts?.succeeded ?? 0,
+        failed: counts?.failed ?? 0,
+        timedOut: counts?.timedOut ?? 0,
+        aborted: counts?.aborted ?? 0,
+        total: counts?.total ?? 0,
+      },
+    };
+  }
+
+  /** Every child execution a Map Run started (ListExecutions by mapRunArn), as Step Functions lists them. */
+  async mapRunChildren(mapRunArn: string): Promise<ExecutionSummary[]> {
+    return this.listPages({ mapRunArn }, Number.POSITIVE_INFINITY, 1000);
+  }
+
+  /** ListExecutions, page after page, until `max` executions or the last page. */
+  private async listPages(
+    filter: Pick<ListExecutionsCommandInput, 'stateMachineArn' | 'mapRunArn' | 'statusFilter'>,
+    max: number,
+    pageSize: number,
+  ): Promise<ExecutionSummary[]> {
     const found: ExecutionSummary[] = [];
     let nextToken: string | undefined;
     do {
       const page = await this.client.send(
         new ListExecutionsCommand({
-          stateMachineArn,
-          ...(options.status !== undefined && { statusFilter: options.status }),
-          maxResults: Math.min(100, max - found.length),
+          ...filter,
+          maxResults: Math.min(pageSize, max - found.length),
           ...(nextToken !== undefined && { nextToken }),
         }),
       );

@@ -25,6 +25,7 @@ import {
   STOPPED as FAILED,
   type FakeStateMachine,
   fakeStateMachine,
+  MACHINE,
 } from './retry-stand.js';
 
 const ROOT_A = { secretArn: 'arn:root', versionId: 'v-a', fingerprint: 'a'.repeat(64) };
@@ -70,6 +71,14 @@ function latestEvents(state: Record<string, unknown>): HistoryEventLike[] {
       type: 'TaskStateExited',
       stateExitedEventDetails: { name: 'release-lock-after-failed-rollback' },
     },
+  ];
+}
+
+/** latestEvents after a Distributed Map's Map Run started (newest first, as latestEvents). */
+function withMapRun(mapRunArn: string, state: Record<string, unknown>): HistoryEventLike[] {
+  return [
+    { id: 91, type: 'MapRunStarted', mapRunStartedEventDetails: { mapRunArn } },
+    ...latestEvents(state),
   ];
 }
 
@@ -145,6 +154,79 @@ describe('meshtrust retry-rollback', () => {
     expect(ctx.stderr()).toContain('resumes the failed rollback of scheduled-20260310T090000Z on eu-1, us-1');
     expect(ctx.stderr()).toContain(
       'its rollback had failed with TransientError: EKS endpoint of us-1 unreachable',
+    );
+  });
+
+  it("names the cluster whose child failed when the rollback's Distributed Map failed, which its error does not", async () => {
+    // Prepare
+    const mapRunArn = `${MACHINE.replace(':stateMachine:', ':mapRun:')}/rollback-restore:1f2e`;
+    const childArn = (name: string) =>
+      `${MACHINE.replace(':stateMachine:', ':execution:')}/rollback-restore:${name}`;
+    const state = {
+      ...failedState(),
+      rollbackFailure: {
+        Error: 'States.ExceedToleratedFailureThreshold',
+        Cause: 'The specified tolerated failure threshold was exceeded',
+      },
+    };
+    const fake = fakeStateMachine({
+      stopped: {
+        status: 'FAILED',
+        error: 'RollbackFailed',
+        events: withMapRun(mapRunArn, state),
+      },
+      resumed: { status: 'FAILED', error: 'RotationRolledBack', cause: 'done' },
+      mapRuns: {
+        [mapRunArn]: {
+          status: 'FAILED',
+          children: [
+            { executionArn: childArn('c-1'), status: 'SUCCEEDED', input: { cluster: 'eu-1' } },
+            {
+              executionArn: childArn('c-2'),
+              status: 'FAILED',
+              input: { cluster: 'us-1' },
+              error: 'TransientError',
+              cause: JSON.stringify({
+                errorType: 'TransientError',
+                errorMessage: 'EKS endpoint of us-1 unreachable',
+              }),
+            },
+          ],
+        },
+      },
+    });
+    const ctx = context();
+    // Act
+    await retryRollback(fake.access, 'scheduled-20260310T090000Z', { wait: false, pollSeconds: 1 }, ctx);
+    // Assess
+    expect(fake.started).toHaveLength(1);
+    expect(ctx.stderr()).toContain(
+      'its rollback had failed with States.ExceedToleratedFailureThreshold: The specified tolerated failure threshold was exceeded',
+    );
+    expect(ctx.stderr()).toContain(
+      '  failed in rollback-restore us-1: TransientError: EKS endpoint of us-1 unreachable',
+    );
+    expect(ctx.stderr()).not.toContain('eu-1 succeeded');
+  });
+
+  it('says so, and still resumes, when the Map Runs cannot be read', async () => {
+    // Prepare
+    const mapRunArn = `${MACHINE.replace(':stateMachine:', ':mapRun:')}/rollback-restore:9a9a`;
+    const fake = fakeStateMachine({
+      stopped: {
+        status: 'FAILED',
+        error: 'RollbackFailed',
+        events: withMapRun(mapRunArn, failedState()),
+      },
+      resumed: { status: 'FAILED', error: 'RotationRolledBack', cause: 'done' },
+    });
+    const ctx = context();
+    // Act
+    await retryRollback(fake.access, 'scheduled-20260310T090000Z', { wait: false, pollSeconds: 1 }, ctx);
+    // Assess
+    expect(fake.started).toHaveLength(1);
+    expect(ctx.stderr()).toContain(
+      `could not read its Distributed Maps' child executions (Resource not found: '${mapRunArn}')`,
     );
   });
 

@@ -11,6 +11,15 @@ export const MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:mesht
 /** The run the tests retry: `scheduled-20260310T090000Z` of MACHINE. */
 export const STOPPED = `${MACHINE.replace(':stateMachine:', ':execution:')}:scheduled-20260310T090000Z`;
 
+/** A child execution of one of the stopped run's Map Runs. */
+export interface FakeChild {
+  readonly executionArn: string;
+  readonly status: string;
+  readonly input: Record<string, unknown>;
+  readonly error?: string;
+  readonly cause?: string;
+}
+
 export interface FakeStateMachine {
   readonly access: StateMachineAccess;
   readonly started: { name: string; input: Record<string, unknown> }[];
@@ -25,15 +34,50 @@ export function fakeStateMachine(options: {
   readonly stopped: { status: string; error?: string; stopDate?: Date; events?: HistoryEventLike[] };
   readonly resumed: { readonly status: string; readonly error?: string; readonly cause?: string };
   readonly eventsOldestFirst?: boolean;
+  /** The stopped run's Distributed Map Runs (its events name them), by ARN, with their children. */
+  readonly mapRuns?: Readonly<
+    Record<string, { readonly status: string; readonly children: readonly FakeChild[] }>
+  >;
 }): FakeStateMachine {
   const { stopped, resumed } = options;
   const events = stopped.events ?? [];
   const started: { name: string; input: Record<string, unknown> }[] = [];
+  const mapRuns = options.mapRuns ?? {};
+  const children = Object.values(mapRuns).flatMap((run) => run.children);
   const executions = {
-    describe: async (arn: string) =>
-      arn === STOPPED
+    describe: async (arn: string) => {
+      const child = children.find((candidate) => candidate.executionArn === arn);
+      if (child !== undefined)
+        return { ...child, name: arn.split(':').pop(), input: JSON.stringify(child.input) };
+      return arn === STOPPED
         ? { executionArn: arn, name: 'scheduled-20260310T090000Z', ...stopped }
-        : { executionArn: arn, name: arn.split(':').pop(), ...resumed },
+        : { executionArn: arn, name: arn.split(':').pop(), ...resumed };
+    },
+    describeMapRun: async (arn: string) => {
+      const run = mapRuns[arn];
+      if (run === undefined)
+        throw Object.assign(new Error(`Resource not found: '${arn}'`), { name: 'ResourceNotFound' });
+      const count = (status: string) => run.children.filter((child) => child.status === status).length;
+      return {
+        mapRunArn: arn,
+        status: run.status,
+        itemCounts: {
+          pending: 0,
+          running: count('RUNNING'),
+          succeeded: count('SUCCEEDED'),
+          failed: count('FAILED'),
+          timedOut: count('TIMED_OUT'),
+          aborted: count('ABORTED'),
+          total: run.children.length,
+        },
+      };
+    },
+    mapRunChildren: async (arn: string) =>
+      (mapRuns[arn]?.children ?? []).map((child) => ({
+        executionArn: child.executionArn,
+        name: child.executionArn.split(':').pop(),
+        status: child.status,
+      })),
     latestHistory: async () => (options.eventsOldestFirst === true ? [...events].reverse() : events),
     history: async () => events,
     start: async (request: { name: string; input: Record<string, unknown> }) => {
