@@ -141,9 +141,9 @@ export interface MeshTrustRotationProps {
   /**
    * Run each per-cluster phase as a Distributed Map, one child execution per cluster, so that the
    * execution's history no longer grows by about 240 events a cluster (docs/workflow.md, "Fleets past
-   * one execution's history"). Not finished: `meshtrust status` and `retry-rollback` do not yet name a
-   * failed child's cluster (they read the inline Maps' events; the rehearsal's report does), so leave it
-   * off outside tests.
+   * one execution's history"). For fleets whose history an inline run would overflow (`meshtrust plan`
+   * prints both estimates); `meshtrust status` and `retry-rollback` name a failed child's cluster
+   * through its Map Run. cdk.json context `distributedMaps`.
    * @default false
    */
   readonly distributedMaps?: boolean;

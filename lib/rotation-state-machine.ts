@@ -65,8 +65,8 @@ export interface RotationStateMachineProps {
   readonly maxConcurrency: number;
   /**
    * Run each per-cluster Map as a Distributed Map, one child execution per cluster (docs/workflow.md,
-   * "Fleets past one execution's history", slice 4). Off until the readers (status, retry-rollback, the
-   * report) read a failed child through its Map Run (slice 6).
+   * "Fleets past one execution's history", slice 4); the readers (status, retry-rollback, the report)
+   * read a failed child through its Map Run (slice 6).
    */
   readonly distributedMaps: boolean;
   /** Pause for an operator's approval before reissue and before retire. */

@@ -43,6 +43,7 @@ describe('meshTrustStackPropsFromContext', () => {
         clusters: 'a, b',
         clusterTag: 'team=mesh-a',
         approval: 'false',
+        distributedMaps: 'true',
         soakHours: '1.5',
         maxConcurrency: '8',
       }),
@@ -55,6 +56,7 @@ describe('meshTrustStackPropsFromContext', () => {
       clusters: ['a', 'b'],
       clusterTag: { key: 'team', value: 'mesh-a' },
       approval: false,
+      distributedMaps: true,
       soak: Duration.hours(1.5),
       maxConcurrency: 8,
     });

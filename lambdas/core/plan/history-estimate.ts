@@ -369,10 +369,16 @@ export function historyLimitProblem(
   const fitting = smallestFittingWaveSize(input);
   const remedy =
     input.mode === 'emergency' || fitting === undefined
-      ? `Even one restart wave per cluster does not fit ${input.clusters.length} cluster(s) in one execution: ` +
-        'a root rotation must reach every cluster that trusts the root, so this fleet is too large for one run of ' +
-        'this state machine; do not narrow the cluster selection (CLUSTERS, the discovery tag) for it, which would ' +
-        'leave clusters trusting only the old root'
+      ? `Even one restart wave per cluster does not fit ${input.clusters.length} cluster(s) in one execution` +
+        (input.distributedMaps !== true &&
+        fitsSafeShare(estimateHistoryEvents({ ...input, distributedMaps: true }))
+          ? ' with inline Maps; with Distributed Maps, one child execution per cluster, it fits: deploy the stack ' +
+            'with context distributedMaps=true (docs/deploy.md), then start again. ' +
+            'Do not narrow the cluster selection (CLUSTERS, the discovery tag) instead, which would leave clusters ' +
+            'trusting only the old root'
+          : ': a root rotation must reach every cluster that trusts the root, so this fleet is too large for one run of ' +
+            'this state machine; do not narrow the cluster selection (CLUSTERS, the discovery tag) for it, which would ' +
+            'leave clusters trusting only the old root')
       : `Restart in larger waves: set RESTART_WAVE_SIZE (the construct's restartWaveSize) to at least ${fitting} ` +
         'and deploy, then start again (a larger wave restarts more workloads at once: check the PodDisruptionBudgets)' +
         (input.mode === 'intermediate'

@@ -164,15 +164,25 @@ describe('historyLimitProblem', () => {
     ).toBeGreaterThan(SAFE_HISTORY_EVENTS);
   });
 
-  it('says a fleet too large for one run even with one wave per cluster, and not to leave clusters out', () => {
+  it('says a fleet too large for inline Maps even with one wave per cluster fits Distributed Maps, and not to leave clusters out', () => {
     // Act
     const problem = historyLimitProblem(fleet(120, 3, { mode: 'emergency' }));
     // Assess
     expect(problem).toContain(
-      'Even one restart wave per cluster does not fit 120 cluster(s) in one execution',
+      'Even one restart wave per cluster does not fit 120 cluster(s) in one execution with inline Maps',
     );
-    expect(problem).toContain('do not narrow the cluster selection (CLUSTERS, the discovery tag)');
+    expect(problem).toContain('deploy the stack with context distributedMaps=true');
+    expect(historyLimitProblem(fleet(120, 3, { mode: 'emergency', distributedMaps: true }))).toBeUndefined();
+    expect(problem).toContain('Do not narrow the cluster selection (CLUSTERS, the discovery tag)');
     expect(problem).not.toContain('RESTART_WAVE_SIZE');
+  });
+
+  it('says a fleet too large even for Distributed Maps is too large for one run', () => {
+    // Act: the parent still holds about 6 events per cluster
+    const problem = historyLimitProblem(fleet(5_000, 3, { mode: 'emergency', distributedMaps: true }));
+    // Assess
+    expect(problem).toContain('so this fleet is too large for one run of this state machine');
+    expect(problem).not.toContain('distributedMaps=true');
   });
 });
 
