@@ -39,8 +39,10 @@ import { runRotationSection } from './rotation-bench.js';
 import {
   parseRotationSizes,
   QUICK_ROTATION_SIZES,
+  ROTATION_MAPS,
   ROTATION_MODES,
   ROTATION_SIZES,
+  type RotationMaps,
   type RotationMode,
   type RotationSize,
   sizeName,
@@ -58,6 +60,8 @@ export interface BenchOptions {
   readonly rotationSizes?: readonly RotationSize[];
   /** rotation: the modes to rehearse at each size. */
   readonly rotationModes: readonly RotationMode[];
+  /** rotation: the stack's per-cluster Maps, inline (the default stack) or Distributed. */
+  readonly rotationMaps: RotationMaps;
   readonly quick: boolean;
   readonly write: boolean;
   /** Said of this run on the page and in results.json, e.g. what else shared the machine. */
@@ -115,6 +119,15 @@ export async function runBenchCli(
         .argParser(rotationModeList)
         .default(ROTATION_MODES, 'both'),
     )
+    .addOption(
+      new Option(
+        '--rotation-maps <maps>',
+        "rotation: the stack's per-cluster Maps: inline (the default stack), or distributed (synthesized with " +
+          '-c distributedMaps=true into cdk.out.distributed, one child execution per cluster); each kept apart',
+      )
+        .choices(ROTATION_MAPS)
+        .default('inline'),
+    )
     .option(
       '--quick',
       `a quick subset for CI: rotation at ${QUICK_ROTATION_SIZES.map(sizeName).join(',')} only`,
@@ -150,7 +163,8 @@ export async function runBenchCli(
         '            waits it cannot shorten (Wait states, istiod load, pod start) and the rest as overhead;',
         '            sizes beyond what the rehearsal takes are listed as not run, with why (10 x 100: ~5 min);',
         '            --rotation-sizes and --rotation-modes pick some, e.g. --rotation-sizes 30x10 --rotation-modes',
-        '            emergency; the others keep their previous figures',
+        '            emergency; the others keep their previous figures; --rotation-maps distributed runs them on',
+        '            Distributed Maps, measured and shown apart (100 x 10: ~10 min)',
         ...(NOT_MEASURED_YET.length === 0
           ? []
           : [`Not measured yet: ${NOT_MEASURED_YET.map((item) => item.name).join(', ')}.`]),
@@ -291,6 +305,7 @@ async function runBench(options: BenchOptions, io: BenchIo): Promise<ExitCode> {
           workDirectory,
           sizes,
           modes: options.rotationModes,
+          maps: options.rotationMaps,
           ...(options.note !== undefined && { note: options.note }),
           ...(previous?.sections.rotation !== undefined && { previous: previous.sections.rotation.figures }),
           progress,

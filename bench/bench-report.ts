@@ -445,6 +445,7 @@ export function renderPerformanceDoc(results: BenchResults): string {
     'npm run bench -- --only pki        # some sections: pki, handlers, cost, lab-idle, rotation (comma-separated)',
     'npm run bench -- --only lab-idle --idle-seconds 60   # a shorter idle',
     'npm run bench -- --only rotation --rotation-sizes 30x10 --rotation-modes emergency   # one rotation',
+    'npm run bench -- --only rotation --rotation-sizes 10x10,100x10 --rotation-maps distributed   # on Distributed Maps',
     'npm run bench -- --note "a chaos run shared the machine"   # said with the figures of this run',
     'npm run bench -- --no-write        # print only; leave bench/results.json and this page as they are',
     'npm run bench -- --help            # every flag',
@@ -712,7 +713,9 @@ function rotationDocLines(rotation: SectionRun<RotationSectionFigures> | undefin
   const failed = rotationFailureLines(figures);
   lines.push(
     'An emergency and a scheduled rotation at each size, each a model-engine rehearsal (`meshtrust rehearse',
-    '--clusters N --workloads W --mode M`) of the synthesized stack in a child process of its own:',
+    '--clusters N --workloads W --mode M`) of the synthesized stack in a child process of its own; rows',
+    'marked (Distributed Maps) rehearse the stack synthesized with `-c distributedMaps=true` (one child',
+    'execution per cluster, `--rotation-maps distributed`), each growth against rotations of its own Maps:',
     '',
     ...renderMarkdown(rotationTable(figures)),
     '',

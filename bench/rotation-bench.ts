@@ -16,12 +16,14 @@ import {
   mergeRotationFigures,
   ROTATION_MODES,
   type RotationHistoryEvent,
+  type RotationMaps,
   type RotationMode,
   type RotationNotRun,
   type RotationReport,
   type RotationRunFigures,
   type RotationSectionFigures,
   type RotationSize,
+  rotationName,
   rotationTimes,
   sizeName,
   sizeNotRunReason,
@@ -33,6 +35,12 @@ export interface RotationSectionOptions {
   readonly sizes: readonly RotationSize[];
   /** @default ROTATION_MODES */
   readonly modes?: readonly RotationMode[];
+  /**
+   * The stack's per-cluster Maps: `distributed` rehearses an assembly synthesized with
+   * `-c distributedMaps=true` (in cdk.out.distributed).
+   * @default 'inline'
+   */
+  readonly maps?: RotationMaps;
   /** Kept with each rotation measured now (--note). */
   readonly note?: string;
   /** The figures results.json holds: sizes not run now keep theirs. */
@@ -46,6 +54,7 @@ const STDERR_KEPT = 15;
 
 export async function runRotationSection(options: RotationSectionOptions): Promise<RotationSectionFigures> {
   const modes = options.modes ?? ROTATION_MODES;
+  const distributed = options.maps === 'distributed' ? ({ maps: 'distributed' } as const) : {};
   const runs: RotationRunFigures[] = [];
   const notRun: RotationNotRun[] = [];
   const toRun = options.sizes.filter((size) => sizeNotRunReason(size) === undefined);
@@ -54,12 +63,22 @@ export async function runRotationSection(options: RotationSectionOptions): Promi
     if (reason === undefined) continue;
     options.progress(`rotation: ${sizeName(size)} not run: ${reason}`);
     for (const mode of modes) {
-      notRun.push({ mode, clusters: size.clusters, workloadsPerCluster: size.workloads, reason });
+      notRun.push({
+        mode,
+        clusters: size.clusters,
+        workloadsPerCluster: size.workloads,
+        ...distributed,
+        reason,
+      });
     }
   }
   if (toRun.length > 0) {
     const assembly = await ensureCloudAssembly({
       projectRoot: options.projectRoot,
+      ...(options.maps === 'distributed' && {
+        directory: join(options.projectRoot, 'cdk.out.distributed'),
+        context: { distributedMaps: 'true' },
+      }),
       onProgress: (line) => options.progress(`rotation: ${line}`),
       ...(options.signal !== undefined && { signal: options.signal }),
     });
@@ -67,7 +86,12 @@ export async function runRotationSection(options: RotationSectionOptions): Promi
     for (const size of toRun) {
       for (const mode of modes) {
         done += 1;
-        const label = `${mode} ${size.clusters} x ${size.workloads}`;
+        const label = rotationName({
+          mode,
+          clusters: size.clusters,
+          workloadsPerCluster: size.workloads,
+          ...distributed,
+        });
         options.progress(
           `rotation: [${done}/${toRun.length * modes.length}] rehearsing ${label} (model engine)`,
         );
@@ -76,7 +100,10 @@ export async function runRotationSection(options: RotationSectionOptions): Promi
           size,
           mode,
           cdkOut: assembly.directory,
-          out: join(options.workDirectory, `${mode}-${sizeName(size)}`),
+          out: join(
+            options.workDirectory,
+            `${mode}-${sizeName(size)}${options.maps === 'distributed' ? '-distributed' : ''}`,
+          ),
         });
         if ('reason' in outcome) {
           options.progress(`rotation: ${label}: ${outcome.reason}`);
@@ -108,7 +135,12 @@ interface RehearseOnceOptions extends RotationSectionOptions {
 async function rehearseOnce(options: RehearseOnceOptions): Promise<RotationRunFigures | RotationNotRun> {
   const { size, mode } = options;
   const measuredAt = new Date().toISOString();
-  const base = { mode, clusters: size.clusters, workloadsPerCluster: size.workloads };
+  const base = {
+    mode,
+    clusters: size.clusters,
+    workloadsPerCluster: size.workloads,
+    ...(options.maps === 'distributed' && { maps: 'distributed' as const }),
+  };
   const started = performance.now();
   const cpu = watchCpuShare();
   const child = spawn(

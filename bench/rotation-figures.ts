@@ -22,6 +22,30 @@ import type { ProcessGroup } from './process-tree-memory.js';
 export const ROTATION_MODES = ['emergency', 'scheduled'] as const;
 export type RotationMode = (typeof ROTATION_MODES)[number];
 
+/**
+ * The stack's per-cluster Maps: inline (the default stack) or Distributed (synthesized with
+ * `-c distributedMaps=true`, one child execution per cluster; docs/workflow.md).
+ */
+export const ROTATION_MAPS = ['inline', 'distributed'] as const;
+export type RotationMaps = (typeof ROTATION_MAPS)[number];
+
+/** What names one rotation of the grid: its mode, size and Maps (absent: inline, as before they were kept). */
+export interface RotationKey {
+  readonly mode: RotationMode;
+  readonly clusters: number;
+  readonly workloadsPerCluster: number;
+  readonly maps?: 'distributed';
+}
+
+export function mapsOf(key: Pick<RotationKey, 'maps'>): RotationMaps {
+  return key.maps ?? 'inline';
+}
+
+/** `emergency 100 x 10`, with ` on Distributed Maps` for those. */
+export function rotationName(key: RotationKey): string {
+  return `${key.mode} ${key.clusters} x ${key.workloadsPerCluster}${key.maps === 'distributed' ? ' on Distributed Maps' : ''}`;
+}
+
 export interface RotationSize {
   readonly clusters: number;
   readonly workloads: number;
@@ -270,10 +294,7 @@ export function rotationTimes(
 }
 
 /** A measured rotation, as results.json keeps it. */
-export interface RotationRunFigures extends RotationTimes {
-  readonly mode: RotationMode;
-  readonly clusters: number;
-  readonly workloadsPerCluster: number;
+export interface RotationRunFigures extends RotationTimes, RotationKey {
   /** ISO date the rehearsal started. */
   readonly measuredAt: string;
   /** The execution's result. */
@@ -313,15 +334,14 @@ export interface RotationRunFigures extends RotationTimes {
   readonly note?: string;
 }
 
-export interface RotationNotRun {
-  readonly mode: RotationMode;
-  readonly clusters: number;
-  readonly workloadsPerCluster: number;
+export interface RotationNotRun extends RotationKey {
   readonly reason: string;
 }
 
 export interface GrowthRatio {
   readonly mode: RotationMode;
+  /** Both rotations' Maps (absent: inline). */
+  readonly maps?: 'distributed';
   readonly workloadsPerCluster: number;
   readonly fromClusters: number;
   readonly toClusters: number;
@@ -338,45 +358,55 @@ export interface RotationSectionFigures {
   readonly growth: readonly GrowthRatio[];
 }
 
-function sameRun(
-  a: Pick<RotationNotRun, 'mode' | 'clusters' | 'workloadsPerCluster'>,
-  b: Pick<RotationNotRun, 'mode' | 'clusters' | 'workloadsPerCluster'>,
-): boolean {
-  return a.mode === b.mode && a.clusters === b.clusters && a.workloadsPerCluster === b.workloadsPerCluster;
+export function sameRun(a: RotationKey, b: RotationKey): boolean {
+  return (
+    a.mode === b.mode &&
+    a.clusters === b.clusters &&
+    a.workloadsPerCluster === b.workloadsPerCluster &&
+    mapsOf(a) === mapsOf(b)
+  );
 }
 
 /**
- * The growth in rotation time from 10 to 100 clusters (always listed, measured or not), and from 1 to
- * 10 where both were measured, per mode and workloads. Only SUCCEEDED rotations count.
+ * The growth in rotation time from 10 to 100 clusters (always listed for inline Maps, measured or not;
+ * for Distributed Maps once either size was), and from 1 to 10 where both were measured, per Maps, mode
+ * and workloads. Only SUCCEEDED rotations count, each against one of the same Maps.
  */
 export function growthRatios(runs: readonly RotationRunFigures[]): GrowthRatio[] {
   const ratios: GrowthRatio[] = [];
   const workloads = [...new Set([10, 100, ...runs.map((run) => run.workloadsPerCluster)])].sort(
     (a, b) => a - b,
   );
-  for (const mode of ROTATION_MODES) {
-    for (const workloadsPerCluster of workloads) {
-      const time = (clusters: number) =>
-        runs.find(
-          (run) => sameRun(run, { mode, clusters, workloadsPerCluster }) && run.result === 'SUCCEEDED',
-        )?.rotationMs;
-      for (const [fromClusters, toClusters] of [
-        [1, 10],
-        [10, 100],
-      ] as const) {
-        const fromMs = time(fromClusters);
-        const toMs = time(toClusters);
-        if (fromClusters === 1 && (fromMs === undefined || toMs === undefined)) continue;
-        if (fromClusters === 10 && !(workloadsPerCluster === 10 || workloadsPerCluster === 100)) continue;
-        ratios.push({
-          mode,
-          workloadsPerCluster,
-          fromClusters,
-          toClusters,
-          ...(fromMs !== undefined && { fromMs }),
-          ...(toMs !== undefined && { toMs }),
-          ...(fromMs !== undefined && toMs !== undefined && fromMs > 0 && { ratio: toMs / fromMs }),
-        });
+  for (const maps of ROTATION_MAPS) {
+    const distributed = maps === 'distributed' ? ({ maps } as const) : {};
+    for (const mode of ROTATION_MODES) {
+      for (const workloadsPerCluster of workloads) {
+        const time = (clusters: number) =>
+          runs.find(
+            (run) =>
+              sameRun(run, { mode, clusters, workloadsPerCluster, ...distributed }) &&
+              run.result === 'SUCCEEDED',
+          )?.rotationMs;
+        for (const [fromClusters, toClusters] of [
+          [1, 10],
+          [10, 100],
+        ] as const) {
+          const fromMs = time(fromClusters);
+          const toMs = time(toClusters);
+          if (fromClusters === 1 && (fromMs === undefined || toMs === undefined)) continue;
+          if (fromClusters === 10 && !(workloadsPerCluster === 10 || workloadsPerCluster === 100)) continue;
+          if (maps === 'distributed' && fromMs === undefined && toMs === undefined) continue;
+          ratios.push({
+            mode,
+            ...distributed,
+            workloadsPerCluster,
+            fromClusters,
+            toClusters,
+            ...(fromMs !== undefined && { fromMs }),
+            ...(toMs !== undefined && { toMs }),
+            ...(fromMs !== undefined && toMs !== undefined && fromMs > 0 && { ratio: toMs / fromMs }),
+          });
+        }
       }
     }
   }
@@ -409,7 +439,8 @@ export function mergeRotationFigures(
   const keptNotRun = (previous?.notRun ?? []).filter(
     (entry) => !fresh.some((other) => sameRun(other, entry)) && !limitLifted(entry),
   );
-  const order = (a: RotationNotRun | RotationRunFigures, b: RotationNotRun | RotationRunFigures) =>
+  const order = (a: RotationKey, b: RotationKey) =>
+    ROTATION_MAPS.indexOf(mapsOf(a)) - ROTATION_MAPS.indexOf(mapsOf(b)) ||
     ROTATION_MODES.indexOf(a.mode) - ROTATION_MODES.indexOf(b.mode) ||
     a.workloadsPerCluster - b.workloadsPerCluster ||
     a.clusters - b.clusters;

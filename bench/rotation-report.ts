@@ -1,11 +1,14 @@
 // What the rotation section prints and what docs/performance.md says of it: the table of rotations by
 // mode and size, the growth from 10 to 100 clusters, the sizes not run and why, and issue 14's targets.
 import {
+  type GrowthRatio,
   ROTATION_MODES,
   ROTATION_SIZES,
-  type RotationNotRun,
+  type RotationKey,
   type RotationRunFigures,
   type RotationSectionFigures,
+  rotationName,
+  sameRun,
   sizeName,
   sizeNotRunReason,
 } from './rotation-figures.js';
@@ -62,7 +65,7 @@ export function rotationTable(figures: RotationSectionFigures): Table {
     ],
     numeric: [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13],
     rows: figures.runs.map((run) => [
-      `${run.mode}, ${run.clusters} x ${run.workloadsPerCluster}`,
+      `${run.mode}, ${run.clusters} x ${run.workloadsPerCluster}${run.maps === 'distributed' ? ' (Distributed Maps)' : ''}`,
       run.result + (run.failedChecks.length > 0 ? ` (checks failed: ${run.failedChecks.join(', ')})` : ''),
       seconds(run.rotationMs),
       run.soakMs > 0 ? seconds(run.soakMs) : '-',
@@ -87,7 +90,7 @@ export function rotationGrowthTable(figures: RotationSectionFigures): Table {
     columns: ['growth', 'from', 'to', 'ratio'],
     numeric: [1, 2, 3],
     rows: figures.growth.map((growth) => [
-      `${growth.mode}, x ${growth.workloadsPerCluster}: ${growth.toClusters}/${growth.fromClusters} clusters`,
+      `${growth.mode}, x ${growth.workloadsPerCluster}: ${growth.toClusters}/${growth.fromClusters} clusters${growth.maps === 'distributed' ? ' (Distributed Maps)' : ''}`,
       growth.fromMs === undefined ? 'not run' : seconds(growth.fromMs),
       growth.toMs === undefined ? 'not run' : seconds(growth.toMs),
       growth.ratio === undefined ? 'not measured' : `${growth.ratio.toFixed(2)}x`,
@@ -97,23 +100,21 @@ export function rotationGrowthTable(figures: RotationSectionFigures): Table {
 
 /** The sizes listed as not run (with why), and the grid's sizes never run at all. */
 export function rotationNotRunLines(figures: RotationSectionFigures): string[] {
-  const measured = (mode: string, clusters: number, workloads: number) =>
-    [...figures.runs, ...figures.notRun].some(
-      (entry) =>
-        entry.mode === mode && entry.clusters === clusters && entry.workloadsPerCluster === workloads,
-    );
+  const measured = (key: RotationKey) =>
+    [...figures.runs, ...figures.notRun].some((entry) => sameRun(entry, key));
   const byReason = new Map<string, string[]>();
-  const add = (entry: Pick<RotationNotRun, 'mode' | 'clusters' | 'workloadsPerCluster'>, reason: string) => {
+  const add = (entry: RotationKey, reason: string) => {
     const list = byReason.get(reason) ?? [];
-    list.push(`${entry.mode} ${entry.clusters} x ${entry.workloadsPerCluster}`);
+    list.push(rotationName(entry));
     byReason.set(reason, list);
   };
   for (const entry of figures.notRun) add(entry, entry.reason);
   for (const size of ROTATION_SIZES) {
     for (const mode of ROTATION_MODES) {
-      if (!measured(mode, size.clusters, size.workloads)) {
+      const key = { mode, clusters: size.clusters, workloadsPerCluster: size.workloads };
+      if (!measured(key)) {
         add(
-          { mode, clusters: size.clusters, workloadsPerCluster: size.workloads },
+          key,
           sizeNotRunReason(size) ??
             `not run yet (\`npm run bench -- --only rotation --rotation-sizes ${sizeName(size)}\`)`,
         );
@@ -123,15 +124,27 @@ export function rotationNotRunLines(figures: RotationSectionFigures): string[] {
   return [...byReason].map(([reason, sizes]) => `${sizes.join(', ')}: ${reason}`);
 }
 
-function findRun(
+function findRun(figures: RotationSectionFigures, key: RotationKey): RotationRunFigures | undefined {
+  return figures.runs.find((run) => sameRun(run, key));
+}
+
+/** The rotation of `growth`'s Maps, mode and workloads at `clusters`. */
+function growthRun(
   figures: RotationSectionFigures,
-  mode: string,
+  growth: GrowthRatio,
   clusters: number,
-  workloads: number,
 ): RotationRunFigures | undefined {
-  return figures.runs.find(
-    (run) => run.mode === mode && run.clusters === clusters && run.workloadsPerCluster === workloads,
-  );
+  return findRun(figures, {
+    mode: growth.mode,
+    clusters,
+    workloadsPerCluster: growth.workloadsPerCluster,
+    ...(growth.maps !== undefined && { maps: growth.maps }),
+  });
+}
+
+/** `emergency x 10`, with ` on Distributed Maps` for those. */
+function growthName(growth: GrowthRatio): string {
+  return `${growth.mode} x ${growth.workloadsPerCluster}${growth.maps === 'distributed' ? ' on Distributed Maps' : ''}`;
 }
 
 /** The rehearsal process's own peak (the lab and the orchestration), or the tree's when not split. */
@@ -141,7 +154,11 @@ function rehearsalPeak(run: RotationRunFigures): number {
 
 export function rotationTargetLines(figures: RotationSectionFigures): string[] {
   const t = ROTATION_TARGETS;
-  const emergency = findRun(figures, 'emergency', t.emergencyClusters, t.emergencyWorkloads);
+  const emergency = findRun(figures, {
+    mode: 'emergency',
+    clusters: t.emergencyClusters,
+    workloadsPerCluster: t.emergencyWorkloads,
+  });
   const emergencyVerdict =
     emergency === undefined
       ? 'not run'
@@ -162,17 +179,17 @@ export function rotationTargetLines(figures: RotationSectionFigures): string[] {
       : `${withinOverhead.length === withOverhead.length ? 'met' : 'missed'} (${withinOverhead.length} of ${withOverhead.length} rotations within it` +
         (largest === undefined
           ? ')'
-          : `; largest ${percent(largest.overhead as number)}, ${largest.mode} ${largest.clusters} x ${largest.workloadsPerCluster})`);
+          : `; largest ${percent(largest.overhead as number)}, ${rotationName(largest)})`);
   const hundred = figures.growth.filter((growth) => growth.toClusters === 100);
   const growthVerdicts = hundred.map((growth) => {
-    const big = findRun(figures, growth.mode, 100, growth.workloadsPerCluster);
+    const big = growthRun(figures, growth, 100);
     const verdict =
       big !== undefined && big.result !== 'SUCCEEDED'
         ? `missed (the 100-cluster rotation ${big.result}, below)`
         : growth.ratio === undefined || big === undefined
           ? 'not run'
           : `${growth.ratio <= t.growth && rehearsalPeak(big) < t.peakBytes ? 'met' : 'missed'} (${growth.ratio.toFixed(2)}x, rehearsal process ${mib(rehearsalPeak(big))}, ${mib(big.peakRss.bytes)} in all)`;
-    return `${growth.mode} x ${growth.workloadsPerCluster} ${verdict}`;
+    return `${growthName(growth)} ${verdict}`;
   });
   return [
     `target (issue 14): emergency rekey of ${t.emergencyClusters} x ${t.emergencyWorkloads} in <= ${t.emergencyMs / 1000} s of rotation with 0 failed handshakes of >= ${count(t.emergencyHandshakes)}: ${emergencyVerdict}`,
@@ -187,7 +204,11 @@ export function rotationTargetLines(figures: RotationSectionFigures): string[] {
  */
 export function rotationBoundLines(figures: RotationSectionFigures): string[] {
   const t = ROTATION_TARGETS;
-  const emergency = findRun(figures, 'emergency', t.emergencyClusters, t.emergencyWorkloads);
+  const emergency = findRun(figures, {
+    mode: 'emergency',
+    clusters: t.emergencyClusters,
+    workloadsPerCluster: t.emergencyWorkloads,
+  });
   const lines =
     emergency === undefined || emergency.rotationMs <= t.emergencyMs || emergency.waits === undefined
       ? []
@@ -207,8 +228,8 @@ function growthBoundLines(figures: RotationSectionFigures): string[] {
   const lines: string[] = [];
   for (const growth of figures.growth) {
     if (growth.toClusters !== 100 || growth.ratio === undefined) continue;
-    const small = findRun(figures, growth.mode, growth.fromClusters, growth.workloadsPerCluster);
-    const big = findRun(figures, growth.mode, growth.toClusters, growth.workloadsPerCluster);
+    const small = growthRun(figures, growth, growth.fromClusters);
+    const big = growthRun(figures, growth, growth.toClusters);
     if (small?.waits === undefined || big?.waits === undefined) continue;
     const slow = growth.ratio > t.growth;
     const heavy = rehearsalPeak(big) >= t.peakBytes;
@@ -226,7 +247,7 @@ function growthBoundLines(figures: RotationSectionFigures): string[] {
     )
       .map(([name, of]) => ({ name, from: of(small), to: of(big) }))
       .sort((a, b) => b.to - b.from - (a.to - a.from));
-    const label = `${growth.mode} x ${growth.workloadsPerCluster}, ${growth.toClusters}/${growth.fromClusters} clusters`;
+    const label = `${growthName(growth)}, ${growth.toClusters}/${growth.fromClusters} clusters`;
     if (slow) {
       lines.push(
         `${label} (${growth.ratio.toFixed(2)}x, ${seconds(small.rotationMs)} -> ${seconds(big.rotationMs)}): ` +
@@ -271,7 +292,7 @@ export function splitOf(run: RotationRunFigures): string {
 export function rotationSplitLines(figures: RotationSectionFigures): string[] {
   return figures.runs
     .filter((run) => run.waits !== undefined)
-    .map((run) => `${run.mode} ${run.clusters} x ${run.workloadsPerCluster}: ${splitOf(run)}`);
+    .map((run) => `${rotationName(run)}: ${splitOf(run)}`);
 }
 
 /** Each rotation that did not succeed, with the execution's error. */
@@ -280,7 +301,7 @@ export function rotationFailureLines(figures: RotationSectionFigures): string[] 
     .filter((run) => run.result !== 'SUCCEEDED')
     .map(
       (run) =>
-        `${run.mode} ${run.clusters} x ${run.workloadsPerCluster} ${run.result} after ${seconds(run.rotationMs)}: ` +
+        `${rotationName(run)} ${run.result} after ${seconds(run.rotationMs)}: ` +
         (run.error ?? 'no error recorded'),
     );
 }
@@ -290,10 +311,7 @@ export function rotationNoteLines(figures: RotationSectionFigures): string[] {
   const byNote = new Map<string, string[]>();
   for (const run of figures.runs) {
     if (run.note === undefined) continue;
-    byNote.set(run.note, [
-      ...(byNote.get(run.note) ?? []),
-      `${run.mode} ${run.clusters} x ${run.workloadsPerCluster}`,
-    ]);
+    byNote.set(run.note, [...(byNote.get(run.note) ?? []), rotationName(run)]);
   }
   return [...byNote].map(([note, runs]) => `${runs.join(', ')}: ${note}`);
 }
@@ -307,7 +325,7 @@ export function rotationLateRenewalLines(figures: RotationSectionFigures): strin
     .filter((run) => (run.labRenewals?.afterExpiry ?? 0) > 0)
     .map(
       (run) =>
-        `${run.mode} ${run.clusters} x ${run.workloadsPerCluster}: the lab renewed ` +
+        `${rotationName(run)}: the lab renewed ` +
         `${run.labRenewals?.afterExpiry} of ${run.labRenewals?.renewals.toLocaleString('en-US')} certificates after ` +
         `they expired (up to ${((run.labRenewals?.maxLateMs ?? 0) / 1000).toFixed(1)} s late): the lab fell behind, ` +
         'so its failed handshakes may be its own',
@@ -320,7 +338,7 @@ export function rotationBusyLines(figures: RotationSectionFigures): string[] {
   if (busy.length === 0) return [];
   return [
     `other work ran on this machine during ${busy.length} of ${figures.runs.length} rehearsals ` +
-      `(${busy.map((run) => `${run.mode} ${run.clusters} x ${run.workloadsPerCluster}: ${run.cpu?.otherCores.toFixed(2)} cores`).join(', ')}): ` +
+      `(${busy.map((run) => `${rotationName(run)}: ${run.cpu?.otherCores.toFixed(2)} cores`).join(', ')}): ` +
       'those rotations are slower than on an idle machine, the lab included',
   ];
 }

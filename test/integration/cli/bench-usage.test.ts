@@ -26,6 +26,7 @@ describe('npm run bench', () => {
       '--runs <n>',
       '--rotation-sizes <sizes>',
       '--rotation-modes <modes>',
+      '--rotation-maps <maps>',
       '--quick',
       '--no-write',
     ]) {
@@ -81,6 +82,18 @@ describe('npm run bench', () => {
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toContain(
       'expected sizes as CLUSTERSxWORKLOADS (each 1-1000), e.g. 1x10,10x100; got 10by100',
+    );
+    expect(result.stdout).toBe('');
+  });
+
+  it('refuses Maps that are neither inline nor distributed', async () => {
+    // Act
+    const result = await bench(['--only', 'rotation', '--rotation-maps', 'distribute']);
+
+    // Assess
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain(
+      "argument 'distribute' is invalid. Allowed choices are inline, distributed.",
     );
     expect(result.stdout).toBe('');
   });

@@ -299,6 +299,85 @@ describe('growthRatios', () => {
   });
 });
 
+describe('rotations on Distributed Maps', () => {
+  const distributed = (overrides: Partial<RotationRunFigures>) =>
+    rotationRun({ maps: 'distributed', workloadsPerCluster: 10, ...overrides });
+
+  it('grow against their own Maps only, listed once measured', () => {
+    // Prepare: inline 10 x 10 in 30 s; Distributed 10 x 10 in 40 s and 100 x 10 in 280 s
+    const runs = [
+      rotationRun({ clusters: 10, workloadsPerCluster: 10, rotationMs: 30_000 }),
+      distributed({ clusters: 10, rotationMs: 40_000 }),
+      distributed({ clusters: 100, rotationMs: 280_000 }),
+    ];
+
+    // Act
+    const growth = growthRatios(runs);
+
+    // Assess
+    expect(growth).toContainEqual({
+      mode: 'emergency',
+      maps: 'distributed',
+      workloadsPerCluster: 10,
+      fromClusters: 10,
+      toClusters: 100,
+      fromMs: 40_000,
+      toMs: 280_000,
+      ratio: 7,
+    });
+    expect(growth).toContainEqual({
+      mode: 'emergency',
+      workloadsPerCluster: 10,
+      fromClusters: 10,
+      toClusters: 100,
+      fromMs: 30_000,
+    });
+    // Distributed: emergency x 10 measured; scheduled and x 100 never run, so not listed
+    expect(growth.filter((entry) => entry.maps === 'distributed')).toHaveLength(1);
+  });
+
+  it('are kept apart from inline rotations of the same mode and size, and named as such', () => {
+    // Prepare
+    const previous = mergeRotationFigures(
+      undefined,
+      [
+        rotationRun({
+          clusters: 100,
+          workloadsPerCluster: 10,
+          result: 'FAILED',
+          error: 'PreconditionFailed',
+        }),
+        rotationRun({ clusters: 10, workloadsPerCluster: 10 }),
+      ],
+      [],
+    );
+
+    // Act
+    const merged = mergeRotationFigures(
+      previous,
+      [distributed({ clusters: 10 }), distributed({ clusters: 100, rotationMs: 400_000 })],
+      [],
+    );
+    const text = renderSummary({ rotation: section(merged) }).join('\n');
+
+    // Assess
+    expect(merged.runs.map((run) => [run.maps ?? 'inline', run.clusters, run.result])).toEqual([
+      ['inline', 10, 'SUCCEEDED'],
+      ['inline', 100, 'FAILED'],
+      ['distributed', 10, 'SUCCEEDED'],
+      ['distributed', 100, 'SUCCEEDED'],
+    ]);
+    expect(text).toMatch(/emergency, 100 x 10 \(Distributed Maps\) +SUCCEEDED +400\.0 s/);
+    expect(text).toMatch(/emergency, x 10: 100\/10 clusters \(Distributed Maps\) +60\.0 s +400\.0 s +6\.67x/);
+    expect(rotationTargetLines(merged)[2]).toContain(
+      'emergency x 10 missed (the 100-cluster rotation FAILED, below); ',
+    );
+    expect(rotationTargetLines(merged)[2]).toContain(
+      'emergency x 10 on Distributed Maps met (6.67x, rehearsal process 700 MiB, 2,300 MiB in all)',
+    );
+  });
+});
+
 describe('mergeRotationFigures', () => {
   it('replaces the mode and size measured now and keeps the others with their dates', () => {
     // Prepare
