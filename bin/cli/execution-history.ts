@@ -187,7 +187,8 @@ function lastIndex<T>(items: readonly T[], predicate: (item: T) => boolean): num
   return -1;
 }
 
-function parseJson(text: string | undefined): Record<string, unknown> {
+/** JSON text read as an object; anything else (absent, not JSON, not an object) as `{}`. */
+export function parseJson(text: string | undefined): Record<string, unknown> {
   if (text === undefined) return {};
   try {
     const value: unknown = JSON.parse(text);

@@ -13,6 +13,7 @@ import {
   type IterationStatus,
   type MapIteration,
   type MapProgress,
+  parseJson,
   startedMapRuns,
 } from './execution-history.js';
 
@@ -154,13 +155,8 @@ async function childIteration(reader: MapRunReader, child: ExecutionSummary): Pr
  * its message is what a reader needs; any other cause is kept as it is.
  */
 function readableCause(cause: string): string {
-  try {
-    const error: unknown = JSON.parse(cause);
-    const message = (error as { errorMessage?: unknown } | null)?.errorMessage;
-    return typeof message === 'string' ? message : cause;
-  } catch {
-    return cause;
-  }
+  const message = parseJson(cause).errorMessage;
+  return typeof message === 'string' ? message : cause;
 }
 
 function iterationStatus(status: string): IterationStatus {
@@ -180,11 +176,6 @@ function iterationStatus(status: string): IterationStatus {
 
 /** A child's input is its item: `{ executionId, mode, cluster, ... }`. */
 function clusterOf(input: string | undefined): string | undefined {
-  try {
-    const item: unknown = JSON.parse(input ?? '{}');
-    const cluster = (item as { cluster?: unknown } | null)?.cluster;
-    return typeof cluster === 'string' ? cluster : undefined;
-  } catch {
-    return undefined;
-  }
+  const cluster = parseJson(input).cluster;
+  return typeof cluster === 'string' ? cluster : undefined;
 }
