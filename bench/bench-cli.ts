@@ -34,6 +34,7 @@ import {
   LAB_IDLE_WORKLOADS,
   runLabIdleSection,
 } from './lab-idle-bench.js';
+import { DISTRIBUTED_ASSEMBLY_DIRECTORY } from './maps-assembly.js';
 import { PKI_ALGORITHMS, runPkiSection } from './pki-bench.js';
 import { runRotationSection } from './rotation-bench.js';
 import {
@@ -123,7 +124,7 @@ export async function runBenchCli(
       new Option(
         '--rotation-maps <maps>',
         "rotation: the stack's per-cluster Maps: inline (the default stack), or distributed (synthesized with " +
-          '-c distributedMaps=true into cdk.out.distributed, one child execution per cluster); each kept apart',
+          `-c distributedMaps=true into ${DISTRIBUTED_ASSEMBLY_DIRECTORY}, one child execution per cluster); each kept apart`,
       )
         .choices(ROTATION_MAPS)
         .default('inline'),
@@ -150,10 +151,11 @@ export async function runBenchCli(
         '  handlers  per Lambda function of the synthesized stack (cdk synth when cdk.out is stale, 1-2 min):',
         '            bundle and source map size, cold import in a fresh node process, warm invoke where a',
         '            real path needs no network',
-        `  cost      one emergency and one scheduled model-engine rehearsal of ${COST_CLUSTERS} clusters x ${COST_WORKLOADS} workloads`,
-        '            (2-4 min), priced from its execution history (state transitions, Lambda GB-seconds at the',
-        "            template's memory and architecture), and the standing monthly cost of a 10-cluster mesh",
-        '            against AWS Private CA; list prices from bench/cost-prices.json (dated, never fetched)',
+        `  cost      one emergency and one scheduled model-engine rehearsal of ${COST_CLUSTERS} clusters x ${COST_WORKLOADS} workloads,`,
+        '            on inline and on Distributed Maps (6-10 min), each priced from its execution histories',
+        "            (state transitions, Lambda GB-seconds at the template's memory and architecture), and the",
+        '            standing monthly cost of a 10-cluster mesh against AWS Private CA; list prices from',
+        '            bench/cost-prices.json (dated, never fetched)',
         `  lab-idle  the model lab at fleet size (${LAB_IDLE_CLUSTERS} x ${LAB_IDLE_WORKLOADS}, as the rehearsal starts it) idle with its`,
         '            prober on for --idle-seconds: handshakes and failures (none should fail: nothing rotates),',
         "            the pace the fleet got, and the lab's load: event-loop delay, certificates signed a second,",

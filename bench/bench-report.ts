@@ -14,7 +14,7 @@ import type { HandlerFigures, HandlersSectionFigures } from './handler-bench.js'
 import { profileBoundLines, profileDocLines, profileMismatchLine } from './handler-profile.js';
 import type { LabIdleSectionFigures } from './lab-idle-bench.js';
 import type { PkiSectionFigures } from './pki-bench.js';
-import type { RotationSectionFigures } from './rotation-figures.js';
+import { mapsOf, type RotationMaps, type RotationSectionFigures } from './rotation-figures.js';
 import {
   rotationBoundLines,
   rotationBusyLines,
@@ -68,7 +68,10 @@ export function costRotationTable(figures: CostSectionFigures): Table {
     numeric: [1, 2, 3, 4, 5, 6, 7, 8, 9],
     rows: figures.rotations.map((rotation) => [
       `${rotation.mode}, ${rotation.clusters} x ${rotation.workloadsPerCluster}` +
-        (rotation.soakSeconds !== undefined ? ` (soak ${rotation.soakSeconds} s)` : ''),
+        (rotation.soakSeconds !== undefined ? ` (soak ${rotation.soakSeconds} s)` : '') +
+        (rotation.maps === 'distributed'
+          ? ` on Distributed Maps (${rotation.childExecutions ?? 0} child executions)`
+          : ''),
       formatDuration(rotation.executionMs),
       String(rotation.usage.stateTransitions),
       String(rotation.usage.invocations),
@@ -112,11 +115,19 @@ export function costStandingTable(figures: CostSectionFigures): Table {
 }
 
 export function costTargetLine(figures: CostSectionFigures): string {
-  const scheduled = figures.rotations.find((rotation) => rotation.mode === 'scheduled');
-  const rotationVerdict =
-    scheduled === undefined
+  const verdict = (maps: RotationMaps) => {
+    const scheduled = figures.rotations.find(
+      (rotation) => rotation.mode === 'scheduled' && mapsOf(rotation) === maps,
+    );
+    return scheduled === undefined
       ? 'not run'
       : `${scheduled.cost.totalUsd <= TARGETS.scheduledRotationUsd ? 'met' : 'missed'} (${formatUsd(scheduled.cost.totalUsd)})`;
+  };
+  // Figures kept from before Distributed Maps were priced have inline rotations only.
+  const onDistributed = figures.rotations.some((rotation) => rotation.maps === 'distributed')
+    ? `, on Distributed Maps ${verdict('distributed')}`
+    : '';
+  const rotationVerdict = `${verdict('inline')}${onDistributed}`;
   const standing = figures.standing.monthlyUsd;
   return (
     `target (issue 14): a scheduled rotation of 10 clusters <= ${formatUsd(TARGETS.scheduledRotationUsd)}: ${rotationVerdict}; ` +
@@ -129,7 +140,7 @@ export function costNoteLines(figures: CostSectionFigures): string[] {
     .filter((rotation) => rotation.failedChecks.length > 0)
     .map(
       (rotation) =>
-        `the ${rotation.mode} rehearsal's own checks failed (${rotation.failedChecks.join(', ')}; ` +
+        `the ${rotation.mode}${rotation.maps === 'distributed' ? ' on Distributed Maps' : ''} rehearsal's own checks failed (${rotation.failedChecks.join(', ')}; ` +
         `${rotation.handshakes.failed} of ${rotation.handshakes.attempted} handshakes failed in its lab): ` +
         'its rotation SUCCEEDED and is priced all the same',
     );
@@ -550,7 +561,9 @@ export function renderPerformanceDoc(results: BenchResults): string {
       '',
       `One emergency and one scheduled rotation of ${figures.rotations[0]?.clusters ?? 10} clusters, each a model-engine rehearsal of the`,
       `synthesized stack \`${figures.stackName}\` (a few workloads per cluster: the rotation's AWS work does not`,
-      'depend on them), priced from the execution history the rehearsal wrote (history.json):',
+      'depend on them), priced from the execution history the rehearsal wrote (history.json); rows on',
+      'Distributed Maps rehearse the stack synthesized with `-c distributedMaps=true` and add every child',
+      "execution's own history (children.json), the parent's stand-in Tasks left out:",
       '',
       ...renderMarkdown(costRotationTable(figures)),
       '',

@@ -2,6 +2,7 @@
 // and dollars out. Prices come from bench/cost-prices.json (list prices written down by hand with their
 // date and source, never fetched); bench/cost-bench.ts runs the rehearsals that give the histories.
 import { definitionTasks } from '../rehearsal/definition-tasks.js';
+import { childTaskName, distributedMapsOf } from '../rehearsal/distributed-map-definition.js';
 import {
   type CfnTemplate,
   referencedLogicalIds,
@@ -88,16 +89,43 @@ export function functionConfigs(template: CfnTemplate): FunctionConfig[] {
 /** Task state name -> the function it invokes, from the template's state machine definition. */
 export function taskFunctions(template: CfnTemplate): Map<string, FunctionConfig> {
   const configs = new Map(functionConfigs(template).map((config) => [config.logicalId, config]));
-  // Stand-in ARNs that end in the logical id, so each Task's function is found by it.
-  const arns = Object.fromEntries(
-    referencedLogicalIds(template).map((id) => [id, `arn:aws:lambda:us-east-1:123456789012:function:${id}`]),
-  );
   const tasks = new Map<string, FunctionConfig>();
-  for (const task of definitionTasks(resolveDefinition(template, { arns }))) {
+  for (const task of definitionTasks(definitionOf(template))) {
     const config = configs.get(task.functionArn.split(':').at(-1) ?? '');
     if (config !== undefined) tasks.set(task.state, config);
   }
   return tasks;
+}
+
+/**
+ * The rehearsal's stand-in Tasks (`<map>-child`, distributed-map-definition.ts) in the parent's history
+ * of a stack with Distributed Maps: the local engine's way of starting a child, not a state AWS runs or
+ * bills.
+ */
+export function standInTasks(template: CfnTemplate): Set<string> {
+  return new Set(distributedMapsOf(definitionOf(template)).map(({ map }) => childTaskName(map)));
+}
+
+/** The template's definition, each function ARN a stand-in that ends in the function's logical id. */
+function definitionOf(template: CfnTemplate): Record<string, unknown> {
+  const arns = Object.fromEntries(
+    referencedLogicalIds(template).map((id) => [id, `arn:aws:lambda:us-east-1:123456789012:function:${id}`]),
+  );
+  return resolveDefinition(template, { arns });
+}
+
+/**
+ * A whole rotation's usage: its execution and, on Distributed Maps, every child execution its Map Runs
+ * started (each billed as a Standard execution of its own), the parent's stand-in Tasks left out.
+ */
+export function rotationUsage(input: {
+  readonly history: readonly HistoryEvent[];
+  readonly children: readonly (readonly HistoryEvent[])[];
+  readonly tasks: ReadonlyMap<string, FunctionConfig>;
+  readonly standIns: ReadonlySet<string>;
+}): ExecutionUsage {
+  const parent = input.history.filter((event) => !input.standIns.has(event.state?.name ?? ''));
+  return executionUsage([...parent, ...input.children.flat()], input.tasks);
 }
 
 const TASK_ENDS = new Set(['StateExited', 'StateFailed']);

@@ -10,6 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { ensureCloudAssembly } from '../rehearsal/cloud-assembly.js';
 import { watchCpuShare } from './cpu-share.js';
+import { mapsAssemblyOptions } from './maps-assembly.js';
 import { watchTreeMemory } from './process-tree-memory.js';
 import { rehearseArgs } from './rehearse-args.js';
 import {
@@ -37,7 +38,7 @@ export interface RotationSectionOptions {
   readonly modes?: readonly RotationMode[];
   /**
    * The stack's per-cluster Maps: `distributed` rehearses an assembly synthesized with
-   * `-c distributedMaps=true` (in cdk.out.distributed).
+   * `-c distributedMaps=true` (maps-assembly.ts).
    * @default 'inline'
    */
   readonly maps?: RotationMaps;
@@ -75,10 +76,7 @@ export async function runRotationSection(options: RotationSectionOptions): Promi
   if (toRun.length > 0) {
     const assembly = await ensureCloudAssembly({
       projectRoot: options.projectRoot,
-      ...(options.maps === 'distributed' && {
-        directory: join(options.projectRoot, 'cdk.out.distributed'),
-        context: { distributedMaps: 'true' },
-      }),
+      ...mapsAssemblyOptions(options.projectRoot, options.maps ?? 'inline'),
       onProgress: (line) => options.progress(`rotation: ${line}`),
       ...(options.signal !== undefined && { signal: options.signal }),
     });

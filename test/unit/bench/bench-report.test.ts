@@ -237,6 +237,32 @@ describe('renderSummary: cost', () => {
       'a scheduled rotation of 10 clusters <= $0.010: met ($0.0058); standing cost <= $6.00 a month: missed ($6.60)',
     );
   });
+
+  it('shows a rotation on Distributed Maps apart, with its child executions, and judges it too', () => {
+    // Prepare: the same rotation on Distributed Maps, over the target with its children's transitions.
+    const [inline] = COST.rotations;
+    if (inline === undefined) throw new Error('COST has a rotation');
+    const distributed = {
+      ...inline,
+      maps: 'distributed' as const,
+      childExecutions: 60,
+      failedChecks: [],
+      usage: { ...inline.usage, stateTransitions: 500 },
+      cost: { ...inline.cost, stateTransitionsUsd: 0.0125, totalUsd: 0.0133 },
+    };
+
+    // Act
+    const text = renderSummary({ cost: run({ ...COST, rotations: [inline, distributed] }) }).join('\n');
+
+    // Assess
+    expect(text).toMatch(/scheduled, 10 x 2 \(soak 15 s\) +40\.00 s +200 /);
+    expect(text).toMatch(
+      /scheduled, 10 x 2 \(soak 15 s\) on Distributed Maps \(60 child executions\) +40\.00 s +500 .*\$0\.013/,
+    );
+    expect(text).toContain(
+      'a scheduled rotation of 10 clusters <= $0.010: met ($0.0058), on Distributed Maps missed ($0.013); standing cost',
+    );
+  });
 });
 
 describe('renderPerformanceDoc', () => {

@@ -9,6 +9,8 @@ import {
   type HistoryEvent,
   priceRotation,
   privateCaCost,
+  rotationUsage,
+  standInTasks,
   standingCost,
   taskFunctions,
 } from '../../../bench/cost-model.js';
@@ -46,32 +48,52 @@ const DEFINITION = {
   },
 };
 
-const TEMPLATE: CfnTemplate = {
-  Resources: {
-    LockFn: { Type: 'AWS::Lambda::Function', Properties: { MemorySize: 512, Architectures: ['arm64'] } },
-    DistributeFn: { Type: 'AWS::Lambda::Function', Properties: { MemorySize: 1024 } },
-    Machine: {
-      Type: 'AWS::StepFunctions::StateMachine',
-      Properties: {
-        DefinitionString: {
-          'Fn::Join': [
-            '',
-            JSON.stringify(DEFINITION)
-              .split(/(@@\w+@@)/)
-              .map((part) => {
-                const id = /^@@(\w+)@@$/.exec(part)?.[1];
-                return id === undefined ? part : { 'Fn::GetAtt': [id, 'Arn'] };
-              }),
-          ],
+/** A template of the two functions, its state machine's definition `definition`, and a few priced resources. */
+function templateWith(definition: object): CfnTemplate {
+  return {
+    Resources: {
+      LockFn: { Type: 'AWS::Lambda::Function', Properties: { MemorySize: 512, Architectures: ['arm64'] } },
+      DistributeFn: { Type: 'AWS::Lambda::Function', Properties: { MemorySize: 1024 } },
+      Machine: {
+        Type: 'AWS::StepFunctions::StateMachine',
+        Properties: {
+          DefinitionString: {
+            'Fn::Join': [
+              '',
+              JSON.stringify(definition)
+                .split(/(@@\w+@@)/)
+                .map((part) => {
+                  const id = /^@@(\w+)@@$/.exec(part)?.[1];
+                  return id === undefined ? part : { 'Fn::GetAtt': [id, 'Arn'] };
+                }),
+            ],
+          },
         },
       },
+      Key: { Type: 'AWS::KMS::Key' },
+      AlarmA: { Type: 'AWS::CloudWatch::Alarm' },
+      AlarmB: { Type: 'AWS::CloudWatch::Alarm' },
+      Logs: { Type: 'AWS::Logs::LogGroup' },
     },
-    Key: { Type: 'AWS::KMS::Key' },
-    AlarmA: { Type: 'AWS::CloudWatch::Alarm' },
-    AlarmB: { Type: 'AWS::CloudWatch::Alarm' },
-    Logs: { Type: 'AWS::Logs::LogGroup' },
+  };
+}
+
+const TEMPLATE = templateWith(DEFINITION);
+
+/** The same state machine with `distribute-bundle` a Distributed Map: one child execution per item. */
+const DISTRIBUTED_TEMPLATE = templateWith({
+  ...DEFINITION,
+  States: {
+    ...DEFINITION.States,
+    'distribute-bundle': {
+      ...DEFINITION.States['distribute-bundle'],
+      ItemProcessor: {
+        ...DEFINITION.States['distribute-bundle'].ItemProcessor,
+        ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
+      },
+    },
   },
-};
+});
 
 const LOCK: FunctionConfig = { logicalId: 'LockFn', memoryMb: 512, architecture: 'arm64' };
 const DISTRIBUTE: FunctionConfig = { logicalId: 'DistributeFn', memoryMb: 1024, architecture: 'x86_64' };
@@ -149,6 +171,68 @@ describe('executionUsage', () => {
 
     // Assess
     expect(usage.functions).toEqual([{ ...LOCK, invocations: 1, durationMs: 250, gbSeconds: 0.125 }]);
+  });
+});
+
+describe('standInTasks and rotationUsage', () => {
+  it("names the rehearsal's stand-in Task of each Distributed Map, and none of an inline one", () => {
+    // Act
+    const distributed = standInTasks(DISTRIBUTED_TEMPLATE);
+    const inline = standInTasks(TEMPLATE);
+
+    // Assess
+    expect([...distributed]).toEqual(['distribute-bundle-child']);
+    expect([...inline]).toEqual([]);
+  });
+
+  it("prices the parent without its stand-in Tasks and every child execution's states and functions", () => {
+    // Prepare: the parent runs acquire-lock and the Map, whose two items the rehearsal starts through
+    // its stand-in Task; each child runs distribute-bundle-in-cluster, one of them retried once.
+    const parent: HistoryEvent[] = [
+      { type: 'ExecutionStarted', timestamp: 0 },
+      state('StateEntered', 0, 'acquire-lock'),
+      state('StateExited', 1000, 'acquire-lock'),
+      state('StateEntered', 1000, 'distribute-bundle'),
+      state('StateEntered', 1000, 'distribute-bundle-child'),
+      state('StateEntered', 1000, 'distribute-bundle-child'),
+      state('StateExited', 4000, 'distribute-bundle-child'),
+      state('StateExited', 5000, 'distribute-bundle-child'),
+      state('StateExited', 5000, 'distribute-bundle'),
+      state('StateEntered', 5000, 'done'),
+      { type: 'ExecutionSucceeded', timestamp: 5000 },
+    ];
+    const children: HistoryEvent[][] = [
+      [
+        { type: 'ExecutionStarted', timestamp: 1000 },
+        state('StateEntered', 1000, 'distribute-bundle-in-cluster'),
+        state('StateExited', 4000, 'distribute-bundle-in-cluster'),
+        { type: 'ExecutionSucceeded', timestamp: 4000 },
+      ],
+      [
+        { type: 'ExecutionStarted', timestamp: 1000 },
+        state('StateEntered', 1000, 'distribute-bundle-in-cluster'),
+        state('StateFailed', 1500, 'distribute-bundle-in-cluster'),
+        state('StateRetried', 2000, 'distribute-bundle-in-cluster'),
+        state('StateExited', 5000, 'distribute-bundle-in-cluster'),
+        { type: 'ExecutionSucceeded', timestamp: 5000 },
+      ],
+    ];
+
+    // Act
+    const usage = rotationUsage({
+      history: parent,
+      children,
+      tasks: taskFunctions(DISTRIBUTED_TEMPLATE),
+      standIns: standInTasks(DISTRIBUTED_TEMPLATE),
+    });
+
+    // Assess: the parent's acquire-lock, Map and done (its two stand-ins not counted), the children's
+    // three entries and one retry; distribute-bundle ran 3 + 0.5 + 3 s at 1 GB, acquire-lock 1 s.
+    expect(usage.stateTransitions).toBe(3 + 3);
+    expect(usage.functions).toEqual([
+      { ...DISTRIBUTE, invocations: 3, durationMs: 6500, gbSeconds: 6.5 },
+      { ...LOCK, invocations: 1, durationMs: 1000, gbSeconds: 0.5 },
+    ]);
   });
 });
 
