@@ -44,6 +44,7 @@ import {
   renderSummary,
   serializeResults,
 } from './chaos-results.js';
+import { CI_CASE_IDS, ciCases } from './ci-cases.js';
 import { istioEngineCases } from './istio-engine-cases.js';
 import { describeKill, isKillCase } from './kill-cases.js';
 import { RESULTS_PAGE, renderResultsPage } from './results-page.js';
@@ -62,6 +63,7 @@ export const CHAOS_APPROVAL_CDK_OUT = 'chaos/cdk.out.approval';
 
 export interface ChaosOptions {
   readonly only: readonly string[];
+  readonly ci: boolean;
   readonly list: boolean;
   readonly clusters: number;
   readonly workloads: number;
@@ -98,6 +100,11 @@ export async function runChaosCli(
       )
         .argParser((value: string, previous: string[]) => [...previous, ...patternList(value)])
         .default([], 'every case'),
+    )
+    .option(
+      '--ci',
+      `the fixed subset CI runs instead of every case: one of each kind (${CI_CASE_IDS.length} cases, about 5 minutes; chaos/ci-cases.ts)`,
+      false,
     )
     .option('--list', 'print the matrix (case, expected end, rehearse flags) and run nothing', false)
     .option('--clusters <n>', 'lab clusters per case', integerBetween(2, 5), 2)
@@ -210,9 +217,13 @@ function failAtStates(definition: Definition): readonly string[] {
 
 async function runChaos(options: ChaosOptions, io: ChaosIo): Promise<ExitCode> {
   const { terminal, projectRoot } = io;
+  if (options.ci && options.only.length > 0) {
+    throw new UsageError('--ci runs its own fixed cases: drop --only, or drop --ci to pick cases');
+  }
   if (options.page) {
     const clashing = [
       options.only.length > 0 ? '--only' : undefined,
+      options.ci ? '--ci' : undefined,
       options.list ? '--list' : undefined,
       options.write ? undefined : '--no-write',
     ].filter((flag) => flag !== undefined);
@@ -278,7 +289,7 @@ async function runChaos(options: ChaosOptions, io: ChaosIo): Promise<ExitCode> {
       );
       return EXIT_CODES.ok;
     }
-    const selected = selectCases(matrix, options.only);
+    const selected = options.ci ? ciCases(matrix) : selectCases(matrix, options.only);
     if (selected.length === 0) {
       throw new UsageError(
         `--only ${options.only.join(',')} matches none of the ${matrix.length} cases; npm run chaos -- --list shows them`,

@@ -25,7 +25,8 @@ import {
 export const MODES: readonly RehearsalMode[] = ['scheduled', 'emergency', 'intermediate'];
 
 /** `kill`: a `rehearse --lab` run SIGKILLed in a state, then resumed (kill-cases.ts). */
-export type CaseKind = 'baseline' | 'fail-at' | 'transient' | 'fault' | 'rollback' | 'kill';
+export const CASE_KINDS = ['baseline', 'fail-at', 'transient', 'fault', 'rollback', 'kill'] as const;
+export type CaseKind = (typeof CASE_KINDS)[number];
 
 export interface ExpectedEnd {
   readonly result: EndResult;

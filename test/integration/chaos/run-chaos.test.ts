@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTerminal } from '../../../bin/cli/terminal.js';
 import { RESULTS_FILE, runChaosCli } from '../../../chaos/chaos-cli.js';
+import { CI_CASE_IDS } from '../../../chaos/ci-cases.js';
 import { RESULTS_PAGE } from '../../../chaos/results-page.js';
 import { CASE_MARKER } from '../../../chaos/run-case.js';
 import { PROJECT_ROOT } from '../../../lib/handler-entries.js';
@@ -37,11 +38,18 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 function chaos(
   ...flags: string[]
 ): Promise<{ exitCode: number; stdout: string; stderr: string; pid: number }> {
+  return chaosWithin(3 * 60_000, ...flags);
+}
+
+function chaosWithin(
+  timeoutMs: number,
+  ...flags: string[]
+): Promise<{ exitCode: number; stdout: string; stderr: string; pid: number }> {
   return new Promise((resolve) => {
     const child = execFile(
       process.execPath,
       ['--import', 'tsx', 'chaos/run-chaos.mts', '--cdk-out', cdkOut, '--no-write', ...flags],
-      { cwd: PROJECT_ROOT, timeout: 3 * 60_000, env: { ...process.env, NODE_OPTIONS: '', TMPDIR: scratch } },
+      { cwd: PROJECT_ROOT, timeout: timeoutMs, env: { ...process.env, NODE_OPTIONS: '', TMPDIR: scratch } },
       (error, stdout, stderr) => {
         const code = (error as { code?: unknown } | null)?.code;
         resolve({
@@ -104,6 +112,37 @@ describe('npm run chaos', () => {
     },
     4 * 60_000,
   );
+
+  it(
+    'runs the CI subset, a case of each kind, and every one of them passes',
+    async () => {
+      // Act
+      const { exitCode, stdout, stderr, pid } = await chaosWithin(20 * 60_000, '--ci');
+
+      // Assess: each case's row judged pass, none left out, nothing left running.
+      expect({ exitCode, stderr: exitCode === 0 ? '' : stderr }).toEqual({ exitCode: 0, stderr: '' });
+      for (const id of CI_CASE_IDS) {
+        const row = stdout.split('\n').find((line) => line.trim().split(/\s+/)[0] === id);
+        expect({ id, row }).toEqual({ id, row: expect.stringMatching(/pass$/) });
+      }
+      expect(stdout).toMatch(
+        new RegExp(
+          `${CI_CASE_IDS.length} of ${CI_CASE_IDS.length} case\\(s\\) passed \\(the matrix has \\d+\\)`,
+        ),
+      );
+      expect(processesWithMarker(`${CASE_MARKER}=${pid}:`)).toEqual([]);
+    },
+    21 * 60_000,
+  );
+
+  it('refuses --ci with --only (exit 2): the subset is fixed', async () => {
+    // Act
+    const { exitCode, stderr } = await chaos('--ci', '--only', 'intermediate/baseline');
+
+    // Assess
+    expect(exitCode).toBe(2);
+    expect(stderr).toContain('--ci runs its own fixed cases: drop --only');
+  });
 
   it("lists a kill case for each Task, Map and Wait state of every mode's forward path and of its resumed rollback", async () => {
     // Act
