@@ -147,8 +147,8 @@ async function priceOneRotation(
   },
 ): Promise<RotationCostFigures> {
   const { mode, maps } = options;
-  const label = `${mode} rotation${maps === 'distributed' ? ' on Distributed Maps' : ''}`;
-  options.progress(`cost: rehearsing one ${label} of ${COST_CLUSTERS} x ${COST_WORKLOADS} (model engine)`);
+  const label = `${mode} rotation of ${COST_CLUSTERS} x ${COST_WORKLOADS}${maps === 'distributed' ? ' on Distributed Maps' : ''}`;
+  options.progress(`cost: rehearsing one ${label} (model engine)`);
   const out = join(options.workDirectory, `${mode}-${maps}`);
   // The rehearsal exits 1 when a check fails, e.g. a failed handshake of a lab starved by other work
   // on the machine. The execution's history prices the rotation all the same if the rotation itself

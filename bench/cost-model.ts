@@ -116,7 +116,10 @@ function definitionOf(template: CfnTemplate): Record<string, unknown> {
 
 /**
  * A whole rotation's usage: its execution and, on Distributed Maps, every child execution its Map Runs
- * started (each billed as a Standard execution of its own), the parent's stand-in Tasks left out.
+ * started, each billed as a Standard execution of its own plus one transition for its start ("When you
+ * use Map state in Distributed mode, you'll be charged one state transition for each child workflow
+ * execution that the Distributed Map state starts": Step Functions Developer Guide, "Transitions");
+ * the parent's stand-in Tasks left out.
  */
 export function rotationUsage(input: {
   readonly history: readonly HistoryEvent[];
@@ -125,7 +128,8 @@ export function rotationUsage(input: {
   readonly standIns: ReadonlySet<string>;
 }): ExecutionUsage {
   const parent = input.history.filter((event) => !input.standIns.has(event.state?.name ?? ''));
-  return executionUsage([...parent, ...input.children.flat()], input.tasks);
+  const usage = executionUsage([...parent, ...input.children.flat()], input.tasks);
+  return { ...usage, stateTransitions: usage.stateTransitions + input.children.length };
 }
 
 const TASK_ENDS = new Set(['StateExited', 'StateFailed']);

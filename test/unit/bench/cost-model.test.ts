@@ -226,9 +226,10 @@ describe('standInTasks and rotationUsage', () => {
       standIns: standInTasks(DISTRIBUTED_TEMPLATE),
     });
 
-    // Assess: the parent's acquire-lock, Map and done (its two stand-ins not counted), the children's
-    // three entries and one retry; distribute-bundle ran 3 + 0.5 + 3 s at 1 GB, acquire-lock 1 s.
-    expect(usage.stateTransitions).toBe(3 + 3);
+    // Assess: the parent's acquire-lock, Map and done (its two stand-ins not counted), one for each
+    // child's start, the children's three entries and one retry; distribute-bundle ran 3 + 0.5 + 3 s at
+    // 1 GB, acquire-lock 1 s.
+    expect(usage.stateTransitions).toBe(3 + 2 + 3);
     expect(usage.functions).toEqual([
       { ...DISTRIBUTE, invocations: 3, durationMs: 6500, gbSeconds: 6.5 },
       { ...LOCK, invocations: 1, durationMs: 1000, gbSeconds: 0.5 },
