@@ -652,8 +652,11 @@ function fullRunDuration(results: BenchResults): string {
   // The idle section lasts as long as it is asked to (10 minutes by default), when it has run.
   const totalMs =
     [...runs, results.sections['lab-idle']].reduce((sum, run) => sum + (run?.durationMs ?? 0), 0) +
-    // The rotation section's sizes may come from several runs: each rehearsal's own time.
-    (results.sections.rotation?.figures.runs.reduce((sum, run) => sum + run.rehearsalMs, 0) ?? 0);
+    // The rotation section's sizes may come from several runs: each rehearsal's own time, of the
+    // inline stack only (a full run does not rehearse Distributed Maps: --rotation-maps does).
+    (results.sections.rotation?.figures.runs
+      .filter((run) => mapsOf(run) === 'inline')
+      .reduce((sum, run) => sum + run.rehearsalMs, 0) ?? 0);
   return `about ${Math.max(1, Math.round(totalMs / 60_000))} minutes`;
 }
 

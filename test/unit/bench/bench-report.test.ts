@@ -17,6 +17,8 @@ import { type CostPrices, privateCaCost, standingCost } from '../../../bench/cos
 import type { HandlersSectionFigures } from '../../../bench/handler-bench.js';
 import type { LabIdleSectionFigures } from '../../../bench/lab-idle-bench.js';
 import type { PkiSectionFigures } from '../../../bench/pki-bench.js';
+import { mergeRotationFigures } from '../../../bench/rotation-figures.js';
+import { rotationRun } from '../../support/rotation-run.js';
 import { TEST_MACHINE } from '../../support/test-machine.js';
 
 const MACHINE: MachineInfo = { ...TEST_MACHINE, openssl: 'OpenSSL 3.0.19' };
@@ -266,6 +268,30 @@ describe('renderSummary: cost', () => {
 });
 
 describe('renderPerformanceDoc', () => {
+  it("counts into a full run's time the inline rotations only, which a full run rehearses", () => {
+    // Prepare: 90 s of pki, handlers and cost each, a 4-minute inline rotation and a 10-minute one on
+    // Distributed Maps, which only --rotation-maps distributed rehearses.
+    const rotation = mergeRotationFigures(
+      undefined,
+      [
+        rotationRun({ clusters: 10, workloadsPerCluster: 10, rehearsalMs: 240_000 }),
+        rotationRun({ clusters: 100, workloadsPerCluster: 10, maps: 'distributed', rehearsalMs: 600_000 }),
+      ],
+      [],
+    );
+    const results = mergeResults(
+      undefined,
+      { pki: run(PKI), handlers: run(HANDLERS), cost: run(COST), rotation: run(rotation) },
+      '2026-11-30T12:05:00Z',
+    );
+
+    // Act
+    const doc = renderPerformanceDoc(results);
+
+    // Assess
+    expect(doc).toContain('A full run takes about 9 minutes');
+  });
+
   it('holds the tables, the machine, how to run and every figure not measured yet', () => {
     // Prepare
     const results = mergeResults(

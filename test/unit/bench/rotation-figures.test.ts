@@ -26,6 +26,7 @@ import {
 } from '../../../bench/rotation-report.js';
 import type { KubeObject } from '../../../lab/kube/kube-object.js';
 import { podStartSpans, recordPodStarts } from '../../../rehearsal/lab-waits.js';
+import { rotationRun } from '../../support/rotation-run.js';
 
 const T0 = Date.parse('2026-12-01T12:00:00.000Z');
 const at = (ms: number) => new Date(T0 + ms).toISOString();
@@ -224,38 +225,6 @@ describe('process-tree-memory', () => {
     expect(sumTree(processes, 99, 4096)).toEqual({ bytes: 0, processes: 0 });
   });
 });
-
-function rotationRun(overrides: Partial<RotationRunFigures>): RotationRunFigures {
-  return {
-    mode: 'emergency',
-    clusters: 10,
-    workloadsPerCluster: 100,
-    measuredAt: '2026-12-01T12:00:00.000Z',
-    result: 'SUCCEEDED',
-    failedChecks: [],
-    handshakes: { attempted: 12_000, failed: 0 },
-    executionMs: 60_000,
-    soakMs: 0,
-    rotationMs: 60_000,
-    waits: { configuredMs: 45_000, istiodLoadMs: 4000, podStartMs: 3000, unavoidableMs: 51_000 },
-    overhead: 0.15,
-    rehearsalMs: 300_000,
-    peakRss: {
-      bytes: 2300 * 2 ** 20,
-      processes: 14,
-      groups: {
-        rehearsal: { bytes: 700 * 2 ** 20, processes: 1 },
-        functions: { bytes: 1500 * 2 ** 20, processes: 12 },
-        moto: { bytes: 90 * 2 ** 20, processes: 1 },
-        other: { bytes: 0, processes: 0 },
-      },
-    },
-    workloadCertTtlMs: 77_000,
-    labEventLoopP99Ms: 20,
-    cpu: { benchCores: 1.2, otherCores: 0.6 },
-    ...overrides,
-  };
-}
 
 /** Emergency 10 x 10 as rotationRun has it, and 100 x 10 with `hundred` over it. */
 function tenAndHundredClusters(hundred: Partial<RotationRunFigures>): RotationSectionFigures {
