@@ -264,18 +264,14 @@ export function formatFault(fault: Fault): string {
  * Why the istio engine does not play a fault; undefined when it does. It plays every fault of AWS, EKS
  * and STS (the same proxies as on the model engine, in front of the same moto and EKS API), the
  * Kubernetes API's request faults, `5xx`, `conflict`, `slow` and `down`, through a fault proxy in front
- * of each real kube-apiserver (lab/kube-fault-proxy.ts) asking the same fault plan, and `stuck` of
- * Deployments, whose new pod the node agent (the lab's kubelet) reports never ready.
+ * of each real kube-apiserver (lab/kube-fault-proxy.ts) asking the same fault plan, `stuck` of
+ * Deployments, whose new pod the node agent (the lab's kubelet) reports never ready, and `istiod-drop`,
+ * a cacerts change the node agent's volume sync keeps from real istiod's files
+ * (lab/node-agent/missed-secret-change.ts).
  */
 export function istioEngineRefusal(fault: Fault): string | undefined {
   if (fault.target !== 'kube') return undefined;
   switch (fault.kind) {
-    case 'istiod-drop':
-      return (
-        'the istio engine runs istiod unmodified, and real istiod takes every cacerts change the volume ' +
-        'sync delivers: making it ignore one would take a patched istiod. Use --engine model for it; ' +
-        'on the istio engine, a change istiod refuses by its own rules is reported as refused'
-      );
     case 'stuck':
       // The node agent holds any pod back; the istio lab's workloads are all Deployments.
       if (fault.workload === undefined || fault.workload === 'deployment') return undefined;

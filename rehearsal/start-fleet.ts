@@ -35,7 +35,7 @@ export async function startFleetAndMoto(input: {
     istio: options.istio ?? ISTIO_ENGINE_DEFAULTS,
     waitForLabMs: options.waitForLabMs ?? 0,
     ...(options.rootCertStyle === undefined ? {} : { rootCertStyle: options.rootCertStyle }),
-    // Each hook only when a fault needs it: the istio engine plays no istiod-drop.
+    // Each hook only when a fault needs it.
     ...(kubeKinds.size > 0 ? { kubeApiFault: faults.kubeRequest } : {}),
     ...(kubeKinds.has('stuck') ? { podHeldUnready: faults.podHeldUnready } : {}),
     ...(kubeKinds.has('istiod-drop')

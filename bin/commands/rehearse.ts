@@ -151,8 +151,8 @@ export function registerRehearseCommand(program: Command, context: CliContext): 
       'make the Kubernetes API of a lab cluster, AWS (moto), the EKS API or STS (ACCOUNT: only AssumeRole into ' +
         "that account's roles) misbehave from the start of PHASE on; repeatable. The model engine plays every " +
         'kind; the istio engine every aws, eks and sts kind, kube 5xx, conflict, slow and down (a proxy in front ' +
-        'of the real kube-apiserver) and stuck of Deployments (the node agent holds the pod unready), and refuses ' +
-        'kube istiod-drop (real istiod runs unmodified). ' +
+        'of the real kube-apiserver), stuck of Deployments (the node agent holds the pod unready) and istiod-drop ' +
+        "(the node agent's volume sync keeps the change from istiod's files). " +
         `${FAULT_GRAMMAR}. PHASE: a Task or Map state. docs/rehearsal.md says what ` +
         'each does and how the run should end (absorbed by the retries, or rolled back for stuck, sts denied and ' +
         'istiod-drop); the run fails a check if one never fired',

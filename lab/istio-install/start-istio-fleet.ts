@@ -60,6 +60,11 @@ export interface IstioFleetOptions {
   readonly onProblem?: (message: string) => void;
   /** Pods the node agents report never ready (--fault kube:CLUSTER:stuck; node-agent.ts's holdUnready). */
   readonly holdUnready?: StartControlPlaneOptions['holdUnready'];
+  /**
+   * Asked, with the cluster's name, when a cacerts change is about to reach one of its istiod pods: true
+   * keeps that pod's files as they were (--fault kube:CLUSTER:istiod-drop; missed-secret-change.ts).
+   */
+  readonly missesCacertsChange?: (cluster: string) => boolean;
 }
 
 export interface IstioFleet {
@@ -77,6 +82,7 @@ export interface IstioFleet {
 
 export async function startIstioFleet(options: IstioFleetOptions): Promise<IstioFleet> {
   const progress = options.onProgress ?? (() => undefined);
+  const { missesCacertsChange } = options;
   const rootA = await createRootCa({ commonName: 'meshtrust lab Root A' });
   const istioVersion = await istioReleaseOf(options.binaries);
   const statusPort = await holdPort(PILOT_AGENT_STATUS_PORT, {
@@ -101,6 +107,9 @@ export async function startIstioFleet(options: IstioFleetOptions): Promise<Istio
         podsDir: podsDirOf(node.dir),
         binDir: options.binaries.dir,
         volumeSyncPeriodMs: options.volumeSyncPeriodMs,
+        ...(missesCacertsChange === undefined
+          ? {}
+          : { missesCacertsChange: () => missesCacertsChange(node.clusterName) }),
         onProblem: options.onProblem,
       }),
   }).catch(async (error: unknown) => {

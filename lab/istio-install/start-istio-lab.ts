@@ -42,6 +42,7 @@ export interface IstioLabOptions
     | 'rootCertStyle'
     | 'onProgress'
     | 'holdUnready'
+    | 'missesCacertsChange'
   > {
   /** Clusters lab-1 .. lab-N. */
   readonly clusters: number;
@@ -158,6 +159,9 @@ export async function startIstioLab(options: IstioLabOptions): Promise<IstioLab>
     remotes,
     ...(options.rootCertStyle === undefined ? {} : { rootCertStyle: options.rootCertStyle }),
     ...(options.holdUnready === undefined ? {} : { holdUnready: options.holdUnready }),
+    ...(options.missesCacertsChange === undefined
+      ? {}
+      : { missesCacertsChange: options.missesCacertsChange }),
     onProgress: progress,
   });
   let eks: EksApiServer | undefined;

@@ -1,10 +1,13 @@
 // The istio engine's pod runtime for one cluster's node, wired to that cluster's API: Secrets,
 // ConfigMaps and service-account tokens for volumes and env (read with the lab's administrator
 // credentials, where a kubelet would use its node's), Services (service-proxy.ts), and the periodic
-// volume resync whose period is the lab's --volume-sync-delay.
-import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+// volume resync whose period is the lab's --volume-sync-delay, which may miss a cacerts change for
+// istiod's pods (the istiod-drop fault).
+import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { CACERTS_SECRET_NAME, ISTIO_SYSTEM_NAMESPACE } from '../istio/istiod-model.js';
 import type { EnvSource } from './container-env.js';
 import { createIstioPodRuntime, type IstioPodRuntime } from './istio-pod-runtime.js';
+import { missingSecretChanges } from './missed-secret-change.js';
 import { startVolumeRefresher, type VolumeSource } from './pod-volumes.js';
 import { startServiceProxy } from './service-proxy.js';
 
@@ -18,12 +21,19 @@ export interface ClusterPodRuntimeOptions {
   readonly binDir: string;
   /** How long after a Secret or ConfigMap changes its files may still be the old ones. */
   readonly volumeSyncPeriodMs: number;
+  /**
+   * Asked when a change of istio-system/cacerts is about to reach an istiod pod's files: true keeps that
+   * pod on what it had (missed-secret-change.ts; the rehearsal's --fault kube:CLUSTER:istiod-drop).
+   * @default every change delivered
+   */
+  readonly missesCacertsChange?: () => boolean;
   readonly onProblem?: (message: string) => void;
 }
 
 export async function startClusterPodRuntime(options: ClusterPodRuntimeOptions): Promise<IstioPodRuntime> {
   const core = options.kubeConfig.makeApiClient(CoreV1Api);
   const problem = options.onProblem ?? (() => undefined);
+  const { missesCacertsChange } = options;
   const notFound = (error: unknown) => (error as { code?: number }).code === 404;
   const volumeSource: VolumeSource = {
     readSecret: (namespace, name) =>
@@ -79,6 +89,18 @@ export async function startClusterPodRuntime(options: ClusterPodRuntimeOptions):
     },
     nodeName: options.nodeName,
     volumeSource,
+    ...(missesCacertsChange === undefined
+      ? {}
+      : {
+          podVolumeSource: (pod: V1Pod, source: VolumeSource) =>
+            pod.metadata?.namespace === ISTIO_SYSTEM_NAMESPACE
+              ? missingSecretChanges(
+                  source,
+                  { namespace: ISTIO_SYSTEM_NAMESPACE, name: CACERTS_SECRET_NAME },
+                  missesCacertsChange,
+                )
+              : source,
+        }),
     envSource,
     hosts: () => services.hosts(),
   });

@@ -74,6 +74,11 @@ export interface IstioPodRuntimeOptions {
   readonly facts: Omit<PodFacts, 'podAddress'>;
   readonly nodeName: string;
   readonly volumeSource: VolumeSource;
+  /**
+   * The source one pod's volumes are synced from, given the cluster's (missed-secret-change.ts: the
+   * istio engine's istiod-drop). @default the cluster's own
+   */
+  readonly podVolumeSource?: (pod: V1Pod, source: VolumeSource) => VolumeSource;
   readonly envSource: EnvSource;
   /** The hosts lines for the cluster's Services (service-proxy.ts), at start. */
   readonly hosts: () => string;
@@ -104,7 +109,7 @@ export function createIstioPodRuntime(options: IstioPodRuntimeOptions): IstioPod
     const volumes = createPodVolumes({
       pod,
       rootfs: sandbox.rootfs,
-      source: options.volumeSource,
+      source: options.podVolumeSource?.(pod, options.volumeSource) ?? options.volumeSource,
       podAddress: address,
       nodeName: options.nodeName,
       nodeAddress: options.facts.nodeAddress,

@@ -45,7 +45,11 @@ export interface RehearsalFleetOptions {
    * controllers, or on the istio engine by the node agents, which stand in for kubelet.
    */
   readonly podHeldUnready?: (cluster: string, pod: CreatedPod) => boolean;
-  /** The model istiods' hook (--fault kube:CLUSTER:istiod-drop); the istio engine refuses it. */
+  /**
+   * Whether a cluster's istiod misses the cacerts change it would load next (--fault
+   * kube:CLUSTER:istiod-drop): asked by the model's istiods, or on the istio engine by the node agents'
+   * volume sync, which keeps the change from real istiod's files (missed-secret-change.ts).
+   */
   readonly istiodDropsUpdate?: LabHooks['istiodDropsUpdate'];
 }
 
@@ -110,11 +114,6 @@ export async function startRehearsalFleet(options: RehearsalFleetOptions): Promi
   if (Object.keys(modelOnly).length > 0) {
     throw new RehearsalOptionsError('--engine', 'model lab settings do not apply to the istio engine');
   }
-  // run-rehearsal.ts refused the faults this engine does not play before anything started; one that
-  // reaches here anyway is refused, never dropped.
-  if (options.istiodDropsUpdate !== undefined) {
-    throw new RehearsalOptionsError('--fault', 'kube:CLUSTER:istiod-drop is played by the model engine only');
-  }
   const proxyEnv = { SECRET_TTL: ISTIO_REHEARSAL_SECRET_TTL, ...options.istio.proxyEnv };
   const ttlMs = parseGoDuration(proxyEnv.SECRET_TTL);
   if (ttlMs === undefined || ttlMs <= 0) {
@@ -158,6 +157,7 @@ export async function startRehearsalFleet(options: RehearsalFleetOptions): Promi
                 workloadKind: podWorkloadKind(pod.metadata ?? {}),
               }),
           }),
+      ...(options.istiodDropsUpdate === undefined ? {} : { missesCacertsChange: options.istiodDropsUpdate }),
       ...(topology === undefined ? {} : { topology }),
       ...(options.rootCertStyle === undefined ? {} : { rootCertStyle: options.rootCertStyle }),
       onProgress: progress,

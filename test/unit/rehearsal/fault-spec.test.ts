@@ -344,19 +344,11 @@ describe('istioEngineRefusal', () => {
       'eks:slow:3000:3@preflight',
       'sts:slow:3000:3@preflight',
       'sts:222222222222:denied:1@distribute-bundle',
+      'kube:lab-2:istiod-drop:1@distribute-bundle',
     ].map(parseFault);
 
     // Act & Assess
     for (const fault of played) expect(istioEngineRefusal(fault)).toBeUndefined();
-  });
-
-  it('refuses istiod-drop, which real istiod cannot play unmodified, naming the model engine', () => {
-    // Act
-    const why = istioEngineRefusal(parseFault('kube:lab-2:istiod-drop:1@distribute-bundle'));
-
-    // Assess
-    expect(why).toContain('runs istiod unmodified');
-    expect(why).toContain('Use --engine model');
   });
 
   it('refuses stuck of a StatefulSet or DaemonSet, which the istio lab does not run, naming the model engine', () => {
