@@ -19,6 +19,7 @@ import { writeFileAtomically } from '../lab/write-file-atomically.js';
 import { PROJECT_ROOT } from '../lib/handler-entries.js';
 import { ensureCloudAssembly, readCloudAssembly } from '../rehearsal/cloud-assembly.js';
 import { definitionTasks } from '../rehearsal/definition-tasks.js';
+import { distributedMapsOf } from '../rehearsal/distributed-map-definition.js';
 import { failAtStates as listedFailAtStates } from '../rehearsal/fail-at.js';
 import { GATE_ANSWER_HOLD_ENV } from '../rehearsal/gate-answer-hold.js';
 import {
@@ -114,7 +115,8 @@ export async function runChaosCli(
       '--cdk-out <dir>',
       `a cloud assembly to run as it is (default ${CHAOS_CDK_OUT} and, for the approval gate kill cases, ` +
         `${CHAOS_APPROVAL_CDK_OUT}, each synthesized when older than its sources); with it, the gate cases are ` +
-        "its own gates' (none when it was synthesized without approval)",
+        "its own gates' (none when it was synthesized without approval); one with Distributed Maps runs only with " +
+        `--no-write (${RESULTS_FILE} holds the default stack's results)`,
     )
     .option('--keep-reports', "keep every case's report folder (a failed case's is always kept)", false)
     .option('--no-write', `print only: leave ${RESULTS_FILE} and ${RESULTS_PAGE} as they are`)
@@ -262,6 +264,18 @@ async function runChaos(options: ChaosOptions, io: ChaosIo): Promise<ExitCode> {
           : { ...(await readCloudAssembly(options.cdkOut)), reused: true },
     });
     const { assembly } = held;
+    // chaos/results.json holds the default stack's results (inline Maps), one per case id: a Distributed
+    // assembly's cases carry the same ids and would replace them without a word.
+    if (
+      options.write &&
+      !options.list &&
+      distributedMapsOf(placeholderDefinition(assembly.template) as never).length > 0
+    ) {
+      throw new UsageError(
+        `--cdk-out ${options.cdkOut}: its stack runs Distributed Maps, and ${RESULTS_FILE} holds the results of ` +
+          "the default stack (inline Maps) under the same case ids: add --no-write (with --keep-reports to keep every case's report)",
+      );
+    }
     // Still under the lock: chaos/cdk.out.approval is shared by runs as chaos/cdk.out is.
     const approvalAssembly =
       options.cdkOut === undefined

@@ -293,3 +293,52 @@ describe('npm run chaos', () => {
     );
   }, 60_000);
 });
+
+describe('npm run chaos -- --cdk-out of a stack with Distributed Maps', () => {
+  it("refuses to write its results over the inline stack's in results.json, and runs with --no-write (exit 2 before any case)", async () => {
+    // Prepare: the default assembly's manifest and template, one Map made DISTRIBUTED, in a project of
+    // its own so that nothing of the repository's is written even if the refusal went.
+    const project = join(scratch, 'distributed-project');
+    const assembly = join(project, 'cdk.out');
+    mkdirSync(join(project, 'chaos'), { recursive: true });
+    mkdirSync(assembly, { recursive: true });
+    const manifest = JSON.parse(readFileSync(join(cdkOut, 'manifest.json'), 'utf8'));
+    writeFileSync(join(assembly, 'manifest.json'), JSON.stringify(manifest));
+    for (const artifact of Object.values(manifest.artifacts) as {
+      properties?: { templateFile?: string };
+    }[]) {
+      const file = artifact.properties?.templateFile;
+      if (file === undefined) continue;
+      const template = readFileSync(join(cdkOut, file), 'utf8');
+      const distributed = template.replace(
+        '\\"Mode\\":\\"INLINE\\"',
+        '\\"Mode\\":\\"DISTRIBUTED\\",\\"ExecutionType\\":\\"STANDARD\\"',
+      );
+      expect(distributed).not.toBe(template);
+      writeFileSync(join(assembly, file), distributed);
+    }
+    const lines: string[] = [];
+    const sink = { write: (text: string) => lines.push(text) !== 0, isTTY: false };
+    const terminal = createTerminal(sink as never, sink as never, {});
+    const run = (...flags: string[]) =>
+      runChaosCli(['node', 'run-chaos.mts', '--cdk-out', assembly, ...flags], {
+        terminal,
+        projectRoot: project,
+      });
+
+    // Act
+    const refused = await run('--only', 'no-such-state');
+    const listed = await run('--no-write', '--only', 'no-such-state');
+
+    // Assess
+    expect(refused).toBe(2);
+    expect(lines.join('')).toContain(
+      `--cdk-out ${assembly}: its stack runs Distributed Maps, and ${RESULTS_FILE} holds the results of the default stack`,
+    );
+    expect(lines.join('')).toContain('add --no-write');
+    // With --no-write it goes on to select cases (and refuses this pattern for its own reason).
+    expect(listed).toBe(2);
+    expect(lines.join('')).toMatch(/--only no-such-state matches none of the \d+ cases/);
+    expect(existsSync(join(project, RESULTS_FILE))).toBe(false);
+  }, 60_000);
+});
