@@ -3,12 +3,12 @@
 // every permanent failure that rolls back (real istiod loads each restored cacerts and real proxies
 // must keep trusting their peers throughout), and every --fault the engine plays
 // (rehearsal/fault-spec.ts istioEngineRefusal: not stuck of a StatefulSet or DaemonSet, which the
-// istio lab does not run), the Kubernetes API's through a proxy in front of the real API server. Left out: failures before the first
-// write or past the point of no return (nothing of Istio's is touched after them: the model's cases
-// say the same), transient failures (Retry absorbs them before any cluster sees a difference), failures
-// inside the rollback (the rollback's own steps; about 40 cases more at 3-4 minutes each) and kills (a
-// killed run on an istio lab is not built). Each is its model case with `--engine istio`, id
-// `istio/<model id>`. Pure.
+// istio lab does not run), the Kubernetes API's through a proxy in front of the real API server. Left
+// out: failures before the first write or past the point of no return (nothing of Istio's is touched
+// after them: the model's cases say the same), transient failures (Retry absorbs them before any cluster
+// sees a difference), failures inside the rollback (the rollback's own steps; about 40 cases more at
+// 3-4 minutes each) and kills (a killed run on an istio lab is not built). Each is its model case with
+// `--engine istio`, id `istio/<model id>`. Pure.
 import { istioEngineRefusal, parseFault } from '../rehearsal/fault-spec.js';
 import type { CaseKind, ChaosCase } from './chaos-matrix.js';
 

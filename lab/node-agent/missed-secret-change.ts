@@ -25,7 +25,8 @@ export function missingSecretChanges(
   let given: { readonly data: string; readonly secret: V1Secret | undefined } | undefined;
   let missed: string | undefined;
   return {
-    ...source,
+    readConfigMap: (namespace, name) => source.readConfigMap(namespace, name),
+    requestServiceAccountToken: (request) => source.requestServiceAccountToken(request),
     readSecret: async (namespace, name) => {
       const current = await source.readSecret(namespace, name);
       if (namespace !== secret.namespace || name !== secret.name) return current;
