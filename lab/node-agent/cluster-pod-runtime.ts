@@ -3,11 +3,10 @@
 // credentials, where a kubelet would use its node's), Services (service-proxy.ts), and the periodic
 // volume resync whose period is the lab's --volume-sync-delay, which may miss a cacerts change for
 // istiod's pods (the istiod-drop fault).
-import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
-import { CACERTS_SECRET_NAME, ISTIO_SYSTEM_NAMESPACE } from '../istio/istiod-model.js';
+import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { EnvSource } from './container-env.js';
 import { createIstioPodRuntime, type IstioPodRuntime } from './istio-pod-runtime.js';
-import { missingSecretChanges } from './missed-secret-change.js';
+import { cacertsMissedByIstiod } from './missed-secret-change.js';
 import { startVolumeRefresher, type VolumeSource } from './pod-volumes.js';
 import { startServiceProxy } from './service-proxy.js';
 
@@ -91,16 +90,7 @@ export async function startClusterPodRuntime(options: ClusterPodRuntimeOptions):
     volumeSource,
     ...(missesCacertsChange === undefined
       ? {}
-      : {
-          podVolumeSource: (pod: V1Pod, source: VolumeSource) =>
-            pod.metadata?.namespace === ISTIO_SYSTEM_NAMESPACE
-              ? missingSecretChanges(
-                  source,
-                  { namespace: ISTIO_SYSTEM_NAMESPACE, name: CACERTS_SECRET_NAME },
-                  missesCacertsChange,
-                )
-              : source,
-        }),
+      : { podVolumeSource: cacertsMissedByIstiod(missesCacertsChange) }),
     envSource,
     hosts: () => services.hosts(),
   });

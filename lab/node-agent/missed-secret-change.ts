@@ -9,7 +9,8 @@
 // same data. The first read (the pod's start) is never missed, as the model's istiod never drops its first
 // load. Other Secrets, ConfigMaps and tokens pass through.
 import { createHash } from 'node:crypto';
-import type { V1Secret } from '@kubernetes/client-node';
+import type { V1Pod, V1Secret } from '@kubernetes/client-node';
+import { CACERTS_SECRET_NAME, ISTIO_SYSTEM_NAMESPACE } from '../istio/istiod-model.js';
 import type { VolumeSource } from './pod-volumes.js';
 
 export interface MissedSecret {
@@ -43,6 +44,18 @@ export function missingSecretChanges(
       return current;
     },
   };
+}
+
+/**
+ * The node agent's volume source for each pod under the istiod-drop fault: each pod its own view of
+ * istio-system/cacerts, so one istiod replica may miss a change another takes, as with kubelet. Only
+ * istiod mounts that Secret (a pod mounts Secrets of its own namespace; the gateways mount none).
+ */
+export function cacertsMissedByIstiod(
+  misses: () => boolean,
+): (pod: V1Pod, source: VolumeSource) => VolumeSource {
+  return (_pod, source) =>
+    missingSecretChanges(source, { namespace: ISTIO_SYSTEM_NAMESPACE, name: CACERTS_SECRET_NAME }, misses);
 }
 
 /** What the pod's files hold of the Secret: its data (absent for a missing Secret), not its metadata. */

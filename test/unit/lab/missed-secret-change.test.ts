@@ -5,7 +5,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { V1Pod, V1Secret } from '@kubernetes/client-node';
-import { missingSecretChanges } from '../../../lab/node-agent/missed-secret-change.js';
+import { cacertsMissedByIstiod, missingSecretChanges } from '../../../lab/node-agent/missed-secret-change.js';
 import { createPodVolumes, type VolumeSource } from '../../../lab/node-agent/pod-volumes.js';
 
 let scratch: string;
@@ -129,4 +129,33 @@ it('delivers every change when none is missed', async () => {
   expect(await file('etc/cacerts/root-cert.pem')).toBe('A+B');
   expect(asked).toEqual([String(version)]);
   await volumes.close();
+});
+
+it('gives each istiod pod its own view: one replica misses the change, the other takes it (cacertsMissedByIstiod)', async () => {
+  // Prepare: two replicas of istiod, each with the source the node agent gives it; one miss to play.
+  let missesLeft = 1;
+  const sourceFor = cacertsMissedByIstiod(() => missesLeft-- > 0);
+  const replicas = ['istiod-1', 'istiod-2'].map((name) => {
+    const replica: V1Pod = { ...pod, metadata: { ...pod.metadata, name, uid: `uid-${name}` } };
+    const root = join(scratch, name);
+    const volumes = createPodVolumes({
+      pod: replica,
+      rootfs: root,
+      source: sourceFor(replica, source),
+      podAddress: '127.1.0.7',
+      nodeName: 'lab-1-node',
+      nodeAddress: '127.1.0.1',
+    });
+    return { volumes, file: () => readFile(join(root, 'etc/cacerts/root-cert.pem'), 'utf8') };
+  });
+  for (const { volumes } of replicas) await volumes.sync();
+
+  // Act
+  setSecret('cacerts', { 'root-cert.pem': 'A+B' });
+  for (const { volumes } of replicas) await volumes.sync();
+
+  // Assess
+  expect(await replicas[0]?.file()).toBe('A');
+  expect(await replicas[1]?.file()).toBe('A+B');
+  for (const { volumes } of replicas) await volumes.close();
 });
