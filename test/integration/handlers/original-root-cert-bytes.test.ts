@@ -149,8 +149,10 @@ describe('a rotation rolled back after retire-root, original root-cert.pem with 
     await probed(h, 'retire', () => rotation.retireRoot(['lab-1'])); // lab-2's step fails
     const retired = rootCertOf(h, 'lab-1');
     // Act
-    await probed(h, 'rollback-trust', () => rotation.rollback('restore-trust'));
+    const trust = await probed(h, 'rollback-trust', () => rotation.rollback('restore-trust'));
     const trusted = rootCertOf(h, 'lab-1');
+    // as the state machine does: lab-1's proxies learn the restored old root before any restart
+    await probed(h, 'rollback-await-proxy-trust', () => rotation.awaitRestoredProxyTrust(trust));
     await probed(h, 'rollback-intermediate', () => rotation.rollback('restore-intermediate'));
     await probed(h, 'rollback-restart', () => rotation.restartWorkloads('rollback'));
     await probed(h, 'rollback-restore', () => rotation.rollback('restore-original'));
