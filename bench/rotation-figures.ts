@@ -17,6 +17,7 @@
 import type { RenewalTimeliness } from '../lab/istio/renewal-timeliness.js';
 import { LAB_MAX_CLUSTERS, LAB_MAX_WORKLOADS } from '../lab/lab-options.js';
 import type { HandshakeCounts } from '../rehearsal/rehearsal-report.js';
+import { overheadByState, type StateOverhead } from './overhead-by-state.js';
 import type { ProcessGroup } from './process-tree-memory.js';
 
 export const ROTATION_MODES = ['emergency', 'scheduled'] as const;
@@ -165,6 +166,8 @@ export interface RotationTimes {
   readonly waits?: RotationWaits;
   /** (rotation - unavoidable) / rotation; undefined without waits. */
   readonly overhead?: number;
+  /** The overhead by the state in progress, largest first (bench/overhead-by-state.ts); with waits only. */
+  readonly overheadByState?: readonly StateOverhead[];
 }
 
 const SOAK_STATE = 'soak';
@@ -290,6 +293,7 @@ export function rotationTimes(
     rotationMs,
     waits,
     ...(rotationMs > 0 && { overhead: (rotationMs - waits.unavoidableMs) / rotationMs }),
+    overheadByState: overheadByState(history, window, [...soak, ...configured, ...istiod, ...pods]),
   };
 }
 

@@ -209,12 +209,18 @@ export function rotationBoundLines(figures: RotationSectionFigures): string[] {
     clusters: t.emergencyClusters,
     workloadsPerCluster: t.emergencyWorkloads,
   });
-  const lines =
-    emergency === undefined || emergency.rotationMs <= t.emergencyMs || emergency.waits === undefined
-      ? []
-      : [
-          `emergency ${t.emergencyClusters} x ${t.emergencyWorkloads}'s ${seconds(emergency.rotationMs)}: ${splitOf(emergency)}`,
-        ];
+  const lines: string[] = [];
+  if (emergency !== undefined && emergency.rotationMs > t.emergencyMs && emergency.waits !== undefined) {
+    const name = `emergency ${t.emergencyClusters} x ${t.emergencyWorkloads}`;
+    lines.push(`${name}'s ${seconds(emergency.rotationMs)}: ${splitOf(emergency)}`);
+    const states = overheadStatesOf(emergency);
+    if (states !== undefined) {
+      const overheadMs = emergency.rotationMs - emergency.waits.unavoidableMs;
+      lines.push(
+        `${name}'s orchestration overhead of ${seconds(overheadMs)}, by the state in progress: ${states}`,
+      );
+    }
+  }
   return [...lines, ...growthBoundLines(figures)];
 }
 
@@ -288,11 +294,32 @@ export function splitOf(run: RotationRunFigures): string {
   );
 }
 
-/** Every run's split, for the page. */
+/**
+ * A rotation's orchestration overhead by the state in progress (bench/overhead-by-state.ts), largest
+ * first; past `limit` states, the rest as one part. Undefined for runs measured before it was kept.
+ */
+export function overheadStatesOf(
+  run: RotationRunFigures,
+  limit = Number.POSITIVE_INFINITY,
+): string | undefined {
+  const parts = run.overheadByState;
+  if (parts === undefined || parts.length === 0) return undefined;
+  const shown = parts.slice(0, limit).map((part) => `${part.state} ${seconds(part.ms)}`);
+  const rest = parts.slice(limit);
+  if (rest.length > 0) {
+    shown.push(`${rest.length} other states ${seconds(rest.reduce((sum, part) => sum + part.ms, 0))}`);
+  }
+  return shown.join(', ');
+}
+
+/** Every run's split, for the page, with its overhead's largest states where it was kept. */
 export function rotationSplitLines(figures: RotationSectionFigures): string[] {
   return figures.runs
     .filter((run) => run.waits !== undefined)
-    .map((run) => `${rotationName(run)}: ${splitOf(run)}`);
+    .map((run) => {
+      const states = overheadStatesOf(run, 4);
+      return `${rotationName(run)}: ${splitOf(run)}${states === undefined ? '' : `; its overhead by the state in progress: ${states}`}`;
+    });
 }
 
 /** Each rotation that did not succeed, with the execution's error. */

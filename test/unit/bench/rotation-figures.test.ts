@@ -27,24 +27,10 @@ import {
 import type { KubeObject } from '../../../lab/kube/kube-object.js';
 import { podStartSpans, recordPodStarts } from '../../../rehearsal/lab-waits.js';
 import { rotationRun } from '../../support/rotation-run.js';
+import { stateEvent, T0 } from '../../support/state-event.js';
 
-const T0 = Date.parse('2026-12-01T12:00:00.000Z');
 const at = (ms: number) => new Date(T0 + ms).toISOString();
-
-function state(
-  type: string,
-  name: string,
-  stateType: string,
-  ms: number,
-  index?: number,
-): RotationHistoryEvent {
-  return {
-    type,
-    timestamp: T0 + ms,
-    state: { name, type: stateType },
-    ...(index !== undefined && { index }),
-  };
-}
+const state = stateEvent;
 
 /**
  * A scheduled rotation of 30 s: 0-2 s preflight, a 10 s await-proxy-trust Wait (5-15 s), a soak of 8 s
@@ -141,6 +127,11 @@ describe('rotationTimes', () => {
       unavoidableMs: 15_500,
     });
     expect(times.overhead).toBeCloseTo(6500 / 22_000, 10);
+    // preflight 0-2 s; 2-3, 15-16, 19.5-20 and 28-30 s between states (the soak and the waits taken out)
+    expect(times.overheadByState).toEqual([
+      { state: 'between states', ms: 4500 },
+      { state: 'preflight', ms: 2000 },
+    ]);
   });
 
   it('leaves the overhead out when the lab recorded no waits', () => {
@@ -478,6 +469,34 @@ describe('rotation report', () => {
     expect(text).toContain(
       "bound: emergency 10 x 100's 60.0 s: configured waits (Wait states, soak apart) 45.0 s (75%), " +
         'orchestration overhead 9.0 s (15%), istiod load 4.0 s (7%), pod start 3.0 s (5%); the waits overlap by 1.0 s',
+    );
+  });
+
+  it("splits a missed emergency rotation's overhead by the state in progress, on the page too", () => {
+    // Prepare: the 9 s of overhead, kept by state
+    const overheadByState = [
+      { state: 'restart-workloads', ms: 4000 },
+      { state: 'verify-trust', ms: 2000 },
+      { state: 'between states', ms: 1500 },
+      { state: 'preflight', ms: 1000 },
+      { state: 'stage-root', ms: 500 },
+    ];
+    const figures = mergeRotationFigures(undefined, [rotationRun({ overheadByState })], []);
+
+    // Act
+    const bounds = rotationBoundLines(figures);
+    const page = renderPerformanceDoc(
+      mergeResults(undefined, { rotation: section(figures) }, '2026-12-01T13:00:00.000Z'),
+    );
+
+    // Assess
+    expect(bounds).toContain(
+      "emergency 10 x 100's orchestration overhead of 9.0 s, by the state in progress: restart-workloads 4.0 s, " +
+        'verify-trust 2.0 s, between states 1.5 s, preflight 1.0 s, stage-root 0.5 s',
+    );
+    expect(page).toContain(
+      '; its overhead by the state in progress: restart-workloads 4.0 s, verify-trust 2.0 s, between states 1.5 s, ' +
+        'preflight 1.0 s, 1 other states 0.5 s.',
     );
   });
 
