@@ -21,6 +21,7 @@ import {
   rotationFailureLines,
   rotationGrowthTable,
   rotationLateRenewalLines,
+  rotationMemoryLines,
   rotationNoteLines,
   rotationNotRunLines,
   rotationSplitLines,
@@ -777,6 +778,16 @@ function rotationDocLines(rotation: SectionRun<RotationSectionFigures> | undefin
     ...rotationSplitLines(figures).map((line) => `- ${line}.`),
     '',
   );
+  const memory = rotationMemoryLines(figures);
+  if (memory.length > 0) {
+    lines.push(
+      "The rehearsal process's memory at the highest RSS its lab read (process.memoryUsage() every 5 s,",
+      'so at most the peak above), by what held it:',
+      '',
+      ...memory.map((line) => `- ${line}.`),
+      '',
+    );
+  }
   if (notRun.length > 0) {
     lines.push('Not run, and why:', '', ...notRun.map((line) => `- ${line}.`), '');
   }

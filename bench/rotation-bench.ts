@@ -214,6 +214,9 @@ async function rehearseOnce(options: RehearseOnceOptions): Promise<RotationRunFi
       workloadCertTtlMs: report.labLoad.pace.workloadCertTtlMs,
       labEventLoopP99Ms: report.labLoad.eventLoopDelayMs.p99,
       ...(report.labLoad.renewals !== undefined && { labRenewals: report.labLoad.renewals }),
+      ...(report.labLoad.peakRssParts !== undefined && {
+        labPeakRss: { rssMiB: report.labLoad.peakRssMiB, ...report.labLoad.peakRssParts },
+      }),
     }),
     ...(share !== undefined && { cpu: { benchCores: share.benchCores, otherCores: share.otherCores } }),
     ...(options.note !== undefined && { note: options.note }),

@@ -15,6 +15,7 @@
 // lab being slow on a shared machine.
 
 import type { RenewalTimeliness } from '../lab/istio/renewal-timeliness.js';
+import type { PeakRssParts } from '../lab/lab-load.js';
 import { LAB_MAX_CLUSTERS, LAB_MAX_WORKLOADS } from '../lab/lab-options.js';
 import type { HandshakeCounts } from '../rehearsal/rehearsal-report.js';
 import { overheadByState, type StateOverhead } from './overhead-by-state.js';
@@ -120,6 +121,7 @@ export interface RotationReport {
   readonly labLoad?: {
     readonly cpuCores: number;
     readonly peakRssMiB: number;
+    readonly peakRssParts?: PeakRssParts;
     readonly eventLoopDelayMs: { readonly p99: number };
     readonly pace: { readonly workloadCertTtlMs: number };
     readonly renewals?: RenewalTimeliness;
@@ -330,6 +332,11 @@ export interface RotationRunFigures extends RotationTimes, RotationKey {
   readonly workloadCertTtlMs?: number;
   /** The model lab's event-loop delay p99 over the run (it shares the rehearsal's process). */
   readonly labEventLoopP99Ms?: number;
+  /**
+   * The rehearsal process's memory at the highest RSS the lab read (every 5 s, so at most the bench's
+   * peak), split by what held it: V8's heap, external memory, the rest (lab/lab-load.ts).
+   */
+  readonly labPeakRss?: PeakRssParts & { readonly rssMiB: number };
   /** How late the model lab's renewals came (lab/istio/renewal-timeliness.ts); absent before it existed. */
   readonly labRenewals?: RenewalTimeliness;
   /** How busy the machine was meanwhile: cores kept busy by the rehearsal and by other work. */

@@ -213,7 +213,7 @@ export function rotationBoundLines(figures: RotationSectionFigures): string[] {
   if (emergency !== undefined && emergency.rotationMs > t.emergencyMs && emergency.waits !== undefined) {
     const name = `emergency ${t.emergencyClusters} x ${t.emergencyWorkloads}`;
     lines.push(`${name}'s ${seconds(emergency.rotationMs)}: ${splitOf(emergency)}`);
-    const states = overheadStatesOf(emergency);
+    const states = overheadStatesOf(emergency, 8);
     if (states !== undefined) {
       const overheadMs = emergency.rotationMs - emergency.waits.unavoidableMs;
       lines.push(
@@ -357,6 +357,20 @@ export function rotationLateRenewalLines(figures: RotationSectionFigures): strin
         `they expired (up to ${((run.labRenewals?.maxLateMs ?? 0) / 1000).toFixed(1)} s late): the lab fell behind, ` +
         'so its failed handshakes may be its own',
     );
+}
+
+/** Each run's rehearsal process memory at the lab's highest RSS reading, by what held it. */
+export function rotationMemoryLines(figures: RotationSectionFigures): string[] {
+  return figures.runs.flatMap((run) => {
+    const held = run.labPeakRss;
+    if (held === undefined) return [];
+    const m = (value: number) => `${value.toLocaleString('en-US')} MiB`;
+    return [
+      `${rotationName(run)}: ${m(held.rssMiB)}: V8's heap ${m(held.heapTotalMiB)} (${m(held.heapUsedMiB)} of it in objects, ` +
+        `live or not yet collected), external ${m(held.externalMiB)} (Buffers, ArrayBuffers), ` +
+        `the rest ${m(held.otherMiB)} (code, stacks, native allocations: OpenSSL, libuv)`,
+    ];
+  });
 }
 
 /** Runs made while other work kept the machine busy (a quarter of a core or more on average). */

@@ -18,6 +18,20 @@ export interface LabLoadSample {
   /** Probe handshakes attempted so far. */
   readonly handshakes: number;
   readonly rssBytes: number;
+  /** V8's heap: what its objects take (live or not yet collected) and what it holds from the system. */
+  readonly heapUsedBytes?: number;
+  readonly heapTotalBytes?: number;
+  /** Memory of C++ objects bound to JavaScript ones (Buffers, ArrayBuffers), outside V8's heap. */
+  readonly externalBytes?: number;
+}
+
+/** What the process's memory was made of when its RSS peaked, MiB (process.memoryUsage()). */
+export interface PeakRssParts {
+  readonly heapUsedMiB: number;
+  readonly heapTotalMiB: number;
+  readonly externalMiB: number;
+  /** RSS less V8's heap and the external memory: code, stacks, native allocations (OpenSSL, libuv). */
+  readonly otherMiB: number;
 }
 
 /** The event-loop delay over the whole watch, ns, beyond the sampling timer's own interval. */
@@ -41,6 +55,8 @@ export interface LabLoad {
   /** How late the event loop ran its callbacks, ms. */
   readonly eventLoopDelayMs: { readonly p50: number; readonly p99: number; readonly max: number };
   readonly peakRssMiB: number;
+  /** The peak RSS reading split by what held it (absent from figures before it existed). */
+  readonly peakRssParts?: PeakRssParts;
   /** Readings the figures come from (interval figures need two). */
   readonly samples: number;
   /**
@@ -79,6 +95,11 @@ export function summarizeLabLoad(
   const span = <K extends 'cpuMicros' | 'signed' | 'handshakes'>(key: K) =>
     first === undefined || last === undefined ? 0 : last[key] - first[key];
   const ms = (ns: number) => Math.round((ns / 1e6) * 10) / 10;
+  const peak = samples.reduce<LabLoadSample | undefined>(
+    (top, sample) => (top === undefined || sample.rssBytes > top.rssBytes ? sample : top),
+    undefined,
+  );
+  const parts = peak === undefined ? undefined : rssParts(peak);
   return {
     durationMs,
     cpuCores: rate(span('cpuMicros') / 1e6, durationMs),
@@ -87,10 +108,26 @@ export function summarizeLabLoad(
     peakSignedPerSecond,
     handshakesPerSecond: rate(span('handshakes'), durationMs),
     eventLoopDelayMs: { p50: ms(delay.p50), p99: ms(delay.p99), max: ms(delay.max) },
-    peakRssMiB: Math.round(Math.max(0, ...samples.map((sample) => sample.rssBytes)) / 2 ** 20),
+    peakRssMiB: Math.round((peak?.rssBytes ?? 0) / 2 ** 20),
+    ...(parts !== undefined && { peakRssParts: parts }),
     samples: samples.length,
     peakIntervalMinMs: PEAK_INTERVAL_MIN_MS,
     ...(renewals === undefined ? {} : { renewals }),
+  };
+}
+
+/** A reading's RSS split by what holds it; undefined without the heap's figures. */
+function rssParts(sample: LabLoadSample): PeakRssParts | undefined {
+  const { heapUsedBytes, heapTotalBytes, externalBytes } = sample;
+  if (heapUsedBytes === undefined || heapTotalBytes === undefined || externalBytes === undefined) {
+    return undefined;
+  }
+  const mib = (bytes: number) => Math.round(bytes / 2 ** 20);
+  return {
+    heapUsedMiB: mib(heapUsedBytes),
+    heapTotalMiB: mib(heapTotalBytes),
+    externalMiB: mib(externalBytes),
+    otherMiB: mib(Math.max(0, sample.rssBytes - heapTotalBytes - externalBytes)),
   };
 }
 
@@ -115,8 +152,8 @@ export interface LabLoadMonitorOptions {
   readonly clock?: () => number;
   /** @default process.cpuUsage */
   readonly cpuUsage?: () => { readonly user: number; readonly system: number };
-  /** @default process.memoryUsage.rss */
-  readonly rss?: () => number;
+  /** @default process.memoryUsage */
+  readonly memory?: () => Pick<NodeJS.MemoryUsage, 'rss' | 'heapUsed' | 'heapTotal' | 'external'>;
   /** @default monitorEventLoopDelay at delayResolutionMs */
   readonly delay?: DelayHistogram;
   /**
@@ -138,7 +175,7 @@ export interface LabLoadMonitor {
 export function startLabLoadMonitor(options: LabLoadMonitorOptions): LabLoadMonitor {
   const clock = options.clock ?? (() => performance.now());
   const cpuUsage = options.cpuUsage ?? (() => process.cpuUsage());
-  const rss = options.rss ?? (() => process.memoryUsage.rss());
+  const memory = options.memory ?? (() => process.memoryUsage());
   const resolutionMs = options.delayResolutionMs ?? 10;
   const delay = options.delay ?? monitorEventLoopDelay({ resolution: resolutionMs });
   const beyond = (ns: number) => Math.max(0, ns - resolutionMs * 1e6);
@@ -152,12 +189,16 @@ export function startLabLoadMonitor(options: LabLoadMonitorOptions): LabLoadMoni
   const samples: LabLoadSample[] = [];
   const read = (): LabLoadSample => {
     const cpu = cpuUsage();
+    const held = memory();
     return {
       atMs: clock(),
       cpuMicros: cpu.user + cpu.system,
       signed: options.signed(),
       handshakes: options.handshakes(),
-      rssBytes: rss(),
+      rssBytes: held.rss,
+      heapUsedBytes: held.heapUsed,
+      heapTotalBytes: held.heapTotal,
+      externalBytes: held.external,
     };
   };
   const take = () => {

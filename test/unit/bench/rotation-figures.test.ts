@@ -20,6 +20,7 @@ import {
   rotationBoundLines,
   rotationFailureLines,
   rotationLateRenewalLines,
+  rotationMemoryLines,
   rotationNoteLines,
   rotationNotRunLines,
   rotationTargetLines,
@@ -498,6 +499,28 @@ describe('rotation report', () => {
       '; its overhead by the state in progress: restart-workloads 4.0 s, verify-trust 2.0 s, between states 1.5 s, ' +
         'preflight 1.0 s, 1 other states 0.5 s.',
     );
+  });
+
+  it("splits the rehearsal process's memory at its peak by what held it, for the runs that kept it", () => {
+    // Prepare
+    const labPeakRss = { rssMiB: 974, heapUsedMiB: 410, heapTotalMiB: 520, externalMiB: 60, otherMiB: 394 };
+    const figures = mergeRotationFigures(
+      undefined,
+      [rotationRun({ labPeakRss }), rotationRun({ mode: 'scheduled' })],
+      [],
+    );
+
+    // Act
+    const page = renderPerformanceDoc(
+      mergeResults(undefined, { rotation: section(figures) }, '2026-12-01T13:00:00.000Z'),
+    );
+
+    // Assess: one line, the emergency run's
+    expect(rotationMemoryLines(figures)).toEqual([
+      "emergency 10 x 100: 974 MiB: V8's heap 520 MiB (410 MiB of it in objects, live or not yet collected), " +
+        'external 60 MiB (Buffers, ArrayBuffers), the rest 394 MiB (code, stacks, native allocations: OpenSSL, libuv)',
+    ]);
+    expect(page).toContain("- emergency 10 x 100: 974 MiB: V8's heap 520 MiB");
   });
 
   it('says what grew from 10 to 100 clusters when the growth misses its target, largest first', () => {

@@ -116,13 +116,15 @@ describe('startLabLoadMonitor', () => {
       leastMarginMs: number | undefined;
       afterExpiry: number;
     };
+    const MiB = 2 ** 20;
+    let held = { rss: 64 * MiB, heapUsed: 20 * MiB, heapTotal: 30 * MiB, external: 4 * MiB };
     const monitor = startLabLoadMonitor({
       signed: () => signed,
       handshakes: () => handshakes,
       renewals: () => renewals,
       clock: () => now,
       cpuUsage: () => ({ user: cpu * 0.8, system: cpu * 0.2 }),
-      rss: () => 64 * 2 ** 20,
+      memory: () => ({ ...held }),
       delay: histogram,
       every: (_ms, take) => {
         tick = take;
@@ -137,7 +139,9 @@ describe('startLabLoadMonitor', () => {
     cpu = 1e6;
     signed = 160;
     handshakes = 80;
+    held = { rss: 96 * MiB, heapUsed: 50 * MiB, heapTotal: 70 * MiB, external: 6 * MiB };
     tick();
+    held = { rss: 80 * MiB, heapUsed: 55 * MiB, heapTotal: 60 * MiB, external: 5 * MiB };
     now = 4001;
     const look = monitor.current();
     now = 8000;
@@ -150,7 +154,9 @@ describe('startLabLoadMonitor', () => {
 
     // Assess
     expect(look).toMatchObject({ durationMs: 4001, samples: 3 });
-    expect(load).toMatchObject({ durationMs: 8000, samples: 3, peakRssMiB: 64 });
+    expect(load).toMatchObject({ durationMs: 8000, samples: 3, peakRssMiB: 96 });
+    // the parts are the peak reading's (4 s), not the largest of each
+    expect(load.peakRssParts).toEqual({ heapUsedMiB: 50, heapTotalMiB: 70, externalMiB: 6, otherMiB: 20 });
     expect(load.renewals).toEqual({
       renewals: 12,
       totalLateMs: 600,
