@@ -6,7 +6,7 @@
 // names (Map iterations at different steps) are split evenly between them; an instant with no state in
 // progress is Step Functions moving from one state to the next.
 
-import type { Interval, RotationHistoryEvent } from './rotation-figures.js';
+import type { Interval, RotationHistoryEvent } from './history-events.js';
 
 /** The part of the overhead no state was in progress for. */
 export const BETWEEN_STATES = 'between states';

@@ -18,6 +18,7 @@ import type { RenewalTimeliness } from '../lab/istio/renewal-timeliness.js';
 import type { PeakRssParts } from '../lab/lab-load.js';
 import { LAB_MAX_CLUSTERS, LAB_MAX_WORKLOADS } from '../lab/lab-options.js';
 import type { HandshakeCounts } from '../rehearsal/rehearsal-report.js';
+import type { Interval, RotationHistoryEvent } from './history-events.js';
 import { overheadByState, type StateOverhead } from './overhead-by-state.js';
 import type { ProcessGroup } from './process-tree-memory.js';
 
@@ -134,18 +135,7 @@ export interface RotationReport {
   };
 }
 
-/** One event of history.json (the fields read here). */
-export interface RotationHistoryEvent {
-  readonly type: string;
-  readonly timestamp: number;
-  readonly index?: number;
-  readonly state?: { readonly name: string; readonly type?: string };
-}
-
-export interface Interval {
-  readonly from: number;
-  readonly to: number;
-}
+export type { Interval, RotationHistoryEvent } from './history-events.js';
 
 /** The waits of one rotation, each merged in itself, in ms; `unavoidableMs` merges them all. */
 export interface RotationWaits {
