@@ -40,7 +40,9 @@ export type JudgedReport = Pick<
   RehearsalReport,
   'result' | 'ok' | 'checks' | 'totals' | 'clusters' | 'mode' | 'cluster'
 > &
-  Partial<Pick<RehearsalReport, 'error' | 'endState' | 'faults' | 'interrupted'>>;
+  Partial<
+    Pick<RehearsalReport, 'error' | 'endState' | 'faults' | 'interrupted' | 'handshakeFailures' | 'labLoad'>
+  >;
 
 export function judgeCase(
   expected: ExpectedEnd & { readonly mode: RehearsalMode },
@@ -82,7 +84,7 @@ export function judgeCase(
     {
       check: 'no-failed-handshake',
       ok: report.totals.handshakes.failed === 0 && report.totals.handshakes.attempted > 0,
-      detail: `${report.totals.handshakes.failed} failed of ${report.totals.handshakes.attempted}`,
+      detail: handshakeDetail(report),
     },
     {
       // The rehearsal's own checks (handshakes in every phase, istiod took every write, workloads on the
@@ -106,6 +108,38 @@ export function judgeCase(
     });
   }
   return verdict(findings);
+}
+
+/**
+ * `50 failed of 224`, and when some failed, what they were (error and phase, most first) and whether
+ * the model lab fell behind meanwhile (a renewal after its certificate expired: its own failure, not
+ * the product's), so a failed case says where to look without its report folder.
+ */
+function handshakeDetail(report: JudgedReport): string {
+  const { failed, attempted } = report.totals.handshakes;
+  const counts = `${failed} failed of ${attempted}`;
+  if (failed === 0) return counts;
+  const kinds = new Map<string, number>();
+  for (const failure of report.handshakeFailures ?? []) {
+    const code = failure.error.split(':')[0] ?? failure.error;
+    const key = `${code} in ${failure.phase}`;
+    kinds.set(key, (kinds.get(key) ?? 0) + 1);
+  }
+  const what = [...kinds]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 4)
+    .map(([key, count]) => `${count} ${key}`);
+  const load = report.labLoad;
+  const late = load?.renewals?.afterExpiry ?? 0;
+  const lab =
+    load === undefined
+      ? []
+      : [
+          late > 0
+            ? `the lab fell behind: ${late} renewal(s) after expiry, event loop delay max ${load.eventLoopDelayMs.max} ms`
+            : `the lab kept time (no renewal after expiry, event loop delay max ${load.eventLoopDelayMs.max} ms)`,
+        ];
+  return [counts, ...what, ...lab].join('; ');
 }
 
 function verdict(findings: CaseFinding[]): CaseVerdict {

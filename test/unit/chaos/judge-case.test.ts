@@ -105,6 +105,50 @@ describe('judgeCase', () => {
     expect(failed(none)).toEqual(['no-failed-handshake']);
   });
 
+  it('says what the failed handshakes were and whether the lab fell behind meanwhile', () => {
+    // Prepare: 3 failures, 2 of one kind; a lab that renewed 2 certificates after they expired
+    const failure = (phase: string, error: string) => ({
+      at: '2026-12-03T15:00:00.000Z',
+      phase,
+      from: 'lab-1/a',
+      to: 'lab-2/b',
+      side: 'client',
+      error,
+    });
+    const handshakeFailures = [
+      failure('rollback-trust', 'CERT_HAS_EXPIRED: certificate has expired'),
+      failure('rollback-trust', 'CERT_HAS_EXPIRED: certificate has expired'),
+      failure('after-end', 'ECONNRESET'),
+    ];
+    const labLoad = (afterExpiry: number) =>
+      ({
+        eventLoopDelayMs: { p50: 1, p99: 900, max: 8200 },
+        renewals: { renewals: 40, totalLateMs: 0, maxLateMs: 0, afterExpiry },
+      }) as unknown as JudgedReport['labLoad'];
+    const report = (afterExpiry: number) =>
+      succeededReport({
+        totals: { handshakes: { attempted: 120, failed: 3 }, rounds: 10 },
+        handshakeFailures,
+        labLoad: labLoad(afterExpiry),
+      });
+    const detail = (verdict: ReturnType<typeof judgeCase>) =>
+      verdict.findings.find((finding) => finding.check === 'no-failed-handshake')?.detail;
+
+    // Act
+    const behind = judgeCase(SUCCEEDED, report(2), CLEAN_RUN);
+    const keptTime = judgeCase(SUCCEEDED, report(0), CLEAN_RUN);
+
+    // Assess
+    expect(detail(behind)).toBe(
+      '3 failed of 120; 2 CERT_HAS_EXPIRED in rollback-trust; 1 ECONNRESET in after-end; ' +
+        'the lab fell behind: 2 renewal(s) after expiry, event loop delay max 8200 ms',
+    );
+    expect(detail(keptTime)).toMatch(
+      /; the lab kept time \(no renewal after expiry, event loop delay max 8200 ms\)$/,
+    );
+    expect(failed(behind)).toEqual(['no-failed-handshake']);
+  });
+
   it("fails when one of the rehearsal's own checks failed, or its exit code says the key scan did", () => {
     // Act
     const notIdentical = judgeCase(
