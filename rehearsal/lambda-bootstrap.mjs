@@ -39,7 +39,13 @@ process.on('message', async (message) => {
   } catch (error) {
     // What Lambda reports to Step Functions: errorType (the error's name) and errorMessage.
     const errorType = typeof error?.name === 'string' && error.name !== '' ? error.name : 'Error';
-    process.send({ type: 'error', id: message.id, errorType, errorMessage: String(error?.message ?? error) });
+    const errorMessage = String(error?.message ?? error);
+    // And what the Node.js runtime writes to the function's log for it (its `Invoke Error` line, the
+    // stack left out), so an invocation whose caller had moved on (a Map that failed) still says how it ended.
+    console.error(
+      `${new Date().toISOString()}\t${context.awsRequestId}\tERROR\tInvoke Error \t${JSON.stringify({ errorType, errorMessage })}`,
+    );
+    process.send({ type: 'error', id: message.id, errorType, errorMessage });
   }
 });
 

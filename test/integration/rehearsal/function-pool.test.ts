@@ -112,6 +112,13 @@ describe('the rehearsal function pool', () => {
     expect(failure).toBeInstanceOf(FunctionInvocationError);
     expect((failure as Error).name).toBe('VerificationFailed');
     expect((failure as Error).message).toBe('istiod has not caught up');
+    // and the function's log says it, as the Node.js runtime's `Invoke Error` line does
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(logs.filter((line) => line.stream === 'stderr').map((line) => line.line)).toContainEqual(
+      expect.stringMatching(
+        /^\S+Z\t[0-9a-f-]{36}\tERROR\tInvoke Error \t\{"errorType":"VerificationFailed","errorMessage":"istiod has not caught up"\}$/,
+      ),
+    );
   });
 
   it('stops an invocation at the function timeout, as Sandbox.Timedout', async () => {
