@@ -122,6 +122,10 @@ const FAULT_KINDS: readonly {
   { name: 'sts-slow', on: 'first-write-map', spec: (_cluster, phase) => `sts:slow:3000:3@${phase}` },
 ];
 
+/** The case of a sibling whose write comes after its Map failed, and how late each of its requests is. */
+export const LATE_SIBLING = 'late-sibling';
+const LATE_SIBLING_DELAY_MS = 5000;
+
 export function chaosMatrix(input: MatrixInput): ChaosCase[] {
   const victim = input.clusters[input.clusters.length - 1];
   if (victim === undefined) throw new ChaosMatrixError('the fleet has no cluster');
@@ -192,6 +196,25 @@ function modeCases(input: MatrixInput, mode: RehearsalMode, victim: string): Cha
     const expected =
       kind.rollsBack === true ? expect([{ state: phase, once: false }]) : ({ result: 'SUCCEEDED' } as const);
     cases.push(make('fault', kind.name, ['--fault', kind.spec(victim, phase)], expected));
+  }
+
+  // A sibling late: on the first Map that writes, the last cluster's step fails at once while the first
+  // cluster's is slowed past the Map's failure, so its write comes after the rollback began (a Map's
+  // failure stops no invocation in flight, inline or Distributed): the rollback's fence must refuse it.
+  const sibling = input.clusters[0];
+  if (perCluster && sibling !== undefined && sibling !== victim) {
+    cases.push(
+      make(
+        'fault',
+        LATE_SIBLING,
+        [
+          ...failAtFlags([`${firstWriteMap}:${victim}`]),
+          '--fault',
+          `kube:${sibling}:slow:${LATE_SIBLING_DELAY_MS}:3@${firstWriteMap}`,
+        ],
+        expect([{ state: firstWriteMap, once: false }]),
+      ),
+    );
   }
 
   // The latest failure that still rolls back has the most to undo: every rollback state does work.

@@ -375,6 +375,30 @@ describe('chaosMatrix', () => {
     ]);
   });
 
+  it("fails the last cluster's step on the first Map that writes while the first cluster's is slowed past it", () => {
+    // Assess: expected as that Map's failure is; intermediate mode's Maps run over one cluster: no sibling
+    const late = matrix().filter((chaosCase) => chaosCase.id.endsWith('/fault/late-sibling'));
+    expect(late.map((chaosCase) => [chaosCase.id, chaosCase.flags.slice(2), chaosCase.expected])).toEqual([
+      [
+        'scheduled/fault/late-sibling',
+        ['--fail-at', 'distribute-bundle:lab-2', '--fault', 'kube:lab-1:slow:5000:3@distribute-bundle'],
+        caseById('scheduled/fail-at/distribute-bundle:lab-2').expected,
+      ],
+      [
+        'emergency/fault/late-sibling',
+        ['--fail-at', 'distribute-bundle:lab-2', '--fault', 'kube:lab-1:slow:5000:3@distribute-bundle'],
+        caseById('emergency/fail-at/distribute-bundle:lab-2').expected,
+      ],
+    ]);
+    expect(caseById('scheduled/fault/late-sibling').expected.result).toBe('ROLLED_BACK');
+    // One cluster: no sibling to be late
+    expect(
+      chaosMatrix({ definition: definition(), failAtStates: FAIL_AT_STATES, clusters: ['lab-1'] }).some(
+        (chaosCase) => chaosCase.id.endsWith('/late-sibling'),
+      ),
+    ).toBe(false);
+  });
+
   it('holds a rollout unready on the restart Map, expecting the rollback its failure leads to, only where one runs', () => {
     // Prepare
     const def = definition();
