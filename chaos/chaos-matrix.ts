@@ -5,7 +5,8 @@
 //   one more on a single cluster when the mode's Maps run over several;
 // - transient: a one-off failure at each of those states (`:once`), which Retry must absorb;
 // - fault: each --fault kind, on the first phase after the first write (Kubernetes faults on the first
-//   such Map, where the functions talk to the clusters; a rollout held unready on the restart Map);
+//   such Map, where the functions talk to the clusters; a rollout held unready on the restart Map), and
+//   the late sibling (a cluster's write arriving after that Map failed on another);
 // - rollback: the latest failure that rolls back, then a failure at each state of that rollback
 //   (permanent and one-off).
 // The states come from the list the rehearsal checks `--fail-at` against (failAtStates) in the order
@@ -123,7 +124,7 @@ const FAULT_KINDS: readonly {
 ];
 
 /** The case of a sibling whose write comes after its Map failed, and how late each of its requests is. */
-export const LATE_SIBLING = 'late-sibling';
+const LATE_SIBLING = 'late-sibling';
 const LATE_SIBLING_DELAY_MS = 5000;
 
 export function chaosMatrix(input: MatrixInput): ChaosCase[] {
