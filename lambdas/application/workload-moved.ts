@@ -2,6 +2,7 @@
 // rotation, its rollout done and its pods ready and younger than the restart; or, not restarted in a
 // root rotation, each of its pods ready and serving a leaf under the new root. The findings are
 // lambdas/core/rotation/workload-move-findings.ts's.
+import pLimit from 'p-limit';
 import type { ClusterClient } from '../adapters/kube/cluster-client.js';
 import { callKube } from '../adapters/kube/kube-call.js';
 import { describeWorkload, readWorkload, type WorkloadRef } from '../adapters/kube/workload-ref.js';
@@ -51,6 +52,26 @@ export async function checkWorkloadMoved(
     pods.push(pod.ready ? { ...pod, served: await readServedUnderRoot(client, podRef, root) } : pod);
   }
   return { problems: resignedPodFindings({ what, namespace: ref.namespace }, pods), pods: pods.length };
+}
+
+/** Workloads checked at once: far below client-node's and an API server's limits, enough to overlap waits. */
+export const WORKLOAD_CHECK_CONCURRENCY = 8;
+
+/**
+ * Every workload's check, a few at once (each is a few reads waiting on the API server; one at a time
+ * they were most of a large cluster's verify-workloads, docs/performance.md): their problems in the
+ * workloads' order and the pods looked at.
+ */
+export async function checkWorkloadsMoved<W>(
+  workloads: readonly W[],
+  checkOne: (workload: W) => Promise<WorkloadCheck>,
+): Promise<WorkloadCheck> {
+  const limit = pLimit(WORKLOAD_CHECK_CONCURRENCY);
+  const checks = await Promise.all(workloads.map((workload) => limit(() => checkOne(workload))));
+  return {
+    problems: checks.flatMap((checked) => checked.problems),
+    pods: checks.reduce((sum, checked) => sum + checked.pods, 0),
+  };
 }
 
 async function checkRestarted(

@@ -1,9 +1,8 @@
-import pLimit from 'p-limit';
 import { connectEksCluster } from '../adapters/kube/eks-cluster-connector.js';
 import { findInjectedWorkloads } from '../adapters/kube/injected-workloads.js';
 import { newRootLookup } from '../application/new-root-published.js';
 import type { RotationRuntime } from '../application/runtime.js';
-import { checkWorkloadMoved } from '../application/workload-moved.js';
+import { checkWorkloadMoved, checkWorkloadsMoved } from '../application/workload-moved.js';
 import { restartIdFor } from '../core/rotation/restart-id.js';
 import { workloadsRefusal } from '../core/rotation/workload-move-findings.js';
 import { VerificationFailed } from '../core/rotation-errors.js';
@@ -11,8 +10,6 @@ import { type ClusterStepInput, clusterStepSchema, parseInput } from './handler-
 import { type LambdaContext, runHandler } from './run-handler.js';
 
 const PHASE = 'verify-workloads';
-/** Workloads checked at once: far below client-node's and an API server's limits, enough to overlap waits. */
-const WORKLOAD_CHECK_CONCURRENCY = 8;
 
 export interface VerifyWorkloadsOutput {
   readonly cluster: string;
@@ -51,14 +48,9 @@ async function verifyWorkloads(
   const workloads = await findInjectedWorkloads(client);
   // Read once, when a workload this rotation did not restart first needs it.
   const newRoot = stagedRoot === null ? undefined : newRootLookup(client, stagedRoot.fingerprint);
-  // A few workloads at once: each check is a few reads, waiting mostly on the API server's answers, and
-  // one at a time they were most of a large cluster's verify-workloads (docs/performance.md).
-  const limit = pLimit(WORKLOAD_CHECK_CONCURRENCY);
-  const checks = await Promise.all(
-    workloads.map((ref) => limit(() => checkWorkloadMoved(client, ref, { restartId, newRoot }))),
+  const { problems, pods } = await checkWorkloadsMoved(workloads, (ref) =>
+    checkWorkloadMoved(client, ref, { restartId, newRoot }),
   );
-  const problems = checks.flatMap((checked) => checked.problems);
-  const pods = checks.reduce((sum, checked) => sum + checked.pods, 0);
   const refusal = workloadsRefusal(cluster, problems);
   if (refusal !== undefined) throw new VerificationFailed(refusal, { cluster, phase: PHASE });
   return { cluster, workloads: workloads.length, pods };
