@@ -5,12 +5,17 @@
 import pLimit from 'p-limit';
 import type { ClusterClient } from '../adapters/kube/cluster-client.js';
 import { callKube } from '../adapters/kube/kube-call.js';
-import { describeWorkload, readWorkload, type WorkloadRef } from '../adapters/kube/workload-ref.js';
 import {
-  listWorkloadPods,
+  describeWorkload,
+  readWorkload,
+  type Workload,
+  type WorkloadRef,
+} from '../adapters/kube/workload-ref.js';
+import {
+  listSelectedPods,
   RESTART_ID_ANNOTATION,
   RESTARTED_AT_ANNOTATION,
-  waitForRollout,
+  unfinishedRollout,
 } from '../adapters/kube/workload-restart.js';
 import {
   notRestartedFinding,
@@ -40,14 +45,14 @@ export async function checkWorkloadMoved(
   const workload = await callKube(client, `read ${what}`, () => readWorkload(client, ref));
   const template = workload.spec?.template.metadata?.annotations ?? {};
   if (template[RESTART_ID_ANNOTATION] === options.restartId) {
-    return checkRestarted(client, ref, template[RESTARTED_AT_ANNOTATION]);
+    return checkRestarted(client, ref, workload, template[RESTARTED_AT_ANNOTATION]);
   }
   if (options.newRoot === undefined) return { problems: [notRestartedFinding(what)], pods: 0 };
   // Not restarted: it passes only if each of its proxies re-signed under the new root.
   const root = await options.newRoot();
   if ('problems' in root) return { problems: [...root.problems, uncheckedFinding(what)], pods: 0 };
   const pods = [];
-  for (const pod of await listWorkloadPods(client, ref)) {
+  for (const pod of await listSelectedPods(client, ref, workload)) {
     const podRef = { namespace: ref.namespace, name: pod.name };
     pods.push(pod.ready ? { ...pod, served: await readServedUnderRoot(client, podRef, root) } : pod);
   }
@@ -77,20 +82,19 @@ export async function checkWorkloadsMoved<W>(
 async function checkRestarted(
   client: ClusterClient,
   ref: WorkloadRef,
+  workload: Workload,
   restartedAt: string | undefined,
 ): Promise<WorkloadCheck> {
-  const what = describeWorkload(ref);
-  try {
-    await waitForRollout(client, ref, { timeoutMs: 0 });
-  } catch (error) {
-    return {
-      problems: [error instanceof Error ? error.message : `${what} has not finished rolling out`],
-      pods: 0,
-    };
-  }
-  const pods = await listWorkloadPods(client, ref);
+  // The rollout judged on the read that found the restart: one read and one pod list per workload.
+  const unfinished = unfinishedRollout(client.name, ref, workload);
+  if (unfinished !== undefined) return { problems: [unfinished], pods: 0 };
+  const pods = await listSelectedPods(client, ref, workload);
   return {
-    problems: restartedPodFindings({ what, namespace: ref.namespace }, pods, restartedAt),
+    problems: restartedPodFindings(
+      { what: describeWorkload(ref), namespace: ref.namespace },
+      pods,
+      restartedAt,
+    ),
     pods: pods.length,
   };
 }

@@ -17,6 +17,7 @@ import {
   RESTART_ID_ANNOTATION,
   RESTARTED_AT_ANNOTATION,
   readWorkload,
+  type Workload,
   type WorkloadRef,
 } from './workload-ref.js';
 
@@ -142,21 +143,19 @@ export async function awaitRollout(
 }
 
 /**
- * Polls until the rollout is complete (rollout-status.ts). Throws VerificationFailed naming the
- * workload and what is missing when timeoutMs passes, or at once when waiting cannot help.
+ * What one read of the workload says keeps its rollout from being complete (undefined: complete), in
+ * one sentence naming the workload; for a check that does not wait (verify-workloads).
  */
-export async function waitForRollout(
-  client: ClusterClient,
+export function unfinishedRollout(
+  clusterName: string,
   ref: WorkloadRef,
-  options: WaitForRolloutOptions,
-): Promise<void> {
-  const outcome = await awaitRollout(client, ref, options);
-  if (!outcome.done) {
-    throw new VerificationFailed(
-      `${describeWorkload(ref)} in cluster ${client.name} did not finish rolling out within ${options.timeoutMs} ms: ${outcome.waiting}. ${checkPodsHint(ref)}`,
-      { cluster: client.name },
-    );
-  }
+  workload: Workload,
+): string | undefined {
+  const status = rolloutStatusOf(ref.kind, workload);
+  if (status.state === 'done') return undefined;
+  const what = `${describeWorkload(ref)} in cluster ${clusterName}`;
+  if (status.state === 'failed') return `${what} cannot finish rolling out: ${status.reason}.`;
+  return `${what} has not finished rolling out: ${status.waiting}. ${checkPodsHint(ref)}`;
 }
 
 /**
@@ -185,13 +184,18 @@ export async function listPods(
   return list.items.map(toPodSummary).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-/** The pods a workload selects (its spec.selector). */
-export async function listWorkloadPods(client: ClusterClient, ref: WorkloadRef): Promise<PodSummary[]> {
-  const what = describeWorkload(ref);
-  const workload = await callKube(client, `read ${what}`, () => readWorkload(client, ref));
+/**
+ * The pods a workload selects (its spec.selector), from the workload as the caller just read it: one
+ * read serves both its rollout status and its pods (verify-workloads checks hundreds of workloads).
+ */
+export async function listSelectedPods(
+  client: ClusterClient,
+  ref: WorkloadRef,
+  workload: Workload,
+): Promise<PodSummary[]> {
   const selector = workload.spec?.selector;
   if (!selector || (!selector.matchLabels && !selector.matchExpressions)) {
-    throw new PreconditionFailed(`${what} in cluster ${client.name} has no pod selector.`, {
+    throw new PreconditionFailed(`${describeWorkload(ref)} in cluster ${client.name} has no pod selector.`, {
       cluster: client.name,
     });
   }

@@ -10,15 +10,17 @@ import { writeStaticTokenKubeconfig } from '../../../lab/kube/static-token-kubec
 import { isPodReady } from '../../../lab/workloads/lab-pods.js';
 import { createEksToken } from '../../../lambdas/adapters/eks/eks-token.js';
 import type { WorkloadRef } from '../../../lambdas/adapters/kube/injected-workloads.js';
+import { readWorkload } from '../../../lambdas/adapters/kube/workload-ref.js';
 import {
+  awaitRollout,
   listPods,
-  listWorkloadPods,
+  listSelectedPods,
   RESTART_ID_ANNOTATION,
   RESTARTED_AT_ANNOTATION,
   restartWorkload,
-  waitForRollout,
+  unfinishedRollout,
 } from '../../../lambdas/adapters/kube/workload-restart.js';
-import { PreconditionFailed, VerificationFailed } from '../../../lambdas/core/rotation-errors.js';
+import { PreconditionFailed } from '../../../lambdas/core/rotation-errors.js';
 import {
   type LabCluster,
   REGION,
@@ -120,7 +122,7 @@ describe('restartWorkload', () => {
     // Prepare
     const client = lab.clientAs(lab.identities.rotator);
     await restartWorkload(client, agent, { restartId: 'exec-2', at: new Date() });
-    await waitForRollout(client, agent, { timeoutMs: 10_000, pollMs: 50 });
+    expect(await awaitRollout(client, agent, { timeoutMs: 10_000, pollMs: 50 })).toEqual({ done: true });
     const podsBefore = podsOf('payments', 'agent').map((pod) => pod.metadata.uid);
     const generationBefore = lab.store.get('DaemonSet', 'payments', 'agent').metadata.generation;
     const patchCount = patches.length;
@@ -177,8 +179,8 @@ describe('restartWorkload', () => {
   });
 });
 
-describe('waitForRollout', () => {
-  it('returns once every pod of each kind was replaced and is ready', async () => {
+describe('awaitRollout', () => {
+  it('is done once every pod of each kind was replaced and is ready, as one read then says', async () => {
     // Prepare
     const client = lab.clientAs(lab.identities.rotator);
     const refs = [web, db, agent];
@@ -188,10 +190,14 @@ describe('waitForRollout', () => {
     const at = new Date();
     // Act
     for (const ref of refs) await restartWorkload(client, ref, { restartId: 'exec-6', at });
-    for (const ref of refs) await waitForRollout(client, ref, { timeoutMs: 15_000, pollMs: 50 });
+    const waits = [];
+    for (const ref of refs) waits.push(await awaitRollout(client, ref, { timeoutMs: 15_000, pollMs: 50 }));
     // Assess
+    expect(waits).toEqual(refs.map(() => ({ done: true })));
     for (const ref of refs) {
-      const pods = await listWorkloadPods(client, ref);
+      const read = await readWorkload(client, ref);
+      expect(unfinishedRollout(client.name, ref, read)).toBeUndefined();
+      const pods = await listSelectedPods(client, ref, read);
       expect(pods.length).toBeGreaterThan(0);
       for (const pod of pods) {
         expect(before.get(ref.name)?.has(pod.uid)).toBe(false);
@@ -201,7 +207,7 @@ describe('waitForRollout', () => {
     }
   });
 
-  it('times out with VerificationFailed naming the workload and what is missing when pods never get ready', async () => {
+  it('says what is missing when its time runs out, as one read of the workload then says', async () => {
     // Prepare: a cluster whose pods take an hour to start.
     const slow = await startLabCluster({ name: 'lab-slow', podStartDelayMs: 3_600_000 });
     slow.store.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } });
@@ -210,23 +216,35 @@ describe('waitForRollout', () => {
     await restartWorkload(client, web, { restartId: 'exec-7', at: new Date() });
     // Act
     const started = Date.now();
-    const wait = waitForRollout(client, web, { timeoutMs: 400, pollMs: 100 }).catch(
-      (error: unknown) => error,
-    );
-    const error = await wait;
+    const wait = await awaitRollout(client, web, { timeoutMs: 400, pollMs: 100 });
     const elapsed = Date.now() - started;
+    const unfinished = unfinishedRollout(client.name, web, await readWorkload(client, web));
     const pods = await listPods(client, 'shop', 'app=web');
     await slow.stop();
     // Assess
-    expect(error).toBeInstanceOf(VerificationFailed);
-    expect(error).toMatchObject({ name: 'VerificationFailed', cluster: 'lab-slow' });
-    expect((error as Error).message).toMatch(
-      /^Deployment shop\/web in cluster lab-slow did not finish rolling out within 400 ms: \d+ of \d+ (new replicas updated|updated replicas available)/,
+    const missing = /\d+ of \d+ (new replicas updated|updated replicas available)/;
+    expect(wait).toEqual({ done: false, waiting: expect.stringMatching(missing) });
+    expect(unfinished).toMatch(
+      new RegExp(
+        `^Deployment shop/web in cluster lab-slow has not finished rolling out: ${missing.source}.*kubectl -n shop get pods`,
+      ),
     );
     expect(elapsed).toBeGreaterThanOrEqual(400);
     expect(elapsed).toBeLessThan(3000);
     expect(pods.length).toBeGreaterThan(0);
     expect(pods.every((pod) => !pod.ready)).toBe(true);
+  });
+
+  it('refuses to list the pods of a workload with no selector, naming it', async () => {
+    // Prepare
+    const client = lab.clientAs(lab.identities.viewer);
+    const read = await readWorkload(client, web);
+    const noSelector = { ...read, spec: { ...read.spec, selector: {} } } as typeof read;
+    // Act
+    const listing = listSelectedPods(client, web, noSelector);
+    // Assess
+    await expect(listing).rejects.toThrow(PreconditionFailed);
+    await expect(listing).rejects.toThrow(/^Deployment shop\/web in cluster .* has no pod selector\.$/);
   });
 });
 

@@ -27,10 +27,10 @@ import { type ClusterClient, createClusterClient } from '../../../lambdas/adapte
 import { createEksTokenProvider } from '../../../lambdas/adapters/kube/eks-token-provider.js';
 import { callKube } from '../../../lambdas/adapters/kube/kube-call.js';
 import {
+  awaitRollout,
   RESTART_ID_ANNOTATION,
   RESTARTED_AT_ANNOTATION,
   restartWorkload,
-  waitForRollout,
 } from '../../../lambdas/adapters/kube/workload-restart.js';
 import { PreconditionFailed } from '../../../lambdas/core/rotation-errors.js';
 import { controlPlaneBinaries } from '../../support/lab-binaries.js';
@@ -303,10 +303,13 @@ describe(`ValidatingAdmissionPolicy ${POLICY} on a real kube-apiserver`, () => {
     // Act
     const results = [];
     for (const ref of refs) results.push(await restartWorkload(client, ref, { restartId, at: new Date() }));
-    for (const ref of refs) await waitForRollout(client, ref, { timeoutMs: 60_000, pollMs: 500 });
+    const rollouts = [];
+    for (const ref of refs)
+      rollouts.push(await awaitRollout(client, ref, { timeoutMs: 60_000, pollMs: 500 }));
 
     // Assess
     expect(results).toEqual([{ restarted: true }, { restarted: true }, { restarted: true }]);
+    expect(rollouts).toEqual(refs.map(() => ({ done: true })));
     const deployment = await readDeployment();
     expect(deployment.spec?.template.metadata?.annotations?.[RESTART_ID_ANNOTATION]).toBe(restartId);
     expect(deployment.spec?.template.spec?.containers[0]?.image).toBe('lab/web:1');
