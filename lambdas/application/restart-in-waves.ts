@@ -5,7 +5,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { mapWithConcurrency } from '../adapters/eks/map-with-concurrency.js';
 import type { ClusterClient } from '../adapters/kube/cluster-client.js';
-import type { WorkloadRef } from '../adapters/kube/workload-ref.js';
+import { WORKLOADS_AT_ONCE, type WorkloadRef } from '../adapters/kube/workload-ref.js';
 import { restartedWith, restartWorkload } from '../adapters/kube/workload-restart.js';
 import type { RotationMode } from '../core/plan/phases.js';
 import type { HeldWorkload } from '../core/rotation/disruption-budget.js';
@@ -17,9 +17,6 @@ import {
 } from '../core/rotation/restart-progress.js';
 import { admitUnderBudgets, heldByBudgets, lateRollouts, rolloutsBehind } from './restart-wave-runner.js';
 import type { RotationRuntime } from './runtime.js';
-
-/** Workloads read at once for when a wave was restarted before (a late wave's retry). */
-const RESTARTED_READ_CONCURRENCY = 8;
 
 /** How often a wave with workloads held back by a PodDisruptionBudget reads the budgets again. */
 export const DISRUPTION_BUDGET_POLL_MS = 2_000;
@@ -60,15 +57,14 @@ export async function restartInWaves(
       pause: (until) => sleep(Math.max(0, Math.min(DISRUPTION_BUDGET_POLL_MS, until - Date.now()))),
       restart: async (admitted) => {
         const at = new Date();
-        let restarted = 0;
-        for (const workload of admitted) {
-          if ((await restartWorkload(client, workload, { restartId, at })).restarted) restarted++;
-        }
-        return restarted;
+        const restarts = await mapWithConcurrency(admitted, WORKLOADS_AT_ONCE, (workload) =>
+          restartWorkload(client, workload, { restartId, at }),
+        );
+        return restarts.filter((restart) => restart.restarted).length;
       },
       behind: (wave, until) => rolloutsBehind(client, wave, until),
       restartedBefore: async (wave) => {
-        const times = await mapWithConcurrency(wave, RESTARTED_READ_CONCURRENCY, (workload) =>
+        const times = await mapWithConcurrency(wave, WORKLOADS_AT_ONCE, (workload) =>
           restartedWith(client, workload, restartId),
         );
         const known = times.flatMap((at) => (at === undefined ? [] : [at.getTime()]));

@@ -2,12 +2,13 @@
 // rotation, its rollout done and its pods ready and younger than the restart; or, not restarted in a
 // root rotation, each of its pods ready and serving a leaf under the new root. The findings are
 // lambdas/core/rotation/workload-move-findings.ts's.
-import pLimit from 'p-limit';
+import { mapWithConcurrency } from '../adapters/eks/map-with-concurrency.js';
 import type { ClusterClient } from '../adapters/kube/cluster-client.js';
 import { callKube } from '../adapters/kube/kube-call.js';
 import {
   describeWorkload,
   readWorkload,
+  WORKLOADS_AT_ONCE,
   type Workload,
   type WorkloadRef,
 } from '../adapters/kube/workload-ref.js';
@@ -59,9 +60,6 @@ export async function checkWorkloadMoved(
   return { problems: resignedPodFindings({ what, namespace: ref.namespace }, pods), pods: pods.length };
 }
 
-/** Workloads checked at once: far below client-node's and an API server's limits, enough to overlap waits. */
-export const WORKLOAD_CHECK_CONCURRENCY = 8;
-
 /**
  * Every workload's check, a few at once (each is a few reads waiting on the API server; one at a time
  * they were most of a large cluster's verify-workloads, docs/performance.md): their problems in the
@@ -71,8 +69,7 @@ export async function checkWorkloadsMoved<W>(
   workloads: readonly W[],
   checkOne: (workload: W) => Promise<WorkloadCheck>,
 ): Promise<WorkloadCheck> {
-  const limit = pLimit(WORKLOAD_CHECK_CONCURRENCY);
-  const checks = await Promise.all(workloads.map((workload) => limit(() => checkOne(workload))));
+  const checks = await mapWithConcurrency(workloads, WORKLOADS_AT_ONCE, checkOne);
   return {
     problems: checks.flatMap((checked) => checked.problems),
     pods: checks.reduce((sum, checked) => sum + checked.pods, 0),

@@ -25,6 +25,13 @@ export function describeWorkload(ref: Pick<WorkloadRef, 'kind' | 'namespace' | '
   return `${ref.kind} ${ref.namespace}/${ref.name}`;
 }
 
+/**
+ * Workloads of one cluster a step reads or restarts at once: far below client-node's and an API
+ * server's limits, enough to overlap their round trips (docs/performance.md: one at a time, a hundred
+ * workloads' calls were most of a large cluster's verify-workloads and restart-workloads).
+ */
+export const WORKLOADS_AT_ONCE = 8;
+
 export function readWorkload(client: ClusterClient, ref: WorkloadRef): Promise<Workload> {
   const request = { name: ref.name, namespace: ref.namespace };
   switch (ref.kind) {

@@ -1,10 +1,7 @@
 // verify-workloads' checks of a cluster's workloads: a few at once, never more than the bound, their
 // problems in the workloads' order whatever order the checks end in.
-import {
-  checkWorkloadsMoved,
-  WORKLOAD_CHECK_CONCURRENCY,
-  type WorkloadCheck,
-} from '../../../lambdas/application/workload-moved.js';
+import { WORKLOADS_AT_ONCE } from '../../../lambdas/adapters/kube/workload-ref.js';
+import { checkWorkloadsMoved, type WorkloadCheck } from '../../../lambdas/application/workload-moved.js';
 
 describe('checkWorkloadsMoved', () => {
   it('runs the bounded number of checks at once and keeps the workloads order', async () => {
@@ -24,7 +21,7 @@ describe('checkWorkloadsMoved', () => {
     const checked = await checkWorkloadsMoved(workloads, checkOne);
 
     // Assess
-    expect(most).toBe(WORKLOAD_CHECK_CONCURRENCY);
+    expect(most).toBe(WORKLOADS_AT_ONCE);
     expect(checked).toEqual({ problems: workloads.map((name) => `${name} not moved`), pods: 40 });
   });
 });
