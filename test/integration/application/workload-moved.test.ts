@@ -6,7 +6,13 @@ import { isPodReady } from '../../../lab/workloads/lab-pods.js';
 import type { WorkloadRef } from '../../../lambdas/adapters/kube/injected-workloads.js';
 import { awaitRollout, restartWorkload } from '../../../lambdas/adapters/kube/workload-restart.js';
 import { checkWorkloadMoved } from '../../../lambdas/application/workload-moved.js';
-import { type LabCluster, seedMesh, startLabCluster, waitUntil } from '../adapters/kube-lab-cluster.js';
+import {
+  type LabCluster,
+  seedMesh,
+  startLabCluster,
+  waitUntil,
+  workload,
+} from '../adapters/kube-lab-cluster.js';
 
 let lab: LabCluster;
 /** Each request the API server was asked to authorize, as `verb resource[/name]`. */
@@ -16,17 +22,20 @@ const web: WorkloadRef = { kind: 'Deployment', namespace: 'shop', name: 'web' };
 const db: WorkloadRef = { kind: 'StatefulSet', namespace: 'shop', name: 'db' };
 const restartId = 'moved-1';
 
-beforeAll(async () => {
-  lab = await startLabCluster({
-    name: 'lab-moved',
-    podStartDelayMs: 30,
+/** A lab cluster whose API server records each request it authorizes in `into`. */
+function startRecordingCluster(name: string, podStartDelayMs: number, into: string[]): Promise<LabCluster> {
+  return startLabCluster({
+    name,
+    podStartDelayMs,
     authorize: (identity, attributes: KubeRequestAttributes) => {
-      requests.push(
-        `${attributes.verb} ${attributes.resource}${attributes.name ? `/${attributes.name}` : ''}`,
-      );
+      into.push(`${attributes.verb} ${attributes.resource}${attributes.name ? `/${attributes.name}` : ''}`);
       return authorizeLabRequest(identity, attributes);
     },
   });
+}
+
+beforeAll(async () => {
+  lab = await startRecordingCluster('lab-moved', 30, requests);
   await seedMesh(lab.store, lab.name);
   const podsReady = (app: string) =>
     lab.store.list('Pod', { namespace: 'shop', labelSelector: `app=${app}` }).items.filter(isPodReady);
@@ -64,19 +73,26 @@ describe('checkWorkloadMoved', () => {
   });
 
   it('says a restarted workload has not finished rolling out, from the same one read', async () => {
-    // Prepare: db restarted, checked before its controller replaced its pods.
-    const client = lab.clientAs(lab.identities.rotator);
-    await restartWorkload(client, db, { restartId, at: new Date() });
-    requests.length = 0;
+    // Prepare: a cluster whose pods take an hour to start, its Deployment restarted.
+    const slowRequests: string[] = [];
+    const slow = await startRecordingCluster('lab-moved-slow', 3_600_000, slowRequests);
+    slow.store.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } });
+    slow.store.create(workload('Deployment', 'shop', 'web', { replicas: 2 }));
+    const client = slow.clientAs(slow.identities.rotator);
+    await restartWorkload(client, web, { restartId, at: new Date() });
+    slowRequests.length = 0;
     // Act
-    const check = await checkWorkloadMoved(client, db, { restartId, newRoot: undefined });
+    const check = await checkWorkloadMoved(client, web, { restartId, newRoot: undefined });
+    await slow.stop();
     // Assess
     expect(check).toEqual({
       problems: [
-        expect.stringMatching(/^StatefulSet shop\/db in cluster lab-moved has not finished rolling out: /),
+        expect.stringMatching(
+          /^Deployment shop\/web in cluster lab-moved-slow has not finished rolling out: /,
+        ),
       ],
       pods: 0,
     });
-    expect(requests).toEqual(['get statefulsets/db']);
+    expect(slowRequests).toEqual(['get deployments/web']);
   });
 });
