@@ -1,0 +1,81 @@
+// restart-workloads' wave on a lab cluster with the rollout controller: its workloads are restarted a
+// bounded number at once, not one after another, and each rollout is then awaited.
+import type { KubeRequestAttributes } from '../../../lab/kube/kube-api-server.js';
+import { authorizeLabRequest } from '../../../lab/lab-rbac.js';
+import { WORKLOADS_AT_ONCE, type WorkloadRef } from '../../../lambdas/adapters/kube/workload-ref.js';
+import { RESTART_ID_ANNOTATION } from '../../../lambdas/adapters/kube/workload-restart.js';
+import { restartInWaves } from '../../../lambdas/application/restart-in-waves.js';
+import type { RotationRuntime } from '../../../lambdas/application/runtime.js';
+import { type LabCluster, startLabCluster, workload } from '../adapters/kube-lab-cluster.js';
+
+let lab: LabCluster;
+/** Each request the API server was asked to authorize, as `verb resource[/name]`. */
+const requests: string[] = [];
+const refs: WorkloadRef[] = Array.from({ length: 20 }, (_, i) => ({
+  kind: 'Deployment',
+  namespace: 'shop',
+  name: `app-${String(i).padStart(2, '0')}`,
+}));
+
+beforeAll(async () => {
+  lab = await startLabCluster({
+    name: 'lab-waves',
+    podStartDelayMs: 30,
+    authorize: (identity, attributes: KubeRequestAttributes) => {
+      requests.push(
+        `${attributes.verb} ${attributes.resource}${attributes.name ? `/${attributes.name}` : ''}`,
+      );
+      return authorizeLabRequest(identity, attributes);
+    },
+  });
+  lab.store.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } });
+  for (const ref of refs) lab.store.create(workload('Deployment', 'shop', ref.name, { replicas: 1 }));
+});
+
+afterAll(async () => {
+  await lab?.stop();
+});
+
+describe('restartInWaves', () => {
+  it("restarts an emergency wave's workloads a bounded number at once, then awaits every rollout", async () => {
+    // Prepare
+    const client = lab.clientAs(lab.identities.rotator);
+    const runtime = {
+      config: { restartWaveSize: 5, rolloutTimeoutSeconds: 30 },
+    } as unknown as RotationRuntime;
+    requests.length = 0;
+    // Act
+    const outcome = await restartInWaves(runtime, client, refs, {
+      cursor: {},
+      mode: 'emergency',
+      restartId: 'waves-1',
+      deadline: Date.now() + 60_000,
+    });
+    // Assess: the wave is first read for an earlier restart (one get each), then each restart is a get
+    // and a patch; at most WORKLOADS_AT_ONCE, and more than one, are between the two at any time.
+    expect(outcome.done).toBe(true);
+    const gets = new Map<string, number>();
+    const patched = new Set<string>();
+    let restarting = 0;
+    let most = 0;
+    for (const request of requests) {
+      const [verb, target] = request.split(' ');
+      if (target === undefined || !target.startsWith('deployments/')) continue;
+      if (verb === 'get' && !patched.has(target)) {
+        gets.set(target, (gets.get(target) ?? 0) + 1);
+        if (gets.get(target) === 2) restarting += 1;
+      }
+      if (verb === 'patch') {
+        patched.add(target);
+        restarting -= 1;
+      }
+      most = Math.max(most, restarting);
+    }
+    expect(patched.size).toBe(refs.length);
+    expect(most).toBe(WORKLOADS_AT_ONCE);
+    for (const ref of refs) {
+      const stored = lab.store.tryGet('Deployment', 'shop', ref.name);
+      expect(stored?.spec?.template?.metadata?.annotations?.[RESTART_ID_ANNOTATION]).toBe('waves-1');
+    }
+  });
+});
