@@ -41,6 +41,11 @@ if (args.length > 0) {
     env: { ...process.env, ...(process.stdout.isTTY && { FORCE_COLOR: '1' }) },
     signal: aborted.signal,
   });
+  // A lane that ended long before the other has its failures far above the log's tail: print them again.
+  for (const result of results.filter(laneFailed)) {
+    console.log(`npm test: the end of lane ${result.name}'s output again, as it failed:`);
+    for (const line of result.tail) console.log(`${result.name} │ ${line}`);
+  }
   for (const result of results) {
     const ended = laneFailed(result)
       ? `FAILED (${result.signal ? `killed by ${result.signal}` : `exit code ${result.exitCode}`})`
