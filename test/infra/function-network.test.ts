@@ -52,14 +52,14 @@ describe('functions in a VPC', () => {
     // GIVEN
     const { template } = synthMeshTrustStack(
       {},
-      { network: { vpcId: 'vpc-0a1b2c3d', subnetIds: SUBNETS, securityGroupIds: ['sg-0c3'] } },
+      { network: { vpcId: 'vpc-0a1b2c3d', subnetIds: SUBNETS, securityGroupIds: ['sg-0c3d4e5f60718293a'] } },
     );
 
     // THEN
     template.resourceCountIs('AWS::EC2::SecurityGroup', 0);
     template.hasResourceProperties('AWS::Lambda::Function', {
       FunctionName: 'meshtrust-payments-preflight',
-      VpcConfig: { SubnetIds: SUBNETS, SecurityGroupIds: ['sg-0c3'] },
+      VpcConfig: { SubnetIds: SUBNETS, SecurityGroupIds: ['sg-0c3d4e5f60718293a'] },
     });
     expect(Object.keys(template.findOutputs('FunctionsSecurityGroupId'))).toEqual([]);
   });
