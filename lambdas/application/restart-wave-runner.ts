@@ -4,7 +4,7 @@
 import type { ClusterClient } from '../adapters/kube/cluster-client.js';
 import { listDisruptionBudgets, readWaveWorkloads } from '../adapters/kube/disruption-budgets.js';
 import { describeWorkload, type WorkloadRef } from '../adapters/kube/workload-ref.js';
-import { awaitRollout, checkPodsHint } from '../adapters/kube/workload-restart.js';
+import { awaitRollouts, checkPodsHint, type RolloutBehind } from '../adapters/kube/workload-restart.js';
 import {
   admitWave,
   describeHeldWorkload,
@@ -38,26 +38,18 @@ export async function admitUnderBudgets(
 }
 
 /** The workloads of a wave whose rollouts are not done by `until` (epoch ms), with what each waits for. */
-export async function rolloutsBehind(
+export function rolloutsBehind(
   client: ClusterClient,
   wave: readonly WorkloadRef[],
   until: number,
-): Promise<{ readonly workload: WorkloadRef; readonly waiting: string }[]> {
-  const outcomes = await Promise.all(
-    wave.map(async (workload) => ({
-      workload,
-      outcome: await awaitRollout(client, workload, { timeoutMs: Math.max(0, until - Date.now()) }),
-    })),
-  );
-  return outcomes.flatMap(({ workload, outcome }) =>
-    outcome.done ? [] : [{ workload, waiting: outcome.waiting }],
-  );
+): Promise<RolloutBehind[]> {
+  return awaitRollouts(client, wave, { timeoutMs: Math.max(0, until - Date.now()) });
 }
 
 /** A wave whose rollouts did not finish within ROLLOUT_TIMEOUT_SECONDS of its restart. */
 export function lateRollouts(
   cluster: string,
-  behind: readonly { readonly workload: WorkloadRef; readonly waiting: string }[],
+  behind: readonly RolloutBehind[],
   rolloutTimeoutSeconds: number,
 ): VerificationFailed {
   const which = behind.map(({ workload, waiting }) => `${describeWorkload(workload)}: ${waiting}`).join('; ');

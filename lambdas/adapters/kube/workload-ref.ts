@@ -43,3 +43,19 @@ export function readWorkload(client: ClusterClient, ref: WorkloadRef): Promise<W
       return client.apps.readNamespacedDaemonSet(request);
   }
 }
+
+/** Every workload of a kind in a namespace. */
+export async function listWorkloads(
+  client: ClusterClient,
+  kind: WorkloadKind,
+  namespace: string,
+): Promise<Workload[]> {
+  switch (kind) {
+    case 'Deployment':
+      return (await client.apps.listNamespacedDeployment({ namespace })).items;
+    case 'StatefulSet':
+      return (await client.apps.listNamespacedStatefulSet({ namespace })).items;
+    case 'DaemonSet':
+      return (await client.apps.listNamespacedDaemonSet({ namespace })).items;
+  }
+}

@@ -9,14 +9,17 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import { PreconditionFailed, VerificationFailed } from '../../core/rotation-errors.js';
+import { mapWithConcurrency } from '../eks/map-with-concurrency.js';
 import type { ClusterClient } from './cluster-client.js';
 import { callKube } from './kube-call.js';
 import { rolloutStatusOf } from './rollout-status.js';
 import {
   describeWorkload,
+  listWorkloads,
   RESTART_ID_ANNOTATION,
   RESTARTED_AT_ANNOTATION,
   readWorkload,
+  WORKLOADS_AT_ONCE,
   type Workload,
   type WorkloadRef,
 } from './workload-ref.js';
@@ -108,38 +111,82 @@ export async function restartedWith(
   return Number.isNaN(at) ? undefined : new Date(at);
 }
 
-/** What a rollout wait came to: done, or still waiting when its time ran out (and for what). */
-export type RolloutWait = { readonly done: true } | { readonly done: false; readonly waiting: string };
+/** A workload whose rollout was not complete when a wait's time ran out, and what it waited for. */
+export interface RolloutBehind {
+  readonly workload: WorkloadRef;
+  readonly waiting: string;
+}
 
 /**
- * Polls until the rollout is complete (rollout-status.ts) or timeoutMs passes, and says which. Throws
- * VerificationFailed at once when waiting cannot help (the rollout failed). For a caller that goes on
- * waiting later, as restart-workloads does when its invocation runs out of time.
+ * Polls until every rollout is complete (rollout-status.ts) or timeoutMs passes; returns those still
+ * behind then (none: all done). Throws VerificationFailed at once when waiting cannot help (a rollout
+ * failed). Each poll reads a namespace's workloads of a kind with one list where two or more are still
+ * rolling out there, each other workload with one read: a wave of a hundred workloads is a few requests a
+ * poll, not a hundred. For a caller that goes on waiting later, as restart-workloads does when its
+ * invocation runs out of time.
  */
-export async function awaitRollout(
+export async function awaitRollouts(
   client: ClusterClient,
-  ref: WorkloadRef,
+  refs: readonly WorkloadRef[],
   options: WaitForRolloutOptions,
-): Promise<RolloutWait> {
-  const what = describeWorkload(ref);
+): Promise<RolloutBehind[]> {
   const pollMs = options.pollMs ?? 1000;
   const deadline = Date.now() + options.timeoutMs;
+  let pending = [...refs];
   for (;;) {
-    const workload = await callKube(client, `read ${what}`, () => readWorkload(client, ref));
-    const status = rolloutStatusOf(ref.kind, workload);
-    if (status.state === 'done') return { done: true };
-    if (status.state === 'failed') {
-      throw new VerificationFailed(
-        `${what} in cluster ${client.name} cannot finish rolling out: ${status.reason}.`,
-        {
-          cluster: client.name,
-        },
-      );
+    const read = await readRollingOut(client, pending);
+    const behind: RolloutBehind[] = [];
+    for (const ref of pending) {
+      const status = rolloutStatusOf(ref.kind, read.get(workloadKey(ref)) as Workload);
+      if (status.state === 'failed') {
+        throw new VerificationFailed(
+          `${describeWorkload(ref)} in cluster ${client.name} cannot finish rolling out: ${status.reason}.`,
+          { cluster: client.name },
+        );
+      }
+      if (status.state === 'progressing') behind.push({ workload: ref, waiting: status.waiting });
     }
     const remaining = deadline - Date.now();
-    if (remaining <= 0) return { done: false, waiting: status.waiting };
+    if (behind.length === 0 || remaining <= 0) return behind;
+    pending = behind.map(({ workload }) => workload);
     await sleep(Math.min(pollMs, remaining));
   }
+}
+
+/** The workloads as the API server has them now, by workloadKey: a list per namespace and kind shared by two or more. */
+async function readRollingOut(
+  client: ClusterClient,
+  refs: readonly WorkloadRef[],
+): Promise<Map<string, Workload>> {
+  const groups = new Map<string, WorkloadRef[]>();
+  for (const ref of refs) {
+    const key = `${ref.kind}/${ref.namespace}`;
+    groups.set(key, [...(groups.get(key) ?? []), ref]);
+  }
+  const read = new Map<string, Workload>();
+  await mapWithConcurrency([...groups.values()], WORKLOADS_AT_ONCE, async (group) => {
+    const [first] = group as [WorkloadRef];
+    if (group.length > 1) {
+      const listed = await callKube(client, `list ${first.kind}s in namespace ${first.namespace}`, () =>
+        listWorkloads(client, first.kind, first.namespace),
+      );
+      for (const object of listed)
+        read.set(`${first.kind}/${first.namespace}/${object.metadata?.name}`, object);
+    }
+    // One alone, or one a list did not have (deleted meanwhile: the read says so, as for any workload).
+    const unread = group.filter((ref) => !read.has(workloadKey(ref)));
+    await mapWithConcurrency(unread, WORKLOADS_AT_ONCE, async (ref) => {
+      read.set(
+        workloadKey(ref),
+        await callKube(client, `read ${describeWorkload(ref)}`, () => readWorkload(client, ref)),
+      );
+    });
+  });
+  return read;
+}
+
+function workloadKey(ref: WorkloadRef): string {
+  return `${ref.kind}/${ref.namespace}/${ref.name}`;
 }
 
 /**

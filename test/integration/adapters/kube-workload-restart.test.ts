@@ -12,7 +12,7 @@ import { createEksToken } from '../../../lambdas/adapters/eks/eks-token.js';
 import type { WorkloadRef } from '../../../lambdas/adapters/kube/injected-workloads.js';
 import { readWorkload } from '../../../lambdas/adapters/kube/workload-ref.js';
 import {
-  awaitRollout,
+  awaitRollouts,
   listPods,
   listSelectedPods,
   RESTART_ID_ANNOTATION,
@@ -122,7 +122,7 @@ describe('restartWorkload', () => {
     // Prepare
     const client = lab.clientAs(lab.identities.rotator);
     await restartWorkload(client, agent, { restartId: 'exec-2', at: new Date() });
-    expect(await awaitRollout(client, agent, { timeoutMs: 10_000, pollMs: 50 })).toEqual({ done: true });
+    expect(await awaitRollouts(client, [agent], { timeoutMs: 10_000, pollMs: 50 })).toEqual([]);
     const podsBefore = podsOf('payments', 'agent').map((pod) => pod.metadata.uid);
     const generationBefore = lab.store.get('DaemonSet', 'payments', 'agent').metadata.generation;
     const patchCount = patches.length;
@@ -179,7 +179,7 @@ describe('restartWorkload', () => {
   });
 });
 
-describe('awaitRollout', () => {
+describe('awaitRollouts', () => {
   it('is done once every pod of each kind was replaced and is ready, as one read then says', async () => {
     // Prepare
     const client = lab.clientAs(lab.identities.rotator);
@@ -190,10 +190,9 @@ describe('awaitRollout', () => {
     const at = new Date();
     // Act
     for (const ref of refs) await restartWorkload(client, ref, { restartId: 'exec-6', at });
-    const waits = [];
-    for (const ref of refs) waits.push(await awaitRollout(client, ref, { timeoutMs: 15_000, pollMs: 50 }));
+    const behind = await awaitRollouts(client, refs, { timeoutMs: 15_000, pollMs: 50 });
     // Assess
-    expect(waits).toEqual(refs.map(() => ({ done: true })));
+    expect(behind).toEqual([]);
     for (const ref of refs) {
       const read = await readWorkload(client, ref);
       expect(unfinishedRollout(client.name, ref, read)).toBeUndefined();
@@ -216,14 +215,14 @@ describe('awaitRollout', () => {
     await restartWorkload(client, web, { restartId: 'exec-7', at: new Date() });
     // Act
     const started = Date.now();
-    const wait = await awaitRollout(client, web, { timeoutMs: 400, pollMs: 100 });
+    const behind = await awaitRollouts(client, [web], { timeoutMs: 400, pollMs: 100 });
     const elapsed = Date.now() - started;
     const unfinished = unfinishedRollout(client.name, web, await readWorkload(client, web));
     const pods = await listPods(client, 'shop', 'app=web');
     await slow.stop();
     // Assess
     const missing = /\d+ of \d+ (new replicas updated|updated replicas available)/;
-    expect(wait).toEqual({ done: false, waiting: expect.stringMatching(missing) });
+    expect(behind).toEqual([{ workload: web, waiting: expect.stringMatching(missing) }]);
     expect(unfinished).toMatch(
       new RegExp(
         `^Deployment shop/web in cluster lab-slow has not finished rolling out: ${missing.source}.*kubectl -n shop get pods`,

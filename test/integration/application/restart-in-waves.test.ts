@@ -1,5 +1,6 @@
 // restart-workloads' wave on a lab cluster with the rollout controller: its workloads are restarted a
-// bounded number at once, not one after another, and each rollout is then awaited.
+// bounded number at once, not one after another, and each rollout is then awaited with a list of the
+// namespace's workloads a poll, not a read of each.
 import type { KubeRequestAttributes } from '../../../lab/kube/kube-api-server.js';
 import { authorizeLabRequest } from '../../../lab/lab-rbac.js';
 import { WORKLOADS_AT_ONCE, type WorkloadRef } from '../../../lambdas/adapters/kube/workload-ref.js';
@@ -37,7 +38,7 @@ afterAll(async () => {
 });
 
 describe('restartInWaves', () => {
-  it("restarts an emergency wave's workloads a bounded number at once, then awaits every rollout", async () => {
+  it("restarts an emergency wave's workloads a bounded number at once, then awaits every rollout with lists", async () => {
     // Prepare
     const client = lab.clientAs(lab.identities.rotator);
     const runtime = {
@@ -73,6 +74,10 @@ describe('restartInWaves', () => {
     }
     expect(patched.size).toBe(refs.length);
     expect(most).toBe(WORKLOADS_AT_ONCE);
+    // The rollout wait, after the last patch: lists of the namespace's Deployments, no read of one.
+    const waiting = requests.slice(requests.findLastIndex((request) => request.startsWith('patch ')) + 1);
+    expect(waiting.filter((request) => request === 'list deployments').length).toBeGreaterThanOrEqual(1);
+    expect(waiting.filter((request) => request.startsWith('get deployments/'))).toEqual([]);
     for (const ref of refs) {
       const stored = lab.store.tryGet('Deployment', 'shop', ref.name);
       expect(stored?.spec?.template?.metadata?.annotations?.[RESTART_ID_ANNOTATION]).toBe('waves-1');

@@ -4,7 +4,7 @@ import type { KubeRequestAttributes } from '../../../lab/kube/kube-api-server.js
 import { authorizeLabRequest } from '../../../lab/lab-rbac.js';
 import { isPodReady } from '../../../lab/workloads/lab-pods.js';
 import type { WorkloadRef } from '../../../lambdas/adapters/kube/injected-workloads.js';
-import { awaitRollout, restartWorkload } from '../../../lambdas/adapters/kube/workload-restart.js';
+import { awaitRollouts, restartWorkload } from '../../../lambdas/adapters/kube/workload-restart.js';
 import { checkWorkloadMoved } from '../../../lambdas/application/workload-moved.js';
 import {
   type LabCluster,
@@ -51,7 +51,7 @@ describe('checkWorkloadMoved', () => {
     // Prepare
     const client = lab.clientAs(lab.identities.rotator);
     await restartWorkload(client, web, { restartId, at: new Date() });
-    expect(await awaitRollout(client, web, { timeoutMs: 15_000, pollMs: 50 })).toEqual({ done: true });
+    expect(await awaitRollouts(client, [web], { timeoutMs: 15_000, pollMs: 50 })).toEqual([]);
     requests.length = 0;
     // Act
     const check = await checkWorkloadMoved(client, web, { restartId, newRoot: undefined });

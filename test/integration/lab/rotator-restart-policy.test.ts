@@ -27,7 +27,7 @@ import { type ClusterClient, createClusterClient } from '../../../lambdas/adapte
 import { createEksTokenProvider } from '../../../lambdas/adapters/kube/eks-token-provider.js';
 import { callKube } from '../../../lambdas/adapters/kube/kube-call.js';
 import {
-  awaitRollout,
+  awaitRollouts,
   RESTART_ID_ANNOTATION,
   RESTARTED_AT_ANNOTATION,
   restartWorkload,
@@ -303,13 +303,11 @@ describe(`ValidatingAdmissionPolicy ${POLICY} on a real kube-apiserver`, () => {
     // Act
     const results = [];
     for (const ref of refs) results.push(await restartWorkload(client, ref, { restartId, at: new Date() }));
-    const rollouts = [];
-    for (const ref of refs)
-      rollouts.push(await awaitRollout(client, ref, { timeoutMs: 60_000, pollMs: 500 }));
+    const behind = await awaitRollouts(client, refs, { timeoutMs: 60_000, pollMs: 500 });
 
     // Assess
     expect(results).toEqual([{ restarted: true }, { restarted: true }, { restarted: true }]);
-    expect(rollouts).toEqual(refs.map(() => ({ done: true })));
+    expect(behind).toEqual([]);
     const deployment = await readDeployment();
     expect(deployment.spec?.template.metadata?.annotations?.[RESTART_ID_ANNOTATION]).toBe(restartId);
     expect(deployment.spec?.template.spec?.containers[0]?.image).toBe('lab/web:1');
