@@ -170,8 +170,11 @@ async function readRollingOut(
       const listed = await callKube(client, `list ${first.kind}s in namespace ${first.namespace}`, () =>
         listWorkloads(client, first.kind, first.namespace),
       );
-      for (const object of listed)
-        read.set(`${first.kind}/${first.namespace}/${object.metadata?.name}`, object);
+      const wanted = new Set(group.map(workloadKey));
+      for (const object of listed) {
+        const key = workloadKey({ ...first, name: object.metadata?.name ?? '' });
+        if (wanted.has(key)) read.set(key, object);
+      }
     }
     // One alone, or one a list did not have (deleted meanwhile: the read says so, as for any workload).
     const unread = group.filter((ref) => !read.has(workloadKey(ref)));
@@ -185,7 +188,7 @@ async function readRollingOut(
   return read;
 }
 
-function workloadKey(ref: WorkloadRef): string {
+function workloadKey(ref: Pick<WorkloadRef, 'kind' | 'namespace' | 'name'>): string {
   return `${ref.kind}/${ref.namespace}/${ref.name}`;
 }
 

@@ -206,6 +206,16 @@ describe('awaitRollouts', () => {
     }
   });
 
+  it('reads on its own a workload its namespace list no longer has, and says it is gone', async () => {
+    // Prepare: two Deployments of one namespace, so one list; one was never there (deleted meanwhile).
+    const client = lab.clientAs(lab.identities.rotator);
+    const gone: WorkloadRef = { kind: 'Deployment', namespace: 'shop', name: 'gone' };
+    // Act
+    const wait = awaitRollouts(client, [web, gone], { timeoutMs: 5_000, pollMs: 50 });
+    // Assess
+    await expect(wait).rejects.toThrow(/Deployment shop\/gone/);
+  });
+
   it('says what is missing when its time runs out, as one read of the workload then says', async () => {
     // Prepare: a cluster whose pods take an hour to start.
     const slow = await startLabCluster({ name: 'lab-slow', podStartDelayMs: 3_600_000 });
