@@ -1,5 +1,6 @@
 // What the rotation section prints and what docs/performance.md says of it: the table of rotations by
 // mode and size, the growth from 10 to 100 clusters, the sizes not run and why, and issue 14's targets.
+import { historyRefusalFor, historyRefusalReason } from './history-refusal.js';
 import {
   type GrowthRatio,
   ROTATION_MODES,
@@ -86,13 +87,21 @@ export function rotationTable(figures: RotationSectionFigures): Table {
 }
 
 export function rotationGrowthTable(figures: RotationSectionFigures): Table {
+  // A size without a time: its result when it ran and did not succeed, `refused` when preflight
+  // refused it or a smaller size for the history limit (history-refusal.ts), else not run.
+  const time = (growth: GrowthRatio, clusters: number, ms: number | undefined) => {
+    if (ms !== undefined) return seconds(ms);
+    const key = growthKey(growth, clusters);
+    if (historyRefusalFor(figures.runs, key) !== undefined) return 'refused (history limit)';
+    return findRun(figures, key)?.result ?? 'not run';
+  };
   return {
     columns: ['growth', 'from', 'to', 'ratio'],
     numeric: [1, 2, 3],
     rows: figures.growth.map((growth) => [
       `${growth.mode}, x ${growth.workloadsPerCluster}: ${growth.toClusters}/${growth.fromClusters} clusters${growth.maps === 'distributed' ? ' (Distributed Maps)' : ''}`,
-      growth.fromMs === undefined ? 'not run' : seconds(growth.fromMs),
-      growth.toMs === undefined ? 'not run' : seconds(growth.toMs),
+      time(growth, growth.fromClusters, growth.fromMs),
+      time(growth, growth.toClusters, growth.toMs),
       growth.ratio === undefined ? 'not measured' : `${growth.ratio.toFixed(2)}x`,
     ]),
   };
@@ -113,10 +122,13 @@ export function rotationNotRunLines(figures: RotationSectionFigures): string[] {
     for (const mode of ROTATION_MODES) {
       const key = { mode, clusters: size.clusters, workloadsPerCluster: size.workloads };
       if (!measured(key)) {
+        const refusal = historyRefusalFor(figures.runs, key);
         add(
           key,
           sizeNotRunReason(size) ??
-            `not run yet (\`npm run bench -- --only rotation --rotation-sizes ${sizeName(size)}\`)`,
+            (refusal === undefined
+              ? `not run yet (\`npm run bench -- --only rotation --rotation-sizes ${sizeName(size)}\`)`
+              : historyRefusalReason(refusal)),
         );
       }
     }
@@ -128,18 +140,23 @@ function findRun(figures: RotationSectionFigures, key: RotationKey): RotationRun
   return figures.runs.find((run) => sameRun(run, key));
 }
 
+/** `growth`'s Maps, mode and workloads at `clusters`. */
+function growthKey(growth: GrowthRatio, clusters: number): RotationKey {
+  return {
+    mode: growth.mode,
+    clusters,
+    workloadsPerCluster: growth.workloadsPerCluster,
+    ...(growth.maps !== undefined && { maps: growth.maps }),
+  };
+}
+
 /** The rotation of `growth`'s Maps, mode and workloads at `clusters`. */
 function growthRun(
   figures: RotationSectionFigures,
   growth: GrowthRatio,
   clusters: number,
 ): RotationRunFigures | undefined {
-  return findRun(figures, {
-    mode: growth.mode,
-    clusters,
-    workloadsPerCluster: growth.workloadsPerCluster,
-    ...(growth.maps !== undefined && { maps: growth.maps }),
-  });
+  return findRun(figures, growthKey(growth, clusters));
 }
 
 /** `emergency x 10`, with ` on Distributed Maps` for those. */
@@ -183,12 +200,15 @@ export function rotationTargetLines(figures: RotationSectionFigures): string[] {
   const hundred = figures.growth.filter((growth) => growth.toClusters === 100);
   const growthVerdicts = hundred.map((growth) => {
     const big = growthRun(figures, growth, 100);
+    const refusal = historyRefusalFor(figures.runs, growthKey(growth, 100));
     const verdict =
-      big !== undefined && big.result !== 'SUCCEEDED'
-        ? `missed (the 100-cluster rotation ${big.result}, below)`
-        : growth.ratio === undefined || big === undefined
-          ? 'not run'
-          : `${growth.ratio <= t.growth && rehearsalPeak(big) < t.peakBytes ? 'met' : 'missed'} (${growth.ratio.toFixed(2)}x, rehearsal process ${mib(rehearsalPeak(big))}, ${mib(big.peakRss.bytes)} in all)`;
+      refusal !== undefined
+        ? `refused by preflight (Step Functions' execution history limit, ${rotationName(refusal)}, above)`
+        : big !== undefined && big.result !== 'SUCCEEDED'
+          ? `missed (the 100-cluster rotation ${big.result}, above)`
+          : growth.ratio === undefined || big === undefined
+            ? 'not run'
+            : `${growth.ratio <= t.growth && rehearsalPeak(big) < t.peakBytes ? 'met' : 'missed'} (${growth.ratio.toFixed(2)}x, rehearsal process ${mib(rehearsalPeak(big))}, ${mib(big.peakRss.bytes)} in all)`;
     return `${growthName(growth)} ${verdict}`;
   });
   return [

@@ -19,6 +19,7 @@ import {
 import {
   rotationBoundLines,
   rotationFailureLines,
+  rotationGrowthTable,
   rotationLateRenewalLines,
   rotationMemoryLines,
   rotationNoteLines,
@@ -331,7 +332,7 @@ describe('rotations on Distributed Maps', () => {
     expect(text).toMatch(/emergency, 100 x 10 \(Distributed Maps\) +SUCCEEDED +400\.0 s/);
     expect(text).toMatch(/emergency, x 10: 100\/10 clusters \(Distributed Maps\) +60\.0 s +400\.0 s +6\.67x/);
     expect(rotationTargetLines(merged)[2]).toContain(
-      'emergency x 10 missed (the 100-cluster rotation FAILED, below); ',
+      'emergency x 10 missed (the 100-cluster rotation FAILED, above); ',
     );
     expect(rotationTargetLines(merged)[2]).toContain(
       'emergency x 10 on Distributed Maps met (6.67x, rehearsal process 700 MiB, 2,300 MiB in all)',
@@ -541,19 +542,59 @@ describe('rotation report', () => {
   });
 
   it('calls the growth missed when the 100-cluster rotation failed, and gives its error', () => {
-    // Prepare: preflight refuses 100 clusters (the execution history limit)
-    const refused =
-      'PreconditionFailed: preflight refused to start the rotation; nothing was written. This rotation could ' +
-      "exceed Step Functions' execution history limit";
-    const figures = tenAndHundredClusters({ result: 'FAILED', error: refused, rotationMs: 61_000 });
+    // Prepare: a verification that kept failing
+    const failed = 'VerificationFailed: lab-7 still trusts only the old root';
+    const figures = tenAndHundredClusters({ result: 'FAILED', error: failed, rotationMs: 61_000 });
 
     // Act
     const target = rotationTargetLines(figures)[2];
     const failures = rotationFailureLines(figures);
 
     // Assess
-    expect(target).toContain('emergency x 10 missed (the 100-cluster rotation FAILED, below)');
-    expect(failures).toEqual([`emergency 100 x 10 FAILED after 61.0 s: ${refused}`]);
+    expect(target).toContain('emergency x 10 missed (the 100-cluster rotation FAILED, above)');
+    expect(rotationGrowthTable(figures).rows).toContainEqual([
+      'emergency, x 10: 100/10 clusters',
+      '60.0 s',
+      'FAILED',
+      'not measured',
+    ]);
+    expect(failures).toEqual([`emergency 100 x 10 FAILED after 61.0 s: ${failed}`]);
+  });
+
+  it('says preflight refused a size for the history limit, and every larger size of its mode and Maps', () => {
+    // Prepare: preflight refuses inline emergency 100 x 10 (the execution history limit)
+    const refused =
+      'PreconditionFailed: preflight refused to start the rotation; nothing was written. This rotation could ' +
+      "exceed Step Functions' execution history limit: at worst it records 23396 events";
+    const figures = tenAndHundredClusters({ result: 'FAILED', error: refused, rotationMs: 61_000 });
+
+    // Act
+    const target = rotationTargetLines(figures)[2];
+    const growth = rotationGrowthTable(figures).rows;
+    const notRun = rotationNotRunLines(figures);
+
+    // Assess: 100 x 100 emergency is refused by the measured 100 x 10; scheduled was never refused
+    expect(target).toContain(
+      "emergency x 10 refused by preflight (Step Functions' execution history limit, emergency 100 x 10, above)",
+    );
+    expect(target).toContain(
+      "emergency x 100 refused by preflight (Step Functions' execution history limit, emergency 100 x 10, above)",
+    );
+    expect(target).toContain('scheduled x 10 not run');
+    expect(growth).toContainEqual([
+      'emergency, x 100: 100/10 clusters',
+      'not run',
+      'refused (history limit)',
+      'not measured',
+    ]);
+    expect(notRun).toContain(
+      "emergency 100 x 100: refused: preflight refused emergency 100 x 10 for Step Functions' execution " +
+        'history limit (below), and a fleet at least as large records at least as many events; the stack ' +
+        'synthesized with Distributed Maps runs it (`--rotation-maps distributed`)',
+    );
+    expect(notRun).toContain(
+      'scheduled 100 x 100: not run yet (`npm run bench -- --only rotation --rotation-sizes 100x100`)',
+    );
   });
 
   it('says nothing of a growth within its target', () => {

@@ -117,6 +117,32 @@ describe('estimateHistoryEvents', () => {
     expect(states).toContain('rollback-restart');
     expect(estimate.fewest).toBeLessThan(estimate.worstCase);
   });
+
+  it('never falls as the clusters or their workloads grow, in either mode or Maps', () => {
+    // The bench reads a refusal of one fleet as a refusal of every larger one (bench/history-refusal.ts).
+    const sizes = [1, 3, 10, 30, 100, 300];
+    for (const mode of ['emergency', 'scheduled'] as const) {
+      for (const distributedMaps of [false, true]) {
+        const events = (clusters: number, workloads: number) => {
+          const estimate = estimateHistoryEvents(fleet(clusters, workloads, { mode, distributedMaps }));
+          return [estimate.worstCase, estimate.largestChild?.events ?? 0];
+        };
+        for (const [i, clusters] of sizes.entries()) {
+          for (const [j, workloads] of sizes.entries()) {
+            const here = events(clusters, workloads);
+            const more = [
+              events(sizes[i + 1] ?? clusters, workloads),
+              events(clusters, sizes[j + 1] ?? workloads),
+            ];
+            for (const larger of more) {
+              expect(larger[0]).toBeGreaterThanOrEqual(here[0] as number);
+              expect(larger[1]).toBeGreaterThanOrEqual(here[1] as number);
+            }
+          }
+        }
+      }
+    }
+  });
 });
 
 describe('restartInvocations', () => {
