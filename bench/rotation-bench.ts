@@ -10,6 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { ensureCloudAssembly } from '../rehearsal/cloud-assembly.js';
 import { watchCpuShare } from './cpu-share.js';
+import { historyRefusalFor, historyRefusalReason } from './history-refusal.js';
 import { mapsAssemblyOptions } from './maps-assembly.js';
 import { watchTreeMemory } from './process-tree-memory.js';
 import { rehearseArgs } from './rehearse-args.js';
@@ -84,12 +85,17 @@ export async function runRotationSection(options: RotationSectionOptions): Promi
     for (const size of toRun) {
       for (const mode of modes) {
         done += 1;
-        const label = rotationName({
-          mode,
-          clusters: size.clusters,
-          workloadsPerCluster: size.workloads,
-          ...distributed,
-        });
+        const key = { mode, clusters: size.clusters, workloadsPerCluster: size.workloads, ...distributed };
+        const label = rotationName(key);
+        // A smaller size preflight refused in this run answers for this one (history-refusal.ts): no
+        // fleet is started only to be refused again. A size asked for alone is always rehearsed.
+        const refusal = historyRefusalFor(runs, key);
+        if (refusal !== undefined) {
+          const reason = historyRefusalReason(refusal);
+          options.progress(`rotation: [${done}/${toRun.length * modes.length}] ${label} not run: ${reason}`);
+          notRun.push({ ...key, reason });
+          continue;
+        }
         options.progress(
           `rotation: [${done}/${toRun.length * modes.length}] rehearsing ${label} (model engine)`,
         );
