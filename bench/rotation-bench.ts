@@ -12,7 +12,7 @@ import { ensureCloudAssembly } from '../rehearsal/cloud-assembly.js';
 import { watchCpuShare } from './cpu-share.js';
 import { historyRefusalFor, historyRefusalReason } from './history-refusal.js';
 import { mapsAssemblyOptions } from './maps-assembly.js';
-import { watchTreeMemory } from './process-tree-memory.js';
+import { type TreeMemoryWatch, watchTreeMemory } from './process-tree-memory.js';
 import { rehearseArgs } from './rehearse-args.js';
 import {
   mergeRotationFigures,
@@ -173,12 +173,19 @@ async function rehearseOnce(options: RehearseOnceOptions): Promise<RotationRunFi
     if (phase !== undefined) lastPhase = phase;
     options.progress(`rotation:   ${line.trim()}`);
   });
-  const code = await new Promise<number | null>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('exit', resolve);
-  });
+  let code: number | null;
+  let peak: ReturnType<TreeMemoryWatch['stop']> | undefined;
+  try {
+    code = await new Promise<number | null>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('exit', resolve);
+    });
+  } finally {
+    // An interrupted bench rejects here at once (spawn's signal): the watcher's timer must not keep
+    // the bench's process alive after it said it stopped.
+    peak = memory?.stop();
+  }
   const rehearsalMs = performance.now() - started;
-  const peak = memory?.stop();
   const share = cpu();
   options.signal?.throwIfAborted();
   const report = await readFile(join(options.out, 'report.json'), 'utf8').then(
