@@ -47,9 +47,27 @@ export interface WriteOptions {
   readonly subresource?: 'status';
 }
 
+// How long a watch can resume, as kube-apiserver's watch cache keeps it (k8s.io/apiserver
+// storage/cacher/watch_cache.go): every event of the last 75 s (DefaultEventFreshDuration) and at least
+// the newest 100 (defaultLowerBoundCapacity), at most 100 * 1024 (defaultUpperBoundCapacity); an older
+// resourceVersion is answered 410 Gone and the client lists again. Kubernetes keeps that floor per
+// resource type, the lab per store: fewer events, never more, so a client that resumes too late meets
+// Gone here at least as soon as on EKS. (The lab kept 10,000 events a store before: at 100 clusters
+// those copies were most of the rehearsal's memory, docs/performance.md.)
+/** Events newer than this are kept for a resuming watch. */
+export const WATCH_HISTORY_FRESH_MS = 75_000;
+/** The newest events kept whatever their age. */
+export const WATCH_HISTORY_FLOOR = 100;
+/** The most events kept whatever their age. */
+export const WATCH_HISTORY_CEILING = 100 * 1024;
+
 export interface ObjectStoreOptions {
-  /** How many past changes a watch can resume from. @default 10000 */
+  /** The most past changes a watch can resume from. @default WATCH_HISTORY_CEILING */
   readonly historyLimit?: number;
+  /** How long a change stays resumable beyond the newest WATCH_HISTORY_FLOOR. @default WATCH_HISTORY_FRESH_MS */
+  readonly historyFreshMs?: number;
+  /** The clock the history's ages are read on, ms. @default Date.now */
+  readonly now?: () => number;
 }
 
 type Listener = (event: WatchEvent) => void;
@@ -57,19 +75,25 @@ type Listener = (event: WatchEvent) => void;
 interface HistoryEntry {
   readonly resourceVersion: number;
   readonly event: WatchEvent;
+  /** When the change was stored (ObjectStoreOptions.now). */
+  readonly at: number;
 }
 
 export class KubeObjectStore {
   private readonly objects = new Map<string, KubeObject>();
   private readonly history: HistoryEntry[] = [];
   private readonly historyLimit: number;
+  private readonly historyFreshMs: number;
+  private readonly now: () => number;
   private readonly emitter = new EventEmitter();
   private readonly pending: WatchEvent[] = [];
   private dispatching = false;
   private revision = 0;
 
   constructor(options: ObjectStoreOptions = {}) {
-    this.historyLimit = options.historyLimit ?? 10_000;
+    this.historyLimit = options.historyLimit ?? WATCH_HISTORY_CEILING;
+    this.historyFreshMs = options.historyFreshMs ?? WATCH_HISTORY_FRESH_MS;
+    this.now = options.now ?? Date.now;
     this.emitter.setMaxListeners(0);
   }
 
@@ -316,8 +340,17 @@ export class KubeObjectStore {
 
   private record(type: WatchEvent['type'], object: KubeObject): KubeObject {
     const event: WatchEvent = { type, object: structuredClone(object) };
-    this.history.push({ resourceVersion: Number(object.metadata.resourceVersion), event });
-    if (this.history.length > this.historyLimit) this.history.shift();
+    const at = this.now();
+    this.history.push({ resourceVersion: Number(object.metadata.resourceVersion), event, at });
+    const staleBefore = at - this.historyFreshMs;
+    let drop = Math.max(0, this.history.length - this.historyLimit);
+    while (
+      this.history.length - drop > WATCH_HISTORY_FLOOR &&
+      (this.history[drop] as HistoryEntry).at < staleBefore
+    ) {
+      drop += 1;
+    }
+    if (drop > 0) this.history.splice(0, drop);
     this.pending.push(event);
     this.dispatch();
     return structuredClone(object);

@@ -8,7 +8,11 @@ import {
   NotFoundError,
 } from '../../../lab/kube/errors.js';
 import type { KubeObject, WatchEvent } from '../../../lab/kube/kube-object.js';
-import { KubeObjectStore } from '../../../lab/kube/object-store.js';
+import {
+  KubeObjectStore,
+  WATCH_HISTORY_FLOOR,
+  WATCH_HISTORY_FRESH_MS,
+} from '../../../lab/kube/object-store.js';
 
 function storeWithNamespace(...names: string[]): KubeObjectStore {
   const store = new KubeObjectStore();
@@ -277,6 +281,42 @@ describe('KubeObjectStore', () => {
     const watch = () => store.watch({ resourceVersion: '1' }, () => {});
     // Assess
     expect(watch).toThrow(GoneError);
+  });
+
+  it("keeps what kube-apiserver's watch cache keeps: the last 75 s of changes, and the newest 100 whatever their age", () => {
+    // Prepare: 150 changes at t = 0, then one 80 s later
+    let now = 0;
+    const store = new KubeObjectStore({ now: () => now });
+    for (let i = 1; i <= 150; i += 1)
+      store.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: `ns-${i}` } });
+    const within = () => store.watch({ resourceVersion: '1' }, () => {})();
+    expect(within).not.toThrow();
+    now = WATCH_HISTORY_FRESH_MS + 5_000;
+    // Act
+    store.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'late' } });
+    // Assess: the newest WATCH_HISTORY_FLOOR remain (resourceVersions 52..151), the older are gone
+    expect(WATCH_HISTORY_FLOOR).toBe(100);
+    const replayed: string[] = [];
+    store.watch({ resourceVersion: '51' }, (event) => replayed.push(event.object.metadata.name))();
+    expect(replayed).toHaveLength(100);
+    expect(replayed[0]).toBe('ns-52');
+    expect(replayed.at(-1)).toBe('late');
+    expect(() => store.watch({ resourceVersion: '50' }, () => {})).toThrow(GoneError);
+  });
+
+  it('keeps every change of the last 75 s, however many', () => {
+    // Prepare: 300 changes within 75 s of the last
+    let now = 0;
+    const store = new KubeObjectStore({ now: () => now });
+    for (let i = 1; i <= 300; i += 1) {
+      now = i * 200;
+      store.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: `ns-${i}` } });
+    }
+    // Act
+    const replayed: string[] = [];
+    store.watch({ resourceVersion: '1' }, (event) => replayed.push(event.object.metadata.name))();
+    // Assess: 60 s from the first to the last, so none was dropped
+    expect(replayed).toHaveLength(299);
   });
 
   it('deletes the objects of a deleted namespace', () => {
