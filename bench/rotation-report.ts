@@ -187,7 +187,8 @@ export function rotationTargetLines(figures: RotationSectionFigures): string[] {
             ? 'met'
             : 'missed'
         } (${seconds(emergency.rotationMs)}, ${count(emergency.handshakes.failed)} of ${count(emergency.handshakes.attempted)} handshakes failed)`;
-  const withOverhead = figures.runs.filter((run) => run.overhead !== undefined);
+  // A rotation that did not succeed (preflight's refusal: no wait at all) has no overhead to judge.
+  const withOverhead = figures.runs.filter((run) => run.overhead !== undefined && run.result === 'SUCCEEDED');
   const withinOverhead = withOverhead.filter((run) => (run.overhead as number) <= t.overhead);
   const largest = [...withOverhead].sort((a, b) => (b.overhead as number) - (a.overhead as number))[0];
   const overheadVerdict =

@@ -580,6 +580,8 @@ describe('rotation report', () => {
     expect(target).toContain(
       "emergency x 100 refused by preflight (Step Functions' execution history limit, emergency 100 x 10, above)",
     );
+    // The refusal (no wait, so 100% overhead by the arithmetic) is not judged against the overhead target.
+    expect(rotationTargetLines(figures)[1]).toContain('(0 of 1 rotations within it; largest 15%');
     expect(target).toContain('scheduled x 10 not run');
     expect(growth).toContainEqual([
       'emergency, x 100: 100/10 clusters',
