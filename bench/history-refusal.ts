@@ -9,7 +9,7 @@ import { mapsOf, type RotationKey, type RotationRunFigures, rotationName } from 
 /** The start of the error a rehearsal records when preflight refuses a plan for the history limit. */
 const HISTORY_REFUSAL = /^PreconditionFailed: .*execution history limit/s;
 
-export function refusedForHistoryLimit(run: RotationRunFigures): boolean {
+function refusedForHistoryLimit(run: RotationRunFigures): boolean {
   return run.result !== 'SUCCEEDED' && HISTORY_REFUSAL.test(run.error ?? '');
 }
 
