@@ -8,6 +8,7 @@ import type { CacertsSnapshot } from '../lab/cacerts-snapshot.js';
 import { makeDirectory } from '../lab/make-directory.js';
 import { writeFileAtomically } from '../lab/write-file-atomically.js';
 import type { FunctionLogLine } from './function-pool.js';
+import { jsonArrayFileChunks } from './json-array-file-chunks.js';
 import { ReportDirectoryError } from './rehearsal-errors.js';
 import type { RehearsalReport } from './rehearsal-report.js';
 import { renderReportHtml } from './report-html.js';
@@ -67,15 +68,9 @@ export async function prepareReportDirectory(directory: string): Promise<{ disca
 export async function writeReportFiles(directory: string, files: ReportFiles): Promise<void> {
   await mkdir(directory, { recursive: true });
   await writeFileAtomically(join(directory, REPORT_FILES.html), renderReportHtml(files.report));
-  await writeFileAtomically(
-    join(directory, REPORT_FILES.history),
-    `${JSON.stringify(files.history, null, 2)}\n`,
-  );
+  await writeFileAtomically(join(directory, REPORT_FILES.history), jsonArrayFileChunks(files.history));
   if (files.children !== undefined && files.children.length > 0) {
-    await writeFileAtomically(
-      join(directory, REPORT_FILES.children),
-      `${JSON.stringify(files.children, null, 2)}\n`,
-    );
+    await writeFileAtomically(join(directory, REPORT_FILES.children), jsonArrayFileChunks(files.children));
   }
   await writeFileAtomically(
     join(directory, REPORT_FILES.audit),
