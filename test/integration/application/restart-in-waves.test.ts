@@ -74,10 +74,13 @@ describe('restartInWaves', () => {
     }
     expect(patched.size).toBe(refs.length);
     expect(most).toBe(WORKLOADS_AT_ONCE);
-    // The rollout wait, after the last patch: lists of the namespace's Deployments, no read of one.
+    // The rollout wait, after the last patch: a list of the namespace's Deployments a poll while two or
+    // more roll out (the first poll waits on all 20), a read of the last one alone when it is left over
+    // (a slow machine's last poll): never a read of each.
     const waiting = requests.slice(requests.findLastIndex((request) => request.startsWith('patch ')) + 1);
-    expect(waiting.filter((request) => request === 'list deployments').length).toBeGreaterThanOrEqual(1);
-    expect(waiting.filter((request) => request.startsWith('get deployments/'))).toEqual([]);
+    expect(waiting[0]).toBe('list deployments');
+    const read = new Set(waiting.filter((request) => request.startsWith('get deployments/')));
+    expect(read.size).toBeLessThanOrEqual(1);
     for (const ref of refs) {
       const stored = lab.store.tryGet('Deployment', 'shop', ref.name);
       expect(stored?.spec?.template?.metadata?.annotations?.[RESTART_ID_ANNOTATION]).toBe('waves-1');
