@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { describeRenewals } from '../../lab/lab-load.js';
 import { PROJECT_ROOT } from '../../lib/handler-entries.js';
 import type { RehearsalReport } from '../../rehearsal/rehearsal-report.js';
 
@@ -60,9 +61,40 @@ export async function runRehearseCli(options: RehearseCliOptions): Promise<Rehea
   return { exitCode, stdout, stderr, dir, report };
 }
 
-/** The checks that failed, with their detail: the most telling first assertion of a run. */
+/**
+ * The checks that failed, with their detail: the most telling first assertion of a run. Failed
+ * handshakes come with what refused them, so that a failure in CI says enough to be understood.
+ */
 export function failedChecks(report: RehearsalReport): string[] {
-  return report.checks.filter((check) => !check.ok).map((check) => `${check.name}: ${check.detail}`);
+  return report.checks
+    .filter((check) => !check.ok)
+    .map((check) =>
+      check.name === 'no-failed-handshake' && report.handshakeFailures.length > 0
+        ? `${check.name}: ${check.detail}; ${handshakeFailuresSummary(report)}`
+        : `${check.name}: ${check.detail}`,
+    );
+}
+
+/** The report's handshake failures counted by phase, refusing side and error, the most frequent first. */
+function handshakeFailuresSummary(report: RehearsalReport): string {
+  const groups = new Map<string, { count: number; first: RehearsalReport['handshakeFailures'][number] }>();
+  for (const failure of report.handshakeFailures) {
+    const key = `${failure.phase} | refused by ${failure.side} | ${failure.error}`;
+    const group = groups.get(key);
+    if (group === undefined) groups.set(key, { count: 1, first: failure });
+    else group.count += 1;
+  }
+  const lines = [...groups.entries()]
+    .sort((a, b) => b[1].count - a[1].count)
+    .map(
+      ([key, { count, first }]) => `${count}x ${key} (first at ${first.at}, ${first.from} -> ${first.to})`,
+    );
+  const delay = report.labEventLoopDelayMs;
+  const renewals = report.labLoad?.renewals;
+  return (
+    `${lines.join('; ')}; lab event loop delay p99 ${delay.p99} ms, max ${delay.max} ms` +
+    (renewals === undefined ? '' : `; the lab's ${describeRenewals(renewals)}`)
+  );
 }
 
 export interface RunningRehearsal {
