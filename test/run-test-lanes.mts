@@ -1,12 +1,12 @@
 // `npm test`: every jest suite, in two lanes side by side. One lane runs the istio project (the suites
 // that start the real kube-apiserver, etcd, istiod and pilot-agent; see jest.config.js), one suite
-// after another, the infra project (CDK synths, CPU-bound) and the balance project (a long model-lab
-// suite moved there so that both lanes end together); the other lane runs every other project. The
+// after another, the infra project (CDK synths, CPU-bound) and the balance project (long model-lab
+// suites moved there so that both lanes end together); the other lane runs every other project. The
 // istio suites mostly wait on certificate lifetimes and istiod's pushes, so the synths fill that lane's
 // idle CPU, and the two lanes take about as long as each other. Each lane runs one suite at a time:
-// with two in the main lane (f13dbb5) npm test took 2,414 s instead of about 2,950 s on this machine,
-// but CI's run of it failed handshakes in a model rehearsal and an istio one (16 and 11) that pass
-// with one, so the 2 cores keep two suites at once. With arguments (`npm test -- <paths or jest
+// with two in the main lane (f13dbb5) npm test took 2,414 s, where one a lane took 2,701 s (a dry run
+// of CI, 4 December 2026), but CI's run of it failed handshakes in a model rehearsal and an istio one
+// (16 and 11) that passed with one, so the 2 cores keep two suites at once. With arguments (`npm test -- <paths or jest
 // flags>`) it runs one plain jest with them instead.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
