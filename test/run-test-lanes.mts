@@ -6,8 +6,8 @@
 // idle CPU, and the two lanes take about as long as each other. Each lane runs one suite at a time:
 // with two in the main lane (f13dbb5) npm test took 2,414 s, where one a lane took 2,701 s (a dry run
 // of CI, 4 December 2026), but CI's run of it failed handshakes in a model rehearsal and an istio one
-// (16 and 11) that passed with one, so the 2 cores keep two suites at once. With arguments (`npm test -- <paths or jest
-// flags>`) it runs one plain jest with them instead.
+// (16 and 11) that passed with one, so the 2 cores keep two suites at once. With arguments
+// (`npm test -- <paths or jest flags>`) it runs one plain jest with them instead.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { type Lane, laneFailed, runLanes } from './support/test-lanes.js';
