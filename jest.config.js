@@ -24,8 +24,9 @@ const scratch = {
 
 // The suites that start the istio engine's real components (kube-apiserver, etcd, istiod, pilot-agent,
 // built from lab/go): their own project, which `npm test` runs in a lane of its own with infra, beside
-// the others (test/run-test-lanes.mts). Istio labs run one at a time on a machine (they wait for each other), and
-// they leave the CPU idle most of the time, waiting on certificate lifetimes and istiod's pushes.
+// the others (test/run-test-lanes.mts). Istio labs run one at a time on a machine (they wait for each
+// other), and they leave the CPU idle most of the time, waiting on certificate lifetimes and istiod's
+// pushes.
 const ISTIO_SUITES = [
   'test/e2e/rehearse-istio.test.ts',
   'test/e2e/rehearse-attached-istio-lab.test.ts',

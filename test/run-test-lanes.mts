@@ -34,8 +34,8 @@ if (args.length > 0) {
   ];
   console.log(
     `npm test: two lanes side by side, each line prefixed with its lane: ${first} (the suites with ` +
-      'the real Kubernetes and Istio components, the CDK ones and one long model rehearsal) and main ' +
-      '(every other project). ' +
+      'the real Kubernetes and Istio components, the CDK ones and the long model rehearsals of the ' +
+      'balance project) and main (every other project). ' +
       'A suite prints when it ends; the longest, the istio rehearsals, take about 20 minutes.',
   );
   const aborted = new AbortController();

@@ -91,8 +91,11 @@ function handshakeFailuresSummary(report: RehearsalReport): string {
     );
   const delay = report.labEventLoopDelayMs;
   const renewals = report.labLoad?.renewals;
+  // report.json keeps the first failures only (build-report.ts): say so when the counts cover fewer.
+  const kept = report.handshakeFailures.length;
+  const prefix = kept < report.totals.handshakes.failed ? `the first ${kept}: ` : '';
   return (
-    `${lines.join('; ')}; lab event loop delay p99 ${delay.p99} ms, max ${delay.max} ms` +
+    `${prefix}${lines.join('; ')}; lab event loop delay p99 ${delay.p99} ms, max ${delay.max} ms` +
     (renewals === undefined ? '' : `; the lab's ${describeRenewals(renewals)}`)
   );
 }
