@@ -6,6 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { combineTimeliness } from '../lab/istio/renewal-timeliness.js';
+import { limitLabHeapGrowth } from '../lab/lab-heap-growth.js';
 import { type LabLoad, startLabLoadMonitor } from '../lab/lab-load.js';
 import { type LabPaceSettings, labPace } from '../lab/lab-pace.js';
 import { seededProxyCount } from '../lab/seed-cluster.js';
@@ -59,6 +60,8 @@ export async function runLabIdleSection(options: LabIdleSectionOptions): Promise
   options.progress(
     `lab-idle: starting a model lab of ${clusters} x ${workloadsPerCluster} as the rehearsal does`,
   );
+  // The lab runs in the bench's own process here: its heap grows as a rehearsal's does.
+  limitLabHeapGrowth();
   const lab = await startLab({
     clusters,
     workloadsPerCluster,

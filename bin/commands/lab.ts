@@ -30,6 +30,7 @@ import {
   readLabDescription,
   writeLabFiles,
 } from '../../lab/lab-files.js';
+import { limitLabHeapGrowth } from '../../lab/lab-heap-growth.js';
 import {
   ISTIO_LAB_MAX_CLUSTERS,
   LAB_MAX_CLUSTERS,
@@ -142,6 +143,8 @@ async function runLab(options: LabCommandOptions, context: CliContext): Promise<
     throw asCliError(error, dir);
   });
   const progress = createProgress(terminal);
+  // This process hosts the lab until it is stopped, at a fleet's size.
+  limitLabHeapGrowth();
   const signals = listenForStopSignals((line) => terminal.note(line), 'stopping the lab');
   const throwIfStopRequested = () => {
     if (signals.signal.aborted) throw new StopRequested();

@@ -8,6 +8,7 @@ import { type Command, Option } from 'commander';
 import { LAB_OTHER_ACCOUNT_ID } from '../../lab/eks/lab-identities.js';
 import { LabError, LabOptionsError } from '../../lab/lab-errors.js';
 import { KUBECONFIG_FILE, markLabStopped, writeLabFiles } from '../../lab/lab-files.js';
+import { limitLabHeapGrowth } from '../../lab/lab-heap-growth.js';
 import { describeLabLoad } from '../../lab/lab-load.js';
 import {
   ISTIO_LAB_MAX_CLUSTERS,
@@ -305,6 +306,8 @@ async function rehearse(options: RehearseCommandOptions, context: CliContext) {
   const istioVersion = options.engine === 'model' ? modelIstioVersion(options) : undefined;
   const outDir = resolve(options.out ?? join('rehearsals', new Date().toISOString().replace(/[:.]/g, '-')));
   const display = createProgressDisplay(terminal.stderr);
+  // This process hosts the lab (or, with --lab, the run's state machine) for minutes at a fleet's size.
+  limitLabHeapGrowth();
   const stop = listenForStopSignals(
     (line) => display.note(line),
     'interrupting the rehearsal; what it has so far goes into a report marked interrupted',
