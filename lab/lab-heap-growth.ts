@@ -2,10 +2,10 @@
 // collection's threshold at up to 4 times the heap that survived the last one when the process may use
 // gigabytes (its default limit on a machine of 16 GiB or more is 4 GiB), and a lab makes garbage fast:
 // every renewal and handshake. The rehearsal of 100 clusters x 100 workloads held 334 MiB of live
-// objects at its busiest (a heap snapshot during restart-workloads) and peaked at 1,423 MiB of RSS,
-// most of it garbage, and the OpenSSL contexts of finished handshakes that only a collection frees. A
-// growth of 50% instead scales with the fleet by itself (a fixed heap limit would have to be sized to
-// it, and one under the live objects ends the run); docs/workflow.md has the figures.
+// objects at its busiest (a heap snapshot during restart-workloads) while V8's heap stood at 777 MiB at
+// the lab's highest reading; with a growth of 50% it stood at 571 MiB. A growth factor scales with the
+// fleet by itself: a fixed heap limit would have to be sized to it, and one under the live objects ends
+// the run. (The process's peak at that size is now bound by memory outside V8's heap: docs/workflow.md.)
 import { setFlagsFromString } from 'node:v8';
 
 /** After a full collection the heap may grow this many percent past what survived it. */
