@@ -288,8 +288,15 @@ function growthBoundLines(figures: RotationSectionFigures): string[] {
       );
     }
     if (heavy) {
+      const held = big.labPeakRss;
       lines.push(
-        `${label}: the rehearsal process peaked at ${mib(rehearsalPeak(big))} (target under ${mib(t.peakBytes)})`,
+        `${label}: the rehearsal process peaked at ${mib(rehearsalPeak(big))} (target under ${mib(t.peakBytes)})` +
+          (held === undefined
+            ? ''
+            : `; at its lab's highest reading (${held.rssMiB.toLocaleString('en-US')} MiB) V8's heap held ` +
+              `${held.heapTotalMiB.toLocaleString('en-US')} MiB and memory outside it ` +
+              `${(held.rssMiB - held.heapTotalMiB).toLocaleString('en-US')} MiB (Buffers, code, malloc's arenas; ` +
+              'docs/workflow.md, slice 7: mostly memory malloc freed and keeps)'),
       );
     }
   }

@@ -599,6 +599,26 @@ describe('rotation report', () => {
     );
   });
 
+  it('says what held the memory of a 100-cluster rehearsal over its target, from its own reading', () => {
+    // Prepare: 60 s -> 300 s (5x, within its target), the rehearsal process at 1,400 MiB
+    const labPeakRss = { rssMiB: 1283, heapUsedMiB: 503, heapTotalMiB: 571, externalMiB: 73, otherMiB: 639 };
+    const figures = tenAndHundredClusters({
+      rotationMs: 300_000,
+      labPeakRss,
+      peakRss: {
+        ...rotationRun({}).peakRss,
+        groups: { ...rotationRun({}).peakRss.groups, rehearsal: { bytes: 1400 * 2 ** 20, processes: 1 } },
+      },
+    });
+
+    // Act, Assess: only the memory is said, with what held it
+    expect(rotationBoundLines(figures)).toEqual([
+      'emergency x 10, 100/10 clusters: the rehearsal process peaked at 1,400 MiB (target under 1,024 MiB); ' +
+        "at its lab's highest reading (1,283 MiB) V8's heap held 571 MiB and memory outside it 712 MiB " +
+        "(Buffers, code, malloc's arenas; docs/workflow.md, slice 7: mostly memory malloc freed and keeps)",
+    ]);
+  });
+
   it('says nothing of a growth within its target', () => {
     // Prepare: 60 s -> 300 s (5x), the rehearsal process at 700 MiB
     const figures = tenAndHundredClusters({ rotationMs: 300_000 });
