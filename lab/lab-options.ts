@@ -2,6 +2,7 @@
 // scheduled rotation (bundle, reissue, restarts, one TTL of soak, retire) fits well under a minute; a
 // fleet too big for that compression gets the pace lab-pace.ts gives it (longer lifetimes, spread
 // renewals, fewer probes a second), and the resolved options say what it got.
+
 import { isKeyAlgorithm, KEY_ALGORITHMS, type KeyAlgorithm } from '../lambdas/core/pki/index.js';
 import {
   DEFAULT_ISTIO_VERSION,
@@ -9,6 +10,7 @@ import {
   type IstioVersion,
   isIstioVersion,
 } from './istio/istiod-cacerts-rules.js';
+import { clusterNamePrefixProblem, LAB_CLUSTER_NAME_PREFIX, labClusterNames } from './lab-cluster-names.js';
 import { LabOptionsError } from './lab-errors.js';
 import { labPace } from './lab-pace.js';
 // Declared apart, so that seed-cluster.ts (which lab-options.ts asks for the fleet's proxy count) does
@@ -121,6 +123,11 @@ export interface LabOptions {
    * otherAccountClusters, a cluster among the last of both is in the other account and region. @default 0
    */
   readonly otherRegionClusters?: number;
+  /**
+   * The clusters are named PREFIX1 .. PREFIXN, each a name EKS takes (lab-cluster-names.ts); a long
+   * prefix gives the fleet EKS's longest names. @default 'lab-'
+   */
+  readonly clusterNamePrefix?: string;
 }
 
 /** The lab's second region, where `otherRegionClusters` places its last clusters. */
@@ -156,6 +163,7 @@ export function resolveLabOptions(options: LabOptions = {}): ResolvedLabOptions 
     topology: options.topology ?? 'multi-primary',
     otherAccountClusters: options.otherAccountClusters ?? 0,
     otherRegionClusters: options.otherRegionClusters ?? 0,
+    clusterNamePrefix: options.clusterNamePrefix ?? LAB_CLUSTER_NAME_PREFIX,
   };
   const integer = (name: keyof ResolvedLabOptions, min: number, max: number) => {
     const value = asked[name];
@@ -168,6 +176,14 @@ export function resolveLabOptions(options: LabOptions = {}): ResolvedLabOptions 
   integer('workloadsPerCluster', 1, LAB_MAX_WORKLOADS);
   integer('otherAccountClusters', 0, clusters);
   integer('otherRegionClusters', 0, clusters);
+  const namesProblem = clusterNamePrefixProblem(asked.clusterNamePrefix, clusters);
+  if (namesProblem !== undefined) {
+    throw new LabOptionsError(
+      'clusterNamePrefix',
+      asked.clusterNamePrefix,
+      `a prefix EKS names take: ${namesProblem}`,
+    );
+  }
   integer('workloadCertTtlMs', 500, 24 * 60 * 60 * 1000);
   integer('pushDelayMs', 0, 60_000);
   integer('podStartDelayMs', 0, 60_000);
@@ -259,9 +275,10 @@ export function resolveLabOptions(options: LabOptions = {}): ResolvedLabOptions 
  * (what an operator declares as REMOTE_CLUSTERS=lab-2=lab-1, the stack's remoteClusters).
  */
 export function labRemoteClusters(
-  options: Pick<ResolvedLabOptions, 'topology' | 'clusters'>,
+  options: Pick<ResolvedLabOptions, 'topology' | 'clusters'> & Pick<LabOptions, 'clusterNamePrefix'>,
 ): { readonly name: string; readonly primary: string }[] {
-  return options.topology === 'primary-remote' && options.clusters >= 2
-    ? [{ name: 'lab-2', primary: 'lab-1' }]
+  const [primary, remote] = labClusterNames(Math.min(options.clusters, 2), options.clusterNamePrefix);
+  return options.topology === 'primary-remote' && primary !== undefined && remote !== undefined
+    ? [{ name: remote, primary }]
     : [];
 }

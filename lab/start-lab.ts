@@ -151,7 +151,7 @@ interface RunningCluster extends LabCluster {
 
 export async function startLab(input: LabOptions = {}, hooks: LabHooks = {}): Promise<Lab> {
   const options = resolveLabOptions(input);
-  const names = labClusterNames(options.clusters);
+  const names = labClusterNames(options.clusters, options.clusterNamePrefix);
   const identities = createLabIdentities({ clusterNames: names });
   placeInOtherAccount(identities, options, names);
   const rootA = await createRootCa({ commonName: 'meshtrust lab Root A', algorithm: options.rootAlgorithm });

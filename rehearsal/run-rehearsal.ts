@@ -73,8 +73,10 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
   const attached = options.labDir === undefined ? undefined : await attachRehearsalFleet(options.labDir);
   // Every name a flag gives is checked before anything starts: the fleet's clusters are known from
   // the options (or the attached lab), the Task states from the synthesized definition.
-  const clusterNames = attached?.clusters.map((cluster) => cluster.name) ?? labClusterNames(options.clusters);
-  const targetCluster = options.mode === 'intermediate' ? (options.cluster ?? 'lab-1') : undefined;
+  const clusterNames =
+    attached?.clusters.map((cluster) => cluster.name) ??
+    labClusterNames(options.clusters, options.lab?.clusterNamePrefix);
+  const targetCluster = options.mode === 'intermediate' ? (options.cluster ?? clusterNames[0]) : undefined;
   if (targetCluster !== undefined && !clusterNames.includes(targetCluster)) {
     throw new RehearsalOptionsError(
       '--cluster',
@@ -115,7 +117,7 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
       await attached.stop();
       throw error;
     }
-    return rehearseAttached({ options, assembly, functions, attached, note });
+    return rehearseAttached({ options, assembly, functions, attached, targetCluster, note });
   }
   throwIfInterrupted(options.signal, 'before the lab started');
 
@@ -178,9 +180,11 @@ async function rehearseAttached(input: {
   readonly assembly: CloudAssembly;
   readonly functions: readonly TemplateFunction[];
   readonly attached: AttachedFleet;
+  /** The cluster intermediate mode rekeys (--cluster, or the lab's first). */
+  readonly targetCluster: string | undefined;
   readonly note: (line: string) => void;
 }): Promise<RehearsalOutcome> {
-  const { options, attached, note } = input;
+  const { options, attached, targetCluster, note } = input;
   note(
     `attached to the lab in ${attached.dir}: ${attached.clusters.length} cluster(s), moto_server at ${attached.moto.endpoint}; it keeps running afterwards`,
   );
@@ -204,7 +208,7 @@ async function rehearseAttached(input: {
       lab: attached,
       // The lab's: never stopped here.
       moto: { ...attached.moto, stop: async () => undefined },
-      targetCluster: options.mode === 'intermediate' ? (options.cluster ?? 'lab-1') : undefined,
+      targetCluster,
       faults: createFaultPlan([]),
       started,
       attachedRuns: { dir: attached.dir, deadRuns },

@@ -6,6 +6,11 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { type Command, Option } from 'commander';
 import { LAB_OTHER_ACCOUNT_ID } from '../../lab/eks/lab-identities.js';
+import {
+  clusterNamePrefixProblem,
+  EKS_CLUSTER_NAME_MAX,
+  LAB_CLUSTER_NAME_PREFIX,
+} from '../../lab/lab-cluster-names.js';
 import { LabError, LabOptionsError } from '../../lab/lab-errors.js';
 import { KUBECONFIG_FILE, markLabStopped, writeLabFiles } from '../../lab/lab-files.js';
 import { limitLabHeapGrowth } from '../../lab/lab-heap-growth.js';
@@ -82,6 +87,7 @@ export interface RehearseCommandOptions extends EngineCommandOptions {
   readonly topology: LabTopology;
   readonly otherAccountClusters: number;
   readonly otherRegionClusters: number;
+  readonly clusterNamePrefix?: string;
   readonly discoverClusters?: boolean;
   readonly lab?: string;
 }
@@ -94,6 +100,7 @@ const LAB_DECIDES = [
   ['topology', '--topology'],
   ['otherAccountClusters', '--other-account-clusters'],
   ['otherRegionClusters', '--other-region-clusters'],
+  ['clusterNamePrefix', '--cluster-name-prefix'],
   ['rootCertStyle', '--root-cert-style'],
   ['keepLab', '--keep-lab'],
   ['fault', '--fault'],
@@ -115,7 +122,7 @@ export function registerRehearseCommand(program: Command, context: CliContext): 
     )
     .option(
       '--clusters <n>',
-      `lab clusters, named lab-1 .. lab-N (istio engine: at most ${ISTIO_LAB_MAX_CLUSTERS})`,
+      `lab clusters, named lab-1 .. lab-N unless --cluster-name-prefix (istio engine: at most ${ISTIO_LAB_MAX_CLUSTERS})`,
       integerBetween(1, LAB_MAX_CLUSTERS),
       3,
     )
@@ -217,6 +224,12 @@ export function registerRehearseCommand(program: Command, context: CliContext): 
       0,
     )
     .option(
+      '--cluster-name-prefix <prefix>',
+      `name the lab clusters PREFIX1 .. PREFIXN instead of ${LAB_CLUSTER_NAME_PREFIX}1 .. (model engine), each a name EKS ` +
+        `takes: letters, digits, "-" and "_", at most ${EKS_CLUSTER_NAME_MAX} characters; a long one rehearses what the ` +
+        "stack keeps per cluster (secret names, the state's answers) at EKS's longest names",
+    )
+    .option(
       '--discover-clusters',
       'give the functions the cluster list of a stack that discovers its clusters by the mesh tag, one entry per ' +
         `account of the lab: CLUSTERS=* (the stack's account and region) and, with --other-account-clusters, ` +
@@ -302,6 +315,7 @@ async function rehearse(options: RehearseCommandOptions, context: CliContext) {
   refuseIstioVersionBeyondEngine(options);
   refuseClustersBeyondEngine(options);
   refuseOtherAccountClusters(options);
+  refuseClusterNamePrefix(options);
   const cdkOut = assemblyToRun(options.cdkOut);
   const istioVersion = options.engine === 'model' ? modelIstioVersion(options) : undefined;
   const outDir = resolve(options.out ?? join('rehearsals', new Date().toISOString().replace(/[:.]/g, '-')));
@@ -339,9 +353,11 @@ async function rehearse(options: RehearseCommandOptions, context: CliContext) {
       ...((options.topology !== 'multi-primary' ||
         options.otherAccountClusters > 0 ||
         options.otherRegionClusters > 0 ||
+        options.clusterNamePrefix !== undefined ||
         istioVersion !== undefined) && {
         lab: {
           ...(options.topology !== 'multi-primary' && { topology: options.topology }),
+          ...(options.clusterNamePrefix !== undefined && { clusterNamePrefix: options.clusterNamePrefix }),
           ...(options.otherAccountClusters > 0 && { otherAccountClusters: options.otherAccountClusters }),
           ...(options.otherRegionClusters > 0 && { otherRegionClusters: options.otherRegionClusters }),
           ...(istioVersion !== undefined && { istioVersion }),
@@ -417,6 +433,17 @@ async function askApproval(
     prompt.close();
     terminal.note('');
   }
+}
+
+/** --cluster-name-prefix: the model lab's, and names EKS takes for every cluster (exit 2, naming the flag). */
+function refuseClusterNamePrefix(options: RehearseCommandOptions): void {
+  const prefix = options.clusterNamePrefix;
+  if (prefix === undefined) return;
+  if (options.engine !== 'model') {
+    throw new UsageError('--cluster-name-prefix is played by the model engine only, for now');
+  }
+  const problem = clusterNamePrefixProblem(prefix, options.clusters);
+  if (problem !== undefined) throw new UsageError(`--cluster-name-prefix ${problem}`);
 }
 
 /** --other-account-clusters: at most --clusters, and the model lab's (exit 2, naming the flag). */

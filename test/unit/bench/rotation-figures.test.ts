@@ -606,8 +606,14 @@ describe('rotation report', () => {
       rotationMs: 300_000,
       labPeakRss,
       peakRss: {
-        ...rotationRun({}).peakRss,
-        groups: { ...rotationRun({}).peakRss.groups, rehearsal: { bytes: 1400 * 2 ** 20, processes: 1 } },
+        bytes: 3000 * 2 ** 20,
+        processes: 14,
+        groups: {
+          rehearsal: { bytes: 1400 * 2 ** 20, processes: 1 },
+          functions: { bytes: 1500 * 2 ** 20, processes: 12 },
+          moto: { bytes: 100 * 2 ** 20, processes: 1 },
+          other: { bytes: 0, processes: 0 },
+        },
       },
     });
 

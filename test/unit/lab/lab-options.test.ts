@@ -1,3 +1,4 @@
+import { labClusterNames } from '../../../lab/lab-cluster-names.js';
 import { LabOptionsError } from '../../../lab/lab-errors.js';
 import {
   LAB_MAX_CLUSTERS,
@@ -98,4 +99,43 @@ describe('resolveLabOptions: the fleet size', () => {
       /lab option workloadsPerCluster must be an integer from 1 to 200/,
     );
   });
+});
+
+describe('resolveLabOptions: the cluster names', () => {
+  it('names the clusters lab-1 .. lab-N unless given a prefix, and makes the remote of that prefix', () => {
+    // Prepare
+    const prefix = 'prod_eu-west-1-';
+    // Act
+    const plain = resolveLabOptions({ clusters: 2 });
+    const named = resolveLabOptions({ clusters: 2, topology: 'primary-remote', clusterNamePrefix: prefix });
+    // Assess
+    expect(labClusterNames(plain.clusters, plain.clusterNamePrefix)).toEqual(['lab-1', 'lab-2']);
+    expect(labClusterNames(named.clusters, named.clusterNamePrefix)).toEqual([`${prefix}1`, `${prefix}2`]);
+    expect(labRemoteClusters(named)).toEqual([{ name: `${prefix}2`, primary: `${prefix}1` }]);
+  });
+
+  it("takes a prefix that gives the last cluster EKS's longest name, 100 characters, and not one more", () => {
+    // Prepare: 100 clusters, so the last name ends in 3 digits
+    const longest = 'a'.repeat(97);
+    // Act
+    const resolved = resolveLabOptions({ clusters: 100, clusterNamePrefix: longest });
+    const tooLong = () => resolveLabOptions({ clusters: 100, clusterNamePrefix: `${longest}b` });
+    // Assess
+    expect(labClusterNames(100, resolved.clusterNamePrefix).at(-1)).toHaveLength(100);
+    expect(tooLong).toThrow(LabOptionsError);
+    expect(tooLong).toThrow(/101-character names, and EKS takes at most 100: .*at most 97/);
+  });
+
+  it.each(['-lab', 'lab.', 'lab/', 'läb-', ' lab-'])(
+    'refuses the prefix %j, which EKS would not take at the start of a name',
+    (clusterNamePrefix) => {
+      // Act
+      const act = () => resolveLabOptions({ clusters: 2, clusterNamePrefix });
+      // Assess
+      expect(act).toThrow(LabOptionsError);
+      expect(act).toThrow(
+        /clusterNamePrefix .*letters, digits, "-" and "_", starting with a letter or digit/,
+      );
+    },
+  );
 });
