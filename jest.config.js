@@ -57,8 +57,6 @@ const BALANCE_SUITES = [
   'test/integration/cli/rehearse-attached-lab.test.ts',
   // About 200 s since it rehearses discovery across accounts and regions too (af7c130).
   'test/integration/cli/rehearse-other-account.test.ts',
-  // About 125 s: CI's dry run of 3 December 2026 ended the main lane 277 s after this one (3,053 s, 2,776 s).
-  'test/e2e/rehearse-distributed-maps.test.ts',
   // About 240 s (7 chaos cases on the model): CI's dry run of 4 December 2026 ended the main lane 520 s
   // after the other (2,701 s, 2,181 s).
   'test/integration/chaos/run-chaos.test.ts',

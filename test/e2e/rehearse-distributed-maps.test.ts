@@ -1,9 +1,12 @@
 // `meshtrust rehearse` on a stack whose per-cluster Maps are Distributed Maps (`distributedMaps`,
 // docs/workflow.md "Fleets past one execution's history", slice 4): the real functions run in child
 // executions of their own (rehearsal/distributed-map-emulation.ts) against the lab, and a child's
-// failure rolls the whole fleet back.
+// failure rolls the whole fleet back; at EKS's longest cluster names the state's bound holds, and a fleet
+// whose state could pass Step Functions' quota is refused before any write.
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { EXIT_CODES } from '../../bin/cli/cli-errors.js';
+import { EKS_CLUSTER_NAME_MAX } from '../../lab/lab-cluster-names.js';
 import type { HistoryEstimate } from '../../lambdas/core/plan/history-estimate.js';
 import { CLUSTER_MAP_STATES, clusterTaskName, WORKFLOW_STATES } from '../../lib/workflow-states.js';
 import { awsHistoryEvents, type LocalHistoryEvent } from '../../rehearsal/aws-history-events.js';
@@ -11,6 +14,7 @@ import { INJECTED_FAILURE } from '../../rehearsal/fail-at.js';
 import type { ChildRecord } from '../../rehearsal/run-executions.js';
 import { synthMeshTrustStack } from '../infra/synth-mesh-trust-stack.js';
 import { failedChecks, type Rehearsal, runRehearseCli } from '../support/rehearse-cli.js';
+import { stateSizeAgainstEstimate } from '../support/state-size-against-estimate.js';
 
 const RUN_TIMEOUT_MS = 6 * 60_000;
 const outputDirs: string[] = [];
@@ -143,4 +147,82 @@ describe('meshtrust rehearse with Distributed Maps', () => {
     // every cluster's rollback ran in a child too
     expect(children.filter((child) => child.map === WORKFLOW_STATES.rollbackRestore)).toHaveLength(2);
   });
+});
+
+/**
+ * A prefix that gives the last of `count` clusters EKS's longest name (100 characters): what the
+ * stack keeps per cluster (the state's answers, secret names and tags) is then at its largest.
+ */
+function longestNamesPrefix(count: number): string {
+  const room = EKS_CLUSTER_NAME_MAX - String(count).length;
+  return 'eu-west-1-payments-production-'.repeat(4).slice(0, room);
+}
+
+/** An emergency rehearsal of `clusters` clusters of one workload, named by longestNamesPrefix, with `flags`. */
+function rehearseAtLongestNames(clusters: number, ...flags: string[]): Promise<Rehearsal> {
+  return runRehearseCli({
+    cdkOut,
+    flags: [
+      ...['--clusters', String(clusters), '--workloads', '1', '--mode', 'emergency'],
+      ...['--cluster-name-prefix', longestNamesPrefix(clusters), ...flags],
+    ],
+    timeoutMs: RUN_TIMEOUT_MS,
+    outputDirs,
+  });
+}
+
+describe("meshtrust rehearse with Distributed Maps at EKS's longest cluster names", () => {
+  it(
+    "rolls back from retire-root byte-identical, its largest state within preflight's bound",
+    async () => {
+      // Prepare: the rollback from the last Map runs every Map once, each keeping an answer per cluster
+      const prefix = longestNamesPrefix(2);
+      const last = `${prefix}2`;
+
+      // Act
+      const run = await rehearseAtLongestNames(2, '--fail-at', `${WORKFLOW_STATES.retireRoot}:${last}`);
+
+      // Assess
+      expect(last).toHaveLength(EKS_CLUSTER_NAME_MAX);
+      expect(failedChecks(run.report)).toEqual([]);
+      expect(run.report.result).toBe('ROLLED_BACK');
+      expect(run.report.totals.handshakes.failed).toBe(0);
+      expect(run.report.checks.map((check) => check.name)).toContain('cacerts-byte-identical-to-start');
+      expect(run.report.endState?.clusters.map((cluster) => [cluster.cluster, cluster.asAtStart])).toEqual([
+        [`${prefix}1`, true],
+        [last, true],
+      ]);
+      // The state held both names in every Map's answers, and stayed within the bound preflight gives.
+      const size = stateSizeAgainstEstimate(run.dir);
+      expect(size.largest).toBeGreaterThan(2 * 11 * EKS_CLUSTER_NAME_MAX);
+      expect(size.largest).toBeLessThanOrEqual(size.atWorst);
+    },
+    RUN_TIMEOUT_MS,
+  );
+
+  it(
+    "refuses at preflight, before any write, 100 clusters whose state could pass Step Functions' quota",
+    async () => {
+      // Prepare: at 100 characters a name, what the Maps keep per cluster passes the safe share of 256 KiB
+
+      // Act
+      const run = await rehearseAtLongestNames(100);
+
+      // Assess: refused for the state's size (the history fits, the Maps being Distributed)
+      expect(run.exitCode).toBe(EXIT_CODES.checkFailed);
+      expect(run.report.result).toBe('FAILED');
+      expect(run.report.error?.name).toBe('PreconditionFailed');
+      expect(run.report.error?.cause).toMatch(
+        /nothing was written\. The rotation's state could grow to [\d,]+ bytes for 100 cluster\(s\).*States\.DataLimitExceeded/,
+      );
+      // The timeline holds each cluster's start state (phase initial) and nothing written after it.
+      expect(run.report.timeline.filter((write) => write.phase !== 'initial')).toEqual([]);
+      expect(run.report.timeline).toHaveLength(100);
+      expect(run.report.endState?.pendingRoot).toBe(false);
+      expect(run.report.endState?.clusters).toHaveLength(100);
+      expect(run.report.endState?.clusters.every((cluster) => cluster.asAtStart)).toBe(true);
+      expect(run.report.totals.handshakes.failed).toBe(0);
+    },
+    RUN_TIMEOUT_MS,
+  );
 });

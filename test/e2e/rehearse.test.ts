@@ -8,13 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { certificateFingerprint, parseCertificatesPem } from '../../lambdas/core/pki/index.js';
-import { stateBytesAtWorst, utf8Bytes } from '../../lambdas/core/plan/state-size-estimate.js';
 import { PROJECT_ROOT } from '../../lib/handler-entries.js';
 import { awsHistoryEvents, type LocalHistoryEvent } from '../../rehearsal/aws-history-events.js';
 import { ensureCloudAssembly } from '../../rehearsal/cloud-assembly.js';
 import { filesWithPrivateKeys } from '../../rehearsal/private-key-scan.js';
 import type { RehearsalReport } from '../../rehearsal/rehearsal-report.js';
 import { failedChecks, type Rehearsal, runRehearseCli } from '../support/rehearse-cli.js';
+import { stateSizeAgainstEstimate } from '../support/state-size-against-estimate.js';
 import { FORWARD_PHASES, RESUMED_PROMOTION_STATES, RUN_START } from '../support/workflow-paths.js';
 
 const RUN_TIMEOUT_MS = 6 * 60_000;
@@ -64,41 +64,6 @@ function historyAgainstEstimate(dir: string): { real: number; fewest: number; wo
     real: awsHistoryEvents(history, new Set(['approve-reissue', 'approve-retire'])).length,
     fewest: estimate.fewest,
     worstCase: estimate.worstCase,
-  };
-}
-
-/**
- * The largest state input or output of the run's history.json in bytes (as Step Functions counts its
- * payload quota), beside what preflight's estimate allows for its clusters and its own answer.
- */
-function stateSizeAgainstEstimate(dir: string): { largest: number; atWorst: number } {
-  const history = JSON.parse(readFileSync(join(dir, 'history.json'), 'utf8')) as {
-    type: string;
-    state?: {
-      name: string;
-      input?: { failure?: unknown };
-      output?: { preflight?: { clusters: { name: string }[] } };
-    };
-  }[];
-  const sizes = history.flatMap((event) =>
-    event.state === undefined
-      ? []
-      : [event.state.input, event.state.output]
-          .filter((payload) => payload !== undefined)
-          .map((payload) => utf8Bytes(JSON.stringify(payload))),
-  );
-  const preflight = history.find((event) => event.type === 'StateExited' && event.state?.name === 'preflight')
-    ?.state?.output?.preflight;
-  if (preflight === undefined) throw new Error(`preflight recorded no answer in ${dir}/history.json`);
-  // The run's own failure, not the longest a Cause can be: the bound is then as tight as the answers'.
-  const failure = history.find((event) => event.state?.input?.failure !== undefined)?.state?.input?.failure;
-  return {
-    largest: Math.max(...sizes),
-    atWorst: stateBytesAtWorst({
-      clusters: preflight.clusters.map(({ name }) => name),
-      preflightBytes: utf8Bytes(JSON.stringify(preflight)),
-      failureBytes: failure === undefined ? 0 : utf8Bytes(JSON.stringify({ failure })),
-    }),
   };
 }
 
