@@ -296,7 +296,8 @@ function growthBoundLines(figures: RotationSectionFigures): string[] {
             : `; at its lab's highest reading (${held.rssMiB.toLocaleString('en-US')} MiB) V8's heap held ` +
               `${held.heapTotalMiB.toLocaleString('en-US')} MiB and memory outside it ` +
               `${(held.rssMiB - held.heapTotalMiB).toLocaleString('en-US')} MiB (Buffers, code, malloc's arenas; ` +
-              'docs/workflow.md, slice 7: mostly memory malloc freed and keeps)'),
+              "docs/workflow.md, slice 7: the mTLS prober's TLS contexts waiting for V8's full collections, " +
+              'then memory malloc freed and keeps)'),
       );
     }
   }

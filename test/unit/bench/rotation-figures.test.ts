@@ -621,7 +621,8 @@ describe('rotation report', () => {
     expect(rotationBoundLines(figures)).toEqual([
       'emergency x 10, 100/10 clusters: the rehearsal process peaked at 1,400 MiB (target under 1,024 MiB); ' +
         "at its lab's highest reading (1,283 MiB) V8's heap held 571 MiB and memory outside it 712 MiB " +
-        "(Buffers, code, malloc's arenas; docs/workflow.md, slice 7: mostly memory malloc freed and keeps)",
+        "(Buffers, code, malloc's arenas; docs/workflow.md, slice 7: the mTLS prober's TLS contexts waiting " +
+        "for V8's full collections, then memory malloc freed and keeps)",
     ]);
   });
 
