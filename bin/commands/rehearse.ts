@@ -132,7 +132,7 @@ export function registerRehearseCommand(program: Command, context: CliContext): 
         .choices(['scheduled', 'emergency', 'intermediate'])
         .default('scheduled'),
     )
-    .option('--cluster <name>', 'the cluster to rekey in intermediate mode (default lab-1)')
+    .option('--cluster <name>', "the cluster to rekey in intermediate mode (default the lab's first, lab-1)")
     .option(
       '--fail-at <state>',
       'make a step fail: STATE[:CLUSTER][:once] (once: a TransientError that Retry absorbs; otherwise a failure ' +
