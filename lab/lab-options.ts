@@ -2,7 +2,6 @@
 // scheduled rotation (bundle, reissue, restarts, one TTL of soak, retire) fits well under a minute; a
 // fleet too big for that compression gets the pace lab-pace.ts gives it (longer lifetimes, spread
 // renewals, fewer probes a second), and the resolved options say what it got.
-
 import { isKeyAlgorithm, KEY_ALGORITHMS, type KeyAlgorithm } from '../lambdas/core/pki/index.js';
 import {
   DEFAULT_ISTIO_VERSION,
