@@ -4,10 +4,19 @@
 // handshake, closed afterwards, so nothing lingers. The server judges only its own client's connection:
 // on a shared machine another process may dial the loopback port the server just took (a port it used
 // before), and its bytes are not this handshake's (a 10 x 100 idle once failed a handshake with
-// ERR_SSL_HTTP_REQUEST: a plain HTTP request had reached the server).
+// ERR_SSL_HTTP_REQUEST: a plain HTTP request had reached the server). Both sides' TLS contexts are freed
+// when the handshake is over, not when V8 gets to them (tls-context-release.ts says why).
 import type { AddressInfo, Socket } from 'node:net';
-import { connect, createServer, type PeerCertificate, type TLSSocket } from 'node:tls';
+import {
+  connect,
+  createSecureContext,
+  createServer,
+  type PeerCertificate,
+  type SecureContext,
+  type TLSSocket,
+} from 'node:tls';
 import type { WorkloadIdentity } from './istiod-model.js';
+import { releaseTlsContextsAfter, serverTlsContext } from './tls-context-release.js';
 
 export type HandshakeSide = 'client' | 'server';
 
@@ -83,7 +92,17 @@ export async function mtlsHandshake(
   const port = (tlsServer.address() as AddressInfo).port;
   await options.onListening?.(port);
 
+  let clientContext: SecureContext | undefined;
+  let clientClosed: Promise<void> | undefined;
   try {
+    const secureContext = createSecureContext({
+      cert: client.certChainPem,
+      key: client.keyPem,
+      ca: client.trustBundlePem,
+      minVersion: 'TLSv1.3',
+      maxVersion: 'TLSv1.3',
+    });
+    clientContext = secureContext;
     const clientResult = await new Promise<{ received: string; error?: unknown }>((resolve) => {
       let received = '';
       let settled = false;
@@ -97,12 +116,8 @@ export async function mtlsHandshake(
       const socket = connect({
         host: '127.0.0.1',
         port,
-        cert: client.certChainPem,
-        key: client.keyPem,
-        ca: client.trustBundlePem,
+        secureContext,
         rejectUnauthorized: true,
-        minVersion: 'TLSv1.3',
-        maxVersion: 'TLSv1.3',
         // SPIFFE ids are URIs, not host names: check the URI SAN instead of the host.
         checkServerIdentity: (_host, certificate) => {
           const problem = spiffeProblem(certificate, options.trustDomain);
@@ -111,6 +126,7 @@ export async function mtlsHandshake(
         },
       });
       clientSocket = socket;
+      clientClosed = new Promise((resolve) => socket.once('close', () => resolve()));
       const timer = setTimeout(
         () =>
           finish(Object.assign(new Error(`no answer within ${options.timeoutMs} ms`), { code: 'ETIMEDOUT' })),
@@ -147,6 +163,9 @@ export async function mtlsHandshake(
     await new Promise<void>((resolve) => {
       tlsServer.close(() => resolve());
     });
+    // Freed once node:tls has torn the sockets' TLS state down, without holding the outcome back: a
+    // prober round waits for its handshakes, so a slower return would mean fewer of them.
+    void releaseTlsContextsAfter(clientClosed, [clientContext, serverTlsContext(tlsServer)]);
   }
 }
 

@@ -4,6 +4,7 @@
 import { connect } from 'node:net';
 import type { WorkloadIdentity } from '../../../lab/istio/istiod-model.js';
 import { mtlsHandshake } from '../../../lab/istio/mtls-handshake.js';
+import { releasedTlsContexts } from '../../../lab/istio/tls-context-release.js';
 import { type Lab, startLab } from '../../../lab/start-lab.js';
 import { createRootCa, TrustBundle } from '../../../lambdas/core/pki/index.js';
 
@@ -145,5 +146,32 @@ describe('one handshake', () => {
     // Assess
     expect(outcome).toMatchObject({ ok: false, side: 'client' });
     expect(outcome.ok || outcome.error).toContain('spiffe://other.domain/');
+  });
+});
+
+describe("one handshake, with the lab's own prober stopped", () => {
+  beforeAll(async () => {
+    // Its handshakes would free contexts of their own while these run.
+    await lab.prober.stop();
+  });
+
+  it("frees both sides' TLS contexts when it ends, passed or failed", async () => {
+    // Prepare
+    const client = someIdentity('lab-1');
+    const server = someIdentity('lab-2');
+    const before = releasedTlsContexts();
+
+    // Act
+    const passed = await mtlsHandshake(client, server, { trustDomain: lab.trustDomain, timeoutMs: 3000 });
+    const failed = await mtlsHandshake(client, server, { trustDomain: 'other.domain', timeoutMs: 3000 });
+    const again = await mtlsHandshake(client, server, { trustDomain: lab.trustDomain, timeoutMs: 3000 });
+
+    // Assess: they are freed just after each handshake returns
+    const deadline = Date.now() + 5000;
+    while (releasedTlsContexts() - before < 6 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect([passed.ok, failed.ok, again.ok]).toEqual([true, false, true]);
+    expect(releasedTlsContexts() - before).toBe(6);
   });
 });
