@@ -295,13 +295,19 @@ function growthBoundLines(figures: RotationSectionFigures): string[] {
             ? ''
             : `; at its lab's highest reading (${held.rssMiB.toLocaleString('en-US')} MiB) V8's heap held ` +
               `${held.heapTotalMiB.toLocaleString('en-US')} MiB and memory outside it ` +
-              `${(held.rssMiB - held.heapTotalMiB).toLocaleString('en-US')} MiB (Buffers, code, malloc's arenas; ` +
-              "docs/workflow.md, slice 7: the mTLS prober's TLS contexts waiting for V8's full collections, " +
-              'then memory malloc freed and keeps)'),
+              `${(held.rssMiB - held.heapTotalMiB).toLocaleString('en-US')} MiB (${heldMost(held)}; ` +
+              'docs/workflow.md, slice 7)'),
       );
     }
   }
   return lines;
+}
+
+/** Which part of a rehearsal's memory was the larger, and what that part is. */
+function heldMost(held: { readonly rssMiB: number; readonly heapTotalMiB: number }): string {
+  return held.heapTotalMiB >= held.rssMiB - held.heapTotalMiB
+    ? "most in V8's heap: the lab's objects"
+    : "most outside V8's heap: Buffers, code, malloc's arenas";
 }
 
 /** A rotation's time by what it waited on, each share of the rotation time. */

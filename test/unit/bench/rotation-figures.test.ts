@@ -621,8 +621,33 @@ describe('rotation report', () => {
     expect(rotationBoundLines(figures)).toEqual([
       'emergency x 10, 100/10 clusters: the rehearsal process peaked at 1,400 MiB (target under 1,024 MiB); ' +
         "at its lab's highest reading (1,283 MiB) V8's heap held 571 MiB and memory outside it 712 MiB " +
-        "(Buffers, code, malloc's arenas; docs/workflow.md, slice 7: the mTLS prober's TLS contexts waiting " +
-        "for V8's full collections, then memory malloc freed and keeps)",
+        "(most outside V8's heap: Buffers, code, malloc's arenas; docs/workflow.md, slice 7)",
+    ]);
+  });
+
+  it("says so when V8's heap held most of a 100-cluster rehearsal's memory over its target", () => {
+    // Prepare: the rehearsal process at 1,048 MiB, 637 MiB of its 922 at the lab's highest reading in V8's heap
+    const labPeakRss = { rssMiB: 922, heapUsedMiB: 560, heapTotalMiB: 637, externalMiB: 40, otherMiB: 245 };
+    const figures = tenAndHundredClusters({
+      rotationMs: 300_000,
+      labPeakRss,
+      peakRss: {
+        bytes: 3000 * 2 ** 20,
+        processes: 14,
+        groups: {
+          rehearsal: { bytes: 1048 * 2 ** 20, processes: 1 },
+          functions: { bytes: 1852 * 2 ** 20, processes: 12 },
+          moto: { bytes: 100 * 2 ** 20, processes: 1 },
+          other: { bytes: 0, processes: 0 },
+        },
+      },
+    });
+
+    // Act, Assess
+    expect(rotationBoundLines(figures)).toEqual([
+      'emergency x 10, 100/10 clusters: the rehearsal process peaked at 1,048 MiB (target under 1,024 MiB); ' +
+        "at its lab's highest reading (922 MiB) V8's heap held 637 MiB and memory outside it 285 MiB " +
+        "(most in V8's heap: the lab's objects; docs/workflow.md, slice 7)",
     ]);
   });
 
