@@ -2,9 +2,9 @@
 // handshake that used it is over, rather than when V8 collects the context's small JavaScript object.
 //
 // Why: node:tls means to close a tls.connect() context when its socket closes (`singleUse`), but since
-// Node 16 createSecureContext() drops that flag (nodejs/node#66002, fixed after the Node 20 this lab runs
-// on), and a tls.Server's context has no such path. The lab's mTLS prober makes two contexts per
-// handshake, ~80 a second at 100 x 100; each waits for a full collection, which a large heap makes rare.
+// Node 16 createSecureContext() drops that flag (nodejs/node#66002; the Node 20 this lab runs on has
+// the bug), and a tls.Server's context has no such path. The lab's mTLS prober makes two contexts per
+// handshake, up to ~80 a second; each waited for a full collection, which a large heap makes rare.
 // A sampling heap profile of an emergency 30 x 100 rehearsal found 146 MB of live native memory in them
 // at the process's peak (docs/workflow.md, slice 7). The binding's close() is what Node's own singleUse
 // path calls; it is not public, so where it is missing this frees nothing (memory, not correctness).
