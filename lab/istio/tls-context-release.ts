@@ -15,6 +15,7 @@ import type { SecureContext, Server } from 'node:tls';
 type ClosableBinding = { close?: () => void };
 
 let released = 0;
+const pending = new Set<Promise<void>>();
 
 /** Frees `context`'s OpenSSL memory now; false where this Node offers no way to (nothing freed). */
 export function releaseTlsContext(context: SecureContext | undefined): boolean {
@@ -29,13 +30,17 @@ export function releaseTlsContext(context: SecureContext | undefined): boolean {
  * Frees `contexts` once `closed` settles and node:tls has torn down the TLS state of the sockets closed
  * by then (it does so on the turn after a socket closes, as its own singleUse path does).
  */
-export async function releaseTlsContextsAfter(
+export function releaseTlsContextsAfter(
   closed: Promise<void> | undefined,
   contexts: readonly (SecureContext | undefined)[],
 ): Promise<void> {
-  await closed;
-  await new Promise((resolve) => setImmediate(resolve));
-  for (const context of contexts) releaseTlsContext(context);
+  const release = (async () => {
+    await closed;
+    await new Promise((resolve) => setImmediate(resolve));
+    for (const context of contexts) releaseTlsContext(context);
+  })();
+  pending.add(release);
+  return release.finally(() => pending.delete(release));
 }
 
 /** The context a tls.Server presents to every client (node:tls keeps it as `_sharedCreds`). */
@@ -46,4 +51,9 @@ export function serverTlsContext(server: Server): SecureContext | undefined {
 /** How many contexts this process has freed so far (tests: every handshake frees both of its own). */
 export function releasedTlsContexts(): number {
   return released;
+}
+
+/** Resolves once every release asked for so far is done (tests: count only their own). */
+export async function tlsContextReleasesSettled(): Promise<void> {
+  while (pending.size > 0) await Promise.all([...pending]);
 }

@@ -4,7 +4,7 @@
 import { connect } from 'node:net';
 import type { WorkloadIdentity } from '../../../lab/istio/istiod-model.js';
 import { mtlsHandshake } from '../../../lab/istio/mtls-handshake.js';
-import { releasedTlsContexts } from '../../../lab/istio/tls-context-release.js';
+import { releasedTlsContexts, tlsContextReleasesSettled } from '../../../lab/istio/tls-context-release.js';
 import { type Lab, startLab } from '../../../lab/start-lab.js';
 import { createRootCa, TrustBundle } from '../../../lambdas/core/pki/index.js';
 
@@ -151,8 +151,9 @@ describe('one handshake', () => {
 
 describe("one handshake, with the lab's own prober stopped", () => {
   beforeAll(async () => {
-    // Its handshakes would free contexts of their own while these run.
+    // Its handshakes, and the tests' before, would free contexts of their own while these run.
     await lab.prober.stop();
+    await tlsContextReleasesSettled();
   });
 
   it("frees both sides' TLS contexts when it ends, passed or failed", async () => {
@@ -167,10 +168,7 @@ describe("one handshake, with the lab's own prober stopped", () => {
     const again = await mtlsHandshake(client, server, { trustDomain: lab.trustDomain, timeoutMs: 3000 });
 
     // Assess: they are freed just after each handshake returns
-    const deadline = Date.now() + 5000;
-    while (releasedTlsContexts() - before < 6 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    await tlsContextReleasesSettled();
     expect([passed.ok, failed.ok, again.ok]).toEqual([true, false, true]);
     expect(releasedTlsContexts() - before).toBe(6);
   });
