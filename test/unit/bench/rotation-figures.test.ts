@@ -599,22 +599,32 @@ describe('rotation report', () => {
     );
   });
 
-  it('says what held the memory of a 100-cluster rehearsal over its target, from its own reading', () => {
-    // Prepare: 60 s -> 300 s (5x, within its target), the rehearsal process at 1,400 MiB
-    const labPeakRss = { rssMiB: 1283, heapUsedMiB: 503, heapTotalMiB: 571, externalMiB: 73, otherMiB: 639 };
-    const figures = tenAndHundredClusters({
+  /** 10 -> 100 clusters in 60 s -> 300 s (5x, within its target), the rehearsal process at `rehearsalMiB`. */
+  function hundredClustersHolding(rehearsalMiB: number, labPeakRss: RotationRunFigures['labPeakRss']) {
+    return tenAndHundredClusters({
       rotationMs: 300_000,
       labPeakRss,
       peakRss: {
         bytes: 3000 * 2 ** 20,
         processes: 14,
         groups: {
-          rehearsal: { bytes: 1400 * 2 ** 20, processes: 1 },
-          functions: { bytes: 1500 * 2 ** 20, processes: 12 },
+          rehearsal: { bytes: rehearsalMiB * 2 ** 20, processes: 1 },
+          functions: { bytes: (2900 - rehearsalMiB) * 2 ** 20, processes: 12 },
           moto: { bytes: 100 * 2 ** 20, processes: 1 },
           other: { bytes: 0, processes: 0 },
         },
       },
+    });
+  }
+
+  it('says what held the memory of a 100-cluster rehearsal over its target, from its own reading', () => {
+    // Prepare: the rehearsal process at 1,400 MiB, most of it outside V8's heap
+    const figures = hundredClustersHolding(1400, {
+      rssMiB: 1283,
+      heapUsedMiB: 503,
+      heapTotalMiB: 571,
+      externalMiB: 73,
+      otherMiB: 639,
     });
 
     // Act, Assess: only the memory is said, with what held it
@@ -626,21 +636,13 @@ describe('rotation report', () => {
   });
 
   it("says so when V8's heap held most of a 100-cluster rehearsal's memory over its target", () => {
-    // Prepare: the rehearsal process at 1,048 MiB, 637 MiB of its 922 at the lab's highest reading in V8's heap
-    const labPeakRss = { rssMiB: 922, heapUsedMiB: 560, heapTotalMiB: 637, externalMiB: 40, otherMiB: 245 };
-    const figures = tenAndHundredClusters({
-      rotationMs: 300_000,
-      labPeakRss,
-      peakRss: {
-        bytes: 3000 * 2 ** 20,
-        processes: 14,
-        groups: {
-          rehearsal: { bytes: 1048 * 2 ** 20, processes: 1 },
-          functions: { bytes: 1852 * 2 ** 20, processes: 12 },
-          moto: { bytes: 100 * 2 ** 20, processes: 1 },
-          other: { bytes: 0, processes: 0 },
-        },
-      },
+    // Prepare: the rehearsal process at 1,048 MiB, 637 of the 922 MiB of its lab's highest reading in V8's heap
+    const figures = hundredClustersHolding(1048, {
+      rssMiB: 922,
+      heapUsedMiB: 560,
+      heapTotalMiB: 637,
+      externalMiB: 40,
+      otherMiB: 245,
     });
 
     // Act, Assess
