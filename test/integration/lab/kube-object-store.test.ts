@@ -304,6 +304,32 @@ describe('KubeObjectStore', () => {
     expect(() => store.watch({ resourceVersion: '50' }, () => {})).toThrow(GoneError);
   });
 
+  it('drops stale changes beyond the newest 100 without waiting for another write', async () => {
+    // Prepare: 150 changes in a burst, then nothing; a short freshness so the test waits little
+    const store = new KubeObjectStore({ historyFreshMs: 50 });
+    for (let i = 1; i <= 150; i += 1)
+      store.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: `ns-${i}` } });
+    const resumable = (from: string) => {
+      try {
+        store.watch({ resourceVersion: from }, () => {})();
+        return true;
+      } catch (error) {
+        if (error instanceof GoneError) return false;
+        throw error;
+      }
+    };
+    // Act: wait (at most 5 s) for the burst to go stale, with no write meanwhile
+    const deadline = Date.now() + 5_000;
+    while (resumable('1') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    // Assess: the newest WATCH_HISTORY_FLOOR remain (resourceVersions 51..150), the older are gone
+    expect(resumable('1')).toBe(false);
+    expect(resumable('49')).toBe(false);
+    const replayed: string[] = [];
+    store.watch({ resourceVersion: '50' }, (event) => replayed.push(event.object.metadata.name))();
+    expect(replayed).toHaveLength(WATCH_HISTORY_FLOOR);
+    expect(replayed[0]).toBe('ns-51');
+  });
+
   it('keeps every change of the last 75 s, however many', () => {
     // Prepare: 300 changes within 75 s of the last
     let now = 0;
