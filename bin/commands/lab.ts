@@ -8,7 +8,6 @@ import type { Command } from 'commander';
 import { describeLabBuildProgress } from '../../lab/binaries/build-progress.js';
 import { ensureLabBinaries } from '../../lab/binaries/lab-binaries.js';
 import type { MtlsProber } from '../../lab/istio/mtls-prober.js';
-import { startIstioLab } from '../../lab/istio-install/start-istio-lab.js';
 import {
   type LabAttachHandlers,
   type LabControlServer,
@@ -56,7 +55,6 @@ import {
 } from '../../lambdas/core/istio/istio-settings.js';
 import type { CaMaterial } from '../../lambdas/core/pki/index.js';
 import { labAttachHandlers } from '../../rehearsal/fleet/attach-protocol.js';
-import { istioRehearsalFleet } from '../../rehearsal/fleet/istio-fleet.js';
 import { modelRehearsalFleet } from '../../rehearsal/fleet/model-fleet.js';
 import type { CliContext } from '../cli/cli-context.js';
 import { EnvironmentError, UsageError } from '../cli/cli-errors.js';
@@ -285,6 +283,10 @@ async function startIstioEngine(
       `${options.workloads} workload(s) each`,
   );
   const fleetDir = join(dir, FLEET_DIR);
+  // Imported here: the istio engine's modules bring @kubernetes/client-node, which a model lab would
+  // hold for nothing (rehearsal/fleet/start-rehearsal-fleet.ts).
+  const { startIstioLab } = await import('../../lab/istio-install/start-istio-lab.js');
+  const { istioRehearsalFleet } = await import('../../rehearsal/fleet/istio-fleet.js');
   const lab = await startIstioLab({
     binaries,
     dir: fleetDir,

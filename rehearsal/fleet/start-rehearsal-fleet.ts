@@ -5,7 +5,6 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { describeLabBuildProgress } from '../../lab/binaries/build-progress.js';
 import { ensureLabBinaries } from '../../lab/binaries/lab-binaries.js';
 import type { IstioEngineSettings } from '../../lab/istio-install/istio-engine-settings.js';
-import { startIstioLab } from '../../lab/istio-install/start-istio-lab.js';
 import type { KubeObject } from '../../lab/kube/kube-object.js';
 import type { LabEngineName } from '../../lab/lab-files.js';
 import type { LabOptions, RootCertStyle } from '../../lab/lab-options.js';
@@ -17,7 +16,6 @@ import type { CreatedPod } from '../fault-plan.js';
 import { recordPodStarts } from '../lab-waits.js';
 import { RehearsalOptionsError } from '../rehearsal-errors.js';
 import { createFleetFolder, removeAbandonedFleetFolders } from './fleet-folders.js';
-import { istioRehearsalFleet } from './istio-fleet.js';
 import { modelRehearsalFleet } from './model-fleet.js';
 import type { RehearsalFleet } from './rehearsal-fleet.js';
 
@@ -132,6 +130,11 @@ export async function startRehearsalFleet(options: RehearsalFleetOptions): Promi
   }
   const dir = await createFleetFolder();
   try {
+    // Imported here, not above: the istio engine's modules bring @kubernetes/client-node, whose source
+    // and code held ~40 MiB of V8's heap that a model rehearsal would keep for nothing (slice 7 of
+    // docs/workflow.md; test/integration/rehearsal/model-engine-imports.test.ts).
+    const { startIstioLab } = await import('../../lab/istio-install/start-istio-lab.js');
+    const { istioRehearsalFleet } = await import('./istio-fleet.js');
     const lab = await startIstioLab({
       binaries,
       dir,
