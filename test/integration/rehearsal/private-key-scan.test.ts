@@ -2,7 +2,11 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { filesWithPrivateKeys, keyFragments } from '../../../rehearsal/private-key-scan.js';
+import {
+  filesWithPrivateKeys,
+  keyFragments,
+  SCAN_WINDOW_BYTES,
+} from '../../../rehearsal/private-key-scan.js';
 
 describe('the key scan of a report directory', () => {
   // Keys are made at run time: no key literal lives in the repository.
@@ -36,6 +40,26 @@ describe('the key scan of a report directory', () => {
 
     // Assess
     expect(found).toEqual(['history.json', 'logs/base64.log', 'logs/stripped.log', 'plain.pem']);
+  });
+
+  it('finds what straddles two of the windows a large file is read in', async () => {
+    // Prepare: each thing looked for starts a few bytes before the third window ends, and is the only
+    // one in its file (a whole key would also be found by its END line or its other lines)
+    const edge = SCAN_WINDOW_BYTES * 3;
+    const at = (offset: number, text: string) => `${'x'.repeat(edge - offset)}${text}${'x'.repeat(1000)}`;
+    const marker = '-----BEGIN PRIVATE KEY-----';
+    const dir = reportDirectory({
+      'marker.log': at(16, marker),
+      'base64.log': at(16, Buffer.from(marker).toString('base64')),
+      'stripped.log': at(24, body),
+      'clean.log': at(16, 'ab'.repeat(32)),
+    });
+
+    // Act
+    const found = await filesWithPrivateKeys(dir, keyFragments([keyPem]));
+
+    // Assess
+    expect(found).toEqual(['base64.log', 'marker.log', 'stripped.log']);
   });
 
   it('finds nothing in a directory of certificates and fingerprints', async () => {
