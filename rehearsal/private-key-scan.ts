@@ -42,7 +42,7 @@ export async function filesWithPrivateKeys(
 // A file is read a window at a time, each window searched with the end of the one before it: a
 // report's history.json can be tens of MB, and reading one whole with its unescaped copy took ~2x its
 // size more (151 MiB more for a file of 74 MiB, 25 MiB this way) at the rehearsal's very end, where
-// the scheduled 100 x 100 rehearsal peaked 220 MiB over its run (docs/workflow.md, slice 7).
+// the scheduled 100 x 100 rehearsal peaked ~240 MiB over its run (docs/workflow.md, slice 7).
 /** How much of a file is read at a time. */
 export const SCAN_WINDOW_BYTES = 256 * 1024;
 /** Longer than anything searched for (a 32-character fragment, JSON-escaped, is at most 64). */

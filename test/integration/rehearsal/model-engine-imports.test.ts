@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -22,27 +22,36 @@ const REFUSING_HOOKS = `export async function resolve(specifier, context, next) 
 }
 `;
 
-function childScript(hooksUrl: string, command: string): string {
-  return `import { register } from 'node:module';
-register(${JSON.stringify(hooksUrl)});
-await import(${JSON.stringify(pathToFileURL(join(PROJECT_ROOT, command)).href)});
+const made: string[] = [];
+
+/** Imports `module` in a fresh node process whose module hooks refuse @kubernetes/client-node. */
+async function importRefusingKubeClient(module: string) {
+  const dir = mkdtempSync(join(tmpdir(), 'meshtrust-imports-'));
+  made.push(dir);
+  const hooks = join(dir, 'refuse-kube-client.mjs');
+  writeFileSync(hooks, REFUSING_HOOKS);
+  const child = join(dir, 'child.mts');
+  writeFileSync(
+    child,
+    `import { register } from 'node:module';
+register(${JSON.stringify(pathToFileURL(hooks).href)});
+await import(${JSON.stringify(pathToFileURL(join(PROJECT_ROOT, module)).href)});
 console.log('imported');
-`;
+`,
+  );
+  return runCommand(process.execPath, ['--import', 'tsx', child], { cwd: PROJECT_ROOT });
 }
 
 describe('the model engine’s commands', () => {
+  afterAll(() => {
+    for (const dir of made) rmSync(dir, { recursive: true, force: true });
+  });
+
   it.each(COMMANDS)(
     '%s imports without @kubernetes/client-node',
     async (command) => {
-      // Prepare
-      const dir = mkdtempSync(join(tmpdir(), 'meshtrust-imports-'));
-      const hooks = join(dir, 'refuse-kube-client.mjs');
-      writeFileSync(hooks, REFUSING_HOOKS);
-      const child = join(dir, 'child.mts');
-      writeFileSync(child, childScript(pathToFileURL(hooks).href, command));
-
       // Act
-      const result = await runCommand(process.execPath, ['--import', 'tsx', child], { cwd: PROJECT_ROOT });
+      const result = await importRefusingKubeClient(command);
 
       // Assess
       expect({ exitCode: result.exitCode, stdout: result.stdout.trim(), stderr: result.stderr }).toEqual({
@@ -55,15 +64,8 @@ describe('the model engine’s commands', () => {
   );
 
   it('the hook refuses the client where a module does import it', async () => {
-    // Prepare: the istio engine's lab, which needs the client
-    const dir = mkdtempSync(join(tmpdir(), 'meshtrust-imports-'));
-    const hooks = join(dir, 'refuse-kube-client.mjs');
-    writeFileSync(hooks, REFUSING_HOOKS);
-    const child = join(dir, 'child.mts');
-    writeFileSync(child, childScript(pathToFileURL(hooks).href, 'lab/istio-install/start-istio-lab.ts'));
-
-    // Act
-    const result = await runCommand(process.execPath, ['--import', 'tsx', child], { cwd: PROJECT_ROOT });
+    // Act: the istio engine's lab, which needs the client
+    const result = await importRefusingKubeClient('lab/istio-install/start-istio-lab.ts');
 
     // Assess
     expect(result.exitCode).not.toBe(0);
