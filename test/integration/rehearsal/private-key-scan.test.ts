@@ -47,7 +47,7 @@ describe('the key scan of a report directory', () => {
     // one in its file (a whole key would also be found by its END line or its other lines)
     const edge = SCAN_WINDOW_BYTES * 3;
     const at = (offset: number, text: string) => `${'x'.repeat(edge - offset)}${text}${'x'.repeat(1000)}`;
-    const marker = '-----BEGIN PRIVATE KEY-----';
+    const marker = keyPem.split('\n')[0] ?? ''; // the PEM header line, from the key made above
     const dir = reportDirectory({
       'marker.log': at(16, marker),
       'base64.log': at(16, Buffer.from(marker).toString('base64')),
