@@ -1,5 +1,5 @@
 import { connectEksCluster } from '../adapters/kube/eks-cluster-connector.js';
-import { findInjectedWorkloads } from '../adapters/kube/injected-workloads.js';
+import { findInjected } from '../adapters/kube/injected-workloads.js';
 import { newRootLookup } from '../application/new-root-published.js';
 import type { RotationRuntime } from '../application/runtime.js';
 import { checkWorkloadMoved, checkWorkloadsMoved } from '../application/workload-moved.js';
@@ -45,11 +45,13 @@ async function verifyWorkloads(
   const { executionId, cluster, stagedRoot } = input;
   const restartId = restartIdFor(executionId, cluster, 'rotation');
   const client = await runtime.clusterClient(cluster);
-  const workloads = await findInjectedWorkloads(client);
+  // One set of cluster-wide lists: every workload is judged on them.
+  const found = await findInjected(client);
+  const { workloads } = found;
   // Read once, when a workload this rotation did not restart first needs it.
   const newRoot = stagedRoot === null ? undefined : newRootLookup(client, stagedRoot.fingerprint);
   const { problems, pods } = await checkWorkloadsMoved(workloads, (ref) =>
-    checkWorkloadMoved(client, ref, { restartId, newRoot }),
+    checkWorkloadMoved(client, found, ref, { restartId, newRoot }),
   );
   const refusal = workloadsRefusal(cluster, problems);
   if (refusal !== undefined) throw new VerificationFailed(refusal, { cluster, phase: PHASE });

@@ -58,6 +58,13 @@ export interface InjectedWorkloads {
    * preflight refuses a rollout wider than a PodDisruptionBudget covering it allows (rollout-width.ts).
    */
   readonly rolloutWidths: ReadonlyMap<string, RolloutWidth>;
+  /**
+   * Each workload of `workloads` as the list that found it, by workloadKey: verify-workloads judges its
+   * rollout and pods on these lists rather than reading each workload again.
+   */
+  readonly listed: ReadonlyMap<string, Workload>;
+  /** Every pod of the cluster as listed, proxied or not, terminating or not. */
+  readonly pods: readonly V1Pod[];
 }
 
 /**
@@ -103,6 +110,7 @@ export async function findInjected(client: ClusterClient): Promise<InjectedWorkl
   const refs: WorkloadRef[] = [];
   const podLabels = new Map<string, Readonly<Record<string, string>>>();
   const rolloutWidths = new Map<string, RolloutWidth>();
+  const listed = new Map<string, Workload>();
   const collect = (
     kind: WorkloadKind,
     items: { metadata?: V1ObjectMeta; spec?: { template: V1PodTemplateSpec } }[],
@@ -119,9 +127,11 @@ export async function findInjected(client: ClusterClient): Promise<InjectedWorkl
       if (!selected) continue;
       const restartId = template?.metadata?.annotations?.[RESTART_ID_ANNOTATION];
       refs.push(restartId === undefined ? { kind, namespace, name } : { kind, namespace, name, restartId });
-      podLabels.set(workloadKey(kind, namespace, name), { ...template?.metadata?.labels });
+      const key = workloadKey(kind, namespace, name);
+      podLabels.set(key, { ...template?.metadata?.labels });
       const width = rolloutWidthOf(kind, item as Workload);
-      if (width !== undefined) rolloutWidths.set(workloadKey(kind, namespace, name), width);
+      if (width !== undefined) rolloutWidths.set(key, width);
+      listed.set(key, item as Workload);
     }
   };
   collect('Deployment', deployments.items);
@@ -142,12 +152,9 @@ export async function findInjected(client: ClusterClient): Promise<InjectedWorkl
       .sort((a, b) => compare(a.namespace, b.namespace) || compare(a.name, b.name)),
     podLabels,
     rolloutWidths,
+    listed,
+    pods: pods.items,
   };
-}
-
-/** The workloads of findInjected, for the callers that restart or verify them. */
-export async function findInjectedWorkloads(client: ClusterClient): Promise<WorkloadRef[]> {
-  return (await findInjected(client)).workloads;
 }
 
 /** A pod that runs Istio's proxy: an istio-proxy container (native sidecar or not), or the injector's label. */

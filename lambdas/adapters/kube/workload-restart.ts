@@ -1,13 +1,8 @@
 // Restarting a workload's pods the way `kubectl rollout restart` does, once per restart id, and waiting
 // until the rollout is complete as `kubectl rollout status` judges it.
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  PatchStrategy,
-  setHeaderOptions,
-  type V1Deployment,
-  type V1LabelSelector,
-  type V1Pod,
-} from '@kubernetes/client-node';
+import { PatchStrategy, setHeaderOptions, type V1Deployment, type V1Pod } from '@kubernetes/client-node';
+import { labelSelectorMatches } from '../../core/rotation/label-selector.js';
 import { PreconditionFailed, VerificationFailed } from '../../core/rotation-errors.js';
 import { mapWithConcurrency } from '../eks/map-with-concurrency.js';
 import type { ClusterClient } from './cluster-client.js';
@@ -222,52 +217,40 @@ export function checkPodsHint(ref: Pick<WorkloadRef, 'namespace' | 'kind'>): str
   );
 }
 
-/** Pods of a namespace matching a label selector (`app=web`, `tier in (a,b)`), sorted by name. */
-export async function listPods(
-  client: ClusterClient,
-  namespace: string,
-  labelSelector: string,
-): Promise<PodSummary[]> {
-  const list = await callKube(client, `list pods in namespace ${namespace}`, () =>
-    client.core.listNamespacedPod({ namespace, labelSelector }),
-  );
-  return list.items.map(toPodSummary).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-}
-
 /**
- * The pods a workload selects (its spec.selector), from the workload as the caller just read it: one
- * read serves both its rollout status and its pods (verify-workloads checks hundreds of workloads).
+ * The pods of `pods` (a cluster's, as listed) that the workload selects: its namespace's whose labels
+ * its spec.selector matches, as a `labelSelector` list would return them, sorted by name. One list of
+ * the cluster's pods serves every workload (verify-workloads checks hundreds).
  */
-export async function listSelectedPods(
-  client: ClusterClient,
+export function podsSelectedBy(
+  clusterName: string,
   ref: WorkloadRef,
   workload: Workload,
-): Promise<PodSummary[]> {
+  pods: readonly V1Pod[],
+): PodSummary[] {
   const selector = workload.spec?.selector;
+  const what = `${describeWorkload(ref)} in cluster ${clusterName}`;
   if (!selector || (!selector.matchLabels && !selector.matchExpressions)) {
-    throw new PreconditionFailed(`${describeWorkload(ref)} in cluster ${client.name} has no pod selector.`, {
-      cluster: client.name,
-    });
+    throw new PreconditionFailed(`${what} has no pod selector.`, { cluster: clusterName });
   }
-  return listPods(client, ref.namespace, toLabelSelector(selector));
+  const selected: PodSummary[] = [];
+  for (const pod of pods) {
+    if (pod.metadata?.namespace !== ref.namespace) continue;
+    const matches = labelSelectorMatches(selector, pod.metadata?.labels ?? {});
+    if (matches === undefined) {
+      throw new PreconditionFailed(
+        `${what} has a pod selector with an operator Kubernetes does not have: ${JSON.stringify(selector.matchExpressions)}.`,
+        { cluster: clusterName },
+      );
+    }
+    if (matches) selected.push(toPodSummary(pod));
+  }
+  return selected.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 /** kubectl's format: time.RFC3339, seconds precision. UTC, so every caller writes the same text. */
 export function formatRfc3339(at: Date): string {
   return at.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-
-/** A LabelSelector object as the query string the API takes. */
-export function toLabelSelector(selector: V1LabelSelector): string {
-  const terms = Object.entries(selector.matchLabels ?? {}).map(([key, value]) => `${key}=${value}`);
-  for (const { key, operator, values = [] } of selector.matchExpressions ?? []) {
-    if (operator === 'In') terms.push(`${key} in (${values.join(',')})`);
-    else if (operator === 'NotIn') terms.push(`${key} notin (${values.join(',')})`);
-    else if (operator === 'Exists') terms.push(key);
-    else if (operator === 'DoesNotExist') terms.push(`!${key}`);
-    else throw new RangeError(`Unknown label selector operator ${operator} on key ${key}`);
-  }
-  return terms.join(',');
 }
 
 function patchWorkload(client: ClusterClient, ref: WorkloadRef, body: object): Promise<unknown> {

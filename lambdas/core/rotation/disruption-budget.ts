@@ -2,24 +2,15 @@
 // PodDisruptionBudgets declare (docs/workflow.md, "PodDisruptionBudgets"). A `rollout restart` is not an
 // eviction, so the API server does not hold it to a PDB; restart-workloads holds itself to it. Pure: the
 // handler reads the budgets and the wave's workloads, these functions decide and word the refusal.
+import { type LabelSelector, labelSelectorMatches } from './label-selector.js';
 import type { WorkloadPosition } from './restart-progress.js';
-
-/** A label selector as a PDB's `spec.selector` holds it. */
-export interface BudgetSelector {
-  readonly matchLabels?: Readonly<Record<string, string>>;
-  readonly matchExpressions?: readonly {
-    readonly key: string;
-    readonly operator: string;
-    readonly values?: readonly string[];
-  }[];
-}
 
 /** A PodDisruptionBudget (policy/v1) as read from the cluster: what the rule needs of it. */
 export interface DisruptionBudget {
   readonly namespace: string;
   readonly name: string;
   /** `spec.selector`; absent (null) selects no pod, `{}` every pod of the namespace (policy/v1). */
-  readonly selector?: BudgetSelector;
+  readonly selector?: LabelSelector;
   /** `spec.minAvailable` or `spec.maxUnavailable` as written, for messages (`minAvailable: 2`). */
   readonly spec: string;
   /** `status.disruptionsAllowed` (0 when the disruption controller has not written a status). */
@@ -74,28 +65,10 @@ export interface WaveAdmission<T extends WorkloadPosition = WorkloadPosition> {
  * selects nothing here, which holds nothing back; the API server rejects such a selector anyway.
  */
 export function selectorSelects(
-  selector: BudgetSelector | undefined,
+  selector: LabelSelector | undefined,
   labels: Readonly<Record<string, string>>,
 ): boolean {
-  if (selector === undefined) return false;
-  for (const [key, value] of Object.entries(selector.matchLabels ?? {})) {
-    if (labels[key] !== value) return false;
-  }
-  for (const { key, operator, values = [] } of selector.matchExpressions ?? []) {
-    const has = Object.hasOwn(labels, key);
-    const ok =
-      operator === 'In'
-        ? has && values.includes(labels[key] as string)
-        : operator === 'NotIn'
-          ? !has || !values.includes(labels[key] as string)
-          : operator === 'Exists'
-            ? has
-            : operator === 'DoesNotExist'
-              ? !has
-              : false;
-    if (!ok) return false;
-  }
-  return true;
+  return selector !== undefined && labelSelectorMatches(selector, labels) === true;
 }
 
 /** The budgets that cover a workload: same namespace, selector selecting its pod template's labels. */

@@ -1,11 +1,7 @@
 // Finding the workloads whose pods carry an Istio sidecar (and so a mesh certificate) on a seeded lab
 // cluster: injected namespaces by label, then their Deployments, StatefulSets and DaemonSets.
 
-import {
-  findInjected,
-  findInjectedWorkloads,
-  isInjectedNamespace,
-} from '../../../lambdas/adapters/kube/injected-workloads.js';
+import { findInjected, isInjectedNamespace } from '../../../lambdas/adapters/kube/injected-workloads.js';
 import { PreconditionFailed } from '../../../lambdas/core/rotation-errors.js';
 import { jobOwner, sidecarPod } from '../../support/sidecar-pod.js';
 import { type LabCluster, seedMesh, startLabCluster, waitUntil, workload } from './kube-lab-cluster.js';
@@ -39,12 +35,12 @@ describe('isInjectedNamespace', () => {
   });
 });
 
-describe('findInjectedWorkloads', () => {
+describe('findInjected', () => {
   it('finds the workloads of namespaces with istio-injection=enabled or an istio.io/rev label only', async () => {
     // Prepare
     const client = lab.clientAs(lab.identities.rotator);
     // Act
-    const workloads = await findInjectedWorkloads(client);
+    const { workloads } = await findInjected(client);
     // Assess: not legacy (no label), not opted-out (istio-injection=disabled wins over istio.io/rev),
     // not shop/batch (its pod template opts out of the sidecar).
     expect(workloads).toEqual([
@@ -52,6 +48,25 @@ describe('findInjectedWorkloads', () => {
       { kind: 'Deployment', namespace: 'shop', name: 'web' },
       { kind: 'StatefulSet', namespace: 'shop', name: 'db' },
     ]);
+  });
+
+  it('hands back each workload it found as listed, and every pod of the cluster', async () => {
+    // Prepare
+    const client = lab.clientAs(lab.identities.rotator);
+    // Act
+    const found = await findInjected(client);
+    // Assess: the listed objects are the store's, and the pods include those of no injected namespace.
+    for (const ref of found.workloads) {
+      const listed = found.listed.get(`${ref.kind}/${ref.namespace}/${ref.name}`);
+      const stored = lab.store.get(ref.kind, ref.namespace, ref.name);
+      expect(listed?.metadata?.uid).toBe(stored?.metadata.uid);
+      expect(listed?.metadata?.resourceVersion).toBe(stored?.metadata.resourceVersion);
+    }
+    expect(found.listed.size).toBe(found.workloads.length);
+    const stored = lab.store.list('Pod').items.map((pod) => `${pod.metadata.namespace}/${pod.metadata.name}`);
+    const listed = found.pods.map((pod) => `${pod.metadata?.namespace}/${pod.metadata?.name}`);
+    expect(listed.sort()).toEqual(stored.sort());
+    expect(listed.some((pod) => pod.startsWith('legacy/'))).toBe(true);
   });
 
   it('reports the restart id a pod template carries', async () => {
@@ -64,7 +79,7 @@ describe('findInjectedWorkloads', () => {
       }),
     );
     // Act
-    const workloads = await findInjectedWorkloads(client);
+    const { workloads } = await findInjected(client);
     lab.store.delete('Deployment', 'shop', 'cart');
     // Assess
     expect(workloads).toContainEqual({
@@ -114,7 +129,7 @@ describe('findInjectedWorkloads', () => {
     // Prepare
     const client = lab.clientAs(lab.identities.outsider);
     // Act
-    const find = findInjectedWorkloads(client);
+    const find = findInjected(client);
     // Assess
     await expect(find).rejects.toBeInstanceOf(PreconditionFailed);
     await expect(find).rejects.toThrow(/list namespaces in cluster lab-injected: forbidden/);

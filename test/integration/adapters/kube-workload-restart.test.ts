@@ -3,6 +3,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { V1Pod } from '@kubernetes/client-node';
 import type { KubeObject } from '../../../lab/kube/kube-object.js';
 import { type KubectlOptions, runKubectl } from '../../../lab/kube/kubectl-runner.js';
 import type { PatchType } from '../../../lab/kube/object-store.js';
@@ -13,14 +14,14 @@ import type { WorkloadRef } from '../../../lambdas/adapters/kube/injected-worklo
 import { readWorkload } from '../../../lambdas/adapters/kube/workload-ref.js';
 import {
   awaitRollouts,
-  listPods,
-  listSelectedPods,
+  podsSelectedBy,
   RESTART_ID_ANNOTATION,
   RESTARTED_AT_ANNOTATION,
   restartWorkload,
   unfinishedRollout,
 } from '../../../lambdas/adapters/kube/workload-restart.js';
 import { PreconditionFailed } from '../../../lambdas/core/rotation-errors.js';
+import { sidecarPod } from '../../support/sidecar-pod.js';
 import {
   type LabCluster,
   REGION,
@@ -196,7 +197,7 @@ describe('awaitRollouts', () => {
     for (const ref of refs) {
       const read = await readWorkload(client, ref);
       expect(unfinishedRollout(client.name, ref, read)).toBeUndefined();
-      const pods = await listSelectedPods(client, ref, read);
+      const pods = podsSelectedBy(client.name, ref, read, await listClusterPods(client));
       expect(pods.length).toBeGreaterThan(0);
       for (const pod of pods) {
         expect(before.get(ref.name)?.has(pod.uid)).toBe(false);
@@ -228,7 +229,7 @@ describe('awaitRollouts', () => {
     const behind = await awaitRollouts(client, [web], { timeoutMs: 400, pollMs: 100 });
     const elapsed = Date.now() - started;
     const unfinished = unfinishedRollout(client.name, web, await readWorkload(client, web));
-    const pods = await listPods(client, 'shop', 'app=web');
+    const pods = slow.store.list('Pod', { namespace: 'shop', labelSelector: 'app=web' }).items;
     await slow.stop();
     // Assess
     const missing = /\d+ of \d+ (new replicas updated|updated replicas available)/;
@@ -241,29 +242,35 @@ describe('awaitRollouts', () => {
     expect(elapsed).toBeGreaterThanOrEqual(400);
     expect(elapsed).toBeLessThan(3000);
     expect(pods.length).toBeGreaterThan(0);
-    expect(pods.every((pod) => !pod.ready)).toBe(true);
+    expect(pods.some(isPodReady)).toBe(false);
   });
 
-  it('refuses to list the pods of a workload with no selector, naming it', async () => {
+  it('refuses to select the pods of a workload with no selector, naming it', async () => {
     // Prepare
     const client = lab.clientAs(lab.identities.viewer);
     const read = await readWorkload(client, web);
     const noSelector = { ...read, spec: { ...read.spec, selector: {} } } as typeof read;
+    const pods = await listClusterPods(client);
     // Act
-    const listing = listSelectedPods(client, web, noSelector);
+    const selecting = () => podsSelectedBy(client.name, web, noSelector, pods);
     // Assess
-    await expect(listing).rejects.toThrow(PreconditionFailed);
-    await expect(listing).rejects.toThrow(/^Deployment shop\/web in cluster .* has no pod selector\.$/);
+    expect(selecting).toThrow(PreconditionFailed);
+    expect(selecting).toThrow(/^Deployment shop\/web in cluster lab-restart has no pod selector\.$/);
   });
 });
 
-describe('listPods', () => {
-  it('returns name, uid, creation time, readiness and annotations of matching pods only', async () => {
+describe('podsSelectedBy', () => {
+  it('returns name, uid, creation time, readiness and annotations of the pods its selector matches', async () => {
     // Prepare
     const client = lab.clientAs(lab.identities.viewer);
     const stored = podsOf('shop', 'db');
     // Act
-    const pods = await listPods(client, 'shop', 'app=db');
+    const pods = podsSelectedBy(
+      client.name,
+      db,
+      await readWorkload(client, db),
+      await listClusterPods(client),
+    );
     // Assess
     expect(pods.map((pod) => pod.name)).toEqual(stored.map((pod) => pod.metadata.name).sort());
     for (const pod of pods) {
@@ -276,4 +283,52 @@ describe('listPods', () => {
       expect(pod.annotations).toEqual(original.metadata.annotations ?? {});
     }
   });
+
+  it("selects, as the API server's labelSelector does, only its own namespace's pods, by every operator", async () => {
+    // Prepare: a bare pod labelled app=web in another namespace.
+    const client = lab.clientAs(lab.identities.viewer);
+    const stray = sidecarPod('payments', 'web-elsewhere');
+    stray.metadata.labels = { ...stray.metadata.labels, app: 'web' };
+    lab.store.create(stray);
+    const pods = await listClusterPods(client);
+    lab.store.delete('Pod', 'payments', 'web-elsewhere');
+    const web = await readWorkload(client, { kind: 'Deployment', namespace: 'shop', name: 'web' });
+    const expressions = [
+      { key: 'app', operator: 'In', values: ['web', 'db'] },
+      { key: 'app', operator: 'NotIn', values: ['db'] },
+      { key: 'app', operator: 'Exists' },
+      { key: 'nowhere', operator: 'DoesNotExist' },
+    ];
+    const selecting = (selector: object) =>
+      podsSelectedBy(
+        client.name,
+        { kind: 'Deployment', namespace: 'shop', name: 'web' },
+        { ...web, spec: { ...web.spec, selector } } as typeof web,
+        pods,
+      ).map((pod) => pod.name);
+    // Act
+    const byExpressions = selecting({ matchExpressions: expressions });
+    const byApi = lab.store
+      .list('Pod', { namespace: 'shop', labelSelector: 'app in (web,db),app notin (db),app,!nowhere' })
+      .items.map((pod) => pod.metadata.name)
+      .sort();
+    const unknown = () =>
+      selecting({ matchExpressions: [{ key: 'app', operator: 'Near', values: ['web'] }] });
+    // Assess
+    expect(byExpressions).toEqual(byApi);
+    expect(byExpressions).toEqual(
+      podsOf('shop', 'web')
+        .map((pod) => pod.metadata.name)
+        .sort(),
+    );
+    expect(pods.map((pod) => pod.metadata?.name)).toContain('web-elsewhere');
+    expect(unknown).toThrow(
+      /Deployment shop\/web in cluster lab-restart has a pod selector with an operator/,
+    );
+  });
 });
+
+/** Every pod of the cluster, as findInjected lists them. */
+async function listClusterPods(client: ReturnType<LabCluster['clientAs']>): Promise<V1Pod[]> {
+  return (await client.core.listPodForAllNamespaces()).items;
+}

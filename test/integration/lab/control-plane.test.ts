@@ -18,6 +18,7 @@ import {
 } from '../../../lab/eks/lab-identities.js';
 import { runKubectl } from '../../../lab/kube/kubectl-runner.js';
 import { renderStaticTokenKubeconfig } from '../../../lab/kube/static-token-kubeconfig.js';
+import { type LabelSelector, labelSelectorMatches } from '../../../lambdas/core/rotation/label-selector.js';
 import { controlPlaneBinaries } from '../../support/lab-binaries.js';
 
 const REGION = 'eu-west-1';
@@ -348,5 +349,92 @@ describe("Kubernetes' own controllers, with the lab's node agent as the kubelet"
       iss: 'https://oidc.lab.meshtrust.local/id/lab-1',
       sub: 'system:serviceaccount:default:default',
     });
+  });
+});
+
+describe("meshtrust's label selector matching against the real kube-apiserver's", () => {
+  // verify-workloads picks each workload's pods out of one list of the cluster's pods by the workload's
+  // selector (lambdas/core/rotation/label-selector.ts): it must pick what the API server's labelSelector
+  // would have returned. ConfigMaps, since any kind is selected the same way and they need no node.
+  const objects: Record<string, Record<string, string>> = {
+    'web-front': { app: 'web', tier: 'front' },
+    'web-back-z1': { app: 'web', tier: 'back', zone: 'z1' },
+    db: { app: 'db' },
+    'front-z2': { tier: 'front', zone: 'z2' },
+    'web-bare': { app: 'web' },
+    'empty-value': { app: '', tier: 'front' },
+    unlabelled: {},
+  };
+  // Each selector as an object (a workload's spec.selector) and as the query kubectl sends for it.
+  const cases: { selector: LabelSelector; query: string }[] = [
+    { selector: { matchLabels: { app: 'web' } }, query: 'app=web' },
+    { selector: { matchLabels: { app: '' } }, query: 'app=' },
+    {
+      selector: { matchExpressions: [{ key: 'tier', operator: 'In', values: ['front', 'back'] }] },
+      query: 'tier in (front,back)',
+    },
+    {
+      selector: { matchExpressions: [{ key: 'tier', operator: 'NotIn', values: ['front'] }] },
+      query: 'tier notin (front)',
+    },
+    { selector: { matchExpressions: [{ key: 'zone', operator: 'Exists' }] }, query: 'zone' },
+    { selector: { matchExpressions: [{ key: 'zone', operator: 'DoesNotExist' }] }, query: '!zone' },
+    {
+      selector: {
+        matchLabels: { app: 'web' },
+        matchExpressions: [
+          { key: 'tier', operator: 'NotIn', values: ['back'] },
+          { key: 'zone', operator: 'DoesNotExist' },
+        ],
+      },
+      query: 'app=web,tier notin (back),!zone',
+    },
+  ];
+
+  async function namesIn(query?: string): Promise<{ name: string; labels: Record<string, string> }[]> {
+    const listed = await kubectlAsAdmin('lab-2', [
+      '-n',
+      'selectors',
+      'get',
+      'configmaps',
+      ...(query === undefined ? [] : ['-l', query]),
+      '-o',
+      'json',
+    ]);
+    expect(listed.exitCode).toBe(0);
+    const items = (
+      JSON.parse(listed.stdout) as {
+        items: { metadata: { name: string; labels?: Record<string, string> } }[];
+      }
+    ).items;
+    return items.map((item) => ({ name: item.metadata.name, labels: item.metadata.labels ?? {} }));
+  }
+
+  it('selects, for each operator and their combination, exactly the objects the API server returns', async () => {
+    // Prepare
+    const list = {
+      apiVersion: 'v1',
+      kind: 'List',
+      items: [
+        { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'selectors' } },
+        ...Object.entries(objects).map(([name, labels]) => ({
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: { name, namespace: 'selectors', labels },
+        })),
+      ],
+    };
+    const applied = await kubectlAsAdmin('lab-2', ['apply', '-f', '-'], JSON.stringify(list));
+    expect(applied.exitCode).toBe(0);
+    const all = await namesIn();
+
+    for (const { selector, query } of cases) {
+      // Act
+      const ours = all.filter((item) => labelSelectorMatches(selector, item.labels)).map((item) => item.name);
+      const theirs = (await namesIn(query)).map((item) => item.name);
+      // Assess
+      expect({ query, names: ours.sort() }).toEqual({ query, names: theirs.sort() });
+    }
+    expect(all.map((item) => item.name)).toEqual(expect.arrayContaining(Object.keys(objects)));
   });
 });
