@@ -5,10 +5,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { mapWithConcurrency } from '../adapters/eks/map-with-concurrency.js';
 import type { ClusterClient } from '../adapters/kube/cluster-client.js';
-import { WORKLOADS_AT_ONCE, type WorkloadRef } from '../adapters/kube/workload-ref.js';
+import { WORKLOADS_AT_ONCE, type Workload, type WorkloadRef } from '../adapters/kube/workload-ref.js';
 import { restartedWith, restartWorkload } from '../adapters/kube/workload-restart.js';
 import type { RotationMode } from '../core/plan/phases.js';
 import type { HeldWorkload } from '../core/rotation/disruption-budget.js';
+import { workloadKey } from '../core/rotation/proxied-pod-owners.js';
 import {
   type RestartCursor,
   remainingWaves,
@@ -38,10 +39,18 @@ export async function restartInWaves(
     readonly deadline: number;
     /** When this execution started, epoch ms (restart-progress.ts, RestartWavesOptions). */
     readonly executionStartedAt?: number;
+    /**
+     * The workloads as this invocation's lists returned them, by workloadKey (findInjected's `listed`):
+     * a wave taken up learns from them whether this restart id restarted it before, and a restart they
+     * say is due patches without reading the workload first.
+     */
+    readonly listed?: ReadonlyMap<string, Workload>;
   },
 ): Promise<WavesOutcome<unknown, HeldWorkload<WorkloadRef>>> {
-  const { cursor, mode, restartId, deadline, executionStartedAt } = options;
+  const { cursor, mode, restartId, deadline, executionStartedAt, listed } = options;
   const { restartWaveSize, rolloutTimeoutSeconds } = runtime.config;
+  const listedOf = (workload: WorkloadRef) =>
+    listed?.get(workloadKey(workload.kind, workload.namespace, workload.name));
   const waves = remainingWaves(workloads, cursor, mode === 'emergency' ? 'all' : restartWaveSize);
   const outcome = await runRestartWaves(
     waves,
@@ -58,14 +67,14 @@ export async function restartInWaves(
       restart: async (admitted) => {
         const at = new Date();
         const restarts = await mapWithConcurrency(admitted, WORKLOADS_AT_ONCE, (workload) =>
-          restartWorkload(client, workload, { restartId, at }),
+          restartWorkload(client, workload, { restartId, at, listed: listedOf(workload) }),
         );
         return restarts.filter((restart) => restart.restarted).length;
       },
       behind: (wave, until) => rolloutsBehind(client, wave, until),
       restartedBefore: async (wave) => {
         const times = await mapWithConcurrency(wave, WORKLOADS_AT_ONCE, (workload) =>
-          restartedWith(client, workload, restartId),
+          restartedWith(client, workload, restartId, listedOf(workload)),
         );
         const known = times.flatMap((at) => (at === undefined ? [] : [at.getTime()]));
         return known.length === 0 ? undefined : Math.min(...known);

@@ -85,6 +85,7 @@ async function restartWorkloads(
     mode,
     restartId,
     deadline,
+    listed: found.listed,
     ...(input.executionStartedAt !== undefined && {
       executionStartedAt: Date.parse(input.executionStartedAt),
     }),

@@ -26,6 +26,13 @@ export interface RestartWorkloadOptions {
   readonly restartId: string;
   /** The time written to kubectl.kubernetes.io/restartedAt. */
   readonly at: Date;
+  /**
+   * The workload as a list of this invocation returned it. Its resourceVersion is the patch's
+   * precondition, so a restart it says is due needs no read of its own (if the workload changed since,
+   * the patch meets 409 and the restart reads it again); that none is due (already restarted, paused)
+   * is decided only on a fresh read.
+   */
+  readonly listed?: Workload;
 }
 
 export interface WaitForRolloutOptions {
@@ -55,15 +62,23 @@ export async function restartWorkload(
   options: RestartWorkloadOptions,
 ): Promise<{ restarted: boolean }> {
   const what = describeWorkload(ref);
+  let listed = options.listed;
+  const carriesId = (workload: Workload) =>
+    workload.spec?.template.metadata?.annotations?.[RESTART_ID_ANNOTATION] === options.restartId;
+  const paused = (workload: Workload) => ref.kind === 'Deployment' && (workload as V1Deployment).spec?.paused;
   return callKube(
     client,
     `restart ${what}`,
     async () => {
-      const workload = await readWorkload(client, ref);
-      if (workload.spec?.template.metadata?.annotations?.[RESTART_ID_ANNOTATION] === options.restartId) {
-        return { restarted: false };
-      }
-      if (ref.kind === 'Deployment' && (workload as V1Deployment).spec?.paused) {
+      // The listed object serves the first attempt only, and only for a patch.
+      const fromList = listed;
+      listed = undefined;
+      const workload =
+        fromList !== undefined && !carriesId(fromList) && !paused(fromList)
+          ? fromList
+          : await readWorkload(client, ref);
+      if (carriesId(workload)) return { restarted: false };
+      if (paused(workload)) {
         // kubectl refuses too: a paused Deployment would take the new template but start no pod.
         throw new PreconditionFailed(
           `${what} in cluster ${client.name} is paused, so a restart would replace no pod; resume it (kubectl rollout resume) and run the step again.`,
@@ -92,14 +107,18 @@ export async function restartWorkload(
 
 /**
  * When the workload was restarted with `restartId`, as its pod template's annotations say; undefined
- * when it carries another id (or none) or no readable time.
+ * when it carries another id (or none) or no readable time. `listed`: the workload as a list of this
+ * invocation returned it, read instead (the restart id it carries changes only by this restart's own
+ * patches, which the caller has not sent yet).
  */
 export async function restartedWith(
   client: ClusterClient,
   ref: WorkloadRef,
   restartId: string,
+  listed?: Workload,
 ): Promise<Date | undefined> {
-  const workload = await callKube(client, `read ${describeWorkload(ref)}`, () => readWorkload(client, ref));
+  const workload =
+    listed ?? (await callKube(client, `read ${describeWorkload(ref)}`, () => readWorkload(client, ref)));
   const annotations = workload.spec?.template.metadata?.annotations;
   if (annotations?.[RESTART_ID_ANNOTATION] !== restartId) return undefined;
   const at = Date.parse(annotations[RESTARTED_AT_ANNOTATION] ?? '');

@@ -50,6 +50,14 @@ export interface StartLabClusterOptions {
   readonly authorize?: KubeApiServerOptions['authorize'];
 }
 
+/** The lab's RBAC, recording each request it is asked to authorize in `into`, as `verb resource[/name]`. */
+export function authorizeRecording(into: string[]): NonNullable<KubeApiServerOptions['authorize']> {
+  return (identity, attributes) => {
+    into.push(`${attributes.verb} ${attributes.resource}${attributes.name ? `/${attributes.name}` : ''}`);
+    return authorizeLabRequest(identity, attributes);
+  };
+}
+
 export async function startLabCluster(options: StartLabClusterOptions): Promise<LabCluster> {
   const { name } = options;
   const identities = createLabIdentities({ clusterNames: [name] });

@@ -23,6 +23,7 @@ import {
 import { PreconditionFailed } from '../../../lambdas/core/rotation-errors.js';
 import { sidecarPod } from '../../support/sidecar-pod.js';
 import {
+  authorizeRecording,
   type LabCluster,
   REGION,
   seedMesh,
@@ -36,6 +37,8 @@ const RFC3339_SECONDS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(Z|[+-]\d{2}:\d{2})
 let lab: LabCluster;
 let dir: string;
 let kubectl: KubectlOptions;
+/** Each request the API server was asked to authorize, as `verb resource[/name]`. */
+const requests: string[] = [];
 /** Every patch the API server applied to a workload: type and body, as received. */
 const patches: { kind: string; name: string; patchType: PatchType; body: unknown }[] = [];
 
@@ -44,7 +47,11 @@ const db: WorkloadRef = { kind: 'StatefulSet', namespace: 'shop', name: 'db' };
 const agent: WorkloadRef = { kind: 'DaemonSet', namespace: 'payments', name: 'agent' };
 
 beforeAll(async () => {
-  lab = await startLabCluster({ name: 'lab-restart', podStartDelayMs: 30 });
+  lab = await startLabCluster({
+    name: 'lab-restart',
+    podStartDelayMs: 30,
+    authorize: authorizeRecording(requests),
+  });
   await seedMesh(lab.store, lab.name);
   const store = lab.store;
   const applyPatch = store.patch.bind(store);
@@ -150,6 +157,66 @@ describe('restartWorkload', () => {
     // Assess
     expect(results.map((result) => result.restarted).sort()).toEqual([false, true]);
     expect(lab.store.get('Deployment', 'shop', 'web').metadata.generation).toBe(generationBefore + 1);
+  });
+
+  it('patches a workload its list says is due without reading it first', async () => {
+    // Prepare: web settled (a rollout still going on changes its status, and so its resourceVersion).
+    const client = lab.clientAs(lab.identities.rotator);
+    expect(await awaitRollouts(client, [web], { timeoutMs: 10_000, pollMs: 50 })).toEqual([]);
+    const listed = await readWorkload(client, web);
+    requests.length = 0;
+    // Act
+    const restart = await restartWorkload(client, web, {
+      restartId: 'exec-listed-1',
+      at: new Date(),
+      listed,
+    });
+    // Assess
+    expect(restart).toEqual({ restarted: true });
+    expect(requests).toEqual(['patch deployments/web']);
+    expect(templateAnnotations(web)[RESTART_ID_ANNOTATION]).toBe('exec-listed-1');
+    expect(await awaitRollouts(client, [web], { timeoutMs: 10_000, pollMs: 50 })).toEqual([]);
+  });
+
+  it('reads the workload again when it changed since its list, and restarts it once', async () => {
+    // Prepare: the list, then a change to the workload (a new resourceVersion).
+    const client = lab.clientAs(lab.identities.rotator);
+    const listed = await readWorkload(client, web);
+    lab.store.patch('Deployment', 'shop', 'web', 'merge', { metadata: { labels: { changed: 'yes' } } });
+    const generationBefore = lab.store.get('Deployment', 'shop', 'web').metadata.generation as number;
+    requests.length = 0;
+    // Act
+    const restart = await restartWorkload(client, web, {
+      restartId: 'exec-listed-2',
+      at: new Date(),
+      listed,
+    });
+    // Assess: the stale patch met 409, the read and patch after it went through.
+    expect(restart).toEqual({ restarted: true });
+    expect(requests).toEqual(['patch deployments/web', 'get deployments/web', 'patch deployments/web']);
+    expect(templateAnnotations(web)[RESTART_ID_ANNOTATION]).toBe('exec-listed-2');
+    expect(lab.store.get('Deployment', 'shop', 'web').metadata.generation).toBe(generationBefore + 1);
+    expect(await awaitRollouts(client, [web], { timeoutMs: 10_000, pollMs: 50 })).toEqual([]);
+  });
+
+  it('decides that no restart is due only on a fresh read, not on its list', async () => {
+    // Prepare: a list that says the workload already carries the restart id; it does not.
+    const client = lab.clientAs(lab.identities.rotator);
+    const read = await readWorkload(client, web);
+    const listed = structuredClone(read);
+    (listed.spec?.template.metadata?.annotations as Record<string, string>)[RESTART_ID_ANNOTATION] =
+      'exec-listed-3';
+    requests.length = 0;
+    // Act
+    const restart = await restartWorkload(client, web, {
+      restartId: 'exec-listed-3',
+      at: new Date(),
+      listed,
+    });
+    // Assess
+    expect(restart).toEqual({ restarted: true });
+    expect(requests).toEqual(['get deployments/web', 'patch deployments/web']);
+    expect(await awaitRollouts(client, [web], { timeoutMs: 10_000, pollMs: 50 })).toEqual([]);
   });
 
   it('refuses a paused Deployment, whose pods a restart would not replace', async () => {

@@ -1,13 +1,20 @@
 // restart-workloads' wave on a lab cluster with the rollout controller: its workloads are restarted a
 // bounded number at once, not one after another, and each rollout is then awaited with a list of the
 // namespace's workloads a poll, not a read of each.
-import type { KubeRequestAttributes } from '../../../lab/kube/kube-api-server.js';
-import { authorizeLabRequest } from '../../../lab/lab-rbac.js';
-import { WORKLOADS_AT_ONCE, type WorkloadRef } from '../../../lambdas/adapters/kube/workload-ref.js';
+import {
+  WORKLOADS_AT_ONCE,
+  type Workload,
+  type WorkloadRef,
+} from '../../../lambdas/adapters/kube/workload-ref.js';
 import { RESTART_ID_ANNOTATION } from '../../../lambdas/adapters/kube/workload-restart.js';
 import { restartInWaves } from '../../../lambdas/application/restart-in-waves.js';
 import type { RotationRuntime } from '../../../lambdas/application/runtime.js';
-import { type LabCluster, startLabCluster, workload } from '../adapters/kube-lab-cluster.js';
+import {
+  authorizeRecording,
+  type LabCluster,
+  startLabCluster,
+  workload,
+} from '../adapters/kube-lab-cluster.js';
 
 let lab: LabCluster;
 /** Each request the API server was asked to authorize, as `verb resource[/name]`. */
@@ -22,12 +29,7 @@ beforeAll(async () => {
   lab = await startLabCluster({
     name: 'lab-waves',
     podStartDelayMs: 30,
-    authorize: (identity, attributes: KubeRequestAttributes) => {
-      requests.push(
-        `${attributes.verb} ${attributes.resource}${attributes.name ? `/${attributes.name}` : ''}`,
-      );
-      return authorizeLabRequest(identity, attributes);
-    },
+    authorize: authorizeRecording(requests),
   });
   lab.store.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } });
   for (const ref of refs) lab.store.create(workload('Deployment', 'shop', ref.name, { replicas: 1 }));
@@ -37,21 +39,24 @@ afterAll(async () => {
   await lab?.stop();
 });
 
+/** restartInWaves of every workload in one emergency wave, as the rotator, with a minute to go. */
+function restartEmergencyWave(restartId: string, listed?: ReadonlyMap<string, Workload>) {
+  const runtime = { config: { restartWaveSize: 5, rolloutTimeoutSeconds: 30 } } as unknown as RotationRuntime;
+  return restartInWaves(runtime, lab.clientAs(lab.identities.rotator), refs, {
+    cursor: {},
+    mode: 'emergency',
+    restartId,
+    deadline: Date.now() + 60_000,
+    ...(listed !== undefined && { listed }),
+  });
+}
+
 describe('restartInWaves', () => {
   it("restarts an emergency wave's workloads a bounded number at once, then awaits every rollout with lists", async () => {
     // Prepare
-    const client = lab.clientAs(lab.identities.rotator);
-    const runtime = {
-      config: { restartWaveSize: 5, rolloutTimeoutSeconds: 30 },
-    } as unknown as RotationRuntime;
     requests.length = 0;
     // Act
-    const outcome = await restartInWaves(runtime, client, refs, {
-      cursor: {},
-      mode: 'emergency',
-      restartId: 'waves-1',
-      deadline: Date.now() + 60_000,
-    });
+    const outcome = await restartEmergencyWave('waves-1');
     // Assess: the wave is first read for an earlier restart (one get each), then each restart is a get
     // and a patch; at most WORKLOADS_AT_ONCE, and more than one, are between the two at any time.
     expect(outcome.done).toBe(true);
@@ -84,6 +89,32 @@ describe('restartInWaves', () => {
     for (const ref of refs) {
       const stored = lab.store.tryGet('Deployment', 'shop', ref.name);
       expect(stored?.spec?.template?.metadata?.annotations?.[RESTART_ID_ANNOTATION]).toBe('waves-1');
+    }
+  });
+
+  it("sends only patches before the rollout wait when the invocation's lists are handed over", async () => {
+    // Prepare: the first case's rollouts done; the namespace's Deployments as one list returned them.
+    const client = lab.clientAs(lab.identities.rotator);
+    const listed = new Map<string, Workload>();
+    for (const item of (await client.apps.listNamespacedDeployment({ namespace: 'shop' })).items) {
+      listed.set(`Deployment/shop/${item.metadata?.name}`, item);
+    }
+    requests.length = 0;
+    // Act
+    const outcome = await restartEmergencyWave('waves-2', listed);
+    // Assess: no read of a workload before its patch (neither for an earlier restart nor for the patch).
+    expect(outcome.done).toBe(true);
+    const restarting = requests.slice(
+      0,
+      requests.findLastIndex((request) => request.startsWith('patch ')) + 1,
+    );
+    expect(restarting.filter((request) => request.startsWith('patch deployments/'))).toHaveLength(
+      refs.length,
+    );
+    expect(restarting.filter((request) => request.startsWith('get '))).toEqual([]);
+    for (const ref of refs) {
+      const stored = lab.store.tryGet('Deployment', 'shop', ref.name);
+      expect(stored?.spec?.template?.metadata?.annotations?.[RESTART_ID_ANNOTATION]).toBe('waves-2');
     }
   });
 });

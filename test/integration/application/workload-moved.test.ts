@@ -1,13 +1,12 @@
 // verify-workloads' check of one workload on a lab cluster with the rollout controller: what it finds,
 // on the cluster-wide lists that found the workloads, asking the API server nothing more (it checks
 // hundreds).
-import type { KubeRequestAttributes } from '../../../lab/kube/kube-api-server.js';
-import { authorizeLabRequest } from '../../../lab/lab-rbac.js';
 import { isPodReady } from '../../../lab/workloads/lab-pods.js';
 import { findInjected, type WorkloadRef } from '../../../lambdas/adapters/kube/injected-workloads.js';
 import { awaitRollouts, restartWorkload } from '../../../lambdas/adapters/kube/workload-restart.js';
 import { checkWorkloadMoved } from '../../../lambdas/application/workload-moved.js';
 import {
+  authorizeRecording,
   type LabCluster,
   seedMesh,
   startLabCluster,
@@ -28,10 +27,7 @@ function startRecordingCluster(name: string, podStartDelayMs: number, into: stri
   return startLabCluster({
     name,
     podStartDelayMs,
-    authorize: (identity, attributes: KubeRequestAttributes) => {
-      into.push(`${attributes.verb} ${attributes.resource}${attributes.name ? `/${attributes.name}` : ''}`);
-      return authorizeLabRequest(identity, attributes);
-    },
+    authorize: authorizeRecording(into),
   });
 }
 
