@@ -1,7 +1,7 @@
 // Whether one workload holds certificates of the new intermediate (verify-workloads): restarted by this
 // rotation, its rollout done and its pods ready and younger than the restart; or, not restarted in a
 // root rotation, each of its pods ready and serving a leaf under the new root. Judged on the cluster's
-// lists that found the workloads (findInjected): a cluster of a hundred workloads is six list requests,
+// lists that found the workloads (findInjected): a cluster of a hundred workloads is five or six lists,
 // not a read and a pod list per workload. The findings are
 // lambdas/core/rotation/workload-move-findings.ts's.
 import { mapWithConcurrency } from '../adapters/eks/map-with-concurrency.js';
