@@ -21,6 +21,7 @@ import {
   restartedPodFindings,
   uncheckedFinding,
 } from '../core/rotation/workload-move-findings.js';
+import { VerificationFailed } from '../core/rotation-errors.js';
 import type { NewRootLookup } from './new-root-published.js';
 import { readServedUnderRoot } from './served-under-root.js';
 
@@ -45,7 +46,15 @@ export async function checkWorkloadMoved(
 ): Promise<WorkloadCheck> {
   const what = describeWorkload(ref);
   const workload = cluster.listed.get(workloadKey(ref.kind, ref.namespace, ref.name));
-  if (workload === undefined) throw new Error(`${what} is not among the workloads listed in ${client.name}.`);
+  if (workload === undefined) {
+    // Cannot happen with findInjected's lists (they found it); a gate that cannot judge refuses.
+    throw new VerificationFailed(
+      `${what} in cluster ${client.name} is not among the workloads its lists returned.`,
+      {
+        cluster: client.name,
+      },
+    );
+  }
   const template = workload.spec?.template.metadata?.annotations ?? {};
   const selected = () => podsSelectedBy(client.name, ref, workload, cluster.pods);
   if (template[RESTART_ID_ANNOTATION] === options.restartId) {

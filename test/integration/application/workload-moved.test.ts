@@ -5,6 +5,7 @@ import { isPodReady } from '../../../lab/workloads/lab-pods.js';
 import { findInjected, type WorkloadRef } from '../../../lambdas/adapters/kube/injected-workloads.js';
 import { awaitRollouts, restartWorkload } from '../../../lambdas/adapters/kube/workload-restart.js';
 import { checkWorkloadMoved } from '../../../lambdas/application/workload-moved.js';
+import { VerificationFailed } from '../../../lambdas/core/rotation-errors.js';
 import {
   authorizeRecording,
   type LabCluster,
@@ -108,6 +109,20 @@ describe('checkWorkloadMoved', () => {
     expect(check.problems).toEqual([
       'pod shop/web-from-before of Deployment shop/web started before the restart',
     ]);
+  });
+
+  it('refuses to judge a workload its lists do not hold', async () => {
+    // Prepare
+    const client = lab.clientAs(lab.identities.rotator);
+    const found = await findInjected(client);
+    const absent: WorkloadRef = { kind: 'Deployment', namespace: 'shop', name: 'absent' };
+    // Act
+    const check = checkWorkloadMoved(client, found, absent, { restartId, newRoot: undefined });
+    // Assess
+    await expect(check).rejects.toBeInstanceOf(VerificationFailed);
+    await expect(check).rejects.toThrow(
+      /^Deployment shop\/absent in cluster lab-moved is not among the workloads/,
+    );
   });
 
   it('says a restarted workload has not finished rolling out, from the same lists', async () => {
