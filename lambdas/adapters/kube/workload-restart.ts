@@ -252,17 +252,17 @@ export function podsSelectedBy(
   if (!selector || (!selector.matchLabels && !selector.matchExpressions)) {
     throw new PreconditionFailed(`${what} has no pod selector.`, { cluster: clusterName });
   }
+  // Refused whether or not the namespace has a pod to match it against.
+  if (labelSelectorMatches(selector, {}) === undefined) {
+    throw new PreconditionFailed(
+      `${what} has a pod selector with an operator Kubernetes does not have: ${JSON.stringify(selector.matchExpressions)}.`,
+      { cluster: clusterName },
+    );
+  }
   const selected: PodSummary[] = [];
   for (const pod of pods) {
     if (pod.metadata?.namespace !== ref.namespace) continue;
-    const matches = labelSelectorMatches(selector, pod.metadata?.labels ?? {});
-    if (matches === undefined) {
-      throw new PreconditionFailed(
-        `${what} has a pod selector with an operator Kubernetes does not have: ${JSON.stringify(selector.matchExpressions)}.`,
-        { cluster: clusterName },
-      );
-    }
-    if (matches) selected.push(toPodSummary(pod));
+    if (labelSelectorMatches(selector, pod.metadata?.labels ?? {}) === true) selected.push(toPodSummary(pod));
   }
   return selected.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }

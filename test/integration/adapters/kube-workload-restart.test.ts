@@ -393,6 +393,21 @@ describe('podsSelectedBy', () => {
       /Deployment shop\/web in cluster lab-restart has a pod selector with an operator/,
     );
   });
+
+  it('refuses an operator Kubernetes does not have even with no pod to match it against', async () => {
+    // Prepare
+    const client = lab.clientAs(lab.identities.viewer);
+    const read = await readWorkload(client, web);
+    const selector = { matchLabels: { app: 'web' }, matchExpressions: [{ key: 'tier', operator: 'Near' }] };
+    const unknown = { ...read, spec: { ...read.spec, selector } } as typeof read;
+    // Act
+    const selecting = () => podsSelectedBy(client.name, web, unknown, []);
+    // Assess
+    expect(selecting).toThrow(PreconditionFailed);
+    expect(selecting).toThrow(
+      /Deployment shop\/web in cluster lab-restart has a pod selector with an operator/,
+    );
+  });
 });
 
 /** Every pod of the cluster, as findInjected lists them. */
