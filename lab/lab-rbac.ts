@@ -89,7 +89,7 @@ export const LAB_RBAC_RULES: Readonly<Record<string, readonly LabRbacRule[]>> = 
     // ClusterRole meshtrust-rotator
     { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list'] },
     { apiGroups: [''], resources: ['configmaps'], resourceNames: ['istio-ca-root-cert'], verbs: ['get'] },
-    { apiGroups: ['apps'], resources: WORKLOADS, verbs: ['get', 'list', 'patch'] },
+    { apiGroups: ['apps'], resources: WORKLOADS, verbs: ['get', 'list', 'watch', 'patch'] },
     { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] },
     { apiGroups: ['apps'], resources: ['replicasets'], verbs: ['list'] },
     { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: ['list'] },

@@ -133,7 +133,7 @@ describe('deploy/kubernetes/rbac.yaml', () => {
         {
           apiGroups: ['apps'],
           resources: ['deployments', 'statefulsets', 'daemonsets'],
-          verbs: ['get', 'list', 'patch'],
+          verbs: ['get', 'list', 'watch', 'patch'],
         },
         { apiGroups: [''], resources: ['configmaps'], resourceNames: ['istio-ca-root-cert'], verbs: ['get'] },
         { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] },

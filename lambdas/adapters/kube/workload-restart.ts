@@ -1,6 +1,5 @@
 // Restarting a workload's pods the way `kubectl rollout restart` does, once per restart id, and waiting
 // until the rollout is complete as `kubectl rollout status` judges it.
-import { setTimeout as sleep } from 'node:timers/promises';
 import { PatchStrategy, setHeaderOptions, type V1Deployment, type V1Pod } from '@kubernetes/client-node';
 import { labelSelectorMatches } from '../../core/rotation/label-selector.js';
 import { PreconditionFailed, VerificationFailed } from '../../core/rotation-errors.js';
@@ -8,6 +7,7 @@ import { mapWithConcurrency } from '../eks/map-with-concurrency.js';
 import type { ClusterClient } from './cluster-client.js';
 import { callKube } from './kube-call.js';
 import { rolloutStatusOf } from './rollout-status.js';
+import { type RolloutWatch, watchRollouts } from './rollout-watch.js';
 import {
   describeWorkload,
   listWorkloads,
@@ -132,12 +132,19 @@ export interface RolloutBehind {
 }
 
 /**
- * Polls until every rollout is complete (rollout-status.ts) or timeoutMs passes; returns those still
+ * While a watch on the workloads is open (rollout-watch.ts), the wait reads them again when it says a
+ * rollout may be over, and at least this often in case it missed something.
+ */
+export const POLL_WHILE_WATCHED_MS = 5_000;
+
+/**
+ * Reads until every rollout is complete (rollout-status.ts) or timeoutMs passes; returns those still
  * behind then (none: all done). Throws VerificationFailed at once when waiting cannot help (a rollout
- * failed). Each poll reads a namespace's workloads of a kind with one list where two or more are still
- * rolling out there, each other workload with one read: a wave of a hundred workloads is a few requests a
- * poll, not a hundred. For a caller that goes on waiting later, as restart-workloads does when its
- * invocation runs out of time.
+ * failed). It reads again as soon as a watch on the workloads says one may be done (a rollout in the lab
+ * takes seconds, so a poll's interval was much of a wave's time), else every pollMs. Each read takes a
+ * namespace's workloads of a kind with one list where two or more are still rolling out there, each
+ * other workload with one get: a wave of a hundred workloads is a few requests a read, not a hundred.
+ * For a caller that goes on waiting later, as restart-workloads does when its invocation runs out of time.
  */
 export async function awaitRollouts(
   client: ClusterClient,
@@ -147,23 +154,33 @@ export async function awaitRollouts(
   const pollMs = options.pollMs ?? 1000;
   const deadline = Date.now() + options.timeoutMs;
   let pending = [...refs];
-  for (;;) {
-    const read = await readRollingOut(client, pending);
-    const behind: RolloutBehind[] = [];
-    for (const ref of pending) {
-      const status = rolloutStatusOf(ref.kind, read.get(workloadKey(ref)) as Workload);
-      if (status.state === 'failed') {
-        throw new VerificationFailed(
-          `${describeWorkload(ref)} in cluster ${client.name} cannot finish rolling out: ${status.reason}.`,
-          { cluster: client.name },
-        );
+  // Opened when a read first finds a rollout behind with time left: a wait that is over at its first
+  // read asks for no watch.
+  let watch: RolloutWatch | undefined;
+  try {
+    for (;;) {
+      const since = watch?.mark() ?? 0;
+      const read = await readRollingOut(client, pending);
+      const behind: RolloutBehind[] = [];
+      for (const ref of pending) {
+        const status = rolloutStatusOf(ref.kind, read.get(workloadKey(ref)) as Workload);
+        if (status.state === 'failed') {
+          throw new VerificationFailed(
+            `${describeWorkload(ref)} in cluster ${client.name} cannot finish rolling out: ${status.reason}.`,
+            { cluster: client.name },
+          );
+        }
+        if (status.state === 'progressing') behind.push({ workload: ref, waiting: status.waiting });
       }
-      if (status.state === 'progressing') behind.push({ workload: ref, waiting: status.waiting });
+      const remaining = deadline - Date.now();
+      if (behind.length === 0 || remaining <= 0) return behind;
+      pending = behind.map(({ workload }) => workload);
+      watch ??= watchRollouts(client, pending, remaining);
+      const every = watch.live ? Math.max(pollMs, POLL_WHILE_WATCHED_MS) : pollMs;
+      await watch.next(Math.min(every, remaining), pending, since);
     }
-    const remaining = deadline - Date.now();
-    if (behind.length === 0 || remaining <= 0) return behind;
-    pending = behind.map(({ workload }) => workload);
-    await sleep(Math.min(pollMs, remaining));
+  } finally {
+    watch?.close();
   }
 }
 

@@ -312,6 +312,73 @@ describe('awaitRollouts', () => {
     expect(pods.some(isPodReady)).toBe(false);
   });
 
+  it('reads again when a watch says a rollout is over, not at its poll, and only then', async () => {
+    // Prepare: pods that take a second to start, and a poll of ten minutes: only a watch can end the
+    // wait within the test's time. Two Deployments of a namespace (one watch of it) and a StatefulSet
+    // alone (one watch of it by name).
+    const asked: string[] = [];
+    const slow = await startLabCluster({
+      name: 'lab-watch',
+      podStartDelayMs: 1_000,
+      authorize: authorizeRecording(asked),
+    });
+    const api: WorkloadRef = { kind: 'Deployment', namespace: 'shop', name: 'api' };
+    const refs = [web, api, db];
+    slow.store.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } });
+    for (const ref of refs) slow.store.create(workload(ref.kind, ref.namespace, ref.name, { replicas: 1 }));
+    const client = slow.clientAs(slow.identities.rotator);
+    try {
+      expect(await awaitRollouts(client, refs, { timeoutMs: 20_000, pollMs: 50 })).toEqual([]);
+      for (const ref of refs) await restartWorkload(client, ref, { restartId: 'exec-watch', at: new Date() });
+      const from = asked.length;
+      // Act
+      const behind = await awaitRollouts(client, refs, { timeoutMs: 600_000, pollMs: 600_000 });
+      // Assess
+      expect(behind).toEqual([]);
+      const since = asked.slice(from);
+      expect(since.filter((request) => request.startsWith('watch ')).sort()).toEqual([
+        'watch deployments',
+        'watch statefulsets',
+      ]);
+      // The first read saw the restarts rolling out; each later one followed an event of a finished
+      // rollout (three at most), never a spin on an event already read.
+      const reads = since.filter((request) => /^(get|list) /.test(request));
+      expect(reads.length).toBeGreaterThanOrEqual(3);
+      expect(reads.length).toBeLessThanOrEqual(6);
+    } finally {
+      await slow.stop();
+    }
+  }, 30_000);
+
+  it('polls every pollMs when it may not watch, and still ends when the rollout does', async () => {
+    // Prepare: an API server that refuses every watch.
+    const asked: string[] = [];
+    const recording = authorizeRecording(asked);
+    const noWatch = await startLabCluster({
+      name: 'lab-no-watch',
+      podStartDelayMs: 1_000,
+      authorize: (identity, attributes) => recording(identity, attributes) && attributes.verb !== 'watch',
+    });
+    noWatch.store.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } });
+    noWatch.store.create(workload('Deployment', 'shop', 'web', { replicas: 1 }));
+    const client = noWatch.clientAs(noWatch.identities.rotator);
+    try {
+      expect(await awaitRollouts(client, [web], { timeoutMs: 20_000, pollMs: 50 })).toEqual([]);
+      await restartWorkload(client, web, { restartId: 'exec-no-watch', at: new Date() });
+      const from = asked.length;
+      // Act
+      const behind = await awaitRollouts(client, [web], { timeoutMs: 20_000, pollMs: 50 });
+      // Assess: the watch was asked for and refused; a second's rollout took many reads, not one
+      // every POLL_WHILE_WATCHED_MS.
+      expect(behind).toEqual([]);
+      const since = asked.slice(from);
+      expect(since).toContain('watch deployments');
+      expect(since.filter((request) => request === 'get deployments/web').length).toBeGreaterThan(5);
+    } finally {
+      await noWatch.stop();
+    }
+  }, 30_000);
+
   it('refuses to select the pods of a workload with no selector, naming it', async () => {
     // Prepare
     const client = lab.clientAs(lab.identities.viewer);

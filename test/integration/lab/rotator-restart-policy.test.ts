@@ -26,6 +26,7 @@ import { type LabKubeResponse, labKubeRequest } from '../../../lab/lab-kube-requ
 import { type ClusterClient, createClusterClient } from '../../../lambdas/adapters/kube/cluster-client.js';
 import { createEksTokenProvider } from '../../../lambdas/adapters/kube/eks-token-provider.js';
 import { callKube } from '../../../lambdas/adapters/kube/kube-call.js';
+import { watchRollouts } from '../../../lambdas/adapters/kube/rollout-watch.js';
 import {
   awaitRollouts,
   RESTART_ID_ANNOTATION,
@@ -311,6 +312,24 @@ describe(`ValidatingAdmissionPolicy ${POLICY} on a real kube-apiserver`, () => {
     const deployment = await readDeployment();
     expect(deployment.spec?.template.metadata?.annotations?.[RESTART_ID_ANNOTATION]).toBe(restartId);
     expect(deployment.spec?.template.spec?.containers[0]?.image).toBe('lab/web:1');
+  });
+
+  it('lets the rotator watch a workload it waits on, and the watch tells when its rollout is over', async () => {
+    // Prepare
+    const client = rotatorClient();
+    const ref = { kind: 'Deployment', namespace: NAMESPACE, name: 'web' } as const;
+    await restartWorkload(client, ref, { restartId: 'policy-test-restart-2', at: new Date() });
+    const watch = watchRollouts(client, [ref], 600_000);
+    try {
+      // Act: only an event of the watch ends this wait within the test's time.
+      await watch.next(600_000, [ref], watch.mark());
+
+      // Assess: the watch is still open (a refused or failed one ends, and wakes the wait too).
+      expect(watch.live).toBe(true);
+      expect(await awaitRollouts(client, [ref], { timeoutMs: 1_000 })).toEqual([]);
+    } finally {
+      watch.close();
+    }
   });
 
   it("answers docs/deploy.md's check: an administrator's dry run as the rotator group is refused", async () => {

@@ -1,0 +1,123 @@
+// What wakes a rollout wait (workload-restart.ts, awaitRollouts) when the API server says a rollout may
+// be over, rather than at its next poll: one watch per namespace and kind of the workloads it waits on.
+// A watch only wakes the wait, which decides on a read of its own; a watch that does not open or ends
+// (refused, reset, timed out) leaves the wait to its poll. Nothing here throws.
+import { Watch } from '@kubernetes/client-node';
+import { workloadKey } from '../../core/rotation/proxied-pod-owners.js';
+import type { ClusterClient } from './cluster-client.js';
+import { rolloutStatusOf } from './rollout-status.js';
+import type { Workload, WorkloadKind, WorkloadRef } from './workload-ref.js';
+
+const RESOURCE: Record<WorkloadKind, string> = {
+  Deployment: 'deployments',
+  StatefulSet: 'statefulsets',
+  DaemonSet: 'daemonsets',
+};
+
+export interface RolloutWatch {
+  /** Where the events stand now: `next` wakes only on an event after the mark. */
+  mark(): number;
+  /**
+   * Resolves after ms, or sooner once an event after `since` says the rollout of one of `pending` may be
+   * over (complete, failed or the workload deleted).
+   */
+  next(ms: number, pending: readonly WorkloadRef[], since: number): Promise<void>;
+  /** Every watch opened and none has ended: the wait may poll seldom. */
+  readonly live: boolean;
+  /** Ends every watch; call it when the wait is over. */
+  close(): void;
+}
+
+/**
+ * Starts the watches of `refs`, for at most timeoutMs (the server ends them then). Returns at once:
+ * a watch's first events are the workloads as they are when it opens (no resourceVersion), each after
+ * mark 0, so one that opens after the wait's read still wakes it for a rollout finished meanwhile.
+ */
+export function watchRollouts(
+  client: ClusterClient,
+  refs: readonly WorkloadRef[],
+  timeoutMs: number,
+): RolloutWatch {
+  const watch = new Watch(client.kubeConfig);
+  const deadline = Date.now() + timeoutMs;
+  const groups = new Map<string, WorkloadRef[]>();
+  for (const ref of refs) {
+    const key = `${ref.kind}/${ref.namespace}`;
+    groups.set(key, [...(groups.get(key) ?? []), ref]);
+  }
+  const wanted = new Set(refs.map((ref) => workloadKey(ref.kind, ref.namespace, ref.name)));
+  let events = 0;
+  const settledAt = new Map<string, number>();
+  let wake = (): void => {};
+  const open = new Set<AbortController>();
+  let ended = false;
+  let closed = false;
+
+  const start = (group: readonly WorkloadRef[]): void => {
+    const [{ kind, namespace }] = group as [WorkloadRef];
+    const query = {
+      timeoutSeconds: Math.max(1, Math.ceil((deadline - Date.now()) / 1000)),
+      // One workload alone: only its own events.
+      ...(group.length === 1 && { fieldSelector: `metadata.name=${(group[0] as WorkloadRef).name}` }),
+    };
+    const onEvent = (type: string, object: Workload): void => {
+      const key = workloadKey(kind, namespace, object?.metadata?.name ?? '');
+      if (!wanted.has(key)) return;
+      if (type === 'DELETED' || rolloutStatusOf(kind, object).state !== 'progressing') {
+        events += 1;
+        settledAt.set(key, events);
+        wake();
+      }
+    };
+    let controller: AbortController | undefined;
+    const done = (error: unknown): void => {
+      if (controller) open.delete(controller);
+      if (closed) return;
+      // client-node ends a watch quiet for 30 s: open it again (it starts with the workloads as they are).
+      if (error instanceof Error && error.name === 'TimeoutError' && deadline - Date.now() > 1000) {
+        start(group);
+        return;
+      }
+      ended = true;
+      wake();
+    };
+    watch
+      .watch(`/apis/apps/v1/namespaces/${namespace}/${RESOURCE[kind]}`, query, onEvent, done)
+      .then((opened) => {
+        controller = opened;
+        if (closed) opened.abort();
+        else if (!opened.signal.aborted) open.add(opened);
+      }, done);
+  };
+  for (const group of groups.values()) start(group);
+
+  const wakes = (pending: readonly WorkloadRef[], since: number) =>
+    pending.some((ref) => (settledAt.get(workloadKey(ref.kind, ref.namespace, ref.name)) ?? 0) > since);
+
+  return {
+    mark: () => events,
+    get live() {
+      return !ended && open.size === groups.size;
+    },
+    next(ms, pending, since) {
+      if (wakes(pending, since)) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        const timer = setTimeout(finish, ms);
+        function finish(): void {
+          clearTimeout(timer);
+          wake = () => {};
+          resolve();
+        }
+        // An ended watch wakes the wait too: it polls from then on.
+        wake = () => {
+          if (ended || wakes(pending, since)) finish();
+        };
+      });
+    },
+    close() {
+      closed = true;
+      for (const controller of open) controller.abort();
+      open.clear();
+    },
+  };
+}
