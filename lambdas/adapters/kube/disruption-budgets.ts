@@ -4,15 +4,13 @@
 // many pods their rollout takes down at once.
 import type { V1PodDisruptionBudget } from '@kubernetes/client-node';
 import type { DisruptionBudget, WaveWorkload } from '../../core/rotation/disruption-budget.js';
-import { mapWithConcurrency } from '../eks/map-with-concurrency.js';
+import { workloadKey } from '../../core/rotation/proxied-pod-owners.js';
 import type { ClusterClient } from './cluster-client.js';
 import { callKube } from './kube-call.js';
 import { rolloutStatusOf } from './rollout-status.js';
 import { rolloutWidthOf } from './rollout-strategy.js';
-import { describeWorkload, RESTART_ID_ANNOTATION, readWorkload, type WorkloadRef } from './workload-ref.js';
-
-/** Workloads of one wave read at once. */
-const READ_CONCURRENCY = 8;
+import { readWorkloads } from './workload-reads.js';
+import { RESTART_ID_ANNOTATION, type WorkloadRef } from './workload-ref.js';
 
 /** Every PodDisruptionBudget of the cluster (one cluster-wide list). */
 export async function listDisruptionBudgets(client: ClusterClient): Promise<DisruptionBudget[]> {
@@ -57,7 +55,8 @@ export function toDisruptionBudget(pdb: V1PodDisruptionBudget): DisruptionBudget
 /**
  * The wave's workloads as the budget rule sees them now: pod template labels, and `pending` (not
  * restarted by `restartId` yet), `rolling` or `done`. Only those in `namespaces` are read (where a budget
- * is); the others are `pending` with no labels, which no budget can cover.
+ * is), with workload-reads.ts (a list per namespace and kind of two or more); the others are `pending`
+ * with no labels, which no budget can cover.
  */
 export async function readWaveWorkloads<T extends WorkloadRef>(
   client: ClusterClient,
@@ -65,11 +64,13 @@ export async function readWaveWorkloads<T extends WorkloadRef>(
   restartId: string,
   namespaces: ReadonlySet<string>,
 ): Promise<WaveWorkload<T>[]> {
-  return mapWithConcurrency(wave, READ_CONCURRENCY, async (workload): Promise<WaveWorkload<T>> => {
-    if (!namespaces.has(workload.namespace)) return { workload, podLabels: {}, state: 'pending' };
-    const object = await callKube(client, `read ${describeWorkload(workload)}`, () =>
-      readWorkload(client, workload),
-    );
+  const read = await readWorkloads(
+    client,
+    wave.filter((workload) => namespaces.has(workload.namespace)),
+  );
+  return wave.map((workload): WaveWorkload<T> => {
+    const object = read.get(workloadKey(workload.kind, workload.namespace, workload.name));
+    if (object === undefined) return { workload, podLabels: {}, state: 'pending' };
     const template = object.spec?.template.metadata;
     const podLabels = { ...template?.labels };
     // What its rollout may take down at once: it waits until its budgets allow that many.

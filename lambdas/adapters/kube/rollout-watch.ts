@@ -1,5 +1,5 @@
-// What wakes a rollout wait (workload-restart.ts, awaitRollouts) when the API server says a rollout may
-// be over, rather than at its next poll: one watch per namespace and kind of the workloads it waits on.
+// What wakes a rollout wait (workload-restart.ts, awaitRollouts) when the API server says its rollouts
+// are over, rather than at its next poll: one watch per namespace and kind of the workloads it waits on.
 // A watch only wakes the wait, which decides on a read of its own; a watch that does not open or ends
 // (refused, reset, timed out) leaves the wait to its poll. Nothing here throws.
 import { Watch } from '@kubernetes/client-node';
@@ -18,8 +18,8 @@ export interface RolloutWatch {
   /** Where the events stand now: `next` wakes only on an event after the mark. */
   mark(): number;
   /**
-   * Resolves after ms, or sooner once an event after `since` says the rollout of one of `pending` may be
-   * over (complete, failed or the workload deleted).
+   * Resolves after ms, or sooner once events after `since` say that the rollouts of all of `pending` are
+   * complete, or that one of them can never be (failed, or the workload deleted).
    */
   next(ms: number, pending: readonly WorkloadRef[], since: number): Promise<void>;
   /** Every watch opened and none has ended: the wait may poll seldom. */
@@ -47,7 +47,9 @@ export function watchRollouts(
   }
   const wanted = new Set(refs.map((ref) => workloadKey(ref.kind, ref.namespace, ref.name)));
   let events = 0;
-  const settledAt = new Map<string, number>();
+  // Each workload's last event, numbered, while it says the rollout is over: `done` (complete) or `ended`
+  // (failed, or the workload deleted). An event that says it is rolling out again removes it.
+  const settled = new Map<string, { readonly at: number; readonly how: 'done' | 'ended' }>();
   let wake = (): void => {};
   const open = new Set<AbortController>();
   let ended = false;
@@ -63,9 +65,11 @@ export function watchRollouts(
     const onEvent = (type: string, object: Workload): void => {
       const key = workloadKey(kind, namespace, object?.metadata?.name ?? '');
       if (!wanted.has(key)) return;
-      if (type === 'DELETED' || rolloutStatusOf(kind, object).state !== 'progressing') {
-        events += 1;
-        settledAt.set(key, events);
+      events += 1;
+      const state = type === 'DELETED' ? 'failed' : rolloutStatusOf(kind, object).state;
+      if (state === 'progressing') settled.delete(key);
+      else {
+        settled.set(key, { at: events, how: state === 'done' ? 'done' : 'ended' });
         wake();
       }
     };
@@ -91,8 +95,14 @@ export function watchRollouts(
   };
   for (const group of groups.values()) start(group);
 
-  const wakes = (pending: readonly WorkloadRef[], since: number) =>
-    pending.some((ref) => (settledAt.get(workloadKey(ref.kind, ref.namespace, ref.name)) ?? 0) > since);
+  // The wait has something to read: every rollout it waits on complete, or one that can never be (it
+  // fails at once), after its last read. Not each rollout as it completes: a wave of a hundred would be
+  // a hundred reads, where the poll made one a second.
+  const wakes = (pending: readonly WorkloadRef[], since: number) => {
+    const after = pending.map((ref) => settled.get(workloadKey(ref.kind, ref.namespace, ref.name)));
+    const fresh = (event: (typeof after)[number]) => event !== undefined && event.at > since;
+    return after.some((event) => fresh(event) && event?.how === 'ended') || after.every(fresh);
+  };
 
   return {
     mark: () => events,

@@ -2,19 +2,18 @@
 // until the rollout is complete as `kubectl rollout status` judges it.
 import { PatchStrategy, setHeaderOptions, type V1Deployment, type V1Pod } from '@kubernetes/client-node';
 import { labelSelectorMatches } from '../../core/rotation/label-selector.js';
+import { workloadKey } from '../../core/rotation/proxied-pod-owners.js';
 import { PreconditionFailed, VerificationFailed } from '../../core/rotation-errors.js';
-import { mapWithConcurrency } from '../eks/map-with-concurrency.js';
 import type { ClusterClient } from './cluster-client.js';
 import { callKube } from './kube-call.js';
 import { rolloutStatusOf } from './rollout-status.js';
 import { type RolloutWatch, watchRollouts } from './rollout-watch.js';
+import { readWorkloads } from './workload-reads.js';
 import {
   describeWorkload,
-  listWorkloads,
   RESTART_ID_ANNOTATION,
   RESTARTED_AT_ANNOTATION,
   readWorkload,
-  WORKLOADS_AT_ONCE,
   type Workload,
   type WorkloadRef,
 } from './workload-ref.js';
@@ -160,10 +159,13 @@ export async function awaitRollouts(
   try {
     for (;;) {
       const since = watch?.mark() ?? 0;
-      const read = await readRollingOut(client, pending);
+      const read = await readWorkloads(client, pending);
       const behind: RolloutBehind[] = [];
       for (const ref of pending) {
-        const status = rolloutStatusOf(ref.kind, read.get(workloadKey(ref)) as Workload);
+        const status = rolloutStatusOf(
+          ref.kind,
+          read.get(workloadKey(ref.kind, ref.namespace, ref.name)) as Workload,
+        );
         if (status.state === 'failed') {
           throw new VerificationFailed(
             `${describeWorkload(ref)} in cluster ${client.name} cannot finish rolling out: ${status.reason}.`,
@@ -182,45 +184,6 @@ export async function awaitRollouts(
   } finally {
     watch?.close();
   }
-}
-
-/** The workloads as the API server has them now, by workloadKey: a list per namespace and kind shared by two or more. */
-async function readRollingOut(
-  client: ClusterClient,
-  refs: readonly WorkloadRef[],
-): Promise<Map<string, Workload>> {
-  const groups = new Map<string, WorkloadRef[]>();
-  for (const ref of refs) {
-    const key = `${ref.kind}/${ref.namespace}`;
-    groups.set(key, [...(groups.get(key) ?? []), ref]);
-  }
-  const read = new Map<string, Workload>();
-  await mapWithConcurrency([...groups.values()], WORKLOADS_AT_ONCE, async (group) => {
-    const [first] = group as [WorkloadRef];
-    if (group.length > 1) {
-      const listed = await callKube(client, `list ${first.kind}s in namespace ${first.namespace}`, () =>
-        listWorkloads(client, first.kind, first.namespace),
-      );
-      const wanted = new Set(group.map(workloadKey));
-      for (const object of listed) {
-        const key = workloadKey({ ...first, name: object.metadata?.name ?? '' });
-        if (wanted.has(key)) read.set(key, object);
-      }
-    }
-    // One alone, or one a list did not have (deleted meanwhile: the read says so, as for any workload).
-    const unread = group.filter((ref) => !read.has(workloadKey(ref)));
-    await mapWithConcurrency(unread, WORKLOADS_AT_ONCE, async (ref) => {
-      read.set(
-        workloadKey(ref),
-        await callKube(client, `read ${describeWorkload(ref)}`, () => readWorkload(client, ref)),
-      );
-    });
-  });
-  return read;
-}
-
-function workloadKey(ref: Pick<WorkloadRef, 'kind' | 'namespace' | 'name'>): string {
-  return `${ref.kind}/${ref.namespace}/${ref.name}`;
 }
 
 /**

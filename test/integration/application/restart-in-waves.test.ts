@@ -1,6 +1,8 @@
 // restart-workloads' wave on a lab cluster with the rollout controller: its workloads are restarted a
 // bounded number at once, not one after another, and each rollout is then awaited with a list of the
 // namespace's workloads a poll, not a read of each.
+
+import { readWaveWorkloads } from '../../../lambdas/adapters/kube/disruption-budgets.js';
 import {
   WORKLOADS_AT_ONCE,
   type Workload,
@@ -116,5 +118,25 @@ describe('restartInWaves', () => {
       const stored = lab.store.tryGet('Deployment', 'shop', ref.name);
       expect(stored?.spec?.template?.metadata?.annotations?.[RESTART_ID_ANNOTATION]).toBe('waves-2');
     }
+  });
+});
+
+describe('readWaveWorkloads', () => {
+  it("reads a wave's workloads in a namespace with budgets with one list, and those elsewhere not at all", async () => {
+    // Prepare: the second case restarted every workload with waves-2 and its rollouts are done.
+    const client = lab.clientAs(lab.identities.rotator);
+    const elsewhere: WorkloadRef = { kind: 'Deployment', namespace: 'no-budget', name: 'api' };
+    const wave = [...refs.slice(0, 5), elsewhere];
+    requests.length = 0;
+    // Act
+    const read = await readWaveWorkloads(client, wave, 'waves-2', new Set(['shop']));
+    // Assess
+    expect(requests).toEqual(['list deployments']);
+    expect(read).toEqual([
+      ...refs.slice(0, 5).map((workload) => ({ workload, podLabels: { app: workload.name }, state: 'done' })),
+      { workload: elsewhere, podLabels: {}, state: 'pending' },
+    ]);
+    const other = await readWaveWorkloads(client, refs.slice(0, 2), 'waves-other', new Set(['shop']));
+    expect(other.map(({ state }) => state)).toEqual(['pending', 'pending']);
   });
 });
