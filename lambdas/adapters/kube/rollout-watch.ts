@@ -50,7 +50,8 @@ export function watchRollouts(
   // Each workload's last event, numbered, while it says the rollout is over: `done` (complete) or `ended`
   // (failed, or the workload deleted). An event that says it is rolling out again removes it.
   const settled = new Map<string, { readonly at: number; readonly how: 'done' | 'ended' }>();
-  let wake = (): void => {};
+  // Set by a waiting `next`; `ending`: a watch just ended (from then on the wait polls).
+  let wake = (_ending?: boolean): void => {};
   const open = new Set<AbortController>();
   let ended = false;
   let closed = false;
@@ -83,7 +84,7 @@ export function watchRollouts(
         return;
       }
       ended = true;
-      wake();
+      wake(true);
     };
     watch
       .watch(`/apis/apps/v1/namespaces/${namespace}/${RESOURCE[kind]}`, query, onEvent, done)
@@ -118,9 +119,9 @@ export function watchRollouts(
           wake = () => {};
           resolve();
         }
-        // An ended watch wakes the wait too: it polls from then on.
-        wake = () => {
-          if (ended || wakes(pending, since)) finish();
+        // A watch that ends wakes the wait too, so that it polls from then on.
+        wake = (ending) => {
+          if (ending === true || wakes(pending, since)) finish();
         };
       });
     },

@@ -131,16 +131,17 @@ export interface RolloutBehind {
 }
 
 /**
- * While a watch on the workloads is open (rollout-watch.ts), the wait reads them again when it says a
- * rollout may be over, and at least this often in case it missed something.
+ * While a watch on the workloads is open (rollout-watch.ts), the wait reads them again when it says
+ * every rollout is over (or one can never be), and at least this often in case it missed something.
  */
 export const POLL_WHILE_WATCHED_MS = 5_000;
 
 /**
  * Reads until every rollout is complete (rollout-status.ts) or timeoutMs passes; returns those still
  * behind then (none: all done). Throws VerificationFailed at once when waiting cannot help (a rollout
- * failed). It reads again as soon as a watch on the workloads says one may be done (a rollout in the lab
- * takes seconds, so a poll's interval was much of a wave's time), else every pollMs. Each read takes a
+ * failed). It reads again as soon as a watch on the workloads says they are done or one failed (a
+ * rollout in the lab takes seconds, so a poll's interval was much of a wave's time), else every pollMs
+ * (at least POLL_WHILE_WATCHED_MS while the watch is open). Each read takes a
  * namespace's workloads of a kind with one list where two or more are still rolling out there, each
  * other workload with one get: a wave of a hundred workloads is a few requests a read, not a hundred.
  * For a caller that goes on waiting later, as restart-workloads does when its invocation runs out of time.
