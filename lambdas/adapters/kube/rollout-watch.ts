@@ -6,7 +6,7 @@ import { Watch } from '@kubernetes/client-node';
 import { workloadKey } from '../../core/rotation/proxied-pod-owners.js';
 import type { ClusterClient } from './cluster-client.js';
 import { rolloutStatusOf } from './rollout-status.js';
-import type { Workload, WorkloadKind, WorkloadRef } from './workload-ref.js';
+import { byKindAndNamespace, type Workload, type WorkloadKind, type WorkloadRef } from './workload-ref.js';
 
 const RESOURCE: Record<WorkloadKind, string> = {
   Deployment: 'deployments',
@@ -40,11 +40,7 @@ export function watchRollouts(
 ): RolloutWatch {
   const watch = new Watch(client.kubeConfig);
   const deadline = Date.now() + timeoutMs;
-  const groups = new Map<string, WorkloadRef[]>();
-  for (const ref of refs) {
-    const key = `${ref.kind}/${ref.namespace}`;
-    groups.set(key, [...(groups.get(key) ?? []), ref]);
-  }
+  const groups = byKindAndNamespace(refs);
   const wanted = new Set(refs.map((ref) => workloadKey(ref.kind, ref.namespace, ref.name)));
   let events = 0;
   // Each workload's last event, numbered, while it says the rollout is over: `done` (complete) or `ended`

@@ -6,6 +6,7 @@ import { mapWithConcurrency } from '../eks/map-with-concurrency.js';
 import type { ClusterClient } from './cluster-client.js';
 import { callKube } from './kube-call.js';
 import {
+  byKindAndNamespace,
   describeWorkload,
   listWorkloads,
   readWorkload,
@@ -22,11 +23,7 @@ export async function readWorkloads(
   client: ClusterClient,
   refs: readonly WorkloadRef[],
 ): Promise<Map<string, Workload>> {
-  const groups = new Map<string, WorkloadRef[]>();
-  for (const ref of refs) {
-    const key = `${ref.kind}/${ref.namespace}`;
-    groups.set(key, [...(groups.get(key) ?? []), ref]);
-  }
+  const groups = byKindAndNamespace(refs);
   const keyOf = (ref: WorkloadRef) => workloadKey(ref.kind, ref.namespace, ref.name);
   const read = new Map<string, Workload>();
   await mapWithConcurrency([...groups.values()], WORKLOADS_AT_ONCE, async (group) => {

@@ -32,6 +32,16 @@ export function describeWorkload(ref: Pick<WorkloadRef, 'kind' | 'namespace' | '
  */
 export const WORKLOADS_AT_ONCE = 8;
 
+/** The refs by kind and namespace (`Kind/namespace`), in first-seen order: what one list or one watch covers. */
+export function byKindAndNamespace<T extends WorkloadRef>(refs: readonly T[]): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const ref of refs) {
+    const key = `${ref.kind}/${ref.namespace}`;
+    groups.set(key, [...(groups.get(key) ?? []), ref]);
+  }
+  return groups;
+}
+
 export function readWorkload(client: ClusterClient, ref: WorkloadRef): Promise<Workload> {
   const request = { name: ref.name, namespace: ref.namespace };
   switch (ref.kind) {
