@@ -351,6 +351,32 @@ describe('awaitRollouts', () => {
     }
   }, 30_000);
 
+  it('opens a watch again that client-node ended after 30 s without an event, and still wakes on it', async () => {
+    // Prepare: a pod that takes 40 s to start, so the watch is quiet for longer than client-node's 30 s
+    // (it ends it then); a poll of ten minutes, so only a watch opened again can end the wait in time.
+    const asked: string[] = [];
+    const quiet = await startLabCluster({
+      name: 'lab-quiet',
+      podStartDelayMs: 40_000,
+      authorize: authorizeRecording(asked),
+    });
+    quiet.store.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } });
+    quiet.store.create(workload('Deployment', 'shop', 'web', { replicas: 1 }));
+    const client = quiet.clientAs(quiet.identities.rotator);
+    try {
+      // Restarted as soon as created: its first pod and the restart's are both 40 s away.
+      await restartWorkload(client, web, { restartId: 'exec-quiet', at: new Date() });
+      const from = asked.length;
+      // Act
+      const behind = await awaitRollouts(client, [web], { timeoutMs: 600_000, pollMs: 600_000 });
+      // Assess
+      expect(behind).toEqual([]);
+      expect(asked.slice(from).filter((request) => request === 'watch deployments')).toHaveLength(2);
+    } finally {
+      await quiet.stop();
+    }
+  }, 120_000);
+
   it('polls every pollMs when it may not watch, and still ends when the rollout does', async () => {
     // Prepare: an API server that refuses every watch.
     const asked: string[] = [];
