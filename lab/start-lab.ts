@@ -11,8 +11,9 @@ import { MESH_TAG_KEY } from '../lambdas/contract/resource-tags.js';
 import {
   assembleCacerts,
   type CaMaterial,
-  createIntermediateCa,
   createRootCa,
+  type IntermediateIssuer,
+  intermediateIssuer,
   TrustBundle,
 } from '../lambdas/core/pki/index.js';
 import { type CacertsSnapshot, cacertsSnapshot } from './cacerts-snapshot.js';
@@ -155,6 +156,8 @@ export async function startLab(input: LabOptions = {}, hooks: LabHooks = {}): Pr
   const identities = createLabIdentities({ clusterNames: names });
   placeInOtherAccount(identities, options, names);
   const rootA = await createRootCa({ commonName: 'meshtrust lab Root A', algorithm: options.rootAlgorithm });
+  // Read once for every cluster's first intermediate.
+  const rootAIssuer = await intermediateIssuer(rootA);
   const running: RunningCluster[] = [];
   let eks: EksApiServer | undefined;
   let prober: MtlsProber | undefined;
@@ -174,7 +177,7 @@ export async function startLab(input: LabOptions = {}, hooks: LabHooks = {}): Pr
     for (const [index, name] of names.entries()) {
       const primaryName = remotes.find((remote) => remote.name === name)?.primary;
       const primary = running.find((cluster) => cluster.name === primaryName);
-      running.push(await startCluster(name, index, rootA, identities, options, hooks, primary));
+      running.push(await startCluster(name, index, rootA, rootAIssuer, identities, options, hooks, primary));
     }
     eks = await startEksApiServer({
       region: options.region,
@@ -276,6 +279,7 @@ async function startCluster(
   name: string,
   index: number,
   rootA: CaMaterial,
+  rootAIssuer: IntermediateIssuer,
   identities: LabIdentities,
   options: ResolvedLabOptions,
   hooks: LabHooks,
@@ -285,7 +289,7 @@ async function startCluster(
   const store = new KubeObjectStore();
   // A remote has no cacerts and no istiod: its primary's istiod signs its pods (the model's caStore).
   const intermediate =
-    primary?.initialIntermediate ?? (await createIntermediateCa({ cluster: name, issuer: rootA }));
+    primary?.initialIntermediate ?? (await rootAIssuer.createIntermediateCa({ cluster: name }));
   seedNamespaces(store);
   if (primary === undefined) {
     seedCacerts(

@@ -1,9 +1,9 @@
 import type * as X509 from '@peculiar/x509';
 import { parseCertificatePem, sameBytes } from './certificate.js';
-import { type CertificateSigner, inMemorySigner, signingWith } from './certificate-signer.js';
+import { type CertificateSigner, keyObjectSigner, signingWith } from './certificate-signer.js';
 import {
   DEFAULT_KEY_ALGORITHM,
-  generateKeyPair,
+  generateKeyObjects,
   type KeyAlgorithm,
   signingAlgorithmOf,
 } from './key-algorithm.js';
@@ -15,7 +15,7 @@ import {
   NotACaError,
   PathLengthError,
 } from './pki-errors.js';
-import { exportPrivateKeyPem, importPrivateKeyPem } from './private-key.js';
+import { privateKeyObjectOfPem, privateKeyObjectPem } from './private-key.js';
 import { x509 } from './x509.js';
 
 /** A CA certificate with its key, both PEM. Only ever lives inside handlers, never in payloads. */
@@ -73,9 +73,12 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 
 export async function createRootCa(options: RootCaOptions = {}): Promise<CaMaterial> {
   const algorithm = options.algorithm ?? DEFAULT_KEY_ALGORITHM;
-  const keys = await generateKeyPair(algorithm);
-  const { certificatePem } = await createRootCertificate(inMemorySigner(keys.privateKey), options);
-  return { certificatePem, privateKeyPem: await exportPrivateKeyPem(keys.privateKey) };
+  const keys = await generateKeyObjects(algorithm);
+  const { certificatePem } = await createRootCertificate(
+    keyObjectSigner(keys.privateKey, algorithm),
+    options,
+  );
+  return { certificatePem, privateKeyPem: privateKeyObjectPem(keys.privateKey) };
 }
 
 /**
@@ -122,50 +125,86 @@ export async function createRootCertificate(
  */
 export async function createIntermediateCa(options: IntermediateCaOptions): Promise<CaMaterial> {
   const cluster = requireName('cluster', options.cluster);
-  const organization = requireName('organization', options.organization ?? 'meshtrust');
-  const commonName = requireName('commonName', options.commonName ?? 'Intermediate CA');
-  const validityDays = requireValidity(options.validityDays ?? 365);
-  const algorithm = options.algorithm ?? DEFAULT_KEY_ALGORITHM;
-  const now = options.now ?? new Date();
+  return (await intermediateIssuer(options.issuer, cluster)).createIntermediateCa(options);
+}
 
+/** An issuer read and checked once, to sign several clusters' intermediates (a fleet's, a bench's). */
+export interface IntermediateIssuer {
+  /** createIntermediateCa by this issuer. */
+  createIntermediateCa(options: Omit<IntermediateCaOptions, 'issuer'>): Promise<CaMaterial>;
+}
+
+/**
+ * `issuer` ready to sign intermediates: its certificate parsed, its key matched to it, and it checked to
+ * be a CA that may sign one (its expiry is checked per intermediate, at that one's `now`). Reading the
+ * certificate and key is most of one intermediate's work in JavaScript, so a caller making several
+ * reads them once here. `cluster` only names the cluster in the errors of this check.
+ */
+export async function intermediateIssuer(
+  issuer: CaMaterial | SigningIssuer,
+  cluster?: string,
+): Promise<IntermediateIssuer> {
   const issuerContext = { cluster, file: 'issuer certificate' };
-  const issuer = parseCertificatePem(options.issuer.certificatePem, issuerContext).certificate;
-  const signer = await issuerSigner(options.issuer, cluster);
-  await assertCanIssueIntermediate(issuer, new Uint8Array(await signer.publicKeySpki()), now, issuerContext);
+  const certificate = parseCertificatePem(issuer.certificatePem, issuerContext).certificate;
+  const signer = await issuerSigner(issuer, cluster);
+  assertCanIssueIntermediate(certificate, new Uint8Array(await signer.publicKeySpki()), issuerContext);
   const { signingKey, crypto } = signingWith(signer);
+  const issuerSki = certificate.getExtension(x509.SubjectKeyIdentifierExtension);
+  const authorityKeyIdentifier = issuerSki
+    ? new x509.AuthorityKeyIdentifierExtension(issuerSki.keyId)
+    : await x509.AuthorityKeyIdentifierExtension.create(certificate.publicKey, false, crypto);
+  // The issuer's subject DER verbatim: Go links chains by comparing raw name bytes.
+  const issuerName = new x509.Name(certificate.subjectName.toArrayBuffer());
+  const profile = [
+    new x509.BasicConstraintsExtension(true, 0, true),
+    new x509.KeyUsagesExtension(
+      x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature,
+      true,
+    ),
+    new x509.SubjectAlternativeNameExtension([{ type: 'dns', value: ISTIOD_DNS_NAME }]),
+  ];
 
-  const keys = await generateKeyPair(algorithm);
-  const notAfter = Math.min(now.getTime() + validityDays * DAY_MS, issuer.notAfter.getTime());
-  const issuerSki = issuer.getExtension(x509.SubjectKeyIdentifierExtension);
-  const certificate = await x509.X509CertificateGenerator.create(
-    {
-      serialNumber: randomSerialNumber(),
-      subject: [{ O: [organization] }, { CN: [commonName] }, { L: [cluster] }],
-      // The issuer's subject DER verbatim: Go links chains by comparing raw name bytes.
-      issuer: new x509.Name(issuer.subjectName.toArrayBuffer()),
-      notBefore: new Date(now.getTime() - CLOCK_SKEW_ALLOWANCE_MS),
-      notAfter: new Date(notAfter),
-      signingAlgorithm: signingAlgorithmOf(signer.algorithm),
-      publicKey: keys.publicKey,
-      signingKey,
-      extensions: [
-        new x509.BasicConstraintsExtension(true, 0, true),
-        new x509.KeyUsagesExtension(
-          x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature,
-          true,
-        ),
-        new x509.SubjectAlternativeNameExtension([{ type: 'dns', value: ISTIOD_DNS_NAME }]),
-        await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
-        issuerSki
-          ? new x509.AuthorityKeyIdentifierExtension(issuerSki.keyId)
-          : await x509.AuthorityKeyIdentifierExtension.create(issuer.publicKey, false, crypto),
-      ],
-    },
-    crypto,
-  );
   return {
-    certificatePem: encodePem('CERTIFICATE', certificate.rawData),
-    privateKeyPem: await exportPrivateKeyPem(keys.privateKey),
+    async createIntermediateCa(options) {
+      const cluster = requireName('cluster', options.cluster);
+      const organization = requireName('organization', options.organization ?? 'meshtrust');
+      const commonName = requireName('commonName', options.commonName ?? 'Intermediate CA');
+      const validityDays = requireValidity(options.validityDays ?? 365);
+      const algorithm = options.algorithm ?? DEFAULT_KEY_ALGORITHM;
+      const now = options.now ?? new Date();
+      if (certificate.notAfter.getTime() <= now.getTime()) {
+        throw new ExpiredCertificateError(certificate.subject, certificate.notAfter, {
+          cluster,
+          file: 'issuer certificate',
+        });
+      }
+
+      const keys = await generateKeyObjects(algorithm);
+      const publicKey = new Uint8Array(keys.publicKey.export({ type: 'spki', format: 'der' }));
+      const notAfter = Math.min(now.getTime() + validityDays * DAY_MS, certificate.notAfter.getTime());
+      const intermediate = await x509.X509CertificateGenerator.create(
+        {
+          serialNumber: randomSerialNumber(),
+          subject: [{ O: [organization] }, { CN: [commonName] }, { L: [cluster] }],
+          issuer: issuerName,
+          notBefore: new Date(now.getTime() - CLOCK_SKEW_ALLOWANCE_MS),
+          notAfter: new Date(notAfter),
+          signingAlgorithm: signingAlgorithmOf(signer.algorithm),
+          publicKey,
+          signingKey,
+          extensions: [
+            ...profile,
+            await x509.SubjectKeyIdentifierExtension.create(publicKey, false, crypto),
+            authorityKeyIdentifier,
+          ],
+        },
+        crypto,
+      );
+      return {
+        certificatePem: encodePem('CERTIFICATE', intermediate.rawData),
+        privateKeyPem: privateKeyObjectPem(keys.privateKey),
+      };
+    },
   };
 }
 
@@ -178,18 +217,23 @@ export function randomSerialNumber(): string {
 }
 
 /** The issuer's signer: its own, or one over its private key (whose algorithm the key says). */
-async function issuerSigner(issuer: CaMaterial | SigningIssuer, cluster: string): Promise<CertificateSigner> {
+async function issuerSigner(
+  issuer: CaMaterial | SigningIssuer,
+  cluster: string | undefined,
+): Promise<CertificateSigner> {
   if ('signer' in issuer) return issuer.signer;
-  const context = { cluster, file: 'issuer key' };
-  return inMemorySigner(await importPrivateKeyPem(issuer.privateKeyPem, context), context);
+  const { keyObject, algorithm } = privateKeyObjectOfPem(issuer.privateKeyPem, {
+    cluster,
+    file: 'issuer key',
+  });
+  return keyObjectSigner(keyObject, algorithm);
 }
 
-async function assertCanIssueIntermediate(
+function assertCanIssueIntermediate(
   issuer: X509.X509Certificate,
   issuerPublicKey: Uint8Array,
-  now: Date,
-  context: { cluster: string; file: string },
-): Promise<void> {
+  context: { cluster?: string; file: string },
+): void {
   if (!sameBytes(issuerPublicKey, issuer.publicKey.rawData)) {
     throw new KeyCertMismatchError('the issuer key', 'the issuer certificate', context);
   }
@@ -199,9 +243,6 @@ async function assertCanIssueIntermediate(
     throw new NotACaError(issuer.subject, context);
   }
   if (basicConstraints.pathLength === 0) throw new PathLengthError(issuer.subject, 0, context);
-  if (issuer.notAfter.getTime() <= now.getTime()) {
-    throw new ExpiredCertificateError(issuer.subject, issuer.notAfter, context);
-  }
 }
 
 function requireName(field: string, value: string): string {

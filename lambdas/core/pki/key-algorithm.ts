@@ -1,4 +1,10 @@
-import type { webcrypto } from 'node:crypto';
+import {
+  generateKeyPairSync,
+  generateKeyPair as generateNodeKeyPair,
+  type KeyObject,
+  type webcrypto,
+} from 'node:crypto';
+import { promisify } from 'node:util';
 import {
   DEFAULT_KEY_ALGORITHM,
   isKeyAlgorithm,
@@ -71,13 +77,14 @@ export function keyAlgorithmOf(key: CryptoKey, context: PkiContext = {}): KeyAlg
   throw new UnsupportedKeyError(`algorithm ${String(algorithm.name)}`, context);
 }
 
+/** The hash node's `crypto.sign` takes for a signature of `algorithm` (signingAlgorithmOf's). */
+export function nodeHashOf(algorithm: KeyAlgorithm): 'sha256' | 'sha384' {
+  return algorithm === 'ecdsa-p384' ? 'sha384' : 'sha256';
+}
+
 /** A fresh, extractable key pair (extractable so the private key can be stored as PKCS#8 PEM). */
 export async function generateKeyPair(algorithm: KeyAlgorithm): Promise<CryptoKeyPair> {
-  if (!isKeyAlgorithm(algorithm)) {
-    throw new InvalidPkiArgumentError(
-      `unknown key algorithm "${String(algorithm)}"; use one of ${KEY_ALGORITHMS.join(', ')}`,
-    );
-  }
+  requireKeyAlgorithm(algorithm);
   const params = algorithm.startsWith('rsa-')
     ? {
         name: 'RSASSA-PKCS1-v1_5',
@@ -90,4 +97,37 @@ export async function generateKeyPair(algorithm: KeyAlgorithm): Promise<CryptoKe
     'sign',
     'verify',
   ])) as CryptoKeyPair;
+}
+
+const generateNodeKeyPairAsync = promisify(generateNodeKeyPair);
+
+/**
+ * A fresh key pair as node KeyObjects, for the certificate authority's own use, then exported and used
+ * to sign synchronously, without the round trip to the thread pool WebCrypto makes for every operation
+ * (docs/performance.md, "PKI"). An EC key takes a fraction of a millisecond: it is made in this thread
+ * too; an RSA key's prime search can take seconds, so it runs in node's thread pool.
+ */
+export async function generateKeyObjects(
+  algorithm: KeyAlgorithm,
+): Promise<{ readonly privateKey: KeyObject; readonly publicKey: KeyObject }> {
+  requireKeyAlgorithm(algorithm);
+  switch (algorithm) {
+    case 'ecdsa-p256':
+      return generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    case 'ecdsa-p384':
+      return generateKeyPairSync('ec', { namedCurve: 'secp384r1' });
+    default:
+      return generateNodeKeyPairAsync('rsa', {
+        modulusLength: Number(algorithm.slice('rsa-'.length)),
+        publicExponent: 0x10001,
+      });
+  }
+}
+
+function requireKeyAlgorithm(algorithm: KeyAlgorithm): void {
+  if (!isKeyAlgorithm(algorithm)) {
+    throw new InvalidPkiArgumentError(
+      `unknown key algorithm "${String(algorithm)}"; use one of ${KEY_ALGORITHMS.join(', ')}`,
+    );
+  }
 }

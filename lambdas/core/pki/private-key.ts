@@ -49,6 +49,15 @@ export function decodePrivateKeyPem(
   pem: string,
   context: PkiContext = {},
 ): { der: Uint8Array; algorithm: KeyAlgorithm } {
+  const { keyObject, algorithm } = privateKeyObjectOfPem(pem, context);
+  return { der: new Uint8Array(keyObject.export({ type: 'pkcs8', format: 'der' })), algorithm };
+}
+
+/** The key as a node KeyObject plus its algorithm, refused as importPrivateKeyPem refuses. */
+export function privateKeyObjectOfPem(
+  pem: string,
+  context: PkiContext = {},
+): { keyObject: KeyObject; algorithm: KeyAlgorithm } {
   const blocks = parsePemBlocks(pem, context).filter((block) => block.type !== 'EC PARAMETERS');
   if (
     blocks.some((block) => block.type === 'ENCRYPTED PRIVATE KEY' || isEncryptedTraditional(block.headers))
@@ -75,8 +84,12 @@ export function decodePrivateKeyPem(
       cause: error instanceof Error ? new Error(error.name) : undefined,
     });
   }
-  const algorithm = algorithmOfKeyObject(keyObject, context);
-  return { der: new Uint8Array(keyObject.export({ type: 'pkcs8', format: 'der' })), algorithm };
+  return { keyObject, algorithm: algorithmOfKeyObject(keyObject, context) };
+}
+
+/** A KeyObject's private key as PKCS#8 PEM (`PRIVATE KEY`), as exportPrivateKeyPem writes a CryptoKey. */
+export function privateKeyObjectPem(keyObject: KeyObject): string {
+  return encodePem('PRIVATE KEY', keyObject.export({ type: 'pkcs8', format: 'der' }));
 }
 
 function algorithmOfKeyObject(keyObject: KeyObject, context: PkiContext): KeyAlgorithm {

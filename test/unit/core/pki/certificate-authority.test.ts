@@ -3,6 +3,7 @@ import {
   createIntermediateCa,
   createRootCa,
   ISTIOD_DNS_NAME,
+  intermediateIssuer,
   randomSerialNumber,
 } from '../../../../lambdas/core/pki/certificate-authority.js';
 import { describeCertificate } from '../../../../lambdas/core/pki/certificate-info.js';
@@ -162,6 +163,21 @@ describe('createIntermediateCa', () => {
     ).toBe(true);
   });
 
+  it("names its key by RFC 5280's identifier, as @peculiar/x509 computes it with WebCrypto", async () => {
+    // Act
+    const intermediate = await createIntermediateCa({ cluster: 'east', issuer: root, now: NOW });
+
+    // Assess: the core digests in node's thread (certificate-signer.ts); the library's own way, on the
+    // default WebCrypto provider, must give the same SHA-1 of the subjectPublicKey bits.
+    const certificate = parse(intermediate.certificatePem);
+    const expected = Buffer.from(await certificate.publicKey.getKeyIdentifier()).toString('hex');
+    expect(describeCertificate(intermediate.certificatePem).subjectKeyId).toBe(expected);
+    const rootCertificate = parse(root.certificatePem);
+    expect(describeCertificate(root.certificatePem).subjectKeyId).toBe(
+      Buffer.from(await rootCertificate.publicKey.getKeyIdentifier()).toString('hex'),
+    );
+  });
+
   it('copies the issuer name bytes verbatim so Go links the chain', async () => {
     // Act
     const intermediate = await createIntermediateCa({ cluster: 'east', issuer: root, now: NOW });
@@ -287,5 +303,73 @@ describe('createIntermediateCa', () => {
     await expect(createIntermediateCa({ cluster: ' ', issuer: root })).rejects.toThrow(
       InvalidPkiArgumentError,
     );
+  });
+});
+
+describe('intermediateIssuer', () => {
+  let root: Awaited<ReturnType<typeof createRootCa>>;
+  beforeAll(async () => {
+    root = await createRootCa({ now: NOW, validityDays: 3650 });
+  });
+
+  it("signs several clusters' intermediates from one reading of the issuer, each with its own key", async () => {
+    // Prepare
+    const issuer = await intermediateIssuer(root);
+
+    // Act
+    const east = await issuer.createIntermediateCa({ cluster: 'east', now: NOW });
+    const west = await issuer.createIntermediateCa({ cluster: 'west', now: NOW, algorithm: 'ecdsa-p384' });
+
+    // Assess
+    const rootKey = parse(root.certificatePem).publicKey;
+    for (const [intermediate, cluster] of [
+      [east, 'east'],
+      [west, 'west'],
+    ] as const) {
+      const certificate = parse(intermediate.certificatePem);
+      expect(describeCertificate(intermediate.certificatePem).subject).toBe(
+        `O=meshtrust, CN=Intermediate CA, L=${cluster}`,
+      );
+      expect(await certificate.verify({ publicKey: rootKey, signatureOnly: true })).toBe(true);
+      const key = publicKeyDerOf(await importPrivateKeyPem(intermediate.privateKeyPem));
+      expect(Buffer.from(key).equals(Buffer.from(certificate.publicKey.rawData))).toBe(true);
+    }
+    expect(parse(east.certificatePem).serialNumber).not.toBe(parse(west.certificatePem).serialNumber);
+    expect(east.privateKeyPem).not.toBe(west.privateKeyPem);
+    expect(parse(west.certificatePem).publicKey.algorithm).toMatchObject({ namedCurve: 'P-384' });
+  });
+
+  it("checks the issuer's expiry at each intermediate's clock, naming that cluster", async () => {
+    // Prepare
+    const issuer = await intermediateIssuer(root);
+    const later = new Date(NOW.getTime() + 3651 * DAY_MS);
+
+    // Act
+    const act = issuer.createIntermediateCa({ cluster: 'east', now: later });
+
+    // Assess
+    await expect(act).rejects.toThrow(ExpiredCertificateError);
+    await expect(act).rejects.toThrow(/of cluster east/);
+    await expect(issuer.createIntermediateCa({ cluster: 'east', now: NOW })).resolves.toBeDefined();
+  });
+
+  it('refuses an issuer that may not sign intermediates before any is asked for', async () => {
+    // Prepare
+    const intermediate = await createIntermediateCa({ cluster: 'east', issuer: root, now: NOW });
+    const other = await createRootCa();
+
+    // Act / Assess
+    await expect(intermediateIssuer(intermediate)).rejects.toThrow(PathLengthError);
+    await expect(
+      intermediateIssuer({ certificatePem: root.certificatePem, privateKeyPem: other.privateKeyPem }),
+    ).rejects.toThrow(KeyCertMismatchError);
+  });
+
+  it('refuses a name of a cluster that is empty', async () => {
+    // Prepare
+    const issuer = await intermediateIssuer(root);
+
+    // Act / Assess
+    await expect(issuer.createIntermediateCa({ cluster: '' })).rejects.toThrow(InvalidPkiArgumentError);
   });
 });
