@@ -44,7 +44,7 @@ interface Frame {
 const RULES: readonly { readonly what: string; matches(frame: Frame): boolean }[] = [
   { what: 'garbage collection', matches: (f) => f.functionName === '(garbage collector)' },
   {
-    what: 'idle: waiting on crypto jobs and file writes in the thread pool',
+    what: "idle: waiting on node's thread pool (crypto jobs such as RSA key generation, async file writes)",
     matches: (f) => f.functionName === '(idle)',
   },
   {
@@ -65,13 +65,17 @@ const RULES: readonly { readonly what: string; matches(frame: Frame): boolean }[
   },
   {
     what: 'signing (node crypto)',
-    matches: (f) => isNodeCode(f) && /^(sign|signVerify|ecdsaSignVerify|rsaSignVerify)$/.test(f.functionName),
+    matches: (f) =>
+      isNodeCode(f) && /^(sign|signOneShot|signVerify|ecdsaSignVerify|rsaSignVerify)$/.test(f.functionName),
   },
   { what: 'hashing (node crypto)', matches: (f) => isNodeCode(f) && /[dD]igest/.test(f.functionName) },
   {
     what: 'file writes',
     matches: (f) =>
-      isNodeCode(f) && /^(writeFile|openFileHandle|close|writeFileHandle)$/.test(f.functionName),
+      isNodeCode(f) &&
+      /^(writeFile|writeFileSync|openSync|writeSync|closeSync|openFileHandle|close|writeFileHandle)$/.test(
+        f.functionName,
+      ),
   },
   {
     what: 'module loading (imports)',

@@ -2,7 +2,7 @@
 // measure, and docs/performance.md and the terminal say what is not measured yet, which targets are
 // met, and when other work shared the machine.
 import { readFileSync } from 'node:fs';
-import { renderPerformanceDoc, renderSummary } from '../../../bench/bench-report.js';
+import { costBoundNote, renderPerformanceDoc, renderSummary } from '../../../bench/bench-report.js';
 import {
   type BenchSections,
   type MachineInfo,
@@ -316,13 +316,40 @@ describe('renderPerformanceDoc', () => {
     expect(doc).toContain('| meshtrust, 10 clusters |  |  | $6.60 |');
     expect(doc).toContain(
       'The standing cost is made of: Secrets Manager secrets $4.40, KMS keys (stack) $1.00, ' +
-        'KMS key (live root, asymmetric) $1.00, CloudWatch alarms $0.20.',
+        'KMS key (live root, asymmetric) $1.00, CloudWatch alarms $0.20. What bounds it: the design keeps',
     );
+    // No dashboard in this template: nothing to say of one.
+    expect(doc).not.toContain('Without the dashboard');
     expect(doc).toContain('record-approval: an approval gate.');
     // The PKI target is met here, the handlers' is not: only theirs owes a profile.
     expect(doc.split('not profiled yet')).toHaveLength(2);
     expect(doc).toMatch(/cold import <= 200 ms: 1 of 2\. What bounds the missed targets is not profiled yet/);
     for (const item of NOT_MEASURED_YET) expect(doc).toContain(`- **${item.name}**: ${item.what}.`);
+  });
+
+  it('says what a missed standing cost would be without the dashboard, and nothing when it is met', () => {
+    // Prepare: the fixture's template with a dashboard ($3.00 more)
+    const template = {
+      Resources: {
+        Key: { Type: 'AWS::KMS::Key' },
+        AlarmA: { Type: 'AWS::CloudWatch::Alarm' },
+        Dashboard: { Type: 'AWS::CloudWatch::Dashboard' },
+      },
+    };
+    const withDashboard = { ...COST, standing: standingCost(template, 10, PRICES) };
+    const small = { ...COST, standing: standingCost(template, 1, PRICES) };
+
+    // Act
+    const missed = costBoundNote(withDashboard);
+    const met = costBoundNote(small);
+
+    // Assess
+    expect(withDashboard.standing.monthlyUsd).toBeCloseTo(9.5);
+    expect(missed).toContain('Without the dashboard');
+    expect(missed).toContain('would cost $6.50, still above $6.00');
+    expect(missed).toContain('the CA store key and the audit key stay apart');
+    expect(small.standing.monthlyUsd).toBeLessThanOrEqual(6);
+    expect(met).toBe('');
   });
 
   it("says what bounds a missed PKI target from the run's CPU profile, instead of 'not profiled yet'", () => {
