@@ -128,7 +128,10 @@ export async function createIntermediateCa(options: IntermediateCaOptions): Prom
   return (await intermediateIssuer(options.issuer, cluster)).createIntermediateCa(options);
 }
 
-/** An issuer read and checked once, to sign several clusters' intermediates (a fleet's, a bench's). */
+/**
+ * An issuer read and checked once, to sign several clusters' intermediates (a fleet's, a bench's). It
+ * holds the issuer's key in memory for as long as it is referenced, as the CaMaterial it came from does.
+ */
 export interface IntermediateIssuer {
   /** createIntermediateCa by this issuer. */
   createIntermediateCa(options: Omit<IntermediateCaOptions, 'issuer'>): Promise<CaMaterial>;

@@ -6,7 +6,7 @@
 // signs bytes.
 import { createHash, createPublicKey, KeyObject, sign, webcrypto } from 'node:crypto';
 import type * as X509 from '@peculiar/x509';
-import { type KeyAlgorithm, keyAlgorithmOf, keyParamsOf, nodeHashOf } from './key-algorithm.js';
+import { type KeyAlgorithm, keyAlgorithmOf, keyParamsOf, NODE_DIGESTS, nodeHashOf } from './key-algorithm.js';
 import type { PkiContext } from './pki-errors.js';
 import { type CryptoKey, subtle } from './x509.js';
 
@@ -89,14 +89,6 @@ export function signingWith(signer: CertificateSigner): { signingKey: CryptoKey;
   } as unknown as X509Crypto;
   return { signingKey, crypto };
 }
-
-/** WebCrypto's digest names and node's for them. */
-const NODE_DIGESTS: Readonly<Record<string, string>> = {
-  'SHA-1': 'sha1',
-  'SHA-256': 'sha256',
-  'SHA-384': 'sha384',
-  'SHA-512': 'sha512',
-};
 
 function toArrayBuffer(data: ArrayBuffer | ArrayBufferView): ArrayBuffer {
   if (data instanceof ArrayBuffer) return data;

@@ -77,9 +77,18 @@ export function keyAlgorithmOf(key: CryptoKey, context: PkiContext = {}): KeyAlg
   throw new UnsupportedKeyError(`algorithm ${String(algorithm.name)}`, context);
 }
 
-/** The hash node's `crypto.sign` takes for a signature of `algorithm` (signingAlgorithmOf's). */
-export function nodeHashOf(algorithm: KeyAlgorithm): 'sha256' | 'sha384' {
-  return algorithm === 'ecdsa-p384' ? 'sha384' : 'sha256';
+/** WebCrypto's names of the hashes the PKI core uses, and node's for them. */
+export const NODE_DIGESTS: Readonly<Record<string, string>> = {
+  'SHA-1': 'sha1',
+  'SHA-256': 'sha256',
+  'SHA-384': 'sha384',
+  'SHA-512': 'sha512',
+};
+
+/** The hash node's `crypto.sign` takes for a signature of `algorithm`: signingAlgorithmOf's, by node's name. */
+export function nodeHashOf(algorithm: KeyAlgorithm): string {
+  const hash = signingAlgorithmOf(algorithm).hash;
+  return NODE_DIGESTS[typeof hash === 'string' ? hash : hash.name] as string;
 }
 
 /** A fresh, extractable key pair (extractable so the private key can be stored as PKCS#8 PEM). */
