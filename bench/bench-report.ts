@@ -217,10 +217,27 @@ export function handlersTable(figures: HandlersSectionFigures): Table {
       formatBytes(handler.assetBytes),
       formatDuration(handler.coldImportMs.median),
       handler.warmInvoke.measured
-        ? `${formatDuration(handler.warmInvoke.medianMs)} (median of ${handler.warmInvoke.invocations})`
+        ? `${formatDuration(handler.warmInvoke.medianMs)} (median of ${handler.warmInvoke.invocations}${
+            handler.warmInvoke.p90Ms === undefined ? '' : `, p90 ${formatDuration(handler.warmInvoke.p90Ms)}`
+          })`
         : 'not measured',
     ]),
   };
+}
+
+/** Handlers grouped by how their warm invocations were timed, or why they were not. */
+export function warmInvokeLines(figures: HandlersSectionFigures): string[] {
+  const groups = new Map<string, string[]>();
+  for (const handler of figures.handlers) {
+    const { warmInvoke } = handler;
+    const how = !warmInvoke.measured
+      ? warmInvoke.reason
+      : warmInvoke.firstMs === undefined
+        ? warmInvoke.path
+        : `in one process of its own, after the import and a first invocation: ${warmInvoke.path}`;
+    groups.set(how, [...(groups.get(how) ?? []), handler.handler]);
+  }
+  return [...groups].map(([how, names]) => `${names.join(', ')}: ${how}.`);
 }
 
 function sourceMapCell(handler: HandlerFigures): string {
@@ -507,7 +524,6 @@ export function renderPerformanceDoc(results: BenchResults): string {
   if (handlers === undefined) {
     lines.push('Not run yet: `npm run bench -- --only handlers`.', '');
   } else {
-    const warm = handlers.figures.handlers.filter((handler) => handler.warmInvoke.measured);
     lines.push(
       `Every function of the synthesized stack \`${handlers.figures.stackName}\`, from the asset \`cdk synth\``,
       'made for it (the bench synthesizes cdk.out when it is older than its sources):',
@@ -522,13 +538,10 @@ export function renderPerformanceDoc(results: BenchResults): string {
       `- **cold import**: \`import()\` of the bundle in a fresh \`node\` process with the function's environment`,
       `  (NODE_OPTIONS included), median of ${handlers.figures.importRuns} processes; node's own startup is not in it. Node.js`,
       `  ${handlers.machine.node} on ${handlers.machine.os.split(' ').slice(0, 2).join(' ')} here; the functions run Node.js 24 on arm64.`,
-      '- **warm invoke**: in one process, after the import and a first invocation, the median time of one',
-      '  invocation, measured only where a real path needs no network:',
-      ...warm.map(
-        (handler) => `  ${handler.handler}: ${handler.warmInvoke.measured ? handler.warmInvoke.path : ''}.`,
-      ),
-      '  Every other handler reads Secrets Manager, EKS or a cluster on every real path, so it is not',
-      '  measured here rather than timed on a path nobody runs.',
+      '- **warm invoke**: the median time of a warm invocation (one that a container already initialised',
+      '  served, as Lambda runs one without a cold start) on a real path, and where there were several, the',
+      '  time 90% of them took at most (p90):',
+      ...warmInvokeLines(handlers.figures).map((line) => `  ${line}`),
       '',
       ...(handlers.figures.profile === undefined ? [] : profileDocLines(handlers.figures.profile)),
       `${capitalise(handlersTargetLine(handlers.figures))}.${

@@ -1,14 +1,15 @@
 // The handlers section: for every Lambda function of the synthesized stack, its deployed asset as the
 // CDK made it (bundle size, a source map inside it or not), the time a fresh node process takes to
-// import the bundle (median of N cold starts) and, where a network-free real path exists
-// (warm-invocations.ts), the time of a warm invocation.
+// import the bundle (median of N cold starts) and the time of a warm invocation: on a network-free real
+// path in a process of its own where one exists, otherwise in one rehearsal (warm-invocations.ts).
 import { fork } from 'node:child_process';
-import { cp, readdir, readFile, stat, symlink } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, stat, symlink } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureCloudAssembly } from '../rehearsal/cloud-assembly.js';
 import type { CfnTemplate } from '../rehearsal/resolve-definition.js';
 import { resolveEnvironment, type TokenValues, templateFunctions } from '../rehearsal/template-functions.js';
+import type { InvocationTimes } from '../rehearsal/warm-invocation-times.js';
 import { BenchCheckFailed } from './bench-errors.js';
 import {
   type BundleProfile,
@@ -18,8 +19,17 @@ import {
   handlerEntryOf,
   profileBundle,
 } from './handler-profile.js';
+import { rehearseArgs } from './rehearse-args.js';
 import { median } from './text-table.js';
-import { WARM_INVOCATIONS, WARM_NOT_MEASURED, type WarmInvocation } from './warm-invocations.js';
+import { runTimedProcess } from './timed-process.js';
+import {
+  WARM_INVOCATIONS,
+  WARM_NOT_INVOKED,
+  WARM_NOT_MEASURED,
+  WARM_REHEARSAL,
+  WARM_REHEARSAL_PATH,
+  type WarmInvocation,
+} from './warm-invocations.js';
 
 const SECTION = 'handlers';
 const PROBE = fileURLToPath(new URL('./handler-probe.mjs', import.meta.url));
@@ -53,9 +63,12 @@ export interface SourceMapFigures {
 export type WarmInvokeFigures =
   | {
       readonly measured: true;
-      /** Median of `invocations` calls after the first. */
+      /** Median of `invocations` warm calls. */
       readonly medianMs: number;
-      readonly firstMs: number;
+      /** In a process of its own: the first call after the import, not among `invocations`. */
+      readonly firstMs?: number;
+      /** In the rehearsal: 90% of the calls took at most this. */
+      readonly p90Ms?: number;
       readonly invocations: number;
       readonly path: string;
     }
@@ -90,6 +103,8 @@ export interface HandlerBenchOptions {
   readonly invocations?: number;
   /** @default WARM_INVOCATIONS */
   readonly warmInvocations?: Readonly<Record<string, WarmInvocation>>;
+  /** Time the other handlers' warm invocations in one rehearsal (WARM_REHEARSAL). @default true */
+  readonly rehearse?: boolean;
   readonly progress: (line: string) => void;
   readonly signal?: AbortSignal;
 }
@@ -119,7 +134,7 @@ export async function runHandlersSection(
     await cp(fn.bundleDirectory, copy, { recursive: true });
     copies.set(fn.bundleDirectory, copy);
   }
-  const handlers: HandlerFigures[] = [];
+  let handlers: HandlerFigures[] = [];
   for (const [index, fn] of functions.entries()) {
     options.progress(`handlers: ${fn.handlerName} (${index + 1}/${functions.length})`);
     handlers.push(
@@ -137,12 +152,84 @@ export async function runHandlersSection(
       ),
     );
   }
+  if (options.rehearse !== false && handlers.some((handler) => !handler.warmInvoke.measured)) {
+    const times = await rehearsedWarmInvocations({ ...options, cdkOut: assembly.directory });
+    handlers = handlers.map((handler) => withRehearsedWarmInvoke(handler, times[handler.handler]));
+  }
   return {
     stackName: assembly.stackName,
     assemblyReused: assembly.reused,
     importRuns: options.runs,
     handlers,
     profile: await profileHandlers(functions, options),
+  };
+}
+
+/** The fields of the rehearsal's report.json read here. */
+interface WarmRehearsalReport {
+  readonly result: string;
+  readonly warmInvocations?: Readonly<Record<string, InvocationTimes>>;
+}
+
+/** One emergency rehearsal (WARM_REHEARSAL) of the assembly measured; its warm invocations per handler. */
+async function rehearsedWarmInvocations(
+  options: HandlerBenchOptions & {
+    readonly projectRoot: string;
+    readonly workDirectory: string;
+    readonly cdkOut: string;
+  },
+): Promise<Readonly<Record<string, InvocationTimes>>> {
+  const { clusters, workloads, mode } = WARM_REHEARSAL;
+  options.progress(
+    `handlers: warm invocations, in an ${mode} rehearsal of ${clusters} x ${workloads} (model engine, about a minute)`,
+  );
+  const out = join(options.workDirectory, 'warm-rehearsal');
+  await mkdir(out, { recursive: true });
+  let exitError: unknown;
+  await runTimedProcess(
+    process.execPath,
+    rehearseArgs({ clusters, workloads, mode, cdkOut: options.cdkOut, out }),
+    {
+      section: SECTION,
+      cwd: options.projectRoot,
+      ...(options.signal !== undefined && { signal: options.signal }),
+    },
+  ).catch((error: unknown) => {
+    exitError = error;
+  });
+  const report = await readFile(join(out, 'report.json'), 'utf8').then(
+    (text) => JSON.parse(text) as WarmRehearsalReport,
+    () => undefined,
+  );
+  if (report?.result !== 'SUCCEEDED' || report.warmInvocations === undefined) {
+    throw new BenchCheckFailed(
+      SECTION,
+      `the ${mode} rehearsal for warm invocations did not succeed (${report?.result ?? 'no report.json'}); ` +
+        `its report is in ${out}`,
+      { cause: exitError },
+    );
+  }
+  return report.warmInvocations;
+}
+
+/** A handler's figures with the rehearsal's warm invocations, where the probe had none. */
+export function withRehearsedWarmInvoke(
+  handler: HandlerFigures,
+  times: InvocationTimes | undefined,
+): HandlerFigures {
+  if (handler.warmInvoke.measured) return handler;
+  if (times === undefined || times.count === 0) {
+    return { ...handler, warmInvoke: { measured: false, reason: WARM_NOT_INVOKED } };
+  }
+  return {
+    ...handler,
+    warmInvoke: {
+      measured: true,
+      medianMs: times.medianMs,
+      p90Ms: times.p90Ms,
+      invocations: times.count,
+      path: WARM_REHEARSAL_PATH,
+    },
   };
 }
 

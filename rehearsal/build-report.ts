@@ -1,5 +1,6 @@
 // The report of a run (report.json, and what the CLI prints): what happened, phase by phase, and every
 // check of rehearsal-report.ts judged from the facts gathered at the start and at the end.
+
 import type { CacertsSnapshot, SecretData } from '../lab/cacerts-snapshot.js';
 import type { ProberStats } from '../lab/istio/mtls-prober.js';
 import type { LabLoad } from '../lab/lab-load.js';
@@ -27,6 +28,7 @@ import {
   type RehearsalReport,
 } from './rehearsal-report.js';
 import type { RotationRun } from './run-executions.js';
+import { summarizeInvocationTimes } from './warm-invocation-times.js';
 import { workloadMoves } from './workload-moves.js';
 
 type Json = Record<string, unknown>;
@@ -46,7 +48,7 @@ export interface ReportFacts {
   readonly stats: ProberStats;
   /** The --fault specs and how often each fired, as counted before the expiry check ran. */
   readonly faultReports: FaultReport[];
-  readonly pool: Pick<FunctionPool, 'invocations'>;
+  readonly pool: Pick<FunctionPool, 'invocations' | 'warmInvocationMs'>;
   readonly initial: readonly CacertsSnapshot[];
   readonly initialSecrets: ReadonlyMap<string, SecretData>;
   readonly workloadsAtStart: readonly WorkloadCertificate[];
@@ -195,6 +197,7 @@ export function buildReport(facts: ReportFacts): RehearsalReport {
     strategies,
     workloadMoves: moves,
     invocations: facts.pool.invocations(),
+    warmInvocations: summarizeInvocationTimes(facts.pool.warmInvocationMs()),
     labEventLoopDelayMs: facts.tracker.eventLoopDelayMs(),
     ...(facts.labLoad === undefined || lab.inProcessLab === undefined
       ? {}

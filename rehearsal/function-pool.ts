@@ -6,6 +6,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { getPriority, setPriority } from 'node:os';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { FunctionInvocationError, FunctionRuntimeError } from './rehearsal-errors.js';
@@ -49,12 +50,20 @@ export interface FunctionPool {
   ): Promise<void>;
   /** Invocations so far, per handler name. */
   invocations(): Readonly<Record<string, number>>;
+  /**
+   * Per handler name, the time of each warm invocation so far (ms, from the event sent to the answer):
+   * one that a container already initialised took, as Lambda runs one without a cold start. Failed
+   * ones count too (a check that throws to be retried is a real invocation).
+   */
+  warmInvocationMs(): Readonly<Record<string, readonly number[]>>;
   stop(): Promise<void>;
 }
 
 interface Worker {
   readonly child: ChildProcess;
   readonly ready: Promise<void>;
+  /** Its init (the bundle's import) is over: an invocation now is a warm one. */
+  initialised: boolean;
   busy: boolean;
 }
 
@@ -85,6 +94,7 @@ export function createFunctionPool(options: FunctionPoolOptions): FunctionPool {
   const byId = new Map(options.functions.map((fn) => [fn.logicalId, fn]));
   const workers = new Map<string, Worker[]>();
   const counts: Record<string, number> = {};
+  const warmTimes = new Map<string, number[]>();
   let stopped = false;
 
   const functionOf = (logicalId: string): TemplateFunction => {
@@ -154,7 +164,13 @@ export function createFunctionPool(options: FunctionPoolOptions): FunctionPool {
       );
     });
     ready.catch(() => undefined);
-    const worker: Worker = { child, ready, busy: false };
+    const worker: Worker = { child, ready, initialised: false, busy: false };
+    ready.then(
+      () => {
+        worker.initialised = true;
+      },
+      () => undefined,
+    );
     child.once('exit', () => {
       const list = workers.get(fn.logicalId) ?? [];
       workers.set(
@@ -215,11 +231,19 @@ export function createFunctionPool(options: FunctionPoolOptions): FunctionPool {
       counts[fn.handlerName] = (counts[fn.handlerName] ?? 0) + 1;
       const worker = (workers.get(logicalId) ?? []).find((candidate) => !candidate.busy) ?? start(fn);
       worker.busy = true;
+      const warm = worker.initialised;
+      let sent: number | undefined;
       try {
         await worker.ready;
+        sent = performance.now();
         return await invokeOn(fn, worker, event);
       } finally {
         worker.busy = false;
+        if (warm && sent !== undefined) {
+          const times = warmTimes.get(fn.handlerName) ?? [];
+          times.push(performance.now() - sent);
+          warmTimes.set(fn.handlerName, times);
+        }
       }
     },
     async warm(requests, concurrency = 2) {
@@ -237,6 +261,8 @@ export function createFunctionPool(options: FunctionPoolOptions): FunctionPool {
       await Promise.all(Array.from({ length: concurrency }, next));
     },
     invocations: () => ({ ...counts }),
+    warmInvocationMs: () =>
+      Object.fromEntries([...warmTimes].map(([handler, times]) => [handler, [...times]])),
     async stop() {
       stopped = true;
       const all = [...workers.values()].flat();

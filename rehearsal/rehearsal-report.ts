@@ -12,6 +12,7 @@ import type { FaultReport } from './fault-plan.js';
 import type { Fault } from './fault-spec.js';
 import type { RefusedCacerts, WorkloadCertificate } from './fleet/rehearsal-fleet.js';
 import type { LabWaits } from './lab-waits.js';
+import type { InvocationTimes } from './warm-invocation-times.js';
 import { resignNoPodsRestartedCheck, type WorkloadMove, workloadsMovedCheck } from './workload-moves.js';
 
 export type RehearsalMode = 'scheduled' | 'emergency' | 'intermediate';
@@ -127,6 +128,8 @@ export interface RehearsalReport {
    */
   readonly workloadMoves: readonly WorkloadMove[];
   readonly invocations: Readonly<Record<string, number>>;
+  /** Per handler, its warm invocations' times (containers already initialised; warm-invocation-times.ts). */
+  readonly warmInvocations: Readonly<Record<string, InvocationTimes>>;
   /** How late the lab's timers ran (it shares this process): long delays explain expired certificates. */
   readonly labEventLoopDelayMs: { readonly max: number; readonly p99: number };
   /**

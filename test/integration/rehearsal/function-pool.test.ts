@@ -140,3 +140,45 @@ describe('the rehearsal function pool', () => {
     expect(logs.every((line) => line.handlerName === 'preflight')).toBe(true);
   });
 });
+
+describe("the rehearsal function pool's warm invocation times", () => {
+  let directory: string;
+  let pool: FunctionPool;
+
+  beforeAll(() => {
+    directory = mkdtempSync(join(tmpdir(), 'meshtrust-pool-times-'));
+    writeFileSync(join(directory, 'index.mjs'), BUNDLE);
+    pool = createFunctionPool({
+      functions: [testFunction(directory, { logicalId: 'Verify', handlerName: 'verify-trust' })],
+      environment: () => ({}),
+      arnOf: (fn) => `arn:aws:lambda:us-east-1:000000000000:function:${fn.functionName}`,
+    });
+  });
+
+  afterAll(async () => {
+    await pool.stop();
+  });
+
+  it('times the invocations a container already initialised took, failed ones too, and no cold one', async () => {
+    // Act: a cold start (the container starts for it), then two warm calls, one of them failing
+    await pool.invoke('Verify', { name: 'cold' });
+    await pool.invoke('Verify', { name: 'warm', sleepMs: 150 });
+    await pool.invoke('Verify', { fail: 'NotYet', sleepMs: 50 }).catch(() => undefined);
+    const afterOne = pool.warmInvocationMs()['verify-trust'] ?? [];
+    // a second container warmed ahead: its first invocation is warm as well
+    await pool.warm([{ logicalId: 'Verify', containers: 2 }]);
+    await Promise.all([
+      pool.invoke('Verify', { name: 'a', sleepMs: 100 }),
+      pool.invoke('Verify', { name: 'b', sleepMs: 100 }),
+    ]);
+
+    // Assess
+    expect(afterOne).toHaveLength(2);
+    expect(afterOne[0]).toBeGreaterThanOrEqual(150);
+    expect(afterOne[1]).toBeGreaterThanOrEqual(50);
+    expect(afterOne[1]).toBeLessThan(150);
+    const all = pool.warmInvocationMs()['verify-trust'] ?? [];
+    expect(all).toHaveLength(4);
+    expect(pool.invocations()['verify-trust']).toBe(5);
+  });
+});

@@ -14,10 +14,15 @@ import {
 } from '../../../bench/bench-results.js';
 import type { CostSectionFigures } from '../../../bench/cost-bench.js';
 import { type CostPrices, privateCaCost, standingCost } from '../../../bench/cost-model.js';
-import type { HandlersSectionFigures } from '../../../bench/handler-bench.js';
+import {
+  type HandlerFigures,
+  type HandlersSectionFigures,
+  withRehearsedWarmInvoke,
+} from '../../../bench/handler-bench.js';
 import type { LabIdleSectionFigures } from '../../../bench/lab-idle-bench.js';
 import type { PkiSectionFigures } from '../../../bench/pki-bench.js';
 import { mergeRotationFigures } from '../../../bench/rotation-figures.js';
+import { WARM_NOT_INVOKED, WARM_REHEARSAL_PATH } from '../../../bench/warm-invocations.js';
 import { rotationRun } from '../../support/rotation-run.js';
 import { TEST_MACHINE } from '../../support/test-machine.js';
 
@@ -320,11 +325,42 @@ describe('renderPerformanceDoc', () => {
     );
     // No dashboard in this template: nothing to say of one.
     expect(doc).not.toContain('Without the dashboard');
-    expect(doc).toContain('record-approval: an approval gate.');
+    expect(doc).toContain(
+      'record-approval: in one process of its own, after the import and a first invocation: an approval gate.',
+    );
     // The PKI target is met here, the handlers' is not: only theirs owes a profile.
     expect(doc.split('not profiled yet')).toHaveLength(2);
     expect(doc).toMatch(/cold import <= 200 ms: 1 of 2\. What bounds the missed targets is not profiled yet/);
     for (const item of NOT_MEASURED_YET) expect(doc).toContain(`- **${item.name}**: ${item.what}.`);
+  });
+
+  it("shows the rehearsal's warm invocations with their p90, keeps the probe's, and says why one has none", () => {
+    // Prepare: preflight timed in the rehearsal, record-approval by its probe, rollback not invoked
+    const [preflight, approval] = HANDLERS.handlers as [HandlerFigures, HandlerFigures];
+    const times = { count: 7, medianMs: 12.5, p90Ms: 40, maxMs: 55 };
+    const figures: HandlersSectionFigures = {
+      ...HANDLERS,
+      handlers: [
+        withRehearsedWarmInvoke(preflight, times),
+        withRehearsedWarmInvoke(approval, times),
+        withRehearsedWarmInvoke({ ...preflight, handler: 'rollback' }, undefined),
+      ],
+    };
+
+    // Act
+    const doc = renderPerformanceDoc(
+      mergeResults(undefined, { handlers: run(figures) }, '2026-12-05T12:00:00Z'),
+    );
+
+    // Assess
+    expect(doc).toMatch(/\| preflight \|.*\| 13 ms \(median of 7, p90 40 ms\) \|/);
+    expect(doc).toMatch(/\| record-approval \|.*\| 0\.90 ms \(median of 50\) \|/);
+    expect(doc).toMatch(/\| rollback \|.*\| not measured \|/);
+    expect(doc).toContain(`  preflight: ${WARM_REHEARSAL_PATH}.`);
+    expect(doc).toContain(`  rollback: ${WARM_NOT_INVOKED}.`);
+    expect(doc).toContain(
+      '  record-approval: in one process of its own, after the import and a first invocation: an approval gate.',
+    );
   });
 
   it('says what a missed standing cost would be without the dashboard, and nothing when it is met', () => {
