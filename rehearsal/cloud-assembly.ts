@@ -2,7 +2,7 @@
 // built from, else synthesized again with `npx cdk synth` (esbuild bundles every handler, 1-2 minutes).
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { guardProcessGroup } from '../lab/process-group-guard.js';
@@ -167,6 +167,11 @@ async function synth(
       directory,
     );
   }
+  // The assembly is as old as the sources synth read, not as the files it wrote: a source changed while
+  // it ran (after esbuild read it) then makes it stale at the next check instead of passing for fresh.
+  const readFrom = new Date(startedAt);
+  // No manifest: readCloudAssembly says so, with what to do.
+  await utimes(join(directory, 'manifest.json'), readFrom, readFrom).catch(() => undefined);
   progress(`synth: done in ${Math.round((Date.now() - startedAt) / 1000)} s`);
 }
 

@@ -161,6 +161,47 @@ describe('the cloud assembly the rehearsal runs', () => {
     }
   });
 
+  it('synthesizes again when a source changed while the last synth ran', async () => {
+    // Prepare: a stale cdk.out, and an `npx` whose synth sees lib/stack.ts edited while it bundles
+    const { root, assembly } = project();
+    const past = new Date(Date.now() - 60_000);
+    utimesSync(join(assembly, 'manifest.json'), past, past);
+    const bin = mkdtempSync(join(tmpdir(), 'meshtrust-fake-npx-'));
+    const argsFile = join(bin, 'args');
+    const manifest = readFileSync(join(assembly, 'manifest.json'), 'utf8');
+    const template = readFileSync(join(assembly, 't.json'), 'utf8');
+    writeFileSync(
+      join(bin, 'npx'),
+      [
+        '#!/bin/sh',
+        `echo "$@" >> ${argsFile}`,
+        'out=""; while [ $# -gt 0 ]; do [ "$1" = --output ] && out="$2"; shift; done',
+        'sleep 0.1',
+        `echo '// edited during the synth' >> ${join(root, 'lib', 'stack.ts')}`,
+        'sleep 0.1',
+        'mkdir -p "$out"',
+        `printf '%s' '${manifest}' > "$out/manifest.json"`,
+        `printf '%s' '${template}' > "$out/t.json"`,
+        '',
+      ].join('\n'),
+      { mode: 0o755 },
+    );
+    const path = process.env.PATH;
+    process.env.PATH = `${bin}:${path}`;
+
+    try {
+      // Act
+      const first = await ensureCloudAssembly({ projectRoot: root });
+      const second = await ensureCloudAssembly({ projectRoot: root });
+
+      // Assess: the edit came after synth began reading, so the first assembly is not taken for fresh
+      expect([first.reused, second.reused]).toEqual([false, false]);
+      expect(readFileSync(argsFile, 'utf8').trim().split('\n')).toHaveLength(2);
+    } finally {
+      process.env.PATH = path;
+    }
+  });
+
   it('says how to recover from a cdk.out without a manifest', async () => {
     // Prepare
     const empty = mkdtempSync(join(tmpdir(), 'meshtrust-assembly-'));
