@@ -216,13 +216,17 @@ export function handlersTable(figures: HandlersSectionFigures): Table {
       sourceMapCell(handler),
       formatBytes(handler.assetBytes),
       formatDuration(handler.coldImportMs.median),
-      handler.warmInvoke.measured
-        ? `${formatDuration(handler.warmInvoke.medianMs)} (median of ${handler.warmInvoke.invocations}${
-            handler.warmInvoke.p90Ms === undefined ? '' : `, p90 ${formatDuration(handler.warmInvoke.p90Ms)}`
-          })`
-        : 'not measured',
+      warmInvokeCell(handler.warmInvoke),
     ]),
   };
+}
+
+/** `12 ms (median of 3, p90 14 ms)`; a single invocation is not called a median. */
+function warmInvokeCell(warm: HandlerFigures['warmInvoke']): string {
+  if (!warm.measured) return 'not measured';
+  if (warm.invocations === 1) return `${formatDuration(warm.medianMs)} (once)`;
+  const p90 = warm.p90Ms === undefined ? '' : `, p90 ${formatDuration(warm.p90Ms)}`;
+  return `${formatDuration(warm.medianMs)} (median of ${warm.invocations}${p90})`;
 }
 
 /** Handlers grouped by how their warm invocations were timed, or why they were not. */
@@ -539,8 +543,8 @@ export function renderPerformanceDoc(results: BenchResults): string {
       `  (NODE_OPTIONS included), median of ${handlers.figures.importRuns} processes; node's own startup is not in it. Node.js`,
       `  ${handlers.machine.node} on ${handlers.machine.os.split(' ').slice(0, 2).join(' ')} here; the functions run Node.js 24 on arm64.`,
       '- **warm invoke**: the median time of a warm invocation (one that a container already initialised',
-      '  served, as Lambda runs one without a cold start) on a real path, and where there were several, the',
-      '  time 90% of them took at most (p90):',
+      '  served, as Lambda runs one without a cold start) on a real path (**once**: the path ran once), and',
+      '  where there were several, the time 90% of them took at most (p90):',
       ...warmInvokeLines(handlers.figures).map((line) => `  ${line}`),
       '',
       ...(handlers.figures.profile === undefined ? [] : profileDocLines(handlers.figures.profile)),

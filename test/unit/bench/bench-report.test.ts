@@ -344,6 +344,7 @@ describe('renderPerformanceDoc', () => {
         withRehearsedWarmInvoke(preflight, times),
         withRehearsedWarmInvoke(approval, times),
         withRehearsedWarmInvoke({ ...preflight, handler: 'rollback' }, undefined),
+        withRehearsedWarmInvoke({ ...preflight, handler: 'acquire-lock' }, { ...times, count: 1 }),
       ],
     };
 
@@ -356,7 +357,8 @@ describe('renderPerformanceDoc', () => {
     expect(doc).toMatch(/\| preflight \|.*\| 13 ms \(median of 7, p90 40 ms\) \|/);
     expect(doc).toMatch(/\| record-approval \|.*\| 0\.90 ms \(median of 50\) \|/);
     expect(doc).toMatch(/\| rollback \|.*\| not measured \|/);
-    expect(doc).toContain(`  preflight: ${WARM_REHEARSAL_PATH}.`);
+    expect(doc).toMatch(/\| acquire-lock \|.*\| 13 ms \(once\) \|/);
+    expect(doc).toContain(`  preflight, acquire-lock: ${WARM_REHEARSAL_PATH}.`);
     expect(doc).toContain(`  rollback: ${WARM_NOT_INVOKED}.`);
     expect(doc).toContain(
       '  record-approval: in one process of its own, after the import and a first invocation: an approval gate.',
