@@ -54,6 +54,42 @@ function project(): { root: string; assembly: string } {
   return { root, assembly };
 }
 
+/**
+ * An `npx` on PATH that notes its arguments in the returned file, runs `during` (shell lines) and then
+ * writes the project's assembly as cdk synth would. Restore PATH with the returned function.
+ */
+function fakeNpx(
+  assembly: string,
+  during: readonly string[] = [],
+): { argsFile: string; restore: () => void } {
+  const bin = mkdtempSync(join(tmpdir(), 'meshtrust-fake-npx-'));
+  const argsFile = join(bin, 'args');
+  const manifest = readFileSync(join(assembly, 'manifest.json'), 'utf8');
+  const template = readFileSync(join(assembly, 't.json'), 'utf8');
+  writeFileSync(
+    join(bin, 'npx'),
+    [
+      '#!/bin/sh',
+      `echo "$@" >> ${argsFile}`,
+      'out=""; while [ $# -gt 0 ]; do [ "$1" = --output ] && out="$2"; shift; done',
+      ...during,
+      'mkdir -p "$out"',
+      `printf '%s' '${manifest}' > "$out/manifest.json"`,
+      `printf '%s' '${template}' > "$out/t.json"`,
+      '',
+    ].join('\n'),
+    { mode: 0o755 },
+  );
+  const path = process.env.PATH;
+  process.env.PATH = `${bin}:${path}`;
+  return {
+    argsFile,
+    restore: () => {
+      process.env.PATH = path;
+    },
+  };
+}
+
 describe('the cloud assembly the rehearsal runs', () => {
   it('reuses cdk.out while it is newer than every source it was built from', async () => {
     // Prepare
@@ -123,25 +159,7 @@ describe('the cloud assembly the rehearsal runs', () => {
     const { root, assembly } = project();
     const past = new Date(Date.now() - 60_000);
     utimesSync(join(root, 'lib', 'stack.ts'), past, past);
-    const bin = mkdtempSync(join(tmpdir(), 'meshtrust-fake-npx-'));
-    const argsFile = join(bin, 'args');
-    const manifest = readFileSync(join(assembly, 'manifest.json'), 'utf8');
-    const template = readFileSync(join(assembly, 't.json'), 'utf8');
-    writeFileSync(
-      join(bin, 'npx'),
-      [
-        '#!/bin/sh',
-        `echo "$@" >> ${argsFile}`,
-        'out=""; while [ $# -gt 0 ]; do [ "$1" = --output ] && out="$2"; shift; done',
-        'mkdir -p "$out"',
-        `printf '%s' '${manifest}' > "$out/manifest.json"`,
-        `printf '%s' '${template}' > "$out/t.json"`,
-        '',
-      ].join('\n'),
-      { mode: 0o755 },
-    );
-    const path = process.env.PATH;
-    process.env.PATH = `${bin}:${path}`;
+    const { argsFile, restore } = fakeNpx(assembly);
 
     try {
       // Act
@@ -157,7 +175,7 @@ describe('the cloud assembly the rehearsal runs', () => {
         `cdk synth --quiet --output ${assembly}`,
       ]);
     } finally {
-      process.env.PATH = path;
+      restore();
     }
   });
 
@@ -166,28 +184,11 @@ describe('the cloud assembly the rehearsal runs', () => {
     const { root, assembly } = project();
     const past = new Date(Date.now() - 60_000);
     utimesSync(join(assembly, 'manifest.json'), past, past);
-    const bin = mkdtempSync(join(tmpdir(), 'meshtrust-fake-npx-'));
-    const argsFile = join(bin, 'args');
-    const manifest = readFileSync(join(assembly, 'manifest.json'), 'utf8');
-    const template = readFileSync(join(assembly, 't.json'), 'utf8');
-    writeFileSync(
-      join(bin, 'npx'),
-      [
-        '#!/bin/sh',
-        `echo "$@" >> ${argsFile}`,
-        'out=""; while [ $# -gt 0 ]; do [ "$1" = --output ] && out="$2"; shift; done',
-        'sleep 0.1',
-        `echo '// edited during the synth' >> ${join(root, 'lib', 'stack.ts')}`,
-        'sleep 0.1',
-        'mkdir -p "$out"',
-        `printf '%s' '${manifest}' > "$out/manifest.json"`,
-        `printf '%s' '${template}' > "$out/t.json"`,
-        '',
-      ].join('\n'),
-      { mode: 0o755 },
-    );
-    const path = process.env.PATH;
-    process.env.PATH = `${bin}:${path}`;
+    const { argsFile, restore } = fakeNpx(assembly, [
+      'sleep 0.1',
+      `echo '// edited during the synth' >> ${join(root, 'lib', 'stack.ts')}`,
+      'sleep 0.1',
+    ]);
 
     try {
       // Act
@@ -198,7 +199,7 @@ describe('the cloud assembly the rehearsal runs', () => {
       expect([first.reused, second.reused]).toEqual([false, false]);
       expect(readFileSync(argsFile, 'utf8').trim().split('\n')).toHaveLength(2);
     } finally {
-      process.env.PATH = path;
+      restore();
     }
   });
 
