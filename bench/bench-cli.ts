@@ -48,6 +48,7 @@ import {
   type RotationSize,
   sizeName,
 } from './rotation-figures.js';
+import { WARM_REHEARSAL } from './warm-invocations.js';
 
 export const RESULTS_FILE = 'bench/results.json';
 export const PERFORMANCE_DOC = 'docs/performance.md';
@@ -149,8 +150,9 @@ export async function runBenchCli(
         '            node process against an openssl req/x509 loop, both timed as whole processes, after',
         '            `openssl verify` and a profile comparison show both made the same certificates',
         '  handlers  per Lambda function of the synthesized stack (cdk synth when cdk.out is stale, 1-2 min):',
-        '            bundle and source map size, cold import in a fresh node process, warm invoke where a',
-        '            real path needs no network',
+        '            bundle and source map size, cold import in a fresh node process, warm invoke on a real',
+        '            path: in a process of its own where one needs no network, otherwise in one emergency',
+        `            model-engine rehearsal of ${WARM_REHEARSAL.clusters} x ${WARM_REHEARSAL.workloads} against moto and the lab (about a minute)`,
         `  cost      one emergency and one scheduled model-engine rehearsal of ${COST_CLUSTERS} clusters x ${COST_WORKLOADS} workloads,`,
         '            on inline and on Distributed Maps (6-10 min), each priced from its execution histories',
         "            (state transitions, Lambda GB-seconds at the template's memory and architecture), and the",
