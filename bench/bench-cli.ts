@@ -48,7 +48,7 @@ import {
   type RotationSize,
   sizeName,
 } from './rotation-figures.js';
-import { WARM_REHEARSAL } from './warm-invocations.js';
+import { WARM_REHEARSALS } from './warm-invocations.js';
 
 export const RESULTS_FILE = 'bench/results.json';
 export const PERFORMANCE_DOC = 'docs/performance.md';
@@ -151,8 +151,9 @@ export async function runBenchCli(
         '            `openssl verify` and a profile comparison show both made the same certificates',
         '  handlers  per Lambda function of the synthesized stack (cdk synth when cdk.out is stale, 1-2 min):',
         '            bundle and source map size, cold import in a fresh node process, warm invoke on a real',
-        '            path: in a process of its own where one needs no network, otherwise in one emergency',
-        `            model-engine rehearsal of ${WARM_REHEARSAL.clusters} x ${WARM_REHEARSAL.workloads} against moto and the lab (about a minute)`,
+        '            path: in a process of its own where one needs no network, otherwise in small emergency',
+        `            model-engine rehearsals against moto and the lab, one that succeeds and one that rolls back`,
+        `            (${WARM_REHEARSALS.length} x about a minute)`,
         `  cost      one emergency and one scheduled model-engine rehearsal of ${COST_CLUSTERS} clusters x ${COST_WORKLOADS} workloads,`,
         '            on inline and on Distributed Maps (6-10 min), each priced from its execution histories',
         "            (state transitions, Lambda GB-seconds at the template's memory and architecture), and the",

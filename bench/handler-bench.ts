@@ -1,7 +1,7 @@
 // The handlers section: for every Lambda function of the synthesized stack, its deployed asset as the
 // CDK made it (bundle size, a source map inside it or not), the time a fresh node process takes to
 // import the bundle (median of N cold starts) and the time of a warm invocation: on a network-free real
-// path in a process of its own where one exists, otherwise in one rehearsal (warm-invocations.ts).
+// path in a process of its own where one exists, otherwise in small rehearsals (warm-invocations.ts).
 import { fork } from 'node:child_process';
 import { cp, mkdir, readdir, readFile, stat, symlink } from 'node:fs/promises';
 import { basename, join } from 'node:path';
@@ -26,9 +26,9 @@ import {
   WARM_INVOCATIONS,
   WARM_NOT_INVOKED,
   WARM_NOT_MEASURED,
-  WARM_REHEARSAL,
-  WARM_REHEARSAL_PATH,
+  WARM_REHEARSALS,
   type WarmInvocation,
+  type WarmRehearsal,
 } from './warm-invocations.js';
 
 const SECTION = 'handlers';
@@ -103,7 +103,7 @@ export interface HandlerBenchOptions {
   readonly invocations?: number;
   /** @default WARM_INVOCATIONS */
   readonly warmInvocations?: Readonly<Record<string, WarmInvocation>>;
-  /** Time the other handlers' warm invocations in one rehearsal (WARM_REHEARSAL). @default true */
+  /** Time the other handlers' warm invocations in rehearsals (WARM_REHEARSALS). @default true */
   readonly rehearse?: boolean;
   readonly progress: (line: string) => void;
   readonly signal?: AbortSignal;
@@ -153,8 +153,14 @@ export async function runHandlersSection(
     );
   }
   if (options.rehearse !== false && handlers.some((handler) => !handler.warmInvoke.measured)) {
-    const times = await rehearsedWarmInvocations({ ...options, cdkOut: assembly.directory });
-    handlers = handlers.map((handler) => withRehearsedWarmInvoke(handler, times[handler.handler]));
+    const rehearsed: RehearsedTimes[] = [];
+    for (const rehearsal of WARM_REHEARSALS) {
+      rehearsed.push({
+        path: rehearsal.path,
+        times: await rehearsedWarmInvocations(rehearsal, { ...options, cdkOut: assembly.directory }),
+      });
+    }
+    handlers = handlers.map((handler) => withRehearsedWarmInvoke(handler, rehearsed));
   }
   return {
     stackName: assembly.stackName,
@@ -171,24 +177,37 @@ interface WarmRehearsalReport {
   readonly warmInvocations?: Readonly<Record<string, InvocationTimes>>;
 }
 
-/** One emergency rehearsal (WARM_REHEARSAL) of the assembly measured; its warm invocations per handler. */
+/** One rehearsal's warm invocation times per handler, and what it ran. */
+export interface RehearsedTimes {
+  readonly path: string;
+  readonly times: Readonly<Record<string, InvocationTimes>>;
+}
+
+/** One of WARM_REHEARSALS of the assembly measured; its warm invocations per handler. */
 async function rehearsedWarmInvocations(
+  rehearsal: WarmRehearsal,
   options: HandlerBenchOptions & {
     readonly projectRoot: string;
     readonly workDirectory: string;
     readonly cdkOut: string;
   },
 ): Promise<Readonly<Record<string, InvocationTimes>>> {
-  const { clusters, workloads, mode } = WARM_REHEARSAL;
-  options.progress(
-    `handlers: warm invocations, in an ${mode} rehearsal of ${clusters} x ${workloads} (model engine, about a minute)`,
-  );
-  const out = join(options.workDirectory, 'warm-rehearsal');
+  const { clusters, workloads, mode, failAt } = rehearsal;
+  const label = `${mode} rehearsal of ${clusters} x ${workloads}${failAt === undefined ? '' : ` failing at ${failAt}`}`;
+  options.progress(`handlers: warm invocations, in an ${label} (model engine, about a minute)`);
+  const out = join(options.workDirectory, `warm-rehearsal-${WARM_REHEARSALS.indexOf(rehearsal) + 1}`);
   await mkdir(out, { recursive: true });
   let exitError: unknown;
   await runTimedProcess(
     process.execPath,
-    rehearseArgs({ clusters, workloads, mode, cdkOut: options.cdkOut, out }),
+    rehearseArgs({
+      clusters,
+      workloads,
+      mode,
+      cdkOut: options.cdkOut,
+      out,
+      ...(failAt !== undefined && { failAt }),
+    }),
     {
       section: SECTION,
       cwd: options.projectRoot,
@@ -201,24 +220,29 @@ async function rehearsedWarmInvocations(
     (text) => JSON.parse(text) as WarmRehearsalReport,
     () => undefined,
   );
-  if (report?.result !== 'SUCCEEDED' || report.warmInvocations === undefined) {
+  if (report?.result !== rehearsal.result || report.warmInvocations === undefined) {
     throw new BenchCheckFailed(
       SECTION,
-      `the ${mode} rehearsal for warm invocations did not succeed (${report?.result ?? 'no report.json'}); ` +
-        `its report is in ${out}`,
+      `the ${label} for warm invocations ended ${report?.result ?? 'without report.json'}, not ` +
+        `${rehearsal.result}; its report is in ${out}`,
       { cause: exitError },
     );
   }
   return report.warmInvocations;
 }
 
-/** A handler's figures with the rehearsal's warm invocations, where the probe had none. */
+/**
+ * A handler's figures with the warm invocations of the first rehearsal that invoked it warm, where the
+ * probe had none.
+ */
 export function withRehearsedWarmInvoke(
   handler: HandlerFigures,
-  times: InvocationTimes | undefined,
+  rehearsed: readonly RehearsedTimes[],
 ): HandlerFigures {
   if (handler.warmInvoke.measured) return handler;
-  if (times === undefined || times.count === 0) {
+  const found = rehearsed.find((rehearsal) => (rehearsal.times[handler.handler]?.count ?? 0) > 0);
+  const times = found?.times[handler.handler];
+  if (found === undefined || times === undefined) {
     return { ...handler, warmInvoke: { measured: false, reason: WARM_NOT_INVOKED } };
   }
   return {
@@ -228,7 +252,7 @@ export function withRehearsedWarmInvoke(
       medianMs: times.medianMs,
       p90Ms: times.p90Ms,
       invocations: times.count,
-      path: WARM_REHEARSAL_PATH,
+      path: found.path,
     },
   };
 }

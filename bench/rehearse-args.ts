@@ -9,6 +9,8 @@ export interface RehearseArgs {
   readonly cdkOut: string;
   /** Where report.json, history.json and the logs go. */
   readonly out: string;
+  /** A step to make fail (`--fail-at STATE[:CLUSTER]`), for a rotation that rolls back. */
+  readonly failAt?: string;
 }
 
 /** Arguments for process.execPath, run in the project root. */
@@ -28,6 +30,7 @@ export function rehearseArgs(options: RehearseArgs): string[] {
     options.cdkOut,
     '--out',
     options.out,
+    ...(options.failAt === undefined ? [] : ['--fail-at', options.failAt]),
     '--json',
   ];
 }

@@ -1,7 +1,7 @@
 // How the bench times each handler's warm invocation. Where a path does the handler's real work and
 // needs neither AWS nor a cluster, in one process of its own (WARM_INVOCATIONS, handler-probe.mjs).
 // Every other handler reads Secrets Manager, EKS or a Kubernetes API on every path worth timing: its
-// warm invocations are timed on their real path in one emergency rehearsal (WARM_REHEARSAL), against
+// warm invocations are timed on their real path in small emergency rehearsals (WARM_REHEARSALS), against
 // moto and the model lab on this machine, as the rehearsal's function pool measured them.
 
 export interface WarmInvocation {
@@ -20,17 +20,49 @@ export const WARM_INVOCATIONS: Readonly<Record<string, WarmInvocation>> = {
   },
 };
 
-/** The rehearsal whose warm invocations time the other handlers: small, so its lab stays quiet. */
-export const WARM_REHEARSAL = { clusters: 3, workloads: 2, mode: 'emergency' } as const;
+export interface WarmRehearsal {
+  readonly clusters: number;
+  readonly workloads: number;
+  readonly mode: 'emergency';
+  /** `--fail-at`: a step that fails, so that the rotation rolls back. */
+  readonly failAt?: string;
+  /** The result the rehearsal must end with for its times to count. */
+  readonly result: 'SUCCEEDED' | 'ROLLED_BACK';
+  /** What it runs, for the reader of docs/performance.md. */
+  readonly path: string;
+}
 
-export const WARM_REHEARSAL_PATH =
-  `its real path in an emergency rehearsal of ${WARM_REHEARSAL.clusters} x ${WARM_REHEARSAL.workloads}, ` +
-  'against moto and the model lab on this machine (waits inside the handler included)';
+/**
+ * The rehearsals whose warm invocations time the other handlers, small so that the lab stays quiet:
+ * a rotation that succeeds, then one that rolls back (the rollback handler's only path). A handler
+ * takes its times from the first of them that invoked it warm.
+ */
+export const WARM_REHEARSALS: readonly WarmRehearsal[] = [
+  {
+    clusters: 3,
+    workloads: 2,
+    mode: 'emergency',
+    result: 'SUCCEEDED',
+    path:
+      'its real path in an emergency rehearsal of 3 x 2, against moto and the model lab on this machine ' +
+      '(waits inside the handler included)',
+  },
+  {
+    clusters: 3,
+    workloads: 2,
+    mode: 'emergency',
+    failAt: 'retire-root:lab-2',
+    result: 'ROLLED_BACK',
+    path:
+      'its real path in an emergency rehearsal of 3 x 2 that fails at retire-root in lab-2 and rolls back, ' +
+      'against moto and the model lab on this machine (waits inside the handler included)',
+  },
+];
 
-/** Before the rehearsal, or without one: a handler with no network-free path. */
+/** Before the rehearsals, or without them: a handler with no network-free path. */
 export const WARM_NOT_MEASURED = 'not measured: every path reads AWS or a cluster, and no rehearsal timed it';
 
-/** After the rehearsal: a handler it did not invoke warm. */
+/** After the rehearsals: a handler none of them invoked warm. */
 export const WARM_NOT_INVOKED =
-  'not measured: the emergency rehearsal did not invoke it warm (rollback runs when a rotation fails, ' +
-  'check-expiry on its own schedule, record-approval with approval gates)';
+  'not measured: no rehearsal invoked it warm (check-expiry runs on its own schedule: a rehearsal ' +
+  'invokes it once, cold, at the end; record-approval only with approval gates)';

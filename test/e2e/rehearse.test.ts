@@ -119,6 +119,26 @@ describe('meshtrust rehearse', () => {
     expect(summary).toMatchObject({ ok: true, result: 'SUCCEEDED' });
   });
 
+  it("times every handler's warm invocations (its containers warmed ahead), for the bench", () => {
+    // Assess: each handler the state machine invoked has warm times, no more than its invocations, in
+    // order; check-expiry, invoked once at the end in a container started for it, has none (cold)
+    const { invocations, warmInvocations } = scheduled.report;
+    expect(invocations['check-expiry']).toBe(1);
+    expect(Object.keys(warmInvocations).sort()).toEqual(
+      Object.keys(invocations)
+        .filter((handler) => handler !== 'check-expiry')
+        .sort(),
+    );
+    for (const [handler, times] of Object.entries(warmInvocations)) {
+      expect({ handler, count: times.count }).toEqual({ handler, count: expect.any(Number) });
+      expect(times.count).toBeGreaterThan(0);
+      expect(times.count).toBeLessThanOrEqual(invocations[handler] ?? 0);
+      expect(times.medianMs).toBeGreaterThan(0);
+      expect(times.p90Ms).toBeGreaterThanOrEqual(times.medianMs);
+      expect(times.maxMs).toBeGreaterThanOrEqual(times.p90Ms);
+    }
+  });
+
   it("reports how the lab's renewals kept time, in report.json and the --json summary", () => {
     // Assess: the run outlasts several certificate lifetimes, so the lab renewed, none past expiry
     const renewals = scheduled.report.labLoad?.renewals;

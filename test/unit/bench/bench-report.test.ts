@@ -17,12 +17,13 @@ import { type CostPrices, privateCaCost, standingCost } from '../../../bench/cos
 import {
   type HandlerFigures,
   type HandlersSectionFigures,
+  type RehearsedTimes,
   withRehearsedWarmInvoke,
 } from '../../../bench/handler-bench.js';
 import type { LabIdleSectionFigures } from '../../../bench/lab-idle-bench.js';
 import type { PkiSectionFigures } from '../../../bench/pki-bench.js';
 import { mergeRotationFigures } from '../../../bench/rotation-figures.js';
-import { WARM_NOT_INVOKED, WARM_REHEARSAL_PATH } from '../../../bench/warm-invocations.js';
+import { WARM_NOT_INVOKED } from '../../../bench/warm-invocations.js';
 import { rotationRun } from '../../support/rotation-run.js';
 import { TEST_MACHINE } from '../../support/test-machine.js';
 
@@ -334,17 +335,29 @@ describe('renderPerformanceDoc', () => {
     for (const item of NOT_MEASURED_YET) expect(doc).toContain(`- **${item.name}**: ${item.what}.`);
   });
 
-  it("shows the rehearsal's warm invocations with their p90, keeps the probe's, and says why one has none", () => {
-    // Prepare: preflight timed in the rehearsal, record-approval by its probe, rollback not invoked
+  it("shows the rehearsals' warm invocations with their p90, keeps the probe's, and says why one has none", () => {
+    // Prepare: preflight timed in the first rehearsal, rollback only in the second, record-approval by
+    // its probe, check-expiry in none, acquire-lock once
     const [preflight, approval] = HANDLERS.handlers as [HandlerFigures, HandlerFigures];
     const times = { count: 7, medianMs: 12.5, p90Ms: 40, maxMs: 55 };
+    const rehearsed: RehearsedTimes[] = [
+      {
+        path: 'a rotation that succeeds',
+        times: { preflight: times, 'acquire-lock': { ...times, count: 1 }, rollback: { ...times, count: 0 } },
+      },
+      {
+        path: 'a rotation that rolls back',
+        times: { preflight: { ...times, medianMs: 99 }, rollback: times },
+      },
+    ];
     const figures: HandlersSectionFigures = {
       ...HANDLERS,
       handlers: [
-        withRehearsedWarmInvoke(preflight, times),
-        withRehearsedWarmInvoke(approval, times),
-        withRehearsedWarmInvoke({ ...preflight, handler: 'rollback' }, undefined),
-        withRehearsedWarmInvoke({ ...preflight, handler: 'acquire-lock' }, { ...times, count: 1 }),
+        withRehearsedWarmInvoke(preflight, rehearsed),
+        withRehearsedWarmInvoke(approval, rehearsed),
+        withRehearsedWarmInvoke({ ...preflight, handler: 'rollback' }, rehearsed),
+        withRehearsedWarmInvoke({ ...preflight, handler: 'check-expiry' }, rehearsed),
+        withRehearsedWarmInvoke({ ...preflight, handler: 'acquire-lock' }, rehearsed),
       ],
     };
 
@@ -356,10 +369,12 @@ describe('renderPerformanceDoc', () => {
     // Assess
     expect(doc).toMatch(/\| preflight \|.*\| 13 ms \(median of 7, p90 40 ms\) \|/);
     expect(doc).toMatch(/\| record-approval \|.*\| 0\.90 ms \(median of 50\) \|/);
-    expect(doc).toMatch(/\| rollback \|.*\| not measured \|/);
+    expect(doc).toMatch(/\| rollback \|.*\| 13 ms \(median of 7, p90 40 ms\) \|/);
+    expect(doc).toMatch(/\| check-expiry \|.*\| not measured \|/);
     expect(doc).toMatch(/\| acquire-lock \|.*\| 13 ms \(once\) \|/);
-    expect(doc).toContain(`  preflight, acquire-lock: ${WARM_REHEARSAL_PATH}.`);
-    expect(doc).toContain(`  rollback: ${WARM_NOT_INVOKED}.`);
+    expect(doc).toContain('  preflight, acquire-lock: a rotation that succeeds.');
+    expect(doc).toContain('  rollback: a rotation that rolls back.');
+    expect(doc).toContain(`  check-expiry: ${WARM_NOT_INVOKED}.`);
     expect(doc).toContain(
       '  record-approval: in one process of its own, after the import and a first invocation: an approval gate.',
     );
