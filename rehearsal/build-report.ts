@@ -1,6 +1,5 @@
 // The report of a run (report.json, and what the CLI prints): what happened, phase by phase, and every
 // check of rehearsal-report.ts judged from the facts gathered at the start and at the end.
-
 import type { CacertsSnapshot, SecretData } from '../lab/cacerts-snapshot.js';
 import type { ProberStats } from '../lab/istio/mtls-prober.js';
 import type { LabLoad } from '../lab/lab-load.js';
