@@ -30,7 +30,13 @@ import {
 // the functions' configuration reads without loading the PKI core.
 export { DEFAULT_KEY_ALGORITHM, isKeyAlgorithm, KEY_ALGORITHMS, type KeyAlgorithm };
 
-const RSA_EXPONENT = new Uint8Array([1, 0, 1]);
+/** F4, the public exponent of every RSA key meshtrust makes; WebCrypto takes it as big-endian bytes. */
+const RSA_PUBLIC_EXPONENT = 0x10001;
+const RSA_EXPONENT = new Uint8Array([
+  RSA_PUBLIC_EXPONENT >> 16,
+  (RSA_PUBLIC_EXPONENT >> 8) & 0xff,
+  RSA_PUBLIC_EXPONENT & 0xff,
+]);
 
 /** WebCrypto parameters to generate or import a key of `algorithm`. */
 export function keyParamsOf(algorithm: KeyAlgorithm): EcKeyImportParams | RsaHashedImportParams {
@@ -128,7 +134,7 @@ export async function generateKeyObjects(
     default:
       return generateNodeKeyPairAsync('rsa', {
         modulusLength: Number(algorithm.slice('rsa-'.length)),
-        publicExponent: 0x10001,
+        publicExponent: RSA_PUBLIC_EXPONENT,
       });
   }
 }
