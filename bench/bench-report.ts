@@ -705,8 +705,11 @@ export function costBoundNote(figures: CostSectionFigures): string {
     ' purpose. A secret per cluster holds the intermediate reissue-intermediate stores (DESIGN.md), from' +
     " which the cluster's cacerts can be written again; the CA store key and the audit key stay apart," +
     ' since the logs service may use the audit key and must never use the key guarding the CA private keys;' +
-    ` the live root's key is its own KMS key.${dashboardNote} Going lower would take one KMS key for both` +
-    ' or no copy of the intermediates, each giving up the protection it gives.'
+    ` the live root's key is its own KMS key.${dashboardNote}` +
+    (withoutDashboard > TARGETS.standingMonthlyUsd
+      ? ' Going lower would take one KMS key for both or no copy of the intermediates, each giving up the' +
+        ' protection it gives.'
+      : '')
   );
 }
 

@@ -401,6 +401,10 @@ describe('renderPerformanceDoc', () => {
     expect(missed).toContain('Without the dashboard');
     expect(missed).toContain('would cost $6.50, still above $6.00');
     expect(missed).toContain('the CA store key and the audit key stay apart');
+    expect(missed).toContain('Going lower would take one KMS key for both');
+    const dashboardOver = costBoundNote({ ...COST, standing: standingCost(template, 3, PRICES) });
+    expect(dashboardOver).toContain('would cost $3.70, within $6.00');
+    expect(dashboardOver).not.toContain('Going lower');
     expect(small.standing.monthlyUsd).toBeLessThanOrEqual(6);
     expect(met).toBe('');
   });
