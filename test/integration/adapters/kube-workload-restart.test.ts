@@ -82,6 +82,26 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
+/**
+ * A lab cluster whose pods take `podStartDelayMs` to start, recording every request it authorizes in
+ * `asked` (refusing any `refuse` says no to), with the namespace shop created.
+ */
+async function recordingCluster(
+  name: string,
+  podStartDelayMs: number,
+  refuse: (verb: string) => boolean = () => false,
+): Promise<{ cluster: LabCluster; asked: string[] }> {
+  const asked: string[] = [];
+  const recording = authorizeRecording(asked);
+  const cluster = await startLabCluster({
+    name,
+    podStartDelayMs,
+    authorize: (identity, attributes) => recording(identity, attributes) && !refuse(attributes.verb),
+  });
+  cluster.store.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } });
+  return { cluster, asked };
+}
+
 function podsOf(namespace: string, app: string): KubeObject[] {
   return lab.store.list('Pod', { namespace, labelSelector: `app=${app}` }).items;
 }
@@ -316,15 +336,9 @@ describe('awaitRollouts', () => {
     // Prepare: pods that take a second to start, and a poll of ten minutes: only a watch can end the
     // wait within the test's time. Two Deployments of a namespace (one watch of it) and a StatefulSet
     // alone (one watch of it by name).
-    const asked: string[] = [];
-    const slow = await startLabCluster({
-      name: 'lab-watch',
-      podStartDelayMs: 1_000,
-      authorize: authorizeRecording(asked),
-    });
+    const { cluster: slow, asked } = await recordingCluster('lab-watch', 1_000);
     const api: WorkloadRef = { kind: 'Deployment', namespace: 'shop', name: 'api' };
     const refs = [web, api, db];
-    slow.store.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } });
     for (const ref of refs) slow.store.create(workload(ref.kind, ref.namespace, ref.name, { replicas: 1 }));
     const client = slow.clientAs(slow.identities.rotator);
     try {
@@ -354,13 +368,7 @@ describe('awaitRollouts', () => {
   it('opens a watch again that client-node ended after 30 s without an event, and still wakes on it', async () => {
     // Prepare: a pod that takes 40 s to start, so the watch is quiet for longer than client-node's 30 s
     // (it ends it then); a poll of ten minutes, so only a watch opened again can end the wait in time.
-    const asked: string[] = [];
-    const quiet = await startLabCluster({
-      name: 'lab-quiet',
-      podStartDelayMs: 40_000,
-      authorize: authorizeRecording(asked),
-    });
-    quiet.store.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } });
+    const { cluster: quiet, asked } = await recordingCluster('lab-quiet', 40_000);
     quiet.store.create(workload('Deployment', 'shop', 'web', { replicas: 1 }));
     const client = quiet.clientAs(quiet.identities.rotator);
     try {
@@ -379,14 +387,11 @@ describe('awaitRollouts', () => {
 
   it('polls every pollMs when it may not watch, and still ends when the rollout does', async () => {
     // Prepare: an API server that refuses every watch.
-    const asked: string[] = [];
-    const recording = authorizeRecording(asked);
-    const noWatch = await startLabCluster({
-      name: 'lab-no-watch',
-      podStartDelayMs: 1_000,
-      authorize: (identity, attributes) => recording(identity, attributes) && attributes.verb !== 'watch',
-    });
-    noWatch.store.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } });
+    const { cluster: noWatch, asked } = await recordingCluster(
+      'lab-no-watch',
+      1_000,
+      (verb) => verb === 'watch',
+    );
     noWatch.store.create(workload('Deployment', 'shop', 'web', { replicas: 1 }));
     const client = noWatch.clientAs(noWatch.identities.rotator);
     try {
