@@ -1,19 +1,36 @@
 // What a V8 CPU profile (`node --cpu-prof`) of a bundled process spent its time on, in a few named
 // costs, for the bench's "what bounds it" lines (issue 14 wants a profile, not a guess, where a target
-// is missed). Each sample's time goes to the first rule that matches its stack, from the sampled frame
-// outwards: node's own crypto by the function's name, bundled code by the module esbuild wrote it from
-// (an unminified esbuild bundle names each module in a `// path` comment line before its code).
+// is missed). Each sample's time goes to the first cost its stack names, from the sampled frame
+// outwards; the caller says what a frame costs (pki-profile-costs.ts, import-profile.ts), and for
+// bundled code which module esbuild wrote it from can be read from the bundle (an unminified esbuild
+// bundle names each module in a `// path` comment line before its code).
 
 /** The parts of Chrome's .cpuprofile format read here. */
 export interface CpuProfile {
   readonly nodes: readonly {
     readonly id: number;
-    readonly callFrame: { readonly functionName: string; readonly url: string; readonly lineNumber: number };
+    readonly callFrame: ProfileFrame;
     readonly children?: readonly number[];
   }[];
+  /** When profiling began, in microseconds of the monotonic clock (`process.hrtime`'s, divided by 1000). */
+  readonly startTime?: number;
   readonly samples: readonly number[];
   /** Microseconds since the previous sample, one per sample. */
   readonly timeDeltas: readonly number[];
+}
+
+/** A function's frame: its name, script, and where it starts (0-based; -1 for V8's own). */
+export interface ProfileFrame {
+  readonly functionName: string;
+  readonly url: string;
+  readonly lineNumber: number;
+  readonly columnNumber?: number;
+}
+
+/** Microseconds of the monotonic clock, as the profile's startTime: only samples taken in it count. */
+export interface ProfileWindow {
+  readonly fromUs: number;
+  readonly toUs: number;
 }
 
 /** Where each module of a bundle starts: 0-based line of its `// path` comment, in file order. */
@@ -34,78 +51,6 @@ export interface ProfileSummary {
   readonly costs: readonly ProfileCost[];
 }
 
-/** A frame as the rules see it: its function and, for bundled code, the module it came from. */
-interface Frame {
-  readonly functionName: string;
-  readonly url: string;
-  readonly module?: string;
-}
-
-const RULES: readonly { readonly what: string; matches(frame: Frame): boolean }[] = [
-  { what: 'garbage collection', matches: (f) => f.functionName === '(garbage collector)' },
-  {
-    what: "idle: waiting on node's thread pool (crypto jobs such as RSA key generation, async file writes)",
-    matches: (f) => f.functionName === '(idle)',
-  },
-  {
-    what: 'node itself (startup, parsing and compiling code)',
-    matches: (f) => f.functionName === '(program)',
-  },
-  {
-    what: 'key generation (node crypto)',
-    matches: (f) => isNodeCode(f) && /^(generateKeyPair|ecGenerateKey|rsaKeyGenerate)/.test(f.functionName),
-  },
-  {
-    what: 'key encoding: PEM/PKCS#8/SPKI import and export (node crypto)',
-    matches: (f) =>
-      isNodeCode(f) &&
-      /^(createPrivateKey|createPublicKey|importKey|exportKey|export|ecImportKey|ecExportKey|rsaImportKey|rsaExportKey)$/.test(
-        f.functionName,
-      ),
-  },
-  {
-    what: 'signing (node crypto)',
-    matches: (f) =>
-      isNodeCode(f) && /^(sign|signOneShot|signVerify|ecdsaSignVerify|rsaSignVerify)$/.test(f.functionName),
-  },
-  { what: 'hashing (node crypto)', matches: (f) => isNodeCode(f) && /[dD]igest/.test(f.functionName) },
-  {
-    what: 'file writes',
-    matches: (f) =>
-      isNodeCode(f) &&
-      /^(writeFile|writeFileSync|openSync|writeSync|closeSync|openFileHandle|close|writeFileHandle)$/.test(
-        f.functionName,
-      ),
-  },
-  {
-    what: 'module loading (imports)',
-    matches: (f) =>
-      isNodeCode(f) && /(compileSourceTextModule|ModuleJob|moduleStrategy)/.test(f.functionName),
-  },
-  {
-    what: 'ASN.1 encoding and parsing (asn1js, @peculiar/asn1-*, @peculiar/utils)',
-    matches: (f) =>
-      /node_modules\/(asn1js|@peculiar\/asn1-[a-z0-9-]+|@peculiar\/utils|pvtsutils|pvutils)\//.test(
-        f.module ?? '',
-      ),
-  },
-  {
-    what: 'certificate building (@peculiar/x509 and its runtime: tsyringe, tslib, reflect-metadata)',
-    matches: (f) =>
-      /node_modules\/(@peculiar\/x509|tsyringe|tslib|reflect-metadata|@peculiar\/json-schema)\//.test(
-        f.module ?? '',
-      ),
-  },
-  { what: 'meshtrust PKI core', matches: (f) => (f.module ?? '').startsWith('lambdas/') },
-  { what: 'the bench worker', matches: (f) => (f.module ?? '').startsWith('bench/') },
-];
-
-const OTHER = 'other';
-
-function isNodeCode(frame: Frame): boolean {
-  return frame.url === '' || frame.url.startsWith('node:');
-}
-
 /** The `// path` module markers of an unminified esbuild bundle, in file order. */
 export function bundleModules(bundleText: string): BundleModule[] {
   const modules: BundleModule[] = [];
@@ -118,7 +63,7 @@ export function bundleModules(bundleText: string): BundleModule[] {
 }
 
 /** The module a 0-based line of the bundle belongs to: the last marker at or before it. */
-function moduleAt(modules: readonly BundleModule[], line: number): string | undefined {
+export function moduleAt(modules: readonly BundleModule[], line: number): string | undefined {
   let low = 0;
   let high = modules.length - 1;
   let found: string | undefined;
@@ -135,55 +80,123 @@ function moduleAt(modules: readonly BundleModule[], line: number): string | unde
   return found;
 }
 
+/** The cost samples no frame of their stack names. */
+export const OTHER_COST = 'other';
+
 /**
- * Sums a profile's sample time per rule. `bundleUrl` tells the bundle's frames (by the end of their
- * URL) from node's own; each sample goes to the first rule any frame of its stack matches, from the
- * sampled frame outwards, else to "other".
+ * What a FrameCost returns for a frame whose own time is its callees' (a wrapper that runs, and makes
+ * V8 compile, the function it calls): that time is shared out as the samples below the frame were.
+ */
+export const LIKE_CALLEES = Symbol('like its callees');
+
+/** The cost a frame's time counts for; undefined leaves the sample to the frame's caller. */
+export type FrameCost = (frame: ProfileFrame) => string | typeof LIKE_CALLEES | undefined;
+
+/**
+ * Sums a profile's sample time per cost: each sample goes to the first cost `costOf` names for a frame
+ * of its stack, from the sampled frame outwards, else to "other". A sample that first meets a frame
+ * LIKE_CALLEES is shared out over the costs of that frame's other samples (the ones taken below it);
+ * with none, its walk goes on outwards. With a window, only the samples taken in it count (a profile
+ * needs its startTime for that).
  */
 export function summarizeCpuProfile(
   profile: CpuProfile,
-  bundle: { readonly url: string; readonly modules: readonly BundleModule[] },
+  costOf: FrameCost,
+  window?: ProfileWindow,
 ): ProfileSummary {
+  if (window !== undefined && profile.startTime === undefined) {
+    throw new RangeError('a profile without a startTime cannot be read for a window of time');
+  }
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const parentOf = new Map<number, number>();
   for (const node of profile.nodes) for (const child of node.children ?? []) parentOf.set(child, node.id);
-  const frameOf = (id: number): Frame => {
-    const { functionName, url, lineNumber } = (byId.get(id) as CpuProfile['nodes'][number]).callFrame;
-    const module = url.endsWith(bundle.url) ? moduleAt(bundle.modules, lineNumber) : undefined;
-    return { functionName, url, ...(module !== undefined && { module }) };
+  const frameCosts = new Map<number, ReturnType<FrameCost>>();
+  const costOfNode = (id: number) => {
+    if (!frameCosts.has(id))
+      frameCosts.set(id, costOf((byId.get(id) as CpuProfile['nodes'][number]).callFrame));
+    return frameCosts.get(id);
   };
-  const categoryOf = new Map<number, string>();
-  const categorize = (id: number): string => {
-    const known = categoryOf.get(id);
-    if (known !== undefined) return known;
-    let what = OTHER;
-    for (let current: number | undefined = id; current !== undefined; current = parentOf.get(current)) {
-      const frame = frameOf(current);
-      const rule = RULES.find((candidate) => candidate.matches(frame));
-      if (rule !== undefined) {
-        what = rule.what;
-        break;
-      }
+  /** The first cost from `id` outwards, or the frame LIKE_CALLEES met first. */
+  const resolve = (from: number | undefined): { cost: string } | { likeCallees: number } => {
+    for (let current = from; current !== undefined; current = parentOf.get(current)) {
+      const named = costOfNode(current);
+      if (named === LIKE_CALLEES) return { likeCallees: current };
+      if (named !== undefined) return { cost: named };
     }
-    categoryOf.set(id, what);
-    return what;
+    return { cost: OTHER_COST };
   };
+
   const microseconds = new Map<string, number>();
+  const add = (into: Map<string, number>, what: string, us: number) =>
+    into.set(what, (into.get(what) ?? 0) + us);
+  /** Per frame LIKE_CALLEES: the costs of the samples below it, and its own time to share out. */
+  const below = new Map<number, Map<string, number>>();
+  const deferred = new Map<number, number>();
+  /** Counts time of a cost spent at `id` for every frame LIKE_CALLEES above it. */
+  const addBelow = (id: number, what: string, us: number) => {
+    for (let current = parentOf.get(id); current !== undefined; current = parentOf.get(current)) {
+      if (costOfNode(current) !== LIKE_CALLEES) continue;
+      below.set(current, add(below.get(current) ?? new Map<string, number>(), what, us));
+    }
+  };
   let total = 0;
+  let at = profile.startTime ?? 0;
   profile.samples.forEach((id, index) => {
     const delta = profile.timeDeltas[index] ?? 0;
+    at += delta;
+    if (window !== undefined && (at < window.fromUs || at > window.toUs)) return;
     total += delta;
-    const what = categorize(id);
-    microseconds.set(what, (microseconds.get(what) ?? 0) + delta);
+    const resolved = resolve(id);
+    if ('likeCallees' in resolved) {
+      deferred.set(resolved.likeCallees, (deferred.get(resolved.likeCallees) ?? 0) + delta);
+      return;
+    }
+    add(microseconds, resolved.cost, delta);
+    addBelow(id, resolved.cost, delta);
   });
+  // Deepest first, so that a frame's share of time reaches the frames LIKE_CALLEES above it.
+  const depthOf = (id: number) => {
+    let depth = 0;
+    for (let current = parentOf.get(id); current !== undefined; current = parentOf.get(current)) depth += 1;
+    return depth;
+  };
+  const pending = [...deferred.keys()].sort((a, b) => depthOf(b) - depthOf(a));
+  for (const id of pending) {
+    const us = deferred.get(id) ?? 0;
+    const shares = below.get(id);
+    const sharesUs = [...(shares?.values() ?? [])].reduce((sum, value) => sum + value, 0);
+    const parts: [string, number][] = [];
+    if (shares === undefined || sharesUs === 0) {
+      // Nothing ran below it: its time is its caller's, as a frame of no cost would leave it.
+      const outer = resolve(parentOf.get(id));
+      if ('likeCallees' in outer) {
+        deferred.set(outer.likeCallees, (deferred.get(outer.likeCallees) ?? 0) + us);
+        if (!pending.includes(outer.likeCallees)) pending.push(outer.likeCallees);
+        continue;
+      }
+      parts.push([outer.cost, us]);
+    } else {
+      for (const [what, share] of shares) parts.push([what, (us * share) / sharesUs]);
+    }
+    for (const [what, part] of parts) {
+      add(microseconds, what, part);
+      addBelow(id, what, part);
+    }
+  }
+
   const costs: ProfileCost[] = [];
-  let other = microseconds.get(OTHER) ?? 0;
+  let other = microseconds.get(OTHER_COST) ?? 0;
   for (const [what, us] of microseconds) {
-    if (what === OTHER) continue;
+    if (what === OTHER_COST) continue;
     if (us < total / 100) other += us;
     else costs.push({ what, ms: us / 1000 });
   }
   costs.sort((a, b) => b.ms - a.ms);
-  if (other > 0) costs.push({ what: OTHER, ms: other / 1000 });
+  if (other > 0) costs.push({ what: OTHER_COST, ms: other / 1000 });
   return { totalMs: total / 1000, costs };
+}
+
+/** True for node's own code and V8's: a frame of no script, or of a `node:` one. */
+export function isNodeCode(frame: ProfileFrame): boolean {
+  return frame.url === '' || frame.url.startsWith('node:');
 }

@@ -13,6 +13,7 @@ import { BenchCheckFailed } from './bench-errors.js';
 import { caProfileOf, profileDifferences } from './ca-profile.js';
 import { bundleModules, type ProfileSummary, summarizeCpuProfile } from './cpu-profile-summary.js';
 import { opensslProcessCount, writeOpensslLoop } from './openssl-ca-loop.js';
+import { pkiCosts } from './pki-profile-costs.js';
 import { runTimedProcess } from './timed-process.js';
 
 const execFileAsync = promisify(execFile);
@@ -159,10 +160,10 @@ async function profileOurs(
     throw new BenchCheckFailed(SECTION, `node --cpu-prof wrote no profile in ${directory}`);
   }
   const profile = JSON.parse(await readFile(join(directory, file), 'utf8'));
-  return summarizeCpuProfile(profile, {
-    url: `/${basename(worker)}`,
-    modules: bundleModules(await readFile(worker, 'utf8')),
-  });
+  return summarizeCpuProfile(
+    profile,
+    pkiCosts({ url: `/${basename(worker)}`, modules: bundleModules(await readFile(worker, 'utf8')) }),
+  );
 }
 
 /** Verifies the last intermediate of each side with openssl and compares both sides' profiles. */

@@ -1,6 +1,13 @@
 // The bench's CPU profile summary: a sample's time goes to the first rule its stack matches from the
 // sampled frame outwards, bundled frames are told apart by the module esbuild wrote them from.
-import { bundleModules, type CpuProfile, summarizeCpuProfile } from '../../../bench/cpu-profile-summary.js';
+import {
+  bundleModules,
+  type CpuProfile,
+  type FrameCost,
+  LIKE_CALLEES,
+  summarizeCpuProfile,
+} from '../../../bench/cpu-profile-summary.js';
+import { pkiCosts } from '../../../bench/pki-profile-costs.js';
 
 const BUNDLE = [
   '// bench/pki-worker.ts',
@@ -78,7 +85,7 @@ describe('summarizeCpuProfile', () => {
 
   it('sums each sample into the first cost its stack matches, from the sampled frame outwards', () => {
     // Act
-    const summary = summarizeCpuProfile(profile, { url: '/pki-worker.mjs', modules });
+    const summary = summarizeCpuProfile(profile, pkiCosts({ url: '/pki-worker.mjs', modules }));
 
     // Assess: toBER inside the certificate generator is ASN.1 work; the generator's own frame is not
     expect(summary.totalMs).toBe(995);
@@ -99,11 +106,80 @@ describe('summarizeCpuProfile', () => {
 
   it("takes no frame of another file for the bundle's, whatever its line", () => {
     // Prepare: the same stack, but as another script's frames
-    const elsewhere = summarizeCpuProfile(profile, { url: '/other.mjs', modules });
+    const elsewhere = summarizeCpuProfile(profile, pkiCosts({ url: '/other.mjs', modules }));
 
     // Assess: no module, so nothing is ASN.1 or meshtrust code; node's own frames still count
     expect(elsewhere.costs.map((cost) => cost.what)).not.toContain('meshtrust PKI core');
     expect(elsewhere.costs.find((cost) => cost.what.startsWith('key generation'))?.ms).toBe(150);
     expect(elsewhere.costs.find((cost) => cost.what === 'other')?.ms).toBe(545);
+  });
+});
+
+type FrameCostOf = ReturnType<FrameCost>;
+
+describe('summarizeCpuProfile with a cost of its own', () => {
+  // A wrapper (w) whose own time is its callees': it runs module a (twice as long) and module b.
+  const profile: CpuProfile = {
+    ...profileOf(
+      [
+        [1, undefined, '(root)', '', -1],
+        [2, 1, 'top', URL, 0],
+        [3, 2, 'w', URL, 1],
+        [4, 3, 'a', URL, 2],
+        [5, 3, 'b', URL, 3],
+        [6, 2, 'lonely', URL, 4],
+        [7, 6, 'w', URL, 1],
+      ],
+      [
+        [4, 200],
+        [5, 100],
+        [3, 300],
+        [7, 50],
+        [2, 10],
+      ],
+    ),
+    startTime: 1_000,
+  };
+  const costs: Readonly<Record<string, FrameCostOf>> = {
+    a: 'package a',
+    b: 'package b',
+    w: LIKE_CALLEES,
+    lonely: 'package lonely',
+  };
+  const costOf: FrameCost = (frame) => costs[frame.functionName];
+
+  it("shares a wrapper's own time out as its callees' samples were, or gives it to its caller", () => {
+    // Act
+    const summary = summarizeCpuProfile(profile, costOf);
+
+    // Assess: w's 300 µs go 2:1 to a and b; the w below lonely ran nothing, so its time is lonely's
+    expect(summary.costs).toEqual([
+      { what: 'package a', ms: 0.4 },
+      { what: 'package b', ms: 0.2 },
+      { what: 'package lonely', ms: 0.05 },
+      { what: 'other', ms: 0.01 },
+    ]);
+    expect(summary.totalMs).toBeCloseTo(0.66, 10);
+  });
+
+  it('counts only the samples taken in the window, by the profile start and the deltas', () => {
+    // Act: samples are at 1200, 1300, 1600, 1650 and 1660 µs
+    const summary = summarizeCpuProfile(profile, costOf, { fromUs: 1_250, toUs: 1_650 });
+
+    // Assess: b's sample, the wrapper's (b alone ran below it in the window) and the lonely wrapper's
+    expect(summary.totalMs).toBeCloseTo(0.45, 10);
+    expect(summary.costs).toEqual([
+      { what: 'package b', ms: 0.4 },
+      { what: 'package lonely', ms: 0.05 },
+    ]);
+  });
+
+  it('refuses a window on a profile that does not say when it started', () => {
+    // Act
+    const summarizing = () =>
+      summarizeCpuProfile({ ...profile, startTime: undefined }, costOf, { fromUs: 0, toUs: 1 });
+
+    // Assess
+    expect(summarizing).toThrow(/without a startTime/);
   });
 });
