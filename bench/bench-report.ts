@@ -12,6 +12,7 @@ import {
 import type { CostSectionFigures } from './cost-bench.js';
 import type { HandlerFigures, HandlersSectionFigures } from './handler-bench.js';
 import { profileBoundLines, profileDocLines, profileMismatchLine } from './handler-profile.js';
+import { importBoundLine, importProfileDocLines } from './import-profile.js';
 import type { LabIdleSectionFigures } from './lab-idle-bench.js';
 import type { PkiSectionFigures } from './pki-bench.js';
 import { mapsOf, type RotationMaps, type RotationSectionFigures } from './rotation-figures.js';
@@ -267,16 +268,15 @@ export function handlersTargetLine(figures: HandlersSectionFigures): string {
 export function handlersBoundLines(figures: HandlersSectionFigures): string[] {
   if (figures.profile === undefined) return [];
   const mismatch = profileMismatchLine(figures.profile);
+  const handlers = figures.handlers.map((handler) => ({
+    handler: handler.handler,
+    bundleBytes: handler.bundleBytes,
+    coldImportMs: handler.coldImportMs.median,
+  }));
+  const imports = importBoundLine(figures.profile, handlers, TARGETS.coldImportMs);
   return [
-    ...profileBoundLines(
-      figures.profile,
-      figures.handlers.map((handler) => ({
-        handler: handler.handler,
-        bundleBytes: handler.bundleBytes,
-        coldImportMs: handler.coldImportMs.median,
-      })),
-      TARGETS,
-    ),
+    ...profileBoundLines(figures.profile, handlers, TARGETS),
+    ...(imports === undefined ? [] : [imports]),
     ...(mismatch === undefined ? [] : [mismatch]),
   ];
 }
@@ -547,7 +547,9 @@ export function renderPerformanceDoc(results: BenchResults): string {
       '  where there were several, the time 90% of them took at most (p90):',
       ...warmInvokeLines(handlers.figures).map((line) => `  ${line}`),
       '',
-      ...(handlers.figures.profile === undefined ? [] : profileDocLines(handlers.figures.profile)),
+      ...(handlers.figures.profile === undefined
+        ? []
+        : [...profileDocLines(handlers.figures.profile), ...importProfileDocLines(handlers.figures.profile)]),
       `${capitalise(handlersTargetLine(handlers.figures))}.${
         handlers.figures.profile === undefined
           ? missedNote(

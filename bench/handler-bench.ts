@@ -11,14 +11,19 @@ import type { CfnTemplate } from '../rehearsal/resolve-definition.js';
 import { resolveEnvironment, type TokenValues, templateFunctions } from '../rehearsal/template-functions.js';
 import type { InvocationTimes } from '../rehearsal/warm-invocation-times.js';
 import { BenchCheckFailed } from './bench-errors.js';
+import { type ProfileSummary, summarizeCpuProfile } from './cpu-profile-summary.js';
 import {
   type BundleProfile,
   buildFloorBundle,
+  buildForProfile,
   FLOOR_PACKAGE,
   type HandlersProfile,
   handlerEntryOf,
+  ownersOf,
+  type ProfileBuild,
   profileBundle,
 } from './handler-profile.js';
+import { importCosts } from './import-profile.js';
 import { rehearseArgs } from './rehearse-args.js';
 import { median } from './text-table.js';
 import { runTimedProcess } from './timed-process.js';
@@ -134,23 +139,19 @@ export async function runHandlersSection(
     await cp(fn.bundleDirectory, copy, { recursive: true });
     copies.set(fn.bundleDirectory, copy);
   }
+  const benched: BenchedFunction[] = functions.map((fn) => ({
+    handlerName: fn.handlerName,
+    functionName: fn.functionName,
+    bundleDirectory: copies.get(fn.bundleDirectory) ?? fn.bundleDirectory,
+    bundleFile: fn.bundleFile,
+    exportName: fn.exportName,
+    memorySize: fn.memorySize,
+    environment: resolveEnvironment(fn, tokens),
+  }));
   let handlers: HandlerFigures[] = [];
-  for (const [index, fn] of functions.entries()) {
-    options.progress(`handlers: ${fn.handlerName} (${index + 1}/${functions.length})`);
-    handlers.push(
-      await measureHandler(
-        {
-          handlerName: fn.handlerName,
-          functionName: fn.functionName,
-          bundleDirectory: copies.get(fn.bundleDirectory) ?? fn.bundleDirectory,
-          bundleFile: fn.bundleFile,
-          exportName: fn.exportName,
-          memorySize: fn.memorySize,
-          environment: resolveEnvironment(fn, tokens),
-        },
-        options,
-      ),
-    );
+  for (const [index, fn] of benched.entries()) {
+    options.progress(`handlers: ${fn.handlerName} (${index + 1}/${benched.length})`);
+    handlers.push(await measureHandler(fn, options));
   }
   if (options.rehearse !== false && handlers.some((handler) => !handler.warmInvoke.measured)) {
     const rehearsed: RehearsedTimes[] = [];
@@ -167,7 +168,7 @@ export async function runHandlersSection(
     assemblyReused: assembly.reused,
     importRuns: options.runs,
     handlers,
-    profile: await profileHandlers(functions, options),
+    profile: await profileHandlers(benched, options),
   };
 }
 
@@ -258,18 +259,16 @@ export function withRehearsedWarmInvoke(
 }
 
 /**
- * Each handler built again with esbuild's metafile (compared with the asset's bundle), and the floor:
- * the part of @kubernetes/client-node meshtrust imports, bundled alone and imported as a handler is.
+ * Each handler built again with esbuild's metafile (compared with the asset's bundle) and imported once
+ * more under the CPU profiler, and the floor: the part of @kubernetes/client-node meshtrust imports,
+ * bundled alone and imported as a handler is.
  */
 async function profileHandlers(
-  functions: readonly {
-    readonly handlerName: string;
-    readonly bundleDirectory: string;
-    readonly bundleFile: string;
-  }[],
+  functions: readonly BenchedFunction[],
   options: HandlerBenchOptions & { readonly workDirectory: string },
 ): Promise<HandlersProfile> {
   const bundles: Record<string, BundleProfile> = {};
+  const imports: Record<string, ProfileSummary> = {};
   for (const [index, fn] of functions.entries()) {
     const entry = handlerEntryOf(fn.handlerName);
     if (entry === undefined) {
@@ -279,10 +278,11 @@ async function profileHandlers(
       );
     }
     options.progress(`handlers: profile of ${fn.handlerName} (${index + 1}/${functions.length})`);
-    bundles[fn.handlerName] = await profileBundle(
-      entry,
-      await readFile(join(fn.bundleDirectory, fn.bundleFile)),
-    );
+    const built = await buildForProfile(entry);
+    const bundle = profileBundle(built, await readFile(join(fn.bundleDirectory, fn.bundleFile)));
+    bundles[fn.handlerName] = bundle;
+    // Only a map of the very bytes imported can say whose code a frame of the profile runs.
+    if (bundle.sameAsAsset) imports[fn.handlerName] = await profileImport(fn, built, options);
   }
   options.progress(`handlers: the floor, ${FLOOR_PACKAGE}'s part alone`);
   const floor = await buildFloorBundle(join(options.workDirectory, 'floor'));
@@ -300,6 +300,7 @@ async function profileHandlers(
   );
   return {
     bundles,
+    imports,
     floor: {
       packageName: floor.packageName,
       imports: floor.imports,
@@ -307,6 +308,34 @@ async function profileHandlers(
       coldImportMs: measured.coldImportMs,
     },
   };
+}
+
+/**
+ * One more cold import of the function's bundle under `node --cpu-prof` (not timed: the profiler slows
+ * it), its samples from the import's start to its end summed by importCosts.
+ */
+export async function profileImport(
+  fn: BenchedFunction,
+  built: ProfileBuild,
+  options: Pick<HandlerBenchOptions, 'signal'> & { readonly workDirectory: string },
+): Promise<ProfileSummary> {
+  const directory = join(options.workDirectory, 'import-profiles', fn.handlerName);
+  await mkdir(directory, { recursive: true });
+  const { importWindowUs } = await probe(fn, undefined, options, directory);
+  const file = (await readdir(directory)).find((name) => name.endsWith('.cpuprofile'));
+  if (file === undefined || importWindowUs === undefined) {
+    throw new BenchCheckFailed(
+      SECTION,
+      `${fn.handlerName}: node --cpu-prof wrote no profile in ${directory}`,
+    );
+  }
+  const profile = JSON.parse(await readFile(join(directory, file), 'utf8'));
+  const costs = importCosts({
+    url: `/${fn.bundleFile}`,
+    sourceMap: built.sourceMap,
+    owners: ownersOf(built.metafile, built.entryInput),
+  });
+  return summarizeCpuProfile(profile, costs, importWindowUs);
 }
 
 export async function measureHandler(
@@ -352,6 +381,8 @@ async function warmInvoke(
 
 interface ProbeResult {
   readonly importMs: number;
+  /** The import's start and end on the monotonic clock, in microseconds. */
+  readonly importWindowUs?: { readonly fromUs: number; readonly toUs: number };
   readonly firstInvokeMs?: number;
   readonly invokeMs?: readonly number[];
 }
@@ -360,11 +391,15 @@ type ProbeMessage =
   | ({ readonly type: 'result' } & ProbeResult)
   | { readonly type: 'failed'; readonly stage: string; readonly errorType: string; readonly message: string };
 
-/** One fresh node process running handler-probe.mjs on the function's bundle. */
+/**
+ * One fresh node process running handler-probe.mjs on the function's bundle; given a directory, under
+ * the CPU profiler (a sample every 100 µs), which writes its profile there.
+ */
 function probe(
   fn: BenchedFunction,
   invoke: { readonly event: unknown; readonly count: number } | undefined,
-  options: HandlerBenchOptions,
+  options: Pick<HandlerBenchOptions, 'signal'>,
+  cpuProfileDirectory?: string,
 ): Promise<ProbeResult> {
   const env = {
     PATH: process.env.PATH ?? '',
@@ -386,10 +421,13 @@ function probe(
     }),
   };
   return new Promise((resolve, reject) => {
-    // execArgv [] drops tsx's loader: the probe is plain node, as the Lambda runtime is.
+    // execArgv without tsx's loader: the probe is plain node, as the Lambda runtime is.
     const child = fork(PROBE, [], {
       env,
-      execArgv: [],
+      execArgv:
+        cpuProfileDirectory === undefined
+          ? []
+          : ['--cpu-prof', '--cpu-prof-dir', cpuProfileDirectory, '--cpu-prof-interval', '100'],
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       timeout: PROBE_TIMEOUT_MS,
       ...(options.signal !== undefined && { signal: options.signal }),

@@ -15,6 +15,7 @@ import {
   PROJECT_ROOT,
 } from '../lib/handler-entries.js';
 import { HANDLER_BUNDLING, HANDLER_RUNTIME } from '../lib/rotation-functions.js';
+import type { ProfileSummary } from './cpu-profile-summary.js';
 import { formatBytes, formatDuration, renderMarkdown, type Table } from './text-table.js';
 
 /** The package whose part meshtrust uses bounds every handler that reaches a cluster. */
@@ -86,33 +87,78 @@ export interface BundleProfile {
   readonly contributors: readonly BundleContributor[];
 }
 
-/** The bytes of a handler's bundle, split by contributor, and whether it is the asset's bundle. */
-export async function profileBundle(entry: string, assetBundle?: Buffer): Promise<BundleProfile> {
+/**
+ * A handler built as NodejsFunction builds it, plus esbuild's metafile and a source map kept apart from
+ * the code (an external map leaves the bundle's bytes as they are): what the profiles read.
+ */
+export interface ProfileBuild {
+  /** The bundle, index.mjs. */
+  readonly bundle: Uint8Array;
+  /** Its source map; sources are paths from the project root, as the metafile's inputs. */
+  readonly sourceMap: string;
+  readonly metafile: Metafile;
+  /** The entry as the metafile names it. */
+  readonly entryInput: string;
+}
+
+export async function buildForProfile(entry: string): Promise<ProfileBuild> {
   const result = await build({
     ...handlerBuildOptions(entry),
-    outfile: 'index.mjs',
+    // In the project root, so that the map names each source as the metafile does.
+    outfile: join(PROJECT_ROOT, 'index.mjs'),
+    sourcemap: 'external',
     write: false,
     metafile: true,
   });
-  const output = result.outputFiles?.find((file) => file.path.endsWith('index.mjs'));
-  if (output === undefined) throw new Error(`esbuild wrote no bundle of ${entry}`);
-  const entryInput = relative(PROJECT_ROOT, entry);
+  const output = (suffix: string) => result.outputFiles?.find((file) => file.path.endsWith(suffix));
+  const bundle = output('index.mjs');
+  const sourceMap = output('index.mjs.map');
+  if (bundle === undefined || sourceMap === undefined) throw new Error(`esbuild wrote no bundle of ${entry}`);
   return {
-    bytes: output.contents.byteLength,
-    sameAsAsset: assetBundle !== undefined && sha256(assetBundle) === sha256(output.contents),
-    contributors: contributorsOf(result.metafile, entryInput),
+    bundle: bundle.contents,
+    sourceMap: sourceMap.text,
+    metafile: result.metafile,
+    entryInput: relative(PROJECT_ROOT, entry),
+  };
+}
+
+/** The bytes of a handler's bundle, split by contributor, and whether it is the asset's bundle. */
+export function profileBundle(built: ProfileBuild, assetBundle?: Buffer): BundleProfile {
+  return {
+    bytes: built.bundle.byteLength,
+    sameAsAsset: assetBundle !== undefined && sha256(assetBundle) === sha256(built.bundle),
+    contributors: contributorsOf(built.metafile, built.entryInput),
   };
 }
 
 /**
  * The bundle's bytes by what meshtrust's code imports: each module esbuild put in the bundle counts
- * for the package our code imported that brought it in (undici for @kubernetes/client-node, which
- * imports it), found along the shortest import path from the entry; our own sources count as
- * `meshtrust`, and what no input accounts for (esbuild's helpers, the banner) apart.
+ * for its owner (ownersOf), and what no input accounts for (esbuild's helpers, the banner) apart.
  */
 export function contributorsOf(metafile: Metafile, entryInput: string): BundleContributor[] {
-  const output = Object.values(metafile.outputs).find((candidate) => candidate.entryPoint === entryInput);
-  if (output === undefined) throw new RangeError(`the metafile has no output for ${entryInput}`);
+  const output = outputOf(metafile, entryInput);
+  const owners = ownersOf(metafile, entryInput);
+  const bytes = new Map<string, number>();
+  let accounted = 0;
+  for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
+    if (bytesInOutput === 0) continue;
+    const name = owners.get(input) as string;
+    bytes.set(name, (bytes.get(name) ?? 0) + bytesInOutput);
+    accounted += bytesInOutput;
+  }
+  if (output.bytes > accounted) bytes.set(ESBUILD_OWN, output.bytes - accounted);
+  return [...bytes]
+    .map(([name, size]) => ({ name, bytes: size }))
+    .sort((a, b) => b.bytes - a.bytes || a.name.localeCompare(b.name));
+}
+
+/**
+ * Who each module of the bundle counts for: the package our code imported that brought it in (undici
+ * for @kubernetes/client-node, which imports it), found along the shortest import path from the entry;
+ * our own sources are `meshtrust`.
+ */
+export function ownersOf(metafile: Metafile, entryInput: string): Map<string, string> {
+  const output = outputOf(metafile, entryInput);
   const owner = new Map<string, string>([[entryInput, OUR_CODE]]);
   const queue = [entryInput];
   for (let index = 0; index < queue.length; index += 1) {
@@ -131,18 +177,16 @@ export function contributorsOf(metafile: Metafile, entryInput: string): BundleCo
       queue.push(imported.path);
     }
   }
-  const bytes = new Map<string, number>();
-  let accounted = 0;
-  for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
-    if (bytesInOutput === 0) continue;
-    const name = owner.get(input) ?? familyOf(packageOf(input) ?? OUR_CODE);
-    bytes.set(name, (bytes.get(name) ?? 0) + bytesInOutput);
-    accounted += bytesInOutput;
+  for (const input of Object.keys(output.inputs)) {
+    if (!owner.has(input)) owner.set(input, familyOf(packageOf(input) ?? OUR_CODE));
   }
-  if (output.bytes > accounted) bytes.set(ESBUILD_OWN, output.bytes - accounted);
-  return [...bytes]
-    .map(([name, size]) => ({ name, bytes: size }))
-    .sort((a, b) => b.bytes - a.bytes || a.name.localeCompare(b.name));
+  return owner;
+}
+
+function outputOf(metafile: Metafile, entryInput: string): Metafile['outputs'][string] {
+  const output = Object.values(metafile.outputs).find((candidate) => candidate.entryPoint === entryInput);
+  if (output === undefined) throw new RangeError(`the metafile has no output for ${entryInput}`);
+  return output;
 }
 
 /** `node_modules/@scope/name/dist/x.js` -> `@scope/name` (the innermost node_modules); ours -> undefined. */
@@ -236,6 +280,11 @@ export interface FloorFigures {
 export interface HandlersProfile {
   /** Per handler, as the handlers table lists them. */
   readonly bundles: Readonly<Record<string, BundleProfile>>;
+  /**
+   * Per handler whose asset the profile's build matched, where one cold import's time went
+   * (import-profile.ts); results of runs before 5 December 2026 have none.
+   */
+  readonly imports?: Readonly<Record<string, ProfileSummary>>;
   readonly floor: FloorFigures;
 }
 
@@ -339,9 +388,9 @@ function floorVerdict(
     floor.coldImportMs.median > targets.coldImportMs ? 'the cold import target' : undefined,
   ].filter((item) => item !== undefined);
   return over.length === 0
-    ? 'The part alone fits both targets: the rest of those bundles is what misses them.'
+    ? 'The part alone fits both targets: the rest of those bundles is what misses them'
     : `The part alone misses ${over.join(' and ')} before a line of meshtrust is added: ` +
-        `short of replacing the Kubernetes client, that is the floor of these handlers.`;
+        `short of replacing the Kubernetes client, that is the floor of these handlers`;
 }
 
 /** docs/performance.md's part on what the bundles are made of. */

@@ -6,8 +6,10 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jest } from '@jest/globals';
+import { build } from 'esbuild';
 import { BenchCheckFailed } from '../../../bench/bench-errors.js';
-import { type BenchedFunction, measureHandler } from '../../../bench/handler-bench.js';
+import { type BenchedFunction, measureHandler, profileImport } from '../../../bench/handler-bench.js';
+import { handlerBuildOptions, type ProfileBuild } from '../../../bench/handler-profile.js';
 
 jest.setTimeout(60_000);
 
@@ -126,5 +128,65 @@ describe('measureHandler', () => {
 
     // Assess
     await expect(measuring).rejects.toThrow(/the invoke failed with Error: no MESH_ID from the template/);
+  });
+});
+
+describe('profileImport', () => {
+  /** A project whose two packages spend ~80 ms each at import: an ES module and a CommonJS one. */
+  async function busyProject(): Promise<{ root: string; entry: string }> {
+    const root = join(work, 'busy-project');
+    const packages = {
+      'esm-busy': {
+        manifest: { name: 'esm-busy', type: 'module', main: 'index.js' },
+        code: 'function spin(ms) { const end = performance.now() + ms; while (performance.now() < end); }\nspin(80);\nexport const esm = 1;\n',
+      },
+      'cjs-busy': {
+        manifest: { name: 'cjs-busy', main: 'index.js' },
+        code: 'const end = performance.now() + 80;\nwhile (performance.now() < end);\nmodule.exports = { cjs: 2 };\n',
+      },
+    };
+    for (const [name, { manifest, code }] of Object.entries(packages)) {
+      await mkdir(join(root, 'node_modules', name), { recursive: true });
+      await writeFile(join(root, 'node_modules', name, 'package.json'), JSON.stringify(manifest));
+      await writeFile(join(root, 'node_modules', name, 'index.js'), code);
+    }
+    await mkdir(join(root, 'src'));
+    const entry = join(root, 'src', 'handler.mjs');
+    await writeFile(
+      entry,
+      "import { esm } from 'esm-busy';\nimport cjs from 'cjs-busy';\nexport const handler = async () => esm + cjs.cjs;\n",
+    );
+    return { root, entry };
+  }
+
+  it("counts each package's time at import for it, through esbuild's wrappers, on a minified bundle", async () => {
+    // Prepare: built with the handlers' options, the map apart, as buildForProfile builds
+    const { root, entry } = await busyProject();
+    const result = await build({
+      ...handlerBuildOptions(entry),
+      absWorkingDir: root,
+      outfile: join(root, 'index.mjs'),
+      sourcemap: 'external',
+      metafile: true,
+      write: false,
+    });
+    const file = (suffix: string) => result.outputFiles.find((output) => output.path.endsWith(suffix));
+    const built: ProfileBuild = {
+      bundle: file('index.mjs')?.contents as Uint8Array,
+      sourceMap: file('index.mjs.map')?.text as string,
+      metafile: result.metafile,
+      entryInput: 'src/handler.mjs',
+    };
+    const fn = await standInFunction('busy', { 'index.mjs': Buffer.from(built.bundle).toString() });
+
+    // Act
+    const summary = await profileImport(fn, built, { workDirectory: join(work, 'busy-profile') });
+
+    // Assess: the two busy packages are the import's two largest costs, each most of its 80 ms
+    const [first, second] = summary.costs;
+    expect([first?.what, second?.what].sort()).toEqual(['cjs-busy', 'esm-busy']);
+    expect(summary.costs.find((cost) => cost.what === 'cjs-busy')?.ms).toBeGreaterThan(60);
+    expect(summary.costs.find((cost) => cost.what === 'esm-busy')?.ms).toBeGreaterThan(60);
+    expect(summary.totalMs).toBeLessThan(1_000);
   });
 });
