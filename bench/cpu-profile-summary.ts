@@ -89,12 +89,21 @@ export const OTHER_COST = 'other';
  */
 export const LIKE_CALLEES = Symbol('like its callees');
 
+/**
+ * A cost a frame's time counts for only when no frame further out names one (node loading a built-in
+ * module counts for the code that asked for it, if that code is known).
+ */
+export interface UnlessCallerNamed {
+  readonly unlessCallerNamed: string;
+}
+
 /** The cost a frame's time counts for; undefined leaves the sample to the frame's caller. */
-export type FrameCost = (frame: ProfileFrame) => string | typeof LIKE_CALLEES | undefined;
+export type FrameCost = (frame: ProfileFrame) => string | typeof LIKE_CALLEES | UnlessCallerNamed | undefined;
 
 /**
  * Sums a profile's sample time per cost: each sample goes to the first cost `costOf` names for a frame
- * of its stack, from the sampled frame outwards, else to "other". A sample that first meets a frame
+ * of its stack, from the sampled frame outwards, else to the first it named unless a caller did, else
+ * to "other". A sample that first meets a frame
  * LIKE_CALLEES is shared out over the costs of that frame's other samples (the ones taken below it);
  * with none, its walk goes on outwards. With a window, only the samples taken in it count (a profile
  * needs its startTime for that).
@@ -118,12 +127,14 @@ export function summarizeCpuProfile(
   };
   /** The first cost from `id` outwards, or the frame LIKE_CALLEES met first. */
   const resolve = (from: number | undefined): { cost: string } | { likeCallees: number } => {
+    let fallback: string | undefined;
     for (let current = from; current !== undefined; current = parentOf.get(current)) {
       const named = costOfNode(current);
       if (named === LIKE_CALLEES) return { likeCallees: current };
-      if (named !== undefined) return { cost: named };
+      if (typeof named === 'string') return { cost: named };
+      if (named !== undefined) fallback ??= named.unlessCallerNamed;
     }
-    return { cost: OTHER_COST };
+    return { cost: fallback ?? OTHER_COST };
   };
 
   const microseconds = new Map<string, number>();

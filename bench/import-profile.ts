@@ -18,8 +18,12 @@ import { formatBytes, formatDuration, renderMarkdown, type Table } from './text-
 /** V8 parsing and compiling the module's whole source text, before its first line runs. */
 export const COMPILING = 'compiling the bundle (V8 parses and compiles its source before it runs)';
 export const READING = 'reading the bundle file';
-/** Node.js compiling its own modules the bundle imports (node:https, node:zlib, ...) on first use. */
-export const BUILT_INS = "loading node's built-in modules the bundle imports";
+/**
+ * Node.js compiling its own modules the bundle imports (node:https, node:zlib, ...) on first use, where
+ * no code of the bundle asked for them (its ES imports, which node's loader links before any runs);
+ * a `require` of one counts for the package that called it.
+ */
+export const BUILT_INS = 'node loading its built-in modules (node:https, node:zlib, ...)';
 export const GARBAGE_COLLECTION = 'garbage collection';
 /**
  * The ES modules esbuild hoisted into the bundle's top level run there as one function, whose own time
@@ -58,7 +62,7 @@ export function importCosts(bundle: ImportedBundle): FrameCost {
     if (/^(compileSourceTextModule|ModuleWrap)$/.test(frame.functionName)) return COMPILING;
     if (/^(readFileSync|readFile|decode|getSource)$/.test(frame.functionName)) return READING;
     if (/^(compileForInternalLoader|compileForPublicLoader|loadBuiltinModule)$/.test(frame.functionName))
-      return BUILT_INS;
+      return { unlessCallerNamed: BUILT_INS };
     return undefined;
   };
 }
@@ -208,7 +212,9 @@ export function importProfileDocLines(profile: HandlersProfile): string[] {
     '  code they wrap did.',
     "- **top level**: the bundle's top-level function, in which the ES modules esbuild hoisted there run;",
     '  a profile cannot split its own time by package.',
-    `- **GC**: ${GARBAGE_COLLECTION}; **node built-ins**: ${BUILT_INS}.`,
+    `- **GC**: ${GARBAGE_COLLECTION}.`,
+    `- **node built-ins**: ${BUILT_INS} that the bundle's ES imports name, before any of it`,
+    '  runs; one that a package requires as it runs counts for that package.',
     "- **other**: the rest (node's module loader, V8 itself), and any cost under 1% of an import.",
     '',
   ];

@@ -174,6 +174,37 @@ describe('summarizeCpuProfile with a cost of its own', () => {
     ]);
   });
 
+  it('gives a cost named unless a caller is to the caller that names one, else keeps it', () => {
+    // Prepare: node loading a built-in, once for module a, once for no code of the bundle
+    const loading = profileOf(
+      [
+        [1, undefined, '(root)', '', -1],
+        [2, 1, 'a', URL, 2],
+        [3, 2, 'compileForInternalLoader', 'node:internal/bootstrap/realm', 380],
+        [4, 1, 'compileForInternalLoader', 'node:internal/bootstrap/realm', 380],
+      ],
+      [
+        [3, 700],
+        [4, 300],
+      ],
+    );
+    const builtIns: FrameCost = (frame) =>
+      frame.functionName === 'a'
+        ? 'package a'
+        : frame.url.startsWith('node:')
+          ? { unlessCallerNamed: 'built-ins' }
+          : undefined;
+
+    // Act
+    const summary = summarizeCpuProfile(loading, builtIns);
+
+    // Assess
+    expect(summary.costs).toEqual([
+      { what: 'package a', ms: 0.7 },
+      { what: 'built-ins', ms: 0.3 },
+    ]);
+  });
+
   it('refuses a window on a profile that does not say when it started', () => {
     // Act
     const summarizing = () =>

@@ -52,10 +52,12 @@ describe('importCosts', () => {
     expect(costOf(bundleFrame(1, 5))).toBe(LIKE_CALLEES);
   });
 
-  it("names node's compiling, reading, built-in loading and GC, and leaves its other frames to their callers", () => {
+  it("names node's compiling, reading and GC, built-in loading unless a caller is named, and leaves its other frames to their callers", () => {
     expect(costOf(nodeFrame('compileSourceTextModule'))).toBe(COMPILING);
     expect(costOf(nodeFrame('decode', 'node:internal/encoding'))).toBe(READING);
-    expect(costOf(nodeFrame('compileForInternalLoader', 'node:internal/bootstrap/realm'))).toBe(BUILT_INS);
+    expect(costOf(nodeFrame('compileForInternalLoader', 'node:internal/bootstrap/realm'))).toEqual({
+      unlessCallerNamed: BUILT_INS,
+    });
     expect(costOf({ ...nodeFrame('(garbage collector)'), url: '' })).toBe(GARBAGE_COLLECTION);
     expect(costOf(nodeFrame('from', 'node:buffer'))).toBeUndefined();
     // Another script's frame, even at a mapped position of the bundle, is not the bundle's.
