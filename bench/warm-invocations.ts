@@ -64,5 +64,4 @@ export const WARM_NOT_MEASURED = 'not measured: every path reads AWS or a cluste
 
 /** After the rehearsals: a handler none of them invoked warm. */
 export const WARM_NOT_INVOKED =
-  'not measured: no rehearsal invoked it warm (check-expiry runs on its own schedule: a rehearsal ' +
-  'invokes it once, cold, at the end; record-approval only with approval gates)';
+  'not measured: no rehearsal invoked it warm (record-approval runs only with approval gates)';

@@ -261,8 +261,9 @@ export interface OutcomeFacts {
   /** The --fail-at failures injected (what the backups' end depends on, with the result). */
   readonly failAts?: readonly { readonly state: string; readonly once: boolean }[];
   /**
-   * The daily expiry check, invoked once at the end as deployed (its own bundle, role and environment):
-   * what it returned, or why it failed; absent: no check.
+   * The daily expiry check, invoked at the end as deployed (its own bundle, role and environment), then
+   * once more in the container the first run warmed: what it returned, or why either run failed or
+   * the second answered otherwise; absent: no check.
    */
   readonly expiryCheck?: ExpiryCheckAtEnd;
 }

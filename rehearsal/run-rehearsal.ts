@@ -14,6 +14,7 @@ import { recordCacertsTimeline } from './cacerts-timeline.js';
 import type { CloudAssembly } from './cloud-assembly.js';
 import { clusterAccountReports } from './cluster-accounts.js';
 import { rootKeysAtEnd } from './end-state.js';
+import { compareExpiryRuns, type ExpiryAnswer } from './expiry-check-runs.js';
 import { createFailureInjector } from './fail-at.js';
 import { createFaultPlan, type FaultPlan } from './fault-plan.js';
 import { formatFault, istioEngineRefusal } from './fault-spec.js';
@@ -407,8 +408,11 @@ async function rehearse(context: RehearseContext): Promise<Omit<RehearsalOutcome
 }
 
 /**
- * The daily expiry check, once, as EventBridge Scheduler would start it: its own bundle, role (group
- * meshtrust-expiry-check, no cluster role) and environment. Undefined when the stack has none.
+ * The daily expiry check as EventBridge Scheduler would start it: its own bundle, role (group
+ * meshtrust-expiry-check, no cluster role) and environment. Run twice, the second time in the container
+ * the first warmed, as Lambda may serve the next day's run: it must answer the same, since nothing may
+ * outlive a run (a cached token or certificate list would go stale between days). Undefined when the
+ * stack has none.
  */
 async function invokeExpiryCheck(
   pool: FunctionPool,
@@ -416,7 +420,7 @@ async function invokeExpiryCheck(
 ): Promise<ExpiryCheckAtEnd | undefined> {
   const fn = functions.find((candidate) => candidate.handlerName === 'check-expiry');
   if (fn === undefined) return undefined;
-  try {
+  const run = async (): Promise<ExpiryAnswer> => {
     const output = (await pool.invoke(fn.logicalId, {})) as {
       certificates?: unknown;
       days?: unknown;
@@ -427,6 +431,9 @@ async function invokeExpiryCheck(
       days: Number(output.days),
       first: String(output.first),
     };
+  };
+  try {
+    return compareExpiryRuns(await run(), await run());
   } catch (error) {
     return { error: error instanceof Error ? error.message : String(error) };
   }
