@@ -16,7 +16,7 @@ import {
 } from '../lib/handler-entries.js';
 import { HANDLER_BUNDLING, HANDLER_RUNTIME } from '../lib/rotation-functions.js';
 import type { ProfileSummary } from './cpu-profile-summary.js';
-import { formatBytes, formatDuration, renderMarkdown, type Table } from './text-table.js';
+import { formatBytes, formatDuration, formatRange, renderMarkdown, type Table } from './text-table.js';
 
 /** The package whose part meshtrust uses bounds every handler that reaches a cluster. */
 export const FLOOR_PACKAGE = '@kubernetes/client-node';
@@ -347,11 +347,6 @@ export function profileBoundLines(
   const big = handlers.filter((h) => h.bundleBytes > targets.bundleBytes);
   const slow = handlers.filter((h) => h.coldImportMs > targets.coldImportMs);
   const lines: string[] = [];
-  const range = (values: readonly number[], format: (value: number) => string) => {
-    const low = Math.min(...values);
-    const high = Math.max(...values);
-    return low === high ? format(low) : `${format(low)}-${format(high)}`;
-  };
   const withFloor = [...new Set([...big, ...slow].map((h) => h.handler))].filter(carriesFloor);
   if (withFloor.length > 0) {
     const floorBytes = withFloor.map(
@@ -360,7 +355,7 @@ export function profileBoundLines(
     );
     lines.push(
       `${withFloor.length} handler(s) reach clusters through ${floor.packageName} (${withFloor.join(', ')}): ` +
-        `it is ${range(floorBytes, formatBytes)} of each bundle (with undici and the other packages it imports). ` +
+        `it is ${formatRange(floorBytes, formatBytes)} of each bundle (with undici and the other packages it imports). ` +
         `Its part alone, only the exports meshtrust imports (${floor.imports.join(', ')}), bundled as a handler is: ` +
         `${formatBytes(floor.bytes)}, cold import ${formatDuration(floor.coldImportMs.median)} ` +
         `(median of ${floor.coldImportMs.runs.length}), against targets of ${formatBytes(targets.bundleBytes)} and ` +

@@ -13,7 +13,7 @@ import {
   type ProfileSummary,
 } from './cpu-profile-summary.js';
 import type { HandlersProfile, HandlerTargetFigures } from './handler-profile.js';
-import { formatBytes, formatDuration, renderMarkdown, type Table } from './text-table.js';
+import { formatBytes, formatDuration, formatRange, renderMarkdown, type Table } from './text-table.js';
 
 /** V8 parsing and compiling the module's whole source text, before its first line runs. */
 export const COMPILING = 'compiling the bundle (V8 parses and compiles its source before it runs)';
@@ -131,12 +131,6 @@ export function fitLine(points: readonly (readonly [number, number])[]): {
   return { intercept: meanY - slope * meanX, slope };
 }
 
-function range(values: readonly number[], format: (value: number) => string): string {
-  const low = Math.min(...values);
-  const high = Math.max(...values);
-  return format(low) === format(high) ? format(low) : `${format(low)}-${format(high)}`;
-}
-
 const percent = (share: number) => `${Math.round(share * 100)}%`;
 const roundMs = (ms: number) => `${Math.round(ms)} ms`;
 
@@ -170,7 +164,7 @@ export function importBoundLine(
   const floorMegabytes = profile.floor.bytes / 1_000_000;
   return (
     `${slow.length} cold import(s) over ${formatDuration(coldImportTargetMs)} profiled (${slow.map((s) => s.handler).join(', ')}): ` +
-    `compiling the bundle's source, before any of its code runs, is ${range(
+    `compiling the bundle's source, before any of its code runs, is ${formatRange(
       slow.map((s) => compilingMs(s.summary) / s.summary.totalMs),
       percent,
     )} of each` +
@@ -180,7 +174,7 @@ export function importBoundLine(
         `(a line through all ${profiled.length} profiled bundles)`) +
     (floorRun.length === 0
       ? ''
-      : `; running ${floorName}'s code (with what it imports) takes ${range(floorRun, roundMs)} more` +
+      : `; running ${floorName}'s code (with what it imports) takes ${formatRange(floorRun, roundMs)} more` +
         (fit === undefined
           ? ''
           : `, and compiling its ${formatBytes(profile.floor.bytes)} about ${roundMs(fit.slope * floorMegabytes)}`)) +

@@ -48,6 +48,13 @@ export function formatBytes(bytes: number): string {
   return `${bytes} B`;
 }
 
+/** The lowest and highest of values as `low-high`, or one value where both read the same. */
+export function formatRange(values: readonly number[], format: (value: number) => string): string {
+  const low = format(Math.min(...values));
+  const high = format(Math.max(...values));
+  return low === high ? low : `${low}-${high}`;
+}
+
 export function median(values: readonly number[]): number {
   if (values.length === 0) throw new RangeError('median of no values');
   const sorted = [...values].sort((a, b) => a - b);

@@ -14,6 +14,7 @@ import {
   profileTable,
   valueImportsOf,
 } from '../../../bench/handler-profile.js';
+import { COMPILING } from '../../../bench/import-profile.js';
 
 const ENTRY = 'lambdas/handlers/verify-trust.ts';
 
@@ -207,8 +208,8 @@ describe('profileBoundLines', () => {
 });
 
 describe("the performance page's handlers section", () => {
-  it('shows the profile and what bounds the missed targets instead of "not profiled yet"', () => {
-    // Prepare
+  /** The page of one handlers section: verify-trust over both targets, with this profile. */
+  function pageOf(profile: HandlersProfile): string {
     const figures: HandlersSectionFigures = {
       stackName: 'meshtrust-example-mesh',
       assemblyReused: true,
@@ -224,7 +225,7 @@ describe("the performance page's handlers section", () => {
           warmInvoke: { measured: false, reason: 'not measured' },
         },
       ],
-      profile: PROFILE,
+      profile,
     };
     const machine = {
       cpuModel: 'test',
@@ -236,19 +237,47 @@ describe("the performance page's handlers section", () => {
       loadAverageAtStart: 0,
     };
 
-    // Act
-    const page = renderPerformanceDoc({
+    return renderPerformanceDoc({
       schema: 1,
       generatedAt: '2026-12-01T00:00:00.000Z',
       sections: { handlers: { measuredAt: '2026-12-01T00:00:00.000Z', durationMs: 1000, machine, figures } },
       notMeasuredYet: [],
     });
+  }
+
+  it('shows the profile and what bounds the missed targets instead of "not profiled yet"', () => {
+    // Act
+    const page = pageOf(PROFILE);
 
     // Assess
     expect(page).toContain('### What the bundles are made of');
     expect(page).toContain("- Every build here is the asset's bundle, byte for byte.");
     expect(page).toContain('What bounds the missed targets, from the profile above:');
     expect(page).not.toContain('not profiled yet');
+    // No import profile in these figures (results before 5 December 2026): no section for one
+    expect(page).not.toContain("### Where a cold import's time goes");
+  });
+
+  it("adds where a cold import's time goes, and its bound, when the imports were profiled", () => {
+    // Prepare: verify-trust's import, 280 ms, half of it compiling
+    const imports = {
+      'verify-trust': {
+        totalMs: 280,
+        costs: [
+          { what: COMPILING, ms: 140 },
+          { what: '@kubernetes/client-node', ms: 90 },
+          { what: 'other', ms: 50 },
+        ],
+      },
+    };
+
+    // Act
+    const page = pageOf({ ...PROFILE, imports });
+
+    // Assess
+    expect(page).toContain("### Where a cold import's time goes");
+    expect(page).toContain('| verify-trust | 280 ms | 140 ms | 90 ms | 50 ms |');
+    expect(page).toContain('- 1 cold import(s) over 200 ms profiled (verify-trust)');
   });
 });
 
