@@ -14,9 +14,7 @@ import { BenchCheckFailed } from './bench-errors.js';
 import { type ProfileSummary, summarizeCpuProfile } from './cpu-profile-summary.js';
 import {
   type BundleProfile,
-  buildFloorBundle,
   buildForProfile,
-  FLOOR_PACKAGE,
   type HandlersProfile,
   handlerEntryOf,
   ownersOf,
@@ -260,8 +258,7 @@ export function withRehearsedWarmInvoke(
 
 /**
  * Each handler built again with esbuild's metafile (compared with the asset's bundle) and imported once
- * more under the CPU profiler, and the floor: the part of @kubernetes/client-node meshtrust imports,
- * bundled alone and imported as a handler is.
+ * more under the CPU profiler.
  */
 async function profileHandlers(
   functions: readonly BenchedFunction[],
@@ -284,30 +281,7 @@ async function profileHandlers(
     // Only a map of the very bytes imported can say whose code a frame of the profile runs.
     if (bundle.sameAsAsset) imports[fn.handlerName] = await profileImport(fn, built, options);
   }
-  options.progress(`handlers: the floor, ${FLOOR_PACKAGE}'s part alone`);
-  const floor = await buildFloorBundle(join(options.workDirectory, 'floor'));
-  const measured = await measureHandler(
-    {
-      handlerName: `${FLOOR_PACKAGE} floor`,
-      functionName: `${FLOOR_PACKAGE} floor`,
-      bundleDirectory: floor.bundleDirectory,
-      bundleFile: floor.bundleFile,
-      exportName: 'handler',
-      memorySize: 0,
-      environment: {},
-    },
-    { ...options, warmInvocations: {} },
-  );
-  return {
-    bundles,
-    imports,
-    floor: {
-      packageName: floor.packageName,
-      imports: floor.imports,
-      bytes: floor.bytes,
-      coldImportMs: measured.coldImportMs,
-    },
-  };
+  return { bundles, imports };
 }
 
 /**

@@ -1,10 +1,7 @@
-// What each handler bundle is made of, and what bounds a bundle or a cold import that misses its
-// target: the handler built again with esbuild's metafile, with the options NodejsFunction builds it
-// with (HANDLER_BUNDLING), its bytes split by what meshtrust's code imports; and a "floor" bundle of
-// only the @kubernetes/client-node exports meshtrust imports, whose size and cold import no handler
-// that reaches a cluster can go below.
+// What each handler bundle is made of, and what bounds a bundle that misses its target: the handler
+// built again with esbuild's metafile, with the options NodejsFunction builds it with (HANDLER_BUNDLING),
+// its bytes split by what meshtrust's code imports.
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { type BuildOptions, build, type Metafile } from 'esbuild';
 import {
@@ -16,10 +13,8 @@ import {
 } from '../lib/handler-entries.js';
 import { HANDLER_BUNDLING, HANDLER_RUNTIME } from '../lib/rotation-functions.js';
 import type { ProfileSummary } from './cpu-profile-summary.js';
-import { formatBytes, formatDuration, formatRange, renderMarkdown, type Table } from './text-table.js';
+import { formatBytes, formatDuration, renderMarkdown, type Table } from './text-table.js';
 
-/** The package whose part meshtrust uses bounds every handler that reaches a cluster. */
-export const FLOOR_PACKAGE = '@kubernetes/client-node';
 /** Our own sources (lambdas/, the contract). */
 export const OUR_CODE = 'meshtrust';
 /** What esbuild adds that is no input's: its runtime helpers, the banner. */
@@ -153,8 +148,8 @@ export function contributorsOf(metafile: Metafile, entryInput: string): BundleCo
 }
 
 /**
- * Who each module of the bundle counts for: the package our code imported that brought it in (undici
- * for @kubernetes/client-node, which imports it), found along the shortest import path from the entry;
+ * Who each module of the bundle counts for: the package our code imported that brought it in (tslib for
+ * @peculiar/x509, which imports it), found along the shortest import path from the entry;
  * our own sources are `meshtrust`.
  */
 export function ownersOf(metafile: Metafile, entryInput: string): Map<string, string> {
@@ -205,77 +200,6 @@ function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-/** The floor: what meshtrust imports of FLOOR_PACKAGE, bundled alone as a handler is. */
-export interface FloorBundle {
-  readonly packageName: string;
-  /** The package's exports meshtrust's code imports as values (types leave no code). */
-  readonly imports: readonly string[];
-  readonly bytes: number;
-  /** Where the bundle was written, to be imported as a handler's is. */
-  readonly bundleDirectory: string;
-  readonly bundleFile: string;
-}
-
-/**
- * Bundles only the exports of FLOOR_PACKAGE that lambdas/ imports as values, with the handlers'
- * options, into `directory`: the part of it any handler that reaches a cluster carries.
- */
-export async function buildFloorBundle(directory: string): Promise<FloorBundle> {
-  const imports = await valueImportsOf(join(PROJECT_ROOT, 'lambdas'), FLOOR_PACKAGE);
-  if (imports.length === 0) throw new RangeError(`lambdas/ imports nothing of ${FLOOR_PACKAGE}`);
-  const contents =
-    `import { ${imports.join(', ')} } from ${JSON.stringify(FLOOR_PACKAGE)};\n` +
-    `export { ${imports.join(', ')} };\n`;
-  await mkdir(directory, { recursive: true });
-  const { entryPoints: _entry, ...options } = handlerBuildOptions('');
-  const result = await build({
-    ...options,
-    stdin: { contents, resolveDir: PROJECT_ROOT, loader: 'js', sourcefile: 'floor.mjs' },
-    write: false,
-    outfile: join(directory, 'index.mjs'),
-  });
-  const output = result.outputFiles?.[0];
-  if (output === undefined) throw new Error(`esbuild wrote no bundle of ${FLOOR_PACKAGE}'s part`);
-  await writeFile(join(directory, 'index.mjs'), output.contents);
-  return {
-    packageName: FLOOR_PACKAGE,
-    imports,
-    bytes: output.contents.byteLength,
-    bundleDirectory: directory,
-    bundleFile: 'index.mjs',
-  };
-}
-
-/** The names `import { A, B as C, type D } from 'pkg'` brings in as values, over every .ts file below `root`. */
-export async function valueImportsOf(root: string, pkg: string): Promise<string[]> {
-  const names = new Set<string>();
-  const statement = new RegExp(
-    String.raw`import\s+(type\s+)?\{([^}]*)\}\s*from\s*['"]${pkg.replace(/[/.@-]/g, '\\$&')}['"]`,
-    'g',
-  );
-  for (const entry of await readdir(root, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile() || !entry.name.endsWith('.ts')) continue;
-    const source = await readFile(join(entry.parentPath, entry.name), 'utf8');
-    for (const match of source.matchAll(statement)) {
-      if (match[1] !== undefined) continue;
-      for (const specifier of (match[2] ?? '').split(',')) {
-        const name = specifier.trim();
-        if (name === '' || name.startsWith('type ')) continue;
-        names.add(name.split(/\s+as\s+/)[0] as string);
-      }
-    }
-  }
-  return [...names].sort();
-}
-
-/** The floor as measured: its bundle and its cold import in fresh processes. */
-export interface FloorFigures {
-  readonly packageName: string;
-  readonly imports: readonly string[];
-  readonly bytes: number;
-  readonly coldImportMs: { readonly median: number; readonly runs: readonly number[] };
-}
-
 /** What the profile adds to the handlers section. */
 export interface HandlersProfile {
   /** Per handler, as the handlers table lists them. */
@@ -285,7 +209,6 @@ export interface HandlersProfile {
    * (import-profile.ts); results of runs before 5 December 2026 have none.
    */
   readonly imports?: Readonly<Record<string, ProfileSummary>>;
-  readonly floor: FloorFigures;
 }
 
 /** How many contributors get a column; the rest are summed in `other`. */
@@ -332,60 +255,21 @@ export interface HandlerTargetFigures {
   readonly coldImportMs: number;
 }
 
-/**
- * What bounds the handlers that miss a target, from the profile: the floor package's part alone against
- * the targets, and each other missing handler's largest contributor.
- */
+/** What bounds each handler that misses a target, from the profile: its largest parts. */
 export function profileBoundLines(
   profile: HandlersProfile,
   handlers: readonly HandlerTargetFigures[],
   targets: { readonly bundleBytes: number; readonly coldImportMs: number },
 ): string[] {
-  const { floor } = profile;
-  const carriesFloor = (handler: string) =>
-    profile.bundles[handler]?.contributors.some((c) => c.name === floor.packageName) === true;
-  const big = handlers.filter((h) => h.bundleBytes > targets.bundleBytes);
-  const slow = handlers.filter((h) => h.coldImportMs > targets.coldImportMs);
-  const lines: string[] = [];
-  const withFloor = [...new Set([...big, ...slow].map((h) => h.handler))].filter(carriesFloor);
-  if (withFloor.length > 0) {
-    const floorBytes = withFloor.map(
-      (handler) =>
-        profile.bundles[handler]?.contributors.find((c) => c.name === floor.packageName)?.bytes ?? 0,
-    );
-    lines.push(
-      `${withFloor.length} handler(s) reach clusters through ${floor.packageName} (${withFloor.join(', ')}): ` +
-        `it is ${formatRange(floorBytes, formatBytes)} of each bundle (with undici and the other packages it imports). ` +
-        `Its part alone, only the exports meshtrust imports (${floor.imports.join(', ')}), bundled as a handler is: ` +
-        `${formatBytes(floor.bytes)}, cold import ${formatDuration(floor.coldImportMs.median)} ` +
-        `(median of ${floor.coldImportMs.runs.length}), against targets of ${formatBytes(targets.bundleBytes)} and ` +
-        `${formatDuration(targets.coldImportMs)}. ${floorVerdict(floor, targets)}`,
-    );
-  }
-  for (const handler of [...big, ...slow]) {
-    if (carriesFloor(handler.handler) || lines.some((line) => line.startsWith(`${handler.handler}:`)))
-      continue;
-    const largest = profile.bundles[handler.handler]?.contributors.slice(0, 3) ?? [];
-    lines.push(
-      `${handler.handler}: ${formatBytes(handler.bundleBytes)}, cold import ${formatDuration(handler.coldImportMs)}; ` +
-        `its largest parts: ${largest.map((c) => `${c.name} ${formatBytes(c.bytes)}`).join(', ')}`,
-    );
-  }
-  return lines;
-}
-
-function floorVerdict(
-  floor: FloorFigures,
-  targets: { readonly bundleBytes: number; readonly coldImportMs: number },
-): string {
-  const over = [
-    floor.bytes > targets.bundleBytes ? 'the bundle target' : undefined,
-    floor.coldImportMs.median > targets.coldImportMs ? 'the cold import target' : undefined,
-  ].filter((item) => item !== undefined);
-  return over.length === 0
-    ? 'The part alone fits both targets: the rest of those bundles is what misses them'
-    : `The part alone misses ${over.join(' and ')} before a line of meshtrust is added: ` +
-        `short of replacing the Kubernetes client, that is the floor of these handlers`;
+  return handlers
+    .filter((h) => h.bundleBytes > targets.bundleBytes || h.coldImportMs > targets.coldImportMs)
+    .map((handler) => {
+      const largest = profile.bundles[handler.handler]?.contributors.slice(0, 3) ?? [];
+      return (
+        `${handler.handler}: ${formatBytes(handler.bundleBytes)}, cold import ${formatDuration(handler.coldImportMs)}; ` +
+        `its largest parts: ${largest.map((c) => `${c.name} ${formatBytes(c.bytes)}`).join(', ')}`
+      );
+    });
 }
 
 /** docs/performance.md's part on what the bundles are made of. */
@@ -400,17 +284,14 @@ export function profileDocLines(profile: HandlersProfile): string[] {
     '',
     ...renderMarkdown(profileTable(profile)),
     '',
-    '- Each column is what one import of our code brings in, every module under it included: undici, ws and',
-    `  the other packages @kubernetes/client-node imports count in its column. **AWS SDK** is @aws-sdk/*,`,
+    '- Each column is what one import of our code brings in, every module under it included (the packages',
+    '  a package imports count in its column). **AWS SDK** is @aws-sdk/*,',
     '  @smithy/* and @aws-crypto/*; **@peculiar/x509** is @peculiar/* and reflect-metadata; **Powertools** is',
     "  @aws-lambda-powertools/*; **meshtrust** is our own code; **other** every smaller one and esbuild's",
     '  helpers and banner.',
     mismatch === undefined
       ? "- Every build here is the asset's bundle, byte for byte."
       : `- ${mismatch.charAt(0).toUpperCase()}${mismatch.slice(1)}.`,
-    `- **Floor**: only the exports of ${profile.floor.packageName} that lambdas/ imports as values`,
-    `  (${profile.floor.imports.join(', ')}), bundled alone with the same options: ${formatBytes(profile.floor.bytes)},`,
-    `  cold import ${formatDuration(profile.floor.coldImportMs.median)} (median of ${profile.floor.coldImportMs.runs.length}, measured as the handlers are).`,
     '',
   ];
 }

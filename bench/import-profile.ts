@@ -12,8 +12,8 @@ import {
   type ProfileFrame,
   type ProfileSummary,
 } from './cpu-profile-summary.js';
-import type { HandlersProfile, HandlerTargetFigures } from './handler-profile.js';
-import { formatBytes, formatDuration, formatRange, renderMarkdown, type Table } from './text-table.js';
+import { type HandlersProfile, type HandlerTargetFigures, OUR_CODE } from './handler-profile.js';
+import { formatDuration, formatRange, renderMarkdown, type Table } from './text-table.js';
 
 /** V8 parsing and compiling the module's whole source text, before its first line runs. */
 export const COMPILING = 'compiling the bundle (V8 parses and compiles its source before it runs)';
@@ -131,13 +131,24 @@ export function fitLine(points: readonly (readonly [number, number])[]): {
   return { intercept: meanY - slope * meanX, slope };
 }
 
+/** Costs of an import profile that are not a package's code. */
+const NOT_A_PACKAGE: ReadonlySet<string> = new Set([
+  COMPILING,
+  READING,
+  BUILT_INS,
+  GARBAGE_COLLECTION,
+  TOP_LEVEL,
+  OTHER_COST,
+  OUR_CODE,
+]);
+
 const percent = (share: number) => `${Math.round(share * 100)}%`;
 const roundMs = (ms: number) => `${Math.round(ms)} ms`;
 
 /**
  * What bounds the cold imports over the target, from the import profiles: compiling the bundle, which
- * grows with its bytes (a line fitted through every profiled bundle), and the floor package's own code;
- * undefined when none of them was profiled.
+ * grows with its bytes (a line fitted through every profiled bundle), and the package whose code runs
+ * longest in each; undefined when none of them was profiled.
  */
 export function importBoundLine(
   profile: HandlersProfile,
@@ -157,11 +168,13 @@ export function importBoundLine(
     megabytes.size < 2
       ? undefined
       : fitLine(profiled.map((entry) => [entry.megabytes, compilingMs(entry.summary)] as const));
-  const floorName = profile.floor.packageName;
-  const floorRun = slow.flatMap(({ summary }) =>
-    summary.costs.filter((cost) => cost.what === floorName).map((cost) => cost.ms),
-  );
-  const floorMegabytes = profile.floor.bytes / 1_000_000;
+  const longest = new Map<string, number[]>();
+  for (const { summary } of slow) {
+    const [first] = summary.costs
+      .filter((cost) => !NOT_A_PACKAGE.has(cost.what))
+      .sort((a, b) => b.ms - a.ms || a.what.localeCompare(b.what));
+    if (first !== undefined) longest.set(first.what, [...(longest.get(first.what) ?? []), first.ms]);
+  }
   return (
     `${slow.length} cold import(s) over ${formatDuration(coldImportTargetMs)} profiled (${slow.map((s) => s.handler).join(', ')}): ` +
     `compiling the bundle's source, before any of its code runs, is ${formatRange(
@@ -172,14 +185,12 @@ export function importBoundLine(
       ? ''
       : `, and grows with the bundle's bytes: about ${roundMs(fit.intercept)} plus ${roundMs(fit.slope)} per MB ` +
         `(a line through all ${profiled.length} profiled bundles)`) +
-    (floorRun.length === 0
+    (longest.size === 0
       ? ''
-      : `; running ${floorName}'s code (with what it imports) takes ${formatRange(floorRun, roundMs)} more` +
-        (fit === undefined
-          ? ''
-          : `, and compiling its ${formatBytes(profile.floor.bytes)} about ${roundMs(fit.slope * floorMegabytes)}`)) +
-    '. Under the target would take fewer bytes to compile and run: a smaller Kubernetes client, or fewer ' +
-    'packages in each handler'
+      : `; the package whose code (with what it imports) runs longest in each: ${[...longest]
+          .map(([name, ms]) => `${name} ${formatRange(ms, roundMs)}`)
+          .join(', ')}`) +
+    '. Under the target would take fewer bytes to compile and fewer packages to run in each handler'
   );
 }
 

@@ -129,7 +129,7 @@ export function isTransientAwsError(error: unknown): boolean {
 }
 
 /**
- * 429, 5xx and 409 Conflict from the Kubernetes API (client-node's ApiException carries the status in
+ * 429, 5xx and 409 Conflict from the Kubernetes API (kube-rest.ts's KubeApiError carries the status in
  * `code`), and network resets. A 409 is worth retrying only if fn re-reads the object first.
  */
 export function isTransientKubeError(error: unknown): boolean {

@@ -1,7 +1,7 @@
 // istiod's plug-in CA secret istio-system/cacerts: read it decoded, write it only over the version that
 // was read (resourceVersion precondition), so a concurrent change is never overwritten. ca-key.pem is
 // decoded into this process's memory only; nothing here logs, and no error carries Secret data.
-import type { V1Secret } from '@kubernetes/client-node';
+
 import {
   CACERTS_FORBIDDEN_KEYS,
   CACERTS_KEYS,
@@ -12,6 +12,7 @@ import { PreconditionFailed } from '../../core/rotation-errors.js';
 import type { ClusterClient } from './cluster-client.js';
 import { callKube } from './kube-call.js';
 import { CacertsConflict, kubeStatusOf } from './kube-errors.js';
+import { SECRETS, type V1Secret } from './kube-objects.js';
 
 export const CACERTS_NAMESPACE = 'istio-system';
 export const CACERTS_SECRET = 'cacerts';
@@ -86,9 +87,12 @@ export async function writeCacerts(
         client,
         `create secret ${SECRET_PATH}`,
         () =>
-          client.core.createNamespacedSecret({
-            namespace: CACERTS_NAMESPACE,
-            body: { metadata: { name: CACERTS_SECRET, namespace: CACERTS_NAMESPACE }, type: 'Opaque', data },
+          client.api.create(SECRETS, CACERTS_NAMESPACE, {
+            apiVersion: 'v1',
+            kind: 'Secret',
+            metadata: { name: CACERTS_SECRET, namespace: CACERTS_NAMESPACE },
+            type: 'Opaque',
+            data,
           }),
         { passStatuses: [409] },
       );
@@ -185,22 +189,18 @@ async function replaceOverRead(
       client,
       replace.operation,
       () =>
-        client.core.replaceNamespacedSecret({
-          name: CACERTS_SECRET,
-          namespace: CACERTS_NAMESPACE,
-          body: {
-            apiVersion: 'v1',
-            kind: 'Secret',
-            metadata: {
-              name: CACERTS_SECRET,
-              namespace: CACERTS_NAMESPACE,
-              resourceVersion,
-              ...(current.metadata?.labels ? { labels: current.metadata.labels } : {}),
-              ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
-            },
-            ...(current.type ? { type: current.type } : {}),
-            data: { ...current.data, ...replace.data },
+        client.api.replace(SECRETS, CACERTS_NAMESPACE, CACERTS_SECRET, {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: {
+            name: CACERTS_SECRET,
+            namespace: CACERTS_NAMESPACE,
+            resourceVersion,
+            ...(current.metadata?.labels ? { labels: current.metadata.labels } : {}),
+            ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
           },
+          ...(current.type ? { type: current.type } : {}),
+          data: { ...current.data, ...replace.data },
         }),
       { passStatuses: [409] },
     );
@@ -216,7 +216,7 @@ async function readSecret(client: ClusterClient): Promise<V1Secret | undefined> 
     return await callKube(
       client,
       `read secret ${SECRET_PATH}`,
-      () => client.core.readNamespacedSecret({ name: CACERTS_SECRET, namespace: CACERTS_NAMESPACE }),
+      () => client.api.read(SECRETS, CACERTS_NAMESPACE, CACERTS_SECRET),
       { passStatuses: [404] },
     );
   } catch (error) {

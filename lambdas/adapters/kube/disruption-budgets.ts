@@ -2,11 +2,12 @@
 // (lambdas/core/rotation/disruption-budget.ts) needs to know of a wave's workloads: their pod template's
 // labels, whether this restart restarted them already, whether that rollout is still running, and how
 // many pods their rollout takes down at once.
-import type { V1PodDisruptionBudget } from '@kubernetes/client-node';
+
 import type { DisruptionBudget, WaveWorkload } from '../../core/rotation/disruption-budget.js';
 import { workloadKey } from '../../core/rotation/proxied-pod-owners.js';
 import type { ClusterClient } from './cluster-client.js';
 import { callKube } from './kube-call.js';
+import { POD_DISRUPTION_BUDGETS, type V1PodDisruptionBudget } from './kube-objects.js';
 import { rolloutStatusOf } from './rollout-status.js';
 import { rolloutWidthOf } from './rollout-strategy.js';
 import { readWorkloads } from './workload-reads.js';
@@ -15,7 +16,7 @@ import { RESTART_ID_ANNOTATION, type WorkloadRef } from './workload-ref.js';
 /** Every PodDisruptionBudget of the cluster (one cluster-wide list). */
 export async function listDisruptionBudgets(client: ClusterClient): Promise<DisruptionBudget[]> {
   const list = await callKube(client, 'list poddisruptionbudgets', () =>
-    client.policy.listPodDisruptionBudgetForAllNamespaces(),
+    client.api.list(POD_DISRUPTION_BUDGETS),
   );
   return list.items.map(toDisruptionBudget);
 }

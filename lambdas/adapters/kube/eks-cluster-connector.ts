@@ -1,8 +1,8 @@
 // How a handler that reaches clusters connects to one: a Kubernetes client (cluster-client.ts) whose
 // bearer tokens are EKS tokens (eks-token-provider.ts) presigned in the cluster's region as the role
 // that reaches it. The runtime takes it as an option (lambdas/application/runtime.ts) rather than
-// importing it, so a function that never reaches a cluster never bundles @kubernetes/client-node, the
-// largest part of a handler bundle (docs/performance.md, "Lambda handlers").
+// importing it, so a function that never reaches a cluster never bundles the Kubernetes client
+// (docs/performance.md, "Lambda handlers").
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import type { DiscoveredCluster } from '../eks/fleet-discovery.js';
 import { type ClusterClient, createClusterClient } from './cluster-client.js';

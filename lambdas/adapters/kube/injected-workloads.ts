@@ -2,7 +2,7 @@
 // re-issued under the new intermediate: Deployments, StatefulSets and DaemonSets, in any namespace,
 // found by their pods (an istio-proxy container, the injector's tlsMode label), by their pod template
 // (gateways), or by the namespace the injection webhook selects; and the injected pods nothing owns.
-import type { V1ObjectMeta, V1OwnerReference, V1Pod, V1PodTemplateSpec } from '@kubernetes/client-node';
+
 import {
   ownersOfProxiedPods,
   type UnmanagedPod,
@@ -12,6 +12,17 @@ import type { ProxiedPodOfWorkload } from '../../core/rotation/resign-wait.js';
 import type { RolloutWidth } from '../../core/rotation/rollout-width.js';
 import type { ClusterClient } from './cluster-client.js';
 import { callKube } from './kube-call.js';
+import {
+  DAEMON_SETS,
+  DEPLOYMENTS,
+  PODS,
+  REPLICA_SETS,
+  STATEFUL_SETS,
+  type V1ObjectMeta,
+  type V1OwnerReference,
+  type V1Pod,
+  type V1PodTemplateSpec,
+} from './kube-objects.js';
 import { rolloutWidthOf } from './rollout-strategy.js';
 import { listNamespaces, type NamespaceInfo } from './trust-bundles.js';
 import { RESTART_ID_ANNOTATION, type Workload, type WorkloadKind, type WorkloadRef } from './workload-ref.js';
@@ -78,19 +89,17 @@ export async function findInjected(client: ClusterClient): Promise<InjectedWorkl
   // Cluster-wide lists rather than per namespace: the rotator may restart in every namespace anyway.
   const [namespaces, pods, deployments, statefulSets, daemonSets] = await Promise.all([
     listNamespaces(client),
-    callKube(client, 'list pods', () => client.core.listPodForAllNamespaces()),
-    callKube(client, 'list deployments', () => client.apps.listDeploymentForAllNamespaces()),
-    callKube(client, 'list statefulsets', () => client.apps.listStatefulSetForAllNamespaces()),
-    callKube(client, 'list daemonsets', () => client.apps.listDaemonSetForAllNamespaces()),
+    callKube(client, 'list pods', () => client.api.list(PODS)),
+    callKube(client, 'list deployments', () => client.api.list(DEPLOYMENTS)),
+    callKube(client, 'list statefulsets', () => client.api.list(STATEFUL_SETS)),
+    callKube(client, 'list daemonsets', () => client.api.list(DAEMON_SETS)),
   ]);
   const injected = new Set(namespaces.filter(isInjectedNamespace).map((namespace) => namespace.name));
   const proxied = pods.items.filter((pod) => runsProxy(pod) && pod.metadata?.deletionTimestamp === undefined);
   // A Deployment's pods belong to its ReplicaSets: read those only when some proxied pod has one.
   const replicaSetOwners = new Map<string, V1OwnerReference | undefined>();
   if (proxied.some((pod) => controllerOf(pod.metadata)?.kind === 'ReplicaSet')) {
-    const replicaSets = await callKube(client, 'list replicasets', () =>
-      client.apps.listReplicaSetForAllNamespaces(),
-    );
+    const replicaSets = await callKube(client, 'list replicasets', () => client.api.list(REPLICA_SETS));
     for (const replicaSet of replicaSets.items) {
       const key = `${replicaSet.metadata?.namespace}/${replicaSet.metadata?.name}`;
       replicaSetOwners.set(key, controllerOf(replicaSet.metadata));

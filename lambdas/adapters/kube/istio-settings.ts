@@ -4,7 +4,7 @@
 // Reads only; the judgement is lambdas/core/istio. deploy/kubernetes/rbac.yaml grants `get` on those
 // ConfigMaps by name only, so a 403 on a revision's ConfigMap is returned as a reading (`forbidden`), for
 // preflight to name the RBAC entry to add, rather than thrown.
-import type { V1Container, V1Deployment, V1EnvVar, V1EnvVarSource } from '@kubernetes/client-node';
+
 import { parse } from 'yaml';
 import {
   type ClusterIstioReading,
@@ -17,6 +17,14 @@ import { istioVersionOfImage } from '../../core/istio/istio-version.js';
 import type { ClusterClient } from './cluster-client.js';
 import { callKube } from './kube-call.js';
 import { describeKubeFailure, kubeStatusOf } from './kube-errors.js';
+import {
+  CONFIG_MAPS,
+  DEPLOYMENTS,
+  type V1Container,
+  type V1Deployment,
+  type V1EnvVar,
+  type V1EnvVarSource,
+} from './kube-objects.js';
 
 export type {
   ClusterIstioReading,
@@ -39,11 +47,7 @@ export async function readIstioSettings(
   const list = await callKube(
     client,
     `list deployments in ${ISTIO_NAMESPACE} (${ISTIOD_LABEL_SELECTOR})`,
-    () =>
-      client.apps.listNamespacedDeployment({
-        namespace: ISTIO_NAMESPACE,
-        labelSelector: ISTIOD_LABEL_SELECTOR,
-      }),
+    () => client.api.list(DEPLOYMENTS, { namespace: ISTIO_NAMESPACE, labelSelector: ISTIOD_LABEL_SELECTOR }),
   );
   const istiods = list.items
     .map(istiodDeploymentOf)
@@ -116,7 +120,7 @@ export async function readMeshConfig(client: ClusterClient, revision: string): P
     const configMap = await callKube(
       client,
       `read configmap ${ISTIO_NAMESPACE}/${name}`,
-      () => client.core.readNamespacedConfigMap({ name, namespace: ISTIO_NAMESPACE }),
+      () => client.api.read(CONFIG_MAPS, ISTIO_NAMESPACE, name),
       { passStatuses: [403, 404] },
     );
     return meshConfigOf({ name, revision, mesh: configMap.data?.[MESH_CONFIG_KEY] });

@@ -2,18 +2,19 @@
 // API server's pod proxy, as `kubectl get --raw /api/v1/namespaces/istio-system/pods/NAME:15014/proxy/metrics`
 // does. RBAC: Role meshtrust-istiod-monitoring (get pods/proxy in istio-system). The judgement is
 // lambdas/core/istio/istiod-ca-metrics.ts.
-import type { V1Pod } from '@kubernetes/client-node';
+
 import { type IstiodCaGauges, istiodCaGauges } from '../../core/istio/istiod-ca-metrics.js';
 import type { ClusterClient } from './cluster-client.js';
 import { ISTIO_NAMESPACE, ISTIOD_LABEL_SELECTOR } from './istio-settings.js';
 import { callKube } from './kube-call.js';
+import { PODS, type V1Pod } from './kube-objects.js';
 
 /** istiod's --monitoringAddr. */
 export const ISTIOD_MONITORING_PORT = 15014;
 
 export async function readIstiodCaGauges(client: ClusterClient): Promise<IstiodCaGauges[]> {
   const pods = await callKube(client, `list istiod pods in ${ISTIO_NAMESPACE}`, () =>
-    client.core.listNamespacedPod({ namespace: ISTIO_NAMESPACE, labelSelector: ISTIOD_LABEL_SELECTOR }),
+    client.api.list(PODS, { namespace: ISTIO_NAMESPACE, labelSelector: ISTIOD_LABEL_SELECTOR }),
   );
   const running = pods.items.filter(isServing).map((pod) => pod.metadata?.name ?? '');
   return Promise.all(
@@ -21,14 +22,9 @@ export async function readIstiodCaGauges(client: ClusterClient): Promise<IstiodC
       const metrics = await callKube(
         client,
         `read ${name}'s metrics (pods/proxy, port ${ISTIOD_MONITORING_PORT})`,
-        () =>
-          client.core.connectGetNamespacedPodProxyWithPath({
-            name: `${name}:${ISTIOD_MONITORING_PORT}`,
-            namespace: ISTIO_NAMESPACE,
-            path: 'metrics',
-          }),
+        () => client.api.podProxyGet(ISTIO_NAMESPACE, name, ISTIOD_MONITORING_PORT, 'metrics'),
       );
-      return istiodCaGauges(name, String(metrics));
+      return istiodCaGauges(name, metrics);
     }),
   );
 }

@@ -19,7 +19,7 @@ export interface KubeCallOptions {
 /**
  * Runs fn (which may run more than once) and returns its result, or throws a PreconditionFailed or
  * TransientError naming the cluster and action. Statuses in passStatuses reach the caller as
- * client-node's ApiException itself.
+ * the cluster client's KubeApiError itself.
  */
 export async function callKube<T>(
   client: ClusterClient,

@@ -1,5 +1,5 @@
-// Turns what @kubernetes/client-node throws (ApiException with the HTTP status in `code` and the
-// Status JSON as body text; fetch's TypeError with a Node error as `cause`) into the rotation's error
+// Turns what the cluster client throws (kube-rest.ts's KubeApiError with the HTTP status in `code` and
+// the Status JSON as body text; a Node error with its code when no answer came) into the rotation's error
 // hierarchy, naming the cluster and what was being done. Messages quote the API server's Status message
 // (which names users and resources, never Secret data) and never the request.
 import { PreconditionFailed, TransientError } from '../../core/rotation-errors.js';
@@ -32,7 +32,7 @@ export class CacertsConflict extends TransientError {
   }
 }
 
-/** What the Kubernetes API said, read from a client-node error. */
+/** What the Kubernetes API said, read from a cluster client's error. */
 export interface KubeApiFailure {
   /** HTTP status, or undefined when no answer came (network, TLS). */
   readonly status?: number;
@@ -44,7 +44,7 @@ export interface KubeApiFailure {
 
 const TLS_ERROR_CODE = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ERR_TLS|ERR_SSL/;
 
-/** The HTTP status of a client-node ApiException, if the error is one. */
+/** The HTTP status of a KubeApiError (or any error carrying a numeric `code`), if the error is one. */
 export function kubeStatusOf(error: unknown): number | undefined {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'number' ? code : undefined;
@@ -96,7 +96,7 @@ export function toClusterError(error: unknown, context: KubeErrorContext): unkno
           options,
         );
       }
-      if (isFetchFailure(error) || isTransientKubeError(error)) {
+      if (isRequestFailure(error) || isTransientKubeError(error)) {
         return new TransientError(
           `${where}: no answer from the API server (${failure.message}); retry later.`,
           options,
@@ -166,9 +166,11 @@ function parseStatusBody(body: unknown): { reason?: string; message?: string } {
   };
 }
 
-// fetch (undici) reports a failed connection as TypeError('fetch failed') with the Node error as cause.
-function isFetchFailure(error: unknown): boolean {
-  return error instanceof Error && error.name === 'TypeError' && /fetch failed/.test(error.message);
+// node:https reports a request that got no answer (no such host, connection refused or reset) as a
+// system error: a string code and the syscall that failed.
+function isRequestFailure(error: unknown): boolean {
+  const { code, syscall } = (error ?? {}) as { code?: unknown; syscall?: unknown };
+  return typeof code === 'string' && typeof syscall === 'string';
 }
 
 function nodeErrorCodeOf(error: unknown): string | undefined {

@@ -4,7 +4,7 @@
 // lifetime it requests) and PROXY_CONFIG's discoveryAddress (where it dials istiod); the pod's
 // proxy.istio.io/config annotation (what a replacement pod gets on top of the mesh config) and the Istio version its image
 // names. Reads only; RBAC: `list` on pods, which the rotator and the viewer have.
-import type { V1Container, V1Pod } from '@kubernetes/client-node';
+
 import { parse } from 'yaml';
 import { type EnvSetting, PCDS_METADATA, SECRET_TTL_METADATA } from '../../core/istio/istio-settings.js';
 import { istioVersionOfImage } from '../../core/istio/istio-version.js';
@@ -12,6 +12,7 @@ import { PROXY_CONFIG_ANNOTATION, type ProxiedPodReading } from '../../core/isti
 import type { ClusterClient } from './cluster-client.js';
 import { PROXY_CONTAINER, runsProxy } from './injected-workloads.js';
 import { callKube } from './kube-call.js';
+import { PODS, type V1Container, type V1Pod } from './kube-objects.js';
 
 export type { ProxiedPodReading } from '../../core/istio/rotation-strategy.js';
 
@@ -20,7 +21,7 @@ const PROXY_CONFIG_ENV = 'PROXY_CONFIG';
 
 /** Every pod of the cluster that runs Istio's proxy and is not being deleted, sorted by namespace and name. */
 export async function readProxiedPods(client: ClusterClient): Promise<ProxiedPodReading[]> {
-  const pods = await callKube(client, 'list pods', () => client.core.listPodForAllNamespaces());
+  const pods = await callKube(client, 'list pods', () => client.api.list(PODS));
   return pods.items
     .filter((pod) => runsProxy(pod) && pod.metadata?.deletionTimestamp === undefined)
     .map(proxiedPodOf)

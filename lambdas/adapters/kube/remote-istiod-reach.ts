@@ -6,7 +6,7 @@
 // remote-proxy-settings.ts). RBAC (deploy/kubernetes/rbac.yaml, Role meshtrust-remote-istiod in
 // istio-system): `get` on Service istiod by name and `list` on endpointslices; the mesh config's `get` is
 // Role meshtrust-mesh-config's. A 403 is returned as a reading, for preflight to name the Role.
-import { DiscoveryV1Api, type V1EndpointSlice, type V1Service } from '@kubernetes/client-node';
+
 import type { MeshConfigReading } from '../../core/istio/istio-settings.js';
 import {
   DEFAULT_DISCOVERY_ADDRESS,
@@ -20,6 +20,7 @@ import type { ClusterClient } from './cluster-client.js';
 import { readMeshConfig } from './istio-settings.js';
 import { callKube } from './kube-call.js';
 import { describeKubeFailure, kubeStatusOf } from './kube-errors.js';
+import { ENDPOINT_SLICES, SERVICES, type V1EndpointSlice, type V1Service } from './kube-objects.js';
 
 export type { RemoteIstiodReachReading } from '../../core/topology/remote-istiod-reach.js';
 
@@ -102,7 +103,7 @@ async function readService(
     const service = await callKube(
       client,
       `read service ${namespace}/${name}`,
-      () => client.core.readNamespacedService({ name, namespace }),
+      () => client.api.read(SERVICES, namespace, name),
       { passStatuses: [403, 404] },
     );
     return serviceReadingOf(service);
@@ -119,13 +120,11 @@ async function readSlices(
   namespace: string,
   name: string,
 ): Promise<EndpointSlicesReading> {
-  const discovery = client.kubeConfig.makeApiClient(DiscoveryV1Api);
   try {
     const list = await callKube(
       client,
       `list endpointslices in ${namespace} (${SERVICE_NAME_LABEL}=${name})`,
-      () =>
-        discovery.listNamespacedEndpointSlice({ namespace, labelSelector: `${SERVICE_NAME_LABEL}=${name}` }),
+      () => client.api.list(ENDPOINT_SLICES, { namespace, labelSelector: `${SERVICE_NAME_LABEL}=${name}` }),
       { passStatuses: [403] },
     );
     return { state: 'read', slices: list.items.map(sliceReadingOf) };

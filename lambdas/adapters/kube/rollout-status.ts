@@ -1,7 +1,7 @@
 // Whether a workload finished rolling out, decided as `kubectl rollout status` decides it
 // (kubectl/pkg/polymorphichelpers/rollout_status.go), plus one stricter check for StatefulSets. Pure:
 // it judges one snapshot of the object; workload-restart.ts polls.
-import type { V1DaemonSet, V1Deployment, V1StatefulSet } from '@kubernetes/client-node';
+import type { V1DaemonSet, V1Deployment, V1StatefulSet } from './kube-objects.js';
 import type { Workload, WorkloadKind } from './workload-ref.js';
 
 export type RolloutStatus =

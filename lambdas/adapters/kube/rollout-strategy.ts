@@ -1,7 +1,8 @@
 // A workload object's update strategy as the rollout-width rule (lambdas/core/rotation/rollout-width.ts)
 // takes it: what its rollout may take down at once.
-import type { V1DaemonSet, V1Deployment, V1StatefulSet } from '@kubernetes/client-node';
+
 import { type RolloutWidth, rolloutWidth } from '../../core/rotation/rollout-width.js';
+import type { V1DaemonSet, V1Deployment, V1StatefulSet } from './kube-objects.js';
 import type { WorkloadKind } from './workload-ref.js';
 
 /**

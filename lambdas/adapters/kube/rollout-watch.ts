@@ -2,17 +2,12 @@
 // are over, rather than at its next poll: one watch per namespace and kind of the workloads it waits on.
 // A watch only wakes the wait, which decides on a read of its own; a watch that does not open or ends
 // (refused, reset, timed out) leaves the wait to its poll. Nothing here throws.
-import { Watch } from '@kubernetes/client-node';
 import { workloadKey } from '../../core/rotation/proxied-pod-owners.js';
 import type { ClusterClient } from './cluster-client.js';
+import { collectionPath } from './kube-objects.js';
+import { watchCollection } from './kube-watch.js';
 import { rolloutStatusOf } from './rollout-status.js';
-import { byKindAndNamespace, type Workload, type WorkloadKind, type WorkloadRef } from './workload-ref.js';
-
-const RESOURCE: Record<WorkloadKind, string> = {
-  Deployment: 'deployments',
-  StatefulSet: 'statefulsets',
-  DaemonSet: 'daemonsets',
-};
+import { byKindAndNamespace, WORKLOAD_RESOURCES, type Workload, type WorkloadRef } from './workload-ref.js';
 
 export interface RolloutWatch {
   /** Where the events stand now: `next` wakes only on an event after the mark. */
@@ -38,7 +33,6 @@ export function watchRollouts(
   refs: readonly WorkloadRef[],
   timeoutMs: number,
 ): RolloutWatch {
-  const watch = new Watch(client.kubeConfig);
   const deadline = Date.now() + timeoutMs;
   const groups = byKindAndNamespace(refs);
   const wanted = new Set(refs.map((ref) => workloadKey(ref.kind, ref.namespace, ref.name)));
@@ -74,8 +68,8 @@ export function watchRollouts(
     const done = (error: unknown): void => {
       if (controller) open.delete(controller);
       if (closed) return;
-      // client-node ends a watch quiet for 30 s: open it again (it starts with the workloads as they are).
-      // By name: client-node's DOMException need not be an Error of this realm (a test's VM context).
+      // A watch quiet for 30 s is ended (kube-watch.ts): open it again (it starts with the workloads as they
+      // are). By name: the error need not be an Error of this realm (a test's VM context).
       const timedOut = (error as { name?: unknown } | null)?.name === 'TimeoutError';
       if (timedOut && deadline - Date.now() > 1000) {
         start(group);
@@ -84,13 +78,17 @@ export function watchRollouts(
       ended = true;
       wake(true);
     };
-    watch
-      .watch(`/apis/apps/v1/namespaces/${namespace}/${RESOURCE[kind]}`, query, onEvent, done)
-      .then((opened) => {
-        controller = opened;
-        if (closed) opened.abort();
-        else if (!opened.signal.aborted) open.add(opened);
-      }, done);
+    watchCollection(
+      client.connection,
+      collectionPath(WORKLOAD_RESOURCES[kind], namespace),
+      query,
+      onEvent,
+      done,
+    ).then((opened) => {
+      controller = opened;
+      if (closed) opened.abort();
+      else if (!opened.signal.aborted) open.add(opened);
+    }, done);
   };
   for (const group of groups.values()) start(group);
 

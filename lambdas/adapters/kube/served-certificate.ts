@@ -7,8 +7,7 @@
 // meshtrust-envoy-admin gives the rotator and the verifier (verify-workloads), kept to port 15000 by the
 // admission policy meshtrust-envoy-admin-only (deploy/kubernetes/rbac.yaml).
 import { request } from 'node:http';
-import { Duplex, PassThrough } from 'node:stream';
-import { PortForward } from '@kubernetes/client-node';
+import { Duplex } from 'node:stream';
 import {
   type ServedLeaf,
   servedChainPem,
@@ -19,6 +18,7 @@ import { PreconditionFailed, TransientError, VerificationFailed } from '../../co
 import { withRetry } from '../retry.js';
 import type { ClusterClient } from './cluster-client.js';
 import { RBAC_MANIFEST } from './kube-errors.js';
+import { openPortForward, PortForwardRefused, type PortForwardStreams } from './kube-port-forward.js';
 
 /** Port-forwards a caller reading many proxies opens at once: a few per cluster, to spare the API server. */
 export const SERVED_READ_CONCURRENCY = 8;
@@ -161,30 +161,18 @@ async function fetchOverPortForward(
 ): Promise<string> {
   const prefix = `Could not ${where.action}`;
   const options = { cluster: where.cluster };
-  const toPod = new PassThrough();
-  const fromPod = new PassThrough();
-  const forwardErrors = new PassThrough();
-  let ws: { close(): void; on?(event: string, listener: () => void): void } | undefined;
+  let forward: PortForwardStreams;
   try {
-    const opened = await new PortForward(client.kubeConfig).portForward(
-      pod.namespace,
-      pod.name,
-      [ENVOY_ADMIN_PORT],
-      fromPod,
-      forwardErrors,
-      toPod,
-    );
-    ws = typeof opened === 'function' ? (opened() ?? undefined) : opened;
+    forward = await openPortForward(client.connection, pod.namespace, pod.name, ENVOY_ADMIN_PORT);
   } catch (error) {
-    // client-node rejects with the WebSocket's error event: "Unexpected server response: 403".
+    if (error instanceof PortForwardRefused) throw refusedForward(error.status, where, error);
     const text = String((error as { message?: unknown })?.message ?? error);
-    const status = Number(/Unexpected server response: (\d{3})/.exec(text)?.[1]);
-    if (Number.isInteger(status)) throw refusedForward(status, where, error);
     throw new TransientError(`${prefix}: the port-forward did not open (${text}); retry later.`, {
       ...options,
       cause: error,
     });
   }
+  const { fromPod, toPod, errors: forwardErrors } = forward;
   const socket = Duplex.from({ readable: fromPod, writable: toPod });
   try {
     return await new Promise<string>((resolve, reject) => {
@@ -201,7 +189,6 @@ async function fetchOverPortForward(
           ),
         ),
       );
-      ws?.on?.('close', () => fromPod.end());
       const req = request(
         {
           createConnection: () => socket as never,
@@ -266,7 +253,7 @@ async function fetchOverPortForward(
       req.end();
     });
   } finally {
-    ws?.close();
+    forward.close();
     socket.destroy();
   }
 }

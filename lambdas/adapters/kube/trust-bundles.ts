@@ -5,6 +5,7 @@ import { mapWithConcurrency } from '../eks/map-with-concurrency.js';
 import type { ClusterClient } from './cluster-client.js';
 import { callKube } from './kube-call.js';
 import { kubeStatusOf } from './kube-errors.js';
+import { CONFIG_MAPS, NAMESPACES } from './kube-objects.js';
 
 export const ROOT_CERT_CONFIGMAP = 'istio-ca-root-cert';
 export const ROOT_CERT_KEY = 'root-cert.pem';
@@ -24,7 +25,7 @@ export interface RootCertConfigMap {
 
 /** Every namespace with its labels, sorted by name. */
 export async function listNamespaces(client: ClusterClient): Promise<NamespaceInfo[]> {
-  const list = await callKube(client, 'list namespaces', () => client.core.listNamespace());
+  const list = await callKube(client, 'list namespaces', () => client.api.list(NAMESPACES));
   return list.items
     .map((namespace) => ({ name: namespace.metadata?.name ?? '', labels: { ...namespace.metadata?.labels } }))
     .filter((namespace) => namespace.name !== '')
@@ -49,7 +50,7 @@ async function readRootCert(client: ClusterClient, namespace: string): Promise<s
     const configMap = await callKube(
       client,
       `read configmap ${namespace}/${ROOT_CERT_CONFIGMAP}`,
-      () => client.core.readNamespacedConfigMap({ name: ROOT_CERT_CONFIGMAP, namespace }),
+      () => client.api.read(CONFIG_MAPS, namespace, ROOT_CERT_CONFIGMAP),
       { passStatuses: [404] },
     );
     return configMap.data?.[ROOT_CERT_KEY];

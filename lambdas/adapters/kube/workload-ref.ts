@@ -1,6 +1,15 @@
-// Which workload a restart or a rollout wait is about, and how to reach its kind through client-node.
-import type { V1DaemonSet, V1Deployment, V1StatefulSet } from '@kubernetes/client-node';
+// Which workload a restart or a rollout wait is about, and where its kind lives in the API.
+
 import type { ClusterClient } from './cluster-client.js';
+import {
+  DAEMON_SETS,
+  DEPLOYMENTS,
+  type KubeResource,
+  STATEFUL_SETS,
+  type V1DaemonSet,
+  type V1Deployment,
+  type V1StatefulSet,
+} from './kube-objects.js';
 
 export type WorkloadKind = 'Deployment' | 'StatefulSet' | 'DaemonSet';
 export const WORKLOAD_KINDS: readonly WorkloadKind[] = ['Deployment', 'StatefulSet', 'DaemonSet'];
@@ -26,9 +35,9 @@ export function describeWorkload(ref: Pick<WorkloadRef, 'kind' | 'namespace' | '
 }
 
 /**
- * Workloads of one cluster a step reads or restarts at once: far below client-node's and an API
- * server's limits, enough to overlap their round trips (docs/performance.md: one at a time, a hundred
- * workloads' calls were most of a large cluster's verify-workloads and restart-workloads).
+ * Workloads of one cluster a step reads or restarts at once: far below an API server's limits, enough
+ * to overlap their round trips (docs/performance.md: one at a time, a hundred workloads' calls were most
+ * of a large cluster's verify-workloads and restart-workloads).
  */
 export const WORKLOADS_AT_ONCE = 8;
 
@@ -42,16 +51,15 @@ export function byKindAndNamespace<T extends WorkloadRef>(refs: readonly T[]): M
   return groups;
 }
 
+/** Where each workload kind lives in the API. */
+export const WORKLOAD_RESOURCES: Readonly<Record<WorkloadKind, KubeResource<Workload>>> = {
+  Deployment: DEPLOYMENTS,
+  StatefulSet: STATEFUL_SETS,
+  DaemonSet: DAEMON_SETS,
+};
+
 export function readWorkload(client: ClusterClient, ref: WorkloadRef): Promise<Workload> {
-  const request = { name: ref.name, namespace: ref.namespace };
-  switch (ref.kind) {
-    case 'Deployment':
-      return client.apps.readNamespacedDeployment(request);
-    case 'StatefulSet':
-      return client.apps.readNamespacedStatefulSet(request);
-    case 'DaemonSet':
-      return client.apps.readNamespacedDaemonSet(request);
-  }
+  return client.api.read(WORKLOAD_RESOURCES[ref.kind], ref.namespace, ref.name);
 }
 
 /** Every workload of a kind in a namespace. */
@@ -60,12 +68,5 @@ export async function listWorkloads(
   kind: WorkloadKind,
   namespace: string,
 ): Promise<Workload[]> {
-  switch (kind) {
-    case 'Deployment':
-      return (await client.apps.listNamespacedDeployment({ namespace })).items;
-    case 'StatefulSet':
-      return (await client.apps.listNamespacedStatefulSet({ namespace })).items;
-    case 'DaemonSet':
-      return (await client.apps.listNamespacedDaemonSet({ namespace })).items;
-  }
+  return (await client.api.list(WORKLOAD_RESOURCES[kind], { namespace })).items;
 }

@@ -1,11 +1,11 @@
 // Restarting a workload's pods the way `kubectl rollout restart` does, once per restart id, and waiting
 // until the rollout is complete as `kubectl rollout status` judges it.
-import { PatchStrategy, setHeaderOptions, type V1Deployment, type V1Pod } from '@kubernetes/client-node';
 import { labelSelectorMatches } from '../../core/rotation/label-selector.js';
 import { workloadKey } from '../../core/rotation/proxied-pod-owners.js';
 import { PreconditionFailed, VerificationFailed } from '../../core/rotation-errors.js';
 import type { ClusterClient } from './cluster-client.js';
 import { callKube } from './kube-call.js';
+import type { V1Deployment, V1Pod } from './kube-objects.js';
 import { rolloutStatusOf } from './rollout-status.js';
 import { type RolloutWatch, watchRollouts } from './rollout-watch.js';
 import { readWorkloads } from './workload-reads.js';
@@ -14,6 +14,7 @@ import {
   RESTART_ID_ANNOTATION,
   RESTARTED_AT_ANNOTATION,
   readWorkload,
+  WORKLOAD_RESOURCES,
   type Workload,
   type WorkloadRef,
 } from './workload-ref.js';
@@ -254,16 +255,7 @@ export function formatRfc3339(at: Date): string {
 }
 
 function patchWorkload(client: ClusterClient, ref: WorkloadRef, body: object): Promise<unknown> {
-  const request = { name: ref.name, namespace: ref.namespace, body };
-  const strategic = setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch);
-  switch (ref.kind) {
-    case 'Deployment':
-      return client.apps.patchNamespacedDeployment(request, strategic);
-    case 'StatefulSet':
-      return client.apps.patchNamespacedStatefulSet(request, strategic);
-    case 'DaemonSet':
-      return client.apps.patchNamespacedDaemonSet(request, strategic);
-  }
+  return client.api.strategicPatch(WORKLOAD_RESOURCES[ref.kind], ref.namespace, ref.name, body);
 }
 
 function toPodSummary(pod: V1Pod): PodSummary {
@@ -271,7 +263,7 @@ function toPodSummary(pod: V1Pod): PodSummary {
   return {
     name: pod.metadata?.name ?? '',
     uid: pod.metadata?.uid ?? '',
-    createdAt: created instanceof Date ? created : new Date(created ?? 0),
+    createdAt: new Date(created ?? 0),
     ready: pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false,
     annotations: { ...pod.metadata?.annotations },
   };

@@ -139,9 +139,9 @@ describe('writeCacerts', () => {
     // Prepare: another writer changes the secret between our check (GET) and our PUT.
     const client = lab.clientAs(lab.identities.rotator);
     const read = await readCacerts(client);
-    const realRead = client.core.readNamespacedSecret.bind(client.core);
-    client.core.readNamespacedSecret = async (...args: Parameters<typeof realRead>) => {
-      const secret = await realRead(...args);
+    const realRead = client.api.read;
+    client.api.read = async <T>(...args: Parameters<typeof realRead<T>>) => {
+      const secret = await realRead<T>(...args);
       lab.store.patch('Secret', 'istio-system', 'cacerts', 'merge', {
         metadata: { annotations: { touched: 'yes' } },
       });

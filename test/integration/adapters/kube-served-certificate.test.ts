@@ -1,6 +1,6 @@
 // readServedCertificate on an istio-engine cluster: the rotator, with its EKS token and the RBAC of
-// deploy/kubernetes/rbac.yaml, port-forwards through the real kube-apiserver (client-node's
-// PortForward, a WebSocket) and the node's kubelet-streaming to the app pod's Envoy admin port, where
+// deploy/kubernetes/rbac.yaml, port-forwards through the real kube-apiserver (the product's
+// kube-port-forward.ts, a WebSocket) and the node's kubelet-streaming to the app pod's Envoy admin port, where
 // the lab's Envoy admin stand-in serves the chain the pod's real pilot-agent holds. The issuer it
 // reports must be the intermediate istiod signed with, before and after a switch of intermediate
 // (issue 17: wait until proxies serve int_B). The verifier (the gate verify-workloads) reads the same;
@@ -22,6 +22,7 @@ import type { IstioFleet } from '../../../lab/istio-install/start-istio-fleet.js
 import { renderStaticTokenKubeconfig } from '../../../lab/kube/static-token-kubeconfig.js';
 import { createClusterClient } from '../../../lambdas/adapters/kube/cluster-client.js';
 import { createEksTokenProvider } from '../../../lambdas/adapters/kube/eks-token-provider.js';
+import { openPortForward } from '../../../lambdas/adapters/kube/kube-port-forward.js';
 import { readServedCertificate } from '../../../lambdas/adapters/kube/served-certificate.js';
 import { certificateFingerprint, parseCertificatesPem } from '../../../lambdas/core/pki/index.js';
 import { PreconditionFailed, VerificationFailed } from '../../../lambdas/core/rotation-errors.js';
@@ -157,18 +158,34 @@ describe('readServedCertificate', () => {
   });
 });
 
-/** Opens a client-node (WebSocket) port-forward; what happened: refused at the upgrade, or opened. */
+/** Opens the product's (WebSocket) port-forward; what happened: refused at the upgrade, or opened. */
 async function openForward(client: ReturnType<typeof clientAs>, pod: V1Pod, port: number): Promise<string> {
-  const output = new PassThrough();
-  const input = new PassThrough();
   try {
-    const ws = await new PortForward(client.kubeConfig).portForward(
+    const forward = await openPortForward(
+      client.connection,
+      pod.metadata?.namespace ?? '',
+      pod.metadata?.name ?? '',
+      port,
+    );
+    forward.close();
+    return 'opened';
+  } catch (error) {
+    return `refused: ${(error as { message?: string }).message}`;
+  }
+}
+
+/** The administrator's (client certificate) forward, through client-node as a cluster's own tools would. */
+async function openAdminForward(kubeconfigPath: string, pod: V1Pod, port: number): Promise<string> {
+  const config = new KubeConfig();
+  config.loadFromFile(kubeconfigPath);
+  try {
+    const ws = await new PortForward(config).portForward(
       pod.metadata?.namespace ?? '',
       pod.metadata?.name ?? '',
       [port],
-      output,
       new PassThrough(),
-      input,
+      new PassThrough(),
+      new PassThrough(),
     );
     if (typeof ws !== 'function') ws.close();
     return 'opened';
@@ -185,12 +202,11 @@ describe("rbac.yaml's policy meshtrust-envoy-admin-only on the real API server",
       const pod = await kit.appPod(CLUSTER);
       const cluster = fleet.controlPlane.clusters[0];
       if (!cluster) throw new Error('no cluster');
-      const admin = { ...clientAs(identities.rotator), kubeConfig: adminKubeConfig(cluster.adminKubeconfig) };
 
       // Act
       const elsewhere = await openForward(clientAs(identities[who]), pod, 15020);
       const toEnvoyAdmin = await openForward(clientAs(identities[who]), pod, 15000);
-      const asAdmin = await openForward(admin, pod, 15020);
+      const asAdmin = await openAdminForward(cluster.adminKubeconfig, pod, 15020);
 
       // Assess
       expect(elsewhere).toMatch(/^refused: .*403/);
@@ -240,9 +256,3 @@ describe("rbac.yaml's policy meshtrust-envoy-admin-only on the real API server",
     },
   );
 });
-
-function adminKubeConfig(path: string) {
-  const config = new KubeConfig();
-  config.loadFromFile(path);
-  return config;
-}

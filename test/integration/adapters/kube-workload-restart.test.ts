@@ -3,7 +3,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { V1Pod } from '@kubernetes/client-node';
 import type { KubeObject } from '../../../lab/kube/kube-object.js';
 import { type KubectlOptions, runKubectl } from '../../../lab/kube/kubectl-runner.js';
 import type { PatchType } from '../../../lab/kube/object-store.js';
@@ -11,6 +10,7 @@ import { writeStaticTokenKubeconfig } from '../../../lab/kube/static-token-kubec
 import { isPodReady } from '../../../lab/workloads/lab-pods.js';
 import { createEksToken } from '../../../lambdas/adapters/eks/eks-token.js';
 import type { WorkloadRef } from '../../../lambdas/adapters/kube/injected-workloads.js';
+import { PODS, type V1Pod } from '../../../lambdas/adapters/kube/kube-objects.js';
 import { readWorkload } from '../../../lambdas/adapters/kube/workload-ref.js';
 import {
   awaitRollouts,
@@ -365,9 +365,9 @@ describe('awaitRollouts', () => {
     }
   }, 30_000);
 
-  it('opens a watch again that client-node ended after 30 s without an event, and still wakes on it', async () => {
-    // Prepare: a pod that takes 40 s to start, so the watch is quiet for longer than client-node's 30 s
-    // (it ends it then); a poll of ten minutes, so only a watch opened again can end the wait in time.
+  it('opens a watch again that ended after 30 s without an event, and still wakes on it', async () => {
+    // Prepare: a pod that takes 40 s to start, so the watch is quiet for longer than WATCH_QUIET_MS, 30 s
+    // (kube-watch.ts ends it then); a poll of ten minutes, so only a watch opened again can end the wait in time.
     const { cluster: quiet, asked } = await recordingCluster('lab-quiet', 40_000);
     quiet.store.create(workload('Deployment', 'shop', 'web', { replicas: 1 }));
     const client = quiet.clientAs(quiet.identities.rotator);
@@ -511,5 +511,5 @@ describe('podsSelectedBy', () => {
 
 /** Every pod of the cluster, as findInjected lists them. */
 async function listClusterPods(client: ReturnType<LabCluster['clientAs']>): Promise<V1Pod[]> {
-  return (await client.core.listPodForAllNamespaces()).items;
+  return (await client.api.list(PODS)).items;
 }

@@ -19,6 +19,7 @@ import { KubeObjectStore } from '../../../lab/kube/object-store.js';
 import { createEksToken } from '../../../lambdas/adapters/eks/eks-token.js';
 import { discoverClusters } from '../../../lambdas/adapters/eks/fleet-discovery.js';
 import { connectEksCluster } from '../../../lambdas/adapters/kube/eks-cluster-connector.js';
+import { NAMESPACES } from '../../../lambdas/adapters/kube/kube-objects.js';
 import { readRotationConfig } from '../../../lambdas/application/config.js';
 import { createRotationRuntime } from '../../../lambdas/application/runtime.js';
 
@@ -124,8 +125,8 @@ describe('a cluster in another account and region', () => {
     try {
       // Act
       const fleet = await runtime.fleet();
-      await (await runtime.clusterClient('far-1')).core.readNamespace({ name: 'istio-system' });
-      await (await runtime.clusterClient('home-1')).core.readNamespace({ name: 'istio-system' });
+      await (await runtime.clusterClient('far-1')).api.read(NAMESPACES, undefined, 'istio-system');
+      await (await runtime.clusterClient('home-1')).api.read(NAMESPACES, undefined, 'istio-system');
 
       // Assess: DescribeCluster answered in the other account and region
       expect(fleet.map((cluster) => [cluster.name, cluster.arn])).toEqual([
@@ -195,7 +196,7 @@ describe('a cluster in another account and region', () => {
     try {
       // Act
       const fleet = await runtime.fleet();
-      await (await runtime.clusterClient('far-1')).core.readNamespace({ name: 'istio-system' });
+      await (await runtime.clusterClient('far-1')).api.read(NAMESPACES, undefined, 'istio-system');
 
       // Assess
       expect(fleet.map((cluster) => cluster.arn)).toEqual([
@@ -237,7 +238,7 @@ describe('a cluster in another account and region', () => {
     const before = clusters['far-1'].callers.length;
     try {
       // Act
-      await (await runtime.clusterClient('far-1')).core.readNamespace({ name: 'istio-system' });
+      await (await runtime.clusterClient('far-1')).api.read(NAMESPACES, undefined, 'istio-system');
 
       // Assess
       expect(clusters['far-1'].callers.slice(before)).toEqual([

@@ -3,6 +3,7 @@
 // namespace's workloads a poll, not a read of each.
 
 import { readWaveWorkloads } from '../../../lambdas/adapters/kube/disruption-budgets.js';
+import { DEPLOYMENTS } from '../../../lambdas/adapters/kube/kube-objects.js';
 import {
   WORKLOADS_AT_ONCE,
   type Workload,
@@ -98,7 +99,7 @@ describe('restartInWaves', () => {
     // Prepare: the first case's rollouts done; the namespace's Deployments as one list returned them.
     const client = lab.clientAs(lab.identities.rotator);
     const listed = new Map<string, Workload>();
-    for (const item of (await client.apps.listNamespacedDeployment({ namespace: 'shop' })).items) {
+    for (const item of (await client.api.list(DEPLOYMENTS, { namespace: 'shop' })).items) {
       listed.set(`Deployment/shop/${item.metadata?.name}`, item);
     }
     requests.length = 0;

@@ -96,7 +96,7 @@ describe('checkWorkloadMoved', () => {
       metadata: {
         ...pod?.metadata,
         name: 'web-from-before',
-        creationTimestamp: new Date('2020-01-01T00:00:00Z'),
+        creationTimestamp: '2020-01-01T00:00:00Z',
       },
     };
     // Act

@@ -31,6 +31,7 @@ import { readCacerts, writeCacerts } from '../../../lambdas/adapters/kube/cacert
 import { type ClusterClient, createClusterClient } from '../../../lambdas/adapters/kube/cluster-client.js';
 import { createEksTokenProvider } from '../../../lambdas/adapters/kube/eks-token-provider.js';
 import { CacertsConflict } from '../../../lambdas/adapters/kube/kube-errors.js';
+import { SECRETS } from '../../../lambdas/adapters/kube/kube-objects.js';
 import { isTransientKubeError } from '../../../lambdas/adapters/retry.js';
 import { createFaultPlan, type FaultPlan } from '../../../rehearsal/fault-plan.js';
 import { parseFault } from '../../../rehearsal/fault-spec.js';
@@ -128,10 +129,10 @@ function adminCore(): CoreV1Api {
   return adminConfig().makeApiClient(CoreV1Api);
 }
 
-/** One raw read through the proxy: the answer, or the error client-node threw. */
+/** One raw read through the proxy: the answer, or the error the cluster client threw. */
 async function readThroughProxy(client: ClusterClient): Promise<{ ok: boolean; error?: unknown }> {
   try {
-    await client.core.readNamespacedSecret(SECRET);
+    await client.api.read(SECRETS, SECRET.namespace, SECRET.name);
     return { ok: true };
   } catch (error) {
     return { ok: false, error };
@@ -254,8 +255,8 @@ describe('fault proxy in front of a real kube-apiserver (istio engine, --fault k
     // Assess
     expect(whileDown.ok).toBe(false);
     expect(isTransientKubeError(whileDown.error)).toBe(true);
-    // client-node's fetch (undici) reads a connection closed without an answer as UND_ERR_SOCKET.
-    expect((whileDown.error as { cause?: { code?: string } }).cause?.code).toBe('UND_ERR_SOCKET');
+    // node:https reads a connection closed without an answer as ECONNRESET ("socket hang up").
+    expect((whileDown.error as { code?: string }).code).toBe('ECONNRESET');
     expect(adminRead.metadata?.name).toBe('cacerts');
     expect(after?.files).toEqual(FILES);
     expect(plan.report()[0]?.fired).toBeGreaterThanOrEqual(1);

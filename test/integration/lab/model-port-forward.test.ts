@@ -15,19 +15,14 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { jest } from '@jest/globals';
-import { KubeConfig, PortForward } from '@kubernetes/client-node';
 import { WebSocket } from 'ws';
 import { parseAllDocuments } from 'yaml';
 import type { LabIdentity } from '../../../lab/eks/lab-identities.js';
 import { startEnvoyAdminModel } from '../../../lab/istio/envoy-admin-model.js';
 import { CACERTS_SECRET_NAME, ISTIO_SYSTEM_NAMESPACE } from '../../../lab/istio/istiod-model.js';
 import { type KubeApiServer, startKubeApiServer } from '../../../lab/kube/kube-api-server.js';
-import {
-  renderStaticTokenKubeconfig,
-  writeStaticTokenKubeconfig,
-} from '../../../lab/kube/static-token-kubeconfig.js';
+import { writeStaticTokenKubeconfig } from '../../../lab/kube/static-token-kubeconfig.js';
 import {
   admitLabConnect,
   ENVOY_ADMIN_PORT_FORWARD_MESSAGE,
@@ -37,6 +32,8 @@ import { base64Data } from '../../../lab/seed-cluster.js';
 import { type Lab, startLab } from '../../../lab/start-lab.js';
 import { type ClusterClient, createClusterClient } from '../../../lambdas/adapters/kube/cluster-client.js';
 import { createEksTokenProvider } from '../../../lambdas/adapters/kube/eks-token-provider.js';
+import { openPortForward, PortForwardRefused } from '../../../lambdas/adapters/kube/kube-port-forward.js';
+import { createKubeConnection, type KubeConnection } from '../../../lambdas/adapters/kube/kube-rest.js';
 import { readServedCertificate } from '../../../lambdas/adapters/kube/served-certificate.js';
 import { servedChainPem } from '../../../lambdas/core/istio/served-certificate.js';
 import {
@@ -89,18 +86,15 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** A KubeConfig of the administrator's API server (client-node reads only kubeConfig). */
-function asAdmin(): { readonly kubeConfig: KubeConfig } {
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromString(
-    renderStaticTokenKubeconfig({
-      clusterName: CLUSTER,
+/** The administrator's connection to its API server (a port-forward reads only the connection). */
+function asAdmin(): { readonly connection: KubeConnection } {
+  return {
+    connection: createKubeConnection({
       server: admin.api.url,
       caPem: admin.api.caPem,
-      token: ADMIN_TOKEN,
+      tokenProvider: async () => ADMIN_TOKEN,
     }),
-  );
-  return { kubeConfig };
+  };
 }
 
 function clientAs(identity: LabIdentity): ClusterClient {
@@ -131,36 +125,25 @@ async function waitFor(condition: () => boolean, timeoutMs = 15_000): Promise<vo
   }
 }
 
-/** One client-node PortForward to `port`: what arrived on the data and the error channel. */
+/** One port-forward of the product (kube-port-forward.ts) to `port`: what arrived on the data and the error channel. */
 async function forwardOnce(
-  client: { readonly kubeConfig: KubeConfig },
+  client: { readonly connection: KubeConnection },
   pod: { namespace: string; name: string },
   port: number,
   request: string,
 ): Promise<{ data: string; error: string }> {
-  const output = new PassThrough();
-  const errors = new PassThrough();
-  const input = new PassThrough();
+  const forward = await openPortForward(client.connection, pod.namespace, pod.name, port);
   let data = '';
   let error = '';
-  output.on('data', (chunk: Buffer) => {
+  forward.fromPod.on('data', (chunk: Buffer) => {
     data += chunk.toString('utf8');
   });
-  errors.on('data', (chunk: Buffer) => {
+  forward.errors.on('data', (chunk: Buffer) => {
     error += chunk.toString('utf8');
   });
-  const ws = await new PortForward(client.kubeConfig).portForward(
-    pod.namespace,
-    pod.name,
-    [port],
-    output,
-    errors,
-    input,
-  );
-  const socket = typeof ws === 'function' ? ws() : ws;
   await new Promise<void>((resolve) => {
-    socket?.on('close', () => resolve());
-    input.write(request);
+    forward.fromPod.on('end', () => resolve());
+    forward.toPod.write(request);
   });
   return { data, error };
 }
@@ -285,7 +268,7 @@ describe('readServedCertificate on the model engine', () => {
   });
 });
 
-describe("the model's pods/portforward and Envoy admin, as client-node and a raw WebSocket see them", () => {
+describe("the model's pods/portforward and Envoy admin, as the product's port-forward and a raw WebSocket see them", () => {
   it('answers the config dump on 15000 with the chain, the roots and a redacted key, never the key', async () => {
     // Prepare
     const pod = appPod();
@@ -343,8 +326,8 @@ describe("the model's pods/portforward and Envoy admin, as client-node and a raw
       const opening = forwardOnce(clientAs(lab.identities[who]), appPod(), 15020, 'GET / HTTP/1.1\r\n\r\n');
 
       // Assess
-      // client-node rejects with the WebSocket's ErrorEvent, not an Error
-      await expect(opening).rejects.toMatchObject({ message: 'Unexpected server response: 403' });
+      await expect(opening).rejects.toBeInstanceOf(PortForwardRefused);
+      await expect(opening).rejects.toMatchObject({ status: 403 });
     },
   );
 

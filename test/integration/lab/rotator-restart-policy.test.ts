@@ -8,13 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jest } from '@jest/globals';
-import {
-  PatchStrategy,
-  setHeaderOptions,
-  type V1DaemonSet,
-  type V1Deployment,
-  type V1StatefulSet,
-} from '@kubernetes/client-node';
+import type { V1DaemonSet, V1Deployment, V1StatefulSet } from '@kubernetes/client-node';
 import {
   type ControlPlaneCluster,
   type LabControlPlane,
@@ -26,6 +20,7 @@ import { type LabKubeResponse, labKubeRequest } from '../../../lab/lab-kube-requ
 import { type ClusterClient, createClusterClient } from '../../../lambdas/adapters/kube/cluster-client.js';
 import { createEksTokenProvider } from '../../../lambdas/adapters/kube/eks-token-provider.js';
 import { callKube } from '../../../lambdas/adapters/kube/kube-call.js';
+import { DEPLOYMENTS } from '../../../lambdas/adapters/kube/kube-objects.js';
 import { watchRollouts } from '../../../lambdas/adapters/kube/rollout-watch.js';
 import {
   awaitRollouts,
@@ -206,10 +201,7 @@ describe(`ValidatingAdmissionPolicy ${POLICY} on a real kube-apiserver`, () => {
 
     // Act
     const refused = callKube(client, 'change the image of Deployment shop/web', () =>
-      client.apps.patchNamespacedDeployment(
-        { name: 'web', namespace: NAMESPACE, body: containerImage('evil/miner:1') },
-        setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
-      ),
+      client.api.strategicPatch(DEPLOYMENTS, NAMESPACE, 'web', containerImage('evil/miner:1')),
     );
 
     // Assess

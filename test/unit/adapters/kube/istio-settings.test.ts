@@ -1,9 +1,9 @@
 // The Kubernetes adapter's reading of istiod and its mesh config, on objects as Istio's own installer
 // renders them (fixtures/: istioctl manifest generate of the Istio pinned in lab/go) and on odd ones.
 import { readFileSync } from 'node:fs';
-import type { V1ConfigMap, V1Deployment } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import { istiodDeploymentOf, meshConfigOf } from '../../../../lambdas/adapters/kube/istio-settings.js';
+import type { V1ConfigMap, V1Deployment } from '../../../../lambdas/adapters/kube/kube-objects.js';
 import { reviewIstioSettings } from '../../../../lambdas/core/istio/istio-settings.js';
 
 const fixture = <T>(name: string): T =>

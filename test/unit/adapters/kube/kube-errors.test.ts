@@ -1,12 +1,13 @@
-import { ApiException } from '@kubernetes/client-node';
 import { RBAC_MANIFEST, toClusterError } from '../../../../lambdas/adapters/kube/kube-errors.js';
+import { KubeApiError } from '../../../../lambdas/adapters/kube/kube-rest.js';
 import { PreconditionFailed, TransientError } from '../../../../lambdas/core/rotation-errors.js';
 
-/** A 403 as client-node throws it, with the Status body the API server sent. */
-function forbidden(message: string): ApiException<string> {
-  return new ApiException(
+/** A 403 as the cluster client throws it, with the Status body the API server sent. */
+function forbidden(message: string): KubeApiError {
+  return new KubeApiError(
+    'PATCH',
+    '/apis/apps/v1/namespaces/shop/deployments/web',
     403,
-    'Unknown API Status Code!',
     JSON.stringify({
       kind: 'Status',
       apiVersion: 'v1',
@@ -15,7 +16,6 @@ function forbidden(message: string): ApiException<string> {
       code: 403,
       message,
     }),
-    {},
   );
 }
 

@@ -1,6 +1,6 @@
 // What preflight reads of one running pod with Istio's proxy (proxiedPodOf): for a remote cluster's
 // proxies, the lifetime its agent requests and where it dials istiod, from the env its injector wrote.
-import type { V1Pod } from '@kubernetes/client-node';
+import type { V1Pod } from '../../../../lambdas/adapters/kube/kube-objects.js';
 import { proxiedPodOf } from '../../../../lambdas/adapters/kube/proxied-pods.js';
 
 function pod(env: { name: string; value?: string; valueFrom?: object }[]): V1Pod {
