@@ -1,5 +1,4 @@
 // Which workload a restart or a rollout wait is about, and where its kind lives in the API.
-
 import type { ClusterClient } from './cluster-client.js';
 import {
   DAEMON_SETS,
