@@ -1,7 +1,7 @@
 // readServedCertificate on an istio-engine cluster: the rotator, with its EKS token and the RBAC of
 // deploy/kubernetes/rbac.yaml, port-forwards through the real kube-apiserver (the product's
-// kube-port-forward.ts, a WebSocket) and the node's kubelet-streaming to the app pod's Envoy admin port, where
-// the lab's Envoy admin stand-in serves the chain the pod's real pilot-agent holds. The issuer it
+// kube-port-forward.ts, a WebSocket) and the node's kubelet-streaming to the app pod's Envoy admin port,
+// where the lab's Envoy admin stand-in serves the chain the pod's real pilot-agent holds. The issuer it
 // reports must be the intermediate istiod signed with, before and after a switch of intermediate
 // (issue 17: wait until proxies serve int_B). The verifier (the gate verify-workloads) reads the same;
 // the viewer and the expiry check, without pods/portforward, are refused; a pod with no proxy has
