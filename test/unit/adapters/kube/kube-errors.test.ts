@@ -96,3 +96,33 @@ describe("toClusterError on a failure to fetch the cluster role's credentials", 
     expect(mapped).toBe(error);
   });
 });
+
+describe('toClusterError on a request that got no answer', () => {
+  it('maps a name that does not resolve (a system error, not one of the reset codes) to a TransientError', () => {
+    // Prepare: what node:https reports for an endpoint DNS does not know
+    const error = Object.assign(new Error('getaddrinfo ENOTFOUND eu-prod.example'), {
+      code: 'ENOTFOUND',
+      syscall: 'getaddrinfo',
+    });
+
+    // Act
+    const mapped = toClusterError(error, CONTEXT);
+
+    // Assess
+    expect(mapped).toBeInstanceOf(TransientError);
+    expect((mapped as Error).message).toBe(
+      'Could not restart Deployment shop/web in cluster eu-prod: no answer from the API server (ENOTFOUND); retry later.',
+    );
+  });
+
+  it('leaves an error without a system call as it is: a bug, not the network', () => {
+    // Prepare
+    const error = Object.assign(new Error('unexpected'), { code: 'ERR_SOMETHING' });
+
+    // Act
+    const mapped = toClusterError(error, CONTEXT);
+
+    // Assess
+    expect(mapped).toBe(error);
+  });
+});
