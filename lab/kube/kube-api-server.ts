@@ -378,8 +378,8 @@ export function kubeFaultRequest(
  * pods/portforward, authorised as Kubernetes does it: a SPDY upgrade (POST) is `create`; a WebSocket's
  * GET is `get` and, as from Kubernetes 1.35 (AuthorizePodWebsocketUpgradeCreatePermission), `create`
  * as well, so the lab is as strict as the newest API servers. A missing pod is 404 before any upgrade.
- * WebSocket subprotocols: v4.channel.k8s.io (client-node) and SPDY/3.1+portforward.k8s.io (kubectl);
- * SPDY/3.1 directly (kubectl's fallback).
+ * WebSocket subprotocols: v4.channel.k8s.io (the product's port-forward, client-node) and
+ * SPDY/3.1+portforward.k8s.io (kubectl); SPDY/3.1 directly (kubectl's fallback).
  */
 async function handleUpgrade(
   options: KubeApiServerOptions,
