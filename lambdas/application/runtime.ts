@@ -1,33 +1,36 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EKSClient } from '@aws-sdk/client-eks';
-import { KMSClient } from '@aws-sdk/client-kms';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SFNClient } from '@aws-sdk/client-sfn';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { type DiscoveredCluster, discoverClusters } from '../adapters/eks/fleet-discovery.js';
-import { RootKeys } from '../adapters/kms/root-keys.js';
+import type { RootKeysConnector } from '../adapters/kms/connect-root-keys.js';
+import type { RootKeys } from '../adapters/kms/root-keys.js';
 import type { ClusterClient } from '../adapters/kube/cluster-client.js';
 import type { ClusterConnector } from '../adapters/kube/eks-cluster-connector.js';
-import { RotationLock } from '../adapters/lock/rotation-lock.js';
+import type { RotationLockConnector } from '../adapters/lock/connect-rotation-lock.js';
+import type { RotationLock } from '../adapters/lock/rotation-lock.js';
 import { CaSecretStore } from '../adapters/secrets/ca-secret-store.js';
-import { RotationExecutions } from '../adapters/stepfunctions/rotation-executions.js';
+import type { ExecutionsConnector } from '../adapters/stepfunctions/connect-executions.js';
+import type { RotationExecutions } from '../adapters/stepfunctions/rotation-executions.js';
 import { LOCK_TABLE_NAME_ENV } from '../contract/rotation-lock.js';
-import { holderRunOf } from '../core/rotation/rotation-lock.js';
 import { PreconditionFailed } from '../core/rotation-errors.js';
 import { type ClusterTarget, clusterTargetsOf } from '../core/topology/cluster-targets.js';
 import { type RotationConfig, readRotationConfig } from './config.js';
 
 /**
  * What every handler and the CLI's fleet readings work with, wired once per invocation or command: the
- * configuration, the CA store, the mesh's clusters and a Kubernetes client per cluster authenticated
- * with EKS tokens. AWS clients use the default credential chain and honour AWS_ENDPOINT_URL_<SERVICE> (which is how tests and the lab
- * point them at moto and the lab's EKS).
+ * configuration, the CA store, the mesh's clusters and, as the caller's connectors allow, a Kubernetes
+ * client per cluster authenticated with EKS tokens, the root keys, the rotation lock and the state
+ * machine's executions. AWS clients use the default credential chain and honour
+ * AWS_ENDPOINT_URL_<SERVICE> (which is how tests and the lab point them at moto and the lab's EKS).
  */
 export interface RotationRuntime {
   readonly config: RotationConfig;
   readonly store: CaSecretStore;
-  /** The mesh's root keys in KMS (adapters/kms/root-keys.ts). */
+  /**
+   * The mesh's root keys in KMS (adapters/kms/root-keys.ts). Only with the `connectRootKeys` option:
+   * without it, a TypeError (a bug of the caller).
+   */
   readonly rootKeys: RootKeys;
   /** The mesh's clusters, sorted by name (discovered once per invocation). */
   fleet(): Promise<readonly DiscoveredCluster[]>;
@@ -38,24 +41,44 @@ export interface RotationRuntime {
   clusterClient(name: string): Promise<ClusterClient>;
   /**
    * The mesh's rotation lock; PreconditionFailed naming LOCK_TABLE_NAME when the function has no lock
-   * table (outside a deployed stack).
+   * table (outside a deployed stack). Only with the `connectLock` option: without it, a TypeError.
    */
   lock(): RotationLock;
-  /** The rotation state machine's executions (DescribeExecution, GetExecutionHistory), as IAM allows. */
+  /**
+   * The rotation state machine's executions (DescribeExecution, GetExecutionHistory), as IAM allows.
+   * Only with the `connectExecutions` option: without it, a TypeError.
+   */
   executions(): RotationExecutions;
   /** Releases the AWS clients. */
   close(): void;
 }
 
-export interface RotationRuntimeOptions {
-  /** The session name when assuming the cluster role (2-64 of [\w+=,.@-]). @default 'meshtrust' */
-  readonly sessionName?: string;
+/**
+ * How the runtime reaches what lies beyond the CA store and EKS, each handed in by the callers that use
+ * it: a runtime never imports these adapters itself, so a handler's bundle holds only the clients its
+ * step calls (docs/architecture.md, "Lambda bundles"). Asked for without its connector, a part of the
+ * runtime throws a TypeError: the caller's bug, not the fleet's.
+ */
+export interface RuntimeConnectors {
   /**
    * How to connect to a cluster (adapters/kube/eks-cluster-connector.ts `connectEksCluster`): given by
-   * the handlers that reach clusters and by the CLI. Left out, the runtime never loads a Kubernetes
-   * client and `clusterClient` refuses: a function that never reaches a cluster does not bundle one.
+   * the handlers that reach clusters and by the CLI, for `clusterClient`.
    */
   readonly connectCluster?: ClusterConnector;
+  /** How to reach the root keys (adapters/kms/connect-root-keys.ts `connectRootKeys`), for `rootKeys`. */
+  readonly connectRootKeys?: RootKeysConnector;
+  /** How to reach the rotation lock (adapters/lock/connect-rotation-lock.ts `connectRotationLock`), for `lock`. */
+  readonly connectLock?: RotationLockConnector;
+  /**
+   * How to read the executions (adapters/stepfunctions/connect-executions.ts `connectExecutions`), for
+   * `executions`.
+   */
+  readonly connectExecutions?: ExecutionsConnector;
+}
+
+export interface RotationRuntimeOptions extends RuntimeConnectors {
+  /** The session name when assuming the cluster role (2-64 of [\w+=,.@-]). @default 'meshtrust' */
+  readonly sessionName?: string;
 }
 
 export function createRotationRuntime(
@@ -64,16 +87,17 @@ export function createRotationRuntime(
 ): RotationRuntime {
   const secrets = new SecretsManagerClient({ region: config.region });
   const eks = new EKSClient({ region: config.region });
-  const sfn = new SFNClient({ region: config.region });
-  const kms = new KMSClient({ region: config.region });
   const store = new CaSecretStore({
     client: secrets,
     meshId: config.meshId,
     ...(config.kmsKeyId !== undefined && { kmsKeyId: config.kmsKeyId }),
     ...(config.caSecretPolicy !== undefined && { secretPolicy: config.caSecretPolicy }),
   });
-  let dynamodb: DynamoDBClient | undefined;
+  // What close() releases besides the CA store's and EKS's clients.
+  const closers: (() => void)[] = [];
+  let rootKeys: RootKeys | undefined;
   let lock: RotationLock | undefined;
+  let executions: RotationExecutions | undefined;
   let fleet: Promise<DiscoveredCluster[]> | undefined;
   const clients = new Map<string, ClusterClient>();
   // The clusters know the cluster role (group meshtrust-rotator), not this function's own role: its
@@ -193,21 +217,30 @@ export function createRotationRuntime(
   return {
     config,
     store,
-    rootKeys: new RootKeys({
-      client: kms,
-      meshId: config.meshId,
-      ...(config.rootKeyPrincipals !== undefined && { keyPrincipals: config.rootKeyPrincipals }),
-    }),
+    get rootKeys() {
+      if (rootKeys !== undefined) return rootKeys;
+      const connected = connectorOf(
+        options.connectRootKeys,
+        'connectRootKeys',
+        'the root keys',
+      )({
+        region: config.region,
+        meshId: config.meshId,
+        ...(config.rootKeyPrincipals !== undefined && { keyPrincipals: config.rootKeyPrincipals }),
+      });
+      closers.push(connected.close);
+      rootKeys = connected.rootKeys;
+      return rootKeys;
+    },
     fleet: loadFleet,
     async clusterClient(name) {
       const known = clients.get(name);
       if (known !== undefined) return known;
-      if (options.connectCluster === undefined) {
-        // The caller's bug (a handler that reaches clusters passes connectEksCluster), not the fleet's.
-        throw new TypeError(
-          `asked for a client of cluster ${name} from a runtime made without connectCluster`,
-        );
-      }
+      const connectCluster = connectorOf(
+        options.connectCluster,
+        'connectCluster',
+        `a client of cluster ${name}`,
+      );
       const clusters = await loadFleet();
       const cluster = clusters.find((candidate) => candidate.name === name);
       if (cluster === undefined) {
@@ -220,7 +253,7 @@ export function createRotationRuntime(
       // The token is presigned for the cluster's region, as the role its account knows.
       const target = targetOf(cluster.name);
       const credentials = credentialsOf(target);
-      const client = options.connectCluster({
+      const client = connectCluster({
         cluster,
         region: target.region,
         ...(credentials !== undefined && { credentials }),
@@ -236,34 +269,46 @@ export function createRotationRuntime(
             'release the lock; the meshtrust stack sets it on every function (docs/workflow.md, "The rotation lock").',
         );
       }
-      dynamodb = new DynamoDBClient({ region: config.region });
-      const executions = new RotationExecutions({ client: sfn });
-      lock = new RotationLock({
-        client: dynamodb,
+      const connected = connectorOf(
+        options.connectLock,
+        'connectLock',
+        'the rotation lock',
+      )({
+        region: config.region,
         tableName: config.lock.tableName,
         meshId: config.meshId,
         takeoverGraceSeconds: config.lock.takeoverGraceSeconds,
-        holderRun: async (executionArn) => {
-          const execution = await executions.describeIfExists(executionArn);
-          return execution === undefined
-            ? { state: 'gone' }
-            : holderRunOf(execution.status, execution.stopDate);
-        },
       });
+      closers.push(connected.close);
+      lock = connected.lock;
       return lock;
     },
     executions() {
-      return new RotationExecutions({ client: sfn });
+      if (executions !== undefined) return executions;
+      const connected = connectorOf(
+        options.connectExecutions,
+        'connectExecutions',
+        'the executions',
+      )(config.region);
+      closers.push(connected.close);
+      executions = connected.executions;
+      return executions;
     },
     close() {
       secrets.destroy();
       eks.destroy();
       for (const client of eksClients.values()) client.destroy();
-      sfn.destroy();
-      kms.destroy();
-      dynamodb?.destroy();
+      for (const close of closers.splice(0)) close();
     },
   };
+}
+
+/** The connector the caller handed in; a TypeError naming it when it handed none (the caller's bug). */
+function connectorOf<T>(connector: T | undefined, option: keyof RuntimeConnectors, what: string): T {
+  if (connector === undefined) {
+    throw new TypeError(`asked for ${what} from a runtime made without ${option}`);
+  }
+  return connector;
 }
 
 function placeOf(target: ClusterTarget): string {

@@ -1,4 +1,6 @@
 import * as z from 'zod';
+import { connectRotationLock } from '../adapters/lock/connect-rotation-lock.js';
+import { connectExecutions } from '../adapters/stepfunctions/connect-executions.js';
 import { type AcquiredRotationLock, acquireRotationLock } from '../application/acquire-rotation-lock.js';
 import { checkResumedPromotionRun, checkResumedRollback } from '../application/resumed-run-check.js';
 import type { RotationRuntime } from '../application/runtime.js';
@@ -37,8 +39,15 @@ export type AcquireLockOutput = AcquiredRotationLock;
  */
 export async function handler(event: unknown, context?: LambdaContext): Promise<AcquireLockOutput> {
   const input = parseInput(inputSchema, event, PHASE);
-  return runHandler({ phase: PHASE, executionId: input.executionId, lambdaContext: context }, (runtime) =>
-    acquireLock(input, runtime),
+  return runHandler(
+    {
+      phase: PHASE,
+      executionId: input.executionId,
+      lambdaContext: context,
+      connectLock: connectRotationLock,
+      connectExecutions,
+    },
+    (runtime) => acquireLock(input, runtime),
   );
 }
 

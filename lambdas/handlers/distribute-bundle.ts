@@ -1,4 +1,5 @@
 import { connectEksCluster } from '../adapters/kube/eks-cluster-connector.js';
+import { connectRotationLock } from '../adapters/lock/connect-rotation-lock.js';
 import { type SkippedRemote, skipRemote } from '../application/remote-cluster.js';
 import { type DistributeBundleOutput, distributeBundle } from '../application/staged-root-cacerts.js';
 import type { CacertsWriteHandoff } from '../contract/map-answers.js';
@@ -28,6 +29,7 @@ export async function handler(
       writes: true,
       lambdaContext: context,
       connectCluster: connectEksCluster,
+      connectLock: connectRotationLock,
     },
     async (runtime) =>
       // A remote holds no cacerts: its primary's istiod publishes its bundle.

@@ -1,4 +1,6 @@
 import * as z from 'zod';
+import { connectRootKeys } from '../adapters/kms/connect-root-keys.js';
+import { connectRotationLock } from '../adapters/lock/connect-rotation-lock.js';
 import { workedClustersSchema } from '../application/delete-cacerts-backups.js';
 import { type PromoteRootOutput, promoteRoot } from '../application/promote-root.js';
 import { executionIdSchema, parseInput, secretVersionSchema } from './handler-input.js';
@@ -30,7 +32,14 @@ export type PromoteRootInput = z.infer<typeof inputSchema>;
 export async function handler(event: unknown, context?: LambdaContext): Promise<PromoteRootOutput> {
   const input = parseInput(inputSchema, event, PHASE);
   return runHandler(
-    { phase: PHASE, executionId: input.executionId, writes: true, lambdaContext: context },
+    {
+      phase: PHASE,
+      executionId: input.executionId,
+      writes: true,
+      lambdaContext: context,
+      connectLock: connectRotationLock,
+      connectRootKeys,
+    },
     (runtime) => promoteRoot(runtime, input),
   );
 }

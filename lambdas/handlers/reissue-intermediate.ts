@@ -1,5 +1,7 @@
 import * as z from 'zod';
+import { connectRootKeys } from '../adapters/kms/connect-root-keys.js';
 import { connectEksCluster } from '../adapters/kube/eks-cluster-connector.js';
+import { connectRotationLock } from '../adapters/lock/connect-rotation-lock.js';
 import { checkReceivedApproval } from '../application/approval-received.js';
 import { type ReissueIntermediateOutput, reissueIntermediate } from '../application/reissue-intermediate.js';
 import { type SkippedRemote, skipRemote } from '../application/remote-cluster.js';
@@ -42,6 +44,8 @@ export async function handler(
       writes: true,
       lambdaContext: context,
       connectCluster: connectEksCluster,
+      connectLock: connectRotationLock,
+      connectRootKeys,
     },
     async (runtime) => {
       // Before any write: the approve-reissue gate's result must be one the approval endpoint recorded.

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { connectRotationLock } from '../adapters/lock/connect-rotation-lock.js';
 import { workedClustersSchema } from '../application/delete-cacerts-backups.js';
 import { type ReleaseLockOutput, releaseRotationLock } from '../application/release-rotation-lock.js';
 import { executionIdSchema, modeSchema, parseInput } from './handler-input.js';
@@ -30,7 +31,13 @@ export type ReleaseLockInput = z.infer<typeof inputSchema>;
  */
 export async function handler(event: unknown, context?: LambdaContext): Promise<ReleaseLockOutput> {
   const input = parseInput(inputSchema, event, PHASE);
-  return runHandler({ phase: PHASE, executionId: input.executionId, lambdaContext: context }, (runtime) =>
-    releaseRotationLock(runtime, input),
+  return runHandler(
+    {
+      phase: PHASE,
+      executionId: input.executionId,
+      lambdaContext: context,
+      connectLock: connectRotationLock,
+    },
+    (runtime) => releaseRotationLock(runtime, input),
   );
 }

@@ -1,5 +1,6 @@
 import { connectEksCluster } from '../adapters/kube/eks-cluster-connector.js';
 import { findInjected } from '../adapters/kube/injected-workloads.js';
+import { connectRotationLock } from '../adapters/lock/connect-rotation-lock.js';
 import { auditStateChange } from '../application/audit-state-change.js';
 import type { ResignSummary } from '../application/await-resign.js';
 import { intermediateSwitchedBy } from '../application/intermediate-switched.js';
@@ -50,6 +51,7 @@ export async function handler(event: unknown, context?: InvocationContext): Prom
       writes: true,
       lambdaContext: context,
       connectCluster: connectEksCluster,
+      connectLock: connectRotationLock,
     },
     (runtime) => restartWorkloads(input, runtime, deadline),
   );

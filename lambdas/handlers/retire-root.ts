@@ -1,4 +1,5 @@
 import { connectEksCluster } from '../adapters/kube/eks-cluster-connector.js';
+import { connectRotationLock } from '../adapters/lock/connect-rotation-lock.js';
 import { checkReceivedApproval } from '../application/approval-received.js';
 import { type SkippedRemote, skipRemote } from '../application/remote-cluster.js';
 import { type RetireRootOutput, retireRoot } from '../application/staged-root-cacerts.js';
@@ -28,6 +29,7 @@ export async function handler(
       writes: true,
       lambdaContext: context,
       connectCluster: connectEksCluster,
+      connectLock: connectRotationLock,
     },
     async (runtime) => {
       // Before any write: the approve-retire gate's result must be one the approval endpoint recorded.

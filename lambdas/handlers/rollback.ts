@@ -1,5 +1,7 @@
 import * as z from 'zod';
+import { connectRootKeys } from '../adapters/kms/connect-root-keys.js';
 import { connectEksCluster } from '../adapters/kube/eks-cluster-connector.js';
+import { connectRotationLock } from '../adapters/lock/connect-rotation-lock.js';
 import { workedClustersSchema } from '../application/delete-cacerts-backups.js';
 import { dropPendingRoot } from '../application/drop-pending-root.js';
 import { rollBackCluster } from '../application/rollback-cluster.js';
@@ -58,6 +60,8 @@ export async function handler(event: unknown, context?: LambdaContext): Promise<
       writes: true,
       lambdaContext: context,
       connectCluster: connectEksCluster,
+      connectLock: connectRotationLock,
+      connectRootKeys,
     },
     async (runtime) => {
       switch (stage) {

@@ -1,8 +1,12 @@
 import type { RotationPhase } from '../adapters/audit/audit-event.js';
 import { type LambdaContext, logger, logInvocation } from '../adapters/audit/logger.js';
 import { assertNoPrivateKey } from '../adapters/audit/private-key-guard.js';
-import type { ClusterConnector } from '../adapters/kube/eks-cluster-connector.js';
-import { createRotationRuntime, type RotationRuntime } from '../application/runtime.js';
+import type { RotationLockConnector } from '../adapters/lock/connect-rotation-lock.js';
+import {
+  createRotationRuntime,
+  type RotationRuntime,
+  type RuntimeConnectors,
+} from '../application/runtime.js';
 import { MeshTrustError } from '../core/meshtrust-error.js';
 import { RotationError, type RotationErrorOptions } from '../core/rotation-errors.js';
 
@@ -19,25 +23,33 @@ export class PemInOutputError extends MeshTrustError {
   }
 }
 
-export interface HandlerContext {
+/**
+ * What a handler's step needs beyond the CA store and EKS, as the runtime's connectors: each handler
+ * hands in the ones its step uses (`connectEksCluster`, `connectRootKeys`, `connectRotationLock`,
+ * `connectExecutions`), and its bundle holds no other AWS or Kubernetes client.
+ */
+interface HandlerFrame extends RuntimeConnectors {
   readonly phase: RotationPhase;
   readonly executionId?: string;
   readonly cluster?: string;
-  /**
-   * The step writes to the fleet or the CA store: before it runs, its execution must hold the mesh's
-   * rotation lock (acquire-lock took it; a step of a redriven run whose lock another execution took
-   * over is refused with RotationLocked). Skipped when the function has no lock table (outside a
-   * stack, where acquire-lock cannot run either). @default false
-   */
-  readonly writes?: boolean;
   /** The Lambda context of the invocation, whose request id every log line of it carries. */
   readonly lambdaContext?: LambdaContext;
-  /**
-   * How the step connects to a cluster (`connectEksCluster`), for the handlers that reach clusters.
-   * Left out, the step has no cluster client and the handler's bundle no Kubernetes client.
-   */
-  readonly connectCluster?: ClusterConnector;
 }
+
+export type HandlerContext = HandlerFrame &
+  (
+    | { readonly writes?: false }
+    | {
+        /**
+         * The step writes to the fleet or the CA store: before it runs, its execution must hold the
+         * mesh's rotation lock (acquire-lock took it; a step of a redriven run whose lock another
+         * execution took over is refused with RotationLocked), read through `connectLock`. Skipped when
+         * the function has no lock table (outside a stack, where acquire-lock cannot run either).
+         */
+        readonly writes: true;
+        readonly connectLock: RotationLockConnector;
+      }
+  );
 
 /**
  * The frame of every handler: wire the runtime, tag the log lines with the Lambda request id, phase,
@@ -60,7 +72,7 @@ export async function runHandler<T extends object>(
   try {
     runtime = createRotationRuntime(undefined, {
       sessionName: `meshtrust-${context.phase}`,
-      ...(context.connectCluster !== undefined && { connectCluster: context.connectCluster }),
+      ...connectorsOf(context),
     });
     if (context.writes === true && context.executionId !== undefined && runtime.config.lock !== undefined) {
       const acquired = await runtime.lock().acquire(context.executionId);
@@ -82,6 +94,17 @@ export async function runHandler<T extends object>(
     runtime?.close();
     logger.removeKeys(Object.keys(keys));
   }
+}
+
+/** The connectors the handler handed in, and no others. */
+function connectorsOf(context: HandlerContext): RuntimeConnectors {
+  const { connectCluster, connectRootKeys, connectLock, connectExecutions } = context;
+  return {
+    ...(connectCluster !== undefined && { connectCluster }),
+    ...(connectRootKeys !== undefined && { connectRootKeys }),
+    ...(connectLock !== undefined && { connectLock }),
+    ...(connectExecutions !== undefined && { connectExecutions }),
+  };
 }
 
 /** A handler output must hold ids, ARNs, fingerprints and counts only: never a PEM block. */

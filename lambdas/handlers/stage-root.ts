@@ -1,4 +1,6 @@
 import * as z from 'zod';
+import { connectRootKeys } from '../adapters/kms/connect-root-keys.js';
+import { connectRotationLock } from '../adapters/lock/connect-rotation-lock.js';
 import { stageRoot } from '../application/stage-root.js';
 import { executionIdSchema, parseInput, type SecretVersion } from './handler-input.js';
 import { type LambdaContext, runHandler } from './run-handler.js';
@@ -20,7 +22,14 @@ export type StageRootOutput = SecretVersion;
 export async function handler(event: unknown, context?: LambdaContext): Promise<StageRootOutput> {
   const input = parseInput(inputSchema, event, PHASE);
   return runHandler(
-    { phase: PHASE, executionId: input.executionId, writes: true, lambdaContext: context },
+    {
+      phase: PHASE,
+      executionId: input.executionId,
+      writes: true,
+      lambdaContext: context,
+      connectLock: connectRotationLock,
+      connectRootKeys,
+    },
     (runtime) => stageRoot(runtime, input.executionId),
   );
 }
