@@ -1,5 +1,5 @@
-import * as z from 'zod';
 import type { RotationPhase } from '../adapters/audit/audit-event.js';
+import * as z from '../adapters/zod.js';
 import { executionNameOf } from '../core/rotation/execution-name.js';
 import { auditStateChange } from './audit-state-change.js';
 import type { RotationRuntime } from './runtime.js';
@@ -8,7 +8,10 @@ import type { RotationRuntime } from './runtime.js';
  * The clusters an execution worked on (preflight's `clusters`, `$.preflight.clusters`): the Task that
  * ends a path of the run passes them so that it can delete their cacerts backups. Absent: none.
  */
-export const workedClustersSchema = z.array(z.object({ name: z.string().min(1) })).default([]);
+export const workedClustersSchema = z._default(
+  z.array(z.object({ name: z.string().check(z.minLength(1)) })),
+  [],
+);
 
 /**
  * Schedules the deletion of an execution's cacerts backups (each holds a cluster's old intermediate key)

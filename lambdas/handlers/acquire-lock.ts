@@ -1,6 +1,6 @@
-import * as z from 'zod';
 import { connectRotationLock } from '../adapters/lock/connect-rotation-lock.js';
 import { connectExecutions } from '../adapters/stepfunctions/connect-executions.js';
+import * as z from '../adapters/zod.js';
 import { type AcquiredRotationLock, acquireRotationLock } from '../application/acquire-rotation-lock.js';
 import { checkResumedPromotionRun, checkResumedRollback } from '../application/resumed-run-check.js';
 import type { RotationRuntime } from '../application/runtime.js';
@@ -13,19 +13,19 @@ const PHASE = 'acquire-lock';
 const inputSchema = z.object({
   executionId: executionIdSchema,
   /** Who the execution input says asked for the run: a claim, CloudTrail's StartExecution is the proof. */
-  requestedBy: z.string().nullable().optional(),
+  requestedBy: z.optional(z.nullable(z.string())),
   /** Why, as the execution input says. */
-  reason: z.string().nullable().optional(),
+  reason: z.optional(z.nullable(z.string())),
   /**
    * The input's resumeRollback (null in a rotation): a resumed rollback is checked against the run it
    * names before the lock is taken (docs/workflow.md, "Resuming a failed rollback").
    */
-  resumeRollback: z.record(z.string(), z.unknown()).nullable().optional(),
+  resumeRollback: z.optional(z.nullable(z.record(z.string(), z.unknown()))),
   /**
    * The input's resumePromotion (null in a rotation): a resumed promotion is checked against the run it
    * names before the lock is taken (docs/workflow.md, "Finishing a stopped promotion").
    */
-  resumePromotion: z.record(z.string(), z.unknown()).nullable().optional(),
+  resumePromotion: z.optional(z.nullable(z.record(z.string(), z.unknown()))),
 });
 export type AcquireLockInput = z.infer<typeof inputSchema>;
 export type AcquireLockOutput = AcquiredRotationLock;

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../adapters/zod.js';
 import type { ApprovalAnswer } from '../contract/approval.js';
 
 const REASON_MAX = 512;
@@ -11,21 +11,23 @@ const REASON_MAX = 512;
 const functionUrlEventSchema = z.object({
   requestContext: z.object({
     http: z.object({ method: z.string() }),
-    authorizer: z
-      .object({ iam: z.object({ userArn: z.string().min(1), accountId: z.string().optional() }).optional() })
-      .optional(),
+    authorizer: z.optional(
+      z.object({
+        iam: z.optional(
+          z.object({ userArn: z.string().check(z.minLength(1)), accountId: z.optional(z.string()) }),
+        ),
+      }),
+    ),
   }),
-  body: z.string().optional(),
-  isBase64Encoded: z.boolean().optional(),
+  body: z.optional(z.string()),
+  isBase64Encoded: z.optional(z.boolean()),
 });
 
-const answerSchema = z
-  .object({
-    execution: z.string().min(1).max(2048),
-    verdict: z.enum(['approve', 'reject']),
-    reason: z.string().max(REASON_MAX).optional(),
-  })
-  .strict() satisfies z.ZodType<ApprovalAnswer>;
+const answerSchema = z.strictObject({
+  execution: z.string().check(z.minLength(1), z.maxLength(2048)),
+  verdict: z.enum(['approve', 'reject']),
+  reason: z.optional(z.string().check(z.maxLength(REASON_MAX))),
+}) satisfies z.ZodMiniType<ApprovalAnswer>;
 
 export interface FunctionUrlResponse {
   readonly statusCode: number;

@@ -1,6 +1,6 @@
-import * as z from 'zod';
 import { emitAuditEvent } from '../adapters/audit/audit-event.js';
 import { connectEksCluster } from '../adapters/kube/eks-cluster-connector.js';
+import * as z from '../adapters/zod.js';
 import { readForPreflight } from '../application/preflight-reading.js';
 import { judgeForPreflight, type PreflightOutput } from '../application/preflight-verdict.js';
 import type { RotationRuntime } from '../application/runtime.js';
@@ -15,10 +15,10 @@ const PHASE = 'preflight';
 
 const inputSchema = z.object({
   executionId: executionIdSchema,
-  mode: modeSchema.nullable().optional(),
-  cluster: z.string().min(1).nullable().optional(),
+  mode: z.optional(z.nullable(modeSchema)),
+  cluster: z.optional(z.nullable(z.string().check(z.minLength(1)))),
   /** The execution's soakSeconds: the soak's floor (scheduled mode). */
-  soakSeconds: z.number().int().nonnegative().nullable().optional(),
+  soakSeconds: z.optional(z.nullable(z.int().check(z.nonnegative()))),
 });
 export type PreflightInput = z.infer<typeof inputSchema>;
 

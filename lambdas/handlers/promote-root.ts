@@ -1,6 +1,6 @@
-import * as z from 'zod';
 import { connectRootKeys } from '../adapters/kms/connect-root-keys.js';
 import { connectRotationLock } from '../adapters/lock/connect-rotation-lock.js';
+import * as z from '../adapters/zod.js';
 import { workedClustersSchema } from '../application/delete-cacerts-backups.js';
 import { type PromoteRootOutput, promoteRoot } from '../application/promote-root.js';
 import { executionIdSchema, parseInput, secretVersionSchema } from './handler-input.js';
@@ -19,7 +19,7 @@ const inputSchema = z.object({
    * The rotation whose root this promotes, when it is not this execution (a resumed promotion,
    * docs/workflow.md "Finishing a stopped promotion"): its cacerts backups are the ones deleted.
    */
-  promotionOf: z.string().min(1).nullable().optional(),
+  promotionOf: z.optional(z.nullable(z.string().check(z.minLength(1)))),
 });
 export type PromoteRootInput = z.infer<typeof inputSchema>;
 

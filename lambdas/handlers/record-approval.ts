@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../adapters/zod.js';
 import { auditStateChange } from '../application/audit-state-change.js';
 import { executionIdSchema, modeSchema, parseInput } from './handler-input.js';
 import { type LambdaContext, runHandler } from './run-handler.js';
@@ -8,8 +8,8 @@ const PHASE = 'record-approval';
 const inputSchema = z.object({
   executionId: executionIdSchema,
   gate: z.enum(['reissue', 'retire']),
-  mode: modeSchema.nullable().optional(),
-  taskToken: z.string().min(1),
+  mode: z.optional(z.nullable(modeSchema)),
+  taskToken: z.string().check(z.minLength(1)),
 });
 export type RecordApprovalInput = z.infer<typeof inputSchema>;
 

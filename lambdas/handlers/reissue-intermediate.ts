@@ -1,7 +1,7 @@
-import * as z from 'zod';
 import { connectRootKeys } from '../adapters/kms/connect-root-keys.js';
 import { connectEksCluster } from '../adapters/kube/eks-cluster-connector.js';
 import { connectRotationLock } from '../adapters/lock/connect-rotation-lock.js';
+import * as z from '../adapters/zod.js';
 import { checkReceivedApproval } from '../application/approval-received.js';
 import { type ReissueIntermediateOutput, reissueIntermediate } from '../application/reissue-intermediate.js';
 import { type SkippedRemote, skipRemote } from '../application/remote-cluster.js';
@@ -15,9 +15,9 @@ export type { ReissueIntermediateOutput } from '../application/reissue-intermedi
 
 const PHASE = 'reissue-intermediate';
 
-const inputSchema = clusterStepSchema.extend({
+const inputSchema = z.extend(clusterStepSchema, {
   /** The cluster's strategy from preflight's plan (its item of `$.preflight.clusters`). */
-  strategy: z.enum(ROTATION_STRATEGIES).default('restart'),
+  strategy: z._default(z.enum(ROTATION_STRATEGIES), 'restart'),
 });
 export type ReissueIntermediateInput = z.input<typeof inputSchema>;
 

@@ -1,5 +1,5 @@
-import * as z from 'zod';
 import { connectRotationLock } from '../adapters/lock/connect-rotation-lock.js';
+import * as z from '../adapters/zod.js';
 import { workedClustersSchema } from '../application/delete-cacerts-backups.js';
 import { type ReleaseLockOutput, releaseRotationLock } from '../application/release-rotation-lock.js';
 import { executionIdSchema, modeSchema, parseInput } from './handler-input.js';
@@ -15,7 +15,7 @@ const inputSchema = z.object({
    * Given (with `clusters`) only at the end of a run that succeeded: an intermediate rekey's cacerts
    * backups are deleted here, since that mode never reaches promote-root, which deletes a root rotation's.
    */
-  mode: modeSchema.nullable().optional(),
+  mode: z.optional(z.nullable(modeSchema)),
   /** The clusters the run worked on (preflight's), whose backups a succeeded rekey deletes. */
   clusters: workedClustersSchema,
 });

@@ -1,7 +1,7 @@
-import * as z from 'zod';
 import { connectRootKeys } from '../adapters/kms/connect-root-keys.js';
 import { connectEksCluster } from '../adapters/kube/eks-cluster-connector.js';
 import { connectRotationLock } from '../adapters/lock/connect-rotation-lock.js';
+import * as z from '../adapters/zod.js';
 import { workedClustersSchema } from '../application/delete-cacerts-backups.js';
 import { dropPendingRoot } from '../application/drop-pending-root.js';
 import { rollBackCluster } from '../application/rollback-cluster.js';
@@ -20,12 +20,12 @@ const PHASE = 'rollback';
 const inputSchema = z.object({
   executionId: executionIdSchema,
   stage: z.enum(ROLLBACK_STAGES),
-  cluster: z.string().min(1).nullable().optional(),
+  cluster: z.optional(z.nullable(z.string().check(z.minLength(1)))),
   /**
    * The execution whose writes are undone, when it is not this one: a resumed rollback
    * (lambdas/contract/resume-rollback.ts). Null or absent: this execution's own.
    */
-  [ROLLBACK_OF_KEY]: executionIdSchema.nullable().optional(),
+  [ROLLBACK_OF_KEY]: z.optional(z.nullable(executionIdSchema)),
   /** drop-pending-root: the clusters the run worked on (preflight's), whose cacerts backups it deletes. */
   clusters: workedClustersSchema,
   /**

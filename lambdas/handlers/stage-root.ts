@@ -1,6 +1,6 @@
-import * as z from 'zod';
 import { connectRootKeys } from '../adapters/kms/connect-root-keys.js';
 import { connectRotationLock } from '../adapters/lock/connect-rotation-lock.js';
+import * as z from '../adapters/zod.js';
 import { stageRoot } from '../application/stage-root.js';
 import { executionIdSchema, parseInput, type SecretVersion } from './handler-input.js';
 import { type LambdaContext, runHandler } from './run-handler.js';

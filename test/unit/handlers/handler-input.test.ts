@@ -47,6 +47,18 @@ describe('parseInput', () => {
     expect(act).not.toThrow(new RegExp(secretLooking));
   });
 
+  it('says what is wrong with each field, in the English of the full zod build', () => {
+    // Prepare: zod/mini says only "Invalid input" unless its English locale is loaded (adapters/zod.ts)
+    const event = { executionId: '', mode: 'yearly', cluster: 7, currentRoot: root };
+    // Act
+    const act = () => parseInput(clusterStepSchema, event, 'distribute-bundle');
+    // Assess
+    expect(act).toThrow(/executionId: Too small: expected string to have >=1 characters/);
+    expect(act).toThrow(/mode: Invalid option: expected one of "scheduled"/);
+    expect(act).toThrow(/cluster: Invalid input: expected string, received number/);
+    expect(act).toThrow(/stagedRoot: Invalid input: expected object, received undefined/);
+  });
+
   it('raises PreconditionFailed, which stops the run before any write', () => {
     // Prepare, Act
     let caught: unknown;
