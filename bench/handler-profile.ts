@@ -11,7 +11,7 @@ import {
   type HandlerName,
   PROJECT_ROOT,
 } from '../lib/handler-entries.js';
-import { HANDLER_BUNDLING, HANDLER_RUNTIME } from '../lib/rotation-functions.js';
+import { HANDLER_ALIASES, HANDLER_BUNDLING, HANDLER_RUNTIME } from '../lib/rotation-functions.js';
 import type { ProfileSummary } from './cpu-profile-summary.js';
 import { formatBytes, formatDuration, renderMarkdown, type Table } from './text-table.js';
 
@@ -56,6 +56,7 @@ export function handlerBuildOptions(entry: string): BuildOptions {
     external: bundling.bundleAwsSDK === true ? [] : ['@aws-sdk/*'],
     mainFields: [...HANDLER_BUNDLING.mainFields],
     banner: { js: HANDLER_BUNDLING.banner },
+    alias: { ...HANDLER_ALIASES },
     logLevel: 'silent',
   };
 }

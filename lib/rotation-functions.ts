@@ -80,6 +80,20 @@ export const ESM_REQUIRE_BANNER =
 export const HANDLER_RUNTIME = Runtime.NODEJS_24_X;
 
 /**
+ * Packages the handler bundles take from elsewhere (esbuild's alias, paths from the project root), each
+ * for code a function never runs (docs/architecture.md, "Lambda bundles"). test/infra/cdk-synth.test.ts
+ * checks that the deployed bundles are built with them.
+ */
+export const HANDLER_ALIASES = {
+  // yaml's ESM build, the same code as the CommonJS one Node's `node` condition picks: from it esbuild
+  // keeps only what `parse` reaches, where the CommonJS build comes whole (120 kB) into every bundle that
+  // imports the Kubernetes adapter, even one that never parses YAML.
+  yaml: './node_modules/yaml/browser/index.js',
+  // The SDK's default credential chain, as a Lambda has it: the environment alone.
+  '@aws-sdk/credential-provider-node': './lambdas/adapters/lambda/lambda-credentials.ts',
+} as const;
+
+/**
  * How every handler is bundled: ESM for Node 24 with esbuild, no Docker, minified, with the AWS SDK
  * in the bundle and no source map in the asset (docs/architecture.md, "Lambda bundles").
  */
@@ -97,6 +111,7 @@ export const HANDLER_BUNDLING = {
   // the time it takes to load them from the runtime's node_modules (docs/performance.md), and the
   // functions run the SDK versions the handlers were tested with.
   bundleAwsSDK: true,
+  esbuildArgs: { '--alias': Object.entries(HANDLER_ALIASES).map(([name, path]) => `${name}=${path}`) },
 } satisfies BundlingOptions;
 
 /** Knobs the handlers read from their environment. */

@@ -7,15 +7,20 @@ import { entryPath } from '../../../lib/handler-entries.js';
 
 const AWS_CLIENT = /node_modules\/@aws-sdk\/(client-[^/]+)\//;
 
+/** The inputs a bundle of `entry` holds code of (paths from the project root). */
+async function bundledInputs(entry: string): Promise<string[]> {
+  const result = await build({ ...handlerBuildOptions(entry), write: false, metafile: true });
+  return Object.values(result.metafile.outputs).flatMap((output) =>
+    Object.entries(output.inputs).flatMap(([input, { bytesInOutput }]) => (bytesInOutput > 0 ? [input] : [])),
+  );
+}
+
 /** The @aws-sdk/client-* packages a bundle of `entry` holds code of, sorted. */
 async function bundledAwsClients(entry: string): Promise<string[]> {
-  const result = await build({ ...handlerBuildOptions(entry), write: false, metafile: true });
   const clients = new Set<string>();
-  for (const output of Object.values(result.metafile.outputs)) {
-    for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
-      const client = AWS_CLIENT.exec(input)?.[1];
-      if (client !== undefined && bytesInOutput > 0) clients.add(client);
-    }
+  for (const input of await bundledInputs(entry)) {
+    const client = AWS_CLIENT.exec(input)?.[1];
+    if (client !== undefined) clients.add(client);
   }
   return [...clients].sort();
 }
@@ -56,5 +61,33 @@ describe('the AWS clients in a bundle', () => {
     const clients = await bundledAwsClients(handlerEntry('stage-root'));
     // Assess
     expect(clients).toContain('client-kms');
+  });
+});
+
+describe('what HANDLER_ALIASES leaves out of a bundle', () => {
+  it('is every credential source but the environment, and yaml’s CommonJS build', async () => {
+    // Act: rollback, which assumes roles through STS and reads YAML.
+    const inputs = await bundledInputs(handlerEntry('rollback'));
+    // Assess
+    const packages = new Set(inputs.map((input) => /node_modules\/((@[^/]+\/)?[^/]+)\//.exec(input)?.[1]));
+    expect({
+      environment: packages.has('@aws-sdk/credential-provider-env'),
+      others: [...packages].filter((name) => /credential-provider-(?!env)|token-providers/.test(name ?? '')),
+      sts: inputs.some((input) => input.includes('nested-clients/dist-es/submodules/sts/')),
+      sso: inputs.some((input) => /nested-clients\/dist-es\/submodules\/sso/.test(input)),
+      ours: inputs.includes('lambdas/adapters/lambda/lambda-credentials.ts'),
+    }).toEqual({ environment: true, others: [], sts: true, sso: false, ours: true });
+    expect(inputs.filter((input) => input.startsWith('node_modules/yaml/dist/'))).toEqual([]);
+    expect(inputs.some((input) => input.startsWith('node_modules/yaml/browser/dist/'))).toBe(true);
+  });
+
+  it('is all of yaml in restart-workloads, which never parses YAML', async () => {
+    // Act
+    const inputs = await bundledInputs(handlerEntry('restart-workloads'));
+    // Assess
+    // yaml's parser and composer, the bulk of it, are left out; some of its modules' top-level code stays.
+    expect(
+      inputs.filter((input) => /node_modules\/yaml\/(.+\/)?(parse\/parser|compose\/)/.test(input)),
+    ).toEqual([]);
   });
 });
