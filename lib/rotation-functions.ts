@@ -1,3 +1,5 @@
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { Aws, Duration, Fn } from 'aws-cdk-lib';
 import {
   ArnPrincipal,
@@ -59,6 +61,7 @@ import {
 import type { FunctionNetwork } from './function-network.js';
 import {
   DEPS_LOCK_FILE,
+  entryPath,
   HANDLER_NAMES,
   type HandlerName,
   handlerEntryPath,
@@ -80,17 +83,19 @@ export const ESM_REQUIRE_BANNER =
 export const HANDLER_RUNTIME = Runtime.NODEJS_24_X;
 
 /**
- * Packages the handler bundles take from elsewhere (esbuild's alias, paths from the project root), each
- * for code a function never runs (docs/architecture.md, "Lambda bundles"). test/infra/cdk-synth.test.ts
- * checks that the deployed bundles are built with them.
+ * Packages the handler bundles take from elsewhere (esbuild's alias), each for code a function never
+ * runs (docs/architecture.md, "Lambda bundles"). Absolute paths, found as the handlers' entries are: in a
+ * checkout or in an installed meshtrust, whose yaml is wherever npm put it. test/infra/cdk-synth.test.ts
+ * checks that the deployed bundles are built with them, test/infra/npm-package.test.ts that an installed
+ * meshtrust bundles with them.
  */
 export const HANDLER_ALIASES = {
   // yaml's ESM build, the same code as the CommonJS one Node's `node` condition picks: from it esbuild
   // keeps only what `parse` reaches, where the CommonJS build comes whole (120 kB) into every bundle that
   // imports the Kubernetes adapter, even one that never parses YAML.
-  yaml: './node_modules/yaml/browser/index.js',
+  yaml: join(dirname(createRequire(import.meta.url).resolve('yaml/package.json')), 'browser', 'index.js'),
   // The SDK's default credential chain, as a Lambda has it: the environment alone.
-  '@aws-sdk/credential-provider-node': './lambdas/adapters/lambda/lambda-credentials.ts',
+  '@aws-sdk/credential-provider-node': entryPath('lambdas/adapters/lambda/lambda-credentials.ts'),
 } as const;
 
 /**
