@@ -81,7 +81,7 @@ describe('what HANDLER_ALIASES leaves out of a bundle', () => {
     expect(inputs.some((input) => input.startsWith('node_modules/yaml/browser/dist/'))).toBe(true);
   });
 
-  it('is all of yaml in restart-workloads, which never parses YAML', async () => {
+  it('is yaml’s parser in restart-workloads, which never parses YAML', async () => {
     // Act
     const inputs = await bundledInputs(handlerEntry('restart-workloads'));
     // Assess
