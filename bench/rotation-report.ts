@@ -1,5 +1,6 @@
 // What the rotation section prints and what docs/performance.md says of it: the table of rotations by
 // mode and size, the growth from 10 to 100 clusters, the sizes not run and why, and issue 14's targets.
+import { LAB_HANDSHAKES_PER_SECOND } from '../lab/lab-pace.js';
 import { historyRefusalFor, historyRefusalReason } from './history-refusal.js';
 import {
   type GrowthRatio,
@@ -231,6 +232,9 @@ export function rotationBoundLines(figures: RotationSectionFigures): string[] {
     workloadsPerCluster: t.emergencyWorkloads,
   });
   const lines: string[] = [];
+  if (emergency !== undefined && emergency.handshakes.attempted < t.emergencyHandshakes) {
+    lines.push(handshakeBoundLine(emergency));
+  }
   if (emergency !== undefined && emergency.rotationMs > t.emergencyMs && emergency.waits !== undefined) {
     const name = `emergency ${t.emergencyClusters} x ${t.emergencyWorkloads}`;
     lines.push(`${name}'s ${seconds(emergency.rotationMs)}: ${splitOf(emergency)}`);
@@ -243,6 +247,24 @@ export function rotationBoundLines(figures: RotationSectionFigures): string[] {
     }
   }
   return [...lines, ...growthBoundLines(figures)];
+}
+
+/**
+ * Why the emergency rotation made fewer handshakes than the target asks: they are the model lab's probes,
+ * as many as its pace allows over the whole rehearsal, not a figure the rotation chooses.
+ */
+function handshakeBoundLine(run: RotationRunFigures): string {
+  const t = ROTATION_TARGETS;
+  const perSecond = run.handshakes.attempted / (run.rehearsalMs / 1000);
+  return (
+    `emergency ${t.emergencyClusters} x ${t.emergencyWorkloads}'s ${count(run.handshakes.attempted)} handshakes: ` +
+    `the lab's probes over the rehearsal's ${seconds(run.rehearsalMs)}, lab start and checks included ` +
+    `(${perSecond.toFixed(1)} a second), which lab/lab-pace.ts holds to ${LAB_HANDSHAKES_PER_SECOND} a second ` +
+    "on average so that the lab's one process keeps up with its renewals (the idle fleet above); at that pace " +
+    `${count(t.emergencyHandshakes)} take ${seconds((t.emergencyHandshakes / LAB_HANDSHAKES_PER_SECOND) * 1000)}, ` +
+    `where this rehearsal with a rotation of ${t.emergencyMs / 1000} s would have lasted ` +
+    seconds(run.rehearsalMs - run.rotationMs + t.emergencyMs)
+  );
 }
 
 /**

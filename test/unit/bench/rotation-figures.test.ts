@@ -502,6 +502,34 @@ describe('rotation report', () => {
     );
   });
 
+  it('says the handshakes of an emergency rotation short of the target are the lab probe pace, and only then', () => {
+    // Prepare: 5,000 handshakes over a rehearsal of 160 s around 60 s of rotation; and one with enough
+    const short = mergeRotationFigures(
+      undefined,
+      [rotationRun({ handshakes: { attempted: 5000, failed: 0 }, rehearsalMs: 160_000 })],
+      [],
+    );
+    const enough = mergeRotationFigures(
+      undefined,
+      [rotationRun({ handshakes: { attempted: 10_000, failed: 0 } })],
+      [],
+    );
+
+    // Act
+    const shortBounds = rotationBoundLines(short);
+    const enoughBounds = rotationBoundLines(enough);
+
+    // Assess
+    expect(shortBounds[0]).toBe(
+      "emergency 10 x 100's 5,000 handshakes: the lab's probes over the rehearsal's 160.0 s, lab start and " +
+        'checks included (31.3 a second), which lab/lab-pace.ts holds to 40 a second on average so that the ' +
+        "lab's one process keeps up with its renewals (the idle fleet above); at that pace 10,000 take 250.0 s, " +
+        'where this rehearsal with a rotation of 20 s would have lasted 120.0 s',
+    );
+    expect(enoughBounds.some((line) => line.includes('handshakes:'))).toBe(false);
+    expect(enoughBounds.length).toBe(shortBounds.length - 1);
+  });
+
   it("splits the rehearsal process's memory at its peak by what held it, for the runs that kept it", () => {
     // Prepare
     const labPeakRss = { rssMiB: 974, heapUsedMiB: 410, heapTotalMiB: 520, externalMiB: 60, otherMiB: 394 };
