@@ -259,8 +259,8 @@ function handshakeBoundLine(run: RotationRunFigures): string {
   return (
     `emergency ${t.emergencyClusters} x ${t.emergencyWorkloads}'s ${count(run.handshakes.attempted)} handshakes: ` +
     `the lab's probes over the rehearsal's ${seconds(run.rehearsalMs)}, lab start and checks included ` +
-    `(${perSecond.toFixed(1)} a second), which lab/lab-pace.ts holds to ${LAB_HANDSHAKES_PER_SECOND} a second ` +
-    "on average so that the lab's one process keeps up with its renewals (the idle fleet above); at that pace " +
+    `(${perSecond.toFixed(1)} a second), which lab/lab-pace.ts holds to at most ${LAB_HANDSHAKES_PER_SECOND} a second ` +
+    "so that the lab's one process keeps up with its renewals (the idle fleet above); at that pace " +
     `${count(t.emergencyHandshakes)} take ${seconds((t.emergencyHandshakes / LAB_HANDSHAKES_PER_SECOND) * 1000)}, ` +
     `where this rehearsal with a rotation of ${t.emergencyMs / 1000} s would have lasted ` +
     seconds(run.rehearsalMs - run.rotationMs + t.emergencyMs)

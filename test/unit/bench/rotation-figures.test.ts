@@ -522,7 +522,7 @@ describe('rotation report', () => {
     // Assess
     expect(shortBounds[0]).toBe(
       "emergency 10 x 100's 5,000 handshakes: the lab's probes over the rehearsal's 160.0 s, lab start and " +
-        'checks included (31.3 a second), which lab/lab-pace.ts holds to 40 a second on average so that the ' +
+        'checks included (31.3 a second), which lab/lab-pace.ts holds to at most 40 a second so that the ' +
         "lab's one process keeps up with its renewals (the idle fleet above); at that pace 10,000 take 250.0 s, " +
         'where this rehearsal with a rotation of 20 s would have lasted 120.0 s',
     );
