@@ -14,6 +14,11 @@ export interface MotoServer {
 }
 
 const READY_TIMEOUT_MS = 30_000;
+/**
+ * Ports tried before giving up. A free port is found by binding it and letting it go, so another
+ * process can take it before moto_server binds it (two test lanes starting servers at once did).
+ */
+const PORT_ATTEMPTS = 3;
 
 /** moto_server could not be started: missing, crashed, or never answered. */
 export class MotoServerError extends Error {
@@ -23,14 +28,33 @@ export class MotoServerError extends Error {
   }
 }
 
+/** moto_server exited because its port was taken: another port may do. */
+class MotoPortTakenError extends MotoServerError {}
+
+export interface MotoServerOptions {
+  /** Where the server listens, asked again when a port was taken meanwhile; default: a free port. */
+  readonly choosePort?: () => Promise<number>;
+}
+
 /**
- * Starts `moto_server` (AWS API emulator) on 127.0.0.1 and a free port and waits until it answers.
+ * Starts `moto_server` (AWS API emulator) on 127.0.0.1 and a free port and waits until it answers;
+ * when another process took that port first, on another (PORT_ATTEMPTS in all).
  * It runs in its own process group (the moto_server on PATH may be a shim that starts python), so
  * stop() ends the whole group; a terminal's Ctrl-C does not reach it, so its owner decides when it
  * stops. A guard kills the group if this process ends without stop(), even by SIGKILL.
  */
-export async function startMotoServer(): Promise<MotoServer> {
-  const port = await freePort();
+export async function startMotoServer(options: MotoServerOptions = {}): Promise<MotoServer> {
+  const choosePort = options.choosePort ?? freePort;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startOn(await choosePort());
+    } catch (error) {
+      if (!(error instanceof MotoPortTakenError) || attempt >= PORT_ATTEMPTS) throw error;
+    }
+  }
+}
+
+async function startOn(port: number): Promise<MotoServer> {
   const endpoint = `http://127.0.0.1:${port}`;
   const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
     detached: true,
@@ -38,8 +62,11 @@ export async function startMotoServer(): Promise<MotoServer> {
   });
   const guard = child.pid === undefined ? undefined : guardProcessGroup(child.pid);
   let stderr = '';
+  // Its own announcement that it listens: another server on a taken port could answer the endpoint.
+  let announced = false;
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);
+    announced ||= stderr.includes(`Running on ${endpoint}`);
   });
   const spawnFailure = new Promise<never>((_, reject) => {
     child.once('error', (error: NodeJS.ErrnoException) => {
@@ -52,11 +79,13 @@ export async function startMotoServer(): Promise<MotoServer> {
           : error,
       );
     });
-    child.once('exit', (code, signal) => {
+    // 'close', not 'exit': after stderr has ended, so the message holds all moto_server said.
+    child.once('close', (code, signal) => {
+      const message = `moto_server exited before it was ready (code ${code}, signal ${signal}): ${stderr}`;
       reject(
-        new MotoServerError(
-          `moto_server exited before it was ready (code ${code}, signal ${signal}): ${stderr}`,
-        ),
+        /address already in use|is in use by another program/i.test(stderr)
+          ? new MotoPortTakenError(message)
+          : new MotoServerError(message),
       );
     });
   });
@@ -70,11 +99,14 @@ export async function startMotoServer(): Promise<MotoServer> {
       guard?.release();
     },
   };
+  const polling = new AbortController();
   try {
-    await Promise.race([waitUntilAnswering(endpoint), spawnFailure]);
+    await Promise.race([waitUntilAnswering(endpoint, () => announced, polling.signal), spawnFailure]);
   } catch (error) {
     await server.stop();
     throw error;
+  } finally {
+    polling.abort();
   }
   child.stderr?.removeAllListeners('data');
   child.stderr?.resume();
@@ -90,10 +122,15 @@ export function killMotoServerNow(pid: number): void {
   }
 }
 
-async function waitUntilAnswering(endpoint: string): Promise<void> {
+/** Until this moto_server has said it listens and the endpoint answers; stops polling when aborted. */
+async function waitUntilAnswering(
+  endpoint: string,
+  announced: () => boolean,
+  signal: AbortSignal,
+): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    if (await answers(`${endpoint}/moto-api/`)) return;
+  while (Date.now() < deadline && !signal.aborted) {
+    if (announced() && (await answers(`${endpoint}/moto-api/`))) return;
     await sleep(100);
   }
   throw new MotoServerError(`moto_server did not answer on ${endpoint} within ${READY_TIMEOUT_MS / 1000} s`);
