@@ -182,11 +182,13 @@ describe('profileImport', () => {
     // Act
     const summary = await profileImport(fn, built, { workDirectory: join(work, 'busy-profile') });
 
-    // Assess: the two busy packages are the import's two largest costs, each most of its 80 ms
+    // Assess: the two busy packages are the import's two largest costs, each at least half its 80 ms
+    // (a spin of 80 ms by the clock: on a machine shared with other work the profiler samples less of
+    // it, 57 ms in a CI run; a package whose time went elsewhere would count next to nothing)
     const [first, second] = summary.costs;
     expect([first?.what, second?.what].sort()).toEqual(['cjs-busy', 'esm-busy']);
-    expect(summary.costs.find((cost) => cost.what === 'cjs-busy')?.ms).toBeGreaterThan(60);
-    expect(summary.costs.find((cost) => cost.what === 'esm-busy')?.ms).toBeGreaterThan(60);
+    expect(summary.costs.find((cost) => cost.what === 'cjs-busy')?.ms).toBeGreaterThan(40);
+    expect(summary.costs.find((cost) => cost.what === 'esm-busy')?.ms).toBeGreaterThan(40);
     expect(summary.totalMs).toBeLessThan(1_000);
   });
 });
