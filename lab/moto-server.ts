@@ -1,8 +1,8 @@
 // Starts moto_server, the AWS API emulator, for the lab (`meshtrust lab`) and the integration tests.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { get } from 'node:http';
-import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from './control-plane/free-port.js';
 import { guardProcessGroup } from './process-group-guard.js';
 
 export interface MotoServer {
@@ -44,7 +44,7 @@ export interface MotoServerOptions {
  * stops. A guard kills the group if this process ends without stop(), even by SIGKILL.
  */
 export async function startMotoServer(options: MotoServerOptions = {}): Promise<MotoServer> {
-  const choosePort = options.choosePort ?? freePort;
+  const choosePort = options.choosePort ?? (() => freePort('127.0.0.1'));
   for (let attempt = 1; ; attempt += 1) {
     try {
       return await startOn(await choosePort());
@@ -165,18 +165,4 @@ async function stopProcessGroup(child: ChildProcess): Promise<void> {
     killMotoServerNow(child.pid);
     await exited;
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => {
-        if (typeof address === 'object' && address !== null) resolve(address.port);
-        else reject(new MotoServerError('could not find a free port'));
-      });
-    });
-  });
 }

@@ -2,6 +2,7 @@
 // it (two test lanes starting servers at once did); the launcher then starts it on another, and gives
 // up after a few, saying why. Real moto_server, a real listener holding the port.
 import { createServer, type Server } from 'node:net';
+import { freePort } from '../../../lab/control-plane/free-port.js';
 import { MotoServerError, startMotoServer } from '../../support/moto-server.js';
 
 let holder: Server;
@@ -18,21 +19,12 @@ afterEach(async () => {
   await new Promise<void>((resolve) => holder.close(() => resolve()));
 });
 
-/** A free port as the launcher finds one, for the attempts after the taken one. */
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
-
 describe('startMotoServer', () => {
   it('starts on another port when the one it chose was taken before moto_server bound it', async () => {
     // Prepare: the first port asked for is held by another listener
     const asked: number[] = [];
     const choosePort = async () => {
-      const port = asked.length === 0 ? heldPort : await freePort();
+      const port = asked.length === 0 ? heldPort : await freePort('127.0.0.1');
       asked.push(port);
       return port;
     };
