@@ -4,13 +4,23 @@
 import { findInjected, isInjectedNamespace } from '../../../lambdas/adapters/kube/injected-workloads.js';
 import { PreconditionFailed } from '../../../lambdas/core/rotation-errors.js';
 import { jobOwner, sidecarPod } from '../../support/sidecar-pod.js';
-import { type LabCluster, seedMesh, startLabCluster, waitUntil, workload } from './kube-lab-cluster.js';
+import {
+  type LabCluster,
+  seedMesh,
+  startLabCluster,
+  waitUntil,
+  waitUntilSettled,
+  workload,
+} from './kube-lab-cluster.js';
 
 let lab: LabCluster;
 
 beforeAll(async () => {
   lab = await startLabCluster({ name: 'lab-injected', podStartDelayMs: 20 });
   await seedMesh(lab.store, lab.name);
+  // The rollout controller writes each workload's status as its pods start; the tests compare what
+  // they list with the store, so they begin once it has written the last of them.
+  await waitUntilSettled(lab.store);
 });
 
 afterAll(async () => {
