@@ -23,6 +23,7 @@ import {
 } from './handler-profile.js';
 import { importCosts } from './import-profile.js';
 import { rehearseArgs } from './rehearse-args.js';
+import { bundleBytesWithLiteralSchemaKeys } from './sdk-schema-keys.js';
 import { median } from './text-table.js';
 import { runTimedProcess } from './timed-process.js';
 import {
@@ -276,7 +277,10 @@ async function profileHandlers(
     }
     options.progress(`handlers: profile of ${fn.handlerName} (${index + 1}/${functions.length})`);
     const built = await buildForProfile(entry);
-    const bundle = profileBundle(built, await readFile(join(fn.bundleDirectory, fn.bundleFile)));
+    const bundle = {
+      ...profileBundle(built, await readFile(join(fn.bundleDirectory, fn.bundleFile))),
+      literalSchemaKeysBytes: await bundleBytesWithLiteralSchemaKeys(entry),
+    };
     bundles[fn.handlerName] = bundle;
     // Only a map of the very bytes imported can say whose code a frame of the profile runs.
     if (bundle.sameAsAsset) imports[fn.handlerName] = await profileImport(fn, built, options);

@@ -13,7 +13,7 @@ import {
 } from '../lib/handler-entries.js';
 import { HANDLER_ALIASES, HANDLER_BUNDLING, HANDLER_RUNTIME } from '../lib/rotation-functions.js';
 import type { ProfileSummary } from './cpu-profile-summary.js';
-import { formatBytes, formatDuration, renderMarkdown, type Table } from './text-table.js';
+import { formatBytes, formatDuration, formatRange, renderMarkdown, type Table } from './text-table.js';
 
 /** Our own sources (lambdas/, the contract). */
 export const OUR_CODE = 'meshtrust';
@@ -81,6 +81,11 @@ export interface BundleProfile {
   readonly sameAsAsset: boolean;
   /** Largest first; they add up to `bytes`. */
   readonly contributors: readonly BundleContributor[];
+  /**
+   * The bundle's bytes built with the AWS SDK's schema keys literal, so that esbuild drops the schemas of
+   * operations the handler never calls (sdk-schema-keys.ts); results of runs before 6 December 2026 have none.
+   */
+  readonly literalSchemaKeysBytes?: number;
 }
 
 /**
@@ -256,7 +261,10 @@ export interface HandlerTargetFigures {
   readonly coldImportMs: number;
 }
 
-/** What bounds each handler that misses a target, from the profile: its largest parts. */
+/**
+ * What bounds each handler that misses a target, from the profile: its largest parts, and for a bundle
+ * over its target, what it would weigh if esbuild could drop the SDK schemas it never uses.
+ */
 export function profileBoundLines(
   profile: HandlersProfile,
   handlers: readonly HandlerTargetFigures[],
@@ -265,10 +273,15 @@ export function profileBoundLines(
   return handlers
     .filter((h) => h.bundleBytes > targets.bundleBytes || h.coldImportMs > targets.coldImportMs)
     .map((handler) => {
-      const largest = profile.bundles[handler.handler]?.contributors.slice(0, 3) ?? [];
+      const bundle = profile.bundles[handler.handler];
+      const largest = bundle?.contributors.slice(0, 3) ?? [];
+      const literal = bundle?.literalSchemaKeysBytes;
       return (
         `${handler.handler}: ${formatBytes(handler.bundleBytes)}, cold import ${formatDuration(handler.coldImportMs)}; ` +
-        `its largest parts: ${largest.map((c) => `${c.name} ${formatBytes(c.bytes)}`).join(', ')}`
+        `its largest parts: ${largest.map((c) => `${c.name} ${formatBytes(c.bytes)}`).join(', ')}` +
+        (literal === undefined || handler.bundleBytes <= targets.bundleBytes || bundle?.sameAsAsset !== true
+          ? ''
+          : `; ${formatBytes(literal)} with the AWS SDK's schema keys literal, ${formatBytes(handler.bundleBytes - literal)} of schemas it never uses that esbuild keeps`)
       );
     });
 }
@@ -293,6 +306,23 @@ export function profileDocLines(profile: HandlersProfile): string[] {
     mismatch === undefined
       ? "- Every build here is the asset's bundle, byte for byte."
       : `- ${mismatch.charAt(0).toUpperCase()}${mismatch.slice(1)}.`,
+    ...unusedSchemaLines(profile),
     '',
+  ];
+}
+
+/** The bullet on the SDK schemas esbuild keeps unused, where the profile measured them. */
+function unusedSchemaLines(profile: HandlersProfile): string[] {
+  const unused = Object.values(profile.bundles).flatMap((bundle) =>
+    bundle.literalSchemaKeysBytes === undefined ? [] : [bundle.bytes - bundle.literalSchemaKeysBytes],
+  );
+  if (unused.length === 0) return [];
+  return [
+    `- Of the AWS SDK column, ${formatRange(unused, formatBytes)} a bundle are schemas of operations the handler`,
+    "  never calls: each client's schemas key their traits by string constants (`{ [_ht]: ... }`),",
+    "  and esbuild keeps whatever has a computed key (aws/aws-sdk-js-v3#7607, open; the generator's fix is",
+    '  smithy-lang/smithy-typescript#1889, open). Measured by building each handler once more with those keys',
+    '  written as literals (bench/sdk-schema-keys.ts); NodejsFunction takes no esbuild plugin, so the',
+    '  deployed bundles keep them.',
   ];
 }

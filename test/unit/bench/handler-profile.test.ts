@@ -193,6 +193,52 @@ describe('profileBoundLines', () => {
   });
 });
 
+describe("profileBoundLines, with the SDK's unused schemas measured", () => {
+  const targets = { bundleBytes: 1_000_000, coldImportMs: 200 };
+  const withLiteralKeys = (sameAsAsset: boolean): HandlersProfile => ({
+    bundles: {
+      'verify-trust': {
+        ...(PROFILE.bundles['verify-trust'] as HandlersProfile['bundles'][string]),
+        sameAsAsset,
+        literalSchemaKeysBytes: 2_960_000,
+      },
+    },
+  });
+
+  it('says what the bundle would weigh if esbuild could drop the schemas it never uses', () => {
+    // Act
+    const [line] = profileBoundLines(
+      withLiteralKeys(true),
+      [{ handler: 'verify-trust', bundleBytes: 3_000_000, coldImportMs: 180 }],
+      targets,
+    );
+
+    // Assess
+    expect(line).toMatch(
+      /; 2\.96 MB with the AWS SDK's schema keys literal, 40\.0 kB of schemas it never uses that esbuild keeps$/,
+    );
+  });
+
+  it('says nothing of them for a bundle within its target, or one the profile did not build byte for byte', () => {
+    // Act
+    const coldOnly = profileBoundLines(
+      withLiteralKeys(true),
+      [{ handler: 'verify-trust', bundleBytes: 900_000, coldImportMs: 260 }],
+      targets,
+    );
+    const otherBuild = profileBoundLines(
+      withLiteralKeys(false),
+      [{ handler: 'verify-trust', bundleBytes: 3_000_000, coldImportMs: 180 }],
+      targets,
+    );
+
+    // Assess
+    expect(coldOnly).toHaveLength(1);
+    expect(otherBuild).toHaveLength(1);
+    expect([...coldOnly, ...otherBuild].join('\n')).not.toContain('schema keys');
+  });
+});
+
 describe("the performance page's handlers section", () => {
   /** The page of one handlers section: verify-trust over both targets, with this profile. */
   function pageOf(profile: HandlersProfile): string {
@@ -242,6 +288,33 @@ describe("the performance page's handlers section", () => {
     expect(page).not.toContain('not profiled yet');
     // No import profile in these figures (results before 5 December 2026): no section for one
     expect(page).not.toContain("### Where a cold import's time goes");
+  });
+
+  it('says how much of the AWS SDK column is schemas never used, only where the profile measured it', () => {
+    // Prepare: acquire-lock with 36 kB of them, verify-trust with 40 kB
+    const measured: HandlersProfile = {
+      bundles: {
+        'acquire-lock': {
+          ...(PROFILE.bundles['acquire-lock'] as HandlersProfile['bundles'][string]),
+          literalSchemaKeysBytes: 664_000,
+        },
+        'verify-trust': {
+          ...(PROFILE.bundles['verify-trust'] as HandlersProfile['bundles'][string]),
+          literalSchemaKeysBytes: 2_960_000,
+        },
+      },
+    };
+
+    // Act
+    const before = pageOf(PROFILE);
+    const page = pageOf(measured);
+
+    // Assess
+    expect(before).not.toContain('schemas of operations');
+    expect(page).toContain(
+      '- Of the AWS SDK column, 36.0 kB-40.0 kB a bundle are schemas of operations the handler',
+    );
+    expect(page).toContain('aws/aws-sdk-js-v3#7607');
   });
 
   it("adds where a cold import's time goes, and its bound, when the imports were profiled", () => {
