@@ -75,6 +75,7 @@ import {
   startRolloutController,
 } from './workloads/rollout-controller.js';
 import { admitPod, hasSidecar, injectorInputsOf } from './workloads/sidecar-injection.js';
+import { isRolledOut } from './workloads/workload-rolled-out.js';
 
 export { MESH_TAG_KEY };
 export const LAB_KUBERNETES_VERSION = '1.32';
@@ -458,21 +459,6 @@ export function unsettledReasons(cluster: LabCluster): string[] {
     reasons.push(`${name}: ${staleRoots.length} pod(s) not trusting istiod's current roots yet`);
   }
   return reasons;
-}
-
-function isRolledOut(workload: KubeObject): boolean {
-  const status = workload.status ?? {};
-  if ((status.observedGeneration ?? 0) < (workload.metadata.generation ?? 0)) return false;
-  if (workload.kind === 'DaemonSet') {
-    const desired = status.desiredNumberScheduled ?? 0;
-    return status.updatedNumberScheduled === desired && status.numberAvailable === desired;
-  }
-  const replicas = workload.spec?.replicas ?? 1;
-  return (
-    status.updatedReplicas === replicas &&
-    status.readyReplicas === replicas &&
-    (status.replicas ?? 0) === replicas
-  );
 }
 
 async function waitForSettled(clusters: readonly LabCluster[], timeoutMs: number): Promise<void> {

@@ -20,6 +20,7 @@ import { KubeObjectStore } from '../../../lab/kube/object-store.js';
 import { authorizeLabRequest } from '../../../lab/lab-rbac.js';
 import { isPodReady } from '../../../lab/workloads/lab-pods.js';
 import { type RolloutController, startRolloutController } from '../../../lab/workloads/rollout-controller.js';
+import { isRolledOut } from '../../../lab/workloads/workload-rolled-out.js';
 import { type ClusterClient, createClusterClient } from '../../../lambdas/adapters/kube/cluster-client.js';
 import { createEksTokenProvider } from '../../../lambdas/adapters/kube/eks-token-provider.js';
 import {
@@ -189,22 +190,15 @@ export async function waitUntil(condition: () => boolean, timeoutMs = 10_000): P
 }
 
 /**
- * Polls until the rollout controller has nothing left to write: every pod ready, and every workload's
- * status counting all its pods ready for its current generation. A test comparing what it listed with
- * the store waits for this first, or a late status write changes resourceVersions under it.
+ * Polls until the rollout controller has nothing left to write: every pod ready, and every workload
+ * rolled out by its status. A test comparing what it listed with the store waits for this first, or a
+ * late status write changes resourceVersions under it.
  */
 export async function waitUntilSettled(store: KubeObjectStore, timeoutMs = 10_000): Promise<void> {
-  const settled = (object: KubeObject): boolean => {
-    const status = object.status ?? {};
-    if (status.observedGeneration !== object.metadata.generation) return false;
-    if (object.kind === 'DaemonSet') return status.numberReady === status.desiredNumberScheduled;
-    const desired = object.spec.replicas ?? 1;
-    return status.readyReplicas === desired && status.replicas === desired;
-  };
   await waitUntil(
     () =>
       store.list('Pod').items.every(isPodReady) &&
-      ['Deployment', 'StatefulSet', 'DaemonSet'].every((kind) => store.list(kind).items.every(settled)),
+      ['Deployment', 'StatefulSet', 'DaemonSet'].every((kind) => store.list(kind).items.every(isRolledOut)),
     timeoutMs,
   );
 }
